@@ -1,0 +1,5 @@
+import sys
+
+from promptstudio.cli import main
+
+sys.exit(main())

@@ -1,0 +1,13 @@
+"""Runs: one rendered prompt streamed to many models at once, with live results."""
+
+from __future__ import annotations
+
+from promptstudio.runs.engine import (
+    RunSession,
+    RunTarget,
+    TargetResult,
+    TargetStatus,
+    UpdateCallback,
+)
+
+__all__ = ["RunSession", "RunTarget", "TargetResult", "TargetStatus", "UpdateCallback"]

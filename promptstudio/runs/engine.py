@@ -1,0 +1,269 @@
+"""Run one rendered prompt on many targets at once and keep live results for the UI.
+
+Each target streams in its own asyncio task, so a slow or failing model never holds up
+the others. Results are plain objects updated in place; ``on_update`` tells the UI what
+changed and the UI repaints on its own timer, so the callback must stay cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from promptstudio.chat import Message
+from promptstudio.providers import (
+    ChatRequest,
+    Endpoint,
+    Finished,
+    GenerationParams,
+    Provider,
+    ProviderError,
+    StreamCut,
+    StreamError,
+    TextDelta,
+    Usage,
+    create_provider,
+)
+
+log = logging.getLogger(__name__)
+
+
+class TargetStatus(StrEnum):
+    QUEUED = "queued"
+    WAITING = "waiting"  # request sent, no text yet
+    STREAMING = "streaming"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in _FINAL
+
+
+_FINAL = frozenset({TargetStatus.DONE, TargetStatus.FAILED, TargetStatus.CANCELLED})
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    """One model on one endpoint; ``key`` identifies it in results and callbacks."""
+
+    key: str
+    endpoint: Endpoint
+    model: str
+    params: GenerationParams = field(default_factory=GenerationParams)
+
+
+@dataclass
+class TargetResult:
+    """What one target produced so far. Times are milliseconds from the request start."""
+
+    target: RunTarget
+    status: TargetStatus = TargetStatus.QUEUED
+    text: str = ""
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    error: ProviderError | None = None
+    _chunks: int = field(default=0, init=False, repr=False)
+    _started: float | None = field(default=None, init=False, repr=False)
+
+    @property
+    def output_chunks(self) -> int:
+        """Number of text deltas received (what the UI shows while usage is unknown)."""
+        return self._chunks
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Output tokens over the streaming time (first token to end); None until done."""
+        if self.ttft_ms is None or self.total_ms is None:
+            return None
+        seconds = (self.total_ms - self.ttft_ms) / 1000
+        tokens = self.output_chunks
+        if self.usage is not None and self.usage.output_tokens is not None:
+            tokens = self.usage.output_tokens
+        if seconds <= 0 or tokens <= 1:
+            return None
+        # The first token's time belongs to TTFT, so count the tokens after it.
+        return (tokens - 1) / seconds
+
+
+UpdateCallback = Callable[[str, TargetResult, str], None]
+"""(target key, the live result, the new text delta or "" for a status change)."""
+
+
+class _CallbackFailed(Exception):
+    pass
+
+
+class RunSession:
+    """One run of ``messages`` on ``targets``; call :meth:`run` once."""
+
+    def __init__(
+        self,
+        messages: Sequence[Message],
+        targets: Sequence[RunTarget],
+        on_update: UpdateCallback | None = None,
+        provider_factory: Callable[[Endpoint], Provider] = create_provider,
+    ) -> None:
+        keys = [t.key for t in targets]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"target keys must be unique: {keys}")
+        self.messages = tuple(messages)
+        self.targets = tuple(targets)
+        self.results: dict[str, TargetResult] = {t.key: TargetResult(t) for t in targets}
+        self._on_update = on_update
+        self._provider_factory = provider_factory
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._started = False
+        self._running = False
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    async def run(self) -> dict[str, TargetResult]:
+        """Stream all targets concurrently; returns when every one has ended.
+
+        Provider failures end up in the results, never as exceptions. Cancelling the task
+        that awaits this cancels every target and waits for them to close their streams.
+        """
+        if self._started:
+            raise RuntimeError("a RunSession runs only once; make a new one")
+        self._started = True
+        self._running = True
+        try:
+            for key, result in self.results.items():
+                if not result.status.finished:  # cancel() before run() leaves it CANCELLED
+                    self._tasks[key] = asyncio.create_task(
+                        self._run_target(result), name=f"run-target:{key}"
+                    )
+            tasks = list(self._tasks.values())
+            try:
+                if tasks:
+                    await asyncio.wait(tasks)
+            except asyncio.CancelledError:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
+            for task in tasks:  # targets catch everything; anything left here is our bug
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("target task %s crashed", task.get_name(), exc_info=task.exception())
+        finally:
+            self._running = False
+        return self.results
+
+    def cancel(self, key: str | None = None) -> None:
+        """Stop one target (or all); its text so far is kept and it ends CANCELLED."""
+        keys = list(self.results) if key is None else [key]
+        for k in keys:
+            result = self.results[k]
+            if result.status.finished:
+                continue
+            if result._started is not None:
+                result.total_ms = _ms_since(result._started)
+            result.status = TargetStatus.CANCELLED
+            task = self._tasks.get(k)
+            if task is not None:
+                task.cancel()
+            self._notify(result, "", final=True)
+
+    # ---- one target --------------------------------------------------------------------
+
+    async def _run_target(self, result: TargetResult) -> None:
+        target = result.target
+        start = time.perf_counter()
+        result._started = start
+        try:
+            provider = self._provider_factory(target.endpoint)
+            request = ChatRequest(self.messages, target.model, target.params)
+            self._set_status(result, TargetStatus.WAITING)
+            stream = provider.stream(request)
+            try:
+                async for event in stream:
+                    if result.status.finished:  # cancelled while events were buffered
+                        break
+                    if isinstance(event, TextDelta):
+                        if result._chunks == 0:
+                            result.ttft_ms = _ms_since(start)
+                            result.status = TargetStatus.STREAMING
+                        result._chunks += 1
+                        result.text += event.text
+                        self._notify(result, event.text)
+                    elif isinstance(event, Usage):
+                        result.usage = event
+                    elif isinstance(event, Finished):
+                        result.finish_reason = event.reason
+                        self._end(result, TargetStatus.DONE, start)
+                        break
+                    elif isinstance(event, StreamError):
+                        self._fail(result, event.error, start)
+                        break
+                else:
+                    self._fail(result, StreamCut("The provider stopped without finishing."), start)
+            finally:
+                # Close the provider's stream (and its HTTP connection) right away.
+                aclose = getattr(stream, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+        except asyncio.CancelledError:
+            if not result.status.finished:  # run() itself was cancelled
+                result.total_ms = _ms_since(start)
+                result.status = TargetStatus.CANCELLED
+                self._notify(result, "", final=True)
+            raise
+        except ProviderError as exc:
+            self._fail(result, exc, start)
+        except _CallbackFailed as exc:
+            self._fail(result, ProviderError(f"Showing the result failed: {exc}"), start)
+        except Exception as exc:
+            log.exception("target %s (%s) failed unexpectedly", target.key, target.endpoint.label)
+            self._fail(result, ProviderError(f"Unexpected error: {exc}"), start)
+
+    def _set_status(self, result: TargetResult, status: TargetStatus) -> None:
+        result.status = status
+        self._notify(result, "")
+
+    def _end(self, result: TargetResult, status: TargetStatus, start: float) -> None:
+        if result.status.finished:
+            return
+        result.total_ms = _ms_since(start)
+        result.status = status
+        self._notify(result, "", final=True)
+
+    def _fail(self, result: TargetResult, error: ProviderError, start: float) -> None:
+        if result.status.finished:
+            return
+        log.info("target %s failed: %s", result.target.key, error)
+        result.error = error
+        self._end(result, TargetStatus.FAILED, start)
+
+    def _notify(self, result: TargetResult, delta: str, *, final: bool = False) -> None:
+        """Call on_update; a failing callback fails its target, except for final states."""
+        if self._on_update is None:
+            return
+        try:
+            self._on_update(result.target.key, result, delta)
+        except Exception as exc:
+            log.exception("on_update failed for target %s", result.target.key)
+            if not final:
+                raise _CallbackFailed(str(exc) or type(exc).__name__) from exc
+
+
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
+
+
+__all__ = [
+    "RunSession",
+    "RunTarget",
+    "TargetResult",
+    "TargetStatus",
+    "UpdateCallback",
+]

@@ -1,0 +1,26 @@
+"""Prompt templates: Jinja2 text with Prompty-style role markers, rendered to chat messages.
+
+Qt-free. All positions refer to the source with ``\\r\\n`` and ``\\r`` normalised to ``\\n``.
+"""
+
+from __future__ import annotations
+
+from promptstudio.templating.errors import RenderLimitExceeded, TemplateError
+from promptstudio.templating.limits import RenderLimits
+from promptstudio.templating.parsing import check
+from promptstudio.templating.render import render_messages
+from promptstudio.templating.roles import RoleMarker, role_markers
+from promptstudio.templating.variables import VariableUse, find_variables, input_names
+
+__all__ = [
+    "RenderLimitExceeded",
+    "RenderLimits",
+    "RoleMarker",
+    "TemplateError",
+    "VariableUse",
+    "check",
+    "find_variables",
+    "input_names",
+    "render_messages",
+    "role_markers",
+]

@@ -1,0 +1,177 @@
+"""Rendering a template into chat messages, with size and time caps.
+
+The sandbox stops templates from reaching Python internals but bounds neither CPU nor
+memory, so a render runs in a worker thread that streams the output and stops past
+``max_output_chars``; at the deadline an exception is injected into the worker
+(``PyThreadState_SetAsyncExc``). Size pre-checks in the environment stop single huge
+operations, which an injected exception cannot interrupt.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import threading
+from collections.abc import Callable, Generator, Mapping
+from types import TracebackType
+from typing import cast
+
+from jinja2 import Template
+from jinja2.exceptions import UndefinedError
+
+from promptstudio.chat import Message
+from promptstudio.templating import limits as size
+from promptstudio.templating.errors import RenderLimitExceeded, TemplateError
+from promptstudio.templating.limits import DEFAULT_LIMITS, LimitHit, RenderLimits
+from promptstudio.templating.parsing import (
+    ParsedTemplate,
+    compile_template,
+    parse,
+    quoted_name_column,
+)
+from promptstudio.templating.roles import split_messages
+from promptstudio.templating.source import SENTINEL, TEMPLATE_NAME, defuse, normalise
+
+log = logging.getLogger(__name__)
+
+#: How long to wait for a worker to stop once the deadline exception is injected.
+_STOP_GRACE_SECONDS = 0.5
+
+
+class _Deadline(BaseException):
+    """Injected into a render thread that ran out of time (BaseException: nothing swallows it)."""
+
+
+def render_messages(
+    source: str, values: Mapping[str, object], limits: RenderLimits = DEFAULT_LIMITS
+) -> list[Message]:
+    """Render ``source`` with ``values`` and split it into chat messages.
+
+    See :func:`~promptstudio.templating.roles.split_messages` for the splitting rules;
+    messages left empty after stripping blank lines are dropped.
+    Raises :class:`TemplateError` for syntax and runtime errors (positioned in the
+    newline-normalised source) and :class:`RenderLimitExceeded` when a cap is hit.
+    """
+    parsed = parse(defuse(normalise(source)))
+    template = compile_template(parsed)
+    context = dict(values)
+
+    def work() -> str:
+        return _generate(template, context, limits.max_output_chars)
+
+    worker = _RenderWorker(work)
+    worker.start()
+    worker.join(limits.timeout_seconds)
+    if worker.interrupt():
+        worker.join(_STOP_GRACE_SECONDS)
+        if worker.is_alive():
+            log.warning("a render thread did not stop after its deadline")
+        error: BaseException | None = worker.error
+        if not isinstance(error, _Deadline):
+            error = _Deadline()
+        raise _as_template_error(error, parsed, template, limits) from None
+    if worker.error is not None:
+        raise _as_template_error(worker.error, parsed, template, limits) from None
+    return split_messages(worker.result)
+
+
+def _generate(template: Template, context: dict[str, object], max_chars: int) -> str:
+    """Stream the output, stopping inside the template as soon as it grows too long."""
+    size.size_limit.set(max(max_chars, 0))  # this thread's own context
+    chunks: list[str] = []
+    total = 0
+    stream = cast(Generator[str, None, None], template.generate(context))
+    for chunk in stream:
+        total += len(chunk) - chunk.count(SENTINEL)
+        if total > max_chars:
+            # Thrown into the generator so the traceback names the template line.
+            stream.throw(LimitHit(f"the output is longer than {max_chars:,} characters"))
+        chunks.append(chunk)
+    return "".join(chunks)
+
+
+class _RenderWorker(threading.Thread):
+    """Runs one render; can be interrupted at most once, only while it is still working."""
+
+    def __init__(self, work: Callable[[], str]) -> None:
+        super().__init__(name="promptstudio-render", daemon=True)
+        self._work = work
+        self._lock = threading.Lock()
+        self._finished = False
+        self.result = ""
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            try:
+                result, error = self._work(), None
+            except BaseException as exc:  # reported to the caller, _Deadline included
+                result, error = "", exc
+            with self._lock:
+                self.result, self.error, self._finished = result, error, True
+        except _Deadline:
+            pass  # injected after the work ended; the caller reports the timeout anyway
+
+    def interrupt(self) -> bool:
+        """Inject :class:`_Deadline` if the render hasn't finished; True if it was injected."""
+        with self._lock:
+            if self._finished or self.ident is None:
+                return False
+            thread_id = ctypes.c_ulong(self.ident)
+            hit = ctypes.pythonapi.PyThreadState_SetAsyncExc(thread_id, ctypes.py_object(_Deadline))
+            if hit > 1:  # never expected; the C API asks to undo it then
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(thread_id, None)
+            return hit == 1
+
+
+def _template_line(exc: BaseException, template: Template) -> int | None:
+    """The innermost template line in ``exc``'s traceback.
+
+    Jinja rewrites tracebacks of ``Exception``s so template frames carry template line
+    numbers; an injected ``_Deadline`` is not rewritten, so map its Python line back.
+    """
+    line = None
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == TEMPLATE_NAME:
+            line = tb.tb_lineno
+            if not isinstance(exc, Exception):
+                line = template.get_corresponding_lineno(line)
+        tb = tb.tb_next
+    return line
+
+
+def _as_template_error(
+    exc: BaseException, parsed: ParsedTemplate, template: Template, limits: RenderLimits
+) -> TemplateError:
+    """Map anything the worker raised to a positioned :class:`TemplateError`."""
+    line = _template_line(exc, template) or 1
+    if isinstance(exc, _Deadline):
+        seconds = f"{limits.timeout_seconds:g}"
+        return RenderLimitExceeded(f"rendering took longer than {seconds} s", line, 1)
+    if isinstance(exc, LimitHit | RecursionError | MemoryError):
+        message = {
+            RecursionError: "the template recursed too deeply",
+            MemoryError: "the template needed too much memory",
+        }.get(type(exc), str(exc))
+        return RenderLimitExceeded(message, line, 1)
+    if isinstance(exc, TemplateError):
+        return exc
+    message = str(exc) or type(exc).__name__
+    column = 0
+    if isinstance(exc, UndefinedError) and message.endswith(" is undefined"):
+        name = message[: -len(" is undefined")].strip("'\"")
+        column = _load_column(parsed, name, line)
+    if not column:
+        column = quoted_name_column(parsed.lines, line, message)
+    return TemplateError(message, line, column)
+
+
+def _load_column(parsed: ParsedTemplate, name: str, line: int) -> int:
+    """Column of the first load of variable ``name`` on ``line``, or 0."""
+    columns = [
+        parsed.lines.position(offset)[1]
+        for node, offset in parsed.name_offsets.items()
+        if node.name == name and node.ctx == "load" and parsed.lines.position(offset)[0] == line
+    ]
+    return min(columns, default=0)

@@ -1,0 +1,202 @@
+"""The main window: assembles the panes and the actions; the flow lives in Workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from promptstudio import APP_NAME, __version__
+from promptstudio.credentials import KeyStore
+from promptstudio.storage import Database
+from promptstudio.templating import TemplateError
+from promptstudio.ui.actions import ActionRegistry, ActionSpec
+from promptstudio.ui.command_palette import CommandPalette
+from promptstudio.ui.find_bar import FindBar
+from promptstudio.ui.messages import show_error
+from promptstudio.ui.prompt_list import PromptListPane
+from promptstudio.ui.run_pane import RunPane
+from promptstudio.ui.tasks import TaskOwner
+from promptstudio.ui.template_editor import TemplateEditor
+from promptstudio.ui.variables_form import VariablesForm
+from promptstudio.ui.workspace import Workspace
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, db: Database, keys: KeyStore, data_dir: Path) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_NAME)
+        self.state = QSettings(str(data_dir / "ui-state.ini"), QSettings.Format.IniFormat)
+        self.tasks = TaskOwner(self)
+        self.prompt_list = PromptListPane(self)
+        self.editor = TemplateEditor(self)
+        self.find_bar = FindBar(self.editor, self)
+        self.variables = VariablesForm(self)
+        self.run_pane = RunPane(self)
+        self.template_status = QLabel(self)
+        self.template_status.setObjectName("templateStatus")
+        self.template_status.linkActivated.connect(lambda _link: self.go_to_error())
+        self.cursor_position = QLabel(self)
+
+        center = QWidget(self)
+        column = QVBoxLayout(center)
+        column.setContentsMargins(0, 6, 0, 0)
+        column.addWidget(self.editor, 1)
+        column.addWidget(self.find_bar)
+        column.addWidget(self.template_status)
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(self.variables)
+        right.addWidget(self.run_pane)
+        right.setSizes([260, 440])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.prompt_list)
+        self.splitter.addWidget(center)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([200, 620, 460])
+        self.setCentralWidget(self.splitter)
+        self.statusBar().addPermanentWidget(self.cursor_position)
+
+        self.workspace = Workspace(
+            db, keys, self.prompt_list, self.editor, self.variables, self.run_pane, self.tasks
+        )
+        self.workspace.titleChanged.connect(self._set_title)
+        self.workspace.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.workspace.analysed.connect(self._show_analysis)
+        self.editor.cursorMoved.connect(
+            lambda line, col: self.cursor_position.setText(f"Ln {line}, Col {col}")
+        )
+        self.tasks.failed.connect(lambda error: show_error(self, error))
+        self.registry = ActionRegistry(self)
+        self._register_actions()
+        self.registry.build_menus()
+        self.command_palette: CommandPalette | None = None
+        self.resize(1280, 800)
+        geometry = self.state.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        splitter = self.state.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def start(self) -> None:
+        """Load the library; call once the asyncio loop is running."""
+        last = self.state.value("library/lastPrompt")
+        select = int(last) if last is not None and str(last).isdigit() else None
+        self.tasks.start("library", self.workspace.load_library(select=select))
+
+    # ---- actions ------------------------------------------------------------------------
+
+    def _register_actions(self) -> None:
+        ws, add = self.workspace, self.registry.add
+        add(ActionSpec("prompt.new", "&New prompt", "&File", QKeySequence.StandardKey.New),
+            lambda: self.tasks.start("new", ws.new_prompt()))  # fmt: skip
+        add(ActionSpec("prompt.save", "&Save version", "&File", QKeySequence.StandardKey.Save),
+            lambda: self.tasks.start("save", ws.save()))  # fmt: skip
+        add(ActionSpec("prompt.save_message", "Save version with &message…", "&File",
+                       "Ctrl+Shift+S"), self.save_with_message)  # fmt: skip
+        add(ActionSpec("prompt.rename", "&Rename prompt", "&File", "F2"),
+            self.prompt_list.rename_current)  # fmt: skip
+        add(ActionSpec("prompt.trash", "Move prompt to &trash", "&File"),
+            lambda: self.tasks.start("trash", ws.trash_current()))  # fmt: skip
+        add(ActionSpec("app.quit", "&Quit", "&File", QKeySequence.StandardKey.Quit), self.close)
+        add(ActionSpec("edit.undo", "&Undo", "&Edit", QKeySequence.StandardKey.Undo),
+            self.editor.undo)  # fmt: skip
+        add(ActionSpec("edit.redo", "&Redo", "&Edit", QKeySequence.StandardKey.Redo),
+            self.editor.redo)  # fmt: skip
+        add(ActionSpec("edit.find", "&Find…", "&Edit", QKeySequence.StandardKey.Find),
+            self.find_bar.open_bar)  # fmt: skip
+        add(ActionSpec("edit.replace", "Find and &replace…", "&Edit", "Ctrl+H"),
+            lambda: self.find_bar.open_bar(replace=True))  # fmt: skip
+        add(ActionSpec("edit.find_next", "Find &next", "&Edit", QKeySequence.StandardKey.FindNext),
+            self.find_bar.find_next)  # fmt: skip
+        add(ActionSpec("edit.go_to_error", "Go to template &error", "&Edit", "F8"),
+            self.go_to_error)  # fmt: skip
+        add(ActionSpec("run.run", "&Run", "&Run", ("Ctrl+Return", "Ctrl+Enter")), ws.run)
+        add(ActionSpec("run.stop", "&Stop", "&Run", "Esc"), ws.stop)
+        add(ActionSpec("view.palette", "&Command palette…", "&View", "Ctrl+Shift+P"),
+            self.open_palette)  # fmt: skip
+        add(ActionSpec("view.editor", "Focus the &editor", "&View", "Ctrl+1"),
+            self.editor.setFocus)  # fmt: skip
+        add(ActionSpec("view.variables", "Focus the &variables", "&View", "Ctrl+2"),
+            self.focus_variables)  # fmt: skip
+        add(ActionSpec("view.prompts", "Focus the &prompt list", "&View", "Ctrl+0"),
+            self.prompt_list.view.setFocus)  # fmt: skip
+        add(ActionSpec("help.about", "&About PromptStudio", "&Help"), self.about)
+
+    def open_palette(self) -> CommandPalette:
+        if self.command_palette is not None:
+            self.command_palette.close()
+            self.command_palette.deleteLater()
+        self.command_palette = CommandPalette(self.registry.all(), self)
+        self.command_palette.open()
+        self.command_palette.filter.setFocus()
+        return self.command_palette
+
+    def save_with_message(self) -> None:
+        dialog = QInputDialog(self)
+        dialog.setObjectName("saveMessageDialog")
+        dialog.setWindowTitle("Save version")
+        dialog.setLabelText("Describe this version (optional):")
+        dialog.textValueSelected.connect(
+            lambda text: self.tasks.start("save", self.workspace.save(text.strip()))
+        )
+        dialog.open()
+
+    def focus_variables(self) -> None:
+        names = self.variables.names()
+        if names:
+            self.variables.field(names[0]).editor.setFocus()
+
+    def go_to_error(self) -> None:
+        position = self.editor.error_position
+        if position is not None:
+            self.editor.go_to(*position)
+
+    def about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_NAME}",
+                          f"{APP_NAME} {__version__}\nA desktop IDE for prompt engineering.",
+                          QMessageBox.StandardButton.Ok, self)  # fmt: skip
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # ---- status --------------------------------------------------------------------------
+
+    def _set_title(self, document: str) -> None:
+        self.setWindowTitle(f"{APP_NAME} — {document}" if document else APP_NAME)
+
+    def _show_analysis(self, error: TemplateError | None) -> None:
+        if error is None:
+            count = len(self.variables.names())
+            self.template_status.setText(
+                f"Template OK · {count} variable{'s' if count != 1 else ''}"
+            )
+            self.template_status.setStyleSheet("color: #3c7a3c;")
+        else:
+            self.template_status.setText(
+                f'<a href="#error">Line {error.line}, column {error.column}</a>: '
+                f"{error.message.replace('<', '&lt;')}"
+            )
+            self.template_status.setStyleSheet("color: #b3261e;")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.workspace.save_on_exit()
+        self.state.setValue("window/geometry", self.saveGeometry())
+        self.state.setValue("window/splitter", self.splitter.saveState())
+        if self.workspace.prompt_id is not None:
+            self.state.setValue("library/lastPrompt", self.workspace.prompt_id)
+        self.state.sync()
+        self.tasks.cancel_all()
+        event.accept()

@@ -1,0 +1,152 @@
+"""The template editor: a plain-text editor with line numbers and inline errors."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFontDatabase,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
+)
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
+
+from promptstudio.ui.highlighter import TemplateHighlighter
+
+
+class LineNumberArea(QWidget):
+    def __init__(self, editor: TemplateEditor) -> None:
+        super().__init__(editor)
+        self._editor = editor
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._editor.line_number_width(), 0)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._editor.paint_line_numbers(event)
+
+
+class TemplateEditor(QPlainTextEdit):
+    """Shows where a template is wrong: the error's line is marked and its column underlined."""
+
+    cursorMoved = Signal(int, int)  # 1-based line, column
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("templateEditor")
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSize(max(font.pointSize(), 10))
+        self.setFont(font)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 4)
+        self.setPlaceholderText(
+            "Write a prompt. {{ variable }} becomes an input; a line 'system:', 'user:' or "
+            "'assistant:' starts a message."
+        )
+        self.highlighter = TemplateHighlighter(self.document())
+        self._numbers = LineNumberArea(self)
+        self._error: tuple[int, int] | None = None
+        self.blockCountChanged.connect(self._update_margin)
+        self.updateRequest.connect(self._on_update_request)
+        self.cursorPositionChanged.connect(self._emit_cursor)
+        self._update_margin()
+
+    # ---- errors --------------------------------------------------------------------
+
+    def set_error(self, line: int | None, column: int | None = None) -> None:
+        self._error = None if line is None else (line, column or 1)
+        selections: list[QTextEdit.ExtraSelection] = []
+        if self._error is not None:
+            line_no, column_no = self._error
+            block = self.document().findBlockByNumber(line_no - 1)
+            if block.isValid():
+                whole = QTextEdit.ExtraSelection()
+                whole.format.setBackground(QColor("#fdecea"))
+                whole.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+                whole.cursor = QTextCursor(block)
+                selections.append(whole)
+                mark = QTextEdit.ExtraSelection()
+                mark.format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+                mark.format.setUnderlineColor(QColor("#d93025"))
+                cursor = QTextCursor(block)
+                offset = min(max(column_no - 1, 0), max(block.length() - 2, 0))
+                cursor.setPosition(block.position() + offset)
+                cursor.movePosition(
+                    QTextCursor.MoveOperation.EndOfWord, QTextCursor.MoveMode.KeepAnchor
+                )
+                if not cursor.hasSelection():
+                    cursor.movePosition(
+                        QTextCursor.MoveOperation.Right, QTextCursor.MoveMode.KeepAnchor
+                    )
+                mark.cursor = cursor
+                selections.append(mark)
+        self.setExtraSelections(selections)
+
+    @property
+    def error_position(self) -> tuple[int, int] | None:
+        return self._error
+
+    def go_to(self, line: int, column: int = 1) -> None:
+        block = self.document().findBlockByNumber(max(line - 1, 0))
+        cursor = QTextCursor(block)
+        cursor.setPosition(block.position() + min(max(column - 1, 0), block.length() - 1))
+        self.setTextCursor(cursor)
+        self.centerCursor()
+        self.setFocus()
+
+    # ---- line numbers ----------------------------------------------------------------
+
+    def line_number_width(self) -> int:
+        digits = len(str(max(1, self.blockCount())))
+        return 12 + self.fontMetrics().horizontalAdvance("9") * max(digits, 2)
+
+    def _update_margin(self, _count: int = 0) -> None:
+        self.setViewportMargins(self.line_number_width(), 0, 0, 0)
+
+    def _on_update_request(self, rect: QRect, dy: int) -> None:
+        if dy:
+            self._numbers.scroll(0, dy)
+        else:
+            self._numbers.update(0, rect.y(), self._numbers.width(), rect.height())
+        if rect.contains(self.viewport().rect()):
+            self._update_margin()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        rect = self.contentsRect()
+        self._numbers.setGeometry(
+            QRect(rect.left(), rect.top(), self.line_number_width(), rect.height())
+        )
+
+    def paint_line_numbers(self, event: QPaintEvent) -> None:
+        painter = QPainter(self._numbers)
+        painter.fillRect(event.rect(), QColor("#f4f5f7"))
+        block = self.firstVisibleBlock()
+        number = block.blockNumber()
+        top = round(self.blockBoundingGeometry(block).translated(self.contentOffset()).top())
+        bottom = top + round(self.blockBoundingRect(block).height())
+        error_line = self._error[0] if self._error else -1
+        while block.isValid() and top <= event.rect().bottom():
+            if block.isVisible() and bottom >= event.rect().top():
+                painter.setPen(QColor("#d93025") if number + 1 == error_line else QColor("#9aa0a6"))
+                painter.drawText(
+                    0,
+                    top,
+                    self._numbers.width() - 6,
+                    self.fontMetrics().height(),
+                    Qt.AlignmentFlag.AlignRight,
+                    str(number + 1),
+                )
+            block = block.next()
+            top = bottom
+            bottom = top + round(self.blockBoundingRect(block).height())
+            number += 1
+        painter.end()
+
+    def _emit_cursor(self) -> None:
+        cursor = self.textCursor()
+        self.cursorMoved.emit(cursor.blockNumber() + 1, cursor.positionInBlock() + 1)

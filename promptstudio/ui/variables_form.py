@@ -1,0 +1,118 @@
+"""One input per template variable, rebuilt live as variables appear and disappear.
+
+Values are kept per name for the whole session: delete ``{{ topic }}`` and type it back,
+and its value is still there. A value that parses as JSON (a list, an object, a number)
+is passed to the template as that value, so few-shot lists are typed as JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QLabel,
+    QPlainTextEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from promptstudio.values import format_value, parse_value
+
+
+class VariableField(QWidget):
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.label = QLabel(name, self)
+        self.label.setObjectName("variableLabel")
+        self.editor = QPlainTextEdit(self)
+        self.editor.setObjectName(f"variable:{name}")
+        self.editor.setTabChangesFocus(True)
+        self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.editor.setFixedHeight(self.editor.fontMetrics().lineSpacing() * 3 + 12)
+        self.label.setBuddy(self.editor)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self.label)
+        layout.addWidget(self.editor)
+
+
+class VariablesForm(QWidget):
+    valuesChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("variablesForm")
+        self._texts: dict[str, str] = {}
+        self._fields: dict[str, VariableField] = {}
+        self._names: list[str] = []
+        title = QLabel("<b>Variables</b>", self)
+        self._empty = QLabel("No variables yet. Type {{ name }} in the template to add one.", self)
+        self._empty.setWordWrap(True)
+        self._empty.setObjectName("variablesEmpty")
+        inner = QWidget(self)
+        self._rows = QVBoxLayout(inner)
+        self._rows.setContentsMargins(0, 0, 0, 0)
+        self._rows.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(title)
+        layout.addWidget(self._empty)
+        layout.addWidget(scroll, 1)
+
+    def names(self) -> list[str]:
+        return list(self._names)
+
+    def field(self, name: str) -> VariableField:
+        return self._fields[name]
+
+    def set_names(self, names: Sequence[str]) -> None:
+        names = list(dict.fromkeys(names))
+        if names == self._names:
+            return
+        for name in list(self._fields):
+            if name not in names:
+                gone = self._fields.pop(name)
+                self._rows.removeWidget(gone)
+                gone.deleteLater()
+        for index, name in enumerate(names):
+            field = self._fields.get(name)
+            if field is None:
+                field = VariableField(name, self)
+                field.editor.setPlainText(self._texts.get(name, ""))
+                field.editor.textChanged.connect(lambda n=name: self._on_edited(n))
+                self._fields[name] = field
+            else:
+                self._rows.removeWidget(field)
+            self._rows.insertWidget(index, field)
+        self._names = names
+        self._empty.setVisible(not names)
+
+    def _on_edited(self, name: str) -> None:
+        self._texts[name] = self._fields[name].editor.toPlainText()
+        self.valuesChanged.emit()
+
+    def values(self) -> dict[str, object]:
+        """The current variables' values, typed (JSON where the text is JSON)."""
+        return {name: parse_value(self._texts.get(name, "")) for name in self._names}
+
+    def set_values(self, values: Mapping[str, object]) -> None:
+        """Replace the remembered values (e.g. from a stored version) and show them."""
+        self._texts = {name: format_value(value) for name, value in values.items()}
+        for name, field in self._fields.items():
+            field.editor.blockSignals(True)
+            field.editor.setPlainText(self._texts.get(name, ""))
+            field.editor.blockSignals(False)
+        self.valuesChanged.emit()
+
+    def set_value(self, name: str, value: object) -> None:
+        self._texts[name] = format_value(value)
+        if name in self._fields:
+            self._fields[name].editor.setPlainText(self._texts[name])

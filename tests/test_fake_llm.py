@@ -1,0 +1,158 @@
+"""The fake LLM server speaks the wire format the real SDK expects."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import openai
+import pytest
+from openai.types.chat import ChatCompletionMessageParam
+
+from tests.fake_llm import FakeLLM, Reply
+
+MESSAGES: list[ChatCompletionMessageParam] = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "user", "content": "Say hello to me"},
+]
+
+
+def post(url: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json", **(headers or {})},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def sse_data(body: str) -> list[str]:
+    lines = [line for line in body.splitlines() if line]
+    assert all(line.startswith("data: ") for line in lines), lines
+    return [line.removeprefix("data: ") for line in lines]
+
+
+def test_stream_follows_the_chat_completions_sse_format(fake_llm: FakeLLM) -> None:
+    body = {
+        "model": "m",
+        "messages": MESSAGES,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    status, text = post(f"{fake_llm.base_url}/chat/completions", body)
+    assert status == 200
+    data = sse_data(text)
+    assert data[-1] == "[DONE]"
+    chunks = [json.loads(d) for d in data[:-1]]
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    contents = [c["choices"][0]["delta"].get("content") for c in chunks[1:-2]]
+    assert "".join(contents) == "Hello from the fake model."
+    assert len(contents) == 5  # word chunks keep their spaces
+    assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
+    usage_chunk = chunks[-1]
+    assert usage_chunk["choices"] == []
+    assert usage_chunk["usage"]["prompt_tokens"] == 6  # whitespace words of all messages
+    assert usage_chunk["usage"]["completion_tokens"] == 5
+    assert fake_llm.requests[-1].json == body
+
+
+def test_no_usage_chunk_unless_asked(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(text="ab", chunk="char"))
+    body = {"model": "m", "messages": MESSAGES, "stream": True}
+    _, text = post(f"{fake_llm.base_url}/chat/completions", body)
+    chunks = [json.loads(d) for d in sse_data(text)[:-1]]
+    assert all(c["choices"] for c in chunks)
+    assert [c["choices"][0]["delta"].get("content") for c in chunks[1:3]] == ["a", "b"]
+
+
+def test_real_sdk_streams_and_completes(fake_llm: FakeLLM) -> None:
+    with openai.OpenAI(base_url=fake_llm.base_url, api_key="k", max_retries=0) as client:
+        stream = client.chat.completions.create(
+            model="m", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        )
+        chunks = list(stream)
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert text == "Hello from the fake model."
+        assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 5
+
+        completion = client.chat.completions.create(model="m", messages=MESSAGES)
+        assert completion.choices[0].message.content == "Hello from the fake model."
+        assert completion.usage is not None and completion.usage.prompt_tokens == 6
+
+
+def test_models_are_listed(fake_llm: FakeLLM) -> None:
+    fake_llm.models = ["alpha", "beta"]
+    with openai.OpenAI(base_url=fake_llm.base_url, api_key="k", max_retries=0) as client:
+        assert [m.id for m in client.models.list()] == ["alpha", "beta"]
+
+
+def test_required_key_gives_401_unless_bearer_or_x_api_key(fake_llm: FakeLLM) -> None:
+    fake_llm.require_key = "secret-1"
+    url = f"{fake_llm.base_url}/chat/completions"
+    body = {"model": "m", "messages": MESSAGES}
+    status, text = post(url, body)
+    assert status == 401
+    assert json.loads(text)["error"]["code"] == "invalid_api_key"
+    assert post(url, body, {"authorization": "Bearer wrong"})[0] == 401
+    assert post(url, body, {"authorization": "Bearer secret-1"})[0] == 200
+    assert post(url, body, {"x-api-key": "secret-1"})[0] == 200
+
+
+def test_scripted_errors_carry_json_body_and_headers(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(status=429, error_message="slow down", headers={"retry-after": "3"}))
+    request = urllib.request.Request(
+        f"{fake_llm.base_url}/chat/completions",
+        data=json.dumps({"model": "m", "messages": MESSAGES}).encode(),
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=5)
+    assert info.value.code == 429
+    assert info.value.headers["retry-after"] == "3"
+    error = json.loads(info.value.read())["error"]
+    assert error["message"] == "slow down"
+    assert error["type"] == "rate_limit_error"
+
+
+def test_script_queues_and_per_model_replies(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(text="always"))
+    fake_llm.script(Reply(text="once"), times=1)
+    fake_llm.script(Reply(text="for big"), model="big")
+    url = f"{fake_llm.base_url}/chat/completions"
+
+    def ask(model: str) -> str:
+        _, text = post(url, {"model": model, "messages": MESSAGES})
+        return str(json.loads(text)["choices"][0]["message"]["content"])
+
+    assert [ask("m"), ask("m"), ask("big"), ask("m")] == ["once", "always", "for big", "always"]
+
+
+def test_stop_does_not_hang_with_a_stream_in_flight(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(stall_after_chunks=1, stall_seconds=30))
+    body = {"model": "m", "messages": MESSAGES, "stream": True}
+    done = threading.Event()
+
+    def client() -> None:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            post(f"{fake_llm.base_url}/chat/completions", body)
+        done.set()
+
+    threading.Thread(target=client, daemon=True).start()
+    deadline = time.monotonic() + 5
+    while not fake_llm.open_connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    fake_llm.stop()
+    assert time.monotonic() - started < 2
+    assert done.wait(5)
