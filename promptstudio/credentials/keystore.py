@@ -89,6 +89,10 @@ class KeyStore:
             return self._session[account]
         try:
             return keyring.get_keyring().get_password(self.SERVICE, account)
+        except keyring.errors.NoKeyringError:
+            # The normal state of a headless box; the UI says so where keys are entered.
+            logger.debug("No keychain to read a key from")
+            return None
         except keyring.errors.KeyringError as exc:
             logger.warning("Could not read a key from the keychain: %s", type(exc).__name__)
             return None

@@ -17,6 +17,9 @@ OPENERS = {"{{": IN_EXPR, "{%": IN_TAG, "{#": IN_COMMENT}
 CLOSERS = {IN_EXPR: "}}", IN_TAG: "%}", IN_COMMENT: "#}"}
 OPEN_RE = re.compile(r"\{\{|\{%|\{#")
 ROLE_RE = re.compile(r"^\s*(system|user|assistant):\s*$", re.IGNORECASE)
+ROLE_WORD_RE = re.compile(r"(system|user|assistant):", re.IGNORECASE)
+# Statement tags and comments render to nothing, so "{% endfor %}user:" is a marker line.
+SILENT_TAG_RE = re.compile(r"\{%.*?%\}|\{#.*?#\}")
 TOKEN_RE = re.compile(
     r"""(?P<string>'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?)"""
     r"|(?P<number>\d+(?:\.\d+)?)"
@@ -70,6 +73,8 @@ class TemplateHighlighter(QSyntaxHighlighter):
             self.setFormat(0, len(text), self.formats["role"])
             self.setCurrentBlockState(OUTSIDE)
             return
+        if state == OUTSIDE and "{{" not in text:
+            self._marker_after_tags(text)
         pos = 0
         while pos < len(text):
             if state == OUTSIDE:
@@ -93,6 +98,15 @@ class TemplateHighlighter(QSyntaxHighlighter):
             state = OUTSIDE
             pos = end + 2
         self.setCurrentBlockState(state)
+
+    def _marker_after_tags(self, text: str) -> None:
+        spans = [m.span() for m in SILENT_TAG_RE.finditer(text)]
+        if not spans or not ROLE_RE.match(SILENT_TAG_RE.sub("", text)):
+            return
+        for word in ROLE_WORD_RE.finditer(text):
+            if not any(start <= word.start() < end for start, end in spans):
+                self.setFormat(word.start(), word.end() - word.start(), self.formats["role"])
+                return
 
     def _opener_format(self, opener: str) -> QTextCharFormat:
         return self.formats["comment" if opener == "{#" else "delimiter"]

@@ -41,6 +41,17 @@ def test_variables_tags_and_role_markers_are_coloured(window, qtbot) -> None:  #
     assert keyword is not None and keyword.foreground().color() == QColor("#a626a4")
 
 
+def test_a_marker_after_a_statement_tag_is_coloured_as_a_role(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    new_prompt(qtbot, window)
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
+        window.editor.setPlainText("{% for e in xs %}user:\n{{ e }}\n{% endfor %}user: hi")
+    role_colour = window.editor.highlighter.formats["role"].foreground().color()
+    marker = _formats_at(window.editor, 0, 18)  # "user" after the tag
+    assert marker is not None and marker.foreground().color() == role_colour
+    text = _formats_at(window.editor, 2, 13)  # "user: hi" is text, not a marker
+    assert text is None or text.foreground().color() != role_colour
+
+
 def test_multiline_tag_state_carries_across_blocks(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
