@@ -6,9 +6,10 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from types import TracebackType
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from promptstudio import APP_NAME
 from promptstudio.errors import PromptStudioError
@@ -33,6 +34,22 @@ def open_library(data_dir: Path) -> Database:
     return db
 
 
+def install_exception_hook(window: QWidget) -> None:
+    """One place for bugs: an exception escaping a Qt slot is logged and shown, not lost."""
+    from promptstudio.ui.messages import show_error
+
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            previous(kind, error, tb)
+            return
+        log.error("uncaught exception", exc_info=(kind, error, tb))
+        show_error(window, error)
+
+    sys.excepthook = hook
+
+
 def run_app(data_dir: Path, *, smoke: bool = False, screenshot: Path | None = None) -> int:
     """Open the main window and run until it closes; returns the exit code.
 
@@ -55,6 +72,7 @@ def run_app(data_dir: Path, *, smoke: bool = False, screenshot: Path | None = No
         QMessageBox.critical(None, APP_NAME, f"PromptStudio cannot open its library.\n\n{exc}")
         return 1
     window = MainWindow(db, KeyStore(), data_dir)
+    install_exception_hook(window)
     window.show()
 
     loop = qasync.QEventLoop(app)

@@ -109,9 +109,9 @@ class MainWindow(QMainWindow):
                        "Ctrl+Shift+S"), self.save_with_message)  # fmt: skip
         add(ActionSpec("prompt.rename", "&Rename prompt", "&File", "F2"),
             self.prompt_list.rename_current)  # fmt: skip
-        add(ActionSpec("prompt.trash", "Move prompt to &trash", "&File"),
+        add(ActionSpec("prompt.trash", "Move prompt to &trash", "&File", "Ctrl+Shift+Del"),
             lambda: self.tasks.start("trash", ws.trash_current()))  # fmt: skip
-        add(ActionSpec("app.quit", "&Quit", "&File", QKeySequence.StandardKey.Quit), self.close)
+        add(ActionSpec("app.quit", "&Quit", "&File", "Ctrl+Q"), self.close)
         add(ActionSpec("edit.undo", "&Undo", "&Edit", QKeySequence.StandardKey.Undo),
             self.editor.undo)  # fmt: skip
         add(ActionSpec("edit.redo", "&Redo", "&Edit", QKeySequence.StandardKey.Redo),
@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
             self.focus_variables)  # fmt: skip
         add(ActionSpec("view.prompts", "Focus the &prompt list", "&View", "Ctrl+0"),
             self.prompt_list.view.setFocus)  # fmt: skip
-        add(ActionSpec("help.about", "&About PromptStudio", "&Help"), self.about)
+        add(ActionSpec("help.about", "&About PromptStudio", "&Help", "F1"), self.about)
 
     def open_palette(self) -> CommandPalette:
         if self.command_palette is not None:

@@ -50,6 +50,7 @@ def test_command_palette_lists_filters_and_runs_actions(window, qtbot) -> None: 
 def test_every_action_has_a_unique_shortcut(window) -> None:  # type: ignore[no-untyped-def]
     seen: dict[str, str] = {}
     for action in window.registry.all():
+        assert action.shortcuts(), f"{action.objectName()} has no shortcut"
         for shortcut in action.shortcuts():
             key = shortcut.toString()
             assert key not in seen, f"{key} is used by {seen[key]} and {action.objectName()}"
