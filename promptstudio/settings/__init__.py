@@ -1,0 +1,1 @@
+"""Settings and user-defined configuration kept in the data dir (Qt-free)."""
