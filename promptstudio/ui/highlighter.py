@@ -35,6 +35,18 @@ KEYWORDS = frozenset(
 )
 
 
+LIGHT = {
+    "delimiter": "#a626a4", "variable": "#0b62c4", "name": "#50637a", "attribute": "#986801",
+    "string": "#50a14f", "number": "#c2410c", "comment": "#8a8f98", "role": "#b4231b",
+    "role_background": "#fbeceb",
+}  # fmt: skip
+DARK = {
+    "delimiter": "#d38ce0", "variable": "#6cb6ff", "name": "#a9b7c6", "attribute": "#e5c07b",
+    "string": "#98c379", "number": "#f0a35e", "comment": "#7f848e", "role": "#ff7b72",
+    "role_background": "#3d1f1f",
+}  # fmt: skip
+
+
 def _format(color: str, *, bold: bool = False, italic: bool = False) -> QTextCharFormat:
     fmt = QTextCharFormat()
     fmt.setForeground(QColor(color))
@@ -48,18 +60,25 @@ class TemplateHighlighter(QSyntaxHighlighter):
     def __init__(self, document: QTextDocument) -> None:
         super().__init__(document)
         self._variables: frozenset[str] = frozenset()
+        self.formats: dict[str, QTextCharFormat] = {}
+        self.set_dark(False)
+
+    def set_dark(self, dark: bool) -> None:
+        """Colours that read well on a light or a dark editor background."""
+        palette = DARK if dark else LIGHT
         self.formats = {
-            "delimiter": _format("#a626a4", bold=True),
-            "keyword": _format("#a626a4"),
-            "variable": _format("#0b62c4", bold=True),
-            "name": _format("#50637a"),
-            "attribute": _format("#986801"),
-            "string": _format("#50a14f"),
-            "number": _format("#c2410c"),
-            "comment": _format("#8a8f98", italic=True),
-            "role": _format("#b4231b", bold=True),
+            "delimiter": _format(palette["delimiter"], bold=True),
+            "keyword": _format(palette["delimiter"]),
+            "variable": _format(palette["variable"], bold=True),
+            "name": _format(palette["name"]),
+            "attribute": _format(palette["attribute"]),
+            "string": _format(palette["string"]),
+            "number": _format(palette["number"]),
+            "comment": _format(palette["comment"], italic=True),
+            "role": _format(palette["role"], bold=True),
         }
-        self.formats["role"].setBackground(QColor("#fbeceb"))
+        self.formats["role"].setBackground(QColor(palette["role_background"]))
+        self.rehighlight()
 
     def set_variables(self, names: frozenset[str]) -> None:
         """Input variables get their own colour; re-colour only when the set changes."""

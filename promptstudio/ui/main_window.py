@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio import APP_NAME, __version__
 from promptstudio.credentials import KeyStore
+from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database
 from promptstudio.templating import TemplateError
 from promptstudio.ui.actions import ActionRegistry, ActionSpec
@@ -26,8 +27,10 @@ from promptstudio.ui.find_bar import FindBar
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.prompt_list import PromptListPane
 from promptstudio.ui.run_pane import RunPane
+from promptstudio.ui.settings_dialog import SettingsDialog
 from promptstudio.ui.tasks import TaskOwner
 from promptstudio.ui.template_editor import TemplateEditor
+from promptstudio.ui.theme import apply_theme
 from promptstudio.ui.variables_form import VariablesForm
 from promptstudio.ui.workspace import Workspace
 
@@ -38,6 +41,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
         self.state = QSettings(str(data_dir / "ui-state.ini"), QSettings.Format.IniFormat)
+        self.settings = SettingsStore(data_dir)
+        self.settings_dialog: SettingsDialog | None = None
         self.tasks = TaskOwner(self)
         self.prompt_list = PromptListPane(self)
         self.editor = TemplateEditor(self)
@@ -70,7 +75,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.cursor_position)
 
         self.workspace = Workspace(
-            db, keys, self.prompt_list, self.editor, self.variables, self.run_pane, self.tasks
+            db,
+            keys,
+            self.settings,
+            self.prompt_list,
+            self.editor,
+            self.variables,
+            self.run_pane,
+            self.tasks,
         )
         self.workspace.titleChanged.connect(self._set_title)
         self.workspace.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -91,8 +103,36 @@ class MainWindow(QMainWindow):
         if splitter is not None:
             self.splitter.restoreState(splitter)
 
+        self.apply_settings(self.settings.values())
+
+    def apply_settings(self, changed: dict[str, object]) -> None:
+        """Make settings take effect at once: the editor font and the theme."""
+        values = self.settings.values()
+        if "editor.font_family" in changed or "editor.font_size" in changed:
+            family = values["editor.font_family"]
+            size = values["editor.font_size"]
+            assert isinstance(size, int)
+            self.editor.apply_font(family if isinstance(family, str) else None, size)
+        if "appearance.theme" in changed:
+            self.editor.highlighter.set_dark(apply_theme(str(values["appearance.theme"])))
+
+    def open_settings(self) -> SettingsDialog:
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(self.settings, self)
+            self.settings_dialog.applied.connect(self.apply_settings)
+            self.settings_dialog.finished.connect(self._forget_settings_dialog)
+        self.settings_dialog.open()
+        return self.settings_dialog
+
+    def _forget_settings_dialog(self) -> None:
+        if self.settings_dialog is not None:
+            self.settings_dialog.deleteLater()
+            self.settings_dialog = None
+
     def start(self) -> None:
         """Load the library; call once the asyncio loop is running."""
+        if self.settings.problem:
+            self.statusBar().showMessage(self.settings.problem, 15_000)
         last = self.state.value("library/lastPrompt")
         select = int(last) if last is not None and str(last).isdigit() else None
         self.tasks.start("library", self.workspace.load_library(select=select))
@@ -111,6 +151,7 @@ class MainWindow(QMainWindow):
             self.prompt_list.rename_current)  # fmt: skip
         add(ActionSpec("prompt.trash", "Move prompt to &trash", "&File", "Ctrl+Shift+Del"),
             lambda: self.tasks.start("trash", ws.trash_current()))  # fmt: skip
+        add(ActionSpec("app.settings", "Se&ttings…", "&File", "Ctrl+,"), self.open_settings)
         add(ActionSpec("app.quit", "&Quit", "&File", "Ctrl+Q"), self.close)
         add(ActionSpec("edit.undo", "&Undo", "&Edit", QKeySequence.StandardKey.Undo),
             self.editor.undo)  # fmt: skip

@@ -8,6 +8,7 @@ from PySide6.QtGui import (
     QFontDatabase,
     QPainter,
     QPaintEvent,
+    QPalette,
     QResizeEvent,
     QTextCharFormat,
     QTextCursor,
@@ -57,6 +58,15 @@ class TemplateEditor(QPlainTextEdit):
 
     # ---- errors --------------------------------------------------------------------
 
+    def apply_font(self, family: str | None, size: int) -> None:
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        if family:
+            font.setFamily(family)
+        font.setPointSize(size)
+        self.setFont(font)
+        self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 4)
+        self._update_margin()
+
     def set_error(self, line: int | None, column: int | None = None) -> None:
         self._error = None if line is None else (line, column or 1)
         selections: list[QTextEdit.ExtraSelection] = []
@@ -65,7 +75,7 @@ class TemplateEditor(QPlainTextEdit):
             block = self.document().findBlockByNumber(line_no - 1)
             if block.isValid():
                 whole = QTextEdit.ExtraSelection()
-                whole.format.setBackground(QColor("#fdecea"))
+                whole.format.setBackground(QColor(217, 48, 37, 40))  # translucent: any theme
                 whole.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
                 whole.cursor = QTextCursor(block)
                 selections.append(whole)
@@ -124,7 +134,7 @@ class TemplateEditor(QPlainTextEdit):
 
     def paint_line_numbers(self, event: QPaintEvent) -> None:
         painter = QPainter(self._numbers)
-        painter.fillRect(event.rect(), QColor("#f4f5f7"))
+        painter.fillRect(event.rect(), self.palette().color(QPalette.ColorRole.AlternateBase))
         block = self.firstVisibleBlock()
         number = block.blockNumber()
         top = round(self.blockBoundingGeometry(block).translated(self.contentOffset()).top())
@@ -132,7 +142,11 @@ class TemplateEditor(QPlainTextEdit):
         error_line = self._error[0] if self._error else -1
         while block.isValid() and top <= event.rect().bottom():
             if block.isVisible() and bottom >= event.rect().top():
-                painter.setPen(QColor("#d93025") if number + 1 == error_line else QColor("#9aa0a6"))
+                painter.setPen(
+                    QColor("#d93025")
+                    if number + 1 == error_line
+                    else self.palette().color(QPalette.ColorRole.PlaceholderText)
+                )
                 painter.drawText(
                     0,
                     top,

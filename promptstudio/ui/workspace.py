@@ -8,7 +8,8 @@ every coroutine runs under the :class:`TaskOwner`, never as a bare ``asyncSlot``
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import replace
+from typing import Any, cast
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -17,6 +18,7 @@ from promptstudio.chat import Message
 from promptstudio.credentials import KeyStore
 from promptstudio.providers import Endpoint, GenerationParams
 from promptstudio.runs import RunSession, RunTarget, TargetResult, TargetStatus
+from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
 from promptstudio.ui.prompt_list import PromptListPane
@@ -47,6 +49,7 @@ class Workspace(QObject):
         self,
         db: Database,
         keys: KeyStore,
+        settings: SettingsStore,
         prompts: PromptListPane,
         editor: TemplateEditor,
         variables: VariablesForm,
@@ -54,7 +57,7 @@ class Workspace(QObject):
         tasks: TaskOwner,
     ) -> None:
         super().__init__(editor)
-        self.db, self.keys, self.tasks = db, keys, tasks
+        self.db, self.keys, self.settings, self.tasks = db, keys, settings, tasks
         self.prompts, self.editor, self.variables, self.run_pane = (
             prompts,
             editor,
@@ -285,12 +288,35 @@ class Workspace(QObject):
             )
             self.update_key_status()
         name = next((label for label, url in PRESETS if url == base_url), "")
-        endpoint = Endpoint(base_url=base_url, api_key=self.keys.resolve(base_url).value, name=name)
-        target = RunTarget(key=TARGET_KEY, endpoint=endpoint, model=model, params=pane.params())
+        endpoint = self._endpoint(base_url, name)
+        params = self._with_defaults(pane.params())
+        target = RunTarget(key=TARGET_KEY, endpoint=endpoint, model=model, params=params)
         self._session = RunSession(messages, [target], on_update=pane.on_update)
         self._run_id, self._run_messages = None, messages
         pane.begin_run()
         self.tasks.start("run", self._run(self._session))
+
+    def _endpoint(self, base_url: str, name: str) -> Endpoint:
+        """The endpoint with its key (in memory only) and the timeouts from settings."""
+        get = self.settings.get
+        return Endpoint(
+            base_url=base_url,
+            api_key=self.keys.resolve(base_url).value,
+            name=name,
+            connect_timeout=float(cast(float, get("timeouts.connect"))),
+            first_token_timeout=float(cast(float, get("timeouts.first_token"))),
+            idle_timeout=float(cast(float, get("timeouts.idle"))),
+            max_retries=int(cast(int, get("timeouts.max_retries"))),
+        )
+
+    def _with_defaults(self, params: GenerationParams) -> GenerationParams:
+        """Fill what the run pane leaves unset from the settings' run defaults."""
+        unset: dict[str, Any] = {
+            name: self.settings.get(f"run.{name}")
+            for name in ("temperature", "top_p", "max_tokens")
+            if getattr(params, name) is None
+        }
+        return replace(params, **unset)
 
     def stop(self) -> None:
         if self._session is not None and self._session.running:

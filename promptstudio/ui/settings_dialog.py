@@ -1,0 +1,149 @@
+"""The settings dialog, generated from ``promptstudio.settings.schema.SETTINGS``.
+
+One page per group, one field per setting, the description under it. A value that does
+not validate is refused with the reason under its field and nothing is saved until every
+field is valid.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from promptstudio.settings.schema import SETTINGS, Setting, groups
+from promptstudio.settings.store import SettingsError, SettingsStore
+
+Field = QLineEdit | QCheckBox | QComboBox
+
+
+class SettingsDialog(QDialog):
+    applied = Signal(dict)  # name -> new value, only what changed
+
+    def __init__(self, store: SettingsStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self.store = store
+        self.fields: dict[str, Field] = {}
+        self.errors: dict[str, QLabel] = {}
+        self.tabs = tabs = QTabWidget(self)
+        self._page_of: dict[str, int] = {}
+        for group in groups():
+            page = QWidget(tabs)
+            form = QFormLayout(page)
+            for setting in (s for s in SETTINGS if s.group == group):
+                field = self._make_field(setting, page)
+                hint = QLabel(setting.description, page)
+                hint.setWordWrap(True)
+                hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+                error = QLabel(page)
+                error.setObjectName(f"error:{setting.name}")
+                error.setStyleSheet("color: #b3261e;")
+                error.setWordWrap(True)
+                error.hide()
+                column = QVBoxLayout()
+                column.setSpacing(2)
+                column.addWidget(field)
+                column.addWidget(error)
+                column.addWidget(hint)
+                form.addRow(setting.label + (f" ({setting.unit.strip()})" if setting.unit else ""),
+                            column)  # fmt: skip
+                self.fields[setting.name] = field
+                self.errors[setting.name] = error
+                self._page_of[setting.name] = tabs.count()
+            tabs.addTab(page, group)
+        if store.problem:
+            tabs.setToolTip(store.problem)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Apply
+            | QDialogButtonBox.StandardButton.Cancel,
+            self,
+        )
+        buttons.accepted.connect(self._ok)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)
+        self.resize(560, 420)
+
+    def _make_field(self, setting: Setting, parent: QWidget) -> Field:
+        value = self.store.get(setting.name)
+        field: Field
+        if setting.type == "bool":
+            field = QCheckBox(parent)
+            field.setChecked(bool(value))
+        elif setting.type == "choice":
+            field = QComboBox(parent)
+            field.addItems(list(setting.choices))
+            field.setCurrentText(str(value))
+        else:
+            field = QLineEdit(parent)
+            field.setText(
+                "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+            )
+            if setting.optional:
+                field.setPlaceholderText("default")
+            field.textEdited.connect(lambda _text, name=setting.name: self.errors[name].hide())
+        field.setObjectName(f"setting:{setting.name}")
+        field.setToolTip(setting.description)
+        return field
+
+    def _value(self, name: str) -> object:
+        field = self.fields[name]
+        if isinstance(field, QCheckBox):
+            return field.isChecked()
+        if isinstance(field, QComboBox):
+            return field.currentText()
+        return field.text()
+
+    def apply(self) -> bool:
+        """Validate every field; save all or nothing. True when everything was valid."""
+        changes: dict[str, object] = {}
+        invalid: list[str] = []
+        for setting in SETTINGS:
+            error = self.errors[setting.name]
+            try:
+                changes[setting.name] = setting.validate(self._value(setting.name))
+                error.hide()
+            except ValueError as exc:
+                error.setText(str(exc))
+                error.show()
+                invalid.append(setting.name)
+        if invalid:  # show the first bad field, wherever it is
+            self.tabs.setCurrentIndex(self._page_of[invalid[0]])
+            self.fields[invalid[0]].setFocus()
+            return False
+        try:
+            changed = self.store.update(changes)
+        except (SettingsError, OSError) as exc:  # e.g. a read-only data dir
+            first = next(iter(self.errors.values()))
+            first.setText(str(exc))
+            first.show()
+            return False
+        if changed:
+            self.applied.emit(changed)
+        return True
+
+    def _ok(self) -> None:
+        if self.apply():
+            self.accept()
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}" if isinstance(value, float) else str(value)
