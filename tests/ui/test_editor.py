@@ -100,7 +100,7 @@ def test_undo_redo_actions_work_from_outside_the_editor(window, qtbot) -> None: 
     new_prompt(qtbot, window)
     window.editor.setFocus()
     qtbot.keyClicks(window.editor, "abc")
-    window.run_pane.model.setFocus()
+    window.run_board.columns[0].model.setFocus()
     window.registry["edit.undo"].trigger()
     assert window.editor.toPlainText() == ""
     window.registry["edit.redo"].trigger()

@@ -66,14 +66,14 @@ def test_typed_key_goes_to_the_keychain_never_to_files(  # type: ignore[no-untyp
     fake_llm.script(Reply(text="authorised"))
     new_prompt(qtbot, window)
     window.editor.setPlainText("Hello")
-    window.run_pane.set_target(fake_llm.base_url, "m")
-    window.run_pane.key.setText(sentinel)
+    window.run_board.columns[0].set_target(fake_llm.base_url, "m")
+    window.run_board.columns[0].key.setText(sentinel)
     with qtbot.waitSignal(window.workspace.runStored, timeout=10_000):
         window.registry["run.run"].trigger()
-    assert window.run_pane.output.toPlainText() == "authorised"
-    assert window.run_pane.key.text() == ""  # the field does not keep it
+    assert window.run_board.columns[0].output.toPlainText() == "authorised"
+    assert window.run_board.columns[0].key.text() == ""  # the field does not keep it
     assert keyring.get_password("promptstudio", fake_llm.base_url) == sentinel
-    assert "keychain" in window.run_pane.key_status.text()
+    assert "keychain" in window.run_board.columns[0].key_status.text()
     window.close()
     window.workspace.db.close()
     hits = [

@@ -35,14 +35,14 @@ def test_type_template_run_with_ctrl_enter_and_find_it_stored(  # type: ignore[n
     assert window.variables.names() == ["text", "lang"]
     type_text(qtbot, window.variables.field("text").editor, "hello everyone")
     type_text(qtbot, window.variables.field("lang").editor, "French")
-    window.run_pane.set_target(fake_llm.base_url, "fake-model")
+    window.run_board.columns[0].set_target(fake_llm.base_url, "fake-model")
 
     with qtbot.waitSignal(window.workspace.runStored, timeout=10_000) as stored:
         qtbot.keyClick(window.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
 
-    assert window.run_pane.output.toPlainText() == "Bonjour tout le monde"
-    assert "TTFT" in window.run_pane.metrics.text()
-    assert window.run_pane.status.text() == "Done"
+    assert window.run_board.columns[0].output.toPlainText() == "Bonjour tout le monde"
+    assert "TTFT" in window.run_board.columns[0].metrics.text()
+    assert window.run_board.columns[0].status.text() == "Done"
     sent = fake_llm.requests[-1].json
     assert sent["model"] == "fake-model"
     assert sent["messages"] == [
@@ -105,16 +105,17 @@ def test_esc_stops_a_stream_and_keeps_the_partial_answer(window, qtbot, fake_llm
     fake_llm.script(Reply(text=" ".join(f"w{i}" for i in range(400)), tokens_per_second=40))
     new_prompt(qtbot, window)
     window.editor.setPlainText("Count slowly.")
-    window.run_pane.set_target(fake_llm.base_url, "slow-model")
+    window.run_board.columns[0].set_target(fake_llm.base_url, "slow-model")
     with qtbot.waitSignal(window.workspace.runStored, timeout=10_000) as stored:
         window.registry["run.run"].trigger()
-        qtbot.waitUntil(lambda: window.run_pane.output.toPlainText().count("w") >= 3, timeout=5000)
+        output = window.run_board.columns[0].output
+        qtbot.waitUntil(lambda: output.toPlainText().count("w") >= 3, timeout=5000)
         qtbot.keyClick(window.editor, Qt.Key.Key_Escape)
-    partial = window.run_pane.output.toPlainText()
+    partial = window.run_board.columns[0].output.toPlainText()
     assert partial.startswith("w0 w1")
     assert len(partial.split()) < 400
-    assert window.run_pane.status.text() == "Stopped"
-    assert "Stopped after" in window.run_pane.error.text()
+    assert window.run_board.columns[0].status.text() == "Stopped"
+    assert "Stopped after" in window.run_board.columns[0].error.text()
     text, status = window.workspace.db.call(lambda conn: conn.execute(
         "SELECT text, status FROM responses WHERE id = ?", (stored.args[0],)
     ).fetchone())  # fmt: skip
@@ -122,15 +123,15 @@ def test_esc_stops_a_stream_and_keeps_the_partial_answer(window, qtbot, fake_llm
     assert text == partial
 
 
-def test_a_failing_server_is_explained_in_the_run_pane(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_server_is_explained_in_its_column(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
     fake_llm.script(Reply(status=401, error_message="Invalid API key"))
     new_prompt(qtbot, window)
     window.editor.setPlainText("Hello")
-    window.run_pane.set_target(fake_llm.base_url, "m")
+    window.run_board.columns[0].set_target(fake_llm.base_url, "m")
     with qtbot.waitSignal(window.workspace.runStored, timeout=10_000):
         window.registry["run.run"].trigger()
-    assert window.run_pane.status.text() == "Failed"
-    assert "401" in window.run_pane.error.text()
+    assert window.run_board.columns[0].status.text() == "Failed"
+    assert "401" in window.run_board.columns[0].error.text()
 
 
 def test_streamed_text_is_batched_not_written_per_token(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
@@ -138,17 +139,17 @@ def test_streamed_text_is_batched_not_written_per_token(window, qtbot, fake_llm)
     fake_llm.script(Reply(text=" ".join(words), tokens_per_second=1500))
     new_prompt(qtbot, window)
     window.editor.setPlainText("Go")
-    window.run_pane.set_target(fake_llm.base_url, "fast")
+    window.run_board.columns[0].set_target(fake_llm.base_url, "fast")
     with qtbot.waitSignal(window.workspace.runStored, timeout=10_000):
         window.registry["run.run"].trigger()
-    assert window.run_pane.output.toPlainText().split() == words
-    assert 1 <= window.run_pane.flushes < 100  # 600 deltas, a few dozen widget updates
+    assert window.run_board.columns[0].output.toPlainText().split() == words
+    assert 1 <= window.run_board.columns[0].flushes < 100  # 600 deltas, a few dozen widget updates
 
 
 def test_missing_model_is_refused_with_a_message(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     new_prompt(qtbot, window)
     window.editor.setPlainText("Hello")
-    window.run_pane.model.clear()
+    window.run_board.columns[0].model.clear()
     window.registry["run.run"].trigger()
-    assert "model name" in window.run_pane.error.text()
-    assert window.run_pane.run_button.isEnabled()
+    assert "model name" in window.run_board.columns[0].error.text()
+    assert window.run_board.columns[0].run_button.isEnabled()

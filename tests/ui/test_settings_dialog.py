@@ -59,8 +59,8 @@ def test_run_defaults_from_settings_reach_the_wire(window, qtbot, fake_llm) -> N
     fake_llm.script(Reply(text="ok"))
     new_prompt(qtbot, window)
     window.editor.setPlainText("Hello")
-    window.run_pane.set_target(fake_llm.base_url, "m")
-    window.run_pane.max_tokens.setValue(5)  # the pane's own value wins over the default
+    window.run_board.columns[0].set_target(fake_llm.base_url, "m")
+    window.run_board.columns[0].max_tokens.setValue(5)  # the pane's own value wins over the default
     with qtbot.waitSignal(window.workspace.runStored, timeout=10_000):
         window.registry["run.run"].trigger()
     sent = fake_llm.requests[-1].json

@@ -1,0 +1,132 @@
+"""The run board: several columns streaming at once, each stopped and stored on its own."""
+
+from __future__ import annotations
+
+from promptstudio.storage import library
+from promptstudio.ui.run_column import ColumnConfig
+from tests.fake_llm import Reply
+from tests.ui.conftest import new_prompt
+
+
+def _four_columns(window, fake_llm) -> list:  # type: ignore[no-untyped-def]
+    board = window.run_board
+    board.columns[0].set_target(fake_llm.base_url, "alpha")
+    for model in ("beta", "gamma", "delta"):
+        column = board.add_column()
+        column.set_target(fake_llm.base_url, model)
+    return board.columns
+
+
+def test_four_columns_stream_at_once_and_one_429_does_not_stop_the_others(  # type: ignore[no-untyped-def]
+    window, qtbot, fake_llm
+) -> None:
+    for model in ("alpha", "beta", "delta"):
+        fake_llm.script(Reply(text=f"answer from {model}", tokens_per_second=60), model=model)
+    fake_llm.script(Reply(status=429, error_message="slow down", headers={"retry-after": "30"}),
+                    model="gamma")  # fmt: skip
+    window.settings.update({"timeouts.max_retries": 0})
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Say hello")
+    columns = _four_columns(window, fake_llm)
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=15_000) as finished:
+        window.registry["run.run"].trigger()
+        healthy = [c for c in columns if c.model.text() != "gamma"]
+        qtbot.waitUntil(lambda: all(c.status.text() == "Streaming…" for c in healthy), timeout=5000)
+    by_model = {c.model.text(): c for c in columns}
+    for model in ("alpha", "beta", "delta"):
+        assert by_model[model].output.toPlainText() == f"answer from {model}"
+        assert by_model[model].status.text() == "Done"
+        assert "TTFT" in by_model[model].metrics.text()
+    assert by_model["gamma"].status.text() == "Failed"
+    assert "(429)" in by_model["gamma"].error.text()
+    assert "Fastest:" in window.run_board.summary.text()
+    responses = window.workspace.db.call(library.list_responses, finished.args[0])
+    assert sorted((r.model, r.status) for r in responses) == [
+        ("alpha", "done"), ("beta", "done"), ("delta", "done"), ("gamma", "failed"),
+    ]  # fmt: skip
+
+
+def test_stop_one_column_while_the_others_finish(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+    fake_llm.script(Reply(text=" ".join(["slow"] * 300), tokens_per_second=30), model="alpha")
+    fake_llm.script(Reply(text="quick answer", tokens_per_second=50), model="beta")
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Go")
+    board = window.run_board
+    board.columns[0].set_target(fake_llm.base_url, "alpha")
+    board.add_column().set_target(fake_llm.base_url, "beta")
+    slow, quick = board.columns
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=15_000):
+        window.registry["run.run"].trigger()
+        qtbot.waitUntil(lambda: "slow" in slow.output.toPlainText(), timeout=5000)
+        slow.stop_button.click()
+    assert slow.status.text() == "Stopped"
+    assert quick.status.text() == "Done" and quick.output.toPlainText() == "quick answer"
+    assert 0 < len(slow.output.toPlainText().split()) < 300
+
+
+def test_stop_all_with_esc(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+    fake_llm.script(Reply(text=" ".join(["tok"] * 400), tokens_per_second=40))
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Go")
+    columns = _four_columns(window, fake_llm)[:2]
+    for extra in window.run_board.columns[2:]:
+        window.run_board.remove_column(extra.column_id)
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=15_000):
+        window.registry["run.run"].trigger()
+        qtbot.waitUntil(lambda: all("tok" in c.output.toPlainText() for c in columns), timeout=5000)
+        window.registry["run.stop"].trigger()
+    assert [c.status.text() for c in columns] == ["Stopped", "Stopped"]
+    assert not window.workspace.running
+
+
+def test_run_one_column_only(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+    fake_llm.script(Reply(text="only me"))
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Go")
+    first, second = window.run_board.columns[0], window.run_board.add_column()
+    first.set_target(fake_llm.base_url, "one")
+    second.set_target(fake_llm.base_url, "two")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000) as finished:
+        second.run_button.click()
+    assert second.output.toPlainText() == "only me"
+    assert first.output.toPlainText() == ""
+    responses = window.workspace.db.call(library.list_responses, finished.args[0])
+    assert [r.model for r in responses] == ["two"]
+
+
+def test_add_duplicate_remove_and_the_layout_is_restored_with_the_version(  # type: ignore[no-untyped-def]
+    window, qtbot
+) -> None:
+    prompt_id = new_prompt(qtbot, window)
+    board = window.run_board
+    board.columns[0].set_config(ColumnConfig(base_url="http://127.0.0.1:9/v1", model="first"))
+    copy = board.duplicate_column(board.columns[0].column_id)
+    assert copy is not None and copy.model.text() == "first"
+    copy.model.setText("second")
+    copy.temperature.setValue(0.4)
+    board.add_column().model.setText("third")
+    board.remove_column(board.columns[2].column_id)
+    assert [c.model.text() for c in board.columns] == ["first", "second"]
+    saved = window.tasks.finished
+    with qtbot.waitSignal(saved, timeout=3000, check_params_cb=lambda name: name == "save"):
+        window.registry["prompt.save"].trigger()
+
+    new_prompt(qtbot, window)  # a new prompt starts with the board as it is...
+    assert [c.model.text() for c in board.columns] == ["first", "second"]
+    board.remove_column(board.columns[1].column_id)  # ...and may change it
+    board.columns[0].model.setText("other")
+    with qtbot.waitSignal(window.workspace.promptOpened, timeout=3000):
+        window.prompt_list.select(prompt_id)
+    assert [c.model.text() for c in board.columns] == ["first", "second"]
+    assert board.columns[1].config().params.temperature == 0.4
+    assert not window.workspace.dirty
+
+
+def test_the_last_column_cannot_be_removed(window) -> None:  # type: ignore[no-untyped-def]
+    board = window.run_board
+    assert len(board.columns) >= 1
+    while len(board.columns) > 1:
+        board.remove_column(board.columns[-1].column_id)
+    board.remove_column(board.columns[0].column_id)
+    assert len(board.columns) == 1
+    assert not board.columns[0].remove_button.isEnabled()
