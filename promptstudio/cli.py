@@ -163,6 +163,7 @@ def _run(args: argparse.Namespace) -> int:
     from promptstudio.paths import data_dir, database_path
     from promptstudio.providers import Endpoint, GenerationParams
     from promptstudio.runs import RunSession, RunTarget, TargetStatus
+    from promptstudio.runs.stored import response_fields
     from promptstudio.storage import Database, library
 
     source, values, messages = _messages(args)
@@ -194,16 +195,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"→ {args.model} at {base_url}", file=sys.stderr)
         result = asyncio.run(_run_session(session))["cli"]
         usage = result.usage
-        db.call(
-            library.add_response, run_row.id, base_url=base_url, model=args.model,
-            params=params.to_dict(), messages=[m.to_dict() for m in messages], text=result.text,
-            status=str(result.status), error=result.error.message if result.error else None,
-            finish_reason=result.finish_reason, ttft_ms=result.ttft_ms,
-            total_ms=result.total_ms,
-            input_tokens=usage.input_tokens if usage else None,
-            output_tokens=usage.output_tokens if usage else None,
-            usage_estimated=bool(usage and usage.estimated),
-        )  # fmt: skip
+        db.call(library.add_response, run_row.id, **response_fields(result, messages))
 
     if args.json:
         summary = {

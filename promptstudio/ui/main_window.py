@@ -26,7 +26,7 @@ from promptstudio.ui.command_palette import CommandPalette
 from promptstudio.ui.find_bar import FindBar
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.prompt_list import PromptListPane
-from promptstudio.ui.run_pane import RunPane
+from promptstudio.ui.run_board import RunBoard
 from promptstudio.ui.settings_dialog import SettingsDialog
 from promptstudio.ui.tasks import TaskOwner
 from promptstudio.ui.template_editor import TemplateEditor
@@ -48,29 +48,33 @@ class MainWindow(QMainWindow):
         self.editor = TemplateEditor(self)
         self.find_bar = FindBar(self.editor, self)
         self.variables = VariablesForm(self)
-        self.run_pane = RunPane(self)
+        self.run_board = RunBoard(self)
         self.template_status = QLabel(self)
         self.template_status.setObjectName("templateStatus")
         self.template_status.linkActivated.connect(lambda _link: self.go_to_error())
         self.cursor_position = QLabel(self)
 
-        center = QWidget(self)
-        column = QVBoxLayout(center)
+        editor_area = QWidget(self)
+        column = QVBoxLayout(editor_area)
         column.setContentsMargins(0, 6, 0, 0)
         column.addWidget(self.editor, 1)
         column.addWidget(self.find_bar)
         column.addWidget(self.template_status)
-        right = QSplitter(Qt.Orientation.Vertical, self)
-        right.addWidget(self.variables)
-        right.addWidget(self.run_pane)
-        right.setSizes([260, 440])
+        self.top_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.top_splitter.addWidget(editor_area)
+        self.top_splitter.addWidget(self.variables)
+        self.top_splitter.setStretchFactor(0, 3)
+        self.top_splitter.setStretchFactor(1, 1)
+        self.work_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.work_splitter.addWidget(self.top_splitter)
+        self.work_splitter.addWidget(self.run_board)
+        self.work_splitter.setSizes([420, 380])
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.prompt_list)
-        self.splitter.addWidget(center)
-        self.splitter.addWidget(right)
+        self.splitter.addWidget(self.work_splitter)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([200, 620, 460])
+        self.splitter.setSizes([220, 1060])
         self.setCentralWidget(self.splitter)
         self.statusBar().addPermanentWidget(self.cursor_position)
 
@@ -81,7 +85,7 @@ class MainWindow(QMainWindow):
             self.prompt_list,
             self.editor,
             self.variables,
-            self.run_pane,
+            self.run_board,
             self.tasks,
         )
         self.workspace.titleChanged.connect(self._set_title)
@@ -99,9 +103,10 @@ class MainWindow(QMainWindow):
         geometry = self.state.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        splitter = self.state.value("window/splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
+        for key, splitter in self._splitters().items():
+            saved = self.state.value(f"window/{key}")
+            if saved is not None:
+                splitter.restoreState(saved)
 
         self.apply_settings(self.settings.values())
 
@@ -128,6 +133,13 @@ class MainWindow(QMainWindow):
         if self.settings_dialog is not None:
             self.settings_dialog.deleteLater()
             self.settings_dialog = None
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        return {
+            "splitter": self.splitter,
+            "workSplitter": self.work_splitter,
+            "topSplitter": self.top_splitter,
+        }
 
     def start(self) -> None:
         """Load the library; call once the asyncio loop is running."""
@@ -165,8 +177,11 @@ class MainWindow(QMainWindow):
             self.find_bar.find_next)  # fmt: skip
         add(ActionSpec("edit.go_to_error", "Go to template &error", "&Edit", "F8"),
             self.go_to_error)  # fmt: skip
-        add(ActionSpec("run.run", "&Run", "&Run", ("Ctrl+Return", "Ctrl+Enter")), ws.run)
-        add(ActionSpec("run.stop", "&Stop", "&Run", "Esc"), ws.stop)
+        add(ActionSpec("run.run", "&Run all columns", "&Run", ("Ctrl+Return", "Ctrl+Enter")),
+            lambda: ws.run())  # fmt: skip
+        add(ActionSpec("run.stop", "&Stop all", "&Run", "Esc"), lambda: ws.stop())
+        add(ActionSpec("run.add_column", "&Add a column", "&Run", "Ctrl+Shift+N"),
+            lambda: self.run_board.add_column())  # fmt: skip
         add(ActionSpec("view.palette", "&Command palette…", "&View", "Ctrl+Shift+P"),
             self.open_palette)  # fmt: skip
         add(ActionSpec("view.editor", "Focus the &editor", "&View", "Ctrl+1"),
@@ -235,7 +250,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.workspace.save_on_exit()
         self.state.setValue("window/geometry", self.saveGeometry())
-        self.state.setValue("window/splitter", self.splitter.saveState())
+        for key, splitter in self._splitters().items():
+            self.state.setValue(f"window/{key}", splitter.saveState())
         if self.workspace.prompt_id is not None:
             self.state.setValue("library/lastPrompt", self.workspace.prompt_id)
         self.state.sync()

@@ -8,7 +8,7 @@ every coroutine runs under the :class:`TaskOwner`, never as a bare ``asyncSlot``
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -17,31 +17,28 @@ from promptstudio import templating
 from promptstudio.chat import Message
 from promptstudio.credentials import KeyStore
 from promptstudio.providers import Endpoint, GenerationParams
-from promptstudio.runs import RunSession, RunTarget, TargetResult, TargetStatus
+from promptstudio.runs import RunSession, RunTarget, TargetStatus
+from promptstudio.runs.stored import response_fields
 from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
 from promptstudio.ui.prompt_list import PromptListPane
-from promptstudio.ui.run_pane import PRESETS, RunPane
+from promptstudio.ui.run_board import RunBoard
+from promptstudio.ui.run_column import PRESETS, ColumnConfig, RunColumn
 from promptstudio.ui.tasks import TaskOwner
 from promptstudio.ui.template_editor import TemplateEditor
 from promptstudio.ui.variables_form import VariablesForm
 
 log = logging.getLogger(__name__)
 ANALYSIS_DELAY_MS = 150
-TARGET_KEY = "main"
-
-
-def settings_for(base_url: str, model: str, params: GenerationParams) -> dict[str, Any]:
-    """What a version stores about how it is run: never a key."""
-    return {"columns": [{"base_url": base_url, "model": model, "params": params.to_dict()}]}
 
 
 class Workspace(QObject):
     titleChanged = Signal(str)
     statusMessage = Signal(str)
     analysed = Signal(object)  # TemplateError | None
-    runStored = Signal(int)  # response id, once the answer is in the database
+    runStored = Signal(int)  # response id, once an answer is in the database
+    runFinished = Signal(int)  # run id, once every answer of a run is stored
     libraryLoaded = Signal()
     promptOpened = Signal(int)  # prompt id, once its latest version is in the editor
 
@@ -53,25 +50,18 @@ class Workspace(QObject):
         prompts: PromptListPane,
         editor: TemplateEditor,
         variables: VariablesForm,
-        run_pane: RunPane,
+        board: RunBoard,
         tasks: TaskOwner,
     ) -> None:
         super().__init__(editor)
         self.db, self.keys, self.settings, self.tasks = db, keys, settings, tasks
-        self.prompts, self.editor, self.variables, self.run_pane = (
-            prompts,
-            editor,
-            variables,
-            run_pane,
-        )
+        self.prompts, self.editor, self.variables, self.board = prompts, editor, variables, board
         self.prompt_id: int | None = None
         self.prompt_name = ""
         self.error: templating.TemplateError | None = None
         self._saved: tuple[str, dict[str, object], dict[str, Any]] | None = None
-        self._session: RunSession | None = None
-        self._stored_session: RunSession | None = None
-        self._run_id: int | None = None  # the stored run of the current session
-        self._run_messages: list[Message] = []
+        self._runs: list[RunRecord] = []
+        self._run_number = 0
         self._analysis = QTimer(self)
         self._analysis.setSingleShot(True)
         self._analysis.setInterval(ANALYSIS_DELAY_MS)
@@ -79,13 +69,16 @@ class Workspace(QObject):
         self._key_timer = QTimer(self)
         self._key_timer.setSingleShot(True)
         self._key_timer.setInterval(250)
-        self._key_timer.timeout.connect(self.update_key_status)
+        self._key_timer.timeout.connect(lambda: self.update_key_status())
         editor.textChanged.connect(self._analysis.start)
         editor.textChanged.connect(self._emit_title)
         variables.valuesChanged.connect(self._emit_title)
-        run_pane.runRequested.connect(self.run)
-        run_pane.stopRequested.connect(self.stop)
-        run_pane.endpointChanged.connect(lambda _url: self._key_timer.start())
+        board.runAllRequested.connect(lambda: self.run())
+        board.stopAllRequested.connect(lambda: self.stop())
+        board.runColumnRequested.connect(self.run)
+        board.stopColumnRequested.connect(self.stop)
+        board.endpointChanged.connect(lambda _id: self._key_timer.start())
+        board.configChanged.connect(self._emit_title)
         prompts.promptSelected.connect(self.open_prompt)
         prompts.model.renameRequested.connect(self.rename_prompt)
 
@@ -97,11 +90,10 @@ class Workspace(QObject):
             self.analyse()
 
     def snapshot(self) -> tuple[str, dict[str, object], dict[str, Any]]:
-        pane = self.run_pane
         return (
             self.editor.toPlainText(),
             self.variables.values(),
-            settings_for(pane.base_url(), pane.model.text().strip(), pane.params()),
+            {"columns": [config.to_dict() for config in self.board.configs()]},
         )
 
     @property
@@ -110,7 +102,7 @@ class Workspace(QObject):
 
     @property
     def running(self) -> bool:
-        return self._session is not None and self._session.running
+        return bool(self._runs)
 
     def _emit_title(self) -> None:
         mark = " •" if self.dirty else ""
@@ -166,10 +158,9 @@ class Workspace(QObject):
         self.editor.setPlainText(version.template if version else "")
         self.analyse()
         self.variables.set_values(version.variables if version else {})
-        columns = (version.settings.get("columns") or [{}]) if version else [{}]
-        column = columns[0]
-        self.run_pane.set_target(column.get("base_url", ""), column.get("model", ""))
-        self.run_pane.set_params(GenerationParams.from_dict(column.get("params") or {}))
+        columns = (version.settings.get("columns") or []) if version else []
+        if columns or not self.board.columns:
+            self.board.set_configs([ColumnConfig.from_dict(c) for c in columns])
         self._saved = self.snapshot()
         self._emit_title()
         self.update_key_status()
@@ -229,9 +220,8 @@ class Workspace(QObject):
 
     def save_on_exit(self) -> None:
         """Blocking: called from closeEvent, when the event loop may not run again."""
-        if self._session is not None and self._session is not self._stored_session:
-            self._session.cancel()
-            self._store_response_sync(self._session)
+        for record in list(self._runs):
+            self._store_partial_sync(record)
         self.flush_analysis()
         if self.dirty and self.prompt_id is not None:
             template, values, settings = self.snapshot()
@@ -242,32 +232,49 @@ class Workspace(QObject):
 
     # ---- keys ------------------------------------------------------------------------------
 
-    def update_key_status(self) -> None:
-        base_url = self.run_pane.base_url()
-        resolved = self.keys.resolve(base_url)
-        texts = {
-            "keychain": "Using the key stored in the OS keychain for this endpoint.",
-            "session": "Using a key kept in memory for this session only.",
-            "environment": f"Using ${resolved.env_var} from the environment.",
-            "none": "No key: requests go without one (fine for local servers).",
-        }
-        text = texts[resolved.source]
-        if not self.keys.backend_available():
-            text += " No OS keychain is available, so a typed key is kept for this session only."
-        self.run_pane.key_status.setText(text)
+    def update_key_status(self, column_id: str | None = None) -> None:
+        columns = self.board.columns if column_id is None else [self.board.column(column_id)]
+        available = self.keys.backend_available()
+        for column in columns:
+            resolved = self.keys.resolve(column.base_url())
+            short, long = {
+                "keychain": ("keychain", "Using the key stored in the OS keychain."),
+                "session": ("this session", "Using a key kept in memory for this session only."),
+                "environment": (f"${resolved.env_var}", f"Using ${resolved.env_var}."),
+                "none": ("no key", "No key: requests go without one (fine for local servers)."),
+            }[resolved.source]
+            if not available:
+                long += " No OS keychain is available: a typed key is kept for this session only."
+            column.key_status.setText(short)
+            column.key_status.setToolTip(long)
+            column.key.setToolTip(long)
+
+    def _take_typed_key(self, column: RunColumn) -> None:
+        """A key typed into a column goes to the keychain (or this session) at once."""
+        typed = column.key.text().strip()
+        if not typed:
+            return
+        where = self.keys.set(column.base_url(), typed)
+        column.key.clear()
+        self.statusMessage.emit(
+            "Key stored in the OS keychain."
+            if where == "keychain"
+            else "No OS keychain: the key is kept in memory for this session only."
+        )
+        for other in self.board.columns:
+            if other.base_url() == column.base_url():
+                self.update_key_status(other.column_id)
 
     # ---- runs ------------------------------------------------------------------------------
 
-    def run(self) -> None:
-        if self.running:
-            self.statusMessage.emit("A run is in progress: Esc stops it.")
-            return
+    def run(self, column_id: str | None = None) -> None:
+        """Run one column, or every column that is not already running."""
         self.flush_analysis()
-        pane = self.run_pane
-        base_url, model = pane.base_url(), pane.model.text().strip()
-        if not base_url or not model:
-            pane.fail_before_start("Choose an endpoint and type a model name first.")
-            (pane.model if base_url else pane.endpoint).setFocus()
+        board = self.board
+        wanted = [board.column(column_id)] if column_id else list(board.columns)
+        columns = [c for c in wanted if c.column_id not in self._running_columns()]
+        if not columns:
+            self.statusMessage.emit("Already running: Esc stops it.")
             return
         try:
             messages = templating.render_messages(
@@ -275,26 +282,42 @@ class Workspace(QObject):
             )
         except templating.TemplateError as exc:
             self.editor.set_error(exc.line, exc.column)
-            pane.fail_before_start(f"Template error at {exc.location()}: {exc.message}")
+            for column in columns:
+                column.fail_before_start(f"Template error at {exc.location()}: {exc.message}")
             return
-        typed = pane.key.text().strip()
-        if typed:
-            where = self.keys.set(base_url, typed)
-            pane.key.clear()
-            self.statusMessage.emit(
-                "Key stored in the OS keychain."
-                if where == "keychain"
-                else "No OS keychain: the key is kept in memory for this session only."
+        targets: list[RunTarget] = []
+        for column in columns:
+            config = column.config()
+            if not config.base_url or not config.model:
+                column.fail_before_start("Choose an endpoint and type a model name first.")
+                continue
+            self._take_typed_key(column)
+            name = next((label for label, url in PRESETS if url == config.base_url), "")
+            targets.append(
+                RunTarget(
+                    key=column.column_id,
+                    endpoint=self._endpoint(config.base_url, name),
+                    model=config.model,
+                    params=self._with_defaults(config.params),
+                )
             )
-            self.update_key_status()
-        name = next((label for label, url in PRESETS if url == base_url), "")
-        endpoint = self._endpoint(base_url, name)
-        params = self._with_defaults(pane.params())
-        target = RunTarget(key=TARGET_KEY, endpoint=endpoint, model=model, params=params)
-        self._session = RunSession(messages, [target], on_update=pane.on_update)
-        self._run_id, self._run_messages = None, messages
-        pane.begin_run()
-        self.tasks.start("run", self._run(self._session))
+        if not targets:
+            return
+        record = RunRecord(RunSession(messages, targets, on_update=board.on_update), messages)
+        self._runs.append(record)
+        board.begin(record.column_ids)
+        self._run_number += 1
+        self.tasks.start(f"run:{self._run_number}", self._run(record))
+
+    def stop(self, column_id: str | None = None) -> None:
+        for record in self._runs:
+            if column_id is None:
+                record.session.cancel()
+            elif column_id in record.column_ids:
+                record.session.cancel(column_id)
+
+    def _running_columns(self) -> set[str]:
+        return {c for record in self._runs for c in record.column_ids}
 
     def _endpoint(self, base_url: str, name: str) -> Endpoint:
         """The endpoint with its key (in memory only) and the timeouts from settings."""
@@ -310,7 +333,7 @@ class Workspace(QObject):
         )
 
     def _with_defaults(self, params: GenerationParams) -> GenerationParams:
-        """Fill what the run pane leaves unset from the settings' run defaults."""
+        """Fill what a column leaves unset from the settings' run defaults."""
         unset: dict[str, Any] = {
             name: self.settings.get(f"run.{name}")
             for name in ("temperature", "top_p", "max_tokens")
@@ -318,58 +341,48 @@ class Workspace(QObject):
         }
         return replace(params, **unset)
 
-    def stop(self) -> None:
-        if self._session is not None and self._session.running:
-            self._session.cancel()
-
-    async def _run(self, session: RunSession) -> None:
-        result: TargetResult | None = None
+    async def _run(self, record: RunRecord) -> None:
+        """Snapshot the version and the run first, then stream, then store the answers."""
         try:
             if self.prompt_id is None:
                 await self.new_prompt()
             version = await self._save(kind="run")
             run_row = await self.db.acall(library.record_run, version.id, self.variables.values())
-            self._run_id = run_row.id
-            results = await session.run()
-            result = results[TARGET_KEY]
-            if self._stored_session is not session:
-                self._stored_session = session
-                response = await self.db.acall(
-                    self._add_response, run_row.id, result, self._run_messages
-                )
-                self.runStored.emit(response.id)
+            record.run_id = run_row.id
+            results = await record.session.run()
+            if not record.stored:
+                record.stored = True
+                for result in results.values():
+                    fields = response_fields(result, record.messages)
+                    response = await self.db.acall(library.add_response, run_row.id, **fields)
+                    self.runStored.emit(response.id)
+                self.runFinished.emit(run_row.id)
         finally:
-            self.run_pane.end_run(result)
+            self._runs.remove(record)
+            self.board.end(record.column_ids)
 
-    @staticmethod
-    def _add_response(
-        conn: Any, run_id: int, result: TargetResult, messages: list[Message]
-    ) -> library.ResponseRow:
-        usage = result.usage
-        return library.add_response(
-            conn,
-            run_id,
-            base_url=result.target.endpoint.base_url,
-            model=result.target.model,
-            params=result.target.params.to_dict(),
-            messages=[m.to_dict() for m in messages],
-            text=result.text,
-            status=str(result.status),
-            error=result.error.message if result.error else None,
-            finish_reason=result.finish_reason,
-            ttft_ms=result.ttft_ms,
-            total_ms=result.total_ms,
-            input_tokens=usage.input_tokens if usage else None,
-            output_tokens=usage.output_tokens if usage else None,
-            usage_estimated=bool(usage and usage.estimated),
-        )
-
-    def _store_response_sync(self, session: RunSession) -> None:
-        """Keep a run's partial answer when the window closes mid-stream."""
-        result = session.results.get(TARGET_KEY)
-        if self._run_id is None or result is None:
+    def _store_partial_sync(self, record: RunRecord) -> None:
+        """Keep a run's partial answers when the window closes mid-stream."""
+        record.session.cancel()
+        if record.run_id is None or record.stored:
             return
-        if result.status not in (TargetStatus.DONE, TargetStatus.FAILED):
-            result.status = TargetStatus.CANCELLED
-        self._stored_session = session
-        self.db.call(self._add_response, self._run_id, result, self._run_messages)
+        record.stored = True
+        for result in record.session.results.values():
+            if not result.status.finished:
+                result.status = TargetStatus.CANCELLED
+            fields = response_fields(result, record.messages)
+            self.db.call(library.add_response, record.run_id, **fields)
+
+
+@dataclass(eq=False)
+class RunRecord:
+    """One press of Run: its session, what was sent, and where it is stored."""
+
+    session: RunSession
+    messages: list[Message]
+    run_id: int | None = None
+    stored: bool = False
+
+    @property
+    def column_ids(self) -> list[str]:
+        return list(self.session.results)

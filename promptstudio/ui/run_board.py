@@ -1,0 +1,198 @@
+"""The run board: N columns side by side, one prompt sent to all of them.
+
+The board owns the single flush timer (~30 Hz) that moves buffered text into every
+streaming column, and the summary row that marks the fastest answer across columns.
+Columns scroll horizontally beyond the window's width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from promptstudio.runs import TargetResult, TargetStatus
+from promptstudio.ui.run_column import ColumnConfig, RunColumn, ms_text
+
+FLUSH_INTERVAL_MS = 33
+MAX_COLUMNS = 16
+
+
+class RunBoard(QWidget):
+    runAllRequested = Signal()
+    stopAllRequested = Signal()
+    runColumnRequested = Signal(str)
+    stopColumnRequested = Signal(str)
+    endpointChanged = Signal(str)  # column id
+    configChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("runBoard")
+        self.columns: list[RunColumn] = []
+        self.run_all_button = QPushButton("Run all  (Ctrl+Enter)", self)
+        self.run_all_button.setObjectName("runButton")
+        self.stop_all_button = QPushButton("Stop all  (Esc)", self)
+        self.stop_all_button.setObjectName("stopButton")
+        self.stop_all_button.setEnabled(False)
+        self.add_button = QPushButton("Add column", self)
+        self.add_button.setObjectName("addColumn")
+        self.summary = QLabel(self)
+        self.summary.setObjectName("runSummary")
+        self.summary.setWordWrap(True)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("<b>Run</b>", self))
+        bar.addWidget(self.run_all_button)
+        bar.addWidget(self.stop_all_button)
+        bar.addWidget(self.add_button)
+        bar.addStretch(1)
+
+        self._strip = QWidget(self)
+        self._row = QHBoxLayout(self._strip)
+        self._row.setContentsMargins(0, 0, 0, 0)
+        self._scroll = QScrollArea(self)
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._scroll.setWidget(self._strip)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(bar)
+        layout.addWidget(self._scroll, 1)
+        layout.addWidget(self.summary)
+
+        self._active: set[str] = set()
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_INTERVAL_MS)
+        self._timer.timeout.connect(self.flush)
+        self.run_all_button.clicked.connect(self.runAllRequested)
+        self.stop_all_button.clicked.connect(self.stopAllRequested)
+        self.add_button.clicked.connect(lambda: self.add_column())
+        self.add_column()
+
+    # ---- the column set ------------------------------------------------------------------
+
+    def column(self, column_id: str) -> RunColumn:
+        return next(c for c in self.columns if c.column_id == column_id)
+
+    def configs(self) -> list[ColumnConfig]:
+        return [column.config() for column in self.columns]
+
+    def set_configs(self, configs: Sequence[ColumnConfig]) -> None:
+        """Replace the columns (e.g. with a stored version's); at least one remains."""
+        for column in list(self.columns):
+            self._drop(column)
+        for config in configs or [ColumnConfig()]:
+            self.add_column(config, notify=False)
+        self.configChanged.emit()
+
+    def add_column(
+        self, config: ColumnConfig | None = None, *, after: str | None = None, notify: bool = True
+    ) -> RunColumn | None:
+        if len(self.columns) >= MAX_COLUMNS:
+            self.summary.setText(f"At most {MAX_COLUMNS} columns.")
+            return None
+        if config is None:  # a new column starts like the last one, so it is quick to vary
+            config = ColumnConfig()
+            if self.columns:
+                last = self.columns[-1].config()
+                config.base_url, config.params = last.base_url, last.params
+        column = RunColumn(config, self._strip)
+        column.runRequested.connect(self.runColumnRequested)
+        column.stopRequested.connect(self.stopColumnRequested)
+        column.duplicateRequested.connect(self.duplicate_column)
+        column.removeRequested.connect(self.remove_column)
+        column.endpointChanged.connect(self.endpointChanged)
+        column.configChanged.connect(self.configChanged)
+        index = len(self.columns)
+        if after is not None:
+            index = [c.column_id for c in self.columns].index(after) + 1
+        self.columns.insert(index, column)
+        self._row.insertWidget(index, column, 1)
+        self._update_buttons()
+        if notify:
+            self.configChanged.emit()
+        return column
+
+    def duplicate_column(self, column_id: str) -> RunColumn | None:
+        source = self.column(column_id).config()
+        copy = ColumnConfig(base_url=source.base_url, model=source.model, params=source.params)
+        return self.add_column(copy, after=column_id)
+
+    def remove_column(self, column_id: str) -> None:
+        if len(self.columns) <= 1 or column_id in self._active:
+            return
+        self._drop(self.column(column_id))
+        self._update_buttons()
+        self.configChanged.emit()
+
+    def _drop(self, column: RunColumn) -> None:
+        self.columns.remove(column)
+        self._row.removeWidget(column)
+        column.deleteLater()
+
+    def _update_buttons(self) -> None:
+        only = len(self.columns) == 1
+        for column in self.columns:
+            column.remove_button.setEnabled(not only)
+        self.add_button.setEnabled(len(self.columns) < MAX_COLUMNS)
+
+    # ---- runs ------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return bool(self._active)
+
+    def begin(self, column_ids: Iterable[str]) -> None:
+        for column_id in column_ids:
+            self.column(column_id).begin_run()
+            self._active.add(column_id)
+        self.summary.clear()
+        self.stop_all_button.setEnabled(True)
+        self._timer.start()
+
+    def on_update(self, column_id: str, result: TargetResult, delta: str) -> None:
+        """The run engine's callback: buffers only; the timer does the widget work."""
+        self.column(column_id).on_update(result, delta)
+
+    def flush(self) -> None:
+        for column_id in self._active:
+            self.column(column_id).flush()
+
+    def end(self, column_ids: Iterable[str]) -> None:
+        for column_id in column_ids:
+            self._active.discard(column_id)
+            if any(c.column_id == column_id for c in self.columns):
+                self.column(column_id).end_run()
+        if not self._active:
+            self._timer.stop()
+            self.stop_all_button.setEnabled(False)
+        self.update_summary()
+
+    def update_summary(self) -> None:
+        done = [
+            (column, column.result)
+            for column in self.columns
+            if column.result is not None and column.result.status == TargetStatus.DONE
+        ]
+        if len(done) < 2:
+            self.summary.clear()
+            return
+        parts = []
+        timed = [(c, r) for c, r in done if r.total_ms is not None]
+        if timed:
+            fastest, result = min(timed, key=lambda pair: pair[1].total_ms or 0.0)
+            parts.append(f"Fastest: {fastest.config().model} ({ms_text(result.total_ms)})")
+        first = [(c, r) for c, r in done if r.ttft_ms is not None]
+        if first:
+            quickest, result = min(first, key=lambda pair: pair[1].ttft_ms or 0.0)
+            parts.append(f"first token: {quickest.config().model} ({ms_text(result.ttft_ms)})")
+        self.summary.setText("  ·  ".join(parts))

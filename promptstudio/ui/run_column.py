@@ -1,0 +1,330 @@
+"""One column of the run board: where to send the prompt, and the answer streaming back.
+
+Streamed text is collected in a buffer and written to the view only by the board's flush
+timer (~30 Hz), so a fast model costs one widget update per frame, never one per token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase, QPalette, QTextCursor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSizePolicy,
+    QSpinBox,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from promptstudio.providers import GenerationParams
+from promptstudio.runs import TargetResult, TargetStatus
+
+PRESETS: tuple[tuple[str, str], ...] = (
+    ("Ollama", "http://localhost:11434/v1"),
+    ("LM Studio", "http://localhost:1234/v1"),
+    ("llama.cpp server", "http://localhost:8080/v1"),
+    ("vLLM", "http://localhost:8000/v1"),
+    ("OpenAI", "https://api.openai.com/v1"),
+    ("OpenRouter", "https://openrouter.ai/api/v1"),
+)
+STATUS_TEXT = {
+    TargetStatus.QUEUED: "Queued",
+    TargetStatus.WAITING: "Waiting…",
+    TargetStatus.STREAMING: "Streaming…",
+    TargetStatus.DONE: "Done",
+    TargetStatus.FAILED: "Failed",
+    TargetStatus.CANCELLED: "Stopped",
+}
+
+
+def ms_text(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
+
+
+@dataclass
+class ColumnConfig:
+    """What a column sends where; stored with each version (never a key)."""
+
+    base_url: str = PRESETS[0][1]
+    model: str = ""
+    params: GenerationParams = field(default_factory=GenerationParams)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "base_url": self.base_url,
+            "model": self.model,
+            "params": self.params.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnConfig:
+        config = cls(
+            base_url=str(data.get("base_url") or PRESETS[0][1]),
+            model=str(data.get("model") or ""),
+            params=GenerationParams.from_dict(data.get("params") or {}),
+        )
+        if data.get("id"):
+            config.id = str(data["id"])
+        return config
+
+
+class RunColumn(QFrame):
+    runRequested = Signal(str)  # column id
+    stopRequested = Signal(str)
+    duplicateRequested = Signal(str)
+    removeRequested = Signal(str)
+    endpointChanged = Signal(str)  # column id
+    configChanged = Signal()
+
+    def __init__(self, config: ColumnConfig, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.column_id = config.id
+        self.setObjectName(f"runColumn:{config.id}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumWidth(300)
+
+        self.title = QLabel(self)
+        self.title.setObjectName("columnTitle")
+        self.title.setMinimumWidth(40)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.status = QLabel("Ready", self)
+        self.status.setObjectName("runStatus")
+        icon = QStyle.StandardPixmap
+        self.run_button = self._tool(
+            icon.SP_MediaPlay, "Run this column", lambda: self.runRequested.emit(self.column_id)
+        )
+        self.stop_button = self._tool(
+            icon.SP_MediaStop, "Stop this column", lambda: self.stopRequested.emit(self.column_id)
+        )
+        self.stop_button.setEnabled(False)
+        duplicate = self._tool(
+            icon.SP_FileDialogNewFolder,
+            "Duplicate this column",
+            lambda: self.duplicateRequested.emit(self.column_id),
+        )
+        self.remove_button = self._tool(
+            icon.SP_TitleBarCloseButton,
+            "Remove this column",
+            lambda: self.removeRequested.emit(self.column_id),
+        )
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.status)
+        for button in (self.run_button, self.stop_button, duplicate, self.remove_button):
+            header.addWidget(button)
+
+        self.endpoint = QComboBox(self)
+        self.endpoint.setObjectName("endpoint")
+        self.endpoint.setEditable(True)
+        for name, url in PRESETS:
+            self.endpoint.addItem(url)
+            self.endpoint.setItemData(self.endpoint.count() - 1, name, Qt.ItemDataRole.ToolTipRole)
+        self.endpoint.setToolTip("Base URL of an OpenAI-compatible server, including /v1")
+        self.model = QLineEdit(self)
+        self.model.setObjectName("model")
+        self.model.setPlaceholderText("model name, e.g. llama3.2 or gpt-4o-mini")
+        self.key = QLineEdit(self)
+        self.key.setObjectName("apiKey")
+        self.key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key.setPlaceholderText("optional; goes to the OS keychain")
+        self.key_status = QLabel(self)
+        self.key_status.setObjectName("keyStatus")
+        self.key_status.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.temperature = QDoubleSpinBox(self)
+        self.temperature.setRange(-0.1, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setSpecialValueText("default")
+        self.temperature.setValue(-0.1)
+        self.max_tokens = QSpinBox(self)
+        self.max_tokens.setRange(0, 1_000_000)
+        self.max_tokens.setSpecialValueText("default")
+        form = QFormLayout()
+        form.addRow("&Endpoint", self.endpoint)
+        form.addRow("&Model", self.model)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key, 1)
+        key_row.addWidget(self.key_status)
+        key_label = QLabel("API &key", self)
+        key_label.setBuddy(self.key)
+        form.addRow(key_label, key_row)
+        params = QHBoxLayout()
+        params.addWidget(QLabel("Temp.", self))
+        params.addWidget(self.temperature)
+        params.addWidget(QLabel("Max tokens", self))
+        params.addWidget(self.max_tokens)
+        params.addStretch(1)
+        form.addRow(params)
+
+        self.output = QPlainTextEdit(self)
+        self.output.setObjectName("output")
+        self.output.setReadOnly(True)
+        self.output.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont))
+        self.output.setPlaceholderText("The answer streams here.")
+        self.output.setMinimumHeight(48)
+        self.error = QLabel(self)
+        self.error.setObjectName("runError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d93025;")
+        self.error.hide()
+        self.metrics = QLabel(self)
+        self.metrics.setObjectName("runMetrics")
+        self.metrics.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(header)
+        layout.addLayout(form)
+        layout.addWidget(self.metrics)
+        layout.addWidget(self.error)
+        layout.addWidget(self.output, 1)
+
+        self._pending: list[str] = []
+        self.result: TargetResult | None = None
+        self._dirty = False
+        self.flushes = 0  # how many times text reached the widget (tests, benchmarks)
+        self.set_config(config)
+        self.endpoint.currentTextChanged.connect(self._on_endpoint)
+        self.model.textChanged.connect(self._on_changed)
+        self.temperature.valueChanged.connect(self._on_changed)
+        self.max_tokens.valueChanged.connect(self._on_changed)
+
+    def _tool(self, icon: QStyle.StandardPixmap, tip: str, slot: Any) -> QToolButton:
+        button = QToolButton(self)
+        button.setIcon(self.style().standardIcon(icon))
+        button.setToolTip(tip)
+        button.setAutoRaise(True)
+        button.clicked.connect(slot)
+        return button
+
+    # ---- configuration -----------------------------------------------------------------
+
+    def config(self) -> ColumnConfig:
+        temperature = self.temperature.value()
+        params = GenerationParams(
+            temperature=None if temperature < 0 else round(temperature, 2),
+            max_tokens=self.max_tokens.value() or None,
+        )
+        return ColumnConfig(
+            base_url=self.base_url(), model=self.model.text().strip(), params=params,
+            id=self.column_id,
+        )  # fmt: skip
+
+    def set_config(self, config: ColumnConfig) -> None:
+        self.endpoint.setCurrentText(config.base_url)
+        self.model.setText(config.model)
+        params = config.params
+        self.temperature.setValue(-0.1 if params.temperature is None else params.temperature)
+        self.max_tokens.setValue(params.max_tokens or 0)
+        self._update_title()
+
+    def base_url(self) -> str:
+        return self.endpoint.currentText().strip()
+
+    def set_target(self, base_url: str, model: str) -> None:
+        self.endpoint.setCurrentText(base_url)
+        self.model.setText(model)
+
+    def _on_endpoint(self, _text: str) -> None:
+        self._on_changed()
+        self.endpointChanged.emit(self.column_id)
+
+    def _on_changed(self, *_args: object) -> None:
+        self._update_title()
+        self.configChanged.emit()
+
+    def _update_title(self) -> None:
+        model = self.model.text().strip() or "no model"
+        endpoint = next((n for n, u in PRESETS if u == self.base_url()), self.base_url())
+        self.title.setText(f"<b>{model}</b> · {endpoint}")
+        self.title.setToolTip(f"{model} at {self.base_url()}")
+
+    # ---- a run ---------------------------------------------------------------------------
+
+    def begin_run(self) -> None:
+        self._pending.clear()
+        self.result = None
+        self.output.clear()
+        self.error.hide()
+        self.metrics.clear()
+        self.status.setText("Waiting…")
+        self.run_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+
+    def on_update(self, result: TargetResult, delta: str) -> None:
+        """Called by the run engine for every event: cheap, no widget work here."""
+        self.result = result
+        self._dirty = True
+        if delta:
+            self._pending.append(delta)
+
+    def flush(self) -> None:
+        """Write buffered text and refresh the figures; called by the board's timer."""
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            bar = self.output.verticalScrollBar()
+            follow = bar.value() >= bar.maximum() - 40
+            cursor = QTextCursor(self.output.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(text)
+            self.flushes += 1
+            if follow:
+                bar.setValue(bar.maximum())
+        if self._dirty and self.result is not None:
+            self._dirty = False
+            self._show_result(self.result)
+
+    def end_run(self) -> None:
+        self.flush()
+        self.run_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+
+    def fail_before_start(self, message: str) -> None:
+        self.status.setText("Not sent")
+        self.error.setText(message)
+        self.error.show()
+        self.run_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+
+    def _show_result(self, result: TargetResult) -> None:
+        self.status.setText(STATUS_TEXT.get(result.status, str(result.status)))
+        self.metrics.setText("  ·  ".join(metric_parts(result)))
+        if result.status in (TargetStatus.FAILED, TargetStatus.CANCELLED):
+            reason = result.error.message if result.error is not None else "stopped by you"
+            self.error.setText(f"Stopped after {result.output_chunks} tokens: {reason}")
+            self.error.show()
+
+
+def metric_parts(result: TargetResult) -> list[str]:
+    """TTFT, total, tokens (``~`` when estimated) and tokens/s of one answer."""
+    parts = [f"TTFT {ms_text(result.ttft_ms)}", f"total {ms_text(result.total_ms)}"]
+    usage = result.usage
+    if usage is not None:
+        mark = "~" if usage.estimated else ""
+        tokens_in = "—" if usage.input_tokens is None else usage.input_tokens
+        tokens_out = "—" if usage.output_tokens is None else usage.output_tokens
+        parts.append(f"tokens in {mark}{tokens_in} / out {mark}{tokens_out}")
+    elif result.output_chunks:
+        parts.append(f"~{result.output_chunks} tokens so far")
+    rate = result.tokens_per_second
+    if rate is not None:
+        parts.append(f"{rate:.1f} tok/s")
+    return parts
