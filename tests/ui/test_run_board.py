@@ -20,8 +20,11 @@ def _four_columns(window, fake_llm) -> list:  # type: ignore[no-untyped-def]
 def test_four_columns_stream_at_once_and_one_429_does_not_stop_the_others(  # type: ignore[no-untyped-def]
     window, qtbot, fake_llm
 ) -> None:
-    for model in ("alpha", "beta", "delta"):
-        fake_llm.script(Reply(text=f"answer from {model}", tokens_per_second=60), model=model)
+    answers = {
+        m: f"answer from {m}: " + " ".join(["word"] * 30) for m in ("alpha", "beta", "delta")
+    }
+    for model, text in answers.items():  # ~1 s each, so the streams overlap by construction
+        fake_llm.script(Reply(text=text, tokens_per_second=30), model=model)
     fake_llm.script(Reply(status=429, error_message="slow down", headers={"retry-after": "30"}),
                     model="gamma")  # fmt: skip
     window.settings.update({"timeouts.max_retries": 0})
@@ -31,10 +34,12 @@ def test_four_columns_stream_at_once_and_one_429_does_not_stop_the_others(  # ty
     with qtbot.waitSignal(window.workspace.runFinished, timeout=15_000) as finished:
         window.registry["run.run"].trigger()
         healthy = [c for c in columns if c.model.text() != "gamma"]
-        qtbot.waitUntil(lambda: all(c.status.text() == "Streaming…" for c in healthy), timeout=5000)
+        qtbot.waitUntil(
+            lambda: all(c.status.text() == "Streaming…" for c in healthy), timeout=10_000
+        )
     by_model = {c.model.text(): c for c in columns}
     for model in ("alpha", "beta", "delta"):
-        assert by_model[model].output.toPlainText() == f"answer from {model}"
+        assert by_model[model].output.toPlainText() == answers[model]
         assert by_model[model].status.text() == "Done"
         assert "TTFT" in by_model[model].metrics.text()
     assert by_model["gamma"].status.text() == "Failed"
