@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +25,17 @@ from promptstudio.ui.run_column import ColumnConfig, RunColumn, ms_text
 
 FLUSH_INTERVAL_MS = 33
 MAX_COLUMNS = 16
+MAX_SAMPLES = 20
+
+
+def target_key(column_id: str, sample: int) -> str:
+    """The run engine's key for one sample of one column."""
+    return f"{column_id}#{sample}"
+
+
+def split_key(key: str) -> tuple[str, int]:
+    column_id, _, sample = key.partition("#")
+    return column_id, int(sample or 0)
 
 
 class RunBoard(QWidget):
@@ -33,6 +45,7 @@ class RunBoard(QWidget):
     stopColumnRequested = Signal(str)
     endpointChanged = Signal(str)  # column id
     configChanged = Signal()
+    previewRequested = Signal(str)  # column id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,6 +58,13 @@ class RunBoard(QWidget):
         self.stop_all_button.setEnabled(False)
         self.add_button = QPushButton("Add column", self)
         self.add_button.setObjectName("addColumn")
+        self.repeats = QSpinBox(self)
+        self.repeats.setObjectName("samples")
+        self.repeats.setRange(1, MAX_SAMPLES)
+        self.repeats.setPrefix("× ")
+        self.repeats.setToolTip(
+            "Samples per column: run each column n times to see how consistent the answers are"
+        )
         self.summary = QLabel(self)
         self.summary.setObjectName("runSummary")
         self.summary.setWordWrap(True)
@@ -53,6 +73,8 @@ class RunBoard(QWidget):
         bar.addWidget(self.run_all_button)
         bar.addWidget(self.stop_all_button)
         bar.addWidget(self.add_button)
+        bar.addWidget(QLabel("Samples", self))
+        bar.addWidget(self.repeats)
         bar.addStretch(1)
 
         self._strip = QWidget(self)
@@ -70,6 +92,7 @@ class RunBoard(QWidget):
         layout.addWidget(self.summary)
 
         self._active: set[str] = set()
+        self.maximised: str | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
@@ -112,6 +135,9 @@ class RunBoard(QWidget):
         column.removeRequested.connect(self.remove_column)
         column.endpointChanged.connect(self.endpointChanged)
         column.configChanged.connect(self.configChanged)
+        column.moveRequested.connect(self.move_column)
+        column.maximiseRequested.connect(self.toggle_maximised)
+        column.previewRequested.connect(self.previewRequested)
         index = len(self.columns)
         if after is not None:
             index = [c.column_id for c in self.columns].index(after) + 1
@@ -127,9 +153,28 @@ class RunBoard(QWidget):
         copy = ColumnConfig(base_url=source.base_url, model=source.model, params=source.params)
         return self.add_column(copy, after=column_id)
 
+    def move_column(self, column_id: str, delta: int) -> None:
+        column = self.column(column_id)
+        index = self.columns.index(column)
+        target = max(0, min(len(self.columns) - 1, index + delta))
+        if target == index:
+            return
+        self.columns.insert(target, self.columns.pop(index))
+        self._row.removeWidget(column)
+        self._row.insertWidget(target, column, 1)
+        self.configChanged.emit()
+
+    def toggle_maximised(self, column_id: str) -> None:
+        """Show only this column, or every column again."""
+        self.maximised = None if self.maximised == column_id else column_id
+        for column in self.columns:
+            column.setHidden(self.maximised is not None and column.column_id != self.maximised)
+
     def remove_column(self, column_id: str) -> None:
         if len(self.columns) <= 1 or column_id in self._active:
             return
+        if self.maximised == column_id:
+            self.toggle_maximised(column_id)
         self._drop(self.column(column_id))
         self._update_buttons()
         self.configChanged.emit()
@@ -151,17 +196,18 @@ class RunBoard(QWidget):
     def running(self) -> bool:
         return bool(self._active)
 
-    def begin(self, column_ids: Iterable[str]) -> None:
+    def begin(self, column_ids: Iterable[str], samples: int = 1) -> None:
         for column_id in column_ids:
-            self.column(column_id).begin_run()
+            self.column(column_id).begin_run(samples)
             self._active.add(column_id)
         self.summary.clear()
         self.stop_all_button.setEnabled(True)
         self._timer.start()
 
-    def on_update(self, column_id: str, result: TargetResult, delta: str) -> None:
+    def on_update(self, key: str, result: TargetResult, delta: str) -> None:
         """The run engine's callback: buffers only; the timer does the widget work."""
-        self.column(column_id).on_update(result, delta)
+        column_id, sample = split_key(key)
+        self.column(column_id).on_update(sample, result, delta)
 
     def flush(self) -> None:
         for column_id in self._active:

@@ -6,13 +6,17 @@ timer (~30 Hz), so a fast model costs one widget update per frame, never one per
 
 from __future__ import annotations
 
+import json
+import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase, QPalette, QTextCursor
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QPalette, QTextCursor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -20,10 +24,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QSizePolicy,
     QSpinBox,
+    QStackedWidget,
     QStyle,
+    QTabBar,
+    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -31,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.providers import GenerationParams
 from promptstudio.runs import TargetResult, TargetStatus
+from promptstudio.runs.consistency import consistency
 
 PRESETS: tuple[tuple[str, str], ...] = (
     ("Ollama", "http://localhost:11434/v1"),
@@ -40,6 +49,9 @@ PRESETS: tuple[tuple[str, str], ...] = (
     ("OpenAI", "https://api.openai.com/v1"),
     ("OpenRouter", "https://openrouter.ai/api/v1"),
 )
+VIEW_MODES = ("Text", "Markdown", "JSON")
+RENDER_INTERVAL_S = 0.5
+SAMPLE_MARK = {TargetStatus.DONE: " ✓", TargetStatus.FAILED: " ✗", TargetStatus.CANCELLED: " ■"}
 STATUS_TEXT = {
     TargetStatus.QUEUED: "Queued",
     TargetStatus.WAITING: "Waiting…",
@@ -92,6 +104,9 @@ class RunColumn(QFrame):
     removeRequested = Signal(str)
     endpointChanged = Signal(str)  # column id
     configChanged = Signal()
+    moveRequested = Signal(str, int)  # column id, -1 left / +1 right
+    maximiseRequested = Signal(str)
+    previewRequested = Signal(str)
 
     def __init__(self, config: ColumnConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,11 +130,19 @@ class RunColumn(QFrame):
             icon.SP_MediaStop, "Stop this column", lambda: self.stopRequested.emit(self.column_id)
         )
         self.stop_button.setEnabled(False)
-        duplicate = self._tool(
-            icon.SP_FileDialogNewFolder,
-            "Duplicate this column",
-            lambda: self.duplicateRequested.emit(self.column_id),
-        )
+        self.menu_button = QToolButton(self)
+        self.menu_button.setText("⋯")
+        self.menu_button.setToolTip("More for this column")
+        self.menu_button.setAutoRaise(True)
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.menu_button)
+        emit = self.column_id
+        menu.addAction("Duplicate", lambda: self.duplicateRequested.emit(emit))
+        menu.addAction("Move left", lambda: self.moveRequested.emit(emit, -1))
+        menu.addAction("Move right", lambda: self.moveRequested.emit(emit, 1))
+        menu.addAction("Maximise / restore", lambda: self.maximiseRequested.emit(emit))
+        menu.addAction("Preview the messages…", lambda: self.previewRequested.emit(emit))
+        self.menu_button.setMenu(menu)
         self.remove_button = self._tool(
             icon.SP_TitleBarCloseButton,
             "Remove this column",
@@ -128,7 +151,7 @@ class RunColumn(QFrame):
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
         header.addWidget(self.status)
-        for button in (self.run_button, self.stop_button, duplicate, self.remove_button):
+        for button in (self.run_button, self.stop_button, self.menu_button, self.remove_button):
             header.addWidget(button)
 
         self.endpoint = QComboBox(self)
@@ -179,6 +202,39 @@ class RunColumn(QFrame):
         self.output.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont))
         self.output.setPlaceholderText("The answer streams here.")
         self.output.setMinimumHeight(48)
+        self.rendered = QTextBrowser(self)
+        self.rendered.setObjectName("renderedOutput")
+        self.rendered.setOpenExternalLinks(False)
+        self.rendered.setMinimumHeight(48)
+        self.views = QStackedWidget(self)
+        self.views.addWidget(self.output)
+        self.views.addWidget(self.rendered)
+        self.samples_bar = QTabBar(self)
+        self.samples_bar.setObjectName("samples")
+        self.samples_bar.setDocumentMode(True)
+        self.samples_bar.setExpanding(False)
+        self.samples_bar.hide()
+        self.consistency = QLabel(self)
+        self.consistency.setObjectName("consistency")
+        self.consistency.hide()
+        self.view_mode = QComboBox(self)
+        self.view_mode.setObjectName("viewMode")
+        self.view_mode.addItems(VIEW_MODES)
+        self.view_mode.setToolTip("Show the answer as text, rendered Markdown or formatted JSON")
+        self.wrap = QCheckBox("Wrap", self)
+        self.wrap.setChecked(True)
+        self.copy_button = QToolButton(self)
+        self.copy_button.setText("Copy")
+        self.copy_button.setToolTip("Copy this answer")
+        self.copy_button.setAutoRaise(True)
+        self.json_status = QLabel(self)
+        self.json_status.setObjectName("jsonStatus")
+        self.json_status.hide()
+        view_bar = QHBoxLayout()
+        view_bar.addWidget(self.samples_bar, 1)
+        view_bar.addWidget(self.view_mode)
+        view_bar.addWidget(self.wrap)
+        view_bar.addWidget(self.copy_button)
         self.error = QLabel(self)
         self.error.setObjectName("runError")
         self.error.setWordWrap(True)
@@ -194,17 +250,26 @@ class RunColumn(QFrame):
         layout.addLayout(form)
         layout.addWidget(self.metrics)
         layout.addWidget(self.error)
-        layout.addWidget(self.output, 1)
+        layout.addWidget(self.consistency)
+        layout.addLayout(view_bar)
+        layout.addWidget(self.json_status)
+        layout.addWidget(self.views, 1)
 
         self._pending: list[str] = []
-        self.result: TargetResult | None = None
+        self.samples: list[TargetResult | None] = [None]
+        self.selected = 0
         self._dirty = False
+        self._rendered_at = 0.0
         self.flushes = 0  # how many times text reached the widget (tests, benchmarks)
         self.set_config(config)
         self.endpoint.currentTextChanged.connect(self._on_endpoint)
         self.model.textChanged.connect(self._on_changed)
         self.temperature.valueChanged.connect(self._on_changed)
         self.max_tokens.valueChanged.connect(self._on_changed)
+        self.samples_bar.currentChanged.connect(self.select_sample)
+        self.view_mode.currentTextChanged.connect(lambda _mode: self._refresh_view(force=True))
+        self.wrap.toggled.connect(self._set_wrap)
+        self.copy_button.clicked.connect(self.copy_answer)
 
     def _tool(self, icon: QStyle.StandardPixmap, tip: str, slot: Any) -> QToolButton:
         button = QToolButton(self)
@@ -258,21 +323,42 @@ class RunColumn(QFrame):
 
     # ---- a run ---------------------------------------------------------------------------
 
-    def begin_run(self) -> None:
+    @property
+    def result(self) -> TargetResult | None:
+        """The answer on show (the selected sample)."""
+        return self.samples[self.selected] if self.selected < len(self.samples) else None
+
+    def answer_text(self) -> str:
+        result = self.result
+        return result.text if result is not None else self.output.toPlainText()
+
+    def begin_run(self, samples: int = 1) -> None:
         self._pending.clear()
-        self.result = None
+        self.samples = [None] * samples
+        self.selected = 0
+        self.samples_bar.blockSignals(True)
+        while self.samples_bar.count():
+            self.samples_bar.removeTab(0)
+        for number in range(samples):
+            self.samples_bar.addTab(str(number + 1))
+        self.samples_bar.setCurrentIndex(0)
+        self.samples_bar.blockSignals(False)
+        self.samples_bar.setVisible(samples > 1)
+        self.consistency.hide()
         self.output.clear()
+        self.rendered.clear()
+        self.json_status.hide()
         self.error.hide()
         self.metrics.clear()
         self.status.setText("Waiting…")
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
 
-    def on_update(self, result: TargetResult, delta: str) -> None:
+    def on_update(self, sample: int, result: TargetResult, delta: str) -> None:
         """Called by the run engine for every event: cheap, no widget work here."""
-        self.result = result
+        self.samples[sample] = result
         self._dirty = True
-        if delta:
+        if delta and sample == self.selected:
             self._pending.append(delta)
 
     def flush(self) -> None:
@@ -288,12 +374,25 @@ class RunColumn(QFrame):
             self.flushes += 1
             if follow:
                 bar.setValue(bar.maximum())
-        if self._dirty and self.result is not None:
+            self._refresh_view(force=False)
+        if self._dirty:
             self._dirty = False
-            self._show_result(self.result)
+            self._show_status()
+
+    def select_sample(self, index: int) -> None:
+        if not 0 <= index < len(self.samples):
+            return
+        self.selected = index
+        self._pending.clear()
+        result = self.samples[index]
+        self.output.setPlainText(result.text if result is not None else "")
+        self._refresh_view(force=True)
+        self._show_status()
 
     def end_run(self) -> None:
         self.flush()
+        self._refresh_view(force=True)
+        self._show_status()
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
@@ -304,13 +403,85 @@ class RunColumn(QFrame):
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
-    def _show_result(self, result: TargetResult) -> None:
-        self.status.setText(STATUS_TEXT.get(result.status, str(result.status)))
+    def copy_answer(self) -> None:
+        QGuiApplication.clipboard().setText(self.answer_text())
+
+    def _set_wrap(self, wrap: bool) -> None:
+        self.output.setLineWrapMode(
+            QPlainTextEdit.LineWrapMode.WidgetWidth if wrap else QPlainTextEdit.LineWrapMode.NoWrap
+        )
+        self.rendered.setLineWrapMode(
+            QTextBrowser.LineWrapMode.WidgetWidth if wrap else QTextBrowser.LineWrapMode.NoWrap
+        )
+
+    def _refresh_view(self, *, force: bool) -> None:
+        """Text shows the live stream; Markdown and JSON re-render at most twice a second."""
+        mode = self.view_mode.currentText()
+        self.views.setCurrentIndex(0 if mode == "Text" else 1)
+        if mode == "Text":
+            self.json_status.hide()
+            return
+        now = time.monotonic()
+        if not force and now - self._rendered_at < RENDER_INTERVAL_S:
+            return
+        self._rendered_at = now
+        text = self.output.toPlainText()
+        if mode == "Markdown":
+            self.json_status.hide()
+            self.rendered.setMarkdown(text)
+            return
+        pretty, problem = format_json(text)
+        self.rendered.setPlainText(pretty)
+        self.json_status.setText(problem or "Valid JSON")
+        self.json_status.setStyleSheet("color: #d93025;" if problem else "color: #3c7a3c;")
+        self.json_status.setVisible(bool(text.strip()))
+
+    def _show_status(self) -> None:
+        results = [r for r in self.samples if r is not None]
+        for number, sample in enumerate(self.samples):
+            mark = SAMPLE_MARK.get(sample.status, "") if sample is not None else ""
+            self.samples_bar.setTabText(number, f"{number + 1}{mark}")
+        result = self.result
+        if result is None:
+            return
+        if len(self.samples) > 1:
+            done = sum(1 for r in results if r.status.finished)
+            status = STATUS_TEXT.get(result.status, str(result.status))
+            self.status.setText(f"{done}/{len(self.samples)} · {status}")
+        else:
+            self.status.setText(STATUS_TEXT.get(result.status, str(result.status)))
         self.metrics.setText("  ·  ".join(metric_parts(result)))
         if result.status in (TargetStatus.FAILED, TargetStatus.CANCELLED):
             reason = result.error.message if result.error is not None else "stopped by you"
             self.error.setText(f"Stopped after {result.output_chunks} tokens: {reason}")
             self.error.show()
+        else:
+            self.error.hide()
+        finished = [r for r in results if r.status == TargetStatus.DONE]
+        if len(self.samples) > 1 and len(finished) == len(self.samples):
+            figure = consistency([r.text for r in finished])
+            if figure is not None:
+                self.consistency.setText(figure.describe())
+                self.consistency.setToolTip(f"Most common answer: {figure.majority[:300]}")
+                self.consistency.show()
+
+
+def format_json(text: str) -> tuple[str, str | None]:
+    """Pretty JSON, or the text as it is and where it stops being JSON.
+
+    Models often wrap JSON in a Markdown fence; the fence is looked through.
+    """
+    body = text.strip()
+    fenced = re.fullmatch(r"```(?:json)?\s*\n(.*?)\n?```", body, re.DOTALL)
+    if fenced:
+        body = fenced.group(1)
+    if not body:
+        return text, None
+    try:
+        value = json.loads(body)
+    except json.JSONDecodeError as exc:
+        return text, f"Not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    return json.dumps(value, indent=2, ensure_ascii=False), None
 
 
 def metric_parts(result: TargetResult) -> list[str]:

@@ -23,7 +23,7 @@ from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
 from promptstudio.ui.prompt_list import PromptListPane
-from promptstudio.ui.run_board import RunBoard
+from promptstudio.ui.run_board import RunBoard, split_key, target_key
 from promptstudio.ui.run_column import PRESETS, ColumnConfig, RunColumn
 from promptstudio.ui.tasks import TaskOwner
 from promptstudio.ui.template_editor import TemplateEditor
@@ -286,6 +286,7 @@ class Workspace(QObject):
                 column.fail_before_start(f"Template error at {exc.location()}: {exc.message}")
             return
         targets: list[RunTarget] = []
+        samples = board.repeats.value()
         for column in columns:
             config = column.config()
             if not config.base_url or not config.model:
@@ -293,19 +294,17 @@ class Workspace(QObject):
                 continue
             self._take_typed_key(column)
             name = next((label for label, url in PRESETS if url == config.base_url), "")
-            targets.append(
-                RunTarget(
-                    key=column.column_id,
-                    endpoint=self._endpoint(config.base_url, name),
-                    model=config.model,
-                    params=self._with_defaults(config.params),
-                )
-            )
+            endpoint = self._endpoint(config.base_url, name)
+            params = self._with_defaults(config.params)
+            targets += [
+                RunTarget(target_key(column.column_id, n), endpoint, config.model, params)
+                for n in range(samples)
+            ]
         if not targets:
             return
         record = RunRecord(RunSession(messages, targets, on_update=board.on_update), messages)
         self._runs.append(record)
-        board.begin(record.column_ids)
+        board.begin(record.column_ids, samples)
         self._run_number += 1
         self.tasks.start(f"run:{self._run_number}", self._run(record))
 
@@ -313,8 +312,10 @@ class Workspace(QObject):
         for record in self._runs:
             if column_id is None:
                 record.session.cancel()
-            elif column_id in record.column_ids:
-                record.session.cancel(column_id)
+                continue
+            for key in record.session.results:
+                if split_key(key)[0] == column_id:
+                    record.session.cancel(key)
 
     def _running_columns(self) -> set[str]:
         return {c for record in self._runs for c in record.column_ids}
@@ -385,4 +386,4 @@ class RunRecord:
 
     @property
     def column_ids(self) -> list[str]:
-        return list(self.session.results)
+        return list(dict.fromkeys(split_key(key)[0] for key in self.session.results))

@@ -135,3 +135,87 @@ def test_the_last_column_cannot_be_removed(window) -> None:  # type: ignore[no-u
     board.remove_column(board.columns[0].column_id)
     assert len(board.columns) == 1
     assert not board.columns[0].remove_button.isEnabled()
+
+
+def test_repeat_n_samples_shows_a_stack_and_a_consistency_figure(  # type: ignore[no-untyped-def]
+    window, qtbot, fake_llm
+) -> None:
+    for text in ("Positive.", "positive", "negative", "Positive", "positive"):
+        fake_llm.script(Reply(text=text), times=1)
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Classify: great service")
+    window.run_board.columns[0].set_target(fake_llm.base_url, "m")
+    window.run_board.repeats.setValue(5)
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=15_000) as finished:
+        window.registry["run.run"].trigger()
+    column = window.run_board.columns[0]
+    assert column.samples_bar.isVisible() and column.samples_bar.count() == 5
+    assert column.consistency.text() == "2 distinct answers of 5 · 80% agree"
+    texts = set()
+    for index in range(5):
+        column.samples_bar.setCurrentIndex(index)
+        texts.add(column.output.toPlainText())
+        assert column.samples_bar.tabText(index).endswith("✓")
+    assert texts == {"Positive.", "positive", "negative", "Positive"}
+    stored = window.workspace.db.call(library.list_responses, finished.args[0])
+    assert len(stored) == 5
+
+
+def test_json_view_pretty_prints_and_reports_invalid_json(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+    fake_llm.script(Reply(text='```json\n{"name": "Ada", "tags": [1, 2]}\n```'), times=1)
+    fake_llm.script(Reply(text='{"name": "Ada", "tags": [1, 2'), times=1)
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Extract")
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url, "m")
+    column.view_mode.setCurrentText("JSON")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    assert (
+        column.rendered.toPlainText() == '{\n  "name": "Ada",\n  "tags": [\n    1,\n    2\n  ]\n}'
+    )
+    assert column.json_status.text() == "Valid JSON"
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    assert column.json_status.text().startswith("Not valid JSON: line 1, column")
+    column.view_mode.setCurrentText("Text")
+    assert column.views.currentWidget() is column.output
+
+
+def test_markdown_view_renders_and_copy_takes_the_answer(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+    fake_llm.script(Reply(text="# Title\n\n- **bold** item\n- second"))
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Write markdown")
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url, "m")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    column.view_mode.setCurrentText("Markdown")
+    assert column.views.currentWidget() is column.rendered
+    assert "<h1" in column.rendered.toHtml() and "font-weight" in column.rendered.toHtml()
+    assert column.rendered.toPlainText().startswith("Title")
+    column.copy_button.click()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == "# Title\n\n- **bold** item\n- second"
+    column.wrap.setChecked(False)
+    assert column.output.lineWrapMode() == column.output.LineWrapMode.NoWrap
+
+
+def test_move_and_maximise_columns(window) -> None:  # type: ignore[no-untyped-def]
+    board = window.run_board
+    board.columns[0].model.setText("a")
+    board.add_column().model.setText("b")
+    board.add_column().model.setText("c")
+    board.move_column(board.columns[0].column_id, 1)
+    assert [c.model.text() for c in board.columns] == ["b", "a", "c"]
+    board.move_column(board.columns[2].column_id, 1)  # already last: stays
+    assert [c.model.text() for c in board.columns] == ["b", "a", "c"]
+    middle = board.columns[1]
+    board.toggle_maximised(middle.column_id)
+    assert [c.isHidden() for c in board.columns] == [True, False, True]
+    board.toggle_maximised(middle.column_id)
+    assert not any(c.isHidden() for c in board.columns)
+    board.toggle_maximised(middle.column_id)
+    board.remove_column(middle.column_id)  # removing the maximised one shows the rest
+    assert not any(c.isHidden() for c in board.columns) and board.maximised is None
