@@ -180,6 +180,8 @@ class MainWindow(QMainWindow):
         add(ActionSpec("run.run", "&Run all columns", "&Run", ("Ctrl+Return", "Ctrl+Enter")),
             lambda: ws.run())  # fmt: skip
         add(ActionSpec("run.stop", "&Stop all", "&Run", "Esc"), lambda: ws.stop())
+        add(ActionSpec("run.preview", "&Preview the messages…", "&Run", "Ctrl+Shift+Return"),
+            lambda: ws.preview())  # fmt: skip
         add(ActionSpec("run.add_column", "&Add a column", "&Run", "Ctrl+Shift+N"),
             lambda: self.run_board.add_column())  # fmt: skip
         add(ActionSpec("view.palette", "&Command palette…", "&View", "Ctrl+Shift+P"),

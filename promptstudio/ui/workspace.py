@@ -8,10 +8,11 @@ every coroutine runs under the :class:`TaskOwner`, never as a bare ``asyncSlot``
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from promptstudio import templating
 from promptstudio.chat import Message
@@ -22,6 +23,7 @@ from promptstudio.runs.stored import response_fields
 from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
+from promptstudio.ui.preview_dialog import PreviewDialog
 from promptstudio.ui.prompt_list import PromptListPane
 from promptstudio.ui.run_board import RunBoard, split_key, target_key
 from promptstudio.ui.run_column import PRESETS, ColumnConfig, RunColumn
@@ -78,6 +80,7 @@ class Workspace(QObject):
         board.runColumnRequested.connect(self.run)
         board.stopColumnRequested.connect(self.stop)
         board.endpointChanged.connect(lambda _id: self._key_timer.start())
+        board.previewRequested.connect(self.preview)
         board.configChanged.connect(self._emit_title)
         prompts.promptSelected.connect(self.open_prompt)
         prompts.model.renameRequested.connect(self.rename_prompt)
@@ -276,14 +279,8 @@ class Workspace(QObject):
         if not columns:
             self.statusMessage.emit("Already running: Esc stops it.")
             return
-        try:
-            messages = templating.render_messages(
-                self.editor.toPlainText(), self.variables.values()
-            )
-        except templating.TemplateError as exc:
-            self.editor.set_error(exc.line, exc.column)
-            for column in columns:
-                column.fail_before_start(f"Template error at {exc.location()}: {exc.message}")
+        messages = self._render(columns)
+        if messages is None:
             return
         targets: list[RunTarget] = []
         samples = board.repeats.value()
@@ -307,6 +304,31 @@ class Workspace(QObject):
         board.begin(record.column_ids, samples)
         self._run_number += 1
         self.tasks.start(f"run:{self._run_number}", self._run(record))
+
+    def _render(self, columns: Sequence[RunColumn] = ()) -> list[Message] | None:
+        """The messages to send, or None after showing the template error where it is."""
+        try:
+            return templating.render_messages(self.editor.toPlainText(), self.variables.values())
+        except templating.TemplateError as exc:
+            self.editor.set_error(exc.line, exc.column)
+            problem = f"Template error at {exc.location()}: {exc.message}"
+            self.statusMessage.emit(problem)
+            for column in columns:
+                column.fail_before_start(problem)
+            return None
+
+    def preview(self, column_id: str | None = None) -> PreviewDialog | None:
+        """Show the exact messages the columns would send now (non-modal)."""
+        self.flush_analysis()
+        messages = self._render()
+        if messages is None:
+            return None
+        dialog = PreviewDialog(
+            messages, self.board.configs(), self.editor.window(), focus=column_id
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def stop(self, column_id: str | None = None) -> None:
         for record in self._runs:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QLabel, QTextBrowser
+
 from promptstudio.storage import library
 from promptstudio.ui.run_column import ColumnConfig
 from tests.fake_llm import Reply
@@ -219,3 +221,32 @@ def test_move_and_maximise_columns(window) -> None:  # type: ignore[no-untyped-d
     board.toggle_maximised(middle.column_id)
     board.remove_column(middle.column_id)  # removing the maximised one shows the rest
     assert not any(c.isHidden() for c in board.columns) and board.maximised is None
+
+
+def test_preview_shows_the_exact_messages_per_column(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    new_prompt(qtbot, window)
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
+        window.editor.setPlainText("system:\nBe terse.\nuser:\nHello {{ name }} <b>&")
+    window.variables.set_value("name", "Ada")
+    board = window.run_board
+    board.columns[0].model.setText("first")
+    second = board.add_column()
+    second.model.setText("second")
+    second.max_tokens.setValue(300)
+    dialog = window.workspace.preview(second.column_id)
+    assert dialog is not None
+    assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == ["first", "second"]
+    assert dialog.tabs.currentIndex() == 1
+    page = dialog.tabs.currentWidget()
+    text = page.findChild(QTextBrowser, "previewMessages").toPlainText()
+    assert text.splitlines() == ["system", "Be terse.", "user", "Hello Ada <b>&"]
+    summary = page.findChild(QLabel, "previewSummary").text()
+    assert summary.startswith("2 messages · about ") and "up to 300 output tokens" in summary
+    dialog.close()
+
+
+def test_preview_of_a_broken_template_points_at_the_error(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Hello {{ name ")
+    assert window.workspace.preview() is None
+    assert window.editor.error_position is not None
