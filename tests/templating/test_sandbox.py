@@ -88,9 +88,11 @@ def test_huge_operations_are_stopped_before_they_run(source: str) -> None:
 
 def test_output_cap() -> None:
     source = "{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}"
+    # A small cap and a generous deadline, so the cap is what stops it even on a busy machine.
+    limits = RenderLimits(max_output_chars=20_000, timeout_seconds=30)
     with pytest.raises(RenderLimitExceeded) as caught:
-        render_messages(source, {}, SHORT)
-    assert "output is longer" in caught.value.message
+        render_messages(source, {}, limits)
+    assert "output is longer than 20,000 characters" in caught.value.message
 
 
 def test_recursive_macro_doubling_its_output_is_stopped() -> None:
