@@ -2,9 +2,9 @@
 
 The rows come from :mod:`promptstudio.diffing`; this module only draws them. In line mode
 both sides hold one block per row (a blank filler block where a side has no line), so
-one scroll value fits both and rows stay aligned. Colours are painted straight into the
-documents in one edit block per side (block backgrounds for rows, character backgrounds
-for changed words): no per-character widget calls, and no extra selections to repaint.
+one scroll value fits both and rows stay aligned. Row colours are painted under the
+visible rows only; changed words get a character format, set in one edit block per
+side: no per-row widget calls for unchanged text and no extra selections to repaint.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Literal
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -24,7 +24,6 @@ from PySide6.QtGui import (
     QPalette,
     QResizeEvent,
     QShortcut,
-    QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
@@ -43,12 +42,12 @@ from PySide6.QtWidgets import (
 from promptstudio.diffing import DiffRow, Span, diff_lines, diff_words, summarize
 
 # Translucent, so they tint the base colour of a light or a dark palette alike.
-ROW_DELETED = QColor(229, 83, 75, 46)
-ROW_INSERTED = QColor(46, 160, 67, 46)
-ROW_REPLACED = QColor(212, 167, 44, 46)
+DELETED = QBrush(QColor(229, 83, 75, 46))
+INSERTED = QBrush(QColor(46, 160, 67, 46))
+REPLACED = QBrush(QColor(212, 167, 44, 46))
+FILLER = QBrush(QColor(128, 128, 128, 56), Qt.BrushStyle.BDiagPattern)  # no line here
 WORD_REMOVED = QColor(229, 83, 75, 120)
 WORD_INSERTED = QColor(46, 160, 67, 120)
-FILLER = QColor(128, 128, 128, 56)
 CURRENT_MARK = QColor(66, 133, 244)
 
 # QTextDocument turns these into block breaks, which would break row alignment; each is
@@ -83,22 +82,33 @@ class DiffEditor(QPlainTextEdit):
             Qt.TextInteractionFlag.TextSelectableByMouse
             | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
-        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        font.setPointSize(max(font.pointSize(), 10))
-        self.setFont(font)
-        self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 4)
+        self.use_fixed_font(True)
         self.document().setUndoRedoEnabled(False)
         self.numbers: list[int | None] = []  # per block; None for a filler
+        self.row_brushes: list[QBrush | None] = []  # per block: the row's background
         self.marked = range(0)  # blocks of the current change, flagged in the gutter
+        self._digits = 1
         self._gutter = _Gutter(self)
         self.updateRequest.connect(self._on_update_request)
         self._update_margin()
 
-    def show_text(self, text: str, numbers: list[int | None]) -> None:
+    def show_text(
+        self, text: str, numbers: list[int | None], row_brushes: list[QBrush | None]
+    ) -> None:
         self.numbers = numbers
+        self.row_brushes = row_brushes
         self.marked = range(0)
+        self._digits = len(str(max((n for n in numbers if n is not None), default=1)))
         self.setPlainText(text)
         self._update_margin()
+
+    def use_fixed_font(self, fixed: bool) -> None:
+        """Monospace for templates, the reading font for free text."""
+        kind = QFontDatabase.SystemFont.FixedFont if fixed else QFontDatabase.SystemFont.GeneralFont
+        font = QFontDatabase.systemFont(kind)
+        font.setPointSize(max(font.pointSize(), 10))
+        self.setFont(font)
+        self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 4)
 
     def mark(self, start: int, end: int) -> None:
         """Flag the blocks of positions ``start`` to ``end`` (exclusive) as the current change."""
@@ -109,8 +119,7 @@ class DiffEditor(QPlainTextEdit):
         self._gutter.update()
 
     def gutter_width(self) -> int:
-        largest = max((n for n in self.numbers if n is not None), default=1)
-        return 14 + self.fontMetrics().horizontalAdvance("9") * max(len(str(largest)), 2)
+        return 14 + self.fontMetrics().horizontalAdvance("9") * max(self._digits, 2)
 
     def paint_gutter(self, gutter: QWidget, event: QPaintEvent) -> None:
         painter = QPainter(gutter)
@@ -123,9 +132,9 @@ class DiffEditor(QPlainTextEdit):
             height = round(self.blockBoundingRect(block).height())
             number = block.blockNumber()
             if block.isVisible() and top + height >= event.rect().top():
-                background = block.blockFormat().background()
-                if background.style() != Qt.BrushStyle.NoBrush:
-                    painter.fillRect(0, top, width, height, background)
+                brush = self._row_brush(number)
+                if brush is not None:
+                    painter.fillRect(0, top, width, height, brush)
                 if number in self.marked:
                     painter.fillRect(width - 3, top, 3, height, CURRENT_MARK)
                 line = self.numbers[number] if number < len(self.numbers) else None
@@ -136,6 +145,27 @@ class DiffEditor(QPlainTextEdit):
             block = block.next()
             top += height
         painter.end()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        # Row colours go under the text, across the whole width (a block format's
+        # background would stop short of the right edge).
+        if self.row_brushes:
+            painter = QPainter(self.viewport())
+            width = self.viewport().width()
+            block = self.firstVisibleBlock()
+            top = self.blockBoundingGeometry(block).translated(self.contentOffset()).top()
+            while block.isValid() and top <= event.rect().bottom():
+                height = self.blockBoundingRect(block).height()
+                brush = self._row_brush(block.blockNumber())
+                if brush is not None:
+                    painter.fillRect(QRectF(0, top, width, height), brush)
+                block = block.next()
+                top += height
+            painter.end()
+        super().paintEvent(event)
+
+    def _row_brush(self, number: int) -> QBrush | None:
+        return self.row_brushes[number] if number < len(self.row_brushes) else None
 
     def _update_margin(self) -> None:
         self.setViewportMargins(self.gutter_width(), 0, 0, 0)
@@ -182,7 +212,8 @@ class DiffView(QWidget):
 
         bar = QHBoxLayout()
         bar.addWidget(self.summary)
-        bar.addWidget(self.note, 1)
+        bar.addWidget(self.note)
+        bar.addStretch(1)
         bar.addWidget(self.previous_button)
         bar.addWidget(self.next_button)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -233,10 +264,20 @@ class DiffView(QWidget):
         self._set_mode("lines")
         left_lines = [row.old_text.translate(_BLOCK_BREAKS) for row in rows]
         right_lines = [row.new_text.translate(_BLOCK_BREAKS) for row in rows]
-        self.left.show_text("\n".join(left_lines), [row.old_line for row in rows])
-        self.right.show_text("\n".join(right_lines), [row.new_line for row in rows])
-        _paint_rows(self.left.document(), rows, left_lines, old_side=True)
-        _paint_rows(self.right.document(), rows, right_lines, old_side=False)
+        left_brushes = {"replace": REPLACED, "delete": DELETED, "insert": FILLER}
+        right_brushes = {"replace": REPLACED, "delete": FILLER, "insert": INSERTED}
+        self.left.show_text(
+            "\n".join(left_lines),
+            [row.old_line for row in rows],
+            [left_brushes.get(row.kind) for row in rows],
+        )
+        self.right.show_text(
+            "\n".join(right_lines),
+            [row.new_line for row in rows],
+            [right_brushes.get(row.kind) for row in rows],
+        )
+        _paint_words(self.left.document(), rows, left_lines, old_side=True)
+        _paint_words(self.right.document(), rows, right_lines, old_side=False)
         self._changes = _row_changes(rows, left_lines, right_lines)
         stats = summarize(rows)
         self.summary.setText(
@@ -253,8 +294,8 @@ class DiffView(QWidget):
         # diff_words normalises line ends; show the same text its spans point into.
         old_text = old.replace("\r\n", "\n").replace("\r", "\n").translate(_BLOCK_BREAKS)
         new_text = new.replace("\r\n", "\n").replace("\r", "\n").translate(_BLOCK_BREAKS)
-        self.left.show_text(old_text, list(range(1, old_text.count("\n") + 2)))
-        self.right.show_text(new_text, list(range(1, new_text.count("\n") + 2)))
+        self.left.show_text(old_text, list(range(1, old_text.count("\n") + 2)), [])
+        self.right.show_text(new_text, list(range(1, new_text.count("\n") + 2)), [])
         _paint_spans(self.left.document(), old_text, result.old_spans, WORD_REMOVED)
         _paint_spans(self.right.document(), new_text, result.new_spans, WORD_INSERTED)
         old_at = _qt_positions(old_text, [p for a, _ in result.changes for p in (a.start, a.end)])
@@ -278,6 +319,7 @@ class DiffView(QWidget):
         return self._current
 
     def next_change(self) -> None:
+        """Go to the first change after the cursor (the user's last click), wrapping around."""
         if not self._changes:
             return
         if self._cursor is None:
@@ -289,6 +331,7 @@ class DiffView(QWidget):
         self.go_to_change(following if following < len(starts) else 0)
 
     def previous_change(self) -> None:
+        """Go to the last change before the cursor, wrapping around."""
         if not self._changes:
             return
         if self._cursor is None:
@@ -300,6 +343,7 @@ class DiffView(QWidget):
         self.go_to_change(before if before >= 0 else len(starts) - 1)
 
     def go_to_change(self, index: int) -> None:
+        """Put both cursors on change ``index``, flag it in the gutters and scroll to it."""
         left_start, left_end, right_start, right_end = self._changes[index]
         self._current = index
         self._syncing = True  # place both sides first, then scroll them together
@@ -327,6 +371,9 @@ class DiffView(QWidget):
     # ---- internals -------------------------------------------------------------------
 
     def _set_mode(self, mode: Mode) -> None:
+        if mode != self._mode:
+            for editor in (self.left, self.right):
+                editor.use_fixed_font(mode == "lines")
         self._mode = mode
         wrap = (
             QPlainTextEdit.LineWrapMode.WidgetWidth
@@ -396,38 +443,24 @@ def _qt_positions(text: str, positions: Sequence[int]) -> list[int]:
     return [position + bisect_left(astral, position) for position in positions]
 
 
-def _paint_rows(
+def _paint_words(
     document: QTextDocument, rows: Sequence[DiffRow], lines: Sequence[str], *, old_side: bool
 ) -> None:
-    """Colour one side's rows and changed words, in one edit block."""
-    solid, hatched = Qt.BrushStyle.SolidPattern, Qt.BrushStyle.BDiagPattern
-    own, filler = ("delete", "insert") if old_side else ("insert", "delete")
-    row_formats: dict[str, QTextBlockFormat] = {}
-    for kind, brush in (
-        ("replace", QBrush(ROW_REPLACED, solid)),
-        (own, QBrush(ROW_DELETED if old_side else ROW_INSERTED, solid)),
-        (filler, QBrush(FILLER, hatched)),  # no line on this side
-    ):
-        row_formats[kind] = QTextBlockFormat()
-        row_formats[kind].setBackground(brush)
+    """Colour one side's changed words, in one edit block."""
     word = QTextCharFormat()
     word.setBackground(WORD_REMOVED if old_side else WORD_INSERTED)
     cursor = QTextCursor(document)
     cursor.beginEditBlock()
     position = 0
     for row, line in zip(rows, lines, strict=True):
-        length = _utf16_length(line)
-        if row.kind != "equal":
-            cursor.setPosition(position)
-            cursor.setBlockFormat(row_formats[row.kind])
-            spans = row.old_spans if old_side else row.new_spans
-            if spans:
-                at = _qt_positions(line, [p for span in spans for p in (span.start, span.end)])
-                for k in range(0, len(at), 2):
-                    cursor.setPosition(position + at[k])
-                    cursor.setPosition(position + at[k + 1], QTextCursor.MoveMode.KeepAnchor)
-                    cursor.setCharFormat(word)
-        position += length + 1
+        spans = row.old_spans if old_side else row.new_spans
+        if spans:
+            at = _qt_positions(line, [p for span in spans for p in (span.start, span.end)])
+            for k in range(0, len(at), 2):
+                cursor.setPosition(position + at[k])
+                cursor.setPosition(position + at[k + 1], QTextCursor.MoveMode.KeepAnchor)
+                cursor.setCharFormat(word)
+        position += _utf16_length(line) + 1
     cursor.endEditBlock()
 
 
