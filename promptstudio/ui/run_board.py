@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.runs import TargetResult, TargetStatus
-from promptstudio.ui.run_column import ColumnConfig, RunColumn, ms_text
+from promptstudio.ui.run_column import COLUMN_MIME, ColumnConfig, RunColumn, ms_text
 
 FLUSH_INTERVAL_MS = 33
 MAX_COLUMNS = 16
@@ -36,6 +37,32 @@ def target_key(column_id: str, sample: int) -> str:
 def split_key(key: str) -> tuple[str, int]:
     column_id, _, sample = key.partition("#")
     return column_id, int(sample or 0)
+
+
+class ColumnStrip(QWidget):
+    """The row the columns sit in; it takes a dragged column and moves it."""
+
+    def __init__(self, board: RunBoard) -> None:
+        super().__init__(board)
+        self._board = board
+        self.setAcceptDrops(True)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(COLUMN_MIME):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(COLUMN_MIME):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        data = event.mimeData()
+        if not data.hasFormat(COLUMN_MIME):
+            return
+        column_id = bytes(data.data(COLUMN_MIME).data()).decode()
+        if any(c.column_id == column_id for c in self._board.columns):
+            self._board.move_to(column_id, self._board.drop_index(event.position().x()))
+            event.acceptProposedAction()
 
 
 class RunBoard(QWidget):
@@ -77,7 +104,7 @@ class RunBoard(QWidget):
         bar.addWidget(self.repeats)
         bar.addStretch(1)
 
-        self._strip = QWidget(self)
+        self._strip = ColumnStrip(self)
         self._row = QHBoxLayout(self._strip)
         self._row.setContentsMargins(0, 0, 0, 0)
         self._scroll = QScrollArea(self)
@@ -163,6 +190,23 @@ class RunBoard(QWidget):
         self._row.removeWidget(column)
         self._row.insertWidget(target, column, 1)
         self.configChanged.emit()
+
+    def drop_index(self, x: float) -> int:
+        """Where a column dropped at ``x`` (strip coordinates) goes: before the first
+        visible column whose middle lies to the right of ``x``."""
+        visible = [c for c in self.columns if not c.isHidden()]
+        for column in visible:
+            if x < column.geometry().center().x():
+                return self.columns.index(column)
+        return len(self.columns)
+
+    def move_to(self, column_id: str, index: int) -> None:
+        """Move a column so it lands in slot ``index`` of the order before the move."""
+        column = self.column(column_id)
+        current = self.columns.index(column)
+        target = index - 1 if index > current else index
+        if target != current:
+            self.move_column(column_id, target - current)
 
     def toggle_maximised(self, column_id: str) -> None:
         """Show only this column, or every column again."""

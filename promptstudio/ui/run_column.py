@@ -13,9 +13,17 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QPalette, QTextCursor
+from PySide6.QtCore import QByteArray, QMimeData, QPoint, Qt, Signal
+from PySide6.QtGui import (
+    QDrag,
+    QFontDatabase,
+    QGuiApplication,
+    QMouseEvent,
+    QPalette,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -97,6 +105,38 @@ class ColumnConfig:
         return config
 
 
+COLUMN_MIME = "application/x-promptstudio-column"
+
+
+class DragHandle(QLabel):
+    """The column's title; drag it to move the column."""
+
+    def __init__(self, column: RunColumn) -> None:
+        super().__init__(column)
+        self._column = column
+        self._press: QPoint | None = None
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._press is None or not event.buttons() & Qt.MouseButton.LeftButton:
+            return
+        moved = (event.position().toPoint() - self._press).manhattanLength()
+        if moved < QApplication.startDragDistance():
+            return
+        self._press = None
+        data = QMimeData()
+        data.setData(COLUMN_MIME, QByteArray(self._column.column_id.encode()))
+        drag = QDrag(self)
+        drag.setMimeData(data)
+        drag.setPixmap(self._column.grab().scaledToWidth(160))
+        drag.exec(Qt.DropAction.MoveAction)
+
+
 class RunColumn(QFrame):
     runRequested = Signal(str)  # column id
     stopRequested = Signal(str)
@@ -115,7 +155,7 @@ class RunColumn(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMinimumWidth(300)
 
-        self.title = QLabel(self)
+        self.title = DragHandle(self)
         self.title.setObjectName("columnTitle")
         self.title.setMinimumWidth(40)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -319,7 +359,7 @@ class RunColumn(QFrame):
         model = self.model.text().strip() or "no model"
         endpoint = next((n for n, u in PRESETS if u == self.base_url()), self.base_url())
         self.title.setText(f"<b>{model}</b> · {endpoint}")
-        self.title.setToolTip(f"{model} at {self.base_url()}")
+        self.title.setToolTip(f"{model} at {self.base_url()}\nDrag to move this column.")
 
     # ---- a run ---------------------------------------------------------------------------
 

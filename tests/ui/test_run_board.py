@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QTextBrowser
+from PySide6.QtCore import QByteArray, QMimeData, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QLabel, QTextBrowser
 
 from promptstudio.storage import library
-from promptstudio.ui.run_column import ColumnConfig
+from promptstudio.ui.run_column import COLUMN_MIME, ColumnConfig
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt
 
@@ -250,3 +252,26 @@ def test_preview_of_a_broken_template_points_at_the_error(window, qtbot) -> None
     window.editor.setPlainText("Hello {{ name ")
     assert window.workspace.preview() is None
     assert window.editor.error_position is not None
+
+
+def test_dropping_a_dragged_column_moves_it(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    board = window.run_board
+    for name in ("b", "c"):
+        board.add_column().model.setText(name)
+    board.columns[0].model.setText("a")
+    window.resize(1600, 900)
+    qtbot.waitUntil(lambda: all(c.isVisible() and c.width() > 0 for c in board.columns))
+    strip = board.columns[0].parentWidget()
+    data = QMimeData()
+    data.setData(COLUMN_MIME, QByteArray(board.columns[0].column_id.encode()))
+    right_edge = QPointF(board.columns[2].geometry().right() - 2, 20)
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(
+        right_edge.toPoint(), Qt.DropAction.MoveAction, data, buttons, modifiers
+    )
+    drop = QDropEvent(right_edge, Qt.DropAction.MoveAction, data, buttons, modifiers)
+    for event in (enter, drop):
+        QApplication.sendEvent(strip, event)
+        assert event.isAccepted()
+    assert [c.model.text() for c in board.columns] == ["b", "c", "a"]
+    assert board.drop_index(-1) == 0
