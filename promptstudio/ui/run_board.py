@@ -7,21 +7,27 @@ Columns scroll horizontally beyond the window's width.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSpinBox,
+    QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from promptstudio.runs import TargetResult, TargetStatus
+from promptstudio.ui.compare_dialog import CompareDialog
 from promptstudio.ui.run_column import COLUMN_MIME, ColumnConfig, RunColumn, ms_text
 
 FLUSH_INTERVAL_MS = 33
@@ -112,10 +118,22 @@ class RunBoard(QWidget):
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scroll.setWidget(self._strip)
+        self.pinned = QTabWidget(self)
+        self.pinned.setObjectName("pinnedAnswers")
+        self.pinned.setTabsClosable(True)
+        self.pinned.setDocumentMode(True)
+        self.pinned.tabCloseRequested.connect(self._close_pinned)
+        self.pinned.hide()
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self._scroll)
+        split.addWidget(self.pinned)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(bar)
-        layout.addWidget(self._scroll, 1)
+        layout.addWidget(split, 1)
         layout.addWidget(self.summary)
 
         self._active: set[str] = set()
@@ -165,6 +183,8 @@ class RunBoard(QWidget):
         column.moveRequested.connect(self.move_column)
         column.maximiseRequested.connect(self.toggle_maximised)
         column.previewRequested.connect(self.previewRequested)
+        column.compareRequested.connect(self._fill_compare_menu)
+        column.pinRequested.connect(self.pin_answer)
         index = len(self.columns)
         if after is not None:
             index = [c.column_id for c in self.columns].index(after) + 1
@@ -233,6 +253,63 @@ class RunBoard(QWidget):
         for column in self.columns:
             column.remove_button.setEnabled(not only)
         self.add_button.setEnabled(len(self.columns) < MAX_COLUMNS)
+
+    # ---- reading the answers ------------------------------------------------------------
+
+    def _fill_compare_menu(self, column_id: str) -> None:
+        column = self.column(column_id)
+        menu = column.compare_menu
+        menu.clear()
+        if column.previous_text is not None:
+            menu.addAction("Its previous run", lambda: self.compare_with_previous(column_id))
+        for other in self.columns:
+            if other is not column and other.result is not None:
+                compare = functools.partial(self.compare, column_id, other.column_id)
+                menu.addAction(other.config().model or "no model", compare)
+        if menu.isEmpty():
+            menu.addAction("No other answer yet").setEnabled(False)
+
+    def compare(self, left_id: str, right_id: str) -> CompareDialog:
+        left, right = self.column(left_id), self.column(right_id)
+        dialog = CompareDialog(
+            left.config().model or "left", left.answer_text(),
+            right.config().model or "right", right.answer_text(), self,
+        )  # fmt: skip
+        dialog.open()
+        return dialog
+
+    def compare_with_previous(self, column_id: str) -> CompareDialog:
+        column = self.column(column_id)
+        model = column.config().model or "this column"
+        dialog = CompareDialog(
+            f"{model} · previous run", column.previous_text or "",
+            f"{model} · this run", column.answer_text(), self,
+        )  # fmt: skip
+        dialog.open()
+        return dialog
+
+    def pin_answer(self, column_id: str) -> None:
+        """Keep this answer as a tab beside later runs."""
+        column = self.column(column_id)
+        text = column.answer_text()
+        if not text:
+            return
+        view = QPlainTextEdit(self.pinned)
+        view.setReadOnly(True)
+        view.setPlainText(text)
+        view.setObjectName("pinnedAnswer")
+        stamp = datetime.now().strftime("%H:%M:%S")
+        index = self.pinned.addTab(view, f"{column.config().model or 'answer'} · {stamp}")
+        self.pinned.setTabToolTip(index, column.title.toolTip().split("\n")[0])
+        self.pinned.setCurrentIndex(index)
+        self.pinned.show()
+
+    def _close_pinned(self, index: int) -> None:
+        widget = self.pinned.widget(index)
+        self.pinned.removeTab(index)
+        if widget is not None:
+            widget.deleteLater()
+        self.pinned.setVisible(self.pinned.count() > 0)
 
     # ---- runs ------------------------------------------------------------------------------
 

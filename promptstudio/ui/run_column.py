@@ -147,6 +147,8 @@ class RunColumn(QFrame):
     moveRequested = Signal(str, int)  # column id, -1 left / +1 right
     maximiseRequested = Signal(str)
     previewRequested = Signal(str)
+    compareRequested = Signal(str)  # column id: the board asks which other answer
+    pinRequested = Signal(str)
 
     def __init__(self, config: ColumnConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -182,6 +184,10 @@ class RunColumn(QFrame):
         menu.addAction("Move right", lambda: self.moveRequested.emit(emit, 1))
         menu.addAction("Maximise / restore", lambda: self.maximiseRequested.emit(emit))
         menu.addAction("Preview the messages…", lambda: self.previewRequested.emit(emit))
+        menu.addSeparator()
+        self.compare_menu = menu.addMenu("Compare the answer with")
+        self.compare_menu.aboutToShow.connect(lambda: self.compareRequested.emit(emit))
+        menu.addAction("Pin the answer", lambda: self.pinRequested.emit(emit))
         self.menu_button.setMenu(menu)
         self.remove_button = self._tool(
             icon.SP_TitleBarCloseButton,
@@ -297,6 +303,7 @@ class RunColumn(QFrame):
 
         self._pending: list[str] = []
         self.samples: list[TargetResult | None] = [None]
+        self.previous_text: str | None = None  # the answer shown before this run
         self.selected = 0
         self._dirty = False
         self._rendered_at = 0.0
@@ -373,6 +380,8 @@ class RunColumn(QFrame):
         return result.text if result is not None else self.output.toPlainText()
 
     def begin_run(self, samples: int = 1) -> None:
+        if self.result is not None and self.result.text:
+            self.previous_text = self.result.text
         self._pending.clear()
         self.samples = [None] * samples
         self.selected = 0

@@ -275,3 +275,57 @@ def test_dropping_a_dragged_column_moves_it(window, qtbot) -> None:  # type: ign
         assert event.isAccepted()
     assert [c.model.text() for c in board.columns] == ["b", "c", "a"]
     assert board.drop_index(-1) == 0
+
+
+def test_compare_two_columns_and_a_column_with_its_previous_run(  # type: ignore[no-untyped-def]
+    window, qtbot, fake_llm
+) -> None:
+    fake_llm.script(Reply(text="The cat sat on the mat."), model="one")
+    fake_llm.script(Reply(text="The dog sat on the rug."), model="two")
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Write a sentence")
+    board = window.run_board
+    first, second = board.columns[0], board.add_column()
+    first.set_target(fake_llm.base_url, "one")
+    second.set_target(fake_llm.base_url, "two")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    dialog = board.compare(first.column_id, second.column_id)
+    assert dialog.view.left.toPlainText() == "The cat sat on the mat."
+    assert dialog.view.right.toPlainText() == "The dog sat on the rug."
+    assert dialog.view.changes() == 2
+    dialog.close()
+
+    fake_llm.script(Reply(text="The cat sat on the hat."), model="one")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        first.run_button.click()
+    first.compare_menu.aboutToShow.emit()
+    labels = [a.text() for a in first.compare_menu.actions()]
+    assert labels == ["Its previous run", "two"]
+    dialog = board.compare_with_previous(first.column_id)
+    assert dialog.view.left.toPlainText() == "The cat sat on the mat."
+    assert dialog.view.right.toPlainText() == "The cat sat on the hat."
+    assert dialog.view.changes() == 1
+    dialog.close()
+
+
+def test_pin_an_answer_keeps_it_beside_later_runs(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+    fake_llm.script(Reply(text="first answer"), times=1)
+    fake_llm.script(Reply(text="second answer"))
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Go")
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url, "m")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    board = window.run_board
+    assert board.pinned.isHidden()
+    board.pin_answer(column.column_id)
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    assert column.output.toPlainText() == "second answer"
+    assert not board.pinned.isHidden() and board.pinned.count() == 1
+    assert board.pinned.widget(0).toPlainText() == "first answer"
+    assert board.pinned.tabText(0).startswith("m · ")
+    board.pinned.tabCloseRequested.emit(0)
+    assert board.pinned.count() == 0 and board.pinned.isHidden()
