@@ -58,6 +58,10 @@ PRESETS: tuple[tuple[str, str], ...] = (
     ("OpenRouter", "https://openrouter.ai/api/v1"),
 )
 VIEW_MODES = ("Text", "Markdown", "JSON")
+# Qt lays out a whole paragraph again on every append, so one 100k-token paragraph would
+# make each flush slower than the last. The text view shows long paragraphs in pieces of
+# about this many characters (broken after whitespace); the answer itself stays exact.
+DISPLAY_PARAGRAPH = 2000
 RENDER_INTERVAL_S = 0.5
 SAMPLE_MARK = {TargetStatus.DONE: " ✓", TargetStatus.FAILED: " ✗", TargetStatus.CANCELLED: " ■"}
 STATUS_TEXT = {
@@ -417,9 +421,10 @@ class RunColumn(QFrame):
             self._pending.clear()
             bar = self.output.verticalScrollBar()
             follow = bar.value() >= bar.maximum() - 40
-            cursor = QTextCursor(self.output.document())
+            document = self.output.document()
+            cursor = QTextCursor(document)
             cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(text)
+            cursor.insertText(display_pieces(text, document.lastBlock().length() - 1))
             self.flushes += 1
             if follow:
                 bar.setValue(bar.maximum())
@@ -434,7 +439,7 @@ class RunColumn(QFrame):
         self.selected = index
         self._pending.clear()
         result = self.samples[index]
-        self.output.setPlainText(result.text if result is not None else "")
+        self.output.setPlainText(display_pieces(result.text) if result is not None else "")
         self._refresh_view(force=True)
         self._show_status()
 
@@ -474,7 +479,7 @@ class RunColumn(QFrame):
         if not force and now - self._rendered_at < RENDER_INTERVAL_S:
             return
         self._rendered_at = now
-        text = self.output.toPlainText()
+        text = self.answer_text()
         if mode == "Markdown":
             self.json_status.hide()
             self.rendered.setMarkdown(text)
@@ -513,6 +518,31 @@ class RunColumn(QFrame):
                 self.consistency.setText(figure.describe())
                 self.consistency.setToolTip(f"Most common answer: {figure.majority[:300]}")
                 self.consistency.show()
+
+
+def display_pieces(text: str, open_length: int = 0) -> str:
+    """``text`` with a line break after whitespace wherever a paragraph would grow past
+    :data:`DISPLAY_PARAGRAPH`; ``open_length`` is how long the last shown paragraph is."""
+    if open_length + len(text) <= DISPLAY_PARAGRAPH and "\n" not in text:
+        return text
+    out: list[str] = []
+    length = open_length
+    for index, line in enumerate(text.split("\n")):
+        if index:
+            out.append("\n")
+            length = 0
+        start = 0
+        while length + len(line) - start > DISPLAY_PARAGRAPH:
+            cut = start + max(DISPLAY_PARAGRAPH - length, 1)
+            space = line.find(" ", cut)
+            if space < 0:
+                break
+            out.append(line[start : space + 1])
+            out.append("\n")
+            start, length = space + 1, 0
+        out.append(line[start:])
+        length += len(line) - start
+    return "".join(out)
 
 
 def format_json(text: str) -> tuple[str, str | None]:

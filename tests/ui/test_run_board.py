@@ -329,3 +329,28 @@ def test_pin_an_answer_keeps_it_beside_later_runs(window, qtbot, fake_llm) -> No
     assert board.pinned.tabText(0).startswith("m · ")
     board.pinned.tabCloseRequested.emit(0)
     assert board.pinned.count() == 0 and board.pinned.isHidden()
+
+
+def test_a_long_single_paragraph_is_kept_exact_where_it_matters(  # type: ignore[no-untyped-def]
+    window, qtbot, fake_llm
+) -> None:
+    text = " ".join(f"t{i}" for i in range(6000))  # ~35k characters, no line break
+    fake_llm.script(Reply(text=text, tokens_per_second=None))
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Go")
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url, "m")
+    with qtbot.waitSignal(window.workspace.runStored, timeout=20_000) as stored:
+        window.registry["run.run"].trigger()
+    shown = column.output.toPlainText()
+    assert shown.replace("\n", "") == text and shown.count("\n") >= 10  # shown in pieces
+    column.copy_button.click()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == text  # copied exactly
+    saved = window.workspace.db.call(
+        lambda conn: conn.execute(
+            "SELECT text FROM responses WHERE id = ?", (stored.args[0],)
+        ).fetchone()[0]
+    )
+    assert saved == text  # stored exactly

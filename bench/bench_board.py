@@ -1,0 +1,123 @@
+"""Run board under load: UI stalls while 8 columns stream, and memory for long answers.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_board.py
+
+1. Stall: 8 columns each stream 5,000 tokens at 500 tokens/s from the fake server while a
+   5 ms heartbeat timer records how late each tick is; the p99 lateness is the UI stall.
+   Target: p99 <= 16 ms.
+2. Memory: 8 columns each receive 100,000 tokens as fast as the server can send them;
+   the process's resident memory before and after, and per column.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import qasync  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from promptstudio.credentials import KeyStore  # noqa: E402
+from promptstudio.ui.app import open_library  # noqa: E402
+from promptstudio.ui.main_window import MainWindow  # noqa: E402
+from tests.fake_llm import FakeLLM, Reply  # noqa: E402
+
+COLUMNS = 8
+HEARTBEAT_MS = 5
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run_all(window: MainWindow) -> None:
+    done = asyncio.Event()
+    window.workspace.runFinished.connect(lambda _id: done.set())
+    window.registry["run.run"].trigger()
+    await asyncio.wait_for(done.wait(), 600)
+
+
+async def main(window: MainWindow, server: FakeLLM) -> None:
+    window.show()
+    window.start()
+    await asyncio.sleep(1.0)
+    board = window.run_board
+    while len(board.columns) < COLUMNS:
+        board.add_column()
+    for number, column in enumerate(board.columns):
+        column.set_target(server.base_url, f"model-{number}")
+    window.editor.setPlainText("Stream please")
+    await asyncio.sleep(0.3)
+
+    # 1. stalls at 8 x 500 tok/s
+    words = " ".join(f"w{i}" for i in range(5000))
+    server.script(Reply(text=words, tokens_per_second=500))
+    ticks: list[float] = []
+    heartbeat = QTimer()
+    heartbeat.setInterval(HEARTBEAT_MS)
+    heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    heartbeat.start()
+    started = time.perf_counter()
+    await run_all(window)
+    elapsed = time.perf_counter() - started
+    heartbeat.stop()
+    late = [max(0.0, (b - a) * 1000 - HEARTBEAT_MS) for a, b in itertools.pairwise(ticks)]
+    flushes = sum(c.flushes for c in board.columns)
+    received = sum(len(c.output.toPlainText().split()) for c in board.columns)
+    print(f"stream: {COLUMNS} columns x 5000 tokens at 500 tok/s in {elapsed:.1f} s; "
+          f"{received} tokens shown, {flushes} widget flushes")  # fmt: skip
+    print(f"stall: heartbeat lateness p50 {percentile(late, 0.5):.2f} ms, "
+          f"p99 {percentile(late, 0.99):.2f} ms, max {max(late):.2f} ms "
+          f"over {len(late)} ticks")  # fmt: skip
+
+    # 2. memory with 8 x 100k tokens
+    before = rss_mb()
+    big = " ".join(f"t{i % 1000}" for i in range(100_000))
+    server.script(Reply(text=big))
+    started = time.perf_counter()
+    await run_all(window)
+    elapsed = time.perf_counter() - started
+    await asyncio.sleep(0.5)
+    after = rss_mb()
+    chars = sum(len(c.output.toPlainText()) for c in board.columns)
+    print(f"memory: {COLUMNS} x 100,000 tokens ({chars / 1e6:.1f} M characters) in "
+          f"{elapsed:.1f} s; RSS {before:.0f} MB -> {after:.0f} MB "
+          f"(+{(after - before) / COLUMNS:.1f} MB a column)")  # fmt: skip
+    window.close()
+
+
+if __name__ == "__main__":
+    print(f"{platform.node()} · {os.cpu_count()} cores · {platform.platform()} · "
+          f"Python {platform.python_version()} · {time.strftime('%Y-%m-%d')}")  # fmt: skip
+    app = QApplication([])
+    with TemporaryDirectory() as tmp:
+        db = open_library(Path(tmp))
+        main_window = MainWindow(db, KeyStore(), Path(tmp))
+        main_window.resize(1600, 900)
+        server = FakeLLM()
+        server.start()
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            loop.run_until_complete(main(main_window, server))
+        server.stop()
+        db.close()
