@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QDrag,
     QFontDatabase,
     QGuiApplication,
+    QIntValidator,
     QMouseEvent,
     QPalette,
     QTextCursor,
@@ -243,8 +244,34 @@ class RunColumn(QFrame):
         params.addWidget(self.temperature)
         params.addWidget(QLabel("Max tokens", self))
         params.addWidget(self.max_tokens)
+        self.more_button = QToolButton(self)
+        self.more_button.setText("More")
+        self.more_button.setCheckable(True)
+        self.more_button.setToolTip("top_p, seed and stop sequences")
+        params.addWidget(self.more_button)
         params.addStretch(1)
         form.addRow(params)
+        self.top_p = QDoubleSpinBox(self)
+        self.top_p.setRange(-0.01, 1.0)
+        self.top_p.setSingleStep(0.05)
+        self.top_p.setSpecialValueText("default")
+        self.top_p.setValue(-0.01)
+        self.seed = QLineEdit(self)
+        self.seed.setPlaceholderText("none")
+        self.seed.setValidator(QIntValidator(0, 2**31 - 1, self))
+        self.seed.setMaximumWidth(110)
+        self.stop = QLineEdit(self)
+        self.stop.setObjectName("stopSequences")
+        self.stop.setPlaceholderText("stop sequences, separated by |")
+        self.more = QWidget(self)
+        more = QHBoxLayout(self.more)
+        more.setContentsMargins(0, 0, 0, 0)
+        for label, widget in (("top_p", self.top_p), ("Seed", self.seed), ("Stop", self.stop)):
+            more.addWidget(QLabel(label, self.more))
+            more.addWidget(widget, 1 if widget is self.stop else 0)
+        self.more.hide()
+        form.addRow(self.more)
+        self.more_button.toggled.connect(self.more.setVisible)
 
         self.output = QPlainTextEdit(self)
         self.output.setObjectName("output")
@@ -317,6 +344,9 @@ class RunColumn(QFrame):
         self.model.textChanged.connect(self._on_changed)
         self.temperature.valueChanged.connect(self._on_changed)
         self.max_tokens.valueChanged.connect(self._on_changed)
+        self.top_p.valueChanged.connect(self._on_changed)
+        self.seed.textChanged.connect(self._on_changed)
+        self.stop.textChanged.connect(self._on_changed)
         self.samples_bar.currentChanged.connect(self.select_sample)
         self.view_mode.currentTextChanged.connect(lambda _mode: self._refresh_view(force=True))
         self.wrap.toggled.connect(self._set_wrap)
@@ -333,10 +363,14 @@ class RunColumn(QFrame):
     # ---- configuration -----------------------------------------------------------------
 
     def config(self) -> ColumnConfig:
-        temperature = self.temperature.value()
+        temperature, top_p = self.temperature.value(), self.top_p.value()
+        stops = tuple(part.strip() for part in self.stop.text().split("|") if part.strip())
         params = GenerationParams(
             temperature=None if temperature < 0 else round(temperature, 2),
+            top_p=None if top_p < 0 else round(top_p, 2),
             max_tokens=self.max_tokens.value() or None,
+            stop=stops,
+            seed=int(self.seed.text()) if self.seed.text() else None,
         )
         return ColumnConfig(
             base_url=self.base_url(), model=self.model.text().strip(), params=params,
@@ -349,6 +383,11 @@ class RunColumn(QFrame):
         params = config.params
         self.temperature.setValue(-0.1 if params.temperature is None else params.temperature)
         self.max_tokens.setValue(params.max_tokens or 0)
+        self.top_p.setValue(-0.01 if params.top_p is None else params.top_p)
+        self.seed.setText("" if params.seed is None else str(params.seed))
+        self.stop.setText(" | ".join(params.stop))
+        if params.top_p is not None or params.seed is not None or params.stop:
+            self.more_button.setChecked(True)
         self._update_title()
 
     def base_url(self) -> str:

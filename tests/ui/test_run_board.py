@@ -354,3 +354,26 @@ def test_a_long_single_paragraph_is_kept_exact_where_it_matters(  # type: ignore
         ).fetchone()[0]
     )
     assert saved == text  # stored exactly
+
+
+def test_column_parameters_reach_the_wire_and_round_trip(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+    fake_llm.script(Reply(text="ok"))
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Go")
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url, "m")
+    column.more_button.click()
+    assert column.more.isVisibleTo(column)
+    column.temperature.setValue(0.7)
+    column.top_p.setValue(0.9)
+    qtbot.keyClicks(column.seed, "42x")  # the validator keeps digits only
+    column.stop.setText("###| END |")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    sent = fake_llm.requests[-1].json
+    assert (sent["temperature"], sent["top_p"], sent["seed"]) == (0.7, 0.9, 42)
+    assert sent["stop"] == ["###", "END"]
+    config = ColumnConfig.from_dict(column.config().to_dict())
+    other = window.run_board.add_column(config)
+    assert other.seed.text() == "42" and other.stop.text() == "### | END"
+    assert other.more_button.isChecked()
