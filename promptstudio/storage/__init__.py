@@ -5,20 +5,41 @@ functions on its thread: ``db.call(library.list_prompts)``.
 """
 
 from promptstudio.storage import library
-from promptstudio.storage.database import Database
+from promptstudio.storage.database import CheckMode, Database
 from promptstudio.storage.errors import NotFound, SecretFieldError, StorageError
-from promptstudio.storage.library import PromptRow, ResponseRow, RunRow, VersionRow
+from promptstudio.storage.library import (
+    Draft,
+    LabelRow,
+    PromptRow,
+    ResponseRow,
+    RunRow,
+    RunWithResponses,
+    SearchHit,
+    TagCount,
+    VersionRow,
+    VersionSummary,
+)
+from promptstudio.storage.recovery import RecoveryReport, TableRecovery
 from promptstudio.storage.transaction import transaction
 
 __all__ = [
+    "CheckMode",
     "Database",
+    "Draft",
+    "LabelRow",
     "NotFound",
     "PromptRow",
+    "RecoveryReport",
     "ResponseRow",
     "RunRow",
+    "RunWithResponses",
+    "SearchHit",
     "SecretFieldError",
     "StorageError",
+    "TableRecovery",
+    "TagCount",
     "VersionRow",
+    "VersionSummary",
     "library",
     "transaction",
 ]

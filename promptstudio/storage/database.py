@@ -4,25 +4,38 @@ An ``sqlite3.Connection`` may only be used on the thread that created it, and SQ
 serializes writers anyway, so every access goes through a single worker thread (as Anki
 does with its collection). Callers hand it a function: ``db.call(library.save_version,
 ...)`` from worker code, ``await db.acall(...)`` from the event loop.
+
+Opening also guards the data: the file is checked (fully when it is small, after an
+unclean shutdown, or when damage was seen before; see :data:`FULL_CHECK_MAX_BYTES`), a
+damaged file is salvaged into a fresh one (:attr:`Database.recovery` says what happened),
+and :meth:`Database.backup_if_due` keeps rotating daily backups.
+
+Two helpers use connections of their own, never touching data through them: a
+background thread that checkpoints the WAL (so no commit pays for it) and the backup,
+which copies a WAL snapshot while the owner keeps working.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, Literal, ParamSpec, TypeVar
 
-from promptstudio.storage import schema
+from promptstudio.storage import backup, schema
 from promptstudio.storage.errors import StorageError
+from promptstudio.storage.recovery import RecoveryReport, recover_library
 from promptstudio.storage.transaction import transaction
 
-__all__ = ["Database", "transaction"]
+__all__ = ["CheckMode", "Database", "RecoveryReport", "transaction"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +46,89 @@ BUSY_TIMEOUT_MS = 5000
 # SQLite result codes that mean "this file is not (or no longer) a database we can read".
 _DAMAGED = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
 
+CheckMode = Literal["auto", "full", "light"]
+# Up to this size "auto" runs the full PRAGMA quick_check at every open (about 1 ms per
+# MB here, see docs/PERFORMANCE.md); a bigger library is checked fully only after an
+# unclean shutdown or a sign of damage, and every day through its verified backup.
+FULL_CHECK_MAX_BYTES = 16 * 1024 * 1024
+# Written beside the library when damage is seen while running: the next open checks.
+NEEDS_CHECK_SUFFIX = ".needs-check"
+# The check of the small tables read first at start-up, whatever the mode.
+_LIGHT_CHECK_TABLES = ("prompts", "folders", "prompt_tags", "labels", "drafts")
 
-class Database:
-    """The library file, opened, configured and migrated on a dedicated thread."""
+
+# WAL checkpoints (copying committed pages back into the file, with an fsync) run on a
+# background connection every few seconds instead of inside whichever commit crossed
+# SQLite's 1,000-page mark: there they cost that call up to 0.8 s here.
+CHECKPOINT_INTERVAL_S = 2.0
+# If the background checkpoints cannot keep up, the owner still checkpoints past this.
+SAFETY_AUTOCHECKPOINT_PAGES = 8000
+
+
+class _Checkpointer(threading.Thread):
+    """Checkpoints the WAL in the background, on a connection that reads no data."""
 
     def __init__(self, path: Path) -> None:
+        super().__init__(name="promptstudio-db-checkpoint", daemon=True)
+        self.path = path
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 200")
+        except sqlite3.Error as exc:
+            logger.warning("No background checkpoints for %s: %s", self.path, exc)
+            return
+        seen = None
+        try:
+            while not self._stopping.wait(CHECKPOINT_INTERVAL_S):
+                try:
+                    # Changes when another connection committed: skip idle rounds.
+                    (version,) = conn.execute("PRAGMA data_version").fetchone()
+                    if version == seen:
+                        continue
+                    busy, frames, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if not busy and frames == done:
+                        seen = version
+                except sqlite3.Error as exc:
+                    logger.debug("Background checkpoint of %s failed: %s", self.path, exc)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.is_alive() and self is not threading.current_thread():
+            self.join()
+
+
+class _Damaged(Exception):
+    """The file failed a check or SQLite called it corrupt / not a database."""
+
+
+class Database:
+    """The library file, opened, checked, configured and migrated on a dedicated thread.
+
+    ``check`` chooses how much of the file is verified at open ("auto": see
+    :data:`FULL_CHECK_MAX_BYTES`). With ``recover`` (the default) a damaged file is moved
+    aside and salvaged instead of refusing to open; :attr:`recovery` then holds the
+    report to show the user. Opening the recovered file later is clean.
+    """
+
+    def __init__(self, path: Path, *, check: CheckMode = "auto", recover: bool = True) -> None:
         self.path = Path(path)
+        self.recovery: RecoveryReport | None = None
+        """Set when this open found the file damaged and salvaged it."""
+        self.fully_checked = False
+        """Whether this open ran the full ``PRAGMA quick_check``."""
+        self.damage: str | None = None
+        """Set when damage is noticed while running; the next open checks and repairs."""
+        self._check = check
+        self._recover = recover
         self._conn: sqlite3.Connection | None = None
         self._owner: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._backup_lock = threading.Lock()
         self._closed = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="promptstudio-db")
         try:
@@ -50,11 +137,46 @@ class Database:
             self._executor.shutdown(wait=True)
             self._closed = True
             raise
+        self._checkpointer = _Checkpointer(self.path)
+        self._checkpointer.start()
 
     # -- owner thread -------------------------------------------------------------------
 
+    @property
+    def needs_check_marker(self) -> Path:
+        return self.path.with_name(self.path.name + NEEDS_CHECK_SUFFIX)
+
+    @property
+    def backups_dir(self) -> Path:
+        return backup.backups_dir(self.path)
+
+    def _wants_full_check(self) -> bool:
+        if self._check != "auto":
+            return self._check == "full"
+        try:
+            size = self.path.stat().st_size
+        except OSError:
+            return False  # a new library
+        wal = self.path.with_name(self.path.name + "-wal")
+        unclean = wal.exists() and wal.stat().st_size > 0  # or another process has it open
+        return size <= FULL_CHECK_MAX_BYTES or unclean or self.needs_check_marker.exists()
+
     def _open(self) -> None:
         self._owner = threading.current_thread()
+        try:
+            self._conn = self._connect(full_check=self._wants_full_check())
+        except _Damaged as damage:
+            if not self._recover:
+                raise StorageError(
+                    f"The library file {self.path} is not an SQLite database or is damaged "
+                    f"({damage}). Move it aside to start a new library."
+                ) from damage
+            self.recovery = recover_library(self.path, reason=str(damage), backups=self.backups_dir)
+            self._conn = self._connect(full_check=False)  # passed integrity_check when built
+        with contextlib.suppress(FileNotFoundError):
+            self.needs_check_marker.unlink()
+
+    def _connect(self, *, full_check: bool) -> sqlite3.Connection:
         where = f"The library file {self.path}"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,23 +192,31 @@ class Database:
                 logger.warning("WAL is not available for %s; journal mode is %s", self.path, mode)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_AUTOCHECKPOINT_PAGES}")
+            problems = _integrity(conn, full=full_check)
+            if problems:
+                raise _Damaged(problems[0].splitlines()[-1][:200])
+            self.fully_checked = full_check
             applied = schema.migrate(conn)
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.Error):
-                raise self._open_error(exc) from exc
+                if getattr(exc, "sqlite_errorname", "") in _DAMAGED:
+                    raise _Damaged(str(exc)) from exc
+                raise StorageError(f"Could not open the library file {self.path}: {exc}") from exc
             raise
         if applied:
             logger.info("Library %s migrated by %d step(s)", self.path, applied)
-        self._conn = conn
+        return conn
 
-    def _open_error(self, exc: sqlite3.Error) -> StorageError:
-        if getattr(exc, "sqlite_errorname", "") in _DAMAGED:
-            return StorageError(
-                f"The library file {self.path} is not an SQLite database or is damaged "
-                f"({exc}). Move it aside to start a new library."
-            )
-        return StorageError(f"Could not open the library file {self.path}: {exc}")
+    def _mark_damaged(self, reason: str) -> None:
+        """Remember damage seen while running, so the next open checks and repairs."""
+        logger.error("The library %s looks damaged: %s", self.path, reason)
+        self.damage = reason
+        try:
+            self.needs_check_marker.write_text(reason + "\n", encoding="utf-8")
+        except OSError as exc:
+            logger.warning("Could not write %s: %s", self.needs_check_marker, exc)
 
     def _run(
         self,
@@ -96,7 +226,16 @@ class Database:
     ) -> T:
         if self._conn is None:
             raise StorageError("The library is closed.")
-        return fn(self._conn, *args, **kwargs)
+        try:
+            return fn(self._conn, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorname", "") not in _DAMAGED:
+                raise
+            self._mark_damaged(str(exc))
+            raise StorageError(
+                f"The library file {self.path} is damaged ({exc}). Restart PromptStudio: "
+                "it will check the file and recover what can be read."
+            ) from exc
 
     def _on_owner(self) -> bool:
         return threading.current_thread() is self._owner
@@ -138,12 +277,74 @@ class Database:
         """Like :meth:`call`, but awaitable, so the event loop stays responsive."""
         return await asyncio.wrap_future(self._submit(fn, *args, **kwargs))
 
+    # -- backups ------------------------------------------------------------------------
+
+    def list_backups(self) -> list[Path]:
+        """Finished backups, oldest first."""
+        return backup.list_backups(self.backups_dir)
+
+    def backup_if_due(self, max_age: timedelta = timedelta(days=1), keep: int = 7) -> Path | None:
+        """Back up unless the newest backup is younger than ``max_age``; keep ``keep``.
+
+        Call it from a worker (or :meth:`abackup_if_due`): it waits for the copy.
+        """
+        newest = self.list_backups()
+        when = backup.backup_time(newest[-1]) if newest else None
+        if when is not None and datetime.now() - when < max_age:
+            return None
+        return self.backup_now(keep=keep)
+
+    async def abackup_if_due(
+        self, max_age: timedelta = timedelta(days=1), keep: int = 7
+    ) -> Path | None:
+        return await asyncio.to_thread(self.backup_if_due, max_age, keep)
+
+    def backup_now(self, keep: int = 7) -> Path:
+        """Copy the library into the backups folder, verify the copy, drop the oldest.
+
+        Runs on the calling thread, with read-only connections of its own: copying and
+        checking a big library takes seconds, and the owner thread stays free for the
+        app meanwhile (a WAL snapshot is read; writes go on). A copy that fails the
+        check means the library itself is damaged: it is deleted, :attr:`damage` is set
+        and the next open repairs the library.
+        """
+        with self._backup_lock:
+            folder = self.backups_dir
+            folder.mkdir(parents=True, exist_ok=True)
+            final = folder / backup.backup_name(datetime.now())
+            if final.exists():
+                return final
+            partial = final.with_name(final.name + ".partial")
+            if self._closed:
+                raise StorageError("The library is closed.")
+            try:
+                backup.copy_library(self.path, partial)
+                problems = backup.verify(partial)
+                if problems:
+                    self._mark_damaged(f"the backup copy failed its check: {problems[0]}")
+                    raise StorageError(
+                        f"The library file {self.path} is damaged ({problems[0]}); no backup "
+                        "was made. Restart PromptStudio to recover what can be read."
+                    )
+                os.replace(partial, final)
+            except (OSError, sqlite3.Error) as exc:
+                raise StorageError(f"Could not back up the library to {final}: {exc}") from exc
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    partial.unlink()
+            for old in backup.prune(folder, keep):
+                logger.info("Deleted the old backup %s", old)
+            logger.info("Backed up the library to %s", final)
+            return final
+
     def close(self) -> None:
         """Finish queued work, close the connection and stop the thread. Idempotent."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+        # First, so the owner's connection is the last one and removes the WAL on close.
+        self._checkpointer.stop()
         if self._on_owner():
             self._close_connection()
             self._executor.shutdown(wait=False)
@@ -156,6 +357,8 @@ class Database:
         if conn is None:
             return
         try:
+            # Bounded: ANALYZE samples at most this many rows per index on a big library.
+            conn.execute("PRAGMA analysis_limit = 400")
             conn.execute("PRAGMA optimize")
         except sqlite3.Error as exc:
             logger.debug("PRAGMA optimize failed on close: %s", exc)
@@ -179,3 +382,22 @@ class Database:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"Database({str(self.path)!r}, {state})"
+
+
+def _integrity(conn: sqlite3.Connection, *, full: bool) -> list[str]:
+    """Problems found by ``PRAGMA quick_check``: the whole file, or the small tables."""
+    if full:
+        return _problems(conn, "PRAGMA quick_check")
+    tables = {
+        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    problems: list[str] = []
+    for table in _LIGHT_CHECK_TABLES:
+        if table in tables:
+            problems += _problems(conn, f"PRAGMA quick_check({table})")
+    return problems
+
+
+def _problems(conn: sqlite3.Connection, pragma: str) -> list[str]:
+    found = [str(row[0]) for row in conn.execute(pragma)]
+    return [] if found == ["ok"] else found

@@ -87,8 +87,207 @@ def _step_1_initial(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_2_history_and_library(conn: sqlite3.Connection) -> None:
+    """Stars, tags, folders, labels, drafts, version numbers and full-text search.
+
+    Search uses FTS5 with the trigram tokenizer (any 3+ character substring matches) over
+    external-content tables, so no text is stored twice; triggers keep the indexes in
+    step. ``current_fts`` indexes only each prompt's latest template, so "which prompts
+    say X now" never has to wade through 20,000 old versions of one prompt.
+    """
+    statements = [
+        "ALTER TABLE prompts ADD COLUMN starred INTEGER NOT NULL DEFAULT 0",
+        """
+        CREATE TABLE folders (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,  -- 'Work/Clients': '/' separates levels
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE prompt_tags (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL COLLATE NOCASE,
+            UNIQUE (prompt_id, tag)
+        )
+        """,
+        "CREATE INDEX prompt_tags_by_tag ON prompt_tags(tag, prompt_id)",
+        # Version numbers per prompt (v1, v2, ...), stable even if rows are ever lost.
+        "ALTER TABLE versions ADD COLUMN number INTEGER",
+        """
+        UPDATE versions SET number = numbered.n
+        FROM (SELECT id, row_number() OVER (PARTITION BY prompt_id ORDER BY id) AS n
+              FROM versions) AS numbered
+        WHERE numbered.id = versions.id
+        """,
+        "CREATE UNIQUE INDEX versions_by_number ON versions(prompt_id, number)",
+        # Covers the history page: no need to read rows whose template spills over
+        # many overflow pages just to show their message and time.
+        "DROP INDEX versions_by_prompt",
+        """
+        CREATE INDEX versions_history
+        ON versions(prompt_id, id, number, parent_id, kind, created_at, message)
+        """,
+        """
+        CREATE TABLE labels (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
+            name TEXT NOT NULL COLLATE NOCASE,
+            version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+            updated_at TEXT NOT NULL,
+            UNIQUE (prompt_id, name)
+        )
+        """,
+        "CREATE INDEX labels_by_version ON labels(version_id)",
+        """
+        CREATE TABLE drafts (
+            prompt_id INTEGER PRIMARY KEY REFERENCES prompts(id) ON DELETE CASCADE,
+            template TEXT NOT NULL,
+            variables TEXT NOT NULL,  -- JSON object
+            settings TEXT NOT NULL,  -- JSON object
+            content_hash TEXT NOT NULL,
+            base_version_id INTEGER,  -- the latest version when the draft was written
+            updated_at TEXT NOT NULL
+        )
+        """,
+        # Covers the per-version figures of the history page (run count, best cost/time).
+        "DROP INDEX responses_by_run",
+        "CREATE INDEX responses_by_run ON responses(run_id, id, status, cost, total_ms)",
+        # History is never rewritten: a version is changed by saving a new one, and goes
+        # away only with its prompt (the foreign key cascade runs after the prompt row is
+        # gone). This also keeps the external-content FTS indexes exact.
+        """
+        CREATE TRIGGER versions_are_immutable
+        BEFORE UPDATE OF prompt_id, template, variables, settings, content_hash ON versions
+        BEGIN SELECT RAISE(ABORT, 'A saved version cannot change: save a new one.'); END
+        """,
+        """
+        CREATE TRIGGER versions_go_with_their_prompt BEFORE DELETE ON versions
+        WHEN EXISTS (SELECT 1 FROM prompts WHERE id = old.prompt_id)
+        BEGIN SELECT RAISE(ABORT, 'Versions are deleted only with their prompt.'); END
+        """,
+        # -- full-text search ----------------------------------------------------------
+        """
+        CREATE VIEW current_templates AS
+        SELECT p.id AS prompt_id,
+               (SELECT v.template FROM versions v WHERE v.prompt_id = p.id
+                ORDER BY v.id DESC LIMIT 1) AS template
+        FROM prompts p
+        """,
+        """
+        CREATE VIRTUAL TABLE prompts_fts USING fts5(
+            name, content='prompts', content_rowid='id', tokenize='trigram', columnsize=0)
+        """,
+        """
+        CREATE VIRTUAL TABLE versions_fts USING fts5(
+            template, content='versions', content_rowid='id', tokenize='trigram',
+            columnsize=0)
+        """,
+        """
+        CREATE VIRTUAL TABLE current_fts USING fts5(
+            template, content='current_templates', content_rowid='prompt_id',
+            tokenize='trigram', columnsize=0)
+        """,
+        """
+        CREATE VIRTUAL TABLE responses_fts USING fts5(
+            text, content='responses', content_rowid='id', tokenize='trigram',
+            columnsize=0)
+        """,
+        """
+        CREATE TRIGGER prompts_fts_insert AFTER INSERT ON prompts BEGIN
+            INSERT INTO prompts_fts(rowid, name) VALUES (new.id, new.name);
+        END
+        """,
+        """
+        CREATE TRIGGER prompts_fts_rename AFTER UPDATE OF name ON prompts BEGIN
+            INSERT INTO prompts_fts(prompts_fts, rowid, name) VALUES ('delete', old.id, old.name);
+            INSERT INTO prompts_fts(rowid, name) VALUES (new.id, new.name);
+        END
+        """,
+        """
+        CREATE TRIGGER prompts_fts_delete AFTER DELETE ON prompts BEGIN
+            INSERT INTO prompts_fts(prompts_fts, rowid, name) VALUES ('delete', old.id, old.name);
+        END
+        """,
+        # BEFORE: the cascade has not yet removed the versions the entry was built from.
+        """
+        CREATE TRIGGER current_fts_delete BEFORE DELETE ON prompts BEGIN
+            INSERT INTO current_fts(current_fts, rowid, template)
+            SELECT 'delete', prompt_id, template FROM current_templates
+            WHERE prompt_id = old.id AND template IS NOT NULL;
+        END
+        """,
+        """
+        CREATE TRIGGER versions_fts_insert AFTER INSERT ON versions BEGIN
+            INSERT INTO versions_fts(rowid, template) VALUES (new.id, new.template);
+        END
+        """,
+        # Only when the text changed: a new version that only changes variables or
+        # settings (a run on another model) leaves the current template as it was.
+        """
+        CREATE TRIGGER current_fts_swap AFTER INSERT ON versions
+        WHEN new.template IS NOT (SELECT template FROM versions WHERE prompt_id = new.prompt_id
+                                  AND id < new.id ORDER BY id DESC LIMIT 1)
+        BEGIN
+            INSERT INTO current_fts(current_fts, rowid, template)
+            SELECT 'delete', prompt_id, template FROM versions
+            WHERE prompt_id = new.prompt_id AND id < new.id ORDER BY id DESC LIMIT 1;
+            INSERT INTO current_fts(rowid, template) VALUES (new.prompt_id, new.template);
+        END
+        """,
+        """
+        CREATE TRIGGER versions_fts_delete AFTER DELETE ON versions BEGIN
+            INSERT INTO versions_fts(versions_fts, rowid, template)
+            VALUES ('delete', old.id, old.template);
+        END
+        """,
+        """
+        CREATE TRIGGER responses_fts_insert AFTER INSERT ON responses BEGIN
+            INSERT INTO responses_fts(rowid, text) VALUES (new.id, new.text);
+        END
+        """,
+        """
+        CREATE TRIGGER responses_fts_update AFTER UPDATE OF text ON responses BEGIN
+            INSERT INTO responses_fts(responses_fts, rowid, text)
+            VALUES ('delete', old.id, old.text);
+            INSERT INTO responses_fts(rowid, text) VALUES (new.id, new.text);
+        END
+        """,
+        """
+        CREATE TRIGGER responses_fts_delete AFTER DELETE ON responses BEGIN
+            INSERT INTO responses_fts(responses_fts, rowid, text)
+            VALUES ('delete', old.id, old.text);
+        END
+        """,
+    ]
+    for statement in statements:
+        conn.execute(statement)
+    now = conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()[0]
+    existing = [folder for (folder,) in conn.execute("SELECT DISTINCT folder FROM prompts")]
+    for folder in existing:
+        parts = folder.split("/")
+        for depth in range(1, len(parts) + 1):
+            path = "/".join(parts[:depth])
+            if path:
+                conn.execute(
+                    "INSERT OR IGNORE INTO folders (path, created_at) VALUES (?, ?)", (path, now)
+                )
+    rebuild_search_index(conn)
+
+
+FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
+
+
+def rebuild_search_index(conn: sqlite3.Connection) -> None:
+    """Re-read every indexed text from its table (after a migration or a recovery)."""
+    for table in FTS_TABLES:
+        conn.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_1_initial,
+    _step_2_history_and_library,
 ]
 
 

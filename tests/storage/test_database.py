@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import pytest
 
 from promptstudio.paths import data_dir, database_path
 from promptstudio.storage import Database, StorageError, library, transaction
+from promptstudio.storage import database as database_module
 from promptstudio.storage.schema import APPLICATION_ID, MIGRATIONS, schema_version
 
 
@@ -67,9 +70,19 @@ def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path) -> No
     path = tmp_path / "library.sqlite3"
     path.write_bytes(b"These are my notes, not a database.\n" * 200)
     with pytest.raises(StorageError, match="not an SQLite database") as info:
-        Database(path)
+        Database(path, recover=False)
     assert str(path) in str(info.value)
     assert path.read_bytes().startswith(b"These are my notes")  # left untouched
+
+
+def test_a_file_that_is_not_a_database_is_moved_aside_by_default(tmp_path: Path) -> None:
+    path = tmp_path / "library.sqlite3"
+    notes = b"These are my notes, not a database.\n" * 200
+    path.write_bytes(notes)
+    with Database(path) as db:
+        assert db.recovery is not None
+        assert db.recovery.moved_to.read_bytes() == notes  # kept, under a telling name
+        assert db.call(library.count_prompts) == 0
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -202,3 +215,34 @@ def test_a_second_connection_sees_committed_writes(db_path: Path) -> None:
     with Database(db_path) as first, Database(db_path) as second:
         first.call(library.create_prompt, "shared")
         assert second.call(library.count_prompts) == 1
+
+
+def _rows_in_main_file(path: Path, scratch: Path) -> int:
+    """Prompts found in the database file alone, as if its WAL were lost."""
+    shutil.copy(path, scratch)
+    conn = sqlite3.connect(scratch)
+    try:
+        return int(conn.execute("SELECT count(*) FROM prompts").fetchone()[0])
+    except sqlite3.DatabaseError:
+        return -1  # copied mid-checkpoint: try again
+    finally:
+        conn.close()
+        for leftover in scratch.parent.glob(scratch.name + "*"):
+            leftover.unlink()
+
+
+def test_the_wal_is_checkpointed_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commits never pay for a checkpoint; a background connection copies pages back."""
+    monkeypatch.setattr(database_module, "CHECKPOINT_INTERVAL_S", 0.02)
+    path = tmp_path / "library.sqlite3"
+    with Database(path) as db:
+        assert db.call(_pragma, "wal_autocheckpoint") == database_module.SAFETY_AUTOCHECKPOINT_PAGES
+        db.call(library.create_prompt, "kept in the main file")
+        deadline = time.monotonic() + 10
+        while _rows_in_main_file(path, tmp_path / "scratch.sqlite3") != 1:
+            assert time.monotonic() < deadline, "no checkpoint within 10 s"
+            time.sleep(0.02)
+    assert not path.with_name(path.name + "-wal").exists()  # a clean close removes it
+    assert [t.name for t in threading.enumerate() if "checkpoint" in t.name] == []

@@ -1,0 +1,232 @@
+"""The rows the library hands out: frozen dataclasses with JSON columns already decoded.
+
+Frozen so a row can be passed to the UI thread and cached without anyone changing it
+behind the database's back. New fields get defaults so older callers keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from promptstudio.storage.sql import split_list
+
+
+@dataclass(frozen=True, slots=True)
+class PromptRow:
+    id: int
+    name: str
+    folder: str
+    created_at: str
+    updated_at: str
+    trashed_at: str | None = None
+    starred: bool = False
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    id: int
+    prompt_id: int
+    parent_id: int | None
+    template: str
+    variables: dict[str, Any]
+    settings: dict[str, Any]
+    message: str
+    kind: str
+    created_at: str
+    content_hash: str = ""
+    number: int = 0
+    """1, 2, 3 … within the prompt: what the UI shows as "v7"."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    id: int
+    version_id: int
+    variables: dict[str, Any]
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRow:
+    id: int
+    run_id: int
+    base_url: str
+    model: str
+    params: dict[str, Any]
+    messages: list[dict[str, Any]]
+    text: str
+    status: str
+    error: str | None
+    finish_reason: str | None
+    ttft_ms: float | None
+    total_ms: float | None
+    input_tokens: int | None
+    output_tokens: int | None
+    usage_estimated: bool
+    cost: float | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunWithResponses:
+    run: RunRow
+    responses: tuple[ResponseRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VersionSummary:
+    """One line of the history panel: no template text, so a page of 200 stays small."""
+
+    id: int
+    prompt_id: int
+    number: int
+    parent_id: int | None
+    kind: str
+    created_at: str
+    message: str
+    labels: tuple[str, ...]
+    run_count: int
+    response_count: int
+    best_cost: float | None
+    """Lowest cost among the version's responses with status "done"."""
+    best_total_ms: float | None
+    """Lowest total time among the version's responses with status "done"."""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelRow:
+    prompt_id: int
+    name: str
+    version_id: int
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class TagCount:
+    tag: str
+    prompts: int
+    """Prompts outside the trash that carry the tag."""
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """Unsaved editor content, autosaved so a crash loses at most a few seconds of typing."""
+
+    prompt_id: int
+    prompt_name: str
+    template: str
+    variables: dict[str, Any]
+    settings: dict[str, Any]
+    content_hash: str
+    base_version_id: int | None
+    """The prompt's latest version when the draft was written (None: it had none)."""
+    updated_at: str
+
+
+HitKind = Literal["prompt", "version", "response"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One search result: the best match of one kind within one prompt."""
+
+    kind: HitKind
+    prompt_id: int
+    prompt_name: str
+    version_id: int | None
+    """The version whose template matched, or the version the matching response ran."""
+    response_id: int | None
+    snippet: str
+    highlights: tuple[tuple[int, int], ...]
+    """(start, end) offsets of the matched text inside ``snippet``."""
+    version_number: int | None = None
+    is_latest: bool = False
+    """For template hits: the match is in the prompt's current version."""
+
+    def marked(self, start: str = "[", end: str = "]") -> str:
+        """The snippet with every match wrapped in ``start``/``end`` (e.g. ``<b>``, ``</b>``)."""
+        out: list[str] = []
+        position = 0
+        for begin, finish in self.highlights:
+            out += [self.snippet[position:begin], start, self.snippet[begin:finish], end]
+            position = finish
+        out.append(self.snippet[position:])
+        return "".join(out)
+
+
+def prompt_from(row: sqlite3.Row) -> PromptRow:
+    keys = row.keys()
+    return PromptRow(
+        id=row["id"],
+        name=row["name"],
+        folder=row["folder"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        trashed_at=row["trashed_at"],
+        starred=bool(row["starred"]) if "starred" in keys else False,
+        tags=split_list(row["tags"]) if "tags" in keys else (),
+    )
+
+
+def version_from(row: sqlite3.Row) -> VersionRow:
+    return VersionRow(
+        id=row["id"],
+        prompt_id=row["prompt_id"],
+        parent_id=row["parent_id"],
+        template=row["template"],
+        variables=json.loads(row["variables"]),
+        settings=json.loads(row["settings"]),
+        message=row["message"],
+        kind=row["kind"],
+        created_at=row["created_at"],
+        content_hash=row["content_hash"],
+        number=row["number"] or 0,
+    )
+
+
+def run_from(row: sqlite3.Row) -> RunRow:
+    return RunRow(
+        id=row["id"],
+        version_id=row["version_id"],
+        variables=json.loads(row["variables"]),
+        created_at=row["created_at"],
+    )
+
+
+def response_from(row: sqlite3.Row) -> ResponseRow:
+    return ResponseRow(
+        id=row["id"],
+        run_id=row["run_id"],
+        base_url=row["base_url"],
+        model=row["model"],
+        params=json.loads(row["params"]),
+        messages=json.loads(row["messages"]),
+        text=row["text"],
+        status=row["status"],
+        error=row["error"],
+        finish_reason=row["finish_reason"],
+        ttft_ms=row["ttft_ms"],
+        total_ms=row["total_ms"],
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        usage_estimated=bool(row["usage_estimated"]),
+        cost=row["cost"],
+        created_at=row["created_at"],
+    )
+
+
+def draft_from(row: sqlite3.Row) -> Draft:
+    return Draft(
+        prompt_id=row["prompt_id"],
+        prompt_name=row["prompt_name"],
+        template=row["template"],
+        variables=json.loads(row["variables"]),
+        settings=json.loads(row["settings"]),
+        content_hash=row["content_hash"],
+        base_version_id=row["base_version_id"],
+        updated_at=row["updated_at"],
+    )

@@ -1,0 +1,176 @@
+"""Runs of a version and the responses each model gave, for the history and comparisons."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from promptstudio.storage.errors import NotFound
+from promptstudio.storage.rows import (
+    ResponseRow,
+    RunRow,
+    RunWithResponses,
+    response_from,
+    run_from,
+)
+from promptstudio.storage.sql import one, refuse_secrets, rows, scalar, to_json, utc_now
+from promptstudio.storage.transaction import transaction
+
+
+def record_run(conn: sqlite3.Connection, version_id: int, variables: Mapping[str, Any]) -> RunRow:
+    """One press of Run: the version and the variable values it was rendered with."""
+    refuse_secrets(variables, "run variables")
+    variables_json = to_json(dict(variables), "run variables")
+    with transaction(conn):
+        if scalar(conn, "SELECT 1 FROM versions WHERE id = ?", (version_id,)) is None:
+            raise NotFound(f"There is no version with id {version_id}.")
+        cursor = conn.execute(
+            "INSERT INTO runs (version_id, variables, created_at) VALUES (?, ?, ?)",
+            (version_id, variables_json, utc_now()),
+        )
+        run_id = cursor.lastrowid
+        assert run_id is not None
+        row = one(conn, "SELECT * FROM runs WHERE id = ?", (run_id,))
+        assert row is not None
+        return run_from(row)
+
+
+def add_response(
+    conn: sqlite3.Connection,
+    run_id: int,
+    *,
+    base_url: str,
+    model: str,
+    params: Mapping[str, Any],
+    messages: Sequence[Mapping[str, Any]],
+    text: str,
+    status: str,
+    error: str | None,
+    finish_reason: str | None,
+    ttft_ms: float | None,
+    total_ms: float | None,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    usage_estimated: bool,
+    cost: float | None = None,
+) -> ResponseRow:
+    """What one model answered in a run, with the exact messages it was sent."""
+    refuse_secrets(params, "request parameters")
+    refuse_secrets(list(messages), "messages")
+    params_json = to_json(dict(params), "request parameters")
+    messages_json = to_json([dict(m) for m in messages], "messages")
+    with transaction(conn):
+        if scalar(conn, "SELECT 1 FROM runs WHERE id = ?", (run_id,)) is None:
+            raise NotFound(f"There is no run with id {run_id}.")
+        cursor = conn.execute(
+            """
+            INSERT INTO responses (run_id, base_url, model, params, messages, text, status,
+                                   error, finish_reason, ttft_ms, total_ms, input_tokens,
+                                   output_tokens, usage_estimated, cost, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                run_id,
+                base_url,
+                model,
+                params_json,
+                messages_json,
+                text,
+                status,
+                error,
+                finish_reason,
+                ttft_ms,
+                total_ms,
+                input_tokens,
+                output_tokens,
+                int(bool(usage_estimated)),
+                cost,
+                utc_now(),
+            ),
+        )
+        response_id = cursor.lastrowid
+        assert response_id is not None
+        row = one(conn, "SELECT * FROM responses WHERE id = ?", (response_id,))
+        assert row is not None
+        return response_from(row)
+
+
+def list_runs(conn: sqlite3.Connection, version_id: int) -> list[RunRow]:
+    """Runs of a version, newest first."""
+    found = rows(conn, "SELECT * FROM runs WHERE version_id = ? ORDER BY id DESC", (version_id,))
+    return [run_from(r) for r in found]
+
+
+def list_responses(conn: sqlite3.Connection, run_id: int) -> list[ResponseRow]:
+    """Responses of a run in the order they were added (the order of the run's columns)."""
+    found = rows(conn, "SELECT * FROM responses WHERE run_id = ? ORDER BY id", (run_id,))
+    return [response_from(r) for r in found]
+
+
+def runs_for_version(conn: sqlite3.Connection, version_id: int) -> list[RunWithResponses]:
+    """Every run of a version, newest first, each with its responses (two queries)."""
+    runs = list_runs(conn, version_id)
+    by_run: dict[int, list[ResponseRow]] = {run.id: [] for run in runs}
+    found = rows(
+        conn,
+        """
+        SELECT s.* FROM runs r JOIN responses s ON s.run_id = r.id
+        WHERE r.version_id = ? ORDER BY s.id
+        """,
+        (version_id,),
+    )
+    for row in found:
+        by_run[row["run_id"]].append(response_from(row))
+    return [RunWithResponses(run=run, responses=tuple(by_run[run.id])) for run in runs]
+
+
+def compare_model_across_versions(
+    conn: sqlite3.Connection, prompt_id: int, model: str, version_ids: Iterable[int]
+) -> dict[int, list[ResponseRow]]:
+    """What ``model`` answered for each of the given versions, newest response first.
+
+    Every requested version is a key, with an empty list where that model never ran.
+    :class:`NotFound` if a version is not one of the prompt's.
+    """
+    wanted = list(dict.fromkeys(version_ids))
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    owned = {
+        vid
+        for (vid,) in conn.execute(
+            f"SELECT id FROM versions WHERE prompt_id = ? AND id IN ({marks})",
+            (prompt_id, *wanted),
+        )
+    }
+    missing = [vid for vid in wanted if vid not in owned]
+    if missing:
+        raise NotFound(f"Prompt {prompt_id} has no version with id {missing[0]}.")
+    result: dict[int, list[ResponseRow]] = {vid: [] for vid in wanted}
+    found = rows(
+        conn,
+        f"""
+        SELECT r.version_id AS version_id, s.* FROM runs r JOIN responses s ON s.run_id = r.id
+        WHERE r.version_id IN ({marks}) AND s.model = ?
+        ORDER BY s.id DESC
+        """,
+        (*wanted, model),
+    )
+    for row in found:
+        result[row["version_id"]].append(response_from(row))
+    return result
+
+
+def models_for_prompt(conn: sqlite3.Connection, prompt_id: int) -> list[str]:
+    """The models that answered any version of the prompt, most used first."""
+    found = conn.execute(
+        """
+        SELECT s.model FROM versions v JOIN runs r ON r.version_id = v.id
+        JOIN responses s ON s.run_id = r.id
+        WHERE v.prompt_id = ?
+        GROUP BY s.model ORDER BY count(*) DESC, s.model
+        """,
+        (prompt_id,),
+    )
+    return [model for (model,) in found]
