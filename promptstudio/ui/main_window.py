@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio import APP_NAME, __version__
 from promptstudio.credentials import KeyStore
+from promptstudio.runs.worker import RunWorker
 from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database
 from promptstudio.templating import TemplateError
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
         self.settings = SettingsStore(data_dir)
         self.settings_dialog: SettingsDialog | None = None
         self.tasks = TaskOwner(self)
+        self.run_worker = RunWorker()
         self.prompt_list = PromptListPane(self)
         self.editor = TemplateEditor(self)
         self.find_bar = FindBar(self.editor, self)
@@ -87,6 +89,7 @@ class MainWindow(QMainWindow):
             self.variables,
             self.run_board,
             self.tasks,
+            self.run_worker,
         )
         self.workspace.titleChanged.connect(self._set_title)
         self.workspace.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -258,4 +261,5 @@ class MainWindow(QMainWindow):
             self.state.setValue("library/lastPrompt", self.workspace.prompt_id)
         self.state.sync()
         self.tasks.cancel_all()
+        self.run_worker.stop()
         event.accept()

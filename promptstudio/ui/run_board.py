@@ -137,6 +137,7 @@ class RunBoard(QWidget):
         layout.addWidget(self.summary)
 
         self._active: set[str] = set()
+        self._routes: dict[str, RunColumn] = {}  # read by the run worker's thread
         self.maximised: str | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
@@ -319,16 +320,21 @@ class RunBoard(QWidget):
 
     def begin(self, column_ids: Iterable[str], samples: int = 1) -> None:
         for column_id in column_ids:
-            self.column(column_id).begin_run(samples)
+            column = self.column(column_id)
+            column.begin_run(samples)
             self._active.add(column_id)
+            self._routes[column_id] = column
         self.summary.clear()
         self.stop_all_button.setEnabled(True)
         self._timer.start()
 
     def on_update(self, key: str, result: TargetResult, delta: str) -> None:
-        """The run engine's callback: buffers only; the timer does the widget work."""
+        """The run engine's callback, on the run worker's thread: it only fills buffers
+        (thread-safe); the GUI's flush timer does all widget work."""
         column_id, sample = split_key(key)
-        self.column(column_id).on_update(sample, result, delta)
+        column = self._routes.get(column_id)
+        if column is not None:
+            column.on_update(sample, result, delta)
 
     def flush(self) -> None:
         for column_id in self._active:
@@ -337,6 +343,7 @@ class RunBoard(QWidget):
     def end(self, column_ids: Iterable[str]) -> None:
         for column_id in column_ids:
             self._active.discard(column_id)
+            self._routes.pop(column_id, None)
             if any(c.column_id == column_id for c in self.columns):
                 self.column(column_id).end_run()
         if not self._active:

@@ -10,6 +10,7 @@ import json
 import re
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -332,7 +333,7 @@ class RunColumn(QFrame):
         layout.addWidget(self.json_status)
         layout.addWidget(self.views, 1)
 
-        self._pending: list[str] = []
+        self._pending: deque[str] = deque()  # filled on the run worker's thread
         self.samples: list[TargetResult | None] = [None]
         self.previous_text: str | None = None  # the answer shown before this run
         self.selected = 0
@@ -447,7 +448,7 @@ class RunColumn(QFrame):
         self.stop_button.setEnabled(True)
 
     def on_update(self, sample: int, result: TargetResult, delta: str) -> None:
-        """Called by the run engine for every event: cheap, no widget work here."""
+        """Called on the run worker's thread for every event: no widget work here."""
         self.samples[sample] = result
         self._dirty = True
         if delta and sample == self.selected:
@@ -456,8 +457,10 @@ class RunColumn(QFrame):
     def flush(self) -> None:
         """Write buffered text and refresh the figures; called by the board's timer."""
         if self._pending:
-            text = "".join(self._pending)
-            self._pending.clear()
+            parts = []
+            while self._pending:  # popleft is atomic: nothing the worker appends is lost
+                parts.append(self._pending.popleft())
+            text = "".join(parts)
             bar = self.output.verticalScrollBar()
             follow = bar.value() >= bar.maximum() - 40
             document = self.output.document()

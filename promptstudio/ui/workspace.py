@@ -7,6 +7,7 @@ every coroutine runs under the :class:`TaskOwner`, never as a bare ``asyncSlot``
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -20,6 +21,7 @@ from promptstudio.credentials import KeyStore
 from promptstudio.providers import Endpoint, GenerationParams
 from promptstudio.runs import RunSession, RunTarget, TargetStatus
 from promptstudio.runs.stored import response_fields
+from promptstudio.runs.worker import RunWorker
 from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
@@ -54,9 +56,11 @@ class Workspace(QObject):
         variables: VariablesForm,
         board: RunBoard,
         tasks: TaskOwner,
+        worker: RunWorker,
     ) -> None:
         super().__init__(editor)
         self.db, self.keys, self.settings, self.tasks = db, keys, settings, tasks
+        self.worker = worker  # streams are received and parsed there, off the GUI thread
         self.prompts, self.editor, self.variables, self.board = prompts, editor, variables, board
         self.prompt_id: int | None = None
         self.prompt_name = ""
@@ -333,11 +337,11 @@ class Workspace(QObject):
     def stop(self, column_id: str | None = None) -> None:
         for record in self._runs:
             if column_id is None:
-                record.session.cancel()
+                self.worker.call(record.session.cancel)
                 continue
             for key in record.session.results:
                 if split_key(key)[0] == column_id:
-                    record.session.cancel(key)
+                    self.worker.call(record.session.cancel, key)
 
     def _running_columns(self) -> set[str]:
         return {c for record in self._runs for c in record.column_ids}
@@ -372,7 +376,7 @@ class Workspace(QObject):
             version = await self._save(kind="run")
             run_row = await self.db.acall(library.record_run, version.id, self.variables.values())
             record.run_id = run_row.id
-            results = await record.session.run()
+            results = await asyncio.wrap_future(self.worker.submit(record.session.run()))
             if not record.stored:
                 record.stored = True
                 for result in results.values():
@@ -386,7 +390,8 @@ class Workspace(QObject):
 
     def _store_partial_sync(self, record: RunRecord) -> None:
         """Keep a run's partial answers when the window closes mid-stream."""
-        record.session.cancel()
+        if self.worker.running:
+            self.worker.call_and_wait(record.session.cancel)
         if record.run_id is None or record.stored:
             return
         record.stored = True
