@@ -1,6 +1,7 @@
 """Run board under load: UI stalls while 8 columns stream, and memory for long answers.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_board.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_board.py [--stall-only]
+        [--default-switch-interval]
 
 1. Stall: 8 columns each stream 5,000 tokens at 500 tokens/s from the fake server while a
    5 ms heartbeat timer records how late each tick is; the p99 lateness is the UI stall.
@@ -15,6 +16,7 @@ import asyncio
 import itertools
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,9 +31,8 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from promptstudio.credentials import KeyStore  # noqa: E402
-from promptstudio.ui.app import open_library  # noqa: E402
+from promptstudio.ui.app import open_library, prefer_the_gui_thread  # noqa: E402
 from promptstudio.ui.main_window import MainWindow  # noqa: E402
-from tests.fake_llm import FakeLLM, Reply  # noqa: E402
 
 COLUMNS = 8
 HEARTBEAT_MS = 5
@@ -56,21 +57,44 @@ async def run_all(window: MainWindow) -> None:
     await asyncio.wait_for(done.wait(), 600)
 
 
-async def main(window: MainWindow, server: FakeLLM) -> None:
+SERVE = """
+import sys, time
+sys.path.insert(0, {root!r})
+from tests.fake_llm import FakeLLM, Reply
+server = FakeLLM()
+server.start()
+text = " ".join({prefix!r} + str(i % {cycle}) for i in range({words}))
+server.script(Reply(text=text, tokens_per_second={rate!r}))
+print(server.base_url, flush=True)
+time.sleep(3600)
+"""
+
+
+def serve(
+    words: int, rate: float | None, prefix: str = "w", cycle: int = 10**9
+) -> tuple[subprocess.Popen[str], str]:
+    """The fake server in its own process, as a real server would be; it answers with
+    ``words`` words like ``w0 w1 …``."""
+    code = SERVE.format(root=str(ROOT), words=words, rate=rate, prefix=prefix, cycle=cycle)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip()
+
+
+async def main(window: MainWindow) -> None:
     window.show()
     window.start()
     await asyncio.sleep(1.0)
     board = window.run_board
     while len(board.columns) < COLUMNS:
         board.add_column()
-    for number, column in enumerate(board.columns):
-        column.set_target(server.base_url, f"model-{number}")
     window.editor.setPlainText("Stream please")
-    await asyncio.sleep(0.3)
 
     # 1. stalls at 8 x 500 tok/s
-    words = " ".join(f"w{i}" for i in range(5000))
-    server.script(Reply(text=words, tokens_per_second=500))
+    server, base_url = serve(5000, 500)
+    for number, column in enumerate(board.columns):
+        column.set_target(base_url, f"model-{number}")
+    await asyncio.sleep(0.3)
     ticks: list[float] = []
     heartbeat = QTimer()
     heartbeat.setInterval(HEARTBEAT_MS)
@@ -89,10 +113,16 @@ async def main(window: MainWindow, server: FakeLLM) -> None:
           f"p99 {percentile(late, 0.99):.2f} ms, max {max(late):.2f} ms "
           f"over {len(late)} ticks")  # fmt: skip
 
+    server.kill()
+    if "--stall-only" in sys.argv:
+        window.close()
+        return
+
     # 2. memory with 8 x 100k tokens
+    server, base_url = serve(100_000, None, prefix="t", cycle=1000)
+    for column in board.columns:
+        column.set_target(base_url, column.model.text())
     before = rss_mb()
-    big = " ".join(f"t{i % 1000}" for i in range(100_000))
-    server.script(Reply(text=big))
     started = time.perf_counter()
     await run_all(window)
     elapsed = time.perf_counter() - started
@@ -102,22 +132,23 @@ async def main(window: MainWindow, server: FakeLLM) -> None:
     print(f"memory: {COLUMNS} x 100,000 tokens ({chars / 1e6:.1f} M characters) in "
           f"{elapsed:.1f} s; RSS {before:.0f} MB -> {after:.0f} MB "
           f"(+{(after - before) / COLUMNS:.1f} MB a column)")  # fmt: skip
+    server.kill()
     window.close()
 
 
 if __name__ == "__main__":
     print(f"{platform.node()} · {os.cpu_count()} cores · {platform.platform()} · "
           f"Python {platform.python_version()} · {time.strftime('%Y-%m-%d')}")  # fmt: skip
+    if "--default-switch-interval" not in sys.argv:
+        prefer_the_gui_thread()  # as the app does
+    print(f"GIL switch interval: {sys.getswitchinterval() * 1000:g} ms")
     app = QApplication([])
     with TemporaryDirectory() as tmp:
         db = open_library(Path(tmp))
         main_window = MainWindow(db, KeyStore(), Path(tmp))
         main_window.resize(1600, 900)
-        server = FakeLLM()
-        server.start()
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         with loop:
-            loop.run_until_complete(main(main_window, server))
-        server.stop()
+            loop.run_until_complete(main(main_window))
         db.close()
