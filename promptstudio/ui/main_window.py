@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio import APP_NAME, __version__
 from promptstudio.credentials import KeyStore
+from promptstudio.errors import PromptStudioError
 from promptstudio.runs.worker import RunWorker
 from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database
@@ -34,6 +36,8 @@ from promptstudio.ui.template_editor import TemplateEditor
 from promptstudio.ui.theme import apply_theme
 from promptstudio.ui.variables_form import VariablesForm
 from promptstudio.ui.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
@@ -148,6 +152,15 @@ class MainWindow(QMainWindow):
         """Load the library; call once the asyncio loop is running."""
         if self.settings.problem:
             self.statusBar().showMessage(self.settings.problem, 15_000)
+        db = self.workspace.db
+        if db.recovery is not None:
+            self.recovery_notice = QMessageBox(
+                QMessageBox.Icon.Warning, "The library was repaired", db.recovery.summary(),
+                QMessageBox.StandardButton.Ok, self,
+            )  # fmt: skip
+            self.recovery_notice.setObjectName("recoveryNotice")
+            self.recovery_notice.open()
+        self.tasks.start("backup", db.abackup_if_due())
         last = self.state.value("library/lastPrompt")
         select = int(last) if last is not None and str(last).isdigit() else None
         self.tasks.start("library", self.workspace.load_library(select=select))
@@ -253,7 +266,10 @@ class MainWindow(QMainWindow):
             self.template_status.setStyleSheet("color: #b3261e;")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.workspace.save_on_exit()
+        try:
+            self.workspace.save_on_exit()
+        except PromptStudioError as exc:  # e.g. the library went away: still close
+            log.error("could not keep unsaved work on close: %s", exc)
         self.state.setValue("window/geometry", self.saveGeometry())
         for key, splitter in self._splitters().items():
             self.state.setValue(f"window/{key}", splitter.saveState())

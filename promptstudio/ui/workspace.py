@@ -35,6 +35,7 @@ from promptstudio.ui.variables_form import VariablesForm
 
 log = logging.getLogger(__name__)
 ANALYSIS_DELAY_MS = 150
+DRAFT_DELAY_MS = 1500
 
 
 class Workspace(QObject):
@@ -45,6 +46,7 @@ class Workspace(QObject):
     runFinished = Signal(int)  # run id, once every answer of a run is stored
     libraryLoaded = Signal()
     promptOpened = Signal(int)  # prompt id, once its latest version is in the editor
+    draftSaved = Signal(int)  # prompt id, once unsaved edits are safe in the database
 
     def __init__(
         self,
@@ -76,6 +78,12 @@ class Workspace(QObject):
         self._key_timer.setSingleShot(True)
         self._key_timer.setInterval(250)
         self._key_timer.timeout.connect(lambda: self.update_key_status())
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_DELAY_MS)
+        self._draft_timer.timeout.connect(self._save_draft_soon)
+        for edited in (editor.textChanged, variables.valuesChanged, board.configChanged):
+            edited.connect(self._draft_timer.start)
         editor.textChanged.connect(self._analysis.start)
         editor.textChanged.connect(self._emit_title)
         variables.valuesChanged.connect(self._emit_title)
@@ -152,29 +160,59 @@ class Workspace(QObject):
             self.tasks.start("open", self._open(prompt_id))
 
     async def _open(self, prompt_id: int) -> None:
-        if self.dirty:
-            await self._save(message="autosaved when switching prompts")
+        await self._flush_draft()
         prompt = await self.db.acall(library.get_prompt, prompt_id)
         version = await self.db.acall(library.latest_version, prompt_id)
+        draft = await self.db.acall(library.load_draft, prompt_id)
         self.prompt_id, self.prompt_name = prompt.id, prompt.name
         self._show_version(version)
-        self.statusMessage.emit(f"Opened “{prompt.name}”")
+        if draft is not None:
+            self._show_content(draft.template, draft.variables, draft.settings)
+            when = draft.updated_at[:16].replace("T", " ")
+            self.statusMessage.emit(f"Restored unsaved changes to “{prompt.name}” ({when} UTC)")
+        else:
+            self.statusMessage.emit(f"Opened “{prompt.name}”")
+        self._draft_timer.stop()
+        self._emit_title()
         self.promptOpened.emit(prompt.id)
 
     def _show_version(self, version: VersionRow | None) -> None:
-        self.editor.setPlainText(version.template if version else "")
-        self.analyse()
-        self.variables.set_values(version.variables if version else {})
-        columns = (version.settings.get("columns") or []) if version else []
-        if columns or not self.board.columns:
-            self.board.set_configs([ColumnConfig.from_dict(c) for c in columns])
+        if version is None:
+            self._show_content("", {}, {})
+        else:
+            self._show_content(version.template, version.variables, version.settings)
         self._saved = self.snapshot()
         self._emit_title()
         self.update_key_status()
 
-    async def new_prompt(self) -> None:
+    def _show_content(
+        self, template: str, variables: dict[str, Any], settings: dict[str, Any]
+    ) -> None:
+        self.editor.setPlainText(template)
+        self.analyse()
+        self.variables.set_values(variables)
+        columns = settings.get("columns") or []
+        if columns or not self.board.columns:
+            self.board.set_configs([ColumnConfig.from_dict(c) for c in columns])
+
+    # ---- drafts: unsaved edits survive a switch, a close and a crash ------------------------
+
+    def _save_draft_soon(self) -> None:
         if self.dirty:
-            await self._save(message="autosaved before a new prompt")
+            self.tasks.start("draft", self._flush_draft())
+
+    async def _flush_draft(self) -> None:
+        self._draft_timer.stop()
+        if not self.dirty or self.prompt_id is None:
+            return
+        self.flush_analysis()
+        prompt_id = self.prompt_id
+        template, values, settings = self.snapshot()
+        await self.db.acall(library.save_draft, prompt_id, template, values, settings)
+        self.draftSaved.emit(prompt_id)
+
+    async def new_prompt(self) -> None:
+        await self._flush_draft()
         existing = {row.name for row in await self.db.acall(library.list_prompts)}
         name = next(f"Untitled {n}" for n in range(1, 10_000) if f"Untitled {n}" not in existing)
         prompt = await self.db.acall(library.create_prompt, name)
@@ -230,12 +268,10 @@ class Workspace(QObject):
         for record in list(self._runs):
             self._store_partial_sync(record)
         self.flush_analysis()
+        self._draft_timer.stop()
         if self.dirty and self.prompt_id is not None:
             template, values, settings = self.snapshot()
-            self.db.call(
-                library.save_version, self.prompt_id, template, values, settings,
-                message="autosaved on close",
-            )  # fmt: skip
+            self.db.call(library.save_draft, self.prompt_id, template, values, settings)
 
     # ---- keys ------------------------------------------------------------------------------
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import keyring
 from PySide6.QtCore import Qt
 
+from promptstudio.credentials import KeyStore
 from promptstudio.storage import library
+from promptstudio.ui.app import open_library
+from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import Reply
-from tests.ui.conftest import new_prompt
+from tests.ui.conftest import new_prompt, type_text
 
 
 def test_ctrl_s_saves_a_version_and_switching_autosaves(window, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -24,15 +27,37 @@ def test_ctrl_s_saves_a_version_and_switching_autosaves(window, qtbot) -> None: 
     assert versions[0].template == "Version one {{ x }}"
 
     window.editor.setPlainText("Version two, unsaved")
-    second = new_prompt(qtbot, window)  # switching away keeps the unsaved text as a version
+    second = new_prompt(qtbot, window)  # switching away keeps the unsaved text as a draft
     assert second != first
-    assert (
-        window.workspace.db.call(library.latest_version, first).template == "Version two, unsaved"
-    )
+    assert window.workspace.db.call(library.latest_version, first).template == "Version one {{ x }}"
+    assert window.workspace.db.call(library.load_draft, first).template == "Version two, unsaved"
 
     with qtbot.waitSignal(window.workspace.promptOpened, timeout=3000):
         window.prompt_list.select(first)
     assert window.editor.toPlainText() == "Version two, unsaved"
+    assert window.workspace.dirty  # restored, still unsaved
+    assert "Restored unsaved changes" in window.statusBar().currentMessage()
+
+
+def test_unsaved_edits_survive_a_kill(window, qtbot, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    prompt_id = new_prompt(qtbot, window)
+    with qtbot.waitSignal(window.workspace.draftSaved, timeout=5000):
+        type_text(qtbot, window.editor, "typed just before the crash {{ topic }}")
+    # The process dies: no closeEvent, no save. Only what the draft wrote is on disk.
+    window.workspace.db.close()
+    window.state.setValue("library/lastPrompt", prompt_id)
+    window.state.sync()
+
+    db = open_library(isolated_home)
+    reborn = MainWindow(db, KeyStore(), isolated_home)
+    qtbot.addWidget(reborn)
+    with qtbot.waitSignal(reborn.workspace.promptOpened, timeout=5000):
+        reborn.start()
+    assert reborn.workspace.prompt_id == prompt_id
+    assert reborn.editor.toPlainText() == "typed just before the crash {{ topic }}"
+    assert reborn.variables.names() == ["topic"]
+    reborn.close()
+    db.close()
 
 
 def test_command_palette_lists_filters_and_runs_actions(window, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -81,3 +106,28 @@ def test_typed_key_goes_to_the_keychain_never_to_files(  # type: ignore[no-untyp
         if path.is_file() and sentinel.encode() in path.read_bytes()
     ]  # fmt: skip
     assert hits == []
+
+
+def test_a_damaged_library_is_repaired_and_the_user_is_told(qtbot, qloop, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    (isolated_home / "library.sqlite3").write_bytes(b"this is not a database" * 100)
+    db = open_library(isolated_home)
+    main = MainWindow(db, KeyStore(), isolated_home)
+    qtbot.addWidget(main)
+    with qtbot.waitSignal(main.workspace.promptOpened, timeout=5000):
+        main.start()
+    notice = main.findChild(QMessageBox, "recoveryNotice")
+    assert notice is not None and notice.isVisible()
+    assert "was damaged" in notice.text() and "kept as" in notice.text()
+    assert main.prompt_list.model.rowCount() == 4  # a fresh library with the samples
+    assert any(p.name.startswith("library.sqlite3.corrupt") for p in isolated_home.iterdir())
+    main.close()
+    db.close()
+
+
+def test_a_daily_backup_is_taken_in_the_background(window, qtbot, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: not window.tasks.is_running("backup"), timeout=10_000)
+    backups = list((isolated_home / "backups").glob("library-*.sqlite3"))
+    assert len(backups) == 1
