@@ -79,7 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    stderr = logging.StreamHandler()
+    stderr.setLevel(logging.WARNING)  # the log file (GUI) takes INFO; the terminal doesn't
+    stderr.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(stderr)
+    logging.getLogger().setLevel(logging.WARNING)
     from promptstudio.credentials import install_redaction
 
     install_redaction()
@@ -104,8 +108,12 @@ def _gui(args: argparse.Namespace) -> int:
         from promptstudio.ui.app import run_app
     except ImportError as exc:  # e.g. missing system libraries for Qt
         raise CliError(f"the GUI cannot start: {exc}") from exc
+    from promptstudio.logs import configure_logging
+
     screenshot = Path(args.screenshot).resolve() if args.screenshot else None
-    return run_app(data_dir(args.data_dir), smoke=args.smoke, screenshot=screenshot)
+    root = data_dir(args.data_dir)
+    configure_logging(root)
+    return run_app(root, smoke=args.smoke, screenshot=screenshot)
 
 
 def _read_template(file: str) -> str:
