@@ -33,6 +33,7 @@ class ActionRegistry:
         self._window = window
         self._actions: dict[str, QAction] = {}
         self._menus: dict[str, list[str]] = {}
+        self.menus: dict[str, QMenu] = {}
 
     def add(self, spec: ActionSpec, callback: Callable[[], object]) -> QAction:
         if spec.id in self._actions:
@@ -63,5 +64,6 @@ class ActionRegistry:
         bar = self._window.menuBar()
         for title, ids in self._menus.items():
             menu: QMenu = bar.addMenu(title)
+            self.menus[title] = menu
             for action_id in ids:
                 menu.addAction(self._actions[action_id])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QVBoxLayout,
@@ -30,6 +33,7 @@ from promptstudio.ui.find_bar import FindBar
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.prompt_list import PromptListPane
 from promptstudio.ui.run_board import RunBoard
+from promptstudio.ui.run_column import ColumnConfig
 from promptstudio.ui.settings_dialog import SettingsDialog
 from promptstudio.ui.tasks import TaskOwner
 from promptstudio.ui.template_editor import TemplateEditor
@@ -38,6 +42,7 @@ from promptstudio.ui.variables_form import VariablesForm
 from promptstudio.ui.workspace import Workspace
 
 log = logging.getLogger(__name__)
+RECENT = 10
 
 
 class MainWindow(QMainWindow):
@@ -105,6 +110,18 @@ class MainWindow(QMainWindow):
         self.registry = ActionRegistry(self)
         self._register_actions()
         self.registry.build_menus()
+        self.recent_menu = QMenu("Open &recent", self)
+        self.recent_menu.setObjectName("recentMenu")
+        file_menu = self.registry.menus["&File"]
+        file_menu.insertMenu(self.registry["prompt.save"], self.recent_menu)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.workspace.promptOpened.connect(self._remember_recent)
+        columns = self.state.value("run/columns")
+        if isinstance(columns, str) and columns:
+            try:  # the last layout, so a new prompt starts with the models in use
+                self.run_board.set_configs([ColumnConfig.from_dict(c) for c in json.loads(columns)])
+            except (ValueError, TypeError, AttributeError):
+                log.warning("ignoring an unreadable column layout in ui-state.ini")
         self.command_palette: CommandPalette | None = None
         self.resize(1280, 800)
         geometry = self.state.value("window/geometry")
@@ -140,6 +157,28 @@ class MainWindow(QMainWindow):
         if self.settings_dialog is not None:
             self.settings_dialog.deleteLater()
             self.settings_dialog = None
+
+    # ---- recent prompts ----------------------------------------------------------------
+
+    def recent_prompts(self) -> list[int]:
+        value = self.state.value("library/recent") or ""
+        return [int(part) for part in str(value).split(",") if part.strip().isdigit()]
+
+    def _remember_recent(self, prompt_id: int) -> None:
+        recent = [prompt_id, *(p for p in self.recent_prompts() if p != prompt_id)][:RECENT]
+        self.state.setValue("library/recent", ",".join(map(str, recent)))
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        names = {
+            self.prompt_list.model.prompt(row).id: self.prompt_list.model.prompt(row).name
+            for row in range(self.prompt_list.model.rowCount())
+        }
+        for number, prompt_id in enumerate(p for p in self.recent_prompts() if p in names):
+            action = self.recent_menu.addAction(f"&{number + 1}  {names[prompt_id]}")
+            action.triggered.connect(functools.partial(self.prompt_list.select, prompt_id))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("No recent prompts").setEnabled(False)
 
     def _splitters(self) -> dict[str, QSplitter]:
         return {
@@ -273,6 +312,8 @@ class MainWindow(QMainWindow):
         self.state.setValue("window/geometry", self.saveGeometry())
         for key, splitter in self._splitters().items():
             self.state.setValue(f"window/{key}", splitter.saveState())
+        columns = [config.to_dict() for config in self.run_board.configs()]
+        self.state.setValue("run/columns", json.dumps(columns))
         if self.workspace.prompt_id is not None:
             self.state.setValue("library/lastPrompt", self.workspace.prompt_id)
         self.state.sync()

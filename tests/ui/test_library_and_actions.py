@@ -131,3 +131,26 @@ def test_a_daily_backup_is_taken_in_the_background(window, qtbot, isolated_home)
     qtbot.waitUntil(lambda: not window.tasks.is_running("backup"), timeout=10_000)
     backups = list((isolated_home / "backups").glob("library-*.sqlite3"))
     assert len(backups) == 1
+
+
+def test_recent_prompts_and_the_column_layout_persist(window, qtbot, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    first = new_prompt(qtbot, window)
+    second = new_prompt(qtbot, window)
+    assert window.recent_prompts()[:2] == [second, first]
+    window.recent_menu.aboutToShow.emit()
+    labels = [a.text() for a in window.recent_menu.actions()]
+    assert labels[0].endswith("Untitled 2") and labels[1].endswith("Untitled 1")
+    with qtbot.waitSignal(window.workspace.promptOpened, timeout=3000) as opened:
+        window.recent_menu.actions()[1].trigger()
+    assert opened.args[0] == first
+    window.run_board.columns[0].model.setText("kept-model")
+    window.run_board.add_column().model.setText("second-model")
+    window.close()
+
+    db = open_library(isolated_home)
+    again = MainWindow(db, KeyStore(), isolated_home)
+    qtbot.addWidget(again)
+    assert [c.model.text() for c in again.run_board.columns] == ["kept-model", "second-model"]
+    assert again.recent_prompts()[:2] == [first, second]
+    again.close()
+    db.close()
