@@ -1,9 +1,16 @@
-"""A fake LLM server that speaks the OpenAI Chat Completions API over real HTTP.
+"""A fake LLM server speaking OpenAI Chat Completions, OpenAI Responses and Anthropic Messages.
 
-The SDKs ride on ``httpx2``, which respx cannot intercept, so tests point the real SDK at
-this server on 127.0.0.1 instead of mocking it. Each scripted :class:`Reply` can misbehave
-the way real servers do: errors with headers, slow or stalled streams, cut connections and
-error events inside a 200 stream. Stdlib only; stopping never hangs on a stream in flight.
+The SDKs ride on ``httpx2``, which respx cannot intercept, so tests point the real SDKs at
+this server on 127.0.0.1 instead of mocking them. Each scripted :class:`Reply` can misbehave
+the way real servers do, on every protocol: errors with headers (429 + Retry-After, 529),
+slow or stalled streams, cut connections and error events inside a 200 stream. It records
+every request (path, headers, JSON body) and notices at once when a client hangs up, so
+tests can assert what was sent and when a connection closed. Stdlib only; stopping never
+hangs on a stream in flight.
+
+Routes: ``POST /v1/chat/completions``, ``POST /v1/responses``, ``POST /v1/messages`` and
+``GET /v1/models`` (Anthropic's paginated shape when the request carries an
+``anthropic-version`` header, OpenAI's otherwise).
 """
 
 from __future__ import annotations
@@ -12,56 +19,88 @@ import contextlib
 import json
 import logging
 import re
+import select
 import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODELS = ["fake-model", "fake-model-large"]
 
-_ERROR_TYPES = {
+CHAT_PATH = "/v1/chat/completions"
+RESPONSES_PATH = "/v1/responses"
+MESSAGES_PATH = "/v1/messages"
+MODELS_PATH = "/v1/models"
+
+# OpenAI's error "type" and "code" per status.
+_OPENAI_ERRORS = {
     400: ("invalid_request_error", "invalid_request"),
     401: ("authentication_error", "invalid_api_key"),
     403: ("permission_error", "permission_denied"),
     404: ("invalid_request_error", "model_not_found"),
     429: ("rate_limit_error", "rate_limit_exceeded"),
 }
+# Anthropic's error "type" per status (https://docs.anthropic.com/en/api/errors).
+_ANTHROPIC_ERRORS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
 
 
 @dataclass
 class Reply:
-    """One scripted answer: what to say, how fast, and how to fail."""
+    """One scripted answer: what to say, how fast, and how to fail (on any protocol)."""
 
     text: str = "Hello from the fake model."
     first_token_delay: float = 0.0
     tokens_per_second: float | None = None  # None = as fast as possible
     chunk: str = "word"  # "word" (split keeping spaces) or "char"
-    status: int = 200  # non-200 -> JSON error body {"error": {"message", "type", "code"}}
+    status: int = 200  # non-200 -> the protocol's JSON error body
     error_message: str = "The fake server failed on purpose."
+    error_type: str | None = None  # override the error's type/code (e.g. "overloaded_error")
     headers: dict[str, str] = field(default_factory=dict)  # e.g. {"retry-after": "3"}
-    include_usage: bool = True  # send the usage chunk when the client asks for it
-    cut_after_chunks: int | None = None  # drop the connection mid-stream, no [DONE]
+    include_usage: bool = True  # Chat: when the client asks; others: usage fields at all
+    input_tokens: int | None = None  # default: whitespace words of every message
+    cached_tokens: int = 0  # part of the input served from the prompt cache
+    reasoning_tokens: int = 0  # hidden reasoning tokens, counted in the output tokens
+    # Thinking streamed before the text, at the reply's pace: Anthropic thinking deltas,
+    # Responses reasoning-summary deltas, Chat ``reasoning_content`` (DeepSeek's way).
+    thinking: str = ""
+    cut_after_chunks: int | None = None  # drop the connection mid-stream
     stall_after_chunks: int | None = None  # go quiet (socket open) for stall_seconds
     stall_seconds: float = 0.0
-    error_event_after_chunks: int | None = None  # an error object inside the 200 stream
-    finish_reason: str | None = "stop"  # None: the stream ends without a finish_reason
+    error_event_after_chunks: int | None = None  # an error inside the 200 stream
+    error_event: str = "error"  # Responses: "error" or "response.failed"
+    finish_reason: str | None = "stop"  # "stop"/"length"; None: the stream never finishes
 
     def chunks(self) -> list[str]:
-        if self.chunk == "char":
-            return list(self.text)
-        # Split between whitespace and the next word, so "a b" -> ["a ", "b"].
-        return [piece for piece in re.split(r"(?<=\s)(?=\S)", self.text) if piece]
+        return _split(self.text, self.chunk)
+
+
+def _split(text: str, mode: str) -> list[str]:
+    if mode == "char":
+        return list(text)
+    # Split between whitespace and the next word, so "a b" -> ["a ", "b"].
+    return [piece for piece in re.split(r"(?<=\s)(?=\S)", text) if piece]
 
 
 @dataclass
 class RecordedRequest:
     method: str
-    path: str
+    path: str  # with the query string, as sent
     headers: dict[str, str]  # lower-case names
     json: Any
     received_at: float = field(default_factory=time.monotonic)
@@ -74,6 +113,10 @@ class _Server(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-stream is normal here; keep stderr clean.
         log.debug("fake LLM: connection from %s ended with an error", client_address, exc_info=True)
+
+
+class _ClientGone(Exception):
+    """The client closed the connection while we were answering."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -98,8 +141,22 @@ class _Handler(BaseHTTPRequestHandler):
     def handle(self) -> None:
         try:
             super().handle()
+        except _ClientGone:
+            self.close_connection = True
         except (OSError, ValueError):  # reset, broken pipe, closed by stop()
             self.close_connection = True
+
+    @property
+    def fake(self) -> FakeLLM:
+        return self.server.fake
+
+    @property
+    def route(self) -> str:
+        return urlsplit(self.path).path.rstrip("/")
+
+    @property
+    def anthropic_style(self) -> bool:
+        return self.route == MESSAGES_PATH or "anthropic-version" in self.headers
 
     # ---- routing ---------------------------------------------------------------------
 
@@ -107,14 +164,22 @@ class _Handler(BaseHTTPRequestHandler):
         self._record(None)
         if not self._authorized():
             return
-        if self.path.rstrip("/") == "/v1/models":
+        if self.route != MODELS_PATH:
+            self._send_not_found()
+            return
+        scripted = self.fake.models_reply
+        if scripted is not None and scripted.status != 200:
+            self._send_error_reply(scripted)
+        elif scripted is not None and self._wait(scripted.first_token_delay):
+            return
+        elif self.anthropic_style:
+            self._send_json(200, self._anthropic_models())
+        else:
             data = [
                 {"id": name, "object": "model", "created": 0, "owned_by": "fake"}
-                for name in self.server.fake.models
+                for name in self.fake.models
             ]
             self._send_json(200, {"object": "list", "data": data})
-        else:
-            self._send_not_found()
 
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
@@ -126,29 +191,35 @@ class _Handler(BaseHTTPRequestHandler):
         self._record(body)
         if not self._authorized():
             return
-        if self.path.rstrip("/") != "/v1/chat/completions":
+        route = self.route
+        if route not in (CHAT_PATH, RESPONSES_PATH, MESSAGES_PATH):
             self._send_not_found()
             return
         if not isinstance(body, dict):
-            self._send_json(400, _error_body("Body must be JSON.", "invalid_request_error", None))
+            self._send_error(400, "Body must be JSON.", None)
             return
         model = str(body.get("model", ""))
-        reply = self.server.fake._next_reply(model)
+        reply = self.fake._next_reply(model)
         if reply.status != 200:
             self._send_error_reply(reply)
-        elif body.get("stream"):
-            self._stream(reply, body, model)
+        elif route == CHAT_PATH:
+            if body.get("stream"):
+                self._stream_chat(reply, body, model)
+            else:
+                self._complete_chat(reply, body, model)
+        elif route == RESPONSES_PATH:
+            self._stream_responses(reply, body, model)
         else:
-            self._complete(reply, body, model)
+            self._stream_messages(reply, body, model)
 
-    # ---- helpers ---------------------------------------------------------------------
+    # ---- plumbing --------------------------------------------------------------------
 
     def _record(self, body: Any) -> None:
         headers = {name.lower(): value for name, value in self.headers.items()}
-        self.server.fake._record(RecordedRequest(self.command, self.path, headers, body))
+        self.fake._record(RecordedRequest(self.command, self.path, headers, body))
 
     def _authorized(self) -> bool:
-        wanted = self.server.fake.require_key
+        wanted = self.fake.require_key
         if wanted is None:
             return True
         auth = self.headers.get("authorization") or ""
@@ -158,7 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         # Echo the key back, as careless servers do: the client must never show it.
         message = f"Incorrect API key provided: {given}." if given else "No API key provided."
-        self._send_json(401, _error_body(message, "authentication_error", "invalid_api_key"))
+        self._send_error(401, message, None)
         return False
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
@@ -180,19 +251,160 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _send_error(
+        self,
+        status: int,
+        message: str,
+        error_type: str | None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self._send_json(status, self._error_body(status, message, error_type), headers)
+
     def _send_error_reply(self, reply: Reply) -> None:
-        kind, code = _ERROR_TYPES.get(reply.status, ("server_error", None))
-        body = _error_body(reply.error_message, kind, code)
-        self._send_json(reply.status, body, reply.headers)
+        self._send_error(reply.status, reply.error_message, reply.error_type, reply.headers)
+
+    def _error_body(self, status: int, message: str, error_type: str | None) -> dict[str, Any]:
+        if self.anthropic_style:
+            kind = error_type or _ANTHROPIC_ERRORS.get(status, "api_error")
+            return {
+                "type": "error",
+                "error": {"type": kind, "message": message},
+                "request_id": "req_fake",
+            }
+        kind, code = _OPENAI_ERRORS.get(status, ("server_error", None))
+        if error_type is not None:
+            kind = code = error_type
+        return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
     def _wait(self, seconds: float) -> bool:
-        """Sleep unless the server stops first; True when it is time to give up."""
-        return seconds > 0 and self.server.fake._stopping.wait(seconds)
+        """Sleep unless the server stops or the client hangs up; True means give up."""
+        if seconds <= 0:
+            return False
+        deadline = time.monotonic() + seconds
+        while True:
+            if self.fake._stopping.is_set():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            readable, _, _ = select.select([self.connection], [], [], min(remaining, 0.05))
+            if readable and self._client_hung_up():
+                return True
 
-    def _complete(self, reply: Reply, body: dict[str, Any], model: str) -> None:
+    def _client_hung_up(self) -> bool:
+        """The socket turned readable mid-answer: EOF or reset means the client left."""
+        try:
+            data = self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return False
+        except OSError:
+            data = b""
+        if data:  # the client sent more (never expected mid-answer): keep going
+            time.sleep(0.01)
+            return False
+        self.fake._hung_up()
+        return True
+
+    def _start_stream(self, reply: Reply) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("transfer-encoding", "chunked")
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.flush()
+
+    def _sse(self, payload: Any, event: str | None = None) -> None:
+        """One server-sent event: ``event:`` (when named) and ``data:`` lines."""
+        data = payload if isinstance(payload, str) else json.dumps(payload)
+        head = f"event: {event}\n" if event else ""
+        self._write_chunk(f"{head}data: {data}\n\n".encode())
+
+    def _write_chunk(self, data: bytes) -> None:
+        """One HTTP/1.1 chunk; an empty one ends the body."""
+        try:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        except OSError as exc:
+            self.fake._hung_up()
+            raise _ClientGone from exc
+
+    def _end_stream(self) -> None:
+        self._write_chunk(b"")
+
+    def _cut(self) -> None:
+        """Drop the connection without ending the chunked body, like a crashed server."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _play(
+        self,
+        reply: Reply,
+        pieces: list[str],
+        send: Callable[[str], None],
+        on_error: Callable[[], None],
+    ) -> bool:
+        """Send ``pieces`` at the reply's pace with its faults.
+
+        True when the stream already ended (cut, error event, hang-up or stop): the caller
+        then sends nothing more.
+        """
+        if self._wait(reply.first_token_delay):
+            return True
+        pause = 1.0 / reply.tokens_per_second if reply.tokens_per_second else 0.0
+        for sent, text in enumerate(pieces):
+            if sent == reply.cut_after_chunks:
+                self._cut()
+                return True
+            if sent == reply.error_event_after_chunks:
+                on_error()
+                return True
+            if sent == reply.stall_after_chunks and self._wait(reply.stall_seconds):
+                return True
+            if sent and self._wait(pause):
+                return True
+            send(text)
+        if reply.cut_after_chunks is not None:
+            self._cut()
+            return True
+        if reply.error_event_after_chunks is not None:
+            on_error()
+            return True
+        return False
+
+    def _pace(self, reply: Reply, pieces: list[str], send: Callable[[str], None]) -> bool:
+        """Send ``pieces`` at the reply's pace; True when the client left or we stop."""
+        pause = 1.0 / reply.tokens_per_second if reply.tokens_per_second else 0.0
+        for sent, piece in enumerate(pieces):
+            if sent and self._wait(pause):
+                return True
+            send(piece)
+        return False
+
+    # ---- token counts ----------------------------------------------------------------
+
+    def _input_tokens(self, reply: Reply, body: dict[str, Any]) -> int:
+        if reply.input_tokens is not None:
+            return reply.input_tokens
+        return sum(len(text.split()) for text in _texts(body))
+
+    # ---- Chat Completions ------------------------------------------------------------
+
+    def _chat_usage(self, reply: Reply, body: dict[str, Any], sent: int) -> dict[str, Any]:
+        prompt = self._input_tokens(reply, body)
+        completion = sent + reply.reasoning_tokens
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
+            "completion_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
+        }
+
+    def _complete_chat(self, reply: Reply, body: dict[str, Any], model: str) -> None:
         if self._wait(reply.first_token_delay):
             return
-        chunks = reply.chunks()
         payload = {
             "id": "chatcmpl-fake",
             "object": "chat.completion",
@@ -205,22 +417,15 @@ class _Handler(BaseHTTPRequestHandler):
                     "finish_reason": reply.finish_reason,
                 }
             ],
-            "usage": _usage(body, len(chunks)),
+            "usage": self._chat_usage(reply, body, len(reply.chunks())),
         }
         self._send_json(200, payload, reply.headers)
 
-    def _stream(self, reply: Reply, body: dict[str, Any], model: str) -> None:
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream; charset=utf-8")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("transfer-encoding", "chunked")
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-
+    def _stream_chat(self, reply: Reply, body: dict[str, Any], model: str) -> None:
+        self._start_stream(reply)
         options = body.get("stream_options") or {}
         want_usage = bool(options.get("include_usage")) and reply.include_usage
-        base = {
+        base: dict[str, Any] = {
             "id": "chatcmpl-fake",
             "object": "chat.completion.chunk",
             "created": int(time.time()),
@@ -232,94 +437,322 @@ class _Handler(BaseHTTPRequestHandler):
         def choice(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
             return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
-        self._event(choice({"role": "assistant", "content": ""}))
-        if self._wait(reply.first_token_delay):
+        def error_event() -> None:
+            kind, code = _OPENAI_ERRORS.get(reply.status, ("server_error", "server_error"))
+            if reply.error_type is not None:
+                kind = code = reply.error_type
+            error = {"message": reply.error_message, "type": kind, "param": None, "code": code}
+            self._sse({"error": error})
+            self._end_stream()
+
+        self._sse(choice({"role": "assistant", "content": ""}))
+        thinking = _split(reply.thinking, reply.chunk)
+        if self._pace(reply, thinking, lambda t: self._sse(choice({"reasoning_content": t}))):
             return
         chunks = reply.chunks()
-        pause = 1.0 / reply.tokens_per_second if reply.tokens_per_second else 0.0
-        for sent, text in enumerate(chunks):
-            if sent == reply.cut_after_chunks:
-                self._cut()
-                return
-            if sent == reply.error_event_after_chunks:
-                self._error_event(reply)
-                return
-            if sent == reply.stall_after_chunks and self._wait(reply.stall_seconds):
-                return
-            if sent and self._wait(pause):
-                return
-            self._event(choice({"content": text}))
-        sent = len(chunks)
-        if reply.cut_after_chunks is not None and reply.cut_after_chunks >= sent:
-            self._cut()
-            return
-        if reply.error_event_after_chunks is not None:
-            self._error_event(reply)
+        if self._play(reply, chunks, lambda t: self._sse(choice({"content": t})), error_event):
             return
         if reply.finish_reason is not None:
-            self._event(choice({}, reply.finish_reason))
+            self._sse(choice({}, reply.finish_reason))
         if want_usage:
-            self._event({**base, "choices": [], "usage": _usage(body, sent)})
-        self._write_chunk(b"data: [DONE]\n\n")
-        self._write_chunk(b"")
+            self._sse({**base, "choices": [], "usage": self._chat_usage(reply, body, len(chunks))})
+        self._sse("[DONE]")
+        self._end_stream()
 
-    def _event(self, payload: dict[str, Any]) -> None:
-        self._write_chunk(f"data: {json.dumps(payload)}\n\n".encode())
+    # ---- Responses -------------------------------------------------------------------
 
-    def _write_chunk(self, data: bytes) -> None:
-        """One HTTP/1.1 chunk; an empty one ends the body."""
-        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+    def _stream_responses(self, reply: Reply, body: dict[str, Any], model: str) -> None:
+        self._start_stream(reply)
+        seq = iter(range(1_000_000))
+        created = int(time.time())
+        response: dict[str, Any] = {
+            "id": "resp_fake",
+            "object": "response",
+            "created_at": created,
+            "status": "in_progress",
+            "error": None,
+            "incomplete_details": None,
+            "instructions": body.get("instructions"),
+            "max_output_tokens": body.get("max_output_tokens"),
+            "model": model,
+            "output": [],
+            "parallel_tool_calls": True,
+            "reasoning": body.get("reasoning"),
+            "temperature": body.get("temperature"),
+            "text": body.get("text") or {"format": {"type": "text"}},
+            "tool_choice": "auto",
+            "tools": [],
+            "top_p": body.get("top_p"),
+            "usage": None,
+        }
+        item_id = "msg_fake"
 
-    def _error_event(self, reply: Reply) -> None:
-        kind, code = _ERROR_TYPES.get(reply.status, ("server_error", "server_error"))
-        self._event(_error_body(reply.error_message, kind, code))
-        self._write_chunk(b"")
+        def event(kind: str, **fields: Any) -> None:
+            self._sse({"type": kind, "sequence_number": next(seq), **fields}, event=kind)
 
-    def _cut(self) -> None:
-        """Drop the connection without ending the chunked body, like a crashed server."""
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
+        def error_event() -> None:
+            code = reply.error_type or "server_error"
+            if reply.error_event == "response.failed":
+                failed = {**response, "status": "failed"}
+                failed["error"] = {"code": code, "message": reply.error_message}
+                event("response.failed", response=failed)
+            else:
+                event("error", code=code, message=reply.error_message, param=None)
+            self._end_stream()
+
+        event("response.created", response=response)
+        event("response.in_progress", response=response)
+        thinking = _split(reply.thinking, reply.chunk)
+        if self._pace(
+            reply,
+            thinking,
+            lambda piece: event(
+                "response.reasoning_summary_text.delta",
+                item_id="rs_fake",
+                output_index=0,
+                summary_index=0,
+                delta=piece,
+            ),
+        ):
+            return
+        message = {
+            "id": item_id,
+            "type": "message",
+            "status": "in_progress",
+            "role": "assistant",
+            "content": [],
+        }
+        event("response.output_item.added", output_index=0, item=message)
+        part = {"type": "output_text", "text": "", "annotations": []}
+        event(
+            "response.content_part.added",
+            item_id=item_id,
+            output_index=0,
+            content_index=0,
+            part=part,
+        )
+
+        def delta(text: str) -> None:
+            event(
+                "response.output_text.delta",
+                item_id=item_id,
+                output_index=0,
+                content_index=0,
+                delta=text,
+                logprobs=[],
+            )
+
+        chunks = reply.chunks()
+        if self._play(reply, chunks, delta, error_event):
+            return
+        if reply.finish_reason is None:  # the body ends without a final event
+            self._end_stream()
+            return
+        text_part = {"type": "output_text", "text": reply.text, "annotations": []}
+        event(
+            "response.output_text.done",
+            item_id=item_id,
+            output_index=0,
+            content_index=0,
+            text=reply.text,
+            logprobs=[],
+        )
+        event(
+            "response.content_part.done",
+            item_id=item_id,
+            output_index=0,
+            content_index=0,
+            part=text_part,
+        )
+        done_item = {**message, "status": "completed", "content": [text_part]}
+        event("response.output_item.done", output_index=0, item=done_item)
+        final = {**response, "output": [done_item]}
+        if reply.include_usage:
+            prompt = self._input_tokens(reply, body)
+            output = len(chunks) + reply.reasoning_tokens
+            final["usage"] = {
+                "input_tokens": prompt,
+                "input_tokens_details": {"cached_tokens": reply.cached_tokens},
+                "output_tokens": output,
+                "output_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
+                "total_tokens": prompt + output,
+            }
+        if reply.finish_reason == "length":
+            final.update(status="incomplete", incomplete_details={"reason": "max_output_tokens"})
+            event("response.incomplete", response=final)
+        else:
+            final["status"] = "completed"
+            event("response.completed", response=final)
+        self._end_stream()
+
+    # ---- Anthropic Messages ----------------------------------------------------------
+
+    def _stream_messages(self, reply: Reply, body: dict[str, Any], model: str) -> None:
+        self._start_stream(reply)
+        prompt = self._input_tokens(reply, body)
+        usage: dict[str, Any] = {
+            "input_tokens": prompt - reply.cached_tokens,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": reply.cached_tokens,
+            "output_tokens": 1,
+        }
+        start: dict[str, Any] = {
+            "id": "msg_fake",
+            "type": "message",
+            "role": "assistant",
+            "content": [],
+            "model": model,
+            "stop_reason": None,
+            "stop_sequence": None,
+        }
+        if reply.include_usage:
+            start["usage"] = usage
+
+        def event(kind: str, **fields: Any) -> None:
+            self._sse({"type": kind, **fields}, event=kind)
+
+        def error_event() -> None:
+            kind = reply.error_type or "overloaded_error"
+            error = {"type": kind, "message": reply.error_message}
+            self._sse({"type": "error", "error": error}, event="error")
+            self._end_stream()
+
+        event("message_start", message=start)
+        index = 0
+        thinking = _split(reply.thinking, reply.chunk)
+        if thinking:
+            block = {"type": "thinking", "thinking": "", "signature": ""}
+            event("content_block_start", index=0, content_block=block)
+            if self._pace(
+                reply,
+                thinking,
+                lambda piece: event(
+                    "content_block_delta",
+                    index=0,
+                    delta={"type": "thinking_delta", "thinking": piece},
+                ),
+            ):
+                return
+            event(
+                "content_block_delta",
+                index=0,
+                delta={"type": "signature_delta", "signature": "c2lnbmF0dXJl"},
+            )
+            event("content_block_stop", index=0)
+            index = 1
+        event("content_block_start", index=index, content_block={"type": "text", "text": ""})
+        event("ping")
+
+        def delta(text: str) -> None:
+            event("content_block_delta", index=index, delta={"type": "text_delta", "text": text})
+
+        chunks = reply.chunks()
+        if self._play(reply, chunks, delta, error_event):
+            return
+        event("content_block_stop", index=index)
+        if reply.finish_reason is None:  # the body ends without message_delta/message_stop
+            self._end_stream()
+            return
+        stop_reason = {"stop": "end_turn", "length": "max_tokens"}.get(
+            reply.finish_reason, reply.finish_reason
+        )
+        fields: dict[str, Any] = {"delta": {"stop_reason": stop_reason, "stop_sequence": None}}
+        if reply.include_usage:
+            output = len(chunks) + len(thinking) + reply.reasoning_tokens
+            details = {"thinking_tokens": len(thinking) + reply.reasoning_tokens}
+            fields["usage"] = {"output_tokens": output, "output_tokens_details": details}
+        event("message_delta", **fields)
+        event("message_stop")
+        self._end_stream()
+
+    def _anthropic_models(self) -> dict[str, Any]:
+        query = parse_qs(urlsplit(self.path).query)
+        limit = int((query.get("limit") or ["20"])[0])
+        names = list(self.fake.models)
+        after = (query.get("after_id") or [None])[0]
+        start = names.index(after) + 1 if after in names else 0
+        page = names[start : start + limit]
+        data = [
+            {
+                "type": "model",
+                "id": name,
+                "display_name": name.replace("-", " ").title(),
+                "created_at": "2025-01-01T00:00:00Z",
+            }
+            for name in page
+        ]
+        return {
+            "data": data,
+            "has_more": start + limit < len(names),
+            "first_id": page[0] if page else None,
+            "last_id": page[-1] if page else None,
+        }
 
 
-def _error_body(message: str, kind: str, code: str | None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+def _texts(body: dict[str, Any]) -> list[str]:
+    """Every string of prompt text in a Chat, Responses or Messages request body."""
+    texts: list[str] = []
 
-
-def _usage(body: dict[str, Any], completion_tokens: int) -> dict[str, int]:
-    prompt_tokens = 0
-    for message in body.get("messages") or []:
-        content = message.get("content") if isinstance(message, dict) else None
+    def add(content: Any) -> None:
         if isinstance(content, str):
-            prompt_tokens += len(content.split())
-    return {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
+            texts.append(content)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+
+    for key in ("system", "instructions"):
+        add(body.get(key))
+    items = body.get("messages")
+    if items is None:
+        items = body.get("input")
+    if isinstance(items, str):
+        texts.append(items)
+    elif isinstance(items, list):
+        for item in items:
+            if isinstance(item, dict):
+                add(item.get("content"))
+    return texts
 
 
 class FakeLLM:
-    """Serves scripted replies at ``base_url`` until :meth:`stop`."""
+    """Serves scripted replies at ``base_url`` (OpenAI) and ``anthropic_base_url`` until stop."""
 
     def __init__(self, models: list[str] | None = None, require_key: str | None = None) -> None:
         self.models: list[str] = list(models if models is not None else DEFAULT_MODELS)
         self.require_key = require_key
+        # /v1/models answers with this Reply's error status, or after its first_token_delay.
+        self.models_reply: Reply | None = None
         self.requests: list[RecordedRequest] = []
+        self.hangups: list[float] = []  # time.monotonic() when a client left mid-answer
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._replies: dict[str | None, Reply] = {}
         self._queues: dict[str | None, deque[Reply]] = {}
         self._connections: set[socket.socket] = set()
+        self._opened = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
-    def base_url(self) -> str:
+    def port(self) -> int:
         if self._server is None:
             raise RuntimeError("FakeLLM is not started")
-        port = self._server.server_address[1]
-        return f"http://127.0.0.1:{port}/v1"
+        return int(self._server.server_address[1])
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-style base URL (with ``/v1``)."""
+        return f"{self.root_url}/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        """The Anthropic-style base URL (without ``/v1``: the SDK adds it)."""
+        return self.root_url
 
     def start(self) -> None:
         self._stopping.clear()
@@ -327,7 +760,7 @@ class FakeLLM:
         server.fake = self
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
         self._thread.name = "fake-llm"
         self._thread.start()
@@ -362,9 +795,30 @@ class FakeLLM:
         with self._lock:
             return len(self._connections)
 
-    def chat_requests(self) -> list[RecordedRequest]:
+    @property
+    def connections_opened(self) -> int:
+        """Connections accepted since start (a retry on a new connection counts again)."""
         with self._lock:
-            return [r for r in self.requests if r.path.rstrip("/") == "/v1/chat/completions"]
+            return self._opened
+
+    def requests_to(self, path: str) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if urlsplit(r.path).path.rstrip("/") == path]
+
+    def chat_requests(self) -> list[RecordedRequest]:
+        return self.requests_to(CHAT_PATH)
+
+    def responses_requests(self) -> list[RecordedRequest]:
+        return self.requests_to(RESPONSES_PATH)
+
+    def messages_requests(self) -> list[RecordedRequest]:
+        return self.requests_to(MESSAGES_PATH)
+
+    def generation_requests(self) -> list[RecordedRequest]:
+        """Requests to any of the three generation endpoints, in order."""
+        paths = (CHAT_PATH, RESPONSES_PATH, MESSAGES_PATH)
+        with self._lock:
+            return [r for r in self.requests if urlsplit(r.path).path.rstrip("/") in paths]
 
     def _next_reply(self, model: str) -> Reply:
         with self._lock:
@@ -380,10 +834,15 @@ class FakeLLM:
         with self._lock:
             self.requests.append(request)
 
+    def _hung_up(self) -> None:
+        with self._lock:
+            self.hangups.append(time.monotonic())
+
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._lock:
             if add:
                 self._connections.add(conn)
+                self._opened += 1
             else:
                 self._connections.discard(conn)
 

@@ -17,6 +17,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from tests.fake_llm import FakeLLM, Reply
 
+REPLY_ERROR = Reply().error_message
 MESSAGES: list[ChatCompletionMessageParam] = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Say hello to me"},
@@ -156,3 +157,118 @@ def test_stop_does_not_hang_with_a_stream_in_flight(fake_llm: FakeLLM) -> None:
     fake_llm.stop()
     assert time.monotonic() - started < 2
     assert done.wait(5)
+
+
+# ---- Responses and Anthropic Messages ---------------------------------------------------
+
+
+def sse_events(body: str) -> list[tuple[str | None, Any]]:
+    """(event name, parsed data) pairs of a server-sent event stream."""
+    events: list[tuple[str | None, Any]] = []
+    for block in body.split("\n\n"):
+        if not block.strip():
+            continue
+        name = None
+        data = None
+        for line in block.splitlines():
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                data = json.loads(line.removeprefix("data: "))
+        events.append((name, data))
+    return events
+
+
+def test_responses_stream_shape(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(cached_tokens=2, reasoning_tokens=3))
+    body = {"model": "o3", "input": MESSAGES, "stream": True}
+    status, text = post(f"{fake_llm.base_url}/responses", body)
+    assert status == 200
+    events = sse_events(text)
+    names = [name for name, _ in events]
+    assert names[:2] == ["response.created", "response.in_progress"]
+    assert names[-1] == "response.completed"
+    assert all(name == data["type"] for name, data in events)
+    assert [d["sequence_number"] for _, d in events] == list(range(len(events)))
+    deltas = [d["delta"] for name, d in events if name == "response.output_text.delta"]
+    assert "".join(deltas) == "Hello from the fake model."
+    usage = events[-1][1]["response"]["usage"]
+    assert usage == {
+        "input_tokens": 6,
+        "input_tokens_details": {"cached_tokens": 2},
+        "output_tokens": 8,
+        "output_tokens_details": {"reasoning_tokens": 3},
+        "total_tokens": 14,
+    }
+
+
+@pytest.mark.parametrize("kind", ["error", "response.failed"])
+def test_responses_error_events(fake_llm: FakeLLM, kind: str) -> None:
+    fake_llm.script(Reply(error_event_after_chunks=1, error_event=kind, error_message="bad"))
+    _, text = post(f"{fake_llm.base_url}/responses", {"model": "m", "input": "hi"})
+    name, data = sse_events(text)[-1]
+    assert name == kind
+    error = data if kind == "error" else data["response"]["error"]
+    assert (error["code"], error["message"]) == ("server_error", "bad")
+
+
+def test_messages_stream_shape(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(text="Hi there", cached_tokens=1))
+    body = {"model": "claude", "max_tokens": 10, "system": "Be brief.", "messages": MESSAGES[1:]}
+    status, text = post(f"{fake_llm.anthropic_base_url}/v1/messages", body)
+    assert status == 200
+    events = sse_events(text)
+    assert [name for name, _ in events] == [
+        "message_start",
+        "content_block_start",
+        "ping",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
+    start = events[0][1]["message"]["usage"]
+    assert (start["input_tokens"], start["cache_read_input_tokens"]) == (5, 1)
+    assert events[6][1]["delta"]["stop_reason"] == "end_turn"
+    assert events[6][1]["usage"]["output_tokens"] == 2
+
+
+def test_messages_error_event_and_http_errors(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(error_event_after_chunks=0), times=1)
+    _, text = post(f"{fake_llm.anthropic_base_url}/v1/messages", {"model": "m", "messages": []})
+    assert sse_events(text)[-1] == (
+        "error",
+        {"type": "error", "error": {"type": "overloaded_error", "message": REPLY_ERROR}},
+    )
+    fake_llm.script(Reply(status=529, error_message="Overloaded"))
+    status, text = post(f"{fake_llm.anthropic_base_url}/v1/messages", {"model": "m"})
+    assert status == 529
+    assert json.loads(text)["error"] == {"type": "overloaded_error", "message": "Overloaded"}
+
+
+def test_anthropic_models_shape(fake_llm: FakeLLM) -> None:
+    fake_llm.models = ["a", "b", "c"]
+    request = urllib.request.Request(
+        f"{fake_llm.anthropic_base_url}/v1/models?limit=2", headers={"anthropic-version": "x"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        page = json.loads(response.read())
+    assert page["has_more"] is True and (page["first_id"], page["last_id"]) == ("a", "b")
+    assert set(page["data"][0]) == {"type", "id", "display_name", "created_at"}
+
+
+def test_hangups_are_noticed_at_once(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(stall_after_chunks=1, stall_seconds=30))
+    conn = http.client.HTTPConnection("127.0.0.1", fake_llm.port)
+    conn.request("POST", "/v1/chat/completions", json.dumps({"model": "m", "stream": True}))
+    response = conn.getresponse()
+    response.read1(100)
+    closed_at = time.monotonic()
+    conn.sock.shutdown(2)
+    conn.close()
+    deadline = time.monotonic() + 2
+    while not fake_llm.hangups and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert fake_llm.hangups and fake_llm.hangups[0] - closed_at < 0.1
+    assert fake_llm.connections_opened == 1

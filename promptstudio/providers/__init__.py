@@ -1,18 +1,32 @@
 """Providers: stream a chat request to a model server and report typed events.
 
-``create_provider`` picks the implementation for an endpoint's kind. The SDK modules are
-imported on first use, so importing this package (the UI does, for the types) stays fast:
-``import openai`` alone takes about half a second.
+Three wire APIs through the official SDKs: OpenAI Chat Completions (OpenAI and every
+compatible server), OpenAI Responses and Anthropic Messages. ``create_provider`` picks one
+for an endpoint (``providers.apis`` says how). The SDK modules are imported on first use,
+so importing this package (the UI does, for the types) stays fast: ``import openai`` alone
+takes about half a second.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+from promptstudio.providers.apis import (
+    API_CHOICES,
+    KINDS,
+    Api,
+    check_params,
+    is_reasoning_model,
+    resolve_api,
+    supported_params,
+)
 from promptstudio.providers.base import (
     ChatRequest,
     Endpoint,
     Finished,
     GenerationParams,
     Provider,
+    Retrying,
     StreamError,
     StreamEvent,
     TextDelta,
@@ -23,47 +37,113 @@ from promptstudio.providers.errors import (
     BadRequest,
     ConnectionFailed,
     ModelNotFound,
+    Overloaded,
     PermissionDenied,
     ProviderError,
     RateLimited,
     ServerError,
     StreamCut,
     TimedOut,
+    UnsupportedSetting,
+)
+from promptstudio.providers.models import ModelCache, list_models
+from promptstudio.providers.pricing import ModelPrice, PriceTable, estimate_tokens
+from promptstudio.providers.profiles import (
+    PRESETS,
+    DuplicateProfile,
+    InvalidProfile,
+    ProfileError,
+    ProviderProfile,
+    SecretInProfile,
+    UnknownProfile,
 )
 
 OPENAI_KINDS = frozenset({"openai", "openai-compatible"})
 
 __all__ = [
+    "API_CHOICES",
+    "KINDS",
     "OPENAI_KINDS",
+    "PRESETS",
+    "Api",
     "AuthenticationFailed",
     "BadRequest",
     "ChatRequest",
     "ConnectionFailed",
+    "DuplicateProfile",
     "Endpoint",
     "Finished",
     "GenerationParams",
+    "InvalidProfile",
+    "ModelCache",
     "ModelNotFound",
+    "ModelPrice",
+    "Overloaded",
     "PermissionDenied",
+    "PriceTable",
+    "ProfileError",
     "Provider",
     "ProviderError",
+    "ProviderProfile",
     "RateLimited",
+    "Retrying",
+    "SecretInProfile",
     "ServerError",
     "StreamCut",
     "StreamError",
     "StreamEvent",
     "TextDelta",
     "TimedOut",
+    "UnknownProfile",
+    "UnsupportedSetting",
     "Usage",
+    "check_params",
     "create_provider",
+    "estimate_tokens",
+    "is_reasoning_model",
+    "list_models",
+    "resolve_api",
+    "supported_params",
 ]
 
 
-def create_provider(endpoint: Endpoint) -> Provider:
-    """The provider for ``endpoint.kind``; raises ProviderError for a kind we cannot serve."""
-    if endpoint.kind in OPENAI_KINDS:
-        from promptstudio.providers.openai_chat import OpenAIChatProvider
+def create_provider(endpoint: Endpoint, api: str | None = None) -> Provider:
+    """The provider for ``endpoint`` speaking ``api`` (default: the endpoint's own).
 
-        return OpenAIChatProvider(endpoint)
-    if endpoint.kind == "anthropic":
-        raise ProviderError("Anthropic support is not available yet.")
-    raise ProviderError(f"Unknown provider kind '{endpoint.kind}' for {endpoint.label}.")
+    With ``"auto"`` on kind ``openai`` the API depends on the model, so the provider picks
+    per request. Raises ProviderError for a kind or API we cannot serve.
+    """
+    choice = api or endpoint.api
+    if endpoint.kind not in KINDS:
+        raise ProviderError(f"Unknown provider kind '{endpoint.kind}' for {endpoint.label}.")
+    if endpoint.kind == "openai" and choice == "auto":
+        return _ModelChosenProvider(endpoint)
+    return _provider_for(endpoint, resolve_api(endpoint.kind, choice, ""))
+
+
+def _provider_for(endpoint: Endpoint, chosen: Api) -> Provider:
+    if chosen == "messages":
+        from promptstudio.providers.anthropic_messages import AnthropicMessagesProvider
+
+        return AnthropicMessagesProvider(endpoint)
+    if chosen == "responses":
+        from promptstudio.providers.openai_responses import OpenAIResponsesProvider
+
+        return OpenAIResponsesProvider(endpoint)
+    from promptstudio.providers.openai_chat import OpenAIChatProvider
+
+    return OpenAIChatProvider(endpoint)
+
+
+class _ModelChosenProvider:
+    """OpenAI with ``api="auto"``: Responses for reasoning models, Chat for the rest."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    def __repr__(self) -> str:
+        return f"_ModelChosenProvider({self.endpoint!r})"
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        chosen = resolve_api(self.endpoint.kind, "auto", request.model)
+        return _provider_for(self.endpoint, chosen).stream(request)

@@ -2,8 +2,9 @@
 
 A provider never raises out of :meth:`Provider.stream` for an expected failure: it yields
 a :class:`StreamError` event carrying a typed :class:`ProviderError` and stops. Text that
-arrived before a failure has already been yielded, so the caller keeps it.
-Cancelling the consuming task closes the HTTP connection.
+arrived before a failure has already been yielded, so the caller keeps it. While the SDK
+waits to retry a failed attempt the stream yields :class:`Retrying`, so a wait is never
+silent. Cancelling the consuming task closes the HTTP connection.
 """
 
 from __future__ import annotations
@@ -29,42 +30,101 @@ class Endpoint:
     first_token_timeout: float = 120.0
     idle_timeout: float = 60.0
     max_retries: int = 2
+    # Which OpenAI API to speak: "auto", "chat" or "responses" (see providers.apis).
+    api: str = "auto"
 
     @property
     def label(self) -> str:
         return self.name or self.base_url
 
-    def __repr__(self) -> str:  # never show the key
-        return f"Endpoint(base_url={self.base_url!r}, kind={self.kind!r}, name={self.name!r})"
+    def __repr__(self) -> str:  # never show the key or header values
+        return (
+            f"Endpoint(base_url={self.base_url!r}, kind={self.kind!r}, name={self.name!r}, "
+            f"api={self.api!r})"
+        )
+
+
+_OPTIONAL_KEYS = (
+    "temperature",
+    "top_p",
+    "top_k",
+    "max_tokens",
+    "seed",
+    "reasoning_effort",
+    "json_schema",
+    "thinking_budget",
+)
 
 
 @dataclass(frozen=True, slots=True)
 class GenerationParams:
+    """Sampling and output settings, in our own names; each provider maps them to its API.
+
+    A setting the chosen API cannot express fails the request with a typed
+    ``UnsupportedSetting`` (a ``BadRequest``) before anything is sent
+    (``providers.apis.check_params``), never silently dropped.
+    ``json_schema`` is either a JSON Schema, or OpenAI's wrapper ``{"name", "schema",
+    "strict"?}`` when you want to choose the name or strictness.
+    """
+
     temperature: float | None = None
     top_p: float | None = None
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    top_k: int | None = None
+    reasoning_effort: str | None = None  # "low", "medium" or "high"
+    json_mode: bool = False  # answer with a JSON object (no schema)
+    # Answer matching this schema (left out of the hash: a dict is not hashable).
+    json_schema: dict[str, Any] | None = field(default=None, hash=False)
+    thinking_budget: int | None = None  # Anthropic extended thinking, in tokens
 
     def to_dict(self) -> dict[str, Any]:
+        """The settings that are set, JSON-ready (what a run stores)."""
         out: dict[str, Any] = {}
-        for key in ("temperature", "top_p", "max_tokens", "seed"):
+        for key in _OPTIONAL_KEYS:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
         if self.stop:
             out["stop"] = list(self.stop)
+        if self.json_mode:
+            out["json_mode"] = True
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GenerationParams:
+        schema = data.get("json_schema")
         return cls(
             temperature=data.get("temperature"),
             top_p=data.get("top_p"),
             max_tokens=data.get("max_tokens"),
             stop=tuple(data.get("stop") or ()),
             seed=data.get("seed"),
+            top_k=data.get("top_k"),
+            reasoning_effort=data.get("reasoning_effort"),
+            json_mode=bool(data.get("json_mode", False)),
+            json_schema=dict(schema) if isinstance(schema, dict) else None,
+            thinking_budget=data.get("thinking_budget"),
         )
+
+    def set_names(self) -> list[str]:
+        """Names of the settings that are set, in declaration order."""
+        return [key for key in _PARAM_ORDER if key in self.to_dict()]
+
+
+_PARAM_ORDER = (
+    "temperature",
+    "top_p",
+    "top_k",
+    "max_tokens",
+    "stop",
+    "seed",
+    "reasoning_effort",
+    "json_mode",
+    "json_schema",
+    "thinking_budget",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,14 +144,44 @@ class TextDelta:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """Token counts of one answer.
+
+    ``input_tokens`` counts the whole prompt, cached part included (OpenAI's convention;
+    Anthropic's separate cache counts are added in); ``cached_input_tokens`` is the part
+    read from the prompt cache. ``output_tokens`` includes ``reasoning_tokens`` (hidden
+    reasoning or thinking), as the providers bill them. None: the server did not say.
+    """
+
     input_tokens: int | None
     output_tokens: int | None
     estimated: bool = False  # True when counted locally because the server sent none
+    cached_input_tokens: int | None = None
+    reasoning_tokens: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Finished:
-    reason: str  # the server's finish reason ("stop", "length", ...) or "unknown"
+    """The model finished; ``reason`` is the server's own word for why.
+
+    Chat Completions says "stop"/"length", Responses "completed" or the reason it is
+    incomplete ("max_output_tokens"), Anthropic "end_turn"/"max_tokens"/"stop_sequence".
+    """
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """The SDK is waiting ``wait_seconds`` before retry number ``attempt`` of ``max_retries``.
+
+    Sent before the wait starts, so a countdown can be shown; ``reason`` says what failed
+    ("rate limited (429)", "could not connect", ...).
+    """
+
+    attempt: int
+    max_retries: int
+    wait_seconds: float
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +189,7 @@ class StreamError:
     error: ProviderError
 
 
-StreamEvent = TextDelta | Usage | Finished | StreamError
+StreamEvent = TextDelta | Usage | Finished | Retrying | StreamError
 
 
 class Provider(Protocol):

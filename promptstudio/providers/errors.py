@@ -17,23 +17,52 @@ class ProviderError(PromptStudioError):
 
 
 class AuthenticationFailed(ProviderError):
-    status = 401
+    status: int | None = 401
 
 
 class PermissionDenied(ProviderError):
-    status = 403
+    status: int | None = 403
 
 
 class ModelNotFound(ProviderError):
-    status = 404
+    """404 for a model. ``available`` lists the server's models when it could tell.
+
+    ``url_suspect``: the 404 did not come from the API (a web server's page), so the base
+    URL is more likely wrong than the model name.
+    """
+
+    status: int | None = 404
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str | None = None,
+        available: tuple[str, ...] = (),
+        url_suspect: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.model = model
+        self.available = available
+        self.url_suspect = url_suspect
 
 
 class BadRequest(ProviderError):
-    status = 400
+    """400/413/422: the server refused the request as malformed or too large."""
+
+    status: int | None = 400
+
+
+class UnsupportedSetting(BadRequest):
+    """A setting the chosen API cannot carry; refused before anything was sent."""
+
+    status = None
 
 
 class RateLimited(ProviderError):
-    status = 429
+    """429, or a rate-limit error inside a stream; ``retry_after`` in seconds if known."""
+
+    status: int | None = 429
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -41,7 +70,17 @@ class RateLimited(ProviderError):
 
 
 class ServerError(ProviderError):
-    """5xx, including 503/529 overloaded."""
+    """5xx, or an error the server reported inside a stream."""
+
+
+class Overloaded(ServerError):
+    """503 or 529 (Anthropic's "overloaded"): the service is busy, try again later."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
 
 
 class ConnectionFailed(ProviderError):

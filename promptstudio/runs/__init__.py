@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from promptstudio.runs.engine import (
+    RetryInfo,
     RunSession,
     RunTarget,
     TargetResult,
@@ -10,4 +11,4 @@ from promptstudio.runs.engine import (
     UpdateCallback,
 )
 
-__all__ = ["RunSession", "RunTarget", "TargetResult", "TargetStatus", "UpdateCallback"]
+__all__ = ["RetryInfo", "RunSession", "RunTarget", "TargetResult", "TargetStatus", "UpdateCallback"]

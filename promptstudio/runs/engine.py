@@ -3,6 +3,11 @@
 Each target streams in its own asyncio task, so a slow or failing model never holds up
 the others. Results are plain objects updated in place; ``on_update`` tells the UI what
 changed and the UI repaints on its own timer, so the callback must stay cheap.
+
+While the SDK waits to retry a target (429, 529, a refused connection, ...) its result
+carries a :class:`RetryInfo` with the time the retry starts, for a countdown. With a
+:class:`~promptstudio.providers.PriceTable` the result's ``cost`` is filled in as soon as
+the usage is final (None for a model the table does not know).
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from promptstudio.providers import (
     Endpoint,
     Finished,
     GenerationParams,
+    PriceTable,
     Provider,
     ProviderError,
+    Retrying,
     StreamCut,
     StreamError,
     TextDelta,
@@ -58,20 +65,57 @@ class RunTarget:
     params: GenerationParams = field(default_factory=GenerationParams)
 
 
+@dataclass(frozen=True)
+class RetryInfo:
+    """The SDK is waiting before retry ``attempt`` of ``max_retries``.
+
+    ``resume_at`` is the ``time.monotonic()`` when the retry is sent: a countdown shows
+    ``max(0, resume_at - time.monotonic())``.
+    """
+
+    attempt: int
+    max_retries: int
+    wait_seconds: float
+    reason: str
+    resume_at: float
+
+    @property
+    def seconds_left(self) -> float:
+        return max(0.0, self.resume_at - time.monotonic())
+
+
 @dataclass
 class TargetResult:
-    """What one target produced so far. Times are milliseconds from the request start."""
+    """What one target produced so far. Times are milliseconds from the request start.
+
+    ``cost`` is in US dollars, set when the usage is final and the price table knows the
+    model (estimated when ``usage.estimated``). ``retry`` is set while the SDK waits to
+    retry, and cleared when text arrives or the target ends.
+    """
 
     target: RunTarget
     status: TargetStatus = TargetStatus.QUEUED
-    text: str = ""
     ttft_ms: float | None = None
     total_ms: float | None = None
     usage: Usage | None = None
     finish_reason: str | None = None
     error: ProviderError | None = None
+    cost: float | None = None
+    retry: RetryInfo | None = None
     _chunks: int = field(default=0, init=False, repr=False)
     _started: float | None = field(default=None, init=False, repr=False)
+    _parts: list[str] = field(default_factory=list, init=False, repr=False)
+
+    @property
+    def text(self) -> str:
+        """Everything streamed so far.
+
+        Deltas are collected in a list and joined when read (the UI reads ~30 times a
+        second): appending to one string per token would copy the whole answer each time.
+        """
+        if len(self._parts) > 1:
+            self._parts[:] = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
 
     @property
     def output_chunks(self) -> int:
@@ -110,6 +154,7 @@ class RunSession:
         targets: Sequence[RunTarget],
         on_update: UpdateCallback | None = None,
         provider_factory: Callable[[Endpoint], Provider] = create_provider,
+        price_table: PriceTable | None = None,
     ) -> None:
         keys = [t.key for t in targets]
         if len(set(keys)) != len(keys):
@@ -119,6 +164,7 @@ class RunSession:
         self.results: dict[str, TargetResult] = {t.key: TargetResult(t) for t in targets}
         self._on_update = on_update
         self._provider_factory = provider_factory
+        self._price_table = price_table
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._started = False
         self._running = False
@@ -168,6 +214,7 @@ class RunSession:
                 continue
             if result._started is not None:
                 result.total_ms = _ms_since(result._started)
+            result.retry = None
             result.status = TargetStatus.CANCELLED
             task = self._tasks.get(k)
             if task is not None:
@@ -187,17 +234,31 @@ class RunSession:
             stream = provider.stream(request)
             try:
                 async for event in stream:
-                    if result.status.finished:  # cancelled while events were buffered
+                    # cancel() ran while events were buffered (the other final states are
+                    # set below, followed by a break).
+                    if result.status is TargetStatus.CANCELLED:
                         break
                     if isinstance(event, TextDelta):
                         if result._chunks == 0:
                             result.ttft_ms = _ms_since(start)
                             result.status = TargetStatus.STREAMING
+                            result.retry = None
                         result._chunks += 1
-                        result.text += event.text
+                        result._parts.append(event.text)
                         self._notify(result, event.text)
                     elif isinstance(event, Usage):
                         result.usage = event
+                        if self._price_table is not None:
+                            result.cost = self._price_table.cost(target.model, event)
+                    elif isinstance(event, Retrying):
+                        result.retry = RetryInfo(
+                            attempt=event.attempt,
+                            max_retries=event.max_retries,
+                            wait_seconds=event.wait_seconds,
+                            reason=event.reason,
+                            resume_at=time.monotonic() + event.wait_seconds,
+                        )
+                        self._notify(result, "")
                     elif isinstance(event, Finished):
                         result.finish_reason = event.reason
                         self._end(result, TargetStatus.DONE, start)
@@ -215,6 +276,7 @@ class RunSession:
         except asyncio.CancelledError:
             if not result.status.finished:  # run() itself was cancelled
                 result.total_ms = _ms_since(start)
+                result.retry = None
                 result.status = TargetStatus.CANCELLED
                 self._notify(result, "", final=True)
             raise
@@ -234,6 +296,7 @@ class RunSession:
         if result.status.finished:
             return
         result.total_ms = _ms_since(start)
+        result.retry = None
         result.status = status
         self._notify(result, "", final=True)
 
@@ -261,6 +324,7 @@ def _ms_since(start: float) -> float:
 
 
 __all__ = [
+    "RetryInfo",
     "RunSession",
     "RunTarget",
     "TargetResult",

@@ -10,8 +10,12 @@ import pytest
 
 from promptstudio.chat import Message
 from promptstudio.providers import (
+    AuthenticationFailed,
     ChatRequest,
     Endpoint,
+    ModelPrice,
+    Overloaded,
+    PriceTable,
     Provider,
     ProviderError,
     ServerError,
@@ -20,7 +24,7 @@ from promptstudio.providers import (
     Usage,
     create_provider,
 )
-from promptstudio.runs import RunSession, RunTarget, TargetResult, TargetStatus
+from promptstudio.runs import RetryInfo, RunSession, RunTarget, TargetResult, TargetStatus
 from tests.fake_llm import FakeLLM, Reply
 
 MESSAGES = (Message("user", "Say hello to me"),)
@@ -70,7 +74,7 @@ def test_one_target_fills_timings_usage_and_statuses(fake_llm: FakeLLM) -> None:
     assert result.status is TargetStatus.DONE
     assert result.text == "Hello from the fake model."
     assert result.finish_reason == "stop"
-    assert result.usage == Usage(4, 5, estimated=False)
+    assert result.usage == Usage(4, 5, cached_input_tokens=0, reasoning_tokens=0)
     assert result.output_chunks == 5
     assert result.ttft_ms is not None and result.ttft_ms >= 200
     assert result.total_ms is not None and result.total_ms > result.ttft_ms
@@ -235,10 +239,10 @@ def test_an_unexpected_provider_exception_fails_only_its_target(
 
 
 def test_unsupported_endpoint_kind_fails_the_target(fake_llm: FakeLLM) -> None:
-    claude = target(fake_llm, "claude", kind="anthropic")
-    results = asyncio.run(RunSession(MESSAGES, [claude]).run())
-    assert results["claude"].status is TargetStatus.FAILED
-    assert str(results["claude"].error) == "Anthropic support is not available yet."
+    gopher = target(fake_llm, "gopher", kind="gopher")
+    results = asyncio.run(RunSession(MESSAGES, [gopher]).run())
+    assert results["gopher"].status is TargetStatus.FAILED
+    assert str(results["gopher"].error) == "Unknown provider kind 'gopher' for gopher."
 
 
 def test_a_session_runs_once_and_needs_unique_keys(fake_llm: FakeLLM) -> None:
@@ -248,3 +252,109 @@ def test_a_session_runs_once_and_needs_unique_keys(fake_llm: FakeLLM) -> None:
     asyncio.run(session.run())
     with pytest.raises(RuntimeError):
         asyncio.run(session.run())
+
+
+# ---- three protocols, retries, cost and prompt closing ----------------------------------
+
+
+def protocol_target(server: FakeLLM, key: str, protocol: str, **endpoint: object) -> RunTarget:
+    options: dict[str, object] = {"name": key, "max_retries": 0, "first_token_timeout": 5.0}
+    if protocol == "chat":
+        options.update(base_url=server.base_url, kind="openai-compatible")
+    elif protocol == "responses":
+        options.update(base_url=server.base_url, kind="openai", api="responses")
+    else:
+        options.update(base_url=server.anthropic_base_url, kind="anthropic")
+    options.update(endpoint)
+    return RunTarget(key=key, endpoint=Endpoint(**options), model=key)  # type: ignore[arg-type]
+
+
+def test_one_fault_leaves_the_other_protocols_alone(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(text="from gpt", tokens_per_second=100), model="gpt")
+    fake_llm.script(Reply(text="from o3", tokens_per_second=100), model="o3")
+    fake_llm.script(Reply(text="from claude", tokens_per_second=100), model="claude")
+    fake_llm.script(
+        Reply(
+            text="half an answer here", error_event_after_chunks=2, error_type="overloaded_error"
+        ),
+        model="claude-bad",
+    )
+    fake_llm.script(Reply(status=401), model="gpt-bad")
+    targets = [
+        protocol_target(fake_llm, "gpt", "chat"),
+        protocol_target(fake_llm, "o3", "responses"),
+        protocol_target(fake_llm, "claude", "messages"),
+        protocol_target(fake_llm, "claude-bad", "messages"),
+        protocol_target(fake_llm, "gpt-bad", "chat", api_key="sk-wrong-key-123456"),
+    ]
+    results = asyncio.run(RunSession(MESSAGES, targets).run())
+
+    for key, text in (("gpt", "from gpt"), ("o3", "from o3"), ("claude", "from claude")):
+        assert results[key].status is TargetStatus.DONE, results[key].error
+        assert results[key].text == text
+        assert results[key].usage is not None and not results[key].usage.estimated
+    bad = results["claude-bad"]
+    assert bad.status is TargetStatus.FAILED and bad.text == "half an "
+    assert isinstance(bad.error, Overloaded)
+    assert isinstance(results["gpt-bad"].error, AuthenticationFailed)
+    assert "sk-wrong-key-123456" not in str(results["gpt-bad"].error)
+
+
+def test_retry_info_while_the_sdk_waits(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(status=429, headers={"retry-after-ms": "300"}), times=1)
+    seen: list[tuple[TargetStatus, RetryInfo | None, str]] = []
+
+    def on_update(key: str, result: TargetResult, delta: str) -> None:
+        seen.append((result.status, result.retry, delta))
+
+    session = RunSession(MESSAGES, [target(fake_llm, "a", max_retries=1)], on_update=on_update)
+    started = time.monotonic()
+    result = asyncio.run(session.run())["a"]
+
+    retries = [(status, retry) for status, retry, _ in seen if retry is not None]
+    assert len(retries) == 1
+    status, retry = retries[0]
+    assert status is TargetStatus.WAITING
+    assert (retry.attempt, retry.max_retries, retry.wait_seconds) == (1, 1, 0.3)
+    assert retry.reason == "rate limited (429)"
+    assert started < retry.resume_at - 0.3 < started + 0.3
+    first_text = next(i for i, (_, _, delta) in enumerate(seen) if delta)
+    assert all(r is None for _, r, _ in seen[first_text:])  # cleared when text arrives
+    assert result.status is TargetStatus.DONE and result.retry is None
+    assert len(fake_llm.chat_requests()) == 2
+
+
+def test_cost_from_the_price_table(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(input_tokens=1000, cached_tokens=200), model="priced")
+    table = PriceTable({"priced": ModelPrice(input=1.0, output=2.0, cached_input=0.5)})
+    targets = [target(fake_llm, "priced"), target(fake_llm, "unpriced")]
+    results = asyncio.run(RunSession(MESSAGES, targets, price_table=table).run())
+    # 800 at $1 + 200 at $0.50 + 5 output at $2, per million
+    assert results["priced"].cost == pytest.approx((800 + 100 + 10) / 1e6)
+    assert results["unpriced"].cost is None
+    plain = asyncio.run(RunSession(MESSAGES, [target(fake_llm, "priced")]).run())
+    assert plain["priced"].cost is None  # no table, no cost
+
+
+@pytest.mark.parametrize("protocol", ["chat", "responses", "messages"])
+def test_cancel_closes_the_connection_within_100_ms(fake_llm: FakeLLM, protocol: str) -> None:
+    fake_llm.script(Reply(text=SLOW_TEXT, tokens_per_second=20))
+    session = RunSession(MESSAGES, [protocol_target(fake_llm, "slow", protocol)])
+
+    async def main() -> float:
+        run = asyncio.create_task(session.run())
+        await wait_for(lambda: session.results["slow"].output_chunks >= 2)
+        assert fake_llm.open_connections == 1
+        cancelled_at = time.monotonic()
+        session.cancel("slow")
+        await run
+        return cancelled_at
+
+    cancelled_at = asyncio.run(main())
+    deadline = time.monotonic() + 2
+    while not fake_llm.hangups and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert len(fake_llm.hangups) == 1
+    assert fake_llm.hangups[0] - cancelled_at < 0.1
+    assert session.results["slow"].status is TargetStatus.CANCELLED
+    assert session.results["slow"].text.startswith("tick tick ")

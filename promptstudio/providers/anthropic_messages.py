@@ -1,0 +1,154 @@
+"""Anthropic Messages streaming through the official SDK.
+
+The Messages API differs from Chat Completions in ways that matter here:
+
+* system messages are a separate ``system`` field (ours are joined with blank lines);
+* ``max_tokens`` is required: :data:`DEFAULT_MAX_TOKENS` when unset, plus the thinking
+  budget when extended thinking is on (the budget must fit below ``max_tokens``);
+* ``stop`` goes out as ``stop_sequences``; reasoning effort and a JSON schema go in
+  ``output_config`` (``effort``, ``format``); extended thinking is
+  ``thinking={"type": "enabled", "budget_tokens": N}``. JSON mode without a schema has no
+  equivalent and is refused before sending. ``temperature``, ``top_p`` and ``top_k`` are
+  not declared by anthropic 2.12's ``messages.create``, so they travel in ``extra_body``,
+  exactly as set; models that reject them say so in a 400;
+* usage: ``message_start`` carries the input (``input_tokens`` excludes the cache, so the
+  cache counts are added back in), ``message_delta`` the cumulative output;
+* ``ping`` keeps the connection alive (the SDK drops it); an ``error`` event inside the 200
+  stream (``overloaded_error`` most often) raises a status error carrying 200.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import anthropic
+import httpx2
+
+from promptstudio.providers.apis import json_schema_wrapper
+from promptstudio.providers.base import ChatRequest, Endpoint, GenerationParams, Usage
+from promptstudio.providers.errors import ProviderError, UnsupportedSetting
+from promptstudio.providers.failures import SdkErrorTypes
+from promptstudio.providers.streaming import NO_KEY_PLACEHOLDER, SdkStreamProvider, StreamState
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_TOKENS = 4096
+
+ANTHROPIC_ERRORS = SdkErrorTypes(
+    base=anthropic.AnthropicError,
+    api=anthropic.APIError,
+    status=anthropic.APIStatusError,
+    connection=anthropic.APIConnectionError,
+    timeout=anthropic.APITimeoutError,
+)
+
+
+class AnthropicMessagesProvider(SdkStreamProvider):
+    """Streams from Anthropic's ``POST /v1/messages`` (base URL without ``/v1``)."""
+
+    api = "messages"
+    errors = ANTHROPIC_ERRORS
+
+    def _http_client_class(self) -> Callable[..., httpx2.AsyncClient]:
+        return anthropic.DefaultAsyncHttpxClient
+
+    def _make_client(self, http_client: httpx2.AsyncClient) -> anthropic.AsyncAnthropic:
+        return make_anthropic_client(self.endpoint, http_client)
+
+    def _check_request(self, request: ChatRequest) -> ProviderError | None:
+        if not any(m.role != "system" for m in request.messages):
+            return UnsupportedSetting(
+                "The Anthropic Messages API needs at least one user message besides the system "
+                "prompt."
+            )
+        return None
+
+    async def _open(self, client: anthropic.AsyncAnthropic, request: ChatRequest) -> Any:
+        system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+        messages: Any = [m.to_dict() for m in request.messages if m.role != "system"]
+        options = messages_params(request.params)
+        if system:
+            options["system"] = system
+        return await client.messages.create(
+            model=request.model, messages=messages, stream=True, **options
+        )
+
+    def _on_event(self, event: Any, state: StreamState) -> str | None:
+        kind = getattr(event, "type", None)
+        if kind == "content_block_delta":
+            delta = event.delta
+            if getattr(delta, "type", None) == "text_delta":
+                text = getattr(delta, "text", None)
+                return text if isinstance(text, str) else None
+            state.producing = True  # thinking (or signature) deltas: the model is working
+        elif kind == "message_start":
+            usage = getattr(event.message, "usage", None)
+            if usage is not None:
+                cached = getattr(usage, "cache_read_input_tokens", None) or 0
+                written = getattr(usage, "cache_creation_input_tokens", None) or 0
+                state.input_tokens = (usage.input_tokens or 0) + cached + written
+                state.cached_input_tokens = cached
+        elif kind == "message_delta":
+            reason = getattr(event.delta, "stop_reason", None)
+            if reason:
+                state.finish_reason = reason
+            usage = getattr(event, "usage", None)
+            if usage is not None and state.input_tokens is not None:
+                details = getattr(usage, "output_tokens_details", None)
+                state.usage = Usage(
+                    state.input_tokens,
+                    usage.output_tokens,
+                    cached_input_tokens=state.cached_input_tokens,
+                    reasoning_tokens=getattr(details, "thinking_tokens", None),
+                )
+        return None
+
+
+def make_anthropic_client(
+    endpoint: Endpoint, http_client: httpx2.AsyncClient
+) -> anthropic.AsyncAnthropic:
+    """An ``AsyncAnthropic`` for ``endpoint``; its read timeout is only a backstop for ours."""
+    read = max(endpoint.first_token_timeout, endpoint.idle_timeout) + 1.0
+    return anthropic.AsyncAnthropic(
+        base_url=endpoint.base_url,
+        api_key=endpoint.api_key or NO_KEY_PLACEHOLDER,
+        max_retries=endpoint.max_retries,
+        timeout=anthropic.Timeout(
+            connect=endpoint.connect_timeout,
+            read=read,
+            write=max(endpoint.connect_timeout, endpoint.idle_timeout),
+            pool=endpoint.connect_timeout,
+        ),
+        default_headers=endpoint.extra_headers or None,
+        http_client=http_client,
+    )
+
+
+def messages_params(params: GenerationParams) -> dict[str, Any]:
+    """Our settings as ``messages.create`` arguments (already checked as supported)."""
+    max_tokens = params.max_tokens
+    if max_tokens is None:
+        max_tokens = DEFAULT_MAX_TOKENS + (params.thinking_budget or 0)
+    out: dict[str, Any] = {"max_tokens": max_tokens}
+    if params.stop:
+        out["stop_sequences"] = list(params.stop)
+    if params.thinking_budget is not None:
+        out["thinking"] = {"type": "enabled", "budget_tokens": params.thinking_budget}
+    output_config: dict[str, Any] = {}
+    if params.reasoning_effort is not None:
+        output_config["effort"] = params.reasoning_effort
+    if params.json_schema is not None:
+        schema = json_schema_wrapper(params.json_schema)["schema"]
+        output_config["format"] = {"type": "json_schema", "schema": schema}
+    if output_config:
+        out["output_config"] = output_config
+    sampling = {
+        key: getattr(params, key)
+        for key in ("temperature", "top_p", "top_k")
+        if getattr(params, key) is not None
+    }
+    if sampling:
+        out["extra_body"] = sampling
+    return out

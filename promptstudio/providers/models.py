@@ -1,0 +1,158 @@
+"""The models a server offers, through the SDKs' ``models.list()``, with a small cache.
+
+Failures are the same typed errors as a stream's (a bad key is ``AuthenticationFailed``,
+nothing listening is ``ConnectionFailed`` with the local-server hint). Listing is not
+retried: the UI asks again when the user does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import logging
+from collections.abc import Awaitable, Callable
+
+from promptstudio.providers.base import Endpoint
+from promptstudio.providers.errors import TimedOut
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 10.0
+_SHOWN = 8
+
+
+async def list_models(
+    endpoint: Endpoint, kind: str | None = None, *, timeout: float | None = None
+) -> list[str]:
+    """Model ids at ``endpoint``, sorted; ``kind`` defaults to the endpoint's.
+
+    Raises a typed ``ProviderError``; ``TimedOut`` when no full answer came in ``timeout``
+    seconds (default :data:`DEFAULT_TIMEOUT`).
+    """
+    limit = timeout if timeout is not None else DEFAULT_TIMEOUT
+    quick = _with_timeouts(endpoint, limit)
+    fetch = _anthropic_ids if (kind or endpoint.kind) == "anthropic" else _openai_ids
+    try:
+        async with asyncio.timeout(limit):
+            ids = await fetch(quick)
+    except TimeoutError:
+        raise TimedOut(
+            f"The model list from {endpoint.label} did not arrive within {limit:g} s."
+        ) from None
+    log.debug("%d models at %s", len(ids), endpoint.label)
+    return sorted(set(ids))
+
+
+async def _openai_ids(endpoint: Endpoint) -> list[str]:
+    import openai
+
+    from promptstudio.providers.failures import map_sdk_error
+    from promptstudio.providers.openai_chat import OPENAI_ERRORS, make_openai_client
+    from promptstudio.providers.retries import build_http_client
+
+    http_client = await build_http_client(openai.DefaultAsyncHttpxClient, None)
+    client = make_openai_client(endpoint, http_client)
+    try:
+        return [model.id async for model in client.models.list()]
+    except openai.OpenAIError as exc:
+        raise map_sdk_error(exc, endpoint, None, OPENAI_ERRORS, deltas=None) from None
+    finally:
+        await client.close()
+
+
+async def _anthropic_ids(endpoint: Endpoint) -> list[str]:
+    import anthropic
+
+    from promptstudio.providers.anthropic_messages import ANTHROPIC_ERRORS, make_anthropic_client
+    from promptstudio.providers.failures import map_sdk_error
+    from promptstudio.providers.retries import build_http_client
+
+    http_client = await build_http_client(anthropic.DefaultAsyncHttpxClient, None)
+    client = make_anthropic_client(endpoint, http_client)
+    try:
+        return [model.id async for model in client.models.list()]
+    except anthropic.AnthropicError as exc:
+        raise map_sdk_error(exc, endpoint, None, ANTHROPIC_ERRORS, deltas=None) from None
+    finally:
+        await client.close()
+
+
+def _with_timeouts(endpoint: Endpoint, limit: float) -> Endpoint:
+    """The endpoint with no retries and timeouts no longer than ``limit``."""
+    from dataclasses import replace
+
+    return replace(
+        endpoint,
+        max_retries=0,
+        connect_timeout=min(endpoint.connect_timeout, limit),
+        first_token_timeout=limit,
+        idle_timeout=limit,
+    )
+
+
+def model_hint(model: str, available: list[str]) -> str:
+    """A sentence naming the models to use instead of ``model`` ("" when none)."""
+    if not available:
+        return ""
+    close = difflib.get_close_matches(model, available, n=3, cutoff=0.6)
+    if close:
+        return f"Did you mean {_join(close, 'or')}?"
+    shown = available[:_SHOWN]
+    more = len(available) - len(shown)
+    tail = f" and {more} more" if more else ""
+    return f"Available: {', '.join(shown)}{tail}."
+
+
+def _join(names: list[str], word: str) -> str:
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} {word} {names[-1]}"
+
+
+Lister = Callable[[Endpoint], Awaitable[list[str]]]
+
+
+class ModelCache:
+    """Model lists by base URL, kept in memory for the session.
+
+    Concurrent requests for the same server share one listing; failures are not cached.
+    """
+
+    def __init__(self, lister: Lister = list_models) -> None:
+        self._lister = lister
+        self._models: dict[str, list[str]] = {}
+        self._pending: dict[str, asyncio.Future[list[str]]] = {}
+
+    @staticmethod
+    def key(endpoint: Endpoint) -> str:
+        return endpoint.base_url.strip().rstrip("/")
+
+    def cached(self, endpoint: Endpoint) -> list[str] | None:
+        """The list we have, without asking the server."""
+        models = self._models.get(self.key(endpoint))
+        return list(models) if models is not None else None
+
+    async def get(self, endpoint: Endpoint, *, refresh: bool = False) -> list[str]:
+        """The server's models; asks it only the first time, or when ``refresh``."""
+        key = self.key(endpoint)
+        if not refresh and key in self._models:
+            return list(self._models[key])
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._lister(endpoint))
+            self._pending[key] = pending
+            pending.add_done_callback(lambda done: self._settle(key, done))
+        return list(await asyncio.shield(pending))
+
+    def _settle(self, key: str, done: asyncio.Future[list[str]]) -> None:
+        if self._pending.get(key) is done:
+            del self._pending[key]
+        if not done.cancelled() and done.exception() is None:
+            self._models[key] = list(done.result())
+
+    def forget(self, endpoint: Endpoint | None = None) -> None:
+        """Drop one server's list (or all), so the next :meth:`get` asks again."""
+        if endpoint is None:
+            self._models.clear()
+        else:
+            self._models.pop(self.key(endpoint), None)

@@ -1,0 +1,132 @@
+"""What a run cost, from the token usage and a table of published prices.
+
+Prices are US dollars per million tokens, shipped in ``promptstudio.resources/prices.json``
+with the date they were taken; the user can override or add models. A model we have no
+price for costs ``None``, never a guess. Names match exactly first, then without a
+provider prefix (OpenRouter's ``openai/gpt-4o-mini``), then without a dated snapshot or
+``-latest`` suffix (``gpt-4o-mini-2024-07-18``, ``claude-3-5-haiku-20241022``,
+``mistral-large-2411``).
+
+Cached input tokens are billed at the cached price (the input price when the table has
+none, an upper bound) and are not billed again as plain input. Reasoning tokens are part
+of the output tokens and billed as output, as the providers do. Long-context tiers
+(Gemini 2.5 Pro above 200k tokens, ...) and Anthropic's cache writes (we never ask for
+them) are not modelled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from promptstudio.chat import Message
+from promptstudio.errors import PromptStudioError
+from promptstudio.providers.base import Usage
+
+log = logging.getLogger(__name__)
+
+PRICES_FILE = "prices.json"
+_PER = 1_000_000
+_SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3,4}|latest)$")
+
+
+class PriceTableError(PromptStudioError):
+    """The price table could not be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """US dollars per million tokens."""
+
+    input: float
+    output: float
+    cached_input: float | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelPrice:
+        cached = data.get("cached_input")
+        return cls(
+            input=float(data["input"]),
+            output=float(data["output"]),
+            cached_input=None if cached is None else float(cached),
+        )
+
+
+def estimate_tokens(messages: Iterable[Message]) -> int:
+    """A rough token count: characters / 4, rounded up.
+
+    Good to a few tens of percent for English prose; code and other languages differ. Used
+    for estimates before a run and when a server reports no usage (marked estimated).
+    """
+    return math.ceil(sum(len(m.content) for m in messages) / 4)
+
+
+class PriceTable:
+    """Prices by model name; :meth:`cost` and :meth:`estimate` in US dollars."""
+
+    def __init__(
+        self, models: Mapping[str, ModelPrice], *, taken: str = "", source: str = ""
+    ) -> None:
+        self.models = {name.lower(): price for name, price in models.items()}
+        self.taken = taken
+        self.source = source
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, ModelPrice] | None = None) -> PriceTable:
+        """The shipped table, with ``overrides`` replacing or adding models."""
+        try:
+            text = resources.files("promptstudio.resources").joinpath(PRICES_FILE).read_text()
+            data = json.loads(text)
+            models = {name: ModelPrice.from_dict(p) for name, p in data["models"].items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise PriceTableError(f"The price table {PRICES_FILE} is unreadable: {exc}") from exc
+        models.update(overrides or {})
+        return cls(models, taken=str(data.get("taken", "")), source=str(data.get("source", "")))
+
+    def price_for(self, model: str) -> ModelPrice | None:
+        """The price of ``model``, or None when the table does not know it."""
+        for name in _candidates(model):
+            price = self.models.get(name)
+            if price is not None:
+                return price
+        return None
+
+    def cost(self, model: str, usage: Usage) -> float | None:
+        """Dollars for ``usage``; None for an unknown model or unknown token counts."""
+        price = self.price_for(model)
+        if price is None or usage.input_tokens is None or usage.output_tokens is None:
+            return None
+        cached = min(max(usage.cached_input_tokens or 0, 0), usage.input_tokens)
+        cached_price = price.input if price.cached_input is None else price.cached_input
+        dollars = (
+            (usage.input_tokens - cached) * price.input
+            + cached * cached_price
+            + usage.output_tokens * price.output
+        )
+        return dollars / _PER
+
+    def estimate(self, model: str, input_tokens: int, max_output_tokens: int) -> float | None:
+        """An upper bound before the run: every input token uncached, the full output used."""
+        price = self.price_for(model)
+        if price is None:
+            return None
+        return (input_tokens * price.input + max_output_tokens * price.output) / _PER
+
+
+def _candidates(model: str) -> list[str]:
+    """Names to look up, most specific first."""
+    name = model.strip().lower()
+    names = [name]
+    if "/" in name:  # OpenRouter and similar: "openai/gpt-4o-mini"
+        names.append(name.rsplit("/", 1)[1])
+    for candidate in list(names):
+        bare = _SNAPSHOT.sub("", candidate)
+        if bare != candidate:
+            names.append(bare)
+    return names

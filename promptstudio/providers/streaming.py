@@ -1,0 +1,364 @@
+"""The streaming loop every SDK-backed provider shares: timeouts, retries, errors, usage.
+
+A protocol module says how to build its SDK client, how to start the stream and what each
+SDK event means (:class:`SdkStreamProvider`); this loop does the rest, the same way for
+all three APIs:
+
+* the first-token timeout runs from the request to the first text (retries included), the
+  idle timeout between events after that, or after the first thinking or reasoning delta
+  (a model that thinks for minutes is not "not answering"); the SDK's own read timeout sits
+  above both, as a backstop. Ours fire first, so a stall is reported as one;
+* while the SDK waits to retry, its :class:`Retrying` announcements are passed on (the
+  request runs in a child task so the stream can yield while it waits);
+* failures become typed errors, text already yielded stays with the caller, and usage the
+  server did not send is counted locally and marked estimated;
+* one client per stream, closed when the stream ends or is cancelled, which closes the
+  HTTP connection at once. Clients share one TLS context, so building one costs ~2 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import httpx2
+
+from promptstudio.providers.apis import Api, check_params
+from promptstudio.providers.base import (
+    ChatRequest,
+    Endpoint,
+    Finished,
+    Retrying,
+    StreamError,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
+from promptstudio.providers.errors import ConnectionFailed, ModelNotFound, ProviderError
+from promptstudio.providers.failures import (
+    SdkErrorTypes,
+    cut,
+    first_token_timeout,
+    map_sdk_error,
+    stalled,
+)
+from promptstudio.providers.pricing import estimate_tokens
+from promptstudio.providers.retries import RetryWatch, build_http_client
+
+log = logging.getLogger(__name__)
+
+# Sent as the key to servers that need none (Ollama, llama.cpp, LM Studio). Passing
+# something also stops the SDKs from reading OPENAI_API_KEY / ANTHROPIC_API_KEY (or
+# Anthropic's credential files) and sending the user's key to another server.
+NO_KEY_PLACEHOLDER = "no-key-needed"
+
+MODEL_LIST_TIMEOUT = 2.0
+"""How long a 404 waits for the model list it offers in its message (best effort)."""
+
+
+@dataclass
+class StreamState:
+    """What a protocol learned from the stream so far."""
+
+    usage: Usage | None = None  # final usage from the server
+    input_tokens: int | None = None  # known early (Anthropic's message_start)
+    cached_input_tokens: int | None = None
+    finish_reason: str | None = None
+    failure: ProviderError | None = None  # an error the server sent as an event
+    # The model is producing, though no text yet (thinking or reasoning deltas): from here
+    # on the idle timeout applies, not the first-token one.
+    producing: bool = False
+
+
+class SdkStreamProvider(ABC):
+    """Streams one chat request over an official SDK; subclasses speak one API."""
+
+    api: ClassVar[Api]
+    errors: ClassVar[SdkErrorTypes]
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.endpoint!r})"
+
+    # ---- what a protocol provides ------------------------------------------------------
+
+    @abstractmethod
+    def _http_client_class(self) -> Callable[..., httpx2.AsyncClient]:
+        """The SDK's ``DefaultAsyncHttpxClient`` (keeps its defaults)."""
+
+    @abstractmethod
+    def _make_client(self, http_client: httpx2.AsyncClient) -> Any:
+        """The SDK client for this endpoint, riding on ``http_client``."""
+
+    @abstractmethod
+    async def _open(self, client: Any, request: ChatRequest) -> Any:
+        """Send the request; returns the SDK's stream (has ``close()``)."""
+
+    @abstractmethod
+    def _on_event(self, event: Any, state: StreamState) -> str | None:
+        """Record what ``event`` says in ``state``; return its text, if any."""
+
+    def _check_request(self, request: ChatRequest) -> ProviderError | None:
+        """A reason not to send ``request`` at all (beyond unsupported settings)."""
+        return None
+
+    # ---- the loop ----------------------------------------------------------------------
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """Yield text deltas, then usage, then Finished; or a StreamError, text kept."""
+        endpoint = self.endpoint
+        problem = self._precheck(request)
+        if problem is not None:
+            yield StreamError(problem)
+            return
+
+        loop = asyncio.get_running_loop()
+        first_deadline = loop.time() + endpoint.first_token_timeout
+        retries: asyncio.Queue[Retrying] = asyncio.Queue()
+        watch = RetryWatch(endpoint.max_retries, retries.put_nowait, deadline=first_deadline)
+        state = StreamState()
+        deltas = 0
+        failure: ProviderError | None = None
+        client: Any = None
+        opening: asyncio.Task[Any] | None = None
+        sdk_stream: Any = None
+        deadline: _Deadline | None = None
+        log.debug("%s request to %s, model %s", self.api, endpoint.label, request.model)
+        try:
+            client = self._make_client(await build_http_client(self._http_client_class(), watch))
+            opening = asyncio.create_task(self._open(client, request))
+            while True:
+                try:
+                    retry = await _next_retry(opening, retries, first_deadline)
+                except TimeoutError:
+                    failure = first_token_timeout(endpoint)
+                    break
+                if retry is None:
+                    break
+                yield retry
+            if failure is None:
+                try:
+                    sdk_stream = opening.result()
+                except self.errors.base as exc:
+                    failure = map_sdk_error(exc, endpoint, request.model, self.errors, deltas=None)
+                    if isinstance(failure, ModelNotFound) and not failure.url_suspect:
+                        failure = await _offer_models(failure, endpoint)
+
+            deadline = _Deadline(loop)
+            next_event = aiter(sdk_stream).__anext__ if sdk_stream is not None else None
+            task = asyncio.current_task()
+            assert task is not None
+            cancelling = task.cancelling()
+            while next_event is not None and failure is None:
+                started = deltas or state.producing
+                when = loop.time() + endpoint.idle_timeout if started else first_deadline
+                error: BaseException | None = None
+                try:
+                    if not deadline.arm(when, task):
+                        raise TimeoutError
+                    event = await next_event()
+                except StopAsyncIteration:
+                    break
+                except asyncio.CancelledError:
+                    if not deadline.fired(task, cancelling):
+                        raise  # cancelled from outside: not our timeout
+                    error = TimeoutError()
+                except (
+                    TimeoutError,
+                    self.errors.base,
+                    httpx2.RequestError,
+                    json.JSONDecodeError,
+                ) as exc:
+                    error = exc
+                finally:
+                    deadline.disarm()
+                if error is not None:
+                    if state.finish_reason is not None:
+                        # The answer is complete; only trailing usage or the end went missing.
+                        log.debug("%s: %s after the finish", endpoint.label, type(error).__name__)
+                    else:
+                        failure = self._stream_failure(error, request, deltas)
+                    break
+                text = self._on_event(event, state)
+                if text:
+                    deltas += 1
+                    yield TextDelta(text)
+                if state.failure is not None:
+                    failure = state.failure
+                    break
+        finally:
+            if deadline is not None:
+                deadline.close()
+            await _close(opening, sdk_stream, client)
+
+        if failure is None and state.finish_reason is None:
+            failure = cut(deltas)
+        usage = self._final_usage(state, request, deltas, failed=failure is not None)
+        if usage is not None:
+            yield usage
+        if failure is not None:
+            log.debug("%s request to %s failed: %s", self.api, endpoint.label, failure)
+            yield StreamError(failure)
+        else:
+            yield Finished(state.finish_reason or "unknown")
+
+    def _precheck(self, request: ChatRequest) -> ProviderError | None:
+        endpoint = self.endpoint
+        if urlsplit(endpoint.base_url).scheme not in ("http", "https"):
+            return ConnectionFailed(
+                f"The base URL of {endpoint.label} must start with http:// or https://."
+            )
+        refused = check_params(self.api, endpoint.kind, request.params, endpoint.label)
+        return refused or self._check_request(request)
+
+    def _stream_failure(
+        self, exc: BaseException, request: ChatRequest, deltas: int
+    ) -> ProviderError:
+        endpoint = self.endpoint
+        if isinstance(exc, TimeoutError):
+            return first_token_timeout(endpoint) if deltas == 0 else stalled(endpoint, deltas)
+        if isinstance(exc, json.JSONDecodeError):
+            return ProviderError(
+                f"The server at {endpoint.label} sent a malformed stream ({exc.msg})."
+            )
+        return map_sdk_error(exc, endpoint, request.model, self.errors, deltas=deltas)
+
+    @staticmethod
+    def _final_usage(
+        state: StreamState, request: ChatRequest, deltas: int, *, failed: bool
+    ) -> Usage | None:
+        """The server's usage, else a local count marked estimated (None: nothing to count)."""
+        if state.usage is not None:
+            return state.usage
+        if failed and not deltas and state.input_tokens is None:
+            return None
+        known_input = state.input_tokens
+        return Usage(
+            input_tokens=known_input
+            if known_input is not None
+            else estimate_tokens(request.messages),
+            output_tokens=deltas,
+            estimated=True,
+            cached_input_tokens=state.cached_input_tokens,
+        )
+
+
+class _Deadline:
+    """The first-token and idle deadlines of one stream, cheap to move.
+
+    ``asyncio.timeout_at`` around each chunk costs ~20 µs with a few streams running (a
+    timer handle made and cancelled per chunk), a tenth of what the SDK spends on the chunk
+    itself. This keeps one timer per stream: the deadline is a float, and the timer re-arms
+    itself when it fires before it. It interrupts only the stream's own wait for the SDK
+    (between :meth:`arm` and :meth:`disarm`), never the consumer's code between events;
+    :meth:`fired` tells its cancel from one that came from elsewhere, as ``asyncio.timeout``
+    does.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._when = 0.0
+        self._handle: asyncio.TimerHandle | None = None
+        self._scheduled_at = 0.0
+        self._task: asyncio.Task[Any] | None = None
+        self._waiting = False
+        self._expired = False
+
+    def arm(self, when: float, task: asyncio.Task[Any]) -> bool:
+        """Cancel ``task`` if its wait lasts past ``when``; False when that is already past."""
+        if self._loop.time() >= when:
+            return False
+        self._when = when
+        self._task = task
+        if self._handle is None or when < self._scheduled_at:
+            self._schedule(when)
+        self._waiting = True
+        return True
+
+    def disarm(self) -> None:
+        self._waiting = False
+
+    def fired(self, task: asyncio.Task[Any], cancelling: int) -> bool:
+        """Whether the CancelledError ``task`` just got was ours (and only ours)."""
+        return self._expired and task.uncancel() <= cancelling
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _schedule(self, when: float) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._scheduled_at = when
+        self._handle = self._loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._handle = None
+        if not self._waiting:
+            return  # the next arm() schedules it again
+        if self._loop.time() < self._when:
+            self._schedule(self._when)
+            return
+        self._expired = True
+        assert self._task is not None
+        self._task.cancel()
+
+
+async def _next_retry(
+    opening: asyncio.Task[Any], retries: asyncio.Queue[Retrying], deadline: float
+) -> Retrying | None:
+    """The next retry the SDK announces, or None once it has answered (or given up)."""
+    if not retries.empty():
+        return retries.get_nowait()
+    if opening.done():
+        return None
+    getter = asyncio.ensure_future(retries.get())
+    try:
+        async with asyncio.timeout_at(deadline):
+            await asyncio.wait((opening, getter), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not getter.done():
+            getter.cancel()
+    if getter.done() and not getter.cancelled():
+        return getter.result()
+    return None
+
+
+async def _close(opening: asyncio.Task[Any] | None, sdk_stream: Any, client: Any) -> None:
+    """Stop the request, close the stream and the client (and so the connection)."""
+    try:
+        if opening is not None:
+            if not opening.done():
+                opening.cancel()
+                await asyncio.gather(opening, return_exceptions=True)
+            elif sdk_stream is None and not opening.cancelled() and opening.exception() is None:
+                sdk_stream = opening.result()  # answered just as we gave up waiting
+        if sdk_stream is not None:
+            await sdk_stream.close()
+    finally:
+        if client is not None:
+            await client.close()
+
+
+async def _offer_models(error: ModelNotFound, endpoint: Endpoint) -> ModelNotFound:
+    """The same error, naming the models the server has (when it says, quickly)."""
+    from promptstudio.providers.models import list_models, model_hint
+
+    try:
+        available = await list_models(endpoint, timeout=MODEL_LIST_TIMEOUT)
+    except (ProviderError, TimeoutError) as exc:
+        log.debug("no model list from %s for the 404: %s", endpoint.label, exc)
+        return error
+    hint = model_hint(error.model or "", available)
+    if not hint:
+        return error
+    return ModelNotFound(f"{error.message} {hint}", model=error.model, available=tuple(available))
