@@ -26,4 +26,5 @@ def response_fields(result: TargetResult, messages: Sequence[Message]) -> dict[s
         "input_tokens": usage.input_tokens if usage else None,
         "output_tokens": usage.output_tokens if usage else None,
         "usage_estimated": bool(usage and usage.estimated),
+        "cost": result.cost,
     }

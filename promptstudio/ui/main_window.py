@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
 from promptstudio import APP_NAME, __version__
 from promptstudio.credentials import KeyStore
 from promptstudio.errors import PromptStudioError
+from promptstudio.providers.profiles import ProfileError
 from promptstudio.runs.worker import RunWorker
+from promptstudio.settings.profiles import ProfileStore
 from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database
 from promptstudio.templating import TemplateError
@@ -52,6 +54,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.state = QSettings(str(data_dir / "ui-state.ini"), QSettings.Format.IniFormat)
         self.settings = SettingsStore(data_dir)
+        self.profiles = ProfileStore(data_dir)
+        self._profiles_problem: str | None = None
+        try:
+            self.profiles.load()
+        except ProfileError as exc:  # the broken file is kept aside; presets still work
+            self._profiles_problem = exc.message
         self.settings_dialog: SettingsDialog | None = None
         self.tasks = TaskOwner(self)
         self.run_worker = RunWorker()
@@ -99,7 +107,9 @@ class MainWindow(QMainWindow):
             self.run_board,
             self.tasks,
             self.run_worker,
+            self.profiles,
         )
+        self.run_board.set_profiles(self.profiles.profiles())
         self.workspace.titleChanged.connect(self._set_title)
         self.workspace.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.workspace.analysed.connect(self._show_analysis)
@@ -189,8 +199,9 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """Load the library; call once the asyncio loop is running."""
-        if self.settings.problem:
-            self.statusBar().showMessage(self.settings.problem, 15_000)
+        for problem in (self.settings.problem, self._profiles_problem):
+            if problem:
+                self.statusBar().showMessage(problem, 15_000)
         db = self.workspace.db
         if db.recovery is not None:
             self.recovery_notice = QMessageBox(

@@ -26,9 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from promptstudio.providers import PRESETS as PROFILE_PRESETS
+from promptstudio.providers import ProviderProfile
 from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.ui.compare_dialog import CompareDialog
-from promptstudio.ui.run_column import COLUMN_MIME, ColumnConfig, RunColumn, ms_text
+from promptstudio.ui.run_column import (
+    COLUMN_MIME,
+    ColumnConfig,
+    RunColumn,
+    cost_text,
+    ms_text,
+)
 
 FLUSH_INTERVAL_MS = 33
 MAX_COLUMNS = 16
@@ -79,11 +87,13 @@ class RunBoard(QWidget):
     endpointChanged = Signal(str)  # column id
     configChanged = Signal()
     previewRequested = Signal(str)  # column id
+    modelsRequested = Signal(str)  # column id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("runBoard")
         self.columns: list[RunColumn] = []
+        self.profiles: list[ProviderProfile] = list(PROFILE_PRESETS)
         self.run_all_button = QPushButton("Run all  (Ctrl+Enter)", self)
         self.run_all_button.setObjectName("runButton")
         self.stop_all_button = QPushButton("Stop all  (Esc)", self)
@@ -174,7 +184,8 @@ class RunBoard(QWidget):
             if self.columns:
                 last = self.columns[-1].config()
                 config.base_url, config.params = last.base_url, last.params
-        column = RunColumn(config, self._strip)
+                config.profile = last.profile
+        column = RunColumn(config, self.profiles, self._strip)
         column.runRequested.connect(self.runColumnRequested)
         column.stopRequested.connect(self.stopColumnRequested)
         column.duplicateRequested.connect(self.duplicate_column)
@@ -186,6 +197,7 @@ class RunBoard(QWidget):
         column.previewRequested.connect(self.previewRequested)
         column.compareRequested.connect(self._fill_compare_menu)
         column.pinRequested.connect(self.pin_answer)
+        column.modelsRequested.connect(self.modelsRequested)
         index = len(self.columns)
         if after is not None:
             index = [c.column_id for c in self.columns].index(after) + 1
@@ -196,9 +208,17 @@ class RunBoard(QWidget):
             self.configChanged.emit()
         return column
 
+    def set_profiles(self, profiles: Sequence[ProviderProfile]) -> None:
+        self.profiles = list(profiles)
+        for column in self.columns:
+            column.set_profiles(self.profiles)
+
     def duplicate_column(self, column_id: str) -> RunColumn | None:
         source = self.column(column_id).config()
-        copy = ColumnConfig(base_url=source.base_url, model=source.model, params=source.params)
+        copy = ColumnConfig(
+            base_url=source.base_url, model=source.model, params=source.params,
+            profile=source.profile,
+        )  # fmt: skip
         return self.add_column(copy, after=column_id)
 
     def move_column(self, column_id: str, delta: int) -> None:
@@ -358,7 +378,7 @@ class RunBoard(QWidget):
             if column.result is not None and column.result.status == TargetStatus.DONE
         ]
         if len(done) < 2:
-            self.summary.clear()
+            self.summary.setText(run_cost_text(self.columns) if done else "")
             return
         parts = []
         timed = [(c, r) for c, r in done if r.total_ms is not None]
@@ -369,4 +389,23 @@ class RunBoard(QWidget):
         if first:
             quickest, result = min(first, key=lambda pair: pair[1].ttft_ms or 0.0)
             parts.append(f"first token: {quickest.config().model} ({ms_text(result.ttft_ms)})")
+        priced = [(c, r) for c, r in done if r.cost is not None]
+        if priced:
+            cheapest, result = min(priced, key=lambda pair: pair[1].cost or 0.0)
+            parts.append(f"cheapest: {cheapest.config().model} ({cost_text(result.cost)})")
+        parts.append(run_cost_text(self.columns))
         self.summary.setText("  ·  ".join(parts))
+
+
+def run_cost_text(columns: Sequence[RunColumn]) -> str:
+    """The run's total cost over every sample; says when some prices are unknown."""
+    results = [r for column in columns for r in column.samples if r is not None]
+    finished = [r for r in results if r.status.finished]
+    known = [r.cost for r in finished if r.cost is not None]
+    if not finished:
+        return ""
+    if not known:
+        return "run cost — (no price known for these models)"
+    total = f"run cost {cost_text(sum(known))}"
+    unknown = len(finished) - len(known)
+    return total + (f" + {unknown} without a known price" if unknown else "")

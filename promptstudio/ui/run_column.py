@@ -7,14 +7,16 @@ timer (~30 Hz), so a fast model costs one widget update per frame, never one per
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QMimeData, QPoint, Qt, Signal
+from PySide6.QtCore import QByteArray, QMimeData, QPoint, QStringListModel, Qt, Signal
 from PySide6.QtGui import (
     QDrag,
     QFontDatabase,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDoubleSpinBox,
     QFormLayout,
     QFrame,
@@ -47,18 +50,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptstudio.providers import GenerationParams
+from promptstudio.providers import PRESETS as PROFILE_PRESETS
+from promptstudio.providers import GenerationParams, ProviderProfile
 from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.consistency import consistency
 
-PRESETS: tuple[tuple[str, str], ...] = (
-    ("Ollama", "http://localhost:11434/v1"),
-    ("LM Studio", "http://localhost:1234/v1"),
-    ("llama.cpp server", "http://localhost:8080/v1"),
-    ("vLLM", "http://localhost:8000/v1"),
-    ("OpenAI", "https://api.openai.com/v1"),
-    ("OpenRouter", "https://openrouter.ai/api/v1"),
-)
+DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama: the common local server
 VIEW_MODES = ("Text", "Markdown", "JSON")
 # Qt lays out a whole paragraph again on every append, so one 100k-token paragraph would
 # make each flush slower than the last. The text view shows long paragraphs in pieces of
@@ -76,6 +73,10 @@ STATUS_TEXT = {
 }
 
 
+def profile_label(profile: ProviderProfile) -> str:
+    return f"{profile.name} — {profile.base_url}"
+
+
 def ms_text(value: float | None) -> str:
     if value is None:
         return "—"
@@ -86,14 +87,16 @@ def ms_text(value: float | None) -> str:
 class ColumnConfig:
     """What a column sends where; stored with each version (never a key)."""
 
-    base_url: str = PRESETS[0][1]
+    base_url: str = DEFAULT_BASE_URL
     model: str = ""
+    profile: str = ""  # a provider profile's id; empty for a typed base URL
     params: GenerationParams = field(default_factory=GenerationParams)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "profile": self.profile,
             "base_url": self.base_url,
             "model": self.model,
             "params": self.params.to_dict(),
@@ -102,8 +105,9 @@ class ColumnConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnConfig:
         config = cls(
-            base_url=str(data.get("base_url") or PRESETS[0][1]),
+            base_url=str(data.get("base_url") or DEFAULT_BASE_URL),
             model=str(data.get("model") or ""),
+            profile=str(data.get("profile") or ""),
             params=GenerationParams.from_dict(data.get("params") or {}),
         )
         if data.get("id"):
@@ -154,11 +158,18 @@ class RunColumn(QFrame):
     maximiseRequested = Signal(str)
     previewRequested = Signal(str)
     compareRequested = Signal(str)  # column id: the board asks which other answer
+    modelsRequested = Signal(str)  # column id: fetch the server's model list
     pinRequested = Signal(str)
 
-    def __init__(self, config: ColumnConfig, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        config: ColumnConfig,
+        profiles: Sequence[ProviderProfile] = PROFILE_PRESETS,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.column_id = config.id
+        self.profiles: list[ProviderProfile] = list(profiles)
         self.setObjectName(f"runColumn:{config.id}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMinimumWidth(300)
@@ -209,13 +220,25 @@ class RunColumn(QFrame):
         self.endpoint = QComboBox(self)
         self.endpoint.setObjectName("endpoint")
         self.endpoint.setEditable(True)
-        for name, url in PRESETS:
-            self.endpoint.addItem(url)
-            self.endpoint.setItemData(self.endpoint.count() - 1, name, Qt.ItemDataRole.ToolTipRole)
-        self.endpoint.setToolTip("Base URL of an OpenAI-compatible server, including /v1")
+        self.endpoint.setToolTip(
+            "A provider from Settings > Providers, or the base URL of any OpenAI-compatible "
+            "server (including /v1)"
+        )
+        self.endpoint.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self._fill_profiles()
         self.model = QLineEdit(self)
         self.model.setObjectName("model")
         self.model.setPlaceholderText("model name, e.g. llama3.2 or gpt-4o-mini")
+        self.model_list = QStringListModel(self)
+        completer = QCompleter(self.model_list, self.model)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.model.setCompleter(completer)
+        self.models_button = QToolButton(self)
+        self.models_button.setText("↻")
+        self.models_button.setObjectName("fetchModels")
+        self.models_button.setToolTip("Fetch the server's model list")
+        self.models_button.clicked.connect(lambda: self.modelsRequested.emit(self.column_id))
         self.key = QLineEdit(self)
         self.key.setObjectName("apiKey")
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
@@ -233,7 +256,12 @@ class RunColumn(QFrame):
         self.max_tokens.setSpecialValueText("default")
         form = QFormLayout()
         form.addRow("&Endpoint", self.endpoint)
-        form.addRow("&Model", self.model)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model, 1)
+        model_row.addWidget(self.models_button)
+        model_label = QLabel("&Model", self)
+        model_label.setBuddy(self.model)
+        form.addRow(model_label, model_row)
         key_row = QHBoxLayout()
         key_row.addWidget(self.key, 1)
         key_row.addWidget(self.key_status)
@@ -373,13 +401,17 @@ class RunColumn(QFrame):
             stop=stops,
             seed=int(self.seed.text()) if self.seed.text() else None,
         )
+        profile = self.profile()
         return ColumnConfig(
-            base_url=self.base_url(), model=self.model.text().strip(), params=params,
+            base_url=self.base_url(),
+            model=self.model.text().strip(),
+            params=params,
             id=self.column_id,
-        )  # fmt: skip
+            profile=profile.id if profile is not None else "",
+        )
 
     def set_config(self, config: ColumnConfig) -> None:
-        self.endpoint.setCurrentText(config.base_url)
+        self._select_endpoint(config.profile, config.base_url)
         self.model.setText(config.model)
         params = config.params
         self.temperature.setValue(-0.1 if params.temperature is None else params.temperature)
@@ -391,12 +423,52 @@ class RunColumn(QFrame):
             self.more_button.setChecked(True)
         self._update_title()
 
+    # ---- providers -----------------------------------------------------------------------
+
+    def _fill_profiles(self) -> None:
+        self.endpoint.blockSignals(True)
+        text = self.endpoint.currentText()
+        self.endpoint.clear()
+        for profile in self.profiles:
+            self.endpoint.addItem(profile_label(profile), profile.id)
+            self.endpoint.setItemData(
+                self.endpoint.count() - 1, profile.base_url, Qt.ItemDataRole.ToolTipRole
+            )
+        self.endpoint.setCurrentText(text)
+        self.endpoint.blockSignals(False)
+
+    def set_profiles(self, profiles: Sequence[ProviderProfile]) -> None:
+        """New or edited providers (from settings); keep what this column points at."""
+        profile, base_url = self.profile(), self.base_url()
+        self.profiles = list(profiles)
+        self._fill_profiles()
+        self._select_endpoint(profile.id if profile else "", base_url)
+
+    def profile(self) -> ProviderProfile | None:
+        """The chosen provider, or None when a base URL was typed."""
+        text = self.endpoint.currentText().strip()
+        return next((p for p in self.profiles if profile_label(p) == text), None)
+
     def base_url(self) -> str:
-        return self.endpoint.currentText().strip()
+        profile = self.profile()
+        return profile.base_url if profile is not None else self.endpoint.currentText().strip()
+
+    def _select_endpoint(self, profile_id: str, base_url: str) -> None:
+        chosen = next((p for p in self.profiles if p.id == profile_id), None)
+        if chosen is None:  # a typed URL that one of the providers serves counts as it
+            url = base_url.rstrip("/")
+            chosen = next((p for p in self.profiles if p.base_url == url), None)
+        self.endpoint.setCurrentText(profile_label(chosen) if chosen else base_url)
 
     def set_target(self, base_url: str, model: str) -> None:
-        self.endpoint.setCurrentText(base_url)
+        self._select_endpoint("", base_url)
         self.model.setText(model)
+
+    def set_models(self, models: Sequence[str]) -> None:
+        self.model_list.setStringList(list(models))
+        self.models_button.setToolTip(f"{len(models)} models; fetch the list again")
+        if models and self.model.hasFocus():
+            self.model.completer().complete()
 
     def _on_endpoint(self, _text: str) -> None:
         self._on_changed()
@@ -408,7 +480,8 @@ class RunColumn(QFrame):
 
     def _update_title(self) -> None:
         model = self.model.text().strip() or "no model"
-        endpoint = next((n for n, u in PRESETS if u == self.base_url()), self.base_url())
+        profile = self.profile()
+        endpoint = profile.name if profile is not None else self.base_url()
         self.title.setText(f"<b>{model}</b> · {endpoint}")
         self.title.setToolTip(f"{model} at {self.base_url()}\nDrag to move this column.")
 
@@ -471,7 +544,8 @@ class RunColumn(QFrame):
             if follow:
                 bar.setValue(bar.maximum())
             self._refresh_view(force=False)
-        if self._dirty:
+        retrying = self.result is not None and self.result.retry is not None
+        if self._dirty or retrying:  # a retry's countdown moves without new events
             self._dirty = False
             self._show_status()
 
@@ -539,6 +613,14 @@ class RunColumn(QFrame):
             self.samples_bar.setTabText(number, f"{number + 1}{mark}")
         result = self.result
         if result is None:
+            return
+        retry = result.retry
+        if retry is not None and not result.status.finished:
+            left = math.ceil(retry.seconds_left)
+            self.status.setText(f"Retry {retry.attempt}/{retry.max_retries} in {left} s")
+            self.error.setText(f"{retry.reason} — retrying in {left} s")
+            self.error.show()
+            self.metrics.setText("  ·  ".join(metric_parts(result)))
             return
         if len(self.samples) > 1:
             done = sum(1 for r in results if r.status.finished)
@@ -619,4 +701,13 @@ def metric_parts(result: TargetResult) -> list[str]:
     rate = result.tokens_per_second
     if rate is not None:
         parts.append(f"{rate:.1f} tok/s")
+    if result.status.finished:
+        parts.append(cost_text(result.cost))
     return parts
+
+
+def cost_text(cost: float | None) -> str:
+    """A price when we know one; never a made-up number."""
+    if cost is None:
+        return "cost —"
+    return f"${cost:.4f}" if cost < 1 else f"${cost:.2f}"

@@ -18,17 +18,19 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from promptstudio import templating
 from promptstudio.chat import Message
 from promptstudio.credentials import KeyStore
-from promptstudio.providers import Endpoint, GenerationParams
+from promptstudio.providers import Endpoint, GenerationParams, ModelCache, ProviderError
+from promptstudio.providers.pricing import PriceTable
 from promptstudio.runs import RunSession, RunTarget, TargetStatus
 from promptstudio.runs.stored import response_fields
 from promptstudio.runs.worker import RunWorker
+from promptstudio.settings.profiles import ProfileStore
 from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
 from promptstudio.ui.preview_dialog import PreviewDialog
 from promptstudio.ui.prompt_list import PromptListPane
 from promptstudio.ui.run_board import RunBoard, split_key, target_key
-from promptstudio.ui.run_column import PRESETS, ColumnConfig, RunColumn
+from promptstudio.ui.run_column import ColumnConfig, RunColumn
 from promptstudio.ui.tasks import TaskOwner
 from promptstudio.ui.template_editor import TemplateEditor
 from promptstudio.ui.variables_form import VariablesForm
@@ -59,10 +61,14 @@ class Workspace(QObject):
         board: RunBoard,
         tasks: TaskOwner,
         worker: RunWorker,
+        profiles: ProfileStore,
     ) -> None:
         super().__init__(editor)
         self.db, self.keys, self.settings, self.tasks = db, keys, settings, tasks
         self.worker = worker  # streams are received and parsed there, off the GUI thread
+        self.profiles = profiles
+        self.models = ModelCache()
+        self._prices: PriceTable | None = None
         self.prompts, self.editor, self.variables, self.board = prompts, editor, variables, board
         self.prompt_id: int | None = None
         self.prompt_name = ""
@@ -93,6 +99,7 @@ class Workspace(QObject):
         board.stopColumnRequested.connect(self.stop)
         board.endpointChanged.connect(lambda _id: self._key_timer.start())
         board.previewRequested.connect(self.preview)
+        board.modelsRequested.connect(self.fetch_models)
         board.configChanged.connect(self._emit_title)
         prompts.promptSelected.connect(self.open_prompt)
         prompts.model.renameRequested.connect(self.rename_prompt)
@@ -279,7 +286,7 @@ class Workspace(QObject):
         columns = self.board.columns if column_id is None else [self.board.column(column_id)]
         available = self.keys.backend_available()
         for column in columns:
-            resolved = self.keys.resolve(column.base_url())
+            resolved = self.keys.resolve(key_account(column))
             short, long = {
                 "keychain": ("keychain", "Using the key stored in the OS keychain."),
                 "session": ("this session", "Using a key kept in memory for this session only."),
@@ -297,7 +304,7 @@ class Workspace(QObject):
         typed = column.key.text().strip()
         if not typed:
             return
-        where = self.keys.set(column.base_url(), typed)
+        where = self.keys.set(key_account(column), typed)
         column.key.clear()
         self.statusMessage.emit(
             "Key stored in the OS keychain."
@@ -305,7 +312,7 @@ class Workspace(QObject):
             else "No OS keychain: the key is kept in memory for this session only."
         )
         for other in self.board.columns:
-            if other.base_url() == column.base_url():
+            if key_account(other) == key_account(column):
                 self.update_key_status(other.column_id)
 
     # ---- runs ------------------------------------------------------------------------------
@@ -330,8 +337,7 @@ class Workspace(QObject):
                 column.fail_before_start("Choose an endpoint and type a model name first.")
                 continue
             self._take_typed_key(column)
-            name = next((label for label, url in PRESETS if url == config.base_url), "")
-            endpoint = self._endpoint(config.base_url, name)
+            endpoint = self._endpoint(column)
             params = self._with_defaults(config.params)
             targets += [
                 RunTarget(target_key(column.column_id, n), endpoint, config.model, params)
@@ -339,7 +345,8 @@ class Workspace(QObject):
             ]
         if not targets:
             return
-        record = RunRecord(RunSession(messages, targets, on_update=board.on_update), messages)
+        session = RunSession(messages, targets, on_update=board.on_update, price_table=self.prices)
+        record = RunRecord(session, messages)
         self._runs.append(record)
         board.begin(record.column_ids, samples)
         self._run_number += 1
@@ -382,18 +389,47 @@ class Workspace(QObject):
     def _running_columns(self) -> set[str]:
         return {c for record in self._runs for c in record.column_ids}
 
-    def _endpoint(self, base_url: str, name: str) -> Endpoint:
-        """The endpoint with its key (in memory only) and the timeouts from settings."""
+    def _endpoint(self, column: RunColumn) -> Endpoint:
+        """The column's endpoint with its key (in memory only) and settings' timeouts."""
         get = self.settings.get
-        return Endpoint(
-            base_url=base_url,
-            api_key=self.keys.resolve(base_url).value,
-            name=name,
-            connect_timeout=float(cast(float, get("timeouts.connect"))),
-            first_token_timeout=float(cast(float, get("timeouts.first_token"))),
-            idle_timeout=float(cast(float, get("timeouts.idle"))),
-            max_retries=int(cast(int, get("timeouts.max_retries"))),
-        )
+        timeouts: dict[str, Any] = {
+            "connect_timeout": float(cast(float, get("timeouts.connect"))),
+            "first_token_timeout": float(cast(float, get("timeouts.first_token"))),
+            "idle_timeout": float(cast(float, get("timeouts.idle"))),
+            "max_retries": int(cast(int, get("timeouts.max_retries"))),
+        }
+        profile = column.profile()
+        key = self.keys.resolve(key_account(column)).value
+        if profile is not None:
+            return profile.to_endpoint(key, **timeouts)
+        return Endpoint(base_url=column.base_url(), api_key=key, **timeouts)
+
+    @property
+    def prices(self) -> PriceTable:
+        """The price table, read on first use (it is data in resources/)."""
+        if self._prices is None:
+            self._prices = PriceTable.load()
+        return self._prices
+
+    def fetch_models(self, column_id: str) -> None:
+        """Ask the column's server for its models (on the run worker) and offer them."""
+        column = self.board.column(column_id)
+        endpoint = self._endpoint(column)
+
+        async def fetch() -> None:
+            column.models_button.setEnabled(False)
+            try:
+                future = self.worker.submit(self.models.get(endpoint, refresh=True))
+                models = await asyncio.wrap_future(future)
+            except ProviderError as exc:
+                column.fail_before_start(f"Could not list the models: {exc.message}")
+                return
+            finally:
+                column.models_button.setEnabled(True)
+            column.set_models(models)
+            self.statusMessage.emit(f"{len(models)} models at {endpoint.label}")
+
+        self.tasks.start(f"models:{column_id}", fetch())
 
     def _with_defaults(self, params: GenerationParams) -> GenerationParams:
         """Fill what a column leaves unset from the settings' run defaults."""
@@ -436,6 +472,12 @@ class Workspace(QObject):
                 result.status = TargetStatus.CANCELLED
             fields = response_fields(result, record.messages)
             self.db.call(library.add_response, record.run_id, **fields)
+
+
+def key_account(column: RunColumn) -> str:
+    """Where the column's key is kept: its provider's account, else its base URL."""
+    profile = column.profile()
+    return profile.key_account if profile is not None else column.base_url()
 
 
 @dataclass(eq=False)
