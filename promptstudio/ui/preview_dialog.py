@@ -1,12 +1,15 @@
 """Before sending: the exact messages each column will send, and roughly how many tokens.
 
 The preview renders with the same function the run uses, so what is shown is what goes
-on the wire (the key and transport details aside).
+on the wire (the key and transport details aside), with the system prompt where the
+column's provider puts it. Token counts are estimates (about 4 characters a token); a
+cost is shown only for models with a known price.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
 from PySide6.QtWidgets import (
@@ -20,30 +23,61 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.chat import Message
-from promptstudio.ui.run_column import ColumnConfig
+from promptstudio.providers.pricing import PriceTable, estimate_tokens
+from promptstudio.ui.run_column import ColumnConfig, cost_text
 
-CHARS_PER_TOKEN = 4  # a rough, model-independent estimate; say so in the UI
-
-
-def estimate_tokens(messages: Sequence[Message]) -> int:
-    return sum(-(-len(m.content) // CHARS_PER_TOKEN) + 4 for m in messages)
+ANTHROPIC_DEFAULT_MAX_TOKENS = 4096  # what the Anthropic provider sends when unset
 
 
-def messages_html(messages: Sequence[Message]) -> str:
+@dataclass(frozen=True)
+class ColumnPreview:
+    config: ColumnConfig
+    api: str  # chat, responses or messages: decides where the system prompt goes
+    prices: PriceTable
+
+
+def messages_html(messages: Sequence[Message], api: str) -> str:
     parts = []
-    for message in messages:
-        parts.append(
-            f"<p><b>{escape(message.role)}</b></p>"
-            f"<pre style='white-space: pre-wrap'>{escape(message.content)}</pre>"
-        )
+    if api == "messages":  # Anthropic: system text travels in its own field
+        system = "\n\n".join(m.content for m in messages if m.role == "system")
+        if system:
+            parts.append(_block("system — sent as the request's system field", system))
+        messages = [m for m in messages if m.role != "system"]
+    parts += [_block(m.role, m.content) for m in messages]
     return "".join(parts) or "<p><i>No messages: the template renders to nothing.</i></p>"
+
+
+def _block(title: str, text: str) -> str:
+    return f"<p><b>{escape(title)}</b></p><pre style='white-space: pre-wrap'>{escape(text)}</pre>"
+
+
+def summary_text(messages: Sequence[Message], column: ColumnPreview) -> str:
+    tokens = estimate_tokens(messages)
+    limit = column.config.params.max_tokens
+    if limit is None and column.api == "messages":
+        limit = ANTHROPIC_DEFAULT_MAX_TOKENS
+    count = len(messages)
+    parts = [f"{count} message{'s' if count != 1 else ''}",
+             f"about {tokens:,} input tokens (estimated)"]  # fmt: skip
+    if limit:
+        parts.append(f"up to {limit:,} output tokens")
+    model = column.config.model
+    if not model or column.prices.price_for(model) is None:
+        parts.append("cost — (no price known for this model)")
+    elif limit:
+        cost = column.prices.estimate(model, tokens, limit)
+        parts.append(f"at most {cost_text(cost)}" if cost is not None else "cost —")
+    else:
+        cost = column.prices.estimate(model, tokens, 0)
+        parts.append(f"input {cost_text(cost)} + output" if cost is not None else "cost —")
+    return " · ".join(parts)
 
 
 class PreviewDialog(QDialog):
     def __init__(
         self,
         messages: Sequence[Message],
-        columns: Sequence[ColumnConfig],
+        columns: Sequence[ColumnPreview],
         parent: QWidget | None = None,
         *,
         focus: str | None = None,
@@ -52,20 +86,15 @@ class PreviewDialog(QDialog):
         self.setObjectName("previewDialog")
         self.setWindowTitle("Preview the messages")
         self.tabs = QTabWidget(self)
-        tokens = estimate_tokens(messages)
-        for config in columns:
+        for column in columns:
+            config = column.config
             page = QWidget(self.tabs)
             view = QTextBrowser(page)
             view.setObjectName("previewMessages")
-            view.setHtml(messages_html(messages))
-            limit = config.params.max_tokens
-            summary = QLabel(
-                f"{len(messages)} message{'s' if len(messages) != 1 else ''} · about {tokens:,} "
-                "input tokens (estimated at 4 characters a token)"
-                + (f" · up to {limit:,} output tokens" if limit else ""),
-                page,
-            )
+            view.setHtml(messages_html(messages, column.api))
+            summary = QLabel(summary_text(messages, column), page)
             summary.setObjectName("previewSummary")
+            summary.setWordWrap(True)
             layout = QVBoxLayout(page)
             layout.addWidget(summary)
             layout.addWidget(view, 1)

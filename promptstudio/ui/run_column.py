@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonschema
 from PySide6.QtCore import QByteArray, QMimeData, QPoint, QStringListModel, Qt, Signal
 from PySide6.QtGui import (
     QDrag,
@@ -34,7 +35,9 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
@@ -51,12 +54,19 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.providers import PRESETS as PROFILE_PRESETS
-from promptstudio.providers import GenerationParams, ProviderProfile
+from promptstudio.providers import (
+    GenerationParams,
+    ProviderError,
+    ProviderProfile,
+    resolve_api,
+    supported_params,
+)
 from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.consistency import consistency
 
 DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama: the common local server
 VIEW_MODES = ("Text", "Markdown", "JSON")
+API_NAMES = {"chat": "Chat Completions", "responses": "Responses", "messages": "Anthropic Messages"}
 # Qt lays out a whole paragraph again on every append, so one 100k-token paragraph would
 # make each flush slower than the last. The text view shows long paragraphs in pieces of
 # about this many characters (broken after whitespace); the answer itself stays exact.
@@ -292,12 +302,46 @@ class RunColumn(QFrame):
         self.stop = QLineEdit(self)
         self.stop.setObjectName("stopSequences")
         self.stop.setPlaceholderText("stop sequences, separated by |")
+        self.top_k = QSpinBox(self)
+        self.top_k.setRange(0, 1000)
+        self.top_k.setSpecialValueText("default")
+        self.reasoning = QComboBox(self)
+        self.reasoning.setObjectName("reasoningEffort")
+        self.reasoning.addItems(["default", "low", "medium", "high"])
+        self.thinking = QSpinBox(self)
+        self.thinking.setRange(0, 200_000)
+        self.thinking.setSingleStep(1024)
+        self.thinking.setSpecialValueText("off")
+        self.json_mode = QCheckBox("JSON", self)
+        self.json_mode.setToolTip("Ask for a JSON object (JSON mode)")
+        self.schema_button = QToolButton(self)
+        self.schema_button.setText("Schema…")
+        self.schema_button.setCheckable(False)
+        self.schema_button.setToolTip("Constrain the answer to a JSON schema")
+        self.schema_button.clicked.connect(self.edit_schema)
+        self.json_schema: dict[str, Any] | None = None
         self.more = QWidget(self)
-        more = QHBoxLayout(self.more)
+        more = QGridLayout(self.more)
         more.setContentsMargins(0, 0, 0, 0)
-        for label, widget in (("top_p", self.top_p), ("Seed", self.seed), ("Stop", self.stop)):
-            more.addWidget(QLabel(label, self.more))
-            more.addWidget(widget, 1 if widget is self.stop else 0)
+        rows = (
+            (("top_p", self.top_p), ("top_k", self.top_k), ("Seed", self.seed)),
+            (("Reasoning", self.reasoning), ("Thinking", self.thinking), ("Stop", self.stop)),
+        )
+        for row, cells in enumerate(rows):
+            for column, (label, widget) in enumerate(cells):
+                more.addWidget(QLabel(label, self.more), row, column * 2)
+                more.addWidget(widget, row, column * 2 + 1)
+        json_row = QHBoxLayout()
+        json_row.addWidget(self.json_mode)
+        json_row.addWidget(self.schema_button)
+        json_row.addStretch(1)
+        more.addLayout(json_row, 2, 0, 1, 6)
+        self.param_widgets: dict[str, QWidget] = {
+            "temperature": self.temperature, "max_tokens": self.max_tokens,
+            "top_p": self.top_p, "top_k": self.top_k, "seed": self.seed, "stop": self.stop,
+            "reasoning_effort": self.reasoning, "thinking_budget": self.thinking,
+            "json_mode": self.json_mode, "json_schema": self.schema_button,
+        }  # fmt: skip
         self.more.hide()
         form.addRow(self.more)
         self.more_button.toggled.connect(self.more.setVisible)
@@ -376,6 +420,10 @@ class RunColumn(QFrame):
         self.top_p.valueChanged.connect(self._on_changed)
         self.seed.textChanged.connect(self._on_changed)
         self.stop.textChanged.connect(self._on_changed)
+        self.top_k.valueChanged.connect(self._on_changed)
+        self.reasoning.currentTextChanged.connect(self._on_changed)
+        self.thinking.valueChanged.connect(self._on_changed)
+        self.json_mode.toggled.connect(self._on_changed)
         self.samples_bar.currentChanged.connect(self.select_sample)
         self.view_mode.currentTextChanged.connect(lambda _mode: self._refresh_view(force=True))
         self.wrap.toggled.connect(self._set_wrap)
@@ -394,12 +442,18 @@ class RunColumn(QFrame):
     def config(self) -> ColumnConfig:
         temperature, top_p = self.temperature.value(), self.top_p.value()
         stops = tuple(part.strip() for part in self.stop.text().split("|") if part.strip())
+        effort = self.reasoning.currentText()
         params = GenerationParams(
             temperature=None if temperature < 0 else round(temperature, 2),
             top_p=None if top_p < 0 else round(top_p, 2),
             max_tokens=self.max_tokens.value() or None,
             stop=stops,
             seed=int(self.seed.text()) if self.seed.text() else None,
+            top_k=self.top_k.value() or None,
+            reasoning_effort=None if effort == "default" else effort,
+            thinking_budget=self.thinking.value() or None,
+            json_mode=self.json_mode.isChecked(),
+            json_schema=self.json_schema,
         )
         profile = self.profile()
         return ColumnConfig(
@@ -419,7 +473,15 @@ class RunColumn(QFrame):
         self.top_p.setValue(-0.01 if params.top_p is None else params.top_p)
         self.seed.setText("" if params.seed is None else str(params.seed))
         self.stop.setText(" | ".join(params.stop))
-        if params.top_p is not None or params.seed is not None or params.stop:
+        self.top_k.setValue(params.top_k or 0)
+        self.reasoning.setCurrentText(params.reasoning_effort or "default")
+        self.thinking.setValue(params.thinking_budget or 0)
+        self.json_mode.setChecked(bool(params.json_mode))
+        self.json_schema = params.json_schema
+        self._update_schema_button()
+        extras = (params.top_p, params.seed, params.top_k, params.reasoning_effort,
+                  params.thinking_budget, params.json_schema)  # fmt: skip
+        if params.stop or params.json_mode or any(v is not None for v in extras):
             self.more_button.setChecked(True)
         self._update_title()
 
@@ -476,7 +538,62 @@ class RunColumn(QFrame):
 
     def _on_changed(self, *_args: object) -> None:
         self._update_title()
+        self._update_supported()
         self.configChanged.emit()
+
+    def api(self) -> str:
+        """The protocol this column will speak: chat, responses or messages."""
+        profile = self.profile()
+        kind = profile.kind if profile is not None else "openai-compatible"
+        try:
+            return resolve_api(kind, profile.api if profile else "auto", self.model.text())
+        except ProviderError:
+            return "chat"
+
+    def _update_supported(self) -> None:
+        """Grey out what this column's API cannot carry (it would be refused on send)."""
+        profile = self.profile()
+        kind = profile.kind if profile is not None else "openai-compatible"
+        api = self.api()
+        supported = supported_params(api, kind)
+        for name, widget in self.param_widgets.items():
+            widget.setEnabled(name in supported)
+            if name not in supported:
+                widget.setToolTip(f"Not available with the {API_NAMES.get(api, api)} API")
+
+    def edit_schema(self) -> QInputDialog:
+        dialog = QInputDialog(self)
+        dialog.setObjectName("schemaDialog")
+        dialog.setWindowTitle("JSON schema")
+        dialog.setLabelText("The answer must match this JSON schema (empty: none):")
+        dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
+        dialog.setTextValue(json.dumps(self.json_schema, indent=2) if self.json_schema else "")
+        dialog.textValueSelected.connect(self.set_schema_text)
+        dialog.open()
+        return dialog
+
+    def set_schema_text(self, text: str) -> bool:
+        """Take a schema typed as JSON; a bad one is refused with the reason."""
+        if not text.strip():
+            self.json_schema = None
+        else:
+            try:
+                schema = json.loads(text)
+                if not isinstance(schema, dict):
+                    raise ValueError("a schema is a JSON object")
+                jsonschema.validators.validator_for(schema).check_schema(schema)
+            except (ValueError, jsonschema.SchemaError) as exc:
+                message = exc.message if isinstance(exc, jsonschema.SchemaError) else str(exc)
+                self.fail_before_start(f"Not a usable JSON schema: {message}")
+                return False
+            self.json_schema = schema
+            self.error.hide()
+        self._update_schema_button()
+        self._on_changed()
+        return True
+
+    def _update_schema_button(self) -> None:
+        self.schema_button.setText("Schema ✓" if self.json_schema else "Schema…")
 
     def _update_title(self) -> None:
         model = self.model.text().strip() or "no model"
@@ -600,9 +717,10 @@ class RunColumn(QFrame):
             self.json_status.hide()
             self.rendered.setMarkdown(text)
             return
-        pretty, problem = format_json(text)
+        pretty, problem = format_json(text, self.json_schema)
         self.rendered.setPlainText(pretty)
-        self.json_status.setText(problem or "Valid JSON")
+        valid = "Valid JSON, matches the schema" if self.json_schema else "Valid JSON"
+        self.json_status.setText(problem or valid)
         self.json_status.setStyleSheet("color: #d93025;" if problem else "color: #3c7a3c;")
         self.json_status.setVisible(bool(text.strip()))
 
@@ -669,8 +787,9 @@ def display_pieces(text: str, open_length: int = 0) -> str:
     return "".join(out)
 
 
-def format_json(text: str) -> tuple[str, str | None]:
-    """Pretty JSON, or the text as it is and where it stops being JSON.
+def format_json(text: str, schema: dict[str, Any] | None = None) -> tuple[str, str | None]:
+    """Pretty JSON, or the text as it is and where it stops being JSON; with a schema,
+    where the value breaks it.
 
     Models often wrap JSON in a Markdown fence; the fence is looked through.
     """
@@ -684,7 +803,18 @@ def format_json(text: str) -> tuple[str, str | None]:
         value = json.loads(body)
     except json.JSONDecodeError as exc:
         return text, f"Not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
-    return json.dumps(value, indent=2, ensure_ascii=False), None
+    pretty = json.dumps(value, indent=2, ensure_ascii=False)
+    if schema:
+        error = jsonschema.exceptions.best_match(
+            jsonschema.validators.validator_for(schema)(schema).iter_errors(value)
+        )
+        if error is not None:
+            where = "/".join(str(part) for part in error.absolute_path) or "the top level"
+            return (
+                pretty,
+                f"Valid JSON, but not valid against the schema at {where}: {error.message}",
+            )
+    return pretty, None
 
 
 def metric_parts(result: TargetResult) -> list[str]:

@@ -27,7 +27,7 @@ from promptstudio.settings.profiles import ProfileStore
 from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
-from promptstudio.ui.preview_dialog import PreviewDialog
+from promptstudio.ui.preview_dialog import ColumnPreview, PreviewDialog
 from promptstudio.ui.prompt_list import PromptListPane
 from promptstudio.ui.run_board import RunBoard, split_key, target_key
 from promptstudio.ui.run_column import ColumnConfig, RunColumn
@@ -370,9 +370,8 @@ class Workspace(QObject):
         messages = self._render()
         if messages is None:
             return None
-        dialog = PreviewDialog(
-            messages, self.board.configs(), self.editor.window(), focus=column_id
-        )
+        columns = [ColumnPreview(c.config(), c.api(), self.prices) for c in self.board.columns]
+        dialog = PreviewDialog(messages, columns, self.editor.window(), focus=column_id)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import keyring
+from PySide6.QtWidgets import QLabel, QTextBrowser
 
 from promptstudio.providers import ProviderProfile
 from promptstudio.storage import library
@@ -92,3 +95,90 @@ def test_the_model_list_is_fetched_into_the_model_field(window, qtbot, fake_llm)
         column.models_button.click()
     assert column.model_list.stringList() == sorted(DEFAULT_MODELS)
     assert str(len(DEFAULT_MODELS)) in column.models_button.toolTip()
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    "required": ["name", "age"],
+}
+
+
+def test_reasoning_and_a_json_schema_reach_the_wire_and_the_answer_is_checked(  # type: ignore[no-untyped-def]
+    window, qtbot, fake_llm
+) -> None:
+    fake_llm.script(Reply(text='{"name": "Ada", "age": "thirty-six"}'))
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Extract the person")
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url, "m")
+    column.reasoning.setCurrentText("low")
+    assert column.set_schema_text(json.dumps(SCHEMA))
+    assert column.schema_button.text() == "Schema ✓"
+    column.view_mode.setCurrentText("JSON")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    sent = fake_llm.requests[-1].json
+    assert sent["reasoning_effort"] == "low"
+    assert sent["response_format"]["type"] == "json_schema"
+    assert sent["response_format"]["json_schema"]["schema"] == SCHEMA
+    assert column.json_status.text() == (
+        "Valid JSON, but not valid against the schema at age: 'thirty-six' is not of type 'integer'"
+    )
+    assert column.config().params.json_schema == SCHEMA  # stored with the version
+
+
+def test_a_bad_schema_is_refused_with_the_reason(window) -> None:  # type: ignore[no-untyped-def]
+    column = window.run_board.columns[0]
+    assert not column.set_schema_text('{"type": "objekt"}')
+    assert "Not a usable JSON schema" in column.error.text()
+    assert not column.set_schema_text("[1, 2")
+    assert column.json_schema is None
+
+
+def test_settings_an_api_cannot_carry_are_disabled(window, fake_llm) -> None:  # type: ignore[no-untyped-def]
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url, "llama3.2")  # a compatible server: Chat Completions
+    assert column.seed.isEnabled() and column.top_k.isEnabled()
+    assert not column.thinking.isEnabled()
+    claude = ProviderProfile(
+        id="c", kind="anthropic", name="C", base_url=fake_llm.anthropic_base_url
+    )
+    window.run_board.set_profiles([*window.profiles.profiles(), claude])
+    column.endpoint.setCurrentIndex(column.endpoint.findData("c"))
+    assert column.api() == "messages"
+    assert not column.seed.isEnabled() and not column.json_mode.isEnabled()
+    assert column.thinking.isEnabled() and column.top_k.isEnabled()
+    assert "Anthropic Messages" in column.seed.toolTip()
+
+
+def test_preview_puts_the_system_prompt_where_the_provider_does_and_prices_it(  # type: ignore[no-untyped-def]
+    window, qtbot, fake_llm
+) -> None:
+    new_prompt(qtbot, window)
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
+        window.editor.setPlainText("system:\nBe terse.\nuser:\nHello")
+    board = window.run_board
+    openai_column = board.columns[0]
+    openai_column.set_target(fake_llm.base_url, "gpt-4o-mini")
+    openai_column.max_tokens.setValue(500)
+    claude = ProviderProfile(
+        id="c", kind="anthropic", name="C", base_url=fake_llm.anthropic_base_url
+    )
+    board.set_profiles([*window.profiles.profiles(), claude])
+    claude_column = board.add_column()
+    claude_column.endpoint.setCurrentIndex(claude_column.endpoint.findData("c"))
+    claude_column.model.setText("a-model-without-a-price")
+    claude_column.max_tokens.setValue(0)  # new columns copy the last one's settings: unset
+    dialog = window.workspace.preview()
+    assert dialog is not None
+    pages = [dialog.tabs.widget(i) for i in range(dialog.tabs.count())]
+    first = pages[0].findChild(QTextBrowser, "previewMessages").toPlainText().splitlines()
+    assert first == ["system", "Be terse.", "user", "Hello"]
+    second = pages[1].findChild(QTextBrowser, "previewMessages").toPlainText().splitlines()
+    assert second[0] == "system — sent as the request's system field"
+    summary = pages[0].findChild(QLabel, "previewSummary").text()
+    assert "up to 500 output tokens" in summary and "at most $" in summary
+    other = pages[1].findChild(QLabel, "previewSummary").text()
+    assert "up to 4,096 output tokens" in other and "no price known" in other
+    dialog.close()
