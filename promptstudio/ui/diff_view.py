@@ -99,6 +99,8 @@ class DiffEditor(QPlainTextEdit):
         self.row_brushes = row_brushes
         self.marked = range(0)
         self._digits = len(str(max((n for n in numbers if n is not None), default=1)))
+        # A highlight left at the cursor by the last comparison would colour all new text.
+        self.setCurrentCharFormat(QTextCharFormat())
         self.setPlainText(text)
         self._update_margin()
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +33,7 @@ from promptstudio.templating import TemplateError
 from promptstudio.ui.actions import ActionRegistry, ActionSpec
 from promptstudio.ui.command_palette import CommandPalette
 from promptstudio.ui.find_bar import FindBar
+from promptstudio.ui.history_pane import HistoryPane
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.prompt_list import PromptListPane
 from promptstudio.ui.run_board import RunBoard
@@ -68,6 +70,7 @@ class MainWindow(QMainWindow):
         self.find_bar = FindBar(self.editor, self)
         self.variables = VariablesForm(self)
         self.run_board = RunBoard(self)
+        self.history = HistoryPane(db, self.tasks, self)
         self.template_status = QLabel(self)
         self.template_status.setObjectName("templateStatus")
         self.template_status.linkActivated.connect(lambda _link: self.go_to_error())
@@ -86,7 +89,12 @@ class MainWindow(QMainWindow):
         self.top_splitter.setStretchFactor(1, 1)
         self.work_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.work_splitter.addWidget(self.top_splitter)
-        self.work_splitter.addWidget(self.run_board)
+        self.bottom_tabs = QTabWidget(self)
+        self.bottom_tabs.setObjectName("bottomTabs")
+        self.bottom_tabs.setDocumentMode(True)
+        self.bottom_tabs.addTab(self.run_board, "Run")
+        self.bottom_tabs.addTab(self.history, "History")
+        self.work_splitter.addWidget(self.bottom_tabs)
         self.work_splitter.setSizes([420, 380])
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
@@ -110,6 +118,15 @@ class MainWindow(QMainWindow):
             self.profiles,
         )
         self.run_board.set_profiles(self.profiles.profiles())
+        ws = self.workspace
+        ws.promptOpened.connect(self.history.set_prompt)
+        ws.versionsChanged.connect(lambda _prompt_id: self.history.refresh())
+        self.history.restoreRequested.connect(
+            lambda version_id: self.tasks.start("restore", ws.restore(version_id))
+        )
+        self.history.openVersionRequested.connect(
+            lambda version_id: self.tasks.start("open-version", ws.open_version(version_id))
+        )
         self.workspace.titleChanged.connect(self._set_title)
         self.workspace.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.workspace.analysed.connect(self._show_analysis)
@@ -256,6 +273,10 @@ class MainWindow(QMainWindow):
             self.editor.setFocus)  # fmt: skip
         add(ActionSpec("view.variables", "Focus the &variables", "&View", "Ctrl+2"),
             self.focus_variables)  # fmt: skip
+        add(ActionSpec("view.run", "Show the &run board", "&View", "Ctrl+3"),
+            lambda: self.bottom_tabs.setCurrentWidget(self.run_board))  # fmt: skip
+        add(ActionSpec("view.history", "Show the &history", "&View", "Ctrl+Shift+H"),
+            self.show_history)  # fmt: skip
         add(ActionSpec("view.prompts", "Focus the &prompt list", "&View", "Ctrl+0"),
             self.prompt_list.view.setFocus)  # fmt: skip
         add(ActionSpec("help.about", "&About PromptStudio", "&Help", "F1"), self.about)
@@ -278,6 +299,10 @@ class MainWindow(QMainWindow):
             lambda text: self.tasks.start("save", self.workspace.save(text.strip()))
         )
         dialog.open()
+
+    def show_history(self) -> None:
+        self.bottom_tabs.setCurrentWidget(self.history)
+        self.history.setFocus()
 
     def focus_variables(self) -> None:
         names = self.variables.names()

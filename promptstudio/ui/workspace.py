@@ -49,6 +49,7 @@ class Workspace(QObject):
     libraryLoaded = Signal()
     promptOpened = Signal(int)  # prompt id, once its latest version is in the editor
     draftSaved = Signal(int)  # prompt id, once unsaved edits are safe in the database
+    versionsChanged = Signal(int)  # prompt id: a version was saved, run or restored
 
     def __init__(
         self,
@@ -239,6 +240,31 @@ class Workspace(QObject):
 
         self.tasks.start("rename", rename())
 
+    async def restore(self, version_id: int) -> VersionRow:
+        """Make an old version the newest one (a new version; history is never rewritten).
+
+        Unsaved edits are kept first as a version of their own, so nothing is lost."""
+        assert self.prompt_id is not None
+        old = await self.db.acall(library.get_version, version_id)
+        if self.dirty:
+            await self._save(message=f"Before restoring version {old.number}")
+        restored = await self.db.acall(library.restore_version, version_id)
+        self._show_version(restored)
+        self._emit_title()
+        self.statusMessage.emit(f"Restored version {old.number} as version {restored.number}")
+        self.versionsChanged.emit(self.prompt_id)
+        return restored
+
+    async def open_version(self, version_id: int) -> None:
+        """Put an old version in the editor as unsaved edits (save to keep them)."""
+        version = await self.db.acall(library.get_version, version_id)
+        if version.prompt_id != self.prompt_id:
+            await self._open(version.prompt_id)
+            self.prompts.select(version.prompt_id, notify=False)
+        self._show_content(version.template, version.variables, version.settings)
+        self._emit_title()
+        self.statusMessage.emit(f"Version {version.number} is in the editor; Ctrl+S keeps it")
+
     async def trash_current(self) -> None:
         if self.prompt_id is None:
             return
@@ -256,6 +282,7 @@ class Workspace(QObject):
         if self.prompt_id is None:
             await self.new_prompt()
         version = await self._save(message=message)
+        self.versionsChanged.emit(version.prompt_id)
         self.statusMessage.emit(f"Saved version {version.id}" + (f": {message}" if message else ""))
 
     async def _save(self, *, message: str = "", kind: VersionKind = "save") -> VersionRow:
@@ -455,6 +482,7 @@ class Workspace(QObject):
                     response = await self.db.acall(library.add_response, run_row.id, **fields)
                     self.runStored.emit(response.id)
                 self.runFinished.emit(run_row.id)
+                self.versionsChanged.emit(version.prompt_id)
         finally:
             self._runs.remove(record)
             self.board.end(record.column_ids)

@@ -251,3 +251,14 @@ def test_a_coarse_diff_says_so(view: DiffView, monkeypatch: pytest.MonkeyPatch) 
 def test_paragraph_separators_do_not_break_alignment(view: DiffView) -> None:
     view.show_diff("a\u2029b\nc", "a\u2029b\nC")
     assert view.left.blockCount() == view.right.blockCount() == 2
+
+
+def test_a_highlight_does_not_leak_into_the_next_comparison(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = DiffView()
+    qtbot.addWidget(view)
+    view.show_words("", "an answer that ends highlighted")
+    view.show_words("same text here", "same text here")
+    assert view.changes() == 0
+    cursor = view.right.textCursor()
+    cursor.setPosition(2)
+    assert cursor.charFormat().background().style() == Qt.BrushStyle.NoBrush

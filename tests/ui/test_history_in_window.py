@@ -1,0 +1,64 @@
+"""History in the main window: it follows the prompt, and restores without losing edits."""
+
+from __future__ import annotations
+
+from promptstudio.storage import library
+from tests.fake_llm import Reply
+from tests.ui.conftest import new_prompt
+
+
+def _save(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.history.model.loaded, timeout=5000):
+        window.registry["prompt.save"].trigger()
+
+
+def test_history_follows_saves_and_runs(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+    new_prompt(qtbot, window)
+    window.run_board.columns[0].set_target(fake_llm.base_url, "m")  # part of each version
+    window.registry["view.history"].trigger()
+    assert window.bottom_tabs.currentWidget() is window.history
+    window.editor.setPlainText("first draft")
+    _save(window, qtbot)
+    window.editor.setPlainText("second draft")
+    _save(window, qtbot)
+    fake_llm.script(Reply(text="ok"))
+    with qtbot.waitSignal(window.history.model.loaded, timeout=10_000):
+        window.registry["run.run"].trigger()
+    model = window.history.model
+    assert model.rowCount() == 2  # the run reused the saved "second draft" version
+    assert model.index(0, 0).data() == "v2" and model.index(0, 5).data() == "1"  # one run
+
+
+def test_restore_keeps_unsaved_edits_as_a_version_first(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    prompt_id = new_prompt(qtbot, window)
+    window.editor.setPlainText("good old text")
+    _save(window, qtbot)
+    window.editor.setPlainText("worse new text")
+    _save(window, qtbot)
+    window.editor.setPlainText("unsaved experiment")
+    first = window.workspace.db.call(library.get_version_by_number, prompt_id, 1)
+    with qtbot.waitSignal(window.tasks.finished, timeout=5000,
+                          check_params_cb=lambda name: name == "restore"):  # fmt: skip
+        window.history.restoreRequested.emit(first.id)
+    versions = window.workspace.db.call(library.list_versions, prompt_id)
+    assert [v.template for v in versions] == [
+        "good old text", "unsaved experiment", "worse new text", "good old text",
+    ]  # fmt: skip
+    assert versions[0].kind == "restore"
+    assert window.editor.toPlainText() == "good old text"
+    assert not window.workspace.dirty
+
+
+def test_open_an_old_version_in_the_editor_as_unsaved_edits(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    prompt_id = new_prompt(qtbot, window)
+    window.editor.setPlainText("version one")
+    _save(window, qtbot)
+    window.editor.setPlainText("version two")
+    _save(window, qtbot)
+    first = window.workspace.db.call(library.get_version_by_number, prompt_id, 1)
+    with qtbot.waitSignal(window.tasks.finished, timeout=5000,
+                          check_params_cb=lambda name: name == "open-version"):  # fmt: skip
+        window.history.openVersionRequested.emit(first.id)
+    assert window.editor.toPlainText() == "version one"
+    assert window.workspace.dirty
+    assert window.workspace.db.call(library.count_versions, prompt_id) == 2
