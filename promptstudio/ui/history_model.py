@@ -163,8 +163,9 @@ class VersionHistoryModel(QAbstractTableModel):
         Returns when this load is done or superseded by a newer one; a failure is reported
         by the :class:`TaskOwner` like any other load's, not raised twice here.
         """
-        if self._prompt_id is not None:
-            await asyncio.wait({self._start(self._reload)})
+        task = self._start(self._reload) if self._prompt_id is not None else None
+        if task is not None:
+            await asyncio.wait({task})
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008 (Qt API)
         return not parent.isValid() and not self._exhausted and self._pending is None
@@ -174,7 +175,9 @@ class VersionHistoryModel(QAbstractTableModel):
         if self.canFetchMore(parent) and self._rows:
             self._start(self._next_page)
 
-    def _start(self, load: Callable[[int, int], Coroutine[Any, Any, None]]) -> asyncio.Task[Any]:
+    def _start(
+        self, load: Callable[[int, int], Coroutine[Any, Any, None]]
+    ) -> asyncio.Task[Any] | None:
         """Mark a load in flight at once (so the view cannot ask twice) and run it.
 
         The flag is cleared by a done-callback, which also runs when the task is cancelled
@@ -184,6 +187,9 @@ class VersionHistoryModel(QAbstractTableModel):
         self._generation += 1
         generation = self._pending = self._generation
         task = self._tasks.start("history.page", load(self._prompt_id, generation))
+        if task is None:  # shutting down: nothing is loading
+            self._end_load(generation)
+            return None
         task.add_done_callback(lambda _task: self._end_load(generation))
         return task
 

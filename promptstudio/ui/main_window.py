@@ -353,6 +353,6 @@ class MainWindow(QMainWindow):
         if self.workspace.prompt_id is not None:
             self.state.setValue("library/lastPrompt", self.workspace.prompt_id)
         self.state.sync()
-        self.tasks.cancel_all()
+        self.tasks.shutdown()
         self.run_worker.stop()
         event.accept()

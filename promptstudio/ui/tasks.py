@@ -26,9 +26,17 @@ class TaskOwner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self.closed = False
 
-    def start(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run ``coro`` as the task ``name``, cancelling an earlier one of that name."""
+    def start(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        """Run ``coro`` as the task ``name``, cancelling an earlier one of that name.
+
+        After :meth:`shutdown` (the window closed) nothing starts: a late timer or signal
+        gets None and its coroutine is closed unrun."""
+        if self.closed:
+            coro.close()
+            log.debug("not starting %s: shut down", name)
+            return None
         self.cancel(name)
         task = asyncio.ensure_future(coro)
         self._tasks[name] = task
@@ -47,6 +55,11 @@ class TaskOwner(QObject):
     def cancel_all(self) -> None:
         for name in list(self._tasks):
             self.cancel(name)
+
+    def shutdown(self) -> None:
+        """Cancel everything and start nothing new (the window is closing)."""
+        self.closed = True
+        self.cancel_all()
 
     def _on_done(self, name: str, task: asyncio.Task[Any]) -> None:
         if self._tasks.get(name) is task:
