@@ -36,6 +36,7 @@ from promptstudio.ui.find_bar import FindBar
 from promptstudio.ui.history_pane import HistoryPane
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.prompt_list import PromptListPane
+from promptstudio.ui.providers_page import ProvidersPage
 from promptstudio.ui.run_board import RunBoard
 from promptstudio.ui.run_column import ColumnConfig
 from promptstudio.ui.settings_dialog import SettingsDialog
@@ -174,11 +175,19 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> SettingsDialog:
         if self.settings_dialog is None:
-            self.settings_dialog = SettingsDialog(self.settings, self)
+            providers = ProvidersPage(self.profiles, self.workspace.keys, self.tasks)
+            providers.profilesChanged.connect(self._profiles_changed)
+            self.settings_dialog = SettingsDialog(
+                self.settings, self, extra_pages=[("Providers", providers)]
+            )
             self.settings_dialog.applied.connect(self.apply_settings)
             self.settings_dialog.finished.connect(self._forget_settings_dialog)
         self.settings_dialog.open()
         return self.settings_dialog
+
+    def _profiles_changed(self) -> None:
+        self.run_board.set_profiles(self.profiles.profiles())
+        self.workspace.update_key_status()
 
     def _forget_settings_dialog(self) -> None:
         if self.settings_dialog is not None:

@@ -7,6 +7,8 @@ field is valid.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
@@ -31,7 +33,13 @@ Field = QLineEdit | QCheckBox | QComboBox
 class SettingsDialog(QDialog):
     applied = Signal(dict)  # name -> new value, only what changed
 
-    def __init__(self, store: SettingsStore, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        store: SettingsStore,
+        parent: QWidget | None = None,
+        *,
+        extra_pages: Sequence[tuple[str, QWidget]] = (),
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
@@ -64,6 +72,9 @@ class SettingsDialog(QDialog):
                 self.errors[setting.name] = error
                 self._page_of[setting.name] = tabs.count()
             tabs.addTab(page, group)
+        for title, page in extra_pages:  # pages that are not plain settings (providers)
+            page.setParent(tabs)
+            tabs.addTab(page, title)
         if store.problem:
             tabs.setToolTip(store.problem)
         buttons = QDialogButtonBox(
