@@ -130,3 +130,30 @@ def _candidates(model: str) -> list[str]:
         if bare != candidate:
             names.append(bare)
     return names
+
+
+def parse_price_overrides(text: str) -> dict[str, ModelPrice]:
+    """User prices, one model a line: ``model: input, output[, cached input]`` in US dollars
+    per million tokens; ``#`` starts a comment. Raises ValueError naming the bad line."""
+    prices: dict[str, ModelPrice] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        model, sep, figures = line.rpartition(":")
+        parts = [part.strip() for part in figures.split(",")]
+        try:
+            if not sep or not model.strip() or len(parts) not in (2, 3):
+                raise ValueError
+            values = [float(part) for part in parts]
+            if any(value < 0 or value != value for value in values):
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"Price line {number} should read 'model: input, output[, cached input]' "
+                f"in dollars per million tokens, e.g. 'my-model: 0.5, 1.5'; got {raw.strip()!r}."
+            ) from None
+        prices[model.strip()] = ModelPrice(
+            values[0], values[1], values[2] if len(values) > 2 else None
+        )
+    return prices

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-SettingType = Literal["float", "int", "str", "bool", "choice"]
+SettingType = Literal["float", "int", "str", "text", "bool", "choice"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +64,12 @@ class Setting:
             if value not in self.choices:
                 raise ValueError(f"{self.label} must be one of: {', '.join(self.choices)}.")
             checked = value
-        else:
+        else:  # str, text
             if not isinstance(value, str):
                 raise ValueError(f"{self.label} must be text.")
             checked = value.strip()
+            if not checked:
+                return None if self.optional else ""
         if self.check is not None:
             problem = self.check(checked)
             if problem:
@@ -181,6 +183,31 @@ SETTINGS: tuple[Setting, ...] = (
         "Appearance",
         "Theme",
         choices=("system", "light", "dark"),
+    ),
+)
+
+
+def _check_prices(value: object) -> str | None:
+    from promptstudio.providers.pricing import parse_price_overrides
+
+    try:
+        parse_price_overrides(str(value))
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+SETTINGS += (
+    Setting(
+        "prices.overrides",
+        "text",
+        None,
+        "Your own prices, which win over the built-in table: one model a line, "
+        "'model: input, output[, cached input]' in US dollars per million tokens.",
+        "Prices",
+        "Price overrides",
+        optional=True,
+        check=_check_prices,
     ),
 )
 

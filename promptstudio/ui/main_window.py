@@ -170,6 +170,8 @@ class MainWindow(QMainWindow):
             size = values["editor.font_size"]
             assert isinstance(size, int)
             self.editor.apply_font(family if isinstance(family, str) else None, size)
+        if "prices.overrides" in changed:
+            self.workspace.forget_prices()
         if "appearance.theme" in changed:
             self.editor.highlighter.set_dark(apply_theme(str(values["appearance.theme"])))
 

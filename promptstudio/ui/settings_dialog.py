@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 from promptstudio.settings.schema import SETTINGS, Setting, groups
 from promptstudio.settings.store import SettingsError, SettingsStore
 
-Field = QLineEdit | QCheckBox | QComboBox
+Field = QLineEdit | QCheckBox | QComboBox | QPlainTextEdit
 
 
 class SettingsDialog(QDialog):
@@ -97,6 +98,11 @@ class SettingsDialog(QDialog):
         if setting.type == "bool":
             field = QCheckBox(parent)
             field.setChecked(bool(value))
+        elif setting.type == "text":
+            field = QPlainTextEdit(parent)
+            field.setPlainText(_as_text(value))
+            field.setPlaceholderText("empty: none")
+            field.textChanged.connect(lambda name=setting.name: self.errors[name].hide())
         elif setting.type == "choice":
             field = QComboBox(parent)
             field.addItems(list(setting.choices))
@@ -119,6 +125,8 @@ class SettingsDialog(QDialog):
             return field.isChecked()
         if isinstance(field, QComboBox):
             return field.currentText()
+        if isinstance(field, QPlainTextEdit):
+            return field.toPlainText()
         return field.text()
 
     def apply(self) -> bool:

@@ -19,7 +19,7 @@ from promptstudio import templating
 from promptstudio.chat import Message
 from promptstudio.credentials import KeyStore
 from promptstudio.providers import Endpoint, GenerationParams, ModelCache, ProviderError
-from promptstudio.providers.pricing import PriceTable
+from promptstudio.providers.pricing import PriceTable, parse_price_overrides
 from promptstudio.runs import RunSession, RunTarget, TargetStatus
 from promptstudio.runs.stored import response_fields
 from promptstudio.runs.worker import RunWorker
@@ -434,8 +434,13 @@ class Workspace(QObject):
     def prices(self) -> PriceTable:
         """The price table, read on first use (it is data in resources/)."""
         if self._prices is None:
-            self._prices = PriceTable.load()
+            overrides = parse_price_overrides(str(self.settings.get("prices.overrides") or ""))
+            self._prices = PriceTable.load(overrides)
         return self._prices
+
+    def forget_prices(self) -> None:
+        """Read the prices again (the user changed the overrides)."""
+        self._prices = None
 
     def fetch_models(self, column_id: str) -> None:
         """Ask the column's server for its models (on the run worker) and offer them."""

@@ -88,3 +88,17 @@ def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:
     for size in range(8, 12):
         store.update({"editor.font_size": size})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.json"]
+
+
+def test_price_overrides_are_checked_line_by_line(tmp_path: Path) -> None:
+    from promptstudio.providers.pricing import parse_price_overrides
+
+    store = SettingsStore(tmp_path)
+    with pytest.raises(SettingsError, match="Price line 2"):
+        store.update({"prices.overrides": "good-model: 1, 2\nbad line\n"})
+    assert store.get("prices.overrides") is None
+    store.update({"prices.overrides": "# mine\nmy-model: 0.5, 1.5, 0.25\nother:3,4"})
+    prices = parse_price_overrides(str(SettingsStore(tmp_path).get("prices.overrides")))
+    assert prices["my-model"].cached_input == 0.25 and prices["other"].output == 4.0
+    with pytest.raises(ValueError, match="line 1"):
+        parse_price_overrides("x: -1, 2")

@@ -76,3 +76,23 @@ def test_dark_theme_recolours_the_editor(window) -> None:  # type: ignore[no-unt
     assert dark != light
     window.settings.update({"appearance.theme": "system"})
     window.apply_settings({"appearance.theme": "system"})
+
+
+def test_a_price_override_gives_a_local_model_a_cost(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+    dialog = window.open_settings()
+    field = dialog.fields["prices.overrides"]
+    field.setPlainText("my-local-model 1, 2")  # no colon
+    assert not dialog.apply()
+    assert "Price line 1" in dialog.errors["prices.overrides"].text()
+    field.setPlainText("my-local-model: 1000, 2000")
+    assert dialog.apply()
+    dialog.close()
+    fake_llm.script(Reply(text="a priced answer"))
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Go")
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url, "my-local-model")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    assert column.result is not None and column.result.cost is not None and column.result.cost > 0
+    assert "cost —" not in column.metrics.text()
