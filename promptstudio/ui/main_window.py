@@ -34,9 +34,10 @@ from promptstudio.ui.actions import ActionRegistry, ActionSpec
 from promptstudio.ui.command_palette import CommandPalette
 from promptstudio.ui.find_bar import FindBar
 from promptstudio.ui.history_pane import HistoryPane
+from promptstudio.ui.library_pane import LibraryPane
 from promptstudio.ui.messages import show_error
-from promptstudio.ui.prompt_list import PromptListPane
 from promptstudio.ui.providers_page import ProvidersPage
+from promptstudio.ui.quick_open import QuickOpen
 from promptstudio.ui.run_board import RunBoard
 from promptstudio.ui.run_column import ColumnConfig
 from promptstudio.ui.settings_dialog import SettingsDialog
@@ -66,7 +67,8 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.tasks = TaskOwner(self)
         self.run_worker = RunWorker()
-        self.prompt_list = PromptListPane(self)
+        self.library = LibraryPane(db, self.tasks, self)
+        self.quick_open: QuickOpen | None = None
         self.editor = TemplateEditor(self)
         self.find_bar = FindBar(self.editor, self)
         self.variables = VariablesForm(self)
@@ -99,7 +101,7 @@ class MainWindow(QMainWindow):
         self.work_splitter.setSizes([420, 380])
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
-        self.splitter.addWidget(self.prompt_list)
+        self.splitter.addWidget(self.library)
         self.splitter.addWidget(self.work_splitter)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([220, 1060])
@@ -110,7 +112,7 @@ class MainWindow(QMainWindow):
             db,
             keys,
             self.settings,
-            self.prompt_list,
+            self.library,
             self.editor,
             self.variables,
             self.run_board,
@@ -208,13 +210,10 @@ class MainWindow(QMainWindow):
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        names = {
-            self.prompt_list.model.prompt(row).id: self.prompt_list.model.prompt(row).name
-            for row in range(self.prompt_list.model.rowCount())
-        }
+        names = self.workspace.known
         for number, prompt_id in enumerate(p for p in self.recent_prompts() if p in names):
             action = self.recent_menu.addAction(f"&{number + 1}  {names[prompt_id]}")
-            action.triggered.connect(functools.partial(self.prompt_list.select, prompt_id))
+            action.triggered.connect(functools.partial(self.workspace.open_prompt, prompt_id))
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("No recent prompts").setEnabled(False)
 
@@ -254,7 +253,7 @@ class MainWindow(QMainWindow):
         add(ActionSpec("prompt.save_message", "Save version with &message…", "&File",
                        "Ctrl+Shift+S"), self.save_with_message)  # fmt: skip
         add(ActionSpec("prompt.rename", "&Rename prompt", "&File", "F2"),
-            self.prompt_list.rename_current)  # fmt: skip
+            self.library.rename_current)  # fmt: skip
         add(ActionSpec("prompt.trash", "Move prompt to &trash", "&File", "Ctrl+Shift+Del"),
             lambda: self.tasks.start("trash", ws.trash_current()))  # fmt: skip
         add(ActionSpec("app.settings", "Se&ttings…", "&File", "Ctrl+,"), self.open_settings)
@@ -289,7 +288,11 @@ class MainWindow(QMainWindow):
         add(ActionSpec("view.history", "Show the &history", "&View", "Ctrl+Shift+H"),
             self.show_history)  # fmt: skip
         add(ActionSpec("view.prompts", "Focus the &prompt list", "&View", "Ctrl+0"),
-            self.prompt_list.view.setFocus)  # fmt: skip
+            self.library.tree.setFocus)  # fmt: skip
+        add(ActionSpec("prompt.quick_open", "&Quick open…", "&File", "Ctrl+P"),
+            self.open_quick_open)  # fmt: skip
+        add(ActionSpec("library.search", "&Search prompts and answers", "&Edit", "Ctrl+Shift+F"),
+            self.library.focus_search)  # fmt: skip
         add(ActionSpec("help.about", "&About PromptStudio", "&Help", "F1"), self.about)
 
     def open_palette(self) -> CommandPalette:
@@ -310,6 +313,14 @@ class MainWindow(QMainWindow):
             lambda text: self.tasks.start("save", self.workspace.save(text.strip()))
         )
         dialog.open()
+
+    def open_quick_open(self) -> QuickOpen:
+        if self.quick_open is None:
+            self.quick_open = QuickOpen(self.workspace.db, self.tasks, self)
+            self.quick_open.promptChosen.connect(self.workspace.open_prompt)
+            self.quick_open.promptChosen.connect(self.library.select_prompt)
+        self.quick_open.open()
+        return self.quick_open
 
     def show_history(self) -> None:
         self.bottom_tabs.setCurrentWidget(self.history)

@@ -27,8 +27,8 @@ from promptstudio.settings.profiles import ProfileStore
 from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
+from promptstudio.ui.library_pane import LibraryPane
 from promptstudio.ui.preview_dialog import ColumnPreview, PreviewDialog
-from promptstudio.ui.prompt_list import PromptListPane
 from promptstudio.ui.run_board import RunBoard, split_key, target_key
 from promptstudio.ui.run_column import ColumnConfig, RunColumn
 from promptstudio.ui.tasks import TaskOwner
@@ -56,7 +56,7 @@ class Workspace(QObject):
         db: Database,
         keys: KeyStore,
         settings: SettingsStore,
-        prompts: PromptListPane,
+        prompts: LibraryPane,
         editor: TemplateEditor,
         variables: VariablesForm,
         board: RunBoard,
@@ -102,8 +102,17 @@ class Workspace(QObject):
         board.previewRequested.connect(self.preview)
         board.modelsRequested.connect(self.fetch_models)
         board.configChanged.connect(self._emit_title)
+        self.known: dict[int, str] = {}  # prompt names, for menus (kept by load_library)
         prompts.promptSelected.connect(self.open_prompt)
-        prompts.model.renameRequested.connect(self.rename_prompt)
+        prompts.promptCreated.connect(self.open_prompt)
+        prompts.versionRequested.connect(
+            lambda _prompt_id, version_id: self.tasks.start(
+                "open-version", self.open_version(version_id)
+            )
+        )
+        prompts.promptRenamed.connect(self._on_renamed)
+        prompts.promptTrashed.connect(self._on_trashed)
+        prompts.statusMessage.connect(self.statusMessage)
 
     # ---- state ---------------------------------------------------------------------------
 
@@ -154,14 +163,43 @@ class Workspace(QObject):
     # ---- library -------------------------------------------------------------------------
 
     async def load_library(self, select: int | None = None) -> None:
+        """Read the library, show it, and open ``select`` (else the open or first prompt)."""
         rows = await self.db.acall(library.list_prompts)
-        self.prompts.model.set_prompts(rows)
-        target = select if select is not None else self.prompt_id
-        if target is None and rows:
-            target = rows[0].id
+        self.known = {row.id: row.name for row in rows}
+        self.prompts.refresh()
+        target = next(
+            (p for p in (select, self.prompt_id) if p is not None and p in self.known),
+            rows[0].id if rows else None,
+        )
+        if target is not None and target != self.prompt_id:
+            await self._open(target)
         if target is not None:
-            self.prompts.select(target, notify=target != self.prompt_id)
+            self.prompts.select_prompt(target)
         self.libraryLoaded.emit()
+
+    def _open_version_soon(self, _prompt_id: int, version_id: int) -> None:
+        self.tasks.start("open-version", self.open_version(version_id))
+
+    def _on_renamed(self, prompt_id: int, name: str) -> None:
+        self.known[prompt_id] = name
+        if prompt_id == self.prompt_id:
+            self.prompt_name = name
+            self._emit_title()
+
+    def _on_trashed(self, prompt_id: int) -> None:
+        self.known.pop(prompt_id, None)
+        if prompt_id == self.prompt_id:
+            self.tasks.start("trashed", self._leave_trashed())
+
+    async def _leave_trashed(self) -> None:
+        """The open prompt went to the trash: keep its unsaved edits, open another."""
+        await self._flush_draft()
+        self.prompt_id, self._saved = None, None
+        await self.load_library()
+        if self.prompt_id is None:
+            self._show_version(None)
+            self.prompt_name = ""
+            self._emit_title()
 
     def open_prompt(self, prompt_id: int) -> None:
         if prompt_id != self.prompt_id:
@@ -225,20 +263,12 @@ class Workspace(QObject):
         name = next(f"Untitled {n}" for n in range(1, 10_000) if f"Untitled {n}" not in existing)
         prompt = await self.db.acall(library.create_prompt, name)
         self.prompt_id, self.prompt_name = prompt.id, prompt.name
+        self.known[prompt.id] = prompt.name
         self._show_version(None)
-        await self.load_library(select=prompt.id)
+        self.prompts.refresh()
+        self.prompts.select_prompt(prompt.id)
         self.editor.setFocus()
         self.promptOpened.emit(prompt.id)
-
-    def rename_prompt(self, prompt_id: int, name: str) -> None:
-        async def rename() -> None:
-            await self.db.acall(library.rename_prompt, prompt_id, name)
-            if prompt_id == self.prompt_id:
-                self.prompt_name = name
-                self._emit_title()
-            await self.load_library()
-
-        self.tasks.start("rename", rename())
 
     async def restore(self, version_id: int) -> VersionRow:
         """Make an old version the newest one (a new version; history is never rewritten).
@@ -260,7 +290,7 @@ class Workspace(QObject):
         version = await self.db.acall(library.get_version, version_id)
         if version.prompt_id != self.prompt_id:
             await self._open(version.prompt_id)
-            self.prompts.select(version.prompt_id, notify=False)
+            self.prompts.select_prompt(version.prompt_id)
         self._show_content(version.template, version.variables, version.settings)
         self._emit_title()
         self.statusMessage.emit(f"Version {version.number} is in the editor; Ctrl+S keeps it")
@@ -268,15 +298,10 @@ class Workspace(QObject):
     async def trash_current(self) -> None:
         if self.prompt_id is None:
             return
-        name = self.prompt_name
-        await self.db.acall(library.trash_prompt, self.prompt_id)
-        self.prompt_id, self._saved = None, None
-        await self.load_library()
-        if self.prompt_id is None:
-            self._show_version(None)
-            self.prompt_name = ""
-            self._emit_title()
+        prompt_id, name = self.prompt_id, self.prompt_name
+        await self.db.acall(library.trash_prompt, prompt_id)
         self.statusMessage.emit(f"Moved “{name}” to the trash")
+        self._on_trashed(prompt_id)
 
     async def save(self, message: str = "") -> None:
         if self.prompt_id is None:

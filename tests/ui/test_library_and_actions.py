@@ -33,7 +33,7 @@ def test_ctrl_s_saves_a_version_and_switching_autosaves(window, qtbot) -> None: 
     assert window.workspace.db.call(library.load_draft, first).template == "Version two, unsaved"
 
     with qtbot.waitSignal(window.workspace.promptOpened, timeout=3000):
-        window.prompt_list.select(first)
+        window.workspace.open_prompt(first)
     assert window.editor.toPlainText() == "Version two, unsaved"
     assert window.workspace.dirty  # restored, still unsaved
     assert "Restored unsaved changes" in window.statusBar().currentMessage()
@@ -61,7 +61,7 @@ def test_unsaved_edits_survive_a_kill(window, qtbot, isolated_home) -> None:  # 
 
 
 def test_command_palette_lists_filters_and_runs_actions(window, qtbot) -> None:  # type: ignore[no-untyped-def]
-    before = window.prompt_list.model.rowCount()
+    before = len(window.workspace.known)
     palette = window.open_palette()
     assert any("Run" in text for text in palette.visible_commands())
     qtbot.keyClicks(palette.filter, "new prom")
@@ -69,7 +69,7 @@ def test_command_palette_lists_filters_and_runs_actions(window, qtbot) -> None: 
     assert palette.visible_commands()[0].startswith("New prompt")
     with qtbot.waitSignal(window.workspace.promptOpened, timeout=3000):
         qtbot.keyClick(palette.filter, Qt.Key.Key_Return)
-    assert window.prompt_list.model.rowCount() == before + 1
+    assert len(window.workspace.known) == before + 1
 
 
 def test_every_action_has_a_unique_shortcut(window) -> None:  # type: ignore[no-untyped-def]
@@ -121,7 +121,7 @@ def test_a_damaged_library_is_repaired_and_the_user_is_told(qtbot, qloop, isolat
     notice = main.findChild(QMessageBox, "recoveryNotice")
     assert notice is not None and notice.isVisible()
     assert "was damaged" in notice.text() and "kept as" in notice.text()
-    assert main.prompt_list.model.rowCount() == 4  # a fresh library with the samples
+    assert len(main.workspace.known) == 4  # a fresh library with the samples
     assert any(p.name.startswith("library.sqlite3.corrupt") for p in isolated_home.iterdir())
     main.close()
     db.close()

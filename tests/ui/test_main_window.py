@@ -12,9 +12,7 @@ from tests.ui.conftest import new_prompt, type_text
 
 
 def test_first_launch_shows_the_sample_library(window) -> None:  # type: ignore[no-untyped-def]
-    names = [
-        window.prompt_list.model.prompt(r).name for r in range(window.prompt_list.model.rowCount())
-    ]
+    names = list(window.workspace.known.values())
     assert len(names) == 4
     assert window.workspace.prompt_id is not None
     assert window.editor.toPlainText().strip()  # the first sample is open

@@ -125,7 +125,7 @@ def test_add_duplicate_remove_and_the_layout_is_restored_with_the_version(  # ty
     board.remove_column(board.columns[1].column_id)  # ...and may change it
     board.columns[0].model.setText("other")
     with qtbot.waitSignal(window.workspace.promptOpened, timeout=3000):
-        window.prompt_list.select(prompt_id)
+        window.workspace.open_prompt(prompt_id)
     assert [c.model.text() for c in board.columns] == ["first", "second"]
     assert board.columns[1].config().params.temperature == 0.4
     assert not window.workspace.dirty

@@ -1,0 +1,161 @@
+"""The search box over a real library: hits with highlighted, escaped snippets; Enter; Esc."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from promptstudio.storage import Database, library
+from promptstudio.ui.library_pane import LibraryPane
+from promptstudio.ui.search_results import (
+    BADGE_ROLE,
+    HTML_ROLE,
+    KIND_ROLE,
+    MARK_CLOSE,
+    MARK_OPEN,
+    SNIPPET_HTML_ROLE,
+    highlighted_html,
+)
+from promptstudio.ui.tasks import TaskOwner
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(tmp_path / "library.sqlite3")
+    yield database
+    database.close()
+
+
+def respond(db: Database, version_id: int, text: str) -> None:
+    run = db.call(library.record_run, version_id, {})
+    db.call(
+        library.add_response,
+        run.id,
+        base_url="http://127.0.0.1:1/v1",
+        model="m",
+        params={},
+        messages=[],
+        text=text,
+        status="done",
+        error=None,
+        finish_reason="stop",
+        ttft_ms=None,
+        total_ms=None,
+        input_tokens=None,
+        output_tokens=None,
+        usage_estimated=False,
+    )
+
+
+@pytest.fixture
+def ids(db: Database) -> dict[str, int]:
+    agent = db.call(library.create_prompt, "Support agent", "Support")
+    version = db.call(
+        library.save_version, agent.id, "Use <b>bold</b> for the product name.", {}, {}
+    )
+    respond(db, version.id, "Your refund was sent yesterday; it should arrive within 3 days.")
+    translator = db.call(library.create_prompt, "Translator")
+    other = db.call(library.save_version, translator.id, "Translate into French.", {}, {})
+    respond(db, other.id, "Bonjour tout le monde")
+    return {"agent": agent.id, "agent_v1": version.id, "translator": translator.id}
+
+
+@pytest.fixture
+def pane(qtbot, qloop, db: Database, ids: dict[str, int]) -> Iterator[LibraryPane]:  # type: ignore[no-untyped-def]
+    tasks = TaskOwner()
+    failures: list[BaseException] = []
+    tasks.failed.connect(failures.append)
+    widget = LibraryPane(db, tasks)
+    qtbot.addWidget(widget)
+    widget.resize(320, 520)
+    widget.show()
+    with qtbot.waitSignal(widget.model.loaded, timeout=5000):
+        widget.refresh()
+    yield widget
+    widget.close()
+    tasks.shutdown()  # a late timer or layout now starts nothing
+    widget.deleteLater()
+    qtbot.wait(1)  # delete it, and let cancelled tasks end, while this test's loop is set
+    assert not failures
+
+
+def search(qtbot, pane: LibraryPane, text: str) -> int:  # type: ignore[no-untyped-def]
+    """Type ``text`` into the search box; returns how many hits were shown."""
+    pane.search.setFocus()
+    with qtbot.waitSignal(pane.results.hitsShown, timeout=5000) as shown:
+        qtbot.keyClicks(pane.search, text)
+    return int(shown.args[0])
+
+
+def test_a_word_in_one_answer_gives_one_highlighted_response_hit(qtbot, pane, ids) -> None:  # type: ignore[no-untyped-def]
+    assert search(qtbot, pane, "refund") == 1
+    assert pane.is_searching() and pane.stack.currentWidget() is pane.results
+    index = pane.results.model.index(0, 0)
+    assert index.data(KIND_ROLE) == "response"
+    assert index.data(BADGE_ROLE) == "answer · v1"
+    snippet = index.data(SNIPPET_HTML_ROLE)
+    assert snippet.startswith(f"Your {MARK_OPEN}refund{MARK_CLOSE} was sent yesterday")
+    painted = pane.results.delegate.html(index)  # what the delegate paints
+    assert "<b>Support agent</b>" in painted and snippet in painted
+    assert pane.results.status.text() == "1 match"
+
+
+def test_html_in_a_snippet_is_shown_as_text(qtbot, pane) -> None:  # type: ignore[no-untyped-def]
+    assert search(qtbot, pane, "bold") == 1
+    index = pane.results.model.index(0, 0)
+    assert index.data(KIND_ROLE) == "version" and index.data(BADGE_ROLE) == "template v1"
+    snippet = index.data(SNIPPET_HTML_ROLE)
+    assert snippet == f"Use &lt;b&gt;{MARK_OPEN}bold{MARK_CLOSE}&lt;/b&gt; for the product name."
+    assert "<b>bold" not in index.data(HTML_ROLE)
+
+
+def test_highlighting_escapes_each_piece() -> None:
+    assert highlighted_html("a<i>b & c", [(1, 4)], "[", "]") == "a[&lt;i&gt;]b &amp; c"
+
+
+def test_enter_opens_the_hit(qtbot, pane, ids) -> None:  # type: ignore[no-untyped-def]
+    search(qtbot, pane, "refund")
+    with qtbot.waitSignal(pane.versionRequested, timeout=2000) as requested:
+        qtbot.keyClick(pane.search, Qt.Key.Key_Return)
+    assert requested.args == [ids["agent"], ids["agent_v1"]]
+
+    pane.search.clear()
+    search(qtbot, pane, "translat")  # the name first, then the template
+    kinds = [pane.results.model.index(r, 0).data(KIND_ROLE) for r in range(2)]
+    assert kinds == ["prompt", "version"]
+    qtbot.keyClick(pane.search, Qt.Key.Key_Down)
+    assert pane.results.list.hasFocus()
+    with qtbot.waitSignal(pane.promptSelected, timeout=2000) as selected:
+        qtbot.keyClick(pane.results.list, Qt.Key.Key_Return)
+    assert selected.args == [ids["translator"]]
+    # The opened prompt is also selected in the tree, quietly, for when the search closes.
+    qtbot.waitUntil(lambda: pane.tree.currentIndex().data() == "Translator")
+
+
+def test_esc_clears_the_search_and_shows_the_tree(qtbot, pane) -> None:  # type: ignore[no-untyped-def]
+    search(qtbot, pane, "refund")
+    qtbot.keyClick(pane.search, Qt.Key.Key_Escape)
+    assert pane.search.text() == ""
+    assert not pane.is_searching() and pane.stack.currentWidget() is pane.tree
+
+
+def test_no_matches_says_so(qtbot, pane) -> None:  # type: ignore[no-untyped-def]
+    assert search(qtbot, pane, "xylophone") == 0
+    assert pane.results.status.text() == "No matches"
+    assert pane.results.list.isHidden()
+
+
+def test_typing_fast_runs_one_search(qtbot, pane, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    queries: list[str] = []
+    real = library.search
+
+    def counting(conn, query, **kwargs):  # type: ignore[no-untyped-def]
+        queries.append(query)
+        return real(conn, query, **kwargs)
+
+    monkeypatch.setattr(library, "search", counting)
+    search(qtbot, pane, "bonjour")
+    assert queries == ["bonjour"]
