@@ -10,7 +10,6 @@ an earlier refresh, so a slow answer can never land in the wrong history.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -28,14 +27,13 @@ from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import ResponseRow, RunWithResponses, VersionSummary
+from promptstudio.ui.formatting import NO_VALUE, format_cost
 from promptstudio.ui.tasks import TaskOwner
 
 PAGE_SIZE = 200
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 2
 RESPONSE_ROLE = Qt.ItemDataRole.UserRole + 3
-NO_VALUE = "—"
-MIN_COST = 0.000001  # shown as "<$0.000001"
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -76,18 +74,6 @@ def format_when(created_at: str, now: datetime | None = None) -> str:
     moment = local_time(created_at)
     today = (now or datetime.now().astimezone()).astimezone(moment.tzinfo).date()
     return moment.strftime("%H:%M") if moment.date() == today else moment.strftime("%Y-%m-%d")
-
-
-def format_cost(cost: float | None) -> str:
-    """Two significant digits: cheap models cost $0.000058 a call, and that is worth seeing."""
-    if cost is None:
-        return NO_VALUE
-    if cost == 0:
-        return "$0"
-    if cost < MIN_COST:
-        return f"<${MIN_COST:.6f}"
-    decimals = max(2, 1 - math.floor(math.log10(cost)))
-    return f"${cost:.{decimals}f}"
 
 
 def format_duration(ms: float | None) -> str:

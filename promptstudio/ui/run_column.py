@@ -63,6 +63,7 @@ from promptstudio.providers import (
 )
 from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.consistency import consistency
+from promptstudio.ui.formatting import format_cost
 
 DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama: the common local server
 VIEW_MODES = ("Text", "Markdown", "JSON")
@@ -265,7 +266,7 @@ class RunColumn(QFrame):
         self.max_tokens.setRange(0, 1_000_000)
         self.max_tokens.setSpecialValueText("default")
         form = QFormLayout()
-        form.addRow("&Endpoint", self.endpoint)
+        form.addRow("&Server", self.endpoint)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.models_button)
@@ -838,6 +839,4 @@ def metric_parts(result: TargetResult) -> list[str]:
 
 def cost_text(cost: float | None) -> str:
     """A price when we know one; never a made-up number."""
-    if cost is None:
-        return "cost —"
-    return f"${cost:.4f}" if cost < 1 else f"${cost:.2f}"
+    return "cost —" if cost is None else format_cost(cost)
