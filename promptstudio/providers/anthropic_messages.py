@@ -30,7 +30,7 @@ from promptstudio.providers.apis import json_schema_wrapper
 from promptstudio.providers.base import ChatRequest, Endpoint, GenerationParams, Usage
 from promptstudio.providers.errors import ProviderError, UnsupportedSetting
 from promptstudio.providers.failures import SdkErrorTypes
-from promptstudio.providers.streaming import NO_KEY_PLACEHOLDER, SdkStreamProvider, StreamState
+from promptstudio.providers.streaming import SdkStreamProvider, StreamState, sdk_client_options
 
 log = logging.getLogger(__name__)
 
@@ -109,21 +109,8 @@ class AnthropicMessagesProvider(SdkStreamProvider):
 def make_anthropic_client(
     endpoint: Endpoint, http_client: httpx2.AsyncClient
 ) -> anthropic.AsyncAnthropic:
-    """An ``AsyncAnthropic`` for ``endpoint``; its read timeout is only a backstop for ours."""
-    read = max(endpoint.first_token_timeout, endpoint.idle_timeout) + 1.0
-    return anthropic.AsyncAnthropic(
-        base_url=endpoint.base_url,
-        api_key=endpoint.api_key or NO_KEY_PLACEHOLDER,
-        max_retries=endpoint.max_retries,
-        timeout=anthropic.Timeout(
-            connect=endpoint.connect_timeout,
-            read=read,
-            write=max(endpoint.connect_timeout, endpoint.idle_timeout),
-            pool=endpoint.connect_timeout,
-        ),
-        default_headers=endpoint.extra_headers or None,
-        http_client=http_client,
-    )
+    """An ``AsyncAnthropic`` for ``endpoint``."""
+    return anthropic.AsyncAnthropic(**sdk_client_options(endpoint, http_client, anthropic.Timeout))
 
 
 def messages_params(params: GenerationParams) -> dict[str, Any]:

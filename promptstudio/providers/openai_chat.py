@@ -19,7 +19,12 @@ from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 from promptstudio.providers.apis import json_schema_wrapper
 from promptstudio.providers.base import ChatRequest, Endpoint, GenerationParams, Usage
 from promptstudio.providers.failures import SdkErrorTypes
-from promptstudio.providers.streaming import NO_KEY_PLACEHOLDER, SdkStreamProvider, StreamState
+from promptstudio.providers.streaming import (
+    NO_KEY_PLACEHOLDER,
+    SdkStreamProvider,
+    StreamState,
+    sdk_client_options,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,21 +100,8 @@ def _reasoning_delta(delta: Any) -> bool:
 
 
 def make_openai_client(endpoint: Endpoint, http_client: httpx2.AsyncClient) -> openai.AsyncOpenAI:
-    """An ``AsyncOpenAI`` for ``endpoint``; its read timeout is only a backstop for ours."""
-    read = max(endpoint.first_token_timeout, endpoint.idle_timeout) + 1.0
-    return openai.AsyncOpenAI(
-        base_url=endpoint.base_url,
-        api_key=endpoint.api_key or NO_KEY_PLACEHOLDER,
-        max_retries=endpoint.max_retries,
-        timeout=openai.Timeout(
-            connect=endpoint.connect_timeout,
-            read=read,
-            write=max(endpoint.connect_timeout, endpoint.idle_timeout),
-            pool=endpoint.connect_timeout,
-        ),
-        default_headers=endpoint.extra_headers or None,
-        http_client=http_client,
-    )
+    """An ``AsyncOpenAI`` for ``endpoint``."""
+    return openai.AsyncOpenAI(**sdk_client_options(endpoint, http_client, openai.Timeout))
 
 
 def chat_params(params: GenerationParams, kind: str) -> dict[str, Any]:

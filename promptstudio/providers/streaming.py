@@ -58,6 +58,28 @@ log = logging.getLogger(__name__)
 # Anthropic's credential files) and sending the user's key to another server.
 NO_KEY_PLACEHOLDER = "no-key-needed"
 
+
+def sdk_client_options(
+    endpoint: Endpoint, http_client: httpx2.AsyncClient, timeout: type[Any]
+) -> dict[str, Any]:
+    """Constructor arguments both SDK clients take alike. ``timeout`` is the SDK's own
+    ``Timeout`` class; its read timeout is only a backstop for our per-wait timers."""
+    read = max(endpoint.first_token_timeout, endpoint.idle_timeout) + 1.0
+    return {
+        "base_url": endpoint.base_url,
+        "api_key": endpoint.api_key or NO_KEY_PLACEHOLDER,
+        "max_retries": endpoint.max_retries,
+        "timeout": timeout(
+            connect=endpoint.connect_timeout,
+            read=read,
+            write=max(endpoint.connect_timeout, endpoint.idle_timeout),
+            pool=endpoint.connect_timeout,
+        ),
+        "default_headers": endpoint.extra_headers or None,
+        "http_client": http_client,
+    }
+
+
 MODEL_LIST_TIMEOUT = 2.0
 """How long a 404 waits for the model list it offers in its message (best effort)."""
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPlainTextEdit
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from promptstudio.credentials import KeyStore
 from promptstudio.paths import data_dir
 from promptstudio.ui.app import open_library
 from promptstudio.ui.main_window import MainWindow
+from promptstudio.ui.tasks import TaskOwner
 
 
 @pytest.fixture
@@ -42,3 +45,24 @@ def new_prompt(qtbot, main: MainWindow) -> int:  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(main.workspace.promptOpened, timeout=5000) as opened:
         main.registry["prompt.new"].trigger()
     return int(opened.args[0])
+
+
+W = TypeVar("W", bound=QWidget)
+
+
+@contextmanager
+def owned_widget(qtbot, make: Callable[[TaskOwner], W]) -> Iterator[W]:  # type: ignore[no-untyped-def]
+    """A widget with its own TaskOwner: any task failure fails the test; at the end the
+    owner shuts down (late timers start nothing) and the widget is deleted while this
+    test's event loop is still set."""
+    tasks = TaskOwner()
+    failures: list[BaseException] = []
+    tasks.failed.connect(failures.append)
+    widget = make(tasks)
+    qtbot.addWidget(widget)
+    yield widget
+    widget.close()
+    tasks.shutdown()
+    widget.deleteLater()
+    qtbot.wait(1)
+    assert not failures

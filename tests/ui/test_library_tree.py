@@ -19,7 +19,7 @@ from promptstudio.ui.library_model import (
     LibraryModel,
 )
 from promptstudio.ui.library_pane import LibraryPane
-from promptstudio.ui.tasks import TaskOwner
+from tests.ui.conftest import owned_widget
 
 
 @pytest.fixture
@@ -53,21 +53,12 @@ def ids(db: Database) -> dict[str, int]:
 
 @pytest.fixture
 def pane(qtbot, qloop, db: Database, ids: dict[str, int]) -> Iterator[LibraryPane]:  # type: ignore[no-untyped-def]
-    tasks = TaskOwner()
-    failures: list[BaseException] = []
-    tasks.failed.connect(failures.append)
-    widget = LibraryPane(db, tasks)
-    qtbot.addWidget(widget)
-    widget.resize(320, 520)
-    widget.show()
-    with qtbot.waitSignal(widget.model.loaded, timeout=5000):
-        widget.refresh()
-    yield widget
-    widget.close()
-    tasks.shutdown()  # a late timer or layout now starts nothing
-    widget.deleteLater()
-    qtbot.wait(1)  # delete it, and let cancelled tasks end, while this test's loop is set
-    assert not failures
+    with owned_widget(qtbot, lambda tasks: LibraryPane(db, tasks)) as widget:
+        widget.resize(320, 520)
+        widget.show()
+        with qtbot.waitSignal(widget.model.loaded, timeout=5000):
+            widget.refresh()
+        yield widget
 
 
 def names(model: LibraryModel, parent: QModelIndex | None = None) -> list[str]:

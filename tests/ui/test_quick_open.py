@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from promptstudio.storage import Database, library
 from promptstudio.ui.quick_open import QuickOpen, fuzzy_match
 from promptstudio.ui.search_results import HTML_ROLE
-from promptstudio.ui.tasks import TaskOwner
+from tests.ui.conftest import owned_widget
 
 
 @pytest.fixture
@@ -41,19 +41,10 @@ def ids(db: Database) -> dict[str, int]:
 
 @pytest.fixture
 def dialog(qtbot, qloop, db: Database, ids: dict[str, int]) -> Iterator[QuickOpen]:  # type: ignore[no-untyped-def]
-    tasks = TaskOwner()
-    failures: list[BaseException] = []
-    tasks.failed.connect(failures.append)
-    widget = QuickOpen(db, tasks)
-    qtbot.addWidget(widget)
-    with qtbot.waitSignal(widget.loaded, timeout=5000):
-        widget.open()
-    yield widget
-    widget.close()
-    tasks.shutdown()  # a late timer or layout now starts nothing
-    widget.deleteLater()
-    qtbot.wait(1)  # delete it, and let cancelled tasks end, while this test's loop is set
-    assert not failures
+    with owned_widget(qtbot, lambda tasks: QuickOpen(db, tasks)) as widget:
+        with qtbot.waitSignal(widget.loaded, timeout=5000):
+            widget.open()
+        yield widget
 
 
 def test_lists_every_prompt_outside_the_trash_by_name(dialog: QuickOpen) -> None:
