@@ -3,6 +3,9 @@
     promptstudio [--data-dir DIR]                      open the app
     promptstudio render FILE [--var NAME=VALUE]...     print the messages as JSON
     promptstudio run FILE --base-url URL --model NAME  stream an answer and record it
+    promptstudio history PROMPT | search QUERY         the library, from the terminal
+    promptstudio providers list|add|remove             provider profiles
+    promptstudio keys set|delete|status                keys (read from stdin, never shown)
 
 Qt is imported only for the GUI, so the headless commands start fast and run anywhere.
 """
@@ -74,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stop", action="append", default=[], metavar="TEXT")
     run.add_argument("--timeout", type=float, default=120.0, help="seconds to the first token")
     run.add_argument("--json", action="store_true", help="print a JSON summary, not the text")
+    from promptstudio.cli_commands import add_commands
+
+    add_commands(commands, data)
     return parser
 
 
@@ -92,7 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _gui(args)
         if args.command == "render":
             return _render(args)
-        return _run(args)
+        if args.command == "run":
+            return _run(args)
+        from promptstudio.cli_commands import run_command
+
+        return run_command(args)
     except CliError as exc:
         print(f"promptstudio: {exc.message}", file=sys.stderr)
         return exc.exit_code
