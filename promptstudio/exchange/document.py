@@ -1,0 +1,80 @@
+"""The exchange unit: one prompt with everything an export needs, and nothing Qt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from promptstudio.credentials.env import env_var_for
+
+if TYPE_CHECKING:
+    from promptstudio.storage.rows import PromptRow, VersionRow
+
+OPENAI_URL = "https://api.openai.com/v1"
+ANTHROPIC_URL = "https://api.anthropic.com"
+
+
+@dataclass(slots=True)
+class PromptDocument:
+    """A prompt as exported and imported.
+
+    ``columns`` are the run columns exactly as a version stores them in
+    ``settings["columns"]``: ``{"id", "profile", "base_url", "model", "params"}``.
+    ``versions`` is optional history (JSON-ready dicts), carried only by the JSON format.
+    """
+
+    name: str
+    description: str = ""
+    folder: str = ""
+    tags: list[str] = field(default_factory=list)
+    template: str = ""
+    variables: dict[str, Any] = field(default_factory=dict)
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def from_library(cls, prompt: PromptRow, version: VersionRow) -> PromptDocument:
+        """The document for ``version`` of ``prompt`` (its message becomes the description)."""
+        columns = version.settings.get("columns") or []
+        return cls(
+            name=prompt.name,
+            description=version.message,
+            folder=prompt.folder,
+            tags=list(prompt.tags),
+            template=version.template,
+            variables=dict(version.variables),
+            columns=[dict(column) for column in columns if isinstance(column, dict)],
+        )
+
+
+def provider_kind(column: dict[str, Any]) -> str:
+    """``"openai"``, ``"anthropic"``, ``"ollama"`` or ``"openai-compatible"`` for a column."""
+    base_url = str(column.get("base_url") or "")
+    try:
+        parts = urlsplit(base_url if "://" in base_url else "https://" + base_url)
+        host = (parts.hostname or "").rstrip(".").lower()
+        port = parts.port
+    except ValueError:  # not a URL at all
+        host, port = "", None
+    if column.get("profile") == "anthropic" or host == "api.anthropic.com":
+        return "anthropic"
+    if host == "api.openai.com" or (not base_url and column.get("profile") in ("", "openai")):
+        return "openai"
+    if host in ("localhost", "127.0.0.1", "::1") and port == 11434:
+        return "ollama"
+    return "openai-compatible"
+
+
+def key_env_var(base_url: str) -> str | None:
+    """The environment variable conventionally holding the key for ``base_url``, if any."""
+    try:
+        return env_var_for(base_url)
+    except ValueError:  # not a URL at all
+        return None
+
+
+def column_params(column: dict[str, Any]) -> dict[str, Any]:
+    """The column's generation settings (a copy; empty when missing)."""
+    params = column.get("params")
+    return dict(params) if isinstance(params, dict) else {}

@@ -1,0 +1,13 @@
+"""The one error every import and export raises on purpose."""
+
+from __future__ import annotations
+
+from promptstudio.errors import PromptStudioError
+
+
+class ExchangeError(PromptStudioError):
+    """A file cannot be imported (or a prompt exported); ``line`` is 1-based when known."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(f"Line {line}: {message}" if line is not None else message)
+        self.line = line

@@ -1,0 +1,96 @@
+"""PromptStudio's own lossless format: one JSON object with ``"format_version": 1``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from promptstudio.exchange.document import PromptDocument
+from promptstudio.exchange.errors import ExchangeError
+from promptstudio.exchange.reading import checked_text
+
+FORMAT = "promptstudio.prompt"
+FORMAT_VERSION = 1
+
+
+def to_json(doc: PromptDocument) -> str:
+    """The document as pretty, key-sorted JSON (stable, so the file diffs well in git)."""
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": doc.name,
+        "description": doc.description,
+        "folder": doc.folder,
+        "tags": list(doc.tags),
+        "template": doc.template,
+        "variables": doc.variables,
+        "columns": doc.columns,
+    }
+    if doc.versions is not None:
+        data["versions"] = doc.versions
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def from_json(data: str | bytes) -> PromptDocument:
+    """A document from :func:`to_json` output; :class:`ExchangeError` for anything else."""
+    text = checked_text(data)
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ExchangeError(f"This is not valid JSON: {exc.msg}.", line=exc.lineno) from None
+    except RecursionError:
+        raise ExchangeError("The JSON is nested too deeply.") from None
+    if not isinstance(raw, dict):
+        raise ExchangeError("A PromptStudio prompt file holds one JSON object.", line=1)
+    version = raw.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ExchangeError(
+            f"Unsupported format_version {version!r}: this PromptStudio reads version "
+            f"{FORMAT_VERSION}."
+        )
+    versions = raw.get("versions")
+    if versions is not None and not (
+        isinstance(versions, list) and all(isinstance(v, dict) for v in versions)
+    ):
+        raise ExchangeError("'versions' must be a list of objects.")
+    return PromptDocument(
+        name=_text(raw, "name", required=True),
+        description=_text(raw, "description"),
+        folder=_text(raw, "folder"),
+        tags=_tags(raw.get("tags", [])),
+        template=_text(raw, "template", required=True),
+        variables=_object(raw, "variables"),
+        columns=_columns(raw.get("columns", [])),
+        versions=versions,
+    )
+
+
+def _text(raw: dict[str, Any], key: str, *, required: bool = False) -> str:
+    if key not in raw and not required:
+        return ""
+    value = raw.get(key)
+    if not isinstance(value, str):
+        raise ExchangeError(f"'{key}' must be text.")
+    return value
+
+
+def _object(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise ExchangeError(f"'{key}' must be an object.")
+    return value
+
+
+def _tags(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+        raise ExchangeError("'tags' must be a list of text.")
+    return list(value)
+
+
+def _columns(value: object) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(column, dict) for column in value):
+        raise ExchangeError("'columns' must be a list of objects.")
+    for column in value:
+        if "params" in column and not isinstance(column["params"], dict):
+            raise ExchangeError("A column's 'params' must be an object.")
+    return list(value)

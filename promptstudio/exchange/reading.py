@@ -1,0 +1,48 @@
+"""Checks every imported file passes before any parsing: size, binary content, encoding."""
+
+from __future__ import annotations
+
+from promptstudio.exchange.errors import ExchangeError
+
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+
+
+def checked_text(data: str | bytes) -> str:
+    """``data`` as text, or :class:`ExchangeError` for enormous, binary or non-UTF-8 input.
+
+    Bytes are decoded as UTF-8 (a leading byte-order mark is dropped); the error names the
+    line of the first undecodable byte.
+    """
+    if isinstance(data, bytes):
+        if len(data) > MAX_IMPORT_BYTES:
+            raise ExchangeError(_too_big(len(data)))
+        nul_byte = data.find(b"\0")
+        _refuse_nul(nul_byte, data[: max(nul_byte, 0)].count(b"\n"))
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise ExchangeError(
+                "The file is not UTF-8 text (save it as UTF-8 and import it again).", line=line
+            ) from None
+        return text
+    size = len(data.encode("utf-8", "surrogatepass"))
+    if size > MAX_IMPORT_BYTES:
+        raise ExchangeError(_too_big(size))
+    nul = data.find("\0")
+    _refuse_nul(nul, data[: max(nul, 0)].count("\n"))
+    return data.removeprefix("\ufeff")
+
+
+def _refuse_nul(index: int, newlines_before: int) -> None:
+    if index >= 0:
+        raise ExchangeError(
+            "The file holds binary data (a NUL byte), not text.", line=newlines_before + 1
+        )
+
+
+def _too_big(size: int) -> str:
+    return (
+        f"The file is {size / 1024 / 1024:.1f} MB; files over "
+        f"{MAX_IMPORT_BYTES // 1024 // 1024} MB are not imported."
+    )

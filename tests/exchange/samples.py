@@ -1,0 +1,55 @@
+"""Documents shared by the exchange tests."""
+
+from __future__ import annotations
+
+from promptstudio.exchange import PromptDocument
+
+TEMPLATE = """system:
+You are a {{ tone }} assistant.
+
+user:
+Summarise for {{ name }}:
+{% for item in items %}- {{ item }}
+{% endfor %}
+"""
+
+
+def sample_document() -> PromptDocument:
+    return PromptDocument(
+        name="Summariser",
+        description="Short summaries, friendly tone.",
+        folder="work/summaries",
+        tags=["summary", "demo"],
+        template=TEMPLATE,
+        variables={"tone": "friendly", "name": "Ada", "items": ["one", "two"], "n": 3},
+        columns=[
+            {
+                "id": "c1",
+                "profile": "openai",
+                "base_url": "https://api.openai.com/v1",
+                "model": "gpt-4o-mini",
+                "params": {"temperature": 0.2, "max_tokens": 200, "stop": ["END"], "seed": 7},
+            },
+            {
+                "id": "c2",
+                "profile": "anthropic",
+                "base_url": "https://api.anthropic.com",
+                "model": "claude-3-5-haiku-latest",
+                "params": {"temperature": 0.5, "top_p": 0.9, "max_tokens": 300},
+            },
+            {
+                "id": "c3",
+                "profile": "ollama",
+                "base_url": "http://localhost:11434/v1",
+                "model": "llama3.2",
+                "params": {"top_k": 40},
+            },
+            {
+                "id": "c4",
+                "profile": "groq",
+                "base_url": "https://api.groq.com/openai/v1",
+                "model": "llama-3.1-8b-instant",
+                "params": {"json_mode": True},
+            },
+        ],
+    )

@@ -1,0 +1,121 @@
+"""Exports to other tools: promptfoo, Markdown, Python and curl snippets; no key leaks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from promptstudio.exchange import (
+    PromptDocument,
+    to_curl,
+    to_json,
+    to_markdown,
+    to_promptfoo,
+    to_prompty,
+    to_python_anthropic,
+    to_python_openai,
+)
+from tests.exchange.samples import sample_document
+
+PROMPTFOO_TOP_LEVEL = {"description", "prompts", "providers", "tests", "defaultTest"}
+VALUES = {"tone": "dry", "name": 'O\'Brien "the" {{ user }}', "items": ["a", "b"]}
+SENTINEL = "sk-SENTINEL-0123456789abcdefghijklmnop"
+
+
+def test_promptfoo_config_is_yaml_with_documented_keys_only() -> None:
+    config = yaml.safe_load(to_promptfoo(sample_document()))
+    assert set(config) <= PROMPTFOO_TOP_LEVEL
+    assert [p["id"] for p in config["providers"]] == [
+        "openai:chat:gpt-4o-mini",
+        "anthropic:messages:claude-3-5-haiku-latest",
+        "ollama:chat:llama3.2",
+        "openai:chat:llama-3.1-8b-instant",
+    ]
+    assert config["providers"][0]["config"] == {
+        "temperature": 0.2,
+        "max_tokens": 200,
+        "stop": ["END"],
+        "seed": 7,
+    }
+    assert config["providers"][3]["config"] == {
+        "apiBaseUrl": "https://api.groq.com/openai/v1",
+        "apiKeyEnvar": "GROQ_API_KEY",
+    }
+    assert config["tests"] == [{"vars": sample_document().variables}]
+    messages = json.loads(config["prompts"][0])
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert messages[0]["content"] == "You are a {{ tone }} assistant."
+
+
+def test_markdown_shows_metadata_and_fences_the_template() -> None:
+    doc = sample_document()
+    doc.template = "user:\n```\ncode\n```\n"
+    text = to_markdown(doc)
+    assert text.startswith("# Summariser\n")
+    assert "- **Tags:** `summary`, `demo`" in text
+    assert "`gpt-4o-mini`" in text
+    assert "````jinja\nuser:\n```\ncode\n```\n````" in text
+
+
+@pytest.mark.parametrize("render", [to_python_openai, to_python_anthropic])
+def test_python_snippets_compile_and_read_the_key_from_the_environment(render: object) -> None:
+    assert callable(render)
+    code = render(sample_document(), VALUES)
+    compile(code, "snippet.py", "exec")
+    assert "os.environ[" in code
+    assert "sk-" not in code
+    assert "O'Brien" in code or "O\\'Brien" in code
+
+
+def test_python_snippet_for_each_column_compiles() -> None:
+    doc = sample_document()
+    for index in range(len(doc.columns)):
+        compile(to_python_openai(doc, VALUES, index), "snippet.py", "exec")
+    assert "os.environ['GROQ_API_KEY']" in to_python_openai(doc, VALUES, 3)
+    assert "base_url='http://localhost:11434/v1'" in to_python_openai(doc, VALUES, 2)
+
+
+def test_anthropic_snippet_moves_system_out_of_messages() -> None:
+    code = to_python_anthropic(sample_document(), VALUES, 1)
+    assert "system='You are a dry assistant.'" in code
+    assert "'role': 'system'" not in code
+
+
+def test_curl_uses_shell_variables_and_valid_json() -> None:
+    text = to_curl(sample_document(), VALUES)
+    assert '-H "Authorization: Bearer $OPENAI_API_KEY"' in text
+    body = text.split("<<'JSON'\n", 1)[1].rsplit("\nJSON\n", 1)[0]
+    payload = json.loads(body)
+    assert payload["model"] == "gpt-4o-mini"
+    assert payload["messages"][1]["content"].startswith('Summarise for O\'Brien "the" {{ user }}')
+    anthropic = to_curl(sample_document(), VALUES, 1)
+    assert '-H "x-api-key: $ANTHROPIC_API_KEY"' in anthropic
+    assert "https://api.anthropic.com/v1/messages" in anthropic
+
+
+def test_no_export_contains_a_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GROQ_API_KEY"):
+        monkeypatch.setenv(name, SENTINEL)
+    doc = sample_document()
+    outputs = [to_json(doc), to_prompty(doc), to_promptfoo(doc), to_markdown(doc)]
+    for index in range(len(doc.columns)):
+        outputs += [
+            to_python_openai(doc, VALUES, index),
+            to_python_anthropic(doc, VALUES, index),
+            to_curl(doc, VALUES, index),
+        ]
+    assert all(SENTINEL not in output for output in outputs)
+
+
+def test_exports_are_deterministic() -> None:
+    for export in (to_json, to_prompty, to_promptfoo, to_markdown):
+        assert export(sample_document()) == export(sample_document())
+
+
+def test_a_document_without_columns_still_exports() -> None:
+    doc = PromptDocument(name="bare", template="hello {{ x }}")
+    assert yaml.safe_load(to_promptfoo(doc))["providers"] == []
+    compile(to_python_openai(doc, {"x": 1}), "snippet.py", "exec")
+    assert "os.environ['OPENAI_API_KEY']" in to_python_openai(doc, {"x": 1})
