@@ -6,7 +6,18 @@ import logging
 
 import keyring
 
+from promptstudio.exchange import (
+    PromptDocument,
+    to_curl,
+    to_json,
+    to_markdown,
+    to_promptfoo,
+    to_prompty,
+    to_python_anthropic,
+    to_python_openai,
+)
 from promptstudio.logs import configure_logging, remove_file_logging
+from promptstudio.storage import library
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt
 
@@ -17,9 +28,32 @@ def _files_containing(root, needle: bytes) -> list:  # type: ignore[no-untyped-d
     return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
+def _export_every_format(window, prompt_id: int, folder) -> None:  # type: ignore[no-untyped-def]
+    """Write the prompt in every export format, as a user exporting it would."""
+    db = window.workspace.db
+    prompt = db.call(library.get_prompt, prompt_id)
+    document = PromptDocument.from_library(prompt, db.call(library.latest_version, prompt_id))
+    values = window.variables.values()
+    folder.mkdir()
+    files = {
+        "prompt.json": to_json(document),
+        "prompt.prompty": to_prompty(document),
+        "promptfooconfig.yaml": to_promptfoo(document),
+        "prompt.md": to_markdown(document),
+        "openai_snippet.py": to_python_openai(document, values),
+        "anthropic_snippet.py": to_python_anthropic(document, values),
+        "request.sh": to_curl(document, values),
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    for column in range(len(document.columns)):  # a snippet for every column
+        (folder / f"openai_{column}.py").write_text(to_python_openai(document, values, column))
+
+
 def test_the_sentinel_key_is_in_no_file_after_runs_errors_and_settings(  # type: ignore[no-untyped-def]
-    window, qtbot, fake_llm, isolated_home
+    window, qtbot, fake_llm, isolated_home, tmp_path, monkeypatch
 ) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SENTINEL)  # the environment fallback holds it too
     log_file = configure_logging(isolated_home)
     try:
         window.workspace.keys.set(fake_llm.base_url, SENTINEL)
@@ -55,6 +89,18 @@ def test_the_sentinel_key_is_in_no_file_after_runs_errors_and_settings(  # type:
         logging.getLogger("promptstudio.test").error("key was %s", SENTINEL)
         assert keyring.get_password("promptstudio", fake_llm.base_url) == SENTINEL
 
+        # A second column on the OpenAI profile (its key comes from $OPENAI_API_KEY), saved,
+        # then the prompt exported in every format.
+        openai_column = window.run_board.add_column()
+        openai_column.endpoint.setCurrentIndex(openai_column.endpoint.findData("openai"))
+        openai_column.model.setText("gpt-4o-mini")
+        window.workspace.update_key_status(openai_column.column_id)
+        assert "$OPENAI_API_KEY" in openai_column.key_status.text()
+        with qtbot.waitSignal(window.tasks.finished, timeout=3000,
+                              check_params_cb=lambda name: name == "save"):  # fmt: skip
+            window.registry["prompt.save"].trigger()
+        _export_every_format(window, window.workspace.prompt_id, tmp_path / "exports")
+
         window.close()
         window.workspace.db.close()
     finally:
@@ -62,4 +108,8 @@ def test_the_sentinel_key_is_in_no_file_after_runs_errors_and_settings(  # type:
     log_text = log_file.read_text(encoding="utf-8")
     assert "request headers" in log_text and "key was" in log_text  # the lines are there...
     assert _files_containing(isolated_home, SENTINEL.encode()) == []  # ...the key is not
+    exports = tmp_path / "exports"
+    assert len(list(exports.iterdir())) >= 8
+    assert "OPENAI_API_KEY" in (exports / "openai_1.py").read_text()  # read from the env
+    assert _files_containing(exports, SENTINEL.encode()) == []
     assert (isolated_home / "ui-state.ini").exists() and (isolated_home / "settings.json").exists()
