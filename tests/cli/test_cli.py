@@ -13,6 +13,11 @@ import pytest
 
 from tests.fake_llm import FakeLLM, Reply
 
+# The installed entry point (pip's console/gui script next to this interpreter).
+PROMPTSTUDIO = [str(Path(sys.executable).with_name("promptstudio"))]
+if not Path(PROMPTSTUDIO[0]).exists():  # e.g. Windows: promptstudio.exe in Scripts/
+    PROMPTSTUDIO = [sys.executable, "-m", "promptstudio"]
+
 
 def cli(*args: str, home: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PROMPTSTUDIO_HOME": str(home)}
@@ -21,7 +26,7 @@ def cli(*args: str, home: Path, stdin: str | None = None) -> subprocess.Complete
     # A keyring that has nothing, so a developer's real keychain is never consulted.
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     return subprocess.run(
-        [sys.executable, "-m", "promptstudio", *args],
+        [*PROMPTSTUDIO, *args],
         env=env, capture_output=True, text=True, timeout=120, input=stdin,
     )  # fmt: skip
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from promptstudio.storage import Database, library
-from tests.cli.test_cli import cli
+from tests.cli.test_cli import PROMPTSTUDIO, cli
 
 SENTINEL = "sk-cli-SENTINEL-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 
@@ -80,8 +80,7 @@ def test_keys_are_read_from_stdin_and_never_printed(tmp_path: Path) -> None:
 def cli_with_backend(home: Path, backend: str, *args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
     import os
     import subprocess
-    import sys
 
     env = {**os.environ, "PROMPTSTUDIO_HOME": str(home), "PYTHON_KEYRING_BACKEND": backend}
-    return subprocess.run([sys.executable, "-m", "promptstudio", *args], env=env,
+    return subprocess.run([*PROMPTSTUDIO, *args], env=env,
                           capture_output=True, text=True, timeout=120, input=stdin)  # fmt: skip
