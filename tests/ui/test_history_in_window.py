@@ -8,8 +8,13 @@ from tests.ui.conftest import new_prompt
 
 
 def _save(window, qtbot) -> None:  # type: ignore[no-untyped-def]
-    with qtbot.waitSignal(window.history.model.loaded, timeout=5000):
+    """Save and wait until the history shows the new version (not just any refresh)."""
+    before = window.workspace.db.call(library.count_versions, window.workspace.prompt_id)
+    with qtbot.waitSignal(window.tasks.finished, timeout=5000,
+                          check_params_cb=lambda name: name == "save"):  # fmt: skip
         window.registry["prompt.save"].trigger()
+    model = window.history.model
+    qtbot.waitUntil(lambda: model.rowCount() == before + 1, timeout=5000)
 
 
 def test_history_follows_saves_and_runs(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
@@ -22,11 +27,13 @@ def test_history_follows_saves_and_runs(window, qtbot, fake_llm) -> None:  # typ
     window.editor.setPlainText("second draft")
     _save(window, qtbot)
     fake_llm.script(Reply(text="ok"))
-    with qtbot.waitSignal(window.history.model.loaded, timeout=10_000):
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
         window.registry["run.run"].trigger()
     model = window.history.model
+    # The history refreshes after the run is stored; wait for that, not for any refresh.
+    qtbot.waitUntil(lambda: model.rowCount() and model.index(0, 5).data() == "1", timeout=5000)
     assert model.rowCount() == 2  # the run reused the saved "second draft" version
-    assert model.index(0, 0).data() == "v2" and model.index(0, 5).data() == "1"  # one run
+    assert model.index(0, 0).data() == "v2"
 
 
 def test_restore_keeps_unsaved_edits_as_a_version_first(window, qtbot) -> None:  # type: ignore[no-untyped-def]
