@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from promptstudio.providers.base import GenerationParams
+from promptstudio.providers.base import PARAM_NAMES, GenerationParams
 from promptstudio.providers.errors import ProviderError, UnsupportedSetting
 
 Api = Literal["chat", "responses", "messages"]
@@ -38,20 +38,7 @@ API_TITLES: dict[str, str] = {
 
 _REASONING_MODEL = re.compile(r"^(o[1-9]\d*|gpt-5)([-.:]|$)")
 
-_ALL = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "top_k",
-        "max_tokens",
-        "stop",
-        "seed",
-        "reasoning_effort",
-        "json_mode",
-        "json_schema",
-        "thinking_budget",
-    }
-)
+_ALL = frozenset(PARAM_NAMES)
 # OpenAI's own API rejects top_k; compatible servers (vLLM, llama.cpp, LM Studio, Ollama)
 # take it as an extra body field.
 _SUPPORTED: dict[tuple[str, str], frozenset[str]] = {

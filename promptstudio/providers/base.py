@@ -110,10 +110,11 @@ class GenerationParams:
 
     def set_names(self) -> list[str]:
         """Names of the settings that are set, in declaration order."""
-        return [key for key in _PARAM_ORDER if key in self.to_dict()]
+        return [key for key in PARAM_NAMES if key in self.to_dict()]
 
 
-_PARAM_ORDER = (
+# Every GenerationParams setting, in the order messages and the UI list them.
+PARAM_NAMES = (
     "temperature",
     "top_p",
     "top_k",

@@ -13,13 +13,11 @@ from typing import Any
 
 from promptstudio.storage.rows import Draft, draft_from
 from promptstudio.storage.sql import (
-    content_hash,
     one,
-    refuse_secrets,
     require_prompt,
     rows,
     scalar,
-    to_json,
+    serialise_content,
     utc_now,
 )
 from promptstudio.storage.transaction import transaction
@@ -43,11 +41,9 @@ def save_draft(
     text last changed. The draft remembers the latest version at the time, which is how
     :func:`list_drafts` knows whether it is newer than the history (no clock involved).
     """
-    refuse_secrets(variables, "draft variables")
-    refuse_secrets(settings, "draft settings")
-    variables_json = to_json(dict(variables), "draft variables")
-    settings_json = to_json(dict(settings), "draft settings")
-    digest = content_hash(template, variables, settings)
+    variables_json, settings_json, digest = serialise_content(
+        template, variables, settings, "draft"
+    )
     with transaction(conn):
         require_prompt(conn, prompt_id)
         latest_id = scalar(conn, "SELECT max(id) FROM versions WHERE prompt_id = ?", (prompt_id,))

@@ -133,3 +133,20 @@ def like_pattern(text: str) -> str:
     """``%text%`` for ``LIKE ... ESCAPE '\\'`` with the wildcards in ``text`` escaped."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def serialise_content(
+    template: str, variables: Mapping[str, Any], settings: Mapping[str, Any], what: str = ""
+) -> tuple[str, str, str]:
+    """Check for secrets, serialise, and hash a version's or draft's content.
+
+    Returns (variables JSON, settings JSON, content hash); ``what`` names the kind of
+    content in error messages ("draft variables", ...)."""
+    prefix = f"{what} " if what else ""
+    refuse_secrets(variables, f"{prefix}variables")
+    refuse_secrets(settings, f"{prefix}settings")
+    return (
+        to_json(dict(variables), f"{prefix}variables"),
+        to_json(dict(settings), f"{prefix}settings"),
+        content_hash(template, variables, settings),
+    )

@@ -15,12 +15,11 @@ from promptstudio.storage.errors import NotFound, StorageError
 from promptstudio.storage.rows import LabelRow, VersionRow, VersionSummary, version_from
 from promptstudio.storage.sql import (
     clean_name,
-    content_hash,
     one,
-    refuse_secrets,
     require_prompt,
     rows,
     scalar,
+    serialise_content,
     split_list,
     to_json,
     utc_now,
@@ -90,11 +89,7 @@ def insert_version(
     """Append a version unconditionally; the caller holds the transaction. Returns its id."""
     if kind not in VERSION_KINDS:
         raise StorageError(f"Unknown version kind {kind!r}.")
-    refuse_secrets(variables, "variables")
-    refuse_secrets(settings, "settings")
-    variables_json = to_json(dict(variables), "variables")
-    settings_json = to_json(dict(settings), "settings")
-    digest = content_hash(template, variables, settings)
+    variables_json, settings_json, digest = serialise_content(template, variables, settings)
     return _insert(
         conn, prompt_id, template, variables_json, settings_json, digest, message, kind, parent_id
     )
@@ -160,11 +155,7 @@ def save_version(
     """
     if kind not in VERSION_KINDS:
         raise StorageError(f"Unknown version kind {kind!r}.")
-    refuse_secrets(variables, "variables")
-    refuse_secrets(settings, "settings")
-    variables_json = to_json(dict(variables), "variables")
-    settings_json = to_json(dict(settings), "settings")
-    digest = content_hash(template, variables, settings)
+    variables_json, settings_json, digest = serialise_content(template, variables, settings)
     with transaction(conn):
         require_prompt(conn, prompt_id)
         latest_id = latest_version_id(conn, prompt_id)
