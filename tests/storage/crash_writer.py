@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from promptstudio.storage import Database, library
+from tests.storage.helpers import respond
 
 
 def main(path: Path, seed: int) -> None:
@@ -33,24 +34,8 @@ def main(path: Path, seed: int) -> None:
             if n % 3 == 0:
                 db.call(library.save_draft, prompt_id, text + " typing", {"n": n}, {})
             if n % 4 == 0:
-                run = db.call(library.record_run, version.id, {"n": n})
-                db.call(
-                    library.add_response,
-                    run.id,
-                    base_url="http://127.0.0.1:1/v1",
-                    model="m",
-                    params={},
-                    messages=[],
-                    text=text,
-                    status="done",
-                    error=None,
-                    finish_reason="stop",
-                    ttft_ms=1.0,
-                    total_ms=2.0,
-                    input_tokens=1,
-                    output_tokens=1,
-                    usage_estimated=False,
-                )
+                respond(db, version.id, text, variables={"n": n}, ttft_ms=1.0, total_ms=2.0,
+                        input_tokens=1, output_tokens=1)  # fmt: skip
 
 
 if __name__ == "__main__":

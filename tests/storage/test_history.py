@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from promptstudio.storage import Database, NotFound, StorageError, library, versions
+from tests.storage.helpers import answer
 
 
 @pytest.fixture
@@ -28,24 +29,10 @@ def _respond(
     total_ms: float | None = None,
     text: str = "answer",
 ) -> library.ResponseRow:
-    return db.call(
-        library.add_response,
-        run_id,
-        base_url="http://127.0.0.1:1/v1",
-        model=model,
-        params={},
-        messages=[{"role": "user", "content": "q"}],
-        text=text,
-        status=status,
-        error=None,
-        finish_reason="stop",
-        ttft_ms=1.0,
-        total_ms=total_ms,
-        input_tokens=1,
-        output_tokens=1,
-        usage_estimated=False,
-        cost=cost,
-    )
+    fields = answer(text, model=model, messages=[{"role": "user", "content": "q"}],
+                    status=status, ttft_ms=1.0, total_ms=total_ms, input_tokens=1,
+                    output_tokens=1, cost=cost)  # fmt: skip
+    return db.call(library.add_response, run_id, **fields)
 
 
 def test_versions_are_numbered_per_prompt(db: Database) -> None:

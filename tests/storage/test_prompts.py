@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from promptstudio.storage import Database, NotFound, StorageError, library
+from tests.storage.helpers import respond
 
 
 @pytest.fixture
@@ -158,24 +159,8 @@ def _fill(db: Database, name: str) -> int:
     db.call(library.set_tags, prompt.id, ["t"])
     db.call(library.set_label, prompt.id, "prod", version.id)
     db.call(library.save_draft, prompt.id, f"{name} draft", {}, {})
-    run = db.call(library.record_run, version.id, {})
-    db.call(
-        library.add_response,
-        run.id,
-        base_url="u",
-        model="m",
-        params={},
-        messages=[],
-        text=f"{name} answer",
-        status="done",
-        error=None,
-        finish_reason="stop",
-        ttft_ms=1.0,
-        total_ms=2.0,
-        input_tokens=1,
-        output_tokens=1,
-        usage_estimated=False,
-    )
+    respond(db, version.id, f"{name} answer", base_url="u", ttft_ms=1.0, total_ms=2.0,
+            input_tokens=1, output_tokens=1)  # fmt: skip
     return prompt.id
 
 

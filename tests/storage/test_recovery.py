@@ -19,6 +19,7 @@ from promptstudio.storage import Database, StorageError, library, transaction
 from promptstudio.storage import database as database_module
 from promptstudio.storage.recovery import RECOVERED_FOLDER
 from promptstudio.storage.schema import FTS_TABLES
+from tests.storage.helpers import answer as answer_fields
 from tests.storage.test_migration import build_library_at
 
 WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima".split()
@@ -75,10 +76,8 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
                     answer = f"answer {n} " + " ".join(rng.choices(WORDS, k=80))
                     responses[
                         library.add_response(
-                            conn, run.id, base_url="u", model="m", params={}, messages=[],
-                            text=answer, status="done", error=None, finish_reason="stop",
-                            ttft_ms=1.0, total_ms=2.0, input_tokens=1, output_tokens=1,
-                            usage_estimated=False,
+                            conn, run.id, **answer_fields(answer, base_url="u", ttft_ms=1.0,
+                            total_ms=2.0, input_tokens=1, output_tokens=1),
                         ).id
                     ] = answer  # fmt: skip
 

@@ -11,6 +11,7 @@ import pytest
 from promptstudio.storage import Database, library
 from promptstudio.storage import search as search_module
 from promptstudio.storage.schema import FTS_TABLES
+from tests.storage.helpers import respond
 
 
 @pytest.fixture
@@ -26,24 +27,7 @@ def _hits(
 
 
 def _respond(db: Database, version_id: int, text: str) -> int:
-    run = db.call(library.record_run, version_id, {})
-    return db.call(
-        library.add_response,
-        run.id,
-        base_url="u",
-        model="m",
-        params={},
-        messages=[],
-        text=text,
-        status="done",
-        error=None,
-        finish_reason="stop",
-        ttft_ms=None,
-        total_ms=None,
-        input_tokens=None,
-        output_tokens=None,
-        usage_estimated=False,
-    ).id
+    return respond(db, version_id, text, base_url="u").id
 
 
 def _integrity(conn: sqlite3.Connection) -> None:

@@ -19,6 +19,7 @@ from promptstudio.ui.search_results import (
     SNIPPET_HTML_ROLE,
     highlighted_html,
 )
+from tests.storage.helpers import respond
 from tests.ui.conftest import owned_widget
 
 
@@ -27,27 +28,6 @@ def db(tmp_path: Path) -> Iterator[Database]:
     database = Database(tmp_path / "library.sqlite3")
     yield database
     database.close()
-
-
-def respond(db: Database, version_id: int, text: str) -> None:
-    run = db.call(library.record_run, version_id, {})
-    db.call(
-        library.add_response,
-        run.id,
-        base_url="http://127.0.0.1:1/v1",
-        model="m",
-        params={},
-        messages=[],
-        text=text,
-        status="done",
-        error=None,
-        finish_reason="stop",
-        ttft_ms=None,
-        total_ms=None,
-        input_tokens=None,
-        output_tokens=None,
-        usage_estimated=False,
-    )
 
 
 @pytest.fixture
