@@ -92,7 +92,6 @@ class Workspace(QObject):
         for edited in (editor.textChanged, variables.valuesChanged, board.configChanged):
             edited.connect(self._draft_timer.start)
         editor.textChanged.connect(self._analysis.start)
-        editor.textChanged.connect(self._emit_title)
         variables.valuesChanged.connect(self._emit_title)
         board.runAllRequested.connect(lambda: self.run())
         board.stopAllRequested.connect(lambda: self.stop())
@@ -158,6 +157,7 @@ class Workspace(QObject):
             self.editor.set_error(None)
         else:
             self.editor.set_error(error.line, error.column)
+        self._emit_title()  # here, debounced: "unsaved" needs a snapshot, too much per key
         self.analysed.emit(error)
 
     # ---- library -------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from tests.ui.conftest import new_prompt, type_text
 
 def test_ctrl_s_saves_a_version_and_switching_autosaves(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     first = new_prompt(qtbot, window)
-    window.editor.setPlainText("Version one {{ x }}")
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):  # the title is debounced
+        window.editor.setPlainText("Version one {{ x }}")
     assert window.workspace.dirty
     assert window.windowTitle().endswith("•")
     with qtbot.waitSignal(
