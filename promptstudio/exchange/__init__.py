@@ -13,9 +13,10 @@ from promptstudio.exchange.document import PromptDocument
 from promptstudio.exchange.errors import ExchangeError
 from promptstudio.exchange.json_format import FORMAT_VERSION, from_json, to_json
 from promptstudio.exchange.promptfoo_format import to_promptfoo
+from promptstudio.exchange.promptfoo_import import from_promptfoo
 from promptstudio.exchange.prompty_format import from_prompty, to_prompty
 from promptstudio.exchange.reading import MAX_IMPORT_BYTES
-from promptstudio.exchange.text_formats import from_text, to_markdown
+from promptstudio.exchange.text_formats import from_markdown, from_text, to_markdown
 
 __all__ = [
     "FORMAT_VERSION",
@@ -23,6 +24,8 @@ __all__ = [
     "ExchangeError",
     "PromptDocument",
     "from_json",
+    "from_markdown",
+    "from_promptfoo",
     "from_prompty",
     "from_text",
     "to_curl",

@@ -1,8 +1,15 @@
 """Code that sends the prompt as it stands: Python (OpenAI, Anthropic SDKs) and curl.
 
 The template is rendered with the given values first, so the snippet holds the exact
-messages. Keys are always read from environment variables in the generated code; no key
-is ever looked up here, so none can leak into a snippet.
+messages; a template that cannot be rendered raises :class:`ExchangeError`. Keys are
+always read from environment variables in the generated code; no key is ever looked up
+here, so none can leak into a snippet, and none is offered to a plain-``http`` URL.
+
+The parameters go out as the app's providers send them: ``max_tokens`` is
+``max_completion_tokens`` for OpenAI itself, ``top_k`` an extra body field for
+OpenAI-compatible servers, and Anthropic's ``temperature``/``top_p``/``top_k`` travel in
+``extra_body`` (anthropic 2.12's ``messages.stream`` does not declare them). The
+Anthropic script streams, as the app does.
 """
 
 from __future__ import annotations
@@ -21,34 +28,32 @@ from promptstudio.exchange.document import (
     key_env_var,
     provider_kind,
 )
-from promptstudio.templating import render_messages
+from promptstudio.exchange.errors import ExchangeError
+from promptstudio.templating import TemplateError, render_messages
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_ANTHROPIC_MAX_TOKENS = 1024
 _OPENAI_PARAMS = ("temperature", "top_p", "max_tokens", "stop", "seed")
-_ANTHROPIC_PARAMS = {
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "top_k": "top_k",
-    "stop": "stop_sequences",
-}
+_ANTHROPIC_SAMPLING = ("temperature", "top_p", "top_k")
 
 
 def to_python_openai(doc: PromptDocument, values: Mapping[str, object], column: int = 0) -> str:
     """A Python script calling Chat Completions with the rendered messages."""
     settings = _column(doc, column, OPENAI_URL)
-    messages = render_messages(doc.template, values)
+    messages = _render(doc.template, values)
     base_url = str(settings.get("base_url") or OPENAI_URL)
     key = _python_key(base_url, "OPENAI_API_KEY")
     client_args = [f"api_key={key}"]
     if base_url.rstrip("/") != OPENAI_URL:
         client_args.append(f"base_url={base_url!r}")
-    params = column_params(settings)
     kwargs = [
         f"    model={str(settings.get('model') or '')!r},",
         "    messages=" + _py_messages(messages) + ",",
     ]
-    kwargs += [f"    {name}={_py(params[name])}," for name in _OPENAI_PARAMS if name in params]
+    params, extra = _openai_params(settings)
+    kwargs += [f"    {name}={_py(value)}," for name, value in params.items()]
+    if extra:
+        kwargs.append(f"    extra_body={_py(extra)},")
     return "\n".join(
         [
             "import os",
@@ -66,9 +71,9 @@ def to_python_openai(doc: PromptDocument, values: Mapping[str, object], column: 
 
 
 def to_python_anthropic(doc: PromptDocument, values: Mapping[str, object], column: int = 0) -> str:
-    """A Python script calling the Messages API (system messages become ``system=``)."""
+    """A Python script streaming from the Messages API (system messages become ``system=``)."""
     settings = _column(doc, column, ANTHROPIC_URL)
-    messages = render_messages(doc.template, values)
+    messages = _render(doc.template, values)
     system, turns = _anthropic_split(messages)
     base_url = str(settings.get("base_url") or ANTHROPIC_URL)
     client_args = [f"api_key={_python_key(base_url, 'ANTHROPIC_API_KEY')}"]
@@ -82,11 +87,11 @@ def to_python_anthropic(doc: PromptDocument, values: Mapping[str, object], colum
     if system:
         kwargs.append(f"    system={system!r},")
     kwargs.append("    messages=" + _py_messages(turns) + ",")
-    kwargs += [
-        f"    {out}={_py(params[name])},"
-        for name, out in _ANTHROPIC_PARAMS.items()
-        if name in params
-    ]
+    if params.get("stop"):
+        kwargs.append(f"    stop_sequences={_py(params['stop'])},")
+    sampling = {name: params[name] for name in _ANTHROPIC_SAMPLING if name in params}
+    if sampling:
+        kwargs.append(f"    extra_body={_py(sampling)},")
     return "\n".join(
         [
             "import os",
@@ -94,10 +99,12 @@ def to_python_anthropic(doc: PromptDocument, values: Mapping[str, object], colum
             "import anthropic",
             "",
             f"client = anthropic.Anthropic({', '.join(client_args)})",
-            "message = client.messages.create(",
+            "with client.messages.stream(",
             *kwargs,
-            ")",
-            'print("".join(block.text for block in message.content if block.type == "text"))',
+            ") as stream:",
+            "    for text in stream.text_stream:",
+            '        print(text, end="", flush=True)',
+            "print()",
             "",
         ]
     )
@@ -106,7 +113,7 @@ def to_python_anthropic(doc: PromptDocument, values: Mapping[str, object], colum
 def to_curl(doc: PromptDocument, values: Mapping[str, object], column: int = 0) -> str:
     """A POSIX shell ``curl`` command; the key comes from ``$VARIABLE`` at run time."""
     settings = _column(doc, column, OPENAI_URL)
-    messages = render_messages(doc.template, values)
+    messages = _render(doc.template, values)
     params = column_params(settings)
     model = str(settings.get("model") or "")
     if provider_kind(settings) == "anthropic":
@@ -119,17 +126,20 @@ def to_curl(doc: PromptDocument, values: Mapping[str, object], column: int = 0) 
         if system:
             body["system"] = system
         body["messages"] = [m.to_dict() for m in turns]
-        body |= {out: params[name] for name, out in _ANTHROPIC_PARAMS.items() if name in params}
-        env_var = key_env_var(base_url) or "ANTHROPIC_API_KEY"
-        headers = [
-            f'-H "x-api-key: ${env_var}"',
-            f"-H {shlex.quote('anthropic-version: ' + ANTHROPIC_VERSION)}",
-        ]
+        if params.get("stop"):
+            body["stop_sequences"] = params["stop"]
+        body |= {name: params[name] for name in _ANTHROPIC_SAMPLING if name in params}
+        env_var = key_env_var(base_url) or (
+            "ANTHROPIC_API_KEY" if base_url.startswith("https://") else ""
+        )
+        headers = [f'-H "x-api-key: ${env_var}"'] if env_var else []
+        headers.append(f"-H {shlex.quote('anthropic-version: ' + ANTHROPIC_VERSION)}")
         url = base_url + "/v1/messages"
     else:
         base_url = str(settings.get("base_url") or OPENAI_URL).rstrip("/")
         body = {"model": model, "messages": [m.to_dict() for m in messages]}
-        body |= {name: params[name] for name in _OPENAI_PARAMS if name in params}
+        openai_params, extra = _openai_params(settings)
+        body |= openai_params | extra
         env_var = key_env_var(base_url) or (
             "OPENAI_API_KEY" if base_url.startswith("https://") else ""
         )
@@ -139,6 +149,29 @@ def to_curl(doc: PromptDocument, values: Mapping[str, object], column: int = 0) 
     payload = json.dumps(body, indent=2, ensure_ascii=False)
     # A quoted here-document: the shell expands nothing inside the JSON.
     return " \\\n  ".join(lines) + " <<'JSON'\n" + payload + "\nJSON\n"
+
+
+def _render(template: str, values: Mapping[str, object]) -> list[Message]:
+    """The rendered messages; a template error becomes an :class:`ExchangeError`."""
+    try:
+        return render_messages(template, values)
+    except TemplateError as exc:
+        raise ExchangeError(
+            f"The template could not be rendered (at {exc.location()}): {exc.message}",
+            line=exc.line,
+        ) from exc
+
+
+def _openai_params(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Chat Completions arguments and extra body fields, named as the app sends them."""
+    params = column_params(settings)
+    kind = provider_kind(settings)
+    # OpenAI rejects max_tokens for its reasoning models; most compatible servers
+    # do not know the newer name.
+    rename = {"max_tokens": "max_completion_tokens"} if kind == "openai" else {}
+    out = {rename.get(name, name): params[name] for name in _OPENAI_PARAMS if name in params}
+    extra = {"top_k": params["top_k"]} if "top_k" in params and kind != "openai" else {}
+    return out, extra
 
 
 def _column(doc: PromptDocument, index: int, default_url: str) -> dict[str, Any]:

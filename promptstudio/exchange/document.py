@@ -21,6 +21,9 @@ class PromptDocument:
 
     ``columns`` are the run columns exactly as a version stores them in
     ``settings["columns"]``: ``{"id", "profile", "base_url", "model", "params"}``.
+    ``cases`` are the prompt's saved variable sets (test cases), promptfoo-style:
+    ``{"vars": {...}}`` plus optional ``"description"``, ``"expected"`` and ``"assert"``
+    (a list of promptfoo assertions, kept as they are).
     ``versions`` is optional history (JSON-ready dicts), carried only by the JSON format.
     """
 
@@ -31,6 +34,7 @@ class PromptDocument:
     template: str = ""
     variables: dict[str, Any] = field(default_factory=dict)
     columns: list[dict[str, Any]] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)
     versions: list[dict[str, Any]] | None = None
 
     @classmethod

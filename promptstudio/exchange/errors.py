@@ -11,3 +11,12 @@ class ExchangeError(PromptStudioError):
     def __init__(self, message: str, *, line: int | None = None) -> None:
         super().__init__(f"Line {line}: {message}" if line is not None else message)
         self.line = line
+        self.reason = message
+
+    def in_file(self, name: str) -> ExchangeError:
+        """The same error, its message naming the file: ``notes.prompty, line 3: ...``."""
+        where = f"{name}, line {self.line}" if self.line is not None else name
+        located = ExchangeError(self.reason, line=self.line)
+        located.message = f"{where}: {self.reason}"
+        located.args = (located.message,)
+        return located

@@ -1,4 +1,8 @@
-"""PromptStudio's own lossless format: one JSON object with ``"format_version": 1``."""
+"""PromptStudio's own lossless format: one JSON object with ``"format_version": 1``.
+
+The ``checked_*`` helpers validate the parts other imports share (Markdown's JSON blocks,
+promptfoo tests), so every format refuses a malformed column or test case the same way.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ def to_json(doc: PromptDocument) -> str:
         "template": doc.template,
         "variables": doc.variables,
         "columns": doc.columns,
+        "cases": doc.cases,
     }
     if doc.versions is not None:
         data["versions"] = doc.versions
@@ -32,7 +37,10 @@ def to_json(doc: PromptDocument) -> str:
 
 
 def from_json(data: str | bytes) -> PromptDocument:
-    """A document from :func:`to_json` output; :class:`ExchangeError` for anything else."""
+    """A document from :func:`to_json` output; :class:`ExchangeError` for anything else.
+
+    ``cases`` is optional (files written before test cases existed have none).
+    """
     text = checked_text(data)
     try:
         raw = json.loads(text)
@@ -57,12 +65,52 @@ def from_json(data: str | bytes) -> PromptDocument:
         name=_text(raw, "name", required=True),
         description=_text(raw, "description"),
         folder=_text(raw, "folder"),
-        tags=_tags(raw.get("tags", [])),
+        tags=checked_tags(raw.get("tags", [])),
         template=_text(raw, "template", required=True),
         variables=_object(raw, "variables"),
-        columns=_columns(raw.get("columns", [])),
+        columns=checked_columns(raw.get("columns", [])),
+        cases=checked_cases(raw.get("cases", [])),
         versions=versions,
     )
+
+
+def checked_tags(value: object) -> list[str]:
+    """``value`` as a list of tags, or :class:`ExchangeError`."""
+    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+        raise ExchangeError("'tags' must be a list of text.")
+    return list(value)
+
+
+def checked_columns(value: object) -> list[dict[str, Any]]:
+    """``value`` as run columns (objects whose ``params`` is an object), or ExchangeError."""
+    if not isinstance(value, list) or not all(isinstance(column, dict) for column in value):
+        raise ExchangeError("'columns' must be a list of objects.")
+    for column in value:
+        if "params" in column and not isinstance(column["params"], dict):
+            raise ExchangeError("A column's 'params' must be an object.")
+    return list(value)
+
+
+def checked_cases(value: object) -> list[dict[str, Any]]:
+    """``value`` as test cases, or :class:`ExchangeError` naming the first bad one.
+
+    Each case is an object with a ``vars`` object; ``description`` must be text,
+    ``expected`` text (or null) and ``assert`` a list of objects when present. Other keys
+    are kept as they are.
+    """
+    if not isinstance(value, list):
+        raise ExchangeError("'cases' must be a list of test cases.")
+    for number, case in enumerate(value, start=1):
+        if not isinstance(case, dict) or not isinstance(case.get("vars"), dict):
+            raise ExchangeError(f"Test case {number} must be an object with a 'vars' object.")
+        if not isinstance(case.get("description", ""), str):
+            raise ExchangeError(f"The 'description' of test case {number} must be text.")
+        if not isinstance(case.get("expected", ""), str | None):
+            raise ExchangeError(f"The 'expected' answer of test case {number} must be text.")
+        checks = case.get("assert", [])
+        if not isinstance(checks, list) or not all(isinstance(check, dict) for check in checks):
+            raise ExchangeError(f"The 'assert' of test case {number} must be a list of objects.")
+    return list(value)
 
 
 def _text(raw: dict[str, Any], key: str, *, required: bool = False) -> str:
@@ -79,18 +127,3 @@ def _object(raw: dict[str, Any], key: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ExchangeError(f"'{key}' must be an object.")
     return value
-
-
-def _tags(value: object) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
-        raise ExchangeError("'tags' must be a list of text.")
-    return list(value)
-
-
-def _columns(value: object) -> list[dict[str, Any]]:
-    if not isinstance(value, list) or not all(isinstance(column, dict) for column in value):
-        raise ExchangeError("'columns' must be a list of objects.")
-    for column in value:
-        if "params" in column and not isinstance(column["params"], dict):
-            raise ExchangeError("A column's 'params' must be an object.")
-    return list(value)

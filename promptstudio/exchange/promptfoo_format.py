@@ -1,10 +1,15 @@
-"""promptfoo configs (``promptfooconfig.yaml``): the prompt, one provider per column, a test.
+"""promptfoo configs (``promptfooconfig.yaml``): written from a prompt, and read back.
 
-The template becomes one inline chat-format prompt (a JSON list of messages, split at the
-role markers written in the template), which promptfoo renders with Nunjucks, Jinja2's
-close cousin. Keys stay in the environment: promptfoo reads ``OPENAI_API_KEY`` and
+Export: the template becomes one inline chat-format prompt (a JSON list of messages, split
+at the role markers written in the template) labelled with the prompt's name, which
+promptfoo renders with Nunjucks, Jinja2's close cousin. Each run column becomes a
+provider, each test case a test (``description``, ``vars``, ``assert``, and the expected
+answer in ``metadata.expected``); without test cases, one test holds the current
+variables. Keys stay in the environment: promptfoo reads ``OPENAI_API_KEY`` and
 ``ANTHROPIC_API_KEY`` itself, and other OpenAI-compatible hosts name theirs in
 ``apiKeyEnvar``.
+
+Reading them back is :mod:`promptstudio.exchange.promptfoo_import`.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 from promptstudio.chat import Role
 from promptstudio.exchange.document import (
+    ANTHROPIC_URL,
     PromptDocument,
     column_params,
     key_env_var,
@@ -21,10 +27,11 @@ from promptstudio.exchange.document import (
 )
 from promptstudio.exchange.front_matter import dump_yaml
 from promptstudio.templating.roles import marker_role
+from promptstudio.templating.source import normalise
 
 TOP_LEVEL_KEYS = ("description", "prompts", "providers", "tests", "defaultTest")
 
-_OPENAI_PARAMS = ("temperature", "max_tokens", "top_p", "stop", "seed")
+_OPENAI_PARAMS = ("temperature", "max_tokens", "top_p", "stop", "seed", "reasoning_effort")
 _ANTHROPIC_PARAMS = ("temperature", "max_tokens", "top_p", "top_k")
 _OLLAMA_PARAMS = {
     "temperature": "temperature",
@@ -34,15 +41,19 @@ _OLLAMA_PARAMS = {
     "stop": "stop",
     "max_tokens": "num_predict",
 }
+_SCHEMA_NAME = "response"  # the name a bare JSON Schema gets in OpenAI's wrapper
+
+
+# ---- export --------------------------------------------------------------------------
 
 
 def to_promptfoo(doc: PromptDocument) -> str:
     """The document as a ``promptfooconfig.yaml`` (keys in a fixed order)."""
     config: dict[str, Any] = {
         "description": doc.description or doc.name,
-        "prompts": [chat_prompt(doc.template)],
+        "prompts": [{"label": doc.name, "raw": chat_prompt(doc.template)}],
         "providers": _providers(doc.columns),
-        "tests": [{"vars": dict(doc.variables)}],
+        "tests": [_test(case) for case in doc.cases] or [{"vars": dict(doc.variables)}],
     }
     # A comment ends at any line break, and YAML refuses control characters.
     name = " ".join("".join(ch if ch.isprintable() else " " for ch in doc.name).split())
@@ -53,7 +64,8 @@ def to_promptfoo(doc: PromptDocument) -> str:
 def chat_prompt(template: str) -> str:
     """The template as promptfoo's chat format: a JSON list of ``{role, content}``."""
     turns: list[tuple[Role, list[str]]] = []
-    for line in template.replace("\r\n", "\n").split("\n"):
+    # Line ends as the template engine reads them: a lone "\r" ends a line there too.
+    for line in normalise(template).split("\n"):
         role = marker_role(line)
         if role is not None:
             turns.append((role, []))
@@ -65,6 +77,20 @@ def chat_prompt(template: str) -> str:
     return json.dumps(messages, indent=2, ensure_ascii=False)
 
 
+def _test(case: dict[str, Any]) -> dict[str, Any]:
+    """One test case in promptfoo's documented test keys."""
+    test: dict[str, Any] = {}
+    if case.get("description"):
+        test["description"] = case["description"]
+    test["vars"] = dict(case.get("vars") or {})
+    if case.get("assert"):
+        test["assert"] = list(case["assert"])
+    if case.get("expected") is not None:
+        # promptfoo has no "expected answer" key; metadata is its place for extra data.
+        test["metadata"] = {"expected": case["expected"]}
+    return test
+
+
 def _providers(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     providers: list[dict[str, Any]] = []
     labels: set[str] = set()
@@ -72,21 +98,29 @@ def _providers(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
         kind = provider_kind(column)
         model = str(column.get("model") or "")
         params = column_params(column)
+        base_url = str(column.get("base_url") or "")
         config: dict[str, Any]
         if kind == "anthropic":
             provider_id = f"anthropic:messages:{model}"
             config = {name: params[name] for name in _ANTHROPIC_PARAMS if name in params}
             if "stop" in params:
                 config["stop_sequences"] = params["stop"]
+            if params.get("thinking_budget") is not None:
+                config["thinking"] = {"type": "enabled", "budget_tokens": params["thinking_budget"]}
+            if base_url and base_url.rstrip("/") != ANTHROPIC_URL:
+                config["apiBaseUrl"] = base_url
         elif kind == "ollama":
             provider_id = f"ollama:chat:{model}"
             config = {out: params[name] for name, out in _OLLAMA_PARAMS.items() if name in params}
         else:
             provider_id = f"openai:chat:{model}"
             config = {name: params[name] for name in _OPENAI_PARAMS if name in params}
+            response_format = _response_format(params)
+            if response_format:
+                config["response_format"] = response_format
             if kind == "openai-compatible":
-                config["apiBaseUrl"] = str(column.get("base_url") or "")
-                env_var = key_env_var(config["apiBaseUrl"])
+                config["apiBaseUrl"] = base_url
+                env_var = key_env_var(base_url)
                 if env_var:
                     config["apiKeyEnvar"] = env_var
         label = str(column.get("profile") or kind) + f" {model}"
@@ -98,3 +132,16 @@ def _providers(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
             entry["config"] = config
         providers.append(entry)
     return providers
+
+
+def _response_format(params: dict[str, Any]) -> dict[str, Any] | None:
+    schema = params.get("json_schema")
+    if isinstance(schema, dict):
+        wrapped = schema if {"name", "schema"} <= schema.keys() else None
+        return {
+            "type": "json_schema",
+            "json_schema": wrapped or {"name": _SCHEMA_NAME, "schema": schema},
+        }
+    if params.get("json_mode"):
+        return {"type": "json_object"}
+    return None

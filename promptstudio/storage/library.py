@@ -10,6 +10,7 @@ The functions live in topic modules (``prompts``, ``versions``, ``runs``, ``draf
 
 from __future__ import annotations
 
+from promptstudio.storage.cases import add_case, delete_case, get_case, list_cases, replace_cases
 from promptstudio.storage.drafts import discard_draft, list_drafts, load_draft, save_draft
 from promptstudio.storage.prompts import (
     count_prompts,
@@ -34,6 +35,7 @@ from promptstudio.storage.prompts import (
     trash_prompt,
 )
 from promptstudio.storage.rows import (
+    CaseRow,
     Draft,
     HitKind,
     LabelRow,
@@ -76,6 +78,7 @@ from promptstudio.storage.versions import (
 
 __all__ = [
     "VERSION_KINDS",
+    "CaseRow",
     "Draft",
     "HitKind",
     "LabelRow",
@@ -88,6 +91,7 @@ __all__ = [
     "VersionKind",
     "VersionRow",
     "VersionSummary",
+    "add_case",
     "add_response",
     "compare_model_across_versions",
     "content_hash",
@@ -95,16 +99,19 @@ __all__ = [
     "count_versions",
     "create_folder",
     "create_prompt",
+    "delete_case",
     "delete_folder",
     "delete_forever",
     "discard_draft",
     "duplicate_prompt",
     "empty_trash",
+    "get_case",
     "get_prompt",
     "get_version",
     "get_version_by_number",
     "latest_version",
     "latest_version_id",
+    "list_cases",
     "list_drafts",
     "list_folders",
     "list_labels",
@@ -123,6 +130,7 @@ __all__ = [
     "remove_label",
     "rename_folder",
     "rename_prompt",
+    "replace_cases",
     "restore_prompt",
     "restore_version",
     "runs_for_version",

@@ -271,7 +271,7 @@ def _unique_copy_name(conn: sqlite3.Connection, name: str) -> str:
 def duplicate_prompt(
     conn: sqlite3.Connection, prompt_id: int, name: str | None = None
 ) -> PromptRow:
-    """A new prompt "X (copy)" in the same folder, with X's tags and latest version.
+    """A new prompt "X (copy)" in the same folder, with X's tags, test cases and latest version.
 
     Only the latest version is copied (as the copy's first version, kind ``copy``): the
     copy starts its own history; the original's stays where it is.
@@ -292,6 +292,15 @@ def duplicate_prompt(
                 kind="copy",
                 parent_id=None,
             )
+        conn.execute(
+            """
+            INSERT INTO test_cases (prompt_id, position, vars, description, expected, asserts,
+                                    created_at, updated_at)
+            SELECT ?, position, vars, description, expected, asserts, created_at, ?
+            FROM test_cases WHERE prompt_id = ? ORDER BY position, id
+            """,
+            (copy.id, utc_now(), prompt_id),
+        )
         return get_prompt(conn, copy.id)
 
 

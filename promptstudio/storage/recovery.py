@@ -42,6 +42,7 @@ TABLES = (
     "versions",
     "labels",
     "drafts",
+    "test_cases",
     "runs",
     "responses",
 )
@@ -53,6 +54,8 @@ _JSON_COLUMNS = {
     ("runs", "variables"): "{}",
     ("responses", "params"): "{}",
     ("responses", "messages"): "[]",
+    ("test_cases", "vars"): "{}",
+    ("test_cases", "asserts"): "[]",
 }
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 _MAX_ROWID = (1 << 63) - 1
@@ -393,6 +396,7 @@ def _fix_up(conn: sqlite3.Connection) -> tuple[int, dict[str, int]]:
         "labels": "prompt_id NOT IN (SELECT id FROM prompts) OR version_id NOT IN "
         "(SELECT id FROM versions WHERE versions.prompt_id = labels.prompt_id)",
         "prompt_tags": "prompt_id NOT IN (SELECT id FROM prompts)",
+        "test_cases": "prompt_id NOT IN (SELECT id FROM prompts)",
     }
     for table, condition in orphans.items():
         dropped[table] = conn.execute(f"DELETE FROM {table} WHERE {condition}").rowcount

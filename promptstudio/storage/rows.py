@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from promptstudio.storage.sql import split_list
@@ -24,6 +24,30 @@ class PromptRow:
     trashed_at: str | None = None
     starred: bool = False
     tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """One test case of a prompt: a value per variable, optionally what should come back."""
+
+    id: int
+    prompt_id: int
+    position: int
+    vars: dict[str, Any]
+    description: str = ""
+    expected: str | None = None
+    asserts: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_exchange(self) -> dict[str, Any]:
+        """The case in the exchange formats' shape (promptfoo's ``tests`` entries)."""
+        case: dict[str, Any] = {"vars": dict(self.vars)}
+        if self.description:
+            case["description"] = self.description
+        if self.expected is not None:
+            case["expected"] = self.expected
+        if self.asserts:
+            case["assert"] = [dict(check) for check in self.asserts]
+        return case
 
 
 @dataclass(frozen=True, slots=True)

@@ -276,6 +276,29 @@ def _step_2_history_and_library(conn: sqlite3.Connection) -> None:
     rebuild_search_index(conn)
 
 
+def _step_3_test_cases(conn: sqlite3.Connection) -> None:
+    """A prompt's saved variable sets (test cases): they belong to the prompt, not a version,
+    so every version can be run on the same set."""
+    statements = [
+        """
+        CREATE TABLE test_cases (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            vars TEXT NOT NULL,  -- JSON object: a value per variable
+            description TEXT NOT NULL DEFAULT '',
+            expected TEXT,  -- the expected answer, if the user gave one
+            asserts TEXT NOT NULL DEFAULT '[]',  -- JSON list of promptfoo-style assertions
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX test_cases_by_prompt ON test_cases(prompt_id, position, id)",
+    ]
+    for statement in statements:
+        conn.execute(statement)
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -288,6 +311,7 @@ def rebuild_search_index(conn: sqlite3.Connection) -> None:
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_1_initial,
     _step_2_history_and_library,
+    _step_3_test_cases,
 ]
 
 

@@ -88,6 +88,7 @@ class HistoryPane(QWidget):
     versionSelected = Signal(int)  # the version the user moved to (the current row)
     restoreRequested = Signal(int)  # version id: the workspace restores it into the editor
     openVersionRequested = Signal(int)  # version id: show it in the editor
+    exportVersionRequested = Signal(int)  # version id: open the export dialog on it
     diffShown = Signal()  # the Diff tab shows the current selection
     runsShown = Signal()  # the Runs tab shows the current selection
     comparisonShown = Signal()  # the Compare tab shows the current selection and model
@@ -111,6 +112,7 @@ class HistoryPane(QWidget):
         self.restore_action = self._action(
             "Restore this version", "Ctrl+Shift+R", self._restore_focus
         )
+        self.export_action = self._action("Export this version…", None, self._export_focus)
         self.label_action = self._action("Set label…", "Ctrl+L", self.ask_label)
         self.unlabel_action = self._action("Remove label", "Ctrl+Shift+L", self.ask_remove_label)
         self.open_action.setToolTip("Open this version in the editor (Return, double-click)")
@@ -343,6 +345,11 @@ class HistoryPane(QWidget):
         if version is not None:
             self.restoreRequested.emit(version.id)
 
+    def _export_focus(self) -> None:
+        version = self.focus_version()
+        if version is not None:
+            self.exportVersionRequested.emit(version.id)
+
     def ask_label(self) -> QInputDialog | None:
         """Ask for a label name (non-modal); an existing label moves to this version."""
         version = self.focus_version()
@@ -393,6 +400,7 @@ class HistoryPane(QWidget):
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.addAction(self.open_action)
         menu.addAction(self.restore_action)
+        menu.addAction(self.export_action)
         menu.addSeparator()
         menu.addAction(self.label_action)
         menu.addAction(self.unlabel_action)
@@ -404,7 +412,8 @@ class HistoryPane(QWidget):
 
     def _update_actions(self) -> None:
         version = self.focus_version()
-        for action in (self.open_action, self.restore_action, self.label_action):
+        for action in (self.open_action, self.restore_action, self.export_action,
+                       self.label_action):  # fmt: skip
             action.setEnabled(version is not None)
         self.unlabel_action.setEnabled(version is not None and bool(version.labels))
 

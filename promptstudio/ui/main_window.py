@@ -32,6 +32,7 @@ from promptstudio.storage import Database
 from promptstudio.templating import TemplateError
 from promptstudio.ui.actions import ActionRegistry, ActionSpec
 from promptstudio.ui.command_palette import CommandPalette
+from promptstudio.ui.exchange_flow import ExchangeFlow
 from promptstudio.ui.find_bar import FindBar
 from promptstudio.ui.history_pane import HistoryPane
 from promptstudio.ui.library_pane import LibraryPane
@@ -137,6 +138,8 @@ class MainWindow(QMainWindow):
             lambda line, col: self.cursor_position.setText(f"Ln {line}, Col {col}")
         )
         self.tasks.failed.connect(lambda error: show_error(self, error))
+        self.exchange = ExchangeFlow(self, self.workspace, self.tasks)
+        self.history.exportVersionRequested.connect(self.exchange.open_export)
         self.registry = ActionRegistry(self)
         self._register_actions()
         self.registry.build_menus()
@@ -256,6 +259,14 @@ class MainWindow(QMainWindow):
             self.library.rename_current)  # fmt: skip
         add(ActionSpec("prompt.trash", "Move prompt to &trash", "&File", "Ctrl+Shift+Del"),
             lambda: self.tasks.start("trash", ws.trash_current()))  # fmt: skip
+        add(ActionSpec("file.import", "&Import prompts…", "&File", "Ctrl+I",
+                       "Add .prompty, promptfoo, JSON, Markdown or text files to the library"),
+            self.exchange.choose_files)  # fmt: skip
+        add(ActionSpec("file.import_folder", "Import a &folder…", "&File", "Ctrl+Shift+I"),
+            self.exchange.choose_folder)  # fmt: skip
+        add(ActionSpec("file.export", "&Export…", "&File", "Ctrl+E",
+                       "Prompty, promptfoo, JSON, Markdown, Python or curl; or the library"),
+            self.exchange.open_export)  # fmt: skip
         add(ActionSpec("app.settings", "Se&ttings…", "&File", "Ctrl+,"), self.open_settings)
         add(ActionSpec("app.quit", "&Quit", "&File", "Ctrl+Q"), self.close)
         add(ActionSpec("edit.undo", "&Undo", "&Edit", QKeySequence.StandardKey.Undo),

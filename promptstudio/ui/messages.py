@@ -18,11 +18,14 @@ log = logging.getLogger(__name__)
 
 def describe(error: BaseException) -> tuple[str, str]:
     """(title, text) for an error."""
+    from promptstudio.exchange import ExchangeError
     from promptstudio.providers.errors import ProviderError
     from promptstudio.templating import TemplateError
 
     if isinstance(error, TemplateError):
         return "Template error", f"Line {error.line}, column {error.column}: {error.message}"
+    if isinstance(error, ExchangeError):
+        return "Import or export failed", error.message
     if isinstance(error, ProviderError):
         return "The model request failed", error.message
     if isinstance(error, PromptStudioError):

@@ -52,4 +52,18 @@ def sample_document() -> PromptDocument:
                 "params": {"json_mode": True},
             },
         ],
+        cases=[
+            # The current values saved as a case: importers take the first case's vars
+            # as the variables, so this keeps a promptfoo round trip whole.
+            {"vars": {"tone": "friendly", "name": "Ada", "items": ["one", "two"], "n": 3}},
+            {
+                "description": "Dry tone, a single item",
+                "vars": {"tone": "dry", "name": "Grace", "items": ["only"], "n": 1},
+                "expected": "- only",
+                "assert": [
+                    {"type": "contains", "value": "only"},
+                    {"type": "javascript", "value": "output.length < 400"},
+                ],
+            },
+        ],
     )

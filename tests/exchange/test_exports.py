@@ -20,6 +20,8 @@ from promptstudio.exchange import (
 from tests.exchange.samples import sample_document
 
 PROMPTFOO_TOP_LEVEL = {"description", "prompts", "providers", "tests", "defaultTest"}
+# promptfoo's documented test case keys we write (configuration reference, "Test Case").
+PROMPTFOO_TEST_KEYS = {"description", "vars", "assert", "metadata"}
 VALUES = {"tone": "dry", "name": 'O\'Brien "the" {{ user }}', "items": ["a", "b"]}
 SENTINEL = "sk-SENTINEL-0123456789abcdefghijklmnop"
 
@@ -40,13 +42,73 @@ def test_promptfoo_config_is_yaml_with_documented_keys_only() -> None:
         "seed": 7,
     }
     assert config["providers"][3]["config"] == {
+        "response_format": {"type": "json_object"},
         "apiBaseUrl": "https://api.groq.com/openai/v1",
         "apiKeyEnvar": "GROQ_API_KEY",
     }
-    assert config["tests"] == [{"vars": sample_document().variables}]
-    messages = json.loads(config["prompts"][0])
+    [prompt] = config["prompts"]
+    assert set(prompt) == {"label", "raw"}  # promptfoo's Prompt: raw text and a label
+    assert prompt["label"] == "Summariser"
+    messages = json.loads(prompt["raw"])
     assert [m["role"] for m in messages] == ["system", "user"]
     assert messages[0]["content"] == "You are a {{ tone }} assistant."
+
+
+def test_promptfoo_messages_split_at_every_line_end_the_template_engine_knows() -> None:
+    doc = PromptDocument(name="cr", template="system:\rBe brief.\r\nuser:\rhi\r")
+    raw = yaml.safe_load(to_promptfoo(doc))["prompts"][0]["raw"]
+    assert json.loads(raw) == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "hi"},
+    ]
+
+
+def test_promptfoo_tests_are_the_cases_in_documented_test_keys() -> None:
+    doc = sample_document()
+    tests = yaml.safe_load(to_promptfoo(doc))["tests"]
+    assert tests == [
+        {"vars": doc.cases[0]["vars"]},
+        {
+            "description": "Dry tone, a single item",
+            "vars": doc.cases[1]["vars"],
+            "assert": doc.cases[1]["assert"],
+            "metadata": {"expected": "- only"},
+        },
+    ]
+    assert all(set(test) <= PROMPTFOO_TEST_KEYS for test in tests)
+
+
+def test_promptfoo_without_cases_has_one_test_with_the_current_variables() -> None:
+    doc = sample_document()
+    doc.cases = []
+    assert yaml.safe_load(to_promptfoo(doc))["tests"] == [{"vars": doc.variables}]
+
+
+def test_promptfoo_writes_json_modes_thinking_and_a_custom_anthropic_host() -> None:
+    doc = PromptDocument(
+        name="modes",
+        columns=[
+            {"profile": "openai", "model": "m", "params": {"json_schema": {"type": "object"}}},
+            {
+                "profile": "anthropic",
+                "base_url": "https://proxy.example.com",
+                "model": "c",
+                "params": {"thinking_budget": 2048, "stop": ["x"]},
+            },
+        ],
+    )
+    first, second = yaml.safe_load(to_promptfoo(doc))["providers"]
+    assert first["config"] == {
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "response", "schema": {"type": "object"}},
+        }
+    }
+    assert second["config"] == {
+        "stop_sequences": ["x"],
+        "thinking": {"type": "enabled", "budget_tokens": 2048},
+        "apiBaseUrl": "https://proxy.example.com",
+    }
 
 
 def test_markdown_shows_metadata_and_fences_the_template() -> None:
@@ -57,6 +119,16 @@ def test_markdown_shows_metadata_and_fences_the_template() -> None:
     assert "- **Tags:** `summary`, `demo`" in text
     assert "`gpt-4o-mini`" in text
     assert "````jinja\nuser:\n```\ncode\n```\n````" in text
+
+
+def test_markdown_carries_cases_and_models_as_json_blocks() -> None:
+    doc = sample_document()
+    text = to_markdown(doc)
+    headings = [line for line in text.split("\n") if line.startswith("## ")]
+    assert headings == ["## Variables", "## Template", "## Test cases", "## Models"]
+    models = text.split("## Models\n\n```json\n", 1)[1].split("\n```\n", 1)[0]
+    assert json.loads(models) == doc.columns
+    assert "<!--" not in text  # nothing here that the visible text can't show exactly
 
 
 @pytest.mark.parametrize("render", [to_python_openai, to_python_anthropic])

@@ -1,12 +1,18 @@
-"""Export, then import: nothing a user set is lost (JSON, .prompty)."""
+"""Export, then import: nothing a user set is lost (JSON, .prompty).
+
+promptfoo and Markdown round trips live in ``test_promptfoo_import`` and
+``test_markdown_import``.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from promptstudio.exchange import (
+    ExchangeError,
     PromptDocument,
     from_json,
     from_prompty,
@@ -22,6 +28,33 @@ def test_json_round_trip_is_lossless() -> None:
     doc = sample_document()
     doc.versions = [{"number": 1, "template": "user:\nold", "message": "first"}]
     assert from_json(to_json(doc)) == doc
+
+
+def test_json_carries_test_cases_and_reads_files_without_them() -> None:
+    doc = sample_document()
+    data = json.loads(to_json(doc))
+    assert data["cases"] == doc.cases
+    del data["cases"]  # a file written before test cases existed
+    assert from_json(json.dumps(data)).cases == []
+
+
+@pytest.mark.parametrize(
+    ("cases", "message"),
+    [
+        ({"vars": {}}, "list of test cases"),
+        ([3], "Test case 1 must be an object"),
+        ([{"vars": {}}, {"description": "no vars"}], "Test case 2 must be an object"),
+        ([{"vars": ["a"]}], "'vars' object"),
+        ([{"vars": {}, "description": None}], "'description' of test case 1"),
+        ([{"vars": {}, "expected": 3}], "'expected' answer of test case 1"),
+        ([{"vars": {}, "assert": {"type": "contains"}}], "'assert' of test case 1"),
+        ([{"vars": {}, "assert": ["contains"]}], "'assert' of test case 1"),
+    ],
+)
+def test_json_cases_of_the_wrong_shape_are_refused(cases: object, message: str) -> None:
+    data = json.loads(to_json(sample_document())) | {"cases": cases}
+    with pytest.raises(ExchangeError, match=message):
+        from_json(json.dumps(data))
 
 
 def test_json_is_stable_and_versioned() -> None:

@@ -70,6 +70,15 @@ def build_library_at(path: Path, version: int) -> None:
         ):
             marks = ",".join("?" * len(data[0]))
             conn.executemany(f"INSERT INTO {table} ({V1_TABLES[table]}) VALUES ({marks})", data)
+        if version >= 2:  # what schema 2's code wrote along with those columns
+            conn.execute(
+                "UPDATE versions SET number = (SELECT count(*) FROM versions AS earlier "
+                "WHERE earlier.prompt_id = versions.prompt_id AND earlier.id <= versions.id)"
+            )
+            conn.executemany(
+                "INSERT INTO folders (path, created_at) VALUES (?, ?)",
+                [("Empty", T0), ("Work", T0), ("Work/Deep", T0)],
+            )
     conn.close()
 
 

@@ -511,6 +511,7 @@ def test_context_menu_offers_the_actions(qtbot: QtBot, db: Database, pane: Histo
     assert [(a.text(), a.isEnabled()) for a in actions] == [
         ("Open in editor", True),
         ("Restore this version", True),
+        ("Export this version…", True),
         ("Set label…", True),
         ("Remove label", False),  # v1 has no label
     ]

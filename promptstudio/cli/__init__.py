@@ -2,7 +2,9 @@
 
     promptstudio [--data-dir DIR]                      open the app
     promptstudio render FILE [--var NAME=VALUE]...     print the messages as JSON
-    promptstudio run FILE --base-url URL --model NAME  stream an answer and record it
+    promptstudio run FILE --base-url URL --model NAME  run on one or more models, recorded
+    promptstudio export PROMPT | --all -o DIR          .prompty, promptfoo, JSON, Markdown, code
+    promptstudio import FILE|DIR...                    into the library, all or nothing
     promptstudio history PROMPT | search QUERY         the library, from the terminal
     promptstudio providers list|add|remove             provider profiles
     promptstudio keys set|delete|status                keys (read from stdin, never shown)
@@ -13,11 +15,8 @@ Qt is imported only for the GUI, so the headless commands start fast and run any
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,7 +27,6 @@ from promptstudio.errors import PromptStudioError
 
 if TYPE_CHECKING:
     from promptstudio.chat import Message
-    from promptstudio.runs import RunSession, TargetResult
 
 log = logging.getLogger("promptstudio.cli")
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
@@ -64,22 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "render", parents=[data, variables], help="render a template to its messages (JSON)"
     )
-    run = commands.add_parser(
-        "run", parents=[data, variables], help="run a template on a model and record it"
-    )
-    run.add_argument("--base-url", required=True, help="e.g. http://localhost:11434/v1")
-    run.add_argument("--model", required=True)
-    run.add_argument("--prompt", metavar="NAME", help="library prompt to record under")
-    run.add_argument("--temperature", type=float)
-    run.add_argument("--top-p", type=float)
-    run.add_argument("--max-tokens", type=int)
-    run.add_argument("--seed", type=int)
-    run.add_argument("--stop", action="append", default=[], metavar="TEXT")
-    run.add_argument("--timeout", type=float, default=120.0, help="seconds to the first token")
-    run.add_argument("--json", action="store_true", help="print a JSON summary, not the text")
-    from promptstudio.cli_commands import add_commands
+    from promptstudio.cli.run import add_run_command
+
+    add_run_command(commands, [data, variables])
+    from promptstudio.cli.library import add_commands
 
     add_commands(commands, data)
+    from promptstudio.cli.exchange import add_exchange_commands
+
+    add_exchange_commands(commands, data)
     return parser
 
 
@@ -99,8 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "render":
             return _render(args)
         if args.command == "run":
-            return _run(args)
-        from promptstudio.cli_commands import run_command
+            from promptstudio.cli.run import RunError, run
+
+            args.values = parse_values(args.var)
+            try:
+                return run(args)
+            except RunError as exc:
+                raise CliError(exc.message, exc.exit_code) from exc
+        from promptstudio.cli.library import run_command
 
         return run_command(args)
     except CliError as exc:
@@ -144,9 +141,10 @@ def _read_template(file: str) -> str:
         raise CliError(f"{file}:{line}: not valid UTF-8 text") from exc
 
 
-def _values(assignments: Sequence[str]) -> dict[str, object]:
+def parse_values(assignments: Sequence[str]) -> dict[str, object]:
     from promptstudio.values import parse_assignment
 
+    """``--var NAME=VALUE`` flags as values (JSON parsed); a bad one is a usage error."""
     values: dict[str, object] = {}
     for text in assignments:
         try:
@@ -157,99 +155,24 @@ def _values(assignments: Sequence[str]) -> dict[str, object]:
     return values
 
 
-def _messages(args: argparse.Namespace) -> tuple[str, dict[str, object], list[Message]]:
+def _messages(args: argparse.Namespace) -> list[Message]:
     from promptstudio import templating
+    from promptstudio.cli.run import RunError, load_document
 
-    values = _values(args.var)  # usage errors first, before touching the file
-    source = _read_template(args.file)
+    values = parse_values(args.var)  # usage errors first, before touching the file
     try:
-        return source, values, templating.render_messages(source, values)
+        doc = load_document(args)
+    except RunError as exc:
+        raise CliError(exc.message, exc.exit_code) from exc
+    try:
+        return templating.render_messages(doc.template, {**doc.variables, **values})
     except templating.TemplateError as exc:
         raise CliError(f"{args.file}:{exc.line}:{exc.column}: {exc.message}") from exc
 
 
 def _render(args: argparse.Namespace) -> int:
-    *_, messages = _messages(args)
+    messages = _messages(args)
     json.dump({"messages": [m.to_dict() for m in messages]}, sys.stdout, ensure_ascii=False,
               indent=2)  # fmt: skip
     sys.stdout.write("\n")
     return 0
-
-
-def _run(args: argparse.Namespace) -> int:
-    from promptstudio.credentials import KeyStore
-    from promptstudio.paths import data_dir, database_path
-    from promptstudio.providers import Endpoint, GenerationParams
-    from promptstudio.runs import RunSession, RunTarget, TargetStatus
-    from promptstudio.runs.stored import response_fields
-    from promptstudio.storage import Database, library
-
-    source, values, messages = _messages(args)
-    params = GenerationParams(
-        temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens,
-        stop=tuple(args.stop), seed=args.seed,
-    )  # fmt: skip
-    base_url = args.base_url.rstrip("/")
-    key = KeyStore().resolve(base_url)
-    endpoint = Endpoint(base_url=base_url, api_key=key.value, first_token_timeout=args.timeout)
-    target = RunTarget(key="cli", endpoint=endpoint, model=args.model, params=params)
-    settings = {"columns": [{"base_url": base_url, "model": args.model,
-                             "params": params.to_dict()}]}  # fmt: skip
-    name = args.prompt or Path(args.file).stem
-
-    with Database(database_path(data_dir(args.data_dir))) as db:
-        prompt = next((p for p in db.call(library.list_prompts) if p.name == name), None)
-        if prompt is None:
-            prompt = db.call(library.create_prompt, name, "CLI")
-        version = db.call(library.save_version, prompt.id, source, values, settings, kind="run")
-        run_row = db.call(library.record_run, version.id, values)
-
-        def on_update(_key: str, _result: object, delta: str) -> None:
-            if delta and not args.json:
-                sys.stdout.write(delta)
-                sys.stdout.flush()
-
-        session = RunSession(messages, [target], on_update=on_update)
-        print(f"→ {args.model} at {base_url}", file=sys.stderr)
-        result = asyncio.run(_run_session(session))["cli"]
-        usage = result.usage
-        db.call(library.add_response, run_row.id, **response_fields(result, messages))
-
-    if args.json:
-        summary = {
-            "status": str(result.status),
-            "text": result.text,
-            "ttft_ms": result.ttft_ms,
-            "total_ms": result.total_ms,
-            "usage": None if usage is None else {
-                "input_tokens": usage.input_tokens,
-                "output_tokens": usage.output_tokens,
-                "estimated": usage.estimated,
-            },
-            "finish_reason": result.finish_reason,
-            "error": result.error.message if result.error else None,
-            "prompt": name,
-            "version_id": version.id,
-            "run_id": run_row.id,
-        }  # fmt: skip
-        json.dump(summary, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-    elif result.text and not result.text.endswith("\n"):
-        sys.stdout.write("\n")
-    ttft = f"{result.ttft_ms:.0f} ms" if result.ttft_ms is not None else "—"
-    total = f"{result.total_ms:.0f} ms" if result.total_ms is not None else "—"
-    print(f"{result.status} · TTFT {ttft} · total {total}", file=sys.stderr)
-    if result.status == TargetStatus.CANCELLED:
-        return 130
-    if result.error is not None:
-        print(f"promptstudio: {result.error.message}", file=sys.stderr)
-        return 1
-    return 0
-
-
-async def _run_session(session: RunSession) -> dict[str, TargetResult]:
-    """Run with Ctrl+C stopping the stream (partial text is kept and recorded)."""
-    loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows has no signals here
-        loop.add_signal_handler(signal.SIGINT, session.cancel)
-    return await session.run()

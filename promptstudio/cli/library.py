@@ -76,7 +76,7 @@ def run_command(args: argparse.Namespace) -> int:
         return exc.exit_code
 
 
-def _emit(args: argparse.Namespace, data: Any, lines: list[str]) -> None:
+def emit(args: argparse.Namespace, data: Any, lines: list[str]) -> None:
     if getattr(args, "json", False):
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -84,14 +84,14 @@ def _emit(args: argparse.Namespace, data: Any, lines: list[str]) -> None:
         print("\n".join(lines) if lines else "(nothing)")
 
 
-def _open_db(args: argparse.Namespace) -> Any:
+def open_db(args: argparse.Namespace) -> Any:
     from promptstudio.paths import data_dir, database_path
     from promptstudio.storage import Database
 
     return Database(database_path(data_dir(args.data_dir)))
 
 
-def _find_prompt(conn: Any, name_or_id: str) -> Any:
+def find_prompt(conn: Any, name_or_id: str) -> Any:
     from promptstudio.storage import library
 
     rows = library.list_prompts(conn)
@@ -106,8 +106,8 @@ def _find_prompt(conn: Any, name_or_id: str) -> Any:
 def _history(args: argparse.Namespace) -> int:
     from promptstudio.storage import library
 
-    with _open_db(args) as db:
-        prompt = db.call(_find_prompt, args.prompt)
+    with open_db(args) as db:
+        prompt = db.call(find_prompt, args.prompt)
         rows = db.call(library.version_history, prompt.id, limit=args.limit)
     data = [
         {"version": r.number, "id": r.id, "created_at": r.created_at, "kind": r.kind,
@@ -120,14 +120,14 @@ def _history(args: argparse.Namespace) -> int:
         f"{r.run_count:>3} runs  {', '.join(r.labels):<12} {r.message}"
         for r in rows
     ]
-    _emit(args, {"prompt": prompt.name, "id": prompt.id, "versions": data}, lines)
+    emit(args, {"prompt": prompt.name, "id": prompt.id, "versions": data}, lines)
     return 0
 
 
 def _search(args: argparse.Namespace) -> int:
     from promptstudio.storage import library
 
-    with _open_db(args) as db:
+    with open_db(args) as db:
         hits = db.call(library.search, args.query, limit=args.limit)
     data = [
         {"kind": h.kind, "prompt_id": h.prompt_id, "prompt": h.prompt_name,
@@ -135,7 +135,7 @@ def _search(args: argparse.Namespace) -> int:
         for h in hits
     ]  # fmt: skip
     lines = [f"{h.prompt_name} [{h.kind}]: {h.marked('[', ']')}" for h in hits]
-    _emit(args, data, lines)
+    emit(args, data, lines)
     return 0 if hits else 1
 
 
@@ -155,7 +155,7 @@ def _providers_list(args: argparse.Namespace) -> int:
             for p in profiles]  # fmt: skip
     lines = [f"{p.id:<14} {p.kind:<18} {p.base_url}  {p.name}"
              + ("  (hidden)" if store.is_hidden(p.id) else "") for p in profiles]  # fmt: skip
-    _emit(args, data, lines)
+    emit(args, data, lines)
     return 0
 
 
@@ -238,5 +238,5 @@ def _keys_status(args: argparse.Namespace) -> int:
              for d in data]  # fmt: skip
     if not keys.backend_available():
         print("note: no OS keychain is available on this machine", file=sys.stderr)
-    _emit(args, data, lines)
+    emit(args, data, lines)
     return 0

@@ -1,0 +1,297 @@
+"""``promptstudio run``: one prompt on several models at once, recorded like a GUI run.
+
+Each ``--model`` goes to the endpoint named last before it (``--base-url URL`` or
+``--profile ID``); models given before any endpoint use the first one. A ``.prompty``,
+``.json`` or promptfoo file brings its own template, values and run columns, so
+``promptstudio run summary.prompty`` runs it exactly as exported; ``--model`` replaces the
+columns and ``--var`` overrides values. One model streams to stdout; several print each
+answer when all are done, with progress on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from promptstudio.errors import PromptStudioError
+
+if TYPE_CHECKING:
+    from promptstudio.exchange import PromptDocument
+    from promptstudio.providers import Endpoint
+    from promptstudio.providers.pricing import PriceTable
+    from promptstudio.runs import RunSession, TargetResult
+
+PLAIN_TEMPLATE_SUFFIXES = (".txt", ".j2", ".jinja", ".jinja2", ".prompt", "")
+
+
+class RunError(PromptStudioError):
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a model is: a base URL or a profile id."""
+
+    kind: str  # "url" | "profile"
+    value: str
+
+
+class _SetPlace(argparse.Action):
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        place = Place("url" if self.dest == "base_url" else "profile", str(values))
+        namespace.place = place
+        if getattr(namespace, "first_place", None) is None:
+            namespace.first_place = place
+
+
+class _AddModel(argparse.Action):
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        models = list(getattr(namespace, "models", None) or [])
+        models.append((getattr(namespace, "place", None), str(values)))
+        namespace.models = models
+
+
+def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    run = commands.add_parser(
+        "run",
+        parents=parents,
+        help="run a prompt on one or more models and record it",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
+    run.set_defaults(models=[], place=None, first_place=None)
+    run.add_argument("--base-url", action=_SetPlace, metavar="URL",
+                     help="a server, e.g. http://localhost:11434/v1")  # fmt: skip
+    run.add_argument("--profile", action=_SetPlace, metavar="ID",
+                     help="a provider profile (see `providers list`)")  # fmt: skip
+    run.add_argument("--model", action=_AddModel, metavar="NAME",
+                     help="a model to run on (repeat for several, side by side)")  # fmt: skip
+    run.add_argument("--prompt", metavar="NAME", help="library prompt to record under")
+    run.add_argument("--temperature", type=float)
+    run.add_argument("--top-p", type=float)
+    run.add_argument("--max-tokens", type=int)
+    run.add_argument("--seed", type=int)
+    run.add_argument("--stop", action="append", default=[], metavar="TEXT")
+    run.add_argument("--timeout", type=float, default=120.0, help="seconds to the first token")
+    run.add_argument("--json", action="store_true", help="print a JSON summary, not the text")
+
+
+def run(args: argparse.Namespace) -> int:
+    from promptstudio import templating
+    from promptstudio.paths import data_dir, database_path
+    from promptstudio.runs import RunSession, TargetStatus
+    from promptstudio.runs.stored import response_fields
+    from promptstudio.storage import Database, library
+
+    doc = load_document(args)
+    values: dict[str, object] = {**doc.variables, **args.values}
+    try:
+        messages = templating.render_messages(doc.template, values)
+    except templating.TemplateError as exc:
+        raise RunError(f"{args.file}:{exc.line}:{exc.column}: {exc.message}") from exc
+    columns = _columns(args, doc)
+    targets = _targets(args, columns)
+    settings = {"columns": columns}
+    name = args.prompt or doc.name
+
+    with Database(database_path(data_dir(args.data_dir))) as db:
+        prompt = next((p for p in db.call(library.list_prompts) if p.name == name), None)
+        if prompt is None:
+            prompt = db.call(library.create_prompt, name, doc.folder or "CLI")
+        version = db.call(
+            library.save_version, prompt.id, doc.template, values, settings, kind="run"
+        )
+        run_row = db.call(library.record_run, version.id, values)
+        streaming = len(targets) == 1 and not args.json
+
+        def on_update(key: str, result: TargetResult, delta: str) -> None:
+            if delta and streaming:
+                sys.stdout.write(delta)
+                sys.stdout.flush()
+            elif result.status.finished and key not in reported:
+                reported.add(key)
+                print(f"  {_status_line(result)}", file=sys.stderr)
+
+        reported: set[str] = set()
+        session = RunSession(
+            messages, [t for _, t in targets], on_update=on_update, price_table=_prices(args)
+        )
+        for _, target in targets:
+            print(f"→ {target.model} at {target.endpoint.base_url}", file=sys.stderr)
+        results = asyncio.run(_run_session(session))
+        for _, target in targets:
+            db.call(
+                library.add_response, run_row.id, **response_fields(results[target.key], messages)
+            )
+
+    ordered = [(label, results[target.key]) for label, target in targets]
+    if args.json:
+        summaries = [_summary(label, result) for label, result in ordered]
+        out: Any = summaries[0] if len(summaries) == 1 else summaries
+        if isinstance(out, dict):
+            out |= {"prompt": name, "version_id": version.id, "run_id": run_row.id}
+        else:
+            out = {"prompt": name, "version_id": version.id, "run_id": run_row.id,
+                   "answers": summaries}  # fmt: skip
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    elif streaming:
+        text = ordered[0][1].text
+        if text and not text.endswith("\n"):
+            sys.stdout.write("\n")
+        print(_status_line(ordered[0][1]), file=sys.stderr)
+    else:
+        for label, result in ordered:
+            sys.stdout.write(f"=== {label} ===\n{result.text}")
+            if not result.text.endswith("\n"):
+                sys.stdout.write("\n")
+    failed = [(label, r) for label, r in ordered if r.error is not None]
+    for label, result in failed:
+        assert result.error is not None
+        print(f"promptstudio: {label}: {result.error.message}", file=sys.stderr)
+    if any(r.status == TargetStatus.CANCELLED for _, r in ordered):
+        return 130
+    return 1 if failed else 0
+
+
+def load_document(args: argparse.Namespace) -> PromptDocument:
+    """The file as a document: its own template, values and columns when it has them."""
+    from promptstudio.exchange import ExchangeError, PromptDocument
+    from promptstudio.exchange.formats import import_file
+
+    path = Path(args.file)
+    if path.suffix.lower() in PLAIN_TEMPLATE_SUFFIXES:
+        from promptstudio.cli import _read_template
+
+        return PromptDocument(name=path.stem, template=_read_template(args.file))
+    try:
+        docs = import_file(path)
+    except ExchangeError as exc:
+        raise RunError(exc.message) from exc
+    if len(docs) != 1:
+        raise RunError(f"{path.name} holds {len(docs)} prompts; export the one to run first.")
+    return docs[0]
+
+
+def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[dict[str, Any]]:
+    """The run columns: one per ``--model``, or the document's own with flags applied."""
+    overrides: dict[str, Any] = {
+        "temperature": args.temperature, "top_p": args.top_p, "max_tokens": args.max_tokens,
+        "seed": args.seed, "stop": list(args.stop) or None,
+    }  # fmt: skip
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if args.models:
+        columns = []
+        for index, (place, model) in enumerate(args.models, start=1):
+            place = place or args.first_place
+            if place is None:
+                raise RunError("say where the model is: --base-url URL or --profile ID", 2)
+            column: dict[str, Any] = {"id": f"c{index}", "model": model, "params": overrides}
+            if place.kind == "url":
+                column["base_url"] = place.value.rstrip("/")
+            else:
+                column["profile"] = place.value
+            columns.append(column)
+        return columns
+    if not doc.columns:
+        raise RunError("no model to run on: add --model NAME with --base-url or --profile", 2)
+    return [
+        {**column, "params": {**(column.get("params") or {}), **overrides}}
+        for column in doc.columns
+    ]
+
+
+def _targets(args: argparse.Namespace, columns: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    from promptstudio.credentials import KeyStore
+    from promptstudio.paths import data_dir
+    from promptstudio.providers import GenerationParams
+    from promptstudio.runs import RunTarget
+    from promptstudio.settings.profiles import ProfileStore
+
+    keys = KeyStore()
+    profiles = ProfileStore(data_dir(args.data_dir))
+    profiles.load()
+    targets: list[tuple[str, Any]] = []
+    for index, column in enumerate(columns, start=1):
+        endpoint = _endpoint(column, profiles, keys, args.timeout)
+        column["base_url"] = endpoint.base_url
+        params = GenerationParams.from_dict(dict(column.get("params") or {}))
+        model = str(column.get("model") or "")
+        if not model:
+            raise RunError(f"column {index} names no model", 2)
+        label = f"{model} @ {column.get('profile') or endpoint.base_url}"
+        targets.append((label, RunTarget(f"c{index}", endpoint, model, params)))
+    return targets
+
+
+def _endpoint(column: dict[str, Any], profiles: Any, keys: Any, timeout: float) -> Endpoint:
+    from promptstudio.providers import Endpoint
+
+    profile_id = str(column.get("profile") or "")
+    profile = None
+    if profile_id:
+        try:
+            profile = profiles.get(profile_id)
+        except PromptStudioError:
+            if not column.get("base_url"):
+                raise
+    if profile is not None:
+        key = keys.resolve(profile.key_account).value
+        return profile.to_endpoint(key, first_token_timeout=timeout)  # type: ignore[no-any-return]
+    base_url = str(column.get("base_url") or "").rstrip("/")
+    if not base_url:
+        raise RunError("a column has neither a profile nor a base URL", 2)
+    key = keys.resolve(base_url).value
+    return Endpoint(base_url=base_url, api_key=key, first_token_timeout=timeout)
+
+
+def _prices(args: argparse.Namespace) -> PriceTable:
+    from promptstudio.paths import data_dir
+    from promptstudio.providers.pricing import PriceTable, parse_price_overrides
+    from promptstudio.settings.store import SettingsStore
+
+    overrides = str(SettingsStore(data_dir(args.data_dir)).get("prices.overrides") or "")
+    return PriceTable.load(parse_price_overrides(overrides))
+
+
+def _status_line(result: TargetResult) -> str:
+    ttft = f"{result.ttft_ms:.0f} ms" if result.ttft_ms is not None else "—"
+    total = f"{result.total_ms:.0f} ms" if result.total_ms is not None else "—"
+    return f"{result.target.model}: {result.status} · TTFT {ttft} · total {total}"
+
+
+def _summary(label: str, result: TargetResult) -> dict[str, Any]:
+    usage = result.usage
+    return {
+        "label": label,
+        "model": result.target.model,
+        "base_url": result.target.endpoint.base_url,
+        "status": str(result.status),
+        "text": result.text,
+        "ttft_ms": result.ttft_ms,
+        "total_ms": result.total_ms,
+        "usage": None if usage is None else {
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "estimated": usage.estimated,
+        },
+        "cost": result.cost,
+        "finish_reason": result.finish_reason,
+        "error": result.error.message if result.error else None,
+    }  # fmt: skip
+
+
+async def _run_session(session: RunSession) -> dict[str, TargetResult]:
+    """Run with Ctrl+C stopping the streams (partial text is kept and recorded)."""
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows has no signals here
+        loop.add_signal_handler(signal.SIGINT, session.cancel)
+    return await session.run()

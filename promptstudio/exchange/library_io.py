@@ -1,0 +1,336 @@
+"""Between the library and files: documents from stored prompts, and imports stored whole.
+
+The ``conn`` functions run on the database thread (``db.call(document_for, ...)``).
+:func:`import_documents` stores every document of an import in one transaction, so a
+failure part-way leaves the library as it was. :func:`write_library` writes one file per
+prompt under a folder tree mirroring the library's, with names that do not change from
+one export to the next, so the folder can live in git.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from promptstudio.exchange.document import PromptDocument
+from promptstudio.exchange.errors import ExchangeError
+from promptstudio.exchange.formats import (
+    EXPORT_FORMATS,
+    IMPORT_SUFFIXES,
+    export_text,
+    import_file,
+    safe_file_stem,
+)
+from promptstudio.storage import library
+from promptstudio.storage.rows import PromptRow, VersionRow
+from promptstudio.storage.transaction import transaction
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedPrompt:
+    prompt: PromptRow
+    version: VersionRow
+    created: bool
+    """False when an existing prompt of the same name got a new version instead."""
+
+
+def document_for(
+    conn: sqlite3.Connection,
+    prompt_id: int,
+    version_id: int | None = None,
+    *,
+    with_history: bool = False,
+) -> PromptDocument:
+    """The document for a stored version of a prompt (its latest when ``version_id`` is None).
+
+    ``with_history`` adds every version, oldest first (only the JSON format carries them).
+    """
+    prompt = library.get_prompt(conn, prompt_id)
+    version = (
+        library.get_version(conn, version_id)
+        if version_id is not None
+        else library.latest_version(conn, prompt_id)
+    )
+    if version is not None and version.prompt_id != prompt_id:
+        raise ExchangeError(f"Version {version_id} does not belong to “{prompt.name}”.")
+    if version is None:
+        doc = PromptDocument(name=prompt.name, folder=prompt.folder, tags=list(prompt.tags))
+    else:
+        doc = PromptDocument.from_library(prompt, version)
+    doc.cases = [case.to_exchange() for case in library.list_cases(conn, prompt_id)]
+    if with_history:
+        doc.versions = [
+            {
+                "number": v.number,
+                "template": v.template,
+                "variables": v.variables,
+                "settings": v.settings,
+                "message": v.message,
+                "kind": v.kind,
+                "created_at": v.created_at,
+            }
+            for v in reversed(library.list_versions(conn, prompt_id))
+        ]
+    return doc
+
+
+def library_documents(
+    conn: sqlite3.Connection, *, with_history: bool = False
+) -> list[tuple[int, PromptDocument]]:
+    """Every prompt outside the trash as (prompt id, document), in a stable order."""
+    prompts = sorted(
+        library.list_prompts(conn),
+        key=lambda p: (p.folder.casefold(), p.name.casefold(), p.id),
+    )
+    return [(p.id, document_for(conn, p.id, with_history=with_history)) for p in prompts]
+
+
+def import_documents(
+    conn: sqlite3.Connection,
+    docs: Sequence[PromptDocument],
+    *,
+    folder: str | None = None,
+    update_existing: bool = False,
+    source: str = "",
+) -> list[ImportedPrompt]:
+    """Store ``docs`` as prompts, all in one transaction (nothing is stored if one fails).
+
+    A document goes to its own folder, or to ``folder`` when it names none. With
+    ``update_existing`` a prompt of the same name in that folder gets the document as a
+    new version (its tags and test cases replaced); otherwise a new prompt is made, its
+    name made unique with " (2)", " (3)"… ``source`` (a file name) goes into the version
+    message. Versions carried by the document are replayed first, oldest first.
+    """
+    imported: list[ImportedPrompt] = []
+    with transaction(conn):
+        for doc in docs:
+            target = library.normalise_folder(doc.folder or folder or "")
+            existing = _existing(conn, doc.name, target) if update_existing else None
+            if existing is None:
+                prompt = library.create_prompt(conn, _unique_name(conn, doc.name, target), target)
+            else:
+                prompt = existing
+            for old in doc.versions or []:
+                _replay(conn, prompt.id, old)
+            message = doc.description or (f"Imported from {source}" if source else "Imported")
+            version = library.save_version(
+                conn,
+                prompt.id,
+                doc.template,
+                doc.variables,
+                {"columns": doc.columns} if doc.columns else {},
+                message=message,
+                kind="import",
+            )
+            if doc.tags or existing is not None:
+                library.set_tags(conn, prompt.id, doc.tags)
+            if doc.cases or existing is not None:
+                library.replace_cases(conn, prompt.id, doc.cases)
+            imported.append(
+                ImportedPrompt(library.get_prompt(conn, prompt.id), version, existing is None)
+            )
+    return imported
+
+
+def _existing(conn: sqlite3.Connection, name: str, folder: str) -> PromptRow | None:
+    wanted = name.strip().casefold()
+    return next(
+        (
+            p
+            for p in library.list_prompts(conn, folder=folder)
+            if p.folder == folder and p.name.casefold() == wanted
+        ),
+        None,
+    )
+
+
+def _unique_name(conn: sqlite3.Connection, name: str, folder: str) -> str:
+    base = name.strip() or "Imported prompt"
+    taken = {
+        p.name.casefold() for p in library.list_prompts(conn, folder=folder) if p.folder == folder
+    }
+    candidate, number = base, 2
+    while candidate.casefold() in taken:
+        candidate = f"{base} ({number})"
+        number += 1
+    return candidate
+
+
+def _replay(conn: sqlite3.Connection, prompt_id: int, old: dict[str, Any]) -> None:
+    template = old.get("template")
+    variables = old.get("variables", {})
+    settings = old.get("settings", {})
+    if not isinstance(template, str) or not isinstance(variables, dict):
+        raise ExchangeError("Each stored version needs a 'template' text and 'variables'.")
+    if not isinstance(settings, dict):
+        raise ExchangeError("A stored version's 'settings' must be an object.")
+    message = old.get("message") or ""
+    number = old.get("number")
+    library.save_version(
+        conn,
+        prompt_id,
+        template,
+        variables,
+        settings,
+        message=str(message) or (f"Imported version {number}" if number else "Imported"),
+        kind="import",
+    )
+
+
+# -- files in ----------------------------------------------------------------------------
+
+MAX_LISTED_PROBLEMS = 12
+
+
+def importable_files(paths: Sequence[Path]) -> list[tuple[Path, str]]:
+    """Each file to import, with the library folder its place in a folder tree suggests.
+
+    A folder is walked in sorted order; there, files with suffixes we do not read and
+    hidden files and folders are skipped (a file named on its own is always read).
+    """
+    found: list[tuple[Path, str]] = []
+    for path in paths:
+        if not path.is_dir():
+            found.append((path, ""))
+            continue
+        for file in sorted(path.rglob("*")):
+            relative = file.relative_to(path)
+            if any(part.startswith(".") for part in relative.parts):
+                continue
+            if file.is_file() and file.suffix.lower() in IMPORT_SUFFIXES:
+                found.append((file, "/".join(relative.parts[:-1])))
+    return found
+
+
+def read_import_files(
+    paths: Sequence[Path],
+    *,
+    folder: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> list[tuple[Path, PromptDocument]]:
+    """Read and check every file first: the documents, or one error listing every problem.
+
+    Documents naming no folder go to ``folder`` (plus their sub-folder within a folder
+    that was given), so an imported tree keeps its shape.
+    """
+    files = importable_files(paths)
+    if not files:
+        raise ExchangeError("There are no files to import there (.prompty, .json, .yaml, "
+                            ".md, .txt, .j2).")  # fmt: skip
+    found: list[tuple[Path, PromptDocument]] = []
+    problems: list[str] = []
+    for index, (path, subfolder) in enumerate(files, start=1):
+        try:
+            docs = import_file(path)
+        except ExchangeError as exc:
+            problems.append(exc.in_file(str(path)).message)
+            continue
+        finally:
+            if progress is not None:
+                progress(index, len(files))
+        for doc in docs:
+            if not doc.folder:
+                doc.folder = "/".join(part for part in (folder, subfolder) if part)
+            found.append((path, doc))
+    if problems:
+        listed = problems[:MAX_LISTED_PROBLEMS]
+        if len(problems) > len(listed):
+            listed.append(f"… and {len(problems) - len(listed)} more")
+        count = f"{len(problems)} of {len(files)} files" if len(files) > 1 else "The file"
+        raise ExchangeError(
+            f"{count} cannot be imported, so nothing was imported:\n" + "\n".join(listed)
+        )
+    return found
+
+
+# -- a whole library to a folder -----------------------------------------------------------
+
+
+def library_file_names(docs: Sequence[PromptDocument], key: str) -> list[str]:
+    """A relative path per document (``folder/sub/Name.prompty``), unique ignoring case.
+
+    Names depend only on the documents' folders and names and their order (which
+    :func:`library_documents` keeps stable), so exporting again rewrites the same files.
+    """
+    suffix = EXPORT_FORMATS[key].suffix
+    taken: set[str] = set()
+    names: list[str] = []
+    for doc in docs:
+        parts = [safe_file_stem(part) for part in doc.folder.split("/") if part.strip()]
+        stem = "/".join([*parts, safe_file_stem(doc.name)])
+        candidate, number = stem + suffix, 2
+        while candidate.casefold() in taken:
+            candidate = f"{stem}-{number}{suffix}"
+            number += 1
+        taken.add(candidate.casefold())
+        names.append(candidate)
+    return names
+
+
+def write_library(
+    docs: Sequence[PromptDocument],
+    folder: Path,
+    key: str,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> list[Path]:
+    """Write one file per document under ``folder``; return the files written.
+
+    Each file is replaced atomically; a file whose content is already right is left
+    alone. Code formats are refused (they are per column, not per prompt).
+    """
+    fmt = EXPORT_FORMATS.get(key)
+    if fmt is None or not fmt.whole_library:
+        usable = ", ".join(k for k, f in EXPORT_FORMATS.items() if f.whole_library)
+        raise ExchangeError(f"A library can be exported as one of: {usable}.")
+    written: list[Path] = []
+    names = library_file_names(docs, key)
+    for index, (doc, name) in enumerate(zip(docs, names, strict=True)):
+        if cancelled is not None and cancelled():
+            break
+        path = folder / name
+        write_text_atomically(path, export_text(doc, key))
+        written.append(path)
+        if progress is not None:
+            progress(index + 1, len(docs))
+    return written
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so a crash leaves no half file."""
+    data = text.encode("utf-8")
+    try:
+        if path.is_file() and path.read_bytes() == data:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=".promptstudio-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError as exc:
+        raise ExchangeError(f"{path}: cannot be written ({exc.strerror or exc}).") from exc
+
+
+__all__ = [
+    "ImportedPrompt",
+    "document_for",
+    "import_documents",
+    "importable_files",
+    "library_documents",
+    "library_file_names",
+    "read_import_files",
+    "write_library",
+    "write_text_atomically",
+]

@@ -1,0 +1,120 @@
+"""A prompt's test cases: saved variable sets, with an optional expected answer and checks.
+
+Cases belong to the prompt, not to a version, so every version is run on the same set.
+Their order is the user's (``position``); values are checked for key-like fields like
+every other JSON the library stores.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from promptstudio.storage.errors import NotFound, StorageError
+from promptstudio.storage.rows import CaseRow
+from promptstudio.storage.sql import one, refuse_secrets, require_prompt, rows, to_json, utc_now
+from promptstudio.storage.transaction import transaction
+
+_COLUMNS = "id, prompt_id, position, vars, description, expected, asserts"
+
+
+def _case(row: sqlite3.Row) -> CaseRow:
+    return CaseRow(
+        id=row["id"],
+        prompt_id=row["prompt_id"],
+        position=row["position"],
+        vars=json.loads(row["vars"]),
+        description=row["description"],
+        expected=row["expected"],
+        asserts=json.loads(row["asserts"]),
+    )
+
+
+def list_cases(conn: sqlite3.Connection, prompt_id: int) -> list[CaseRow]:
+    """The prompt's cases in the user's order."""
+    found = rows(
+        conn,
+        f"SELECT {_COLUMNS} FROM test_cases WHERE prompt_id = ? ORDER BY position, id",
+        (prompt_id,),
+    )
+    return [_case(row) for row in found]
+
+
+def get_case(conn: sqlite3.Connection, case_id: int) -> CaseRow:
+    row = one(conn, f"SELECT {_COLUMNS} FROM test_cases WHERE id = ?", (case_id,))
+    if row is None:
+        raise NotFound(f"There is no test case with id {case_id}.")
+    return _case(row)
+
+
+def _checked(variables: Mapping[str, Any], asserts: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+    if not isinstance(variables, Mapping):
+        raise StorageError("A test case's variables must be a mapping of names to values.")
+    if not all(isinstance(check, Mapping) for check in asserts):
+        raise StorageError("A test case's checks must each be a mapping.")
+    refuse_secrets(variables, "test case variables")
+    refuse_secrets(list(asserts), "test case checks")
+    return (
+        to_json(dict(variables), "test case variables"),
+        to_json([dict(check) for check in asserts], "test case checks"),
+    )
+
+
+def add_case(
+    conn: sqlite3.Connection,
+    prompt_id: int,
+    variables: Mapping[str, Any],
+    *,
+    description: str = "",
+    expected: str | None = None,
+    asserts: Sequence[Mapping[str, Any]] = (),
+) -> CaseRow:
+    """Append a case at the end of the prompt's list."""
+    vars_json, asserts_json = _checked(variables, asserts)
+    now = utc_now()
+    with transaction(conn):
+        require_prompt(conn, prompt_id)
+        cursor = conn.execute(
+            """
+            INSERT INTO test_cases (prompt_id, position, vars, description, expected, asserts,
+                                    created_at, updated_at)
+            VALUES (?, (SELECT coalesce(max(position), -1) + 1 FROM test_cases
+                        WHERE prompt_id = ?), ?, ?, ?, ?, ?, ?)
+            """,
+            (prompt_id, prompt_id, vars_json, description, expected, asserts_json, now, now),
+        )
+        case_id = cursor.lastrowid
+        assert case_id is not None
+        return get_case(conn, case_id)
+
+
+def delete_case(conn: sqlite3.Connection, case_id: int) -> None:
+    with transaction(conn):
+        if conn.execute("DELETE FROM test_cases WHERE id = ?", (case_id,)).rowcount == 0:
+            raise NotFound(f"There is no test case with id {case_id}.")
+
+
+def replace_cases(
+    conn: sqlite3.Connection, prompt_id: int, cases: Sequence[Mapping[str, Any]]
+) -> list[CaseRow]:
+    """Make ``cases`` the prompt's whole list, in one transaction (all or nothing).
+
+    Each case is ``{"vars": {...}}`` with optional ``"description"``, ``"expected"`` and
+    ``"assert"`` (the exchange formats' shape).
+    """
+    with transaction(conn):
+        require_prompt(conn, prompt_id)
+        conn.execute("DELETE FROM test_cases WHERE prompt_id = ?", (prompt_id,))
+        for case in cases:
+            expected = case.get("expected")
+            add_case(
+                conn,
+                prompt_id,
+                case.get("vars") or {},
+                description=str(case.get("description") or ""),
+                expected=None if expected is None else str(expected),
+                asserts=case.get("assert") or (),
+            )
+        return list_cases(conn, prompt_id)

@@ -1,0 +1,176 @@
+"""Import and export from the window: menus, the export dialog, and files dropped on it.
+
+Files are read and checked off the GUI thread; if any of them cannot be imported, the
+message lists each problem (file and line) and nothing is stored. Otherwise every
+document goes into the library in one transaction and the first one opens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QMainWindow
+
+from promptstudio.exchange import PromptDocument
+from promptstudio.exchange.formats import IMPORT_SUFFIXES
+from promptstudio.exchange.library_io import (
+    document_for,
+    import_documents,
+    library_documents,
+    read_import_files,
+)
+from promptstudio.storage import library
+from promptstudio.ui.export_dialog import ExportDialog
+from promptstudio.ui.tasks import TaskOwner
+from promptstudio.ui.workspace import Workspace
+
+IMPORT_FILTER = (
+    "Prompts (" + " ".join(f"*{suffix}" for suffix in IMPORT_SUFFIXES) + ");;All files (*)"
+)
+
+
+class ExchangeFlow(QObject):
+    """Owns File › Import…, File › Export… and dropping files onto the window."""
+
+    imported = Signal(list)  # prompt ids, once stored and the library shows them
+
+    def __init__(self, window: QMainWindow, workspace: Workspace, tasks: TaskOwner) -> None:
+        super().__init__(window)
+        self.window, self.workspace, self.tasks = window, workspace, tasks
+        self.export_dialog: ExportDialog | None = None
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
+        # The editor takes text drops itself; files dropped there are imports too.
+        workspace.editor.viewport().installEventFilter(self)
+
+    # ---- import --------------------------------------------------------------------------
+
+    def choose_files(self) -> QFileDialog:
+        dialog = QFileDialog(self.window, "Import prompts")
+        dialog.setObjectName("importFileDialog")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setNameFilter(IMPORT_FILTER)
+        dialog.filesSelected.connect(lambda files: self.import_paths([Path(f) for f in files]))
+        dialog.open()
+        return dialog
+
+    def choose_folder(self) -> QFileDialog:
+        dialog = QFileDialog(self.window, "Import a folder of prompts")
+        dialog.setObjectName("importFolderDialog")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.fileSelected.connect(lambda folder: self.import_paths([Path(folder)]))
+        dialog.open()
+        return dialog
+
+    def import_paths(self, paths: list[Path]) -> None:
+        self.tasks.start("import", self._import(paths))
+
+    async def _import(self, paths: list[Path]) -> None:
+        status = self.workspace.statusMessage
+        status.emit(f"Reading {len(paths)} item{'s' if len(paths) != 1 else ''}…")
+        found = await asyncio.to_thread(read_import_files, paths)  # raises: shown, nothing kept
+        docs = [doc for _, doc in found]
+        stored = await self.workspace.db.acall(
+            import_documents, docs, source=paths[0].name if len(paths) == 1 else ""
+        )
+        ids = [item.prompt.id for item in stored]
+        await self.workspace.load_library(select=ids[0])
+        names = ", ".join(f"“{item.prompt.name}”" for item in stored[:3])
+        more = f" and {len(stored) - 3} more" if len(stored) > 3 else ""
+        status.emit(f"Imported {names}{more}")
+        self.imported.emit(ids)
+
+    # ---- export --------------------------------------------------------------------------
+
+    def open_export(self, version_id: int | None = None) -> None:
+        """Export the prompt as it is in the editor, or one of its stored versions."""
+        self.tasks.start("export", self._open_export(version_id))
+
+    async def _open_export(self, version_id: int | None) -> ExportDialog:
+        prompt_id = self.workspace.prompt_id
+        if version_id is None:
+            doc = await self.current_document()
+            values = self.workspace.variables.values()
+        else:
+            version = await self.workspace.db.acall(library.get_version, version_id)
+            prompt_id = version.prompt_id
+            doc = await self.workspace.db.acall(document_for, version.prompt_id, version_id)
+            values = dict(doc.variables)
+        if self.export_dialog is not None:
+            self.export_dialog.close()
+            self.export_dialog.deleteLater()
+        db = self.workspace.db
+
+        async def every_prompt(with_history: bool) -> list[PromptDocument]:
+            return [d for _, d in await db.acall(library_documents, with_history=with_history)]
+
+        async def history() -> list[dict[str, Any]]:
+            if prompt_id is None:
+                return []
+            stored = await db.acall(document_for, prompt_id, with_history=True)
+            return stored.versions or []
+
+        dialog = ExportDialog(doc, values, every_prompt, self.tasks, self.window, history=history)
+        if version_id is not None:
+            dialog.setWindowTitle(f"Export version {version.number} of “{doc.name}”")
+        dialog.exported.connect(
+            lambda where: self.workspace.statusMessage.emit(f"Exported to {where}")
+        )
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
+
+    async def current_document(self) -> PromptDocument:
+        """The open prompt as it stands in the editor (unsaved edits included)."""
+        ws = self.workspace
+        ws.flush_analysis()
+        template, values, settings = ws.snapshot()
+        columns = [dict(column) for column in settings.get("columns") or []]
+        if ws.prompt_id is None:
+            return PromptDocument(name="Untitled", template=template, variables=dict(values),
+                                  columns=columns)  # fmt: skip
+        prompt = await ws.db.acall(library.get_prompt, ws.prompt_id)
+        latest = await ws.db.acall(library.latest_version, ws.prompt_id)
+        cases = await ws.db.acall(library.list_cases, ws.prompt_id)
+        return PromptDocument(
+            name=prompt.name,
+            description=latest.message if latest is not None else "",
+            folder=prompt.folder,
+            tags=list(prompt.tags),
+            template=template,
+            variables=dict(values),
+            columns=columns,
+            cases=[case.to_exchange() for case in cases],
+        )
+
+    # ---- drag and drop -------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
+            assert isinstance(event, QDragEnterEvent | QDropEvent)
+            if _local_files(event):
+                event.acceptProposedAction()
+                return True
+        elif kind == QEvent.Type.Drop:
+            assert isinstance(event, QDropEvent)
+            files = _local_files(event)
+            if files:
+                event.acceptProposedAction()
+                self.import_paths(files)
+                return True
+        return super().eventFilter(watched, event)
+
+
+def _local_files(event: QDropEvent) -> list[Path]:
+    mime = event.mimeData()
+    if not mime.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]

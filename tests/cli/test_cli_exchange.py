@@ -1,0 +1,229 @@
+"""``export``, ``import`` and multi-model ``run`` through the installed entry point."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import yaml
+
+from promptstudio.exchange import PromptDocument, from_prompty, to_json, to_prompty
+from tests.cli.test_cli import cli
+from tests.exchange.samples import sample_document
+from tests.fake_llm import FakeLLM, Reply
+
+
+def _prompts(home: Path) -> list[tuple[str, str]]:
+    db = sqlite3.connect(home / "library.sqlite3")
+    try:
+        return db.execute("SELECT name, folder FROM prompts ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+def test_import_then_export_keeps_everything(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    doc = sample_document()
+    doc.tags.sort()  # the library keeps tags sorted
+    source = tmp_path / "summariser.json"
+    source.write_text(to_json(doc), encoding="utf-8")
+
+    done = cli("import", str(source), "--json", home=home)
+    assert done.returncode == 0, done.stderr
+    [entry] = json.loads(done.stdout)
+    assert (entry["stored_as"], entry["folder"], entry["created"]) == (
+        "Summariser",
+        "work/summaries",
+        True,
+    )
+
+    done = cli("export", "Summariser", "--format", "json", home=home)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == json.loads(to_json(doc))
+
+    out = tmp_path / "out.prompty"
+    done = cli("export", "Summariser", "-o", str(out), home=home)
+    assert done.returncode == 0, done.stderr
+    # JSON keeps keys sorted, so compare content, not the order of keys.
+    assert from_prompty(out.read_text(encoding="utf-8")) == from_prompty(to_prompty(doc))
+
+
+def test_update_adds_a_version_instead_of_a_copy(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    source = tmp_path / "greeting.prompty"
+    source.write_text(to_prompty(PromptDocument(name="Greeting", template="user:\nhi")))
+    assert cli("import", str(source), home=home).returncode == 0
+    assert cli("import", str(source), home=home).returncode == 0  # a second prompt
+    assert _prompts(home) == [("Greeting", ""), ("Greeting (2)", "")]
+
+    source.write_text(to_prompty(PromptDocument(name="Greeting", template="user:\nhello")))
+    done = cli("import", str(source), "--update", home=home)
+    assert done.returncode == 0, done.stderr
+    assert "new version v2" in done.stdout
+    assert len(_prompts(home)) == 2
+    done = cli("export", "Greeting", "-f", "template", home=home)
+    assert done.stdout == "user:\nhello"
+    done = cli("export", "Greeting", "-f", "template", "--version", "1", home=home)
+    assert done.stdout == "user:\nhi"
+
+
+def test_a_bad_file_means_nothing_is_imported(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.prompty").write_text("---\nname: A\n---\nuser:\nok\n")
+    (folder / "b.prompty").write_text("---\nname: [unclosed\n---\nuser:\nx\n")
+    (folder / "c.txt").write_bytes(b"caf\xe9\n")
+    done = cli("import", str(folder), home=home)
+    assert done.returncode == 1
+    assert "b.prompty" in done.stderr and "line 2" in done.stderr
+    assert "c.txt" in done.stderr and "UTF-8" in done.stderr
+    assert "nothing was imported" in done.stderr
+    assert not (home / "library.sqlite3").exists() or _prompts(home) == []
+
+
+def test_the_library_goes_to_a_folder_and_comes_back(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    sources = tmp_path / "sources"
+    (sources / "Team/Support").mkdir(parents=True)
+    (sources / "Team/Support/triage.txt").write_text("user:\nTriage {{ ticket }}\n")
+    (sources / "notes.md").write_text("Just a template about {{ topic }}\n")
+    (sources / "odd: name?.j2").write_text("user:\nodd\n")
+    (sources / ".hidden.txt").write_text("never read\n")
+    done = cli("import", str(sources), "--folder", "Imported", home=home)
+    assert done.returncode == 0, done.stderr
+    assert sorted(_prompts(home)) == [
+        ("notes", "Imported"),
+        ("odd: name?", "Imported"),
+        ("triage", "Imported/Team/Support"),
+    ]
+
+    out = tmp_path / "git"
+    done = cli("export", "--all", "-o", str(out), home=home)
+    assert done.returncode == 0, done.stderr
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == [
+        "Imported/Team/Support/triage.prompty",
+        "Imported/notes.prompty",
+        "Imported/odd- name-.prompty",
+    ]
+    before = {f: (out / f).read_bytes() for f in files}
+    assert cli("export", "--all", "-o", str(out), home=home).returncode == 0
+    assert {f: (out / f).read_bytes() for f in files} == before  # stable, for git
+
+    fresh = tmp_path / "fresh"
+    done = cli("import", str(out), home=fresh)
+    assert done.returncode == 0, done.stderr
+    assert sorted(_prompts(fresh)) == sorted(_prompts(home))
+
+
+def test_code_export_renders_with_values_and_no_key(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    source = tmp_path / "s.json"
+    source.write_text(to_json(sample_document()))
+    assert cli("import", str(source), home=home).returncode == 0
+    done = cli("export", "Summariser", "-f", "python-anthropic", "--column", "2",
+               "--var", "name=Grace", home=home)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Grace" in done.stdout and "claude-3-5-haiku-latest" in done.stdout
+    assert "os.environ" in done.stdout
+    done = cli("export", "Summariser", "-f", "curl", "--column", "9", home=home)
+    assert done.returncode == 1 and "column 9" in done.stderr
+    done = cli("export", "Nobody", home=home)
+    assert done.returncode == 1 and "Nobody" in done.stderr
+
+
+def test_promptfoo_export_lists_every_column(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    source = tmp_path / "s.json"
+    source.write_text(to_json(sample_document()))
+    assert cli("import", str(source), home=home).returncode == 0
+    out = tmp_path / "promptfooconfig.yaml"
+    assert cli("export", "Summariser", "-o", str(out), home=home).returncode == 0
+    config = yaml.safe_load(out.read_text())
+    assert len(config["providers"]) == 4
+
+
+def test_run_on_several_models_side_by_side(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    template = tmp_path / "ask.txt"
+    template.write_text("user:\nWhat is {{ x }}?\n")
+    with FakeLLM() as server:
+        server.script(Reply(text="Answer from A."), model="model-a")
+        server.script(Reply(text="Answer from B."), model="model-b")
+        done = cli("run", str(template), "--var", "x=2", "--base-url", server.base_url,
+                   "--model", "model-a", "--model", "model-b", "--temperature", "0.1",
+                   home=home)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert f"=== model-a @ {server.base_url} ===\nAnswer from A.\n" in done.stdout
+        assert f"=== model-b @ {server.base_url} ===\nAnswer from B.\n" in done.stdout
+        bodies = {r.json["model"]: r.json for r in server.chat_requests()}
+        assert set(bodies) == {"model-a", "model-b"}
+        assert all(b["temperature"] == 0.1 for b in bodies.values())
+        assert bodies["model-a"]["messages"] == [{"role": "user", "content": "What is 2?"}]
+
+        server.script(Reply(status=500, error_message="B is down"), model="model-b")
+        done = cli("run", str(template), "--var", "x=3", "--json", "--base-url",
+                   server.base_url, "--model", "model-a", "--model", "model-b",
+                   home=home)  # fmt: skip
+    assert done.returncode == 1
+    summary = json.loads(done.stdout)
+    assert [a["status"] for a in summary["answers"]] == ["done", "failed"]
+    assert "B is down" in done.stderr
+    db = sqlite3.connect(home / "library.sqlite3")
+    stored = db.execute("SELECT model, status FROM responses ORDER BY id").fetchall()
+    db.close()
+    assert stored == [
+        ("model-a", "done"),
+        ("model-b", "done"),
+        ("model-a", "done"),
+        ("model-b", "failed"),
+    ]
+
+
+def test_run_a_prompty_file_on_its_own_columns(tmp_path: Path) -> None:
+    with FakeLLM() as server:
+        server.script(Reply(text="Bonjour."))
+        doc = PromptDocument(
+            name="Greeter",
+            template="system:\nBe {{ tone }}.\nuser:\nSay hi.\n",
+            variables={"tone": "brief"},
+            columns=[{"id": "c1", "profile": "", "base_url": server.base_url,
+                      "model": "local", "params": {"max_tokens": 20}}],
+        )  # fmt: skip
+        path = tmp_path / "greeter.prompty"
+        path.write_text(to_prompty(doc))
+        done = cli("run", str(path), "--var", "tone=warm", home=tmp_path / "home")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "Bonjour.\n"
+        body = server.chat_requests()[-1].json
+    assert body["model"] == "local" and body["max_tokens"] == 20
+    assert body["messages"][0] == {"role": "system", "content": "Be warm."}
+    done = cli("render", str(path), home=tmp_path / "home")
+    assert json.loads(done.stdout)["messages"][0]["content"] == "Be brief."
+    done = cli("run", str(tmp_path / "greeter.prompty"), "--model", "x", home=tmp_path)
+    assert done.returncode == 2 and "--base-url" in done.stderr
+
+
+def test_a_promptfoo_config_comes_in_with_its_tests_as_cases(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(
+        "description: Greetings\n"
+        "prompts:\n  - 'Say hello to {{ who }}'\n"
+        "providers:\n  - openai:chat:gpt-4o-mini\n  - id: ollama:chat:llama3.2\n"
+        "    config: {temperature: 0.3, num_predict: 64}\n"
+        "tests:\n  - vars: {who: Ada}\n  - vars: {who: Grace}\n"
+        "    assert: [{type: icontains, value: grace}]\n"
+    )
+    done = cli("import", str(config), "--json", home=home)
+    assert done.returncode == 0, done.stderr
+    [entry] = json.loads(done.stdout)
+    assert (entry["stored_as"], entry["cases"], entry["columns"]) == ("Greetings", 2, 2)
+    done = cli("export", "Greetings", "-f", "json", home=home)
+    doc = json.loads(done.stdout)
+    assert [c["vars"] for c in doc["cases"]] == [{"who": "Ada"}, {"who": "Grace"}]
+    assert doc["cases"][1]["assert"] == [{"type": "icontains", "value": "grace"}]
+    assert doc["columns"][1]["params"] == {"temperature": 0.3, "max_tokens": 64}
+    assert doc["variables"] == {"who": "Ada"}
