@@ -104,7 +104,7 @@ def import_text(
     suffix = Path(name).suffix.lower()
     stem = Path(name).stem
     if suffix == ".prompty":
-        return [from_prompty(data)]
+        return [from_prompty(data, name=stem)]
     if suffix == ".json":
         return [from_json(data)]
     if suffix in (".yaml", ".yml"):

@@ -8,6 +8,8 @@ own extras (folder, column ids, further columns) travel in ``metadata.promptstud
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Any
 
 from promptstudio.exchange.document import (
@@ -121,9 +123,20 @@ def _items_kind(values: list[Any]) -> str:
     return kinds.pop() if len(kinds) == 1 else "object"
 
 
-def from_prompty(data: str | bytes) -> PromptDocument:
-    """A document from a Prompty v2 or v1 file; :class:`ExchangeError` when it can't be read."""
-    front, body = split_front_matter(checked_text(data))
+def from_prompty(data: str | bytes, *, name: str = "") -> PromptDocument:
+    """A document from a Prompty v2 or v1 file; :class:`ExchangeError` when it can't be read.
+
+    Also read, as the Prompty runtime reads them: a file that is only a body (no front
+    matter; ``name`` names it), ``model: gpt-4o`` as a bare model id, and ``${env:VAR}``
+    or ``${env:VAR:default}`` in an endpoint (resolved now; a key never is: keys are not
+    read from the file at all).
+    """
+    text = checked_text(data)
+    if text.split("\n", 1)[0].rstrip() != "---":
+        return PromptDocument(name=name or "Imported prompt", template=text)
+    front, body = split_front_matter(text)
+    if isinstance(front.get("model"), str):
+        front["model"] = {"id": front["model"]}
     metadata = _mapping(front, "metadata")
     extras = metadata.get("promptstudio")
     extras = extras if isinstance(extras, dict) else {}
@@ -146,7 +159,7 @@ def from_prompty(data: str | bytes) -> PromptDocument:
     if isinstance(more, list):
         columns.extend(column for column in more if isinstance(column, dict))
     return PromptDocument(
-        name=str(front.get("name") or "Imported prompt"),
+        name=str(front.get("name") or name or "Imported prompt"),
         description=str(front.get("description") or ""),
         folder=str(extras.get("folder") or ""),
         tags=[str(tag) for tag in tags],
@@ -179,7 +192,7 @@ def _column_v2(model: dict[str, Any]) -> dict[str, Any]:
         "profile": provider
         if provider in ("openai", "anthropic") and "endpoint" not in connection
         else "",
-        "base_url": str(connection.get("endpoint") or default),
+        "base_url": _resolved(connection.get("endpoint")) or default,
         "model": str(model.get("id") or ""),
         "params": params,
     }
@@ -194,13 +207,29 @@ def _column_v1(model: dict[str, Any]) -> dict[str, Any]:
         or configuration.get("model")
         or ""
     )
-    base_url = configuration.get("azure_endpoint") or configuration.get("base_url") or OPENAI_URL
+    base_url = (
+        _resolved(configuration.get("azure_endpoint"))
+        or _resolved(configuration.get("base_url"))
+        or OPENAI_URL
+    )
     return {
         "profile": "openai" if kind == "openai" and base_url == OPENAI_URL else "",
         "base_url": str(base_url),
         "model": str(name),
         "params": dict(_mapping(model, "parameters")),
     }
+
+
+_ENV_REFERENCE = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}$")
+
+
+def _resolved(value: object) -> str:
+    """An endpoint as text, with a whole-value ``${env:VAR[:default]}`` looked up now."""
+    text = str(value or "").strip()
+    found = _ENV_REFERENCE.match(text)
+    if found is None:
+        return text
+    return os.environ.get(found.group(1), found.group(2) or "").strip()
 
 
 def _ordered_column(column: dict[str, Any]) -> dict[str, Any]:

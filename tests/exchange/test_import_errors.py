@@ -30,9 +30,9 @@ def test_bad_indentation_line() -> None:
     assert caught.value.line == 3
 
 
-def test_front_matter_must_open_and_close() -> None:
-    with pytest.raises(ExchangeError, match="does not start"):
-        from_prompty("user:\nhi\n")
+def test_front_matter_must_close() -> None:
+    # Without front matter the whole file is the body, as the Prompty runtime reads it.
+    assert from_prompty("user:\nhi\n").template == "user:\nhi\n"
     with pytest.raises(ExchangeError, match="no closing"):
         from_prompty("---\nname: x\nuser:\nhi\n")
 

@@ -1,0 +1,82 @@
+"""Prompty files of every generation, shaped like the Prompty repo's own test prompts."""
+
+from __future__ import annotations
+
+import pytest
+
+from promptstudio.exchange import from_prompty
+from promptstudio.exchange.formats import import_text
+
+LEGACY = """---
+name: legacy-prompt
+description: Tests legacy property migration
+version: "1.0"
+authors:
+  - testauthor
+tags:
+  - test
+  - legacy
+model:
+  api: chat
+  configuration:
+    type: azure_openai
+    azure_endpoint: ${env:AZURE_OPENAI_ENDPOINT}
+    azure_deployment: gpt-35-turbo
+    api_key: ${env:AZURE_OPENAI_API_KEY}
+  parameters:
+    temperature: 0.7
+    max_tokens: 500
+    stop:
+      - "\\n"
+inputs:
+  firstName:
+    type: string
+    sample: Jane
+  lastName: Doe
+template: jinja2
+---
+system:
+You are an AI assistant.
+
+user:
+{{firstName}}
+"""
+
+
+def test_a_legacy_file_with_env_references(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://mine.openai.azure.com")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "sk-never-read")
+    doc = from_prompty(LEGACY)
+    assert (doc.name, doc.tags) == ("legacy-prompt", ["test", "legacy"])
+    assert doc.variables == {"firstName": "Jane", "lastName": "Doe"}
+    assert doc.columns == [
+        {
+            "profile": "",
+            "base_url": "https://mine.openai.azure.com",
+            "model": "gpt-35-turbo",
+            "params": {"temperature": 0.7, "max_tokens": 500, "stop": ["\n"]},
+        }
+    ]
+    assert "sk-never-read" not in repr(doc)
+
+
+def test_an_unset_env_reference_takes_its_default_or_openai(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AZURE_OPENAI_ENDPOINT", raising=False)
+    assert from_prompty(LEGACY).columns[0]["base_url"] == "https://api.openai.com/v1"
+    v2 = "---\nmodel:\n  id: m\n  connection:\n    endpoint: ${env:NOPE_X:http://localhost:1234/v1}\n---\nhi\n"
+    assert from_prompty(v2).columns[0]["base_url"] == "http://localhost:1234/v1"
+
+
+def test_shorthand_files() -> None:
+    model_string = "---\nname: model-string\nmodel: gpt-4o\n---\nuser:\n{{question}}\n"
+    doc = from_prompty(model_string)
+    assert doc.columns == [{"profile": "openai", "base_url": "https://api.openai.com/v1",
+                            "model": "gpt-4o", "params": {}}]  # fmt: skip
+    [body_only] = import_text("concise.prompty", "You answer concisely.\n")
+    assert (body_only.name, body_only.template) == ("concise", "You answer concisely.\n")
+    [empty] = import_text("e.prompty", "---\nname: empty\n---\n")
+    assert (empty.name, empty.template, empty.columns) == ("empty", "", [])
+    [unnamed] = import_text("my prompt.prompty", "---\nmodel: gpt-4o\n---\nhello\n")
+    assert unnamed.name == "my prompt"
