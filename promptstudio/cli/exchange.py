@@ -18,10 +18,15 @@ from typing import Any
 
 from promptstudio.cli.library import CommandError, emit, find_prompt, open_db
 
+# The keys of exchange.formats.EXPORT_FORMATS (a test keeps them equal): spelled out so
+# building the parser does not import every exporter (start-up time of the GUI).
+FORMAT_NAMES = (
+    "prompty", "promptfoo", "json", "markdown", "template", "python-openai",
+    "python-anthropic", "curl",
+)  # fmt: skip
+
 
 def add_exchange_commands(commands: Any, data: argparse.ArgumentParser) -> None:
-    from promptstudio.exchange.formats import EXPORT_FORMATS
-
     out = argparse.ArgumentParser(add_help=False)
     out.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -30,8 +35,8 @@ def add_exchange_commands(commands: Any, data: argparse.ArgumentParser) -> None:
     )
     export.add_argument("prompt", metavar="PROMPT", nargs="?", help="a prompt's name or id")
     export.add_argument("--all", action="store_true", help="every prompt, into the folder -o")
-    export.add_argument("--format", "-f", choices=sorted(EXPORT_FORMATS), metavar="FORMAT",
-                        help="one of: " + ", ".join(EXPORT_FORMATS)
+    export.add_argument("--format", "-f", choices=FORMAT_NAMES, metavar="FORMAT",
+                        help="one of: " + ", ".join(FORMAT_NAMES)
                         + " (default: from -o's suffix, else prompty)")  # fmt: skip
     export.add_argument("--output", "-o", metavar="PATH", help="file (or folder with --all)")
     export.add_argument("--version", type=int, metavar="N", help="a stored version number")

@@ -11,10 +11,8 @@ answer when all are done, with progress on stderr.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
-import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
         )
         for _, target in targets:
             print(f"→ {target.model} at {target.endpoint.base_url}", file=sys.stderr)
+        import asyncio
+
         results = asyncio.run(_run_session(session))
         for _, target in targets:
             db.call(
@@ -291,6 +291,9 @@ def _summary(label: str, result: TargetResult) -> dict[str, Any]:
 
 async def _run_session(session: RunSession) -> dict[str, TargetResult]:
     """Run with Ctrl+C stopping the streams (partial text is kept and recorded)."""
+    import asyncio
+    import signal
+
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows has no signals here
         loop.add_signal_handler(signal.SIGINT, session.cancel)

@@ -12,12 +12,8 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Literal
-
-import keyring
-import keyring.backends.fail
-import keyring.backends.null
-import keyring.errors
 
 from promptstudio.credentials.env import env_var_for
 from promptstudio.errors import PromptStudioError
@@ -28,8 +24,25 @@ KeyLocation = Literal["keychain", "session"]
 KeySource = Literal["keychain", "session", "environment", "none"]
 
 _PROBE_ACCOUNT = "promptstudio-probe"
-# Backends that accept nothing (fail) or silently drop everything (null).
-_UNUSABLE_BACKENDS = (keyring.backends.fail.Keyring, keyring.backends.null.Keyring)
+
+
+def _keyring() -> ModuleType:
+    """``keyring``, imported on first use: it scans its backends' entry points, which
+    costs ~60 ms that the window's first paint should not wait for."""
+    import keyring
+    import keyring.backends.fail
+    import keyring.backends.null
+    import keyring.errors
+
+    return keyring
+
+
+def _unusable(backend: object) -> bool:
+    """A backend that accepts nothing (fail) or silently drops everything (null)."""
+    import keyring.backends.fail
+    import keyring.backends.null
+
+    return isinstance(backend, keyring.backends.fail.Keyring | keyring.backends.null.Keyring)
 
 
 class CredentialError(PromptStudioError):
@@ -71,8 +84,9 @@ class KeyStore:
 
     def backend_available(self) -> bool:
         """Whether keys can persist in a keychain beyond this session."""
+        keyring = _keyring()
         backend = keyring.get_keyring()
-        if isinstance(backend, _UNUSABLE_BACKENDS):
+        if _unusable(backend):
             return False
         try:
             backend.get_password(self.SERVICE, _PROBE_ACCOUNT)
@@ -84,6 +98,7 @@ class KeyStore:
         return True
 
     def get(self, account: str) -> str | None:
+        keyring = _keyring()
         account = account_for(account)
         if account in self._session:
             return self._session[account]
@@ -99,12 +114,13 @@ class KeyStore:
 
     def set(self, account: str, secret: str) -> KeyLocation:
         """Store ``secret`` (surrounding whitespace removed); say where it went."""
+        keyring = _keyring()
         account = account_for(account)
         secret = secret.strip()
         if not secret:
             raise CredentialError("An empty API key cannot be saved; remove the key instead.")
         backend = keyring.get_keyring()
-        if not isinstance(backend, _UNUSABLE_BACKENDS):
+        if not _unusable(backend):
             try:
                 backend.set_password(self.SERVICE, account, secret)
             except keyring.errors.KeyringError as exc:
@@ -126,10 +142,11 @@ class KeyStore:
 
     def delete(self, account: str) -> None:
         """Forget the key everywhere we keep it; a missing key is not an error."""
+        keyring = _keyring()
         account = account_for(account)
         self._session.pop(account, None)
         backend = keyring.get_keyring()
-        if isinstance(backend, _UNUSABLE_BACKENDS):
+        if _unusable(backend):
             return
         try:
             backend.delete_password(self.SERVICE, account)

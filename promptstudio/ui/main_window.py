@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence
@@ -22,43 +23,73 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio import APP_NAME, __version__
-from promptstudio.credentials import KeyStore
 from promptstudio.errors import PromptStudioError
-from promptstudio.providers.profiles import ProfileError
-from promptstudio.runs.worker import RunWorker
-from promptstudio.settings.profiles import ProfileStore
 from promptstudio.settings.store import SettingsStore
-from promptstudio.storage import Database
-from promptstudio.templating import TemplateError
 from promptstudio.ui.actions import ActionRegistry, ActionSpec
-from promptstudio.ui.command_palette import CommandPalette
-from promptstudio.ui.exchange_flow import ExchangeFlow
-from promptstudio.ui.find_bar import FindBar
-from promptstudio.ui.history_pane import HistoryPane
-from promptstudio.ui.library_pane import LibraryPane
-from promptstudio.ui.messages import show_error
-from promptstudio.ui.providers_page import ProvidersPage
-from promptstudio.ui.quick_open import QuickOpen
-from promptstudio.ui.run_board import RunBoard
-from promptstudio.ui.run_column import ColumnConfig
-from promptstudio.ui.settings_dialog import SettingsDialog
-from promptstudio.ui.tasks import TaskOwner
-from promptstudio.ui.template_editor import TemplateEditor
 from promptstudio.ui.theme import apply_theme
-from promptstudio.ui.variables_form import VariablesForm
-from promptstudio.ui.workspace import Workspace
+
+if TYPE_CHECKING:  # the panes are imported when the window is built, after its first paint
+    from promptstudio.credentials import KeyStore
+    from promptstudio.storage import Database
+    from promptstudio.templating import TemplateError
+    from promptstudio.ui.command_palette import CommandPalette
+    from promptstudio.ui.quick_open import QuickOpen
+    from promptstudio.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 RECENT = 10
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db: Database, keys: KeyStore, data_dir: Path) -> None:
+    """The window. Given no library it shows at once, empty, and :meth:`build` fills it.
+
+    ``run_app`` uses that to paint the window (at its saved place, in its theme) before
+    the panes, the SDKs and the library are loaded; tests pass the library and get a
+    built window.
+    """
+
+    def __init__(self, db: Database | None, keys: KeyStore | None, data_dir: Path) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
+        self.data_dir = data_dir
+        self.built = False
         self.state = QSettings(str(data_dir / "ui-state.ini"), QSettings.Format.IniFormat)
         self.settings = SettingsStore(data_dir)
+        self.resize(1280, 800)
+        geometry = self.state.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if db is not None and keys is not None:
+            self.build(db, keys)
+            return
+        apply_theme(str(self.settings.get("appearance.theme")))
+        waiting = QLabel("Opening the library…", self)
+        waiting.setObjectName("startingUp")
+        waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        waiting.setEnabled(False)  # the muted text colour
+        self.setCentralWidget(waiting)
+
+    def build(self, db: Database, keys: KeyStore) -> None:
+        """Make the panes, actions and menus over the open library (once)."""
+        from promptstudio.providers.profiles import ProfileError
+        from promptstudio.runs.worker import RunWorker
+        from promptstudio.settings.profiles import ProfileStore
+        from promptstudio.ui.exchange_flow import ExchangeFlow
+        from promptstudio.ui.find_bar import FindBar
+        from promptstudio.ui.history_pane import HistoryPane
+        from promptstudio.ui.library_pane import LibraryPane
+        from promptstudio.ui.messages import show_error
+        from promptstudio.ui.run_board import RunBoard
+        from promptstudio.ui.run_column import ColumnConfig
+        from promptstudio.ui.tasks import TaskOwner
+        from promptstudio.ui.template_editor import TemplateEditor
+        from promptstudio.ui.variables_form import VariablesForm
+        from promptstudio.ui.workspace import Workspace
+
+        assert not self.built, "the window is built once"
+        self.built = True
+        data_dir = self.data_dir
         self.profiles = ProfileStore(data_dir)
         self._profiles_problem: str | None = None
         try:
@@ -156,10 +187,6 @@ class MainWindow(QMainWindow):
             except (ValueError, TypeError, AttributeError):
                 log.warning("ignoring an unreadable column layout in ui-state.ini")
         self.command_palette: CommandPalette | None = None
-        self.resize(1280, 800)
-        geometry = self.state.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
         for key, splitter in self._splitters().items():
             saved = self.state.value(f"window/{key}")
             if saved is not None:
@@ -181,6 +208,9 @@ class MainWindow(QMainWindow):
             self.editor.highlighter.set_dark(apply_theme(str(values["appearance.theme"])))
 
     def open_settings(self) -> SettingsDialog:
+        from promptstudio.ui.providers_page import ProvidersPage
+        from promptstudio.ui.settings_dialog import SettingsDialog
+
         if self.settings_dialog is None:
             providers = ProvidersPage(self.profiles, self.workspace.keys, self.tasks)
             providers.profilesChanged.connect(self._profiles_changed)
@@ -307,6 +337,8 @@ class MainWindow(QMainWindow):
         add(ActionSpec("help.about", "&About PromptStudio", "&Help", "F1"), self.about)
 
     def open_palette(self) -> CommandPalette:
+        from promptstudio.ui.command_palette import CommandPalette
+
         if self.command_palette is not None:
             self.command_palette.close()
             self.command_palette.deleteLater()
@@ -326,6 +358,8 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def open_quick_open(self) -> QuickOpen:
+        from promptstudio.ui.quick_open import QuickOpen
+
         if self.quick_open is None:
             self.quick_open = QuickOpen(self.workspace.db, self.tasks, self)
             self.quick_open.promptChosen.connect(self.workspace.open_prompt)
@@ -374,6 +408,9 @@ class MainWindow(QMainWindow):
             self.template_status.setStyleSheet("color: #b3261e;")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.built:  # closed while starting: nothing is open yet
+            event.accept()
+            return
         try:
             self.workspace.save_on_exit()
         except PromptStudioError as exc:  # e.g. the library went away: still close

@@ -3,6 +3,10 @@
 Values are kept per name for the whole session: delete ``{{ topic }}`` and type it back,
 and its value is still there. A value that parses as JSON (a list, an object, a number)
 is passed to the template as that value, so few-shot lists are typed as JSON.
+
+A template can hold thousands of variables (a pasted document, generated text): the
+form then shows the first :data:`MAX_FIELDS` and a filter to reach the others; every
+value is kept whether or not its field is on screen.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QScrollArea,
     QVBoxLayout,
@@ -20,6 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.values import format_value, parse_value
+
+MAX_FIELDS = 200  # an input per variable up to here; a filter reaches the rest
 
 
 class VariableField(QWidget):
@@ -54,6 +61,16 @@ class VariablesForm(QWidget):
         self._empty = QLabel("No variables yet. Type {{ name }} in the template to add one.", self)
         self._empty.setWordWrap(True)
         self._empty.setObjectName("variablesEmpty")
+        self.filter = QLineEdit(self)
+        self.filter.setObjectName("variablesFilter")
+        self.filter.setPlaceholderText("Filter variables by name")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setVisible(False)
+        self.filter.textChanged.connect(lambda _text: self._show_fields())
+        self.more = QLabel(self)
+        self.more.setObjectName("variablesMore")
+        self.more.setWordWrap(True)
+        self.more.setVisible(False)
         inner = QWidget(self)
         self._rows = QVBoxLayout(inner)
         self._rows.setContentsMargins(0, 0, 0, 0)
@@ -65,7 +82,9 @@ class VariablesForm(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(title)
         layout.addWidget(self._empty)
+        layout.addWidget(self.filter)
         layout.addWidget(scroll, 1)
+        layout.addWidget(self.more)
 
     def names(self) -> list[str]:
         return list(self._names)
@@ -77,23 +96,47 @@ class VariablesForm(QWidget):
         names = list(dict.fromkeys(names))
         if names == self._names:
             return
-        for name in list(self._fields):
-            if name not in names:
+        self._names = names
+        self._show_fields()
+
+    def shown_names(self) -> list[str]:
+        """The names that have a field on screen (the filter's matches, up to the cap)."""
+        wanted = self.filter.text().strip().casefold()
+        matching = [n for n in self._names if wanted in n.casefold()] if wanted else self._names
+        return matching[:MAX_FIELDS]
+
+    def _show_fields(self) -> None:
+        shown = self.shown_names()
+        keep = set(shown)
+        self.setUpdatesEnabled(False)
+        try:
+            for name in [name for name in self._fields if name not in keep]:
                 gone = self._fields.pop(name)
                 self._rows.removeWidget(gone)
                 gone.deleteLater()
-        for index, name in enumerate(names):
-            field = self._fields.get(name)
-            if field is None:
-                field = VariableField(name, self)
-                field.editor.setPlainText(self._texts.get(name, ""))
-                field.editor.textChanged.connect(lambda n=name: self._on_edited(n))
-                self._fields[name] = field
-            else:
-                self._rows.removeWidget(field)
-            self._rows.insertWidget(index, field)
-        self._names = names
-        self._empty.setVisible(not names)
+            for index, name in enumerate(shown):
+                field = self._fields.get(name)
+                if field is None:
+                    field = VariableField(name, self)
+                    field.editor.setPlainText(self._texts.get(name, ""))
+                    field.editor.textChanged.connect(lambda n=name: self._on_edited(n))
+                    self._fields[name] = field
+                elif self._rows.indexOf(field) == index:
+                    continue
+                else:
+                    self._rows.removeWidget(field)
+                self._rows.insertWidget(index, field)
+        finally:
+            self.setUpdatesEnabled(True)
+        many = len(self._names) > MAX_FIELDS
+        self.filter.setVisible(many or bool(self.filter.text()))
+        hidden = len(self._names) - len(shown)
+        self.more.setVisible(hidden > 0)
+        self.more.setText(
+            f"{hidden:,} more variable{'s' if hidden != 1 else ''} not shown; "
+            "filter by name to edit one. Every value is kept."
+        )
+        self._empty.setVisible(not self._names)
 
     def _on_edited(self, name: str) -> None:
         self._texts[name] = self._fields[name].editor.toPlainText()

@@ -37,6 +37,8 @@ from promptstudio.ui.variables_form import VariablesForm
 
 log = logging.getLogger(__name__)
 ANALYSIS_DELAY_MS = 150
+# Longer templates are analysed off the GUI thread, so typing never waits for Jinja.
+INLINE_ANALYSIS_CHARS = 100_000
 DRAFT_DELAY_MS = 1500
 
 
@@ -81,6 +83,8 @@ class Workspace(QObject):
         self._analysis.setSingleShot(True)
         self._analysis.setInterval(ANALYSIS_DELAY_MS)
         self._analysis.timeout.connect(self.analyse)
+        self._analysis_run = 0
+        self._analysed_text: str | None = None
         self._key_timer = QTimer(self)
         self._key_timer.setSingleShot(True)
         self._key_timer.setInterval(250)
@@ -115,10 +119,17 @@ class Workspace(QObject):
 
     # ---- state ---------------------------------------------------------------------------
 
-    def flush_analysis(self) -> None:
-        """Bring the variables form up to date with the text before anything reads it."""
+    def flush_analysis(self, *, wait: bool = True) -> None:
+        """Bring the variables form up to date with the text before anything reads it.
+
+        A big template is analysed on a worker thread (Jinja takes seconds on a megabyte);
+        ``wait`` (a run, a save, an export) analyses it here instead if the result is not
+        in yet, while a draft save (``wait=False``) goes on with the names it has.
+        """
         if self._analysis.isActive():
-            self.analyse()
+            self.analyse(in_background=not wait)
+        elif wait and self._analysed_text != self.editor.toPlainText():
+            self.analyse(in_background=False)
 
     def snapshot(self) -> tuple[str, dict[str, object], dict[str, Any]]:
         return (
@@ -141,14 +152,24 @@ class Workspace(QObject):
 
     # ---- analysis (debounced, on the GUI thread: parsing is fast) ---------------------------
 
-    def analyse(self) -> None:
+    def analyse(self, *, in_background: bool = True) -> None:
         self._analysis.stop()
         source = self.editor.toPlainText()
-        try:
-            names = templating.input_names(source)
-            error = None
-        except templating.TemplateError as exc:
-            names, error = None, exc
+        self._analysis_run += 1
+        if in_background and len(source) > INLINE_ANALYSIS_CHARS:
+            self.tasks.start("analysis", self._analyse_in_thread(source, self._analysis_run))
+            return
+        self._show_analysis(source, *_analysed(source))
+
+    async def _analyse_in_thread(self, source: str, run: int) -> None:
+        result = await asyncio.to_thread(_analysed, source)
+        if run == self._analysis_run:  # else the text changed again: a newer run follows
+            self._show_analysis(source, *result)
+
+    def _show_analysis(
+        self, source: str, names: list[str] | None, error: templating.TemplateError | None
+    ) -> None:
+        self._analysed_text = source
         if names is not None:
             self.variables.set_names(names)
             self.editor.highlighter.set_variables(frozenset(names))
@@ -251,7 +272,7 @@ class Workspace(QObject):
         self._draft_timer.stop()
         if not self.dirty or self.prompt_id is None:
             return
-        self.flush_analysis()
+        self.flush_analysis(wait=False)  # a value is only ever typed for a known name
         prompt_id = self.prompt_id
         template, values, settings = self.snapshot()
         await self.db.acall(library.save_draft, prompt_id, template, values, settings)
@@ -326,7 +347,7 @@ class Workspace(QObject):
         """Blocking: called from closeEvent, when the event loop may not run again."""
         for record in list(self._runs):
             self._store_partial_sync(record)
-        self.flush_analysis()
+        self._analysis.stop()  # the draft keeps the text; values exist only for known names
         self._draft_timer.stop()
         if self.dirty and self.prompt_id is not None:
             template, values, settings = self.snapshot()
@@ -549,3 +570,11 @@ class RunRecord:
     @property
     def column_ids(self) -> list[str]:
         return list(dict.fromkeys(split_key(key)[0] for key in self.session.results))
+
+
+def _analysed(source: str) -> tuple[list[str] | None, templating.TemplateError | None]:
+    """The template's input names, or the error that stops it being read."""
+    try:
+        return templating.input_names(source), None
+    except templating.TemplateError as exc:
+        return None, exc
