@@ -1,0 +1,43 @@
+"""Evaluations: grade answers against a case's checks (promptfoo-style assertions).
+
+Qt-free, like the rest of the core. ``graders`` holds the deterministic checks, ``judge``
+the model-graded one (``llm-rubric``).
+"""
+
+from __future__ import annotations
+
+from promptstudio.evals.graders import (
+    ASSERTION_TYPES,
+    MODEL_GRADED,
+    NEGATION_PREFIX,
+    Answer,
+    GraderError,
+    GradeResult,
+    check_assertion,
+    grade,
+    needs_judge,
+)
+from promptstudio.evals.judge import (
+    DEFAULT_JUDGE_PROMPT,
+    JudgeCall,
+    grade_with_judge,
+    judge_messages,
+    judge_with_endpoint,
+)
+
+__all__ = [
+    "ASSERTION_TYPES",
+    "DEFAULT_JUDGE_PROMPT",
+    "MODEL_GRADED",
+    "NEGATION_PREFIX",
+    "Answer",
+    "GradeResult",
+    "GraderError",
+    "JudgeCall",
+    "check_assertion",
+    "grade",
+    "grade_with_judge",
+    "judge_messages",
+    "judge_with_endpoint",
+    "needs_judge",
+]

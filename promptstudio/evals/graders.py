@@ -1,0 +1,519 @@
+"""Graders: check one answer against one assertion, the way promptfoo does.
+
+An assertion is a dict in promptfoo's shape, ``{"type", "value"?, "threshold"?}``, so a
+case's stored ``asserts`` and the ``assert`` entries of a promptfoo config are the same
+data. Type names and meanings follow promptfoo's documentation
+(``configuration/expected-outputs/deterministic`` and ``model-graded/llm-rubric``);
+``max-length`` and ``min-length`` are ours (characters: promptfoo only counts words, with
+``word-count``). Any type is negated by a ``not-`` prefix. Other keys promptfoo allows
+(``weight``, ``metric``, ``provider``, ``description``, ...) are left to the caller.
+
+Deterministic types are graded synchronously by :func:`grade`; ``llm-rubric`` asks a judge
+model through :func:`grade_with_judge`. A malformed assertion raises :class:`GraderError`
+(:func:`check_assertion` finds it before a run); a judge that fails or answers nonsense
+gives a failed result instead, so one bad reply never stops an evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+from promptstudio.errors import PromptStudioError
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
+    from promptstudio.runs import TargetResult
+
+log = logging.getLogger(__name__)
+
+NEGATION_PREFIX: Final = "not-"
+
+ASSERTION_TYPES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "equals": "The output is exactly the value (default: the case's expected answer).",
+        "contains": "The output contains the value.",
+        "icontains": "The output contains the value, ignoring case.",
+        "starts-with": "The output starts with the value.",
+        "regex": "The output matches the regular expression (Python syntax).",
+        "is-json": "The output is JSON, valid against the value as a JSON Schema if given.",
+        "contains-json": "The output holds JSON, valid against the value as a schema if given.",
+        "word-count": "The output has exactly value words, or value.min to value.max words.",
+        "max-length": "The output is at most value characters long.",
+        "min-length": "The output is at least value characters long.",
+        "latency": "The answer took at most threshold milliseconds.",
+        "cost": "The answer cost at most threshold US dollars.",
+        "llm-rubric": "A judge model grades the output against the rubric in value.",
+    }
+)
+"""Every type we grade, with a line for the UI; each also works with ``not-`` in front."""
+
+MODEL_GRADED: Final = frozenset({"llm-rubric"})
+
+_MAX_JSON_STARTS = 10_000  # JSON decode attempts when searching a text for JSON values
+_JSON_START = re.compile(r"[\[{]")
+
+
+class GraderError(PromptStudioError):
+    """An assertion that cannot be graded as written: unknown type, bad value or threshold."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one model produced for one case: the text and, when known, time and cost."""
+
+    text: str
+    latency_ms: float | None = None
+    cost: float | None = None  # US dollars
+
+    @classmethod
+    def from_result(cls, result: TargetResult) -> Answer:
+        """The answer of a finished run target (latency: the whole request)."""
+        return cls(text=result.text, latency_ms=result.total_ms, cost=result.cost)
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """The verdict on one assertion: pass/fail, a score in 0..1 and why.
+
+    ``grader`` is the type as written (``not-contains``); ``details`` holds what is worth
+    keeping beyond the reason, JSON-ready (for ``llm-rubric``: the judge's raw reply and
+    its own score, pass and reason; ``error`` when the judge failed).
+    """
+
+    passed: bool
+    score: float
+    reason: str
+    grader: str
+    details: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+# ---- reading assertions -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    written: str
+    base: str
+    negated: bool
+    value: Any
+    threshold: float | None
+
+
+def check_assertion(assertion: Mapping[str, Any]) -> None:
+    """Raise :class:`GraderError` if ``assertion`` cannot be graded; say what is wrong."""
+    _parse(assertion)
+
+
+def needs_judge(assertion: Mapping[str, Any]) -> bool:
+    """True for model-graded types (``llm-rubric``, negated or not)."""
+    return _parse(assertion).base in MODEL_GRADED
+
+
+def _parse(assertion: Mapping[str, Any]) -> _Spec:
+    if not isinstance(assertion, Mapping):
+        raise GraderError("A check must be a mapping with a 'type', like {'type': 'contains'}.")
+    written = assertion.get("type")
+    if not isinstance(written, str) or not written.strip():
+        raise GraderError("A check needs a 'type', such as 'contains' or 'not-regex'.")
+    negated = written.startswith(NEGATION_PREFIX)
+    base = written.removeprefix(NEGATION_PREFIX)
+    if base not in ASSERTION_TYPES:
+        known = ", ".join(ASSERTION_TYPES)
+        raise GraderError(
+            f"Unknown check type '{written}'. Known types: {known}; "
+            f"each can be negated with '{NEGATION_PREFIX}'."
+        )
+    spec = _Spec(
+        written=written,
+        base=base,
+        negated=negated,
+        value=assertion.get("value"),
+        threshold=_threshold(written, assertion.get("threshold")),
+    )
+    _check_value(spec)
+    return spec
+
+
+def _threshold(written: str, raw: object) -> float | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise GraderError(f"The threshold of '{written}' must be a number, not {raw!r}.")
+    return float(raw)
+
+
+def _check_value(spec: _Spec) -> None:
+    written, base, value, threshold = spec.written, spec.base, spec.value, spec.threshold
+    if base in ("contains", "icontains", "starts-with"):
+        _text_value(written, value, "the text to look for")
+    elif base == "equals":
+        if value is not None and not isinstance(value, str | int | float | list | dict):
+            raise GraderError(f"The value of '{written}' must be text, a number or JSON.")
+    elif base == "regex":
+        _compiled(written, value)
+    elif base in ("is-json", "contains-json"):
+        if value is not None:
+            _validator(written, value)
+    elif base == "word-count":
+        _word_range(written, value)
+    elif base in ("max-length", "min-length"):
+        _count(written, value, "value")
+    elif base in ("latency", "cost"):
+        unit = "milliseconds" if base == "latency" else "US dollars"
+        if threshold is None:
+            raise GraderError(f"'{written}' needs a 'threshold', in {unit}.")
+        if threshold < 0:
+            raise GraderError(f"The threshold of '{written}' cannot be negative.")
+    elif base == "llm-rubric":
+        if not isinstance(value, str) or not value.strip():
+            raise GraderError(f"'{written}' needs a 'value': the rubric the judge grades by.")
+        if threshold is not None and not 0 <= threshold <= 1:
+            raise GraderError(f"The threshold of '{written}' must be between 0 and 1.")
+
+
+def _text_value(written: str, value: object, what: str) -> str:
+    if value is None:
+        raise GraderError(f"'{written}' needs a 'value': {what}.")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise GraderError(f"The value of '{written}' must be text, not {type(value).__name__}.")
+    text = value if isinstance(value, str) else _number_text(value)
+    if not text:
+        raise GraderError(f"The value of '{written}' is empty: give {what}.")
+    return text
+
+
+def _number_text(value: int | float) -> str:
+    """Numbers as promptfoo (JavaScript) writes them: 3, 2.5, never 3.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _compiled(written: str, value: object) -> re.Pattern[str]:
+    if not isinstance(value, str) or not value:
+        raise GraderError(f"'{written}' needs a 'value': the regular expression to match.")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        where = f" at position {exc.pos}" if exc.pos is not None else ""
+        raise GraderError(
+            f"The regex {value!r} of '{written}' is invalid{where}: {exc.msg}."
+        ) from exc
+
+
+def _validator(written: str, schema: object) -> Validator:
+    """A validator for ``schema`` (jsonschema picks the draft from ``$schema``)."""
+    import jsonschema  # a fifth of a second to import: only when a schema is used
+
+    if not isinstance(schema, dict):
+        raise GraderError(
+            f"The value of '{written}' must be a JSON Schema (an object); "
+            "file references are not supported."
+        )
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise GraderError(
+            f"The JSON Schema of '{written}' is invalid at {exc.json_path}: {exc.message}."
+        ) from exc
+    validator: Validator = cls(schema)
+    return validator
+
+
+def _count(written: str, value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise GraderError(f"The {name} of '{written}' must be a whole number ≥ 0, not {value!r}.")
+    return value
+
+
+def _word_range(written: str, value: object) -> tuple[int | None, int | None]:
+    """``(min, max)`` words; an exact count gives both."""
+    if isinstance(value, Mapping):
+        low = None if value.get("min") is None else _count(written, value["min"], "min")
+        high = None if value.get("max") is None else _count(written, value["max"], "max")
+        if low is None and high is None:
+            raise GraderError(f"The value of '{written}' needs 'min' and/or 'max'.")
+        if low is not None and high is not None and low > high:
+            raise GraderError(f"In '{written}', min ({low}) is greater than max ({high}).")
+        return low, high
+    if value is None:
+        raise GraderError(f"'{written}' needs a 'value': a word count or {{min, max}}.")
+    exact = _count(written, value, "value")
+    return exact, exact
+
+
+# ---- deterministic grading ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    """A grader's finding before negation. ``decided=False``: nothing to grade (no
+    latency known, the judge failed), so the negated check fails as well."""
+
+    passed: bool
+    reason: str
+    score: float | None = None  # None: 1.0 when passed, else 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+    decided: bool = True
+
+
+def grade(
+    assertion: Mapping[str, Any], answer: Answer, *, expected: str | None = None
+) -> GradeResult:
+    """Grade ``answer`` by one deterministic assertion.
+
+    ``expected`` is the case's expected answer, used by ``equals`` without a value.
+    Raises :class:`GraderError` for a malformed assertion or an ``llm-rubric`` (that one
+    needs :func:`grade_with_judge`).
+    """
+    spec = _parse(assertion)
+    if spec.base in MODEL_GRADED:
+        raise GraderError(f"'{spec.written}' needs a judge model: use grade_with_judge().")
+    return _result(spec, _GRADERS[spec.base](spec, answer, expected))
+
+
+def _result(spec: _Spec, check: _Check) -> GradeResult:
+    passed, reason = check.passed, check.reason
+    score = check.score if check.score is not None else float(check.passed)
+    if spec.negated and check.decided:
+        passed, score = not passed, 1.0 - score
+        verdict = "passes" if passed else "fails"
+        reason = f"{reason} Negated with '{NEGATION_PREFIX}', so the check {verdict}."
+    elif spec.negated:
+        reason = f"{reason} The negated check fails too: there was nothing to negate."
+    return GradeResult(passed, score, reason, spec.written, dict(check.details))
+
+
+def _equals(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    want = spec.value if spec.value is not None else expected
+    if want is None:
+        raise GraderError(
+            f"'{spec.written}' needs a 'value', or the case needs an expected answer."
+        )
+    if isinstance(want, dict | list):
+        try:
+            data = _loads(answer.text)
+        except ValueError:
+            return _Check(False, "The output is not JSON, so it cannot equal the expected JSON.")
+        if data == want:
+            return _Check(True, "The output's JSON equals the expected JSON.")
+        return _Check(False, "The output's JSON differs from the expected JSON.")
+    text = want if isinstance(want, str) else _number_text(want)
+    if answer.text == text:
+        return _Check(True, "The output equals the expected text.")
+    return _Check(False, _difference(answer.text, text))
+
+
+def _difference(got: str, want: str) -> str:
+    index = next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), None)
+    if index is None:
+        index = min(len(got), len(want))
+    return (
+        f"The output differs from the expected text at character {index + 1}: "
+        f"expected {_snippet(want[index:])}, got {_snippet(got[index:])}."
+    )
+
+
+def _contains(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    needle = _text_value(spec.written, spec.value, "the text to look for")
+    if spec.base == "icontains":
+        found = needle.casefold() in answer.text.casefold()
+        how = " (ignoring case)"
+    else:
+        found, how = needle in answer.text, ""
+    if found:
+        return _Check(True, f"The output contains {_quote(needle)}{how}.")
+    return _Check(False, f"The output does not contain {_quote(needle)}{how}.")
+
+
+def _starts_with(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    prefix = _text_value(spec.written, spec.value, "the text to look for")
+    if answer.text.startswith(prefix):
+        return _Check(True, f"The output starts with {_quote(prefix)}.")
+    return _Check(False, f"The output starts with {_snippet(answer.text)}, not {_quote(prefix)}.")
+
+
+def _regex(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    pattern = _compiled(spec.written, spec.value)
+    match = pattern.search(answer.text)
+    if match is None:
+        return _Check(False, f"The output does not match /{pattern.pattern}/.")
+    return _Check(
+        True,
+        f"The output matches /{pattern.pattern}/ at character {match.start() + 1}: "
+        f"{_quote(match.group(0))}.",
+    )
+
+
+def _is_json(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    try:
+        data = _loads(answer.text)
+    except ValueError as exc:
+        return _Check(False, f"The output is not valid JSON: {exc}.")
+    if spec.value is None:
+        return _Check(True, "The output is valid JSON.")
+    problem = _schema_problem(_validator(spec.written, spec.value), data)
+    if problem is None:
+        return _Check(True, "The output is valid JSON and matches the schema.")
+    return _Check(False, f"The output's JSON does not match the schema: {problem}.")
+
+
+def _contains_json(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    found = _json_values(answer.text)
+    if not found:
+        return _Check(False, "The output contains no JSON object or array.")
+    if spec.value is None:
+        return _Check(True, f"The output contains JSON ({_plural(len(found), 'value')}).")
+    validator = _validator(spec.written, spec.value)
+    problems = []
+    for data in found:
+        problem = _schema_problem(validator, data)
+        if problem is None:
+            return _Check(True, "The output contains JSON that matches the schema.")
+        problems.append(problem)
+    return _Check(
+        False,
+        f"None of the output's JSON ({_plural(len(found), 'value')}) matches the schema; "
+        f"the first: {problems[0]}.",
+    )
+
+
+def _word_count(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    low, high = _word_range(spec.written, spec.value)
+    words = len(answer.text.split())
+    counted = _plural(words, "word")
+    if low is not None and low == high:
+        if words == low:
+            return _Check(True, f"The output has {counted}, as required.")
+        return _Check(False, f"The output has {counted}, not {low}.")
+    if low is not None and words < low:
+        return _Check(False, f"The output has {counted}, fewer than the minimum of {low}.")
+    if high is not None and words > high:
+        return _Check(False, f"The output has {counted}, more than the maximum of {high}.")
+    return _Check(True, f"The output has {counted}, within the limits.")
+
+
+def _length(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    limit = _count(spec.written, spec.value, "value")
+    size = len(answer.text)
+    counted = _plural(size, "character")
+    if spec.base == "max-length":
+        if size <= limit:
+            return _Check(True, f"The output has {counted}, within the maximum of {limit}.")
+        return _Check(False, f"The output has {counted}, more than the maximum of {limit}.")
+    if size >= limit:
+        return _Check(True, f"The output has {counted}, at least the minimum of {limit}.")
+    return _Check(False, f"The output has {counted}, fewer than the minimum of {limit}.")
+
+
+def _latency(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    limit = spec.threshold
+    assert limit is not None  # _check_value requires it
+    if answer.latency_ms is None:
+        return _Check(False, "No latency was recorded for this answer.", decided=False)
+    took = f"The answer took {answer.latency_ms:,.0f} ms"
+    if answer.latency_ms <= limit:
+        return _Check(True, f"{took}, within the limit of {limit:,.0f} ms.")
+    return _Check(False, f"{took}, over the limit of {limit:,.0f} ms.")
+
+
+def _cost(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    limit = spec.threshold
+    assert limit is not None  # _check_value requires it
+    if answer.cost is None:
+        return _Check(
+            False,
+            "The cost of this answer is unknown (no price for the model, or no usage).",
+            decided=False,
+        )
+    cost = f"The answer cost ${answer.cost:.6g}"
+    if answer.cost <= limit:
+        return _Check(True, f"{cost}, within the limit of ${limit:.6g}.")
+    return _Check(False, f"{cost}, over the limit of ${limit:.6g}.")
+
+
+_GRADERS: Final[dict[str, Callable[[_Spec, Answer, str | None], _Check]]] = {
+    "equals": _equals,
+    "contains": _contains,
+    "icontains": _contains,
+    "starts-with": _starts_with,
+    "regex": _regex,
+    "is-json": _is_json,
+    "contains-json": _contains_json,
+    "word-count": _word_count,
+    "max-length": _length,
+    "min-length": _length,
+    "latency": _latency,
+    "cost": _cost,
+}
+
+
+# ---- JSON helpers -------------------------------------------------------------------
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
+def _loads(text: str) -> Any:
+    """Strict JSON: Python's NaN and Infinity extensions are refused."""
+    return _DECODER.decode(text)
+
+
+def _json_values(text: str) -> list[Any]:
+    """The JSON values in ``text``: all of it if it is JSON, else each object or array found
+    in it (inside code fences, after prose ...), outermost only, in order."""
+    try:
+        return [_loads(text)]
+    except ValueError:
+        pass
+    found: list[Any] = []
+    position = 0
+    for _ in range(_MAX_JSON_STARTS):
+        start = _JSON_START.search(text, position)
+        if start is None:
+            break
+        try:
+            value, end = _DECODER.raw_decode(text, start.start())
+        except ValueError:
+            position = start.start() + 1
+            continue
+        found.append(value)
+        position = end
+    return found
+
+
+def _schema_problem(validator: Validator, data: Any) -> str | None:
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is None:
+        return None
+    return f"at {error.json_path}, {error.message}"
+
+
+# ---- text helpers -------------------------------------------------------------------
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _snippet(text: str) -> str:
+    return _quote(text, 20) if text else "the end of the text"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
