@@ -4,6 +4,7 @@
     python3 dev.py app [ARGS...]    open PromptStudio (ARGS go to the app)
     python3 dev.py test [ARGS...]   run the test suite (ARGS go to pytest)
     python3 dev.py lint             ruff, the import-linter contracts and mypy on the core
+    python3 dev.py bench [--quick]  run every benchmark; results go to docs/PERFORMANCE.md
 
 The environment lives in .venv/ and is rebuilt only when pyproject.toml changes, so a
 second call starts at once. Works on Linux, macOS and Windows with Python >= 3.11.
@@ -47,7 +48,7 @@ def ensure_env() -> Path:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"app", "test", "lint"}:
+    if not argv or argv[0] not in {"app", "test", "lint", "bench"}:
         print(__doc__, file=sys.stderr)
         return 2
     python = str(ensure_env())
@@ -56,6 +57,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([python, "-m", "promptstudio", *rest], cwd=ROOT)
     if command == "test":
         return subprocess.call([python, "-m", "pytest", *rest], cwd=ROOT)
+    if command == "bench":
+        return subprocess.call([python, str(ROOT / "bench" / "run_all.py"), *rest], cwd=ROOT)
     bindir = Path(python).parent
     steps = [
         [str(bindir / "ruff"), "check", "."],

@@ -250,13 +250,15 @@ def measure_history(db: Database, big_id: int, small_id: int) -> None:
             db.call(library.version_history, pid)
 
         report(f"history, first page of 200 ({label})", timed(page, 50), 50)
+    depth = min(10_000, db.call(library.count_versions, big_id) // 2)  # --big may be small
     middle = db.call(
         query,
-        "SELECT id FROM versions WHERE prompt_id = ? ORDER BY id LIMIT 1 OFFSET 10000",
+        "SELECT id FROM versions WHERE prompt_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
         big_id,
+        depth,
     )
     report(
-        "history, a page 10,000 versions deep",
+        f"history, a page {depth:,} versions deep",
         timed(lambda: db.call(library.version_history, big_id, before_id=middle), 50),
         50,
     )
