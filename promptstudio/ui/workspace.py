@@ -85,6 +85,7 @@ class Workspace(QObject):
         self._analysis.timeout.connect(self.analyse)
         self._analysis_run = 0
         self._analysed_text: str | None = None
+        self._resnapshot: int | None = None  # the analysis run that re-takes the snapshot
         self._key_timer = QTimer(self)
         self._key_timer.setSingleShot(True)
         self._key_timer.setInterval(250)
@@ -173,6 +174,12 @@ class Workspace(QObject):
         if names is not None:
             self.variables.set_names(names)
             self.editor.highlighter.set_variables(frozenset(names))
+        saved, run = self._saved, self._resnapshot
+        self._resnapshot = None
+        if saved is not None and run == self._analysis_run and source == saved[0]:
+            now = self.snapshot()
+            if now[2] == saved[2]:  # nothing was edited while the names were read
+                self._saved = now
         self.error = error
         if error is None:
             self.editor.set_error(None)
@@ -249,6 +256,9 @@ class Workspace(QObject):
         else:
             self._show_content(version.template, version.variables, version.settings)
         self._saved = self.snapshot()
+        # A long text's names arrive later (worker thread); the snapshot is taken again
+        # then, so an untouched prompt does not look edited.
+        self._resnapshot = self._analysis_run if self.tasks.is_running("analysis") else None
         self._emit_title()
         self.update_key_status()
 

@@ -64,3 +64,17 @@ def test_the_window_paints_before_it_is_built(qtbot, qloop, isolated_home: Path)
         main.start()
     main.close()
     db.close()
+
+
+def test_opening_a_huge_prompt_does_not_mark_it_unsaved(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from promptstudio.storage import library
+
+    body = "".join(f"user:\nLine {n} mentions {{{{ name_{n % 50} }}}}.\n" for n in range(4000))
+    db = window.workspace.db
+    prompt = db.call(library.create_prompt, "Huge")
+    db.call(library.save_version, prompt.id, body, {"name_1": "one"}, {})
+    with qtbot.waitSignal(window.workspace.analysed, timeout=60_000):
+        window.workspace.open_prompt(prompt.id)
+    assert window.workspace.prompt_id == prompt.id
+    assert window.variables.values()["name_1"] == "one"
+    assert not window.workspace.dirty
