@@ -18,7 +18,7 @@ from promptstudio.exchange.json_format import from_json, to_json
 from promptstudio.exchange.promptfoo_format import to_promptfoo
 from promptstudio.exchange.promptfoo_import import from_promptfoo
 from promptstudio.exchange.prompty_format import from_prompty, to_prompty
-from promptstudio.exchange.reading import MAX_IMPORT_BYTES, checked_text
+from promptstudio.exchange.reading import MAX_IMPORT_BYTES, checked_text, too_big_message
 from promptstudio.exchange.text_formats import (
     TEMPLATE_SUFFIXES,
     from_markdown,
@@ -128,11 +128,8 @@ def import_file(path: Path) -> list[PromptDocument]:
     """The documents in the file at ``path``; errors name the file."""
     try:
         size = path.stat().st_size
-        if size > MAX_IMPORT_BYTES:
-            raise ExchangeError(
-                f"The file is {size / 1024 / 1024:.1f} MB; files over "
-                f"{MAX_IMPORT_BYTES // 1024 // 1024} MB are not imported."
-            )
+        if size > MAX_IMPORT_BYTES:  # refused before reading it into memory
+            raise ExchangeError(too_big_message(size))
         if not path.is_file():
             raise ExchangeError("This is not a file.")
         data = path.read_bytes()

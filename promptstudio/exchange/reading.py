@@ -15,7 +15,7 @@ def checked_text(data: str | bytes) -> str:
     """
     if isinstance(data, bytes):
         if len(data) > MAX_IMPORT_BYTES:
-            raise ExchangeError(_too_big(len(data)))
+            raise ExchangeError(too_big_message(len(data)))
         nul_byte = data.find(b"\0")
         _refuse_nul(nul_byte, data[: max(nul_byte, 0)].count(b"\n"))
         try:
@@ -28,7 +28,7 @@ def checked_text(data: str | bytes) -> str:
         return text
     size = len(data.encode("utf-8", "surrogatepass"))
     if size > MAX_IMPORT_BYTES:
-        raise ExchangeError(_too_big(size))
+        raise ExchangeError(too_big_message(size))
     nul = data.find("\0")
     _refuse_nul(nul, data[: max(nul, 0)].count("\n"))
     return data.removeprefix("\ufeff")
@@ -41,7 +41,7 @@ def _refuse_nul(index: int, newlines_before: int) -> None:
         )
 
 
-def _too_big(size: int) -> str:
+def too_big_message(size: int) -> str:
     return (
         f"The file is {size / 1024 / 1024:.1f} MB; files over "
         f"{MAX_IMPORT_BYTES // 1024 // 1024} MB are not imported."
