@@ -199,7 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(400, "Body must be JSON.", None)
             return
         model = str(body.get("model", ""))
-        reply = self.fake._next_reply(model)
+        reply = self.fake._next_reply(model, body)
         if reply.status != 200:
             self._send_error_reply(reply)
         elif route == CHAT_PATH:
@@ -729,6 +729,7 @@ class FakeLLM:
         self._stopping = threading.Event()
         self._replies: dict[str | None, Reply] = {}
         self._queues: dict[str | None, deque[Reply]] = {}
+        self._responder: Callable[[str, dict[str, Any]], Reply | None] | None = None
         self._connections: set[socket.socket] = set()
         self._opened = 0
         self._server: _Server | None = None
@@ -820,7 +821,19 @@ class FakeLLM:
         with self._lock:
             return [r for r in self.requests if urlsplit(r.path).path.rstrip("/") in paths]
 
-    def _next_reply(self, model: str) -> Reply:
+    def respond(self, responder: Callable[[str, dict[str, Any]], Reply | None] | None) -> None:
+        """Choose replies by request: ``responder(model, body)`` is asked first (a reply
+        that depends on the prompt); None from it falls back to the scripted replies."""
+        with self._lock:
+            self._responder = responder
+
+    def _next_reply(self, model: str, body: dict[str, Any] | None = None) -> Reply:
+        with self._lock:
+            responder = self._responder
+        if responder is not None and body is not None:
+            chosen = responder(model, body)
+            if chosen is not None:
+                return chosen
         with self._lock:
             for key in (model, None):
                 queue = self._queues.get(key)

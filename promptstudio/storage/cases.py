@@ -118,3 +118,63 @@ def replace_cases(
                 asserts=case.get("assert") or (),
             )
         return list_cases(conn, prompt_id)
+
+
+def save_cases(
+    conn: sqlite3.Connection, prompt_id: int, cases: Sequence[Mapping[str, Any]]
+) -> list[CaseRow]:
+    """Make ``cases`` the prompt's list, keeping each case's id (one transaction).
+
+    Unlike :func:`replace_cases` a case given with its ``"id"`` is updated in place, so
+    evaluations of older versions still line up with it; cases without an id are added,
+    and the prompt's cases not listed are deleted. The list's order becomes the order.
+    """
+    with transaction(conn):
+        require_prompt(conn, prompt_id)
+        owned = {
+            case_id
+            for (case_id,) in conn.execute(
+                "SELECT id FROM test_cases WHERE prompt_id = ?", (prompt_id,)
+            )
+        }
+        kept: set[int] = set()
+        now = utc_now()
+        for position, case in enumerate(cases):
+            expected = case.get("expected")
+            vars_json, asserts_json = _checked(case.get("vars") or {}, case.get("assert") or ())
+            values = (
+                position,
+                vars_json,
+                str(case.get("description") or ""),
+                None if expected is None else str(expected),
+                asserts_json,
+            )
+            case_id = case.get("id")
+            if case_id is not None:
+                if case_id not in owned:
+                    raise NotFound(f"Prompt {prompt_id} has no test case with id {case_id}.")
+                if case_id in kept:
+                    raise StorageError(f"Test case {case_id} is listed twice.")
+                kept.add(case_id)
+                conn.execute(
+                    """
+                    UPDATE test_cases SET position = ?, vars = ?, description = ?, expected = ?,
+                        asserts = ?,
+                        updated_at = CASE WHEN vars IS ?2 AND description IS ?3
+                            AND expected IS ?4 AND asserts IS ?5 THEN updated_at ELSE ?6 END
+                    WHERE id = ?7
+                    """,
+                    (*values, now, case_id),
+                )
+            else:
+                conn.execute(
+                    """
+                    INSERT INTO test_cases (prompt_id, position, vars, description, expected,
+                                            asserts, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    (prompt_id, *values, now, now),
+                )
+        for case_id in owned - kept:
+            conn.execute("DELETE FROM test_cases WHERE id = ?", (case_id,))
+        return list_cases(conn, prompt_id)

@@ -301,6 +301,13 @@ def duplicate_prompt(
             """,
             (copy.id, utc_now(), prompt_id),
         )
+        conn.execute(
+            """
+            INSERT INTO eval_settings (prompt_id, asserts, judge_prompt, judge_column, updated_at)
+            SELECT ?, asserts, judge_prompt, judge_column, ? FROM eval_settings WHERE prompt_id = ?
+            """,
+            (copy.id, utc_now(), prompt_id),
+        )
         return get_prompt(conn, copy.id)
 
 

@@ -45,6 +45,10 @@ TABLES = (
     "test_cases",
     "runs",
     "responses",
+    "eval_settings",
+    "eval_runs",
+    "eval_results",
+    "response_cache",
 )
 _JSON_COLUMNS = {
     ("versions", "variables"): "{}",
@@ -56,6 +60,11 @@ _JSON_COLUMNS = {
     ("responses", "messages"): "[]",
     ("test_cases", "vars"): "{}",
     ("test_cases", "asserts"): "[]",
+    ("eval_runs", "columns"): "[]",
+    ("eval_runs", "cases"): "[]",
+    ("eval_runs", "settings"): "{}",
+    ("eval_results", "grades"): "[]",
+    ("eval_settings", "asserts"): "[]",
 }
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 _MAX_ROWID = (1 << 63) - 1
@@ -397,6 +406,10 @@ def _fix_up(conn: sqlite3.Connection) -> tuple[int, dict[str, int]]:
         "(SELECT id FROM versions WHERE versions.prompt_id = labels.prompt_id)",
         "prompt_tags": "prompt_id NOT IN (SELECT id FROM prompts)",
         "test_cases": "prompt_id NOT IN (SELECT id FROM prompts)",
+        "eval_settings": "prompt_id NOT IN (SELECT id FROM prompts)",
+        "eval_runs": "version_id NOT IN (SELECT id FROM versions WHERE versions.prompt_id = "
+        "eval_runs.prompt_id)",
+        "eval_results": "eval_run_id NOT IN (SELECT id FROM eval_runs)",
     }
     for table, condition in orphans.items():
         dropped[table] = conn.execute(f"DELETE FROM {table} WHERE {condition}").rowcount

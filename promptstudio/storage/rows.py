@@ -51,6 +51,31 @@ class CaseRow:
 
 
 @dataclass(frozen=True, slots=True)
+class EvalRunRow:
+    """One stored evaluation of a version (its cells come from ``eval_cells``)."""
+
+    id: int
+    prompt_id: int
+    version_id: int
+    version_number: int | None
+    columns: list[dict[str, Any]]
+    cases: list[dict[str, Any]]
+    settings: dict[str, Any]
+    status: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvalSettingsRow:
+    """A prompt's checks for every case, and its judge (prompt text and run column)."""
+
+    prompt_id: int
+    asserts: list[dict[str, Any]] = field(default_factory=list)
+    judge_prompt: str | None = None
+    judge_column: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class VersionRow:
     id: int
     prompt_id: int

@@ -299,6 +299,70 @@ def _step_3_test_cases(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_4_evaluations(conn: sqlite3.Connection) -> None:
+    """Evaluations of a version on its prompt's cases, the answer cache, and the checks
+    that apply to every case of a prompt."""
+    statements = [
+        """
+        CREATE TABLE eval_runs (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
+            version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+            columns TEXT NOT NULL,  -- JSON list: key, label, model, base_url, params
+            cases TEXT NOT NULL,  -- JSON list: the cases as they were run
+            settings TEXT NOT NULL DEFAULT '{}',  -- JSON: checks for all cases, judge, fresh
+            status TEXT NOT NULL,  -- 'done' | 'cancelled'
+            created_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX eval_runs_by_prompt ON eval_runs(prompt_id, id)",
+        """
+        CREATE TABLE eval_results (
+            id INTEGER PRIMARY KEY,
+            eval_run_id INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+            case_key TEXT NOT NULL,
+            column_key TEXT NOT NULL,
+            status TEXT NOT NULL,
+            text TEXT NOT NULL,
+            error TEXT,
+            latency_ms REAL,
+            ttft_ms REAL,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            cost REAL,
+            cached INTEGER NOT NULL DEFAULT 0,
+            grades TEXT NOT NULL DEFAULT '[]'  -- JSON list: grader, passed, score, reason
+        )
+        """,
+        "CREATE INDEX eval_results_by_run ON eval_results(eval_run_id, id)",
+        """
+        CREATE TABLE response_cache (
+            key TEXT PRIMARY KEY,  -- sha256 of endpoint URL, model, parameters, messages
+            model TEXT NOT NULL,
+            text TEXT NOT NULL,
+            finish_reason TEXT,
+            ttft_ms REAL,
+            total_ms REAL,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            usage_estimated INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE eval_settings (
+            prompt_id INTEGER PRIMARY KEY REFERENCES prompts(id) ON DELETE CASCADE,
+            asserts TEXT NOT NULL DEFAULT '[]',  -- JSON list: checks for every case
+            judge_prompt TEXT,  -- the edited judge prompt; NULL: the default one
+            judge_column TEXT,  -- the run column whose model judges; NULL: the first
+            updated_at TEXT NOT NULL
+        )
+        """,
+    ]
+    for statement in statements:
+        conn.execute(statement)
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -312,6 +376,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_1_initial,
     _step_2_history_and_library,
     _step_3_test_cases,
+    _step_4_evaluations,
 ]
 
 

@@ -1,0 +1,132 @@
+"""The answer cache: an identical request is answered from what the model said before.
+
+A request is identical when the endpoint's URL and API, the model, every generation
+setting and the exact messages are the same; the API key is never part of the key (nor
+stored). Only complete answers are kept. Evaluations ask the cache first unless the user
+wants fresh answers; a hit costs nothing and says so.
+
+The library keeps the cache (:class:`LibraryCache`), so a rerun tomorrow is a hit too;
+:class:`MemoryCache` serves the CLI's one-shot runs and tests. A cache that fails to read
+or write is logged and treated as a miss: it never stops an evaluation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from promptstudio.chat import Message
+from promptstudio.errors import PromptStudioError
+from promptstudio.runs import RunTarget, TargetResult
+
+if TYPE_CHECKING:
+    from promptstudio.storage import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """A complete answer as received: its text, how it ended, and what it took."""
+
+    model: str
+    text: str
+    finish_reason: str | None = None
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    usage_estimated: bool = False
+
+    @classmethod
+    def from_result(cls, result: TargetResult) -> CachedAnswer:
+        usage = result.usage
+        return cls(
+            model=result.target.model,
+            text=result.text,
+            finish_reason=result.finish_reason,
+            ttft_ms=result.ttft_ms,
+            total_ms=result.total_ms,
+            input_tokens=usage.input_tokens if usage else None,
+            output_tokens=usage.output_tokens if usage else None,
+            usage_estimated=bool(usage and usage.estimated),
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CachedAnswer:
+        return cls(
+            model=str(data.get("model") or ""),
+            text=str(data.get("text") or ""),
+            finish_reason=data.get("finish_reason"),
+            ttft_ms=data.get("ttft_ms"),
+            total_ms=data.get("total_ms"),
+            input_tokens=data.get("input_tokens"),
+            output_tokens=data.get("output_tokens"),
+            usage_estimated=bool(data.get("usage_estimated")),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def request_key(target: RunTarget, messages: Sequence[Message]) -> str:
+    """The cache key of sending ``messages`` to ``target`` (SHA-256 of canonical JSON)."""
+    endpoint = target.endpoint
+    request = {
+        "base_url": endpoint.base_url.rstrip("/"),
+        "kind": endpoint.kind,
+        "api": endpoint.api,
+        "model": target.model,
+        "params": target.params.to_dict(),
+        "messages": [message.to_dict() for message in messages],
+    }
+    canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class AnswerCache(Protocol):
+    async def get(self, key: str) -> CachedAnswer | None: ...
+
+    async def put(self, key: str, answer: CachedAnswer) -> None: ...
+
+
+class MemoryCache:
+    """A cache for one process: a dict."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, CachedAnswer] = {}
+
+    async def get(self, key: str) -> CachedAnswer | None:
+        return self.answers.get(key)
+
+    async def put(self, key: str, answer: CachedAnswer) -> None:
+        self.answers[key] = answer
+
+
+class LibraryCache:
+    """The cache in the library file, read and written on the database's own thread."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, key: str) -> CachedAnswer | None:
+        from promptstudio.storage import library
+
+        try:
+            found = await self.db.acall(library.cache_get, key)
+        except PromptStudioError as exc:
+            log.warning("could not read the answer cache: %s", exc)
+            return None
+        return None if found is None else CachedAnswer.from_dict(found)
+
+    async def put(self, key: str, answer: CachedAnswer) -> None:
+        from promptstudio.storage import library
+
+        try:
+            await self.db.acall(library.cache_put, key, answer.to_dict())
+        except PromptStudioError as exc:
+            log.warning("could not keep an answer in the cache: %s", exc)

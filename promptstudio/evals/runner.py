@@ -1,0 +1,330 @@
+"""Run a template on every test case × every model column, and grade each answer.
+
+Each cell is one request through the run engine (retries, timeouts and typed errors are
+those of any run). Requests to one server are limited to a few at a time: a local
+server (Ollama, llama.cpp, LM Studio) answers one request at a time, so it gets one;
+hosted APIs get more. An identical request is answered from the cache unless ``fresh``.
+
+A cell that fails (a template that will not render for that case, an HTTP error, a cut
+stream) is recorded and the evaluation goes on. :meth:`Evaluation.cancel` stops what is
+running; finished cells are kept and the others are marked cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from promptstudio.chat import Message
+from promptstudio.errors import PromptStudioError
+from promptstudio.evals.cache import AnswerCache, CachedAnswer, request_key
+from promptstudio.evals.graders import Answer, GradeResult, check_assertion, grade, needs_judge
+from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT, grade_with_judge
+from promptstudio.evals.results import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    CellResult,
+    EvalCase,
+    EvalColumn,
+    EvalRun,
+)
+from promptstudio.providers import (
+    Endpoint,
+    GenerationParams,
+    PriceTable,
+    Provider,
+    ProviderError,
+    create_provider,
+)
+from promptstudio.runs import RunSession, RunTarget, TargetStatus
+from promptstudio.templating import TemplateError, render_messages
+
+log = logging.getLogger(__name__)
+
+LOCAL_LIMIT = 1
+REMOTE_LIMIT = 4
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"})
+
+
+class EvalError(PromptStudioError):
+    """The evaluation cannot start as set up (a malformed check, no judge for a rubric)."""
+
+
+@dataclass(frozen=True)
+class EvalTarget:
+    """A model column and how to reach it (the endpoint carries the key, in memory only)."""
+
+    column: EvalColumn
+    endpoint: Endpoint
+    params: GenerationParams = field(default_factory=GenerationParams)
+
+    def run_target(self, key: str) -> RunTarget:
+        return RunTarget(key, self.endpoint, self.column.model, self.params)
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    """The model that grades ``llm-rubric`` checks, and the prompt it is given."""
+
+    endpoint: Endpoint
+    model: str
+    prompt: str = DEFAULT_JUDGE_PROMPT
+    params: GenerationParams = field(default_factory=GenerationParams)
+
+
+def is_local(endpoint: Endpoint) -> bool:
+    """True for a server on this machine (or a ``.local`` name on the network)."""
+    host = (urlsplit(endpoint.base_url).hostname or "").lower()
+    return host in _LOCAL_HOSTS or host.startswith("127.") or host.endswith(".local")
+
+
+def server_key(endpoint: Endpoint) -> str:
+    """Requests that share this key go to the same server and share its limit."""
+    parts = urlsplit(endpoint.base_url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def effective_checks(
+    case: EvalCase, for_every_case: Sequence[Mapping[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """The checks a case is graded by: those for every case, then its own.
+
+    A case with an expected answer and no checks of its own is graded by ``equals``
+    against it (as promptfoo reads a plain ``__expected``).
+    """
+    own = [dict(check) for check in case.asserts]
+    if not own and case.expected is not None:
+        own = [{"type": "equals"}]
+    return [dict(check) for check in for_every_case] + own
+
+
+class Evaluation:
+    """One evaluation: build it, ``await run()`` once; ``cancel()`` from the same loop.
+
+    ``on_cell`` is called with each finished cell (on the loop running the evaluation: a
+    GUI hands it to its own thread). ``values`` fill the variables a case leaves out.
+    """
+
+    def __init__(
+        self,
+        template: str,
+        cases: Sequence[EvalCase],
+        targets: Sequence[EvalTarget],
+        *,
+        values: Mapping[str, object] | None = None,
+        for_every_case: Sequence[Mapping[str, Any]] = (),
+        judge: JudgeSettings | None = None,
+        cache: AnswerCache | None = None,
+        fresh: bool = False,
+        local_limit: int = LOCAL_LIMIT,
+        remote_limit: int = REMOTE_LIMIT,
+        price_table: PriceTable | None = None,
+        provider_factory: Callable[[Endpoint], Provider] = create_provider,
+        on_cell: Callable[[CellResult], None] | None = None,
+    ) -> None:
+        keys = [t.column.key for t in targets]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"column keys must be unique: {keys}")
+        self.template = template
+        self.targets = tuple(targets)
+        self.values = dict(values or {})
+        self.for_every_case = [dict(check) for check in for_every_case]
+        self.judge = judge
+        self.cache = cache
+        self.fresh = fresh
+        self.limits = (max(1, local_limit), max(1, remote_limit))
+        self.price_table = price_table
+        self.provider_factory = provider_factory
+        self.on_cell = on_cell
+        self.result = EvalRun(columns=tuple(t.column for t in targets), cases=tuple(cases))
+        self.result.settings = {
+            "for_every_case": self.for_every_case,
+            "fresh": fresh,
+            "judge": None if judge is None else {"model": judge.model, "prompt": judge.prompt},
+        }
+        self.checks = {case.key: effective_checks(case, for_every_case) for case in cases}
+        self._check_setup()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._limiters: dict[str, asyncio.Semaphore] = {}
+        self._started = False
+        self._cancelled = False
+
+    @property
+    def done(self) -> int:
+        return len(self.result.cells)
+
+    @property
+    def total(self) -> int:
+        return self.result.total
+
+    def _check_setup(self) -> None:
+        """Refuse malformed checks, or rubrics without a judge, before anything is sent."""
+        for case in self.result.cases:
+            for check in self.checks[case.key]:
+                try:
+                    check_assertion(check)
+                    rubric = needs_judge(check)
+                except PromptStudioError as exc:
+                    raise EvalError(f"{case.title}: {exc.message}") from exc
+                if rubric and self.judge is None:
+                    raise EvalError(
+                        f"{case.title}: an 'llm-rubric' check needs a judge model; "
+                        "choose which column judges."
+                    )
+
+    async def run(self) -> EvalRun:
+        """Run every cell; returns the run (status CANCELLED if :meth:`cancel` was used)."""
+        if self._started:
+            raise RuntimeError("an Evaluation runs once; make a new one")
+        self._started = True
+        for case in self.result.cases:
+            messages, problem = self._render(case)
+            for target in self.targets:
+                self._tasks.append(
+                    asyncio.create_task(
+                        self._cell(case, target, messages, problem),
+                        name=f"eval:{case.key}:{target.column.key}",
+                    )
+                )
+        try:
+            await asyncio.gather(*self._tasks)
+        except asyncio.CancelledError:  # the caller went away: stop every request
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            raise
+        if self._cancelled:
+            self.result.status = CANCELLED
+        return self.result
+
+    def cancel(self) -> None:
+        """Stop: running requests are dropped, cells not finished become cancelled."""
+        self._cancelled = True
+        for task in self._tasks:
+            task.cancel()
+
+    def _render(self, case: EvalCase) -> tuple[list[Message], str | None]:
+        try:
+            return render_messages(self.template, {**self.values, **case.vars}), None
+        except TemplateError as exc:
+            return [], f"The template does not render for this case ({exc.location()}): {exc}"
+
+    def _limiter(self, endpoint: Endpoint) -> asyncio.Semaphore:
+        key = server_key(endpoint)
+        if key not in self._limiters:
+            limit = self.limits[0] if is_local(endpoint) else self.limits[1]
+            self._limiters[key] = asyncio.Semaphore(limit)
+        return self._limiters[key]
+
+    # ---- one cell ------------------------------------------------------------------------
+
+    async def _cell(
+        self, case: EvalCase, target: EvalTarget, messages: list[Message], problem: str | None
+    ) -> None:
+        column = target.column.key
+        try:
+            if problem is not None:
+                self._record(CellResult(case.key, column, FAILED, error=problem))
+                return
+            run_target = target.run_target(column)
+            answer, cost, cached, error = await self._answer(run_target, messages)
+            if error is not None:
+                self._record(CellResult(case.key, column, FAILED, error=error, **answer))
+                return
+            graded = Answer(
+                text=answer["text"], latency_ms=answer["latency_ms"], cost=0.0 if cached else cost
+            )
+            grades = await self._grade(case, graded)
+            self._record(
+                CellResult(
+                    case.key,
+                    column,
+                    DONE,
+                    cost=0.0 if cached else cost,
+                    cached=cached,
+                    grades=tuple(grades),
+                    **answer,
+                )
+            )
+        except asyncio.CancelledError:
+            if not self._cancelled:
+                raise
+            self._record(CellResult(case.key, column, CANCELLED, error="Stopped."))
+        except Exception as exc:  # a bug of ours: one cell fails, the evaluation goes on
+            log.exception("evaluation cell %s × %s failed", case.key, column)
+            self._record(CellResult(case.key, column, FAILED, error=f"Unexpected error: {exc}"))
+
+    async def _answer(
+        self, target: RunTarget, messages: list[Message]
+    ) -> tuple[dict[str, Any], float | None, bool, str | None]:
+        """(answer fields, cost, from the cache?, error) for one request."""
+        key = request_key(target, messages)
+        if self.cache is not None and not self.fresh:
+            hit = await self.cache.get(key)
+            if hit is not None:
+                return _fields(hit), 0.0, True, None
+        async with self._limiter(target.endpoint):
+            session = RunSession(
+                messages,
+                [target],
+                provider_factory=self.provider_factory,
+                price_table=self.price_table,
+            )
+            result = (await session.run())[target.key]
+        received = CachedAnswer.from_result(result)
+        if result.status is not TargetStatus.DONE:
+            error = result.error.message if result.error else f"The request ended {result.status}."
+            return _fields(received), result.cost, False, error
+        if self.cache is not None:
+            await self.cache.put(key, received)
+        return _fields(received), result.cost, False, None
+
+    async def _grade(self, case: EvalCase, answer: Answer) -> list[GradeResult]:
+        grades = []
+        for check in self.checks[case.key]:
+            if needs_judge(check):
+                assert self.judge is not None  # checked in _check_setup
+                grades.append(
+                    await grade_with_judge(
+                        check,
+                        answer,
+                        judge=self._ask_judge,
+                        variables={**self.values, **case.vars},
+                        prompt_template=self.judge.prompt,
+                    )
+                )
+            else:
+                grades.append(grade(check, answer, expected=case.expected))
+        return grades
+
+    async def _ask_judge(self, messages: list[Message]) -> str:
+        """The judge's reply, through the same cache and server limits as any request."""
+        assert self.judge is not None
+        target = RunTarget("judge", self.judge.endpoint, self.judge.model, self.judge.params)
+        answer, _cost, _cached, error = await self._answer(target, messages)
+        if error is not None:
+            raise ProviderError(f"The judge ({self.judge.model}) failed: {error}")
+        return str(answer["text"])
+
+    def _record(self, cell: CellResult) -> None:
+        self.result.cells[(cell.case_key, cell.column_key)] = cell
+        if self.on_cell is not None:
+            try:
+                self.on_cell(cell)
+            except Exception:
+                log.exception("on_cell failed for %s × %s", cell.case_key, cell.column_key)
+
+
+def _fields(answer: CachedAnswer) -> dict[str, Any]:
+    return {
+        "text": answer.text,
+        "latency_ms": answer.total_ms,
+        "ttft_ms": answer.ttft_ms,
+        "input_tokens": answer.input_tokens,
+        "output_tokens": answer.output_tokens,
+    }

@@ -1,0 +1,119 @@
+"""Between evaluations and the library: an :class:`EvalRun` to rows and back.
+
+Kept apart from the runner so the CLI and the GUI store and load evaluations the same
+way, and storage never needs to know what a grade is.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from promptstudio.evals.results import (
+    CellResult,
+    EvalCase,
+    EvalColumn,
+    EvalRun,
+    cells_in_order,
+    grade_from_dict,
+    grade_to_dict,
+)
+
+if TYPE_CHECKING:
+    from promptstudio.storage.library import CaseRow, EvalRunRow
+
+
+def cases_from_rows(rows: Sequence[CaseRow]) -> tuple[EvalCase, ...]:
+    """A prompt's stored cases as an evaluation runs them (keyed by their ids)."""
+    return tuple(
+        EvalCase(
+            key=str(row.id),
+            position=position,
+            vars=dict(row.vars),
+            description=row.description,
+            expected=row.expected,
+            asserts=tuple(dict(check) for check in row.asserts),
+        )
+        for position, row in enumerate(rows)
+    )
+
+
+def run_fields(run: EvalRun) -> dict[str, Any]:
+    """Keyword arguments for ``library.save_eval_run`` (after the version id)."""
+    return {
+        "columns": [column.to_dict() for column in run.columns],
+        "cases": [case.to_dict() for case in run.cases],
+        "settings": dict(run.settings),
+        "status": run.status,
+        "cells": [_cell_fields(cell) for cell in cells_in_order(run)],
+    }
+
+
+def _cell_fields(cell: CellResult) -> dict[str, Any]:
+    return {
+        "case_key": cell.case_key,
+        "column_key": cell.column_key,
+        "status": cell.status,
+        "text": cell.text,
+        "error": cell.error,
+        "latency_ms": cell.latency_ms,
+        "ttft_ms": cell.ttft_ms,
+        "input_tokens": cell.input_tokens,
+        "output_tokens": cell.output_tokens,
+        "cost": cell.cost,
+        "cached": cell.cached,
+        "grades": [grade_to_dict(grade) for grade in cell.grades],
+    }
+
+
+def run_from_rows(row: EvalRunRow, cells: Sequence[dict[str, Any]]) -> EvalRun:
+    """A stored evaluation, whole again."""
+    run = EvalRun(
+        columns=tuple(EvalColumn.from_dict(column) for column in row.columns),
+        cases=tuple(EvalCase.from_dict(case) for case in row.cases),
+        status=row.status,
+        id=row.id,
+        prompt_id=row.prompt_id,
+        version_id=row.version_id,
+        version_number=row.version_number,
+        created_at=row.created_at,
+        settings=dict(row.settings),
+    )
+    for data in cells:
+        cell = CellResult(
+            case_key=str(data["case_key"]),
+            column_key=str(data["column_key"]),
+            status=str(data["status"]),
+            text=str(data.get("text") or ""),
+            error=data.get("error"),
+            latency_ms=data.get("latency_ms"),
+            ttft_ms=data.get("ttft_ms"),
+            input_tokens=data.get("input_tokens"),
+            output_tokens=data.get("output_tokens"),
+            cost=data.get("cost"),
+            cached=bool(data.get("cached")),
+            grades=tuple(grade_from_dict(grade) for grade in data.get("grades") or ()),
+        )
+        run.cells[(cell.case_key, cell.column_key)] = cell
+    return run
+
+
+def save_run(conn: sqlite3.Connection, version_id: int, run: EvalRun) -> EvalRun:
+    """Store ``run`` as an evaluation of ``version_id`` (on the database's thread); the
+    run gets its id, version and time."""
+    from promptstudio.storage import library
+
+    row = library.save_eval_run(conn, version_id, **run_fields(run))
+    run.id, run.prompt_id, run.version_id = row.id, row.prompt_id, row.version_id
+    run.version_number, run.created_at = row.version_number, row.created_at
+    return run
+
+
+def load_run(conn: sqlite3.Connection, eval_run_id: int) -> EvalRun:
+    """A stored evaluation with every cell (on the database's thread)."""
+    from promptstudio.storage import library
+
+    return run_from_rows(
+        library.get_eval_run(conn, eval_run_id), library.eval_cells(conn, eval_run_id)
+    )
