@@ -156,6 +156,28 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=10,
     ),
     Setting(
+        "evaluate.local_limit",
+        "int",
+        1,
+        "Requests sent at once to a server on this machine (Ollama, llama.cpp, LM Studio "
+        "answer one at a time) while evaluating test cases.",
+        "Evaluate",
+        "Local server: requests at once",
+        minimum=1,
+        maximum=64,
+    ),
+    Setting(
+        "evaluate.remote_limit",
+        "int",
+        4,
+        "Requests sent at once to each hosted API while evaluating test cases "
+        "(lower it if the provider answers 429).",
+        "Evaluate",
+        "Hosted API: requests at once",
+        minimum=1,
+        maximum=64,
+    ),
+    Setting(
         "editor.font_family",
         "str",
         None,

@@ -125,9 +125,10 @@ def save_cases(
 ) -> list[CaseRow]:
     """Make ``cases`` the prompt's list, keeping each case's id (one transaction).
 
-    Unlike :func:`replace_cases` a case given with its ``"id"`` is updated in place, so
-    evaluations of older versions still line up with it; cases without an id are added,
-    and the prompt's cases not listed are deleted. The list's order becomes the order.
+    Unlike :func:`replace_cases` a case given with its ``"id"`` keeps it, so evaluations of
+    older versions still line up with it: it is updated in place, or made again with that
+    id if it was deleted (an undone delete). Cases without an id are added, the prompt's
+    cases not listed are deleted, and the list's order becomes the order.
     """
     with transaction(conn):
         require_prompt(conn, prompt_id)
@@ -150,9 +151,21 @@ def save_cases(
                 asserts_json,
             )
             case_id = case.get("id")
-            if case_id is not None:
-                if case_id not in owned:
+            if case_id is not None and case_id not in owned:
+                taken = conn.execute("SELECT 1 FROM test_cases WHERE id = ?", (case_id,))
+                if taken.fetchone() is not None:
                     raise NotFound(f"Prompt {prompt_id} has no test case with id {case_id}.")
+                conn.execute(
+                    """
+                    INSERT INTO test_cases (id, prompt_id, position, vars, description,
+                                            expected, asserts, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    (case_id, prompt_id, *values, now, now),
+                )
+                owned.add(case_id)
+                kept.add(case_id)
+            elif case_id is not None:
                 if case_id in kept:
                     raise StorageError(f"Test case {case_id} is listed twice.")
                 kept.add(case_id)

@@ -138,6 +138,9 @@ def test_saving_cases_keeps_their_ids_so_evaluations_line_up(db: Database) -> No
     with pytest.raises(StorageError, match="twice"):
         db.call(library.save_cases, prompt.id, [{"id": first.id, "vars": {}}] * 2)
     assert [c.id for c in db.call(library.list_cases, prompt.id)] == [c.id for c in saved]
+    undone = [*(c.to_exchange() | {"id": c.id} for c in saved), {"id": second.id, "vars": {}}]
+    restored = db.call(library.save_cases, prompt.id, undone)  # an undone delete: same id
+    assert restored[-1].id == second.id
 
 
 def test_a_duplicated_prompt_keeps_its_checks_for_every_case(db: Database) -> None:

@@ -1,0 +1,171 @@
+"""Pass rate and cost per model as paired horizontal bars, painted by hand.
+
+QtCharts is not part of PySide6-Essentials, and two bars per model need no chart
+library: a QPainter pass over :meth:`EvalChart.bars` is all there is. Colours come from
+the palette (text, tracks, the highlight hue) so the chart reads in light and dark themes.
+Costs are scaled to the dearest model: the bar compares models, the label gives the price.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from promptstudio.evals.results import ModelSummary
+from promptstudio.ui.eval_summary_model import cost_text, percent
+
+MARGIN: Final = 10
+BAR_GAP: Final = 3  # between a model's two bars
+GROUP_GAP: Final = 12  # between models
+LABEL_GAP: Final = 8  # around the bar area
+EMPTY_TEXT: Final = "No results yet"
+NO_COST: Final = "cost unknown"
+
+
+@dataclass(frozen=True)
+class _Bar:
+    label: str
+    pass_fraction: float
+    pass_text: str
+    cost_fraction: float | None
+    cost_text: str
+
+
+class EvalChart(QWidget):
+    """For each model: a pass-rate bar (0–100 %) over a cost bar (relative to the dearest)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._bars: list[_Bar] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def set_summaries(self, summaries: list[ModelSummary]) -> None:
+        costs = [s.total_cost for s in summaries if s.total_cost is not None]
+        dearest = max(costs, default=0.0)
+        self._bars = [
+            _Bar(
+                label=s.label,
+                pass_fraction=s.pass_rate or 0.0,
+                pass_text="no checks" if s.pass_rate is None else f"{percent(s.pass_rate)}%",
+                cost_fraction=None
+                if s.total_cost is None
+                else (s.total_cost / dearest if dearest > 0 else 0.0),
+                cost_text=NO_COST if s.total_cost is None else cost_text(s),
+            )
+            for s in summaries
+        ]
+        self.updateGeometry()
+        self.update()
+
+    def bars(self) -> list[tuple[str, float, float | None]]:
+        """(model label, pass rate 0..1 (0 when nothing was graded), cost 0..1 or None)."""
+        return [(bar.label, bar.pass_fraction, bar.cost_fraction) for bar in self._bars]
+
+    # ---- geometry ------------------------------------------------------------------------
+
+    def _bar_height(self) -> int:
+        return self.fontMetrics().height() + 2
+
+    def _group_height(self) -> int:
+        return 2 * self._bar_height() + BAR_GAP + GROUP_GAP
+
+    def _content_height(self) -> int:
+        legend = self.fontMetrics().height() + GROUP_GAP
+        return 2 * MARGIN + legend + max(1, len(self._bars)) * self._group_height() - GROUP_GAP
+
+    def sizeHint(self) -> QSize:
+        return QSize(420, self._content_height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(240, self._content_height())
+
+    # ---- painting ------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            if self._bars:
+                self._paint_bars(painter)
+            else:
+                painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+                painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, EMPTY_TEXT)
+        finally:
+            painter.end()
+
+    def _colours(self) -> tuple[QColor, QColor, QColor, QColor]:
+        """Text, track, pass-rate bar and cost bar colours for the current palette."""
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.WindowText)
+        track = QColor(text)
+        track.setAlphaF(0.10)
+        pass_colour = QColor(palette.color(QPalette.ColorRole.Highlight))
+        hue = max(pass_colour.hsvHue(), 0)  # -1 for a grey highlight
+        saturation = max(pass_colour.hsvSaturation(), 120)
+        cost_colour = QColor.fromHsv((hue + 170) % 360, saturation, pass_colour.value())
+        return text, track, pass_colour, cost_colour
+
+    def _paint_bars(self, painter: QPainter) -> None:
+        metrics = self.fontMetrics()
+        text, track, pass_colour, cost_colour = self._colours()
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
+        width = self.width() - 2 * MARGIN
+        label_width = min(
+            max(metrics.horizontalAdvance(b.label) for b in self._bars), width * 2 // 5
+        )
+        value_width = max(
+            metrics.horizontalAdvance(t) for b in self._bars for t in (b.pass_text, b.cost_text)
+        )
+        bars_left = MARGIN + label_width + LABEL_GAP
+        bars_width = max(1, self.width() - MARGIN - value_width - LABEL_GAP - bars_left)
+
+        y = MARGIN + self._paint_legend(painter, bars_left, text, pass_colour, cost_colour)
+        height = self._bar_height()
+        for bar in self._bars:
+            group = QRectF(MARGIN, y, label_width, 2 * height + BAR_GAP)
+            painter.setPen(text)
+            label = metrics.elidedText(bar.label, Qt.TextElideMode.ElideRight, label_width)
+            painter.drawText(
+                group, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label
+            )
+            rows = (
+                (bar.pass_fraction, bar.pass_text, pass_colour),
+                (bar.cost_fraction, bar.cost_text, cost_colour),
+            )
+            for row, (fraction, caption, colour) in enumerate(rows):
+                top = y + row * (height + BAR_GAP)
+                if fraction is not None:  # no track for an unknown cost: it is not $0
+                    painter.fillRect(QRectF(bars_left, top, bars_width, height), track)
+                if fraction:
+                    bar_width = max(2.0, fraction * bars_width)
+                    painter.fillRect(QRectF(bars_left, top, bar_width, height), colour)
+                caption_box = QRectF(bars_left + bars_width + LABEL_GAP, top, value_width, height)
+                painter.setPen(text if fraction is not None else muted)
+                painter.drawText(
+                    caption_box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, caption
+                )
+            y += self._group_height()
+
+    def _paint_legend(
+        self, painter: QPainter, left: int, text: QColor, pass_colour: QColor, cost_colour: QColor
+    ) -> int:
+        """Draw "■ Pass rate  ■ Cost (relative)" above the bars; returns the height used."""
+        metrics = self.fontMetrics()
+        size = metrics.height() - 4
+        entries = ((pass_colour, "Pass rate"), (cost_colour, "Cost (relative)"))
+        needed = sum(size + 4 + metrics.horizontalAdvance(c) + 2 + 16 for _, c in entries) - 16
+        x = float(max(MARGIN, min(left, self.width() - MARGIN - needed)))  # narrow: shift left
+        for colour, caption in entries:
+            painter.fillRect(QRectF(x, MARGIN + 2, size, size), colour)
+            x += size + 4
+            painter.setPen(text)
+            box = QRectF(x, MARGIN, metrics.horizontalAdvance(caption) + 2, metrics.height())
+            painter.drawText(
+                box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, caption
+            )
+            x += box.width() + 16
+        return metrics.height() + GROUP_GAP

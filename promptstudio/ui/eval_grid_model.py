@@ -1,0 +1,244 @@
+"""The evaluation grid as a table model: a row per test case, a column per model.
+
+The run object is shared with whoever fills it (the runner puts each finished cell into
+``run.cells`` and then calls :meth:`EvalGridModel.update_cell`), so the model keeps no
+copy of the cells: a finished cell costs one ``dataChanged`` for one index, however big
+the grid. With a baseline (an earlier run of the same cases) cells whose verdict flipped
+get their own text and an amber background, so regressions stand out at a glance.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Final
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QGuiApplication
+
+from promptstudio.evals.results import (
+    CANCELLED,
+    FAILED,
+    CellResult,
+    EvalRun,
+    Flip,
+    compare_runs,
+    match_columns,
+)
+from promptstudio.ui.formatting import format_cost
+from promptstudio.ui.run_column import ms_text
+
+FLIPPED_ROLE: Final = Qt.ItemDataRole.UserRole + 1
+TOOLTIP_ANSWER_CHARS: Final = 800
+HEADER_TITLE_CHARS: Final = 40
+TOOLTIP_VALUE_CHARS: Final = 400
+CACHED_MARK: Final = " ⟲"
+Index = QModelIndex | QPersistentModelIndex
+
+# (light theme, dark theme): opaque, so the text colour below is tested against them.
+_BACKGROUNDS: Final = {
+    "pass": ("#dcf5e3", "#1c3d27"),
+    "fail": ("#fde2e1", "#4a2123"),
+    "flip": ("#ffe08a", "#5c4500"),
+}
+_FOREGROUNDS: Final = {
+    "pass": ("#116329", "#7ee2a0"),
+    "fail": ("#a40e26", "#ffa198"),
+    "flip": ("#4d3800", "#ffe08a"),
+}
+
+
+def dark_palette() -> bool:
+    """Whether the application's palette is dark (light text on a dark base)."""
+    return QGuiApplication.palette().base().color().lightness() < 128
+
+
+def verdict_colour(kind: str, *, background: bool = False) -> QColor:
+    """The colour for ``pass``, ``fail`` or ``flip`` text (or background) in this theme."""
+    light, dark = (_BACKGROUNDS if background else _FOREGROUNDS)[kind]
+    return QColor(dark if dark_palette() else light)
+
+
+def verdict_text(cell: CellResult | None) -> str:
+    """What a cell says: its verdict, or why it has none."""
+    if cell is None:
+        return "…"
+    if cell.status == FAILED:
+        return "⚠ error"
+    if cell.status == CANCELLED:
+        return "cancelled"
+    passed = cell.passed
+    return "— no checks" if passed is None else "✓ pass" if passed else "✗ fail"
+
+
+class EvalGridModel(QAbstractTableModel):
+    """Cases × model columns of one :class:`EvalRun`, optionally against a baseline run."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._run: EvalRun | None = None
+        self._baseline: EvalRun | None = None
+        self._matches: dict[str, str] = {}  # column key → the baseline's column key
+        self._flips: dict[tuple[str, str], Flip] = {}
+        self._rows: dict[str, int] = {}
+        self._columns: dict[str, int] = {}
+
+    @property
+    def run(self) -> EvalRun | None:
+        return self._run
+
+    @property
+    def baseline(self) -> EvalRun | None:
+        return self._baseline
+
+    def set_run(self, run: EvalRun | None) -> None:
+        self.beginResetModel()
+        self._run = run
+        self._rows = {case.key: row for row, case in enumerate(run.cases)} if run else {}
+        self._columns = {col.key: n for n, col in enumerate(run.columns)} if run else {}
+        self._compare()
+        self.endResetModel()
+
+    def set_baseline(self, run: EvalRun | None) -> None:
+        """Compare with an earlier run (None: stop comparing); every cell may change."""
+        self._baseline = run
+        self._compare()
+        if self.rowCount() and self.columnCount():
+            last = self.index(self.rowCount() - 1, self.columnCount() - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
+
+    def update_cell(self, cell: CellResult) -> None:
+        """Show a cell the caller has just stored in the shared run."""
+        row, column = self._rows.get(cell.case_key), self._columns.get(cell.column_key)
+        if row is None or column is None:
+            return
+        key = (cell.case_key, cell.column_key)
+        self._flips.pop(key, None)
+        before = self._baseline_cell(*key)
+        was, now = None if before is None else before.passed, cell.passed
+        if was is not None and now is not None and was != now:
+            self._flips[key] = Flip(*key, was, now)
+        index = self.index(row, column)
+        self.dataChanged.emit(index, index)
+
+    def cell_at(self, index: Index) -> CellResult | None:
+        key = self._key(index)
+        return None if key is None or self._run is None else self._run.cell(*key)
+
+    def baseline_cell_at(self, index: Index) -> CellResult | None:
+        key = self._key(index)
+        return None if key is None else self._baseline_cell(*key)
+
+    def flips(self) -> list[Flip]:
+        """The flipped cells in grid order."""
+        order = {key: n for n, key in enumerate(self._grid_keys())}
+        return sorted(self._flips.values(), key=lambda f: order[(f.case_key, f.column_key)])
+
+    # ---- Qt model --------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() or self._run is None else len(self._run.cases)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() or self._run is None else len(self._run.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        key = self._key(index)
+        if key is None:
+            return None
+        cell = self.cell_at(index)
+        flip = self._flips.get(key)
+        if role == Qt.ItemDataRole.DisplayRole:
+            text = verdict_text(cell)
+            if flip is not None:
+                text = "✗ → ✓" if flip.after else "✓ → ✗"
+            return text + CACHED_MARK if cell is not None and cell.cached else text
+        if role == FLIPPED_ROLE:
+            return flip is not None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return Qt.AlignmentFlag.AlignCenter
+        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
+            kind = _colour_kind(cell, flip)
+            background = role == Qt.ItemDataRole.BackgroundRole
+            return None if kind is None else verdict_colour(kind, background=background)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return None if cell is None else self._tooltip(cell, flip, index)
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        run = self._run
+        if run is None or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        tooltip = role == Qt.ItemDataRole.ToolTipRole
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(run.columns):
+            column = run.columns[section]
+            if not tooltip:
+                return column.label
+            return f"{column.model} @ {column.base_url}" if column.base_url else column.model
+        if orientation == Qt.Orientation.Vertical and 0 <= section < len(run.cases):
+            case = run.cases[section]
+            if not tooltip:
+                return f"{case.position + 1}. {_clip(case.title, HEADER_TITLE_CHARS)}"
+            lines = [
+                f"{name} = {_clip(str(value), TOOLTIP_VALUE_CHARS)}"
+                for name, value in case.vars.items()
+            ]
+            return "\n".join(lines) or "No variables"
+        return None
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _compare(self) -> None:
+        if self._run is None or self._baseline is None:
+            self._matches, self._flips = {}, {}
+            return
+        self._matches = match_columns(self._baseline, self._run)
+        flips = compare_runs(self._baseline, self._run)
+        self._flips = {(flip.case_key, flip.column_key): flip for flip in flips}
+
+    def _key(self, index: Index) -> tuple[str, str] | None:
+        run = self._run
+        if run is None or not index.isValid() or index.model() is not self:
+            return None
+        if not (0 <= index.row() < len(run.cases) and 0 <= index.column() < len(run.columns)):
+            return None
+        return run.cases[index.row()].key, run.columns[index.column()].key
+
+    def _grid_keys(self) -> list[tuple[str, str]]:
+        run = self._run
+        return [(a.key, b.key) for a in run.cases for b in run.columns] if run else []
+
+    def _baseline_cell(self, case_key: str, column_key: str) -> CellResult | None:
+        old_key = self._matches.get(column_key)
+        if self._baseline is None or old_key is None:
+            return None
+        return self._baseline.cell(case_key, old_key)
+
+    def _tooltip(self, cell: CellResult, flip: Flip | None, index: Index) -> str:
+        answer = cell.error or cell.text or "(empty answer)"
+        if len(answer) > TOOLTIP_ANSWER_CHARS:
+            answer = answer[:TOOLTIP_ANSWER_CHARS] + "…"
+        parts = [f"<pre style='white-space: pre-wrap'>{html.escape(answer, quote=False)}</pre>"]
+        for grade in cell.grades:
+            verdict = "✓" if grade.passed else "✗"
+            reason = html.escape(grade.reason, quote=False)
+            parts.append(f"{verdict} <b>{html.escape(grade.grader, quote=False)}</b> — {reason}")
+        timing = [f"latency {ms_text(cell.latency_ms)}"]
+        timing.append("served from cache (cost $0)" if cell.cached else format_cost(cell.cost))
+        parts.append(" · ".join(timing))
+        if flip is not None:
+            before = self.baseline_cell_at(index)
+            parts.append(f"<b>Baseline:</b> {verdict_text(before)}")
+        return "<br>".join(parts)
+
+
+def _colour_kind(cell: CellResult | None, flip: Flip | None) -> str | None:
+    if flip is not None:
+        return "flip"
+    passed = None if cell is None else cell.passed
+    return None if passed is None else "pass" if passed else "fail"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

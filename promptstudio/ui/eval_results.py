@@ -1,0 +1,245 @@
+"""The Evaluate results pane: the grid, the selected cell in full, the summary and chart.
+
+Cells arrive one at a time while a run goes on; the grid shows each at once, but the
+summary and chart recompute every figure over the whole run, so they are refreshed by a
+single-shot timer at most :data:`SUMMARY_INTERVAL_MS` apart rather than once per cell.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHeaderView,
+    QPlainTextEdit,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from promptstudio.evals.graders import GradeResult
+from promptstudio.evals.results import (
+    CellResult,
+    EvalCase,
+    EvalColumn,
+    EvalRun,
+    ModelSummary,
+    match_columns,
+    summarize,
+)
+from promptstudio.ui.eval_chart import EvalChart
+from promptstudio.ui.eval_grid_model import EvalGridModel, verdict_text
+from promptstudio.ui.eval_summary_model import EvalSummaryModel
+from promptstudio.ui.formatting import format_cost
+from promptstudio.ui.run_column import ms_text
+
+SUMMARY_INTERVAL_MS: Final = 200
+RULE: Final = "─" * 40
+PLACEHOLDER: Final = "Select a cell to see the whole answer and how it was graded."
+
+
+class EvalResultsView(QWidget):
+    """Grid and detail on top; per-model summary table and chart side by side below."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._grid_model = EvalGridModel(self)
+        self._summary_model = EvalSummaryModel(self)
+        self._baseline_summaries: list[ModelSummary] | None = None
+        self._matches: dict[str, str] = {}
+
+        self._grid = _compact_table("evalGrid", self._grid_model)
+        self._grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self._grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self._detail = QPlainTextEdit(readOnly=True, placeholderText=PLACEHOLDER)
+        self._detail.setObjectName("evalDetail")
+        self._summary = _compact_table("evalSummary", self._summary_model)
+        self._summary.verticalHeader().hide()
+        header = self._summary.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # labels: take the rest
+        self._chart = EvalChart()
+        self._chart.setObjectName("evalChart")
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self._grid)
+        top.addWidget(self._detail)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 2)
+        chart_scroll = QScrollArea(widgetResizable=True)  # many models: scroll, don't squeeze
+        chart_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        chart_scroll.setWidget(self._chart)
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self._summary)
+        bottom.addWidget(chart_scroll)
+        bottom.setSizes([680, 420])  # the summary's eight columns want the room
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([420, 280])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+
+        self._summary_timer = QTimer(self, singleShot=True, interval=SUMMARY_INTERVAL_MS)
+        self._summary_timer.timeout.connect(self.refresh_summary)
+        self._grid.selectionModel().currentChanged.connect(self._show)
+
+    @property
+    def grid_model(self) -> EvalGridModel:
+        return self._grid_model
+
+    @property
+    def summary_model(self) -> EvalSummaryModel:
+        return self._summary_model
+
+    @property
+    def chart(self) -> EvalChart:
+        return self._chart
+
+    @property
+    def grid(self) -> QTableView:
+        return self._grid
+
+    @property
+    def detail(self) -> QPlainTextEdit:
+        return self._detail
+
+    def set_run(self, run: EvalRun | None) -> None:
+        """Show another run (its cells may still be arriving); the first cell is selected."""
+        self._grid_model.set_run(run)
+        self._compare()
+        if self._grid_model.rowCount() and self._grid_model.columnCount():
+            self._grid.setCurrentIndex(self._grid_model.index(0, 0))
+        self._show(self._grid.currentIndex())
+        self.refresh_summary()
+
+    def set_baseline(self, run: EvalRun | None) -> None:
+        """Compare with an earlier run: flipped cells, pass-rate changes, baseline answers."""
+        self._grid_model.set_baseline(run)
+        self._compare()
+        self._show(self._grid.currentIndex())
+        self.refresh_summary()
+
+    def update_cell(self, cell: CellResult) -> None:
+        """A cell the caller has stored in the shared run: shown now, summed up soon."""
+        self._grid_model.update_cell(cell)
+        current = self._grid_model.cell_at(self._grid.currentIndex())
+        if current is not None and (current.case_key, current.column_key) == (
+            cell.case_key,
+            cell.column_key,
+        ):
+            self._show(self._grid.currentIndex())
+        if not self._summary_timer.isActive():
+            self._summary_timer.start()
+
+    def refresh_summary(self) -> None:
+        """Recompute the summary table and chart now."""
+        self._summary_timer.stop()
+        run = self._grid_model.run
+        summaries = summarize(run) if run is not None else []
+        self._summary_model.set_summaries(summaries, self._baseline_summaries, self._matches)
+        self._chart.set_summaries(summaries)
+
+    def _compare(self) -> None:
+        run, baseline = self._grid_model.run, self._grid_model.baseline
+        if run is None or baseline is None:
+            self._baseline_summaries, self._matches = None, {}
+        else:
+            self._baseline_summaries = summarize(baseline)
+            self._matches = match_columns(baseline, run)
+
+    def _show(self, index: QModelIndex | QPersistentModelIndex) -> None:
+        run = self._grid_model.run
+        if run is None or not index.isValid():
+            self._detail.clear()
+            return
+        case, column = run.cases[index.row()], run.columns[index.column()]
+        text = describe_cell(case, column, self._grid_model.cell_at(index))
+        baseline = self._grid_model.baseline
+        if baseline is not None:
+            before = self._grid_model.baseline_cell_at(index)
+            text += f"\n\nBaseline: {baseline.title}\n{RULE}\n" + _baseline_text(before)
+        self._detail.setPlainText(text)
+
+
+def describe_cell(case: EvalCase, column: EvalColumn, cell: CellResult | None) -> str:
+    """Everything about one cell as plain text: who answered what, and every verdict."""
+    where = f" @ {column.base_url}" if column.base_url else ""
+    lines = [f"{column.label} — {column.model}{where}", f"Case {case.position + 1}: {case.title}"]
+    lines += [f"  {name} = {_indented(_value(value), 4)}" for name, value in case.vars.items()]
+    if case.expected is not None:
+        lines.append(f"Expected: {case.expected}")
+    status = verdict_text(cell) if cell is not None else "not run yet"
+    if cell is not None and cell.cached:
+        status += " · served from cache (cost $0)"
+    lines += ["", f"Status: {status}"]
+    if cell is None:
+        return "\n".join(lines)
+    if cell.error:
+        lines.append(f"Error: {cell.error}")
+    first = f" (first token {ms_text(cell.ttft_ms)})" if cell.ttft_ms is not None else ""
+    counts = ((cell.input_tokens, "in"), (cell.output_tokens, "out"))
+    tokens = " · ".join(f"{n} {side}" for n, side in counts if n is not None) or "—"
+    lines += [
+        f"Latency: {ms_text(cell.latency_ms)}{first}",
+        f"Tokens: {tokens}",
+        f"Cost: {format_cost(cell.cost)}",
+        "",
+        "Answer",
+        RULE,
+        cell.text or "(no answer)",
+    ]
+    if cell.grades:
+        lines += ["", "Checks", RULE]
+        lines += [_grade_text(grade) for grade in cell.grades]
+    return "\n".join(lines)
+
+
+def _grade_text(grade: GradeResult) -> str:
+    verdict = "✓" if grade.passed else "✗"
+    lines = [
+        f"{verdict} {grade.grader} — score {grade.score:.2f}",
+        f"  {_indented(grade.reason, 2)}",
+    ]
+    details = grade.details
+    if details.get("error"):
+        lines.append(f"  Judge error: {_indented(str(details['error']), 4)}")
+    if details.get("reply"):
+        lines.append(f"  Judge's reasoning:\n    {_indented(str(details['reply']), 4)}")
+    return "\n".join(lines)
+
+
+def _baseline_text(cell: CellResult | None) -> str:
+    if cell is None:
+        return "This case did not run with this model in the baseline."
+    answer = cell.error or cell.text or "(no answer)"
+    return f"Status: {verdict_text(cell)}\n{answer}"
+
+
+def _value(value: object) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+def _indented(text: str, spaces: int) -> str:
+    return text.replace("\n", "\n" + " " * spaces)
+
+
+def _compact_table(name: str, model: EvalGridModel | EvalSummaryModel) -> QTableView:
+    """A table with rows one line high: a 1000-case grid should fit many rows on screen."""
+    table = QTableView()
+    table.setObjectName(name)
+    table.setModel(model)
+    table.setWordWrap(False)
+    row_height = table.fontMetrics().height() + 6
+    table.verticalHeader().setMinimumSectionSize(row_height)
+    table.verticalHeader().setDefaultSectionSize(row_height)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    return table

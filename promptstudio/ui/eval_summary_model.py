@@ -1,0 +1,163 @@
+"""Per-model figures of an evaluation as a table model: one row per model column.
+
+With a baseline (the same models in an earlier run) the pass rate also says how many
+points it moved, e.g. ``8/10 · 80% (+20)``, because "did this version help" is the
+question the table exists to answer; the tooltip gives the baseline's own figure.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import IntEnum
+from typing import Any, Final
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+
+from promptstudio.evals.results import ModelSummary
+from promptstudio.ui.eval_grid_model import verdict_colour
+from promptstudio.ui.formatting import NO_VALUE, format_cost
+from promptstudio.ui.run_column import ms_text
+
+Index = QModelIndex | QPersistentModelIndex
+ALL_CACHED: Final = "$0 (cached)"
+
+
+class Column(IntEnum):
+    MODEL = 0
+    PASS_RATE = 1
+    MEAN_SCORE = 2
+    MEAN_LATENCY = 3
+    P95_LATENCY = 4
+    COST = 5
+    CACHED = 6
+    ERRORS = 7
+
+
+HEADERS: Final = {
+    Column.MODEL: ("Model", "The model column's label"),
+    Column.PASS_RATE: ("Pass rate", "Passed / graded; a failed request counts as a failure"),
+    Column.MEAN_SCORE: ("Mean score", "The mean of the checks' scores, 0 to 1"),
+    Column.MEAN_LATENCY: ("Mean latency", "Whole request, over answered cases"),
+    Column.P95_LATENCY: ("p95 latency", "95% of answers came at least this fast"),
+    Column.COST: ("Cost", "Total over every case; cache hits cost nothing"),
+    Column.CACHED: ("Cached", "Answers served from the cache"),
+    Column.ERRORS: ("Errors", "Requests that failed (HTTP errors, cut streams, …)"),
+}
+
+
+def percent(fraction: float) -> int:
+    """Whole percent, halves rounded up (62.5% reads as 63%, as people round)."""
+    return math.floor(fraction * 100 + 0.5)
+
+
+def pass_rate_text(summary: ModelSummary) -> str:
+    """ "8/10 · 80%", or a dash when nothing was graded."""
+    if summary.pass_rate is None:
+        return NO_VALUE
+    return f"{summary.passed}/{summary.graded} · {percent(summary.pass_rate)}%"
+
+
+def cost_text(summary: ModelSummary) -> str:
+    """The total cost; "$0 (cached)" says why a whole column cost nothing."""
+    if summary.cells and summary.cached == summary.cells:
+        return ALL_CACHED
+    return format_cost(summary.total_cost)
+
+
+class EvalSummaryModel(QAbstractTableModel):
+    """Rows of :class:`ModelSummary`, optionally against an earlier run's summaries."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[ModelSummary] = []
+        self._baseline: dict[str, ModelSummary] = {}  # new column key → baseline summary
+
+    def set_summaries(
+        self,
+        summaries: list[ModelSummary],
+        baseline: list[ModelSummary] | None = None,
+        matches: dict[str, str] | None = None,
+    ) -> None:
+        """Show ``summaries``; ``matches`` maps each column key to the baseline's.
+
+        Refreshing the same models in the same order only signals ``dataChanged``, so a
+        view keeps its selection and scroll position while a run fills in.
+        """
+        old_keys = [row.column_key for row in self._rows]
+        by_key = {summary.column_key: summary for summary in baseline or ()}
+        self._baseline = {new: by_key[old] for new, old in (matches or {}).items() if old in by_key}
+        if old_keys == [summary.column_key for summary in summaries] and summaries:
+            self._rows = list(summaries)
+            last = self.index(len(self._rows) - 1, len(Column) - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
+            return
+        self.beginResetModel()
+        self._rows = list(summaries)
+        self.endResetModel()
+
+    def summary_at(self, row: int) -> ModelSummary | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        summary = self.summary_at(index.row()) if index.isValid() else None
+        if summary is None or not 0 <= index.column() < len(Column):
+            return None
+        column = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(summary, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column != Column.MODEL:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if column != Column.PASS_RATE:
+            return summary.label if role == Qt.ItemDataRole.ToolTipRole else None
+        before = self._baseline.get(summary.column_key)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if before is None:
+                return HEADERS[column][1]
+            return f"Baseline ({before.label}): {pass_rate_text(before)}"
+        if role == Qt.ItemDataRole.ForegroundRole:
+            change = _points(summary, before)
+            if change:
+                return verdict_colour("pass" if change > 0 else "fail")
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+            return None
+        name, explanation = HEADERS[Column(section)]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return name
+        return explanation if role == Qt.ItemDataRole.ToolTipRole else None
+
+    def _text(self, summary: ModelSummary, column: Column) -> str:
+        if column == Column.MODEL:
+            return summary.label
+        if column == Column.PASS_RATE:
+            text = pass_rate_text(summary)
+            change = _points(summary, self._baseline.get(summary.column_key))
+            return text if change is None else f"{text} ({change:+d})" if change else f"{text} (±0)"
+        if column == Column.MEAN_SCORE:
+            return NO_VALUE if summary.mean_score is None else f"{summary.mean_score:.2f}"
+        if column == Column.MEAN_LATENCY:
+            return ms_text(summary.mean_latency_ms)
+        if column == Column.P95_LATENCY:
+            return ms_text(summary.p95_latency_ms)
+        if column == Column.COST:
+            return cost_text(summary)
+        if column == Column.CACHED:
+            return str(summary.cached)
+        return str(summary.failed_requests)
+
+
+def _points(summary: ModelSummary, before: ModelSummary | None) -> int | None:
+    """How many percentage points the pass rate moved since the baseline (None: unknown)."""
+    if before is None or summary.pass_rate is None or before.pass_rate is None:
+        return None
+    return percent(summary.pass_rate) - percent(before.pass_rate)
