@@ -3,6 +3,7 @@
     promptstudio [--data-dir DIR]                      open the app
     promptstudio render FILE [--var NAME=VALUE]...     print the messages as JSON
     promptstudio run FILE --base-url URL --model NAME  run on one or more models, recorded
+    promptstudio eval SOURCE [--model NAME]...         test cases × models, graded (for CI)
     promptstudio export PROMPT | --all -o DIR          .prompty, promptfoo, JSON, Markdown, code
     promptstudio import FILE|DIR...                    into the library, all or nothing
     promptstudio history PROMPT | search QUERY         the library, from the terminal
@@ -65,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     from promptstudio.cli.run import add_run_command
 
     add_run_command(commands, [data, variables])
+    from promptstudio.cli.evaluate import add_eval_command
+
+    add_eval_command(commands, [data])
     from promptstudio.cli.library import add_commands
 
     add_commands(commands, data)
@@ -89,12 +93,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _gui(args)
         if args.command == "render":
             return _render(args)
-        if args.command == "run":
-            from promptstudio.cli.run import RunError, run
+        if args.command in ("run", "eval"):
+            from promptstudio.cli.run import RunError
 
+            if args.command == "run":
+                from promptstudio.cli.run import run as command
+            else:
+                from promptstudio.cli.evaluate import evaluate as command
             args.values = parse_values(args.var)
             try:
-                return run(args)
+                return command(args)
             except RunError as exc:
                 raise CliError(exc.message, exc.exit_code) from exc
         from promptstudio.cli.library import run_command

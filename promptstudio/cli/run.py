@@ -66,12 +66,7 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
     run.set_defaults(models=[], place=None, first_place=None)
-    run.add_argument("--base-url", action=_SetPlace, metavar="URL",
-                     help="a server, e.g. http://localhost:11434/v1")  # fmt: skip
-    run.add_argument("--profile", action=_SetPlace, metavar="ID",
-                     help="a provider profile (see `providers list`)")  # fmt: skip
-    run.add_argument("--model", action=_AddModel, metavar="NAME",
-                     help="a model to run on (repeat for several, side by side)")  # fmt: skip
+    add_model_options(run, "a model to run on (repeat for several, side by side)")
     run.add_argument("--prompt", metavar="NAME", help="library prompt to record under")
     run.add_argument("--temperature", type=float)
     run.add_argument("--top-p", type=float)
@@ -80,6 +75,15 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
     run.add_argument("--stop", action="append", default=[], metavar="TEXT")
     run.add_argument("--timeout", type=float, default=120.0, help="seconds to the first token")
     run.add_argument("--json", action="store_true", help="print a JSON summary, not the text")
+
+
+def add_model_options(parser: argparse.ArgumentParser, model_help: str) -> None:
+    """``--base-url``/``--profile`` and the ``--model``s that go to the one named last."""
+    parser.add_argument("--base-url", action=_SetPlace, metavar="URL",
+                        help="a server, e.g. http://localhost:11434/v1")  # fmt: skip
+    parser.add_argument("--profile", action=_SetPlace, metavar="ID",
+                        help="a provider profile (see `providers list`)")  # fmt: skip
+    parser.add_argument("--model", action=_AddModel, metavar="NAME", help=model_help)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -75,6 +75,8 @@ class MainWindow(QMainWindow):
         from promptstudio.providers.profiles import ProfileError
         from promptstudio.runs.worker import RunWorker
         from promptstudio.settings.profiles import ProfileStore
+        from promptstudio.ui.eval_flow import EvalFlow
+        from promptstudio.ui.eval_pane import EvalPane
         from promptstudio.ui.exchange_flow import ExchangeFlow
         from promptstudio.ui.find_bar import FindBar
         from promptstudio.ui.history_pane import HistoryPane
@@ -106,6 +108,7 @@ class MainWindow(QMainWindow):
         self.variables = VariablesForm(self)
         self.run_board = RunBoard(self)
         self.history = HistoryPane(db, self.tasks, self)
+        self.evaluate = EvalPane(self)
         self.template_status = QLabel(self)
         self.template_status.setObjectName("templateStatus")
         self.template_status.linkActivated.connect(lambda _link: self.go_to_error())
@@ -128,6 +131,7 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.setObjectName("bottomTabs")
         self.bottom_tabs.setDocumentMode(True)
         self.bottom_tabs.addTab(self.run_board, "Run")
+        self.bottom_tabs.addTab(self.evaluate, "Evaluate")
         self.bottom_tabs.addTab(self.history, "History")
         self.work_splitter.addWidget(self.bottom_tabs)
         self.work_splitter.setSizes([420, 380])
@@ -170,6 +174,7 @@ class MainWindow(QMainWindow):
         )
         self.tasks.failed.connect(lambda error: show_error(self, error))
         self.exchange = ExchangeFlow(self, self.workspace, self.tasks)
+        self.eval_flow = EvalFlow(self.evaluate, self.workspace, self.tasks)
         self.history.exportVersionRequested.connect(self.exchange.open_export)
         self.registry = ActionRegistry(self)
         self._register_actions()
@@ -255,6 +260,7 @@ class MainWindow(QMainWindow):
             "splitter": self.splitter,
             "workSplitter": self.work_splitter,
             "topSplitter": self.top_splitter,
+            "evalSplitter": self.evaluate.splitter,
         }
 
     def start(self) -> None:
@@ -313,7 +319,10 @@ class MainWindow(QMainWindow):
             self.go_to_error)  # fmt: skip
         add(ActionSpec("run.run", "&Run all columns", "&Run", ("Ctrl+Return", "Ctrl+Enter")),
             lambda: ws.run())  # fmt: skip
-        add(ActionSpec("run.stop", "&Stop all", "&Run", "Esc"), lambda: ws.stop())
+        add(ActionSpec("run.stop", "&Stop all", "&Run", "Esc"), self.stop_all)
+        add(ActionSpec("eval.run", "&Evaluate on the test cases", "&Run", "Ctrl+Shift+E",
+                       "Run every test case on every column and grade the answers"),
+            self.run_evaluation)  # fmt: skip
         add(ActionSpec("run.preview", "&Preview the messages…", "&Run", "Ctrl+Shift+Return"),
             lambda: ws.preview())  # fmt: skip
         add(ActionSpec("run.add_column", "&Add a column", "&Run", "Ctrl+Shift+N"),
@@ -326,6 +335,8 @@ class MainWindow(QMainWindow):
             self.focus_variables)  # fmt: skip
         add(ActionSpec("view.run", "Show the &run board", "&View", "Ctrl+3"),
             lambda: self.bottom_tabs.setCurrentWidget(self.run_board))  # fmt: skip
+        add(ActionSpec("view.evaluate", "Show &Evaluate (test cases)", "&View", "Ctrl+4"),
+            lambda: self.bottom_tabs.setCurrentWidget(self.evaluate))  # fmt: skip
         add(ActionSpec("view.history", "Show the &history", "&View", "Ctrl+Shift+H"),
             self.show_history)  # fmt: skip
         add(ActionSpec("view.prompts", "Focus the &prompt list", "&View", "Ctrl+0"),
@@ -366,6 +377,14 @@ class MainWindow(QMainWindow):
             self.quick_open.promptChosen.connect(self.library.select_prompt)
         self.quick_open.open()
         return self.quick_open
+
+    def run_evaluation(self) -> None:
+        self.bottom_tabs.setCurrentWidget(self.evaluate)
+        self.eval_flow.run()
+
+    def stop_all(self) -> None:
+        self.workspace.stop()
+        self.eval_flow.stop()
 
     def show_history(self) -> None:
         self.bottom_tabs.setCurrentWidget(self.history)
@@ -412,6 +431,7 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         try:
+            self.eval_flow.save_on_exit()
             self.workspace.save_on_exit()
         except PromptStudioError as exc:  # e.g. the library went away: still close
             log.error("could not keep unsaved work on close: %s", exc)

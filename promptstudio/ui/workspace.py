@@ -382,7 +382,7 @@ class Workspace(QObject):
             column.key_status.setToolTip(long)
             column.key.setToolTip(long)
 
-    def _take_typed_key(self, column: RunColumn) -> None:
+    def take_typed_key(self, column: RunColumn) -> None:
         """A key typed into a column goes to the keychain (or this session) at once."""
         typed = column.key.text().strip()
         if not typed:
@@ -419,9 +419,9 @@ class Workspace(QObject):
             if not config.base_url or not config.model:
                 column.fail_before_start("Choose an endpoint and type a model name first.")
                 continue
-            self._take_typed_key(column)
-            endpoint = self._endpoint(column)
-            params = self._with_defaults(config.params)
+            self.take_typed_key(column)
+            endpoint = self.endpoint_for(column)
+            params = self.with_defaults(config.params)
             targets += [
                 RunTarget(target_key(column.column_id, n), endpoint, config.model, params)
                 for n in range(samples)
@@ -471,7 +471,7 @@ class Workspace(QObject):
     def _running_columns(self) -> set[str]:
         return {c for record in self._runs for c in record.column_ids}
 
-    def _endpoint(self, column: RunColumn) -> Endpoint:
+    def endpoint_for(self, column: RunColumn) -> Endpoint:
         """The column's endpoint with its key (in memory only) and settings' timeouts."""
         get = self.settings.get
         timeouts: dict[str, Any] = {
@@ -501,7 +501,7 @@ class Workspace(QObject):
     def fetch_models(self, column_id: str) -> None:
         """Ask the column's server for its models (on the run worker) and offer them."""
         column = self.board.column(column_id)
-        endpoint = self._endpoint(column)
+        endpoint = self.endpoint_for(column)
 
         async def fetch() -> None:
             column.models_button.setEnabled(False)
@@ -518,7 +518,7 @@ class Workspace(QObject):
 
         self.tasks.start(f"models:{column_id}", fetch())
 
-    def _with_defaults(self, params: GenerationParams) -> GenerationParams:
+    def with_defaults(self, params: GenerationParams) -> GenerationParams:
         """Fill what a column leaves unset from the settings' run defaults."""
         unset: dict[str, Any] = {
             name: self.settings.get(f"run.{name}")
@@ -527,12 +527,16 @@ class Workspace(QObject):
         }
         return replace(params, **unset)
 
+    async def save_for_run(self) -> VersionRow:
+        """The version a run or an evaluation belongs to: what is in the editor now."""
+        if self.prompt_id is None:
+            await self.new_prompt()
+        return await self._save(kind="run")
+
     async def _run(self, record: RunRecord) -> None:
         """Snapshot the version and the run first, then stream, then store the answers."""
         try:
-            if self.prompt_id is None:
-                await self.new_prompt()
-            version = await self._save(kind="run")
+            version = await self.save_for_run()
             run_row = await self.db.acall(library.record_run, version.id, self.variables.values())
             record.run_id = run_row.id
             results = await asyncio.wrap_future(self.worker.submit(record.session.run()))

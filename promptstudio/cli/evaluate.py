@@ -1,0 +1,464 @@
+"""``promptstudio eval``: a prompt's test cases on several models, graded, for CI.
+
+SOURCE is a library prompt (name or id) or a file as ``run`` reads it (.prompty, .json,
+a promptfoo config, a plain template). Cases come from ``--cases FILE`` (CSV, JSONL,
+JSON), else the file's own (promptfoo ``tests``), else the library prompt's; models from
+``--model`` (each at the ``--base-url``/``--profile`` named last before it, as in
+``run``), else the file's columns, else those of the prompt's latest version. Every case
+is also graded by the prompt's checks for every case; ``--judge MODEL`` picks the model
+that grades ``llm-rubric`` checks. ``--var`` fills variables a case leaves out.
+
+The evaluation is recorded as the app records one: the version is saved under the
+prompt (a file gets a prompt of its name, in folder "CLI"), the evaluation is stored
+with it, and answers are cached in the library, so a rerun asks no model again unless
+``--fresh``. Exit status: 0; 1 when a request failed or a model's pass rate is below
+``--min-pass-rate``; 2 for a usage or setup error; 130 when stopped with Ctrl+C (what
+finished is stored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from promptstudio.cli.library import CommandError, find_prompt, open_db
+from promptstudio.cli.run import (
+    RunError,
+    _columns,
+    _prices,
+    _targets,
+    add_model_options,
+    load_document,
+)
+from promptstudio.errors import PromptStudioError
+
+if TYPE_CHECKING:
+    from promptstudio.evals.results import CellResult, EvalCase, EvalRun, Flip, ModelSummary
+    from promptstudio.evals.runner import EvalTarget, Evaluation, JudgeSettings
+    from promptstudio.exchange import PromptDocument
+    from promptstudio.storage import Database
+    from promptstudio.storage.rows import PromptRow
+
+PROGRESS_STEPS = 10  # a progress line about every tenth of the way
+MAX_FAILURES_SHOWN = 20
+MAX_LINE = 160
+
+
+def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    evaluate = commands.add_parser(
+        "eval",
+        parents=parents,
+        help="evaluate a prompt's test cases on one or more models (for CI)",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
+    # ``run``'s column building reads these; eval takes the generation settings as stored.
+    evaluate.set_defaults(models=[], place=None, first_place=None, temperature=None,
+                          top_p=None, max_tokens=None, seed=None, stop=[])  # fmt: skip
+    evaluate.add_argument("file", metavar="SOURCE",
+                          help="a library prompt (name or id) or a prompt file")  # fmt: skip
+    evaluate.add_argument("--cases", metavar="FILE", help="test cases from .csv, .jsonl or .json")
+    add_model_options(evaluate, "a model to evaluate (repeat for several)")
+    evaluate.add_argument("--judge", metavar="MODEL",
+                          help="which of the models grades llm-rubric checks")  # fmt: skip
+    evaluate.add_argument("--fresh", action="store_true", help="ask again; skip cached answers")
+    output = evaluate.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the results as JSON")
+    output.add_argument("--csv", action="store_true", help="print one CSV row per answer")
+    evaluate.add_argument("--min-pass-rate", type=_fraction, metavar="FRACTION",
+                          help="exit 1 when a model passes fewer cases (0.8 or 80%%)")  # fmt: skip
+    evaluate.add_argument("--compare", action="store_true",
+                          help="list the cases that flipped since the last evaluation")  # fmt: skip
+    evaluate.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                          help="a value for variables the cases leave out")  # fmt: skip
+    evaluate.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                          help="seconds to the first token")  # fmt: skip
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction like 0.8 or 80%") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 1 (0% and 100%)")
+    return value
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from promptstudio.evals.store import load_run, save_run
+    from promptstudio.storage import library
+
+    with open_db(args) as db:
+        doc, prompt = _source(args, db)
+        columns, evaluation = _evaluation(args, db, doc, prompt)
+        if prompt is None:
+            prompt = db.call(library.create_prompt, doc.name, doc.folder or "CLI")
+        version = db.call(
+            library.save_version, prompt.id, doc.template, evaluation.values,
+            {"columns": columns}, kind="run",
+        )  # fmt: skip
+        earlier = db.call(library.list_eval_runs, prompt.id)
+        models = ", ".join(target.column.label for target in evaluation.targets)
+        print(f"→ {prompt.name} v{version.number}: {len(evaluation.result.cases)} cases × "
+              f"{models}", file=sys.stderr)  # fmt: skip
+        run = db.call(save_run, version.id, asyncio.run(_run_evaluation(evaluation)))
+        print(f"stored as evaluation {run.id} of {prompt.name} v{run.version_number}",
+              file=sys.stderr)  # fmt: skip
+        baseline = db.call(load_run, earlier[0].id) if args.compare and earlier else None
+    if args.compare and baseline is None:
+        print(f"promptstudio: {prompt.name} has no earlier evaluation to compare with",
+              file=sys.stderr)  # fmt: skip
+    _print_results(args, run, prompt.name, baseline)
+    return _exit_code(run, args.min_pass_rate)
+
+
+# ---- what to evaluate ------------------------------------------------------------------
+
+
+def _source(args: argparse.Namespace, db: Database) -> tuple[PromptDocument, PromptRow | None]:
+    """The prompt as a document, and its library prompt (None for a file not seen yet)."""
+    from promptstudio.exchange import PromptDocument
+    from promptstudio.storage import library
+
+    if Path(args.file).is_file():
+        try:
+            doc = load_document(args)
+        except PromptStudioError as exc:
+            raise RunError(exc.message, 2) from exc
+        found = [p for p in db.call(library.list_prompts) if p.name == doc.name]
+        return doc, found[0] if found else None
+    try:
+        prompt = db.call(find_prompt, args.file)
+    except CommandError as exc:
+        raise RunError(f"{args.file}: no such file, and {exc.message}", 2) from exc
+    version = db.call(library.latest_version, prompt.id)
+    if version is None:
+        raise RunError(f"{prompt.name} has no saved version to evaluate", 2)
+    return PromptDocument.from_library(prompt, version), prompt
+
+
+def _evaluation(
+    args: argparse.Namespace, db: Database, doc: PromptDocument, prompt: PromptRow | None
+) -> tuple[list[dict[str, Any]], Evaluation]:
+    """The run columns (as the version stores them) and the evaluation, checked."""
+    from promptstudio.evals.cache import LibraryCache
+    from promptstudio.evals.runner import EvalError, Evaluation
+    from promptstudio.paths import data_dir
+    from promptstudio.settings.store import SettingsStore
+    from promptstudio.storage import library
+
+    if not doc.columns and prompt is not None:
+        latest = db.call(library.latest_version, prompt.id)
+        doc.columns = list(latest.settings.get("columns") or []) if latest else []
+    cases = _cases(args, doc, prompt, db)
+    checks = db.call(library.get_eval_settings, prompt.id) if prompt is not None else None
+    columns = _columns(args, doc)
+    targets = _eval_targets(args, columns)
+    store = SettingsStore(data_dir(args.data_dir))
+    try:
+        evaluation = Evaluation(
+            doc.template,
+            cases,
+            targets,
+            values={**doc.variables, **args.values},
+            for_every_case=checks.asserts if checks else (),
+            judge=_judge(args.judge, targets, checks.judge_prompt if checks else None),
+            cache=LibraryCache(db),
+            fresh=args.fresh,
+            local_limit=int(str(store.get("evaluate.local_limit"))),
+            remote_limit=int(str(store.get("evaluate.remote_limit"))),
+            price_table=_prices(args),
+            on_cell=_Progress(len(cases) * len(targets)),
+        )
+    except EvalError as exc:
+        raise RunError(exc.message, 2) from exc
+    return columns, evaluation
+
+
+def _cases(
+    args: argparse.Namespace, doc: PromptDocument, prompt: PromptRow | None, db: Database
+) -> tuple[EvalCase, ...]:
+    """``--cases FILE``, else the file's own cases, else the library prompt's."""
+    from promptstudio.evals.store import cases_from_rows
+    from promptstudio.exchange import ExchangeError
+    from promptstudio.exchange.case_files import cases_from_file
+    from promptstudio.storage import library
+
+    if args.cases:
+        try:
+            found = cases_from_file(Path(args.cases))
+        except ExchangeError as exc:
+            raise RunError(exc.message, 2) from exc
+        if not found:
+            raise RunError(f"{args.cases} holds no test cases", 2)
+        return _file_cases(found)
+    if doc.cases:
+        return _file_cases(doc.cases)
+    rows = db.call(library.list_cases, prompt.id) if prompt is not None else []
+    if not rows:
+        raise RunError(
+            f"{doc.name} has no test cases: give --cases FILE (CSV, JSONL or JSON), "
+            "add tests to the file, or add cases to the prompt in the app",
+            2,
+        )
+    return cases_from_rows(rows)
+
+
+def _file_cases(cases: Sequence[Mapping[str, Any]]) -> tuple[EvalCase, ...]:
+    """Cases read from a file, each known by its variables (a hash of them), so that
+    reordering or inserting cases keeps comparisons with earlier evaluations straight."""
+    from promptstudio.evals.results import EvalCase
+
+    seen: dict[str, int] = {}
+    out = []
+    for position, case in enumerate(cases):
+        variables = dict(case.get("vars") or {})
+        canonical = json.dumps(variables, sort_keys=True, ensure_ascii=False, default=str)
+        key = "file:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+        seen[key] = seen.get(key, 0) + 1
+        expected = case.get("expected")
+        out.append(
+            EvalCase(
+                key=key if seen[key] == 1 else f"{key}-{seen[key]}",
+                position=position,
+                vars=variables,
+                description=str(case.get("description") or ""),
+                expected=None if expected is None else str(expected),
+                asserts=tuple(dict(check) for check in case.get("assert") or ()),
+            )
+        )
+    return tuple(out)
+
+
+def _eval_targets(args: argparse.Namespace, columns: list[dict[str, Any]]) -> list[EvalTarget]:
+    """One target per column, labelled by its model (and place, when a model repeats)."""
+    from promptstudio.evals.results import EvalColumn
+    from promptstudio.evals.runner import EvalTarget
+
+    try:
+        targets = _targets(args, columns)
+    except RunError:
+        raise
+    except PromptStudioError as exc:  # an unknown profile, an unreadable keychain
+        raise RunError(exc.message, 2) from exc
+    models = [target.model for _, target in targets]
+    out = []
+    for label, target in targets:
+        shown = target.model if models.count(target.model) == 1 else label
+        column = EvalColumn(
+            target.key, shown, target.model, target.endpoint.base_url, target.params.to_dict()
+        )
+        out.append(EvalTarget(column, target.endpoint, target.params))
+    return out
+
+
+def _judge(
+    model: str | None, targets: Sequence[EvalTarget], prompt: str | None
+) -> JudgeSettings | None:
+    from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT
+    from promptstudio.evals.runner import JudgeSettings
+
+    if not model:
+        return None
+    for target in targets:
+        if target.column.model == model:
+            return JudgeSettings(
+                target.endpoint, model, prompt or DEFAULT_JUDGE_PROMPT, target.params
+            )
+    models = ", ".join(target.column.model for target in targets)
+    raise RunError(f"--judge {model}: not one of the models evaluated ({models})", 2)
+
+
+class _Progress:
+    """``  42/60 answers`` on stderr about every tenth of the way, and at the end."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self.step = max(1, math.ceil(total / PROGRESS_STEPS))
+
+    def __call__(self, cell: CellResult) -> None:
+        self.done += 1
+        if self.done % self.step == 0 or self.done == self.total:
+            print(f"  {self.done}/{self.total} answers", file=sys.stderr)
+
+
+async def _run_evaluation(evaluation: Evaluation) -> EvalRun:
+    """Run with Ctrl+C cancelling it (finished cells are kept, the rest cancelled)."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows has no signals here
+        loop.add_signal_handler(signal.SIGINT, evaluation.cancel)
+    return await evaluation.run()
+
+
+# ---- output ----------------------------------------------------------------------------
+
+
+def _print_results(
+    args: argparse.Namespace, run: EvalRun, name: str, baseline: EvalRun | None
+) -> None:
+    """The table (or JSON, or CSV) on stdout; the flips after it (CSV: on stderr)."""
+    from promptstudio.evals.results import compare_runs
+
+    flips = compare_runs(baseline, run) if baseline is not None else []
+    if args.json:
+        _print_json(run, name, baseline, flips, args.compare)
+    elif args.csv:
+        from promptstudio.evals.report import results_to_csv
+
+        sys.stdout.write(results_to_csv(run))
+        for line in _flip_lines(run, baseline, flips):
+            print(line, file=sys.stderr)
+    else:
+        lines = [f"{name} v{run.version_number}: {len(run.cases)} cases", ""]
+        lines += _table_lines(run) + _failure_lines(run) + _flip_lines(run, baseline, flips)
+        print("\n".join(lines))
+
+
+def _table_lines(run: EvalRun) -> list[str]:
+    from promptstudio.evals.results import summarize
+
+    rows = [["model", "pass", "score", "mean ms", "p95 ms", "cost", "cached", "errors"]]
+    rows += [
+        [s.label, _pass_text(s), _number(s.mean_score, 2), _number(s.mean_latency_ms, 0),
+         _number(s.p95_latency_ms, 0), _money(s.total_cost), str(s.cached),
+         str(s.failed_requests)]
+        for s in summarize(run)
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def _pass_text(summary: ModelSummary) -> str:
+    if summary.pass_rate is None:
+        return "no checks"
+    return f"{summary.passed}/{summary.graded} {summary.pass_rate:.0%}"
+
+
+def _number(value: float | None, places: int) -> str:
+    return "—" if value is None else f"{value:,.{places}f}"
+
+
+def _money(cost: float | None) -> str:
+    if cost is None:
+        return "—"
+    return "$0" if cost == 0 else f"${cost:.6f}" if cost < 0.01 else f"${cost:,.4f}"
+
+
+def _failure_lines(run: EvalRun) -> list[str]:
+    """``✗ case 3 (question=…) on model: why`` for every failed cell, the first few."""
+    lines = []
+    for case in run.cases:
+        for column in run.columns:
+            cell = run.cell(case.key, column.key)
+            if cell is not None and cell.passed is False:
+                lines.append(_clip(f"✗ {_case_name(case)} on {column.label}: {_why(cell)}"))
+    if len(lines) > MAX_FAILURES_SHOWN:
+        more = len(lines) - MAX_FAILURES_SHOWN
+        lines = [*lines[:MAX_FAILURES_SHOWN], f"… and {more} more (--json or --csv has all)"]
+    return ["", *lines] if lines else []
+
+
+def _why(cell: CellResult) -> str:
+    from promptstudio.evals.results import FAILED
+
+    if cell.status == FAILED:
+        return cell.error or "the request failed"
+    return "; ".join(f"{g.grader}: {g.reason}" for g in cell.grades if not g.passed)
+
+
+def _case_name(case: EvalCase) -> str:
+    name = f"case {case.position + 1}"
+    return f"{name} ({case.title})" if case.description or case.vars else name
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_LINE else text[: MAX_LINE - 1] + "…"
+
+
+def _flip_lines(run: EvalRun, baseline: EvalRun | None, flips: Sequence[Flip]) -> list[str]:
+    if baseline is None:
+        return []
+    since = f"v{baseline.version_number} (evaluation {baseline.id})"
+    if not flips:
+        return ["", f"no case changed since {since}"]
+    cases = {case.key: case for case in run.cases}
+    lines = ["", f"changed since {since}:"]
+    for flip in flips:
+        arrow = f"{_mark(flip.before)}→{_mark(flip.after)}"
+        label = run.column(flip.column_key).label
+        lines.append(_clip(f"{arrow} {_case_name(cases[flip.case_key])} on {label}"))
+    return lines
+
+
+def _mark(passed: bool) -> str:
+    return "✓" if passed else "✗"
+
+
+def _print_json(
+    run: EvalRun, name: str, baseline: EvalRun | None, flips: Sequence[Flip], compare: bool
+) -> None:
+    from promptstudio.evals.report import results_to_json
+
+    data = json.loads(results_to_json(run))
+    data |= {"prompt": name, "prompt_id": run.prompt_id, "eval_id": run.id,
+             "version": run.version_number, "version_id": run.version_id}  # fmt: skip
+    if compare:
+        cases = {case.key: case for case in run.cases}
+        data["compared_with"] = None if baseline is None else {
+            "eval_id": baseline.id, "version": baseline.version_number}  # fmt: skip
+        data["flips"] = [
+            {"case": flip.case_key, "number": cases[flip.case_key].position + 1,
+             "title": cases[flip.case_key].title, "column": flip.column_key,
+             "model": run.column(flip.column_key).label, "before": flip.before,
+             "after": flip.after}
+            for flip in flips
+        ]  # fmt: skip
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _exit_code(run: EvalRun, min_pass_rate: float | None) -> int:
+    """130 when stopped; 1 on a failed request or a pass rate under the bar; else 0."""
+    from promptstudio.evals.results import CANCELLED, summarize
+
+    if run.status == CANCELLED:
+        print("promptstudio: stopped; the answers that finished are stored", file=sys.stderr)
+        return 130
+    code = 0
+    for summary in summarize(run):
+        if summary.failed_requests:
+            _say(f"{summary.label}: {summary.failed_requests} of {summary.cells} answers failed")
+            code = 1
+        if min_pass_rate is None:
+            continue
+        if summary.pass_rate is None:
+            _say(f"{summary.label}: no case has a check, so --min-pass-rate cannot be met")
+            code = 1
+        elif summary.passed < min_pass_rate * summary.graded - 1e-9:
+            _say(f"{summary.label} passes {summary.pass_rate:.0%}, "
+                f"below --min-pass-rate {min_pass_rate:.0%}")  # fmt: skip
+            code = 1
+    return code
+
+
+def _say(text: str) -> None:
+    print(f"promptstudio: {text}", file=sys.stderr)

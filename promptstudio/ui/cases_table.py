@@ -1,0 +1,399 @@
+"""The Evaluate tab's test cases: a table to edit them, and the checks every case gets.
+
+A view over :class:`~promptstudio.ui.cases_model.CasesModel`; the owner loads and saves.
+Row shortcuts live on the table view itself (``WidgetShortcut``), so Ctrl+D or Delete
+typed in a cell editor or in the checks box below edit that text, never the rows.
+Imports replace every case as one undo step; errors go out through :attr:`failed` for
+the owner to show. The checks for every case are parsed after a short pause in typing,
+so a half-typed type name is not flagged at every key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QKeySequence, QPalette, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from promptstudio.evals.checks_text import format_checks, parse_checks
+from promptstudio.evals.graders import GraderError
+from promptstudio.exchange.case_files import cases_from_file, cases_to_file
+from promptstudio.exchange.errors import ExchangeError
+from promptstudio.ui.cases_delegate import ROW_PADDING, CellDelegate
+from promptstudio.ui.cases_model import CHECKS_HELP, CasesModel
+from promptstudio.ui.eval_grid_model import verdict_colour
+
+CASE_FILES_FILTER: Final = "Test cases (*.csv *.jsonl *.ndjson *.json)"
+EVERY_CASE_PLACEHOLDER: Final = "e.g. latency: 3000   (one check per line, for every case)"
+CHECK_DELAY_MS: Final = 400  # the pause in typing after which the every-case checks count
+PROBLEM_MS: Final = 6000  # how long a refused cell edit stays explained
+ROW_LINES: Final = 3  # a row grows with its text up to this many lines
+MIN_COLUMN_WIDTH: Final = 90
+Index = QModelIndex | QPersistentModelIndex
+# (name, text, tooltip, shortcut on the table view or "")
+_ACTIONS: Final = (
+    ("add", "Add case", "Add an empty case", "Ctrl+Shift+A"),
+    ("from_form", "From the form", "Add a case with the values in the variables form", ""),
+    ("duplicate", "Duplicate", "Duplicate the selected cases", "Ctrl+D"),
+    ("delete", "Delete", "Delete the selected cases", "Del"),
+    ("up", "Move up", "Move the case up", "Alt+Up"),
+    ("down", "Move down", "Move the case down", "Alt+Down"),
+    ("undo", "Undo", "Undo", "Ctrl+Z"),
+    ("redo", "Redo", "Redo", "Ctrl+Shift+Z"),
+    ("import", "Import…", "Replace the cases with those of a CSV, JSONL or JSON file", ""),
+    ("export", "Export…", "Save the cases as CSV, JSONL or JSON", ""),
+)
+
+
+class CasesTable(QWidget):
+    addFromFormRequested = Signal()
+    everyCaseChecksChanged = Signal(object)  # list[dict]: the checks, parsed
+    statusMessage = Signal(str)
+    failed = Signal(object)  # a BaseException for the owner to show
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("casesTable")
+        self._model = CasesModel(self)
+        self._view = QTableView(self)
+        self._every_error = ""
+        self._cell_problem = ""
+        self._fitted = False  # columns fitted to the width when first shown
+        self._every_case: list[dict[str, Any]] = []
+        self._check_timer = self._timer(CHECK_DELAY_MS, self._check_every_case)
+        self._problem_timer = self._timer(PROBLEM_MS, self._problem_expired)
+        self._setup_view()
+        self._build_actions()
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("casesCount")
+        self.every_case = QPlainTextEdit(self)
+        self.every_case.setObjectName("everyCaseChecks")
+        self.every_case.setPlaceholderText(EVERY_CASE_PLACEHOLDER)
+        self.every_case.setTabChangesFocus(True)
+        self.every_case.setToolTip(f"Checks every case gets, besides its own.\n{CHECKS_HELP}")
+        self.every_case.setFixedHeight(self.every_case.fontMetrics().lineSpacing() * 3 + 12)
+        self.every_case.textChanged.connect(self._check_timer.start)
+        self.problem_label = QLabel(self)
+        self.problem_label.setObjectName("everyCaseProblem")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.hide()
+        self._model.problem.connect(self._cell_refused)
+        for signal in (self._model.modelReset, self._model.rowsInserted, self._model.rowsRemoved):
+            signal.connect(self._update_count)
+        self._model.rowsInserted.connect(
+            lambda _parent, first, last: self.select_rows(range(first, last + 1))
+        )
+        self._view.selectionModel().selectionChanged.connect(self._update_actions)
+        self._model.modelReset.connect(self._update_actions)
+        self._model.modelReset.connect(self.fit_columns)
+        self._lay_out()
+        self._update_count()
+        self._update_actions()
+
+    @property
+    def model(self) -> CasesModel:
+        return self._model
+
+    @property
+    def view(self) -> QTableView:
+        return self._view
+
+    def fit_columns(self) -> None:
+        """Share the width between the columns (a reset or a new prompt undoes manual sizes)."""
+        columns = self._model.columnCount()
+        width = self._view.viewport().width() or self.width()
+        for column in range(columns - 1):
+            self._view.setColumnWidth(column, max(MIN_COLUMN_WIDTH, width // max(columns, 1)))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted:
+            self._fitted = True
+            self.fit_columns()
+        self._fit_rows_timer.start()
+
+    # ---- rows ----------------------------------------------------------------------------
+
+    def selected_rows(self) -> list[int]:
+        return sorted({index.row() for index in self._view.selectionModel().selectedRows()})
+
+    def select_rows(self, rows: Sequence[int] | range) -> None:
+        """Select whole rows and make the first current, keeping the current column."""
+        valid = [row for row in rows if 0 <= row < self._model.rowCount()]
+        selection = QItemSelection()
+        last = self._model.columnCount() - 1
+        for row in valid:
+            selection.select(self._model.index(row, 0), self._model.index(row, last))
+        flags = QItemSelectionModel.SelectionFlag
+        self._view.selectionModel().select(selection, flags.ClearAndSelect | flags.Rows)
+        if valid:
+            current = self._model.index(valid[0], max(0, self._view.currentIndex().column()))
+            self._view.selectionModel().setCurrentIndex(current, flags.NoUpdate)
+            self._view.scrollTo(current)
+
+    def add_case(self) -> None:
+        row = self._model.add_case()
+        self.select_rows([row])
+        self._view.setFocus()
+        self._view.edit(self._model.index(row, 0))
+
+    def duplicate(self) -> None:
+        self.select_rows(self._model.duplicate_rows(self.selected_rows()))
+
+    def delete(self) -> None:
+        rows = self.selected_rows()
+        self._model.remove_rows(rows)
+        if rows and self._model.rowCount():
+            self.select_rows([min(rows[0], self._model.rowCount() - 1)])
+
+    def move_selected(self, delta: int) -> None:
+        rows = self.selected_rows()
+        row = rows[0] if len(rows) == 1 else self._view.currentIndex().row()
+        self.select_rows([self._model.move_row(row, delta)])
+
+    # ---- files ---------------------------------------------------------------------------
+
+    def choose_import(self) -> QFileDialog:
+        return self._open_dialog("importCasesDialog", "Import test cases", self.import_file)
+
+    def choose_export(self) -> QFileDialog:
+        return self._open_dialog(
+            "exportCasesDialog", "Export the test cases", self.export_file, save=True
+        )
+
+    def import_file(self, path: Path) -> None:
+        """Replace every case with the file's (one undo step); a bad file changes nothing."""
+        try:
+            cases = cases_from_file(path)
+            if not cases:
+                raise ExchangeError(f"{path.name}: there are no test cases in it.")
+        except (ExchangeError, OSError) as exc:
+            self.failed.emit(exc)
+            return
+        self._model.replace_all(cases)
+        self.statusMessage.emit(f"Imported {_cases(len(cases))} from {path.name}")
+
+    def export_file(self, path: Path) -> None:
+        cases = self._model.cases()
+        try:
+            cases_to_file(path, cases, self._model.variable_names)
+        except ExchangeError as exc:
+            self.failed.emit(exc)
+            return
+        except OSError as exc:
+            self.failed.emit(ExchangeError(f"{path.name}: cannot be written ({exc.strerror})."))
+            return
+        self.statusMessage.emit(f"Exported {_cases(len(cases))} to {path.name}")
+
+    # ---- checks for every case -----------------------------------------------------------
+
+    def set_every_case_checks(self, asserts: Sequence[dict[str, Any]]) -> None:
+        """Show a prompt's checks for every case (loading: nothing is emitted)."""
+        self.every_case.blockSignals(True)  # a load, not an edit
+        self.every_case.setPlainText(format_checks(asserts))
+        self.every_case.blockSignals(False)
+        self._every_case = [dict(check) for check in asserts]
+        self._check_timer.stop()
+        self._every_error = ""
+        self._show_problem()
+
+    def flush(self) -> None:
+        """Emit the every-case checks now if typing left them pending."""
+        if self._check_timer.isActive():
+            self._check_timer.stop()
+            self._check_every_case()
+
+    def _check_every_case(self) -> None:
+        try:
+            checks = parse_checks(self.every_case.toPlainText())
+        except GraderError as exc:
+            self._every_error = f"Checks for every case: {exc.message}"
+            self._show_problem()
+            return
+        self._every_error = ""
+        self._show_problem()
+        if checks != self._every_case:
+            self._every_case = checks
+            self.everyCaseChecksChanged.emit(checks)
+
+    # ---- problems ------------------------------------------------------------------------
+
+    def _cell_refused(self, message: str) -> None:
+        self._cell_problem = f"Checks not changed: {message}"
+        self._problem_timer.start()
+        self._show_problem()
+
+    def _problem_expired(self) -> None:
+        self._cell_problem = ""
+        self._show_problem()
+
+    def _show_problem(self) -> None:
+        text = self._cell_problem or self._every_error
+        palette = self.problem_label.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, verdict_colour("fail"))
+        self.problem_label.setPalette(palette)
+        self.problem_label.setText(text)
+        self.problem_label.setVisible(bool(text))
+
+    # ---- building ------------------------------------------------------------------------
+
+    def _setup_view(self) -> None:
+        view = self._view
+        view.setObjectName("casesView")
+        view.setModel(self._model)
+        view.setItemDelegate(CellDelegate(view))
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        triggers = QAbstractItemView.EditTrigger
+        view.setEditTriggers(
+            triggers.DoubleClicked | triggers.EditKeyPressed | triggers.AnyKeyPressed
+        )
+        view.setWordWrap(True)
+        view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        view.setAlternatingRowColors(True)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        header = view.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setMinimumSectionSize(MIN_COLUMN_WIDTH)
+        rows, line = view.verticalHeader(), view.fontMetrics().lineSpacing()
+        rows.setDefaultSectionSize(line + ROW_PADDING)  # until fitted: rows of one line
+        rows.setMaximumSectionSize(line * ROW_LINES + ROW_PADDING)
+        # Only the rows on screen are fitted to their text: ResizeToContents measures every
+        # row on every change, most of a second per edit with 3000 cases.
+        self._fit_rows_timer = self._timer(0, self._fit_visible_rows)
+        model = self._model
+        for signal in (model.modelReset, model.rowsInserted, model.rowsMoved, model.dataChanged):
+            signal.connect(self._fit_rows_timer.start)
+        view.verticalScrollBar().valueChanged.connect(self._fit_rows_timer.start)
+        header.sectionResized.connect(self._fit_rows_timer.start)
+
+    def _build_actions(self) -> None:
+        stack = self._model.undo_stack
+        slots: dict[str, Callable[[], object]] = {
+            "add": self.add_case,
+            "from_form": self.addFromFormRequested.emit,
+            "duplicate": self.duplicate,
+            "delete": self.delete,
+            "up": lambda: self.move_selected(-1),
+            "down": lambda: self.move_selected(1),
+            "undo": stack.undo,
+            "redo": stack.redo,
+            "import": self.choose_import,
+            "export": self.choose_export,
+        }
+        self.toolbar_actions = {
+            name: self._action(text, tip, key, slots[name]) for name, text, tip, key in _ACTIONS
+        }
+        for name, can_change, text_changed in (
+            ("undo", stack.canUndoChanged, stack.undoTextChanged),
+            ("redo", stack.canRedoChanged, stack.redoTextChanged),
+        ):
+            action = self.toolbar_actions[name]
+            action.setEnabled(False)
+            can_change.connect(action.setEnabled)
+            text_changed.connect(
+                lambda text, action=action: action.setToolTip(
+                    f"{action.text()}{': ' + text if text else ''} ({action.shortcut().toString()})"
+                )
+            )
+
+    def _action(self, text: str, tip: str, key: str | None, slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self)
+        action.setToolTip(f"{tip} ({key})" if key else tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        if key:
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            self._view.addAction(action)
+        return action
+
+    def _lay_out(self) -> None:
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        for name, _text, _tip, _key in _ACTIONS:
+            if name in ("up", "undo", "import"):
+                bar.addSpacing(12)
+            if name == "import":
+                bar.addStretch(1)
+                bar.addWidget(self.count_label)
+                bar.addSpacing(12)
+            bar.addWidget(self._button(self.toolbar_actions[name]))
+        every_label = QLabel("Checks for every case", self)
+        every_label.setBuddy(self.every_case)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self._view, 1)
+        layout.addWidget(every_label)
+        layout.addWidget(self.every_case)
+        layout.addWidget(self.problem_label)
+
+    def _button(self, action: QAction) -> QToolButton:
+        button = QToolButton(self)
+        button.setDefaultAction(action)
+        return button
+
+    def _timer(self, interval: int, slot: Callable[[], object]) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(interval)
+        timer.timeout.connect(slot)
+        return timer
+
+    def _open_dialog(
+        self, name: str, title: str, done: Callable[[Path], None], *, save: bool = False
+    ) -> QFileDialog:
+        """A non-modal file dialog (``open()``, never ``exec()``) that calls ``done``."""
+        dialog = QFileDialog(self, title, "", CASE_FILES_FILTER)
+        dialog.setObjectName(name)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if save:
+            dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            dialog.setDefaultSuffix("csv")
+            dialog.selectFile("cases.csv")
+        else:
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(lambda path: done(Path(path)))
+        dialog.open()
+        return dialog
+
+    def _fit_visible_rows(self) -> None:
+        view, row = self._view, max(0, self._view.rowAt(0))
+        bottom = view.viewport().height()
+        while row < self._model.rowCount() and view.rowViewportPosition(row) < bottom:
+            view.resizeRowToContents(row)
+            row += 1
+
+    def _update_count(self) -> None:
+        rows = self._model.rowCount()
+        self.count_label.setText(_cases(rows) if rows else "No cases yet")
+
+    def _update_actions(self) -> None:
+        chosen = bool(self.selected_rows())
+        for name in ("duplicate", "delete", "up", "down"):
+            self.toolbar_actions[name].setEnabled(chosen)
+
+
+def _cases(number: int) -> str:
+    return f"{number} case{'' if number == 1 else 's'}"

@@ -1,0 +1,412 @@
+"""What the Evaluate tab does: keep the open prompt's cases, run them, store and compare.
+
+Cases are saved as they are edited (shortly after the last change, and before another
+prompt opens or the window closes). An evaluation saves the editor's text as a version
+first, runs on the run worker's thread (streams are parsed off the GUI thread), hands
+finished cells over through a queue drained on a timer, and is stored with that version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog
+
+from promptstudio.evals.cache import LibraryCache
+from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT
+from promptstudio.evals.results import CANCELLED, CellResult, EvalColumn, EvalRun, summarize
+from promptstudio.evals.runner import EvalError, EvalTarget, Evaluation, JudgeSettings
+from promptstudio.evals.store import cases_from_rows, load_run, save_run
+from promptstudio.storage import library
+from promptstudio.storage.library import EvalRunRow
+from promptstudio.ui.eval_pane import EvalPane
+from promptstudio.ui.messages import show_error
+
+if TYPE_CHECKING:
+    from promptstudio.ui.judge_prompt_dialog import JudgePromptDialog
+    from promptstudio.ui.tasks import TaskOwner
+    from promptstudio.ui.workspace import Workspace
+
+log = logging.getLogger(__name__)
+SAVE_DELAY_MS = 500
+DRAIN_INTERVAL_MS = 100  # cells reach the grid ten times a second at most
+
+
+class EvalFlow(QObject):
+    evaluated = Signal(object)  # the stored EvalRun
+    casesSaved = Signal(int)  # prompt id
+
+    def __init__(self, pane: EvalPane, workspace: Workspace, tasks: TaskOwner) -> None:
+        super().__init__(pane)
+        self.pane, self.ws, self.tasks, self.db = pane, workspace, tasks, workspace.db
+        self.prompt_id: int | None = None
+        self.every_case: list[dict[str, Any]] = []
+        self.judge_prompt: str | None = None  # None: the default prompt
+        self.judge_column: str | None = None
+        self.runs: list[EvalRunRow] = []
+        self.shown: EvalRun | None = None
+        self.baseline: EvalRun | None = None
+        self.evaluation: Evaluation | None = None
+        self._version_id: int | None = None  # the version the running evaluation belongs to
+        self.judge_dialog: JudgePromptDialog | None = None
+        self._arrived: deque[CellResult] = deque()
+        self._live: EvalRun | None = None
+        self._drain = QTimer(self)
+        self._drain.setInterval(DRAIN_INTERVAL_MS)
+        self._drain.timeout.connect(self._show_arrived)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self._start_save)
+
+        cases = pane.cases
+        cases.model.casesChanged.connect(self._save_timer.start)
+        cases.everyCaseChecksChanged.connect(self._every_case_changed)
+        cases.addFromFormRequested.connect(
+            lambda: cases.model.add_case(dict(self.ws.variables.values()))
+        )
+        cases.statusMessage.connect(workspace.statusMessage)
+        cases.failed.connect(lambda error: show_error(pane.window(), error))
+        workspace.promptOpened.connect(self.open_prompt)
+        workspace.analysed.connect(lambda _error: self._variables_changed())
+        workspace.board.configChanged.connect(self._columns_changed)
+        pane.runRequested.connect(self.run)
+        pane.stopRequested.connect(self.stop)
+        pane.judgeColumnChosen.connect(self._judge_chosen)
+        pane.judgePromptRequested.connect(self.open_judge_prompt)
+        pane.shownRunChosen.connect(
+            lambda eval_id: self.tasks.start("eval-show", self.show(eval_id))
+        )
+        pane.baselineChosen.connect(
+            lambda eval_id: self.tasks.start("eval-baseline", self.compare_with(eval_id))
+        )
+        pane.exportRequested.connect(self.choose_export)
+        self._columns_changed()
+
+    @property
+    def running(self) -> bool:
+        return self.evaluation is not None
+
+    # ---- the open prompt -------------------------------------------------------------------
+
+    def open_prompt(self, prompt_id: int) -> None:
+        self.pane.cases.flush()  # the previous prompt's last edits, under its own id
+        self._save_cases_now()
+        self.tasks.start("eval-open", self._load(prompt_id))
+
+    async def _load(self, prompt_id: int) -> None:
+        rows = await self.db.acall(library.list_cases, prompt_id)
+        settings = await self.db.acall(library.get_eval_settings, prompt_id)
+        runs = await self.db.acall(library.list_eval_runs, prompt_id)
+        shown = await self.db.acall(load_run, runs[0].id) if runs else None
+        baseline_id = _default_baseline(runs)
+        baseline = await self.db.acall(load_run, baseline_id) if baseline_id else None
+        if self.ws.prompt_id != prompt_id:  # another prompt was opened meanwhile
+            return
+        self.prompt_id = prompt_id
+        self.every_case = list(settings.asserts)
+        self.judge_prompt, self.judge_column = settings.judge_prompt, settings.judge_column
+        model = self.pane.cases.model
+        model.set_variables(self.ws.variables.names())
+        model.set_cases([_editable(row) for row in rows])
+        self.pane.cases.set_every_case_checks(self.every_case)
+        self._columns_changed()
+        self.runs, self.shown, self.baseline = runs, shown, baseline
+        self.pane.results.set_run(shown)
+        self.pane.results.set_baseline(baseline)
+        self.pane.set_history(runs, shown.id if shown else None, baseline_id)
+
+    def _variables_changed(self) -> None:
+        self.pane.cases.model.set_variables(self.ws.variables.names())
+
+    def _columns_changed(self) -> None:
+        columns = [
+            (column.column_id, column.config().model or "(no model)")
+            for column in self.ws.board.columns
+        ]
+        self.pane.set_judge_columns(columns, self.judge_column)
+
+    # ---- saving ------------------------------------------------------------------------------
+
+    def _save_cases_now(self) -> None:
+        """Save the cases shown now if a save is pending (before another prompt opens)."""
+        if self._save_timer.isActive():
+            self._save_timer.stop()
+            self._start_save()
+
+    def _start_save(self) -> None:
+        if self.prompt_id is not None:  # the cases are read now, while they are this prompt's
+            cases = self.pane.cases.model.cases()
+            self.tasks.start(
+                f"eval-save-cases:{self.prompt_id}", self._save_cases(self.prompt_id, cases)
+            )
+
+    async def _save_cases(self, prompt_id: int, cases: list[dict[str, Any]]) -> None:
+        model = self.pane.cases.model
+        saved = await self.db.acall(library.save_cases, prompt_id, cases)
+        if self.prompt_id == prompt_id and model.cases() == cases:
+            model.assign_ids([row.id for row in saved])  # new cases keep their ids from now on
+        self.casesSaved.emit(prompt_id)
+
+    async def flush(self) -> None:
+        """Wait until the cases and the checks for every case are stored."""
+        self.pane.cases.flush()
+        if self._save_timer.isActive() and self.prompt_id is not None:
+            self._save_timer.stop()
+            await self._save_cases(self.prompt_id, self.pane.cases.model.cases())
+
+    def save_on_exit(self) -> None:
+        """Blocking: the window is closing and the event loop may not run again."""
+        self.pane.cases.flush()
+        if self._save_timer.isActive() and self.prompt_id is not None:
+            self._save_timer.stop()
+            self.db.call(library.save_cases, self.prompt_id, self.pane.cases.model.cases())
+        evaluation, version_id = self.evaluation, self._version_id
+        if evaluation is None or version_id is None or not self.ws.worker.running:
+            return
+        # Stop it and keep what finished (the cache has those answers too).
+        worker = self.ws.worker
+        worker.call_and_wait(evaluation.cancel)
+        cells = worker.call_and_wait(lambda: dict(evaluation.result.cells))
+        result = evaluation.result
+        partial = EvalRun(result.columns, result.cases, cells, CANCELLED, settings=result.settings)
+        self.db.call(save_run, version_id, partial)
+        self.evaluation, self._version_id = None, None  # stored: the task must not again
+
+    def _every_case_changed(self, checks: list[dict[str, Any]]) -> None:
+        self.every_case = list(checks)
+        self._store_settings()
+
+    def _judge_chosen(self, column_id: str) -> None:
+        self.judge_column = column_id or None
+        self._store_settings()
+
+    def _store_settings(self) -> None:
+        if self.prompt_id is None:
+            return
+        self.tasks.start(
+            f"eval-settings:{self.prompt_id}",
+            self.db.acall(
+                library.set_eval_settings,
+                self.prompt_id,
+                asserts=self.every_case,
+                judge_prompt=self.judge_prompt,
+                judge_column=self.judge_column,
+            ),
+        )
+
+    # ---- running -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        if self.running:
+            self.ws.statusMessage.emit("An evaluation is running: Stop or Esc ends it.")
+            return
+        self.tasks.start("evaluate", self._run())
+
+    def stop(self) -> None:
+        if self.evaluation is not None:
+            self.ws.worker.call(self.evaluation.cancel)
+
+    async def _run(self) -> None:
+        ws = self.ws
+        ws.flush_analysis()
+        await self.flush()
+        if ws.prompt_id is None or ws.prompt_id != self.prompt_id:
+            raise EvalError("Open a prompt with test cases first.")
+        rows = await self.db.acall(library.list_cases, self.prompt_id)
+        if not rows:
+            raise EvalError("This prompt has no test cases yet: add one (or import a file).")
+        evaluation = self._evaluation(cases_from_rows(rows))
+        version = await ws.save_for_run()
+        self.evaluation, self._version_id = evaluation, version.id
+        self._live = EvalRun(evaluation.result.columns, evaluation.result.cases)
+        self.pane.results.set_run(self._live)
+        self.pane.set_running(True, evaluation.total)
+        models = len(evaluation.targets)
+        self.pane.status.setText(f"Evaluating {len(rows)} cases on {models} models…")
+        self._drain.start()
+        future = ws.worker.submit(evaluation.run())
+        try:
+            run = await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            ws.worker.call(evaluation.cancel)
+            raise
+        finally:
+            self._drain.stop()
+            self._show_arrived()
+            self.evaluation = None
+            self.pane.set_running(False)
+        if self._version_id != version.id:  # already stored as the window closed
+            return
+        self._version_id = None
+        stored = await self.db.acall(save_run, version.id, run)
+        ws.versionsChanged.emit(version.prompt_id)
+        if self.prompt_id == version.prompt_id:
+            await self._after_run(stored)
+        self.evaluated.emit(stored)
+
+    def _evaluation(self, cases: tuple[Any, ...]) -> Evaluation:
+        """An Evaluation of the editor's template on ``cases`` and the board's columns."""
+        ws = self.ws
+        targets: list[EvalTarget] = []
+        judge: JudgeSettings | None = None
+        models = [column.config().model for column in ws.board.columns]
+        for column in ws.board.columns:
+            config = column.config()
+            if not config.base_url or not config.model:
+                continue
+            ws.take_typed_key(column)
+            endpoint = ws.endpoint_for(column)
+            params = ws.with_defaults(config.params)
+            label = config.model
+            if models.count(config.model) > 1:
+                label = f"{config.model} · {endpoint.label}"
+            eval_column = EvalColumn(
+                column.column_id, label, config.model, endpoint.base_url, params.to_dict()
+            )
+            targets.append(EvalTarget(eval_column, endpoint, params))
+            if column.column_id == self.pane.judge_column():
+                judge = JudgeSettings(
+                    endpoint, config.model, self.judge_prompt or DEFAULT_JUDGE_PROMPT, params
+                )
+        if not targets:
+            raise EvalError("Choose an endpoint and a model in a run column first.")
+        get = ws.settings.get
+        return Evaluation(
+            ws.editor.toPlainText(),
+            cases,
+            targets,
+            values=ws.variables.values(),
+            for_every_case=self.every_case,
+            judge=judge,
+            cache=LibraryCache(self.db),
+            fresh=self.pane.fresh.isChecked(),
+            local_limit=int(cast(int, get("evaluate.local_limit"))),
+            remote_limit=int(cast(int, get("evaluate.remote_limit"))),
+            price_table=ws.prices,
+            on_cell=self._arrived.append,  # on the worker thread: a deque append is safe
+        )
+
+    def _show_arrived(self) -> None:
+        live = self._live
+        while self._arrived:
+            cell = self._arrived.popleft()
+            if live is not None:
+                live.cells[(cell.case_key, cell.column_key)] = cell
+                if self.pane.results.grid_model.run is live:  # not another one picked meanwhile
+                    self.pane.results.update_cell(cell)
+        if live is not None:
+            self.pane.advance(len(live.cells))
+
+    async def _after_run(self, stored: EvalRun) -> None:
+        assert stored.prompt_id is not None  # stored runs know their prompt
+        self.runs = await self.db.acall(library.list_eval_runs, stored.prompt_id)
+        baseline_id = _default_baseline(self.runs)
+        self.baseline = await self.db.acall(load_run, baseline_id) if baseline_id else None
+        self.shown = stored
+        self._live = None
+        self.pane.results.set_run(stored)
+        self.pane.results.set_baseline(self.baseline)
+        self.pane.set_history(self.runs, stored.id, baseline_id)
+        self.pane.status.setText(_summary_line(stored))
+        self.ws.statusMessage.emit(_summary_line(stored))
+
+    # ---- showing stored evaluations ----------------------------------------------------------
+
+    async def show(self, eval_id: int) -> None:
+        self.shown = await self.db.acall(load_run, eval_id)
+        if self.baseline is not None and self.baseline.id == eval_id:
+            self.baseline = None
+        self.pane.results.set_run(self.shown)
+        self.pane.results.set_baseline(self.baseline)
+        self.pane.set_history(self.runs, eval_id, self.baseline.id if self.baseline else None)
+
+    async def compare_with(self, eval_id: int | None) -> None:
+        self.baseline = await self.db.acall(load_run, eval_id) if eval_id is not None else None
+        self.pane.results.set_baseline(self.baseline)
+
+    # ---- the judge prompt and export -----------------------------------------------------------
+
+    def open_judge_prompt(self) -> JudgePromptDialog:
+        from promptstudio.ui.judge_prompt_dialog import JudgePromptDialog
+
+        if self.judge_dialog is not None:
+            self.judge_dialog.close()
+            self.judge_dialog.deleteLater()
+        dialog = JudgePromptDialog(self.judge_prompt, self.pane.window())
+        dialog.chosen.connect(self._judge_prompt_chosen)
+        self.judge_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _judge_prompt_chosen(self, text: str | None) -> None:
+        self.judge_prompt = text
+        self._store_settings()
+        self.ws.statusMessage.emit(
+            "The judge uses the default prompt." if text is None else "Judge prompt saved."
+        )
+
+    def choose_export(self) -> QFileDialog | None:
+        if self.shown is None:
+            return None
+        dialog = QFileDialog(self.pane.window(), "Export the results")
+        dialog.setObjectName("exportResultsDialog")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters(["CSV (*.csv)", "JSON (*.json)"])
+        dialog.setDefaultSuffix("csv")
+        name = f"results-v{self.shown.version_number or 0}.csv"
+        dialog.selectFile(name)
+        dialog.fileSelected.connect(lambda path: self.export_results(Path(path)))
+        dialog.open()
+        return dialog
+
+    def export_results(self, path: Path) -> None:
+        """Write the shown results as JSON (``.json``) or CSV (anything else)."""
+        from promptstudio.evals.report import results_to_csv, results_to_json
+        from promptstudio.exchange.library_io import write_text_atomically
+
+        if self.shown is None:
+            return
+        text = (
+            results_to_json(self.shown)
+            if path.suffix.lower() == ".json"
+            else results_to_csv(self.shown)
+        )
+        try:
+            write_text_atomically(path, text)
+        except OSError as exc:
+            show_error(self.pane.window(), EvalError(f"Could not write {path}: {exc.strerror}"))
+            return
+        self.ws.statusMessage.emit(f"Results exported to {path}")
+
+
+def _editable(row: library.CaseRow) -> dict[str, Any]:
+    return {"id": row.id, **row.to_exchange()}
+
+
+def _default_baseline(runs: list[EvalRunRow]) -> int | None:
+    """What the newest evaluation is compared with: the newest of another version, else
+    the one before it."""
+    if len(runs) < 2:
+        return None
+    newest = runs[0]
+    for row in runs[1:]:
+        if row.version_id != newest.version_id:
+            return row.id
+    return runs[1].id
+
+
+def _summary_line(run: EvalRun) -> str:
+    parts = []
+    for summary in summarize(run):
+        rate = "no checks" if summary.pass_rate is None else f"{summary.pass_rate:.0%}"
+        parts.append(f"{summary.label} {rate}")
+    stopped = "Stopped. " if run.status == CANCELLED else ""
+    version = f"v{run.version_number}" if run.version_number is not None else "this version"
+    return f"{stopped}Evaluated {version}: " + ", ".join(parts)
