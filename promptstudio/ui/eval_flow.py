@@ -215,6 +215,10 @@ class EvalFlow(QObject):
     async def _run(self) -> None:
         ws = self.ws
         ws.flush_analysis()
+        if ws.error is not None:  # every case would fail the same way: say it once
+            ws.editor.set_error(ws.error.line, ws.error.column)
+            where = f"line {ws.error.line}, column {ws.error.column}"
+            raise EvalError(f"Template error at {where}: {ws.error.message}")
         await self.flush()
         if ws.prompt_id is None or ws.prompt_id != self.prompt_id:
             raise EvalError("Open a prompt with test cases first.")
@@ -315,6 +319,12 @@ class EvalFlow(QObject):
         self.pane.set_history(self.runs, stored.id, baseline_id)
         self.pane.status.setText(_summary_line(stored))
         self.ws.statusMessage.emit(_summary_line(stored))
+
+    async def clear_cache(self) -> int:
+        """Forget every cached answer (the next evaluation asks the models again)."""
+        count = await self.db.acall(library.cache_clear)
+        self.ws.statusMessage.emit(f"Forgot {count} cached answer{'s' if count != 1 else ''}.")
+        return count
 
     # ---- showing stored evaluations ----------------------------------------------------------
 

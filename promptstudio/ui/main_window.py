@@ -323,6 +323,9 @@ class MainWindow(QMainWindow):
         add(ActionSpec("eval.run", "&Evaluate on the test cases", "&Run", "Ctrl+Shift+E",
                        "Run every test case on every column and grade the answers"),
             self.run_evaluation)  # fmt: skip
+        add(ActionSpec("eval.clear_cache", "Forget the cached &answers", "&Run", None,
+                       "Evaluations ask the models again instead of reusing an answer"),
+            lambda: self.tasks.start("clear-cache", self.eval_flow.clear_cache()))  # fmt: skip
         add(ActionSpec("run.preview", "&Preview the messages…", "&Run", "Ctrl+Shift+Return"),
             lambda: ws.preview())  # fmt: skip
         add(ActionSpec("run.add_column", "&Add a column", "&Run", "Ctrl+Shift+N"),

@@ -206,3 +206,22 @@ def test_closing_mid_evaluation_keeps_what_finished(  # type: ignore[no-untyped-
     assert len(done) >= 20 and len(done) < 30  # the finished ones, not the slow rest
     qtbot.wait(200)  # the stopped task ends without storing the evaluation a second time
     assert len(window.workspace.db.call(library.list_eval_runs, prompt_id)) == 1
+
+
+def test_a_template_error_stops_before_anything_is_sent_and_the_cache_can_be_cleared(  # type: ignore[no-untyped-def]
+    window, qtbot, fake_llm, tmp_path
+) -> None:
+    prompt_id = set_up(qtbot, window, fake_llm, tmp_path)
+    evaluate(qtbot, window)
+    assert len(fake_llm.chat_requests()) == 30
+    with qtbot.waitSignal(window.workspace.statusMessage, timeout=5000) as said:
+        window.registry["eval.clear_cache"].trigger()
+    assert said.args[0] == "Forgot 30 cached answers."
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
+        window.editor.setPlainText("user:\nWhat is {{ a + }}")
+    with qtbot.waitSignal(window.tasks.failed, timeout=5000) as failed:
+        window.registry["eval.run"].trigger()
+    assert "Template error at line 2, column 16" in str(failed.args[0])
+    assert window.editor.error_position is not None
+    assert len(fake_llm.chat_requests()) == 30
+    assert len(window.workspace.db.call(library.list_eval_runs, prompt_id)) == 1
