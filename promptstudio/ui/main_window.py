@@ -323,7 +323,7 @@ class MainWindow(QMainWindow):
         add(ActionSpec("eval.run", "&Evaluate on the test cases", "&Run", "Ctrl+Shift+E",
                        "Run every test case on every column and grade the answers"),
             self.run_evaluation)  # fmt: skip
-        add(ActionSpec("eval.clear_cache", "Forget the cached &answers", "&Run", None,
+        add(ActionSpec("eval.clear_cache", "Forget the cached &answers", "&Run", "Ctrl+Alt+Shift+E",
                        "Evaluations ask the models again instead of reusing an answer"),
             lambda: self.tasks.start("clear-cache", self.eval_flow.clear_cache()))  # fmt: skip
         add(ActionSpec("run.preview", "&Preview the messages…", "&Run", "Ctrl+Shift+Return"),

@@ -67,6 +67,9 @@ def evaluate(qtbot, window: MainWindow) -> results.EvalRun:  # type: ignore[no-u
             Qt.Key.Key_E,
             Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
         )
+        # Let go of Ctrl and Shift: Qt keeps the last modifiers as the application's state,
+        # and a later test's selectRow() would read them as Ctrl+Shift held down.
+        qtbot.keyRelease(window.editor, Qt.Key.Key_Shift, Qt.KeyboardModifier.NoModifier)
     run = done.args[0]
     assert isinstance(run, results.EvalRun) and run.id is not None
     return run
