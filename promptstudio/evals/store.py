@@ -6,6 +6,7 @@ way, and storage never needs to know what a grade is.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -51,20 +52,10 @@ def run_fields(run: EvalRun) -> dict[str, Any]:
 
 
 def _cell_fields(cell: CellResult) -> dict[str, Any]:
-    return {
-        "case_key": cell.case_key,
-        "column_key": cell.column_key,
-        "status": cell.status,
-        "text": cell.text,
-        "error": cell.error,
-        "latency_ms": cell.latency_ms,
-        "ttft_ms": cell.ttft_ms,
-        "input_tokens": cell.input_tokens,
-        "output_tokens": cell.output_tokens,
-        "cost": cell.cost,
-        "cached": cell.cached,
-        "grades": [grade_to_dict(grade) for grade in cell.grades],
-    }
+    """A cell as ``eval_results`` stores it: the table's columns are the cell's fields."""
+    fields = {field.name: getattr(cell, field.name) for field in dataclasses.fields(cell)}
+    fields["grades"] = [grade_to_dict(grade) for grade in cell.grades]
+    return fields
 
 
 def run_from_rows(row: EvalRunRow, cells: Sequence[dict[str, Any]]) -> EvalRun:
@@ -81,20 +72,8 @@ def run_from_rows(row: EvalRunRow, cells: Sequence[dict[str, Any]]) -> EvalRun:
         settings=dict(row.settings),
     )
     for data in cells:
-        cell = CellResult(
-            case_key=str(data["case_key"]),
-            column_key=str(data["column_key"]),
-            status=str(data["status"]),
-            text=str(data.get("text") or ""),
-            error=data.get("error"),
-            latency_ms=data.get("latency_ms"),
-            ttft_ms=data.get("ttft_ms"),
-            input_tokens=data.get("input_tokens"),
-            output_tokens=data.get("output_tokens"),
-            cost=data.get("cost"),
-            cached=bool(data.get("cached")),
-            grades=tuple(grade_from_dict(grade) for grade in data.get("grades") or ()),
-        )
+        grades = tuple(grade_from_dict(grade) for grade in data["grades"])
+        cell = CellResult(**{**data, "grades": grades})
         run.cells[(cell.case_key, cell.column_key)] = cell
     return run
 
