@@ -8,6 +8,11 @@ every request (path, headers, JSON body) and notices at once when a client hangs
 tests can assert what was sent and when a connection closed. Stdlib only; stopping never
 hangs on a stream in flight.
 
+With ``interrupt_requests=True`` the server behaves like llama-cpp-python's (whose
+``--interrupt_requests`` is on by default): streamed chat requests are served one at a
+time, and a request that arrives while another streams makes that stream end at its next
+chunk with a clean ``data: [DONE]`` and no finish reason.
+
 Routes: ``POST /v1/chat/completions``, ``POST /v1/responses``, ``POST /v1/messages`` and
 ``GET /v1/models`` (Anthropic's paginated shape when the request carries an
 ``anthropic-version`` header, OpenAI's otherwise).
@@ -119,6 +124,10 @@ class _ClientGone(Exception):
     """The client closed the connection while we were answering."""
 
 
+class _Interrupted(Exception):
+    """Another request is waiting (``interrupt_requests``): end this stream now."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -203,7 +212,9 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.status != 200:
             self._send_error_reply(reply)
         elif route == CHAT_PATH:
-            if body.get("stream"):
+            if body.get("stream") and self.fake.interrupt_requests:
+                self._stream_chat_interruptible(reply, body, model)
+            elif body.get("stream"):
                 self._stream_chat(reply, body, model)
             else:
                 self._complete_chat(reply, body, model)
@@ -317,6 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _sse(self, payload: Any, event: str | None = None) -> None:
         """One server-sent event: ``event:`` (when named) and ``data:`` lines."""
+        if getattr(self, "_interruptible", False) and self.fake._someone_waiting():
+            raise _Interrupted
         data = payload if isinstance(payload, str) else json.dumps(payload)
         head = f"event: {event}\n" if event else ""
         self._write_chunk(f"{head}data: {data}\n\n".encode())
@@ -420,6 +433,29 @@ class _Handler(BaseHTTPRequestHandler):
             "usage": self._chat_usage(reply, body, len(reply.chunks())),
         }
         self._send_json(200, payload, reply.headers)
+
+    def _stream_chat_interruptible(self, reply: Reply, body: dict[str, Any], model: str) -> None:
+        """llama-cpp-python's way: one stream at a time, and a newcomer ends the current one.
+
+        Its server holds an outer lock only while a request waits for the inner one (held by
+        the stream being served), and the stream checks the outer lock after each chunk.
+        """
+        fake = self.fake
+        with fake._outer:
+            fake._inner.acquire()
+        try:
+            self._interruptible = True
+            try:
+                self._stream_chat(reply, body, model)
+            except _Interrupted:
+                self._interruptible = False
+                with fake._lock:
+                    fake.interrupted += 1
+                self._sse("[DONE]")
+                self._end_stream()
+        finally:
+            self._interruptible = False
+            fake._inner.release()
 
     def _stream_chat(self, reply: Reply, body: dict[str, Any], model: str) -> None:
         self._start_stream(reply)
@@ -718,9 +754,20 @@ def _texts(body: dict[str, Any]) -> list[str]:
 class FakeLLM:
     """Serves scripted replies at ``base_url`` (OpenAI) and ``anthropic_base_url`` until stop."""
 
-    def __init__(self, models: list[str] | None = None, require_key: str | None = None) -> None:
+    def __init__(
+        self,
+        models: list[str] | None = None,
+        require_key: str | None = None,
+        *,
+        interrupt_requests: bool = False,
+    ) -> None:
         self.models: list[str] = list(models if models is not None else DEFAULT_MODELS)
         self.require_key = require_key
+        # Like llama-cpp-python's server: see the module's docstring.
+        self.interrupt_requests = interrupt_requests
+        self.interrupted = 0  # streams ended early because another request came
+        self._outer = threading.Lock()
+        self._inner = threading.Lock()
         # /v1/models answers with this Reply's error status, or after its first_token_delay.
         self.models_reply: Reply | None = None
         self.requests: list[RecordedRequest] = []
@@ -842,6 +889,9 @@ class FakeLLM:
                 if key in self._replies:
                     return self._replies[key]
         return Reply()
+
+    def _someone_waiting(self) -> bool:
+        return self._outer.locked()
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:

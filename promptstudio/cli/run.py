@@ -115,14 +115,19 @@ def run(args: argparse.Namespace) -> int:
         streaming = len(targets) == 1 and not args.json
 
         def on_update(key: str, result: TargetResult, delta: str) -> None:
-            if delta and streaming:
-                sys.stdout.write(delta)
-                sys.stdout.flush()
-            elif result.status.finished and key not in reported:
-                reported.add(key)
-                print(f"  {_status_line(result)}", file=sys.stderr)
+            if delta:
+                if streaming:
+                    sys.stdout.write(delta)
+                    sys.stdout.flush()
+                return
+            said = _progress_line(result)
+            if said is not None and (key, said) not in reported:
+                reported.add((key, said))
+                # One model's final line follows its streamed text, after the run.
+                if not (streaming and result.status.finished):
+                    print(f"  {said}", file=sys.stderr)
 
-        reported: set[str] = set()
+        reported: set[tuple[str, str]] = set()
         session = RunSession(
             messages, [t for _, t in targets], on_update=on_update, price_table=_prices(args)
         )
@@ -264,6 +269,30 @@ def _prices(args: argparse.Namespace) -> PriceTable:
 
     overrides = str(SettingsStore(data_dir(args.data_dir)).get("prices.overrides") or "")
     return PriceTable.load(parse_price_overrides(overrides))
+
+
+def _progress_line(result: TargetResult) -> str | None:
+    """What stderr says about a target now: queued, retrying, or its final status line."""
+    from promptstudio.providers import server_key
+    from promptstudio.runs import TargetStatus
+
+    model = result.target.model
+    if result.status.finished:
+        return _status_line(result)
+    if result.retry is not None:
+        retry = result.retry
+        return (
+            f"{model}: {retry.reason}; retrying in {_seconds(retry.wait_seconds)} "
+            f"(attempt {retry.attempt} of {retry.max_retries})"
+        )
+    if result.status is TargetStatus.QUEUED:
+        server = server_key(result.target.endpoint)
+        return f"{model}: queued until an earlier request to {server} ends"
+    return None
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
 
 
 def _status_line(result: TargetResult) -> str:

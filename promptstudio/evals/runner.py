@@ -1,9 +1,10 @@
 """Run a template on every test case × every model column, and grade each answer.
 
 Each cell is one request through the run engine (retries, timeouts and typed errors are
-those of any run). Requests to one server are limited to a few at a time: a local
-server (Ollama, llama.cpp, LM Studio) answers one request at a time, so it gets one;
-hosted APIs get more. An identical request is answered from the cache unless ``fresh``.
+those of any run). Requests to one server are limited to a few at a time, as runs are
+(``runs.limits``): a local server (Ollama, llama.cpp, LM Studio) answers one request at a
+time, so it gets one; hosted APIs get more; a provider profile can set its own limit. An
+identical request is answered from the cache unless ``fresh``.
 
 A cell that fails (a template that will not render for that case, an HTTP error, a cut
 stream) is recorded and the evaluation goes on. :meth:`Evaluation.cancel` stops what is
@@ -17,7 +18,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from promptstudio.chat import Message
 from promptstudio.errors import PromptStudioError
@@ -41,14 +41,25 @@ from promptstudio.providers import (
     ProviderError,
     create_provider,
 )
-from promptstudio.runs import RunSession, RunTarget, TargetStatus
+from promptstudio.runs import RunSession, RunTarget, ServerLimits, TargetStatus
+from promptstudio.runs.limits import is_local, server_key
 from promptstudio.templating import TemplateError, render_messages
 
 log = logging.getLogger(__name__)
 
 LOCAL_LIMIT = 1
 REMOTE_LIMIT = 4
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"})
+__all__ = [
+    "LOCAL_LIMIT",
+    "REMOTE_LIMIT",
+    "EvalError",
+    "EvalTarget",
+    "Evaluation",
+    "JudgeSettings",
+    "effective_checks",
+    "is_local",
+    "server_key",
+]
 
 
 class EvalError(PromptStudioError):
@@ -75,18 +86,6 @@ class JudgeSettings:
     model: str
     prompt: str = DEFAULT_JUDGE_PROMPT
     params: GenerationParams = field(default_factory=GenerationParams)
-
-
-def is_local(endpoint: Endpoint) -> bool:
-    """True for a server on this machine (or a ``.local`` name on the network)."""
-    host = (urlsplit(endpoint.base_url).hostname or "").lower()
-    return host in _LOCAL_HOSTS or host.startswith("127.") or host.endswith(".local")
-
-
-def server_key(endpoint: Endpoint) -> str:
-    """Requests that share this key go to the same server and share its limit."""
-    parts = urlsplit(endpoint.base_url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def effective_checks(
@@ -137,7 +136,7 @@ class Evaluation:
         self.judge = judge
         self.cache = cache
         self.fresh = fresh
-        self.limits = (max(1, local_limit), max(1, remote_limit))
+        self.limits = ServerLimits(max(1, local_limit), max(1, remote_limit))
         self.price_table = price_table
         self.provider_factory = provider_factory
         self.on_cell = on_cell
@@ -150,7 +149,6 @@ class Evaluation:
         self.checks = {case.key: effective_checks(case, for_every_case) for case in cases}
         self._check_setup()
         self._tasks: list[asyncio.Task[None]] = []
-        self._limiters: dict[str, asyncio.Semaphore] = {}
         self._started = False
         self._cancelled = False
 
@@ -214,13 +212,6 @@ class Evaluation:
         except TemplateError as exc:
             return [], f"The template does not render for this case ({exc.location()}): {exc}"
 
-    def _limiter(self, endpoint: Endpoint) -> asyncio.Semaphore:
-        key = server_key(endpoint)
-        if key not in self._limiters:
-            limit = self.limits[0] if is_local(endpoint) else self.limits[1]
-            self._limiters[key] = asyncio.Semaphore(limit)
-        return self._limiters[key]
-
     # ---- one cell ------------------------------------------------------------------------
 
     async def _cell(
@@ -268,14 +259,14 @@ class Evaluation:
             hit = await self.cache.get(key)
             if hit is not None:
                 return _fields(hit), 0.0, True, None
-        async with self._limiter(target.endpoint):
-            session = RunSession(
-                messages,
-                [target],
-                provider_factory=self.provider_factory,
-                price_table=self.price_table,
-            )
-            result = (await session.run())[target.key]
+        session = RunSession(
+            messages,
+            [target],
+            provider_factory=self.provider_factory,
+            price_table=self.price_table,
+            limits=self.limits,
+        )
+        result = (await session.run())[target.key]
         received = CachedAnswer.from_result(result)
         if result.status is not TargetStatus.DONE:
             error = result.error.message if result.error else f"The request ended {result.status}."

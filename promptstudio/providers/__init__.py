@@ -4,12 +4,17 @@ Three wire APIs through the official SDKs: OpenAI Chat Completions (OpenAI and e
 compatible server), OpenAI Responses and Anthropic Messages. ``create_provider`` picks one
 for an endpoint (``providers.apis`` says how). The SDK modules are imported on first use,
 so importing this package (the UI does, for the types) stays fast: ``import openai`` alone
-takes about half a second.
+takes about half a second. ``prepare`` (or ``preload``) imports them ahead of a request,
+on a worker thread, so no event loop and no time-to-first-token clock waits for them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from promptstudio.providers.apis import (
     API_CHOICES,
@@ -26,11 +31,14 @@ from promptstudio.providers.base import (
     Finished,
     GenerationParams,
     Provider,
+    RequestSent,
     Retrying,
     StreamError,
     StreamEvent,
     TextDelta,
     Usage,
+    is_local,
+    server_key,
 )
 from promptstudio.providers.errors import (
     AuthenticationFailed,
@@ -57,6 +65,11 @@ from promptstudio.providers.profiles import (
     SecretInProfile,
     UnknownProfile,
 )
+
+if TYPE_CHECKING:
+    from promptstudio.providers.streaming import SdkStreamProvider
+
+log = logging.getLogger(__name__)
 
 OPENAI_KINDS = frozenset({"openai", "openai-compatible"})
 
@@ -86,6 +99,7 @@ __all__ = [
     "ProviderError",
     "ProviderProfile",
     "RateLimited",
+    "RequestSent",
     "Retrying",
     "SecretInProfile",
     "ServerError",
@@ -100,9 +114,13 @@ __all__ = [
     "check_params",
     "create_provider",
     "estimate_tokens",
+    "is_local",
     "is_reasoning_model",
     "list_models",
+    "preload",
+    "prepare",
     "resolve_api",
+    "server_key",
     "supported_params",
 ]
 
@@ -122,17 +140,57 @@ def create_provider(endpoint: Endpoint, api: str | None = None) -> Provider:
 
 
 def _provider_for(endpoint: Endpoint, chosen: Api) -> Provider:
+    return _provider_class(chosen)(endpoint)
+
+
+def _provider_class(chosen: Api) -> type[SdkStreamProvider]:
+    """The class speaking ``chosen``; imports its SDK (``import anthropic``: ~1 s)."""
     if chosen == "messages":
         from promptstudio.providers.anthropic_messages import AnthropicMessagesProvider
 
-        return AnthropicMessagesProvider(endpoint)
+        return AnthropicMessagesProvider
     if chosen == "responses":
         from promptstudio.providers.openai_responses import OpenAIResponsesProvider
 
-        return OpenAIResponsesProvider(endpoint)
+        return OpenAIResponsesProvider
     from promptstudio.providers.openai_chat import OpenAIChatProvider
 
-    return OpenAIChatProvider(endpoint)
+    return OpenAIChatProvider
+
+
+_warmed: set[Api] = set()
+_warming = threading.Lock()
+
+
+def preload(endpoint: Endpoint, model: str = "") -> None:
+    """Import the SDK a request to ``endpoint`` needs and pay its first-use costs.
+
+    Blocking (up to ~1.5 s the first time, nothing after): call it on a thread with no
+    event loop, e.g. through :func:`prepare`. An endpoint we cannot serve is left to
+    :func:`create_provider` to explain.
+    """
+    try:
+        chosen = resolve_api(endpoint.kind, endpoint.api, model)
+    except ProviderError:
+        return
+    with _warming:
+        if chosen not in _warmed:
+            _provider_class(chosen).warm_up()
+            _warmed.add(chosen)
+
+
+async def prepare(endpoint: Endpoint, model: str = "") -> None:
+    """:func:`preload` in a worker thread, so neither the clock nor the loop waits on it."""
+    try:
+        chosen = resolve_api(endpoint.kind, endpoint.api, model)
+    except ProviderError:
+        return
+    if chosen in _warmed:
+        return
+    try:
+        await asyncio.to_thread(preload, endpoint, model)
+    except Exception:  # the request itself will say what is wrong
+        log.warning("could not preload the SDK for %s", endpoint.label, exc_info=True)
 
 
 class _ModelChosenProvider:

@@ -65,6 +65,9 @@ class AnthropicMessagesProvider(SdkStreamProvider):
             )
         return None
 
+    def _api_resource(self, client: anthropic.AsyncAnthropic) -> Any:
+        return client.messages
+
     async def _open(self, client: anthropic.AsyncAnthropic, request: ChatRequest) -> Any:
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
         messages: Any = [m.to_dict() for m in request.messages if m.role != "system"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from promptstudio.chat import Message
 from promptstudio.providers.errors import ProviderError
@@ -32,6 +33,9 @@ class Endpoint:
     max_retries: int = 2
     # Which OpenAI API to speak: "auto", "chat" or "responses" (see providers.apis).
     api: str = "auto"
+    # Requests sent to this server at once (the rest wait their turn); None: the default
+    # for where it is (see runs.limits).
+    max_concurrent: int | None = None
 
     @property
     def label(self) -> str:
@@ -42,6 +46,21 @@ class Endpoint:
             f"Endpoint(base_url={self.base_url!r}, kind={self.kind!r}, name={self.name!r}, "
             f"api={self.api!r})"
         )
+
+
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"})
+
+
+def is_local(endpoint: Endpoint) -> bool:
+    """True for a server on this machine (or a ``.local`` name on the network)."""
+    host = (urlsplit(endpoint.base_url).hostname or "").lower()
+    return host in _LOCAL_HOSTS or host.startswith("127.") or host.endswith(".local")
+
+
+def server_key(endpoint: Endpoint) -> str:
+    """Requests that share this key go to the same server (and share its limit)."""
+    parts = urlsplit(endpoint.base_url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 _OPTIONAL_KEYS = (
@@ -186,11 +205,22 @@ class Retrying:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestSent:
+    """The request went out at ``at`` (``time.perf_counter()``), the first attempt's.
+
+    Sent once, before any text: time to first token is measured from here, so building
+    the client or the SDK's own first-use work is never counted as the model's latency.
+    """
+
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class StreamError:
     error: ProviderError
 
 
-StreamEvent = TextDelta | Usage | Finished | Retrying | StreamError
+StreamEvent = TextDelta | Usage | Finished | Retrying | RequestSent | StreamError
 
 
 class Provider(Protocol):

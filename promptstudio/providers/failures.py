@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-from promptstudio.providers.base import Endpoint
+from promptstudio.providers.base import Endpoint, is_local
 from promptstudio.providers.errors import (
     AuthenticationFailed,
     BadRequest,
@@ -234,6 +234,23 @@ def stalled(endpoint: Endpoint, deltas: int) -> TimedOut:
 
 def cut(deltas: int) -> StreamCut:
     return StreamCut(f"The stream ended before the model finished (after {tokens(deltas)}).")
+
+
+def ended_early(endpoint: Endpoint, deltas: int) -> StreamCut:
+    """The server closed the stream in good order, but the model never said it finished.
+
+    On a server on this machine the usual cause is llama-cpp-python's server, which ends
+    the stream it is serving (with a clean ``[DONE]``) when another request arrives.
+    """
+    error = cut(deltas)
+    if not is_local(endpoint):
+        return error
+    return StreamCut(
+        f"{error.message} A llama.cpp server started with --interrupt_requests (the default "
+        "of llama-cpp-python's server) cuts an earlier request when a new one arrives: send "
+        f"{endpoint.label} one request at a time (“Requests at once” 1 in its provider, the "
+        "default for a local server) or start the server with --interrupt_requests False."
+    )
 
 
 def connection_failed(endpoint: Endpoint, exc: BaseException | None = None) -> ConnectionFailed:

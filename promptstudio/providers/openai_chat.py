@@ -57,6 +57,9 @@ class OpenAIChatProvider(SdkStreamProvider):
     def _make_client(self, http_client: httpx2.AsyncClient) -> openai.AsyncOpenAI:
         return make_openai_client(self.endpoint, http_client)
 
+    def _api_resource(self, client: openai.AsyncOpenAI) -> Any:
+        return client.chat.completions
+
     async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> Any:
         return await client.chat.completions.create(
             model=request.model,

@@ -39,6 +39,9 @@ class OpenAIResponsesProvider(SdkStreamProvider):
     def _make_client(self, http_client: httpx2.AsyncClient) -> openai.AsyncOpenAI:
         return make_openai_client(self.endpoint, http_client)
 
+    def _api_resource(self, client: openai.AsyncOpenAI) -> Any:
+        return client.responses
+
     async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> Any:
         items: Any = [{"role": m.role, "content": m.content} for m in request.messages]
         return await client.responses.create(

@@ -31,7 +31,9 @@ CREDENTIAL_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie"}
 )
 _SECRET_FIELD = re.compile(r"key|secret|token|password|credential", re.IGNORECASE)
-_FIELDS = ("id", "kind", "name", "base_url", "key_account", "extra_headers", "api", "needs_key")
+_FIELDS = ("id", "kind", "name", "base_url", "key_account", "extra_headers", "api", "needs_key",
+           "max_concurrent")  # fmt: skip
+MAX_CONCURRENT = 64
 
 
 class ProfileError(PromptStudioError):
@@ -68,7 +70,9 @@ class ProviderProfile:
     """One model server. Validated on creation; raises :class:`InvalidProfile`.
 
     ``key_account`` defaults to the normalised base URL. ``needs_key`` is False for local
-    servers that take any key (the UI then does not ask for one).
+    servers that take any key (the UI then does not ask for one). ``max_concurrent`` is how
+    many requests the server gets at once (None: 1 for a server on this machine, no limit
+    for a hosted one; see ``runs.limits``).
     """
 
     id: str
@@ -79,6 +83,7 @@ class ProviderProfile:
     extra_headers: Mapping[str, str] = field(default_factory=dict, hash=False)
     api: str = "auto"
     needs_key: bool = True
+    max_concurrent: int | None = None
 
     def __post_init__(self) -> None:
         base_url = normalise_base_url(self.base_url)
@@ -118,6 +123,7 @@ class ProviderProfile:
             name=self.name,
             extra_headers=dict(self.extra_headers),
             api=self.api,
+            max_concurrent=self.max_concurrent,
             **{k: v for k, v in options.items() if v is not None},
         )
 
@@ -144,6 +150,8 @@ class ProviderProfile:
             data["api"] = self.api
         if not self.needs_key:
             data["needs_key"] = False
+        if self.max_concurrent is not None:
+            data["max_concurrent"] = self.max_concurrent
         return data
 
     @classmethod
@@ -177,6 +185,7 @@ class ProviderProfile:
             extra_headers=dict(headers),
             api=str(data.get("api") or "auto"),
             needs_key=bool(data.get("needs_key", True)),
+            max_concurrent=data.get("max_concurrent"),
         )
 
 
@@ -200,6 +209,15 @@ def _validate(profile: ProviderProfile) -> None:
     if profile.kind == "anthropic" and profile.api != "auto":
         raise InvalidProfile(
             "Anthropic profiles speak the Messages API; set the API to auto.", field="api"
+        )
+    limit = profile.max_concurrent
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_CONCURRENT
+    ):
+        raise InvalidProfile(
+            f"Requests at once must be a whole number from 1 to {MAX_CONCURRENT}, or empty "
+            "for the default.",
+            field="max_concurrent",
         )
     _validate_url(profile.base_url)
     for name, value in profile.extra_headers.items():

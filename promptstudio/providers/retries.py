@@ -24,6 +24,7 @@ import asyncio
 import logging
 import random
 import ssl
+import time
 from collections.abc import Callable
 
 import httpx2
@@ -48,9 +49,16 @@ async def shared_ssl_context() -> ssl.SSLContext:
 
     Built once, in a worker thread, so no stream pays for it and the UI loop never blocks.
     """
+    if _ssl_context is None:
+        return await asyncio.to_thread(ssl_context)
+    return _ssl_context
+
+
+def ssl_context() -> ssl.SSLContext:
+    """The shared TLS context, built here if need be (blocking: call it off the loop)."""
     global _ssl_context
     if _ssl_context is None:
-        _ssl_context = await asyncio.to_thread(httpx2.create_ssl_context)
+        _ssl_context = httpx2.create_ssl_context()
     return _ssl_context
 
 
@@ -66,12 +74,15 @@ class RetryWatch:
     ) -> None:
         self.max_retries = max_retries
         self.deadline = deadline  # loop.time() by which the answer must have started
+        self.sent_at: float | None = None  # time.perf_counter() of the first attempt
         self._notify = notify
         self._announced: set[int] = set()  # retry numbers already announced
 
     # ---- httpx2 hooks ----------------------------------------------------------------
 
     async def on_request(self, request: httpx2.Request) -> None:
+        if self.sent_at is None:
+            self.sent_at = time.perf_counter()
         retry = _retry_count(request)
         if retry > 0 and retry not in self._announced:
             self._announce(retry, 0.0, "the previous attempt failed")

@@ -13,7 +13,10 @@ all three APIs:
 * failures become typed errors, text already yielded stays with the caller, and usage the
   server did not send is counted locally and marked estimated;
 * one client per stream, closed when the stream ends or is cancelled, which closes the
-  HTTP connection at once. Clients share one TLS context, so building one costs ~2 ms.
+  HTTP connection at once. Clients share one TLS context, so building one costs ~2 ms;
+* a :class:`RequestSent` says when the first attempt went out (before any text): time to
+  first token is counted from there. :meth:`SdkStreamProvider.warm_up` pays the SDK's
+  first-use costs ahead of time, off the event loop.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from promptstudio.providers.base import (
     ChatRequest,
     Endpoint,
     Finished,
+    RequestSent,
     Retrying,
     StreamError,
     StreamEvent,
@@ -43,13 +47,13 @@ from promptstudio.providers.base import (
 from promptstudio.providers.errors import ConnectionFailed, ModelNotFound, ProviderError
 from promptstudio.providers.failures import (
     SdkErrorTypes,
-    cut,
+    ended_early,
     first_token_timeout,
     map_sdk_error,
     stalled,
 )
 from promptstudio.providers.pricing import estimate_tokens
-from promptstudio.providers.retries import RetryWatch, build_http_client
+from promptstudio.providers.retries import RetryWatch, build_http_client, ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +136,33 @@ class SdkStreamProvider(ABC):
         """A reason not to send ``request`` at all (beyond unsupported settings)."""
         return None
 
+    @abstractmethod
+    def _api_resource(self, client: Any) -> Any:
+        """The SDK resource requests go through (the SDKs import it on first use)."""
+
+    # ---- warming up ----------------------------------------------------------------------
+
+    @classmethod
+    def warm_up(cls) -> None:
+        """Pay the SDK's first-use costs now: blocking, for a thread with no event loop.
+
+        The first request in a process would otherwise import the API's resource module
+        (~80 ms), anyio's asyncio backend that the HTTP stack connects with (~70 ms) and
+        load the CA store (~50 ms), all on the event loop. Nothing is sent.
+        """
+        ssl_context()
+        asyncio.run(cls(Endpoint("http://127.0.0.1"))._warm_up())
+
+    async def _warm_up(self) -> None:
+        import anyio
+
+        client = self._make_client(await build_http_client(self._http_client_class(), None))
+        try:
+            self._api_resource(client)
+            await anyio.sleep(0)  # loads anyio's backend for the running loop
+        finally:
+            await client.close()
+
     # ---- the loop ----------------------------------------------------------------------
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
@@ -166,6 +197,8 @@ class SdkStreamProvider(ABC):
                 if retry is None:
                     break
                 yield retry
+            if watch.sent_at is not None:
+                yield RequestSent(watch.sent_at)
             if failure is None:
                 try:
                     sdk_stream = opening.result()
@@ -222,7 +255,7 @@ class SdkStreamProvider(ABC):
             await _close(opening, sdk_stream, client)
 
         if failure is None and state.finish_reason is None:
-            failure = cut(deltas)
+            failure = ended_early(endpoint, deltas)
         usage = self._final_usage(state, request, deltas, failed=failure is not None)
         if usage is not None:
             yield usage

@@ -10,5 +10,14 @@ from promptstudio.runs.engine import (
     TargetStatus,
     UpdateCallback,
 )
+from promptstudio.runs.limits import ServerLimits
 
-__all__ = ["RetryInfo", "RunSession", "RunTarget", "TargetResult", "TargetStatus", "UpdateCallback"]
+__all__ = [
+    "RetryInfo",
+    "RunSession",
+    "RunTarget",
+    "ServerLimits",
+    "TargetResult",
+    "TargetStatus",
+    "UpdateCallback",
+]

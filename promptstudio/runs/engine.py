@@ -4,6 +4,12 @@ Each target streams in its own asyncio task, so a slow or failing model never ho
 the others. Results are plain objects updated in place; ``on_update`` tells the UI what
 changed and the UI repaints on its own timer, so the callback must stay cheap.
 
+Times run from the moment the request is sent (the provider's :class:`RequestSent`):
+the SDK is imported and warmed up before that, on a worker thread (``providers.prepare``),
+and a target waiting for its turn at a server (``runs.limits``: a local server takes one
+request at a time by default) is QUEUED, off the clock. Time to first token is the time
+from the request to the first text, retries included.
+
 While the SDK waits to retry a target (429, 529, a refused connection, ...) its result
 carries a :class:`RetryInfo` with the time the retry starts, for a countdown. With a
 :class:`~promptstudio.providers.PriceTable` the result's ``cost`` is filled in as soon as
@@ -28,13 +34,16 @@ from promptstudio.providers import (
     PriceTable,
     Provider,
     ProviderError,
+    RequestSent,
     Retrying,
     StreamCut,
     StreamError,
     TextDelta,
     Usage,
     create_provider,
+    prepare,
 )
+from promptstudio.runs.limits import ServerLimits
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +95,7 @@ class RetryInfo:
 
 @dataclass
 class TargetResult:
-    """What one target produced so far. Times are milliseconds from the request start.
+    """What one target produced so far. Times are milliseconds from the request being sent.
 
     ``cost`` is in US dollars, set when the usage is final and the price table knows the
     model (estimated when ``usage.estimated``). ``retry`` is set while the SDK waits to
@@ -155,6 +164,7 @@ class RunSession:
         on_update: UpdateCallback | None = None,
         provider_factory: Callable[[Endpoint], Provider] = create_provider,
         price_table: PriceTable | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
         keys = [t.key for t in targets]
         if len(set(keys)) != len(keys):
@@ -165,6 +175,7 @@ class RunSession:
         self._on_update = on_update
         self._provider_factory = provider_factory
         self._price_table = price_table
+        self._limits = limits if limits is not None else ServerLimits()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._started = False
         self._running = False
@@ -212,8 +223,7 @@ class RunSession:
             result = self.results[k]
             if result.status.finished:
                 continue
-            if result._started is not None:
-                result.total_ms = _ms_since(result._started)
+            result.total_ms = _ms_since(result._started)
             result.retry = None
             result.status = TargetStatus.CANCELLED
             task = self._tasks.get(k)
@@ -225,9 +235,16 @@ class RunSession:
 
     async def _run_target(self, result: TargetResult) -> None:
         target = result.target
-        start = time.perf_counter()
-        result._started = start
+        turn = self._limits.turn(target.endpoint)
+        holding = False
         try:
+            await prepare(target.endpoint, target.model)
+            if turn is not None:
+                if turn.locked():
+                    self._notify(result, "")  # still QUEUED: say so while it waits
+                await turn.acquire()
+                holding = True
+            result._started = time.perf_counter()  # until the provider says when it sent
             provider = self._provider_factory(target.endpoint)
             request = ChatRequest(self.messages, target.model, target.params)
             self._set_status(result, TargetStatus.WAITING)
@@ -240,12 +257,14 @@ class RunSession:
                         break
                     if isinstance(event, TextDelta):
                         if result._chunks == 0:
-                            result.ttft_ms = _ms_since(start)
+                            result.ttft_ms = _ms_since(result._started)
                             result.status = TargetStatus.STREAMING
                             result.retry = None
                         result._chunks += 1
                         result._parts.append(event.text)
                         self._notify(result, event.text)
+                    elif isinstance(event, RequestSent):
+                        result._started = event.at
                     elif isinstance(event, Usage):
                         result.usage = event
                         if self._price_table is not None:
@@ -261,13 +280,13 @@ class RunSession:
                         self._notify(result, "")
                     elif isinstance(event, Finished):
                         result.finish_reason = event.reason
-                        self._end(result, TargetStatus.DONE, start)
+                        self._end(result, TargetStatus.DONE)
                         break
                     elif isinstance(event, StreamError):
-                        self._fail(result, event.error, start)
+                        self._fail(result, event.error)
                         break
                 else:
-                    self._fail(result, StreamCut("The provider stopped without finishing."), start)
+                    self._fail(result, StreamCut("The provider stopped without finishing."))
             finally:
                 # Close the provider's stream (and its HTTP connection) right away.
                 aclose = getattr(stream, "aclose", None)
@@ -275,37 +294,41 @@ class RunSession:
                     await aclose()
         except asyncio.CancelledError:
             if not result.status.finished:  # run() itself was cancelled
-                result.total_ms = _ms_since(start)
+                result.total_ms = _ms_since(result._started)
                 result.retry = None
                 result.status = TargetStatus.CANCELLED
                 self._notify(result, "", final=True)
             raise
         except ProviderError as exc:
-            self._fail(result, exc, start)
+            self._fail(result, exc)
         except _CallbackFailed as exc:
-            self._fail(result, ProviderError(f"Showing the result failed: {exc}"), start)
+            self._fail(result, ProviderError(f"Showing the result failed: {exc}"))
         except Exception as exc:
             log.exception("target %s (%s) failed unexpectedly", target.key, target.endpoint.label)
-            self._fail(result, ProviderError(f"Unexpected error: {exc}"), start)
+            self._fail(result, ProviderError(f"Unexpected error: {exc}"))
+        finally:
+            if holding:
+                assert turn is not None
+                turn.release()
 
     def _set_status(self, result: TargetResult, status: TargetStatus) -> None:
         result.status = status
         self._notify(result, "")
 
-    def _end(self, result: TargetResult, status: TargetStatus, start: float) -> None:
+    def _end(self, result: TargetResult, status: TargetStatus) -> None:
         if result.status.finished:
             return
-        result.total_ms = _ms_since(start)
+        result.total_ms = _ms_since(result._started)
         result.retry = None
         result.status = status
         self._notify(result, "", final=True)
 
-    def _fail(self, result: TargetResult, error: ProviderError, start: float) -> None:
+    def _fail(self, result: TargetResult, error: ProviderError) -> None:
         if result.status.finished:
             return
         log.info("target %s failed: %s", result.target.key, error)
         result.error = error
-        self._end(result, TargetStatus.FAILED, start)
+        self._end(result, TargetStatus.FAILED)
 
     def _notify(self, result: TargetResult, delta: str, *, final: bool = False) -> None:
         """Call on_update; a failing callback fails its target, except for final states."""
@@ -319,8 +342,9 @@ class RunSession:
                 raise _CallbackFailed(str(exc) or type(exc).__name__) from exc
 
 
-def _ms_since(start: float) -> float:
-    return (time.perf_counter() - start) * 1000
+def _ms_since(start: float | None) -> float | None:
+    """Milliseconds since ``start``; None for a target that never got to send."""
+    return None if start is None else (time.perf_counter() - start) * 1000
 
 
 __all__ = [

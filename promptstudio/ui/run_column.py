@@ -84,6 +84,18 @@ STATUS_TEXT = {
 }
 
 
+METRICS_TIP = (
+    "TTFT (time to first token): from sending the request to the first text of the answer, "
+    "retries included. Total: from sending the request to the end of the answer. Neither "
+    "counts waiting in the queue for the server, nor PromptStudio's own start-up."
+)
+QUEUED_TIP = (
+    "Waiting for an earlier request to the same server to end: a server on this machine "
+    "gets one request at a time unless its provider says otherwise (Settings › Providers "
+    "› Requests at once)."
+)
+
+
 def profile_label(profile: ProviderProfile) -> str:
     return f"{profile.name} — {profile.base_url}"
 
@@ -394,6 +406,7 @@ class RunColumn(QFrame):
         self.metrics = QLabel(self)
         self.metrics.setObjectName("runMetrics")
         self.metrics.setWordWrap(True)
+        self.metrics.setToolTip(METRICS_TIP)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -747,6 +760,7 @@ class RunColumn(QFrame):
             self.status.setText(f"{done}/{len(self.samples)} · {status}")
         else:
             self.status.setText(STATUS_TEXT.get(result.status, str(result.status)))
+        self.status.setToolTip(QUEUED_TIP if result.status is TargetStatus.QUEUED else "")
         self.metrics.setText("  ·  ".join(metric_parts(result)))
         if result.status in (TargetStatus.FAILED, TargetStatus.CANCELLED):
             reason = result.error.message if result.error is not None else "stopped by you"

@@ -18,9 +18,9 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from promptstudio import templating
 from promptstudio.chat import Message
 from promptstudio.credentials import KeyStore
-from promptstudio.providers import Endpoint, GenerationParams, ModelCache, ProviderError
+from promptstudio.providers import Endpoint, GenerationParams, ModelCache, ProviderError, prepare
 from promptstudio.providers.pricing import PriceTable, parse_price_overrides
-from promptstudio.runs import RunSession, RunTarget, TargetStatus
+from promptstudio.runs import RunSession, RunTarget, ServerLimits, TargetStatus
 from promptstudio.runs.stored import response_fields
 from promptstudio.runs.worker import RunWorker
 from promptstudio.settings.profiles import ProfileStore
@@ -69,6 +69,8 @@ class Workspace(QObject):
         super().__init__(editor)
         self.db, self.keys, self.settings, self.tasks = db, keys, settings, tasks
         self.worker = worker  # streams are received and parsed there, off the GUI thread
+        # Every run takes its turn at a server here (one request at a time to a local one).
+        self.limits = ServerLimits()
         self.profiles = profiles
         self.models = ModelCache()
         self._prices: PriceTable | None = None
@@ -103,6 +105,9 @@ class Workspace(QObject):
         board.runColumnRequested.connect(self.run)
         board.stopColumnRequested.connect(self.stop)
         board.endpointChanged.connect(lambda _id: self._key_timer.start())
+        board.endpointChanged.connect(lambda _id: self.preload_sdks())
+        # Once the window shows the library, the SDKs load on the run worker.
+        self.libraryLoaded.connect(lambda: QTimer.singleShot(0, self, self.preload_sdks))
         board.previewRequested.connect(self.preview)
         board.modelsRequested.connect(self.fetch_models)
         board.configChanged.connect(self._emit_title)
@@ -428,7 +433,10 @@ class Workspace(QObject):
             ]
         if not targets:
             return
-        session = RunSession(messages, targets, on_update=board.on_update, price_table=self.prices)
+        session = RunSession(
+            messages, targets, on_update=board.on_update, price_table=self.prices,
+            limits=self.limits,
+        )  # fmt: skip
         record = RunRecord(session, messages)
         self._runs.append(record)
         board.begin(record.column_ids, samples)
@@ -485,6 +493,26 @@ class Workspace(QObject):
         if profile is not None:
             return profile.to_endpoint(key, **timeouts)
         return Endpoint(base_url=column.base_url(), api_key=key, **timeouts)
+
+    def preload_sdks(self) -> None:
+        """Import and warm up the SDKs the columns speak, on the run worker's threads.
+
+        ``import anthropic`` alone takes ~1 s: done here, ahead of the first run, it delays
+        neither that run nor the window (the run engine would otherwise do it then).
+        """
+        if not self.worker.running:
+            return
+        wanted = []
+        for column in self.board.columns:
+            profile = column.profile()
+            endpoint = profile.to_endpoint(None) if profile else Endpoint(column.base_url())
+            wanted.append((endpoint, column.config().model))
+
+        async def preload() -> None:
+            for endpoint, model in wanted:
+                await prepare(endpoint, model)
+
+        self.worker.submit(preload())
 
     @property
     def prices(self) -> PriceTable:

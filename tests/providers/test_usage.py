@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promptstudio.providers import Finished, Usage
+from promptstudio.providers import Finished, TextDelta, Usage
 from tests.fake_llm import FakeLLM, Reply
 from tests.providers.helpers import MESSAGES, PROTOCOLS, collect, endpoint, usage_of
 
@@ -20,7 +20,7 @@ def test_cached_and_reasoning_tokens(fake_llm: FakeLLM, protocol: str) -> None:
 def test_anthropic_thinking_is_not_text_but_counts_as_reasoning(fake_llm: FakeLLM) -> None:
     fake_llm.script(Reply(text="Yes.", thinking="Let me think about it"))
     events = collect(endpoint(fake_llm, "messages"))
-    assert [getattr(e, "text", None) for e in events[:1]] == ["Yes."]
+    assert [e.text for e in events if isinstance(e, TextDelta)] == ["Yes."]
     usage = usage_of(events)
     assert usage.output_tokens == 1 + 5 and usage.reasoning_tokens == 5
 

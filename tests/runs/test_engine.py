@@ -31,8 +31,14 @@ MESSAGES = (Message("user", "Say hello to me"),)
 SLOW_TEXT = "tick " * 200
 
 
+# The fake server answers any number of requests at once (a local server queues by default).
+PARALLEL = 8
+
+
 def target(server: FakeLLM, key: str, model: str | None = None, **endpoint: object) -> RunTarget:
-    options: dict[str, object] = {"name": key, "max_retries": 0, "first_token_timeout": 5.0}
+    options: dict[str, object] = {
+        "name": key, "max_retries": 0, "first_token_timeout": 5.0, "max_concurrent": PARALLEL,
+    }  # fmt: skip
     options.update(endpoint)
     ep = Endpoint(base_url=server.base_url, **options)  # type: ignore[arg-type]
     return RunTarget(key=key, endpoint=ep, model=model or key)
@@ -258,7 +264,9 @@ def test_a_session_runs_once_and_needs_unique_keys(fake_llm: FakeLLM) -> None:
 
 
 def protocol_target(server: FakeLLM, key: str, protocol: str, **endpoint: object) -> RunTarget:
-    options: dict[str, object] = {"name": key, "max_retries": 0, "first_token_timeout": 5.0}
+    options: dict[str, object] = {
+        "name": key, "max_retries": 0, "first_token_timeout": 5.0, "max_concurrent": PARALLEL,
+    }  # fmt: skip
     if protocol == "chat":
         options.update(base_url=server.base_url, kind="openai-compatible")
     elif protocol == "responses":

@@ -31,6 +31,12 @@ def window(qtbot, qloop, isolated_home: Path) -> Iterator[MainWindow]:  # type: 
     db.close()
 
 
+def serve_at_once(main: MainWindow) -> None:
+    """Let the columns' requests overlap: a server on this machine gets one at a time by
+    default, and the fake server answers any number at once."""
+    main.workspace.limits.local = None
+
+
 def type_text(qtbot, widget: QPlainTextEdit, text: str) -> None:  # type: ignore[no-untyped-def]
     """Type like a person: character by character, Return for new lines."""
     widget.setFocus()

@@ -9,10 +9,11 @@ from PySide6.QtWidgets import QApplication, QLabel, QTextBrowser
 from promptstudio.storage import library
 from promptstudio.ui.run_column import COLUMN_MIME, ColumnConfig
 from tests.fake_llm import Reply
-from tests.ui.conftest import new_prompt
+from tests.ui.conftest import new_prompt, serve_at_once
 
 
 def _four_columns(window, fake_llm) -> list:  # type: ignore[no-untyped-def]
+    serve_at_once(window)
     board = window.run_board
     board.columns[0].set_target(fake_llm.base_url, "alpha")
     for model in ("beta", "gamma", "delta"):
@@ -58,6 +59,7 @@ def test_four_columns_stream_at_once_and_one_429_does_not_stop_the_others(  # ty
 def test_stop_one_column_while_the_others_finish(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
     fake_llm.script(Reply(text=" ".join(["slow"] * 300), tokens_per_second=30), model="alpha")
     fake_llm.script(Reply(text="quick answer", tokens_per_second=50), model="beta")
+    serve_at_once(window)
     new_prompt(qtbot, window)
     window.editor.setPlainText("Go")
     board = window.run_board
