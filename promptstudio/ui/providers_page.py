@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListView,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 from promptstudio.credentials import KeyStore
 from promptstudio.errors import PromptStudioError
 from promptstudio.providers import ProviderError, ProviderProfile, list_models
-from promptstudio.providers.profiles import InvalidProfile
+from promptstudio.providers.profiles import MAX_CONCURRENT, InvalidProfile
 from promptstudio.settings.profiles import ProfileStore
 from promptstudio.ui.tasks import TaskOwner
 
@@ -59,6 +60,16 @@ class ProvidersPage(QWidget):
         self.api = QComboBox(self)
         self.api.addItems(APIS)
         self.needs_key = QCheckBox("Needs an API key", self)
+        self.max_concurrent = QSpinBox(self)
+        self.max_concurrent.setObjectName("profileMaxConcurrent")
+        self.max_concurrent.setRange(0, MAX_CONCURRENT)
+        self.max_concurrent.setSpecialValueText("Default")  # 0: 1 if local, else no limit
+        self.max_concurrent.setAccessibleName("Requests at once")
+        self.max_concurrent.setToolTip(
+            "How many requests this server gets at once; the others wait, shown as Queued. "
+            "Default: 1 for a server on this machine (llama.cpp's server cuts an earlier "
+            "request when a new one arrives), no limit for a hosted API (4 while evaluating)."
+        )
         self.headers = QPlainTextEdit(self)
         self.headers.setPlaceholderText("Extra headers, one per line: Name: value")
         self.headers.setMaximumHeight(60)
@@ -94,6 +105,7 @@ class ProvidersPage(QWidget):
         form.addRow("Base URL", self.base_url)
         form.addRow("API", self.api)
         form.addRow("", self.needs_key)
+        form.addRow("Requests at once", self.max_concurrent)
         form.addRow("Headers", self.headers)
         form.addRow("", self.error)
         form.addRow("", self.save_button)
@@ -161,6 +173,7 @@ class ProvidersPage(QWidget):
         self.base_url.setText(profile.base_url)
         self.api.setCurrentText(profile.api)
         self.needs_key.setChecked(profile.needs_key)
+        self.max_concurrent.setValue(profile.max_concurrent or 0)
         self.headers.setPlainText("\n".join(f"{k}: {v}" for k, v in profile.extra_headers.items()))
         preset = self.store.is_preset(profile.id)
         self.remove_button.setText(
@@ -210,6 +223,7 @@ class ProvidersPage(QWidget):
                 name=self.name.text(), kind=self.kind.currentText(),
                 base_url=self.base_url.text(), api=self.api.currentText(),
                 needs_key=self.needs_key.isChecked(), extra_headers=self._headers(),
+                max_concurrent=self.max_concurrent.value() or None,
             )  # fmt: skip
             self.store.update(changed)
         except PromptStudioError as exc:
