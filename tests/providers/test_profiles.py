@@ -151,3 +151,15 @@ def test_dict_round_trip_and_key_fields_refused() -> None:
 
 def test_profiles_are_hashable() -> None:
     assert len({preset("openai"), preset("openai"), preset("groq")}) == 2
+
+
+@pytest.mark.parametrize("bad", [0, -1, 65, 2.5, "2", True])
+def test_requests_at_once_is_a_whole_number_or_blank(bad: object) -> None:
+    with pytest.raises(InvalidProfile) as info:
+        ProviderProfile.from_dict({**preset("llama-cpp").to_dict(), "max_concurrent": bad})
+    assert info.value.field == "max_concurrent"
+    assert "from 1 to 64" in info.value.message
+    limited = preset("llama-cpp").with_changes(max_concurrent=2)
+    assert ProviderProfile.from_dict(limited.to_dict()) == limited
+    assert limited.to_endpoint(None).max_concurrent == 2
+    assert "max_concurrent" not in preset("llama-cpp").to_dict()

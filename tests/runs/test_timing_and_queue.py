@@ -107,9 +107,8 @@ def test_a_profiles_limit_is_honoured(fake_llm: FakeLLM, tmp_path: Path) -> None
             needs_key=False, max_concurrent=2,
         )
     )  # fmt: skip
-    assert json.loads((tmp_path / "profiles.json").read_text())["profiles"][0][
-        "max_concurrent"
-    ] == 2
+    [stored] = json.loads((tmp_path / "profiles.json").read_text())["profiles"]
+    assert stored["max_concurrent"] == 2
     reloaded = ProfileStore(tmp_path)
     endpoint = reloaded.get("fake").to_endpoint(None, max_retries=0)
     assert endpoint.max_concurrent == 2
