@@ -3,6 +3,9 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_board.py [--stall-only]
         [--default-switch-interval]
 
+0. Time to first token: the window's first run, three identical columns on a server that
+   waits 400 ms before the first token (one request at a time, a local server's default).
+   Target (issue 14): each TTFT within a few percent of 400 ms and of each other.
 1. Stall: 8 columns each stream 5,000 tokens at 500 tokens/s from the fake server while a
    5 ms heartbeat timer records how late each tick is; the p99 lateness is the UI stall.
    Target: p99 <= 16 ms.
@@ -33,6 +36,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from promptstudio.credentials import KeyStore  # noqa: E402
 from promptstudio.ui.app import open_library, prefer_the_gui_thread  # noqa: E402
 from promptstudio.ui.main_window import MainWindow  # noqa: E402
+from promptstudio.ui.run_column import ColumnConfig, ms_text  # noqa: E402
 
 COLUMNS = 8
 HEARTBEAT_MS = 5
@@ -64,18 +68,20 @@ from tests.fake_llm import FakeLLM, Reply
 server = FakeLLM()
 server.start()
 text = " ".join({prefix!r} + str(i % {cycle}) for i in range({words}))
-server.script(Reply(text=text, tokens_per_second={rate!r}))
+server.script(Reply(text=text, tokens_per_second={rate!r}, first_token_delay={delay!r}))
 print(server.base_url, flush=True)
 time.sleep(3600)
 """
 
 
 def serve(
-    words: int, rate: float | None, prefix: str = "w", cycle: int = 10**9
+    words: int, rate: float | None, prefix: str = "w", cycle: int = 10**9, delay: float = 0.0
 ) -> tuple[subprocess.Popen[str], str]:
     """The fake server in its own process, as a real server would be; it answers with
     ``words`` words like ``w0 w1 …``."""
-    code = SERVE.format(root=str(ROOT), words=words, rate=rate, prefix=prefix, cycle=cycle)
+    code = SERVE.format(
+        root=str(ROOT), words=words, rate=rate, prefix=prefix, cycle=cycle, delay=delay
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     return proc, proc.stdout.readline().strip()
@@ -86,11 +92,20 @@ async def main(window: MainWindow) -> None:
     window.start()
     await asyncio.sleep(1.0)
     board = window.run_board
-    while len(board.columns) < COLUMNS:
-        board.add_column()
     window.editor.setPlainText("Stream please")
 
-    # 1. stalls at 8 x 500 tok/s
+    # 0. time to first token of the window's first run
+    server, base_url = serve(20, None, delay=0.4)
+    board.set_configs([ColumnConfig(base_url=base_url, model="same") for _ in range(3)])
+    await run_all(window)
+    ttfts = " / ".join(ms_text(c.result.ttft_ms if c.result else None) for c in board.columns)
+    print(f"ttft: first run, 3 identical columns, server waits 400 ms: {ttfts}")
+    server.kill()
+
+    while len(board.columns) < COLUMNS:
+        board.add_column()
+    # 1. stalls at 8 x 500 tok/s; all at once (as a provider with "Requests at once" 8)
+    window.workspace.limits.local = None
     server, base_url = serve(5000, 500)
     for number, column in enumerate(board.columns):
         column.set_target(base_url, f"model-{number}")

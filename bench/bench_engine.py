@@ -7,7 +7,7 @@ each, as fast as the server sends them, twice: once with the raw SDK (one ``Asyn
 client built before the clock starts, ``async for`` over each stream, as a careful user of
 the SDK would write it) and once through ``RunSession`` (one provider and client per
 target, our timeouts, retry watch, typed events and an ``on_update`` callback per token,
-all inside the clock). The order alternates between repetitions so drift (thermal, other
+all inside the clock; the targets are sent at once, as the raw SDK's are). The order alternates between repetitions so drift (thermal, other
 load) hits both alike. The fake server runs in its own process so its GIL does not slow
 the client under test.
 
@@ -15,7 +15,9 @@ Reported per mode: the median over repetitions of the time to the last token of 
 slowest stream (wall clock), the median time to last token per stream, and the client
 process's CPU time, which shows overhead even when the server is the bottleneck; then the
 median of the per-repetition ratios (both modes run back to back), which cancels slow
-drifts in machine load.
+drifts in machine load. First of all, while no SDK is imported yet, it reports the time
+to first token of three identical targets on a server that waits 400 ms before the first
+token (issue 14: it must be that delay, not our start-up).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 MESSAGES_RAW: list[Any] = [{"role": "user", "content": "Count."}]
+TTFT_DELAY = 0.4  # what the server waits before the first token, in the TTFT check
 
 
 def serve(tokens: int, ready: Any, stop: Any) -> None:
@@ -46,6 +49,7 @@ def serve(tokens: int, ready: Any, stop: Any) -> None:
     server = FakeLLM()
     server.start()
     server.script(Reply(text=" ".join(f"t{i % 100}" for i in range(tokens))))
+    server.script(Reply(text="a short answer", first_token_delay=TTFT_DELAY), model="ttft")
     ready.put(server.base_url)
     stop.wait()
     server.stop()
@@ -92,7 +96,10 @@ async def run_engine(base_url: str, streams: int) -> Sample:
     from promptstudio.providers import Endpoint
     from promptstudio.runs import RunSession, RunTarget, TargetResult
 
-    endpoint = Endpoint(base_url=base_url, api_key="bench", name="bench", max_retries=0)
+    # All at once, as the raw SDK sends them (a local server otherwise gets one at a time).
+    endpoint = Endpoint(
+        base_url=base_url, api_key="bench", name="bench", max_retries=0, max_concurrent=streams
+    )
     targets = [RunTarget(key=f"t{i}", endpoint=endpoint, model="bench") for i in range(streams)]
     last: dict[str, float] = {}
     buffers: dict[str, list[str]] = {t.key: [] for t in targets}
@@ -114,6 +121,18 @@ async def run_engine(base_url: str, streams: int) -> Sample:
     return Sample(max(per_stream), per_stream, cpu, tokens)
 
 
+async def engine_ttfts(base_url: str, at_once: int | None) -> list[float]:
+    """TTFTs of three identical targets on a server that waits TTFT_DELAY."""
+    from promptstudio.chat import Message
+    from promptstudio.providers import Endpoint
+    from promptstudio.runs import RunSession, RunTarget
+
+    endpoint = Endpoint(base_url=base_url, name="bench", max_retries=0, max_concurrent=at_once)
+    targets = [RunTarget(key=f"t{i}", endpoint=endpoint, model="ttft") for i in range(3)]
+    results = await RunSession([Message("user", "Hi.")], targets).run()
+    return [r.ttft_ms or float("nan") for r in results.values()]
+
+
 def median_ms(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
@@ -132,6 +151,9 @@ def main() -> None:
     server.start()
     base_url = ready.get(timeout=30)
     try:
+        # First, in this fresh process (no SDK imported yet): time to first token.
+        ttft_first = asyncio.run(engine_ttfts(base_url, None))
+        ttft_at_once = asyncio.run(engine_ttfts(base_url, 3))
         runs: dict[str, list[Sample]] = {"raw SDK": [], "engine": []}
         modes = {"raw SDK": run_raw, "engine": run_engine}
         for run in modes.values():  # warm-up: imports, TLS context, first connections
@@ -187,6 +209,14 @@ def main() -> None:
     print(
         f"Median of the per-repetition ratios: {paired:.3f}x time to last token, "
         f"{paired_cpu:.3f}x client CPU."
+    )
+    print()
+    shown = " / ".join
+    print(
+        f"Time to first token, 3 identical targets, server waits {TTFT_DELAY * 1000:.0f} ms, "
+        "the process's first run (SDK not yet imported): "
+        f"{shown(f'{t:.0f}' for t in ttft_first)} ms (one at a time, a local server's "
+        f"default); then sent at once: {shown(f'{t:.0f}' for t in ttft_at_once)} ms."
     )
 
 

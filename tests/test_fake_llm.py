@@ -272,3 +272,28 @@ def test_hangups_are_noticed_at_once(fake_llm: FakeLLM) -> None:
         time.sleep(0.005)
     assert fake_llm.hangups and fake_llm.hangups[0] - closed_at < 0.1
     assert fake_llm.connections_opened == 1
+
+
+def test_interrupt_requests_ends_the_earlier_stream_like_llama_cpp() -> None:
+    """llama-cpp-python's server: a newcomer ends the stream being served with a clean
+    [DONE] and no finish reason, then is served itself."""
+    body = {"model": "m", "messages": MESSAGES, "stream": True}
+    with FakeLLM(interrupt_requests=True) as server:
+        server.script(Reply(text="one two three", first_token_delay=0.3))
+        url = f"{server.base_url}/chat/completions"
+        bodies: dict[str, str] = {}
+        first = threading.Thread(target=lambda: bodies.update(first=post(url, body)[1]))
+        first.start()
+        while not server.chat_requests():
+            time.sleep(0.005)
+        time.sleep(0.05)  # the first is being served
+        bodies["second"] = post(url, body)[1]
+        first.join(5)
+        assert server.interrupted == 1
+    cut, whole = sse_data(bodies["first"]), sse_data(bodies["second"])
+    assert cut[-1] == whole[-1] == "[DONE]"
+    cut_chunks = [json.loads(d) for d in cut[:-1]]
+    assert all(not c["choices"][0]["delta"].get("content") for c in cut_chunks)  # 0 tokens
+    assert all(c["choices"][0]["finish_reason"] is None for c in cut_chunks)
+    contents = [json.loads(d)["choices"] for d in whole[:-1]]
+    assert "".join(c[0]["delta"].get("content") or "" for c in contents if c) == "one two three"

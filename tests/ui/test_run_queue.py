@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from promptstudio.providers import Endpoint
 from promptstudio.ui.providers_page import ProvidersPage
 from promptstudio.ui.run_column import RunColumn
 from tests.fake_llm import FakeLLM, Reply
@@ -80,3 +81,30 @@ def test_a_providers_requests_at_once_is_honoured(window, qtbot, llama_cpp) -> N
     page.max_concurrent.setValue(0)  # back to the default: blank in the file
     assert page.save_current()
     assert window.profiles.get(profile.id).max_concurrent is None
+
+
+@pytest.fixture
+def preloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, bool]]:
+    """What the window asks to preload: (base URL, model, on the GUI thread?)."""
+    import threading
+
+    from promptstudio.ui import workspace
+
+    calls: list[tuple[str, str, bool]] = []
+
+    async def prepare(endpoint: Endpoint, model: str = "") -> None:
+        on_gui = threading.current_thread() is threading.main_thread()
+        calls.append((endpoint.base_url, model, on_gui))
+
+    monkeypatch.setattr(workspace, "prepare", prepare)
+    return calls
+
+
+def test_the_sdks_load_on_the_run_worker_once_the_library_is_shown(  # type: ignore[no-untyped-def]
+    preloads, window, qtbot, fake_llm
+) -> None:
+    qtbot.waitUntil(lambda: bool(preloads))
+    assert not any(on_gui for _url, _model, on_gui in preloads)
+    # A column pointed at another server (maybe another SDK) preloads that one.
+    window.run_board.columns[0].set_target(fake_llm.base_url, "picked")
+    qtbot.waitUntil(lambda: any(url == fake_llm.base_url for url, _m, _g in preloads))
