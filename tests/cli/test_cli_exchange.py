@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -227,3 +229,21 @@ def test_a_promptfoo_config_comes_in_with_its_tests_as_cases(tmp_path: Path) -> 
     assert doc["cases"][1]["assert"] == [{"type": "icontains", "value": "grace"}]
     assert doc["columns"][1]["params"] == {"temperature": 0.3, "max_tokens": 64}
     assert doc["variables"] == {"who": "Ada"}
+
+
+def test_eval_csv_quotes_formulas_in_answers_and_variables(tmp_path: Path) -> None:
+    template = tmp_path / "ask.prompt"
+    template.write_text("user:\nWhat is {{ x }}?\n", encoding="utf-8")
+    cases = tmp_path / "cases.csv"
+    cases.write_text("x,__expected\n'@SUM(A1),-3\n", encoding="utf-8")
+    evil = '=HYPERLINK("http://evil.example","click")'
+    with FakeLLM() as server:
+        server.script(Reply(text=evil))
+        done = cli("eval", str(template), "--cases", str(cases), "--base-url",
+                   server.base_url, "--model", "m", "--csv", home=tmp_path / "home")  # fmt: skip
+        [request] = server.chat_requests()
+    assert request.json["messages"] == [{"role": "user", "content": "What is @SUM(A1)?"}]
+    rows = list(csv.DictReader(io.StringIO(done.stdout, newline="")))
+    assert [(row["x"], row["expected"], row["answer"]) for row in rows] == [
+        ("'@SUM(A1)", "-3", "'" + evil)
+    ]
