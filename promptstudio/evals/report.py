@@ -3,8 +3,8 @@
 The CSV is flat (one row per cell, grid order) so a spreadsheet can filter and pivot it:
 every case variable gets its own column, numbers are plain decimals, never
 ``5.8e-05``, and text a spreadsheet would run as a formula is quoted
-(:mod:`promptstudio.csv_cells`). The JSON keeps the run's own structure (``to_dict`` of each part) plus the
-per-model summary, so a script needs no knowledge of how we compute pass rates.
+(:mod:`promptstudio.csv_cells`). The JSON keeps the run's own structure (``to_dict`` of
+each part) plus the per-model summary, so a script needs no knowledge of how we compute pass rates.
 """
 
 from __future__ import annotations
