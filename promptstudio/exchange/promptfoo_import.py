@@ -23,6 +23,7 @@ from promptstudio.exchange.document import (
     PromptDocument,
 )
 from promptstudio.exchange.errors import ExchangeError, OutsideReferenceError
+from promptstudio.exchange.json_format import checked_column_params
 from promptstudio.exchange.promptfoo_format import (
     _ANTHROPIC_PARAMS,
     _OLLAMA_PARAMS,
@@ -290,7 +291,7 @@ def _column(provider_id: str, label: str, config: dict[str, Any]) -> dict[str, A
         "profile": _profile_in_label(label, model) or profile,
         "base_url": base_url,
         "model": model,
-        "params": params,
+        "params": checked_column_params(params, f"Provider {provider_id}"),
     }
 
 

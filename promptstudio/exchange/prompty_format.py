@@ -22,6 +22,7 @@ from promptstudio.exchange.document import (
 )
 from promptstudio.exchange.errors import ExchangeError
 from promptstudio.exchange.front_matter import dump_front_matter, split_front_matter
+from promptstudio.exchange.json_format import checked_settings
 from promptstudio.exchange.reading import checked_text
 
 # Our parameter names → Prompty v2 ``model.options`` names.
@@ -165,7 +166,7 @@ def from_prompty(data: str | bytes, *, name: str = "") -> PromptDocument:
         tags=[str(tag) for tag in tags],
         template=body,
         variables=_variables(front),
-        columns=columns,
+        columns=checked_settings(columns),
     )
 
 
