@@ -2,7 +2,7 @@
 
     promptstudio export PROMPT [--format F] [-o FILE]      one prompt (stdout without -o)
     promptstudio export --all -o DIR [--format F]          the library, one file per prompt
-    promptstudio import FILE|DIR... [--folder F] [--update] [--dry-run]
+    promptstudio import FILE|DIR... [--folder F] [--update] [--dry-run] [--allow-outside-refs]
 
 An import reads and checks every file first and stores them all in one transaction, so a
 bad file anywhere means nothing is stored. Progress goes to stderr; ``--json`` prints
@@ -58,6 +58,9 @@ def add_exchange_commands(commands: Any, data: argparse.ArgumentParser) -> None:
                       help="a prompt of the same name and folder gets a new version "
                       "instead of a new prompt")  # fmt: skip
     load.add_argument("--dry-run", action="store_true", help="check and list, store nothing")
+    load.add_argument("--allow-outside-refs", action="store_true",
+                      help="read files a promptfoo config names outside its own folder "
+                      "(../, absolute paths, links leading out); refused otherwise")  # fmt: skip
     load.set_defaults(handler=_import)
 
 
@@ -136,7 +139,8 @@ def _import(args: argparse.Namespace) -> int:
 
     try:
         docs = read_import_files([Path(p) for p in args.paths], folder=args.folder,
-                                 progress=progress)  # fmt: skip
+                                 progress=progress,
+                                 allow_outside_refs=args.allow_outside_refs)  # fmt: skip
     finally:
         print(file=sys.stderr)
     data: list[dict[str, Any]] = [{"file": str(path), "name": doc.name, "folder": doc.folder,

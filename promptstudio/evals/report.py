@@ -1,18 +1,18 @@
 """An evaluation's results as files: CSV for spreadsheets, JSON for scripts.
 
 The CSV is flat (one row per cell, grid order) so a spreadsheet can filter and pivot it:
-every case variable gets its own column, and numbers are plain decimals, never
-``5.8e-05``. The JSON keeps the run's own structure (``to_dict`` of each part) plus the
-per-model summary, so a script needs no knowledge of how we compute pass rates.
+every case variable gets its own column, numbers are plain decimals, never
+``5.8e-05``, and text a spreadsheet would run as a formula is quoted
+(:mod:`promptstudio.csv_cells`). The JSON keeps the run's own structure (``to_dict`` of
+each part) plus the per-model summary, so a script needs no knowledge of how we compute pass rates.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 
+from promptstudio.csv_cells import csv_text
 from promptstudio.evals.graders import GradeResult
 from promptstudio.evals.results import EvalRun, cells_in_order, summarize
 
@@ -43,11 +43,8 @@ def results_to_csv(run: EvalRun) -> str:
     var_names = _var_names(case.vars for case in run.cases)
     taken = set(CASE_FIELDS) | set(CELL_FIELDS)
     var_fields = {name: VAR_PREFIX + name if name in taken else name for name in var_names}
-    out = io.StringIO()
-    writer = csv.DictWriter(
-        out, fieldnames=[*CASE_FIELDS, *var_fields.values(), *CELL_FIELDS], lineterminator="\n"
-    )
-    writer.writeheader()
+    header = [*CASE_FIELDS, *var_fields.values(), *CELL_FIELDS]
+    rows = [header]
     cases = {case.key: case for case in run.cases}
     columns = {column.key: column for column in run.columns}
     for cell in cells_in_order(run):
@@ -73,8 +70,8 @@ def results_to_csv(run: EvalRun) -> str:
         }
         for name, field in var_fields.items():
             row[field] = _value_text(case.vars[name]) if name in case.vars else ""
-        writer.writerow(row)
-    return out.getvalue()
+        rows.append([row[field] for field in header])
+    return csv_text(rows)
 
 
 def results_to_json(run: EvalRun) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from promptstudio.exchange.code_snippets import to_curl, to_python_anthropic, to_python_openai
 from promptstudio.exchange.document import PromptDocument
-from promptstudio.exchange.errors import ExchangeError
+from promptstudio.exchange.errors import ExchangeError, OutsideReferenceError
 from promptstudio.exchange.json_format import FORMAT_VERSION, from_json, to_json
 from promptstudio.exchange.promptfoo_format import to_promptfoo
 from promptstudio.exchange.promptfoo_import import from_promptfoo
@@ -22,6 +22,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MAX_IMPORT_BYTES",
     "ExchangeError",
+    "OutsideReferenceError",
     "PromptDocument",
     "from_json",
     "from_markdown",

@@ -9,7 +9,9 @@ check in the one-line shorthand of :mod:`promptstudio.evals.checks_text`
 reads it as an ``equals`` check. An expected answer that itself reads as a check
 (``is-json``) therefore comes back as that check, and one naming a check promptfoo has and
 we lack (``python: ...``) is refused: the convention has no escape for either.
-Cells are text, so variables come back as strings.
+Cells are text, so variables come back as strings. Cells a spreadsheet would run as a
+formula (``=HYPERLINK(...)``) are written with a quote before them and read back without
+it (:mod:`promptstudio.csv_cells`).
 
 JSON Lines holds one case per line in exactly the shape above; ``.json`` a list of cases
 or a promptfoo-style ``{"tests": [...]}``.
@@ -26,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from promptstudio.csv_cells import cell_value, csv_text
 from promptstudio.evals.checks_text import LINE_BREAK, format_check, parse_check, reads_as_check
 from promptstudio.evals.graders import ASSERTION_TYPES, GraderError, check_assertion
 from promptstudio.exchange.errors import ExchangeError
@@ -102,7 +105,7 @@ def cases_to_csv(cases: Sequence[Mapping[str, Any]], variables: Sequence[str] = 
             row.append(_expected_cell(case.get("expected"), number))
         asserts = [format_check(check) for check in case.get("assert") or ()]
         rows.append(row + asserts + [""] * (checks - len(asserts)))
-    return _csv_text(rows)
+    return csv_text(rows)
 
 
 def cases_from_csv(data: str | bytes) -> list[dict[str, Any]]:
@@ -143,7 +146,7 @@ def _records(text: str) -> Iterator[tuple[int, int, list[str]]]:
             reason = "a quoted cell is never closed" if "end of data" in str(exc) else exc
             raise ExchangeError(f"This CSV row cannot be read: {reason}.", line=start) from None
         number += 1
-        yield number, start, cells
+        yield number, start, [cell_value(cell) for cell in cells]
         start = reader.line_num + 1
 
 
@@ -218,17 +221,6 @@ def _cell(value: object) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _csv_text(rows: list[list[str]]) -> str:
-    out = io.StringIO()
-    minimal = csv.writer(out, lineterminator="\n")
-    # The writer quotes only the characters of its line terminator: a lone "\r" in a cell
-    # would be left bare, and every reader splits the row there.
-    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    for row in rows:
-        (quoted if any("\r" in cell for cell in row) else minimal).writerow(row)
-    return out.getvalue()
 
 
 # ---- JSON Lines and JSON --------------------------------------------------------------

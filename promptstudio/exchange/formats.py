@@ -93,13 +93,19 @@ def export_text(
 
 
 def import_text(
-    name: str, data: str | bytes, *, base_dir: Path | None = None
+    name: str,
+    data: str | bytes,
+    *,
+    base_dir: Path | None = None,
+    allow_outside_refs: bool = False,
 ) -> list[PromptDocument]:
     """The documents in one file's content; ``name`` (the file name) picks the reader.
 
     A promptfoo config can hold several prompts, so a list comes back; every other format
     gives one document. A name with an unknown suffix is read by its content: ``---``
     front matter as Prompty, a JSON object as ours, anything else as a plain template.
+    Files a config refers to are read only from ``base_dir`` and below, unless
+    ``allow_outside_refs`` (see :func:`~promptstudio.exchange.from_promptfoo`).
     """
     suffix = Path(name).suffix.lower()
     stem = Path(name).stem
@@ -110,7 +116,9 @@ def import_text(
     if suffix in (".yaml", ".yml"):
         # "promptfooconfig" names the tool's file, not the prompt: let the config name it.
         label = "" if stem.lower().startswith("promptfooconfig") else stem
-        return from_promptfoo(data, name=label, base_dir=base_dir)
+        return from_promptfoo(
+            data, name=label, base_dir=base_dir, allow_outside_refs=allow_outside_refs
+        )
     if suffix in (".md", ".markdown"):
         return [from_markdown(data, name=stem)]
     if suffix in TEMPLATE_SUFFIXES:
@@ -124,8 +132,12 @@ def import_text(
     return [from_text(name, text)]
 
 
-def import_file(path: Path) -> list[PromptDocument]:
-    """The documents in the file at ``path``; errors name the file."""
+def import_file(path: Path, *, allow_outside_refs: bool = False) -> list[PromptDocument]:
+    """The documents in the file at ``path``; errors name the file.
+
+    Files it refers to are read only from its own folder and below, unless
+    ``allow_outside_refs``.
+    """
     try:
         size = path.stat().st_size
         if size > MAX_IMPORT_BYTES:  # refused before reading it into memory
@@ -133,7 +145,9 @@ def import_file(path: Path) -> list[PromptDocument]:
         if not path.is_file():
             raise ExchangeError("This is not a file.")
         data = path.read_bytes()
-        return import_text(path.name, data, base_dir=path.parent)
+        return import_text(
+            path.name, data, base_dir=path.parent, allow_outside_refs=allow_outside_refs
+        )
     except ExchangeError as exc:
         raise exc.in_file(path.name) from exc.__cause__
     except OSError as exc:

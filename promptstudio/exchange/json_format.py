@@ -12,6 +12,7 @@ from typing import Any
 from promptstudio.exchange.document import PromptDocument
 from promptstudio.exchange.errors import ExchangeError
 from promptstudio.exchange.reading import checked_text
+from promptstudio.providers.param_rules import ParamError, checked_params
 
 FORMAT = "promptstudio.prompt"
 FORMAT_VERSION = 1
@@ -68,7 +69,7 @@ def from_json(data: str | bytes) -> PromptDocument:
         tags=checked_tags(raw.get("tags", [])),
         template=_text(raw, "template", required=True),
         variables=_object(raw, "variables"),
-        columns=checked_columns(raw.get("columns", [])),
+        columns=checked_settings(checked_columns(raw.get("columns", []))),
         cases=checked_cases(raw.get("cases", [])),
         versions=versions,
     )
@@ -89,6 +90,28 @@ def checked_columns(value: object) -> list[dict[str, Any]]:
         if "params" in column and not isinstance(column["params"], dict):
             raise ExchangeError("A column's 'params' must be an object.")
     return list(value)
+
+
+def checked_settings(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``columns`` whose settings the run column's editor could hold (the rules of
+    :data:`~promptstudio.providers.param_rules.PARAM_RULES`), or :class:`ExchangeError`
+    naming the column, the setting and what it may be. Every importer ends with this."""
+    checked = []
+    for number, column in enumerate(columns, start=1):
+        params = column.get("params")
+        if isinstance(params, dict):
+            what = f"Run column {number} (model {column.get('model') or '?'})"
+            column = {**column, "params": checked_column_params(params, what)}
+        checked.append(column)
+    return checked
+
+
+def checked_column_params(params: dict[str, Any], what: str) -> dict[str, Any]:
+    """``params`` checked by the editor's rules; ExchangeError ``what, setting: ...``."""
+    try:
+        return checked_params(params)
+    except ParamError as exc:
+        raise ExchangeError(f"{what}, {exc}.") from None
 
 
 def checked_cases(value: object) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from promptstudio.exchange.document import PromptDocument
-from promptstudio.exchange.errors import ExchangeError
+from promptstudio.exchange.errors import ExchangeError, OutsideReferenceError
 from promptstudio.exchange.formats import (
     EXPORT_FORMATS,
     IMPORT_SUFFIXES,
@@ -213,11 +213,15 @@ def read_import_files(
     *,
     folder: str = "",
     progress: Callable[[int, int], None] | None = None,
+    allow_outside_refs: bool = False,
 ) -> list[tuple[Path, PromptDocument]]:
     """Read and check every file first: the documents, or one error listing every problem.
 
     Documents naming no folder go to ``folder`` (plus their sub-folder within a folder
-    that was given), so an imported tree keeps its shape.
+    that was given), so an imported tree keeps its shape. Files a config refers to outside
+    its own folder are not read unless ``allow_outside_refs``; when they are the only
+    problem, the error is an :class:`OutsideReferenceError` naming them all, so a caller
+    can ask whether to read them.
     """
     files = importable_files(paths)
     if not files:
@@ -225,11 +229,17 @@ def read_import_files(
                             ".md, .txt, .j2).")  # fmt: skip
     found: list[tuple[Path, PromptDocument]] = []
     problems: list[str] = []
+    outside_only = True
+    outside: list[str] = []  # the references of files refused only for leading outside
     for index, (path, subfolder) in enumerate(files, start=1):
         try:
-            docs = import_file(path)
+            docs = import_file(path, allow_outside_refs=allow_outside_refs)
         except ExchangeError as exc:
             problems.append(exc.in_file(str(path)).message)
+            if isinstance(exc, OutsideReferenceError):
+                outside.extend(exc.references)
+            else:
+                outside_only = False
             continue
         finally:
             if progress is not None:
@@ -243,9 +253,10 @@ def read_import_files(
         if len(problems) > len(listed):
             listed.append(f"… and {len(problems) - len(listed)} more")
         count = f"{len(problems)} of {len(files)} files" if len(files) > 1 else "The file"
-        raise ExchangeError(
-            f"{count} cannot be imported, so nothing was imported:\n" + "\n".join(listed)
-        )
+        message = f"{count} cannot be imported, so nothing was imported:\n" + "\n".join(listed)
+        if outside_only:
+            raise OutsideReferenceError(message, tuple(dict.fromkeys(outside)))
+        raise ExchangeError(message)
     return found
 
 

@@ -22,7 +22,8 @@ from promptstudio.exchange.document import (
     OPENAI_URL,
     PromptDocument,
 )
-from promptstudio.exchange.errors import ExchangeError
+from promptstudio.exchange.errors import ExchangeError, OutsideReferenceError
+from promptstudio.exchange.json_format import checked_column_params
 from promptstudio.exchange.promptfoo_format import (
     _ANTHROPIC_PARAMS,
     _OLLAMA_PARAMS,
@@ -65,7 +66,11 @@ _MAX_VALUES = 1_000_000
 
 
 def from_promptfoo(
-    data: str | bytes, *, name: str = "", base_dir: Path | None = None
+    data: str | bytes,
+    *,
+    name: str = "",
+    base_dir: Path | None = None,
+    allow_outside_refs: bool = False,
 ) -> list[PromptDocument]:
     """One document per prompt of a promptfoo config; :class:`ExchangeError` otherwise.
 
@@ -87,7 +92,11 @@ def from_promptfoo(
     ``.json``/``.yaml`` chat lists or any other text file; tests, ``defaultTest`` and vars
     from ``.yaml``/``.yml``/``.json``. Without ``base_dir`` a reference is an error, as are
     globs, CSV files, prompt functions (Python, JavaScript), ``exec:`` prompts and prompts
-    or tests from services (Langfuse, Hugging Face, ...).
+    or tests from services (Langfuse, Hugging Face, ...). A reference that resolves outside
+    ``base_dir`` (``../``, an absolute path, a symbolic link leading out) is not read: the
+    config is refused with :class:`OutsideReferenceError` naming every such reference,
+    unless ``allow_outside_refs``. Other strings are never read as files: a var value or an
+    assertion value ``file://...`` stays that text.
 
     A document is named after its prompt's label (or a non-file ``id``, or the prompt
     file's name), else ``name``, else the config's description, else "Imported prompt";
@@ -98,18 +107,19 @@ def from_promptfoo(
     its variables, and the template comes back in canonical form (one blank line between
     messages, a final newline).
     """
-    files = _Files(base_dir)
+    files = _Files(base_dir, allow_outside_refs)
     config = _load_yaml(checked_text(data), "The config")
     if not isinstance(config, dict):
         raise ExchangeError(
             "A promptfoo config is a YAML mapping (key: value lines) with 'prompts'.", line=1
         )
     prompts = _prompts(config.get("prompts"), files)
-    if not prompts:
-        raise ExchangeError("The config has no prompts: there is nothing to import.")
     description = _scalar_text(config.get("description"), "'description'")
     columns = _columns(config.get("providers"))
     cases, default_vars = _cases(config, files)
+    files.refuse_outside()
+    if not prompts:
+        raise ExchangeError("The config has no prompts: there is nothing to import.")
     variables = cases[0]["vars"] if cases else default_vars
     fallback = name or description or "Imported prompt"
     names = _numbered([label or fallback for label, _template in prompts])
@@ -281,7 +291,7 @@ def _column(provider_id: str, label: str, config: dict[str, Any]) -> dict[str, A
         "profile": _profile_in_label(label, model) or profile,
         "base_url": base_url,
         "model": model,
-        "params": params,
+        "params": checked_column_params(params, f"Provider {provider_id}"),
     }
 
 
@@ -328,7 +338,7 @@ def _cases(config: dict[str, Any], files: _Files) -> tuple[list[dict[str, Any]],
     """The test cases, and ``defaultTest``'s vars (the variables when there are no tests)."""
     default = config.get("defaultTest")
     if isinstance(default, str):
-        default = files.data(default, "defaultTest")
+        default = files.data(default, "defaultTest", unread={})
     if default is None:
         default = {}
     if not isinstance(default, dict):
@@ -349,7 +359,7 @@ def _tests(value: object, files: _Files) -> list[object]:
     tests: list[object] = []
     for entry in entries:
         if isinstance(entry, str):
-            loaded = files.data(entry, "tests")
+            loaded = files.data(entry, "tests", unread=[])
             tests.extend(loaded if isinstance(loaded, list) else [loaded])
         else:
             tests.append(entry)
@@ -382,7 +392,7 @@ def _vars(value: object, files: _Files, what: str) -> dict[str, Any]:
     if value is None:
         return {}
     if isinstance(value, str):  # promptfoo reads a mapping from this file
-        value = files.data(value, f"The vars of {what.lower()}")
+        value = files.data(value, f"The vars of {what.lower()}", unread={})
     if not isinstance(value, dict):
         raise ExchangeError(f"The vars of {what.lower()} must be a mapping of names to values.")
     return dict(value)
@@ -421,14 +431,38 @@ def _is_reference(text: str) -> bool:
 
 
 class _Files:
-    """Files a config refers to, read relative to the config's folder when it is known."""
+    """Files a config refers to, read relative to the config's folder when it is known.
 
-    def __init__(self, base_dir: Path | None) -> None:
+    Only files inside that folder are read (after resolving ``..`` and symbolic links),
+    unless ``allow_outside``; a reference leading out is noted, stands for nothing (no
+    prompt, no tests, no vars) and :meth:`refuse_outside` then refuses the whole config.
+    """
+
+    def __init__(self, base_dir: Path | None, allow_outside: bool = False) -> None:
         self.base_dir = base_dir
+        self.allow_outside = allow_outside
+        self.outside: list[str] = []
+
+    def refuse_outside(self) -> None:
+        """:class:`OutsideReferenceError` naming every reference that led out, if any."""
+        if not self.outside:
+            return
+        references = tuple(dict.fromkeys(self.outside))
+        raise OutsideReferenceError(
+            f"The config refers to {_files(len(references))} outside its folder "
+            f"({self.base_dir}), which {'is' if len(references) == 1 else 'are'} not read: "
+            f"{', '.join(references)}. Copy {'it' if len(references) == 1 else 'them'} into "
+            "the config's folder, or import it with 'promptstudio import --allow-outside-refs' "
+            "if you trust it.",
+            references,
+        )
 
     def prompt_texts(self, reference: str, what: str) -> list[object]:
         """The prompts in a file: text, or a parsed chat list (``.json``, ``.yaml``)."""
-        path, text = self._read(reference, what)
+        read = self._read(reference, what)
+        if read is None:
+            return []
+        path, text = read
         suffix = path.suffix.lower()
         if suffix in (".yaml", ".yml"):
             return [_load_yaml(text, what, reference=reference)]
@@ -447,9 +481,13 @@ class _Files:
             raise ExchangeError(f"{what}: {suffix} prompt files ({reference}) are not supported.")
         return [text]  # .json is parsed as a chat list by _template; .md, .j2, ...: as is
 
-    def data(self, reference: str, what: str) -> object:
-        """The parsed content of a ``.yaml``, ``.yml`` or ``.json`` file."""
-        path, text = self._read(reference, what)
+    def data(self, reference: str, what: str, *, unread: object) -> object:
+        """The parsed content of a ``.yaml``, ``.yml`` or ``.json`` file (``unread`` when it
+        lies outside the config's folder)."""
+        read = self._read(reference, what)
+        if read is None:
+            return unread
+        path, text = read
         suffix = path.suffix.lower()
         if suffix in (".yaml", ".yml"):
             return _load_yaml(text, what, reference=reference)
@@ -467,7 +505,7 @@ class _Files:
             "(save CSV test data as YAML)."
         )
 
-    def _read(self, reference: str, what: str) -> tuple[Path, str]:
+    def _read(self, reference: str, what: str) -> tuple[Path, str] | None:
         target = reference.removeprefix("file://")
         if "://" in target:  # huggingface://, https://, ...
             raise ExchangeError(
@@ -485,7 +523,10 @@ class _Files:
                 f"{what} is read from {reference}, which cannot be reached from the config's "
                 "text alone: import the config file itself."
             )
-        path = self.base_dir / target
+        path = self._inside(target)
+        if path is None:
+            self.outside.append(reference)
+            return None
         try:
             with path.open("rb") as file:
                 data = file.read(MAX_IMPORT_BYTES + 1)
@@ -499,6 +540,27 @@ class _Files:
             return path, checked_text(data)
         except ExchangeError as exc:
             raise ExchangeError(f"{what}: {reference}: {exc}") from None
+
+    def _inside(self, target: str) -> Path | None:
+        """The file ``target`` names, resolved; None when it lies outside the config's folder.
+
+        Resolving first (``..``, symbolic links anywhere on the way) and then checking
+        containment means no spelling of the path and no link can lead out.
+        """
+        assert self.base_dir is not None
+        path = self.base_dir / target
+        if self.allow_outside:
+            return path
+        try:
+            base = self.base_dir.resolve()
+            resolved = path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: treat it as leading out
+            return None
+        return resolved if resolved.is_relative_to(base) else None
+
+
+def _files(count: int) -> str:
+    return "a file" if count == 1 else f"{count} files"
 
 
 def _load_yaml(text: str, what: str, *, reference: str = "") -> Any:

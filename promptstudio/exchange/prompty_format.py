@@ -22,6 +22,7 @@ from promptstudio.exchange.document import (
 )
 from promptstudio.exchange.errors import ExchangeError
 from promptstudio.exchange.front_matter import dump_front_matter, split_front_matter
+from promptstudio.exchange.json_format import checked_settings
 from promptstudio.exchange.reading import checked_text
 
 # Our parameter names → Prompty v2 ``model.options`` names.
@@ -165,7 +166,7 @@ def from_prompty(data: str | bytes, *, name: str = "") -> PromptDocument:
         tags=[str(tag) for tag in tags],
         template=body,
         variables=_variables(front),
-        columns=columns,
+        columns=checked_settings(columns),
     )
 
 
@@ -224,12 +225,22 @@ _ENV_REFERENCE = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}$"
 
 
 def _resolved(value: object) -> str:
-    """An endpoint as text, with a whole-value ``${env:VAR[:default]}`` looked up now."""
+    """An endpoint as text, with a whole-value ``${env:VAR[:default]}`` looked up now.
+
+    Only a web address is taken from the environment: a file naming ``${env:OPENAI_API_KEY}``
+    as its endpoint would otherwise store the key as a URL and send it with every request.
+    """
     text = str(value or "").strip()
     found = _ENV_REFERENCE.match(text)
     if found is None:
         return text
-    return os.environ.get(found.group(1), found.group(2) or "").strip()
+    resolved = os.environ.get(found.group(1), found.group(2) or "").strip()
+    if resolved and not resolved.lower().startswith(("http://", "https://")):
+        raise ExchangeError(
+            f"The endpoint {text} does not hold a web address (http:// or https://) in this "
+            "environment, so it is not used; name the server's URL in the file instead."
+        )
+    return resolved
 
 
 def _ordered_column(column: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,12 @@ from typing import Any
 
 from promptstudio.exchange.document import PromptDocument
 from promptstudio.exchange.errors import ExchangeError
-from promptstudio.exchange.json_format import checked_cases, checked_columns, checked_tags
+from promptstudio.exchange.json_format import (
+    checked_cases,
+    checked_columns,
+    checked_settings,
+    checked_tags,
+)
 from promptstudio.exchange.reading import checked_text
 
 TEMPLATE_SUFFIXES = (".txt", ".md", ".markdown", ".j2", ".jinja", ".jinja2", ".prompt")
@@ -70,6 +75,7 @@ def from_markdown(data: str | bytes, *, name: str = "") -> PromptDocument:
     doc, exact = seen
     if exact is not None:
         _apply_exact(doc, *exact)
+    doc.columns = checked_settings(doc.columns)
     return doc
 
 

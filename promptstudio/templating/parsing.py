@@ -35,12 +35,26 @@ class PositionedParser(Parser):
         #: Offset of every ``Name`` node, keyed by the node. Assignment targets are parsed as
         #: loads too and get their ``store`` context afterwards: check ``node.ctx``.
         self.name_offsets: dict[nodes.Name, int] = {}
+        #: Offset of the tag name of the innermost statement that ran into the end of the
+        #: template (``if`` in ``{% if x %}`` never closed): where "unexpected end" points.
+        self.unclosed_statement: int | None = None
 
     def parse(self) -> nodes.Template:
         # Built here, not in __init__: TokenStream lexes its first token at once, and that
         # can already fail (an unclosed comment), which must surface as a syntax error.
         self.stream = TokenStream(PositionedTokenIterator(self), TEMPLATE_NAME, None)
         return super().parse()
+
+    def parse_statement(self) -> nodes.Node | list[nodes.Node]:
+        token = self.stream.current
+        try:
+            return super().parse_statement()
+        except TemplateSyntaxError:
+            # The innermost statement sees the error first; outer ones keep its offset.
+            at_end = self.stream.current.type == "eof"
+            if at_end and self.unclosed_statement is None and isinstance(token, PositionedToken):
+                self.unclosed_statement = token.offset
+            raise
 
     def parse_primary(self, with_namespace: bool = False) -> nodes.Expr:
         token = self.stream.current
@@ -111,7 +125,7 @@ def syntax_error(
             offset = _skip_spaces(lines.text, tracker.last_end)
         column = _column_on(lines, line, offset)
     elif current.type == "eof":
-        line, column = lines.end
+        line, column = lines.position(_unclosed_offset(parser, lines))
     elif isinstance(current, PositionedToken):
         column = _column_on(lines, line, current.offset)
     return TemplateError(message, line, column)
@@ -158,6 +172,22 @@ def quoted_name_column(lines: LineIndex, line: int, message: str) -> int:
         if found:
             return found.start() + 1
     return 1
+
+
+def _unclosed_offset(parser: PositionedParser, lines: LineIndex) -> int:
+    """Where an error at the end of the template points: what was left open.
+
+    A ``{{``/``{%`` tag never closed, else the opening of the innermost block statement never
+    ended (``{% for %}`` without ``{% endfor %}``), else the last non-blank character: never
+    a position past the end of the text.
+    """
+    tracker = parser.tracker
+    opening = tracker.open_tag()
+    if opening is None and parser.unclosed_statement is not None:
+        opening = tracker.tag_start(parser.unclosed_statement)
+    if opening is not None:
+        return opening
+    return max(len(lines.text.rstrip()) - 1, 0)
 
 
 def _column_on(lines: LineIndex, line: int, offset: int) -> int:

@@ -55,10 +55,10 @@ class LineIndex:
         end = self.text.find("\n", start)
         return self.text[start:] if end < 0 else self.text[start:end]
 
-    @property
-    def end(self) -> tuple[int, int]:
-        """Position just past the last character, where "unexpected end" errors point."""
-        return self.position(len(self.text))
+
+#: Raw token types that open and close a tag (``{{``, ``{%``, line statements).
+_TAG_BEGINS = frozenset({"variable_begin", "block_begin", "linestatement_begin"})
+_TAG_ENDS = frozenset({"variable_end", "block_end", "linestatement_end", "data"})
 
 
 @dataclass
@@ -96,3 +96,19 @@ class RawTokenTracker:
             self.last_start, self.last_end = start, start + len(value)
             self.spans.append((kind, start, self.last_end))
             yield lineno, kind, value
+
+    def open_tag(self) -> int | None:
+        """Offset of the ``{{``/``{%`` of a tag the tokens so far leave unclosed, if any."""
+        for kind, start, _end in reversed(self.spans):
+            if kind in _TAG_ENDS:
+                return None
+            if kind in _TAG_BEGINS:
+                return start
+        return None
+
+    def tag_start(self, offset: int) -> int:
+        """Offset of the ``{%`` that opens the tag holding the raw token at ``offset``."""
+        for kind, start, _end in reversed(self.spans):
+            if start <= offset and kind in _TAG_BEGINS:
+                return start
+        return offset

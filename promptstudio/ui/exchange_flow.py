@@ -13,9 +13,9 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QMainWindow
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
-from promptstudio.exchange import PromptDocument
+from promptstudio.exchange import OutsideReferenceError, PromptDocument
 from promptstudio.exchange.formats import IMPORT_SUFFIXES
 from promptstudio.exchange.library_io import (
     document_for,
@@ -69,13 +69,20 @@ class ExchangeFlow(QObject):
         dialog.open()
         return dialog
 
-    def import_paths(self, paths: list[Path]) -> None:
-        self.tasks.start("import", self._import(paths))
+    def import_paths(self, paths: list[Path], *, allow_outside_refs: bool = False) -> None:
+        self.tasks.start("import", self._import(paths, allow_outside_refs))
 
-    async def _import(self, paths: list[Path]) -> None:
+    async def _import(self, paths: list[Path], allow_outside_refs: bool = False) -> None:
         status = self.workspace.statusMessage
         status.emit(f"Reading {len(paths)} item{'s' if len(paths) != 1 else ''}…")
-        found = await asyncio.to_thread(read_import_files, paths)  # raises: shown, nothing kept
+        try:  # other errors: shown by the task owner, nothing kept
+            found = await asyncio.to_thread(
+                read_import_files, paths, allow_outside_refs=allow_outside_refs
+            )
+        except OutsideReferenceError as exc:
+            status.emit("Nothing imported: files outside the config's folder")
+            self.ask_outside_refs(paths, exc.references)
+            return
         docs = [doc for _, doc in found]
         stored = await self.workspace.db.acall(
             import_documents, docs, source=paths[0].name if len(paths) == 1 else ""
@@ -86,6 +93,29 @@ class ExchangeFlow(QObject):
         more = f" and {len(stored) - 3} more" if len(stored) > 3 else ""
         status.emit(f"Imported {names}{more}")
         self.imported.emit(ids)
+
+    def ask_outside_refs(self, paths: list[Path], references: tuple[str, ...]) -> QMessageBox:
+        """Ask before reading files a config names outside its folder; import again if yes."""
+        listed = "\n".join(f"  {reference}" for reference in references)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Read files outside the folder?",
+            "The import refers to files outside its own folder, which were not read:\n"
+            f"{listed}\n\nRead them and import anyway? Only for files you trust: what they "
+            "hold becomes part of the prompt and is sent to its servers when you run it.",
+            QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        box.setObjectName("outsideRefsBox")
+        box.setAccessibleName("Read files outside the folder?")
+        read = box.addButton("&Read them and import", QMessageBox.ButtonRole.AcceptRole)
+        read.setObjectName("readOutsideRefs")
+        read.setAccessibleName("Read them and import")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # Enter does not read them
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        read.clicked.connect(lambda: self.import_paths(paths, allow_outside_refs=True))
+        box.open()
+        return box
 
     # ---- export --------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -227,3 +229,76 @@ def test_a_promptfoo_config_comes_in_with_its_tests_as_cases(tmp_path: Path) -> 
     assert doc["cases"][1]["assert"] == [{"type": "icontains", "value": "grace"}]
     assert doc["columns"][1]["params"] == {"temperature": 0.3, "max_tokens": 64}
     assert doc["variables"] == {"who": "Ada"}
+
+
+def test_eval_csv_quotes_formulas_in_answers_and_variables(tmp_path: Path) -> None:
+    template = tmp_path / "ask.prompt"
+    template.write_text("user:\nWhat is {{ x }}?\n", encoding="utf-8")
+    cases = tmp_path / "cases.csv"
+    cases.write_text("x,__expected\n'@SUM(A1),-3\n", encoding="utf-8")
+    evil = '=HYPERLINK("http://evil.example","click")'
+    with FakeLLM() as server:
+        server.script(Reply(text=evil))
+        done = cli("eval", str(template), "--cases", str(cases), "--base-url",
+                   server.base_url, "--model", "m", "--csv", home=tmp_path / "home")  # fmt: skip
+        [request] = server.chat_requests()
+    assert request.json["messages"] == [{"role": "user", "content": "What is @SUM(A1)?"}]
+    rows = list(csv.DictReader(io.StringIO(done.stdout, newline="")))
+    assert [(row["x"], row["expected"], row["answer"]) for row in rows] == [
+        ("'@SUM(A1)", "-3", "'" + evil)
+    ]
+
+
+def _leaky_config(tmp_path: Path, server: FakeLLM, prompt: str) -> Path:
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "id_fake").write_text("SECRET-KEY-MATERIAL\n", encoding="utf-8")
+    folder = tmp_path / "cfg"
+    (folder / "prompts").mkdir(parents=True)
+    (folder / "prompts" / "ok.txt").write_text("user:\nNested {{ x }}\n", encoding="utf-8")
+    (folder / "link.txt").symlink_to(tmp_path / "id_fake")
+    config = folder / "promptfooconfig.yaml"
+    config.write_text(
+        f"description: Leaky\nprompts: ['{prompt}']\n"
+        f"providers:\n  - id: openai:chat:m\n    config: {{apiBaseUrl: '{server.base_url}'}}\n"
+        "tests: [{vars: {x: '1'}}]\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_import_and_run_refuse_references_leading_out_of_the_config_folder(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    with FakeLLM() as server:
+        server.script(Reply(text="ok"))
+        for number, reference in enumerate(
+            ("file://../id_fake", f"file://{tmp_path / 'c1' / 'id_fake'}", "file://link.txt")
+        ):
+            config = _leaky_config(tmp_path / f"c{number}", server, reference)
+            done = cli("import", str(config), home=home)
+            assert done.returncode == 1
+            assert reference in done.stderr and "outside its folder" in done.stderr
+            assert "SECRET" not in done.stderr + done.stdout
+            done = cli("run", str(config), home=home)
+            assert done.returncode != 0
+            assert reference in done.stderr and "Traceback" not in done.stderr
+        assert server.requests == []  # nothing was sent
+        assert not (home / "library.sqlite3").exists() or _prompts(home) == []
+
+        config = _leaky_config(tmp_path / "good", server, "file://prompts/ok.txt")
+        done = cli("run", str(config), home=home)
+        assert done.returncode == 0, done.stderr
+        [request] = server.chat_requests()
+    assert request.json["messages"] == [{"role": "user", "content": "Nested 1"}]
+
+
+def test_import_reads_outside_only_when_allowed(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with FakeLLM() as server:
+        config = _leaky_config(tmp_path, server, "file://../id_fake")
+    done = cli("import", str(config), "--allow-outside-refs", "--json", home=home)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[0]["stored_as"] == "id_fake"
+    done = cli("export", "id_fake", "-f", "template", home=home)
+    assert done.stdout == "SECRET-KEY-MATERIAL\n"

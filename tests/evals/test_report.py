@@ -189,3 +189,17 @@ def test_json_is_indented_and_keeps_unicode() -> None:
     text = results_to_json(run)
     assert text.startswith('{\n  "version": 7,')
     assert "Ça va — très bien" in text
+
+
+def test_csv_quotes_cells_a_spreadsheet_would_run_as_formulas() -> None:
+    evil = '=HYPERLINK("http://evil.example","x")'
+    run = EvalRun(
+        (EvalColumn("a", "-label", "gpt", "https://api.openai.com/v1"),),
+        (EvalCase("10", 0, {"city": "@SUM(A1)", "n": -3}, description="+cmd", expected=evil),),
+    )
+    run.cells[("10", "a")] = CellResult("10", "a", FAILED, "\tanswer", error="-1 failed")
+    [row] = csv_rows(run)
+    assert (row["city"], row["n"], row["description"], row["expected"]) == (
+        "'@SUM(A1)", "-3", "'+cmd", "'" + evil,
+    )  # fmt: skip
+    assert (row["column"], row["answer"], row["error"]) == ("'-label", "'\tanswer", "'-1 failed")

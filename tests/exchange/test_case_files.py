@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import re
@@ -107,6 +109,34 @@ def test_file_round_trip(tmp_path: Path, suffix: str) -> None:
 
 
 # ---- CSV ------------------------------------------------------------------------------
+
+
+def test_csv_cells_that_are_formulas_are_quoted_and_read_back_as_they_were(
+    tmp_path: Path,
+) -> None:
+    cases = [
+        {
+            "vars": {"q": '=HYPERLINK("http://evil.example","click")', "n": "-3"},
+            "description": "@SUM(A1)",
+            "expected": "+1.5",
+        },
+        {"vars": {"q": "'=already quoted", "n": "\tTAB"}, "expected": "-x"},
+    ]
+    path = tmp_path / "cases.csv"
+    cases_to_file(path, cases, ["q", "n"])
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    assert rows[1:] == [
+        ['\'=HYPERLINK("http://evil.example","click")', "-3", "'@SUM(A1)", "+1.5"],
+        ["''=already quoted", "'\tTAB", "", "'-x"],
+    ]
+    assert cases_from_file(path) == cases
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(st.lists(st.text(alphabet="'=+-@\t\r.1x ,\"", max_size=6), min_size=1, max_size=5))
+def test_csv_round_trip_of_formula_like_values(values: list[str]) -> None:
+    cases = [{"vars": {"v": value}} for value in values]
+    assert cases_from_csv(cases_to_csv(cases, ["v"])) == cases
 
 
 def test_csv_as_promptfoos_docs_write_it() -> None:

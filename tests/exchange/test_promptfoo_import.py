@@ -12,7 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promptstudio.chat import Message
-from promptstudio.exchange import ExchangeError, PromptDocument, from_promptfoo, to_promptfoo
+from promptstudio.exchange import (
+    ExchangeError,
+    OutsideReferenceError,
+    PromptDocument,
+    from_promptfoo,
+    to_promptfoo,
+)
+from promptstudio.exchange.formats import import_file
+from promptstudio.exchange.library_io import read_import_files
 from promptstudio.exchange.promptfoo_format import chat_prompt
 from promptstudio.templating import render_messages
 from tests.exchange.samples import sample_document
@@ -311,6 +319,102 @@ def test_unreadable_references_are_refused(tmp_path: Path, config: str, message:
     _write(tmp_path, {"cases.csv": "q\n1\n", "broken.yaml": "- vars:\n  bad: [\n"})
     with pytest.raises(ExchangeError, match=message):
         from_promptfoo(config, base_dir=tmp_path)
+
+
+# ---- references leading out of the config's folder -----------------------------------
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    """A config folder ``cfg/`` with a nested prompt, next to a secret it must not read."""
+    (tmp_path / "id_fake").write_text("SECRET-KEY-MATERIAL\n", encoding="utf-8")
+    _write(tmp_path / "cfg", {"prompts/nested/p.txt": "Nested {{ x }}\n", "vars.yaml": "x: 1\n"})
+    return tmp_path / "cfg"
+
+
+@pytest.mark.parametrize(
+    ("config", "reference"),
+    [
+        ("prompts: [file://../id_fake]\n", "file://../id_fake"),
+        ("prompts: ['../id_fake.txt']\n", "../id_fake.txt"),
+        ("prompts: [{id: 'file://prompts/../../id_fake', label: x}]\n", "file://prompts/../../id_fake"),
+        ("prompts: [hi]\ntests: file://../tests.yaml\n", "file://../tests.yaml"),
+        ("prompts: [hi]\ndefaultTest: file://../d.json\n", "file://../d.json"),
+        ("prompts: [hi]\ntests: [{vars: file://../v.yaml}]\n", "file://../v.yaml"),
+        ("prompts: [hi]\ndefaultTest: {vars: file://../v.json}\n", "file://../v.json"),
+    ],
+)
+def test_a_reference_leading_out_of_the_folder_is_refused_and_not_read(
+    secret: Path, config: str, reference: str
+) -> None:
+    for name in ("id_fake.txt", "tests.yaml", "d.json", "v.yaml", "v.json"):
+        (secret.parent / name).write_text("[{vars: {x: SECRET-KEY-MATERIAL}}]\n")
+    with pytest.raises(OutsideReferenceError) as caught:
+        from_promptfoo(config, base_dir=secret)
+    assert caught.value.references == (reference,)
+    assert reference in caught.value.message and "SECRET" not in caught.value.message
+    assert str(secret) in caught.value.message
+
+
+def test_an_absolute_path_is_refused(secret: Path) -> None:
+    target = secret.parent / "id_fake"
+    for config in (f"prompts: ['file://{target}']\n", "prompts: ['file:///etc/passwd']\n"):
+        with pytest.raises(OutsideReferenceError, match="outside its folder"):
+            from_promptfoo(config, base_dir=secret)
+
+
+def test_a_symbolic_link_cannot_lead_out(secret: Path) -> None:
+    (secret / "innocent.txt").symlink_to(secret.parent / "id_fake")
+    (secret / "linked").symlink_to(secret.parent, target_is_directory=True)
+    for reference in ("file://innocent.txt", "file://linked/id_fake"):
+        with pytest.raises(OutsideReferenceError) as caught:
+            from_promptfoo(f"prompts: ['{reference}']\n", base_dir=secret)
+        assert caught.value.references == (reference,)
+
+
+def test_every_reference_leading_out_is_named_at_once(secret: Path) -> None:
+    config = (
+        "prompts: [file://../id_fake, 'file:///etc/passwd', file://prompts/nested/p.txt]\n"
+        "tests: file://../tests.yaml\n"
+    )
+    with pytest.raises(OutsideReferenceError) as caught:
+        from_promptfoo(config, base_dir=secret)
+    assert caught.value.references == (
+        "file://../id_fake", "file:///etc/passwd", "file://../tests.yaml",
+    )  # fmt: skip
+    assert "3 files outside its folder" in caught.value.message
+
+
+def test_nested_files_and_links_inside_the_folder_are_read(secret: Path) -> None:
+    (secret / "alias.txt").symlink_to(secret / "prompts" / "nested" / "p.txt")
+    config = (
+        "prompts: [file://prompts/nested/p.txt, 'file://prompts/nested/../nested/p.txt', "
+        "file://alias.txt]\ntests: [{vars: file://vars.yaml}]\n"
+    )
+    docs = from_promptfoo(config, base_dir=secret)
+    assert [doc.template for doc in docs] == ["Nested {{ x }}"] * 3
+    assert docs[0].cases == [{"vars": {"x": 1}}]
+
+
+def test_reading_outside_can_be_allowed_explicitly(secret: Path) -> None:
+    [doc] = from_promptfoo(
+        "prompts: [file://../id_fake]\n", base_dir=secret, allow_outside_refs=True
+    )
+    assert doc.template == "SECRET-KEY-MATERIAL\n"
+
+
+def test_through_import_file_the_error_names_the_config_and_keeps_its_type(secret: Path) -> None:
+    config = secret / "promptfooconfig.yaml"
+    config.write_text("prompts: [file://../id_fake]\n", encoding="utf-8")
+    with pytest.raises(OutsideReferenceError) as caught:
+        import_file(config)
+    assert caught.value.message.startswith("promptfooconfig.yaml: The config refers to a file")
+    with pytest.raises(OutsideReferenceError) as caught:
+        read_import_files([config])
+    assert caught.value.references == ("file://../id_fake",)
+    assert "nothing was imported" in caught.value.message
+    [(_, doc)] = read_import_files([config], allow_outside_refs=True)
+    assert doc.template.startswith("SECRET")
 
 
 # ---- broken configs ------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promptstudio.exchange import from_prompty
+from promptstudio.exchange import ExchangeError, from_prompty
 from promptstudio.exchange.formats import import_text
 
 LEGACY = """---
@@ -80,3 +80,19 @@ def test_shorthand_files() -> None:
     assert (empty.name, empty.template, empty.columns) == ("empty", "", [])
     [unnamed] = import_text("my prompt.prompty", "---\nmodel: gpt-4o\n---\nhello\n")
     assert unnamed.name == "my prompt"
+
+
+def test_an_endpoint_from_the_environment_must_be_a_web_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file cannot turn a secret in the environment into a stored, sent "URL"."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-SECRET-0123456789")
+    monkeypatch.setenv("MY_SERVER", "http://localhost:8080/v1")
+    template = "---\nmodel:\n  id: m\n  connection:\n    endpoint: ${{env:{}}}\n---\nhi\n"
+    with pytest.raises(ExchangeError) as caught:
+        from_prompty(template.format("OPENAI_API_KEY"))
+    assert "${env:OPENAI_API_KEY}" in caught.value.message
+    assert "SECRET" not in caught.value.message
+    assert from_prompty(template.format("MY_SERVER")).columns[0]["base_url"] == (
+        "http://localhost:8080/v1"
+    )

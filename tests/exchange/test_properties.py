@@ -75,7 +75,7 @@ DOCS = st.builds(
                         "temperature": st.floats(0, 2),
                         "max_tokens": st.integers(1, 10**6),
                         "stop": st.lists(TEXT, max_size=2),
-                        "seed": st.integers(0, 2**31),
+                        "seed": st.integers(0, 2**31 - 1),
                     },
                 ),
             }

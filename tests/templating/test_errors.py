@@ -41,11 +41,34 @@ def test_syntax_errors_have_line_and_column(source: str, location: str, message:
     assert caught.value.location() == location
 
 
-def test_unexpected_end_points_at_the_end() -> None:
-    error = check("{% for x in xs %}\n{{ x }}\n  ")
+@pytest.mark.parametrize(
+    ("source", "location", "message"),
+    [
+        ("line one\nHello {{ name \n", "2:7", "unexpected end of template, expected 'end of"),
+        ("line one\nHello {{ name ", "2:7", "unexpected end of template, expected 'end of"),
+        ("a\n{{ (1 + \n\n", "2:1", "unexpected 'end of template'"),
+        ("a\n  {% if x \n", "2:3", "unexpected end of template, expected 'end of statement"),
+        ("a\n{%", "2:1", "tag name expected"),
+        ("ok\nb {# never closed\n\n", "2:3", "Missing end of comment tag"),
+        ("a\nb {% raw %}\nxx\n", "2:3", "Missing end of raw directive"),
+        ("{% for x in xs %}\n{{ x }}\n  ", "1:1", "Unexpected end of template."),
+        ("a\n {% for x in y %}\n", "2:2", "Unexpected end of template."),
+        ("a\n{%- if x -%}\n\n\n", "2:1", "Unexpected end of template."),
+        ("a\n{% if x %} {% for y in z %}\nb\n", "2:12", "Unexpected end of template."),
+        ("a\n{% if x %}{{ y }}\n{% for q in r %}{% endfor %}\n", "2:1", "Unexpected end"),
+        ("x\n{% macro m() %}\nb\n", "2:1", "Unexpected end of template."),
+    ],
+)
+def test_unclosed_constructs_point_at_their_opening(
+    source: str, location: str, message: str
+) -> None:
+    """What was left open is where the error points, never a position past the text."""
+    error = check(source)
     assert error is not None
-    assert error.location() == "3:3"
-    assert error.message.startswith("Unexpected end of template.")
+    assert (error.location(), error.message[: len(message)]) == (location, message)
+    lines = source.split("\n")
+    assert error.line <= len(source.rstrip().split("\n"))
+    assert error.column <= len(lines[error.line - 1]) + 1
 
 
 def test_unknown_filter_points_at_the_filter() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from promptstudio.exchange import from_json, to_json, to_prompty
 from promptstudio.storage import library
@@ -181,3 +181,35 @@ def test_a_stored_version_exports_from_the_history(window, qtbot) -> None:  # ty
     dialog.choose("template")
     qtbot.waitUntil(lambda: dialog.text == "user:\nfirst words", timeout=5000)
     dialog.close()
+
+
+def test_a_config_reading_outside_its_folder_asks_first(window, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "id_fake").write_text("SECRET-KEY-MATERIAL\n", encoding="utf-8")
+    (tmp_path / "cfg").mkdir()
+    config = tmp_path / "cfg" / "promptfooconfig.yaml"
+    config.write_text("description: Leaky\nprompts: [file://../id_fake]\n", encoding="utf-8")
+    before = window.workspace.db.call(library.count_prompts)
+    window.exchange.import_paths([config])
+    qtbot.waitUntil(
+        lambda: window.findChild(QMessageBox, "outsideRefsBox") is not None, timeout=10_000
+    )
+    box = window.findChild(QMessageBox, "outsideRefsBox")
+    assert "file://../id_fake" in box.text() and "SECRET" not in box.text()
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+    assert window.workspace.db.call(library.count_prompts) == before
+    box.button(QMessageBox.StandardButton.Cancel).click()  # Esc does the same
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "outsideRefsBox") is None)
+    assert window.workspace.db.call(library.count_prompts) == before
+
+    window.exchange.import_paths([config])
+    qtbot.waitUntil(
+        lambda: window.findChild(QMessageBox, "outsideRefsBox") is not None, timeout=10_000
+    )
+    box = window.findChild(QMessageBox, "outsideRefsBox")
+    read = box.findChild(QPushButton, "readOutsideRefs")
+    assert read.accessibleName() == "Read them and import"
+    with qtbot.waitSignal(window.exchange.imported, timeout=10_000) as done:
+        read.click()
+    [prompt_id] = done.args[0]
+    stored = window.workspace.db.call(library.latest_version, prompt_id)
+    assert stored.template.startswith("SECRET")

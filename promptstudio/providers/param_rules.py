@@ -1,0 +1,108 @@
+"""What each generation setting may be: one table for the run column's editors and imports.
+
+The run column builds its spin boxes from these ranges, and every importer checks a file's
+settings against them (:func:`checked_params`), so a file cannot carry a value the editor
+could not have produced (``"temperature": "hot"``, ``max_tokens: -5``) to a server.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+
+class ParamError(ValueError):
+    """A setting's value breaks its rule; the message names the setting and the rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParamRule:
+    """One setting: its kind (``number``, ``integer``, ``choice``, ``texts``, ``flag``,
+    ``object``) and, for numbers, the inclusive range; for a choice, the words allowed."""
+
+    kind: str
+    minimum: float = 0
+    maximum: float = 0
+    choices: tuple[str, ...] = ()
+
+    def allowed(self) -> str:
+        """The rule in words: "a number from 0 to 2"."""
+        if self.kind == "number":
+            return f"a number from {self.minimum:g} to {self.maximum:g}"
+        if self.kind == "integer":
+            return f"a whole number from {int(self.minimum)} to {int(self.maximum)}"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "texts":
+            return "a list of texts"
+        if self.kind == "flag":
+            return "true or false"
+        return "a JSON object"
+
+    def checked(self, value: Any) -> Any:
+        """``value`` if it keeps the rule (a whole float becomes an int, one text a list)."""
+        if self.kind in ("number", "integer"):
+            number = value if _is_number(value) else None
+            if self.kind == "integer" and isinstance(number, float) and number.is_integer():
+                number = int(number)
+            if self.kind == "integer" and not isinstance(number, int):
+                number = None
+            if number is not None and self.minimum <= number <= self.maximum:
+                return number
+        elif self.kind == "choice":
+            if value in self.choices:
+                return value
+        elif self.kind == "texts":
+            texts = [value] if isinstance(value, str) else value
+            if isinstance(texts, list) and all(isinstance(text, str) for text in texts):
+                return list(texts)
+        elif self.kind == "flag":
+            if isinstance(value, bool):
+                return value
+        elif isinstance(value, dict):
+            return value
+        raise ParamError(f"{_shown(value)} is not allowed; it must be {self.allowed()}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _shown(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+#: The rule of every :class:`~promptstudio.providers.base.GenerationParams` setting.
+PARAM_RULES: Final[dict[str, ParamRule]] = {
+    "temperature": ParamRule("number", 0, 2),
+    "top_p": ParamRule("number", 0, 1),
+    "top_k": ParamRule("integer", 1, 1000),
+    "max_tokens": ParamRule("integer", 1, 1_000_000),
+    "stop": ParamRule("texts"),
+    "seed": ParamRule("integer", 0, 2**31 - 1),
+    "reasoning_effort": ParamRule("choice", choices=("low", "medium", "high")),
+    "json_mode": ParamRule("flag"),
+    "json_schema": ParamRule("object"),
+    "thinking_budget": ParamRule("integer", 1, 200_000),
+}
+
+
+def checked_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with every known setting checked against its rule; other names, and None
+    ("not set"), pass as they are. :class:`ParamError` names the first setting that breaks
+    its rule."""
+    checked: dict[str, Any] = {}
+    for name, value in params.items():
+        rule = PARAM_RULES.get(name)
+        if rule is None or value is None:
+            checked[name] = value
+        else:
+            try:
+                checked[name] = rule.checked(value)
+            except ParamError as exc:
+                raise ParamError(f"{name}: {exc}") from None
+    return checked
