@@ -254,7 +254,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _send_not_found(self) -> None:
-        """A plain-text 404 for unknown paths, as Ollama and most web servers send."""
+        """A plain-text 404 for unknown paths, as Ollama and most web servers send (or
+        FastAPI's JSON one, as the llama.cpp server of llama-cpp-python sends)."""
+        if self.fake.json_not_found:
+            self._send_json(404, {"detail": "Not Found"})
+            return
         data = b"404 page not found"
         self.send_response(404)
         self.send_header("content-type", "text/plain")
@@ -770,6 +774,7 @@ class FakeLLM:
         self._inner = threading.Lock()
         # /v1/models answers with this Reply's error status, or after its first_token_delay.
         self.models_reply: Reply | None = None
+        self.json_not_found = False  # unknown paths answer {"detail": "Not Found"}
         self.requests: list[RecordedRequest] = []
         self.hangups: list[float] = []  # time.monotonic() when a client left mid-answer
         self._lock = threading.Lock()

@@ -49,6 +49,9 @@ def add_commands(commands: Any, data: argparse.ArgumentParser) -> None:
                      choices=("openai-compatible", "openai", "anthropic"))  # fmt: skip
     add.add_argument("--api", default="auto", choices=("auto", "chat", "responses"))
     add.add_argument("--no-key", action="store_true", help="the server needs no key")
+    add.add_argument("--key-env", metavar="VAR", default="",
+                     help="an environment variable holding this profile's key (its name is "
+                          "stored, never its value; read only for this profile)")  # fmt: skip
     add.set_defaults(handler=_providers_add)
     remove = actions.add_parser("remove", parents=[data], help="remove (or hide) a profile")
     remove.add_argument("id")
@@ -165,9 +168,14 @@ def _providers_add(args: argparse.Namespace) -> int:
     store = _profiles(args)
     profile = ProviderProfile(id=args.id, kind=args.kind, name=args.name,
                               base_url=args.base_url, api=args.api,
-                              needs_key=not args.no_key)  # fmt: skip
+                              needs_key=not args.no_key, key_env=args.key_env)  # fmt: skip
     store.add(profile)
     print(f"added {profile.id} ({profile.base_url})", file=sys.stderr)
+    if profile.key_env:
+        import os
+
+        state = "set" if os.environ.get(profile.key_env, "").strip() else "not set now"
+        print(f"its key comes from ${profile.key_env} ({state})", file=sys.stderr)
     return 0
 
 
@@ -185,9 +193,15 @@ def _providers_remove(args: argparse.Namespace) -> int:
 
 def _account(args: argparse.Namespace) -> str:
     """A profile id's key account, or a base URL as given."""
+    return _account_and_env(args)[0]
+
+
+def _account_and_env(args: argparse.Namespace) -> tuple[str, str]:
+    """A profile id's key account and key variable, or a base URL as given (no variable)."""
     if "://" in args.profile:
-        return str(args.profile)
-    return str(_profiles(args).get(args.profile).key_account)
+        return str(args.profile), ""
+    profile = _profiles(args).get(args.profile)
+    return str(profile.key_account), str(profile.key_env)
 
 
 def _keys_set(args: argparse.Namespace) -> int:
@@ -202,11 +216,14 @@ def _keys_set(args: argparse.Namespace) -> int:
         secret = sys.stdin.readline()
     if not secret.strip():
         raise CommandError("no key on stdin", exit_code=2)
-    where = KeyStore().set(account, secret)
+    keys = KeyStore()
+    where = keys.set(account, secret)
     if where != "keychain":
+        problem = keys.keychain_problem() or "No OS keychain is available"
         raise CommandError(
-            "no OS keychain is available, so the key could not be stored "
-            "(the CLI keeps nothing between runs); set the provider's environment variable"
+            f"{problem[0].lower()}{problem[1:]}, so the key could not be stored (the CLI keeps "
+            "nothing between runs); set the provider's environment variable, or name one for "
+            "a profile with `providers add ID ... --key-env VAR`"
         )
     print(f"stored the key for {account} in the OS keychain", file=sys.stderr)
     return 0
@@ -226,17 +243,18 @@ def _keys_status(args: argparse.Namespace) -> int:
 
     keys = KeyStore()
     if args.profile:
-        accounts = [(args.profile, _account(args))]
+        accounts = [(args.profile, *_account_and_env(args))]
     else:
-        accounts = [(p.id, p.key_account) for p in _profiles(args).profiles()]
+        accounts = [(p.id, p.key_account, p.key_env) for p in _profiles(args).profiles()]
     data = []
-    for name, account in accounts:
-        resolved = keys.resolve(account)  # the value is never printed
+    for name, account, key_env in accounts:
+        resolved = keys.resolve(account, key_env=key_env)  # the value is never printed
         data.append({"profile": name, "account": account, "source": resolved.source,
                      "env_var": resolved.env_var})  # fmt: skip
     lines = [f"{d['profile']:<14} {d['source']}" + (f" (${d['env_var']})" if d["env_var"] else "")
              for d in data]  # fmt: skip
-    if not keys.backend_available():
-        print("note: no OS keychain is available on this machine", file=sys.stderr)
+    problem = keys.keychain_problem()
+    if problem:
+        print(f"note: {problem[0].lower()}{problem[1:]}", file=sys.stderr)
     emit(args, data, lines)
     return 0

@@ -253,7 +253,7 @@ def _endpoint(column: dict[str, Any], profiles: Any, keys: Any, timeout: float) 
             if not column.get("base_url"):
                 raise
     if profile is not None:
-        key = keys.resolve(profile.key_account).value
+        key = keys.resolve(profile.key_account, key_env=profile.key_env).value
         return profile.to_endpoint(key, first_token_timeout=timeout)  # type: ignore[no-any-return]
     base_url = str(column.get("base_url") or "").rstrip("/")
     if not base_url:

@@ -3,8 +3,11 @@
 Keys are never written to a file by PromptStudio. When no keychain is available (a
 headless Linux box without Secret Service picks ``keyring.backends.fail.Keyring``) a key
 the user enters lives in this process's memory until it exits, and the caller is told so
-(:data:`KeyLocation` ``"session"``) to tell the user. Environment variables such as
-``OPENAI_API_KEY`` are honoured after stored keys.
+(:data:`KeyLocation` ``"session"``) to tell the user. A backend that keyring itself rates
+as not secure (``priority`` below 1, such as keyrings.alt's ``PlaintextKeyring``, which
+writes keys to a plain file) counts as no keychain: :meth:`KeyStore.keychain_problem`
+names it and says why. Environment variables such as ``OPENAI_API_KEY`` are honoured
+after stored keys; a profile may name its own variable (``key_env``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import logging
 import os
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Literal
+from typing import Any, Literal
 
 from promptstudio.credentials.env import env_var_for
 from promptstudio.errors import PromptStudioError
@@ -37,12 +40,53 @@ def _keyring() -> ModuleType:
     return keyring
 
 
+# keyring's own scale: 1 and above is a real keychain; below 1 is "not recommended"
+# (plain-text or weakly protected files), 0 and below cannot store at all.
+SECURE_PRIORITY = 1.0
+
+
 def _unusable(backend: object) -> bool:
     """A backend that accepts nothing (fail) or silently drops everything (null)."""
     import keyring.backends.fail
     import keyring.backends.null
 
     return isinstance(backend, keyring.backends.fail.Keyring | keyring.backends.null.Keyring)
+
+
+def _priority(backend: object) -> float:
+    try:
+        return float(getattr(backend, "priority", 0.0))
+    except Exception:  # a backend's priority property may raise when it is unavailable
+        return 0.0
+
+
+def _backend_name(backend: object) -> str:
+    kind = type(backend)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _insecure_reason(backend: object) -> str | None:
+    """Why ``backend`` must not hold keys (it is not secure), or None when it may."""
+    from keyring.backends.chainer import ChainerBackend
+
+    if isinstance(backend, ChainerBackend):
+        chained = list(backend.backends)
+        # keys go to the first backend (highest priority) that takes them
+        if chained and _priority(chained[0]) >= SECURE_PRIORITY:
+            return None
+        names = ", ".join(_backend_name(b) for b in chained) or "no backend"
+        return (
+            f"the keyring backend {_backend_name(backend)} (chaining {names}) has no secure "
+            "keychain to keep keys in"
+        )
+    priority = _priority(backend)
+    if priority >= SECURE_PRIORITY:
+        return None
+    return (
+        f"the keyring backend {_backend_name(backend)} is not secure (keyring rates it "
+        f"{priority:g}, below 1: it keeps keys in a plain or weakly protected file), so "
+        "PromptStudio does not use it"
+    )
 
 
 class CredentialError(PromptStudioError):
@@ -83,27 +127,48 @@ class KeyStore:
         self._session: dict[str, str] = {}
 
     def backend_available(self) -> bool:
-        """Whether keys can persist in a keychain beyond this session."""
+        """Whether keys can persist in a secure keychain beyond this session."""
+        return self.keychain_problem() is None
+
+    def keychain_problem(self) -> str | None:
+        """Why keys cannot go to a keychain (a sentence without its full stop), or None.
+
+        The UI and CLI follow it with what happens instead ("a typed key is kept for this
+        session only").
+        """
         keyring = _keyring()
         backend = keyring.get_keyring()
         if _unusable(backend):
-            return False
+            return "No OS keychain is available"
+        insecure = _insecure_reason(backend)
+        if insecure is not None:
+            return f"No secure OS keychain is available: {insecure}"
         try:
             backend.get_password(self.SERVICE, _PROBE_ACCOUNT)
         except keyring.errors.NoKeyringError:
-            return False
+            return "No OS keychain is available"
         except keyring.errors.KeyringError as exc:
             # A locked keychain still exists: setting a key will prompt to unlock it.
             logger.debug("Keychain probe failed: %s", type(exc).__name__)
-        return True
+        return None
+
+    def _keychain(self) -> Any:
+        """The active backend when keys may go there (secure and able to store)."""
+        backend = _keyring().get_keyring()
+        if _unusable(backend) or _insecure_reason(backend) is not None:
+            return None
+        return backend
 
     def get(self, account: str) -> str | None:
         keyring = _keyring()
         account = account_for(account)
         if account in self._session:
             return self._session[account]
+        backend = self._keychain()
+        if backend is None:
+            return None  # an insecure file backend is not read either: it is no keychain
         try:
-            return keyring.get_keyring().get_password(self.SERVICE, account)
+            return backend.get_password(self.SERVICE, account)
         except keyring.errors.NoKeyringError:
             # The normal state of a headless box; the UI says so where keys are entered.
             logger.debug("No keychain to read a key from")
@@ -119,8 +184,8 @@ class KeyStore:
         secret = secret.strip()
         if not secret:
             raise CredentialError("An empty API key cannot be saved; remove the key instead.")
-        backend = keyring.get_keyring()
-        if not _unusable(backend):
+        backend = self._keychain()
+        if backend is not None:
             try:
                 backend.set_password(self.SERVICE, account, secret)
             except keyring.errors.KeyringError as exc:
@@ -134,7 +199,8 @@ class KeyStore:
                 return "keychain"
         else:
             logger.warning(
-                "No keychain is available; the key for %s is kept for this session only",
+                "%s; the key for %s is kept for this session only",
+                self.keychain_problem() or "No OS keychain is available",
                 account,
             )
         self._session[account] = secret
@@ -158,10 +224,15 @@ class KeyStore:
                 f"({type(exc).__name__}). Remove it with your keychain manager."
             ) from exc
 
-    def resolve(self, base_url: str) -> ResolvedKey:
-        """The key for an endpoint: a stored one first, then the provider's env variable."""
+    def resolve(self, base_url: str, *, key_env: str = "") -> ResolvedKey:
+        """The key for an endpoint: a stored one first, then an environment variable.
+
+        ``key_env`` is the variable a profile names for its own key (a custom endpoint's
+        way to get a key in a headless shell); the caller passes it only for that
+        profile. Otherwise the hosted provider's conventional variable, for its exact host.
+        """
         account = account_for(base_url)
-        env_var = env_var_for(account)
+        env_var = key_env.strip() or env_var_for(account)
         if account in self._session:
             return ResolvedKey(self._session[account], "session", env_var)
         stored = self.get(account)

@@ -3,6 +3,10 @@
 Failures are the same typed errors as a stream's (a bad key is ``AuthenticationFailed``,
 nothing listening is ``ConnectionFailed`` with the local-server hint). Listing is not
 retried: the UI asks again when the user does.
+
+A 404 from a base URL that lacks ``/v1`` is most often the path, not the model: before
+saying "model not found", :func:`explain_not_found` asks ``<base>/v1/models`` (quickly)
+and, when that answers, says to add ``/v1``.
 """
 
 from __future__ import annotations
@@ -11,13 +15,17 @@ import asyncio
 import difflib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from urllib.parse import urlsplit
 
 from promptstudio.providers.base import Endpoint
-from promptstudio.providers.errors import TimedOut
+from promptstudio.providers.errors import ModelNotFound, ProviderError, TimedOut
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
+V1_CHECK_TIMEOUT = 2.0
+"""How long a 404 waits for the model lists that explain it (best effort)."""
 _SHOWN = 8
 
 
@@ -31,7 +39,8 @@ async def list_models(
     """
     limit = timeout if timeout is not None else DEFAULT_TIMEOUT
     quick = _with_timeouts(endpoint, limit)
-    fetch = _anthropic_ids if (kind or endpoint.kind) == "anthropic" else _openai_ids
+    anthropic = (kind or endpoint.kind) == "anthropic"
+    fetch = _anthropic_ids if anthropic else _openai_ids
     try:
         async with asyncio.timeout(limit):
             ids = await fetch(quick)
@@ -39,6 +48,12 @@ async def list_models(
         raise TimedOut(
             f"The model list from {endpoint.label} did not arrive within {limit:g} s."
         ) from None
+    except ProviderError as exc:
+        with_v1 = None if anthropic or exc.status != 404 else v1_base_url(endpoint)
+        if with_v1 is not None and await _models_at(endpoint, with_v1) is not None:
+            url = f"{endpoint.base_url}/models"
+            raise ProviderError(_v1_advice(url, with_v1), status=404) from None
+        raise
     log.debug("%d models at %s", len(ids), endpoint.label)
     return sorted(set(ids))
 
@@ -88,6 +103,64 @@ def _with_timeouts(endpoint: Endpoint, limit: float) -> Endpoint:
         first_token_timeout=limit,
         idle_timeout=limit,
     )
+
+
+def v1_base_url(endpoint: Endpoint) -> str | None:
+    """``<base>/v1`` for an OpenAI-style base URL whose path does not end in /v1, else None."""
+    if endpoint.kind == "anthropic":
+        return None  # the anthropic SDK adds /v1 itself
+    base = endpoint.base_url.strip().rstrip("/")
+    if urlsplit(base).path.rstrip("/").endswith("/v1"):
+        return None
+    return f"{base}/v1"
+
+
+async def _models_at(endpoint: Endpoint, base_url: str) -> list[str] | None:
+    """The models at another base URL of the same server, or None when it does not answer."""
+    try:
+        return await list_models(replace(endpoint, base_url=base_url), timeout=V1_CHECK_TIMEOUT)
+    except ProviderError as exc:
+        log.debug("no model list at %s: %s", base_url, exc)
+        return None
+
+
+def _v1_advice(url: str, with_v1: str) -> str:
+    return (
+        f"The server answered 404 for {url}; it serves the API under {with_v1} — set the "
+        "base URL to that."
+    )
+
+
+async def explain_not_found(
+    error: ModelNotFound, endpoint: Endpoint, url: str | None = None
+) -> ModelNotFound:
+    """The 404 of a generation request, explained: a missing ``/v1`` in the base URL, or
+    the models the server does have. ``url`` is the URL that answered 404."""
+    with_v1 = v1_base_url(endpoint)
+    if with_v1 is not None:
+        offered = await _models_at(endpoint, with_v1)
+        if offered is not None:
+            message = _v1_advice(url or f"{endpoint.base_url}/…", with_v1)
+            model = error.model or ""
+            if model and model not in offered:
+                hint = model_hint(model, offered)
+                message += f" Model '{model}' is not among its models either." + (
+                    f" {hint}" if hint else ""
+                )
+            return ModelNotFound(
+                message, model=error.model, available=tuple(offered), url_suspect=True
+            )
+    if error.url_suspect:
+        return error
+    try:
+        available = await list_models(endpoint, timeout=V1_CHECK_TIMEOUT)
+    except ProviderError as exc:
+        log.debug("no model list from %s for the 404: %s", endpoint.label, exc)
+        return error
+    hint = model_hint(error.model or "", available)
+    if not hint:
+        return error
+    return ModelNotFound(f"{error.message} {hint}", model=error.model, available=tuple(available))
 
 
 def model_hint(model: str, available: list[str]) -> str:

@@ -1,11 +1,13 @@
 """Provider profiles: where a model server is and how to talk to it, never its key.
 
 A profile names a server (OpenAI, Anthropic, a local Ollama, ...), its kind (which SDK
-speaks to it), its base URL, extra headers, the API to use (see ``providers.apis``) and
+speaks to it), its base URL, extra headers, the API to use (see ``providers.apis``),
 the keychain account its key is stored under (``promptstudio.credentials.KeyStore``; the
-base URL by default, as the key store normalises it). The key itself never enters a
-profile: headers that carry credentials (``Authorization``, ``x-api-key``, ...) and URLs
-with a user or password are refused. Other header values may still be sensitive, so they
+base URL by default, as the key store normalises it) and optionally the name of an
+environment variable that holds its key (``key_env``, for a headless shell; the variable's
+name, never its value). The key itself never enters a profile: headers that carry
+credentials (``Authorization``, ``x-api-key``, ...) and URLs with a user or password are
+refused. Other header values may still be sensitive, so they
 are never shown in a repr or logged.
 
 :data:`PRESETS` are the servers people use most; ``settings.profiles.ProfileStore`` keeps
@@ -32,8 +34,9 @@ CREDENTIAL_HEADERS = frozenset(
 )
 _SECRET_FIELD = re.compile(r"key|secret|token|password|credential", re.IGNORECASE)
 _FIELDS = ("id", "kind", "name", "base_url", "key_account", "extra_headers", "api", "needs_key",
-           "max_concurrent")  # fmt: skip
+           "max_concurrent", "key_env")  # fmt: skip
 MAX_CONCURRENT = 64
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
 class ProfileError(PromptStudioError):
@@ -72,7 +75,8 @@ class ProviderProfile:
     ``key_account`` defaults to the normalised base URL. ``needs_key`` is False for local
     servers that take any key (the UI then does not ask for one). ``max_concurrent`` is how
     many requests the server gets at once (None: 1 for a server on this machine, no limit
-    for a hosted one; see ``runs.limits``).
+    for a hosted one; see ``runs.limits``). ``key_env`` names an
+    environment variable whose value is this profile's key (used for this profile only).
     """
 
     id: str
@@ -84,6 +88,7 @@ class ProviderProfile:
     api: str = "auto"
     needs_key: bool = True
     max_concurrent: int | None = None
+    key_env: str = ""
 
     def __post_init__(self) -> None:
         base_url = normalise_base_url(self.base_url)
@@ -91,6 +96,7 @@ class ProviderProfile:
         object.__setattr__(self, "name", self.name.strip())
         object.__setattr__(self, "key_account", self.key_account.strip() or base_url)
         object.__setattr__(self, "extra_headers", dict(self.extra_headers))
+        object.__setattr__(self, "key_env", self.key_env.strip().removeprefix("$"))
         _validate(self)
 
     def __repr__(self) -> str:  # header values may be sensitive: names only
@@ -152,6 +158,8 @@ class ProviderProfile:
             data["needs_key"] = False
         if self.max_concurrent is not None:
             data["max_concurrent"] = self.max_concurrent
+        if self.key_env:
+            data["key_env"] = self.key_env
         return data
 
     @classmethod
@@ -169,6 +177,9 @@ class ProviderProfile:
         for name in ("id", "kind", "name", "base_url"):
             if not isinstance(data.get(name), str):
                 raise InvalidProfile(f"The profile needs a text '{name}'.", field=name)
+        key_env = data.get("key_env") or ""
+        if not isinstance(key_env, str):
+            raise InvalidProfile("'key_env' must name an environment variable.", field="key_env")
         headers = data.get("extra_headers") or {}
         if not isinstance(headers, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
@@ -186,6 +197,7 @@ class ProviderProfile:
             api=str(data.get("api") or "auto"),
             needs_key=bool(data.get("needs_key", True)),
             max_concurrent=data.get("max_concurrent"),
+            key_env=key_env,
         )
 
 
@@ -222,6 +234,20 @@ def _validate(profile: ProviderProfile) -> None:
     _validate_url(profile.base_url)
     for name, value in profile.extra_headers.items():
         _validate_header(name, value)
+    if profile.key_env:
+        _validate_key_env(profile.key_env)
+
+
+def _validate_key_env(name: str) -> None:
+    """An environment variable's name: the key itself must never be stored here."""
+    looks_like_key = len(name) >= 24 and "_" not in name and not name.isupper()
+    if looks_like_key or not _ENV_NAME.match(name):
+        error = SecretInProfile if looks_like_key or "-" in name else InvalidProfile
+        raise error(
+            "The key variable must be the NAME of an environment variable (letters, digits "
+            "and _, e.g. MY_PROXY_KEY), not the key itself.",
+            field="key_env",
+        )
 
 
 def _validate_url(url: str) -> None:

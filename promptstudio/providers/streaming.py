@@ -84,10 +84,6 @@ def sdk_client_options(
     }
 
 
-MODEL_LIST_TIMEOUT = 2.0
-"""How long a 404 waits for the model list it offers in its message (best effort)."""
-
-
 @dataclass
 class StreamState:
     """What a protocol learned from the stream so far."""
@@ -204,8 +200,8 @@ class SdkStreamProvider(ABC):
                     sdk_stream = opening.result()
                 except self.errors.base as exc:
                     failure = map_sdk_error(exc, endpoint, request.model, self.errors, deltas=None)
-                    if isinstance(failure, ModelNotFound) and not failure.url_suspect:
-                        failure = await _offer_models(failure, endpoint)
+                    if isinstance(failure, ModelNotFound):
+                        failure = await _offer_models(failure, endpoint, exc)
 
             deadline = _Deadline(loop)
             next_event = aiter(sdk_stream).__anext__ if sdk_stream is not None else None
@@ -404,16 +400,12 @@ async def _close(opening: asyncio.Task[Any] | None, sdk_stream: Any, client: Any
             await client.close()
 
 
-async def _offer_models(error: ModelNotFound, endpoint: Endpoint) -> ModelNotFound:
-    """The same error, naming the models the server has (when it says, quickly)."""
-    from promptstudio.providers.models import list_models, model_hint
+async def _offer_models(
+    error: ModelNotFound, endpoint: Endpoint, exc: BaseException
+) -> ModelNotFound:
+    """The same error, explained: a base URL missing /v1, or the models the server has."""
+    from promptstudio.providers.models import explain_not_found
 
-    try:
-        available = await list_models(endpoint, timeout=MODEL_LIST_TIMEOUT)
-    except (ProviderError, TimeoutError) as exc:
-        log.debug("no model list from %s for the 404: %s", endpoint.label, exc)
-        return error
-    hint = model_hint(error.model or "", available)
-    if not hint:
-        return error
-    return ModelNotFound(f"{error.message} {hint}", model=error.model, available=tuple(available))
+    request = getattr(getattr(exc, "response", None), "request", None)
+    url = str(request.url) if request is not None else None
+    return await explain_not_found(error, endpoint, url)

@@ -29,10 +29,14 @@ from promptstudio.ui.actions import ActionRegistry, ActionSpec
 from promptstudio.ui.theme import apply_theme
 
 if TYPE_CHECKING:  # the panes are imported when the window is built, after its first paint
+    from collections.abc import Sequence
+
     from promptstudio.credentials import KeyStore
+    from promptstudio.providers.probe import Candidate
     from promptstudio.storage import Database
     from promptstudio.templating import TemplateError
     from promptstudio.ui.command_palette import CommandPalette
+    from promptstudio.ui.first_launch import FirstLaunchOffer
     from promptstudio.ui.quick_open import QuickOpen
     from promptstudio.ui.settings_dialog import SettingsDialog
 
@@ -280,6 +284,23 @@ class MainWindow(QMainWindow):
         last = self.state.value("library/lastPrompt")
         select = int(last) if last is not None and str(last).isdigit() else None
         self.tasks.start("library", self.workspace.load_library(select=select))
+
+    def offer_first_launch(
+        self, candidates: Sequence[Candidate] | None = None
+    ) -> FirstLaunchOffer | None:
+        """On a first launch (no column layout saved yet), look for model servers and keys
+        and offer them in the run board; the look runs off the GUI thread."""
+        if self.state.contains("run/columns"):
+            return None
+        from promptstudio.providers.probe import USUAL_SERVERS
+        from promptstudio.ui.first_launch import FirstLaunchOffer
+
+        self.first_launch = FirstLaunchOffer(
+            self.run_board, self.tasks, self.run_worker, self.profiles,
+            USUAL_SERVERS if candidates is None else candidates,
+        )  # fmt: skip
+        self.first_launch.start()
+        return self.first_launch
 
     # ---- actions ------------------------------------------------------------------------
 

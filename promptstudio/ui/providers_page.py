@@ -2,7 +2,9 @@
 
 Presets cannot be removed, only hidden or edited (which stores an override that "Reset"
 drops). Keys go to the OS keychain under the profile's key account, never to a file; the
-field is masked and cleared after saving. "Test connection" lists the server's models.
+field is masked and cleared after saving. A profile may instead name an environment
+variable holding its key ("Key variable"; only its name is stored). "Test connection" lists
+the server's models.
 """
 
 from __future__ import annotations
@@ -83,6 +85,15 @@ class ProvidersPage(QWidget):
         self.key.setObjectName("profileKey")
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText("paste a key; it goes to the OS keychain")
+        self.key_env = QLineEdit(self)
+        self.key_env.setObjectName("profileKeyEnv")
+        self.key_env.setAccessibleName("Key variable")
+        self.key_env.setPlaceholderText("optional: e.g. MY_PROXY_KEY (its name, not the key)")
+        self.key_env.setToolTip(
+            "The name of an environment variable that holds this profile's key. It is read "
+            "when a request goes to this profile's base URL, and only then; the name is "
+            "stored, never the value."
+        )
         self.save_key = QPushButton("Save key", self)
         self.delete_key = QPushButton("Delete key", self)
         self.key_status = QLabel(self)
@@ -114,6 +125,7 @@ class ProvidersPage(QWidget):
         key_row.addWidget(self.save_key)
         key_row.addWidget(self.delete_key)
         form.addRow("API key", key_row)
+        form.addRow("Key variable", self.key_env)
         form.addRow("", self.key_status)
         form.addRow("", self.test_button)
         form.addRow("", self.test_result)
@@ -174,6 +186,7 @@ class ProvidersPage(QWidget):
         self.api.setCurrentText(profile.api)
         self.needs_key.setChecked(profile.needs_key)
         self.max_concurrent.setValue(profile.max_concurrent or 0)
+        self.key_env.setText(profile.key_env)
         self.headers.setPlainText("\n".join(f"{k}: {v}" for k, v in profile.extra_headers.items()))
         preset = self.store.is_preset(profile.id)
         self.remove_button.setText(
@@ -183,15 +196,18 @@ class ProvidersPage(QWidget):
         self._show_key_status(profile)
 
     def _show_key_status(self, profile: ProviderProfile) -> None:
-        resolved = self.keys.resolve(profile.key_account)
+        resolved = self.keys.resolve(profile.key_account, key_env=profile.key_env)
         text = {
             "keychain": "A key is stored in the OS keychain.",
             "session": "A key is kept in memory for this session only (no OS keychain).",
-            "environment": f"Using ${resolved.env_var} from the environment.",
+            "environment": f"Using the key from ${resolved.env_var}.",
             "none": "No key stored." if profile.needs_key else "No key needed.",
         }[resolved.source]
-        if not self.keys.backend_available():
-            text += " No OS keychain is available: a key typed here lasts for this session."
+        if resolved.source == "none" and profile.key_env:
+            text = f"No key: ${profile.key_env} is not set in PromptStudio's environment."
+        problem = self.keys.keychain_problem()
+        if problem:
+            text += f" {problem}: a key typed here lasts for this session."
         self.key_status.setText(text)
         self.delete_key.setEnabled(resolved.source in ("keychain", "session"))
 
@@ -224,6 +240,7 @@ class ProvidersPage(QWidget):
                 base_url=self.base_url.text(), api=self.api.currentText(),
                 needs_key=self.needs_key.isChecked(), extra_headers=self._headers(),
                 max_concurrent=self.max_concurrent.value() or None,
+                key_env=self.key_env.text(),
             )  # fmt: skip
             self.store.update(changed)
         except PromptStudioError as exc:
@@ -306,7 +323,8 @@ class ProvidersPage(QWidget):
             return
         if self.key.text().strip():
             self.store_key()
-        endpoint = profile.to_endpoint(self.keys.resolve(profile.key_account).value)
+        key = self.keys.resolve(profile.key_account, key_env=profile.key_env).value
+        endpoint = profile.to_endpoint(key)
         self.test_result.setText(f"Connecting to {profile.base_url}…")
         self.test_button.setEnabled(False)
 

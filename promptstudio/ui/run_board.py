@@ -208,6 +208,13 @@ class RunBoard(QWidget):
             self.configChanged.emit()
         return column
 
+    def show_banner(self, banner: QWidget) -> None:
+        """Show ``banner`` between the run bar and the columns (the first-launch offer)."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(1, banner)
+        banner.show()
+
     def set_profiles(self, profiles: Sequence[ProviderProfile]) -> None:
         self.profiles = list(profiles)
         for column in self.columns:

@@ -372,17 +372,19 @@ class Workspace(QObject):
 
     def update_key_status(self, column_id: str | None = None) -> None:
         columns = self.board.columns if column_id is None else [self.board.column(column_id)]
-        available = self.keys.backend_available()
+        problem = self.keys.keychain_problem()
         for column in columns:
-            resolved = self.keys.resolve(key_account(column))
+            resolved = self.keys.resolve(key_account(column), key_env=key_env(column))
             short, long = {
                 "keychain": ("keychain", "Using the key stored in the OS keychain."),
                 "session": ("this session", "Using a key kept in memory for this session only."),
-                "environment": (f"${resolved.env_var}", f"Using ${resolved.env_var}."),
+                "environment": (f"${resolved.env_var}", f"Using the key from ${resolved.env_var}."),
                 "none": ("no key", "No key: requests go without one (fine for local servers)."),
             }[resolved.source]
-            if not available:
-                long += " No OS keychain is available: a typed key is kept for this session only."
+            if resolved.source == "none" and key_env(column):
+                long = f"No key: ${key_env(column)} is not set in PromptStudio's environment."
+            if problem:
+                long += f" {problem}: a typed key is kept for this session only."
             column.key_status.setText(short)
             column.key_status.setToolTip(long)
             column.key.setToolTip(long)
@@ -397,7 +399,8 @@ class Workspace(QObject):
         self.statusMessage.emit(
             "Key stored in the OS keychain."
             if where == "keychain"
-            else "No OS keychain: the key is kept in memory for this session only."
+            else f"{self.keys.keychain_problem() or 'No OS keychain is available'}: the key "
+            "is kept in memory for this session only."
         )
         for other in self.board.columns:
             if key_account(other) == key_account(column):
@@ -489,7 +492,7 @@ class Workspace(QObject):
             "max_retries": int(cast(int, get("timeouts.max_retries"))),
         }
         profile = column.profile()
-        key = self.keys.resolve(key_account(column)).value
+        key = self.keys.resolve(key_account(column), key_env=key_env(column)).value
         if profile is not None:
             return profile.to_endpoint(key, **timeouts)
         return Endpoint(base_url=column.base_url(), api_key=key, **timeouts)
@@ -598,6 +601,12 @@ def key_account(column: RunColumn) -> str:
     """Where the column's key is kept: its provider's account, else its base URL."""
     profile = column.profile()
     return profile.key_account if profile is not None else column.base_url()
+
+
+def key_env(column: RunColumn) -> str:
+    """The environment variable the column's profile names for its key ("" for none)."""
+    profile = column.profile()
+    return profile.key_env if profile is not None else ""
 
 
 @dataclass(eq=False)

@@ -67,6 +67,7 @@ def test_key_is_sent_as_bearer_and_extra_headers_too(fake_llm: FakeLLM) -> None:
 
 
 def test_wrong_base_url_hints_at_v1(fake_llm: FakeLLM) -> None:
+    fake_llm.models_reply = Reply(status=500)  # /v1/models cannot tell (see test_v1_hint)
     ep = Endpoint(base_url=fake_llm.root_url, name="Fake", max_retries=0)
     error = error_of(collect(ep, model="m"))
     assert isinstance(error, ModelNotFound) and error.url_suspect
