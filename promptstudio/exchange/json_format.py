@@ -62,6 +62,13 @@ def from_json(data: str | bytes) -> PromptDocument:
         isinstance(versions, list) and all(isinstance(v, dict) for v in versions)
     ):
         raise ExchangeError("'versions' must be a list of objects.")
+    for number, old in enumerate(versions or [], start=1):
+        settings = old.get("settings")
+        if isinstance(settings, dict) and "columns" in settings:
+            try:  # a stored version can be restored and run: the same rules hold
+                checked_settings(checked_columns(settings["columns"]))
+            except ExchangeError as exc:
+                raise ExchangeError(f"Stored version {number}: {exc}") from None
     return PromptDocument(
         name=_text(raw, "name", required=True),
         description=_text(raw, "description"),

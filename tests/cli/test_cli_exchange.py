@@ -280,9 +280,10 @@ def test_import_and_run_refuse_references_leading_out_of_the_config_folder(
             assert done.returncode == 1
             assert reference in done.stderr and "outside its folder" in done.stderr
             assert "SECRET" not in done.stderr + done.stdout
-            done = cli("run", str(config), home=home)
-            assert done.returncode != 0
-            assert reference in done.stderr and "Traceback" not in done.stderr
+            for command in ("run", "eval"):
+                done = cli(command, str(config), home=home)
+                assert done.returncode != 0
+                assert reference in done.stderr and "Traceback" not in done.stderr
         assert server.requests == []  # nothing was sent
         assert not (home / "library.sqlite3").exists() or _prompts(home) == []
 

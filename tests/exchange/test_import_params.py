@@ -164,3 +164,14 @@ def test_the_cli_stores_nothing_and_runs_nothing(tmp_path: Path, suffix: str) ->
         db = sqlite3.connect(home / "library.sqlite3")
         assert db.execute("SELECT count(*) FROM prompts").fetchone() == (0,)
         db.close()
+
+
+def test_json_history_versions_follow_the_same_rules() -> None:
+    doc = _doc(GOOD)
+    bad_column = {"id": "c1", "model": "old", "params": {"top_p": 7}}
+    doc.versions = [{"template": "hi", "variables": {}, "settings": {"columns": [bad_column]}}]
+    message = r"^Stored version 1: Run column 1 \(model old\), top_p: 7 is not allowed"
+    with pytest.raises(ExchangeError, match=message):
+        from_json(to_json(doc))
+    doc.versions[0]["settings"]["columns"][0]["params"] = {"top_p": 0.5}
+    assert from_json(to_json(doc)).versions == doc.versions
