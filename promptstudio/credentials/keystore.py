@@ -74,18 +74,17 @@ def _insecure_reason(backend: object) -> str | None:
         # keys go to the first backend (highest priority) that takes them
         if chained and _priority(chained[0]) >= SECURE_PRIORITY:
             return None
-        names = ", ".join(_backend_name(b) for b in chained) or "no backend"
+        names = ", ".join(_backend_name(b) for b in chained) or "nothing"
         return (
-            f"the keyring backend {_backend_name(backend)} (chaining {names}) has no secure "
-            "keychain to keep keys in"
+            f"the active keyring backend, {_backend_name(backend)}, chains only backends "
+            f"that are not secure: {names}"
         )
     priority = _priority(backend)
     if priority >= SECURE_PRIORITY:
         return None
     return (
-        f"the keyring backend {_backend_name(backend)} is not secure (keyring rates it "
-        f"{priority:g}, below 1: it keeps keys in a plain or weakly protected file), so "
-        "PromptStudio does not use it"
+        f"the active keyring backend, {_backend_name(backend)}, is not secure: it keeps keys "
+        f"in a plain or weakly protected file (keyring rates it {priority:g}, below 1)"
     )
 
 
@@ -142,7 +141,7 @@ class KeyStore:
             return "No OS keychain is available"
         insecure = _insecure_reason(backend)
         if insecure is not None:
-            return f"No secure OS keychain is available: {insecure}"
+            return f"No secure OS keychain is available — {insecure}"
         try:
             backend.get_password(self.SERVICE, _PROBE_ACCOUNT)
         except keyring.errors.NoKeyringError:

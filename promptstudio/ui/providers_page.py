@@ -72,6 +72,15 @@ class ProvidersPage(QWidget):
             "Default: 1 for a server on this machine (llama.cpp's server cuts an earlier "
             "request when a new one arrives), no limit for a hosted API (4 while evaluating)."
         )
+        self.key_env = QLineEdit(self)
+        self.key_env.setObjectName("profileKeyEnv")
+        self.key_env.setAccessibleName("Key variable")
+        self.key_env.setPlaceholderText("optional: e.g. MY_PROXY_KEY (its name, not the key)")
+        self.key_env.setToolTip(
+            "The name of an environment variable that holds this profile's key. It is read "
+            "when a request goes to this profile's base URL, and only then; the name is "
+            "stored, never the value."
+        )
         self.headers = QPlainTextEdit(self)
         self.headers.setPlaceholderText("Extra headers, one per line: Name: value")
         self.headers.setMaximumHeight(60)
@@ -85,15 +94,6 @@ class ProvidersPage(QWidget):
         self.key.setObjectName("profileKey")
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText("paste a key; it goes to the OS keychain")
-        self.key_env = QLineEdit(self)
-        self.key_env.setObjectName("profileKeyEnv")
-        self.key_env.setAccessibleName("Key variable")
-        self.key_env.setPlaceholderText("optional: e.g. MY_PROXY_KEY (its name, not the key)")
-        self.key_env.setToolTip(
-            "The name of an environment variable that holds this profile's key. It is read "
-            "when a request goes to this profile's base URL, and only then; the name is "
-            "stored, never the value."
-        )
         self.save_key = QPushButton("Save key", self)
         self.delete_key = QPushButton("Delete key", self)
         self.key_status = QLabel(self)
@@ -117,6 +117,7 @@ class ProvidersPage(QWidget):
         form.addRow("API", self.api)
         form.addRow("", self.needs_key)
         form.addRow("Requests at once", self.max_concurrent)
+        form.addRow("Key variable", self.key_env)
         form.addRow("Headers", self.headers)
         form.addRow("", self.error)
         form.addRow("", self.save_button)
@@ -125,7 +126,6 @@ class ProvidersPage(QWidget):
         key_row.addWidget(self.save_key)
         key_row.addWidget(self.delete_key)
         form.addRow("API key", key_row)
-        form.addRow("Key variable", self.key_env)
         form.addRow("", self.key_status)
         form.addRow("", self.test_button)
         form.addRow("", self.test_result)

@@ -61,3 +61,25 @@ def test_a_key_instead_of_a_variable_name_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 1 and "NAME of an environment variable" in done.stderr
     assert "sk-live-0123456789abcdef" not in done.stderr
     assert not (tmp_path / "profiles.json").exists()
+
+
+def test_keys_set_refuses_a_plaintext_keyring_and_writes_no_file(tmp_path: Path) -> None:
+    pytest.importorskip("keyrings.alt.file", reason="keyrings.alt is a dev dependency")
+    import os
+    import subprocess
+
+    from tests.cli.test_cli import PROMPTSTUDIO
+
+    xdg = tmp_path / "xdg"  # where PlaintextKeyring would write keyring_pass.cfg
+    env = {**os.environ, "PROMPTSTUDIO_HOME": str(tmp_path / "home"), "XDG_DATA_HOME": str(xdg),
+           "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring"}  # fmt: skip
+    done = subprocess.run([*PROMPTSTUDIO, "keys", "set", "openai"], env=env, input=PROXY_KEY,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1
+    assert "PlaintextKeyring" in done.stderr and "not secure" in done.stderr
+    assert "--key-env" in done.stderr and PROXY_KEY not in done.stderr
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert not [p for p in files if PROXY_KEY.encode() in p.read_bytes()]
+    status = subprocess.run([*PROMPTSTUDIO, "keys", "status", "openai"], env=env,
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert "PlaintextKeyring" in status.stderr and status.stdout.startswith("openai")
