@@ -140,11 +140,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         summaries = [_summary(label, result) for label, result in ordered]
         out: Any = summaries[0] if len(summaries) == 1 else summaries
+        # "version" is the number History shows (v4); "version_id" the database id.
+        stored = {"prompt": name, "version": version.number, "version_id": version.id,
+                  "run_id": run_row.id}  # fmt: skip
         if isinstance(out, dict):
-            out |= {"prompt": name, "version_id": version.id, "run_id": run_row.id}
+            out |= stored
         else:
-            out = {"prompt": name, "version_id": version.id, "run_id": run_row.id,
-                   "answers": summaries}  # fmt: skip
+            out = {**stored, "answers": summaries}
         json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     elif streaming:

@@ -77,6 +77,9 @@ class Workspace(QObject):
         self.prompt_name = ""
         self.error: templating.TemplateError | None = None
         self._saved: tuple[str, dict[str, object], dict[str, Any]] | None = None
+        # What the library brings back for this prompt (its latest version or its draft):
+        # a draft is written whenever the editor differs from it, dirty or not.
+        self._stored: tuple[str, dict[str, object], dict[str, Any]] | None = None
         self._runs: list[RunRecord] = []
         self._run_number = 0
         self._analysis = QTimer(self)
@@ -179,6 +182,8 @@ class Workspace(QObject):
         if saved is not None and run == self._analysis_run and source == saved[0]:
             now = self.snapshot()
             if now[2] == saved[2]:  # nothing was edited while the names were read
+                if self._stored == saved:
+                    self._stored = now
                 self._saved = now
         self.error = error
         if error is None:
@@ -242,6 +247,7 @@ class Workspace(QObject):
         self._show_version(version)
         if draft is not None:
             self._show_content(draft.template, draft.variables, draft.settings)
+            self._stored = self.snapshot()
             when = draft.updated_at[:16].replace("T", " ")
             self.statusMessage.emit(f"Restored unsaved changes to “{prompt.name}” ({when} UTC)")
         else:
@@ -255,7 +261,7 @@ class Workspace(QObject):
             self._show_content("", {}, {})
         else:
             self._show_content(version.template, version.variables, version.settings)
-        self._saved = self.snapshot()
+        self._saved = self._stored = self.snapshot()
         # A long text's names arrive later (worker thread); the snapshot is taken again
         # then, so an untouched prompt does not look edited.
         self._resnapshot = self._analysis_run if self.tasks.is_running("analysis") else None
@@ -274,18 +280,25 @@ class Workspace(QObject):
 
     # ---- drafts: unsaved edits survive a switch, a close and a crash ------------------------
 
+    @property
+    def _unstored(self) -> bool:
+        """The editor differs from what the library would bring back (even when saved)."""
+        return self.prompt_id is not None and self.snapshot() != self._stored
+
     def _save_draft_soon(self) -> None:
-        if self.dirty:
+        if self._unstored:
             self.tasks.start("draft", self._flush_draft())
 
     async def _flush_draft(self) -> None:
         self._draft_timer.stop()
-        if not self.dirty or self.prompt_id is None:
+        if not self._unstored or self.prompt_id is None:
             return
         self.flush_analysis(wait=False)  # a value is only ever typed for a known name
         prompt_id = self.prompt_id
-        template, values, settings = self.snapshot()
+        template, values, settings = snapshot = self.snapshot()
         await self.db.acall(library.save_draft, prompt_id, template, values, settings)
+        if prompt_id == self.prompt_id:
+            self._stored = snapshot
         self.draftSaved.emit(prompt_id)
 
     async def new_prompt(self) -> None:
@@ -335,11 +348,17 @@ class Workspace(QObject):
         self._on_trashed(prompt_id)
 
     async def save(self, message: str = "") -> None:
+        """Ctrl+S: a new version, named by its number in the prompt ("v4"), as in History."""
         if self.prompt_id is None:
             await self.new_prompt()
+        assert self.prompt_id is not None
+        latest = await self.db.acall(library.latest_version_id, self.prompt_id)
         version = await self._save(message=message)
+        if version.id == latest and not message:
+            self.statusMessage.emit(f"No changes since v{version.number}")
+            return
         self.versionsChanged.emit(version.prompt_id)
-        self.statusMessage.emit(f"Saved version {version.id}" + (f": {message}" if message else ""))
+        self.statusMessage.emit(f"Saved v{version.number}" + (f": {message}" if message else ""))
 
     async def _save(self, *, message: str = "", kind: VersionKind = "save") -> VersionRow:
         assert self.prompt_id is not None
@@ -347,9 +366,9 @@ class Workspace(QObject):
         template, values, settings = snapshot = self.snapshot()
         version = await self.db.acall(
             library.save_version, self.prompt_id, template, values, settings,
-            message=message, kind=kind,
+            message=message, kind=kind, from_editor=True,
         )  # fmt: skip
-        self._saved = snapshot
+        self._saved = self._stored = snapshot
         self._emit_title()
         return version
 
@@ -359,7 +378,7 @@ class Workspace(QObject):
             self._store_partial_sync(record)
         self._analysis.stop()  # the draft keeps the text; values exist only for known names
         self._draft_timer.stop()
-        if self.dirty and self.prompt_id is not None:
+        if self._unstored and self.prompt_id is not None:
             template, values, settings = self.snapshot()
             self.db.call(library.save_draft, self.prompt_id, template, values, settings)
 

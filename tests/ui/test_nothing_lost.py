@@ -1,0 +1,111 @@
+"""Issue 14, "nothing lost": the editor comes back with what the user last had, and the
+status bar names versions as History does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from promptstudio.credentials import KeyStore
+from promptstudio.storage import library
+from promptstudio.ui.app import open_library
+from promptstudio.ui.main_window import MainWindow
+from tests.fake_llm import Reply
+from tests.ui.conftest import new_prompt, type_text
+
+
+def _fire_draft_timer(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """What the 1.5 s draft timer does when it fires, now (no sleeping in tests)."""
+    ws = window.workspace
+    assert ws._draft_timer.isActive(), "the edit should have armed the draft timer"
+    ws._draft_timer.stop()
+    with qtbot.waitSignal(ws.draftSaved, timeout=5000):
+        ws._save_draft_soon()
+
+
+def _open(window, qtbot, prompt_id: int) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000):
+        window.library.select_prompt(prompt_id)
+        window.workspace.open_prompt(prompt_id)
+
+
+def test_a_stale_draft_never_replaces_a_newer_run(  # type: ignore[no-untyped-def]
+    window, qtbot, fake_llm, isolated_home: Path
+) -> None:
+    ws = window.workspace
+    other = new_prompt(qtbot, window)
+    prompt_id = new_prompt(qtbot, window)
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url, "model-a")
+    type_text(qtbot, window.editor, "EDIT-A")
+    _fire_draft_timer(window, qtbot)  # "wait 4 s": the draft holds EDIT-A and model-a
+    assert ws.db.call(library.load_draft, prompt_id).template == "EDIT-A"
+
+    type_text(qtbot, window.editor, " EDIT-B")
+    column.set_target(fake_llm.base_url, "model-b")
+    fake_llm.script(Reply(text="ok"))
+    with qtbot.waitSignal(ws.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()  # Ctrl+Enter: saves a version with both edits
+    assert ws.db.call(library.latest_version, prompt_id).template == "EDIT-A EDIT-B"
+
+    _open(window, qtbot, other)  # click another prompt ...
+    _open(window, qtbot, prompt_id)  # ... and come back
+    assert window.editor.toPlainText() == "EDIT-A EDIT-B"
+    assert window.run_board.columns[0].config().model == "model-b"
+    assert "Restored unsaved changes" not in window.statusBar().currentMessage()
+    assert not ws.dirty
+
+    window.close()  # and after a restart
+    window.workspace.db.close()
+    db = open_library(isolated_home)
+    reborn = MainWindow(db, KeyStore(), isolated_home)
+    qtbot.addWidget(reborn)
+    with qtbot.waitSignal(reborn.workspace.promptOpened, timeout=5000):
+        reborn.start()
+    assert reborn.workspace.prompt_id == prompt_id
+    assert reborn.editor.toPlainText() == "EDIT-A EDIT-B"
+    assert reborn.run_board.columns[0].config().model == "model-b"
+    reborn.close()
+    db.close()
+
+
+def test_undoing_edits_back_to_the_saved_text_forgets_the_draft(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    ws = window.workspace
+    other = new_prompt(qtbot, window)
+    prompt_id = new_prompt(qtbot, window)
+    window.editor.setPlainText("saved text")
+    with qtbot.waitSignal(window.tasks.finished, timeout=5000,
+                          check_params_cb=lambda name: name == "save"):  # fmt: skip
+        window.registry["prompt.save"].trigger()
+    type_text(qtbot, window.editor, " and more")
+    _fire_draft_timer(window, qtbot)
+    window.editor.setPlainText("saved text")  # the user takes the edit back
+    _fire_draft_timer(window, qtbot)
+    assert ws.db.call(library.load_draft, prompt_id) is None
+    _open(window, qtbot, other)
+    _open(window, qtbot, prompt_id)
+    assert window.editor.toPlainText() == "saved text"
+
+
+def test_status_bar_names_versions_by_their_number(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    ws = window.workspace
+    first = new_prompt(qtbot, window)
+    for text in ("one", "two"):  # ids 1.. are shared by every prompt (samples, this one)
+        window.editor.setPlainText(text)
+        with qtbot.waitSignal(window.tasks.finished, timeout=5000,
+                              check_params_cb=lambda name: name == "save"):  # fmt: skip
+            window.registry["prompt.save"].trigger()
+    second = new_prompt(qtbot, window)
+    window.editor.setPlainText("first text of the second prompt")
+    with qtbot.waitSignal(window.tasks.finished, timeout=5000,
+                          check_params_cb=lambda name: name == "save"):  # fmt: skip
+        window.registry["prompt.save"].trigger()
+    version = ws.db.call(library.latest_version, second)
+    assert version.number == 1 and version.id != 1
+    assert window.statusBar().currentMessage() == "Saved v1"
+
+    with qtbot.waitSignal(window.tasks.finished, timeout=5000,
+                          check_params_cb=lambda name: name == "save"):  # fmt: skip
+        window.registry["prompt.save"].trigger()  # nothing changed
+    assert window.statusBar().currentMessage() == "No changes since v1"
+    assert ws.db.call(library.count_versions, second) == 1
+    assert ws.db.call(library.count_versions, first) == 2
