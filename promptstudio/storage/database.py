@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 from promptstudio.storage import backup, schema
-from promptstudio.storage.errors import StorageError
+from promptstudio.storage.errors import LibraryWriteError, StorageError
 from promptstudio.storage.recovery import RecoveryReport, recover_library
 from promptstudio.storage.transaction import transaction
 
@@ -45,6 +45,32 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000
 # SQLite result codes that mean "this file is not (or no longer) a database we can read".
 _DAMAGED = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
+# Result codes (and their extended forms) that mean "this could not be written", and why.
+_WRITE_FAILURES = {
+    "SQLITE_FULL": ("full", "the disk is full (or the library reached its size limit)"),
+    "SQLITE_READONLY": ("read-only", "the library is read-only: check the permissions of the "
+                        "file and its folder, or whether the disk is mounted read-only"),
+    "SQLITE_PERM": ("read-only", "the operating system refused to let it be written"),
+    "SQLITE_CANTOPEN": ("read-only", "SQLite could not open a file it needs beside the library"),
+    "SQLITE_BUSY": ("locked", "another program kept the library locked"),
+    "SQLITE_LOCKED": ("locked", "another program kept the library locked"),
+    "SQLITE_IOERR": ("io", "the disk reported an input/output error"),
+}  # fmt: skip
+# What a write function stores, for "Could not store the answer ..." (else "the change").
+_STORED = {
+    "save_version": "the new version",
+    "restore_version": "the restored version",
+    "record_run": "the run",
+    "add_response": "the answer",
+    "checkpoint_response": "the answer streamed so far",
+    "finish_response": "the answer",
+    "save_draft": "the unsaved changes (draft)",
+    "save_eval_run": "the evaluation",
+    "save_cases": "the test cases",
+    "replace_cases": "the test cases",
+    "import_documents": "the import",
+    "cache_put": "the answer in the cache",
+}
 
 CheckMode = Literal["auto", "full", "light"]
 # Up to this size "auto" runs the full PRAGMA quick_check at every open (about 1 ms per
@@ -229,6 +255,15 @@ class Database:
         try:
             return fn(self._conn, *args, **kwargs)
         except sqlite3.DatabaseError as exc:
+            failure = write_failure(exc)
+            if failure is not None:
+                reason, why = failure
+                what = _STORED.get(getattr(fn, "__name__", ""), "the change")
+                raise LibraryWriteError(
+                    f"Could not store {what} in the library {self.path}: {why}. "
+                    "Nothing else was changed.",
+                    reason,
+                ) from exc
             if getattr(exc, "sqlite_errorname", "") not in _DAMAGED:
                 raise
             self._mark_damaged(str(exc))
@@ -382,6 +417,15 @@ class Database:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"Database({str(self.path)!r}, {state})"
+
+
+def write_failure(exc: sqlite3.Error) -> tuple[str, str] | None:
+    """(reason, explanation) when ``exc`` says a write could not be done, else None."""
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    for code, failure in _WRITE_FAILURES.items():
+        if name == code or name.startswith(code + "_"):
+            return failure
+    return None
 
 
 def _integrity(conn: sqlite3.Connection, *, full: bool) -> list[str]:

@@ -25,7 +25,7 @@ from promptstudio.runs.stored import response_fields
 from promptstudio.runs.worker import RunWorker
 from promptstudio.settings.profiles import ProfileStore
 from promptstudio.settings.store import SettingsStore
-from promptstudio.storage import Database, library
+from promptstudio.storage import Database, LibraryWriteError, library
 from promptstudio.storage.library import VersionKind, VersionRow
 from promptstudio.ui.library_pane import LibraryPane
 from promptstudio.ui.preview_dialog import ColumnPreview, PreviewDialog
@@ -80,6 +80,7 @@ class Workspace(QObject):
         # What the library brings back for this prompt (its latest version or its draft):
         # a draft is written whenever the editor differs from it, dirty or not.
         self._stored: tuple[str, dict[str, object], dict[str, Any]] | None = None
+        self._draft_failure: str | None = None  # the last autosave failure, shown once
         self._runs: list[RunRecord] = []
         self._run_number = 0
         self._analysis = QTimer(self)
@@ -296,7 +297,15 @@ class Workspace(QObject):
         self.flush_analysis(wait=False)  # a value is only ever typed for a known name
         prompt_id = self.prompt_id
         template, values, settings = snapshot = self.snapshot()
-        await self.db.acall(library.save_draft, prompt_id, template, values, settings)
+        try:
+            await self.db.acall(library.save_draft, prompt_id, template, values, settings)
+        except LibraryWriteError as exc:  # said once, not at every pause in typing
+            if exc.message == self._draft_failure:
+                log.warning("draft not saved: %s", exc.message)
+                return
+            self._draft_failure = exc.message
+            raise
+        self._draft_failure = None
         if prompt_id == self.prompt_id:
             self._stored = snapshot
         self.draftSaved.emit(prompt_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtWidgets import QMessageBox
+
 from promptstudio.credentials import KeyStore
 from promptstudio.storage import library
 from promptstudio.ui.app import open_library
@@ -109,3 +111,39 @@ def test_status_bar_names_versions_by_their_number(window, qtbot) -> None:  # ty
     assert window.statusBar().currentMessage() == "No changes since v1"
     assert ws.db.call(library.count_versions, second) == 1
     assert ws.db.call(library.count_versions, first) == 2
+
+
+def _error_boxes(window) -> list[QMessageBox]:  # type: ignore[no-untyped-def]
+    return [b for b in window.findChildren(QMessageBox, "errorMessageBox") if b.isVisible()]
+
+
+def test_a_read_only_library_says_what_was_not_saved(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    ws = window.workspace
+    prompt_id = new_prompt(qtbot, window)
+    # As root chmod stops nothing: SQLite's own switch refuses writes like a read-only file.
+    ws.db.call(lambda conn: conn.execute("PRAGMA query_only = 1"))
+    type_text(qtbot, window.editor, "words worth keeping")
+    window.registry["prompt.save"].trigger()
+    qtbot.waitUntil(lambda: len(_error_boxes(window)) == 1, timeout=5000)
+    box = _error_boxes(window)[0]
+    assert box.windowTitle() == "Not saved"
+    assert box.text().startswith("Could not store the new version in the library ")
+    assert "read-only" in box.text()
+    box.close()
+    qtbot.waitUntil(lambda: not _error_boxes(window), timeout=5000)
+
+    for _ in range(2):  # the autosave fails too: said once, not at every pause in typing
+        type_text(qtbot, window.editor, ".")
+        ws._draft_timer.stop()
+        with qtbot.waitSignal(window.tasks.finished, timeout=5000,
+                              check_params_cb=lambda name: name == "draft"):  # fmt: skip
+            ws._save_draft_soon()
+    qtbot.waitUntil(lambda: len(_error_boxes(window)) == 1, timeout=5000)
+    assert "unsaved changes (draft)" in _error_boxes(window)[0].text()
+    assert window.editor.toPlainText() == "words worth keeping.."  # nothing lost on screen
+
+    ws.db.call(lambda conn: conn.execute("PRAGMA query_only = 0"))
+    with qtbot.waitSignal(window.tasks.finished, timeout=5000,
+                          check_params_cb=lambda name: name == "save"):  # fmt: skip
+        window.registry["prompt.save"].trigger()
+    assert ws.db.call(library.latest_version, prompt_id).template == "words worth keeping.."
