@@ -30,7 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Concatenate, Literal, ParamSpec, TypeVar
 
-from promptstudio.storage import backup, schema
+from promptstudio.storage import backup, runs, schema
 from promptstudio.storage.errors import LibraryWriteError, StorageError
 from promptstudio.storage.recovery import RecoveryReport, recover_library
 from promptstudio.storage.transaction import transaction
@@ -58,7 +58,7 @@ _WRITE_FAILURES = {
 }  # fmt: skip
 # What a write function stores, for "Could not store the answer ..." (else "the change").
 _STORED = {
-    "save_version": "the new version",
+    "save_version": "the version",
     "restore_version": "the restored version",
     "record_run": "the run",
     "add_response": "the answer",
@@ -149,6 +149,8 @@ class Database:
         """Whether this open ran the full ``PRAGMA quick_check``."""
         self.damage: str | None = None
         """Set when damage is noticed while running; the next open checks and repairs."""
+        self.interrupted = 0
+        """Answers this open found cut off mid-stream by a process that died (now marked)."""
         self._check = check
         self._recover = recover
         self._conn: sqlite3.Connection | None = None
@@ -201,6 +203,12 @@ class Database:
             self._conn = self._connect(full_check=False)  # passed integrity_check when built
         with contextlib.suppress(FileNotFoundError):
             self.needs_check_marker.unlink()
+        try:
+            self.interrupted = runs.mark_interrupted(self._conn)
+        except sqlite3.Error as exc:  # e.g. a read-only library: they stay 'streaming'
+            logger.warning("Could not mark interrupted answers in %s: %s", self.path, exc)
+        if self.interrupted:
+            logger.info("%d answer(s) had been cut off mid-stream", self.interrupted)
 
     def _connect(self, *, full_check: bool) -> sqlite3.Connection:
         where = f"The library file {self.path}"
@@ -290,6 +298,16 @@ class Database:
             if self._closed:
                 raise StorageError("The library is closed.")
             return self._executor.submit(job)
+
+    def submit(
+        self,
+        fn: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Future[T]:
+        """Queue ``fn(conn, ...)`` on the owner thread without waiting for it (jobs run in
+        the order they were queued); the future holds its result or its typed error."""
+        return self._submit(fn, *args, **kwargs)
 
     def call(
         self,

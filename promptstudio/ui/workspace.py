@@ -21,7 +21,7 @@ from promptstudio.credentials import KeyStore
 from promptstudio.providers import Endpoint, GenerationParams, ModelCache, ProviderError
 from promptstudio.providers.pricing import PriceTable, parse_price_overrides
 from promptstudio.runs import RunSession, RunTarget, TargetStatus
-from promptstudio.runs.stored import response_fields
+from promptstudio.runs.checkpoint import ResponseCheckpoints
 from promptstudio.runs.worker import RunWorker
 from promptstudio.settings.profiles import ProfileStore
 from promptstudio.settings.store import SettingsStore
@@ -456,8 +456,12 @@ class Workspace(QObject):
             ]
         if not targets:
             return
-        session = RunSession(messages, targets, on_update=board.on_update, price_table=self.prices)
-        record = RunRecord(session, messages)
+        checkpoints = ResponseCheckpoints(self.db, messages)  # a crash keeps what had arrived
+        session = RunSession(
+            messages, targets, on_update=checkpoints.watching(board.on_update),
+            price_table=self.prices,
+        )  # fmt: skip
+        record = RunRecord(session, messages, checkpoints)
         self._runs.append(record)
         board.begin(record.column_ids, samples)
         self._run_number += 1
@@ -567,12 +571,12 @@ class Workspace(QObject):
             version = await self.save_for_run()
             run_row = await self.db.acall(library.record_run, version.id, self.variables.values())
             record.run_id = run_row.id
+            record.checkpoints.start(run_row.id)
             results = await asyncio.wrap_future(self.worker.submit(record.session.run()))
             if not record.stored:
                 record.stored = True
                 for result in results.values():
-                    fields = response_fields(result, record.messages)
-                    response = await self.db.acall(library.add_response, run_row.id, **fields)
+                    response = await self.db.acall(record.checkpoints.finish_response, result)
                     self.runStored.emit(response.id)
                 self.runFinished.emit(run_row.id)
                 self.versionsChanged.emit(version.prompt_id)
@@ -590,8 +594,7 @@ class Workspace(QObject):
         for result in record.session.results.values():
             if not result.status.finished:
                 result.status = TargetStatus.CANCELLED
-            fields = response_fields(result, record.messages)
-            self.db.call(library.add_response, record.run_id, **fields)
+            self.db.call(record.checkpoints.finish_response, result)
 
 
 def key_account(column: RunColumn) -> str:
@@ -606,6 +609,7 @@ class RunRecord:
 
     session: RunSession
     messages: list[Message]
+    checkpoints: ResponseCheckpoints
     run_id: int | None = None
     stored: bool = False
 

@@ -29,7 +29,7 @@ def test_a_read_only_library_is_a_typed_error_naming_what_was_not_stored(db: Dat
     with pytest.raises(LibraryWriteError) as raised:
         db.call(library.save_version, prompt.id, "new text", {}, {})
     assert raised.value.reason == "read-only"
-    assert raised.value.message.startswith("Could not store the new version in the library ")
+    assert raised.value.message.startswith("Could not store the version in the library ")
     assert "read-only" in raised.value.message
     db.call(lambda conn: conn.execute("PRAGMA query_only = 0"))
     assert [v.template for v in db.call(library.list_versions, prompt.id)] == ["kept"]

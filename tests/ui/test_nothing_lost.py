@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from promptstudio.chat import Message
 from promptstudio.credentials import KeyStore
+from promptstudio.providers import Endpoint
+from promptstudio.runs import RunTarget, TargetResult, TargetStatus
+from promptstudio.runs.checkpoint import ResponseCheckpoints
 from promptstudio.storage import library
 from promptstudio.ui.app import open_library
+from promptstudio.ui.history_pane import RUNS_TAB
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt, type_text
@@ -127,7 +133,7 @@ def test_a_read_only_library_says_what_was_not_saved(window, qtbot) -> None:  # 
     qtbot.waitUntil(lambda: len(_error_boxes(window)) == 1, timeout=5000)
     box = _error_boxes(window)[0]
     assert box.windowTitle() == "Not saved"
-    assert box.text().startswith("Could not store the new version in the library ")
+    assert box.text().startswith("Could not store the version in the library ")
     assert "read-only" in box.text()
     box.close()
     qtbot.waitUntil(lambda: not _error_boxes(window), timeout=5000)
@@ -147,3 +153,65 @@ def test_a_read_only_library_says_what_was_not_saved(window, qtbot) -> None:  # 
                           check_params_cb=lambda name: name == "save"):  # fmt: skip
         window.registry["prompt.save"].trigger()
     assert ws.db.call(library.latest_version, prompt_id).template == "words worth keeping.."
+
+
+def test_history_shows_an_answer_cut_off_by_a_crash_as_interrupted(  # type: ignore[no-untyped-def]
+    qtbot, qloop, isolated_home: Path
+) -> None:
+    db = open_library(isolated_home)  # the run of a process that is then killed
+    prompt = db.call(library.create_prompt, "Killed mid-stream")
+    version = db.call(library.save_version, prompt.id, "user:\nCount.", {}, {})
+    run = db.call(library.record_run, version.id, {})
+    checkpoints = ResponseCheckpoints(db, [Message("user", "Count.")])
+    checkpoints.start(run.id)
+    result = TargetResult(RunTarget("c1", Endpoint(base_url="http://127.0.0.1:9/v1"), "slow"))
+    result.status, result._chunks = TargetStatus.STREAMING, 2
+    result._parts[:] = ["one ", "two "]
+    checkpoints.on_update("c1", result, "two ")
+    db.close()  # no final answer: only the checkpoint is on disk
+
+    db = open_library(isolated_home)
+    main = MainWindow(db, KeyStore(), isolated_home)
+    qtbot.addWidget(main)
+    main.show()
+    with qtbot.waitSignal(main.workspace.promptOpened, timeout=5000):
+        main.start()
+    if main.workspace.prompt_id != prompt.id:
+        _open(main, qtbot, prompt.id)
+    main.registry["view.history"].trigger()
+    pane = main.history
+    with qtbot.waitSignal(pane.runsShown, timeout=5000):
+        pane.tabs.setCurrentIndex(RUNS_TAB)
+    qtbot.waitUntil(lambda: pane.runs_model.rowCount() == 1, timeout=5000)
+    run_index = pane.runs_model.index(0, 0)
+    status = pane.runs_model.index(0, 1, run_index)
+    assert status.data() == "interrupted"
+    assert "stopped while this answer streamed" in status.data(Qt.ItemDataRole.ToolTipRole)
+    assert pane.answer.toPlainText().startswith("one two \n\n[interrupted] ")
+    main.close()
+    db.close()
+
+
+def test_a_gui_run_keeps_its_partial_answer_while_streaming(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+    ws = window.workspace
+    prompt_id = new_prompt(qtbot, window)
+    window.run_board.columns[0].set_target(fake_llm.base_url, "slow")
+    window.editor.setPlainText("user:\nCount slowly.")
+    fake_llm.script(Reply(text="tick " * 400, tokens_per_second=50))
+    window.registry["run.run"].trigger()
+
+    def stored() -> list[tuple[str, str]]:
+        version = ws.db.call(library.latest_version, prompt_id)
+        if version is None:
+            return []
+        return [(r.text, r.status) for entry in ws.db.call(library.runs_for_version, version.id)
+                for r in entry.responses]  # fmt: skip
+
+    # While it streams, the library already holds what arrived (a crash now keeps it).
+    qtbot.waitUntil(lambda: any(s == "streaming" and t.count("tick") >= 2 for t, s in stored()),
+                    timeout=10_000)  # fmt: skip
+    with qtbot.waitSignal(ws.runFinished, timeout=10_000):
+        ws.stop()
+    [(text, status)] = stored()  # the final answer replaced the checkpoint: one row
+    assert status == "cancelled"
+    assert text.startswith("tick tick") and ("tick " * 400).startswith(text)

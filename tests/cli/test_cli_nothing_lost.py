@@ -1,0 +1,156 @@
+"""The installed CLI keeps what it received (issue 14, points 5 and 6).
+
+A run killed mid-stream leaves its partial answer in the library, marked interrupted at
+the next open; a full disk or a read-only library is a clear message and a non-zero exit,
+never a traceback, with nothing else damaged.
+
+Tests run as root, where chmod does not stop writes. The CLI process is therefore given a
+``sitecustomize`` that runs one PRAGMA on every connection to the library:
+``query_only`` refuses writes exactly as a read-only file does (SQLITE_READONLY), and
+``max_page_count`` stops the file growing exactly as a full disk does (SQLITE_FULL).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from promptstudio.storage import Database, library
+from tests.cli.test_cli import PROMPTSTUDIO, cli
+from tests.fake_llm import FakeLLM, Reply
+
+SITECUSTOMIZE = '''
+import os, sqlite3
+_connect = sqlite3.connect
+def connect(database, *args, **kwargs):
+    conn = _connect(database, *args, **kwargs)
+    if str(database).endswith("library.sqlite3"):
+        conn.execute(os.environ["PROMPTSTUDIO_TEST_PRAGMA"])
+    return conn
+sqlite3.connect = connect
+'''
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.02)
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {**os.environ, "PROMPTSTUDIO_HOME": str(home)}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY"):
+        env.pop(name, None)
+    return env
+
+
+def _streamed_text(home: Path) -> str:
+    """The longest answer text in the library so far (read-only, beside the writer)."""
+    path = home / "library.sqlite3"
+    if not path.exists():
+        return ""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            row = conn.execute("SELECT max(length(text)) FROM responses").fetchone()
+            if not row or not row[0]:
+                return ""
+            (text,) = conn.execute("SELECT text FROM responses ORDER BY length(text) DESC").fetchone()
+            return str(text)
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return ""
+
+
+def test_a_killed_run_keeps_what_had_arrived_marked_interrupted(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    template = tmp_path / "count.prompt"
+    template.write_text("user:\nCount slowly.\n", encoding="utf-8")
+    words = [f"w{n} " for n in range(400)]
+    with FakeLLM() as server:
+        server.script(Reply(text="".join(words), tokens_per_second=40))
+        process = subprocess.Popen(
+            [*PROMPTSTUDIO, "run", str(template), "--base-url", server.base_url,
+             "--model", "slow"],
+            env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            # Some chunks arrived and a checkpoint holds at least two of them, then: kill.
+            wait_until(lambda: _streamed_text(home).count(" ") >= 2 or process.poll() is not None)
+            assert process.poll() is None, process.communicate()
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+    assert process.returncode == -signal.SIGKILL
+
+    with Database(home / "library.sqlite3") as db:
+        assert db.interrupted == 1
+        prompt = next(p for p in db.call(library.list_prompts) if p.name == "count")
+        version = db.call(library.latest_version, prompt.id)
+        [entry] = db.call(library.runs_for_version, version.id)
+        [response] = entry.responses
+    assert response.status == "interrupted"
+    assert response.model == "slow"
+    assert response.text and "".join(words).startswith(response.text)
+    assert len(response.text) < len("".join(words))
+
+
+@pytest.mark.parametrize(
+    ("pragma", "why"),
+    [("PRAGMA query_only = 1", "read-only"), ("PRAGMA max_page_count = 1", "disk is full")],
+)
+def test_a_read_only_or_full_library_is_a_message_not_a_traceback(
+    tmp_path: Path, pragma: str, why: str
+) -> None:
+    home = tmp_path / "home"
+    template = tmp_path / "long.prompt"
+    template.write_text("user:\nWrite at length.\n", encoding="utf-8")
+    long_answer = "All work and no play makes a long answer. " * 600  # 25 kB: new pages
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+    with FakeLLM() as server:
+        server.script(Reply(text="first"))
+        args = ("run", str(template), "--base-url", server.base_url, "--model", "m")
+        first = cli(*args, home=home)  # a healthy library with one run in it
+        assert first.returncode == 0, first.stderr
+        server.script(Reply(text=long_answer))
+        env = {**_env(home), "PYTHONPATH": str(hook), "PROMPTSTUDIO_TEST_PRAGMA": pragma}
+        done = subprocess.run([*PROMPTSTUDIO, *args], env=env, capture_output=True, text=True,
+                              timeout=120)  # fmt: skip
+        sent = len(server.requests)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("promptstudio: Could not store "), done.stderr
+    assert why in last
+    if why == "disk is full":  # the answer was streamed and printed, then not stored
+        assert sent == 2
+        assert done.stdout == long_answer + "\n"
+        assert "The answer above is not (or only partly) in the library." in last
+    else:  # nothing could be recorded: nothing is sent
+        assert sent == 1
+        assert done.stdout == ""
+        assert last.endswith("Nothing else was changed. Nothing was sent.")
+    with Database(home / "library.sqlite3") as db:  # nothing else damaged
+        assert db.call(lambda conn: conn.execute("PRAGMA integrity_check").fetchall()) == [
+            ("ok",)
+        ]
+        rows = db.call(lambda conn: conn.execute("SELECT text, status FROM responses").fetchall())
+    assert rows[0] == ("first", "done")
+    # What a checkpoint could still keep before the disk filled up stays, marked interrupted.
+    assert all(long_answer.startswith(text) and status == "interrupted" for text, status in rows[1:])
