@@ -16,6 +16,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from typing import Any
 
 from promptstudio.chat import Message
 from promptstudio.runs.engine import TargetResult, UpdateCallback
@@ -86,14 +87,14 @@ class ResponseCheckpoints:
             return  # one write in flight per answer: the next one carries all the text
         self._due[key] = now + self._interval
         if key in self._ids:  # set on the owner thread before the previous write finished
-            first: dict[str, object] = {}
+            first: dict[str, Any] = {}
         else:
             first = response_fields(result, self._messages)
             for name in ("text", "status", "error", "finish_reason", "ttft_ms", "total_ms",
                          "output_tokens"):  # fmt: skip
                 first.pop(name)
         usage = result.usage
-        figures = {
+        figures: dict[str, Any] = {
             "text": result.text,
             "ttft_ms": result.ttft_ms,
             "total_ms": result.total_ms,
@@ -110,8 +111,8 @@ class ResponseCheckpoints:
         self,
         conn: sqlite3.Connection,
         key: str,
-        figures: dict[str, object],
-        first: dict[str, object],
+        figures: dict[str, Any],
+        first: dict[str, Any],
     ) -> None:
         """On the owner thread: insert or update the answer's row, unless it is final."""
         if key in self._finished or self._run_id is None:

@@ -26,7 +26,7 @@ from promptstudio.storage import Database, library
 from tests.cli.test_cli import PROMPTSTUDIO, cli
 from tests.fake_llm import FakeLLM, Reply
 
-SITECUSTOMIZE = '''
+SITECUSTOMIZE = """
 import os, sqlite3
 _connect = sqlite3.connect
 def connect(database, *args, **kwargs):
@@ -35,7 +35,7 @@ def connect(database, *args, **kwargs):
         conn.execute(os.environ["PROMPTSTUDIO_TEST_PRAGMA"])
     return conn
 sqlite3.connect = connect
-'''
+"""
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -62,11 +62,8 @@ def _streamed_text(home: Path) -> str:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
         try:
-            row = conn.execute("SELECT max(length(text)) FROM responses").fetchone()
-            if not row or not row[0]:
-                return ""
-            (text,) = conn.execute("SELECT text FROM responses ORDER BY length(text) DESC").fetchone()
-            return str(text)
+            row = conn.execute("SELECT text FROM responses ORDER BY length(text) DESC").fetchone()
+            return str(row[0]) if row else ""
         finally:
             conn.close()
     except sqlite3.Error:
@@ -147,10 +144,9 @@ def test_a_read_only_or_full_library_is_a_message_not_a_traceback(
         assert done.stdout == ""
         assert last.endswith("Nothing else was changed. Nothing was sent.")
     with Database(home / "library.sqlite3") as db:  # nothing else damaged
-        assert db.call(lambda conn: conn.execute("PRAGMA integrity_check").fetchall()) == [
-            ("ok",)
-        ]
+        assert db.call(lambda conn: conn.execute("PRAGMA integrity_check").fetchall()) == [("ok",)]
         rows = db.call(lambda conn: conn.execute("SELECT text, status FROM responses").fetchall())
     assert rows[0] == ("first", "done")
     # What a checkpoint could still keep before the disk filled up stays, marked interrupted.
-    assert all(long_answer.startswith(text) and status == "interrupted" for text, status in rows[1:])
+    for text, status in rows[1:]:
+        assert long_answer.startswith(text) and status == "interrupted"
