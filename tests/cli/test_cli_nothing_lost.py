@@ -150,3 +150,64 @@ def test_a_read_only_or_full_library_is_a_message_not_a_traceback(
     # What a checkpoint could still keep before the disk filled up stays, marked interrupted.
     for text, status in rows[1:]:
         assert long_answer.startswith(text) and status == "interrupted"
+
+
+def test_a_killed_eval_keeps_every_finished_answer_and_the_rerun_reuses_them(
+    tmp_path: Path,
+) -> None:
+    """``eval`` stores its grid at the end, but each finished answer goes into the
+    library's answer cache as it arrives: after a kill nothing answered is asked again."""
+    home = tmp_path / "home"
+    sums = [(1, 2), (2, 2), (6, 7), (8, 9)]
+    tests = "".join(
+        f"  - vars: {{a: {a}, b: {b}}}\n    assert: [{{type: equals, value: '{a + b}'}}]\n"
+        for a, b in sums
+    )
+    config = tmp_path / "sums.yaml"
+    config.write_text(
+        f"description: Sums\nprompts:\n  - 'What is {{{{ a }}}} + {{{{ b }}}}?'\ntests:\n{tests}",
+        encoding="utf-8",
+    )
+
+    def cached() -> int:
+        path = home / "library.sqlite3"
+        if not path.exists():
+            return 0
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+            try:
+                return int(conn.execute("SELECT count(*) FROM response_cache").fetchone()[0])
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return 0
+
+    def answer(slow_last: bool) -> Callable[[str, dict[str, object]], Reply]:
+        def reply(model: str, body: dict[str, object]) -> Reply:
+            text = str(body["messages"][-1]["content"])  # type: ignore[index]
+            a, b = (int(n) for n in text.replace("?", "").split()[2::2])
+            return Reply(text=str(a + b), first_token_delay=60 if slow_last and a == 8 else 0)
+
+        return reply
+
+    args = ["eval", str(config), "--model=m"]
+    with FakeLLM() as server:
+        server.respond(answer(slow_last=True))
+        process = subprocess.Popen(
+            [*PROMPTSTUDIO, *args, "--base-url", server.base_url],
+            env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            wait_until(lambda: cached() == 3 or process.poll() is not None)
+            assert process.poll() is None, process.communicate()
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+        asked = len(server.requests)
+        server.respond(answer(slow_last=False))
+        done = cli(*args, "--base-url", server.base_url, home=home)
+        assert done.returncode == 0, done.stderr
+        assert len(server.requests) == asked + 1  # only the unfinished case is asked again
