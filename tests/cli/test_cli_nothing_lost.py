@@ -12,6 +12,7 @@ Tests run as root, where chmod does not stop writes. The CLI process is therefor
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -211,3 +212,20 @@ def test_a_killed_eval_keeps_every_finished_answer_and_the_rerun_reuses_them(
         done = cli(*args, "--base-url", server.base_url, home=home)
         assert done.returncode == 0, done.stderr
         assert len(server.requests) == asked + 1  # only the unfinished case is asked again
+
+
+def test_run_json_names_the_version_by_its_number_as_history_does(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    for name in ("first", "second"):
+        (tmp_path / f"{name}.prompt").write_text(f"user:\nSay {name}.\n", encoding="utf-8")
+    with FakeLLM() as server:
+        server.script(Reply(text="ok"))
+        for name in ("first", "second"):
+            done = cli("run", str(tmp_path / f"{name}.prompt"), "--base-url", server.base_url,
+                       "--model", "m", "--json", home=home)  # fmt: skip
+            assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["prompt"], summary["version"]) == ("second", 1)
+    assert summary["version_id"] == 2  # the database id, named as an id
+    found = cli("search", "Say second", "--json", home=home)
+    assert [(hit["prompt"], hit["version"]) for hit in json.loads(found.stdout)] == [("second", 1)]
