@@ -66,10 +66,11 @@ _STORED = {
     "finish_response": "the answer",
     "save_draft": "the unsaved changes (draft)",
     "save_eval_run": "the evaluation",
+    "save_run": "the evaluation",
     "save_cases": "the test cases",
     "replace_cases": "the test cases",
     "import_documents": "the import",
-    "cache_put": "the answer in the cache",
+    "cache_put": "a cached answer",
 }
 
 CheckMode = Literal["auto", "full", "light"]

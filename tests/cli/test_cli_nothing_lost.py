@@ -229,3 +229,32 @@ def test_run_json_names_the_version_by_its_number_as_history_does(tmp_path: Path
     assert summary["version_id"] == 2  # the database id, named as an id
     found = cli("search", "Say second", "--json", home=home)
     assert [(hit["prompt"], hit["version"]) for hit in json.loads(found.stdout)] == [("second", 1)]
+
+
+def test_eval_on_a_full_disk_says_so_once_and_exits_nonzero(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    config = tmp_path / "sums.yaml"
+    config.write_text(
+        "description: Sums\nprompts:\n  - 'What is {{ a }} + {{ b }}?'\ntests:\n"
+        + "".join(f"  - vars: {{a: {a}, b: 1}}\n" for a in range(4)),
+        encoding="utf-8",
+    )
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+    args = ("eval", str(config), "--model=m")
+    with FakeLLM() as server:
+        server.script(Reply(text="short"))
+        first = cli(*args, "--base-url", server.base_url, home=home)
+        assert first.returncode == 0, first.stderr
+        server.script(Reply(text="A much longer answer this time. " * 700))  # 22 kB each
+        env = {**_env(home), "PYTHONPATH": str(hook),
+               "PROMPTSTUDIO_TEST_PRAGMA": "PRAGMA max_page_count = 1"}  # fmt: skip
+        done = subprocess.run([*PROMPTSTUDIO, *args, "--fresh", "--base-url", server.base_url],
+                              env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("could not keep an answer in the cache") <= 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("promptstudio: Could not store the evaluation "), done.stderr
+    assert "disk is full" in last
