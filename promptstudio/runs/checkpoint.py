@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 # A second of streamed text at most is lost to a kill; a write a second per answer is
 # nothing next to the stream (see docs/PERFORMANCE.md, the board stall benchmark).
 CHECKPOINT_INTERVAL_S = 1.0
+# The share of the database thread checkpoints may take. Each write re-indexes the whole
+# answer for search (~5 ms at 25 kB, ~45 ms at 100 kB, ~300 ms at 1 MB here), so long
+# answers are written less often than every second rather than crowd out the app's saves.
+CHECKPOINT_SHARE = 0.1
 
 
 class ResponseCheckpoints:
@@ -48,11 +53,13 @@ class ResponseCheckpoints:
         *,
         interval_s: float = CHECKPOINT_INTERVAL_S,
         clock: Callable[[], float] = time.monotonic,
+        timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._db = db
         self._messages = tuple(messages)
         self._interval = interval_s
         self._clock = clock
+        self._timer = timer  # measures the writes
         self._run_id: int | None = None
         self.failure: BaseException | None = None
         # Streaming thread only: when each answer may be written next, and the write queued.
@@ -61,6 +68,10 @@ class ResponseCheckpoints:
         # Owner thread only: each answer's row, and the answers whose final text is stored.
         self._ids: dict[str, int] = {}
         self._finished: set[str] = set()
+        # Written on the owner thread, read on the streaming thread: each answer's last
+        # write took this long (seconds).
+        self._costs: dict[str, float] = {}
+        self._costs_lock = threading.Lock()
 
     def start(self, run_id: int) -> None:
         self._run_id = run_id
@@ -76,7 +87,8 @@ class ResponseCheckpoints:
         return on_update
 
     def on_update(self, key: str, result: TargetResult, delta: str) -> None:
-        """Cheap: a clock read and two lookups per delta; a write at most every interval."""
+        """Cheap: a clock read and two lookups per delta; a write at most every interval
+        (less often when writes are slow: see :data:`CHECKPOINT_SHARE`)."""
         if not delta or self._run_id is None or self._db.closed:
             return
         now = self._clock()
@@ -85,7 +97,9 @@ class ResponseCheckpoints:
         queued = self._queued.get(key)
         if queued is not None and not queued.done():
             return  # one write in flight per answer: the next one carries all the text
-        self._due[key] = now + self._interval
+        with self._costs_lock:
+            round_cost = sum(self._costs.values())  # one write of every answer
+        self._due[key] = now + max(self._interval, round_cost / CHECKPOINT_SHARE)
         if key in self._ids:  # set on the owner thread before the previous write finished
             first: dict[str, Any] = {}
         else:
@@ -117,9 +131,12 @@ class ResponseCheckpoints:
         """On the owner thread: insert or update the answer's row, unless it is final."""
         if key in self._finished or self._run_id is None:
             return
+        started = self._timer()
         self._ids[key] = library.checkpoint_response(
             conn, self._run_id, self._ids.get(key), **figures, **first
         )
+        with self._costs_lock:
+            self._costs[key] = self._timer() - started
 
     def _checked(self, future: Future[None]) -> None:
         error = future.exception()

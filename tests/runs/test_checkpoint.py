@@ -113,3 +113,27 @@ def test_a_real_stream_is_checkpointed_and_stored_once(db: Database, fake_llm: F
     assert "".join(seen) == "tick " * 30  # the wrapped callback still sees every delta
     db.call(checkpoints.finish_response, results["c1"])
     assert _rows(db, run_id) == [("tick " * 30, "done")]
+
+
+def test_slow_writes_of_long_answers_are_spaced_out(db: Database) -> None:
+    """A write that takes 0.25 s (a long answer's search index rewritten) may take a tenth
+    of the database thread: the next one waits 2.5 s instead of 1 s."""
+    run_id = _run_row(db)
+    clock, timer = Clock(), Clock()
+
+    def slow_timer() -> float:
+        timer.now += 0.25  # read before and after each write: 0.25 s per write
+        return timer.now
+
+    checkpoints = ResponseCheckpoints(db, MESSAGES, clock=clock, timer=slow_timer)
+    checkpoints.start(run_id)
+    result = TargetResult(RunTarget("c1", Endpoint(base_url="http://127.0.0.1:9/v1"), "m"))
+    writes = []
+    for step in range(8):  # a delta every 0.5 s
+        _stream(result, f"{step} ")
+        checkpoints.on_update("c1", result, f"{step} ")
+        db.call(lambda conn: None)
+        writes.append(_rows(db, run_id)[0][0])
+        clock.now += 0.5
+    # Written at 0 s and 1 s (no write measured yet), then 2.5 s later, not every second.
+    assert writes == ["0 "] * 2 + ["0 1 2 "] * 5 + ["0 1 2 3 4 5 6 7 "]
