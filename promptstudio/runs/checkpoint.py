@@ -108,10 +108,13 @@ class ResponseCheckpoints:
                          "output_tokens"):  # fmt: skip
                 first.pop(name)
         usage = result.usage
+        total_ms = result.total_ms
+        if total_ms is None and result._started is not None:  # so far: where it was cut off
+            total_ms = (time.perf_counter() - result._started) * 1000
         figures: dict[str, Any] = {
             "text": result.text,
             "ttft_ms": result.ttft_ms,
-            "total_ms": result.total_ms,
+            "total_ms": total_ms,
             "output_tokens": usage.output_tokens if usage else None,
         }
         try:
