@@ -134,7 +134,8 @@ def _search(args: argparse.Namespace) -> int:
         hits = db.call(library.search, args.query, limit=args.limit)
     data = [
         {"kind": h.kind, "prompt_id": h.prompt_id, "prompt": h.prompt_name,
-         "version_id": h.version_id, "response_id": h.response_id, "snippet": h.snippet}
+         "version": h.version_number, "version_id": h.version_id, "response_id": h.response_id,
+         "snippet": h.snippet}
         for h in hits
     ]  # fmt: skip
     lines = [f"{h.prompt_name} [{h.kind}]: {h.marked('[', ']')}" for h in hits]

@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
     from promptstudio import templating
     from promptstudio.paths import data_dir, database_path
     from promptstudio.runs import RunSession, TargetStatus
-    from promptstudio.runs.stored import response_fields
-    from promptstudio.storage import Database, library
+    from promptstudio.runs.checkpoint import ResponseCheckpoints
+    from promptstudio.storage import Database, StorageError, library
 
     doc = load_document(args)
     values: dict[str, object] = {**doc.variables, **args.values}
@@ -105,13 +105,16 @@ def run(args: argparse.Namespace) -> int:
     name = args.prompt or doc.name
 
     with Database(database_path(data_dir(args.data_dir))) as db:
-        prompt = next((p for p in db.call(library.list_prompts) if p.name == name), None)
-        if prompt is None:
-            prompt = db.call(library.create_prompt, name, doc.folder or "CLI")
-        version = db.call(
-            library.save_version, prompt.id, doc.template, values, settings, kind="run"
-        )
-        run_row = db.call(library.record_run, version.id, values)
+        try:
+            prompt = next((p for p in db.call(library.list_prompts) if p.name == name), None)
+            if prompt is None:
+                prompt = db.call(library.create_prompt, name, doc.folder or "CLI")
+            version = db.call(
+                library.save_version, prompt.id, doc.template, values, settings, kind="run"
+            )
+            run_row = db.call(library.record_run, version.id, values)
+        except StorageError as exc:  # e.g. a read-only library: nothing is sent unrecorded
+            raise RunError(f"{exc.message} Nothing was sent.") from exc
         streaming = len(targets) == 1 and not args.json
 
         def on_update(key: str, result: TargetResult, delta: str) -> None:
@@ -128,28 +131,35 @@ def run(args: argparse.Namespace) -> int:
                     print(f"  {said}", file=sys.stderr)
 
         reported: set[tuple[str, str]] = set()
+        checkpoints = ResponseCheckpoints(db, messages)  # a kill keeps what had arrived
+        checkpoints.start(run_row.id)
         session = RunSession(
-            messages, [t for _, t in targets], on_update=on_update, price_table=_prices(args)
-        )
+            messages, [t for _, t in targets], on_update=checkpoints.watching(on_update),
+            price_table=_prices(args),
+        )  # fmt: skip
         for _, target in targets:
             print(f"→ {target.model} at {target.endpoint.base_url}", file=sys.stderr)
         import asyncio
 
         results = asyncio.run(_run_session(session))
+        not_stored: StorageError | None = None
         for _, target in targets:
-            db.call(
-                library.add_response, run_row.id, **response_fields(results[target.key], messages)
-            )
+            try:
+                db.call(checkpoints.finish_response, results[target.key])
+            except StorageError as exc:  # the answers are still printed, then this is said
+                not_stored = not_stored or exc
 
     ordered = [(label, results[target.key]) for label, target in targets]
     if args.json:
         summaries = [_summary(label, result) for label, result in ordered]
         out: Any = summaries[0] if len(summaries) == 1 else summaries
+        # "version" is the number History shows (v4); "version_id" the database id.
+        stored = {"prompt": name, "version": version.number, "version_id": version.id,
+                  "run_id": run_row.id}  # fmt: skip
         if isinstance(out, dict):
-            out |= {"prompt": name, "version_id": version.id, "run_id": run_row.id}
+            out |= stored
         else:
-            out = {"prompt": name, "version_id": version.id, "run_id": run_row.id,
-                   "answers": summaries}  # fmt: skip
+            out = {**stored, "answers": summaries}
         json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     elif streaming:
@@ -166,6 +176,11 @@ def run(args: argparse.Namespace) -> int:
     for label, result in failed:
         assert result.error is not None
         print(f"promptstudio: {label}: {result.error.message}", file=sys.stderr)
+    if not_stored is not None:
+        answers = "answer above is" if len(ordered) == 1 else "answers above are"
+        print(f"promptstudio: {not_stored.message} The {answers} not (or only partly) in "
+              "the library.", file=sys.stderr)  # fmt: skip
+        return 1
     if any(r.status == TargetStatus.CANCELLED for _, r in ordered):
         return 130
     return 1 if failed else 0

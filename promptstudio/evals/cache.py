@@ -112,6 +112,7 @@ class LibraryCache:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._put_failed = False  # a full disk is said once, not once per case
 
     async def get(self, key: str) -> CachedAnswer | None:
         from promptstudio.storage import library
@@ -129,4 +130,6 @@ class LibraryCache:
         try:
             await self.db.acall(library.cache_put, key, answer.to_dict())
         except PromptStudioError as exc:
-            log.warning("could not keep an answer in the cache: %s", exc)
+            level = logging.DEBUG if self._put_failed else logging.WARNING
+            self._put_failed = True
+            log.log(level, "could not keep an answer in the cache: %s", exc)

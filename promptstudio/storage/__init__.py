@@ -6,7 +6,12 @@ functions on its thread: ``db.call(library.list_prompts)``.
 
 from promptstudio.storage import library
 from promptstudio.storage.database import CheckMode, Database
-from promptstudio.storage.errors import NotFound, SecretFieldError, StorageError
+from promptstudio.storage.errors import (
+    LibraryWriteError,
+    NotFound,
+    SecretFieldError,
+    StorageError,
+)
 from promptstudio.storage.library import (
     Draft,
     LabelRow,
@@ -27,6 +32,7 @@ __all__ = [
     "Database",
     "Draft",
     "LabelRow",
+    "LibraryWriteError",
     "NotFound",
     "PromptRow",
     "RecoveryReport",

@@ -30,8 +30,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Concatenate, Literal, ParamSpec, TypeVar
 
-from promptstudio.storage import backup, schema
-from promptstudio.storage.errors import StorageError
+from promptstudio.storage import backup, runs, schema
+from promptstudio.storage.errors import LibraryWriteError, StorageError
 from promptstudio.storage.recovery import RecoveryReport, recover_library
 from promptstudio.storage.transaction import transaction
 
@@ -45,6 +45,33 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000
 # SQLite result codes that mean "this file is not (or no longer) a database we can read".
 _DAMAGED = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
+# Result codes (and their extended forms) that mean "this could not be written", and why.
+_WRITE_FAILURES = {
+    "SQLITE_FULL": ("full", "the disk is full (or the library reached its size limit)"),
+    "SQLITE_READONLY": ("read-only", "the library is read-only: check the permissions of the "
+                        "file and its folder, or whether the disk is mounted read-only"),
+    "SQLITE_PERM": ("read-only", "the operating system refused to let it be written"),
+    "SQLITE_CANTOPEN": ("read-only", "SQLite could not open a file it needs beside the library"),
+    "SQLITE_BUSY": ("locked", "another program kept the library locked"),
+    "SQLITE_LOCKED": ("locked", "another program kept the library locked"),
+    "SQLITE_IOERR": ("io", "the disk reported an input/output error"),
+}  # fmt: skip
+# What a write function stores, for "Could not store the answer ..." (else "the change").
+_STORED = {
+    "save_version": "the version",
+    "restore_version": "the restored version",
+    "record_run": "the run",
+    "add_response": "the answer",
+    "checkpoint_response": "the answer streamed so far",
+    "finish_response": "the answer",
+    "save_draft": "the unsaved changes (draft)",
+    "save_eval_run": "the evaluation",
+    "save_run": "the evaluation",
+    "save_cases": "the test cases",
+    "replace_cases": "the test cases",
+    "import_documents": "the import",
+    "cache_put": "a cached answer",
+}
 
 CheckMode = Literal["auto", "full", "light"]
 # Up to this size "auto" runs the full PRAGMA quick_check at every open (about 1 ms per
@@ -123,6 +150,8 @@ class Database:
         """Whether this open ran the full ``PRAGMA quick_check``."""
         self.damage: str | None = None
         """Set when damage is noticed while running; the next open checks and repairs."""
+        self.interrupted = 0
+        """Answers this open found cut off mid-stream by a process that died (now marked)."""
         self._check = check
         self._recover = recover
         self._conn: sqlite3.Connection | None = None
@@ -175,6 +204,12 @@ class Database:
             self._conn = self._connect(full_check=False)  # passed integrity_check when built
         with contextlib.suppress(FileNotFoundError):
             self.needs_check_marker.unlink()
+        try:
+            self.interrupted = runs.mark_interrupted(self._conn)
+        except sqlite3.Error as exc:  # e.g. a read-only library: they stay 'streaming'
+            logger.warning("Could not mark interrupted answers in %s: %s", self.path, exc)
+        if self.interrupted:
+            logger.info("%d answer(s) had been cut off mid-stream", self.interrupted)
 
     def _connect(self, *, full_check: bool) -> sqlite3.Connection:
         where = f"The library file {self.path}"
@@ -229,6 +264,15 @@ class Database:
         try:
             return fn(self._conn, *args, **kwargs)
         except sqlite3.DatabaseError as exc:
+            failure = write_failure(exc)
+            if failure is not None:
+                reason, why = failure
+                what = _STORED.get(getattr(fn, "__name__", ""), "the change")
+                raise LibraryWriteError(
+                    f"Could not store {what} in the library {self.path}: {why}. "
+                    "Nothing else was changed.",
+                    reason,
+                ) from exc
             if getattr(exc, "sqlite_errorname", "") not in _DAMAGED:
                 raise
             self._mark_damaged(str(exc))
@@ -255,6 +299,16 @@ class Database:
             if self._closed:
                 raise StorageError("The library is closed.")
             return self._executor.submit(job)
+
+    def submit(
+        self,
+        fn: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> Future[T]:
+        """Queue ``fn(conn, ...)`` on the owner thread without waiting for it (jobs run in
+        the order they were queued); the future holds its result or its typed error."""
+        return self._submit(fn, *args, **kwargs)
 
     def call(
         self,
@@ -382,6 +436,15 @@ class Database:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"Database({str(self.path)!r}, {state})"
+
+
+def write_failure(exc: sqlite3.Error) -> tuple[str, str] | None:
+    """(reason, explanation) when ``exc`` says a write could not be done, else None."""
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    for code, failure in _WRITE_FAILURES.items():
+        if name == code or name.startswith(code + "_"):
+            return failure
+    return None
 
 
 def _integrity(conn: sqlite3.Connection, *, full: bool) -> list[str]:

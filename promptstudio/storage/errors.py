@@ -19,3 +19,13 @@ class SecretFieldError(StorageError):
     Keys live in the keychain only; refusing them here is a second line of defence in case a
     caller mixes an API key into variables, settings or request parameters.
     """
+
+
+class LibraryWriteError(StorageError):
+    """SQLite refused to store something: the disk is full, the library is read-only, the
+    file is locked by another program, or the disk failed. The transaction was rolled back,
+    so nothing else changed; ``reason`` is "full", "read-only", "locked" or "io"."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

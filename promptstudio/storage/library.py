@@ -71,10 +71,15 @@ from promptstudio.storage.rows import (
     VersionSummary,
 )
 from promptstudio.storage.runs import (
+    INTERRUPTED,
+    STREAMING,
     add_response,
+    checkpoint_response,
     compare_model_across_versions,
+    finish_response,
     list_responses,
     list_runs,
+    mark_interrupted,
     models_for_prompt,
     record_run,
     runs_for_version,
@@ -99,6 +104,8 @@ from promptstudio.storage.versions import (
 )
 
 __all__ = [
+    "INTERRUPTED",
+    "STREAMING",
     "VERSION_KINDS",
     "CaseRow",
     "Draft",
@@ -121,6 +128,7 @@ __all__ = [
     "cache_count",
     "cache_get",
     "cache_put",
+    "checkpoint_response",
     "compare_model_across_versions",
     "content_hash",
     "count_prompts",
@@ -135,6 +143,7 @@ __all__ = [
     "duplicate_prompt",
     "empty_trash",
     "eval_cells",
+    "finish_response",
     "get_case",
     "get_eval_run",
     "get_eval_settings",
@@ -155,6 +164,7 @@ __all__ = [
     "list_trash",
     "list_versions",
     "load_draft",
+    "mark_interrupted",
     "models_for_prompt",
     "move_prompt",
     "normalise_folder",

@@ -96,6 +96,102 @@ def add_response(
         return response_from(row)
 
 
+# A partial answer checkpointed while it streams, and the same row after its process died.
+STREAMING = "streaming"
+INTERRUPTED = "interrupted"
+
+
+def checkpoint_response(
+    conn: sqlite3.Connection,
+    run_id: int,
+    response_id: int | None,
+    *,
+    text: str,
+    ttft_ms: float | None,
+    total_ms: float | None,
+    output_tokens: int | None,
+    **first: Any,
+) -> int:
+    """Keep what a streaming answer has received so far; returns the response's id.
+
+    The first call inserts the row (``first`` holds the other fields of
+    :func:`add_response`) with status ``streaming``; later calls update its text and
+    figures, and never touch a row that already holds its final answer. A process that
+    dies mid-stream leaves the row ``streaming``: :func:`mark_interrupted` names it so at
+    the next open.
+    """
+    if response_id is None:
+        fields = {**first, "status": STREAMING, "error": None, "finish_reason": None}
+        return add_response(
+            conn, run_id, text=text, ttft_ms=ttft_ms, total_ms=total_ms,
+            output_tokens=output_tokens, **fields,
+        ).id  # fmt: skip
+    with transaction(conn):
+        conn.execute(
+            f"""
+            UPDATE responses SET text = ?, ttft_ms = ?, total_ms = ?, output_tokens = ?,
+                                 status = '{STREAMING}'
+            WHERE id = ? AND status IN ('{STREAMING}', '{INTERRUPTED}')
+            """,
+            (text, ttft_ms, total_ms, output_tokens, response_id),
+        )
+    return response_id
+
+
+def finish_response(
+    conn: sqlite3.Connection, run_id: int, response_id: int | None, **fields: Any
+) -> ResponseRow:
+    """The final answer (the fields of :func:`add_response`): it replaces the checkpointed
+    row ``response_id``, or is added when nothing was checkpointed."""
+    if response_id is None:
+        return add_response(conn, run_id, **fields)
+    refuse_secrets(fields["params"], "request parameters")
+    with transaction(conn):
+        cursor = conn.execute(
+            """
+            UPDATE responses SET text = ?, status = ?, error = ?, finish_reason = ?,
+                   ttft_ms = ?, total_ms = ?, input_tokens = ?, output_tokens = ?,
+                   usage_estimated = ?, cost = ?
+            WHERE id = ? AND run_id = ?
+            """,
+            (
+                fields["text"],
+                fields["status"],
+                fields["error"],
+                fields["finish_reason"],
+                fields["ttft_ms"],
+                fields["total_ms"],
+                fields["input_tokens"],
+                fields["output_tokens"],
+                int(bool(fields["usage_estimated"])),
+                fields.get("cost"),
+                response_id,
+                run_id,
+            ),
+        )
+        if cursor.rowcount == 0:  # the row went with its prompt meanwhile
+            raise NotFound(f"There is no answer with id {response_id} in run {run_id}.")
+        row = one(conn, "SELECT * FROM responses WHERE id = ?", (response_id,))
+        assert row is not None
+        return response_from(row)
+
+
+def mark_interrupted(conn: sqlite3.Connection) -> int:
+    """Answers left ``streaming`` by a process that ended mid-stream become ``interrupted``.
+
+    Called when the library is opened. Should another process still be streaming one of
+    them, its next checkpoint (at most a second later) sets it back to ``streaming``.
+    """
+    # Read first (from a small partial index): a read-only library opens without a write.
+    if scalar(conn, f"SELECT 1 FROM responses WHERE status = '{STREAMING}' LIMIT 1") is None:
+        return 0
+    with transaction(conn):
+        cursor = conn.execute(
+            f"UPDATE responses SET status = '{INTERRUPTED}' WHERE status = '{STREAMING}'"
+        )
+        return cursor.rowcount
+
+
 def list_runs(conn: sqlite3.Connection, version_id: int) -> list[RunRow]:
     """Runs of a version, newest first."""
     found = rows(conn, "SELECT * FROM runs WHERE version_id = ? ORDER BY id DESC", (version_id,))

@@ -363,6 +363,13 @@ def _step_4_evaluations(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_5_streaming_answers(conn: sqlite3.Connection) -> None:
+    """Answers are checkpointed while they stream (status 'streaming'); at each open the
+    ones a dead process left behind become 'interrupted'. This index finds them without
+    reading every response."""
+    conn.execute("CREATE INDEX responses_streaming ON responses(id) WHERE status = 'streaming'")
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -377,6 +384,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_2_history_and_library,
     _step_3_test_cases,
     _step_4_evaluations,
+    _step_5_streaming_answers,
 ]
 
 

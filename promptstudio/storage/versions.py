@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
+from promptstudio.storage.drafts import write_draft
 from promptstudio.storage.errors import NotFound, StorageError
 from promptstudio.storage.rows import LabelRow, VersionRow, VersionSummary, version_from
 from promptstudio.storage.sql import (
@@ -144,6 +145,7 @@ def save_version(
     *,
     message: str = "",
     kind: VersionKind = "save",
+    from_editor: bool = False,
 ) -> VersionRow:
     """Record the prompt's current content as a new version, unless nothing changed.
 
@@ -152,6 +154,10 @@ def save_version(
     ``run`` reuses *any* version with identical content, so switching back to an older
     text and running it files the run under that version instead of copying it.
     A draft holding the same content is discarded: it is now in the history.
+
+    ``from_editor``: the content is what the editor holds now, so any draft (an earlier
+    state of the same editor) is superseded in the same transaction: dropped, or, when a
+    run reused an older version, replaced by this content so the editor comes back with it.
     """
     if kind not in VERSION_KINDS:
         raise StorageError(f"Unknown version kind {kind!r}.")
@@ -174,18 +180,21 @@ def save_version(
             conn.execute(
                 "DELETE FROM drafts WHERE prompt_id = ? AND content_hash = ?", (prompt_id, digest)
             )
-            return get_version(conn, same_id)
-        version_id = _insert(
-            conn,
-            prompt_id,
-            template,
-            variables_json,
-            settings_json,
-            digest,
-            message,
-            kind,
-            latest_id,
-        )
+            version_id = same_id
+        else:
+            version_id = _insert(
+                conn,
+                prompt_id,
+                template,
+                variables_json,
+                settings_json,
+                digest,
+                message,
+                kind,
+                latest_id,
+            )
+        if from_editor:
+            write_draft(conn, prompt_id, template, variables_json, settings_json, digest)
         return get_version(conn, version_id)
 
 

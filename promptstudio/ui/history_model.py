@@ -390,13 +390,22 @@ def _run_title(entry: RunWithResponses) -> str:
     return " · ".join([*parts, variables] if variables else parts)
 
 
+def status_note(response: ResponseRow) -> str:
+    """Why an answer without an error is not complete ("" for the others)."""
+    if response.status == library.INTERRUPTED:
+        return "PromptStudio stopped while this answer streamed: this is what had arrived."
+    if response.status == library.STREAMING:
+        return "Still streaming: this is what has arrived so far."
+    return ""
+
+
 def _response_items(response: ResponseRow) -> list[QStandardItem]:
     model = _cell(response.model)
     model.setData(response, RESPONSE_ROLE)
     model.setToolTip(response.base_url)
     status = _cell(response.status)
-    if response.error:
-        status.setToolTip(response.error)
+    if response.error or status_note(response):
+        status.setToolTip(response.error or status_note(response))
     if response.input_tokens is None and response.output_tokens is None:
         tokens = NO_VALUE
     else:

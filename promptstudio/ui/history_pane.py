@@ -53,6 +53,7 @@ from promptstudio.ui.history_model import (
     VersionHistoryModel,
     format_cost,
     format_duration,
+    status_note,
     version_title,
 )
 from promptstudio.ui.tasks import TaskOwner
@@ -556,8 +557,9 @@ class HistoryPane(QWidget):
         response = self.runs_model.response(current)
         if response is None:
             self.answer.clear()
-        elif response.error:
-            self.answer.setPlainText(f"{response.text}\n\n[{response.status}] {response.error}")
+        elif response.error or status_note(response):
+            why = response.error or status_note(response)
+            self.answer.setPlainText(f"{response.text}\n\n[{response.status}] {why}")
         else:
             self.answer.setPlainText(response.text)
 

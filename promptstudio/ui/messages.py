@@ -20,6 +20,7 @@ def describe(error: BaseException) -> tuple[str, str]:
     """(title, text) for an error."""
     from promptstudio.exchange import ExchangeError
     from promptstudio.providers.errors import ProviderError
+    from promptstudio.storage import LibraryWriteError
     from promptstudio.templating import TemplateError
 
     if isinstance(error, TemplateError):
@@ -28,6 +29,8 @@ def describe(error: BaseException) -> tuple[str, str]:
         return "Import or export failed", error.message
     if isinstance(error, ProviderError):
         return "The model request failed", error.message
+    if isinstance(error, LibraryWriteError):
+        return "Not saved", error.message
     if isinstance(error, PromptStudioError):
         return "PromptStudio", error.message
     log.error("unexpected error", exc_info=error)

@@ -21,11 +21,11 @@ from promptstudio.credentials import KeyStore
 from promptstudio.providers import Endpoint, GenerationParams, ModelCache, ProviderError, prepare
 from promptstudio.providers.pricing import PriceTable, parse_price_overrides
 from promptstudio.runs import RunSession, RunTarget, ServerLimits, TargetStatus
-from promptstudio.runs.stored import response_fields
+from promptstudio.runs.checkpoint import ResponseCheckpoints
 from promptstudio.runs.worker import RunWorker
 from promptstudio.settings.profiles import ProfileStore
 from promptstudio.settings.store import SettingsStore
-from promptstudio.storage import Database, library
+from promptstudio.storage import Database, LibraryWriteError, library
 from promptstudio.storage.library import VersionKind, VersionRow
 from promptstudio.ui.library_pane import LibraryPane
 from promptstudio.ui.preview_dialog import ColumnPreview, PreviewDialog
@@ -79,6 +79,10 @@ class Workspace(QObject):
         self.prompt_name = ""
         self.error: templating.TemplateError | None = None
         self._saved: tuple[str, dict[str, object], dict[str, Any]] | None = None
+        # What the library brings back for this prompt (its latest version or its draft):
+        # a draft is written whenever the editor differs from it, dirty or not.
+        self._stored: tuple[str, dict[str, object], dict[str, Any]] | None = None
+        self._draft_failure: str | None = None  # the last autosave failure, shown once
         self._runs: list[RunRecord] = []
         self._run_number = 0
         self._analysis = QTimer(self)
@@ -184,6 +188,8 @@ class Workspace(QObject):
         if saved is not None and run == self._analysis_run and source == saved[0]:
             now = self.snapshot()
             if now[2] == saved[2]:  # nothing was edited while the names were read
+                if self._stored == saved:
+                    self._stored = now
                 self._saved = now
         self.error = error
         if error is None:
@@ -247,6 +253,7 @@ class Workspace(QObject):
         self._show_version(version)
         if draft is not None:
             self._show_content(draft.template, draft.variables, draft.settings)
+            self._stored = self.snapshot()
             when = draft.updated_at[:16].replace("T", " ")
             self.statusMessage.emit(f"Restored unsaved changes to “{prompt.name}” ({when} UTC)")
         else:
@@ -260,7 +267,7 @@ class Workspace(QObject):
             self._show_content("", {}, {})
         else:
             self._show_content(version.template, version.variables, version.settings)
-        self._saved = self.snapshot()
+        self._saved = self._stored = self.snapshot()
         # A long text's names arrive later (worker thread); the snapshot is taken again
         # then, so an untouched prompt does not look edited.
         self._resnapshot = self._analysis_run if self.tasks.is_running("analysis") else None
@@ -279,18 +286,33 @@ class Workspace(QObject):
 
     # ---- drafts: unsaved edits survive a switch, a close and a crash ------------------------
 
+    @property
+    def _unstored(self) -> bool:
+        """The editor differs from what the library would bring back (even when saved)."""
+        return self.prompt_id is not None and self.snapshot() != self._stored
+
     def _save_draft_soon(self) -> None:
-        if self.dirty:
+        if self._unstored:
             self.tasks.start("draft", self._flush_draft())
 
     async def _flush_draft(self) -> None:
         self._draft_timer.stop()
-        if not self.dirty or self.prompt_id is None:
+        if not self._unstored or self.prompt_id is None:
             return
         self.flush_analysis(wait=False)  # a value is only ever typed for a known name
         prompt_id = self.prompt_id
-        template, values, settings = self.snapshot()
-        await self.db.acall(library.save_draft, prompt_id, template, values, settings)
+        template, values, settings = snapshot = self.snapshot()
+        try:
+            await self.db.acall(library.save_draft, prompt_id, template, values, settings)
+        except LibraryWriteError as exc:  # said once, not at every pause in typing
+            if exc.message == self._draft_failure:
+                log.warning("draft not saved: %s", exc.message)
+                return
+            self._draft_failure = exc.message
+            raise
+        self._draft_failure = None
+        if prompt_id == self.prompt_id:
+            self._stored = snapshot
         self.draftSaved.emit(prompt_id)
 
     async def new_prompt(self) -> None:
@@ -340,11 +362,17 @@ class Workspace(QObject):
         self._on_trashed(prompt_id)
 
     async def save(self, message: str = "") -> None:
+        """Ctrl+S: a new version, named by its number in the prompt ("v4"), as in History."""
         if self.prompt_id is None:
             await self.new_prompt()
+        assert self.prompt_id is not None
+        latest = await self.db.acall(library.latest_version_id, self.prompt_id)
         version = await self._save(message=message)
+        if version.id == latest and not message:
+            self.statusMessage.emit(f"No changes since v{version.number}")
+            return
         self.versionsChanged.emit(version.prompt_id)
-        self.statusMessage.emit(f"Saved version {version.id}" + (f": {message}" if message else ""))
+        self.statusMessage.emit(f"Saved v{version.number}" + (f": {message}" if message else ""))
 
     async def _save(self, *, message: str = "", kind: VersionKind = "save") -> VersionRow:
         assert self.prompt_id is not None
@@ -352,9 +380,9 @@ class Workspace(QObject):
         template, values, settings = snapshot = self.snapshot()
         version = await self.db.acall(
             library.save_version, self.prompt_id, template, values, settings,
-            message=message, kind=kind,
+            message=message, kind=kind, from_editor=True,
         )  # fmt: skip
-        self._saved = snapshot
+        self._saved = self._stored = snapshot
         self._emit_title()
         return version
 
@@ -364,7 +392,7 @@ class Workspace(QObject):
             self._store_partial_sync(record)
         self._analysis.stop()  # the draft keeps the text; values exist only for known names
         self._draft_timer.stop()
-        if self.dirty and self.prompt_id is not None:
+        if self._unstored and self.prompt_id is not None:
             template, values, settings = self.snapshot()
             self.db.call(library.save_draft, self.prompt_id, template, values, settings)
 
@@ -436,11 +464,12 @@ class Workspace(QObject):
             ]
         if not targets:
             return
+        checkpoints = ResponseCheckpoints(self.db, messages)  # a crash keeps what had arrived
         session = RunSession(
-            messages, targets, on_update=board.on_update, price_table=self.prices,
-            limits=self.limits,
+            messages, targets, on_update=checkpoints.watching(board.on_update),
+            price_table=self.prices, limits=self.limits,
         )  # fmt: skip
-        record = RunRecord(session, messages)
+        record = RunRecord(session, messages, checkpoints)
         self._runs.append(record)
         board.begin(record.column_ids, samples)
         self._run_number += 1
@@ -570,12 +599,12 @@ class Workspace(QObject):
             version = await self.save_for_run()
             run_row = await self.db.acall(library.record_run, version.id, self.variables.values())
             record.run_id = run_row.id
+            record.checkpoints.start(run_row.id)
             results = await asyncio.wrap_future(self.worker.submit(record.session.run()))
             if not record.stored:
                 record.stored = True
                 for result in results.values():
-                    fields = response_fields(result, record.messages)
-                    response = await self.db.acall(library.add_response, run_row.id, **fields)
+                    response = await self.db.acall(record.checkpoints.finish_response, result)
                     self.runStored.emit(response.id)
                 self.runFinished.emit(run_row.id)
                 self.versionsChanged.emit(version.prompt_id)
@@ -593,8 +622,7 @@ class Workspace(QObject):
         for result in record.session.results.values():
             if not result.status.finished:
                 result.status = TargetStatus.CANCELLED
-            fields = response_fields(result, record.messages)
-            self.db.call(library.add_response, record.run_id, **fields)
+            self.db.call(record.checkpoints.finish_response, result)
 
 
 def key_account(column: RunColumn) -> str:
@@ -615,6 +643,7 @@ class RunRecord:
 
     session: RunSession
     messages: list[Message]
+    checkpoints: ResponseCheckpoints
     run_id: int | None = None
     stored: bool = False
 

@@ -95,3 +95,42 @@ def test_autosave_is_cheap(db: Database) -> None:
     for i in range(100):
         db.call(library.save_draft, prompt.id, "x" * 20_000 + str(i), {"a": i}, {})
     assert (time.perf_counter() - start) / 100 < 0.02
+
+
+def test_a_draft_older_than_the_newest_version_is_never_loaded(db: Database) -> None:
+    """Issue 14 point 4: EDIT-A autosaved, then a run saved EDIT-A EDIT-B as a version."""
+    prompt = db.call(library.create_prompt, "p")
+    db.call(library.save_version, prompt.id, "start", {}, {"columns": [{"model": "old"}]})
+    db.call(library.save_draft, prompt.id, "EDIT-A", {}, {"columns": [{"model": "old"}]})
+    # Another writer (the CLI's run) saves a newer version: the draft is now stale.
+    db.call(library.save_version, prompt.id, "EDIT-A EDIT-B", {}, {"columns": [{"model": "new"}]},
+            kind="run")  # fmt: skip
+    assert db.call(library.load_draft, prompt.id) is None
+    assert db.call(library.list_drafts) == []
+    # Timestamps cannot make it win either: only the version ids count.
+    db.call(lambda conn: conn.execute("UPDATE drafts SET updated_at = '2999-01-01T00:00:00Z'"))
+    assert db.call(library.load_draft, prompt.id) is None
+
+
+def test_a_version_saved_from_the_editor_supersedes_its_draft(db: Database) -> None:
+    prompt = db.call(library.create_prompt, "p")
+    db.call(library.save_version, prompt.id, "v1", {}, {})
+    db.call(library.save_draft, prompt.id, "EDIT-A", {}, {})
+    db.call(library.save_version, prompt.id, "EDIT-A EDIT-B", {}, {}, kind="run",
+            from_editor=True)  # fmt: skip
+    count = db.call(lambda conn: conn.execute("SELECT count(*) FROM drafts").fetchone()[0])
+    assert count == 0
+
+
+def test_a_run_of_older_text_from_the_editor_keeps_that_text_as_the_draft(db: Database) -> None:
+    """The run files under v1 (same content), but the editor holds v1's text, not v2's."""
+    prompt = db.call(library.create_prompt, "p")
+    v1 = db.call(library.save_version, prompt.id, "old text", {}, {})
+    v2 = db.call(library.save_version, prompt.id, "new text", {}, {})
+    db.call(library.save_draft, prompt.id, "new text, edited", {}, {})
+    ran = db.call(library.save_version, prompt.id, "old text", {}, {}, kind="run",
+                  from_editor=True)  # fmt: skip
+    assert ran.id == v1.id
+    draft = db.call(library.load_draft, prompt.id)
+    assert draft is not None
+    assert (draft.template, draft.base_version_id) == ("old text", v2.id)

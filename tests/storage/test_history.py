@@ -218,8 +218,8 @@ def test_compare_model_across_versions(db: Database) -> None:
 
 def test_save_discards_a_draft_with_the_same_content(db: Database) -> None:
     prompt = db.call(library.create_prompt, "p")
-    db.call(library.save_draft, prompt.id, "typed", {"a": 1}, {})
     db.call(library.save_version, prompt.id, "other", {}, {})
+    db.call(library.save_draft, prompt.id, "typed", {"a": 1}, {})
     assert db.call(library.load_draft, prompt.id) is not None
     db.call(library.save_version, prompt.id, "typed", {"a": 1}, {}, kind="run")
     assert db.call(library.load_draft, prompt.id) is None
