@@ -45,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="promptstudio", description=f"{APP_NAME} {__version__}")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     data = argparse.ArgumentParser(add_help=False)
-    data.add_argument("--data-dir", metavar="DIR", help="where the library lives")
+    # SUPPRESS: a command's own --data-dir must not reset one given before the command.
+    data.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
+                      help="where the library lives")  # fmt: skip
     parser.add_argument("--data-dir", metavar="DIR", help="where the library lives")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
