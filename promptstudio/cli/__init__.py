@@ -16,8 +16,10 @@ Qt is imported only for the GUI, so the headless commands start fast and run any
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +33,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("promptstudio.cli")
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
+#: What a process killed by SIGPIPE reports (128 + 13), as ``git log | head`` does.
+BROKEN_PIPE_EXIT = 141
+#: Arguments that name files: any bytes the OS allows (Python keeps them losslessly).
+PATH_ARGUMENTS = frozenset({"file", "cases", "output", "paths", "data_dir", "screenshot"})
 
 
 class CliError(PromptStudioError):
@@ -81,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # stdout was closed early (``| head``): stop quietly, as a SIGPIPE would, and point
+        # stdout at /dev/null so the interpreter's final flush does not complain again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE_EXIT
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     stderr = logging.StreamHandler()
     stderr.setLevel(logging.WARNING)  # the log file (GUI) takes INFO; the terminal doesn't
@@ -91,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     install_redaction()
     try:
+        _refuse_undecodable(args)
         if args.command in (None, "gui"):
             return _gui(args)
         if args.command == "render":
@@ -116,6 +134,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PromptStudioError as exc:
         print(f"promptstudio: {exc.message}", file=sys.stderr)
         return 1
+
+
+def _refuse_undecodable(args: argparse.Namespace) -> None:
+    """Refuse text arguments that are not UTF-8 (Python keeps such bytes as surrogates,
+    which cannot be stored, sent or printed). File names may be any bytes the OS allows."""
+    for name, value in vars(args).items():
+        if name in PATH_ARGUMENTS:
+            continue
+        for text in _texts(value):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                option = "--" + name.replace("_", "-")
+                shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                raise CliError(f"{option}: {shown!r} is not valid UTF-8 text", 2) from None
+
+
+def _texts(value: object) -> list[str]:
+    """The strings in an argument value (lists and tuples of them, places of models)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _texts(item)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _texts(dataclasses.astuple(value))
+    return []
 
 
 def _gui(args: argparse.Namespace) -> int:

@@ -6,7 +6,8 @@ JSON), else the file's own (promptfoo ``tests``), else the library prompt's; mod
 ``--model`` (each at the ``--base-url``/``--profile`` named last before it, as in
 ``run``), else the file's columns, else those of the prompt's latest version. Every case
 is also graded by the prompt's checks for every case; ``--judge MODEL`` picks the model
-that grades ``llm-rubric`` checks. ``--var`` fills variables a case leaves out.
+that grades ``llm-rubric`` checks. ``--var`` fills variables a case leaves out;
+``--temperature``, ``--max-tokens`` and the other generation settings are ``run``'s.
 
 The evaluation is recorded as the app records one: the version is saved under the
 prompt (a file gets a prompt of its name, in folder "CLI"), the evaluation is stored
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptstudio.cli.library import CommandError, find_prompt, open_db
+from promptstudio.cli.options import add_generation_options
 from promptstudio.cli.run import (
     RunError,
     _columns,
@@ -58,9 +60,7 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
         help="evaluate a prompt's test cases on one or more models (for CI)",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
-    # ``run``'s column building reads these; eval takes the generation settings as stored.
-    evaluate.set_defaults(models=[], place=None, first_place=None, temperature=None,
-                          top_p=None, max_tokens=None, seed=None, stop=[])  # fmt: skip
+    evaluate.set_defaults(models=[], place=None, first_place=None)
     evaluate.add_argument("file", metavar="SOURCE",
                           help="a library prompt (name or id) or a prompt file")  # fmt: skip
     evaluate.add_argument("--cases", metavar="FILE", help="test cases from .csv, .jsonl or .json")
@@ -77,8 +77,7 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
                           help="list the cases that flipped since the last evaluation")  # fmt: skip
     evaluate.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                           help="a value for variables the cases leave out")  # fmt: skip
-    evaluate.add_argument("--timeout", type=float, default=120.0, metavar="S",
-                          help="seconds to the first token")  # fmt: skip
+    add_generation_options(evaluate)
 
 
 def _fraction(text: str) -> float:

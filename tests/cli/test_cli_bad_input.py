@@ -1,0 +1,151 @@
+"""Bad command-line input gives one clear line and a usage exit code, never a traceback.
+
+All through the installed entry point: argv as raw bytes (what a shell passes when the
+text is not UTF-8), stdout closed before the command writes, numbers out of range.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli import PROMPTSTUDIO
+from tests.fake_llm import FakeLLM, Reply
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {**os.environ, "PROMPTSTUDIO_HOME": str(home)}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    return env
+
+
+def _cli(*args: str | bytes, home: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PROMPTSTUDIO, *args], env=_env(home), capture_output=True,
+                          text=True, errors="replace", timeout=120)  # fmt: skip
+
+
+@pytest.fixture
+def prompt_file(tmp_path: Path) -> Path:
+    path = tmp_path / "hello.prompt"
+    path.write_text("user:\nSay hello to {{ who }}.\n", encoding="utf-8")
+    return path
+
+
+def _refused(done: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+    for word in words:
+        assert word in done.stderr
+
+
+def test_a_var_that_is_not_utf8_is_refused(prompt_file: Path, isolated_home: Path) -> None:
+    done = _cli(b"render", bytes(prompt_file), b"--var", b"who=caf\xe9", home=isolated_home)
+    _refused(done, "--var", "not valid UTF-8")
+
+
+def test_a_prompt_name_that_is_not_utf8_is_refused_before_anything_is_sent(
+    prompt_file: Path, isolated_home: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script(Reply(text="hello"))
+    done = _cli(b"run", bytes(prompt_file), b"--var", b"who=Ada", b"--prompt", b"caf\xe9",
+                b"--base-url", fake_llm.base_url.encode(), b"--model", b"m",
+                home=isolated_home)  # fmt: skip
+    _refused(done, "--prompt", "not valid UTF-8")
+    assert fake_llm.requests == []
+    assert not (isolated_home / "library.sqlite3").exists()
+
+
+def test_a_file_name_that_is_not_utf8_still_works(tmp_path: Path, isolated_home: Path) -> None:
+    path = bytes(tmp_path) + b"/caf\xe9.prompt"
+    with open(path, "w", encoding="utf-8") as file:
+        file.write("user:\nhi\n")
+    done = _cli(b"render", path, home=isolated_home)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_a_var_nested_a_thousand_deep_is_refused(prompt_file: Path, isolated_home: Path) -> None:
+    deep = "[" * 1000 + "]" * 1000
+    done = _cli("render", str(prompt_file), "--var", f"who={deep}", home=isolated_home)
+    _refused(done, "--var", "nested more than 100 levels")
+
+
+@pytest.mark.parametrize("command", [["providers", "list"], ["render", "FILE"],
+                                     ["history", "Nope"]])  # fmt: skip
+def test_stdout_closed_early_ends_quietly(
+    command: list[str], prompt_file: Path, isolated_home: Path
+) -> None:
+    args = [str(prompt_file) if arg == "FILE" else arg for arg in command]
+    if command[0] == "render":
+        args += ["--var", "who=Ada"]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head` that has already gone: every write fails
+    try:
+        done = subprocess.run([*PROMPTSTUDIO, *args], env=_env(isolated_home), stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+    if command[0] == "history":  # writes nothing to stdout: its own error, as usual
+        assert done.returncode == 1 and "no prompt named" in done.stderr
+    else:
+        assert done.returncode == 141, done.stderr
+
+
+BAD_NUMBERS = [
+    (["run", "FILE"], "--timeout", "0"),
+    (["run", "FILE"], "--timeout", "-1"),
+    (["run", "FILE"], "--timeout", "nan"),
+    (["run", "FILE"], "--timeout", "inf"),
+    (["eval", "FILE"], "--timeout", "0"),
+    (["run", "FILE"], "--temperature", "nan"),
+    (["run", "FILE"], "--temperature", "-0.5"),
+    (["eval", "FILE"], "--temperature", "3"),
+    (["run", "FILE"], "--top-p", "1.5"),
+    (["run", "FILE"], "--max-tokens", "0"),
+    (["eval", "FILE"], "--max-tokens", "-3"),
+    (["run", "FILE"], "--max-tokens", "1.5"),
+    (["run", "FILE"], "--seed", "1e400"),
+    (["eval", "FILE"], "--min-pass-rate", "nan"),
+    (["history", "P"], "--limit", "0"),
+    (["history", "P"], "--limit", "-1"),
+    (["search", "word"], "--limit", "0"),
+    (["export", "P"], "--column", "0"),
+    (["export", "P"], "--version", "-1"),
+]
+
+
+@pytest.mark.parametrize(("command", "flag", "value"), BAD_NUMBERS)
+def test_numbers_out_of_range_are_usage_errors(
+    command: list[str], flag: str, value: str, prompt_file: Path, isolated_home: Path
+) -> None:
+    args = [str(prompt_file) if arg == "FILE" else arg for arg in command]
+    done = _cli(*args, "--base-url", "http://127.0.0.1:9/v1", "--model", "m", flag, value,
+                home=isolated_home) if command[0] in ("run", "eval") else _cli(
+                *args, flag, value, home=isolated_home)  # fmt: skip
+    _refused(done, f"argument {flag}", repr(value))
+    assert not (isolated_home / "library.sqlite3").exists()
+
+
+def test_eval_sends_the_generation_settings_run_takes(
+    prompt_file: Path, tmp_path: Path, isolated_home: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script(Reply(text="hello"))
+    cases = tmp_path / "cases.csv"
+    cases.write_text("who,__expected\nAda,hello\nBob,hello\n", encoding="utf-8")
+    settings = ["--max-tokens", "7", "--temperature", "0.3", "--top-p", "0.9", "--seed", "5",
+                "--stop", "END"]  # fmt: skip
+    done = _cli("eval", str(prompt_file), "--cases", str(cases), "--base-url",
+                fake_llm.base_url, "--model", "m", *settings, home=isolated_home)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    bodies = [r.json for r in fake_llm.requests if r.path.endswith("/chat/completions")]
+    assert len(bodies) == 2
+    for body in bodies:
+        assert body.get("max_tokens", body.get("max_completion_tokens")) == 7
+        assert (body["temperature"], body["top_p"], body["seed"]) == (0.3, 0.9, 5)
+        assert body["stop"] == ["END"]
