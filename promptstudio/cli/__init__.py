@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from promptstudio.chat import Message
 
 log = logging.getLogger("promptstudio.cli")
-MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
 #: What a process killed by SIGPIPE reports (128 + 13), as ``git log | head`` does.
 BROKEN_PIPE_EXIT = 141
 #: Arguments that name files: any bytes the OS allows (Python keeps them losslessly).
@@ -178,11 +177,15 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def _read_template(file: str) -> str:
+    from promptstudio.templating.limits import DEFAULT_LIMITS
+
     path = Path(file)
+    most = DEFAULT_LIMITS.max_source_chars
     try:
         size = path.stat().st_size
-        if size > MAX_TEMPLATE_BYTES:
-            raise CliError(f"{file}: too large for a template ({size:,} bytes)")
+        if size > 4 * most:  # UTF-8 takes at most 4 bytes a character
+            raise CliError(f"{file}: too large for a template ({size:,} bytes; a template "
+                           f"may have at most {most:,} characters)")  # fmt: skip
         raw = path.read_bytes()
     except OSError as exc:
         raise CliError(f"{file}: {exc.strerror or exc}") from exc

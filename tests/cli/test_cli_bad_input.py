@@ -149,3 +149,17 @@ def test_eval_sends_the_generation_settings_run_takes(
         assert body.get("max_tokens", body.get("max_completion_tokens")) == 7
         assert (body["temperature"], body["top_p"], body["seed"]) == (0.3, 0.9, 5)
         assert body["stop"] == ["END"]
+
+
+@pytest.mark.parametrize(("megabytes", "reason"), [
+    (5, "too large for a template (5,000,000 bytes; a template may have at most 1,000,000"),
+    (2, "the template is 2,000,000 characters long; the limit is 1,000,000"),
+])  # fmt: skip
+def test_a_huge_template_is_refused_with_the_reason(
+    megabytes: int, reason: str, tmp_path: Path, isolated_home: Path
+) -> None:
+    path = tmp_path / "huge.prompt"
+    path.write_text("Hello {{ who }}\n" * (megabytes * 1_000_000 // 16), encoding="utf-8")
+    done = _cli("render", str(path), "--var", "who=Ada", home=isolated_home)
+    assert done.returncode == 1 and done.stdout == ""
+    assert reason in done.stderr and "Traceback" not in done.stderr
