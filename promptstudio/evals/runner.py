@@ -163,7 +163,10 @@ class Evaluation:
         return self.result.total
 
     def _check_setup(self) -> None:
-        """Refuse malformed checks, or rubrics without a judge, before anything is sent."""
+        """Refuse an empty template, malformed checks, or rubrics without a judge, before
+        anything is sent (a template empty only for some cases fails those cells)."""
+        if not self.template.strip():
+            raise EvalError("Nothing to send: the template is empty.")
         for case in self.result.cases:
             for check in self.checks[case.key]:
                 try:

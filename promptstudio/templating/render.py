@@ -21,7 +21,7 @@ from jinja2.exceptions import UndefinedError
 
 from promptstudio.chat import Message
 from promptstudio.templating import limits as size
-from promptstudio.templating.errors import RenderLimitExceeded, TemplateError
+from promptstudio.templating.errors import NothingToSend, RenderLimitExceeded, TemplateError
 from promptstudio.templating.limits import DEFAULT_LIMITS, LimitHit, RenderLimits
 from promptstudio.templating.parsing import (
     ParsedTemplate,
@@ -43,14 +43,20 @@ class _Deadline(BaseException):
 
 
 def render_messages(
-    source: str, values: Mapping[str, object], limits: RenderLimits = DEFAULT_LIMITS
+    source: str,
+    values: Mapping[str, object],
+    limits: RenderLimits = DEFAULT_LIMITS,
+    *,
+    allow_empty: bool = False,
 ) -> list[Message]:
     """Render ``source`` with ``values`` and split it into chat messages.
 
     See :func:`~promptstudio.templating.roles.split_messages` for the splitting rules;
     messages left empty after stripping blank lines are dropped.
     Raises :class:`TemplateError` for syntax and runtime errors (positioned in the
-    newline-normalised source) and :class:`RenderLimitExceeded` when a cap is hit.
+    newline-normalised source), :class:`RenderLimitExceeded` when a cap is hit, and
+    :class:`NothingToSend` when no message is left, unless ``allow_empty`` (for callers
+    that only show or export the messages, never send them).
     """
     text = normalise(source)
     too_big = size.input_problem(text, limits)
@@ -79,7 +85,10 @@ def render_messages(
         raise _as_template_error(error, job, limits) from None
     if worker.error is not None:
         raise _as_template_error(worker.error, job, limits) from None
-    return split_messages(worker.result)
+    messages = split_messages(worker.result)
+    if not messages and not allow_empty:
+        raise NothingToSend()
+    return messages
 
 
 def _generate(template: Template, context: dict[str, object], max_chars: int) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from promptstudio.storage import Database, library
 from tests.cli.test_cli import PROMPTSTUDIO
 from tests.fake_llm import FakeLLM, Reply
 
@@ -163,3 +164,53 @@ def test_a_huge_template_is_refused_with_the_reason(
     done = _cli("render", str(path), "--var", "who=Ada", home=isolated_home)
     assert done.returncode == 1 and done.stdout == ""
     assert reason in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("template", ["", " \n\n", "{% if false %}Hello{% endif %}"])
+def test_run_refuses_a_template_with_nothing_to_send(
+    template: str, tmp_path: Path, isolated_home: Path, fake_llm: FakeLLM
+) -> None:
+    path = tmp_path / "empty.prompt"
+    path.write_text(template, encoding="utf-8")
+    fake_llm.script(Reply(text="should never be asked"))
+    done = _cli("run", str(path), "--base-url", fake_llm.base_url, "--model", "m",
+                home=isolated_home)  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"{path}:1:1: nothing to send: the template renders to no messages" in done.stderr
+    assert fake_llm.chat_requests() == []
+    assert not (isolated_home / "library.sqlite3").exists()  # nothing stored
+
+
+def _eval(
+    tmp_path: Path, template: str, names: list[str], server: FakeLLM, home: Path, *more: str
+) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "greet.prompt"
+    path.write_text(template, encoding="utf-8")
+    cases = tmp_path / "cases.csv"
+    cases.write_text("who\n" + "".join(f"{name}\n" for name in names), encoding="utf-8")
+    return _cli("eval", str(path), "--cases", str(cases), "--base-url", server.base_url,
+                "--model", "m", *more, home=home)  # fmt: skip
+
+
+def test_eval_refuses_an_empty_template_before_storing_anything(
+    tmp_path: Path, isolated_home: Path, fake_llm: FakeLLM
+) -> None:
+    done = _eval(tmp_path, "  \n", ["Ada"], fake_llm, isolated_home)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Nothing to send: the template is empty." in done.stderr
+    assert fake_llm.chat_requests() == []
+    with Database(isolated_home / "library.sqlite3") as db:
+        assert db.call(library.list_prompts) == []
+
+
+def test_eval_cases_that_render_nothing_fail_unsent(
+    tmp_path: Path, isolated_home: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script(Reply(text="hi"))
+    template = "{% if who != 'Bob' %}Hello {{ who }}{% endif %}"
+    done = _eval(tmp_path, template, ["Ada", "Bob"], fake_llm, isolated_home, "--json")
+    assert done.returncode == 1, done.stderr
+    [request] = fake_llm.chat_requests()
+    assert request.json["messages"] == [{"role": "user", "content": "Hello Ada"}]
+    failed = [row for row in json.loads(done.stdout)["cells"] if row["status"] == "failed"]
+    assert len(failed) == 1 and "nothing to send" in failed[0]["error"]
