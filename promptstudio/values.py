@@ -47,9 +47,9 @@ def _depth(value: object) -> int:
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, level = stack.pop()
-        children = item.values() if isinstance(item, dict) else item
         if isinstance(item, list | dict):
             deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
             if level <= MAX_DEPTH:
                 stack.extend((child, level + 1) for child in children)
     return deepest

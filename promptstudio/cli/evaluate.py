@@ -308,7 +308,7 @@ def _print_results(
     args: argparse.Namespace, run: EvalRun, name: str, baseline: EvalRun | None
 ) -> None:
     """The table (or JSON, or CSV) on stdout; the flips after it (CSV: on stderr)."""
-    from promptstudio.evals.results import compare_runs
+    from promptstudio.evals.results import CANCELLED, compare_runs
 
     flips = compare_runs(baseline, run) if baseline is not None else []
     if args.json:
@@ -321,6 +321,8 @@ def _print_results(
             print(line, file=sys.stderr)
     else:
         lines = [f"{name} v{run.version_number}: {len(run.cases)} cases", ""]
+        if run.status == CANCELLED:
+            lines[-1:-1] = [_stopped_line(run)]
         lines += _table_lines(run) + _failure_lines(run) + _flip_lines(run, baseline, flips)
         print("\n".join(lines))
 
@@ -416,10 +418,13 @@ def _print_json(
     run: EvalRun, name: str, baseline: EvalRun | None, flips: Sequence[Flip], compare: bool
 ) -> None:
     from promptstudio.evals.report import results_to_json
+    from promptstudio.evals.results import CANCELLED
 
     data = json.loads(results_to_json(run))
     data |= {"prompt": name, "prompt_id": run.prompt_id, "eval_id": run.id,
              "version": run.version_number, "version_id": run.version_id}  # fmt: skip
+    if run.status == CANCELLED:
+        data["answers"] = _cancelled(run)
     if compare:
         cases = {case.key: case for case in run.cases}
         data["compared_with"] = None if baseline is None else {
@@ -440,7 +445,7 @@ def _exit_code(run: EvalRun, min_pass_rate: float | None) -> int:
     from promptstudio.evals.results import CANCELLED, summarize
 
     if run.status == CANCELLED:
-        print("promptstudio: stopped; the answers that finished are stored", file=sys.stderr)
+        _say(f"{_stopped_line(run)}; the answers that finished are stored")
         return 130
     code = 0
     for summary in summarize(run):
@@ -457,6 +462,23 @@ def _exit_code(run: EvalRun, min_pass_rate: float | None) -> int:
                 f"below --min-pass-rate {min_pass_rate:.0%}")  # fmt: skip
             code = 1
     return code
+
+
+def _cancelled(run: EvalRun) -> dict[str, int]:
+    """How many answers of a stopped run finished, were cut off, or never started."""
+    from promptstudio.evals.results import CANCELLED
+
+    running = sum(1 for cell in run.cells.values() if cell.status == CANCELLED)
+    return {"total": run.total, "finished": len(run.cells) - running,
+            "cancelled_running": running, "not_started": run.total - len(run.cells)}  # fmt: skip
+
+
+def _stopped_line(run: EvalRun) -> str:
+    counts = _cancelled(run)
+    return (f"stopped: {counts['finished']:,} of {counts['total']:,} answers finished, "
+            f"{counts['cancelled_running'] + counts['not_started']:,} cancelled "
+            f"({counts['cancelled_running']:,} while running, {counts['not_started']:,} "
+            "not started)")  # fmt: skip
 
 
 def _say(text: str) -> None:
