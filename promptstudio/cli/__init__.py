@@ -16,6 +16,7 @@ Qt is imported only for the GUI, so the headless commands start fast and run any
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
@@ -23,7 +24,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from promptstudio import APP_NAME, __version__
 from promptstudio.errors import PromptStudioError
@@ -86,14 +87,53 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    stdout = sys.stdout
+    guard = _ReaderGone(stdout)
+    sys.stdout = cast(TextIO, guard)
     try:
-        return _main(argv)
-    except BrokenPipeError:
-        # stdout was closed early (``| head``): stop quietly, as a SIGPIPE would, and point
-        # stdout at /dev/null so the interpreter's final flush does not complain again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return BROKEN_PIPE_EXIT
+        code = _main(argv)
+    except BrokenPipeError:  # a write that bypassed the guard
+        guard.stop_writing()
+        code = BROKEN_PIPE_EXIT
+    finally:
+        sys.stdout = stdout
+    return BROKEN_PIPE_EXIT if guard.gone else code
+
+
+class _ReaderGone:
+    """``sys.stdout`` that goes quiet once its reader has gone (``| head``): no
+    BrokenPipeError from any command (a streamed answer is still stored), and the exit code
+    a SIGPIPE would give."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self.stop_writing()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self.stop_writing()
+
+    def stop_writing(self) -> None:
+        """Point stdout at /dev/null, so the interpreter's last flush cannot fail either."""
+        self.gone = True
+        with contextlib.suppress(OSError, ValueError):  # e.g. a test's capture has no fd
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _main(argv: Sequence[str] | None) -> int:

@@ -214,3 +214,27 @@ def test_eval_cases_that_render_nothing_fail_unsent(
     assert request.json["messages"] == [{"role": "user", "content": "Hello Ada"}]
     failed = [row for row in json.loads(done.stdout)["cells"] if row["status"] == "failed"]
     assert len(failed) == 1 and "nothing to send" in failed[0]["error"]
+
+
+def test_a_streamed_answer_to_a_closed_stdout_is_still_stored(
+    prompt_file: Path, isolated_home: Path, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script(Reply(text="word " * 500, tokens_per_second=5000))
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [*PROMPTSTUDIO, "run", str(prompt_file), "--var", "who=Ada", "--base-url",
+             fake_llm.base_url, "--model", "m"],
+            env=_env(isolated_home), stdout=write_end, stderr=subprocess.PIPE, text=True,
+            timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141, done.stderr
+    assert "Traceback" not in done.stderr and "failed" not in done.stderr
+    with Database(isolated_home / "library.sqlite3") as db:
+        [prompt] = db.call(library.list_prompts)
+        [version] = db.call(library.list_versions, prompt.id)
+        [run] = db.call(library.runs_for_version, version.id)
+        assert [response.text for response in run.responses] == ["word " * 500]
