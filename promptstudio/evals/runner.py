@@ -152,9 +152,9 @@ class Evaluation:
         self._check_setup()
         self._tasks: list[asyncio.Task[None]] = []
         self._limiters: dict[str, asyncio.Semaphore] = {}
-        self._rendered: dict[str, tuple[list[Message], str | None, int]] = {}
         self._started = False
         self._cancelled = False
+        self._rendered: dict[str, tuple[list[Message], str | None, int]] = {}
 
     @property
     def done(self) -> int:
@@ -189,12 +189,13 @@ class Evaluation:
         self._started = True
         # A few workers per server, as many as its limit, take the cells one by one: no task
         # per cell up front (131k cells made 131k tasks), so a stop cancels only those few.
-        pools: dict[str, list[EvalTarget]] = {}
+        pools: dict[tuple[str, int], list[EvalTarget]] = {}
         for target in self.targets:
-            pools.setdefault(server_key(target.endpoint), []).append(target)
-        for server, targets in pools.items():
+            pool = (server_key(target.endpoint), self._workers(target.endpoint))
+            pools.setdefault(pool, []).append(target)
+        for (server, workers), targets in pools.items():
             cells = ((case, target) for case in self.result.cases for target in targets)
-            for number in range(self._limit(targets[0].endpoint)):
+            for number in range(workers):
                 self._tasks.append(
                     asyncio.create_task(self._work(cells), name=f"eval:{server}:{number}")
                 )
@@ -223,6 +224,10 @@ class Evaluation:
             messages, problem = self._messages(case)
             await self._cell(case, target, messages, problem)
 
+    def _workers(self, endpoint: Endpoint) -> int:
+        """How many of the server's cells run at once: as many as its limit lets through."""
+        return self.limits[0] if is_local(endpoint) else self.limits[1]
+
     def _messages(self, case: EvalCase) -> tuple[list[Message], str | None]:
         """The case's rendered messages, rendered once and kept until every column has them."""
         if case.key not in self._rendered:
@@ -240,13 +245,11 @@ class Evaluation:
         except TemplateError as exc:
             return [], f"The template does not render for this case ({exc.location()}): {exc}"
 
-    def _limit(self, endpoint: Endpoint) -> int:
-        return self.limits[0] if is_local(endpoint) else self.limits[1]
-
     def _limiter(self, endpoint: Endpoint) -> asyncio.Semaphore:
         key = server_key(endpoint)
         if key not in self._limiters:
-            self._limiters[key] = asyncio.Semaphore(self._limit(endpoint))
+            limit = self.limits[0] if is_local(endpoint) else self.limits[1]
+            self._limiters[key] = asyncio.Semaphore(limit)
         return self._limiters[key]
 
     # ---- one cell ------------------------------------------------------------------------
