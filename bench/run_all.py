@@ -34,6 +34,7 @@ def suite(quick: bool) -> list[tuple[str, list[str]]]:
         ("Streaming engine vs the raw SDK", ["bench_engine.py", "--reps", "3" if quick else "9"]),
         ("Run board: 8 columns streaming", board),
         ("History at scale", history),
+        ("Ctrl+C on a big evaluation", ["bench_eval_stop.py"]),
     ]
 
 

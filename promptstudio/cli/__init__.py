@@ -16,12 +16,15 @@ Qt is imported only for the GUI, so the headless commands start fast and run any
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from promptstudio import APP_NAME, __version__
 from promptstudio.errors import PromptStudioError
@@ -30,7 +33,10 @@ if TYPE_CHECKING:
     from promptstudio.chat import Message
 
 log = logging.getLogger("promptstudio.cli")
-MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
+#: What a process killed by SIGPIPE reports (128 + 13), as ``git log | head`` does.
+BROKEN_PIPE_EXIT = 141
+#: Arguments that name files: any bytes the OS allows (Python keeps them losslessly).
+PATH_ARGUMENTS = frozenset({"file", "cases", "output", "paths", "data_dir", "screenshot"})
 
 
 class CliError(PromptStudioError):
@@ -45,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="promptstudio", description=f"{APP_NAME} {__version__}")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     data = argparse.ArgumentParser(add_help=False)
-    data.add_argument("--data-dir", metavar="DIR", help="where the library lives")
+    # SUPPRESS: a command's own --data-dir must not reset one given before the command.
+    data.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
+                      help="where the library lives")  # fmt: skip
     parser.add_argument("--data-dir", metavar="DIR", help="where the library lives")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
@@ -79,6 +87,56 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    stdout = sys.stdout
+    guard = _ReaderGone(stdout)
+    sys.stdout = cast(TextIO, guard)
+    try:
+        code = _main(argv)
+    except BrokenPipeError:  # a write that bypassed the guard
+        guard.stop_writing()
+        code = BROKEN_PIPE_EXIT
+    finally:
+        sys.stdout = stdout
+    return BROKEN_PIPE_EXIT if guard.gone else code
+
+
+class _ReaderGone:
+    """``sys.stdout`` that goes quiet once its reader has gone (``| head``): no
+    BrokenPipeError from any command (a streamed answer is still stored), and the exit code
+    a SIGPIPE would give."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self.stop_writing()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self.stop_writing()
+
+    def stop_writing(self) -> None:
+        """Point stdout at /dev/null, so the interpreter's last flush cannot fail either."""
+        self.gone = True
+        with contextlib.suppress(OSError, ValueError):  # e.g. a test's capture has no fd
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     stderr = logging.StreamHandler()
     stderr.setLevel(logging.WARNING)  # the log file (GUI) takes INFO; the terminal doesn't
@@ -89,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     install_redaction()
     try:
+        _refuse_undecodable(args)
         if args.command in (None, "gui"):
             return _gui(args)
         if args.command == "render":
@@ -116,6 +175,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _refuse_undecodable(args: argparse.Namespace) -> None:
+    """Refuse text arguments that are not UTF-8 (Python keeps such bytes as surrogates,
+    which cannot be stored, sent or printed). File names may be any bytes the OS allows."""
+    for name, value in vars(args).items():
+        if name in PATH_ARGUMENTS:
+            continue
+        for text in _texts(value):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                option = "--" + name.replace("_", "-")
+                shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                raise CliError(f"{option}: {shown!r} is not valid UTF-8 text", 2) from None
+
+
+def _texts(value: object) -> list[str]:
+    """The strings in an argument value (lists and tuples of them, places of models)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _texts(item)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _texts(dataclasses.astuple(value))
+    return []
+
+
 def _gui(args: argparse.Namespace) -> int:
     from promptstudio.paths import data_dir
 
@@ -132,11 +217,15 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def _read_template(file: str) -> str:
+    from promptstudio.templating.limits import DEFAULT_LIMITS
+
     path = Path(file)
+    most = DEFAULT_LIMITS.max_source_chars
     try:
         size = path.stat().st_size
-        if size > MAX_TEMPLATE_BYTES:
-            raise CliError(f"{file}: too large for a template ({size:,} bytes)")
+        if size > 4 * most:  # UTF-8 takes at most 4 bytes a character
+            raise CliError(f"{file}: too large for a template ({size:,} bytes; a template "
+                           f"may have at most {most:,} characters)")  # fmt: skip
         raw = path.read_bytes()
     except OSError as exc:
         raise CliError(f"{file}: {exc.strerror or exc}") from exc

@@ -6,7 +6,8 @@ JSON), else the file's own (promptfoo ``tests``), else the library prompt's; mod
 ``--model`` (each at the ``--base-url``/``--profile`` named last before it, as in
 ``run``), else the file's columns, else those of the prompt's latest version. Every case
 is also graded by the prompt's checks for every case; ``--judge MODEL`` picks the model
-that grades ``llm-rubric`` checks. ``--var`` fills variables a case leaves out.
+that grades ``llm-rubric`` checks. ``--var`` fills variables a case leaves out;
+``--temperature``, ``--max-tokens`` and the other generation settings are ``run``'s.
 
 The evaluation is recorded as the app records one: the version is saved under the
 prompt (a file gets a prompt of its name, in folder "CLI"), the evaluation is stored
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptstudio.cli.library import CommandError, find_prompt, open_db
+from promptstudio.cli.options import add_generation_options
 from promptstudio.cli.run import (
     RunError,
     _columns,
@@ -58,9 +60,7 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
         help="evaluate a prompt's test cases on one or more models (for CI)",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
-    # ``run``'s column building reads these; eval takes the generation settings as stored.
-    evaluate.set_defaults(models=[], place=None, first_place=None, temperature=None,
-                          top_p=None, max_tokens=None, seed=None, stop=[])  # fmt: skip
+    evaluate.set_defaults(models=[], place=None, first_place=None)
     evaluate.add_argument("file", metavar="SOURCE",
                           help="a library prompt (name or id) or a prompt file")  # fmt: skip
     evaluate.add_argument("--cases", metavar="FILE", help="test cases from .csv, .jsonl or .json")
@@ -77,8 +77,7 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
                           help="list the cases that flipped since the last evaluation")  # fmt: skip
     evaluate.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                           help="a value for variables the cases leave out")  # fmt: skip
-    evaluate.add_argument("--timeout", type=float, default=120.0, metavar="S",
-                          help="seconds to the first token")  # fmt: skip
+    add_generation_options(evaluate)
 
 
 def _fraction(text: str) -> float:
@@ -309,7 +308,7 @@ def _print_results(
     args: argparse.Namespace, run: EvalRun, name: str, baseline: EvalRun | None
 ) -> None:
     """The table (or JSON, or CSV) on stdout; the flips after it (CSV: on stderr)."""
-    from promptstudio.evals.results import compare_runs
+    from promptstudio.evals.results import CANCELLED, compare_runs
 
     flips = compare_runs(baseline, run) if baseline is not None else []
     if args.json:
@@ -322,6 +321,8 @@ def _print_results(
             print(line, file=sys.stderr)
     else:
         lines = [f"{name} v{run.version_number}: {len(run.cases)} cases", ""]
+        if run.status == CANCELLED:
+            lines[-1:-1] = [_stopped_line(run)]
         lines += _table_lines(run) + _failure_lines(run) + _flip_lines(run, baseline, flips)
         print("\n".join(lines))
 
@@ -417,10 +418,13 @@ def _print_json(
     run: EvalRun, name: str, baseline: EvalRun | None, flips: Sequence[Flip], compare: bool
 ) -> None:
     from promptstudio.evals.report import results_to_json
+    from promptstudio.evals.results import CANCELLED
 
     data = json.loads(results_to_json(run))
     data |= {"prompt": name, "prompt_id": run.prompt_id, "eval_id": run.id,
              "version": run.version_number, "version_id": run.version_id}  # fmt: skip
+    if run.status == CANCELLED:
+        data["answers"] = _cancelled(run)
     if compare:
         cases = {case.key: case for case in run.cases}
         data["compared_with"] = None if baseline is None else {
@@ -441,7 +445,7 @@ def _exit_code(run: EvalRun, min_pass_rate: float | None) -> int:
     from promptstudio.evals.results import CANCELLED, summarize
 
     if run.status == CANCELLED:
-        print("promptstudio: stopped; the answers that finished are stored", file=sys.stderr)
+        _say(f"{_stopped_line(run)}; the answers that finished are stored")
         return 130
     code = 0
     for summary in summarize(run):
@@ -458,6 +462,23 @@ def _exit_code(run: EvalRun, min_pass_rate: float | None) -> int:
                 f"below --min-pass-rate {min_pass_rate:.0%}")  # fmt: skip
             code = 1
     return code
+
+
+def _cancelled(run: EvalRun) -> dict[str, int]:
+    """How many answers of a stopped run finished, were cut off, or never started."""
+    from promptstudio.evals.results import CANCELLED
+
+    running = sum(1 for cell in run.cells.values() if cell.status == CANCELLED)
+    return {"total": run.total, "finished": len(run.cells) - running,
+            "cancelled_running": running, "not_started": run.total - len(run.cells)}  # fmt: skip
+
+
+def _stopped_line(run: EvalRun) -> str:
+    counts = _cancelled(run)
+    return (f"stopped: {counts['finished']:,} of {counts['total']:,} answers finished, "
+            f"{counts['cancelled_running'] + counts['not_started']:,} cancelled "
+            f"({counts['cancelled_running']:,} while running, {counts['not_started']:,} "
+            "not started)")  # fmt: skip
 
 
 def _say(text: str) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from promptstudio.cli.library import CommandError, emit, find_prompt, open_db
+from promptstudio.cli.options import whole
 
 # The keys of exchange.formats.EXPORT_FORMATS (a test keeps them equal): spelled out so
 # building the parser does not import every exporter (start-up time of the GUI).
@@ -39,9 +40,9 @@ def add_exchange_commands(commands: Any, data: argparse.ArgumentParser) -> None:
                         help="one of: " + ", ".join(FORMAT_NAMES)
                         + " (default: from -o's suffix, else prompty)")  # fmt: skip
     export.add_argument("--output", "-o", metavar="PATH", help="file (or folder with --all)")
-    export.add_argument("--version", type=int, metavar="N", help="a stored version number")
+    export.add_argument("--version", type=whole(), metavar="N", help="a stored version number")
     export.add_argument("--history", action="store_true", help="JSON: include every version")
-    export.add_argument("--column", type=int, default=1, metavar="N",
+    export.add_argument("--column", type=whole(), default=1, metavar="N",
                         help="code formats: the run column to use (1 = first)")  # fmt: skip
     export.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                         help="code formats: a value to render with")  # fmt: skip

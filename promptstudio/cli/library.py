@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from promptstudio.cli.options import whole
 from promptstudio.errors import PromptStudioError
 
 
@@ -28,12 +29,12 @@ def add_commands(commands: Any, data: argparse.ArgumentParser) -> None:
 
     history = commands.add_parser("history", parents=[data, out], help="versions of a prompt")
     history.add_argument("prompt", metavar="PROMPT", help="a prompt's name or id")
-    history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--limit", type=whole(), default=50)
     history.set_defaults(handler=_history)
 
     search = commands.add_parser("search", parents=[data, out], help="search prompts and answers")
     search.add_argument("query", metavar="QUERY")
-    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--limit", type=whole(), default=20)
     search.set_defaults(handler=_search)
 
     providers = commands.add_parser("providers", parents=[data], help="provider profiles")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from promptstudio.cli.options import add_generation_options
 from promptstudio.errors import PromptStudioError
 
 if TYPE_CHECKING:
@@ -68,12 +69,7 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
     run.set_defaults(models=[], place=None, first_place=None)
     add_model_options(run, "a model to run on (repeat for several, side by side)")
     run.add_argument("--prompt", metavar="NAME", help="library prompt to record under")
-    run.add_argument("--temperature", type=float)
-    run.add_argument("--top-p", type=float)
-    run.add_argument("--max-tokens", type=int)
-    run.add_argument("--seed", type=int)
-    run.add_argument("--stop", action="append", default=[], metavar="TEXT")
-    run.add_argument("--timeout", type=float, default=120.0, help="seconds to the first token")
+    add_generation_options(run)
     run.add_argument("--json", action="store_true", help="print a JSON summary, not the text")
 
 

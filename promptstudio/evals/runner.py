@@ -8,14 +8,15 @@ identical request is answered from the cache unless ``fresh``.
 
 A cell that fails (a template that will not render for that case, an HTTP error, a cut
 stream) is recorded and the evaluation goes on. :meth:`Evaluation.cancel` stops what is
-running; finished cells are kept and the others are marked cancelled.
+running: finished cells are kept, cells cut off while running are marked cancelled, and
+cells never started are left out (``EvalRun.total`` minus the cells counts them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,6 +152,7 @@ class Evaluation:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         self._cancelled = False
+        self._rendered: dict[str, tuple[list[Message], str | None, int]] = {}
 
     @property
     def done(self) -> int:
@@ -161,7 +163,10 @@ class Evaluation:
         return self.result.total
 
     def _check_setup(self) -> None:
-        """Refuse malformed checks, or rubrics without a judge, before anything is sent."""
+        """Refuse an empty template, malformed checks, or rubrics without a judge, before
+        anything is sent (a template empty only for some cases fails those cells)."""
+        if not self.template.strip():
+            raise EvalError("Nothing to send: the template is empty.")
         for case in self.result.cases:
             for check in self.checks[case.key]:
                 try:
@@ -180,14 +185,17 @@ class Evaluation:
         if self._started:
             raise RuntimeError("an Evaluation runs once; make a new one")
         self._started = True
-        for case in self.result.cases:
-            messages, problem = self._render(case)
-            for target in self.targets:
+        # A few workers per server, as many as its limit, take the cells one by one: no task
+        # per cell up front (131k cells made 131k tasks), so a stop cancels only those few.
+        pools: dict[tuple[str, int], list[EvalTarget]] = {}
+        for target in self.targets:
+            pool = (server_key(target.endpoint), self._workers(target.endpoint))
+            pools.setdefault(pool, []).append(target)
+        for (server, workers), targets in pools.items():
+            cells = ((case, target) for case in self.result.cases for target in targets)
+            for number in range(workers):
                 self._tasks.append(
-                    asyncio.create_task(
-                        self._cell(case, target, messages, problem),
-                        name=f"eval:{case.key}:{target.column.key}",
-                    )
+                    asyncio.create_task(self._work(cells), name=f"eval:{server}:{number}")
                 )
         try:
             await asyncio.gather(*self._tasks)
@@ -201,10 +209,33 @@ class Evaluation:
         return self.result
 
     def cancel(self) -> None:
-        """Stop: running requests are dropped, cells not finished become cancelled."""
+        """Stop: running requests are dropped and their cells cancelled; no cell starts."""
         self._cancelled = True
         for task in self._tasks:
             task.cancel()
+
+    async def _work(self, cells: Iterator[tuple[EvalCase, EvalTarget]]) -> None:
+        """Run cells from the shared iterator until it is empty or the evaluation stops."""
+        for case, target in cells:
+            if self._cancelled:
+                return
+            messages, problem = self._messages(case)
+            await self._cell(case, target, messages, problem)
+
+    def _workers(self, endpoint: Endpoint) -> int:
+        """How many of the server's cells run at once: as many as its limit lets through."""
+        return self.limits[0] if is_local(endpoint) else self.limits[1]
+
+    def _messages(self, case: EvalCase) -> tuple[list[Message], str | None]:
+        """The case's rendered messages, rendered once and kept until every column has them."""
+        if case.key not in self._rendered:
+            self._rendered[case.key] = (*self._render(case), len(self.targets))
+        messages, problem, left = self._rendered[case.key]
+        if left == 1:
+            del self._rendered[case.key]
+        else:
+            self._rendered[case.key] = (messages, problem, left - 1)
+        return messages, problem
 
     def _render(self, case: EvalCase) -> tuple[list[Message], str | None]:
         try:

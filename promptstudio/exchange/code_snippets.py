@@ -154,7 +154,7 @@ def to_curl(doc: PromptDocument, values: Mapping[str, object], column: int = 0) 
 def _render(template: str, values: Mapping[str, object]) -> list[Message]:
     """The rendered messages; a template error becomes an :class:`ExchangeError`."""
     try:
-        return render_messages(template, values)
+        return render_messages(template, values, allow_empty=True)  # an empty prompt exports
     except TemplateError as exc:
         raise ExchangeError(
             f"The template could not be rendered (at {exc.location()}): {exc.message}",

@@ -6,6 +6,7 @@ Kept apart from the modules that use them so ``prompts``, ``versions``, ``runs``
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -80,6 +81,10 @@ def _normalised_name(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
+_SCALARS = (str, int, float, type(None))
+
+
+@functools.lru_cache(maxsize=4096)  # the same few names recur in every case and cell
 def _looks_secret(name: str) -> bool:
     normalised = _normalised_name(name)
     return normalised in _SECRET_NAMES or normalised.endswith("apikey")
@@ -92,16 +97,18 @@ def refuse_secrets(value: Any, what: str, _path: str = "") -> None:
     """
     if isinstance(value, Mapping):
         for name, item in value.items():
-            path = f"{_path}.{name}" if _path else str(name)
             if isinstance(name, str) and _looks_secret(name):
+                path = f"{_path}.{name}" if _path else name
                 raise SecretFieldError(
                     f"Refusing to save the {what}: the field {path!r} looks like a credential. "
                     "API keys belong in the keychain, not in the library."
                 )
-            refuse_secrets(item, what, path)
+            if not isinstance(item, _SCALARS):  # cheap first: most values are text
+                refuse_secrets(item, what, f"{_path}.{name}" if _path else str(name))
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            refuse_secrets(item, what, f"{_path}[{index}]")
+            if not isinstance(item, _SCALARS):
+                refuse_secrets(item, what, f"{_path}[{index}]")
 
 
 def content_hash(template: str, variables: Mapping[str, Any], settings: Mapping[str, Any]) -> str:

@@ -27,3 +27,13 @@ class TemplateError(PromptStudioError):
 
 class RenderLimitExceeded(TemplateError):
     """Rendering was stopped: output too large, too slow, or an operation too big to run."""
+
+
+class NothingToSend(TemplateError):
+    """The template renders to no messages: empty, only whitespace, or all of it left out
+    (``{% if false %}``). Refused like a template error, so nothing empty is ever sent."""
+
+    MESSAGE = "nothing to send: the template renders to no messages"
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE, 1, 1)

@@ -21,7 +21,7 @@ from jinja2.exceptions import UndefinedError
 
 from promptstudio.chat import Message
 from promptstudio.templating import limits as size
-from promptstudio.templating.errors import RenderLimitExceeded, TemplateError
+from promptstudio.templating.errors import NothingToSend, RenderLimitExceeded, TemplateError
 from promptstudio.templating.limits import DEFAULT_LIMITS, LimitHit, RenderLimits
 from promptstudio.templating.parsing import (
     ParsedTemplate,
@@ -43,21 +43,34 @@ class _Deadline(BaseException):
 
 
 def render_messages(
-    source: str, values: Mapping[str, object], limits: RenderLimits = DEFAULT_LIMITS
+    source: str,
+    values: Mapping[str, object],
+    limits: RenderLimits = DEFAULT_LIMITS,
+    *,
+    allow_empty: bool = False,
 ) -> list[Message]:
     """Render ``source`` with ``values`` and split it into chat messages.
 
     See :func:`~promptstudio.templating.roles.split_messages` for the splitting rules;
     messages left empty after stripping blank lines are dropped.
     Raises :class:`TemplateError` for syntax and runtime errors (positioned in the
-    newline-normalised source) and :class:`RenderLimitExceeded` when a cap is hit.
+    newline-normalised source), :class:`RenderLimitExceeded` when a cap is hit, and
+    :class:`NothingToSend` when no message is left, unless ``allow_empty`` (for callers
+    that only show or export the messages, never send them).
     """
-    parsed = parse(defuse(normalise(source)))
-    template = compile_template(parsed)
+    text = normalise(source)
+    too_big = size.input_problem(text, limits)
+    if too_big is not None:
+        message, offset = too_big
+        line = text.count("\n", 0, offset) + 1  # not a LineIndex: the text may be huge
+        raise RenderLimitExceeded(message, line, offset - text.rfind("\n", 0, offset))
     context = dict(values)
+    job = _Job()
 
-    def work() -> str:
-        return _generate(template, context, limits.max_output_chars)
+    def work() -> str:  # parsing and compiling too, so the deadline covers them
+        job.parsed = parse(defuse(text))
+        job.template = compile_template(job.parsed)
+        return _generate(job.template, context, limits.max_output_chars)
 
     worker = _RenderWorker(work)
     worker.start()
@@ -69,10 +82,13 @@ def render_messages(
         error: BaseException | None = worker.error
         if not isinstance(error, _Deadline):
             error = _Deadline()
-        raise _as_template_error(error, parsed, template, limits) from None
+        raise _as_template_error(error, job, limits) from None
     if worker.error is not None:
-        raise _as_template_error(worker.error, parsed, template, limits) from None
-    return split_messages(worker.result)
+        raise _as_template_error(worker.error, job, limits) from None
+    messages = split_messages(worker.result)
+    if not messages and not allow_empty:
+        raise NothingToSend()
+    return messages
 
 
 def _generate(template: Template, context: dict[str, object], max_chars: int) -> str:
@@ -88,6 +104,13 @@ def _generate(template: Template, context: dict[str, object], max_chars: int) ->
             stream.throw(LimitHit(f"the output is longer than {max_chars:,} characters"))
         chunks.append(chunk)
     return "".join(chunks)
+
+
+class _Job:
+    """What the render thread made so far, for positioning its errors."""
+
+    parsed: ParsedTemplate | None = None
+    template: Template | None = None
 
 
 class _RenderWorker(threading.Thread):
@@ -124,7 +147,7 @@ class _RenderWorker(threading.Thread):
             return hit == 1
 
 
-def _template_line(exc: BaseException, template: Template) -> int | None:
+def _template_line(exc: BaseException, template: Template | None) -> int | None:
     """The innermost template line in ``exc``'s traceback.
 
     Jinja rewrites tracebacks of ``Exception``s so template frames carry template line
@@ -135,17 +158,15 @@ def _template_line(exc: BaseException, template: Template) -> int | None:
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == TEMPLATE_NAME:
             line = tb.tb_lineno
-            if not isinstance(exc, Exception):
+            if not isinstance(exc, Exception) and template is not None:
                 line = template.get_corresponding_lineno(line)
         tb = tb.tb_next
     return line
 
 
-def _as_template_error(
-    exc: BaseException, parsed: ParsedTemplate, template: Template, limits: RenderLimits
-) -> TemplateError:
+def _as_template_error(exc: BaseException, job: _Job, limits: RenderLimits) -> TemplateError:
     """Map anything the worker raised to a positioned :class:`TemplateError`."""
-    line = _template_line(exc, template) or 1
+    line = _template_line(exc, job.template) or 1
     if isinstance(exc, _Deadline):
         seconds = f"{limits.timeout_seconds:g}"
         return RenderLimitExceeded(f"rendering took longer than {seconds} s", line, 1)
@@ -158,6 +179,9 @@ def _as_template_error(
     if isinstance(exc, TemplateError):
         return exc
     message = str(exc) or type(exc).__name__
+    parsed = job.parsed
+    if parsed is None:
+        return TemplateError(message, line, 1)
     column = 0
     if isinstance(exc, UndefinedError) and message.endswith(" is undefined"):
         name = message[: -len(" is undefined")].strip("'\"")

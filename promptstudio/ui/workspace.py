@@ -480,8 +480,11 @@ class Workspace(QObject):
         try:
             return templating.render_messages(self.editor.toPlainText(), self.variables.values())
         except templating.TemplateError as exc:
-            self.editor.set_error(exc.line, exc.column)
-            problem = f"Template error at {exc.location()}: {exc.message}"
+            if isinstance(exc, templating.NothingToSend):  # no spot in the editor to mark
+                problem = "Nothing to send: the template renders to no messages."
+            else:
+                self.editor.set_error(exc.line, exc.column)
+                problem = f"Template error at {exc.location()}: {exc.message}"
             self.statusMessage.emit(problem)
             for column in columns:
                 column.fail_before_start(problem)

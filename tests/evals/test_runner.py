@@ -308,3 +308,26 @@ def test_cancel_keeps_finished_cells_and_marks_the_rest(fake_llm: FakeLLM) -> No
 def test_unique_column_keys_are_required(fake_llm: FakeLLM) -> None:
     with pytest.raises(ValueError, match="unique"):
         Evaluation(TEMPLATE, cases(1), [target(fake_llm, "m", "k"), target(fake_llm, "n", "k")])
+
+
+def test_a_big_evaluation_runs_on_a_few_workers_and_stops_them(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(text="4"))
+
+    async def main() -> tuple[int, results.EvalRun]:
+        evaluation = Evaluation(
+            TEMPLATE, cases(5000), [target(fake_llm, "a"), target(fake_llm, "b")], local_limit=2
+        )
+        task = asyncio.create_task(evaluation.run())
+        most = 0
+        while evaluation.done < 20:
+            most = max(most, len(asyncio.all_tasks()))
+            await asyncio.sleep(0.005)
+        evaluation.cancel()
+        return most, await task
+
+    most, run = asyncio.run(main())
+    # main, run(), two workers and what each request needs: not a task per cell (10,000)
+    assert most <= 20
+    assert run.status == CANCELLED
+    assert 20 <= len(run.cells) < 30  # what finished and what was cut off; no more started
+    assert all(cell.status in (DONE, CANCELLED) for cell in run.cells.values())

@@ -158,7 +158,7 @@ def test_fresh_answers_skip_the_cache_and_stop_keeps_what_finished(  # type: ign
         qtbot.keyClick(window.evaluate.stop_button, Qt.Key.Key_Space)
     stopped = done.args[0]
     assert stopped.status == results.CANCELLED
-    assert len(stopped.cells) == 30
+    assert len(stopped.cells) < 30  # cells never started are not stored
     assert any(cell.status == results.CANCELLED for cell in stopped.cells.values())
     assert "stopped" in window.evaluate.shown.itemText(0)
 

@@ -1,0 +1,209 @@
+"""``--data-dir DIR`` works before the command and after it, for every command.
+
+Each command runs through the installed entry point with ``HOME`` and
+``PROMPTSTUDIO_HOME`` pointed at a decoy folder: the decoy must stay empty, and the
+command must have read or written DIR (each case checks something only DIR has).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from promptstudio.cli import build_parser
+from promptstudio.providers import ProviderProfile
+from promptstudio.settings.profiles import ProfileStore
+from promptstudio.storage import Database, library
+from tests.cli.test_cli import PROMPTSTUDIO
+from tests.fake_llm import FakeLLM, Reply
+
+
+@dataclass
+class Place:
+    data: Path  # the DIR given with --data-dir
+    decoy: Path  # HOME and PROMPTSTUDIO_HOME point here
+    work: Path  # input files
+    server: FakeLLM
+
+
+@dataclass(frozen=True)
+class Case:
+    args: Callable[[Place], list[str]]
+    check: Callable[[Place, subprocess.CompletedProcess[str]], None]
+    stdin: str | None = None
+
+
+def _library_has(place: Place, name: str) -> None:
+    with Database(place.data / "library.sqlite3") as db:
+        assert name in [p.name for p in db.call(library.list_prompts)]
+
+
+def _ok(place: Place, done: subprocess.CompletedProcess[str]) -> None:
+    pass  # exit 0 and an empty decoy are checked for every case
+
+
+def _profiles_json(place: Place) -> str:
+    return (place.data / "profiles.json").read_text(encoding="utf-8")
+
+
+def _prompt_file(place: Place) -> str:
+    path = place.work / "hello.prompt"
+    path.write_text("user:\nSay hello to {{ who }}.\n", encoding="utf-8")
+    return str(path)
+
+
+def _eval_args(place: Place) -> list[str]:
+    cases = place.work / "cases.csv"
+    cases.write_text("who,__expected\nAda,hello\n", encoding="utf-8")
+    return [
+        "eval",
+        _prompt_file(place),
+        "--cases",
+        str(cases),
+        "--base-url",
+        place.server.base_url,
+        "--model",
+        "m",
+    ]
+
+
+def _eval_stored(place: Place, done: subprocess.CompletedProcess[str]) -> None:
+    with Database(place.data / "library.sqlite3") as db:
+        prompt = next(p for p in db.call(library.list_prompts) if p.name == "hello")
+        assert db.call(library.list_eval_runs, prompt.id)
+
+
+CASES: dict[str, Case] = {
+    "gui": Case(lambda p: ["--smoke", "gui"], lambda p, d: _library_has(p, "Seeded prompt")),
+    "render": Case(lambda p: ["render", _prompt_file(p), "--var", "who=Ada"], _ok),
+    "run": Case(
+        lambda p: [
+            "run",
+            _prompt_file(p),
+            "--var",
+            "who=Ada",
+            "--base-url",
+            p.server.base_url,
+            "--model",
+            "m",
+        ],
+        lambda p, d: _library_has(p, "hello"),
+    ),
+    "eval": Case(_eval_args, _eval_stored),
+    "export": Case(
+        lambda p: ["export", "Seeded prompt", "--format", "template"],
+        lambda p, d: _contains(d.stdout, "only-in-DIR"),
+    ),
+    "import": Case(lambda p: ["import", _prompt_file(p)], lambda p, d: _library_has(p, "hello")),
+    "history": Case(lambda p: ["history", "Seeded prompt"], _ok),
+    "search": Case(lambda p: ["search", "only"], _ok),
+    "providers list": Case(
+        lambda p: ["providers", "list"], lambda p, d: _contains(d.stdout, "dirbox")
+    ),
+    "providers add": Case(
+        lambda p: [
+            "providers",
+            "add",
+            "added",
+            "--name",
+            "Added",
+            "--base-url",
+            "http://10.0.0.9:8000/v1",
+            "--no-key",
+        ],
+        lambda p, d: _contains(_profiles_json(p), "added"),
+    ),
+    "providers remove": Case(
+        lambda p: ["providers", "remove", "dirbox"],
+        lambda p, d: _lacks(_profiles_json(p), "dirbox"),
+    ),
+    "keys set": Case(lambda p: ["keys", "set", "dirbox"], _ok, stdin="sk-not-a-real-key\n"),
+    "keys delete": Case(lambda p: ["keys", "delete", "dirbox"], _ok),
+    "keys status": Case(lambda p: ["keys", "status", "dirbox"], _ok),
+}
+
+
+def _contains(text: str, part: str) -> None:
+    assert part in text
+
+
+def _lacks(text: str, part: str) -> None:
+    assert part not in text
+
+
+def _leaf_commands(parser: argparse.ArgumentParser, prefix: str = "") -> Iterator[str]:
+    for action in parser._actions:  # argparse offers no public walk over subcommands
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _leaf_commands(sub, f"{prefix}{name} ")
+            return
+    if prefix:
+        yield prefix.strip()
+
+
+def test_every_command_is_covered() -> None:
+    assert set(_leaf_commands(build_parser())) == set(CASES)
+
+
+@pytest.fixture
+def place(tmp_path: Path, fake_llm: FakeLLM) -> Place:
+    data, decoy, work = tmp_path / "chosen", tmp_path / "decoy", tmp_path / "work"
+    for folder in (data, decoy, work):
+        folder.mkdir()
+    with Database(data / "library.sqlite3") as db:
+        prompt = db.call(library.create_prompt, "Seeded prompt")
+        db.call(library.save_version, prompt.id, "only-in-DIR {{ x }}", {"x": "1"}, {})
+    ProfileStore(data).add(
+        ProviderProfile(
+            id="dirbox",
+            kind="openai-compatible",
+            name="Box",
+            base_url="http://10.0.0.5:8000/v1",
+            needs_key=False,
+        )
+    )
+    fake_llm.script(Reply(text="hello"))
+    return Place(data, decoy, work, fake_llm)
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+@pytest.mark.parametrize("command", sorted(CASES))
+def test_data_dir_is_honoured_before_and_after_the_command(
+    command: str, position: str, place: Place, tmp_path: Path
+) -> None:
+    case = CASES[command]
+    args = case.args(place)
+    option = ["--data-dir", str(place.data)]
+    argv = [*option, *args] if position == "before" else [*args, *option]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("XDG_", "PROMPTSTUDIO"))
+    }
+    outside = tmp_path / "outside"  # caches of Qt and fontconfig are not the library
+    env |= {
+        "HOME": str(place.decoy),
+        "PROMPTSTUDIO_HOME": str(place.decoy / "ps"),
+        "XDG_CACHE_HOME": str(outside / "cache"),
+        "XDG_RUNTIME_DIR": str(outside / "runtime"),
+        "PYTHON_KEYRING_BACKEND": "promptstudio.credentials.memory.InMemoryKeyring",
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    done = subprocess.run(
+        [*PROMPTSTUDIO, *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=case.stdin,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert [str(p.relative_to(place.decoy)) for p in place.decoy.rglob("*")] == []
+    case.check(place, done)
