@@ -224,7 +224,7 @@ class Evaluation:
 
     def _workers(self, endpoint: Endpoint) -> int:
         """How many of the server's cells run at once: as many as its limit lets through."""
-        return self.limits[0] if is_local(endpoint) else self.limits[1]
+        return self.limits.limit_for(endpoint) or 1
 
     def _messages(self, case: EvalCase) -> tuple[list[Message], str | None]:
         """The case's rendered messages, rendered once and kept until every column has them."""
