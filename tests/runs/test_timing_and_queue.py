@@ -96,7 +96,9 @@ def test_sent_at_once_the_server_cuts_earlier_streams_and_the_message_says_why()
 def test_a_cut_on_a_hosted_server_does_not_blame_llama_cpp() -> None:
     message = ended_early(Endpoint("https://api.example.com/v1"), 3).message
     assert message == "The stream ended before the model finished (after 3 tokens)."
-    assert "--interrupt_requests" in ended_early(Endpoint("http://localhost:8080/v1"), 0).message
+    local = Endpoint("http://localhost:8080/v1")
+    assert "--interrupt_requests" in ended_early(local, 0).message
+    assert "--interrupt_requests" not in ended_early(local, 0, "messages").message
 
 
 def test_a_profiles_limit_is_honoured(fake_llm: FakeLLM, tmp_path: Path) -> None:
