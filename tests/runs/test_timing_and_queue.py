@@ -149,3 +149,30 @@ def test_cancelling_a_queued_target_sends_nothing_and_keeps_the_turns(fake_llm: 
     assert results["b"].status is TargetStatus.CANCELLED and results["b"].total_ms is None
     assert results["a"].status is results["c"].status is TargetStatus.DONE
     assert len(fake_llm.chat_requests()) == 2
+
+
+def test_an_evaluation_and_a_run_take_turns_at_one_local_server() -> None:
+    from promptstudio.evals.results import EvalCase, EvalColumn
+    from promptstudio.evals.runner import EvalTarget, Evaluation
+
+    limits = ServerLimits()  # the app's, shared by its runs
+    with FakeLLM(interrupt_requests=True) as server:
+        server.script(Reply(text="4", first_token_delay=0.2))
+        endpoint = Endpoint(server.base_url, max_retries=0)
+        evaluation = Evaluation(
+            "What is {{ a }} + 2?",
+            [EvalCase(key=str(n), position=n, vars={"a": 2}, expected="4") for n in range(2)],
+            [EvalTarget(EvalColumn("m", "m", "fake-model", server.base_url), endpoint)],
+            share_turns=limits,
+        )
+        session = RunSession(MESSAGES, [RunTarget("run", endpoint, "fake-model")], limits=limits)
+
+        async def both() -> dict[str, TargetResult]:
+            _evaluated, ran = await asyncio.gather(evaluation.run(), session.run())
+            return ran
+
+        ran = asyncio.run(both())
+        assert server.interrupted == 0
+    assert ran["run"].status is TargetStatus.DONE
+    assert all(cell.error is None for cell in evaluation.result.cells.values())
+    assert len(evaluation.result.cells) == 2
