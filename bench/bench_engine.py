@@ -7,9 +7,9 @@ each, as fast as the server sends them, twice: once with the raw SDK (one ``Asyn
 client built before the clock starts, ``async for`` over each stream, as a careful user of
 the SDK would write it) and once through ``RunSession`` (one provider and client per
 target, our timeouts, retry watch, typed events and an ``on_update`` callback per token,
-all inside the clock; the targets are sent at once, as the raw SDK's are). The order alternates between repetitions so drift (thermal, other
-load) hits both alike. The fake server runs in its own process so its GIL does not slow
-the client under test.
+all inside the clock; the targets are sent at once, as the raw SDK's are). The order
+alternates between repetitions so drift (thermal, other load) hits both alike. The fake
+server runs in its own process so its GIL does not slow the client under test.
 
 Reported per mode: the median over repetitions of the time to the last token of the
 slowest stream (wall clock), the median time to last token per stream, and the client

@@ -113,6 +113,9 @@ class RecordedRequest:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops connects when 8 streams open at once on a
+    # busy machine (the client then waits for SYN retries); real servers queue more.
+    request_queue_size = 64
     fake: FakeLLM
 
     def handle_error(self, request: Any, client_address: Any) -> None:

@@ -108,6 +108,8 @@ class Evaluation:
 
     ``on_cell`` is called with each finished cell (on the loop running the evaluation: a
     GUI hands it to its own thread). ``values`` fill the variables a case leaves out.
+    ``share_turns`` (the app's runs' limits, on the same loop) makes requests to a server
+    wait for those runs' too where the limits agree.
     """
 
     def __init__(
@@ -126,6 +128,7 @@ class Evaluation:
         price_table: PriceTable | None = None,
         provider_factory: Callable[[Endpoint], Provider] = create_provider,
         on_cell: Callable[[CellResult], None] | None = None,
+        share_turns: ServerLimits | None = None,
     ) -> None:
         keys = [t.column.key for t in targets]
         if len(set(keys)) != len(keys):
@@ -137,7 +140,8 @@ class Evaluation:
         self.judge = judge
         self.cache = cache
         self.fresh = fresh
-        self.limits = ServerLimits(max(1, local_limit), max(1, remote_limit))
+        # With share_turns (the app's runs), a local server serves both one at a time.
+        self.limits = ServerLimits(max(1, local_limit), max(1, remote_limit), share=share_turns)
         self.price_table = price_table
         self.provider_factory = provider_factory
         self.on_cell = on_cell

@@ -236,14 +236,15 @@ def cut(deltas: int) -> StreamCut:
     return StreamCut(f"The stream ended before the model finished (after {tokens(deltas)}).")
 
 
-def ended_early(endpoint: Endpoint, deltas: int) -> StreamCut:
+def ended_early(endpoint: Endpoint, deltas: int, api: str = "chat") -> StreamCut:
     """The server closed the stream in good order, but the model never said it finished.
 
-    On a server on this machine the usual cause is llama-cpp-python's server, which ends
-    the stream it is serving (with a clean ``[DONE]``) when another request arrives.
+    For Chat Completions on a server on this machine the usual cause is llama-cpp-python's
+    server, which ends the stream it serves (with a clean ``[DONE]``) when another request
+    arrives.
     """
     error = cut(deltas)
-    if not is_local(endpoint):
+    if api != "chat" or not is_local(endpoint):
         return error
     return StreamCut(
         f"{error.message} A llama.cpp server started with --interrupt_requests (the default "

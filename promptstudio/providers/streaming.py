@@ -251,7 +251,7 @@ class SdkStreamProvider(ABC):
             await _close(opening, sdk_stream, client)
 
         if failure is None and state.finish_reason is None:
-            failure = ended_early(endpoint, deltas)
+            failure = ended_early(endpoint, deltas, self.api)
         usage = self._final_usage(state, request, deltas, failed=failure is not None)
         if usage is not None:
             yield usage

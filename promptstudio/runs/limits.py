@@ -25,13 +25,23 @@ class ServerLimits:
     """A turn to send to each server: at most ``limit_for(endpoint)`` requests at once.
 
     ``local`` and ``remote`` are the defaults for servers on this machine and elsewhere
-    (None: no limit); an endpoint's own ``max_concurrent`` wins over both.
+    (None: no limit); an endpoint's own ``max_concurrent`` wins over both. With ``share``,
+    the turns are that object's: an evaluation (its own defaults) and the app's runs then
+    wait for each other at a server where their limits agree (a local server's 1).
     """
 
-    def __init__(self, local: int | None = LOCAL_LIMIT, remote: int | None = None) -> None:
+    def __init__(
+        self,
+        local: int | None = LOCAL_LIMIT,
+        remote: int | None = None,
+        *,
+        share: ServerLimits | None = None,
+    ) -> None:
         self.local = local
         self.remote = remote
-        self._turns: dict[tuple[str, int], asyncio.Semaphore] = {}
+        self._turns: dict[tuple[str, int], asyncio.Semaphore] = (
+            share._turns if share is not None else {}
+        )
 
     def limit_for(self, endpoint: Endpoint) -> int | None:
         if endpoint.max_concurrent is not None:

@@ -294,6 +294,7 @@ class EvalFlow(QObject):
             remote_limit=int(cast(int, get("evaluate.remote_limit"))),
             price_table=ws.prices,
             on_cell=self._arrived.append,  # on the worker thread: a deque append is safe
+            share_turns=ws.limits,  # a run and an evaluation take turns at a local server
         )
 
     def _show_arrived(self) -> None:

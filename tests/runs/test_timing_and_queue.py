@@ -96,7 +96,9 @@ def test_sent_at_once_the_server_cuts_earlier_streams_and_the_message_says_why()
 def test_a_cut_on_a_hosted_server_does_not_blame_llama_cpp() -> None:
     message = ended_early(Endpoint("https://api.example.com/v1"), 3).message
     assert message == "The stream ended before the model finished (after 3 tokens)."
-    assert "--interrupt_requests" in ended_early(Endpoint("http://localhost:8080/v1"), 0).message
+    local = Endpoint("http://localhost:8080/v1")
+    assert "--interrupt_requests" in ended_early(local, 0).message
+    assert "--interrupt_requests" not in ended_early(local, 0, "messages").message
 
 
 def test_a_profiles_limit_is_honoured(fake_llm: FakeLLM, tmp_path: Path) -> None:
@@ -147,3 +149,30 @@ def test_cancelling_a_queued_target_sends_nothing_and_keeps_the_turns(fake_llm: 
     assert results["b"].status is TargetStatus.CANCELLED and results["b"].total_ms is None
     assert results["a"].status is results["c"].status is TargetStatus.DONE
     assert len(fake_llm.chat_requests()) == 2
+
+
+def test_an_evaluation_and_a_run_take_turns_at_one_local_server() -> None:
+    from promptstudio.evals.results import EvalCase, EvalColumn
+    from promptstudio.evals.runner import EvalTarget, Evaluation
+
+    limits = ServerLimits()  # the app's, shared by its runs
+    with FakeLLM(interrupt_requests=True) as server:
+        server.script(Reply(text="4", first_token_delay=0.2))
+        endpoint = Endpoint(server.base_url, max_retries=0)
+        evaluation = Evaluation(
+            "What is {{ a }} + 2?",
+            [EvalCase(key=str(n), position=n, vars={"a": 2}, expected="4") for n in range(2)],
+            [EvalTarget(EvalColumn("m", "m", "fake-model", server.base_url), endpoint)],
+            share_turns=limits,
+        )
+        session = RunSession(MESSAGES, [RunTarget("run", endpoint, "fake-model")], limits=limits)
+
+        async def both() -> dict[str, TargetResult]:
+            _evaluated, ran = await asyncio.gather(evaluation.run(), session.run())
+            return ran
+
+        ran = asyncio.run(both())
+        assert server.interrupted == 0
+    assert ran["run"].status is TargetStatus.DONE
+    assert all(cell.error is None for cell in evaluation.result.cells.values())
+    assert len(evaluation.result.cells) == 2
