@@ -289,6 +289,7 @@ class LibraryPane(QWidget):
     async def _restore(self, prompt_id: int) -> None:
         prompt = await self.model.apply(lambda c: library.restore_prompt(c, prompt_id))
         await self._select(prompt_id)
+        self.promptSelected.emit(prompt_id)  # the editor shows what the tree highlights
         self.statusMessage.emit(f"Restored “{prompt.name}” to {prompt.folder or 'the top level'}")
 
     def delete_forever(self, prompt_id: int) -> None:

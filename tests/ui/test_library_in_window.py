@@ -50,3 +50,17 @@ def test_a_search_hit_in_an_answer_opens_its_version(window, qtbot, fake_llm) ->
         pane.results.open_index(pane.results.list.model().index(0, 0))
     assert window.workspace.prompt_id == prompt_id
     assert window.editor.toPlainText() == "Tell me about striped unicorns"
+
+
+def test_restoring_from_the_trash_opens_what_the_tree_highlights(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    doomed = new_prompt(qtbot, window)
+    with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000) as opened:
+        window.registry["prompt.trash"].trigger()
+    other = opened.args[0]
+    assert other != doomed
+    qtbot.waitUntil(lambda: window.library.current_prompt_id() == other, timeout=5000)
+    with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000) as opened:
+        window.library.restore(doomed)
+    assert opened.args[0] == doomed
+    qtbot.waitUntil(lambda: window.library.current_prompt_id() == doomed, timeout=5000)
+    assert window.workspace.prompt_id == doomed
