@@ -120,6 +120,8 @@ class EvalFlow(QObject):
         self.pane.results.set_run(shown)
         self.pane.results.set_baseline(baseline)
         self.pane.set_history(runs, shown.id if shown else None, baseline_id)
+        if not self.running:  # the last evaluation's summary belongs to its own prompt
+            self.pane.status.clear()
 
     def _variables_changed(self) -> None:
         self.pane.cases.model.set_variables(self.ws.variables.names())

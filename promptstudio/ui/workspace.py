@@ -269,8 +269,10 @@ class Workspace(QObject):
         self.analyse()
         self.variables.set_values(variables)
         columns = settings.get("columns") or []
-        if columns or not self.board.columns:
-            self.board.set_configs([ColumnConfig.from_dict(c) for c in columns])
+        # Fresh columns (the board's own layout if the version has none): answers and their
+        # summary belong to the prompt that was run.
+        configs = [ColumnConfig.from_dict(c) for c in columns]
+        self.board.set_configs(configs if columns else self.board.configs())
 
     # ---- drafts: unsaved edits survive a switch, a close and a crash ------------------------
 

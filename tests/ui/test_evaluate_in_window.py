@@ -228,3 +228,32 @@ def test_a_template_error_stops_before_anything_is_sent_and_the_cache_can_be_cle
     assert window.editor.error_position is not None
     assert len(fake_llm.chat_requests()) == 30
     assert len(window.workspace.db.call(library.list_eval_runs, prompt_id)) == 1
+
+
+def test_results_of_one_prompt_are_not_shown_on_another(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    """An evaluation's summary line and a run's answers and summary row stay with their
+    prompt (issue 14, point 23)."""
+    other = new_prompt(qtbot, window)
+    set_up(qtbot, window, fake_llm, tmp_path)
+    evaluate(qtbot, window)
+    assert window.evaluate.status.text().startswith("Evaluated v1: ")
+    with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000):
+        window.workspace.open_prompt(other)
+    qtbot.waitUntil(lambda: window.evaluate.results.grid_model.run is None, timeout=5000)
+    assert window.evaluate.status.text() == ""
+    # A run on a prompt, then a new prompt: no answer or summary row of the first one.
+    window.editor.setPlainText("user:\nWhat is 1 + 2? Reply with the number only.")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    board = window.run_board
+    assert "Fastest:" in board.summary.text()
+    assert all(column.output.toPlainText() for column in board.columns)
+    new_prompt(qtbot, window)
+    assert [column.config().model for column in board.columns] == list(MODELS)  # kept
+    assert board.summary.text() == ""
+    assert not any(column.output.toPlainText() for column in board.columns)
+    with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000):
+        window.workspace.open_prompt(other)
+    assert board.summary.text() == ""
