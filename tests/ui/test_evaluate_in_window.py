@@ -257,3 +257,21 @@ def test_results_of_one_prompt_are_not_shown_on_another(  # type: ignore[no-unty
     with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000):
         window.workspace.open_prompt(other)
     assert board.summary.text() == ""
+
+
+def test_the_cases_get_most_of_the_evaluate_tab(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """At 1280×800 the cases table shows several rows; the results below it take the
+    smaller part, and nothing empty (progress, status) takes room (issue 14, point 20)."""
+    new_prompt(qtbot, window)
+    window.resize(1280, 800)
+    window.bottom_tabs.setCurrentWidget(window.evaluate)
+    table = window.evaluate.cases
+    qtbot.waitUntil(table.view.isVisible)
+    for number in range(12):
+        table.model.add_case({"n": str(number)})
+    view = table.view
+    qtbot.waitUntil(lambda: view.rowHeight(0) > 0)
+    cases, results = window.evaluate.splitter.sizes()
+    assert cases > results
+    assert view.viewport().height() >= 5 * view.rowHeight(0)
+    assert not window.evaluate.status.isVisible()
