@@ -102,6 +102,8 @@ class HistoryPane(QWidget):
         self._versions: OrderedDict[int, VersionRow] = OrderedDict()
         self._keep: tuple[list[int], int | None] | None = None  # selection across a reset
         self._select_newest = False
+        self._match: tuple[int, int, int | None] | None = None  # a search hit to select
+        self._answer_to_show: tuple[int, int] | None = None  # (version, response) for Runs
 
         self.table = QTableView(self)
         self.table.setObjectName("historyTable")
@@ -268,6 +270,8 @@ class HistoryPane(QWidget):
 
     def set_prompt(self, prompt_id: int | None) -> None:
         """Show another prompt's history; its newest version is selected once loaded."""
+        if self._match is not None and self._match[0] != prompt_id:
+            self._match = None
         self._versions.clear()
         self.model.set_prompt(prompt_id)
         self._keep = None
@@ -278,6 +282,29 @@ class HistoryPane(QWidget):
         self._update_actions()
         if prompt_id is not None:
             self.tasks.start("history.meta", self._load_meta(prompt_id))
+
+    def show_match(self, prompt_id: int, version_id: int, response_id: int | None = None) -> None:
+        """Select a search hit's version (and its answer, in the Runs tab) once the prompt's
+        history is in; older pages are read until the version is among them."""
+        self._match = (prompt_id, version_id, response_id or None)
+        if response_id:
+            self.tabs.setCurrentIndex(RUNS_TAB)
+        if self.model.prompt_id == prompt_id and not self.model.loading:
+            self._select_match()
+
+    def _select_match(self) -> None:
+        assert self._match is not None
+        prompt_id, version_id, response_id = self._match
+        if self.model.prompt_id != prompt_id:
+            return  # its history is on the way (set_prompt)
+        if self.model.row_of(version_id) >= 0:
+            self._match, self._select_newest = None, False
+            self._answer_to_show = (version_id, response_id) if response_id else None
+            self.select_versions(version_id)
+        elif self.model.canFetchMore():
+            self.model.fetchMore()  # _on_loaded looks again
+        elif not self.model.loading:
+            self._match = None  # gone meanwhile: the newest is selected as usual
 
     def refresh(self) -> None:
         """Reload after history changed elsewhere (a save, a run); keeps the selection."""
@@ -436,6 +463,8 @@ class HistoryPane(QWidget):
         )
 
     def _on_loaded(self) -> None:
+        if self._match is not None:
+            self._select_match()
         if self._keep is not None:
             ids, current = self._keep
             self._keep = None
@@ -547,7 +576,13 @@ class HistoryPane(QWidget):
                     self.runs_tree.setFirstColumnSpanned(row, QModelIndex(), True)
                 self.runs_tree.expandAll()
                 first = self.runs_model.index(0, 0, self.runs_model.index(0, 0))
-                if first.isValid():
+                found = None
+                if self._answer_to_show is not None and self._answer_to_show[0] == version.id:
+                    found = self.runs_model.index_of(self._answer_to_show[1])
+                    self._answer_to_show = None
+                if found is not None:
+                    self.runs_tree.setCurrentIndex(found)
+                elif first.isValid():
                     self.runs_tree.setCurrentIndex(first)
                 self.runs_stack.show_content()
         self.runsShown.emit()

@@ -166,6 +166,10 @@ class MainWindow(QMainWindow):
         self.history.openVersionRequested.connect(
             lambda version_id: self.tasks.start("open-version", ws.open_version(version_id))
         )
+        self.library.matchRequested.connect(self.show_match)
+        self.library.versionRequested.connect(
+            lambda prompt_id, version_id: self.history.show_match(prompt_id, version_id)
+        )
         self.workspace.titleChanged.connect(self._set_title)
         self.workspace.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.workspace.analysed.connect(self._show_analysis)
@@ -388,6 +392,12 @@ class MainWindow(QMainWindow):
     def stop_all(self) -> None:
         self.workspace.stop()
         self.eval_flow.stop()
+
+    def show_match(self, prompt_id: int, version_id: int, response_id: int = 0) -> None:
+        """A search hit, opened: its prompt, with History on the version and answer."""
+        self.history.show_match(prompt_id, version_id, response_id or None)
+        self.workspace.open_prompt(prompt_id)
+        self.bottom_tabs.setCurrentWidget(self.history)
 
     def show_history(self) -> None:
         self.bottom_tabs.setCurrentWidget(self.history)

@@ -454,4 +454,3 @@ def test_add_case_then_tab_walks_the_new_row(qtbot, table: CasesTable) -> None: 
     expected = model.index(new, column(model, "Expected"))
     qtbot.waitUntil(lambda: view.indexWidget(expected) is not None)
     assert _typing_into(qtbot) is view.indexWidget(expected)
-
