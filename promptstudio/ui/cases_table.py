@@ -45,6 +45,7 @@ from promptstudio.exchange.errors import ExchangeError
 from promptstudio.ui.cases_delegate import ROW_PADDING, CellDelegate, editor_height
 from promptstudio.ui.cases_model import CHECKS_HELP, CasesModel
 from promptstudio.ui.eval_grid_model import verdict_colour
+from promptstudio.ui.file_dialogs import place
 
 CASE_FILES_FILTER: Final = "Test cases (*.csv *.jsonl *.ndjson *.json)"
 EVERY_CASE_PLACEHOLDER: Final = "e.g. latency: 3000   (one check per line, for every case)"
@@ -403,7 +404,7 @@ class CasesTable(QWidget):
         self, name: str, title: str, done: Callable[[Path], None], *, save: bool = False
     ) -> QFileDialog:
         """A non-modal file dialog (``open()``, never ``exec()``) that calls ``done``."""
-        dialog = QFileDialog(self, title, "", CASE_FILES_FILTER)
+        dialog = place(QFileDialog(self, title, "", CASE_FILES_FILTER), "cases")
         dialog.setObjectName(name)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if save:

@@ -25,6 +25,7 @@ from promptstudio.evals.store import cases_from_rows, load_run, save_run
 from promptstudio.storage import library
 from promptstudio.storage.library import EvalRunRow
 from promptstudio.ui.eval_pane import EvalPane
+from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.messages import show_error
 
 if TYPE_CHECKING:
@@ -366,7 +367,7 @@ class EvalFlow(QObject):
     def choose_export(self) -> QFileDialog | None:
         if self.shown is None:
             return None
-        dialog = QFileDialog(self.pane.window(), "Export the results")
+        dialog = place(QFileDialog(self.pane.window(), "Export the results"), "results")
         dialog.setObjectName("exportResultsDialog")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from promptstudio import APP_NAME, __version__
 from promptstudio.errors import PromptStudioError
 from promptstudio.settings.store import SettingsStore
+from promptstudio.ui import file_dialogs
 from promptstudio.ui.actions import ActionRegistry, ActionSpec
 from promptstudio.ui.theme import apply_theme
 
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         self.data_dir = data_dir
         self.built = False
         self.state = QSettings(str(data_dir / "ui-state.ini"), QSettings.Format.IniFormat)
+        file_dialogs.use_state(self.state)  # file dialogs open where they were last used
         self.settings = SettingsStore(data_dir)
         self.resize(1280, 800)
         geometry = self.state.value("window/geometry")
