@@ -16,9 +16,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPoint,
     Qt,
     QTimer,
@@ -101,7 +103,7 @@ class HistoryPane(QWidget):
         self.labels: list[LabelRow] = []  # the prompt's labels, for the "Set label" choices
         self._versions: OrderedDict[int, VersionRow] = OrderedDict()
         self._keep: tuple[list[int], int | None] | None = None  # selection across a reset
-        self._select_newest = False
+        self._select_newest = False  # follow the newest version until the user picks one
         self._match: tuple[int, int, int | None] | None = None  # a search hit to select
         self._answer_to_show: tuple[int, int] | None = None  # (version, response) for Runs
 
@@ -182,6 +184,8 @@ class HistoryPane(QWidget):
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._context_menu)
         table.activated.connect(lambda _index: self._open_focus())  # Return, double-click
+        table.installEventFilter(self)  # the user picking a version (see eventFilter)
+        table.viewport().installEventFilter(self)
         header = table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -266,6 +270,11 @@ class HistoryPane(QWidget):
         self.addAction(action)
         return action
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress):
+            self._select_newest = False  # the user picks from now on, not the newest
+        return super().eventFilter(watched, event)
+
     # ---- public API ----------------------------------------------------------------------
 
     def set_prompt(self, prompt_id: int | None) -> None:
@@ -300,7 +309,7 @@ class HistoryPane(QWidget):
         if self.model.row_of(version_id) >= 0:
             self._match, self._select_newest = None, False
             self._answer_to_show = (version_id, response_id) if response_id else None
-            self.select_versions(version_id)
+            self._select(version_id)
         elif self.model.canFetchMore():
             self.model.fetchMore()  # _on_loaded looks again
         elif not self.model.loading:
@@ -348,7 +357,13 @@ class HistoryPane(QWidget):
         return picked[-1] if picked else None
 
     def select_versions(self, *version_ids: int) -> None:
-        """Select these versions (those loaded); the last one becomes the current row."""
+        """Select these versions (those loaded); the last one becomes the current row.
+
+        A choice: new versions no longer move the selection to the newest."""
+        self._select_newest = False
+        self._select(*version_ids)
+
+    def _select(self, *version_ids: int) -> None:
         selection = QItemSelection()
         rows = [row for row in (self.model.row_of(v) for v in version_ids) if row >= 0]
         for row in rows:
@@ -468,13 +483,13 @@ class HistoryPane(QWidget):
         if self._keep is not None:
             ids, current = self._keep
             self._keep = None
-            self.select_versions(
-                *[i for i in ids if i != current], *([] if current is None else [current])
-            )
+            self._select(*[i for i in ids if i != current], *([] if current is None else [current]))
+        # Until the user picks a version, the newest is selected, also after runs and saves
+        # added versions above it (else History opens on the oldest).
         if self._select_newest and self.model.rowCount():
-            self._select_newest = False
-            if not self.table.selectionModel().hasSelection():
-                self.select_versions(self.model.summary(0).id)
+            newest = self.model.summary(0).id
+            if [version.id for version in self.selected_versions()] != [newest]:
+                self._select(newest)
 
     async def _reload_all(self) -> None:
         prompt_id = self.model.prompt_id
