@@ -29,7 +29,7 @@ from promptstudio.ui.cases_table import CasesTable
 from promptstudio.ui.eval_results import EvalResultsView
 
 NO_JUDGE = ""
-RESULTS_MIN_HEIGHT = 80
+RESULTS_MIN_HEIGHT = 120
 
 
 class EvalPane(QWidget):
@@ -124,7 +124,7 @@ class EvalPane(QWidget):
         self.results.setMinimumHeight(RESULTS_MIN_HEIGHT)  # on a short screen: the cases' room
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([700, 300])  # the cases are edited here: they get the most
+        self.splitter.setSizes([600, 400])  # the cases are edited here: they get the most
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)

@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.addTab(self.evaluate, "Evaluate")
         self.bottom_tabs.addTab(self.history, "History")
         self.work_splitter.addWidget(self.bottom_tabs)
-        self.work_splitter.setSizes([420, 380])
+        self.work_splitter.setSizes([360, 440])  # the tabs below hold tables and answers
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.library)
