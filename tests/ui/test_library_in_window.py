@@ -63,12 +63,16 @@ def test_a_search_hit_in_an_answer_opens_in_history_and_asks_before_the_editor( 
     assert window.editor.toPlainText() == "something else entirely"
     hit = results.current_hit()
     assert hit is not None and hit.version_id == old_version
-    with qtbot.waitSignal(window.history.runsShown, timeout=5000):
-        qtbot.keyClick(results.list, Qt.Key.Key_Return)
-    assert window.bottom_tabs.currentWidget() is window.history
-    assert [v.id for v in window.history.selected_versions()] == [old_version]
-    answer = window.history.runs_model.response(window.history.runs_tree.currentIndex())
-    assert answer is not None and answer.id == hit.response_id
+    qtbot.keyClick(results.list, Qt.Key.Key_Return)
+    history = window.history
+
+    def shown_answer() -> int | None:
+        answer = history.runs_model.response(history.runs_tree.currentIndex())
+        return answer.id if answer is not None else None
+
+    qtbot.waitUntil(lambda: shown_answer() == hit.response_id, timeout=5000)
+    assert window.bottom_tabs.currentWidget() is history
+    assert [v.id for v in history.selected_versions()] == [old_version]
     assert window.editor.toPlainText() == "something else entirely"  # nothing replaced
 
     results.editor_button.click()
