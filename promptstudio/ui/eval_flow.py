@@ -255,6 +255,9 @@ class EvalFlow(QObject):
         ws.versionsChanged.emit(version.prompt_id)
         if self.prompt_id == version.prompt_id:
             await self._after_run(stored)
+        else:  # another prompt is open: its tab does not show this run's progress line
+            self.pane.status.clear()
+            ws.statusMessage.emit(_summary_line(stored))
         self.evaluated.emit(stored)
 
     def _evaluation(self, cases: tuple[Any, ...]) -> Evaluation:

@@ -275,3 +275,17 @@ def test_the_cases_get_most_of_the_evaluate_tab(qtbot, window: MainWindow) -> No
     assert cases > results
     assert view.viewport().height() >= 5 * view.rowHeight(0)
     assert not window.evaluate.status.isVisible()
+
+
+def test_an_evaluation_that_ends_on_another_prompt_leaves_no_line_there(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    other = new_prompt(qtbot, window)
+    set_up(qtbot, window, fake_llm, tmp_path)
+    fake_llm.respond(lambda _model, _body: Reply(text="11", first_token_delay=0.1))
+    with qtbot.waitSignal(window.eval_flow.evaluated, timeout=30_000):
+        window.registry["eval.run"].trigger()
+        qtbot.waitUntil(lambda: window.evaluate.status.text().startswith("Evaluating"))
+        window.workspace.open_prompt(other)
+    qtbot.waitUntil(lambda: window.workspace.prompt_id == other)
+    assert window.evaluate.status.text() == ""
