@@ -374,7 +374,7 @@ class CasesTable(QWidget):
                 bar.addWidget(self.count_label)
                 bar.addSpacing(12)
             bar.addWidget(self._button(self.toolbar_actions[name]))
-        every_label = QLabel("Checks for &every case:", self)
+        every_label = QLabel("&Checks for every case:", self)
         every_label.setBuddy(self.every_case)
         every_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         every = QHBoxLayout()  # one line beside its label: the rows get the height

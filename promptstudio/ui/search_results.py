@@ -233,13 +233,13 @@ class SearchResultsView(QWidget):
         self.preview.setAccessibleName("Preview of the match")
         self.preview.setOpenLinks(False)
         self.preview.setPlaceholderText("Select a match to read it here.")
-        self.history_button = QPushButton("Show in &History", page)
+        self.history_button = QPushButton("Show in Hi&story", page)
         self.history_button.setObjectName("searchShowInHistory")
         self.history_button.setToolTip(
             "Open the prompt's history on the version and answer that matched (Enter)"
         )
         self.history_button.clicked.connect(self.open_current)
-        self.editor_button = QPushButton("Open in &editor", page)
+        self.editor_button = QPushButton("&Open in editor", page)
         self.editor_button.setObjectName("searchOpenInEditor")
         self.editor_button.setToolTip(
             "Put this version in the editor (asks before replacing edits)"
@@ -318,7 +318,7 @@ class SearchResultsView(QWidget):
             return
         named = hit.kind == "prompt"
         self.history_button.setVisible(not named)
-        self.editor_button.setText("Open the &prompt" if named else "Open in &editor")
+        self.editor_button.setText("Open the &prompt" if named else "&Open in editor")
         self.preview_title.setText(f"<b>{html.escape(hit.prompt_name)}</b> · {badge(hit)}")
         text = _around_first_match(text, self.query)
         spans = match_spans(text, self.query) if self.query else ()
