@@ -17,10 +17,14 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _HANDLER_NAME = "promptstudio-file"
 
 
+def log_path(data_dir: Path) -> Path:
+    return data_dir / "logs" / "promptstudio.log"
+
+
 def configure_logging(data_dir: Path, *, level: int = logging.INFO) -> Path:
     """Send logs to the rotating file (idempotent); returns the file's path."""
     install_redaction()
-    path = data_dir / "logs" / "promptstudio.log"
+    path = log_path(data_dir)
     root = logging.getLogger()
     for handler in root.handlers:
         if handler.get_name() == _HANDLER_NAME:

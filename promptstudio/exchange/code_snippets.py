@@ -56,8 +56,7 @@ def to_python_openai(doc: PromptDocument, values: Mapping[str, object], column: 
         kwargs.append(f"    extra_body={_py(extra)},")
     return "\n".join(
         [
-            "import os",
-            "",
+            *_os_import(key),
             "from openai import OpenAI",
             "",
             f"client = OpenAI({', '.join(client_args)})",
@@ -76,7 +75,8 @@ def to_python_anthropic(doc: PromptDocument, values: Mapping[str, object], colum
     messages = _render(doc.template, values)
     system, turns = _anthropic_split(messages)
     base_url = str(settings.get("base_url") or ANTHROPIC_URL)
-    client_args = [f"api_key={_python_key(base_url, 'ANTHROPIC_API_KEY')}"]
+    key = _python_key(base_url, "ANTHROPIC_API_KEY")
+    client_args = [f"api_key={key}"]
     if base_url.rstrip("/") != ANTHROPIC_URL:
         client_args.append(f"base_url={base_url!r}")
     params = column_params(settings)
@@ -94,8 +94,7 @@ def to_python_anthropic(doc: PromptDocument, values: Mapping[str, object], colum
         kwargs.append(f"    extra_body={_py(sampling)},")
     return "\n".join(
         [
-            "import os",
-            "",
+            *_os_import(key),
             "import anthropic",
             "",
             f"client = anthropic.Anthropic({', '.join(client_args)})",
@@ -185,6 +184,11 @@ def _python_key(base_url: str, default_var: str) -> str:
     if env_var is None and not base_url.startswith("https://"):
         return repr("no-key")  # a local server: no key, and none offered over plain http
     return f"os.environ[{(env_var or default_var)!r}]"
+
+
+def _os_import(key: str) -> list[str]:
+    """``import os`` (and a blank line) when the key is read from the environment."""
+    return ["import os", ""] if key.startswith("os.environ") else []
 
 
 def _anthropic_split(messages: list[Message]) -> tuple[str, list[Message]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -315,16 +316,22 @@ def write_library(
 
 
 def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so a crash leaves no half file."""
+    """Write ``text`` to ``path`` through a temporary file, so a crash leaves no half file.
+
+    The file gets the permissions a plain ``open(path, "w")`` would give (0666 less the
+    umask, or those of the file it replaces), not the 0600 of a temporary file.
+    """
     data = text.encode("utf-8")
     try:
         if path.is_file() and path.read_bytes() == data:
             return
+        mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else 0o666 & ~_umask()
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=".promptstudio-", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+            os.chmod(temporary, mode)
             os.replace(temporary, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -332,6 +339,17 @@ def write_text_atomically(path: Path, text: str) -> None:
             raise
     except OSError as exc:
         raise ExchangeError(f"{path}: cannot be written ({exc.strerror or exc}).") from exc
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system tells (Linux)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)  # elsewhere: set and put back at once
+    os.umask(mask)
+    return mask
 
 
 __all__ = [

@@ -6,12 +6,14 @@ Terms shorter than three characters cannot use the index, so a query with such a
 searches only where a scan is cheap: names and current templates (one row per prompt),
 with ``LIKE``; old versions and responses need every term to be 3+ characters.
 
-Results are grouped: at most one hit per prompt and kind, so 20,000 versions of one prompt
-that mention a word give one line, not 20,000. Best first: name matches (prefix first),
-then prompts whose current template matches, then prompts where only an older version
-matches (the newest such version), then responses (the newest per prompt). Later tiers
-are only queried while the limit is not reached, which keeps common words fast, and read
-matches newest first, stopping once they have enough prompts.
+Templates are grouped: at most one template hit per prompt, so 20,000 versions of one
+prompt that mention a word give one line, not 20,000. Answers are not: each matching
+answer is a hit of its own (it is a different run, model or sample), up to
+:data:`ANSWERS_PER_PROMPT` per prompt so one busy prompt does not hide the others. Best
+first: name matches (prefix first), then prompts whose current template matches, then
+prompts where only an older version matches (the newest such version), then answers
+(newest first). Later tiers are only queried while the limit is not reached, which keeps
+common words fast, and read matches newest first, stopping once they have enough.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ SNIPPET_CHARS = 100
 # Matches read one by one (newest first) before a tier switches to one grouped pass: when
 # a few prompts own most matches, grouping in SQL beats skipping repeats in Python.
 STREAM_ROWS = 400
+ANSWERS_PER_PROMPT = 20
 _CONTEXT_BEFORE = 30
 _ELLIPSIS = "…"
 
@@ -62,6 +65,30 @@ def _parse(query: str) -> _Query | None:
     ordered = sorted(shown, key=len, reverse=True)  # longest first: "summary" before "sum"
     pattern = re.compile("|".join(re.escape(t) for t in ordered), re.IGNORECASE)
     return _Query(terms=terms, short=short, fts=fts, pattern=pattern)
+
+
+def match_spans(text: str, query: str) -> tuple[tuple[int, int], ...]:
+    """Where ``query`` matches in ``text`` (as the search highlights it): (start, end)s."""
+    parsed = _parse(query)
+    if parsed is None:
+        return ()
+    return tuple((m.start(), m.end()) for m in parsed.pattern.finditer(text) if m.end() > m.start())
+
+
+def hit_text(conn: sqlite3.Connection, hit: SearchHit) -> str:
+    """The whole text ``hit`` matched in: the answer, the version's template, or (for a
+    name) the prompt's current template; "" if it is gone."""
+    if hit.kind == "response" and hit.response_id is not None:
+        found = rows(conn, "SELECT text FROM responses WHERE id = ?", (hit.response_id,))
+    elif hit.version_id is not None:
+        found = rows(conn, "SELECT template AS text FROM versions WHERE id = ?", (hit.version_id,))
+    else:
+        found = rows(
+            conn,
+            "SELECT template AS text FROM versions WHERE prompt_id = ? ORDER BY id DESC LIMIT 1",
+            (hit.prompt_id,),
+        )
+    return str(found[0]["text"]) if found else ""
 
 
 def snippet(
@@ -228,28 +255,31 @@ def _newest_per_prompt(
     fts: str,
     limit: int,
     skip: set[int],
+    per_prompt: int = 1,
 ) -> list[tuple[int, str, int]]:
-    """(prompt id, prompt name, newest matching row id) for up to ``limit`` prompts.
+    """(prompt id, prompt name, matching row id): up to ``limit`` rows, newest first, at
+    most ``per_prompt`` of each prompt.
 
-    ``stream_sql`` yields (row id, prompt id) newest first; ``grouped_sql`` gives the same
-    grouped by prompt for row ids below ``:below``. Prompts in ``skip`` or the trash are
-    left out.
+    ``stream_sql`` yields (row id, prompt id) newest first; ``grouped_sql`` gives the
+    newest per prompt for row ids below ``:below``, for the prompts the streamed rows did
+    not reach. Prompts in ``skip`` or the trash are left out.
     """
-    seen = set(skip)
-    seen.update(
+    excluded = set(skip)
+    excluded.update(
         id_ for (id_,) in conn.execute("SELECT id FROM prompts WHERE trashed_at IS NOT NULL")
     )
+    taken: dict[int, int] = {}  # prompt id -> rows found so far
     found: list[tuple[int, int]] = []
     cursor = conn.execute(stream_sql, {"fts": fts})
     for streamed, (row_id, prompt_id) in enumerate(cursor, start=1):
-        if prompt_id not in seen:
-            seen.add(prompt_id)
+        if prompt_id not in excluded and taken.get(prompt_id, 0) < per_prompt:
+            taken[prompt_id] = taken.get(prompt_id, 0) + 1
             found.append((prompt_id, row_id))
             if len(found) >= limit:
                 break
         if streamed >= STREAM_ROWS:
             for prompt_id, newest in conn.execute(grouped_sql, {"fts": fts, "below": row_id}):
-                if prompt_id not in seen:
+                if prompt_id not in excluded and prompt_id not in taken:
                     found.append((prompt_id, newest))
             break
     cursor.close()
@@ -302,6 +332,7 @@ def _response_hits(conn: sqlite3.Connection, query: _Query, limit: int) -> list[
         query.fts,
         limit,
         set(),
+        per_prompt=ANSWERS_PER_PROMPT,
     )
     hits: list[SearchHit] = []
     for prompt_id, prompt_name, response_id in candidates:

@@ -60,6 +60,10 @@ class ActionRegistry:
     def all(self) -> list[QAction]:
         return list(self._actions.values())
 
+    def by_menu(self) -> list[tuple[str, list[QAction]]]:
+        """Each menu's title and actions, in menu order (for the shortcuts list)."""
+        return [(title, [self._actions[i] for i in ids]) for title, ids in self._menus.items()]
+
     def build_menus(self) -> None:
         bar = self._window.menuBar()
         for title, ids in self._menus.items():

@@ -1,7 +1,10 @@
 """How a test case cell is edited: checks and long values in a multi-line box.
 
 Ctrl+Return keeps the text (and is not the window's run shortcut while a box is open),
-Esc drops it; refused checks keep the box open so the typing is not lost.
+Esc drops it; refused checks keep the box open so the typing is not lost. Tab and
+Shift+Tab keep the text and edit the next or previous cell, in a box as in a line.
+The box opens in its cell: :attr:`CellDelegate.tallEditorOpened` asks the table to make
+the row tall enough, so the box never covers the rows above it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -35,6 +39,26 @@ LONG_VALUE_CHARS: Final = 60  # longer values are edited in a multi-line box
 Index = QModelIndex | QPersistentModelIndex
 
 
+def editor_height(editor: QWidget) -> int:
+    """How tall a multi-line cell editor wants to be."""
+    return editor.fontMetrics().lineSpacing() * EDITOR_LINES + 12
+
+
+def _tab_hint(event: QEvent) -> QAbstractItemDelegate.EndEditHint | None:
+    """Tab: the next cell; Shift+Tab (Backtab): the previous one; else None."""
+    if not isinstance(event, QKeyEvent) or event.type() != QEvent.Type.KeyPress:
+        return None
+    modifiers, hints = event.modifiers(), QAbstractItemDelegate.EndEditHint
+    if event.key() == Qt.Key.Key_Tab and modifiers == Qt.KeyboardModifier.NoModifier:
+        return hints.EditNextItem
+    if event.key() == Qt.Key.Key_Backtab and modifiers in (
+        Qt.KeyboardModifier.NoModifier,
+        Qt.KeyboardModifier.ShiftModifier,
+    ):
+        return hints.EditPreviousItem
+    return None  # Ctrl+Tab and the like are not ours
+
+
 def _ctrl_return(event: QEvent) -> bool:
     return (
         isinstance(event, QKeyEvent)
@@ -46,8 +70,10 @@ def _ctrl_return(event: QEvent) -> bool:
 class CellDelegate(QStyledItemDelegate):
     """Checks and long values get a multi-line box: Ctrl+Return keeps, Esc drops.
 
-    Refused checks keep the box open on Ctrl+Return, so the typing is not lost.
+    Refused checks keep the box open on Ctrl+Return or Tab, so the typing is not lost.
     """
+
+    tallEditorOpened = Signal(int)  # a multi-line box opened in this row
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -63,7 +89,8 @@ class CellDelegate(QStyledItemDelegate):
         editor = QPlainTextEdit(parent)
         editor.setObjectName("casesCellEditor")
         editor.setTabChangesFocus(True)
-        editor.setToolTip("Ctrl+Return keeps the text, Esc drops it")
+        editor.setToolTip("Ctrl+Return keeps the text, Tab goes on to the next cell, Esc drops it")
+        self.tallEditorOpened.emit(index.row())
         return editor
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
@@ -90,14 +117,19 @@ class CellDelegate(QStyledItemDelegate):
             super().updateEditorGeometry(editor, option, index)
             return
         rect = QRect(option.rect)  # type: ignore[attr-defined]
-        rect.setHeight(max(rect.height(), editor.fontMetrics().lineSpacing() * EDITOR_LINES + 12))
-        rect.setWidth(max(rect.width(), 320))
+        # Downwards from the cell's top (the table makes the row this tall): the rows above
+        # stay in sight, and the box never reaches past the bottom of the view.
         area = editor.parentWidget().rect()  # type: ignore[union-attr]  # the viewport
-        rect.moveTop(max(0, min(rect.top(), area.height() - rect.height())))
+        room = max(rect.height(), area.height() - max(0, rect.top()))
+        rect.setHeight(min(max(rect.height(), editor_height(editor)), room))
+        rect.setWidth(max(rect.width(), 320))
         rect.moveLeft(max(0, min(rect.left(), area.width() - rect.width())))
         editor.setGeometry(rect)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if isinstance(watched, QPlainTextEdit) and (hint := _tab_hint(event)) is not None:
+            self._submit(watched, hint)  # a box keeps Tab for itself otherwise: the next cell
+            return True
         if isinstance(watched, QWidget) and _ctrl_return(event):
             if event.type() == QEvent.Type.ShortcutOverride:
                 event.accept()  # ours, not the window's Ctrl+Return (run)
@@ -107,10 +139,14 @@ class CellDelegate(QStyledItemDelegate):
                 return True
         return super().eventFilter(watched, event)
 
-    def _submit(self, editor: QWidget) -> None:
+    def _submit(
+        self,
+        editor: QWidget,
+        hint: QAbstractItemDelegate.EndEditHint = QAbstractItemDelegate.EndEditHint.NoHint,
+    ) -> None:
         index = self._editing
         if not isinstance(editor, QPlainTextEdit):
             self.commitData.emit(editor)
         elif not index.isValid() or not index.model().setData(index, editor.toPlainText()):
             return
-        self.closeEditor.emit(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        self.closeEditor.emit(editor, hint)

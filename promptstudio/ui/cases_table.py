@@ -3,9 +3,11 @@
 A view over :class:`~promptstudio.ui.cases_model.CasesModel`; the owner loads and saves.
 Row shortcuts live on the table view itself (``WidgetShortcut``), so Ctrl+D or Delete
 typed in a cell editor or in the checks box below edit that text, never the rows.
-Imports replace every case as one undo step; errors go out through :attr:`failed` for
-the owner to show. The checks for every case are parsed after a short pause in typing,
-so a half-typed type name is not flagged at every key.
+Tab and Shift+Tab walk a row's cells (the variables, Expected, Checks, Notes) in an editor
+each, on to the next row, never round from the last row to the first. Imports replace
+every case as one undo step; errors go out through :attr:`failed` for the owner to show.
+The checks for every case are parsed after a short pause in typing, so a half-typed type
+name is not flagged at every key.
 """
 
 from __future__ import annotations
@@ -40,15 +42,17 @@ from promptstudio.evals.checks_text import format_checks, parse_checks
 from promptstudio.evals.graders import GraderError
 from promptstudio.exchange.case_files import cases_from_file, cases_to_file
 from promptstudio.exchange.errors import ExchangeError
-from promptstudio.ui.cases_delegate import ROW_PADDING, CellDelegate
+from promptstudio.ui.cases_delegate import ROW_PADDING, CellDelegate, editor_height
 from promptstudio.ui.cases_model import CHECKS_HELP, CasesModel
 from promptstudio.ui.eval_grid_model import verdict_colour
+from promptstudio.ui.file_dialogs import place
 
 CASE_FILES_FILTER: Final = "Test cases (*.csv *.jsonl *.ndjson *.json)"
 EVERY_CASE_PLACEHOLDER: Final = "e.g. latency: 3000   (one check per line, for every case)"
 CHECK_DELAY_MS: Final = 400  # the pause in typing after which the every-case checks count
 PROBLEM_MS: Final = 6000  # how long a refused cell edit stays explained
 ROW_LINES: Final = 3  # a row grows with its text up to this many lines
+EVERY_CASE_LINES: Final = 3  # the every-case box grows with its checks up to this many
 MIN_COLUMN_WIDTH: Final = 90
 Index = QModelIndex | QPersistentModelIndex
 # (name, text, tooltip, shortcut on the table view or "")
@@ -66,6 +70,24 @@ _ACTIONS: Final = (
 )
 
 
+class CasesView(QTableView):
+    """The cases' table view: Tab stops at the last cell instead of going round to the first."""
+
+    def moveCursor(
+        self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        current = self.currentIndex()
+        model = self.model()
+        if current.isValid() and model is not None:
+            actions = QAbstractItemView.CursorAction
+            last = (model.rowCount() - 1, model.columnCount() - 1)
+            if (cursorAction == actions.MoveNext and (current.row(), current.column()) == last) or (
+                cursorAction == actions.MovePrevious and (current.row(), current.column()) == (0, 0)
+            ):
+                return QModelIndex()  # editing ends here; the text stays in its own row
+        return super().moveCursor(cursorAction, modifiers)
+
+
 class CasesTable(QWidget):
     addFromFormRequested = Signal()
     everyCaseChecksChanged = Signal(object)  # list[dict]: the checks, parsed
@@ -76,7 +98,8 @@ class CasesTable(QWidget):
         super().__init__(parent)
         self.setObjectName("casesTable")
         self._model = CasesModel(self)
-        self._view = QTableView(self)
+        self._view = CasesView(self)
+        self._tall_row: int | None = None  # the row grown for a multi-line cell editor
         self._every_error = ""
         self._cell_problem = ""
         self._fitted = False  # columns fitted to the width when first shown
@@ -92,8 +115,10 @@ class CasesTable(QWidget):
         self.every_case.setPlaceholderText(EVERY_CASE_PLACEHOLDER)
         self.every_case.setTabChangesFocus(True)
         self.every_case.setToolTip(f"Checks every case gets, besides its own.\n{CHECKS_HELP}")
-        self.every_case.setFixedHeight(self.every_case.fontMetrics().lineSpacing() * 3 + 12)
+        self.every_case.setAccessibleName("Checks for every case")
         self.every_case.textChanged.connect(self._check_timer.start)
+        self.every_case.textChanged.connect(self._fit_every_case)
+        self._fit_every_case()
         self.problem_label = QLabel(self)
         self.problem_label.setObjectName("everyCaseProblem")
         self.problem_label.setWordWrap(True)
@@ -153,10 +178,16 @@ class CasesTable(QWidget):
             self._view.scrollTo(current)
 
     def add_case(self) -> None:
+        """Add an empty case and edit its first cell: Tab goes on along the new row."""
         row = self._model.add_case()
         self.select_rows([row])
+        first = self._model.index(row, 0)
+        # Tab moves on from the current cell, so the editor must be on it.
+        self._view.selectionModel().setCurrentIndex(
+            first, QItemSelectionModel.SelectionFlag.NoUpdate
+        )
         self._view.setFocus()
-        self._view.edit(self._model.index(row, 0))
+        self._view.edit(first)
 
     def duplicate(self) -> None:
         self.select_rows(self._model.duplicate_rows(self.selected_rows()))
@@ -262,7 +293,10 @@ class CasesTable(QWidget):
         view = self._view
         view.setObjectName("casesView")
         view.setModel(self._model)
-        view.setItemDelegate(CellDelegate(view))
+        delegate = CellDelegate(view)
+        delegate.tallEditorOpened.connect(self._make_room_for_editor)
+        delegate.closeEditor.connect(self._editor_closed)
+        view.setItemDelegate(delegate)
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         triggers = QAbstractItemView.EditTrigger
@@ -278,7 +312,8 @@ class CasesTable(QWidget):
         header.setMinimumSectionSize(MIN_COLUMN_WIDTH)
         rows, line = view.verticalHeader(), view.fontMetrics().lineSpacing()
         rows.setDefaultSectionSize(line + ROW_PADDING)  # until fitted: rows of one line
-        rows.setMaximumSectionSize(line * ROW_LINES + ROW_PADDING)
+        self._row_cap = line * ROW_LINES + ROW_PADDING
+        rows.setMaximumSectionSize(self._row_cap)
         # Only the rows on screen are fitted to their text: ResizeToContents measures every
         # row on every change, most of a second per edit with 3000 cases.
         self._fit_rows_timer = self._timer(0, self._fit_visible_rows)
@@ -339,14 +374,18 @@ class CasesTable(QWidget):
                 bar.addWidget(self.count_label)
                 bar.addSpacing(12)
             bar.addWidget(self._button(self.toolbar_actions[name]))
-        every_label = QLabel("Checks for every case", self)
+        every_label = QLabel("&Checks for every case:", self)
         every_label.setBuddy(self.every_case)
+        every_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        every = QHBoxLayout()  # one line beside its label: the rows get the height
+        every.setContentsMargins(0, 0, 0, 0)
+        every.addWidget(every_label)
+        every.addWidget(self.every_case, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self._view, 1)
-        layout.addWidget(every_label)
-        layout.addWidget(self.every_case)
+        layout.addLayout(every)
         layout.addWidget(self.problem_label)
 
     def _button(self, action: QAction) -> QToolButton:
@@ -365,7 +404,7 @@ class CasesTable(QWidget):
         self, name: str, title: str, done: Callable[[Path], None], *, save: bool = False
     ) -> QFileDialog:
         """A non-modal file dialog (``open()``, never ``exec()``) that calls ``done``."""
-        dialog = QFileDialog(self, title, "", CASE_FILES_FILTER)
+        dialog = place(QFileDialog(self, title, "", CASE_FILES_FILTER), "cases")
         dialog.setObjectName(name)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if save:
@@ -382,8 +421,32 @@ class CasesTable(QWidget):
         view, row = self._view, max(0, self._view.rowAt(0))
         bottom = view.viewport().height()
         while row < self._model.rowCount() and view.rowViewportPosition(row) < bottom:
-            view.resizeRowToContents(row)
+            if row != self._tall_row:  # that one holds an open editor
+                view.resizeRowToContents(row)
             row += 1
+
+    def _make_room_for_editor(self, row: int) -> None:
+        """A multi-line editor opens in its row: the row grows and is scrolled into sight,
+        so the editor covers neither the rows above nor runs off the bottom."""
+        self._tall_row = row
+        view = self._view
+        grid = 1 if view.showGrid() else 0  # the cell is the row less its grid line
+        wanted = min(editor_height(view) + grid, view.viewport().height())
+        rows = view.verticalHeader()
+        rows.setMaximumSectionSize(max(wanted, self._row_cap))  # this row only, while editing
+        view.setRowHeight(row, max(view.rowHeight(row), wanted))
+        view.updateGeometries()  # the scroll range for the taller row, before scrolling
+        view.scrollTo(self._model.index(row, max(0, view.currentIndex().column())))
+
+    def _editor_closed(self) -> None:
+        self._tall_row = None
+        self._view.verticalHeader().setMaximumSectionSize(self._row_cap)
+        self._fit_rows_timer.start()
+
+    def _fit_every_case(self) -> None:
+        """One line high, growing with the checks typed up to :data:`EVERY_CASE_LINES`."""
+        lines = min(EVERY_CASE_LINES, max(1, self.every_case.document().blockCount()))
+        self.every_case.setFixedHeight(self.every_case.fontMetrics().lineSpacing() * lines + 12)
 
     def _update_count(self) -> None:
         rows = self._model.rowCount()

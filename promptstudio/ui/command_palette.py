@@ -1,10 +1,13 @@
-"""Ctrl+Shift+P: type a few letters of any action and press Enter."""
+"""Ctrl+Shift+P: type a few letters of any action and press Enter.
+
+Every action of the registry is here (the themes too); a filter that matches none says so.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QDialog, QLineEdit, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
 ACTION_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -29,10 +32,17 @@ class CommandPalette(QDialog):
         self._proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.filter = QLineEdit(self)
         self.filter.setPlaceholderText("Type a command…")
+        self.filter.setAccessibleName("Command")
         self.list = QListView(self)
+        self.list.setAccessibleName("Commands")
         self.list.setModel(self._proxy)
+        self.no_matches = QLabel(self)
+        self.no_matches.setObjectName("paletteNoMatches")
+        self.no_matches.setEnabled(False)  # greyed: a note, not a command
+        self.no_matches.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.filter)
+        layout.addWidget(self.no_matches)
         layout.addWidget(self.list)
         self.filter.textChanged.connect(self._on_filter)
         self.filter.returnPressed.connect(self.trigger_current)
@@ -42,8 +52,11 @@ class CommandPalette(QDialog):
 
     def _on_filter(self, text: str) -> None:
         self._proxy.setFilterFixedString(text.strip())
-        if self._proxy.rowCount():
+        found = self._proxy.rowCount() > 0
+        if found:
             self.list.setCurrentIndex(self._proxy.index(0, 0))
+        self.no_matches.setText(f"No command matches “{text.strip()}”")
+        self.no_matches.setVisible(not found)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.filter and event.type() == QEvent.Type.KeyPress:

@@ -25,6 +25,7 @@ from promptstudio.evals.store import cases_from_rows, load_run, save_run
 from promptstudio.storage import library
 from promptstudio.storage.library import EvalRunRow
 from promptstudio.ui.eval_pane import EvalPane
+from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.messages import show_error
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ class EvalFlow(QObject):
         self.pane.results.set_run(shown)
         self.pane.results.set_baseline(baseline)
         self.pane.set_history(runs, shown.id if shown else None, baseline_id)
+        if not self.running:  # the last evaluation's summary belongs to its own prompt
+            self.pane.status.clear()
 
     def _variables_changed(self) -> None:
         self.pane.cases.model.set_variables(self.ws.variables.names())
@@ -252,6 +255,9 @@ class EvalFlow(QObject):
         ws.versionsChanged.emit(version.prompt_id)
         if self.prompt_id == version.prompt_id:
             await self._after_run(stored)
+        else:  # another prompt is open: its tab does not show this run's progress line
+            self.pane.status.clear()
+            ws.statusMessage.emit(_summary_line(stored))
         self.evaluated.emit(stored)
 
     def _evaluation(self, cases: tuple[Any, ...]) -> Evaluation:
@@ -365,7 +371,7 @@ class EvalFlow(QObject):
     def choose_export(self) -> QFileDialog | None:
         if self.shown is None:
             return None
-        dialog = QFileDialog(self.pane.window(), "Export the results")
+        dialog = place(QFileDialog(self.pane.window(), "Export the results"), "results")
         dialog.setObjectName("exportResultsDialog")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)

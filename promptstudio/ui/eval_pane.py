@@ -29,6 +29,7 @@ from promptstudio.ui.cases_table import CasesTable
 from promptstudio.ui.eval_results import EvalResultsView
 
 NO_JUDGE = ""
+RESULTS_MIN_HEIGHT = 120
 
 
 class EvalPane(QWidget):
@@ -91,7 +92,7 @@ class EvalPane(QWidget):
         self.stop_button.setObjectName("evalStop")
         self.stop_button.setToolTip("Stop the evaluation; finished answers are kept (Esc)")
         self.stop_button.clicked.connect(self.stopRequested)
-        self.status = QLabel(self)
+        self.status = _StatusLine(self)
         self.status.setObjectName("evalStatus")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -119,8 +120,11 @@ class EvalPane(QWidget):
         self.splitter.setObjectName("evalSplitter")
         self.splitter.addWidget(self.cases)
         self.splitter.addWidget(self.results)
+        self.splitter.setChildrenCollapsible(False)
+        self.results.setMinimumHeight(RESULTS_MIN_HEIGHT)  # on a short screen: the cases' room
+        self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([200, 400])  # the results get the room; the cases scroll
+        self.splitter.setSizes([600, 400])  # the cases are edited here: they get the most
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -128,6 +132,7 @@ class EvalPane(QWidget):
         layout.addWidget(self.splitter, 1)
         self.set_running(False)
         self.set_history([], None, None)
+        self.status.clear()
 
     # ---- what the flow sets ----------------------------------------------------------------
 
@@ -180,6 +185,17 @@ class EvalPane(QWidget):
         eval_id = self.shown.itemData(index)
         if eval_id is not None:
             self.shownRunChosen.emit(int(eval_id))
+
+
+class _StatusLine(QLabel):
+    """A label that takes no room while it says nothing (the cases get the height)."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setVisible(bool(text))
+
+    def clear(self) -> None:
+        self.setText("")
 
 
 def _title(row: EvalRunRow) -> str:

@@ -25,6 +25,7 @@ from promptstudio.exchange.library_io import (
 )
 from promptstudio.storage import library
 from promptstudio.ui.export_dialog import ExportDialog
+from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.tasks import TaskOwner
 from promptstudio.ui.workspace import Workspace
 
@@ -50,7 +51,7 @@ class ExchangeFlow(QObject):
     # ---- import --------------------------------------------------------------------------
 
     def choose_files(self) -> QFileDialog:
-        dialog = QFileDialog(self.window, "Import prompts")
+        dialog = place(QFileDialog(self.window, "Import prompts"), "prompts")
         dialog.setObjectName("importFileDialog")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
@@ -60,7 +61,7 @@ class ExchangeFlow(QObject):
         return dialog
 
     def choose_folder(self) -> QFileDialog:
-        dialog = QFileDialog(self.window, "Import a folder of prompts")
+        dialog = place(QFileDialog(self.window, "Import a folder of prompts"), "prompts")
         dialog.setObjectName("importFolderDialog")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setFileMode(QFileDialog.FileMode.Directory)

@@ -35,6 +35,7 @@ from promptstudio.errors import PromptStudioError
 from promptstudio.exchange import ExchangeError, PromptDocument
 from promptstudio.exchange.formats import EXPORT_FORMATS, export_text, suggested_file_name
 from promptstudio.exchange.library_io import write_library, write_text_atomically
+from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.tasks import TaskOwner
 
 THIS_PROMPT, LIBRARY = "prompt", "library"
@@ -187,7 +188,7 @@ class ExportDialog(QDialog):
 
     def choose_target(self) -> QFileDialog:
         """Ask where to write (non-modal); a library export asks for a folder."""
-        dialog = QFileDialog(self)
+        dialog = place(QFileDialog(self), "prompts")
         dialog.setObjectName("exportFileDialog")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if self.whole_library:

@@ -362,6 +362,17 @@ class RunsTreeModel(QStandardItemModel):
                 title.appendRow(_response_items(response))
             self.appendRow([title, *(_cell("") for _ in RUN_HEADERS[1:])])
 
+    def index_of(self, response_id: int) -> QModelIndex | None:
+        """Where the answer ``response_id`` is, if it is one of these runs'."""
+        for run in range(self.rowCount()):
+            parent = self.index(run, 0)
+            for row in range(self.rowCount(parent)):
+                index = self.index(row, 0, parent)
+                found = self.response(index)
+                if found is not None and found.id == response_id:
+                    return index
+        return None
+
     def response(self, index: QModelIndex) -> ResponseRow | None:
         """The answer on ``index``'s row; None for a run's row."""
         value = index.siblingAtColumn(0).data(RESPONSE_ROLE) if index.isValid() else None

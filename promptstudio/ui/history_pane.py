@@ -16,9 +16,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from PySide6.QtCore import (
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QObject,
     QPoint,
     Qt,
     QTimer,
@@ -102,7 +104,9 @@ class HistoryPane(QWidget):
         self.labels: list[LabelRow] = []  # the prompt's labels, for the "Set label" choices
         self._versions: OrderedDict[int, VersionRow] = OrderedDict()
         self._keep: tuple[list[int], int | None] | None = None  # selection across a reset
-        self._select_newest = False
+        self._select_newest = False  # follow the newest version until the user picks one
+        self._match: tuple[int, int, int | None] | None = None  # a search hit to select
+        self._answer_to_show: tuple[int, int] | None = None  # (version, response) for Runs
 
         self.table = QTableView(self)
         self.table.setObjectName("historyTable")
@@ -181,6 +185,8 @@ class HistoryPane(QWidget):
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._context_menu)
         table.activated.connect(lambda _index: self._open_focus())  # Return, double-click
+        table.installEventFilter(self)  # the user picking a version (see eventFilter)
+        table.viewport().installEventFilter(self)
         header = table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -265,10 +271,17 @@ class HistoryPane(QWidget):
         self.addAction(action)
         return action
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress):
+            self._select_newest = False  # the user picks from now on, not the newest
+        return super().eventFilter(watched, event)
+
     # ---- public API ----------------------------------------------------------------------
 
     def set_prompt(self, prompt_id: int | None) -> None:
         """Show another prompt's history; its newest version is selected once loaded."""
+        if self._match is not None and self._match[0] != prompt_id:
+            self._match = None
         self._versions.clear()
         self.model.set_prompt(prompt_id)
         self._keep = None
@@ -279,6 +292,29 @@ class HistoryPane(QWidget):
         self._update_actions()
         if prompt_id is not None:
             self.tasks.start("history.meta", self._load_meta(prompt_id))
+
+    def show_match(self, prompt_id: int, version_id: int, response_id: int | None = None) -> None:
+        """Select a search hit's version (and its answer, in the Runs tab) once the prompt's
+        history is in; older pages are read until the version is among them."""
+        self._match = (prompt_id, version_id, response_id or None)
+        if response_id:
+            self.tabs.setCurrentIndex(RUNS_TAB)
+        if self.model.prompt_id == prompt_id and not self.model.loading:
+            self._select_match()
+
+    def _select_match(self) -> None:
+        assert self._match is not None
+        prompt_id, version_id, response_id = self._match
+        if self.model.prompt_id != prompt_id:
+            return  # its history is on the way (set_prompt)
+        if self.model.row_of(version_id) >= 0:
+            self._match, self._select_newest = None, False
+            self._answer_to_show = (version_id, response_id) if response_id else None
+            self._select(version_id)
+        elif self.model.canFetchMore():
+            self.model.fetchMore()  # _on_loaded looks again
+        elif not self.model.loading:
+            self._match = None  # gone meanwhile: the newest is selected as usual
 
     def refresh(self) -> None:
         """Reload after history changed elsewhere (a save, a run); keeps the selection."""
@@ -322,7 +358,13 @@ class HistoryPane(QWidget):
         return picked[-1] if picked else None
 
     def select_versions(self, *version_ids: int) -> None:
-        """Select these versions (those loaded); the last one becomes the current row."""
+        """Select these versions (those loaded); the last one becomes the current row.
+
+        A choice: new versions no longer move the selection to the newest."""
+        self._select_newest = False
+        self._select(*version_ids)
+
+    def _select(self, *version_ids: int) -> None:
         selection = QItemSelection()
         rows = [row for row in (self.model.row_of(v) for v in version_ids) if row >= 0]
         for row in rows:
@@ -437,16 +479,18 @@ class HistoryPane(QWidget):
         )
 
     def _on_loaded(self) -> None:
+        if self._match is not None:
+            self._select_match()
         if self._keep is not None:
             ids, current = self._keep
             self._keep = None
-            self.select_versions(
-                *[i for i in ids if i != current], *([] if current is None else [current])
-            )
+            self._select(*[i for i in ids if i != current], *([] if current is None else [current]))
+        # Until the user picks a version, the newest is selected, also after runs and saves
+        # added versions above it (else History opens on the oldest).
         if self._select_newest and self.model.rowCount():
-            self._select_newest = False
-            if not self.table.selectionModel().hasSelection():
-                self.select_versions(self.model.summary(0).id)
+            newest = self.model.summary(0).id
+            if [version.id for version in self.selected_versions()] != [newest]:
+                self._select(newest)
 
     async def _reload_all(self) -> None:
         prompt_id = self.model.prompt_id
@@ -548,7 +592,13 @@ class HistoryPane(QWidget):
                     self.runs_tree.setFirstColumnSpanned(row, QModelIndex(), True)
                 self.runs_tree.expandAll()
                 first = self.runs_model.index(0, 0, self.runs_model.index(0, 0))
-                if first.isValid():
+                found = None
+                if self._answer_to_show is not None and self._answer_to_show[0] == version.id:
+                    found = self.runs_model.index_of(self._answer_to_show[1])
+                    self._answer_to_show = None
+                if found is not None:
+                    self.runs_tree.setCurrentIndex(found)
+                elif first.isValid():
                     self.runs_tree.setCurrentIndex(first)
                 self.runs_stack.show_content()
         self.runsShown.emit()

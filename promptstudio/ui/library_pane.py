@@ -38,7 +38,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptstudio.storage import Database, PromptRow, library
+from promptstudio.storage import Database, PromptRow, SearchHit, library
+from promptstudio.storage.search import hit_text
 from promptstudio.ui.library_model import (
     FOLDER_ROLE,
     NODE_KIND_ROLE,
@@ -79,7 +80,9 @@ class LibraryPane(QWidget):
     promptCreated = Signal(int)
     """A prompt was created here (new or duplicate); it is already selected in the tree."""
     versionRequested = Signal(int, int)
-    """Prompt id, version id: a template or answer hit was opened."""
+    """Prompt id, version id: a template or answer hit is to go into the editor."""
+    matchRequested = Signal(int, int, int)
+    """Prompt, version and response id (0: none): show a template or answer hit in History."""
     promptRenamed = Signal(int, str)
     """A prompt was renamed in the tree (prompt id, new name)."""
     promptTrashed = Signal(int)
@@ -132,6 +135,10 @@ class LibraryPane(QWidget):
         self.tags.currentIndexChanged.connect(self._on_tag_chosen)
         self.results.promptSelected.connect(self._open_hit)
         self.results.versionRequested.connect(self._open_version_hit)
+        self.results.matchRequested.connect(self._open_match)
+        self.results.previewRequested.connect(
+            lambda hit: self._tasks.start("library:preview", self._preview(hit))
+        )
         self.model.loaded.connect(self._after_load)
         self.model.changed.connect(self._load_tags)
         self.model.renamed.connect(self.promptRenamed)
@@ -289,6 +296,7 @@ class LibraryPane(QWidget):
     async def _restore(self, prompt_id: int) -> None:
         prompt = await self.model.apply(lambda c: library.restore_prompt(c, prompt_id))
         await self._select(prompt_id)
+        self.promptSelected.emit(prompt_id)  # the editor shows what the tree highlights
         self.statusMessage.emit(f"Restored “{prompt.name}” to {prompt.folder or 'the top level'}")
 
     def delete_forever(self, prompt_id: int) -> None:
@@ -489,7 +497,7 @@ class LibraryPane(QWidget):
     async def _search(self, query: str) -> None:
         hits = await self._db.acall(lambda c: library.search(c, query, limit=SEARCH_LIMIT))
         if self.search.text().strip() == query:
-            self.results.show_hits(hits)
+            self.results.show_hits(hits, query)
             self.stack.setCurrentWidget(self.results)
 
     def _open_hit(self, prompt_id: int) -> None:
@@ -499,6 +507,14 @@ class LibraryPane(QWidget):
     def _open_version_hit(self, prompt_id: int, version_id: int) -> None:
         self.versionRequested.emit(prompt_id, version_id)
         self.select_prompt(prompt_id)
+
+    def _open_match(self, prompt_id: int, version_id: int, response_id: int) -> None:
+        self.matchRequested.emit(prompt_id, version_id, response_id)
+        self.select_prompt(prompt_id)
+
+    async def _preview(self, hit: SearchHit) -> None:
+        text = await self._db.acall(hit_text, hit)
+        self.results.show_preview(hit, text)
 
     # ---- keys -----------------------------------------------------------------------------
 

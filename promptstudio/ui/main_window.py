@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from promptstudio import APP_NAME, __version__
 from promptstudio.errors import PromptStudioError
 from promptstudio.settings.store import SettingsStore
+from promptstudio.ui import file_dialogs
 from promptstudio.ui.actions import ActionRegistry, ActionSpec
 from promptstudio.ui.theme import apply_theme
 
@@ -59,6 +61,7 @@ class MainWindow(QMainWindow):
         self.data_dir = data_dir
         self.built = False
         self.state = QSettings(str(data_dir / "ui-state.ini"), QSettings.Format.IniFormat)
+        file_dialogs.use_state(self.state)  # file dialogs open where they were last used
         self.settings = SettingsStore(data_dir)
         self.resize(1280, 800)
         geometry = self.state.value("window/geometry")
@@ -138,7 +141,7 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.addTab(self.evaluate, "Evaluate")
         self.bottom_tabs.addTab(self.history, "History")
         self.work_splitter.addWidget(self.bottom_tabs)
-        self.work_splitter.setSizes([420, 380])
+        self.work_splitter.setSizes([360, 440])  # the tabs below hold tables and answers
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.library)
@@ -169,6 +172,10 @@ class MainWindow(QMainWindow):
         )
         self.history.openVersionRequested.connect(
             lambda version_id: self.tasks.start("open-version", ws.open_version(version_id))
+        )
+        self.library.matchRequested.connect(self.show_match)
+        self.library.versionRequested.connect(
+            lambda prompt_id, version_id: self.history.show_match(prompt_id, version_id)
         )
         self.workspace.titleChanged.connect(self._set_title)
         self.workspace.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -308,6 +315,8 @@ class MainWindow(QMainWindow):
         ws, add = self.workspace, self.registry.add
         add(ActionSpec("prompt.new", "&New prompt", "&File", QKeySequence.StandardKey.New),
             lambda: self.tasks.start("new", ws.new_prompt()))  # fmt: skip
+        add(ActionSpec("prompt.quick_open", "&Quick open…", "&File", "Ctrl+P"),
+            self.open_quick_open)  # fmt: skip
         add(ActionSpec("prompt.save", "&Save version", "&File", QKeySequence.StandardKey.Save),
             lambda: self.tasks.start("save", ws.save()))  # fmt: skip
         add(ActionSpec("prompt.save_message", "Save version with &message…", "&File",
@@ -365,10 +374,23 @@ class MainWindow(QMainWindow):
             self.show_history)  # fmt: skip
         add(ActionSpec("view.prompts", "Focus the &prompt list", "&View", "Ctrl+0"),
             self.library.tree.setFocus)  # fmt: skip
-        add(ActionSpec("prompt.quick_open", "&Quick open…", "&File", "Ctrl+P"),
-            self.open_quick_open)  # fmt: skip
         add(ActionSpec("library.search", "&Search prompts and answers", "&Edit", "Ctrl+Shift+F"),
             self.library.focus_search)  # fmt: skip
+        for theme, key in (("light", "L"), ("dark", "D"), ("system", "S")):
+            add(ActionSpec(f"view.theme_{theme}", f"Theme: {theme}", "&View", f"Ctrl+K, {key}",
+                           "Light, dark, or the desktop's colour scheme"),
+                functools.partial(self.set_theme, theme))  # fmt: skip
+        add(ActionSpec("help.shortcuts", "&Keyboard shortcuts…", "&Help", "Ctrl+K, K"),
+            lambda: self.open_help("shortcuts"))  # fmt: skip
+        add(ActionSpec("help.docs", "&Documentation…", "&Help", "Shift+F1"),
+            lambda: self.open_help("docs"))  # fmt: skip
+        add(ActionSpec("help.data_folder", "Open the &data folder", "&Help", "Ctrl+K, F",
+                       "The library, settings, backups and logs"),
+            lambda: self.open_help("data folder"))  # fmt: skip
+        add(ActionSpec("help.log", "Open the &log file", "&Help", "Ctrl+K, G"),
+            lambda: self.open_help("log"))  # fmt: skip
+        add(ActionSpec("help.report", "&Report a problem…", "&Help", "Ctrl+K, R"),
+            lambda: self.open_help("report"))  # fmt: skip
         add(ActionSpec("help.about", "&About PromptStudio", "&Help", "F1"), self.about)
 
     def open_palette(self) -> CommandPalette:
@@ -410,6 +432,12 @@ class MainWindow(QMainWindow):
         self.workspace.stop()
         self.eval_flow.stop()
 
+    def show_match(self, prompt_id: int, version_id: int, response_id: int = 0) -> None:
+        """A search hit, opened: its prompt, with History on the version and answer."""
+        self.history.show_match(prompt_id, version_id, response_id or None)
+        self.workspace.open_prompt(prompt_id)
+        self.bottom_tabs.setCurrentWidget(self.history)
+
     def show_history(self) -> None:
         self.bottom_tabs.setCurrentWidget(self.history)
         self.history.setFocus()
@@ -423,6 +451,30 @@ class MainWindow(QMainWindow):
         position = self.editor.error_position
         if position is not None:
             self.editor.go_to(*position)
+
+    def set_theme(self, theme: str) -> None:
+        """Light, dark or system, as in Settings (and kept there)."""
+        self.apply_settings(self.settings.update({"appearance.theme": theme}))
+        self.statusBar().showMessage(f"Theme: {theme}", 3000)
+
+    def open_help(self, what: str) -> QDialog | None:
+        """Help: the shortcuts, the docs, a bug report's details, the data folder or log."""
+        from promptstudio.logs import log_path
+        from promptstudio.ui import help_dialogs
+
+        log_file = log_path(self.data_dir)
+        if what == "shortcuts":
+            return help_dialogs.shortcuts_dialog(self.registry.by_menu(), self)
+        if what == "docs":
+            return help_dialogs.documentation_dialog(self)
+        if what == "report":
+            return help_dialogs.report_dialog(self.data_dir, log_file, self)
+        target = self.data_dir if what == "data folder" else log_file
+        if not target.exists():
+            self.statusBar().showMessage(f"Nothing there yet: {target}", 5000)
+        elif not help_dialogs.open_path(target):
+            self.statusBar().showMessage(f"No program to open {target}", 5000)
+        return None
 
     def about(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_NAME}",

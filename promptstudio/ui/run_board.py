@@ -169,6 +169,7 @@ class RunBoard(QWidget):
         """Replace the columns (e.g. with a stored version's); at least one remains."""
         for column in list(self.columns):
             self._drop(column)
+        self.summary.clear()
         for config in configs or [ColumnConfig()]:
             self.add_column(config, notify=False)
         self.configChanged.emit()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox
 
 from promptstudio import templating
 from promptstudio.chat import Message
@@ -76,6 +77,7 @@ class Workspace(QObject):
         self._prices: PriceTable | None = None
         self.prompts, self.editor, self.variables, self.board = prompts, editor, variables, board
         self.prompt_id: int | None = None
+        self.replace_question: QMessageBox | None = None  # "replace unsaved edits?"
         self.prompt_name = ""
         self.error: templating.TemplateError | None = None
         self._saved: tuple[str, dict[str, object], dict[str, Any]] | None = None
@@ -120,7 +122,7 @@ class Workspace(QObject):
         prompts.promptCreated.connect(self.open_prompt)
         prompts.versionRequested.connect(
             lambda _prompt_id, version_id: self.tasks.start(
-                "open-version", self.open_version(version_id)
+                "open-version", self.open_version(version_id, ask=True)
             )
         )
         prompts.promptRenamed.connect(self._on_renamed)
@@ -281,8 +283,10 @@ class Workspace(QObject):
         self.analyse()
         self.variables.set_values(variables)
         columns = settings.get("columns") or []
-        if columns or not self.board.columns:
-            self.board.set_configs([ColumnConfig.from_dict(c) for c in columns])
+        # Fresh columns (the board's own layout if the version has none): answers and their
+        # summary belong to the prompt that was run.
+        configs = [ColumnConfig.from_dict(c) for c in columns]
+        self.board.set_configs(configs if columns else self.board.configs())
 
     # ---- drafts: unsaved edits survive a switch, a close and a crash ------------------------
 
@@ -343,15 +347,56 @@ class Workspace(QObject):
         self.versionsChanged.emit(self.prompt_id)
         return restored
 
-    async def open_version(self, version_id: int) -> None:
-        """Put an old version in the editor as unsaved edits (save to keep them)."""
+    async def open_version(self, version_id: int, *, ask: bool = False) -> None:
+        """Put an old version in the editor as unsaved edits (save to keep them).
+
+        With ``ask`` (a search hit), unsaved edits are not replaced without a yes; the
+        question is non-modal, and a yes keeps the edits as a version first.
+        """
         version = await self.db.acall(library.get_version, version_id)
         if version.prompt_id != self.prompt_id:
             await self._open(version.prompt_id)
             self.prompts.select_prompt(version.prompt_id)
+        if ask and self.dirty:
+            self.replace_question = self._ask_to_replace(version)
+            return
+        self._put_in_editor(version)
+
+    def _put_in_editor(self, version: VersionRow) -> None:
         self._show_content(version.template, version.variables, version.settings)
         self._emit_title()
         self.statusMessage.emit(f"Version {version.number} is in the editor; Ctrl+S keeps it")
+
+    def _ask_to_replace(self, version: VersionRow) -> QMessageBox:
+        buttons = QMessageBox.StandardButton
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Open this version",
+            f"The editor has unsaved edits. Open version {version.number} in their place?\n\n"
+            "Your edits are kept as a version of their own first.",
+            buttons.Open | buttons.Cancel,
+            self.editor.window(),
+        )
+        box.setObjectName("replaceEditsQuestion")
+        box.setDefaultButton(buttons.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(
+            lambda clicked: (
+                self.tasks.start("open-version", self._replace(version))
+                if clicked is box.button(buttons.Open)
+                else None
+            )
+        )
+        box.open()
+        return box
+
+    async def _replace(self, version: VersionRow) -> None:
+        if version.prompt_id != self.prompt_id:
+            return  # another prompt was opened while the question was up
+        if self.dirty:
+            await self._save(message=f"Before opening version {version.number}")
+            self.versionsChanged.emit(version.prompt_id)
+        self._put_in_editor(version)
 
     async def trash_current(self) -> None:
         if self.prompt_id is None:

@@ -17,6 +17,7 @@ from promptstudio.exchange.library_io import (
     library_file_names,
     read_import_files,
     write_library,
+    write_text_atomically,
 )
 from promptstudio.storage import Database, SecretFieldError, library
 from tests.exchange.samples import sample_document
@@ -153,3 +154,22 @@ def test_every_format_exports_through_the_table() -> None:
         export_text(doc, "docx")
     with pytest.raises(ExchangeError, match="no column 9"):
         export_text(doc, "curl", column=8)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="permission bits are POSIX")
+@pytest.mark.parametrize(("umask", "expected"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_exported_files_get_the_umask_permissions_not_0600(
+    tmp_path: Path, umask: int, expected: int
+) -> None:
+    """An export is readable as any file the user writes (issue 14, point 27)."""
+    before = os.umask(umask)
+    try:
+        path = tmp_path / "prompt.prompty"
+        write_text_atomically(path, "user:\nHello")
+        assert path.stat().st_mode & 0o777 == expected
+        os.chmod(path, 0o640)  # a file the user made stricter keeps its bits
+        write_text_atomically(path, "user:\nHello again")
+        assert path.read_text(encoding="utf-8") == "user:\nHello again"
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(before)

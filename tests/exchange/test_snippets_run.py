@@ -7,6 +7,7 @@ environment holds only a fake key and no proxy that could intercept 127.0.0.1.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -154,6 +155,19 @@ def _run_python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return _run([sys.executable, str(path)], tmp_path)
 
 
+def _unused_imports(code: str) -> set[str]:
+    """Names a snippet imports and never uses (a linter would flag them)."""
+    tree = ast.parse(code)
+    imported = {
+        (alias.asname or alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return imported - used
+
+
 def _only_request(server: FakeLLM) -> Any:
     requests = server.generation_requests()
     assert len(requests) == 1, [r.path for r in server.requests]
@@ -169,6 +183,7 @@ def test_openai_python_snippet_runs_against_the_fake_server(
 ) -> None:
     fake_llm.script(Reply(text=ANSWER))
     code = to_python_openai(_openai_document(fake_llm), VALUES)
+    assert not _unused_imports(code)  # no `import os` without a key to read
 
     result = _run_python(code, tmp_path)
 
@@ -184,6 +199,7 @@ def test_anthropic_python_snippet_streams_with_system_at_the_top(
 ) -> None:
     fake_llm.script(Reply(text=ANSWER))
     code = to_python_anthropic(_anthropic_document(fake_llm), VALUES)
+    assert not _unused_imports(code)
 
     result = _run_python(code, tmp_path)
 
@@ -256,3 +272,14 @@ def test_a_template_error_becomes_an_exchange_error_with_its_line(
     assert "could not be rendered" in str(error)
     assert f"{line}:{column}" in str(error)
     assert isinstance(error.__cause__, TemplateError)
+
+
+def test_a_hosted_api_snippet_reads_its_key_from_the_environment() -> None:
+    hosted = PromptDocument(
+        name="hosted",
+        template=TEMPLATE,
+        columns=[{"base_url": "https://api.openai.com/v1", "model": "gpt-4o", "params": {}}],
+    )
+    for make in (to_python_openai, to_python_anthropic):
+        code = make(hosted, VALUES)
+        assert "import os" in code and "os.environ[" in code and not _unused_imports(code)

@@ -119,18 +119,37 @@ def test_many_matches_in_one_prompt_do_not_hide_others(
         ("version", "busy", False),
         ("version", "quiet", False),
         ("response", "quiet", False),
+        ("response", "busy", False),  # each answer its own hit, newest first
         ("response", "busy", False),
     ]
     assert hits[1].version_id == old.id
     assert hits[0].version_number == 12
 
 
-def test_responses_grouped_per_prompt_newest_first(db: Database) -> None:
+def test_each_matching_answer_is_a_hit_newest_first(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs that both answered with the word are two hits, each naming its answer
+    and version (issue 14, point 25); one busy prompt gives at most ANSWERS_PER_PROMPT."""
     prompt = db.call(library.create_prompt, "p")
-    version = db.call(library.save_version, prompt.id, "t", {}, {})
-    ids = [_respond(db, version.id, f"verbose answer {i}") for i in range(5)]
+    first = db.call(library.save_version, prompt.id, "t", {}, {})
+    second = db.call(library.save_version, prompt.id, "t2", {}, {})
+    one = _respond(db, first.id, "a verbose answer")
+    two = _respond(db, second.id, "another verbose answer")
     hits = db.call(library.search, "verbose")
-    assert [(h.kind, h.response_id) for h in hits] == [("response", ids[-1])]
+    assert [(h.kind, h.response_id, h.version_id) for h in hits] == [
+        ("response", two, second.id),
+        ("response", one, first.id),
+    ]
+    assert [h.marked() for h in hits] == ["another [verbose] answer", "a [verbose] answer"]
+    monkeypatch.setattr(search_module, "ANSWERS_PER_PROMPT", 3)
+    ids = [_respond(db, second.id, f"verbose answer {i}") for i in range(5)]
+    quiet = db.call(library.create_prompt, "quiet")
+    quiet_version = db.call(library.save_version, quiet.id, "q", {}, {})
+    quiet_answer = _respond(db, quiet_version.id, "verbose too")
+    newest = _respond(db, second.id, "verbose, newest of all")
+    hits = db.call(library.search, "verbose")
+    assert [h.response_id for h in hits] == [newest, quiet_answer, ids[4], ids[3]]
 
 
 def test_ranking_names_prefix_first_then_templates_then_responses(db: Database) -> None:

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtTest import QAbstractItemModelTester
-from PySide6.QtWidgets import QFileDialog, QPlainTextEdit
+from PySide6.QtWidgets import QApplication, QFileDialog, QPlainTextEdit, QWidget
 
 from promptstudio.exchange.errors import ExchangeError
 from promptstudio.ui.cases_model import CasesModel
@@ -153,6 +153,9 @@ def test_checks_cell_editor_keeps_refused_text_open(qtbot, table: CasesTable) ->
     qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert view.indexWidget(index) is editor  # still open, the text still there
     assert "Line 2" in table.problem_label.text()
+    qtbot.keyClick(editor, Qt.Key.Key_Tab)  # nor does Tab leave refused checks behind
+    assert view.indexWidget(index) is editor
+    assert editor.toPlainText() == "equals: France\nnonsense" and model.cases() == CASES
     editor.setPlainText("equals: France\nstarts-with: Fr")
     run = QAction("Run", table)  # the main window's Ctrl+Return must not fire from the cell
     run.setShortcut(QKeySequence("Ctrl+Return"))
@@ -399,3 +402,55 @@ def test_screenshot(qtbot, table: CasesTable) -> None:  # type: ignore[no-untype
     assert view.rowHeight(1) <= cap and view.rowHeight(2) < cap  # ...up to a few lines
     assert table.grab().save("/tmp/cases_table.png")
     assert model.rowCount() == 6 and QModelIndex() != model.index(0, 0)
+
+
+def _typing_into(qtbot) -> QWidget:  # type: ignore[no-untyped-def]
+    """The widget the keyboard types into now."""
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+    widget = QApplication.focusWidget()
+    assert widget is not None
+    return widget
+
+
+def test_add_case_then_tab_walks_the_new_row(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+    """Add case edits the new row's first cell; Tab goes variable by variable, then
+    Expected, Checks (a multi-line box) and Notes, all in that row; Tab past the last
+    cell ends editing instead of going round to the first row (issue 14, point 20)."""
+    model, view = table.model, table.view
+    table.resize(900, 420)
+    focus_view(qtbot, table)
+    view.setCurrentIndex(model.index(1, column(model, "Expected")))  # somewhere else first
+    qtbot.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
+    new = model.rowCount() - 1
+    for header, text in (("city", "Lyon"), ("n", "9"), ("Expected", "France"),
+                         ("Checks", "contains: Rh"), ("Notes", "second city")):  # fmt: skip
+        index = model.index(new, column(model, header))
+        qtbot.waitUntil(lambda index=index: view.indexWidget(index) is not None)
+        editor = _typing_into(qtbot)
+        assert editor is view.indexWidget(index), header
+        if header == "Checks":  # the box sits in its own row, from the cell's top down
+            assert isinstance(editor, QPlainTextEdit)
+            cell = view.visualRect(index)
+            assert editor.geometry().top() == cell.top() and cell.height() >= editor.height()
+            assert view.rowViewportPosition(new) >= 0
+        qtbot.keyClicks(editor, text)
+        qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: view.state() != view.State.EditingState)
+    assert model.cases()[new] == {
+        "vars": {"city": "Lyon", "n": "9"},
+        "expected": "France",
+        "description": "second city",
+        "assert": [{"type": "contains", "value": "Rh"}],
+    }
+    assert model.cases()[:new] == CASES
+    assert view.currentIndex() == model.index(new, column(model, "Notes"))
+    # Shift+Tab goes back along the row, through the multi-line box too.
+    view.edit(model.index(new, column(model, "Notes")))
+    qtbot.keyClick(_typing_into(qtbot), Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    checks = model.index(new, column(model, "Checks"))
+    qtbot.waitUntil(lambda: view.indexWidget(checks) is not None)
+    qtbot.keyClick(_typing_into(qtbot), Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    expected = model.index(new, column(model, "Expected"))
+    qtbot.waitUntil(lambda: view.indexWidget(expected) is not None)
+    assert _typing_into(qtbot) is view.indexWidget(expected)

@@ -228,3 +228,64 @@ def test_a_template_error_stops_before_anything_is_sent_and_the_cache_can_be_cle
     assert window.editor.error_position is not None
     assert len(fake_llm.chat_requests()) == 30
     assert len(window.workspace.db.call(library.list_eval_runs, prompt_id)) == 1
+
+
+def test_results_of_one_prompt_are_not_shown_on_another(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    """An evaluation's summary line and a run's answers and summary row stay with their
+    prompt (issue 14, point 23)."""
+    other = new_prompt(qtbot, window)
+    set_up(qtbot, window, fake_llm, tmp_path)
+    evaluate(qtbot, window)
+    assert window.evaluate.status.text().startswith("Evaluated v1: ")
+    with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000):
+        window.workspace.open_prompt(other)
+    qtbot.waitUntil(lambda: window.evaluate.results.grid_model.run is None, timeout=5000)
+    assert window.evaluate.status.text() == ""
+    # A run on a prompt, then a new prompt: no answer or summary row of the first one.
+    window.editor.setPlainText("user:\nWhat is 1 + 2? Reply with the number only.")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    board = window.run_board
+    assert "Fastest:" in board.summary.text()
+    assert all(column.output.toPlainText() for column in board.columns)
+    new_prompt(qtbot, window)
+    assert [column.config().model for column in board.columns] == list(MODELS)  # kept
+    assert board.summary.text() == ""
+    assert not any(column.output.toPlainText() for column in board.columns)
+    with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000):
+        window.workspace.open_prompt(other)
+    assert board.summary.text() == ""
+
+
+def test_the_cases_get_most_of_the_evaluate_tab(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """At 1280×800 the cases table shows several rows; the results below it take the
+    smaller part, and nothing empty (progress, status) takes room (issue 14, point 20)."""
+    new_prompt(qtbot, window)
+    window.resize(1280, 800)
+    window.bottom_tabs.setCurrentWidget(window.evaluate)
+    table = window.evaluate.cases
+    qtbot.waitUntil(table.view.isVisible)
+    for number in range(12):
+        table.model.add_case({"n": str(number)})
+    view = table.view
+    qtbot.waitUntil(lambda: view.rowHeight(0) > 0)
+    cases, results = window.evaluate.splitter.sizes()
+    assert cases > results
+    assert view.viewport().height() >= 5 * view.rowHeight(0)
+    assert not window.evaluate.status.isVisible()
+
+
+def test_an_evaluation_that_ends_on_another_prompt_leaves_no_line_there(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    other = new_prompt(qtbot, window)
+    set_up(qtbot, window, fake_llm, tmp_path)
+    fake_llm.respond(lambda _model, _body: Reply(text="11", first_token_delay=0.1))
+    with qtbot.waitSignal(window.eval_flow.evaluated, timeout=30_000):
+        window.registry["eval.run"].trigger()
+        qtbot.waitUntil(lambda: window.evaluate.status.text().startswith("Evaluating"))
+        window.workspace.open_prompt(other)
+    qtbot.waitUntil(lambda: window.workspace.prompt_id == other)
+    assert window.evaluate.status.text() == ""

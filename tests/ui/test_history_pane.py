@@ -528,3 +528,25 @@ def test_set_label_shortcut_opens_the_dialog(qtbot: QtBot, db: Database, pane: H
     dialog = pane.findChild(QInputDialog, "labelDialog")
     assert dialog is not None and dialog.isVisible()
     dialog.reject()
+
+
+def test_a_search_match_selects_its_version_and_answer_past_the_first_page(
+    qtbot: QtBot, pane: HistoryPane, db: Database
+) -> None:
+    """Issue 14, point 25: History shows the version and the answer that matched, reading
+    older pages until the version is loaded."""
+    prompt_id, first, *_ = seed(db, [f"template {n}" for n in range(7)])
+    answer(db, first, ("m1", "done", "the matching answer", None, 900.0))
+    answer(db, first, ("m2", "done", "a later answer", None, 800.0))
+    matching = db.call(library.runs_for_version, first)[1].responses[0]  # not the newest
+    assert matching.text == "the matching answer"
+    pane.model.page_size = 2
+    pane.show_match(prompt_id, first, matching.id)
+    with qtbot.waitSignal(pane.runsShown, timeout=5000):
+        pane.set_prompt(prompt_id)
+    qtbot.waitUntil(lambda: [v.id for v in pane.selected_versions()] == [first], timeout=5000)
+    assert pane.model.rowCount() > 2 and pane.tabs.currentIndex() == RUNS_TAB
+    qtbot.waitUntil(
+        lambda: pane.answer.toPlainText() == "the matching answer",
+        timeout=5000,
+    )

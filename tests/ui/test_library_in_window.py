@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from promptstudio.storage import library
 from tests.fake_llm import Reply
@@ -33,20 +34,79 @@ def test_trashing_the_open_prompt_keeps_its_edits_and_opens_another(window, qtbo
     assert doomed in {p.id for p in window.workspace.db.call(library.list_trash)}
 
 
-def test_a_search_hit_in_an_answer_opens_its_version(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
-    fake_llm.script(Reply(text="the zebracorn answer"))
+def test_a_search_hit_in_an_answer_opens_in_history_and_asks_before_the_editor(  # type: ignore[no-untyped-def]
+    window, qtbot, fake_llm
+) -> None:
+    """Issue 14, point 25: a click previews and changes nothing; Enter shows the version
+    and answer that matched in History; "Open in editor" asks before replacing edits."""
+    fake_llm.script(Reply(text="the zebracorn answer"), times=1)
+    fake_llm.script(Reply(text="a newer zebracorn answer"), times=1)
     prompt_id = new_prompt(qtbot, window)
-    window.editor.setPlainText("Tell me about striped unicorns")
     window.run_board.columns[0].set_target(fake_llm.base_url, "m")
-    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
-        window.registry["run.run"].trigger()
+    for text in ("Tell me about striped unicorns", "Tell me about striped horses"):
+        window.editor.setPlainText(text)
+        with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+            window.registry["run.run"].trigger()
+    old_version, new_version = sorted(
+        v.id for v in window.workspace.db.call(library.version_history, prompt_id, limit=10)
+    )
     window.editor.setPlainText("something else entirely")
     pane = window.library
-    with qtbot.waitSignal(pane.results.hitsShown, timeout=5000):
+    with qtbot.waitSignal(pane.results.hitsShown, timeout=5000) as shown:
         pane.focus_search()
         qtbot.keyClicks(pane.search, "zebracorn")
-    with qtbot.waitSignal(window.tasks.finished, timeout=5000,
-                          check_params_cb=lambda name: name == "open-version"):  # fmt: skip
-        pane.results.open_index(pane.results.list.model().index(0, 0))
-    assert window.workspace.prompt_id == prompt_id
-    assert window.editor.toPlainText() == "Tell me about striped unicorns"
+    assert shown.args[0] == 2  # each answer is a hit
+    results = pane.results
+    qtbot.keyClick(pane.search, Qt.Key.Key_Down)
+    qtbot.keyClick(results.list, Qt.Key.Key_Down)  # the older answer: previewed only
+    qtbot.waitUntil(lambda: results.preview.toPlainText() == "the zebracorn answer")
+    assert window.editor.toPlainText() == "something else entirely"
+    hit = results.current_hit()
+    assert hit is not None and hit.version_id == old_version
+    qtbot.keyClick(results.list, Qt.Key.Key_Return)
+    history = window.history
+
+    def shown_answer() -> int | None:
+        answer = history.runs_model.response(history.runs_tree.currentIndex())
+        return answer.id if answer is not None else None
+
+    qtbot.waitUntil(lambda: shown_answer() == hit.response_id, timeout=5000)
+    assert window.bottom_tabs.currentWidget() is history
+    assert [v.id for v in history.selected_versions()] == [old_version]
+    assert window.editor.toPlainText() == "something else entirely"  # nothing replaced
+
+    results.editor_button.click()
+    qtbot.waitUntil(lambda: window.workspace.replace_question is not None, timeout=5000)
+    question = window.workspace.replace_question
+    assert question is not None and question.isVisible()
+    question.button(QMessageBox.StandardButton.Cancel).click()
+    assert window.editor.toPlainText() == "something else entirely"
+    with qtbot.waitSignal(window.workspace.versionsChanged, timeout=5000):
+        results.editor_button.click()
+        qtbot.waitUntil(
+            lambda: (
+                window.workspace.replace_question is not question
+                and window.workspace.replace_question is not None
+            ),
+            timeout=5000,
+        )
+        window.workspace.replace_question.button(QMessageBox.StandardButton.Open).click()
+    qtbot.waitUntil(lambda: window.editor.toPlainText() == "Tell me about striped unicorns")
+    kept = window.workspace.db.call(library.latest_version, prompt_id)
+    assert kept.template == "something else entirely"  # the edits became a version first
+    assert [v.id for v in window.history.selected_versions()] == [old_version]
+    assert new_version != old_version
+
+
+def test_restoring_from_the_trash_opens_what_the_tree_highlights(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    doomed = new_prompt(qtbot, window)
+    with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000) as opened:
+        window.registry["prompt.trash"].trigger()
+    other = opened.args[0]
+    assert other != doomed
+    qtbot.waitUntil(lambda: window.library.current_prompt_id() == other, timeout=5000)
+    with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000) as opened:
+        window.library.restore(doomed)
+    assert opened.args[0] == doomed
+    qtbot.waitUntil(lambda: window.library.current_prompt_id() == doomed, timeout=5000)
+    assert window.workspace.prompt_id == doomed

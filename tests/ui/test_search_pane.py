@@ -36,11 +36,18 @@ def ids(db: Database) -> dict[str, int]:
     version = db.call(
         library.save_version, agent.id, "Use <b>bold</b> for the product name.", {}, {}
     )
-    respond(db, version.id, "Your refund was sent yesterday; it should arrive within 3 days.")
+    answer = respond(
+        db, version.id, "Your refund was sent yesterday; it should arrive within 3 days."
+    )
     translator = db.call(library.create_prompt, "Translator")
     other = db.call(library.save_version, translator.id, "Translate into French.", {}, {})
     respond(db, other.id, "Bonjour tout le monde")
-    return {"agent": agent.id, "agent_v1": version.id, "translator": translator.id}
+    return {
+        "agent": agent.id,
+        "agent_v1": version.id,
+        "agent_answer": answer.id,
+        "translator": translator.id,
+    }
 
 
 @pytest.fixture
@@ -89,9 +96,9 @@ def test_highlighting_escapes_each_piece() -> None:
 
 def test_enter_opens_the_hit(qtbot, pane, ids) -> None:  # type: ignore[no-untyped-def]
     search(qtbot, pane, "refund")
-    with qtbot.waitSignal(pane.versionRequested, timeout=2000) as requested:
+    with qtbot.waitSignal(pane.matchRequested, timeout=2000) as requested:
         qtbot.keyClick(pane.search, Qt.Key.Key_Return)
-    assert requested.args == [ids["agent"], ids["agent_v1"]]
+    assert requested.args == [ids["agent"], ids["agent_v1"], ids["agent_answer"]]
 
     pane.search.clear()
     search(qtbot, pane, "translat")  # the name first, then the template
@@ -116,7 +123,7 @@ def test_esc_clears_the_search_and_shows_the_tree(qtbot, pane) -> None:  # type:
 def test_no_matches_says_so(qtbot, pane) -> None:  # type: ignore[no-untyped-def]
     assert search(qtbot, pane, "xylophone") == 0
     assert pane.results.status.text() == "No matches"
-    assert pane.results.list.isHidden()
+    assert not pane.results.list.isVisible() and not pane.results.preview.isVisible()
 
 
 def test_typing_fast_runs_one_search(qtbot, pane, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -130,3 +137,38 @@ def test_typing_fast_runs_one_search(qtbot, pane, monkeypatch) -> None:  # type:
     monkeypatch.setattr(library, "search", counting)
     search(qtbot, pane, "bonjour")
     assert queries == ["bonjour"]
+
+
+def test_a_click_previews_the_match_and_opens_nothing(qtbot, pane, db, ids) -> None:  # type: ignore[no-untyped-def]
+    """One click shows the whole answer, read-only, every match highlighted; only Enter,
+    a double-click or a button opens anything (issue 14, point 25)."""
+    second = db.call(library.save_version, ids["agent"], "Answer kindly.", {}, {})
+    long_answer = "Intro line.\n" + "filler text " * 40 + "\nThe refund <i>is</i> late.\nBye."
+    newest = respond(db, second.id, long_answer)
+    assert search(qtbot, pane, "refund") == 2  # two answers with the word: two hits
+    results = pane.results
+    opened: list[object] = []
+    for signal in (pane.promptSelected, pane.versionRequested, pane.matchRequested):
+        signal.connect(lambda *args: opened.append(args))
+    qtbot.waitUntil(lambda: results.preview.toPlainText() == long_answer, timeout=5000)
+    assert results.current_hit().response_id == newest.id  # type: ignore[union-attr]
+    older = results.model.index(1, 0)
+    rect = results.list.visualRect(older)
+    qtbot.mouseClick(results.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    first = "Your refund was sent yesterday; it should arrive within 3 days."
+    qtbot.waitUntil(lambda: results.preview.toPlainText() == first, timeout=5000)
+    assert results.preview.isReadOnly()
+    assert f"{MARK_OPEN}refund{MARK_CLOSE}" in highlighted_html(first, [(5, 11)])
+    assert "background-color:#ffd75e" in results.preview.toHtml()
+    assert "answer · v1" in results.preview_title.text()
+    qtbot.mouseClick(results.list.viewport(), Qt.MouseButton.LeftButton,
+                     pos=results.list.visualRect(results.model.index(0, 0)).center())  # fmt: skip
+    qtbot.waitUntil(lambda: results.preview.toPlainText() == long_answer, timeout=5000)
+    assert "<i>" in results.preview.toPlainText()  # HTML in an answer stays text
+    assert opened == []
+    with qtbot.waitSignal(pane.versionRequested, timeout=2000) as requested:
+        results.editor_button.click()
+    assert requested.args == [ids["agent"], second.id]
+    with qtbot.waitSignal(pane.matchRequested, timeout=2000) as requested:
+        results.history_button.click()
+    assert requested.args == [ids["agent"], second.id, newest.id]
