@@ -6,7 +6,7 @@ Each repetition streams ``--streams`` concurrent chat completions of ``--tokens`
 each, as fast as the server sends them, twice: once with the raw SDK (one ``AsyncOpenAI``
 client built before the clock starts, ``async for`` over each stream, as a careful user of
 the SDK would write it) and once through ``RunSession`` (one provider and client per
-target, our timeouts, retry watch, typed events and an ``on_update`` callback per token,
+target, our timeouts, retry policy, typed events and an ``on_update`` callback per token,
 all inside the clock; the targets are sent at once, as the raw SDK's are). The order
 alternates between repetitions so drift (thermal, other load) hits both alike. The fake
 server runs in its own process so its GIL does not slow the client under test.

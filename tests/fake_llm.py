@@ -810,9 +810,10 @@ class FakeLLM:
         """The Anthropic-style base URL (without ``/v1``: the SDK adds it)."""
         return self.root_url
 
-    def start(self) -> None:
+    def start(self, port: int = 0) -> None:
+        """Serve on ``port`` (0: any free one)."""
         self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", port), _Handler)
         server.fake = self
         self._server = server
         self._thread = threading.Thread(

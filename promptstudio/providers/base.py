@@ -2,7 +2,7 @@
 
 A provider never raises out of :meth:`Provider.stream` for an expected failure: it yields
 a :class:`StreamError` event carrying a typed :class:`ProviderError` and stops. Text that
-arrived before a failure has already been yielded, so the caller keeps it. While the SDK
+arrived before a failure has already been yielded, so the caller keeps it. Before it
 waits to retry a failed attempt the stream yields :class:`Retrying`, so a wait is never
 silent. Cancelling the consuming task closes the HTTP connection.
 """
@@ -192,7 +192,7 @@ class Finished:
 
 @dataclass(frozen=True, slots=True)
 class Retrying:
-    """The SDK is waiting ``wait_seconds`` before retry number ``attempt`` of ``max_retries``.
+    """The provider waits ``wait_seconds`` before retry number ``attempt`` of ``max_retries``.
 
     Sent before the wait starts, so a countdown can be shown; ``reason`` says what failed
     ("rate limited (429)", "could not connect", ...).

@@ -85,8 +85,8 @@ def map_sdk_error(
         return connection_failed(endpoint, exc)
     status = getattr(exc, "status_code", None)
     if isinstance(exc, types.status) and isinstance(status, int) and status >= 400:
-        headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-        return status_error(status, getattr(exc, "body", None), headers, endpoint, model)
+        body = getattr(exc, "body", None)
+        return status_error(status, body, response_headers(exc), endpoint, model)
     if isinstance(exc, types.api):  # an error event inside a 200 stream
         kind, message = error_fields(getattr(exc, "body", None))
         return stream_error_event(endpoint, kind, message)
@@ -120,7 +120,9 @@ def status_error(
             f"The server at {label} rejected {what} ({status}){suffix}", status=status
         )
     if status == 408:
-        return TimedOut(f"The server at {label} timed out waiting for the request (408).")
+        return TimedOut(
+            f"The server at {label} timed out waiting for the request (408).", status=408
+        )
     if status == 429:
         retry_after = retry_after_seconds(headers)
         return RateLimited(
@@ -304,6 +306,11 @@ def local_server(endpoint: Endpoint) -> str | None:
 # ---- headers and secrets ---------------------------------------------------------------
 
 
+def response_headers(exc: BaseException) -> Mapping[str, str]:
+    """The headers of the HTTP response an SDK status error carries (empty without one)."""
+    return getattr(getattr(exc, "response", None), "headers", None) or {}
+
+
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """Seconds to wait, from ``retry-after-ms``, ``retry-after`` seconds or an HTTP date."""
     for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
@@ -346,9 +353,15 @@ def redact(text: str, secrets: Sequence[str]) -> str:
 
 
 def describe_exception(exc: BaseException) -> str:
-    """A short, key-free description of a transport exception, for retry reasons."""
-    if isinstance(exc, httpx2.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx2.ConnectError):
-        return "could not connect"
+    """A short, key-free description of a transport failure (an SDK's wraps the transport's),
+    for retry reasons."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, httpx2.TimeoutException):
+            return "timed out"
+        if isinstance(cause, httpx2.ConnectError):
+            return "could not connect"
+        cause = cause.__cause__ or cause.__context__
     return "the connection failed"

@@ -62,10 +62,10 @@ async def _openai_ids(endpoint: Endpoint) -> list[str]:
     import openai
 
     from promptstudio.providers.failures import map_sdk_error
+    from promptstudio.providers.http_client import build_http_client
     from promptstudio.providers.openai_chat import OPENAI_ERRORS, make_openai_client
-    from promptstudio.providers.retries import build_http_client
 
-    http_client = await build_http_client(openai.DefaultAsyncHttpxClient, None)
+    http_client = await build_http_client(openai.DefaultAsyncHttpxClient)
     client = make_openai_client(endpoint, http_client)
     try:
         return [model.id async for model in client.models.list()]
@@ -80,9 +80,9 @@ async def _anthropic_ids(endpoint: Endpoint) -> list[str]:
 
     from promptstudio.providers.anthropic_messages import ANTHROPIC_ERRORS, make_anthropic_client
     from promptstudio.providers.failures import map_sdk_error
-    from promptstudio.providers.retries import build_http_client
+    from promptstudio.providers.http_client import build_http_client
 
-    http_client = await build_http_client(anthropic.DefaultAsyncHttpxClient, None)
+    http_client = await build_http_client(anthropic.DefaultAsyncHttpxClient)
     client = make_anthropic_client(endpoint, http_client)
     try:
         return [model.id async for model in client.models.list()]

@@ -8,8 +8,9 @@ all three APIs:
   idle timeout between events after that, or after the first thinking or reasoning delta
   (a model that thinks for minutes is not "not answering"); the SDK's own read timeout sits
   above both, as a backstop. Ours fire first, so a stall is reported as one;
-* while the SDK waits to retry, its :class:`Retrying` announcements are passed on (the
-  request runs in a child task so the stream can yield while it waits);
+* a failed opening is retried here, not by the SDKs (built with ``max_retries=0``): the
+  policy is in ``providers.retries``, each wait announced first as a :class:`Retrying`.
+  Once the stream has begun nothing is retried;
 * failures become typed errors, text already yielded stays with the caller, and usage the
   server did not send is counted locally and marked estimated;
 * one client per stream, closed when the stream ends or is cancelled, which closes the
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -52,8 +54,9 @@ from promptstudio.providers.failures import (
     map_sdk_error,
     stalled,
 )
+from promptstudio.providers.http_client import build_http_client, ssl_context
 from promptstudio.providers.pricing import estimate_tokens
-from promptstudio.providers.retries import RetryWatch, build_http_client, ssl_context
+from promptstudio.providers.retries import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,7 @@ def sdk_client_options(
     return {
         "base_url": endpoint.base_url,
         "api_key": endpoint.api_key or NO_KEY_PLACEHOLDER,
-        "max_retries": endpoint.max_retries,
+        "max_retries": 0,  # ours: see providers.retries
         "timeout": timeout(
             connect=endpoint.connect_timeout,
             read=read,
@@ -152,7 +155,7 @@ class SdkStreamProvider(ABC):
     async def _warm_up(self) -> None:
         import anyio
 
-        client = self._make_client(await build_http_client(self._http_client_class(), None))
+        client = self._make_client(await build_http_client(self._http_client_class()))
         try:
             self._api_resource(client)
             await anyio.sleep(0)  # loads anyio's backend for the running loop
@@ -171,37 +174,41 @@ class SdkStreamProvider(ABC):
 
         loop = asyncio.get_running_loop()
         first_deadline = loop.time() + endpoint.first_token_timeout
-        retries: asyncio.Queue[Retrying] = asyncio.Queue()
-        watch = RetryWatch(endpoint.max_retries, retries.put_nowait, deadline=first_deadline)
+        retries = RetryPolicy(endpoint.max_retries, first_deadline)
+        sent = _SendClock()
         state = StreamState()
         deltas = 0
         failure: ProviderError | None = None
         client: Any = None
-        opening: asyncio.Task[Any] | None = None
         sdk_stream: Any = None
         deadline: _Deadline | None = None
         log.debug("%s request to %s, model %s", self.api, endpoint.label, request.model)
         try:
-            client = self._make_client(await build_http_client(self._http_client_class(), watch))
-            opening = asyncio.create_task(self._open(client, request))
+            client = self._make_client(
+                await build_http_client(self._http_client_class(), sent.on_request)
+            )
+            announced = False  # the RequestSent
             while True:
+                retry: Retrying | None = None
                 try:
-                    retry = await _next_retry(opening, retries, first_deadline)
+                    async with asyncio.timeout_at(first_deadline):
+                        sdk_stream = await self._open(client, request)
                 except TimeoutError:
                     failure = first_token_timeout(endpoint)
-                    break
+                except self.errors.base as exc:
+                    failure = map_sdk_error(exc, endpoint, request.model, self.errors, deltas=None)
+                    retry = retries.after(failure, exc)
+                    if retry is not None:
+                        failure = None
+                    elif isinstance(failure, ModelNotFound):
+                        failure = await _offer_models(failure, endpoint, exc)
+                if sent.at is not None and not announced:
+                    announced = True
+                    yield RequestSent(sent.at)
                 if retry is None:
                     break
                 yield retry
-            if watch.sent_at is not None:
-                yield RequestSent(watch.sent_at)
-            if failure is None:
-                try:
-                    sdk_stream = opening.result()
-                except self.errors.base as exc:
-                    failure = map_sdk_error(exc, endpoint, request.model, self.errors, deltas=None)
-                    if isinstance(failure, ModelNotFound):
-                        failure = await _offer_models(failure, endpoint, exc)
+                await asyncio.sleep(retry.wait_seconds)
 
             deadline = _Deadline(loop)
             next_event = aiter(sdk_stream).__anext__ if sdk_stream is not None else None
@@ -248,7 +255,7 @@ class SdkStreamProvider(ABC):
         finally:
             if deadline is not None:
                 deadline.close()
-            await _close(opening, sdk_stream, client)
+            await _close(sdk_stream, client)
 
         if failure is None and state.finish_reason is None:
             failure = ended_early(endpoint, deltas, self.api)
@@ -364,35 +371,20 @@ class _Deadline:
         self._task.cancel()
 
 
-async def _next_retry(
-    opening: asyncio.Task[Any], retries: asyncio.Queue[Retrying], deadline: float
-) -> Retrying | None:
-    """The next retry the SDK announces, or None once it has answered (or given up)."""
-    if not retries.empty():
-        return retries.get_nowait()
-    if opening.done():
-        return None
-    getter = asyncio.ensure_future(retries.get())
-    try:
-        async with asyncio.timeout_at(deadline):
-            await asyncio.wait((opening, getter), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if not getter.done():
-            getter.cancel()
-    if getter.done() and not getter.cancelled():
-        return getter.result()
-    return None
+class _SendClock:
+    """When the first attempt's request left the client (``time.perf_counter()``)."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    async def on_request(self, request: httpx2.Request) -> None:
+        if self.at is None:
+            self.at = time.perf_counter()
 
 
-async def _close(opening: asyncio.Task[Any] | None, sdk_stream: Any, client: Any) -> None:
-    """Stop the request, close the stream and the client (and so the connection)."""
+async def _close(sdk_stream: Any, client: Any) -> None:
+    """Close the stream and the client (and so the connection)."""
     try:
-        if opening is not None:
-            if not opening.done():
-                opening.cancel()
-                await asyncio.gather(opening, return_exceptions=True)
-            elif sdk_stream is None and not opening.cancelled() and opening.exception() is None:
-                sdk_stream = opening.result()  # answered just as we gave up waiting
         if sdk_stream is not None:
             await sdk_stream.close()
     finally:

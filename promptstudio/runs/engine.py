@@ -10,7 +10,7 @@ and a target waiting for its turn at a server (``runs.limits``: a local server t
 request at a time by default) is QUEUED, off the clock. Time to first token is the time
 from the request to the first text, retries included.
 
-While the SDK waits to retry a target (429, 529, a refused connection, ...) its result
+While the provider waits to retry a target (429, 529, a refused connection, ...) its result
 carries a :class:`RetryInfo` with the time the retry starts, for a countdown. With a
 :class:`~promptstudio.providers.PriceTable` the result's ``cost`` is filled in as soon as
 the usage is final (None for a model the table does not know).
@@ -76,7 +76,7 @@ class RunTarget:
 
 @dataclass(frozen=True)
 class RetryInfo:
-    """The SDK is waiting before retry ``attempt`` of ``max_retries``.
+    """The provider is waiting before retry ``attempt`` of ``max_retries``.
 
     ``resume_at`` is the ``time.monotonic()`` when the retry is sent: a countdown shows
     ``max(0, resume_at - time.monotonic())``.
@@ -98,7 +98,7 @@ class TargetResult:
     """What one target produced so far. Times are milliseconds from the request being sent.
 
     ``cost`` is in US dollars, set when the usage is final and the price table knows the
-    model (estimated when ``usage.estimated``). ``retry`` is set while the SDK waits to
+    model (estimated when ``usage.estimated``). ``retry`` is set while the provider waits to
     retry, and cleared when text arrives or the target ends.
     """
 

@@ -149,7 +149,7 @@ SETTINGS: tuple[Setting, ...] = (
         "timeouts.max_retries",
         "int",
         2,
-        "How often the SDK retries a failed request (429, 5xx, connection errors), with backoff.",
+        "How often a failed request is retried (429, 5xx, connection errors), with backoff.",
         "Timeouts",
         "Retries",
         minimum=0,

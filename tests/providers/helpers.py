@@ -40,6 +40,20 @@ def endpoint(server: FakeLLM, protocol: str = "chat", **overrides: Any) -> Endpo
     return Endpoint(**options)
 
 
+def endpoint_at(port: int, protocol: str = "chat", **overrides: Any) -> Endpoint:
+    """Like :func:`endpoint`, for a server that is not (or not yet) running on ``port``."""
+    base = f"http://127.0.0.1:{port}"
+    options: dict[str, Any] = {"name": "Local", "max_retries": 0}
+    if protocol == "chat":
+        options.update(base_url=f"{base}/v1", kind="openai-compatible", api="chat")
+    elif protocol == "responses":
+        options.update(base_url=f"{base}/v1", kind="openai", api="responses")
+    else:
+        options.update(base_url=base, kind="anthropic")
+    options.update(overrides)
+    return Endpoint(**options)
+
+
 def collect(
     ep: Endpoint,
     model: str = "fake-model",
