@@ -15,7 +15,6 @@ from promptstudio.providers import (
     AuthenticationFailed,
     BadRequest,
     ConnectionFailed,
-    Endpoint,
     Finished,
     ModelNotFound,
     Overloaded,
@@ -34,6 +33,7 @@ from tests.providers.helpers import (
     closed_port,
     collect,
     endpoint,
+    endpoint_at,
     error_of,
     sent,
     text_of,
@@ -190,17 +190,7 @@ def test_unknown_model_without_a_model_list(fake_llm: FakeLLM, protocol: str) ->
 
 def test_connection_refused(protocol: str) -> None:
     port = closed_port()
-    base = f"http://127.0.0.1:{port}"
-    ep = Endpoint(
-        base_url=base if protocol == "messages" else f"{base}/v1",
-        kind={"chat": "openai-compatible", "responses": "openai", "messages": "anthropic"}[
-            protocol
-        ],
-        api={"chat": "chat", "responses": "responses", "messages": "auto"}[protocol],
-        name="Local",
-        max_retries=0,
-    )
-    error = error_of(collect(ep))
+    error = error_of(collect(endpoint_at(port, protocol)))
     assert isinstance(error, ConnectionFailed)
     assert str(error) == f"Could not connect to Local. Is the server running at 127.0.0.1:{port}?"
 
