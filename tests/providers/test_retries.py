@@ -87,7 +87,7 @@ def test_429_with_retry_after_is_retried_once_announced_and_counted_in_ttft(
     # Time to first token runs from the first attempt, the wait included.
     (request_sent,) = [e for e in kinds if isinstance(e, RequestSent)]
     assert kinds.index(request_sent) < kinds.index(retries_of(kinds)[0])
-    assert 1.0 <= first_text - request_sent.at < 1.6
+    assert 1.0 <= first_text - request_sent.at < 2.0
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
