@@ -43,6 +43,7 @@ from promptstudio.exchange.errors import ExchangeError
 from promptstudio.ui.cases_delegate import ROW_PADDING, CellDelegate
 from promptstudio.ui.cases_model import CHECKS_HELP, CasesModel
 from promptstudio.ui.eval_grid_model import verdict_colour
+from promptstudio.ui.scrolling_row import ScrollingRow
 
 CASE_FILES_FILTER: Final = "Test cases (*.csv *.jsonl *.ndjson *.json)"
 EVERY_CASE_PLACEHOLDER: Final = "e.g. latency: 3000   (one check per line, for every case)"
@@ -343,7 +344,7 @@ class CasesTable(QWidget):
         every_label.setBuddy(self.every_case)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(bar)
+        layout.addWidget(ScrollingRow(bar, self))
         layout.addWidget(self._view, 1)
         layout.addWidget(every_label)
         layout.addWidget(self.every_case)

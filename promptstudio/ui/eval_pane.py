@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from promptstudio.storage.library import EvalRunRow
 from promptstudio.ui.cases_table import CasesTable
 from promptstudio.ui.eval_results import EvalResultsView
+from promptstudio.ui.scrolling_row import ScrollingRow
 
 NO_JUDGE = ""
 
@@ -123,7 +124,7 @@ class EvalPane(QWidget):
         self.splitter.setSizes([200, 400])  # the results get the room; the cases scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(bar)
+        layout.addWidget(ScrollingRow(bar, self))
         layout.addLayout(running)
         layout.addWidget(self.splitter, 1)
         self.set_running(False)

@@ -124,6 +124,7 @@ class RunBoard(QWidget):
         self._row = QHBoxLayout(self._strip)
         self._row.setContentsMargins(0, 0, 0, 0)
         self._scroll = QScrollArea(self)
+        self._scroll.setObjectName("columnsArea")
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -149,6 +150,7 @@ class RunBoard(QWidget):
         self._active: set[str] = set()
         self._routes: dict[str, RunColumn] = {}  # read by the run worker's thread
         self.maximised: str | None = None
+        self.folded_ids: dict[str, bool] = {}  # column id -> folded, for later layouts
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
@@ -166,12 +168,43 @@ class RunBoard(QWidget):
         return [column.config() for column in self.columns]
 
     def set_configs(self, configs: Sequence[ColumnConfig]) -> None:
-        """Replace the columns (e.g. with a stored version's); at least one remains."""
+        """Replace the columns (e.g. with a stored version's); at least one remains.
+
+        Folding is a way of looking, not part of the prompt: a column keeps its fold by id,
+        and a column new to the board takes the fold of the one it replaces."""
+        by_position = [column.folded for column in self.columns]
         for column in list(self.columns):
             self._drop(column)
-        for config in configs or [ColumnConfig()]:
-            self.add_column(config, notify=False)
+        for index, config in enumerate(configs or [ColumnConfig()]):
+            column = self.add_column(config, notify=False)
+            if column is not None:
+                fold = self.folded_ids.get(config.id)
+                if fold is None and index < len(by_position):
+                    fold = by_position[index]
+                column.set_folded(bool(fold))
         self.configChanged.emit()
+
+    # ---- folding ---------------------------------------------------------------------------
+
+    def folded(self) -> list[str]:
+        """The ids of the folded columns (kept with the column layout in ui-state)."""
+        return [column.column_id for column in self.columns if column.folded]
+
+    def set_folded_ids(self, column_ids: Iterable[str]) -> None:
+        """Fold the columns with these ids (and remember them for later layouts)."""
+        wanted = set(column_ids)
+        self.folded_ids.update(dict.fromkeys(wanted, True))
+        for column in self.columns:
+            column.set_folded(column.column_id in wanted)
+
+    def toggle_fold_all(self) -> None:
+        """Fold every column's settings, or unfold them all when all are folded."""
+        fold = not all(column.folded for column in self.columns)
+        for column in self.columns:
+            column.set_folded(fold)
+
+    def _remember_fold(self, column_id: str, folded: bool) -> None:
+        self.folded_ids[column_id] = folded
 
     def add_column(
         self, config: ColumnConfig | None = None, *, after: str | None = None, notify: bool = True
@@ -198,9 +231,12 @@ class RunBoard(QWidget):
         column.compareRequested.connect(self._fill_compare_menu)
         column.pinRequested.connect(self.pin_answer)
         column.modelsRequested.connect(self.modelsRequested)
+        column.foldedChanged.connect(self._remember_fold)
         index = len(self.columns)
         if after is not None:
             index = [c.column_id for c in self.columns].index(after) + 1
+        if notify and self.columns:  # a new column looks like its neighbour
+            column.set_folded(self.columns[index - 1].folded)
         self.columns.insert(index, column)
         self._row.insertWidget(index, column, 1)
         self._update_buttons()

@@ -73,6 +73,8 @@ API_NAMES = {"chat": "Chat Completions", "responses": "Responses", "messages": "
 # about this many characters (broken after whitespace); the answer itself stays exact.
 DISPLAY_PARAGRAPH = 2000
 RENDER_INTERVAL_S = 0.5
+MIN_COLUMN_WIDTH = 300  # below this the header's buttons and the parameters crowd out
+FOLD_SHORTCUT = "Ctrl+Shift+M"  # the board's action: fold or unfold every column's settings
 SAMPLE_MARK = {TargetStatus.DONE: " ✓", TargetStatus.FAILED: " ✗", TargetStatus.CANCELLED: " ■"}
 STATUS_TEXT = {
     TargetStatus.QUEUED: "Queued",
@@ -171,6 +173,7 @@ class RunColumn(QFrame):
     compareRequested = Signal(str)  # column id: the board asks which other answer
     modelsRequested = Signal(str)  # column id: fetch the server's model list
     pinRequested = Signal(str)
+    foldedChanged = Signal(str, bool)  # column id, folded
 
     def __init__(
         self,
@@ -183,7 +186,7 @@ class RunColumn(QFrame):
         self.profiles: list[ProviderProfile] = list(profiles)
         self.setObjectName(f"runColumn:{config.id}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(MIN_COLUMN_WIDTH)
 
         self.title = DragHandle(self)
         self.title.setObjectName("columnTitle")
@@ -222,7 +225,13 @@ class RunColumn(QFrame):
             "Remove this column",
             lambda: self.removeRequested.emit(self.column_id),
         )
+        self.fold_button = QToolButton(self)
+        self.fold_button.setObjectName("foldSettings")
+        self.fold_button.setCheckable(True)
+        self.fold_button.setAutoRaise(True)
+        self.fold_button.toggled.connect(self.set_folded)
         header = QHBoxLayout()
+        header.addWidget(self.fold_button)
         header.addWidget(self.title, 1)
         header.addWidget(self.status)
         for button in (self.run_button, self.stop_button, self.menu_button, self.remove_button):
@@ -236,6 +245,12 @@ class RunColumn(QFrame):
             "server (including /v1)"
         )
         self.endpoint.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # Sized by a few characters, not by the longest "name — URL": that one alone made
+        # every column 640 px wide and the window wider than a 1280 px screen.
+        self.endpoint.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.endpoint.setMinimumContentsLength(12)
         self._fill_profiles()
         self.model = QLineEdit(self)
         self.model.setObjectName("model")
@@ -346,6 +361,10 @@ class RunColumn(QFrame):
         self.more.hide()
         form.addRow(self.more)
         self.more_button.toggled.connect(self.more.setVisible)
+        self.settings_panel = QWidget(self)  # what folding hides: server, model, parameters
+        self.settings_panel.setObjectName("columnSettings")
+        self.settings_panel.setLayout(form)
+        form.setContentsMargins(0, 0, 0, 0)
 
         self.output = QPlainTextEdit(self)
         self.output.setObjectName("output")
@@ -398,7 +417,7 @@ class RunColumn(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(header)
-        layout.addLayout(form)
+        layout.addWidget(self.settings_panel)
         layout.addWidget(self.metrics)
         layout.addWidget(self.error)
         layout.addWidget(self.consistency)
@@ -429,6 +448,7 @@ class RunColumn(QFrame):
         self.view_mode.currentTextChanged.connect(lambda _mode: self._refresh_view(force=True))
         self.wrap.toggled.connect(self._set_wrap)
         self.copy_button.clicked.connect(self.copy_answer)
+        self._show_fold_state()
 
     def _tool(self, icon: QStyle.StandardPixmap, tip: str, slot: Any) -> QToolButton:
         button = QToolButton(self)
@@ -600,8 +620,33 @@ class RunColumn(QFrame):
         model = self.model.text().strip() or "no model"
         profile = self.profile()
         endpoint = profile.name if profile is not None else self.base_url()
-        self.title.setText(f"<b>{model}</b> · {endpoint}")
-        self.title.setToolTip(f"{model} at {self.base_url()}\nDrag to move this column.")
+        folded = self.fold_button.isChecked()
+        extra = "".join(f" · {part}" for part in params_summary(self.config().params))
+        self.title.setText(f"<b>{model}</b> · {endpoint}{extra if folded else ''}")
+        self.title.setToolTip(f"{model} at {self.base_url()}{extra}\nDrag to move this column.")
+
+    # ---- folding: the settings as one line, so the answer gets the room ------------------
+
+    @property
+    def folded(self) -> bool:
+        return self.fold_button.isChecked()
+
+    def set_folded(self, folded: bool) -> None:
+        """Show the server, model and parameters, or only the title line that names them."""
+        if self.fold_button.isChecked() != folded:
+            self.fold_button.setChecked(folded)  # comes back here through ``toggled``
+            return
+        self.settings_panel.setVisible(not folded)
+        self._show_fold_state()
+        self._update_title()
+        self.foldedChanged.emit(self.column_id, folded)
+
+    def _show_fold_state(self) -> None:
+        folded = self.fold_button.isChecked()
+        self.fold_button.setArrowType(Qt.ArrowType.RightArrow if folded else Qt.ArrowType.DownArrow)
+        name = "Show this column's settings" if folded else "Fold this column's settings"
+        self.fold_button.setAccessibleName(name)
+        self.fold_button.setToolTip(f"{name} (every column: {FOLD_SHORTCUT})")
 
     # ---- a run ---------------------------------------------------------------------------
 
@@ -761,6 +806,32 @@ class RunColumn(QFrame):
                 self.consistency.setText(figure.describe())
                 self.consistency.setToolTip(f"Most common answer: {figure.majority[:300]}")
                 self.consistency.show()
+
+
+def params_summary(params: GenerationParams) -> list[str]:
+    """The parameters that differ from the server's defaults, briefly (a folded title)."""
+    parts = []
+    if params.temperature is not None:
+        parts.append(f"T {params.temperature:g}")
+    if params.max_tokens is not None:
+        parts.append(f"max {params.max_tokens}")
+    if params.top_p is not None:
+        parts.append(f"top_p {params.top_p:g}")
+    if params.top_k is not None:
+        parts.append(f"top_k {params.top_k}")
+    if params.seed is not None:
+        parts.append(f"seed {params.seed}")
+    if params.reasoning_effort:
+        parts.append(f"reasoning {params.reasoning_effort}")
+    if params.thinking_budget:
+        parts.append(f"thinking {params.thinking_budget}")
+    if params.stop:
+        parts.append(f"{len(params.stop)} stop")
+    if params.json_schema:
+        parts.append("JSON schema")
+    elif params.json_mode:
+        parts.append("JSON")
+    return parts
 
 
 def display_pieces(text: str, open_length: int = 0) -> str:
