@@ -25,7 +25,6 @@ from PySide6.QtGui import (
     QIntValidator,
     QMouseEvent,
     QPalette,
-    QTextCursor,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -63,15 +62,12 @@ from promptstudio.providers import (
 )
 from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.consistency import consistency
+from promptstudio.ui.answer_view import AnswerView
 from promptstudio.ui.formatting import format_cost
 
 DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama: the common local server
 VIEW_MODES = ("Text", "Markdown", "JSON")
 API_NAMES = {"chat": "Chat Completions", "responses": "Responses", "messages": "Anthropic Messages"}
-# Qt lays out a whole paragraph again on every append, so one 100k-token paragraph would
-# make each flush slower than the last. The text view shows long paragraphs in pieces of
-# about this many characters (broken after whitespace); the answer itself stays exact.
-DISPLAY_PARAGRAPH = 2000
 RENDER_INTERVAL_S = 0.5
 MIN_COLUMN_WIDTH = 300  # below this the header's buttons and the parameters crowd out
 FOLD_SHORTCUT = "Ctrl+Shift+M"  # the board's action: fold or unfold every column's settings
@@ -366,9 +362,8 @@ class RunColumn(QFrame):
         self.settings_panel.setLayout(form)
         form.setContentsMargins(0, 0, 0, 0)
 
-        self.output = QPlainTextEdit(self)
+        self.output = AnswerView(self)
         self.output.setObjectName("output")
-        self.output.setReadOnly(True)
         self.output.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont))
         self.output.setPlaceholderText("The answer streams here.")
         self.output.setMinimumHeight(48)
@@ -699,10 +694,7 @@ class RunColumn(QFrame):
             text = "".join(parts)
             bar = self.output.verticalScrollBar()
             follow = bar.value() >= bar.maximum() - 40
-            document = self.output.document()
-            cursor = QTextCursor(document)
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(display_pieces(text, document.lastBlock().length() - 1))
+            self.output.append_text(text)
             self.flushes += 1
             if follow:
                 bar.setValue(bar.maximum())
@@ -718,7 +710,7 @@ class RunColumn(QFrame):
         self.selected = index
         self._pending.clear()
         result = self.samples[index]
-        self.output.setPlainText(display_pieces(result.text) if result is not None else "")
+        self.output.set_text(result.text if result is not None else "")
         self._refresh_view(force=True)
         self._show_status()
 
@@ -832,31 +824,6 @@ def params_summary(params: GenerationParams) -> list[str]:
     elif params.json_mode:
         parts.append("JSON")
     return parts
-
-
-def display_pieces(text: str, open_length: int = 0) -> str:
-    """``text`` with a line break after whitespace wherever a paragraph would grow past
-    :data:`DISPLAY_PARAGRAPH`; ``open_length`` is how long the last shown paragraph is."""
-    if open_length + len(text) <= DISPLAY_PARAGRAPH and "\n" not in text:
-        return text
-    out: list[str] = []
-    length = open_length
-    for index, line in enumerate(text.split("\n")):
-        if index:
-            out.append("\n")
-            length = 0
-        start = 0
-        while length + len(line) - start > DISPLAY_PARAGRAPH:
-            cut = start + max(DISPLAY_PARAGRAPH - length, 1)
-            space = line.find(" ", cut)
-            if space < 0:
-                break
-            out.append(line[start : space + 1])
-            out.append("\n")
-            start, length = space + 1, 0
-        out.append(line[start:])
-        length += len(line) - start
-    return "".join(out)
 
 
 def format_json(text: str, schema: dict[str, Any] | None = None) -> tuple[str, str | None]:
