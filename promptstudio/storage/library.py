@@ -32,6 +32,7 @@ from promptstudio.storage.evals import (
     save_eval_run,
     set_eval_settings,
 )
+from promptstudio.storage.pins import PinRow, list_pins, pin_answer, unpin
 from promptstudio.storage.prompts import (
     count_prompts,
     create_folder,
@@ -106,6 +107,7 @@ __all__ = [
     "EvalSettingsRow",
     "HitKind",
     "LabelRow",
+    "PinRow",
     "PromptRow",
     "ResponseRow",
     "RunRow",
@@ -148,6 +150,7 @@ __all__ = [
     "list_eval_runs",
     "list_folders",
     "list_labels",
+    "list_pins",
     "list_prompts",
     "list_responses",
     "list_runs",
@@ -158,6 +161,7 @@ __all__ = [
     "models_for_prompt",
     "move_prompt",
     "normalise_folder",
+    "pin_answer",
     "record_run",
     "refuse_secrets",
     "remove_label",
@@ -177,6 +181,7 @@ __all__ = [
     "set_starred",
     "set_tags",
     "trash_prompt",
+    "unpin",
     "utc_now",
     "version_history",
 ]

@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         from promptstudio.ui.history_pane import HistoryPane
         from promptstudio.ui.library_pane import LibraryPane
         from promptstudio.ui.messages import show_error
+        from promptstudio.ui.pins_flow import PinsFlow
         from promptstudio.ui.run_board import RunBoard
         from promptstudio.ui.run_column import ColumnConfig
         from promptstudio.ui.tasks import TaskOwner
@@ -175,6 +176,7 @@ class MainWindow(QMainWindow):
         self.tasks.failed.connect(lambda error: show_error(self, error))
         self.exchange = ExchangeFlow(self, self.workspace, self.tasks)
         self.eval_flow = EvalFlow(self.evaluate, self.workspace, self.tasks)
+        self.pins = PinsFlow(db, self.workspace, self.run_board, self.tasks)
         self.history.exportVersionRequested.connect(self.exchange.open_export)
         self.registry = ActionRegistry(self)
         self._register_actions()

@@ -88,6 +88,8 @@ class RunBoard(QWidget):
     configChanged = Signal()
     previewRequested = Signal(str)  # column id
     modelsRequested = Signal(str)  # column id
+    answerPinned = Signal(str, str, str)  # label, detail, text: to keep with the prompt
+    pinClosed = Signal(int)  # a kept pin's id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,7 +137,7 @@ class RunBoard(QWidget):
         self.pinned.setDocumentMode(True)
         self.pinned.tabCloseRequested.connect(self._close_pinned)
         self.pinned.hide()
-        split = QSplitter(Qt.Orientation.Horizontal, self)
+        self._split = split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self._scroll)
         split.addWidget(self.pinned)
         split.setStretchFactor(0, 4)
@@ -346,27 +348,67 @@ class RunBoard(QWidget):
         return dialog
 
     def pin_answer(self, column_id: str) -> None:
-        """Keep this answer as a tab beside later runs."""
+        """Keep this answer as a tab beside later runs (``answerPinned`` asks for it to be
+        kept with the prompt; :meth:`add_pin` then shows it)."""
         column = self.column(column_id)
         text = column.answer_text()
         if not text:
             return
+        stamp = datetime.now().strftime("%H:%M:%S")
+        label = f"{column.config().model or 'answer'} · {stamp}"
+        self.answerPinned.emit(label, column.title.toolTip().split("\n")[0], text)
+
+    def add_pin(self, pin_id: int | None, label: str, detail: str, text: str) -> None:
+        """Show a pinned answer as a tab; ``pin_id`` is its id in the library, if kept."""
         view = QPlainTextEdit(self.pinned)
         view.setReadOnly(True)
         view.setPlainText(text)
         view.setObjectName("pinnedAnswer")
-        stamp = datetime.now().strftime("%H:%M:%S")
-        index = self.pinned.addTab(view, f"{column.config().model or 'answer'} · {stamp}")
-        self.pinned.setTabToolTip(index, column.title.toolTip().split("\n")[0])
+        view.setAccessibleName(f"Pinned answer: {label}")
+        index = self.pinned.addTab(view, label)
+        self.pinned.setTabToolTip(index, detail)
+        self.pinned.tabBar().setTabData(index, pin_id)
         self.pinned.setCurrentIndex(index)
+        self._show_pinned()
+
+    def set_pins(self, pins: Iterable[tuple[int | None, str, str, str]]) -> None:
+        """Show these pins (id, label, detail, text) instead of the current ones."""
+        while self.pinned.count():
+            self._remove_pin_tab(0)
+        for pin in pins:
+            self.add_pin(*pin)
+        self._show_pinned()
+
+    def pin_ids(self) -> list[int | None]:
+        bar = self.pinned.tabBar()
+        return [bar.tabData(index) for index in range(bar.count())]
+
+    def _show_pinned(self) -> None:
+        """Show the pins beside the columns, taking a quarter of the width at most the first
+        time (a splitter gives a newly shown pane its size hint, and the columns shrank to
+        a strip)."""
+        if not self.pinned.count():
+            self.pinned.hide()
+            return
+        if not self.pinned.isHidden():
+            return
         self.pinned.show()
+        total = sum(self._split.sizes()) or self._split.width()
+        side = min(max(total // 4, 200), 420)
+        self._split.setSizes([max(total - side, 1), side])
 
     def _close_pinned(self, index: int) -> None:
+        pin_id = self.pinned.tabBar().tabData(index)
+        self._remove_pin_tab(index)
+        self._show_pinned()
+        if pin_id is not None:
+            self.pinClosed.emit(pin_id)
+
+    def _remove_pin_tab(self, index: int) -> None:
         widget = self.pinned.widget(index)
         self.pinned.removeTab(index)
         if widget is not None:
             widget.deleteLater()
-        self.pinned.setVisible(self.pinned.count() > 0)
 
     # ---- runs ------------------------------------------------------------------------------
 

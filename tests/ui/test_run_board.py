@@ -321,6 +321,7 @@ def test_pin_an_answer_keeps_it_beside_later_runs(window, qtbot, fake_llm) -> No
     board = window.run_board
     assert board.pinned.isHidden()
     board.pin_answer(column.column_id)
+    qtbot.waitUntil(lambda: board.pinned.count() == 1)
     with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
         window.registry["run.run"].trigger()
     assert column.output.toPlainText() == "second answer"
