@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
-from PySide6.QtCore import QByteArray, QMimeData, QPoint, QStringListModel, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QPoint, QStringListModel, Qt, Signal
 from PySide6.QtGui import (
     QDrag,
     QFontDatabase,
@@ -44,7 +44,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QStackedWidget,
-    QStyle,
     QTabBar,
     QTextBrowser,
     QToolButton,
@@ -64,6 +63,7 @@ from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.consistency import consistency
 from promptstudio.ui.answer_view import AnswerView
 from promptstudio.ui.formatting import format_cost
+from promptstudio.ui.theme import symbol_icon
 
 DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama: the common local server
 VIEW_MODES = ("Text", "Markdown", "JSON")
@@ -191,12 +191,11 @@ class RunColumn(QFrame):
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.status = QLabel("Ready", self)
         self.status.setObjectName("runStatus")
-        icon = QStyle.StandardPixmap
         self.run_button = self._tool(
-            icon.SP_MediaPlay, "Run this column", lambda: self.runRequested.emit(self.column_id)
+            "run", "Run this column", lambda: self.runRequested.emit(self.column_id)
         )
         self.stop_button = self._tool(
-            icon.SP_MediaStop, "Stop this column", lambda: self.stopRequested.emit(self.column_id)
+            "stop", "Stop this column", lambda: self.stopRequested.emit(self.column_id)
         )
         self.stop_button.setEnabled(False)
         self.menu_button = QToolButton(self)
@@ -217,7 +216,7 @@ class RunColumn(QFrame):
         menu.addAction("Pin the answer", lambda: self.pinRequested.emit(emit))
         self.menu_button.setMenu(menu)
         self.remove_button = self._tool(
-            icon.SP_TitleBarCloseButton,
+            "close",
             "Remove this column",
             lambda: self.removeRequested.emit(self.column_id),
         )
@@ -445,13 +444,22 @@ class RunColumn(QFrame):
         self.copy_button.clicked.connect(self.copy_answer)
         self._show_fold_state()
 
-    def _tool(self, icon: QStyle.StandardPixmap, tip: str, slot: Any) -> QToolButton:
+    def _tool(self, symbol: str, tip: str, slot: Any) -> QToolButton:
         button = QToolButton(self)
-        button.setIcon(self.style().standardIcon(icon))
+        button.setProperty("symbol", symbol)
+        button.setIcon(symbol_icon(symbol, self.palette()))
         button.setToolTip(tip)
+        button.setAccessibleName(tip)
         button.setAutoRaise(True)
         button.clicked.connect(slot)
         return button
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A new theme: draw the header's symbols again in its colours."""
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "remove_button"):
+            for button in (self.run_button, self.stop_button, self.remove_button):
+                button.setIcon(symbol_icon(str(button.property("symbol")), self.palette()))
+        super().changeEvent(event)
 
     # ---- configuration -----------------------------------------------------------------
 
