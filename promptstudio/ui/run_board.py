@@ -88,6 +88,7 @@ class RunBoard(QWidget):
     configChanged = Signal()
     previewRequested = Signal(str)  # column id
     modelsRequested = Signal(str)  # column id
+    columnAdded = Signal(str)  # column id: a new column, e.g. to show its key status
     answerPinned = Signal(str, str, str)  # label, detail, text: to keep with the prompt
     pinClosed = Signal(int)  # a kept pin's id
 
@@ -242,6 +243,7 @@ class RunBoard(QWidget):
         self.columns.insert(index, column)
         self._row.insertWidget(index, column, 1)
         self._update_buttons()
+        self.columnAdded.emit(column.column_id)
         if notify:
             self.configChanged.emit()
         return column
@@ -268,6 +270,7 @@ class RunBoard(QWidget):
         self.columns.insert(target, self.columns.pop(index))
         self._row.removeWidget(column)
         self._row.insertWidget(target, column, 1)
+        self._update_buttons()
         self.configChanged.emit()
 
     def drop_index(self, x: float) -> int:
@@ -309,8 +312,10 @@ class RunBoard(QWidget):
 
     def _update_buttons(self) -> None:
         only = len(self.columns) == 1
-        for column in self.columns:
+        for index, column in enumerate(self.columns):
             column.remove_button.setEnabled(not only)
+            column.move_left.setEnabled(index > 0)
+            column.move_right.setEnabled(index < len(self.columns) - 1)
         self.add_button.setEnabled(len(self.columns) < MAX_COLUMNS)
 
     # ---- reading the answers ------------------------------------------------------------

@@ -206,8 +206,8 @@ class RunColumn(QFrame):
         menu = QMenu(self.menu_button)
         emit = self.column_id
         menu.addAction("Duplicate", lambda: self.duplicateRequested.emit(emit))
-        menu.addAction("Move left", lambda: self.moveRequested.emit(emit, -1))
-        menu.addAction("Move right", lambda: self.moveRequested.emit(emit, 1))
+        self.move_left = menu.addAction("Move left", lambda: self.moveRequested.emit(emit, -1))
+        self.move_right = menu.addAction("Move right", lambda: self.moveRequested.emit(emit, 1))
         menu.addAction("Maximise / restore", lambda: self.maximiseRequested.emit(emit))
         menu.addAction("Preview the messages…", lambda: self.previewRequested.emit(emit))
         menu.addSeparator()
@@ -259,7 +259,11 @@ class RunColumn(QFrame):
         self.models_button.setText("↻")
         self.models_button.setObjectName("fetchModels")
         self.models_button.setToolTip("Fetch the server's model list")
+        self.models_button.setAccessibleName("Fetch the server's model list")
         self.models_button.clicked.connect(lambda: self.modelsRequested.emit(self.column_id))
+        self.models_status = QLabel(self)  # "fetching…", "12 models" or "no list"
+        self.models_status.setObjectName("modelsStatus")
+        self.models_status.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.key = QLineEdit(self)
         self.key.setObjectName("apiKey")
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
@@ -280,6 +284,7 @@ class RunColumn(QFrame):
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.models_button)
+        model_row.addWidget(self.models_status)
         model_label = QLabel("&Model", self)
         model_label.setBuddy(self.model)
         form.addRow(model_label, model_row)
@@ -550,9 +555,29 @@ class RunColumn(QFrame):
         self._select_endpoint("", base_url)
         self.model.setText(model)
 
+    def models_fetching(self) -> None:
+        """The model list was asked for: show that it is on its way."""
+        self.models_button.setEnabled(False)
+        self._show_models_status("fetching…", "Fetching the server's model list…")
+
+    def models_failed(self, message: str) -> None:
+        self.models_button.setEnabled(True)
+        self._show_models_status("no list", f"Could not list the models: {message}")
+        self.error.setText(f"Could not list the models: {message}")
+        self.error.show()
+
+    def _show_models_status(self, short: str, long: str) -> None:
+        self.models_status.setText(short)
+        self.models_status.setToolTip(long)
+        self.models_status.setAccessibleName(long)
+        self.models_button.setAccessibleDescription(long)
+
     def set_models(self, models: Sequence[str]) -> None:
+        self.models_button.setEnabled(True)
         self.model_list.setStringList(list(models))
         self.models_button.setToolTip(f"{len(models)} models; fetch the list again")
+        count = f"{len(models)} model{'s' if len(models) != 1 else ''}"
+        self._show_models_status(count, f"{count} at this server; type to pick one")
         if models and self.model.hasFocus():
             self.model.completer().complete()
 
@@ -795,7 +820,7 @@ class RunColumn(QFrame):
         self.metrics.setText("  ·  ".join(metric_parts(result)))
         if result.status in (TargetStatus.FAILED, TargetStatus.CANCELLED):
             reason = result.error.message if result.error is not None else "stopped by you"
-            self.error.setText(f"Stopped after {result.output_chunks} tokens: {reason}")
+            self.error.setText(ending_text(result, reason))
             self.error.show()
         else:
             self.error.hide()
@@ -806,6 +831,15 @@ class RunColumn(QFrame):
                 self.consistency.setText(figure.describe())
                 self.consistency.setToolTip(f"Most common answer: {figure.majority[:300]}")
                 self.consistency.show()
+
+
+def ending_text(result: TargetResult, reason: str) -> str:
+    """Why an answer ended early, and how much of it had arrived."""
+    if result.output_chunks or result.text:
+        return f"Stopped after {result.output_chunks} tokens: {reason}"
+    if result.status == TargetStatus.FAILED:
+        return f"Failed: {reason}"
+    return f"Stopped before the first token: {reason}"
 
 
 def params_summary(params: GenerationParams) -> list[str]:

@@ -105,6 +105,7 @@ class Workspace(QObject):
         board.endpointChanged.connect(lambda _id: self._key_timer.start())
         board.previewRequested.connect(self.preview)
         board.modelsRequested.connect(self.fetch_models)
+        board.columnAdded.connect(self.update_key_status)
         board.configChanged.connect(self._emit_title)
         self.known: dict[int, str] = {}  # prompt names, for menus (kept by load_library)
         prompts.promptSelected.connect(self.open_prompt)
@@ -504,18 +505,18 @@ class Workspace(QObject):
         endpoint = self.endpoint_for(column)
 
         async def fetch() -> None:
-            column.models_button.setEnabled(False)
             try:
                 future = self.worker.submit(self.models.get(endpoint, refresh=True))
                 models = await asyncio.wrap_future(future)
             except ProviderError as exc:
-                column.fail_before_start(f"Could not list the models: {exc.message}")
+                column.models_failed(exc.message)
                 return
             finally:
-                column.models_button.setEnabled(True)
+                column.models_button.setEnabled(True)  # also when cancelled
             column.set_models(models)
             self.statusMessage.emit(f"{len(models)} models at {endpoint.label}")
 
+        column.models_fetching()
         self.tasks.start(f"models:{column_id}", fetch())
 
     def with_defaults(self, params: GenerationParams) -> GenerationParams:
