@@ -179,12 +179,12 @@ class RunBoard(QWidget):
         for column in list(self.columns):
             self._drop(column)
         for index, config in enumerate(configs or [ColumnConfig()]):
-            column = self.add_column(config, notify=False)
-            if column is not None:
+            added = self.add_column(config, notify=False)
+            if added is not None:
                 fold = self.folded_ids.get(config.id)
                 if fold is None and index < len(by_position):
                     fold = by_position[index]
-                column.set_folded(bool(fold))
+                added.set_folded(bool(fold))
         self.configChanged.emit()
 
     # ---- folding ---------------------------------------------------------------------------

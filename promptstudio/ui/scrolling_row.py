@@ -19,9 +19,9 @@ MIN_WIDTH = 160  # what the row asks of its pane; the rest scrolls
 class ScrollingRow(QScrollArea):
     def __init__(self, layout: QLayout, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        inner = QWidget(self)
-        inner.setLayout(layout)
-        self.setWidget(inner)
+        self.row = QWidget(self)
+        self.row.setLayout(layout)
+        self.setWidget(self.row)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -30,12 +30,12 @@ class ScrollingRow(QScrollArea):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def _height(self, width: int) -> int:
-        inner = self.widget().minimumSizeHint()
+        inner = self.row.minimumSizeHint()
         bar = self.horizontalScrollBar().sizeHint().height() if inner.width() > width else 0
         return inner.height() + bar
 
     def sizeHint(self) -> QSize:
-        inner = self.widget().sizeHint()
+        inner = self.row.sizeHint()
         return QSize(inner.width(), self._height(self.width()))
 
     def minimumSizeHint(self) -> QSize:
