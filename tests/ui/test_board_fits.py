@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QScrollArea, QWidget
 from promptstudio.credentials import KeyStore
 from promptstudio.ui.app import open_library
 from promptstudio.ui.main_window import MainWindow
-from promptstudio.ui.run_column import FOLD_SHORTCUT, ColumnConfig
+from promptstudio.ui.run_column import FOLD_SHORTCUT, MIN_COLUMN_WIDTH, ColumnConfig
 from promptstudio.ui.scrolling_row import ScrollingRow
 
 
@@ -50,7 +50,7 @@ def test_at_1280x800_every_column_control_can_be_reached(window, qtbot) -> None:
     assert right < window.width()  # the board itself is on screen
     qtbot.waitUntil(lambda: scroll.horizontalScrollBar().maximum() > 0)
     for column in columns:
-        assert column.width() >= 300
+        assert column.width() >= MIN_COLUMN_WIDTH
         for button in (column.run_button, column.stop_button, column.menu_button,
                        column.remove_button, column.models_button, column.copy_button):  # fmt: skip
             scroll.ensureWidgetVisible(button)
