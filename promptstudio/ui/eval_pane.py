@@ -71,11 +71,13 @@ class EvalPane(QWidget):
         self.shown.setObjectName("evalShown")
         self.shown.setToolTip("Which stored evaluation the grid shows")
         self.shown.activated.connect(self._shown_chosen)
-        self.shown.setMinimumContentsLength(24)
+        # 14 characters at least (more when there is room): with 24, the bar alone was
+        # wider than the tab at 1280 px and had to scroll.
+        self.shown.setMinimumContentsLength(14)
         self.baseline = QComboBox(self)
         self.baseline.setObjectName("evalBaseline")
         self.baseline.setToolTip("Compare with an earlier evaluation: flipped cases are marked")
-        self.baseline.setMinimumContentsLength(24)
+        self.baseline.setMinimumContentsLength(14)
         self.baseline.activated.connect(
             lambda index: self.baselineChosen.emit(self.baseline.itemData(index))
         )

@@ -30,8 +30,12 @@ class ScrollingRow(QScrollArea):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def _height(self, width: int) -> int:
+        """The row's height, with room for the scroll bar only when it shows. Until the
+        row has its real width (a widget starts 100 px wide) it is taken to fit, or its
+        first, too tall hint would shape the splitters around it."""
         inner = self.row.minimumSizeHint()
-        bar = self.horizontalScrollBar().sizeHint().height() if inner.width() > width else 0
+        overflows = self.testAttribute(Qt.WidgetAttribute.WA_Resized) and inner.width() > width
+        bar = self.horizontalScrollBar().sizeHint().height() if overflows else 0
         return inner.height() + bar
 
     def sizeHint(self) -> QSize:

@@ -58,11 +58,18 @@ def test_at_1280x800_every_column_control_can_be_reached(window, qtbot) -> None:
             assert _visible_in_viewport(button, viewport), (column.column_id, button.toolTip())
 
 
-def test_the_evaluate_toolbars_scroll_instead_of_widening_the_window(window) -> None:  # type: ignore[no-untyped-def]
+def test_the_evaluate_toolbars_scroll_instead_of_widening_the_window(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     rows = window.evaluate.findChildren(ScrollingRow)
     assert len(rows) == 2
     for row in rows:
         assert row.minimumSizeHint().width() < 400 < row.widget().minimumSizeHint().width()
+    window.resize(1280, 800)  # there they fit: no scroll bar takes the table's room
+    window.bottom_tabs.setCurrentWidget(window.evaluate)
+    qtbot.waitUntil(lambda: all(row.isVisible() for row in rows))
+    qtbot.waitUntil(lambda: window.evaluate.width() > 1000)
+    for row in rows:
+        assert row.horizontalScrollBar().maximum() == 0
+        assert row.height() == row.widget().minimumSizeHint().height()
 
 
 def test_a_column_folds_to_one_line_and_stays_folded_after_a_restart(  # type: ignore[no-untyped-def]
