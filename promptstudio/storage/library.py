@@ -32,6 +32,7 @@ from promptstudio.storage.evals import (
     save_eval_run,
     set_eval_settings,
 )
+from promptstudio.storage.pins import PinRow, list_pins, pin_answer, unpin
 from promptstudio.storage.prompts import (
     count_prompts,
     create_folder,
@@ -113,6 +114,7 @@ __all__ = [
     "EvalSettingsRow",
     "HitKind",
     "LabelRow",
+    "PinRow",
     "PromptRow",
     "ResponseRow",
     "RunRow",
@@ -157,6 +159,7 @@ __all__ = [
     "list_eval_runs",
     "list_folders",
     "list_labels",
+    "list_pins",
     "list_prompts",
     "list_responses",
     "list_runs",
@@ -168,6 +171,7 @@ __all__ = [
     "models_for_prompt",
     "move_prompt",
     "normalise_folder",
+    "pin_answer",
     "record_run",
     "refuse_secrets",
     "remove_label",
@@ -187,6 +191,7 @@ __all__ = [
     "set_starred",
     "set_tags",
     "trash_prompt",
+    "unpin",
     "utc_now",
     "version_history",
 ]

@@ -49,6 +49,7 @@ TABLES = (
     "eval_runs",
     "eval_results",
     "response_cache",
+    "pinned_answers",
 )
 _JSON_COLUMNS = {
     ("versions", "variables"): "{}",
@@ -407,6 +408,7 @@ def _fix_up(conn: sqlite3.Connection) -> tuple[int, dict[str, int]]:
         "prompt_tags": "prompt_id NOT IN (SELECT id FROM prompts)",
         "test_cases": "prompt_id NOT IN (SELECT id FROM prompts)",
         "eval_settings": "prompt_id NOT IN (SELECT id FROM prompts)",
+        "pinned_answers": "prompt_id NOT IN (SELECT id FROM prompts)",
         "eval_runs": "version_id NOT IN (SELECT id FROM versions WHERE versions.prompt_id = "
         "eval_runs.prompt_id)",
         "eval_results": "eval_run_id NOT IN (SELECT id FROM eval_runs)",

@@ -370,6 +370,26 @@ def _step_5_streaming_answers(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX responses_streaming ON responses(id) WHERE status = 'streaming'")
 
 
+def _step_6_pinned_answers(conn: sqlite3.Connection) -> None:
+    """Answers pinned beside the run board, per prompt (they were kept in the window only,
+    shown on every prompt and lost on restart)."""
+    statements = [
+        """
+        CREATE TABLE pinned_answers (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
+            label TEXT NOT NULL,  -- what its tab says: model and time
+            detail TEXT NOT NULL DEFAULT '',  -- the tab's tooltip: model at base URL
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX pinned_answers_by_prompt ON pinned_answers(prompt_id, id)",
+    ]
+    for statement in statements:
+        conn.execute(statement)
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -385,6 +405,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_3_test_cases,
     _step_4_evaluations,
     _step_5_streaming_answers,
+    _step_6_pinned_answers,
 ]
 
 

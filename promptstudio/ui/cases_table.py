@@ -46,6 +46,7 @@ from promptstudio.ui.cases_delegate import ROW_PADDING, CellDelegate, editor_hei
 from promptstudio.ui.cases_model import CHECKS_HELP, CasesModel
 from promptstudio.ui.eval_grid_model import verdict_colour
 from promptstudio.ui.file_dialogs import place
+from promptstudio.ui.scrolling_row import ScrollingRow
 
 CASE_FILES_FILTER: Final = "Test cases (*.csv *.jsonl *.ndjson *.json)"
 EVERY_CASE_PLACEHOLDER: Final = "e.g. latency: 3000   (one check per line, for every case)"
@@ -383,7 +384,7 @@ class CasesTable(QWidget):
         every.addWidget(self.every_case, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(bar)
+        layout.addWidget(ScrollingRow(bar, self))
         layout.addWidget(self._view, 1)
         layout.addLayout(every)
         layout.addWidget(self.problem_label)

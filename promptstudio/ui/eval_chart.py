@@ -4,6 +4,10 @@ QtCharts is not part of PySide6-Essentials, and two bars per model need no chart
 library: a QPainter pass over :meth:`EvalChart.bars` is all there is. Colours come from
 the palette (text, tracks, the highlight hue) so the chart reads in light and dark themes.
 Costs are scaled to the dearest model: the bar compares models, the label gives the price.
+Each model's name has a line of its own above its bars, so it gets the chart's whole width
+(names like ``fake-model · local server`` were cut to "fake-…" beside the bars); a name too
+long even for that is elided in the middle, and its tooltip and the accessible description
+give it in full.
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from promptstudio.evals.results import ModelSummary
 from promptstudio.ui.eval_summary_model import cost_text, percent
@@ -42,6 +46,7 @@ class EvalChart(QWidget):
         super().__init__(parent)
         self._bars: list[_Bar] = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setAccessibleName("Pass rate and cost per model")
 
     def set_summaries(self, summaries: list[ModelSummary]) -> None:
         costs = [s.total_cost for s in summaries if s.total_cost is not None]
@@ -58,8 +63,47 @@ class EvalChart(QWidget):
             )
             for s in summaries
         ]
+        self.setAccessibleDescription(
+            "; ".join(f"{b.label}: pass rate {b.pass_text}, cost {b.cost_text}" for b in self._bars)
+            or EMPTY_TEXT
+        )
         self.updateGeometry()
         self.update()
+
+    def shown_labels(self) -> list[str]:
+        """The model names as drawn at the current width: a long "model · server" gives up
+        the server first, then the middle of the model's name."""
+        metrics, width = self.fontMetrics(), max(1, self.width() - 2 * MARGIN)
+        shown = []
+        for bar in self._bars:
+            model, dot, server = bar.label.partition(" · ")
+            if metrics.horizontalAdvance(bar.label) <= width:
+                shown.append(bar.label)
+            elif dot and metrics.horizontalAdvance(f"{model} · …") <= width:
+                room = width - metrics.horizontalAdvance(f"{model} · ")
+                tail = metrics.elidedText(server, Qt.TextElideMode.ElideRight, room)
+                shown.append(f"{model} · {tail}")
+            else:
+                shown.append(metrics.elidedText(model, Qt.TextElideMode.ElideMiddle, width))
+        return shown
+
+    def bar_at(self, y: float) -> int | None:
+        """The index of the model whose name and bars are at height ``y``."""
+        top = MARGIN + self.fontMetrics().height() + GROUP_GAP
+        index = int((y - top) // self._group_height()) if y >= top else -1
+        return index if 0 <= index < len(self._bars) else None
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            index = self.bar_at(event.pos().y()) if self._bars else None
+            if index is None:
+                QToolTip.hideText()
+            else:
+                bar = self._bars[index]
+                tip = f"{bar.label}\nPass rate: {bar.pass_text}\nCost: {bar.cost_text}"
+                QToolTip.showText(event.globalPos(), tip, self)
+            return True
+        return super().event(event)
 
     def bars(self) -> list[tuple[str, float, float | None]]:
         """(model label, pass rate 0..1 (0 when nothing was graded), cost 0..1 or None)."""
@@ -71,7 +115,7 @@ class EvalChart(QWidget):
         return self.fontMetrics().height() + 2
 
     def _group_height(self) -> int:
-        return 2 * self._bar_height() + BAR_GAP + GROUP_GAP
+        return self.fontMetrics().height() + 2 * self._bar_height() + BAR_GAP + GROUP_GAP
 
     def _content_height(self) -> int:
         legend = self.fontMetrics().height() + GROUP_GAP
@@ -113,25 +157,21 @@ class EvalChart(QWidget):
         metrics = self.fontMetrics()
         text, track, pass_colour, cost_colour = self._colours()
         muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
-        width = self.width() - 2 * MARGIN
-        label_width = min(
-            max(metrics.horizontalAdvance(b.label) for b in self._bars), width * 2 // 5
-        )
         value_width = max(
             metrics.horizontalAdvance(t) for b in self._bars for t in (b.pass_text, b.cost_text)
         )
-        bars_left = MARGIN + label_width + LABEL_GAP
+        bars_left = MARGIN
         bars_width = max(1, self.width() - MARGIN - value_width - LABEL_GAP - bars_left)
 
         y = MARGIN + self._paint_legend(painter, bars_left, text, pass_colour, cost_colour)
         height = self._bar_height()
-        for bar in self._bars:
-            group = QRectF(MARGIN, y, label_width, 2 * height + BAR_GAP)
+        for bar, label in zip(self._bars, self.shown_labels(), strict=True):
             painter.setPen(text)
-            label = metrics.elidedText(bar.label, Qt.TextElideMode.ElideRight, label_width)
+            name = QRectF(MARGIN, y, self.width() - 2 * MARGIN, metrics.height())
             painter.drawText(
-                group, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label
+                name, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label
             )
+            y += metrics.height()
             rows = (
                 (bar.pass_fraction, bar.pass_text, pass_colour),
                 (bar.cost_fraction, bar.cost_text, cost_colour),
@@ -148,7 +188,7 @@ class EvalChart(QWidget):
                 painter.drawText(
                     caption_box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, caption
                 )
-            y += self._group_height()
+            y += self._group_height() - metrics.height()
 
     def _paint_legend(
         self, painter: QPainter, left: int, text: QColor, pass_colour: QColor, cost_colour: QColor

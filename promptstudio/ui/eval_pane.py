@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from promptstudio.storage.library import EvalRunRow
 from promptstudio.ui.cases_table import CasesTable
 from promptstudio.ui.eval_results import EvalResultsView
+from promptstudio.ui.scrolling_row import ScrollingRow
 
 NO_JUDGE = ""
 RESULTS_MIN_HEIGHT = 120
@@ -71,11 +72,13 @@ class EvalPane(QWidget):
         self.shown.setObjectName("evalShown")
         self.shown.setToolTip("Which stored evaluation the grid shows")
         self.shown.activated.connect(self._shown_chosen)
-        self.shown.setMinimumContentsLength(24)
+        # 14 characters at least (more when there is room): with 24, the bar alone was
+        # wider than the tab at 1280 px and had to scroll.
+        self.shown.setMinimumContentsLength(14)
         self.baseline = QComboBox(self)
         self.baseline.setObjectName("evalBaseline")
         self.baseline.setToolTip("Compare with an earlier evaluation: flipped cases are marked")
-        self.baseline.setMinimumContentsLength(24)
+        self.baseline.setMinimumContentsLength(14)
         self.baseline.activated.connect(
             lambda index: self.baselineChosen.emit(self.baseline.itemData(index))
         )
@@ -127,7 +130,7 @@ class EvalPane(QWidget):
         self.splitter.setSizes([600, 400])  # the cases are edited here: they get the most
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(bar)
+        layout.addWidget(ScrollingRow(bar, self))
         layout.addLayout(running)
         layout.addWidget(self.splitter, 1)
         self.set_running(False)

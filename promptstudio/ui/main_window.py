@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         from promptstudio.ui.history_pane import HistoryPane
         from promptstudio.ui.library_pane import LibraryPane
         from promptstudio.ui.messages import show_error
+        from promptstudio.ui.pins_flow import PinsFlow
         from promptstudio.ui.run_board import RunBoard
         from promptstudio.ui.run_column import ColumnConfig
         from promptstudio.ui.tasks import TaskOwner
@@ -186,6 +187,7 @@ class MainWindow(QMainWindow):
         self.tasks.failed.connect(lambda error: show_error(self, error))
         self.exchange = ExchangeFlow(self, self.workspace, self.tasks)
         self.eval_flow = EvalFlow(self.evaluate, self.workspace, self.tasks)
+        self.pins = PinsFlow(db, self.workspace, self.run_board, self.tasks)
         self.history.exportVersionRequested.connect(self.exchange.open_export)
         self.registry = ActionRegistry(self)
         self._register_actions()
@@ -202,6 +204,9 @@ class MainWindow(QMainWindow):
                 self.run_board.set_configs([ColumnConfig.from_dict(c) for c in json.loads(columns)])
             except (ValueError, TypeError, AttributeError):
                 log.warning("ignoring an unreadable column layout in ui-state.ini")
+        folded = self.state.value("run/folded")
+        if isinstance(folded, str) and folded:
+            self.run_board.set_folded_ids(folded.split(","))
         self.command_palette: CommandPalette | None = None
         for key, splitter in self._splitters().items():
             saved = self.state.value(f"window/{key}")
@@ -312,6 +317,8 @@ class MainWindow(QMainWindow):
     # ---- actions ------------------------------------------------------------------------
 
     def _register_actions(self) -> None:
+        from promptstudio.ui.run_column import FOLD_SHORTCUT
+
         ws, add = self.workspace, self.registry.add
         add(ActionSpec("prompt.new", "&New prompt", "&File", QKeySequence.StandardKey.New),
             lambda: self.tasks.start("new", ws.new_prompt()))  # fmt: skip
@@ -360,6 +367,9 @@ class MainWindow(QMainWindow):
             lambda: ws.preview())  # fmt: skip
         add(ActionSpec("run.add_column", "&Add a column", "&Run", "Ctrl+Shift+N"),
             lambda: self.run_board.add_column())  # fmt: skip
+        add(ActionSpec("run.fold_columns", "&Fold the column settings", "&Run", FOLD_SHORTCUT,
+                       "Show each column's server, model and parameters as one line, or all"),
+            self.run_board.toggle_fold_all)  # fmt: skip
         add(ActionSpec("view.palette", "&Command palette…", "&View", "Ctrl+Shift+P"),
             self.open_palette)  # fmt: skip
         add(ActionSpec("view.editor", "Focus the &editor", "&View", "Ctrl+1"),
@@ -516,6 +526,7 @@ class MainWindow(QMainWindow):
             self.state.setValue(f"window/{key}", splitter.saveState())
         columns = [config.to_dict() for config in self.run_board.configs()]
         self.state.setValue("run/columns", json.dumps(columns))
+        self.state.setValue("run/folded", ",".join(self.run_board.folded()))
         if self.workspace.prompt_id is not None:
             self.state.setValue("library/lastPrompt", self.workspace.prompt_id)
         self.state.sync()

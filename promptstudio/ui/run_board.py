@@ -88,6 +88,9 @@ class RunBoard(QWidget):
     configChanged = Signal()
     previewRequested = Signal(str)  # column id
     modelsRequested = Signal(str)  # column id
+    columnAdded = Signal(str)  # column id: a new column, e.g. to show its key status
+    answerPinned = Signal(str, str, str)  # label, detail, text: to keep with the prompt
+    pinClosed = Signal(int)  # a kept pin's id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,6 +127,7 @@ class RunBoard(QWidget):
         self._row = QHBoxLayout(self._strip)
         self._row.setContentsMargins(0, 0, 0, 0)
         self._scroll = QScrollArea(self)
+        self._scroll.setObjectName("columnsArea")
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -134,7 +138,7 @@ class RunBoard(QWidget):
         self.pinned.setDocumentMode(True)
         self.pinned.tabCloseRequested.connect(self._close_pinned)
         self.pinned.hide()
-        split = QSplitter(Qt.Orientation.Horizontal, self)
+        self._split = split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self._scroll)
         split.addWidget(self.pinned)
         split.setStretchFactor(0, 4)
@@ -149,6 +153,7 @@ class RunBoard(QWidget):
         self._active: set[str] = set()
         self._routes: dict[str, RunColumn] = {}  # read by the run worker's thread
         self.maximised: str | None = None
+        self.folded_ids: dict[str, bool] = {}  # column id -> folded, for later layouts
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
@@ -166,13 +171,44 @@ class RunBoard(QWidget):
         return [column.config() for column in self.columns]
 
     def set_configs(self, configs: Sequence[ColumnConfig]) -> None:
-        """Replace the columns (e.g. with a stored version's); at least one remains."""
+        """Replace the columns (e.g. with a stored version's); at least one remains.
+
+        Folding is a way of looking, not part of the prompt: a column keeps its fold by id,
+        and a column new to the board takes the fold of the one it replaces."""
+        by_position = [column.folded for column in self.columns]
         for column in list(self.columns):
             self._drop(column)
         self.summary.clear()
-        for config in configs or [ColumnConfig()]:
-            self.add_column(config, notify=False)
+        for index, config in enumerate(configs or [ColumnConfig()]):
+            added = self.add_column(config, notify=False)
+            if added is not None:
+                fold = self.folded_ids.get(config.id)
+                if fold is None and index < len(by_position):
+                    fold = by_position[index]
+                added.set_folded(bool(fold))
         self.configChanged.emit()
+
+    # ---- folding ---------------------------------------------------------------------------
+
+    def folded(self) -> list[str]:
+        """The ids of the folded columns (kept with the column layout in ui-state)."""
+        return [column.column_id for column in self.columns if column.folded]
+
+    def set_folded_ids(self, column_ids: Iterable[str]) -> None:
+        """Fold the columns with these ids (and remember them for later layouts)."""
+        wanted = set(column_ids)
+        self.folded_ids.update(dict.fromkeys(wanted, True))
+        for column in self.columns:
+            column.set_folded(column.column_id in wanted)
+
+    def toggle_fold_all(self) -> None:
+        """Fold every column's settings, or unfold them all when all are folded."""
+        fold = not all(column.folded for column in self.columns)
+        for column in self.columns:
+            column.set_folded(fold)
+
+    def _remember_fold(self, column_id: str, folded: bool) -> None:
+        self.folded_ids[column_id] = folded
 
     def add_column(
         self, config: ColumnConfig | None = None, *, after: str | None = None, notify: bool = True
@@ -199,12 +235,16 @@ class RunBoard(QWidget):
         column.compareRequested.connect(self._fill_compare_menu)
         column.pinRequested.connect(self.pin_answer)
         column.modelsRequested.connect(self.modelsRequested)
+        column.foldedChanged.connect(self._remember_fold)
         index = len(self.columns)
         if after is not None:
             index = [c.column_id for c in self.columns].index(after) + 1
+        if notify and self.columns:  # a new column looks like its neighbour
+            column.set_folded(self.columns[index - 1].folded)
         self.columns.insert(index, column)
         self._row.insertWidget(index, column, 1)
         self._update_buttons()
+        self.columnAdded.emit(column.column_id)
         if notify:
             self.configChanged.emit()
         return column
@@ -238,6 +278,7 @@ class RunBoard(QWidget):
         self.columns.insert(target, self.columns.pop(index))
         self._row.removeWidget(column)
         self._row.insertWidget(target, column, 1)
+        self._update_buttons()
         self.configChanged.emit()
 
     def drop_index(self, x: float) -> int:
@@ -279,8 +320,10 @@ class RunBoard(QWidget):
 
     def _update_buttons(self) -> None:
         only = len(self.columns) == 1
-        for column in self.columns:
+        for index, column in enumerate(self.columns):
             column.remove_button.setEnabled(not only)
+            column.move_left.setEnabled(index > 0)
+            column.move_right.setEnabled(index < len(self.columns) - 1)
         self.add_button.setEnabled(len(self.columns) < MAX_COLUMNS)
 
     # ---- reading the answers ------------------------------------------------------------
@@ -318,27 +361,67 @@ class RunBoard(QWidget):
         return dialog
 
     def pin_answer(self, column_id: str) -> None:
-        """Keep this answer as a tab beside later runs."""
+        """Keep this answer as a tab beside later runs (``answerPinned`` asks for it to be
+        kept with the prompt; :meth:`add_pin` then shows it)."""
         column = self.column(column_id)
         text = column.answer_text()
         if not text:
             return
+        stamp = datetime.now().strftime("%H:%M:%S")
+        label = f"{column.config().model or 'answer'} · {stamp}"
+        self.answerPinned.emit(label, column.title.toolTip().split("\n")[0], text)
+
+    def add_pin(self, pin_id: int | None, label: str, detail: str, text: str) -> None:
+        """Show a pinned answer as a tab; ``pin_id`` is its id in the library, if kept."""
         view = QPlainTextEdit(self.pinned)
         view.setReadOnly(True)
         view.setPlainText(text)
         view.setObjectName("pinnedAnswer")
-        stamp = datetime.now().strftime("%H:%M:%S")
-        index = self.pinned.addTab(view, f"{column.config().model or 'answer'} · {stamp}")
-        self.pinned.setTabToolTip(index, column.title.toolTip().split("\n")[0])
+        view.setAccessibleName(f"Pinned answer: {label}")
+        index = self.pinned.addTab(view, label)
+        self.pinned.setTabToolTip(index, detail)
+        self.pinned.tabBar().setTabData(index, pin_id)
         self.pinned.setCurrentIndex(index)
+        self._show_pinned()
+
+    def set_pins(self, pins: Iterable[tuple[int | None, str, str, str]]) -> None:
+        """Show these pins (id, label, detail, text) instead of the current ones."""
+        while self.pinned.count():
+            self._remove_pin_tab(0)
+        for pin in pins:
+            self.add_pin(*pin)
+        self._show_pinned()
+
+    def pin_ids(self) -> list[int | None]:
+        bar = self.pinned.tabBar()
+        return [bar.tabData(index) for index in range(bar.count())]
+
+    def _show_pinned(self) -> None:
+        """Show the pins beside the columns, taking a quarter of the width at most the first
+        time (a splitter gives a newly shown pane its size hint, and the columns shrank to
+        a strip)."""
+        if not self.pinned.count():
+            self.pinned.hide()
+            return
+        if not self.pinned.isHidden():
+            return
         self.pinned.show()
+        total = sum(self._split.sizes()) or self._split.width()
+        side = min(max(total // 4, 200), 420)
+        self._split.setSizes([max(total - side, 1), side])
 
     def _close_pinned(self, index: int) -> None:
+        pin_id = self.pinned.tabBar().tabData(index)
+        self._remove_pin_tab(index)
+        self._show_pinned()
+        if pin_id is not None:
+            self.pinClosed.emit(pin_id)
+
+    def _remove_pin_tab(self, index: int) -> None:
         widget = self.pinned.widget(index)
         self.pinned.removeTab(index)
         if widget is not None:
             widget.deleteLater()
-        self.pinned.setVisible(self.pinned.count() > 0)
 
     # ---- runs ------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
-from PySide6.QtCore import QByteArray, QMimeData, QPoint, QStringListModel, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QPoint, QStringListModel, Qt, Signal
 from PySide6.QtGui import (
     QDrag,
     QFontDatabase,
@@ -25,7 +25,6 @@ from PySide6.QtGui import (
     QIntValidator,
     QMouseEvent,
     QPalette,
-    QTextCursor,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -45,7 +44,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QStackedWidget,
-    QStyle,
     QTabBar,
     QTextBrowser,
     QToolButton,
@@ -64,16 +62,16 @@ from promptstudio.providers import (
 from promptstudio.providers.param_rules import PARAM_RULES as RULES
 from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.consistency import consistency
+from promptstudio.ui.answer_view import AnswerView
 from promptstudio.ui.formatting import format_cost
+from promptstudio.ui.theme import symbol_icon
 
 DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama: the common local server
 VIEW_MODES = ("Text", "Markdown", "JSON")
 API_NAMES = {"chat": "Chat Completions", "responses": "Responses", "messages": "Anthropic Messages"}
-# Qt lays out a whole paragraph again on every append, so one 100k-token paragraph would
-# make each flush slower than the last. The text view shows long paragraphs in pieces of
-# about this many characters (broken after whitespace); the answer itself stays exact.
-DISPLAY_PARAGRAPH = 2000
 RENDER_INTERVAL_S = 0.5
+MIN_COLUMN_WIDTH = 340  # the parameter row's width: below it, labels are cut
+FOLD_SHORTCUT = "Ctrl+Shift+M"  # the board's action: fold or unfold every column's settings
 SAMPLE_MARK = {TargetStatus.DONE: " ✓", TargetStatus.FAILED: " ✗", TargetStatus.CANCELLED: " ■"}
 STATUS_TEXT = {
     TargetStatus.QUEUED: "Queued",
@@ -184,6 +182,7 @@ class RunColumn(QFrame):
     compareRequested = Signal(str)  # column id: the board asks which other answer
     modelsRequested = Signal(str)  # column id: fetch the server's model list
     pinRequested = Signal(str)
+    foldedChanged = Signal(str, bool)  # column id, folded
 
     def __init__(
         self,
@@ -196,7 +195,7 @@ class RunColumn(QFrame):
         self.profiles: list[ProviderProfile] = list(profiles)
         self.setObjectName(f"runColumn:{config.id}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(MIN_COLUMN_WIDTH)
 
         self.title = DragHandle(self)
         self.title.setObjectName("columnTitle")
@@ -205,12 +204,11 @@ class RunColumn(QFrame):
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.status = QLabel("Ready", self)
         self.status.setObjectName("runStatus")
-        icon = QStyle.StandardPixmap
         self.run_button = self._tool(
-            icon.SP_MediaPlay, "Run this column", lambda: self.runRequested.emit(self.column_id)
+            "run", "Run this column", lambda: self.runRequested.emit(self.column_id)
         )
         self.stop_button = self._tool(
-            icon.SP_MediaStop, "Stop this column", lambda: self.stopRequested.emit(self.column_id)
+            "stop", "Stop this column", lambda: self.stopRequested.emit(self.column_id)
         )
         self.stop_button.setEnabled(False)
         self.menu_button = QToolButton(self)
@@ -221,8 +219,8 @@ class RunColumn(QFrame):
         menu = QMenu(self.menu_button)
         emit = self.column_id
         menu.addAction("Duplicate", lambda: self.duplicateRequested.emit(emit))
-        menu.addAction("Move left", lambda: self.moveRequested.emit(emit, -1))
-        menu.addAction("Move right", lambda: self.moveRequested.emit(emit, 1))
+        self.move_left = menu.addAction("Move left", lambda: self.moveRequested.emit(emit, -1))
+        self.move_right = menu.addAction("Move right", lambda: self.moveRequested.emit(emit, 1))
         menu.addAction("Maximise / restore", lambda: self.maximiseRequested.emit(emit))
         menu.addAction("Preview the messages…", lambda: self.previewRequested.emit(emit))
         menu.addSeparator()
@@ -231,11 +229,17 @@ class RunColumn(QFrame):
         menu.addAction("Pin the answer", lambda: self.pinRequested.emit(emit))
         self.menu_button.setMenu(menu)
         self.remove_button = self._tool(
-            icon.SP_TitleBarCloseButton,
+            "close",
             "Remove this column",
             lambda: self.removeRequested.emit(self.column_id),
         )
+        self.fold_button = QToolButton(self)
+        self.fold_button.setObjectName("foldSettings")
+        self.fold_button.setCheckable(True)
+        self.fold_button.setAutoRaise(True)
+        self.fold_button.toggled.connect(self.set_folded)
         header = QHBoxLayout()
+        header.addWidget(self.fold_button)
         header.addWidget(self.title, 1)
         header.addWidget(self.status)
         for button in (self.run_button, self.stop_button, self.menu_button, self.remove_button):
@@ -249,6 +253,12 @@ class RunColumn(QFrame):
             "server (including /v1)"
         )
         self.endpoint.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # Sized by a few characters, not by the longest "name — URL": that one alone made
+        # every column 640 px wide and the window wider than a 1280 px screen.
+        self.endpoint.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.endpoint.setMinimumContentsLength(12)
         self._fill_profiles()
         self.model = QLineEdit(self)
         self.model.setObjectName("model")
@@ -262,7 +272,11 @@ class RunColumn(QFrame):
         self.models_button.setText("↻")
         self.models_button.setObjectName("fetchModels")
         self.models_button.setToolTip("Fetch the server's model list")
+        self.models_button.setAccessibleName("Fetch the server's model list")
         self.models_button.clicked.connect(lambda: self.modelsRequested.emit(self.column_id))
+        self.models_status = QLabel(self)  # "fetching…", "12 models" or "no list"
+        self.models_status.setObjectName("modelsStatus")
+        self.models_status.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.key = QLineEdit(self)
         self.key.setObjectName("apiKey")
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
@@ -283,6 +297,7 @@ class RunColumn(QFrame):
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.models_button)
+        model_row.addWidget(self.models_status)
         model_label = QLabel("&Model", self)
         model_label.setBuddy(self.model)
         form.addRow(model_label, model_row)
@@ -359,10 +374,13 @@ class RunColumn(QFrame):
         self.more.hide()
         form.addRow(self.more)
         self.more_button.toggled.connect(self.more.setVisible)
+        self.settings_panel = QWidget(self)  # what folding hides: server, model, parameters
+        self.settings_panel.setObjectName("columnSettings")
+        self.settings_panel.setLayout(form)
+        form.setContentsMargins(0, 0, 0, 0)
 
-        self.output = QPlainTextEdit(self)
+        self.output = AnswerView(self)
         self.output.setObjectName("output")
-        self.output.setReadOnly(True)
         self.output.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont))
         self.output.setPlaceholderText("The answer streams here.")
         self.output.setMinimumHeight(48)
@@ -412,7 +430,7 @@ class RunColumn(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(header)
-        layout.addLayout(form)
+        layout.addWidget(self.settings_panel)
         layout.addWidget(self.metrics)
         layout.addWidget(self.error)
         layout.addWidget(self.consistency)
@@ -443,14 +461,24 @@ class RunColumn(QFrame):
         self.view_mode.currentTextChanged.connect(lambda _mode: self._refresh_view(force=True))
         self.wrap.toggled.connect(self._set_wrap)
         self.copy_button.clicked.connect(self.copy_answer)
+        self._show_fold_state()
 
-    def _tool(self, icon: QStyle.StandardPixmap, tip: str, slot: Any) -> QToolButton:
+    def _tool(self, symbol: str, tip: str, slot: Any) -> QToolButton:
         button = QToolButton(self)
-        button.setIcon(self.style().standardIcon(icon))
+        button.setProperty("symbol", symbol)
+        button.setIcon(symbol_icon(symbol, self.palette()))
         button.setToolTip(tip)
+        button.setAccessibleName(tip)
         button.setAutoRaise(True)
         button.clicked.connect(slot)
         return button
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A new theme: draw the header's symbols again in its colours."""
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "remove_button"):
+            for button in (self.run_button, self.stop_button, self.remove_button):
+                button.setIcon(symbol_icon(str(button.property("symbol")), self.palette()))
+        super().changeEvent(event)
 
     # ---- configuration -----------------------------------------------------------------
 
@@ -541,9 +569,29 @@ class RunColumn(QFrame):
         self._select_endpoint("", base_url)
         self.model.setText(model)
 
+    def models_fetching(self) -> None:
+        """The model list was asked for: show that it is on its way."""
+        self.models_button.setEnabled(False)
+        self._show_models_status("fetching…", "Fetching the server's model list…")
+
+    def models_failed(self, message: str) -> None:
+        self.models_button.setEnabled(True)
+        self._show_models_status("no list", f"Could not list the models: {message}")
+        self.error.setText(f"Could not list the models: {message}")
+        self.error.show()
+
+    def _show_models_status(self, short: str, long: str) -> None:
+        self.models_status.setText(short)
+        self.models_status.setToolTip(long)
+        self.models_status.setAccessibleName(long)
+        self.models_button.setAccessibleDescription(long)
+
     def set_models(self, models: Sequence[str]) -> None:
+        self.models_button.setEnabled(True)
         self.model_list.setStringList(list(models))
         self.models_button.setToolTip(f"{len(models)} models; fetch the list again")
+        count = f"{len(models)} model{'s' if len(models) != 1 else ''}"
+        self._show_models_status(count, f"{count} at this server; type to pick one")
         if models and self.model.hasFocus():
             self.model.completer().complete()
 
@@ -614,8 +662,33 @@ class RunColumn(QFrame):
         model = self.model.text().strip() or "no model"
         profile = self.profile()
         endpoint = profile.name if profile is not None else self.base_url()
-        self.title.setText(f"<b>{model}</b> · {endpoint}")
-        self.title.setToolTip(f"{model} at {self.base_url()}\nDrag to move this column.")
+        folded = self.fold_button.isChecked()
+        extra = "".join(f" · {part}" for part in params_summary(self.config().params))
+        self.title.setText(f"<b>{model}</b> · {endpoint}{extra if folded else ''}")
+        self.title.setToolTip(f"{model} at {self.base_url()}{extra}\nDrag to move this column.")
+
+    # ---- folding: the settings as one line, so the answer gets the room ------------------
+
+    @property
+    def folded(self) -> bool:
+        return self.fold_button.isChecked()
+
+    def set_folded(self, folded: bool) -> None:
+        """Show the server, model and parameters, or only the title line that names them."""
+        if self.fold_button.isChecked() != folded:
+            self.fold_button.setChecked(folded)  # comes back here through ``toggled``
+            return
+        self.settings_panel.setVisible(not folded)
+        self._show_fold_state()
+        self._update_title()
+        self.foldedChanged.emit(self.column_id, folded)
+
+    def _show_fold_state(self) -> None:
+        folded = self.fold_button.isChecked()
+        self.fold_button.setArrowType(Qt.ArrowType.RightArrow if folded else Qt.ArrowType.DownArrow)
+        name = "Show this column's settings" if folded else "Fold this column's settings"
+        self.fold_button.setAccessibleName(name)
+        self.fold_button.setToolTip(f"{name} (every column: {FOLD_SHORTCUT})")
 
     # ---- a run ---------------------------------------------------------------------------
 
@@ -668,10 +741,7 @@ class RunColumn(QFrame):
             text = "".join(parts)
             bar = self.output.verticalScrollBar()
             follow = bar.value() >= bar.maximum() - 40
-            document = self.output.document()
-            cursor = QTextCursor(document)
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(display_pieces(text, document.lastBlock().length() - 1))
+            self.output.append_text(text)
             self.flushes += 1
             if follow:
                 bar.setValue(bar.maximum())
@@ -687,7 +757,7 @@ class RunColumn(QFrame):
         self.selected = index
         self._pending.clear()
         result = self.samples[index]
-        self.output.setPlainText(display_pieces(result.text) if result is not None else "")
+        self.output.set_text(result.text if result is not None else "")
         self._refresh_view(force=True)
         self._show_status()
 
@@ -765,7 +835,7 @@ class RunColumn(QFrame):
         self.metrics.setText("  ·  ".join(metric_parts(result)))
         if result.status in (TargetStatus.FAILED, TargetStatus.CANCELLED):
             reason = result.error.message if result.error is not None else "stopped by you"
-            self.error.setText(f"Stopped after {result.output_chunks} tokens: {reason}")
+            self.error.setText(ending_text(result, reason))
             self.error.show()
         else:
             self.error.hide()
@@ -778,29 +848,39 @@ class RunColumn(QFrame):
                 self.consistency.show()
 
 
-def display_pieces(text: str, open_length: int = 0) -> str:
-    """``text`` with a line break after whitespace wherever a paragraph would grow past
-    :data:`DISPLAY_PARAGRAPH`; ``open_length`` is how long the last shown paragraph is."""
-    if open_length + len(text) <= DISPLAY_PARAGRAPH and "\n" not in text:
-        return text
-    out: list[str] = []
-    length = open_length
-    for index, line in enumerate(text.split("\n")):
-        if index:
-            out.append("\n")
-            length = 0
-        start = 0
-        while length + len(line) - start > DISPLAY_PARAGRAPH:
-            cut = start + max(DISPLAY_PARAGRAPH - length, 1)
-            space = line.find(" ", cut)
-            if space < 0:
-                break
-            out.append(line[start : space + 1])
-            out.append("\n")
-            start, length = space + 1, 0
-        out.append(line[start:])
-        length += len(line) - start
-    return "".join(out)
+def ending_text(result: TargetResult, reason: str) -> str:
+    """Why an answer ended early, and how much of it had arrived."""
+    if result.output_chunks or result.text:
+        return f"Stopped after {result.output_chunks} tokens: {reason}"
+    if result.status == TargetStatus.FAILED:
+        return f"Failed: {reason}"
+    return f"Stopped before the first token: {reason}"
+
+
+def params_summary(params: GenerationParams) -> list[str]:
+    """The parameters that differ from the server's defaults, briefly (a folded title)."""
+    parts = []
+    if params.temperature is not None:
+        parts.append(f"T {params.temperature:g}")
+    if params.max_tokens is not None:
+        parts.append(f"max {params.max_tokens}")
+    if params.top_p is not None:
+        parts.append(f"top_p {params.top_p:g}")
+    if params.top_k is not None:
+        parts.append(f"top_k {params.top_k}")
+    if params.seed is not None:
+        parts.append(f"seed {params.seed}")
+    if params.reasoning_effort:
+        parts.append(f"reasoning {params.reasoning_effort}")
+    if params.thinking_budget:
+        parts.append(f"thinking {params.thinking_budget}")
+    if params.stop:
+        parts.append(f"{len(params.stop)} stop")
+    if params.json_schema:
+        parts.append("JSON schema")
+    elif params.json_mode:
+        parts.append("JSON")
+    return parts
 
 
 def format_json(text: str, schema: dict[str, Any] | None = None) -> tuple[str, str | None]:

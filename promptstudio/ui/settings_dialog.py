@@ -90,7 +90,9 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
         layout.addWidget(buttons)
-        self.resize(560, 420)
+        # Every tab's name in view: without scroll buttons the tabs set the least width.
+        tabs.setUsesScrollButtons(False)
+        self.resize(max(640, self.minimumSizeHint().width()), 460)
 
     def _make_field(self, setting: Setting, parent: QWidget) -> Field:
         value = self.store.get(setting.name)

@@ -116,6 +116,7 @@ class Workspace(QObject):
         self.libraryLoaded.connect(lambda: QTimer.singleShot(0, self, self.preload_sdks))
         board.previewRequested.connect(self.preview)
         board.modelsRequested.connect(self.fetch_models)
+        board.columnAdded.connect(self.update_key_status)
         board.configChanged.connect(self._emit_title)
         self.known: dict[int, str] = {}  # prompt names, for menus (kept by load_library)
         prompts.promptSelected.connect(self.open_prompt)
@@ -612,18 +613,18 @@ class Workspace(QObject):
         endpoint = self.endpoint_for(column)
 
         async def fetch() -> None:
-            column.models_button.setEnabled(False)
             try:
                 future = self.worker.submit(self.models.get(endpoint, refresh=True))
                 models = await asyncio.wrap_future(future)
             except ProviderError as exc:
-                column.fail_before_start(f"Could not list the models: {exc.message}")
+                column.models_failed(exc.message)
                 return
             finally:
-                column.models_button.setEnabled(True)
+                column.models_button.setEnabled(True)  # also when cancelled
             column.set_models(models)
             self.statusMessage.emit(f"{len(models)} models at {endpoint.label}")
 
+        column.models_fetching()
         self.tasks.start(f"models:{column_id}", fetch())
 
     def with_defaults(self, params: GenerationParams) -> GenerationParams:

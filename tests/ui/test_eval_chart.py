@@ -109,3 +109,35 @@ def test_long_labels_are_elided_and_fit(chart: EvalChart, tmp_path: Path) -> Non
     shot = image(chart)
     assert shot.save(str(tmp_path / "long.png"))
     assert not shot.isNull() and shot.width() == 300 * int(shot.devicePixelRatio())
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # the tooltip, offscreen
+def test_similar_long_names_stay_told_apart_with_the_full_name_on_hover(  # type: ignore[no-untyped-def]
+    chart: EvalChart, qtbot
+) -> None:
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    names = ["fake-model-alpha · local server", "fake-model-beta · local server"]
+    chart.set_summaries([summary("a", names[0], 0.5, 0.1), summary("b", names[1], 1.0, 0.2)])
+    chart.resize(260, chart.sizeHint().height())
+    chart.show()
+    qtbot.waitExposed(chart)
+    shown = chart.shown_labels()
+    assert shown == names  # a line of their own: the whole width, nothing cut here
+    chart.resize(150, chart.height())
+    shown = chart.shown_labels()
+    assert [label.split(" · ")[0] for label in shown] == ["fake-model-alpha", "fake-model-beta"]
+    assert all(label.endswith("…") for label in shown)  # the server gives way first
+    chart.resize(60, chart.height())
+    assert all("…" in label for label in chart.shown_labels())
+    assert all(name in chart.accessibleDescription() for name in names)
+    for index, name in enumerate(names):
+        y = next(y for y in range(chart.height()) if chart.bar_at(y) == index)
+        point = QPoint(20, y + 2)
+        QApplication.sendEvent(
+            chart, QHelpEvent(QEvent.Type.ToolTip, point, chart.mapToGlobal(point))
+        )
+        qtbot.waitUntil(lambda name=name: QToolTip.text().startswith(name))
+    QToolTip.hideText()

@@ -323,6 +323,7 @@ def test_pin_an_answer_keeps_it_beside_later_runs(window, qtbot, fake_llm) -> No
     board = window.run_board
     assert board.pinned.isHidden()
     board.pin_answer(column.column_id)
+    qtbot.waitUntil(lambda: board.pinned.count() == 1)
     with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
         window.registry["run.run"].trigger()
     assert column.output.toPlainText() == "second answer"
@@ -344,8 +345,9 @@ def test_a_long_single_paragraph_is_kept_exact_where_it_matters(  # type: ignore
     column.set_target(fake_llm.base_url, "m")
     with qtbot.waitSignal(window.workspace.runStored, timeout=20_000) as stored:
         window.registry["run.run"].trigger()
-    shown = column.output.toPlainText()
-    assert shown.replace("\n", "") == text and shown.count("\n") >= 10  # shown in pieces
+    assert column.output.toPlainText() == text  # shown as the one paragraph it is
+    assert column.output.paragraphs() == 1
+    assert column.output.document().blockCount() >= 10  # in pieces, so appends stay cheap
     column.copy_button.click()
     from PySide6.QtGui import QGuiApplication
 

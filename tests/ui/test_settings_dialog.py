@@ -96,3 +96,16 @@ def test_a_price_override_gives_a_local_model_a_cost(window, qtbot, fake_llm) ->
         window.registry["run.run"].trigger()
     assert column.result is not None and column.result.cost is not None and column.result.cost > 0
     assert "cost —" not in column.metrics.text()
+
+
+def test_every_tab_name_is_in_view(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = window.open_settings()
+    qtbot.waitExposed(dialog)
+    bar = dialog.tabs.tabBar()
+    assert bar.count() >= 7
+    for index in range(bar.count()):
+        assert bar.rect().contains(bar.tabRect(index)), bar.tabText(index)
+    dialog.resize(200, 300)  # the tabs hold the dialog's least width
+    qtbot.wait(1)
+    assert all(bar.rect().contains(bar.tabRect(i)) for i in range(bar.count()))
+    dialog.close()
