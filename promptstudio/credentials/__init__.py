@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from promptstudio.credentials.env import ENV_KEY_VARS, env_var_for
 from promptstudio.credentials.keystore import (
     CredentialError,
+    KeychainUnavailable,
     KeyLocation,
     KeySource,
     KeyStore,
@@ -33,6 +34,7 @@ __all__ = [
     "ENV_KEY_VARS",
     "CredentialError",
     "InMemoryKeyring",
+    "KeychainUnavailable",
     "KeyLocation",
     "KeySource",
     "KeyStore",
