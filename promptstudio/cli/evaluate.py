@@ -466,19 +466,18 @@ def _exit_code(run: EvalRun, min_pass_rate: float | None) -> int:
 
 def _cancelled(run: EvalRun) -> dict[str, int]:
     """How many answers of a stopped run finished, were cut off, or never started."""
-    from promptstudio.evals.results import CANCELLED
+    from promptstudio.evals.results import stop_counts
 
-    running = sum(1 for cell in run.cells.values() if cell.status == CANCELLED)
-    return {"total": run.total, "finished": len(run.cells) - running,
-            "cancelled_running": running, "not_started": run.total - len(run.cells)}  # fmt: skip
+    counts = stop_counts(run)
+    return {"total": counts.total, "finished": counts.finished,
+            "cancelled_running": counts.cancelled_running,
+            "not_started": counts.not_started}  # fmt: skip
 
 
 def _stopped_line(run: EvalRun) -> str:
-    counts = _cancelled(run)
-    return (f"stopped: {counts['finished']:,} of {counts['total']:,} answers finished, "
-            f"{counts['cancelled_running'] + counts['not_started']:,} cancelled "
-            f"({counts['cancelled_running']:,} while running, {counts['not_started']:,} "
-            "not started)")  # fmt: skip
+    from promptstudio.evals.results import stop_counts
+
+    return f"stopped: {stop_counts(run).describe()}"
 
 
 def _say(text: str) -> None:

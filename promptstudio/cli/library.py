@@ -207,7 +207,7 @@ def _account_and_env(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def _keys_set(args: argparse.Namespace) -> int:
-    from promptstudio.credentials import KeyStore
+    from promptstudio.credentials import KeychainUnavailable, KeyStore
 
     account = _account(args)
     if sys.stdin.isatty():
@@ -218,15 +218,15 @@ def _keys_set(args: argparse.Namespace) -> int:
         secret = sys.stdin.readline()
     if not secret.strip():
         raise CommandError("no key on stdin", exit_code=2)
-    keys = KeyStore()
-    where = keys.set(account, secret)
-    if where != "keychain":
-        problem = keys.keychain_problem() or "No OS keychain is available"
+    try:  # one message when there is no keychain: nothing is kept, not even for this run
+        KeyStore().set(account, secret, for_session=False)
+    except KeychainUnavailable as exc:
+        problem = exc.message
         raise CommandError(
             f"{problem[0].lower()}{problem[1:]}, so the key could not be stored (the CLI keeps "
             "nothing between runs); set the provider's environment variable, or name one for "
             "a profile with `providers add ID ... --key-env VAR`"
-        )
+        ) from None
     print(f"stored the key for {account} in the OS keychain", file=sys.stderr)
     return 0
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from promptstudio.credentials.env import ENV_KEY_VARS, env_var_for
 from promptstudio.credentials.keystore import (
     CredentialError,
+    KeychainUnavailable,
     KeyLocation,
     KeySource,
     KeyStore,
@@ -36,6 +37,7 @@ __all__ = [
     "KeyLocation",
     "KeySource",
     "KeyStore",
+    "KeychainUnavailable",
     "ResolvedKey",
     "SecretRedactingFilter",
     "account_for",

@@ -92,6 +92,11 @@ class CredentialError(PromptStudioError):
     """The keychain refused an operation whose failure the user must know about."""
 
 
+class KeychainUnavailable(CredentialError):
+    """No keychain took the key and none is kept for the session; the message says why
+    (a sentence without its full stop, like :meth:`KeyStore.keychain_problem`)."""
+
+
 def account_for(base_url: str) -> str:
     """The keychain account for an endpoint: its base URL without a trailing slash."""
     return base_url.strip().rstrip("/")
@@ -176,32 +181,32 @@ class KeyStore:
             logger.warning("Could not read a key from the keychain: %s", type(exc).__name__)
             return None
 
-    def set(self, account: str, secret: str) -> KeyLocation:
-        """Store ``secret`` (surrounding whitespace removed); say where it went."""
+    def set(self, account: str, secret: str, *, for_session: bool = True) -> KeyLocation:
+        """Store ``secret`` (surrounding whitespace removed); say where it went.
+
+        When no keychain takes it, the key is kept for this session (logged once), or with
+        ``for_session=False`` (the CLI, which keeps nothing between runs) not kept at all:
+        :class:`KeychainUnavailable` says why, and nothing is logged besides.
+        """
         keyring = _keyring()
         account = account_for(account)
         secret = secret.strip()
         if not secret:
             raise CredentialError("An empty API key cannot be saved; remove the key instead.")
         backend = self._keychain()
-        if backend is not None:
+        if backend is None:
+            problem = self.keychain_problem() or "No OS keychain is available"
+        else:
             try:
                 backend.set_password(self.SERVICE, account, secret)
             except keyring.errors.KeyringError as exc:
-                logger.warning(
-                    "The keychain refused the key for %s (%s); keeping it for this session only",
-                    account,
-                    type(exc).__name__,
-                )
+                problem = f"The keychain refused the key ({type(exc).__name__})"
             else:
                 self._session.pop(account, None)
                 return "keychain"
-        else:
-            logger.warning(
-                "%s; the key for %s is kept for this session only",
-                self.keychain_problem() or "No OS keychain is available",
-                account,
-            )
+        if not for_session:
+            raise KeychainUnavailable(problem)
+        logger.warning("%s; the key for %s is kept for this session only", problem, account)
         self._session[account] = secret
         return "session"
 

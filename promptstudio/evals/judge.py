@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from promptstudio.chat import Message
 from promptstudio.errors import PromptStudioError
 from promptstudio.providers import Endpoint, GenerationParams, ProviderError
-from promptstudio.runs import RunSession, RunTarget, TargetStatus
+from promptstudio.runs import RunSession, RunTarget, ServerLimits, TargetStatus
 from promptstudio.templating import TemplateError, render_messages
 
 if TYPE_CHECKING:
@@ -199,19 +199,28 @@ def _as_score(raw: object) -> float | None:
 
 
 async def judge_with_endpoint(
-    endpoint: Endpoint, model: str, params: GenerationParams | None = None
+    endpoint: Endpoint,
+    model: str,
+    params: GenerationParams | None = None,
+    *,
+    limits: ServerLimits | None = None,
 ) -> JudgeCall:
     """A :data:`JudgeCall` that asks ``model`` at ``endpoint`` through the run engine.
 
     Each call is a one-target :class:`~promptstudio.runs.RunSession`, so retries, timeouts
     and typed errors are the same as for any run; a failed call raises its ProviderError.
+    ``limits`` are the per-server turns it shares with the other requests (the app's, or an
+    evaluation's): a judge on a local server then waits for its turn instead of cutting off
+    another request there (llama.cpp's ``--interrupt_requests``). Without them each call
+    takes turns only with other calls of this judge.
     """
     target = RunTarget(
         key="judge", endpoint=endpoint, model=model, params=params or GenerationParams()
     )
+    turns = limits if limits is not None else ServerLimits()
 
     async def ask(messages: list[Message]) -> str:
-        result = (await RunSession(messages, [target]).run())[target.key]
+        result = (await RunSession(messages, [target], limits=turns).run())[target.key]
         if result.error is not None:
             raise result.error
         if result.status is not TargetStatus.DONE:

@@ -216,6 +216,34 @@ class EvalRun:
 
 
 @dataclass(frozen=True)
+class StopCounts:
+    """How the answers of a stopped evaluation ended: finished, cut off while running (their
+    cells are CANCELLED), or never started (no cell). The CLI and the window say the same."""
+
+    total: int
+    finished: int
+    cancelled_running: int
+    not_started: int
+
+    @property
+    def cancelled(self) -> int:
+        return self.cancelled_running + self.not_started
+
+    def describe(self) -> str:
+        """"3 of 10 answers finished, 7 cancelled (2 while running, 5 not started)"."""
+        return (
+            f"{self.finished:,} of {self.total:,} answers finished, {self.cancelled:,} "
+            f"cancelled ({self.cancelled_running:,} while running, {self.not_started:,} "
+            "not started)"
+        )
+
+
+def stop_counts(run: EvalRun) -> StopCounts:
+    running = sum(1 for cell in run.cells.values() if cell.status == CANCELLED)
+    return StopCounts(run.total, len(run.cells) - running, running, run.total - len(run.cells))
+
+
+@dataclass(frozen=True)
 class ModelSummary:
     """One column's figures over every case.
 

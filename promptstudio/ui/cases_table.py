@@ -105,6 +105,8 @@ class CasesTable(QWidget):
         self._cell_problem = ""
         self._fitted = False  # columns fitted to the width when first shown
         self._every_case: list[dict[str, Any]] = []
+        self._loading = False  # a prompt's cases are on their way: no edits meanwhile
+        self._waiting: list[dict[str, Any]] | None = None  # imported while loading
         self._check_timer = self._timer(CHECK_DELAY_MS, self._check_every_case)
         self._problem_timer = self._timer(PROBLEM_MS, self._problem_expired)
         self._setup_view()
@@ -223,8 +225,28 @@ class CasesTable(QWidget):
         except (ExchangeError, OSError) as exc:
             self.failed.emit(exc)
             return
-        self._model.replace_all(cases)
+        if self._loading:  # replaces the cases of the prompt that is loading, once shown
+            self._waiting = cases
+        else:
+            self._model.replace_all(cases)
         self.statusMessage.emit(f"Imported {_cases(len(cases))} from {path.name}")
+
+    def set_loading(self, loading: bool) -> None:
+        """While a prompt's cases load the table is empty and takes no edits; a file
+        imported meanwhile waits and replaces the cases once they are shown (one undo step),
+        so it is saved under the prompt it was imported for, never the one before."""
+        self._loading = loading
+        self.setEnabled(not loading)
+        if loading:
+            self._model.set_cases([])
+        elif self._waiting is not None:
+            cases, self._waiting = self._waiting, None
+            self._model.replace_all(cases)
+
+    def take_waiting_import(self) -> list[dict[str, Any]] | None:
+        """The cases imported while loading, not yet shown (another prompt opens instead)."""
+        cases, self._waiting = self._waiting, None
+        return cases
 
     def export_file(self, path: Path) -> None:
         cases = self._model.cases()

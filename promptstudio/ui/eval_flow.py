@@ -19,7 +19,14 @@ from PySide6.QtWidgets import QFileDialog
 
 from promptstudio.evals.cache import LibraryCache
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT
-from promptstudio.evals.results import CANCELLED, CellResult, EvalColumn, EvalRun, summarize
+from promptstudio.evals.results import (
+    CANCELLED,
+    CellResult,
+    EvalColumn,
+    EvalRun,
+    stop_counts,
+    summarize,
+)
 from promptstudio.evals.runner import EvalError, EvalTarget, Evaluation, JudgeSettings
 from promptstudio.evals.store import cases_from_rows, load_run, save_run
 from promptstudio.storage import library
@@ -45,7 +52,8 @@ class EvalFlow(QObject):
     def __init__(self, pane: EvalPane, workspace: Workspace, tasks: TaskOwner) -> None:
         super().__init__(pane)
         self.pane, self.ws, self.tasks, self.db = pane, workspace, tasks, workspace.db
-        self.prompt_id: int | None = None
+        self.prompt_id: int | None = None  # whose cases are shown (None while loading)
+        self._loading: int | None = None  # whose cases are on their way
         self.every_case: list[dict[str, Any]] = []
         self.judge_prompt: str | None = None  # None: the default prompt
         self.judge_column: str | None = None
@@ -98,15 +106,16 @@ class EvalFlow(QObject):
     def open_prompt(self, prompt_id: int) -> None:
         self.pane.cases.flush()  # the previous prompt's last edits, under its own id
         self._save_cases_now()
+        self._save_waiting_import()
+        # From now on nothing is saved under the previous prompt: the table is empty and
+        # takes no edits until this prompt's cases are shown (an import waits for them).
+        self.prompt_id, self._loading = None, prompt_id
+        self.pane.cases.set_loading(True)
         self.tasks.start("eval-open", self._load(prompt_id))
 
     async def _load(self, prompt_id: int) -> None:
         rows = await self.db.acall(library.list_cases, prompt_id)
         settings = await self.db.acall(library.get_eval_settings, prompt_id)
-        runs = await self.db.acall(library.list_eval_runs, prompt_id)
-        shown = await self.db.acall(load_run, runs[0].id) if runs else None
-        baseline_id = _default_baseline(runs)
-        baseline = await self.db.acall(load_run, baseline_id) if baseline_id else None
         if self.ws.prompt_id != prompt_id:  # another prompt was opened meanwhile
             return
         self.prompt_id = prompt_id
@@ -115,8 +124,16 @@ class EvalFlow(QObject):
         model = self.pane.cases.model
         model.set_variables(self.ws.variables.names())
         model.set_cases([_editable(row) for row in rows])
+        self._loading = None
+        self.pane.cases.set_loading(False)  # an import made meanwhile replaces them now
         self.pane.cases.set_every_case_checks(self.every_case)
         self._columns_changed()
+        runs = await self.db.acall(library.list_eval_runs, prompt_id)
+        shown = await self.db.acall(load_run, runs[0].id) if runs else None
+        baseline_id = _default_baseline(runs)
+        baseline = await self.db.acall(load_run, baseline_id) if baseline_id else None
+        if self.ws.prompt_id != prompt_id:
+            return
         self.runs, self.shown, self.baseline = runs, shown, baseline
         self.pane.results.set_run(shown)
         self.pane.results.set_baseline(baseline)
@@ -141,6 +158,12 @@ class EvalFlow(QObject):
         if self._save_timer.isActive():
             self._save_timer.stop()
             self._start_save()
+
+    def _save_waiting_import(self) -> None:
+        """A file imported for a prompt whose cases never got shown is still its cases."""
+        cases, prompt_id = self.pane.cases.take_waiting_import(), self._loading
+        if cases is not None and prompt_id is not None:
+            self.tasks.start(f"eval-save-cases:{prompt_id}", self._save_cases(prompt_id, cases))
 
     def _start_save(self) -> None:
         if self.prompt_id is not None:  # the cases are read now, while they are this prompt's
@@ -169,6 +192,9 @@ class EvalFlow(QObject):
         if self._save_timer.isActive() and self.prompt_id is not None:
             self._save_timer.stop()
             self.db.call(library.save_cases, self.prompt_id, self.pane.cases.model.cases())
+        waiting = self.pane.cases.take_waiting_import()
+        if waiting is not None and self._loading is not None:
+            self.db.call(library.save_cases, self._loading, waiting)
         evaluation, version_id = self.evaluation, self._version_id
         if evaluation is None or version_id is None or not self.ws.worker.running:
             return
@@ -424,6 +450,6 @@ def _summary_line(run: EvalRun) -> str:
     for summary in summarize(run):
         rate = "no checks" if summary.pass_rate is None else f"{summary.pass_rate:.0%}"
         parts.append(f"{summary.label} {rate}")
-    stopped = "Stopped. " if run.status == CANCELLED else ""
+    stopped = f"Stopped: {stop_counts(run).describe()}. " if run.status == CANCELLED else ""
     version = f"v{run.version_number}" if run.version_number is not None else "this version"
     return f"{stopped}Evaluated {version}: " + ", ".join(parts)

@@ -292,10 +292,22 @@ class MainWindow(QMainWindow):
             )  # fmt: skip
             self.recovery_notice.setObjectName("recoveryNotice")
             self.recovery_notice.open()
+        if db.interrupted:  # once, after the first prompt's own line ("Restored…", "Opened…")
+            self.workspace.libraryLoaded.connect(
+                self._say_interrupted, Qt.ConnectionType.SingleShotConnection
+            )
         self.tasks.start("backup", db.abackup_if_due())
         last = self.state.value("library/lastPrompt")
         select = int(last) if last is not None and str(last).isdigit() else None
         self.tasks.start("library", self.workspace.load_library(select=select))
+
+    def _say_interrupted(self) -> None:
+        count = self.workspace.db.interrupted
+        said = "1 answer was cut off by a crash; History shows it" if count == 1 else (
+            f"{count:,} answers were cut off by a crash; History shows them"
+        )
+        shown = [self.statusBar().currentMessage(), f"{said} as interrupted"]
+        self.statusBar().showMessage(" — ".join(text for text in shown if text), 15_000)
 
     def offer_first_launch(
         self, candidates: Sequence[Candidate] | None = None

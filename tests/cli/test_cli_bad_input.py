@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from promptstudio.providers.param_rules import PARAM_RULES
 from promptstudio.storage import Database, library
 from tests.cli.test_cli import PROMPTSTUDIO
 from tests.fake_llm import FakeLLM, Reply
@@ -131,6 +132,28 @@ def test_numbers_out_of_range_are_usage_errors(
                 *args, flag, value, home=isolated_home)  # fmt: skip
     _refused(done, f"argument {flag}", repr(value))
     assert not (isolated_home / "library.sqlite3").exists()
+
+
+@pytest.mark.parametrize(("flag", "name"), [
+    ("--temperature", "temperature"), ("--top-p", "top_p"), ("--max-tokens", "max_tokens"),
+    ("--seed", "seed"),
+])  # fmt: skip
+def test_generation_flags_take_their_ranges_from_the_param_rules(
+    flag: str, name: str, prompt_file: Path, isolated_home: Path
+) -> None:
+    """One table: a flag refuses what the run column's editors and the importers refuse, and
+    its help and its message name the table's range."""
+    rule = PARAM_RULES[name]
+    low, high = rule.minimum, rule.maximum
+    allowed = f"{low:g} to {high:g}" if rule.kind == "number" else f"{int(low)} to {int(high)}"
+    helped = _cli("run", "--help", home=isolated_home)
+    assert allowed in " ".join(helped.stdout.split()), helped.stdout
+    step = 1 if rule.kind == "integer" else 0.25
+    for bad in (low - step, high + step):
+        value = str(int(bad)) if rule.kind == "integer" else str(bad)
+        done = _cli("run", str(prompt_file), "--base-url", "http://127.0.0.1:9/v1",
+                    "--model", "m", flag, value, home=isolated_home)  # fmt: skip
+        _refused(done, f"argument {flag}", repr(value), str(int(high)))
 
 
 def test_eval_sends_the_generation_settings_run_takes(

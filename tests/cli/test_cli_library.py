@@ -84,3 +84,13 @@ def cli_with_backend(home: Path, backend: str, *args: str, stdin: str | None = N
     env = {**os.environ, "PROMPTSTUDIO_HOME": str(home), "PYTHON_KEYRING_BACKEND": backend}
     return subprocess.run([*PROMPTSTUDIO, *args], env=env,
                           capture_output=True, text=True, timeout=120, input=stdin)  # fmt: skip
+
+
+def test_keys_set_without_a_keychain_says_one_thing(tmp_path: Path) -> None:
+    """No "kept for this session" warning before the error that nothing is kept: one line."""
+    refused = cli("keys", "set", "openai", home=tmp_path, stdin=SENTINEL + "\n")
+    assert refused.returncode == 1
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1, refused.stderr
+    assert "no OS keychain is available, so the key could not be stored" in lines[0]
+    assert "session" not in refused.stderr and SENTINEL not in refused.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,3 +152,42 @@ def test_a_duplicated_prompt_keeps_its_checks_for_every_case(db: Database) -> No
             judge_column="c")  # fmt: skip
     copy = db.call(library.duplicate_prompt, prompt.id)
     assert db.call(library.get_eval_settings, copy.id).asserts == checks
+
+
+def test_a_big_stopped_evaluation_is_stored_whole_without_reading_it_back(db: Database) -> None:
+    """Ctrl+C on a huge evaluation (issue 14): only the cells that ran are written, in one
+    executemany, and nothing is read back (131k cases' JSON took seconds to decode again)."""
+    prompt = db.call(library.create_prompt, "p")
+    version = db.call(library.save_version, prompt.id, "user:\n{{ q }}", {}, {})
+    run = a_run([True, False])
+    run.cases = tuple(EvalCase(str(n), n, {"q": f"question {n}"}) for n in range(20_000))
+    run.cells[("2", "c1")] = CellResult("2", "c1", results.CANCELLED, error="Stopped.")
+    run.status = results.CANCELLED
+    statements: list[str] = []
+
+    def store(conn: sqlite3.Connection) -> EvalRun:
+        conn.set_trace_callback(statements.append)
+        try:
+            return save_run(conn, version.id, run)
+        finally:
+            conn.set_trace_callback(None)
+
+    stored = db.call(store)
+    read = [sql for sql in statements if "SELECT" in sql and "eval_" in sql]
+    assert not read  # nothing read back
+    assert sum("INSERT INTO eval_results" in sql for sql in statements) == 3  # the cells that ran
+    assert (stored.version_number, stored.prompt_id) == (version.number, prompt.id)
+    loaded = db.call(load_run, stored.id)
+    assert loaded.cases == run.cases and loaded.cells == run.cells
+    assert (loaded.status, loaded.created_at) == (results.CANCELLED, stored.created_at)
+    assert results.stop_counts(loaded) == results.StopCounts(20_000, 2, 1, 19_997)
+
+
+def test_a_credential_deep_in_the_cases_is_still_refused_by_name(db: Database) -> None:
+    prompt = db.call(library.create_prompt, "p")
+    version = db.call(library.save_version, prompt.id, "t", {}, {})
+    leaky = a_run([True, True])
+    leaky.cases = (leaky.cases[0], EvalCase("1", 1, {"q": {"headers": {"X-Api-Key": "sk"}}}))
+    with pytest.raises(SecretFieldError, match=r"'\[1\]\.vars\.q\.headers\.X-Api-Key'"):
+        db.call(save_run, version.id, leaky)
+    assert db.call(library.list_eval_runs, prompt.id) == []
