@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 import uuid
 from collections import deque
@@ -53,6 +52,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from promptstudio.evals.json_answers import format_json
 from promptstudio.providers import PRESETS as PROFILE_PRESETS
 from promptstudio.providers import (
     GenerationParams,
@@ -801,36 +801,6 @@ def display_pieces(text: str, open_length: int = 0) -> str:
         out.append(line[start:])
         length += len(line) - start
     return "".join(out)
-
-
-def format_json(text: str, schema: dict[str, Any] | None = None) -> tuple[str, str | None]:
-    """Pretty JSON, or the text as it is and where it stops being JSON; with a schema,
-    where the value breaks it.
-
-    Models often wrap JSON in a Markdown fence; the fence is looked through.
-    """
-    body = text.strip()
-    fenced = re.fullmatch(r"```(?:json)?\s*\n(.*?)\n?```", body, re.DOTALL)
-    if fenced:
-        body = fenced.group(1)
-    if not body:
-        return text, None
-    try:
-        value = json.loads(body)
-    except json.JSONDecodeError as exc:
-        return text, f"Not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
-    pretty = json.dumps(value, indent=2, ensure_ascii=False)
-    if schema:
-        error = jsonschema.exceptions.best_match(
-            jsonschema.validators.validator_for(schema)(schema).iter_errors(value)
-        )
-        if error is not None:
-            where = "/".join(str(part) for part in error.absolute_path) or "the top level"
-            return (
-                pretty,
-                f"Valid JSON, but not valid against the schema at {where}: {error.message}",
-            )
-    return pretty, None
 
 
 def metric_parts(result: TargetResult) -> list[str]:
