@@ -86,6 +86,7 @@ from promptstudio.storage.runs import (
 )
 from promptstudio.storage.search import search
 from promptstudio.storage.sql import content_hash, refuse_secrets, utc_now
+from promptstudio.storage.tree import for_each, read_tree, trash_and_get
 from promptstudio.storage.versions import (
     VERSION_KINDS,
     VersionKind,
@@ -144,6 +145,7 @@ __all__ = [
     "empty_trash",
     "eval_cells",
     "finish_response",
+    "for_each",
     "get_case",
     "get_eval_run",
     "get_eval_settings",
@@ -168,6 +170,7 @@ __all__ = [
     "models_for_prompt",
     "move_prompt",
     "normalise_folder",
+    "read_tree",
     "record_run",
     "refuse_secrets",
     "remove_label",
@@ -186,6 +189,7 @@ __all__ = [
     "set_label",
     "set_starred",
     "set_tags",
+    "trash_and_get",
     "trash_prompt",
     "utc_now",
     "version_history",
