@@ -15,6 +15,7 @@ from typing import Any, Final
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from promptstudio.durations import format_ms
 from promptstudio.evals.results import (
     CANCELLED,
     FAILED,
@@ -25,7 +26,6 @@ from promptstudio.evals.results import (
     match_columns,
 )
 from promptstudio.ui.formatting import format_cost
-from promptstudio.ui.run_column import ms_text
 from promptstudio.ui.theme import palette_is_dark
 
 FLIPPED_ROLE: Final = Qt.ItemDataRole.UserRole + 1
@@ -220,7 +220,7 @@ class EvalGridModel(QAbstractTableModel):
             verdict = "✓" if grade.passed else "✗"
             reason = html.escape(grade.reason, quote=False)
             parts.append(f"{verdict} <b>{html.escape(grade.grader, quote=False)}</b> — {reason}")
-        timing = [f"latency {ms_text(cell.latency_ms)}"]
+        timing = [f"latency {format_ms(cell.latency_ms)}"]
         timing.append("served from cache (cost $0)" if cell.cached else format_cost(cell.cost))
         parts.append(" · ".join(timing))
         if flip is not None:

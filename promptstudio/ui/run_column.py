@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from promptstudio.durations import format_ms as ms_text
 from promptstudio.evals.json_answers import format_json
 from promptstudio.providers import PRESETS as PROFILE_PRESETS
 from promptstudio.providers import (
@@ -99,12 +100,6 @@ QUEUED_TIP = (
 
 def profile_label(profile: ProviderProfile) -> str:
     return f"{profile.name} — {profile.base_url}"
-
-
-def ms_text(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
 
 
 @dataclass
