@@ -8,11 +8,14 @@ PROMPTSTUDIO_PACKAGING_TESTS=1 to run the wheel check here too (it needs PyPI).
 
 from __future__ import annotations
 
+import ast
 import configparser
 import fnmatch
+import importlib.metadata
 import importlib.util
 import inspect
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -61,6 +64,42 @@ def test_every_resource_file_is_declared_for_the_wheel() -> None:
         assert any(fnmatch.fnmatch(path.name, p) for p in patterns), (
             f"{relative}: no [tool.setuptools.package-data] pattern of {package!r} matches it"
         )
+
+
+def _imported_packages(folder: Path) -> set[str]:
+    """The third-party top-level modules that the code under ``folder`` imports."""
+    names: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"promptstudio", "tests", "__future__"}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _distributions(requirements: list[str]) -> set[str]:
+    return {_normal(re.split(r"[ <>=!~;\[]", req, maxsplit=1)[0]) for req in requirements}
+
+
+def _declaring(module: str) -> set[str]:
+    return {_normal(d) for d in importlib.metadata.packages_distributions().get(module, [])}
+
+
+def test_what_the_code_imports_is_declared_and_what_is_declared_is_imported() -> None:
+    project = _pyproject()["project"]
+    runtime = _distributions(project["dependencies"])
+    dev = _distributions(project["optional-dependencies"]["dev"])
+    used = _imported_packages(ROOT / "promptstudio")
+    assert not {m for m in used if not _declaring(m) & runtime}, "undeclared imports"
+    tests = _imported_packages(ROOT / "tests")
+    assert not {m for m in tests if not _declaring(m) & (runtime | dev)}, "undeclared in dev"
+    imported_dists = set().union(*(_declaring(m) for m in used))
+    assert runtime - imported_dists == set(), "declared but never imported"
 
 
 def test_the_icon_pngs_are_rendered_from_the_current_svg(qapp: object) -> None:

@@ -40,7 +40,8 @@ PATH_ARGUMENTS = frozenset({"file", "cases", "output", "paths", "data_dir", "scr
 
 
 class CliError(PromptStudioError):
-    """A failure reported as one line on stderr with a non-zero exit code."""
+    """A failure reported as one line on stderr with a non-zero exit code (2: a usage
+    error), by every command."""
 
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
@@ -153,17 +154,12 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "render":
             return _render(args)
         if args.command in ("run", "eval"):
-            from promptstudio.cli.run import RunError
-
             if args.command == "run":
                 from promptstudio.cli.run import run as command
             else:
                 from promptstudio.cli.evaluate import evaluate as command
             args.values = parse_values(args.var)
-            try:
-                return command(args)
-            except RunError as exc:
-                raise CliError(exc.message, exc.exit_code) from exc
+            return command(args)
         from promptstudio.cli.library import run_command
 
         return run_command(args)
@@ -239,9 +235,9 @@ def _read_template(file: str) -> str:
 
 
 def parse_values(assignments: Sequence[str]) -> dict[str, object]:
+    """``--var NAME=VALUE`` flags as values (JSON parsed); a bad one is a usage error."""
     from promptstudio.values import parse_assignment
 
-    """``--var NAME=VALUE`` flags as values (JSON parsed); a bad one is a usage error."""
     values: dict[str, object] = {}
     for text in assignments:
         try:
@@ -254,13 +250,10 @@ def parse_values(assignments: Sequence[str]) -> dict[str, object]:
 
 def _messages(args: argparse.Namespace) -> list[Message]:
     from promptstudio import templating
-    from promptstudio.cli.run import RunError, load_document
+    from promptstudio.cli.run import load_document
 
     values = parse_values(args.var)  # usage errors first, before touching the file
-    try:
-        doc = load_document(args)
-    except RunError as exc:
-        raise CliError(exc.message, exc.exit_code) from exc
+    doc = load_document(args)
     try:
         return templating.render_messages(doc.template, {**doc.variables, **values})
     except templating.TemplateError as exc:

@@ -29,10 +29,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from promptstudio.cli.library import CommandError, find_prompt, open_db
+from promptstudio.cli import CliError
+from promptstudio.cli.library import find_prompt, open_db
 from promptstudio.cli.options import add_generation_options
 from promptstudio.cli.run import (
-    RunError,
     _columns,
     _prices,
     _targets,
@@ -132,16 +132,16 @@ def _source(args: argparse.Namespace, db: Database) -> tuple[PromptDocument, Pro
         try:
             doc = load_document(args)
         except PromptStudioError as exc:
-            raise RunError(exc.message, 2) from exc
+            raise CliError(exc.message, 2) from exc
         found = [p for p in db.call(library.list_prompts) if p.name == doc.name]
         return doc, found[0] if found else None
     try:
         prompt = db.call(find_prompt, args.file)
-    except CommandError as exc:
-        raise RunError(f"{args.file}: no such file, and {exc.message}", 2) from exc
+    except CliError as exc:
+        raise CliError(f"{args.file}: no such file, and {exc.message}", 2) from exc
     version = db.call(library.latest_version, prompt.id)
     if version is None:
-        raise RunError(f"{prompt.name} has no saved version to evaluate", 2)
+        raise CliError(f"{prompt.name} has no saved version to evaluate", 2)
     return PromptDocument.from_library(prompt, version), prompt
 
 
@@ -179,7 +179,7 @@ def _evaluation(
             on_cell=_Progress(len(cases) * len(targets)),
         )
     except EvalError as exc:
-        raise RunError(exc.message, 2) from exc
+        raise CliError(exc.message, 2) from exc
     return columns, evaluation
 
 
@@ -196,15 +196,15 @@ def _cases(
         try:
             found = cases_from_file(Path(args.cases))
         except ExchangeError as exc:
-            raise RunError(exc.message, 2) from exc
+            raise CliError(exc.message, 2) from exc
         if not found:
-            raise RunError(f"{args.cases} holds no test cases", 2)
+            raise CliError(f"{args.cases} holds no test cases", 2)
         return _file_cases(found)
     if doc.cases:
         return _file_cases(doc.cases)
     rows = db.call(library.list_cases, prompt.id) if prompt is not None else []
     if not rows:
-        raise RunError(
+        raise CliError(
             f"{doc.name} has no test cases: give --cases FILE (CSV, JSONL or JSON), "
             "add tests to the file, or add cases to the prompt in the app",
             2,
@@ -245,10 +245,10 @@ def _eval_targets(args: argparse.Namespace, columns: list[dict[str, Any]]) -> li
 
     try:
         targets = _targets(args, columns)
-    except RunError:
+    except CliError:
         raise
     except PromptStudioError as exc:  # an unknown profile, an unreadable keychain
-        raise RunError(exc.message, 2) from exc
+        raise CliError(exc.message, 2) from exc
     models = [target.model for _, target in targets]
     out = []
     for label, target in targets:
@@ -274,7 +274,7 @@ def _judge(
                 target.endpoint, model, prompt or DEFAULT_JUDGE_PROMPT, target.params
             )
     models = ", ".join(target.column.model for target in targets)
-    raise RunError(f"--judge {model}: not one of the models evaluated ({models})", 2)
+    raise CliError(f"--judge {model}: not one of the models evaluated ({models})", 2)
 
 
 class _Progress:

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from promptstudio.cli.library import CommandError, emit, find_prompt, open_db
+from promptstudio.cli import CliError
+from promptstudio.cli.library import emit, find_prompt, open_db
 from promptstudio.cli.options import whole
 
 # The keys of exchange.formats.EXPORT_FORMATS (a test keeps them equal): spelled out so
@@ -71,12 +72,12 @@ def _export(args: argparse.Namespace) -> int:
     key = args.format or _format_from_suffix(args.output)
     if args.all:
         if args.prompt:
-            raise CommandError("give a PROMPT or --all, not both", exit_code=2)
+            raise CliError("give a PROMPT or --all, not both", exit_code=2)
         if not args.output:
-            raise CommandError("--all needs -o FOLDER", exit_code=2)
+            raise CliError("--all needs -o FOLDER", exit_code=2)
         return _export_library(args, key)
     if not args.prompt:
-        raise CommandError("name a PROMPT to export, or use --all -o FOLDER", exit_code=2)
+        raise CliError("name a PROMPT to export, or use --all -o FOLDER", exit_code=2)
     from promptstudio.exchange.formats import export_text
     from promptstudio.exchange.library_io import document_for, write_text_atomically
     from promptstudio.storage import library

@@ -12,14 +12,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from promptstudio.cli import CliError
 from promptstudio.cli.options import whole
-from promptstudio.errors import PromptStudioError
-
-
-class CommandError(PromptStudioError):
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def add_commands(commands: Any, data: argparse.ArgumentParser) -> None:
@@ -73,11 +67,7 @@ def add_commands(commands: Any, data: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
-    try:
-        return handler(args)
-    except CommandError as exc:
-        print(f"promptstudio: {exc.message}", file=sys.stderr)
-        return exc.exit_code
+    return handler(args)  # a CliError is reported by main, as every command's
 
 
 def emit(args: argparse.Namespace, data: Any, lines: list[str]) -> None:
@@ -101,9 +91,9 @@ def find_prompt(conn: Any, name_or_id: str) -> Any:
     rows = library.list_prompts(conn)
     found = [r for r in rows if str(r.id) == name_or_id or r.name == name_or_id]
     if not found:
-        raise CommandError(f"no prompt named or numbered {name_or_id!r}")
+        raise CliError(f"no prompt named or numbered {name_or_id!r}")
     if len(found) > 1:
-        raise CommandError(f"{len(found)} prompts are named {name_or_id!r}: use the id")
+        raise CliError(f"{len(found)} prompts are named {name_or_id!r}: use the id")
     return found[0]
 
 
@@ -217,12 +207,12 @@ def _keys_set(args: argparse.Namespace) -> int:
     else:
         secret = sys.stdin.readline()
     if not secret.strip():
-        raise CommandError("no key on stdin", exit_code=2)
+        raise CliError("no key on stdin", exit_code=2)
     try:  # one message when there is no keychain: nothing is kept, not even for this run
         KeyStore().set(account, secret, for_session=False)
     except KeychainUnavailable as exc:
         problem = exc.message
-        raise CommandError(
+        raise CliError(
             f"{problem[0].lower()}{problem[1:]}, so the key could not be stored (the CLI keeps "
             "nothing between runs); set the provider's environment variable, or name one for "
             "a profile with `providers add ID ... --key-env VAR`"

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from promptstudio.cli import CliError
 from promptstudio.cli.options import add_generation_options
+from promptstudio.durations import format_ms
 from promptstudio.errors import PromptStudioError
 
 if TYPE_CHECKING:
@@ -28,12 +30,6 @@ if TYPE_CHECKING:
     from promptstudio.runs import RunSession, TargetResult
 
 PLAIN_TEMPLATE_SUFFIXES = (".txt", ".j2", ".jinja", ".jinja2", ".prompt", "")
-
-
-class RunError(PromptStudioError):
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         messages = templating.render_messages(doc.template, values)
     except templating.TemplateError as exc:
-        raise RunError(f"{args.file}:{exc.line}:{exc.column}: {exc.message}") from exc
+        raise CliError(f"{args.file}:{exc.line}:{exc.column}: {exc.message}") from exc
     columns = _columns(args, doc)
     targets = _targets(args, columns)
     settings = {"columns": columns}
@@ -110,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             )
             run_row = db.call(library.record_run, version.id, values)
         except StorageError as exc:  # e.g. a read-only library: nothing is sent unrecorded
-            raise RunError(f"{exc.message} Nothing was sent.") from exc
+            raise CliError(f"{exc.message} Nothing was sent.") from exc
         streaming = len(targets) == 1 and not args.json
 
         def on_update(key: str, result: TargetResult, delta: str) -> None:
@@ -195,9 +191,9 @@ def load_document(args: argparse.Namespace) -> PromptDocument:
     try:
         docs = import_file(path)
     except ExchangeError as exc:
-        raise RunError(exc.message) from exc
+        raise CliError(exc.message) from exc
     if len(docs) != 1:
-        raise RunError(f"{path.name} holds {len(docs)} prompts; export the one to run first.")
+        raise CliError(f"{path.name} holds {len(docs)} prompts; export the one to run first.")
     return docs[0]
 
 
@@ -213,7 +209,7 @@ def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[dict[str, An
         for index, (place, model) in enumerate(args.models, start=1):
             place = place or args.first_place
             if place is None:
-                raise RunError("say where the model is: --base-url URL or --profile ID", 2)
+                raise CliError("say where the model is: --base-url URL or --profile ID", 2)
             column: dict[str, Any] = {"id": f"c{index}", "model": model, "params": overrides}
             if place.kind == "url":
                 column["base_url"] = place.value.rstrip("/")
@@ -222,7 +218,7 @@ def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[dict[str, An
             columns.append(column)
         return columns
     if not doc.columns:
-        raise RunError("no model to run on: add --model NAME with --base-url or --profile", 2)
+        raise CliError("no model to run on: add --model NAME with --base-url or --profile", 2)
     return [
         {**column, "params": {**(column.get("params") or {}), **overrides}}
         for column in doc.columns
@@ -246,7 +242,7 @@ def _targets(args: argparse.Namespace, columns: list[dict[str, Any]]) -> list[tu
         params = GenerationParams.from_dict(dict(column.get("params") or {}))
         model = str(column.get("model") or "")
         if not model:
-            raise RunError(f"column {index} names no model", 2)
+            raise CliError(f"column {index} names no model", 2)
         label = f"{model} @ {column.get('profile') or endpoint.base_url}"
         targets.append((label, RunTarget(f"c{index}", endpoint, model, params)))
     return targets
@@ -268,7 +264,7 @@ def _endpoint(column: dict[str, Any], profiles: Any, keys: Any, timeout: float) 
         return profile.to_endpoint(key, first_token_timeout=timeout)  # type: ignore[no-any-return]
     base_url = str(column.get("base_url") or "").rstrip("/")
     if not base_url:
-        raise RunError("a column has neither a profile nor a base URL", 2)
+        raise CliError("a column has neither a profile nor a base URL", 2)
     key = keys.resolve(base_url).value
     return Endpoint(base_url=base_url, api_key=key, first_token_timeout=timeout)
 
@@ -307,8 +303,7 @@ def _seconds(value: float) -> str:
 
 
 def _status_line(result: TargetResult) -> str:
-    ttft = f"{result.ttft_ms:.0f} ms" if result.ttft_ms is not None else "—"
-    total = f"{result.total_ms:.0f} ms" if result.total_ms is not None else "—"
+    ttft, total = format_ms(result.ttft_ms), format_ms(result.total_ms)
     return f"{result.target.model}: {result.status} · TTFT {ttft} · total {total}"
 
 

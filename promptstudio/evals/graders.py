@@ -16,7 +16,6 @@ gives a failed result instead, so one bad reply never stops an evaluation.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -26,6 +25,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from promptstudio.errors import PromptStudioError
+from promptstudio.evals.json_answers import json_values, loads, schema_problem
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -56,9 +56,6 @@ ASSERTION_TYPES: Final[Mapping[str, str]] = MappingProxyType(
 """Every type we grade, with a line for the UI; each also works with ``not-`` in front."""
 
 MODEL_GRADED: Final = frozenset({"llm-rubric"})
-
-_MAX_JSON_STARTS = 10_000  # JSON decode attempts when searching a text for JSON values
-_JSON_START = re.compile(r"[\[{]")
 
 
 class GraderError(PromptStudioError):
@@ -301,7 +298,7 @@ def _equals(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
         )
     if isinstance(want, dict | list):
         try:
-            data = _loads(answer.text)
+            data = loads(answer.text)
         except ValueError:
             return _Check(False, "The output is not JSON, so it cannot equal the expected JSON.")
         if data == want:
@@ -356,19 +353,19 @@ def _regex(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
 
 def _is_json(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     try:
-        data = _loads(answer.text)
+        data = loads(answer.text)
     except ValueError as exc:
         return _Check(False, f"The output is not valid JSON: {exc}.")
     if spec.value is None:
         return _Check(True, "The output is valid JSON.")
-    problem = _schema_problem(_validator(spec.written, spec.value), data)
+    problem = schema_problem(_validator(spec.written, spec.value), data)
     if problem is None:
         return _Check(True, "The output is valid JSON and matches the schema.")
     return _Check(False, f"The output's JSON does not match the schema: {problem}.")
 
 
 def _contains_json(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
-    found = _json_values(answer.text)
+    found = json_values(answer.text)
     if not found:
         return _Check(False, "The output contains no JSON object or array.")
     if spec.value is None:
@@ -376,7 +373,7 @@ def _contains_json(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     validator = _validator(spec.written, spec.value)
     problems = []
     for data in found:
-        problem = _schema_problem(validator, data)
+        problem = schema_problem(validator, data)
         if problem is None:
             return _Check(True, "The output contains JSON that matches the schema.")
         problems.append(problem)
@@ -455,53 +452,6 @@ _GRADERS: Final[dict[str, Callable[[_Spec, Answer, str | None], _Check]]] = {
     "latency": _latency,
     "cost": _cost,
 }
-
-
-# ---- JSON helpers -------------------------------------------------------------------
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_no_constants)
-
-
-def _loads(text: str) -> Any:
-    """Strict JSON: Python's NaN and Infinity extensions are refused."""
-    return _DECODER.decode(text)
-
-
-def _json_values(text: str) -> list[Any]:
-    """The JSON values in ``text``: all of it if it is JSON, else each object or array found
-    in it (inside code fences, after prose ...), outermost only, in order."""
-    try:
-        return [_loads(text)]
-    except ValueError:
-        pass
-    found: list[Any] = []
-    position = 0
-    for _ in range(_MAX_JSON_STARTS):
-        start = _JSON_START.search(text, position)
-        if start is None:
-            break
-        try:
-            value, end = _DECODER.raw_decode(text, start.start())
-        except ValueError:
-            position = start.start() + 1
-            continue
-        found.append(value)
-        position = end
-    return found
-
-
-def _schema_problem(validator: Validator, data: Any) -> str | None:
-    import jsonschema
-
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-    if error is None:
-        return None
-    return f"at {error.json_path}, {error.message}"
 
 
 # ---- text helpers -------------------------------------------------------------------

@@ -27,10 +27,10 @@ from promptstudio.evals.graders import (
     GraderError,
     GradeResult,
     _Check,
-    _json_values,
     _parse,
     _result,
 )
+from promptstudio.evals.json_answers import json_values as _json_values
 
 log = logging.getLogger(__name__)
 

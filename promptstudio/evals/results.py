@@ -22,7 +22,6 @@ from promptstudio.evals.graders import GradeResult
 DONE: Final = "done"
 FAILED: Final = "failed"
 CANCELLED: Final = "cancelled"
-CELL_STATUSES: Final = (DONE, FAILED, CANCELLED)
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,6 @@ from promptstudio.exchange.front_matter import dump_yaml
 from promptstudio.templating.roles import marker_role
 from promptstudio.templating.source import normalise
 
-TOP_LEVEL_KEYS = ("description", "prompts", "providers", "tests", "defaultTest")
-
 _OPENAI_PARAMS = ("temperature", "max_tokens", "top_p", "stop", "seed", "reasoning_effort")
 _ANTHROPIC_PARAMS = ("temperature", "max_tokens", "top_p", "top_k")
 _OLLAMA_PARAMS = {

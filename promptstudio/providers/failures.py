@@ -41,7 +41,6 @@ _START_HINTS = {
     "Ollama": " Start it with `ollama serve`.",
     "LM Studio": " Start its local server (Developer tab).",
 }
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 _MAX_DETAIL = 500
 
 
@@ -281,7 +280,7 @@ def connect_message(endpoint: Endpoint) -> str:
     except ValueError:
         port = None
     host = parts.hostname or endpoint.base_url
-    if host not in _LOCAL_HOSTS:
+    if not is_local(endpoint):
         return (
             f"Could not connect to {endpoint.label} ({host}). Check the address and your network."
         )
@@ -298,7 +297,7 @@ def local_server(endpoint: Endpoint) -> str | None:
         port = parts.port
     except ValueError:
         return None
-    if parts.hostname in _LOCAL_HOSTS and port is not None:
+    if is_local(endpoint) and port is not None:
         return LOCAL_SERVERS.get(port)
     return None
 

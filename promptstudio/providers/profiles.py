@@ -329,7 +329,6 @@ PRESETS: tuple[ProviderProfile, ...] = (
         "https://generativelanguage.googleapis.com/v1beta/openai",
     ),
 )
-PRESET_IDS = frozenset(p.id for p in PRESETS)
 
 
 def preset(profile_id: str) -> ProviderProfile:

@@ -87,6 +87,7 @@ from promptstudio.storage.runs import (
 )
 from promptstudio.storage.search import search
 from promptstudio.storage.sql import content_hash, refuse_secrets, utc_now
+from promptstudio.storage.tree import for_each, read_tree, trash_and_get
 from promptstudio.storage.versions import (
     VERSION_KINDS,
     VersionKind,
@@ -146,6 +147,7 @@ __all__ = [
     "empty_trash",
     "eval_cells",
     "finish_response",
+    "for_each",
     "get_case",
     "get_eval_run",
     "get_eval_settings",
@@ -172,6 +174,7 @@ __all__ = [
     "move_prompt",
     "normalise_folder",
     "pin_answer",
+    "read_tree",
     "record_run",
     "refuse_secrets",
     "remove_label",
@@ -190,6 +193,7 @@ __all__ = [
     "set_label",
     "set_starred",
     "set_tags",
+    "trash_and_get",
     "trash_prompt",
     "unpin",
     "utc_now",

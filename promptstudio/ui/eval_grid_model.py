@@ -13,8 +13,9 @@ import html
 from typing import Any, Final
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtGui import QColor
 
+from promptstudio.durations import format_ms
 from promptstudio.evals.results import (
     CANCELLED,
     FAILED,
@@ -25,7 +26,7 @@ from promptstudio.evals.results import (
     match_columns,
 )
 from promptstudio.ui.formatting import format_cost
-from promptstudio.ui.run_column import ms_text
+from promptstudio.ui.theme import palette_is_dark
 
 FLIPPED_ROLE: Final = Qt.ItemDataRole.UserRole + 1
 TOOLTIP_ANSWER_CHARS: Final = 800
@@ -47,15 +48,10 @@ _FOREGROUNDS: Final = {
 }
 
 
-def dark_palette() -> bool:
-    """Whether the application's palette is dark (light text on a dark base)."""
-    return QGuiApplication.palette().base().color().lightness() < 128
-
-
 def verdict_colour(kind: str, *, background: bool = False) -> QColor:
     """The colour for ``pass``, ``fail`` or ``flip`` text (or background) in this theme."""
     light, dark = (_BACKGROUNDS if background else _FOREGROUNDS)[kind]
-    return QColor(dark if dark_palette() else light)
+    return QColor(dark if palette_is_dark() else light)
 
 
 def verdict_text(cell: CellResult | None) -> str:
@@ -224,7 +220,7 @@ class EvalGridModel(QAbstractTableModel):
             verdict = "✓" if grade.passed else "✗"
             reason = html.escape(grade.reason, quote=False)
             parts.append(f"{verdict} <b>{html.escape(grade.grader, quote=False)}</b> — {reason}")
-        timing = [f"latency {ms_text(cell.latency_ms)}"]
+        timing = [f"latency {format_ms(cell.latency_ms)}"]
         timing.append("served from cache (cost $0)" if cell.cached else format_cost(cell.cost))
         parts.append(" · ".join(timing))
         if flip is not None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from promptstudio.durations import format_ms
 from promptstudio.evals.graders import GradeResult
 from promptstudio.evals.results import (
     CellResult,
@@ -36,7 +37,6 @@ from promptstudio.ui.eval_chart import EvalChart
 from promptstudio.ui.eval_grid_model import EvalGridModel, verdict_text
 from promptstudio.ui.eval_summary_model import EvalSummaryModel
 from promptstudio.ui.formatting import format_cost
-from promptstudio.ui.run_column import ms_text
 
 SUMMARY_INTERVAL_MS: Final = 200
 RULE: Final = "─" * 40
@@ -185,11 +185,11 @@ def describe_cell(case: EvalCase, column: EvalColumn, cell: CellResult | None) -
         return "\n".join(lines)
     if cell.error:
         lines.append(f"Error: {cell.error}")
-    first = f" (first token {ms_text(cell.ttft_ms)})" if cell.ttft_ms is not None else ""
+    first = f" (first token {format_ms(cell.ttft_ms)})" if cell.ttft_ms is not None else ""
     counts = ((cell.input_tokens, "in"), (cell.output_tokens, "out"))
     tokens = " · ".join(f"{n} {side}" for n, side in counts if n is not None) or "—"
     lines += [
-        f"Latency: {ms_text(cell.latency_ms)}{first}",
+        f"Latency: {format_ms(cell.latency_ms)}{first}",
         f"Tokens: {tokens}",
         f"Cost: {format_cost(cell.cost)}",
         "",

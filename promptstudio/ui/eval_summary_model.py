@@ -13,10 +13,10 @@ from typing import Any, Final
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from promptstudio.durations import format_ms
 from promptstudio.evals.results import ModelSummary
 from promptstudio.ui.eval_grid_model import verdict_colour
 from promptstudio.ui.formatting import NO_VALUE, format_cost
-from promptstudio.ui.run_column import ms_text
 
 Index = QModelIndex | QPersistentModelIndex
 ALL_CACHED: Final = "$0 (cached)"
@@ -146,9 +146,9 @@ class EvalSummaryModel(QAbstractTableModel):
         if column == Column.MEAN_SCORE:
             return NO_VALUE if summary.mean_score is None else f"{summary.mean_score:.2f}"
         if column == Column.MEAN_LATENCY:
-            return ms_text(summary.mean_latency_ms)
+            return format_ms(summary.mean_latency_ms)
         if column == Column.P95_LATENCY:
-            return ms_text(summary.p95_latency_ms)
+            return format_ms(summary.p95_latency_ms)
         if column == Column.COST:
             return cost_text(summary)
         if column == Column.CACHED:

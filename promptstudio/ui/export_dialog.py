@@ -35,6 +35,7 @@ from promptstudio.errors import PromptStudioError
 from promptstudio.exchange import ExchangeError, PromptDocument
 from promptstudio.exchange.formats import EXPORT_FORMATS, export_text, suggested_file_name
 from promptstudio.exchange.library_io import write_library, write_text_atomically
+from promptstudio.ui.code_highlighter import LANGUAGES, CodeHighlighter
 from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.tasks import TaskOwner
 
@@ -84,6 +85,7 @@ class ExportDialog(QDialog):
         self.preview.setReadOnly(True)
         self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.highlighter = CodeHighlighter(self.preview)
         self.problem = QLabel(self)
         self.problem.setObjectName("exportProblem")
         self.problem.setWordWrap(True)
@@ -152,11 +154,12 @@ class ExportDialog(QDialog):
             self.save_button.setEnabled(usable)
             self.save_button.setText("Export to &folder…")
             self.text = ""
-            self.preview.setPlainText(
+            self._show(
                 f"Every prompt outside the trash becomes one {fmt.label} file, in folders "
                 "mirroring the library's. Names stay the same from one export to the next."
                 if usable
-                else f"{fmt.label} is code for one run column; export it for one prompt."
+                else f"{fmt.label} is code for one run column; export it for one prompt.",
+                None,
             )
             return
         self.save_button.setText("&Save…")
@@ -174,9 +177,15 @@ class ExportDialog(QDialog):
         shown = self.text[:PREVIEW_LIMIT]
         if len(self.text) > PREVIEW_LIMIT:
             shown += f"\n… ({len(self.text) - PREVIEW_LIMIT:,} more characters in the file)"
-        self.preview.setPlainText(shown)
+        self._show(shown, LANGUAGES.get(EXPORT_FORMATS[self.key].suffix))
         self.copy_button.setEnabled(bool(self.text))
         self.save_button.setEnabled(bool(self.text))
+
+    def _show(self, text: str, language: str | None) -> None:
+        """Show ``text`` coloured as ``language`` (a Pygments name; None for plain text)."""
+        self.preview.clear()  # so the old text is not coloured again in the new language
+        self.highlighter.set_language(language)
+        self.preview.setPlainText(text)
 
     # ---- actions -------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-NO_VALUE = "—"
+from promptstudio.durations import NO_VALUE
+
 MIN_COST = 0.000001  # shown as "<$0.000001"
 
 

@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 
+from promptstudio.durations import format_seconds
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import ResponseRow, RunWithResponses, VersionSummary
 from promptstudio.ui.formatting import NO_VALUE, format_cost
@@ -74,14 +75,6 @@ def format_when(created_at: str, now: datetime | None = None) -> str:
     moment = local_time(created_at)
     today = (now or datetime.now().astimezone()).astimezone(moment.tzinfo).date()
     return moment.strftime("%H:%M") if moment.date() == today else moment.strftime("%Y-%m-%d")
-
-
-def format_duration(ms: float | None) -> str:
-    """Seconds throughout, so a column of latencies reads at a glance."""
-    if ms is None:
-        return NO_VALUE
-    seconds = ms / 1000
-    return f"{seconds:.2f} s" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def version_title(number: int, message: str, *, limit: int = 60) -> str:
@@ -308,7 +301,7 @@ def _text(row: VersionSummary, column: Column) -> str:
         case Column.BEST_COST:
             return format_cost(row.best_cost)
         case Column.BEST_LATENCY:
-            return format_duration(row.best_total_ms)
+            return format_seconds(row.best_total_ms)
 
 
 def _tooltip(row: VersionSummary, column: Column) -> str | None:
@@ -426,8 +419,8 @@ def _response_items(response: ResponseRow) -> list[QStandardItem]:
     return [
         model,
         status,
-        _cell(format_duration(response.ttft_ms), numeric=True),
-        _cell(format_duration(response.total_ms), numeric=True),
+        _cell(format_seconds(response.ttft_ms), numeric=True),
+        _cell(format_seconds(response.total_ms), numeric=True),
         _cell(tokens, numeric=True),
         _cell(format_cost(response.cost), numeric=True),
     ]

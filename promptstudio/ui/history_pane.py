@@ -54,7 +54,7 @@ from promptstudio.ui.history_model import (
     RunsTreeModel,
     VersionHistoryModel,
     format_cost,
-    format_duration,
+    format_seconds,
     status_note,
     version_title,
 )
@@ -657,7 +657,7 @@ def _answer_title(version: VersionRow, response: ResponseRow | None) -> str:
     title = version_title(version.number, version.message, limit=40)
     if response is None:
         return f"{title} · no answer from this model"
-    figures = [format_duration(response.total_ms), format_cost(response.cost)]
+    figures = [format_seconds(response.total_ms), format_cost(response.cost)]
     if response.status != "done":
         figures.insert(0, response.status)
     return f"{title} · " + " · ".join(figures)

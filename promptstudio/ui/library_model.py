@@ -19,7 +19,7 @@ import asyncio
 import itertools
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypeVar, overload
@@ -37,6 +37,7 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
 from promptstudio.storage import Database, PromptRow, library
+from promptstudio.storage.tree import TreeSnapshot, ancestors, has_tag
 from promptstudio.ui.tasks import TaskOwner
 
 T = TypeVar("T")
@@ -88,67 +89,8 @@ class _Node:
         return self.path.rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    """What one reload read, in one call on the database thread."""
-
-    folders: list[str]
-    """The folders to show, parents before children."""
-    prompts: dict[str, list[PromptRow]]
-    """The prompts of every folder read so far ('' is the top level)."""
-    starred: list[PromptRow]
-    trash: list[PromptRow] | None
-    """None: not read yet (the Trash was never expanded)."""
-    trash_count: int
-    """Every trashed prompt, whatever the filter: what "Empty trash" deletes."""
-    all_folders: list[str]
-
-
-def folder_sort_key(path: str) -> tuple[list[str], str]:
-    return [part.casefold() for part in path.split("/")], path
-
-
 def parent_folder(path: str) -> str:
     return path.rsplit("/", 1)[0] if "/" in path else ""
-
-
-def _ancestors(path: str) -> list[str]:
-    parts = path.split("/") if path else []
-    return ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
-
-
-def _has_tag(row: PromptRow, tag: str) -> bool:
-    wanted = tag.strip().casefold()
-    return any(t.casefold() == wanted for t in row.tags)
-
-
-def read_snapshot(
-    conn: sqlite3.Connection, tag: str | None, opened: Collection[str], with_trash: bool
-) -> _Snapshot:
-    """Read the tree's visible part; runs on the database thread."""
-    all_folders = library.list_folders(conn)
-    trash_count = library.count_prompts(conn, include_trashed=True) - library.count_prompts(conn)
-    if tag is not None:
-        matching = library.list_prompts(conn, tag=tag)
-        by_folder: dict[str, list[PromptRow]] = {"": []}
-        for row in matching:
-            by_folder.setdefault(row.folder, []).append(row)
-        folders = sorted({a for f in by_folder for a in _ancestors(f)}, key=folder_sort_key)
-        prompts = {f: by_folder.get(f, []) for f in ["", *folders]}
-        trash = [row for row in library.list_trash(conn) if _has_tag(row, tag)]
-        starred = [row for row in matching if row.starred]
-        return _Snapshot(folders, prompts, starred, trash, trash_count, all_folders)
-    existing = set(all_folders)
-    wanted = ["", *sorted(set(opened) & existing, key=folder_sort_key)]
-    prompts = {f: library.list_prompts(conn, folder=f) for f in wanted}
-    return _Snapshot(
-        folders=all_folders,
-        prompts=prompts,
-        starred=library.list_prompts(conn, starred=True),
-        trash=library.list_trash(conn) if with_trash else None,
-        trash_count=trash_count,
-        all_folders=all_folders,
-    )
 
 
 def _moved(path: str, renamed: Mapping[str, str]) -> str:
@@ -156,23 +98,6 @@ def _moved(path: str, renamed: Mapping[str, str]) -> str:
         if path == old or path.startswith(old + "/"):
             return new + path[len(old) :]
     return path
-
-
-def _for_each(
-    ids: Sequence[int], write: Callable[[sqlite3.Connection, int], object]
-) -> Callable[[sqlite3.Connection], None]:
-    """One database call that writes each prompt in turn."""
-
-    def each(conn: sqlite3.Connection) -> None:
-        for prompt_id in ids:
-            write(conn, prompt_id)
-
-    return each
-
-
-def _trash_and_get(conn: sqlite3.Connection, prompt_id: int) -> PromptRow:
-    library.trash_prompt(conn, prompt_id)
-    return library.get_prompt(conn, prompt_id)
 
 
 def _star_icon() -> QIcon:
@@ -253,7 +178,7 @@ class LibraryModel(QAbstractItemModel):
         number = self._load_number
         opened = frozenset(self._opened)
         snapshot = await self._db.acall(
-            read_snapshot, self._tag, opened, self._trash_opened or self._tag is not None
+            library.read_tree, self._tag, opened, self._trash_opened or self._tag is not None
         )
         if number < self._shown_number:
             return  # a later load finished first: its tree is fresher
@@ -289,7 +214,7 @@ class LibraryModel(QAbstractItemModel):
         self.changed.emit()
         return result
 
-    def _build(self, snapshot: _Snapshot) -> _Node:
+    def _build(self, snapshot: TreeSnapshot) -> _Node:
         root = _Node(NodeKind.FOLDER, (NodeKind.FOLDER, "", 0), None)
         if snapshot.starred:
             starred = _Node(NodeKind.STARRED, _STARRED_KEY, root)
@@ -396,7 +321,7 @@ class LibraryModel(QAbstractItemModel):
         try:
             if kind == NodeKind.TRASH:
                 rows = await self._db.acall(library.list_trash)
-                rows = [row for row in rows if tag is None or _has_tag(row, tag)]
+                rows = [row for row in rows if tag is None or has_tag(row, tag)]
             else:
                 rows = await self._db.acall(
                     lambda conn: library.list_prompts(conn, folder=path, tag=tag)
@@ -435,7 +360,7 @@ class LibraryModel(QAbstractItemModel):
             if prompt.trashed_at is not None:
                 await self._fetch(_TRASH_KEY)
             else:
-                for path in _ancestors(prompt.folder):
+                for path in ancestors(prompt.folder):
                     await self._fetch((NodeKind.FOLDER, path, 0))
         node = self._prompt_nodes.get(prompt_id)
         return self._index_of(node) if node is not None else QModelIndex()
@@ -615,7 +540,7 @@ class LibraryModel(QAbstractItemModel):
 
     async def trash(self, ids: Sequence[int]) -> list[PromptRow]:
         """Move prompts to the trash; returns them as they are now."""
-        prompts = await self.apply(lambda c: [_trash_and_get(c, i) for i in ids])
+        prompts = await self.apply(lambda c: [library.trash_and_get(c, i) for i in ids])
         for prompt in prompts:
             self.trashed.emit(prompt.id)
         return prompts
@@ -684,8 +609,8 @@ class LibraryModel(QAbstractItemModel):
             self.start_write(self.trash(ids))
             return True
         if target.kind == NodeKind.STARRED:
-            write = _for_each(ids, lambda c, i: library.set_starred(c, i, True))
+            write = library.for_each(ids, lambda c, i: library.set_starred(c, i, True))
         else:
-            write = _for_each(ids, lambda c, i: library.move_prompt(c, i, folder))
+            write = library.for_each(ids, lambda c, i: library.move_prompt(c, i, folder))
         self.start_write(self.apply(write))
         return True

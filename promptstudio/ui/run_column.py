@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 import uuid
 from collections import deque
@@ -51,6 +50,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from promptstudio.durations import format_ms as ms_text
+from promptstudio.evals.json_answers import format_json
 from promptstudio.providers import PRESETS as PROFILE_PRESETS
 from promptstudio.providers import (
     GenerationParams,
@@ -97,12 +98,6 @@ QUEUED_TIP = (
 
 def profile_label(profile: ProviderProfile) -> str:
     return f"{profile.name} — {profile.base_url}"
-
-
-def ms_text(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
 
 
 @dataclass
@@ -881,36 +876,6 @@ def params_summary(params: GenerationParams) -> list[str]:
     elif params.json_mode:
         parts.append("JSON")
     return parts
-
-
-def format_json(text: str, schema: dict[str, Any] | None = None) -> tuple[str, str | None]:
-    """Pretty JSON, or the text as it is and where it stops being JSON; with a schema,
-    where the value breaks it.
-
-    Models often wrap JSON in a Markdown fence; the fence is looked through.
-    """
-    body = text.strip()
-    fenced = re.fullmatch(r"```(?:json)?\s*\n(.*?)\n?```", body, re.DOTALL)
-    if fenced:
-        body = fenced.group(1)
-    if not body:
-        return text, None
-    try:
-        value = json.loads(body)
-    except json.JSONDecodeError as exc:
-        return text, f"Not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
-    pretty = json.dumps(value, indent=2, ensure_ascii=False)
-    if schema:
-        error = jsonschema.exceptions.best_match(
-            jsonschema.validators.validator_for(schema)(schema).iter_errors(value)
-        )
-        if error is not None:
-            where = "/".join(str(part) for part in error.absolute_path) or "the top level"
-            return (
-                pretty,
-                f"Valid JSON, but not valid against the schema at {where}: {error.message}",
-            )
-    return pretty, None
 
 
 def metric_parts(result: TargetResult) -> list[str]:

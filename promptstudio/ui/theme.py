@@ -39,6 +39,11 @@ def _dark_palette() -> QPalette:
     return palette
 
 
+def palette_is_dark(palette: QPalette | None = None) -> bool:
+    """Whether ``palette`` (the application's by default) is dark: light text on a dark base."""
+    return (palette or QGuiApplication.palette()).base().color().lightness() < 128
+
+
 def apply_theme(theme: str) -> bool:
     """Apply ``system``, ``light`` or ``dark``; returns True when the result is dark."""
     global _DEFAULT_PALETTE

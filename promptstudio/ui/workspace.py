@@ -219,9 +219,6 @@ class Workspace(QObject):
             self.prompts.select_prompt(target)
         self.libraryLoaded.emit()
 
-    def _open_version_soon(self, _prompt_id: int, version_id: int) -> None:
-        self.tasks.start("open-version", self.open_version(version_id))
-
     def _on_renamed(self, prompt_id: int, name: str) -> None:
         self.known[prompt_id] = name
         if prompt_id == self.prompt_id:

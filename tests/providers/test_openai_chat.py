@@ -105,6 +105,18 @@ def test_connection_message_names_known_local_servers() -> None:
     )
 
 
+def test_what_counts_as_local_is_one_definition() -> None:
+    """The connection hint and the run queue agree on which servers are on this machine."""
+    from promptstudio.providers import is_local
+    from promptstudio.providers.failures import local_server
+
+    docker = Endpoint(base_url="http://host.docker.internal:11434/v1", name="Ollama")
+    assert is_local(docker)
+    assert "Is Ollama running at host.docker.internal:11434?" in connect_message(docker)
+    assert local_server(Endpoint(base_url="http://127.0.0.2:1234/v1")) == "LM Studio"
+    assert local_server(Endpoint(base_url="http://example.com:1234/v1")) is None
+
+
 def test_retry_after_forms() -> None:
     assert retry_after_seconds({"retry-after-ms": "1500"}) == 1.5
     assert retry_after_seconds({"retry-after": "2.5"}) == 2.5

@@ -20,7 +20,7 @@ from promptstudio.ui.history_model import (
     Column,
     VersionHistoryModel,
     format_cost,
-    format_duration,
+    format_seconds,
     format_when,
     local_time,
 )
@@ -279,7 +279,7 @@ def test_formats() -> None:
         "$3.50",
         "<$0.000001",
     ]
-    assert [format_duration(ms) for ms in (None, 1234, 850, 12_000)] == [
+    assert [format_seconds(ms) for ms in (None, 1234, 850, 12_000)] == [
         "—",
         "1.2 s",
         "0.85 s",
