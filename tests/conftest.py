@@ -15,6 +15,8 @@ import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
+import logging
+
 import keyring
 import pytest
 
@@ -30,6 +32,17 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ENV_KEY_VARS:
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def logging_levels() -> Iterator[None]:
+    """A test that configures logging (as the app does) leaves the levels as it found them,
+    so a later test that captures log records sees only its own."""
+    loggers = [logging.getLogger(), logging.getLogger("promptstudio")]
+    levels = [logger.level for logger in loggers]
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
