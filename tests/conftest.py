@@ -12,10 +12,9 @@ import os
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from pathlib import Path
-
-import logging
 
 import keyring
 import pytest
