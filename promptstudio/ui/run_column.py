@@ -378,7 +378,6 @@ class RunColumn(QFrame):
         self.output.setObjectName("output")
         self.output.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont))
         self.output.setPlaceholderText("The answer streams here.")
-        self.output.setMinimumHeight(48)
         self.rendered = QTextBrowser(self)
         self.rendered.setObjectName("renderedOutput")
         self.rendered.setOpenExternalLinks(False)

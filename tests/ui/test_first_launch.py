@@ -98,3 +98,17 @@ def test_only_on_first_launch(window) -> None:  # type: ignore[no-untyped-def]
     window.state.setValue("run/columns", "[]")
     assert window.offer_first_launch([]) is None
     assert window.run_board.findChild(FirstLaunchPanel) is None
+
+
+def test_the_answer_keeps_room_beside_the_panel_at_1280x800(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The panel's instructions take height; the column's answer must not be squeezed to
+    nothing under them on a small screen (the editor above gives way instead)."""
+    window.resize(1280, 800)
+    offer = window.offer_first_launch([Candidate("Nobody", closed_port())])
+    assert offer is not None
+    panel = _panel(window)
+    qtbot.waitUntil(lambda: panel.again_button.isEnabled(), timeout=5000)
+    output = window.run_board.columns[0].output
+    lines = output.fontMetrics().lineSpacing()
+    qtbot.waitUntil(lambda: output.viewport().height() >= 4 * lines, timeout=3000)
+    assert window.minimumSizeHint().height() <= 700

@@ -1,0 +1,87 @@
+"""Render the main window with the samples and three answered columns, for docs/.
+
+    .venv/bin/python tools/screenshot.py WIDTH HEIGHT light|dark OUT.png [--xcb] [--fold]
+
+With --xcb it runs on a real X server (e.g. under ``xvfb-run -s "-screen 0 1600x1000x24"``)
+and takes the screen with ImageMagick's ``import``; otherwise it grabs the window offscreen.
+The answers come from the test suite's fake server, each after a first-token delay, so the
+figures the columns show are what such a server really took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if "--xcb" not in sys.argv:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from promptstudio.credentials import KeyStore
+from promptstudio.ui.app import open_library
+from promptstudio.ui.main_window import MainWindow
+from tests.fake_llm import FakeLLM, Reply
+
+ANSWERS = {  # model: (first-token delay in s, answer)
+    "llama3.2": (0.42, "Subject: Your order #4411\n\nHi Sam,\n\nThanks for reaching out. "
+                 + "I checked the shipment and it left our warehouse yesterday; " * 8),
+    "qwen2.5": (0.25, "Hello Sam! "
+                + "Your parcel is on its way and should arrive by Friday. " * 10),
+    "gemma3": (0.31, "Dear Sam,\n\nWe are sorry for the delay. "
+               + "The carrier reports a short hold at the depot. " * 9),
+}  # fmt: skip
+
+
+async def render(window: MainWindow, width: int, height: int, theme: str, out: str) -> None:
+    window.settings.update({"appearance.theme": theme})
+    window.apply_settings({"appearance.theme": theme})
+    window.resize(width, height)
+    window.show()
+    window.start()
+    await asyncio.sleep(1.5)  # the library opens and the SDKs load on the run worker
+    server = FakeLLM()
+    server.start()
+    for model, (delay, text) in ANSWERS.items():
+        server.script(Reply(text=text, first_token_delay=delay, tokens_per_second=120), model=model)
+    board = window.run_board
+    while len(board.columns) < len(ANSWERS):
+        board.add_column()
+    for column, model in zip(board.columns, ANSWERS, strict=True):
+        column.set_target(server.base_url, model)
+    if "--fold" in sys.argv:
+        board.columns[1].set_folded(True)
+    done = asyncio.Event()
+    window.workspace.runFinished.connect(lambda _id: done.set())
+    window.registry["run.run"].trigger()
+    await asyncio.wait_for(done.wait(), 60)
+    await asyncio.sleep(0.5)
+    if "--xcb" in sys.argv:
+        subprocess.run(["import", "-window", "root", out], check=True)
+    else:
+        window.grab().save(out)
+    server.stop()
+    window.close()
+
+
+def main() -> None:
+    width, height, theme, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    app = QApplication([])
+    with TemporaryDirectory() as tmp:
+        db = open_library(Path(tmp))
+        window = MainWindow(db, KeyStore(), Path(tmp))
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            loop.run_until_complete(render(window, width, height, theme, out))
+        db.close()
+
+
+if __name__ == "__main__":
+    main()
