@@ -11,7 +11,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -51,6 +51,21 @@ def target_key(column_id: str, sample: int) -> str:
 def split_key(key: str) -> tuple[str, int]:
     column_id, _, sample = key.partition("#")
     return column_id, int(sample or 0)
+
+
+class ColumnsArea(QScrollArea):
+    """Scrolls the columns sideways. Its height never drops below what a column needs (a
+    scroll area does not pass its widget's minimum on), so on a small screen the editor
+    above gives way instead of the answers being cut off at the bottom."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        strip = self.widget()
+        if strip is None:
+            return hint
+        bar = self.horizontalScrollBar().sizeHint().height()
+        needed = strip.minimumSizeHint().height() + bar + 2 * self.frameWidth()
+        return QSize(hint.width(), max(hint.height(), needed))
 
 
 class ColumnStrip(QWidget):
@@ -126,7 +141,7 @@ class RunBoard(QWidget):
         self._strip = ColumnStrip(self)
         self._row = QHBoxLayout(self._strip)
         self._row.setContentsMargins(0, 0, 0, 0)
-        self._scroll = QScrollArea(self)
+        self._scroll = ColumnsArea(self)
         self._scroll.setObjectName("columnsArea")
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)

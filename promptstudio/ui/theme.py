@@ -31,11 +31,16 @@ def _dark_palette() -> QPalette:
         role.ButtonText: "#e8eaed", role.Highlight: "#3d6fb6", role.HighlightedText: "#ffffff",
         role.ToolTipBase: "#2b2d31", role.ToolTipText: "#e8eaed", role.PlaceholderText: "#80868b",
         role.Link: "#8ab4f8", role.Mid: "#5f6368",
+        # The bevel roles: left at QPalette()'s light defaults, frames and the tab bar's
+        # base line were drawn white on the dark window.
+        role.Light: "#3c4043", role.Midlight: "#303134", role.Dark: "#121314",
+        role.Shadow: "#000000",
     }  # fmt: skip
     for key, value in colours.items():
         palette.setColor(key, QColor(value))
     palette.setColor(QPalette.ColorGroup.Disabled, role.Text, QColor("#6f7378"))
     palette.setColor(QPalette.ColorGroup.Disabled, role.ButtonText, QColor("#6f7378"))
+    palette.setColor(QPalette.ColorGroup.Disabled, role.WindowText, QColor("#6f7378"))
     return palette
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QScrollArea
 
 from promptstudio.providers import ProviderProfile
 from promptstudio.providers.probe import Candidate
@@ -101,14 +102,22 @@ def test_only_on_first_launch(window) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_the_answer_keeps_room_beside_the_panel_at_1280x800(window, qtbot) -> None:  # type: ignore[no-untyped-def]
-    """The panel's instructions take height; the column's answer must not be squeezed to
-    nothing under them on a small screen (the editor above gives way instead)."""
+    """The panel's instructions take height; the column must not be cut off at the bottom
+    under them on a small screen (the editor above gives way instead)."""
     window.resize(1280, 800)
     offer = window.offer_first_launch([Candidate("Nobody", closed_port())])
     assert offer is not None
     panel = _panel(window)
     qtbot.waitUntil(lambda: panel.again_button.isEnabled(), timeout=5000)
-    output = window.run_board.columns[0].output
-    lines = output.fontMetrics().lineSpacing()
-    qtbot.waitUntil(lambda: output.viewport().height() >= 4 * lines, timeout=3000)
+    window.work_splitter.setSizes([10_000, 1])  # the editor takes all it can
+    column = window.run_board.columns[0]
+    output = column.output
+    viewport = window.run_board.findChild(QScrollArea, "columnsArea").viewport()
+
+    def answer_in_view() -> bool:  # its bottom edge inside the board's view, not cut off
+        bottom = output.mapTo(viewport, output.rect().bottomLeft()).y()
+        return bottom <= viewport.height()
+
+    qtbot.waitUntil(answer_in_view, timeout=3000)
+    assert output.viewport().height() >= 4 * output.fontMetrics().lineSpacing()
     assert window.minimumSizeHint().height() <= 700
