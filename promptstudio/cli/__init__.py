@@ -48,16 +48,36 @@ class CliError(PromptStudioError):
         self.exit_code = exit_code
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _top_level_parser() -> argparse.ArgumentParser:
+    """The options that come before any command (all the GUI takes)."""
     parser = argparse.ArgumentParser(prog="promptstudio", description=f"{APP_NAME} {__version__}")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR", help="where the library lives")
+    parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
+    return parser
+
+
+def _gui_arguments(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The arguments when they open the GUI, without building every command's parser (which
+    imports the commands' modules and costs the window's first paint ~50 ms); None when
+    they name a command or ask for help."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if any(word in ("-h", "--help") for word in words):
+        return None
+    args, rest = _top_level_parser().parse_known_args(words)
+    if rest:
+        return None
+    args.command = None
+    return args
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _top_level_parser()
     data = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a command's own --data-dir must not reset one given before the command.
     data.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
                       help="where the library lives")  # fmt: skip
-    parser.add_argument("--data-dir", metavar="DIR", help="where the library lives")
-    parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     commands.add_parser("gui", parents=[data], help="open the app (the default)")
@@ -138,7 +158,7 @@ class _ReaderGone:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _gui_arguments(argv) or build_parser().parse_args(argv)
     stderr = logging.StreamHandler()
     stderr.setLevel(logging.WARNING)  # the log file (GUI) takes INFO; the terminal doesn't
     stderr.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
