@@ -45,6 +45,8 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000
 # SQLite result codes that mean "this file is not (or no longer) a database we can read".
 _DAMAGED = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
+# How sqlite3 says a stored text is not UTF-8 (a damaged byte inside a row).
+_NOT_UTF8 = "Could not decode to UTF-8"
 
 CheckMode = Literal["auto", "full", "light"]
 # Up to this size "auto" runs the full PRAGMA quick_check at every open (about 1 ms per
@@ -198,6 +200,9 @@ class Database:
                 raise _Damaged(problems[0].splitlines()[-1][:200])
             self.fully_checked = full_check
             applied = schema.migrate(conn)
+            lacking = schema.missing_parts(conn)
+            if lacking:
+                raise _Damaged(lacking[0][:200])
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.Error):
@@ -227,7 +232,23 @@ class Database:
         if self._conn is None:
             raise StorageError("The library is closed.")
         try:
-            return fn(self._conn, *args, **kwargs)
+            try:
+                return fn(self._conn, *args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                if not str(exc).startswith(_NOT_UTF8):
+                    raise
+                # A damaged byte inside stored text (the page itself is sound, so no check
+                # finds it): read it again with U+FFFD in its place rather than fail forever.
+                logger.warning("Text in the library %s is not UTF-8: %s", self.path, exc)
+                return self._with_replaced_text(fn, *args, **kwargs)
+        except UnicodeEncodeError as exc:
+            # A lone surrogate (a "\ud800" escape in an imported JSON or YAML file) is not
+            # Unicode: SQLite cannot store it, and nothing of the call was.
+            bad = ascii(exc.object[exc.start : exc.end]) if isinstance(exc.object, str) else ""
+            raise StorageError(
+                f"The text cannot be stored: it holds {bad or 'a character'}, an unpaired "
+                "surrogate, which is not valid Unicode."
+            ) from exc
         except sqlite3.DatabaseError as exc:
             if getattr(exc, "sqlite_errorname", "") not in _DAMAGED:
                 raise
@@ -236,6 +257,19 @@ class Database:
                 f"The library file {self.path} is damaged ({exc}). Restart PromptStudio: "
                 "it will check the file and recover what can be read."
             ) from exc
+
+    def _with_replaced_text(
+        self,
+        fn: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        assert self._conn is not None
+        self._conn.text_factory = _replacing_decode
+        try:
+            return fn(self._conn, *args, **kwargs)
+        finally:
+            self._conn.text_factory = str
 
     def _on_owner(self) -> bool:
         return threading.current_thread() is self._owner
@@ -382,6 +416,10 @@ class Database:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"Database({str(self.path)!r}, {state})"
+
+
+def _replacing_decode(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
 
 
 def _integrity(conn: sqlite3.Connection, *, full: bool) -> list[str]:
