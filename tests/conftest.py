@@ -13,9 +13,8 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
-
 from datetime import timedelta
+from pathlib import Path
 
 import keyring
 import pytest

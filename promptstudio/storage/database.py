@@ -205,6 +205,9 @@ class Database:
                 raise _Damaged(lacking[0][:200])
         except BaseException as exc:
             conn.close()
+            if isinstance(exc, UnicodeDecodeError):
+                # SQLite's message quotes the damaged schema text, which is not UTF-8.
+                raise _Damaged("the schema is damaged (its text is not UTF-8)") from exc
             if isinstance(exc, sqlite3.Error):
                 if getattr(exc, "sqlite_errorname", "") in _DAMAGED:
                     raise _Damaged(str(exc)) from exc

@@ -8,6 +8,7 @@ file at a version that exists (the header change is transactional in SQLite).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sqlite3
@@ -464,9 +465,8 @@ def _shape(conn: sqlite3.Connection) -> dict[str, frozenset[str]]:
     for kind, name in conn.execute("SELECT type, name FROM sqlite_master").fetchall():
         columns: frozenset[str] = frozenset()
         if kind == "table":
-            try:
+            # A definition that cannot be read leaves every expected column missing.
+            with contextlib.suppress(sqlite3.DatabaseError):
                 columns = frozenset(row[1] for row in conn.execute(f'PRAGMA table_info("{name}")'))
-            except sqlite3.DatabaseError:
-                pass  # its definition cannot be read: every expected column is missing
         shape[f"{kind} {name}"] = columns
     return shape

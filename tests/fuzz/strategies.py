@@ -64,10 +64,11 @@ JSON = [
 ]  # fmt: skip
 
 MARKDOWN = [
+    *JINJA[:30],
     "# ", "## ", "### ", "```", "```jinja", "```json", "```yaml", "~~~", "\n", "    ",
     "Template", "Variables", "Columns", "Test cases", "Description", "Tags", "Folder",
     "<!--", "-->", "promptstudio:", "exact", "- ", "* ", "> ", "|", "---", "**", "`",
-] + JINJA[:30]
+]  # fmt: skip
 
 CSV = [
     ",", '"', '""', "\n", "\r\n", "\r", "__description", "__expected", "__expected1",
@@ -124,7 +125,9 @@ def as_bytes(text: st.SearchStrategy[str]) -> st.SearchStrategy[bytes]:
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=10),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 

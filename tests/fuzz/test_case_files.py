@@ -21,7 +21,6 @@ from tests.exchange.test_case_files import JSONL_CASES
 from tests.fuzz.strategies import CSV, JSONL, as_bytes, mutated, soup, typed_or_success
 
 
-
 def _csv_or_empty(cases: list[dict[str, Any]]) -> str:
     """The cases as CSV; "" for those CSV cannot hold (a variable named ``__x``)."""
     return typed_or_success(cases_to_csv, cases) or ""

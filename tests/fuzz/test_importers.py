@@ -88,11 +88,14 @@ def test_prompty(data: bytes) -> None:
 
 
 @given(inputs(to_promptfoo, YAML))
+# A "\uD9D8" escape gives an unpaired surrogate; storing it raised UnicodeEncodeError.
+@example(b'prompts: ["hi"]\ntests:\n- description: "\\uD9D8"\n')
 def test_promptfoo_yaml(data: bytes) -> None:
     check_import("promptfooconfig.yaml", data)
 
 
 @given(inputs(to_json, JSON))
+@example(b'{"format_version": 1, "name": "\\ud800", "template": "t"}')
 def test_promptstudio_json(data: bytes) -> None:
     check_import("fuzzed.json", data)
 

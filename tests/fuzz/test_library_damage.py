@@ -8,15 +8,17 @@ done. Only StorageError (or data) may come out, and a file recovered once opens 
 
 from __future__ import annotations
 
+import random
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from promptstudio.exchange.library_io import library_documents
@@ -44,14 +46,14 @@ def fill(conn: sqlite3.Connection) -> None:
             for step in range(4)
         ]
         library.set_label(conn, prompt.id, "prod", versions[1].id)
-        library.save_draft(conn, prompt.id, "draft {{ city }}", {"city": "Oslo"}, {})
+        library.save_draft(conn, prompt.id, "draft {{ city }}", {"city": "VARMARK"}, {})
         library.add_case(conn, prompt.id, {"city": "Paris"}, description="d", expected="Paris",
                          asserts=[{"type": "contains", "value": "Paris"}])  # fmt: skip
         library.set_eval_settings(conn, prompt.id, asserts=[{"type": "is-json"}],
                                   judge_prompt="user:\n{{ output }}", judge_column="c")  # fmt: skip
         for version in versions[2:]:
             run = library.record_run(conn, version.id, {"city": "Paris"})
-            library.add_response(conn, run.id, **answer("an answer about Paris " * 20))
+            library.add_response(conn, run.id, **answer("ANSWERMARK about Paris " * 20))
             library.save_eval_run(
                 conn,
                 version.id,
@@ -143,16 +145,27 @@ def damaged(data: bytes, damage: list[tuple[float, int, str, bytes]]) -> bytes:
     return bytes(spoilt)
 
 
-@given(DAMAGE)
-def test_a_damaged_library_opens_or_says_why(pristine: Path, damage: list) -> None:
+@contextmanager
+def opened(data: bytes) -> Iterator[tuple[Path, Database | None]]:
+    """``data`` as a library file in a temp dir, opened (None when it was refused)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "library.sqlite3"
-        path.write_bytes(damaged(pristine.read_bytes(), damage))
+        path.write_bytes(data)
         db = typed_or_success(Database, path)
+        try:
+            yield path, db
+        finally:
+            if db is not None:
+                db.close()
+
+
+@given(DAMAGE)
+def test_a_damaged_library_opens_or_says_why(pristine: Path, damage: list) -> None:
+    with opened(damaged(pristine.read_bytes(), damage)) as (path, db):
         if db is None:
             return
-        with db:
-            read_everything(db)
+        read_everything(db)
+        db.close()
         again = typed_or_success(Database, path)
         if again is not None:
             with again:
@@ -160,24 +173,39 @@ def test_a_damaged_library_opens_or_says_why(pristine: Path, damage: list) -> No
                 read_everything(again)
 
 
-@given(st.integers(0, 10**9), st.integers(1, 3))
-def test_damage_in_the_records_only(pristine: Path, seed: int, count: int) -> None:
-    """Bytes changed inside row contents (past the page headers): quick_check may pass."""
-    import random
+# Byte strings of the pristine file (row contents and the schema's own text) to damage
+# one byte of: the damage SQLite's page checks cannot see.
+MARKS = [b"ANSWERMARK", b'"VARMARK"', b"judge_prompt", b"asserts", b"Prompt 1 alpha",
+         b'"temperature"', b"contains", b"CREATE TABLE prompts"]  # fmt: skip
 
+
+@given(st.sampled_from(MARKS), st.integers(0, 12), st.integers(0, 255))
+@example(b"ANSWERMARK", 0, 0xFF)  # text that is not UTF-8: sqlite3 raised OperationalError
+@example(b'"VARMARK"', 8, 0x01)  # a JSON column that no longer parses: JSONDecodeError
+@example(b"judge_prompt", 11, ord("X"))  # a renamed column: "no such column" on every read
+@example(b"CREATE TABLE prompts", 2, 0x80)  # SQLite's error quotes it: UnicodeDecodeError
+def test_one_byte_changed_inside_a_row_or_the_schema(
+    pristine: Path, mark: bytes, index: int, value: int
+) -> None:
+    data = bytearray(pristine.read_bytes())
+    at = data.find(mark)
+    assert at >= 0, mark
+    data[at + index % len(mark)] = value
+    with opened(bytes(data)) as (_, db):
+        if db is not None:
+            assert first_failure(read_calls(db)) is None, "a sound page must stay readable"
+
+
+@given(st.integers(0, 10**9), st.integers(1, 3))
+def test_damage_past_the_first_page(pristine: Path, seed: int, count: int) -> None:
+    """A few bytes changed anywhere past the header page."""
     rng = random.Random(seed)
     spoilt = bytearray(pristine.read_bytes())
-    page = 4096
     for _ in range(count):
-        start = rng.randrange(page, len(spoilt))
-        spoilt[start] = rng.randrange(256)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "library.sqlite3"
-        path.write_bytes(bytes(spoilt))
-        db = typed_or_success(Database, path)
+        spoilt[rng.randrange(4096, len(spoilt))] = rng.randrange(256)
+    with opened(bytes(spoilt)) as (_, db):
         if db is not None:
-            with db:
-                read_everything(db)
+            read_everything(db)
 
 
 def test_the_pristine_library_reads_whole(pristine: Path, tmp_path: Path) -> None:

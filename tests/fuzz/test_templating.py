@@ -32,22 +32,23 @@ LIMITS = RenderLimits(max_output_chars=20_000, timeout_seconds=0.5)
 WALL_CLOCK_SLACK_S = 3.0
 
 NAMES = st.sampled_from(["x", "name", "items", "n", "loop", "self", "range", "m"])
+LITERALS = ["1", "9", "99999", "-1", "'a'", '"b"', "[1,2]", "{'k': 1}", "none", "range(9)",
+            "10**9", "'x'*9"]  # fmt: skip
+OPERATORS = [" * ", " ** ", " + ", " ~ ", " % ", " // ", " - ", " and ", " or ", " in "]
+FILTERS = [
+    "|upper", "|join(',')", "|tojson", "|length", "|center(99999)", "|indent(9999)",
+    "|wordwrap(1)", "|replace('a', 'aaaa')", "|default('d')", "|list", "|batch(3)|list",
+    "|format(1)", "|string", "|sum", "|attr('__class__')", "|map('upper')|list", "|first",
+    "|random", "|reverse", "|sort",
+]  # fmt: skip
+TEXTS = ["text ", "\n", "system:\n", "\nuser:\n", "assistant:", "{# c #}", "{% set n = 3 %}",
+         "\r\n", "é😀"]  # fmt: skip
+
 EXPRESSIONS = st.recursive(
-    st.one_of(
-        NAMES,
-        st.sampled_from(["1", "9", "99999", "-1", "'a'", '"b"', "[1,2]", "{'k': 1}", "none",
-                         "range(9)", "10**9", "'x'*9"]),  # fmt: skip
-    ),
+    st.one_of(NAMES, st.sampled_from(LITERALS)),
     lambda inner: st.one_of(
-        st.tuples(inner, st.sampled_from([" * ", " ** ", " + ", " ~ ", " % ", " // ", " - ",
-                                          " and ", " or ", " in "]), inner).map("".join),  # fmt: skip
-        st.tuples(inner, st.sampled_from(["|upper", "|join(',')", "|tojson", "|length",
-                                          "|center(99999)", "|indent(9999)", "|wordwrap(1)",
-                                          "|replace('a', 'aaaa')", "|default('d')", "|list",
-                                          "|batch(3)|list", "|format(1)", "|string", "|sum",
-                                          "|attr('__class__')", "|map('upper')|list",
-                                          "|first", "|random", "|reverse", "|sort"]))  # fmt: skip
-        .map("".join),
+        st.tuples(inner, st.sampled_from(OPERATORS), inner).map("".join),
+        st.tuples(inner, st.sampled_from(FILTERS)).map("".join),
         inner.map(lambda e: f"({e})"),
         inner.map(lambda e: f"{e}.upper()"),
         inner.map(lambda e: f"{e}[0]"),
@@ -56,11 +57,7 @@ EXPRESSIONS = st.recursive(
     max_leaves=6,
 )
 BLOCKS = st.recursive(
-    st.one_of(
-        EXPRESSIONS.map(lambda e: "{{ " + e + " }}"),
-        st.sampled_from(["text ", "\n", "system:\n", "\nuser:\n", "assistant:", "{# c #}",
-                         "{% set n = 3 %}", "\r\n", "é😀"]),  # fmt: skip
-    ),
+    st.one_of(EXPRESSIONS.map(lambda e: "{{ " + e + " }}"), st.sampled_from(TEXTS)),
     lambda body: st.one_of(
         st.tuples(NAMES, EXPRESSIONS, body).map(
             lambda t: "{% for " + t[0] + " in " + t[1] + " %}" + t[2] + "{% endfor %}"
@@ -103,8 +100,10 @@ def test_the_editor_helpers_never_raise_other_errors(source: str) -> None:
         assert marker.role in ROLES and marker.line >= 1
 
 
-@given(st.lists(st.one_of(st.sampled_from(["system:", "user:", "ASSISTANT:", " user: ",
-                                           "\n", SENTINEL, "x"]), st.text(max_size=5))))  # fmt: skip
+SPLIT_PIECES = ["system:", "user:", "ASSISTANT:", " user: ", "\n", SENTINEL, "x"]
+
+
+@given(st.lists(st.one_of(st.sampled_from(SPLIT_PIECES), st.text(max_size=5))))
 def test_role_splitting_never_raises_and_drops_empty_turns(pieces: list[str]) -> None:
     for message in split_messages("".join(pieces)):
         assert message.role in ROLES and message.content.strip()

@@ -21,7 +21,7 @@ LIMITS = RenderLimits(max_output_chars=50_000, timeout_seconds=1.0)
 # the CLI as surrogates. Both classes are left out of these inputs: values nest at most
 # 40 deep and are valid Unicode text. Re-add them when point 9 lands.
 NESTED = st.integers(1, 40).flatmap(
-    lambda depth: st.sampled_from(["[", "{\"a\": "]).map(lambda open_: open_ * depth)
+    lambda depth: st.sampled_from(["[", '{"a": ']).map(lambda open_: open_ * depth)
 )
 NAMES = st.one_of(st.sampled_from(["x", "name", "_", "é", "a1", "", " x", "1x", "x y"]),
                   st.text(max_size=6))  # fmt: skip

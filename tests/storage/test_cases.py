@@ -82,7 +82,9 @@ def test_bad_cases_are_refused(db: Database) -> None:
         db.call(library.add_case, 999, {"x": 1})
 
 
-def test_saving_cases_touches_only_the_changed_ones(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_saving_cases_touches_only_the_changed_ones(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The update reuses its values in the comparison: unchanged cases keep updated_at.
 
     On Python >= 3.12 this statement also ran with numbered placeholders and a
