@@ -29,7 +29,7 @@ from tests.fake_llm import FakeLLM
 # and keeps what it found in .hypothesis/ to replay first next time.
 settings.register_profile(
     "ci",
-    max_examples=60,
+    max_examples=40,
     deadline=timedelta(seconds=10),
     derandomize=True,
     database=None,
@@ -38,7 +38,7 @@ settings.register_profile(
 )
 settings.register_profile(
     "release",
-    max_examples=3000,
+    max_examples=1000,
     deadline=timedelta(seconds=10),
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],

@@ -123,11 +123,13 @@ def as_bytes(text: st.SearchStrategy[str]) -> st.SearchStrategy[bytes]:
     return st.one_of(encoded, encoded, with_bom, spoilt, st.binary(max_size=200))
 
 
+def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+
+
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=10),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
-    ),
+    _containers,
     max_leaves=12,
 )
 
@@ -153,3 +155,52 @@ def first_failure(calls: Iterable[Callable[[], Any]]) -> PromptStudioError | Non
         except PromptStudioError as exc:
             return exc
     return None
+
+
+# Field names each format reads, so random documents hit the code behind every field.
+FIELDS = sorted(
+    {
+        # promptfoo
+        "apiBaseUrl", "assert", "budget_tokens", "config", "content", "defaultTest",
+        "description", "enabled", "expected", "id", "label", "metadata", "name", "prompts",
+        "providers", "raw", "response_format", "role", "schema", "stop", "stop_sequences",
+        "tests", "thinking", "thinking_budget", "type", "vars", "value", "threshold",
+        # prompty
+        "model", "inputs", "sample", "configuration", "connection", "parameters", "api",
+        "apiType", "azure_deployment", "azure_endpoint", "base_url", "column", "default",
+        "endpoint", "example", "folder", "format", "kind", "items", "max_tokens",
+        "maxOutputTokens", "moreColumns", "options", "parser", "profile", "provider",
+        "seed", "stopSequences", "tags", "temperature", "template", "topK", "topP", "top_p",
+        "frequencyPenalty", "presencePenalty", "reasoningEffort", "additionalProperties",
+        "authors", "version",
+        # PromptStudio JSON
+        "format_version", "variables", "columns", "cases", "params", "versions", "number",
+        "settings", "message", "created_at",
+    }
+)  # fmt: skip
+VALUES_SEEN = [
+    "openai:chat:gpt-4o", "anthropic:messages:claude-3", "openai:responses:o4-mini",
+    "ollama:chat:llama3", "http://127.0.0.1:1/v1", "file://prompt.txt", "file://vars.yaml",
+    "file://cases.csv", "file://../outside", "user", "system", "assistant", "contains",
+    "is-json", "llm-rubric", "json_schema", "json_object", "chat", "openai", "anthropic",
+    "{{ x }}", "user:\n{{ x }}", "string", "integer", "array", "object", "thread",
+]  # fmt: skip
+
+
+def _shaped_children(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(FIELDS) | st.text(max_size=4), inner, max_size=5
+    )
+
+
+SHAPED = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**64), 2**64)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(VALUES_SEEN)
+    | st.text(max_size=8),
+    _shaped_children,
+    max_leaves=25,
+)
+"""Documents of the formats' own field names with values of every type, at any depth."""

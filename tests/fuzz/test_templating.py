@@ -44,21 +44,20 @@ FILTERS = [
 TEXTS = ["text ", "\n", "system:\n", "\nuser:\n", "assistant:", "{# c #}", "{% set n = 3 %}",
          "\r\n", "é😀"]  # fmt: skip
 
-EXPRESSIONS = st.recursive(
-    st.one_of(NAMES, st.sampled_from(LITERALS)),
-    lambda inner: st.one_of(
+
+def _compound_expressions(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
         st.tuples(inner, st.sampled_from(OPERATORS), inner).map("".join),
         st.tuples(inner, st.sampled_from(FILTERS)).map("".join),
         inner.map(lambda e: f"({e})"),
         inner.map(lambda e: f"{e}.upper()"),
         inner.map(lambda e: f"{e}[0]"),
         inner.map(lambda e: f"'%s%s'|format({e}, {e})"),
-    ),
-    max_leaves=6,
-)
-BLOCKS = st.recursive(
-    st.one_of(EXPRESSIONS.map(lambda e: "{{ " + e + " }}"), st.sampled_from(TEXTS)),
-    lambda body: st.one_of(
+    )
+
+
+def _compound_blocks(body: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
         st.tuples(NAMES, EXPRESSIONS, body).map(
             lambda t: "{% for " + t[0] + " in " + t[1] + " %}" + t[2] + "{% endfor %}"
         ),
@@ -68,7 +67,15 @@ BLOCKS = st.recursive(
         body.map(lambda b: "{% macro m(x) %}" + b + "{% endmacro %}{{ m(1) }}{{ m(2) }}"),
         body.map(lambda b: "{% filter upper %}" + b + "{% endfilter %}"),
         st.lists(body, max_size=4).map("".join),
-    ),
+    )
+
+
+EXPRESSIONS = st.recursive(
+    st.one_of(NAMES, st.sampled_from(LITERALS)), _compound_expressions, max_leaves=6
+)
+BLOCKS = st.recursive(
+    st.one_of(EXPRESSIONS.map(lambda e: "{{ " + e + " }}"), st.sampled_from(TEXTS)),
+    _compound_blocks,
     max_leaves=10,
 )
 TEMPLATES = st.one_of(soup(JINJA), BLOCKS)
