@@ -44,7 +44,13 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
 # SQLite result codes that mean "this file is not (or no longer) a database we can read".
-_DAMAGED = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
+_DAMAGED = {
+    "SQLITE_NOTADB",
+    "SQLITE_CORRUPT",
+    "SQLITE_CORRUPT_VTAB",  # a damaged search index (FTS5)
+    "SQLITE_CORRUPT_INDEX",
+    "SQLITE_CORRUPT_SEQUENCE",
+}
 # How sqlite3 says a stored text is not UTF-8 (a damaged byte inside a row).
 _NOT_UTF8 = "Could not decode to UTF-8"
 
@@ -196,6 +202,8 @@ class Database:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_AUTOCHECKPOINT_PAGES}")
             problems = _integrity(conn, full=full_check)
+            if not problems and self.needs_check_marker.exists():
+                problems = _search_index_problems(conn)  # damage seen may be in one
             if problems:
                 raise _Damaged(problems[0].splitlines()[-1][:200])
             self.fully_checked = full_check
@@ -436,6 +444,20 @@ def _integrity(conn: sqlite3.Connection, *, full: bool) -> list[str]:
     for table in _LIGHT_CHECK_TABLES:
         if table in tables:
             problems += _problems(conn, f"PRAGMA quick_check({table})")
+    return problems
+
+
+def _search_index_problems(conn: sqlite3.Connection) -> list[str]:
+    """FTS5's own check of each search index (``quick_check`` cannot see inside one)."""
+    problems = []
+    for table in schema.FTS_TABLES:
+        try:
+            conn.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):  # an older schema, migrated later
+                problems.append(f"the search index {table} is damaged ({exc})")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"the search index {table} is damaged ({exc})")
     return problems
 
 
