@@ -29,7 +29,7 @@ from tests.fake_llm import FakeLLM
 # and keeps what it found in .hypothesis/ to replay first next time.
 settings.register_profile(
     "ci",
-    max_examples=40,
+    max_examples=80,
     deadline=timedelta(seconds=10),
     derandomize=True,
     database=None,
