@@ -433,7 +433,7 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 def missing_parts(conn: sqlite3.Connection) -> list[str]:
-    """Tables, columns, indexes and triggers of the current schema that the file lacks.
+    """Tables, views, columns, indexes and triggers of the current schema the file lacks.
 
     The schema is text inside the file (``sqlite_master``): a damaged byte there can
     rename a column or a table while every page still passes ``PRAGMA quick_check``, and
@@ -460,11 +460,11 @@ def _expected_shape() -> dict[str, frozenset[str]]:
 
 
 def _shape(conn: sqlite3.Connection) -> dict[str, frozenset[str]]:
-    """``"table NAME"`` (``"index NAME"``...) -> its column names (empty but for tables)."""
+    """``"table NAME"`` (``"view NAME"``...) -> its column names (none for indexes, triggers)."""
     shape: dict[str, frozenset[str]] = {}
     for kind, name in conn.execute("SELECT type, name FROM sqlite_master").fetchall():
         columns: frozenset[str] = frozenset()
-        if kind == "table":
+        if kind in ("table", "view"):
             # A definition that cannot be read leaves every expected column missing.
             with contextlib.suppress(sqlite3.DatabaseError):
                 columns = frozenset(row[1] for row in conn.execute(f'PRAGMA table_info("{name}")'))

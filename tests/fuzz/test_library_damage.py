@@ -210,6 +210,7 @@ def test_one_byte_changed_inside_a_row_or_the_schema(
 @example(58418426, 2)  # a search index page: sqlite3.DatabaseError on every search
 @example(9045, 1)  # recovery met an SQLite message it could not decode: UnicodeDecodeError
 @example(10291, 1)  # an index lists fewer runs than the join finds: KeyError
+@example(94, 2)  # a view's text damaged: "no such column: c.template" on every search
 @example(446, 2)  # the first read already refuses: a typed error, as it should be
 def test_damage_past_the_first_page(pristine: Path, seed: int, count: int) -> None:
     """A few bytes changed anywhere past the header page."""
