@@ -14,13 +14,37 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 import asyncio
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import keyring
 import pytest
+from hypothesis import HealthCheck, settings
 
 from promptstudio.credentials import ENV_KEY_VARS, InMemoryKeyring
 from tests.fake_llm import FakeLLM
+
+# Hypothesis profiles (docs/TESTING.md). "ci", the default, keeps the fuzzing in
+# tests/fuzz/ to about a minute and is derandomized, so a run never fails by chance;
+# "release" (HYPOTHESIS_PROFILE=release) explores far more inputs, each run new ones,
+# and keeps what it found in .hypothesis/ to replay first next time.
+settings.register_profile(
+    "ci",
+    max_examples=80,
+    deadline=timedelta(seconds=10),
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "release",
+    max_examples=1000,
+    deadline=timedelta(seconds=10),
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)

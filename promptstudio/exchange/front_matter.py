@@ -76,11 +76,16 @@ def _load(source: str) -> dict[str, Any]:
         ) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise ExchangeError(f"The front matter is not valid YAML: {exc}.") from None
+    except (ValueError, OverflowError) as exc:  # PyYAML's own: "\U0FFFFFFF", no character
+        raise ExchangeError(f"The front matter is not valid YAML: {BAD_ESCAPE} ({exc}).") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ExchangeError("The front matter must be a YAML mapping (key: value lines).", line=2)
     return {str(key): _plain(value) for key, value in data.items()}
+
+
+BAD_ESCAPE = "an escape sequence names no Unicode character"
 
 
 def _refuse_aliases(source: str) -> None:

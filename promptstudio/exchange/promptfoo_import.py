@@ -23,6 +23,7 @@ from promptstudio.exchange.document import (
     PromptDocument,
 )
 from promptstudio.exchange.errors import ExchangeError, OutsideReferenceError
+from promptstudio.exchange.front_matter import BAD_ESCAPE
 from promptstudio.exchange.json_format import checked_column_params
 from promptstudio.exchange.promptfoo_format import (
     _ANTHROPIC_PARAMS,
@@ -583,6 +584,8 @@ def _load_yaml(text: str, what: str, *, reference: str = "") -> Any:
         raise ExchangeError(f"{subject} {problem}", line=None if reference else line) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise ExchangeError(f"{subject} is not valid YAML: {exc}.") from None
+    except (ValueError, OverflowError) as exc:  # PyYAML's own: "\U0FFFFFFF", no character
+        raise ExchangeError(f"{subject} is not valid YAML: {BAD_ESCAPE} ({exc}).") from None
     budget = _MAX_VALUES
 
     def plain(value: object) -> Any:

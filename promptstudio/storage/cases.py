@@ -7,17 +7,25 @@ every other JSON the library stores.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from promptstudio.storage.errors import NotFound, StorageError
 from promptstudio.storage.rows import CaseRow
-from promptstudio.storage.sql import one, refuse_secrets, require_prompt, rows, to_json, utc_now
+from promptstudio.storage.sql import (
+    one,
+    refuse_secrets,
+    require_prompt,
+    rows,
+    stored_json,
+    to_json,
+    utc_now,
+)
 from promptstudio.storage.transaction import transaction
 
 _COLUMNS = "id, prompt_id, position, vars, description, expected, asserts"
+_SAVED = ("position", "vars", "description", "expected", "asserts")
 
 
 def _case(row: sqlite3.Row) -> CaseRow:
@@ -25,10 +33,10 @@ def _case(row: sqlite3.Row) -> CaseRow:
         id=row["id"],
         prompt_id=row["prompt_id"],
         position=row["position"],
-        vars=json.loads(row["vars"]),
+        vars=stored_json(row["vars"], {}),
         description=row["description"],
         expected=row["expected"],
-        asserts=json.loads(row["asserts"]),
+        asserts=stored_json(row["asserts"], []),
     )
 
 
@@ -169,15 +177,18 @@ def save_cases(
                 if case_id in kept:
                     raise StorageError(f"Test case {case_id} is listed twice.")
                 kept.add(case_id)
+                # Named placeholders with a mapping: sqlite3 refuses numbered ones with
+                # a sequence from Python 3.14 (a DeprecationWarning since 3.12).
                 conn.execute(
                     """
-                    UPDATE test_cases SET position = ?, vars = ?, description = ?, expected = ?,
-                        asserts = ?,
-                        updated_at = CASE WHEN vars IS ?2 AND description IS ?3
-                            AND expected IS ?4 AND asserts IS ?5 THEN updated_at ELSE ?6 END
-                    WHERE id = ?7
+                    UPDATE test_cases SET position = :position, vars = :vars,
+                        description = :description, expected = :expected, asserts = :asserts,
+                        updated_at = CASE WHEN vars IS :vars AND description IS :description
+                            AND expected IS :expected AND asserts IS :asserts
+                            THEN updated_at ELSE :now END
+                    WHERE id = :id
                     """,
-                    (*values, now, case_id),
+                    dict(zip(_SAVED, values, strict=True), now=now, id=case_id),
                 )
             else:
                 conn.execute(

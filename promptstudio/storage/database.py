@@ -44,7 +44,15 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
 # SQLite result codes that mean "this file is not (or no longer) a database we can read".
-_DAMAGED = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
+_DAMAGED = {
+    "SQLITE_NOTADB",
+    "SQLITE_CORRUPT",
+    "SQLITE_CORRUPT_VTAB",  # a damaged search index (FTS5)
+    "SQLITE_CORRUPT_INDEX",
+    "SQLITE_CORRUPT_SEQUENCE",
+}
+# How sqlite3 says a stored text is not UTF-8 (a damaged byte inside a row).
+_NOT_UTF8 = "Could not decode to UTF-8"
 # Result codes (and their extended forms) that mean "this could not be written", and why.
 _WRITE_FAILURES = {
     "SQLITE_FULL": ("full", "the disk is full (or the library reached its size limit)"),
@@ -229,12 +237,20 @@ class Database:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_AUTOCHECKPOINT_PAGES}")
             problems = _integrity(conn, full=full_check)
+            if not problems and self.needs_check_marker.exists():
+                problems = _search_index_problems(conn)  # damage seen may be in one
             if problems:
                 raise _Damaged(problems[0].splitlines()[-1][:200])
             self.fully_checked = full_check
             applied = schema.migrate(conn)
+            lacking = schema.missing_parts(conn)
+            if lacking:
+                raise _Damaged(lacking[0][:200])
         except BaseException as exc:
             conn.close()
+            if isinstance(exc, UnicodeDecodeError):
+                # SQLite's message quotes the damaged schema text, which is not UTF-8.
+                raise _Damaged("the schema is damaged (its text is not UTF-8)") from exc
             if isinstance(exc, sqlite3.Error):
                 if getattr(exc, "sqlite_errorname", "") in _DAMAGED:
                     raise _Damaged(str(exc)) from exc
@@ -262,7 +278,23 @@ class Database:
         if self._conn is None:
             raise StorageError("The library is closed.")
         try:
-            return fn(self._conn, *args, **kwargs)
+            try:
+                return fn(self._conn, *args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                if not str(exc).startswith(_NOT_UTF8):
+                    raise
+                # A damaged byte inside stored text (the page itself is sound, so no check
+                # finds it): read it again with U+FFFD in its place rather than fail forever.
+                logger.warning("Text in the library %s is not UTF-8: %s", self.path, exc)
+                return self._with_replaced_text(fn, *args, **kwargs)
+        except UnicodeEncodeError as exc:
+            # A lone surrogate (a "\ud800" escape in an imported JSON or YAML file) is not
+            # Unicode: SQLite cannot store it, and nothing of the call was.
+            bad = ascii(exc.object[exc.start : exc.end]) if isinstance(exc.object, str) else ""
+            raise StorageError(
+                f"The text cannot be stored: it holds {bad or 'a character'}, an unpaired "
+                "surrogate, which is not valid Unicode."
+            ) from exc
         except sqlite3.DatabaseError as exc:
             failure = write_failure(exc)
             if failure is not None:
@@ -280,6 +312,19 @@ class Database:
                 f"The library file {self.path} is damaged ({exc}). Restart PromptStudio: "
                 "it will check the file and recover what can be read."
             ) from exc
+
+    def _with_replaced_text(
+        self,
+        fn: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        assert self._conn is not None
+        self._conn.text_factory = _replacing_decode
+        try:
+            return fn(self._conn, *args, **kwargs)
+        finally:
+            self._conn.text_factory = str
 
     def _on_owner(self) -> bool:
         return threading.current_thread() is self._owner
@@ -447,6 +492,10 @@ def write_failure(exc: sqlite3.Error) -> tuple[str, str] | None:
     return None
 
 
+def _replacing_decode(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
 def _integrity(conn: sqlite3.Connection, *, full: bool) -> list[str]:
     """Problems found by ``PRAGMA quick_check``: the whole file, or the small tables."""
     if full:
@@ -458,6 +507,20 @@ def _integrity(conn: sqlite3.Connection, *, full: bool) -> list[str]:
     for table in _LIGHT_CHECK_TABLES:
         if table in tables:
             problems += _problems(conn, f"PRAGMA quick_check({table})")
+    return problems
+
+
+def _search_index_problems(conn: sqlite3.Connection) -> list[str]:
+    """FTS5's own check of each search index (``quick_check`` cannot see inside one)."""
+    problems = []
+    for table in schema.FTS_TABLES:
+        try:
+            conn.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):  # an older schema, migrated later
+                problems.append(f"the search index {table} is damaged ({exc})")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"the search index {table} is damaged ({exc})")
     return problems
 
 

@@ -7,14 +7,21 @@ its cells are written in one transaction, so a stored evaluation is always whole
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from promptstudio.storage.errors import NotFound, StorageError
 from promptstudio.storage.rows import EvalRunRow, EvalSettingsRow
-from promptstudio.storage.sql import one, refuse_secrets, require_prompt, rows, to_json, utc_now
+from promptstudio.storage.sql import (
+    one,
+    refuse_secrets,
+    require_prompt,
+    rows,
+    stored_json,
+    to_json,
+    utc_now,
+)
 from promptstudio.storage.transaction import transaction
 
 EVAL_STATUSES = ("done", "cancelled")
@@ -136,9 +143,9 @@ def _run(row: sqlite3.Row) -> EvalRunRow:
         prompt_id=row["prompt_id"],
         version_id=row["version_id"],
         version_number=row["version_number"],
-        columns=json.loads(row["columns"]),
-        cases=json.loads(row["cases"]),
-        settings=json.loads(row["settings"]),
+        columns=stored_json(row["columns"], []),
+        cases=stored_json(row["cases"], []),
+        settings=stored_json(row["settings"], {}),
         status=row["status"],
         created_at=row["created_at"],
     )
@@ -177,7 +184,7 @@ def eval_cells(conn: sqlite3.Connection, eval_run_id: int) -> list[dict[str, Any
     cells = []
     for row in found:
         cell = {name: row[name] for name in _CELL_FIELDS}
-        cell["grades"] = json.loads(row["grades"])
+        cell["grades"] = stored_json(row["grades"], [])
         cell["cached"] = bool(row["cached"])
         cells.append(cell)
     return cells
@@ -241,7 +248,7 @@ def get_eval_settings(conn: sqlite3.Connection, prompt_id: int) -> EvalSettingsR
         return EvalSettingsRow(prompt_id=prompt_id)
     return EvalSettingsRow(
         prompt_id=prompt_id,
-        asserts=json.loads(row["asserts"]),
+        asserts=stored_json(row["asserts"], []),
         judge_prompt=row["judge_prompt"],
         judge_column=row["judge_column"],
     )

@@ -72,6 +72,9 @@ _MAX_ROWID = (1 << 63) - 1
 _POINT_READ_WIDTH = 64  # gaps this narrow are read one rowid at a time
 _BUDGET = 20_000  # scans + point reads per table; bounds the time spent on a wrecked table
 RECOVERED_FOLDER = "Recovered"
+# What reading a damaged file raises: SQLite's errors, or UnicodeDecodeError when the
+# message of one quotes damaged text (sqlite3 cannot decode it to build the exception).
+_READ_ERRORS = (sqlite3.DatabaseError, UnicodeDecodeError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +211,7 @@ class _Reader:
                     if row[0] > low_end:  # a lower rowid out of order is a damaged cell
                         low_end = row[0]
                         yield row
-            except sqlite3.DatabaseError:
+            except _READ_ERRORS:
                 pass
             high_end = hi + 1
             try:
@@ -217,7 +220,7 @@ class _Reader:
                         high_end = row[0]
                         yield row
                 continue
-            except sqlite3.DatabaseError:
+            except _READ_ERRORS:
                 pass
             gap_lo, gap_hi = low_end + 1, high_end - 1
             if gap_lo > gap_hi:
@@ -231,7 +234,7 @@ class _Reader:
             progress.budget -= 1
             try:
                 row = self.conn.execute(self.point, (rowid,)).fetchone()
-            except sqlite3.DatabaseError:
+            except _READ_ERRORS:
                 bad_from = rowid if bad_from is None else bad_from
                 continue
             if bad_from is not None:
@@ -294,7 +297,7 @@ def _exists(conn: sqlite3.Connection, table: str) -> bool:
         found = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
         ).fetchone()
-    except sqlite3.DatabaseError:
+    except _READ_ERRORS:
         return True  # listed or not, we cannot tell: count it as unreadable
     return found is not None
 
@@ -311,7 +314,7 @@ def _copy_table(
         return TableRecovery(table, 0, 0, ())  # an older schema without this table
     try:
         present = {row[1] for row in source.execute(f'PRAGMA table_info("{table}")')}
-    except sqlite3.DatabaseError:
+    except _READ_ERRORS:
         present = set()
     columns = [c for c in info if c in present]
     if not columns:
@@ -460,7 +463,7 @@ def _has_numbers(source_path: Path, readable: bool) -> bool:
         return False
     try:
         return any(row[1] == "number" for row in conn.execute("PRAGMA table_info(versions)"))
-    except sqlite3.DatabaseError:
+    except _READ_ERRORS:
         return False
     finally:
         conn.close()
@@ -478,7 +481,7 @@ def _open_source(path: Path) -> sqlite3.Connection | None:
         conn.execute("PRAGMA writable_schema = ON")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
-    except sqlite3.DatabaseError as exc:
+    except _READ_ERRORS as exc:
         logger.warning("The damaged library's schema cannot be read: %s", exc)
         return None
 

@@ -6,12 +6,11 @@ behind the database's back. New fields get defaults so older callers keep workin
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from promptstudio.storage.sql import split_list
+from promptstudio.storage.sql import split_list, stored_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +226,8 @@ def version_from(row: sqlite3.Row) -> VersionRow:
         prompt_id=row["prompt_id"],
         parent_id=row["parent_id"],
         template=row["template"],
-        variables=json.loads(row["variables"]),
-        settings=json.loads(row["settings"]),
+        variables=stored_json(row["variables"], {}),
+        settings=stored_json(row["settings"], {}),
         message=row["message"],
         kind=row["kind"],
         created_at=row["created_at"],
@@ -241,7 +240,7 @@ def run_from(row: sqlite3.Row) -> RunRow:
     return RunRow(
         id=row["id"],
         version_id=row["version_id"],
-        variables=json.loads(row["variables"]),
+        variables=stored_json(row["variables"], {}),
         created_at=row["created_at"],
     )
 
@@ -252,8 +251,8 @@ def response_from(row: sqlite3.Row) -> ResponseRow:
         run_id=row["run_id"],
         base_url=row["base_url"],
         model=row["model"],
-        params=json.loads(row["params"]),
-        messages=json.loads(row["messages"]),
+        params=stored_json(row["params"], {}),
+        messages=stored_json(row["messages"], []),
         text=row["text"],
         status=row["status"],
         error=row["error"],
@@ -273,8 +272,8 @@ def draft_from(row: sqlite3.Row) -> Draft:
         prompt_id=row["prompt_id"],
         prompt_name=row["prompt_name"],
         template=row["template"],
-        variables=json.loads(row["variables"]),
-        settings=json.loads(row["settings"]),
+        variables=stored_json(row["variables"], {}),
+        settings=stored_json(row["settings"], {}),
         content_hash=row["content_hash"],
         base_version_id=row["base_version_id"],
         updated_at=row["updated_at"],

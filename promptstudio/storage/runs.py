@@ -217,7 +217,10 @@ def runs_for_version(conn: sqlite3.Connection, version_id: int) -> list[RunWithR
         (version_id,),
     )
     for row in found:
-        by_run[row["run_id"]].append(response_from(row))
+        # The two queries read different indexes; a damaged one (quick_check cannot tell)
+        # may list fewer runs than the join finds: such answers wait for the repair.
+        if (answers := by_run.get(row["run_id"])) is not None:
+            answers.append(response_from(row))
     return [RunWithResponses(run=run, responses=tuple(by_run[run.id])) for run in runs]
 
 

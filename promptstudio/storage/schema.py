@@ -8,6 +8,8 @@ file at a version that exists (the header change is transactional in SQLite).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -457,3 +459,43 @@ def migrate(conn: sqlite3.Connection) -> int:
             conn.execute(f"PRAGMA user_version = {number}")
         applied += 1
     return applied
+
+
+def missing_parts(conn: sqlite3.Connection) -> list[str]:
+    """Tables, views, columns, indexes and triggers of the current schema the file lacks.
+
+    The schema is text inside the file (``sqlite_master``): a damaged byte there can
+    rename a column or a table while every page still passes ``PRAGMA quick_check``, and
+    reads then fail with "no such column". Compared by name with a fresh library's.
+    """
+    found = _shape(conn)
+    problems = []
+    for name, columns in _expected_shape().items():
+        if name not in found:
+            problems.append(f"the schema lacks the {name}")
+        elif lost := sorted(columns - found[name]):
+            problems.append(f"the schema's {name} lacks the column(s) {', '.join(lost)}")
+    return problems
+
+
+@functools.cache
+def _expected_shape() -> dict[str, frozenset[str]]:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        migrate(conn)
+        return _shape(conn)
+    finally:
+        conn.close()
+
+
+def _shape(conn: sqlite3.Connection) -> dict[str, frozenset[str]]:
+    """``"table NAME"`` (``"view NAME"``...) -> its column names (none for indexes, triggers)."""
+    shape: dict[str, frozenset[str]] = {}
+    for kind, name in conn.execute("SELECT type, name FROM sqlite_master").fetchall():
+        columns: frozenset[str] = frozenset()
+        if kind in ("table", "view"):
+            # A definition that cannot be read leaves every expected column missing.
+            with contextlib.suppress(sqlite3.DatabaseError):
+                columns = frozenset(row[1] for row in conn.execute(f'PRAGMA table_info("{name}")'))
+        shape[f"{kind} {name}"] = columns
+    return shape

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from promptstudio.storage.errors import NotFound, SecretFieldError, StorageError
+
+logger = logging.getLogger(__name__)
 
 # Field names that mean "a credential", compared after lower-casing and dropping
 # everything but letters and digits ("X-Api-Key" -> "xapikey").
@@ -75,6 +78,22 @@ def to_json(value: Any, what: str) -> str:
         return json.dumps(value, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise StorageError(f"The {what} cannot be saved as JSON: {exc}") from exc
+
+
+def stored_json(text: str | None, default: dict[str, Any] | list[Any]) -> Any:
+    """A JSON column's value, or ``default`` when damage to the file made it unreadable.
+
+    A changed byte inside a row passes SQLite's checks, so the row is read with its
+    damaged field emptied (as recovery would) rather than failing every read.
+    """
+    try:
+        value = json.loads(text) if text is not None else None
+    except ValueError as exc:
+        value = exc
+    if not isinstance(value, type(default)):
+        logger.warning("A stored JSON value is damaged (%.80r); read as %r", value, default)
+        return default
+    return value
 
 
 def _normalised_name(name: str) -> str:

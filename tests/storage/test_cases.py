@@ -80,3 +80,52 @@ def test_bad_cases_are_refused(db: Database) -> None:
         db.call(library.add_case, prompt.id, {"x": float("nan")})
     with pytest.raises(NotFound):
         db.call(library.add_case, 999, {"x": 1})
+
+
+def test_saving_cases_touches_only_the_changed_ones(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The update reuses its values in the comparison: unchanged cases keep updated_at.
+
+    On Python >= 3.12 this statement also ran with numbered placeholders and a
+    sequence, a DeprecationWarning (an error in our tests) and a ProgrammingError from 3.14.
+    """
+    from promptstudio.storage import cases as cases_module
+
+    prompt = db.call(library.create_prompt, "p")
+    same = db.call(library.add_case, prompt.id, {"q": "a"}, expected="x")
+    edited = db.call(library.add_case, prompt.id, {"q": "b"})
+    monkeypatch.setattr(cases_module, "utc_now", lambda: "2999-01-01T00:00:00.000Z")
+    db.call(
+        library.save_cases,
+        prompt.id,
+        [
+            {"id": same.id, "vars": {"q": "a"}, "expected": "x"},
+            {"id": edited.id, "vars": {"q": "B"}, "assert": [{"type": "is-json"}]},
+        ],
+    )
+    stamps = dict(
+        db.call(lambda conn: conn.execute("SELECT id, updated_at FROM test_cases").fetchall())
+    )
+    assert stamps[edited.id] == "2999-01-01T00:00:00.000Z"
+    assert stamps[same.id] < "2999"
+    assert db.call(library.get_case, edited.id).asserts == [{"type": "is-json"}]
+
+
+def test_no_statement_binds_numbered_placeholders() -> None:
+    """sqlite3 deprecates ``?NNN`` with a sequence of values (an error from Python 3.14).
+
+    Statements that need a value twice use ``:name`` with a mapping instead.
+    """
+    import re
+
+    import promptstudio
+
+    package = Path(promptstudio.__file__).parent
+    offenders = [
+        f"{path.relative_to(package)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.search(r"\?\d", line)
+    ]
+    assert offenders == []
