@@ -84,4 +84,5 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--stop", action="append", default=[], metavar="TEXT",
                        help="a stop sequence (repeat for several)")  # fmt: skip
     group.add_argument("--timeout", type=number(0, MAX_TIMEOUT_SECONDS, low_open=True),
-                       default=120.0, metavar="S", help="seconds to the first token")  # fmt: skip
+                       metavar="S", help="seconds to the first token "
+                       "(default: the settings' timeouts.first_token)")  # fmt: skip

@@ -21,11 +21,9 @@ from typing import TYPE_CHECKING, Any
 from promptstudio.cli import CliError
 from promptstudio.cli.options import add_generation_options
 from promptstudio.durations import format_ms
-from promptstudio.errors import PromptStudioError
 
 if TYPE_CHECKING:
     from promptstudio.exchange import PromptDocument
-    from promptstudio.providers import Endpoint
     from promptstudio.providers.pricing import PriceTable
     from promptstudio.runs import RunSession, TargetResult
 
@@ -226,47 +224,39 @@ def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[dict[str, An
 
 
 def _targets(args: argparse.Namespace, columns: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    """One labelled request per column, made as the app makes them (``runs.columns``): the
+    settings' run defaults and timeouts apply, ``--timeout`` overriding the first-token one."""
     from promptstudio.credentials import KeyStore
     from promptstudio.paths import data_dir
     from promptstudio.providers import GenerationParams
-    from promptstudio.runs import RunTarget
+    from promptstudio.runs.columns import ColumnConfig, RunDefaults, run_target
     from promptstudio.settings.profiles import ProfileStore
+    from promptstudio.settings.store import SettingsStore
 
     keys = KeyStore()
     profiles = ProfileStore(data_dir(args.data_dir))
     profiles.load()
+    known = profiles.profiles(include_hidden=True)
+    settings = SettingsStore(data_dir(args.data_dir))
+    defaults = RunDefaults.from_settings(settings.get).with_first_token_timeout(args.timeout)
     targets: list[tuple[str, Any]] = []
     for index, column in enumerate(columns, start=1):
-        endpoint = _endpoint(column, profiles, keys, args.timeout)
-        column["base_url"] = endpoint.base_url
-        params = GenerationParams.from_dict(dict(column.get("params") or {}))
-        model = str(column.get("model") or "")
-        if not model:
+        config = ColumnConfig(
+            base_url=str(column.get("base_url") or ""),
+            model=str(column.get("model") or ""),
+            profile=str(column.get("profile") or ""),
+            params=GenerationParams.from_dict(dict(column.get("params") or {})),
+            id=f"c{index}",
+        )
+        if not config.profile and not config.base_url.rstrip("/"):
+            raise CliError("a column has neither a profile nor a base URL", 2)
+        if not config.model:
             raise CliError(f"column {index} names no model", 2)
-        label = f"{model} @ {column.get('profile') or endpoint.base_url}"
-        targets.append((label, RunTarget(f"c{index}", endpoint, model, params)))
+        target = run_target(config, known, keys, defaults)
+        column["base_url"] = target.endpoint.base_url
+        label = f"{target.model} @ {config.profile or target.endpoint.base_url}"
+        targets.append((label, target))
     return targets
-
-
-def _endpoint(column: dict[str, Any], profiles: Any, keys: Any, timeout: float) -> Endpoint:
-    from promptstudio.providers import Endpoint
-
-    profile_id = str(column.get("profile") or "")
-    profile = None
-    if profile_id:
-        try:
-            profile = profiles.get(profile_id)
-        except PromptStudioError:
-            if not column.get("base_url"):
-                raise
-    if profile is not None:
-        key = keys.resolve(profile.key_account, key_env=profile.key_env).value
-        return profile.to_endpoint(key, first_token_timeout=timeout)  # type: ignore[no-any-return]
-    base_url = str(column.get("base_url") or "").rstrip("/")
-    if not base_url:
-        raise CliError("a column has neither a profile nor a base URL", 2)
-    key = keys.resolve(base_url).value
-    return Endpoint(base_url=base_url, api_key=key, first_token_timeout=timeout)
 
 
 def _prices(args: argparse.Namespace) -> PriceTable:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from promptstudio.providers.base import PARAM_NAMES, GenerationParams
 from promptstudio.providers.errors import ProviderError, UnsupportedSetting
+from promptstudio.providers.param_rules import API_KINDS, PARAM_RULES
 
 Api = Literal["chat", "responses", "messages"]
 API_CHOICES = ("auto", "chat", "responses")
@@ -38,15 +39,10 @@ API_TITLES: dict[str, str] = {
 
 _REASONING_MODEL = re.compile(r"^(o[1-9]\d*|gpt-5)([-.:]|$)")
 
-_ALL = frozenset(PARAM_NAMES)
-# OpenAI's own API rejects top_k; compatible servers (vLLM, llama.cpp, LM Studio, Ollama)
-# take it as an extra body field.
+# Which settings each (API, kind) pair carries: read from the one parameter table.
 _SUPPORTED: dict[tuple[str, str], frozenset[str]] = {
-    ("chat", "openai"): _ALL - {"top_k", "thinking_budget"},
-    ("chat", "openai-compatible"): _ALL - {"thinking_budget"},
-    ("responses", "openai"): _ALL - {"top_k", "stop", "seed", "thinking_budget"},
-    ("responses", "openai-compatible"): _ALL - {"top_k", "stop", "seed", "thinking_budget"},
-    ("messages", "anthropic"): _ALL - {"seed", "json_mode"},
+    pair: frozenset(name for name in PARAM_NAMES if PARAM_RULES[name].accepted_by(*pair))
+    for pair in API_KINDS
 }
 
 _HINTS = {

@@ -18,15 +18,35 @@ class ParamError(ValueError):
     """A setting's value breaks its rule; the message names the setting and the rule."""
 
 
+#: Every (API, provider kind) pair a request can go over; see ``providers.apis``.
+API_KINDS: Final = (
+    ("chat", "openai"),
+    ("chat", "openai-compatible"),
+    ("responses", "openai"),
+    ("responses", "openai-compatible"),
+    ("messages", "anthropic"),
+)
+_RESPONSES = (("responses", "openai"), ("responses", "openai-compatible"))
+
+
 @dataclass(frozen=True, slots=True)
 class ParamRule:
     """One setting: its kind (``number``, ``integer``, ``choice``, ``texts``, ``flag``,
-    ``object``) and, for numbers, the inclusive range; for a choice, the words allowed."""
+    ``object``) and, for numbers, the inclusive range; for a choice, the words allowed;
+    ``refused_by``: the (API, provider kind) pairs that cannot carry it.
+
+    A setting has no default value of its own: left unset (None) it is not sent, and the
+    server's default applies (or the settings' run defaults, see ``runs.columns``)."""
 
     kind: str
     minimum: float = 0
     maximum: float = 0
     choices: tuple[str, ...] = ()
+    refused_by: tuple[tuple[str, str], ...] = ()
+
+    def accepted_by(self, api: str, kind: str) -> bool:
+        """Whether a request over ``api`` to a provider of ``kind`` can carry the setting."""
+        return (api, kind) not in self.refused_by
 
     def allowed(self) -> str:
         """The rule in words: "a number from 0 to 2"."""
@@ -77,17 +97,21 @@ def _shown(value: object) -> str:
 
 
 #: The rule of every :class:`~promptstudio.providers.base.GenerationParams` setting.
+#: OpenAI's own API rejects top_k; compatible servers (vLLM, llama.cpp, LM Studio, Ollama)
+#: take it as an extra body field.
 PARAM_RULES: Final[dict[str, ParamRule]] = {
     "temperature": ParamRule("number", 0, 2),
     "top_p": ParamRule("number", 0, 1),
-    "top_k": ParamRule("integer", 1, 1000),
+    "top_k": ParamRule("integer", 1, 1000, refused_by=(("chat", "openai"), *_RESPONSES)),
     "max_tokens": ParamRule("integer", 1, 1_000_000),
-    "stop": ParamRule("texts"),
-    "seed": ParamRule("integer", 0, 2**31 - 1),
+    "stop": ParamRule("texts", refused_by=_RESPONSES),
+    "seed": ParamRule("integer", 0, 2**31 - 1, refused_by=(*_RESPONSES, ("messages", "anthropic"))),
     "reasoning_effort": ParamRule("choice", choices=("low", "medium", "high")),
-    "json_mode": ParamRule("flag"),
+    "json_mode": ParamRule("flag", refused_by=(("messages", "anthropic"),)),
     "json_schema": ParamRule("object"),
-    "thinking_budget": ParamRule("integer", 1, 200_000),
+    "thinking_budget": ParamRule(
+        "integer", 1, 200_000, refused_by=tuple(pair for pair in API_KINDS if pair[0] != "messages")
+    ),
 }
 
 

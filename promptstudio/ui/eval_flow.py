@@ -297,8 +297,8 @@ class EvalFlow(QObject):
             if not config.base_url or not config.model:
                 continue
             ws.take_typed_key(column)
-            endpoint = ws.endpoint_for(column)
-            params = ws.with_defaults(config.params)
+            target = ws.run_target(column)
+            endpoint, params = target.endpoint, target.params
             label = config.model
             if models.count(config.model) > 1:
                 label = f"{config.model} · {endpoint.label}"

@@ -9,10 +9,8 @@ from __future__ import annotations
 import json
 import math
 import time
-import uuid
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
@@ -62,12 +60,12 @@ from promptstudio.providers import (
 )
 from promptstudio.providers.param_rules import PARAM_RULES as RULES
 from promptstudio.runs import TargetResult, TargetStatus
+from promptstudio.runs.columns import ColumnConfig as ColumnConfig  # the widgets import it here
 from promptstudio.runs.consistency import consistency
 from promptstudio.ui.answer_view import AnswerView
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.theme import symbol_icon
 
-DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama: the common local server
 VIEW_MODES = ("Text", "Markdown", "JSON")
 API_NAMES = {"chat": "Chat Completions", "responses": "Responses", "messages": "Anthropic Messages"}
 RENDER_INTERVAL_S = 0.5
@@ -98,38 +96,6 @@ QUEUED_TIP = (
 
 def profile_label(profile: ProviderProfile) -> str:
     return f"{profile.name} — {profile.base_url}"
-
-
-@dataclass
-class ColumnConfig:
-    """What a column sends where; stored with each version (never a key)."""
-
-    base_url: str = DEFAULT_BASE_URL
-    model: str = ""
-    profile: str = ""  # a provider profile's id; empty for a typed base URL
-    params: GenerationParams = field(default_factory=GenerationParams)
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "profile": self.profile,
-            "base_url": self.base_url,
-            "model": self.model,
-            "params": self.params.to_dict(),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ColumnConfig:
-        config = cls(
-            base_url=str(data.get("base_url") or DEFAULT_BASE_URL),
-            model=str(data.get("model") or ""),
-            profile=str(data.get("profile") or ""),
-            params=GenerationParams.from_dict(data.get("params") or {}),
-        )
-        if data.get("id"):
-            config.id = str(data["id"])
-        return config
 
 
 COLUMN_MIME = "application/x-promptstudio-column"

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
@@ -19,10 +19,11 @@ from PySide6.QtWidgets import QMessageBox
 from promptstudio import templating
 from promptstudio.chat import Message
 from promptstudio.credentials import KeyStore
-from promptstudio.providers import Endpoint, GenerationParams, ModelCache, ProviderError, prepare
+from promptstudio.providers import Endpoint, ModelCache, ProviderError, prepare
 from promptstudio.providers.pricing import PriceTable, parse_price_overrides
 from promptstudio.runs import RunSession, RunTarget, ServerLimits, TargetStatus
 from promptstudio.runs.checkpoint import ResponseCheckpoints
+from promptstudio.runs.columns import ColumnError, RunDefaults, column_endpoint, run_target
 from promptstudio.runs.worker import RunWorker
 from promptstudio.settings.profiles import ProfileStore
 from promptstudio.settings.store import SettingsStore
@@ -499,12 +500,9 @@ class Workspace(QObject):
                 column.fail_before_start("Choose an endpoint and type a model name first.")
                 continue
             self.take_typed_key(column)
-            endpoint = self.endpoint_for(column)
-            params = self.with_defaults(config.params)
-            targets += [
-                RunTarget(target_key(column.column_id, n), endpoint, config.model, params)
-                for n in range(samples)
-            ]
+            target = self.run_target(column)
+            keys = [target_key(column.column_id, n) for n in range(samples)]
+            targets += [replace(target, key=key) for key in keys]
         if not targets:
             return
         checkpoints = ResponseCheckpoints(self.db, messages)  # a crash keeps what had arrived
@@ -557,20 +555,14 @@ class Workspace(QObject):
     def _running_columns(self) -> set[str]:
         return {c for record in self._runs for c in record.column_ids}
 
-    def endpoint_for(self, column: RunColumn) -> Endpoint:
-        """The column's endpoint with its key (in memory only) and settings' timeouts."""
-        get = self.settings.get
-        timeouts: dict[str, Any] = {
-            "connect_timeout": float(cast(float, get("timeouts.connect"))),
-            "first_token_timeout": float(cast(float, get("timeouts.first_token"))),
-            "idle_timeout": float(cast(float, get("timeouts.idle"))),
-            "max_retries": int(cast(int, get("timeouts.max_retries"))),
-        }
-        profile = column.profile()
-        key = self.keys.resolve(key_account(column), key_env=key_env(column)).value
-        if profile is not None:
-            return profile.to_endpoint(key, **timeouts)
-        return Endpoint(base_url=column.base_url(), api_key=key, **timeouts)
+    def run_target(self, column: RunColumn) -> RunTarget:
+        """The request the column makes now: the one path shared with the CLI and the
+        evaluation (``runs.columns.run_target``), with the settings' run defaults."""
+        return run_target(column.config(), column.profiles, self.keys, self.run_defaults())
+
+    def run_defaults(self) -> RunDefaults:
+        """The settings' run defaults and timeouts, as they are now."""
+        return RunDefaults.from_settings(self.settings.get)
 
     def preload_sdks(self) -> None:
         """Import and warm up the SDKs the columns speak, on the run worker's threads.
@@ -607,7 +599,13 @@ class Workspace(QObject):
     def fetch_models(self, column_id: str) -> None:
         """Ask the column's server for its models (on the run worker) and offer them."""
         column = self.board.column(column_id)
-        endpoint = self.endpoint_for(column)
+        try:
+            endpoint = column_endpoint(
+                column.config(), column.profiles, self.keys, self.run_defaults()
+            )
+        except ColumnError as exc:
+            column.models_failed(exc.message)
+            return
 
         async def fetch() -> None:
             try:
@@ -623,15 +621,6 @@ class Workspace(QObject):
 
         column.models_fetching()
         self.tasks.start(f"models:{column_id}", fetch())
-
-    def with_defaults(self, params: GenerationParams) -> GenerationParams:
-        """Fill what a column leaves unset from the settings' run defaults."""
-        unset: dict[str, Any] = {
-            name: self.settings.get(f"run.{name}")
-            for name in ("temperature", "top_p", "max_tokens")
-            if getattr(params, name) is None
-        }
-        return replace(params, **unset)
 
     async def save_for_run(self) -> VersionRow:
         """The version a run or an evaluation belongs to: what is in the editor now."""

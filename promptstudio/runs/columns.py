@@ -1,0 +1,168 @@
+"""A run column in the core: what it sends where, and the one way it becomes a RunTarget.
+
+The run board's columns, ``promptstudio run`` and ``promptstudio eval`` and the GUI's
+evaluation all describe a column as a :class:`ColumnConfig` and turn it into a request with
+:func:`run_target`, so the settings' run defaults and timeouts reach the wire the same way
+from every one of them. The settings of a column are ruled by the one parameter table,
+``providers.param_rules.PARAM_RULES``.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from promptstudio.credentials import KeyStore
+from promptstudio.errors import PromptStudioError
+from promptstudio.providers import Endpoint, GenerationParams, ProviderProfile
+from promptstudio.runs.engine import RunTarget
+
+DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama: the common local server
+
+
+class ColumnError(PromptStudioError):
+    """A column cannot be sent: it names an unknown provider and no base URL, or no model."""
+
+
+@dataclass
+class ColumnConfig:
+    """What a column sends where; stored with each version (never a key)."""
+
+    base_url: str = DEFAULT_BASE_URL
+    model: str = ""
+    profile: str = ""  # a provider profile's id; empty for a typed base URL
+    params: GenerationParams = field(default_factory=GenerationParams)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "profile": self.profile,
+            "base_url": self.base_url,
+            "model": self.model,
+            "params": self.params.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnConfig:
+        config = cls(
+            base_url=str(data.get("base_url") or DEFAULT_BASE_URL),
+            model=str(data.get("model") or ""),
+            profile=str(data.get("profile") or ""),
+            params=GenerationParams.from_dict(data.get("params") or {}),
+        )
+        if data.get("id"):
+            config.id = str(data["id"])
+        return config
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+@dataclass(frozen=True, slots=True)
+class RunDefaults:
+    """The settings' run defaults (sent when a column leaves a setting unset; None: the
+    server's default) and timeouts (None: the :class:`Endpoint`'s own)."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    connect_timeout: float | None = None
+    first_token_timeout: float | None = None
+    idle_timeout: float | None = None
+    max_retries: int | None = None
+
+    @classmethod
+    def from_settings(cls, get: Callable[[str], object]) -> RunDefaults:
+        """The defaults from a settings store's ``get`` (``SettingsStore.get``); a value of
+        the wrong type counts as not set."""
+
+        def whole(name: str) -> int | None:
+            number = _number(get(name))
+            return int(number) if number is not None else None
+
+        return cls(
+            temperature=_number(get("run.temperature")),
+            top_p=_number(get("run.top_p")),
+            max_tokens=whole("run.max_tokens"),
+            connect_timeout=_number(get("timeouts.connect")),
+            first_token_timeout=_number(get("timeouts.first_token")),
+            idle_timeout=_number(get("timeouts.idle")),
+            max_retries=whole("timeouts.max_retries"),
+        )
+
+    def with_first_token_timeout(self, seconds: float | None) -> RunDefaults:
+        """These defaults with the first-token timeout replaced (``--timeout``), if given."""
+        return self if seconds is None else replace(self, first_token_timeout=seconds)
+
+    def fill(self, params: GenerationParams) -> GenerationParams:
+        """``params`` with what they leave unset filled from the run defaults."""
+        return replace(
+            params,
+            temperature=params.temperature if params.temperature is not None else self.temperature,
+            top_p=params.top_p if params.top_p is not None else self.top_p,
+            max_tokens=params.max_tokens if params.max_tokens is not None else self.max_tokens,
+        )
+
+    def timeouts(self) -> dict[str, Any]:
+        """The timeouts set, as :class:`Endpoint` keyword arguments."""
+        timeouts = {
+            "connect_timeout": self.connect_timeout,
+            "first_token_timeout": self.first_token_timeout,
+            "idle_timeout": self.idle_timeout,
+            "max_retries": self.max_retries,
+        }
+        return {name: value for name, value in timeouts.items() if value is not None}
+
+
+def column_profile(
+    column: ColumnConfig, profiles: Sequence[ProviderProfile]
+) -> ProviderProfile | None:
+    """The provider the column names, or None for a typed base URL. :class:`ColumnError`
+    when it names a provider that does not exist and has no base URL to fall back on."""
+    if not column.profile:
+        return None
+    found = next((p for p in profiles if p.id == column.profile), None)
+    if found is None and not column.base_url:
+        raise ColumnError(f"There is no provider profile '{column.profile}'.")
+    return found
+
+
+def column_endpoint(
+    column: ColumnConfig,
+    profiles: Sequence[ProviderProfile],
+    keys: KeyStore,
+    defaults: RunDefaults,
+) -> Endpoint:
+    """The column's endpoint with its key (in memory only) and the defaults' timeouts."""
+    timeouts = defaults.timeouts()
+    profile = column_profile(column, profiles)
+    if profile is not None:
+        key = keys.resolve(profile.key_account, key_env=profile.key_env).value
+        return profile.to_endpoint(key, **timeouts)
+    base_url = column.base_url.rstrip("/")
+    if not base_url:
+        raise ColumnError("A column has neither a provider nor a base URL.")
+    return Endpoint(base_url=base_url, api_key=keys.resolve(base_url).value, **timeouts)
+
+
+def run_target(
+    column: ColumnConfig,
+    profiles: Sequence[ProviderProfile],
+    keys: KeyStore,
+    defaults: RunDefaults,
+    *,
+    key: str = "",
+) -> RunTarget:
+    """The request a column makes: its endpoint, model and settings with the run defaults
+    filled in. ``key`` names the target in a session (default: the column's id)."""
+    if not column.model:
+        raise ColumnError("Choose an endpoint and type a model name first.")
+    endpoint = column_endpoint(column, profiles, keys, defaults)
+    return RunTarget(key or column.id, endpoint, column.model, defaults.fill(column.params))

@@ -1,0 +1,46 @@
+"""``promptstudio run`` builds requests as the app does: settings.json's run defaults fill what
+neither the flags nor the file set, and its timeouts apply unless ``--timeout`` is given."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from promptstudio.paths import data_dir
+from promptstudio.settings.store import SettingsStore
+from tests.cli.test_cli import cli
+from tests.fake_llm import FakeLLM, Reply
+
+
+def _settings(home: Path) -> None:
+    SettingsStore(data_dir(home)).update(
+        {"run.temperature": 0.3, "run.max_tokens": 77, "timeouts.first_token": 30}
+    )
+
+
+def test_flags_win_over_the_settings_run_defaults(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    _settings(home)
+    template = tmp_path / "ask.txt"
+    template.write_text("Hello?", encoding="utf-8")
+    done = cli("run", str(template), "--base-url", fake_llm.base_url, "--model", "fake-model",
+               "--temperature", "0.9", home=home)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    body = fake_llm.chat_requests()[-1].json
+    assert body["temperature"] == 0.9
+    assert (body.get("max_tokens") or body.get("max_completion_tokens")) == 77
+
+
+def test_timeout_flag_wins_over_the_settings_first_token_timeout(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    _settings(home)  # 30 s to the first token
+    fake_llm.script(Reply(text="late", first_token_delay=20))
+    template = tmp_path / "ask.txt"
+    template.write_text("Hello?", encoding="utf-8")
+    done = cli("run", str(template), "--base-url", fake_llm.base_url, "--model", "fake-model",
+               "--timeout", "1", "--json", home=home)  # fmt: skip
+    assert done.returncode != 0
+    summary = json.loads(done.stdout)
+    assert "within 1 s" in json.dumps(summary)
