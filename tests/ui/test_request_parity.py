@@ -70,8 +70,8 @@ def test_gui_run_gui_eval_cli_run_and_cli_eval_send_the_same_requests(
         window.evaluate.cases.import_file(cases)
     since = len(fake_llm.generation_requests())
     with qtbot.waitSignal(window.eval_flow.evaluated, timeout=30_000):
-        qtbot.keyClick(window.editor, Qt.Key.Key_E,
-                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
+        both = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        qtbot.keyClick(window.editor, Qt.Key.Key_E, both)
         qtbot.keyRelease(window.editor, Qt.Key.Key_Shift, Qt.KeyboardModifier.NoModifier)
     gui_eval = _bodies(fake_llm, since)
     gui_eval_waits = _waits(fake_llm, since)
