@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
+
+from promptstudio.runs.engine import TargetResult
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
@@ -50,4 +52,17 @@ class Feed(Generic[K, T]):
         return items
 
 
-__all__ = ["Feed"]
+class TargetUpdate(NamedTuple):
+    """One ``on_update`` call of a run, as a feed keeps it (under the target's key).
+
+    ``chunks`` is how many deltas the result held once this one was added (read on the
+    streaming thread, so exact): a view that shows ``TargetResult.text_so_far()`` skips the
+    updates whose deltas that text already holds.
+    """
+
+    result: TargetResult
+    delta: str
+    chunks: int
+
+
+__all__ = ["Feed", "TargetUpdate"]

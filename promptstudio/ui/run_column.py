@@ -10,7 +10,6 @@ import json
 import math
 import time
 import uuid
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +62,7 @@ from promptstudio.providers import (
 from promptstudio.providers.param_rules import PARAM_RULES as RULES
 from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.consistency import consistency
+from promptstudio.runs.feed import TargetUpdate
 from promptstudio.ui.answer_view import AnswerView
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.theme import symbol_icon
@@ -432,7 +432,8 @@ class RunColumn(QFrame):
         layout.addWidget(self.json_status)
         layout.addWidget(self.views, 1)
 
-        self._pending: deque[str] = deque()  # filled on the run worker's thread
+        self._pending: list[str] = []  # text for the view at the next flush
+        self._shown = 0  # how many of the selected sample's deltas the view has
         self.samples: list[TargetResult | None] = [None]
         self.previous_text: str | None = None  # the answer shown before this run
         self.selected = 0
@@ -699,6 +700,7 @@ class RunColumn(QFrame):
         if self.result is not None and self.result.text:
             self.previous_text = self.result.text
         self._pending.clear()
+        self._shown = 0
         self.samples = [None] * samples
         self.selected = 0
         self.samples_bar.blockSignals(True)
@@ -719,20 +721,22 @@ class RunColumn(QFrame):
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
 
-    def on_update(self, sample: int, result: TargetResult, delta: str) -> None:
-        """Called on the run worker's thread for every event: no widget work here."""
-        self.samples[sample] = result
+    def receive(self, sample: int, updates: Sequence[TargetUpdate]) -> None:
+        """Take what the run worker reported on one sample since the board's last flush."""
+        self.samples[sample] = updates[-1].result
         self._dirty = True
-        if delta and sample == self.selected:
-            self._pending.append(delta)
+        if sample != self.selected:
+            return
+        for update in updates:
+            if update.delta and update.chunks > self._shown:  # not yet in the view
+                self._pending.append(update.delta)
+                self._shown = update.chunks
 
     def flush(self) -> None:
         """Write buffered text and refresh the figures; called by the board's timer."""
         if self._pending:
-            parts = []
-            while self._pending:  # popleft is atomic: nothing the worker appends is lost
-                parts.append(self._pending.popleft())
-            text = "".join(parts)
+            text = "".join(self._pending)
+            self._pending.clear()
             bar = self.output.verticalScrollBar()
             follow = bar.value() >= bar.maximum() - 40
             self.output.append_text(text)
@@ -751,7 +755,8 @@ class RunColumn(QFrame):
         self.selected = index
         self._pending.clear()
         result = self.samples[index]
-        self.output.set_text(result.text if result is not None else "")
+        text, self._shown = result.text_so_far() if result is not None else ("", 0)
+        self.output.set_text(text)
         self._refresh_view(force=True)
         self._show_status()
 

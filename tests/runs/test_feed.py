@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 
 from promptstudio.runs.feed import Feed
 
 KEYS = ("a#0", "a#1", "b#0")
-
-
-@pytest.fixture
-def often_switching() -> Iterator[None]:
-    """Threads take turns every microsecond or so, not every 5 ms: races show quickly."""
-    import sys
-
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(previous)
 
 
 def test_a_drain_returns_what_was_put_by_key_in_order_and_then_nothing() -> None:

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import statistics
-import sys
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from promptstudio.providers import Endpoint
 from promptstudio.runs import RunTarget, TargetResult
-
-
-@pytest.fixture
-def often_switching() -> Iterator[None]:
-    """Threads take turns every microsecond or so, not every 5 ms: races show quickly."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(previous)
 
 
 def result() -> TargetResult:
