@@ -727,10 +727,9 @@ class RunColumn(QFrame):
         self._dirty = True
         if sample != self.selected:
             return
-        for update in updates:
-            if update.delta and update.chunks > self._shown:  # not yet in the view
-                self._pending.append(update.delta)
-                self._shown = update.chunks
+        shown = self._shown  # deltas up to this one are in the view (or in _pending)
+        self._pending += [u.delta for u in updates if u.chunks > shown and u.delta]
+        self._shown = max(shown, updates[-1].chunks)  # counts only grow, in order
 
     def flush(self) -> None:
         """Write buffered text and refresh the figures; called by the board's timer."""
