@@ -111,7 +111,6 @@ class TargetResult:
     error: ProviderError | None = None
     cost: float | None = None
     retry: RetryInfo | None = None
-    _chunks: int = field(default=0, init=False, repr=False)
     _started: float | None = field(default=None, init=False, repr=False)
     _parts: list[str] = field(default_factory=list, init=False, repr=False)
     _joined: tuple[int, str] = field(default=(0, ""), init=False, repr=False, compare=False)
@@ -119,7 +118,6 @@ class TargetResult:
     def add_text(self, delta: str) -> None:
         """Append a streamed delta; only the thread streaming this target calls it."""
         self._parts.append(delta)
-        self._chunks += 1
 
     @property
     def text(self) -> str:
@@ -134,7 +132,7 @@ class TargetResult:
         A read joins the deltas since the previous read onto that read's text and keeps the
         pair ``(count, text)`` in one assignment, so readers on two threads (the GUI's
         timer, the checkpoints on the worker) each see a whole pair. For a 100,000-delta
-        answer a read costs ~10 µs where joining every delta again would take ~0.6 ms.
+        answer (~490 kB) a read costs ~40 µs where joining every delta again takes ~0.6 ms.
         """
         parts = self._parts
         count = len(parts)
@@ -147,7 +145,7 @@ class TargetResult:
     @property
     def output_chunks(self) -> int:
         """Number of text deltas received (what the UI shows while usage is unknown)."""
-        return self._chunks
+        return len(self._parts)
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -274,7 +272,7 @@ class RunSession:
                     if result.status is TargetStatus.CANCELLED:
                         break
                     if isinstance(event, TextDelta):
-                        if result._chunks == 0:
+                        if result.output_chunks == 0:
                             result.ttft_ms = _ms_since(result._started)
                             result.status = TargetStatus.STREAMING
                             result.retry = None
