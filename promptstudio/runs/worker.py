@@ -3,7 +3,8 @@
 Parsing a stream costs CPU on every chunk (the SDKs build an object per event: ~180 µs
 here), so eight fast streams would keep a GUI thread busy. The GUI submits sessions here
 and only ever drains buffers on its own timer. Callbacks of sessions run on this thread:
-they must be cheap and thread-safe (appending to a deque is).
+they must be cheap and thread-safe (putting into a :class:`~promptstudio.runs.feed.Feed`
+is).
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,6 +28,7 @@ from promptstudio.evals.results import (
 )
 from promptstudio.evals.runner import EvalError, EvalTarget, Evaluation, JudgeSettings
 from promptstudio.evals.store import cases_from_rows, load_run, save_run
+from promptstudio.runs.feed import Feed
 from promptstudio.storage import library
 from promptstudio.storage.library import EvalRunRow
 from promptstudio.ui.eval_pane import EvalPane
@@ -63,7 +63,7 @@ class EvalFlow(QObject):
         self.evaluation: Evaluation | None = None
         self._version_id: int | None = None  # the version the running evaluation belongs to
         self.judge_dialog: JudgePromptDialog | None = None
-        self._arrived: deque[CellResult] = deque()
+        self._arrived: Feed[str, CellResult] = Feed()  # by column; the run worker puts
         self._live: EvalRun | None = None
         self._drain = QTimer(self)
         self._drain.setInterval(DRAIN_INTERVAL_MS)
@@ -325,18 +325,18 @@ class EvalFlow(QObject):
             local_limit=int(cast(int, get("evaluate.local_limit"))),
             remote_limit=int(cast(int, get("evaluate.remote_limit"))),
             price_table=ws.prices,
-            on_cell=self._arrived.append,  # on the worker thread: a deque append is safe
+            on_cell=lambda cell: self._arrived.put(cell.column_key, cell),  # worker thread
             share_turns=ws.limits,  # a run and an evaluation take turns at a local server
         )
 
     def _show_arrived(self) -> None:
         live = self._live
-        while self._arrived:
-            cell = self._arrived.popleft()
-            if live is not None:
-                live.cells[(cell.case_key, cell.column_key)] = cell
-                if self.pane.results.grid_model.run is live:  # not another one picked meanwhile
-                    self.pane.results.update_cell(cell)
+        for cells in self._arrived.drain().values():
+            for cell in cells:
+                if live is not None:
+                    live.cells[(cell.case_key, cell.column_key)] = cell
+                    if self.pane.results.grid_model.run is live:  # not another one picked since
+                        self.pane.results.update_cell(cell)
         if live is not None:
             self.pane.advance(len(live.cells))
 

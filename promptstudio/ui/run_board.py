@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from promptstudio.providers import PRESETS as PROFILE_PRESETS
 from promptstudio.providers import ProviderProfile
 from promptstudio.runs import TargetResult, TargetStatus
+from promptstudio.runs.feed import Feed, TargetUpdate
 from promptstudio.ui.compare_dialog import CompareDialog
 from promptstudio.ui.run_column import (
     COLUMN_MIME,
@@ -166,7 +167,7 @@ class RunBoard(QWidget):
         layout.addWidget(self.summary)
 
         self._active: set[str] = set()
-        self._routes: dict[str, RunColumn] = {}  # read by the run worker's thread
+        self._feed: Feed[str, TargetUpdate] = Feed()  # the run worker puts, flush() drains
         self.maximised: str | None = None
         self.folded_ids: dict[str, bool] = {}  # column id -> folded, for later layouts
         self._timer = QTimer(self)
@@ -449,27 +450,30 @@ class RunBoard(QWidget):
             column = self.column(column_id)
             column.begin_run(samples)
             self._active.add(column_id)
-            self._routes[column_id] = column
         self.summary.clear()
         self.stop_all_button.setEnabled(True)
         self._timer.start()
 
     def on_update(self, key: str, result: TargetResult, delta: str) -> None:
-        """The run engine's callback, on the run worker's thread: it only fills buffers
-        (thread-safe); the GUI's flush timer does all widget work."""
-        column_id, sample = split_key(key)
-        column = self._routes.get(column_id)
-        if column is not None:
-            column.on_update(sample, result, delta)
+        """The run engine's callback, on the run worker's thread: it only puts the update in
+        the feed; the GUI's flush timer does all widget work."""
+        self._feed.put(key, TargetUpdate(result, delta, result.output_chunks))
 
     def flush(self) -> None:
-        for column_id in self._active:
-            self.column(column_id).flush()
+        """Hand the running columns what arrived since the last flush, and show it."""
+        running = {c.column_id: c for c in self.columns if c.column_id in self._active}
+        for key, updates in self._feed.drain().items():
+            column_id, sample = split_key(key)
+            column = running.get(column_id)
+            if column is not None:  # not a column that ended meanwhile
+                column.receive(sample, updates)
+        for column in running.values():
+            column.flush()
 
     def end(self, column_ids: Iterable[str]) -> None:
+        self.flush()  # what the run reported before it ended
         for column_id in column_ids:
             self._active.discard(column_id)
-            self._routes.pop(column_id, None)
             if any(c.column_id == column_id for c in self.columns):
                 self.column(column_id).end_run()
         if not self._active:

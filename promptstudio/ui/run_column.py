@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,6 +61,7 @@ from promptstudio.providers.param_rules import PARAM_RULES as RULES
 from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.columns import ColumnConfig as ColumnConfig  # the widgets import it here
 from promptstudio.runs.consistency import consistency
+from promptstudio.runs.feed import TargetUpdate
 from promptstudio.ui.answer_view import AnswerView
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.theme import symbol_icon
@@ -398,7 +398,8 @@ class RunColumn(QFrame):
         layout.addWidget(self.json_status)
         layout.addWidget(self.views, 1)
 
-        self._pending: deque[str] = deque()  # filled on the run worker's thread
+        self._pending: list[str] = []  # text for the view at the next flush
+        self._shown = 0  # how many of the selected sample's deltas the view has
         self.samples: list[TargetResult | None] = [None]
         self.previous_text: str | None = None  # the answer shown before this run
         self.selected = 0
@@ -665,6 +666,7 @@ class RunColumn(QFrame):
         if self.result is not None and self.result.text:
             self.previous_text = self.result.text
         self._pending.clear()
+        self._shown = 0
         self.samples = [None] * samples
         self.selected = 0
         self.samples_bar.blockSignals(True)
@@ -685,20 +687,21 @@ class RunColumn(QFrame):
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
 
-    def on_update(self, sample: int, result: TargetResult, delta: str) -> None:
-        """Called on the run worker's thread for every event: no widget work here."""
-        self.samples[sample] = result
+    def receive(self, sample: int, updates: Sequence[TargetUpdate]) -> None:
+        """Take what the run worker reported on one sample since the board's last flush."""
+        self.samples[sample] = updates[-1].result
         self._dirty = True
-        if delta and sample == self.selected:
-            self._pending.append(delta)
+        if sample != self.selected:
+            return
+        shown = self._shown  # deltas up to this one are in the view (or in _pending)
+        self._pending += [u.delta for u in updates if u.chunks > shown and u.delta]
+        self._shown = max(shown, updates[-1].chunks)  # counts only grow, in order
 
     def flush(self) -> None:
         """Write buffered text and refresh the figures; called by the board's timer."""
         if self._pending:
-            parts = []
-            while self._pending:  # popleft is atomic: nothing the worker appends is lost
-                parts.append(self._pending.popleft())
-            text = "".join(parts)
+            text = "".join(self._pending)
+            self._pending.clear()
             bar = self.output.verticalScrollBar()
             follow = bar.value() >= bar.maximum() - 40
             self.output.append_text(text)
@@ -717,7 +720,8 @@ class RunColumn(QFrame):
         self.selected = index
         self._pending.clear()
         result = self.samples[index]
-        self.output.set_text(result.text if result is not None else "")
+        text, self._shown = result.text_so_far() if result is not None else ("", 0)
+        self.output.set_text(text)
         self._refresh_view(force=True)
         self._show_status()
 

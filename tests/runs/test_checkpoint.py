@@ -40,8 +40,7 @@ def _run_row(db: Database) -> int:
 
 def _stream(result: TargetResult, text: str) -> None:
     result.status = TargetStatus.STREAMING
-    result._parts.append(text)
-    result._chunks += 1
+    result.add_text(text)
 
 
 def _rows(db: Database, run_id: int) -> list[tuple[str, str]]:

@@ -26,8 +26,8 @@ def _crash_mid_stream(home: Path) -> None:
     checkpoints.start(run.id)
     for key in ("c1", "c2"):
         result = TargetResult(RunTarget(key, Endpoint(base_url="http://127.0.0.1:9/v1"), "m"))
-        result.status, result._chunks = TargetStatus.STREAMING, 1
-        result._parts[:] = ["one "]
+        result.status = TargetStatus.STREAMING
+        result.add_text("one ")
         checkpoints.on_update(key, result, "one ")
     db.close()
 

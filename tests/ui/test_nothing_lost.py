@@ -165,8 +165,9 @@ def test_history_shows_an_answer_cut_off_by_a_crash_as_interrupted(  # type: ign
     checkpoints = ResponseCheckpoints(db, [Message("user", "Count.")])
     checkpoints.start(run.id)
     result = TargetResult(RunTarget("c1", Endpoint(base_url="http://127.0.0.1:9/v1"), "slow"))
-    result.status, result._chunks = TargetStatus.STREAMING, 2
-    result._parts[:] = ["one ", "two "]
+    result.status = TargetStatus.STREAMING
+    for delta in ("one ", "two "):
+        result.add_text(delta)
     checkpoints.on_update("c1", result, "two ")
     db.close()  # no final answer: only the checkpoint is on disk
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from PySide6.QtCore import QByteArray, QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QTextBrowser
 
+from promptstudio.providers import Endpoint
+from promptstudio.runs import RunTarget, TargetResult
 from promptstudio.storage import library
+from promptstudio.ui.run_board import RunBoard, target_key
 from promptstudio.ui.run_column import COLUMN_MIME, ColumnConfig
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt, serve_at_once
@@ -381,3 +387,37 @@ def test_column_parameters_reach_the_wire_and_round_trip(window, qtbot, fake_llm
     other = window.run_board.add_column(config)
     assert other.seed.text() == "42" and other.stop.text() == "### | END"
     assert other.more_button.isChecked()
+
+
+def test_the_worker_only_feeds_the_board_and_a_sample_picked_mid_stream_shows_each_delta_once(  # type: ignore[no-untyped-def]
+    qtbot,
+) -> None:
+    board = RunBoard()
+    qtbot.addWidget(board)
+    column = board.columns[0]
+    board.begin([column.column_id], samples=2)
+    endpoint = Endpoint(base_url="http://127.0.0.1:9/v1")
+    first, second = (
+        TargetResult(RunTarget(target_key(column.column_id, n), endpoint, "m")) for n in range(2)
+    )
+
+    def on_worker(call: Callable[..., None], *args: object) -> None:
+        worker = threading.Thread(target=call, args=args)
+        worker.start()
+        worker.join()
+
+    def stream(result: TargetResult, delta: str) -> None:  # what the engine does there
+        result.add_text(delta)
+        board.on_update(result.target.key, result, delta)
+
+    on_worker(stream, first, "one ")
+    on_worker(stream, second, "uno ")
+    assert column.samples == [None, None]  # the worker's thread changed nothing of the column
+    board.flush()
+    assert column.samples == [first, second]
+    assert column.output.toPlainText() == "one "
+    on_worker(second.add_text, "dos ")  # a delta is in the answer...
+    column.select_sample(1)  # ...when its sample is picked, before it is reported
+    on_worker(board.on_update, second.target.key, second, "dos ")
+    board.flush()
+    assert column.output.toPlainText() == "uno dos "
