@@ -48,10 +48,11 @@ class CliError(PromptStudioError):
         self.exit_code = exit_code
 
 
-def _top_level_parser() -> argparse.ArgumentParser:
+def _top_level_parser(**options: Any) -> argparse.ArgumentParser:
     """The options that come before any command (all the GUI takes)."""
-    parser = argparse.ArgumentParser(prog="promptstudio", description=f"{APP_NAME} {__version__}")
-    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser = argparse.ArgumentParser(
+        prog="promptstudio", description=f"{APP_NAME} {__version__}", **options
+    )
     parser.add_argument("--data-dir", metavar="DIR", help="where the library lives")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
@@ -63,9 +64,10 @@ def _gui_arguments(argv: Sequence[str] | None) -> argparse.Namespace | None:
     imports the commands' modules and costs the window's first paint ~50 ms); None when
     they name a command or ask for help."""
     words = list(sys.argv[1:] if argv is None else argv)
-    if any(word in ("-h", "--help") for word in words):
-        return None
-    args, rest = _top_level_parser().parse_known_args(words)
+    if any(word in ("-h", "--help", "--version") for word in words):
+        return None  # (a command's own --version, e.g. export's, is not the program's)
+    quiet = _top_level_parser(add_help=False, allow_abbrev=False)
+    args, rest = quiet.parse_known_args(words)
     if rest:
         return None
     args.command = None
@@ -74,6 +76,7 @@ def _gui_arguments(argv: Sequence[str] | None) -> argparse.Namespace | None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _top_level_parser()
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     data = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a command's own --data-dir must not reset one given before the command.
     data.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
