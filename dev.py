@@ -3,7 +3,7 @@
 
     python3 dev.py app [ARGS...]    open PromptStudio (ARGS go to the app)
     python3 dev.py test [ARGS...]   run the test suite (ARGS go to pytest)
-    python3 dev.py lint             ruff, the import-linter contracts and mypy on the core
+    python3 dev.py lint             ruff check and format --check, import-linter, mypy
     python3 dev.py bench [--quick]  run every benchmark; results go to docs/PERFORMANCE.md
 
 The environment lives in .venv/ and is rebuilt only when pyproject.toml changes, so a
@@ -93,6 +93,7 @@ def main(argv: list[str]) -> int:
     bindir = Path(python).parent
     steps = [
         [str(bindir / "ruff"), "check", "."],
+        [str(bindir / "ruff"), "format", "--check", "."],
         [str(bindir / "lint-imports")],
         [python, "-m", "mypy"],
     ]

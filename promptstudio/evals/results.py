@@ -229,7 +229,7 @@ class StopCounts:
         return self.cancelled_running + self.not_started
 
     def describe(self) -> str:
-        """"3 of 10 answers finished, 7 cancelled (2 while running, 5 not started)"."""
+        """In words: 3 of 10 answers finished, 7 cancelled (2 while running, 5 not started)."""
         return (
             f"{self.finished:,} of {self.total:,} answers finished, {self.cancelled:,} "
             f"cancelled ({self.cancelled_running:,} while running, {self.not_started:,} "

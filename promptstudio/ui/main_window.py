@@ -303,8 +303,10 @@ class MainWindow(QMainWindow):
 
     def _say_interrupted(self) -> None:
         count = self.workspace.db.interrupted
-        said = "1 answer was cut off by a crash; History shows it" if count == 1 else (
-            f"{count:,} answers were cut off by a crash; History shows them"
+        said = (
+            "1 answer was cut off by a crash; History shows it"
+            if count == 1
+            else (f"{count:,} answers were cut off by a crash; History shows them")
         )
         shown = [self.statusBar().currentMessage(), f"{said} as interrupted"]
         self.statusBar().showMessage(" — ".join(text for text in shown if text), 15_000)

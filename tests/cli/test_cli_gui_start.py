@@ -14,8 +14,15 @@ def test_gui_arguments_are_read_without_the_commands() -> None:
     assert args is not None
     assert (args.command, args.data_dir, args.smoke, args.screenshot) == (None, "lib", True, None)
     assert _gui_arguments([]) is not None
-    for words in (["run", "t.txt"], ["--data-dir", "lib", "history"], ["--help"], ["gui"],
-                  ["--version"], ["export", "P", "--version", "2"], ["run", "t.txt", "--smoke"]):
+    for words in (
+        ["run", "t.txt"],
+        ["--data-dir", "lib", "history"],
+        ["--help"],
+        ["gui"],
+        ["--version"],
+        ["export", "P", "--version", "2"],
+        ["run", "t.txt", "--smoke"],
+    ):
         assert _gui_arguments(words) is None, words
 
 

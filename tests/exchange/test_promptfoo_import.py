@@ -337,7 +337,10 @@ def secret(tmp_path: Path) -> Path:
     [
         ("prompts: [file://../id_fake]\n", "file://../id_fake"),
         ("prompts: ['../id_fake.txt']\n", "../id_fake.txt"),
-        ("prompts: [{id: 'file://prompts/../../id_fake', label: x}]\n", "file://prompts/../../id_fake"),
+        (
+            "prompts: [{id: 'file://prompts/../../id_fake', label: x}]\n",
+            "file://prompts/../../id_fake",
+        ),
         ("prompts: [hi]\ntests: file://../tests.yaml\n", "file://../tests.yaml"),
         ("prompts: [hi]\ndefaultTest: file://../d.json\n", "file://../d.json"),
         ("prompts: [hi]\ntests: [{vars: file://../v.yaml}]\n", "file://../v.yaml"),

@@ -111,9 +111,9 @@ def test_every_sample_renders_as_its_old_text_did() -> None:
     assert set(OLD_TEMPLATES) <= set(samples)
     for name, sample in samples.items():
         old = OLD_TEMPLATES.get(name, sample.template)
-        assert _messages(sample.template, sample.variables) == _messages(
-            old, sample.variables
-        ), name
+        assert _messages(sample.template, sample.variables) == _messages(old, sample.variables), (
+            name
+        )
 
 
 def test_no_sample_writes_a_role_marker_on_a_tag_line() -> None:

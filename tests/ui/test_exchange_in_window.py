@@ -172,8 +172,9 @@ def test_a_stored_version_exports_from_the_history(window, qtbot) -> None:  # ty
     qtbot.waitUntil(lambda: history.export_action.isEnabled(), timeout=5000)
     history.export_action.trigger()
     qtbot.waitUntil(
-        lambda: window.exchange.export_dialog is not None
-        and window.exchange.export_dialog.isVisible(),
+        lambda: (
+            window.exchange.export_dialog is not None and window.exchange.export_dialog.isVisible()
+        ),
         timeout=5000,
     )
     dialog = window.exchange.export_dialog
