@@ -88,7 +88,7 @@ def fake_llm() -> Iterator[FakeLLM]:
 
 
 @pytest.fixture
-def qloop(qapp):  # type: ignore[no-untyped-def]
+def qloop(qapp):
     """A qasync event loop running inside pytest-qt's QApplication."""
     import qasync
 

@@ -712,7 +712,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(urlsplit(self.path).query)
         limit = int((query.get("limit") or ["20"])[0])
         names = list(self.fake.models)
-        after = (query.get("after_id") or [None])[0]
+        after = (query.get("after_id") or [""])[0]
         start = names.index(after) + 1 if after in names else 0
         page = names[start : start + limit]
         data = [

@@ -25,7 +25,7 @@ CASES = 30_000
 HANG_GUARD_SECONDS = 10
 
 
-def _wait_for(condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(condition, timeout: float) -> None:
     """Poll ``condition`` (a subprocess's progress seen from outside) until it holds."""
     deadline = time.monotonic() + timeout
     while not condition():

@@ -21,6 +21,7 @@ def _seed(home: Path) -> int:
         ):
             db.call(library.save_version, prompt.id, text, {"topic": "rain"}, {}, message="try")
         version = db.call(library.latest_version, prompt.id)
+        assert version is not None
         db.call(library.set_label, prompt.id, "prod", version.id)
         return prompt.id
 
@@ -77,7 +78,7 @@ def test_keys_are_read_from_stdin_and_never_printed(tmp_path: Path) -> None:
     assert not any(SENTINEL.encode() in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
 
 
-def cli_with_backend(home: Path, backend: str, *args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+def cli_with_backend(home: Path, backend: str, *args: str, stdin: str | None = None):
     import os
     import subprocess
 

@@ -99,6 +99,7 @@ def test_a_killed_run_keeps_what_had_arrived_marked_interrupted(tmp_path: Path) 
         assert db.interrupted == 1
         prompt = next(p for p in db.call(library.list_prompts) if p.name == "count")
         version = db.call(library.latest_version, prompt.id)
+        assert version is not None
         [entry] = db.call(library.runs_for_version, version.id)
         [response] = entry.responses
     assert response.status == "interrupted"

@@ -98,7 +98,7 @@ def test_jsonl_round_trip(cases: list[dict[str, Any]]) -> None:
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".ndjson", ".json"])
 def test_file_round_trip(tmp_path: Path, suffix: str) -> None:
-    cases = [
+    cases: list[dict[str, Any]] = [
         {"vars": {"q": 'a, "quoted"\nline'}, "description": "é😀", "expected": "x"},
         {"vars": {"q": ""}, "assert": [{"type": "llm-rubric", "value": "kind", "threshold": 0.5}]},
     ]
@@ -190,7 +190,7 @@ def test_csv_bom_is_ignored(data: str | bytes) -> None:
 
 
 def test_csv_columns_written() -> None:
-    cases = [
+    cases: list[dict[str, Any]] = [
         {
             "vars": {"b": 1, "a": "x"},
             "assert": [{"type": "is-json"}, {"type": "max-length", "value": 9}],

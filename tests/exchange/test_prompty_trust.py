@@ -30,7 +30,8 @@ def test_prompty_refuses_a_local_server_until_it_is_trusted(
         prompty.load(str(path))
     monkeypatch.setenv("PROMPTY_TRUSTED_ENDPOINTS", "http://localhost:11434")
     agent = prompty.load(str(path))
-    assert agent.model.id == "llama3.2"
-    assert agent.model.connection.endpoint == "http://localhost:11434/v1"
+    model = agent.model
+    assert model is not None and model.id == "llama3.2"
+    assert getattr(model.connection, "endpoint", None) == "http://localhost:11434/v1"
     messages = prompty.prepare(agent, inputs={})
     assert messages[0].parts[0].value == "hi there"

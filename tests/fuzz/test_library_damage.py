@@ -8,6 +8,7 @@ done. Only StorageError (or data) may come out, and a file recovered once opens 
 
 from __future__ import annotations
 
+import functools
 import random
 import shutil
 import sqlite3
@@ -89,27 +90,33 @@ def read_calls(db: Database, prompts: list[library.PromptRow]) -> list[Callable[
         lambda: db.call(library.cache_count),
         lambda: db.call(library.cache_get, "key1"),
         lambda: db.call(library_documents, with_history=True),
-        *(lambda q=q: db.call(library.search, q) for q in SEARCHES),
+        *(functools.partial(db.call, library.search, q) for q in SEARCHES),
     ]
     for prompt in prompts:
         pid = prompt.id
         calls += [
-            lambda pid=pid: db.call(library.get_prompt, pid),
-            lambda pid=pid: db.call(library.version_history, pid),
-            lambda pid=pid: db.call(library.list_labels, pid),
-            lambda pid=pid: db.call(library.load_draft, pid),
-            lambda pid=pid: db.call(library.list_cases, pid),
-            lambda pid=pid: db.call(library.get_eval_settings, pid),
-            lambda pid=pid: db.call(library.models_for_prompt, pid),
-            lambda pid=pid: [
-                db.call(library.eval_cells, run.id) for run in db.call(library.list_eval_runs, pid)
-            ],
-            lambda pid=pid: [
-                db.call(library.runs_for_version, version.id)
-                for version in db.call(library.list_versions, pid)
-            ],
+            functools.partial(db.call, library.get_prompt, pid),
+            functools.partial(db.call, library.version_history, pid),
+            functools.partial(db.call, library.list_labels, pid),
+            functools.partial(db.call, library.load_draft, pid),
+            functools.partial(db.call, library.list_cases, pid),
+            functools.partial(db.call, library.get_eval_settings, pid),
+            functools.partial(db.call, library.models_for_prompt, pid),
+            functools.partial(_cells_of_every_evaluation, db, pid),
+            functools.partial(_runs_of_every_version, db, pid),
         ]
     return calls
+
+
+def _cells_of_every_evaluation(db: Database, pid: int) -> list[Any]:
+    return [db.call(library.eval_cells, run.id) for run in db.call(library.list_eval_runs, pid)]
+
+
+def _runs_of_every_version(db: Database, pid: int) -> list[Any]:
+    return [
+        db.call(library.runs_for_version, version.id)
+        for version in db.call(library.list_versions, pid)
+    ]
 
 
 @pytest.fixture(scope="module")

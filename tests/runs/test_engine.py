@@ -300,7 +300,8 @@ def test_one_fault_leaves_the_other_protocols_alone(fake_llm: FakeLLM) -> None:
     for key, text in (("gpt", "from gpt"), ("o3", "from o3"), ("claude", "from claude")):
         assert results[key].status is TargetStatus.DONE, results[key].error
         assert results[key].text == text
-        assert results[key].usage is not None and not results[key].usage.estimated
+        usage = results[key].usage
+        assert usage is not None and not usage.estimated
     bad = results["claude-bad"]
     assert bad.status is TargetStatus.FAILED and bad.text == "half an "
     assert isinstance(bad.error, Overloaded)

@@ -59,7 +59,12 @@ def test_a_producer_never_waits_while_the_consumer_works_on_a_batch() -> None:
     feed.put("a", "first")
     put_meanwhile = threading.Event()
     for _key, _items in feed.drain().items():  # the consumer is busy with this batch...
-        producer = threading.Thread(target=lambda: (feed.put("a", "second"), put_meanwhile.set()))
+
+        def put_one_more() -> None:
+            feed.put("a", "second")
+            put_meanwhile.set()
+
+        producer = threading.Thread(target=put_one_more)
         producer.start()
         assert put_meanwhile.wait(5)  # ...and a put on another thread goes through
         producer.join()

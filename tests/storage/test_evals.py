@@ -61,6 +61,7 @@ def test_two_versions_evaluations_compare_case_by_case(db: Database) -> None:
     v2 = db.call(library.save_version, prompt.id, "two", {}, {})
     old = db.call(save_run, v1.id, a_run([True, False, False]))
     new = db.call(save_run, v2.id, a_run([True, True, False]))
+    assert old.id is not None and new.id is not None
     listed = db.call(library.list_eval_runs, prompt.id)
     assert [row.id for row in listed] == [new.id, old.id]  # newest first
     flips = results.compare_runs(db.call(load_run, old.id), db.call(load_run, new.id))
@@ -84,6 +85,7 @@ def test_evaluations_go_with_their_prompt_and_refuse_bad_input(db: Database) -> 
         db.call(save_run, version.id, leaky)
     db.call(library.trash_prompt, prompt.id)
     db.call(library.delete_forever, prompt.id)
+    assert stored.id is not None
     with pytest.raises(NotFound):
         db.call(load_run, stored.id)
 
@@ -177,6 +179,7 @@ def test_a_big_stopped_evaluation_is_stored_whole_without_reading_it_back(db: Da
     assert not read  # nothing read back
     assert sum("INSERT INTO eval_results" in sql for sql in statements) == 3  # the cells that ran
     assert (stored.version_number, stored.prompt_id) == (version.number, prompt.id)
+    assert stored.id is not None
     loaded = db.call(load_run, stored.id)
     assert loaded.cases == run.cases and loaded.cells == run.cells
     assert (loaded.status, loaded.created_at) == (results.CANCELLED, stored.created_at)

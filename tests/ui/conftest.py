@@ -19,7 +19,7 @@ from promptstudio.ui.tasks import TaskOwner
 
 
 @pytest.fixture
-def window(qtbot, qloop, isolated_home: Path) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+def window(qtbot, qloop, isolated_home: Path) -> Iterator[MainWindow]:
     db = open_library(data_dir(isolated_home))
     main = MainWindow(db, KeyStore(), data_dir(isolated_home))
     qtbot.addWidget(main)
@@ -37,7 +37,7 @@ def serve_at_once(main: MainWindow) -> None:
     main.workspace.limits.local = None
 
 
-def type_text(qtbot, widget: QPlainTextEdit, text: str) -> None:  # type: ignore[no-untyped-def]
+def type_text(qtbot, widget: QPlainTextEdit, text: str) -> None:
     """Type like a person: character by character, Return for new lines."""
     widget.setFocus()
     for number, line in enumerate(text.split("\n")):
@@ -47,7 +47,7 @@ def type_text(qtbot, widget: QPlainTextEdit, text: str) -> None:  # type: ignore
             qtbot.keyClicks(widget, line)
 
 
-def new_prompt(qtbot, main: MainWindow) -> int:  # type: ignore[no-untyped-def]
+def new_prompt(qtbot, main: MainWindow) -> int:
     with qtbot.waitSignal(main.workspace.promptOpened, timeout=5000) as opened:
         main.registry["prompt.new"].trigger()
     return int(opened.args[0])
@@ -57,7 +57,7 @@ W = TypeVar("W", bound=QWidget)
 
 
 @contextmanager
-def owned_widget(qtbot, make: Callable[[TaskOwner], W]) -> Iterator[W]:  # type: ignore[no-untyped-def]
+def owned_widget(qtbot, make: Callable[[TaskOwner], W]) -> Iterator[W]:
     """A widget with its own TaskOwner: any task failure fails the test; at the end the
     owner shuts down (late timers start nothing) and the widget is deleted while this
     test's event loop is still set."""

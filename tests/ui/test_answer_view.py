@@ -29,7 +29,7 @@ def visual_lines(view: QPlainTextEdit) -> list[str]:
 
 
 @pytest.fixture
-def views(qtbot) -> tuple[AnswerView, QPlainTextEdit]:  # type: ignore[no-untyped-def]
+def views(qtbot) -> tuple[AnswerView, QPlainTextEdit]:
     """The answer view and, for reference, a plain view showing the text as one block."""
     shown, reference = AnswerView(), QPlainTextEdit()
     for view in (shown, reference):
@@ -54,7 +54,7 @@ def words(count: int, seed: int = 3) -> str:
     return " ".join("w" * rng.randint(1, 12) + str(n) for n in range(count))
 
 
-def test_a_long_answer_without_a_newline_shows_as_one_paragraph(views, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_long_answer_without_a_newline_shows_as_one_paragraph(views, qtbot) -> None:
     shown, reference = views
     answer = words(1400)[:10_000]
     assert len(answer) == 10_000 and "\n" not in answer
@@ -70,7 +70,7 @@ def test_a_long_answer_without_a_newline_shows_as_one_paragraph(views, qtbot) ->
     assert QGuiApplication.clipboard().text() == answer  # a copied selection is exact
 
 
-def test_the_pieces_are_cut_again_when_the_width_changes(views, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_pieces_are_cut_again_when_the_width_changes(views, qtbot) -> None:
     shown, reference = views
     answer = words(3000)
     stream(shown, answer)
@@ -82,7 +82,7 @@ def test_the_pieces_are_cut_again_when_the_width_changes(views, qtbot) -> None: 
         assert shown.toPlainText() == answer
 
 
-def test_no_piece_grows_past_its_size_however_the_text_arrives(views) -> None:  # type: ignore[no-untyped-def]
+def test_no_piece_grows_past_its_size_however_the_text_arrives(views) -> None:
     shown, _reference = views
     answer = words(20_000)  # ~150k characters in one paragraph
     shown.append_text(answer[:90_000])  # one big flush
@@ -96,7 +96,7 @@ def test_no_piece_grows_past_its_size_however_the_text_arrives(views) -> None:  
     assert shown.toPlainText() == answer
 
 
-def test_real_line_breaks_and_unwrapped_text_stay_exact(views, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_real_line_breaks_and_unwrapped_text_stay_exact(views, qtbot) -> None:
     shown, _reference = views
     answer = "first line\n\n" + words(900) + "\nlast " + words(600, seed=5) + "\n"
     stream(shown, answer)

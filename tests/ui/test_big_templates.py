@@ -11,7 +11,7 @@ from promptstudio.ui.workspace import INLINE_ANALYSIS_CHARS
 from tests.ui.conftest import new_prompt
 
 
-def test_thousands_of_variables_show_a_capped_form_with_a_filter(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_thousands_of_variables_show_a_capped_form_with_a_filter(qtbot) -> None:
     form = VariablesForm()
     qtbot.addWidget(form)
     form.show()
@@ -32,7 +32,7 @@ def test_thousands_of_variables_show_a_capped_form_with_a_filter(qtbot) -> None:
     assert not form.filter.isVisible() and not form.more.isVisible()
 
 
-def test_a_huge_template_is_analysed_in_the_background(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_huge_template_is_analysed_in_the_background(window, qtbot) -> None:
     new_prompt(qtbot, window)
     body = "".join(f"user:\nLine {n} mentions {{{{ name_{n % 500} }}}}.\n" for n in range(4000))
     assert len(body) > INLINE_ANALYSIS_CHARS
@@ -47,7 +47,7 @@ def test_a_huge_template_is_analysed_in_the_background(window, qtbot) -> None:  
     assert "late_one" in window.variables.names()
 
 
-def test_the_window_paints_before_it_is_built(qtbot, qloop, isolated_home: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_window_paints_before_it_is_built(qtbot, qloop, isolated_home: Path) -> None:
     from promptstudio.paths import data_dir
     from promptstudio.ui.app import open_library
 
@@ -56,7 +56,8 @@ def test_the_window_paints_before_it_is_built(qtbot, qloop, isolated_home: Path)
     qtbot.addWidget(main)
     main.show()
     assert not main.built
-    assert main.centralWidget().objectName() == "startingUp"
+    central = main.centralWidget()
+    assert central is not None and central.objectName() == "startingUp"
     db = open_library(home)
     main.build(db, KeyStore())
     assert main.built and main.centralWidget() is main.splitter
@@ -66,7 +67,7 @@ def test_the_window_paints_before_it_is_built(qtbot, qloop, isolated_home: Path)
     db.close()
 
 
-def test_opening_a_huge_prompt_does_not_mark_it_unsaved(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_opening_a_huge_prompt_does_not_mark_it_unsaved(window, qtbot) -> None:
     from promptstudio.storage import library
 
     body = "".join(f"user:\nLine {n} mentions {{{{ name_{n % 50} }}}}.\n" for n in range(4000))

@@ -12,14 +12,14 @@ from promptstudio.ui.run_column import FOLD_SHORTCUT, MIN_COLUMN_WIDTH, ColumnCo
 from promptstudio.ui.scrolling_row import ScrollingRow
 
 
-def _columns(window, count: int) -> list:  # type: ignore[no-untyped-def]
+def _columns(window, count: int) -> list:
     board = window.run_board
     while len(board.columns) < count:
         board.add_column()
     return board.columns
 
 
-def test_the_minimum_size_fits_a_small_screen(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_minimum_size_fits_a_small_screen(window, qtbot) -> None:
     assert window.workspace.prompt_id is not None  # a sample is open
     columns = _columns(window, 3)
     columns[0].set_config(ColumnConfig(
@@ -39,7 +39,7 @@ def _visible_in_viewport(widget: QWidget, viewport: QWidget) -> bool:
     return viewport.rect().contains(QRect(top_left, widget.size()))
 
 
-def test_at_1280x800_every_column_control_can_be_reached(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_at_1280x800_every_column_control_can_be_reached(window, qtbot) -> None:
     window.resize(1280, 800)
     columns = _columns(window, 5)  # more than fit: the board scrolls sideways
     qtbot.waitUntil(lambda: window.width() == 1280)
@@ -58,7 +58,7 @@ def test_at_1280x800_every_column_control_can_be_reached(window, qtbot) -> None:
             assert _visible_in_viewport(button, viewport), (column.column_id, button.toolTip())
 
 
-def test_the_evaluate_toolbars_scroll_instead_of_widening_the_window(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_evaluate_toolbars_scroll_instead_of_widening_the_window(window, qtbot) -> None:
     rows = window.evaluate.findChildren(ScrollingRow)
     assert len(rows) == 2
     for row in rows:
@@ -72,7 +72,7 @@ def test_the_evaluate_toolbars_scroll_instead_of_widening_the_window(window, qtb
         assert row.height() == row.widget().minimumSizeHint().height()
 
 
-def test_a_column_folds_to_one_line_and_stays_folded_after_a_restart(  # type: ignore[no-untyped-def]
+def test_a_column_folds_to_one_line_and_stays_folded_after_a_restart(
     window, qtbot, isolated_home
 ) -> None:
     columns = _columns(window, 3)
@@ -109,7 +109,7 @@ def test_a_column_folds_to_one_line_and_stays_folded_after_a_restart(  # type: i
     db.close()
 
 
-def test_a_fold_survives_switching_to_a_prompt_with_other_columns(window) -> None:  # type: ignore[no-untyped-def]
+def test_a_fold_survives_switching_to_a_prompt_with_other_columns(window) -> None:
     board = window.run_board
     board.columns[0].set_folded(True)
     board.set_configs([ColumnConfig(model="x"), ColumnConfig(model="y")])  # another prompt's

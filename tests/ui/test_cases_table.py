@@ -33,7 +33,7 @@ CASES: list[dict[str, Any]] = [
 
 
 @pytest.fixture
-def table(qtbot) -> Iterator[CasesTable]:  # type: ignore[no-untyped-def]
+def table(qtbot) -> Iterator[CasesTable]:
     widget = CasesTable()
     qtbot.addWidget(widget)
     widget.model.set_variables(["city", "n"])
@@ -46,7 +46,7 @@ def column(model: CasesModel, name: str) -> int:
     return names.index(name)
 
 
-def focus_view(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def focus_view(qtbot, table: CasesTable) -> None:
     table.show()
     qtbot.waitExposed(table)
     table.activateWindow()
@@ -70,7 +70,8 @@ def test_columns_and_what_cells_show(table: CasesTable) -> None:
     assert "icontains" in tip and "llm-rubric" in tip and "not-" in tip
     assert model.headerData(0, H, Role.ToolTipRole) == "Variable of the template"
     assert "Graded with equals" in model.headerData(column(model, "Expected"), H, Role.ToolTipRole)
-    assert table.findChild(type(table.count_label), "casesCount").text() == "3 cases"
+    count = table.findChild(type(table.count_label), "casesCount")
+    assert count is not None and count.text() == "3 cases"
     assert model.cases() == CASES
 
 
@@ -85,7 +86,7 @@ def test_variables_only_in_cases_become_columns(table: CasesTable) -> None:
     assert model.cases() == CASES  # nothing added to the cases
 
 
-def test_edit_through_the_delegate_and_set_data(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def test_edit_through_the_delegate_and_set_data(qtbot, table: CasesTable) -> None:
     model, view = table.model, table.view
     focus_view(qtbot, table)
     index = model.index(0, 0)
@@ -108,7 +109,7 @@ def test_edit_through_the_delegate_and_set_data(qtbot, table: CasesTable) -> Non
     assert first["description"] == "a note" and "expected" not in first and first["id"] == 11
 
 
-def test_a_number_stays_a_number(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def test_a_number_stays_a_number(qtbot, table: CasesTable) -> None:
     model = table.model
     n = model.index(0, 1)
     assert n.data(Role.EditRole) == "42"
@@ -122,7 +123,7 @@ def test_a_number_stays_a_number(qtbot, table: CasesTable) -> None:  # type: ign
     assert model.cases()[1]["vars"]["city"] == "12"
 
 
-def test_invalid_checks_are_refused_and_explained(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_checks_are_refused_and_explained(qtbot, table: CasesTable) -> None:
     model = table.model
     checks = model.index(1, column(model, "Checks"))
     changed: list[None] = []
@@ -141,7 +142,7 @@ def test_invalid_checks_are_refused_and_explained(qtbot, table: CasesTable) -> N
     assert len(changed) == 1
 
 
-def test_checks_cell_editor_keeps_refused_text_open(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def test_checks_cell_editor_keeps_refused_text_open(qtbot, table: CasesTable) -> None:
     model, view = table.model, table.view
     focus_view(qtbot, table)
     index = model.index(0, column(model, "Checks"))
@@ -172,7 +173,7 @@ def test_checks_cell_editor_keeps_refused_text_open(qtbot, table: CasesTable) ->
     assert undo.isEnabled() and "Edit Checks" in undo.toolTip()
 
 
-def test_row_operations_undo_and_redo_exactly(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def test_row_operations_undo_and_redo_exactly(qtbot, table: CasesTable) -> None:
     model = table.model
     tester = QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
     history = [model.cases()]
@@ -219,13 +220,13 @@ def test_ids_follow_their_cases_through_undo(table: CasesTable) -> None:
     assert model.undo_stack.count() == 0 and model.rowCount() == 0
 
 
-def test_set_cases_does_not_emit_cases_changed(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def test_set_cases_does_not_emit_cases_changed(qtbot, table: CasesTable) -> None:
     with qtbot.assertNotEmitted(table.model.casesChanged):
         table.model.set_cases([{"vars": {"city": "Nice"}}])
     assert table.count_label.text() == "1 case"
 
 
-def test_keyboard_delete_undo_duplicate_and_move(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def test_keyboard_delete_undo_duplicate_and_move(qtbot, table: CasesTable) -> None:
     model, view = table.model, table.view
     focus_view(qtbot, table)
     table.select_rows([0, 1])
@@ -268,12 +269,12 @@ def test_keyboard_delete_undo_duplicate_and_move(qtbot, table: CasesTable) -> No
     assert model.rowCount() == 5
 
 
-def test_from_the_form_asks_the_owner(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def test_from_the_form_asks_the_owner(qtbot, table: CasesTable) -> None:
     with qtbot.waitSignal(table.addFromFormRequested, timeout=1000):
         table.toolbar_actions["from_form"].trigger()
 
 
-def test_import_csv_and_jsonl_replace_and_undo(qtbot, table: CasesTable, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_csv_and_jsonl_replace_and_undo(qtbot, table: CasesTable, tmp_path: Path) -> None:
     model = table.model
     csv_file = tmp_path / "x.csv"
     csv_file.write_text(
@@ -297,7 +298,7 @@ def test_import_csv_and_jsonl_replace_and_undo(qtbot, table: CasesTable, tmp_pat
     assert model.cases() == CASES  # ids included
 
 
-def test_a_broken_file_changes_nothing(qtbot, table: CasesTable, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_file_changes_nothing(qtbot, table: CasesTable, tmp_path: Path) -> None:
     broken = tmp_path / "broken.csv"
     broken.write_text('city,__expected\n"Lima,Peru\n', encoding="utf-8")
     with qtbot.waitSignal(table.failed, timeout=1000) as failed:
@@ -313,7 +314,7 @@ def test_a_broken_file_changes_nothing(qtbot, table: CasesTable, tmp_path: Path)
 @pytest.mark.parametrize("suffix", ["csv", "jsonl"])
 def test_export_then_import_gives_the_same_cases(
     qtbot, table: CasesTable, tmp_path: Path, suffix: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     model = table.model
     if suffix == "csv":  # CSV cells are text: start from text values
         model.set_cases([{**case, "vars": {**case["vars"], "n": "1"}} for case in CASES])
@@ -327,7 +328,7 @@ def test_export_then_import_gives_the_same_cases(
     assert model.cases() == written
 
 
-def test_file_dialogs_open_without_blocking(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def test_file_dialogs_open_without_blocking(qtbot, table: CasesTable) -> None:
     for open_dialog, name in (
         (table.choose_import, "importCasesDialog"),
         (table.choose_export, "exportCasesDialog"),
@@ -338,7 +339,7 @@ def test_file_dialogs_open_without_blocking(qtbot, table: CasesTable) -> None:  
         dialog.reject()
 
 
-def test_every_case_checks(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def test_every_case_checks(qtbot, table: CasesTable) -> None:
     editor = table.findChild(QPlainTextEdit, "everyCaseChecks")
     assert editor is table.every_case
     with qtbot.assertNotEmitted(table.everyCaseChecksChanged):
@@ -361,7 +362,7 @@ def test_every_case_checks(qtbot, table: CasesTable) -> None:  # type: ignore[no
     qtbot.waitUntil(lambda: not problem.isVisibleTo(table))
 
 
-def test_screenshot(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def test_screenshot(qtbot, table: CasesTable) -> None:
     model = table.model
     model.set_variables(["city", "question"])
     model.set_cases(
@@ -404,7 +405,7 @@ def test_screenshot(qtbot, table: CasesTable) -> None:  # type: ignore[no-untype
     assert model.rowCount() == 6 and QModelIndex() != model.index(0, 0)
 
 
-def _typing_into(qtbot) -> QWidget:  # type: ignore[no-untyped-def]
+def _typing_into(qtbot) -> QWidget:
     """The widget the keyboard types into now."""
     qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
     widget = QApplication.focusWidget()
@@ -412,7 +413,7 @@ def _typing_into(qtbot) -> QWidget:  # type: ignore[no-untyped-def]
     return widget
 
 
-def test_add_case_then_tab_walks_the_new_row(qtbot, table: CasesTable) -> None:  # type: ignore[no-untyped-def]
+def test_add_case_then_tab_walks_the_new_row(qtbot, table: CasesTable) -> None:
     """Add case edits the new row's first cell; Tab goes variable by variable, then
     Expected, Checks (a multi-line box) and Notes, all in that row; Tab past the last
     cell ends editing instead of going round to the first row (issue 14, point 20)."""

@@ -6,7 +6,7 @@ from tests.fake_llm import DEFAULT_MODELS, Reply
 from tests.ui.conftest import new_prompt
 
 
-def test_fetching_models_shows_progress_then_the_count(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_fetching_models_shows_progress_then_the_count(window, qtbot, fake_llm) -> None:
     column = window.run_board.columns[0]
     column.set_target(fake_llm.base_url, "")
     with qtbot.waitSignal(window.tasks.finished, timeout=10_000,
@@ -20,7 +20,7 @@ def test_fetching_models_shows_progress_then_the_count(window, qtbot, fake_llm) 
     assert column.models_button.isEnabled()
 
 
-def test_a_failed_model_list_says_why(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_model_list_says_why(window, qtbot) -> None:
     column = window.run_board.columns[0]
     column.set_target("http://127.0.0.1:9/v1", "")
     with qtbot.waitSignal(window.tasks.finished, timeout=20_000,
@@ -33,7 +33,7 @@ def test_a_failed_model_list_says_why(window, qtbot) -> None:  # type: ignore[no
     assert column.models_button.isEnabled()
 
 
-def test_a_new_column_shows_its_key_status_at_once(window) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_column_shows_its_key_status_at_once(window) -> None:
     board = window.run_board
     added = board.add_column()
     assert added is not None and added.key_status.text() == "no key"
@@ -41,7 +41,7 @@ def test_a_new_column_shows_its_key_status_at_once(window) -> None:  # type: ign
     assert duplicate is not None and duplicate.key_status.text() == "no key"
 
 
-def test_move_left_and_right_are_offered_only_where_they_go(window) -> None:  # type: ignore[no-untyped-def]
+def test_move_left_and_right_are_offered_only_where_they_go(window) -> None:
     board = window.run_board
     while len(board.columns) < 3:
         board.add_column()
@@ -56,7 +56,7 @@ def test_move_left_and_right_are_offered_only_where_they_go(window) -> None:  # 
     assert offered() == [(False, True), (True, False)]
 
 
-def test_a_failure_before_any_token_reads_failed(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_a_failure_before_any_token_reads_failed(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(status=400, error_message="model 'nope' is not loaded"))
     window.settings.update({"timeouts.max_retries": 0})
     new_prompt(qtbot, window)

@@ -32,7 +32,7 @@ def _crash_mid_stream(home: Path) -> None:
     db.close()
 
 
-def _start(qtbot, home: Path) -> MainWindow:  # type: ignore[no-untyped-def]
+def _start(qtbot, home: Path) -> MainWindow:
     main = MainWindow(open_library(home), KeyStore(), home)
     qtbot.addWidget(main)
     main.show()
@@ -41,7 +41,7 @@ def _start(qtbot, home: Path) -> MainWindow:  # type: ignore[no-untyped-def]
     return main
 
 
-def test_the_status_bar_says_how_many_answers_a_crash_cut_off(  # type: ignore[no-untyped-def]
+def test_the_status_bar_says_how_many_answers_a_crash_cut_off(
     qtbot, qloop, isolated_home: Path
 ) -> None:
     _crash_mid_stream(isolated_home)

@@ -27,7 +27,7 @@ NEW = (
 
 
 @pytest.fixture
-def view(qtbot) -> DiffView:  # type: ignore[no-untyped-def]
+def view(qtbot) -> DiffView:
     widget = DiffView()
     qtbot.addWidget(widget)
     widget.resize(900, 400)
@@ -112,7 +112,7 @@ def test_highlights_after_an_emoji_land_on_the_word(view: DiffView) -> None:
     assert _text_at(view.left, start, end) == "friendly"
 
 
-def test_scrolling_one_side_scrolls_the_other(view: DiffView, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_scrolling_one_side_scrolls_the_other(view: DiffView, qtbot) -> None:
     view.show_diff(*_long_texts())
     view.show()
     qtbot.waitExposed(view)
@@ -126,7 +126,7 @@ def test_scrolling_one_side_scrolls_the_other(view: DiffView, qtbot) -> None:  #
     assert view.right.firstVisibleBlock().blockNumber() == 120
 
 
-def test_word_mode_scrolls_proportionally(view: DiffView, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_word_mode_scrolls_proportionally(view: DiffView, qtbot) -> None:
     view.show_words("\n".join(["word"] * 300), "\n".join(["word"] * 150))
     view.show()
     qtbot.waitExposed(view)
@@ -170,7 +170,7 @@ def test_next_change_starts_from_where_the_user_clicked(view: DiffView) -> None:
     assert view.current_change() == 1
 
 
-def test_f7_and_shift_f7_walk_the_changes(view: DiffView, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_f7_and_shift_f7_walk_the_changes(view: DiffView, qtbot) -> None:
     view.show_diff(*_long_texts())
     view.show()
     qtbot.waitExposed(view)
@@ -185,7 +185,7 @@ def test_f7_and_shift_f7_walk_the_changes(view: DiffView, qtbot) -> None:  # typ
     assert view.current_change() == 0
 
 
-def test_buttons_walk_the_changes_and_are_off_without_changes(view: DiffView, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_buttons_walk_the_changes_and_are_off_without_changes(view: DiffView, qtbot) -> None:
     view.show_diff(*_long_texts())
     qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)
@@ -253,7 +253,7 @@ def test_paragraph_separators_do_not_break_alignment(view: DiffView) -> None:
     assert view.left.blockCount() == view.right.blockCount() == 2
 
 
-def test_a_highlight_does_not_leak_into_the_next_comparison(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_highlight_does_not_leak_into_the_next_comparison(qtbot) -> None:
     view = DiffView()
     qtbot.addWidget(view)
     view.show_words("", "an answer that ends highlighted")

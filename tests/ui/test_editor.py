@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QTextCharFormat
 from tests.ui.conftest import new_prompt
 
 
-def _formats_at(editor, line: int, column: int):  # type: ignore[no-untyped-def]
+def _formats_at(editor, line: int, column: int):
     block = editor.document().findBlockByNumber(line)
     ranges = block.layout().formats()
     for fmt_range in ranges:
@@ -17,7 +17,7 @@ def _formats_at(editor, line: int, column: int):  # type: ignore[no-untyped-def]
     return None
 
 
-def test_variables_tags_and_role_markers_are_coloured(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_variables_tags_and_role_markers_are_coloured(window, qtbot) -> None:
     new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
         window.editor.setPlainText(
@@ -41,7 +41,7 @@ def test_variables_tags_and_role_markers_are_coloured(window, qtbot) -> None:  #
     assert keyword is not None and keyword.foreground().color() == QColor("#a626a4")
 
 
-def test_a_marker_after_a_statement_tag_is_coloured_as_a_role(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_marker_after_a_statement_tag_is_coloured_as_a_role(window, qtbot) -> None:
     new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
         window.editor.setPlainText("{% for e in xs %}user:\n{{ e }}\n{% endfor %}user: hi")
@@ -52,7 +52,7 @@ def test_a_marker_after_a_statement_tag_is_coloured_as_a_role(window, qtbot) -> 
     assert text is None or text.foreground().color() != role_colour
 
 
-def test_multiline_tag_state_carries_across_blocks(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_multiline_tag_state_carries_across_blocks(window, qtbot) -> None:
     new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
         window.editor.setPlainText("{{\n  name\n}} plain")
@@ -65,7 +65,7 @@ def test_multiline_tag_state_carries_across_blocks(window, qtbot) -> None:  # ty
     assert _formats_at(window.editor, 2, 5) is None  # "plain" is ordinary text
 
 
-def test_find_and_replace_all_is_one_undo_step(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_find_and_replace_all_is_one_undo_step(window, qtbot) -> None:
     new_prompt(qtbot, window)
     window.editor.setPlainText("cat dog cat bird cat")
     window.editor.setFocus()
@@ -81,7 +81,7 @@ def test_find_and_replace_all_is_one_undo_step(window, qtbot) -> None:  # type: 
     assert not window.find_bar.isVisible()
 
 
-def test_find_wraps_around_and_reports_no_match(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_find_wraps_around_and_reports_no_match(window, qtbot) -> None:
     new_prompt(qtbot, window)
     window.editor.setPlainText("alpha beta alpha")
     window.registry["edit.find"].trigger()
@@ -96,7 +96,7 @@ def test_find_wraps_around_and_reports_no_match(window, qtbot) -> None:  # type:
     assert window.find_bar.status.text() == "No matches"
 
 
-def test_undo_redo_actions_work_from_outside_the_editor(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_undo_redo_actions_work_from_outside_the_editor(window, qtbot) -> None:
     new_prompt(qtbot, window)
     window.editor.setFocus()
     qtbot.keyClicks(window.editor, "abc")

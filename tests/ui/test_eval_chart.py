@@ -41,7 +41,7 @@ def differing_pixels(a: QImage, b: QImage) -> int:
 
 
 @pytest.fixture
-def chart(qtbot) -> EvalChart:  # type: ignore[no-untyped-def]
+def chart(qtbot) -> EvalChart:
     widget = EvalChart()
     qtbot.addWidget(widget)
     widget.resize(520, 260)
@@ -85,7 +85,7 @@ def test_size_grows_with_models(chart: EvalChart) -> None:
 @pytest.mark.parametrize("dark", [False, True])
 def test_drawing_differs_from_empty(
     chart: EvalChart, qapp: QApplication, qtbot, dark: bool
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     previous = qapp.palette()
     if dark:
         qapp.setPalette(_dark_palette())  # reaches existing widgets through posted events
@@ -112,7 +112,7 @@ def test_long_labels_are_elided_and_fit(chart: EvalChart, tmp_path: Path) -> Non
 
 
 @pytest.mark.qt_log_ignore("This plugin does not support raise")  # the tooltip, offscreen
-def test_similar_long_names_stay_told_apart_with_the_full_name_on_hover(  # type: ignore[no-untyped-def]
+def test_similar_long_names_stay_told_apart_with_the_full_name_on_hover(
     chart: EvalChart, qtbot
 ) -> None:
     from PySide6.QtCore import QEvent, QPoint

@@ -16,7 +16,7 @@ from tests.ui.conftest import new_prompt
 from tests.ui.test_evaluate_in_window import set_up
 
 
-def test_a_stopped_evaluation_names_what_it_cancelled(  # type: ignore[no-untyped-def]
+def test_a_stopped_evaluation_names_what_it_cancelled(
     qtbot, window: MainWindow, fake_llm: FakeLLM, tmp_path: Path
 ) -> None:
     """Like the CLI: "N of T answers finished, M cancelled (K while running, J not started)"."""
@@ -40,7 +40,7 @@ def test_a_stopped_evaluation_names_what_it_cancelled(  # type: ignore[no-untype
     assert window.statusBar().currentMessage().startswith(line)
 
 
-def test_cases_imported_while_a_prompt_loads_are_saved_under_that_prompt(  # type: ignore[no-untyped-def]
+def test_cases_imported_while_a_prompt_loads_are_saved_under_that_prompt(
     qtbot, window: MainWindow, tmp_path: Path, monkeypatch
 ) -> None:
     """Import right after opening a prompt, its cases still loading (held back here): the
@@ -52,7 +52,7 @@ def test_cases_imported_while_a_prompt_loads_are_saved_under_that_prompt(  # typ
 
     gate, list_cases = threading.Event(), library.list_cases
 
-    def held(conn, prompt_id: int):  # type: ignore[no-untyped-def]
+    def held(conn, prompt_id: int):
         if prompt_id != first:  # the new prompt's load waits until the import is done
             gate.wait(10)
         return list_cases(conn, prompt_id)
@@ -76,5 +76,5 @@ def _csv(path: Path, who: str) -> Path:
     return path
 
 
-def _whos(db, prompt_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _whos(db, prompt_id: int) -> list[str]:
     return [row.vars["who"] for row in db.call(library.list_cases, prompt_id)]

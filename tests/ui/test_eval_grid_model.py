@@ -92,7 +92,7 @@ def make_cell(case: EvalCase, column_key: str, number: int, kind: str) -> CellRe
 
 
 @pytest.fixture
-def model(qtbot) -> Iterator[EvalGridModel]:  # type: ignore[no-untyped-def]
+def model(qtbot) -> Iterator[EvalGridModel]:
     grid = EvalGridModel()
     tester = QAbstractItemModelTester(grid, QAbstractItemModelTester.FailureReportingMode.Fatal)
     grid.set_run(build_run())
@@ -206,7 +206,7 @@ def test_tooltip_escapes_and_shortens_the_answer(model: EvalGridModel) -> None:
     assert isinstance(error, str) and "HTTP 500: upstream error" in error
 
 
-def test_update_cell_signals_exactly_that_index(model: EvalGridModel, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_update_cell_signals_exactly_that_index(model: EvalGridModel, qtbot) -> None:
     run = model.run
     assert run is not None
     case = run.cases[6]
@@ -220,12 +220,12 @@ def test_update_cell_signals_exactly_that_index(model: EvalGridModel, qtbot) -> 
     assert at(model, 6, 1) == "✗ fail"
 
 
-def test_update_cell_of_an_unknown_case_is_ignored(model: EvalGridModel, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_update_cell_of_an_unknown_case_is_ignored(model: EvalGridModel, qtbot) -> None:
     with qtbot.assertNotEmitted(model.dataChanged):
         model.update_cell(CellResult("nope", "gpt", DONE))
 
 
-def test_baseline_marks_flips(model: EvalGridModel, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_baseline_marks_flips(model: EvalGridModel, qtbot) -> None:
     baseline = build_run({(3, "claude"): "pass", (1, "claude"): "fail"}, version=5)
     with qtbot.waitSignal(model.dataChanged, timeout=1000) as blocker:
         model.set_baseline(baseline)

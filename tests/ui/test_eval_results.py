@@ -22,7 +22,7 @@ Role = Qt.ItemDataRole
 
 
 @pytest.fixture
-def view(qtbot) -> Iterator[EvalResultsView]:  # type: ignore[no-untyped-def]
+def view(qtbot) -> Iterator[EvalResultsView]:
     pane = EvalResultsView()
     qtbot.addWidget(pane)
     pane.resize(1100, 700)
@@ -101,7 +101,7 @@ def test_detail_shows_the_selected_cell_in_full(view: EvalResultsView) -> None:
     assert "Tokens: —" in failed and "Checks" not in failed
 
 
-def test_keyboard_and_mouse_select_cells(view: EvalResultsView, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_keyboard_and_mouse_select_cells(view: EvalResultsView, qtbot) -> None:
     view.set_run(build_run())
     view.grid.setFocus()
     qtbot.keyClick(view.grid, Qt.Key.Key_Down)
@@ -116,7 +116,7 @@ def test_keyboard_and_mouse_select_cells(view: EvalResultsView, qtbot) -> None: 
 
 def test_cells_arriving_update_grid_now_and_summary_later(
     view: EvalResultsView, qtbot, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     finished = build_run()
     run = EvalRun(finished.columns, finished.cases, version_number=7)
     calls: list[int] = []
@@ -151,12 +151,12 @@ def test_baseline_highlights_flips(view: EvalResultsView) -> None:
     amber = grid_text(view, 3, 1, Role.BackgroundRole)
     assert amber == grid_text(view, 1, 1, Role.BackgroundRole)
     others = {
-        grid_text(view, r, c, Role.BackgroundRole).name()  # type: ignore[union-attr]
+        grid_text(view, r, c, Role.BackgroundRole).name()  # type: ignore[attr-defined]
         for r in range(10)
         for c in range(3)
         if (r, c) not in flipped and grid_text(view, r, c, Role.BackgroundRole) is not None
     }
-    assert len(others) == 2 and amber.name() not in others  # type: ignore[union-attr]
+    assert len(others) == 2 and amber.name() not in others  # type: ignore[attr-defined]
     assert summary_row(view, 1)[1] == "9/10 · 90% (±0)"
     view.grid.setCurrentIndex(view.grid_model.index(3, 1))
     detail = view.detail.toPlainText()
@@ -176,7 +176,7 @@ def test_clearing_the_run(view: EvalResultsView) -> None:
 
 
 @pytest.mark.parametrize("dark", [False, True])
-def test_screenshot(view: EvalResultsView, qapp: QApplication, qtbot, dark: bool) -> None:  # type: ignore[no-untyped-def]
+def test_screenshot(view: EvalResultsView, qapp: QApplication, qtbot, dark: bool) -> None:
     previous = qapp.palette()
     if dark:
         qapp.setPalette(_dark_palette())  # reaches existing widgets through posted events

@@ -27,7 +27,7 @@ def summary(**changes: object) -> ModelSummary:
 
 
 @pytest.fixture
-def model(qtbot) -> Iterator[EvalSummaryModel]:  # type: ignore[no-untyped-def]
+def model(qtbot) -> Iterator[EvalSummaryModel]:
     table = EvalSummaryModel()
     tester = QAbstractItemModelTester(table, QAbstractItemModelTester.FailureReportingMode.Fatal)
     yield table
@@ -100,7 +100,7 @@ def test_unchanged_pass_rate(model: EvalSummaryModel) -> None:
     assert model.data(model.index(0, Column.PASS_RATE)) == "8/10 · 80% (±0)"
 
 
-def test_refresh_of_the_same_models_keeps_rows(model: EvalSummaryModel, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_refresh_of_the_same_models_keeps_rows(model: EvalSummaryModel, qtbot) -> None:
     model.set_summaries([summary(), summary(column_key="b")])
     with qtbot.assertNotEmitted(model.modelReset), qtbot.waitSignal(model.dataChanged) as blocker:
         model.set_summaries([summary(passed=9, pass_rate=0.9), summary(column_key="b")])

@@ -35,7 +35,7 @@ def arithmetic(model: str, body: dict[str, Any]) -> Reply | None:
     return Reply(text=str(a + b + (1 if wrong else 0)))
 
 
-def set_up(qtbot, window: MainWindow, fake_llm: FakeLLM, tmp_path: Path) -> int:  # type: ignore[no-untyped-def]
+def set_up(qtbot, window: MainWindow, fake_llm: FakeLLM, tmp_path: Path) -> int:
     fake_llm.respond(arithmetic)
     prompt_id = new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
@@ -60,7 +60,7 @@ def set_up(qtbot, window: MainWindow, fake_llm: FakeLLM, tmp_path: Path) -> int:
     return prompt_id
 
 
-def evaluate(qtbot, window: MainWindow) -> results.EvalRun:  # type: ignore[no-untyped-def]
+def evaluate(qtbot, window: MainWindow) -> results.EvalRun:
     with qtbot.waitSignal(window.eval_flow.evaluated, timeout=30_000) as done:
         qtbot.keyClick(
             window.editor,
@@ -79,7 +79,7 @@ def pass_rates(run: results.EvalRun) -> dict[str, float | None]:
     return {s.label: s.pass_rate for s in results.summarize(run)}
 
 
-def test_ten_cases_on_three_models_graded_cached_and_compared(  # type: ignore[no-untyped-def]
+def test_ten_cases_on_three_models_graded_cached_and_compared(
     window, qtbot, fake_llm, tmp_path
 ) -> None:
     prompt_id = set_up(qtbot, window, fake_llm, tmp_path)
@@ -92,7 +92,8 @@ def test_ten_cases_on_three_models_graded_cached_and_compared(  # type: ignore[n
     grid = window.evaluate.results.grid_model
     assert grid.rowCount() == 10 and grid.columnCount() == 3
     bad_column = [c.key for c in first.columns].index(window.run_board.columns[2].column_id)
-    failing = [r for r in range(10) if grid.cell_at(grid.index(r, bad_column)).passed is False]  # type: ignore[union-attr]
+    cells = [grid.cell_at(grid.index(r, bad_column)) for r in range(10)]
+    failing = [r for r, cell in enumerate(cells) if cell is not None and cell.passed is False]
     assert failing == [2, 5, 8]
     assert "✗" in grid.index(5, bad_column).data()
     assert "✓" in grid.index(4, bad_column).data()
@@ -139,7 +140,7 @@ def test_ten_cases_on_three_models_graded_cached_and_compared(  # type: ignore[n
     assert {s["label"]: s["pass_rate"] for s in exported["summary"]}["bad"] == 0.8
 
 
-def test_fresh_answers_skip_the_cache_and_stop_keeps_what_finished(  # type: ignore[no-untyped-def]
+def test_fresh_answers_skip_the_cache_and_stop_keeps_what_finished(
     window, qtbot, fake_llm, tmp_path
 ) -> None:
     set_up(qtbot, window, fake_llm, tmp_path)
@@ -163,9 +164,7 @@ def test_fresh_answers_skip_the_cache_and_stop_keeps_what_finished(  # type: ign
     assert "stopped" in window.evaluate.shown.itemText(0)
 
 
-def test_case_edits_are_saved_and_errors_are_shown(  # type: ignore[no-untyped-def]
-    window, qtbot, fake_llm, tmp_path
-) -> None:
+def test_case_edits_are_saved_and_errors_are_shown(window, qtbot, fake_llm, tmp_path) -> None:
     prompt_id = new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
         window.editor.setPlainText("user:\nSay {{ word }}")
@@ -189,9 +188,7 @@ def test_case_edits_are_saved_and_errors_are_shown(  # type: ignore[no-untyped-d
     assert fake_llm.chat_requests() == []
 
 
-def test_closing_mid_evaluation_keeps_what_finished(  # type: ignore[no-untyped-def]
-    window, qtbot, fake_llm, tmp_path
-) -> None:
+def test_closing_mid_evaluation_keeps_what_finished(window, qtbot, fake_llm, tmp_path) -> None:
     prompt_id = set_up(qtbot, window, fake_llm, tmp_path)
     slow = Reply(text="slow " * 400, tokens_per_second=40)
     fake_llm.respond(lambda model, body: slow if model == "bad" else arithmetic(model, body))
@@ -211,7 +208,7 @@ def test_closing_mid_evaluation_keeps_what_finished(  # type: ignore[no-untyped-
     assert len(window.workspace.db.call(library.list_eval_runs, prompt_id)) == 1
 
 
-def test_a_template_error_stops_before_anything_is_sent_and_the_cache_can_be_cleared(  # type: ignore[no-untyped-def]
+def test_a_template_error_stops_before_anything_is_sent_and_the_cache_can_be_cleared(
     window, qtbot, fake_llm, tmp_path
 ) -> None:
     prompt_id = set_up(qtbot, window, fake_llm, tmp_path)
@@ -230,7 +227,7 @@ def test_a_template_error_stops_before_anything_is_sent_and_the_cache_can_be_cle
     assert len(window.workspace.db.call(library.list_eval_runs, prompt_id)) == 1
 
 
-def test_results_of_one_prompt_are_not_shown_on_another(  # type: ignore[no-untyped-def]
+def test_results_of_one_prompt_are_not_shown_on_another(
     qtbot, window: MainWindow, fake_llm: FakeLLM, tmp_path: Path
 ) -> None:
     """An evaluation's summary line and a run's answers and summary row stay with their
@@ -259,7 +256,7 @@ def test_results_of_one_prompt_are_not_shown_on_another(  # type: ignore[no-unty
     assert board.summary.text() == ""
 
 
-def test_the_cases_get_most_of_the_evaluate_tab(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def test_the_cases_get_most_of_the_evaluate_tab(qtbot, window: MainWindow) -> None:
     """At 1280×800 the cases table shows several rows; the results below it take the
     smaller part, and nothing empty (progress, status) takes room (issue 14, point 20)."""
     new_prompt(qtbot, window)
@@ -277,7 +274,7 @@ def test_the_cases_get_most_of_the_evaluate_tab(qtbot, window: MainWindow) -> No
     assert not window.evaluate.status.isVisible()
 
 
-def test_an_evaluation_that_ends_on_another_prompt_leaves_no_line_there(  # type: ignore[no-untyped-def]
+def test_an_evaluation_that_ends_on_another_prompt_leaves_no_line_there(
     qtbot, window: MainWindow, fake_llm: FakeLLM, tmp_path: Path
 ) -> None:
     other = new_prompt(qtbot, window)

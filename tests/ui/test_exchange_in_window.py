@@ -17,13 +17,13 @@ from tests.exchange.samples import sample_document
 from tests.ui.conftest import new_prompt
 
 
-def _import(qtbot, window, *paths: Path) -> list[int]:  # type: ignore[no-untyped-def]
+def _import(qtbot, window, *paths: Path) -> list[int]:
     with qtbot.waitSignal(window.exchange.imported, timeout=10_000) as done:
         window.exchange.import_paths(list(paths))
     return list(done.args[0])
 
 
-def test_imported_files_land_in_the_library_and_the_first_opens(window, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_imported_files_land_in_the_library_and_the_first_opens(window, qtbot, tmp_path) -> None:
     doc = sample_document()
     first = tmp_path / "summariser.json"
     first.write_text(to_json(doc), encoding="utf-8")
@@ -47,7 +47,7 @@ def test_imported_files_land_in_the_library_and_the_first_opens(window, qtbot, t
     assert "Imported" in window.statusBar().currentMessage()
 
 
-def test_one_bad_file_imports_nothing_and_says_where(window, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_one_bad_file_imports_nothing_and_says_where(window, qtbot, tmp_path) -> None:
     good = tmp_path / "good.prompty"
     good.write_text("---\nname: Good\n---\nuser:\nfine\n")
     bad = tmp_path / "bad.prompty"
@@ -63,7 +63,7 @@ def test_one_bad_file_imports_nothing_and_says_where(window, qtbot, tmp_path) ->
     box.close()
 
 
-def _drop(target, paths: list[Path]) -> None:  # type: ignore[no-untyped-def]
+def _drop(target, paths: list[Path]) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     enter = QDragEnterEvent(QPoint(20, 20), Qt.DropAction.CopyAction, mime,
@@ -75,7 +75,7 @@ def _drop(target, paths: list[Path]) -> None:  # type: ignore[no-untyped-def]
     QApplication.sendEvent(target, drop)
 
 
-def test_files_dropped_on_the_window_or_the_editor_are_imported(window, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_files_dropped_on_the_window_or_the_editor_are_imported(window, qtbot, tmp_path) -> None:
     path = tmp_path / "dropped.prompty"
     path.write_text(to_prompty(sample_document()))
     text_before = window.editor.toPlainText()
@@ -90,7 +90,7 @@ def test_files_dropped_on_the_window_or_the_editor_are_imported(window, qtbot, t
     assert window.workspace.db.call(library.get_prompt, done.args[0][0]).name == "Summariser (2)"
 
 
-def _export_dialog(qtbot, window):  # type: ignore[no-untyped-def]
+def _export_dialog(qtbot, window):
     window.registry["file.export"].trigger()
     qtbot.waitUntil(
         lambda: (
@@ -101,7 +101,7 @@ def _export_dialog(qtbot, window):  # type: ignore[no-untyped-def]
     return window.exchange.export_dialog
 
 
-def test_export_shows_the_file_with_unsaved_edits_and_saves_it(window, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_export_shows_the_file_with_unsaved_edits_and_saves_it(window, qtbot, tmp_path) -> None:
     new_prompt(qtbot, window)
     window.editor.setPlainText("system:\nBe {{ mood }}.\nuser:\nHi\n")
     window.run_board.columns[0].set_target("http://localhost:11434/v1", "llama3.2")
@@ -131,7 +131,7 @@ def test_export_shows_the_file_with_unsaved_edits_and_saves_it(window, qtbot, tm
     assert not dialog.isVisible()
 
 
-def test_a_template_error_is_shown_in_the_dialog_not_exported(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_template_error_is_shown_in_the_dialog_not_exported(window, qtbot) -> None:
     new_prompt(qtbot, window)
     window.editor.setPlainText("user:\n{% for x in %}\n")
     dialog = _export_dialog(qtbot, window)
@@ -143,7 +143,7 @@ def test_a_template_error_is_shown_in_the_dialog_not_exported(window, qtbot) -> 
     dialog.close()
 
 
-def test_the_library_exports_to_a_folder(window, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_library_exports_to_a_folder(window, qtbot, tmp_path) -> None:
     dialog = _export_dialog(qtbot, window)
     dialog.choose("curl", scope=LIBRARY)
     assert not dialog.save_button.isEnabled()  # code is per column, not per prompt
@@ -157,7 +157,7 @@ def test_the_library_exports_to_a_folder(window, qtbot, tmp_path) -> None:  # ty
     assert "exported" in window.statusBar().currentMessage().lower()
 
 
-def test_a_stored_version_exports_from_the_history(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_stored_version_exports_from_the_history(window, qtbot) -> None:
     new_prompt(qtbot, window)
     window.editor.setPlainText("user:\nfirst words")
     with qtbot.waitSignal(window.workspace.versionsChanged, timeout=5000):
@@ -184,7 +184,7 @@ def test_a_stored_version_exports_from_the_history(window, qtbot) -> None:  # ty
     dialog.close()
 
 
-def test_a_config_reading_outside_its_folder_asks_first(window, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_config_reading_outside_its_folder_asks_first(window, qtbot, tmp_path) -> None:
     (tmp_path / "id_fake").write_text("SECRET-KEY-MATERIAL\n", encoding="utf-8")
     (tmp_path / "cfg").mkdir()
     config = tmp_path / "cfg" / "promptfooconfig.yaml"

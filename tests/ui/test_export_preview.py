@@ -29,7 +29,7 @@ async def _no_library(_history: bool) -> list[PromptDocument]:
 
 
 @pytest.fixture
-def dialog(qtbot, qloop) -> Iterator[ExportDialog]:  # type: ignore[no-untyped-def]
+def dialog(qtbot, qloop) -> Iterator[ExportDialog]:
     def make(tasks: TaskOwner) -> ExportDialog:
         return ExportDialog(DOC, {"word": "hi"}, _no_library, tasks)
 
@@ -54,12 +54,12 @@ def _colour_at(block: QTextBlock, column: int) -> str | None:
     return None
 
 
-def _shown(qtbot, dialog: ExportDialog, key: str, needle: str) -> None:  # type: ignore[no-untyped-def]
+def _shown(qtbot, dialog: ExportDialog, key: str, needle: str) -> None:
     dialog.choose(key)
     qtbot.waitUntil(lambda: needle in dialog.preview.toPlainText(), timeout=5000)
 
 
-def test_a_python_export_colours_keywords_and_strings_differently(dialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_python_export_colours_keywords_and_strings_differently(dialog, qtbot) -> None:
     _shown(qtbot, dialog, "python-openai", "from openai import OpenAI")
     line = _block(dialog.preview, "from openai import OpenAI")
     keyword = _colour_at(line, line.text().index("from"))
@@ -71,7 +71,7 @@ def test_a_python_export_colours_keywords_and_strings_differently(dialog, qtbot)
     assert name is None  # a plain name keeps the text colour
 
 
-def test_json_and_yaml_are_coloured_in_their_own_language(dialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_json_and_yaml_are_coloured_in_their_own_language(dialog, qtbot) -> None:
     _shown(qtbot, dialog, "json", '"name": "Greeting"')
     line = _block(dialog.preview, '"name"')
     key = _colour_at(line, line.text().index('"name"'))
@@ -83,14 +83,14 @@ def test_json_and_yaml_are_coloured_in_their_own_language(dialog, qtbot) -> None
     assert _colour_at(comment, 0) is not None
 
 
-def test_the_library_note_is_plain_text(dialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_library_note_is_plain_text(dialog, qtbot) -> None:
     dialog.choose("json", scope="library")
     qtbot.waitUntil(lambda: "Every prompt" in dialog.preview.toPlainText(), timeout=5000)
     assert dialog.highlighter.language is None
     assert _block(dialog.preview, "Every prompt").layout().formats() == []
 
 
-def test_only_the_start_of_a_very_long_line_is_lexed(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_start_of_a_very_long_line_is_lexed(qtbot) -> None:
     edit = QPlainTextEdit()
     qtbot.addWidget(edit)
     highlighter = CodeHighlighter(edit, "python")
@@ -100,7 +100,7 @@ def test_only_the_start_of_a_very_long_line_is_lexed(qtbot) -> None:  # type: ig
     assert highlighter.language == "python"
 
 
-def test_colours_follow_a_dark_palette(dialog, qtbot, qapp: QApplication) -> None:  # type: ignore[no-untyped-def]
+def test_colours_follow_a_dark_palette(dialog, qtbot, qapp: QApplication) -> None:
     _shown(qtbot, dialog, "python-openai", "from openai import OpenAI")
     light = _colour_at(_block(dialog.preview, "from openai"), 0)
     previous = qapp.palette()

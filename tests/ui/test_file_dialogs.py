@@ -27,7 +27,7 @@ def folder_of(dialog: QFileDialog) -> Path:
     return Path(dialog.directory().absolutePath())
 
 
-def test_dialogs_start_in_documents_or_home_then_where_the_user_went(  # type: ignore[no-untyped-def]
+def test_dialogs_start_in_documents_or_home_then_where_the_user_went(
     window: MainWindow, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # the working directory is never where a dialog opens

@@ -14,7 +14,7 @@ from tests.providers.helpers import closed_port
 PROXY_KEY = "proxy-SENTINEL-first-launch-0123456789"
 
 
-def _panel(window) -> FirstLaunchPanel:  # type: ignore[no-untyped-def]
+def _panel(window) -> FirstLaunchPanel:
     panel = window.run_board.findChild(FirstLaunchPanel)
     assert panel is not None
     return panel
@@ -24,7 +24,7 @@ def _offers(panel: FirstLaunchPanel) -> list[str]:
     return [button.text() for button in panel.buttons]
 
 
-def test_a_found_server_becomes_the_column(window, qtbot, fake_llm: FakeLLM) -> None:  # type: ignore[no-untyped-def]
+def test_a_found_server_becomes_the_column(window, qtbot, fake_llm: FakeLLM) -> None:
     fake_llm.models = ["gemma-3-270m", "qwen-0.5b"]
     offer = window.offer_first_launch([Candidate("Fake server", fake_llm.port),
                                        Candidate("Nobody", closed_port())])  # fmt: skip
@@ -50,7 +50,7 @@ def test_a_found_server_becomes_the_column(window, qtbot, fake_llm: FakeLLM) -> 
     assert fake_llm.chat_requests()[-1].json["model"] == "gemma-3-270m"
 
 
-def test_nothing_found_says_how_to_start_a_server_and_looks_again(  # type: ignore[no-untyped-def]
+def test_nothing_found_says_how_to_start_a_server_and_looks_again(
     window, qtbot, fake_llm: FakeLLM
 ) -> None:
     port = closed_port()
@@ -73,9 +73,7 @@ def test_nothing_found_says_how_to_start_a_server_and_looks_again(  # type: igno
     assert window.run_board.configs()[0].model == ""  # dismissed: nothing changed
 
 
-def test_a_key_in_the_environment_is_offered(  # type: ignore[no-untyped-def]
-    window, qtbot, fake_llm: FakeLLM, monkeypatch
-) -> None:
+def test_a_key_in_the_environment_is_offered(window, qtbot, fake_llm: FakeLLM, monkeypatch) -> None:
     fake_llm.require_key = PROXY_KEY
     proxy = ProviderProfile(id="proxy", kind="openai-compatible", name="Proxy",
                             base_url=fake_llm.base_url, key_env="MY_PROXY_KEY")  # fmt: skip
@@ -95,13 +93,13 @@ def test_a_key_in_the_environment_is_offered(  # type: ignore[no-untyped-def]
     assert fake_llm.requests_to("/v1/models")[-1].headers["authorization"] == f"Bearer {PROXY_KEY}"
 
 
-def test_only_on_first_launch(window) -> None:  # type: ignore[no-untyped-def]
+def test_only_on_first_launch(window) -> None:
     window.state.setValue("run/columns", "[]")
     assert window.offer_first_launch([]) is None
     assert window.run_board.findChild(FirstLaunchPanel) is None
 
 
-def test_the_answer_keeps_room_beside_the_panel_at_1280x800(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_answer_keeps_room_beside_the_panel_at_1280x800(window, qtbot) -> None:
     """The panel's instructions take height; the column must not be cut off at the bottom
     under them on a small screen (the editor above gives way instead)."""
     window.resize(1280, 800)

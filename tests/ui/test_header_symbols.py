@@ -15,7 +15,7 @@ from promptstudio.ui.theme import apply_theme, contrast
 
 
 @pytest.fixture
-def column(qtbot) -> Iterator[RunColumn]:  # type: ignore[no-untyped-def]
+def column(qtbot) -> Iterator[RunColumn]:
     widget = RunColumn(ColumnConfig(model="m"))
     qtbot.addWidget(widget)
     widget.resize(420, 400)
@@ -38,7 +38,7 @@ def symbol_contrast(column: RunColumn, button: QToolButton) -> float:
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_header_symbols_have_3_to_1_contrast(column: RunColumn, qtbot, theme: str) -> None:  # type: ignore[no-untyped-def]
+def test_header_symbols_have_3_to_1_contrast(column: RunColumn, qtbot, theme: str) -> None:
     apply_theme(theme)
     qtbot.wait(1)
     column.stop_button.setEnabled(True)  # as during a run

@@ -7,7 +7,7 @@ from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt
 
 
-def _save(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def _save(window, qtbot) -> None:
     """Save and wait until the history shows the new version (not just any refresh)."""
     before = window.workspace.db.call(library.count_versions, window.workspace.prompt_id)
     with qtbot.waitSignal(window.tasks.finished, timeout=5000,
@@ -17,7 +17,7 @@ def _save(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: model.rowCount() == before + 1, timeout=5000)
 
 
-def test_history_follows_saves_and_runs(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_history_follows_saves_and_runs(window, qtbot, fake_llm) -> None:
     new_prompt(qtbot, window)
     window.run_board.columns[0].set_target(fake_llm.base_url, "m")  # part of each version
     window.registry["view.history"].trigger()
@@ -36,7 +36,7 @@ def test_history_follows_saves_and_runs(window, qtbot, fake_llm) -> None:  # typ
     assert model.index(0, 0).data() == "v2"
 
 
-def test_restore_keeps_unsaved_edits_as_a_version_first(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_restore_keeps_unsaved_edits_as_a_version_first(window, qtbot) -> None:
     prompt_id = new_prompt(qtbot, window)
     window.editor.setPlainText("good old text")
     _save(window, qtbot)
@@ -56,7 +56,7 @@ def test_restore_keeps_unsaved_edits_as_a_version_first(window, qtbot) -> None: 
     assert not window.workspace.dirty
 
 
-def test_open_an_old_version_in_the_editor_as_unsaved_edits(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_open_an_old_version_in_the_editor_as_unsaved_edits(window, qtbot) -> None:
     prompt_id = new_prompt(qtbot, window)
     window.editor.setPlainText("version one")
     _save(window, qtbot)

@@ -24,11 +24,11 @@ from tests.ui.conftest import new_prompt
 SENTINEL = "sk-proj-SENTINEL7e3f9a1c5b2d4e6f8a0b1c2d3e4f5a6b7c8d9e0f"
 
 
-def _files_containing(root, needle: bytes) -> list:  # type: ignore[no-untyped-def]
+def _files_containing(root, needle: bytes) -> list:
     return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
-def _export_every_format(window, prompt_id: int, folder) -> None:  # type: ignore[no-untyped-def]
+def _export_every_format(window, prompt_id: int, folder) -> None:
     """Write the prompt in every export format, as a user exporting it would."""
     db = window.workspace.db
     prompt = db.call(library.get_prompt, prompt_id)
@@ -50,7 +50,7 @@ def _export_every_format(window, prompt_id: int, folder) -> None:  # type: ignor
         (folder / f"openai_{column}.py").write_text(to_python_openai(document, values, column))
 
 
-def test_the_sentinel_key_is_in_no_file_after_runs_errors_and_settings(  # type: ignore[no-untyped-def]
+def test_the_sentinel_key_is_in_no_file_after_runs_errors_and_settings(
     window, qtbot, fake_llm, isolated_home, tmp_path, monkeypatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", SENTINEL)  # the environment fallback holds it too

@@ -15,13 +15,13 @@ from tests.fake_llm import Reply
 PROXY_KEY = "proxy-SENTINEL-0a1b2c3d4e5f60718293"
 
 
-def _page(window) -> ProvidersPage:  # type: ignore[no-untyped-def]
+def _page(window) -> ProvidersPage:
     page = window.open_settings().findChild(ProvidersPage)
     assert page is not None
     return page
 
 
-def test_key_variable_round_trip_and_run(  # type: ignore[no-untyped-def]
+def test_key_variable_round_trip_and_run(
     window, qtbot, fake_llm, isolated_home, monkeypatch
 ) -> None:
     monkeypatch.setenv("MY_PROXY_KEY", PROXY_KEY)
@@ -60,7 +60,7 @@ def test_key_variable_round_trip_and_run(  # type: ignore[no-untyped-def]
     assert not [p for p in files if PROXY_KEY.encode() in p.read_bytes()]
 
 
-def test_an_unset_key_variable_is_named(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_unset_key_variable_is_named(window, monkeypatch) -> None:
     monkeypatch.delenv("MY_PROXY_KEY", raising=False)
     page = _page(window)
     assert page.add_profile() is not None
@@ -72,9 +72,7 @@ def test_an_unset_key_variable_is_named(window, monkeypatch) -> None:  # type: i
     assert "NAME of an environment variable" in page.error.text()
 
 
-def test_a_plaintext_keyring_is_named_and_not_used(  # type: ignore[no-untyped-def]
-    window, qtbot, tmp_path: Path
-) -> None:
+def test_a_plaintext_keyring_is_named_and_not_used(window, qtbot, tmp_path: Path) -> None:
     path = tmp_path / "keys.txt"
     keyring.set_keyring(FileKeyring(path))
     page = _page(window)

@@ -13,7 +13,7 @@ from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt, type_text
 
 
-def test_ctrl_s_saves_a_version_and_switching_autosaves(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_s_saves_a_version_and_switching_autosaves(window, qtbot) -> None:
     first = new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.analysed, timeout=3000):  # the title is debounced
         window.editor.setPlainText("Version one {{ x }}")
@@ -40,7 +40,7 @@ def test_ctrl_s_saves_a_version_and_switching_autosaves(window, qtbot) -> None: 
     assert "Restored unsaved changes" in window.statusBar().currentMessage()
 
 
-def test_unsaved_edits_survive_a_kill(window, qtbot, isolated_home) -> None:  # type: ignore[no-untyped-def]
+def test_unsaved_edits_survive_a_kill(window, qtbot, isolated_home) -> None:
     prompt_id = new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.draftSaved, timeout=5000):
         type_text(qtbot, window.editor, "typed just before the crash {{ topic }}")
@@ -61,7 +61,7 @@ def test_unsaved_edits_survive_a_kill(window, qtbot, isolated_home) -> None:  # 
     db.close()
 
 
-def test_command_palette_lists_filters_and_runs_actions(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_command_palette_lists_filters_and_runs_actions(window, qtbot) -> None:
     before = len(window.workspace.known)
     palette = window.open_palette()
     assert any("Run" in text for text in palette.visible_commands())
@@ -73,7 +73,7 @@ def test_command_palette_lists_filters_and_runs_actions(window, qtbot) -> None: 
     assert len(window.workspace.known) == before + 1
 
 
-def test_every_action_has_a_unique_shortcut(window) -> None:  # type: ignore[no-untyped-def]
+def test_every_action_has_a_unique_shortcut(window) -> None:
     seen: dict[str, str] = {}
     for action in window.registry.all():
         assert action.shortcuts(), f"{action.objectName()} has no shortcut"
@@ -84,7 +84,7 @@ def test_every_action_has_a_unique_shortcut(window) -> None:  # type: ignore[no-
     assert {"Ctrl+Return", "Esc", "Ctrl+Shift+P", "Ctrl+F", "Ctrl+S"} <= set(seen)
 
 
-def test_typed_key_goes_to_the_keychain_never_to_files(  # type: ignore[no-untyped-def]
+def test_typed_key_goes_to_the_keychain_never_to_files(
     window, qtbot, fake_llm, isolated_home
 ) -> None:
     sentinel = "sk-test-SENTINEL-0123456789abcdef0123456789"
@@ -109,7 +109,7 @@ def test_typed_key_goes_to_the_keychain_never_to_files(  # type: ignore[no-untyp
     assert hits == []
 
 
-def test_a_damaged_library_is_repaired_and_the_user_is_told(qtbot, qloop, isolated_home) -> None:  # type: ignore[no-untyped-def]
+def test_a_damaged_library_is_repaired_and_the_user_is_told(qtbot, qloop, isolated_home) -> None:
     from PySide6.QtWidgets import QMessageBox
 
     isolated_home.mkdir(parents=True, exist_ok=True)
@@ -128,13 +128,13 @@ def test_a_damaged_library_is_repaired_and_the_user_is_told(qtbot, qloop, isolat
     db.close()
 
 
-def test_a_daily_backup_is_taken_in_the_background(window, qtbot, isolated_home) -> None:  # type: ignore[no-untyped-def]
+def test_a_daily_backup_is_taken_in_the_background(window, qtbot, isolated_home) -> None:
     qtbot.waitUntil(lambda: not window.tasks.is_running("backup"), timeout=10_000)
     backups = list((isolated_home / "backups").glob("library-*.sqlite3"))
     assert len(backups) == 1
 
 
-def test_recent_prompts_and_the_column_layout_persist(window, qtbot, isolated_home) -> None:  # type: ignore[no-untyped-def]
+def test_recent_prompts_and_the_column_layout_persist(window, qtbot, isolated_home) -> None:
     first = new_prompt(qtbot, window)
     second = new_prompt(qtbot, window)
     assert window.recent_prompts()[:2] == [second, first]

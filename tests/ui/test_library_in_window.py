@@ -10,7 +10,7 @@ from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt
 
 
-def test_quick_open_opens_a_prompt_by_a_few_letters(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_quick_open_opens_a_prompt_by_a_few_letters(window, qtbot) -> None:
     target = next(pid for pid, name in window.workspace.known.items() if name.startswith("Invoice"))
     with qtbot.waitSignal(window.registry["prompt.quick_open"].triggered, timeout=1000):
         window.registry["prompt.quick_open"].trigger()
@@ -23,7 +23,7 @@ def test_quick_open_opens_a_prompt_by_a_few_letters(window, qtbot) -> None:  # t
     assert opened.args[0] == target
 
 
-def test_trashing_the_open_prompt_keeps_its_edits_and_opens_another(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_trashing_the_open_prompt_keeps_its_edits_and_opens_another(window, qtbot) -> None:
     doomed = new_prompt(qtbot, window)
     window.editor.setPlainText("unsaved words")
     with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000) as opened:
@@ -34,7 +34,7 @@ def test_trashing_the_open_prompt_keeps_its_edits_and_opens_another(window, qtbo
     assert doomed in {p.id for p in window.workspace.db.call(library.list_trash)}
 
 
-def test_a_search_hit_in_an_answer_opens_in_history_and_asks_before_the_editor(  # type: ignore[no-untyped-def]
+def test_a_search_hit_in_an_answer_opens_in_history_and_asks_before_the_editor(
     window, qtbot, fake_llm
 ) -> None:
     """Issue 14, point 25: a click previews and changes nothing; Enter shows the version
@@ -98,7 +98,7 @@ def test_a_search_hit_in_an_answer_opens_in_history_and_asks_before_the_editor( 
     assert new_version != old_version
 
 
-def test_restoring_from_the_trash_opens_what_the_tree_highlights(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_restoring_from_the_trash_opens_what_the_tree_highlights(window, qtbot) -> None:
     doomed = new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000) as opened:
         window.registry["prompt.trash"].trigger()

@@ -52,7 +52,7 @@ def ids(db: Database) -> dict[str, int]:
 
 
 @pytest.fixture
-def pane(qtbot, qloop, db: Database, ids: dict[str, int]) -> Iterator[LibraryPane]:  # type: ignore[no-untyped-def]
+def pane(qtbot, qloop, db: Database, ids: dict[str, int]) -> Iterator[LibraryPane]:
     with owned_widget(qtbot, lambda tasks: LibraryPane(db, tasks)) as widget:
         widget.resize(320, 520)
         widget.show()
@@ -75,13 +75,13 @@ def child(model: LibraryModel, text: str, parent: QModelIndex | None = None) -> 
     raise AssertionError(f"{text!r} not in {names(model, parent)}")
 
 
-def expand(qtbot, pane: LibraryPane, index: QModelIndex) -> None:  # type: ignore[no-untyped-def]
+def expand(qtbot, pane: LibraryPane, index: QModelIndex) -> None:
     """Expand like a click on the arrow, waiting for the folder's prompts to arrive."""
     with qtbot.waitSignal(pane.model.fetched, timeout=5000):
         pane.tree.expand(index)
 
 
-def wait_write(qtbot, pane: LibraryPane):  # type: ignore[no-untyped-def]
+def wait_write(qtbot, pane: LibraryPane):
     return qtbot.waitSignal(pane.model.changed, timeout=5000)
 
 
@@ -96,7 +96,7 @@ def test_the_tree_shows_starred_folders_prompts_and_trash(pane: LibraryPane) -> 
     assert "Edited " in scratch.data(Qt.ItemDataRole.ToolTipRole)
 
 
-def test_a_folder_reads_its_prompts_when_expanded(qtbot, pane: LibraryPane, ids) -> None:  # type: ignore[no-untyped-def]
+def test_a_folder_reads_its_prompts_when_expanded(qtbot, pane: LibraryPane, ids) -> None:
     model = pane.model
     support = child(model, "Support")
     assert names(model, support) == ["Billing"]  # subfolders are known, prompts not yet read
@@ -115,7 +115,7 @@ def test_a_folder_reads_its_prompts_when_expanded(qtbot, pane: LibraryPane, ids)
     assert names(model, billing) == ["Invoice to JSON", "Refund reply"]
 
 
-def test_rename_a_prompt_and_a_folder_through_the_model(qtbot, pane: LibraryPane, db, ids) -> None:  # type: ignore[no-untyped-def]
+def test_rename_a_prompt_and_a_folder_through_the_model(qtbot, pane: LibraryPane, db, ids) -> None:
     model = pane.model
     support = child(model, "Support")
     expand(qtbot, pane, support)
@@ -136,7 +136,7 @@ def test_rename_a_prompt_and_a_folder_through_the_model(qtbot, pane: LibraryPane
     assert pane.tree.currentIndex().data(PROMPT_ID_ROLE) == ids["agent"]
 
 
-def test_a_dropped_prompt_moves_into_the_folder(qtbot, pane: LibraryPane, db, ids) -> None:  # type: ignore[no-untyped-def]
+def test_a_dropped_prompt_moves_into_the_folder(qtbot, pane: LibraryPane, db, ids) -> None:
     model = pane.model
     experiments = child(model, "Experiments")
     expand(qtbot, pane, experiments)
@@ -161,7 +161,7 @@ def test_a_dropped_prompt_moves_into_the_folder(qtbot, pane: LibraryPane, db, id
     assert names(model)[-1] == "Trash (2)"
 
 
-def test_refresh_keeps_expansion_and_selection(qtbot, pane: LibraryPane, db, ids) -> None:  # type: ignore[no-untyped-def]
+def test_refresh_keeps_expansion_and_selection(qtbot, pane: LibraryPane, db, ids) -> None:
     model = pane.model
     support = child(model, "Support")
     expand(qtbot, pane, support)
@@ -175,7 +175,7 @@ def test_refresh_keeps_expansion_and_selection(qtbot, pane: LibraryPane, db, ids
     assert pane.tree.currentIndex().data(PROMPT_ID_ROLE) == ids["agent"]
 
 
-def test_new_prompt_goes_into_the_selected_folder_and_its_name_is_edited(qtbot, pane, db) -> None:  # type: ignore[no-untyped-def]
+def test_new_prompt_goes_into_the_selected_folder_and_its_name_is_edited(qtbot, pane, db) -> None:
     experiments = child(pane.model, "Experiments")
     pane.tree.setCurrentIndex(experiments)
     with qtbot.waitSignal(pane.promptCreated, timeout=5000) as created:
@@ -186,7 +186,7 @@ def test_new_prompt_goes_into_the_selected_folder_and_its_name_is_edited(qtbot, 
     assert pane.tree.currentIndex().data(PROMPT_ID_ROLE) == prompt.id
 
 
-def test_new_folder_from_its_dialog(qtbot, pane: LibraryPane, db) -> None:  # type: ignore[no-untyped-def]
+def test_new_folder_from_its_dialog(qtbot, pane: LibraryPane, db) -> None:
     dialog = pane.ask_new_folder("Support")
     assert dialog.isVisible()  # open(): shown without a nested event loop
     dialog.setTextValue("Drafts")
@@ -196,7 +196,7 @@ def test_new_folder_from_its_dialog(qtbot, pane: LibraryPane, db) -> None:  # ty
     assert pane.tree.currentIndex().data(FOLDER_ROLE) == "Support/Drafts"
 
 
-def test_duplicate_selects_the_copy(qtbot, pane: LibraryPane, db, ids) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_selects_the_copy(qtbot, pane: LibraryPane, db, ids) -> None:
     with qtbot.waitSignal(pane.promptCreated, timeout=5000) as created:
         pane.duplicate(ids["agent"])
     copy = db.call(library.get_prompt, created.args[0])
@@ -209,7 +209,7 @@ def test_duplicate_selects_the_copy(qtbot, pane: LibraryPane, db, ids) -> None: 
     assert pane.tree.isExpanded(child(pane.model, "Support"))
 
 
-def test_star_and_unstar(qtbot, pane: LibraryPane, db, ids) -> None:  # type: ignore[no-untyped-def]
+def test_star_and_unstar(qtbot, pane: LibraryPane, db, ids) -> None:
     model = pane.model
     with wait_write(qtbot, pane):
         pane.set_starred(ids["scratch"], True)
@@ -225,7 +225,7 @@ def test_star_and_unstar(qtbot, pane: LibraryPane, db, ids) -> None:  # type: ig
     assert "Starred" not in names(model)  # shown only while something is starred
 
 
-def test_tags_dialog_and_tag_filter(qtbot, pane: LibraryPane, db, ids) -> None:  # type: ignore[no-untyped-def]
+def test_tags_dialog_and_tag_filter(qtbot, pane: LibraryPane, db, ids) -> None:
     model = pane.model
     qtbot.waitUntil(lambda: pane.tags.count() == 4)
     assert [pane.tags.itemText(i) for i in range(4)] == [
@@ -259,7 +259,7 @@ def test_tags_dialog_and_tag_filter(qtbot, pane: LibraryPane, db, ids) -> None: 
     qtbot.waitUntil(lambda: names(model, child(model, "Experiments")) == ["Haiku"])
 
 
-def test_move_to_folder_dialog(qtbot, pane: LibraryPane, db, ids) -> None:  # type: ignore[no-untyped-def]
+def test_move_to_folder_dialog(qtbot, pane: LibraryPane, db, ids) -> None:
     dialog = pane.ask_move(db.call(library.get_prompt, ids["scratch"]))
     assert dialog.isVisible()
     assert dialog.comboBoxItems() == ["(Top level)", "Experiments", "Support", "Support/Billing"]
@@ -270,7 +270,7 @@ def test_move_to_folder_dialog(qtbot, pane: LibraryPane, db, ids) -> None:  # ty
     qtbot.waitUntil(lambda: pane.tree.currentIndex().data(PROMPT_ID_ROLE) == ids["scratch"])
 
 
-def test_trash_restore_delete_forever_and_empty(qtbot, pane: LibraryPane, db, ids) -> None:  # type: ignore[no-untyped-def]
+def test_trash_restore_delete_forever_and_empty(qtbot, pane: LibraryPane, db, ids) -> None:
     model = pane.model
     pane.tree.setFocus()
     pane.tree.setCurrentIndex(child(model, "Scratch"))
@@ -311,7 +311,7 @@ def test_trash_restore_delete_forever_and_empty(qtbot, pane: LibraryPane, db, id
     assert names(model, model.trash_index()) == []
 
 
-def test_cancel_keeps_the_trash(qtbot, pane: LibraryPane, db) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_keeps_the_trash(qtbot, pane: LibraryPane, db) -> None:
     box = pane.ask_empty_trash()
     assert box is not None
     box.button(QMessageBox.StandardButton.Cancel).click()
@@ -342,7 +342,7 @@ def test_context_menus(pane: LibraryPane) -> None:
     assert texts(model.trash_index()) == ["Empty trash…"]
 
 
-def test_the_model_passes_qts_model_tester(qtbot, qtmodeltester, pane, db, ids) -> None:  # type: ignore[no-untyped-def]
+def test_the_model_passes_qts_model_tester(qtbot, qtmodeltester, pane, db, ids) -> None:
     """Qt's QAbstractItemModelTester re-checks the model after every signal below."""
     model = pane.model
     qtmodeltester.check(model)

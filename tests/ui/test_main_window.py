@@ -11,7 +11,7 @@ from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt, type_text
 
 
-def test_first_launch_shows_the_sample_library(window) -> None:  # type: ignore[no-untyped-def]
+def test_first_launch_shows_the_sample_library(window) -> None:
     names = list(window.workspace.known.values())
     assert len(names) == 4
     assert window.workspace.prompt_id is not None
@@ -19,7 +19,7 @@ def test_first_launch_shows_the_sample_library(window) -> None:  # type: ignore[
     assert window.windowTitle().startswith("PromptStudio — ")
 
 
-def test_type_template_run_with_ctrl_enter_and_find_it_stored(  # type: ignore[no-untyped-def]
+def test_type_template_run_with_ctrl_enter_and_find_it_stored(
     window, qtbot, fake_llm, isolated_home
 ) -> None:
     fake_llm.script(Reply(text="Bonjour tout le monde", tokens_per_second=200))
@@ -67,7 +67,7 @@ def test_type_template_run_with_ctrl_enter_and_find_it_stored(  # type: ignore[n
     assert prompt_id == window.workspace.prompt_id
 
 
-def test_variables_form_follows_the_template_and_keeps_values(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_variables_form_follows_the_template_and_keeps_values(window, qtbot) -> None:
     new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
         type_text(qtbot, window.editor, "Hi {{ name }}, about {{ topic }}")
@@ -82,7 +82,7 @@ def test_variables_form_follows_the_template_and_keeps_values(window, qtbot) -> 
     assert window.variables.field("topic").editor.toPlainText() == "billing"
 
 
-def test_syntax_error_is_shown_at_line_and_column_then_cleared(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_syntax_error_is_shown_at_line_and_column_then_cleared(window, qtbot) -> None:
     new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.analysed, timeout=3000) as analysed:
         window.editor.setPlainText("line one\nHello {{ name }\n")
@@ -99,7 +99,7 @@ def test_syntax_error_is_shown_at_line_and_column_then_cleared(window, qtbot) ->
     assert "Template OK" in window.template_status.text()
 
 
-def test_esc_stops_a_stream_and_keeps_the_partial_answer(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_esc_stops_a_stream_and_keeps_the_partial_answer(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(text=" ".join(f"w{i}" for i in range(400)), tokens_per_second=40))
     new_prompt(qtbot, window)
     window.editor.setPlainText("Count slowly.")
@@ -121,7 +121,7 @@ def test_esc_stops_a_stream_and_keeps_the_partial_answer(window, qtbot, fake_llm
     assert text == partial
 
 
-def test_a_failing_server_is_explained_in_its_column(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_server_is_explained_in_its_column(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(status=401, error_message="Invalid API key"))
     new_prompt(qtbot, window)
     window.editor.setPlainText("Hello")
@@ -132,7 +132,7 @@ def test_a_failing_server_is_explained_in_its_column(window, qtbot, fake_llm) ->
     assert "401" in window.run_board.columns[0].error.text()
 
 
-def test_streamed_text_is_batched_not_written_per_token(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_streamed_text_is_batched_not_written_per_token(window, qtbot, fake_llm) -> None:
     words = [f"t{i}" for i in range(600)]
     fake_llm.script(Reply(text=" ".join(words), tokens_per_second=1500))
     new_prompt(qtbot, window)
@@ -144,7 +144,7 @@ def test_streamed_text_is_batched_not_written_per_token(window, qtbot, fake_llm)
     assert 1 <= window.run_board.columns[0].flushes < 100  # 600 deltas, a few dozen widget updates
 
 
-def test_missing_model_is_refused_with_a_message(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_missing_model_is_refused_with_a_message(window, qtbot) -> None:
     new_prompt(qtbot, window)
     window.editor.setPlainText("Hello")
     window.run_board.columns[0].model.clear()

@@ -31,7 +31,7 @@ class UrlCatcher(QObject):
 @pytest.fixture
 def opened() -> Iterator[list[str]]:
     catcher = UrlCatcher()
-    QDesktopServices.setUrlHandler("file", catcher, "open")
+    QDesktopServices.setUrlHandler("file", catcher, "open")  # type: ignore[arg-type]  # stub: bytes; runtime: str
     yield catcher.opened
     QDesktopServices.unsetUrlHandler("file")
 
@@ -46,7 +46,7 @@ def test_quick_open_sits_near_the_top_of_the_file_menu(window: MainWindow) -> No
     assert ids[-1] == "app.quit"
 
 
-def test_the_palette_says_when_nothing_matches_and_switches_the_theme(  # type: ignore[no-untyped-def]
+def test_the_palette_says_when_nothing_matches_and_switches_the_theme(
     window: MainWindow, qtbot
 ) -> None:
     palette = window.open_palette()
@@ -69,7 +69,7 @@ def test_the_palette_says_when_nothing_matches_and_switches_the_theme(  # type: 
     window.registry["view.theme_system"].trigger()
 
 
-def test_help_lists_shortcuts_docs_folders_and_a_report(  # type: ignore[no-untyped-def]
+def test_help_lists_shortcuts_docs_folders_and_a_report(
     window: MainWindow, qtbot, opened: list[str]
 ) -> None:
     assert menu_ids(window, "&Help") == [
@@ -79,6 +79,7 @@ def test_help_lists_shortcuts_docs_folders_and_a_report(  # type: ignore[no-unty
     shortcuts = window.open_help("shortcuts")
     assert shortcuts is not None and shortcuts.isVisible()
     table = shortcuts.findChild(QTableView, "shortcutsTable")
+    assert table is not None
     model = table.model()
     rows = {model.index(r, 1).data(): model.index(r, 2).data() for r in range(model.rowCount())}
     assert len(rows) == len(window.registry.all())
@@ -87,7 +88,9 @@ def test_help_lists_shortcuts_docs_folders_and_a_report(  # type: ignore[no-unty
 
     docs = window.open_help("docs")
     assert docs is not None
-    text = docs.findChild(QTextBrowser, "documentationText").toPlainText()
+    browser = docs.findChild(QTextBrowser, "documentationText")
+    assert browser is not None
+    text = browser.toPlainText()
     assert "PromptStudio" in text and len(text) > 500  # the README, rendered
     docs.close()
 
@@ -102,14 +105,16 @@ def test_help_lists_shortcuts_docs_folders_and_a_report(  # type: ignore[no-unty
 
     report = window.open_help("report")
     assert report is not None
-    details = report.findChild(QPlainTextEdit, "reportDetails").toPlainText()
+    field = report.findChild(QPlainTextEdit, "reportDetails")
+    assert field is not None
+    details = field.toPlainText()
     assert f"PromptStudio {__version__}" in details and str(log_file) in details
     assert "Python " in details and "Qt " in details
     assert any("Nothing is sent" in label.text() for label in report.findChildren(QLabel))
     report.close()
 
 
-def test_history_opens_on_the_newest_version_after_runs(  # type: ignore[no-untyped-def]
+def test_history_opens_on_the_newest_version_after_runs(
     window: MainWindow, qtbot, fake_llm: FakeLLM
 ) -> None:
     fake_llm.respond(lambda _model, _body: Reply(text="ok"))

@@ -21,7 +21,7 @@ from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt, type_text
 
 
-def _fire_draft_timer(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def _fire_draft_timer(window, qtbot) -> None:
     """What the 1.5 s draft timer does when it fires, now (no sleeping in tests)."""
     ws = window.workspace
     assert ws._draft_timer.isActive(), "the edit should have armed the draft timer"
@@ -30,13 +30,13 @@ def _fire_draft_timer(window, qtbot) -> None:  # type: ignore[no-untyped-def]
         ws._save_draft_soon()
 
 
-def _open(window, qtbot, prompt_id: int) -> None:  # type: ignore[no-untyped-def]
+def _open(window, qtbot, prompt_id: int) -> None:
     with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000):
         window.library.select_prompt(prompt_id)
         window.workspace.open_prompt(prompt_id)
 
 
-def test_a_stale_draft_never_replaces_a_newer_run(  # type: ignore[no-untyped-def]
+def test_a_stale_draft_never_replaces_a_newer_run(
     window, qtbot, fake_llm, isolated_home: Path
 ) -> None:
     ws = window.workspace
@@ -76,7 +76,7 @@ def test_a_stale_draft_never_replaces_a_newer_run(  # type: ignore[no-untyped-de
     db.close()
 
 
-def test_undoing_edits_back_to_the_saved_text_forgets_the_draft(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_undoing_edits_back_to_the_saved_text_forgets_the_draft(window, qtbot) -> None:
     ws = window.workspace
     other = new_prompt(qtbot, window)
     prompt_id = new_prompt(qtbot, window)
@@ -94,7 +94,7 @@ def test_undoing_edits_back_to_the_saved_text_forgets_the_draft(window, qtbot) -
     assert window.editor.toPlainText() == "saved text"
 
 
-def test_status_bar_names_versions_by_their_number(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_status_bar_names_versions_by_their_number(window, qtbot) -> None:
     ws = window.workspace
     first = new_prompt(qtbot, window)
     for text in ("one", "two"):  # ids 1.. are shared by every prompt (samples, this one)
@@ -119,11 +119,11 @@ def test_status_bar_names_versions_by_their_number(window, qtbot) -> None:  # ty
     assert ws.db.call(library.count_versions, first) == 2
 
 
-def _error_boxes(window) -> list[QMessageBox]:  # type: ignore[no-untyped-def]
+def _error_boxes(window) -> list[QMessageBox]:
     return [b for b in window.findChildren(QMessageBox, "errorMessageBox") if b.isVisible()]
 
 
-def test_a_read_only_library_says_what_was_not_saved(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_read_only_library_says_what_was_not_saved(window, qtbot) -> None:
     ws = window.workspace
     prompt_id = new_prompt(qtbot, window)
     # As root chmod stops nothing: SQLite's own switch refuses writes like a read-only file.
@@ -155,7 +155,7 @@ def test_a_read_only_library_says_what_was_not_saved(window, qtbot) -> None:  # 
     assert ws.db.call(library.latest_version, prompt_id).template == "words worth keeping.."
 
 
-def test_history_shows_an_answer_cut_off_by_a_crash_as_interrupted(  # type: ignore[no-untyped-def]
+def test_history_shows_an_answer_cut_off_by_a_crash_as_interrupted(
     qtbot, qloop, isolated_home: Path
 ) -> None:
     db = open_library(isolated_home)  # the run of a process that is then killed
@@ -193,7 +193,7 @@ def test_history_shows_an_answer_cut_off_by_a_crash_as_interrupted(  # type: ign
     db.close()
 
 
-def test_a_gui_run_keeps_its_partial_answer_while_streaming(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_a_gui_run_keeps_its_partial_answer_while_streaming(window, qtbot, fake_llm) -> None:
     ws = window.workspace
     prompt_id = new_prompt(qtbot, window)
     window.run_board.columns[0].set_target(fake_llm.base_url, "slow")

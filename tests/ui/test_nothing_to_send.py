@@ -12,7 +12,7 @@ from tests.ui.conftest import new_prompt
 
 
 @pytest.mark.parametrize("template", ["", "  \n\t\n", "{% if false %}Hello{% endif %}"])
-def test_a_run_with_nothing_to_send_is_refused(window, qtbot, fake_llm, template) -> None:  # type: ignore[no-untyped-def]
+def test_a_run_with_nothing_to_send_is_refused(window, qtbot, fake_llm, template) -> None:
     prompt_id = new_prompt(qtbot, window)
     fake_llm.script(Reply(text="should never be asked"))
     column = window.run_board.columns[0]
@@ -30,7 +30,7 @@ def test_a_run_with_nothing_to_send_is_refused(window, qtbot, fake_llm, template
     assert all(window.workspace.db.call(library.list_runs, v.id) == [] for v in versions)
 
 
-def _with_cases(qtbot, window, fake_llm, template: str) -> int:  # type: ignore[no-untyped-def]
+def _with_cases(qtbot, window, fake_llm, template: str) -> int:
     prompt_id = new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
         window.editor.setPlainText("user:\n{{ word }}")
@@ -44,7 +44,7 @@ def _with_cases(qtbot, window, fake_llm, template: str) -> int:  # type: ignore[
     return prompt_id
 
 
-def test_an_evaluation_of_an_empty_template_is_refused(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_an_evaluation_of_an_empty_template_is_refused(window, qtbot, fake_llm) -> None:
     prompt_id = _with_cases(qtbot, window, fake_llm, "   \n")
     with qtbot.waitSignal(window.tasks.failed, timeout=5000) as failed:
         window.registry["eval.run"].trigger()
@@ -53,7 +53,7 @@ def test_an_evaluation_of_an_empty_template_is_refused(window, qtbot, fake_llm) 
     assert window.workspace.db.call(library.list_eval_runs, prompt_id) == []
 
 
-def test_cases_a_template_renders_nothing_for_fail_unsent(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_cases_a_template_renders_nothing_for_fail_unsent(window, qtbot, fake_llm) -> None:
     _with_cases(qtbot, window, fake_llm, "{% if word == 'never' %}{{ word }}{% endif %}")
     with qtbot.waitSignal(window.eval_flow.evaluated, timeout=10_000) as done:
         window.registry["eval.run"].trigger()

@@ -3,6 +3,8 @@ given room beside the columns."""
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QPlainTextEdit
+
 from promptstudio.credentials import KeyStore
 from promptstudio.storage import library
 from promptstudio.ui.app import open_library
@@ -12,12 +14,12 @@ from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt
 
 
-def _open(qtbot, window, prompt_id: int) -> None:  # type: ignore[no-untyped-def]
+def _open(qtbot, window, prompt_id: int) -> None:
     with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000):
         window.workspace.open_prompt(prompt_id)
 
 
-def test_a_pin_stays_with_its_prompt_and_survives_a_restart(  # type: ignore[no-untyped-def]
+def test_a_pin_stays_with_its_prompt_and_survives_a_restart(
     window, qtbot, fake_llm, isolated_home
 ) -> None:
     fake_llm.script(Reply(text="the answer worth keeping"))
@@ -61,7 +63,8 @@ def test_a_pin_stays_with_its_prompt_and_survives_a_restart(  # type: ignore[no-
     assert again.workspace.prompt_id == pinned_on  # the prompt open at the close
     pins = again.run_board.pinned
     qtbot.waitUntil(lambda: pins.count() == 1)
-    assert pins.widget(0).toPlainText() == "the answer worth keeping"
+    pinned = pins.widget(0)
+    assert isinstance(pinned, QPlainTextEdit) and pinned.toPlainText() == "the answer worth keeping"
     pins.tabCloseRequested.emit(0)  # closing a pin forgets it
     assert pins.count() == 0 and pins.isHidden()
     qtbot.waitUntil(lambda: db.call(library.list_pins, pinned_on) == [])

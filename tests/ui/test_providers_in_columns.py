@@ -14,7 +14,7 @@ from tests.fake_llm import DEFAULT_MODELS, MESSAGES_PATH, Reply
 from tests.ui.conftest import new_prompt
 
 
-def test_a_column_on_an_anthropic_profile_speaks_messages_with_its_key(  # type: ignore[no-untyped-def]
+def test_a_column_on_an_anthropic_profile_speaks_messages_with_its_key(
     window, qtbot, fake_llm
 ) -> None:
     profile = ProviderProfile(
@@ -44,7 +44,7 @@ def test_a_column_on_an_anthropic_profile_speaks_messages_with_its_key(  # type:
     assert column.config().profile == "fake-claude"  # stored with the version
 
 
-def test_cost_per_column_and_the_cheapest_in_the_summary(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_cost_per_column_and_the_cheapest_in_the_summary(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(text=" ".join(["word"] * 50)), model="gpt-4o-mini")
     fake_llm.script(Reply(text=" ".join(["word"] * 50)), model="gpt-4o")
     fake_llm.script(Reply(text="local answer"), model="my-local-model")
@@ -69,7 +69,7 @@ def test_cost_per_column_and_the_cheapest_in_the_summary(window, qtbot, fake_llm
     assert 0 < (costs["gpt-4o-mini"] or 0) < (costs["gpt-4o"] or 0)
 
 
-def test_a_retry_is_visible_with_its_countdown(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_a_retry_is_visible_with_its_countdown(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(status=429, error_message="slow down", headers={"retry-after": "2"}),
                     times=1)  # fmt: skip
     fake_llm.script(Reply(text="after the retry"))
@@ -87,7 +87,7 @@ def test_a_retry_is_visible_with_its_countdown(window, qtbot, fake_llm) -> None:
     assert len([r for r in fake_llm.requests if r.path.endswith("/chat/completions")]) == 2
 
 
-def test_the_model_list_is_fetched_into_the_model_field(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_the_model_list_is_fetched_into_the_model_field(window, qtbot, fake_llm) -> None:
     column = window.run_board.columns[0]
     column.set_target(fake_llm.base_url, "")
     with qtbot.waitSignal(window.tasks.finished, timeout=10_000,
@@ -104,7 +104,7 @@ SCHEMA = {
 }
 
 
-def test_reasoning_and_a_json_schema_reach_the_wire_and_the_answer_is_checked(  # type: ignore[no-untyped-def]
+def test_reasoning_and_a_json_schema_reach_the_wire_and_the_answer_is_checked(
     window, qtbot, fake_llm
 ) -> None:
     fake_llm.script(Reply(text='{"name": "Ada", "age": "thirty-six"}'))
@@ -128,7 +128,7 @@ def test_reasoning_and_a_json_schema_reach_the_wire_and_the_answer_is_checked(  
     assert column.config().params.json_schema == SCHEMA  # stored with the version
 
 
-def test_a_bad_schema_is_refused_with_the_reason(window) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_schema_is_refused_with_the_reason(window) -> None:
     column = window.run_board.columns[0]
     assert not column.set_schema_text('{"type": "objekt"}')
     assert "Not a usable JSON schema" in column.error.text()
@@ -136,7 +136,7 @@ def test_a_bad_schema_is_refused_with_the_reason(window) -> None:  # type: ignor
     assert column.json_schema is None
 
 
-def test_settings_an_api_cannot_carry_are_disabled(window, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_settings_an_api_cannot_carry_are_disabled(window, fake_llm) -> None:
     column = window.run_board.columns[0]
     column.set_target(fake_llm.base_url, "llama3.2")  # a compatible server: Chat Completions
     assert column.seed.isEnabled() and column.top_k.isEnabled()
@@ -152,7 +152,7 @@ def test_settings_an_api_cannot_carry_are_disabled(window, fake_llm) -> None:  #
     assert "Anthropic Messages" in column.seed.toolTip()
 
 
-def test_preview_puts_the_system_prompt_where_the_provider_does_and_prices_it(  # type: ignore[no-untyped-def]
+def test_preview_puts_the_system_prompt_where_the_provider_does_and_prices_it(
     window, qtbot, fake_llm
 ) -> None:
     new_prompt(qtbot, window)

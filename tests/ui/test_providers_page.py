@@ -10,7 +10,7 @@ from promptstudio.ui.providers_page import ID_ROLE, ProvidersPage
 from tests.fake_llm import DEFAULT_MODELS
 
 
-def _page(window) -> ProvidersPage:  # type: ignore[no-untyped-def]
+def _page(window) -> ProvidersPage:
     dialog = window.open_settings()
     page = dialog.findChild(ProvidersPage)
     assert page is not None
@@ -19,7 +19,7 @@ def _page(window) -> ProvidersPage:  # type: ignore[no-untyped-def]
 
 def test_add_edit_and_remove_a_profile_and_columns_offer_it(
     window, fake_llm, isolated_home
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     page = _page(window)
     profile = page.add_profile()
     assert profile is not None and page.current_id() == profile.id
@@ -41,7 +41,7 @@ def test_add_edit_and_remove_a_profile_and_columns_offer_it(
     assert column.endpoint.findData(profile.id) < 0
 
 
-def test_a_preset_is_hidden_not_removed(window) -> None:  # type: ignore[no-untyped-def]
+def test_a_preset_is_hidden_not_removed(window) -> None:
     page = _page(window)
     ids = [page.model.item(r).data(ID_ROLE) for r in range(page.model.rowCount())]
     page.list.setCurrentIndex(page.model.index(ids.index("groq"), 0))
@@ -52,11 +52,13 @@ def test_a_preset_is_hidden_not_removed(window) -> None:  # type: ignore[no-unty
     assert page.remove_button.text() == "Show"  # and it can come back
 
 
-def test_keys_are_saved_to_the_keychain_deleted_and_never_shown(window) -> None:  # type: ignore[no-untyped-def]
+def test_keys_are_saved_to_the_keychain_deleted_and_never_shown(window) -> None:
     page = _page(window)
     ids = [page.model.item(r).data(ID_ROLE) for r in range(page.model.rowCount())]
     page.list.setCurrentIndex(page.model.index(ids.index("openai"), 0))
-    account = page.current().key_account
+    current = page.current()
+    assert current is not None
+    account = current.key_account
     page.key.setText("sk-test-from-settings-1234567890")
     page.store_key()
     assert page.key.text() == ""
@@ -67,7 +69,7 @@ def test_keys_are_saved_to_the_keychain_deleted_and_never_shown(window) -> None:
     assert page.key_status.text().startswith("No key stored")
 
 
-def test_test_connection_lists_the_models(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_test_connection_lists_the_models(window, qtbot, fake_llm) -> None:
     page = _page(window)
     page.add_profile()
     page.base_url.setText(fake_llm.base_url)

@@ -40,7 +40,7 @@ def ids(db: Database) -> dict[str, int]:
 
 
 @pytest.fixture
-def dialog(qtbot, qloop, db: Database, ids: dict[str, int]) -> Iterator[QuickOpen]:  # type: ignore[no-untyped-def]
+def dialog(qtbot, qloop, db: Database, ids: dict[str, int]) -> Iterator[QuickOpen]:
     with owned_widget(qtbot, lambda tasks: QuickOpen(db, tasks)) as widget:
         with qtbot.waitSignal(widget.loaded, timeout=5000):
             widget.open()
@@ -58,7 +58,7 @@ def test_lists_every_prompt_outside_the_trash_by_name(dialog: QuickOpen) -> None
     assert "Support/Billing" in dialog.model.index(1, 0).data(HTML_ROLE)
 
 
-def test_spt_ranks_support_agent_first_and_enter_chooses_it(qtbot, dialog, ids) -> None:  # type: ignore[no-untyped-def]
+def test_spt_ranks_support_agent_first_and_enter_chooses_it(qtbot, dialog, ids) -> None:
     qtbot.keyClicks(dialog.filter, "spt")
     assert dialog.visible_names() == [
         "Support agent",  # s-p-t closest together
@@ -75,7 +75,7 @@ def test_spt_ranks_support_agent_first_and_enter_chooses_it(qtbot, dialog, ids) 
     assert not dialog.isVisible()
 
 
-def test_down_moves_the_choice(qtbot, dialog, ids) -> None:  # type: ignore[no-untyped-def]
+def test_down_moves_the_choice(qtbot, dialog, ids) -> None:
     qtbot.keyClicks(dialog.filter, "re")
     assert dialog.visible_names()[:2] == ["Refund reply", "Spam filter test"]
     qtbot.keyClick(dialog.filter, Qt.Key.Key_Down)
@@ -84,7 +84,7 @@ def test_down_moves_the_choice(qtbot, dialog, ids) -> None:  # type: ignore[no-u
     assert chosen.args == [ids["spam"]]
 
 
-def test_esc_closes_and_a_reopen_starts_empty(qtbot, dialog) -> None:  # type: ignore[no-untyped-def]
+def test_esc_closes_and_a_reopen_starts_empty(qtbot, dialog) -> None:
     qtbot.keyClicks(dialog.filter, "zzz")
     assert dialog.visible_names() == []
     qtbot.keyClick(dialog.filter, Qt.Key.Key_Escape)

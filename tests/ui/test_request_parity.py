@@ -42,7 +42,7 @@ def _waits(fake_llm: FakeLLM, since: int) -> list[float]:
 
 def test_gui_run_gui_eval_cli_run_and_cli_eval_send_the_same_requests(
     qtbot, window: MainWindow, fake_llm: FakeLLM, tmp_path: Path, isolated_home: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     fake_llm.respond(_answer)
     window.workspace.settings.update(SETTINGS)  # settings.json, read by the CLI too
     serve_at_once(window)

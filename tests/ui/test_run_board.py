@@ -18,7 +18,7 @@ from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt, serve_at_once
 
 
-def _four_columns(window, fake_llm) -> list:  # type: ignore[no-untyped-def]
+def _four_columns(window, fake_llm) -> list:
     serve_at_once(window)
     board = window.run_board
     board.columns[0].set_target(fake_llm.base_url, "alpha")
@@ -28,7 +28,7 @@ def _four_columns(window, fake_llm) -> list:  # type: ignore[no-untyped-def]
     return board.columns
 
 
-def test_four_columns_stream_at_once_and_one_429_does_not_stop_the_others(  # type: ignore[no-untyped-def]
+def test_four_columns_stream_at_once_and_one_429_does_not_stop_the_others(
     window, qtbot, fake_llm
 ) -> None:
     answers = {
@@ -62,7 +62,7 @@ def test_four_columns_stream_at_once_and_one_429_does_not_stop_the_others(  # ty
     ]  # fmt: skip
 
 
-def test_stop_one_column_while_the_others_finish(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_stop_one_column_while_the_others_finish(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(text=" ".join(["slow"] * 300), tokens_per_second=30), model="alpha")
     fake_llm.script(Reply(text="quick answer", tokens_per_second=50), model="beta")
     serve_at_once(window)
@@ -81,7 +81,7 @@ def test_stop_one_column_while_the_others_finish(window, qtbot, fake_llm) -> Non
     assert 0 < len(slow.output.toPlainText().split()) < 300
 
 
-def test_stop_all_with_esc(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_stop_all_with_esc(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(text=" ".join(["tok"] * 400), tokens_per_second=40))
     new_prompt(qtbot, window)
     window.editor.setPlainText("Go")
@@ -96,7 +96,7 @@ def test_stop_all_with_esc(window, qtbot, fake_llm) -> None:  # type: ignore[no-
     assert not window.workspace.running
 
 
-def test_run_one_column_only(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_run_one_column_only(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(text="only me"))
     new_prompt(qtbot, window)
     window.editor.setPlainText("Go")
@@ -111,9 +111,7 @@ def test_run_one_column_only(window, qtbot, fake_llm) -> None:  # type: ignore[n
     assert [r.model for r in responses] == ["two"]
 
 
-def test_add_duplicate_remove_and_the_layout_is_restored_with_the_version(  # type: ignore[no-untyped-def]
-    window, qtbot
-) -> None:
+def test_add_duplicate_remove_and_the_layout_is_restored_with_the_version(window, qtbot) -> None:
     prompt_id = new_prompt(qtbot, window)
     board = window.run_board
     board.columns[0].set_config(ColumnConfig(base_url="http://127.0.0.1:9/v1", model="first"))
@@ -139,7 +137,7 @@ def test_add_duplicate_remove_and_the_layout_is_restored_with_the_version(  # ty
     assert not window.workspace.dirty
 
 
-def test_the_last_column_cannot_be_removed(window) -> None:  # type: ignore[no-untyped-def]
+def test_the_last_column_cannot_be_removed(window) -> None:
     board = window.run_board
     assert len(board.columns) >= 1
     while len(board.columns) > 1:
@@ -149,9 +147,7 @@ def test_the_last_column_cannot_be_removed(window) -> None:  # type: ignore[no-u
     assert not board.columns[0].remove_button.isEnabled()
 
 
-def test_repeat_n_samples_shows_a_stack_and_a_consistency_figure(  # type: ignore[no-untyped-def]
-    window, qtbot, fake_llm
-) -> None:
+def test_repeat_n_samples_shows_a_stack_and_a_consistency_figure(window, qtbot, fake_llm) -> None:
     for text in ("Positive.", "positive", "negative", "Positive", "positive"):
         fake_llm.script(Reply(text=text), times=1)
     new_prompt(qtbot, window)
@@ -173,7 +169,7 @@ def test_repeat_n_samples_shows_a_stack_and_a_consistency_figure(  # type: ignor
     assert len(stored) == 5
 
 
-def test_json_view_pretty_prints_and_reports_invalid_json(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_json_view_pretty_prints_and_reports_invalid_json(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(text='```json\n{"name": "Ada", "tags": [1, 2]}\n```'), times=1)
     fake_llm.script(Reply(text='{"name": "Ada", "tags": [1, 2'), times=1)
     new_prompt(qtbot, window)
@@ -194,7 +190,7 @@ def test_json_view_pretty_prints_and_reports_invalid_json(window, qtbot, fake_ll
     assert column.views.currentWidget() is column.output
 
 
-def test_markdown_view_renders_and_copy_takes_the_answer(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_markdown_view_renders_and_copy_takes_the_answer(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(text="# Title\n\n- **bold** item\n- second"))
     new_prompt(qtbot, window)
     window.editor.setPlainText("Write markdown")
@@ -214,7 +210,7 @@ def test_markdown_view_renders_and_copy_takes_the_answer(window, qtbot, fake_llm
     assert column.output.lineWrapMode() == column.output.LineWrapMode.NoWrap
 
 
-def test_move_and_maximise_columns(window) -> None:  # type: ignore[no-untyped-def]
+def test_move_and_maximise_columns(window) -> None:
     board = window.run_board
     board.columns[0].model.setText("a")
     board.add_column().model.setText("b")
@@ -233,7 +229,7 @@ def test_move_and_maximise_columns(window) -> None:  # type: ignore[no-untyped-d
     assert not any(c.isHidden() for c in board.columns) and board.maximised is None
 
 
-def test_preview_shows_the_exact_messages_per_column(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_preview_shows_the_exact_messages_per_column(window, qtbot) -> None:
     new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
         window.editor.setPlainText("system:\nBe terse.\nuser:\nHello {{ name }} <b>&")
@@ -255,14 +251,14 @@ def test_preview_shows_the_exact_messages_per_column(window, qtbot) -> None:  # 
     dialog.close()
 
 
-def test_preview_of_a_broken_template_points_at_the_error(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_preview_of_a_broken_template_points_at_the_error(window, qtbot) -> None:
     new_prompt(qtbot, window)
     window.editor.setPlainText("Hello {{ name ")
     assert window.workspace.preview() is None
     assert window.editor.error_position is not None
 
 
-def test_dropping_a_dragged_column_moves_it(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_dropping_a_dragged_column_moves_it(window, qtbot) -> None:
     board = window.run_board
     for name in ("b", "c"):
         board.add_column().model.setText(name)
@@ -285,9 +281,7 @@ def test_dropping_a_dragged_column_moves_it(window, qtbot) -> None:  # type: ign
     assert board.drop_index(-1) == 0
 
 
-def test_compare_two_columns_and_a_column_with_its_previous_run(  # type: ignore[no-untyped-def]
-    window, qtbot, fake_llm
-) -> None:
+def test_compare_two_columns_and_a_column_with_its_previous_run(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(text="The cat sat on the mat."), model="one")
     fake_llm.script(Reply(text="The dog sat on the rug."), model="two")
     new_prompt(qtbot, window)
@@ -317,7 +311,7 @@ def test_compare_two_columns_and_a_column_with_its_previous_run(  # type: ignore
     dialog.close()
 
 
-def test_pin_an_answer_keeps_it_beside_later_runs(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_pin_an_answer_keeps_it_beside_later_runs(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(text="first answer"), times=1)
     fake_llm.script(Reply(text="second answer"))
     new_prompt(qtbot, window)
@@ -340,9 +334,7 @@ def test_pin_an_answer_keeps_it_beside_later_runs(window, qtbot, fake_llm) -> No
     assert board.pinned.count() == 0 and board.pinned.isHidden()
 
 
-def test_a_long_single_paragraph_is_kept_exact_where_it_matters(  # type: ignore[no-untyped-def]
-    window, qtbot, fake_llm
-) -> None:
+def test_a_long_single_paragraph_is_kept_exact_where_it_matters(window, qtbot, fake_llm) -> None:
     text = " ".join(f"t{i}" for i in range(6000))  # ~35k characters, no line break
     fake_llm.script(Reply(text=text, tokens_per_second=None))
     new_prompt(qtbot, window)
@@ -366,7 +358,7 @@ def test_a_long_single_paragraph_is_kept_exact_where_it_matters(  # type: ignore
     assert saved == text  # stored exactly
 
 
-def test_column_parameters_reach_the_wire_and_round_trip(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_column_parameters_reach_the_wire_and_round_trip(window, qtbot, fake_llm) -> None:
     fake_llm.script(Reply(text="ok"))
     new_prompt(qtbot, window)
     window.editor.setPlainText("Go")
@@ -389,7 +381,7 @@ def test_column_parameters_reach_the_wire_and_round_trip(window, qtbot, fake_llm
     assert other.more_button.isChecked()
 
 
-def test_the_worker_only_feeds_the_board_and_a_sample_picked_mid_stream_shows_each_delta_once(  # type: ignore[no-untyped-def]
+def test_the_worker_only_feeds_the_board_and_a_sample_picked_mid_stream_shows_each_delta_once(
     qtbot,
 ) -> None:
     board = RunBoard()

@@ -21,7 +21,7 @@ def llama_cpp() -> Iterator[FakeLLM]:
         yield server
 
 
-def _three_columns(window, qtbot, server: FakeLLM) -> list[RunColumn]:  # type: ignore[no-untyped-def]
+def _three_columns(window, qtbot, server: FakeLLM) -> list[RunColumn]:
     new_prompt(qtbot, window)
     window.editor.setPlainText("Say hello")
     board = window.run_board
@@ -31,7 +31,7 @@ def _three_columns(window, qtbot, server: FakeLLM) -> list[RunColumn]:  # type: 
     return list(board.columns)
 
 
-def test_three_columns_on_one_llama_cpp_server_queue_and_all_finish(  # type: ignore[no-untyped-def]
+def test_three_columns_on_one_llama_cpp_server_queue_and_all_finish(
     window, qtbot, llama_cpp
 ) -> None:
     columns = _three_columns(window, qtbot, llama_cpp)
@@ -46,7 +46,7 @@ def test_three_columns_on_one_llama_cpp_server_queue_and_all_finish(  # type: ig
     assert "TTFT" in columns[0].metrics.toolTip() and "sending" in columns[0].metrics.toolTip()
 
 
-def test_runs_started_apart_share_the_servers_turn(window, qtbot, llama_cpp) -> None:  # type: ignore[no-untyped-def]
+def test_runs_started_apart_share_the_servers_turn(window, qtbot, llama_cpp) -> None:
     first, second, _third = _three_columns(window, qtbot, llama_cpp)
     with qtbot.waitSignals([window.workspace.runFinished] * 2, timeout=15_000):
         first.run_button.click()
@@ -57,7 +57,7 @@ def test_runs_started_apart_share_the_servers_turn(window, qtbot, llama_cpp) -> 
     assert llama_cpp.interrupted == 0
 
 
-def test_a_providers_requests_at_once_is_honoured(window, qtbot, llama_cpp) -> None:  # type: ignore[no-untyped-def]
+def test_a_providers_requests_at_once_is_honoured(window, qtbot, llama_cpp) -> None:
     page = window.open_settings().findChild(ProvidersPage)
     profile = page.add_profile()
     assert profile is not None
@@ -68,7 +68,7 @@ def test_a_providers_requests_at_once_is_honoured(window, qtbot, llama_cpp) -> N
     assert page.save_current()
     assert window.profiles.get(profile.id).max_concurrent == 3
     columns = _three_columns(window, qtbot, llama_cpp)
-    assert all(c.profile() is not None and c.profile().id == profile.id for c in columns)
+    assert all((p := c.profile()) is not None and p.id == profile.id for c in columns)
     with qtbot.waitSignal(window.workspace.runFinished, timeout=15_000):
         window.registry["run.run"].trigger()
     # Sent at once, as the provider asks: this server cuts the earlier streams, and the
@@ -100,7 +100,7 @@ def preloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, bool]]:
     return calls
 
 
-def test_the_sdks_load_on_the_run_worker_once_the_library_is_shown(  # type: ignore[no-untyped-def]
+def test_the_sdks_load_on_the_run_worker_once_the_library_is_shown(
     preloads, window, qtbot, fake_llm
 ) -> None:
     qtbot.waitUntil(lambda: bool(preloads))

@@ -51,7 +51,7 @@ def ids(db: Database) -> dict[str, int]:
 
 
 @pytest.fixture
-def pane(qtbot, qloop, db: Database, ids: dict[str, int]) -> Iterator[LibraryPane]:  # type: ignore[no-untyped-def]
+def pane(qtbot, qloop, db: Database, ids: dict[str, int]) -> Iterator[LibraryPane]:
     with owned_widget(qtbot, lambda tasks: LibraryPane(db, tasks)) as widget:
         widget.resize(320, 520)
         widget.show()
@@ -60,7 +60,7 @@ def pane(qtbot, qloop, db: Database, ids: dict[str, int]) -> Iterator[LibraryPan
         yield widget
 
 
-def search(qtbot, pane: LibraryPane, text: str) -> int:  # type: ignore[no-untyped-def]
+def search(qtbot, pane: LibraryPane, text: str) -> int:
     """Type ``text`` into the search box; returns how many hits were shown."""
     pane.search.setFocus()
     with qtbot.waitSignal(pane.results.hitsShown, timeout=5000) as shown:
@@ -68,7 +68,7 @@ def search(qtbot, pane: LibraryPane, text: str) -> int:  # type: ignore[no-untyp
     return int(shown.args[0])
 
 
-def test_a_word_in_one_answer_gives_one_highlighted_response_hit(qtbot, pane, ids) -> None:  # type: ignore[no-untyped-def]
+def test_a_word_in_one_answer_gives_one_highlighted_response_hit(qtbot, pane, ids) -> None:
     assert search(qtbot, pane, "refund") == 1
     assert pane.is_searching() and pane.stack.currentWidget() is pane.results
     index = pane.results.model.index(0, 0)
@@ -81,7 +81,7 @@ def test_a_word_in_one_answer_gives_one_highlighted_response_hit(qtbot, pane, id
     assert pane.results.status.text() == "1 match"
 
 
-def test_html_in_a_snippet_is_shown_as_text(qtbot, pane) -> None:  # type: ignore[no-untyped-def]
+def test_html_in_a_snippet_is_shown_as_text(qtbot, pane) -> None:
     assert search(qtbot, pane, "bold") == 1
     index = pane.results.model.index(0, 0)
     assert index.data(KIND_ROLE) == "version" and index.data(BADGE_ROLE) == "template v1"
@@ -94,7 +94,7 @@ def test_highlighting_escapes_each_piece() -> None:
     assert highlighted_html("a<i>b & c", [(1, 4)], "[", "]") == "a[&lt;i&gt;]b &amp; c"
 
 
-def test_enter_opens_the_hit(qtbot, pane, ids) -> None:  # type: ignore[no-untyped-def]
+def test_enter_opens_the_hit(qtbot, pane, ids) -> None:
     search(qtbot, pane, "refund")
     with qtbot.waitSignal(pane.matchRequested, timeout=2000) as requested:
         qtbot.keyClick(pane.search, Qt.Key.Key_Return)
@@ -113,24 +113,24 @@ def test_enter_opens_the_hit(qtbot, pane, ids) -> None:  # type: ignore[no-untyp
     qtbot.waitUntil(lambda: pane.tree.currentIndex().data() == "Translator")
 
 
-def test_esc_clears_the_search_and_shows_the_tree(qtbot, pane) -> None:  # type: ignore[no-untyped-def]
+def test_esc_clears_the_search_and_shows_the_tree(qtbot, pane) -> None:
     search(qtbot, pane, "refund")
     qtbot.keyClick(pane.search, Qt.Key.Key_Escape)
     assert pane.search.text() == ""
     assert not pane.is_searching() and pane.stack.currentWidget() is pane.tree
 
 
-def test_no_matches_says_so(qtbot, pane) -> None:  # type: ignore[no-untyped-def]
+def test_no_matches_says_so(qtbot, pane) -> None:
     assert search(qtbot, pane, "xylophone") == 0
     assert pane.results.status.text() == "No matches"
     assert not pane.results.list.isVisible() and not pane.results.preview.isVisible()
 
 
-def test_typing_fast_runs_one_search(qtbot, pane, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_typing_fast_runs_one_search(qtbot, pane, monkeypatch) -> None:
     queries: list[str] = []
     real = library.search
 
-    def counting(conn, query, **kwargs):  # type: ignore[no-untyped-def]
+    def counting(conn, query, **kwargs):
         queries.append(query)
         return real(conn, query, **kwargs)
 
@@ -139,7 +139,7 @@ def test_typing_fast_runs_one_search(qtbot, pane, monkeypatch) -> None:  # type:
     assert queries == ["bonjour"]
 
 
-def test_a_click_previews_the_match_and_opens_nothing(qtbot, pane, db, ids) -> None:  # type: ignore[no-untyped-def]
+def test_a_click_previews_the_match_and_opens_nothing(qtbot, pane, db, ids) -> None:
     """One click shows the whole answer, read-only, every match highlighted; only Enter,
     a double-click or a button opens anything (issue 14, point 25)."""
     second = db.call(library.save_version, ids["agent"], "Answer kindly.", {}, {})
@@ -151,7 +151,8 @@ def test_a_click_previews_the_match_and_opens_nothing(qtbot, pane, db, ids) -> N
     for signal in (pane.promptSelected, pane.versionRequested, pane.matchRequested):
         signal.connect(lambda *args: opened.append(args))
     qtbot.waitUntil(lambda: results.preview.toPlainText() == long_answer, timeout=5000)
-    assert results.current_hit().response_id == newest.id  # type: ignore[union-attr]
+    hit = results.current_hit()
+    assert hit is not None and hit.response_id == newest.id
     older = results.model.index(1, 0)
     rect = results.list.visualRect(older)
     qtbot.mouseClick(results.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

@@ -12,14 +12,14 @@ from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt
 
 
-def test_the_dialog_has_a_field_for_every_setting(window) -> None:  # type: ignore[no-untyped-def]
+def test_the_dialog_has_a_field_for_every_setting(window) -> None:
     dialog = window.open_settings()
     assert set(dialog.fields) == {setting.name for setting in SETTINGS}
     assert dialog.fields["timeouts.idle"].text() == "60"
     dialog.reject()
 
 
-def test_an_invalid_value_is_refused_at_its_field_and_not_saved(  # type: ignore[no-untyped-def]
+def test_an_invalid_value_is_refused_at_its_field_and_not_saved(
     window, qtbot, isolated_home
 ) -> None:
     dialog = window.open_settings()
@@ -40,7 +40,7 @@ def test_an_invalid_value_is_refused_at_its_field_and_not_saved(  # type: ignore
     dialog.reject()
 
 
-def test_valid_changes_persist_and_take_effect(window, qtbot, isolated_home) -> None:  # type: ignore[no-untyped-def]
+def test_valid_changes_persist_and_take_effect(window, qtbot, isolated_home) -> None:
     dialog = window.open_settings()
     dialog.fields["editor.font_size"].setText("15")
     dialog.fields["timeouts.idle"].setText("12.5")
@@ -54,7 +54,7 @@ def test_valid_changes_persist_and_take_effect(window, qtbot, isolated_home) -> 
     dialog.reject()
 
 
-def test_run_defaults_from_settings_reach_the_wire(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_run_defaults_from_settings_reach_the_wire(window, qtbot, fake_llm) -> None:
     window.settings.update({"run.temperature": 0.3, "run.max_tokens": 77})
     fake_llm.script(Reply(text="ok"))
     new_prompt(qtbot, window)
@@ -68,7 +68,7 @@ def test_run_defaults_from_settings_reach_the_wire(window, qtbot, fake_llm) -> N
     assert sent["max_tokens"] == 5
 
 
-def test_dark_theme_recolours_the_editor(window) -> None:  # type: ignore[no-untyped-def]
+def test_dark_theme_recolours_the_editor(window) -> None:
     light = window.editor.highlighter.formats["variable"].foreground().color().name()
     window.settings.update({"appearance.theme": "dark"})
     window.apply_settings({"appearance.theme": "dark"})
@@ -78,7 +78,7 @@ def test_dark_theme_recolours_the_editor(window) -> None:  # type: ignore[no-unt
     window.apply_settings({"appearance.theme": "system"})
 
 
-def test_a_price_override_gives_a_local_model_a_cost(window, qtbot, fake_llm) -> None:  # type: ignore[no-untyped-def]
+def test_a_price_override_gives_a_local_model_a_cost(window, qtbot, fake_llm) -> None:
     dialog = window.open_settings()
     field = dialog.fields["prices.overrides"]
     field.setPlainText("my-local-model 1, 2")  # no colon
@@ -98,7 +98,7 @@ def test_a_price_override_gives_a_local_model_a_cost(window, qtbot, fake_llm) ->
     assert "cost —" not in column.metrics.text()
 
 
-def test_every_tab_name_is_in_view(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_every_tab_name_is_in_view(window, qtbot) -> None:
     dialog = window.open_settings()
     qtbot.waitExposed(dialog)
     bar = dialog.tabs.tabBar()
