@@ -35,8 +35,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from promptstudio.credentials import KeyStore  # noqa: E402
 from promptstudio.ui.app import open_library, prefer_the_gui_thread  # noqa: E402
+from promptstudio.ui.board.run_column import ColumnConfig, ms_text  # noqa: E402
 from promptstudio.ui.main_window import MainWindow  # noqa: E402
-from promptstudio.ui.run_column import ColumnConfig, ms_text  # noqa: E402
 
 COLUMNS = 8
 HEARTBEAT_MS = 5

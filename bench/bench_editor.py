@@ -33,7 +33,7 @@ from PySide6.QtGui import QTextCursor  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QPlainTextEdit  # noqa: E402
 
-from promptstudio.ui.template_editor import TemplateEditor  # noqa: E402
+from promptstudio.ui.editor.template_editor import TemplateEditor  # noqa: E402
 
 TARGET_BYTES = 1_000_000
 VARIABLES = 5_000

@@ -1,6 +1,6 @@
 """Line and word diffs for comparing template versions and model answers.
 
-Qt-free, so the CLI and tests can use it; ``ui.diff_view`` draws the result.
+Qt-free, so the CLI and tests can use it; ``ui.history.diff_view`` draws the result.
 
 Matching uses :class:`difflib.SequenceMatcher` with ``autojunk=False`` on pieces small
 enough for it. Its cost grows with the product of the sizes (every other line changed is

@@ -6,8 +6,8 @@ from promptstudio.cli.run import _status_line
 from promptstudio.durations import format_ms, format_seconds
 from promptstudio.providers import Endpoint
 from promptstudio.runs import RunTarget, TargetResult, TargetStatus
-from promptstudio.ui.eval_grid_model import format_ms as grid_format_ms
-from promptstudio.ui.run_column import ms_text
+from promptstudio.ui.board.run_column import ms_text
+from promptstudio.ui.evaluate.eval_grid_model import format_ms as grid_format_ms
 
 
 def test_milliseconds_below_ten_seconds_then_seconds() -> None:

@@ -35,7 +35,7 @@ from promptstudio.errors import PromptStudioError
 from promptstudio.exchange import ExchangeError, PromptDocument
 from promptstudio.exchange.formats import EXPORT_FORMATS, export_text, suggested_file_name
 from promptstudio.exchange.library_io import write_library, write_text_atomically
-from promptstudio.ui.code_highlighter import LANGUAGES, CodeHighlighter
+from promptstudio.ui.editor.code_highlighter import LANGUAGES, CodeHighlighter
 from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.tasks import TaskOwner
 

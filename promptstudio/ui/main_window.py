@@ -37,10 +37,10 @@ if TYPE_CHECKING:  # the panes are imported when the window is built, after its 
     from promptstudio.providers.probe import Candidate
     from promptstudio.storage import Database
     from promptstudio.templating import TemplateError
+    from promptstudio.ui.board.first_launch import FirstLaunchOffer
     from promptstudio.ui.command_palette import CommandPalette
-    from promptstudio.ui.first_launch import FirstLaunchOffer
-    from promptstudio.ui.quick_open import QuickOpen
-    from promptstudio.ui.settings_dialog import SettingsDialog
+    from promptstudio.ui.library.quick_open import QuickOpen
+    from promptstudio.ui.settings.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 RECENT = 10
@@ -82,19 +82,19 @@ class MainWindow(QMainWindow):
         from promptstudio.providers.profiles import ProfileError
         from promptstudio.runs.worker import RunWorker
         from promptstudio.settings.profiles import ProfileStore
-        from promptstudio.ui.eval_flow import EvalFlow
-        from promptstudio.ui.eval_pane import EvalPane
+        from promptstudio.ui.board.pins_flow import PinsFlow
+        from promptstudio.ui.board.run_board import RunBoard
+        from promptstudio.ui.board.run_column import ColumnConfig
+        from promptstudio.ui.editor.find_bar import FindBar
+        from promptstudio.ui.editor.template_editor import TemplateEditor
+        from promptstudio.ui.editor.variables_form import VariablesForm
+        from promptstudio.ui.evaluate.eval_flow import EvalFlow
+        from promptstudio.ui.evaluate.eval_pane import EvalPane
         from promptstudio.ui.exchange_flow import ExchangeFlow
-        from promptstudio.ui.find_bar import FindBar
-        from promptstudio.ui.history_pane import HistoryPane
-        from promptstudio.ui.library_pane import LibraryPane
+        from promptstudio.ui.history.history_pane import HistoryPane
+        from promptstudio.ui.library.library_pane import LibraryPane
         from promptstudio.ui.messages import show_error
-        from promptstudio.ui.pins_flow import PinsFlow
-        from promptstudio.ui.run_board import RunBoard
-        from promptstudio.ui.run_column import ColumnConfig
         from promptstudio.ui.tasks import TaskOwner
-        from promptstudio.ui.template_editor import TemplateEditor
-        from promptstudio.ui.variables_form import VariablesForm
         from promptstudio.ui.workspace import Workspace
 
         assert not self.built, "the window is built once"
@@ -229,8 +229,8 @@ class MainWindow(QMainWindow):
             self.editor.highlighter.set_dark(apply_theme(str(values["appearance.theme"])))
 
     def open_settings(self) -> SettingsDialog:
-        from promptstudio.ui.providers_page import ProvidersPage
-        from promptstudio.ui.settings_dialog import SettingsDialog
+        from promptstudio.ui.settings.providers_page import ProvidersPage
+        from promptstudio.ui.settings.settings_dialog import SettingsDialog
 
         if self.settings_dialog is None:
             providers = ProvidersPage(self.profiles, self.workspace.keys, self.tasks)
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
         if self.state.contains("run/columns"):
             return None
         from promptstudio.providers.probe import USUAL_SERVERS
-        from promptstudio.ui.first_launch import FirstLaunchOffer
+        from promptstudio.ui.board.first_launch import FirstLaunchOffer
 
         self.first_launch = FirstLaunchOffer(
             self.run_board, self.tasks, self.run_worker, self.profiles,
@@ -331,7 +331,7 @@ class MainWindow(QMainWindow):
     # ---- actions ------------------------------------------------------------------------
 
     def _register_actions(self) -> None:
-        from promptstudio.ui.run_column import FOLD_SHORTCUT
+        from promptstudio.ui.board.run_column import FOLD_SHORTCUT
 
         ws, add = self.workspace, self.registry.add
         add(ActionSpec("prompt.new", "&New prompt", "&File", QKeySequence.StandardKey.New),
@@ -439,7 +439,7 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def open_quick_open(self) -> QuickOpen:
-        from promptstudio.ui.quick_open import QuickOpen
+        from promptstudio.ui.library.quick_open import QuickOpen
 
         if self.quick_open is None:
             self.quick_open = QuickOpen(self.workspace.db, self.tasks, self)

@@ -29,13 +29,13 @@ from promptstudio.settings.profiles import ProfileStore
 from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database, LibraryWriteError, library
 from promptstudio.storage.library import VersionKind, VersionRow
-from promptstudio.ui.library_pane import LibraryPane
-from promptstudio.ui.preview_dialog import ColumnPreview, PreviewDialog
-from promptstudio.ui.run_board import RunBoard, split_key, target_key
-from promptstudio.ui.run_column import ColumnConfig, RunColumn
+from promptstudio.ui.board.preview_dialog import ColumnPreview, PreviewDialog
+from promptstudio.ui.board.run_board import RunBoard, split_key, target_key
+from promptstudio.ui.board.run_column import ColumnConfig, RunColumn
+from promptstudio.ui.editor.template_editor import TemplateEditor
+from promptstudio.ui.editor.variables_form import VariablesForm
+from promptstudio.ui.library.library_pane import LibraryPane
 from promptstudio.ui.tasks import TaskOwner
-from promptstudio.ui.template_editor import TemplateEditor
-from promptstudio.ui.variables_form import VariablesForm
 
 log = logging.getLogger(__name__)
 ANALYSIS_DELAY_MS = 150

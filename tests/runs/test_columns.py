@@ -28,7 +28,7 @@ def test_column_round_trips_through_its_stored_form() -> None:
 
 
 def test_ui_column_config_is_the_core_type() -> None:
-    from promptstudio.ui.run_column import ColumnConfig as WidgetConfig
+    from promptstudio.ui.board.run_column import ColumnConfig as WidgetConfig
 
     assert WidgetConfig is ColumnConfig
 

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPlainTextEdit
 
-from promptstudio.ui.answer_view import PIECE, AnswerView
+from promptstudio.ui.board.answer_view import PIECE, AnswerView
 
 
 def visual_lines(view: QPlainTextEdit) -> list[str]:

@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QScrollArea, QWidget
 
 from promptstudio.credentials import KeyStore
 from promptstudio.ui.app import open_library
+from promptstudio.ui.board.run_column import FOLD_SHORTCUT, MIN_COLUMN_WIDTH, ColumnConfig
+from promptstudio.ui.board.scrolling_row import ScrollingRow
 from promptstudio.ui.main_window import MainWindow
-from promptstudio.ui.run_column import FOLD_SHORTCUT, MIN_COLUMN_WIDTH, ColumnConfig
-from promptstudio.ui.scrolling_row import ScrollingRow
 
 
 def _columns(window, count: int) -> list:

@@ -15,8 +15,8 @@ from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication, QFileDialog, QPlainTextEdit, QWidget
 
 from promptstudio.exchange.errors import ExchangeError
-from promptstudio.ui.cases_model import CasesModel
-from promptstudio.ui.cases_table import CasesTable
+from promptstudio.ui.evaluate.cases_model import CasesModel
+from promptstudio.ui.evaluate.cases_table import CasesTable
 
 Role = Qt.ItemDataRole
 H = Qt.Orientation.Horizontal

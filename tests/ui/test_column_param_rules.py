@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
 
 from promptstudio.providers import GenerationParams
 from promptstudio.providers.param_rules import PARAM_RULES
-from promptstudio.ui.run_column import ColumnConfig, RunColumn
+from promptstudio.ui.board.run_column import ColumnConfig, RunColumn
 
 
 def test_editor_ranges_are_the_import_rules(qtbot) -> None:

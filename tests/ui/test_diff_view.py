@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QTextCursor
 
 from promptstudio import diffing
-from promptstudio.ui.diff_view import (
+from promptstudio.ui.history.diff_view import (
     DELETED,
     FILLER,
     INSERTED,

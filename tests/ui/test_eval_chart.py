@@ -9,7 +9,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from promptstudio.evals.results import ModelSummary, summarize
-from promptstudio.ui.eval_chart import EvalChart
+from promptstudio.ui.evaluate.eval_chart import EvalChart
 from promptstudio.ui.theme import _dark_palette
 from tests.ui.test_eval_grid_model import build_run
 

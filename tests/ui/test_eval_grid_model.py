@@ -23,7 +23,7 @@ from promptstudio.evals.results import (
     EvalColumn,
     EvalRun,
 )
-from promptstudio.ui.eval_grid_model import FLIPPED_ROLE, EvalGridModel
+from promptstudio.ui.evaluate.eval_grid_model import FLIPPED_ROLE, EvalGridModel
 from promptstudio.ui.theme import _dark_palette
 
 COLUMNS = (

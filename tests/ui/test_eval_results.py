@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QApplication
 
 from promptstudio.evals import results
 from promptstudio.evals.results import EvalRun, ModelSummary
-from promptstudio.ui import eval_results
-from promptstudio.ui.eval_grid_model import FLIPPED_ROLE
-from promptstudio.ui.eval_results import EvalResultsView
+from promptstudio.ui.evaluate import eval_results
+from promptstudio.ui.evaluate.eval_grid_model import FLIPPED_ROLE
+from promptstudio.ui.evaluate.eval_results import EvalResultsView
 from promptstudio.ui.theme import _dark_palette
 from tests.ui.test_eval_grid_model import build_run, make_cell
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from promptstudio.evals import results
 from promptstudio.storage import library
-from promptstudio.ui.eval_grid_model import FLIPPED_ROLE
+from promptstudio.ui.evaluate.eval_grid_model import FLIPPED_ROLE
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM, Reply
 from tests.ui.conftest import new_prompt

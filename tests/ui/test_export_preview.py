@@ -10,7 +10,7 @@ from PySide6.QtGui import QTextBlock
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from promptstudio.exchange import PromptDocument
-from promptstudio.ui.code_highlighter import LINE_LIMIT, CodeHighlighter
+from promptstudio.ui.editor.code_highlighter import LINE_LIMIT, CodeHighlighter
 from promptstudio.ui.export_dialog import ExportDialog
 from promptstudio.ui.tasks import TaskOwner
 from promptstudio.ui.theme import _dark_palette

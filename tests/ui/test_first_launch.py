@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QScrollArea
 
 from promptstudio.providers import ProviderProfile
 from promptstudio.providers.probe import Candidate
-from promptstudio.ui.first_launch import FirstLaunchPanel
+from promptstudio.ui.board.first_launch import FirstLaunchPanel
 from tests.fake_llm import FakeLLM, Reply
 from tests.providers.helpers import closed_port
 

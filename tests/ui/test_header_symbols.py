@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QToolButton
 
-from promptstudio.ui.run_column import ColumnConfig, RunColumn
+from promptstudio.ui.board.run_column import ColumnConfig, RunColumn
 from promptstudio.ui.theme import apply_theme, contrast
 
 

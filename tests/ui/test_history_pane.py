@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QInputDialog
 from pytestqt.qtbot import QtBot
 
 from promptstudio.storage import Database, library
-from promptstudio.ui.diff_view import WORD_INSERTED, WORD_REMOVED, DiffEditor
-from promptstudio.ui.history_model import (
+from promptstudio.ui.history.diff_view import WORD_INSERTED, WORD_REMOVED, DiffEditor
+from promptstudio.ui.history.history_model import (
     Column,
     VersionHistoryModel,
     format_cost,
@@ -24,7 +24,7 @@ from promptstudio.ui.history_model import (
     format_when,
     local_time,
 )
-from promptstudio.ui.history_pane import COMPARE_TAB, RUNS_TAB, HistoryPane
+from promptstudio.ui.history.history_pane import COMPARE_TAB, RUNS_TAB, HistoryPane
 from promptstudio.ui.tasks import TaskOwner
 
 TIMEOUT = 5000

@@ -8,7 +8,7 @@ from pathlib import Path
 import keyring
 from PySide6.QtCore import Qt
 
-from promptstudio.ui.providers_page import ProvidersPage
+from promptstudio.ui.settings.providers_page import ProvidersPage
 from tests.credentials.test_insecure_keyring import FileKeyring
 from tests.fake_llm import Reply
 

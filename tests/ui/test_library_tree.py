@@ -10,7 +10,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QMessageBox
 
 from promptstudio.storage import Database, library
-from promptstudio.ui.library_model import (
+from promptstudio.ui.library.library_model import (
     FOLDER_ROLE,
     MIME_TYPE,
     NODE_KIND_ROLE,
@@ -18,7 +18,7 @@ from promptstudio.ui.library_model import (
     STARRED_ROLE,
     LibraryModel,
 )
-from promptstudio.ui.library_pane import LibraryPane
+from promptstudio.ui.library.library_pane import LibraryPane
 from tests.ui.conftest import owned_widget
 
 

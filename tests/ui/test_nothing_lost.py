@@ -15,7 +15,7 @@ from promptstudio.runs import RunTarget, TargetResult, TargetStatus
 from promptstudio.runs.checkpoint import ResponseCheckpoints
 from promptstudio.storage import library
 from promptstudio.ui.app import open_library
-from promptstudio.ui.history_pane import RUNS_TAB
+from promptstudio.ui.history.history_pane import RUNS_TAB
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt, type_text

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QPlainTextEdit
 from promptstudio.credentials import KeyStore
 from promptstudio.storage import library
 from promptstudio.ui.app import open_library
+from promptstudio.ui.board.run_column import MIN_COLUMN_WIDTH
 from promptstudio.ui.main_window import MainWindow
-from promptstudio.ui.run_column import MIN_COLUMN_WIDTH
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QTextBrowser
 
 from promptstudio.providers import ProviderProfile
 from promptstudio.storage import library
-from promptstudio.ui.run_column import cost_text
+from promptstudio.ui.board.run_column import cost_text
 from tests.fake_llm import DEFAULT_MODELS, MESSAGES_PATH, Reply
 from tests.ui.conftest import new_prompt
 

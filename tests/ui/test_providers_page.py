@@ -6,7 +6,7 @@ import json
 
 import keyring
 
-from promptstudio.ui.providers_page import ID_ROLE, ProvidersPage
+from promptstudio.ui.settings.providers_page import ID_ROLE, ProvidersPage
 from tests.fake_llm import DEFAULT_MODELS
 
 

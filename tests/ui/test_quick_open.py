@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from promptstudio.storage import Database, library
-from promptstudio.ui.quick_open import QuickOpen, fuzzy_match
-from promptstudio.ui.search_results import HTML_ROLE
+from promptstudio.ui.library.quick_open import QuickOpen, fuzzy_match
+from promptstudio.ui.library.search_results import HTML_ROLE
 from tests.ui.conftest import owned_widget
 
 

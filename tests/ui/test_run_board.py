@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QTextBrowser
 from promptstudio.providers import Endpoint
 from promptstudio.runs import RunTarget, TargetResult
 from promptstudio.storage import library
-from promptstudio.ui.run_board import RunBoard, target_key
-from promptstudio.ui.run_column import COLUMN_MIME, ColumnConfig
+from promptstudio.ui.board.run_board import RunBoard, target_key
+from promptstudio.ui.board.run_column import COLUMN_MIME, ColumnConfig
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt, serve_at_once
 

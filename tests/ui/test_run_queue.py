@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from promptstudio.providers import Endpoint
-from promptstudio.ui.providers_page import ProvidersPage
-from promptstudio.ui.run_column import RunColumn
+from promptstudio.ui.board.run_column import RunColumn
+from promptstudio.ui.settings.providers_page import ProvidersPage
 from tests.fake_llm import FakeLLM, Reply
 from tests.ui.conftest import new_prompt
 

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from promptstudio.storage import Database, library
-from promptstudio.ui.library_pane import LibraryPane
-from promptstudio.ui.search_results import (
+from promptstudio.ui.library.library_pane import LibraryPane
+from promptstudio.ui.library.search_results import (
     BADGE_ROLE,
     HTML_ROLE,
     KIND_ROLE,

@@ -62,7 +62,7 @@ from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.columns import ColumnConfig as ColumnConfig  # the widgets import it here
 from promptstudio.runs.consistency import consistency
 from promptstudio.runs.feed import TargetUpdate
-from promptstudio.ui.answer_view import AnswerView
+from promptstudio.ui.board.answer_view import AnswerView
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.theme import symbol_icon
 

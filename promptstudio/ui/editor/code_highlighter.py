@@ -19,7 +19,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import QPlainTextEdit
 
-from promptstudio.ui.highlighter import DARK, LIGHT, _format
+from promptstudio.ui.editor.highlighter import DARK, LIGHT, _format
 from promptstudio.ui.theme import palette_is_dark
 
 LINE_LIMIT = 2_000  # characters of one line that are lexed

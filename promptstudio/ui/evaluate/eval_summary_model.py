@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 
 from promptstudio.durations import format_ms
 from promptstudio.evals.results import ModelSummary
-from promptstudio.ui.eval_grid_model import verdict_colour
+from promptstudio.ui.evaluate.eval_grid_model import verdict_colour
 from promptstudio.ui.formatting import NO_VALUE, format_cost
 
 Index = QModelIndex | QPersistentModelIndex

@@ -30,8 +30,8 @@ from promptstudio.providers import PRESETS as PROFILE_PRESETS
 from promptstudio.providers import ProviderProfile
 from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.feed import Feed, TargetUpdate
-from promptstudio.ui.compare_dialog import CompareDialog
-from promptstudio.ui.run_column import (
+from promptstudio.ui.board.compare_dialog import CompareDialog
+from promptstudio.ui.board.run_column import (
     COLUMN_MIME,
     ColumnConfig,
     RunColumn,

@@ -16,7 +16,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
-from promptstudio.ui.highlighter import TemplateHighlighter
+from promptstudio.ui.editor.highlighter import TemplateHighlighter
 
 
 class LineNumberArea(QWidget):

@@ -12,7 +12,7 @@ import itertools
 from PySide6.QtCore import QObject
 
 from promptstudio.storage import Database, library
-from promptstudio.ui.run_board import RunBoard
+from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.tasks import TaskOwner
 from promptstudio.ui.workspace import Workspace
 

@@ -40,14 +40,14 @@ from PySide6.QtWidgets import (
 
 from promptstudio.storage import Database, PromptRow, SearchHit, library
 from promptstudio.storage.search import hit_text
-from promptstudio.ui.library_model import (
+from promptstudio.ui.library.library_model import (
     FOLDER_ROLE,
     NODE_KIND_ROLE,
     PROMPT_ID_ROLE,
     LibraryModel,
     NodeKind,
 )
-from promptstudio.ui.search_results import SearchResultsView
+from promptstudio.ui.library.search_results import SearchResultsView
 from promptstudio.ui.tasks import TaskOwner
 
 SEARCH_DELAY_MS = 200

@@ -33,9 +33,9 @@ from promptstudio.evals.results import (
     match_columns,
     summarize,
 )
-from promptstudio.ui.eval_chart import EvalChart
-from promptstudio.ui.eval_grid_model import EvalGridModel, verdict_text
-from promptstudio.ui.eval_summary_model import EvalSummaryModel
+from promptstudio.ui.evaluate.eval_chart import EvalChart
+from promptstudio.ui.evaluate.eval_grid_model import EvalGridModel, verdict_text
+from promptstudio.ui.evaluate.eval_summary_model import EvalSummaryModel
 from promptstudio.ui.formatting import format_cost
 
 SUMMARY_INTERVAL_MS: Final = 200

@@ -1,6 +1,6 @@
 """The Evaluate tab's test cases: a table to edit them, and the checks every case gets.
 
-A view over :class:`~promptstudio.ui.cases_model.CasesModel`; the owner loads and saves.
+A view over :class:`~promptstudio.ui.evaluate.cases_model.CasesModel`; the owner loads and saves.
 Row shortcuts live on the table view itself (``WidgetShortcut``), so Ctrl+D or Delete
 typed in a cell editor or in the checks box below edit that text, never the rows.
 Tab and Shift+Tab walk a row's cells (the variables, Expected, Checks, Notes) in an editor
@@ -42,11 +42,11 @@ from promptstudio.evals.checks_text import format_checks, parse_checks
 from promptstudio.evals.graders import GraderError
 from promptstudio.exchange.case_files import cases_from_file, cases_to_file
 from promptstudio.exchange.errors import ExchangeError
-from promptstudio.ui.cases_delegate import ROW_PADDING, CellDelegate, editor_height
-from promptstudio.ui.cases_model import CHECKS_HELP, CasesModel
-from promptstudio.ui.eval_grid_model import verdict_colour
+from promptstudio.ui.board.scrolling_row import ScrollingRow
+from promptstudio.ui.evaluate.cases_delegate import ROW_PADDING, CellDelegate, editor_height
+from promptstudio.ui.evaluate.cases_model import CHECKS_HELP, CasesModel
+from promptstudio.ui.evaluate.eval_grid_model import verdict_colour
 from promptstudio.ui.file_dialogs import place
-from promptstudio.ui.scrolling_row import ScrollingRow
 
 CASE_FILES_FILTER: Final = "Test cases (*.csv *.jsonl *.ndjson *.json)"
 EVERY_CASE_PLACEHOLDER: Final = "e.g. latency: 3000   (one check per line, for every case)"

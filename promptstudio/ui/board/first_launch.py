@@ -35,13 +35,13 @@ from promptstudio.providers.probe import (
     keys_in_environment,
     probe_local_servers,
 )
-from promptstudio.ui.run_column import ColumnConfig
+from promptstudio.ui.board.run_column import ColumnConfig
 
 if TYPE_CHECKING:
     from promptstudio.runs.worker import RunWorker
     from promptstudio.settings.profiles import ProfileStore
-    from promptstudio.ui.run_board import RunBoard
-    from promptstudio.ui.run_column import RunColumn
+    from promptstudio.ui.board.run_board import RunBoard
+    from promptstudio.ui.board.run_column import RunColumn
     from promptstudio.ui.tasks import TaskOwner
 
 START_COMMANDS = (

@@ -48,8 +48,8 @@ from PySide6.QtWidgets import (
 
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import LabelRow, ResponseRow, VersionRow, VersionSummary
-from promptstudio.ui.diff_view import DiffView
-from promptstudio.ui.history_model import (
+from promptstudio.ui.history.diff_view import DiffView
+from promptstudio.ui.history.history_model import (
     Column,
     RunsTreeModel,
     VersionHistoryModel,

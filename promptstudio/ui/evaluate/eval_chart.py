@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from promptstudio.evals.results import ModelSummary
-from promptstudio.ui.eval_summary_model import cost_text, percent
+from promptstudio.ui.evaluate.eval_summary_model import cost_text, percent
 
 MARGIN: Final = 10
 BAR_GAP: Final = 3  # between a model's two bars

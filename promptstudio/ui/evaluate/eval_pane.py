@@ -1,6 +1,6 @@
 """The Evaluate tab: the prompt's test cases above, the results of a run on them below.
 
-A view only: :class:`~promptstudio.ui.eval_flow.EvalFlow` loads, saves and runs. The
+A view only: :class:`~promptstudio.ui.evaluate.eval_flow.EvalFlow` loads, saves and runs. The
 toolbar holds what an evaluation needs: run (Ctrl+Shift+E), fresh answers instead of the
 cache, which column judges rubrics and with what prompt, an earlier evaluation to
 compare with, and results export; a progress bar with Stop shows while it runs.
@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.storage.library import EvalRunRow
-from promptstudio.ui.cases_table import CasesTable
-from promptstudio.ui.eval_results import EvalResultsView
-from promptstudio.ui.scrolling_row import ScrollingRow
+from promptstudio.ui.board.scrolling_row import ScrollingRow
+from promptstudio.ui.evaluate.cases_table import CasesTable
+from promptstudio.ui.evaluate.eval_results import EvalResultsView
 
 NO_JUDGE = ""
 RESULTS_MIN_HEIGHT = 120

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
-from promptstudio.ui.diff_view import DiffView
+from promptstudio.ui.history.diff_view import DiffView
 
 
 class CompareDialog(QDialog):

@@ -28,7 +28,7 @@ from PySide6.QtGui import QKeyEvent, QPalette, QShowEvent
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QListView, QVBoxLayout, QWidget
 
 from promptstudio.storage import Database, PromptRow, library
-from promptstudio.ui.search_results import HTML_ROLE, HtmlDelegate, highlighted_html
+from promptstudio.ui.library.search_results import HTML_ROLE, HtmlDelegate, highlighted_html
 from promptstudio.ui.tasks import TaskOwner
 
 Index = QModelIndex | QPersistentModelIndex

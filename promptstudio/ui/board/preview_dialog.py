@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.chat import Message
 from promptstudio.providers.pricing import PriceTable, estimate_tokens
-from promptstudio.ui.run_column import ColumnConfig, cost_text
+from promptstudio.ui.board.run_column import ColumnConfig, cost_text
 
 ANTHROPIC_DEFAULT_MAX_TOKENS = 4096  # what the Anthropic provider sends when unset
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptstudio.ui.cases_model import CasesModel
+from promptstudio.ui.evaluate.cases_model import CasesModel
 
 ROW_PADDING: Final = 10  # pixels above and below a row's text, together
 EDITOR_LINES: Final = 6

@@ -31,12 +31,12 @@ from promptstudio.evals.store import cases_from_rows, load_run, save_run
 from promptstudio.runs.feed import Feed
 from promptstudio.storage import library
 from promptstudio.storage.library import EvalRunRow
-from promptstudio.ui.eval_pane import EvalPane
+from promptstudio.ui.evaluate.eval_pane import EvalPane
 from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.messages import show_error
 
 if TYPE_CHECKING:
-    from promptstudio.ui.judge_prompt_dialog import JudgePromptDialog
+    from promptstudio.ui.evaluate.judge_prompt_dialog import JudgePromptDialog
     from promptstudio.ui.tasks import TaskOwner
     from promptstudio.ui.workspace import Workspace
 
@@ -376,7 +376,7 @@ class EvalFlow(QObject):
     # ---- the judge prompt and export -----------------------------------------------------------
 
     def open_judge_prompt(self) -> JudgePromptDialog:
-        from promptstudio.ui.judge_prompt_dialog import JudgePromptDialog
+        from promptstudio.ui.evaluate.judge_prompt_dialog import JudgePromptDialog
 
         if self.judge_dialog is not None:
             self.judge_dialog.close()

@@ -1,0 +1,1 @@
+"""The prompt editor: the template editor, its highlighters, find bar and variables form."""
