@@ -47,6 +47,19 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
         time.sleep(0.02)
 
 
+def kill_once(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:
+    """SIGKILL ``process`` once ``ready()`` holds (it must still be running then)."""
+    try:
+        wait_until(lambda: ready() or process.poll() is not None)
+        assert process.poll() is None, process.communicate()
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
 def _env(home: Path) -> dict[str, str]:
     env = {**os.environ, "PROMPTSTUDIO_HOME": str(home)}
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
@@ -83,16 +96,8 @@ def test_a_killed_run_keeps_what_had_arrived_marked_interrupted(tmp_path: Path) 
              "--model", "slow"],
             env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
-        try:
-            # Some chunks arrived and a checkpoint holds at least two of them, then: kill.
-            wait_until(lambda: _streamed_text(home).count(" ") >= 2 or process.poll() is not None)
-            assert process.poll() is None, process.communicate()
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.communicate()
+        # Some chunks arrived and a checkpoint holds at least two of them, then: kill.
+        kill_once(process, lambda: _streamed_text(home).count(" ") >= 2)
     assert process.returncode == -signal.SIGKILL
 
     with Database(home / "library.sqlite3") as db:
@@ -199,15 +204,7 @@ def test_a_killed_eval_keeps_every_finished_answer_and_the_rerun_reuses_them(
             [*PROMPTSTUDIO, *args, "--base-url", server.base_url],
             env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
-        try:
-            wait_until(lambda: cached() == 3 or process.poll() is not None)
-            assert process.poll() is None, process.communicate()
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.communicate()
+        kill_once(process, lambda: cached() == 3)
         asked = len(server.requests)
         server.respond(answer(slow_last=False))
         done = cli(*args, "--base-url", server.base_url, home=home)

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from promptstudio.ui.settings.providers_page import ProvidersPage
 from tests.credentials.test_insecure_keyring import FileKeyring
-from tests.fake_llm import Reply
+from tests.fake_llm import FakeLLM, Reply
 
 PROXY_KEY = "proxy-SENTINEL-0a1b2c3d4e5f60718293"
 
@@ -84,3 +84,18 @@ def test_a_plaintext_keyring_is_named_and_not_used(window, qtbot, tmp_path: Path
     window.workspace.update_key_status(column.column_id)
     assert "FileKeyring" in column.key_status.toolTip()
     assert not path.exists() or PROXY_KEY not in path.read_text()
+
+
+def test_a_key_typed_for_a_base_url_with_a_trailing_slash_is_sent(
+    window, qtbot, fake_llm: FakeLLM
+) -> None:
+    fake_llm.require_key = "sk-typed-for-slash-0123456789"
+    fake_llm.script(Reply(text="authorised"))
+    window.editor.setPlainText("user:\nHello")
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url + "/", "m")
+    column.key.setText("sk-typed-for-slash-0123456789")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    assert column.output.toPlainText() == "authorised"
+    assert fake_llm.chat_requests()[-1].headers["authorization"].endswith("0123456789")
