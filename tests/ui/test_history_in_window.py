@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolButton
+
 from promptstudio.storage import library
+from promptstudio.ui.history.history_model import Column
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt
 
@@ -36,7 +40,27 @@ def test_history_follows_saves_and_runs(window, qtbot, fake_llm) -> None:
     assert model.index(0, 0).data() == "v2"
 
 
+def _click_version(window, qtbot, number: int) -> None:
+    """Show History and click the row of version ``number``, as a person would."""
+    window.registry["view.history"].trigger()
+    model, table = window.history.model, window.history.table
+    qtbot.waitUntil(lambda: model.rowCount() >= number, timeout=5000)
+    row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == f"v{number}")
+    rect = table.visualRect(model.index(row, 0))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def _restore_button(window) -> QToolButton:
+    history = window.history
+    return next(
+        button
+        for button in history.findChildren(QToolButton)
+        if button.defaultAction() is history.restore_action
+    )
+
+
 def test_restore_keeps_unsaved_edits_as_a_version_first(window, qtbot) -> None:
+    """The one restore path: History's button asks, the workspace restores (issue 15)."""
     prompt_id = new_prompt(qtbot, window)
     window.editor.setPlainText("good old text")
     _save(window, qtbot)
@@ -44,9 +68,11 @@ def test_restore_keeps_unsaved_edits_as_a_version_first(window, qtbot) -> None:
     _save(window, qtbot)
     window.editor.setPlainText("unsaved experiment")
     first = window.workspace.db.call(library.get_version_by_number, prompt_id, 1)
+    _click_version(window, qtbot, 1)
+    assert [v.id for v in window.history.selected_versions()] == [first.id]
     with qtbot.waitSignal(window.tasks.finished, timeout=5000,
                           check_params_cb=lambda name: name == "restore"):  # fmt: skip
-        window.history.restoreRequested.emit(first.id)
+        qtbot.mouseClick(_restore_button(window), Qt.MouseButton.LeftButton)
     versions = window.workspace.db.call(library.list_versions, prompt_id)
     assert [v.template for v in versions] == [
         "good old text", "unsaved experiment", "worse new text", "good old text",
@@ -54,6 +80,14 @@ def test_restore_keeps_unsaved_edits_as_a_version_first(window, qtbot) -> None:
     assert versions[0].kind == "restore"
     assert window.editor.toPlainText() == "good old text"
     assert not window.workspace.dirty
+    model = window.history.model  # the history shows the restored version…
+    qtbot.waitUntil(lambda: model.rowCount() == 4, timeout=5000)
+    assert [model.index(0, c).data() for c in (Column.VERSION, Column.MESSAGE, Column.KIND)] == [
+        "v4",
+        "Restored from version 1",
+        "restore",
+    ]
+    assert [v.id for v in window.history.selected_versions()] == [first.id]  # …and kept the pick
 
 
 def test_open_an_old_version_in_the_editor_as_unsaved_edits(window, qtbot) -> None:

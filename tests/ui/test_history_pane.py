@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
@@ -112,13 +111,6 @@ def open_prompt(qtbot: QtBot, pane: HistoryPane, prompt_id: int) -> None:
         timeout=TIMEOUT,
     ):
         pane.set_prompt(prompt_id)
-
-
-def run_task(qtbot: QtBot, tasks: TaskOwner, coro: Coroutine[Any, Any, Any]) -> None:
-    with qtbot.waitSignal(
-        tasks.finished, check_params_cb=lambda name: name == "test", timeout=TIMEOUT
-    ):
-        tasks.start("test", coro)
 
 
 def cell(model: VersionHistoryModel, row: int, column: Column) -> str:
@@ -416,30 +408,19 @@ def test_compare_tab_shows_one_models_answers_side_by_side(
 # ---- actions ------------------------------------------------------------------------------
 
 
-def test_restore_saves_a_new_version_and_refreshes(
+def test_restore_is_a_request_the_pane_does_not_perform(
     qtbot: QtBot, db: Database, pane: HistoryPane
 ) -> None:
+    """One restore path: the pane asks, the workspace restores (test_history_in_window)."""
     prompt_id, _v1, v2, _v3 = seed(db, [V1, V2, V3])
     open_prompt(qtbot, pane, prompt_id)
     with qtbot.waitSignal(pane.diffShown, timeout=TIMEOUT):
         pane.select_versions(v2)
     with qtbot.waitSignal(pane.restoreRequested, timeout=TIMEOUT) as requested:
-        pane.restore_action.trigger()  # the button asks the workspace…
+        pane.restore_action.trigger()
     assert requested.args == [v2]
-    assert db.call(library.count_versions, prompt_id) == 3  # …which performs it
-
-    with qtbot.waitSignal(pane.diffShown, timeout=TIMEOUT):
-        run_task(qtbot, pane.tasks, pane.restore(v2))
-    assert db.call(library.count_versions, prompt_id) == 4
-    newest = db.call(library.latest_version, prompt_id)
-    assert newest is not None and newest.template == V2 and newest.kind == "restore"
-    assert pane.model.rowCount() == 4
-    assert [cell(pane.model, 0, c) for c in (Column.VERSION, Column.MESSAGE, Column.KIND)] == [
-        "v4",
-        "Restored from version 2",
-        "restore",
-    ]
-    assert [v.id for v in pane.selected_versions()] == [v2]  # the selection stayed
+    assert db.call(library.count_versions, prompt_id) == 3
+    assert not hasattr(pane, "restore")
 
 
 def test_open_in_editor_from_return_and_the_action(

@@ -321,12 +321,6 @@ class HistoryPane(QWidget):
         if self.model.prompt_id is not None:
             self.tasks.start("history.refresh", self._reload_all())
 
-    async def restore(self, version_id: int) -> VersionRow:
-        """Save an old version's content as a new version and show it in the history."""
-        version = await self.db.acall(library.restore_version, version_id)
-        await self._reload_all()
-        return version
-
     async def set_label(self, version_id: int, name: str) -> None:
         """Point ``name`` at the version, moving it off another version if it was set."""
         prompt_id = self.model.prompt_id
