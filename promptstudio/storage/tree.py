@@ -2,17 +2,20 @@
 
 The GUI's tree reads the folders it has open (not the whole library), the starred
 prompts and, once opened, the trash; with a tag filter, only the prompts with that tag and
-the folders that lead to them. Writes to many prompts run as one call too (``for_each``).
+the folders that lead to them. Expanding a folder or the trash later reads just that one
+(``read_folder``, ``read_trash``). Writes to many prompts run as one call too (``for_each``).
 """
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from promptstudio.storage.prompts import (
     count_prompts,
+    create_prompt,
     get_prompt,
     list_folders,
     list_prompts,
@@ -54,6 +57,18 @@ def has_tag(row: PromptRow, tag: str) -> bool:
     return any(t.casefold() == wanted for t in row.tags)
 
 
+def read_folder(conn: sqlite3.Connection, path: str, tag: str | None = None) -> list[PromptRow]:
+    """What expanding a folder shows: the prompts right in ``path`` ('' is the top level),
+    only those with ``tag`` if one is given."""
+    return list_prompts(conn, folder=path, tag=tag)
+
+
+def read_trash(conn: sqlite3.Connection, tag: str | None = None) -> list[PromptRow]:
+    """What expanding the Trash shows: the trashed prompts, only those with ``tag`` if given."""
+    rows = list_trash(conn)
+    return rows if tag is None else [row for row in rows if has_tag(row, tag)]
+
+
 def read_tree(
     conn: sqlite3.Connection, tag: str | None, opened: Collection[str], with_trash: bool
 ) -> TreeSnapshot:
@@ -68,12 +83,12 @@ def read_tree(
             by_folder.setdefault(row.folder, []).append(row)
         folders = sorted({a for f in by_folder for a in ancestors(f)}, key=folder_sort_key)
         prompts = {f: by_folder.get(f, []) for f in ["", *folders]}
-        trash = [row for row in list_trash(conn) if has_tag(row, tag)]
+        trash = read_trash(conn, tag)
         starred = [row for row in matching if row.starred]
         return TreeSnapshot(folders, prompts, starred, trash, trash_count, all_folders)
     existing = set(all_folders)
     wanted = ["", *sorted(set(opened) & existing, key=folder_sort_key)]
-    prompts = {f: list_prompts(conn, folder=f) for f in wanted}
+    prompts = {f: read_folder(conn, f) for f in wanted}
     return TreeSnapshot(
         folders=all_folders,
         prompts=prompts,
@@ -100,3 +115,10 @@ def trash_and_get(conn: sqlite3.Connection, prompt_id: int) -> PromptRow:
     """Move a prompt to the trash and return its row as it is now."""
     trash_prompt(conn, prompt_id)
     return get_prompt(conn, prompt_id)
+
+
+def create_untitled(conn: sqlite3.Connection, folder: str) -> PromptRow:
+    """A new prompt "Untitled N" in ``folder``: the first N no prompt's name uses (any case)."""
+    taken = {row.name.casefold() for row in list_prompts(conn)}
+    number = next(n for n in itertools.count(1) if f"untitled {n}" not in taken)
+    return create_prompt(conn, f"Untitled {number}", folder)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from promptstudio.storage import Database, library
-from promptstudio.storage.tree import ancestors, has_tag
+from promptstudio.storage.tree import ancestors, create_untitled, has_tag, read_folder, read_trash
 
 
 @pytest.fixture
@@ -72,3 +72,22 @@ def test_ancestors_and_tags() -> None:
     assert ancestors("a/b/c") == ["a", "a/b", "a/b/c"] and ancestors("") == []
     row = library.PromptRow(1, "p", "", "2026-01-01", "2026-01-01", tags=("Draft",))
     assert has_tag(row, " draft ") and not has_tag(row, "dr")
+
+
+def test_expanding_a_folder_or_the_trash_reads_just_it(filled: Database) -> None:
+    """The reads the tree makes when a folder or the Trash is expanded (issue 15)."""
+    assert _names(filled.call(read_folder, "Work")) == ["work"]
+    assert _names(filled.call(read_folder, "")) == ["top"]
+    assert _names(filled.call(read_folder, "Work/Clients", "URGENT")) == ["deep"]
+    assert filled.call(read_folder, "Work", "urgent") == []  # "gone" is in the trash
+    assert _names(filled.call(read_trash)) == ["gone"]
+    assert _names(filled.call(read_trash, " Urgent ")) == ["gone"]
+    assert filled.call(read_trash, "other") == []
+
+
+def test_a_new_prompt_takes_the_first_free_untitled_number(db: Database) -> None:
+    db.call(library.create_prompt, "untitled 1")  # any case counts as taken
+    db.call(library.create_prompt, "Untitled 3")
+    first = db.call(create_untitled, "Drafts")
+    assert (first.name, first.folder) == ("Untitled 2", "Drafts")
+    assert db.call(create_untitled, "").name == "Untitled 4"

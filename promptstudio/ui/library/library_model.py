@@ -37,7 +37,7 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
 from promptstudio.storage import Database, PromptRow, library
-from promptstudio.storage.tree import TreeSnapshot, ancestors, has_tag
+from promptstudio.storage.tree import TreeSnapshot, ancestors, read_folder, read_trash
 from promptstudio.ui.tasks import TaskOwner
 
 T = TypeVar("T")
@@ -320,12 +320,9 @@ class LibraryModel(QAbstractItemModel):
             self._opened.add(path)
         try:
             if kind == NodeKind.TRASH:
-                rows = await self._db.acall(library.list_trash)
-                rows = [row for row in rows if tag is None or has_tag(row, tag)]
+                rows = await self._db.acall(read_trash, tag)
             else:
-                rows = await self._db.acall(
-                    lambda conn: library.list_prompts(conn, folder=path, tag=tag)
-                )
+                rows = await self._db.acall(read_folder, path, tag)
         finally:
             old = self._by_key.get(key)
             if old is not None:

@@ -8,8 +8,6 @@ inside the qasync loop breaks running tasks (qasync #59).
 
 from __future__ import annotations
 
-import itertools
-import sqlite3
 from collections.abc import Callable
 
 from PySide6.QtCore import (
@@ -40,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.storage import Database, PromptRow, SearchHit, library
 from promptstudio.storage.search import hit_text
+from promptstudio.storage.tree import create_untitled
 from promptstudio.ui.library.library_model import (
     FOLDER_ROLE,
     NODE_KIND_ROLE,
@@ -61,15 +60,6 @@ def _plural(count: int, word: str) -> str:
 
 def _join(folder: str, name: str) -> str:
     return f"{folder}/{name}" if folder else name
-
-
-def _new_prompt_in(folder: str) -> Callable[[sqlite3.Connection], PromptRow]:
-    def create(conn: sqlite3.Connection) -> PromptRow:
-        taken = {row.name.casefold() for row in library.list_prompts(conn)}
-        number = next(n for n in itertools.count(1) if f"untitled {n}" not in taken)
-        return library.create_prompt(conn, f"Untitled {number}", folder)
-
-    return create
 
 
 class LibraryPane(QWidget):
@@ -253,7 +243,7 @@ class LibraryPane(QWidget):
         self.model.start_write(self._new_prompt(where))
 
     async def _new_prompt(self, folder: str) -> None:
-        prompt = await self.model.apply(_new_prompt_in(folder))
+        prompt = await self.model.apply(lambda c: create_untitled(c, folder))
         self.promptCreated.emit(prompt.id)
         await self._select(prompt.id, edit=True)
 
