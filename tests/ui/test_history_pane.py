@@ -459,20 +459,20 @@ def test_labels_are_set_moved_and_removed(qtbot: QtBot, db: Database, pane: Hist
     with qtbot.waitSignal(pane.diffShown, timeout=TIMEOUT):
         pane.select_versions(v1)
     assert not pane.unlabel_action.isEnabled()
-    choose(pane.ask_label(), " prod ")
+    choose(pane.version_labels.ask_label(), " prod ")
     assert labels() == {3: "", 2: "", 1: "prod"}
     assert pane.unlabel_action.isEnabled()
 
     with qtbot.waitSignal(pane.diffShown, timeout=TIMEOUT):
         pane.select_versions(v3)
-    dialog = pane.ask_label()
+    dialog = pane.version_labels.ask_label()
     assert dialog is not None and dialog.comboBoxItems()[0] == "prod"  # existing labels first
     choose(dialog, "prod")  # moves
     assert labels() == {3: "prod", 2: "", 1: ""}
-    choose(pane.ask_label(), "best")
+    choose(pane.version_labels.ask_label(), "best")
     assert labels() == {3: "best, prod", 2: "", 1: ""}
 
-    choose(pane.ask_remove_label(), "prod")  # two labels: asks which
+    choose(pane.version_labels.ask_remove_label(), "prod")  # two labels: asks which
     assert labels() == {3: "best", 2: "", 1: ""}
     with qtbot.waitSignal(
         pane.tasks.finished, check_params_cb=lambda n: n == "history.label", timeout=TIMEOUT

@@ -260,6 +260,15 @@ class DiffView(QWidget):
         self.left_title.setText(left)
         self.right_title.setText(right)
 
+    def clear_formats(self) -> None:
+        """Work around the editors reusing the last character format for the next text.
+
+        After a comparison whose highlight ran to the end of a side (an answer against no
+        answer), ``setPlainText`` would paint the whole next text as changed.
+        """
+        for editor in (self.left, self.right):
+            editor.setCurrentCharFormat(QTextCharFormat())
+
     def show_diff(self, old: str, new: str) -> None:
         """Compare two versions line by line, with changed words marked in changed lines."""
         rows = diff_lines(old, new)

@@ -4,7 +4,9 @@ A timeline table (:class:`VersionHistoryModel`, loaded a page at a time) over th
 the template diff of two versions (or one against its parent), the runs of a version with
 their answers, and one model's answers for two versions side by side. The panel never
 edits the editor itself: "Restore" and "Open in editor" are signals the workspace acts on,
-so the editor and its unsaved-changes logic stay in one place.
+so the editor and its unsaved-changes logic stay in one place (one restore path).
+The table (``version_table``), the Runs and Compare tabs (``runs_tab``, ``compare_tab``)
+and the labels (``version_labels``) live in their own modules; this pane wires them.
 
 Details load only for the visible tab, a moment after the selection settles; each load is
 a named task, so a newer selection cancels the older load instead of racing it.
@@ -15,76 +17,33 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 
-from PySide6.QtCore import (
-    QEvent,
-    QItemSelection,
-    QItemSelectionModel,
-    QModelIndex,
-    QObject,
-    QPoint,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import QAction, QKeySequence, QPalette, QTextCharFormat
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
     QHBoxLayout,
-    QHeaderView,
-    QInputDialog,
     QLabel,
     QMenu,
-    QPlainTextEdit,
     QSplitter,
-    QStackedWidget,
-    QTableView,
     QTabWidget,
     QToolButton,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from promptstudio.storage import Database, library
-from promptstudio.storage.library import LabelRow, ResponseRow, VersionRow, VersionSummary
+from promptstudio.storage.library import VersionRow, VersionSummary
+from promptstudio.ui.history.compare_tab import CompareTab
 from promptstudio.ui.history.diff_view import DiffView
-from promptstudio.ui.history.history_model import (
-    Column,
-    RunsTreeModel,
-    VersionHistoryModel,
-    format_cost,
-    format_seconds,
-    status_note,
-    version_title,
-)
+from promptstudio.ui.history.hint_stack import HintStack
+from promptstudio.ui.history.history_model import VersionHistoryModel, version_title
+from promptstudio.ui.history.runs_tab import RunsTab
+from promptstudio.ui.history.version_labels import VersionLabels
+from promptstudio.ui.history.version_table import VersionTable
 from promptstudio.ui.tasks import TaskOwner
 
 DETAILS_DELAY_MS = 40  # holding an arrow key through the history loads only where it stops
 VERSION_CACHE = 64  # saved template content never changes, so it can be kept
-SUGGESTED_LABELS = ("prod", "staging", "best")
 DIFF_TAB, RUNS_TAB, COMPARE_TAB = range(3)
-
-
-class _HintStack(QStackedWidget):
-    """A tab's content, or a sentence saying what to select to see it."""
-
-    def __init__(self, content: QWidget, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.hint = QLabel(self)
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setWordWrap(True)
-        self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.content = content
-        self.addWidget(self.hint)
-        self.addWidget(content)
-
-    def show_hint(self, text: str) -> None:
-        self.hint.setText(text)
-        self.setCurrentWidget(self.hint)
-
-    def show_content(self) -> None:
-        self.setCurrentWidget(self.content)
 
 
 class HistoryPane(QWidget):
@@ -101,25 +60,26 @@ class HistoryPane(QWidget):
         self.setObjectName("historyPane")
         self.db, self.tasks = db, tasks
         self.model = VersionHistoryModel(db, tasks, self)
-        self.labels: list[LabelRow] = []  # the prompt's labels, for the "Set label" choices
         self._versions: OrderedDict[int, VersionRow] = OrderedDict()
-        self._keep: tuple[list[int], int | None] | None = None  # selection across a reset
-        self._select_newest = False  # follow the newest version until the user picks one
         self._match: tuple[int, int, int | None] | None = None  # a search hit to select
         self._answer_to_show: tuple[int, int] | None = None  # (version, response) for Runs
 
-        self.table = QTableView(self)
-        self.table.setObjectName("historyTable")
-        self.table.setModel(self.model)
-        self._setup_table()
+        self.table = VersionTable(self.model, self)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.activated.connect(lambda _index: self._open_focus())  # Return, double-click
+        self.version_labels = VersionLabels(
+            db, tasks, self, self.focus_version, lambda: self.model.prompt_id, self._reload_all
+        )
 
         self.open_action = self._action("Open in editor", None, self._open_focus)
         self.restore_action = self._action(
             "Restore this version", "Ctrl+Shift+R", self._restore_focus
         )
         self.export_action = self._action("Export this version…", None, self._export_focus)
-        self.label_action = self._action("Set label…", "Ctrl+L", self.ask_label)
-        self.unlabel_action = self._action("Remove label", "Ctrl+Shift+L", self.ask_remove_label)
+        self.label_action = self._action("Set label…", "Ctrl+L", self.version_labels.ask_label)
+        self.unlabel_action = self._action(
+            "Remove label", "Ctrl+Shift+L", self.version_labels.ask_remove_label
+        )
         self.open_action.setToolTip("Open this version in the editor (Return, double-click)")
         self.restore_action.setToolTip(
             "Make this version current again, as a new version (nothing is lost)"
@@ -128,10 +88,17 @@ class HistoryPane(QWidget):
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("historyTabs")
         self.diff = DiffView(self)
-        self.diff_stack = _HintStack(self.diff, self)
+        self.diff_stack = HintStack(self.diff, self)
+        self.runs = RunsTab(self)
+        self.runs_model, self.runs_tree = self.runs.model, self.runs.tree
+        self.answer, self.runs_title = self.runs.answer, self.runs.title
+        self.compare = CompareTab(self)
+        self.compare.modelChanged.connect(self.show_details)
+        self.model_combo, self.comparison = self.compare.model_combo, self.compare.comparison
+        self.compare_stack = self.compare.stack
         self.tabs.addTab(self.diff_stack, "Diff")
-        self.tabs.addTab(self._build_runs_tab(), "Runs")
-        self.tabs.addTab(self._build_compare_tab(), "Compare model")
+        self.tabs.addTab(self.runs, "Runs")
+        self.tabs.addTab(self.compare, "Compare model")
 
         header = QHBoxLayout()
         header.addWidget(QLabel("<b>History</b>", self))
@@ -164,103 +131,9 @@ class HistoryPane(QWidget):
         selection.selectionChanged.connect(self._on_selection)
         selection.currentRowChanged.connect(self._on_current)
         self.tabs.currentChanged.connect(lambda _index: self.show_details())
-        self.model.modelAboutToBeReset.connect(self._remember_selection)
         self.model.loaded.connect(self._on_loaded)
         self._show_empty()
         self._update_actions()
-
-    # ---- building ------------------------------------------------------------------------
-
-    def _setup_table(self) -> None:
-        table = self.table
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
-        table.setShowGrid(False)
-        table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        table.verticalHeader().hide()
-        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
-        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        table.customContextMenuRequested.connect(self._context_menu)
-        table.activated.connect(lambda _index: self._open_focus())  # Return, double-click
-        table.installEventFilter(self)  # the user picking a version (see eventFilter)
-        table.viewport().installEventFilter(self)
-        header = table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.MESSAGE, QHeaderView.ResizeMode.Stretch)
-        # Widths from samples, not ResizeToContents: that would measure rows on every page.
-        samples = {
-            Column.VERSION: "v9999",
-            Column.WHEN: "2099-12-31",
-            Column.LABELS: "prod, staging",
-            Column.KIND: "restore",
-            Column.RUNS: "Runs",
-            Column.BEST_COST: "Best cost",
-            Column.BEST_LATENCY: "Best latency",
-        }
-        metrics = table.fontMetrics()
-        for column, sample in samples.items():
-            table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 24)
-
-    def _build_runs_tab(self) -> QWidget:
-        self.runs_model = RunsTreeModel(self)
-        self.runs_tree = QTreeView(self)
-        self.runs_tree.setObjectName("historyRuns")
-        self.runs_tree.setModel(self.runs_model)
-        self.runs_tree.setUniformRowHeights(True)
-        self.runs_tree.setAlternatingRowColors(True)
-        self.runs_tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.runs_tree.header().setStretchLastSection(False)
-        self.runs_tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        metrics = self.runs_tree.fontMetrics()
-        for column, sample in enumerate(("", "cancelled", "0.00 s", "00.0 s", "~0000 → ~0000")):
-            if column:
-                self.runs_tree.setColumnWidth(column, metrics.horizontalAdvance(sample) + 20)
-        self.runs_tree.setColumnWidth(5, metrics.horizontalAdvance("$0.000058") + 20)
-        self.runs_tree.selectionModel().currentChanged.connect(self._on_response)
-        self.answer = QPlainTextEdit(self)
-        self.answer.setObjectName("historyAnswer")
-        self.answer.setReadOnly(True)
-        self.answer.setPlaceholderText("Select an answer to read it.")
-        self.runs_title = QLabel(self)
-        self.runs_title.setObjectName("historyRunsTitle")
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self.runs_tree)
-        splitter.addWidget(self.answer)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        page = QWidget(self)
-        page_layout = QVBoxLayout(page)
-        page_layout.setContentsMargins(4, 4, 4, 4)
-        page_layout.addWidget(self.runs_title)
-        page_layout.addWidget(splitter, 1)
-        self.runs_stack = _HintStack(page, self)
-        return self.runs_stack
-
-    def _build_compare_tab(self) -> QWidget:
-        self.model_combo = QComboBox(self)
-        self.model_combo.setObjectName("historyCompareModel")
-        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.model_combo.currentTextChanged.connect(lambda _text: self.show_details())
-        self.comparison = DiffView(self)
-        self.comparison.setObjectName("historyComparison")
-        self.compare_stack = _HintStack(self.comparison, self)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(4, 4, 4, 0)
-        bar.addWidget(QLabel("Model:", self))
-        bar.addWidget(self.model_combo)
-        bar.addWidget(QLabel("the newest answer of each version, compared word by word", self))
-        bar.addStretch(1)
-        page = QWidget(self)
-        page_layout = QVBoxLayout(page)
-        page_layout.setContentsMargins(0, 0, 0, 0)
-        page_layout.addLayout(bar)
-        page_layout.addWidget(self.compare_stack, 1)
-        return page
 
     def _action(self, text: str, key: str | None, slot: Callable[[], object]) -> QAction:
         action = QAction(text, self)
@@ -271,11 +144,6 @@ class HistoryPane(QWidget):
         self.addAction(action)
         return action
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress):
-            self._select_newest = False  # the user picks from now on, not the newest
-        return super().eventFilter(watched, event)
-
     # ---- public API ----------------------------------------------------------------------
 
     def set_prompt(self, prompt_id: int | None) -> None:
@@ -284,9 +152,9 @@ class HistoryPane(QWidget):
             self._match = None
         self._versions.clear()
         self.model.set_prompt(prompt_id)
-        self._keep = None
-        self._select_newest = prompt_id is not None
-        self.labels = []
+        self.table.forget_selection()
+        self.table.follow_newest = prompt_id is not None
+        self.version_labels.rows = []
         self.model_combo.clear()
         self._show_empty()
         self._update_actions()
@@ -308,9 +176,9 @@ class HistoryPane(QWidget):
         if self.model.prompt_id != prompt_id:
             return  # its history is on the way (set_prompt)
         if self.model.row_of(version_id) >= 0:
-            self._match, self._select_newest = None, False
+            self._match, self.table.follow_newest = None, False
             self._answer_to_show = (version_id, response_id) if response_id else None
-            self._select(version_id)
+            self.table.select_ids(version_id)
         elif self.model.canFetchMore():
             self.model.fetchMore()  # _on_loaded looks again
         elif not self.model.loading:
@@ -321,54 +189,20 @@ class HistoryPane(QWidget):
         if self.model.prompt_id is not None:
             self.tasks.start("history.refresh", self._reload_all())
 
-    async def set_label(self, version_id: int, name: str) -> None:
-        """Point ``name`` at the version, moving it off another version if it was set."""
-        prompt_id = self.model.prompt_id
-        if prompt_id is not None:
-            await self.db.acall(library.set_label, prompt_id, name, version_id)
-            await self._reload_all()
-
-    async def remove_label(self, name: str) -> bool:
-        """Drop the prompt's label ``name``; False if it had none by that name."""
-        prompt_id = self.model.prompt_id
-        if prompt_id is None:
-            return False
-        removed = await self.db.acall(library.remove_label, prompt_id, name)
-        await self._reload_all()
-        return bool(removed)
-
     def selected_versions(self) -> list[VersionSummary]:
         """The selected rows, oldest first (the order a diff reads in)."""
-        rows = self.table.selectionModel().selectedRows()
-        picked = [self.model.summary(index.row()) for index in rows]
-        return sorted(picked, key=lambda version: version.number)
+        return self.table.selected_versions()
 
     def focus_version(self) -> VersionSummary | None:
         """What an action applies to: the current row if selected, else the newest selected."""
-        current = self.table.currentIndex()
-        if current.isValid() and self.table.selectionModel().isRowSelected(current.row()):
-            return self.model.summary(current.row())
-        picked = self.selected_versions()
-        return picked[-1] if picked else None
+        return self.table.focus_version()
 
     def select_versions(self, *version_ids: int) -> None:
         """Select these versions (those loaded); the last one becomes the current row.
 
         A choice: new versions no longer move the selection to the newest."""
-        self._select_newest = False
-        self._select(*version_ids)
-
-    def _select(self, *version_ids: int) -> None:
-        selection = QItemSelection()
-        rows = [row for row in (self.model.row_of(v) for v in version_ids) if row >= 0]
-        for row in rows:
-            selection.select(self.model.index(row, 0), self.model.index(row, len(Column) - 1))
-        flags = QItemSelectionModel.SelectionFlag
-        model = self.table.selectionModel()
-        model.select(selection, flags.ClearAndSelect)
-        if rows:
-            model.setCurrentIndex(self.model.index(rows[-1], 0), flags.NoUpdate)
-            self.table.scrollTo(self.model.index(rows[-1], 0))
+        self.table.follow_newest = False
+        self.table.select_ids(*version_ids)
 
     # ---- actions -------------------------------------------------------------------------
 
@@ -386,50 +220,6 @@ class HistoryPane(QWidget):
         version = self.focus_version()
         if version is not None:
             self.exportVersionRequested.emit(version.id)
-
-    def ask_label(self) -> QInputDialog | None:
-        """Ask for a label name (non-modal); an existing label moves to this version."""
-        version = self.focus_version()
-        if version is None:
-            return None
-        existing = [label.name for label in self.labels]
-        folded = {name.casefold() for name in existing}
-        choices = existing + [name for name in SUGGESTED_LABELS if name not in folded]
-        dialog = QInputDialog(self)
-        dialog.setObjectName("labelDialog")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.setWindowTitle("Set label")
-        dialog.setLabelText(f"Label for v{version.number} (an existing label moves here):")
-        dialog.setComboBoxItems(choices)
-        dialog.setComboBoxEditable(True)
-        dialog.setTextValue("")
-        dialog.textValueSelected.connect(lambda text: self._label_chosen(version.id, text))
-        dialog.open()
-        return dialog
-
-    def _label_chosen(self, version_id: int, text: str) -> None:
-        if text.strip():
-            self.tasks.start("history.label", self.set_label(version_id, text.strip()))
-
-    def ask_remove_label(self) -> QInputDialog | None:
-        """Remove the focused version's label; with several, ask which (non-modal)."""
-        version = self.focus_version()
-        if version is None or not version.labels:
-            return None
-        if len(version.labels) == 1:
-            self.tasks.start("history.label", self.remove_label(version.labels[0]))
-            return None
-        dialog = QInputDialog(self)
-        dialog.setObjectName("removeLabelDialog")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.setWindowTitle("Remove label")
-        dialog.setLabelText(f"Remove which label from v{version.number}?")
-        dialog.setComboBoxItems(list(version.labels))
-        dialog.textValueSelected.connect(
-            lambda name: self.tasks.start("history.label", self.remove_label(name))
-        )
-        dialog.open()
-        return dialog
 
     def context_menu(self) -> QMenu:
         """The table's context menu: the same actions as the buttons and shortcuts."""
@@ -465,26 +255,10 @@ class HistoryPane(QWidget):
         if current.isValid():
             self.versionSelected.emit(self.model.summary(current.row()).id)
 
-    def _remember_selection(self) -> None:
-        current = self.table.currentIndex()
-        self._keep = (
-            [version.id for version in self.selected_versions()],
-            self.model.summary(current.row()).id if current.isValid() else None,
-        )
-
     def _on_loaded(self) -> None:
         if self._match is not None:
             self._select_match()
-        if self._keep is not None:
-            ids, current = self._keep
-            self._keep = None
-            self._select(*[i for i in ids if i != current], *([] if current is None else [current]))
-        # Until the user picks a version, the newest is selected, also after runs and saves
-        # added versions above it (else History opens on the oldest).
-        if self._select_newest and self.model.rowCount():
-            newest = self.model.summary(0).id
-            if [version.id for version in self.selected_versions()] != [newest]:
-                self._select(newest)
+        self.table.after_load()
 
     async def _reload_all(self) -> None:
         prompt_id = self.model.prompt_id
@@ -502,15 +276,8 @@ class HistoryPane(QWidget):
         models = await self.db.acall(library.models_for_prompt, prompt_id)
         if prompt_id != self.model.prompt_id:
             return
-        self.labels = labels
-        chosen = self.model_combo.currentText()
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        self.model_combo.addItems(models)
-        if chosen in models:
-            self.model_combo.setCurrentText(chosen)
-        self.model_combo.blockSignals(False)
-        self.model_combo.setEnabled(bool(models))
+        self.version_labels.rows = labels
+        self.compare.set_models(models)
         if self.tabs.currentIndex() == COMPARE_TAB:
             self.show_details()
 
@@ -548,7 +315,7 @@ class HistoryPane(QWidget):
 
     def _show_empty(self) -> None:
         self.diff_stack.show_hint("Select a version to see what it changed, or two to compare.")
-        self.runs_stack.show_hint("Select a version to see its runs.")
+        self.runs.show_hint("Select a version to see its runs.")
         self.compare_stack.show_hint("Select two versions to compare one model's answers.")
 
     async def _show_diff(self, picked: list[VersionSummary]) -> None:
@@ -562,50 +329,21 @@ class HistoryPane(QWidget):
                 version_title(older.number, older.message) if older else "No earlier version",
                 version_title(newer.number, newer.message),
             )
-            _plain_formats(self.diff)
+            self.diff.clear_formats()
             self.diff.show_diff(older.template if older else "", newer.template)
             self.diff_stack.show_content()
         self.diffShown.emit()
 
     async def _show_runs(self, version: VersionSummary | None) -> None:
         if version is None:
-            self.runs_stack.show_hint("Select a version to see its runs.")
+            self.runs.show_hint("Select a version to see its runs.")
         else:
             runs = await self.db.acall(library.runs_for_version, version.id)
-            self.runs_model.set_runs(runs)
-            self.answer.clear()
-            if not runs:
-                self.runs_stack.show_hint(f"v{version.number} has not been run.")
-            else:
-                count = sum(len(entry.responses) for entry in runs)
-                self.runs_title.setText(
-                    f"<b>Runs of v{version.number}</b> · {len(runs)} run"
-                    f"{'' if len(runs) == 1 else 's'}, {count} answer{'' if count == 1 else 's'}"
-                )
-                for row in range(self.runs_model.rowCount()):
-                    self.runs_tree.setFirstColumnSpanned(row, QModelIndex(), True)
-                self.runs_tree.expandAll()
-                first = self.runs_model.index(0, 0, self.runs_model.index(0, 0))
-                found = None
-                if self._answer_to_show is not None and self._answer_to_show[0] == version.id:
-                    found = self.runs_model.index_of(self._answer_to_show[1])
-                    self._answer_to_show = None
-                if found is not None:
-                    self.runs_tree.setCurrentIndex(found)
-                elif first.isValid():
-                    self.runs_tree.setCurrentIndex(first)
-                self.runs_stack.show_content()
+            answer_id = None
+            if runs and self._answer_to_show is not None and self._answer_to_show[0] == version.id:
+                answer_id, self._answer_to_show = self._answer_to_show[1], None
+            self.runs.show_runs(version.number, runs, answer_id)
         self.runsShown.emit()
-
-    def _on_response(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        response = self.runs_model.response(current)
-        if response is None:
-            self.answer.clear()
-        elif response.error or status_note(response):
-            why = response.error or status_note(response)
-            self.answer.setPlainText(f"{response.text}\n\n[{response.status}] {why}")
-        else:
-            self.answer.setPlainText(response.text)
 
     async def _show_comparison(self, picked: list[VersionSummary], model: str) -> None:
         prompt_id = self.model.prompt_id
@@ -622,36 +360,5 @@ class HistoryPane(QWidget):
             answers = await self.db.acall(
                 library.compare_model_across_versions, prompt_id, model, [older.id, newer.id]
             )
-            left, right = _best(answers[older.id]), _best(answers[newer.id])
-            self.comparison.set_titles(_answer_title(older, left), _answer_title(newer, right))
-            _plain_formats(self.comparison)
-            self.comparison.show_words(left.text if left else "", right.text if right else "")
-            self.compare_stack.show_content()
+            self.compare.show_answers(older, newer, answers[older.id], answers[newer.id])
         self.comparisonShown.emit()
-
-
-def _plain_formats(view: DiffView) -> None:
-    """Work around DiffView reusing the last character format for the next text.
-
-    After a comparison whose highlight ran to the end of a side (an answer against no
-    answer), ``setPlainText`` would paint the whole next text as changed.
-    """
-    for editor in (view.left, view.right):
-        editor.setCurrentCharFormat(QTextCharFormat())
-
-
-def _best(responses: list[ResponseRow]) -> ResponseRow | None:
-    """The newest finished answer; a failed or cancelled one only if there is no other."""
-    done = [response for response in responses if response.status == "done"]
-    found = done or responses
-    return found[0] if found else None
-
-
-def _answer_title(version: VersionRow, response: ResponseRow | None) -> str:
-    title = version_title(version.number, version.message, limit=40)
-    if response is None:
-        return f"{title} · no answer from this model"
-    figures = [format_seconds(response.total_ms), format_cost(response.cost)]
-    if response.status != "done":
-        figures.insert(0, response.status)
-    return f"{title} · " + " · ".join(figures)

@@ -1,0 +1,93 @@
+"""History's Runs tab: the runs of one version with their answers, and the answer picked."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QSplitter,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from promptstudio.storage.library import RunWithResponses
+from promptstudio.ui.history.hint_stack import HintStack
+from promptstudio.ui.history.history_model import RunsTreeModel, status_note
+
+
+class RunsTab(HintStack):
+    """A tree of runs and their answers beside the text of the current answer."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        page = QWidget(parent)
+        super().__init__(page, parent)
+        self.model = RunsTreeModel(self)
+        self.tree = QTreeView(page)
+        self.tree.setObjectName("historyRuns")
+        self.tree.setModel(self.model)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        metrics = self.tree.fontMetrics()
+        for column, sample in enumerate(("", "cancelled", "0.00 s", "00.0 s", "~0000 → ~0000")):
+            if column:
+                self.tree.setColumnWidth(column, metrics.horizontalAdvance(sample) + 20)
+        self.tree.setColumnWidth(5, metrics.horizontalAdvance("$0.000058") + 20)
+        self.tree.selectionModel().currentChanged.connect(self._on_response)
+        self.answer = QPlainTextEdit(page)
+        self.answer.setObjectName("historyAnswer")
+        self.answer.setReadOnly(True)
+        self.answer.setPlaceholderText("Select an answer to read it.")
+        self.title = QLabel(page)
+        self.title.setObjectName("historyRunsTitle")
+        splitter = QSplitter(Qt.Orientation.Horizontal, page)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(self.answer)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        page_layout = QVBoxLayout(page)
+        page_layout.setContentsMargins(4, 4, 4, 4)
+        page_layout.addWidget(self.title)
+        page_layout.addWidget(splitter, 1)
+
+    def show_runs(
+        self, number: int, runs: list[RunWithResponses], answer_id: int | None = None
+    ) -> None:
+        """Version ``number``'s runs, with ``answer_id`` (else the first answer) current."""
+        self.model.set_runs(runs)
+        self.answer.clear()
+        if not runs:
+            self.show_hint(f"v{number} has not been run.")
+            return
+        count = sum(len(entry.responses) for entry in runs)
+        self.title.setText(
+            f"<b>Runs of v{number}</b> · {len(runs)} run"
+            f"{'' if len(runs) == 1 else 's'}, {count} answer{'' if count == 1 else 's'}"
+        )
+        for row in range(self.model.rowCount()):
+            self.tree.setFirstColumnSpanned(row, QModelIndex(), True)
+        self.tree.expandAll()
+        first = self.model.index(0, 0, self.model.index(0, 0))
+        found = self.model.index_of(answer_id) if answer_id is not None else None
+        if found is not None:
+            self.tree.setCurrentIndex(found)
+        elif first.isValid():
+            self.tree.setCurrentIndex(first)
+        self.show_content()
+
+    def _on_response(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        response = self.model.response(current)
+        if response is None:
+            self.answer.clear()
+        elif response.error or status_note(response):
+            why = response.error or status_note(response)
+            self.answer.setPlainText(f"{response.text}\n\n[{response.status}] {why}")
+        else:
+            self.answer.setPlainText(response.text)
