@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from promptstudio.storage import library
+from promptstudio.ui.library.library_model import NODE_KIND_ROLE, PROMPT_ID_ROLE, NodeKind
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt
 
@@ -98,15 +99,23 @@ def test_a_search_hit_in_an_answer_opens_in_history_and_asks_before_the_editor(
     assert new_version != old_version
 
 
+def _highlighted(window) -> int | None:
+    """The prompt current in the library tree (not a folder, not one in the trash)."""
+    index = window.library.tree.currentIndex()
+    if index.isValid() and index.data(NODE_KIND_ROLE) == NodeKind.PROMPT:
+        return int(index.data(PROMPT_ID_ROLE))
+    return None
+
+
 def test_restoring_from_the_trash_opens_what_the_tree_highlights(window, qtbot) -> None:
     doomed = new_prompt(qtbot, window)
     with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000) as opened:
         window.registry["prompt.trash"].trigger()
     other = opened.args[0]
     assert other != doomed
-    qtbot.waitUntil(lambda: window.library.current_prompt_id() == other, timeout=5000)
+    qtbot.waitUntil(lambda: _highlighted(window) == other, timeout=5000)
     with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000) as opened:
-        window.library.restore(doomed)
+        window.library.tree_actions.restore(doomed)
     assert opened.args[0] == doomed
-    qtbot.waitUntil(lambda: window.library.current_prompt_id() == doomed, timeout=5000)
+    qtbot.waitUntil(lambda: _highlighted(window) == doomed, timeout=5000)
     assert window.workspace.prompt_id == doomed

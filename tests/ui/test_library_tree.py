@@ -179,7 +179,7 @@ def test_new_prompt_goes_into_the_selected_folder_and_its_name_is_edited(qtbot, 
     experiments = child(pane.model, "Experiments")
     pane.tree.setCurrentIndex(experiments)
     with qtbot.waitSignal(pane.promptCreated, timeout=5000) as created:
-        pane.new_prompt()
+        pane.tree_actions.new_prompt()
     prompt = db.call(library.get_prompt, created.args[0])
     assert (prompt.name, prompt.folder) == ("Untitled 1", "Experiments")
     qtbot.waitUntil(lambda: pane.tree.state() == QAbstractItemView.State.EditingState)
@@ -187,7 +187,7 @@ def test_new_prompt_goes_into_the_selected_folder_and_its_name_is_edited(qtbot, 
 
 
 def test_new_folder_from_its_dialog(qtbot, pane: LibraryPane, db) -> None:
-    dialog = pane.ask_new_folder("Support")
+    dialog = pane.menu.ask_new_folder("Support")
     assert dialog.isVisible()  # open(): shown without a nested event loop
     dialog.setTextValue("Drafts")
     with wait_write(qtbot, pane):
@@ -198,7 +198,7 @@ def test_new_folder_from_its_dialog(qtbot, pane: LibraryPane, db) -> None:
 
 def test_duplicate_selects_the_copy(qtbot, pane: LibraryPane, db, ids) -> None:
     with qtbot.waitSignal(pane.promptCreated, timeout=5000) as created:
-        pane.duplicate(ids["agent"])
+        pane.tree_actions.duplicate(ids["agent"])
     copy = db.call(library.get_prompt, created.args[0])
     assert (copy.name, copy.folder, copy.tags) == (
         "Support agent (copy)",
@@ -212,16 +212,16 @@ def test_duplicate_selects_the_copy(qtbot, pane: LibraryPane, db, ids) -> None:
 def test_star_and_unstar(qtbot, pane: LibraryPane, db, ids) -> None:
     model = pane.model
     with wait_write(qtbot, pane):
-        pane.set_starred(ids["scratch"], True)
+        pane.tree_actions.set_starred(ids["scratch"], True)
     assert names(model, child(model, "Starred")) == ["Invoice to JSON", "Scratch"]
     assert child(model, "Scratch").data(STARRED_ROLE) is True
-    menu = pane.menu_for(child(model, "Scratch"))
+    menu = pane.menu.menu_for(child(model, "Scratch"))
     assert "Unstar" in [action.text() for action in menu.actions()]
     menu.close()
     with wait_write(qtbot, pane):
-        pane.set_starred(ids["scratch"], False)
+        pane.tree_actions.set_starred(ids["scratch"], False)
     with wait_write(qtbot, pane):
-        pane.set_starred(ids["invoice"], False)
+        pane.tree_actions.set_starred(ids["invoice"], False)
     assert "Starred" not in names(model)  # shown only while something is starred
 
 
@@ -235,7 +235,7 @@ def test_tags_dialog_and_tag_filter(qtbot, pane: LibraryPane, db, ids) -> None:
         "support (2)",
     ]
     prompt = db.call(library.get_prompt, ids["haiku"])
-    dialog = pane.ask_tags(prompt)
+    dialog = pane.menu.ask_tags(prompt)
     dialog.setTextValue("poetry, support, ")
     with wait_write(qtbot, pane):
         dialog.accept()
@@ -260,7 +260,7 @@ def test_tags_dialog_and_tag_filter(qtbot, pane: LibraryPane, db, ids) -> None:
 
 
 def test_move_to_folder_dialog(qtbot, pane: LibraryPane, db, ids) -> None:
-    dialog = pane.ask_move(db.call(library.get_prompt, ids["scratch"]))
+    dialog = pane.menu.ask_move(db.call(library.get_prompt, ids["scratch"]))
     assert dialog.isVisible()
     assert dialog.comboBoxItems() == ["(Top level)", "Experiments", "Support", "Support/Billing"]
     dialog.setTextValue("Support/Billing")
@@ -283,7 +283,7 @@ def test_trash_restore_delete_forever_and_empty(qtbot, pane: LibraryPane, db, id
     scratch = child(model, "Scratch", model.trash_index())
     assert scratch.data(NODE_KIND_ROLE) == "trashed"
 
-    menu = pane.menu_for(scratch)
+    menu = pane.menu.menu_for(scratch)
     texts = [action.text() for action in menu.actions() if action.text()]
     assert texts == ["Restore", "Delete forever…", "Empty trash…"]
     with wait_write(qtbot, pane):
@@ -293,14 +293,14 @@ def test_trash_restore_delete_forever_and_empty(qtbot, pane: LibraryPane, db, id
     assert "Scratch" in names(model) and names(model)[-1] == "Trash (1)"
 
     with wait_write(qtbot, pane):
-        pane.trash(ids["haiku"])
-    box = pane.ask_delete_forever(ids["haiku"])
+        pane.tree_actions.trash(ids["haiku"])
+    box = pane.menu.ask_delete_forever(ids["haiku"])
     assert "“Haiku” for good" in box.text()
     with wait_write(qtbot, pane):
         box.button(QMessageBox.StandardButton.Yes).click()
     assert db.call(library.count_prompts, include_trashed=True) == 5
 
-    empty = pane.ask_empty_trash()
+    empty = pane.menu.ask_empty_trash()
     assert empty is not None and empty.isVisible()
     assert "Delete the 1 prompt in the trash for good?" in empty.text()
     with wait_write(qtbot, pane), qtbot.waitSignal(pane.statusMessage) as said:
@@ -312,7 +312,7 @@ def test_trash_restore_delete_forever_and_empty(qtbot, pane: LibraryPane, db, id
 
 
 def test_cancel_keeps_the_trash(qtbot, pane: LibraryPane, db) -> None:
-    box = pane.ask_empty_trash()
+    box = pane.menu.ask_empty_trash()
     assert box is not None
     box.button(QMessageBox.StandardButton.Cancel).click()
     qtbot.wait(50)
@@ -323,7 +323,7 @@ def test_context_menus(pane: LibraryPane) -> None:
     model = pane.model
 
     def texts(index: QModelIndex) -> list[str]:
-        menu = pane.menu_for(index)
+        menu = pane.menu.menu_for(index)
         found = [action.text() for action in menu.actions() if not action.isSeparator()]
         menu.close()
         return found
@@ -350,7 +350,7 @@ def test_the_model_passes_qts_model_tester(qtbot, qtmodeltester, pane, db, ids) 
     with wait_write(qtbot, pane):
         model.setData(child(model, "Support"), "Help")
     with wait_write(qtbot, pane):
-        pane.trash(ids["scratch"])
+        pane.tree_actions.trash(ids["scratch"])
     pane.tree.expand(model.trash_index())  # the tester may have fetched it already
     qtbot.waitUntil(lambda: model.rowCount(model.trash_index()) == 2)
     with qtbot.waitSignal(model.loaded, timeout=5000):
@@ -358,4 +358,4 @@ def test_the_model_passes_qts_model_tester(qtbot, qtmodeltester, pane, db, ids) 
     with qtbot.waitSignal(model.loaded, timeout=5000):
         model.set_tag_filter(None)
     with wait_write(qtbot, pane):
-        pane.empty_trash()
+        pane.tree_actions.empty_trash()
