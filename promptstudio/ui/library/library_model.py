@@ -8,21 +8,17 @@ filter reads every matching prompt at once instead: the filter already bounds th
 folders without a match are left out.
 
 Writes (rename through ``setData``, move by drop, and everything the pane does through
-:meth:`LibraryModel.apply`) go to the database, then the tree is read again. A reload
-maps the views' persistent indexes onto the new tree by key, so expansion and selection
-survive it, including a renamed folder and a prompt moved to another folder.
+``model.writes``, :class:`LibraryWrites`) go to the database, then the tree is read again.
+A reload maps the views' persistent indexes onto the new tree by key (the nodes and their
+keys: ``library_nodes``), so expansion and selection survive it, including a renamed
+folder and a prompt moved to another folder.
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import json
-import sqlite3
-from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Any, TypeVar, overload
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any, overload
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -33,14 +29,29 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
 
 from promptstudio.storage import Database, PromptRow, library
-from promptstudio.storage.tree import TreeSnapshot, ancestors, read_folder, read_trash
+from promptstudio.storage.tree import ancestors, read_folder, read_trash
+from promptstudio.ui.library.library_look import NodeIcons, tooltip
+from promptstudio.ui.library.library_nodes import (
+    ROOT_KEY,
+    TRASH_KEY,
+    Key,
+    Node,
+    NodeKind,
+    NodeTable,
+    build_tree,
+    drop_target,
+    fetched_children,
+    moved,
+    parent_folder,
+)
+from promptstudio.ui.library.library_writes import LibraryWrites
+from promptstudio.ui.library.prompt_mime import MIME_TYPE, dropped_ids, prompts_mime
 from promptstudio.ui.tasks import TaskOwner
 
-T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
 
 PROMPT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -49,72 +60,6 @@ FOLDER_ROLE = Qt.ItemDataRole.UserRole + 3
 """A folder's path, or the folder a prompt lives in ('' is the top level)."""
 STARRED_ROLE = Qt.ItemDataRole.UserRole + 4
 TAGS_ROLE = Qt.ItemDataRole.UserRole + 5
-
-MIME_TYPE = "application/x-promptstudio-prompt-ids"
-
-
-class NodeKind(StrEnum):
-    FOLDER = "folder"
-    PROMPT = "prompt"
-    TRASHED = "trashed"
-    """A prompt in the trash."""
-    TRASH = "trash"
-    STARRED = "starred"
-
-
-# (kind, folder path, prompt id): stable across reloads, unlike rows.
-Key = tuple[str, str, int]
-_UNDER_STARRED = "starred-prompt"
-_TRASH_KEY: Key = (NodeKind.TRASH, "", 0)
-_STARRED_KEY: Key = (NodeKind.STARRED, "", 0)
-
-
-@dataclass(eq=False)
-class _Node:
-    kind: NodeKind
-    key: Key
-    parent: _Node | None
-    path: str = ""
-    prompt: PromptRow | None = None
-    children: list[_Node] = field(default_factory=list)
-    fetched: bool = True
-    fetching: bool = False
-    row: int = 0
-    uid: int = 0
-
-    @property
-    def name(self) -> str:
-        if self.prompt is not None:
-            return self.prompt.name
-        return self.path.rsplit("/", 1)[-1]
-
-
-def parent_folder(path: str) -> str:
-    return path.rsplit("/", 1)[0] if "/" in path else ""
-
-
-def _moved(path: str, renamed: Mapping[str, str]) -> str:
-    for old, new in renamed.items():
-        if path == old or path.startswith(old + "/"):
-            return new + path[len(old) :]
-    return path
-
-
-def _star_icon() -> QIcon:
-    pixmap = QPixmap(16, 16)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    font = QFont(QApplication.font())
-    font.setPixelSize(15)
-    painter.setFont(font)
-    painter.setPen(QColor("#e0a100"))
-    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, "★")
-    painter.end()
-    return QIcon(pixmap)
-
-
-def _when(stamp: str) -> str:
-    return stamp[:16].replace("T", " ") + " UTC"
 
 
 class LibraryModel(QAbstractItemModel):
@@ -138,161 +83,68 @@ class LibraryModel(QAbstractItemModel):
         super().__init__(parent)
         self._db = db
         self._tasks = tasks
-        self._tag: str | None = None
-        self._root = _Node(NodeKind.FOLDER, (NodeKind.FOLDER, "", 0), None)
-        self._nodes: dict[int, _Node] = {}
-        self._by_key: dict[Key, _Node] = {}
-        self._prompt_nodes: dict[int, _Node] = {}
-        self._uids: dict[Key, int] = {}
-        self._next_uid = itertools.count(1)
+        self.writes = LibraryWrites(db, tasks, self)
+        """Every write to the library from the tree (renames, drops, the pane's actions)."""
+        self.tag_filter: str | None = None
+        """Only prompts with this tag are shown (None: all); set with set_tag_filter."""
+        self._root = Node(NodeKind.FOLDER, ROOT_KEY, None)
+        self._table = NodeTable()
         self._opened: set[str] = set()
         self._trash_opened = False
         self._pending_renames: dict[str, str] = {}
         self._load_number = 0
         self._shown_number = 0
-        self._write_number = itertools.count(1)
         self.trash_count = 0
         self.folders: list[str] = []
         """Every folder path, whatever the filter (for a "Move to folder" chooser)."""
-        self._icons: dict[str, QIcon] = {}
+        self._icons = NodeIcons()
 
     # ---- loading --------------------------------------------------------------------------
-
-    @property
-    def tag_filter(self) -> str | None:
-        return self._tag
 
     def set_tag_filter(self, tag: str | None) -> None:
         """Show only prompts with ``tag`` (None: all); reloads."""
         tag = tag.strip() if tag else None
-        if tag != self._tag:
-            self._tag = tag or None
+        if tag != self.tag_filter:
+            self.tag_filter = tag or None
             self.refresh()
 
     def refresh(self) -> None:
         """Read the library again (as a task), keeping expansion and selection."""
         self._tasks.start("library:load", self.reload())
 
-    async def reload(self) -> None:
+    async def reload(self, renamed: Mapping[str, str] | None = None) -> None:
+        """Read the tree again; ``renamed`` (old folder path: new) keeps renamed folders open."""
+        if renamed:
+            self._pending_renames.update(renamed)
+            self._opened = {moved(path, renamed) for path in self._opened}
         self._load_number += 1
         number = self._load_number
         opened = frozenset(self._opened)
+        tag = self.tag_filter
         snapshot = await self._db.acall(
-            library.read_tree, self._tag, opened, self._trash_opened or self._tag is not None
+            library.read_tree, tag, opened, self._trash_opened or tag is not None
         )
         if number < self._shown_number:
             return  # a later load finished first: its tree is fresher
         self._shown_number = number
         self.trash_count = snapshot.trash_count
         self.folders = snapshot.all_folders
-        self._install(self._build(snapshot))
+        self._install(build_tree(snapshot))
         self.loaded.emit()
 
-    def start_write(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
-        """Run a write as its own task: writes must never cancel each other."""
-        return self._tasks.start(f"library:write:{next(self._write_number)}", coro)
-
-    async def apply(
-        self,
-        write: Callable[[sqlite3.Connection], T],
-        *,
-        renamed: Mapping[str, str] | None = None,
-    ) -> T:
-        """Run ``write`` on the database thread, then reload (also after a failure).
-
-        ``renamed`` maps old folder paths to new ones, so a renamed folder stays open.
-        """
-        try:
-            result = await self._db.acall(write)
-        except Exception:
-            await self.reload()  # undo what setData showed ahead of the write
-            raise
-        if renamed:
-            self._pending_renames.update(renamed)
-            self._opened = {_moved(path, renamed) for path in self._opened}
-        await self.reload()
-        self.changed.emit()
-        return result
-
-    def _build(self, snapshot: TreeSnapshot) -> _Node:
-        root = _Node(NodeKind.FOLDER, (NodeKind.FOLDER, "", 0), None)
-        if snapshot.starred:
-            starred = _Node(NodeKind.STARRED, _STARRED_KEY, root)
-            starred.children = [
-                _Node(NodeKind.PROMPT, (_UNDER_STARRED, "", row.id), starred, row.folder, row)
-                for row in sorted(snapshot.starred, key=lambda r: (r.name.casefold(), r.id))
-            ]
-            root.children.append(starred)
-        folders: dict[str, _Node] = {"": root}
-
-        def folder(path: str) -> _Node:
-            if path not in folders:
-                parent = folder(parent_folder(path))
-                node = _Node(NodeKind.FOLDER, (NodeKind.FOLDER, path, 0), parent, path)
-                node.fetched = path in snapshot.prompts
-                parent.children.append(node)
-                folders[path] = node
-            return folders[path]
-
-        for path in snapshot.folders:
-            folder(path)
-        for path, rows in snapshot.prompts.items():
-            node = folder(path)
-            node.children += [
-                _Node(NodeKind.PROMPT, (NodeKind.PROMPT, path, row.id), node, path, row)
-                for row in rows
-            ]
-        trash = _Node(NodeKind.TRASH, _TRASH_KEY, root, fetched=snapshot.trash is not None)
-        trash.children = [
-            _Node(NodeKind.TRASHED, (NodeKind.TRASHED, "", row.id), trash, row.folder, row)
-            for row in snapshot.trash or []
-        ]
-        root.children.append(trash)
-        return root
-
-    def _register(self, node: _Node) -> None:
-        uid = self._uids.get(node.key)
-        if uid is None:
-            uid = self._uids[node.key] = next(self._next_uid)
-        node.uid = uid
-        self._nodes[uid] = node
-        self._by_key[node.key] = node
-        if node.kind in (NodeKind.PROMPT, NodeKind.TRASHED) and node.key[0] != _UNDER_STARRED:
-            assert node.prompt is not None
-            self._prompt_nodes[node.prompt.id] = node
-        for row, child in enumerate(node.children):
-            child.row = row
-            self._register(child)
-
-    def _install(self, root: _Node) -> None:
+    def _install(self, root: Node) -> None:
         """Swap in a new tree, moving every persistent index to the node with its key."""
         self.layoutAboutToBeChanged.emit()
         old = self.persistentIndexList()
-        keys = [self._key_at(index) for index in old]
+        keys = [None if (node := self._node_at(index)) is None else node.key for index in old]
         renamed, self._pending_renames = self._pending_renames, {}
         self._root = root
-        self._nodes, self._by_key, self._prompt_nodes = {}, {}, {}
-        self._register(root)
-        new = [self._index_for_key(key, renamed) for key in keys]
+        self._table.clear()
+        self._table.register(root)
+        found = [None if key is None else self._table.find(key, renamed) for key in keys]
+        new = [QModelIndex() if node is None else self._index_of(node) for node in found]
         self.changePersistentIndexList(old, new)
         self.layoutChanged.emit()
-
-    def _key_at(self, index: Index) -> Key | None:
-        node = self._node_at(index)
-        return None if node is None else node.key
-
-    def _index_for_key(self, key: Key | None, renamed: Mapping[str, str]) -> QModelIndex:
-        if key is None:
-            return QModelIndex()
-        kind, path, prompt_id = key
-        if kind in (NodeKind.FOLDER, NodeKind.PROMPT):
-            key = (kind, _moved(path, renamed), prompt_id)
-        node = self._by_key.get(key)
-        if node is None and kind == NodeKind.PROMPT:
-            node = self._prompt_nodes.get(prompt_id)  # moved to another folder
-            if node is not None and node.kind != NodeKind.PROMPT:
-                node = None  # now in the trash: the selection does not follow it there
-        return self._index_of(node) if node is not None else QModelIndex()
 
     # ---- lazy fetching --------------------------------------------------------------------
 
@@ -310,8 +162,8 @@ class LibraryModel(QAbstractItemModel):
     async def _fetch(self, key: Key) -> None:
         """Read one folder's (or the trash's) prompts and insert them under it."""
         kind, path, _ = key
-        tag = self._tag
-        known = self._by_key.get(key)
+        tag = self.tag_filter
+        known = self._table.by_key.get(key)
         if known is not None and known.fetched:
             return
         if kind == NodeKind.TRASH:
@@ -324,16 +176,14 @@ class LibraryModel(QAbstractItemModel):
             else:
                 rows = await self._db.acall(read_folder, path, tag)
         finally:
-            old = self._by_key.get(key)
+            old = self._table.by_key.get(key)
             if old is not None:
                 old.fetching = False
-        node = self._by_key.get(key)  # the tree may have been reloaded meanwhile
-        if node is None or node.fetched or tag != self._tag:
+        node = self._table.by_key.get(key)  # the tree may have been reloaded meanwhile
+        if node is None or node.fetched or tag != self.tag_filter:
             return
         node.fetched = True
-        child_kind = NodeKind.TRASHED if kind == NodeKind.TRASH else NodeKind.PROMPT
-        where = "" if kind == NodeKind.TRASH else path
-        children = [_Node(child_kind, (child_kind, where, r.id), node, r.folder, r) for r in rows]
+        children = fetched_children(node, rows)
         parent = self._index_of(node)
         if children:
             first = len(node.children)
@@ -342,7 +192,7 @@ class LibraryModel(QAbstractItemModel):
             for row, child in enumerate(node.children):
                 child.row = row
                 if row >= first:
-                    self._register(child)
+                    self._table.register(child)
             self.endInsertRows()
         elif not node.children:
             # No rows to insert, but the view still shows an expand arrow: ask it to look again.
@@ -352,27 +202,26 @@ class LibraryModel(QAbstractItemModel):
 
     async def reveal(self, prompt_id: int) -> QModelIndex:
         """The prompt's index, reading the folders above it first; invalid if filtered out."""
-        if prompt_id not in self._prompt_nodes:
+        if prompt_id not in self._table.prompts:
             prompt = await self._db.acall(library.get_prompt, prompt_id)
             if prompt.trashed_at is not None:
-                await self._fetch(_TRASH_KEY)
+                await self._fetch(TRASH_KEY)
             else:
                 for path in ancestors(prompt.folder):
                     await self._fetch((NodeKind.FOLDER, path, 0))
-        node = self._prompt_nodes.get(prompt_id)
-        return self._index_of(node) if node is not None else QModelIndex()
+        return self.index_of_prompt(prompt_id)
 
     def index_of_prompt(self, prompt_id: int) -> QModelIndex:
         """The prompt's index in its folder or the trash, if it is loaded."""
-        node = self._prompt_nodes.get(prompt_id)
+        node = self._table.prompts.get(prompt_id)
         return self._index_of(node) if node is not None else QModelIndex()
 
     def index_of_folder(self, path: str) -> QModelIndex:
-        node = self._by_key.get((NodeKind.FOLDER, path, 0))
+        node = self._table.by_key.get((NodeKind.FOLDER, path, 0))
         return self._index_of(node) if node is not None and path else QModelIndex()
 
     def trash_index(self) -> QModelIndex:
-        node = self._by_key.get(_TRASH_KEY)
+        node = self._table.by_key.get(TRASH_KEY)
         return self._index_of(node) if node is not None else QModelIndex()
 
     def prompt_at(self, index: Index) -> PromptRow | None:
@@ -381,13 +230,13 @@ class LibraryModel(QAbstractItemModel):
 
     # ---- the tree -------------------------------------------------------------------------
 
-    def _node_at(self, index: Index) -> _Node | None:
-        return self._nodes.get(index.internalId()) if index.isValid() else None
+    def _node_at(self, index: Index) -> Node | None:
+        return self._table.by_uid.get(index.internalId()) if index.isValid() else None
 
-    def _node_or_root(self, index: Index) -> _Node | None:
+    def _node_or_root(self, index: Index) -> Node | None:
         return self._node_at(index) if index.isValid() else self._root
 
-    def _index_of(self, node: _Node) -> QModelIndex:
+    def _index_of(self, node: Node) -> QModelIndex:
         if node.parent is None:
             return QModelIndex()
         return self.createIndex(node.row, 0, node.uid)
@@ -429,7 +278,7 @@ class LibraryModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if node.kind == NodeKind.TRASH:
                 # Under a tag filter, count what the filter lets through.
-                count = len(node.children) if self._tag is not None else self.trash_count
+                count = len(node.children) if self.tag_filter is not None else self.trash_count
                 return f"Trash ({count})" if count else "Trash"
             return "Starred" if node.kind == NodeKind.STARRED else node.name
         if role == Qt.ItemDataRole.EditRole:
@@ -445,50 +294,12 @@ class LibraryModel(QAbstractItemModel):
         if role == TAGS_ROLE:
             return [] if prompt is None else list(prompt.tags)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(node)
+            return tooltip(node)
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._icon(node)
+            return self._icons.icon(node)
         if role == Qt.ItemDataRole.ForegroundRole and node.kind == NodeKind.TRASHED:
             return QApplication.palette().color(QPalette.ColorRole.PlaceholderText)
         return None
-
-    def _tooltip(self, node: _Node) -> str:
-        prompt = node.prompt
-        if prompt is None:
-            if node.kind == NodeKind.TRASH:
-                return "Trashed prompts: restore them, or delete them for good"
-            if node.kind == NodeKind.STARRED:
-                return "Prompts you starred"
-            return node.path
-        lines = [
-            prompt.name,
-            f"Folder: {prompt.folder or '(top level)'}",
-            f"Tags: {', '.join(prompt.tags) if prompt.tags else 'none'}",
-            f"Edited {_when(prompt.updated_at)}",
-        ]
-        if prompt.trashed_at is not None:
-            lines.append(f"In the trash since {_when(prompt.trashed_at)}")
-        return "\n".join(lines)
-
-    def _icon(self, node: _Node) -> QIcon:
-        if node.kind == NodeKind.STARRED or (node.prompt is not None and node.prompt.starred):
-            name = "star"
-        else:
-            name = {
-                NodeKind.FOLDER: "folder",
-                NodeKind.TRASH: "trash",
-            }.get(node.kind, "prompt")
-        if name not in self._icons:
-            pixmaps = {
-                "folder": QStyle.StandardPixmap.SP_DirIcon,
-                "trash": QStyle.StandardPixmap.SP_TrashIcon,
-                "prompt": QStyle.StandardPixmap.SP_FileIcon,
-            }
-            style = QApplication.style()
-            self._icons[name] = (
-                _star_icon() if name == "star" else style.standardIcon(pixmaps[name])
-            )
-        return self._icons[name]
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flag = Qt.ItemFlag
@@ -514,33 +325,23 @@ class LibraryModel(QAbstractItemModel):
         name = " ".join(str(value).split())
         if not name or name == node.name:
             return False
+        writes = self.writes
         if node.kind == NodeKind.PROMPT and node.prompt is not None:
             prompt_id = node.prompt.id
             node.prompt = replace(node.prompt, name=name)
             self.dataChanged.emit(index, index)
-            self.start_write(self._rename_prompt(prompt_id, name))
+            writes.start(writes.rename_prompt(prompt_id, name))
             return True
         if node.kind == NodeKind.FOLDER and node.path and "/" not in name:
             old = node.path
             new = f"{parent_folder(old)}/{name}".lstrip("/")
             node.path = new  # shown at once; the reload builds the real subtree
             self.dataChanged.emit(index, index)
-            self.start_write(
-                self.apply(lambda c: library.rename_folder(c, old, new), renamed={old: new})
+            writes.start(
+                writes.apply(lambda c: library.rename_folder(c, old, new), renamed={old: new})
             )
             return True
         return False
-
-    async def _rename_prompt(self, prompt_id: int, name: str) -> None:
-        prompt = await self.apply(lambda c: library.rename_prompt(c, prompt_id, name))
-        self.renamed.emit(prompt.id, prompt.name)
-
-    async def trash(self, ids: Sequence[int]) -> list[PromptRow]:
-        """Move prompts to the trash; returns them as they are now."""
-        prompts = await self.apply(lambda c: [library.trash_and_get(c, i) for i in ids])
-        for prompt in prompts:
-            self.trashed.emit(prompt.id)
-        return prompts
 
     # ---- drag and drop --------------------------------------------------------------------
 
@@ -554,60 +355,36 @@ class LibraryModel(QAbstractItemModel):
         return [MIME_TYPE]
 
     def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
-        ids: list[int] = []
-        names: list[str] = []
-        for index in indexes:
-            node = self._node_at(index)
-            prompt = None if node is None or node.kind != NodeKind.PROMPT else node.prompt
-            if prompt is not None and prompt.id not in ids:
-                ids.append(prompt.id)
-                names.append(prompt.name)
-        mime = QMimeData()
-        mime.setData(MIME_TYPE, json.dumps(ids).encode())
-        mime.setText("\n".join(names))
-        return mime
-
-    @staticmethod
-    def _dropped_ids(data: QMimeData) -> list[int]:
-        if not data.hasFormat(MIME_TYPE):
-            return []
-        try:
-            ids = json.loads(bytes(data.data(MIME_TYPE).data()).decode())
-        except ValueError:
-            return []
-        return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
-
-    def _drop_target(self, parent: Index) -> _Node | None:
-        node = self._node_or_root(parent)
-        if node is not None and node.kind == NodeKind.PROMPT and node.key[0] == _UNDER_STARRED:
-            return node.parent  # onto a starred prompt: into Starred
-        if node is not None and node.kind == NodeKind.TRASHED:
-            return node.parent
-        return node
+        nodes = [self._node_at(index) for index in indexes]
+        return prompts_mime(
+            node.prompt
+            for node in nodes
+            if node is not None and node.kind == NodeKind.PROMPT and node.prompt is not None
+        )
 
     def canDropMimeData(
         self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index
     ) -> bool:
-        return bool(self._dropped_ids(data)) and self._drop_target(parent) is not None
+        return bool(dropped_ids(data)) and drop_target(self._node_or_root(parent)) is not None
 
     def dropMimeData(
         self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index
     ) -> bool:
         """Prompts dropped on a folder (or a prompt in it) move there; on Trash, are trashed;
         on Starred, are starred. The write runs in the background."""
-        ids = self._dropped_ids(data)
-        target = self._drop_target(parent)
+        ids = dropped_ids(data)
+        target = drop_target(self._node_or_root(parent))
         if not ids or target is None:
             return False
         if action == Qt.DropAction.IgnoreAction:
             return True
-        folder = target.path
+        folder, writes = target.path, self.writes
         if target.kind == NodeKind.TRASH:
-            self.start_write(self.trash(ids))
+            writes.start(writes.trash(ids))
             return True
         if target.kind == NodeKind.STARRED:
             write = library.for_each(ids, lambda c, i: library.set_starred(c, i, True))
         else:
             write = library.for_each(ids, lambda c, i: library.move_prompt(c, i, folder))
-        self.start_write(self.apply(write))
+        writes.start(writes.apply(write))
         return True

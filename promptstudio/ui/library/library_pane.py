@@ -3,8 +3,8 @@
 The pane assembles its parts, one per module: the tree view (``library_tree``), what its
 menu entries and keys do (``library_actions``), the menu and its questions (``tree_menu``),
 the tag chooser (``tag_filter``) and the search (``library_search``). Everything that
-changes the library runs as a task through :meth:`LibraryModel.apply`, so the tree reloads
-after each write.
+changes the library runs as a task through the model's writes, so the tree reloads after
+each write.
 """
 
 from __future__ import annotations
