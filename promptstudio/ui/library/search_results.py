@@ -221,7 +221,6 @@ class SearchResultsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.status)
         layout.addWidget(self.splitter, 1)
-        self._previewed: SearchHit | None = None
 
     def _build_preview(self) -> QWidget:
         page = QWidget(self)
@@ -260,7 +259,6 @@ class SearchResultsView(QWidget):
 
     def show_hits(self, hits: Sequence[SearchHit], query: str = "") -> None:
         self.query = query
-        self._previewed = None
         self.model.set_hits(hits)
         count = len(hits)
         self.status.setText(
@@ -310,7 +308,6 @@ class SearchResultsView(QWidget):
             self.previewRequested.emit(hit)
 
     def _show_preview(self, hit: SearchHit | None, text: str) -> None:
-        self._previewed = hit
         self.preview_page.setEnabled(hit is not None)
         if hit is None:
             self.preview_title.clear()
