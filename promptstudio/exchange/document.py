@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from promptstudio.credentials.env import env_var_for
-from promptstudio.providers import GenerationParams
+from promptstudio.providers import GenerationParams, ProviderProfile
 from promptstudio.runs.columns import ColumnConfig
 
 if TYPE_CHECKING:
@@ -30,6 +30,9 @@ class PromptDocument:
     ``versions`` is optional history (JSON-ready dicts), carried only by the JSON format.
     ``notes`` says, one line each, what an import read but could not keep (a setting with
     no place in a run column, a Prompty ``tools`` list, ...); exports ignore it.
+    ``profiles`` are the provider profiles its columns may name, set by whoever exports
+    (so a column on a custom Anthropic profile is exported as Anthropic, with the key
+    variable the profile names); they are never written into a file.
     """
 
     name: str
@@ -42,6 +45,7 @@ class PromptDocument:
     cases: list[dict[str, Any]] = field(default_factory=list)
     versions: list[dict[str, Any]] | None = None
     notes: list[str] = field(default_factory=list, compare=False)
+    profiles: list[ProviderProfile] = field(default_factory=list, compare=False)
 
     @classmethod
     def from_library(cls, prompt: PromptRow, version: VersionRow) -> PromptDocument:
@@ -92,8 +96,21 @@ def unknown_params(data: Mapping[str, Any]) -> list[str]:
     return [name for name in params if name not in PARAM_FIELDS] if isinstance(params, dict) else []
 
 
-def provider_kind(column: ColumnConfig) -> str:
-    """``"openai"``, ``"anthropic"``, ``"ollama"`` or ``"openai-compatible"`` for a column."""
+def column_profile(
+    column: ColumnConfig, profiles: Sequence[ProviderProfile]
+) -> ProviderProfile | None:
+    """The profile the column names, when it is among ``profiles``."""
+    if not column.profile:
+        return None
+    return next((p for p in profiles if p.id == column.profile), None)
+
+
+def provider_kind(column: ColumnConfig, profiles: Sequence[ProviderProfile] = ()) -> str:
+    """``"openai"``, ``"anthropic"``, ``"ollama"`` or ``"openai-compatible"`` for a column
+    (a column on a profile of kind anthropic or openai is of that kind, wherever it points)."""
+    profile = column_profile(column, profiles)
+    if profile is not None and profile.kind in ("anthropic", "openai"):
+        return profile.kind
     base_url = column.base_url
     try:
         parts = urlsplit(base_url if "://" in base_url else "https://" + base_url)
@@ -116,6 +133,15 @@ def key_env_var(base_url: str) -> str | None:
         return env_var_for(base_url)
     except ValueError:  # not a URL at all
         return None
+
+
+def column_key_env(column: ColumnConfig, profiles: Sequence[ProviderProfile] = ()) -> str | None:
+    """The variable holding the column's key: the one its profile names, else the hosted
+    provider's conventional one for its exact host; None for a local or unknown server."""
+    profile = column_profile(column, profiles)
+    if profile is not None and profile.key_env:
+        return profile.key_env
+    return key_env_var(column.base_url or (profile.base_url if profile else ""))
 
 
 def column_params(column: ColumnConfig) -> dict[str, Any]:

@@ -61,11 +61,14 @@ def test_a_legacy_file_with_env_references(monkeypatch: pytest.MonkeyPatch) -> N
     assert "sk-never-read" not in repr(doc)
 
 
-def test_an_unset_env_reference_takes_its_default_or_openai(
+def test_an_unset_env_endpoint_takes_its_default_or_is_listed_as_dropped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Never OpenAI's URL in place of an Azure endpoint the environment does not name."""
     monkeypatch.delenv("AZURE_OPENAI_ENDPOINT", raising=False)
-    assert from_prompty(LEGACY).columns[0].base_url == "https://api.openai.com/v1"
+    doc = from_prompty(LEGACY)
+    assert doc.columns[0].base_url == ""
+    assert any("${env:AZURE_OPENAI_ENDPOINT} is not set" in note for note in doc.notes)
     v2 = "---\nmodel:\n  id: m\n  connection:\n    endpoint: ${env:NOPE_X:http://localhost:1234/v1}\n---\nhi\n"
     assert from_prompty(v2).columns[0].base_url == "http://localhost:1234/v1"
 
@@ -76,7 +79,8 @@ def test_shorthand_files() -> None:
     assert plain(doc.columns) == [{"profile": "openai", "base_url": "https://api.openai.com/v1",
                             "model": "gpt-4o", "params": {}}]  # fmt: skip
     [body_only] = import_text("concise.prompty", "You answer concisely.\n")
-    assert (body_only.name, body_only.template) == ("concise", "You answer concisely.\n")
+    # A body without a role marker is a system message in Prompty.
+    assert (body_only.name, body_only.template) == ("concise", "system:\nYou answer concisely.\n")
     [empty] = import_text("e.prompty", "---\nname: empty\n---\n")
     assert (empty.name, empty.template, empty.columns) == ("empty", "", [])
     [unnamed] = import_text("my prompt.prompty", "---\nmodel: gpt-4o\n---\nhello\n")
