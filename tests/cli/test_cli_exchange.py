@@ -303,3 +303,16 @@ def test_import_reads_outside_only_when_allowed(tmp_path: Path) -> None:
     assert json.loads(done.stdout)[0]["stored_as"] == "id_fake"
     done = cli("export", "id_fake", "-f", "template", home=home)
     assert done.stdout == "SECRET-KEY-MATERIAL\n"
+
+
+def test_import_lists_what_a_prompty_file_held_that_is_not_kept(tmp_path: Path) -> None:
+    source = Path(__file__).parents[1] / "exchange" / "prompty_corpus" / "structured.prompty"
+    path = tmp_path / "structured.prompty"
+    path.write_bytes(source.read_bytes())
+    done = cli("import", str(path), "--dry-run", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert "  note: tools (1) not kept: run columns have no tools yet.\n" in done.stdout
+    assert "  note: metadata not kept: authors, version.\n" in done.stdout
+    done = cli("import", str(path), "--json", home=tmp_path / "home")
+    [entry] = json.loads(done.stdout)
+    assert len(entry["notes"]) == 3 and entry["stored_as"] == "Extract a contact"

@@ -214,3 +214,20 @@ def test_a_config_reading_outside_its_folder_asks_first(window, qtbot, tmp_path)
     [prompt_id] = done.args[0]
     stored = window.workspace.db.call(library.latest_version, prompt_id)
     assert stored.template.startswith("SECRET")
+
+
+def test_an_import_lists_what_it_could_not_keep(window, qtbot, tmp_path) -> None:
+    source = Path(__file__).parents[1] / "exchange" / "prompty_corpus" / "structured.prompty"
+    path = tmp_path / "structured.prompty"
+    path.write_bytes(source.read_bytes())
+    _import(qtbot, window, path)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "importNotesBox") is not None)
+    box = window.findChild(QMessageBox, "importNotesBox")
+    assert box.accessibleName() == "Imported, with notes"
+    assert "“Extract a contact”" in box.text()
+    assert "tools (1) not kept" in box.text() and "metadata not kept: authors" in box.text()
+    box.close()
+    plain = tmp_path / "plain.txt"
+    plain.write_text("user:\nHello\n", encoding="utf-8")
+    _import(qtbot, window, plain)
+    assert window.findChild(QMessageBox, "importNotesBox") is None  # nothing to say
