@@ -177,7 +177,7 @@ def test_file_references_are_read_only_inside_the_file_folder(tmp_path: Path) ->
     )
     with pytest.raises(ExchangeError, match="outside the file's folder"):
         import_file(folder / "link.prompty")
-    with pytest.raises(ExchangeError, match="import the .prompty file itself"):
+    with pytest.raises(ExchangeError, match=r"import the \.prompty file itself"):
         import_text("refs.prompty", text)
     (folder / "gone.prompty").write_text(
         text.replace("shared/connection.json", "nothing.json"), encoding="utf-8"
