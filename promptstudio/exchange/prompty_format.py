@@ -245,7 +245,7 @@ def from_prompty(
 # Front matter keys read into the document (others are noted as not kept).
 _READ_KEYS = frozenset(
     {"name", "description", "metadata", "model", "inputs", "outputs", "template", "sample",
-     "tags", "instructions", "kind", "version"}
+     "tags", "instructions", "kind"}
 )  # fmt: skip
 
 
@@ -260,6 +260,11 @@ def _note_unkept(front: dict[str, Any], metadata: dict[str, Any], notes: list[st
     unread = [key for key in front if key not in _READ_KEYS and key != "tools"]
     if unread:
         notes.append(f"Not kept: {', '.join(unread)}.")
+    inputs = front.get("inputs")
+    specs = inputs if isinstance(inputs, list) else list((inputs or {}).values())
+    described = [spec for spec in specs if isinstance(spec, dict) and spec.get("description")]
+    if described:
+        notes.append(f"Descriptions of inputs not kept ({len(described)}).")
     template = front.get("template")
     fmt = template.get("format") if isinstance(template, dict) else template
     kind = fmt.get("kind") if isinstance(fmt, dict) else fmt

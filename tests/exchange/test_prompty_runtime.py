@@ -93,6 +93,7 @@ def test_what_each_feature_becomes() -> None:
     ]
     undeclared = _import(CORPUS / "undeclared.prompty")
     assert undeclared.variables == {"question": "", "tone": ""}  # rendered empty, not refused
+    assert undeclared.notes == ["Descriptions of inputs not kept (1)."]
 
 
 def test_prompty_own_role_markers_do_not_change_our_templates() -> None:
