@@ -194,6 +194,8 @@ def load_document(args: argparse.Namespace) -> PromptDocument:
         raise CliError(exc.message) from exc
     if len(docs) != 1:
         raise CliError(f"{path.name} holds {len(docs)} prompts; export the one to run first.")
+    for note in docs[0].notes:  # what the file holds that this run leaves out
+        print(f"promptstudio: {path.name}: {note}", file=sys.stderr)
     return docs[0]
 
 

@@ -227,8 +227,8 @@ def from_prompty(
             template = template.removeprefix("user:\n")
     else:
         template = body_from_prompty(body, threads, notes)
-    for missing in undeclared_inputs(template, set(variables)):
-        variables[missing] = ""  # Prompty renders an input it was not given as empty
+        for missing in undeclared_inputs(template, set(variables)):
+            variables[missing] = ""  # Prompty renders an input it was not given as empty
     _note_unkept(front, metadata, notes)
     return PromptDocument(
         name=str(front.get("name") or name or "Imported prompt"),

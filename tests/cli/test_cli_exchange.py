@@ -316,3 +316,5 @@ def test_import_lists_what_a_prompty_file_held_that_is_not_kept(tmp_path: Path) 
     done = cli("import", str(path), "--json", home=tmp_path / "home")
     [entry] = json.loads(done.stdout)
     assert len(entry["notes"]) == 3 and entry["stored_as"] == "Extract a contact"
+    done = cli("render", str(path), home=tmp_path / "home")
+    assert "structured.prompty: tools (1) not kept" in done.stderr  # a run says it too

@@ -241,3 +241,14 @@ def test_a_custom_anthropic_profile_exports_as_anthropic(
     path.write_text(to_prompty(doc), encoding="utf-8")
     agent = prompty.load(str(path))
     assert agent.model is not None and agent.model.provider == "anthropic"
+
+
+def test_our_own_export_comes_back_exactly() -> None:
+    """Only files from elsewhere are rewritten: ours come back as they were written."""
+    doc = PromptDocument(
+        name="Ours",
+        template="Before any marker.\n# user:\n{{ missing }}\nuser[x]:\n",
+        variables={"conversation": [{"role": "user", "content": "hi"}]},
+    )
+    [back] = import_text("ours.prompty", to_prompty(doc))
+    assert (back.template, back.variables, back.notes) == (doc.template, doc.variables, [])
