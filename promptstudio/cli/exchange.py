@@ -88,6 +88,7 @@ def _export(args: argparse.Namespace) -> int:
         if args.version is not None:
             version_id = db.call(library.get_version_by_number, prompt.id, args.version).id
         doc = db.call(document_for, prompt.id, version_id, with_history=args.history)
+    doc.profiles = _profiles(args)
     from promptstudio.cli import parse_values
 
     values = {**doc.variables, **parse_values(args.var)}
@@ -106,6 +107,9 @@ def _export_library(args: argparse.Namespace, key: str) -> int:
 
     with open_db(args) as db:
         docs = [doc for _, doc in db.call(library_documents, with_history=args.history)]
+    profiles = _profiles(args)
+    for doc in docs:
+        doc.profiles = profiles
     folder = Path(args.output)
 
     def progress(done: int, total: int) -> None:
@@ -116,6 +120,16 @@ def _export_library(args: argparse.Namespace, key: str) -> int:
         print(file=sys.stderr)
     print(f"wrote {len(written)} prompts to {folder}", file=sys.stderr)
     return 0
+
+
+def _profiles(args: argparse.Namespace) -> list[Any]:
+    """The provider profiles, so a column on a custom profile exports as its real kind."""
+    from promptstudio.paths import data_dir
+    from promptstudio.settings.profiles import ProfileStore
+
+    store = ProfileStore(data_dir(args.data_dir))
+    store.load()
+    return store.profiles(include_hidden=True)
 
 
 def _format_from_suffix(output: str | None) -> str:
@@ -146,7 +160,7 @@ def _import(args: argparse.Namespace) -> int:
     finally:
         print(file=sys.stderr)
     data: list[dict[str, Any]] = [{"file": str(path), "name": doc.name, "folder": doc.folder,
-             "cases": len(doc.cases), "columns": len(doc.columns)}
+             "cases": len(doc.cases), "columns": len(doc.columns), "notes": doc.notes}
             for path, doc in docs]  # fmt: skip
     if not args.dry_run:
         with open_db(args) as db:
@@ -164,5 +178,6 @@ def _import(args: argparse.Namespace) -> int:
         if not entry.get("created", True):
             line += f" (new version v{entry['version']})"
         lines.append(line)
+        lines += [f"  note: {note}" for note in entry["notes"]]
     emit(args, data, lines)
     return 0

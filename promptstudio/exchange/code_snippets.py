@@ -24,11 +24,12 @@ from promptstudio.exchange.document import (
     ANTHROPIC_URL,
     OPENAI_URL,
     PromptDocument,
+    column_key_env,
     column_params,
-    key_env_var,
     provider_kind,
 )
 from promptstudio.exchange.errors import ExchangeError
+from promptstudio.runs.columns import ColumnConfig
 from promptstudio.templating import TemplateError, render_messages
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -41,16 +42,16 @@ def to_python_openai(doc: PromptDocument, values: Mapping[str, object], column: 
     """A Python script calling Chat Completions with the rendered messages."""
     settings = _column(doc, column, OPENAI_URL)
     messages = _render(doc.template, values)
-    base_url = str(settings.get("base_url") or OPENAI_URL)
-    key = _python_key(base_url, "OPENAI_API_KEY")
+    base_url = settings.base_url or OPENAI_URL
+    key = _python_key(base_url, column_key_env(settings, doc.profiles), "OPENAI_API_KEY")
     client_args = [f"api_key={key}"]
     if base_url.rstrip("/") != OPENAI_URL:
         client_args.append(f"base_url={base_url!r}")
     kwargs = [
-        f"    model={str(settings.get('model') or '')!r},",
+        f"    model={settings.model!r},",
         "    messages=" + _py_messages(messages) + ",",
     ]
-    params, extra = _openai_params(settings)
+    params, extra = _openai_params(settings, provider_kind(settings, doc.profiles))
     kwargs += [f"    {name}={_py(value)}," for name, value in params.items()]
     if extra:
         kwargs.append(f"    extra_body={_py(extra)},")
@@ -74,14 +75,14 @@ def to_python_anthropic(doc: PromptDocument, values: Mapping[str, object], colum
     settings = _column(doc, column, ANTHROPIC_URL)
     messages = _render(doc.template, values)
     system, turns = _anthropic_split(messages)
-    base_url = str(settings.get("base_url") or ANTHROPIC_URL)
-    key = _python_key(base_url, "ANTHROPIC_API_KEY")
+    base_url = settings.base_url or ANTHROPIC_URL
+    key = _python_key(base_url, column_key_env(settings, doc.profiles), "ANTHROPIC_API_KEY")
     client_args = [f"api_key={key}"]
     if base_url.rstrip("/") != ANTHROPIC_URL:
         client_args.append(f"base_url={base_url!r}")
     params = column_params(settings)
     kwargs = [
-        f"    model={str(settings.get('model') or '')!r},",
+        f"    model={settings.model!r},",
         f"    max_tokens={_py(params.get('max_tokens') or DEFAULT_ANTHROPIC_MAX_TOKENS)},",
     ]
     if system:
@@ -114,9 +115,11 @@ def to_curl(doc: PromptDocument, values: Mapping[str, object], column: int = 0) 
     settings = _column(doc, column, OPENAI_URL)
     messages = _render(doc.template, values)
     params = column_params(settings)
-    model = str(settings.get("model") or "")
-    if provider_kind(settings) == "anthropic":
-        base_url = str(settings.get("base_url") or ANTHROPIC_URL).rstrip("/")
+    model = settings.model
+    kind = provider_kind(settings, doc.profiles)
+    env_var = column_key_env(settings, doc.profiles)
+    if kind == "anthropic":
+        base_url = (settings.base_url or ANTHROPIC_URL).rstrip("/")
         system, turns = _anthropic_split(messages)
         body: dict[str, Any] = {
             "model": model,
@@ -128,20 +131,16 @@ def to_curl(doc: PromptDocument, values: Mapping[str, object], column: int = 0) 
         if params.get("stop"):
             body["stop_sequences"] = params["stop"]
         body |= {name: params[name] for name in _ANTHROPIC_SAMPLING if name in params}
-        env_var = key_env_var(base_url) or (
-            "ANTHROPIC_API_KEY" if base_url.startswith("https://") else ""
-        )
+        env_var = env_var or ("ANTHROPIC_API_KEY" if base_url.startswith("https://") else "")
         headers = [f'-H "x-api-key: ${env_var}"'] if env_var else []
         headers.append(f"-H {shlex.quote('anthropic-version: ' + ANTHROPIC_VERSION)}")
         url = base_url + "/v1/messages"
     else:
-        base_url = str(settings.get("base_url") or OPENAI_URL).rstrip("/")
+        base_url = (settings.base_url or OPENAI_URL).rstrip("/")
         body = {"model": model, "messages": [m.to_dict() for m in messages]}
-        openai_params, extra = _openai_params(settings)
+        openai_params, extra = _openai_params(settings, kind)
         body |= openai_params | extra
-        env_var = key_env_var(base_url) or (
-            "OPENAI_API_KEY" if base_url.startswith("https://") else ""
-        )
+        env_var = env_var or ("OPENAI_API_KEY" if base_url.startswith("https://") else "")
         headers = [f'-H "Authorization: Bearer ${env_var}"'] if env_var else []
         url = base_url + "/chat/completions"
     lines = [f"curl {shlex.quote(url)}", *headers, "-H 'Content-Type: application/json'", "-d @-"]
@@ -161,10 +160,9 @@ def _render(template: str, values: Mapping[str, object]) -> list[Message]:
         ) from exc
 
 
-def _openai_params(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _openai_params(settings: ColumnConfig, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Chat Completions arguments and extra body fields, named as the app sends them."""
     params = column_params(settings)
-    kind = provider_kind(settings)
     # OpenAI rejects max_tokens for its reasoning models; most compatible servers
     # do not know the newer name.
     rename = {"max_tokens": "max_completion_tokens"} if kind == "openai" else {}
@@ -173,14 +171,13 @@ def _openai_params(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return out, extra
 
 
-def _column(doc: PromptDocument, index: int, default_url: str) -> dict[str, Any]:
+def _column(doc: PromptDocument, index: int, default_url: str) -> ColumnConfig:
     if 0 <= index < len(doc.columns):
         return doc.columns[index]
-    return {"base_url": default_url, "model": "", "params": {}}
+    return ColumnConfig(base_url=default_url)
 
 
-def _python_key(base_url: str, default_var: str) -> str:
-    env_var = key_env_var(base_url)
+def _python_key(base_url: str, env_var: str | None, default_var: str) -> str:
     if env_var is None and not base_url.startswith("https://"):
         return repr("no-key")  # a local server: no key, and none offered over plain http
     return f"os.environ[{(env_var or default_var)!r}]"

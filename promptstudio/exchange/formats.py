@@ -110,7 +110,7 @@ def import_text(
     suffix = Path(name).suffix.lower()
     stem = Path(name).stem
     if suffix == ".prompty":
-        return [from_prompty(data, name=stem)]
+        return [from_prompty(data, name=stem, base_dir=base_dir)]
     if suffix == ".json":
         return [from_json(data)]
     if suffix in (".yaml", ".yml"):
@@ -126,7 +126,7 @@ def import_text(
     text = checked_text(data)
     start = text.lstrip()
     if text.startswith("---\n") or text.startswith("---\r\n"):
-        return [from_prompty(text)]
+        return [from_prompty(text, base_dir=base_dir)]
     if start.startswith("{"):
         return [from_json(text)]
     return [from_text(name, text)]

@@ -88,6 +88,19 @@ def _load(source: str) -> dict[str, Any]:
 BAD_ESCAPE = "an escape sequence names no Unicode character"
 
 
+def load_yaml(source: str) -> Any:
+    """A whole YAML document (a file front matter refers to) as JSON-ready data."""
+    try:
+        _refuse_aliases(source)
+        return _plain(yaml.safe_load(source))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ExchangeError(f"not valid YAML{where}: {exc.problem}.") from None
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as exc:
+        raise ExchangeError(f"not valid YAML: {exc}.") from None
+
+
 def _refuse_aliases(source: str) -> None:
     """Aliases (``*name``) can multiply a small file into gigabytes ("billion laughs")."""
     for event in yaml.parse(source, Loader=yaml.SafeLoader):

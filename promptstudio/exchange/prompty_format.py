@@ -8,22 +8,36 @@ own extras (folder, column ids, further columns) travel in ``metadata.promptstud
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 from promptstudio.exchange.document import (
     ANTHROPIC_URL,
     OPENAI_URL,
     PromptDocument,
+    column_key_env,
     column_params,
-    key_env_var,
+    column_profile,
+    columns_to_dicts,
     provider_kind,
 )
 from promptstudio.exchange.errors import ExchangeError
-from promptstudio.exchange.front_matter import dump_front_matter, split_front_matter
+from promptstudio.exchange.front_matter import dump_front_matter, load_yaml, split_front_matter
 from promptstudio.exchange.json_format import checked_settings
-from promptstudio.exchange.reading import checked_text
+from promptstudio.exchange.prompty_body import (
+    body_from_prompty,
+    body_to_prompty,
+    expand_threads,
+    starts_without_marker,
+    undeclared_inputs,
+)
+from promptstudio.exchange.prompty_schema import outputs_schema, schema_outputs
+from promptstudio.exchange.reading import MAX_IMPORT_BYTES, checked_text
+from promptstudio.providers import ProviderProfile
+from promptstudio.runs.columns import ColumnConfig
 
 # Our parameter names → Prompty v2 ``model.options`` names.
 OPTION_NAMES: dict[str, str] = {
@@ -41,7 +55,9 @@ _PARAM_NAMES = {option: param for param, option in OPTION_NAMES.items()}
 
 
 def to_prompty(doc: PromptDocument) -> str:
-    """The document as a Prompty v2 file (the first column becomes ``model``)."""
+    """The document as a Prompty v2 file (the first column becomes ``model``) that the
+    Prompty runtime runs as PromptStudio does: a thread loop of an imported file goes back
+    to ``{{ name }}`` with ``kind: thread``, the column's structured output to ``outputs``."""
     front: dict[str, Any] = {"name": doc.name}
     if doc.description:
         front["description"] = doc.description
@@ -50,44 +66,68 @@ def to_prompty(doc: PromptDocument) -> str:
         extras["folder"] = doc.folder
     if doc.columns:
         first = doc.columns[0]
-        extras["column"] = {key: first[key] for key in ("id", "profile") if key in first}
+        extras["column"] = {"id": first.id, "profile": first.profile}
         if len(doc.columns) > 1:
-            extras["moreColumns"] = doc.columns[1:]
-    metadata: dict[str, Any] = {"tags": list(doc.tags)}
-    if extras:
-        metadata["promptstudio"] = extras
+            extras["moreColumns"] = columns_to_dicts(doc.columns[1:])
+    metadata: dict[str, Any] = {"tags": list(doc.tags), "promptstudio": extras}
     front["metadata"] = metadata
+    template, threads = body_to_prompty(doc.template)
+    if starts_without_marker(template):  # PromptStudio's role there is user, Prompty's system
+        template = "user:\n" + template
+        extras["addedUser"] = True
+    extras["markers"] = "promptstudio"  # the body follows PromptStudio's marker rules
+    outputs = None
     if doc.columns:
-        front["model"] = _model(doc.columns[0])
+        front["model"], outputs = _model(doc.columns[0], doc.profiles)
     if doc.variables:
-        front["inputs"] = [_input(name, value) for name, value in doc.variables.items()]
+        front["inputs"] = [
+            _input(name, value, thread=name in threads) for name, value in doc.variables.items()
+        ]
+    if outputs is not None:
+        front["outputs"] = outputs
     front["template"] = {"format": {"kind": "jinja2"}, "parser": {"kind": "prompty"}}
-    return dump_front_matter(front, doc.template)
+    return dump_front_matter(front, template)
 
 
-def _model(column: dict[str, Any]) -> dict[str, Any]:
-    kind = provider_kind(column)
-    base_url = str(column.get("base_url") or "")
+#: The key variable an exported file names for an OpenAI-compatible server without a
+#: conventional one, and the placeholder used when it is not set (a local server takes any
+#: key, but the runtime's OpenAI client will not start without one).
+COMPATIBLE_KEY_VAR = "OPENAI_COMPATIBLE_API_KEY"
+NO_KEY = "no-key"
+
+
+def _model(
+    column: ColumnConfig, profiles: list[ProviderProfile]
+) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    """``model`` for the column, and ``outputs`` when its response format came from them."""
+    kind = provider_kind(column, profiles)
+    profile = column_profile(column, profiles)
+    base_url = column.base_url or (profile.base_url if profile is not None else "")
     model: dict[str, Any] = {
-        "id": str(column.get("model") or ""),
+        "id": column.model,
         "provider": "anthropic" if kind == "anthropic" else "openai",
         "apiType": "chat",
     }
-    env_var = (
-        key_env_var(base_url)
-        if base_url
-        else ("ANTHROPIC_API_KEY" if kind == "anthropic" else "OPENAI_API_KEY")
-    )
-    connection: dict[str, Any] = {"kind": "key" if env_var else "anonymous"}
-    if base_url not in (OPENAI_URL, ANTHROPIC_URL, ""):
+    hosted = "ANTHROPIC_API_KEY" if kind == "anthropic" else "OPENAI_API_KEY"
+    env_var = column_key_env(column, profiles) if base_url else hosted
+    if env_var is None and kind in ("openai", "anthropic") and base_url.startswith("https://"):
+        env_var = hosted  # a proxy in front of the provider takes the provider's key
+    # Always a key connection (the runtime runs no other without a registered client), the
+    # key as a reference Prompty resolves when it runs: never the key itself.
+    connection: dict[str, Any] = {"kind": "key"}
+    if base_url.rstrip("/") not in (OPENAI_URL, ANTHROPIC_URL, ""):
         connection["endpoint"] = base_url
-    if env_var:
-        # A reference Prompty resolves when it runs; the key itself is never written.
-        connection["apiKey"] = "${env:" + env_var + "}"
+    connection["apiKey"] = (
+        "${env:" + env_var + "}" if env_var else "${env:" + COMPATIBLE_KEY_VAR + ":" + NO_KEY + "}"
+    )
     model["connection"] = connection
     options: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    for name, value in column_params(column).items():
+    params = column_params(column)
+    outputs = schema_outputs(params.get("json_schema"))
+    if outputs is not None:
+        del params["json_schema"]
+    for name, value in params.items():
         if name in OPTION_NAMES:
             options[OPTION_NAMES[name]] = value
         else:
@@ -96,10 +136,12 @@ def _model(column: dict[str, Any]) -> dict[str, Any]:
         options["additionalProperties"] = extra
     if options:
         model["options"] = options
-    return model
+    return model, outputs
 
 
-def _input(name: str, value: Any) -> dict[str, Any]:
+def _input(name: str, value: Any, *, thread: bool = False) -> dict[str, Any]:
+    if thread:
+        return {"name": name, "kind": "thread", "default": value}
     return {"name": name, "kind": _kind(value), "default": value} | (
         {"items": {"kind": _items_kind(value)}} if isinstance(value, list) else {}
     )
@@ -124,20 +166,35 @@ def _items_kind(values: list[Any]) -> str:
     return kinds.pop() if len(kinds) == 1 else "object"
 
 
-def from_prompty(data: str | bytes, *, name: str = "") -> PromptDocument:
+def from_prompty(
+    data: str | bytes, *, name: str = "", base_dir: Path | None = None
+) -> PromptDocument:
     """A document from a Prompty v2 or v1 file; :class:`ExchangeError` when it can't be read.
 
-    Also read, as the Prompty runtime reads them: a file that is only a body (no front
-    matter; ``name`` names it), ``model: gpt-4o`` as a bare model id, and ``${env:VAR}``
-    or ``${env:VAR:default}`` in an endpoint (resolved now; a key never is: keys are not
-    read from the file at all).
+    Read as the Prompty runtime reads it: a file that is only a body (no front matter;
+    ``name`` names it); ``model: gpt-4o`` as a bare model id; ``${file:path}`` as any
+    value of the front matter (JSON, YAML or text, read from ``base_dir``, the file's
+    folder, and never from outside it); ``${env:VAR}`` or ``${env:VAR:default}`` in an
+    endpoint (read now, and noted; a key never is: keys are not read from the file at
+    all). The body is rewritten to render here as Prompty renders it
+    (:mod:`~promptstudio.exchange.prompty_body`); inputs the template uses but the file
+    does not declare become empty variables, as Prompty renders them. ``outputs`` becomes
+    the column's JSON-schema response format. Whatever else the file holds that
+    PromptStudio has no place for (``tools``, other ``metadata``, role attributes, ...)
+    is named in the document's ``notes``.
     """
     text = checked_text(data)
+    notes: list[str] = []
     if text.split("\n", 1)[0].rstrip() != "---":
-        return PromptDocument(name=name or "Imported prompt", template=text)
-    front, body = split_front_matter(text)
+        front: dict[str, Any] = {}
+        body = text
+    else:
+        front, body = split_front_matter(text)
+        front = _with_files(front, base_dir)
     if isinstance(front.get("model"), str):
         front["model"] = {"id": front["model"]}
+    if not body.strip() and isinstance(front.get("instructions"), str):
+        body = front["instructions"]
     metadata = _mapping(front, "metadata")
     extras = metadata.get("promptstudio")
     extras = extras if isinstance(extras, dict) else {}
@@ -148,26 +205,122 @@ def from_prompty(data: str | bytes, *, name: str = "") -> PromptDocument:
     model = _mapping(front, "model")
     if model:
         column = (
-            _column_v2(model)
+            _column_v2(model, notes)
             if "configuration" not in model and "parameters" not in model
-            else _column_v1(model)
+            else _column_v1(model, notes)
         )
         first = extras.get("column")
         if isinstance(first, dict):
             column = {**column, **{k: v for k, v in first.items() if k in ("id", "profile")}}
-        columns.append(_ordered_column(column))
+        if front.get("outputs"):
+            column["params"]["json_schema"] = outputs_schema(front["outputs"])
+        columns.append(column)
+    elif front.get("outputs"):
+        notes.append("outputs (structured output) not kept: the file names no model to hold it.")
     more = extras.get("moreColumns", [])
     if isinstance(more, list):
         columns.extend(column for column in more if isinstance(column, dict))
+    variables, threads = _variables(front)
+    if extras.get("markers") == "promptstudio":  # our own export: only undo what it did
+        template = expand_threads(body, threads)
+        if extras.get("addedUser") and template.startswith("user:\n"):
+            template = template.removeprefix("user:\n")
+    else:
+        template = body_from_prompty(body, threads, notes)
+        for missing in undeclared_inputs(template, set(variables)):
+            variables[missing] = ""  # Prompty renders an input it was not given as empty
+    _note_unkept(front, metadata, notes)
     return PromptDocument(
         name=str(front.get("name") or name or "Imported prompt"),
         description=str(front.get("description") or ""),
         folder=str(extras.get("folder") or ""),
         tags=[str(tag) for tag in tags],
-        template=body,
-        variables=_variables(front),
-        columns=checked_settings(columns),
+        template=template,
+        variables=variables,
+        columns=checked_settings(columns, notes),
+        notes=notes,
     )
+
+
+# Front matter keys read into the document (others are noted as not kept).
+_READ_KEYS = frozenset(
+    {"name", "description", "metadata", "model", "inputs", "outputs", "template", "sample",
+     "tags", "instructions", "kind"}
+)  # fmt: skip
+
+
+def _note_unkept(front: dict[str, Any], metadata: dict[str, Any], notes: list[str]) -> None:
+    tools = front.get("tools")
+    if tools:
+        count = len(tools) if isinstance(tools, list | dict) else 1
+        notes.append(f"tools ({count}) not kept: run columns have no tools yet.")
+    other = [key for key in metadata if key not in ("tags", "promptstudio")]
+    if other:
+        notes.append(f"metadata not kept: {', '.join(other)}.")
+    unread = [key for key in front if key not in _READ_KEYS and key != "tools"]
+    if unread:
+        notes.append(f"Not kept: {', '.join(unread)}.")
+    inputs = front.get("inputs")
+    specs = inputs if isinstance(inputs, list) else list((inputs or {}).values())
+    described = [spec for spec in specs if isinstance(spec, dict) and spec.get("description")]
+    if described:
+        notes.append(f"Descriptions of inputs not kept ({len(described)}).")
+    template = front.get("template")
+    fmt = template.get("format") if isinstance(template, dict) else template
+    kind = fmt.get("kind") if isinstance(fmt, dict) else fmt
+    if isinstance(kind, str) and kind.lower() not in ("", "*", "jinja2"):
+        notes.append(f"The template format {kind} is read as Jinja2.")
+
+
+_REFERENCE = re.compile(r"^\$\{file:(.+)\}$", re.IGNORECASE)
+
+
+def _with_files(value: Any, base_dir: Path | None, key: str = "") -> Any:
+    """The front matter with every whole-value ``${file:path}`` in a mapping replaced by
+    the file's content, as the Prompty loader does (JSON and YAML parsed, other text as is)."""
+    if isinstance(value, dict):
+        return {k: _with_files(v, base_dir, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_files(item, base_dir) if isinstance(item, dict) else item for item in value]
+    found = _REFERENCE.match(value.strip()) if isinstance(value, str) and key else None
+    return value if found is None else _read_reference(found.group(1).strip(), key, base_dir)
+
+
+def _read_reference(reference: str, key: str, base_dir: Path | None) -> Any:
+    shown = "${file:" + reference + "}"
+    if base_dir is None:
+        raise ExchangeError(
+            f"'{key}' is read from {shown}, which cannot be reached from the text alone: "
+            "import the .prompty file itself."
+        )
+    base = base_dir.resolve()
+    try:
+        path = (base / reference).resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop
+        path = None
+    if path is None or not path.is_relative_to(base):
+        raise ExchangeError(
+            f"'{key}' refers to {shown}, outside the file's folder ({base_dir}); it is not "
+            "read. Copy that file next to the .prompty file."
+        )
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_IMPORT_BYTES + 1)
+    except FileNotFoundError:
+        raise ExchangeError(f"'{key}' refers to {shown}, which does not exist.") from None
+    except OSError as exc:
+        raise ExchangeError(f"'{key}': {shown} cannot be read ({exc.strerror or exc}).") from None
+    try:
+        content = checked_text(raw)
+        if path.suffix.lower() == ".json":
+            return json.loads(content)
+        if path.suffix.lower() in (".yaml", ".yml"):
+            return load_yaml(content)
+    except ExchangeError as exc:
+        raise ExchangeError(f"'{key}': {shown}: {exc.reason}") from None
+    except (ValueError, RecursionError) as exc:
+        raise ExchangeError(f"'{key}': {shown} is not valid JSON ({exc}).") from None
+    return content
 
 
 def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -179,7 +332,7 @@ def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def _column_v2(model: dict[str, Any]) -> dict[str, Any]:
+def _column_v2(model: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     provider = str(model.get("provider") or "openai")
     connection = _mapping(model, "connection")
     default = ANTHROPIC_URL if provider == "anthropic" else OPENAI_URL
@@ -189,17 +342,24 @@ def _column_v2(model: dict[str, Any]) -> dict[str, Any]:
             params.update(value)
         else:
             params[_PARAM_NAMES.get(name, name)] = value
+    if provider not in ("openai", "anthropic"):
+        notes.append(f"The provider {provider} is run as an OpenAI-compatible server.")
+    api_type = str(model.get("apiType") or "chat")
+    if api_type != "chat":
+        notes.append(f"apiType {api_type} not kept: the column uses Chat Completions.")
+    if connection.get("kind") not in (None, "key", "anonymous"):
+        notes.append(f"The connection kind {connection['kind']} not kept (keys come from "
+                     "PromptStudio's own store).")  # fmt: skip
+    endpoint = connection.get("endpoint")
     return {
-        "profile": provider
-        if provider in ("openai", "anthropic") and "endpoint" not in connection
-        else "",
-        "base_url": _resolved(connection.get("endpoint")) or default,
+        "profile": provider if provider in ("openai", "anthropic") and endpoint is None else "",
+        "base_url": default if endpoint is None else _endpoint(endpoint, notes),
         "model": str(model.get("id") or ""),
         "params": params,
     }
 
 
-def _column_v1(model: dict[str, Any]) -> dict[str, Any]:
+def _column_v1(model: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     configuration = _mapping(model, "configuration")
     kind = str(configuration.get("type") or "openai")
     name = (
@@ -208,14 +368,16 @@ def _column_v1(model: dict[str, Any]) -> dict[str, Any]:
         or configuration.get("model")
         or ""
     )
-    base_url = (
-        _resolved(configuration.get("azure_endpoint"))
-        or _resolved(configuration.get("base_url"))
-        or OPENAI_URL
-    )
+    # azure_openai/azure name azure_endpoint, serverless names endpoint, openai base_url.
+    written = next(
+        (configuration[key] for key in ("azure_endpoint", "endpoint", "base_url")
+         if configuration.get(key)),
+        None,
+    )  # fmt: skip
+    base_url = OPENAI_URL if written is None else _endpoint(written, notes)
     return {
         "profile": "openai" if kind == "openai" and base_url == OPENAI_URL else "",
-        "base_url": str(base_url),
+        "base_url": base_url,
         "model": str(name),
         "params": dict(_mapping(model, "parameters")),
     }
@@ -224,8 +386,9 @@ def _column_v1(model: dict[str, Any]) -> dict[str, Any]:
 _ENV_REFERENCE = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}$")
 
 
-def _resolved(value: object) -> str:
-    """An endpoint as text, with a whole-value ``${env:VAR[:default]}`` looked up now.
+def _endpoint(value: object, notes: list[str]) -> str:
+    """An endpoint as text, with a whole-value ``${env:VAR[:default]}`` looked up now (the
+    runtime reads it when it runs: the note says so; unset, the column has no endpoint).
 
     Only a web address is taken from the environment: a file naming ``${env:OPENAI_API_KEY}``
     as its endpoint would otherwise store the key as a URL and send it with every request.
@@ -235,29 +398,35 @@ def _resolved(value: object) -> str:
     if found is None:
         return text
     resolved = os.environ.get(found.group(1), found.group(2) or "").strip()
-    if resolved and not resolved.lower().startswith(("http://", "https://")):
+    if not resolved:
+        notes.append(
+            f"The endpoint {text} is not set in this environment, so the column has none: "
+            f"set {found.group(1)} and import again, or choose the column's server."
+        )
+    elif not resolved.lower().startswith(("http://", "https://")):
         raise ExchangeError(
             f"The endpoint {text} does not hold a web address (http:// or https://) in this "
             "environment, so it is not used; name the server's URL in the file instead."
         )
+    else:
+        notes.append(f"The endpoint {text} was read now: {resolved} (Prompty reads it per run).")
     return resolved
 
 
-def _ordered_column(column: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "profile", "base_url", "model", "params")
-    return {key: column[key] for key in keys if key in column} | {
-        key: value for key, value in column.items() if key not in keys
-    }
-
-
-def _variables(front: dict[str, Any]) -> dict[str, Any]:
+def _variables(front: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The variables, and the names of the inputs of ``kind: thread``."""
     variables: dict[str, Any] = {}
+    threads: list[str] = []
     inputs = front.get("inputs")
     if isinstance(inputs, list):  # v2: a list of properties
         for item in inputs:
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 raise ExchangeError("Each entry of 'inputs' needs a 'name'.")
             variables[item["name"]] = item.get("default", item.get("example", ""))
+            if item.get("kind") == "thread":
+                threads.append(item["name"])
+                if not isinstance(variables[item["name"]], list):
+                    variables[item["name"]] = []
     elif isinstance(inputs, dict):  # v1: name → {type, default, sample} or a plain value
         for name, spec in inputs.items():
             if isinstance(spec, dict):
@@ -269,4 +438,4 @@ def _variables(front: dict[str, Any]) -> dict[str, Any]:
     sample = front.get("sample")
     if isinstance(sample, dict):  # v1 sample values win over defaults
         variables.update(sample)
-    return variables
+    return variables, threads

@@ -16,6 +16,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from promptstudio.exchange import OutsideReferenceError, PromptDocument
+from promptstudio.exchange.document import columns_from_dicts
 from promptstudio.exchange.formats import IMPORT_SUFFIXES
 from promptstudio.exchange.library_io import (
     document_for,
@@ -94,6 +95,30 @@ class ExchangeFlow(QObject):
         more = f" and {len(stored) - 3} more" if len(stored) > 3 else ""
         status.emit(f"Imported {names}{more}")
         self.imported.emit(ids)
+        unkept = [(item.prompt.name, doc.notes) for item, doc in zip(stored, docs, strict=True)]
+        if any(notes for _, notes in unkept):
+            self.show_unkept(unkept)
+
+    def show_unkept(self, unkept: list[tuple[str, list[str]]]) -> QMessageBox:
+        """Say what the imported files held that PromptStudio could not keep."""
+        listed = "\n\n".join(
+            f"“{name}”:\n" + "\n".join(f"  • {note}" for note in notes)
+            for name, notes in unkept
+            if notes
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Imported, with notes",
+            "Imported. What the files held that PromptStudio could not keep as it was:"
+            f"\n\n{listed}",
+            QMessageBox.StandardButton.Ok,
+            self.window,
+        )
+        box.setObjectName("importNotesBox")
+        box.setAccessibleName("Imported, with notes")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
 
     def ask_outside_refs(self, paths: list[Path], references: tuple[str, ...]) -> QMessageBox:
         """Ask before reading files a config names outside its folder; import again if yes."""
@@ -134,13 +159,18 @@ class ExchangeFlow(QObject):
             prompt_id = version.prompt_id
             doc = await self.workspace.db.acall(document_for, version.prompt_id, version_id)
             values = dict(doc.variables)
+        profiles = self.workspace.profiles.profiles(include_hidden=True)
+        doc.profiles = profiles  # a column on a custom profile exports as its real kind
         if self.export_dialog is not None:
             self.export_dialog.close()
             self.export_dialog.deleteLater()
         db = self.workspace.db
 
         async def every_prompt(with_history: bool) -> list[PromptDocument]:
-            return [d for _, d in await db.acall(library_documents, with_history=with_history)]
+            docs = [d for _, d in await db.acall(library_documents, with_history=with_history)]
+            for each in docs:
+                each.profiles = profiles
+            return docs
 
         async def history() -> list[dict[str, Any]]:
             if prompt_id is None:
@@ -163,7 +193,7 @@ class ExchangeFlow(QObject):
         ws = self.workspace
         ws.flush_analysis()
         template, values, settings = ws.snapshot()
-        columns = [dict(column) for column in settings.get("columns") or []]
+        columns = columns_from_dicts(settings.get("columns") or [])
         if ws.prompt_id is None:
             return PromptDocument(name="Untitled", template=template, variables=dict(values),
                                   columns=columns)  # fmt: skip

@@ -12,7 +12,7 @@ import yaml
 
 from promptstudio.exchange import PromptDocument, from_prompty, to_json, to_prompty
 from tests.cli.test_cli import cli
-from tests.exchange.samples import sample_document
+from tests.exchange.samples import columns, sample_document
 from tests.fake_llm import FakeLLM, Reply
 
 
@@ -191,8 +191,8 @@ def test_run_a_prompty_file_on_its_own_columns(tmp_path: Path) -> None:
             name="Greeter",
             template="system:\nBe {{ tone }}.\nuser:\nSay hi.\n",
             variables={"tone": "brief"},
-            columns=[{"id": "c1", "profile": "", "base_url": server.base_url,
-                      "model": "local", "params": {"max_tokens": 20}}],
+            columns=columns({"id": "c1", "profile": "", "base_url": server.base_url,
+                             "model": "local", "params": {"max_tokens": 20}}),
         )  # fmt: skip
         path = tmp_path / "greeter.prompty"
         path.write_text(to_prompty(doc))
@@ -303,3 +303,18 @@ def test_import_reads_outside_only_when_allowed(tmp_path: Path) -> None:
     assert json.loads(done.stdout)[0]["stored_as"] == "id_fake"
     done = cli("export", "id_fake", "-f", "template", home=home)
     assert done.stdout == "SECRET-KEY-MATERIAL\n"
+
+
+def test_import_lists_what_a_prompty_file_held_that_is_not_kept(tmp_path: Path) -> None:
+    source = Path(__file__).parents[1] / "exchange" / "prompty_corpus" / "structured.prompty"
+    path = tmp_path / "structured.prompty"
+    path.write_bytes(source.read_bytes())
+    done = cli("import", str(path), "--dry-run", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr
+    assert "  note: tools (1) not kept: run columns have no tools yet.\n" in done.stdout
+    assert "  note: metadata not kept: authors, version.\n" in done.stdout
+    done = cli("import", str(path), "--json", home=tmp_path / "home")
+    [entry] = json.loads(done.stdout)
+    assert len(entry["notes"]) == 3 and entry["stored_as"] == "Extract a contact"
+    done = cli("render", str(path), home=tmp_path / "home")
+    assert "structured.prompty: tools (1) not kept" in done.stderr  # a run says it too

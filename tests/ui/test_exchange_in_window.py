@@ -34,7 +34,7 @@ def test_imported_files_land_in_the_library_and_the_first_opens(window, qtbot, t
     qtbot.waitUntil(lambda: window.workspace.prompt_id == ids[0], timeout=5000)
     assert window.editor.toPlainText() == doc.template
     assert window.variables.values()["tone"] == "friendly"
-    assert [c.model for c in window.run_board.configs()] == [c["model"] for c in doc.columns]
+    assert [c.model for c in window.run_board.configs()] == [c.model for c in doc.columns]
     db = window.workspace.db
     prompt = db.call(library.get_prompt, ids[0])
     assert (prompt.name, prompt.folder, list(prompt.tags)) == (
@@ -111,7 +111,7 @@ def test_export_shows_the_file_with_unsaved_edits_and_saves_it(window, qtbot, tm
     shown = from_json(dialog.preview.toPlainText())
     assert shown.template == "system:\nBe {{ mood }}.\nuser:\nHi\n"
     assert "mood" in shown.variables
-    assert shown.columns[0]["model"] == "llama3.2"
+    assert shown.columns[0].model == "llama3.2"
 
     dialog.choose("promptfoo")
     qtbot.waitUntil(lambda: "providers:" in dialog.preview.toPlainText(), timeout=5000)
@@ -214,3 +214,20 @@ def test_a_config_reading_outside_its_folder_asks_first(window, qtbot, tmp_path)
     [prompt_id] = done.args[0]
     stored = window.workspace.db.call(library.latest_version, prompt_id)
     assert stored.template.startswith("SECRET")
+
+
+def test_an_import_lists_what_it_could_not_keep(window, qtbot, tmp_path) -> None:
+    source = Path(__file__).parents[1] / "exchange" / "prompty_corpus" / "structured.prompty"
+    path = tmp_path / "structured.prompty"
+    path.write_bytes(source.read_bytes())
+    _import(qtbot, window, path)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "importNotesBox") is not None)
+    box = window.findChild(QMessageBox, "importNotesBox")
+    assert box.accessibleName() == "Imported, with notes"
+    assert "“Extract a contact”" in box.text()
+    assert "tools (1) not kept" in box.text() and "metadata not kept: authors" in box.text()
+    box.close()
+    plain = tmp_path / "plain.txt"
+    plain.write_text("user:\nHello\n", encoding="utf-8")
+    _import(qtbot, window, plain)
+    assert window.findChild(QMessageBox, "importNotesBox") is None  # nothing to say
