@@ -483,13 +483,13 @@ def _is_xml(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
 
 def _contains_xml(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     paths = _required_elements(spec)
-    fragments = list(_xml_fragments(answer.text))
-    if not fragments:
-        return graders._Check(False, "The output contains no well-formed XML.")
-    checks = [
-        _with_elements(root, paths, "The output contains well-formed XML") for root in fragments
-    ]
-    return next((check for check in checks if check.passed), checks[0])
+    first: _Check | None = None
+    for root in _xml_fragments(answer.text):
+        check = _with_elements(root, paths, "The output contains well-formed XML")
+        if check.passed:
+            return check
+        first = first or check
+    return first or graders._Check(False, "The output contains no well-formed XML.")
 
 
 def _with_elements(root: ElementTree.Element, paths: list[list[str]], said: str) -> _Check:
@@ -515,16 +515,32 @@ def _xml(text: str) -> ElementTree.Element | str:
 
 
 def _xml_fragments(text: str) -> Iterator[ElementTree.Element]:
-    """Elements in ``text``: from each start tag, the widest span that parses."""
+    """The elements in ``text`` that parse: from each start tag to the closing tag that
+    balances it (same name, nesting counted), or the start tag alone when it closes itself."""
     for start in list(_ELEMENT_START.finditer(text))[:_XML_CANDIDATES]:
-        name = re.escape(start.group(1))
-        closing = re.compile(rf"</{name}\s*>|/>")
-        ends = [match.end() for match in closing.finditer(text, start.end())]
-        for end in reversed(ends[-_XML_CANDIDATES:]):
+        end = _element_end(text, start.group(1), start.end())
+        if end is not None:
             root = _xml(text[start.start() : end])
             if not isinstance(root, str):
                 yield root
-                break
+
+
+def _element_end(text: str, name: str, after: int) -> int | None:
+    tag_end = text.find(">", after)
+    if tag_end < 0:
+        return None
+    if text[tag_end - 1] == "/":
+        return tag_end + 1
+    depth = 1
+    tags = re.compile(rf"<{re.escape(name)}(?=[\s/>])[^>]*>|</{re.escape(name)}\s*>")
+    for tag in tags.finditer(text, tag_end + 1):
+        if tag.group().startswith("</"):
+            depth -= 1
+            if depth == 0:
+                return tag.end()
+        elif not tag.group().endswith("/>"):
+            depth += 1
+    return None
 
 
 def _has_path(element: ElementTree.Element, path: Sequence[str]) -> bool:
