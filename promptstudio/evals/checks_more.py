@@ -597,6 +597,9 @@ def _sql_problem(text: str, options: _SqlOptions) -> str | None:
     for statement in statements:
         if not isinstance(statement, _statement_types(exp)):
             return f"{graders._quote(statement.sql())} is not a statement"
+    missing_comma = _missing_comma(sqlglot.tokenize(text, read=options.dialect))
+    if missing_comma is not None:
+        return missing_comma
     tables, columns = _authorities(statements, exp)
     for name, allowed, found in (
         ("table", options.tables, tables),
@@ -607,6 +610,34 @@ def _sql_problem(text: str, options: _SqlOptions) -> str | None:
         refused = [item for item in found if not any(p.fullmatch(item) for p in allowed)]
         if refused:
             return f"the {name} access {', '.join(refused)} is not allowed"
+    return None
+
+
+def _missing_comma(tokens: Sequence[Any]) -> str | None:
+    """promptfoo reads ``SELECT a b FROM t`` as a missing comma, not as an alias without
+    AS: a select item of exactly two plain names is refused."""
+    names = ("VAR", "IDENTIFIER")
+    for index, token in enumerate(tokens):
+        if token.token_type.name != "SELECT":
+            continue
+        items: list[list[Any]] = [[]]
+        depth = 0
+        for following in tokens[index + 1 :]:
+            kind = following.token_type.name
+            if depth == 0 and kind in ("FROM", "SEMICOLON", "R_PAREN", "UNION", "INTO"):
+                break
+            depth += {"L_PAREN": 1, "R_PAREN": -1}.get(kind, 0)
+            if depth == 0 and kind == "COMMA":
+                items.append([])
+            elif not (kind in ("DISTINCT", "ALL") and items == [[]]):
+                items[-1].append(following)
+        for item in items:
+            if len(item) == 2 and all(t.token_type.name in names for t in item):
+                first, second = item[0].text, item[1].text
+                return (
+                    f"'{first} {second}' looks like a missing comma: write '{first}, {second}', "
+                    f"or '{first} AS {second}' for a column alias"
+                )
     return None
 
 

@@ -258,6 +258,15 @@ def test_is_sql_refuses_prose_and_broken_statements() -> None:
         assert result.reason.startswith("The output is not valid MySQL SQL")
 
 
+def test_is_sql_reads_two_bare_names_as_a_missing_comma() -> None:
+    result = grade(check("is-sql"), Answer("SELECT DISTINCT name title FROM t"))
+    assert not result.passed and "'name title' looks like a missing comma" in result.reason
+    for text in ("SELECT name AS title FROM t", "SELECT count(*) n FROM t", "SELECT a, b FROM t"):
+        assert grade(check("is-sql"), Answer(text)).passed, text
+    nested = Answer("SELECT x FROM (SELECT a b FROM t) AS s")
+    assert not grade(check("is-sql"), nested).passed
+
+
 def test_is_sql_takes_a_database_type() -> None:
     postgres = check("is-sql", {"databaseType": "PostgresQL"})
     assert grade(postgres, Answer("SELECT name::text FROM t")).passed
