@@ -242,7 +242,7 @@ def test_kappa_edges() -> None:
 
 
 def humaneval_pass_at_k(n: int, c: int, k: int) -> float:
-    """The numerically stable form printed in Chen et al. (2021), Figure 3."""
+    """The numerically stable form printed in Chen et al. (2021)."""
     if n - c < k:
         return 1.0
     return 1.0 - math.prod(1.0 - k / i for i in range(n - c + 1, n + 1))
