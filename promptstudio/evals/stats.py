@@ -168,10 +168,10 @@ class PairedComparison:
         level = f"{self.alpha * 100:g}%"
         if self.significant:
             direction = "better" if self.gained > self.lost else "worse"
-            return (
-                f"{counts}; {format_p(self.p_value)}: significant at {level} — "
-                f"{new} is {direction} than {old}."
-            )
+            shown = format_p(self.p_value)
+            if _rounded(self.p_value) >= self.alpha:  # 0.0499 would read "p = 0.05"
+                shown = f"p < {self.alpha:g}"
+            return f"{counts}; {shown}: significant at {level} — {new} is {direction} than {old}."
         return f"{counts}; {format_p(self.p_value)}: not yet significant — add cases or repeats."
 
 
@@ -210,7 +210,11 @@ def format_p(p: float) -> str:
         return "p < 0.001"
     if p >= 1:
         return "p = 1"
-    return f"p = {float(f'{p:.2g}'):g}"
+    return f"p = {_rounded(p):g}"
+
+
+def _rounded(p: float) -> float:
+    return float(f"{p:.2g}")
 
 
 # ---- mean scores: paired bootstrap -------------------------------------------------

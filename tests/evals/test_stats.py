@@ -9,6 +9,7 @@ import pytest
 from promptstudio.evals.stats import (
     BOOTSTRAP_RESAMPLES,
     Interval,
+    PairedComparison,
     StatisticsError,
     cohen_kappa,
     compare_paired,
@@ -122,6 +123,12 @@ def test_a_significant_difference_says_which_way() -> None:
     )
     worse = compare_paired([False] * 10, [True] * 10, new_name="v5", old_name="v4")
     assert worse.verdict == "worse" and worse.sentence().endswith("v5 is worse than v4.")
+
+
+def test_a_p_value_just_under_five_percent_is_not_rounded_up_to_it() -> None:
+    comparison = PairedComparison("a", "b", 0, 9, 1, 0, p_value=0.0499)
+    assert comparison.significant
+    assert "; p < 0.05: significant at 5%" in comparison.sentence()
 
 
 def test_identical_verdicts_and_no_cases_say_so() -> None:
