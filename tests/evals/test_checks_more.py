@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
+from promptstudio.chat import Message
 from promptstudio.evals import (
     ASSERTION_TYPES,
     Answer,
@@ -24,6 +26,9 @@ from promptstudio.evals.checks_more import (
     split_values,
     weighted_verdict,
 )
+from promptstudio.providers import Endpoint
+from promptstudio.runs import RunSession, RunTarget, TargetStatus
+from tests.fake_llm import FakeLLM, Reply
 
 ANSWER = Answer("Paris is the capital of France.", finish_reason="stop")
 XML = Answer("<analysis><classification>T-shirt</classification><color>Red</color></analysis>")
@@ -355,3 +360,32 @@ def test_weighted_verdict_edges() -> None:
     assert zero.passed and zero.score == 0.0
     with pytest.raises(GraderError, match="weight of 'contains'"):
         weighted_verdict([check("contains", "a", weight=-2)], [result(True)])
+
+
+# ---- finish-reason on real streams ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "reported"),
+    [
+        ({"kind": "openai-compatible", "api": "chat"}, "length"),
+        ({"kind": "openai-compatible", "api": "responses"}, "max_output_tokens"),
+        ({"kind": "anthropic"}, "max_tokens"),
+    ],
+    ids=["chat", "responses", "anthropic"],
+)
+def test_finish_reason_of_a_real_stream_cut_by_the_token_limit(
+    fake_llm: FakeLLM, endpoint: dict[str, str], reported: str
+) -> None:
+    fake_llm.script(Reply(text="A long answer that runs out", finish_reason="length"))
+    base_url = fake_llm.anthropic_base_url if endpoint["kind"] == "anthropic" else fake_llm.base_url
+    options: dict[str, Any] = {"name": "Fake", "max_retries": 0, **endpoint}
+    run_target = RunTarget("a", Endpoint(base_url=base_url, **options), "fake-model")
+    results = asyncio.run(RunSession((Message("user", "Go on"),), [run_target]).run())
+    result = results["a"]
+    assert result.status is TargetStatus.DONE and result.finish_reason == reported
+    answer = Answer.from_result(result)
+    assert grade(check("finish-reason", "length"), answer).passed
+    stopped = grade(check("finish-reason", "stop"), answer)
+    said = reported if reported == "length" else f"{reported} (length)"
+    assert not stopped.passed and f"stopped for {said}, not stop." in stopped.reason
