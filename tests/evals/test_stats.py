@@ -184,6 +184,14 @@ def test_bootstrap_of_no_difference_straddles_zero() -> None:
     assert result.interval.low < 0 < result.interval.high and not result.excludes_zero
 
 
+def test_bootstrap_of_verdicts_is_the_interval_of_a_pass_rate_change() -> None:
+    new = [True] * 16 + [False] * 4
+    old = [True] * 10 + [False] * 10
+    result = paired_bootstrap([float(v) for v in new], [float(v) for v in old])
+    assert result is not None and result.mean_difference == pytest.approx(0.3)
+    assert 0 < result.interval.low < 0.3 < result.interval.high <= 0.6
+
+
 def test_bootstrap_edges() -> None:
     assert paired_bootstrap([], []) is None
     single = paired_bootstrap([0.8], [0.5])
