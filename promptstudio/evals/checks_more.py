@@ -104,7 +104,7 @@ _WORD = re.compile(r"\w+")
 _FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 _DTD_SUBSET = re.compile(r"<!DOCTYPE[^>]*\[", re.IGNORECASE)
 _ELEMENT_START = re.compile(r"<([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)")
-_XML_CANDIDATES: Final = 64  # element starts (and ends per start) tried by contains-xml
+_XML_CANDIDATES: Final = 64  # element starts tried by contains-xml
 _SQL_KEYS = frozenset({"databaseType", "allowedTables", "allowedColumns"})
 
 
@@ -374,7 +374,7 @@ def _levenshtein(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
             False,
             f"The output is more than {limit:g} edits away from {graders._quote(reference)}.",
         )
-    reason = f"The output is {distance} edits away from {graders._quote(reference)}"
+    reason = f"The output is {graders._plural(distance, 'edit')} from {graders._quote(reference)}"
     if distance <= limit:
         return graders._Check(True, f"{reason}, within {limit:g}.", details={"distance": distance})
     return graders._Check(False, f"{reason}, over {limit:g}.", details={"distance": distance})
@@ -566,7 +566,7 @@ def _contains_sql(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     problem = _sql_problem(answer.text, options)
     if problem is None:
         return graders._Check(True, f"The output is valid {options.database} SQL.")
-    blocks = [match.group(2) for match in _FENCE.finditer(answer.text)]
+    blocks = [m.group(2) for m in _FENCE.finditer(answer.text) if m.group(1).lower() in ("", "sql")]
     problems = [_sql_problem(block, options) for block in blocks]
     if None in problems:
         return graders._Check(

@@ -6,6 +6,8 @@ import asyncio
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from promptstudio.chat import Message
 from promptstudio.evals import (
@@ -195,6 +197,24 @@ def test_bounded_levenshtein(first: str, second: str, limit: int, distance: int 
     assert bounded_levenshtein(second, first, limit) == distance
 
 
+def plain_levenshtein(first: str, second: str) -> int:
+    row = list(range(len(second) + 1))
+    for i, a in enumerate(first, start=1):
+        previous, row[0] = row[0], i
+        for j, b in enumerate(second, start=1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (a != b))
+    return row[-1]
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text("abc", max_size=12), st.text("abc", max_size=12), st.integers(0, 8))
+def test_the_banded_distance_agrees_with_the_full_table(
+    first: str, second: str, limit: int
+) -> None:
+    distance = plain_levenshtein(first, second)
+    assert bounded_levenshtein(first, second, limit) == (distance if distance <= limit else None)
+
+
 def test_levenshtein_defaults_to_five_edits() -> None:
     assert DEFAULT_THRESHOLDS["levenshtein"] == 5
     assert grade(check("levenshtein", "hello world"), Answer("hallo wrld!!")).passed
@@ -301,6 +321,7 @@ def test_is_sql_checks_the_allowed_tables_and_columns() -> None:
 
 def test_contains_sql_reads_code_blocks() -> None:
     assert grade(check("contains-sql"), Answer("```\nSELECT `id` FROM `users`;\n```")).passed
+    assert not grade(check("contains-sql"), Answer("```python\nSELECT 1\n```")).passed
     bad_block = grade(check("contains-sql"), Answer("```sql\nSELEC x\n```"))
     assert not bad_block.passed and "No code block" in bad_block.reason
 
