@@ -176,6 +176,21 @@ def test_one_line_form_reads_comma_separated_values() -> None:
     assert grade(assertion, ANSWER).passed
 
 
+def test_one_line_forms_of_thresholds_and_objects() -> None:
+    assert parse_check("levenshtein(2): Paris") == {
+        "type": "levenshtein",
+        "value": "Paris",
+        "threshold": 2,
+    }
+    assert parse_check('not-is-sql: {"databaseType": "Sqlite"}') == {
+        "type": "not-is-sql",
+        "value": {"databaseType": "Sqlite"},
+    }
+    assert parse_check("is-xml: analysis.color") == {"type": "is-xml", "value": "analysis.color"}
+    with pytest.raises(GraderError, match="value of 'is-sql' is not valid JSON"):
+        parse_check("is-sql: {databaseType: Sqlite}")
+
+
 # ---- distances and overlap --------------------------------------------------------------
 
 

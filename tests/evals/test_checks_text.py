@@ -144,6 +144,11 @@ def test_formatted_checks_read_back_identically(checks: list[dict[str, Any]]) ->
         ({"type": "latency", "threshold": 2000}, "latency: 2000"),
         ({"type": "cost", "threshold": 0.002}, "cost: 0.002"),
         ({"type": "llm-rubric", "value": "answers politely"}, "llm-rubric: answers politely"),
+        (
+            {"type": "is-sql", "value": {"databaseType": "Sqlite"}},
+            'is-sql: {"databaseType":"Sqlite"}',
+        ),
+        ({"type": "contains-any", "value": "Paris, Rome"}, "contains-any: Paris, Rome"),
         ({"type": "equals", "value": "42"}, "equals: 42"),
         ({"type": "contains", "value": " padded"}, "contains:  padded"),
         # What would not read back identically is written whole, as JSON.
