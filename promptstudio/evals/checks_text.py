@@ -36,6 +36,8 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _THRESHOLD_TYPES = frozenset({"latency", "cost"})  # the number after the colon is a threshold
 _COUNT_TYPES = frozenset({"max-length", "min-length"})
 _SCHEMA_TYPES = frozenset({"is-json", "contains-json"})
+# Their value is an object when written as one (``is-sql: {"databaseType": "Sqlite"}``).
+_OBJECT_TYPES = frozenset({"is-xml", "contains-xml", "is-sql", "contains-sql"})
 # Characters str.splitlines() breaks at that JSON leaves unescaped: escaped, a JSON check
 # stays one line in every editor and table cell.
 _UNSPLIT = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
@@ -201,7 +203,7 @@ def _short_check(text: str) -> dict[str, Any]:
         stripped = value.strip()
         json_value = stripped.startswith("{")
         assertion["value"] = _json(written, stripped) if json_value else _whole(written, stripped)
-    elif base in _SCHEMA_TYPES:
+    elif base in _SCHEMA_TYPES or (base in _OBJECT_TYPES and value.lstrip().startswith("{")):
         assertion["value"] = _json(written, value.strip())
     else:
         assertion["value"] = value

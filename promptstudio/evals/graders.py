@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from promptstudio.errors import PromptStudioError
+from promptstudio.evals import checks_more
 from promptstudio.evals.json_answers import json_values, loads, schema_problem
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ ASSERTION_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "latency": "The answer took at most threshold milliseconds.",
         "cost": "The answer cost at most threshold US dollars.",
         "llm-rubric": "A judge model grades the output against the rubric in value.",
+        **checks_more.TYPES,
     }
 )
 """Every type we grade, with a line for the UI; each also works with ``not-`` in front."""
@@ -69,11 +71,17 @@ class Answer:
     text: str
     latency_ms: float | None = None
     cost: float | None = None  # US dollars
+    finish_reason: str | None = None  # as the provider said it: stop, end_turn, length, ...
 
     @classmethod
     def from_result(cls, result: TargetResult) -> Answer:
         """The answer of a finished run target (latency: the whole request)."""
-        return cls(text=result.text, latency_ms=result.total_ms, cost=result.cost)
+        return cls(
+            text=result.text,
+            latency_ms=result.total_ms,
+            cost=result.cost,
+            finish_reason=result.finish_reason,
+        )
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,7 @@ def _parse(assertion: Mapping[str, Any]) -> _Spec:
         threshold=_threshold(written, assertion.get("threshold")),
     )
     _check_value(spec)
+    checks_more.check_weight(written, assertion.get("weight"))
     return spec
 
 
@@ -174,6 +183,8 @@ def _check_value(spec: _Spec) -> None:
             raise GraderError(f"'{written}' needs a 'value': the rubric the judge grades by.")
         if threshold is not None and not 0 <= threshold <= 1:
             raise GraderError(f"The threshold of '{written}' must be between 0 and 1.")
+    elif base in checks_more.TYPES:
+        checks_more.check_value(spec)
 
 
 def _text_value(written: str, value: object, what: str) -> str:
@@ -451,6 +462,7 @@ _GRADERS: Final[dict[str, Callable[[_Spec, Answer, str | None], _Check]]] = {
     "min-length": _length,
     "latency": _latency,
     "cost": _cost,
+    **checks_more.GRADERS,
 }
 
 

@@ -54,6 +54,19 @@ EQUALS = st.one_of(
     st.lists(st.integers(), max_size=3),
     st.dictionaries(TEXT, st.integers(), max_size=2),
 )
+PLAIN = st.from_regex(r"[A-Za-z0-9 ]*[A-Za-z0-9][A-Za-z0-9 ]*", fullmatch=True)
+NEEDLES = st.lists(FILLED, min_size=1, max_size=3) | st.lists(PLAIN, min_size=1, max_size=3).map(
+    ", ".join
+)
+REFERENCES = TEXT.filter(str.strip) | st.lists(TEXT.filter(str.strip), min_size=1, max_size=2)
+XML_PATHS = st.sampled_from([{"requiredElements": ["root.child"]}, ["a", "a.b"], "a.b, c"])
+SQL_OPTIONS = st.sampled_from(
+    [
+        {"databaseType": "PostgresQL"},
+        {"allowedTables": ["select::null::t"]},
+        '{"databaseType":"Sqlite"}',
+    ]
+)
 MILLISECONDS = st.integers(0, 10**6) | st.floats(0, 1e6)
 DOLLARS = st.floats(0, 10) | st.integers(0, 10)
 
@@ -72,6 +85,18 @@ FIELDS: dict[str, tuple[dict[str, st.SearchStrategy[Any]], dict[str, st.SearchSt
     "latency": ({"threshold": MILLISECONDS}, {}),
     "cost": ({"threshold": DOLLARS}, {}),
     "llm-rubric": ({"value": TEXT.filter(str.strip)}, {"threshold": st.floats(0, 1)}),
+    **{
+        name: ({"value": NEEDLES}, {})
+        for name in ("contains-any", "contains-all", "icontains-any", "icontains-all")
+    },
+    "levenshtein": ({"value": TEXT}, {"threshold": st.integers(0, 20)}),
+    "rouge-n": ({"value": TEXT.filter(re.compile(r"\w").search)}, {"threshold": st.floats(0, 1)}),
+    "bleu": ({"value": REFERENCES}, {"threshold": st.floats(0, 1)}),
+    "is-xml": ({}, {"value": XML_PATHS}),
+    "contains-xml": ({}, {"value": XML_PATHS}),
+    "is-sql": ({}, {"value": SQL_OPTIONS}),
+    "contains-sql": ({}, {"value": SQL_OPTIONS}),
+    "finish-reason": ({"value": st.sampled_from(["stop", "length", "tool_calls"])}, {}),
 }
 EXTRAS = {"weight": st.integers(0, 5), "metric": TEXT}
 ASSERTIONS = st.one_of(
@@ -119,6 +144,11 @@ def test_formatted_checks_read_back_identically(checks: list[dict[str, Any]]) ->
         ({"type": "latency", "threshold": 2000}, "latency: 2000"),
         ({"type": "cost", "threshold": 0.002}, "cost: 0.002"),
         ({"type": "llm-rubric", "value": "answers politely"}, "llm-rubric: answers politely"),
+        (
+            {"type": "is-sql", "value": {"databaseType": "Sqlite"}},
+            'is-sql: {"databaseType":"Sqlite"}',
+        ),
+        ({"type": "contains-any", "value": "Paris, Rome"}, "contains-any: Paris, Rome"),
         ({"type": "equals", "value": "42"}, "equals: 42"),
         ({"type": "contains", "value": " padded"}, "contains:  padded"),
         # What would not read back identically is written whole, as JSON.

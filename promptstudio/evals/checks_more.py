@@ -1,0 +1,771 @@
+"""promptfoo's further deterministic checks: lists of texts, distances, overlap, XML, SQL.
+
+Names and meanings follow promptfoo's documentation (``configuration/expected-outputs/
+deterministic``): ``contains-any``/``-all`` and their case-insensitive ``i`` forms take a
+list or comma-separated text (quotes keep a comma inside a value); ``levenshtein`` passes
+when the edit distance is at most ``threshold`` (default 5); ``rouge-n`` when the ROUGE-1
+recall of the value's words is at least ``threshold`` (default 0.75); ``bleu`` when the
+BLEU-4 score is at least ``threshold`` (default 0.5); ``is-xml``/``contains-xml`` with
+optional ``requiredElements``; ``is-sql``/``contains-sql`` with optional ``databaseType``,
+``allowedTables`` and ``allowedColumns`` (parsed by sqlglot); ``finish-reason`` compares
+the provider's stop reason, normalised to promptfoo's ``stop``, ``length``,
+``content_filter``, ``tool_calls``. ``not-`` negates each, as for every check.
+
+This module builds on :mod:`promptstudio.evals.graders`, which registers the types listed
+in :data:`TYPES`: the graders' module is imported as a whole and used only when a check is
+read or graded, so the two can import each other. ``weight`` and a case's ``threshold``
+combine the checks as promptfoo does (:func:`check_weight`, :func:`weighted_verdict`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import xml.etree.ElementTree as ElementTree
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+from promptstudio.evals import graders
+
+if TYPE_CHECKING:
+    from promptstudio.evals.graders import Answer, GradeResult, _Check, _Spec
+
+TYPES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "contains-any": "The output contains at least one of the values (a list, or a, b, c).",
+        "contains-all": "The output contains every one of the values (a list, or a, b, c).",
+        "icontains-any": "The output contains at least one of the values, ignoring case.",
+        "icontains-all": "The output contains every one of the values, ignoring case.",
+        "levenshtein": "The output is at most threshold edits (default 5) from the value.",
+        "rouge-n": "ROUGE-1 recall of the value's words in the output ≥ threshold (default 0.75).",
+        "bleu": "BLEU score of the output against the value(s) ≥ threshold (default 0.5).",
+        "is-xml": "The output is one well-formed XML document (value: requiredElements).",
+        "contains-xml": "The output holds well-formed XML (value: requiredElements).",
+        "is-sql": "The output is valid SQL (value: databaseType, allowedTables, allowedColumns).",
+        "contains-sql": "The output is valid SQL or holds a code block of valid SQL.",
+        "finish-reason": "The model stopped for this reason: stop, length, content_filter, ...",
+    }
+)
+"""The types this module grades, with a line for the UI."""
+
+DEFAULT_THRESHOLDS: Final[Mapping[str, float]] = MappingProxyType(
+    {"levenshtein": 5.0, "rouge-n": 0.75, "bleu": 0.5}
+)
+"""promptfoo's default ``threshold`` per type, when the check gives none."""
+
+FINISH_REASONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        # OpenAI Chat Completions and compatible servers
+        "stop": "stop",
+        "length": "length",
+        "content_filter": "content_filter",
+        "tool_calls": "tool_calls",
+        "function_call": "tool_calls",
+        # Anthropic Messages
+        "end_turn": "stop",
+        "stop_sequence": "stop",
+        "max_tokens": "length",
+        "tool_use": "tool_calls",
+        "refusal": "content_filter",
+        # OpenAI Responses (``completed``, or the reason it is incomplete)
+        "completed": "stop",
+        "max_output_tokens": "length",
+    }
+)
+"""Provider stop reasons and the normalised name promptfoo compares (as its providers map
+them); a reason not listed is compared as it is, ignoring case."""
+
+# sqlglot's dialect for each of promptfoo's (node-sql-parser's) database types; None: the
+# generic dialect, for databases sqlglot has no dialect of.
+SQL_DIALECTS: Final[Mapping[str, str | None]] = MappingProxyType(
+    {
+        "athena": "athena",
+        "bigquery": "bigquery",
+        "db2": None,
+        "flinksql": None,
+        "hive": "hive",
+        "mariadb": "mysql",
+        "mysql": "mysql",
+        "noql": None,
+        "postgresql": "postgres",
+        "redshift": "redshift",
+        "snowflake": "snowflake",
+        "sqlite": "sqlite",
+        "transactsql": "tsql",
+    }
+)
+DEFAULT_DATABASE: Final = "MySQL"
+
+_WORD = re.compile(r"\w+")
+_FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+_DTD_SUBSET = re.compile(r"<!DOCTYPE[^>]*\[", re.IGNORECASE)
+_ELEMENT_START = re.compile(r"<([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)")
+_XML_CANDIDATES: Final = 64  # element starts tried by contains-xml
+_SQL_KEYS = frozenset({"databaseType", "allowedTables", "allowedColumns"})
+
+
+# ---- reading a check's value ------------------------------------------------------------
+
+
+def check_value(spec: _Spec) -> None:
+    """Raise :class:`GraderError` if the value or threshold of one of our types is wrong."""
+    base, written, threshold = spec.base, spec.written, spec.threshold
+    if base in ("contains-any", "contains-all", "icontains-any", "icontains-all"):
+        _needles(spec)
+    elif base == "levenshtein":
+        _reference(spec)
+        if threshold is not None and threshold < 0:
+            raise graders.GraderError(f"The threshold of '{written}' cannot be negative.")
+    elif base in ("rouge-n", "bleu"):
+        if base == "rouge-n":
+            _reference(spec)
+        else:
+            _references(spec)
+        if threshold is not None and not 0 <= threshold <= 1:
+            raise graders.GraderError(f"The threshold of '{written}' must be between 0 and 1.")
+    elif base in ("is-xml", "contains-xml"):
+        _required_elements(spec)
+    elif base in ("is-sql", "contains-sql"):
+        _sql_options(spec)
+    elif base == "finish-reason":
+        _finish_reason(spec)
+
+
+def check_weight(written: str, weight: object) -> None:
+    """A check's ``weight``, when given, is a number ≥ 0 (promptfoo's default is 1)."""
+    if weight is None:
+        return
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
+        raise graders.GraderError(f"The weight of '{written}' must be a number, not {weight!r}.")
+    if not math.isfinite(weight) or weight < 0:
+        raise graders.GraderError(f"The weight of '{written}' must be a number ≥ 0.")
+
+
+def _needles(spec: _Spec) -> list[str]:
+    value = spec.value
+    if isinstance(value, str):
+        items: list[object] = list(split_values(spec.written, value))
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise graders.GraderError(
+            f"'{spec.written}' needs a 'value': a list of texts, or texts separated by commas."
+        )
+    needles = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise graders.GraderError(
+                f"The values of '{spec.written}' must be texts or numbers, not {item!r}."
+            )
+        text = item if isinstance(item, str) else graders._number_text(item)
+        if not text:
+            raise graders.GraderError(
+                f"'{spec.written}' has an empty value, which every output contains."
+            )
+        needles.append(text)
+    if not needles:
+        raise graders.GraderError(f"'{spec.written}' needs at least one value to look for.")
+    return needles
+
+
+def split_values(written: str, text: str) -> Iterator[str]:
+    """Comma-separated values as promptfoo reads them: trimmed, empty ones skipped, and
+    ``"quoted, values"`` kept whole (``""`` or ``\\"`` for a quote inside)."""
+    index, size = 0, len(text)
+    while index < size:
+        while index < size and (text[index].isspace() or text[index] == ","):
+            index += 1
+        if index >= size:
+            return
+        if text[index] != '"':
+            end = text.find(",", index)
+            end = size if end < 0 else end
+            yield text[index:end].strip()
+            index = end
+            continue
+        field, index = _quoted(written, text, index + 1)
+        yield field
+        while index < size and text[index].isspace():
+            index += 1
+        if index < size and text[index] != ",":
+            raise graders.GraderError(
+                f"In '{written}', put a comma after the quoted value {field!r}."
+            )
+
+
+def _quoted(written: str, text: str, index: int) -> tuple[str, int]:
+    field: list[str] = []
+    while index < len(text):
+        char, following = text[index], text[index + 1 : index + 2]
+        if (char == "\\" and following in ('"', "\\")) or (char == '"' and following == '"'):
+            field.append(following)
+            index += 2
+        elif char == '"':
+            return "".join(field), index + 1
+        else:
+            field.append(char)
+            index += 1
+    raise graders.GraderError(f"In '{written}', a quoted value is not closed: add a '\"'.")
+
+
+def _reference(spec: _Spec) -> str:
+    value = spec.value
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise graders.GraderError(f"'{spec.written}' needs a 'value': the text to compare with.")
+    text = value if isinstance(value, str) else graders._number_text(value)
+    if spec.base == "rouge-n" and not _WORD.search(text):
+        raise graders.GraderError(f"The value of '{spec.written}' has no words to compare.")
+    return text
+
+
+def _references(spec: _Spec) -> list[str]:
+    """bleu: one reference or a list; blank ones are ignored, as promptfoo does."""
+    value = spec.value
+    if isinstance(value, list):
+        if not all(isinstance(item, str) for item in value):
+            raise graders.GraderError(f"The values of '{spec.written}' must all be texts.")
+        references = [item for item in value if item.strip()]
+    else:
+        references = [_reference(spec)]
+        references = [text for text in references if text.strip()]
+    if not references:
+        raise graders.GraderError(
+            f"'{spec.written}' needs a 'value': a reference text (or a list of them)."
+        )
+    return references
+
+
+def _object_value(spec: _Spec) -> object:
+    """An object value may arrive as the JSON text of a one-line check."""
+    value = spec.value
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise graders.GraderError(
+                f"The value of '{spec.written}' is not valid JSON ({exc})."
+            ) from None
+    return value
+
+
+def _required_elements(spec: _Spec) -> list[list[str]]:
+    """``root.child`` paths, from ``{requiredElements: [...]}``, a list or ``a, b`` text."""
+    value = _object_value(spec)
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        unknown = set(value) - {"requiredElements"}
+        if unknown:
+            raise graders.GraderError(
+                f"'{spec.written}' knows only 'requiredElements', not {sorted(unknown)}."
+            )
+        value = value.get("requiredElements")
+    if isinstance(value, str):
+        value = list(split_values(spec.written, value))
+    if not isinstance(value, list) or not value:
+        raise graders.GraderError(
+            f"The requiredElements of '{spec.written}' must be a list of paths like 'root.child'."
+        )
+    paths = []
+    for path in value:
+        parts = path.split(".") if isinstance(path, str) else []
+        if not parts or not all(parts):
+            raise graders.GraderError(
+                f"In '{spec.written}', {path!r} is not an element path like 'root.child'."
+            )
+        paths.append(parts)
+    return paths
+
+
+@dataclass(frozen=True, slots=True)
+class _SqlOptions:
+    database: str
+    dialect: str | None
+    tables: tuple[re.Pattern[str], ...] | None
+    columns: tuple[re.Pattern[str], ...] | None
+
+
+def _sql_options(spec: _Spec) -> _SqlOptions:
+    value = _object_value(spec)
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise graders.GraderError(
+            f"The value of '{spec.written}' must be an object such as "
+            '{"databaseType": "PostgreSQL"}.'
+        )
+    unknown = set(value) - _SQL_KEYS
+    if unknown:
+        raise graders.GraderError(
+            f"'{spec.written}' knows {', '.join(sorted(_SQL_KEYS))}, not {sorted(unknown)}."
+        )
+    database = value.get("databaseType") or DEFAULT_DATABASE
+    if not isinstance(database, str) or database.lower() not in SQL_DIALECTS:
+        raise graders.GraderError(
+            f"Unknown databaseType {database!r} in '{spec.written}'. Known: "
+            "Athena, BigQuery, DB2, FlinkSQL, Hive, MariaDB, MySQL, Noql, PostgresQL, "
+            "Redshift, Snowflake, Sqlite, TransactSQL."
+        )
+    return _SqlOptions(
+        database,
+        SQL_DIALECTS[database.lower()],
+        _patterns(spec.written, "allowedTables", value.get("allowedTables")),
+        _patterns(spec.written, "allowedColumns", value.get("allowedColumns")),
+    )
+
+
+def _patterns(written: str, key: str, value: object) -> tuple[re.Pattern[str], ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise graders.GraderError(f"The {key} of '{written}' must be a list of texts.")
+    patterns = []
+    for item in value:
+        try:
+            patterns.append(re.compile(item, re.IGNORECASE))
+        except re.error as exc:
+            raise graders.GraderError(
+                f"The {key} entry {item!r} of '{written}' is not a valid pattern: {exc.msg}."
+            ) from None
+    return tuple(patterns)
+
+
+def _finish_reason(spec: _Spec) -> str:
+    value = spec.value
+    if not isinstance(value, str) or not value.strip():
+        raise graders.GraderError(
+            f"'{spec.written}' needs a 'value': stop, length, content_filter or tool_calls."
+        )
+    return value.strip()
+
+
+# ---- grading ---------------------------------------------------------------------------
+
+
+def _contains_some(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    needles = _needles(spec)
+    ignore_case = spec.base.startswith("i")
+    text = answer.text.casefold() if ignore_case else answer.text
+    found = [n for n in needles if (n.casefold() if ignore_case else n) in text]
+    missing = [n for n in needles if n not in found]
+    how = " (ignoring case)" if ignore_case else ""
+    details = {"found": found, "missing": missing}
+    if spec.base.endswith("-all"):
+        if not missing:
+            return graders._Check(True, f"The output contains all {_count(needles)}{how}.")
+        reason = f"The output lacks {_listed(missing)}{how}."
+        return graders._Check(False, reason, details=details)
+    if found:
+        reason = f"The output contains {_listed(found)}{how}."
+        return graders._Check(True, reason, details=details)
+    return graders._Check(False, f"The output contains none of {_listed(needles)}{how}.")
+
+
+def _levenshtein(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    reference = _reference(spec)
+    limit = _threshold(spec)
+    distance = bounded_levenshtein(answer.text, reference, math.floor(limit))
+    if distance is None:
+        return graders._Check(
+            False,
+            f"The output is more than {limit:g} edits away from {graders._quote(reference)}.",
+        )
+    reason = f"The output is {graders._plural(distance, 'edit')} from {graders._quote(reference)}"
+    if distance <= limit:
+        return graders._Check(True, f"{reason}, within {limit:g}.", details={"distance": distance})
+    return graders._Check(False, f"{reason}, over {limit:g}.", details={"distance": distance})
+
+
+def bounded_levenshtein(first: str, second: str, limit: int) -> int | None:
+    """The Levenshtein distance, or None when it is over ``limit``.
+
+    Computes only the diagonal band of width ``limit`` (Ukkonen 1985): long answers against
+    a small threshold stay fast.
+    """
+    if len(first) < len(second):
+        first, second = second, first
+    if len(first) - len(second) > limit:
+        return None
+    over = limit + 1
+    previous = [j if j <= limit else over for j in range(len(second) + 1)]
+    for i in range(1, len(first) + 1):
+        low, high = max(1, i - limit), min(len(second), i + limit)
+        current = [over] * (len(second) + 1)
+        current[0] = i if i <= limit else over
+        for j in range(low, high + 1):
+            cost = previous[j - 1] + (first[i - 1] != second[j - 1])
+            current[j] = min(over, cost, previous[j] + 1, current[j - 1] + 1)
+        if min(current[max(0, low - 1) : high + 1]) > limit:
+            return None
+        previous = current
+    distance = previous[len(second)]
+    return distance if distance <= limit else None
+
+
+def _rouge(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    reference = _reference(spec)
+    score = rouge_1(answer.text, reference)
+    return _scored(spec, "ROUGE-1 recall", score)
+
+
+def rouge_1(candidate: str, reference: str) -> float:
+    """ROUGE-N for N = 1 (Lin 2004): the share of the reference's words, counted with
+    repeats, that the candidate has too. Words are lower-cased runs of letters and digits."""
+    wanted = Counter(word.lower() for word in _WORD.findall(reference))
+    found = Counter(word.lower() for word in _WORD.findall(candidate))
+    total = sum(wanted.values())
+    if total == 0:
+        return 0.0
+    return sum(min(count, found[word]) for word, count in wanted.items()) / total
+
+
+def _bleu(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    score = bleu(answer.text, _references(spec))
+    return _scored(spec, "BLEU", score)
+
+
+def bleu(candidate: str, references: Sequence[str]) -> float:
+    """BLEU-4 (Papineni et al. 2002) as promptfoo computes it for one answer.
+
+    Lower-cased whitespace tokens; n-gram precisions for n = 1..4 clipped by the reference
+    that matches best, a zero precision smoothed to 1e-7, equal weights; the brevity
+    penalty against the reference closest in length. An empty answer scores 0.
+    """
+    words = candidate.lower().split()
+    if not words or not references:
+        return 0.0
+    reference_words = [reference.lower().split() for reference in references]
+    closest = reference_words[0]
+    for other in reference_words[1:]:
+        if abs(len(other) - len(words)) < abs(len(closest) - len(words)):
+            closest = other
+    log_sum = 0.0
+    for n in range(1, 5):
+        grams = _ngrams(words, n)
+        total = sum(grams.values())
+        best = 0
+        for reference in reference_words:
+            available = _ngrams(reference, n)
+            best = max(best, sum(min(c, available[g]) for g, c in grams.items()))
+        precision = best / total if total else 0.0
+        log_sum += 0.25 * math.log(precision or 1e-7)
+    penalty = 1.0 if len(words) > len(closest) else math.exp(1 - len(closest) / len(words))
+    return penalty * math.exp(log_sum)
+
+
+def _ngrams(words: Sequence[str], n: int) -> Counter[tuple[str, ...]]:
+    return Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def _scored(spec: _Spec, name: str, score: float) -> _Check:
+    limit = _threshold(spec)
+    shown = f"The {name} score is {score:.2f}"
+    if score >= limit:
+        return graders._Check(True, f"{shown}, at least the threshold {limit:g}.", score=score)
+    return graders._Check(False, f"{shown}, below the threshold {limit:g}.", score=score)
+
+
+def _threshold(spec: _Spec) -> float:
+    return spec.threshold if spec.threshold is not None else DEFAULT_THRESHOLDS[spec.base]
+
+
+def _is_xml(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    paths = _required_elements(spec)
+    root = _xml(answer.text.strip())
+    if isinstance(root, str):
+        return graders._Check(False, f"The output is not well-formed XML: {root}.")
+    return _with_elements(root, paths, "The output is well-formed XML")
+
+
+def _contains_xml(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    paths = _required_elements(spec)
+    first: _Check | None = None
+    for root in _xml_fragments(answer.text):
+        check = _with_elements(root, paths, "The output contains well-formed XML")
+        if check.passed:
+            return check
+        first = first or check
+    return first or graders._Check(False, "The output contains no well-formed XML.")
+
+
+def _with_elements(root: ElementTree.Element, paths: list[list[str]], said: str) -> _Check:
+    missing = [".".join(path) for path in paths if not _has_path(root, path)]
+    if missing:
+        return graders._Check(False, f"{said} but lacks {_listed(missing)}.")
+    with_paths = f" with {_listed(['.'.join(p) for p in paths])}" if paths else ""
+    return graders._Check(True, f"{said}{with_paths}.")
+
+
+def _xml(text: str) -> ElementTree.Element | str:
+    """The parsed document, or why it is not one. DTD subsets are refused (entities in
+    them could expand without bound); ElementTree loads nothing external."""
+    if not text:
+        return "it is empty"
+    if _DTD_SUBSET.search(text):
+        return "it declares a DTD internal subset, which is not checked"
+    try:
+        return ElementTree.fromstring(text)
+    except ElementTree.ParseError as exc:
+        line, column = exc.position
+        return f"{str(exc).split(':')[0]} at line {line}, column {column + 1}"
+
+
+def _xml_fragments(text: str) -> Iterator[ElementTree.Element]:
+    """The elements in ``text`` that parse: from each start tag to the closing tag that
+    balances it (same name, nesting counted), or the start tag alone when it closes itself."""
+    for start in list(_ELEMENT_START.finditer(text))[:_XML_CANDIDATES]:
+        end = _element_end(text, start.group(1), start.end())
+        if end is not None:
+            root = _xml(text[start.start() : end])
+            if not isinstance(root, str):
+                yield root
+
+
+def _element_end(text: str, name: str, after: int) -> int | None:
+    tag_end = text.find(">", after)
+    if tag_end < 0:
+        return None
+    if text[tag_end - 1] == "/":
+        return tag_end + 1
+    depth = 1
+    tags = re.compile(rf"<{re.escape(name)}(?=[\s/>])[^>]*>|</{re.escape(name)}\s*>")
+    for tag in tags.finditer(text, tag_end + 1):
+        if tag.group().startswith("</"):
+            depth -= 1
+            if depth == 0:
+                return tag.end()
+        elif not tag.group().endswith("/>"):
+            depth += 1
+    return None
+
+
+def _has_path(element: ElementTree.Element, path: Sequence[str]) -> bool:
+    if _local_name(element.tag) != path[0]:
+        return False
+    return len(path) == 1 or any(_has_path(child, path[1:]) for child in element)
+
+
+def _local_name(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _is_sql(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    options = _sql_options(spec)
+    problem = _sql_problem(answer.text, options)
+    if problem is None:
+        return graders._Check(True, f"The output is valid {options.database} SQL.")
+    return graders._Check(False, f"The output is not valid {options.database} SQL: {problem}.")
+
+
+def _contains_sql(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    options = _sql_options(spec)
+    problem = _sql_problem(answer.text, options)
+    if problem is None:
+        return graders._Check(True, f"The output is valid {options.database} SQL.")
+    blocks = [m.group(2) for m in _FENCE.finditer(answer.text) if m.group(1).lower() in ("", "sql")]
+    problems = [_sql_problem(block, options) for block in blocks]
+    if None in problems:
+        return graders._Check(
+            True, f"The output holds a code block of valid {options.database} SQL."
+        )
+    if blocks:
+        return graders._Check(
+            False, f"No code block of the output is valid {options.database} SQL: {problems[0]}."
+        )
+    return graders._Check(
+        False, f"The output is not valid {options.database} SQL and has no code block: {problem}."
+    )
+
+
+def _sql_problem(text: str, options: _SqlOptions) -> str | None:
+    """Why ``text`` is not SQL for ``options`` (None when it is)."""
+    import sqlglot  # a few tenths of a second to import: only when SQL is checked
+    from sqlglot import expressions as exp
+
+    if not text.strip():
+        return "it is empty"
+    try:
+        statements = [s for s in sqlglot.parse(text, read=options.dialect) if s is not None]
+    except sqlglot.errors.SqlglotError as exc:
+        return _first_line(str(exc))
+    if not statements:
+        return "it holds no statement"
+    for statement in statements:
+        if not isinstance(statement, _statement_types(exp)):
+            return f"{graders._quote(statement.sql())} is not a statement"
+    missing_comma = _missing_comma(sqlglot.tokenize(text, read=options.dialect))
+    if missing_comma is not None:
+        return missing_comma
+    tables, columns = _authorities(statements, exp)
+    for name, allowed, found in (
+        ("table", options.tables, tables),
+        ("column", options.columns, columns),
+    ):
+        if allowed is None:
+            continue
+        refused = [item for item in found if not any(p.fullmatch(item) for p in allowed)]
+        if refused:
+            return f"the {name} access {', '.join(refused)} is not allowed"
+    return None
+
+
+def _missing_comma(tokens: Sequence[Any]) -> str | None:
+    """promptfoo reads ``SELECT a b FROM t`` as a missing comma, not as an alias without
+    AS: a select item of exactly two plain names is refused."""
+    names = ("VAR", "IDENTIFIER")
+    for index, token in enumerate(tokens):
+        if token.token_type.name != "SELECT":
+            continue
+        items: list[list[Any]] = [[]]
+        depth = 0
+        for following in tokens[index + 1 :]:
+            kind = following.token_type.name
+            if depth == 0 and kind in ("FROM", "SEMICOLON", "R_PAREN", "UNION", "INTO"):
+                break
+            depth += {"L_PAREN": 1, "R_PAREN": -1}.get(kind, 0)
+            if depth == 0 and kind == "COMMA":
+                items.append([])
+            elif not (kind in ("DISTINCT", "ALL") and items == [[]]):
+                items[-1].append(following)
+        for item in items:
+            if len(item) == 2 and all(t.token_type.name in names for t in item):
+                first, second = item[0].text, item[1].text
+                return (
+                    f"'{first} {second}' looks like a missing comma: write '{first}, {second}', "
+                    f"or '{first} AS {second}' for a column alias"
+                )
+    return None
+
+
+def _statement_types(exp: Any) -> tuple[type[Any], ...]:
+    names = ("Query", "Insert", "Update", "Delete", "Create", "Drop", "Alter", "Merge")
+    return tuple(getattr(exp, name) for name in names if hasattr(exp, name))
+
+
+def _authorities(statements: Sequence[Any], exp: Any) -> tuple[list[str], list[str]]:
+    """node-sql-parser's authority strings: ``select::db::table``, ``select::table::column``
+    (``null`` where the query names none; ``(.*)`` for ``*`` and whole-row writes)."""
+    tables: dict[str, None] = {}
+    columns: dict[str, None] = {}
+    kinds = (exp.Select, exp.Insert, exp.Update, exp.Delete)
+    for statement in statements:
+        for table in statement.find_all(exp.Table):
+            kind = _kind(table, kinds)
+            tables[f"{kind}::{table.db or 'null'}::{table.name}"] = None
+            if kind == "delete" or (kind == "insert" and not isinstance(table.parent, exp.Schema)):
+                columns[f"{kind}::{table.name}::(.*)"] = None
+        for column in statement.find_all(exp.Column):
+            columns[f"{_kind(column, kinds)}::{column.table or 'null'}::{column.name}"] = None
+        for star in statement.find_all(exp.Star):
+            if not isinstance(star.parent, exp.Column):
+                columns[f"{_kind(star, kinds)}::null::(.*)"] = None
+    return list(tables), list(columns)
+
+
+def _kind(node: Any, kinds: tuple[type[Any], ...]) -> str:
+    parent = node.parent
+    while parent is not None and not isinstance(parent, kinds):
+        parent = parent.parent
+    return type(parent).__name__.lower() if parent is not None else "select"
+
+
+def _finish(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
+    wanted = _finish_reason(spec)
+    reason = answer.finish_reason
+    if not reason:
+        return graders._Check(
+            False, "The provider did not report why the answer stopped.", decided=False
+        )
+    normalised = FINISH_REASONS.get(reason.lower(), reason.lower())
+    said = reason if normalised == reason.lower() else f"{reason} ({normalised})"
+    if normalised == wanted.lower():
+        return graders._Check(True, f"The model stopped for {said}, as expected.")
+    return graders._Check(False, f"The model stopped for {said}, not {wanted}.")
+
+
+GRADERS: Final[Mapping[str, Callable[[_Spec, Answer, str | None], _Check]]] = MappingProxyType(
+    {
+        "contains-any": _contains_some,
+        "contains-all": _contains_some,
+        "icontains-any": _contains_some,
+        "icontains-all": _contains_some,
+        "levenshtein": _levenshtein,
+        "rouge-n": _rouge,
+        "bleu": _bleu,
+        "is-xml": _is_xml,
+        "contains-xml": _contains_xml,
+        "is-sql": _is_sql,
+        "contains-sql": _contains_sql,
+        "finish-reason": _finish,
+    }
+)
+
+
+# ---- a case's verdict from its checks ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CaseVerdict:
+    """A case's verdict from all its checks, as promptfoo combines them."""
+
+    passed: bool
+    score: float
+    reason: str
+
+
+def weighted_verdict(
+    assertions: Sequence[Mapping[str, Any]],
+    results: Sequence[GradeResult],
+    threshold: float | None = None,
+) -> CaseVerdict:
+    """Combine one case's check results the way promptfoo does.
+
+    The score is the mean of the checks' scores weighted by each ``weight`` (default 1; a
+    weight of 0 leaves a check out of the score, 0 when all weights are 0). Without a case
+    ``threshold`` the case passes when every check passes (weights do not change that);
+    with one, it passes when the score reaches the threshold, whatever single checks say.
+    """
+    if len(assertions) != len(results):
+        raise ValueError("one result per check is needed")
+    if not results:
+        return CaseVerdict(True, 1.0, "No checks.")
+    weights = []
+    for assertion in assertions:
+        written = str(assertion.get("type"))
+        weight = assertion.get("weight")
+        check_weight(written, weight)
+        weights.append(1.0 if weight is None else float(weight))
+    total = math.fsum(weights)
+    score = (
+        math.fsum(w * r.score for w, r in zip(weights, results, strict=True)) / total
+        if total
+        else 0.0
+    )
+    if threshold is not None:
+        passed = score >= threshold
+        sign = "≥" if passed else "<"
+        return CaseVerdict(passed, score, f"The weighted score {score:.2f} {sign} {threshold:g}.")
+    failed = [result for result in results if not result.passed]
+    if failed:
+        return CaseVerdict(False, score, failed[-1].reason)
+    return CaseVerdict(True, score, "All checks passed.")
+
+
+# ---- text helpers -----------------------------------------------------------------------
+
+
+def _listed(texts: Sequence[str]) -> str:
+    return ", ".join(graders._quote(text, 40) for text in texts)
+
+
+def _count(texts: Sequence[str]) -> str:
+    return graders._plural(len(texts), "value")
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "it cannot be parsed"
+    return re.sub(r"\x1b\[[0-9;]*m", "", line).rstrip(".")
