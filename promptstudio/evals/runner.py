@@ -258,12 +258,16 @@ class Evaluation:
                 self._record(CellResult(case.key, column, FAILED, error=problem))
                 return
             run_target = target.run_target(column)
-            answer, cost, cached, error = await self._answer(run_target, messages)
+            received, cost, cached, error = await self._answer(run_target, messages)
+            answer = _fields(received)
             if error is not None:
                 self._record(CellResult(case.key, column, FAILED, error=error, **answer))
                 return
             graded = Answer(
-                text=answer["text"], latency_ms=answer["latency_ms"], cost=0.0 if cached else cost
+                text=received.text,
+                latency_ms=received.total_ms,
+                cost=0.0 if cached else cost,
+                finish_reason=received.finish_reason,
             )
             grades = await self._grade(case, graded)
             self._record(
@@ -287,13 +291,13 @@ class Evaluation:
 
     async def _answer(
         self, target: RunTarget, messages: list[Message]
-    ) -> tuple[dict[str, Any], float | None, bool, str | None]:
-        """(answer fields, cost, from the cache?, error) for one request."""
+    ) -> tuple[CachedAnswer, float | None, bool, str | None]:
+        """(the answer, cost, from the cache?, error) for one request."""
         key = request_key(target, messages)
         if self.cache is not None and not self.fresh:
             hit = await self.cache.get(key)
             if hit is not None:
-                return _fields(hit), 0.0, True, None
+                return hit, 0.0, True, None
         session = RunSession(
             messages,
             [target],
@@ -305,10 +309,10 @@ class Evaluation:
         received = CachedAnswer.from_result(result)
         if result.status is not TargetStatus.DONE:
             error = result.error.message if result.error else f"The request ended {result.status}."
-            return _fields(received), result.cost, False, error
+            return received, result.cost, False, error
         if self.cache is not None:
             await self.cache.put(key, received)
-        return _fields(received), result.cost, False, None
+        return received, result.cost, False, None
 
     async def _grade(self, case: EvalCase, answer: Answer) -> list[GradeResult]:
         grades = []
@@ -335,7 +339,7 @@ class Evaluation:
         answer, _cost, _cached, error = await self._answer(target, messages)
         if error is not None:
             raise ProviderError(f"The judge ({self.judge.model}) failed: {error}")
-        return str(answer["text"])
+        return answer.text
 
     def _record(self, cell: CellResult) -> None:
         self.result.cells[(cell.case_key, cell.column_key)] = cell

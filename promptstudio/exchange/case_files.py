@@ -49,10 +49,10 @@ _PROMPTFOO_ONLY_KEYS = frozenset(
 # promptfoo's __expected prefixes for checks not graded here: refused by name rather than
 # kept as an expected answer nobody meant.
 _PROMPTFOO_ONLY_CHECK = re.compile(
-    r"(?:not-)?(javascript|fn|eval|python|similar|(?:i?contains)-(?:any|all)|levenshtein"
-    r"|rouge-n|bleu|classifier|moderation|perplexity(?:-score)?|answer-relevance"
+    r"(?:not-)?(javascript|fn|eval|python|similar"
+    r"|classifier|moderation|perplexity(?:-score)?|answer-relevance"
     r"|context-(?:faithfulness|recall|relevance)|factuality|model-graded-\w+"
-    r"|is-sql|contains-sql|is-xml|contains-xml|is-valid-openai-\w+-call|webhook)[:(]"
+    r"|is-valid-openai-\w+-call|webhook)[:(]"
     r"|file://"
 )
 _SUFFIXES_HELP = "test cases are kept in .csv, .jsonl, .ndjson or .json files."

@@ -331,3 +331,24 @@ def test_a_big_evaluation_runs_on_a_few_workers_and_stops_them(fake_llm: FakeLLM
     assert run.status == CANCELLED
     assert 20 <= len(run.cells) < 30  # what finished and what was cut off; no more started
     assert all(cell.status in (DONE, CANCELLED) for cell in run.cells.values())
+
+
+def test_finish_reason_checks_see_why_the_answer_stopped_live_and_from_the_cache(
+    fake_llm: FakeLLM,
+) -> None:
+    fake_llm.script(Reply(text="A long answer that runs", finish_reason="length"))
+    cache = MemoryCache()
+    checks = ({"type": "finish-reason", "value": "length"},)
+    one = [EvalCase(key="1", position=0, vars={"a": 1, "b": 1}, asserts=checks)]
+
+    def evaluate() -> results.CellResult:
+        run = asyncio.run(Evaluation(TEMPLATE, one, [target(fake_llm, "m")], cache=cache).run())
+        cell = run.cell("1", "m")
+        assert cell is not None
+        return cell
+
+    live = evaluate()
+    assert live.passed, live.grades
+    cached = evaluate()
+    assert cached.cached and cached.passed, cached.grades
+    assert len(fake_llm.chat_requests()) == 1

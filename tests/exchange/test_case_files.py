@@ -233,7 +233,7 @@ def test_an_expected_answer_that_reads_as_a_check(caplog: pytest.LogCaptureFixtu
         ("a,__prefix\n", 1, "Unknown column '__prefix'"),
         ("a,__expected\nx,ok\ny,max-length: lots\n", 3, "Row 3, __expected: The value of"),
         ("a,__expected1\nx,contains\n", 2, "needs a 'value'"),
-        ('a,__expected\nx,"contains-any: a,b"\n', 2, "'contains-any' checks are promptfoo's"),
+        ("a,__expected\nx,similar: a\n", 2, "'similar' checks are promptfoo's"),
         ("a,__expected\nx,javascript: output.length > 3\n", 2, "'javascript' checks"),
         ("a,__expected\nx,file://grader.py\n", 2, "Checks in code files"),
         ('a\nok\n"never closed\n\n', 3, "quoted cell is never closed"),
