@@ -98,6 +98,7 @@ class VariablesForm(QWidget):
             return
         self._names = names
         self._show_fields()
+        self.valuesChanged.emit()  # the values are those of the names: other keys now
 
     def shown_names(self) -> list[str]:
         """The names that have a field on screen (the filter's matches, up to the cap)."""
