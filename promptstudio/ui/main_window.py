@@ -559,7 +559,7 @@ class MainWindow(QMainWindow):
         self.state.setValue("window/geometry", self.saveGeometry())
         for key, splitter in self._splitters().items():
             self.state.setValue(f"window/{key}", splitter.saveState())
-        columns = [config.to_dict() for config in self.run_board.configs()]
+        columns = [config.to_dict() for config in self.workspace.session.columns]
         self.state.setValue("run/columns", json.dumps(columns))
         self.state.setValue("run/folded", ",".join(self.run_board.folded()))
         if self.workspace.prompt_id is not None:
