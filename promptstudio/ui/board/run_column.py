@@ -811,7 +811,6 @@ class RunColumn(QFrame):
                 self.consistency.setToolTip(f"Most common answer: {figure.majority[:300]}")
                 self.consistency.show()
 
-
     # ---- intents for the flows (the key status, a typed key, a cancelled model list) ----
 
     def show_key_status(self, short: str, long: str) -> None:
@@ -831,6 +830,7 @@ class RunColumn(QFrame):
     def models_stopped(self) -> None:
         """The model list's fetch ended without a list (cancelled): it can be asked again."""
         self.models_button.setEnabled(True)
+
 
 def ending_text(result: TargetResult, reason: str) -> str:
     """Why an answer ended early, and how much of it had arrived."""
