@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QMessageBox
 
 from promptstudio import templating
 from promptstudio.credentials import KeyStore
@@ -115,7 +116,7 @@ class Workspace(QObject):
         return self.navigation.known
 
     @property
-    def replace_question(self) -> Any:
+    def replace_question(self) -> QMessageBox | None:
         """The open "replace unsaved edits?" question, if any."""
         return self.navigation.replace_question
 

@@ -137,6 +137,7 @@ class EvalFlow(QObject):
         # takes no edits until this prompt's cases are shown (an import waits for them).
         self.prompt_id, self._loading = None, prompt_id
         self.pane.cases.set_loading(True)
+        self.session.cases = ()  # the new prompt's arrive with _load
         self.tasks.start("eval-open", self._load(prompt_id))
 
     async def _load(self, prompt_id: int) -> None:
