@@ -11,7 +11,7 @@ into it. The core never sees a widget, so what the app sends can be said without
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -89,6 +89,7 @@ class Session:
     def __init__(self) -> None:
         self.events = SessionEvents()
         self._template = ""
+        self._unread: Callable[[], str] | None = None  # see template_edited
         self._values: dict[str, object] = {}
         self._columns: tuple[ColumnConfig, ...] = ()
         self._cases: tuple[Case, ...] = ()
@@ -100,11 +101,23 @@ class Session:
 
     @property
     def template(self) -> str:
+        self.settle()
         return self._template
 
     @template.setter
     def template(self, text: str) -> None:
         self._set("template", text)
+
+    def template_edited(self, read: Callable[[], str]) -> None:
+        """The template was edited where reading it costs (a megabyte of text in an
+        editor): ``read()`` gives it when it is next asked for, or at :meth:`settle`."""
+        self._unread = read
+
+    def settle(self) -> None:
+        """Take in an edit announced with :meth:`template_edited` (and announce it)."""
+        read, self._unread = self._unread, None
+        if read is not None:
+            self._set("template", read())
 
     @property
     def values(self) -> dict[str, object]:
@@ -149,6 +162,7 @@ class Session:
         return self._source.prompt_id
 
     def content(self) -> Content:
+        self.settle()
         return Content(self._template, dict(self._values), self._columns)
 
     # ---- where it came from, and whether it changed since --------------------------------
@@ -161,6 +175,7 @@ class Session:
     @property
     def dirty(self) -> bool:
         """Edited since the version it came from (never without a prompt)."""
+        self.settle()
         return self._dirty
 
     def open(self, source: Source) -> None:
@@ -189,7 +204,7 @@ class Session:
         """The template's names were read after it opened: if nothing but the values
         changed since, they are what it opened with. True if the baseline moved."""
         baseline = self._baseline
-        if baseline is None or baseline.template != self._template:
+        if baseline is None or baseline.template != self.template:
             return False
         if baseline.settings() != self.content().settings():
             return False
@@ -200,6 +215,8 @@ class Session:
     # ---- events ------------------------------------------------------------------------
 
     def _set(self, name: str, value: Any, *, refresh: bool = False) -> None:
+        if name == "template":
+            self._unread = None  # replaced: an unread edit is gone
         old = getattr(self, f"_{name}")
         if not refresh and _same(old, value):
             return

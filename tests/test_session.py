@@ -111,3 +111,26 @@ def test_content_as_stored() -> None:
     assert stored["columns"][0]["base_url"] == "http://h/v1"
     assert Content.stored("t", {"a": 1}, stored) == content
     assert Content.stored("t", {"a": 1}, {}).columns == ()
+
+
+def test_an_edit_costly_to_read_is_read_when_asked_for() -> None:
+    """A megabyte in an editor is not read at every key: the session reads it on demand."""
+    session = Session()
+    heard = _heard(session)
+    reads: list[str] = []
+
+    def read() -> str:
+        reads.append("read")
+        return "typed text"
+
+    session.template_edited(read)
+    session.template_edited(read)  # two keys, one read
+    assert heard == [] and reads == []
+    assert session.template == "typed text"
+    assert session.template == "typed text"
+    assert reads == ["read"]
+    assert [(c.field, c.value) for c in heard] == [("template", "typed text")]
+    session.template_edited(read)
+    session.template = "set directly"  # replaced: the unread edit is gone
+    session.settle()
+    assert session.template == "set directly" and reads == ["read"]

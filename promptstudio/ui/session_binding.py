@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from promptstudio.events import Change
 from promptstudio.runs.columns import ColumnConfig
@@ -21,6 +21,11 @@ from promptstudio.session import Session
 from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.editor.template_editor import TemplateEditor
 from promptstudio.ui.editor.variables_form import VariablesForm
+
+# A longer text is read from the editor when the session is next asked for it (or after a
+# short pause), not at every key: reading a megabyte out of Qt takes milliseconds.
+LAZY_CHARS = 100_000
+SETTLE_MS = 100
 
 
 class SessionBinding(QObject):
@@ -34,6 +39,11 @@ class SessionBinding(QObject):
         super().__init__(editor)
         self.session, self.editor, self.variables, self.board = session, editor, variables, board
         self._writing = False  # a widget's change is going into the session now
+        self._read_back: str | None = None  # the editor's text as last read lazily
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(session.settle)
         editor.textChanged.connect(self._template_edited)
         variables.valuesChanged.connect(self._values_edited)
         board.configChanged.connect(self._columns_edited)
@@ -56,8 +66,17 @@ class SessionBinding(QObject):
             self._writing = was
 
     def _template_edited(self) -> None:
+        if self.editor.document().characterCount() > LAZY_CHARS and not self._writing:
+            self._read_back = None
+            self.session.template_edited(self._read_template)
+            self._settle.start()
+            return
         with self._from_widgets():
             self.session.template = self.editor.toPlainText()
+
+    def _read_template(self) -> str:
+        self._read_back = self.editor.toPlainText()
+        return self._read_back
 
     def _values_edited(self) -> None:
         with self._from_widgets():
@@ -70,8 +89,12 @@ class SessionBinding(QObject):
     # ---- session -> widget -------------------------------------------------------------
 
     def _show_template(self, change: Change[str]) -> None:
+        read_back, self._read_back = self._read_back, None
+        if change.value is read_back:  # the editor's own text, read lazily
+            return
         if not self._writing:
-            self.editor.setPlainText(change.value)  # reads itself back (line ends, …)
+            with self._from_widgets():  # read back at once (line ends, …)
+                self.editor.setPlainText(change.value)
 
     def _show_values(self, change: Change[dict[str, object]]) -> None:
         if not self._writing:

@@ -168,3 +168,18 @@ def test_an_evaluation_runs_on_what_it_is_handed(
         tasks.shutdown()
         worker.stop()
         db.close()
+
+
+def test_a_huge_template_is_read_into_the_session_when_asked_for(window: MainWindow, qtbot) -> None:
+    new_prompt(qtbot, window)
+    session = window.workspace.session
+    window.editor.setPlainText("user:\n" + "x" * 200_000)
+    heard: list[str] = []
+    session.events.template.connect(lambda change: heard.append(change.value))
+    type_text(qtbot, window.editor, "y")
+    assert heard == []  # not read out of the editor at every key
+    assert session.template == window.editor.toPlainText()  # read when asked for
+    assert len(heard) == 1 and session.dirty
+    type_text(qtbot, window.editor, "z")
+    qtbot.waitUntil(lambda: len(heard) == 2, timeout=3000)  # or after a short pause
+    assert heard[-1] == window.editor.toPlainText()

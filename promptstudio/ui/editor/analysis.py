@@ -60,6 +60,7 @@ class TemplateAnalysis(QObject):
         ``wait`` (a run, a save, an export) analyses it here instead if the result is not
         in yet, while a draft save (``wait=False``) goes on with the names it has.
         """
+        self.session.settle()  # a long text's last keys, not yet read from the editor
         if self._timer.isActive():
             self.analyse(in_background=not wait)
         elif wait and self._analysed_text != self.session.template:
