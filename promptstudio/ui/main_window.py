@@ -488,9 +488,7 @@ class MainWindow(QMainWindow):
         self.history.setFocus()
 
     def focus_variables(self) -> None:
-        names = self.variables.names()
-        if names:
-            self.variables.field(names[0]).editor.setFocus()
+        self.variables.focus_first()
 
     def go_to_error(self) -> None:
         position = self.editor.error_position

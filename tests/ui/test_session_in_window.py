@@ -183,3 +183,12 @@ def test_a_huge_template_is_read_into_the_session_when_asked_for(window: MainWin
     type_text(qtbot, window.editor, "z")
     qtbot.waitUntil(lambda: len(heard) == 2, timeout=3000)  # or after a short pause
     assert heard[-1] == window.editor.toPlainText()
+
+
+def test_focus_the_variables_reaches_the_first_field_shown(window: MainWindow, qtbot) -> None:
+    new_prompt(qtbot, window)
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
+        window.editor.setPlainText("user:\n" + " ".join(f"{{{{ v{n} }}}}" for n in range(300)))
+    window.variables.filter.setText("v299")  # the first name is not on screen
+    window.registry["view.variables"].trigger()  # Ctrl+2
+    assert window.variables.field("v299").editor.hasFocus()
