@@ -94,11 +94,11 @@ def in_window(template: str, keys: int) -> tuple[list[float], float]:
         window.resize(1280, 800)
         window.show()
         window.editor.setPlainText(template)
-        window.workspace.analyse(in_background=False)
+        window.workspace.analysis.analyse(in_background=False)
         samples = type_keys(window.editor, keys)
-        window.workspace._analysis.stop()
+        window.workspace.analysis.stop()
         started = time.perf_counter()
-        window.workspace.analyse(in_background=False)  # what a worker thread does
+        window.workspace.analysis.analyse(in_background=False)  # what a worker thread does
         analysis_ms = (time.perf_counter() - started) * 1000
         window.workspace.tasks.shutdown()
         window.run_worker.stop()

@@ -17,7 +17,8 @@ from typing import Any
 
 from promptstudio.credentials import KeyStore
 from promptstudio.errors import PromptStudioError
-from promptstudio.providers import Endpoint, GenerationParams, ProviderProfile
+from promptstudio.providers import Endpoint, GenerationParams, ProviderError, ProviderProfile
+from promptstudio.providers.apis import resolve_api
 from promptstudio.runs.engine import RunTarget
 
 DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama: the common local server
@@ -143,13 +144,36 @@ def column_endpoint(
     """The column's endpoint with its key (in memory only) and the defaults' timeouts."""
     timeouts = defaults.timeouts()
     profile = column_profile(column, profiles)
+    account, key_env = column_key(column, profiles)
+    key = keys.resolve(account, key_env=key_env).value
     if profile is not None:
-        key = keys.resolve(profile.key_account, key_env=profile.key_env).value
         return profile.to_endpoint(key, **timeouts)
-    base_url = column.base_url.rstrip("/")
-    if not base_url:
+    if not account:
         raise ColumnError("A column has neither a provider nor a base URL.")
-    return Endpoint(base_url=base_url, api_key=keys.resolve(base_url).value, **timeouts)
+    return Endpoint(base_url=account, api_key=key, **timeouts)
+
+
+def column_key(column: ColumnConfig, profiles: Sequence[ProviderProfile]) -> tuple[str, str]:
+    """Where the column's key is kept and the variable its provider names for it:
+    (its provider's account, else its base URL; the ``key_env``, "" for none). What a
+    typed key is stored under, what the key status shows and what a request sends."""
+    profile = column_profile(column, profiles)
+    if profile is not None:
+        return profile.key_account, profile.key_env
+    return column.base_url.rstrip("/"), ""
+
+
+def column_api(column: ColumnConfig, profiles: Sequence[ProviderProfile]) -> str:
+    """The protocol the column speaks: chat, responses or messages ("chat" when unsure)."""
+    try:
+        profile = column_profile(column, profiles)
+    except ColumnError:
+        profile = None
+    kind = profile.kind if profile is not None else "openai-compatible"
+    try:
+        return resolve_api(kind, profile.api if profile else "auto", column.model)
+    except ProviderError:
+        return "chat"
 
 
 def run_target(

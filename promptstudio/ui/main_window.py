@@ -88,12 +88,13 @@ class MainWindow(QMainWindow):
         from promptstudio.ui.editor.find_bar import FindBar
         from promptstudio.ui.editor.template_editor import TemplateEditor
         from promptstudio.ui.editor.variables_form import VariablesForm
-        from promptstudio.ui.evaluate.eval_flow import EvalFlow
+        from promptstudio.ui.evaluate.eval_flow import EvalFlow, EvalServices
         from promptstudio.ui.evaluate.eval_pane import EvalPane
         from promptstudio.ui.exchange_flow import ExchangeFlow
         from promptstudio.ui.history.history_pane import HistoryPane
         from promptstudio.ui.library.library_pane import LibraryPane
         from promptstudio.ui.messages import show_error
+        from promptstudio.ui.status import StatusNotifier
         from promptstudio.ui.tasks import TaskOwner
         from promptstudio.ui.workspace import Workspace
 
@@ -151,6 +152,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([220, 1060])
         self.setCentralWidget(self.splitter)
         self.statusBar().addPermanentWidget(self.cursor_position)
+        self.notifier = StatusNotifier(self.statusBar(), self)
 
         self.workspace = Workspace(
             db,
@@ -163,30 +165,48 @@ class MainWindow(QMainWindow):
             self.tasks,
             self.run_worker,
             self.profiles,
+            self.notifier,
         )
         self.run_board.set_profiles(self.profiles.profiles())
         ws = self.workspace
+        navigation = ws.navigation
         ws.promptOpened.connect(self.history.set_prompt)
         ws.versionsChanged.connect(lambda _prompt_id: self.history.refresh())
-        self.history.restoreRequested.connect(
-            lambda version_id: self.tasks.start("restore", ws.restore(version_id))
+        self.history.restoreRequested.connect(  # the one restore path
+            lambda version_id: self.tasks.start("restore", navigation.restore(version_id))
         )
         self.history.openVersionRequested.connect(
-            lambda version_id: self.tasks.start("open-version", ws.open_version(version_id))
+            lambda version_id: self.tasks.start("open-version", navigation.open_version(version_id))
         )
         self.library.matchRequested.connect(self.show_match)
         self.library.versionRequested.connect(
             lambda prompt_id, version_id: self.history.show_match(prompt_id, version_id)
         )
         self.workspace.titleChanged.connect(self._set_title)
-        self.workspace.statusMessage.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.workspace.analysed.connect(self._show_analysis)
         self.editor.cursorMoved.connect(
             lambda line, col: self.cursor_position.setText(f"Ln {line}, Col {col}")
         )
         self.tasks.failed.connect(lambda error: show_error(self, error))
         self.exchange = ExchangeFlow(self, self.workspace, self.tasks)
-        self.eval_flow = EvalFlow(self.evaluate, self.workspace, self.tasks)
+        self.eval_flow = EvalFlow(
+            self.evaluate,
+            EvalServices(
+                session=ws.session,
+                db=db,
+                worker=self.run_worker,
+                notifier=self.notifier,
+                run_target=ws.endpoints.run_target,
+                save_for_run=navigation.save_for_run,
+                check_template=ws.analysis.check,
+                prices=lambda: ws.endpoints.prices,
+                limits=ws.endpoints.limits,
+                setting=self.settings.get,
+            ),
+            self.tasks,
+        )
+        ws.promptOpened.connect(self.eval_flow.open_prompt)
+        self.eval_flow.versionsChanged.connect(ws.versionsChanged)
         self.pins = PinsFlow(db, self.workspace, self.run_board, self.tasks)
         self.history.exportVersionRequested.connect(self.exchange.open_export)
         self.registry = ActionRegistry(self)
@@ -224,7 +244,7 @@ class MainWindow(QMainWindow):
             assert isinstance(size, int)
             self.editor.apply_font(family if isinstance(family, str) else None, size)
         if "prices.overrides" in changed:
-            self.workspace.forget_prices()
+            self.workspace.endpoints.forget_prices()
         if "appearance.theme" in changed:
             self.editor.highlighter.set_dark(apply_theme(str(values["appearance.theme"])))
 
@@ -283,7 +303,7 @@ class MainWindow(QMainWindow):
         """Load the library; call once the asyncio loop is running."""
         for problem in (self.settings.problem, self._profiles_problem):
             if problem:
-                self.statusBar().showMessage(problem, 15_000)
+                self.notifier.say(problem, 15_000)
         db = self.workspace.db
         if db.recovery is not None:
             self.recovery_notice = QMessageBox(
@@ -308,8 +328,8 @@ class MainWindow(QMainWindow):
             if count == 1
             else (f"{count:,} answers were cut off by a crash; History shows them")
         )
-        shown = [self.statusBar().currentMessage(), f"{said} as interrupted"]
-        self.statusBar().showMessage(" — ".join(text for text in shown if text), 15_000)
+        shown = [self.notifier.current(), f"{said} as interrupted"]
+        self.notifier.say(" — ".join(text for text in shown if text), 15_000)
 
     def offer_first_launch(
         self, candidates: Sequence[Candidate] | None = None
@@ -334,18 +354,19 @@ class MainWindow(QMainWindow):
         from promptstudio.ui.board.run_column import FOLD_SHORTCUT
 
         ws, add = self.workspace, self.registry.add
+        navigation = ws.navigation
         add(ActionSpec("prompt.new", "&New prompt", "&File", QKeySequence.StandardKey.New),
-            lambda: self.tasks.start("new", ws.new_prompt()))  # fmt: skip
+            lambda: self.tasks.start("new", navigation.new_prompt()))  # fmt: skip
         add(ActionSpec("prompt.quick_open", "&Quick open…", "&File", "Ctrl+P"),
             self.open_quick_open)  # fmt: skip
         add(ActionSpec("prompt.save", "&Save version", "&File", QKeySequence.StandardKey.Save),
-            lambda: self.tasks.start("save", ws.save()))  # fmt: skip
+            lambda: self.tasks.start("save", navigation.save()))  # fmt: skip
         add(ActionSpec("prompt.save_message", "Save version with &message…", "&File",
                        "Ctrl+Shift+S"), self.save_with_message)  # fmt: skip
         add(ActionSpec("prompt.rename", "&Rename prompt", "&File", "F2"),
             self.library.rename_current)  # fmt: skip
         add(ActionSpec("prompt.trash", "Move prompt to &trash", "&File", "Ctrl+Shift+Del"),
-            lambda: self.tasks.start("trash", ws.trash_current()))  # fmt: skip
+            lambda: self.tasks.start("trash", navigation.trash_current()))  # fmt: skip
         add(ActionSpec("file.import", "&Import prompts…", "&File", "Ctrl+I",
                        "Add .prompty, promptfoo, JSON, Markdown or text files to the library"),
             self.exchange.choose_files)  # fmt: skip
@@ -434,7 +455,7 @@ class MainWindow(QMainWindow):
         dialog.setWindowTitle("Save version")
         dialog.setLabelText("Describe this version (optional):")
         dialog.textValueSelected.connect(
-            lambda text: self.tasks.start("save", self.workspace.save(text.strip()))
+            lambda text: self.tasks.start("save", self.workspace.navigation.save(text.strip()))
         )
         dialog.open()
 
@@ -467,9 +488,7 @@ class MainWindow(QMainWindow):
         self.history.setFocus()
 
     def focus_variables(self) -> None:
-        names = self.variables.names()
-        if names:
-            self.variables.field(names[0]).editor.setFocus()
+        self.variables.focus_first()
 
     def go_to_error(self) -> None:
         position = self.editor.error_position
@@ -479,7 +498,7 @@ class MainWindow(QMainWindow):
     def set_theme(self, theme: str) -> None:
         """Light, dark or system, as in Settings (and kept there)."""
         self.apply_settings(self.settings.update({"appearance.theme": theme}))
-        self.statusBar().showMessage(f"Theme: {theme}", 3000)
+        self.notifier.say(f"Theme: {theme}", 3000)
 
     def open_help(self, what: str) -> QDialog | None:
         """Help: the shortcuts, the docs, a bug report's details, the data folder or log."""
@@ -495,9 +514,9 @@ class MainWindow(QMainWindow):
             return help_dialogs.report_dialog(self.data_dir, log_file, self)
         target = self.data_dir if what == "data folder" else log_file
         if not target.exists():
-            self.statusBar().showMessage(f"Nothing there yet: {target}", 5000)
+            self.notifier.say(f"Nothing there yet: {target}")
         elif not help_dialogs.open_path(target):
-            self.statusBar().showMessage(f"No program to open {target}", 5000)
+            self.notifier.say(f"No program to open {target}")
         return None
 
     def about(self) -> None:
@@ -538,7 +557,7 @@ class MainWindow(QMainWindow):
         self.state.setValue("window/geometry", self.saveGeometry())
         for key, splitter in self._splitters().items():
             self.state.setValue(f"window/{key}", splitter.saveState())
-        columns = [config.to_dict() for config in self.run_board.configs()]
+        columns = [config.to_dict() for config in self.workspace.session.columns]
         self.state.setValue("run/columns", json.dumps(columns))
         self.state.setValue("run/folded", ",".join(self.run_board.folded()))
         if self.workspace.prompt_id is not None:

@@ -13,6 +13,8 @@ from promptstudio.runs.columns import (
     ColumnConfig,
     ColumnError,
     RunDefaults,
+    column_api,
+    column_key,
     run_target,
 )
 from promptstudio.settings.store import SettingsStore
@@ -76,6 +78,30 @@ def test_run_target_uses_the_columns_provider_and_its_key() -> None:
     assert target.endpoint.api_key == "sk-profile"
     assert target.endpoint.idle_timeout == 7.0
     assert target.key == column.id
+
+
+def test_a_columns_key_is_looked_up_in_one_place() -> None:
+    """The key status, a typed key and the request use one lookup (``column_key``)."""
+    profile = ProviderProfile(
+        "mine", "openai-compatible", "Mine", "http://127.0.0.1:9/v1", key_env="MINE_KEY"
+    )
+    assert column_key(ColumnConfig("", "m", "mine"), [profile]) == (
+        profile.key_account,
+        "MINE_KEY",
+    )
+    typed = ColumnConfig("http://127.0.0.1:9/v1/", "m")
+    assert column_key(typed, [profile]) == ("http://127.0.0.1:9/v1", "")
+    # A provider since removed: the column's own base URL still names its key.
+    assert column_key(ColumnConfig("http://h/v1", "m", "gone"), []) == ("http://h/v1", "")
+    with pytest.raises(ColumnError):
+        column_key(ColumnConfig("", "m", "gone"), [])
+
+
+def test_a_columns_api_comes_from_its_provider_and_model() -> None:
+    claude = ProviderProfile("claude", "anthropic", "Claude", "https://api.anthropic.com")
+    assert column_api(ColumnConfig("", "claude-x", "claude"), [claude]) == "messages"
+    assert column_api(ColumnConfig("http://127.0.0.1:9/v1", "m"), []) == "chat"
+    assert column_api(ColumnConfig("", "m", "gone"), []) == "chat"
 
 
 def test_run_target_refuses_an_unknown_provider_and_no_model() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from promptstudio.credentials import KeyStore
+from promptstudio.ui.editor.analysis import INLINE_ANALYSIS_CHARS
 from promptstudio.ui.editor.variables_form import MAX_FIELDS, VariablesForm
 from promptstudio.ui.main_window import MainWindow
-from promptstudio.ui.workspace import INLINE_ANALYSIS_CHARS
 from tests.ui.conftest import new_prompt
 
 

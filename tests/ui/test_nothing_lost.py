@@ -24,10 +24,10 @@ from tests.ui.conftest import new_prompt, type_text
 def _fire_draft_timer(window, qtbot) -> None:
     """What the 1.5 s draft timer does when it fires, now (no sleeping in tests)."""
     ws = window.workspace
-    assert ws._draft_timer.isActive(), "the edit should have armed the draft timer"
-    ws._draft_timer.stop()
+    assert ws.drafts.timer.isActive(), "the edit should have armed the draft timer"
+    ws.drafts.timer.stop()
     with qtbot.waitSignal(ws.draftSaved, timeout=5000):
-        ws._save_draft_soon()
+        ws.drafts.save_soon()
 
 
 def _open(window, qtbot, prompt_id: int) -> None:
@@ -140,10 +140,10 @@ def test_a_read_only_library_says_what_was_not_saved(window, qtbot) -> None:
 
     for _ in range(2):  # the autosave fails too: said once, not at every pause in typing
         type_text(qtbot, window.editor, ".")
-        ws._draft_timer.stop()
+        ws.drafts.timer.stop()
         with qtbot.waitSignal(window.tasks.finished, timeout=5000,
                               check_params_cb=lambda name: name == "draft"):  # fmt: skip
-            ws._save_draft_soon()
+            ws.drafts.save_soon()
     qtbot.waitUntil(lambda: len(_error_boxes(window)) == 1, timeout=5000)
     assert "unsaved changes (draft)" in _error_boxes(window)[0].text()
     assert window.editor.toPlainText() == "words worth keeping.."  # nothing lost on screen

@@ -88,7 +88,7 @@ def preloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, bool]]:
     """What the window asks to preload: (base URL, model, on the GUI thread?)."""
     import threading
 
-    from promptstudio.ui import workspace
+    from promptstudio.ui import endpoints
 
     calls: list[tuple[str, str, bool]] = []
 
@@ -96,7 +96,7 @@ def preloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, bool]]:
         on_gui = threading.current_thread() is threading.main_thread()
         calls.append((endpoint.base_url, model, on_gui))
 
-    monkeypatch.setattr(workspace, "prepare", prepare)
+    monkeypatch.setattr(endpoints, "prepare", prepare)
     return calls
 
 

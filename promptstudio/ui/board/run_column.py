@@ -811,6 +811,26 @@ class RunColumn(QFrame):
                 self.consistency.setToolTip(f"Most common answer: {figure.majority[:300]}")
                 self.consistency.show()
 
+    # ---- intents for the flows (the key status, a typed key, a cancelled model list) ----
+
+    def show_key_status(self, short: str, long: str) -> None:
+        """Say where this column's key comes from: ``short`` beside the field, ``long`` as
+        its tooltip."""
+        self.key_status.setText(short)
+        self.key_status.setToolTip(long)
+        self.key.setToolTip(long)
+
+    def take_typed_key(self) -> str:
+        """The key typed into the column ("" for none), cleared from the field."""
+        typed = self.key.text().strip()
+        if typed:
+            self.key.clear()
+        return typed
+
+    def models_stopped(self) -> None:
+        """The model list's fetch ended without a list (cancelled): it can be asked again."""
+        self.models_button.setEnabled(True)
+
 
 def ending_text(result: TargetResult, reason: str) -> str:
     """Why an answer ended early, and how much of it had arrived."""

@@ -92,12 +92,20 @@ class VariablesForm(QWidget):
     def field(self, name: str) -> VariableField:
         return self._fields[name]
 
+    def focus_first(self) -> bool:
+        """Put the cursor in the first field on screen; False when there is none."""
+        shown = self.shown_names()
+        if shown:
+            self._fields[shown[0]].editor.setFocus()
+        return bool(shown)
+
     def set_names(self, names: Sequence[str]) -> None:
         names = list(dict.fromkeys(names))
         if names == self._names:
             return
         self._names = names
         self._show_fields()
+        self.valuesChanged.emit()  # the values are those of the names: other keys now
 
     def shown_names(self) -> list[str]:
         """The names that have a field on screen (the filter's matches, up to the cap)."""

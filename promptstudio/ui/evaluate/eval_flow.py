@@ -1,15 +1,19 @@
 """What the Evaluate tab does: keep the open prompt's cases, run them, store and compare.
 
 Cases are saved as they are edited (shortly after the last change, and before another
-prompt opens or the window closes). An evaluation saves the editor's text as a version
+prompt opens or the window closes); the cases table is mirrored into the session, which
+is what is saved and evaluated. An evaluation saves the session's content as a version
 first, runs on the run worker's thread (streams are parsed off the GUI thread), hands
 finished cells over through a queue drained on a timer, and is stored with that version.
+What it needs from the rest of the window is handed in (:class:`EvalServices`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -28,30 +32,54 @@ from promptstudio.evals.results import (
 )
 from promptstudio.evals.runner import EvalError, EvalTarget, Evaluation, JudgeSettings
 from promptstudio.evals.store import cases_from_rows, load_run, save_run
+from promptstudio.providers.pricing import PriceTable
+from promptstudio.runs import RunTarget, ServerLimits
+from promptstudio.runs.columns import ColumnConfig
 from promptstudio.runs.feed import Feed
-from promptstudio.storage import library
-from promptstudio.storage.library import EvalRunRow
+from promptstudio.runs.worker import RunWorker
+from promptstudio.session import Session
+from promptstudio.storage import Database, library
+from promptstudio.storage.library import EvalRunRow, VersionRow
+from promptstudio.templating import TemplateError
 from promptstudio.ui.evaluate.eval_pane import EvalPane
 from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.messages import show_error
+from promptstudio.ui.status import StatusNotifier
 
 if TYPE_CHECKING:
     from promptstudio.ui.evaluate.judge_prompt_dialog import JudgePromptDialog
     from promptstudio.ui.tasks import TaskOwner
-    from promptstudio.ui.workspace import Workspace
 
 log = logging.getLogger(__name__)
 SAVE_DELAY_MS = 500
 DRAIN_INTERVAL_MS = 100  # cells reach the grid ten times a second at most
 
 
+@dataclass(frozen=True)
+class EvalServices:
+    """What an evaluation takes from the rest of the window."""
+
+    session: Session  # the template, values, columns and cases evaluated
+    db: Database
+    worker: RunWorker  # where the evaluation runs (streams are parsed off the GUI thread)
+    notifier: StatusNotifier
+    run_target: Callable[[ColumnConfig], RunTarget]  # ``runs.columns.run_target`` as now
+    save_for_run: Callable[[], Awaitable[VersionRow]]  # the version an evaluation belongs to
+    check_template: Callable[[], TemplateError | None]  # the text's error, marked in the editor
+    prices: Callable[[], PriceTable]
+    limits: ServerLimits  # the runs' turns at each server, shared
+    setting: Callable[[str], object]  # ``SettingsStore.get``
+
+
 class EvalFlow(QObject):
     evaluated = Signal(object)  # the stored EvalRun
     casesSaved = Signal(int)  # prompt id
+    versionsChanged = Signal(int)  # prompt id: an evaluation was stored with its version
 
-    def __init__(self, pane: EvalPane, workspace: Workspace, tasks: TaskOwner) -> None:
+    def __init__(self, pane: EvalPane, services: EvalServices, tasks: TaskOwner) -> None:
         super().__init__(pane)
-        self.pane, self.ws, self.tasks, self.db = pane, workspace, tasks, workspace.db
+        self.pane, self.services, self.tasks, self.db = pane, services, tasks, services.db
+        self.session, self.notifier = services.session, services.notifier
         self.prompt_id: int | None = None  # whose cases are shown (None while loading)
         self._loading: int | None = None  # whose cases are on their way
         self.every_case: list[dict[str, Any]] = []
@@ -74,16 +102,14 @@ class EvalFlow(QObject):
         self._save_timer.timeout.connect(self._start_save)
 
         cases = pane.cases
+        cases.model.casesChanged.connect(self._mirror_cases)
         cases.model.casesChanged.connect(self._save_timer.start)
         cases.everyCaseChecksChanged.connect(self._every_case_changed)
-        cases.addFromFormRequested.connect(
-            lambda: cases.model.add_case(dict(self.ws.variables.values()))
-        )
-        cases.statusMessage.connect(workspace.statusMessage)
+        cases.addFromFormRequested.connect(lambda: cases.model.add_case(self.session.values))
+        self.notifier.forward(cases.statusMessage)
         cases.failed.connect(lambda error: show_error(pane.window(), error))
-        workspace.promptOpened.connect(self.open_prompt)
-        workspace.analysed.connect(lambda _error: self._variables_changed())
-        workspace.board.configChanged.connect(self._columns_changed)
+        self.session.events.values.connect(lambda _change: self._variables_changed())
+        self.session.events.columns.connect(lambda _change: self._columns_changed())
         pane.runRequested.connect(self.run)
         pane.stopRequested.connect(self.stop)
         pane.judgeColumnChosen.connect(self._judge_chosen)
@@ -111,19 +137,21 @@ class EvalFlow(QObject):
         # takes no edits until this prompt's cases are shown (an import waits for them).
         self.prompt_id, self._loading = None, prompt_id
         self.pane.cases.set_loading(True)
+        self.session.cases = ()  # the new prompt's arrive with _load
         self.tasks.start("eval-open", self._load(prompt_id))
 
     async def _load(self, prompt_id: int) -> None:
         rows = await self.db.acall(library.list_cases, prompt_id)
         settings = await self.db.acall(library.get_eval_settings, prompt_id)
-        if self.ws.prompt_id != prompt_id:  # another prompt was opened meanwhile
+        if self.session.prompt_id != prompt_id:  # another prompt was opened meanwhile
             return
         self.prompt_id = prompt_id
         self.every_case = list(settings.asserts)
         self.judge_prompt, self.judge_column = settings.judge_prompt, settings.judge_column
         model = self.pane.cases.model
-        model.set_variables(self.ws.variables.names())
+        model.set_variables(self.session.names)
         model.set_cases([_editable(row) for row in rows])
+        self._mirror_cases()
         self._loading = None
         self.pane.cases.set_loading(False)  # an import made meanwhile replaces them now
         self.pane.cases.set_every_case_checks(self.every_case)
@@ -132,7 +160,7 @@ class EvalFlow(QObject):
         shown = await self.db.acall(load_run, runs[0].id) if runs else None
         baseline_id = _default_baseline(runs)
         baseline = await self.db.acall(load_run, baseline_id) if baseline_id else None
-        if self.ws.prompt_id != prompt_id:
+        if self.session.prompt_id != prompt_id:
             return
         self.runs, self.shown, self.baseline = runs, shown, baseline
         self.pane.results.set_run(shown)
@@ -142,14 +170,15 @@ class EvalFlow(QObject):
             self.pane.status.clear()
 
     def _variables_changed(self) -> None:
-        self.pane.cases.model.set_variables(self.ws.variables.names())
+        self.pane.cases.model.set_variables(self.session.names)
 
     def _columns_changed(self) -> None:
-        columns = [
-            (column.column_id, column.config().model or "(no model)")
-            for column in self.ws.board.columns
-        ]
+        columns = [(column.id, column.model or "(no model)") for column in self.session.columns]
         self.pane.set_judge_columns(columns, self.judge_column)
+
+    def _mirror_cases(self) -> None:
+        """The cases table is the session's test-case set (with the library's ids)."""
+        self.session.cases = self.pane.cases.model.cases()
 
     # ---- saving ------------------------------------------------------------------------------
 
@@ -167,7 +196,7 @@ class EvalFlow(QObject):
 
     def _start_save(self) -> None:
         if self.prompt_id is not None:  # the cases are read now, while they are this prompt's
-            cases = self.pane.cases.model.cases()
+            cases = list(self.session.cases)
             self.tasks.start(
                 f"eval-save-cases:{self.prompt_id}", self._save_cases(self.prompt_id, cases)
             )
@@ -175,8 +204,9 @@ class EvalFlow(QObject):
     async def _save_cases(self, prompt_id: int, cases: list[dict[str, Any]]) -> None:
         model = self.pane.cases.model
         saved = await self.db.acall(library.save_cases, prompt_id, cases)
-        if self.prompt_id == prompt_id and model.cases() == cases:
+        if self.prompt_id == prompt_id and list(self.session.cases) == cases:
             model.assign_ids([row.id for row in saved])  # new cases keep their ids from now on
+            self._mirror_cases()
         self.casesSaved.emit(prompt_id)
 
     async def flush(self) -> None:
@@ -184,22 +214,22 @@ class EvalFlow(QObject):
         self.pane.cases.flush()
         if self._save_timer.isActive() and self.prompt_id is not None:
             self._save_timer.stop()
-            await self._save_cases(self.prompt_id, self.pane.cases.model.cases())
+            await self._save_cases(self.prompt_id, list(self.session.cases))
 
     def save_on_exit(self) -> None:
         """Blocking: the window is closing and the event loop may not run again."""
         self.pane.cases.flush()
         if self._save_timer.isActive() and self.prompt_id is not None:
             self._save_timer.stop()
-            self.db.call(library.save_cases, self.prompt_id, self.pane.cases.model.cases())
+            self.db.call(library.save_cases, self.prompt_id, list(self.session.cases))
         waiting = self.pane.cases.take_waiting_import()
         if waiting is not None and self._loading is not None:
             self.db.call(library.save_cases, self._loading, waiting)
         evaluation, version_id = self.evaluation, self._version_id
-        if evaluation is None or version_id is None or not self.ws.worker.running:
+        worker = self.services.worker
+        if evaluation is None or version_id is None or not worker.running:
             return
         # Stop it and keep what finished (the cache has those answers too).
-        worker = self.ws.worker
         worker.call_and_wait(evaluation.cancel)
         cells = worker.call_and_wait(lambda: dict(evaluation.result.cells))
         result = evaluation.result
@@ -233,29 +263,29 @@ class EvalFlow(QObject):
 
     def run(self) -> None:
         if self.running:
-            self.ws.statusMessage.emit("An evaluation is running: Stop or Esc ends it.")
+            self.notifier.say("An evaluation is running: Stop or Esc ends it.")
             return
         self.tasks.start("evaluate", self._run())
 
     def stop(self) -> None:
         if self.evaluation is not None:
-            self.ws.worker.call(self.evaluation.cancel)
+            self.services.worker.call(self.evaluation.cancel)
 
     async def _run(self) -> None:
-        ws = self.ws
-        ws.flush_analysis()
-        if ws.error is not None:  # every case would fail the same way: say it once
-            ws.editor.set_error(ws.error.line, ws.error.column)
-            where = f"line {ws.error.line}, column {ws.error.column}"
-            raise EvalError(f"Template error at {where}: {ws.error.message}")
+        services = self.services
+        error = services.check_template()
+        if error is not None:  # every case would fail the same way: say it once
+            where = f"line {error.line}, column {error.column}"
+            raise EvalError(f"Template error at {where}: {error.message}")
         await self.flush()
-        if ws.prompt_id is None or ws.prompt_id != self.prompt_id:
+        prompt_id = self.session.prompt_id
+        if prompt_id is None or prompt_id != self.prompt_id:
             raise EvalError("Open a prompt with test cases first.")
         rows = await self.db.acall(library.list_cases, self.prompt_id)
         if not rows:
             raise EvalError("This prompt has no test cases yet: add one (or import a file).")
         evaluation = self._evaluation(cases_from_rows(rows))
-        version = await ws.save_for_run()
+        version = await services.save_for_run()
         self.evaluation, self._version_id = evaluation, version.id
         self._live = EvalRun(evaluation.result.columns, evaluation.result.cases)
         self.pane.results.set_run(self._live)
@@ -263,11 +293,11 @@ class EvalFlow(QObject):
         models = len(evaluation.targets)
         self.pane.status.setText(f"Evaluating {len(rows)} cases on {models} models…")
         self._drain.start()
-        future = ws.worker.submit(evaluation.run())
+        future = services.worker.submit(evaluation.run())
         try:
             run = await asyncio.wrap_future(future)
         except asyncio.CancelledError:
-            ws.worker.call(evaluation.cancel)
+            services.worker.call(evaluation.cancel)
             raise
         finally:
             self._drain.stop()
@@ -278,55 +308,53 @@ class EvalFlow(QObject):
             return
         self._version_id = None
         stored = await self.db.acall(save_run, version.id, run)
-        ws.versionsChanged.emit(version.prompt_id)
+        self.versionsChanged.emit(version.prompt_id)
         if self.prompt_id == version.prompt_id:
             await self._after_run(stored)
         else:  # another prompt is open: its tab does not show this run's progress line
             self.pane.status.clear()
-            ws.statusMessage.emit(_summary_line(stored))
+            self.notifier.say(_summary_line(stored))
         self.evaluated.emit(stored)
 
     def _evaluation(self, cases: tuple[Any, ...]) -> Evaluation:
-        """An Evaluation of the editor's template on ``cases`` and the board's columns."""
-        ws = self.ws
+        """An Evaluation of the session's template on ``cases`` and the session's columns."""
+        services, session = self.services, self.session
         targets: list[EvalTarget] = []
         judge: JudgeSettings | None = None
-        models = [column.config().model for column in ws.board.columns]
-        for column in ws.board.columns:
-            config = column.config()
+        models = [config.model for config in session.columns]
+        for config in session.columns:
             if not config.base_url or not config.model:
                 continue
-            ws.take_typed_key(column)
-            target = ws.run_target(column)
+            target = services.run_target(config)  # a key typed into the column is kept first
             endpoint, params = target.endpoint, target.params
             label = config.model
             if models.count(config.model) > 1:
                 label = f"{config.model} · {endpoint.label}"
             eval_column = EvalColumn(
-                column.column_id, label, config.model, endpoint.base_url, params.to_dict()
+                config.id, label, config.model, endpoint.base_url, params.to_dict()
             )
             targets.append(EvalTarget(eval_column, endpoint, params))
-            if column.column_id == self.pane.judge_column():
+            if config.id == self.pane.judge_column():
                 judge = JudgeSettings(
                     endpoint, config.model, self.judge_prompt or DEFAULT_JUDGE_PROMPT, params
                 )
         if not targets:
             raise EvalError("Choose an endpoint and a model in a run column first.")
-        get = ws.settings.get
+        get = services.setting
         return Evaluation(
-            ws.editor.toPlainText(),
+            session.template,
             cases,
             targets,
-            values=ws.variables.values(),
+            values=session.values,
             for_every_case=self.every_case,
             judge=judge,
             cache=LibraryCache(self.db),
             fresh=self.pane.fresh.isChecked(),
             local_limit=int(cast(int, get("evaluate.local_limit"))),
             remote_limit=int(cast(int, get("evaluate.remote_limit"))),
-            price_table=ws.prices,
+            price_table=services.prices(),
             on_cell=lambda cell: self._arrived.put(cell.column_key, cell),  # worker thread
-            share_turns=ws.limits,  # a run and an evaluation take turns at a local server
+            share_turns=services.limits,  # a run and an evaluation take turns at a local server
         )
 
     def _show_arrived(self) -> None:
@@ -351,12 +379,12 @@ class EvalFlow(QObject):
         self.pane.results.set_baseline(self.baseline)
         self.pane.set_history(self.runs, stored.id, baseline_id)
         self.pane.status.setText(_summary_line(stored))
-        self.ws.statusMessage.emit(_summary_line(stored))
+        self.notifier.say(_summary_line(stored))
 
     async def clear_cache(self) -> int:
         """Forget every cached answer (the next evaluation asks the models again)."""
         count = await self.db.acall(library.cache_clear)
-        self.ws.statusMessage.emit(f"Forgot {count} cached answer{'s' if count != 1 else ''}.")
+        self.notifier.say(f"Forgot {count} cached answer{'s' if count != 1 else ''}.")
         return count
 
     # ---- showing stored evaluations ----------------------------------------------------------
@@ -390,7 +418,7 @@ class EvalFlow(QObject):
     def _judge_prompt_chosen(self, text: str | None) -> None:
         self.judge_prompt = text
         self._store_settings()
-        self.ws.statusMessage.emit(
+        self.notifier.say(
             "The judge uses the default prompt." if text is None else "Judge prompt saved."
         )
 
@@ -426,7 +454,7 @@ class EvalFlow(QObject):
         except OSError as exc:
             show_error(self.pane.window(), EvalError(f"Could not write {path}: {exc.strerror}"))
             return
-        self.ws.statusMessage.emit(f"Results exported to {path}")
+        self.notifier.say(f"Results exported to {path}")
 
 
 def _editable(row: library.CaseRow) -> dict[str, Any]:
