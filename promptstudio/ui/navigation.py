@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 from promptstudio.session import Content, Session, Source
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
+from promptstudio.storage.tree import create_untitled
 from promptstudio.ui.drafts import Drafts
 from promptstudio.ui.editor.analysis import TemplateAnalysis
 from promptstudio.ui.editor.template_editor import TemplateEditor
@@ -134,9 +135,7 @@ class LibraryNavigation(QObject):
 
     async def new_prompt(self) -> None:
         await self.drafts.flush()
-        existing = {row.name for row in await self.db.acall(library.list_prompts)}
-        name = next(f"Untitled {n}" for n in range(1, 10_000) if f"Untitled {n}" not in existing)
-        prompt = await self.db.acall(library.create_prompt, name)
+        prompt = await self.db.acall(create_untitled, "")
         self.prompt_name = prompt.name
         self.known[prompt.id] = prompt.name
         self.session.open(Source(prompt.id))
