@@ -493,7 +493,6 @@ class Workspace(QObject):
         if messages is None:
             return
         targets: list[RunTarget] = []
-        samples = board.repeats.value()
         for column in columns:
             config = column.config()
             if not config.base_url or not config.model:
@@ -501,7 +500,7 @@ class Workspace(QObject):
                 continue
             self.take_typed_key(column)
             target = self.run_target(column)
-            keys = [target_key(column.column_id, n) for n in range(samples)]
+            keys = [target_key(column.column_id, n) for n in range(config.samples)]
             targets += [replace(target, key=key) for key in keys]
         if not targets:
             return
@@ -512,7 +511,7 @@ class Workspace(QObject):
         )  # fmt: skip
         record = RunRecord(session, messages, checkpoints)
         self._runs.append(record)
-        board.begin(record.column_ids, samples)
+        board.begin(record.column_ids)
         self._run_number += 1
         self.tasks.start(f"run:{self._run_number}", self._run(record))
 

@@ -133,7 +133,7 @@ def test_a_bad_schema_is_refused_with_the_reason(window) -> None:
     assert not column.set_schema_text('{"type": "objekt"}')
     assert "Not a usable JSON schema" in column.error.text()
     assert not column.set_schema_text("[1, 2")
-    assert column.json_schema is None
+    assert column.config().params.json_schema is None
 
 
 def test_settings_an_api_cannot_carry_are_disabled(window, fake_llm) -> None:
@@ -169,7 +169,7 @@ def test_preview_puts_the_system_prompt_where_the_provider_does_and_prices_it(
     claude_column = board.add_column()
     claude_column.endpoint.setCurrentIndex(claude_column.endpoint.findData("c"))
     claude_column.model.setText("a-model-without-a-price")
-    claude_column.max_tokens.setValue(0)  # new columns copy the last one's settings: unset
+    claude_column.max_tokens.setValue(None)  # new columns copy the last one's settings: unset
     dialog = window.workspace.preview()
     assert dialog is not None
     pages = [dialog.tabs.widget(i) for i in range(dialog.tabs.count())]
