@@ -247,6 +247,7 @@ def _targets(args: argparse.Namespace, columns: list[dict[str, Any]]) -> list[tu
             profile=str(column.get("profile") or ""),
             params=GenerationParams.from_dict(dict(column.get("params") or {})),
             id=f"c{index}",
+            api=args.api or str(column.get("api") or "auto"),
         )
         if not config.profile and not config.base_url.rstrip("/"):
             raise CliError("a column has neither a profile nor a base URL", 2)
