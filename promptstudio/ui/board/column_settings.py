@@ -8,6 +8,7 @@ the column folds it away to a title line.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
@@ -38,7 +39,7 @@ from promptstudio.ui.board.param_editors import (
 
 API_NAMES = {"chat": "Chat Completions", "responses": "Responses", "messages": "Anthropic Messages"}
 API_ITEMS = (("auto", "Auto"), ("chat", "Chat Completions"), ("responses", "Responses"))
-MORE_PER_ROW = 3  # settings side by side under "More"
+MORE_PER_ROW = 2  # settings side by side under "More"
 
 
 def profile_label(profile: ProviderProfile) -> str:
@@ -162,6 +163,13 @@ class ColumnSettings(QWidget):
         main.addStretch(1)
         form.addRow(main)
         form.addRow(self.more)
+        # Tab goes as the eye reads: the main row, "More", then what it shows.
+        main_names = [name for name, rule in PARAM_RULES.items() if rule.main]
+        order: list[QWidget] = [self.key, *(self.editors[name] for name in main_names)]
+        order += [self.more_button, self.api_choice]
+        order += [editor for name, editor in self.editors.items() if name not in main_names]
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
 
     # ---- the configuration -------------------------------------------------------------
 

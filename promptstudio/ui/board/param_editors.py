@@ -162,19 +162,21 @@ class NumberEdit(QAbstractSpinBox):
         )
 
     def sizeHint(self) -> QSize:
-        """Room for the widest of the placeholder and the largest value (and the arrows)."""
+        """Room for the placeholder and a value of up to seven digits, and the arrows."""
+        return self._fitting(self.rule.placeholder, self._text(self.rule.maximum)[:7])
+
+    def minimumSizeHint(self) -> QSize:
+        return self._fitting(self.rule.placeholder)
+
+    def _fitting(self, *texts: str) -> QSize:
         self.ensurePolished()
-        texts = (self.rule.placeholder, self._text(self.rule.maximum))
-        width = max(self.fontMetrics().horizontalAdvance(text) for text in texts) + 8
+        width = max(self.fontMetrics().horizontalAdvance(f"{text} ") for text in texts) + 2
         height = self.lineEdit().sizeHint().height()
         option = QStyleOptionSpinBox()
         self.initStyleOption(option)
         return self.style().sizeFromContents(
             QStyle.ContentsType.CT_SpinBox, option, QSize(width, height), self
         )
-
-    def minimumSizeHint(self) -> QSize:
-        return self.sizeHint()
 
 
 class ChoiceEdit(QComboBox):
