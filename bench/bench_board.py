@@ -127,7 +127,7 @@ async def main(window: MainWindow) -> None:
     heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
     writes: list[str] = []  # text written into the columns' views: one per widget flush
     for column in board.columns:
-        column.output.append_text = counted(column.output.append_text, writes)  # type: ignore[method-assign]
+        column.output.append_text = counted(column.output.append_text, writes)  # type: ignore[method-assign,assignment]
     heartbeat.start()
     started = time.perf_counter()
     await run_all(window)

@@ -143,9 +143,12 @@ def test_streamed_text_is_batched_not_written_per_token(
     column.set_target(fake_llm.base_url, "fast")
     writes: list[str] = []
     append = column.output.append_text
-    monkeypatch.setattr(
-        column.output, "append_text", lambda text: (writes.append(text), append(text))
-    )
+
+    def counted(text: str) -> None:  # each write of streamed text into the view
+        writes.append(text)
+        append(text)
+
+    monkeypatch.setattr(column.output, "append_text", counted)
     with qtbot.waitSignal(window.workspace.runStored, timeout=10_000):
         window.registry["run.run"].trigger()
     assert column.output.toPlainText().split() == words

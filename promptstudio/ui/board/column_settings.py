@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QPalette
@@ -39,6 +40,7 @@ from promptstudio.ui.board.param_editors import (
 
 API_NAMES = {"chat": "Chat Completions", "responses": "Responses", "messages": "Anthropic Messages"}
 API_ITEMS = (("auto", "Auto"), ("chat", "Chat Completions"), ("responses", "Responses"))
+EditorKind = TypeVar("EditorKind", bound=QWidget)
 MORE_PER_ROW = 2  # settings side by side under "More"
 
 
@@ -173,8 +175,15 @@ class ColumnSettings(QWidget):
 
     # ---- the configuration -------------------------------------------------------------
 
+    def editor(self, name: str, kind: type[EditorKind]) -> EditorKind:
+        """The editor of the setting ``name``, which the table makes a ``kind``."""
+        editor = self.editors[name]
+        if not isinstance(editor, kind):
+            raise TypeError(f"{name} is edited by a {type(editor).__name__}")
+        return editor
+
     def params(self) -> GenerationParams:
-        values = {name: editor.param_value() for name, editor in self.editors.items()}
+        values: dict[str, Any] = {name: e.param_value() for name, e in self.editors.items()}
         return GenerationParams(**values)
 
     def config(self, column_id: str, samples: int = 1) -> ColumnConfig:

@@ -118,8 +118,8 @@ class NumberEdit(QAbstractSpinBox):
         except (ValueError, ParamError):  # "-", "." or out of range: not yet
             return QValidator.State.Intermediate, None
 
-    def validate(self, text: str, pos: int) -> QValidator.State:
-        return self._parse(text)[0]
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        return self._parse(text)[0], text, pos
 
     def _typed(self, text: str) -> None:
         state, value = self._parse(text)

@@ -36,6 +36,13 @@ from promptstudio.runs.consistency import consistency
 from promptstudio.runs.feed import TargetUpdate
 from promptstudio.ui.board.answer_pane import AnswerPane
 from promptstudio.ui.board.column_settings import ColumnSettings
+from promptstudio.ui.board.param_editors import (
+    ChoiceEdit,
+    FlagEdit,
+    NumberEdit,
+    SchemaEdit,
+    TextsEdit,
+)
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.theme import symbol_icon
 
@@ -136,12 +143,16 @@ class RunColumn(QFrame):
             panel.more,
         )
         self.param_widgets = panel.editors
-        editors = panel.editors
-        self.temperature, self.max_tokens = editors["temperature"], editors["max_tokens"]
-        self.top_p, self.top_k, self.seed = editors["top_p"], editors["top_k"], editors["seed"]
-        self.stop, self.reasoning = editors["stop"], editors["reasoning_effort"]
-        self.thinking, self.json_mode = editors["thinking_budget"], editors["json_mode"]
-        self.schema_button = editors["json_schema"]
+        self.temperature = panel.editor("temperature", NumberEdit)
+        self.max_tokens = panel.editor("max_tokens", NumberEdit)
+        self.top_p = panel.editor("top_p", NumberEdit)
+        self.top_k = panel.editor("top_k", NumberEdit)
+        self.seed = panel.editor("seed", NumberEdit)
+        self.thinking = panel.editor("thinking_budget", NumberEdit)
+        self.stop = panel.editor("stop", TextsEdit)
+        self.reasoning = panel.editor("reasoning_effort", ChoiceEdit)
+        self.json_mode = panel.editor("json_mode", FlagEdit)
+        self.schema_button = panel.editor("json_schema", SchemaEdit)
 
         self.answer = AnswerPane(self)
         self.answer.text_source = self.answer_text
@@ -182,13 +193,14 @@ class RunColumn(QFrame):
         self.selected = 0
         self._dirty = False
         self.set_config(config)
-        panel.changed.connect(self._on_changed)
+        panel.changed.connect(self._update_title)
+        panel.changed.connect(self.configChanged)
         panel.endpointChanged.connect(lambda: self.endpointChanged.emit(self.column_id))
         panel.modelsRequested.connect(lambda: self.modelsRequested.emit(self.column_id))
         panel.refused.connect(self.fail_before_start)
         self.samples_bar.currentChanged.connect(self.select_sample)
         self.view_mode.currentTextChanged.connect(lambda _mode: self._refresh_view(force=True))
-        self._show_fold_state()
+        self.set_folded(False)
 
     def _header(self) -> QHBoxLayout:
         """The title line: fold, title (drag it), status, run, stop, the menu and remove."""
@@ -200,9 +212,11 @@ class RunColumn(QFrame):
         self.status = QLabel("Ready", self)
         self.status.setObjectName("runStatus")
         emit = self.column_id
-        self.run_button = self._tool("run", "Run this column", lambda: self.runRequested.emit(emit))
-        self.stop_button = self._tool(
-            "stop", "Stop this column", lambda: self.stopRequested.emit(emit)
+        self.run_button = tool_button(
+            self, "run", "Run this column", lambda: self.runRequested.emit(emit)
+        )
+        self.stop_button = tool_button(
+            self, "stop", "Stop this column", lambda: self.stopRequested.emit(emit)
         )
         self.stop_button.setEnabled(False)
         self.menu_button = QToolButton(self)
@@ -222,8 +236,8 @@ class RunColumn(QFrame):
         self.compare_menu.aboutToShow.connect(lambda: self.compareRequested.emit(emit))
         menu.addAction("Pin the answer", lambda: self.pinRequested.emit(emit))
         self.menu_button.setMenu(menu)
-        self.remove_button = self._tool(
-            "close", "Remove this column", lambda: self.removeRequested.emit(emit)
+        self.remove_button = tool_button(
+            self, "close", "Remove this column", lambda: self.removeRequested.emit(emit)
         )
         self.fold_button = QToolButton(self)
         self.fold_button.setObjectName("foldSettings")
@@ -237,16 +251,6 @@ class RunColumn(QFrame):
         for button in (self.run_button, self.stop_button, self.menu_button, self.remove_button):
             header.addWidget(button)
         return header
-
-    def _tool(self, symbol: str, tip: str, slot: Any) -> QToolButton:
-        button = QToolButton(self)
-        button.setProperty("symbol", symbol)
-        button.setIcon(symbol_icon(symbol, self.palette()))
-        button.setToolTip(tip)
-        button.setAccessibleName(tip)
-        button.setAutoRaise(True)
-        button.clicked.connect(slot)
-        return button
 
     def changeEvent(self, event: QEvent) -> None:
         """A new theme: draw the header's symbols again in its colours."""
@@ -269,7 +273,8 @@ class RunColumn(QFrame):
         """How many answers a run of this column asks for (the board's "Samples")."""
         if samples != self.sample_count:
             self.sample_count = samples
-            self._on_changed()
+            self._update_title()
+            self.configChanged.emit()
 
     def set_profiles(self, profiles: Sequence[ProviderProfile]) -> None:
         """New or edited providers (from settings); keep what this column points at."""
@@ -313,10 +318,6 @@ class RunColumn(QFrame):
             self.error.hide()
         return taken
 
-    def _on_changed(self, *_args: object) -> None:
-        self._update_title()
-        self.configChanged.emit()
-
     def _update_title(self) -> None:
         config = self.config()
         model = config.model or "no model"
@@ -340,16 +341,12 @@ class RunColumn(QFrame):
             self.fold_button.setChecked(folded)  # comes back here through ``toggled``
             return
         self.settings_panel.setVisible(not folded)
-        self._show_fold_state()
         self._update_title()
-        self.foldedChanged.emit(self.column_id, folded)
-
-    def _show_fold_state(self) -> None:
-        folded = self.fold_button.isChecked()
         self.fold_button.setArrowType(Qt.ArrowType.RightArrow if folded else Qt.ArrowType.DownArrow)
         name = "Show this column's settings" if folded else "Fold this column's settings"
         self.fold_button.setAccessibleName(name)
         self.fold_button.setToolTip(f"{name} (every column: {FOLD_SHORTCUT})")
+        self.foldedChanged.emit(self.column_id, folded)
 
     # ---- a run ---------------------------------------------------------------------------
 
@@ -478,6 +475,18 @@ class RunColumn(QFrame):
                 self.consistency.setText(figure.describe())
                 self.consistency.setToolTip(f"Most common answer: {figure.majority[:300]}")
                 self.consistency.show()
+
+
+def tool_button(parent: QWidget, symbol: str, tip: str, slot: Any) -> QToolButton:
+    """A header button drawn with one of the theme's symbols (redrawn on a new palette)."""
+    button = QToolButton(parent)
+    button.setProperty("symbol", symbol)
+    button.setIcon(symbol_icon(symbol, parent.palette()))
+    button.setToolTip(tip)
+    button.setAccessibleName(tip)
+    button.setAutoRaise(True)
+    button.clicked.connect(slot)
+    return button
 
 
 def ending_text(result: TargetResult, reason: str) -> str:
