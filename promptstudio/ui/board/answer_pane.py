@@ -98,19 +98,23 @@ class AnswerPane(QWidget):
             QTextBrowser.LineWrapMode.WidgetWidth if wrap else QTextBrowser.LineWrapMode.NoWrap
         )
 
-    def refresh(self, text: str, schema: dict[str, Any] | None, *, force: bool) -> None:
-        """Show ``text`` in the chosen view (Markdown and JSON: at most twice a second unless
-        ``force``); JSON is checked against ``schema`` when there is one."""
+    def due(self, *, force: bool) -> bool:
+        """Show the chosen view; whether it wants the answer rendered now (Markdown and JSON:
+        at most twice a second unless ``force``; text needs nothing, it streams)."""
         mode = self.view_mode.currentText()
         self.views.setCurrentIndex(0 if mode == "Text" else 1)
         if mode == "Text":
             self.json_status.hide()
-            return
+            return False
         now = time.monotonic()
         if not force and now - self._rendered_at < RENDER_INTERVAL_S:
-            return
+            return False
         self._rendered_at = now
-        if mode == "Markdown":
+        return True
+
+    def show_rendered(self, text: str, schema: dict[str, Any] | None) -> None:
+        """Render ``text`` as Markdown, or as JSON checked against ``schema`` if there is one."""
+        if self.view_mode.currentText() == "Markdown":
             self.json_status.hide()
             self.rendered.setMarkdown(text)
             return

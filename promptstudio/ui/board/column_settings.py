@@ -232,7 +232,7 @@ class ColumnSettings(QWidget):
     def set_profiles(self, profiles: Sequence[ProviderProfile]) -> None:
         """New or edited providers (from settings); keep what this column points at."""
         profile, base_url = self.profile(), self.base_url()
-        self.profiles = list(profiles)
+        self.profiles[:] = profiles  # in place: the column shares the list
         self._fill_profiles()
         self.select_endpoint(profile.id if profile else "", base_url)
 

@@ -206,7 +206,6 @@ class RunBoard(QWidget):
                 if fold is None and index < len(by_position):
                     fold = by_position[index]
                 added.set_folded(bool(fold))
-        self._show_samples()
         self.configChanged.emit()
 
     # ---- samples -------------------------------------------------------------------------
@@ -215,7 +214,6 @@ class RunBoard(QWidget):
         """Every column asks for ``samples`` answers per run (the "Samples" box)."""
         for column in self.columns:
             column.set_sample_count(samples)
-        self._show_samples()
 
     def _show_samples(self) -> None:
         """The box shows the columns' count (the largest, should stored columns differ)."""
@@ -353,6 +351,7 @@ class RunBoard(QWidget):
             column.move_left.setEnabled(index > 0)
             column.move_right.setEnabled(index < len(self.columns) - 1)
         self.add_button.setEnabled(len(self.columns) < MAX_COLUMNS)
+        self._show_samples()
 
     # ---- reading the answers ------------------------------------------------------------
 

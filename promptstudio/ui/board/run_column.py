@@ -133,6 +133,7 @@ class RunColumn(QFrame):
         header = self._header()
 
         self.settings_panel = panel = ColumnSettings(profiles, self)  # what folding hides
+        self.profiles = panel.profiles  # the providers offered (the panel keeps the list)
         # Its controls, as the board, the workspace and the tests reach them.
         self.endpoint, self.model, self.key = panel.endpoint, panel.model, panel.key
         self.models_button, self.models_status = panel.models_button, panel.models_status
@@ -197,7 +198,7 @@ class RunColumn(QFrame):
         panel.changed.connect(self.configChanged)
         panel.endpointChanged.connect(lambda: self.endpointChanged.emit(self.column_id))
         panel.modelsRequested.connect(lambda: self.modelsRequested.emit(self.column_id))
-        panel.refused.connect(self.fail_before_start)
+        panel.refused.connect(self.show_problem)
         self.samples_bar.currentChanged.connect(self.select_sample)
         self.view_mode.currentTextChanged.connect(lambda _mode: self._refresh_view(force=True))
         self.set_folded(False)
@@ -279,10 +280,6 @@ class RunColumn(QFrame):
     def set_profiles(self, profiles: Sequence[ProviderProfile]) -> None:
         """New or edited providers (from settings); keep what this column points at."""
         self.settings_panel.set_profiles(profiles)
-
-    @property
-    def profiles(self) -> list[ProviderProfile]:
-        return self.settings_panel.profiles
 
     def profile(self) -> ProviderProfile | None:
         """The chosen provider, or None when a base URL was typed."""
@@ -428,15 +425,20 @@ class RunColumn(QFrame):
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
-    def fail_before_start(self, message: str) -> None:
-        self.status.setText("Not sent")
+    def show_problem(self, message: str) -> None:
+        """Say what is wrong with the column (a value typed out of range, a bad schema)."""
         self.error.setText(message)
         self.error.show()
+
+    def fail_before_start(self, message: str) -> None:
+        self.status.setText("Not sent")
+        self.show_problem(message)
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
     def _refresh_view(self, *, force: bool) -> None:
-        self.answer.refresh(self.answer_text(), self.config().params.json_schema, force=force)
+        if self.answer.due(force=force):  # the text only when a view renders it
+            self.answer.show_rendered(self.answer_text(), self.schema_button.param_value())
 
     def _show_status(self) -> None:
         results = [r for r in self.samples if r is not None]
