@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptstudio.providers import GenerationParams, ProviderProfile, resolve_api, supported_params
+from promptstudio.providers import GenerationParams, ProviderProfile, supported_params
 from promptstudio.providers.apis import API_TITLES
 from promptstudio.providers.param_rules import PARAM_RULES
-from promptstudio.runs.columns import ColumnConfig, ColumnError, column_api
+from promptstudio.runs.columns import ColumnConfig, column_api
 from promptstudio.ui.board.param_editors import (
     FlagEdit,
     NumberEdit,
@@ -254,12 +254,7 @@ class ColumnSettings(QWidget):
 
     def api(self) -> str:
         """The API this column will speak: chat, responses or messages."""
-        config = self.config("")
-        try:
-            return column_api(config, self.profiles)
-        except ColumnError:  # an API its provider cannot speak: refused on sending
-            profile = self.profile()
-            return resolve_api(profile.kind, "auto", config.model) if profile else "chat"
+        return column_api(self.config(""), self.profiles)
 
     # ---- the model list ----------------------------------------------------------------
 
@@ -303,10 +298,14 @@ class ColumnSettings(QWidget):
         be refused on sending)."""
         profile = self.profile()
         kind = profile.kind if profile is not None else "openai-compatible"
+        fixed = kind == "anthropic"  # Messages only: no other choice can be made (or sent)
+        if fixed and self.api_choice.currentData() != "auto":
+            self.api_choice.blockSignals(True)
+            self.api_choice.setCurrentIndex(0)
+            self.api_choice.blockSignals(False)
         api = self.api()
         title = API_NAMES.get(api, api)
         self.api_choice.setItemText(0, f"Auto: {title}")
-        fixed = kind == "anthropic" and self.api_choice.currentData() == "auto"
         self.api_choice.setEnabled(not fixed)
         self.api_choice.setToolTip(
             "Anthropic providers speak the Messages API only."
