@@ -50,11 +50,10 @@ def test_api_flag_chooses_the_api_the_request_goes_over(fake_llm: FakeLLM, tmp_p
     template = tmp_path / "ask.txt"
     template.write_text("Hello?", encoding="utf-8")
     home = tmp_path / "home"
-    done = cli("run", str(template), "--base-url", fake_llm.base_url, "--model", "fake-model",
-               "--api", "responses", home=home)  # fmt: skip
+    run = ["run", str(template), "--base-url", fake_llm.base_url, "--model", "fake-model"]
+    done = cli(*run, "--api", "responses", home=home)
     assert done.returncode == 0, done.stderr
     assert [r.json["model"] for r in fake_llm.responses_requests()] == ["fake-model"]
     assert not fake_llm.chat_requests()
-    refused = cli("run", str(template), "--base-url", fake_llm.base_url, "--model", "m",
-                  "--api", "messages", home=home)  # fmt: skip
+    refused = cli(*run, "--api", "messages", home=home)
     assert refused.returncode == 2 and "invalid choice: 'messages'" in refused.stderr

@@ -95,8 +95,13 @@ def test_api_and_samples_round_trip_and_old_columns_load_unchanged() -> None:
     stored = column.to_dict()
     assert (stored["api"], stored["samples"]) == ("responses", 3)
     assert ColumnConfig.from_dict(stored) == column
-    old = {"id": "c1", "profile": "", "base_url": "http://127.0.0.1:9/v1", "model": "m",
-           "params": {"temperature": 0.2}}  # fmt: skip
+    old = {
+        "id": "c1",
+        "profile": "",
+        "base_url": "http://127.0.0.1:9/v1",
+        "model": "m",
+        "params": {"temperature": 0.2},
+    }
     loaded = ColumnConfig.from_dict(old)
     assert (loaded.api, loaded.samples) == ("auto", 1)
     assert loaded.to_dict() == old  # stored as before: the defaults are left out

@@ -13,10 +13,17 @@ from promptstudio.ui.board.run_column import ColumnConfig, RunColumn
 
 URL = "http://localhost:8080/v1"
 EVERYTHING = GenerationParams(
-    temperature=2, top_p=1, max_tokens=1_000_000, top_k=1000, seed=2**31 - 1, stop=("a", "b"),
-    reasoning_effort="high", json_mode=True, json_schema={"type": "object"},
+    temperature=2,
+    top_p=1,
+    max_tokens=1_000_000,
+    top_k=1000,
+    seed=2**31 - 1,
+    stop=("a", "b"),
+    reasoning_effort="high",
+    json_mode=True,
+    json_schema={"type": "object"},
     thinking_budget=200_000,
-)  # fmt: skip
+)
 
 
 def column_for(qtbot, **config) -> RunColumn:
