@@ -37,9 +37,10 @@ class ParamRule:
     ``object``) and, for numbers, the inclusive range; for a choice, the words allowed;
     ``refused_by``: the (API, provider kind) pairs that cannot carry it.
 
-    How the run column shows it: ``label`` (short, beside its editor), ``tip`` (tooltip and
-    accessible description), ``placeholder`` (what an empty editor says), ``step`` and
-    ``decimals`` (numbers), ``main`` (on the column's main row; else under "More").
+    How the run column shows it: ``label`` (beside its editor), ``short`` (in a folded
+    column's title), ``tip`` (tooltip and accessible description), ``placeholder`` (what an
+    empty editor says), ``step`` and ``decimals`` (numbers), ``main`` (on the column's main
+    row; else under "More").
 
     A setting has no default value of its own: left unset (None) it is not sent, and the
     server's default applies (or the settings' run defaults, see ``runs.columns``)."""
@@ -50,6 +51,7 @@ class ParamRule:
     choices: tuple[str, ...] = ()
     refused_by: tuple[tuple[str, str], ...] = ()
     label: str = ""
+    short: str = ""
     tip: str = ""
     placeholder: str = "default"
     step: float = 1
@@ -117,6 +119,7 @@ PARAM_RULES: Final[dict[str, ParamRule]] = {
         0,
         2,
         label="Temp.",
+        short="T",
         step=0.1,
         decimals=2,
         main=True,
@@ -128,6 +131,7 @@ PARAM_RULES: Final[dict[str, ParamRule]] = {
         1,
         1_000_000,
         label="Max tokens",
+        short="max",
         main=True,
         tip="The most tokens the answer may have. Empty: the server's default.",
     ),
@@ -136,6 +140,7 @@ PARAM_RULES: Final[dict[str, ParamRule]] = {
         0,
         1,
         label="top_p",
+        short="top_p",
         step=0.05,
         decimals=2,
         tip="Nucleus sampling: pick only among the likeliest tokens that together reach this "
@@ -147,6 +152,7 @@ PARAM_RULES: Final[dict[str, ParamRule]] = {
         1000,
         refused_by=(("chat", "openai"), *_RESPONSES),
         label="top_k",
+        short="top_k",
         tip="Pick only among the k likeliest tokens. Empty: the server's default.",
     ),
     "seed": ParamRule(
@@ -155,6 +161,7 @@ PARAM_RULES: Final[dict[str, ParamRule]] = {
         2**31 - 1,
         refused_by=(*_RESPONSES, ("messages", "anthropic")),
         label="Seed",
+        short="seed",
         placeholder="none",
         tip="The same seed asks for the same answer again, where the server supports it. "
         "Empty: none.",
@@ -163,6 +170,7 @@ PARAM_RULES: Final[dict[str, ParamRule]] = {
         "choice",
         choices=("low", "medium", "high"),
         label="Reasoning",
+        short="reasoning",
         tip="How long a reasoning model thinks before it answers. default: the server's.",
     ),
     "thinking_budget": ParamRule(
@@ -171,6 +179,7 @@ PARAM_RULES: Final[dict[str, ParamRule]] = {
         200_000,
         refused_by=tuple(pair for pair in API_KINDS if pair[0] != "messages"),
         label="Thinking",
+        short="thinking",
         placeholder="off",
         step=1024,
         tip="Anthropic extended thinking: the tokens the model may think. Empty: off.",
@@ -179,6 +188,7 @@ PARAM_RULES: Final[dict[str, ParamRule]] = {
         "texts",
         refused_by=_RESPONSES,
         label="Stop",
+        short="stop",
         placeholder="stop sequences, separated by |",
         tip="Stop sequences, separated by |: the answer ends before any of them.",
     ),
@@ -186,11 +196,13 @@ PARAM_RULES: Final[dict[str, ParamRule]] = {
         "flag",
         refused_by=(("messages", "anthropic"),),
         label="JSON",
+        short="JSON",
         tip="Ask for a JSON object (JSON mode)",
     ),
     "json_schema": ParamRule(
         "object",
         label="Schema…",
+        short="JSON schema",
         tip="Constrain the answer to a JSON schema",
     ),
 }

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from promptstudio.providers import GenerationParams
 from promptstudio.providers.param_rules import PARAM_RULES
 from promptstudio.ui.board.param_editors import NumberEdit
-from promptstudio.ui.board.run_column import ColumnConfig, RunColumn
+from promptstudio.ui.board.run_column import ColumnConfig, RunColumn, params_summary
 
 URL = "http://localhost:8080/v1"
 EVERYTHING = GenerationParams(
@@ -122,3 +122,11 @@ def test_the_api_choice_greys_out_what_that_api_cannot_carry(qtbot) -> None:
     again = column_for(qtbot, api="responses", samples=4)
     assert (again.config().api, again.config().samples) == ("responses", 4)
     assert again.more_button.isChecked()  # the API chosen shows
+
+
+def test_a_folded_title_names_every_setting_that_is_set(qtbot) -> None:
+    named = ["T 2", "max 1000000", "top_p 1", "top_k 1000", "seed 2147483647"]
+    named += ["reasoning high", "thinking 200000", "2 stop", "JSON", "JSON schema"]
+    assert params_summary(EVERYTHING) == named
+    assert params_summary(GenerationParams(temperature=0.0)) == ["T 0"]
+    assert params_summary(GenerationParams()) == []

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from promptstudio.durations import format_ms as ms_text
 from promptstudio.providers import PRESETS as PROFILE_PRESETS
 from promptstudio.providers import GenerationParams, ProviderProfile
+from promptstudio.providers.param_rules import PARAM_RULES
 from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.columns import ColumnConfig as ColumnConfig  # the widgets import it here
 from promptstudio.runs.consistency import consistency
@@ -501,28 +502,21 @@ def ending_text(result: TargetResult, reason: str) -> str:
 
 
 def params_summary(params: GenerationParams) -> list[str]:
-    """The parameters that differ from the server's defaults, briefly (a folded title)."""
+    """The settings that are set, briefly and in the table's order (a folded title): each as
+    its rule's ``short`` name and value ("T 0.7", "max 256", "2 stop", "JSON schema")."""
     parts = []
-    if params.temperature is not None:
-        parts.append(f"T {params.temperature:g}")
-    if params.max_tokens is not None:
-        parts.append(f"max {params.max_tokens}")
-    if params.top_p is not None:
-        parts.append(f"top_p {params.top_p:g}")
-    if params.top_k is not None:
-        parts.append(f"top_k {params.top_k}")
-    if params.seed is not None:
-        parts.append(f"seed {params.seed}")
-    if params.reasoning_effort:
-        parts.append(f"reasoning {params.reasoning_effort}")
-    if params.thinking_budget:
-        parts.append(f"thinking {params.thinking_budget}")
-    if params.stop:
-        parts.append(f"{len(params.stop)} stop")
-    if params.json_schema:
-        parts.append("JSON schema")
-    elif params.json_mode:
-        parts.append("JSON")
+    for name in PARAM_RULES:
+        value, rule = getattr(params, name), PARAM_RULES[name]
+        if value is None or value is False or value == ():
+            continue
+        if rule.kind in ("number", "integer", "choice"):
+            parts.append(
+                f"{rule.short} {value:g}" if rule.kind == "number" else f"{rule.short} {value}"
+            )
+        elif rule.kind == "texts":
+            parts.append(f"{len(value)} {rule.short}")
+        else:
+            parts.append(rule.short)
     return parts
 
 
