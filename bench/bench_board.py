@@ -22,6 +22,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -52,6 +53,16 @@ def rss_mb() -> float:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def counted(append: Callable[[str], None], writes: list[str]) -> Callable[[str], None]:
+    """``append`` that also notes each text it writes."""
+
+    def write(text: str) -> None:
+        writes.append(text)
+        append(text)
+
+    return write
 
 
 async def run_all(window: MainWindow) -> None:
@@ -114,13 +125,16 @@ async def main(window: MainWindow) -> None:
     heartbeat = QTimer()
     heartbeat.setInterval(HEARTBEAT_MS)
     heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    writes: list[str] = []  # text written into the columns' views: one per widget flush
+    for column in board.columns:
+        column.output.append_text = counted(column.output.append_text, writes)  # type: ignore[method-assign,assignment]
     heartbeat.start()
     started = time.perf_counter()
     await run_all(window)
     elapsed = time.perf_counter() - started
     heartbeat.stop()
     late = [max(0.0, (b - a) * 1000 - HEARTBEAT_MS) for a, b in itertools.pairwise(ticks)]
-    flushes = sum(c.flushes for c in board.columns)
+    flushes = len(writes)
     received = sum(len(c.output.toPlainText().split()) for c in board.columns)
     print(f"stream: {COLUMNS} columns x 5000 tokens at 500 tok/s in {elapsed:.1f} s; "
           f"{received} tokens shown, {flushes} widget flushes")  # fmt: skip

@@ -14,6 +14,7 @@ import argparse
 import math
 from collections.abc import Callable
 
+from promptstudio.providers.apis import API_CHOICES
 from promptstudio.providers.param_rules import PARAM_RULES
 
 #: A day: longer is a mistake (the SDKs' own default is 600 s).
@@ -83,6 +84,11 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
         group.add_argument(flag, type=parse, metavar=metavar, help=f"{what}{allowed}")
     group.add_argument("--stop", action="append", default=[], metavar="TEXT",
                        help="a stop sequence (repeat for several)")  # fmt: skip
+    group.add_argument(
+        "--api",
+        choices=API_CHOICES,
+        help="the API to speak: auto (the provider's choice), chat or responses (OpenAI kinds)",
+    )
     group.add_argument("--timeout", type=number(0, MAX_TIMEOUT_SECONDS, low_open=True),
                        metavar="S", help="seconds to the first token "
                        "(default: the settings' timeouts.first_token)")  # fmt: skip

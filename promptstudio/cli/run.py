@@ -224,13 +224,18 @@ def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[ColumnConfig
                 params=GenerationParams.from_dict(overrides),
                 base_url=place.value.rstrip("/") if by_url else "",
                 profile="" if by_url else place.value,
+                api=args.api or "auto",
             )
             columns.append(column)
         return columns
     if not doc.columns:
         raise CliError("no model to run on: add --model NAME with --base-url or --profile", 2)
     return [
-        replace(column, params=GenerationParams.from_dict(column.params.to_dict() | overrides))
+        replace(
+            column,
+            params=GenerationParams.from_dict(column.params.to_dict() | overrides),
+            api=args.api or column.api,
+        )
         for column in doc.columns
     ]
 

@@ -1,8 +1,10 @@
 """What each generation setting may be: one table for the run column's editors and imports.
 
-The run column builds its spin boxes from these ranges, and every importer checks a file's
-settings against them (:func:`checked_params`), so a file cannot carry a value the editor
-could not have produced (``"temperature": "hot"``, ``max_tokens: -5``) to a server.
+The run column builds its editors from this table (one per entry, in its order: label,
+step, decimals, whether it sits on the column's main row or under "More", tooltip), every
+importer checks a file's settings against it (:func:`checked_params`) and the CLI's flags
+take their ranges from it, so a file cannot carry a value the editor could not have
+produced (``"temperature": "hot"``, ``max_tokens: -5``) to a server.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ class ParamRule:
     ``object``) and, for numbers, the inclusive range; for a choice, the words allowed;
     ``refused_by``: the (API, provider kind) pairs that cannot carry it.
 
+    How the run column shows it: ``label`` (beside its editor), ``short`` (in a folded
+    column's title), ``tip`` (tooltip and accessible description), ``placeholder`` (what an
+    empty editor says), ``step`` and ``decimals`` (numbers), ``main`` (on the column's main
+    row; else under "More").
+
     A setting has no default value of its own: left unset (None) it is not sent, and the
     server's default applies (or the settings' run defaults, see ``runs.columns``)."""
 
@@ -43,6 +50,13 @@ class ParamRule:
     maximum: float = 0
     choices: tuple[str, ...] = ()
     refused_by: tuple[tuple[str, str], ...] = ()
+    label: str = ""
+    short: str = ""
+    tip: str = ""
+    placeholder: str = "default"
+    step: float = 1
+    decimals: int = 0
+    main: bool = False
 
     def accepted_by(self, api: str, kind: str) -> bool:
         """Whether a request over ``api`` to a provider of ``kind`` can carry the setting."""
@@ -96,21 +110,100 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-#: The rule of every :class:`~promptstudio.providers.base.GenerationParams` setting.
-#: OpenAI's own API rejects top_k; compatible servers (vLLM, llama.cpp, LM Studio, Ollama)
-#: take it as an extra body field.
+#: The rule of every :class:`~promptstudio.providers.base.GenerationParams` setting, in the
+#: order the run column shows them. OpenAI's own API rejects top_k; compatible servers (vLLM,
+#: llama.cpp, LM Studio, Ollama) take it as an extra body field.
 PARAM_RULES: Final[dict[str, ParamRule]] = {
-    "temperature": ParamRule("number", 0, 2),
-    "top_p": ParamRule("number", 0, 1),
-    "top_k": ParamRule("integer", 1, 1000, refused_by=(("chat", "openai"), *_RESPONSES)),
-    "max_tokens": ParamRule("integer", 1, 1_000_000),
-    "stop": ParamRule("texts", refused_by=_RESPONSES),
-    "seed": ParamRule("integer", 0, 2**31 - 1, refused_by=(*_RESPONSES, ("messages", "anthropic"))),
-    "reasoning_effort": ParamRule("choice", choices=("low", "medium", "high")),
-    "json_mode": ParamRule("flag", refused_by=(("messages", "anthropic"),)),
-    "json_schema": ParamRule("object"),
+    "temperature": ParamRule(
+        "number",
+        0,
+        2,
+        label="Temp.",
+        short="T",
+        step=0.1,
+        decimals=2,
+        main=True,
+        tip="Temperature: 0 answers nearly the same each time, higher varies more. "
+        "Empty: the server's default.",
+    ),
+    "max_tokens": ParamRule(
+        "integer",
+        1,
+        1_000_000,
+        label="Max tokens",
+        short="max",
+        main=True,
+        tip="The most tokens the answer may have. Empty: the server's default.",
+    ),
+    "top_p": ParamRule(
+        "number",
+        0,
+        1,
+        label="top_p",
+        short="top_p",
+        step=0.05,
+        decimals=2,
+        tip="Nucleus sampling: pick only among the likeliest tokens that together reach this "
+        "probability. Empty: the server's default.",
+    ),
+    "top_k": ParamRule(
+        "integer",
+        1,
+        1000,
+        refused_by=(("chat", "openai"), *_RESPONSES),
+        label="top_k",
+        short="top_k",
+        tip="Pick only among the k likeliest tokens. Empty: the server's default.",
+    ),
+    "seed": ParamRule(
+        "integer",
+        0,
+        2**31 - 1,
+        refused_by=(*_RESPONSES, ("messages", "anthropic")),
+        label="Seed",
+        short="seed",
+        placeholder="none",
+        tip="The same seed asks for the same answer again, where the server supports it. "
+        "Empty: none.",
+    ),
+    "reasoning_effort": ParamRule(
+        "choice",
+        choices=("low", "medium", "high"),
+        label="Reasoning",
+        short="reasoning",
+        tip="How long a reasoning model thinks before it answers. default: the server's.",
+    ),
     "thinking_budget": ParamRule(
-        "integer", 1, 200_000, refused_by=tuple(pair for pair in API_KINDS if pair[0] != "messages")
+        "integer",
+        1,
+        200_000,
+        refused_by=tuple(pair for pair in API_KINDS if pair[0] != "messages"),
+        label="Thinking",
+        short="thinking",
+        placeholder="off",
+        step=1024,
+        tip="Anthropic extended thinking: the tokens the model may think. Empty: off.",
+    ),
+    "stop": ParamRule(
+        "texts",
+        refused_by=_RESPONSES,
+        label="Stop",
+        short="stop",
+        placeholder="stop sequences, separated by |",
+        tip="Stop sequences, separated by |: the answer ends before any of them.",
+    ),
+    "json_mode": ParamRule(
+        "flag",
+        refused_by=(("messages", "anthropic"),),
+        label="JSON",
+        short="JSON",
+        tip="Ask for a JSON object (JSON mode)",
+    ),
+    "json_schema": ParamRule(
+        "object",
+        label="Schema…",
+        short="JSON schema",
+        tip="Constrain the answer to a JSON schema",
     ),
 }
 

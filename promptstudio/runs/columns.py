@@ -9,6 +9,7 @@ from every one of them. The settings of a column are ruled by the one parameter 
 
 from __future__ import annotations
 
+import logging
 import math
 import uuid
 from collections.abc import Callable, Sequence
@@ -18,10 +19,13 @@ from typing import Any
 from promptstudio.credentials import KeyStore
 from promptstudio.errors import PromptStudioError
 from promptstudio.providers import Endpoint, GenerationParams, ProviderError, ProviderProfile
-from promptstudio.providers.apis import resolve_api
+from promptstudio.providers.apis import API_CHOICES, Api, resolve_api
 from promptstudio.runs.engine import RunTarget
 
+log = logging.getLogger(__name__)
+
 DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama: the common local server
+MAX_SAMPLES = 20  # answers per column in one run (the board's "Samples")
 
 
 class ColumnError(PromptStudioError):
@@ -30,34 +34,72 @@ class ColumnError(PromptStudioError):
 
 @dataclass
 class ColumnConfig:
-    """What a column sends where; stored with each version (never a key)."""
+    """What a column sends where; stored with each version (never a key).
+
+    ``api``: ``"auto"`` speaks what the provider profile says (``providers.apis``), or
+    ``"chat"``/``"responses"`` for an OpenAI-kind server (an Anthropic profile speaks
+    Messages only: :func:`run_target` refuses anything but auto there). ``samples``: how
+    many answers one run asks for (1 to :data:`MAX_SAMPLES`). Raises :class:`ColumnError`
+    for a value outside those."""
 
     base_url: str = DEFAULT_BASE_URL
     model: str = ""
     profile: str = ""  # a provider profile's id; empty for a typed base URL
     params: GenerationParams = field(default_factory=GenerationParams)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    api: str = "auto"
+    samples: int = 1
+
+    def __post_init__(self) -> None:
+        if self.api not in API_CHOICES:
+            raise ColumnError(f"Unknown API '{self.api}': choose {', '.join(API_CHOICES)}.")
+        count = self.samples
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_SAMPLES:
+            raise ColumnError(f"Samples must be a whole number from 1 to {MAX_SAMPLES}.")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """JSON-ready; ``api`` and ``samples`` only when not the default, so a column stored
+        before they existed reads back the same."""
+        data: dict[str, Any] = {
             "id": self.id,
             "profile": self.profile,
             "base_url": self.base_url,
             "model": self.model,
             "params": self.params.to_dict(),
         }
+        if self.api != "auto":
+            data["api"] = self.api
+        if self.samples != 1:
+            data["samples"] = self.samples
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ColumnConfig:
+        """A stored column; an ``api`` or ``samples`` it cannot have (a hand-edited file)
+        is logged and read as the default, so the rest of the column is not lost."""
+        api, samples = data.get("api") or "auto", data.get("samples", 1)
+        if api not in API_CHOICES:
+            log.warning("a stored column's API %r is unknown; reading it as auto", api)
+            api = "auto"
+        whole = isinstance(samples, int) and not isinstance(samples, bool)
+        if not whole or not 1 <= samples <= MAX_SAMPLES:
+            log.warning("a stored column's samples %r are out of range; reading 1", samples)
+            samples = 1
         config = cls(
             base_url=str(data.get("base_url") or DEFAULT_BASE_URL),
             model=str(data.get("model") or ""),
             profile=str(data.get("profile") or ""),
             params=GenerationParams.from_dict(data.get("params") or {}),
+            api=str(api),
+            samples=samples,
         )
         if data.get("id"):
             config.id = str(data["id"])
         return config
+
+    def duplicate(self) -> ColumnConfig:
+        """The same column under a new id."""
+        return replace(self, id=ColumnConfig().id)
 
 
 def _number(value: object) -> float | None:
@@ -135,22 +177,50 @@ def column_profile(
     return found
 
 
+def column_api(
+    column: ColumnConfig, profiles: Sequence[ProviderProfile], *, guess: bool = False
+) -> Api:
+    """The API the column speaks: its own choice, else its provider's (``resolve_api``).
+    :class:`ColumnError` when the choice does not fit the provider (chat or responses for
+    an Anthropic profile) or the provider is gone; with ``guess`` (a preview): "chat"."""
+    if guess:
+        try:
+            return column_api(column, profiles)
+        except ColumnError:
+            return "chat"
+    profile = column_profile(column, profiles)
+    kind = profile.kind if profile is not None else "openai-compatible"
+    chosen = column.api if column.api != "auto" or profile is None else profile.api
+    if kind == "anthropic" and chosen != "auto":
+        raise ColumnError(
+            f"{profile.name if profile else 'This provider'} speaks the Anthropic Messages "
+            "API only; set the column's API to auto."
+        )
+    try:
+        return resolve_api(kind, chosen, column.model)
+    except ProviderError as exc:
+        raise ColumnError(exc.message) from None
+
+
 def column_endpoint(
     column: ColumnConfig,
     profiles: Sequence[ProviderProfile],
     keys: KeyStore,
     defaults: RunDefaults,
 ) -> Endpoint:
-    """The column's endpoint with its key (in memory only) and the defaults' timeouts."""
+    """The column's endpoint with its key (in memory only), the defaults' timeouts and the
+    column's API when it chose one."""
     timeouts = defaults.timeouts()
+    column_api(column, profiles)  # refuses an API the provider cannot speak
     profile = column_profile(column, profiles)
     account, key_env = column_key(column, profiles)
     key = keys.resolve(account, key_env=key_env).value
     if profile is not None:
-        return profile.to_endpoint(key, **timeouts)
+        endpoint = profile.to_endpoint(key, **timeouts)
+        return endpoint if column.api == "auto" else replace(endpoint, api=column.api)
     if not account:
         raise ColumnError("A column has neither a provider nor a base URL.")
-    return Endpoint(base_url=account, api_key=key, **timeouts)
+    return Endpoint(base_url=account, api_key=key, api=column.api, **timeouts)
 
 
 def column_key(column: ColumnConfig, profiles: Sequence[ProviderProfile]) -> tuple[str, str]:
@@ -161,19 +231,6 @@ def column_key(column: ColumnConfig, profiles: Sequence[ProviderProfile]) -> tup
     if profile is not None:
         return profile.key_account, profile.key_env
     return column.base_url.rstrip("/"), ""
-
-
-def column_api(column: ColumnConfig, profiles: Sequence[ProviderProfile]) -> str:
-    """The protocol the column speaks: chat, responses or messages ("chat" when unsure)."""
-    try:
-        profile = column_profile(column, profiles)
-    except ColumnError:
-        profile = None
-    kind = profile.kind if profile is not None else "openai-compatible"
-    try:
-        return resolve_api(kind, profile.api if profile else "auto", column.model)
-    except ProviderError:
-        return "chat"
 
 
 def run_target(

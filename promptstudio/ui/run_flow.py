@@ -18,7 +18,7 @@ from promptstudio import templating
 from promptstudio.chat import Message
 from promptstudio.runs import RunSession, RunTarget, TargetStatus
 from promptstudio.runs.checkpoint import ResponseCheckpoints
-from promptstudio.runs.columns import column_api
+from promptstudio.runs.columns import ColumnError, column_api
 from promptstudio.runs.worker import RunWorker
 from promptstudio.session import Session
 from promptstudio.storage import Database, library
@@ -82,15 +82,18 @@ class RunFlow(QObject):
         if messages is None:
             return
         targets: list[RunTarget] = []
-        samples = board.repeats.value()
         for config in columns:
             if not config.base_url or not config.model:
                 board.column(config.id).fail_before_start(
                     "Choose an endpoint and type a model name first."
                 )
                 continue
-            target = self.endpoints.run_target(config)
-            keys = [target_key(config.id, n) for n in range(samples)]
+            try:
+                target = self.endpoints.run_target(config)
+            except ColumnError as exc:  # e.g. its provider was deleted in Settings
+                board.column(config.id).fail_before_start(exc.message)
+                continue
+            keys = [target_key(config.id, n) for n in range(config.samples)]
             targets += [replace(target, key=key) for key in keys]
         if not targets:
             return
@@ -101,7 +104,7 @@ class RunFlow(QObject):
         )  # fmt: skip
         record = RunRecord(session, messages, checkpoints)
         self._runs.append(record)
-        board.begin(record.column_ids, samples)
+        board.begin(record.column_ids)
         self._run_number += 1
         self.tasks.start(f"run:{self._run_number}", self._run(record))
 
@@ -127,7 +130,10 @@ class RunFlow(QObject):
         if messages is None:
             return None
         prices, profiles = self.endpoints.prices, self.endpoints.profiles
-        columns = [ColumnPreview(c, column_api(c, profiles), prices) for c in self.session.columns]
+        columns = [
+            ColumnPreview(c, column_api(c, profiles, guess=True), prices)
+            for c in self.session.columns
+        ]
         dialog = PreviewDialog(messages, columns, self.board.window(), focus=column_id)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

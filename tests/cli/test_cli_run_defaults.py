@@ -44,3 +44,16 @@ def test_timeout_flag_wins_over_the_settings_first_token_timeout(
     assert done.returncode != 0
     summary = json.loads(done.stdout)
     assert "within 1 s" in json.dumps(summary)
+
+
+def test_api_flag_chooses_the_api_the_request_goes_over(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    template = tmp_path / "ask.txt"
+    template.write_text("Hello?", encoding="utf-8")
+    home = tmp_path / "home"
+    run = ["run", str(template), "--base-url", fake_llm.base_url, "--model", "fake-model"]
+    done = cli(*run, "--api", "responses", home=home)
+    assert done.returncode == 0, done.stderr
+    assert [r.json["model"] for r in fake_llm.responses_requests()] == ["fake-model"]
+    assert not fake_llm.chat_requests()
+    refused = cli(*run, "--api", "messages", home=home)
+    assert refused.returncode == 2 and "invalid choice: 'messages'" in refused.stderr

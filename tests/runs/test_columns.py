@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from promptstudio.chat import Message
 from promptstudio.credentials import KeyStore
 from promptstudio.providers import GenerationParams, ProviderProfile, supported_params
 from promptstudio.providers.param_rules import API_KINDS, PARAM_RULES
@@ -17,7 +19,9 @@ from promptstudio.runs.columns import (
     column_key,
     run_target,
 )
+from promptstudio.runs.engine import RunSession
 from promptstudio.settings.store import SettingsStore
+from tests.fake_llm import FakeLLM, Reply
 
 
 def test_column_round_trips_through_its_stored_form() -> None:
@@ -101,7 +105,9 @@ def test_a_columns_api_comes_from_its_provider_and_model() -> None:
     claude = ProviderProfile("claude", "anthropic", "Claude", "https://api.anthropic.com")
     assert column_api(ColumnConfig("", "claude-x", "claude"), [claude]) == "messages"
     assert column_api(ColumnConfig("http://127.0.0.1:9/v1", "m"), []) == "chat"
-    assert column_api(ColumnConfig("", "m", "gone"), []) == "chat"
+    assert column_api(ColumnConfig("", "m", "gone"), [], guess=True) == "chat"  # a preview
+    with pytest.raises(ColumnError, match="no provider profile 'gone'"):
+        column_api(ColumnConfig("", "m", "gone"), [])
 
 
 def test_run_target_refuses_an_unknown_provider_and_no_model() -> None:
@@ -109,3 +115,54 @@ def test_run_target_refuses_an_unknown_provider_and_no_model() -> None:
         run_target(ColumnConfig("", "m", "gone"), [], KeyStore(), RunDefaults())
     with pytest.raises(ColumnError, match="model"):
         run_target(ColumnConfig("http://127.0.0.1:9/v1"), [], KeyStore(), RunDefaults())
+
+
+def test_api_and_samples_round_trip_and_old_columns_load_unchanged() -> None:
+    column = ColumnConfig("http://127.0.0.1:9/v1", "m", api="responses", samples=3)
+    stored = column.to_dict()
+    assert (stored["api"], stored["samples"]) == ("responses", 3)
+    assert ColumnConfig.from_dict(stored) == column
+    old = {
+        "id": "c1",
+        "profile": "",
+        "base_url": "http://127.0.0.1:9/v1",
+        "model": "m",
+        "params": {"temperature": 0.2},
+    }
+    loaded = ColumnConfig.from_dict(old)
+    assert (loaded.api, loaded.samples) == ("auto", 1)
+    assert loaded.to_dict() == old  # stored as before: the defaults are left out
+
+
+def test_a_column_refuses_an_api_or_samples_it_cannot_have(caplog) -> None:
+    with pytest.raises(ColumnError, match="Unknown API 'messages'"):
+        ColumnConfig(api="messages")
+    for samples in (0, 21, True):
+        with pytest.raises(ColumnError, match="Samples must be a whole number from 1 to 20"):
+            ColumnConfig(samples=samples)
+    hand_edited = ColumnConfig.from_dict({"model": "m", "api": "soap", "samples": "many"})
+    assert (hand_edited.model, hand_edited.api, hand_edited.samples) == ("m", "auto", 1)
+    assert "soap" in caplog.text and "many" in caplog.text
+
+
+def test_the_columns_api_is_the_one_the_request_goes_over(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(text="ok"), times=3)
+    compatible = ColumnConfig(fake_llm.base_url, "m", api="responses", id="a")
+    profile = ProviderProfile("o", "openai", "O", fake_llm.base_url, needs_key=False)
+    reasoning = ColumnConfig("", "o3-mini", "o", api="chat", id="b")  # auto: Responses
+    auto = ColumnConfig(fake_llm.base_url, "m", id="c")
+    assert column_api(compatible, []) == "responses"
+    assert column_api(reasoning, [profile]) == "chat"
+    keys = KeyStore()
+    targets = [run_target(c, [profile], keys, RunDefaults()) for c in (compatible, reasoning, auto)]
+    asyncio.run(RunSession((Message("user", "Hi"),), targets).run())
+    assert [r.json["model"] for r in fake_llm.responses_requests()] == ["m"]
+    assert sorted(r.json["model"] for r in fake_llm.chat_requests()) == ["m", "o3-mini"]
+
+
+def test_an_anthropic_provider_takes_no_other_api() -> None:
+    claude = ProviderProfile("c", "anthropic", "Claude", "http://127.0.0.1:9")
+    column = ColumnConfig("", "claude-x", "c", api="chat")
+    with pytest.raises(ColumnError, match="Claude speaks the Anthropic Messages API only"):
+        run_target(column, [claude], KeyStore(), RunDefaults())
+    assert column_api(ColumnConfig("", "claude-x", "c"), [claude]) == "messages"

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QTextBrowser
 
 from promptstudio.providers import ProviderProfile
 from promptstudio.storage import library
-from promptstudio.ui.board.run_column import cost_text
+from promptstudio.ui.board.run_column import ColumnConfig, cost_text
 from tests.fake_llm import DEFAULT_MODELS, MESSAGES_PATH, Reply
 from tests.ui.conftest import new_prompt
 
@@ -133,7 +133,7 @@ def test_a_bad_schema_is_refused_with_the_reason(window) -> None:
     assert not column.set_schema_text('{"type": "objekt"}')
     assert "Not a usable JSON schema" in column.error.text()
     assert not column.set_schema_text("[1, 2")
-    assert column.json_schema is None
+    assert column.config().params.json_schema is None
 
 
 def test_settings_an_api_cannot_carry_are_disabled(window, fake_llm) -> None:
@@ -169,7 +169,7 @@ def test_preview_puts_the_system_prompt_where_the_provider_does_and_prices_it(
     claude_column = board.add_column()
     claude_column.endpoint.setCurrentIndex(claude_column.endpoint.findData("c"))
     claude_column.model.setText("a-model-without-a-price")
-    claude_column.max_tokens.setValue(0)  # new columns copy the last one's settings: unset
+    claude_column.max_tokens.setValue(None)  # new columns copy the last one's settings: unset
     dialog = window.workspace.preview()
     assert dialog is not None
     pages = [dialog.tabs.widget(i) for i in range(dialog.tabs.count())]
@@ -182,3 +182,30 @@ def test_preview_puts_the_system_prompt_where_the_provider_does_and_prices_it(
     other = pages[1].findChild(QLabel, "previewSummary").text()
     assert "up to 4,096 output tokens" in other and "no price known" in other
     dialog.close()
+
+
+def test_an_anthropic_column_speaks_messages_whatever_api_it_was_given(
+    window, qtbot, fake_llm
+) -> None:
+    fake_llm.script(Reply(text="ok"))
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Hi")
+    claude = ProviderProfile(
+        id="c", kind="anthropic", name="C", base_url=fake_llm.anthropic_base_url
+    )
+    board = window.run_board
+    board.set_profiles([*window.profiles.profiles(), claude])
+    column = board.columns[0]
+    column.set_target(fake_llm.base_url, "m")
+    column.api_choice.setCurrentIndex(column.api_choice.findData("responses"))
+    assert column.config().api == "responses"
+    column.endpoint.setCurrentIndex(column.endpoint.findData("c"))  # no choice there
+    assert column.config().api == "auto" and not column.api_choice.isEnabled()
+    assert column.api_choice.currentText() == "Auto: Anthropic Messages"
+    board.set_configs([ColumnConfig("", "claude-x", "c", api="chat")])  # made by hand
+    column = board.columns[0]
+    assert column.config().api == "auto"
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    assert [r.json["model"] for r in fake_llm.messages_requests()] == ["claude-x"]
+    assert column.output.toPlainText() == "ok"

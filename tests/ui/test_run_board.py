@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import QByteArray, QMimeData, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -167,6 +168,30 @@ def test_repeat_n_samples_shows_a_stack_and_a_consistency_figure(window, qtbot, 
     assert texts == {"Positive.", "positive", "negative", "Positive"}
     stored = window.workspace.db.call(library.list_responses, finished.args[0])
     assert len(stored) == 5
+
+
+def test_each_column_runs_its_own_samples_over_its_own_api(window, qtbot, fake_llm) -> None:
+    fake_llm.script(Reply(text="ok"))
+    serve_at_once(window)
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Go")
+    board = window.run_board
+    board.columns[0].set_target(fake_llm.base_url, "a")
+    board.add_column().set_target(fake_llm.base_url, "b")
+    board.repeats.setValue(2)  # the board's box sets every column
+    assert [column.config().samples for column in board.columns] == [2, 2]
+    stored = board.columns[1].config()
+    board.set_configs([board.columns[0].config(), replace(stored, api="responses", samples=3)])
+    first, second = board.columns
+    assert board.repeats.value() == 3 and "× 3" in second.title.text()
+    assert second.api_choice.currentData() == "responses"
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=15_000):
+        window.registry["run.run"].trigger()
+    assert [r.json["model"] for r in fake_llm.chat_requests()] == ["a", "a"]
+    assert [r.json["model"] for r in fake_llm.responses_requests()] == ["b"] * 3
+    assert (first.samples_bar.count(), second.samples_bar.count()) == (2, 3)
+    again = ColumnConfig.from_dict(second.config().to_dict())
+    assert (again.api, again.samples) == ("responses", 3)
 
 
 def test_json_view_pretty_prints_and_reports_invalid_json(window, qtbot, fake_llm) -> None:

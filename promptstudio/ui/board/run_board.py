@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from promptstudio.providers import PRESETS as PROFILE_PRESETS
 from promptstudio.providers import ProviderProfile
 from promptstudio.runs import TargetResult, TargetStatus
+from promptstudio.runs.columns import MAX_SAMPLES
 from promptstudio.runs.feed import Feed, TargetUpdate
 from promptstudio.ui.board.compare_dialog import CompareDialog
 from promptstudio.ui.board.run_column import (
@@ -41,7 +43,6 @@ from promptstudio.ui.board.run_column import (
 
 FLUSH_INTERVAL_MS = 33
 MAX_COLUMNS = 16
-MAX_SAMPLES = 20
 
 
 def target_key(column_id: str, sample: int) -> str:
@@ -125,8 +126,10 @@ class RunBoard(QWidget):
         self.repeats.setRange(1, MAX_SAMPLES)
         self.repeats.setPrefix("× ")
         self.repeats.setToolTip(
-            "Samples per column: run each column n times to see how consistent the answers are"
+            "Samples per column: run each column n times to see how consistent the answers are "
+            "(sets every column; a column asking for more than one shows × n in its title)"
         )
+        self.repeats.setAccessibleName("Samples per column")
         self.summary = QLabel(self)
         self.summary.setObjectName("runSummary")
         self.summary.setWordWrap(True)
@@ -176,6 +179,7 @@ class RunBoard(QWidget):
         self.run_all_button.clicked.connect(self.runAllRequested)
         self.stop_all_button.clicked.connect(self.stopAllRequested)
         self.add_button.clicked.connect(lambda: self.add_column())
+        self.repeats.valueChanged.connect(self.set_samples)
         self.add_column()
 
     # ---- the column set ------------------------------------------------------------------
@@ -203,6 +207,19 @@ class RunBoard(QWidget):
                     fold = by_position[index]
                 added.set_folded(bool(fold))
         self.configChanged.emit()
+
+    # ---- samples -------------------------------------------------------------------------
+
+    def set_samples(self, samples: int) -> None:
+        """Every column asks for ``samples`` answers per run (the "Samples" box)."""
+        for column in self.columns:
+            column.set_sample_count(samples)
+
+    def _show_samples(self) -> None:
+        """The box shows the columns' count (the largest, should stored columns differ)."""
+        self.repeats.blockSignals(True)
+        self.repeats.setValue(max((c.sample_count for c in self.columns), default=1))
+        self.repeats.blockSignals(False)
 
     # ---- folding ---------------------------------------------------------------------------
 
@@ -233,11 +250,9 @@ class RunBoard(QWidget):
             self.summary.setText(f"At most {MAX_COLUMNS} columns.")
             return None
         if config is None:  # a new column starts like the last one, so it is quick to vary
-            config = ColumnConfig()
+            config = ColumnConfig(samples=self.repeats.value())
             if self.columns:
-                last = self.columns[-1].config()
-                config.base_url, config.params = last.base_url, last.params
-                config.profile = last.profile
+                config = replace(self.columns[-1].config().duplicate(), model="")
         column = RunColumn(config, self.profiles, self._strip)
         column.runRequested.connect(self.runColumnRequested)
         column.stopRequested.connect(self.stopColumnRequested)
@@ -278,12 +293,7 @@ class RunBoard(QWidget):
             column.set_profiles(self.profiles)
 
     def duplicate_column(self, column_id: str) -> RunColumn | None:
-        source = self.column(column_id).config()
-        copy = ColumnConfig(
-            base_url=source.base_url, model=source.model, params=source.params,
-            profile=source.profile,
-        )  # fmt: skip
-        return self.add_column(copy, after=column_id)
+        return self.add_column(self.column(column_id).config().duplicate(), after=column_id)
 
     def move_column(self, column_id: str, delta: int) -> None:
         column = self.column(column_id)
@@ -341,6 +351,7 @@ class RunBoard(QWidget):
             column.move_left.setEnabled(index > 0)
             column.move_right.setEnabled(index < len(self.columns) - 1)
         self.add_button.setEnabled(len(self.columns) < MAX_COLUMNS)
+        self._show_samples()
 
     # ---- reading the answers ------------------------------------------------------------
 
@@ -445,7 +456,8 @@ class RunBoard(QWidget):
     def running(self) -> bool:
         return bool(self._active)
 
-    def begin(self, column_ids: Iterable[str], samples: int = 1) -> None:
+    def begin(self, column_ids: Iterable[str], samples: int | None = None) -> None:
+        """Columns start a run of ``samples`` answers each (default: each column's own)."""
         for column_id in column_ids:
             column = self.column(column_id)
             column.begin_run(samples)

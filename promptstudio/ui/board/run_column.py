@@ -1,74 +1,52 @@
 """One column of the run board: where to send the prompt, and the answer streaming back.
 
-Streamed text is collected in a buffer and written to the view only by the board's flush
-timer (~30 Hz), so a fast model costs one widget update per frame, never one per token.
+The settings panel (server, model, key, API, generation settings) is a
+:class:`~promptstudio.ui.board.column_settings.ColumnSettings`, the answer an
+:class:`~promptstudio.ui.board.answer_pane.AnswerPane`. Streamed text is collected in a
+buffer and written to the view only by the board's flush timer (~30 Hz), so a fast model
+costs one widget update per frame, never one per token.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import time
 from collections.abc import Sequence
 from typing import Any
 
-import jsonschema
-from PySide6.QtCore import QByteArray, QEvent, QMimeData, QPoint, QStringListModel, Qt, Signal
-from PySide6.QtGui import (
-    QDrag,
-    QFontDatabase,
-    QGuiApplication,
-    QIntValidator,
-    QMouseEvent,
-    QPalette,
-)
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QPoint, Qt, Signal
+from PySide6.QtGui import QDrag, QMouseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QCheckBox,
-    QComboBox,
-    QCompleter,
-    QDoubleSpinBox,
-    QFormLayout,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
-    QLineEdit,
     QMenu,
-    QPlainTextEdit,
     QSizePolicy,
-    QSpinBox,
-    QStackedWidget,
-    QTabBar,
-    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from promptstudio.durations import format_ms as ms_text
-from promptstudio.evals.json_answers import format_json
 from promptstudio.providers import PRESETS as PROFILE_PRESETS
-from promptstudio.providers import (
-    GenerationParams,
-    ProviderError,
-    ProviderProfile,
-    resolve_api,
-    supported_params,
-)
-from promptstudio.providers.param_rules import PARAM_RULES as RULES
+from promptstudio.providers import GenerationParams, ProviderProfile
+from promptstudio.providers.param_rules import PARAM_RULES
 from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.columns import ColumnConfig as ColumnConfig  # the widgets import it here
 from promptstudio.runs.consistency import consistency
 from promptstudio.runs.feed import TargetUpdate
-from promptstudio.ui.board.answer_view import AnswerView
+from promptstudio.ui.board.answer_pane import AnswerPane
+from promptstudio.ui.board.column_settings import ColumnSettings
+from promptstudio.ui.board.param_editors import (
+    ChoiceEdit,
+    FlagEdit,
+    NumberEdit,
+    SchemaEdit,
+    TextsEdit,
+)
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.theme import symbol_icon
 
-VIEW_MODES = ("Text", "Markdown", "JSON")
-API_NAMES = {"chat": "Chat Completions", "responses": "Responses", "messages": "Anthropic Messages"}
-RENDER_INTERVAL_S = 0.5
 MIN_COLUMN_WIDTH = 340  # the parameter row's width: below it, labels are cut
 FOLD_SHORTCUT = "Ctrl+Shift+M"  # the board's action: fold or unfold every column's settings
 SAMPLE_MARK = {TargetStatus.DONE: " ✓", TargetStatus.FAILED: " ✗", TargetStatus.CANCELLED: " ■"}
@@ -92,10 +70,6 @@ QUEUED_TIP = (
     "gets one request at a time unless its provider says otherwise (Settings › Providers "
     "› Requests at once)."
 )
-
-
-def profile_label(profile: ProviderProfile) -> str:
-    return f"{profile.name} — {profile.base_url}"
 
 
 COLUMN_MIME = "application/x-promptstudio-column"
@@ -153,230 +127,48 @@ class RunColumn(QFrame):
     ) -> None:
         super().__init__(parent)
         self.column_id = config.id
-        self.profiles: list[ProviderProfile] = list(profiles)
+        self.sample_count = config.samples  # answers a run asks for (the board sets it)
         self.setObjectName(f"runColumn:{config.id}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMinimumWidth(MIN_COLUMN_WIDTH)
+        header = self._header()
 
-        self.title = DragHandle(self)
-        self.title.setObjectName("columnTitle")
-        self.title.setMinimumWidth(40)
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-        self.status = QLabel("Ready", self)
-        self.status.setObjectName("runStatus")
-        self.run_button = self._tool(
-            "run", "Run this column", lambda: self.runRequested.emit(self.column_id)
+        self.settings_panel = panel = ColumnSettings(profiles, self)  # what folding hides
+        self.profiles = panel.profiles  # the providers offered (the panel keeps the list)
+        # Its controls, as the board, the workspace and the tests reach them.
+        self.endpoint, self.model, self.key = panel.endpoint, panel.model, panel.key
+        self.models_button, self.models_status = panel.models_button, panel.models_status
+        self.model_list, self.key_status = panel.model_list, panel.key_status
+        self.api_choice, self.more_button, self.more = (
+            panel.api_choice,
+            panel.more_button,
+            panel.more,
         )
-        self.stop_button = self._tool(
-            "stop", "Stop this column", lambda: self.stopRequested.emit(self.column_id)
-        )
-        self.stop_button.setEnabled(False)
-        self.menu_button = QToolButton(self)
-        self.menu_button.setText("⋯")
-        self.menu_button.setToolTip("More for this column")
-        self.menu_button.setAutoRaise(True)
-        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.menu_button)
-        emit = self.column_id
-        menu.addAction("Duplicate", lambda: self.duplicateRequested.emit(emit))
-        self.move_left = menu.addAction("Move left", lambda: self.moveRequested.emit(emit, -1))
-        self.move_right = menu.addAction("Move right", lambda: self.moveRequested.emit(emit, 1))
-        menu.addAction("Maximise / restore", lambda: self.maximiseRequested.emit(emit))
-        menu.addAction("Preview the messages…", lambda: self.previewRequested.emit(emit))
-        menu.addSeparator()
-        self.compare_menu = menu.addMenu("Compare the answer with")
-        self.compare_menu.aboutToShow.connect(lambda: self.compareRequested.emit(emit))
-        menu.addAction("Pin the answer", lambda: self.pinRequested.emit(emit))
-        self.menu_button.setMenu(menu)
-        self.remove_button = self._tool(
-            "close",
-            "Remove this column",
-            lambda: self.removeRequested.emit(self.column_id),
-        )
-        self.fold_button = QToolButton(self)
-        self.fold_button.setObjectName("foldSettings")
-        self.fold_button.setCheckable(True)
-        self.fold_button.setAutoRaise(True)
-        self.fold_button.toggled.connect(self.set_folded)
-        header = QHBoxLayout()
-        header.addWidget(self.fold_button)
-        header.addWidget(self.title, 1)
-        header.addWidget(self.status)
-        for button in (self.run_button, self.stop_button, self.menu_button, self.remove_button):
-            header.addWidget(button)
+        self.param_widgets = panel.editors
+        self.temperature = panel.editor("temperature", NumberEdit)
+        self.max_tokens = panel.editor("max_tokens", NumberEdit)
+        self.top_p = panel.editor("top_p", NumberEdit)
+        self.top_k = panel.editor("top_k", NumberEdit)
+        self.seed = panel.editor("seed", NumberEdit)
+        self.thinking = panel.editor("thinking_budget", NumberEdit)
+        self.stop = panel.editor("stop", TextsEdit)
+        self.reasoning = panel.editor("reasoning_effort", ChoiceEdit)
+        self.json_mode = panel.editor("json_mode", FlagEdit)
+        self.schema_button = panel.editor("json_schema", SchemaEdit)
 
-        self.endpoint = QComboBox(self)
-        self.endpoint.setObjectName("endpoint")
-        self.endpoint.setEditable(True)
-        self.endpoint.setToolTip(
-            "A provider from Settings > Providers, or the base URL of any OpenAI-compatible "
-            "server (including /v1)"
+        self.answer = AnswerPane(self)
+        self.answer.text_source = self.answer_text
+        self.output, self.rendered, self.views = (
+            self.answer.output,
+            self.answer.rendered,
+            self.answer.views,
         )
-        self.endpoint.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        # Sized by a few characters, not by the longest "name — URL": that one alone made
-        # every column 640 px wide and the window wider than a 1280 px screen.
-        self.endpoint.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.endpoint.setMinimumContentsLength(12)
-        self._fill_profiles()
-        self.model = QLineEdit(self)
-        self.model.setObjectName("model")
-        self.model.setPlaceholderText("model name, e.g. llama3.2 or gpt-4o-mini")
-        self.model_list = QStringListModel(self)
-        completer = QCompleter(self.model_list, self.model)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.model.setCompleter(completer)
-        self.models_button = QToolButton(self)
-        self.models_button.setText("↻")
-        self.models_button.setObjectName("fetchModels")
-        self.models_button.setToolTip("Fetch the server's model list")
-        self.models_button.setAccessibleName("Fetch the server's model list")
-        self.models_button.clicked.connect(lambda: self.modelsRequested.emit(self.column_id))
-        self.models_status = QLabel(self)  # "fetching…", "12 models" or "no list"
-        self.models_status.setObjectName("modelsStatus")
-        self.models_status.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.key = QLineEdit(self)
-        self.key.setObjectName("apiKey")
-        self.key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key.setPlaceholderText("optional; goes to the OS keychain")
-        self.key_status = QLabel(self)
-        self.key_status.setObjectName("keyStatus")
-        self.key_status.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.temperature = QDoubleSpinBox(self)
-        self.temperature.setRange(-0.1, RULES["temperature"].maximum)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setSpecialValueText("default")
-        self.temperature.setValue(-0.1)
-        self.max_tokens = QSpinBox(self)
-        self.max_tokens.setRange(0, int(RULES["max_tokens"].maximum))
-        self.max_tokens.setSpecialValueText("default")
-        form = QFormLayout()
-        form.addRow("&Server", self.endpoint)
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model, 1)
-        model_row.addWidget(self.models_button)
-        model_row.addWidget(self.models_status)
-        model_label = QLabel("&Model", self)
-        model_label.setBuddy(self.model)
-        form.addRow(model_label, model_row)
-        key_row = QHBoxLayout()
-        key_row.addWidget(self.key, 1)
-        key_row.addWidget(self.key_status)
-        key_label = QLabel("API &key", self)
-        key_label.setBuddy(self.key)
-        form.addRow(key_label, key_row)
-        params = QHBoxLayout()
-        params.addWidget(QLabel("Temp.", self))
-        params.addWidget(self.temperature)
-        params.addWidget(QLabel("Max tokens", self))
-        params.addWidget(self.max_tokens)
-        self.more_button = QToolButton(self)
-        self.more_button.setText("More")
-        self.more_button.setCheckable(True)
-        self.more_button.setToolTip("top_p, seed and stop sequences")
-        params.addWidget(self.more_button)
-        params.addStretch(1)
-        form.addRow(params)
-        self.top_p = QDoubleSpinBox(self)
-        self.top_p.setRange(-0.01, RULES["top_p"].maximum)
-        self.top_p.setSingleStep(0.05)
-        self.top_p.setSpecialValueText("default")
-        self.top_p.setValue(-0.01)
-        self.seed = QLineEdit(self)
-        self.seed.setPlaceholderText("none")
-        self.seed.setValidator(QIntValidator(0, int(RULES["seed"].maximum), self))
-        self.seed.setMaximumWidth(110)
-        self.stop = QLineEdit(self)
-        self.stop.setObjectName("stopSequences")
-        self.stop.setPlaceholderText("stop sequences, separated by |")
-        self.top_k = QSpinBox(self)
-        self.top_k.setRange(0, int(RULES["top_k"].maximum))
-        self.top_k.setSpecialValueText("default")
-        self.reasoning = QComboBox(self)
-        self.reasoning.setObjectName("reasoningEffort")
-        self.reasoning.addItems(["default", *RULES["reasoning_effort"].choices])
-        self.thinking = QSpinBox(self)
-        self.thinking.setRange(0, int(RULES["thinking_budget"].maximum))
-        self.thinking.setSingleStep(1024)
-        self.thinking.setSpecialValueText("off")
-        self.json_mode = QCheckBox("JSON", self)
-        self.json_mode.setToolTip("Ask for a JSON object (JSON mode)")
-        self.schema_button = QToolButton(self)
-        self.schema_button.setText("Schema…")
-        self.schema_button.setCheckable(False)
-        self.schema_button.setToolTip("Constrain the answer to a JSON schema")
-        self.schema_button.clicked.connect(self.edit_schema)
-        self.json_schema: dict[str, Any] | None = None
-        self.more = QWidget(self)
-        more = QGridLayout(self.more)
-        more.setContentsMargins(0, 0, 0, 0)
-        rows = (
-            (("top_p", self.top_p), ("top_k", self.top_k), ("Seed", self.seed)),
-            (("Reasoning", self.reasoning), ("Thinking", self.thinking), ("Stop", self.stop)),
-        )
-        for row, cells in enumerate(rows):
-            for column, (label, widget) in enumerate(cells):
-                more.addWidget(QLabel(label, self.more), row, column * 2)
-                more.addWidget(widget, row, column * 2 + 1)
-        json_row = QHBoxLayout()
-        json_row.addWidget(self.json_mode)
-        json_row.addWidget(self.schema_button)
-        json_row.addStretch(1)
-        more.addLayout(json_row, 2, 0, 1, 6)
-        self.param_widgets: dict[str, QWidget] = {
-            "temperature": self.temperature, "max_tokens": self.max_tokens,
-            "top_p": self.top_p, "top_k": self.top_k, "seed": self.seed, "stop": self.stop,
-            "reasoning_effort": self.reasoning, "thinking_budget": self.thinking,
-            "json_mode": self.json_mode, "json_schema": self.schema_button,
-        }  # fmt: skip
-        self.more.hide()
-        form.addRow(self.more)
-        self.more_button.toggled.connect(self.more.setVisible)
-        self.settings_panel = QWidget(self)  # what folding hides: server, model, parameters
-        self.settings_panel.setObjectName("columnSettings")
-        self.settings_panel.setLayout(form)
-        form.setContentsMargins(0, 0, 0, 0)
-
-        self.output = AnswerView(self)
-        self.output.setObjectName("output")
-        self.output.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont))
-        self.output.setPlaceholderText("The answer streams here.")
-        self.rendered = QTextBrowser(self)
-        self.rendered.setObjectName("renderedOutput")
-        self.rendered.setOpenExternalLinks(False)
-        self.rendered.setMinimumHeight(48)
-        self.views = QStackedWidget(self)
-        self.views.addWidget(self.output)
-        self.views.addWidget(self.rendered)
-        self.samples_bar = QTabBar(self)
-        self.samples_bar.setObjectName("samples")
-        self.samples_bar.setDocumentMode(True)
-        self.samples_bar.setExpanding(False)
-        self.samples_bar.hide()
+        self.samples_bar, self.view_mode = self.answer.samples_bar, self.answer.view_mode
+        self.wrap, self.copy_button = self.answer.wrap, self.answer.copy_button
+        self.json_status = self.answer.json_status
         self.consistency = QLabel(self)
         self.consistency.setObjectName("consistency")
         self.consistency.hide()
-        self.view_mode = QComboBox(self)
-        self.view_mode.setObjectName("viewMode")
-        self.view_mode.addItems(VIEW_MODES)
-        self.view_mode.setToolTip("Show the answer as text, rendered Markdown or formatted JSON")
-        self.wrap = QCheckBox("Wrap", self)
-        self.wrap.setChecked(True)
-        self.copy_button = QToolButton(self)
-        self.copy_button.setText("Copy")
-        self.copy_button.setToolTip("Copy this answer")
-        self.copy_button.setAutoRaise(True)
-        self.json_status = QLabel(self)
-        self.json_status.setObjectName("jsonStatus")
-        self.json_status.hide()
-        view_bar = QHBoxLayout()
-        view_bar.addWidget(self.samples_bar, 1)
-        view_bar.addWidget(self.view_mode)
-        view_bar.addWidget(self.wrap)
-        view_bar.addWidget(self.copy_button)
         self.error = QLabel(self)
         self.error.setObjectName("runError")
         self.error.setWordWrap(True)
@@ -394,9 +186,7 @@ class RunColumn(QFrame):
         layout.addWidget(self.metrics)
         layout.addWidget(self.error)
         layout.addWidget(self.consistency)
-        layout.addLayout(view_bar)
-        layout.addWidget(self.json_status)
-        layout.addWidget(self.views, 1)
+        layout.addWidget(self.answer, 1)
 
         self._pending: list[str] = []  # text for the view at the next flush
         self._shown = 0  # how many of the selected sample's deltas the view has
@@ -404,35 +194,65 @@ class RunColumn(QFrame):
         self.previous_text: str | None = None  # the answer shown before this run
         self.selected = 0
         self._dirty = False
-        self._rendered_at = 0.0
-        self.flushes = 0  # how many times text reached the widget (tests, benchmarks)
         self.set_config(config)
-        self.endpoint.currentTextChanged.connect(self._on_endpoint)
-        self.model.textChanged.connect(self._on_changed)
-        self.temperature.valueChanged.connect(self._on_changed)
-        self.max_tokens.valueChanged.connect(self._on_changed)
-        self.top_p.valueChanged.connect(self._on_changed)
-        self.seed.textChanged.connect(self._on_changed)
-        self.stop.textChanged.connect(self._on_changed)
-        self.top_k.valueChanged.connect(self._on_changed)
-        self.reasoning.currentTextChanged.connect(self._on_changed)
-        self.thinking.valueChanged.connect(self._on_changed)
-        self.json_mode.toggled.connect(self._on_changed)
+        panel.changed.connect(self._update_title)
+        panel.changed.connect(self.configChanged)
+        panel.endpointChanged.connect(lambda: self.endpointChanged.emit(self.column_id))
+        panel.modelsRequested.connect(lambda: self.modelsRequested.emit(self.column_id))
+        panel.refused.connect(self.show_problem)
         self.samples_bar.currentChanged.connect(self.select_sample)
         self.view_mode.currentTextChanged.connect(lambda _mode: self._refresh_view(force=True))
-        self.wrap.toggled.connect(self._set_wrap)
-        self.copy_button.clicked.connect(self.copy_answer)
-        self._show_fold_state()
+        self.set_folded(False)
 
-    def _tool(self, symbol: str, tip: str, slot: Any) -> QToolButton:
-        button = QToolButton(self)
-        button.setProperty("symbol", symbol)
-        button.setIcon(symbol_icon(symbol, self.palette()))
-        button.setToolTip(tip)
-        button.setAccessibleName(tip)
-        button.setAutoRaise(True)
-        button.clicked.connect(slot)
-        return button
+    def _header(self) -> QHBoxLayout:
+        """The title line: fold, title (drag it), status, run, stop, the menu and remove."""
+        self.title = DragHandle(self)
+        self.title.setObjectName("columnTitle")
+        self.title.setMinimumWidth(40)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.status = QLabel("Ready", self)
+        self.status.setObjectName("runStatus")
+        emit = self.column_id
+        self.run_button = tool_button(
+            self, "run", "Run this column", lambda: self.runRequested.emit(emit)
+        )
+        self.stop_button = tool_button(
+            self, "stop", "Stop this column", lambda: self.stopRequested.emit(emit)
+        )
+        self.stop_button.setEnabled(False)
+        self.menu_button = QToolButton(self)
+        self.menu_button.setText("⋯")
+        self.menu_button.setToolTip("More for this column")
+        self.menu_button.setAccessibleName("More for this column")
+        self.menu_button.setAutoRaise(True)
+        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.menu_button)
+        menu.addAction("Duplicate", lambda: self.duplicateRequested.emit(emit))
+        self.move_left = menu.addAction("Move left", lambda: self.moveRequested.emit(emit, -1))
+        self.move_right = menu.addAction("Move right", lambda: self.moveRequested.emit(emit, 1))
+        menu.addAction("Maximise / restore", lambda: self.maximiseRequested.emit(emit))
+        menu.addAction("Preview the messages…", lambda: self.previewRequested.emit(emit))
+        menu.addSeparator()
+        self.compare_menu = menu.addMenu("Compare the answer with")
+        self.compare_menu.aboutToShow.connect(lambda: self.compareRequested.emit(emit))
+        menu.addAction("Pin the answer", lambda: self.pinRequested.emit(emit))
+        self.menu_button.setMenu(menu)
+        self.remove_button = tool_button(
+            self, "close", "Remove this column", lambda: self.removeRequested.emit(emit)
+        )
+        self.fold_button = QToolButton(self)
+        self.fold_button.setObjectName("foldSettings")
+        self.fold_button.setCheckable(True)
+        self.fold_button.setAutoRaise(True)
+        self.fold_button.toggled.connect(self.set_folded)
+        header = QHBoxLayout()
+        header.addWidget(self.fold_button)
+        header.addWidget(self.title, 1)
+        header.addWidget(self.status)
+        for button in (self.run_button, self.stop_button, self.menu_button, self.remove_button):
+            header.addWidget(button)
+        return header
 
     def changeEvent(self, event: QEvent) -> None:
         """A new theme: draw the header's symbols again in its colours."""
@@ -444,189 +264,68 @@ class RunColumn(QFrame):
     # ---- configuration -----------------------------------------------------------------
 
     def config(self) -> ColumnConfig:
-        temperature, top_p = self.temperature.value(), self.top_p.value()
-        stops = tuple(part.strip() for part in self.stop.text().split("|") if part.strip())
-        effort = self.reasoning.currentText()
-        params = GenerationParams(
-            temperature=None if temperature < 0 else round(temperature, 2),
-            top_p=None if top_p < 0 else round(top_p, 2),
-            max_tokens=self.max_tokens.value() or None,
-            stop=stops,
-            seed=int(self.seed.text()) if self.seed.text() else None,
-            top_k=self.top_k.value() or None,
-            reasoning_effort=None if effort == "default" else effort,
-            thinking_budget=self.thinking.value() or None,
-            json_mode=self.json_mode.isChecked(),
-            json_schema=self.json_schema,
-        )
-        profile = self.profile()
-        return ColumnConfig(
-            base_url=self.base_url(),
-            model=self.model.text().strip(),
-            params=params,
-            id=self.column_id,
-            profile=profile.id if profile is not None else "",
-        )
+        return self.settings_panel.config(self.column_id, self.sample_count)
 
     def set_config(self, config: ColumnConfig) -> None:
-        self._select_endpoint(config.profile, config.base_url)
-        self.model.setText(config.model)
-        params = config.params
-        self.temperature.setValue(-0.1 if params.temperature is None else params.temperature)
-        self.max_tokens.setValue(params.max_tokens or 0)
-        self.top_p.setValue(-0.01 if params.top_p is None else params.top_p)
-        self.seed.setText("" if params.seed is None else str(params.seed))
-        self.stop.setText(" | ".join(params.stop))
-        self.top_k.setValue(params.top_k or 0)
-        self.reasoning.setCurrentText(params.reasoning_effort or "default")
-        self.thinking.setValue(params.thinking_budget or 0)
-        self.json_mode.setChecked(bool(params.json_mode))
-        self.json_schema = params.json_schema
-        self._update_schema_button()
-        extras = (params.top_p, params.seed, params.top_k, params.reasoning_effort,
-                  params.thinking_budget, params.json_schema)  # fmt: skip
-        if params.stop or params.json_mode or any(v is not None for v in extras):
-            self.more_button.setChecked(True)
+        self.sample_count = config.samples
+        self.settings_panel.set_config(config)
         self._update_title()
 
-    # ---- providers -----------------------------------------------------------------------
-
-    def _fill_profiles(self) -> None:
-        self.endpoint.blockSignals(True)
-        text = self.endpoint.currentText()
-        self.endpoint.clear()
-        for profile in self.profiles:
-            self.endpoint.addItem(profile_label(profile), profile.id)
-            self.endpoint.setItemData(
-                self.endpoint.count() - 1, profile.base_url, Qt.ItemDataRole.ToolTipRole
-            )
-        self.endpoint.setCurrentText(text)
-        self.endpoint.blockSignals(False)
+    def set_sample_count(self, samples: int) -> None:
+        """How many answers a run of this column asks for (the board's "Samples")."""
+        if samples != self.sample_count:
+            self.sample_count = samples
+            self._update_title()
+            self.configChanged.emit()
 
     def set_profiles(self, profiles: Sequence[ProviderProfile]) -> None:
         """New or edited providers (from settings); keep what this column points at."""
-        profile, base_url = self.profile(), self.base_url()
-        self.profiles = list(profiles)
-        self._fill_profiles()
-        self._select_endpoint(profile.id if profile else "", base_url)
+        self.settings_panel.set_profiles(profiles)
 
     def profile(self) -> ProviderProfile | None:
         """The chosen provider, or None when a base URL was typed."""
-        text = self.endpoint.currentText().strip()
-        return next((p for p in self.profiles if profile_label(p) == text), None)
+        return self.settings_panel.profile()
 
     def base_url(self) -> str:
-        profile = self.profile()
-        return profile.base_url if profile is not None else self.endpoint.currentText().strip()
+        return self.settings_panel.base_url()
 
-    def _select_endpoint(self, profile_id: str, base_url: str) -> None:
-        chosen = next((p for p in self.profiles if p.id == profile_id), None)
-        if chosen is None:  # a typed URL that one of the providers serves counts as it
-            url = base_url.rstrip("/")
-            chosen = next((p for p in self.profiles if p.base_url == url), None)
-        self.endpoint.setCurrentText(profile_label(chosen) if chosen else base_url)
+    def api(self) -> str:
+        """The protocol this column will speak: chat, responses or messages."""
+        return self.settings_panel.api()
 
     def set_target(self, base_url: str, model: str) -> None:
-        self._select_endpoint("", base_url)
+        self.settings_panel.select_endpoint("", base_url)
         self.model.setText(model)
 
     def models_fetching(self) -> None:
         """The model list was asked for: show that it is on its way."""
-        self.models_button.setEnabled(False)
-        self._show_models_status("fetching…", "Fetching the server's model list…")
+        self.settings_panel.models_fetching()
 
     def models_failed(self, message: str) -> None:
-        self.models_button.setEnabled(True)
-        self._show_models_status("no list", f"Could not list the models: {message}")
+        self.settings_panel.models_failed(message)
         self.error.setText(f"Could not list the models: {message}")
         self.error.show()
 
-    def _show_models_status(self, short: str, long: str) -> None:
-        self.models_status.setText(short)
-        self.models_status.setToolTip(long)
-        self.models_status.setAccessibleName(long)
-        self.models_button.setAccessibleDescription(long)
-
     def set_models(self, models: Sequence[str]) -> None:
-        self.models_button.setEnabled(True)
-        self.model_list.setStringList(list(models))
-        self.models_button.setToolTip(f"{len(models)} models; fetch the list again")
-        count = f"{len(models)} model{'s' if len(models) != 1 else ''}"
-        self._show_models_status(count, f"{count} at this server; type to pick one")
-        if models and self.model.hasFocus():
-            self.model.completer().complete()
-
-    def _on_endpoint(self, _text: str) -> None:
-        self._on_changed()
-        self.endpointChanged.emit(self.column_id)
-
-    def _on_changed(self, *_args: object) -> None:
-        self._update_title()
-        self._update_supported()
-        self.configChanged.emit()
-
-    def api(self) -> str:
-        """The protocol this column will speak: chat, responses or messages."""
-        profile = self.profile()
-        kind = profile.kind if profile is not None else "openai-compatible"
-        try:
-            return resolve_api(kind, profile.api if profile else "auto", self.model.text())
-        except ProviderError:
-            return "chat"
-
-    def _update_supported(self) -> None:
-        """Grey out what this column's API cannot carry (it would be refused on send)."""
-        profile = self.profile()
-        kind = profile.kind if profile is not None else "openai-compatible"
-        api = self.api()
-        supported = supported_params(api, kind)
-        for name, widget in self.param_widgets.items():
-            widget.setEnabled(name in supported)
-            if name not in supported:
-                widget.setToolTip(f"Not available with the {API_NAMES.get(api, api)} API")
-
-    def edit_schema(self) -> QInputDialog:
-        dialog = QInputDialog(self)
-        dialog.setObjectName("schemaDialog")
-        dialog.setWindowTitle("JSON schema")
-        dialog.setLabelText("The answer must match this JSON schema (empty: none):")
-        dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
-        dialog.setTextValue(json.dumps(self.json_schema, indent=2) if self.json_schema else "")
-        dialog.textValueSelected.connect(self.set_schema_text)
-        dialog.open()
-        return dialog
+        self.settings_panel.set_models(models)
 
     def set_schema_text(self, text: str) -> bool:
-        """Take a schema typed as JSON; a bad one is refused with the reason."""
-        if not text.strip():
-            self.json_schema = None
-        else:
-            try:
-                schema = json.loads(text)
-                if not isinstance(schema, dict):
-                    raise ValueError("a schema is a JSON object")
-                jsonschema.validators.validator_for(schema).check_schema(schema)
-            except (ValueError, jsonschema.SchemaError) as exc:
-                message = exc.message if isinstance(exc, jsonschema.SchemaError) else str(exc)
-                self.fail_before_start(f"Not a usable JSON schema: {message}")
-                return False
-            self.json_schema = schema
+        """Take a JSON schema typed as JSON (empty: none); a bad one is refused, and why."""
+        taken = self.schema_button.set_schema_text(text)
+        if taken:
             self.error.hide()
-        self._update_schema_button()
-        self._on_changed()
-        return True
-
-    def _update_schema_button(self) -> None:
-        self.schema_button.setText("Schema ✓" if self.json_schema else "Schema…")
+        return taken
 
     def _update_title(self) -> None:
-        model = self.model.text().strip() or "no model"
+        config = self.config()
+        model = config.model or "no model"
         profile = self.profile()
-        endpoint = profile.name if profile is not None else self.base_url()
-        folded = self.fold_button.isChecked()
-        extra = "".join(f" · {part}" for part in params_summary(self.config().params))
-        self.title.setText(f"<b>{model}</b> · {endpoint}{extra if folded else ''}")
-        self.title.setToolTip(f"{model} at {self.base_url()}{extra}\nDrag to move this column.")
+        endpoint = profile.name if profile is not None else config.base_url
+        samples = [f"× {config.samples}"] if config.samples > 1 else []
+        extra = "".join(f" · {part}" for part in [*samples, *params_summary(config.params)])
+        shown = extra if self.folded else "".join(f" · {part}" for part in samples)
+        self.title.setText(f"<b>{model}</b> · {endpoint}{shown}")
+        self.title.setToolTip(f"{model} at {config.base_url}{extra}\nDrag to move this column.")
 
     # ---- folding: the settings as one line, so the answer gets the room ------------------
 
@@ -640,16 +339,12 @@ class RunColumn(QFrame):
             self.fold_button.setChecked(folded)  # comes back here through ``toggled``
             return
         self.settings_panel.setVisible(not folded)
-        self._show_fold_state()
         self._update_title()
-        self.foldedChanged.emit(self.column_id, folded)
-
-    def _show_fold_state(self) -> None:
-        folded = self.fold_button.isChecked()
         self.fold_button.setArrowType(Qt.ArrowType.RightArrow if folded else Qt.ArrowType.DownArrow)
         name = "Show this column's settings" if folded else "Fold this column's settings"
         self.fold_button.setAccessibleName(name)
         self.fold_button.setToolTip(f"{name} (every column: {FOLD_SHORTCUT})")
+        self.foldedChanged.emit(self.column_id, folded)
 
     # ---- a run ---------------------------------------------------------------------------
 
@@ -662,7 +357,9 @@ class RunColumn(QFrame):
         result = self.result
         return result.text if result is not None else self.output.toPlainText()
 
-    def begin_run(self, samples: int = 1) -> None:
+    def begin_run(self, samples: int | None = None) -> None:
+        """A run starts: ``samples`` answers (default: the column's own count)."""
+        samples = self.sample_count if samples is None else samples
         if self.result is not None and self.result.text:
             self.previous_text = self.result.text
         self._pending.clear()
@@ -678,9 +375,7 @@ class RunColumn(QFrame):
         self.samples_bar.blockSignals(False)
         self.samples_bar.setVisible(samples > 1)
         self.consistency.hide()
-        self.output.clear()
-        self.rendered.clear()
-        self.json_status.hide()
+        self.answer.clear()
         self.error.hide()
         self.metrics.clear()
         self.status.setText("Waiting…")
@@ -705,7 +400,6 @@ class RunColumn(QFrame):
             bar = self.output.verticalScrollBar()
             follow = bar.value() >= bar.maximum() - 40
             self.output.append_text(text)
-            self.flushes += 1
             if follow:
                 bar.setValue(bar.maximum())
             self._refresh_view(force=False)
@@ -732,46 +426,20 @@ class RunColumn(QFrame):
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
-    def fail_before_start(self, message: str) -> None:
-        self.status.setText("Not sent")
+    def show_problem(self, message: str) -> None:
+        """Say what is wrong with the column (a value typed out of range, a bad schema)."""
         self.error.setText(message)
         self.error.show()
+
+    def fail_before_start(self, message: str) -> None:
+        self.status.setText("Not sent")
+        self.show_problem(message)
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
-    def copy_answer(self) -> None:
-        QGuiApplication.clipboard().setText(self.answer_text())
-
-    def _set_wrap(self, wrap: bool) -> None:
-        self.output.setLineWrapMode(
-            QPlainTextEdit.LineWrapMode.WidgetWidth if wrap else QPlainTextEdit.LineWrapMode.NoWrap
-        )
-        self.rendered.setLineWrapMode(
-            QTextBrowser.LineWrapMode.WidgetWidth if wrap else QTextBrowser.LineWrapMode.NoWrap
-        )
-
     def _refresh_view(self, *, force: bool) -> None:
-        """Text shows the live stream; Markdown and JSON re-render at most twice a second."""
-        mode = self.view_mode.currentText()
-        self.views.setCurrentIndex(0 if mode == "Text" else 1)
-        if mode == "Text":
-            self.json_status.hide()
-            return
-        now = time.monotonic()
-        if not force and now - self._rendered_at < RENDER_INTERVAL_S:
-            return
-        self._rendered_at = now
-        text = self.answer_text()
-        if mode == "Markdown":
-            self.json_status.hide()
-            self.rendered.setMarkdown(text)
-            return
-        pretty, problem = format_json(text, self.json_schema)
-        self.rendered.setPlainText(pretty)
-        valid = "Valid JSON, matches the schema" if self.json_schema else "Valid JSON"
-        self.json_status.setText(problem or valid)
-        self.json_status.setStyleSheet("color: #d93025;" if problem else "color: #3c7a3c;")
-        self.json_status.setVisible(bool(text.strip()))
+        if self.answer.due(force=force):  # the text only when a view renders it
+            self.answer.show_rendered(self.answer_text(), self.schema_button.param_value())
 
     def _show_status(self) -> None:
         results = [r for r in self.samples if r is not None]
@@ -832,6 +500,18 @@ class RunColumn(QFrame):
         self.models_button.setEnabled(True)
 
 
+def tool_button(parent: QWidget, symbol: str, tip: str, slot: Any) -> QToolButton:
+    """A header button drawn with one of the theme's symbols (redrawn on a new palette)."""
+    button = QToolButton(parent)
+    button.setProperty("symbol", symbol)
+    button.setIcon(symbol_icon(symbol, parent.palette()))
+    button.setToolTip(tip)
+    button.setAccessibleName(tip)
+    button.setAutoRaise(True)
+    button.clicked.connect(slot)
+    return button
+
+
 def ending_text(result: TargetResult, reason: str) -> str:
     """Why an answer ended early, and how much of it had arrived."""
     if result.output_chunks or result.text:
@@ -842,28 +522,21 @@ def ending_text(result: TargetResult, reason: str) -> str:
 
 
 def params_summary(params: GenerationParams) -> list[str]:
-    """The parameters that differ from the server's defaults, briefly (a folded title)."""
+    """The settings that are set, briefly and in the table's order (a folded title): each as
+    its rule's ``short`` name and value ("T 0.7", "max 256", "2 stop", "JSON schema")."""
     parts = []
-    if params.temperature is not None:
-        parts.append(f"T {params.temperature:g}")
-    if params.max_tokens is not None:
-        parts.append(f"max {params.max_tokens}")
-    if params.top_p is not None:
-        parts.append(f"top_p {params.top_p:g}")
-    if params.top_k is not None:
-        parts.append(f"top_k {params.top_k}")
-    if params.seed is not None:
-        parts.append(f"seed {params.seed}")
-    if params.reasoning_effort:
-        parts.append(f"reasoning {params.reasoning_effort}")
-    if params.thinking_budget:
-        parts.append(f"thinking {params.thinking_budget}")
-    if params.stop:
-        parts.append(f"{len(params.stop)} stop")
-    if params.json_schema:
-        parts.append("JSON schema")
-    elif params.json_mode:
-        parts.append("JSON")
+    for name in PARAM_RULES:
+        value, rule = getattr(params, name), PARAM_RULES[name]
+        if value is None or value is False or value == ():
+            continue
+        if rule.kind in ("number", "integer", "choice"):
+            parts.append(
+                f"{rule.short} {value:g}" if rule.kind == "number" else f"{rule.short} {value}"
+            )
+        elif rule.kind == "texts":
+            parts.append(f"{len(value)} {rule.short}")
+        else:
+            parts.append(rule.short)
     return parts
 
 
