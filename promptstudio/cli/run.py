@@ -64,6 +64,9 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
     run.set_defaults(models=[], place=None, first_place=None)
     add_model_options(run, "a model to run on (repeat for several, side by side)")
     run.add_argument("--prompt", metavar="NAME", help="library prompt to record under")
+    run.add_argument("--samples", type=_samples, metavar="N",
+                     help="answers per model, as the board's Samples box (default: the "
+                     "file's own columns say, else 1)")  # fmt: skip
     add_generation_options(run)
     run.add_argument("--json", action="store_true", help="print a JSON summary, not the text")
 
@@ -225,6 +228,7 @@ def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[ColumnConfig
                 base_url=place.value.rstrip("/") if by_url else "",
                 profile="" if by_url else place.value,
                 api=args.api or "auto",
+                samples=args.samples or 1,
             )
             columns.append(column)
         return columns
@@ -235,6 +239,7 @@ def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[ColumnConfig
             column,
             params=GenerationParams.from_dict(column.params.to_dict() | overrides),
             api=args.api or column.api,
+            samples=args.samples or column.samples,
         )
         for column in doc.columns
     ]
@@ -248,7 +253,7 @@ def _targets(args: argparse.Namespace, columns: list[ColumnConfig]) -> list[tupl
 
     from promptstudio.credentials import KeyStore
     from promptstudio.paths import data_dir
-    from promptstudio.runs.columns import RunDefaults, run_target
+    from promptstudio.runs.columns import RunDefaults, run_target, sample_targets
     from promptstudio.settings.profiles import ProfileStore
     from promptstudio.settings.store import SettingsStore
 
@@ -268,8 +273,20 @@ def _targets(args: argparse.Namespace, columns: list[ColumnConfig]) -> list[tupl
         target = run_target(config, known, keys, defaults)
         column.base_url = target.endpoint.base_url
         label = f"{target.model} @ {config.profile or target.endpoint.base_url}"
-        targets.append((label, target))
+        samples = sample_targets(target, config)
+        if len(samples) == 1:
+            targets.append((label, samples[0]))
+        else:
+            targets += [(f"{label} #{n}", t) for n, t in enumerate(samples, start=1)]
     return targets
+
+
+def _samples(text: str) -> int:
+    from promptstudio.runs.columns import MAX_SAMPLES
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_SAMPLES}")
+    return int(text)
 
 
 def _prices(args: argparse.Namespace) -> PriceTable:

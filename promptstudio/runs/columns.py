@@ -247,3 +247,19 @@ def run_target(
         raise ColumnError("Choose an endpoint and type a model name first.")
     endpoint = column_endpoint(column, profiles, keys, defaults)
     return RunTarget(key or column.id, endpoint, column.model, defaults.fill(column.params))
+
+
+def sample_key(column_id: str, sample: int) -> str:
+    """The run engine's key for one sample (from 0) of one column."""
+    return f"{column_id}#{sample}"
+
+
+def split_sample_key(key: str) -> tuple[str, int]:
+    """(column id, sample) of a :func:`sample_key`; a plain id is sample 0."""
+    column_id, _, sample = key.partition("#")
+    return column_id, int(sample or 0)
+
+
+def sample_targets(target: RunTarget, column: ColumnConfig) -> list[RunTarget]:
+    """The column's request once per sample, each under its :func:`sample_key`."""
+    return [replace(target, key=sample_key(column.id, n)) for n in range(column.samples)]

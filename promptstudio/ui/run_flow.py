@@ -18,13 +18,13 @@ from promptstudio import templating
 from promptstudio.chat import Message
 from promptstudio.runs import RunSession, RunTarget, TargetStatus
 from promptstudio.runs.checkpoint import ResponseCheckpoints
-from promptstudio.runs.columns import ColumnError, column_api
+from promptstudio.runs.columns import ColumnError, column_api, sample_targets, split_sample_key
 from promptstudio.runs.worker import RunWorker
 from promptstudio.session import Session
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionRow
 from promptstudio.ui.board.preview_dialog import ColumnPreview, PreviewDialog
-from promptstudio.ui.board.run_board import RunBoard, split_key, target_key
+from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.editor.analysis import TemplateAnalysis
 from promptstudio.ui.endpoints import Endpoints
 from promptstudio.ui.status import StatusNotifier
@@ -93,8 +93,7 @@ class RunFlow(QObject):
             except ColumnError as exc:  # e.g. its provider was deleted in Settings
                 board.column(config.id).fail_before_start(exc.message)
                 continue
-            keys = [target_key(config.id, n) for n in range(config.samples)]
-            targets += [replace(target, key=key) for key in keys]
+            targets += sample_targets(target, config)
         if not targets:
             return
         checkpoints = ResponseCheckpoints(self.db, messages)  # a crash keeps what had arrived
@@ -145,7 +144,7 @@ class RunFlow(QObject):
                 self.worker.call(record.session.cancel)
                 continue
             for key in record.session.results:
-                if split_key(key)[0] == column_id:
+                if split_sample_key(key)[0] == column_id:
                     self.worker.call(record.session.cancel, key)
 
     def _running_columns(self) -> set[str]:
@@ -199,4 +198,4 @@ class RunRecord:
 
     @property
     def column_ids(self) -> list[str]:
-        return list(dict.fromkeys(split_key(key)[0] for key in self.session.results))
+        return list(dict.fromkeys(split_sample_key(key)[0] for key in self.session.results))

@@ -57,3 +57,28 @@ def test_api_flag_chooses_the_api_the_request_goes_over(fake_llm: FakeLLM, tmp_p
     assert not fake_llm.chat_requests()
     refused = cli(*run, "--api", "messages", home=home)
     assert refused.returncode == 2 and "invalid choice: 'messages'" in refused.stderr
+
+
+def test_a_columns_samples_run_as_in_the_window(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    fake_llm.script(Reply(text="one answer"))
+    home = tmp_path / "home"
+    doc = {
+        "format": "promptstudio.prompt",
+        "format_version": 1,
+        "name": "twice",
+        "template": "user:\nHello?",
+        "columns": [
+            {"base_url": fake_llm.base_url, "model": "m", "samples": 2, "api": "responses"}
+        ],
+    }
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    done = cli("run", str(path), "--json", home=home)
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout)["answers"]
+    assert [a["label"].rsplit(" ", 1)[1] for a in answers] == ["#1", "#2"]
+    assert len(fake_llm.responses_requests()) == 2 and not fake_llm.chat_requests()
+    flagged = cli("run", str(path), "--samples", "3", "--json", home=home)
+    assert flagged.returncode == 0 and len(json.loads(flagged.stdout)["answers"]) == 3
+    refused = cli("run", str(path), "--samples", "0", home=home)
+    assert refused.returncode == 2 and "a whole number from 1 to 20" in refused.stderr

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QTextBrowser
 from promptstudio.providers import Endpoint
 from promptstudio.runs import RunTarget, TargetResult
 from promptstudio.storage import library
-from promptstudio.ui.board.run_board import RunBoard, target_key
+from promptstudio.runs.columns import sample_key
+from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.board.run_column import COLUMN_MIME, ColumnConfig
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt, serve_at_once
@@ -415,7 +416,7 @@ def test_the_worker_only_feeds_the_board_and_a_sample_picked_mid_stream_shows_ea
     board.begin([column.column_id], samples=2)
     endpoint = Endpoint(base_url="http://127.0.0.1:9/v1")
     first, second = (
-        TargetResult(RunTarget(target_key(column.column_id, n), endpoint, "m")) for n in range(2)
+        TargetResult(RunTarget(sample_key(column.column_id, n), endpoint, "m")) for n in range(2)
     )
 
     def on_worker(call: Callable[..., None], *args: object) -> None:

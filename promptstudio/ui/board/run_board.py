@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from promptstudio.providers import PRESETS as PROFILE_PRESETS
 from promptstudio.providers import ProviderProfile
 from promptstudio.runs import TargetResult, TargetStatus
-from promptstudio.runs.columns import MAX_SAMPLES
+from promptstudio.runs.columns import MAX_SAMPLES, split_sample_key
 from promptstudio.runs.feed import Feed, TargetUpdate
 from promptstudio.ui.board.compare_dialog import CompareDialog
 from promptstudio.ui.board.run_column import (
@@ -43,16 +43,6 @@ from promptstudio.ui.board.run_column import (
 
 FLUSH_INTERVAL_MS = 33
 MAX_COLUMNS = 16
-
-
-def target_key(column_id: str, sample: int) -> str:
-    """The run engine's key for one sample of one column."""
-    return f"{column_id}#{sample}"
-
-
-def split_key(key: str) -> tuple[str, int]:
-    column_id, _, sample = key.partition("#")
-    return column_id, int(sample or 0)
 
 
 class ColumnsArea(QScrollArea):
@@ -475,7 +465,7 @@ class RunBoard(QWidget):
         """Hand the running columns what arrived since the last flush, and show it."""
         running = {c.column_id: c for c in self.columns if c.column_id in self._active}
         for key, updates in self._feed.drain().items():
-            column_id, sample = split_key(key)
+            column_id, sample = split_sample_key(key)
             column = running.get(column_id)
             if column is not None:  # not a column that ended meanwhile
                 column.receive(sample, updates)
