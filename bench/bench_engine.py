@@ -227,6 +227,7 @@ def main() -> None:
     parser.add_argument("--paced-reps", type=int, default=3)
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     context = multiprocessing.get_context("spawn")
     ready = context.Queue()
     commands = context.Queue()
@@ -292,7 +293,9 @@ def main() -> None:
     uname = os.uname()
     print()
     print(f"Machine: {os.cpu_count()} cores, `{uname.sysname} {uname.release} {uname.machine}`,")
-    print(f"Python {platform.python_version()}, {datetime.date.today().isoformat()}.")
+    print(f"Python {platform.python_version()}, {datetime.date.today().isoformat()}, load average")
+    print(f"{load_before:.1f} at the start and {os.getloadavg()[0]:.1f} at the end (other work")
+    print("on the machine takes CPU from both modes alike, but makes the paced check harder).")
     print(
         f"{args.streams} concurrent streams x {args.tokens} tokens, as fast as the server "
         f"sends, {args.reps} repetitions (medians):"

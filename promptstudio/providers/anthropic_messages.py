@@ -71,9 +71,7 @@ class AnthropicMessagesProvider(SdkStreamProvider):
     def _api_resource(self, client: anthropic.AsyncAnthropic) -> Any:
         return client.messages
 
-    async def _open(
-        self, client: anthropic.AsyncAnthropic, request: ChatRequest
-    ) -> SseEventStream:
+    async def _open(self, client: anthropic.AsyncAnthropic, request: ChatRequest) -> SseEventStream:
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
         messages: Any = [m.to_dict() for m in request.messages if m.role != "system"]
         options = messages_params(request.params)
