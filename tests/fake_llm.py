@@ -102,6 +102,22 @@ def _split(text: str, mode: str) -> list[str]:
     return [piece for piece in re.split(r"(?<=\s)(?=\S)", text) if piece]
 
 
+@dataclass(frozen=True)
+class SentStream:
+    """The text chunks of one answer as the server sent them (``time.monotonic()``)."""
+
+    model: str
+    chunks: int
+    first_at: float  # the first text chunk
+    last_at: float  # the last one
+
+    @property
+    def tokens_per_second(self) -> float:
+        """The rate the server actually sent at, counted as the run engine counts it."""
+        seconds = self.last_at - self.first_at
+        return (self.chunks - 1) / seconds if seconds > 0 else float("inf")
+
+
 @dataclass
 class RecordedRequest:
     method: str
@@ -134,6 +150,7 @@ class _Interrupted(Exception):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+    model = ""  # of the request being answered
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("fake LLM: " + format, *args)
@@ -210,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             self._send_error(400, "Body must be JSON.", None)
             return
-        model = str(body.get("model", ""))
+        model = self.model = str(body.get("model", ""))
         reply = self.fake._next_reply(model, body)
         if reply.status != 200:
             self._send_error_reply(reply)
@@ -373,6 +390,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self._wait(reply.first_token_delay):
             return True
         pause = 1.0 / reply.tokens_per_second if reply.tokens_per_second else 0.0
+        # Paced by a schedule, not a sleep per token (each sleep overshoots, and at
+        # 1,500 tok/s that would slow the stream by a fifth); a stall moves the schedule.
+        due = first_at = time.monotonic()
         for sent, text in enumerate(pieces):
             if sent == reply.cut_after_chunks:
                 self._cut()
@@ -380,11 +400,18 @@ class _Handler(BaseHTTPRequestHandler):
             if sent == reply.error_event_after_chunks:
                 on_error()
                 return True
-            if sent == reply.stall_after_chunks and self._wait(reply.stall_seconds):
-                return True
-            if sent and self._wait(pause):
+            if sent == reply.stall_after_chunks:
+                if self._wait(reply.stall_seconds):
+                    return True
+                due = time.monotonic()
+            if sent and self._wait(due - time.monotonic()):
                 return True
             send(text)
+            if not sent:
+                due = first_at = time.monotonic()
+            due += pause
+        if pieces:
+            self.fake._sent(SentStream(self.model, len(pieces), first_at, time.monotonic()))
         if reply.cut_after_chunks is not None:
             self._cut()
             return True
@@ -780,6 +807,7 @@ class FakeLLM:
         self.json_not_found = False  # unknown paths answer {"detail": "Not Found"}
         self.requests: list[RecordedRequest] = []
         self.hangups: list[float] = []  # time.monotonic() when a client left mid-answer
+        self.sent: list[SentStream] = []  # every answer whose text was sent in full
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._replies: dict[str | None, Reply] = {}
@@ -905,6 +933,10 @@ class FakeLLM:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+
+    def _sent(self, stream: SentStream) -> None:
+        with self._lock:
+            self.sent.append(stream)
 
     def _hung_up(self) -> None:
         with self._lock:

@@ -13,8 +13,10 @@ The Messages API differs from Chat Completions in ways that matter here:
   exactly as set; models that reject them say so in a 400;
 * usage: ``message_start`` carries the input (``input_tokens`` excludes the cache, so the
   cache counts are added back in), ``message_delta`` the cumulative output;
-* ``ping`` keeps the connection alive (the SDK drops it); an ``error`` event inside the 200
-  stream (``overloaded_error`` most often) raises a status error carrying 200.
+* ``ping`` keeps the connection alive; an ``error`` event inside the 200 stream
+  (``overloaded_error`` most often) is the server's failure (the SDK raises it as a status
+  error carrying 200). The SDK sends the request; the events are read as plain JSON off its
+  raw response (``providers.sse``), and, as the SDK does, only named events count.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ import httpx2
 from promptstudio.providers.apis import json_schema_wrapper
 from promptstudio.providers.base import ChatRequest, Endpoint, GenerationParams, Usage
 from promptstudio.providers.errors import ProviderError, UnsupportedSetting
-from promptstudio.providers.failures import SdkErrorTypes
+from promptstudio.providers.failures import SdkErrorTypes, error_fields, stream_error_event
+from promptstudio.providers.sse import SseEventStream, open_event_stream
 from promptstudio.providers.streaming import SdkStreamProvider, StreamState, sdk_client_options
 
 log = logging.getLogger(__name__)
@@ -68,43 +71,47 @@ class AnthropicMessagesProvider(SdkStreamProvider):
     def _api_resource(self, client: anthropic.AsyncAnthropic) -> Any:
         return client.messages
 
-    async def _open(self, client: anthropic.AsyncAnthropic, request: ChatRequest) -> Any:
+    async def _open(self, client: anthropic.AsyncAnthropic, request: ChatRequest) -> SseEventStream:
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
         messages: Any = [m.to_dict() for m in request.messages if m.role != "system"]
         options = messages_params(request.params)
         if system:
             options["system"] = system
-        return await client.messages.create(
-            model=request.model, messages=messages, stream=True, **options
+        return await open_event_stream(
+            client.messages.with_streaming_response.create(
+                model=request.model, messages=messages, stream=True, **options
+            )
         )
 
-    def _on_event(self, event: Any, state: StreamState) -> str | None:
-        kind = getattr(event, "type", None)
-        if kind == "content_block_delta":
-            delta = event.delta
-            if getattr(delta, "type", None) == "text_delta":
-                text = getattr(delta, "text", None)
+    def _on_event(self, event: tuple[str, Any], state: StreamState) -> str | None:
+        name, data = event
+        if name == "error":
+            state.failure = stream_error_event(self.endpoint, *error_fields(data))
+        elif name == "content_block_delta":
+            delta = data.get("delta") or {}
+            if delta.get("type") == "text_delta":
+                text = delta.get("text")
                 return text if isinstance(text, str) else None
             state.producing = True  # thinking (or signature) deltas: the model is working
-        elif kind == "message_start":
-            usage = getattr(event.message, "usage", None)
-            if usage is not None:
-                cached = getattr(usage, "cache_read_input_tokens", None) or 0
-                written = getattr(usage, "cache_creation_input_tokens", None) or 0
-                state.input_tokens = (usage.input_tokens or 0) + cached + written
+        elif name == "message_start":
+            usage = (data.get("message") or {}).get("usage")
+            if usage:
+                cached = usage.get("cache_read_input_tokens") or 0
+                written = usage.get("cache_creation_input_tokens") or 0
+                state.input_tokens = (usage.get("input_tokens") or 0) + cached + written
                 state.cached_input_tokens = cached
-        elif kind == "message_delta":
-            reason = getattr(event.delta, "stop_reason", None)
+        elif name == "message_delta":
+            reason = (data.get("delta") or {}).get("stop_reason")
             if reason:
                 state.finish_reason = reason
-            usage = getattr(event, "usage", None)
-            if usage is not None and state.input_tokens is not None:
-                details = getattr(usage, "output_tokens_details", None)
+            usage = data.get("usage")
+            if usage and state.input_tokens is not None:
+                details = usage.get("output_tokens_details") or {}
                 state.usage = Usage(
                     state.input_tokens,
-                    usage.output_tokens,
+                    usage.get("output_tokens"),
                     cached_input_tokens=state.cached_input_tokens,
-                    reasoning_tokens=getattr(details, "thinking_tokens", None),
+                    reasoning_tokens=details.get("thinking_tokens"),
                 )
         return None
 

@@ -3,7 +3,9 @@
 The loop (timeouts, retries, errors, usage) is shared: see ``providers.streaming``. This
 module maps our settings to Chat Completions and reads its chunks: ``choices[0].delta``,
 the ``finish_reason``, and the usage chunk that ``stream_options.include_usage`` asks for
-(with cached and reasoning token details when the server reports them).
+(with cached and reasoning token details when the server reports them). The SDK sends the
+request; the chunks are read as plain JSON off its raw response (``providers.sse``), and a
+chunk carrying ``error`` is the server's error event, as the SDK would raise it.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from typing import Any, cast
 
 import httpx2
 import openai
-from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+from openai.types.chat import ChatCompletionMessageParam
 
 from promptstudio.providers.apis import json_schema_wrapper
 from promptstudio.providers.base import ChatRequest, Endpoint, GenerationParams, Usage
-from promptstudio.providers.failures import SdkErrorTypes
+from promptstudio.providers.failures import SdkErrorTypes, error_fields, stream_error_event
+from promptstudio.providers.sse import SseEventStream, open_event_stream
 from promptstudio.providers.streaming import (
     NO_KEY_PLACEHOLDER,
     SdkStreamProvider,
@@ -60,46 +63,55 @@ class OpenAIChatProvider(SdkStreamProvider):
     def _api_resource(self, client: openai.AsyncOpenAI) -> Any:
         return client.chat.completions
 
-    async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> Any:
-        return await client.chat.completions.create(
-            model=request.model,
-            messages=[cast("ChatCompletionMessageParam", m.to_dict()) for m in request.messages],
-            stream=True,
-            stream_options={"include_usage": True},
-            **chat_params(request.params, self.endpoint.kind),
+    async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> SseEventStream:
+        return await open_event_stream(
+            client.chat.completions.with_streaming_response.create(
+                model=request.model,
+                messages=[
+                    cast("ChatCompletionMessageParam", m.to_dict()) for m in request.messages
+                ],
+                stream=True,
+                stream_options={"include_usage": True},
+                **chat_params(request.params, self.endpoint.kind),
+            )
         )
 
-    def _on_event(self, chunk: ChatCompletionChunk, state: StreamState) -> str | None:
-        if chunk.usage is not None:
-            usage = chunk.usage
-            prompt_details = usage.prompt_tokens_details
-            completion_details = usage.completion_tokens_details
-            state.usage = Usage(
-                usage.prompt_tokens,
-                usage.completion_tokens,
-                cached_input_tokens=prompt_details.cached_tokens if prompt_details else None,
-                reasoning_tokens=(
-                    completion_details.reasoning_tokens if completion_details else None
-                ),
-            )
+    def _on_event(self, event: tuple[str, Any], state: StreamState) -> str | None:
+        chunk = event[1]
+        error = chunk.get("error")
+        if error:  # what the SDK raises as an APIError inside the stream
+            state.failure = stream_error_event(self.endpoint, *error_fields(error))
+            return None
+        usage = chunk.get("usage")
+        if usage:
+            state.usage = _usage(usage)
         text = ""
-        for choice in chunk.choices:
-            if choice.index != 0:
+        for choice in chunk.get("choices") or ():
+            if choice.get("index", 0) != 0:
                 continue
-            delta = choice.delta
-            if delta and delta.content:
-                text += delta.content
-            elif delta and _reasoning_delta(delta):
-                state.producing = True
-            if choice.finish_reason:
-                state.finish_reason = choice.finish_reason
+            delta = choice.get("delta")
+            if delta:
+                content = delta.get("content")
+                if content and isinstance(content, str):
+                    text += content
+                elif delta.get("reasoning_content") or delta.get("reasoning"):
+                    # DeepSeek, vLLM, Ollama and others stream thinking this way.
+                    state.producing = True
+            reason = choice.get("finish_reason")
+            if reason:
+                state.finish_reason = reason
         return text or None
 
 
-def _reasoning_delta(delta: Any) -> bool:
-    """DeepSeek, vLLM, Ollama and others stream thinking as ``reasoning_content``/``reasoning``."""
-    extra = getattr(delta, "model_extra", None) or {}
-    return bool(extra.get("reasoning_content") or extra.get("reasoning"))
+def _usage(usage: dict[str, Any]) -> Usage:
+    prompt_details = usage.get("prompt_tokens_details") or {}
+    completion_details = usage.get("completion_tokens_details") or {}
+    return Usage(
+        usage.get("prompt_tokens"),
+        usage.get("completion_tokens"),
+        cached_input_tokens=prompt_details.get("cached_tokens"),
+        reasoning_tokens=completion_details.get("reasoning_tokens"),
+    )
 
 
 def make_openai_client(endpoint: Endpoint, http_client: httpx2.AsyncClient) -> openai.AsyncOpenAI:

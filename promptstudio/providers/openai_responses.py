@@ -4,7 +4,8 @@ The stream is typed events (``event:`` + ``data:``): text arrives in
 ``response.output_text.delta``, usage and the end in ``response.completed`` (or
 ``response.incomplete`` when a limit cut the answer short). Failures inside the stream,
 ``error`` and ``response.failed``, arrive as events, not exceptions; they become the same
-typed errors as an HTTP failure. The request asks OpenAI not to store the response
+typed errors as an HTTP failure. The SDK sends the request; the events are read as plain
+JSON off its raw response (``providers.sse``). The request asks OpenAI not to store the response
 (``store: false``): we never chain responses, and a prompt IDE should not leave copies of
 experiments on the server.
 """
@@ -20,8 +21,9 @@ import openai
 
 from promptstudio.providers.apis import json_schema_wrapper
 from promptstudio.providers.base import ChatRequest, GenerationParams, Usage
-from promptstudio.providers.failures import stream_error_event
+from promptstudio.providers.failures import error_fields, stream_error_event
 from promptstudio.providers.openai_chat import OPENAI_ERRORS, make_openai_client
+from promptstudio.providers.sse import SseEventStream, open_event_stream
 from promptstudio.providers.streaming import SdkStreamProvider, StreamState
 
 log = logging.getLogger(__name__)
@@ -42,53 +44,61 @@ class OpenAIResponsesProvider(SdkStreamProvider):
     def _api_resource(self, client: openai.AsyncOpenAI) -> Any:
         return client.responses
 
-    async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> Any:
+    async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> SseEventStream:
         items: Any = [{"role": m.role, "content": m.content} for m in request.messages]
-        return await client.responses.create(
-            model=request.model,
-            input=items,
-            stream=True,
-            store=False,
-            **responses_params(request.params),
+        return await open_event_stream(
+            client.responses.with_streaming_response.create(
+                model=request.model,
+                input=items,
+                stream=True,
+                store=False,
+                **responses_params(request.params),
+            )
         )
 
-    def _on_event(self, event: Any, state: StreamState) -> str | None:
-        kind = getattr(event, "type", None)
+    def _on_event(self, event: tuple[str, Any], state: StreamState) -> str | None:
+        data = event[1]
+        if event[0] == "error" and isinstance(data, str):  # not JSON: the server's own words
+            state.failure = stream_error_event(self.endpoint, *error_fields(data))
+            return None
+        kind = data.get("type")
         if kind == "response.output_text.delta":
-            delta = getattr(event, "delta", None)
+            delta = data.get("delta")
             return delta if isinstance(delta, str) else None
-        if kind is not None and kind.startswith("response.reasoning"):
+        if not isinstance(kind, str):
+            return None
+        if kind.startswith("response.reasoning"):
             state.producing = True  # reasoning (summary) deltas before the answer
         elif kind in ("response.completed", "response.incomplete"):
-            response = event.response
-            state.usage = _usage(getattr(response, "usage", None))
+            response = data.get("response") or {}
+            state.usage = _usage(response.get("usage"))
             if kind == "response.completed":
                 state.finish_reason = "completed"
             else:
-                details = getattr(response, "incomplete_details", None)
-                state.finish_reason = getattr(details, "reason", None) or "incomplete"
+                details = response.get("incomplete_details") or {}
+                state.finish_reason = details.get("reason") or "incomplete"
         elif kind == "response.failed":
-            error = getattr(event.response, "error", None)
-            code = str(getattr(error, "code", "") or "")
-            message = str(getattr(error, "message", "") or "")
+            error = (data.get("response") or {}).get("error") or {}
+            code = str(error.get("code") or "")
+            message = str(error.get("message") or "")
             state.failure = stream_error_event(self.endpoint, code, message)
         elif kind == "error":
-            code = str(getattr(event, "code", "") or "")
-            message = str(getattr(event, "message", "") or "")
+            code = str(data.get("code") or "")
+            message = str(data.get("message") or "")
             state.failure = stream_error_event(self.endpoint, code, message)
         return None
 
 
 def _usage(usage: Any) -> Usage | None:
-    if usage is None:
+    if not isinstance(usage, dict):
         return None
-    input_details = getattr(usage, "input_tokens_details", None)
-    output_details = getattr(usage, "output_tokens_details", None)
+    input_details = usage.get("input_tokens_details") or {}
+    output_details = usage.get("output_tokens_details") or {}
     return Usage(
-        usage.input_tokens,
-        usage.output_tokens,
-        cached_input_tokens=getattr(input_details, "cached_tokens", None),
-        reasoning_tokens=getattr(output_details, "reasoning_tokens", None),
+        usage.get("input_tokens"),
+        usage.get("output_tokens"),
+        cached_input_tokens=input_details.get("cached_tokens"),
+        reasoning_tokens=output_details.get("reasoning_tokens"),
     )
 
 

@@ -245,28 +245,40 @@ class SdkStreamProvider(ABC):
                     else:
                         failure = self._stream_failure(error, request, deltas)
                     break
-                text = self._on_event(event, state)
+                try:
+                    text = self._on_event(event, state)
+                except (AttributeError, TypeError):  # a field of an unexpected shape
+                    log.debug("%s: malformed event %.200r", endpoint.label, event, exc_info=True)
+                    failure = ProviderError(
+                        f"The server at {endpoint.label} sent a malformed stream "
+                        "(an event of an unexpected shape)."
+                    )
+                    break
                 if text:
                     deltas += 1
                     yield TextDelta(text)
                 if state.failure is not None:
                     failure = state.failure
                     break
+
+            if deadline is not None:
+                deadline.close()
+            if failure is None and state.finish_reason is None:
+                failure = ended_early(endpoint, deltas, self.api)
+            usage = self._final_usage(state, request, deltas, failed=failure is not None)
+            # The end is told before the connection is closed: closing takes a few event-loop
+            # turns, which are not the model's time (the run engine stops its clock here).
+            if usage is not None:
+                yield usage
+            if failure is not None:
+                log.debug("%s request to %s failed: %s", self.api, endpoint.label, failure)
+                yield StreamError(failure)
+            else:
+                yield Finished(state.finish_reason or "unknown")
         finally:
             if deadline is not None:
                 deadline.close()
             await _close(sdk_stream, client)
-
-        if failure is None and state.finish_reason is None:
-            failure = ended_early(endpoint, deltas, self.api)
-        usage = self._final_usage(state, request, deltas, failed=failure is not None)
-        if usage is not None:
-            yield usage
-        if failure is not None:
-            log.debug("%s request to %s failed: %s", self.api, endpoint.label, failure)
-            yield StreamError(failure)
-        else:
-            yield Finished(state.finish_reason or "unknown")
 
     def _precheck(self, request: ChatRequest) -> ProviderError | None:
         endpoint = self.endpoint

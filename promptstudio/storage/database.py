@@ -11,8 +11,9 @@ damaged file is salvaged into a fresh one (:attr:`Database.recovery` says what h
 and :meth:`Database.backup_if_due` keeps rotating daily backups.
 
 Two helpers use connections of their own, never touching data through them: a
-background thread that checkpoints the WAL (so no commit pays for it) and the backup,
-which copies a WAL snapshot while the owner keeps working.
+background thread that checkpoints the WAL and merges the search indexes' segments (so no
+commit pays for either; see ``storage.search_upkeep``) and the backup, which copies a WAL
+snapshot while the owner keeps working.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -30,7 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Concatenate, Literal, ParamSpec, TypeVar
 
-from promptstudio.storage import backup, runs, schema
+from promptstudio.storage import backup, runs, schema, search_upkeep
 from promptstudio.storage.errors import LibraryWriteError, StorageError
 from promptstudio.storage.recovery import RecoveryReport, recover_library
 from promptstudio.storage.transaction import transaction
@@ -98,10 +100,15 @@ _LIGHT_CHECK_TABLES = ("prompts", "folders", "prompt_tags", "labels", "drafts")
 CHECKPOINT_INTERVAL_S = 2.0
 # If the background checkpoints cannot keep up, the owner still checkpoints past this.
 SAFETY_AUTOCHECKPOINT_PAGES = 8000
+# Search indexes are merged soon after commits (a tenth of a second), a little each round
+# (the rest next round), so that even a burst of saves leaves few segments to a commit.
+MERGE_INTERVAL_S = 0.1
+MERGE_BUDGET_S = 0.01
 
 
 class _Checkpointer(threading.Thread):
-    """Checkpoints the WAL in the background, on a connection that reads no data."""
+    """Merges search-index segments and checkpoints the WAL in the background, on a
+    connection that reads no data."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(name="promptstudio-db-checkpoint", daemon=True)
@@ -116,20 +123,36 @@ class _Checkpointer(threading.Thread):
             logger.warning("No background checkpoints for %s: %s", self.path, exc)
             return
         seen = None
+        merging = True  # unmerged segments may be left from the last session
+        dirty = True  # the WAL may hold frames to copy back
+        next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
         try:
-            while not self._stopping.wait(CHECKPOINT_INTERVAL_S):
+            while not self._stopping.wait(min(MERGE_INTERVAL_S, CHECKPOINT_INTERVAL_S)):
                 try:
                     # Changes when another connection committed: skip idle rounds.
                     (version,) = conn.execute("PRAGMA data_version").fetchone()
-                    if version == seen:
-                        continue
-                    busy, frames, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    if not busy and frames == done:
+                    if version != seen:
                         seen = version
+                        merging = dirty = True
+                    if merging:
+                        merging = self._merge(conn)
+                    if not dirty or time.monotonic() < next_checkpoint:
+                        continue
+                    next_checkpoint = time.monotonic() + CHECKPOINT_INTERVAL_S
+                    busy, frames, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    dirty = bool(busy) or frames != done
                 except sqlite3.Error as exc:
                     logger.debug("Background checkpoint of %s failed: %s", self.path, exc)
         finally:
             conn.close()
+
+    def _merge(self, conn: sqlite3.Connection) -> bool:
+        """One round of search-index merging; True when work is left."""
+        try:
+            return search_upkeep.merge_some(conn, MERGE_BUDGET_S)
+        except sqlite3.Error as exc:  # locked, read-only: commits merge when in crisis
+            logger.debug("Search-index merge in %s failed: %s", self.path, exc)
+            return False
 
     def stop(self) -> None:
         self._stopping.set()
@@ -246,6 +269,10 @@ class Database:
             lacking = schema.missing_parts(conn)
             if lacking:
                 raise _Damaged(lacking[0][:200])
+            try:
+                search_upkeep.defer_merges(conn)
+            except sqlite3.OperationalError as exc:  # read-only: commits merge as before
+                logger.warning("Search-index merges stay in commits for %s: %s", self.path, exc)
         except BaseException as exc:
             conn.close()
             if isinstance(exc, UnicodeDecodeError):
