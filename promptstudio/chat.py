@@ -2,17 +2,52 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+# The roles a template's markers may name ("tool" turns come from a run, not a template).
 ROLES: tuple[Role, ...] = ("system", "user", "assistant")
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A call the model made: its id (what the result answers), the tool's name and the
+    arguments as the JSON text the model wrote."""
+
+    id: str
+    name: str
+    arguments: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """As OpenAI's Chat Completions writes it in an assistant message."""
+        function = {"name": self.name, "arguments": self.arguments or "{}"}
+        return {"id": self.id, "type": "function", "function": function}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ToolCall:
+        function = data.get("function") or data
+        arguments = function.get("arguments", "")
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        return cls(str(data.get("id") or ""), str(function.get("name") or ""), arguments)
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
+    """One turn. An assistant turn may carry ``tool_calls``; a ``tool`` turn is the result
+    of the call ``tool_call_id`` names. ``to_dict`` is OpenAI's Chat Completions shape."""
+
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
 
-    def to_dict(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content}
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            data["tool_calls"] = [call.to_dict() for call in self.tool_calls]
+        if self.tool_call_id:
+            data["tool_call_id"] = self.tool_call_id
+        return data

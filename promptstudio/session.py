@@ -11,13 +11,16 @@ into it. The core never sees a widget, so what the app sends can be said without
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from promptstudio.events import Change, Emitter
 from promptstudio.runs.columns import ColumnConfig
+from promptstudio.tools import ToolDef, ToolsError, tools_from_data
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Case = dict[str, Any]  # a test case in promptfoo's shape, with the library's "id" when stored
 
@@ -43,6 +46,7 @@ class Content:
     template: str = ""
     values: Mapping[str, object] = field(default_factory=dict)
     columns: tuple[ColumnConfig, ...] = ()
+    tools: tuple[ToolDef, ...] = ()
 
     @classmethod
     def stored(
@@ -50,11 +54,21 @@ class Content:
     ) -> Content:
         """The content of a stored version or draft (its ``settings`` hold the columns)."""
         columns = settings.get("columns") or []
-        return cls(template, dict(values), tuple(ColumnConfig.from_dict(c) for c in columns))
+        try:
+            tools = tools_from_data(settings.get("tools") or [])
+        except ToolsError as exc:  # a hand-edited file: keep the rest
+            log.warning("a stored version's tools are unusable (%s); reading none", exc)
+            tools = ()
+        columns_read = tuple(ColumnConfig.from_dict(c) for c in columns)
+        return cls(template, dict(values), columns_read, tools)
 
     def settings(self) -> dict[str, Any]:
-        """The run settings as a version stores them."""
-        return {"columns": [column.to_dict() for column in self.columns]}
+        """The run settings as a version stores them (``tools`` beside the columns, only
+        when there are any: a version without tools is stored as before)."""
+        settings: dict[str, Any] = {"columns": [column.to_dict() for column in self.columns]}
+        if self.tools:
+            settings["tools"] = [tool.to_dict() for tool in self.tools]
+        return settings
 
     def key(self) -> tuple[str, dict[str, object], dict[str, Any]]:
         """(template, values, settings): what :meth:`~storage.library.save_version` takes."""
@@ -79,6 +93,7 @@ class SessionEvents:
         self.values: Emitter[Change[dict[str, object]]] = Emitter()
         self.columns: Emitter[Change[tuple[ColumnConfig, ...]]] = Emitter()
         self.cases: Emitter[Change[tuple[Case, ...]]] = Emitter()
+        self.tools: Emitter[Change[tuple[ToolDef, ...]]] = Emitter()
         self.source: Emitter[Change[Source]] = Emitter()
         self.dirty: Emitter[Change[bool]] = Emitter()
 
@@ -93,6 +108,7 @@ class Session:
         self._values: dict[str, object] = {}
         self._columns: tuple[ColumnConfig, ...] = ()
         self._cases: tuple[Case, ...] = ()
+        self._tools: tuple[ToolDef, ...] = ()
         self._source = Source()
         self._baseline: Content | None = None
         self._dirty = False
@@ -158,12 +174,21 @@ class Session:
         return self._source
 
     @property
+    def tools(self) -> tuple[ToolDef, ...]:
+        """The tools the prompt's model may call (sent with every column's request)."""
+        return self._tools
+
+    @tools.setter
+    def tools(self, tools: Iterable[ToolDef]) -> None:
+        self._set("tools", tuple(tools))
+
+    @property
     def prompt_id(self) -> int | None:
         return self._source.prompt_id
 
     def content(self) -> Content:
         self.settle()
-        return Content(self._template, dict(self._values), self._columns)
+        return Content(self._template, dict(self._values), self._columns, self._tools)
 
     # ---- where it came from, and whether it changed since --------------------------------
 
@@ -191,6 +216,7 @@ class Session:
         self._set("template", content.template, refresh=True)
         self._set("values", dict(content.values), refresh=True)
         self._set("columns", content.columns or self._columns, refresh=True)
+        self._set("tools", content.tools, refresh=True)
 
     def mark_clean(self, content: Content | None = None, source: Source | None = None) -> None:
         """What the version holds: ``content`` (default: the content now) as saved or

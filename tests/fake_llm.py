@@ -90,9 +90,21 @@ class Reply:
     error_event_after_chunks: int | None = None  # an error inside the 200 stream
     error_event: str = "error"  # Responses: "error" or "response.failed"
     finish_reason: str | None = "stop"  # "stop"/"length"; None: the stream never finishes
+    # Tool calls after the text, each (name, arguments JSON text), streamed as each API
+    # does with the arguments split every ``tool_chunk`` characters; several are parallel
+    # calls. With calls the finish reason is the API's own (tool_calls, tool_use).
+    tool_calls: list[tuple[str, str]] = field(default_factory=list)
+    tool_chunk: int = 7
 
     def chunks(self) -> list[str]:
         return _split(self.text, self.chunk)
+
+    def argument_pieces(self, arguments: str) -> list[str]:
+        size = max(1, self.tool_chunk)
+        return [arguments[i : i + size] for i in range(0, len(arguments), size)]
+
+    def call_id(self, index: int, prefix: str) -> str:
+        return f"{prefix}_fake{index}"
 
 
 def _split(text: str, mode: str) -> list[str]:
@@ -522,8 +534,20 @@ class _Handler(BaseHTTPRequestHandler):
         chunks = reply.chunks()
         if self._play(reply, chunks, lambda t: self._sse(choice({"content": t})), error_event):
             return
+        for index, (name, arguments) in enumerate(reply.tool_calls):
+            first = {
+                "index": index,
+                "id": reply.call_id(index, "call"),
+                "type": "function",
+                "function": {"name": name, "arguments": ""},
+            }
+            self._sse(choice({"tool_calls": [first]}))
+            for piece in reply.argument_pieces(arguments):
+                more = {"index": index, "function": {"arguments": piece}}
+                self._sse(choice({"tool_calls": [more]}))
         if reply.finish_reason is not None:
-            self._sse(choice({}, reply.finish_reason))
+            finish = "tool_calls" if reply.tool_calls else reply.finish_reason
+            self._sse(choice({}, finish))
         if want_usage:
             self._sse({**base, "choices": [], "usage": self._chat_usage(reply, body, len(chunks))})
         self._sse("[DONE]")
@@ -636,7 +660,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         done_item = {**message, "status": "completed", "content": [text_part]}
         event("response.output_item.done", output_index=0, item=done_item)
-        final = {**response, "output": [done_item]}
+        calls = self._response_calls(reply, event, first_index=1)
+        final = {**response, "output": [done_item, *calls]}
         if reply.include_usage:
             prompt = self._input_tokens(reply, body)
             output = len(chunks) + reply.reasoning_tokens
@@ -654,6 +679,41 @@ class _Handler(BaseHTTPRequestHandler):
             final["status"] = "completed"
             event("response.completed", response=final)
         self._end_stream()
+
+    def _response_calls(
+        self, reply: Reply, event: Callable[..., None], first_index: int
+    ) -> list[dict[str, Any]]:
+        """Stream the reply's tool calls as Responses function-call items; the done items."""
+        done: list[dict[str, Any]] = []
+        for number, (name, arguments) in enumerate(reply.tool_calls):
+            index = first_index + number
+            item = {
+                "id": reply.call_id(number, "fc"),
+                "type": "function_call",
+                "status": "in_progress",
+                "arguments": "",
+                "call_id": reply.call_id(number, "call"),
+                "name": name,
+            }
+            event("response.output_item.added", output_index=index, item=item)
+            for piece in reply.argument_pieces(arguments):
+                event(
+                    "response.function_call_arguments.delta",
+                    item_id=item["id"],
+                    output_index=index,
+                    delta=piece,
+                )
+            event(
+                "response.function_call_arguments.done",
+                item_id=item["id"],
+                output_index=index,
+                name=name,
+                arguments=arguments,
+            )
+            finished = {**item, "status": "completed", "arguments": arguments}
+            event("response.output_item.done", output_index=index, item=finished)
+            done.append(finished)
+        return done
 
     # ---- Anthropic Messages ----------------------------------------------------------
 
@@ -720,12 +780,22 @@ class _Handler(BaseHTTPRequestHandler):
         if self._play(reply, chunks, delta, error_event):
             return
         event("content_block_stop", index=index)
+        for number, (name, arguments) in enumerate(reply.tool_calls):
+            index += 1
+            block = {"type": "tool_use", "id": reply.call_id(number, "toolu"), "name": name}
+            event("content_block_start", index=index, content_block={**block, "input": {}})
+            for piece in reply.argument_pieces(arguments):
+                delta_json = {"type": "input_json_delta", "partial_json": piece}
+                event("content_block_delta", index=index, delta=delta_json)
+            event("content_block_stop", index=index)
         if reply.finish_reason is None:  # the body ends without message_delta/message_stop
             self._end_stream()
             return
         stop_reason = {"stop": "end_turn", "length": "max_tokens"}.get(
             reply.finish_reason, reply.finish_reason
         )
+        if reply.tool_calls:
+            stop_reason = "tool_use"
         fields: dict[str, Any] = {"delta": {"stop_reason": stop_reason, "stop_sequence": None}}
         if reply.include_usage:
             output = len(chunks) + len(thinking) + reply.reasoning_tokens

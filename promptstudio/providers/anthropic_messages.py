@@ -34,6 +34,7 @@ from promptstudio.providers.errors import ProviderError, UnsupportedSetting
 from promptstudio.providers.failures import SdkErrorTypes, error_fields, stream_error_event
 from promptstudio.providers.sse import SseEventStream, open_event_stream
 from promptstudio.providers.streaming import SdkStreamProvider, StreamState, sdk_client_options
+from promptstudio.providers.tool_wire import anthropic_messages, anthropic_tools
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,8 @@ class AnthropicMessagesProvider(SdkStreamProvider):
 
     async def _open(self, client: anthropic.AsyncAnthropic, request: ChatRequest) -> SseEventStream:
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
-        messages: Any = [m.to_dict() for m in request.messages if m.role != "system"]
-        options = messages_params(request.params)
+        messages: Any = anthropic_messages(request.messages)
+        options = messages_params(request.params) | anthropic_tools(request)
         if system:
             options["system"] = system
         return await open_event_stream(
@@ -92,7 +93,14 @@ class AnthropicMessagesProvider(SdkStreamProvider):
             if delta.get("type") == "text_delta":
                 text = delta.get("text")
                 return text if isinstance(text, str) else None
+            if delta.get("type") == "input_json_delta":
+                state.tool_delta(data.get("index"), arguments=delta.get("partial_json") or "")
+                return None
             state.producing = True  # thinking (or signature) deltas: the model is working
+        elif name == "content_block_start":
+            block = data.get("content_block") or {}
+            if block.get("type") == "tool_use":
+                state.tool_delta(data.get("index"), block.get("id") or "", block.get("name") or "")
         elif name == "message_start":
             usage = (data.get("message") or {}).get("usage")
             if usage:

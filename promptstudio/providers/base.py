@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from promptstudio.chat import Message
 from promptstudio.providers.errors import ProviderError
+from promptstudio.tools import ToolDef
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,8 @@ _OPTIONAL_KEYS = (
     "reasoning_effort",
     "json_schema",
     "thinking_budget",
+    "tool_choice",
+    "parallel_tool_calls",
 )
 
 
@@ -97,6 +100,9 @@ class GenerationParams:
     # Answer matching this schema (left out of the hash: a dict is not hashable).
     json_schema: dict[str, Any] | None = field(default=None, hash=False)
     thinking_budget: int | None = None  # Anthropic extended thinking, in tokens
+    # Which tool the model must call: "auto", "none", "required" or a tool's name.
+    tool_choice: str | None = None
+    parallel_tool_calls: str | None = None  # "yes" or "no": several calls in one turn
 
     def to_dict(self) -> dict[str, Any]:
         """The settings that are set, JSON-ready (what a run stores)."""
@@ -125,6 +131,8 @@ class GenerationParams:
             json_mode=bool(data.get("json_mode", False)),
             json_schema=dict(schema) if isinstance(schema, dict) else None,
             thinking_budget=data.get("thinking_budget"),
+            tool_choice=data.get("tool_choice"),
+            parallel_tool_calls=data.get("parallel_tool_calls"),
         )
 
     def set_names(self) -> list[str]:
@@ -144,6 +152,8 @@ PARAM_NAMES = (
     "json_mode",
     "json_schema",
     "thinking_budget",
+    "tool_choice",
+    "parallel_tool_calls",
 )
 
 
@@ -152,6 +162,7 @@ class ChatRequest:
     messages: tuple[Message, ...]
     model: str
     params: GenerationParams = GenerationParams()
+    tools: tuple[ToolDef, ...] = ()
 
 
 # ---- stream events -------------------------------------------------------------------
@@ -160,6 +171,17 @@ class ChatRequest:
 @dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of the ``index``-th tool call of the answer, as it streams: the first piece
+    of a call brings its ``id`` and ``name``, later ones more of its ``arguments`` text."""
+
+    index: int
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +242,7 @@ class StreamError:
     error: ProviderError
 
 
-StreamEvent = TextDelta | Usage | Finished | Retrying | RequestSent | StreamError
+StreamEvent = TextDelta | ToolCallDelta | Usage | Finished | Retrying | RequestSent | StreamError
 
 
 class Provider(Protocol):

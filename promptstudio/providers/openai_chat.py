@@ -28,6 +28,7 @@ from promptstudio.providers.streaming import (
     StreamState,
     sdk_client_options,
 )
+from promptstudio.providers.tool_wire import chat_tools
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class OpenAIChatProvider(SdkStreamProvider):
                 stream=True,
                 stream_options={"include_usage": True},
                 **chat_params(request.params, self.endpoint.kind),
+                **chat_tools(request),
             )
         )
 
@@ -97,6 +99,14 @@ class OpenAIChatProvider(SdkStreamProvider):
                 elif delta.get("reasoning_content") or delta.get("reasoning"):
                     # DeepSeek, vLLM, Ollama and others stream thinking this way.
                     state.producing = True
+                for call in delta.get("tool_calls") or ():
+                    function = call.get("function") or {}
+                    state.tool_delta(
+                        call.get("index", 0),
+                        call.get("id") or "",
+                        function.get("name") or "",
+                        function.get("arguments") or "",
+                    )
             reason = choice.get("finish_reason")
             if reason:
                 state.finish_reason = reason

@@ -25,6 +25,7 @@ from promptstudio.providers.failures import error_fields, stream_error_event
 from promptstudio.providers.openai_chat import OPENAI_ERRORS, make_openai_client
 from promptstudio.providers.sse import SseEventStream, open_event_stream
 from promptstudio.providers.streaming import SdkStreamProvider, StreamState
+from promptstudio.providers.tool_wire import responses_input, responses_tools
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class OpenAIResponsesProvider(SdkStreamProvider):
         return client.responses
 
     async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> SseEventStream:
-        items: Any = [{"role": m.role, "content": m.content} for m in request.messages]
+        items: Any = responses_input(request.messages)
         return await open_event_stream(
             client.responses.with_streaming_response.create(
                 model=request.model,
@@ -53,6 +54,7 @@ class OpenAIResponsesProvider(SdkStreamProvider):
                 stream=True,
                 store=False,
                 **responses_params(request.params),
+                **responses_tools(request),
             )
         )
 
@@ -67,7 +69,16 @@ class OpenAIResponsesProvider(SdkStreamProvider):
             return delta if isinstance(delta, str) else None
         if not isinstance(kind, str):
             return None
-        if kind.startswith("response.reasoning"):
+        if kind == "response.output_item.added":
+            item = data.get("item") or {}
+            if item.get("type") == "function_call":
+                key = item.get("id") or data.get("output_index")
+                name, arguments = item.get("name") or "", item.get("arguments") or ""
+                state.tool_delta(key, item.get("call_id") or "", name, arguments)
+        elif kind == "response.function_call_arguments.delta":
+            key = data.get("item_id") or data.get("output_index")
+            state.tool_delta(key, arguments=data.get("delta") or "")
+        elif kind.startswith("response.reasoning"):
             state.producing = True  # reasoning (summary) deltas before the answer
         elif kind in ("response.completed", "response.incomplete"):
             response = data.get("response") or {}

@@ -57,6 +57,8 @@ class ParamRule:
     step: float = 1
     decimals: int = 0
     main: bool = False
+    # A choice that also takes other words (a tool's name for tool_choice).
+    open: bool = False
 
     def accepted_by(self, api: str, kind: str) -> bool:
         """Whether a request over ``api`` to a provider of ``kind`` can carry the setting."""
@@ -69,7 +71,7 @@ class ParamRule:
         if self.kind == "integer":
             return f"a whole number from {int(self.minimum)} to {int(self.maximum)}"
         if self.kind == "choice":
-            return "one of " + ", ".join(self.choices)
+            return "one of " + ", ".join(self.choices) + (" or a name" if self.open else "")
         if self.kind == "texts":
             return "a list of texts"
         if self.kind == "flag":
@@ -87,7 +89,7 @@ class ParamRule:
             if number is not None and self.minimum <= number <= self.maximum:
                 return number
         elif self.kind == "choice":
-            if value in self.choices:
+            if value in self.choices or (self.open and _is_name(value)):
                 return value
         elif self.kind == "texts":
             texts = [value] if isinstance(value, str) else value
@@ -103,6 +105,10 @@ class ParamRule:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_name(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and len(value) <= 128
 
 
 def _shown(value: object) -> str:
@@ -204,6 +210,23 @@ PARAM_RULES: Final[dict[str, ParamRule]] = {
         label="Schema…",
         short="JSON schema",
         tip="Constrain the answer to a JSON schema",
+    ),
+    "tool_choice": ParamRule(
+        "choice",
+        choices=("auto", "none", "required"),
+        open=True,
+        label="Tool choice",
+        short="tools",
+        tip="Whether the model may call the prompt's tools: auto (it decides), none, "
+        "required (it must call one), or type a tool's name to make it call that tool. "
+        "default: the server's (auto).",
+    ),
+    "parallel_tool_calls": ParamRule(
+        "choice",
+        choices=("yes", "no"),
+        label="Parallel calls",
+        short="parallel",
+        tip="Whether the model may call several tools in one turn. default: the server's (yes).",
     ),
 }
 

@@ -28,7 +28,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -44,6 +44,7 @@ from promptstudio.providers.base import (
     StreamError,
     StreamEvent,
     TextDelta,
+    ToolCallDelta,
     Usage,
 )
 from promptstudio.providers.errors import ConnectionFailed, ModelNotFound, ProviderError
@@ -57,6 +58,7 @@ from promptstudio.providers.failures import (
 from promptstudio.providers.http_client import build_http_client, ssl_context
 from promptstudio.providers.pricing import estimate_tokens
 from promptstudio.providers.retries import RetryPolicy
+from promptstudio.providers.tool_wire import tool_choice_problem
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,16 @@ class StreamState:
     # The model is producing, though no text yet (thinking or reasoning deltas): from here
     # on the idle timeout applies, not the first-token one.
     producing: bool = False
+    # Tool-call pieces read from the last event, yielded after it (then cleared).
+    tool_deltas: list[ToolCallDelta] = field(default_factory=list)
+    # The stream's own key of each tool call (an index or an item id) -> our index.
+    tool_index: dict[object, int] = field(default_factory=dict)
+
+    def tool_delta(self, key: object, id: str = "", name: str = "", arguments: str = "") -> None:
+        """Note a piece of the tool call the stream calls ``key``."""
+        index = self.tool_index.setdefault(key, len(self.tool_index))
+        self.tool_deltas.append(ToolCallDelta(index, id, name, arguments))
+        self.producing = True
 
 
 class SdkStreamProvider(ABC):
@@ -257,6 +269,10 @@ class SdkStreamProvider(ABC):
                 if text:
                     deltas += 1
                     yield TextDelta(text)
+                if state.tool_deltas:
+                    for piece in state.tool_deltas:
+                        yield piece
+                    state.tool_deltas.clear()
                 if state.failure is not None:
                     failure = state.failure
                     break
@@ -287,7 +303,7 @@ class SdkStreamProvider(ABC):
                 f"The base URL of {endpoint.label} must start with http:// or https://."
             )
         refused = check_params(self.api, endpoint.kind, request.params, endpoint.label)
-        return refused or self._check_request(request)
+        return refused or tool_choice_problem(request) or self._check_request(request)
 
     def _stream_failure(
         self, exc: BaseException, request: ChatRequest, deltas: int

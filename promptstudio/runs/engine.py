@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from promptstudio.chat import Message
+from promptstudio.chat import Message, ToolCall
 from promptstudio.providers import (
     ChatRequest,
     Endpoint,
@@ -39,11 +39,13 @@ from promptstudio.providers import (
     StreamCut,
     StreamError,
     TextDelta,
+    ToolCallDelta,
     Usage,
     create_provider,
     prepare,
 )
 from promptstudio.runs.limits import ServerLimits
+from promptstudio.tools import ToolDef
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +113,23 @@ class TargetResult:
     error: ProviderError | None = None
     cost: float | None = None
     retry: RetryInfo | None = None
+    # The tool calls of the answer, growing as they stream (replaced whole, never mutated:
+    # any thread may read the list).
+    tool_calls: tuple[ToolCall, ...] = ()
     _started: float | None = field(default=None, init=False, repr=False)
     _parts: list[str] = field(default_factory=list, init=False, repr=False)
     _joined: tuple[int, str] = field(default=(0, ""), init=False, repr=False, compare=False)
+
+    def add_tool_delta(self, delta: ToolCallDelta) -> None:
+        """Merge a streamed piece of a tool call; only the streaming thread calls it."""
+        calls = list(self.tool_calls)
+        while len(calls) <= delta.index:
+            calls.append(ToolCall("", ""))
+        old = calls[delta.index]
+        calls[delta.index] = ToolCall(
+            old.id or delta.id, old.name or delta.name, old.arguments + delta.arguments
+        )
+        self.tool_calls = tuple(calls)
 
     def add_text(self, delta: str) -> None:
         """Append a streamed delta; only the thread streaming this target calls it."""
@@ -181,11 +197,13 @@ class RunSession:
         provider_factory: Callable[[Endpoint], Provider] = create_provider,
         price_table: PriceTable | None = None,
         limits: ServerLimits | None = None,
+        tools: Sequence[ToolDef] = (),
     ) -> None:
         keys = [t.key for t in targets]
         if len(set(keys)) != len(keys):
             raise ValueError(f"target keys must be unique: {keys}")
         self.messages = tuple(messages)
+        self.tools = tuple(tools)
         self.targets = tuple(targets)
         self.results: dict[str, TargetResult] = {t.key: TargetResult(t) for t in targets}
         self._on_update = on_update
@@ -262,7 +280,7 @@ class RunSession:
                 holding = True
             result._started = time.perf_counter()  # until the provider says when it sent
             provider = self._provider_factory(target.endpoint)
-            request = ChatRequest(self.messages, target.model, target.params)
+            request = ChatRequest(self.messages, target.model, target.params, self.tools)
             self._set_status(result, TargetStatus.WAITING)
             stream = provider.stream(request)
             try:
@@ -272,12 +290,19 @@ class RunSession:
                     if result.status is TargetStatus.CANCELLED:
                         break
                     if isinstance(event, TextDelta):
-                        if result.output_chunks == 0:
+                        if result.ttft_ms is None:
                             result.ttft_ms = _ms_since(result._started)
                             result.status = TargetStatus.STREAMING
                             result.retry = None
                         result.add_text(event.text)
                         self._notify(result, event.text)
+                    elif isinstance(event, ToolCallDelta):
+                        if result.ttft_ms is None:
+                            result.ttft_ms = _ms_since(result._started)
+                            result.status = TargetStatus.STREAMING
+                            result.retry = None
+                        result.add_tool_delta(event)
+                        self._notify(result, "")
                     elif isinstance(event, RequestSent):
                         result._started = event.at
                     elif isinstance(event, Usage):

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionRow, VersionSummary
+from promptstudio.tools import text_with_tools
 from promptstudio.ui.history.compare_tab import CompareTab
 from promptstudio.ui.history.diff_view import DiffView
 from promptstudio.ui.history.hint_stack import HintStack
@@ -330,7 +331,10 @@ class HistoryPane(QWidget):
                 version_title(newer.number, newer.message),
             )
             self.diff.clear_formats()
-            self.diff.show_diff(older.template if older else "", newer.template)
+            self.diff.show_diff(
+                text_with_tools(older.template, older.settings) if older else "",
+                text_with_tools(newer.template, newer.settings),
+            )
             self.diff_stack.show_content()
         self.diffShown.emit()
 
