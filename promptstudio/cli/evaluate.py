@@ -95,7 +95,7 @@ def evaluate(args: argparse.Namespace) -> int:
     import asyncio
 
     from promptstudio.evals.store import load_run, save_run
-    from promptstudio.exchange.document import columns_to_dicts
+    from promptstudio.exchange.document import version_settings
     from promptstudio.storage import library
 
     with open_db(args) as db:
@@ -105,7 +105,7 @@ def evaluate(args: argparse.Namespace) -> int:
             prompt = db.call(library.create_prompt, doc.name, doc.folder or "CLI")
         version = db.call(
             library.save_version, prompt.id, doc.template, evaluation.values,
-            {"columns": columns_to_dicts(columns)}, kind="run",
+            version_settings(columns, evaluation.tools), kind="run",
         )  # fmt: skip
         earlier = db.call(library.list_eval_runs, prompt.id)
         models = ", ".join(target.column.label for target in evaluation.targets)
@@ -153,7 +153,7 @@ def _evaluation(
     """The run columns (as the run sends them) and the evaluation, checked."""
     from promptstudio.evals.cache import LibraryCache
     from promptstudio.evals.runner import EvalError, Evaluation
-    from promptstudio.exchange.document import columns_from_dicts
+    from promptstudio.exchange.document import columns_from_dicts, stored_tools
     from promptstudio.paths import data_dir
     from promptstudio.settings.store import SettingsStore
     from promptstudio.storage import library
@@ -162,6 +162,7 @@ def _evaluation(
         latest = db.call(library.latest_version, prompt.id)
         stored = latest.settings.get("columns") or [] if latest else []
         doc.columns = columns_from_dicts(stored)
+        doc.tools = doc.tools or (stored_tools(latest.settings) if latest else [])
     cases = _cases(args, doc, prompt, db)
     checks = db.call(library.get_eval_settings, prompt.id) if prompt is not None else None
     columns = _columns(args, doc)
@@ -181,6 +182,7 @@ def _evaluation(
             remote_limit=int(str(store.get("evaluate.remote_limit"))),
             price_table=_prices(args),
             on_cell=_Progress(len(cases) * len(targets)),
+            tools=doc.tools,
         )
     except EvalError as exc:
         raise CliError(exc.message, 2) from exc

@@ -82,7 +82,7 @@ def add_model_options(parser: argparse.ArgumentParser, model_help: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from promptstudio import templating
-    from promptstudio.exchange.document import columns_to_dicts
+    from promptstudio.exchange.document import version_settings
     from promptstudio.paths import data_dir, database_path
     from promptstudio.runs import RunSession, TargetStatus
     from promptstudio.runs.checkpoint import ResponseCheckpoints
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{args.file}:{exc.line}:{exc.column}: {exc.message}") from exc
     columns = _columns(args, doc)
     targets = _targets(args, columns)
-    settings = {"columns": columns_to_dicts(columns)}
+    settings = version_settings(columns, doc.tools)
     name = args.prompt or doc.name
 
     with Database(database_path(data_dir(args.data_dir))) as db:
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         checkpoints.start(run_row.id)
         session = RunSession(
             messages, [t for _, t in targets], on_update=checkpoints.watching(on_update),
-            price_table=_prices(args),
+            price_table=_prices(args), tools=doc.tools,
         )  # fmt: skip
         for _, target in targets:
             print(f"→ {target.model} at {target.endpoint.base_url}", file=sys.stderr)
@@ -344,6 +344,7 @@ def _summary(label: str, result: TargetResult) -> dict[str, Any]:
         },
         "cost": result.cost,
         "finish_reason": result.finish_reason,
+        "tool_calls": [call.to_dict() for call in result.tool_calls],
         "error": result.error.message if result.error else None,
     }  # fmt: skip
 

@@ -19,9 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from promptstudio.chat import Message
+from promptstudio.chat import Message, ToolCall
 from promptstudio.errors import PromptStudioError
 from promptstudio.runs import RunTarget, TargetResult
+from promptstudio.tools import ToolDef
 
 if TYPE_CHECKING:
     from promptstudio.storage import Database
@@ -41,6 +42,7 @@ class CachedAnswer:
     input_tokens: int | None = None
     output_tokens: int | None = None
     usage_estimated: bool = False
+    tool_calls: tuple[ToolCall, ...] = ()
 
     @classmethod
     def from_result(cls, result: TargetResult) -> CachedAnswer:
@@ -54,6 +56,7 @@ class CachedAnswer:
             input_tokens=usage.input_tokens if usage else None,
             output_tokens=usage.output_tokens if usage else None,
             usage_estimated=bool(usage and usage.estimated),
+            tool_calls=result.tool_calls,
         )
 
     @classmethod
@@ -67,13 +70,20 @@ class CachedAnswer:
             input_tokens=data.get("input_tokens"),
             output_tokens=data.get("output_tokens"),
             usage_estimated=bool(data.get("usage_estimated")),
+            tool_calls=tuple(ToolCall.from_dict(c) for c in data.get("tool_calls") or ()),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["tool_calls"] = [call.to_dict() for call in self.tool_calls]
+        if not self.tool_calls:
+            del data["tool_calls"]
+        return data
 
 
-def request_key(target: RunTarget, messages: Sequence[Message]) -> str:
+def request_key(
+    target: RunTarget, messages: Sequence[Message], tools: Sequence[ToolDef] = ()
+) -> str:
     """The cache key of sending ``messages`` to ``target`` (SHA-256 of canonical JSON)."""
     endpoint = target.endpoint
     request = {
@@ -84,6 +94,8 @@ def request_key(target: RunTarget, messages: Sequence[Message]) -> str:
         "params": target.params.to_dict(),
         "messages": [message.to_dict() for message in messages],
     }
+    if tools:  # a request without tools keeps the key it had before tools existed
+        request["tools"] = [tool.to_dict() for tool in tools]
     canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
+from promptstudio.chat import ToolCall
 from promptstudio.errors import PromptStudioError
-from promptstudio.evals import checks_more
+from promptstudio.evals import checks_more, checks_tools
 from promptstudio.evals.json_answers import json_values, loads, schema_problem
+from promptstudio.tools import ToolDef
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -53,6 +55,7 @@ ASSERTION_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "cost": "The answer cost at most threshold US dollars.",
         "llm-rubric": "A judge model grades the output against the rubric in value.",
         **checks_more.TYPES,
+        **checks_tools.TYPES,
     }
 )
 """Every type we grade, with a line for the UI; each also works with ``not-`` in front."""
@@ -72,6 +75,8 @@ class Answer:
     latency_ms: float | None = None
     cost: float | None = None  # US dollars
     finish_reason: str | None = None  # as the provider said it: stop, end_turn, length, ...
+    tool_calls: tuple[ToolCall, ...] = ()
+    tools: tuple[ToolDef, ...] = ()  # the prompt's tools, that the calls are checked against
 
     @classmethod
     def from_result(cls, result: TargetResult) -> Answer:
@@ -81,6 +86,7 @@ class Answer:
             latency_ms=result.total_ms,
             cost=result.cost,
             finish_reason=result.finish_reason,
+            tool_calls=result.tool_calls,
         )
 
 
@@ -185,6 +191,8 @@ def _check_value(spec: _Spec) -> None:
             raise GraderError(f"The threshold of '{written}' must be between 0 and 1.")
     elif base in checks_more.TYPES:
         checks_more.check_value(spec)
+    elif base in checks_tools.TYPES:
+        checks_tools.check_value(spec)
 
 
 def _text_value(written: str, value: object, what: str) -> str:
@@ -463,6 +471,7 @@ _GRADERS: Final[dict[str, Callable[[_Spec, Answer, str | None], _Check]]] = {
     "latency": _latency,
     "cost": _cost,
     **checks_more.GRADERS,
+    **checks_tools.GRADERS,
 }
 
 

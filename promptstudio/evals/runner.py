@@ -45,6 +45,7 @@ from promptstudio.providers import (
 from promptstudio.runs import RunSession, RunTarget, ServerLimits, TargetStatus
 from promptstudio.runs.limits import is_local, server_key
 from promptstudio.templating import TemplateError, render_messages
+from promptstudio.tools import ToolDef
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +130,13 @@ class Evaluation:
         provider_factory: Callable[[Endpoint], Provider] = create_provider,
         on_cell: Callable[[CellResult], None] | None = None,
         share_turns: ServerLimits | None = None,
+        tools: Sequence[ToolDef] = (),
     ) -> None:
         keys = [t.column.key for t in targets]
         if len(set(keys)) != len(keys):
             raise ValueError(f"column keys must be unique: {keys}")
         self.template = template
+        self.tools = tuple(tools)
         self.targets = tuple(targets)
         self.values = dict(values or {})
         self.for_every_case = [dict(check) for check in for_every_case]
@@ -258,7 +261,7 @@ class Evaluation:
                 self._record(CellResult(case.key, column, FAILED, error=problem))
                 return
             run_target = target.run_target(column)
-            received, cost, cached, error = await self._answer(run_target, messages)
+            received, cost, cached, error = await self._answer(run_target, messages, self.tools)
             answer = _fields(received)
             if error is not None:
                 self._record(CellResult(case.key, column, FAILED, error=error, **answer))
@@ -268,6 +271,8 @@ class Evaluation:
                 latency_ms=received.total_ms,
                 cost=0.0 if cached else cost,
                 finish_reason=received.finish_reason,
+                tool_calls=received.tool_calls,
+                tools=self.tools,
             )
             grades = await self._grade(case, graded)
             self._record(
@@ -290,10 +295,10 @@ class Evaluation:
             self._record(CellResult(case.key, column, FAILED, error=f"Unexpected error: {exc}"))
 
     async def _answer(
-        self, target: RunTarget, messages: list[Message]
+        self, target: RunTarget, messages: list[Message], tools: Sequence[ToolDef] = ()
     ) -> tuple[CachedAnswer, float | None, bool, str | None]:
         """(the answer, cost, from the cache?, error) for one request."""
-        key = request_key(target, messages)
+        key = request_key(target, messages, tools)
         if self.cache is not None and not self.fresh:
             hit = await self.cache.get(key)
             if hit is not None:
@@ -304,6 +309,7 @@ class Evaluation:
             provider_factory=self.provider_factory,
             price_table=self.price_table,
             limits=self.limits,
+            tools=tools,
         )
         result = (await session.run())[target.key]
         received = CachedAnswer.from_result(result)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from promptstudio.credentials.env import env_var_for
 from promptstudio.providers import GenerationParams, ProviderProfile
 from promptstudio.runs.columns import ColumnConfig
+from promptstudio.tools import ToolDef, ToolsError, tools_from_data
 
 if TYPE_CHECKING:
     from promptstudio.storage.rows import PromptRow, VersionRow
@@ -27,6 +28,7 @@ class PromptDocument:
     ``cases`` are the prompt's saved variable sets (test cases), promptfoo-style:
     ``{"vars": {...}}`` plus optional ``"description"``, ``"expected"`` and ``"assert"``
     (a list of promptfoo assertions, kept as they are).
+    ``tools`` are the functions the model may call (stored beside the columns).
     ``versions`` is optional history (JSON-ready dicts), carried only by the JSON format.
     ``notes`` says, one line each, what an import read but could not keep (a setting with
     no place in a run column, a Prompty ``tools`` list, ...); exports ignore it.
@@ -43,6 +45,7 @@ class PromptDocument:
     variables: dict[str, Any] = field(default_factory=dict)
     columns: list[ColumnConfig] = field(default_factory=list)
     cases: list[dict[str, Any]] = field(default_factory=list)
+    tools: list[ToolDef] = field(default_factory=list)
     versions: list[dict[str, Any]] | None = None
     notes: list[str] = field(default_factory=list, compare=False)
     profiles: list[ProviderProfile] = field(default_factory=list, compare=False)
@@ -59,6 +62,7 @@ class PromptDocument:
             template=version.template,
             variables=dict(version.variables),
             columns=columns_from_dicts(columns),
+            tools=stored_tools(version.settings),
         )
 
 
@@ -83,6 +87,23 @@ def column_from_dict(data: Mapping[str, Any]) -> ColumnConfig:
 def columns_from_dicts(columns: list[dict[str, Any]]) -> list[ColumnConfig]:
     """Stored columns (``settings["columns"]``) as run columns; non-objects are skipped."""
     return [column_from_dict(column) for column in columns if isinstance(column, dict)]
+
+
+def stored_tools(settings: Mapping[str, Any]) -> list[ToolDef]:
+    """The tools a version's ``settings`` hold (none when they are unusable)."""
+    try:
+        return list(tools_from_data(settings.get("tools") or []))
+    except ToolsError:
+        return []
+
+
+def version_settings(columns: list[ColumnConfig], tools: Sequence[ToolDef]) -> dict[str, Any]:
+    """What a version stores of run settings: the columns, and the tools when there are
+    any (as ``session.Content.settings`` does)."""
+    settings: dict[str, Any] = {"columns": columns_to_dicts(columns)}
+    if tools:
+        settings["tools"] = [tool.to_dict() for tool in tools]
+    return settings
 
 
 def columns_to_dicts(columns: list[ColumnConfig]) -> list[dict[str, Any]]:

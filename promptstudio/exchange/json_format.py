@@ -20,6 +20,7 @@ from promptstudio.exchange.errors import ExchangeError
 from promptstudio.exchange.reading import checked_text
 from promptstudio.providers.param_rules import ParamError, checked_params
 from promptstudio.runs.columns import ColumnConfig
+from promptstudio.tools import ToolDef, ToolsError, tools_from_data
 
 FORMAT = "promptstudio.prompt"
 FORMAT_VERSION = 1
@@ -39,6 +40,8 @@ def to_json(doc: PromptDocument) -> str:
         "columns": columns_to_dicts(doc.columns),
         "cases": doc.cases,
     }
+    if doc.tools:
+        data["tools"] = [tool.to_dict() for tool in doc.tools]
     if doc.versions is not None:
         data["versions"] = doc.versions
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -86,9 +89,18 @@ def from_json(data: str | bytes) -> PromptDocument:
         variables=_object(raw, "variables"),
         columns=checked_columns(raw.get("columns", []), notes),
         cases=checked_cases(raw.get("cases", [])),
+        tools=checked_tools(raw.get("tools", [])),
         versions=versions,
         notes=notes,
     )
+
+
+def checked_tools(value: object) -> list[ToolDef]:
+    """``value`` as tool definitions, or :class:`ExchangeError` saying what is wrong."""
+    try:
+        return list(tools_from_data(value or []))
+    except ToolsError as exc:
+        raise ExchangeError(f"'tools': {exc.reason}.") from None
 
 
 def checked_tags(value: object) -> list[str]:

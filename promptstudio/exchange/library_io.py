@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptstudio.exchange.document import PromptDocument, columns_to_dicts
+from promptstudio.exchange.document import PromptDocument, version_settings
 from promptstudio.exchange.errors import ExchangeError, OutsideReferenceError
 from promptstudio.exchange.formats import (
     EXPORT_FORMATS,
@@ -125,7 +125,7 @@ def import_documents(
                 prompt.id,
                 doc.template,
                 doc.variables,
-                {"columns": columns_to_dicts(doc.columns)} if doc.columns else {},
+                version_settings(doc.columns, doc.tools) if doc.columns or doc.tools else {},
                 message=message,
                 kind="import",
             )

@@ -16,7 +16,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from promptstudio.exchange import OutsideReferenceError, PromptDocument
-from promptstudio.exchange.document import columns_from_dicts
+from promptstudio.exchange.document import columns_from_dicts, stored_tools
 from promptstudio.exchange.formats import IMPORT_SUFFIXES
 from promptstudio.exchange.library_io import (
     document_for,
@@ -196,7 +196,7 @@ class ExchangeFlow(QObject):
         columns = columns_from_dicts(settings.get("columns") or [])
         if ws.prompt_id is None:
             return PromptDocument(name="Untitled", template=template, variables=dict(values),
-                                  columns=columns)  # fmt: skip
+                                  columns=columns, tools=stored_tools(settings))  # fmt: skip
         prompt = await ws.db.acall(library.get_prompt, ws.prompt_id)
         latest = await ws.db.acall(library.latest_version, ws.prompt_id)
         cases = await ws.db.acall(library.list_cases, ws.prompt_id)
@@ -209,6 +209,7 @@ class ExchangeFlow(QObject):
             variables=dict(values),
             columns=columns,
             cases=[case.to_exchange() for case in cases],
+            tools=stored_tools(settings),
         )
 
     # ---- drag and drop -------------------------------------------------------------------

@@ -100,6 +100,7 @@ class RunFlow(QObject):
         session = RunSession(
             messages, targets, on_update=checkpoints.watching(board.on_update),
             price_table=self.endpoints.prices, limits=self.endpoints.limits,
+            tools=self.session.tools,
         )  # fmt: skip
         record = RunRecord(session, messages, checkpoints)
         self._runs.append(record)

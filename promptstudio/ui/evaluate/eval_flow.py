@@ -355,6 +355,7 @@ class EvalFlow(QObject):
             price_table=services.prices(),
             on_cell=lambda cell: self._arrived.put(cell.column_key, cell),  # worker thread
             share_turns=services.limits,  # a run and an evaluation take turns at a local server
+            tools=session.tools,
         )
 
     def _show_arrived(self) -> None:
