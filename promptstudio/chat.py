@@ -51,3 +51,17 @@ class Message:
         if self.tool_call_id:
             data["tool_call_id"] = self.tool_call_id
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Message:
+        """A message as :meth:`to_dict` wrote it; ``ValueError`` for an unknown role or a
+        content that is not text."""
+        role, content = data.get("role"), data.get("content")
+        if role not in (*ROLES, "tool"):
+            raise ValueError(f"unknown role {role!r}: use {', '.join(ROLES)}")
+        if content is None and data.get("tool_calls"):
+            content = ""
+        if not isinstance(content, str):
+            raise ValueError(f"the content of a {role} turn must be text")
+        calls = tuple(ToolCall.from_dict(c) for c in data.get("tool_calls") or ())
+        return cls(role, content, calls, str(data.get("tool_call_id") or ""))

@@ -392,6 +392,36 @@ def _step_6_pinned_answers(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_7_thread_steps(conn: sqlite3.Connection) -> None:
+    """A conversation continued from an answer: each later step (the turns added, then the
+    model's reply with its figures) belongs to the response it continues. The response row
+    stays the first step, so runs stored before keep their meaning."""
+    statements = [
+        """
+        CREATE TABLE response_steps (
+            id INTEGER PRIMARY KEY,
+            response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+            step INTEGER NOT NULL,  -- 1, 2, ...: the response itself is step 0
+            turns TEXT NOT NULL,  -- JSON list of messages added before this request
+            text TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error TEXT,
+            finish_reason TEXT,
+            ttft_ms REAL,
+            total_ms REAL,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            usage_estimated INTEGER NOT NULL DEFAULT 0,
+            cost REAL,
+            created_at TEXT NOT NULL,
+            UNIQUE (response_id, step)
+        )
+        """,
+    ]
+    for statement in statements:
+        conn.execute(statement)
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -408,6 +438,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_4_evaluations,
     _step_5_streaming_answers,
     _step_6_pinned_answers,
+    _step_7_thread_steps,
 ]
 
 
