@@ -35,4 +35,5 @@ def answer_fields(result: TargetResult) -> dict[str, Any]:
         "output_tokens": usage.output_tokens if usage else None,
         "usage_estimated": bool(usage and usage.estimated),
         "cost": result.cost,
+        "tool_calls": [call.to_dict() for call in result.tool_calls],
     }

@@ -24,11 +24,12 @@ from promptstudio.providers import Endpoint, PriceTable, Provider, create_provid
 from promptstudio.runs.engine import RunSession, RunTarget, TargetResult, UpdateCallback
 from promptstudio.runs.limits import ServerLimits
 from promptstudio.runs.stored import answer_fields
+from promptstudio.tools import ToolDef
 
 
 def answer_turn(result: TargetResult) -> Message:
     """The assistant turn an answer becomes when the conversation goes on."""
-    return Message("assistant", result.text)
+    return Message("assistant", result.text, tool_calls=result.tool_calls)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Thread:
         if not self.steps:
             return False
         last = self.steps[-1].result
-        return last.status.finished and bool(last.text.strip())
+        return last.status.finished and bool(last.text.strip() or last.tool_calls)
 
     def next_step(
         self,
@@ -83,6 +84,7 @@ class Thread:
         provider_factory: Callable[[Endpoint], Provider] = create_provider,
         price_table: PriceTable | None = None,
         limits: ServerLimits | None = None,
+        tools: Sequence[ToolDef] = (),
     ) -> StepRun:
         """The next request: the history plus ``turns`` to ``target`` (the column's target
         as ``runs.columns.run_target`` makes it). Run it with :meth:`StepRun.run`; cancel it
@@ -93,6 +95,7 @@ class Thread:
         session = RunSession(
             self.request(added), [target], on_update=on_update,
             provider_factory=provider_factory, price_table=price_table, limits=limits,
+            tools=tools,
         )  # fmt: skip
         return StepRun(self, added, session)
 

@@ -118,6 +118,7 @@ class ResponseRow:
     cost: float | None
     created_at: str
     steps: tuple[StepRow, ...] = ()  # a conversation continued from this answer
+    tool_calls: tuple[dict[str, Any], ...] = ()  # the calls the answer made
 
     @property
     def total_cost(self) -> float | None:
@@ -145,6 +146,7 @@ class StepRow:
     usage_estimated: bool
     cost: float | None
     created_at: str
+    tool_calls: tuple[dict[str, Any], ...] = ()  # the calls the reply made
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +312,7 @@ def _answer_columns(row: sqlite3.Row) -> dict[str, Any]:
         "usage_estimated": bool(row["usage_estimated"]),
         "cost": row["cost"],
         "created_at": row["created_at"],
+        "tool_calls": tuple(stored_json(row["tool_calls"], []) if row["tool_calls"] else ()),
     }
 
 

@@ -57,6 +57,7 @@ def add_response(
     output_tokens: int | None,
     usage_estimated: bool,
     cost: float | None = None,
+    tool_calls: Sequence[Mapping[str, Any]] = (),
 ) -> ResponseRow:
     """What one model answered in a run, with the exact messages it was sent."""
     refuse_secrets(params, "request parameters")
@@ -70,8 +71,9 @@ def add_response(
             """
             INSERT INTO responses (run_id, base_url, model, params, messages, text, status,
                                    error, finish_reason, ttft_ms, total_ms, input_tokens,
-                                   output_tokens, usage_estimated, cost, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   output_tokens, usage_estimated, cost, created_at,
+                                   tool_calls)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 run_id,
@@ -90,6 +92,7 @@ def add_response(
                 int(bool(usage_estimated)),
                 cost,
                 utc_now(),
+                _calls_json(tool_calls),
             ),
         )
         response_id = cursor.lastrowid
@@ -115,6 +118,7 @@ def add_step(
     output_tokens: int | None,
     usage_estimated: bool,
     cost: float | None = None,
+    tool_calls: Sequence[Mapping[str, Any]] = (),
 ) -> StepRow:
     """A later step of the conversation that continues answer ``response_id``: the turns
     added before its request (a user turn, tool results) and the reply. Step ``n`` again
@@ -128,13 +132,14 @@ def add_step(
             """
             INSERT OR REPLACE INTO response_steps (
                 response_id, step, turns, text, status, error, finish_reason, ttft_ms,
-                total_ms, input_tokens, output_tokens, usage_estimated, cost, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                total_ms, input_tokens, output_tokens, usage_estimated, cost, created_at,
+                tool_calls)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 response_id, step, turns_json, text, status, error, finish_reason, ttft_ms,
                 total_ms, input_tokens, output_tokens, int(bool(usage_estimated)), cost,
-                utc_now(),
+                utc_now(), _calls_json(tool_calls),
             ),
         )  # fmt: skip
         row = one(
@@ -208,6 +213,11 @@ def checkpoint_response(
     return response_id
 
 
+def _calls_json(calls: Sequence[Mapping[str, Any]]) -> str | None:
+    """Tool calls as stored: a JSON list, NULL for none."""
+    return to_json([dict(c) for c in calls], "tool calls") if calls else None
+
+
 def finish_response(
     conn: sqlite3.Connection, run_id: int, response_id: int | None, **fields: Any
 ) -> ResponseRow:
@@ -221,7 +231,7 @@ def finish_response(
             """
             UPDATE responses SET text = ?, status = ?, error = ?, finish_reason = ?,
                    ttft_ms = ?, total_ms = ?, input_tokens = ?, output_tokens = ?,
-                   usage_estimated = ?, cost = ?
+                   usage_estimated = ?, cost = ?, tool_calls = ?
             WHERE id = ? AND run_id = ?
             """,
             (
@@ -235,6 +245,7 @@ def finish_response(
                 fields["output_tokens"],
                 int(bool(fields["usage_estimated"])),
                 fields.get("cost"),
+                _calls_json(fields.get("tool_calls") or ()),
                 response_id,
                 run_id,
             ),

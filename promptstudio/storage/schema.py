@@ -422,6 +422,15 @@ def _step_7_thread_steps(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_8_tool_calls(conn: sqlite3.Connection) -> None:
+    """The tool calls of an answer and of each later step (JSON list, in OpenAI's Chat
+    Completions shape; NULL: none), so a tool conversation is stored whole."""
+    for table in ("responses", "response_steps"):
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if "tool_calls" not in columns:  # a file rebuilt by an older step already has it
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN tool_calls TEXT")
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -439,6 +448,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_5_streaming_answers,
     _step_6_pinned_answers,
     _step_7_thread_steps,
+    _step_8_tool_calls,
 ]
 
 
