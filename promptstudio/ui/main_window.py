@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         from promptstudio.ui.board.run_column import ColumnConfig
         from promptstudio.ui.editor.find_bar import FindBar
         from promptstudio.ui.editor.template_editor import TemplateEditor
+        from promptstudio.ui.editor.tools_panel import ToolsPanel
         from promptstudio.ui.editor.variables_form import VariablesForm
         from promptstudio.ui.evaluate.eval_flow import EvalFlow, EvalServices
         from promptstudio.ui.evaluate.eval_pane import EvalPane
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         from promptstudio.ui.history.history_pane import HistoryPane
         from promptstudio.ui.library.library_pane import LibraryPane
         from promptstudio.ui.messages import show_error
+        from promptstudio.ui.session_binding import ToolsBinding
         from promptstudio.ui.status import StatusNotifier
         from promptstudio.ui.tasks import TaskOwner
         from promptstudio.ui.workspace import Workspace
@@ -115,6 +117,7 @@ class MainWindow(QMainWindow):
         self.editor = TemplateEditor(self)
         self.find_bar = FindBar(self.editor, self)
         self.variables = VariablesForm(self)
+        self.tools_panel = ToolsPanel(self)
         self.run_board = RunBoard(self)
         self.history = HistoryPane(db, self.tasks, self)
         self.evaluate = EvalPane(self)
@@ -131,7 +134,13 @@ class MainWindow(QMainWindow):
         column.addWidget(self.template_status)
         self.top_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.top_splitter.addWidget(editor_area)
-        self.top_splitter.addWidget(self.variables)
+        # The variables above, the prompt's tools below them.
+        self.side_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.side_splitter.setObjectName("sideSplitter")
+        self.side_splitter.addWidget(self.variables)
+        self.side_splitter.addWidget(self.tools_panel)
+        self.side_splitter.setSizes([240, 120])
+        self.top_splitter.addWidget(self.side_splitter)
         self.top_splitter.setStretchFactor(0, 3)
         self.top_splitter.setStretchFactor(1, 1)
         self.work_splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -169,6 +178,7 @@ class MainWindow(QMainWindow):
         )
         self.run_board.set_profiles(self.profiles.profiles())
         ws = self.workspace
+        self.tools_binding = ToolsBinding(ws.session, self.tools_panel, self.run_board)
         navigation = ws.navigation
         ws.promptOpened.connect(self.history.set_prompt)
         ws.versionsChanged.connect(lambda _prompt_id: self.history.refresh())
@@ -296,6 +306,7 @@ class MainWindow(QMainWindow):
             "splitter": self.splitter,
             "workSplitter": self.work_splitter,
             "topSplitter": self.top_splitter,
+            "sideSplitter": self.side_splitter,
             "evalSplitter": self.evaluate.splitter,
         }
 
@@ -411,6 +422,8 @@ class MainWindow(QMainWindow):
             self.editor.setFocus)  # fmt: skip
         add(ActionSpec("view.variables", "Focus the &variables", "&View", "Ctrl+2"),
             self.focus_variables)  # fmt: skip
+        add(ActionSpec("view.tools", "Focus the &tools", "&View", "Ctrl+5"),
+            self.tools_panel.focus_editor)  # fmt: skip
         add(ActionSpec("view.run", "Show the &run board", "&View", "Ctrl+3"),
             lambda: self.bottom_tabs.setCurrentWidget(self.run_board))  # fmt: skip
         add(ActionSpec("view.evaluate", "Show &Evaluate (test cases)", "&View", "Ctrl+4"),

@@ -18,8 +18,10 @@ from PySide6.QtCore import QObject, QTimer
 from promptstudio.events import Change
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.session import Session
+from promptstudio.tools import ToolDef
 from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.editor.template_editor import TemplateEditor
+from promptstudio.ui.editor.tools_panel import ToolsPanel
 from promptstudio.ui.editor.variables_form import VariablesForm
 
 # A longer text is read from the editor when the session is next asked for it (or after a
@@ -104,3 +106,24 @@ class SessionBinding(QObject):
         # Fresh columns also for the same settings: answers belong to what was run.
         if not self._writing:
             self.board.set_configs(list(change.value))
+
+
+class ToolsBinding(QObject):
+    """The Tools panel mirrors the session's tools (and the board checks calls against
+    them); a valid list typed in the panel goes into the session."""
+
+    def __init__(self, session: Session, panel: ToolsPanel, board: RunBoard) -> None:
+        super().__init__(panel)
+        self.session, self.panel, self.board = session, panel, board
+        panel.toolsChanged.connect(self._typed)
+        session.events.tools.connect(self._show)
+        panel.set_tools(session.tools)
+        board.set_tools(session.tools)
+
+    def _typed(self, tools: tuple[ToolDef, ...]) -> None:
+        self.session.tools = tools
+        self.board.set_tools(tools)
+
+    def _show(self, change: Change[tuple[ToolDef, ...]]) -> None:
+        self.panel.set_tools(change.value)
+        self.board.set_tools(change.value)

@@ -180,7 +180,8 @@ class NumberEdit(QAbstractSpinBox):
 
 
 class ChoiceEdit(QComboBox):
-    """One of the rule's words, or the placeholder ("default": not set)."""
+    """One of the rule's words, or the placeholder ("default": not set). An open rule
+    (tool choice) also takes a typed word: a tool's name."""
 
     paramChanged = Signal()
 
@@ -190,9 +191,17 @@ class ChoiceEdit(QComboBox):
         self.addItem(rule.placeholder, None)
         for choice in rule.choices:
             self.addItem(choice, choice)
+        if rule.open:
+            self.setEditable(True)
+            self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            self.lineEdit().setPlaceholderText(rule.placeholder)
+            self.lineEdit().textEdited.connect(lambda _text: self.paramChanged.emit())
         self.currentIndexChanged.connect(lambda _index: self.paramChanged.emit())
 
     def param_value(self) -> str | None:
+        if self.rule.open:
+            typed = self.currentText().strip()
+            return None if typed in ("", self.rule.placeholder) else typed
         data = self.currentData()
         return data if isinstance(data, str) else None
 

@@ -32,6 +32,7 @@ from promptstudio.providers import ProviderProfile
 from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.columns import MAX_SAMPLES, split_sample_key
 from promptstudio.runs.feed import Feed, TargetUpdate
+from promptstudio.tools import ToolDef
 from promptstudio.ui.board.compare_dialog import CompareDialog
 from promptstudio.ui.board.run_column import (
     COLUMN_MIME,
@@ -104,6 +105,7 @@ class RunBoard(QWidget):
         self.setObjectName("runBoard")
         self.columns: list[RunColumn] = []
         self.profiles: list[ProviderProfile] = list(PROFILE_PRESETS)
+        self.tools: tuple[ToolDef, ...] = ()  # the prompt's tools, shown in every column
         self.run_all_button = QPushButton("Run all  (Ctrl+Enter)", self)
         self.run_all_button.setObjectName("runButton")
         self.stop_all_button = QPushButton("Stop all  (Esc)", self)
@@ -244,6 +246,7 @@ class RunBoard(QWidget):
             if self.columns:
                 config = replace(self.columns[-1].config().duplicate(), model="")
         column = RunColumn(config, self.profiles, self._strip)
+        column.set_tools(self.tools)
         column.runRequested.connect(self.runColumnRequested)
         column.stopRequested.connect(self.stopColumnRequested)
         column.duplicateRequested.connect(self.duplicate_column)
@@ -276,6 +279,12 @@ class RunBoard(QWidget):
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(1, banner)
         banner.show()
+
+    def set_tools(self, tools: Sequence[ToolDef]) -> None:
+        """The prompt's tools: each column checks the calls it shows against them."""
+        self.tools = tuple(tools)
+        for column in self.columns:
+            column.set_tools(self.tools)
 
     def set_profiles(self, profiles: Sequence[ProviderProfile]) -> None:
         self.profiles = list(profiles)

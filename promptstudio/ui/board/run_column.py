@@ -35,6 +35,7 @@ from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.columns import ColumnConfig as ColumnConfig  # the widgets import it here
 from promptstudio.runs.consistency import consistency
 from promptstudio.runs.feed import TargetUpdate
+from promptstudio.tools import ToolDef
 from promptstudio.ui.board.answer_pane import AnswerPane
 from promptstudio.ui.board.column_settings import ColumnSettings
 from promptstudio.ui.board.param_editors import (
@@ -44,6 +45,7 @@ from promptstudio.ui.board.param_editors import (
     SchemaEdit,
     TextsEdit,
 )
+from promptstudio.ui.board.tool_calls_view import ToolCallsView, calls_html
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.theme import symbol_icon
 
@@ -178,6 +180,9 @@ class RunColumn(QFrame):
         self.metrics.setObjectName("runMetrics")
         self.metrics.setWordWrap(True)
         self.metrics.setToolTip(METRICS_TIP)
+        self.tools: tuple[ToolDef, ...] = ()  # the prompt's, to check calls against
+        self.tool_calls = ToolCallsView(self)
+        self.tool_steps = ""  # the record of earlier tool steps (ToolCallsView HTML)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -186,6 +191,7 @@ class RunColumn(QFrame):
         layout.addWidget(self.metrics)
         layout.addWidget(self.error)
         layout.addWidget(self.consistency)
+        layout.addWidget(self.tool_calls)
         layout.addWidget(self.answer, 1)
 
         self._pending: list[str] = []  # text for the view at the next flush
@@ -375,6 +381,8 @@ class RunColumn(QFrame):
         self.samples_bar.blockSignals(False)
         self.samples_bar.setVisible(samples > 1)
         self.consistency.hide()
+        self.tool_steps = ""
+        self.tool_calls.show_calls("", "")
         self.answer.clear()
         self.error.hide()
         self.metrics.clear()
@@ -449,6 +457,7 @@ class RunColumn(QFrame):
         result = self.result
         if result is None:
             return
+        self._show_tool_calls(result)
         retry = result.retry
         if retry is not None and not result.status.finished:
             left = math.ceil(retry.seconds_left)
@@ -478,6 +487,17 @@ class RunColumn(QFrame):
                 self.consistency.setText(figure.describe())
                 self.consistency.setToolTip(f"Most common answer: {figure.majority[:300]}")
                 self.consistency.show()
+
+    def _show_tool_calls(self, result: TargetResult) -> None:
+        finished = result.status.finished
+        current = calls_html(result.tool_calls, self.tools, finished=finished)
+        self.tool_calls.show_calls(self.tool_steps, current)
+
+    def set_tools(self, tools: Sequence[ToolDef]) -> None:
+        """The prompt's tools: the calls shown are checked against them."""
+        self.tools = tuple(tools)
+        if self.result is not None:
+            self._show_tool_calls(self.result)
 
     # ---- intents for the flows (the key status, a typed key, a cancelled model list) ----
 

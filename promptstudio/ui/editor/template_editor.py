@@ -10,12 +10,11 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QResizeEvent,
-    QTextCharFormat,
     QTextCursor,
-    QTextFormat,
 )
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
+from promptstudio.ui.editor.error_marks import error_selections
 from promptstudio.ui.editor.highlighter import TemplateHighlighter
 
 
@@ -71,29 +70,7 @@ class TemplateEditor(QPlainTextEdit):
         self._error = None if line is None else (line, column or 1)
         selections: list[QTextEdit.ExtraSelection] = []
         if self._error is not None:
-            line_no, column_no = self._error
-            block = self.document().findBlockByNumber(line_no - 1)
-            if block.isValid():
-                whole = QTextEdit.ExtraSelection()
-                whole.format.setBackground(QColor(217, 48, 37, 40))  # translucent: any theme
-                whole.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
-                whole.cursor = QTextCursor(block)
-                selections.append(whole)
-                mark = QTextEdit.ExtraSelection()
-                mark.format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-                mark.format.setUnderlineColor(QColor("#d93025"))
-                cursor = QTextCursor(block)
-                offset = min(max(column_no - 1, 0), max(block.length() - 2, 0))
-                cursor.setPosition(block.position() + offset)
-                cursor.movePosition(
-                    QTextCursor.MoveOperation.EndOfWord, QTextCursor.MoveMode.KeepAnchor
-                )
-                if not cursor.hasSelection():
-                    cursor.movePosition(
-                        QTextCursor.MoveOperation.Right, QTextCursor.MoveMode.KeepAnchor
-                    )
-                mark.cursor = cursor
-                selections.append(mark)
+            selections = error_selections(self.document(), *self._error)
         self.setExtraSelections(selections)
 
     @property

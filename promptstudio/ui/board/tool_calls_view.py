@@ -1,0 +1,105 @@
+"""A run column's tool calls, as they arrive: the tool's name, its arguments pretty-printed,
+and whether they fit the tool's schema (✓, or the first schema error). Earlier steps of a
+tool conversation (calls, the mock results sent back) are listed above the current one."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QWidget
+
+from promptstudio.chat import Message, ToolCall
+from promptstudio.tools import ToolDef, argument_error, tool_named
+
+OK_COLOUR, BAD_COLOUR = "#3c7a3c", "#d93025"
+
+
+@dataclass(frozen=True, slots=True)
+class CallCheck:
+    """What the column says of one call."""
+
+    name: str
+    arguments: str  # pretty-printed when they are JSON, else as streamed so far
+    problem: str | None  # None: valid; "" while the arguments still stream
+
+
+def check_call(call: ToolCall, tools: Sequence[ToolDef], *, finished: bool) -> CallCheck:
+    """The column's reading of ``call`` against the prompt's ``tools``."""
+    try:
+        pretty = json.dumps(json.loads(call.arguments or "{}"), indent=2, ensure_ascii=False)
+    except json.JSONDecodeError:
+        if not finished:
+            return CallCheck(call.name, call.arguments, "")
+        pretty = call.arguments
+    tool = tool_named(tools, call.name)
+    if tool is None:
+        return CallCheck(call.name, pretty, "the prompt has no tool of this name")
+    return CallCheck(call.name, pretty, argument_error(tool, call.arguments))
+
+
+def calls_html(
+    calls: Sequence[ToolCall],
+    tools: Sequence[ToolDef],
+    *,
+    finished: bool,
+    results: Sequence[Message] = (),
+) -> str:
+    """The calls as the column shows them; ``results`` are tool turns answering them."""
+    answered = {turn.tool_call_id: turn.content for turn in results}
+    parts = []
+    for call in calls:
+        check = check_call(call, tools, finished=finished)
+        if check.problem is None:
+            verdict = f'<span style="color:{OK_COLOUR}">✓</span>'
+        elif check.problem == "":
+            verdict = "…"
+        else:
+            verdict = f'<span style="color:{BAD_COLOUR}">✗ {html.escape(check.problem)}</span>'
+        parts.append(
+            f"<b>🔧 {html.escape(check.name or '…')}</b> {verdict}"
+            f"<pre style='margin:2px 0 4px 12px'>{html.escape(check.arguments)}</pre>"
+        )
+        if call.id in answered:
+            result = html.escape(answered[call.id])
+            parts.append(
+                f"<div style='margin-left:12px'>→ mock result: <code>{result}</code></div>"
+            )
+    return "".join(parts)
+
+
+class ToolCallsView(QLabel):
+    """The calls of the answer on show; hidden while there are none."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("toolCalls")
+        self.setAccessibleName("Tool calls")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self._shown = ""
+        self.hide()
+
+    def show_calls(self, earlier: str, current: str) -> None:
+        """Show the earlier steps' record (HTML) and the current answer's calls (HTML)."""
+        text = earlier + current
+        if text != self._shown:
+            self._shown = text
+            self.setText(text)
+        self.setVisible(bool(text))
+
+    def plain_text(self) -> str:
+        """What the view says, without markup (tests, screen readers' fallback)."""
+        from PySide6.QtGui import QTextDocument
+
+        document = QTextDocument()
+        document.setHtml(self.text())
+        return document.toPlainText()
