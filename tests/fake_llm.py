@@ -464,6 +464,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _complete_chat(self, reply: Reply, body: dict[str, Any], model: str) -> None:
         if self._wait(reply.first_token_delay):
             return
+        calls: dict[str, Any] = {}
+        content: str | None = reply.text
+        if reply.tool_calls:
+            content = reply.text or None  # as OpenAI says it for an answer of calls only
+            calls["tool_calls"] = [
+                {
+                    "id": reply.call_id(index, "call"),
+                    "type": "function",
+                    "function": {"name": name, "arguments": arguments},
+                }
+                for index, (name, arguments) in enumerate(reply.tool_calls)
+            ]
         payload = {
             "id": "chatcmpl-fake",
             "object": "chat.completion",
@@ -472,8 +484,8 @@ class _Handler(BaseHTTPRequestHandler):
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": reply.text},
-                    "finish_reason": reply.finish_reason,
+                    "message": {"role": "assistant", "content": content, **calls},
+                    "finish_reason": "tool_calls" if reply.tool_calls else reply.finish_reason,
                 }
             ],
             "usage": self._chat_usage(reply, body, len(reply.chunks())),

@@ -29,6 +29,8 @@ from promptstudio.exchange.document import (
     provider_kind,
 )
 from promptstudio.exchange.errors import ExchangeError
+from promptstudio.providers import ChatRequest
+from promptstudio.providers.tool_wire import anthropic_tools, chat_tools
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.templating import TemplateError, render_messages
 
@@ -52,9 +54,16 @@ def to_python_openai(doc: PromptDocument, values: Mapping[str, object], column: 
         "    messages=" + _py_messages(messages) + ",",
     ]
     params, extra = _openai_params(settings, provider_kind(settings, doc.profiles))
+    params |= _tool_args(doc, settings, "openai")
     kwargs += [f"    {name}={_py(value)}," for name, value in params.items()]
     if extra:
         kwargs.append(f"    extra_body={_py(extra)},")
+    show_calls = (
+        ["for call in response.choices[0].message.tool_calls or []:",
+         "    print('tool call:', call.function.name, call.function.arguments)"]
+        if doc.tools
+        else []
+    )  # fmt: skip
     return "\n".join(
         [
             *_os_import(key),
@@ -64,7 +73,8 @@ def to_python_openai(doc: PromptDocument, values: Mapping[str, object], column: 
             "response = client.chat.completions.create(",
             *kwargs,
             ")",
-            "print(response.choices[0].message.content)",
+            'print(response.choices[0].message.content or "")',
+            *show_calls,
             "",
         ]
     )
@@ -90,9 +100,20 @@ def to_python_anthropic(doc: PromptDocument, values: Mapping[str, object], colum
     kwargs.append("    messages=" + _py_messages(turns) + ",")
     if params.get("stop"):
         kwargs.append(f"    stop_sequences={_py(params['stop'])},")
+    kwargs += [
+        f"    {name}={_py(value)},"
+        for name, value in _tool_args(doc, settings, "anthropic").items()
+    ]
     sampling = {name: params[name] for name in _ANTHROPIC_SAMPLING if name in params}
     if sampling:
         kwargs.append(f"    extra_body={_py(sampling)},")
+    show_calls = (
+        ["for block in stream.get_final_message().content:",
+         "    if block.type == 'tool_use':",
+         "        print('tool call:', block.name, block.input)"]
+        if doc.tools
+        else []
+    )  # fmt: skip
     return "\n".join(
         [
             *_os_import(key),
@@ -104,6 +125,7 @@ def to_python_anthropic(doc: PromptDocument, values: Mapping[str, object], colum
             ") as stream:",
             "    for text in stream.text_stream:",
             '        print(text, end="", flush=True)',
+            *("    " + line for line in show_calls),
             "print()",
             "",
         ]
@@ -131,6 +153,7 @@ def to_curl(doc: PromptDocument, values: Mapping[str, object], column: int = 0) 
         if params.get("stop"):
             body["stop_sequences"] = params["stop"]
         body |= {name: params[name] for name in _ANTHROPIC_SAMPLING if name in params}
+        body |= _tool_args(doc, settings, "anthropic")
         env_var = env_var or ("ANTHROPIC_API_KEY" if base_url.startswith("https://") else "")
         headers = [f'-H "x-api-key: ${env_var}"'] if env_var else []
         headers.append(f"-H {shlex.quote('anthropic-version: ' + ANTHROPIC_VERSION)}")
@@ -139,7 +162,7 @@ def to_curl(doc: PromptDocument, values: Mapping[str, object], column: int = 0) 
         base_url = (settings.base_url or OPENAI_URL).rstrip("/")
         body = {"model": model, "messages": [m.to_dict() for m in messages]}
         openai_params, extra = _openai_params(settings, kind)
-        body |= openai_params | extra
+        body |= openai_params | extra | _tool_args(doc, settings, "openai")
         env_var = env_var or ("OPENAI_API_KEY" if base_url.startswith("https://") else "")
         headers = [f'-H "Authorization: Bearer ${env_var}"'] if env_var else []
         url = base_url + "/chat/completions"
@@ -169,6 +192,12 @@ def _openai_params(settings: ColumnConfig, kind: str) -> tuple[dict[str, Any], d
     out = {rename.get(name, name): params[name] for name in _OPENAI_PARAMS if name in params}
     extra = {"top_k": params["top_k"]} if "top_k" in params and kind != "openai" else {}
     return out, extra
+
+
+def _tool_args(doc: PromptDocument, settings: ColumnConfig, api: str) -> dict[str, Any]:
+    """The prompt's tools (and the column's tool choice), as the app sends them."""
+    request = ChatRequest((), settings.model, settings.params, tuple(doc.tools))
+    return anthropic_tools(request) if api == "anthropic" else chat_tools(request)
 
 
 def _column(doc: PromptDocument, index: int, default_url: str) -> ColumnConfig:

@@ -26,9 +26,12 @@ from promptstudio.exchange.document import (
     provider_kind,
 )
 from promptstudio.exchange.front_matter import dump_yaml
+from promptstudio.providers import ChatRequest
+from promptstudio.providers.tool_wire import anthropic_tools, chat_tools
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.templating.roles import marker_role
 from promptstudio.templating.source import normalise
+from promptstudio.tools import ToolDef
 
 _OPENAI_PARAMS = ("temperature", "max_tokens", "top_p", "stop", "seed", "reasoning_effort")
 _ANTHROPIC_PARAMS = ("temperature", "max_tokens", "top_p", "top_k")
@@ -51,7 +54,7 @@ def to_promptfoo(doc: PromptDocument) -> str:
     config: dict[str, Any] = {
         "description": doc.description or doc.name,
         "prompts": [{"label": doc.name, "raw": chat_prompt(doc.template)}],
-        "providers": _providers(doc.columns),
+        "providers": _providers(doc.columns, doc.tools),
         "tests": [_test(case) for case in doc.cases] or [{"vars": dict(doc.variables)}],
     }
     # A comment ends at any line break, and YAML refuses control characters.
@@ -90,7 +93,7 @@ def _test(case: dict[str, Any]) -> dict[str, Any]:
     return test
 
 
-def _providers(columns: list[ColumnConfig]) -> list[dict[str, Any]]:
+def _providers(columns: list[ColumnConfig], tools: list[ToolDef]) -> list[dict[str, Any]]:
     providers: list[dict[str, Any]] = []
     labels: set[str] = set()
     for index, column in enumerate(columns, start=1):
@@ -122,6 +125,9 @@ def _providers(columns: list[ColumnConfig]) -> list[dict[str, Any]]:
                 env_var = key_env_var(base_url)
                 if env_var:
                     config["apiKeyEnvar"] = env_var
+        if tools:  # in each provider's own shape, as PromptStudio sends them
+            request = ChatRequest((), model, column.params, tuple(tools))
+            config.update(anthropic_tools(request) if kind == "anthropic" else chat_tools(request))
         label = (column.profile or kind) + f" {model}"
         if label in labels:
             label = f"{label} #{index}"

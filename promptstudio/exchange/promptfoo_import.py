@@ -35,6 +35,7 @@ from promptstudio.exchange.reading import MAX_IMPORT_BYTES, checked_text
 from promptstudio.providers import GenerationParams
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.templating.roles import marker_role
+from promptstudio.tools import ToolDef, ToolsError, tools_from_data
 
 OLLAMA_URL = "http://localhost:11434/v1"
 # promptfoo's OpenAI endpoints that are not chat: such providers are skipped on import.
@@ -119,6 +120,7 @@ def from_promptfoo(
     prompts = _prompts(config.get("prompts"), files)
     description = _scalar_text(config.get("description"), "'description'")
     columns = _columns(config.get("providers"))
+    tools = _tools(config.get("providers"))
     cases, default_vars = _cases(config, files)
     files.refuse_outside()
     if not prompts:
@@ -134,6 +136,7 @@ def from_promptfoo(
             variables=copy.deepcopy(variables),
             columns=copy.deepcopy(columns),
             cases=copy.deepcopy(cases),
+            tools=list(tools),
         )
         for doc_name, (_label, template) in zip(names, prompts, strict=True)
     ]
@@ -237,6 +240,39 @@ def _columns(value: object) -> list[ColumnConfig]:
     return columns
 
 
+def _tools(value: object) -> tuple[ToolDef, ...]:
+    """The tools of the first provider config that has any (OpenAI's or Anthropic's shape;
+    our export writes the same tools to every provider)."""
+    entries = value if isinstance(value, list) else [value]
+    for entry in entries:
+        for provider_id, _label, config in _provider_specs(entry):
+            if config.get("tools"):
+                try:
+                    return tools_from_data(config["tools"])
+                except ToolsError as exc:
+                    raise ExchangeError(f"Provider {provider_id}: tools: {exc.reason}.") from None
+    return ()
+
+
+def _tool_params(config: dict[str, Any]) -> dict[str, Any]:
+    """``tool_choice`` and ``parallel_tool_calls`` as run settings, from either vendor's
+    shape (``{"type": "function", "function": {"name"}}``, ``{"type": "any"}``, ...)."""
+    params: dict[str, Any] = {}
+    choice = config.get("tool_choice")
+    if isinstance(choice, str):
+        params["tool_choice"] = choice
+    elif isinstance(choice, dict):
+        kind = choice.get("type")
+        named = choice.get("name") or (choice.get("function") or {}).get("name")
+        words = {"any": "required", "auto": "auto", "none": "none"}
+        params["tool_choice"] = named if kind in ("function", "tool") else words.get(kind)
+        if choice.get("disable_parallel_tool_use"):
+            params["parallel_tool_calls"] = "no"
+    if isinstance(config.get("parallel_tool_calls"), bool):
+        params["parallel_tool_calls"] = "yes" if config["parallel_tool_calls"] else "no"
+    return {name: value for name, value in params.items() if value}
+
+
 def _provider_specs(entry: object) -> list[tuple[str, str, dict[str, Any]]]:
     """``(id, label, config)`` for a provider entry; nothing for a shape we can't read."""
     if isinstance(entry, str):
@@ -291,6 +327,7 @@ def _column(provider_id: str, label: str, config: dict[str, Any]) -> ColumnConfi
         custom = api_base is not None and api_base.rstrip("/") != OPENAI_URL
         profile = "" if custom else "openai"
         base_url = api_base if custom and api_base else OPENAI_URL
+    params.update(_tool_params(config))
     return ColumnConfig(
         profile=_profile_in_label(label, model) or profile,
         base_url=base_url,

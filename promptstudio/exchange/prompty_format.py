@@ -35,6 +35,7 @@ from promptstudio.exchange.prompty_body import (
     undeclared_inputs,
 )
 from promptstudio.exchange.prompty_schema import outputs_schema, schema_outputs
+from promptstudio.exchange.prompty_tools import tools_from_prompty, tools_to_prompty
 from promptstudio.exchange.reading import MAX_IMPORT_BYTES, checked_text
 from promptstudio.providers import ProviderProfile
 from promptstudio.runs.columns import ColumnConfig
@@ -85,6 +86,8 @@ def to_prompty(doc: PromptDocument) -> str:
         ]
     if outputs is not None:
         front["outputs"] = outputs
+    if doc.tools:
+        front["tools"], extras["tools"] = tools_to_prompty(doc.tools)
     front["template"] = {"format": {"kind": "jinja2"}, "parser": {"kind": "prompty"}}
     return dump_front_matter(front, template)
 
@@ -180,8 +183,9 @@ def from_prompty(
     (:mod:`~promptstudio.exchange.prompty_body`); inputs the template uses but the file
     does not declare become empty variables, as Prompty renders them. ``outputs`` becomes
     the column's JSON-schema response format. Whatever else the file holds that
-    PromptStudio has no place for (``tools``, other ``metadata``, role attributes, ...)
-    is named in the document's ``notes``.
+    PromptStudio has no place for (tools of a kind other than ``function``, other
+    ``metadata``, role attributes, ...) is named in the document's ``notes``. Function
+    ``tools`` become the prompt's tools (``prompty_tools``).
     """
     text = checked_text(data)
     notes: list[str] = []
@@ -230,6 +234,7 @@ def from_prompty(
         for missing in undeclared_inputs(template, set(variables)):
             variables[missing] = ""  # Prompty renders an input it was not given as empty
     _note_unkept(front, metadata, notes)
+    tools = tools_from_prompty(front.get("tools"), extras.get("tools"), notes)
     return PromptDocument(
         name=str(front.get("name") or name or "Imported prompt"),
         description=str(front.get("description") or ""),
@@ -238,6 +243,7 @@ def from_prompty(
         template=template,
         variables=variables,
         columns=checked_settings(columns, notes),
+        tools=tools,
         notes=notes,
     )
 
@@ -250,10 +256,6 @@ _READ_KEYS = frozenset(
 
 
 def _note_unkept(front: dict[str, Any], metadata: dict[str, Any], notes: list[str]) -> None:
-    tools = front.get("tools")
-    if tools:
-        count = len(tools) if isinstance(tools, list | dict) else 1
-        notes.append(f"tools ({count}) not kept: run columns have no tools yet.")
     other = [key for key in metadata if key not in ("tags", "promptstudio")]
     if other:
         notes.append(f"metadata not kept: {', '.join(other)}.")

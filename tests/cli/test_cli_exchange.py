@@ -311,10 +311,9 @@ def test_import_lists_what_a_prompty_file_held_that_is_not_kept(tmp_path: Path) 
     path.write_bytes(source.read_bytes())
     done = cli("import", str(path), "--dry-run", home=tmp_path / "home")
     assert done.returncode == 0, done.stderr
-    assert "  note: tools (1) not kept: run columns have no tools yet.\n" in done.stdout
     assert "  note: metadata not kept: authors, version.\n" in done.stdout
     done = cli("import", str(path), "--json", home=tmp_path / "home")
     [entry] = json.loads(done.stdout)
-    assert len(entry["notes"]) == 3 and entry["stored_as"] == "Extract a contact"
+    assert len(entry["notes"]) == 2 and entry["stored_as"] == "Extract a contact"
     done = cli("render", str(path), home=tmp_path / "home")
-    assert "structured.prompty: tools (1) not kept" in done.stderr  # a run says it too
+    assert "structured.prompty: metadata not kept" in done.stderr  # a run says it too

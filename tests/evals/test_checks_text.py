@@ -97,6 +97,15 @@ FIELDS: dict[str, tuple[dict[str, st.SearchStrategy[Any]], dict[str, st.SearchSt
     "is-sql": ({}, {"value": SQL_OPTIONS}),
     "contains-sql": ({}, {"value": SQL_OPTIONS}),
     "finish-reason": ({"value": st.sampled_from(["stop", "length", "tool_calls"])}, {}),
+    "is-valid-openai-tools-call": ({}, {}),
+    "tool-call-f1": (
+        {"value": st.lists(st.sampled_from(["get_order_status", "refund"]), min_size=1)},
+        {"threshold": st.floats(0, 1)},
+    ),
+    "contains-tool-call": (
+        {"value": st.fixed_dictionaries({"name": st.just("f"), "arguments": st.just({"a": 1})})},
+        {},
+    ),
 }
 EXTRAS = {"weight": st.integers(0, 5), "metric": TEXT}
 ASSERTIONS = st.one_of(

@@ -25,6 +25,7 @@ from promptstudio.evals import (
     needs_judge,
 )
 from promptstudio.evals.checks_more import TYPES as MORE
+from promptstudio.evals.checks_tools import TYPES as TOOL_CHECKS
 from promptstudio.providers import Endpoint, RateLimited
 from tests.fake_llm import FakeLLM, Reply
 
@@ -90,8 +91,10 @@ def test_deterministic_graders_fail(assertion: dict[str, Any]) -> None:
 
 
 def test_every_deterministic_type_is_covered_both_ways() -> None:
-    # checks_more's types are covered the same way in test_checks_more.py.
+    # checks_more's types are covered the same way in test_checks_more.py, the tool checks
+    # in test_checks_tools.py.
     deterministic = set(ASSERTION_TYPES) - {"llm-rubric", "is-json", "contains-json"} - set(MORE)
+    deterministic -= set(TOOL_CHECKS)
     assert {a["type"] for a in PASSING} == deterministic
     assert {a["type"] for a in FAILING} == deterministic
 

@@ -136,8 +136,8 @@ def test_outputs_become_the_response_format_prompty_sends(
 def test_nothing_is_dropped_silently() -> None:
     structured = _import(CORPUS / "structured.prompty")
     assert structured.tags == ["extraction"]
+    assert [tool.name for tool in structured.tools] == ["lookup_company"]  # kept (issue 17)
     assert structured.notes == [
-        "tools (1) not kept: run columns have no tools yet.",
         "metadata not kept: authors, version.",
         "Run column 1 (model gpt-4o): frequency_penalty not kept (not a run setting).",
     ]
