@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -33,6 +33,8 @@ class Sample:
     template: str
     variables: dict[str, Any]
     message: str
+    tools: list[dict[str, Any]] = field(default_factory=list)  # as a version stores them
+    cases: list[dict[str, Any]] = field(default_factory=list)  # test cases, promptfoo-style
 
 
 def samples_dir() -> Traversable:
@@ -57,6 +59,8 @@ def load_samples(root: Traversable | None = None) -> list[Sample]:
                 template=(root / entry["file"]).read_text(encoding="utf-8"),
                 variables=dict(entry.get("variables", {})),
                 message=entry.get("message", ""),
+                tools=list(entry.get("tools", [])),
+                cases=list(entry.get("cases", [])),
             )
             for entry in manifest["samples"]
         ]
@@ -80,9 +84,11 @@ def install_samples(conn: sqlite3.Connection) -> int:
                 prompt.id,
                 sample.template,
                 sample.variables,
-                {},
+                {"tools": sample.tools} if sample.tools else {},
                 message=sample.message,
                 kind="sample",
             )
+            if sample.cases:
+                library.replace_cases(conn, prompt.id, sample.cases)
     logger.info("Installed %d sample prompts", len(samples))
     return len(samples)

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from promptstudio.chat import ToolCall
 from promptstudio.evals.graders import Answer, GraderError, check_assertion, grade
-from promptstudio.tools import ToolDef
+from promptstudio.evals.results import EvalCase, EvalColumn
+from promptstudio.evals.runner import EvalTarget, Evaluation
+from promptstudio.providers import Endpoint
+from promptstudio.runs import RunSession, RunTarget
+from promptstudio.runs.thread import Thread
+from promptstudio.runs.tool_loop import run_tool_loop
+from promptstudio.samples import Sample, install_samples, load_samples
+from promptstudio.storage import Database, library
+from promptstudio.templating import render_messages
+from promptstudio.tools import ToolDef, tools_from_data
+from tests.fake_llm import FakeLLM, Reply
 
 ORDER = ToolDef(
     "get_order_status",
@@ -67,3 +82,73 @@ def test_malformed_tool_checks_are_refused() -> None:
         check_assertion({"type": "tool-call-f1"})
     with pytest.raises(GraderError):
         check_assertion({"type": "contains-tool-call", "value": {"arguments": {}}})
+
+
+# ---- the sample: the support agent looks orders up, simulated and evaluated ------------
+
+
+def _support_agent() -> tuple[Sample, tuple[ToolDef, ...]]:
+    (agent,) = [s for s in load_samples() if s.tools]
+    return agent, tools_from_data(agent.tools)
+
+
+def test_the_support_agent_sample_is_installed_with_its_tool_and_cases(tmp_path: Path) -> None:
+    with Database(tmp_path / "library.sqlite3") as db:
+        db.call(install_samples)
+        prompt = next(p for p in db.call(library.list_prompts) if p.name.startswith("Support"))
+        version = db.call(library.latest_version, prompt.id)
+        cases = db.call(library.list_cases, prompt.id)
+    assert version is not None
+    (tool,) = tools_from_data(version.settings["tools"])
+    assert tool.name == "get_order_status" and tool.mock
+    assert "get_order_status" in version.template
+    assert cases[0].description.startswith("An order question")
+
+
+def test_the_sample_looks_up_the_order_in_the_playground(fake_llm: FakeLLM) -> None:
+    agent, tools = _support_agent()
+    case = agent.cases[0]
+    messages = render_messages(agent.template, {**agent.variables, **case["vars"]})
+    fake_llm.script(
+        Reply(text="", tool_calls=[("get_order_status", '{"order_id": "LN-48213"}')]), times=1
+    )
+    fake_llm.script(Reply(text="Your order LN-48213 has shipped with DHL."))
+    target = RunTarget("col", Endpoint(fake_llm.base_url, max_retries=0), "fake-model")
+
+    async def main() -> Thread:
+        session = RunSession(messages, [target], tools=tools)
+        thread = Thread.from_answer(messages, (await session.run())["col"])
+        await run_tool_loop(
+            thread, tools, start_step=lambda turns: thread.next_step(turns, target, tools=tools)
+        )
+        return thread
+
+    thread = asyncio.run(main())
+    result_turn = thread.steps[1].turns[0]
+    assert json.loads(result_turn.content)["status"] == "shipped"  # the simulated order system
+    assert "shipped" in thread.steps[1].result.text
+
+
+def test_the_sample_is_checked_in_an_evaluation(fake_llm: FakeLLM) -> None:
+    agent, tools = _support_agent()
+
+    def respond(_model: str, body: dict[str, Any]) -> Reply:
+        if "LN-48213" in body["messages"][-1]["content"]:  # the customer asks about it
+            return Reply(text="", tool_calls=[("get_order_status", '{"order_id": "LN-48213"}')])
+        return Reply(text="Please update to 4.2.1, then sync again.")
+
+    fake_llm.respond(respond)
+    cases = [
+        EvalCase(str(n), n, vars=dict(c["vars"]), description=c["description"],
+                 asserts=tuple(c["assert"]))
+        for n, c in enumerate(agent.cases)
+    ]  # fmt: skip
+    endpoint = Endpoint(fake_llm.base_url, max_retries=0)
+    column = EvalColumn(key="m", label="m", model="m", base_url=fake_llm.base_url)
+    evaluation = Evaluation(
+        agent.template, cases, [EvalTarget(column, endpoint)], values=agent.variables, tools=tools
+    )
+    run = asyncio.run(evaluation.run())
+    cells = [run.cells[(case.key, "m")] for case in cases]
+    assert [cell.passed for cell in cells] == [True, True], [c.grades for c in cells]
+    assert fake_llm.chat_requests()[0].json["tools"][0]["function"]["name"] == "get_order_status"
