@@ -113,6 +113,17 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=1_000_000,
     ),
     Setting(
+        "run.tool_steps",
+        "int",
+        5,
+        "In a column's automatic tool mode, the answers one run may take at most: each time "
+        "the model calls tools, the mock results go back and the next answer streams.",
+        "Run defaults",
+        "Tool steps",
+        minimum=1,
+        maximum=50,
+    ),
+    Setting(
         "timeouts.connect",
         "float",
         5.0,

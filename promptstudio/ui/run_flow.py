@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from promptstudio import templating
 from promptstudio.chat import Message
-from promptstudio.runs import RunSession, RunTarget, TargetStatus
+from promptstudio.runs import RunSession, RunTarget, TargetResult, TargetStatus
 from promptstudio.runs.checkpoint import ResponseCheckpoints
 from promptstudio.runs.columns import ColumnError, column_api, sample_targets, split_sample_key
 from promptstudio.runs.worker import RunWorker
@@ -58,6 +58,9 @@ class RunFlow(QObject):
         self.db, self.worker, self.tasks, self.notifier = db, worker, tasks, notifier
         self._save_for_run = save_for_run
         self._runs: list[RunRecord] = []
+        # The latest stored answer per target key (column#sample): what was sent, what came
+        # back and its response id; where a tool step goes on from.
+        self.answers: dict[str, tuple[list[Message], TargetResult, int]] = {}
         self._run_number = 0
         board.runAllRequested.connect(lambda: self.run())
         board.stopAllRequested.connect(lambda: self.stop())
@@ -163,6 +166,7 @@ class RunFlow(QObject):
                 record.stored = True
                 for result in results.values():
                     response = await self.db.acall(record.checkpoints.finish_response, result)
+                    self.answers[result.target.key] = (record.messages, result, response.id)
                     self.runStored.emit(response.id)
                 self.runFinished.emit(run_row.id)
                 self.versionsChanged.emit(version.prompt_id)

@@ -133,3 +133,71 @@ def test_tool_choice_is_a_column_setting_from_the_parameter_table(window, qtbot,
     assert body["parallel_tool_calls"] is False
     assert window.workspace.session.columns[0].params.tool_choice == "get_order_status"
     qtbot.keyClick(choice.lineEdit(), Qt.Key.Key_Tab)
+
+
+TOOLS_WITH_MOCK = [{**TOOLS[0], "mock": '{"order_id": "{{ order_id }}", "status": "shipped"}'}]
+CALL = [("get_order_status", '{"order_id": "A-17"}')]
+
+
+def _tool_prompt(window, qtbot, fake_llm):  # type: ignore[no-untyped-def]
+    new_prompt(qtbot, window)
+    window.editor.setPlainText("Where is order A-17?")
+    window.tools_panel.editor.setPlainText(json.dumps(TOOLS_WITH_MOCK))
+    window.tools_panel.check()
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url, "fake-model")
+    return column
+
+
+def test_send_tool_results_does_one_step_and_stores_it(window, qtbot, fake_llm) -> None:
+    fake_llm.script(Reply(text="", tool_calls=CALL), times=1)
+    fake_llm.script(Reply(text="Order A-17 has shipped."))
+    column = _tool_prompt(window, qtbot, fake_llm)
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    qtbot.waitUntil(lambda: column.tool_bar.isVisible(), timeout=3000)
+    send = column.tool_bar.send
+    assert send.isEnabled() and send.accessibleName()
+    send.setFocus()
+    with qtbot.waitSignal(window.tool_steps.stepStored, timeout=10_000) as stored:
+        qtbot.keyClick(send, Qt.Key.Key_Space)  # the keyboard path
+    qtbot.waitUntil(lambda: column.output.toPlainText() == "Order A-17 has shipped.")
+    second = fake_llm.chat_requests()[-1].json["messages"]
+    assert second[-2]["tool_calls"][0]["function"]["name"] == "get_order_status"
+    assert second[-1]["role"] == "tool" and '"status": "shipped"' in second[-1]["content"]
+    shown = column.tool_calls.plain_text()
+    assert "mock result" in shown and "shipped" in shown  # the earlier step stays visible
+    assert column.tool_bar.summary.text().startswith("Together: 2 answers")
+    (answer,) = window.workspace.db.call(library.list_responses, _last_run(window))
+    assert answer.id == stored.args[0]
+    assert answer.tool_calls[0]["function"]["name"] == "get_order_status"
+    assert [step.text for step in answer.steps] == ["Order A-17 has shipped."]
+
+
+def test_auto_mode_runs_up_to_the_setting_and_esc_stops(window, qtbot, fake_llm) -> None:
+    window.settings.update({"run.tool_steps": 3})
+    fake_llm.script(Reply(text="", tool_calls=CALL))  # it never stops calling
+    column = _tool_prompt(window, qtbot, fake_llm)
+    column.tool_bar.auto.setChecked(True)
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    qtbot.waitUntil(lambda: len(fake_llm.chat_requests()) == 3, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.tool_steps.running, timeout=10_000)
+    qtbot.wait(200)  # nothing more is sent after the third answer
+    assert len(fake_llm.chat_requests()) == 3
+    assert "3 answers" in column.tool_bar.summary.text()
+    # A slow model and Esc: the step stops and the automatic mode with it.
+    fake_llm.script(Reply(text="", tool_calls=CALL), times=1)
+    fake_llm.script(Reply(text=" ".join(["slow"] * 400), tokens_per_second=40))
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    qtbot.waitUntil(lambda: "slow" in column.output.toPlainText(), timeout=10_000)
+    window.registry["run.stop"].trigger()
+    qtbot.waitUntil(lambda: not window.tool_steps.running, timeout=10_000)
+    assert column.result is not None and column.result.status.value == "cancelled"
+
+
+def _last_run(window) -> int:  # type: ignore[no-untyped-def]
+    version = window.workspace.db.call(library.latest_version, window.workspace.session.prompt_id)
+    runs = window.workspace.db.call(library.runs_for_version, version.id)
+    return int(runs[0].run.id)

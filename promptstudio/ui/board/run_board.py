@@ -92,6 +92,7 @@ class RunBoard(QWidget):
     stopAllRequested = Signal()
     runColumnRequested = Signal(str)
     stopColumnRequested = Signal(str)
+    toolStepRequested = Signal(str)  # column id: answer its tool calls with the mocks
     endpointChanged = Signal(str)  # column id
     configChanged = Signal()
     previewRequested = Signal(str)  # column id
@@ -249,6 +250,7 @@ class RunBoard(QWidget):
         column.set_tools(self.tools)
         column.runRequested.connect(self.runColumnRequested)
         column.stopRequested.connect(self.stopColumnRequested)
+        column.toolStepRequested.connect(self.toolStepRequested)
         column.duplicateRequested.connect(self.duplicate_column)
         column.removeRequested.connect(self.remove_column)
         column.endpointChanged.connect(self.endpointChanged)
@@ -454,6 +456,11 @@ class RunBoard(QWidget):
     @property
     def running(self) -> bool:
         return bool(self._active)
+
+    @property
+    def active_ids(self) -> frozenset[str]:
+        """The columns streaming now (a run's or a conversation's next step)."""
+        return frozenset(self._active)
 
     def begin(self, column_ids: Iterable[str], samples: int | None = None) -> None:
         """Columns start a run of ``samples`` answers each (default: each column's own)."""

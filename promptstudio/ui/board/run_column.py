@@ -45,7 +45,7 @@ from promptstudio.ui.board.param_editors import (
     SchemaEdit,
     TextsEdit,
 )
-from promptstudio.ui.board.tool_calls_view import ToolCallsView, calls_html
+from promptstudio.ui.board.tool_calls_view import ToolCallsView, ToolStepBar, calls_html
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.theme import symbol_icon
 
@@ -108,6 +108,7 @@ class DragHandle(QLabel):
 
 class RunColumn(QFrame):
     runRequested = Signal(str)  # column id
+    toolStepRequested = Signal(str)  # column id: send the mock tool results back
     stopRequested = Signal(str)
     duplicateRequested = Signal(str)
     removeRequested = Signal(str)
@@ -183,6 +184,8 @@ class RunColumn(QFrame):
         self.tools: tuple[ToolDef, ...] = ()  # the prompt's, to check calls against
         self.tool_calls = ToolCallsView(self)
         self.tool_steps = ""  # the record of earlier tool steps (ToolCallsView HTML)
+        self.tool_bar = ToolStepBar(self)
+        self.tool_bar.send.clicked.connect(lambda: self.toolStepRequested.emit(self.column_id))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -192,6 +195,7 @@ class RunColumn(QFrame):
         layout.addWidget(self.error)
         layout.addWidget(self.consistency)
         layout.addWidget(self.tool_calls)
+        layout.addWidget(self.tool_bar)
         layout.addWidget(self.answer, 1)
 
         self._pending: list[str] = []  # text for the view at the next flush
@@ -383,6 +387,7 @@ class RunColumn(QFrame):
         self.consistency.hide()
         self.tool_steps = ""
         self.tool_calls.show_calls("", "")
+        self.tool_bar.summary.clear()
         self.answer.clear()
         self.error.hide()
         self.metrics.clear()
@@ -492,6 +497,9 @@ class RunColumn(QFrame):
         finished = result.status.finished
         current = calls_html(result.tool_calls, self.tools, finished=finished)
         self.tool_calls.show_calls(self.tool_steps, current)
+        waiting = result.status is TargetStatus.DONE and bool(result.tool_calls)
+        self.tool_bar.setVisible(waiting or bool(self.tool_steps))
+        self.tool_bar.send.setEnabled(waiting and self.tools != ())
 
     def set_tools(self, tools: Sequence[ToolDef]) -> None:
         """The prompt's tools: the calls shown are checked against them."""

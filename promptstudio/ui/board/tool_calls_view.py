@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from promptstudio.chat import Message, ToolCall
 from promptstudio.tools import ToolDef, argument_error, tool_named
@@ -103,3 +103,34 @@ class ToolCallsView(QLabel):
         document = QTextDocument()
         document.setHtml(self.text())
         return document.toPlainText()
+
+
+class ToolStepBar(QWidget):
+    """Under a column's tool calls: send the mock results back (one step), answer calls
+    automatically, and what the steps so far took together."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("toolSteps")
+        self.send = QPushButton("Send tool results", self)
+        self.send.setObjectName("sendToolResults")
+        self.send.setAccessibleName("Send the mock tool results")
+        self.send.setToolTip(
+            "Answer each call with its tool's mock result and stream the model's next turn"
+        )
+        self.auto = QCheckBox("Auto", self)
+        self.auto.setObjectName("autoToolSteps")
+        self.auto.setAccessibleName("Answer tool calls automatically")
+        self.auto.setToolTip(
+            "Send the mock results after every answer that calls tools, up to the steps "
+            "set in Settings › Run defaults › Tool steps; Esc stops"
+        )
+        self.summary = QLabel(self)
+        self.summary.setObjectName("toolStepsSummary")
+        self.summary.setWordWrap(True)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.send)
+        row.addWidget(self.auto)
+        row.addWidget(self.summary, 1)
+        self.hide()
