@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from json.decoder import scanstring
 from typing import Any
 
 import jsonschema
@@ -161,6 +160,9 @@ def _tools(data: Any, positions: dict[Path, tuple[int, int]]) -> tuple[ToolDef, 
     return tuple(tools)
 
 
+_scanstring: Any = getattr(json.decoder, "scanstring")  # noqa: B009  # untyped in typeshed
+
+
 def _positions(text: str) -> dict[Path, tuple[int, int]]:
     """Where each value of valid JSON ``text`` starts, as (line, column) by its path."""
     decoder = json.JSONDecoder()
@@ -180,7 +182,7 @@ def _positions(text: str) -> dict[Path, tuple[int, int]]:
             if text[i] == "}":
                 return i + 1
             while True:
-                key, i = scanstring(text, skip(i) + 1)
+                key, i = _scanstring(text, skip(i) + 1)
                 i = skip(skip(i) + 1)  # past ":"
                 i = skip(value(i, (*path, key)))
                 if text[i] == "}":

@@ -265,7 +265,7 @@ def _tool_params(config: dict[str, Any]) -> dict[str, Any]:
         kind = choice.get("type")
         named = choice.get("name") or (choice.get("function") or {}).get("name")
         words = {"any": "required", "auto": "auto", "none": "none"}
-        params["tool_choice"] = named if kind in ("function", "tool") else words.get(kind)
+        params["tool_choice"] = named if kind in ("function", "tool") else words.get(str(kind))
         if choice.get("disable_parallel_tool_use"):
             params["parallel_tool_calls"] = "no"
     if isinstance(config.get("parallel_tool_calls"), bool):

@@ -32,7 +32,8 @@ def tools_to_prompty(tools: list[ToolDef]) -> tuple[list[dict[str, Any]], dict[s
         if tool.description:
             entry["description"] = tool.description
         schema = tool.parameters
-        required = schema.get("required") if isinstance(schema.get("required"), list) else []
+        listed = schema.get("required")
+        required: list[Any] = listed if isinstance(listed, list) else []
         properties = schema.get("properties")
         if isinstance(properties, dict) and properties:
             entry["parameters"] = [
@@ -60,7 +61,8 @@ def _property(name: str, schema: object, required: bool) -> dict[str, Any]:
         items = _property("items", spec["items"], False)
         prop["items"] = {k: v for k, v in items.items() if k not in ("name", "required")}
     if prop["kind"] == "object" and isinstance(spec.get("properties"), dict):
-        inner = spec.get("required") if isinstance(spec.get("required"), list) else []
+        listed = spec.get("required")
+        inner: list[Any] = listed if isinstance(listed, list) else []
         prop["properties"] = [
             _property(key, value, key in inner) for key, value in spec["properties"].items()
         ]

@@ -206,7 +206,7 @@ def test_chat_stream_accumulates_in_the_openai_sdk(fake_llm: FakeLLM) -> None:
     ) as events:
         final = events.get_final_completion()
     calls = final.choices[0].message.tool_calls or []
-    assert [(c.function.name, c.function.arguments) for c in calls] == CALLS  # type: ignore[union-attr]
+    assert [(c.function.name, c.function.arguments) for c in calls] == CALLS
     assert final.choices[0].finish_reason == "tool_calls"
 
 

@@ -58,11 +58,11 @@ def test_tools_are_saved_with_the_version_and_shown_when_it_opens(window, qtbot)
     window.tools_panel.editor.setPlainText("")
     window.tools_panel.check()
     assert ws.session.tools == ()
-    ws.session.show(ws.session.baseline)  # type: ignore[arg-type]  # the version again
+    ws.session.show(ws.session.baseline)  # the version again
     assert "get_order_status" in window.tools_panel.editor.toPlainText()
 
 
-def _anthropic_column(window, fake_llm):  # type: ignore[no-untyped-def]
+def _anthropic_column(window, fake_llm):
     profile = ProviderProfile(
         id="fake-claude", kind="anthropic", name="Fake Claude",
         base_url=fake_llm.anthropic_base_url,
@@ -139,7 +139,7 @@ TOOLS_WITH_MOCK = [{**TOOLS[0], "mock": '{"order_id": "{{ order_id }}", "status"
 CALL = [("get_order_status", '{"order_id": "A-17"}')]
 
 
-def _tool_prompt(window, qtbot, fake_llm):  # type: ignore[no-untyped-def]
+def _tool_prompt(window, qtbot, fake_llm):
     new_prompt(qtbot, window)
     window.editor.setPlainText("Where is order A-17?")
     window.tools_panel.editor.setPlainText(json.dumps(TOOLS_WITH_MOCK))
@@ -197,7 +197,7 @@ def test_auto_mode_runs_up_to_the_setting_and_esc_stops(window, qtbot, fake_llm)
     assert column.result is not None and column.result.status.value == "cancelled"
 
 
-def _last_run(window) -> int:  # type: ignore[no-untyped-def]
+def _last_run(window) -> int:
     version = window.workspace.db.call(library.latest_version, window.workspace.session.prompt_id)
     runs = window.workspace.db.call(library.runs_for_version, version.id)
     return int(runs[0].run.id)

@@ -194,8 +194,10 @@ class ChoiceEdit(QComboBox):
         if rule.open:
             self.setEditable(True)
             self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-            self.lineEdit().setPlaceholderText(rule.placeholder)
-            self.lineEdit().textEdited.connect(lambda _text: self.paramChanged.emit())
+            line = self.lineEdit()
+            assert line is not None  # editable
+            line.setPlaceholderText(rule.placeholder)
+            line.textEdited.connect(lambda _text: self.paramChanged.emit())
         self.currentIndexChanged.connect(lambda _index: self.paramChanged.emit())
 
     def param_value(self) -> str | None:
