@@ -68,6 +68,9 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
                      help="answers per model, as the board's Samples box (default: the "
                      "file's own columns say, else 1)")  # fmt: skip
     add_generation_options(run)
+    run.add_argument("--tool-steps", type=_samples, metavar="N", default=0,
+                     help="answer tool calls with the prompt's mock results, up to N answers "
+                     "per model in all (default: stop at the first answer)")  # fmt: skip
     run.add_argument("--json", action="store_true", help="print a JSON summary, not the text")
 
 
@@ -82,10 +85,12 @@ def add_model_options(parser: argparse.ArgumentParser, model_help: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from promptstudio import templating
+    from promptstudio.cli.tool_steps import answer_tool_calls, last_results
     from promptstudio.exchange.document import version_settings
     from promptstudio.paths import data_dir, database_path
     from promptstudio.runs import RunSession, TargetStatus
     from promptstudio.runs.checkpoint import ResponseCheckpoints
+    from promptstudio.runs.thread import Thread, step_fields
     from promptstudio.storage import Database, StorageError, library
 
     doc = load_document(args)
@@ -138,15 +143,33 @@ def run(args: argparse.Namespace) -> int:
 
         results = asyncio.run(_run_session(session))
         not_stored: StorageError | None = None
+        stored_ids: dict[str, int] = {}
         for _, target in targets:
             try:
-                db.call(checkpoints.finish_response, results[target.key])
+                stored_ids[target.key] = db.call(
+                    checkpoints.finish_response, results[target.key]
+                ).id
             except StorageError as exc:  # the answers are still printed, then this is said
                 not_stored = not_stored or exc
+        tool_threads = {key: Thread.from_answer(messages, r) for key, r in results.items()}
+        if args.tool_steps > 1 and doc.tools:
+            asyncio.run(answer_tool_calls(tool_threads, doc.tools, args.tool_steps,
+                                          on_update, _prices(args)))  # fmt: skip
+            for key, thread in tool_threads.items():
+                for number, step in enumerate(thread.steps[1:], start=1):
+                    try:
+                        if key in stored_ids:
+                            db.call(library.add_step, stored_ids[key], **step_fields(step, number))
+                    except StorageError as exc:
+                        not_stored = not_stored or exc
+            results = last_results(tool_threads)
 
     ordered = [(label, results[target.key]) for label, target in targets]
     if args.json:
-        summaries = [_summary(label, result) for label, result in ordered]
+        summaries = [
+            _summary(label, result) | {"conversation": tool_threads[target.key].to_dict()}
+            for (label, result), (_, target) in zip(ordered, targets, strict=True)
+        ]
         out: Any = summaries[0] if len(summaries) == 1 else summaries
         # "version" is the number History shows (v4); "version_id" the database id.
         stored = {"prompt": name, "version": version.number, "version_id": version.id,
