@@ -60,7 +60,7 @@ def calls_html(
         else:
             verdict = f'<span style="color:{BAD_COLOUR}">✗ {html.escape(check.problem)}</span>'
         parts.append(
-            f"<b>🔧 {html.escape(check.name or '…')}</b> {verdict}"
+            f"Tool call <b>{html.escape(check.name or '…')}</b> {verdict}"
             f"<pre style='margin:2px 0 4px 12px'>{html.escape(check.arguments)}</pre>"
         )
         if call.id in answered:
