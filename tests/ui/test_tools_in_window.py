@@ -201,3 +201,25 @@ def _last_run(window) -> int:
     version = window.workspace.db.call(library.latest_version, window.workspace.session.prompt_id)
     runs = window.workspace.db.call(library.runs_for_version, version.id)
     return int(runs[0].run.id)
+
+
+def test_a_version_diff_shows_the_tools_that_changed(window, qtbot) -> None:
+    new_prompt(qtbot, window)
+    ws = window.workspace
+    window.editor.setPlainText("Where is my order?")
+    with qtbot.waitSignal(ws.versionsChanged, timeout=5000):
+        window.registry["prompt.save"].trigger()
+    window.tools_panel.editor.setPlainText(json.dumps(TOOLS))
+    window.tools_panel.check()
+    with qtbot.waitSignal(ws.versionsChanged, timeout=5000):
+        window.registry["prompt.save"].trigger()
+    window.registry["view.history"].trigger()
+    history = window.history
+    qtbot.waitUntil(lambda: history.model.rowCount() == 2, timeout=5000)
+    newest = history.model.index(0, 0)
+    with qtbot.waitSignal(history.diffShown, timeout=5000):
+        history.table.setCurrentIndex(newest)
+        history.show_details()
+    right = history.diff.right.toPlainText()
+    assert "── tools ──" in right and '"get_order_status"' in right
+    assert "get_order_status" not in history.diff.left.toPlainText()
