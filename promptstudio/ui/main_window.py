@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         self.side_splitter.setObjectName("sideSplitter")
         self.side_splitter.addWidget(self.variables)
         self.side_splitter.addWidget(self.tools_panel)
+        self.tools_panel.setMinimumHeight(1)  # gives way first on a small screen
         self.side_splitter.setSizes([240, 120])
         self.top_splitter.addWidget(self.side_splitter)
         self.top_splitter.setStretchFactor(0, 3)
