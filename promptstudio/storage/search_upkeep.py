@@ -25,7 +25,9 @@ __all__ = ["CRISIS_MERGE", "IDLE_MERGED", "defer_merges", "merge_some"]
 
 # The indexes a save or a streamed answer writes (prompt names change rarely).
 IDLE_MERGED = ("versions_fts", "current_fts", "responses_fts")
-# Segments on one level that make a commit merge at once (FTS5's default: 16).
+# Segments on one level that make a commit merge at once (FTS5's default: 16). 64 would
+# keep a burst of back-to-back saves from merging in every 32nd save, but it lays out a
+# big single transaction's pages differently (docs/PERFORMANCE.md, issue 21).
 CRISIS_MERGE = 32
 # Pages one merge step writes: a step takes ~0.2 ms, rarely over 5 ms (a commit waits
 # that long at most when it comes in during a step).
