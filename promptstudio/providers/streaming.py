@@ -1,8 +1,8 @@
 """The streaming loop every SDK-backed provider shares: timeouts, retries, errors, usage.
 
 A protocol module says how to build its SDK client, how to start the stream and what each
-SDK event means (:class:`SdkStreamProvider`); this loop does the rest, the same way for
-all three APIs:
+event means (:class:`SdkStreamProvider`; the events are read off the SDK's raw response,
+see ``providers.sse``); this loop does the rest, the same way for all three APIs:
 
 * the first-token timeout runs from the request to the first text (retries included), the
   idle timeout between events after that, or after the first thinking or reasoning delta
@@ -125,7 +125,7 @@ class SdkStreamProvider(ABC):
 
     @abstractmethod
     async def _open(self, client: Any, request: ChatRequest) -> Any:
-        """Send the request; returns the SDK's stream (has ``close()``)."""
+        """Send the request; returns its stream of ``(event name, data)`` (has ``close()``)."""
 
     @abstractmethod
     def _on_event(self, event: Any, state: StreamState) -> str | None:
@@ -325,12 +325,12 @@ class _Deadline:
     """The first-token and idle deadlines of one stream, cheap to move.
 
     ``asyncio.timeout_at`` around each chunk costs ~20 µs with a few streams running (a
-    timer handle made and cancelled per chunk), a tenth of what the SDK spends on the chunk
-    itself. This keeps one timer per stream: the deadline is a float, and the timer re-arms
-    itself when it fires before it. It interrupts only the stream's own wait for the SDK
-    (between :meth:`arm` and :meth:`disarm`), never the consumer's code between events;
-    :meth:`fired` tells its cancel from one that came from elsewhere, as ``asyncio.timeout``
-    does.
+    timer handle made and cancelled per chunk), more than everything else we do with a chunk
+    (~18 µs, docs/PERFORMANCE.md). This keeps one timer per stream: the deadline is a
+    float, and the timer re-arms itself when it fires before it. It interrupts only the
+    stream's own wait for the SDK (between :meth:`arm` and :meth:`disarm`), never the
+    consumer's code between events; :meth:`fired` tells its cancel from one that came from
+    elsewhere, as ``asyncio.timeout`` does.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
