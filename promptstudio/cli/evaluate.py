@@ -323,7 +323,8 @@ def _print_results(
         lines = [f"{name} v{run.version_number}: {len(run.cases)} cases", ""]
         if run.status == CANCELLED:
             lines[-1:-1] = [_stopped_line(run)]
-        lines += _table_lines(run) + _failure_lines(run) + _flip_lines(run, baseline, flips)
+        lines += _table_lines(run) + _failure_lines(run) + _ungraded_lines(run)
+        lines += _flip_lines(run, baseline, flips)
         print("\n".join(lines))
 
 
@@ -382,7 +383,27 @@ def _why(cell: CellResult) -> str:
 
     if cell.status == FAILED:
         return cell.error or "the request failed"
-    return "; ".join(f"{g.grader}: {g.reason}" for g in cell.grades if not g.passed)
+    return "; ".join(f"{g.grader}: {g.reason}" for g in cell.graded if not g.passed)
+
+
+def _ungraded_lines(run: EvalRun) -> list[str]:
+    """``– case 2 (…): not graded: javascript — why`` once per case and check."""
+    lines = []
+    for case in run.cases:
+        seen: dict[str, str] = {}
+        for column in run.columns:
+            cell = run.cell(case.key, column.key)
+            for grade in cell.grades if cell is not None else ():
+                if not grade.graded:
+                    seen.setdefault(grade.grader, grade.reason)
+        lines += [
+            _clip(f"– {_case_name(case)}: not graded: {grader} — {reason}")
+            for grader, reason in seen.items()
+        ]
+    if len(lines) > MAX_FAILURES_SHOWN:
+        more = len(lines) - MAX_FAILURES_SHOWN
+        lines = [*lines[:MAX_FAILURES_SHOWN], f"… and {more} more (--json or --csv has all)"]
+    return ["", *lines] if lines else []
 
 
 def _case_name(case: EvalCase) -> str:

@@ -92,7 +92,7 @@ def grade_summary(grades: Iterable[GradeResult]) -> str:
     """ "contains: passed — reason; regex: failed — reason": every check on one line."""
     parts = []
     for grade in grades:
-        verdict = "passed" if grade.passed else "failed"
+        verdict = "not graded" if not grade.graded else "passed" if grade.passed else "failed"
         reason = " ".join(grade.reason.split())
         parts.append(
             f"{grade.grader}: {verdict} — {reason}" if reason else f"{grade.grader}: {verdict}"

@@ -46,15 +46,11 @@ _EXPECTED_N = re.compile(r"__expected\d+")
 _PROMPTFOO_ONLY_KEYS = frozenset(
     {"metadata", "options", "threshold", "provider", "providers", "providerOutput"}
 )
-# promptfoo's __expected prefixes for checks not graded here: refused by name rather than
-# kept as an expected answer nobody meant.
-_PROMPTFOO_ONLY_CHECK = re.compile(
-    r"(?:not-)?(javascript|fn|eval|python|similar|(?:i?contains)-(?:any|all)|levenshtein"
-    r"|rouge-n|bleu|classifier|moderation|perplexity(?:-score)?|answer-relevance"
-    r"|context-(?:faithfulness|recall|relevance)|factuality|model-graded-\w+"
-    r"|is-sql|contains-sql|is-xml|contains-xml|is-valid-openai-\w+-call|webhook)[:(]"
-    r"|file://"
-)
+# promptfoo's shorthands for a JavaScript check in __expected cells.
+_JAVASCRIPT_SHORTHAND = re.compile(r"^(not-)?(?:fn|eval):")
+# Checks promptfoo reads from a file: refused by name rather than kept as an expected
+# answer nobody meant. promptfoo's other types read as checks, kept but not graded.
+_PROMPTFOO_ONLY_CHECK = re.compile(r"file://")
 _SUFFIXES_HELP = "test cases are kept in .csv, .jsonl, .ndjson or .json files."
 _SPECIAL_COLUMNS_HELP = (
     f"the special columns are {DESCRIPTION_COLUMN}, {EXPECTED_COLUMN} and {EXPECTED_COLUMN}1, "
@@ -200,12 +196,11 @@ def _check_in_cell(cell: str) -> dict[str, Any] | None:
     text = cell.strip()
     if text.startswith("grade:"):  # promptfoo's old name of llm-rubric
         text = "llm-rubric:" + text.removeprefix("grade:")
-    unsupported = _PROMPTFOO_ONLY_CHECK.match(text)
-    if unsupported:
-        name = f"'{unsupported[1]}' checks" if unsupported[1] else "Checks in code files"
+    text = _JAVASCRIPT_SHORTHAND.sub(r"\1javascript:", text)
+    if _PROMPTFOO_ONLY_CHECK.match(text):
         raise GraderError(
-            f"{name} are promptfoo's and cannot be graded here; the types graded here: "
-            f"{', '.join(ASSERTION_TYPES)}."
+            "Checks read from files are promptfoo's and cannot be read here; the types "
+            f"graded here: {', '.join(ASSERTION_TYPES)}."
         )
     return parse_check(text) if reads_as_check(text) else None
 
