@@ -4,8 +4,9 @@ Export: the template becomes one inline chat-format prompt (a JSON list of messa
 at the role markers written in the template) labelled with the prompt's name, which
 promptfoo renders with Nunjucks, Jinja2's close cousin. Each run column becomes a
 provider, each test case a test (``description``, ``vars``, ``assert``, and the expected
-answer in ``metadata.expected``); without test cases, one test holds the current
-variables. Keys stay in the environment: promptfoo reads ``OPENAI_API_KEY`` and
+answer in ``metadata.expected``), its checks written so promptfoo grades them as
+PromptStudio does (:func:`promptfoo_check`); without test cases, one test holds the
+current variables. Keys stay in the environment: promptfoo reads ``OPENAI_API_KEY`` and
 ``ANTHROPIC_API_KEY`` itself, and other OpenAI-compatible hosts name theirs in
 ``apiKeyEnvar``.
 
@@ -15,6 +16,8 @@ Reading them back is :mod:`promptstudio.exchange.promptfoo_import`.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from promptstudio.chat import Role
@@ -76,17 +79,64 @@ def chat_prompt(template: str) -> str:
 
 
 def _test(case: dict[str, Any]) -> dict[str, Any]:
-    """One test case in promptfoo's documented test keys."""
+    """One test case in promptfoo's documented test keys, graded as PromptStudio grades it.
+
+    promptfoo has no "expected answer": a case with one and no checks gets the ``equals``
+    check PromptStudio grades it by, and an ``equals`` without a value gets the answer as
+    its value. The answer itself goes into ``metadata``, promptfoo's place for extra data,
+    so that an import gives the case back as it was.
+    """
     test: dict[str, Any] = {}
     if case.get("description"):
         test["description"] = case["description"]
     test["vars"] = dict(case.get("vars") or {})
-    if case.get("assert"):
-        test["assert"] = list(case["assert"])
-    if case.get("expected") is not None:
-        # promptfoo has no "expected answer" key; metadata is its place for extra data.
-        test["metadata"] = {"expected": case["expected"]}
+    expected = case.get("expected")
+    checks = list(case.get("assert") or [])
+    if not checks and expected is not None:
+        checks = [{"type": "equals"}]
+    if checks:
+        test["assert"] = [promptfoo_check(check, expected) for check in checks]
+    if expected is not None:
+        test["metadata"] = {"expected": expected}
     return test
+
+
+# Our character counts as promptfoo's JavaScript checks: Array.from counts code points,
+# as Python's len() does (output.length would count UTF-16 units: an emoji is 2).
+_LENGTH_TESTS = {
+    "max-length": "<=",
+    "not-max-length": ">",
+    "min-length": ">=",
+    "not-min-length": "<",
+}
+_LENGTH_JAVASCRIPT = re.compile(r"Array\.from\(output\)\.length (<=|>=|<|>) (\d+)")
+
+
+def promptfoo_check(check: Mapping[str, Any], expected: object = None) -> dict[str, Any]:
+    """``check`` as promptfoo writes the same test: a length check becomes JavaScript, and
+    ``equals`` without a value compares with ``expected``. Other keys are kept."""
+    out = dict(check)
+    written = out.get("type")
+    if written in _LENGTH_TESTS and isinstance(out.get("value"), int):
+        out["type"] = "javascript"
+        out["value"] = f"Array.from(output).length {_LENGTH_TESTS[written]} {out['value']}"
+    elif written in ("equals", "not-equals") and out.get("value") is None:
+        if expected is not None:
+            out["value"] = expected
+    return out
+
+
+def check_from_promptfoo(check: Mapping[str, Any]) -> dict[str, Any]:
+    """The inverse of :func:`promptfoo_check` for the JavaScript it writes; other checks
+    as they are."""
+    out = dict(check)
+    value = out.get("value")
+    if out.get("type") == "javascript" and isinstance(value, str):
+        found = _LENGTH_JAVASCRIPT.fullmatch(value.strip())
+        if found:
+            written = {op: name for name, op in _LENGTH_TESTS.items()}[found[1]]
+            out["type"], out["value"] = written, int(found[2])
+    return out
 
 
 def _providers(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ from promptstudio.exchange.promptfoo_format import (
     _OLLAMA_PARAMS,
     _OPENAI_PARAMS,
     _SCHEMA_NAME,
+    check_from_promptfoo,
 )
 from promptstudio.exchange.reading import MAX_IMPORT_BYTES, checked_text
 from promptstudio.templating.roles import marker_role
@@ -381,9 +382,12 @@ def _case(
     if description:
         case["description"] = description
     metadata = test.get("metadata")
+    own = _checks(test.get("assert"), what)
     if isinstance(metadata, dict) and isinstance(metadata.get("expected"), str):
-        case["expected"] = metadata["expected"]
-    checks = [*default_checks, *_checks(test.get("assert"), what)]
+        case["expected"] = expected = metadata["expected"]
+        if own == [{"type": "equals", "value": expected}]:
+            own = []  # the check our export writes for an expected answer: implied here
+    checks = [*default_checks, *own]
     if checks:
         case["assert"] = checks
     return case
@@ -404,7 +408,7 @@ def _checks(value: object, what: str) -> list[dict[str, Any]]:
         return []
     if not isinstance(value, list) or not all(isinstance(check, dict) for check in value):
         raise ExchangeError(f"The assert of {what.lower()} must be a list of assertions.")
-    return list(value)
+    return [check_from_promptfoo(check) for check in value]
 
 
 def _scalar_text(value: object, what: str) -> str:

@@ -78,6 +78,46 @@ def test_promptfoo_tests_are_the_cases_in_documented_test_keys() -> None:
     assert all(set(test) <= PROMPTFOO_TEST_KEYS for test in tests)
 
 
+def test_promptfoo_checks_are_written_so_promptfoo_grades_them_as_promptstudio_does() -> None:
+    from promptstudio.exchange import from_promptfoo
+
+    doc = PromptDocument(
+        name="checks",
+        template="user:\n{{ q }}",
+        cases=[
+            {"vars": {"q": "a"}, "expected": "Paris"},
+            {"vars": {"q": "b"}, "expected": "Rome", "assert": [{"type": "not-equals"}]},
+            {
+                "vars": {"q": "c"},
+                "assert": [
+                    {"type": "max-length", "value": 20, "weight": 2},
+                    {"type": "not-max-length", "value": 3},
+                    {"type": "min-length", "value": 1},
+                    {"type": "not-min-length", "value": 9},
+                    {"type": "javascript", "value": "output.length < 4"},
+                ],
+            },
+        ],
+    )
+    tests = yaml.safe_load(to_promptfoo(doc))["tests"]
+    assert [test.get("assert") for test in tests] == [
+        [{"type": "equals", "value": "Paris"}],
+        [{"type": "not-equals", "value": "Rome"}],
+        [
+            {"type": "javascript", "value": "Array.from(output).length <= 20", "weight": 2},
+            {"type": "javascript", "value": "Array.from(output).length > 3"},
+            {"type": "javascript", "value": "Array.from(output).length >= 1"},
+            {"type": "javascript", "value": "Array.from(output).length < 9"},
+            {"type": "javascript", "value": "output.length < 4"},
+        ],
+    ]
+    assert tests[0]["metadata"] == {"expected": "Paris"}
+    [back] = from_promptfoo(to_promptfoo(doc))
+    assert back.cases[0] == {"vars": {"q": "a"}, "expected": "Paris"}
+    assert back.cases[1]["assert"] == [{"type": "not-equals", "value": "Rome"}]  # same test
+    assert back.cases[2] == doc.cases[2]
+
+
 def test_promptfoo_without_cases_has_one_test_with_the_current_variables() -> None:
     doc = sample_document()
     doc.cases = []
