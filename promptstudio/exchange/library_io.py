@@ -39,6 +39,9 @@ class ImportedPrompt:
     version: VersionRow
     created: bool
     """False when an existing prompt of the same name got a new version instead."""
+    changed: tuple[str, ...] = ("version", "tags", "cases")  # a new prompt: all of it
+    """What the import changed in that existing prompt: "version", "tags", "cases";
+    empty when the prompt already held it all (no version was made)."""
 
 
 def document_for(
@@ -117,6 +120,7 @@ def import_documents(
                 prompt = library.create_prompt(conn, _unique_name(conn, doc.name, target), target)
             else:
                 prompt = existing
+            before = _state(conn, prompt.id) if existing is not None else None
             for old in doc.versions or []:
                 _replay(conn, prompt.id, old)
             message = doc.description or (f"Imported from {source}" if source else "Imported")
@@ -131,12 +135,44 @@ def import_documents(
             )
             if doc.tags or existing is not None:
                 library.set_tags(conn, prompt.id, doc.tags)
-            if doc.cases or existing is not None:
+            cases = [_case_shape(case) for case in doc.cases]
+            # The same cases again are left alone: they keep their ids (evaluations of
+            # earlier versions line up with them by id).
+            if (doc.cases and existing is None) or (before is not None and before[2] != cases):
                 library.replace_cases(conn, prompt.id, doc.cases)
+            after = _state(conn, prompt.id)
+            changed: tuple[str, ...] = ("version", "tags", "cases")
+            if before is not None:
+                parts = zip(changed, before, after, strict=True)
+                changed = tuple(name for name, was, now in parts if was != now)
             imported.append(
-                ImportedPrompt(library.get_prompt(conn, prompt.id), version, existing is None)
+                ImportedPrompt(
+                    library.get_prompt(conn, prompt.id), version, existing is None, changed
+                )
             )
     return imported
+
+
+def _state(conn: sqlite3.Connection, prompt_id: int) -> tuple[object, ...]:
+    """What an import may change in a prompt: its latest version, tags and cases."""
+    latest = library.latest_version(conn, prompt_id)
+    return (
+        None if latest is None else latest.id,
+        library.get_prompt(conn, prompt_id).tags,
+        [case.to_exchange() for case in library.list_cases(conn, prompt_id)],
+    )
+
+
+def _case_shape(case: dict[str, Any]) -> dict[str, Any]:
+    """A document's case as the library gives it back (``CaseRow.to_exchange``)."""
+    shaped: dict[str, Any] = {"vars": dict(case.get("vars") or {})}
+    if case.get("description"):
+        shaped["description"] = str(case["description"])
+    if case.get("expected") is not None:
+        shaped["expected"] = str(case["expected"])
+    if case.get("assert"):
+        shaped["assert"] = [dict(check) for check in case["assert"]]
+    return shaped
 
 
 def _existing(conn: sqlite3.Connection, name: str, folder: str) -> PromptRow | None:

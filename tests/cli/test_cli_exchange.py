@@ -70,6 +70,34 @@ def test_update_adds_a_version_instead_of_a_copy(tmp_path: Path) -> None:
     assert done.stdout == "user:\nhi"
 
 
+def test_update_with_nothing_new_says_unchanged_and_makes_no_version(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    doc = sample_document()
+    source = tmp_path / "summariser.json"
+    source.write_text(to_json(doc), encoding="utf-8")
+    assert cli("import", str(source), home=home).returncode == 0
+    exported = tmp_path / "again.json"
+    assert cli("export", "Summariser", "-o", str(exported), home=home).returncode == 0
+    ids = sqlite3.connect(home / "library.sqlite3").execute("SELECT id FROM test_cases").fetchall()
+
+    done = cli("import", str(exported), "--update", home=home)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("(unchanged: v1 already holds it)")
+    assert "new version" not in done.stdout
+    done = cli("history", "Summariser", "--json", home=home)
+    assert len(json.loads(done.stdout)["versions"]) == 1
+    db = sqlite3.connect(home / "library.sqlite3")
+    assert db.execute("SELECT id FROM test_cases").fetchall() == ids  # the same cases, kept
+
+    doc.cases = doc.cases[:1]
+    source.write_text(to_json(doc), encoding="utf-8")
+    done = cli("import", str(source), "--update", "--json", home=home)
+    [entry] = json.loads(done.stdout)
+    assert (entry["version"], entry["changed"]) == (1, ["cases"])
+    done = cli("import", str(source), "--update", home=home)
+    assert "(unchanged: v1 already holds it)" in done.stdout
+
+
 def test_a_bad_file_means_nothing_is_imported(tmp_path: Path) -> None:
     home = tmp_path / "home"
     folder = tmp_path / "in"
