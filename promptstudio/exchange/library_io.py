@@ -135,7 +135,7 @@ def import_documents(
             )
             if doc.tags or existing is not None:
                 library.set_tags(conn, prompt.id, doc.tags)
-            cases = [_case_shape(case) for case in doc.cases]
+            cases = [case_shape(case) for case in doc.cases]
             # The same cases again are left alone: they keep their ids (evaluations of
             # earlier versions line up with them by id).
             if (doc.cases and existing is None) or (before is not None and before[2] != cases):
@@ -163,7 +163,7 @@ def _state(conn: sqlite3.Connection, prompt_id: int) -> tuple[object, ...]:
     )
 
 
-def _case_shape(case: dict[str, Any]) -> dict[str, Any]:
+def case_shape(case: dict[str, Any]) -> dict[str, Any]:
     """A document's case as the library gives it back (``CaseRow.to_exchange``)."""
     shaped: dict[str, Any] = {"vars": dict(case.get("vars") or {})}
     if case.get("description"):
