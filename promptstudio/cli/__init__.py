@@ -278,13 +278,15 @@ def parse_values(assignments: Sequence[str]) -> dict[str, object]:
 def _messages(args: argparse.Namespace) -> list[Message]:
     from promptstudio import templating
     from promptstudio.cli.run import load_document
+    from promptstudio.exchange.document import template_location
 
     values = parse_values(args.var)  # usage errors first, before touching the file
     doc = load_document(args)
     try:
         return templating.render_messages(doc.template, {**doc.variables, **values})
     except templating.TemplateError as exc:
-        raise CliError(f"{args.file}:{exc.line}:{exc.column}: {exc.message}") from exc
+        where = template_location(doc, args.file, exc.line, exc.column)
+        raise CliError(f"{where}: {exc.message}") from exc
 
 
 def _render(args: argparse.Namespace) -> int:

@@ -32,7 +32,7 @@ def add_cases_commands(commands: Any, data: argparse.ArgumentParser) -> None:
     save = actions.add_parser("export", parents=[data], help="write the prompt's test cases")
     save.add_argument("prompt", metavar="PROMPT", help="a prompt's name or id")
     save.add_argument("--output", "-o", metavar="FILE", required=True,
-                      help=".csv, .jsonl, .ndjson or .json (the suffix picks the format)")  # fmt: skip
+                      help=".csv, .jsonl, .ndjson or .json (by its suffix)")  # fmt: skip
     save.set_defaults(handler=_export_cases)
 
 

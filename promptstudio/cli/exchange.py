@@ -146,7 +146,7 @@ def _import(args: argparse.Namespace) -> int:
     finally:
         print(file=sys.stderr)
     data: list[dict[str, Any]] = [{"file": str(path), "name": doc.name, "folder": doc.folder,
-             "cases": len(doc.cases), "columns": len(doc.columns)}
+             "cases": len(doc.cases), "columns": len(doc.columns), "notes": list(doc.notes)}
             for path, doc in docs]  # fmt: skip
     if not args.dry_run:
         with open_db(args) as db:
@@ -172,5 +172,6 @@ def _import(args: argparse.Namespace) -> int:
         else:
             line += f" (v{entry['version']} kept; {' and '.join(changed)} replaced)"
         lines.append(line)
+        lines += [f"  note: {note}" for note in entry["notes"]]
     emit(args, data, lines)
     return 0

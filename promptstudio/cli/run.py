@@ -78,6 +78,7 @@ def add_model_options(parser: argparse.ArgumentParser, model_help: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from promptstudio import templating
+    from promptstudio.exchange.document import template_location
     from promptstudio.paths import data_dir, database_path
     from promptstudio.runs import RunSession, TargetStatus
     from promptstudio.runs.checkpoint import ResponseCheckpoints
@@ -88,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         messages = templating.render_messages(doc.template, values)
     except templating.TemplateError as exc:
-        raise CliError(f"{args.file}:{exc.line}:{exc.column}: {exc.message}") from exc
+        where = template_location(doc, args.file, exc.line, exc.column)
+        raise CliError(f"{where}: {exc.message}") from exc
     columns = _columns(args, doc)
     targets = _targets(args, columns)
     settings = {"columns": columns}

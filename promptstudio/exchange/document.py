@@ -36,6 +36,11 @@ class PromptDocument:
     columns: list[dict[str, Any]] = field(default_factory=list)
     cases: list[dict[str, Any]] = field(default_factory=list)
     versions: list[dict[str, Any]] | None = None
+    # What an import kept but cannot use, or left out, one sentence each (the import says
+    # them; they are not stored). Not content: two documents differing only here are equal.
+    notes: list[str] = field(default_factory=list, compare=False)
+    # Where the template's lines were read, when not line for line from the imported file.
+    origin: TemplateOrigin | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_library(cls, prompt: PromptRow, version: VersionRow) -> PromptDocument:
@@ -50,6 +55,33 @@ class PromptDocument:
             variables=dict(version.variables),
             columns=[dict(column) for column in columns if isinstance(column, dict)],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateOrigin:
+    """The file a template was read from, and the line of it holding each template line.
+
+    ``lines[n - 1]`` is the file's line for template line n. ``columns`` is False when the
+    text was taken out of quotes (a JSON string), so a column of the template is not one of
+    the file.
+    """
+
+    file: str
+    lines: tuple[int, ...]
+    columns: bool = True
+
+    def locate(self, line: int, column: int) -> str | None:
+        """``prompt.json:3`` or ``prompt.txt:4:7`` for a template position; None if unknown."""
+        if not 1 <= line <= len(self.lines):
+            return None
+        where = f"{self.file}:{self.lines[line - 1]}"
+        return f"{where}:{column}" if self.columns else where
+
+
+def template_location(doc: PromptDocument, file: str, line: int, column: int) -> str:
+    """Where a template position is, for messages: the file it was read from, else ``file``."""
+    found = doc.origin.locate(line, column) if doc.origin is not None else None
+    return found or f"{file}:{line}:{column}"
 
 
 def provider_kind(column: dict[str, Any]) -> str:

@@ -120,9 +120,8 @@ def promptfoo_check(check: Mapping[str, Any], expected: object = None) -> dict[s
     if written in _LENGTH_TESTS and isinstance(out.get("value"), int):
         out["type"] = "javascript"
         out["value"] = f"Array.from(output).length {_LENGTH_TESTS[written]} {out['value']}"
-    elif written in ("equals", "not-equals") and out.get("value") is None:
-        if expected is not None:
-            out["value"] = expected
+    elif written in ("equals", "not-equals") and out.get("value") is None and expected is not None:
+        out["value"] = expected
     return out
 
 

@@ -11,16 +11,19 @@ import copy
 import datetime
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from promptstudio.chat import ROLES
+from promptstudio.evals.graders import ungraded_reason
 from promptstudio.exchange.document import (
     ANTHROPIC_URL,
     OPENAI_URL,
     PromptDocument,
+    TemplateOrigin,
 )
 from promptstudio.exchange.errors import ExchangeError, OutsideReferenceError
 from promptstudio.exchange.front_matter import BAD_ESCAPE
@@ -64,6 +67,10 @@ _BARE_PATH = re.compile(r"^[^\s]+\.(txt|json|jsonl|ya?ml|md|j2|csv|py|js|ts|mjs|
 # Prompts promptfoo fetches or generates elsewhere: a program, a prompt management service.
 _MANAGED = re.compile(r"^(exec:|langfuse://|portkey://|helicone://)\S+$")
 _CODE_FILE = re.compile(r"\.(py|js|ts|mjs|cjs)(:[\w.]+)?$", re.IGNORECASE)
+_MEDIA_FILE = re.compile(
+    r"\.(pdf|png|jpe?g|gif|webp|bmp|tiff?|ico|avif|heic|svg|mp[34]|wav|ogg|flac|m4a|webm|mov)$",
+    re.IGNORECASE,
+)
 _MAX_VALUES = 1_000_000
 
 
@@ -118,13 +125,15 @@ def from_promptfoo(
     prompts = _prompts(config.get("prompts"), files)
     description = _scalar_text(config.get("description"), "'description'")
     columns = _columns(config.get("providers"))
-    cases, default_vars = _cases(config, files)
+    notes: list[str] = []
+    cases, default_vars = _cases(config, files, notes)
     files.refuse_outside()
+    notes += _ungraded_notes(cases)
     if not prompts:
         raise ExchangeError("The config has no prompts: there is nothing to import.")
     variables = cases[0]["vars"] if cases else default_vars
     fallback = name or description or "Imported prompt"
-    names = _numbered([label or fallback for label, _template in prompts])
+    names = _numbered([label or fallback for label, _template, _origin in prompts])
     return [
         PromptDocument(
             name=doc_name,
@@ -133,13 +142,16 @@ def from_promptfoo(
             variables=copy.deepcopy(variables),
             columns=copy.deepcopy(columns),
             cases=copy.deepcopy(cases),
+            notes=list(notes),
+            origin=origin,
         )
-        for doc_name, (_label, template) in zip(names, prompts, strict=True)
+        for doc_name, (_label, template, origin) in zip(names, prompts, strict=True)
     ]
 
 
-def _prompts(value: object, files: _Files) -> list[tuple[str, str]]:
-    """``(label, template)`` for every prompt, files read and chat lists converted."""
+def _prompts(value: object, files: _Files) -> list[tuple[str, str, TemplateOrigin | None]]:
+    """``(label, template, origin)`` for every prompt, files read and chat lists converted
+    (``origin``: where a template read from a file has its lines there)."""
     if value is None:
         return []
     entries: list[Any]
@@ -151,7 +163,7 @@ def _prompts(value: object, files: _Files) -> list[tuple[str, str]]:
         entries = value
     else:
         raise ExchangeError("'prompts' must be a list.")
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, TemplateOrigin | None]] = []
     for number, entry in enumerate(entries, start=1):
         what = f"Prompt {number}"
         label = ""
@@ -172,10 +184,11 @@ def _prompts(value: object, files: _Files) -> list[tuple[str, str]]:
             raise ExchangeError(f"{what} comes from {source}, outside the config: not imported.")
         if _is_reference(source):
             stem = Path(source.removeprefix("file://")).stem
-            for text in files.prompt_texts(source, what):
-                found.append((label or stem, _template(text, what)))
+            for read in files.prompt_texts(source, what):
+                template = _template(read.value, what)
+                found.append((label or stem, template, read.origin(template)))
         else:
-            found.append((label, _template(source, what)))
+            found.append((label, _template(source, what), None))
     return found
 
 
@@ -192,6 +205,8 @@ def _template(raw: object, what: str) -> str:
             return raw  # "[INST] ..." and the like: text that merely starts with a bracket
     if messages == []:
         return ""
+    if not isinstance(raw, str) and _content_parts(messages):  # one user turn, in parts
+        messages = [{"role": "user", "content": messages}]
     if not isinstance(messages, list) or not all(
         isinstance(message, dict) and "role" in message for message in messages
     ):
@@ -210,11 +225,37 @@ def _from_messages(messages: list[dict[str, Any]], what: str) -> str:
             raise ExchangeError(
                 f"{what}: the message role {role!r} is not one of system, user, assistant."
             )
-        if not isinstance(content, str):
-            raise ExchangeError(f"{what}: only text message content can be imported.")
+        content = _content_text(content, what)
         lines = [_literal_if_marker(line) for line in content.split("\n")]
         turns.append(f"{role}:\n" + "\n".join(lines))
     return "\n\n".join(turns) + "\n"
+
+
+def _content_parts(value: object) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(part, dict) and "type" in part and "role" not in part for part in value
+    )
+
+
+def _content_text(content: object, what: str) -> str:
+    """A message's content as text: a string, or OpenAI's or Anthropic's list of content
+    parts, all text (joined with line breaks)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and content:
+        texts = []
+        for part in content:
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind in ("text", "input_text") and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+            else:
+                shown = kind if isinstance(kind, str) else type(part).__name__
+                raise ExchangeError(
+                    f"{what}: a message has a content part of type {shown!r}; only text "
+                    "parts can be imported."
+                )
+        return "\n".join(texts)
+    raise ExchangeError(f"{what}: only text message content can be imported.")
 
 
 def _literal_if_marker(line: str) -> str:
@@ -336,8 +377,11 @@ def _profile_in_label(label: str, model: str) -> str:
     return profile if re.sub(r" #\d+$", "", rest) == model or rest == model else ""
 
 
-def _cases(config: dict[str, Any], files: _Files) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The test cases, and ``defaultTest``'s vars (the variables when there are no tests)."""
+def _cases(
+    config: dict[str, Any], files: _Files, notes: list[str]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The test cases, and ``defaultTest``'s vars (the variables when there are no tests);
+    what is left out goes into ``notes``."""
     default = config.get("defaultTest")
     if isinstance(default, str):
         default = files.data(default, "defaultTest", unread={})
@@ -347,8 +391,9 @@ def _cases(config: dict[str, Any], files: _Files) -> tuple[list[dict[str, Any]],
         raise ExchangeError("'defaultTest' must be a mapping.")
     default_vars = _vars(default.get("vars"), files, "defaultTest")
     default_checks = _checks(default.get("assert"), "defaultTest")
+    notes += _left_out_options(default.get("options"), "defaultTest (every test)")
     cases = [
-        _case(test, f"Test {number}", default_vars, default_checks, files)
+        _case(test, f"Test {number}", default_vars, default_checks, files, notes)
         for number, test in enumerate(_tests(config.get("tests"), files), start=1)
     ]
     return cases, default_vars
@@ -374,16 +419,20 @@ def _case(
     default_vars: dict[str, Any],
     default_checks: list[dict[str, Any]],
     files: _Files,
+    notes: list[str],
 ) -> dict[str, Any]:
     if not isinstance(test, dict):
         raise ExchangeError(f"{what} must be a mapping (vars, assert, ...).")
+    notes += _left_out_options(test.get("options"), what.lower())
     case: dict[str, Any] = {"vars": {**default_vars, **_vars(test.get("vars"), files, what)}}
     description = _scalar_text(test.get("description"), f"The description of {what.lower()}")
     if description:
         case["description"] = description
     metadata = test.get("metadata")
     own = _checks(test.get("assert"), what)
-    if isinstance(metadata, dict) and isinstance(metadata.get("expected"), str):
+    if isinstance(test.get("expected"), str):  # a case read from a CSV or JSON Lines file
+        case["expected"] = test["expected"]
+    elif isinstance(metadata, dict) and isinstance(metadata.get("expected"), str):
         case["expected"] = expected = metadata["expected"]
         if own == [{"type": "equals", "value": expected}]:
             own = []  # the check our export writes for an expected answer: implied here
@@ -393,6 +442,36 @@ def _case(
     return case
 
 
+def _left_out_options(options: object, whose: str) -> list[str]:
+    """Notes on a test's ``options`` that change what is graded and have no place here."""
+    if not isinstance(options, dict):
+        return []
+    return [
+        f"The options.{key} of {whose} is left out: it is code promptfoo runs on each answer "
+        "before grading it, and PromptStudio grades the answer as the model gave it."
+        for key in ("transform", "postprocess")
+        if options.get(key)
+    ]
+
+
+def _ungraded_notes(cases: list[dict[str, Any]]) -> list[str]:
+    """One note naming the checks kept but not graded here, and the tests holding them."""
+    found: dict[str, list[int]] = {}
+    for number, case in enumerate(cases, start=1):
+        for check in case.get("assert") or ():
+            if ungraded_reason(check) is not None:
+                tests = found.setdefault(str(check["type"]), [])
+                if number not in tests:
+                    tests.append(number)
+    if not found:
+        return []
+    listed = "; ".join(
+        f"'{kind}' in test{'s' if len(tests) > 1 else ''} {', '.join(map(str, tests))}"
+        for kind, tests in found.items()
+    )
+    return [f"Checks kept but not graded in PromptStudio (promptfoo grades them): {listed}."]
+
+
 def _vars(value: object, files: _Files, what: str) -> dict[str, Any]:
     if value is None:
         return {}
@@ -400,7 +479,12 @@ def _vars(value: object, files: _Files, what: str) -> dict[str, Any]:
         value = files.data(value, f"The vars of {what.lower()}", unread={})
     if not isinstance(value, dict):
         raise ExchangeError(f"The vars of {what.lower()} must be a mapping of names to values.")
-    return dict(value)
+    return {
+        name: files.var_value(item, f"The variable '{name}' of {what.lower()}")
+        if isinstance(item, str) and item.startswith("file://")
+        else item
+        for name, item in value.items()
+    }
 
 
 def _checks(value: object, what: str) -> list[dict[str, Any]]:
@@ -435,6 +519,52 @@ def _is_reference(text: str) -> bool:
     return text.startswith("file://") or bool(_BARE_PATH.match(text))
 
 
+# A message's content in a JSON or YAML chat list: its key, and a YAML block scalar's "|".
+_CONTENT_KEY = re.compile(r"""(?:^|[{,\s])["']?content["']?\s*:\s*([|>][-+0-9]*\s*$)?""", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class _PromptText:
+    """A prompt read from a file: the text or parsed chat list, and where it lies there."""
+
+    value: object
+    file: str
+    first_line: int
+    text: str  # the file's text, to find each message in ("" when not needed)
+
+    def origin(self, template: str) -> TemplateOrigin:
+        count = template.count("\n") + 1
+        if isinstance(self.value, str) and template == self.value:
+            lines = range(self.first_line, self.first_line + count)
+            return TemplateOrigin(self.file, tuple(lines))
+        # A chat list: each template line lies on its message's content line (a JSON string
+        # is one line; a YAML block scalar starts on the next).
+        starts = [
+            (self.text.count("\n", 0, found.start()) + 1 + (1 if found[1] else 0), bool(found[1]))
+            for found in _CONTENT_KEY.finditer(self.text)
+        ]
+        lines_of = []
+        for message, offset in _template_lines(template):
+            line, block = starts[message] if message < len(starts) else (1, False)
+            lines_of.append(line + (offset if block and offset is not None else 0))
+        return TemplateOrigin(self.file, tuple(lines_of[:count]), columns=False)
+
+
+def _template_lines(template: str) -> list[tuple[int, int | None]]:
+    """For each line of a template :func:`_from_messages` wrote: its message's index, and
+    the line within that message's content (None for the role line and blank lines)."""
+    found: list[tuple[int, int | None]] = []
+    message, offset = -1, None
+    for line in template.split("\n"):
+        if marker_role(line) is not None:
+            message, offset = message + 1, None
+            found.append((max(message, 0), None))
+        else:
+            offset = 0 if offset is None else offset + 1
+            found.append((max(message, 0), offset))
+    return found
+
+
 class _Files:
     """Files a config refers to, read relative to the config's folder when it is known.
 
@@ -462,29 +592,52 @@ class _Files:
             references,
         )
 
-    def prompt_texts(self, reference: str, what: str) -> list[object]:
+    def prompt_texts(self, reference: str, what: str) -> list[_PromptText]:
         """The prompts in a file: text, or a parsed chat list (``.json``, ``.yaml``)."""
         read = self._read(reference, what)
         if read is None:
             return []
         path, text = read
+        name = reference.removeprefix("file://")
         suffix = path.suffix.lower()
         if suffix in (".yaml", ".yml"):
-            return [_load_yaml(text, what, reference=reference)]
+            return [_PromptText(_load_yaml(text, what, reference=reference), name, 1, text)]
         if suffix == ".txt":  # promptfoo splits at "---" lines and trims each prompt
-            prompts: list[object] = []
+            prompts: list[_PromptText] = []
             lines: list[str] = []
-            for line in [*text.replace("\r\n", "\n").split("\n"), "---"]:
+            start = 1
+            all_lines = text.replace("\r\n", "\n").split("\n")
+            for number, line in enumerate([*all_lines, "---"], start=1):
                 if line.strip() == "---":
                     if "\n".join(lines).strip():
-                        prompts.append("\n".join(lines).strip())
-                    lines = []
+                        first = start + next(i for i, kept in enumerate(lines) if kept.strip())
+                        prompts.append(_PromptText("\n".join(lines).strip(), name, first, ""))
+                    lines, start = [], number + 1
                 else:
                     lines.append(line)
             return prompts
         if suffix in (".csv", ".jsonl"):
             raise ExchangeError(f"{what}: {suffix} prompt files ({reference}) are not supported.")
-        return [text]  # .json is parsed as a chat list by _template; .md, .j2, ...: as is
+        # .json is parsed as a chat list by _template; .md, .j2, ...: as is
+        return [_PromptText(text, name, 1, text)]
+
+    def var_value(self, reference: str, what: str) -> object:
+        """A ``file://`` variable's value as promptfoo gives it: a text file's content
+        trimmed, a YAML file's data as compact JSON text (the reference itself when the
+        file lies outside the config's folder)."""
+        if _MEDIA_FILE.search(reference):
+            raise ExchangeError(
+                f"{what} is read from {reference}, which promptfoo sends as a PDF, image, audio "
+                "or video: only text variables can be imported."
+            )
+        read = self._read(reference, what)
+        if read is None:
+            return reference
+        path, text = read
+        if path.suffix.lower() in (".yaml", ".yml"):
+            data = _load_yaml(text, what, reference=reference)
+            return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return text.strip()
 
     def data(self, reference: str, what: str, *, unread: object) -> object:
         """The parsed content of a ``.yaml``, ``.yml`` or ``.json`` file (``unread`` when it
@@ -505,9 +658,20 @@ class _Files:
                 ) from None
             except RecursionError:
                 raise ExchangeError(f"{what}: {reference} is nested too deeply.") from None
+        if suffix in (
+            ".csv",
+            ".jsonl",
+            ".ndjson",
+        ):  # promptfoo's test files: read as `eval --cases`
+            from promptstudio.exchange.case_files import case_reader
+
+            try:
+                return case_reader(suffix)(text)
+            except ExchangeError as exc:
+                raise exc.in_file(reference.removeprefix("file://")) from None
         raise ExchangeError(
-            f"{what}: {reference} cannot be imported; only YAML and JSON files are read "
-            "(save CSV test data as YAML)."
+            f"{what}: {reference} cannot be imported; only YAML, JSON, CSV and JSON Lines "
+            "files are read."
         )
 
     def _read(self, reference: str, what: str) -> tuple[Path, str] | None:

@@ -331,3 +331,33 @@ def test_import_reads_outside_only_when_allowed(tmp_path: Path) -> None:
     assert json.loads(done.stdout)[0]["stored_as"] == "id_fake"
     done = cli("export", "id_fake", "-f", "template", home=home)
     assert done.stdout == "SECRET-KEY-MATERIAL\n"
+
+
+def test_promptfoo_import_lists_what_it_cannot_use_and_render_errors_name_the_prompt_file(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    folder = tmp_path / "pf"
+    folder.mkdir()
+    (folder / "prompt.json").write_text(
+        '[\n  {"role": "system", "content": "Be brief."},\n'
+        '  {"role": "user", "content": "About {{ topic | nosuch }}"}\n]\n',
+        encoding="utf-8",
+    )
+    config = folder / "promptfooconfig.yaml"
+    config.write_text(
+        "description: Topics\nprompts: [file://prompt.json]\ntests:\n"
+        "  - vars: {topic: cats}\n    assert: [{type: similar, value: cats}]\n"
+        "    options: {transform: output.toUpperCase()}\n",
+        encoding="utf-8",
+    )
+    done = cli("import", str(config), home=home)
+    assert done.returncode == 0, done.stderr
+    notes = [line for line in done.stdout.splitlines() if line.startswith("  note: ")]
+    assert len(notes) == 2
+    assert "options.transform of test 1 is left out" in notes[0]
+    assert "not graded in PromptStudio (promptfoo grades them): 'similar' in test 1" in notes[1]
+
+    done = cli("render", str(config), home=home)
+    assert done.returncode == 1
+    assert done.stderr == "promptstudio: prompt.json:3: No filter named 'nosuch'.\n"
