@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from promptstudio.evals.results import CellResult, EvalCase, EvalRun, Flip, ModelSummary
     from promptstudio.evals.runner import EvalTarget, Evaluation, JudgeSettings
     from promptstudio.exchange import PromptDocument
+    from promptstudio.runs.columns import ColumnConfig
     from promptstudio.storage import Database
     from promptstudio.storage.rows import PromptRow
 
@@ -94,6 +95,7 @@ def evaluate(args: argparse.Namespace) -> int:
     import asyncio
 
     from promptstudio.evals.store import load_run, save_run
+    from promptstudio.exchange.document import columns_to_dicts
     from promptstudio.storage import library
 
     with open_db(args) as db:
@@ -103,7 +105,7 @@ def evaluate(args: argparse.Namespace) -> int:
             prompt = db.call(library.create_prompt, doc.name, doc.folder or "CLI")
         version = db.call(
             library.save_version, prompt.id, doc.template, evaluation.values,
-            {"columns": columns}, kind="run",
+            {"columns": columns_to_dicts(columns)}, kind="run",
         )  # fmt: skip
         earlier = db.call(library.list_eval_runs, prompt.id)
         models = ", ".join(target.column.label for target in evaluation.targets)
@@ -147,17 +149,19 @@ def _source(args: argparse.Namespace, db: Database) -> tuple[PromptDocument, Pro
 
 def _evaluation(
     args: argparse.Namespace, db: Database, doc: PromptDocument, prompt: PromptRow | None
-) -> tuple[list[dict[str, Any]], Evaluation]:
-    """The run columns (as the version stores them) and the evaluation, checked."""
+) -> tuple[list[ColumnConfig], Evaluation]:
+    """The run columns (as the run sends them) and the evaluation, checked."""
     from promptstudio.evals.cache import LibraryCache
     from promptstudio.evals.runner import EvalError, Evaluation
+    from promptstudio.exchange.document import columns_from_dicts
     from promptstudio.paths import data_dir
     from promptstudio.settings.store import SettingsStore
     from promptstudio.storage import library
 
     if not doc.columns and prompt is not None:
         latest = db.call(library.latest_version, prompt.id)
-        doc.columns = list(latest.settings.get("columns") or []) if latest else []
+        stored = latest.settings.get("columns") or [] if latest else []
+        doc.columns = columns_from_dicts(stored)
     cases = _cases(args, doc, prompt, db)
     checks = db.call(library.get_eval_settings, prompt.id) if prompt is not None else None
     columns = _columns(args, doc)
@@ -238,7 +242,7 @@ def _file_cases(cases: Sequence[Mapping[str, Any]]) -> tuple[EvalCase, ...]:
     return tuple(out)
 
 
-def _eval_targets(args: argparse.Namespace, columns: list[dict[str, Any]]) -> list[EvalTarget]:
+def _eval_targets(args: argparse.Namespace, columns: list[ColumnConfig]) -> list[EvalTarget]:
     """One target per column, labelled by its model (and place, when a model repeats)."""
     from promptstudio.evals.results import EvalColumn
     from promptstudio.evals.runner import EvalTarget

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from promptstudio.exchange import PromptDocument
     from promptstudio.providers.pricing import PriceTable
     from promptstudio.runs import RunSession, TargetResult
+    from promptstudio.runs.columns import ColumnConfig
 
 PLAIN_TEMPLATE_SUFFIXES = (".txt", ".j2", ".jinja", ".jinja2", ".prompt", "")
 
@@ -78,7 +79,7 @@ def add_model_options(parser: argparse.ArgumentParser, model_help: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from promptstudio import templating
-    from promptstudio.exchange.document import template_location
+    from promptstudio.exchange.document import columns_to_dicts, template_location
     from promptstudio.paths import data_dir, database_path
     from promptstudio.runs import RunSession, TargetStatus
     from promptstudio.runs.checkpoint import ResponseCheckpoints
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{where}: {exc.message}") from exc
     columns = _columns(args, doc)
     targets = _targets(args, columns)
-    settings = {"columns": columns}
+    settings = {"columns": columns_to_dicts(columns)}
     name = args.prompt or doc.name
 
     with Database(database_path(data_dir(args.data_dir))) as db:
@@ -197,8 +198,13 @@ def load_document(args: argparse.Namespace) -> PromptDocument:
     return docs[0]
 
 
-def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[dict[str, Any]]:
+def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[ColumnConfig]:
     """The run columns: one per ``--model``, or the document's own with flags applied."""
+    from dataclasses import replace
+
+    from promptstudio.providers import GenerationParams
+    from promptstudio.runs.columns import ColumnConfig
+
     overrides: dict[str, Any] = {
         "temperature": args.temperature, "top_p": args.top_p, "max_tokens": args.max_tokens,
         "seed": args.seed, "stop": list(args.stop) or None,
@@ -210,28 +216,33 @@ def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[dict[str, An
             place = place or args.first_place
             if place is None:
                 raise CliError("say where the model is: --base-url URL or --profile ID", 2)
-            column: dict[str, Any] = {"id": f"c{index}", "model": model, "params": overrides}
-            if place.kind == "url":
-                column["base_url"] = place.value.rstrip("/")
-            else:
-                column["profile"] = place.value
+            by_url = place.kind == "url"
+            column = ColumnConfig(
+                id=f"c{index}",
+                model=model,
+                params=GenerationParams.from_dict(overrides),
+                base_url=place.value.rstrip("/") if by_url else "",
+                profile="" if by_url else place.value,
+            )
             columns.append(column)
         return columns
     if not doc.columns:
         raise CliError("no model to run on: add --model NAME with --base-url or --profile", 2)
     return [
-        {**column, "params": {**(column.get("params") or {}), **overrides}}
+        replace(column, params=GenerationParams.from_dict(column.params.to_dict() | overrides))
         for column in doc.columns
     ]
 
 
-def _targets(args: argparse.Namespace, columns: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+def _targets(args: argparse.Namespace, columns: list[ColumnConfig]) -> list[tuple[str, Any]]:
     """One labelled request per column, made as the app makes them (``runs.columns``): the
-    settings' run defaults and timeouts apply, ``--timeout`` overriding the first-token one."""
+    settings' run defaults and timeouts apply, ``--timeout`` overriding the first-token one.
+    Each column's base URL becomes the one its request goes to (as the run stores it)."""
+    from dataclasses import replace
+
     from promptstudio.credentials import KeyStore
     from promptstudio.paths import data_dir
-    from promptstudio.providers import GenerationParams
-    from promptstudio.runs.columns import ColumnConfig, RunDefaults, run_target
+    from promptstudio.runs.columns import RunDefaults, run_target
     from promptstudio.settings.profiles import ProfileStore
     from promptstudio.settings.store import SettingsStore
 
@@ -243,19 +254,13 @@ def _targets(args: argparse.Namespace, columns: list[dict[str, Any]]) -> list[tu
     defaults = RunDefaults.from_settings(settings.get).with_first_token_timeout(args.timeout)
     targets: list[tuple[str, Any]] = []
     for index, column in enumerate(columns, start=1):
-        config = ColumnConfig(
-            base_url=str(column.get("base_url") or ""),
-            model=str(column.get("model") or ""),
-            profile=str(column.get("profile") or ""),
-            params=GenerationParams.from_dict(dict(column.get("params") or {})),
-            id=f"c{index}",
-        )
+        config = replace(column, id=f"c{index}")
         if not config.profile and not config.base_url.rstrip("/"):
             raise CliError("a column has neither a profile nor a base URL", 2)
         if not config.model:
             raise CliError(f"column {index} names no model", 2)
         target = run_target(config, known, keys, defaults)
-        column["base_url"] = target.endpoint.base_url
+        column.base_url = target.endpoint.base_url
         label = f"{target.model} @ {config.profile or target.endpoint.base_url}"
         targets.append((label, target))
     return targets

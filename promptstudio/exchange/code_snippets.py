@@ -29,6 +29,7 @@ from promptstudio.exchange.document import (
     provider_kind,
 )
 from promptstudio.exchange.errors import ExchangeError
+from promptstudio.runs.columns import ColumnConfig
 from promptstudio.templating import TemplateError, render_messages
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -41,13 +42,13 @@ def to_python_openai(doc: PromptDocument, values: Mapping[str, object], column: 
     """A Python script calling Chat Completions with the rendered messages."""
     settings = _column(doc, column, OPENAI_URL)
     messages = _render(doc.template, values)
-    base_url = str(settings.get("base_url") or OPENAI_URL)
+    base_url = settings.base_url or OPENAI_URL
     key = _python_key(base_url, "OPENAI_API_KEY")
     client_args = [f"api_key={key}"]
     if base_url.rstrip("/") != OPENAI_URL:
         client_args.append(f"base_url={base_url!r}")
     kwargs = [
-        f"    model={str(settings.get('model') or '')!r},",
+        f"    model={settings.model!r},",
         "    messages=" + _py_messages(messages) + ",",
     ]
     params, extra = _openai_params(settings)
@@ -74,14 +75,14 @@ def to_python_anthropic(doc: PromptDocument, values: Mapping[str, object], colum
     settings = _column(doc, column, ANTHROPIC_URL)
     messages = _render(doc.template, values)
     system, turns = _anthropic_split(messages)
-    base_url = str(settings.get("base_url") or ANTHROPIC_URL)
+    base_url = settings.base_url or ANTHROPIC_URL
     key = _python_key(base_url, "ANTHROPIC_API_KEY")
     client_args = [f"api_key={key}"]
     if base_url.rstrip("/") != ANTHROPIC_URL:
         client_args.append(f"base_url={base_url!r}")
     params = column_params(settings)
     kwargs = [
-        f"    model={str(settings.get('model') or '')!r},",
+        f"    model={settings.model!r},",
         f"    max_tokens={_py(params.get('max_tokens') or DEFAULT_ANTHROPIC_MAX_TOKENS)},",
     ]
     if system:
@@ -114,9 +115,9 @@ def to_curl(doc: PromptDocument, values: Mapping[str, object], column: int = 0) 
     settings = _column(doc, column, OPENAI_URL)
     messages = _render(doc.template, values)
     params = column_params(settings)
-    model = str(settings.get("model") or "")
+    model = settings.model
     if provider_kind(settings) == "anthropic":
-        base_url = str(settings.get("base_url") or ANTHROPIC_URL).rstrip("/")
+        base_url = (settings.base_url or ANTHROPIC_URL).rstrip("/")
         system, turns = _anthropic_split(messages)
         body: dict[str, Any] = {
             "model": model,
@@ -135,7 +136,7 @@ def to_curl(doc: PromptDocument, values: Mapping[str, object], column: int = 0) 
         headers.append(f"-H {shlex.quote('anthropic-version: ' + ANTHROPIC_VERSION)}")
         url = base_url + "/v1/messages"
     else:
-        base_url = str(settings.get("base_url") or OPENAI_URL).rstrip("/")
+        base_url = (settings.base_url or OPENAI_URL).rstrip("/")
         body = {"model": model, "messages": [m.to_dict() for m in messages]}
         openai_params, extra = _openai_params(settings)
         body |= openai_params | extra
@@ -161,7 +162,7 @@ def _render(template: str, values: Mapping[str, object]) -> list[Message]:
         ) from exc
 
 
-def _openai_params(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _openai_params(settings: ColumnConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Chat Completions arguments and extra body fields, named as the app sends them."""
     params = column_params(settings)
     kind = provider_kind(settings)
@@ -173,10 +174,10 @@ def _openai_params(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return out, extra
 
 
-def _column(doc: PromptDocument, index: int, default_url: str) -> dict[str, Any]:
+def _column(doc: PromptDocument, index: int, default_url: str) -> ColumnConfig:
     if 0 <= index < len(doc.columns):
         return doc.columns[index]
-    return {"base_url": default_url, "model": "", "params": {}}
+    return ColumnConfig(base_url=default_url)
 
 
 def _python_key(base_url: str, default_var: str) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from promptstudio.credentials.env import env_var_for
+from promptstudio.providers import GenerationParams
+from promptstudio.runs.columns import ColumnConfig
 
 if TYPE_CHECKING:
     from promptstudio.storage.rows import PromptRow, VersionRow
@@ -19,12 +22,14 @@ ANTHROPIC_URL = "https://api.anthropic.com"
 class PromptDocument:
     """A prompt as exported and imported.
 
-    ``columns`` are the run columns exactly as a version stores them in
-    ``settings["columns"]``: ``{"id", "profile", "base_url", "model", "params"}``.
+    ``columns`` are the run columns; a version stores them in ``settings["columns"]`` as
+    :meth:`ColumnConfig.to_dict` (see :func:`column_from_dict`, :func:`columns_to_dicts`).
     ``cases`` are the prompt's saved variable sets (test cases), promptfoo-style:
     ``{"vars": {...}}`` plus optional ``"description"``, ``"expected"`` and ``"assert"``
     (a list of promptfoo assertions, kept as they are).
     ``versions`` is optional history (JSON-ready dicts), carried only by the JSON format.
+    ``notes`` says, one line each, what an import read but could not keep (a setting with
+    no place in a run column, a Prompty ``tools`` list, ...); exports ignore it.
     """
 
     name: str
@@ -33,11 +38,9 @@ class PromptDocument:
     tags: list[str] = field(default_factory=list)
     template: str = ""
     variables: dict[str, Any] = field(default_factory=dict)
-    columns: list[dict[str, Any]] = field(default_factory=list)
+    columns: list[ColumnConfig] = field(default_factory=list)
     cases: list[dict[str, Any]] = field(default_factory=list)
     versions: list[dict[str, Any]] | None = None
-    # What an import kept but cannot use, or left out, one sentence each (the import says
-    # them; they are not stored). Not content: two documents differing only here are equal.
     notes: list[str] = field(default_factory=list, compare=False)
     # Where the template's lines were read, when not line for line from the imported file.
     origin: TemplateOrigin | None = field(default=None, compare=False, repr=False)
@@ -53,7 +56,7 @@ class PromptDocument:
             tags=list(prompt.tags),
             template=version.template,
             variables=dict(version.variables),
-            columns=[dict(column) for column in columns if isinstance(column, dict)],
+            columns=columns_from_dicts(columns),
         )
 
 
@@ -84,18 +87,52 @@ def template_location(doc: PromptDocument, file: str, line: int, column: int) ->
     return found or f"{file}:{line}:{column}"
 
 
-def provider_kind(column: dict[str, Any]) -> str:
+#: The settings a run column can hold (``GenerationParams``' fields).
+PARAM_FIELDS = frozenset(f.name for f in fields(GenerationParams))
+
+
+def column_from_dict(data: Mapping[str, Any]) -> ColumnConfig:
+    """A stored or exported column (:meth:`ColumnConfig.to_dict`) as a :class:`ColumnConfig`.
+
+    Its settings are taken as they are (check them first: ``json_format.checked_columns``);
+    names that are not run settings are left out (:func:`unknown_params` names them). A
+    column that names no base URL keeps none (its profile's or OpenAI's), where
+    ``ColumnConfig.from_dict`` would assume a local Ollama server.
+    """
+    column = ColumnConfig.from_dict(dict(data))
+    if not data.get("base_url"):
+        column.base_url = ""
+    return column
+
+
+def columns_from_dicts(columns: list[dict[str, Any]]) -> list[ColumnConfig]:
+    """Stored columns (``settings["columns"]``) as run columns; non-objects are skipped."""
+    return [column_from_dict(column) for column in columns if isinstance(column, dict)]
+
+
+def columns_to_dicts(columns: list[ColumnConfig]) -> list[dict[str, Any]]:
+    """The columns as a version stores them (and the JSON formats write them)."""
+    return [column.to_dict() for column in columns]
+
+
+def unknown_params(data: Mapping[str, Any]) -> list[str]:
+    """The names in a column's ``params`` that are not run settings (dropped on import)."""
+    params = data.get("params")
+    return [name for name in params if name not in PARAM_FIELDS] if isinstance(params, dict) else []
+
+
+def provider_kind(column: ColumnConfig) -> str:
     """``"openai"``, ``"anthropic"``, ``"ollama"`` or ``"openai-compatible"`` for a column."""
-    base_url = str(column.get("base_url") or "")
+    base_url = column.base_url
     try:
         parts = urlsplit(base_url if "://" in base_url else "https://" + base_url)
         host = (parts.hostname or "").rstrip(".").lower()
         port = parts.port
     except ValueError:  # not a URL at all
         host, port = "", None
-    if column.get("profile") == "anthropic" or host == "api.anthropic.com":
+    if column.profile == "anthropic" or host == "api.anthropic.com":
         return "anthropic"
-    if host == "api.openai.com" or (not base_url and column.get("profile") in ("", "openai")):
+    if host == "api.openai.com" or (not base_url and column.profile in ("", "openai")):
         return "openai"
     if host in ("localhost", "127.0.0.1", "::1") and port == 11434:
         return "ollama"
@@ -110,7 +147,6 @@ def key_env_var(base_url: str) -> str | None:
         return None
 
 
-def column_params(column: dict[str, Any]) -> dict[str, Any]:
-    """The column's generation settings (a copy; empty when missing)."""
-    params = column.get("params")
-    return dict(params) if isinstance(params, dict) else {}
+def column_params(column: ColumnConfig) -> dict[str, Any]:
+    """The column's generation settings that are set, by name (JSON-ready)."""
+    return column.params.to_dict()

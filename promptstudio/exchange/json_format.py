@@ -9,10 +9,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from promptstudio.exchange.document import PromptDocument
+from promptstudio.exchange.document import (
+    PromptDocument,
+    column_from_dict,
+    columns_from_dicts,
+    columns_to_dicts,
+    unknown_params,
+)
 from promptstudio.exchange.errors import ExchangeError
 from promptstudio.exchange.reading import checked_text
 from promptstudio.providers.param_rules import ParamError, checked_params
+from promptstudio.runs.columns import ColumnConfig
 
 FORMAT = "promptstudio.prompt"
 FORMAT_VERSION = 1
@@ -29,7 +36,7 @@ def to_json(doc: PromptDocument) -> str:
         "tags": list(doc.tags),
         "template": doc.template,
         "variables": doc.variables,
-        "columns": doc.columns,
+        "columns": columns_to_dicts(doc.columns),
         "cases": doc.cases,
     }
     if doc.versions is not None:
@@ -66,9 +73,10 @@ def from_json(data: str | bytes) -> PromptDocument:
         settings = old.get("settings")
         if isinstance(settings, dict) and "columns" in settings:
             try:  # a stored version can be restored and run: the same rules hold
-                checked_settings(checked_columns(settings["columns"]))
+                checked_columns(settings["columns"])
             except ExchangeError as exc:
                 raise ExchangeError(f"Stored version {number}: {exc}") from None
+    notes: list[str] = []
     return PromptDocument(
         name=_text(raw, "name", required=True),
         description=_text(raw, "description"),
@@ -76,9 +84,10 @@ def from_json(data: str | bytes) -> PromptDocument:
         tags=checked_tags(raw.get("tags", [])),
         template=_text(raw, "template", required=True),
         variables=_object(raw, "variables"),
-        columns=checked_settings(checked_columns(raw.get("columns", []))),
+        columns=checked_columns(raw.get("columns", []), notes),
         cases=checked_cases(raw.get("cases", [])),
         versions=versions,
+        notes=notes,
     )
 
 
@@ -89,27 +98,38 @@ def checked_tags(value: object) -> list[str]:
     return list(value)
 
 
-def checked_columns(value: object) -> list[dict[str, Any]]:
-    """``value`` as run columns (objects whose ``params`` is an object), or ExchangeError."""
+def checked_columns(
+    value: object, notes: list[str] | None = None, *, check_settings: bool = True
+) -> list[ColumnConfig]:
+    """``value`` (JSON: a list of objects whose ``params`` is an object) as run columns
+    whose settings keep the editor's rules (:func:`checked_settings`), or ExchangeError.
+    ``check_settings=False`` takes the settings as they are (an export reading itself)."""
     if not isinstance(value, list) or not all(isinstance(column, dict) for column in value):
         raise ExchangeError("'columns' must be a list of objects.")
     for column in value:
         if "params" in column and not isinstance(column["params"], dict):
             raise ExchangeError("A column's 'params' must be an object.")
-    return list(value)
+    return checked_settings(value, notes) if check_settings else columns_from_dicts(value)
 
 
-def checked_settings(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``columns`` whose settings the run column's editor could hold (the rules of
+def checked_settings(
+    columns: list[dict[str, Any]], notes: list[str] | None = None
+) -> list[ColumnConfig]:
+    """``columns`` (dicts shaped like :meth:`ColumnConfig.to_dict`) as run columns whose
+    settings the run column's editor could hold (the rules of
     :data:`~promptstudio.providers.param_rules.PARAM_RULES`), or :class:`ExchangeError`
-    naming the column, the setting and what it may be. Every importer ends with this."""
+    naming the column, the setting and what it may be. Every importer ends with this.
+    Settings a run column has no place for are left out and named in ``notes``."""
     checked = []
     for number, column in enumerate(columns, start=1):
         params = column.get("params")
+        what = f"Run column {number} (model {column.get('model') or '?'})"
         if isinstance(params, dict):
-            what = f"Run column {number} (model {column.get('model') or '?'})"
             column = {**column, "params": checked_column_params(params, what)}
-        checked.append(column)
+        dropped = unknown_params(column)
+        if dropped and notes is not None:
+            notes.append(f"{what}: {', '.join(dropped)} not kept (not a run setting).")
+        checked.append(column_from_dict(column))
     return checked
 
 

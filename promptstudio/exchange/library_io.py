@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptstudio.exchange.document import PromptDocument
+from promptstudio.exchange.document import PromptDocument, columns_to_dicts
 from promptstudio.exchange.errors import ExchangeError, OutsideReferenceError
 from promptstudio.exchange.formats import (
     EXPORT_FORMATS,
@@ -129,7 +129,7 @@ def import_documents(
                 prompt.id,
                 doc.template,
                 doc.variables,
-                {"columns": doc.columns} if doc.columns else {},
+                {"columns": columns_to_dicts(doc.columns)} if doc.columns else {},
                 message=message,
                 kind="import",
             )

@@ -29,6 +29,7 @@ from promptstudio.exchange.document import (
     provider_kind,
 )
 from promptstudio.exchange.front_matter import dump_yaml
+from promptstudio.runs.columns import ColumnConfig
 from promptstudio.templating.roles import marker_role
 from promptstudio.templating.source import normalise
 
@@ -138,14 +139,14 @@ def check_from_promptfoo(check: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _providers(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _providers(columns: list[ColumnConfig]) -> list[dict[str, Any]]:
     providers: list[dict[str, Any]] = []
     labels: set[str] = set()
     for index, column in enumerate(columns, start=1):
         kind = provider_kind(column)
-        model = str(column.get("model") or "")
+        model = column.model
         params = column_params(column)
-        base_url = str(column.get("base_url") or "")
+        base_url = column.base_url
         config: dict[str, Any]
         if kind == "anthropic":
             provider_id = f"anthropic:messages:{model}"
@@ -170,7 +171,7 @@ def _providers(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 env_var = key_env_var(base_url)
                 if env_var:
                     config["apiKeyEnvar"] = env_var
-        label = str(column.get("profile") or kind) + f" {model}"
+        label = (column.profile or kind) + f" {model}"
         if label in labels:
             label = f"{label} #{index}"
         labels.add(label)

@@ -36,6 +36,8 @@ from promptstudio.exchange.promptfoo_format import (
     check_from_promptfoo,
 )
 from promptstudio.exchange.reading import MAX_IMPORT_BYTES, checked_text
+from promptstudio.providers import GenerationParams
+from promptstudio.runs.columns import ColumnConfig
 from promptstudio.templating.roles import marker_role
 
 OLLAMA_URL = "http://localhost:11434/v1"
@@ -263,16 +265,17 @@ def _literal_if_marker(line: str) -> str:
     return "{{ " + repr(line) + " }}" if marker_role(line) is not None else line
 
 
-def _columns(value: object) -> list[dict[str, Any]]:
+def _columns(value: object) -> list[ColumnConfig]:
     if value is None:
         return []
     entries = value if isinstance(value, list) else [value]
-    columns: list[dict[str, Any]] = []
+    columns: list[ColumnConfig] = []
     for entry in entries:
         for provider_id, label, config in _provider_specs(entry):
             column = _column(provider_id, label, config)
             if column is not None:
-                columns.append({"id": f"c{len(columns) + 1}", **column})
+                column.id = f"c{len(columns) + 1}"
+                columns.append(column)
     return columns
 
 
@@ -304,7 +307,7 @@ def _provider_specs(entry: object) -> list[tuple[str, str, dict[str, Any]]]:
     return specs
 
 
-def _column(provider_id: str, label: str, config: dict[str, Any]) -> dict[str, Any] | None:
+def _column(provider_id: str, label: str, config: dict[str, Any]) -> ColumnConfig | None:
     """A run column inverting what :func:`_providers` writes; None for other providers."""
     parsed = _vendor_and_model(provider_id)
     if parsed is None:
@@ -330,12 +333,12 @@ def _column(provider_id: str, label: str, config: dict[str, Any]) -> dict[str, A
         custom = api_base is not None and api_base.rstrip("/") != OPENAI_URL
         profile = "" if custom else "openai"
         base_url = api_base if custom and api_base else OPENAI_URL
-    return {
-        "profile": _profile_in_label(label, model) or profile,
-        "base_url": base_url,
-        "model": model,
-        "params": checked_column_params(params, f"Provider {provider_id}"),
-    }
+    return ColumnConfig(
+        profile=_profile_in_label(label, model) or profile,
+        base_url=base_url,
+        model=model,
+        params=GenerationParams.from_dict(checked_column_params(params, f"Provider {provider_id}")),
+    )
 
 
 def _vendor_and_model(provider_id: str) -> tuple[str, str] | None:

@@ -17,6 +17,7 @@ from promptstudio.exchange.document import (
     OPENAI_URL,
     PromptDocument,
     column_params,
+    columns_to_dicts,
     key_env_var,
     provider_kind,
 )
@@ -24,6 +25,7 @@ from promptstudio.exchange.errors import ExchangeError
 from promptstudio.exchange.front_matter import dump_front_matter, split_front_matter
 from promptstudio.exchange.json_format import checked_settings
 from promptstudio.exchange.reading import checked_text
+from promptstudio.runs.columns import ColumnConfig
 
 # Our parameter names → Prompty v2 ``model.options`` names.
 OPTION_NAMES: dict[str, str] = {
@@ -50,9 +52,9 @@ def to_prompty(doc: PromptDocument) -> str:
         extras["folder"] = doc.folder
     if doc.columns:
         first = doc.columns[0]
-        extras["column"] = {key: first[key] for key in ("id", "profile") if key in first}
+        extras["column"] = {"id": first.id, "profile": first.profile}
         if len(doc.columns) > 1:
-            extras["moreColumns"] = doc.columns[1:]
+            extras["moreColumns"] = columns_to_dicts(doc.columns[1:])
     metadata: dict[str, Any] = {"tags": list(doc.tags)}
     if extras:
         metadata["promptstudio"] = extras
@@ -65,11 +67,11 @@ def to_prompty(doc: PromptDocument) -> str:
     return dump_front_matter(front, doc.template)
 
 
-def _model(column: dict[str, Any]) -> dict[str, Any]:
+def _model(column: ColumnConfig) -> dict[str, Any]:
     kind = provider_kind(column)
-    base_url = str(column.get("base_url") or "")
+    base_url = column.base_url
     model: dict[str, Any] = {
-        "id": str(column.get("model") or ""),
+        "id": column.model,
         "provider": "anthropic" if kind == "anthropic" else "openai",
         "apiType": "chat",
     }
@@ -155,10 +157,11 @@ def from_prompty(data: str | bytes, *, name: str = "") -> PromptDocument:
         first = extras.get("column")
         if isinstance(first, dict):
             column = {**column, **{k: v for k, v in first.items() if k in ("id", "profile")}}
-        columns.append(_ordered_column(column))
+        columns.append(column)
     more = extras.get("moreColumns", [])
     if isinstance(more, list):
         columns.extend(column for column in more if isinstance(column, dict))
+    notes: list[str] = []
     return PromptDocument(
         name=str(front.get("name") or name or "Imported prompt"),
         description=str(front.get("description") or ""),
@@ -166,7 +169,8 @@ def from_prompty(data: str | bytes, *, name: str = "") -> PromptDocument:
         tags=[str(tag) for tag in tags],
         template=body,
         variables=_variables(front),
-        columns=checked_settings(columns),
+        columns=checked_settings(columns, notes),
+        notes=notes,
     )
 
 
@@ -241,13 +245,6 @@ def _resolved(value: object) -> str:
             "environment, so it is not used; name the server's URL in the file instead."
         )
     return resolved
-
-
-def _ordered_column(column: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "profile", "base_url", "model", "params")
-    return {key: column[key] for key in keys if key in column} | {
-        key: value for key, value in column.items() if key not in keys
-    }
 
 
 def _variables(front: dict[str, Any]) -> dict[str, Any]:

@@ -17,12 +17,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from promptstudio.exchange.document import PromptDocument
+from promptstudio.exchange.document import PromptDocument, columns_to_dicts
 from promptstudio.exchange.errors import ExchangeError
 from promptstudio.exchange.json_format import (
     checked_cases,
     checked_columns,
-    checked_settings,
     checked_tags,
 )
 from promptstudio.exchange.reading import checked_text
@@ -40,7 +39,7 @@ _EXACT_FIELDS = ("name", "description", "folder", "tags", "variables", "cases", 
 def to_markdown(doc: PromptDocument) -> str:
     """The prompt as a Markdown page that :func:`from_markdown` reads back exactly."""
     text = _visible(doc)
-    seen = _read_visible(text.split("\n"), untitled="")
+    seen = _read_visible(text.split("\n"), untitled="", check_settings=False)
     assert seen is not None  # _visible always writes a template section
     read_back, _ = seen
     exact = {
@@ -48,6 +47,8 @@ def to_markdown(doc: PromptDocument) -> str:
         for key in _EXACT_FIELDS
         if getattr(read_back, key) != getattr(doc, key)
     }
+    if "columns" in exact:
+        exact["columns"] = columns_to_dicts(doc.columns)
     if doc.template and not doc.template.endswith("\n"):
         exact["template_final_newline"] = False
     if not exact:
@@ -75,7 +76,6 @@ def from_markdown(data: str | bytes, *, name: str = "") -> PromptDocument:
     doc, exact = seen
     if exact is not None:
         _apply_exact(doc, *exact)
-    doc.columns = checked_settings(doc.columns)
     return doc
 
 
@@ -101,10 +101,10 @@ def _visible(doc: PromptDocument) -> str:
     if doc.tags:
         lines.append(f"{_TAGS} " + ", ".join(f"`{_one_line(tag)}`" for tag in doc.tags))
     for column in doc.columns:
-        params = column.get("params") or {}
+        params = column.params.to_dict()
         settings = ", ".join(f"{name}={json.dumps(value)}" for name, value in params.items())
-        where = _one_line(str(column.get("profile") or column.get("base_url") or ""))
-        model = _one_line(str(column.get("model") or ""))
+        where = _one_line(column.profile or column.base_url)
+        model = _one_line(column.model)
         lines.append(f"{_MODEL} `{model}` ({where})" + (f": {settings}" if settings else ""))
     if lines[-1]:
         lines.append("")
@@ -118,7 +118,7 @@ def _visible(doc: PromptDocument) -> str:
     if doc.cases:
         lines += _section(CASES, _json(doc.cases), "json")
     if doc.columns:
-        lines += _section(MODELS, _json(doc.columns), "json")
+        lines += _section(MODELS, _json(columns_to_dicts(doc.columns)), "json")
     return "\n".join(lines)
 
 
@@ -158,7 +158,7 @@ class _Block:
 
 
 def _read_visible(
-    lines: list[str], *, untitled: str
+    lines: list[str], *, untitled: str, check_settings: bool = True
 ) -> tuple[PromptDocument, tuple[dict[str, Any], int] | None] | None:
     """The document the visible text describes, and the exact-values comment (with its
     line number) if there is one; the name is ``untitled`` when there is no title line.
@@ -193,7 +193,8 @@ def _read_visible(
     if CASES in blocks:
         doc.cases = checked_cases(_block_json(blocks[CASES], list, "a list"))
     if MODELS in blocks:
-        doc.columns = checked_columns(_block_json(blocks[MODELS], list, "a list"))
+        models = _block_json(blocks[MODELS], list, "a list")
+        doc.columns = checked_columns(models, doc.notes, check_settings=check_settings)
     return doc, exact
 
 
@@ -295,7 +296,8 @@ def _apply_exact(doc: PromptDocument, exact: dict[str, Any], number: int) -> Non
         if "cases" in exact:
             doc.cases = checked_cases(exact["cases"])
         if "columns" in exact:
-            doc.columns = checked_columns(exact["columns"])
+            doc.notes.clear()  # the comment's columns replace the visible ones
+            doc.columns = checked_columns(exact["columns"], doc.notes)
     except ExchangeError as exc:
         raise ExchangeError(f"In the promptstudio comment: {exc}", line=number) from None
     if exact.get("template_final_newline") is False:

@@ -16,6 +16,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from promptstudio.exchange import OutsideReferenceError, PromptDocument
+from promptstudio.exchange.document import columns_from_dicts
 from promptstudio.exchange.formats import IMPORT_SUFFIXES
 from promptstudio.exchange.library_io import (
     document_for,
@@ -163,7 +164,7 @@ class ExchangeFlow(QObject):
         ws = self.workspace
         ws.flush_analysis()
         template, values, settings = ws.snapshot()
-        columns = [dict(column) for column in settings.get("columns") or []]
+        columns = columns_from_dicts(settings.get("columns") or [])
         if ws.prompt_id is None:
             return PromptDocument(name="Untitled", template=template, variables=dict(values),
                                   columns=columns)  # fmt: skip

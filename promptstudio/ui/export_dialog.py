@@ -75,7 +75,7 @@ class ExportDialog(QDialog):
         self.column = QComboBox(self)
         self.column.setObjectName("exportColumn")
         for index, column in enumerate(doc.columns):
-            self.column.addItem(f"{index + 1}: {column.get('model') or '(no model)'}", index)
+            self.column.addItem(f"{index + 1}: {column.model or '(no model)'}", index)
         if not doc.columns:
             self.column.addItem("(no run columns: OpenAI defaults)", 0)
         self.with_history = QCheckBox("Include every stored version", self)

@@ -12,7 +12,7 @@ import yaml
 
 from promptstudio.exchange import PromptDocument, from_prompty, to_json, to_prompty
 from tests.cli.test_cli import cli
-from tests.exchange.samples import sample_document
+from tests.exchange.samples import columns, sample_document
 from tests.fake_llm import FakeLLM, Reply
 
 
@@ -219,8 +219,8 @@ def test_run_a_prompty_file_on_its_own_columns(tmp_path: Path) -> None:
             name="Greeter",
             template="system:\nBe {{ tone }}.\nuser:\nSay hi.\n",
             variables={"tone": "brief"},
-            columns=[{"id": "c1", "profile": "", "base_url": server.base_url,
-                      "model": "local", "params": {"max_tokens": 20}}],
+            columns=columns({"id": "c1", "profile": "", "base_url": server.base_url,
+                             "model": "local", "params": {"max_tokens": 20}}),
         )  # fmt: skip
         path = tmp_path / "greeter.prompty"
         path.write_text(to_prompty(doc))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from promptstudio.exchange import PromptDocument
+from promptstudio.exchange.document import column_from_dict
+from promptstudio.runs.columns import ColumnConfig
 
 TEMPLATE = """system:
 You are a {{ tone }} assistant.
@@ -22,7 +26,7 @@ def sample_document() -> PromptDocument:
         tags=["summary", "demo"],
         template=TEMPLATE,
         variables={"tone": "friendly", "name": "Ada", "items": ["one", "two"], "n": 3},
-        columns=[
+        columns=columns(
             {
                 "id": "c1",
                 "profile": "openai",
@@ -51,7 +55,7 @@ def sample_document() -> PromptDocument:
                 "model": "llama-3.1-8b-instant",
                 "params": {"json_mode": True},
             },
-        ],
+        ),
         cases=[
             # The current values saved as a case: importers take the first case's vars
             # as the variables, so this keeps a promptfoo round trip whole.
@@ -67,3 +71,13 @@ def sample_document() -> PromptDocument:
             },
         ],
     )
+
+
+def columns(*stored: dict[str, Any]) -> list[ColumnConfig]:
+    """Run columns from their stored (``ColumnConfig.to_dict``) form."""
+    return [column_from_dict(column) for column in stored]
+
+
+def plain(configs: list[ColumnConfig]) -> list[dict[str, Any]]:
+    """Columns as stored, without their ids (an import without ids makes new ones)."""
+    return [{k: v for k, v in column.to_dict().items() if k != "id"} for column in configs]

@@ -17,7 +17,8 @@ from promptstudio.exchange import (
     to_python_anthropic,
     to_python_openai,
 )
-from tests.exchange.samples import sample_document
+from promptstudio.exchange.document import columns_to_dicts
+from tests.exchange.samples import columns, sample_document
 
 PROMPTFOO_TOP_LEVEL = {"description", "prompts", "providers", "tests", "defaultTest"}
 # promptfoo's documented test case keys we write (configuration reference, "Test Case").
@@ -127,7 +128,7 @@ def test_promptfoo_without_cases_has_one_test_with_the_current_variables() -> No
 def test_promptfoo_writes_json_modes_thinking_and_a_custom_anthropic_host() -> None:
     doc = PromptDocument(
         name="modes",
-        columns=[
+        columns=columns(
             {"profile": "openai", "model": "m", "params": {"json_schema": {"type": "object"}}},
             {
                 "profile": "anthropic",
@@ -135,7 +136,7 @@ def test_promptfoo_writes_json_modes_thinking_and_a_custom_anthropic_host() -> N
                 "model": "c",
                 "params": {"thinking_budget": 2048, "stop": ["x"]},
             },
-        ],
+        ),
     )
     first, second = yaml.safe_load(to_promptfoo(doc))["providers"]
     assert first["config"] == {
@@ -167,7 +168,7 @@ def test_markdown_carries_cases_and_models_as_json_blocks() -> None:
     headings = [line for line in text.split("\n") if line.startswith("## ")]
     assert headings == ["## Variables", "## Template", "## Test cases", "## Models"]
     models = text.split("## Models\n\n```json\n", 1)[1].split("\n```\n", 1)[0]
-    assert json.loads(models) == doc.columns
+    assert json.loads(models) == columns_to_dicts(doc.columns)
     assert "<!--" not in text  # nothing here that the visible text can't show exactly
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,12 @@ from promptstudio.exchange import (
     to_json,
     to_markdown,
 )
+from promptstudio.exchange.document import columns_to_dicts
 from promptstudio.exchange.formats import import_file
 from promptstudio.providers import GenerationParams
 from promptstudio.providers.param_rules import PARAM_RULES, ParamError, checked_params
 from tests.cli.test_cli import cli
+from tests.exchange.samples import columns
 
 # (settings, the setting named, what the message says it may be)
 BAD = [
@@ -47,7 +50,7 @@ GOOD = {"temperature": 0.7, "top_p": 1, "max_tokens": 256, "stop": ["END", ""], 
 def _doc(params: dict[str, Any]) -> PromptDocument:
     column = {"id": "c1", "profile": "", "base_url": "http://localhost:8080/v1",
               "model": "m", "params": params}  # fmt: skip
-    return PromptDocument(name="P", template="user:\nhi\n", columns=[column])
+    return PromptDocument(name="P", template="user:\nhi\n", columns=columns(column))
 
 
 def test_every_setting_of_generation_params_has_a_rule() -> None:
@@ -69,19 +72,32 @@ def test_a_bad_setting_names_itself_and_its_rule(
         checked_params(params)
 
 
+def _files_with(params: dict[str, Any]) -> list[tuple[Any, str]]:
+    """A JSON and a Markdown file whose one column holds ``params`` as written."""
+    doc = _doc({})
+    data = json.loads(to_json(doc))
+    data["columns"][0]["params"] = params
+    markdown = to_markdown(doc)
+    models = json.dumps(columns_to_dicts(doc.columns), indent=2, ensure_ascii=False)
+    assert models in markdown
+    bad = json.dumps(data["columns"], indent=2, ensure_ascii=False)
+    return [(from_json, json.dumps(data)), (from_markdown, markdown.replace(models, bad))]
+
+
 @pytest.mark.parametrize(("params", "name", "allowed"), BAD)
 def test_json_and_markdown_refuse_bad_settings(
     params: dict[str, Any], name: str, allowed: str
 ) -> None:
-    for read, text in (
-        (from_json, to_json(_doc(params))),
-        (from_markdown, to_markdown(_doc(params))),
-    ):
+    for read, text in _files_with(params):
         with pytest.raises(ExchangeError) as caught:
             read(text)
         assert f"Run column 1 (model m), {name}: " in caught.value.message
         assert allowed in caught.value.message
-    assert from_json(to_json(_doc(GOOD))).columns[0]["params"] == GOOD
+    [(_, text), _markdown] = _files_with(GOOD)  # a setting no run column has is named
+    back = from_json(text)
+    kept = {name: value for name, value in GOOD.items() if name != "frequency_penalty"}
+    assert back.columns[0].params.to_dict() == kept
+    assert back.notes == ["Run column 1 (model m): frequency_penalty not kept (not a run setting)."]
 
 
 @pytest.mark.parametrize(
@@ -141,7 +157,7 @@ def test_the_cli_stores_nothing_and_runs_nothing(tmp_path: Path, suffix: str) ->
     home = tmp_path / "home"
     with FakeLLM() as server:
         doc = _doc({"temperature": "hot"})
-        doc.columns[0]["base_url"] = server.base_url
+        doc.columns[0].base_url = server.base_url
         text = {
             ".json": to_json(doc),
             ".md": to_markdown(doc),

@@ -19,10 +19,12 @@ from promptstudio.exchange import (
     from_promptfoo,
     to_promptfoo,
 )
+from promptstudio.exchange.document import columns_to_dicts
 from promptstudio.exchange.formats import import_file
 from promptstudio.exchange.library_io import read_import_files
 from promptstudio.exchange.promptfoo_format import chat_prompt
 from promptstudio.templating import render_messages
+from tests.exchange.samples import columns as stored
 from tests.exchange.samples import sample_document
 from tests.exchange.test_properties import DOCS, TEXT, VALUE
 
@@ -92,8 +94,8 @@ def test_a_hand_written_config_becomes_one_document_per_prompt() -> None:
     assert first.template == "Translate to {{language}}: {{input}}"
     assert second.template == "system:\nYou translate into {{ language }}.\n\nuser:\n{{ input }}\n"
     assert (
-        first.columns
-        == second.columns
+        columns_to_dicts(first.columns)
+        == columns_to_dicts(second.columns)
         == [
             {
                 "id": "c1",
@@ -241,9 +243,9 @@ def test_json_modes_thinking_and_hosts_survive_a_round_trip() -> None:
             "params": {"stop": ["\n\n"], "seed": 1},
         },
     ]
-    doc = PromptDocument(name="modes", template="user:\nhi\n", columns=columns)
+    doc = PromptDocument(name="modes", template="user:\nhi\n", columns=stored(*columns))
     [back] = from_promptfoo(to_promptfoo(doc))
-    assert back.columns == columns
+    assert columns_to_dicts(back.columns) == columns
 
 
 # ---- files next to the config --------------------------------------------------------
@@ -588,4 +590,4 @@ def test_promptfoo_round_trip_keeps_messages_cases_and_models(doc: PromptDocumen
     expected: list[dict[str, Any]] = doc.cases or [{"vars": doc.variables}]
     assert back.cases == expected
     assert back.variables == expected[0]["vars"]
-    assert [c["model"] for c in back.columns] == [c["model"] for c in doc.columns]
+    assert [c.model for c in back.columns] == [c.model for c in doc.columns]

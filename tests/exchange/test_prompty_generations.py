@@ -6,6 +6,7 @@ import pytest
 
 from promptstudio.exchange import ExchangeError, from_prompty
 from promptstudio.exchange.formats import import_text
+from tests.exchange.samples import plain
 
 LEGACY = """---
 name: legacy-prompt
@@ -49,7 +50,7 @@ def test_a_legacy_file_with_env_references(monkeypatch: pytest.MonkeyPatch) -> N
     doc = from_prompty(LEGACY)
     assert (doc.name, doc.tags) == ("legacy-prompt", ["test", "legacy"])
     assert doc.variables == {"firstName": "Jane", "lastName": "Doe"}
-    assert doc.columns == [
+    assert plain(doc.columns) == [
         {
             "profile": "",
             "base_url": "https://mine.openai.azure.com",
@@ -64,15 +65,15 @@ def test_an_unset_env_reference_takes_its_default_or_openai(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("AZURE_OPENAI_ENDPOINT", raising=False)
-    assert from_prompty(LEGACY).columns[0]["base_url"] == "https://api.openai.com/v1"
+    assert from_prompty(LEGACY).columns[0].base_url == "https://api.openai.com/v1"
     v2 = "---\nmodel:\n  id: m\n  connection:\n    endpoint: ${env:NOPE_X:http://localhost:1234/v1}\n---\nhi\n"
-    assert from_prompty(v2).columns[0]["base_url"] == "http://localhost:1234/v1"
+    assert from_prompty(v2).columns[0].base_url == "http://localhost:1234/v1"
 
 
 def test_shorthand_files() -> None:
     model_string = "---\nname: model-string\nmodel: gpt-4o\n---\nuser:\n{{question}}\n"
     doc = from_prompty(model_string)
-    assert doc.columns == [{"profile": "openai", "base_url": "https://api.openai.com/v1",
+    assert plain(doc.columns) == [{"profile": "openai", "base_url": "https://api.openai.com/v1",
                             "model": "gpt-4o", "params": {}}]  # fmt: skip
     [body_only] = import_text("concise.prompty", "You answer concisely.\n")
     assert (body_only.name, body_only.template) == ("concise", "You answer concisely.\n")
@@ -93,6 +94,6 @@ def test_an_endpoint_from_the_environment_must_be_a_web_address(
         from_prompty(template.format("OPENAI_API_KEY"))
     assert "${env:OPENAI_API_KEY}" in caught.value.message
     assert "SECRET" not in caught.value.message
-    assert from_prompty(template.format("MY_SERVER")).columns[0]["base_url"] == (
+    assert from_prompty(template.format("MY_SERVER")).columns[0].base_url == (
         "http://localhost:8080/v1"
     )

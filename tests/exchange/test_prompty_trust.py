@@ -8,6 +8,7 @@ import prompty
 import pytest
 
 from promptstudio.exchange import PromptDocument, to_prompty
+from tests.exchange.samples import columns
 
 OLLAMA = {"id": "c1", "profile": "ollama", "base_url": "http://localhost:11434/v1",
           "model": "llama3.2", "params": {"temperature": 0.3}}  # fmt: skip
@@ -15,7 +16,7 @@ OLLAMA = {"id": "c1", "profile": "ollama", "base_url": "http://localhost:11434/v
 
 def _write(tmp_path: Path) -> Path:
     doc = PromptDocument(name="Local", template="user:\nhi {{ x }}", variables={"x": "there"},
-                         columns=[OLLAMA])  # fmt: skip
+                         columns=columns(OLLAMA))  # fmt: skip
     path = tmp_path / "local.prompty"
     path.write_text(to_prompty(doc), encoding="utf-8")
     return path

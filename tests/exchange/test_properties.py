@@ -14,6 +14,7 @@ from promptstudio.exchange import (
     to_promptfoo,
     to_prompty,
 )
+from promptstudio.exchange.document import column_from_dict
 
 # Text with the characters that break naive exporters: fences, Jinja, quotes, role-marker
 # lines, YAML indicators, line separators and wide Unicode. NUL is left out: a file holding
@@ -79,7 +80,7 @@ DOCS = st.builds(
                     },
                 ),
             }
-        ),
+        ).map(column_from_dict),
         max_size=3,
     ),
 )
@@ -97,9 +98,7 @@ def test_prompty_round_trip(doc: PromptDocument) -> None:
     back = from_prompty(to_prompty(doc))
     assert back.template == doc.template
     assert back.variables == doc.variables
-    assert [(c["model"], c["params"]) for c in back.columns] == [
-        (c["model"], c["params"]) for c in doc.columns
-    ]
+    assert [(c.model, c.params) for c in back.columns] == [(c.model, c.params) for c in doc.columns]
     assert (back.description, back.folder, back.tags) == (doc.description, doc.folder, doc.tags)
 
 

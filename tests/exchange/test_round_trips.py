@@ -21,7 +21,7 @@ from promptstudio.exchange import (
     to_prompty,
 )
 from promptstudio.storage.rows import PromptRow, VersionRow
-from tests.exchange.samples import TEMPLATE, sample_document
+from tests.exchange.samples import TEMPLATE, columns, plain, sample_document
 
 
 def test_json_round_trip_is_lossless() -> None:
@@ -117,7 +117,7 @@ user:
     assert doc.name == "Basic"
     assert doc.tags == ["old"]
     assert doc.variables == {"question": "What is Prompty?"}
-    assert doc.columns == [
+    assert plain(doc.columns) == [
         {
             "profile": "",
             "base_url": "https://example.openai.azure.com",
@@ -166,7 +166,7 @@ def test_from_library_takes_rows() -> None:
         tags=["t"],
         template="user:\nhi {{ x }}",
         variables={"x": "1"},
-        columns=[{"id": "a", "model": "m", "params": {}}],
+        columns=columns({"id": "a", "model": "m", "params": {}}),
     )
 
 

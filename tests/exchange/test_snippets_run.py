@@ -28,6 +28,7 @@ from promptstudio.exchange import (
     to_python_openai,
 )
 from promptstudio.templating import TemplateError
+from tests.exchange.samples import columns
 from tests.fake_llm import FakeLLM, Reply
 
 FAKE_KEY = "sk-test-not-real"
@@ -91,7 +92,7 @@ def _openai_document(server: FakeLLM) -> PromptDocument:
         "model": "fake-model",
         "params": dict(OPENAI_PARAMS),
     }
-    return PromptDocument(name="run me", template=TEMPLATE, columns=[column])
+    return PromptDocument(name="run me", template=TEMPLATE, columns=columns(column))
 
 
 def _anthropic_document(server: FakeLLM) -> PromptDocument:
@@ -102,7 +103,7 @@ def _anthropic_document(server: FakeLLM) -> PromptDocument:
         "model": "claude-fake",
         "params": dict(ANTHROPIC_PARAMS),
     }
-    return PromptDocument(name="run me", template=TEMPLATE, columns=[column])
+    return PromptDocument(name="run me", template=TEMPLATE, columns=columns(column))
 
 
 # What each server should receive (an OpenAI-compatible server gets top_k in the body).
@@ -277,7 +278,7 @@ def test_a_hosted_api_snippet_reads_its_key_from_the_environment() -> None:
     hosted = PromptDocument(
         name="hosted",
         template=TEMPLATE,
-        columns=[{"base_url": "https://api.openai.com/v1", "model": "gpt-4o", "params": {}}],
+        columns=columns({"base_url": "https://api.openai.com/v1", "model": "gpt-4o", "params": {}}),
     )
     for make in (to_python_openai, to_python_anthropic):
         code = make(hosted, VALUES)

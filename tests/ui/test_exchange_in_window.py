@@ -34,7 +34,7 @@ def test_imported_files_land_in_the_library_and_the_first_opens(window, qtbot, t
     qtbot.waitUntil(lambda: window.workspace.prompt_id == ids[0], timeout=5000)
     assert window.editor.toPlainText() == doc.template
     assert window.variables.values()["tone"] == "friendly"
-    assert [c.model for c in window.run_board.configs()] == [c["model"] for c in doc.columns]
+    assert [c.model for c in window.run_board.configs()] == [c.model for c in doc.columns]
     db = window.workspace.db
     prompt = db.call(library.get_prompt, ids[0])
     assert (prompt.name, prompt.folder, list(prompt.tags)) == (
@@ -111,7 +111,7 @@ def test_export_shows_the_file_with_unsaved_edits_and_saves_it(window, qtbot, tm
     shown = from_json(dialog.preview.toPlainText())
     assert shown.template == "system:\nBe {{ mood }}.\nuser:\nHi\n"
     assert "mood" in shown.variables
-    assert shown.columns[0]["model"] == "llama3.2"
+    assert shown.columns[0].model == "llama3.2"
 
     dialog.choose("promptfoo")
     qtbot.waitUntil(lambda: "providers:" in dialog.preview.toPlainText(), timeout=5000)

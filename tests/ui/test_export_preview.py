@@ -10,6 +10,7 @@ from PySide6.QtGui import QTextBlock
 from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from promptstudio.exchange import PromptDocument
+from promptstudio.exchange.document import columns_from_dicts
 from promptstudio.ui.editor.code_highlighter import LINE_LIMIT, CodeHighlighter
 from promptstudio.ui.export_dialog import ExportDialog
 from promptstudio.ui.tasks import TaskOwner
@@ -20,7 +21,7 @@ SHOTS = Path("/tmp")
 DOC = PromptDocument(
     name="Greeting",
     template="system:\nBe brief.\nuser:\nSay {{ word }}",
-    columns=[{"model": "gpt-4o", "temperature": 0.2}],
+    columns=columns_from_dicts([{"model": "gpt-4o", "params": {"temperature": 0.2}}]),
 )
 
 
