@@ -88,6 +88,7 @@ def _export(args: argparse.Namespace) -> int:
         if args.version is not None:
             version_id = db.call(library.get_version_by_number, prompt.id, args.version).id
         doc = db.call(document_for, prompt.id, version_id, with_history=args.history)
+    _set_profile_kinds(args, [doc])
     from promptstudio.cli import parse_values
 
     values = {**doc.variables, **parse_values(args.var)}
@@ -106,6 +107,7 @@ def _export_library(args: argparse.Namespace, key: str) -> int:
 
     with open_db(args) as db:
         docs = [doc for _, doc in db.call(library_documents, with_history=args.history)]
+    _set_profile_kinds(args, docs)
     folder = Path(args.output)
 
     def progress(done: int, total: int) -> None:
@@ -116,6 +118,16 @@ def _export_library(args: argparse.Namespace, key: str) -> int:
         print(file=sys.stderr)
     print(f"wrote {len(written)} prompts to {folder}", file=sys.stderr)
     return 0
+
+
+def _set_profile_kinds(args: argparse.Namespace, docs: list[Any]) -> None:
+    """The kind of each provider profile the documents' columns name (profiles.json)."""
+    from promptstudio.exchange.document import set_profile_kinds
+    from promptstudio.paths import data_dir
+    from promptstudio.settings.profiles import ProfileStore
+
+    profiles = ProfileStore(data_dir(args.data_dir)).profiles(include_hidden=True)
+    set_profile_kinds(docs, profiles)
 
 
 def _format_from_suffix(output: str | None) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -12,6 +12,7 @@ from promptstudio.providers import GenerationParams
 from promptstudio.runs.columns import ColumnConfig
 
 if TYPE_CHECKING:
+    from promptstudio.providers import ProviderProfile
     from promptstudio.storage.rows import PromptRow, VersionRow
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -44,6 +45,9 @@ class PromptDocument:
     notes: list[str] = field(default_factory=list, compare=False)
     # Where the template's lines were read, when not line for line from the imported file.
     origin: TemplateOrigin | None = field(default=None, compare=False, repr=False)
+    # The kind ("anthropic", "openai", ...) of each provider profile the columns name, where
+    # the profiles are known (set_profile_kinds): a custom profile's kind picks the API.
+    profile_kinds: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_library(cls, prompt: PromptRow, version: VersionRow) -> PromptDocument:
@@ -121,8 +125,17 @@ def unknown_params(data: Mapping[str, Any]) -> list[str]:
     return [name for name in params if name not in PARAM_FIELDS] if isinstance(params, dict) else []
 
 
-def provider_kind(column: ColumnConfig) -> str:
-    """``"openai"``, ``"anthropic"``, ``"ollama"`` or ``"openai-compatible"`` for a column."""
+def set_profile_kinds(docs: Iterable[PromptDocument], profiles: Iterable[ProviderProfile]) -> None:
+    """Tell each document the kind of every provider profile its columns name."""
+    kinds = {profile.id: profile.kind for profile in profiles}
+    for doc in docs:
+        named = {column.profile for column in doc.columns}
+        doc.profile_kinds = {id_: kind for id_, kind in kinds.items() if id_ in named}
+
+
+def provider_kind(column: ColumnConfig, kinds: Mapping[str, str] | None = None) -> str:
+    """``"openai"``, ``"anthropic"``, ``"ollama"`` or ``"openai-compatible"`` for a column
+    (``kinds``: the kind of each profile, :attr:`PromptDocument.profile_kinds`)."""
     base_url = column.base_url
     try:
         parts = urlsplit(base_url if "://" in base_url else "https://" + base_url)
@@ -130,7 +143,8 @@ def provider_kind(column: ColumnConfig) -> str:
         port = parts.port
     except ValueError:  # not a URL at all
         host, port = "", None
-    if column.profile == "anthropic" or host == "api.anthropic.com":
+    profile_kind = (kinds or {}).get(column.profile)
+    if column.profile == "anthropic" or profile_kind == "anthropic" or host == "api.anthropic.com":
         return "anthropic"
     if host == "api.openai.com" or (not base_url and column.profile in ("", "openai")):
         return "openai"

@@ -44,6 +44,7 @@ _OLLAMA_PARAMS = {
     "max_tokens": "num_predict",
 }
 _SCHEMA_NAME = "response"  # the name a bare JSON Schema gets in OpenAI's wrapper
+NO_KEY = "no-key"  # what a server that needs no key is sent (promptfoo requires one)
 
 
 # ---- export --------------------------------------------------------------------------
@@ -54,7 +55,7 @@ def to_promptfoo(doc: PromptDocument) -> str:
     config: dict[str, Any] = {
         "description": doc.description or doc.name,
         "prompts": [{"label": doc.name, "raw": chat_prompt(doc.template)}],
-        "providers": _providers(doc.columns),
+        "providers": _providers(doc.columns, doc.profile_kinds),
         "tests": [_test(case) for case in doc.cases] or [{"vars": dict(doc.variables)}],
     }
     # A comment ends at any line break, and YAML refuses control characters.
@@ -139,11 +140,11 @@ def check_from_promptfoo(check: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _providers(columns: list[ColumnConfig]) -> list[dict[str, Any]]:
+def _providers(columns: list[ColumnConfig], kinds: dict[str, str]) -> list[dict[str, Any]]:
     providers: list[dict[str, Any]] = []
     labels: set[str] = set()
     for index, column in enumerate(columns, start=1):
-        kind = provider_kind(column)
+        kind = provider_kind(column, kinds)
         model = column.model
         params = column_params(column)
         base_url = column.base_url
@@ -157,6 +158,7 @@ def _providers(columns: list[ColumnConfig]) -> list[dict[str, Any]]:
                 config["thinking"] = {"type": "enabled", "budget_tokens": params["thinking_budget"]}
             if base_url and base_url.rstrip("/") != ANTHROPIC_URL:
                 config["apiBaseUrl"] = base_url
+                config |= _key_config(base_url, "ANTHROPIC_API_KEY")
         elif kind == "ollama":
             provider_id = f"ollama:chat:{model}"
             config = {out: params[name] for name, out in _OLLAMA_PARAMS.items() if name in params}
@@ -168,9 +170,7 @@ def _providers(columns: list[ColumnConfig]) -> list[dict[str, Any]]:
                 config["response_format"] = response_format
             if kind == "openai-compatible":
                 config["apiBaseUrl"] = base_url
-                env_var = key_env_var(base_url)
-                if env_var:
-                    config["apiKeyEnvar"] = env_var
+                config |= _key_config(base_url, "OPENAI_API_KEY")
         label = (column.profile or kind) + f" {model}"
         if label in labels:
             label = f"{label} #{index}"
@@ -180,6 +180,21 @@ def _providers(columns: list[ColumnConfig]) -> list[dict[str, Any]]:
             entry["config"] = config
         providers.append(entry)
     return providers
+
+
+def _key_config(base_url: str, default_var: str) -> dict[str, str]:
+    """Where promptfoo finds the key for a host other than the vendor's own.
+
+    A known host names its variable. A server reached over plain http (a local one) gets
+    a placeholder, as PromptStudio's own code snippets send: promptfoo refuses to start a
+    provider without a key, and would otherwise send ``OPENAI_API_KEY`` there in clear text.
+    """
+    env_var = key_env_var(base_url)
+    if env_var and env_var != default_var:
+        return {"apiKeyEnvar": env_var}
+    if env_var is None and not base_url.lower().startswith("https://"):
+        return {"apiKey": NO_KEY}
+    return {}
 
 
 def _response_format(params: dict[str, Any]) -> dict[str, Any] | None:

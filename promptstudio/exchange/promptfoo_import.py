@@ -87,27 +87,34 @@ def from_promptfoo(
 
     Read: ``description``; ``prompts`` as text, a list of text or ``{label, raw}`` /
     ``{id, label}`` objects, or the legacy ``{text: label}`` mapping (a chat-format JSON
-    list becomes a template with role markers; Nunjucks is left as written);
-    ``providers`` whose id is ``openai:chat:M``, ``openai:M``, ``openai:responses:M``,
-    ``anthropic:messages:M``, ``ollama:chat:M`` or ``ollama:M`` (as text, ``{id, label,
-    config}`` or ``{id: {config}}``) become run columns; ``tests`` become test cases, each
-    with ``defaultTest``'s vars under its own and ``defaultTest``'s assertions before its
-    own. The document's variables are the first case's vars (``defaultTest``'s without
-    tests). Everything else is skipped without error: other providers (Vertex, Bedrock,
-    HTTP, ...), provider settings PromptStudio has no column setting for, API keys written
-    in the config, ``scenarios``, and test keys other than ``description``, ``vars``,
-    ``assert`` and ``metadata.expected``.
+    list becomes a template with role markers, its messages' content text or a list of
+    text parts; Nunjucks is left as written, promptfoo's ``load`` and ``dump`` filters
+    included); ``providers`` whose id is ``openai:chat:M``, ``openai:M``,
+    ``openai:responses:M``, ``anthropic:messages:M``, ``ollama:chat:M`` or ``ollama:M``
+    (as text, ``{id, label, config}`` or ``{id: {config}}``) become run columns of the
+    prompts their ``prompts`` list names (every prompt without one); ``tests`` become test
+    cases, each with ``defaultTest``'s vars under its own and ``defaultTest``'s assertions
+    before its own (checks PromptStudio does not grade are kept). The document's variables
+    are the first case's vars (``defaultTest``'s without tests). Skipped without error,
+    and said in each document's ``notes``: other providers (Vertex, Bedrock, HTTP, ...),
+    transforms of answers (``options.transform``, a provider's ``transform``) and checks
+    kept but not graded. Skipped silently: provider settings PromptStudio has no column
+    setting for, API keys written in the config, ``scenarios``, and test keys other than
+    ``description``, ``vars``, ``assert`` and ``metadata.expected``.
 
     Files referenced as ``file://path`` (or a bare ``path.txt``) are read relative to
     ``base_dir``: prompts from ``.txt`` (split at ``---`` lines, as promptfoo does),
     ``.json``/``.yaml`` chat lists or any other text file; tests, ``defaultTest`` and vars
-    from ``.yaml``/``.yml``/``.json``. Without ``base_dir`` a reference is an error, as are
-    globs, CSV files, prompt functions (Python, JavaScript), ``exec:`` prompts and prompts
-    or tests from services (Langfuse, Hugging Face, ...). A reference that resolves outside
-    ``base_dir`` (``../``, an absolute path, a symbolic link leading out) is not read: the
-    config is refused with :class:`OutsideReferenceError` naming every such reference,
-    unless ``allow_outside_refs``. Other strings are never read as files: a var value or an
-    assertion value ``file://...`` stays that text.
+    from ``.yaml``/``.yml``/``.json``, tests also from ``.csv`` and ``.jsonl`` (as
+    ``eval --cases`` reads them); a variable's value ``file://...`` as promptfoo gives it
+    (a text file trimmed, a YAML file as JSON text). Without ``base_dir`` a reference is
+    an error, as are globs, prompt functions and variables from code (Python,
+    JavaScript), media variables, ``exec:`` prompts and prompts or tests from services
+    (Langfuse, Hugging Face, ...). A reference that resolves outside ``base_dir`` (``../``,
+    an absolute path, a symbolic link leading out) is not read: the config is refused
+    with :class:`OutsideReferenceError` naming every such reference, unless
+    ``allow_outside_refs``. An assertion value ``file://...`` stays that text. A template
+    read from a file carries its ``origin``, so a render error names that file's line.
 
     A document is named after its prompt's label (or a non-file ``id``, or the prompt
     file's name), else ``name``, else the config's description, else "Imported prompt";
@@ -126,8 +133,8 @@ def from_promptfoo(
         )
     prompts = _prompts(config.get("prompts"), files)
     description = _scalar_text(config.get("description"), "'description'")
-    columns = _columns(config.get("providers"))
     notes: list[str] = []
+    columns = _columns(config.get("providers"), notes)
     cases, default_vars = _cases(config, files, notes)
     files.refuse_outside()
     notes += _ungraded_notes(cases)
@@ -135,25 +142,28 @@ def from_promptfoo(
         raise ExchangeError("The config has no prompts: there is nothing to import.")
     variables = cases[0]["vars"] if cases else default_vars
     fallback = name or description or "Imported prompt"
-    names = _numbered([label or fallback for label, _template, _origin in prompts])
+    names = _numbered([label or fallback for label, _template, _origin, _known in prompts])
     return [
         PromptDocument(
             name=doc_name,
             description=description,
             template=template,
             variables=copy.deepcopy(variables),
-            columns=copy.deepcopy(columns),
+            columns=_for_prompt(columns, known),
             cases=copy.deepcopy(cases),
             notes=list(notes),
             origin=origin,
         )
-        for doc_name, (_label, template, origin) in zip(names, prompts, strict=True)
+        for doc_name, (_label, template, origin, known) in zip(names, prompts, strict=True)
     ]
 
 
-def _prompts(value: object, files: _Files) -> list[tuple[str, str, TemplateOrigin | None]]:
-    """``(label, template, origin)`` for every prompt, files read and chat lists converted
-    (``origin``: where a template read from a file has its lines there)."""
+def _prompts(
+    value: object, files: _Files
+) -> list[tuple[str, str, TemplateOrigin | None, set[str]]]:
+    """``(label, template, origin, names)`` for every prompt, files read and chat lists
+    converted (``origin``: where a template read from a file has its lines there; ``names``:
+    what a provider's ``prompts`` list may call it: its label, id or reference)."""
     if value is None:
         return []
     entries: list[Any]
@@ -165,7 +175,7 @@ def _prompts(value: object, files: _Files) -> list[tuple[str, str, TemplateOrigi
         entries = value
     else:
         raise ExchangeError("'prompts' must be a list.")
-    found: list[tuple[str, str, TemplateOrigin | None]] = []
+    found: list[tuple[str, str, TemplateOrigin | None, set[str]]] = []
     for number, entry in enumerate(entries, start=1):
         what = f"Prompt {number}"
         label = ""
@@ -184,13 +194,16 @@ def _prompts(value: object, files: _Files) -> list[tuple[str, str, TemplateOrigi
             raise ExchangeError(f"{what} must be text or a mapping.")
         if _MANAGED.match(source):
             raise ExchangeError(f"{what} comes from {source}, outside the config: not imported.")
+        known = {name for name in (label, source) if name}
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            known.add(entry["id"])
         if _is_reference(source):
             stem = Path(source.removeprefix("file://")).stem
             for read in files.prompt_texts(source, what):
                 template = _template(read.value, what)
-                found.append((label or stem, template, read.origin(template)))
+                found.append((label or stem, template, read.origin(template), known))
         else:
-            found.append((label, _template(source, what), None))
+            found.append((label, _template(source, what), None, known))
     return found
 
 
@@ -265,24 +278,60 @@ def _literal_if_marker(line: str) -> str:
     return "{{ " + repr(line) + " }}" if marker_role(line) is not None else line
 
 
-def _columns(value: object) -> list[ColumnConfig]:
+def _columns(value: object, notes: list[str]) -> list[tuple[ColumnConfig, list[str] | None]]:
+    """A column per provider PromptStudio can run, with the provider's ``prompts`` filter
+    (None: every prompt); providers left out and their transforms go into ``notes``."""
     if value is None:
         return []
     entries = value if isinstance(value, list) else [value]
-    columns: list[ColumnConfig] = []
+    columns: list[tuple[ColumnConfig, list[str] | None]] = []
+    skipped: list[str] = []
     for entry in entries:
-        for provider_id, label, config in _provider_specs(entry):
+        for provider_id, label, config, option in _provider_specs(entry):
             column = _column(provider_id, label, config)
-            if column is not None:
-                column.id = f"c{len(columns) + 1}"
-                columns.append(column)
+            if column is None:
+                skipped.append(provider_id)
+                continue
+            column.id = f"c{len(columns) + 1}"
+            wanted = option.get("prompts")
+            if isinstance(wanted, str):
+                wanted = [wanted]
+            columns.append((column, [str(name) for name in wanted] if wanted else None))
+            if option.get("transform"):
+                notes.append(
+                    f"The transform of provider {provider_id} is left out: it is code promptfoo "
+                    "runs on each answer, and PromptStudio keeps the answer as the model gave it."
+                )
+    if skipped:
+        notes.append(
+            f"Provider{'s' if len(skipped) > 1 else ''} left out (no PromptStudio column can "
+            f"run {'them' if len(skipped) > 1 else 'it'}): {', '.join(skipped)}."
+        )
     return columns
 
 
-def _provider_specs(entry: object) -> list[tuple[str, str, dict[str, Any]]]:
-    """``(id, label, config)`` for a provider entry; nothing for a shape we can't read."""
+def _for_prompt(
+    columns: list[tuple[ColumnConfig, list[str] | None]], names: set[str]
+) -> list[ColumnConfig]:
+    """The columns whose provider runs the prompt known by ``names`` (its label, id, ...):
+    promptfoo's per-provider ``prompts`` list, where ``name*`` matches by prefix."""
+
+    def runs(wanted: list[str] | None) -> bool:
+        if wanted is None:
+            return True
+        return any(
+            name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
+            for pattern in wanted
+            for name in names
+        )
+
+    return [copy.deepcopy(column) for column, wanted in columns if runs(wanted)]
+
+
+def _provider_specs(entry: object) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """``(id, label, config, entry)`` for a provider entry; nothing for a shape we can't read."""
     if isinstance(entry, str):
-        return [(entry, "", {})]
+        return [(entry, "", {}, {})]
     if not isinstance(entry, dict):
         return []
     if isinstance(entry.get("id"), str):
@@ -302,6 +351,7 @@ def _provider_specs(entry: object) -> list[tuple[str, str, dict[str, Any]]]:
                 provider_id,
                 label if isinstance(label, str) else "",
                 config if isinstance(config, dict) else {},
+                option,
             )
         )
     return specs

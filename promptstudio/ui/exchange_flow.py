@@ -16,7 +16,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from promptstudio.exchange import OutsideReferenceError, PromptDocument
-from promptstudio.exchange.document import columns_from_dicts
+from promptstudio.exchange.document import columns_from_dicts, set_profile_kinds
 from promptstudio.exchange.formats import IMPORT_SUFFIXES
 from promptstudio.exchange.library_io import (
     document_for,
@@ -139,9 +139,13 @@ class ExchangeFlow(QObject):
             self.export_dialog.close()
             self.export_dialog.deleteLater()
         db = self.workspace.db
+        profiles = self.workspace.profiles.profiles(include_hidden=True)
+        set_profile_kinds([doc], profiles)
 
         async def every_prompt(with_history: bool) -> list[PromptDocument]:
-            return [d for _, d in await db.acall(library_documents, with_history=with_history)]
+            docs = [d for _, d in await db.acall(library_documents, with_history=with_history)]
+            set_profile_kinds(docs, profiles)
+            return docs
 
         async def history() -> list[dict[str, Any]]:
             if prompt_id is None:

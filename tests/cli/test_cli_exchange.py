@@ -361,3 +361,22 @@ def test_promptfoo_import_lists_what_it_cannot_use_and_render_errors_name_the_pr
     done = cli("render", str(config), home=home)
     assert done.returncode == 1
     assert done.stderr == "promptstudio: prompt.json:3: No filter named 'nosuch'.\n"
+
+
+def test_promptfoo_export_of_a_column_on_a_custom_anthropic_profile(tmp_path: Path) -> None:
+    from promptstudio.runs.columns import ColumnConfig
+
+    home = tmp_path / "home"
+    added = cli("providers", "add", "my-claude", "--name", "Claude via proxy", "--kind",
+                "anthropic", "--base-url", "https://proxy.example.com", home=home)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    column = ColumnConfig(profile="my-claude", base_url="https://proxy.example.com", model="c")
+    source = tmp_path / "p.json"
+    source.write_text(to_json(PromptDocument(name="P", template="user:\nhi", columns=[column])))
+    assert cli("import", str(source), home=home).returncode == 0
+
+    done = cli("export", "P", "-f", "promptfoo", home=home)
+    assert done.returncode == 0, done.stderr
+    [provider] = yaml.safe_load(done.stdout)["providers"]
+    assert provider["id"] == "anthropic:messages:c"
+    assert provider["config"] == {"apiBaseUrl": "https://proxy.example.com"}

@@ -119,6 +119,33 @@ def test_promptfoo_checks_are_written_so_promptfoo_grades_them_as_promptstudio_d
     assert back.cases[2] == doc.cases[2]
 
 
+def test_promptfoo_providers_run_keyless_local_servers_and_custom_anthropic_profiles() -> None:
+    from promptstudio.runs.columns import ColumnConfig
+
+    doc = PromptDocument(
+        name="p",
+        columns=[
+            ColumnConfig(base_url="http://127.0.0.1:8089/v1", model="local"),
+            ColumnConfig(base_url="https://api.groq.com/openai/v1", model="llama"),
+            ColumnConfig(base_url="https://llm.example.com/v1", model="gw"),
+            ColumnConfig(profile="my-claude", base_url="http://127.0.0.1:9000", model="c"),
+            ColumnConfig(profile="my-claude", base_url="https://api.anthropic.com", model="c"),
+        ],
+    )
+    doc.profile_kinds = {"my-claude": "anthropic"}
+    providers = yaml.safe_load(to_promptfoo(doc))["providers"]
+    assert [(p["id"], p.get("config")) for p in providers] == [
+        ("openai:chat:local", {"apiBaseUrl": "http://127.0.0.1:8089/v1", "apiKey": "no-key"}),
+        (
+            "openai:chat:llama",
+            {"apiBaseUrl": "https://api.groq.com/openai/v1", "apiKeyEnvar": "GROQ_API_KEY"},
+        ),
+        ("openai:chat:gw", {"apiBaseUrl": "https://llm.example.com/v1"}),
+        ("anthropic:messages:c", {"apiBaseUrl": "http://127.0.0.1:9000", "apiKey": "no-key"}),
+        ("anthropic:messages:c", None),
+    ]
+
+
 def test_promptfoo_without_cases_has_one_test_with_the_current_variables() -> None:
     doc = sample_document()
     doc.cases = []

@@ -352,6 +352,36 @@ tests: [file://tests.csv, file://more.jsonl]
     ]
 
 
+def test_a_providers_prompts_filter_picks_the_prompts_it_runs_and_nothing_is_silent() -> None:
+    config = """\
+prompts:
+  - {id: 'Hello {{ name }}', label: greet}
+  - {raw: 'Bye {{ name }}', label: farewell-short}
+  - {raw: 'Bye, dear {{ name }}', label: farewell-long}
+providers:
+  - openai:chat:gpt-4o-mini
+  - id: anthropic:messages:claude-x
+    prompts: [greet]
+    transform: output.trim()
+  - id: openai:chat:gpt-4o
+    prompts: ['farewell-*']
+  - bedrock:anthropic.claude-3
+  - vertex:gemini-pro
+"""
+    docs = from_promptfoo(config)
+    assert [[c.model for c in doc.columns] for doc in docs] == [
+        ["gpt-4o-mini", "claude-x"],
+        ["gpt-4o-mini", "gpt-4o"],
+        ["gpt-4o-mini", "gpt-4o"],
+    ]
+    assert docs[0].notes == [
+        "The transform of provider anthropic:messages:claude-x is left out: it is code "
+        "promptfoo runs on each answer, and PromptStudio keeps the answer as the model gave it.",
+        "Providers left out (no PromptStudio column can run them): bedrock:anthropic.claude-3, "
+        "vertex:gemini-pro.",
+    ]
+
+
 def test_an_image_part_is_refused_by_name() -> None:
     part = '{"type": "image_url", "image_url": {"url": "x"}}'
     config = f"""prompts: ['[{{"role": "user", "content": [{part}]}}]']\n"""

@@ -1,0 +1,157 @@
+"""Exported promptfoo configs run in the real promptfoo CLI and grade as PromptStudio does.
+
+The CLI is installed from npm into a cache (``tests/promptfoo_cli.py``); both tools ask
+the same fake server, which answers each question with a fixed text, and every case's
+verdict in promptfoo's output must be PromptStudio's verdict on the same case.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promptstudio.exchange import PromptDocument, to_promptfoo
+from promptstudio.runs.columns import ColumnConfig
+from tests.fake_llm import FakeLLM, Reply
+from tests.promptfoo_cli import NpmMissing, install, run_eval
+
+PROMPTSTUDIO = str(Path(sys.executable).with_name("promptstudio"))
+TEMPLATE = "system:\nAnswer briefly.\n\nuser:\nQuestion: {{ q }}\n"
+# question → the fake model's answer
+ANSWERS = {
+    "capital": "Paris",
+    "capital, dotted": "Paris.",
+    "rome": "It is Rome.",
+    "madrid": "It is Madrid.",
+    "digits": "123",
+    "json": '{"a": 1}',
+    "json inside": 'Here: {"b": 2}',
+    "three words": "one two three",
+    "emoji": "héllo👋",  # 6 code points, 7 UTF-16 units
+    "short": "short",
+    "other": "y",
+}
+# (question, expected answer or None, checks) — one case each
+CASES: list[tuple[str, str | None, list[dict[str, Any]]]] = [
+    ("capital", "Paris", []),
+    ("capital, dotted", "Paris", []),
+    ("rome", None, [{"type": "contains", "value": "Rome"}, {"type": "icontains", "value": "ROME"}]),
+    ("madrid", None, [{"type": "not-contains", "value": "Madrid"},
+                      {"type": "starts-with", "value": "It"}]),
+    ("digits", None, [{"type": "regex", "value": r"^\d{3}$"}]),
+    ("json", None, [{"type": "is-json",
+                     "value": {"type": "object", "required": ["a"]}}]),
+    ("json inside", None, [{"type": "contains-json"}]),
+    ("json inside", None, [{"type": "contains-json",
+                            "value": {"type": "object", "required": ["a"]}}]),
+    ("three words", None, [{"type": "word-count", "value": {"min": 2, "max": 4}}]),
+    ("three words", None, [{"type": "not-word-count", "value": 3}]),
+    ("emoji", None, [{"type": "max-length", "value": 6}]),
+    ("emoji", None, [{"type": "max-length", "value": 5}]),
+    ("short", None, [{"type": "min-length", "value": 10}]),
+    ("short", None, [{"type": "not-max-length", "value": 3},
+                     {"type": "latency", "threshold": 60000}]),
+    ("other", "x", [{"type": "not-equals"}]),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def promptfoo() -> Path:
+    try:
+        return install()
+    except NpmMissing as exc:
+        pytest.skip(f"the real promptfoo CLI cannot be installed: {exc}")
+
+
+@pytest.fixture
+def server(fake_llm: FakeLLM) -> Iterator[FakeLLM]:
+    def answer(model: str, body: dict[str, Any]) -> Reply | None:
+        content = (body.get("messages") or [{}])[-1].get("content")
+        if isinstance(content, list):  # Anthropic's content blocks
+            content = "".join(block.get("text", "") for block in content)
+        question = str(content).removeprefix("Question: ").strip()
+        return Reply(text=ANSWERS[question])
+
+    fake_llm.respond(answer)
+    yield fake_llm
+
+
+def _document(server: FakeLLM) -> PromptDocument:
+    cases = []
+    for question, expected, checks in CASES:
+        case: dict[str, Any] = {"vars": {"q": question}}
+        if expected is not None:
+            case["expected"] = expected
+        if checks:
+            case["assert"] = checks
+        cases.append(case)
+    columns = [
+        ColumnConfig(id="c1", base_url=server.base_url, model="fake-model"),
+        # A custom profile of kind anthropic: exported as promptfoo's anthropic provider.
+        ColumnConfig(id="c2", profile="my-claude", base_url=server.anthropic_base_url,
+                     model="fake-claude"),
+    ]  # fmt: skip
+    doc = PromptDocument(name="Verdicts", template=TEMPLATE, columns=columns, cases=cases)
+    doc.profile_kinds = {"my-claude": "anthropic"}
+    return doc
+
+
+def _promptstudio(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PROMPTSTUDIO, *args, "--data-dir", str(home)],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _promptstudio_verdicts(config: Path, home: Path) -> dict[tuple[int, str], bool | None]:
+    """(case index, model) → PromptStudio's verdict, from ``promptstudio eval --json``."""
+    process = _promptstudio(home, "eval", str(config), "--json")
+    assert process.returncode == 0, process.stderr
+    data = json.loads(process.stdout)
+    models = {column["id"]: column["model"] for column in data["columns"]}
+    cases = {case["id"]: index for index, case in enumerate(data["cases"])}
+    return {(cases[cell["case"]], models[cell["column"]]): cell["passed"] for cell in data["cells"]}
+
+
+def _promptfoo_verdicts(results: dict[str, Any]) -> dict[tuple[int, str], bool | None]:
+    """(case index, model) → promptfoo's verdict, from its ``-o out.json``."""
+    rows = results["results"]["results"]
+    errors = [row.get("error") for row in rows if row.get("failureReason") == 2]  # not a fail
+    assert not errors, errors
+    return {
+        (row["testIdx"], row["provider"]["id"].rpartition(":")[2]): bool(row["success"])
+        for row in rows
+    }
+
+
+def test_an_exported_config_grades_every_case_in_promptfoo_as_in_promptstudio(
+    promptfoo: Path, server: FakeLLM, tmp_path: Path
+) -> None:
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(to_promptfoo(_document(server)), encoding="utf-8")
+
+    process, results = run_eval(config, tmp_path / "out.json", tmp_path / "promptfoo-state")
+
+    assert results, process.stdout + process.stderr
+    theirs = _promptfoo_verdicts(results)
+    sent = server.generation_requests()
+    assert [r.path for r in sent].count("/v1/messages") == len(CASES)  # the anthropic column
+    assert len(sent) == 2 * len(CASES)
+    assert all(not request.json.get("stream") for request in sent)
+
+    home = tmp_path / "home"
+    added = _promptstudio(home, "providers", "add", "my-claude", "--name", "My Claude",
+                          "--kind", "anthropic", "--base-url", server.anthropic_base_url,
+                          "--no-key")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    ours = _promptstudio_verdicts(config, home)
+    assert len(server.generation_requests()) > len(sent)  # PromptStudio asked the same server
+    assert ours == theirs
+    assert list(ours.values()).count(True) == 18  # both verdicts, on both models
+    assert list(ours.values()).count(False) == 12
