@@ -514,26 +514,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._start_stream(reply)
         seq = iter(range(1_000_000))
         created = int(time.time())
-        response: dict[str, Any] = {
-            "id": "resp_fake",
-            "object": "response",
-            "created_at": created,
-            "status": "in_progress",
-            "error": None,
-            "incomplete_details": None,
-            "instructions": body.get("instructions"),
-            "max_output_tokens": body.get("max_output_tokens"),
-            "model": model,
-            "output": [],
-            "parallel_tool_calls": True,
-            "reasoning": body.get("reasoning"),
-            "temperature": body.get("temperature"),
-            "text": body.get("text") or {"format": {"type": "text"}},
-            "tool_choice": "auto",
-            "tools": [],
-            "top_p": body.get("top_p"),
-            "usage": None,
-        }
+        response = _response_object(body, model, created)
         item_id = "msg_fake"
 
         def event(kind: str, **fields: Any) -> None:
@@ -731,24 +712,11 @@ class _Handler(BaseHTTPRequestHandler):
         incomplete = reply.finish_reason == "length"
         output = len(reply.chunks()) + reply.reasoning_tokens
         prompt = self._input_tokens(reply, body)
-        payload: dict[str, Any] = {
-            "id": "resp_fake",
-            "object": "response",
-            "created_at": int(time.time()),
+        payload = _response_object(body, model, int(time.time()))
+        payload |= {
             "status": "incomplete" if incomplete else "completed",
-            "error": None,
             "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
-            "instructions": body.get("instructions"),
-            "max_output_tokens": body.get("max_output_tokens"),
-            "model": model,
             "output": [message],
-            "parallel_tool_calls": True,
-            "reasoning": body.get("reasoning"),
-            "temperature": body.get("temperature"),
-            "text": body.get("text") or {"format": {"type": "text"}},
-            "tool_choice": "auto",
-            "tools": [],
-            "top_p": body.get("top_p"),
             "usage": {
                 "input_tokens": prompt,
                 "input_tokens_details": {
@@ -818,6 +786,30 @@ class _Handler(BaseHTTPRequestHandler):
             "first_id": page[0] if page else None,
             "last_id": page[-1] if page else None,
         }
+
+
+def _response_object(body: dict[str, Any], model: str, created: int) -> dict[str, Any]:
+    """A Responses API ``response`` in progress, echoing the request's settings."""
+    return {
+        "id": "resp_fake",
+        "object": "response",
+        "created_at": created,
+        "status": "in_progress",
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "model": model,
+        "output": [],
+        "parallel_tool_calls": True,
+        "reasoning": body.get("reasoning"),
+        "temperature": body.get("temperature"),
+        "text": body.get("text") or {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": body.get("top_p"),
+        "usage": None,
+    }
 
 
 def _texts(body: dict[str, Any]) -> list[str]:
