@@ -94,7 +94,30 @@ class ExchangeFlow(QObject):
         names = ", ".join(f"“{item.prompt.name}”" for item in stored[:3])
         more = f" and {len(stored) - 3} more" if len(stored) > 3 else ""
         status.emit(f"Imported {names}{more}")
+        noted = [(item.prompt.name, doc.notes) for item, doc in zip(stored, docs, strict=True)]
+        if any(notes for _, notes in noted):
+            self.show_notes(noted)
         self.imported.emit(ids)
+
+    def show_notes(self, noted: list[tuple[str, list[str]]]) -> QMessageBox:
+        """Say what an import kept but cannot use, or left out (non-modal)."""
+        text = "\n\n".join(
+            f"“{name}”:\n" + "\n".join(f"  • {note}" for note in notes)
+            for name, notes in noted
+            if notes
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Imported, with notes",
+            f"Imported. Some of it PromptStudio keeps but cannot use, or left out:\n\n{text}",
+            QMessageBox.StandardButton.Ok,
+            self.window,
+        )
+        box.setObjectName("importNotesBox")
+        box.setAccessibleName("Imported, with notes")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
 
     def ask_outside_refs(self, paths: list[Path], references: tuple[str, ...]) -> QMessageBox:
         """Ask before reading files a config names outside its folder; import again if yes."""

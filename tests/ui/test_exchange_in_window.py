@@ -214,3 +214,19 @@ def test_a_config_reading_outside_its_folder_asks_first(window, qtbot, tmp_path)
     [prompt_id] = done.args[0]
     stored = window.workspace.db.call(library.latest_version, prompt_id)
     assert stored.template.startswith("SECRET")
+
+
+def test_what_an_import_leaves_out_is_said_in_the_window(window, qtbot, tmp_path) -> None:
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(
+        "description: Notes\nprompts: [hi]\nproviders: [bedrock:some-model]\n"
+        "tests: [{assert: [{type: python, value: 'True'}]}]\n",
+        encoding="utf-8",
+    )
+    _import(qtbot, window, config)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "importNotesBox") is not None)
+    box = window.findChild(QMessageBox, "importNotesBox")
+    assert box.accessibleName() == "Imported, with notes"
+    assert "bedrock:some-model" in box.text() and "'python' in test 1" in box.text()
+    box.button(QMessageBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "importNotesBox") is None)
