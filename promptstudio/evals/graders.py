@@ -388,8 +388,8 @@ def _difference(got: str, want: str) -> str:
 
 def _contains(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     needle = _text_value(spec.written, spec.value, "the text to look for")
-    if spec.base == "icontains":
-        found = needle.casefold() in answer.text.casefold()
+    if spec.base == "icontains":  # lower(), as promptfoo's toLowerCase(): "ß" is not "ss"
+        found = needle.lower() in answer.text.lower()
         how = " (ignoring case)"
     else:
         found, how = needle in answer.text, ""
