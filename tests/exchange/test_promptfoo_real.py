@@ -157,3 +157,81 @@ def test_an_exported_config_grades_every_case_in_promptfoo_as_in_promptstudio(
     assert ours == theirs
     assert list(ours.values()).count(True) == 18  # both verdicts, on both models
     assert list(ours.values()).count(False) == 14
+
+
+# ---- a config written the way real ones are, imported ----------------------------------
+
+CORPUS = Path(__file__).with_name("promptfoo_corpus")
+
+
+def _turns(messages: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """Messages as (role, text): a list of text parts is its texts, one per line."""
+    return tuple(
+        (m["role"], m["content"] if isinstance(m["content"], str)
+         else "\n".join(part["text"] for part in m["content"]))
+        for m in messages
+    )  # fmt: skip
+
+
+def _rendered(raw: str) -> tuple[tuple[str, str], ...]:
+    """What promptfoo sent for a rendered prompt: a chat list, or the text as one user turn."""
+    try:
+        messages = json.loads(raw)
+    except ValueError:
+        return (("user", raw),)
+    return _turns(messages)
+
+
+def test_a_real_world_config_imports_to_what_promptfoo_sends_and_grades_the_same(
+    promptfoo: Path, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    import shutil
+    from collections import Counter
+
+    from promptstudio.exchange.formats import import_file
+    from promptstudio.templating import render_messages
+
+    folder = tmp_path / "corpus"
+    shutil.copytree(CORPUS, folder)
+    config = folder / "promptfooconfig.yaml"
+    config.write_text(config.read_text().replace("FAKE_BASE_URL", fake_llm.base_url))
+
+    def answer(model: str, body: dict[str, Any]) -> Reply:
+        text = json.dumps(body["messages"]).lower()
+        if "dogs" in text:
+            return Reply(text="The answer")
+        return Reply(text="Cats are great." if "cats" in text else "Birds of prey soar.")
+
+    fake_llm.respond(answer)
+    process, results = run_eval(config, tmp_path / "out.json", tmp_path / "promptfoo-state")
+    assert results, process.stdout + process.stderr
+    sent_by_promptfoo = [
+        (r.json["model"], _turns(r.json["messages"])) for r in fake_llm.chat_requests()
+    ]
+    theirs = {
+        (row["provider"]["id"].rpartition(":")[2], _rendered(row["prompt"]["raw"])): row["success"]
+        for row in results["results"]["results"]
+    }
+
+    home = tmp_path / "home"
+    imported = _promptstudio(home, "import", str(config))
+    assert imported.returncode == 0, imported.stderr
+    assert "'javascript' in test 3" in imported.stdout  # kept, not graded: and said so
+    ours: dict[tuple[str, tuple[tuple[str, str], ...]], bool | None] = {}
+    for doc in import_file(config):
+        process = _promptstudio(home, "eval", doc.name, "--json")
+        assert process.returncode == 0, process.stderr
+        data = json.loads(process.stdout)
+        models = {column["id"]: column["model"] for column in data["columns"]}
+        cases = {case["id"]: case["vars"] for case in data["cases"]}
+        for cell in data["cells"]:
+            messages = render_messages(doc.template, cases[cell["case"]])
+            turns = tuple((m.role, m.content) for m in messages)
+            ours[(models[cell["column"]], turns)] = cell["passed"]
+    sent_by_us = [(r.json["model"], _turns(r.json["messages"]))
+                  for r in fake_llm.chat_requests()[len(sent_by_promptfoo):]]  # fmt: skip
+
+    assert Counter(sent_by_us) == Counter(sent_by_promptfoo)  # the same requests, file vars
+    assert len(sent_by_us) == 12  # 3 prompts × 3 tests, and the large model on "chat" only
+    assert ours == theirs
+    assert sorted(Counter(ours.values()).items()) == [(False, 4), (True, 8)]
