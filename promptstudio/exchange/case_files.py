@@ -337,14 +337,6 @@ _READERS: Final[dict[str, Callable[[str | bytes], list[dict[str, Any]]]]] = {
 }
 
 
-def case_reader(suffix: str) -> Callable[[str | bytes], list[dict[str, Any]]]:
-    """The reader of test case files with ``suffix`` (``.csv``, ...); ExchangeError for others."""
-    read = _READERS.get(suffix.lower())
-    if read is None:
-        raise ExchangeError(_SUFFIXES_HELP[0].upper() + _SUFFIXES_HELP[1:])
-    return read
-
-
 def cases_from_file(path: Path) -> list[dict[str, Any]]:
     """The cases in ``path``, read by its suffix; errors name the file."""
     read = _READERS.get(path.suffix.lower())

@@ -703,29 +703,34 @@ class _Files:
         if suffix in (".yaml", ".yml"):
             return _load_yaml(text, what, reference=reference)
         if suffix == ".json":
-            try:
-                return json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ExchangeError(
-                    f"{what}: {reference} is not valid JSON (line {exc.lineno}: {exc.msg})."
-                ) from None
-            except RecursionError:
-                raise ExchangeError(f"{what}: {reference} is nested too deeply.") from None
-        if suffix in (
-            ".csv",
-            ".jsonl",
-            ".ndjson",
-        ):  # promptfoo's test files: read as `eval --cases`
-            from promptstudio.exchange.case_files import case_reader
+            return self._json(text, what, reference)
+        if suffix in (".jsonl", ".ndjson"):  # a promptfoo test per line
+            return [self._json(line, what, reference, number)
+                    for number, line in enumerate(text.splitlines(), start=1)
+                    if line.strip()]  # fmt: skip
+        if suffix == ".csv":  # promptfoo's __expected columns: read as `eval --cases` reads it
+            from promptstudio.exchange.case_files import cases_from_csv
 
             try:
-                return case_reader(suffix)(text)
+                return cases_from_csv(text)
             except ExchangeError as exc:
                 raise exc.in_file(reference.removeprefix("file://")) from None
         raise ExchangeError(
             f"{what}: {reference} cannot be imported; only YAML, JSON, CSV and JSON Lines "
             "files are read."
         )
+
+    @staticmethod
+    def _json(text: str, what: str, reference: str, line: int = 0) -> object:
+        """JSON text from a file; ``line``: the file's line it is (JSON Lines)."""
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ExchangeError(
+                f"{what}: {reference} is not valid JSON (line {line or exc.lineno}: {exc.msg})."
+            ) from None
+        except RecursionError:
+            raise ExchangeError(f"{what}: {reference} is nested too deeply.") from None
 
     def _read(self, reference: str, what: str) -> tuple[Path, str] | None:
         target = reference.removeprefix("file://")

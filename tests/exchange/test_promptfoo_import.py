@@ -302,7 +302,8 @@ def test_real_world_shapes_csv_tests_content_parts_file_vars_and_filters(
         {
             "tests.csv": "topic,__expected,__expected1\ncats,contains: cat,javascript: 1\n"
             "dogs,Woof,\n",
-            "more.jsonl": '{"vars": {"topic": "file://notes/topic.txt"}}\n',
+            "more.jsonl": '{"vars": {"topic": "file://notes/topic.txt"}, "options": '
+            '{"transform": "output.trim()"}}\n',
             "notes/topic.txt": "\n  birds of prey \n",
             "notes/facts.yaml": "a: [1, 2]\nb: é\n",
             "parts.json": json.dumps(
@@ -347,6 +348,8 @@ tests: [file://tests.csv, file://more.jsonl]
         "The options.transform of defaultTest (every test) is left out: it is code promptfoo "
         "runs on each answer before grading it, and PromptStudio grades the answer as the "
         "model gave it.",
+        "The options.transform of test 3 is left out: it is code promptfoo runs on each "
+        "answer before grading it, and PromptStudio grades the answer as the model gave it.",
         "Checks kept but not graded in PromptStudio (promptfoo grades them): 'javascript' in "
         "test 1.",
     ]
