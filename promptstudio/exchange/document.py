@@ -48,6 +48,9 @@ class PromptDocument:
     # The kind ("anthropic", "openai", ...) of each provider profile the columns name, where
     # the profiles are known (set_profile_kinds): a custom profile's kind picks the API.
     profile_kinds: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # The prompt's checks for every case (its evaluation settings), where known: the
+    # promptfoo export writes them as defaultTest's.
+    every_case_checks: list[dict[str, Any]] = field(default_factory=list, compare=False)
 
     @classmethod
     def from_library(cls, prompt: PromptRow, version: VersionRow) -> PromptDocument:

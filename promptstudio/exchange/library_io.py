@@ -68,6 +68,7 @@ def document_for(
     else:
         doc = PromptDocument.from_library(prompt, version)
     doc.cases = [case.to_exchange() for case in library.list_cases(conn, prompt_id)]
+    doc.every_case_checks = list(library.get_eval_settings(conn, prompt_id).asserts)
     if with_history:
         doc.versions = [
             {

@@ -58,6 +58,9 @@ def to_promptfoo(doc: PromptDocument) -> str:
         "providers": _providers(doc.columns, doc.profile_kinds),
         "tests": [_test(case) for case in doc.cases] or [{"vars": dict(doc.variables)}],
     }
+    if doc.every_case_checks:  # after each test's own, as PromptStudio grades them too
+        checks = [promptfoo_check(check) for check in doc.every_case_checks]
+        config = {**config, "defaultTest": {"assert": checks}}
     # A comment ends at any line break, and YAML refuses control characters.
     name = " ".join("".join(ch if ch.isprintable() else " " for ch in doc.name).split())
     header = f"# promptfoo config exported from PromptStudio: {name}\n"

@@ -198,6 +198,7 @@ class ExchangeFlow(QObject):
         prompt = await ws.db.acall(library.get_prompt, ws.prompt_id)
         latest = await ws.db.acall(library.latest_version, ws.prompt_id)
         cases = await ws.db.acall(library.list_cases, ws.prompt_id)
+        checks = await ws.db.acall(library.get_eval_settings, ws.prompt_id)
         return PromptDocument(
             name=prompt.name,
             description=latest.message if latest is not None else "",
@@ -207,6 +208,7 @@ class ExchangeFlow(QObject):
             variables=dict(values),
             columns=columns,
             cases=[case.to_exchange() for case in cases],
+            every_case_checks=list(checks.asserts),
         )
 
     # ---- drag and drop -------------------------------------------------------------------

@@ -113,6 +113,17 @@ def test_promptfoo_checks_are_written_so_promptfoo_grades_them_as_promptstudio_d
         ],
     ]
     assert tests[0]["metadata"] == {"expected": "Paris"}
+    doc.every_case_checks = [{"type": "min-length", "value": 2}]
+    config = yaml.safe_load(to_promptfoo(doc))
+    assert config["defaultTest"] == {
+        "assert": [{"type": "javascript", "value": "Array.from(output).length >= 2"}]
+    }
+    [back] = from_promptfoo(to_promptfoo(doc))  # each case: every case's checks, then its own
+    assert back.cases[0]["assert"] == [
+        {"type": "min-length", "value": 2},
+        {"type": "equals", "value": "Paris"},
+    ]
+    doc.every_case_checks = []
     [back] = from_promptfoo(to_promptfoo(doc))
     assert back.cases[0] == {"vars": {"q": "a"}, "expected": "Paris"}
     assert back.cases[1]["assert"] == [{"type": "not-equals", "value": "Rome"}]  # same test

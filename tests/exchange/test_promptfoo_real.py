@@ -101,6 +101,7 @@ def _document(server: FakeLLM) -> PromptDocument:
     ]  # fmt: skip
     doc = PromptDocument(name="Verdicts", template=TEMPLATE, columns=columns, cases=cases)
     doc.profile_kinds = {"my-claude": "anthropic"}
+    doc.every_case_checks = [{"type": "not-icontains", "value": "sorry"}]  # as defaultTest
     return doc
 
 
