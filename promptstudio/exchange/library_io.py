@@ -122,7 +122,7 @@ def import_documents(
             else:
                 prompt = existing
             before = _state(conn, prompt.id) if existing is not None else None
-            for old in doc.versions or []:
+            for old in _new_history(conn, prompt.id, doc.versions or []):
                 _replay(conn, prompt.id, old)
             message = doc.description or (f"Imported from {source}" if source else "Imported")
             version = library.save_version(
@@ -198,6 +198,25 @@ def _unique_name(conn: sqlite3.Connection, name: str, folder: str) -> str:
         candidate = f"{base} ({number})"
         number += 1
     return candidate
+
+
+def _new_history(
+    conn: sqlite3.Connection, prompt_id: int, versions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The versions a document carries that the prompt's history does not already begin
+    with (an export with history imported back with --update adds none again)."""
+    stored = list(reversed(library.list_versions(conn, prompt_id)))
+    kept = 0
+    for old, have in zip(versions, stored, strict=False):
+        same = (old.get("template"), old.get("variables", {}), old.get("settings", {})) == (
+            have.template,
+            have.variables,
+            have.settings,
+        )
+        if not same:
+            break
+        kept += 1
+    return versions[kept:]
 
 
 def _replay(conn: sqlite3.Connection, prompt_id: int, old: dict[str, Any]) -> None:

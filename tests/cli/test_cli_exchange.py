@@ -89,6 +89,11 @@ def test_update_with_nothing_new_says_unchanged_and_makes_no_version(tmp_path: P
     db = sqlite3.connect(home / "library.sqlite3")
     assert db.execute("SELECT id FROM test_cases").fetchall() == ids  # the same cases, kept
 
+    history = tmp_path / "history.json"
+    assert cli("export", "Summariser", "--history", "-o", str(history), home=home).returncode == 0
+    done = cli("import", str(history), "--update", home=home)
+    assert done.stdout.strip().endswith("(unchanged: v1 already holds it)"), done.stdout
+
     doc.cases = doc.cases[:1]
     source.write_text(to_json(doc), encoding="utf-8")
     done = cli("import", str(source), "--update", "--json", home=home)
