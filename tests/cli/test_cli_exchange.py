@@ -89,11 +89,6 @@ def test_update_with_nothing_new_says_unchanged_and_makes_no_version(tmp_path: P
     db = sqlite3.connect(home / "library.sqlite3")
     assert db.execute("SELECT id FROM test_cases").fetchall() == ids  # the same cases, kept
 
-    history = tmp_path / "history.json"
-    assert cli("export", "Summariser", "--history", "-o", str(history), home=home).returncode == 0
-    done = cli("import", str(history), "--update", home=home)
-    assert done.stdout.strip().endswith("(unchanged: v1 already holds it)"), done.stdout
-
     doc.cases = doc.cases[:1]
     source.write_text(to_json(doc), encoding="utf-8")
     done = cli("import", str(source), "--update", "--json", home=home)
@@ -101,6 +96,22 @@ def test_update_with_nothing_new_says_unchanged_and_makes_no_version(tmp_path: P
     assert (entry["version"], entry["changed"]) == (1, ["cases"])
     done = cli("import", str(source), "--update", home=home)
     assert "(unchanged: v1 already holds it)" in done.stdout
+
+
+def test_update_with_an_export_holding_the_history_adds_no_version_again(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    source = tmp_path / "greeting.json"
+    for template in ("user:\nhi", "user:\nhello", "user:\nhey"):
+        source.write_text(to_json(PromptDocument(name="Greeting", template=template)))
+        assert cli("import", str(source), "--update", home=home).returncode == 0
+    history = tmp_path / "history.json"
+    assert cli("export", "Greeting", "--history", "-o", str(history), home=home).returncode == 0
+
+    done = cli("import", str(history), "--update", home=home)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("(unchanged: v3 already holds it)"), done.stdout
+    versions = json.loads(cli("history", "Greeting", "--json", home=home).stdout)["versions"]
+    assert len(versions) == 3
 
 
 def test_a_bad_file_means_nothing_is_imported(tmp_path: Path) -> None:
