@@ -3,7 +3,9 @@
 An assertion is a dict in promptfoo's shape, ``{"type", "value"?, "threshold"?}``, so a
 case's stored ``asserts`` and the ``assert`` entries of a promptfoo config are the same
 data. Type names and meanings follow promptfoo's documentation
-(``configuration/expected-outputs/deterministic`` and ``model-graded/llm-rubric``);
+(``configuration/expected-outputs/deterministic`` and ``model-graded/llm-rubric``); a
+value written as a template (``{{ city }}``) is rendered with the case's variables first,
+as promptfoo renders it (``runner.rendered_check``);
 ``max-length`` and ``min-length`` are ours (characters: promptfoo only counts words, with
 ``word-count``). Any type is negated by a ``not-`` prefix. Other keys promptfoo allows
 (``weight``, ``metric``, ``provider``, ``description``, ...) are left to the caller.

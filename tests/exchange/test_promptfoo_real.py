@@ -60,6 +60,7 @@ CASES: list[tuple[str, str | None, list[dict[str, Any]]]] = [
                      {"type": "latency", "threshold": 60000}]),
     ("other", "x", [{"type": "not-equals"}]),
     ("street", None, [{"type": "icontains", "value": "STRASSE"}]),  # no case folding
+    ("rome", None, [{"type": "contains", "value": "{{ q | capitalize }}"}]),  # rendered
 ]  # fmt: skip
 
 
@@ -156,7 +157,7 @@ def test_an_exported_config_grades_every_case_in_promptfoo_as_in_promptstudio(
     ours = _promptstudio_verdicts(config, home)
     assert len(server.generation_requests()) > len(sent)  # PromptStudio asked the same server
     assert ours == theirs
-    assert list(ours.values()).count(True) == 18  # both verdicts, on both models
+    assert list(ours.values()).count(True) == 20  # both verdicts, on both models
     assert list(ours.values()).count(False) == 14
 
 
