@@ -5,8 +5,9 @@ at the role markers written in the template) labelled with the prompt's name, wh
 promptfoo renders with Nunjucks, Jinja2's close cousin. Each run column becomes a
 provider, each test case a test (``description``, ``vars``, ``assert``, and the expected
 answer in ``metadata.expected``), its checks written so promptfoo grades them as
-PromptStudio does (:func:`promptfoo_check`); without test cases, one test holds the
-current variables. Keys stay in the environment: promptfoo reads ``OPENAI_API_KEY`` and
+PromptStudio does (:func:`promptfoo_check`), a list of texts kept as one value
+(``disableVarExpansion``); without test cases, one test holds the current variables;
+the prompt's checks for every case go to ``defaultTest``. Keys stay in the environment: promptfoo reads ``OPENAI_API_KEY`` and
 ``ANTHROPIC_API_KEY`` itself, and other OpenAI-compatible hosts name theirs in
 ``apiKeyEnvar``.
 
@@ -56,7 +57,7 @@ def to_promptfoo(doc: PromptDocument) -> str:
         "description": doc.description or doc.name,
         "prompts": [{"label": doc.name, "raw": chat_prompt(doc.template)}],
         "providers": _providers(doc.columns, doc.profile_kinds),
-        "tests": [_test(case) for case in doc.cases] or [{"vars": dict(doc.variables)}],
+        "tests": [_test(case) for case in doc.cases or [{"vars": doc.variables}]],
     }
     if doc.every_case_checks:  # after each test's own, as PromptStudio grades them too
         checks = [promptfoo_check(check) for check in doc.every_case_checks]
@@ -95,6 +96,9 @@ def _test(case: dict[str, Any]) -> dict[str, Any]:
     if case.get("description"):
         test["description"] = case["description"]
     test["vars"] = dict(case.get("vars") or {})
+    if any(isinstance(v, list) and v and isinstance(v[0], str) for v in test["vars"].values()):
+        # promptfoo would run the test once per text of the list: here the list is a value.
+        test["options"] = {"disableVarExpansion": True}
     expected = case.get("expected")
     checks = list(case.get("assert") or [])
     if not checks and expected is not None:

@@ -94,7 +94,8 @@ def from_promptfoo(
     (as text, ``{id, label, config}`` or ``{id: {config}}``) become run columns of the
     prompts their ``prompts`` list names (every prompt without one); ``tests`` become test
     cases, each with ``defaultTest``'s vars under its own and ``defaultTest``'s assertions
-    before its own (checks PromptStudio does not grade are kept). The document's variables
+    before its own (checks PromptStudio does not grade are kept), and a case per text of a
+    variable holding a list of texts, as promptfoo runs it (unless ``disableVarExpansion``). The document's variables
     are the first case's vars (``defaultTest``'s without tests). Skipped without error,
     and said in each document's ``notes``: other providers (Vertex, Bedrock, HTTP, ...),
     transforms of answers (``options.transform``, a provider's ``transform``) and checks
@@ -445,11 +446,42 @@ def _cases(
     default_vars = _vars(default.get("vars"), files, "defaultTest")
     default_checks = _checks(default.get("assert"), "defaultTest")
     notes += _left_out_options(default.get("options"), "defaultTest (every test)")
+    expand = not _option(default, "disableVarExpansion")
     cases = [
-        _case(test, f"Test {number}", default_vars, default_checks, files, notes)
+        expanded
         for number, test in enumerate(_tests(config.get("tests"), files), start=1)
+        for expanded in _expanded(
+            _case(test, f"Test {number}", default_vars, default_checks, files, notes),
+            expand and not _option(test, "disableVarExpansion"),
+            files,
+            f"test {number}",
+        )
     ]
     return cases, default_vars
+
+
+def _option(test: object, name: str) -> bool:
+    options = test.get("options") if isinstance(test, dict) else None
+    return isinstance(options, dict) and bool(options.get(name))
+
+
+def _expanded(case: dict[str, Any], expand: bool, files: _Files, what: str) -> list[dict[str, Any]]:
+    """The case once per combination of its list variables, as promptfoo runs a test: a
+    variable holding a list of texts stands for each of them (unless ``disableVarExpansion``);
+    a ``file://`` text among them is read then."""
+    combinations: list[dict[str, Any]] = [{}]
+    for name, value in case["vars"].items():
+        spread = expand and isinstance(value, list) and bool(value) and isinstance(value[0], str)
+        values = value if spread else [value]
+        if spread:
+            values = [
+                files.var_value(item, f"The variable '{name}' of {what}")
+                if isinstance(item, str) and item.startswith("file://")
+                else item
+                for item in values
+            ]
+        combinations = [{**done, name: item} for done in combinations for item in values]
+    return [{**copy.deepcopy(case), "vars": combination} for combination in combinations]
 
 
 def _tests(value: object, files: _Files) -> list[object]:

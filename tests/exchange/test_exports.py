@@ -22,7 +22,9 @@ from tests.exchange.samples import columns, sample_document
 
 PROMPTFOO_TOP_LEVEL = {"description", "prompts", "providers", "tests", "defaultTest"}
 # promptfoo's documented test case keys we write (configuration reference, "Test Case").
-PROMPTFOO_TEST_KEYS = {"description", "vars", "assert", "metadata"}
+PROMPTFOO_TEST_KEYS = {"description", "vars", "assert", "metadata", "options"}
+# A list of texts is one value here; promptfoo would run the test once per text.
+KEEP_LISTS = {"options": {"disableVarExpansion": True}}
 VALUES = {"tone": "dry", "name": 'O\'Brien "the" {{ user }}', "items": ["a", "b"]}
 SENTINEL = "sk-SENTINEL-0123456789abcdefghijklmnop"
 
@@ -68,10 +70,11 @@ def test_promptfoo_tests_are_the_cases_in_documented_test_keys() -> None:
     doc = sample_document()
     tests = yaml.safe_load(to_promptfoo(doc))["tests"]
     assert tests == [
-        {"vars": doc.cases[0]["vars"]},
+        {"vars": doc.cases[0]["vars"], **KEEP_LISTS},
         {
             "description": "Dry tone, a single item",
             "vars": doc.cases[1]["vars"],
+            **KEEP_LISTS,
             "assert": doc.cases[1]["assert"],
             "metadata": {"expected": "- only"},
         },
@@ -160,7 +163,7 @@ def test_promptfoo_providers_run_keyless_local_servers_and_custom_anthropic_prof
 def test_promptfoo_without_cases_has_one_test_with_the_current_variables() -> None:
     doc = sample_document()
     doc.cases = []
-    assert yaml.safe_load(to_promptfoo(doc))["tests"] == [{"vars": doc.variables}]
+    assert yaml.safe_load(to_promptfoo(doc))["tests"] == [{"vars": doc.variables, **KEEP_LISTS}]
 
 
 def test_promptfoo_writes_json_modes_thinking_and_a_custom_anthropic_host() -> None:

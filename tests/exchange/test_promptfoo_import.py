@@ -385,6 +385,25 @@ providers:
     ]
 
 
+def test_a_list_of_texts_in_vars_is_a_test_per_text_as_in_promptfoo(tmp_path: Path) -> None:
+    _write(tmp_path, {"a.txt": "from a", "b.txt": "from b"})
+    config = """\
+prompts: ['{{ lang }} {{ doc }} {{ n }}']
+tests:
+  - vars: {lang: [fr, de], doc: [file://a.txt, file://b.txt], n: [1, 2]}
+  - vars: {lang: [fr, de]}
+    options: {disableVarExpansion: true}
+"""
+    [doc] = from_promptfoo(config, base_dir=tmp_path)
+    assert [case["vars"] for case in doc.cases] == [
+        {"lang": "fr", "doc": "from a", "n": [1, 2]},  # a list of numbers stays one value
+        {"lang": "fr", "doc": "from b", "n": [1, 2]},
+        {"lang": "de", "doc": "from a", "n": [1, 2]},
+        {"lang": "de", "doc": "from b", "n": [1, 2]},
+        {"lang": ["fr", "de"]},
+    ]
+
+
 def test_an_image_part_is_refused_by_name() -> None:
     part = '{"type": "image_url", "image_url": {"url": "x"}}'
     config = f"""prompts: ['[{{"role": "user", "content": [{part}]}}]']\n"""

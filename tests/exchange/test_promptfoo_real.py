@@ -234,6 +234,6 @@ def test_a_real_world_config_imports_to_what_promptfoo_sends_and_grades_the_same
                   for r in fake_llm.chat_requests()[len(sent_by_promptfoo):]]  # fmt: skip
 
     assert Counter(sent_by_us) == Counter(sent_by_promptfoo)  # the same requests, file vars
-    assert len(sent_by_us) == 12  # 3 prompts × 3 tests, and the large model on "chat" only
+    assert len(sent_by_us) == 20  # 3 prompts × 5 tests, and the large model on "chat" only
     assert ours == theirs
-    assert sorted(Counter(ours.values()).items()) == [(False, 4), (True, 8)]
+    assert sorted(Counter(ours.values()).items()) == [(False, 4), (True, 16)]
