@@ -7,9 +7,10 @@ provider, each test case a test (``description``, ``vars``, ``assert``, and the 
 answer in ``metadata.expected``), its checks written so promptfoo grades them as
 PromptStudio does (:func:`promptfoo_check`), a list of texts kept as one value
 (``disableVarExpansion``); without test cases, one test holds the current variables;
-the prompt's checks for every case go to ``defaultTest``. Keys stay in the environment: promptfoo reads ``OPENAI_API_KEY`` and
-``ANTHROPIC_API_KEY`` itself, and other OpenAI-compatible hosts name theirs in
-``apiKeyEnvar``.
+the prompt's checks for every case go to ``defaultTest``. Keys stay in the environment:
+promptfoo reads ``OPENAI_API_KEY`` and ``ANTHROPIC_API_KEY`` itself, other
+OpenAI-compatible hosts name theirs in ``apiKeyEnvar``, and a server reached over plain
+http gets a placeholder (``apiKey: no-key``).
 
 Reading them back is :mod:`promptstudio.exchange.promptfoo_import`.
 """

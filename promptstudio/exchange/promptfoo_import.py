@@ -95,8 +95,8 @@ def from_promptfoo(
     prompts their ``prompts`` list names (every prompt without one); ``tests`` become test
     cases, each with ``defaultTest``'s vars under its own and ``defaultTest``'s assertions
     before its own (checks PromptStudio does not grade are kept), and a case per text of a
-    variable holding a list of texts, as promptfoo runs it (unless ``disableVarExpansion``). The document's variables
-    are the first case's vars (``defaultTest``'s without tests). Skipped without error,
+    variable holding a list of texts, as promptfoo runs it (unless ``disableVarExpansion``).
+    The document's variables are the first case's vars (``defaultTest``'s without tests). Skipped without error,
     and said in each document's ``notes``: other providers (Vertex, Bedrock, HTTP, ...),
     transforms of answers (``options.transform``, a provider's ``transform``) and checks
     kept but not graded. Skipped silently: provider settings PromptStudio has no column
