@@ -96,12 +96,13 @@ def from_promptfoo(
     cases, each with ``defaultTest``'s vars under its own and ``defaultTest``'s assertions
     before its own (checks PromptStudio does not grade are kept), and a case per text of a
     variable holding a list of texts, as promptfoo runs it (unless ``disableVarExpansion``).
-    The document's variables are the first case's vars (``defaultTest``'s without tests). Skipped without error,
-    and said in each document's ``notes``: other providers (Vertex, Bedrock, HTTP, ...),
-    transforms of answers (``options.transform``, a provider's ``transform``) and checks
-    kept but not graded. Skipped silently: provider settings PromptStudio has no column
-    setting for, API keys written in the config, ``scenarios``, and test keys other than
-    ``description``, ``vars``, ``assert`` and ``metadata.expected``.
+    The document's variables are the first case's vars (``defaultTest``'s without tests).
+    Skipped without error, and said in each document's ``notes``: other providers
+    (Vertex, Bedrock, HTTP, ...), transforms of answers (``options.transform``, a
+    provider's ``transform``) and checks kept but not graded. Skipped silently: provider
+    settings PromptStudio has no column setting for, API keys written in the config,
+    ``scenarios``, and test keys other than ``description``, ``vars``, ``assert``,
+    ``options`` and ``metadata.expected``.
 
     Files referenced as ``file://path`` (or a bare ``path.txt``) are read relative to
     ``base_dir``: prompts from ``.txt`` (split at ``---`` lines, as promptfoo does),
