@@ -63,6 +63,11 @@ _OPENAI_OTHER_ENDPOINTS = frozenset(
         "codex-desktop",
     }
 )
+# Provider config keys a column takes (or a key that is not imported: never stored).
+_USED_CONFIG = frozenset(
+    {*_OPENAI_PARAMS, *_ANTHROPIC_PARAMS, *_OLLAMA_PARAMS.values(), "response_format"}
+    | {"stop_sequences", "thinking", "apiBaseUrl", "apiKey", "apiKeyEnvar", "apiKeyRequired"}
+)
 _PROFILE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # A bare path promptfoo reads as a file, e.g. "prompts/a.txt" or "prompt.py:make".
 _BARE_PATH = re.compile(r"^[^\s]+\.(txt|json|jsonl|ya?ml|md|j2|csv|py|js|ts|mjs|cjs)(:[\w.]+)?$")
@@ -138,6 +143,8 @@ def from_promptfoo(
     notes: list[str] = []
     columns = _columns(config.get("providers"), notes)
     cases, default_vars = _cases(config, files, notes)
+    if config.get("scenarios"):
+        notes.append("The config's scenarios are left out (PromptStudio has no place for them).")
     files.refuse_outside()
     notes += _ungraded_notes(cases)
     if not prompts:
@@ -303,6 +310,12 @@ def _columns(value: object, notes: list[str]) -> list[tuple[ColumnConfig, list[s
                 notes.append(
                     f"The transform of provider {provider_id} is left out: it is code promptfoo "
                     "runs on each answer, and PromptStudio keeps the answer as the model gave it."
+                )
+            unused = [key for key in config if key not in _USED_CONFIG]
+            if unused:
+                notes.append(
+                    f"Settings of provider {provider_id} left out (a run column has no place "
+                    f"for them): {', '.join(unused)}."
                 )
     if skipped:
         notes.append(

@@ -368,8 +368,10 @@ providers:
     transform: output.trim()
   - id: openai:chat:gpt-4o
     prompts: ['farewell-*']
+    config: {temperature: 0, headers: {x-team: a}, max_retries: 1}
   - bedrock:anthropic.claude-3
   - vertex:gemini-pro
+scenarios: [{config: [{vars: {name: Ada}}], tests: [{vars: {}}]}]
 """
     docs = from_promptfoo(config)
     assert [[c.model for c in doc.columns] for doc in docs] == [
@@ -380,8 +382,11 @@ providers:
     assert docs[0].notes == [
         "The transform of provider anthropic:messages:claude-x is left out: it is code "
         "promptfoo runs on each answer, and PromptStudio keeps the answer as the model gave it.",
+        "Settings of provider openai:chat:gpt-4o left out (a run column has no place for "
+        "them): headers, max_retries.",
         "Providers left out (no PromptStudio column can run them): bedrock:anthropic.claude-3, "
         "vertex:gemini-pro.",
+        "The config's scenarios are left out (PromptStudio has no place for them).",
     ]
 
 
