@@ -51,6 +51,8 @@ class PromptDocument:
     # The prompt's checks for every case (its evaluation settings), where known: the
     # promptfoo export writes them as defaultTest's.
     every_case_checks: list[dict[str, Any]] = field(default_factory=list, compare=False)
+    # The id of the column whose model grades llm-rubric checks (the judge), where known.
+    judge_column: str | None = field(default=None, compare=False)
 
     @classmethod
     def from_library(cls, prompt: PromptRow, version: VersionRow) -> PromptDocument:

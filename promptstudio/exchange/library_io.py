@@ -68,7 +68,8 @@ def document_for(
     else:
         doc = PromptDocument.from_library(prompt, version)
     doc.cases = [case.to_exchange() for case in library.list_cases(conn, prompt_id)]
-    doc.every_case_checks = list(library.get_eval_settings(conn, prompt_id).asserts)
+    checks = library.get_eval_settings(conn, prompt_id)
+    doc.every_case_checks, doc.judge_column = list(checks.asserts), checks.judge_column
     if with_history:
         doc.versions = [
             {

@@ -460,6 +460,11 @@ def _cases(
     default_vars = _vars(default.get("vars"), files, "defaultTest")
     default_checks = _checks(default.get("assert"), "defaultTest")
     notes += _left_out_options(default.get("options"), "defaultTest (every test)")
+    if _option(default, "provider"):
+        notes.append(
+            "defaultTest's options.provider (the model grading llm-rubric checks) is left "
+            "out: choose the judge in the Evaluate tab, or with eval --judge."
+        )
     expand = not _option(default, "disableVarExpansion")
     cases = [
         expanded

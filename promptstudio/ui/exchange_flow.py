@@ -209,6 +209,7 @@ class ExchangeFlow(QObject):
             columns=columns,
             cases=[case.to_exchange() for case in cases],
             every_case_checks=list(checks.asserts),
+            judge_column=checks.judge_column,
         )
 
     # ---- drag and drop -------------------------------------------------------------------

@@ -84,6 +84,7 @@ def test_promptfoo_tests_are_the_cases_in_documented_test_keys() -> None:
 
 def test_promptfoo_checks_are_written_so_promptfoo_grades_them_as_promptstudio_does() -> None:
     from promptstudio.exchange import from_promptfoo
+    from promptstudio.runs.columns import ColumnConfig
 
     doc = PromptDocument(
         name="checks",
@@ -117,16 +118,23 @@ def test_promptfoo_checks_are_written_so_promptfoo_grades_them_as_promptstudio_d
     ]
     assert tests[0]["metadata"] == {"expected": "Paris"}
     doc.every_case_checks = [{"type": "min-length", "value": 2}]
+    doc.columns = [ColumnConfig(id="judge", base_url="https://api.openai.com/v1", model="big")]
+    doc.judge_column = "judge"
     config = yaml.safe_load(to_promptfoo(doc))
     assert config["defaultTest"] == {
-        "assert": [{"type": "javascript", "value": "Array.from(output).length >= 2"}]
+        "assert": [{"type": "javascript", "value": "Array.from(output).length >= 2"}],
+        "options": {"provider": {"id": "openai:chat:big", "label": "openai big"}},
     }
     [back] = from_promptfoo(to_promptfoo(doc))  # each case: every case's checks, then its own
+    assert back.notes[0] == (
+        "defaultTest's options.provider (the model grading llm-rubric checks) is left out: "
+        "choose the judge in the Evaluate tab, or with eval --judge."
+    )
     assert back.cases[0]["assert"] == [
         {"type": "min-length", "value": 2},
         {"type": "equals", "value": "Paris"},
     ]
-    doc.every_case_checks = []
+    doc.every_case_checks, doc.judge_column = [], None
     [back] = from_promptfoo(to_promptfoo(doc))
     assert back.cases[0] == {"vars": {"q": "a"}, "expected": "Paris"}
     assert back.cases[1]["assert"] == [{"type": "not-equals", "value": "Rome"}]  # same test
