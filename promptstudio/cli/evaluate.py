@@ -337,7 +337,7 @@ def _table_lines(run: EvalRun) -> list[str]:
 
     rows = [["model", "pass", "score", "mean ms", "p95 ms", "cost", "cached", "errors"]]
     rows += [
-        [s.label, _pass_text(s), _number(s.mean_score, 2), _number(s.mean_latency_ms, 0),
+        [s.label, _pass_text(s, run), _number(s.mean_score, 2), _number(s.mean_latency_ms, 0),
          _number(s.p95_latency_ms, 0), _money(s.total_cost), str(s.cached),
          str(s.failed_requests)]
         for s in summarize(run)
@@ -352,9 +352,10 @@ def _table_lines(run: EvalRun) -> list[str]:
     ]
 
 
-def _pass_text(summary: ModelSummary) -> str:
+def _pass_text(summary: ModelSummary, run: EvalRun) -> str:
     if summary.pass_rate is None:
-        return "no checks"
+        cells = (run.cell(case.key, summary.column_key) for case in run.cases)
+        return "not graded" if any(cell and cell.grades for cell in cells) else "no checks"
     return f"{summary.passed}/{summary.graded} {summary.pass_rate:.0%}"
 
 

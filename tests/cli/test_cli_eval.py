@@ -129,6 +129,14 @@ def test_a_promptfoo_check_not_graded_here_is_listed_and_the_rest_is_graded(
     assert code == 0, err
     assert len(server.chat_requests()) == 2
     assert _row(out, "bad-model")[1:3] == ["1/1", "100%"]  # case 2 has nothing graded
+    config.write_text(
+        "prompts: ['What is {{ a }} + {{ b }}?']\n"
+        "tests: [{vars: {a: 1, b: 1}, assert: [{type: python, value: 'True'}]}]\n",
+        encoding="utf-8",
+    )
+    _code, only_ungraded, _err = _eval(capsys, tmp_path / "h2", str(config),
+                                        *_models(server, "bad-model"))  # fmt: skip
+    assert _row(only_ungraded, "bad-model")[1:3] == ["not", "graded"]
     assert [line for line in out.splitlines() if line.startswith("–")] == [
         "– case 1 (a=1, b=2): not graded: python — 'python' is a promptfoo check: it runs "
         "code from the config, which PromptStudio does not run.",
