@@ -528,6 +528,11 @@ def _case(
     if not isinstance(test, dict):
         raise ExchangeError(f"{what} must be a mapping (vars, assert, ...).")
     notes += _left_out_options(test.get("options"), what.lower())
+    if test.get("providers"):
+        notes.append(
+            f"{what} runs only on some providers in promptfoo ({_listed(test['providers'])}); "
+            "here every column runs it."
+        )
     case: dict[str, Any] = {"vars": {**default_vars, **_vars(test.get("vars"), files, what)}}
     description = _scalar_text(test.get("description"), f"The description of {what.lower()}")
     if description:
@@ -544,6 +549,11 @@ def _case(
     if checks:
         case["assert"] = checks
     return case
+
+
+def _listed(value: object) -> str:
+    items = value if isinstance(value, list) else [value]
+    return ", ".join(str(item) for item in items)
 
 
 def _left_out_options(options: object, whose: str) -> list[str]:

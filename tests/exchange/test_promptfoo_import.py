@@ -372,6 +372,7 @@ providers:
   - bedrock:anthropic.claude-3
   - vertex:gemini-pro
 scenarios: [{config: [{vars: {name: Ada}}], tests: [{vars: {}}]}]
+tests: [{vars: {name: Ada}, providers: [large, 'openai:*']}]
 """
     docs = from_promptfoo(config)
     assert [[c.model for c in doc.columns] for doc in docs] == [
@@ -386,6 +387,8 @@ scenarios: [{config: [{vars: {name: Ada}}], tests: [{vars: {}}]}]
         "them): headers, max_retries.",
         "Providers left out (no PromptStudio column can run them): bedrock:anthropic.claude-3, "
         "vertex:gemini-pro.",
+        "Test 1 runs only on some providers in promptfoo (large, openai:*); here every "
+        "column runs it.",
         "The config's scenarios are left out (PromptStudio has no place for them).",
     ]
 
