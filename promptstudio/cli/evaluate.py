@@ -392,7 +392,7 @@ def _why(cell: CellResult) -> str:
 
 
 def _ungraded_lines(run: EvalRun) -> list[str]:
-    """``– case 2 (…): not graded: javascript — why`` once per case and check."""
+    """``– case 2 (…): javascript — Not graded: why`` once per case and check."""
     lines = []
     for case in run.cases:
         seen: dict[str, str] = {}
@@ -402,8 +402,7 @@ def _ungraded_lines(run: EvalRun) -> list[str]:
                 if not grade.graded:
                     seen.setdefault(grade.grader, grade.reason)
         lines += [
-            _clip(f"– {_case_name(case)}: not graded: {grader} — {reason}")
-            for grader, reason in seen.items()
+            _clip(f"– {_case_name(case)}: {grader} — {reason}") for grader, reason in seen.items()
         ]
     if len(lines) > MAX_FAILURES_SHOWN:
         more = len(lines) - MAX_FAILURES_SHOWN

@@ -67,7 +67,7 @@ def _ungraded(reason: str, *types: str) -> dict[str, str]:
     return dict.fromkeys(types, reason)
 
 
-UNGRADED_TYPES: Final[Mapping[str, str]] = MappingProxyType(
+PROMPTFOO_TYPES: Final[Mapping[str, str]] = MappingProxyType(
     {
         **_ungraded(
             "it runs code from the config, which PromptStudio does not run",
@@ -101,12 +101,22 @@ UNGRADED_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         ),
     }
 )
-"""promptfoo's other assertion types (0.121), each with why it is not graded here.
+"""promptfoo's assertion types (0.121) beyond the first ones, each with why a check of it
+would not be graded without a grader of its own."""
+
+UNGRADED_TYPES: Final[Mapping[str, str]] = MappingProxyType(
+    {name: why for name, why in PROMPTFOO_TYPES.items() if name not in ASSERTION_TYPES}
+)
+"""promptfoo's types PromptStudio has no grader for, each with why.
 
 A check of one of these types is accepted (an imported config keeps it, and exports it
-again as it was) but not graded: :func:`grade` gives a result with ``graded=False`` that
-says why, and a case's verdict is made of its other checks.
+again as it was) but not graded: :func:`grade` gives a result marked not graded
+(:data:`NOT_GRADED` in its details) that says why, and a case's verdict is made of its
+other checks.
 """
+
+NOT_GRADED: Final = "not_graded"
+"""The key in a result's details that marks it as not graded (left out of the verdict)."""
 
 
 class GraderError(PromptStudioError):
@@ -133,9 +143,8 @@ class GradeResult:
 
     ``grader`` is the type as written (``not-contains``); ``details`` holds what is worth
     keeping beyond the reason, JSON-ready (for ``llm-rubric``: the judge's raw reply and
-    its own score, pass and reason; ``error`` when the judge failed). ``graded`` is False
-    for a check of a type not graded here: ``reason`` says why, and ``passed`` means
-    nothing.
+    its own score, pass and reason; ``error`` when the judge failed; :data:`NOT_GRADED`
+    when the check was not graded: ``reason`` says why, and ``passed`` means nothing).
     """
 
     passed: bool
@@ -143,7 +152,11 @@ class GradeResult:
     reason: str
     grader: str
     details: dict[str, Any] = field(default_factory=dict, hash=False)
-    graded: bool = True  # False: a check of UNGRADED_TYPES, left out of every verdict
+
+    @property
+    def graded(self) -> bool:
+        """False for a check that was not graded (left out of every verdict)."""
+        return not self.details.get(NOT_GRADED)
 
 
 # ---- reading assertions -------------------------------------------------------------
@@ -169,7 +182,7 @@ def ungraded_reason(assertion: Mapping[str, Any]) -> str | None:
     if not isinstance(written, str):
         return None
     why = UNGRADED_TYPES.get(written.removeprefix(NEGATION_PREFIX))
-    return None if why is None else f"'{written}' is a promptfoo check: {why}."
+    return None if why is None else f"Not graded: '{written}' is a promptfoo check; {why}."
 
 
 def needs_judge(assertion: Mapping[str, Any]) -> bool:
@@ -340,7 +353,7 @@ def grade(
     spec = _parse(assertion)
     not_graded = ungraded_reason(assertion)
     if not_graded is not None:
-        return GradeResult(False, 0.0, not_graded, spec.written, graded=False)
+        return GradeResult(False, 0.0, not_graded, spec.written, {NOT_GRADED: True})
     if spec.base in MODEL_GRADED:
         raise GraderError(f"'{spec.written}' needs a judge model: use grade_with_judge().")
     return _result(spec, _GRADERS[spec.base](spec, answer, expected))

@@ -92,8 +92,11 @@ def grade_summary(grades: Iterable[GradeResult]) -> str:
     """ "contains: passed — reason; regex: failed — reason": every check on one line."""
     parts = []
     for grade in grades:
-        verdict = "not graded" if not grade.graded else "passed" if grade.passed else "failed"
+        verdict = "passed" if grade.passed else "failed"
         reason = " ".join(grade.reason.split())
+        if not grade.graded:  # its reason starts "Not graded: "
+            parts.append(f"{grade.grader}: {reason}")
+            continue
         parts.append(
             f"{grade.grader}: {verdict} — {reason}" if reason else f"{grade.grader}: {verdict}"
         )

@@ -168,7 +168,6 @@ def grade_to_dict(grade: GradeResult) -> dict[str, Any]:
         "score": grade.score,
         "reason": grade.reason,
         "details": dict(grade.details),
-        **({} if grade.graded else {"graded": False}),
     }
 
 
@@ -179,7 +178,6 @@ def grade_from_dict(data: Mapping[str, Any]) -> GradeResult:
         reason=str(data.get("reason") or ""),
         grader=str(data.get("grader") or ""),
         details=dict(data.get("details") or {}),
-        graded=data.get("graded") is not False,
     )
 
 

@@ -292,8 +292,8 @@ def test_a_check_not_graded_here_is_reported_on_its_case_and_the_rest_runs(
     skipped, graded = cell.grades
     assert (skipped.grader, skipped.graded) == ("javascript", False)
     assert skipped.reason == (
-        "'javascript' is a promptfoo check: it runs code from the config, which PromptStudio "
-        "does not run."
+        "Not graded: 'javascript' is a promptfoo check; it runs code from the config, which "
+        "PromptStudio does not run."
     )
     assert graded.graded and cell.graded == (graded,)
     assert results.grade_from_dict(results.grade_to_dict(skipped)) == skipped

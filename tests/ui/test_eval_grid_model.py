@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication
 
-from promptstudio.evals.graders import GradeResult
+from promptstudio.evals.graders import NOT_GRADED, GradeResult
 from promptstudio.evals.results import (
     CANCELLED,
     DONE,
@@ -198,7 +198,7 @@ def test_tooltip_has_answer_grades_and_cost(model: EvalGridModel) -> None:
 def test_checks_not_graded_here_are_shown_as_such(model: EvalGridModel) -> None:
     run = build_run()
     case = run.cases[1]
-    skipped = GradeResult(False, 0.0, "'python' is a promptfoo check: why.", "python", graded=False)
+    skipped = GradeResult(False, 0.0, "Not graded: why.", "python", {NOT_GRADED: True})
     gpt, local = run.cell(case.key, "gpt"), run.cell(case.key, "local")
     assert gpt is not None and local is not None
     run.cells[(case.key, "gpt")] = dataclasses.replace(gpt, grades=(*gpt.grades, skipped))
@@ -208,7 +208,7 @@ def test_checks_not_graded_here_are_shown_as_such(model: EvalGridModel) -> None:
     assert at(model, 1, 2) == "— not graded"
     tip = at(model, 1, 2, Role.ToolTipRole)
     assert isinstance(tip, str)
-    assert "– <b>python</b> — not graded: 'python' is a promptfoo check: why." in tip
+    assert "– <b>python</b> — Not graded: why." in tip
 
 
 def test_tooltip_escapes_and_shortens_the_answer(model: EvalGridModel) -> None:

@@ -223,7 +223,6 @@ class EvalGridModel(QAbstractTableModel):
         for grade in cell.grades:
             verdict = "–" if not grade.graded else "✓" if grade.passed else "✗"
             reason = html.escape(grade.reason, quote=False)
-            reason = reason if grade.graded else f"not graded: {reason}"
             parts.append(f"{verdict} <b>{html.escape(grade.grader, quote=False)}</b> — {reason}")
         timing = [f"latency {format_ms(cell.latency_ms)}"]
         timing.append("served from cache (cost $0)" if cell.cached else format_cost(cell.cost))
