@@ -61,14 +61,14 @@ def to_promptfoo(doc: PromptDocument) -> str:
         "tests": [_test(case) for case in doc.cases or [{"vars": doc.variables}]],
     }
     default: dict[str, Any] = {}
-    if doc.every_case_checks:  # after each test's own, as PromptStudio grades them too
+    if doc.every_case_checks:  # graded with each test's own, as PromptStudio grades them
         default["assert"] = [promptfoo_check(check) for check in doc.every_case_checks]
     judge = [column for column in doc.columns if column.id == doc.judge_column]
     if judge:  # the model grading llm-rubric checks (promptfoo's own prompt for it)
         [provider] = _providers(judge, doc.profile_kinds)
         default["options"] = {"provider": provider}
     if default:
-        config = {**config, "defaultTest": default}
+        config["defaultTest"] = default
     # A comment ends at any line break, and YAML refuses control characters.
     name = " ".join("".join(ch if ch.isprintable() else " " for ch in doc.name).split())
     header = f"# promptfoo config exported from PromptStudio: {name}\n"

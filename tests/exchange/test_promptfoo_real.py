@@ -37,6 +37,7 @@ ANSWERS = {
     "short": "short",
     "other": "y",
     "street": "Die Straße.",
+    'a "quoted"\nline \\ break': "ok",  # JSON-escaped inside promptfoo's chat prompt
 }
 # (question, expected answer or None, checks) — one case each
 CASES: list[tuple[str, str | None, list[dict[str, Any]]]] = [
@@ -61,6 +62,7 @@ CASES: list[tuple[str, str | None, list[dict[str, Any]]]] = [
     ("other", "x", [{"type": "not-equals"}]),
     ("street", None, [{"type": "icontains", "value": "STRASSE"}]),  # no case folding
     ("rome", None, [{"type": "contains", "value": "{{ q | capitalize }}"}]),  # rendered
+    ('a "quoted"\nline \\ break', "ok", []),
 ]  # fmt: skip
 
 
@@ -148,6 +150,7 @@ def test_an_exported_config_grades_every_case_in_promptfoo_as_in_promptstudio(
     assert [r.path for r in sent].count("/v1/messages") == len(CASES)  # the anthropic column
     assert len(sent) == 2 * len(CASES)
     assert all(not request.json.get("stream") for request in sent)
+    chats = [_turns(r.json["messages"]) for r in server.chat_requests()]
 
     home = tmp_path / "home"
     added = _promptstudio(home, "providers", "add", "my-claude", "--name", "My Claude",
@@ -156,8 +159,10 @@ def test_an_exported_config_grades_every_case_in_promptfoo_as_in_promptstudio(
     assert added.returncode == 0, added.stderr
     ours = _promptstudio_verdicts(config, home)
     assert len(server.generation_requests()) > len(sent)  # PromptStudio asked the same server
+    our_chats = [_turns(r.json["messages"]) for r in server.chat_requests()[len(chats) :]]
+    assert set(our_chats) == set(chats)  # the same messages (repeats come from its cache)
     assert ours == theirs
-    assert list(ours.values()).count(True) == 20  # both verdicts, on both models
+    assert list(ours.values()).count(True) == 22  # both verdicts, on both models
     assert list(ours.values()).count(False) == 14
 
 
