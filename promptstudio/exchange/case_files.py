@@ -6,7 +6,7 @@ CSV follows promptfoo's convention: one column per variable, then ``__descriptio
 ``__expected`` and ``__expected1``, ``__expected2``, ... Each ``__expected`` cell holds a
 check in the one-line shorthand of :mod:`promptstudio.evals.checks_text`
 (``contains: Paris``); a cell that is not a check is the expected answer, as promptfoo
-reads it as an ``equals`` check. An expected answer that itself reads as a check
+reads it as an ``equals`` check (without the spaces around it, as promptfoo trims it). An expected answer that itself reads as a check
 (``is-json``) therefore comes back as that check, and one naming a check promptfoo has and
 we lack (``python: ...``) is refused: the convention has no escape for either.
 Cells are text, so variables come back as strings. Cells a spreadsheet would run as a
@@ -184,10 +184,10 @@ def _case_from_row(columns: list[str], cells: list[str], line: int, row: int) ->
                 raise ExchangeError(f"Row {row}, {name}: {exc.message}", line=line) from None
             if check is not None:
                 checks.append(check)
-            elif expected is None:
-                expected = cell
+            elif expected is None:  # trimmed, as promptfoo reads the cell
+                expected = cell.strip()
             else:  # a second plain answer: promptfoo's reading, an equality check
-                checks.append({"type": "equals", "value": cell})
+                checks.append({"type": "equals", "value": cell.strip()})
     return _case(variables, description, expected, checks)
 
 
@@ -209,6 +209,8 @@ def _expected_cell(expected: object, number: int) -> str:
     text = "" if expected is None else str(expected)
     if text and (reads_as_check(text) or _PROMPTFOO_ONLY_CHECK.match(text.strip())):
         log.warning("Case %d: its expected answer %r reads as a check in CSV", number, text)
+    elif text != text.strip():
+        log.warning("Case %d: CSV readers trim its expected answer %r", number, text)
     return text
 
 

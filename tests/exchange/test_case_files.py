@@ -30,11 +30,9 @@ PROMPTFOO_DOCS_CSV = "question,__expected\nWhat is 2+2?,4\nCapital of France?,co
 NAMES = st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), max_size=4, unique=True)
 # An expected answer CSV can hold: not blank, and not something read as a check (the
 # convention has no escape for those; see test_an_expected_answer_that_reads_as_a_check).
-ANSWER = TEXT.filter(
+ANSWER = TEXT.map(str.strip).filter(
     lambda text: (
-        bool(text.strip())
-        and not reads_as_check(text)
-        and not re.match(r"[a-z-]+[:(]|file://", text.strip())
+        bool(text) and not reads_as_check(text) and not re.match(r"[a-z-]+[:(]|file://", text)
     )
 )
 JSON_VALUE = st.recursive(
@@ -137,6 +135,12 @@ def test_csv_cells_that_are_formulas_are_quoted_and_read_back_as_they_were(
 def test_csv_round_trip_of_formula_like_values(values: list[str]) -> None:
     cases = [{"vars": {"v": value}} for value in values]
     assert cases_from_csv(cases_to_csv(cases, ["v"])) == cases
+
+
+def test_an_expected_answer_is_trimmed_as_promptfoo_trims_it() -> None:
+    assert cases_from_csv('q,__expected,__expected1\nx," Paris ",Rome \n') == [
+        {"vars": {"q": "x"}, "expected": "Paris", "assert": [{"type": "equals", "value": "Rome"}]}
+    ]
 
 
 def test_csv_as_promptfoos_docs_write_it() -> None:
