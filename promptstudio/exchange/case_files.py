@@ -6,9 +6,10 @@ CSV follows promptfoo's convention: one column per variable, then ``__descriptio
 ``__expected`` and ``__expected1``, ``__expected2``, ... Each ``__expected`` cell holds a
 check in the one-line shorthand of :mod:`promptstudio.evals.checks_text`
 (``contains: Paris``); a cell that is not a check is the expected answer, as promptfoo
-reads it as an ``equals`` check (without the spaces around it, as promptfoo trims it). An expected answer that itself reads as a check
-(``is-json``) therefore comes back as that check, and one naming a check promptfoo has and
-we lack (``python: ...``) is refused: the convention has no escape for either.
+reads it as an ``equals`` check (trimmed, as promptfoo trims it). An expected answer
+that itself reads as a check (``is-json``) therefore comes back as that check (one of
+promptfoo's types not graded here too: kept, reported as not graded), and one read from
+a file (``file://...``) is refused: the convention has no escape for either.
 Cells are text, so variables come back as strings. Cells a spreadsheet would run as a
 formula (``=HYPERLINK(...)``) are written with a quote before them and read back without
 it (:mod:`promptstudio.csv_cells`).
