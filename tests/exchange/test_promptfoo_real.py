@@ -242,3 +242,12 @@ def test_a_real_world_config_imports_to_what_promptfoo_sends_and_grades_the_same
     assert len(sent_by_us) == 20  # 3 prompts × 5 tests, and the large model on "chat" only
     assert ours == theirs
     assert sorted(Counter(ours.values()).items()) == [(False, 4), (True, 16)]
+
+
+def test_without_npm_the_install_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(NpmMissing, match="npm is not installed"):
+        install(tmp_path / "promptfoo" / "0")
+    assert not (tmp_path / "promptfoo").exists() or not any((tmp_path / "promptfoo").iterdir())
