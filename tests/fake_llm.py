@@ -15,7 +15,9 @@ chunk with a clean ``data: [DONE]`` and no finish reason.
 
 Routes: ``POST /v1/chat/completions``, ``POST /v1/responses``, ``POST /v1/messages`` and
 ``GET /v1/models`` (Anthropic's paginated shape when the request carries an
-``anthropic-version`` header, OpenAI's otherwise).
+``anthropic-version`` header, OpenAI's otherwise). A generation request without
+``"stream": true`` gets the whole answer as one JSON object, as the real APIs send it
+(a chat completion, a response, a message, each with its usage): promptfoo never streams.
 """
 
 from __future__ import annotations
@@ -238,8 +240,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._stream_chat(reply, body, model)
             else:
                 self._complete_chat(reply, body, model)
+        elif route == RESPONSES_PATH and not body.get("stream"):
+            self._complete_responses(reply, body, model)
         elif route == RESPONSES_PATH:
             self._stream_responses(reply, body, model)
+        elif not body.get("stream"):
+            self._complete_messages(reply, body, model)
         else:
             self._stream_messages(reply, body, model)
 
@@ -535,26 +541,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._start_stream(reply)
         seq = iter(range(1_000_000))
         created = int(time.time())
-        response: dict[str, Any] = {
-            "id": "resp_fake",
-            "object": "response",
-            "created_at": created,
-            "status": "in_progress",
-            "error": None,
-            "incomplete_details": None,
-            "instructions": body.get("instructions"),
-            "max_output_tokens": body.get("max_output_tokens"),
-            "model": model,
-            "output": [],
-            "parallel_tool_calls": True,
-            "reasoning": body.get("reasoning"),
-            "temperature": body.get("temperature"),
-            "text": body.get("text") or {"format": {"type": "text"}},
-            "tool_choice": "auto",
-            "tools": [],
-            "top_p": body.get("top_p"),
-            "usage": None,
-        }
+        response = _response_object(body, model, created)
         item_id = "msg_fake"
 
         def event(kind: str, **fields: Any) -> None:
@@ -735,6 +722,75 @@ class _Handler(BaseHTTPRequestHandler):
         event("message_stop")
         self._end_stream()
 
+    # ---- non-streaming answers (Responses and Messages; Chat's is _complete_chat) -----
+
+    def _complete_responses(self, reply: Reply, body: dict[str, Any], model: str) -> None:
+        """A whole ``response`` object, as ``POST /v1/responses`` without ``stream``."""
+        if self._wait(reply.first_token_delay):
+            return
+        text_part = {"type": "output_text", "text": reply.text, "annotations": []}
+        message = {
+            "id": "msg_fake",
+            "type": "message",
+            "status": "completed",
+            "role": "assistant",
+            "content": [text_part],
+        }
+        incomplete = reply.finish_reason == "length"
+        output = len(reply.chunks()) + reply.reasoning_tokens
+        prompt = self._input_tokens(reply, body)
+        payload = _response_object(body, model, int(time.time()))
+        payload |= {
+            "status": "incomplete" if incomplete else "completed",
+            "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+            "output": [message],
+            "usage": {
+                "input_tokens": prompt,
+                "input_tokens_details": {
+                    "cached_tokens": reply.cached_tokens,
+                    "cache_write_tokens": 0,
+                },
+                "output_tokens": output,
+                "output_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
+                "total_tokens": prompt + output,
+            }
+            if reply.include_usage
+            else None,
+        }
+        self._send_json(200, payload, reply.headers)
+
+    def _complete_messages(self, reply: Reply, body: dict[str, Any], model: str) -> None:
+        """A whole ``message`` object, as ``POST /v1/messages`` without ``stream``."""
+        if self._wait(reply.first_token_delay):
+            return
+        content: list[dict[str, Any]] = []
+        if reply.thinking:
+            content.append(
+                {"type": "thinking", "thinking": reply.thinking, "signature": "c2lnbmF0dXJl"}
+            )
+        content.append({"type": "text", "text": reply.text})
+        prompt = self._input_tokens(reply, body)
+        stop_reason = {"stop": "end_turn", "length": "max_tokens"}.get(
+            reply.finish_reason or "stop", reply.finish_reason
+        )
+        output = len(reply.chunks()) + len(_split(reply.thinking, reply.chunk))
+        payload = {
+            "id": "msg_fake",
+            "type": "message",
+            "role": "assistant",
+            "content": content,
+            "model": model,
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": prompt - reply.cached_tokens,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": reply.cached_tokens,
+                "output_tokens": output + reply.reasoning_tokens,
+            },
+        }
+        self._send_json(200, payload, reply.headers)
+
     def _anthropic_models(self) -> dict[str, Any]:
         query = parse_qs(urlsplit(self.path).query)
         limit = int((query.get("limit") or ["20"])[0])
@@ -757,6 +813,30 @@ class _Handler(BaseHTTPRequestHandler):
             "first_id": page[0] if page else None,
             "last_id": page[-1] if page else None,
         }
+
+
+def _response_object(body: dict[str, Any], model: str, created: int) -> dict[str, Any]:
+    """A Responses API ``response`` in progress, echoing the request's settings."""
+    return {
+        "id": "resp_fake",
+        "object": "response",
+        "created_at": created,
+        "status": "in_progress",
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "model": model,
+        "output": [],
+        "parallel_tool_calls": True,
+        "reasoning": body.get("reasoning"),
+        "temperature": body.get("temperature"),
+        "text": body.get("text") or {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": body.get("top_p"),
+        "usage": None,
+    }
 
 
 def _texts(body: dict[str, Any]) -> list[str]:

@@ -6,6 +6,7 @@
     promptstudio eval SOURCE [--model NAME]...         test cases × models, graded (for CI)
     promptstudio export PROMPT | --all -o DIR          .prompty, promptfoo, JSON, Markdown, code
     promptstudio import FILE|DIR...                    into the library, all or nothing
+    promptstudio cases import|export PROMPT FILE       a prompt's test cases (CSV, JSONL, JSON)
     promptstudio history PROMPT | search QUERY         the library, from the terminal
     promptstudio providers list|add|remove             provider profiles
     promptstudio keys set|delete|status                keys (read from stdin, never shown)
@@ -107,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     from promptstudio.cli.exchange import add_exchange_commands
 
     add_exchange_commands(commands, data)
+    from promptstudio.cli.cases import add_cases_commands
+
+    add_cases_commands(commands, data)
     return parser
 
 
@@ -274,13 +278,15 @@ def parse_values(assignments: Sequence[str]) -> dict[str, object]:
 def _messages(args: argparse.Namespace) -> list[Message]:
     from promptstudio import templating
     from promptstudio.cli.run import load_document
+    from promptstudio.exchange.document import template_location
 
     values = parse_values(args.var)  # usage errors first, before touching the file
     doc = load_document(args)
     try:
         return templating.render_messages(doc.template, {**doc.variables, **values})
     except templating.TemplateError as exc:
-        raise CliError(f"{args.file}:{exc.line}:{exc.column}: {exc.message}") from exc
+        where = template_location(doc, args.file, exc.line, exc.column)
+        raise CliError(f"{where}: {exc.message}") from exc
 
 
 def _render(args: argparse.Namespace) -> int:

@@ -327,7 +327,8 @@ def _print_results(
         lines = [f"{name} v{run.version_number}: {len(run.cases)} cases", ""]
         if run.status == CANCELLED:
             lines[-1:-1] = [_stopped_line(run)]
-        lines += _table_lines(run) + _failure_lines(run) + _flip_lines(run, baseline, flips)
+        lines += _table_lines(run) + _failure_lines(run) + _ungraded_lines(run)
+        lines += _flip_lines(run, baseline, flips)
         print("\n".join(lines))
 
 
@@ -336,7 +337,7 @@ def _table_lines(run: EvalRun) -> list[str]:
 
     rows = [["model", "pass", "score", "mean ms", "p95 ms", "cost", "cached", "errors"]]
     rows += [
-        [s.label, _pass_text(s), _number(s.mean_score, 2), _number(s.mean_latency_ms, 0),
+        [s.label, _pass_text(s, run), _number(s.mean_score, 2), _number(s.mean_latency_ms, 0),
          _number(s.p95_latency_ms, 0), _money(s.total_cost), str(s.cached),
          str(s.failed_requests)]
         for s in summarize(run)
@@ -351,9 +352,10 @@ def _table_lines(run: EvalRun) -> list[str]:
     ]
 
 
-def _pass_text(summary: ModelSummary) -> str:
+def _pass_text(summary: ModelSummary, run: EvalRun) -> str:
     if summary.pass_rate is None:
-        return "no checks"
+        cells = (run.cell(case.key, summary.column_key) for case in run.cases)
+        return "not graded" if any(cell and cell.grades for cell in cells) else "no checks"
     return f"{summary.passed}/{summary.graded} {summary.pass_rate:.0%}"
 
 
@@ -386,7 +388,26 @@ def _why(cell: CellResult) -> str:
 
     if cell.status == FAILED:
         return cell.error or "the request failed"
-    return "; ".join(f"{g.grader}: {g.reason}" for g in cell.grades if not g.passed)
+    return "; ".join(f"{g.grader}: {g.reason}" for g in cell.graded if not g.passed)
+
+
+def _ungraded_lines(run: EvalRun) -> list[str]:
+    """``– case 2 (…): javascript — Not graded: why`` once per case and check."""
+    lines = []
+    for case in run.cases:
+        seen: dict[str, str] = {}
+        for column in run.columns:
+            cell = run.cell(case.key, column.key)
+            for grade in cell.grades if cell is not None else ():
+                if not grade.graded:
+                    seen.setdefault(grade.grader, grade.reason)
+        lines += [
+            _clip(f"– {_case_name(case)}: {grader} — {reason}") for grader, reason in seen.items()
+        ]
+    if len(lines) > MAX_FAILURES_SHOWN:
+        more = len(lines) - MAX_FAILURES_SHOWN
+        lines = [*lines[:MAX_FAILURES_SHOWN], f"… and {more} more (--json or --csv has all)"]
+    return ["", *lines] if lines else []
 
 
 def _case_name(case: EvalCase) -> str:

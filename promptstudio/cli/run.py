@@ -82,7 +82,7 @@ def add_model_options(parser: argparse.ArgumentParser, model_help: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from promptstudio import templating
-    from promptstudio.exchange.document import columns_to_dicts
+    from promptstudio.exchange.document import columns_to_dicts, template_location
     from promptstudio.paths import data_dir, database_path
     from promptstudio.runs import RunSession, TargetStatus
     from promptstudio.runs.checkpoint import ResponseCheckpoints
@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         messages = templating.render_messages(doc.template, values)
     except templating.TemplateError as exc:
-        raise CliError(f"{args.file}:{exc.line}:{exc.column}: {exc.message}") from exc
+        where = template_location(doc, args.file, exc.line, exc.column)
+        raise CliError(f"{where}: {exc.message}") from exc
     columns = _columns(args, doc)
     targets = _targets(args, columns)
     settings = {"columns": columns_to_dicts(columns)}
@@ -228,7 +229,7 @@ def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[ColumnConfig
                 base_url=place.value.rstrip("/") if by_url else "",
                 profile="" if by_url else place.value,
                 api=args.api or "auto",
-                samples=args.samples or 1,
+                samples=getattr(args, "samples", None) or 1,
             )
             columns.append(column)
         return columns
@@ -239,7 +240,7 @@ def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[ColumnConfig
             column,
             params=GenerationParams.from_dict(column.params.to_dict() | overrides),
             api=args.api or column.api,
-            samples=args.samples or column.samples,
+            samples=getattr(args, "samples", None) or column.samples,
         )
         for column in doc.columns
     ]

@@ -94,6 +94,9 @@ def grade_summary(grades: Iterable[GradeResult]) -> str:
     for grade in grades:
         verdict = "passed" if grade.passed else "failed"
         reason = " ".join(grade.reason.split())
+        if not grade.graded:  # its reason starts "Not graded: "
+            parts.append(f"{grade.grader}: {reason}")
+            continue
         parts.append(
             f"{grade.grader}: {verdict} — {reason}" if reason else f"{grade.grader}: {verdict}"
         )

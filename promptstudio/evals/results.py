@@ -118,22 +118,29 @@ class CellResult:
     grades: tuple[GradeResult, ...] = ()
 
     @property
+    def graded(self) -> tuple[GradeResult, ...]:
+        """The grades that count: checks of a type not graded here are left out."""
+        return tuple(grade for grade in self.grades if grade.graded)
+
+    @property
     def passed(self) -> bool | None:
-        """True when every check passed; False on a failed check or a failed request."""
+        """True when every graded check passed; False on a failed check or a failed request."""
         if self.status == FAILED:
             return False
-        if self.status != DONE or not self.grades:
+        graded = self.graded
+        if self.status != DONE or not graded:
             return None
-        return all(grade.passed for grade in self.grades)
+        return all(grade.passed for grade in graded)
 
     @property
     def score(self) -> float | None:
-        """The mean of the checks' scores (0 for a failed request; None when ungraded)."""
+        """The mean of the graded checks' scores (0 for a failed request; None when none)."""
         if self.status == FAILED:
             return 0.0
-        if self.status != DONE or not self.grades:
+        graded = self.graded
+        if self.status != DONE or not graded:
             return None
-        return sum(grade.score for grade in self.grades) / len(self.grades)
+        return sum(grade.score for grade in graded) / len(graded)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,14 @@ from typing import Any
 from promptstudio.chat import Message
 from promptstudio.errors import PromptStudioError
 from promptstudio.evals.cache import AnswerCache, CachedAnswer, request_key
-from promptstudio.evals.graders import Answer, GradeResult, check_assertion, grade, needs_judge
+from promptstudio.evals.graders import (
+    Answer,
+    GradeResult,
+    check_assertion,
+    grade,
+    needs_judge,
+    ungraded_reason,
+)
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT, grade_with_judge
 from promptstudio.evals.results import (
     CANCELLED,
@@ -44,10 +52,11 @@ from promptstudio.providers import (
 )
 from promptstudio.runs import RunSession, RunTarget, ServerLimits, TargetStatus
 from promptstudio.runs.limits import is_local, server_key
-from promptstudio.templating import TemplateError, render_messages
+from promptstudio.templating import TemplateError, render_messages, render_text
 
 log = logging.getLogger(__name__)
 
+_TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#")
 LOCAL_LIMIT = 1
 REMOTE_LIMIT = 4
 __all__ = [
@@ -59,6 +68,7 @@ __all__ = [
     "JudgeSettings",
     "effective_checks",
     "is_local",
+    "rendered_check",
     "server_key",
 ]
 
@@ -316,7 +326,13 @@ class Evaluation:
 
     async def _grade(self, case: EvalCase, answer: Answer) -> list[GradeResult]:
         grades = []
-        for check in self.checks[case.key]:
+        for written in self.checks[case.key]:
+            try:
+                check = rendered_check(written, {**self.values, **case.vars})
+            except TemplateError as exc:
+                reason = f"Its value does not render for this case ({exc.location()}): {exc}"
+                grades.append(GradeResult(False, 0.0, reason, str(written.get("type"))))
+                continue
             if needs_judge(check):
                 assert self.judge is not None  # checked in _check_setup
                 grades.append(
@@ -348,6 +364,20 @@ class Evaluation:
                 self.on_cell(cell)
             except Exception:
                 log.exception("on_cell failed for %s × %s", cell.case_key, cell.column_key)
+
+
+def rendered_check(check: Mapping[str, Any], variables: Mapping[str, object]) -> dict[str, Any]:
+    """``check`` with a text value rendered with the case's variables, as promptfoo renders
+    every assertion's value (``contains: "{{ city }}"``); other checks as they are.
+
+    Raises :class:`TemplateError` when the value does not render.
+    """
+    value = check.get("value")
+    if not isinstance(value, str) or not _TEMPLATE_SYNTAX.search(value):
+        return dict(check)
+    if ungraded_reason(check) is not None:  # not graded: not rendered either
+        return dict(check)
+    return {**check, "value": render_text(value, variables)}
 
 
 def _fields(answer: CachedAnswer) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from promptstudio.providers import GenerationParams, ProviderProfile
 from promptstudio.runs.columns import ColumnConfig
 
 if TYPE_CHECKING:
+    from promptstudio.providers import ProviderProfile
     from promptstudio.storage.rows import PromptRow, VersionRow
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -46,6 +47,13 @@ class PromptDocument:
     versions: list[dict[str, Any]] | None = None
     notes: list[str] = field(default_factory=list, compare=False)
     profiles: list[ProviderProfile] = field(default_factory=list, compare=False)
+    # Where the template's lines were read, when not line for line from the imported file.
+    origin: TemplateOrigin | None = field(default=None, compare=False, repr=False)
+    # The prompt's checks for every case (its evaluation settings), where known: the
+    # promptfoo export writes them as defaultTest's.
+    every_case_checks: list[dict[str, Any]] = field(default_factory=list, compare=False)
+    # The id of the column whose model grades llm-rubric checks (the judge), where known.
+    judge_column: str | None = field(default=None, compare=False)
 
     @classmethod
     def from_library(cls, prompt: PromptRow, version: VersionRow) -> PromptDocument:
@@ -60,6 +68,33 @@ class PromptDocument:
             variables=dict(version.variables),
             columns=columns_from_dicts(columns),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateOrigin:
+    """The file a template was read from, and the line of it holding each template line.
+
+    ``lines[n - 1]`` is the file's line for template line n. ``columns`` is False when the
+    text was taken out of quotes (a JSON string), so a column of the template is not one of
+    the file.
+    """
+
+    file: str
+    lines: tuple[int, ...]
+    columns: bool = True
+
+    def locate(self, line: int, column: int) -> str | None:
+        """``prompt.json:3`` or ``prompt.txt:4:7`` for a template position; None if unknown."""
+        if not 1 <= line <= len(self.lines):
+            return None
+        where = f"{self.file}:{self.lines[line - 1]}"
+        return f"{where}:{column}" if self.columns else where
+
+
+def template_location(doc: PromptDocument, file: str, line: int, column: int) -> str:
+    """Where a template position is, for messages: the file it was read from, else ``file``."""
+    found = doc.origin.locate(line, column) if doc.origin is not None else None
+    return found or f"{file}:{line}:{column}"
 
 
 #: The settings a run column can hold (``GenerationParams``' fields).

@@ -8,7 +8,7 @@ from __future__ import annotations
 from promptstudio.templating.errors import NothingToSend, RenderLimitExceeded, TemplateError
 from promptstudio.templating.limits import RenderLimits
 from promptstudio.templating.parsing import check
-from promptstudio.templating.render import render_messages
+from promptstudio.templating.render import render_messages, render_text
 from promptstudio.templating.roles import RoleMarker, role_markers
 from promptstudio.templating.variables import VariableUse, find_variables, input_names
 
@@ -23,5 +23,6 @@ __all__ = [
     "find_variables",
     "input_names",
     "render_messages",
+    "render_text",
     "role_markers",
 ]

@@ -66,6 +66,7 @@ _FILTER_SIZES: dict[str, Callable[[dict[str, Any]], int]] = {
     "join": lambda a: limits.join_size(str(a["d"]), a["value"]),
     "batch": lambda a: 0 if a["fill_with"] is None else int(a["linecount"]),
     "tojson": lambda a: _tojson_size(a["value"], a["indent"]),
+    "dump": lambda a: _tojson_size(a["value"], a["spaces"]),
 }
 
 # For each amplifying str method: how big ``text.method(*args)`` would be.
@@ -122,6 +123,21 @@ def guarded_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100)
     return str(generate_lorem_ipsum(n, html, min, max))
 
 
+def dump(value: object, spaces: int | str | None = None) -> str:
+    """Nunjucks' ``dump`` (``JSON.stringify(value, null, spaces)``), in promptfoo's templates."""
+    if spaces is None:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return json.dumps(value, ensure_ascii=False, indent=spaces, default=str)
+
+
+def load(text: str) -> Any:
+    """promptfoo's ``load`` filter (``JSON.parse``): JSON text to data."""
+    try:
+        return json.loads(str(text))
+    except ValueError as exc:
+        raise ValueError(f"the 'load' filter was given text that is not JSON ({exc})") from None
+
+
 class GuardedCodeGenerator(CodeGenerator):
     """Jinja's code generator, except that ``~`` concatenation is size-checked first."""
 
@@ -155,6 +171,7 @@ class GuardedSandbox(ImmutableSandboxedEnvironment):
         )
         self.globals["range"] = guarded_range
         self.globals["lipsum"] = guarded_lipsum
+        self.filters |= {"dump": dump, "load": load}  # promptfoo's Nunjucks has them
         for name in _FILTER_SIZES:
             self.filters[name] = _guard_filter(name, self.filters[name])
 

@@ -58,6 +58,22 @@ def render_messages(
     :class:`NothingToSend` when no message is left, unless ``allow_empty`` (for callers
     that only show or export the messages, never send them).
     """
+    messages = split_messages(_render(source, values, limits))
+    if not messages and not allow_empty:
+        raise NothingToSend()
+    return messages
+
+
+def render_text(
+    source: str, values: Mapping[str, object], limits: RenderLimits = DEFAULT_LIMITS
+) -> str:
+    """Render ``source`` as plain text, role markers and all (a check's value, say), with
+    the same sandbox, caps and errors as :func:`render_messages`."""
+    return _render(source, values, limits).replace(SENTINEL, "")
+
+
+def _render(source: str, values: Mapping[str, object], limits: RenderLimits) -> str:
+    """The rendered output, its ``{{ }}`` output tainted (see ``environment.taint``)."""
     text = normalise(source)
     too_big = size.input_problem(text, limits)
     if too_big is not None:
@@ -85,10 +101,7 @@ def render_messages(
         raise _as_template_error(error, job, limits) from None
     if worker.error is not None:
         raise _as_template_error(worker.error, job, limits) from None
-    messages = split_messages(worker.result)
-    if not messages and not allow_empty:
-        raise NothingToSend()
-    return messages
+    return worker.result
 
 
 def _generate(template: Template, context: dict[str, object], max_chars: int) -> str:

@@ -114,6 +114,12 @@ def test_equals_with_a_number_compares_its_text() -> None:
     assert grade(check("equals", 3.0), Answer("3")).passed
 
 
+def test_icontains_ignores_case_as_promptfoo_does_without_folding() -> None:
+    answer = Answer("Die STRASSE und die Straße")
+    assert grade(check("icontains", "die strasse"), answer).passed
+    assert not grade(check("icontains", "strasse und die strasse"), answer).passed  # ß ≠ ss
+
+
 def test_contains_accepts_numbers_as_promptfoo_does() -> None:
     assert grade(check("contains", 2102650), JSON_ANSWER).passed
 

@@ -63,7 +63,11 @@ def verdict_text(cell: CellResult | None) -> str:
     if cell.status == CANCELLED:
         return "cancelled"
     passed = cell.passed
-    return "— no checks" if passed is None else "✓ pass" if passed else "✗ fail"
+    ungraded = len(cell.grades) - len(cell.graded)
+    if passed is None:
+        return "— not graded" if ungraded else "— no checks"
+    verdict = "✓ pass" if passed else "✗ fail"
+    return f"{verdict} ({ungraded} not graded)" if ungraded else verdict
 
 
 class EvalGridModel(QAbstractTableModel):
@@ -217,7 +221,7 @@ class EvalGridModel(QAbstractTableModel):
             answer = answer[:TOOLTIP_ANSWER_CHARS] + "…"
         parts = [f"<pre style='white-space: pre-wrap'>{html.escape(answer, quote=False)}</pre>"]
         for grade in cell.grades:
-            verdict = "✓" if grade.passed else "✗"
+            verdict = "–" if not grade.graded else "✓" if grade.passed else "✗"
             reason = html.escape(grade.reason, quote=False)
             parts.append(f"{verdict} <b>{html.escape(grade.grader, quote=False)}</b> — {reason}")
         timing = [f"latency {format_ms(cell.latency_ms)}"]

@@ -204,6 +204,8 @@ def describe_cell(case: EvalCase, column: EvalColumn, cell: CellResult | None) -
 
 
 def _grade_text(grade: GradeResult) -> str:
+    if not grade.graded:
+        return f"– {grade.grader}\n  {_indented(grade.reason, 2)}"
     verdict = "✓" if grade.passed else "✗"
     lines = [
         f"{verdict} {grade.grader} — score {grade.score:.2f}",
