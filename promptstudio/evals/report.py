@@ -5,16 +5,23 @@ every case variable gets its own column, numbers are plain decimals, never
 ``5.8e-05``, and text a spreadsheet would run as a formula is quoted
 (:mod:`promptstudio.csv_cells`). The JSON keeps the run's own structure (``to_dict`` of
 each part) plus the per-model summary, so a script needs no knowledge of how we compute pass rates.
+Every pass rate carries its 95% Wilson interval: the JSON summary's ``pass_rate_low`` and
+``pass_rate_high``, and on every CSV row its model's (``model_pass_rate``, ``…_low``,
+``…_high``); a comparison (:mod:`promptstudio.evals.compare`) adds its sentence and ROI line.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from promptstudio.csv_cells import csv_text
 from promptstudio.evals.graders import GradeResult
 from promptstudio.evals.results import EvalRun, cells_in_order, summarize
+
+if TYPE_CHECKING:
+    from promptstudio.evals.compare import Comparison
 
 CASE_FIELDS = ("case", "description")
 CELL_FIELDS = (
@@ -33,6 +40,10 @@ CELL_FIELDS = (
     "error",
     "answer",
     "grades",
+    "sample",
+    "model_pass_rate",
+    "model_pass_rate_low",
+    "model_pass_rate_high",
 )
 VAR_PREFIX = "var:"  # only for a variable whose name is one of the fields above
 
@@ -47,7 +58,10 @@ def results_to_csv(run: EvalRun) -> str:
     rows = [header]
     cases = {case.key: case for case in run.cases}
     columns = {column.key: column for column in run.columns}
+    rates = {summary.column_key: summary for summary in summarize(run)}
     for cell in cells_in_order(run):
+        rate = rates[cell.column_key]
+        interval = rate.pass_interval
         case, column = cases[cell.case_key], columns[cell.column_key]
         row: dict[str, str] = {
             "case": str(case.position + 1),
@@ -67,6 +81,10 @@ def results_to_csv(run: EvalRun) -> str:
             "error": cell.error or "",
             "answer": cell.text,
             "grades": grade_summary(cell.grades),
+            "sample": str(cell.sample + 1),
+            "model_pass_rate": _decimal(rate.pass_rate, 4),
+            "model_pass_rate_low": _decimal(None if interval is None else interval.low, 4),
+            "model_pass_rate_high": _decimal(None if interval is None else interval.high, 4),
         }
         for name, field in var_fields.items():
             row[field] = _value_text(case.vars[name]) if name in case.vars else ""
@@ -74,9 +92,10 @@ def results_to_csv(run: EvalRun) -> str:
     return csv_text(rows)
 
 
-def results_to_json(run: EvalRun) -> str:
-    """The whole run, indented: columns, cases, every stored cell and the summary."""
-    document = {
+def results_to_json(run: EvalRun, comparisons: Sequence[Comparison] = ()) -> str:
+    """The whole run, indented: columns, cases, every stored cell and the summary (and the
+    comparisons given, each with its paired test and ROI line)."""
+    document: dict[str, object] = {
         "version": run.version_number,
         "created_at": run.created_at,
         "status": run.status,
@@ -85,6 +104,10 @@ def results_to_json(run: EvalRun) -> str:
         "cells": [cell.to_dict() for cell in cells_in_order(run)],
         "summary": [summary.to_dict() for summary in summarize(run)],
     }
+    if run.repeat > 1:
+        document["repeat"] = run.repeat
+    if comparisons:
+        document["comparisons"] = [comparison.to_dict() for comparison in comparisons]
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
