@@ -88,7 +88,7 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
                           help="exit 1 when the lower end of a model's 95%% interval of its "
                                "pass rate is below this")  # fmt: skip
     evaluate.add_argument("--repeat", type=_repeat, default=1, metavar="N",
-                          help="ask every model N times per case (pass@N, pass^N, flaky)")  # fmt: skip
+                          help="ask each model N times a case (pass@N, pass^N, flaky)")  # fmt: skip
     evaluate.add_argument("--compare", action="store_true",
                           help="compare with the last evaluation (paired test, ROI line) and "
                                "the models with the first")  # fmt: skip
