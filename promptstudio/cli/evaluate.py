@@ -365,11 +365,9 @@ def _comparisons(
 ) -> list[Comparison]:
     """The same figures the window's grid shows: this version against the baseline, model
     by model, then the other models against the first."""
-    from promptstudio.evals.compare import compare_models, compare_versions
+    from promptstudio.evals.compare import comparisons
 
-    prices = _prices(args)
-    found = compare_versions(baseline, run, prices) if baseline is not None else []
-    return found + compare_models(run, prices)
+    return comparisons(run, baseline, _prices(args))
 
 
 def _comparison_lines(comparisons: Sequence[Comparison]) -> list[str]:

@@ -201,6 +201,15 @@ def compare_columns(
     )
 
 
+def comparisons(
+    run: EvalRun, baseline: EvalRun | None, price_table: PriceTable | None = None
+) -> list[Comparison]:
+    """What the grid and ``eval --compare`` show: ``run`` against ``baseline`` model by
+    model, then ``run``'s other models against its first."""
+    found = compare_versions(baseline, run, price_table) if baseline is not None else []
+    return found + compare_models(run, price_table)
+
+
 def compare_versions(
     old: EvalRun, new: EvalRun, price_table: PriceTable | None = None
 ) -> list[Comparison]:

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from promptstudio.evals.cache import LibraryCache
+from promptstudio.evals.compare import Comparison, comparisons
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT
 from promptstudio.evals.results import (
     CANCELLED,
@@ -88,6 +89,7 @@ class EvalFlow(QObject):
         self.runs: list[EvalRunRow] = []
         self.shown: EvalRun | None = None
         self.baseline: EvalRun | None = None
+        self.compared: list[Comparison] = []  # the shown run's comparisons, as the grid shows
         self.evaluation: Evaluation | None = None
         self._version_id: int | None = None  # the version the running evaluation belongs to
         self.judge_dialog: JudgePromptDialog | None = None
@@ -166,6 +168,7 @@ class EvalFlow(QObject):
         self.pane.results.set_run(shown)
         self.pane.results.set_baseline(baseline)
         self.pane.set_history(runs, shown.id if shown else None, baseline_id)
+        await self._compare_shown()
         if not self.running:  # the last evaluation's summary belongs to its own prompt
             self.pane.status.clear()
 
@@ -232,8 +235,10 @@ class EvalFlow(QObject):
         # Stop it and keep what finished (the cache has those answers too).
         worker.call_and_wait(evaluation.cancel)
         cells = worker.call_and_wait(lambda: dict(evaluation.result.cells))
+        more = worker.call_and_wait(lambda: dict(evaluation.result.more_samples))
         result = evaluation.result
         partial = EvalRun(result.columns, result.cases, cells, CANCELLED, settings=result.settings)
+        partial.more_samples = more
         self.db.call(save_run, version_id, partial)
         self.evaluation, self._version_id = None, None  # stored: the task must not again
 
@@ -287,8 +292,10 @@ class EvalFlow(QObject):
         evaluation = self._evaluation(cases_from_rows(rows))
         version = await services.save_for_run()
         self.evaluation, self._version_id = evaluation, version.id
-        self._live = EvalRun(evaluation.result.columns, evaluation.result.cases)
+        result = evaluation.result
+        self._live = EvalRun(result.columns, result.cases, settings=dict(result.settings))
         self.pane.results.set_run(self._live)
+        self.pane.results.set_comparisons([])
         self.pane.set_running(True, evaluation.total)
         models = len(evaluation.targets)
         self.pane.status.setText(f"Evaluating {len(rows)} cases on {models} models…")
@@ -355,6 +362,7 @@ class EvalFlow(QObject):
             price_table=services.prices(),
             on_cell=lambda cell: self._arrived.put(cell.column_key, cell),  # worker thread
             share_turns=services.limits,  # a run and an evaluation take turns at a local server
+            repeat=self.pane.repeats(),
         )
 
     def _show_arrived(self) -> None:
@@ -362,11 +370,11 @@ class EvalFlow(QObject):
         for cells in self._arrived.drain().values():
             for cell in cells:
                 if live is not None:
-                    live.cells[(cell.case_key, cell.column_key)] = cell
+                    live.put(cell)
                     if self.pane.results.grid_model.run is live:  # not another one picked since
                         self.pane.results.update_cell(cell)
         if live is not None:
-            self.pane.advance(len(live.cells))
+            self.pane.advance(live.answers)
 
     async def _after_run(self, stored: EvalRun) -> None:
         assert stored.prompt_id is not None  # stored runs know their prompt
@@ -378,6 +386,7 @@ class EvalFlow(QObject):
         self.pane.results.set_run(stored)
         self.pane.results.set_baseline(self.baseline)
         self.pane.set_history(self.runs, stored.id, baseline_id)
+        await self._compare_shown()
         self.pane.status.setText(_summary_line(stored))
         self.notifier.say(_summary_line(stored))
 
@@ -396,10 +405,25 @@ class EvalFlow(QObject):
         self.pane.results.set_run(self.shown)
         self.pane.results.set_baseline(self.baseline)
         self.pane.set_history(self.runs, eval_id, self.baseline.id if self.baseline else None)
+        await self._compare_shown()
 
     async def compare_with(self, eval_id: int | None) -> None:
         self.baseline = await self.db.acall(load_run, eval_id) if eval_id is not None else None
         self.pane.results.set_baseline(self.baseline)
+        await self._compare_shown()
+
+    async def _compare_shown(self) -> None:
+        """The paired comparisons of the shown run (with its baseline, and its models with
+        the first): the same core function as ``eval --compare``, off the GUI thread (the
+        bootstrap takes a second or two on a thousand cases)."""
+        shown, baseline = self.shown, self.baseline
+        found = []
+        if shown is not None:
+            prices = self.services.prices()
+            found = await asyncio.to_thread(comparisons, shown, baseline, prices)
+        if self.shown is shown and self.baseline is baseline:  # nothing else picked meanwhile
+            self.compared = found
+            self.pane.results.set_comparisons(found)
 
     # ---- the judge prompt and export -----------------------------------------------------------
 
@@ -445,7 +469,7 @@ class EvalFlow(QObject):
         if self.shown is None:
             return
         text = (
-            results_to_json(self.shown)
+            results_to_json(self.shown, self.compared)
             if path.suffix.lower() == ".json"
             else results_to_csv(self.shown)
         )
