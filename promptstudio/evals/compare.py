@@ -76,6 +76,7 @@ class Comparison:
     old: Side
     paired: PairedComparison
     score_change: BootstrapResult | None  # mean score new − old, per case
+    fractional_scores: bool = False  # some check scored between 0 and 1 (not pass/fail only)
 
     @property
     def rate_change(self) -> float | None:
@@ -143,6 +144,7 @@ class Comparison:
                 "high": interval.high,
             },
             "mean_score_change": _bootstrap_dict(score),
+            "fractional_scores": self.fractional_scores,
             "roi": self.roi_line(),
         }
 
@@ -167,6 +169,7 @@ def compare_columns(
     old_verdicts: list[bool] = []
     new_scores: list[float] = []
     old_scores: list[float] = []
+    fractional = False
     for key in shared:
         mine = new_run.samples(key, new_column)
         theirs = old_run.samples(key, old_column)
@@ -183,6 +186,7 @@ def compare_columns(
             for a, b in zip(mine, theirs, strict=False)
             if a.score is not None and b.score is not None
         ]
+        fractional = fractional or any(s not in (0.0, 1.0) for pair in scored for s in pair)
         if scored:
             new_scores.append(math.fsum(a for a, _ in scored if a is not None) / len(scored))
             old_scores.append(math.fsum(b for _, b in scored if b is not None) / len(scored))
@@ -198,6 +202,7 @@ def compare_columns(
         old=Side(old_name, pass_rate(sum(old_verdicts), len(old_verdicts)), *old_costs),
         paired=paired,
         score_change=paired_bootstrap(new_scores, old_scores),
+        fractional_scores=fractional,
     )
 
 

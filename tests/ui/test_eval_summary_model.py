@@ -86,7 +86,8 @@ def test_baseline_shows_the_change(model: EvalSummaryModel) -> None:
     )
     assert model.data(model.index(0, Column.PASS_RATE)) == "8/10 · 80% [49–94%] (+20)"
     assert model.data(model.index(1, Column.PASS_RATE)) == "8/10 · 80% [49–94%] (-10)"
-    assert model.data(model.index(2, Column.PASS_RATE)) == "8/10 · 80% [49–94%]"  # nothing to compare
+    nothing_to_compare = model.data(model.index(2, Column.PASS_RATE))
+    assert nothing_to_compare == "8/10 · 80% [49–94%]"
     tip = model.data(model.index(0, Column.PASS_RATE), Role.ToolTipRole)
     assert tip == "Baseline (GPT (v5)): 6/10 · 60% [31–83%]"
     up = model.data(model.index(0, Column.PASS_RATE), Role.ForegroundRole)
@@ -124,7 +125,8 @@ def test_from_a_real_run(model: EvalSummaryModel) -> None:
     assert gpt[1] == "10/10 · 100% [72–100%] (±0)"
     assert gpt[6] == "1"  # one cache hit
     assert claude[1] == "9/10 · 90% [60–98%] (±0)"  # one flip each way
-    assert local[1] == "5/8 · 63% [31–86%] (±0)"  # 2 errors + 1 fail; cancelled and unchecked left out
+    # 2 errors + 1 fail; cancelled and unchecked left out
+    assert local[1] == "5/8 · 63% [31–86%] (±0)"
     assert (local[5], local[7]) == ("—", "2")  # a local model has no price
 
 

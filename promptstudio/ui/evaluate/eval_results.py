@@ -98,10 +98,17 @@ class EvalResultsView(QWidget):
         )
         self._comparison.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a keyboard path to copy it
         self._comparisons: list[Comparison] = []
+        # A third part of the splitter, scrolling: several models make a dozen lines.
+        self._comparison_scroll = QScrollArea(widgetResizable=True)
+        self._comparison_scroll.setObjectName("evalComparisonArea")
+        self._comparison_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._comparison_scroll.setWidget(self._comparison)
+        split.addWidget(self._comparison_scroll)
+        split.setStretchFactor(2, 1)
+        split.setSizes([420, 280, 90])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
-        layout.addWidget(self._comparison)
         self.set_comparisons([])
 
         self._summary_timer = QTimer(self, singleShot=True, interval=SUMMARY_INTERVAL_MS)
@@ -145,7 +152,7 @@ class EvalResultsView(QWidget):
             if score:
                 lines.append(f"    {score}")
         self._comparison.setText("\n".join(lines))
-        self._comparison.setVisible(bool(lines))
+        self._comparison_scroll.setVisible(bool(lines))
 
     def set_run(self, run: EvalRun | None) -> None:
         """Show another run (its cells may still be arriving); the first cell is selected."""
@@ -206,9 +213,10 @@ class EvalResultsView(QWidget):
 
 
 def score_change_text(comparison: Comparison) -> str:
-    """ "Mean score +0.12 (95% bootstrap CI +0.02 to +0.25)", or "" with no scores."""
+    """ "Mean score +0.12 (95% paired bootstrap CI +0.02 to +0.25)"; "" without scores other
+    than 0 and 1 (then the pass rate's change says the same)."""
     change = comparison.score_change
-    if change is None:
+    if change is None or not comparison.fractional_scores:  # pass/fail only: the rate says it
         return ""
     low, high = change.interval.low, change.interval.high
     return (
