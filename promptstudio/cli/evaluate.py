@@ -82,6 +82,8 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
     output = evaluate.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the results as JSON")
     output.add_argument("--csv", action="store_true", help="print one CSV row per answer")
+    output.add_argument("--html", action="store_true",
+                        help="print a report page: figures, comparisons, answers")  # fmt: skip
     evaluate.add_argument("--min-pass-rate", type=_fraction, metavar="FRACTION",
                           help="exit 1 when a model passes fewer cases (0.8 or 80%%)")  # fmt: skip
     evaluate.add_argument("--min-pass-rate-lower", type=_fraction, metavar="FRACTION",
@@ -344,6 +346,10 @@ def _print_results(
     comparisons = _comparisons(args, run, baseline) if args.compare else []
     if args.json:
         _print_json(run, name, baseline, flips, args.compare, comparisons)
+    elif args.html:
+        from promptstudio.evals.report import results_to_html
+
+        sys.stdout.write(results_to_html(run, comparisons))
     elif args.csv:
         from promptstudio.evals.report import results_to_csv
 

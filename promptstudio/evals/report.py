@@ -111,6 +111,61 @@ def results_to_json(run: EvalRun, comparisons: Sequence[Comparison] = ()) -> str
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
+def results_to_html(run: EvalRun, comparisons: Sequence[Comparison] = ()) -> str:
+    """A page to share: each model's figures with their 95% intervals, the comparisons (ROI
+    line and McNemar's sentence), then every answer. Self-contained, everything escaped."""
+    from html import escape
+
+    title = f"Evaluation of {run.title}"
+    rows = []
+    for s in summarize(run):
+        interval = s.pass_interval
+        rate = "—" if s.pass_rate is None else f"{s.passed}/{s.graded} · {s.pass_rate:.0%}"
+        if interval is not None:
+            rate += f" (95% CI {interval.percent()})"
+        repeats = "—"
+        if s.repeat > 1 and s.pass_at_k is not None and s.pass_hat_k is not None:
+            repeats = (
+                f"pass@{s.repeat} {s.pass_at_k:.0%} · pass^{s.repeat} {s.pass_hat_k:.0%} · "
+                f"{s.flaky} flaky"
+            )
+        cost = "cost unknown" if s.total_cost is None else f"${_decimal(s.total_cost, 6)}"
+        cells = (s.label, rate, repeats, _decimal(s.mean_score, 2) or "—", cost)
+        rows.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
+    compared = "".join(
+        f"<li><b>{escape(c.roi_line())}</b><br>{escape(c.sentence())}</li>" for c in comparisons
+    )
+    cases = {case.key: case for case in run.cases}
+    columns = {column.key: column for column in run.columns}
+    answers = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{escape(text)}</td>"
+            for text in (
+                f"{cases[cell.case_key].position + 1}. {cases[cell.case_key].title}",
+                columns[cell.column_key].label,
+                str(cell.sample + 1),
+                _verdict(cell.passed) or cell.status,
+                cell.error or cell.text,
+            )
+        )
+        + "</tr>"
+        for cell in cells_in_order(run)
+    )
+    return (
+        f"<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title><style>body{{font-family:sans-serif}}"
+        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px;"
+        "vertical-align:top;white-space:pre-wrap}</style></head><body>"
+        f"<h1>{escape(title)}</h1><h2>Models</h2><table><tr><th>Model</th>"
+        "<th>Pass rate (95% Wilson interval)</th><th>Repeats</th><th>Mean score</th>"
+        f"<th>Cost</th></tr>{''.join(rows)}</table>"
+        + (f"<h2>Comparisons</h2><ul>{compared}</ul>" if compared else "")
+        + "<h2>Answers</h2><table><tr><th>Case</th><th>Model</th><th>Sample</th>"
+        f"<th>Verdict</th><th>Answer</th></tr>{answers}</table></body></html>\n"
+    )
+
+
 def grade_summary(grades: Iterable[GradeResult]) -> str:
     """ "contains: passed — reason; regex: failed — reason": every check on one line."""
     parts = []

@@ -94,6 +94,11 @@ def test_compare_gives_the_paired_test_and_the_roi_line(server: FakeLLM, tmp_pat
     assert first["pass_rate_change"]["difference"] == 0.0
     assert "low" in first["pass_rate_change"] and first["new"]["pass_rate_low"] is not None
 
+    page = cli("eval", str(config), *models, "--compare", "--html", home=home).stdout
+    assert page.startswith("<!doctype html>") and "<h2>Comparisons</h2>" in page
+    assert "<td>2/4 · 50% (95% CI 15–85%)</td>" in page
+    assert "bad-model vs good-model on v2: pass rate 50%" in page
+
 
 def test_the_pass_rate_gate_can_apply_to_the_lower_bound(server: FakeLLM, tmp_path: Path) -> None:
     config, home = _config(tmp_path / "promptfooconfig.yaml"), tmp_path / "home"

@@ -3,6 +3,8 @@ the comparisons' sentences under the grid, and repeats from the window to the fa
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +172,13 @@ def test_repeats_from_the_evaluate_tab_reach_the_server_once(
     qtbot.waitUntil(lambda: "share" in pane.results.comparison_text() or "agree" in (
         pane.results.comparison_text()), timeout=5000)  # fmt: skip
     assert "samples" in pane.results.comparison_text()
+    # The exported report carries what the grid shows under it.
+    window.eval_flow.export_results(tmp_path / "report.json")
+    exported = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert [c["roi"] for c in exported["comparisons"]] == [
+        c.roi_line() for c in pane.results.comparisons()
+    ]
+    assert exported["repeat"] == 2 and exported["summary"][0]["pass_rate_low"] is not None
+    window.eval_flow.export_results(tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert html.escape(pane.results.comparisons()[0].roi_line()) in page

@@ -453,7 +453,7 @@ class EvalFlow(QObject):
         dialog.setObjectName("exportResultsDialog")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilters(["CSV (*.csv)", "JSON (*.json)"])
+        dialog.setNameFilters(["CSV (*.csv)", "JSON (*.json)", "HTML report (*.html)"])
         dialog.setDefaultSuffix("csv")
         name = f"results-v{self.shown.version_number or 0}.csv"
         dialog.selectFile(name)
@@ -462,17 +462,20 @@ class EvalFlow(QObject):
         return dialog
 
     def export_results(self, path: Path) -> None:
-        """Write the shown results as JSON (``.json``) or CSV (anything else)."""
-        from promptstudio.evals.report import results_to_csv, results_to_json
+        """Write the shown results as JSON (``.json``), an HTML report (``.html``) or CSV
+        (anything else); JSON and HTML carry the comparisons shown under the grid."""
+        from promptstudio.evals.report import results_to_csv, results_to_html, results_to_json
         from promptstudio.exchange.library_io import write_text_atomically
 
         if self.shown is None:
             return
-        text = (
-            results_to_json(self.shown, self.compared)
-            if path.suffix.lower() == ".json"
-            else results_to_csv(self.shown)
-        )
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            text = results_to_json(self.shown, self.compared)
+        elif suffix in (".html", ".htm"):
+            text = results_to_html(self.shown, self.compared)
+        else:
+            text = results_to_csv(self.shown)
         try:
             write_text_atomically(path, text)
         except OSError as exc:
