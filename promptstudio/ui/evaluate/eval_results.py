@@ -92,6 +92,9 @@ class EvalResultsView(QWidget):
         self._comparison.setObjectName("evalComparison")
         self._comparison.setAccessibleName("Comparison")
         self._comparison.setWordWrap(True)
+        self._comparison.setTextFormat(Qt.TextFormat.PlainText)  # model names are not markup
+        self._comparison.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self._comparison.setContentsMargins(6, 4, 6, 4)
         self._comparison.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
             | Qt.TextInteractionFlag.TextSelectableByKeyboard
