@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import pytest
 
@@ -26,7 +27,7 @@ def grade(passed: bool, score: float | None = None) -> GradeResult:
 
 def make_run(
     version: int,
-    verdicts: dict[str, list[Verdict]],
+    verdicts: Mapping[str, Sequence[Verdict]],
     *,
     cost: float | None = 0.001,
     cached: bool = False,
