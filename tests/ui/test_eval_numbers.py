@@ -156,6 +156,7 @@ def test_repeats_from_the_evaluate_tab_reach_the_server_once(
     first = evaluate(qtbot, window)
     assert len(fake_llm.chat_requests()) == 10 * 3 * 2
     assert first.repeat == 2 and first.answers == 60
+    assert "okay 95% [76–99%]" in pane.status.text()  # the summary line's rates carry intervals too
     grid = pane.results.grid_model
     okay = [c.key for c in first.columns].index(window.run_board.columns[1].column_id)
     assert grid.index(3, okay).data() == "≈ 1/2" and grid.index(3, okay).data(FLAKY_ROLE)

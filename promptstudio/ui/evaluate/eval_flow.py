@@ -298,7 +298,8 @@ class EvalFlow(QObject):
         self.pane.results.set_comparisons([])
         self.pane.set_running(True, evaluation.total)
         models = len(evaluation.targets)
-        self.pane.status.setText(f"Evaluating {len(rows)} cases on {models} models…")
+        times = f" × {evaluation.repeat} samples" if evaluation.repeat > 1 else ""
+        self.pane.status.setText(f"Evaluating {len(rows)} cases{times} on {models} models…")
         self._drain.start()
         future = services.worker.submit(evaluation.run())
         try:
@@ -503,7 +504,10 @@ def _default_baseline(runs: list[EvalRunRow]) -> int | None:
 def _summary_line(run: EvalRun) -> str:
     parts = []
     for summary in summarize(run):
+        interval = summary.pass_interval
         rate = "no checks" if summary.pass_rate is None else f"{summary.pass_rate:.0%}"
+        if interval is not None:
+            rate += f" [{interval.percent()}]"
         parts.append(f"{summary.label} {rate}")
     stopped = f"Stopped: {stop_counts(run).describe()}. " if run.status == CANCELLED else ""
     version = f"v{run.version_number}" if run.version_number is not None else "this version"
