@@ -430,6 +430,13 @@ def match_columns(old: EvalRun, new: EvalRun) -> dict[str, str]:
     return matched
 
 
+def case_verdict(run: EvalRun, case_key: str, column_key: str) -> bool | None:
+    """A case's verdict on one model: its cell's, or with repeats whether every graded
+    sample passed (a flaky case is not a pass); None when nothing was graded."""
+    graded = [c.passed for c in run.samples(case_key, column_key) if c.passed is not None]
+    return all(graded) if graded else None
+
+
 def compare_runs(old: EvalRun, new: EvalRun) -> list[Flip]:
     """Every (case, model) graded in both runs whose verdict differs, in grid order."""
     columns = match_columns(old, new)
@@ -439,10 +446,8 @@ def compare_runs(old: EvalRun, new: EvalRun) -> list[Flip]:
             old_key = columns.get(column.key)
             if old_key is None:
                 continue
-            before, after = old.cell(case.key, old_key), new.cell(case.key, column.key)
-            if before is None or after is None:
-                continue
-            was, now = before.passed, after.passed
+            was = case_verdict(old, case.key, old_key)
+            now = case_verdict(new, case.key, column.key)
             if was is not None and now is not None and was != now:
                 flips.append(Flip(case.key, column.key, was, now))
     return flips

@@ -14,7 +14,16 @@ from promptstudio.evals.compare import (
     comparisons,
 )
 from promptstudio.evals.graders import GradeResult
-from promptstudio.evals.results import DONE, FAILED, CellResult, EvalCase, EvalColumn, EvalRun
+from promptstudio.evals.results import (
+    DONE,
+    FAILED,
+    CellResult,
+    EvalCase,
+    EvalColumn,
+    EvalRun,
+    case_verdict,
+    compare_runs,
+)
 from promptstudio.evals.stats import StatisticsError, paired_difference_interval
 from promptstudio.providers import ModelPrice, PriceTable
 
@@ -200,3 +209,15 @@ def test_paired_difference_interval_worked_example() -> None:
     assert interval is not None
     assert interval.low == pytest.approx(0.0182, abs=5e-4)
     assert interval.high == pytest.approx(0.2892, abs=5e-4)
+
+
+def test_with_repeats_a_case_flips_on_all_its_samples_not_its_first() -> None:
+    old = make_run(1, {"gpt": [[True, False, True], [True, True, True]]}, repeat=3)
+    new = make_run(2, {"gpt": [[True, True, True], [True, True, False]]}, repeat=3)
+    flips = compare_runs(old, new)
+    assert [(f.case_key, f.before, f.after) for f in flips] == [
+        ("0", False, True),
+        ("1", True, False),
+    ]
+    assert case_verdict(old, "0", "gpt") is False and case_verdict(new, "1", "gpt") is False
+    assert case_verdict(make_run(1, {"gpt": [None]}), "0", "gpt") is None

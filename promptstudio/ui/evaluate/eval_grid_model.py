@@ -24,6 +24,7 @@ from promptstudio.evals.results import (
     CellResult,
     EvalRun,
     Flip,
+    case_verdict,
     compare_runs,
     match_columns,
 )
@@ -116,11 +117,8 @@ class EvalGridModel(QAbstractTableModel):
             return
         key = (cell.case_key, cell.column_key)
         self._flips.pop(key, None)
-        before, first = self._baseline_cell(*key), self.cell_at(self.index(row, column))
-        was, now = (
-            None if before is None else before.passed,
-            None if first is None else first.passed,
-        )
+        was = self._baseline_verdict(*key)
+        now = None if self._run is None else case_verdict(self._run, *key)
         if was is not None and now is not None and was != now:
             self._flips[key] = Flip(*key, was, now)
         index = self.index(row, column)
@@ -227,6 +225,12 @@ class EvalGridModel(QAbstractTableModel):
     def _grid_keys(self) -> list[tuple[str, str]]:
         run = self._run
         return [(a.key, b.key) for a in run.cases for b in run.columns] if run else []
+
+    def _baseline_verdict(self, case_key: str, column_key: str) -> bool | None:
+        old_key = self._matches.get(column_key)
+        if self._baseline is None or old_key is None:
+            return None
+        return case_verdict(self._baseline, case_key, old_key)
 
     def _baseline_cell(self, case_key: str, column_key: str) -> CellResult | None:
         old_key = self._matches.get(column_key)
