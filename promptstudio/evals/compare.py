@@ -171,20 +171,17 @@ def compare_columns(
     old_scores: list[float] = []
     fractional = False
     for key in shared:
-        mine = new_run.samples(key, new_column)
-        theirs = old_run.samples(key, old_column)
+        mine = {cell.sample: cell for cell in new_run.samples(key, new_column)}
+        theirs = {cell.sample: cell for cell in old_run.samples(key, old_column)}
+        both = [(mine[n], theirs[n]) for n in sorted(mine.keys() & theirs.keys())]  # i with i
         pairs = [
-            (a.passed, b.passed)
-            for a, b in zip(mine, theirs, strict=False)  # sample i with sample i
-            if a.passed is not None and b.passed is not None
+            (a.passed, b.passed) for a, b in both if a.passed is not None and b.passed is not None
         ]
         if pairs:
             new_verdicts += [a for a, _ in pairs]
             old_verdicts += [b for _, b in pairs]
         scored = [
-            (a.score, b.score)
-            for a, b in zip(mine, theirs, strict=False)
-            if a.score is not None and b.score is not None
+            (a.score, b.score) for a, b in both if a.score is not None and b.score is not None
         ]
         fractional = fractional or any(s not in (0.0, 1.0) for pair in scored for s in pair)
         if scored:

@@ -168,6 +168,15 @@ def test_repeats_pair_sample_with_sample_and_say_samples() -> None:
     assert found.sentence().startswith("v2 passes 2 samples v1 failed and fails 0 it passed")
 
 
+def test_a_sample_missing_on_one_side_leaves_its_pair_out() -> None:
+    old = make_run(1, {"gpt": [[True, True, False]]}, repeat=3)
+    new = make_run(2, {"gpt": [[True, False, True]]}, repeat=3)
+    del old.more_samples[("0", "gpt", 1)]  # stopped before sample 1 finished
+    [found] = compare_versions(old, new)
+    # sample 0 with sample 0 (both pass), sample 2 with sample 2 (gained), not 1 with 2
+    assert found.paired.cases == 2 and (found.paired.gained, found.paired.lost) == (1, 0)
+
+
 def test_two_evaluations_of_one_version_are_told_apart() -> None:
     old, new = make_run(3, {"gpt": [True]}), make_run(3, {"gpt": [False]})
     new.id = 31
