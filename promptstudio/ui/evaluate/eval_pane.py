@@ -68,8 +68,10 @@ class EvalPane(QWidget):
             "Ask every model this many times per case: pass@n, pass^n and flaky cases are "
             "shown; each sample is cached, so running again costs nothing"
         )
-        repeat_label = QLabel("&Repeats:", self)
-        repeat_label.setBuddy(self.repeat)  # Alt+R
+        repeat_label = QLabel("each asked", self)
+        self.repeat.setSuffix(" ×")
+        repeat_label.setBuddy(self.repeat)
+        self.cases.add_beside_count(repeat_label, self.repeat)  # "10 cases, each asked 3 ×"
         self.judge = QComboBox(self)
         self.judge.setObjectName("evalJudge")
         self.judge.setToolTip("The run column whose model grades 'llm-rubric' checks")
@@ -116,8 +118,6 @@ class EvalPane(QWidget):
         bar.setContentsMargins(6, 4, 6, 0)
         bar.addWidget(self.run_button)
         bar.addWidget(self.fresh)
-        bar.addWidget(repeat_label)
-        bar.addWidget(self.repeat)
         bar.addSpacing(12)
         bar.addWidget(QLabel("Judge:", self))
         bar.addWidget(self.judge)
