@@ -215,14 +215,26 @@ def comparisons(
 def compare_versions(
     old: EvalRun, new: EvalRun, price_table: PriceTable | None = None
 ) -> list[Comparison]:
-    """``new`` against ``old``, model by model (the columns :func:`match_columns` pairs)."""
+    """``new`` against ``old``, model by model (the columns :func:`match_columns` pairs).
+
+    Two versions that share no model (a small model with a crafted prompt, evaluated as v4,
+    against a large one with a plain prompt, v3) are compared first column with first
+    column, each named with its model: "v4 on small vs v3 on large"."""
     new_name, old_name = _version(new, "new"), _version(old, "old")
+    matched = match_columns(old, new)
+    if not matched and new.columns and old.columns:
+        mine, theirs = new.columns[0], old.columns[0]
+        return [
+            compare_columns(
+                new, mine.key, old, theirs.key, new_name=f"{new_name} on {mine.label}",
+                old_name=f"{old_name} on {theirs.label}", price_table=price_table,
+            )
+        ]  # fmt: skip
     if new_name == old_name:  # two evaluations of one version
         new_name, old_name = (
             f"{new_name} (evaluation {new.id})",
             f"{old_name} (evaluation {old.id})",
         )
-    matched = match_columns(old, new)
     return [
         compare_columns(
             new, column.key, old, matched[column.key],

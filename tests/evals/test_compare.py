@@ -230,3 +230,16 @@ def test_with_repeats_a_case_flips_on_all_its_samples_not_its_first() -> None:
     ]
     assert case_verdict(old, "0", "gpt") is False and case_verdict(new, "1", "gpt") is False
     assert case_verdict(make_run(1, {"gpt": [None]}), "0", "gpt") is None
+
+
+def test_versions_without_a_common_model_compare_their_first_columns() -> None:
+    """The seeds' claim: a small model with a crafted prompt (v4) against a large one with a
+    plain prompt (v3), in one line with the cost per 1,000 answers."""
+    large = make_run(3, {"large": [True] * 7 + [False] * 3}, cost=0.01)
+    small = make_run(4, {"small": [True] * 9 + [False]}, cost=0.0006)
+    [found] = compare_versions(large, small)
+    assert (found.new.name, found.old.name, found.subject) == ("v4 on small", "v3 on large", "")
+    assert found.roi_line() == (
+        "v4 on small vs v3 on large: pass rate 90% (95% CI 60–98%) vs 70% (40–89%), +20 points "
+        "(95% CI −6 to +47), p = 0.5; cost per 1,000 answers $0.60 vs $10.00 (−94%)"
+    )
