@@ -13,8 +13,16 @@ The evaluation is recorded as the app records one: the version is saved under th
 prompt (a file gets a prompt of its name, in folder "CLI"), the evaluation is stored
 with it, and answers are cached in the library, so a rerun asks no model again unless
 ``--fresh``. Exit status: 0; 1 when a request failed or a model's pass rate is below
-``--min-pass-rate``; 2 for a usage or setup error; 130 when stopped with Ctrl+C (what
-finished is stored).
+``--min-pass-rate`` (or the lower end of its 95% interval is below
+``--min-pass-rate-lower``); 2 for a usage or setup error; 130 when stopped with Ctrl+C
+(what finished is stored).
+
+``--repeat N`` asks every model N times per case (each sample cached on its own, so a
+rerun asks nothing again) and adds pass@N, pass^N and the flaky cases to the table.
+Every pass rate comes with its 95% Wilson interval. ``--compare`` pairs this evaluation
+with the prompt's previous one, model by model, and the models with the first one: the
+cases that flipped, McNemar's exact test in a sentence, and one line with the pass-rate
+change, its interval and the cost per 1,000 answers.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +51,7 @@ from promptstudio.cli.run import (
 from promptstudio.errors import PromptStudioError
 
 if TYPE_CHECKING:
+    from promptstudio.evals.compare import Comparison
     from promptstudio.evals.results import CellResult, EvalCase, EvalRun, Flip, ModelSummary
     from promptstudio.evals.runner import EvalTarget, Evaluation, JudgeSettings
     from promptstudio.exchange import PromptDocument
@@ -61,7 +71,7 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
         help="evaluate a prompt's test cases on one or more models (for CI)",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
-    evaluate.set_defaults(models=[], place=None, first_place=None)
+    evaluate.set_defaults(models=[], place=None, first_place=None, samples=None)
     evaluate.add_argument("file", metavar="SOURCE",
                           help="a library prompt (name or id) or a prompt file")  # fmt: skip
     evaluate.add_argument("--cases", metavar="FILE", help="test cases from .csv, .jsonl or .json")
@@ -72,10 +82,18 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
     output = evaluate.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the results as JSON")
     output.add_argument("--csv", action="store_true", help="print one CSV row per answer")
+    output.add_argument("--html", action="store_true",
+                        help="print a report page: figures, comparisons, answers")  # fmt: skip
     evaluate.add_argument("--min-pass-rate", type=_fraction, metavar="FRACTION",
                           help="exit 1 when a model passes fewer cases (0.8 or 80%%)")  # fmt: skip
+    evaluate.add_argument("--min-pass-rate-lower", type=_fraction, metavar="FRACTION",
+                          help="exit 1 when the lower end of a model's 95%% interval of its "
+                               "pass rate is below this")  # fmt: skip
+    evaluate.add_argument("--repeat", type=_repeat, default=1, metavar="N",
+                          help="ask each model N times a case (pass@N, pass^N, flaky)")  # fmt: skip
     evaluate.add_argument("--compare", action="store_true",
-                          help="list the cases that flipped since the last evaluation")  # fmt: skip
+                          help="compare with the last evaluation (paired test, ROI line) and "
+                               "the models with the first")  # fmt: skip
     evaluate.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                           help="a value for variables the cases leave out")  # fmt: skip
     add_generation_options(evaluate)
@@ -89,6 +107,14 @@ def _fraction(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 1 (0% and 100%)")
     return value
+
+
+def _repeat(text: str) -> int:
+    from promptstudio.runs.columns import MAX_SAMPLES
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_SAMPLES}")
+    return int(text)
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -119,7 +145,7 @@ def evaluate(args: argparse.Namespace) -> int:
         print(f"promptstudio: {prompt.name} has no earlier evaluation to compare with",
               file=sys.stderr)  # fmt: skip
     _print_results(args, run, prompt.name, baseline)
-    return _exit_code(run, args.min_pass_rate)
+    return _exit_code(run, args.min_pass_rate, args.min_pass_rate_lower)
 
 
 # ---- what to evaluate ------------------------------------------------------------------
@@ -164,7 +190,8 @@ def _evaluation(
         doc.columns = columns_from_dicts(stored)
     cases = _cases(args, doc, prompt, db)
     checks = db.call(library.get_eval_settings, prompt.id) if prompt is not None else None
-    columns = _columns(args, doc)
+    # An evaluation repeats cases with --repeat, not a column's samples (as in the window).
+    columns = [replace(column, samples=1) for column in _columns(args, doc)]
     targets = _eval_targets(args, columns)
     store = SettingsStore(data_dir(args.data_dir))
     try:
@@ -180,7 +207,8 @@ def _evaluation(
             local_limit=int(str(store.get("evaluate.local_limit"))),
             remote_limit=int(str(store.get("evaluate.remote_limit"))),
             price_table=_prices(args),
-            on_cell=_Progress(len(cases) * len(targets)),
+            on_cell=_Progress(len(cases) * len(targets) * args.repeat),
+            repeat=args.repeat,
         )
     except EvalError as exc:
         raise CliError(exc.message, 2) from exc
@@ -315,33 +343,62 @@ def _print_results(
     from promptstudio.evals.results import CANCELLED, compare_runs
 
     flips = compare_runs(baseline, run) if baseline is not None else []
+    comparisons = _comparisons(args, run, baseline) if args.compare else []
     if args.json:
-        _print_json(run, name, baseline, flips, args.compare)
+        _print_json(run, name, baseline, flips, args.compare, comparisons)
+    elif args.html:
+        from promptstudio.evals.report import results_to_html
+
+        sys.stdout.write(results_to_html(run, comparisons))
     elif args.csv:
         from promptstudio.evals.report import results_to_csv
 
         sys.stdout.write(results_to_csv(run))
-        for line in _flip_lines(run, baseline, flips):
+        for line in _flip_lines(run, baseline, flips) + _comparison_lines(comparisons):
             print(line, file=sys.stderr)
     else:
         lines = [f"{name} v{run.version_number}: {len(run.cases)} cases", ""]
+        if run.repeat > 1:
+            lines[0] += f" × {run.repeat} samples"
         if run.status == CANCELLED:
             lines[-1:-1] = [_stopped_line(run)]
         lines += _table_lines(run) + _failure_lines(run) + _ungraded_lines(run)
         lines += _flip_lines(run, baseline, flips)
-        print("\n".join(lines))
+        print("\n".join(lines + _comparison_lines(comparisons)))
+
+
+def _comparisons(
+    args: argparse.Namespace, run: EvalRun, baseline: EvalRun | None
+) -> list[Comparison]:
+    """The same figures the window's grid shows: this version against the baseline, model
+    by model, then the other models against the first."""
+    from promptstudio.evals.compare import comparisons
+
+    return comparisons(run, baseline, _prices(args))
+
+
+def _comparison_lines(comparisons: Sequence[Comparison]) -> list[str]:
+    lines: list[str] = []
+    for comparison in comparisons:
+        lines += ["", comparison.roi_line(), f"  {comparison.sentence()}"]
+    return lines
 
 
 def _table_lines(run: EvalRun) -> list[str]:
     from promptstudio.evals.results import summarize
 
-    rows = [["model", "pass", "score", "mean ms", "p95 ms", "cost", "cached", "errors"]]
+    rows = [["model", "pass (95% CI)", "score", "mean ms", "p95 ms", "cost", "cached", "errors"]]
     rows += [
         [s.label, _pass_text(s, run), _number(s.mean_score, 2), _number(s.mean_latency_ms, 0),
          _number(s.p95_latency_ms, 0), _money(s.total_cost), str(s.cached),
          str(s.failed_requests)]
         for s in summarize(run)
     ]  # fmt: skip
+    if run.repeat > 1:
+        k = run.repeat
+        rows[0] += [f"pass@{k}", f"pass^{k}", "flaky"]
+        for row, s in zip(rows[1:], summarize(run), strict=True):
+            row += [_share(s.pass_at_k), _share(s.pass_hat_k), str(s.flaky)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(
@@ -353,10 +410,15 @@ def _table_lines(run: EvalRun) -> list[str]:
 
 
 def _pass_text(summary: ModelSummary, run: EvalRun) -> str:
-    if summary.pass_rate is None:
+    if summary.pass_rate is None or summary.pass_interval is None:
         cells = (run.cell(case.key, summary.column_key) for case in run.cases)
         return "not graded" if any(cell and cell.grades for cell in cells) else "no checks"
-    return f"{summary.passed}/{summary.graded} {summary.pass_rate:.0%}"
+    interval = summary.pass_interval.percent()
+    return f"{summary.passed}/{summary.graded} {summary.pass_rate:.0%} ({interval})"
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
 
 
 def _number(value: float | None, places: int) -> str:
@@ -440,12 +502,17 @@ def _mark(passed: bool) -> str:
 
 
 def _print_json(
-    run: EvalRun, name: str, baseline: EvalRun | None, flips: Sequence[Flip], compare: bool
+    run: EvalRun,
+    name: str,
+    baseline: EvalRun | None,
+    flips: Sequence[Flip],
+    compare: bool,
+    comparisons: Sequence[Comparison] = (),
 ) -> None:
     from promptstudio.evals.report import results_to_json
     from promptstudio.evals.results import CANCELLED
 
-    data = json.loads(results_to_json(run))
+    data = json.loads(results_to_json(run, comparisons))
     data |= {"prompt": name, "prompt_id": run.prompt_id, "eval_id": run.id,
              "version": run.version_number, "version_id": run.version_id}  # fmt: skip
     if run.status == CANCELLED:
@@ -465,8 +532,9 @@ def _print_json(
     sys.stdout.write("\n")
 
 
-def _exit_code(run: EvalRun, min_pass_rate: float | None) -> int:
-    """130 when stopped; 1 on a failed request or a pass rate under the bar; else 0."""
+def _exit_code(run: EvalRun, min_pass_rate: float | None, lower: float | None = None) -> int:
+    """130 when stopped; 1 on a failed request or a pass rate (or the lower end of its
+    interval, ``lower``) under the bar; else 0."""
     from promptstudio.evals.results import CANCELLED, summarize
 
     if run.status == CANCELLED:
@@ -485,6 +553,26 @@ def _exit_code(run: EvalRun, min_pass_rate: float | None) -> int:
         elif summary.passed < min_pass_rate * summary.graded - 1e-9:
             _say(f"{summary.label} passes {summary.pass_rate:.0%}, "
                 f"below --min-pass-rate {min_pass_rate:.0%}")  # fmt: skip
+            code = 1
+    return max(code, _lower_bound_code(run, lower))
+
+
+def _lower_bound_code(run: EvalRun, lower: float | None) -> int:
+    """1 when a model's pass rate could, at 95%, be below ``lower`` (its interval's low end)."""
+    from promptstudio.evals.results import summarize
+
+    if lower is None:
+        return 0
+    code = 0
+    for summary in summarize(run):
+        interval = summary.pass_interval
+        if interval is None:
+            _say(f"{summary.label}: no case has a check, so --min-pass-rate-lower cannot be met")
+            code = 1
+        elif interval.low < lower - 1e-9:
+            _say(f"{summary.label} passes {summary.passed}/{summary.graded}, 95% CI "
+                 f"{interval.percent()}: its lower end is below --min-pass-rate-lower "
+                 f"{lower:.0%}")  # fmt: skip
             code = 1
     return code
 

@@ -73,10 +73,15 @@ class CachedAnswer:
         return asdict(self)
 
 
-def request_key(target: RunTarget, messages: Sequence[Message]) -> str:
-    """The cache key of sending ``messages`` to ``target`` (SHA-256 of canonical JSON)."""
+def request_key(target: RunTarget, messages: Sequence[Message], sample: int = 0) -> str:
+    """The cache key of sending ``messages`` to ``target`` (SHA-256 of canonical JSON).
+
+    ``sample`` tells repeats of one request apart: the n-th repeat is its own answer, kept
+    and found again by its number. The first (0) has the key it had before repeats, so
+    caches written then still answer.
+    """
     endpoint = target.endpoint
-    request = {
+    request: dict[str, object] = {
         "base_url": endpoint.base_url.rstrip("/"),
         "kind": endpoint.kind,
         "api": endpoint.api,
@@ -84,6 +89,8 @@ def request_key(target: RunTarget, messages: Sequence[Message]) -> str:
         "params": target.params.to_dict(),
         "messages": [message.to_dict() for message in messages],
     }
+    if sample:
+        request["sample"] = sample
     canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

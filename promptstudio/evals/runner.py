@@ -10,6 +10,10 @@ A cell that fails (a template that will not render for that case, an HTTP error,
 stream) is recorded and the evaluation goes on. :meth:`Evaluation.cancel` stops what is
 running: finished cells are kept, cells cut off while running are marked cancelled, and
 cells never started are left out (``EvalRun.total`` minus the cells counts them).
+
+With ``repeat`` n over 1 every case is asked n times per model; each sample is a cell of
+its own (``CellResult.sample``) with its own cache key, so a rerun is answered from the
+cache sample by sample.
 """
 
 from __future__ import annotations
@@ -139,7 +143,10 @@ class Evaluation:
         provider_factory: Callable[[Endpoint], Provider] = create_provider,
         on_cell: Callable[[CellResult], None] | None = None,
         share_turns: ServerLimits | None = None,
+        repeat: int = 1,
     ) -> None:
+        if repeat < 1:
+            raise EvalError(f"Each case is asked at least once, not {repeat} times.")
         keys = [t.column.key for t in targets]
         if len(set(keys)) != len(keys):
             raise ValueError(f"column keys must be unique: {keys}")
@@ -161,6 +168,9 @@ class Evaluation:
             "fresh": fresh,
             "judge": None if judge is None else {"model": judge.model, "prompt": judge.prompt},
         }
+        if repeat > 1:  # an evaluation without repeats is stored as it always was
+            self.result.settings["repeat"] = repeat
+        self.repeat = repeat
         self.checks = {case.key: effective_checks(case, for_every_case) for case in cases}
         self._check_setup()
         self._tasks: list[asyncio.Task[None]] = []
@@ -170,7 +180,7 @@ class Evaluation:
 
     @property
     def done(self) -> int:
-        return len(self.result.cells)
+        return self.result.answers
 
     @property
     def total(self) -> int:
@@ -206,7 +216,12 @@ class Evaluation:
             pool = (server_key(target.endpoint), self._workers(target.endpoint))
             pools.setdefault(pool, []).append(target)
         for (server, workers), targets in pools.items():
-            cells = ((case, target) for case in self.result.cases for target in targets)
+            cells = (
+                (case, target, sample)
+                for case in self.result.cases
+                for target in targets
+                for sample in range(self.repeat)
+            )
             for number in range(workers):
                 self._tasks.append(
                     asyncio.create_task(self._work(cells), name=f"eval:{server}:{number}")
@@ -228,13 +243,13 @@ class Evaluation:
         for task in self._tasks:
             task.cancel()
 
-    async def _work(self, cells: Iterator[tuple[EvalCase, EvalTarget]]) -> None:
+    async def _work(self, cells: Iterator[tuple[EvalCase, EvalTarget, int]]) -> None:
         """Run cells from the shared iterator until it is empty or the evaluation stops."""
-        for case, target in cells:
+        for case, target, sample in cells:
             if self._cancelled:
                 return
             messages, problem = self._messages(case)
-            await self._cell(case, target, messages, problem)
+            await self._cell(case, target, messages, problem, sample)
 
     def _workers(self, endpoint: Endpoint) -> int:
         """How many of the server's cells run at once: as many as its limit lets through."""
@@ -243,7 +258,7 @@ class Evaluation:
     def _messages(self, case: EvalCase) -> tuple[list[Message], str | None]:
         """The case's rendered messages, rendered once and kept until every column has them."""
         if case.key not in self._rendered:
-            self._rendered[case.key] = (*self._render(case), len(self.targets))
+            self._rendered[case.key] = (*self._render(case), len(self.targets) * self.repeat)
         messages, problem, left = self._rendered[case.key]
         if left == 1:
             del self._rendered[case.key]
@@ -260,16 +275,22 @@ class Evaluation:
     # ---- one cell ------------------------------------------------------------------------
 
     async def _cell(
-        self, case: EvalCase, target: EvalTarget, messages: list[Message], problem: str | None
+        self,
+        case: EvalCase,
+        target: EvalTarget,
+        messages: list[Message],
+        problem: str | None,
+        sample: int = 0,
     ) -> None:
         column = target.column.key
         try:
             if problem is not None:
-                self._record(CellResult(case.key, column, FAILED, error=problem))
+                self._record(CellResult(case.key, column, FAILED, error=problem, sample=sample))
                 return
             run_target = target.run_target(column)
-            received, cost, cached, error = await self._answer(run_target, messages)
+            received, cost, cached, error = await self._answer(run_target, messages, sample)
             answer = _fields(received)
+            answer["sample"] = sample
             if error is not None:
                 self._record(CellResult(case.key, column, FAILED, error=error, **answer))
                 return
@@ -294,16 +315,20 @@ class Evaluation:
         except asyncio.CancelledError:
             if not self._cancelled:
                 raise
-            self._record(CellResult(case.key, column, CANCELLED, error="Stopped."))
+            self._record(CellResult(case.key, column, CANCELLED, error="Stopped.", sample=sample))
         except Exception as exc:  # a bug of ours: one cell fails, the evaluation goes on
             log.exception("evaluation cell %s × %s failed", case.key, column)
-            self._record(CellResult(case.key, column, FAILED, error=f"Unexpected error: {exc}"))
+            failed = CellResult(
+                case.key, column, FAILED, error=f"Unexpected error: {exc}", sample=sample
+            )
+            self._record(failed)
 
     async def _answer(
-        self, target: RunTarget, messages: list[Message]
+        self, target: RunTarget, messages: list[Message], sample: int = 0
     ) -> tuple[CachedAnswer, float | None, bool, str | None]:
-        """(the answer, cost, from the cache?, error) for one request."""
-        key = request_key(target, messages)
+        """(the answer, cost, from the cache?, error) for one request (``sample``: which
+        repeat of it)."""
+        key = request_key(target, messages, sample)
         if self.cache is not None and not self.fresh:
             hit = await self.cache.get(key)
             if hit is not None:
@@ -358,7 +383,7 @@ class Evaluation:
         return answer.text
 
     def _record(self, cell: CellResult) -> None:
-        self.result.cells[(cell.case_key, cell.column_key)] = cell
+        self.result.put(cell)
         if self.on_cell is not None:
             try:
                 self.on_cell(cell)

@@ -73,8 +73,7 @@ def run_from_rows(row: EvalRunRow, cells: Sequence[dict[str, Any]]) -> EvalRun:
     )
     for data in cells:
         grades = tuple(grade_from_dict(grade) for grade in data["grades"])
-        cell = CellResult(**{**data, "grades": grades})
-        run.cells[(cell.case_key, cell.column_key)] = cell
+        run.put(CellResult(**{**data, "grades": grades}))
     return run
 
 

@@ -38,6 +38,7 @@ _CELL_FIELDS = (
     "cost",
     "cached",
     "grades",
+    "sample",
 )
 _CACHE_FIELDS = (
     "model",
@@ -127,6 +128,8 @@ def _cell_values(cell: Mapping[str, Any]) -> tuple[Any, ...]:
             value = int(bool(value))
         elif name == "text":
             value = value or ""
+        elif name == "sample":
+            value = int(value or 0)
         values.append(value)
     return tuple(values)
 

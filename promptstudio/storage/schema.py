@@ -392,6 +392,12 @@ def _step_6_pinned_answers(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_7_eval_samples(conn: sqlite3.Connection) -> None:
+    """Repeats: each answer of an evaluation knows which sample of its case it is (0, the
+    only one, for evaluations stored before repeats)."""
+    conn.execute("ALTER TABLE eval_results ADD COLUMN sample INTEGER NOT NULL DEFAULT 0")
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -408,6 +414,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_4_evaluations,
     _step_5_streaming_answers,
     _step_6_pinned_answers,
+    _step_7_eval_samples,
 ]
 
 

@@ -86,7 +86,7 @@ def test_a_promptfoo_config_on_two_models_table_and_pass_rate_gate(
     assert code == 0, err
     assert len(server.chat_requests()) == 8
     assert _row(out, "good-model")[1:3] == ["4/4", "100%"]
-    assert _row(out, "bad-model")[1:4] == ["2/4", "50%", "0.50"]
+    assert _row(out, "bad-model")[1:5] == ["2/4", "50%", "(15–85%)", "0.50"]
     failures = [line for line in out.splitlines() if line.startswith("✗")]
     assert len(failures) == 2
     assert failures[0].startswith("✗ case 3 (a=6, b=7) on bad-model: equals:")

@@ -73,7 +73,8 @@ def test_csv_header_puts_each_variable_in_its_own_column() -> None:
     assert header[:6] == ["case", "description", "city", "n", "tags", "var:model"]
     assert header[6:] == [
         "expected", "column", "model", "status", "passed", "score", "latency_ms", "ttft_ms",
-        "input_tokens", "output_tokens", "cost", "cached", "error", "answer", "grades",
+        "input_tokens", "output_tokens", "cost", "cached", "error", "answer", "grades", "sample",
+        "model_pass_rate", "model_pass_rate_low", "model_pass_rate_high",
     ]  # fmt: skip
 
 

@@ -386,8 +386,15 @@ class CasesTable(QWidget):
             self._view.addAction(action)
         return action
 
+    def add_beside_count(self, *widgets: QWidget) -> None:
+        """Show ``widgets`` right after the case count (the Evaluate tab's repeats box: the
+        tab's own toolbar has no room left at 1280 pixels)."""
+        index = self._bar.indexOf(self.count_label) + 1
+        for offset, widget in enumerate(widgets):
+            self._bar.insertWidget(index + offset, widget)
+
     def _lay_out(self) -> None:
-        bar = QHBoxLayout()
+        bar = self._bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         for name, _text, _tip, _key in _ACTIONS:
             if name in ("up", "undo", "import"):

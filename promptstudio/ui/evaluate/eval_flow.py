@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from promptstudio.evals.cache import LibraryCache
+from promptstudio.evals.compare import Comparison, comparisons
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT
 from promptstudio.evals.results import (
     CANCELLED,
@@ -88,6 +89,7 @@ class EvalFlow(QObject):
         self.runs: list[EvalRunRow] = []
         self.shown: EvalRun | None = None
         self.baseline: EvalRun | None = None
+        self.compared: list[Comparison] = []  # the shown run's comparisons, as the grid shows
         self.evaluation: Evaluation | None = None
         self._version_id: int | None = None  # the version the running evaluation belongs to
         self.judge_dialog: JudgePromptDialog | None = None
@@ -166,6 +168,7 @@ class EvalFlow(QObject):
         self.pane.results.set_run(shown)
         self.pane.results.set_baseline(baseline)
         self.pane.set_history(runs, shown.id if shown else None, baseline_id)
+        await self._compare_shown()
         if not self.running:  # the last evaluation's summary belongs to its own prompt
             self.pane.status.clear()
 
@@ -232,8 +235,10 @@ class EvalFlow(QObject):
         # Stop it and keep what finished (the cache has those answers too).
         worker.call_and_wait(evaluation.cancel)
         cells = worker.call_and_wait(lambda: dict(evaluation.result.cells))
+        more = worker.call_and_wait(lambda: dict(evaluation.result.more_samples))
         result = evaluation.result
         partial = EvalRun(result.columns, result.cases, cells, CANCELLED, settings=result.settings)
+        partial.more_samples = more
         self.db.call(save_run, version_id, partial)
         self.evaluation, self._version_id = None, None  # stored: the task must not again
 
@@ -287,11 +292,14 @@ class EvalFlow(QObject):
         evaluation = self._evaluation(cases_from_rows(rows))
         version = await services.save_for_run()
         self.evaluation, self._version_id = evaluation, version.id
-        self._live = EvalRun(evaluation.result.columns, evaluation.result.cases)
+        result = evaluation.result
+        self._live = EvalRun(result.columns, result.cases, settings=dict(result.settings))
         self.pane.results.set_run(self._live)
+        self.pane.results.set_comparisons([])
         self.pane.set_running(True, evaluation.total)
         models = len(evaluation.targets)
-        self.pane.status.setText(f"Evaluating {len(rows)} cases on {models} models…")
+        times = f" × {evaluation.repeat} samples" if evaluation.repeat > 1 else ""
+        self.pane.status.setText(f"Evaluating {len(rows)} cases{times} on {models} models…")
         self._drain.start()
         future = services.worker.submit(evaluation.run())
         try:
@@ -355,6 +363,7 @@ class EvalFlow(QObject):
             price_table=services.prices(),
             on_cell=lambda cell: self._arrived.put(cell.column_key, cell),  # worker thread
             share_turns=services.limits,  # a run and an evaluation take turns at a local server
+            repeat=self.pane.repeats(),
         )
 
     def _show_arrived(self) -> None:
@@ -362,11 +371,11 @@ class EvalFlow(QObject):
         for cells in self._arrived.drain().values():
             for cell in cells:
                 if live is not None:
-                    live.cells[(cell.case_key, cell.column_key)] = cell
+                    live.put(cell)
                     if self.pane.results.grid_model.run is live:  # not another one picked since
                         self.pane.results.update_cell(cell)
         if live is not None:
-            self.pane.advance(len(live.cells))
+            self.pane.advance(live.answers)
 
     async def _after_run(self, stored: EvalRun) -> None:
         assert stored.prompt_id is not None  # stored runs know their prompt
@@ -378,6 +387,7 @@ class EvalFlow(QObject):
         self.pane.results.set_run(stored)
         self.pane.results.set_baseline(self.baseline)
         self.pane.set_history(self.runs, stored.id, baseline_id)
+        await self._compare_shown()
         self.pane.status.setText(_summary_line(stored))
         self.notifier.say(_summary_line(stored))
 
@@ -396,10 +406,25 @@ class EvalFlow(QObject):
         self.pane.results.set_run(self.shown)
         self.pane.results.set_baseline(self.baseline)
         self.pane.set_history(self.runs, eval_id, self.baseline.id if self.baseline else None)
+        await self._compare_shown()
 
     async def compare_with(self, eval_id: int | None) -> None:
         self.baseline = await self.db.acall(load_run, eval_id) if eval_id is not None else None
         self.pane.results.set_baseline(self.baseline)
+        await self._compare_shown()
+
+    async def _compare_shown(self) -> None:
+        """The paired comparisons of the shown run (with its baseline, and its models with
+        the first): the same core function as ``eval --compare``, off the GUI thread (the
+        bootstrap takes a second or two on a thousand cases)."""
+        shown, baseline = self.shown, self.baseline
+        found = []
+        if shown is not None:
+            prices = self.services.prices()
+            found = await asyncio.to_thread(comparisons, shown, baseline, prices)
+        if self.shown is shown and self.baseline is baseline:  # nothing else picked meanwhile
+            self.compared = found
+            self.pane.results.set_comparisons(found)
 
     # ---- the judge prompt and export -----------------------------------------------------------
 
@@ -429,7 +454,7 @@ class EvalFlow(QObject):
         dialog.setObjectName("exportResultsDialog")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilters(["CSV (*.csv)", "JSON (*.json)"])
+        dialog.setNameFilters(["CSV (*.csv)", "JSON (*.json)", "HTML report (*.html)"])
         dialog.setDefaultSuffix("csv")
         name = f"results-v{self.shown.version_number or 0}.csv"
         dialog.selectFile(name)
@@ -438,17 +463,20 @@ class EvalFlow(QObject):
         return dialog
 
     def export_results(self, path: Path) -> None:
-        """Write the shown results as JSON (``.json``) or CSV (anything else)."""
-        from promptstudio.evals.report import results_to_csv, results_to_json
+        """Write the shown results as JSON (``.json``), an HTML report (``.html``) or CSV
+        (anything else); JSON and HTML carry the comparisons shown under the grid."""
+        from promptstudio.evals.report import results_to_csv, results_to_html, results_to_json
         from promptstudio.exchange.library_io import write_text_atomically
 
         if self.shown is None:
             return
-        text = (
-            results_to_json(self.shown)
-            if path.suffix.lower() == ".json"
-            else results_to_csv(self.shown)
-        )
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            text = results_to_json(self.shown, self.compared)
+        elif suffix in (".html", ".htm"):
+            text = results_to_html(self.shown, self.compared)
+        else:
+            text = results_to_csv(self.shown)
         try:
             write_text_atomically(path, text)
         except OSError as exc:
@@ -476,7 +504,10 @@ def _default_baseline(runs: list[EvalRunRow]) -> int | None:
 def _summary_line(run: EvalRun) -> str:
     parts = []
     for summary in summarize(run):
+        interval = summary.pass_interval
         rate = "no checks" if summary.pass_rate is None else f"{summary.pass_rate:.0%}"
+        if interval is not None:
+            rate += f" [{interval.percent()}]"
         parts.append(f"{summary.label} {rate}")
     stopped = f"Stopped: {stop_counts(run).describe()}. " if run.status == CANCELLED else ""
     version = f"v{run.version_number}" if run.version_number is not None else "this version"

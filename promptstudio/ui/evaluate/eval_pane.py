@@ -2,8 +2,9 @@
 
 A view only: :class:`~promptstudio.ui.evaluate.eval_flow.EvalFlow` loads, saves and runs. The
 toolbar holds what an evaluation needs: run (Ctrl+Shift+E), fresh answers instead of the
-cache, which column judges rubrics and with what prompt, an earlier evaluation to
-compare with, and results export; a progress bar with Stop shows while it runs.
+cache, how many samples of each case every model gives (repeats), which column judges
+rubrics and with what prompt, an earlier evaluation to compare with, and results export;
+a progress bar with Stop shows while it runs.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from promptstudio.runs.columns import MAX_SAMPLES
 from promptstudio.storage.library import EvalRunRow
 from promptstudio.ui.board.scrolling_row import ScrollingRow
 from promptstudio.ui.evaluate.cases_table import CasesTable
@@ -57,6 +60,18 @@ class EvalPane(QWidget):
         self.fresh.setToolTip(
             "Ask the models again instead of reusing a cached answer to the same request"
         )
+        self.repeat = QSpinBox(self)
+        self.repeat.setObjectName("evalRepeat")
+        self.repeat.setRange(1, MAX_SAMPLES)
+        self.repeat.setAccessibleName("Samples per case")
+        self.repeat.setToolTip(
+            "Ask every model this many times per case: pass@n, pass^n and flaky cases are "
+            "shown; each sample is cached, so running again costs nothing"
+        )
+        repeat_label = QLabel("each asked", self)
+        self.repeat.setSuffix(" ×")
+        repeat_label.setBuddy(self.repeat)
+        self.cases.add_beside_count(repeat_label, self.repeat)  # "10 cases, each asked 3 ×"
         self.judge = QComboBox(self)
         self.judge.setObjectName("evalJudge")
         self.judge.setToolTip("The run column whose model grades 'llm-rubric' checks")
@@ -147,6 +162,10 @@ class EvalPane(QWidget):
             self.judge.addItem(label, column_id)
         index = self.judge.findData(chosen) if chosen else -1
         self.judge.setCurrentIndex(index if index >= 0 else (1 if columns else 0))
+
+    def repeats(self) -> int:
+        """How many samples of each case the next evaluation asks every model for."""
+        return self.repeat.value()
 
     def judge_column(self) -> str:
         return str(self.judge.currentData() or "")

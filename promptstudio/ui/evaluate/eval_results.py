@@ -3,6 +3,8 @@
 Cells arrive one at a time while a run goes on; the grid shows each at once, but the
 summary and chart recompute every figure over the whole run, so they are refreshed by a
 single-shot timer at most :data:`SUMMARY_INTERVAL_MS` apart rather than once per cell.
+Below them, the comparisons (:mod:`promptstudio.evals.compare`, made by the flow off the
+GUI thread): for each pair, one quotable ROI line and McNemar's sentence.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QHeaderView,
+    QLabel,
     QPlainTextEdit,
     QScrollArea,
     QSplitter,
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.durations import format_ms
+from promptstudio.evals.compare import Comparison
 from promptstudio.evals.graders import GradeResult
 from promptstudio.evals.results import (
     CellResult,
@@ -84,9 +88,31 @@ class EvalResultsView(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([420, 280])
+        self._comparison = QLabel(self)
+        self._comparison.setObjectName("evalComparison")
+        self._comparison.setAccessibleName("Comparison")
+        self._comparison.setWordWrap(True)
+        self._comparison.setTextFormat(Qt.TextFormat.PlainText)  # model names are not markup
+        self._comparison.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self._comparison.setContentsMargins(6, 4, 6, 4)
+        self._comparison.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self._comparison.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a keyboard path to copy it
+        self._comparisons: list[Comparison] = []
+        # A third part of the splitter, scrolling: several models make a dozen lines.
+        self._comparison_scroll = QScrollArea(widgetResizable=True)
+        self._comparison_scroll.setObjectName("evalComparisonArea")
+        self._comparison_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._comparison_scroll.setWidget(self._comparison)
+        split.addWidget(self._comparison_scroll)
+        split.setStretchFactor(2, 1)
+        split.setSizes([420, 280, 90])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
+        self.set_comparisons([])
 
         self._summary_timer = QTimer(self, singleShot=True, interval=SUMMARY_INTERVAL_MS)
         self._summary_timer.timeout.connect(self.refresh_summary)
@@ -111,6 +137,25 @@ class EvalResultsView(QWidget):
     @property
     def detail(self) -> QPlainTextEdit:
         return self._detail
+
+    def comparisons(self) -> list[Comparison]:
+        return list(self._comparisons)
+
+    def comparison_text(self) -> str:
+        return self._comparison.text()
+
+    def set_comparisons(self, comparisons: list[Comparison]) -> None:
+        """Show the paired comparisons: per pair its ROI line, then the test in words (and
+        the mean score's change with its bootstrap interval)."""
+        self._comparisons = list(comparisons)
+        lines = []
+        for comparison in comparisons:
+            lines += [comparison.roi_line(), f"    {comparison.sentence()}"]
+            score = score_change_text(comparison)
+            if score:
+                lines.append(f"    {score}")
+        self._comparison.setText("\n".join(lines))
+        self._comparison_scroll.setVisible(bool(lines))
 
     def set_run(self, run: EvalRun | None) -> None:
         """Show another run (its cells may still be arriving); the first cell is selected."""
@@ -168,6 +213,19 @@ class EvalResultsView(QWidget):
             before = self._grid_model.baseline_cell_at(index)
             text += f"\n\nBaseline: {baseline.title}\n{RULE}\n" + _baseline_text(before)
         self._detail.setPlainText(text)
+
+
+def score_change_text(comparison: Comparison) -> str:
+    """ "Mean score +0.12 (95% paired bootstrap CI +0.02 to +0.25)"; "" without scores other
+    than 0 and 1 (then the pass rate's change says the same)."""
+    change = comparison.score_change
+    if change is None or not comparison.fractional_scores:  # pass/fail only: the rate says it
+        return ""
+    low, high = change.interval.low, change.interval.high
+    return (
+        f"Mean score {change.mean_difference:+.2f} "
+        f"(95% paired bootstrap CI {low:+.2f} to {high:+.2f})"
+    ).replace("-", "−")
 
 
 def describe_cell(case: EvalCase, column: EvalColumn, cell: CellResult | None) -> str:
