@@ -15,6 +15,7 @@ cells never started are left out (``EvalRun.total`` minus the cells counts them)
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 
 from promptstudio.chat import Message
 from promptstudio.errors import PromptStudioError
+from promptstudio.evals import checks_model
 from promptstudio.evals.cache import AnswerCache, CachedAnswer, request_key
 from promptstudio.evals.graders import Answer, GradeResult, check_assertion, grade, needs_judge
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT, grade_with_judge
@@ -129,6 +131,7 @@ class Evaluation:
         provider_factory: Callable[[Endpoint], Provider] = create_provider,
         on_cell: Callable[[CellResult], None] | None = None,
         share_turns: ServerLimits | None = None,
+        tools: checks_model.CheckTools | None = None,
     ) -> None:
         keys = [t.column.key for t in targets]
         if len(set(keys)) != len(keys):
@@ -145,11 +148,17 @@ class Evaluation:
         self.price_table = price_table
         self.provider_factory = provider_factory
         self.on_cell = on_cell
+        # The judge of promptfoo's model-graded checks is the judge column's, through the
+        # same cache and server limits; embeddings and code checks as the user set them.
+        self.tools = dataclasses.replace(
+            tools or checks_model.CheckTools(), judge=None if judge is None else self._ask_judge
+        )
         self.result = EvalRun(columns=tuple(t.column for t in targets), cases=tuple(cases))
         self.result.settings = {
             "for_every_case": self.for_every_case,
             "fresh": fresh,
             "judge": None if judge is None else {"model": judge.model, "prompt": judge.prompt},
+            "code_checks": self.tools.run_code,
         }
         self.checks = {case.key: effective_checks(case, for_every_case) for case in cases}
         self._check_setup()
@@ -180,7 +189,7 @@ class Evaluation:
                     raise EvalError(f"{case.title}: {exc.message}") from exc
                 if rubric and self.judge is None:
                     raise EvalError(
-                        f"{case.title}: an 'llm-rubric' check needs a judge model; "
+                        f"{case.title}: a '{check['type']}' check needs a judge model; "
                         "choose which column judges."
                     )
 
@@ -269,7 +278,7 @@ class Evaluation:
                 cost=0.0 if cached else cost,
                 finish_reason=received.finish_reason,
             )
-            grades = await self._grade(case, graded)
+            grades = await self._grade(case, graded, messages)
             self._record(
                 CellResult(
                     case.key,
@@ -278,9 +287,11 @@ class Evaluation:
                     cost=0.0 if cached else cost,
                     cached=cached,
                     grades=tuple(grades),
+                    threshold=case.threshold,
                     **answer,
                 )
             )
+            await self._select_best(case)
         except asyncio.CancelledError:
             if not self._cancelled:
                 raise
@@ -314,10 +325,19 @@ class Evaluation:
             await self.cache.put(key, received)
         return received, result.cost, False, None
 
-    async def _grade(self, case: EvalCase, answer: Answer) -> list[GradeResult]:
+    async def _grade(
+        self, case: EvalCase, answer: Answer, messages: Sequence[Message] = ()
+    ) -> list[GradeResult]:
         grades = []
         for check in self.checks[case.key]:
-            if needs_judge(check):
+            if checks_model.handles(str(check.get("type", "")).removeprefix("not-")):
+                about = checks_model.CheckInput(
+                    {**self.values, **case.vars},
+                    case.expected,
+                    "\n\n".join(message.content for message in messages),
+                )
+                grades.append(await checks_model.grade(check, answer, self.tools, about))
+            elif needs_judge(check):
                 assert self.judge is not None  # checked in _check_setup
                 grades.append(
                     await grade_with_judge(
@@ -330,7 +350,17 @@ class Evaluation:
                 )
             else:
                 grades.append(grade(check, answer, expected=case.expected))
-        return grades
+        return [
+            dataclasses.replace(result, weight=float(check.get("weight", 1.0)))
+            for check, result in zip(self.checks[case.key], grades, strict=True)
+        ]
+
+    async def _select_best(self, case: EvalCase) -> None:
+        """Grade the case's ``select-best`` checks once every column has its cell."""
+        columns = [target.column.key for target in self.targets]
+        await checks_model.select_best_for_case(
+            self.checks[case.key], case.key, columns, self.result, self.tools, self._record
+        )
 
     async def _ask_judge(self, messages: list[Message]) -> str:
         """The judge's reply, through the same cache and server limits as any request."""

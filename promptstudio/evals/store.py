@@ -71,9 +71,11 @@ def run_from_rows(row: EvalRunRow, cells: Sequence[dict[str, Any]]) -> EvalRun:
         created_at=row.created_at,
         settings=dict(row.settings),
     )
+    thresholds = {case.key: case.threshold for case in run.cases}
     for data in cells:
         grades = tuple(grade_from_dict(grade) for grade in data["grades"])
-        cell = CellResult(**{**data, "grades": grades})
+        threshold = thresholds.get(str(data["case_key"]))
+        cell = CellResult(**{**data, "grades": grades, "threshold": threshold})
         run.cells[(cell.case_key, cell.column_key)] = cell
     return run
 
