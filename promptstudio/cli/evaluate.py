@@ -42,10 +42,13 @@ from promptstudio.cli.run import (
 from promptstudio.errors import PromptStudioError
 
 if TYPE_CHECKING:
+    from promptstudio.evals.cache import LibraryCache
+    from promptstudio.evals.checks_model import CheckTools
     from promptstudio.evals.results import CellResult, EvalCase, EvalRun, Flip, ModelSummary
     from promptstudio.evals.runner import EvalTarget, Evaluation, JudgeSettings
     from promptstudio.exchange import PromptDocument
     from promptstudio.runs.columns import ColumnConfig
+    from promptstudio.settings.store import SettingsStore
     from promptstudio.storage import Database
     from promptstudio.storage.rows import PromptRow
 
@@ -61,7 +64,7 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
         help="evaluate a prompt's test cases on one or more models (for CI)",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
-    evaluate.set_defaults(models=[], place=None, first_place=None)
+    evaluate.set_defaults(models=[], place=None, first_place=None, samples=None)
     evaluate.add_argument("file", metavar="SOURCE",
                           help="a library prompt (name or id) or a prompt file")  # fmt: skip
     evaluate.add_argument("--cases", metavar="FILE", help="test cases from .csv, .jsonl or .json")
@@ -69,6 +72,8 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
     evaluate.add_argument("--judge", metavar="MODEL",
                           help="which of the models grades llm-rubric checks")  # fmt: skip
     evaluate.add_argument("--fresh", action="store_true", help="ask again; skip cached answers")
+    evaluate.add_argument("--allow-code-checks", action="store_true",
+                          help="run 'python' checks (your code, in another process)")  # fmt: skip
     output = evaluate.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the results as JSON")
     output.add_argument("--csv", action="store_true", help="print one CSV row per answer")
@@ -167,6 +172,8 @@ def _evaluation(
     columns = _columns(args, doc)
     targets = _eval_targets(args, columns)
     store = SettingsStore(data_dir(args.data_dir))
+    cache = LibraryCache(db)
+    tools = _check_tools(args, store, cache)
     try:
         evaluation = Evaluation(
             doc.template,
@@ -175,16 +182,38 @@ def _evaluation(
             values={**doc.variables, **args.values},
             for_every_case=checks.asserts if checks else (),
             judge=_judge(args.judge, targets, checks.judge_prompt if checks else None),
-            cache=LibraryCache(db),
+            cache=cache,
             fresh=args.fresh,
             local_limit=int(str(store.get("evaluate.local_limit"))),
             remote_limit=int(str(store.get("evaluate.remote_limit"))),
             price_table=_prices(args),
             on_cell=_Progress(len(cases) * len(targets)),
+            tools=tools,
         )
     except EvalError as exc:
         raise CliError(exc.message, 2) from exc
     return columns, evaluation
+
+
+def _check_tools(args: argparse.Namespace, store: SettingsStore, cache: LibraryCache) -> CheckTools:
+    """Embeddings as the settings say; code checks only with ``--allow-code-checks``."""
+    from promptstudio.credentials import KeyStore
+    from promptstudio.evals.check_tools import check_tools
+    from promptstudio.paths import data_dir
+    from promptstudio.settings.profiles import ProfileStore
+
+    profiles = ProfileStore(data_dir(args.data_dir))
+    profiles.load()
+    try:
+        return check_tools(
+            store.get,
+            profiles=profiles.profiles(include_hidden=True),
+            keys=KeyStore(),
+            cache=cache,
+            run_code=args.allow_code_checks,
+        )
+    except PromptStudioError as exc:  # the embeddings provider no longer exists
+        raise CliError(f"embeddings (settings checks.embeddings_*): {exc.message}", 2) from exc
 
 
 def _cases(
@@ -219,7 +248,7 @@ def _cases(
 def _file_cases(cases: Sequence[Mapping[str, Any]]) -> tuple[EvalCase, ...]:
     """Cases read from a file, each known by its variables (a hash of them), so that
     reordering or inserting cases keeps comparisons with earlier evaluations straight."""
-    from promptstudio.evals.results import EvalCase
+    from promptstudio.evals.results import EvalCase, case_threshold
 
     seen: dict[str, int] = {}
     out = []
@@ -237,6 +266,7 @@ def _file_cases(cases: Sequence[Mapping[str, Any]]) -> tuple[EvalCase, ...]:
                 description=str(case.get("description") or ""),
                 expected=None if expected is None else str(expected),
                 asserts=tuple(dict(check) for check in case.get("assert") or ()),
+                threshold=case_threshold(case),
             )
         )
     return tuple(out)

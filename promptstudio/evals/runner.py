@@ -188,8 +188,10 @@ class Evaluation:
                 except PromptStudioError as exc:
                     raise EvalError(f"{case.title}: {exc.message}") from exc
                 if rubric and self.judge is None:
+                    written = str(check["type"])
+                    article = "an" if written.startswith(("llm", "a", "e", "i", "o", "u")) else "a"
                     raise EvalError(
-                        f"{case.title}: a '{check['type']}' check needs a judge model; "
+                        f"{case.title}: {article} '{written}' check needs a judge model; "
                         "choose which column judges."
                     )
 

@@ -84,6 +84,8 @@ def _test(case: dict[str, Any]) -> dict[str, Any]:
     test["vars"] = dict(case.get("vars") or {})
     if case.get("assert"):
         test["assert"] = list(case["assert"])
+    if case.get("threshold") is not None:
+        test["threshold"] = case["threshold"]
     if case.get("expected") is not None:
         # promptfoo has no "expected answer" key; metadata is its place for extra data.
         test["metadata"] = {"expected": case["expected"]}

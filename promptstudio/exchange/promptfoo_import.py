@@ -88,7 +88,7 @@ def from_promptfoo(
     tests). Everything else is skipped without error: other providers (Vertex, Bedrock,
     HTTP, ...), provider settings PromptStudio has no column setting for, API keys written
     in the config, ``scenarios``, and test keys other than ``description``, ``vars``,
-    ``assert`` and ``metadata.expected``.
+    ``assert``, ``threshold`` and ``metadata.expected``.
 
     Files referenced as ``file://path`` (or a bare ``path.txt``) are read relative to
     ``base_dir``: prompts from ``.txt`` (split at ``---`` lines, as promptfoo does),
@@ -350,7 +350,7 @@ def _cases(config: dict[str, Any], files: _Files) -> tuple[list[dict[str, Any]],
     default_vars = _vars(default.get("vars"), files, "defaultTest")
     default_checks = _checks(default.get("assert"), "defaultTest")
     cases = [
-        _case(test, f"Test {number}", default_vars, default_checks, files)
+        _case(test, f"Test {number}", default_vars, default_checks, files, default)
         for number, test in enumerate(_tests(config.get("tests"), files), start=1)
     ]
     return cases, default_vars
@@ -376,6 +376,7 @@ def _case(
     default_vars: dict[str, Any],
     default_checks: list[dict[str, Any]],
     files: _Files,
+    default: dict[str, Any],
 ) -> dict[str, Any]:
     if not isinstance(test, dict):
         raise ExchangeError(f"{what} must be a mapping (vars, assert, ...).")
@@ -389,7 +390,17 @@ def _case(
     checks = [*default_checks, *_checks(test.get("assert"), what)]
     if checks:
         case["assert"] = checks
+    threshold = test.get("threshold", default.get("threshold"))
+    if threshold is not None:
+        case["threshold"] = _threshold(threshold, what)
     return case
+
+
+def _threshold(value: object, what: str) -> float:
+    """A test's ``threshold``: the weighted score of its checks it passes at."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise ExchangeError(f"The threshold of {what.lower()} must be a number, not {value!r}.")
+    return float(value)
 
 
 def _vars(value: object, files: _Files, what: str) -> dict[str, Any]:
