@@ -416,7 +416,9 @@ async def _python(spec: _Spec, answer: Answer, tools: CheckTools, case: CheckInp
     context = {"prompt": case.prompt, "vars": _plain(case.variables)}
     outcome = await run_python_check(spec.value, answer.text, context, timeout=tools.code_timeout)
     if outcome.error is not None:
-        return graders._Check(False, outcome.error, score=0.0, details={"error": outcome.error})
+        return graders._Check(
+            False, outcome.error, score=0.0, details={"error": outcome.error}, decided=False
+        )
     limit = spec.threshold
     passed = outcome.passed if limit is None else outcome.score >= limit
     return graders._Check(passed, outcome.reason, score=outcome.score)

@@ -36,7 +36,7 @@ sys.stdout = sys.stderr
 job = json.load(sys.stdin)
 code, output, context = job["code"], job["output"], job["context"]
 try:
-    if "\n" in code.strip():
+    if "\n" in code.strip() or code.strip().startswith("return "):
         body = "\n".join("    " + line for line in code.strip().splitlines())
         scope = {}
         exec("def main(output, context):\n" + body, scope)
@@ -89,10 +89,7 @@ async def run_python_check(
     except TimeoutError:
         return CodeOutcome(error=f"The Python check did not finish within {timeout:g} s.")
     finally:
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
+        await _stop(process)
     if raw is None:
         return CodeOutcome(
             error=f"The Python check printed more than {MAX_OUTPUT_BYTES // 1024} kB."
@@ -101,26 +98,50 @@ async def run_python_check(
 
 
 async def _talk(process: asyncio.subprocess.Process, job: bytes) -> tuple[bytes | None, bytes]:
-    """Send the job, read at most the limit back (None: over it), then wait for the end."""
+    """Send the job and read both pipes to their end, keeping at most the limit of each;
+    more than the limit on stdout kills the process and gives None."""
     assert process.stdin is not None and process.stdout is not None
     assert process.stderr is not None
     process.stdin.write(job)
     with contextlib.suppress(ConnectionError):
         await process.stdin.drain()
     process.stdin.close()
-    errors_task = asyncio.ensure_future(process.stderr.read(MAX_OUTPUT_BYTES))
-    raw = await process.stdout.read(MAX_OUTPUT_BYTES + 1)
-    while len(raw) <= MAX_OUTPUT_BYTES:
-        more = await process.stdout.read(MAX_OUTPUT_BYTES + 1 - len(raw))
-        if not more:
-            break
-        raw += more
-    if len(raw) > MAX_OUTPUT_BYTES:
-        errors_task.cancel()
-        return None, b""
+    raw, errors = await asyncio.gather(_read(process.stdout, process), _read(process.stderr, None))
     await process.wait()
-    errors = await errors_task
-    return raw, errors
+    return raw, errors or b""
+
+
+async def _read(
+    stream: asyncio.StreamReader, process: asyncio.subprocess.Process | None
+) -> bytes | None:
+    """Everything ``stream`` gives until its end, or None past the limit (then ``process``,
+    when given, is killed; the rest is read and dropped so the pipe can close)."""
+    kept = bytearray()
+    over = False
+    while chunk := await stream.read(65536):
+        if over:
+            continue
+        kept += chunk
+        if len(kept) > MAX_OUTPUT_BYTES:
+            over = True
+            if process is not None and process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+    if over and process is not None:
+        return None
+    return bytes(kept[:MAX_OUTPUT_BYTES])
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Kill the process if it still runs and wait for it, its pipes drained."""
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(_read(stream, None), 5)
+    await process.wait()
 
 
 def _outcome(raw: bytes, errors: bytes) -> CodeOutcome:
