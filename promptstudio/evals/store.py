@@ -35,6 +35,7 @@ def cases_from_rows(rows: Sequence[CaseRow]) -> tuple[EvalCase, ...]:
             description=row.description,
             expected=row.expected,
             asserts=tuple(dict(check) for check in row.asserts),
+            threshold=row.threshold,
         )
         for position, row in enumerate(rows)
     )

@@ -392,6 +392,12 @@ def _step_6_pinned_answers(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_7_case_thresholds(conn: sqlite3.Connection) -> None:
+    """A test case's promptfoo ``threshold``: the weighted score of its checks it passes
+    at (NULL: every check must pass)."""
+    conn.execute("ALTER TABLE test_cases ADD COLUMN threshold REAL")
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -408,6 +414,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_4_evaluations,
     _step_5_streaming_answers,
     _step_6_pinned_answers,
+    _step_7_case_thresholds,
 ]
 
 

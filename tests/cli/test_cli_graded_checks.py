@@ -11,7 +11,9 @@ import pytest
 from promptstudio.cli import main
 from promptstudio.exchange.promptfoo_format import to_promptfoo
 from promptstudio.exchange.promptfoo_import import from_promptfoo
+from promptstudio.evals.store import load_run
 from promptstudio.settings.store import SettingsStore
+from promptstudio.storage import Database, library
 from tests.fake_llm import FakeLLM, Reply
 
 CONFIG = """\
@@ -112,9 +114,17 @@ def test_a_case_threshold_passes_on_the_weighted_score(
     body += f"  - vars: {{c: Spain}}\n    threshold: 0.8\n    assert:\n{checks}"
     body += f"  - vars: {{c: Italy}}\n    assert:\n{checks}"
     config.write_text(body, encoding="utf-8")
+    home = tmp_path / "home"
     code, data, err = _eval(
-        capsys, tmp_path / "home", str(config), "--base-url", server.base_url, "--model", "m"
+        capsys, home, str(config), "--base-url", server.base_url, "--model", "m"
     )
     assert code == 0, err
     assert [cell["passed"] for cell in data["cells"]] == [True, False, False]
     assert [cell["score"] for cell in data["cells"]] == [0.75, 0.75, 0.75]
+    # The stored evaluation reads back with the same verdicts.
+    with Database(home / "library.sqlite3") as db:
+        [row] = db.call(library.list_eval_runs, db.call(library.list_prompts)[0].id)
+        stored = db.call(load_run, row.id)
+    column = stored.columns[0].key
+    cells = [stored.cell(case.key, column) for case in stored.cases]
+    assert [cell.passed for cell in cells if cell is not None] == [True, False, False]
