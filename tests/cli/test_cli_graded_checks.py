@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from promptstudio.cli import main
+from promptstudio.evals.store import load_run
 from promptstudio.exchange.promptfoo_format import to_promptfoo
 from promptstudio.exchange.promptfoo_import import from_promptfoo
-from promptstudio.evals.store import load_run
 from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database, library
 from tests.fake_llm import FakeLLM, Reply
