@@ -49,9 +49,9 @@ _PROMPTFOO_ONLY_KEYS = frozenset(
 # promptfoo's __expected prefixes for checks not graded here: refused by name rather than
 # kept as an expected answer nobody meant.
 _PROMPTFOO_ONLY_CHECK = re.compile(
-    r"(?:not-)?(javascript|fn|eval|python|similar"
-    r"|classifier|moderation|perplexity(?:-score)?|answer-relevance"
-    r"|context-(?:faithfulness|recall|relevance)|factuality|model-graded-\w+"
+    r"(?:not-)?(javascript|fn|eval"
+    r"|classifier|moderation"
+    r"|context-(?:recall|relevance)|model-graded-(?!closedqa[:(])[\w-]+"
     r"|is-valid-openai-\w+-call|webhook)[:(]"
     r"|file://"
 )

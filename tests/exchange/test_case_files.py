@@ -233,7 +233,7 @@ def test_an_expected_answer_that_reads_as_a_check(caplog: pytest.LogCaptureFixtu
         ("a,__prefix\n", 1, "Unknown column '__prefix'"),
         ("a,__expected\nx,ok\ny,max-length: lots\n", 3, "Row 3, __expected: The value of"),
         ("a,__expected1\nx,contains\n", 2, "needs a 'value'"),
-        ("a,__expected\nx,similar: a\n", 2, "'similar' checks are promptfoo's"),
+        ("a,__expected\nx,classifier: a\n", 2, "'classifier' checks are promptfoo's"),
         ("a,__expected\nx,javascript: output.length > 3\n", 2, "'javascript' checks"),
         ("a,__expected\nx,file://grader.py\n", 2, "Checks in code files"),
         ('a\nok\n"never closed\n\n', 3, "quoted cell is never closed"),
@@ -354,3 +354,16 @@ def test_big_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ExchangeError, match="binary") as caught:
         cases_from_jsonl(b'{"vars": {}}\n\x00')
     assert caught.value.line == 2
+
+
+def test_promptfoos_model_graded_embedding_and_code_checks_read_from_csv() -> None:
+    text = (
+        "q,__expected1,__expected2,__expected3\n"
+        'x,similar(0.8): Paris,python: len(output) > 3,"factuality: Paris is, the capital"\n'
+    )
+    [case] = cases_from_csv(text)
+    assert case["assert"] == [
+        {"type": "similar", "value": "Paris", "threshold": 0.8},
+        {"type": "python", "value": "len(output) > 3"},
+        {"type": "factuality", "value": "Paris is, the capital"},
+    ]
