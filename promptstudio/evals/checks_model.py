@@ -48,6 +48,7 @@ from promptstudio.templating import TemplateError, render_messages
 if TYPE_CHECKING:
     from promptstudio.evals.graders import Answer, GradeResult, _Check, _Spec
     from promptstudio.evals.results import CellResult, EvalRun
+    from promptstudio.runs import RunTarget
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,18 @@ class CheckInput:
 
 def handles(base: str) -> bool:
     return base in TYPES
+
+
+def with_logprobs(target: RunTarget, checks: Sequence[Mapping[str, Any]]) -> RunTarget:
+    """``target`` asking for token log-probabilities when a check needs them (and its
+    server speaks an OpenAI API; Chat Completions returns them, the others do not)."""
+    wanted = any(
+        str(c.get("type", "")).removeprefix(graders.NEGATION_PREFIX).startswith("perplexity")
+        for c in checks
+    )
+    if not wanted or target.endpoint.kind == "anthropic":
+        return target
+    return dataclasses.replace(target, params=dataclasses.replace(target.params, logprobs=True))
 
 
 def is_not_graded(result: GradeResult) -> bool:

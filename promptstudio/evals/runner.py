@@ -268,7 +268,9 @@ class Evaluation:
             if problem is not None:
                 self._record(CellResult(case.key, column, FAILED, error=problem))
                 return
-            run_target = target.run_target(column)
+            run_target = checks_model.with_logprobs(
+                target.run_target(column), self.checks[case.key]
+            )
             received, cost, cached, error = await self._answer(run_target, messages)
             answer = _fields(received)
             if error is not None:
@@ -279,6 +281,7 @@ class Evaluation:
                 latency_ms=received.total_ms,
                 cost=0.0 if cached else cost,
                 finish_reason=received.finish_reason,
+                logprobs=received.logprobs,
             )
             grades = await self._grade(case, graded, messages)
             self._record(

@@ -97,6 +97,10 @@ class GenerationParams:
     # Answer matching this schema (left out of the hash: a dict is not hashable).
     json_schema: dict[str, Any] | None = field(default=None, hash=False)
     thinking_budget: int | None = None  # Anthropic extended thinking, in tokens
+    # Ask for each token's log-probability (Chat Completions only; other APIs leave it
+    # out and the answer comes without them). Not a column setting: evaluations set it
+    # for ``perplexity`` checks.
+    logprobs: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The settings that are set, JSON-ready (what a run stores)."""
@@ -109,6 +113,8 @@ class GenerationParams:
             out["stop"] = list(self.stop)
         if self.json_mode:
             out["json_mode"] = True
+        if self.logprobs:
+            out["logprobs"] = True
         return out
 
     @classmethod
@@ -125,6 +131,7 @@ class GenerationParams:
             json_mode=bool(data.get("json_mode", False)),
             json_schema=dict(schema) if isinstance(schema, dict) else None,
             thinking_budget=data.get("thinking_budget"),
+            logprobs=data.get("logprobs") is True,
         )
 
     def set_names(self) -> list[str]:
@@ -188,6 +195,7 @@ class Finished:
     """
 
     reason: str
+    logprobs: tuple[float, ...] | None = None  # per token, when asked for and sent
 
 
 @dataclass(frozen=True, slots=True)

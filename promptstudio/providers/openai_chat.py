@@ -100,6 +100,11 @@ class OpenAIChatProvider(SdkStreamProvider):
             reason = choice.get("finish_reason")
             if reason:
                 state.finish_reason = reason
+            logprobs = choice.get("logprobs")
+            if logprobs:
+                state.logprobs.extend(
+                    float(item["logprob"]) for item in logprobs.get("content") or ()
+                )
         return text or None
 
 
@@ -128,6 +133,8 @@ def chat_params(params: GenerationParams, kind: str) -> dict[str, Any]:
             out[key] = value
     if params.stop:
         out["stop"] = list(params.stop)
+    if params.logprobs:
+        out["logprobs"] = True
     if params.max_tokens is not None:
         name = "max_completion_tokens" if kind == "openai" else "max_tokens"
         out[name] = params.max_tokens

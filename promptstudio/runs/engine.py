@@ -111,6 +111,7 @@ class TargetResult:
     error: ProviderError | None = None
     cost: float | None = None
     retry: RetryInfo | None = None
+    logprobs: tuple[float, ...] | None = None  # per token, when asked for and sent
     _started: float | None = field(default=None, init=False, repr=False)
     _parts: list[str] = field(default_factory=list, init=False, repr=False)
     _joined: tuple[int, str] = field(default=(0, ""), init=False, repr=False, compare=False)
@@ -295,6 +296,7 @@ class RunSession:
                         self._notify(result, "")
                     elif isinstance(event, Finished):
                         result.finish_reason = event.reason
+                        result.logprobs = event.logprobs
                         self._end(result, TargetStatus.DONE)
                         break
                     elif isinstance(event, StreamError):

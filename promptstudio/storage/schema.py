@@ -396,6 +396,8 @@ def _step_7_case_thresholds(conn: sqlite3.Connection) -> None:
     """A test case's promptfoo ``threshold``: the weighted score of its checks it passes
     at (NULL: every check must pass)."""
     conn.execute("ALTER TABLE test_cases ADD COLUMN threshold REAL")
+    # And a cached answer's token log-probabilities (JSON list), for ``perplexity`` checks.
+    conn.execute("ALTER TABLE response_cache ADD COLUMN logprobs TEXT")
 
 
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")

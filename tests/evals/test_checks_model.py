@@ -364,3 +364,44 @@ def test_javascript_is_reported_as_not_graded_per_case(fake_llm: FakeLLM) -> Non
 def test_malformed_checks_are_refused(check: dict[str, Any]) -> None:
     with pytest.raises(GraderError):
         check_assertion(check)
+
+
+def test_perplexity_asks_chat_completions_for_logprobs_and_grades_them(
+    fake_llm: FakeLLM, tmp_path: Any
+) -> None:
+    from promptstudio.evals.cache import LibraryCache
+    from promptstudio.storage import Database
+
+    fake_llm.script(Reply(text="Paris is the capital", logprob=-0.5))
+    case = EvalCase(
+        key="1",
+        position=0,
+        vars={"country": "France"},
+        asserts=({"type": "perplexity", "threshold": 2}, {"type": "contains", "value": "Paris"}),
+    )
+    with Database(tmp_path / "library.sqlite3") as db:
+        for _ in range(2):  # the second time from the library's cache, logprobs and all
+            run = asyncio.run(
+                Evaluation(TEMPLATE, [case], [target(fake_llm, "m")], cache=LibraryCache(db)).run()
+            )
+            cell = run.cell("1", "m")
+            assert cell is not None and cell.passed is True
+            assert cell.grades[0].details["perplexity"] == pytest.approx(math.exp(0.5))
+            assert cell.grades[0].details["tokens"] == 4
+        assert cell.cached
+    [request] = fake_llm.chat_requests()
+    assert request.json["logprobs"] is True
+
+
+def test_perplexity_on_an_api_without_logprobs_is_not_graded(fake_llm: FakeLLM) -> None:
+    fake_llm.script(Reply(text="Paris"))
+    column = EvalColumn(key="m", label="m", model="m", base_url=fake_llm.anthropic_base_url)
+    endpoint = Endpoint(base_url=fake_llm.anthropic_base_url, kind="anthropic", max_retries=0)
+    case = EvalCase(
+        key="1", position=0, vars={"country": "France"}, asserts=({"type": "perplexity"},)
+    )
+    run = asyncio.run(Evaluation(TEMPLATE, [case], [EvalTarget(column, endpoint)]).run())
+    cell = run.cell("1", "m")
+    assert cell is not None and cell.passed is None
+    assert "no token log-probabilities" in cell.grades[0].reason
+    assert "logprobs" not in fake_llm.messages_requests()[0].json
