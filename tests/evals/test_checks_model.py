@@ -380,7 +380,7 @@ def test_perplexity_asks_chat_completions_for_logprobs_and_grades_them(
         asserts=({"type": "perplexity", "threshold": 2}, {"type": "contains", "value": "Paris"}),
     )
     with Database(tmp_path / "library.sqlite3") as db:
-        for _ in range(2):  # the second time from the library's cache, logprobs and all
+        for cached in (False, True):  # the second time from the library's cache, logprobs too
             run = asyncio.run(
                 Evaluation(TEMPLATE, [case], [target(fake_llm, "m")], cache=LibraryCache(db)).run()
             )
@@ -388,7 +388,7 @@ def test_perplexity_asks_chat_completions_for_logprobs_and_grades_them(
             assert cell is not None and cell.passed is True
             assert cell.grades[0].details["perplexity"] == pytest.approx(math.exp(0.5))
             assert cell.grades[0].details["tokens"] == 4
-        assert cell.cached
+            assert cell.cached is cached
     [request] = fake_llm.chat_requests()
     assert request.json["logprobs"] is True
 
