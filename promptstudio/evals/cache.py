@@ -90,7 +90,7 @@ def _logprobs(raw: object) -> tuple[float, ...] | None:
 def request_key(target: RunTarget, messages: Sequence[Message]) -> str:
     """The cache key of sending ``messages`` to ``target`` (SHA-256 of canonical JSON)."""
     endpoint = target.endpoint
-    request = {
+    request: dict[str, Any] = {
         "base_url": endpoint.base_url.rstrip("/"),
         "kind": endpoint.kind,
         "api": endpoint.api,
@@ -98,6 +98,8 @@ def request_key(target: RunTarget, messages: Sequence[Message]) -> str:
         "params": target.params.to_dict(),
         "messages": [message.to_dict() for message in messages],
     }
+    if target.logprobs:  # an answer with them is another answer (keys without stay as they were)
+        request["logprobs"] = True
     canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

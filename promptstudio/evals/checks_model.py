@@ -130,7 +130,7 @@ def with_logprobs(target: RunTarget, checks: Sequence[Mapping[str, Any]]) -> Run
     )
     if not wanted or target.endpoint.kind == "anthropic":
         return target
-    return dataclasses.replace(target, params=dataclasses.replace(target.params, logprobs=True))
+    return dataclasses.replace(target, logprobs=True)
 
 
 def is_not_graded(result: GradeResult) -> bool:

@@ -97,10 +97,6 @@ class GenerationParams:
     # Answer matching this schema (left out of the hash: a dict is not hashable).
     json_schema: dict[str, Any] | None = field(default=None, hash=False)
     thinking_budget: int | None = None  # Anthropic extended thinking, in tokens
-    # Ask for each token's log-probability (Chat Completions only; other APIs leave it
-    # out and the answer comes without them). Not a column setting: evaluations set it
-    # for ``perplexity`` checks.
-    logprobs: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The settings that are set, JSON-ready (what a run stores)."""
@@ -113,8 +109,6 @@ class GenerationParams:
             out["stop"] = list(self.stop)
         if self.json_mode:
             out["json_mode"] = True
-        if self.logprobs:
-            out["logprobs"] = True
         return out
 
     @classmethod
@@ -131,7 +125,6 @@ class GenerationParams:
             json_mode=bool(data.get("json_mode", False)),
             json_schema=dict(schema) if isinstance(schema, dict) else None,
             thinking_budget=data.get("thinking_budget"),
-            logprobs=data.get("logprobs") is True,
         )
 
     def set_names(self) -> list[str]:
@@ -159,6 +152,9 @@ class ChatRequest:
     messages: tuple[Message, ...]
     model: str
     params: GenerationParams = GenerationParams()
+    # Ask for each token's log-probability (Chat Completions only; the other APIs answer
+    # without them). Not a column setting: evaluations ask for ``perplexity`` checks.
+    logprobs: bool = False
 
 
 # ---- stream events -------------------------------------------------------------------

@@ -64,6 +64,9 @@ class OpenAIChatProvider(SdkStreamProvider):
         return client.chat.completions
 
     async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> SseEventStream:
+        params = chat_params(request.params, self.endpoint.kind)
+        if request.logprobs:
+            params["logprobs"] = True
         return await open_event_stream(
             client.chat.completions.with_streaming_response.create(
                 model=request.model,
@@ -72,7 +75,7 @@ class OpenAIChatProvider(SdkStreamProvider):
                 ],
                 stream=True,
                 stream_options={"include_usage": True},
-                **chat_params(request.params, self.endpoint.kind),
+                **params,
             )
         )
 
@@ -133,8 +136,6 @@ def chat_params(params: GenerationParams, kind: str) -> dict[str, Any]:
             out[key] = value
     if params.stop:
         out["stop"] = list(params.stop)
-    if params.logprobs:
-        out["logprobs"] = True
     if params.max_tokens is not None:
         name = "max_completion_tokens" if kind == "openai" else "max_tokens"
         out[name] = params.max_tokens

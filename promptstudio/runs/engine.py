@@ -72,6 +72,7 @@ class RunTarget:
     endpoint: Endpoint
     model: str
     params: GenerationParams = field(default_factory=GenerationParams)
+    logprobs: bool = False  # ask for token log-probabilities (see ChatRequest)
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,7 @@ class RunSession:
                 holding = True
             result._started = time.perf_counter()  # until the provider says when it sent
             provider = self._provider_factory(target.endpoint)
-            request = ChatRequest(self.messages, target.model, target.params)
+            request = ChatRequest(self.messages, target.model, target.params, target.logprobs)
             self._set_status(result, TargetStatus.WAITING)
             stream = provider.stream(request)
             try:
