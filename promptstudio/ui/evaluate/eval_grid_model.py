@@ -63,7 +63,9 @@ def verdict_text(cell: CellResult | None) -> str:
     if cell.status == CANCELLED:
         return "cancelled"
     passed = cell.passed
-    return "— no checks" if passed is None else "✓ pass" if passed else "✗ fail"
+    if passed is None:  # checks that could not run here say why on hover
+        return "— not graded" if cell.grades else "— no checks"
+    return "✓ pass" if passed else "✗ fail"
 
 
 class EvalGridModel(QAbstractTableModel):
