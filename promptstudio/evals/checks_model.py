@@ -190,16 +190,18 @@ async def grade(
     """Grade one of our types (all but ``select-best``, see :func:`grade_select_best`).
 
     Never raises for a judge, an endpoint or code that fails: the result fails or is not
-    graded, with the reason. Raises :class:`GraderError` for a malformed check only.
+    graded, with the reason; so does a check the case cannot serve (``similar`` without a
+    value on a case without an expected answer). Raises :class:`GraderError` for a
+    malformed check (which :func:`graders.check_assertion` finds before a run).
     """
     spec = graders._parse(assertion)
     try:
         check = await _GRADERS[spec.base](spec, answer, tools, case)
     except _Failed as exc:
         check = graders._Check(False, str(exc), details=exc.details, decided=False)
+    except graders.GraderError as exc:  # one the case decides: no expected answer for it
+        check = graders._Check(False, exc.message, details={"error": exc.message}, decided=False)
     except PromptStudioError as exc:
-        if isinstance(exc, graders.GraderError):
-            raise
         check = graders._Check(
             False, f"Could not grade: {exc.message}", details={"error": exc.message}, decided=False
         )

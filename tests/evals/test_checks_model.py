@@ -405,3 +405,14 @@ def test_perplexity_on_an_api_without_logprobs_is_not_graded(fake_llm: FakeLLM) 
     assert cell is not None and cell.passed is None
     assert "no token log-probabilities" in cell.grades[0].reason
     assert "logprobs" not in fake_llm.messages_requests()[0].json
+
+
+def test_similar_on_a_case_without_expected_answer_fails_with_the_reason(
+    fake_llm: FakeLLM,
+) -> None:
+    fake_llm.respond(plays({"m": "Paris"}, {}))
+    tools = CheckTools(embed=embedder(fake_llm))
+    run = evaluate(fake_llm, [{"type": "similar"}], tools=tools, with_judge=False)
+    cell = run.cell("1", "m")
+    assert cell is not None and cell.passed is False
+    assert "needs a 'value', or the case needs an expected answer" in cell.grades[0].reason
