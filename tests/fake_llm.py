@@ -13,11 +13,13 @@ With ``interrupt_requests=True`` the server behaves like llama-cpp-python's (who
 time, and a request that arrives while another streams makes that stream end at its next
 chunk with a clean ``data: [DONE]`` and no finish reason.
 
-Routes: ``POST /v1/chat/completions``, ``POST /v1/responses``, ``POST /v1/messages`` and
-``GET /v1/models`` (Anthropic's paginated shape when the request carries an
-``anthropic-version`` header, OpenAI's otherwise). A generation request without
-``"stream": true`` gets the whole answer as one JSON object, as the real APIs send it
-(a chat completion, a response, a message, each with its usage): promptfoo never streams.
+Routes: ``POST /v1/chat/completions`` (with per-token ``logprobs`` when the request asks),
+``POST /v1/responses``, ``POST /v1/messages``, ``POST /v1/embeddings`` (OpenAI's shape; the
+vectors come from :attr:`FakeLLM.embedder`) and ``GET /v1/models`` (Anthropic's paginated
+shape when the request carries an ``anthropic-version`` header, OpenAI's otherwise). A
+generation request without ``"stream": true`` gets the whole answer as one JSON object, as
+the real APIs send it (a chat completion, a response, a message, each with its usage):
+promptfoo never streams.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ CHAT_PATH = "/v1/chat/completions"
 RESPONSES_PATH = "/v1/responses"
 MESSAGES_PATH = "/v1/messages"
 MODELS_PATH = "/v1/models"
+EMBEDDINGS_PATH = "/v1/embeddings"
 
 # OpenAI's error "type" and "code" per status.
 _OPENAI_ERRORS = {
@@ -92,6 +95,7 @@ class Reply:
     error_event_after_chunks: int | None = None  # an error inside the 200 stream
     error_event: str = "error"  # Responses: "error" or "response.failed"
     finish_reason: str | None = "stop"  # "stop"/"length"; None: the stream never finishes
+    logprob: float = -0.5  # every token's log-probability, sent when the request asks
 
     def chunks(self) -> list[str]:
         return _split(self.text, self.chunk)
@@ -223,11 +227,14 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorized():
             return
         route = self.route
-        if route not in (CHAT_PATH, RESPONSES_PATH, MESSAGES_PATH):
+        if route not in (CHAT_PATH, RESPONSES_PATH, MESSAGES_PATH, EMBEDDINGS_PATH):
             self._send_not_found()
             return
         if not isinstance(body, dict):
             self._send_error(400, "Body must be JSON.", None)
+            return
+        if route == EMBEDDINGS_PATH:
+            self._embeddings(body)
             return
         model = self.model = str(body.get("model", ""))
         reply = self.fake._next_reply(model, body)
@@ -442,6 +449,29 @@ class _Handler(BaseHTTPRequestHandler):
             return reply.input_tokens
         return sum(len(text.split()) for text in _texts(body))
 
+    # ---- Embeddings ------------------------------------------------------------------
+
+    def _embeddings(self, body: dict[str, Any]) -> None:
+        """OpenAI's ``CreateEmbeddingResponse``: one vector per input, in input order."""
+        texts = body.get("input")
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            self._send_error(400, "'input' must be a string or a list of strings.", None)
+            return
+        scripted = self.fake.embeddings_reply
+        if scripted is not None and scripted.status != 200:
+            self._send_error_reply(scripted)
+            return
+        data = [
+            {"object": "embedding", "index": index, "embedding": self.fake.embedder(text)}
+            for index, text in enumerate(texts)
+        ]
+        tokens = sum(len(text.split()) for text in texts)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        payload = {"object": "list", "data": data, "model": body.get("model", ""), "usage": usage}
+        self._send_json(200, payload)
+
     # ---- Chat Completions ------------------------------------------------------------
 
     def _chat_usage(self, reply: Reply, body: dict[str, Any], sent: int) -> dict[str, Any]:
@@ -511,7 +541,21 @@ class _Handler(BaseHTTPRequestHandler):
             base["usage"] = None  # as OpenAI does on every chunk but the last
 
         def choice(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-            return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            picked: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish}
+            if body.get("logprobs") and delta.get("content"):
+                token = delta["content"]
+                picked["logprobs"] = {
+                    "content": [
+                        {
+                            "token": token,
+                            "logprob": reply.logprob,
+                            "bytes": list(token.encode()),
+                            "top_logprobs": [],
+                        }
+                    ],
+                    "refusal": None,
+                }
+            return {**base, "choices": [picked]}
 
         def error_event() -> None:
             kind, code = _OPENAI_ERRORS.get(reply.status, ("server_error", "server_error"))
@@ -865,6 +909,14 @@ def _texts(body: dict[str, Any]) -> list[str]:
     return texts
 
 
+def word_vector(text: str, size: int = 32) -> list[float]:
+    """A bag-of-words vector: texts sharing words point the same way (cosine > 0)."""
+    vector = [0.0] * size
+    for word in re.findall(r"\w+", text.lower()):
+        vector[sum(word.encode()) % size] += 1.0
+    return vector
+
+
 class FakeLLM:
     """Serves scripted replies at ``base_url`` (OpenAI) and ``anthropic_base_url`` until stop."""
 
@@ -885,6 +937,9 @@ class FakeLLM:
         # /v1/models answers with this Reply's error status, or after its first_token_delay.
         self.models_reply: Reply | None = None
         self.json_not_found = False  # unknown paths answer {"detail": "Not Found"}
+        # /v1/embeddings: each text's vector; an error status here fails every request.
+        self.embedder: Callable[[str], list[float]] = word_vector
+        self.embeddings_reply: Reply | None = None
         self.requests: list[RecordedRequest] = []
         self.hangups: list[float] = []  # time.monotonic() when a client left mid-answer
         self.sent: list[SentStream] = []  # every answer whose text was sent in full
@@ -969,6 +1024,9 @@ class FakeLLM:
     def requests_to(self, path: str) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if urlsplit(r.path).path.rstrip("/") == path]
+
+    def embeddings_requests(self) -> list[RecordedRequest]:
+        return self.requests_to(EMBEDDINGS_PATH)
 
     def chat_requests(self) -> list[RecordedRequest]:
         return self.requests_to(CHAT_PATH)

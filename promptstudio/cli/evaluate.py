@@ -51,11 +51,14 @@ from promptstudio.cli.run import (
 from promptstudio.errors import PromptStudioError
 
 if TYPE_CHECKING:
+    from promptstudio.evals.cache import LibraryCache
+    from promptstudio.evals.checks_model import CheckTools
     from promptstudio.evals.compare import Comparison
     from promptstudio.evals.results import CellResult, EvalCase, EvalRun, Flip, ModelSummary
     from promptstudio.evals.runner import EvalTarget, Evaluation, JudgeSettings
     from promptstudio.exchange import PromptDocument
     from promptstudio.runs.columns import ColumnConfig
+    from promptstudio.settings.store import SettingsStore
     from promptstudio.storage import Database
     from promptstudio.storage.rows import PromptRow
 
@@ -79,6 +82,8 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
     evaluate.add_argument("--judge", metavar="MODEL",
                           help="which of the models grades llm-rubric checks")  # fmt: skip
     evaluate.add_argument("--fresh", action="store_true", help="ask again; skip cached answers")
+    evaluate.add_argument("--allow-code-checks", action="store_true",
+                          help="run 'python' checks (your code, in another process)")  # fmt: skip
     output = evaluate.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the results as JSON")
     output.add_argument("--csv", action="store_true", help="print one CSV row per answer")
@@ -194,6 +199,8 @@ def _evaluation(
     columns = [replace(column, samples=1) for column in _columns(args, doc)]
     targets = _eval_targets(args, columns)
     store = SettingsStore(data_dir(args.data_dir))
+    cache = LibraryCache(db)
+    tools = _check_tools(args, store, cache)
     try:
         evaluation = Evaluation(
             doc.template,
@@ -202,17 +209,39 @@ def _evaluation(
             values={**doc.variables, **args.values},
             for_every_case=checks.asserts if checks else (),
             judge=_judge(args.judge, targets, checks.judge_prompt if checks else None),
-            cache=LibraryCache(db),
+            cache=cache,
             fresh=args.fresh,
             local_limit=int(str(store.get("evaluate.local_limit"))),
             remote_limit=int(str(store.get("evaluate.remote_limit"))),
             price_table=_prices(args),
             on_cell=_Progress(len(cases) * len(targets) * args.repeat),
             repeat=args.repeat,
+            tools=tools,
         )
     except EvalError as exc:
         raise CliError(exc.message, 2) from exc
     return columns, evaluation
+
+
+def _check_tools(args: argparse.Namespace, store: SettingsStore, cache: LibraryCache) -> CheckTools:
+    """Embeddings as the settings say; code checks only with ``--allow-code-checks``."""
+    from promptstudio.credentials import KeyStore
+    from promptstudio.evals.check_tools import check_tools
+    from promptstudio.paths import data_dir
+    from promptstudio.settings.profiles import ProfileStore
+
+    profiles = ProfileStore(data_dir(args.data_dir))
+    profiles.load()
+    try:
+        return check_tools(
+            store.get,
+            profiles=profiles.profiles(include_hidden=True),
+            keys=KeyStore(),
+            cache=cache,
+            run_code=args.allow_code_checks,
+        )
+    except PromptStudioError as exc:  # the embeddings provider no longer exists
+        raise CliError(f"embeddings (settings checks.embeddings_*): {exc.message}", 2) from exc
 
 
 def _cases(
@@ -247,7 +276,7 @@ def _cases(
 def _file_cases(cases: Sequence[Mapping[str, Any]]) -> tuple[EvalCase, ...]:
     """Cases read from a file, each known by its variables (a hash of them), so that
     reordering or inserting cases keeps comparisons with earlier evaluations straight."""
-    from promptstudio.evals.results import EvalCase
+    from promptstudio.evals.results import EvalCase, case_threshold
 
     seen: dict[str, int] = {}
     out = []
@@ -265,6 +294,7 @@ def _file_cases(cases: Sequence[Mapping[str, Any]]) -> tuple[EvalCase, ...]:
                 description=str(case.get("description") or ""),
                 expected=None if expected is None else str(expected),
                 asserts=tuple(dict(check) for check in case.get("assert") or ()),
+                threshold=case_threshold(case),
             )
         )
     return tuple(out)

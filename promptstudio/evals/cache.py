@@ -41,6 +41,7 @@ class CachedAnswer:
     input_tokens: int | None = None
     output_tokens: int | None = None
     usage_estimated: bool = False
+    logprobs: tuple[float, ...] | None = None  # per token, when the request asked for them
 
     @classmethod
     def from_result(cls, result: TargetResult) -> CachedAnswer:
@@ -54,6 +55,7 @@ class CachedAnswer:
             input_tokens=usage.input_tokens if usage else None,
             output_tokens=usage.output_tokens if usage else None,
             usage_estimated=bool(usage and usage.estimated),
+            logprobs=result.logprobs,
         )
 
     @classmethod
@@ -67,10 +69,22 @@ class CachedAnswer:
             input_tokens=data.get("input_tokens"),
             output_tokens=data.get("output_tokens"),
             usage_estimated=bool(data.get("usage_estimated")),
+            logprobs=_logprobs(data.get("logprobs")),
         )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _logprobs(raw: object) -> tuple[float, ...] | None:
+    if isinstance(raw, str):  # the library keeps them as JSON text
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    if isinstance(raw, list | tuple) and all(isinstance(x, int | float) for x in raw):
+        return tuple(float(x) for x in raw) or None
+    return None
 
 
 def request_key(target: RunTarget, messages: Sequence[Message], sample: int = 0) -> str:
@@ -81,7 +95,7 @@ def request_key(target: RunTarget, messages: Sequence[Message], sample: int = 0)
     caches written then still answer.
     """
     endpoint = target.endpoint
-    request: dict[str, object] = {
+    request: dict[str, Any] = {
         "base_url": endpoint.base_url.rstrip("/"),
         "kind": endpoint.kind,
         "api": endpoint.api,
@@ -91,6 +105,8 @@ def request_key(target: RunTarget, messages: Sequence[Message], sample: int = 0)
     }
     if sample:
         request["sample"] = sample
+    if target.logprobs:  # an answer with them is another answer (keys without stay as they were)
+        request["logprobs"] = True
     canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

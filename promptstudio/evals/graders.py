@@ -30,7 +30,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
 from promptstudio.errors import PromptStudioError
-from promptstudio.evals import checks_more
+from promptstudio.evals import checks_model, checks_more
 from promptstudio.evals.json_answers import json_values, loads, schema_problem
 
 if TYPE_CHECKING:
@@ -58,11 +58,12 @@ ASSERTION_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "cost": "The answer cost at most threshold US dollars.",
         "llm-rubric": "A judge model grades the output against the rubric in value.",
         **checks_more.TYPES,
+        **checks_model.TYPES,
     }
 )
 """Every type we grade, with a line for the UI; each also works with ``not-`` in front."""
 
-MODEL_GRADED: Final = frozenset({"llm-rubric"})
+MODEL_GRADED: Final = frozenset({"llm-rubric", *checks_model.JUDGED})
 
 
 def _ungraded(reason: str, *types: str) -> dict[str, str]:
@@ -133,6 +134,7 @@ class Answer:
     latency_ms: float | None = None
     cost: float | None = None  # US dollars
     finish_reason: str | None = None  # as the provider said it: stop, end_turn, length, ...
+    logprobs: tuple[float, ...] | None = None  # per token, when the API returned them
 
     @classmethod
     def from_result(cls, result: TargetResult) -> Answer:
@@ -160,6 +162,7 @@ class GradeResult:
     reason: str
     grader: str
     details: dict[str, Any] = field(default_factory=dict, hash=False)
+    weight: float = 1.0  # the check's promptfoo ``weight``: its share of the case's score
 
     @property
     def graded(self) -> bool:
@@ -263,6 +266,8 @@ def _check_value(spec: _Spec) -> None:
             raise GraderError(f"The threshold of '{written}' must be between 0 and 1.")
     elif base in checks_more.TYPES:
         checks_more.check_value(spec)
+    elif base in checks_model.TYPES:
+        checks_model.check_value(spec)
 
 
 def _text_value(written: str, value: object, what: str) -> str:
@@ -367,6 +372,8 @@ def grade(
         return GradeResult(False, 0.0, not_graded, spec.written, {NOT_GRADED: True})
     if spec.base in MODEL_GRADED:
         raise GraderError(f"'{spec.written}' needs a judge model: use grade_with_judge().")
+    if spec.base in checks_model.TYPES:
+        raise GraderError(f"'{spec.written}' is graded by checks_model.grade().")
     return _result(spec, _GRADERS[spec.base](spec, answer, expected))
 
 

@@ -65,6 +65,7 @@ class EvalCase:
     description: str = ""
     expected: str | None = None
     asserts: tuple[dict[str, Any], ...] = field(default=(), hash=False)
+    threshold: float | None = None  # promptfoo's test threshold: the weighted score to pass
 
     @property
     def title(self) -> str:
@@ -82,6 +83,8 @@ class EvalCase:
             out["expected"] = self.expected
         if self.asserts:
             out["assert"] = [dict(check) for check in self.asserts]
+        if self.threshold is not None:
+            out["threshold"] = self.threshold
         return out
 
     @classmethod
@@ -94,7 +97,16 @@ class EvalCase:
             description=str(data.get("description") or ""),
             expected=None if expected is None else str(expected),
             asserts=tuple(dict(check) for check in data.get("assert") or ()),
+            threshold=case_threshold(data),
         )
+
+
+def case_threshold(data: Mapping[str, Any]) -> float | None:
+    """A case's ``threshold`` (promptfoo's test-level one), or None when it has none."""
+    raw = data.get("threshold")
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        return None
+    return float(raw)
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,7 @@ class CellResult:
     cached: bool = False
     grades: tuple[GradeResult, ...] = ()
     sample: int = 0
+    threshold: float | None = None  # the case's: the weighted score to pass, as promptfoo
 
     @property
     def graded(self) -> tuple[GradeResult, ...]:
@@ -127,23 +140,27 @@ class CellResult:
 
     @property
     def passed(self) -> bool | None:
-        """True when every graded check passed; False on a failed check or a failed request."""
+        """True when every graded check passed (or, with a case threshold, the weighted
+        score reaches it); False on a failed check or a failed request."""
         if self.status == FAILED:
             return False
         graded = self.graded
         if self.status != DONE or not graded:
             return None
+        if self.threshold is not None:
+            return weighted_score(graded) >= self.threshold
         return all(grade.passed for grade in graded)
 
     @property
     def score(self) -> float | None:
-        """The mean of the graded checks' scores (0 for a failed request; None when none)."""
+        """The graded checks' scores averaged by weight (0 for a failed request; None when
+        none was graded)."""
         if self.status == FAILED:
             return 0.0
         graded = self.graded
         if self.status != DONE or not graded:
             return None
-        return sum(grade.score for grade in graded) / len(graded)
+        return weighted_score(graded)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -165,23 +182,37 @@ class CellResult:
         }
 
 
+def weighted_score(grades: Sequence[GradeResult]) -> float:
+    """promptfoo's test score: the mean of the scores weighted by each check's ``weight``
+    (0 when every weight is 0)."""
+    total = math.fsum(grade.weight for grade in grades)
+    if not total:
+        return 0.0
+    return math.fsum(grade.weight * grade.score for grade in grades) / total
+
+
 def grade_to_dict(grade: GradeResult) -> dict[str, Any]:
-    return {
+    out = {
         "grader": grade.grader,
         "passed": grade.passed,
         "score": grade.score,
         "reason": grade.reason,
         "details": dict(grade.details),
     }
+    if grade.weight != 1.0:
+        out["weight"] = grade.weight
+    return out
 
 
 def grade_from_dict(data: Mapping[str, Any]) -> GradeResult:
+    weight = data.get("weight", 1.0)
     return GradeResult(
         passed=bool(data["passed"]),
         score=float(data["score"]),
         reason=str(data.get("reason") or ""),
         grader=str(data.get("grader") or ""),
         details=dict(data.get("details") or {}),
+        weight=float(weight) if isinstance(weight, int | float) else 1.0,
     )
 
 

@@ -19,6 +19,7 @@ cache sample by sample.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -27,6 +28,7 @@ from typing import Any
 
 from promptstudio.chat import Message
 from promptstudio.errors import PromptStudioError
+from promptstudio.evals import checks_model
 from promptstudio.evals.cache import AnswerCache, CachedAnswer, request_key
 from promptstudio.evals.graders import (
     Answer,
@@ -144,6 +146,7 @@ class Evaluation:
         on_cell: Callable[[CellResult], None] | None = None,
         share_turns: ServerLimits | None = None,
         repeat: int = 1,
+        tools: checks_model.CheckTools | None = None,
     ) -> None:
         if repeat < 1:
             raise EvalError(f"Each case is asked at least once, not {repeat} times.")
@@ -162,11 +165,17 @@ class Evaluation:
         self.price_table = price_table
         self.provider_factory = provider_factory
         self.on_cell = on_cell
+        # The judge of promptfoo's model-graded checks is the judge column's, through the
+        # same cache and server limits; embeddings and code checks as the user set them.
+        self.tools = dataclasses.replace(
+            tools or checks_model.CheckTools(), judge=None if judge is None else self._ask_judge
+        )
         self.result = EvalRun(columns=tuple(t.column for t in targets), cases=tuple(cases))
         self.result.settings = {
             "for_every_case": self.for_every_case,
             "fresh": fresh,
             "judge": None if judge is None else {"model": judge.model, "prompt": judge.prompt},
+            "code_checks": self.tools.run_code,
         }
         if repeat > 1:  # an evaluation without repeats is stored as it always was
             self.result.settings["repeat"] = repeat
@@ -199,8 +208,10 @@ class Evaluation:
                 except PromptStudioError as exc:
                     raise EvalError(f"{case.title}: {exc.message}") from exc
                 if rubric and self.judge is None:
+                    written = str(check["type"])
+                    article = "an" if written.startswith(("llm", "a", "e", "i", "o", "u")) else "a"
                     raise EvalError(
-                        f"{case.title}: an 'llm-rubric' check needs a judge model; "
+                        f"{case.title}: {article} '{written}' check needs a judge model; "
                         "choose which column judges."
                     )
 
@@ -287,7 +298,9 @@ class Evaluation:
             if problem is not None:
                 self._record(CellResult(case.key, column, FAILED, error=problem, sample=sample))
                 return
-            run_target = target.run_target(column)
+            run_target = checks_model.with_logprobs(
+                target.run_target(column), self.checks[case.key]
+            )
             received, cost, cached, error = await self._answer(run_target, messages, sample)
             answer = _fields(received)
             answer["sample"] = sample
@@ -299,8 +312,9 @@ class Evaluation:
                 latency_ms=received.total_ms,
                 cost=0.0 if cached else cost,
                 finish_reason=received.finish_reason,
+                logprobs=received.logprobs,
             )
-            grades = await self._grade(case, graded)
+            grades = await self._grade(case, graded, messages)
             self._record(
                 CellResult(
                     case.key,
@@ -309,9 +323,11 @@ class Evaluation:
                     cost=0.0 if cached else cost,
                     cached=cached,
                     grades=tuple(grades),
+                    threshold=case.threshold,
                     **answer,
                 )
             )
+            await self._select_best(case)
         except asyncio.CancelledError:
             if not self._cancelled:
                 raise
@@ -349,7 +365,9 @@ class Evaluation:
             await self.cache.put(key, received)
         return received, result.cost, False, None
 
-    async def _grade(self, case: EvalCase, answer: Answer) -> list[GradeResult]:
+    async def _grade(
+        self, case: EvalCase, answer: Answer, messages: Sequence[Message] = ()
+    ) -> list[GradeResult]:
         grades = []
         for written in self.checks[case.key]:
             try:
@@ -358,7 +376,14 @@ class Evaluation:
                 reason = f"Its value does not render for this case ({exc.location()}): {exc}"
                 grades.append(GradeResult(False, 0.0, reason, str(written.get("type"))))
                 continue
-            if needs_judge(check):
+            if checks_model.handles(str(check.get("type", "")).removeprefix("not-")):
+                about = checks_model.CheckInput(
+                    {**self.values, **case.vars},
+                    case.expected,
+                    "\n\n".join(message.content for message in messages),
+                )
+                grades.append(await checks_model.grade(check, answer, self.tools, about))
+            elif needs_judge(check):
                 assert self.judge is not None  # checked in _check_setup
                 grades.append(
                     await grade_with_judge(
@@ -371,7 +396,17 @@ class Evaluation:
                 )
             else:
                 grades.append(grade(check, answer, expected=case.expected))
-        return grades
+        return [
+            dataclasses.replace(result, weight=float(check.get("weight", 1.0)))
+            for check, result in zip(self.checks[case.key], grades, strict=True)
+        ]
+
+    async def _select_best(self, case: EvalCase) -> None:
+        """Grade the case's ``select-best`` checks once every column has its cell."""
+        columns = [target.column.key for target in self.targets]
+        await checks_model.select_best_for_case(
+            self.checks[case.key], case.key, columns, self.result, self.tools, self._record
+        )
 
     async def _ask_judge(self, messages: list[Message]) -> str:
         """The judge's reply, through the same cache and server limits as any request."""

@@ -35,6 +35,7 @@ def cases_from_rows(rows: Sequence[CaseRow]) -> tuple[EvalCase, ...]:
             description=row.description,
             expected=row.expected,
             asserts=tuple(dict(check) for check in row.asserts),
+            threshold=row.threshold,
         )
         for position, row in enumerate(rows)
     )
@@ -71,9 +72,11 @@ def run_from_rows(row: EvalRunRow, cells: Sequence[dict[str, Any]]) -> EvalRun:
         created_at=row.created_at,
         settings=dict(row.settings),
     )
+    thresholds = {case.key: case.threshold for case in run.cases}
     for data in cells:
         grades = tuple(grade_from_dict(grade) for grade in data["grades"])
-        run.put(CellResult(**{**data, "grades": grades}))
+        threshold = thresholds.get(str(data["case_key"]))
+        run.put(CellResult(**{**data, "grades": grades, "threshold": threshold}))
     return run
 
 

@@ -113,6 +113,8 @@ def _test(case: dict[str, Any]) -> dict[str, Any]:
         checks = [{"type": "equals"}]
     if checks:
         test["assert"] = [promptfoo_check(check, expected) for check in checks]
+    if case.get("threshold") is not None:
+        test["threshold"] = case["threshold"]
     if expected is not None:
         test["metadata"] = {"expected": expected}
     return test

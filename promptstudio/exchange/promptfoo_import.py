@@ -107,7 +107,7 @@ def from_promptfoo(
     provider's ``transform``) and checks kept but not graded. Skipped silently: provider
     settings PromptStudio has no column setting for, API keys written in the config,
     ``scenarios``, and test keys other than ``description``, ``vars``, ``assert``,
-    ``options`` and ``metadata.expected``.
+    ``options``, ``threshold`` and ``metadata.expected``.
 
     Files referenced as ``file://path`` (or a bare ``path.txt``) are read relative to
     ``base_dir``: prompts from ``.txt`` (split at ``---`` lines, as promptfoo does),
@@ -470,7 +470,7 @@ def _cases(
         expanded
         for number, test in enumerate(_tests(config.get("tests"), files), start=1)
         for expanded in _expanded(
-            _case(test, f"Test {number}", default_vars, default_checks, files, notes),
+            _case(test, f"Test {number}", default_vars, default_checks, files, notes, default),
             expand and not _option(test, "disableVarExpansion"),
             files,
             f"test {number}",
@@ -524,6 +524,7 @@ def _case(
     default_checks: list[dict[str, Any]],
     files: _Files,
     notes: list[str],
+    default: dict[str, Any],
 ) -> dict[str, Any]:
     if not isinstance(test, dict):
         raise ExchangeError(f"{what} must be a mapping (vars, assert, ...).")
@@ -548,6 +549,9 @@ def _case(
     checks = [*default_checks, *own]
     if checks:
         case["assert"] = checks
+    threshold = test.get("threshold", default.get("threshold"))
+    if threshold is not None:
+        case["threshold"] = _threshold(threshold, what)
     return case
 
 
@@ -569,21 +573,43 @@ def _left_out_options(options: object, whose: str) -> list[str]:
 
 
 def _ungraded_notes(cases: list[dict[str, Any]]) -> list[str]:
-    """One note naming the checks kept but not graded here, and the tests holding them."""
+    """Notes naming the checks kept but not graded here (JavaScript among them), and the
+    Python checks that run only once the user turns code checks on, with their tests."""
     found: dict[str, list[int]] = {}
+    code: dict[str, list[int]] = {}
     for number, case in enumerate(cases, start=1):
         for check in case.get("assert") or ():
-            if ungraded_reason(check) is not None:
-                tests = found.setdefault(str(check["type"]), [])
+            base = str(check.get("type", "")).removeprefix("not-")
+            place = code if base == "python" else found
+            if base in ("javascript", "python") or ungraded_reason(check) is not None:
+                tests = place.setdefault(str(check["type"]), [])
                 if number not in tests:
                     tests.append(number)
-    if not found:
-        return []
-    listed = "; ".join(
+    notes = []
+    if found:
+        notes.append(
+            f"Checks kept but not graded in PromptStudio (promptfoo grades them): {_where(found)}."
+        )
+    if code:
+        notes.append(
+            "Python checks run only once you turn on 'Run code checks' in Settings (the CLI: "
+            f"--allow-code-checks); an import never turns it on: {_where(code)}."
+        )
+    return notes
+
+
+def _where(found: dict[str, list[int]]) -> str:
+    return "; ".join(
         f"'{kind}' in test{'s' if len(tests) > 1 else ''} {', '.join(map(str, tests))}"
         for kind, tests in found.items()
     )
-    return [f"Checks kept but not graded in PromptStudio (promptfoo grades them): {listed}."]
+
+
+def _threshold(value: object, what: str) -> float:
+    """A test's ``threshold``: the weighted score of its checks it passes at."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise ExchangeError(f"The threshold of {what.lower()} must be a number, not {value!r}.")
+    return float(value)
 
 
 def _vars(value: object, files: _Files, what: str) -> dict[str, Any]:

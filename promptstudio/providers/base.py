@@ -152,6 +152,9 @@ class ChatRequest:
     messages: tuple[Message, ...]
     model: str
     params: GenerationParams = GenerationParams()
+    # Ask for each token's log-probability (Chat Completions only; the other APIs answer
+    # without them). Not a column setting: evaluations ask for ``perplexity`` checks.
+    logprobs: bool = False
 
 
 # ---- stream events -------------------------------------------------------------------
@@ -188,6 +191,7 @@ class Finished:
     """
 
     reason: str
+    logprobs: tuple[float, ...] | None = None  # per token, when asked for and sent
 
 
 @dataclass(frozen=True, slots=True)

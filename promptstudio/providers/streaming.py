@@ -28,7 +28,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -99,6 +99,7 @@ class StreamState:
     # The model is producing, though no text yet (thinking or reasoning deltas): from here
     # on the idle timeout applies, not the first-token one.
     producing: bool = False
+    logprobs: list[float] = field(default_factory=list)  # per token, when the API sends them
 
 
 class SdkStreamProvider(ABC):
@@ -274,7 +275,7 @@ class SdkStreamProvider(ABC):
                 log.debug("%s request to %s failed: %s", self.api, endpoint.label, failure)
                 yield StreamError(failure)
             else:
-                yield Finished(state.finish_reason or "unknown")
+                yield Finished(state.finish_reason or "unknown", tuple(state.logprobs) or None)
         finally:
             if deadline is not None:
                 deadline.close()

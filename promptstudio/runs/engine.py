@@ -72,6 +72,7 @@ class RunTarget:
     endpoint: Endpoint
     model: str
     params: GenerationParams = field(default_factory=GenerationParams)
+    logprobs: bool = False  # ask for token log-probabilities (see ChatRequest)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class TargetResult:
     error: ProviderError | None = None
     cost: float | None = None
     retry: RetryInfo | None = None
+    logprobs: tuple[float, ...] | None = None  # per token, when asked for and sent
     _started: float | None = field(default=None, init=False, repr=False)
     _parts: list[str] = field(default_factory=list, init=False, repr=False)
     _joined: tuple[int, str] = field(default=(0, ""), init=False, repr=False, compare=False)
@@ -262,7 +264,7 @@ class RunSession:
                 holding = True
             result._started = time.perf_counter()  # until the provider says when it sent
             provider = self._provider_factory(target.endpoint)
-            request = ChatRequest(self.messages, target.model, target.params)
+            request = ChatRequest(self.messages, target.model, target.params, target.logprobs)
             self._set_status(result, TargetStatus.WAITING)
             stream = provider.stream(request)
             try:
@@ -295,6 +297,7 @@ class RunSession:
                         self._notify(result, "")
                     elif isinstance(event, Finished):
                         result.finish_reason = event.reason
+                        result.logprobs = event.logprobs
                         self._end(result, TargetStatus.DONE)
                         break
                     elif isinstance(event, StreamError):

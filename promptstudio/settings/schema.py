@@ -233,6 +233,48 @@ SETTINGS += (
     ),
 )
 
+SETTINGS += (
+    Setting(
+        "checks.embeddings_url",
+        "str",
+        None,
+        "OpenAI-compatible base URL that serves /embeddings, for 'similar' and "
+        "'answer-relevance' checks (Ollama: http://localhost:11434/v1; llama.cpp's server "
+        "with --embedding). Empty: those checks are not graded.",
+        "Checks",
+        "Embeddings URL",
+        optional=True,
+    ),
+    Setting(
+        "checks.embeddings_profile",
+        "str",
+        None,
+        "A provider profile's id whose URL and key serve embeddings (wins over the URL).",
+        "Checks",
+        "Embeddings provider",
+        optional=True,
+    ),
+    Setting(
+        "checks.embeddings_model",
+        "str",
+        None,
+        "The embedding model, e.g. nomic-embed-text or text-embedding-3-small.",
+        "Checks",
+        "Embeddings model",
+        optional=True,
+    ),
+    Setting(
+        "checks.run_code",
+        "bool",
+        False,
+        "Run 'python' checks: your code runs in a separate Python process with a 5 s limit. "
+        "It is not a sandbox, so it stays off unless you turn it on here; an imported config "
+        "never turns it on.",
+        "Checks",
+        "Run code checks",
+    ),
+)
+
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
 
 

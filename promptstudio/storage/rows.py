@@ -36,6 +36,7 @@ class CaseRow:
     description: str = ""
     expected: str | None = None
     asserts: list[dict[str, Any]] = field(default_factory=list)
+    threshold: float | None = None  # promptfoo's: the weighted score the case passes at
 
     def to_exchange(self) -> dict[str, Any]:
         """The case in the exchange formats' shape (promptfoo's ``tests`` entries)."""
@@ -46,6 +47,8 @@ class CaseRow:
             case["expected"] = self.expected
         if self.asserts:
             case["assert"] = [dict(check) for check in self.asserts]
+        if self.threshold is not None:
+            case["threshold"] = self.threshold
         return case
 
 

@@ -398,6 +398,14 @@ def _step_7_eval_samples(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE eval_results ADD COLUMN sample INTEGER NOT NULL DEFAULT 0")
 
 
+def _step_8_case_thresholds(conn: sqlite3.Connection) -> None:
+    """A test case's promptfoo ``threshold``: the weighted score of its checks it passes
+    at (NULL: every check must pass)."""
+    conn.execute("ALTER TABLE test_cases ADD COLUMN threshold REAL")
+    # And a cached answer's token log-probabilities (JSON list), for ``perplexity`` checks.
+    conn.execute("ALTER TABLE response_cache ADD COLUMN logprobs TEXT")
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -415,6 +423,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_5_streaming_answers,
     _step_6_pinned_answers,
     _step_7_eval_samples,
+    _step_8_case_thresholds,
 ]
 
 

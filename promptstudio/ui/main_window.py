@@ -202,6 +202,7 @@ class MainWindow(QMainWindow):
                 prices=lambda: ws.endpoints.prices,
                 limits=ws.endpoints.limits,
                 setting=self.settings.get,
+                check_tools=ws.endpoints.check_tools,
             ),
             self.tasks,
         )

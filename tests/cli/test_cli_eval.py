@@ -138,10 +138,10 @@ def test_a_promptfoo_check_not_graded_here_is_listed_and_the_rest_is_graded(
                                         *_models(server, "bad-model"))  # fmt: skip
     assert _row(only_ungraded, "bad-model")[1:3] == ["not", "graded"]
     assert [line for line in out.splitlines() if line.startswith("–")] == [
-        "– case 1 (a=1, b=2): python — Not graded: 'python' is a promptfoo check; it runs "
-        "code from the config, which PromptStudio does not run.",
-        "– case 2 (a=6, b=7): similar — Not graded: 'similar' is a promptfoo check; it "
-        "compares embeddings, which PromptStudio does not compute.",
+        "– case 1 (a=1, b=2): python — Not graded: code checks are off. Turn on 'Run code "
+        "checks' in Settings (the CLI: --allow-code-checks) to run this Python check.",
+        "– case 2 (a=6, b=7): similar — Not graded: 'similar' needs an embeddings endpoint "
+        "(Settings → Checks).",
     ]
 
 

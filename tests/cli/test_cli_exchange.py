@@ -378,7 +378,7 @@ def test_promptfoo_import_lists_what_it_cannot_use_and_render_errors_name_the_pr
     config = folder / "promptfooconfig.yaml"
     config.write_text(
         "description: Topics\nprompts: [file://prompt.json]\ntests:\n"
-        "  - vars: {topic: cats}\n    assert: [{type: similar, value: cats}]\n"
+        "  - vars: {topic: cats}\n    assert: [{type: classifier, value: cats}]\n"
         "    options: {transform: output.toUpperCase()}\n",
         encoding="utf-8",
     )
@@ -387,7 +387,7 @@ def test_promptfoo_import_lists_what_it_cannot_use_and_render_errors_name_the_pr
     notes = [line for line in done.stdout.splitlines() if line.startswith("  note: ")]
     assert len(notes) == 2
     assert "options.transform of test 1 is left out" in notes[0]
-    assert "not graded in PromptStudio (promptfoo grades them): 'similar' in test 1" in notes[1]
+    assert "not graded in PromptStudio (promptfoo grades them): 'classifier' in test 1" in notes[1]
 
     done = cli("render", str(config), home=home)
     assert done.returncode == 1

@@ -24,6 +24,7 @@ from promptstudio.evals import (
     judge_with_endpoint,
     needs_judge,
 )
+from promptstudio.evals.checks_model import TYPES as MODEL
 from promptstudio.evals.checks_more import TYPES as MORE
 from promptstudio.providers import Endpoint, RateLimited
 from tests.fake_llm import FakeLLM, Reply
@@ -90,8 +91,11 @@ def test_deterministic_graders_fail(assertion: dict[str, Any]) -> None:
 
 
 def test_every_deterministic_type_is_covered_both_ways() -> None:
-    # checks_more's types are covered the same way in test_checks_more.py.
-    deterministic = set(ASSERTION_TYPES) - {"llm-rubric", "is-json", "contains-json"} - set(MORE)
+    # checks_more's types are covered the same way in test_checks_more.py, checks_model's
+    # (judge, embeddings, code) in test_checks_model.py.
+    deterministic = (
+        set(ASSERTION_TYPES) - {"llm-rubric", "is-json", "contains-json"} - set(MORE) - set(MODEL)
+    )
     assert {a["type"] for a in PASSING} == deterministic
     assert {a["type"] for a in FAILING} == deterministic
 

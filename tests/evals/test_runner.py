@@ -279,7 +279,7 @@ def test_a_check_not_graded_here_is_reported_on_its_case_and_the_rest_runs(
     code = {"type": "javascript", "value": "output.length < 3"}
     mixed = EvalCase("1", 0, vars={"a": 1, "b": 1},
                      asserts=(code, {"type": "contains", "value": "2"}))  # fmt: skip
-    only_code = EvalCase("2", 1, vars={"a": 2, "b": 2}, asserts=({"type": "not-similar"},))
+    only_code = EvalCase("2", 1, vars={"a": 2, "b": 2}, asserts=({"type": "not-classifier"},))
     plain = EvalCase("3", 2, vars={"a": 3, "b": 3}, expected="6")
 
     run = asyncio.run(
@@ -292,8 +292,7 @@ def test_a_check_not_graded_here_is_reported_on_its_case_and_the_rest_runs(
     skipped, graded = cell.grades
     assert (skipped.grader, skipped.graded) == ("javascript", False)
     assert skipped.reason == (
-        "Not graded: 'javascript' is a promptfoo check; it runs code from the config, which "
-        "PromptStudio does not run."
+        "Not graded: JavaScript checks are not supported in PromptStudio; use 'python'."
     )
     assert graded.graded and cell.graded == (graded,)
     assert results.grade_from_dict(results.grade_to_dict(skipped)) == skipped

@@ -381,3 +381,16 @@ def test_big_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ExchangeError, match="binary") as caught:
         cases_from_jsonl(b'{"vars": {}}\n\x00')
     assert caught.value.line == 2
+
+
+def test_promptfoos_model_graded_embedding_and_code_checks_read_from_csv() -> None:
+    text = (
+        "q,__expected1,__expected2,__expected3\n"
+        'x,similar(0.8): Paris,python: len(output) > 3,"factuality: Paris is, the capital"\n'
+    )
+    [case] = cases_from_csv(text)
+    assert case["assert"] == [
+        {"type": "similar", "value": "Paris", "threshold": 0.8},
+        {"type": "python", "value": "len(output) > 3"},
+        {"type": "factuality", "value": "Paris is, the capital"},
+    ]

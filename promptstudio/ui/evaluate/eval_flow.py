@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, cast
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog
 
-from promptstudio.evals.cache import LibraryCache
+from promptstudio.errors import PromptStudioError
+from promptstudio.evals.cache import AnswerCache, LibraryCache
+from promptstudio.evals.checks_model import CheckTools
 from promptstudio.evals.compare import Comparison, comparisons
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT
 from promptstudio.evals.results import (
@@ -70,6 +72,8 @@ class EvalServices:
     prices: Callable[[], PriceTable]
     limits: ServerLimits  # the runs' turns at each server, shared
     setting: Callable[[str], object]  # ``SettingsStore.get``
+    # Embeddings and code checks as the settings say (None: neither, as in older callers).
+    check_tools: Callable[[AnswerCache], CheckTools] | None = None
 
 
 class EvalFlow(QObject):
@@ -349,6 +353,11 @@ class EvalFlow(QObject):
         if not targets:
             raise EvalError("Choose an endpoint and a model in a run column first.")
         get = services.setting
+        cache = LibraryCache(self.db)
+        try:
+            tools = services.check_tools(cache) if services.check_tools else None
+        except PromptStudioError as exc:  # the embeddings provider no longer exists
+            raise EvalError(f"Embeddings (Settings → Checks): {exc.message}") from exc
         return Evaluation(
             session.template,
             cases,
@@ -356,7 +365,7 @@ class EvalFlow(QObject):
             values=session.values,
             for_every_case=self.every_case,
             judge=judge,
-            cache=LibraryCache(self.db),
+            cache=cache,
             fresh=self.pane.fresh.isChecked(),
             local_limit=int(cast(int, get("evaluate.local_limit"))),
             remote_limit=int(cast(int, get("evaluate.remote_limit"))),
@@ -364,6 +373,7 @@ class EvalFlow(QObject):
             on_cell=lambda cell: self._arrived.put(cell.column_key, cell),  # worker thread
             share_turns=services.limits,  # a run and an evaluation take turns at a local server
             repeat=self.pane.repeats(),
+            tools=tools,
         )
 
     def _show_arrived(self) -> None:
