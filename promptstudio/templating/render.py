@@ -31,6 +31,7 @@ from promptstudio.templating.parsing import (
 )
 from promptstudio.templating.roles import split_messages
 from promptstudio.templating.source import SENTINEL, TEMPLATE_NAME, defuse, normalise
+from promptstudio.templating.threads import with_threads
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def render_messages(
         message, offset = too_big
         line = text.count("\n", 0, offset) + 1  # not a LineIndex: the text may be huge
         raise RenderLimitExceeded(message, line, offset - text.rfind("\n", 0, offset))
-    context = dict(values)
+    context, threads = with_threads(values)  # thread values expand into turns
     job = _Job()
 
     def work() -> str:  # parsing and compiling too, so the deadline covers them
@@ -85,7 +86,7 @@ def render_messages(
         raise _as_template_error(error, job, limits) from None
     if worker.error is not None:
         raise _as_template_error(worker.error, job, limits) from None
-    messages = split_messages(worker.result)
+    messages = split_messages(worker.result, threads)
     if not messages and not allow_empty:
         raise NothingToSend()
     return messages
