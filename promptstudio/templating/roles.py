@@ -10,6 +10,7 @@ markers inside a macro body don't work either, since the macro is output via ``{
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -118,3 +119,27 @@ def split_messages(rendered: str, threads: Sequence[ThreadValue] = ()) -> list[M
         Message(role, body[0] if exact else _strip_blank_lines(body)) for role, body, exact in turns
     ]
     return [message for message in messages if message.content]
+
+
+def as_template(turns: Sequence[Message]) -> str:
+    """The turns as a template with role markers that renders back to the same turns: a
+    conversation copied into a new prompt. A turn holding template syntax or a line that
+    would be a role marker is written as one ``{{ "..." }}`` string, so it stays text."""
+    parts = []
+    for turn in turns:
+        text = turn.content.strip("\n")
+        if not text.strip():
+            continue
+        parts.append(f"{turn.role}:\n{_as_literal(text)}\n")
+    return "\n".join(parts)
+
+
+_SYNTAX = ("{{", "{%", "{#", "}}", "%}", "#}")
+
+
+def _as_literal(text: str) -> str:
+    marker = any(marker_role(line) is not None for line in text.split("\n"))
+    if not marker and not any(mark in text for mark in _SYNTAX):
+        return text
+    # A JSON string is a Jinja string literal (Jinja decodes the same escapes).
+    return "{{ " + json.dumps(text, ensure_ascii=False) + " }}"

@@ -12,6 +12,7 @@ import yaml
 from promptstudio.chat import Message
 from promptstudio.exchange import PromptDocument, to_prompty
 from promptstudio.templating import render_messages
+from promptstudio.templating.roles import as_template
 from promptstudio.templating.threads import is_thread, thread_turns
 
 HISTORY = [
@@ -101,3 +102,15 @@ def test_prompty_prepares_the_export_as_we_render_it(
     theirs = [(m.role, "".join(p.value for p in m.parts)) for m in prepared]
     ours = turns(render_messages(template, values))
     assert [pair for pair in theirs if pair[1]] == ours
+
+
+def test_a_conversation_becomes_a_template_that_renders_back_to_it() -> None:
+    conversation = [
+        Message("system", "Be brief."),
+        Message("user", "What does {{ name }} do?\nuser:\nand {% this %}"),
+        Message("assistant", 'It prints "x" — and a \\ backslash. ☕ 😀'),
+        Message("user", "Thanks\n\n  twice"),
+    ]
+    template = as_template(conversation)
+    assert template.startswith("system:\nBe brief.\n")
+    assert render_messages(template, {}) == conversation
