@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from promptstudio.chat import Message
 from promptstudio.storage import library
 from promptstudio.templating import render_messages
+from promptstudio.ui.history.history_pane import RUNS_TAB
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt
 
@@ -78,6 +79,20 @@ def test_a_continued_conversation_sends_the_whole_history_and_is_stored(
         (1, [{"role": "user", "content": "Another?"}], "Green."),
         (2, [{"role": "user", "content": "One more?"}], "Red."),
     ]
+    # History's Runs tab shows the thread of the stored run.
+    history = window.history
+    window.registry["view.history"].trigger()
+    qtbot.waitUntil(lambda: history.model.rowCount() == 1, timeout=5000)
+    with qtbot.waitSignal(history.runsShown, timeout=5000):
+        history.tabs.setCurrentIndex(RUNS_TAB)
+    qtbot.waitUntil(lambda: "Red." in history.answer.toPlainText(), timeout=5000)
+    assert history.answer.toPlainText().startswith(
+        "Assistant:\nBlue.\n\nYou:\nAnother?\n\nAssistant:\nGreen.\n\nYou:\nOne more?\n\n"
+        "Assistant:\nRed.\n\n— 3 answers"
+    )
+    assert "conversation of 3 answers" in str(
+        history.runs_model.index(0, 0, history.runs_model.index(0, 0)).data()
+    )
 
 
 def test_esc_in_the_turn_stops_the_reply_and_keeps_its_text(window, qtbot, fake_llm) -> None:

@@ -75,7 +75,12 @@ class ThreadView(QTextBrowser):
     def text(self) -> str:
         """The turns as plain text, each after its role's name (what a screen reader and a
         copy get)."""
-        return "\n\n".join(f"{ROLE_NAMES.get(t.role, t.role)}:\n{t.content}" for t in self.turns)
+        return transcript(self.turns)
+
+
+def transcript(turns: Sequence[Message]) -> str:
+    """Turns as plain text, each after its role's name ("You:", "Assistant:")."""
+    return "\n\n".join(f"{ROLE_NAMES.get(t.role, t.role)}:\n{t.content}" for t in turns)
 
 
 class TurnEdit(QPlainTextEdit):
