@@ -3,7 +3,8 @@
 A variable's value is a thread when it is a list of turns, each ``{"role": ..., "content":
 "..."}`` with a role of ``system``, ``user`` or ``assistant`` (Prompty's ``developer``
 reads as ``system``) -- typed as JSON in the variables form or on the command line, or
-the default of a Prompty ``kind: thread`` input. ``{{ history }}`` alone on its line then
+the default of a Prompty ``kind: thread`` input; a text value that is such a list in JSON
+(a file read with ``--var NAME=@turns.json``) counts too. ``{{ history }}`` alone on its line then
 becomes one message per turn, and the text after it goes on in the role it interrupted
 (as Prompty expands a ``kind: thread`` input). Anywhere else on a line it prints as JSON,
 never as a Python repr. In ``{% for %}`` and filters it is the list it always was.
@@ -19,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from promptstudio.chat import ROLES, Message, Role
+from promptstudio.values import parse_value
 
 #: A Unicode noncharacter around a thread's number in rendered text (never in a message).
 THREAD_MARK = "\ufdd1"
@@ -76,6 +78,9 @@ def with_threads(values: Mapping[str, object]) -> tuple[dict[str, object], list[
     context: dict[str, object] = {}
     threads: list[ThreadValue] = []
     for name, value in values.items():
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            typed = parse_value(value)  # a thread read as text (``--var NAME=@turns.json``)
+            value = typed if is_thread(typed) else value
         turns = thread_turns(value)
         if turns is not None:
             assert isinstance(value, list)

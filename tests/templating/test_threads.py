@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import prompty
@@ -114,3 +115,11 @@ def test_a_conversation_becomes_a_template_that_renders_back_to_it() -> None:
     template = as_template(conversation)
     assert template.startswith("system:\nBe brief.\n")
     assert render_messages(template, {}) == conversation
+
+
+def test_a_thread_given_as_json_text_expands_too() -> None:
+    """``--var history=@turns.json`` reads the file as text."""
+    messages = render_messages("{{ history }}", {"history": json.dumps(HISTORY, indent=2)})
+    assert turns(messages) == [(t["role"], t["content"]) for t in HISTORY]
+    [text] = render_messages("{{ history }}", {"history": "[1, 2]"})
+    assert text.content == "[1, 2]"
