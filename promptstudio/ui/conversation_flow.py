@@ -19,8 +19,9 @@ from dataclasses import dataclass, replace
 from PySide6.QtCore import QObject, Signal
 
 from promptstudio.chat import Message
+from promptstudio.runs import TargetStatus
 from promptstudio.runs.columns import ColumnError, sample_key, split_sample_key
-from promptstudio.runs.thread import StepRun, Thread, step_fields
+from promptstudio.runs.thread import Step, StepRun, Thread, step_fields
 from promptstudio.runs.worker import RunWorker
 from promptstudio.session import Session
 from promptstudio.storage import Database, library
@@ -71,7 +72,8 @@ class ConversationFlow(QObject):
         self.db, self.worker, self.tasks, self.notifier = db, worker, tasks, notifier
         self._new_prompt = new_prompt
         self._conversations: dict[tuple[str, int], Conversation] = {}  # (column, sample)
-        self._steps: dict[str, StepRun] = {}  # column id -> the step streaming there
+        # column id -> the step streaming there, and the conversation it goes on
+        self._steps: dict[str, tuple[StepRun, Conversation]] = {}
         runs.answerStored.connect(self._keep)
         board.continueRequested.connect(self.continue_with_text)
         board.conversationUseRequested.connect(self.use)
@@ -129,7 +131,7 @@ class ConversationFlow(QObject):
             turns, replace(target, key=sample_key(column_id, 0)), on_update=self.board.on_update,
             price_table=self.endpoints.prices, limits=self.endpoints.limits,
         )  # fmt: skip
-        self._steps[column_id] = step
+        self._steps[column_id] = (step, conversation)
         self.board.begin([column_id], samples=1)
         shown = [*conversation.after_prompt, *turns]
         column.show_thread(shown, len(conversation.thread.messages), _summary(conversation))
@@ -155,9 +157,24 @@ class ConversationFlow(QObject):
 
     def stop(self, column_id: str | None = None) -> None:
         """Stop the reply streaming in one column (or in all); its text so far is kept."""
-        for streaming, step in list(self._steps.items()):
+        for streaming, (step, _conversation) in list(self._steps.items()):
             if column_id is None or streaming == column_id:
                 self.worker.call(step.session.cancel)
+
+    def store_on_exit(self) -> None:
+        """Blocking: keep the partial reply of every step streaming as the window closes
+        (stored as the step it is, stopped; the step's own store, should it still come,
+        writes the same row)."""
+        for step, conversation in list(self._steps.values()):
+            if self.worker.running:
+                self.worker.call_and_wait(step.session.cancel)
+            result = step.result
+            if not result.status.finished:
+                result.status = TargetStatus.CANCELLED
+            steps = conversation.thread.steps
+            number = next((n for n, kept in enumerate(steps) if kept.result is result), len(steps))
+            fields = step_fields(Step(step.turns, result), number)
+            self.db.call(library.add_step, conversation.response_id, **fields)
 
     # ---- the conversation elsewhere --------------------------------------------------------
 

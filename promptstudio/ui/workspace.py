@@ -167,5 +167,6 @@ class Workspace(QObject):
     def save_on_exit(self) -> None:
         """Blocking: called from closeEvent, when the event loop may not run again."""
         self.runs.store_on_exit()
+        self.conversations.store_on_exit()
         self.analysis.stop()  # the draft keeps the text; values exist only for known names
         self.drafts.save_on_exit()

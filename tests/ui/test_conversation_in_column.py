@@ -143,3 +143,17 @@ def test_the_conversation_becomes_a_test_case_and_a_new_prompt(window, qtbot, fa
         ("user", "Another?"),
         ("assistant", "Green."),
     ]
+
+
+def test_closing_the_window_mid_reply_keeps_the_partial_step(window, qtbot, fake_llm) -> None:
+    fake_llm.script(Reply(text="Blue."), times=1)
+    fake_llm.script(Reply(text="tick " * 500, tokens_per_second=100), times=1)
+    column = _run_once(window, qtbot, fake_llm)
+    _send(window, qtbot, column, "Count")
+    qtbot.waitUntil(lambda: column.answer_text().startswith("tick"), timeout=5000)
+    run_id = _run_id(window)
+    window.close()
+    [answer] = window.workspace.db.call(library.list_responses, run_id)
+    [step] = answer.steps
+    assert (step.step, step.status) == (1, "cancelled")
+    assert step.text.startswith("tick") and step.turns == [{"role": "user", "content": "Count"}]
