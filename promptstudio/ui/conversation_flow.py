@@ -146,14 +146,23 @@ class ConversationFlow(QObject):
                 library.add_step, conversation.response_id, **step_fields(done, number)
             )
             self.stepStored.emit(conversation.response_id)
+            failed = done.result.status is TargetStatus.FAILED and not done.result.text
+            if failed:  # nothing to go on from: the turn can be sent again (same step)
+                conversation.thread.steps.remove(done)
         finally:
             self._steps.pop(column_id, None)
             self.board.end([column_id])
             if any(c.column_id == column_id for c in self.board.columns):
-                before_answer = conversation.after_prompt[:-1]
-                self.board.column(column_id).show_thread(
-                    before_answer, len(conversation.thread.messages), _summary(conversation)
+                kept = any(s.result is step.result for s in conversation.thread.steps)
+                shown = conversation.after_prompt
+                column = self.board.column(column_id)
+                column.show_thread(
+                    shown[:-1] if kept else shown,  # the answer on show is not repeated
+                    len(conversation.thread.messages),
+                    _summary(conversation),
                 )
+                if not kept:
+                    column.offer_again(_typed(step.turns))
 
     def stop(self, column_id: str | None = None) -> None:
         """Stop the reply streaming in one column (or in all); its text so far is kept."""
@@ -221,6 +230,11 @@ class ConversationFlow(QObject):
         }
         self.session.cases = [*self.session.cases, case]
         self.notifier.say("Added a test case with the conversation (see Evaluate).")
+
+
+def _typed(turns: Sequence[Message]) -> str:
+    """What the user typed of these turns (their user turns' text)."""
+    return "\n\n".join(turn.content for turn in turns if turn.role == "user")
 
 
 def _summary(conversation: Conversation) -> str:

@@ -157,3 +157,26 @@ def test_closing_the_window_mid_reply_keeps_the_partial_step(window, qtbot, fake
     [step] = answer.steps
     assert (step.step, step.status) == (1, "cancelled")
     assert step.text.startswith("tick") and step.turns == [{"role": "user", "content": "Count"}]
+
+
+def test_a_failed_reply_can_be_sent_again_as_the_same_step(window, qtbot, fake_llm) -> None:
+    fake_llm.script(Reply(text="Blue."), times=1)
+    fake_llm.script(Reply(status=400, error_message="Bad request, on purpose."), times=1)
+    fake_llm.script(Reply(text="Green."), times=1)
+    column = _run_once(window, qtbot, fake_llm)
+    flow = window.workspace.conversations
+    with qtbot.waitSignal(flow.stepStored, timeout=10_000):
+        _send(window, qtbot, column, "Another?")
+    qtbot.waitUntil(lambda: column.turn_bar.send_button.isEnabled(), timeout=5000)
+    assert column.status.text() == "Failed"
+    assert column.turn_bar.input.toPlainText() == "Another?"  # typed once, kept
+    assert column.thread_view.turns == [Message("assistant", "Blue.")]
+    with qtbot.waitSignal(flow.stepStored, timeout=10_000):
+        qtbot.keyClick(
+            column.turn_bar.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+        )
+    assert column.answer_text() == "Green."
+    [answer] = window.workspace.db.call(library.list_responses, _run_id(window))
+    assert [(s.step, s.status, s.text) for s in answer.steps] == [(1, "done", "Green.")]
+    sent = fake_llm.chat_requests()[-1].json["messages"]
+    assert [m["content"] for m in sent][-2:] == ["Blue.", "Another?"]

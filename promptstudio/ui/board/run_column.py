@@ -449,6 +449,10 @@ class RunColumn(QFrame):
         self.thread_view.show_turns(turns, prompt_size, summary)
         self._update_turns()
 
+    def offer_again(self, text: str) -> None:
+        """The reply to the turn ``text`` failed: it is back in the input, to send again."""
+        self.turn_bar.offer_again(text)
+
     def _update_turns(self) -> None:
         result = self.result
         finished = result is not None and result.status.finished and bool(result.text.strip())

@@ -196,6 +196,14 @@ class TurnBar(QWidget):
         if not can_continue and not streaming:
             self._input_row.hide()
 
+    def offer_again(self, text: str) -> None:
+        """Put ``text`` back in the input, ready to be sent again (its reply failed)."""
+        self.continue_button.setEnabled(True)
+        self.send_button.setEnabled(True)
+        self.input.setReadOnly(False)
+        self.input.setPlainText(text)
+        self.open_input()
+
     def open_input(self) -> None:
         """Show the next turn's input and put the cursor in it."""
         self._input_row.show()
