@@ -54,6 +54,7 @@ class Conversation:
 
 class ConversationFlow(QObject):
     stepStored = Signal(int)  # the id of the answer whose conversation got a step
+    caseRequested = Signal(dict)  # the values of a test case to add (the Evaluate tab's)
 
     def __init__(
         self,
@@ -223,13 +224,8 @@ class ConversationFlow(QObject):
         while name in taken:
             number += 1
             name = f"{CASE_VARIABLE}_{number}"
-        model = self.board.column(column_id).config().model or "the model"
-        case = {
-            "vars": {**conversation.values, name: thread_value(turns)},
-            "description": f"Conversation with {model} ({len(turns)} turns)",
-        }
-        self.session.cases = [*self.session.cases, case]
-        self.notifier.say("Added a test case with the conversation (see Evaluate).")
+        self.caseRequested.emit({**conversation.values, name: thread_value(turns)})
+        self.notifier.say(f"Added a test case with the conversation (in {name}; see Evaluate).")
 
 
 def _typed(turns: Sequence[Message]) -> str:

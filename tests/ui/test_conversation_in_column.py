@@ -126,11 +126,13 @@ def test_the_conversation_becomes_a_test_case_and_a_new_prompt(window, qtbot, fa
     qtbot.waitUntil(lambda: column.turn_bar.as_case.isEnabled(), timeout=5000)
 
     column.turn_bar.as_case.trigger()
-    [case] = window.workspace.session.cases
+    [case] = window.workspace.session.cases  # the Evaluate tab's table has it
     assert case["vars"]["conversation"] == [
         {"role": "assistant", "content": "Blue."},
         {"role": "user", "content": "Another?"},  # up to the last user turn: it is replayed
     ]
+    db, prompt_id = window.workspace.db, window.workspace.prompt_id
+    qtbot.waitUntil(lambda: len(db.call(library.list_cases, prompt_id)) == 1, timeout=5000)
 
     with qtbot.waitSignal(window.workspace.promptOpened, timeout=5000):
         column.turn_bar.as_prompt.trigger()
