@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from promptstudio.chat import Message
 from promptstudio.storage import library
 from promptstudio.templating import render_messages
+from promptstudio.ui.board.thread_view import TurnBar
 from promptstudio.ui.history.history_pane import RUNS_TAB
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt
@@ -182,3 +183,28 @@ def test_a_failed_reply_can_be_sent_again_as_the_same_step(window, qtbot, fake_l
     assert [(s.step, s.status, s.text) for s in answer.steps] == [(1, "done", "Green.")]
     sent = fake_llm.chat_requests()[-1].json["messages"]
     assert [m["content"] for m in sent][-2:] == ["Blue.", "Another?"]
+
+
+def test_the_turn_bar_by_keyboard(qtbot) -> None:
+    bar = TurnBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    assert not bar.continue_button.isEnabled()  # nothing to continue yet
+    bar.set_state(can_continue=True, streaming=False, has_thread=False)
+    assert not bar.as_case.isEnabled()  # a test case needs a turn of yours first
+    bar.continue_button.click()
+    assert bar.input_open
+    with qtbot.assertNotEmitted(bar.sent):
+        qtbot.keyClick(bar.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(bar.input, "Next")
+    with qtbot.waitSignal(bar.sent) as sent:
+        bar.send_button.click()
+    assert sent.args == ["Next"] and bar.input.toPlainText() == ""
+    bar.set_state(can_continue=False, streaming=True, has_thread=True)
+    with qtbot.waitSignal(bar.stopRequested):
+        qtbot.keyClick(bar.input, Qt.Key.Key_Escape)  # Esc stops the reply
+    bar.set_state(can_continue=True, streaming=False, has_thread=True)
+    qtbot.keyClick(bar.input, Qt.Key.Key_Escape)  # and closes the input when idle
+    assert not bar.input_open
+    for widget in (bar.continue_button, bar.use_button, bar.input, bar.send_button):
+        assert widget.accessibleName()
