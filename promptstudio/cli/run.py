@@ -4,8 +4,11 @@ Each ``--model`` goes to the endpoint named last before it (``--base-url URL`` o
 ``--profile ID``); models given before any endpoint use the first one. A ``.prompty``,
 ``.json`` or promptfoo file brings its own template, values and run columns, so
 ``promptstudio run summary.prompty`` runs it exactly as exported; ``--model`` replaces the
-columns and ``--var`` overrides values. One model streams to stdout; several print each
-answer when all are done, with progress on stderr.
+columns and ``--var`` overrides values (JSON parsed: a list of ``{role, content}`` turns
+is a thread, expanded where ``{{ name }}`` stands alone on its line). One model streams to
+stdout; several print each answer when all are done, with progress on stderr. Each
+``--turn TEXT`` continues the conversation: after the answer it is sent as the next user
+turn, with everything before it, and the reply is recorded with the run.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from promptstudio.providers.pricing import PriceTable
     from promptstudio.runs import RunSession, TargetResult
     from promptstudio.runs.columns import ColumnConfig
+    from promptstudio.runs.thread import Thread
 
 PLAIN_TEMPLATE_SUFFIXES = (".txt", ".j2", ".jinja", ".jinja2", ".prompt", "")
 
@@ -68,7 +72,11 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
                      help="answers per model, as the board's Samples box (default: the "
                      "file's own columns say, else 1)")  # fmt: skip
     add_generation_options(run)
-    run.add_argument("--json", action="store_true", help="print a JSON summary, not the text")
+    run.add_argument("--turn", action="append", default=[], dest="turns", metavar="TEXT",
+                     help="after the answer, send TEXT as the next user turn (repeat to go "
+                     "on): the conversation is recorded with the run")  # fmt: skip
+    run.add_argument("--json", action="store_true",
+                     help="print a JSON summary, not the text (with the conversation)")  # fmt: skip
 
 
 def add_model_options(parser: argparse.ArgumentParser, model_help: str) -> None:
@@ -86,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from promptstudio.paths import data_dir, database_path
     from promptstudio.runs import RunSession, TargetStatus
     from promptstudio.runs.checkpoint import ResponseCheckpoints
+    from promptstudio.runs.thread import Thread, step_fields
     from promptstudio.storage import Database, StorageError, library
 
     doc = load_document(args)
@@ -139,15 +148,35 @@ def run(args: argparse.Namespace) -> int:
 
         results = asyncio.run(_run_session(session))
         not_stored: StorageError | None = None
+        response_ids: dict[str, int] = {}  # target key -> its response row
         for _, target in targets:
             try:
-                db.call(checkpoints.finish_response, results[target.key])
+                response_ids[target.key] = db.call(
+                    checkpoints.finish_response, results[target.key]
+                ).id
             except StorageError as exc:  # the answers are still printed, then this is said
                 not_stored = not_stored or exc
+        threads = {key: Thread.from_answer(messages, result) for key, result in results.items()}
+        if args.turns:
+            conversing = _Conversation(threads, args.turns, on_update, _prices(args), streaming)
+            asyncio.run(conversing.run())
+            for key, thread in threads.items():
+                for number, step in enumerate(thread.steps[1:], start=1):
+                    try:
+                        if key in response_ids:
+                            db.call(
+                                library.add_step, response_ids[key], **step_fields(step, number)
+                            )
+                    except StorageError as exc:
+                        not_stored = not_stored or exc
+            results = {key: thread.steps[-1].result for key, thread in threads.items()}
 
     ordered = [(label, results[target.key]) for label, target in targets]
     if args.json:
-        summaries = [_summary(label, result) for label, result in ordered]
+        summaries = [
+            _summary(label, result) | {"conversation": threads[target.key].to_dict()}
+            for (label, result), (_, target) in zip(ordered, targets, strict=True)
+        ]
         out: Any = summaries[0] if len(summaries) == 1 else summaries
         # "version" is the number History shows (v4); "version_id" the database id.
         stored = {"prompt": name, "version": version.number, "version_id": version.id,
@@ -347,6 +376,56 @@ def _summary(label: str, result: TargetResult) -> dict[str, Any]:
         "finish_reason": result.finish_reason,
         "error": result.error.message if result.error else None,
     }  # fmt: skip
+
+
+class _Conversation:
+    """The ``--turn`` texts sent after each target's answer, each target's steps in turn (the
+    targets side by side); Ctrl+C stops the step that is streaming and the ones after."""
+
+    def __init__(
+        self,
+        threads: dict[str, Thread],
+        turns: list[str],
+        on_update: Any,
+        prices: PriceTable,
+        streaming: bool,
+    ) -> None:
+        self.threads, self.turns, self.on_update = threads, turns, on_update
+        self.prices, self.streaming = prices, streaming
+        self.stopped = False
+        self.running: set[RunSession] = set()
+
+    async def run(self) -> None:
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, self.stop)
+        await asyncio.gather(*(self._go_on(thread) for thread in self.threads.values()))
+
+    def stop(self) -> None:
+        self.stopped = True
+        for session in list(self.running):
+            session.cancel()
+
+    async def _go_on(self, thread: Thread) -> None:
+        from promptstudio.chat import Message
+
+        for text in self.turns:
+            if self.stopped or not thread.can_continue:
+                return
+            if self.streaming:
+                sys.stdout.write(f"\n\n> {text}\n\n")
+            target = thread.steps[-1].result.target
+            step = thread.next_step(
+                [Message("user", text)], target, on_update=self.on_update, price_table=self.prices
+            )
+            self.running.add(step.session)
+            try:
+                await step.run()
+            finally:
+                self.running.discard(step.session)
 
 
 async def _run_session(session: RunSession) -> dict[str, TargetResult]:

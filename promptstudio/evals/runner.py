@@ -58,7 +58,8 @@ from promptstudio.providers import (
 )
 from promptstudio.runs import RunSession, RunTarget, ServerLimits, TargetStatus
 from promptstudio.runs.limits import is_local, server_key
-from promptstudio.templating import TemplateError, render_messages, render_text
+from promptstudio.templating import TemplateError, input_names, render_messages, render_text
+from promptstudio.templating.threads import thread_turns
 
 log = logging.getLogger(__name__)
 
@@ -278,8 +279,12 @@ class Evaluation:
         return messages, problem
 
     def _render(self, case: EvalCase) -> tuple[list[Message], str | None]:
+        """The case's messages; a thread the case holds and the template does not use goes
+        after them (as Prompty adds a thread input it does not find), so a conversation
+        copied into a case is replayed and its final answer graded."""
         try:
-            return render_messages(self.template, {**self.values, **case.vars}), None
+            messages = render_messages(self.template, {**self.values, **case.vars})
+            return messages + case_thread(self.template, case.vars), None
         except TemplateError as exc:
             return [], f"The template does not render for this case ({exc.location()}): {exc}"
 
@@ -438,6 +443,18 @@ def rendered_check(check: Mapping[str, Any], variables: Mapping[str, object]) ->
     if ungraded_reason(check) is not None:  # not graded: not rendered either
         return dict(check)
     return {**check, "value": render_text(value, variables)}
+
+
+def case_thread(template: str, values: Mapping[str, object]) -> list[Message]:
+    """The turns of the thread values ``template`` does not use (a conversation copied
+    into a test case), in the values' order. :class:`TemplateError` for a template that
+    does not parse."""
+    used = set(input_names(template))
+    found: list[Message] = []
+    for name, value in values.items():
+        turns = thread_turns(value) if name not in used else None
+        found += turns or []
+    return found
 
 
 def _fields(answer: CachedAnswer) -> dict[str, Any]:

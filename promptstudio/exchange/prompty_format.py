@@ -71,7 +71,7 @@ def to_prompty(doc: PromptDocument) -> str:
             extras["moreColumns"] = columns_to_dicts(doc.columns[1:])
     metadata: dict[str, Any] = {"tags": list(doc.tags), "promptstudio": extras}
     front["metadata"] = metadata
-    template, threads = body_to_prompty(doc.template)
+    template, threads = body_to_prompty(doc.template, doc.variables)
     if starts_without_marker(template):  # PromptStudio's role there is user, Prompty's system
         template = "user:\n" + template
         extras["addedUser"] = True

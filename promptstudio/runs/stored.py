@@ -11,12 +11,20 @@ from promptstudio.runs.engine import TargetResult
 
 def response_fields(result: TargetResult, messages: Sequence[Message]) -> dict[str, Any]:
     """Keyword arguments for ``storage.library.add_response`` (never the key)."""
-    usage = result.usage
     return {
         "base_url": result.target.endpoint.base_url,
         "model": result.target.model,
         "params": result.target.params.to_dict(),
         "messages": [m.to_dict() for m in messages],
+        **answer_fields(result),
+    }
+
+
+def answer_fields(result: TargetResult) -> dict[str, Any]:
+    """An answer's text, how it ended and its figures: what a response row and a stored
+    step of a conversation both keep (and ``run --json`` shows)."""
+    usage = result.usage
+    return {
         "text": result.text,
         "status": str(result.status),
         "error": result.error.message if result.error else None,

@@ -50,6 +50,7 @@ TABLES = (
     "eval_results",
     "response_cache",
     "pinned_answers",
+    "response_steps",
 )
 _JSON_COLUMNS = {
     ("versions", "variables"): "{}",
@@ -59,6 +60,7 @@ _JSON_COLUMNS = {
     ("runs", "variables"): "{}",
     ("responses", "params"): "{}",
     ("responses", "messages"): "[]",
+    ("response_steps", "turns"): "[]",
     ("test_cases", "vars"): "{}",
     ("test_cases", "asserts"): "[]",
     ("eval_runs", "columns"): "[]",
@@ -406,6 +408,7 @@ def _fix_up(conn: sqlite3.Connection) -> tuple[int, dict[str, int]]:
         placeholders += 1 + len(lost_versions)
     orphans = {
         "responses": "run_id NOT IN (SELECT id FROM runs)",
+        "response_steps": "response_id NOT IN (SELECT id FROM responses)",
         "labels": "prompt_id NOT IN (SELECT id FROM prompts) OR version_id NOT IN "
         "(SELECT id FROM versions WHERE versions.prompt_id = labels.prompt_id)",
         "prompt_tags": "prompt_id NOT IN (SELECT id FROM prompts)",

@@ -120,6 +120,34 @@ class ResponseRow:
     usage_estimated: bool
     cost: float | None
     created_at: str
+    steps: tuple[StepRow, ...] = ()  # a conversation continued from this answer
+
+    @property
+    def total_cost(self) -> float | None:
+        """The cost of the answer and of every step after it (None when none is known)."""
+        known = [c for c in (self.cost, *(s.cost for s in self.steps)) if c is not None]
+        return sum(known) if known else None
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    """A later step of a conversation: the turns added, then the model's reply."""
+
+    id: int
+    response_id: int
+    step: int  # 1, 2, ...: the response itself is step 0
+    turns: list[dict[str, Any]]
+    text: str
+    status: str
+    error: str | None
+    finish_reason: str | None
+    ttft_ms: float | None
+    total_ms: float | None
+    input_tokens: int | None
+    output_tokens: int | None
+    usage_estimated: bool
+    cost: float | None
+    created_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,18 +284,36 @@ def response_from(row: sqlite3.Row) -> ResponseRow:
         model=row["model"],
         params=stored_json(row["params"], {}),
         messages=stored_json(row["messages"], []),
-        text=row["text"],
-        status=row["status"],
-        error=row["error"],
-        finish_reason=row["finish_reason"],
-        ttft_ms=row["ttft_ms"],
-        total_ms=row["total_ms"],
-        input_tokens=row["input_tokens"],
-        output_tokens=row["output_tokens"],
-        usage_estimated=bool(row["usage_estimated"]),
-        cost=row["cost"],
-        created_at=row["created_at"],
+        **_answer_columns(row),
     )
+
+
+def step_from(row: sqlite3.Row) -> StepRow:
+    return StepRow(
+        id=row["id"],
+        response_id=row["response_id"],
+        step=row["step"],
+        turns=stored_json(row["turns"], []),
+        **_answer_columns(row),
+    )
+
+
+def _answer_columns(row: sqlite3.Row) -> dict[str, Any]:
+    """What a response and a stored step of a conversation share: the answer's text, how
+    it ended and its figures."""
+    return {
+        "text": row["text"],
+        "status": row["status"],
+        "error": row["error"],
+        "finish_reason": row["finish_reason"],
+        "ttft_ms": row["ttft_ms"],
+        "total_ms": row["total_ms"],
+        "input_tokens": row["input_tokens"],
+        "output_tokens": row["output_tokens"],
+        "usage_estimated": bool(row["usage_estimated"]),
+        "cost": row["cost"],
+        "created_at": row["created_at"],
+    }
 
 
 def draft_from(row: sqlite3.Row) -> Draft:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from promptstudio.storage.errors import NotFound
@@ -11,8 +12,10 @@ from promptstudio.storage.rows import (
     ResponseRow,
     RunRow,
     RunWithResponses,
+    StepRow,
     response_from,
     run_from,
+    step_from,
 )
 from promptstudio.storage.sql import one, refuse_secrets, rows, scalar, to_json, utc_now
 from promptstudio.storage.transaction import transaction
@@ -94,6 +97,73 @@ def add_response(
         row = one(conn, "SELECT * FROM responses WHERE id = ?", (response_id,))
         assert row is not None
         return response_from(row)
+
+
+def add_step(
+    conn: sqlite3.Connection,
+    response_id: int,
+    *,
+    step: int,
+    turns: Sequence[Mapping[str, Any]],
+    text: str,
+    status: str,
+    error: str | None,
+    finish_reason: str | None,
+    ttft_ms: float | None,
+    total_ms: float | None,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    usage_estimated: bool,
+    cost: float | None = None,
+) -> StepRow:
+    """A later step of the conversation that continues answer ``response_id``: the turns
+    added before its request (a user turn, tool results) and the reply. Step ``n`` again
+    replaces the stored one (a step stored partial, then final)."""
+    refuse_secrets(list(turns), "conversation turns")
+    turns_json = to_json([dict(t) for t in turns], "conversation turns")
+    with transaction(conn):
+        if scalar(conn, "SELECT 1 FROM responses WHERE id = ?", (response_id,)) is None:
+            raise NotFound(f"There is no answer with id {response_id}.")
+        conn.execute(
+            """
+            INSERT OR REPLACE INTO response_steps (
+                response_id, step, turns, text, status, error, finish_reason, ttft_ms,
+                total_ms, input_tokens, output_tokens, usage_estimated, cost, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                response_id, step, turns_json, text, status, error, finish_reason, ttft_ms,
+                total_ms, input_tokens, output_tokens, int(bool(usage_estimated)), cost,
+                utc_now(),
+            ),
+        )  # fmt: skip
+        row = one(
+            conn,
+            "SELECT * FROM response_steps WHERE response_id = ? AND step = ?",
+            (response_id, step),
+        )
+        assert row is not None
+        return step_from(row)
+
+
+def _with_steps(
+    conn: sqlite3.Connection, answers: Sequence[ResponseRow], where: str, params: Sequence[Any]
+) -> list[ResponseRow]:
+    """The answers with the steps of the conversations continued from them; ``where``
+    picks the steps (over ``runs r``, ``responses s`` and ``response_steps st``)."""
+    found = rows(
+        conn,
+        f"""
+        SELECT st.* FROM runs r JOIN responses s ON s.run_id = r.id
+        JOIN response_steps st ON st.response_id = s.id
+        WHERE {where} ORDER BY st.response_id, st.step
+        """,
+        params,
+    )
+    steps: dict[int, list[StepRow]] = {}
+    for row in found:
+        steps.setdefault(row["response_id"], []).append(step_from(row))
+    return [replace(a, steps=tuple(steps[a.id])) if a.id in steps else a for a in answers]
 
 
 # A partial answer checkpointed while it streams, and the same row after its process died.
@@ -201,7 +271,7 @@ def list_runs(conn: sqlite3.Connection, version_id: int) -> list[RunRow]:
 def list_responses(conn: sqlite3.Connection, run_id: int) -> list[ResponseRow]:
     """Responses of a run in the order they were added (the order of the run's columns)."""
     found = rows(conn, "SELECT * FROM responses WHERE run_id = ? ORDER BY id", (run_id,))
-    return [response_from(r) for r in found]
+    return _with_steps(conn, [response_from(r) for r in found], "r.id = ?", (run_id,))
 
 
 def runs_for_version(conn: sqlite3.Connection, version_id: int) -> list[RunWithResponses]:
@@ -221,7 +291,12 @@ def runs_for_version(conn: sqlite3.Connection, version_id: int) -> list[RunWithR
         # may list fewer runs than the join finds: such answers wait for the repair.
         if (answers := by_run.get(row["run_id"])) is not None:
             answers.append(response_from(row))
-    return [RunWithResponses(run=run, responses=tuple(by_run[run.id])) for run in runs]
+    answers = [a for found_answers in by_run.values() for a in found_answers]
+    threaded = {a.id: a for a in _with_steps(conn, answers, "r.version_id = ?", (version_id,))}
+    return [
+        RunWithResponses(run=run, responses=tuple(threaded[a.id] for a in by_run[run.id]))
+        for run in runs
+    ]
 
 
 def compare_model_across_versions(

@@ -406,6 +406,36 @@ def _step_8_case_thresholds(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE response_cache ADD COLUMN logprobs TEXT")
 
 
+def _step_9_thread_steps(conn: sqlite3.Connection) -> None:
+    """A conversation continued from an answer: each later step (the turns added, then the
+    model's reply with its figures) belongs to the response it continues. The response row
+    stays the first step, so runs stored before keep their meaning."""
+    statements = [
+        """
+        CREATE TABLE response_steps (
+            id INTEGER PRIMARY KEY,
+            response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+            step INTEGER NOT NULL,  -- 1, 2, ...: the response itself is step 0
+            turns TEXT NOT NULL,  -- JSON list of messages added before this request
+            text TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error TEXT,
+            finish_reason TEXT,
+            ttft_ms REAL,
+            total_ms REAL,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            usage_estimated INTEGER NOT NULL DEFAULT 0,
+            cost REAL,
+            created_at TEXT NOT NULL,
+            UNIQUE (response_id, step)
+        )
+        """,
+    ]
+    for statement in statements:
+        conn.execute(statement)
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -424,6 +454,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_6_pinned_answers,
     _step_7_eval_samples,
     _step_8_case_thresholds,
+    _step_9_thread_steps,
 ]
 
 

@@ -22,15 +22,19 @@ from jinja2.utils import generate_lorem_ipsum
 
 from promptstudio.templating import limits
 from promptstudio.templating.source import SENTINEL
+from promptstudio.templating.threads import THREAD_MARK, ThreadValue
 
 
 def taint(value: object) -> str:
     """``finalize`` for ``{{ }}`` output: mark it so no line of it can become a role marker.
 
     A sentinel goes at the start and after every newline; lines holding a sentinel are never
-    markers, and the sentinels are removed when the output is split into messages.
+    markers, and the sentinels are removed when the output is split into messages. A thread
+    value becomes its token (``templating.threads``), which the split expands.
     """
-    text = str(value).replace(SENTINEL, "")
+    if isinstance(value, ThreadValue):
+        return SENTINEL + value.token
+    text = str(value).replace(SENTINEL, "").replace(THREAD_MARK, "")
     return SENTINEL + text.replace("\n", "\n" + SENTINEL)
 
 

@@ -31,6 +31,7 @@ from promptstudio.templating.parsing import (
 )
 from promptstudio.templating.roles import split_messages
 from promptstudio.templating.source import SENTINEL, TEMPLATE_NAME, defuse, normalise
+from promptstudio.templating.threads import ThreadValue, with_threads
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def render_messages(
     :class:`NothingToSend` when no message is left, unless ``allow_empty`` (for callers
     that only show or export the messages, never send them).
     """
-    messages = split_messages(_render(source, values, limits))
+    messages = split_messages(*_render(source, values, limits))
     if not messages and not allow_empty:
         raise NothingToSend()
     return messages
@@ -69,18 +70,21 @@ def render_text(
 ) -> str:
     """Render ``source`` as plain text, role markers and all (a check's value, say), with
     the same sandbox, caps and errors as :func:`render_messages`."""
-    return _render(source, values, limits).replace(SENTINEL, "")
+    return _render(source, values, limits)[0].replace(SENTINEL, "")
 
 
-def _render(source: str, values: Mapping[str, object], limits: RenderLimits) -> str:
-    """The rendered output, its ``{{ }}`` output tainted (see ``environment.taint``)."""
+def _render(
+    source: str, values: Mapping[str, object], limits: RenderLimits
+) -> tuple[str, list[ThreadValue]]:
+    """The rendered output, its ``{{ }}`` output tainted (see ``environment.taint``), and
+    the thread values that expand into turns (for ``split_messages``)."""
     text = normalise(source)
     too_big = size.input_problem(text, limits)
     if too_big is not None:
         message, offset = too_big
         line = text.count("\n", 0, offset) + 1  # not a LineIndex: the text may be huge
         raise RenderLimitExceeded(message, line, offset - text.rfind("\n", 0, offset))
-    context = dict(values)
+    context, threads = with_threads(values)  # thread values expand into turns
     job = _Job()
 
     def work() -> str:  # parsing and compiling too, so the deadline covers them
@@ -101,7 +105,7 @@ def _render(source: str, values: Mapping[str, object], limits: RenderLimits) -> 
         raise _as_template_error(error, job, limits) from None
     if worker.error is not None:
         raise _as_template_error(worker.error, job, limits) from None
-    return worker.result
+    return worker.result, threads
 
 
 def _generate(template: Template, context: dict[str, object], max_chars: int) -> str:

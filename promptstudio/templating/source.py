@@ -26,8 +26,9 @@ def normalise(source: str) -> str:
 
 
 def defuse(source: str) -> str:
-    """Replace sentinels in template text (same length, so positions hold) before rendering."""
-    return source.replace(SENTINEL, "\ufffd")
+    """Replace sentinels (and thread marks, ``templating.threads``) in template text (same
+    length, so positions hold) before rendering."""
+    return source.replace(SENTINEL, "\ufffd").replace("\ufdd1", "\ufffd")
 
 
 class LineIndex:

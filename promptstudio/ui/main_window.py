@@ -208,6 +208,7 @@ class MainWindow(QMainWindow):
         )
         ws.promptOpened.connect(self.eval_flow.open_prompt)
         self.eval_flow.versionsChanged.connect(ws.versionsChanged)
+        ws.conversations.caseRequested.connect(self.eval_flow.add_case)
         self.pins = PinsFlow(db, self.workspace, self.run_board, self.tasks)
         self.history.exportVersionRequested.connect(self.exchange.open_export)
         self.registry = ActionRegistry(self)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, Signal
 
 from promptstudio import templating
 from promptstudio.chat import Message
-from promptstudio.runs import RunSession, RunTarget, TargetStatus
+from promptstudio.runs import RunSession, RunTarget, TargetResult, TargetStatus
 from promptstudio.runs.checkpoint import ResponseCheckpoints
 from promptstudio.runs.columns import ColumnError, column_api, sample_targets, split_sample_key
 from promptstudio.runs.worker import RunWorker
@@ -35,6 +35,7 @@ class RunFlow(QObject):
     runStored = Signal(int)  # response id, once an answer is in the database
     runFinished = Signal(int)  # run id, once every answer of a run is stored
     versionsChanged = Signal(int)  # prompt id: a run was stored with its version
+    answerStored = Signal(object)  # a StoredAnswer: what a conversation goes on from
 
     def __init__(
         self,
@@ -72,7 +73,7 @@ class RunFlow(QObject):
     def run(self, column_id: str | None = None) -> None:
         """Run one column, or every column that is not already running."""
         self.analysis.flush()
-        board, running = self.board, self._running_columns()
+        board, running = self.board, self._running_columns() | self.board.active_ids
         wanted = [c for c in self.session.columns if column_id is None or c.id == column_id]
         columns = [c for c in wanted if c.id not in running]
         if not columns:
@@ -101,7 +102,7 @@ class RunFlow(QObject):
             messages, targets, on_update=checkpoints.watching(board.on_update),
             price_table=self.endpoints.prices, limits=self.endpoints.limits,
         )  # fmt: skip
-        record = RunRecord(session, messages, checkpoints)
+        record = RunRecord(session, messages, checkpoints, values=self.session.values)
         self._runs.append(record)
         board.begin(record.column_ids)
         self._run_number += 1
@@ -163,6 +164,9 @@ class RunFlow(QObject):
                 for result in results.values():
                     response = await self.db.acall(record.checkpoints.finish_response, result)
                     self.runStored.emit(response.id)
+                    self.answerStored.emit(
+                        StoredAnswer(result, record.messages, response.id, record.values)
+                    )
                 self.runFinished.emit(run_row.id)
                 self.versionsChanged.emit(version.prompt_id)
         finally:
@@ -195,7 +199,18 @@ class RunRecord:
     checkpoints: ResponseCheckpoints
     run_id: int | None = None
     stored: bool = False
+    values: dict[str, object] = field(default_factory=dict)  # what it was rendered with
 
     @property
     def column_ids(self) -> list[str]:
         return list(dict.fromkeys(split_sample_key(key)[0] for key in self.session.results))
+
+
+@dataclass(frozen=True, eq=False)
+class StoredAnswer:
+    """An answer of a run, once stored: where a conversation in its column starts."""
+
+    result: TargetResult
+    messages: list[Message]
+    response_id: int
+    values: dict[str, object]

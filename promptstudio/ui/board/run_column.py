@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from promptstudio.chat import Message
 from promptstudio.durations import format_ms as ms_text
 from promptstudio.providers import PRESETS as PROFILE_PRESETS
 from promptstudio.providers import GenerationParams, ProviderProfile
@@ -44,6 +45,7 @@ from promptstudio.ui.board.param_editors import (
     SchemaEdit,
     TextsEdit,
 )
+from promptstudio.ui.board.thread_view import ThreadView, TurnBar
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.theme import symbol_icon
 
@@ -118,6 +120,8 @@ class RunColumn(QFrame):
     modelsRequested = Signal(str)  # column id: fetch the server's model list
     pinRequested = Signal(str)
     foldedChanged = Signal(str, bool)  # column id, folded
+    continueRequested = Signal(str, str)  # column id, the user's next turn
+    conversationUseRequested = Signal(str, str)  # column id, "prompt" or "case"
 
     def __init__(
         self,
@@ -178,6 +182,14 @@ class RunColumn(QFrame):
         self.metrics.setObjectName("runMetrics")
         self.metrics.setWordWrap(True)
         self.metrics.setToolTip(METRICS_TIP)
+        self.thread_view = ThreadView(self)  # the conversation before the answer
+        self.turn_bar = TurnBar(self)  # Continue, and the next turn's input
+        emit = config.id
+        self.turn_bar.sent.connect(lambda text: self.continueRequested.emit(emit, text))
+        self.turn_bar.stopRequested.connect(lambda: self.stopRequested.emit(emit))
+        self.turn_bar.copyRequested.connect(
+            lambda use: self.conversationUseRequested.emit(emit, use)
+        )
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -186,7 +198,9 @@ class RunColumn(QFrame):
         layout.addWidget(self.metrics)
         layout.addWidget(self.error)
         layout.addWidget(self.consistency)
+        layout.addWidget(self.thread_view, 1)
         layout.addWidget(self.answer, 1)
+        layout.addWidget(self.turn_bar)
 
         self._pending: list[str] = []  # text for the view at the next flush
         self._shown = 0  # how many of the selected sample's deltas the view has
@@ -376,11 +390,13 @@ class RunColumn(QFrame):
         self.samples_bar.setVisible(samples > 1)
         self.consistency.hide()
         self.answer.clear()
+        self.thread_view.clear_turns()
         self.error.hide()
         self.metrics.clear()
         self.status.setText("Waiting…")
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
+        self._update_turns()
 
     def receive(self, sample: int, updates: Sequence[TargetUpdate]) -> None:
         """Take what the run worker reported on one sample since the board's last flush."""
@@ -418,6 +434,7 @@ class RunColumn(QFrame):
         self.output.set_text(text)
         self._refresh_view(force=True)
         self._show_status()
+        self._update_turns()
 
     def end_run(self) -> None:
         self.flush()
@@ -425,6 +442,25 @@ class RunColumn(QFrame):
         self._show_status()
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
+        self._update_turns()
+
+    def show_thread(self, turns: Sequence[Message], prompt_size: int, summary: str) -> None:
+        """Show the conversation's turns after the prompt, before the answer on show."""
+        self.thread_view.show_turns(turns, prompt_size, summary)
+        self._update_turns()
+
+    def offer_again(self, text: str) -> None:
+        """The reply to the turn ``text`` failed: it is back in the input, to send again."""
+        self.turn_bar.offer_again(text)
+
+    def _update_turns(self) -> None:
+        result = self.result
+        finished = result is not None and result.status.finished and bool(result.text.strip())
+        self.turn_bar.set_state(
+            can_continue=finished,
+            streaming=self.stop_button.isEnabled(),
+            has_thread=bool(self.thread_view.turns),
+        )
 
     def show_problem(self, message: str) -> None:
         """Say what is wrong with the column (a value typed out of range, a bad schema)."""

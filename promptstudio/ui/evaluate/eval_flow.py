@@ -176,6 +176,10 @@ class EvalFlow(QObject):
         if not self.running:  # the last evaluation's summary belongs to its own prompt
             self.pane.status.clear()
 
+    def add_case(self, values: dict[str, Any]) -> None:
+        """A new test case holding ``values`` (a conversation copied from a column)."""
+        self.pane.cases.model.add_case(values)
+
     def _variables_changed(self) -> None:
         self.pane.cases.model.set_variables(self.session.names)
 

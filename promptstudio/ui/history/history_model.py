@@ -405,6 +405,8 @@ def status_note(response: ResponseRow) -> str:
 
 def _response_items(response: ResponseRow) -> list[QStandardItem]:
     model = _cell(response.model)
+    if response.steps:  # a conversation went on from this answer
+        model = _cell(f"{response.model} · conversation of {len(response.steps) + 1} answers")
     model.setData(response, RESPONSE_ROLE)
     model.setToolTip(response.base_url)
     status = _cell(response.status)
@@ -422,5 +424,5 @@ def _response_items(response: ResponseRow) -> list[QStandardItem]:
         _cell(format_seconds(response.ttft_ms), numeric=True),
         _cell(format_seconds(response.total_ms), numeric=True),
         _cell(tokens, numeric=True),
-        _cell(format_cost(response.cost), numeric=True),
+        _cell(format_cost(response.total_cost), numeric=True),  # every step's
     ]

@@ -14,7 +14,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptstudio.storage.library import RunWithResponses
+from promptstudio.chat import Message
+from promptstudio.runs.thread import messages_from
+from promptstudio.storage.library import ResponseRow, RunWithResponses
+from promptstudio.ui.board.thread_view import transcript
+from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.history.hint_stack import HintStack
 from promptstudio.ui.history.history_model import RunsTreeModel, status_note
 
@@ -86,8 +90,23 @@ class RunsTab(HintStack):
         response = self.model.response(current)
         if response is None:
             self.answer.clear()
+        elif response.steps:
+            self.answer.setPlainText(conversation_text(response))
         elif response.error or status_note(response):
             why = response.error or status_note(response)
             self.answer.setPlainText(f"{response.text}\n\n[{response.status}] {why}")
         else:
             self.answer.setPlainText(response.text)
+
+
+def conversation_text(response: ResponseRow) -> str:
+    """A stored answer and the conversation that went on from it, turn by turn: each
+    step's turns, then its answer (with how it ended when it did not finish)."""
+    parts = [transcript([Message("assistant", response.text)])]
+    for step in response.steps:
+        turns = messages_from(step.turns)
+        ended = f"\n[{step.status}] {step.error or ''}".rstrip() if step.status != "done" else ""
+        parts.append(transcript([*turns, Message("assistant", step.text + ended)]))
+    answers = len(response.steps) + 1
+    parts.append(f"— {answers} answers · cost {format_cost(response.total_cost)}")
+    return "\n\n".join(parts)
