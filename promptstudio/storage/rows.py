@@ -117,6 +117,8 @@ class ResponseRow:
     usage_estimated: bool
     cost: float | None
     created_at: str
+    rating: int | None = None  # 1 good, -1 bad (storage.ratings)
+    rating_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +266,8 @@ def response_from(row: sqlite3.Row) -> ResponseRow:
         usage_estimated=bool(row["usage_estimated"]),
         cost=row["cost"],
         created_at=row["created_at"],
+        rating=row["rating"] if "rating" in row.keys() else None,
+        rating_note=(row["rating_note"] or "") if "rating_note" in row.keys() else "",
     )
 
 
