@@ -61,7 +61,7 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
         help="evaluate a prompt's test cases on one or more models (for CI)",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
-    evaluate.set_defaults(models=[], place=None, first_place=None)
+    evaluate.set_defaults(models=[], place=None, first_place=None, samples=None)
     evaluate.add_argument("file", metavar="SOURCE",
                           help="a library prompt (name or id) or a prompt file")  # fmt: skip
     evaluate.add_argument("--cases", metavar="FILE", help="test cases from .csv, .jsonl or .json")
@@ -76,6 +76,10 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
                           help="exit 1 when a model passes fewer cases (0.8 or 80%%)")  # fmt: skip
     evaluate.add_argument("--compare", action="store_true",
                           help="list the cases that flipped since the last evaluation")  # fmt: skip
+    evaluate.add_argument("--max-cost", type=_dollars, metavar="USD",
+                          help="stop before spending more than this (default: the setting)")  # fmt: skip
+    evaluate.add_argument("--dry-run", action="store_true",
+                          help="print the plan (requests, cache hits, tokens, cost); send nothing")  # fmt: skip
     evaluate.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                           help="a value for variables the cases leave out")  # fmt: skip
     add_generation_options(evaluate)
@@ -91,6 +95,16 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _dollars(text: str) -> float:
+    try:
+        value = float(text.strip().lstrip("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of US dollars") from None
+    if not value >= 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of 0 or more dollars")
+    return value
+
+
 def evaluate(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -101,6 +115,8 @@ def evaluate(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         doc, prompt = _source(args, db)
         columns, evaluation = _evaluation(args, db, doc, prompt)
+        if _plan(args, db, evaluation, prompt):
+            return 0
         if prompt is None:
             prompt = db.call(library.create_prompt, doc.name, doc.folder or "CLI")
         version = db.call(
@@ -118,8 +134,56 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.compare and baseline is None:
         print(f"promptstudio: {prompt.name} has no earlier evaluation to compare with",
               file=sys.stderr)  # fmt: skip
+    if "stopped_for_budget" in run.settings:
+        _say(_budget_line(run))
     _print_results(args, run, prompt.name, baseline)
     return _exit_code(run, args.min_pass_rate)
+
+
+def _plan(
+    args: argparse.Namespace, db: Database, evaluation: Evaluation, prompt: PromptRow | None
+) -> bool:
+    """Show the plan (on stdout for ``--dry-run``: True, nothing is sent), and set the
+    budget from ``--max-cost`` or the setting."""
+    from promptstudio.evals.plan import (
+        Budget,
+        cached_among,
+        evaluation_cells,
+        plan_evaluation,
+        read_history,
+    )
+    from promptstudio.paths import data_dir
+    from promptstudio.settings.store import SettingsStore
+
+    models = [target.column.model for target in evaluation.targets]
+    history = db.call(read_history, models, prompt.id if prompt is not None else None)
+    keys = [key for _, key in evaluation_cells(evaluation) if key]
+    cached = set() if evaluation.fresh else db.call(cached_among, keys)
+    plan = plan_evaluation(evaluation, history, cached)
+    if args.dry_run:
+        if args.json:
+            json.dump({"plan": plan.to_dict()}, sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+        else:
+            print("\n".join(["plan (dry run: nothing sent)", *plan.lines()]))
+        return True
+    limit = args.max_cost
+    if limit is None:
+        setting = SettingsStore(data_dir(args.data_dir)).get("evaluate.max_cost")
+        limit = float(setting) if isinstance(setting, int | float) else None
+    print(f"plan: {plan.total_line()}", file=sys.stderr)
+    if limit is not None:
+        evaluation.budget = Budget.from_plan(limit, plan)
+        print(f"budget: {_money(limit)}", file=sys.stderr)
+    return False
+
+
+def _budget_line(run: EvalRun) -> str:
+    stop = run.settings.get("stopped_for_budget") or {}
+    return (
+        f"stopped for budget: {_money(stop.get('spent'))} spent of "
+        f"{_money(stop.get('max_cost'))}; {_stopped_line(run).removeprefix('stopped: ')}"
+    )
 
 
 # ---- what to evaluate ------------------------------------------------------------------
@@ -326,7 +390,8 @@ def _print_results(
     else:
         lines = [f"{name} v{run.version_number}: {len(run.cases)} cases", ""]
         if run.status == CANCELLED:
-            lines[-1:-1] = [_stopped_line(run)]
+            stop = _budget_line(run) if "stopped_for_budget" in run.settings else None
+            lines[-1:-1] = [stop or _stopped_line(run)]
         lines += _table_lines(run) + _failure_lines(run) + _flip_lines(run, baseline, flips)
         print("\n".join(lines))
 
@@ -429,6 +494,8 @@ def _print_json(
              "version": run.version_number, "version_id": run.version_id}  # fmt: skip
     if run.status == CANCELLED:
         data["answers"] = _cancelled(run)
+    if "stopped_for_budget" in run.settings:
+        data["stopped_for_budget"] = run.settings["stopped_for_budget"]
     if compare:
         cases = {case.key: case for case in run.cases}
         data["compared_with"] = None if baseline is None else {
@@ -448,6 +515,8 @@ def _exit_code(run: EvalRun, min_pass_rate: float | None) -> int:
     """130 when stopped; 1 on a failed request or a pass rate under the bar; else 0."""
     from promptstudio.evals.results import CANCELLED, summarize
 
+    if run.status == CANCELLED and "stopped_for_budget" in run.settings:
+        return 1
     if run.status == CANCELLED:
         _say(f"{_stopped_line(run)}; the answers that finished are stored")
         return 130

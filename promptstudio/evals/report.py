@@ -33,6 +33,8 @@ CELL_FIELDS = (
     "error",
     "answer",
     "grades",
+    "human",  # a person's rating: good, bad or empty (storage.ratings)
+    "human_note",
 )
 VAR_PREFIX = "var:"  # only for a variable whose name is one of the fields above
 
@@ -67,6 +69,7 @@ def results_to_csv(run: EvalRun) -> str:
             "error": cell.error or "",
             "answer": cell.text,
             "grades": grade_summary(cell.grades),
+            **_human(run, cell.case_key, cell.column_key),
         }
         for name, field in var_fields.items():
             row[field] = _value_text(case.vars[name]) if name in case.vars else ""
@@ -82,10 +85,18 @@ def results_to_json(run: EvalRun) -> str:
         "status": run.status,
         "columns": [column.to_dict() for column in run.columns],
         "cases": [case.to_dict() for case in run.cases],
-        "cells": [cell.to_dict() for cell in cells_in_order(run)],
+        "cells": [
+            cell.to_dict() | _human(run, cell.case_key, cell.column_key)
+            for cell in cells_in_order(run)
+        ],
         "summary": [summary.to_dict() for summary in summarize(run)],
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _human(run: EvalRun, case_key: str, column_key: str) -> dict[str, str]:
+    rating = run.ratings.get((case_key, column_key))
+    return {"human": rating.label if rating else "", "human_note": rating.note if rating else ""}
 
 
 def grade_summary(grades: Iterable[GradeResult]) -> str:

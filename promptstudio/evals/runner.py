@@ -25,6 +25,7 @@ from promptstudio.errors import PromptStudioError
 from promptstudio.evals.cache import AnswerCache, CachedAnswer, request_key
 from promptstudio.evals.graders import Answer, GradeResult, check_assertion, grade, needs_judge
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT, grade_with_judge
+from promptstudio.evals.plan import Budget
 from promptstudio.evals.results import (
     CANCELLED,
     DONE,
@@ -129,6 +130,7 @@ class Evaluation:
         provider_factory: Callable[[Endpoint], Provider] = create_provider,
         on_cell: Callable[[CellResult], None] | None = None,
         share_turns: ServerLimits | None = None,
+        budget: Budget | None = None,
     ) -> None:
         keys = [t.column.key for t in targets]
         if len(set(keys)) != len(keys):
@@ -145,6 +147,7 @@ class Evaluation:
         self.price_table = price_table
         self.provider_factory = provider_factory
         self.on_cell = on_cell
+        self.budget = budget  # evals.plan: no request starts that would exceed it
         self.result = EvalRun(columns=tuple(t.column for t in targets), cases=tuple(cases))
         self.result.settings = {
             "for_every_case": self.for_every_case,
@@ -157,6 +160,7 @@ class Evaluation:
         self._started = False
         self._cancelled = False
         self._rendered: dict[str, tuple[list[Message], str | None, int]] = {}
+        self._last_cost: dict[str, float | None] = {}  # real cost per request key, for the budget
 
     @property
     def done(self) -> int:
@@ -210,6 +214,10 @@ class Evaluation:
             raise
         if self._cancelled:
             self.result.status = CANCELLED
+        if self.budget is not None and self.budget.stopped:
+            self.result.status = CANCELLED
+            self.result.settings["stopped_for_budget"] = {
+                "max_cost": self.budget.limit, "spent": self.budget.spent}  # fmt: skip
         return self.result
 
     def cancel(self) -> None:
@@ -221,7 +229,7 @@ class Evaluation:
     async def _work(self, cells: Iterator[tuple[EvalCase, EvalTarget]]) -> None:
         """Run cells from the shared iterator until it is empty or the evaluation stops."""
         for case, target in cells:
-            if self._cancelled:
+            if self._cancelled or (self.budget is not None and self.budget.stopped):
                 return
             messages, problem = self._messages(case)
             await self._cell(case, target, messages, problem)
@@ -258,7 +266,10 @@ class Evaluation:
                 self._record(CellResult(case.key, column, FAILED, error=problem))
                 return
             run_target = target.run_target(column)
-            received, cost, cached, error = await self._answer(run_target, messages)
+            try:
+                received, cost, cached, error = await self._answer(run_target, messages, column)
+            except _OverBudget:
+                return  # left out, as a cell never started
             answer = _fields(received)
             if error is not None:
                 self._record(CellResult(case.key, column, FAILED, error=error, **answer))
@@ -290,14 +301,30 @@ class Evaluation:
             self._record(CellResult(case.key, column, FAILED, error=f"Unexpected error: {exc}"))
 
     async def _answer(
-        self, target: RunTarget, messages: list[Message]
+        self, target: RunTarget, messages: list[Message], budgeted: str | None = None
     ) -> tuple[CachedAnswer, float | None, bool, str | None]:
-        """(the answer, cost, from the cache?, error) for one request."""
+        """(the answer, cost, from the cache?, error) for one request; ``budgeted`` names
+        the column whose estimate the budget holds while it runs."""
         key = request_key(target, messages)
         if self.cache is not None and not self.fresh:
             hit = await self.cache.get(key)
             if hit is not None:
                 return hit, 0.0, True, None
+        held = 0.0
+        if self.budget is not None:
+            reserved = self.budget.reserve(budgeted) if budgeted else 0.0
+            if reserved is None:
+                raise _OverBudget
+            held = reserved
+        try:
+            return await self._ask(target, messages, key)
+        finally:
+            if self.budget is not None:
+                self.budget.settle(held, self._last_cost.pop(key, None))
+
+    async def _ask(
+        self, target: RunTarget, messages: list[Message], key: str
+    ) -> tuple[CachedAnswer, float | None, bool, str | None]:
         session = RunSession(
             messages,
             [target],
@@ -306,6 +333,7 @@ class Evaluation:
             limits=self.limits,
         )
         result = (await session.run())[target.key]
+        self._last_cost[key] = result.cost
         received = CachedAnswer.from_result(result)
         if result.status is not TargetStatus.DONE:
             error = result.error.message if result.error else f"The request ended {result.status}."
@@ -348,6 +376,10 @@ class Evaluation:
                 self.on_cell(cell)
             except Exception:
                 log.exception("on_cell failed for %s × %s", cell.case_key, cell.column_key)
+
+
+class _OverBudget(Exception):
+    """The next request would take the evaluation over its budget."""
 
 
 def _fields(answer: CachedAnswer) -> dict[str, Any]:

@@ -45,7 +45,7 @@ class Rating:
 
     @property
     def label(self) -> str:
-        """"good", "bad" or "" (for exports)."""
+        """ "good", "bad" or "" (for exports)."""
         return {GOOD: "good", BAD: "bad"}.get(self.verdict or 0, "")
 
     @property
@@ -85,9 +85,7 @@ def set_rating(conn: sqlite3.Connection, kind: RatedKind, row_id: int, rating: R
 
 
 def get_rating(conn: sqlite3.Connection, kind: RatedKind, row_id: int) -> Rating:
-    found = rows(
-        conn, f"SELECT rating, rating_note FROM {_TABLES[kind]} WHERE id = ?", (row_id,)
-    )
+    found = rows(conn, f"SELECT rating, rating_note FROM {_TABLES[kind]} WHERE id = ?", (row_id,))
     return rating_from(found[0]["rating"], found[0]["rating_note"]) if found else NO_RATING
 
 

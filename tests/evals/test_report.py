@@ -74,6 +74,7 @@ def test_csv_header_puts_each_variable_in_its_own_column() -> None:
     assert header[6:] == [
         "expected", "column", "model", "status", "passed", "score", "latency_ms", "ttft_ms",
         "input_tokens", "output_tokens", "cost", "cached", "error", "answer", "grades",
+        "human", "human_note",
     ]  # fmt: skip
 
 
