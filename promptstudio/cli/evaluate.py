@@ -12,8 +12,11 @@ that grades ``llm-rubric`` checks. ``--var`` fills variables a case leaves out;
 The evaluation is recorded as the app records one: the version is saved under the
 prompt (a file gets a prompt of its name, in folder "CLI"), the evaluation is stored
 with it, and answers are cached in the library, so a rerun asks no model again unless
-``--fresh``. Exit status: 0; 1 when a request failed or a model's pass rate is below
-``--min-pass-rate``; 2 for a usage or setup error; 130 when stopped with Ctrl+C (what
+``--fresh``. ``--dry-run`` prints the plan (requests, cache hits, estimated tokens and
+cost per model, and how each was estimated) and sends nothing; ``--max-cost USD`` (else
+the setting ``evaluate.max_cost``) stops before the spending would exceed it. Exit status:
+0; 1 when a request failed, a model's pass rate is below ``--min-pass-rate``, or the
+budget stopped it; 2 for a usage or setup error; 130 when stopped with Ctrl+C (what
 finished is stored).
 """
 
@@ -76,10 +79,14 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
                           help="exit 1 when a model passes fewer cases (0.8 or 80%%)")  # fmt: skip
     evaluate.add_argument("--compare", action="store_true",
                           help="list the cases that flipped since the last evaluation")  # fmt: skip
-    evaluate.add_argument("--max-cost", type=_dollars, metavar="USD",
-                          help="stop before spending more than this (default: the setting)")  # fmt: skip
-    evaluate.add_argument("--dry-run", action="store_true",
-                          help="print the plan (requests, cache hits, tokens, cost); send nothing")  # fmt: skip
+    evaluate.add_argument(
+        "--max-cost", type=_dollars, metavar="USD",
+        help="stop before spending more than this (default: the setting)",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--dry-run", action="store_true",
+        help="print the plan (requests, cache hits, tokens, cost) and send nothing",
+    )  # fmt: skip
     evaluate.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                           help="a value for variables the cases leave out")  # fmt: skip
     add_generation_options(evaluate)

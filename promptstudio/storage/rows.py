@@ -266,8 +266,9 @@ def response_from(row: sqlite3.Row) -> ResponseRow:
         usage_estimated=bool(row["usage_estimated"]),
         cost=row["cost"],
         created_at=row["created_at"],
-        rating=row["rating"] if "rating" in row.keys() else None,
-        rating_note=(row["rating_note"] or "") if "rating_note" in row.keys() else "",
+        # A Row's ``in`` looks at values, not names; an older SELECT may lack them.
+        rating=row["rating"] if "rating" in row.keys() else None,  # noqa: SIM118
+        rating_note=(row["rating_note"] or "") if "rating_note" in row.keys() else "",  # noqa: SIM118
     )
 
 
