@@ -40,6 +40,7 @@ from promptstudio.runs.worker import RunWorker
 from promptstudio.session import Session
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import EvalRunRow, VersionRow
+from promptstudio.storage.ratings import Rating, rate_eval_cell
 from promptstudio.templating import TemplateError
 from promptstudio.ui.evaluate.eval_pane import EvalPane
 from promptstudio.ui.file_dialogs import place
@@ -121,6 +122,7 @@ class EvalFlow(QObject):
             lambda eval_id: self.tasks.start("eval-baseline", self.compare_with(eval_id))
         )
         pane.exportRequested.connect(self.choose_export)
+        pane.results.cellRated.connect(self._rate_cell)
         self._columns_changed()
 
     @property
@@ -401,6 +403,18 @@ class EvalFlow(QObject):
         self.baseline = await self.db.acall(load_run, eval_id) if eval_id is not None else None
         self.pane.results.set_baseline(self.baseline)
 
+    def _rate_cell(self, case_key: str, column_key: str, rating: Rating) -> None:
+        run = self.pane.results.grid_model.run
+        if run is not None and run.id is not None:
+            name = f"eval-rate:{run.id}:{case_key}:{column_key}"
+            self.tasks.start(name, self._store_rating(run, case_key, column_key, rating))
+
+    async def _store_rating(self, run: EvalRun, case: str, column: str, rating: Rating) -> None:
+        assert run.id is not None
+        stored = await self.db.acall(rate_eval_cell, run.id, case, column, rating)
+        if self.pane.results.grid_model.run is run:
+            self.pane.results.set_rating(case, column, stored)
+
     # ---- the judge prompt and export -----------------------------------------------------------
 
     def open_judge_prompt(self) -> JudgePromptDialog:
@@ -411,6 +425,7 @@ class EvalFlow(QObject):
             self.judge_dialog.deleteLater()
         dialog = JudgePromptDialog(self.judge_prompt, self.pane.window())
         dialog.chosen.connect(self._judge_prompt_chosen)
+        dialog.set_agreement(self.pane.judge_agreement.full)
         self.judge_dialog = dialog
         dialog.open()
         return dialog

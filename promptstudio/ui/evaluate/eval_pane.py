@@ -68,6 +68,8 @@ class EvalPane(QWidget):
         self.judge_prompt.setText("Judge prompt…")
         self.judge_prompt.setToolTip("Read or edit the prompt the judge model is given")
         self.judge_prompt.clicked.connect(self.judgePromptRequested)
+        self.judge_agreement = _agreement_label(self)
+        self.results.agreementChanged.connect(self.judge_agreement.set_agreement)
         self.shown = QComboBox(self)
         self.shown.setObjectName("evalShown")
         self.shown.setToolTip("Which stored evaluation the grid shows")
@@ -107,6 +109,7 @@ class EvalPane(QWidget):
         bar.addWidget(QLabel("Judge:", self))
         bar.addWidget(self.judge)
         bar.addWidget(self.judge_prompt)
+        bar.addWidget(self.judge_agreement)
         bar.addStretch(1)
         bar.addWidget(QLabel("Showing:", self))
         bar.addWidget(self.shown)
@@ -188,6 +191,28 @@ class EvalPane(QWidget):
         eval_id = self.shown.itemData(index)
         if eval_id is not None:
             self.shownRunChosen.emit(int(eval_id))
+
+
+class _AgreementLabel(QLabel):
+    """The judge's agreement with the person's ratings: κ here, the counts in its tooltip
+    (and in full in the judge prompt dialog, ``full``)."""
+
+    def set_agreement(self, text: str) -> None:
+        self.full = text
+        short, _, counts = text.partition(" (")
+        super().setText(short)
+        self.setToolTip(counts.rstrip(")") or text)
+        self.setAccessibleDescription(text)
+        self.setVisible(bool(text))
+
+
+def _agreement_label(parent: QWidget) -> _AgreementLabel:
+    label = _AgreementLabel(parent)
+    label.setObjectName("evalJudgeAgreement")
+    label.setAccessibleName("Judge's agreement with your ratings")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.set_agreement("")
+    return label
 
 
 class _StatusLine(QLabel):
