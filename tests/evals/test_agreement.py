@@ -6,7 +6,7 @@ import pytest
 
 from promptstudio.evals.agreement import agreement_text, judge_agreement
 from promptstudio.evals.graders import GradeResult
-from promptstudio.evals.results import DONE, CellResult, EvalCase, EvalColumn, EvalRun
+from promptstudio.evals.results import DONE, CellResult, EvalColumn, EvalRun
 from promptstudio.storage.ratings import BAD, GOOD, Rating
 
 

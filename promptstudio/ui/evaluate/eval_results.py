@@ -34,10 +34,10 @@ from promptstudio.evals.results import (
     match_columns,
     summarize,
 )
+from promptstudio.storage.ratings import NO_RATING, Rating
 from promptstudio.ui.evaluate.eval_chart import EvalChart
 from promptstudio.ui.evaluate.eval_grid_model import EvalGridModel, verdict_text
 from promptstudio.ui.evaluate.eval_summary_model import EvalSummaryModel
-from promptstudio.storage.ratings import NO_RATING, Rating
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.rating_bar import RatingBar
 
