@@ -403,10 +403,18 @@ def status_note(response: ResponseRow) -> str:
     return ""
 
 
+def rated_label(response: ResponseRow) -> tuple[str, str]:
+    """The answer's first cell with its rating's mark, and its tooltip with the note."""
+    mark = {1: "  👍", -1: "  👎"}.get(response.rating or 0, "")
+    note = f"\nNote: {response.rating_note}" if response.rating_note else ""
+    return response.model + mark + ("  ✎" if note and not mark else ""), response.base_url + note
+
+
 def _response_items(response: ResponseRow) -> list[QStandardItem]:
-    model = _cell(response.model)
+    text, tip = rated_label(response)
+    model = _cell(text)
     model.setData(response, RESPONSE_ROLE)
-    model.setToolTip(response.base_url)
+    model.setToolTip(tip)
     status = _cell(response.status)
     if response.error or status_note(response):
         status.setToolTip(response.error or status_note(response))
