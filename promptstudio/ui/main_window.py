@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         from promptstudio.providers.profiles import ProfileError
         from promptstudio.runs.worker import RunWorker
         from promptstudio.settings.profiles import ProfileStore
+        from promptstudio.ui.board.answer_rating import AnswerRatings
         from promptstudio.ui.board.pins_flow import PinsFlow
         from promptstudio.ui.board.run_board import RunBoard
         from promptstudio.ui.board.run_column import ColumnConfig
@@ -208,6 +209,8 @@ class MainWindow(QMainWindow):
         ws.promptOpened.connect(self.eval_flow.open_prompt)
         self.eval_flow.versionsChanged.connect(ws.versionsChanged)
         self.pins = PinsFlow(db, self.workspace, self.run_board, self.tasks)
+        self.ratings = AnswerRatings(db, self.workspace.runs, self.run_board, self.tasks)
+        ws.promptOpened.connect(self.ratings.show_pins)
         self.history.exportVersionRequested.connect(self.exchange.open_export)
         self.registry = ActionRegistry(self)
         self._register_actions()

@@ -34,6 +34,8 @@ from promptstudio.ui.tasks import TaskOwner
 class RunFlow(QObject):
     runStored = Signal(int)  # response id, once an answer is in the database
     runFinished = Signal(int)  # run id, once every answer of a run is stored
+    runStarted = Signal(list)  # the column ids that began a run
+    answerStored = Signal(str, int)  # the engine's target key (column#sample), response id
     versionsChanged = Signal(int)  # prompt id: a run was stored with its version
 
     def __init__(
@@ -104,6 +106,7 @@ class RunFlow(QObject):
         record = RunRecord(session, messages, checkpoints)
         self._runs.append(record)
         board.begin(record.column_ids)
+        self.runStarted.emit(record.column_ids)
         self._run_number += 1
         self.tasks.start(f"run:{self._run_number}", self._run(record))
 
@@ -163,6 +166,7 @@ class RunFlow(QObject):
                 for result in results.values():
                     response = await self.db.acall(record.checkpoints.finish_response, result)
                     self.runStored.emit(response.id)
+                    self.answerStored.emit(result.target.key, response.id)
                 self.runFinished.emit(run_row.id)
                 self.versionsChanged.emit(version.prompt_id)
         finally:
