@@ -28,6 +28,8 @@ from promptstudio.chat import Message
 from promptstudio.evals.cache import request_key
 from promptstudio.providers import PriceTable
 from promptstudio.providers.pricing import estimate_tokens
+from promptstudio.runs import RunTarget
+from promptstudio.runs.columns import split_sample_key
 from promptstudio.storage.sql import rows, stored_json
 
 if TYPE_CHECKING:
@@ -228,6 +230,25 @@ def plan_cells(
             )
         )
     return EvalPlan(tuple(models), tuple(notes))
+
+
+def plan_run(
+    messages: Sequence[Message],
+    targets: Sequence[RunTarget],
+    history: Mapping[str, ModelHistory],
+    prices: PriceTable | None,
+) -> EvalPlan:
+    """The plan of one run of the board: every sample of every column is a request (runs
+    are never served from the cache)."""
+    columns: dict[str, tuple[str, str, str, int | None]] = {}
+    cells = []
+    for target in targets:
+        column_id = split_sample_key(target.key)[0]
+        columns.setdefault(
+            column_id, (column_id, target.model, target.model, target.params.max_tokens)
+        )
+        cells.append(PlannedCell(column_id, tuple(messages)))
+    return plan_cells(cells, list(columns.values()), history, prices)
 
 
 # ---- from an evaluation and the library --------------------------------------------------

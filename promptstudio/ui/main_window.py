@@ -398,6 +398,9 @@ class MainWindow(QMainWindow):
         add(ActionSpec("eval.run", "&Evaluate on the test cases", "&Run", "Ctrl+Shift+E",
                        "Run every test case on every column and grade the answers"),
             self.run_evaluation)  # fmt: skip
+        add(ActionSpec("eval.plan", "&Plan the evaluation (cost)…", "&Run", "Ctrl+Alt+E",
+                       "Requests, cache hits, estimated tokens and cost, before spending"),
+            self.eval_flow.plan)  # fmt: skip
         add(ActionSpec("eval.clear_cache", "Forget the cached &answers", "&Run", "Ctrl+Alt+Shift+E",
                        "Evaluations ask the models again instead of reusing an answer"),
             lambda: self.tasks.start("clear-cache", self.eval_flow.clear_cache()))  # fmt: skip

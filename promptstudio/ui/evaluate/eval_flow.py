@@ -42,7 +42,9 @@ from promptstudio.storage import Database, library
 from promptstudio.storage.library import EvalRunRow, VersionRow
 from promptstudio.storage.ratings import Rating, rate_eval_cell
 from promptstudio.templating import TemplateError
+from promptstudio.evals.plan import Budget
 from promptstudio.ui.evaluate.eval_pane import EvalPane
+from promptstudio.ui.evaluate.eval_plan import PlanDialog, plan_for
 from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.status import StatusNotifier
@@ -92,6 +94,7 @@ class EvalFlow(QObject):
         self.evaluation: Evaluation | None = None
         self._version_id: int | None = None  # the version the running evaluation belongs to
         self.judge_dialog: JudgePromptDialog | None = None
+        self.plan_dialog: PlanDialog | None = None
         self._arrived: Feed[str, CellResult] = Feed()  # by column; the run worker puts
         self._live: EvalRun | None = None
         self._drain = QTimer(self)
@@ -123,6 +126,7 @@ class EvalFlow(QObject):
         )
         pane.exportRequested.connect(self.choose_export)
         pane.results.cellRated.connect(self._rate_cell)
+        pane.planRequested.connect(self.plan)
         self._columns_changed()
 
     @property
@@ -273,9 +277,22 @@ class EvalFlow(QObject):
         if self.evaluation is not None:
             self.services.worker.call(self.evaluation.cancel)
 
-    async def _run(self) -> None:
-        services = self.services
-        error = services.check_template()
+    def plan(self) -> None:
+        """Show what an evaluation would send and cost; "Run" in the dialog runs it."""
+        self.tasks.start("eval-plan", self._show_plan())
+
+    async def _show_plan(self) -> PlanDialog:
+        evaluation = await self._prepare()
+        plan = await plan_for(self.db, evaluation, self.prompt_id)
+        dialog = PlanDialog(plan, "Plan of the evaluation", self.pane.window())
+        dialog.accepted.connect(self.run)
+        self.plan_dialog = dialog
+        dialog.open()
+        return dialog
+
+    async def _prepare(self) -> Evaluation:
+        """The evaluation of the open prompt's stored cases, checked; nothing is sent."""
+        error = self.services.check_template()
         if error is not None:  # every case would fail the same way: say it once
             where = f"line {error.line}, column {error.column}"
             raise EvalError(f"Template error at {where}: {error.message}")
@@ -286,14 +303,26 @@ class EvalFlow(QObject):
         rows = await self.db.acall(library.list_cases, self.prompt_id)
         if not rows:
             raise EvalError("This prompt has no test cases yet: add one (or import a file).")
-        evaluation = self._evaluation(cases_from_rows(rows))
+        self.pane.budget.set_default(self.services.setting("evaluate.max_cost"))
+        return self._evaluation(cases_from_rows(rows))
+
+    async def _run(self) -> None:
+        services = self.services
+        evaluation = await self._prepare()
+        limit = self.pane.budget.limit(services.setting("evaluate.max_cost"))
+        plan = await plan_for(self.db, evaluation, self.prompt_id)
+        if limit is not None:
+            evaluation.budget = Budget.from_plan(limit, plan)
         version = await services.save_for_run()
         self.evaluation, self._version_id = evaluation, version.id
         self._live = EvalRun(evaluation.result.columns, evaluation.result.cases)
         self.pane.results.set_run(self._live)
         self.pane.set_running(True, evaluation.total)
         models = len(evaluation.targets)
-        self.pane.status.setText(f"Evaluating {len(rows)} cases on {models} models…")
+        self.pane.status.setText(
+            f"Evaluating {len(evaluation.result.cases)} cases on {models} models… "
+            f"Plan: {plan.total_line()}" + (f"; budget ${limit:g}" if limit is not None else "")
+        )
         self._drain.start()
         future = services.worker.submit(evaluation.run())
         try:
@@ -494,5 +523,9 @@ def _summary_line(run: EvalRun) -> str:
         rate = "no checks" if summary.pass_rate is None else f"{summary.pass_rate:.0%}"
         parts.append(f"{summary.label} {rate}")
     stopped = f"Stopped: {stop_counts(run).describe()}. " if run.status == CANCELLED else ""
+    if budget := run.settings.get("stopped_for_budget"):
+        stopped = f"Stopped for budget (${budget['spent']:.4f} of ${budget['max_cost']:g}): " + (
+            f"{stop_counts(run).describe()}. "
+        )
     version = f"v{run.version_number}" if run.version_number is not None else "this version"
     return f"{stopped}Evaluated {version}: " + ", ".join(parts)

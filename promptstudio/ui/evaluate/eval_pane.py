@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from promptstudio.storage.library import EvalRunRow
 from promptstudio.ui.board.scrolling_row import ScrollingRow
 from promptstudio.ui.evaluate.cases_table import CasesTable
+from promptstudio.ui.evaluate.eval_plan import BudgetField
 from promptstudio.ui.evaluate.eval_results import EvalResultsView
 
 NO_JUDGE = ""
@@ -38,6 +39,7 @@ class EvalPane(QWidget):
     stopRequested = Signal()
     exportRequested = Signal()
     judgePromptRequested = Signal()
+    planRequested = Signal()
     judgeColumnChosen = Signal(str)  # a run column's id, or "" for none
     shownRunChosen = Signal(int)  # a stored evaluation's id
     baselineChosen = Signal(object)  # a stored evaluation's id, or None
@@ -57,6 +59,13 @@ class EvalPane(QWidget):
         self.fresh.setToolTip(
             "Ask the models again instead of reusing a cached answer to the same request"
         )
+        self.budget = BudgetField(self)
+        self.plan_button = QToolButton(self)
+        self.plan_button.setObjectName("evalPlan")
+        self.plan_button.setText("Plan…")
+        self.plan_button.setAccessibleName("Plan the evaluation: requests, tokens and cost")
+        self.plan_button.setToolTip("What an evaluation would send and cost (Ctrl+Alt+E)")
+        self.plan_button.clicked.connect(self.planRequested)
         self.judge = QComboBox(self)
         self.judge.setObjectName("evalJudge")
         self.judge.setToolTip("The run column whose model grades 'llm-rubric' checks")
@@ -105,6 +114,8 @@ class EvalPane(QWidget):
         bar.setContentsMargins(6, 4, 6, 0)
         bar.addWidget(self.run_button)
         bar.addWidget(self.fresh)
+        bar.addWidget(self.budget)
+        bar.addWidget(self.plan_button)
         bar.addSpacing(12)
         bar.addWidget(QLabel("Judge:", self))
         bar.addWidget(self.judge)
