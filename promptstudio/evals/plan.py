@@ -323,7 +323,7 @@ def read_history(
             (model, CALIBRATION_ANSWERS),
         ):
             sent = [m for m in stored_json(row["messages"], []) if isinstance(m, dict)]
-            guess = estimate_tokens(Message(str(m.get("role", "user")), _content(m)) for m in sent)
+            guess = estimate_tokens(Message("user", _content(m)) for m in sent)  # content only
             if guess > 0:
                 reported += int(row["input_tokens"])
                 estimated += guess

@@ -27,8 +27,8 @@ from promptstudio.storage.library import VersionRow
 from promptstudio.ui.board.preview_dialog import ColumnPreview, PreviewDialog
 from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.editor.analysis import TemplateAnalysis
-from promptstudio.ui.evaluate.eval_plan import PlanDialog
 from promptstudio.ui.endpoints import Endpoints
+from promptstudio.ui.evaluate.eval_plan import PlanDialog
 from promptstudio.ui.status import StatusNotifier
 from promptstudio.ui.tasks import TaskOwner
 

@@ -13,8 +13,9 @@ from promptstudio.storage.ratings import BAD, GOOD, Rating
 def _run(pairs: list[tuple[int | None, bool | None]]) -> EvalRun:
     run = EvalRun(columns=(EvalColumn("a", "m", "m", "", {}),), cases=())
     for n, (human, judge) in enumerate(pairs):
-        grades = () if judge is None else (GradeResult(judge, float(judge), "", "llm-rubric"),)
-        grades += (GradeResult(True, 1.0, "", "contains"),)  # not the judge's
+        grades: tuple[GradeResult, ...] = (GradeResult(True, 1.0, "", "contains"),)  # not judged
+        if judge is not None:
+            grades += (GradeResult(judge, float(judge), "", "llm-rubric"),)
         run.cells[(f"c{n}", "a")] = CellResult(f"c{n}", "a", DONE, grades=grades)
         if human is not None:
             run.ratings[(f"c{n}", "a")] = Rating(human)

@@ -25,7 +25,9 @@ def test_rate_a_columns_answer_and_a_pin(window: MainWindow, qtbot, fake_llm: Fa
     qtbot.waitUntil(bar.isEnabled)
     assert bar.good.accessibleName() == "Rate this answer good (Alt+Up)"
     db = window.workspace.db
-    [run] = db.call(library.list_runs, db.call(library.latest_version_id, prompt_id))
+    version_id = db.call(library.latest_version_id, prompt_id)
+    assert version_id is not None
+    [run] = db.call(library.list_runs, version_id)
     [answer] = db.call(library.list_responses, run.id)
     qtbot.mouseClick(bar.good, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: db.call(get_rating, "response", answer.id) == Rating(GOOD))

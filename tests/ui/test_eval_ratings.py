@@ -80,8 +80,10 @@ def test_a_rating_in_the_window_is_stored_and_the_dialog_shows_agreement(
     qtbot.mouseClick(bar.bad, Qt.MouseButton.LeftButton)
     db = window.workspace.db
 
+    eval_id = run.id
+
     def stored() -> dict[tuple[str, str], Rating]:
-        return db.call(eval_ratings, run.id)
+        return db.call(eval_ratings, eval_id)
 
     qtbot.waitUntil(lambda: len(stored()) == 1, timeout=5000)
     [(key, rating)] = stored().items()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from promptstudio.evals.cache import LibraryCache
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT
+from promptstudio.evals.plan import Budget
 from promptstudio.evals.results import (
     CANCELLED,
     CellResult,
@@ -42,7 +43,6 @@ from promptstudio.storage import Database, library
 from promptstudio.storage.library import EvalRunRow, VersionRow
 from promptstudio.storage.ratings import Rating, rate_eval_cell
 from promptstudio.templating import TemplateError
-from promptstudio.evals.plan import Budget
 from promptstudio.ui.evaluate.eval_pane import EvalPane
 from promptstudio.ui.evaluate.eval_plan import PlanDialog, plan_for
 from promptstudio.ui.file_dialogs import place
