@@ -400,7 +400,7 @@ class MainWindow(QMainWindow):
             self.run_evaluation)  # fmt: skip
         add(ActionSpec("eval.plan", "&Plan the evaluation (cost)…", "&Run", "Ctrl+Alt+E",
                        "Requests, cache hits, estimated tokens and cost, before spending"),
-            self.eval_flow.plan)  # fmt: skip
+            self.evaluate.planRequested.emit)  # fmt: skip
         add(ActionSpec("eval.clear_cache", "Forget the cached &answers", "&Run", "Ctrl+Alt+Shift+E",
                        "Evaluations ask the models again instead of reusing an answer"),
             lambda: self.tasks.start("clear-cache", self.eval_flow.clear_cache()))  # fmt: skip

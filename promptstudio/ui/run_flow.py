@@ -28,7 +28,7 @@ from promptstudio.ui.board.preview_dialog import ColumnPreview, PreviewDialog
 from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.editor.analysis import TemplateAnalysis
 from promptstudio.ui.endpoints import Endpoints
-from promptstudio.ui.evaluate.eval_plan import PlanDialog
+from promptstudio.ui.evaluate.eval_plan import PlanDialog, show_plan
 from promptstudio.ui.status import StatusNotifier
 from promptstudio.ui.tasks import TaskOwner
 
@@ -126,11 +126,10 @@ class RunFlow(QObject):
         history = await self.db.acall(read_history, models, self.session.prompt_id)
         plan = plan_run(messages, targets, history, self.endpoints.prices)
         title = f"Plan of the run: {len(targets)} requests"
-        dialog = PlanDialog(plan, title, self.board.window())
-        dialog.accepted.connect(lambda: self._run_planned(column_id))
-        self.plan_dialog = dialog
-        dialog.open()
-        return dialog
+        self.plan_dialog = show_plan(
+            plan, title, self.board.window(), lambda: self._run_planned(column_id)
+        )
+        return self.plan_dialog
 
     def _run_planned(self, column_id: str | None) -> None:
         self._planned = True

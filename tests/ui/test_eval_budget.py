@@ -20,8 +20,8 @@ def test_the_plan_sends_nothing_and_the_budget_stops_the_evaluation(
     for column in window.run_board.columns:
         column.max_tokens.setValue(5)
     window.registry["eval.plan"].trigger()
-    qtbot.waitUntil(lambda: isinstance(window.eval_flow.plan_dialog, PlanDialog))
-    dialog = window.eval_flow.plan_dialog
+    qtbot.waitUntil(lambda: window.findChild(PlanDialog, "evalPlanDialog") is not None)
+    dialog = window.findChild(PlanDialog, "evalPlanDialog")
     assert dialog is not None
     text = dialog.text.toPlainText()
     assert "good: 10 requests, 0 cached (free)" in text

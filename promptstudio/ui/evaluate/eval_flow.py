@@ -41,10 +41,10 @@ from promptstudio.runs.worker import RunWorker
 from promptstudio.session import Session
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import EvalRunRow, VersionRow
-from promptstudio.storage.ratings import Rating, rate_eval_cell
 from promptstudio.templating import TemplateError
 from promptstudio.ui.evaluate.eval_pane import EvalPane
-from promptstudio.ui.evaluate.eval_plan import PlanDialog, plan_for
+from promptstudio.ui.evaluate.eval_plan import plan_for, show_evaluation_plan
+from promptstudio.ui.evaluate.eval_ratings import store_cell_ratings
 from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.status import StatusNotifier
@@ -94,7 +94,6 @@ class EvalFlow(QObject):
         self.evaluation: Evaluation | None = None
         self._version_id: int | None = None  # the version the running evaluation belongs to
         self.judge_dialog: JudgePromptDialog | None = None
-        self.plan_dialog: PlanDialog | None = None
         self._arrived: Feed[str, CellResult] = Feed()  # by column; the run worker puts
         self._live: EvalRun | None = None
         self._drain = QTimer(self)
@@ -125,8 +124,13 @@ class EvalFlow(QObject):
             lambda eval_id: self.tasks.start("eval-baseline", self.compare_with(eval_id))
         )
         pane.exportRequested.connect(self.choose_export)
-        pane.results.cellRated.connect(self._rate_cell)
-        pane.planRequested.connect(self.plan)
+        store_cell_ratings(pane.results, self.db, tasks)
+        pane.planRequested.connect(  # Plan… (Ctrl+Alt+E): "Run" in its dialog runs it
+            lambda: tasks.start(
+                "eval-plan",
+                show_evaluation_plan(self.db, self._prepare(), self.prompt_id, pane, self.run),
+            )
+        )
         self._columns_changed()
 
     @property
@@ -277,19 +281,6 @@ class EvalFlow(QObject):
         if self.evaluation is not None:
             self.services.worker.call(self.evaluation.cancel)
 
-    def plan(self) -> None:
-        """Show what an evaluation would send and cost; "Run" in the dialog runs it."""
-        self.tasks.start("eval-plan", self._show_plan())
-
-    async def _show_plan(self) -> PlanDialog:
-        evaluation = await self._prepare()
-        plan = await plan_for(self.db, evaluation, self.prompt_id)
-        dialog = PlanDialog(plan, "Plan of the evaluation", self.pane.window())
-        dialog.accepted.connect(self.run)
-        self.plan_dialog = dialog
-        dialog.open()
-        return dialog
-
     async def _prepare(self) -> Evaluation:
         """The evaluation of the open prompt's stored cases, checked; nothing is sent."""
         error = self.services.check_template()
@@ -431,18 +422,6 @@ class EvalFlow(QObject):
     async def compare_with(self, eval_id: int | None) -> None:
         self.baseline = await self.db.acall(load_run, eval_id) if eval_id is not None else None
         self.pane.results.set_baseline(self.baseline)
-
-    def _rate_cell(self, case_key: str, column_key: str, rating: Rating) -> None:
-        run = self.pane.results.grid_model.run
-        if run is not None and run.id is not None:
-            name = f"eval-rate:{run.id}:{case_key}:{column_key}"
-            self.tasks.start(name, self._store_rating(run, case_key, column_key, rating))
-
-    async def _store_rating(self, run: EvalRun, case: str, column: str, rating: Rating) -> None:
-        assert run.id is not None
-        stored = await self.db.acall(rate_eval_cell, run.id, case, column, rating)
-        if self.pane.results.grid_model.run is run:
-            self.pane.results.set_rating(case, column, stored)
 
     # ---- the judge prompt and export -----------------------------------------------------------
 

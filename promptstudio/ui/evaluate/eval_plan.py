@@ -9,6 +9,7 @@ is in the status line while an evaluation runs.
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -66,6 +67,26 @@ async def plan_for(db: Database, evaluation: Evaluation, prompt_id: int | None) 
     keys = [key for _, key in evaluation_cells(evaluation) if key]
     cached = set() if evaluation.fresh else await db.acall(cached_among, keys)
     return plan_evaluation(evaluation, history, cached)
+
+
+def show_plan(plan: EvalPlan, title: str, parent: QWidget, run: Callable[[], object]) -> PlanDialog:
+    """Open the plan's dialog (not modal); "Run" calls ``run``."""
+    dialog = PlanDialog(plan, title, parent)
+    dialog.accepted.connect(run)
+    dialog.open()
+    return dialog
+
+
+async def show_evaluation_plan(
+    db: Database,
+    prepared: Awaitable[Evaluation],
+    prompt_id: int | None,
+    pane: QWidget,
+    run: Callable[[], object],
+) -> PlanDialog:
+    """The plan of the evaluation ``prepared`` gives (of ``prompt_id``), in its dialog."""
+    plan = await plan_for(db, await prepared, prompt_id)
+    return show_plan(plan, "Plan of the evaluation", pane.window(), run)
 
 
 class PlanDialog(QDialog):
