@@ -48,10 +48,6 @@ class Rating:
         """ "good", "bad" or "" (for exports)."""
         return {GOOD: "good", BAD: "bad"}.get(self.verdict or 0, "")
 
-    @property
-    def mark(self) -> str:
-        return {GOOD: "👍", BAD: "👎"}.get(self.verdict or 0, "")
-
 
 NO_RATING = Rating()
 

@@ -10,14 +10,37 @@ answer has focus (the owner may add :meth:`shortcuts_for` to an answer view).
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QFontDatabase, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QToolButton, QWidget
 
 from promptstudio.storage.ratings import BAD, GOOD, MAX_NOTE_CHARS, NO_RATING, Rating
 
 GOOD_KEYS = "Alt+Up"
 BAD_KEYS = "Alt+Down"
+EMOJI_FAMILIES = ("Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji", "Twemoji",
+                  "JoyPixels", "EmojiOne", "Symbola")  # fmt: skip
+TEXT_MARKS = ("+1", "−1")  # where no font draws 👍 👎 (a bare Linux box shows boxes)
+
+
+@functools.cache
+def marks() -> tuple[str, str]:
+    """(good, bad) as this machine can draw them: 👍 👎, else +1 −1."""
+    found = set(QFontDatabase.families())
+    if any(family in found for family in EMOJI_FAMILIES):
+        return ("👍", "👎")
+    if QFontMetrics(QFont()).inFontUcs4(0x1F44D):
+        return ("👍", "👎")
+    return TEXT_MARKS
+
+
+def mark(rating: Rating | None) -> str:
+    """The rating's mark for a grid or tree cell ("" for none)."""
+    if rating is None or rating.verdict is None:
+        return ""
+    return marks()[0] if rating.verdict == GOOD else marks()[1]
 
 
 class RatingBar(QWidget):
@@ -27,8 +50,9 @@ class RatingBar(QWidget):
         super().__init__(parent)
         self.setObjectName("ratingBar")
         self._rating = NO_RATING
-        self.good = self._thumb("👍", f"Rate this {what} good ({GOOD_KEYS})", "ratingGood")
-        self.bad = self._thumb("👎", f"Rate this {what} bad ({BAD_KEYS})", "ratingBad")
+        good, bad = marks()
+        self.good = self._thumb(good, f"Rate this {what} good ({GOOD_KEYS})", "ratingGood")
+        self.bad = self._thumb(bad, f"Rate this {what} bad ({BAD_KEYS})", "ratingBad")
         self.good.clicked.connect(lambda: self._verdict(GOOD))
         self.bad.clicked.connect(lambda: self._verdict(BAD))
         self.note = QLineEdit(self)

@@ -12,6 +12,7 @@ from promptstudio.evals.results import DONE, CellResult, EvalCase, EvalColumn, E
 from promptstudio.storage.ratings import BAD, GOOD, Rating, eval_ratings
 from promptstudio.ui.evaluate.eval_pane import EvalPane
 from promptstudio.ui.main_window import MainWindow
+from promptstudio.ui.rating_bar import marks
 from tests.fake_llm import FakeLLM
 from tests.ui.test_evaluate_in_window import evaluate, set_up
 
@@ -51,7 +52,8 @@ def test_rating_cells_shows_marks_and_the_judges_kappa(qtbot) -> None:
     ]:  # fmt: skip
         results.set_rating(case, column, rating)
     grid = results.grid_model
-    assert grid.index(0, 0).data().endswith("👍") and grid.index(1, 0).data().endswith("👎")
+    good, bad = marks()  # 👍 👎, or +1 −1 where no font draws them
+    assert grid.index(0, 0).data().endswith(good) and grid.index(1, 0).data().endswith(bad)
     # you: pass, fail, fail, pass; judge: pass, pass, fail, fail -> p_o = 1/2, p_e = 1/2
     assert label.text() == "Judge vs you: κ = 0.00 over 4 answers"
     assert "both pass 1 · both fail 1 · judge pass, you fail 1 · judge fail, you pass 1" in (
@@ -89,7 +91,7 @@ def test_a_rating_in_the_window_is_stored_and_the_dialog_shows_agreement(
     [(key, rating)] = stored().items()
     assert rating == Rating(BAD, "right, but terse")
     assert key == (run.cases[1].key, run.columns[0].key)
-    assert results.grid_model.index(1, 0).data().endswith("👎")
+    assert results.grid_model.index(1, 0).data().endswith(marks()[1])
     dialog = window.eval_flow.open_judge_prompt()
     assert "Judge vs you" in dialog.agreement.text()
     dialog.close()

@@ -9,6 +9,7 @@ from pytestqt.qtbot import QtBot
 from promptstudio.storage import Database, library
 from promptstudio.storage.ratings import GOOD
 from promptstudio.ui.history.history_pane import RUNS_TAB, HistoryPane
+from promptstudio.ui.rating_bar import marks
 from tests.ui.test_history_pane import TIMEOUT, V1, answer, db, open_prompt, pane, seed, tasks
 
 __all__ = ["db", "pane", "tasks"]  # fixtures shared with test_history_pane
@@ -40,7 +41,7 @@ def test_rate_an_answer_in_history(qtbot: QtBot, db: Database, pane: HistoryPane
 
     qtbot.waitUntil(lambda: stored()[0] == (GOOD, "polite and right"), timeout=TIMEOUT)
     assert stored()[1] == (None, "")
-    qtbot.waitUntil(lambda: str(runs.index(0, 0, run).data()) == "gpt-4o-mini  👍")
+    qtbot.waitUntil(lambda: str(runs.index(0, 0, run).data()) == f"gpt-4o-mini  {marks()[0]}")
     assert "Note: polite and right" in str(runs.index(0, 0, run).data(Qt.ItemDataRole.ToolTipRole))
     pane.runs.rated_only.setChecked(True)
     assert not pane.runs_tree.isRowHidden(0, run) and pane.runs_tree.isRowHidden(1, run)

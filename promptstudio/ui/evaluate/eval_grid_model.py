@@ -26,6 +26,7 @@ from promptstudio.evals.results import (
     match_columns,
 )
 from promptstudio.ui.formatting import format_cost
+from promptstudio.ui.rating_bar import mark
 from promptstudio.ui.theme import palette_is_dark
 
 FLIPPED_ROLE: Final = Qt.ItemDataRole.UserRole + 1
@@ -155,8 +156,8 @@ class EvalGridModel(QAbstractTableModel):
             if flip is not None:
                 text = "✗ → ✓" if flip.after else "✓ → ✗"
             text = text + CACHED_MARK if cell is not None and cell.cached else text
-            rating = self._run.ratings.get(key) if self._run is not None else None
-            return f"{text}  {rating.mark}" if rating is not None and rating.mark else text
+            human = mark(self._run.ratings.get(key)) if self._run is not None else ""
+            return f"{text}  {human}" if human else text
         if role == FLIPPED_ROLE:
             return flip is not None
         if role == Qt.ItemDataRole.TextAlignmentRole:

@@ -129,6 +129,7 @@ class EvalPane(QWidget):
         running.setContentsMargins(6, 0, 6, 0)
         running.addWidget(self.budget)
         running.addWidget(self.plan_button)
+        running.addStretch(1)  # while the rest is hidden, the two stay together on the left
         running.addWidget(self.progress, 1)
         running.addWidget(self.stop_button)
         running.addWidget(self.status, 1)

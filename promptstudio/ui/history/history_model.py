@@ -28,7 +28,9 @@ from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 from promptstudio.durations import format_seconds
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import ResponseRow, RunWithResponses, VersionSummary
+from promptstudio.storage.ratings import rating_from
 from promptstudio.ui.formatting import NO_VALUE, format_cost
+from promptstudio.ui.rating_bar import mark
 from promptstudio.ui.tasks import TaskOwner
 
 PAGE_SIZE = 200
@@ -405,9 +407,10 @@ def status_note(response: ResponseRow) -> str:
 
 def rated_label(response: ResponseRow) -> tuple[str, str]:
     """The answer's first cell with its rating's mark, and its tooltip with the note."""
-    mark = {1: "  👍", -1: "  👎"}.get(response.rating or 0, "")
+    shown = mark(rating_from(response.rating, response.rating_note))
+    human = f"  {shown}" if shown else ""
     note = f"\nNote: {response.rating_note}" if response.rating_note else ""
-    return response.model + mark + ("  ✎" if note and not mark else ""), response.base_url + note
+    return response.model + human + ("  ✎" if note and not human else ""), response.base_url + note
 
 
 def _response_items(response: ResponseRow) -> list[QStandardItem]:
