@@ -43,6 +43,18 @@ def judge_agreement(run: EvalRun) -> Agreement[str] | None:
     return cohen_kappa(human, judge)
 
 
+def has_judge_verdicts(run: EvalRun) -> bool:
+    return any(judge_verdict(cell.grades) is not None for cell in run.cells.values())
+
+
+def agreement_short(agreement: Agreement[str] | None) -> str:
+    """A few characters for a toolbar: ``judge κ 0.42 · 7 rated``."""
+    if agreement is None:
+        return "judge κ —"
+    kappa = "undefined" if agreement.kappa is None else f"{agreement.kappa:.2f}"
+    return f"judge κ {kappa} · {agreement.items} rated"
+
+
 def agreement_text(agreement: Agreement[str] | None) -> str:
     """One line: kappa over how many answers, and the four counts."""
     if agreement is None:

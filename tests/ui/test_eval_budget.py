@@ -31,7 +31,7 @@ def test_the_plan_sends_nothing_and_the_budget_stops_the_evaluation(
     dialog.done(QDialog.DialogCode.Rejected)
 
     pane = window.evaluate
-    assert pane.budget.accessibleName() and pane.plan_button.accessibleName()
+    assert pane.budget.accessibleName()
     pane.budget.setText("$0.05")
     with qtbot.waitSignal(window.eval_flow.evaluated, timeout=30_000) as done:
         pane.run_button.click()

@@ -3,6 +3,7 @@ agreement (Cohen's kappa, the counts) shown beside the judge prompt."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -36,9 +37,14 @@ def test_rating_cells_shows_marks_and_the_judges_kappa(qtbot) -> None:
     qtbot.addWidget(pane)
     pane.show()
     results = pane.results
+    label = pane.judge_agreement
+    unjudged = _judged_run()
+    unjudged.cells = {key: replace(cell, grades=()) for key, cell in unjudged.cells.items()}
+    results.set_run(unjudged)
+    assert label.isHidden() and label.full == ""  # nothing judged: nothing to agree on
     run = _judged_run()
     results.set_run(run)
-    label = pane.judge_agreement
+    assert label.isVisible() and label.text() == "judge κ —"
     assert "rate answers the judge graded" in label.full
     bar = results.rating_bar
     assert bar.isEnabled() and bar.good.accessibleName().startswith("Rate this")
@@ -55,7 +61,8 @@ def test_rating_cells_shows_marks_and_the_judges_kappa(qtbot) -> None:
     good, bad = marks()  # 👍 👎, or +1 −1 where no font draws them
     assert grid.index(0, 0).data().endswith(good) and grid.index(1, 0).data().endswith(bad)
     # you: pass, fail, fail, pass; judge: pass, pass, fail, fail -> p_o = 1/2, p_e = 1/2
-    assert label.text() == "Judge vs you: κ = 0.00 over 4 answers"
+    assert label.text() == "judge κ 0.00 · 4 rated"
+    assert label.full.startswith("Judge vs you: κ = 0.00 over 4 answers")
     assert "both pass 1 · both fail 1 · judge pass, you fail 1 · judge fail, you pass 1" in (
         label.toolTip()
     )
@@ -93,5 +100,5 @@ def test_a_rating_in_the_window_is_stored_and_the_dialog_shows_agreement(
     assert key == (run.cases[1].key, run.columns[0].key)
     assert results.grid_model.index(1, 0).data().endswith(marks()[1])
     dialog = window.eval_flow.open_judge_prompt()
-    assert "Judge vs you" in dialog.agreement.text()
+    assert dialog.agreement.isHidden()  # no llm-rubric here: nothing to agree on
     dialog.close()

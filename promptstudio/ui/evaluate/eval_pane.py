@@ -60,12 +60,9 @@ class EvalPane(QWidget):
             "Ask the models again instead of reusing a cached answer to the same request"
         )
         self.budget = BudgetField(self)
-        self.plan_button = QToolButton(self)
-        self.plan_button.setObjectName("evalPlan")
-        self.plan_button.setText("Plan…")
-        self.plan_button.setAccessibleName("Plan the evaluation: requests, tokens and cost")
-        self.plan_button.setToolTip("What an evaluation would send and cost (Ctrl+Alt+E)")
-        self.plan_button.clicked.connect(self.planRequested)
+        budget_label = QLabel("Budget:", self)
+        budget_label.setBuddy(self.budget)
+        self.cases.add_beside_checks(budget_label, self.budget)  # the toolbar has no room
         self.judge = QComboBox(self)
         self.judge.setObjectName("evalJudge")
         self.judge.setToolTip("The run column whose model grades 'llm-rubric' checks")
@@ -127,9 +124,6 @@ class EvalPane(QWidget):
         bar.addWidget(self.export_button)
         running = QHBoxLayout()
         running.setContentsMargins(6, 0, 6, 0)
-        running.addWidget(self.budget)
-        running.addWidget(self.plan_button)
-        running.addStretch(1)  # while the rest is hidden, the two stay together on the left
         running.addWidget(self.progress, 1)
         running.addWidget(self.stop_button)
         running.addWidget(self.status, 1)
@@ -206,14 +200,15 @@ class EvalPane(QWidget):
 
 
 class _AgreementLabel(QLabel):
-    """The judge's agreement with the person's ratings: κ here, the counts in its tooltip
-    (and in full in the judge prompt dialog, ``full``)."""
+    """The judge's agreement with the person's ratings: κ here, in full (the counts) in its
+    tooltip and in the judge prompt dialog (``full``); hidden when nothing was judged."""
 
-    def set_agreement(self, text: str) -> None:
+    def set_agreement(self, short: str, text: str) -> None:
         self.full = text
-        short, _, counts = text.partition(" (")
         super().setText(short)
-        self.setToolTip(counts.rstrip(")") or text)
+        self.setToolTip(text)
+        self.setAccessibleDescription(text)
+        self.setVisible(bool(short))
         self.setAccessibleDescription(text)
         self.setVisible(bool(text))
 
@@ -223,7 +218,7 @@ def _agreement_label(parent: QWidget) -> _AgreementLabel:
     label.setObjectName("evalJudgeAgreement")
     label.setAccessibleName("Judge's agreement with your ratings")
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.set_agreement("")
+    label.set_agreement("", "")
     return label
 
 

@@ -34,17 +34,18 @@ class BudgetField(QLineEdit):
         super().__init__(parent)
         self.setObjectName("evalBudget")
         self.setAccessibleName("Budget for this evaluation in US dollars")
-        self.setToolTip(
-            "Stop the evaluation before it would spend more than this (US dollars, real "
-            "usage at the price table's rates). Empty: the setting in Settings ▸ Evaluate."
-        )
-        self.setMaximumWidth(110)
+        self.setMaximumWidth(90)
         self.set_default(None)
 
     def set_default(self, setting: object) -> None:
         """Show the setting's budget as the placeholder."""
         shown = f"${float(setting):g}" if isinstance(setting, int | float) else "no limit"
-        self.setPlaceholderText(f"Budget: {shown}")
+        self.setPlaceholderText(shown)
+        self.setToolTip(
+            f"Stop the evaluation before it would spend more than this many US dollars (real "
+            f"usage at the price table's rates). Empty: the setting ({shown}). "
+            "Run ▸ Plan the evaluation (Ctrl+Alt+E) shows what it would cost."
+        )
 
     def limit(self, setting: object) -> float | None:
         """The budget in dollars: what is typed, else ``setting``; EvalError if unreadable."""

@@ -23,7 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.durations import format_ms
-from promptstudio.evals.agreement import agreement_text, judge_agreement
+from promptstudio.evals.agreement import (
+    agreement_short,
+    agreement_text,
+    has_judge_verdicts,
+    judge_agreement,
+)
 from promptstudio.evals.graders import GradeResult
 from promptstudio.evals.results import (
     CellResult,
@@ -50,7 +55,8 @@ class EvalResultsView(QWidget):
     """Grid and detail on top; per-model summary table and chart side by side below."""
 
     cellRated = Signal(str, str, object)  # case key, column key, Rating: to be stored
-    agreementChanged = Signal(str)  # the judge's agreement with the ratings, in words
+    # The judge's agreement with the ratings: a short form and in full ("", "": no judge)
+    agreementChanged = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -146,7 +152,14 @@ class EvalResultsView(QWidget):
             column_key,
         ):
             self._rating.set_rating(rating)
-        self.agreementChanged.emit(agreement_text(judge_agreement(run)))
+        self._announce_agreement(run)
+
+    def _announce_agreement(self, run: EvalRun | None) -> None:
+        if run is None or not has_judge_verdicts(run):
+            self.agreementChanged.emit("", "")
+            return
+        agreement = judge_agreement(run)
+        self.agreementChanged.emit(agreement_short(agreement), agreement_text(agreement))
 
     def _rated(self, rating: Rating) -> None:
         cell = self._grid_model.cell_at(self._grid.currentIndex())
@@ -161,7 +174,7 @@ class EvalResultsView(QWidget):
             self._grid.setCurrentIndex(self._grid_model.index(0, 0))
         self._show(self._grid.currentIndex())
         self.refresh_summary()
-        self.agreementChanged.emit(agreement_text(judge_agreement(run)) if run else "")
+        self._announce_agreement(run)
 
     def set_baseline(self, run: EvalRun | None) -> None:
         """Compare with an earlier run: flipped cells, pass-rate changes, baseline answers."""
