@@ -23,6 +23,11 @@ Every pass rate comes with its 95% Wilson interval. ``--compare`` pairs this eva
 with the prompt's previous one, model by model, and the models with the first one: the
 cases that flipped, McNemar's exact test in a sentence, and one line with the pass-rate
 change, its interval and the cost per 1,000 answers.
+
+``--dry-run`` prints the plan (requests, cache hits, estimated tokens and cost per model,
+and how each was estimated) and sends nothing; ``--max-cost USD`` (else the setting
+``evaluate.max_cost``) stops before the spending would exceed it (exit status 1, what
+finished is stored).
 """
 
 from __future__ import annotations
@@ -99,6 +104,14 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
     evaluate.add_argument("--compare", action="store_true",
                           help="compare with the last evaluation (paired test, ROI line) and "
                                "the models with the first")  # fmt: skip
+    evaluate.add_argument(
+        "--max-cost", type=_dollars, metavar="USD",
+        help="stop before spending more than this (default: the setting)",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--dry-run", action="store_true",
+        help="print the plan (requests, cache hits, tokens, cost) and send nothing",
+    )  # fmt: skip
     evaluate.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                           help="a value for variables the cases leave out")  # fmt: skip
     add_generation_options(evaluate)
@@ -122,6 +135,16 @@ def _repeat(text: str) -> int:
     return int(text)
 
 
+def _dollars(text: str) -> float:
+    try:
+        value = float(text.strip().lstrip("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of US dollars") from None
+    if not value >= 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of 0 or more dollars")
+    return value
+
+
 def evaluate(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -132,6 +155,8 @@ def evaluate(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         doc, prompt = _source(args, db)
         columns, evaluation = _evaluation(args, db, doc, prompt)
+        if _plan(args, db, evaluation, prompt):
+            return 0
         if prompt is None:
             prompt = db.call(library.create_prompt, doc.name, doc.folder or "CLI")
         version = db.call(
@@ -149,8 +174,59 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.compare and baseline is None:
         print(f"promptstudio: {prompt.name} has no earlier evaluation to compare with",
               file=sys.stderr)  # fmt: skip
+    if "stopped_for_budget" in run.settings:
+        _say(_budget_line(run))
     _print_results(args, run, prompt.name, baseline)
     return _exit_code(run, args.min_pass_rate, args.min_pass_rate_lower)
+
+
+def _plan(
+    args: argparse.Namespace, db: Database, evaluation: Evaluation, prompt: PromptRow | None
+) -> bool:
+    """Show the plan (on stdout for ``--dry-run``: True, nothing is sent), and set the
+    budget from ``--max-cost`` or the setting."""
+    from promptstudio.evals.plan import (
+        Budget,
+        cached_among,
+        evaluation_cells,
+        plan_evaluation,
+        read_history,
+    )
+    from promptstudio.paths import data_dir
+    from promptstudio.settings.store import SettingsStore
+
+    limit = args.max_cost
+    if limit is None:
+        setting = SettingsStore(data_dir(args.data_dir)).get("evaluate.max_cost")
+        limit = float(setting) if isinstance(setting, int | float) else None
+    if limit is None and not args.dry_run:
+        return False  # the plan renders every case before the first request: not unasked
+    models = [target.column.model for target in evaluation.targets]
+    history = db.call(read_history, models, prompt.id if prompt is not None else None)
+    cells = evaluation_cells(evaluation)
+    keys = [key for _, key in cells if key]
+    cached = set() if evaluation.fresh else db.call(cached_among, keys)
+    plan = plan_evaluation(evaluation, history, cached, cells)
+    if args.dry_run:
+        if args.json:
+            json.dump({"plan": plan.to_dict()}, sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+        else:
+            print("\n".join(["plan (dry run: nothing sent)", *plan.lines()]))
+        return True
+    print(f"plan: {plan.total_line()}", file=sys.stderr)
+    if limit is not None:
+        evaluation.budget = Budget.from_plan(limit, plan)
+        print(f"budget: {_money(limit)}", file=sys.stderr)
+    return False
+
+
+def _budget_line(run: EvalRun) -> str:
+    stop = run.settings.get("stopped_for_budget") or {}
+    return (
+        f"stopped for budget: {_money(stop.get('spent'))} spent of "
+        f"{_money(stop.get('max_cost'))}; {_stopped_line(run).removeprefix('stopped: ')}"
+    )
 
 
 # ---- what to evaluate ------------------------------------------------------------------
@@ -391,7 +467,8 @@ def _print_results(
         if run.repeat > 1:
             lines[0] += f" × {run.repeat} samples"
         if run.status == CANCELLED:
-            lines[-1:-1] = [_stopped_line(run)]
+            stop = _budget_line(run) if "stopped_for_budget" in run.settings else None
+            lines[-1:-1] = [stop or _stopped_line(run)]
         lines += _table_lines(run) + _failure_lines(run) + _ungraded_lines(run)
         lines += _flip_lines(run, baseline, flips)
         print("\n".join(lines + _comparison_lines(comparisons)))
@@ -547,6 +624,8 @@ def _print_json(
              "version": run.version_number, "version_id": run.version_id}  # fmt: skip
     if run.status == CANCELLED:
         data["answers"] = _cancelled(run)
+    if "stopped_for_budget" in run.settings:
+        data["stopped_for_budget"] = run.settings["stopped_for_budget"]
     if compare:
         cases = {case.key: case for case in run.cases}
         data["compared_with"] = None if baseline is None else {
@@ -567,6 +646,8 @@ def _exit_code(run: EvalRun, min_pass_rate: float | None, lower: float | None = 
     interval, ``lower``) under the bar; else 0."""
     from promptstudio.evals.results import CANCELLED, summarize
 
+    if run.status == CANCELLED and "stopped_for_budget" in run.settings:
+        return 1
     if run.status == CANCELLED:
         _say(f"{_stopped_line(run)}; the answers that finished are stored")
         return 130

@@ -44,6 +44,8 @@ CELL_FIELDS = (
     "model_pass_rate",
     "model_pass_rate_low",
     "model_pass_rate_high",
+    "human",  # a person's rating: good, bad or empty (storage.ratings)
+    "human_note",
 )
 VAR_PREFIX = "var:"  # only for a variable whose name is one of the fields above
 
@@ -85,6 +87,7 @@ def results_to_csv(run: EvalRun) -> str:
             "model_pass_rate": _decimal(rate.pass_rate, 4),
             "model_pass_rate_low": _decimal(None if interval is None else interval.low, 4),
             "model_pass_rate_high": _decimal(None if interval is None else interval.high, 4),
+            **_human(run, cell.case_key, cell.column_key),
         }
         for name, field in var_fields.items():
             row[field] = _value_text(case.vars[name]) if name in case.vars else ""
@@ -101,7 +104,10 @@ def results_to_json(run: EvalRun, comparisons: Sequence[Comparison] = ()) -> str
         "status": run.status,
         "columns": [column.to_dict() for column in run.columns],
         "cases": [case.to_dict() for case in run.cases],
-        "cells": [cell.to_dict() for cell in cells_in_order(run)],
+        "cells": [
+            cell.to_dict() | _human(run, cell.case_key, cell.column_key)
+            for cell in cells_in_order(run)
+        ],
         "summary": [summary.to_dict() for summary in summarize(run)],
     }
     if run.repeat > 1:
@@ -164,6 +170,11 @@ def results_to_html(run: EvalRun, comparisons: Sequence[Comparison] = ()) -> str
         + "<h2>Answers</h2><table><tr><th>Case</th><th>Model</th><th>Sample</th>"
         f"<th>Verdict</th><th>Answer</th></tr>{answers}</table></body></html>\n"
     )
+
+
+def _human(run: EvalRun, case_key: str, column_key: str) -> dict[str, str]:
+    rating = run.ratings.get((case_key, column_key))
+    return {"human": rating.label if rating else "", "human_note": rating.note if rating else ""}
 
 
 def grade_summary(grades: Iterable[GradeResult]) -> str:

@@ -237,6 +237,8 @@ class EvalRun:
     created_at: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
     more_samples: dict[tuple[str, str, int], CellResult] = field(default_factory=dict)
+    # (case key, column key) -> a person's rating (storage.ratings.Rating); stored ones only
+    ratings: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def cell(self, case_key: str, column_key: str) -> CellResult | None:
         return self.cells.get((case_key, column_key))

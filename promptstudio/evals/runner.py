@@ -39,6 +39,7 @@ from promptstudio.evals.graders import (
     ungraded_reason,
 )
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT, grade_with_judge
+from promptstudio.evals.plan import Budget
 from promptstudio.evals.results import (
     CANCELLED,
     DONE,
@@ -148,6 +149,7 @@ class Evaluation:
         share_turns: ServerLimits | None = None,
         repeat: int = 1,
         tools: checks_model.CheckTools | None = None,
+        budget: Budget | None = None,
     ) -> None:
         if repeat < 1:
             raise EvalError(f"Each case is asked at least once, not {repeat} times.")
@@ -171,6 +173,7 @@ class Evaluation:
         self.tools = dataclasses.replace(
             tools or checks_model.CheckTools(), judge=None if judge is None else self._ask_judge
         )
+        self.budget = budget  # evals.plan: no request starts that would exceed it
         self.result = EvalRun(columns=tuple(t.column for t in targets), cases=tuple(cases))
         self.result.settings = {
             "for_every_case": self.for_every_case,
@@ -187,6 +190,7 @@ class Evaluation:
         self._started = False
         self._cancelled = False
         self._rendered: dict[str, tuple[list[Message], str | None, int]] = {}
+        self._last_cost: dict[str, float | None] = {}  # real cost per request key, for the budget
 
     @property
     def done(self) -> int:
@@ -247,6 +251,10 @@ class Evaluation:
             raise
         if self._cancelled:
             self.result.status = CANCELLED
+        if self.budget is not None and self.budget.stopped:
+            self.result.status = CANCELLED
+            self.result.settings["stopped_for_budget"] = {
+                "max_cost": self.budget.limit, "spent": self.budget.spent}  # fmt: skip
         return self.result
 
     def cancel(self) -> None:
@@ -258,7 +266,7 @@ class Evaluation:
     async def _work(self, cells: Iterator[tuple[EvalCase, EvalTarget, int]]) -> None:
         """Run cells from the shared iterator until it is empty or the evaluation stops."""
         for case, target, sample in cells:
-            if self._cancelled:
+            if self._cancelled or (self.budget is not None and self.budget.stopped):
                 return
             messages, problem = self._messages(case)
             await self._cell(case, target, messages, problem, sample)
@@ -306,7 +314,12 @@ class Evaluation:
             run_target = checks_model.with_logprobs(
                 target.run_target(column), self.checks[case.key]
             )
-            received, cost, cached, error = await self._answer(run_target, messages, sample)
+            try:
+                received, cost, cached, error = await self._answer(
+                    run_target, messages, sample, budgeted=column
+                )
+            except _OverBudget:
+                return  # left out, as a cell never started
             answer = _fields(received)
             answer["sample"] = sample
             if error is not None:
@@ -345,15 +358,35 @@ class Evaluation:
             self._record(failed)
 
     async def _answer(
-        self, target: RunTarget, messages: list[Message], sample: int = 0
+        self,
+        target: RunTarget,
+        messages: list[Message],
+        sample: int = 0,
+        budgeted: str | None = None,
     ) -> tuple[CachedAnswer, float | None, bool, str | None]:
         """(the answer, cost, from the cache?, error) for one request (``sample``: which
-        repeat of it)."""
+        repeat of it); ``budgeted`` names the column whose estimate the budget holds while
+        it runs."""
         key = request_key(target, messages, sample)
         if self.cache is not None and not self.fresh:
             hit = await self.cache.get(key)
             if hit is not None:
                 return hit, 0.0, True, None
+        held = 0.0
+        if self.budget is not None:
+            reserved = self.budget.reserve(budgeted) if budgeted else 0.0
+            if reserved is None:
+                raise _OverBudget
+            held = reserved
+        try:
+            return await self._ask(target, messages, key)
+        finally:
+            if self.budget is not None:
+                self.budget.settle(held, self._last_cost.pop(key, None))
+
+    async def _ask(
+        self, target: RunTarget, messages: list[Message], key: str
+    ) -> tuple[CachedAnswer, float | None, bool, str | None]:
         session = RunSession(
             messages,
             [target],
@@ -362,6 +395,7 @@ class Evaluation:
             limits=self.limits,
         )
         result = (await session.run())[target.key]
+        self._last_cost[key] = result.cost
         received = CachedAnswer.from_result(result)
         if result.status is not TargetStatus.DONE:
             error = result.error.message if result.error else f"The request ended {result.status}."
@@ -455,6 +489,10 @@ def case_thread(template: str, values: Mapping[str, object]) -> list[Message]:
         turns = thread_turns(value) if name not in used else None
         found += turns or []
     return found
+
+
+class _OverBudget(Exception):
+    """The next request would take the evaluation over its budget."""
 
 
 def _fields(answer: CachedAnswer) -> dict[str, Any]:

@@ -94,7 +94,10 @@ def save_run(conn: sqlite3.Connection, version_id: int, run: EvalRun) -> EvalRun
 def load_run(conn: sqlite3.Connection, eval_run_id: int) -> EvalRun:
     """A stored evaluation with every cell (on the database's thread)."""
     from promptstudio.storage import library
+    from promptstudio.storage.ratings import eval_ratings
 
-    return run_from_rows(
+    run = run_from_rows(
         library.get_eval_run(conn, eval_run_id), library.eval_cells(conn, eval_run_id)
     )
+    run.ratings = eval_ratings(conn, eval_run_id)
+    return run

@@ -178,6 +178,19 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=64,
     ),
     Setting(
+        "evaluate.max_cost",
+        "float",
+        None,
+        "Stop an evaluation before its spending (real usage at the price table's rates) "
+        "would exceed this many US dollars; empty: no limit. The Evaluate tab's budget "
+        "field and eval --max-cost override it.",
+        "Evaluate",
+        "Budget per evaluation",
+        optional=True,
+        minimum=0,
+        unit="USD",
+    ),
+    Setting(
         "editor.font_family",
         "str",
         None,

@@ -121,6 +121,8 @@ class ResponseRow:
     cost: float | None
     created_at: str
     steps: tuple[StepRow, ...] = ()  # a conversation continued from this answer
+    rating: int | None = None  # 1 good, -1 bad (storage.ratings)
+    rating_note: str = ""
 
     @property
     def total_cost(self) -> float | None:
@@ -285,6 +287,9 @@ def response_from(row: sqlite3.Row) -> ResponseRow:
         params=stored_json(row["params"], {}),
         messages=stored_json(row["messages"], []),
         **_answer_columns(row),
+        # A Row's ``in`` looks at values, not names; an older SELECT may lack them.
+        rating=row["rating"] if "rating" in row.keys() else None,  # noqa: SIM118
+        rating_note=(row["rating_note"] or "") if "rating_note" in row.keys() else "",  # noqa: SIM118
     )
 
 

@@ -436,6 +436,19 @@ def _step_9_thread_steps(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_10_human_ratings(conn: sqlite3.Connection) -> None:
+    """A person's verdict on an answer (1 good, -1 bad, NULL none) and a note, kept with
+    the answer itself: a run's response, an evaluation cell, a pinned answer. The partial
+    indexes keep "rated answers" and the note search to the few rows that have them."""
+    for table in ("responses", "eval_results", "pinned_answers"):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN rating INTEGER")
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN rating_note TEXT")
+        conn.execute(
+            f"CREATE INDEX {table}_rated ON {table}(id) "
+            "WHERE rating IS NOT NULL OR rating_note IS NOT NULL"
+        )
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -455,6 +468,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_7_eval_samples,
     _step_8_case_thresholds,
     _step_9_thread_steps,
+    _step_10_human_ratings,
 ]
 
 

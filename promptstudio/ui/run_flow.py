@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from promptstudio import templating
 from promptstudio.chat import Message
+from promptstudio.evals.plan import RUN_PLAN_THRESHOLD, plan_run, read_history
 from promptstudio.runs import RunSession, RunTarget, TargetResult, TargetStatus
 from promptstudio.runs.checkpoint import ResponseCheckpoints
 from promptstudio.runs.columns import ColumnError, column_api, sample_targets, split_sample_key
@@ -27,6 +28,7 @@ from promptstudio.ui.board.preview_dialog import ColumnPreview, PreviewDialog
 from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.editor.analysis import TemplateAnalysis
 from promptstudio.ui.endpoints import Endpoints
+from promptstudio.ui.evaluate.eval_plan import PlanDialog, show_plan
 from promptstudio.ui.status import StatusNotifier
 from promptstudio.ui.tasks import TaskOwner
 
@@ -34,6 +36,7 @@ from promptstudio.ui.tasks import TaskOwner
 class RunFlow(QObject):
     runStored = Signal(int)  # response id, once an answer is in the database
     runFinished = Signal(int)  # run id, once every answer of a run is stored
+    runStarted = Signal(list)  # the column ids that began a run
     versionsChanged = Signal(int)  # prompt id: a run was stored with its version
     answerStored = Signal(object)  # a StoredAnswer: what a conversation goes on from
 
@@ -59,6 +62,8 @@ class RunFlow(QObject):
         self.db, self.worker, self.tasks, self.notifier = db, worker, tasks, notifier
         self._save_for_run = save_for_run
         self._runs: list[RunRecord] = []
+        self._planned = False  # the next run's plan was shown and accepted
+        self.plan_dialog: PlanDialog | None = None
         self._run_number = 0
         board.runAllRequested.connect(lambda: self.run())
         board.stopAllRequested.connect(lambda: self.stop())
@@ -97,6 +102,10 @@ class RunFlow(QObject):
             targets += sample_targets(target, config)
         if not targets:
             return
+        if len(targets) > RUN_PLAN_THRESHOLD and not self._planned:  # show the cost first
+            self.tasks.start("run-plan", self._confirm_plan(column_id, messages, targets))
+            return
+        self._planned = False
         checkpoints = ResponseCheckpoints(self.db, messages)  # a crash keeps what had arrived
         session = RunSession(
             messages, targets, on_update=checkpoints.watching(board.on_update),
@@ -105,8 +114,26 @@ class RunFlow(QObject):
         record = RunRecord(session, messages, checkpoints, values=self.session.values)
         self._runs.append(record)
         board.begin(record.column_ids)
+        self.runStarted.emit(record.column_ids)
         self._run_number += 1
         self.tasks.start(f"run:{self._run_number}", self._run(record))
+
+    async def _confirm_plan(
+        self, column_id: str | None, messages: list[Message], targets: list[RunTarget]
+    ) -> PlanDialog:
+        """A run of many samples: its plan (requests, tokens, cost); "Run" sends it."""
+        models = [target.model for target in targets]
+        history = await self.db.acall(read_history, models, self.session.prompt_id)
+        plan = plan_run(messages, targets, history, self.endpoints.prices)
+        title = f"Plan of the run: {len(targets)} requests"
+        self.plan_dialog = show_plan(
+            plan, title, self.board.window(), lambda: self._run_planned(column_id)
+        )
+        return self.plan_dialog
+
+    def _run_planned(self, column_id: str | None) -> None:
+        self._planned = True
+        self.run(column_id)
 
     def render(self, column_ids: Sequence[str] = ()) -> list[Message] | None:
         """The messages to send, or None after showing the template error where it is."""

@@ -218,6 +218,14 @@ class RunColumn(QFrame):
         self.view_mode.currentTextChanged.connect(lambda _mode: self._refresh_view(force=True))
         self.set_folded(False)
 
+    def add_footer(self, row: QWidget, actions: Sequence[Any] = ()) -> None:
+        """A row under the answer (the rating bar) and its QActions in the ⋯ menu."""
+        layout, menu = self.layout(), self.menu_button.menu()
+        assert layout is not None and menu is not None
+        layout.addWidget(row)
+        menu.addSeparator()
+        menu.addActions(list(actions))
+
     def _header(self) -> QHBoxLayout:
         """The title line: fold, title (drag it), status, run, stop, the menu and remove."""
         self.title = DragHandle(self)

@@ -411,12 +411,18 @@ class CasesTable(QWidget):
         every.setContentsMargins(0, 0, 0, 0)
         every.addWidget(every_label)
         every.addWidget(self.every_case, 1)
+        self._every_row = every
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(ScrollingRow(bar, self))
         layout.addWidget(self._view, 1)
         layout.addLayout(every)
         layout.addWidget(self.problem_label)
+
+    def add_beside_checks(self, *widgets: QWidget) -> None:
+        """Other settings of the evaluation at the end of the every-case checks' line."""
+        for widget in widgets:
+            self._every_row.addWidget(widget)
 
     def _button(self, action: QAction) -> QToolButton:
         button = QToolButton(self)

@@ -25,6 +25,7 @@ from promptstudio.evals.cache import AnswerCache, LibraryCache
 from promptstudio.evals.checks_model import CheckTools
 from promptstudio.evals.compare import Comparison, comparisons
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT
+from promptstudio.evals.plan import Budget
 from promptstudio.evals.results import (
     CANCELLED,
     CellResult,
@@ -45,6 +46,8 @@ from promptstudio.storage import Database, library
 from promptstudio.storage.library import EvalRunRow, VersionRow
 from promptstudio.templating import TemplateError
 from promptstudio.ui.evaluate.eval_pane import EvalPane
+from promptstudio.ui.evaluate.eval_plan import plan_for, show_evaluation_plan
+from promptstudio.ui.evaluate.eval_ratings import store_cell_ratings
 from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.status import StatusNotifier
@@ -127,6 +130,13 @@ class EvalFlow(QObject):
             lambda eval_id: self.tasks.start("eval-baseline", self.compare_with(eval_id))
         )
         pane.exportRequested.connect(self.choose_export)
+        store_cell_ratings(pane.results, self.db, tasks)
+        pane.planRequested.connect(  # Plan… (Ctrl+Alt+E): "Run" in its dialog runs it
+            lambda: tasks.start(
+                "eval-plan",
+                show_evaluation_plan(self.db, self._prepare(), self.prompt_id, pane, self.run),
+            )
+        )
         self._columns_changed()
 
     @property
@@ -284,9 +294,9 @@ class EvalFlow(QObject):
         if self.evaluation is not None:
             self.services.worker.call(self.evaluation.cancel)
 
-    async def _run(self) -> None:
-        services = self.services
-        error = services.check_template()
+    async def _prepare(self) -> Evaluation:
+        """The evaluation of the open prompt's stored cases, checked; nothing is sent."""
+        error = self.services.check_template()
         if error is not None:  # every case would fail the same way: say it once
             where = f"line {error.line}, column {error.column}"
             raise EvalError(f"Template error at {where}: {error.message}")
@@ -297,7 +307,17 @@ class EvalFlow(QObject):
         rows = await self.db.acall(library.list_cases, self.prompt_id)
         if not rows:
             raise EvalError("This prompt has no test cases yet: add one (or import a file).")
-        evaluation = self._evaluation(cases_from_rows(rows))
+        self.pane.budget.set_default(self.services.setting("evaluate.max_cost"))
+        return self._evaluation(cases_from_rows(rows))
+
+    async def _run(self) -> None:
+        services = self.services
+        evaluation = await self._prepare()
+        limit = self.pane.budget.limit(services.setting("evaluate.max_cost"))
+        plan = None  # the plan renders every case up front: only for a budget (Plan… shows it)
+        if limit is not None:
+            plan = await plan_for(self.db, evaluation, self.prompt_id)
+            evaluation.budget = Budget.from_plan(limit, plan)
         version = await services.save_for_run()
         self.evaluation, self._version_id = evaluation, version.id
         result = evaluation.result
@@ -307,7 +327,14 @@ class EvalFlow(QObject):
         self.pane.set_running(True, evaluation.total)
         models = len(evaluation.targets)
         times = f" × {evaluation.repeat} samples" if evaluation.repeat > 1 else ""
-        self.pane.status.setText(f"Evaluating {len(rows)} cases{times} on {models} models…")
+        self.pane.status.setText(
+            f"Evaluating {len(evaluation.result.cases)} cases{times} on {models} models…"
+            + (
+                f" Plan: {plan.total_line()}; budget ${limit:g}"
+                if plan and limit is not None
+                else ""
+            )
+        )
         self._drain.start()
         future = services.worker.submit(evaluation.run())
         try:
@@ -450,6 +477,7 @@ class EvalFlow(QObject):
             self.judge_dialog.deleteLater()
         dialog = JudgePromptDialog(self.judge_prompt, self.pane.window())
         dialog.chosen.connect(self._judge_prompt_chosen)
+        dialog.set_agreement(self.pane.judge_agreement.full)
         self.judge_dialog = dialog
         dialog.open()
         return dialog
@@ -524,5 +552,9 @@ def _summary_line(run: EvalRun) -> str:
             rate += f" [{interval.percent()}]"
         parts.append(f"{summary.label} {rate}")
     stopped = f"Stopped: {stop_counts(run).describe()}. " if run.status == CANCELLED else ""
+    if budget := run.settings.get("stopped_for_budget"):
+        stopped = f"Stopped for budget (${budget['spent']:.4f} of ${budget['max_cost']:g}): " + (
+            f"{stop_counts(run).describe()}. "
+        )
     version = f"v{run.version_number}" if run.version_number is not None else "this version"
     return f"{stopped}Evaluated {version}: " + ", ".join(parts)

@@ -30,6 +30,7 @@ from promptstudio.evals.results import (
 )
 from promptstudio.evals.stats import is_flaky
 from promptstudio.ui.formatting import format_cost
+from promptstudio.ui.rating_bar import mark
 from promptstudio.ui.theme import palette_is_dark
 
 FLIPPED_ROLE: Final = Qt.ItemDataRole.UserRole + 1
@@ -128,6 +129,13 @@ class EvalGridModel(QAbstractTableModel):
         index = self.index(row, column)
         self.dataChanged.emit(index, index)
 
+    def update_rating(self, case_key: str, column_key: str) -> None:
+        """A person's rating of a cell changed (``EvalRun.ratings``): show its mark."""
+        row, column = self._rows.get(case_key), self._columns.get(column_key)
+        if row is not None and column is not None:
+            index = self.index(row, column)
+            self.dataChanged.emit(index, index)
+
     def cell_at(self, index: Index) -> CellResult | None:
         key = self._key(index)
         return None if key is None or self._run is None else self._run.cell(*key)
@@ -167,7 +175,9 @@ class EvalGridModel(QAbstractTableModel):
             text = verdict_text(cell) if outcomes is None else _repeats_text(outcomes)
             if flip is not None:
                 text = "✗ → ✓" if flip.after else "✓ → ✗"
-            return text + CACHED_MARK if cell is not None and cell.cached else text
+            text = text + CACHED_MARK if cell is not None and cell.cached else text
+            human = mark(self._run.ratings.get(key)) if self._run is not None else ""
+            return f"{text}  {human}" if human else text
         if role == FLIPPED_ROLE:
             return flip is not None
         if role == FLAKY_ROLE:

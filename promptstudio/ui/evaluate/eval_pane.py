@@ -30,6 +30,7 @@ from promptstudio.runs.columns import MAX_SAMPLES
 from promptstudio.storage.library import EvalRunRow
 from promptstudio.ui.board.scrolling_row import ScrollingRow
 from promptstudio.ui.evaluate.cases_table import CasesTable
+from promptstudio.ui.evaluate.eval_plan import BudgetField
 from promptstudio.ui.evaluate.eval_results import EvalResultsView
 
 NO_JUDGE = ""
@@ -41,6 +42,7 @@ class EvalPane(QWidget):
     stopRequested = Signal()
     exportRequested = Signal()
     judgePromptRequested = Signal()
+    planRequested = Signal()
     judgeColumnChosen = Signal(str)  # a run column's id, or "" for none
     shownRunChosen = Signal(int)  # a stored evaluation's id
     baselineChosen = Signal(object)  # a stored evaluation's id, or None
@@ -72,6 +74,10 @@ class EvalPane(QWidget):
         self.repeat.setSuffix(" ×")
         repeat_label.setBuddy(self.repeat)
         self.cases.add_beside_count(repeat_label, self.repeat)  # "10 cases, each asked 3 ×"
+        self.budget = BudgetField(self)
+        budget_label = QLabel("Budget:", self)
+        budget_label.setBuddy(self.budget)
+        self.cases.add_beside_checks(budget_label, self.budget)  # the toolbar has no room
         self.judge = QComboBox(self)
         self.judge.setObjectName("evalJudge")
         self.judge.setToolTip("The run column whose model grades 'llm-rubric' checks")
@@ -83,6 +89,8 @@ class EvalPane(QWidget):
         self.judge_prompt.setText("Judge prompt…")
         self.judge_prompt.setToolTip("Read or edit the prompt the judge model is given")
         self.judge_prompt.clicked.connect(self.judgePromptRequested)
+        self.judge_agreement = _agreement_label(self)
+        self.results.agreementChanged.connect(self.judge_agreement.set_agreement)
         self.shown = QComboBox(self)
         self.shown.setObjectName("evalShown")
         self.shown.setToolTip("Which stored evaluation the grid shows")
@@ -122,6 +130,7 @@ class EvalPane(QWidget):
         bar.addWidget(QLabel("Judge:", self))
         bar.addWidget(self.judge)
         bar.addWidget(self.judge_prompt)
+        bar.addWidget(self.judge_agreement)
         bar.addStretch(1)
         bar.addWidget(QLabel("Showing:", self))
         bar.addWidget(self.shown)
@@ -207,6 +216,29 @@ class EvalPane(QWidget):
         eval_id = self.shown.itemData(index)
         if eval_id is not None:
             self.shownRunChosen.emit(int(eval_id))
+
+
+class _AgreementLabel(QLabel):
+    """The judge's agreement with the person's ratings: κ here, in full (the counts) in its
+    tooltip and in the judge prompt dialog (``full``); hidden when nothing was judged."""
+
+    def set_agreement(self, short: str, text: str) -> None:
+        self.full = text
+        super().setText(short)
+        self.setToolTip(text)
+        self.setAccessibleDescription(text)
+        self.setVisible(bool(short))
+        self.setAccessibleDescription(text)
+        self.setVisible(bool(text))
+
+
+def _agreement_label(parent: QWidget) -> _AgreementLabel:
+    label = _AgreementLabel(parent)
+    label.setObjectName("evalJudgeAgreement")
+    label.setAccessibleName("Judge's agreement with your ratings")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.set_agreement("", "")
+    return label
 
 
 class _StatusLine(QLabel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -26,6 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.durations import format_ms
+from promptstudio.evals.agreement import (
+    agreement_short,
+    agreement_text,
+    has_judge_verdicts,
+    judge_agreement,
+)
 from promptstudio.evals.compare import Comparison
 from promptstudio.evals.graders import GradeResult
 from promptstudio.evals.results import (
@@ -37,10 +43,12 @@ from promptstudio.evals.results import (
     match_columns,
     summarize,
 )
+from promptstudio.storage.ratings import NO_RATING, Rating
 from promptstudio.ui.evaluate.eval_chart import EvalChart
 from promptstudio.ui.evaluate.eval_grid_model import EvalGridModel, verdict_text
 from promptstudio.ui.evaluate.eval_summary_model import EvalSummaryModel
 from promptstudio.ui.formatting import format_cost
+from promptstudio.ui.rating_bar import RatingBar
 
 SUMMARY_INTERVAL_MS: Final = 200
 RULE: Final = "─" * 40
@@ -49,6 +57,10 @@ PLACEHOLDER: Final = "Select a cell to see the whole answer and how it was grade
 
 class EvalResultsView(QWidget):
     """Grid and detail on top; per-model summary table and chart side by side below."""
+
+    cellRated = Signal(str, str, object)  # case key, column key, Rating: to be stored
+    # The judge's agreement with the ratings: a short form and in full ("", "": no judge)
+    agreementChanged = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,7 +84,15 @@ class EvalResultsView(QWidget):
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self._grid)
-        top.addWidget(self._detail)
+        self._rating = RatingBar("evaluation answer")
+        self._rating.rated.connect(self._rated)
+        self._rating.shortcuts_for(self._grid)
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self._detail, 1)
+        detail_layout.addWidget(self._rating)
+        top.addWidget(detail)
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
         chart_scroll = QScrollArea(widgetResizable=True)  # many models: scroll, don't squeeze
@@ -157,6 +177,40 @@ class EvalResultsView(QWidget):
         self._comparison.setText("\n".join(lines))
         self._comparison_scroll.setVisible(bool(lines))
 
+    @property
+    def rating_bar(self) -> RatingBar:
+        return self._rating
+
+    def set_rating(self, case_key: str, column_key: str, rating: Rating) -> None:
+        """A rating as stored: in the run, the grid, the bar and the judge's agreement."""
+        run = self._grid_model.run
+        if run is None:
+            return
+        if rating.empty:
+            run.ratings.pop((case_key, column_key), None)
+        else:
+            run.ratings[(case_key, column_key)] = rating
+        self._grid_model.update_rating(case_key, column_key)
+        current = self._grid_model.cell_at(self._grid.currentIndex())
+        if current is not None and (current.case_key, current.column_key) == (
+            case_key,
+            column_key,
+        ):
+            self._rating.set_rating(rating)
+        self._announce_agreement(run)
+
+    def _announce_agreement(self, run: EvalRun | None) -> None:
+        if run is None or not has_judge_verdicts(run):
+            self.agreementChanged.emit("", "")
+            return
+        agreement = judge_agreement(run)
+        self.agreementChanged.emit(agreement_short(agreement), agreement_text(agreement))
+
+    def _rated(self, rating: Rating) -> None:
+        cell = self._grid_model.cell_at(self._grid.currentIndex())
+        if cell is not None:
+            self.cellRated.emit(cell.case_key, cell.column_key, rating)
+
     def set_run(self, run: EvalRun | None) -> None:
         """Show another run (its cells may still be arriving); the first cell is selected."""
         self._grid_model.set_run(run)
@@ -165,6 +219,7 @@ class EvalResultsView(QWidget):
             self._grid.setCurrentIndex(self._grid_model.index(0, 0))
         self._show(self._grid.currentIndex())
         self.refresh_summary()
+        self._announce_agreement(run)
 
     def set_baseline(self, run: EvalRun | None) -> None:
         """Compare with an earlier run: flipped cells, pass-rate changes, baseline answers."""
@@ -203,6 +258,11 @@ class EvalResultsView(QWidget):
 
     def _show(self, index: QModelIndex | QPersistentModelIndex) -> None:
         run = self._grid_model.run
+        cell = self._grid_model.cell_at(index) if run is not None else None
+        # Only stored answers can be rated (a live evaluation's cells are not, yet).
+        self._rating.setEnabled(run is not None and run.id is not None and cell is not None)
+        key = (cell.case_key, cell.column_key) if cell is not None else None
+        self._rating.set_rating(run.ratings.get(key, NO_RATING) if run and key else NO_RATING)
         if run is None or not index.isValid():
             self._detail.clear()
             return

@@ -41,6 +41,10 @@ class JudgePromptDialog(QDialog):
             self,
         )
         about.setWordWrap(True)
+        self.agreement = QLabel(self)  # how far the judge agrees with the user's ratings
+        self.agreement.setObjectName("judgeAgreement")
+        self.agreement.setWordWrap(True)
+        self.agreement.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.editor = QPlainTextEdit(self)
         self.editor.setObjectName("judgePromptEditor")
         self.editor.setPlainText(prompt if prompt is not None else DEFAULT_JUDGE_PROMPT)
@@ -61,6 +65,7 @@ class JudgePromptDialog(QDialog):
         restore.clicked.connect(lambda: self.editor.setPlainText(DEFAULT_JUDGE_PROMPT))
         layout = QVBoxLayout(self)
         layout.addWidget(about)
+        layout.addWidget(self.agreement)
         layout.addWidget(self.editor, 1)
         layout.addWidget(self.problem)
         self._add_other_prompts(layout)
@@ -87,6 +92,12 @@ class JudgePromptDialog(QDialog):
         layout.addWidget(label)
         layout.addWidget(self.other)
         layout.addWidget(self.other_view, 1)
+
+    def set_agreement(self, text: str) -> None:
+        """The judge's agreement with the user's 👍/👎 on the shown evaluation (kappa and
+        the counts), so the prompt can be tuned until it agrees."""
+        self.agreement.setText(text)
+        self.agreement.setVisible(bool(text))
 
     def text(self) -> str:
         return self.editor.toPlainText()

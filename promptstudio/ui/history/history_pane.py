@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionRow, VersionSummary
+from promptstudio.storage.ratings import Rating, set_rating
 from promptstudio.ui.history.compare_tab import CompareTab
 from promptstudio.ui.history.diff_view import DiffView
 from promptstudio.ui.history.hint_stack import HintStack
@@ -90,6 +91,7 @@ class HistoryPane(QWidget):
         self.diff = DiffView(self)
         self.diff_stack = HintStack(self.diff, self)
         self.runs = RunsTab(self)
+        self.runs.answerRated.connect(self._rate_answer)
         self.runs_model, self.runs_tree = self.runs.model, self.runs.tree
         self.answer, self.runs_title = self.runs.answer, self.runs.title
         self.compare = CompareTab(self)
@@ -333,6 +335,13 @@ class HistoryPane(QWidget):
             self.diff.show_diff(older.template if older else "", newer.template)
             self.diff_stack.show_content()
         self.diffShown.emit()
+
+    def _rate_answer(self, response_id: int, rating: Rating) -> None:
+        self.tasks.start(f"history-rate:{response_id}", self._store_rating(response_id, rating))
+
+    async def _store_rating(self, response_id: int, rating: Rating) -> None:
+        stored = await self.db.acall(set_rating, "response", response_id, rating)
+        self.runs.show_rating(response_id, stored)
 
     async def _show_runs(self, version: VersionSummary | None) -> None:
         if version is None:
