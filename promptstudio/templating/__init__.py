@@ -5,7 +5,12 @@ Qt-free. All positions refer to the source with ``\\r\\n`` and ``\\r`` normalise
 
 from __future__ import annotations
 
-from promptstudio.templating.errors import NothingToSend, RenderLimitExceeded, TemplateError
+from promptstudio.templating.errors import (
+    ImageRefused,
+    NothingToSend,
+    RenderLimitExceeded,
+    TemplateError,
+)
 from promptstudio.templating.limits import RenderLimits
 from promptstudio.templating.parsing import check
 from promptstudio.templating.render import render_messages
@@ -13,6 +18,7 @@ from promptstudio.templating.roles import RoleMarker, role_markers
 from promptstudio.templating.variables import VariableUse, find_variables, input_names
 
 __all__ = [
+    "ImageRefused",
     "NothingToSend",
     "RenderLimitExceeded",
     "RenderLimits",

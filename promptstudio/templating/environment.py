@@ -21,17 +21,18 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import generate_lorem_ipsum
 
 from promptstudio.templating import limits
-from promptstudio.templating.source import SENTINEL
+from promptstudio.templating.source import OUTPUT_END, SENTINEL
 
 
 def taint(value: object) -> str:
     """``finalize`` for ``{{ }}`` output: mark it so no line of it can become a role marker.
 
     A sentinel goes at the start and after every newline; lines holding a sentinel are never
-    markers, and the sentinels are removed when the output is split into messages.
+    markers, and the sentinels are removed when the output is split into messages. A second
+    mark ends the output, so image markup (``![alt](SOURCE)``) can be told from values.
     """
-    text = str(value).replace(SENTINEL, "")
-    return SENTINEL + text.replace("\n", "\n" + SENTINEL)
+    text = str(value).replace(SENTINEL, "").replace(OUTPUT_END, "")
+    return SENTINEL + text.replace("\n", "\n" + SENTINEL) + OUTPUT_END
 
 
 def _sized_items(items: Iterable[object]) -> list[object]:

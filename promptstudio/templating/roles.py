@@ -11,11 +11,13 @@ markers inside a macro body don't work either, since the macro is output via ``{
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from jinja2.exceptions import TemplateSyntaxError
 
 from promptstudio.chat import ROLES, Message, Role
 from promptstudio.templating.environment import environment
+from promptstudio.templating.image_parts import clean, to_message
 from promptstudio.templating.source import SENTINEL, LineIndex, RawTokenTracker, normalise
 
 _MARKERS: dict[str, Role] = {f"{role}:": role for role in ROLES}
@@ -75,15 +77,18 @@ def role_markers(source: str) -> list[RoleMarker]:
 def _strip_blank_lines(lines: list[str]) -> str:
     """Drop whitespace-only lines at both ends; keep everything between exactly."""
     start, end = 0, len(lines)
-    while start < end and not lines[start].strip():
+    while start < end and not clean(lines[start]).strip():
         start += 1
-    while end > start and not lines[end - 1].strip():
+    while end > start and not clean(lines[end - 1]).strip():
         end -= 1
     return "\n".join(lines[start:end])
 
 
-def split_messages(rendered: str) -> list[Message]:
+def split_messages(rendered: str, base_dir: Path | None = None) -> list[Message]:
     """Split rendered (tainted) output into messages and remove the taint.
+
+    ``![alt](SOURCE)`` in a message becomes an image part (see ``image_parts``); relative
+    image paths are read from ``base_dir`` (None: the current directory).
 
     Text before the first marker, or all text when there is no marker, is a ``user``
     message. Each message loses its leading and trailing blank lines. Messages that are
@@ -94,8 +99,8 @@ def split_messages(rendered: str) -> list[Message]:
     for line in rendered.split("\n"):
         role = marker_role(line)
         if role is None:
-            turns[-1][1].append(line.replace(SENTINEL, ""))
+            turns[-1][1].append(line)
         else:
             turns.append((role, []))
-    messages = [Message(role, _strip_blank_lines(body)) for role, body in turns]
-    return [message for message in messages if message.content]
+    messages = [to_message(role, _strip_blank_lines(body), base_dir) for role, body in turns]
+    return [message for message in messages if message.content or message.parts]
