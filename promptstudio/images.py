@@ -55,7 +55,7 @@ def is_data_url(source: str) -> bool:
 def looks_like_image_source(text: str, base_dir: Path | None = None) -> bool:
     """Whether a variable's value names an image (data URL, or an existing image file)."""
     text = text.strip()
-    if not text or "\n" in text or len(text) > 4096 and not is_data_url(text):
+    if not text or "\n" in text or (len(text) > 4096 and not is_data_url(text)):
         return False
     if is_data_url(text):
         return text[5:11].lower() == "image/"
@@ -126,8 +126,7 @@ def _data_url_bytes(source: str) -> bytes:
 
 def _too_big(what: str, size: int, limit: int, who: str) -> str:
     return (
-        f"The image {what} is {size / MB:.1f} MB; {who} takes at most "
-        f"{limit // MB} MB per image."
+        f"The image {what} is {size / MB:.1f} MB; {who} takes at most {limit // MB} MB per image."
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import httpx2
 import openai
 
+from promptstudio.chat import Message, Text
 from promptstudio.providers.apis import json_schema_wrapper
 from promptstudio.providers.base import ChatRequest, GenerationParams, Usage
 from promptstudio.providers.failures import error_fields, stream_error_event
@@ -45,7 +46,7 @@ class OpenAIResponsesProvider(SdkStreamProvider):
         return client.responses
 
     async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> SseEventStream:
-        items: Any = [{"role": m.role, "content": m.content} for m in request.messages]
+        items: Any = [responses_item(m) for m in request.messages]
         return await open_event_stream(
             client.responses.with_streaming_response.create(
                 model=request.model,
@@ -100,6 +101,20 @@ def _usage(usage: Any) -> Usage | None:
         cached_input_tokens=input_details.get("cached_tokens"),
         reasoning_tokens=output_details.get("reasoning_tokens"),
     )
+
+
+def responses_item(message: Message) -> dict[str, Any]:
+    """One input message: plain content, or ``input_text`` and ``input_image`` parts."""
+    if not message.parts:
+        return {"role": message.role, "content": message.content}
+    content: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, Text):
+            if part.text.strip():
+                content.append({"type": "input_text", "text": part.text})
+        else:
+            content.append({"type": "input_image", "image_url": part.data_url(), "detail": "auto"})
+    return {"role": message.role, "content": content}
 
 
 def responses_params(params: GenerationParams) -> dict[str, Any]:
