@@ -88,7 +88,7 @@ def load_image(source: str, alt: str = "", base_dir: Path | None = None) -> Imag
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise ImageError(_too_big(str(path), size, MAX_BYTES, "any API"))
+            raise ImageError(_too_big(f"the image file {path}", size, MAX_BYTES, "any API"))
         data = path.read_bytes()
     except FileNotFoundError:
         raise ImageError(f"The image file {path} does not exist.") from None
@@ -96,7 +96,7 @@ def load_image(source: str, alt: str = "", base_dir: Path | None = None) -> Imag
         raise ImageError(f"The image {path} is a folder, not a file.") from None
     except OSError as exc:
         raise ImageError(f"The image file {path} cannot be read: {exc.strerror or exc}.") from None
-    return image_from_bytes(data, alt, source, what=str(path))
+    return image_from_bytes(data, alt, source, what=f"the image file {path}")
 
 
 def image_from_bytes(data: bytes, alt: str, source: str, *, what: str) -> Image:
@@ -135,7 +135,9 @@ def check_size(image: Image, api: str) -> str | None:
     limit = LIMITS.get(api, MAX_BYTES)
     if image.size <= limit:
         return None
-    return _too_big(image.label(), image.size, limit, f"the {API_NAMES.get(api, api)} API")
+    return _too_big(
+        f"the image {image.label()}", image.size, limit, f"the {API_NAMES.get(api, api)} API"
+    )
 
 
 def dimensions(data: bytes) -> tuple[int, int] | None:

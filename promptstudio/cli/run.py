@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from promptstudio.cli import CliError
+from promptstudio.cli import CliError, prompt_dir
 from promptstudio.cli.options import add_generation_options
 from promptstudio.durations import format_ms
 
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     doc = load_document(args)
     values: dict[str, object] = {**doc.variables, **args.values}
     try:
-        messages = templating.render_messages(doc.template, values)
+        messages = templating.render_messages(doc.template, values, base_dir=prompt_dir(args.file))
     except templating.TemplateError as exc:
         raise CliError(f"{args.file}:{exc.line}:{exc.column}: {exc.message}") from exc
     columns = _columns(args, doc)
