@@ -46,7 +46,7 @@ def jpeg(width: int = 3, height: int = 2) -> bytes:
     array = QByteArray()
     buffer = QBuffer(array)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    assert image.save(buffer, "JPEG")
+    assert image.save(buffer, b"JPEG")
     buffer.close()
     return bytes(array.data())
 
