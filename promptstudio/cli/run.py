@@ -105,7 +105,13 @@ def run(args: argparse.Namespace) -> int:
             if prompt is None:
                 prompt = db.call(library.create_prompt, name, doc.folder or "CLI")
             version = db.call(
-                library.save_version, prompt.id, doc.template, values, settings, kind="run"
+                library.save_version,
+                prompt.id,
+                doc.template,
+                values,
+                settings,
+                kind="run",
+                images=[image for message in messages for image in message.images],
             )
             run_row = db.call(library.record_run, version.id, values)
         except StorageError as exc:  # e.g. a read-only library: nothing is sent unrecorded

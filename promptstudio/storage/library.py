@@ -32,6 +32,7 @@ from promptstudio.storage.evals import (
     save_eval_run,
     set_eval_settings,
 )
+from promptstudio.storage.images import VersionImage, count_images, image_bytes, version_images
 from promptstudio.storage.pins import PinRow, list_pins, pin_answer, unpin
 from promptstudio.storage.prompts import (
     count_prompts,
@@ -107,6 +108,10 @@ from promptstudio.storage.versions import (
 
 __all__ = [
     "INTERRUPTED",
+    "VersionImage",
+    "count_images",
+    "image_bytes",
+    "version_images",
     "STREAMING",
     "VERSION_KINDS",
     "CaseRow",

@@ -392,6 +392,34 @@ def _step_6_pinned_answers(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_7_images(conn: sqlite3.Connection) -> None:
+    """Images a version sends, by content hash: one row per distinct image however many
+    versions hold it, so the history keeps them without copies and diffs can name them."""
+    statements = [
+        """
+        CREATE TABLE images (
+            sha256 TEXT PRIMARY KEY,
+            media_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            data BLOB NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE version_images (
+            version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,  -- order in the rendered messages
+            name TEXT NOT NULL,  -- the alt text
+            source TEXT NOT NULL,  -- the path or URL as written (a data URL shortened)
+            sha256 TEXT REFERENCES images(sha256),  -- NULL for a remote URL
+            PRIMARY KEY (version_id, position)
+        )
+        """,
+        "CREATE INDEX version_images_by_image ON version_images(sha256)",
+    ]
+    for statement in statements:
+        conn.execute(statement)
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -408,6 +436,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_4_evaluations,
     _step_5_streaming_answers,
     _step_6_pinned_answers,
+    _step_7_images,
 ]
 
 

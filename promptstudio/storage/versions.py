@@ -8,10 +8,12 @@ schema refuses updates to a saved version's content.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
+from promptstudio.chat import Image
 from promptstudio.storage.drafts import write_draft
+from promptstudio.storage.images import copy_images, images_digest, store_images
 from promptstudio.storage.errors import NotFound, StorageError
 from promptstudio.storage.rows import LabelRow, VersionRow, VersionSummary, version_from
 from promptstudio.storage.sql import (
@@ -146,6 +148,7 @@ def save_version(
     message: str = "",
     kind: VersionKind = "save",
     from_editor: bool = False,
+    images: Sequence[Image] = (),
 ) -> VersionRow:
     """Record the prompt's current content as a new version, unless nothing changed.
 
@@ -158,10 +161,14 @@ def save_version(
     ``from_editor``: the content is what the editor holds now, so any draft (an earlier
     state of the same editor) is superseded in the same transaction: dropped, or, when a
     run reused an older version, replaced by this content so the editor comes back with it.
+
+    ``images``: the images the content sends (rendered), stored by hash with the version
+    and part of its identity, so a changed image file makes a new version.
     """
     if kind not in VERSION_KINDS:
         raise StorageError(f"Unknown version kind {kind!r}.")
     variables_json, settings_json, digest = serialise_content(template, variables, settings)
+    digest = images_digest(digest, images)
     with transaction(conn):
         require_prompt(conn, prompt_id)
         latest_id = latest_version_id(conn, prompt_id)
@@ -193,6 +200,7 @@ def save_version(
                 kind,
                 latest_id,
             )
+            store_images(conn, version_id, images)
         if from_editor:
             write_draft(conn, prompt_id, template, variables_json, settings_json, digest)
         return get_version(conn, version_id)
@@ -219,6 +227,7 @@ def restore_version(
             "restore",
             latest_version_id(conn, source.prompt_id),
         )
+        copy_images(conn, version_id, new_id)
         return get_version(conn, new_id)
 
 

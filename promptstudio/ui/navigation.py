@@ -7,9 +7,12 @@ follow it); what is saved is read from it. Restoring a version has one path,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
 
+from promptstudio.chat import Image
 from promptstudio.session import Content, Session, Source
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
@@ -259,13 +262,16 @@ class LibraryNavigation(QObject):
         self.versionsChanged.emit(version.prompt_id)
         self.notifier.say(f"Saved v{version.number}" + (f": {message}" if message else ""))
 
-    async def save_for_run(self) -> VersionRow:
-        """The version a run or an evaluation belongs to: the session's content now."""
+    async def save_for_run(self, images: Sequence[Image] = ()) -> VersionRow:
+        """The version a run or an evaluation belongs to: the session's content now, with
+        the ``images`` its messages send."""
         if self.session.prompt_id is None:
             await self.new_prompt()
-        return await self.save_version(kind="run")
+        return await self.save_version(kind="run", images=images)
 
-    async def save_version(self, *, message: str = "", kind: VersionKind = "save") -> VersionRow:
+    async def save_version(
+        self, *, message: str = "", kind: VersionKind = "save", images: Sequence[Image] = ()
+    ) -> VersionRow:
         """Store the session's content as a version of its prompt (the latest one again
         when nothing changed, unless a message is given)."""
         prompt_id = self.session.prompt_id
@@ -274,7 +280,7 @@ class LibraryNavigation(QObject):
         content = self.session.content()
         version = await self.db.acall(
             library.save_version, prompt_id, *content.key(),
-            message=message, kind=kind, from_editor=True,
+            message=message, kind=kind, from_editor=True, images=images,
         )  # fmt: skip
         if self.session.prompt_id == prompt_id:  # not another prompt opened meanwhile
             source = Source(prompt_id, version.id, version.number)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from PySide6.QtCore import QObject, Qt, Signal
 
 from promptstudio import templating
-from promptstudio.chat import Message
+from promptstudio.chat import Image, Message
 from promptstudio.runs import RunSession, RunTarget, TargetStatus
 from promptstudio.runs.checkpoint import ResponseCheckpoints
 from promptstudio.runs.columns import ColumnError, column_api, sample_targets, split_sample_key
@@ -46,7 +46,7 @@ class RunFlow(QObject):
         worker: RunWorker,
         tasks: TaskOwner,
         notifier: StatusNotifier,
-        save_for_run: Callable[[], Awaitable[VersionRow]],
+        save_for_run: Callable[[Sequence[Image]], Awaitable[VersionRow]],
     ) -> None:
         super().__init__(board)
         self.session, self.board, self.endpoints, self.analysis = (
@@ -153,7 +153,8 @@ class RunFlow(QObject):
     async def _run(self, record: RunRecord) -> None:
         """Snapshot the version and the run first, then stream, then store the answers."""
         try:
-            version = await self._save_for_run()
+            images = [image for message in record.messages for image in message.images]
+            version = await self._save_for_run(images)
             run_row = await self.db.acall(library.record_run, version.id, self.session.values)
             record.run_id = run_row.id
             record.checkpoints.start(run_row.id)

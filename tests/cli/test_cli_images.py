@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.cli.test_cli import cli
@@ -60,6 +61,16 @@ def test_relative_images_are_read_next_to_the_prompt_file(tmp_path: Path) -> Non
     parts = request.json["messages"][0]["content"]
     assert parts[1] == {"type": "image_url", "image_url": {"url": data_url(png(3, 3))}}
     assert done.stdout == "Growth.\n"
+    # The run's version keeps the image by hash (not inlined into the template).
+    conn = sqlite3.connect(tmp_path / "home" / "library.sqlite3")
+    try:
+        stored = conn.execute(
+            "SELECT v.name, v.source, i.size, i.data FROM version_images v "
+            "JOIN images i USING (sha256)"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert stored == [("chart", "chart.png", len(png(3, 3)), png(3, 3))]
 
 
 def test_a_file_that_is_not_an_image_is_refused_before_sending(tmp_path: Path) -> None:
