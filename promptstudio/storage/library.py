@@ -108,10 +108,6 @@ from promptstudio.storage.versions import (
 
 __all__ = [
     "INTERRUPTED",
-    "VersionImage",
-    "count_images",
-    "image_bytes",
-    "version_images",
     "STREAMING",
     "VERSION_KINDS",
     "CaseRow",
@@ -127,6 +123,7 @@ __all__ = [
     "RunWithResponses",
     "SearchHit",
     "TagCount",
+    "VersionImage",
     "VersionKind",
     "VersionRow",
     "VersionSummary",
@@ -139,6 +136,7 @@ __all__ = [
     "checkpoint_response",
     "compare_model_across_versions",
     "content_hash",
+    "count_images",
     "count_prompts",
     "count_versions",
     "create_folder",
@@ -159,6 +157,7 @@ __all__ = [
     "get_prompt",
     "get_version",
     "get_version_by_number",
+    "image_bytes",
     "latest_version",
     "latest_version_id",
     "list_cases",
@@ -203,4 +202,5 @@ __all__ = [
     "unpin",
     "utc_now",
     "version_history",
+    "version_images",
 ]

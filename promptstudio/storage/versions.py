@@ -13,8 +13,8 @@ from typing import Any, Literal, get_args
 
 from promptstudio.chat import Image
 from promptstudio.storage.drafts import write_draft
-from promptstudio.storage.images import copy_images, images_digest, store_images
 from promptstudio.storage.errors import NotFound, StorageError
+from promptstudio.storage.images import copy_images, images_digest, store_images
 from promptstudio.storage.rows import LabelRow, VersionRow, VersionSummary, version_from
 from promptstudio.storage.sql import (
     clean_name,
