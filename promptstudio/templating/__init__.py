@@ -11,6 +11,7 @@ from promptstudio.templating.errors import (
     RenderLimitExceeded,
     TemplateError,
 )
+from promptstudio.templating.image_parts import image_variables
 from promptstudio.templating.limits import RenderLimits
 from promptstudio.templating.parsing import check
 from promptstudio.templating.render import render_messages
@@ -27,6 +28,7 @@ __all__ = [
     "VariableUse",
     "check",
     "find_variables",
+    "image_variables",
     "input_names",
     "render_messages",
     "role_markers",

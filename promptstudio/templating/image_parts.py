@@ -68,3 +68,11 @@ def to_message(role: Role, marked: str, base_dir: Path | None) -> Message:
     if not any(isinstance(part, Image) for part in parts):
         return Message(role, text)
     return Message.of(role, tuple(parts))
+
+
+_IMAGE_VARIABLE = re.compile(r"!\[[^\]\n]*\]\(\s*\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)\s*-?\}\}\s*\)")
+
+
+def image_variables(source: str) -> list[str]:
+    """Names used as a whole image source, ``![alt]({{ name }})``, in template order."""
+    return list(dict.fromkeys(_IMAGE_VARIABLE.findall(source)))

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from promptstudio.images import looks_like_image_source
+from promptstudio.ui.editor.image_field import ImageDrops, ImageRow
 from promptstudio.values import format_value, parse_value
 
 MAX_FIELDS = 200  # an input per variable up to here; a filter reaches the rest
@@ -41,11 +43,34 @@ class VariableField(QWidget):
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.editor.setFixedHeight(self.editor.fontMetrics().lineSpacing() * 3 + 12)
         self.label.setBuddy(self.editor)
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
         layout.setSpacing(2)
         layout.addWidget(self.label)
         layout.addWidget(self.editor)
+        self.image: ImageRow | None = None
+        # An image file dropped on the field (its text too) becomes its value.
+        self.drops = ImageDrops(self)
+        self.drops.dropped.connect(self.editor.setPlainText)
+        self.installEventFilter(self.drops)
+        self.editor.viewport().installEventFilter(self.drops)
+        self.setAcceptDrops(True)
+
+    def set_image(self, on: bool) -> None:
+        """Show (or hide) the picker and thumbnail of an image variable."""
+        if on and self.image is None:
+            self.image = ImageRow(self.name, self)
+            self.image.chosen.connect(self.editor.setPlainText)
+            self._layout.addWidget(self.image)
+            QWidget.setTabOrder(self.editor, self.image.pick)  # Tab from the value: the picker
+            self.editor.textChanged.connect(self.show_image)
+            self.show_image()
+        if self.image is not None:
+            self.image.setVisible(on)
+
+    def show_image(self) -> None:
+        if self.image is not None:
+            self.image.show_value(self.editor.toPlainText())
 
 
 class VariablesForm(QWidget):
@@ -57,6 +82,7 @@ class VariablesForm(QWidget):
         self._texts: dict[str, str] = {}
         self._fields: dict[str, VariableField] = {}
         self._names: list[str] = []
+        self._image_names: set[str] = set()
         title = QLabel("<b>Variables</b>", self)
         self._empty = QLabel("No variables yet. Type {{ name }} in the template to add one.", self)
         self._empty.setWordWrap(True)
@@ -107,6 +133,16 @@ class VariablesForm(QWidget):
         self._show_fields()
         self.valuesChanged.emit()  # the values are those of the names: other keys now
 
+    def set_image_names(self, names: Sequence[str]) -> None:
+        """The variables used as an image source (``![alt]({{ name }})``): they get a picker."""
+        self._image_names = set(names)
+        for name, field in self._fields.items():
+            field.set_image(self.is_image(name))
+
+    def is_image(self, name: str) -> bool:
+        """An image variable: used as an image source, or its value names an image."""
+        return name in self._image_names or looks_like_image_source(self._texts.get(name, ""))
+
     def shown_names(self) -> list[str]:
         """The names that have a field on screen (the filter's matches, up to the cap)."""
         wanted = self.filter.text().strip().casefold()
@@ -128,6 +164,7 @@ class VariablesForm(QWidget):
                     field = VariableField(name, self)
                     field.editor.setPlainText(self._texts.get(name, ""))
                     field.editor.textChanged.connect(lambda n=name: self._on_edited(n))
+                    field.set_image(self.is_image(name))
                     self._fields[name] = field
                 elif self._rows.indexOf(field) == index:
                     continue
@@ -148,6 +185,8 @@ class VariablesForm(QWidget):
 
     def _on_edited(self, name: str) -> None:
         self._texts[name] = self._fields[name].editor.toPlainText()
+        if self._fields[name].image is None and self.is_image(name):
+            self._fields[name].set_image(True)
         self.valuesChanged.emit()
 
     def values(self) -> dict[str, object]:
@@ -161,6 +200,8 @@ class VariablesForm(QWidget):
             field.editor.blockSignals(True)
             field.editor.setPlainText(self._texts.get(name, ""))
             field.editor.blockSignals(False)
+            field.set_image(self.is_image(name))
+            field.show_image()
         self.valuesChanged.emit()
 
     def set_value(self, name: str, value: object) -> None:
