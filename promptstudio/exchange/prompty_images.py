@@ -1,0 +1,110 @@
+"""Images between PromptStudio's ``![alt](SOURCE)`` and Prompty's ``kind: image`` inputs.
+
+Prompty v2 takes an image as an input of ``kind: image`` whose value (a URL or a data URL)
+is placed with ``{{ name }}``; its parser leaves Markdown image syntax as text. So an export
+turns ``![alt]({{ name }})`` into ``{{ name }}`` with the value embedded as a data URL (a
+file path means nothing to the runtime on another machine), and a literal
+``![alt](SOURCE)`` into an input of its own. What is needed to undo it exactly (alt text,
+literal sources) goes in ``metadata.promptstudio.images``.
+
+Prompty 2.1 places one rich input per message (a second one in the same message stays a
+placeholder string), so a further image in a message starts a new ``user:`` turn there;
+the import takes that marker out again.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from promptstudio.images import ImageError, load_image
+
+_ROLE_LINE = re.compile(r"^[ \t]*(?:system|user|assistant):[ \t]*$", re.IGNORECASE | re.MULTILINE)
+#: ``![alt]({{ name }})`` or ``![alt](literal source)``.
+_MARKUP = re.compile(
+    r"!\[(?P<alt>[^\]\n]*)\]\(\s*(?:\{\{-?\s*(?P<name>[A-Za-z_]\w*)\s*-?\}\}|(?P<src>[^){}\n]+))\s*\)"
+)
+
+
+def embedded(value: Any) -> Any:
+    """An image value as a data URL (a path read now); anything else unchanged."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    try:
+        return load_image(value).data_url()
+    except ImageError:
+        return value
+
+
+def images_to_prompty(
+    template: str, variables: dict[str, Any]
+) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    """(body, the image inputs' values by name, what undoes it) for a Prompty export."""
+    inputs: dict[str, Any] = {}
+    undo: list[dict[str, Any]] = []
+    markers = [m.start() for m in _ROLE_LINE.finditer(template)]
+    with_image: set[int] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        alt, name, source = match.group("alt"), match.group("name"), match.group("src")
+        message = sum(1 for at in markers if at < match.start())
+        split = message in with_image
+        with_image.add(message)
+        if name is not None:
+            inputs[name] = embedded(variables.get(name, ""))
+            undo.append({"name": name, "alt": alt})
+        else:
+            name = _free_name(variables, inputs)
+            inputs[name] = embedded(source.strip())
+            undo.append({"name": name, "alt": alt, "source": source.strip()})
+        if split:
+            undo[-1]["split"] = True
+            return "\nuser:\n{{ " + name + " }}"
+        return "{{ " + name + " }}"
+
+    return _MARKUP.sub(replace, template), inputs, undo
+
+
+def _free_name(variables: dict[str, Any], taken: dict[str, Any]) -> str:
+    number = 1
+    while f"image{number}" in variables or f"image{number}" in taken:
+        number += 1
+    return f"image{number}"
+
+
+def images_from_prompty(
+    template: str, names: list[str], undo: object, variables: dict[str, Any]
+) -> str:
+    """Put ``![alt](...)`` back around the image inputs' ``{{ name }}``; an input that was a
+    literal source in PromptStudio becomes that source again (and stops being a variable)."""
+    known = {
+        entry["name"]: entry
+        for entry in (undo if isinstance(undo, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+    }
+    for name in names:
+        entry = known.get(name, {})
+        alt = str(entry.get("alt", name))
+        split = r"\nuser:\n" if entry.get("split") else ""
+        pattern = re.compile(split + r"\{\{-?\s*" + re.escape(name) + r"\s*-?\}\}")
+        if isinstance(entry.get("source"), str):
+            variables.pop(name, None)
+            target = f"![{alt}]({entry['source']})"
+        else:
+            target = f"![{alt}]({{{{ {name} }}}})"
+        template = pattern.sub(lambda _m, t=target: t, template, count=1)
+    return template
+
+
+def image_input_names(front: dict[str, Any]) -> list[str]:
+    """The names of a Prompty file's inputs of ``kind: image``."""
+    inputs = front.get("inputs")
+    if not isinstance(inputs, list):
+        return []
+    return [
+        item["name"]
+        for item in inputs
+        if isinstance(item, dict)
+        and item.get("kind") == "image"
+        and isinstance(item.get("name"), str)
+    ]

@@ -1,0 +1,93 @@
+"""Images through export and import: Prompty ``kind: image`` (held to the real runtime),
+promptfoo content parts, PromptStudio JSON, and the code snippets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import prompty
+import pytest
+
+from promptstudio.chat import Image, Message, Text
+from promptstudio.exchange import PromptDocument, to_prompty
+from promptstudio.exchange.formats import import_text
+from promptstudio.templating import render_messages
+from tests.images import GIF, data_url, png
+
+TEMPLATE = (
+    "system:\nBe brief.\nuser:\nWhat is in ![cat]({{ photo }}) and ![chart](chart.gif)? {{ q }}"
+)
+
+
+@pytest.fixture
+def doc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PromptDocument:
+    (tmp_path / "cat.png").write_bytes(png(4, 4))
+    (tmp_path / "chart.gif").write_bytes(GIF)
+    monkeypatch.chdir(tmp_path)  # the app reads relative image paths from here
+    variables = {"photo": str(tmp_path / "cat.png"), "q": "Answer briefly."}
+    return PromptDocument(name="Look", template=TEMPLATE, variables=variables)
+
+
+Flat = list[tuple[str, str, str]]
+
+
+def flat(messages: list[Message]) -> Flat:
+    """(role, kind, text or image URL) per part, text stripped, empty text left out."""
+    out: Flat = []
+    for message in messages:
+        for part in message.segments():
+            if isinstance(part, Text):
+                if part.text.strip():
+                    out.append((message.role, "text", part.text.strip()))
+            elif isinstance(part, Image):
+                out.append((message.role, "image", part.data_url()))
+    return out
+
+
+def theirs(path: Path) -> Flat:
+    out: Flat = []
+    for message in prompty.prepare(prompty.load(str(path)), inputs={}):
+        role = "system" if message.role == "developer" else message.role
+        for part in message.parts:
+            if isinstance(part, prompty.ImagePart):
+                out.append((role, "image", part.source))
+            elif getattr(part, "value", "").strip():
+                out.append((role, "text", part.value.strip()))
+    return out
+
+
+def test_prompty_export_runs_in_the_real_runtime_with_the_same_images(
+    doc: PromptDocument, tmp_path: Path
+) -> None:
+    text = to_prompty(doc)
+    assert "kind: image" in text and "![" not in text.split("---")[2]
+    path = tmp_path / "out" / "look.prompty"  # elsewhere: the images travel inside
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    ours = flat(render_messages(doc.template, doc.variables))
+    assert [kind for _role, kind, _value in ours].count("image") == 2
+    assert theirs(path) == ours
+
+
+def test_prompty_round_trip_gives_the_markup_back(doc: PromptDocument) -> None:
+    [back] = import_text("look.prompty", to_prompty(doc))
+    assert back.template == TEMPLATE
+    assert back.variables["photo"] == data_url(png(4, 4))  # embedded, portable
+    assert "image1" not in back.variables
+
+
+def test_a_foreign_prompty_image_input_becomes_an_image(tmp_path: Path) -> None:
+    text = (
+        "---\nname: t\ninputs:\n  - name: photo\n    kind: image\n"
+        f"    default: {data_url(GIF, 'image/gif')}\n---\nuser:\nDescribe {{{{ photo }}}} please.\n"
+    )
+    [doc] = import_text("t.prompty", text)
+    assert "![photo]({{ photo }})" in doc.template
+    path = tmp_path / "t.prompty"
+    path.write_text(text, encoding="utf-8")
+    assert flat(render_messages(doc.template, doc.variables)) == theirs(path)
+
+
+def _parts(body: Any) -> Any:
+    return body
