@@ -94,8 +94,9 @@ def load_image(source: str, alt: str = "", base_dir: Path | None = None) -> Imag
         raise ImageError(f"The image file {path} does not exist.") from None
     except IsADirectoryError:
         raise ImageError(f"The image {path} is a folder, not a file.") from None
-    except OSError as exc:
-        raise ImageError(f"The image file {path} cannot be read: {exc.strerror or exc}.") from None
+    except (OSError, ValueError) as exc:
+        detail = getattr(exc, "strerror", None) or exc
+        raise ImageError(f"The image file {path} cannot be read: {detail}.") from None
     return image_from_bytes(data, alt, source, what=f"the image file {path}")
 
 

@@ -26,6 +26,7 @@ from promptstudio.exchange.document import (
     provider_kind,
 )
 from promptstudio.exchange.front_matter import dump_yaml
+from promptstudio.exchange.prompty_images import content_parts, embedded
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.templating.roles import marker_role
 from promptstudio.templating.source import normalise
@@ -52,7 +53,7 @@ def to_promptfoo(doc: PromptDocument) -> str:
         "description": doc.description or doc.name,
         "prompts": [{"label": doc.name, "raw": chat_prompt(doc.template)}],
         "providers": _providers(doc.columns),
-        "tests": [_test(case) for case in doc.cases] or [{"vars": dict(doc.variables)}],
+        "tests": [_test(case) for case in doc.cases] or [{"vars": _embedded(doc.variables)}],
     }
     # A comment ends at any line break, and YAML refuses control characters.
     name = " ".join("".join(ch if ch.isprintable() else " " for ch in doc.name).split())
@@ -72,8 +73,16 @@ def chat_prompt(template: str) -> str:
             turns[-1][1].append(line)
         elif line.strip():
             turns.append(("user", [line]))
-    messages = [{"role": role, "content": "\n".join(lines).strip("\n")} for role, lines in turns]
+    messages = [
+        {"role": role, "content": content_parts("\n".join(lines).strip("\n"))}
+        for role, lines in turns
+    ]
     return json.dumps(messages, indent=2, ensure_ascii=False)
+
+
+def _embedded(variables: dict[str, Any]) -> dict[str, Any]:
+    """Values with image files as data URLs: promptfoo puts them into ``image_url`` parts."""
+    return {name: embedded(value) for name, value in variables.items()}
 
 
 def _test(case: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +90,7 @@ def _test(case: dict[str, Any]) -> dict[str, Any]:
     test: dict[str, Any] = {}
     if case.get("description"):
         test["description"] = case["description"]
-    test["vars"] = dict(case.get("vars") or {})
+    test["vars"] = _embedded(dict(case.get("vars") or {}))
     if case.get("assert"):
         test["assert"] = list(case["assert"])
     if case.get("expected") is not None:

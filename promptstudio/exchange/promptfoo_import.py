@@ -25,6 +25,7 @@ from promptstudio.exchange.document import (
 from promptstudio.exchange.errors import ExchangeError, OutsideReferenceError
 from promptstudio.exchange.front_matter import BAD_ESCAPE
 from promptstudio.exchange.json_format import checked_column_params
+from promptstudio.exchange.prompty_images import text_of_parts
 from promptstudio.exchange.promptfoo_format import (
     _ANTHROPIC_PARAMS,
     _OLLAMA_PARAMS,
@@ -211,8 +212,10 @@ def _from_messages(messages: list[dict[str, Any]], what: str) -> str:
             raise ExchangeError(
                 f"{what}: the message role {role!r} is not one of system, user, assistant."
             )
+        if isinstance(content, list):  # content parts: text and image_url
+            content = text_of_parts(content)
         if not isinstance(content, str):
-            raise ExchangeError(f"{what}: only text message content can be imported.")
+            raise ExchangeError(f"{what}: only text and image_url message content can be imported.")
         lines = [_literal_if_marker(line) for line in content.split("\n")]
         turns.append(f"{role}:\n" + "\n".join(lines))
     return "\n\n".join(turns) + "\n"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from promptstudio.images import ImageError, load_image
+from promptstudio.images import ImageError, load_image, looks_like_image_source
 
 _ROLE_LINE = re.compile(r"^[ \t]*(?:system|user|assistant):[ \t]*$", re.IGNORECASE | re.MULTILINE)
 #: ``![alt]({{ name }})`` or ``![alt](literal source)``.
@@ -28,7 +28,7 @@ _MARKUP = re.compile(
 
 def embedded(value: Any) -> Any:
     """An image value as a data URL (a path read now); anything else unchanged."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not looks_like_image_source(value):
         return value
     try:
         return load_image(value).data_url()
@@ -108,3 +108,43 @@ def image_input_names(front: dict[str, Any]) -> list[str]:
         and item.get("kind") == "image"
         and isinstance(item.get("name"), str)
     ]
+
+
+def content_parts(text: str) -> str | list[dict[str, Any]]:
+    """A message's text as OpenAI content parts when it holds image markup (promptfoo's
+    chat prompts): ``text`` parts and ``image_url`` parts whose URL is the ``{{ name }}``
+    (promptfoo fills it) or the literal source as a data URL; else the text itself."""
+    if _MARKUP.search(text) is None:
+        return text
+    parts: list[dict[str, Any]] = []
+    done = 0
+    for match in _MARKUP.finditer(text):
+        if text[done : match.start()]:
+            parts.append({"type": "text", "text": text[done : match.start()]})
+        name, source = match.group("name"), match.group("src")
+        url = "{{ " + name + " }}" if name is not None else embedded(source.strip())
+        parts.append({"type": "image_url", "image_url": {"url": url}})
+        done = match.end()
+    if text[done:]:
+        parts.append({"type": "text", "text": text[done:]})
+    return parts
+
+
+def text_of_parts(parts: list[Any]) -> str | None:
+    """The inverse of :func:`content_parts`: text with ``![image](URL)``; None when a part
+    is neither text nor an image URL."""
+    pieces: list[str] = []
+    for part in parts:
+        if not isinstance(part, dict):
+            return None
+        if part.get("type") == "text" and isinstance(part.get("text"), str):
+            pieces.append(part["text"])
+        elif part.get("type") == "image_url":
+            inner = part.get("image_url")
+            url = inner.get("url") if isinstance(inner, dict) else inner
+            if not isinstance(url, str):
+                return None
+            pieces.append(f"![image]({url})")
+        else:
+            return None
+    return "".join(pieces)

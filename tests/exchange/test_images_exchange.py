@@ -3,14 +3,16 @@ promptfoo content parts, PromptStudio JSON, and the code snippets."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import prompty
 import pytest
+import yaml
 
 from promptstudio.chat import Image, Message, Text
-from promptstudio.exchange import PromptDocument, to_prompty
+from promptstudio.exchange import PromptDocument, to_promptfoo, to_prompty
 from promptstudio.exchange.formats import import_text
 from promptstudio.templating import render_messages
 from tests.images import GIF, data_url, png
@@ -89,5 +91,19 @@ def test_a_foreign_prompty_image_input_becomes_an_image(tmp_path: Path) -> None:
     assert flat(render_messages(doc.template, doc.variables)) == theirs(path)
 
 
-def _parts(body: Any) -> Any:
-    return body
+def test_promptfoo_chat_prompt_carries_image_url_parts(doc: PromptDocument) -> None:
+    text = to_promptfoo(doc)
+    config = yaml.safe_load(text)
+    messages = json.loads(config["prompts"][0]["raw"])
+    assert messages[1]["content"] == [
+        {"type": "text", "text": "What is in "},
+        {"type": "image_url", "image_url": {"url": "{{ photo }}"}},
+        {"type": "text", "text": " and "},
+        {"type": "image_url", "image_url": {"url": data_url(GIF, "image/gif")}},
+        {"type": "text", "text": "? {{ q }}"},
+    ]
+    assert config["tests"][0]["vars"]["photo"] == data_url(png(4, 4))
+    [back] = import_text("promptfooconfig.yaml", text)
+    assert "![image]({{ photo }})" in back.template
+    again = render_messages(back.template, back.cases[0]["vars"] if back.cases else back.variables)
+    assert flat(again) == flat(render_messages(doc.template, doc.variables))
