@@ -92,7 +92,9 @@ def images_from_prompty(
             target = f"![{alt}]({entry['source']})"
         else:
             target = f"![{alt}]({{{{ {name} }}}})"
-        template = pattern.sub(lambda _m, t=target: t, template, count=1)
+        found = pattern.search(template)
+        if found is not None:
+            template = template[: found.start()] + target + template[found.end() :]
     return template
 
 
