@@ -28,9 +28,9 @@ from typing import Any
 import anthropic
 import httpx2
 
-from promptstudio.chat import Message, Text
 from promptstudio.providers.apis import json_schema_wrapper
 from promptstudio.providers.base import ChatRequest, Endpoint, GenerationParams, Usage
+from promptstudio.providers.content_parts import anthropic_message
 from promptstudio.providers.errors import ProviderError, UnsupportedSetting
 from promptstudio.providers.failures import SdkErrorTypes, error_fields, stream_error_event
 from promptstudio.providers.sse import SseEventStream, open_event_stream
@@ -122,23 +122,6 @@ def make_anthropic_client(
 ) -> anthropic.AsyncAnthropic:
     """An ``AsyncAnthropic`` for ``endpoint``."""
     return anthropic.AsyncAnthropic(**sdk_client_options(endpoint, http_client, anthropic.Timeout))
-
-
-def anthropic_message(message: Message) -> dict[str, Any]:
-    """One message: plain content, or ``text`` and ``image`` blocks (base64 or URL source)."""
-    if not message.parts:
-        return {"role": message.role, "content": message.content}
-    content: list[dict[str, Any]] = []
-    for part in message.parts:
-        if isinstance(part, Text):
-            if part.text.strip():
-                content.append({"type": "text", "text": part.text})
-        elif part.data:
-            source = {"type": "base64", "media_type": part.media_type, "data": part.base64()}
-            content.append({"type": "image", "source": source})
-        else:
-            content.append({"type": "image", "source": {"type": "url", "url": part.url}})
-    return {"role": message.role, "content": content}
 
 
 def messages_params(params: GenerationParams) -> dict[str, Any]:

@@ -19,9 +19,9 @@ from typing import Any
 import httpx2
 import openai
 
-from promptstudio.chat import Message, Text
 from promptstudio.providers.apis import json_schema_wrapper
 from promptstudio.providers.base import ChatRequest, GenerationParams, Usage
+from promptstudio.providers.content_parts import responses_item
 from promptstudio.providers.failures import error_fields, stream_error_event
 from promptstudio.providers.openai_chat import OPENAI_ERRORS, make_openai_client
 from promptstudio.providers.sse import SseEventStream, open_event_stream
@@ -101,20 +101,6 @@ def _usage(usage: Any) -> Usage | None:
         cached_input_tokens=input_details.get("cached_tokens"),
         reasoning_tokens=output_details.get("reasoning_tokens"),
     )
-
-
-def responses_item(message: Message) -> dict[str, Any]:
-    """One input message: plain content, or ``input_text`` and ``input_image`` parts."""
-    if not message.parts:
-        return {"role": message.role, "content": message.content}
-    content: list[dict[str, Any]] = []
-    for part in message.parts:
-        if isinstance(part, Text):
-            if part.text.strip():
-                content.append({"type": "input_text", "text": part.text})
-        else:
-            content.append({"type": "input_image", "image_url": part.data_url(), "detail": "auto"})
-    return {"role": message.role, "content": content}
 
 
 def responses_params(params: GenerationParams) -> dict[str, Any]:

@@ -4,6 +4,9 @@ promptfoo content parts, PromptStudio JSON, and the code snippets."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import prompty
@@ -11,9 +14,19 @@ import pytest
 import yaml
 
 from promptstudio.chat import Image, Message, Text
-from promptstudio.exchange import PromptDocument, to_promptfoo, to_prompty
+from promptstudio.exchange import (
+    PromptDocument,
+    to_curl,
+    to_promptfoo,
+    to_prompty,
+    to_python_anthropic,
+    to_python_openai,
+)
 from promptstudio.exchange.formats import import_text
+from promptstudio.providers.content_parts import anthropic_message
 from promptstudio.templating import render_messages
+from tests.exchange.samples import columns
+from tests.fake_llm import FakeLLM, Reply
 from tests.images import GIF, data_url, png
 
 TEMPLATE = (
@@ -106,3 +119,37 @@ def test_promptfoo_chat_prompt_carries_image_url_parts(doc: PromptDocument) -> N
     assert "![image]({{ photo }})" in back.template
     again = render_messages(back.template, back.cases[0]["vars"] if back.cases else back.variables)
     assert flat(again) == flat(render_messages(doc.template, doc.variables))
+
+
+@pytest.mark.parametrize("export", ["python-openai", "python-anthropic", "curl-anthropic"])
+def test_code_snippets_send_the_images(
+    doc: PromptDocument, tmp_path: Path, fake_llm: FakeLLM, export: str
+) -> None:
+    anthropic = export.endswith("anthropic")
+    url = fake_llm.anthropic_base_url if anthropic else fake_llm.base_url
+    profile = "anthropic" if anthropic else "openai"
+    column = {"id": "c1", "profile": profile, "base_url": url, "model": "fake-model", "params": {}}
+    snippet_doc = replace(doc, columns=columns(column))
+    fake_llm.script(Reply(text="Seen."))
+    if export == "python-openai":
+        code = to_python_openai(snippet_doc, doc.variables)
+    elif export == "python-anthropic":
+        code = to_python_anthropic(snippet_doc, doc.variables)
+    else:
+        code = to_curl(snippet_doc, doc.variables)
+    if export.startswith("python"):
+        (tmp_path / "snippet.py").write_text(code, encoding="utf-8")
+        command = [sys.executable, str(tmp_path / "snippet.py")]
+    else:
+        command = ["bash", "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    [request] = fake_llm.requests
+    sent = request.json["messages"][-1]["content"]
+    expected = [
+        anthropic_message(m) if anthropic else m.to_dict()
+        for m in render_messages(doc.template, doc.variables)
+        if m.role == "user"
+    ][0]["content"]
+    assert sent == expected
+    assert sum(1 for part in sent if part["type"] in ("image", "image_url")) == 2
