@@ -146,10 +146,7 @@ def test_code_snippets_send_the_images(
     assert done.returncode == 0, done.stderr
     [request] = fake_llm.requests
     sent = request.json["messages"][-1]["content"]
-    expected = [
-        anthropic_message(m) if anthropic else m.to_dict()
-        for m in render_messages(doc.template, doc.variables)
-        if m.role == "user"
-    ][0]["content"]
+    user = next(m for m in render_messages(doc.template, doc.variables) if m.role == "user")
+    expected = (anthropic_message(user) if anthropic else user.to_dict())["content"]
     assert sent == expected
     assert sum(1 for part in sent if part["type"] in ("image", "image_url")) == 2
