@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from promptstudio.chat import Image
 from promptstudio.credentials.env import env_var_for
 from promptstudio.providers import GenerationParams, ProviderProfile
 from promptstudio.runs.columns import ColumnConfig
@@ -28,6 +29,7 @@ class PromptDocument:
     ``{"vars": {...}}`` plus optional ``"description"``, ``"expected"`` and ``"assert"``
     (a list of promptfoo assertions, kept as they are).
     ``versions`` is optional history (JSON-ready dicts), carried only by the JSON format.
+    ``images`` are the images its messages send (see the field).
     ``notes`` says, one line each, what an import read but could not keep (a setting with
     no place in a run column, a Prompty ``tools`` list, ...); exports ignore it.
     ``profiles`` are the provider profiles its columns may name, set by whoever exports
@@ -46,6 +48,9 @@ class PromptDocument:
     versions: list[dict[str, Any]] | None = None
     notes: list[str] = field(default_factory=list, compare=False)
     profiles: list[ProviderProfile] = field(default_factory=list, compare=False)
+    #: The images the prompt sends, bytes included (PromptStudio JSON carries them; an
+    #: import stores them with the version by hash).
+    images: list[Image] = field(default_factory=list)
 
     @classmethod
     def from_library(cls, prompt: PromptRow, version: VersionRow) -> PromptDocument:

@@ -14,10 +14,21 @@ the import takes that marker out again.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Any
 
-from promptstudio.images import ImageError, load_image, looks_like_image_source
+from promptstudio.chat import Image
+from promptstudio.exchange.errors import ExchangeError
+from promptstudio.images import (
+    ImageError,
+    image_from_bytes,
+    is_data_url,
+    load_image,
+    looks_like_image_source,
+)
+from promptstudio.templating import TemplateError, render_messages
 
 _ROLE_LINE = re.compile(r"^[ \t]*(?:system|user|assistant):[ \t]*$", re.IGNORECASE | re.MULTILINE)
 #: ``![alt]({{ name }})`` or ``![alt](literal source)``.
@@ -150,3 +161,54 @@ def text_of_parts(parts: list[Any]) -> str | None:
         else:
             return None
     return "".join(pieces)
+
+
+def sent_images(template: str, variables: dict[str, Any]) -> list[Image]:
+    """The images a prompt sends now (read from their files); none when it cannot render."""
+    try:
+        messages = render_messages(template, variables, allow_empty=True)
+    except TemplateError:
+        return []
+    return [image for message in messages for image in message.images if image.data]
+
+
+def images_to_json(images: list[Image]) -> list[dict[str, Any]]:
+    """Images for PromptStudio JSON: name, source as written, hash and the bytes (base64);
+    a data URL source is already in the template or values, so only its hash is listed."""
+    out = []
+    for image in images:
+        entry = {"name": image.alt, "source": image.source, "sha256": image.sha256}
+        if not is_data_url(image.source):
+            entry |= {"media_type": image.media_type, "data": image.base64()}
+        else:
+            entry["source"] = image.source.partition(",")[0] + ",…"
+        out.append(entry)
+    return out
+
+
+def images_from_json(value: object) -> list[Image]:
+    """The images of a PromptStudio JSON file, each checked against its hash."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ExchangeError("'images' must be a list of objects.")
+    images = []
+    for number, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+            raise ExchangeError(f"Image {number} needs a 'sha256'.")
+        if "data" not in entry:
+            continue  # a data URL: its bytes are in the template or values
+        try:
+            data = base64.b64decode(str(entry["data"]), validate=True)
+            image = image_from_bytes(
+                data,
+                str(entry.get("name", "")),
+                str(entry.get("source", "")),
+                what=f"image {number}",
+            )
+        except (binascii.Error, ValueError, ImageError) as exc:
+            raise ExchangeError(f"Image {number} is damaged: {exc}") from None
+        if image.sha256 != entry["sha256"]:
+            raise ExchangeError(f"Image {number} does not match its sha256: the file is damaged.")
+        images.append(image)
+    return images

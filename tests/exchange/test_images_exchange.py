@@ -15,6 +15,7 @@ import yaml
 
 from promptstudio.chat import Image, Message, Text
 from promptstudio.exchange import (
+    ExchangeError,
     PromptDocument,
     to_curl,
     to_promptfoo,
@@ -23,7 +24,10 @@ from promptstudio.exchange import (
     to_python_openai,
 )
 from promptstudio.exchange.formats import import_text
+from promptstudio.exchange.json_format import from_json, to_json
+from promptstudio.exchange.library_io import import_documents
 from promptstudio.providers.content_parts import anthropic_message
+from promptstudio.storage import Database, library
 from promptstudio.templating import render_messages
 from tests.exchange.samples import columns
 from tests.fake_llm import FakeLLM, Reply
@@ -150,3 +154,32 @@ def test_code_snippets_send_the_images(
     expected = (anthropic_message(user) if anthropic else user.to_dict())["content"]
     assert sent == expected
     assert sum(1 for part in sent if part["type"] in ("image", "image_url")) == 2
+
+
+def test_promptstudio_json_carries_the_images_by_hash_and_data(
+    doc: PromptDocument, tmp_path: Path
+) -> None:
+    text = to_json(doc)
+    data = json.loads(text)
+    assert data["template"] == TEMPLATE and data["variables"] == doc.variables  # exact
+    cat, chart = data["images"]
+    assert (cat["name"], cat["media_type"], cat["data"]) == (
+        "cat",
+        "image/png",
+        data_url(png(4, 4)).partition(",")[2],
+    )
+    assert (chart["name"], chart["source"]) == ("chart", "chart.gif")
+    back = from_json(text)
+    assert replace(back, images=[]) == replace(doc, images=[])
+    assert [image.data for image in back.images] == [png(4, 4), GIF]
+    with Database(tmp_path / "lib.sqlite3") as db:
+        [imported] = db.call(import_documents, [back])
+        stored = db.call(library.version_images, imported.version.id)
+        assert [(i.name, i.size) for i in stored] == [("cat", len(png(4, 4))), ("chart", len(GIF))]
+
+
+def test_a_damaged_json_image_is_refused(doc: PromptDocument) -> None:
+    data = json.loads(to_json(doc))
+    data["images"][0]["sha256"] = "0" * 64
+    with pytest.raises(ExchangeError, match="does not match its sha256"):
+        from_json(json.dumps(data))
