@@ -9,7 +9,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument
 from PySide6.QtWidgets import QApplication, QLabel, QTextBrowser
 from pytestqt.qtbot import QtBot
 
+from promptstudio.storage import library
 from promptstudio.ui.editor.variables_form import VariablesForm
+from tests.fake_llm import Reply
 from tests.images import GIF, data_url, png
 from tests.ui.conftest import new_prompt
 
@@ -109,3 +111,33 @@ def test_the_preview_shows_the_images_that_will_be_sent(window, qtbot, tmp_path:
     summary = dialog.tabs.currentWidget().findChild(QLabel, "previewSummary").text()
     assert "(estimated)" in summary
     dialog.close()
+
+
+def test_a_run_stores_the_images_and_a_column_says_its_model_refused_them(
+    window, qtbot, fake_llm, tmp_path: Path
+) -> None:
+    fake_llm.text_only_models = {"text-only"}
+    fake_llm.script(Reply(text="A red square."))
+    window.settings.update({"timeouts.max_retries": 0})
+    window.workspace.limits.local = None
+    new_prompt(qtbot, window)
+    path = tmp_path / "red.png"
+    path.write_bytes(png(8, 8))
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
+        window.editor.setPlainText("What is ![it]({{ photo }})?")
+    window.variables.set_value("photo", str(path))
+    seeing = window.run_board.columns[0]
+    seeing.set_target(fake_llm.base_url, "fake-model")
+    blind = window.run_board.add_column()
+    blind.set_target(fake_llm.base_url, "text-only")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    assert seeing.answer_text() == "A red square."
+    assert blind.status.text() == "Failed"
+    assert "The model text-only at" in blind.error.text()
+    assert "refused the images" in blind.error.text()
+    db = window.workspace.db
+    prompt_id = window.workspace.session.prompt_id
+    version = db.call(library.latest_version, prompt_id)
+    [stored] = db.call(library.version_images, version.id)
+    assert (stored.name, stored.source, stored.size) == ("it", str(path), len(png(8, 8)))
