@@ -7,7 +7,7 @@ import struct
 import zlib
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QImage, QImageWriter
 
 
 def png(width: int = 2, height: int = 1, shade: int = 0) -> bytes:
@@ -46,7 +46,7 @@ def jpeg(width: int = 3, height: int = 2) -> bytes:
     array = QByteArray()
     buffer = QBuffer(array)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    assert image.save(buffer, b"JPEG")
+    assert QImageWriter(buffer, QByteArray(b"JPEG")).write(image)
     buffer.close()
     return bytes(array.data())
 
