@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptstudio.chat import Message, Text
-from promptstudio.images import check_size
+from promptstudio.chat import Image, Message, Text
+from promptstudio.images import check_size, dimensions
 from promptstudio.providers.pricing import PriceTable, estimate_tokens
 from promptstudio.ui.board.run_column import ColumnConfig, cost_text
 
@@ -64,7 +64,7 @@ def _parts_block(message: Message, api: str) -> str:
         if part.data:
             html.append(
                 f"<p><img src='{IMAGE_SCHEME}:{part.sha256}' alt='{escape(part.alt)}' "
-                f"height='{PREVIEW_HEIGHT}'></p>"
+                f"height='{_shown_height(part)}'></p>"
             )
             caption = f"image {part.label()}"
         else:
@@ -76,6 +76,12 @@ def _parts_block(message: Message, api: str) -> str:
                 f"<p style='color:#c0392b'><b>Refused before sending:</b> {escape(problem)}</p>"
             )
     return "".join(html)
+
+
+def _shown_height(image: Image) -> int:
+    """The image's own height, at most :data:`PREVIEW_HEIGHT` (small images not blown up)."""
+    size = dimensions(image.data)
+    return min(PREVIEW_HEIGHT, size[1]) if size else PREVIEW_HEIGHT
 
 
 def add_image_resources(document: QTextDocument, messages: Sequence[Message]) -> None:
