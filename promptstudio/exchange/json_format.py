@@ -17,7 +17,7 @@ from promptstudio.exchange.document import (
     unknown_params,
 )
 from promptstudio.exchange.errors import ExchangeError
-from promptstudio.exchange.prompty_images import images_from_json, images_to_json, sent_images
+from promptstudio.exchange.image_exchange import images_from_json, images_to_json, sent_images
 from promptstudio.exchange.reading import checked_text
 from promptstudio.providers.param_rules import ParamError, checked_params
 from promptstudio.runs.columns import ColumnConfig

@@ -26,7 +26,7 @@ from promptstudio.exchange.document import (
     provider_kind,
 )
 from promptstudio.exchange.front_matter import dump_yaml
-from promptstudio.exchange.prompty_images import content_parts, embedded
+from promptstudio.exchange.image_exchange import content_parts, embedded
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.templating.roles import marker_role
 from promptstudio.templating.source import normalise

@@ -24,6 +24,7 @@ from promptstudio.exchange.document import (
 )
 from promptstudio.exchange.errors import ExchangeError, OutsideReferenceError
 from promptstudio.exchange.front_matter import BAD_ESCAPE
+from promptstudio.exchange.image_exchange import text_of_parts
 from promptstudio.exchange.json_format import checked_column_params
 from promptstudio.exchange.promptfoo_format import (
     _ANTHROPIC_PARAMS,
@@ -31,7 +32,6 @@ from promptstudio.exchange.promptfoo_format import (
     _OPENAI_PARAMS,
     _SCHEMA_NAME,
 )
-from promptstudio.exchange.prompty_images import text_of_parts
 from promptstudio.exchange.reading import MAX_IMPORT_BYTES, checked_text
 from promptstudio.providers import GenerationParams
 from promptstudio.runs.columns import ColumnConfig

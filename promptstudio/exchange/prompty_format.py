@@ -26,6 +26,11 @@ from promptstudio.exchange.document import (
 )
 from promptstudio.exchange.errors import ExchangeError
 from promptstudio.exchange.front_matter import dump_front_matter, load_yaml, split_front_matter
+from promptstudio.exchange.image_exchange import (
+    image_input_names,
+    images_from_prompty,
+    images_to_prompty,
+)
 from promptstudio.exchange.json_format import checked_settings
 from promptstudio.exchange.prompty_body import (
     body_from_prompty,
@@ -33,11 +38,6 @@ from promptstudio.exchange.prompty_body import (
     expand_threads,
     starts_without_marker,
     undeclared_inputs,
-)
-from promptstudio.exchange.prompty_images import (
-    image_input_names,
-    images_from_prompty,
-    images_to_prompty,
 )
 from promptstudio.exchange.prompty_schema import outputs_schema, schema_outputs
 from promptstudio.exchange.reading import MAX_IMPORT_BYTES, checked_text

@@ -1,4 +1,5 @@
-"""Images between PromptStudio's ``![alt](SOURCE)`` and Prompty's ``kind: image`` inputs.
+"""Images in exchanged files: Prompty ``kind: image`` inputs, promptfoo ``image_url``
+content parts, and the images PromptStudio JSON carries (by hash, with their bytes).
 
 Prompty v2 takes an image as an input of ``kind: image`` whose value (a URL or a data URL)
 is placed with ``{{ name }}``; its parser leaves Markdown image syntax as text. So an export
