@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,12 +38,15 @@ def shown_source(source: str) -> str:
     return source
 
 
-def images_digest(digest: str, images: Sequence[Image]) -> str:
-    """A version's content hash extended by its images (unchanged without images)."""
-    if not images:
-        return digest
-    joined = digest + "".join(f"|{image.alt}|{image.sha256}" for image in images)
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+def same_images(conn: sqlite3.Connection, version_id: int, images: Sequence[Image]) -> bool:
+    """Whether ``version_id`` holds these images (by alt text and hash, in order)."""
+    stored = rows(
+        conn,
+        "SELECT name, sha256 FROM version_images WHERE version_id = ? ORDER BY position",
+        (version_id,),
+    )
+    wanted = [(image.alt, image.sha256 if image.data else None) for image in images]
+    return [(r["name"], r["sha256"]) for r in stored] == wanted
 
 
 def store_images(conn: sqlite3.Connection, version_id: int, images: Sequence[Image]) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 from promptstudio.chat import Image
 from promptstudio.storage.drafts import write_draft
 from promptstudio.storage.errors import NotFound, StorageError
-from promptstudio.storage.images import copy_images, images_digest, store_images
+from promptstudio.storage.images import copy_images, same_images, store_images
 from promptstudio.storage.rows import LabelRow, VersionRow, VersionSummary, version_from
 from promptstudio.storage.sql import (
     clean_name,
@@ -148,7 +148,7 @@ def save_version(
     message: str = "",
     kind: VersionKind = "save",
     from_editor: bool = False,
-    images: Sequence[Image] = (),
+    images: Sequence[Image] | None = None,
 ) -> VersionRow:
     """Record the prompt's current content as a new version, unless nothing changed.
 
@@ -162,13 +162,13 @@ def save_version(
     state of the same editor) is superseded in the same transaction: dropped, or, when a
     run reused an older version, replaced by this content so the editor comes back with it.
 
-    ``images``: the images the content sends (rendered), stored by hash with the version
-    and part of its identity, so a changed image file makes a new version.
+    ``images``: the images the content sends (rendered), stored by hash with a new
+    version; a version with the same content but other images is not reused, so a changed
+    image file makes a new version. None: not known (nothing stored, nothing compared).
     """
     if kind not in VERSION_KINDS:
         raise StorageError(f"Unknown version kind {kind!r}.")
     variables_json, settings_json, digest = serialise_content(template, variables, settings)
-    digest = images_digest(digest, images)
     with transaction(conn):
         require_prompt(conn, prompt_id)
         latest_id = latest_version_id(conn, prompt_id)
@@ -178,6 +178,8 @@ def save_version(
             "SELECT max(id) FROM versions WHERE prompt_id = ? AND content_hash = ?",
             (prompt_id, digest),
         )
+        if same_id is not None and images is not None and not same_images(conn, same_id, images):
+            same_id = None  # the same text, other image bytes: a new version
         if same_id is not None and (same_id == latest_id or kind == "run"):
             if message:
                 conn.execute(
@@ -200,7 +202,7 @@ def save_version(
                 kind,
                 latest_id,
             )
-            store_images(conn, version_id, images)
+            store_images(conn, version_id, images or ())
         if from_editor:
             write_draft(conn, prompt_id, template, variables_json, settings_json, digest)
         return get_version(conn, version_id)

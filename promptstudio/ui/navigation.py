@@ -17,6 +17,7 @@ from promptstudio.session import Content, Session, Source
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
 from promptstudio.storage.tree import create_untitled
+from promptstudio.templating import TemplateError, render_messages
 from promptstudio.ui.drafts import Drafts
 from promptstudio.ui.editor.analysis import TemplateAnalysis
 from promptstudio.ui.editor.template_editor import TemplateEditor
@@ -262,22 +263,39 @@ class LibraryNavigation(QObject):
         self.versionsChanged.emit(version.prompt_id)
         self.notifier.say(f"Saved v{version.number}" + (f": {message}" if message else ""))
 
-    async def save_for_run(self, images: Sequence[Image] = ()) -> VersionRow:
+    async def save_for_run(self, images: Sequence[Image] | None = None) -> VersionRow:
         """The version a run or an evaluation belongs to: the session's content now, with
-        the ``images`` its messages send."""
+        the ``images`` its messages send (None: rendered here to find them)."""
         if self.session.prompt_id is None:
             await self.new_prompt()
         return await self.save_version(kind="run", images=images)
 
+    def _sent_images(self) -> list[Image]:
+        """The images the session's template sends now; none when it does not render."""
+        if "![" not in self.session.template:  # no image markup: nothing to render for
+            return []
+        try:
+            messages = render_messages(self.session.template, self.session.values, allow_empty=True)
+        except TemplateError:
+            return []
+        return [image for message in messages for image in message.images]
+
     async def save_version(
-        self, *, message: str = "", kind: VersionKind = "save", images: Sequence[Image] = ()
+        self,
+        *,
+        message: str = "",
+        kind: VersionKind = "save",
+        images: Sequence[Image] | None = None,
     ) -> VersionRow:
         """Store the session's content as a version of its prompt (the latest one again
-        when nothing changed, unless a message is given)."""
+        when nothing changed, unless a message is given), with the images it sends
+        (None: rendered here to find them)."""
         prompt_id = self.session.prompt_id
         assert prompt_id is not None
         self.analysis.flush()
         content = self.session.content()
+        if images is None:
+            images = self._sent_images()
         version = await self.db.acall(
             library.save_version, prompt_id, *content.key(),
             message=message, kind=kind, from_editor=True, images=images,

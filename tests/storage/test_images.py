@@ -46,7 +46,9 @@ def test_a_changed_image_file_makes_a_new_version(tmp_path: Path) -> None:
         same = db.call(library.save_version, prompt.id, template, {}, {}, images=[image(png())])
         other = db.call(library.save_version, prompt.id, template, {}, {},
                         images=[image(png(shade=9))])  # fmt: skip
+        unknown = db.call(library.save_version, prompt.id, template, {}, {}, kind="run")
         assert same.id == one.id and other.id != one.id
+        assert unknown.id == other.id  # images not known: the latest is reused as before
         old, new = (db.call(library.version_images, v.id)[0] for v in (one, other))
         assert old.describe() != new.describe()
         assert f"sha256 {new.sha256[:12] if new.sha256 else ''}" in new.describe()

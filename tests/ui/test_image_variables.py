@@ -141,3 +141,25 @@ def test_a_run_stores_the_images_and_a_column_says_its_model_refused_them(
     version = db.call(library.latest_version, prompt_id)
     [stored] = db.call(library.version_images, version.id)
     assert (stored.name, stored.source, stored.size) == ("it", str(path), len(png(8, 8)))
+
+
+def test_a_saved_image_prompt_keeps_its_images_and_a_run_reuses_the_version(
+    window, qtbot, fake_llm, tmp_path: Path
+) -> None:
+    fake_llm.script(Reply(text="ok"))
+    new_prompt(qtbot, window)
+    path = tmp_path / "red.png"
+    path.write_bytes(png(8, 8))
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
+        window.editor.setPlainText("What is ![it]({{ photo }})?")
+    window.variables.set_value("photo", str(path))
+    window.run_board.columns[0].set_target(fake_llm.base_url, "fake-model")
+    with qtbot.waitSignal(window.workspace.versionsChanged, timeout=5000):
+        window.registry["prompt.save"].trigger()
+    db = window.workspace.db
+    prompt_id = window.workspace.session.prompt_id
+    saved = db.call(library.latest_version, prompt_id)
+    assert [i.size for i in db.call(library.version_images, saved.id)] == [len(png(8, 8))]
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    assert db.call(library.latest_version, prompt_id).id == saved.id  # no copy for the run
