@@ -116,7 +116,8 @@ class RunFlow(QObject):
                 problem = "Nothing to send: the template renders to no messages."
             else:
                 self.analysis.mark(exc)
-                problem = f"Template error at {exc.location()}: {exc.message}"
+                what = "Image" if isinstance(exc, templating.ImageRefused) else "Template error"
+                problem = f"{what} at {exc.location()}: {exc.message}"
             self.notifier.say(problem)
             for column_id in column_ids:
                 self.board.column(column_id).fail_before_start(problem)

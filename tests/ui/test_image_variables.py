@@ -163,3 +163,20 @@ def test_a_saved_image_prompt_keeps_its_images_and_a_run_reuses_the_version(
     with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
         window.registry["run.run"].trigger()
     assert db.call(library.latest_version, prompt_id).id == saved.id  # no copy for the run
+
+
+def test_a_missing_image_file_stops_the_run_before_sending(
+    window, qtbot, fake_llm, tmp_path: Path
+) -> None:
+    new_prompt(qtbot, window)
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
+        window.editor.setPlainText("Look:\n![it]({{ photo }})")
+    window.variables.set_value("photo", str(tmp_path / "gone.png"))
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url, "fake-model")
+    window.registry["run.run"].trigger()
+    qtbot.waitUntil(lambda: column.status.text() == "Not sent", timeout=5000)
+    assert f"Image at 2:1: The image file {tmp_path / 'gone.png'} does not exist." in (
+        column.error.text()
+    )
+    assert window.editor.error_position is not None and not fake_llm.requests
