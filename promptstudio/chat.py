@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import hashlib
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant"]
@@ -10,17 +12,101 @@ ROLES: tuple[Role, ...] = ("system", "user", "assistant")
 
 
 @dataclass(frozen=True, slots=True)
+class Text:
+    """A run of text inside a message that also holds images."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image inside a message: its bytes (a local file or a data URL) or a remote URL.
+
+    ``source`` is what the template said (a path, an URL, or a data URL), kept for showing
+    and storing; ``data`` is empty exactly when the image is sent as the ``url`` it came from.
+    """
+
+    alt: str
+    source: str
+    media_type: str = ""  # "image/png", ...; "" for a remote URL (the server reads it)
+    data: bytes = field(default=b"", repr=False)
+    url: str = ""
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the bytes (of the URL for a remote image): the image's identity."""
+        return hashlib.sha256(self.data or self.url.encode()).hexdigest()
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def base64(self) -> str:
+        return base64.b64encode(self.data).decode("ascii")
+
+    def data_url(self) -> str:
+        """What OpenAI takes: a ``data:`` URL for bytes, else the remote URL itself."""
+        if not self.data:
+            return self.url
+        return f"data:{self.media_type};base64,{self.base64()}"
+
+    def label(self) -> str:
+        """A short description for people: the alt text or file name, type, size, hash."""
+        name = self.alt or self.source.rsplit("/", 1)[-1][:60]
+        if not self.data:
+            return f"{name} ({self.url})"
+        kind = self.media_type.removeprefix("image/").upper()
+        return f"{name} ({kind}, {self.size:,} bytes, sha256 {self.sha256[:12]})"
+
+
+Part = Text | Image
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
+    """One chat turn. ``content`` is its text; ``parts`` is set when it also holds images.
+
+    With images, ``parts`` lists text and images in order and ``content`` is the text
+    parts joined (images left out), so text-only callers keep working.
+    """
+
     role: Role
     content: str
+    parts: tuple[Part, ...] = ()
 
-    def to_dict(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content}
+    @classmethod
+    def of(cls, role: Role, parts: tuple[Part, ...]) -> Message:
+        """A message from parts; text-only parts collapse to a plain message."""
+        if not any(isinstance(part, Image) for part in parts):
+            return cls(role, "".join(p.text for p in parts if isinstance(p, Text)))
+        text = "".join(p.text for p in parts if isinstance(p, Text))
+        return cls(role, text, parts)
+
+    @property
+    def images(self) -> tuple[Image, ...]:
+        return tuple(part for part in self.parts if isinstance(part, Image))
+
+    def segments(self) -> tuple[Part, ...]:
+        """Text and images in order (a plain message is one text part)."""
+        return self.parts or (Text(self.content),)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The Chat Completions shape: plain content, or parts with ``image_url``."""
+        if not self.parts:
+            return {"role": self.role, "content": self.content}
+        content: list[dict[str, Any]] = []
+        for part in self.parts:
+            if isinstance(part, Text):
+                if part.text.strip():
+                    content.append({"type": "text", "text": part.text})
+            else:
+                content.append({"type": "image_url", "image_url": {"url": part.data_url()}})
+        return {"role": self.role, "content": content}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Message:
-        """A message as :meth:`to_dict` wrote it; ``ValueError`` for an unknown role or a
-        content that is not text."""
+        """A message as :meth:`to_dict` wrote it (text content); ``ValueError`` for an
+        unknown role or a content that is not text."""
         role, content = data.get("role"), data.get("content")
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}: use {', '.join(ROLES)}")

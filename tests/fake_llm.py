@@ -237,6 +237,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._embeddings(body)
             return
         model = self.model = str(body.get("model", ""))
+        image_problem = _image_problem(route, body)
+        if image_problem is None and _images(body) and model in self.fake.text_only_models:
+            image_problem = self.fake.text_only_message
+        if image_problem is not None:
+            self._send_error(400, image_problem, None)
+            return
         reply = self.fake._next_reply(model, body)
         if reply.status != 200:
             self._send_error_reply(reply)
@@ -447,7 +453,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _input_tokens(self, reply: Reply, body: dict[str, Any]) -> int:
         if reply.input_tokens is not None:
             return reply.input_tokens
-        return sum(len(text.split()) for text in _texts(body))
+        words = sum(len(text.split()) for text in _texts(body))
+        return words + IMAGE_TOKENS * len(_images(body))
 
     # ---- Embeddings ------------------------------------------------------------------
 
@@ -883,6 +890,82 @@ def _response_object(body: dict[str, Any], model: str, created: int) -> dict[str
     }
 
 
+#: Input tokens the fake server counts for every image (real servers count by pixels).
+IMAGE_TOKENS = 85
+_MEDIA_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def _contents(body: dict[str, Any]) -> list[Any]:
+    items = body.get("messages")
+    if items is None:
+        items = body.get("input")
+    if not isinstance(items, list):
+        return []
+    return [item.get("content") for item in items if isinstance(item, dict)]
+
+
+def _images(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every image part of a Chat, Responses or Messages request body."""
+    return [
+        part
+        for content in _contents(body)
+        if isinstance(content, list)
+        for part in content
+        if isinstance(part, dict) and part.get("type") in ("image_url", "input_image", "image")
+    ]
+
+
+def _data_url_problem(url: object) -> str | None:
+    if not isinstance(url, str) or not url:
+        return "image URL must be a non-empty string"
+    if url.startswith(("http://", "https://")):
+        return None
+    header, _, data = url.partition(",")
+    if not header.startswith("data:image/") or not header.endswith(";base64") or not data:
+        return f"Invalid image URL: expected a base64 data URL, got {url[:40]!r}"
+    return None
+
+
+def _image_problem(route: str, body: dict[str, Any]) -> str | None:
+    """What the real API would say (400) about the image parts' shape, or None if valid.
+
+    Chat: ``{"type": "image_url", "image_url": {"url": ...}}``; Responses: ``{"type":
+    "input_image", "image_url": ..., "detail": ...}``; Messages: ``{"type": "image",
+    "source": {"type": "base64", "media_type", "data"} | {"type": "url", "url"}}``.
+    """
+    wanted = {CHAT_PATH: "image_url", RESPONSES_PATH: "input_image", MESSAGES_PATH: "image"}
+    for part in _images(body):
+        kind = part["type"]
+        if kind != wanted.get(route):
+            return f"Invalid content part type {kind!r} for this API."
+        if kind == "image_url":
+            inner = part.get("image_url")
+            if not isinstance(inner, dict):
+                return "image_url must be an object with a url"
+            problem = _data_url_problem(inner.get("url"))
+        elif kind == "input_image":
+            if part.get("detail") not in ("low", "high", "auto"):
+                return "input_image.detail must be one of low, high, auto"
+            problem = _data_url_problem(part.get("image_url"))
+        else:
+            source = part.get("source")
+            if not isinstance(source, dict):
+                return "image.source: Field required"
+            if source.get("type") == "url":
+                problem = _data_url_problem(source.get("url"))
+            elif source.get("type") != "base64":
+                return "image.source.type must be base64 or url"
+            elif source.get("media_type") not in _MEDIA_TYPES:
+                return "image.source.media_type: Input should be image/jpeg, image/png, ..."
+            elif not isinstance(source.get("data"), str) or not source.get("data"):
+                return "image.source.data: Field required"
+            else:
+                problem = None
+        if problem is not None:
+            return problem
+    return None
+
+
 def _texts(body: dict[str, Any]) -> list[str]:
     """Every string of prompt text in a Chat, Responses or Messages request body."""
     texts: list[str] = []
@@ -940,6 +1023,11 @@ class FakeLLM:
         # /v1/embeddings: each text's vector; an error status here fails every request.
         self.embedder: Callable[[str], list[float]] = word_vector
         self.embeddings_reply: Reply | None = None
+        # Models that answer a request with images with 400, as text-only models do.
+        self.text_only_models: set[str] = set()
+        self.text_only_message = (
+            "Invalid content type. image_url is only supported by certain models."
+        )
         self.requests: list[RecordedRequest] = []
         self.hangups: list[float] = []  # time.monotonic() when a client left mid-answer
         self.sent: list[SentStream] = []  # every answer whose text was sent in full

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from promptstudio.cli import CliError
+from promptstudio.cli import CliError, prompt_dir
 from promptstudio.cli.options import add_generation_options
 from promptstudio.durations import format_ms
 
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     doc = load_document(args)
     values: dict[str, object] = {**doc.variables, **args.values}
     try:
-        messages = templating.render_messages(doc.template, values)
+        messages = templating.render_messages(doc.template, values, base_dir=prompt_dir(args.file))
     except templating.TemplateError as exc:
         where = template_location(doc, args.file, exc.line, exc.column)
         raise CliError(f"{where}: {exc.message}") from exc
@@ -115,7 +115,13 @@ def run(args: argparse.Namespace) -> int:
             if prompt is None:
                 prompt = db.call(library.create_prompt, name, doc.folder or "CLI")
             version = db.call(
-                library.save_version, prompt.id, doc.template, values, settings, kind="run"
+                library.save_version,
+                prompt.id,
+                doc.template,
+                values,
+                settings,
+                kind="run",
+                images=[image for message in messages for image in message.images],
             )
             run_row = db.call(library.record_run, version.id, values)
         except StorageError as exc:  # e.g. a read-only library: nothing is sent unrecorded

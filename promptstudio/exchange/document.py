@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from promptstudio.chat import Image
 from promptstudio.credentials.env import env_var_for
 from promptstudio.providers import GenerationParams, ProviderProfile
 from promptstudio.runs.columns import ColumnConfig
@@ -29,6 +30,7 @@ class PromptDocument:
     ``{"vars": {...}}`` plus optional ``"description"``, ``"expected"`` and ``"assert"``
     (a list of promptfoo assertions, kept as they are).
     ``versions`` is optional history (JSON-ready dicts), carried only by the JSON format.
+    ``images`` are the images its messages send (see the field).
     ``notes`` says, one line each, what an import read but could not keep (a setting with
     no place in a run column, a Prompty ``tools`` list, ...); exports ignore it.
     ``profiles`` are the provider profiles its columns may name, set by whoever exports
@@ -54,6 +56,9 @@ class PromptDocument:
     every_case_checks: list[dict[str, Any]] = field(default_factory=list, compare=False)
     # The id of the column whose model grades llm-rubric checks (the judge), where known.
     judge_column: str | None = field(default=None, compare=False)
+    #: The images the prompt sends, bytes included (PromptStudio JSON carries them; an
+    #: import stores them with the version by hash).
+    images: list[Image] = field(default_factory=list)
 
     @classmethod
     def from_library(cls, prompt: PromptRow, version: VersionRow) -> PromptDocument:

@@ -134,6 +134,7 @@ def import_documents(
                 {"columns": columns_to_dicts(doc.columns)} if doc.columns else {},
                 message=message,
                 kind="import",
+                images=doc.images or None,
             )
             if doc.tags or existing is not None:
                 library.set_tags(conn, prompt.id, doc.tags)

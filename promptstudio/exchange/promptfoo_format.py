@@ -31,6 +31,7 @@ from promptstudio.exchange.document import (
     provider_kind,
 )
 from promptstudio.exchange.front_matter import dump_yaml
+from promptstudio.exchange.image_exchange import content_parts, embedded
 from promptstudio.providers import ProviderProfile
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.templating.roles import marker_role
@@ -88,8 +89,16 @@ def chat_prompt(template: str) -> str:
             turns[-1][1].append(line)
         elif line.strip():
             turns.append(("user", [line]))
-    messages = [{"role": role, "content": "\n".join(lines).strip("\n")} for role, lines in turns]
+    messages = [
+        {"role": role, "content": content_parts("\n".join(lines).strip("\n"))}
+        for role, lines in turns
+    ]
     return json.dumps(messages, indent=2, ensure_ascii=False)
+
+
+def _embedded(variables: dict[str, Any]) -> dict[str, Any]:
+    """Values with image files as data URLs: promptfoo puts them into ``image_url`` parts."""
+    return {name: embedded(value) for name, value in variables.items()}
 
 
 def _test(case: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +112,7 @@ def _test(case: dict[str, Any]) -> dict[str, Any]:
     test: dict[str, Any] = {}
     if case.get("description"):
         test["description"] = case["description"]
-    test["vars"] = dict(case.get("vars") or {})
+    test["vars"] = _embedded(dict(case.get("vars") or {}))
     if any(isinstance(v, list) and v and isinstance(v[0], str) for v in test["vars"].values()):
         # promptfoo would run the test once per text of the list: here the list is a value.
         test["options"] = {"disableVarExpansion": True}

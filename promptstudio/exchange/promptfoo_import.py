@@ -27,6 +27,7 @@ from promptstudio.exchange.document import (
 )
 from promptstudio.exchange.errors import ExchangeError, OutsideReferenceError
 from promptstudio.exchange.front_matter import BAD_ESCAPE
+from promptstudio.exchange.image_exchange import text_of_parts
 from promptstudio.exchange.json_format import checked_column_params
 from promptstudio.exchange.promptfoo_format import (
     _ANTHROPIC_PARAMS,
@@ -266,6 +267,13 @@ def _content_text(content: object, what: str) -> str:
     parts, all text (joined with line breaks)."""
     if isinstance(content, str):
         return content
+    if isinstance(content, list) and any(
+        isinstance(part, dict) and part.get("type") == "image_url" for part in content
+    ):  # text and images: the images as ``![image](URL)`` where they stand
+        joined = text_of_parts(content)
+        if joined is None:
+            raise ExchangeError(f"{what}: only text and image_url content parts can be imported.")
+        return joined
     if isinstance(content, list) and content:
         texts = []
         for part in content:

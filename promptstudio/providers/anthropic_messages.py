@@ -30,6 +30,7 @@ import httpx2
 
 from promptstudio.providers.apis import json_schema_wrapper
 from promptstudio.providers.base import ChatRequest, Endpoint, GenerationParams, Usage
+from promptstudio.providers.content_parts import anthropic_message
 from promptstudio.providers.errors import ProviderError, UnsupportedSetting
 from promptstudio.providers.failures import SdkErrorTypes, error_fields, stream_error_event
 from promptstudio.providers.sse import SseEventStream, open_event_stream
@@ -73,7 +74,7 @@ class AnthropicMessagesProvider(SdkStreamProvider):
 
     async def _open(self, client: anthropic.AsyncAnthropic, request: ChatRequest) -> SseEventStream:
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
-        messages: Any = [m.to_dict() for m in request.messages if m.role != "system"]
+        messages: Any = [anthropic_message(m) for m in request.messages if m.role != "system"]
         options = messages_params(request.params)
         if system:
             options["system"] = system

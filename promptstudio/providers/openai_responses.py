@@ -21,6 +21,7 @@ import openai
 
 from promptstudio.providers.apis import json_schema_wrapper
 from promptstudio.providers.base import ChatRequest, GenerationParams, Usage
+from promptstudio.providers.content_parts import responses_item
 from promptstudio.providers.failures import error_fields, stream_error_event
 from promptstudio.providers.openai_chat import OPENAI_ERRORS, make_openai_client
 from promptstudio.providers.sse import SseEventStream, open_event_stream
@@ -45,7 +46,7 @@ class OpenAIResponsesProvider(SdkStreamProvider):
         return client.responses
 
     async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> SseEventStream:
-        items: Any = [{"role": m.role, "content": m.content} for m in request.messages]
+        items: Any = [responses_item(m) for m in request.messages]
         return await open_event_stream(
             client.responses.with_streaming_response.create(
                 model=request.model,

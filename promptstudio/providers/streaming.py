@@ -55,6 +55,7 @@ from promptstudio.providers.failures import (
     stalled,
 )
 from promptstudio.providers.http_client import build_http_client, ssl_context
+from promptstudio.providers.image_checks import check_images, refused_images
 from promptstudio.providers.pricing import estimate_tokens
 from promptstudio.providers.retries import RetryPolicy
 
@@ -272,6 +273,7 @@ class SdkStreamProvider(ABC):
             if usage is not None:
                 yield usage
             if failure is not None:
+                failure = refused_images(failure, request, endpoint)
                 log.debug("%s request to %s failed: %s", self.api, endpoint.label, failure)
                 yield StreamError(failure)
             else:
@@ -288,7 +290,7 @@ class SdkStreamProvider(ABC):
                 f"The base URL of {endpoint.label} must start with http:// or https://."
             )
         refused = check_params(self.api, endpoint.kind, request.params, endpoint.label)
-        return refused or self._check_request(request)
+        return refused or check_images(request, self.api) or self._check_request(request)
 
     def _stream_failure(
         self, exc: BaseException, request: ChatRequest, deltas: int

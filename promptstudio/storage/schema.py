@@ -436,6 +436,34 @@ def _step_9_thread_steps(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_11_images(conn: sqlite3.Connection) -> None:
+    """Images a version sends, by content hash: one row per distinct image however many
+    versions hold it, so the history keeps them without copies and diffs can name them."""
+    statements = [
+        """
+        CREATE TABLE images (
+            sha256 TEXT PRIMARY KEY,
+            media_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            data BLOB NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE version_images (
+            version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,  -- order in the rendered messages
+            name TEXT NOT NULL,  -- the alt text
+            source TEXT NOT NULL,  -- the path or URL as written (a data URL shortened)
+            sha256 TEXT REFERENCES images(sha256),  -- NULL for a remote URL
+            PRIMARY KEY (version_id, position)
+        )
+        """,
+        "CREATE INDEX version_images_by_image ON version_images(sha256)",
+    ]
+    for statement in statements:
+        conn.execute(statement)
+
+
 def _step_10_human_ratings(conn: sqlite3.Connection) -> None:
     """A person's verdict on an answer (1 good, -1 bad, NULL none) and a note, kept with
     the answer itself: a run's response, an evaluation cell, a pinned answer. The partial
@@ -469,6 +497,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_8_case_thresholds,
     _step_9_thread_steps,
     _step_10_human_ratings,
+    _step_11_images,
 ]
 
 

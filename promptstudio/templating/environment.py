@@ -21,7 +21,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import generate_lorem_ipsum
 
 from promptstudio.templating import limits
-from promptstudio.templating.source import SENTINEL
+from promptstudio.templating.source import OUTPUT_END, SENTINEL
 from promptstudio.templating.threads import THREAD_MARK, ThreadValue
 
 
@@ -29,13 +29,14 @@ def taint(value: object) -> str:
     """``finalize`` for ``{{ }}`` output: mark it so no line of it can become a role marker.
 
     A sentinel goes at the start and after every newline; lines holding a sentinel are never
-    markers, and the sentinels are removed when the output is split into messages. A thread
-    value becomes its token (``templating.threads``), which the split expands.
+    markers, and the sentinels are removed when the output is split into messages. A second
+    mark ends the output, so image markup (``![alt](SOURCE)``) can be told from values. A
+    thread value becomes its token (``templating.threads``), which the split expands.
     """
     if isinstance(value, ThreadValue):
-        return SENTINEL + value.token
-    text = str(value).replace(SENTINEL, "").replace(THREAD_MARK, "")
-    return SENTINEL + text.replace("\n", "\n" + SENTINEL)
+        return SENTINEL + value.token + OUTPUT_END
+    text = str(value).replace(SENTINEL, "").replace(OUTPUT_END, "").replace(THREAD_MARK, "")
+    return SENTINEL + text.replace("\n", "\n" + SENTINEL) + OUTPUT_END
 
 
 def _sized_items(items: Iterable[object]) -> list[object]:

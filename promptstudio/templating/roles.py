@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from jinja2.exceptions import TemplateSyntaxError
 
 from promptstudio.chat import ROLES, Message, Role
 from promptstudio.templating.environment import environment
+from promptstudio.templating.image_parts import clean, to_message
 from promptstudio.templating.source import SENTINEL, LineIndex, RawTokenTracker, normalise
 from promptstudio.templating.threads import ThreadValue
 
@@ -78,15 +80,20 @@ def role_markers(source: str) -> list[RoleMarker]:
 def _strip_blank_lines(lines: list[str]) -> str:
     """Drop whitespace-only lines at both ends; keep everything between exactly."""
     start, end = 0, len(lines)
-    while start < end and not lines[start].strip():
+    while start < end and not clean(lines[start]).strip():
         start += 1
-    while end > start and not lines[end - 1].strip():
+    while end > start and not clean(lines[end - 1]).strip():
         end -= 1
     return "\n".join(lines[start:end])
 
 
-def split_messages(rendered: str, threads: Sequence[ThreadValue] = ()) -> list[Message]:
+def split_messages(
+    rendered: str, threads: Sequence[ThreadValue] = (), base_dir: Path | None = None
+) -> list[Message]:
     """Split rendered (tainted) output into messages and remove the taint.
+
+    ``![alt](SOURCE)`` in a message becomes an image part (see ``image_parts``); relative
+    image paths are read from ``base_dir`` (None: the current directory).
 
     Text before the first marker, or all text when there is no marker, is a ``user``
     message. Each message loses its leading and trailing blank lines. Messages that are
@@ -103,22 +110,22 @@ def split_messages(rendered: str, threads: Sequence[ThreadValue] = ()) -> list[M
         if role is not None:
             turns.append((role, [], False))
             continue
-        text = line.replace(SENTINEL, "")
         if tokens:
-            thread = tokens.get(text.strip())
+            thread = tokens.get(clean(line).strip())
             if thread is not None:
                 interrupted = turns[-1][0]
                 turns += [(turn.role, [turn.content], True) for turn in thread.turns]
                 turns.append((interrupted, [], False))
                 continue
             for token, found in tokens.items():
-                if token in text:
-                    text = text.replace(token, found.as_json())
-        turns[-1][1].append(text)
+                if token in line:
+                    line = line.replace(token, found.as_json())
+        turns[-1][1].append(line)
     messages = [
-        Message(role, body[0] if exact else _strip_blank_lines(body)) for role, body, exact in turns
+        Message(role, body[0]) if exact else to_message(role, _strip_blank_lines(body), base_dir)
+        for role, body, exact in turns
     ]
-    return [message for message in messages if message.content]
+    return [message for message in messages if message.content or message.parts]
 
 
 def as_template(turns: Sequence[Message]) -> str:

@@ -23,7 +23,7 @@ from promptstudio.chat import ROLES, Message, Role
 from promptstudio.values import parse_value
 
 #: A Unicode noncharacter around a thread's number in rendered text (never in a message).
-THREAD_MARK = "\ufdd1"
+THREAD_MARK = "\ufdd2"  # \ufdd0, \ufdd1: the output marks (``source``)
 
 _ROLE_NAMES: dict[str, Role] = {role: role for role in ROLES} | {"developer": "system"}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Qt, Signal
 
 from promptstudio import templating
-from promptstudio.chat import Message
+from promptstudio.chat import Image, Message
 from promptstudio.evals.plan import RUN_PLAN_THRESHOLD, plan_run, read_history
 from promptstudio.runs import RunSession, RunTarget, TargetResult, TargetStatus
 from promptstudio.runs.checkpoint import ResponseCheckpoints
@@ -50,7 +50,7 @@ class RunFlow(QObject):
         worker: RunWorker,
         tasks: TaskOwner,
         notifier: StatusNotifier,
-        save_for_run: Callable[[], Awaitable[VersionRow]],
+        save_for_run: Callable[[Sequence[Image]], Awaitable[VersionRow]],
     ) -> None:
         super().__init__(board)
         self.session, self.board, self.endpoints, self.analysis = (
@@ -144,7 +144,8 @@ class RunFlow(QObject):
                 problem = "Nothing to send: the template renders to no messages."
             else:
                 self.analysis.mark(exc)
-                problem = f"Template error at {exc.location()}: {exc.message}"
+                what = "Image" if isinstance(exc, templating.ImageRefused) else "Template error"
+                problem = f"{what} at {exc.location()}: {exc.message}"
             self.notifier.say(problem)
             for column_id in column_ids:
                 self.board.column(column_id).fail_before_start(problem)
@@ -181,7 +182,8 @@ class RunFlow(QObject):
     async def _run(self, record: RunRecord) -> None:
         """Snapshot the version and the run first, then stream, then store the answers."""
         try:
-            version = await self._save_for_run()
+            images = [image for message in record.messages for image in message.images]
+            version = await self._save_for_run(images)
             run_row = await self.db.acall(library.record_run, version.id, self.session.values)
             record.run_id = run_row.id
             record.checkpoints.start(run_row.id)

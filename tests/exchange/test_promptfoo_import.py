@@ -412,10 +412,14 @@ tests:
     ]
 
 
-def test_an_image_part_is_refused_by_name() -> None:
-    part = '{"type": "image_url", "image_url": {"url": "x"}}'
+def test_an_image_part_becomes_image_markup_and_other_parts_are_refused_by_name() -> None:
+    part = '{"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}'
     config = f"""prompts: ['[{{"role": "user", "content": [{part}]}}]']\n"""
-    with pytest.raises(ExchangeError, match="content part of type 'image_url'"):
+    [doc] = from_promptfoo(config)
+    assert "![image](https://example.com/a.png)" in doc.template
+    audio = '{"type": "input_audio", "input_audio": {"data": "x"}}'
+    config = f"""prompts: ['[{{"role": "user", "content": [{audio}]}}]']\n"""
+    with pytest.raises(ExchangeError, match="content part of type 'input_audio'"):
         from_promptfoo(config)
 
 

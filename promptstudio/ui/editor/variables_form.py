@@ -30,7 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from promptstudio.images import looks_like_image_source
 from promptstudio.templating.threads import is_thread
+from promptstudio.ui.editor.image_field import ImageDrops, ImageRow
 from promptstudio.ui.editor.thread_editor import ThreadEditor
 from promptstudio.values import format_value, parse_value
 
@@ -67,7 +69,7 @@ class VariableField(QWidget):
         title.setContentsMargins(0, 0, 0, 0)
         title.addWidget(self.label, 1)
         title.addWidget(self.as_turns)
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
         layout.setSpacing(2)
         layout.addLayout(title)
@@ -76,6 +78,14 @@ class VariableField(QWidget):
         self.editor.textChanged.connect(self.edited)
         self.turns_editor.changed.connect(self.edited)
         self.as_turns.toggled.connect(self._switch)
+
+        self.image: ImageRow | None = None
+        # An image file dropped on the field (its text too) becomes its value.
+        self.drops = ImageDrops(self)
+        self.drops.dropped.connect(self.editor.setPlainText)
+        self.installEventFilter(self.drops)
+        self.editor.viewport().installEventFilter(self.drops)
+        self.setAcceptDrops(True)
 
     def text(self) -> str:
         """The value as the form keeps it (a thread as its JSON)."""
@@ -116,6 +126,22 @@ class VariableField(QWidget):
         self.editor.setVisible(not turns)
         self.turns_editor.setVisible(turns)
 
+    def set_image(self, on: bool) -> None:
+        """Show (or hide) the picker and thumbnail of an image variable."""
+        if on and self.image is None:
+            self.image = ImageRow(self.name, self)
+            self.image.chosen.connect(self.editor.setPlainText)
+            self._layout.addWidget(self.image)
+            QWidget.setTabOrder(self.editor, self.image.pick)  # Tab from the value: the picker
+            self.editor.textChanged.connect(self.show_image)
+            self.show_image()
+        if self.image is not None:
+            self.image.setVisible(on)
+
+    def show_image(self) -> None:
+        if self.image is not None:
+            self.image.show_value(self.editor.toPlainText())
+
 
 class VariablesForm(QWidget):
     valuesChanged = Signal()
@@ -126,6 +152,7 @@ class VariablesForm(QWidget):
         self._texts: dict[str, str] = {}
         self._fields: dict[str, VariableField] = {}
         self._names: list[str] = []
+        self._image_names: set[str] = set()
         title = QLabel("<b>Variables</b>", self)
         self._empty = QLabel("No variables yet. Type {{ name }} in the template to add one.", self)
         self._empty.setWordWrap(True)
@@ -176,6 +203,16 @@ class VariablesForm(QWidget):
         self._show_fields()
         self.valuesChanged.emit()  # the values are those of the names: other keys now
 
+    def set_image_names(self, names: Sequence[str]) -> None:
+        """The variables used as an image source (``![alt]({{ name }})``): they get a picker."""
+        self._image_names = set(names)
+        for name, field in self._fields.items():
+            field.set_image(self.is_image(name))
+
+    def is_image(self, name: str) -> bool:
+        """An image variable: used as an image source, or its value names an image."""
+        return name in self._image_names or looks_like_image_source(self._texts.get(name, ""))
+
     def shown_names(self) -> list[str]:
         """The names that have a field on screen (the filter's matches, up to the cap)."""
         wanted = self.filter.text().strip().casefold()
@@ -197,6 +234,7 @@ class VariablesForm(QWidget):
                     field = VariableField(name, self)
                     field.set_text(self._texts.get(name, ""))
                     field.edited.connect(lambda n=name: self._on_edited(n))
+                    field.set_image(self.is_image(name))
                     self._fields[name] = field
                 elif self._rows.indexOf(field) == index:
                     continue
@@ -217,6 +255,8 @@ class VariablesForm(QWidget):
 
     def _on_edited(self, name: str) -> None:
         self._texts[name] = self._fields[name].text()
+        if self._fields[name].image is None and self.is_image(name):
+            self._fields[name].set_image(True)
         self.valuesChanged.emit()
 
     def values(self) -> dict[str, object]:
@@ -228,6 +268,8 @@ class VariablesForm(QWidget):
         self._texts = {name: format_value(value) for name, value in values.items()}
         for name, field in self._fields.items():
             field.set_text(self._texts.get(name, ""))
+            field.set_image(self.is_image(name))
+            field.show_image()
         self.valuesChanged.emit()
 
     def set_value(self, name: str, value: object) -> None:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.storage import Database, library
+from promptstudio.storage.images import diff_text
 from promptstudio.storage.library import VersionRow, VersionSummary
 from promptstudio.storage.ratings import Rating, set_rating
 from promptstudio.ui.history.compare_tab import CompareTab
@@ -332,7 +333,12 @@ class HistoryPane(QWidget):
                 version_title(newer.number, newer.message),
             )
             self.diff.clear_formats()
-            self.diff.show_diff(older.template if older else "", newer.template)
+            old_images = await self.db.acall(library.version_images, older.id) if older else []
+            new_images = await self.db.acall(library.version_images, newer.id)
+            self.diff.show_diff(
+                diff_text(older.template, old_images, new_images) if older else "",
+                diff_text(newer.template, new_images, old_images),
+            )
             self.diff_stack.show_content()
         self.diffShown.emit()
 
