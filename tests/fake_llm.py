@@ -13,9 +13,13 @@ With ``interrupt_requests=True`` the server behaves like llama-cpp-python's (who
 time, and a request that arrives while another streams makes that stream end at its next
 chunk with a clean ``data: [DONE]`` and no finish reason.
 
-Routes: ``POST /v1/chat/completions``, ``POST /v1/responses``, ``POST /v1/messages`` and
-``GET /v1/models`` (Anthropic's paginated shape when the request carries an
-``anthropic-version`` header, OpenAI's otherwise).
+Routes: ``POST /v1/chat/completions`` (with per-token ``logprobs`` when the request asks),
+``POST /v1/responses``, ``POST /v1/messages``, ``POST /v1/embeddings`` (OpenAI's shape; the
+vectors come from :attr:`FakeLLM.embedder`) and ``GET /v1/models`` (Anthropic's paginated
+shape when the request carries an ``anthropic-version`` header, OpenAI's otherwise). A
+generation request without ``"stream": true`` gets the whole answer as one JSON object, as
+the real APIs send it (a chat completion, a response, a message, each with its usage):
+promptfoo never streams.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ CHAT_PATH = "/v1/chat/completions"
 RESPONSES_PATH = "/v1/responses"
 MESSAGES_PATH = "/v1/messages"
 MODELS_PATH = "/v1/models"
+EMBEDDINGS_PATH = "/v1/embeddings"
 
 # OpenAI's error "type" and "code" per status.
 _OPENAI_ERRORS = {
@@ -90,6 +95,7 @@ class Reply:
     error_event_after_chunks: int | None = None  # an error inside the 200 stream
     error_event: str = "error"  # Responses: "error" or "response.failed"
     finish_reason: str | None = "stop"  # "stop"/"length"; None: the stream never finishes
+    logprob: float = -0.5  # every token's log-probability, sent when the request asks
     # Tool calls after the text, each (name, arguments JSON text), streamed as each API
     # does with the arguments split every ``tool_chunk`` characters; several are parallel
     # calls. With calls the finish reason is the API's own (tool_calls, tool_use).
@@ -233,13 +239,22 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorized():
             return
         route = self.route
-        if route not in (CHAT_PATH, RESPONSES_PATH, MESSAGES_PATH):
+        if route not in (CHAT_PATH, RESPONSES_PATH, MESSAGES_PATH, EMBEDDINGS_PATH):
             self._send_not_found()
             return
         if not isinstance(body, dict):
             self._send_error(400, "Body must be JSON.", None)
             return
+        if route == EMBEDDINGS_PATH:
+            self._embeddings(body)
+            return
         model = self.model = str(body.get("model", ""))
+        image_problem = _image_problem(route, body)
+        if image_problem is None and _images(body) and model in self.fake.text_only_models:
+            image_problem = self.fake.text_only_message
+        if image_problem is not None:
+            self._send_error(400, image_problem, None)
+            return
         reply = self.fake._next_reply(model, body)
         if reply.status != 200:
             self._send_error_reply(reply)
@@ -250,8 +265,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._stream_chat(reply, body, model)
             else:
                 self._complete_chat(reply, body, model)
+        elif route == RESPONSES_PATH and not body.get("stream"):
+            self._complete_responses(reply, body, model)
         elif route == RESPONSES_PATH:
             self._stream_responses(reply, body, model)
+        elif not body.get("stream"):
+            self._complete_messages(reply, body, model)
         else:
             self._stream_messages(reply, body, model)
 
@@ -446,7 +465,31 @@ class _Handler(BaseHTTPRequestHandler):
     def _input_tokens(self, reply: Reply, body: dict[str, Any]) -> int:
         if reply.input_tokens is not None:
             return reply.input_tokens
-        return sum(len(text.split()) for text in _texts(body))
+        words = sum(len(text.split()) for text in _texts(body))
+        return words + IMAGE_TOKENS * len(_images(body))
+
+    # ---- Embeddings ------------------------------------------------------------------
+
+    def _embeddings(self, body: dict[str, Any]) -> None:
+        """OpenAI's ``CreateEmbeddingResponse``: one vector per input, in input order."""
+        texts = body.get("input")
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            self._send_error(400, "'input' must be a string or a list of strings.", None)
+            return
+        scripted = self.fake.embeddings_reply
+        if scripted is not None and scripted.status != 200:
+            self._send_error_reply(scripted)
+            return
+        data = [
+            {"object": "embedding", "index": index, "embedding": self.fake.embedder(text)}
+            for index, text in enumerate(texts)
+        ]
+        tokens = sum(len(text.split()) for text in texts)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        payload = {"object": "list", "data": data, "model": body.get("model", ""), "usage": usage}
+        self._send_json(200, payload)
 
     # ---- Chat Completions ------------------------------------------------------------
 
@@ -529,7 +572,21 @@ class _Handler(BaseHTTPRequestHandler):
             base["usage"] = None  # as OpenAI does on every chunk but the last
 
         def choice(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-            return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            picked: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish}
+            if body.get("logprobs") and delta.get("content"):
+                token = delta["content"]
+                picked["logprobs"] = {
+                    "content": [
+                        {
+                            "token": token,
+                            "logprob": reply.logprob,
+                            "bytes": list(token.encode()),
+                            "top_logprobs": [],
+                        }
+                    ],
+                    "refusal": None,
+                }
+            return {**base, "choices": [picked]}
 
         def error_event() -> None:
             kind, code = _OPENAI_ERRORS.get(reply.status, ("server_error", "server_error"))
@@ -571,26 +628,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._start_stream(reply)
         seq = iter(range(1_000_000))
         created = int(time.time())
-        response: dict[str, Any] = {
-            "id": "resp_fake",
-            "object": "response",
-            "created_at": created,
-            "status": "in_progress",
-            "error": None,
-            "incomplete_details": None,
-            "instructions": body.get("instructions"),
-            "max_output_tokens": body.get("max_output_tokens"),
-            "model": model,
-            "output": [],
-            "parallel_tool_calls": True,
-            "reasoning": body.get("reasoning"),
-            "temperature": body.get("temperature"),
-            "text": body.get("text") or {"format": {"type": "text"}},
-            "tool_choice": "auto",
-            "tools": [],
-            "top_p": body.get("top_p"),
-            "usage": None,
-        }
+        response = _response_object(body, model, created)
         item_id = "msg_fake"
 
         def event(kind: str, **fields: Any) -> None:
@@ -817,6 +855,75 @@ class _Handler(BaseHTTPRequestHandler):
         event("message_stop")
         self._end_stream()
 
+    # ---- non-streaming answers (Responses and Messages; Chat's is _complete_chat) -----
+
+    def _complete_responses(self, reply: Reply, body: dict[str, Any], model: str) -> None:
+        """A whole ``response`` object, as ``POST /v1/responses`` without ``stream``."""
+        if self._wait(reply.first_token_delay):
+            return
+        text_part = {"type": "output_text", "text": reply.text, "annotations": []}
+        message = {
+            "id": "msg_fake",
+            "type": "message",
+            "status": "completed",
+            "role": "assistant",
+            "content": [text_part],
+        }
+        incomplete = reply.finish_reason == "length"
+        output = len(reply.chunks()) + reply.reasoning_tokens
+        prompt = self._input_tokens(reply, body)
+        payload = _response_object(body, model, int(time.time()))
+        payload |= {
+            "status": "incomplete" if incomplete else "completed",
+            "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
+            "output": [message],
+            "usage": {
+                "input_tokens": prompt,
+                "input_tokens_details": {
+                    "cached_tokens": reply.cached_tokens,
+                    "cache_write_tokens": 0,
+                },
+                "output_tokens": output,
+                "output_tokens_details": {"reasoning_tokens": reply.reasoning_tokens},
+                "total_tokens": prompt + output,
+            }
+            if reply.include_usage
+            else None,
+        }
+        self._send_json(200, payload, reply.headers)
+
+    def _complete_messages(self, reply: Reply, body: dict[str, Any], model: str) -> None:
+        """A whole ``message`` object, as ``POST /v1/messages`` without ``stream``."""
+        if self._wait(reply.first_token_delay):
+            return
+        content: list[dict[str, Any]] = []
+        if reply.thinking:
+            content.append(
+                {"type": "thinking", "thinking": reply.thinking, "signature": "c2lnbmF0dXJl"}
+            )
+        content.append({"type": "text", "text": reply.text})
+        prompt = self._input_tokens(reply, body)
+        stop_reason = {"stop": "end_turn", "length": "max_tokens"}.get(
+            reply.finish_reason or "stop", reply.finish_reason
+        )
+        output = len(reply.chunks()) + len(_split(reply.thinking, reply.chunk))
+        payload = {
+            "id": "msg_fake",
+            "type": "message",
+            "role": "assistant",
+            "content": content,
+            "model": model,
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": prompt - reply.cached_tokens,
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": reply.cached_tokens,
+                "output_tokens": output + reply.reasoning_tokens,
+            },
+        }
+        self._send_json(200, payload, reply.headers)
+
     def _anthropic_models(self) -> dict[str, Any]:
         query = parse_qs(urlsplit(self.path).query)
         limit = int((query.get("limit") or ["20"])[0])
@@ -839,6 +946,106 @@ class _Handler(BaseHTTPRequestHandler):
             "first_id": page[0] if page else None,
             "last_id": page[-1] if page else None,
         }
+
+
+def _response_object(body: dict[str, Any], model: str, created: int) -> dict[str, Any]:
+    """A Responses API ``response`` in progress, echoing the request's settings."""
+    return {
+        "id": "resp_fake",
+        "object": "response",
+        "created_at": created,
+        "status": "in_progress",
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "model": model,
+        "output": [],
+        "parallel_tool_calls": True,
+        "reasoning": body.get("reasoning"),
+        "temperature": body.get("temperature"),
+        "text": body.get("text") or {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": body.get("top_p"),
+        "usage": None,
+    }
+
+
+#: Input tokens the fake server counts for every image (real servers count by pixels).
+IMAGE_TOKENS = 85
+_MEDIA_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+def _contents(body: dict[str, Any]) -> list[Any]:
+    items = body.get("messages")
+    if items is None:
+        items = body.get("input")
+    if not isinstance(items, list):
+        return []
+    return [item.get("content") for item in items if isinstance(item, dict)]
+
+
+def _images(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every image part of a Chat, Responses or Messages request body."""
+    return [
+        part
+        for content in _contents(body)
+        if isinstance(content, list)
+        for part in content
+        if isinstance(part, dict) and part.get("type") in ("image_url", "input_image", "image")
+    ]
+
+
+def _data_url_problem(url: object) -> str | None:
+    if not isinstance(url, str) or not url:
+        return "image URL must be a non-empty string"
+    if url.startswith(("http://", "https://")):
+        return None
+    header, _, data = url.partition(",")
+    if not header.startswith("data:image/") or not header.endswith(";base64") or not data:
+        return f"Invalid image URL: expected a base64 data URL, got {url[:40]!r}"
+    return None
+
+
+def _image_problem(route: str, body: dict[str, Any]) -> str | None:
+    """What the real API would say (400) about the image parts' shape, or None if valid.
+
+    Chat: ``{"type": "image_url", "image_url": {"url": ...}}``; Responses: ``{"type":
+    "input_image", "image_url": ..., "detail": ...}``; Messages: ``{"type": "image",
+    "source": {"type": "base64", "media_type", "data"} | {"type": "url", "url"}}``.
+    """
+    wanted = {CHAT_PATH: "image_url", RESPONSES_PATH: "input_image", MESSAGES_PATH: "image"}
+    for part in _images(body):
+        kind = part["type"]
+        if kind != wanted.get(route):
+            return f"Invalid content part type {kind!r} for this API."
+        if kind == "image_url":
+            inner = part.get("image_url")
+            if not isinstance(inner, dict):
+                return "image_url must be an object with a url"
+            problem = _data_url_problem(inner.get("url"))
+        elif kind == "input_image":
+            if part.get("detail") not in ("low", "high", "auto"):
+                return "input_image.detail must be one of low, high, auto"
+            problem = _data_url_problem(part.get("image_url"))
+        else:
+            source = part.get("source")
+            if not isinstance(source, dict):
+                return "image.source: Field required"
+            if source.get("type") == "url":
+                problem = _data_url_problem(source.get("url"))
+            elif source.get("type") != "base64":
+                return "image.source.type must be base64 or url"
+            elif source.get("media_type") not in _MEDIA_TYPES:
+                return "image.source.media_type: Input should be image/jpeg, image/png, ..."
+            elif not isinstance(source.get("data"), str) or not source.get("data"):
+                return "image.source.data: Field required"
+            else:
+                problem = None
+        if problem is not None:
+            return problem
+    return None
 
 
 def _texts(body: dict[str, Any]) -> list[str]:
@@ -867,6 +1074,14 @@ def _texts(body: dict[str, Any]) -> list[str]:
     return texts
 
 
+def word_vector(text: str, size: int = 32) -> list[float]:
+    """A bag-of-words vector: texts sharing words point the same way (cosine > 0)."""
+    vector = [0.0] * size
+    for word in re.findall(r"\w+", text.lower()):
+        vector[sum(word.encode()) % size] += 1.0
+    return vector
+
+
 class FakeLLM:
     """Serves scripted replies at ``base_url`` (OpenAI) and ``anthropic_base_url`` until stop."""
 
@@ -887,6 +1102,14 @@ class FakeLLM:
         # /v1/models answers with this Reply's error status, or after its first_token_delay.
         self.models_reply: Reply | None = None
         self.json_not_found = False  # unknown paths answer {"detail": "Not Found"}
+        # /v1/embeddings: each text's vector; an error status here fails every request.
+        self.embedder: Callable[[str], list[float]] = word_vector
+        self.embeddings_reply: Reply | None = None
+        # Models that answer a request with images with 400, as text-only models do.
+        self.text_only_models: set[str] = set()
+        self.text_only_message = (
+            "Invalid content type. image_url is only supported by certain models."
+        )
         self.requests: list[RecordedRequest] = []
         self.hangups: list[float] = []  # time.monotonic() when a client left mid-answer
         self.sent: list[SentStream] = []  # every answer whose text was sent in full
@@ -971,6 +1194,9 @@ class FakeLLM:
     def requests_to(self, path: str) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if urlsplit(r.path).path.rstrip("/") == path]
+
+    def embeddings_requests(self) -> list[RecordedRequest]:
+        return self.requests_to(EMBEDDINGS_PATH)
 
     def chat_requests(self) -> list[RecordedRequest]:
         return self.requests_to(CHAT_PATH)

@@ -205,7 +205,8 @@ def test_responses_stream_shape(fake_llm: FakeLLM) -> None:
 @pytest.mark.parametrize("kind", ["error", "response.failed"])
 def test_responses_error_events(fake_llm: FakeLLM, kind: str) -> None:
     fake_llm.script(Reply(error_event_after_chunks=1, error_event=kind, error_message="bad"))
-    _, text = post(f"{fake_llm.base_url}/responses", {"model": "m", "input": "hi"})
+    body = {"model": "m", "input": "hi", "stream": True}
+    _, text = post(f"{fake_llm.base_url}/responses", body)
     name, data = sse_events(text)[-1]
     assert name == kind
     error = data if kind == "error" else data["response"]["error"]
@@ -214,7 +215,13 @@ def test_responses_error_events(fake_llm: FakeLLM, kind: str) -> None:
 
 def test_messages_stream_shape(fake_llm: FakeLLM) -> None:
     fake_llm.script(Reply(text="Hi there", cached_tokens=1))
-    body = {"model": "claude", "max_tokens": 10, "system": "Be brief.", "messages": MESSAGES[1:]}
+    body = {
+        "model": "claude",
+        "max_tokens": 10,
+        "system": "Be brief.",
+        "messages": MESSAGES[1:],
+        "stream": True,
+    }
     status, text = post(f"{fake_llm.anthropic_base_url}/v1/messages", body)
     assert status == 200
     events = sse_events(text)
@@ -236,7 +243,8 @@ def test_messages_stream_shape(fake_llm: FakeLLM) -> None:
 
 def test_messages_error_event_and_http_errors(fake_llm: FakeLLM) -> None:
     fake_llm.script(Reply(error_event_after_chunks=0), times=1)
-    _, text = post(f"{fake_llm.anthropic_base_url}/v1/messages", {"model": "m", "messages": []})
+    body = {"model": "m", "messages": [], "stream": True}
+    _, text = post(f"{fake_llm.anthropic_base_url}/v1/messages", body)
     assert sse_events(text)[-1] == (
         "error",
         {"type": "error", "error": {"type": "overloaded_error", "message": REPLY_ERROR}},
@@ -297,3 +305,43 @@ def test_interrupt_requests_ends_the_earlier_stream_like_llama_cpp() -> None:
     assert all(c["choices"][0]["finish_reason"] is None for c in cut_chunks)
     contents = [json.loads(d)["choices"] for d in whole[:-1]]
     assert "".join(c[0]["delta"].get("content") or "" for c in contents if c) == "one two three"
+
+
+def test_non_streaming_answers_are_what_the_real_sdks_parse_strictly(fake_llm: FakeLLM) -> None:
+    """promptfoo never streams: each whole answer validates against the SDK's own type."""
+    import anthropic
+    from anthropic.types import Message
+    from openai.types.chat import ChatCompletion
+    from openai.types.responses import Response
+
+    fake_llm.script(Reply(text="Paris is the capital.", cached_tokens=1, reasoning_tokens=2))
+    with openai.OpenAI(base_url=fake_llm.base_url, api_key="k", max_retries=0) as client:
+        raw = client.chat.completions.with_raw_response.create(model="m", messages=MESSAGES)
+        completion = ChatCompletion.model_validate(json.loads(raw.text))
+        assert completion.choices[0].message.content == "Paris is the capital."
+        assert completion.usage is not None
+        assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (6, 6)
+
+        raw_response = client.responses.with_raw_response.create(model="m", input="Say hi")
+        response = Response.model_validate(json.loads(raw_response.text))
+        assert response.output_text == "Paris is the capital."
+        assert response.status == "completed"
+        assert response.usage is not None and response.usage.output_tokens == 6
+        assert raw_response.parse().output_text == "Paris is the capital."
+
+    with anthropic.Anthropic(
+        base_url=fake_llm.anthropic_base_url, api_key="k", max_retries=0
+    ) as claude:
+        raw_message = claude.messages.with_raw_response.create(
+            model="c", max_tokens=10, messages=[{"role": "user", "content": "Say hi"}]
+        )
+        message = Message.model_validate(json.loads(raw_message.http_response.text))
+        assert [block.type for block in message.content] == ["text"]
+        assert message.content[0].type == "text"
+        assert message.content[0].text == "Paris is the capital."
+        assert (message.stop_reason, message.usage.output_tokens) == ("end_turn", 6)
+    assert [request.json.get("stream") for request in fake_llm.generation_requests()] == [
+        None,
+        None,
+        None,
+    ]

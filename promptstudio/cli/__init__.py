@@ -6,6 +6,7 @@
     promptstudio eval SOURCE [--model NAME]...         test cases × models, graded (for CI)
     promptstudio export PROMPT | --all -o DIR          .prompty, promptfoo, JSON, Markdown, code
     promptstudio import FILE|DIR...                    into the library, all or nothing
+    promptstudio cases import|export PROMPT FILE       a prompt's test cases (CSV, JSONL, JSON)
     promptstudio history PROMPT | search QUERY         the library, from the terminal
     promptstudio providers list|add|remove             provider profiles
     promptstudio keys set|delete|status                keys (read from stdin, never shown)
@@ -89,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     variables.add_argument("file", metavar="FILE", help="a template file")
     variables.add_argument(
         "--var", action="append", default=[], metavar="NAME=VALUE",
-        help="a variable; JSON arrays, objects, numbers and booleans are parsed",
+        help="a variable; JSON arrays, objects, numbers and booleans are parsed; "
+        "NAME=@PATH reads a file (an image is sent as an image, text as text)",
     )  # fmt: skip
 
     commands.add_parser(
@@ -107,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     from promptstudio.cli.exchange import add_exchange_commands
 
     add_exchange_commands(commands, data)
+    from promptstudio.cli.cases import add_cases_commands
+
+    add_cases_commands(commands, data)
     return parser
 
 
@@ -258,11 +263,22 @@ def _read_template(file: str) -> str:
 
 
 def parse_values(assignments: Sequence[str]) -> dict[str, object]:
-    """``--var NAME=VALUE`` flags as values (JSON parsed); a bad one is a usage error."""
+    """``--var NAME=VALUE`` flags as values (JSON parsed); a bad one is a usage error.
+
+    ``NAME=@PATH`` reads a file: an image (PNG, JPEG, GIF, WebP) becomes its absolute path,
+    which ``![alt]({{ NAME }})`` sends as an image; a text file becomes its text. ``@@``
+    starts a value with a literal ``@``.
+    """
     from promptstudio.values import parse_assignment
 
     values: dict[str, object] = {}
     for text in assignments:
+        name, _, raw = text.partition("=")
+        if raw.startswith("@") and not raw.startswith("@@") and name.strip().isidentifier():
+            values[name.strip()] = _file_value(name.strip(), raw[1:])
+            continue
+        if raw.startswith("@@"):
+            text = f"{name}={raw[1:]}"
         try:
             name, value = parse_assignment(text)
         except ValueError as exc:
@@ -271,16 +287,56 @@ def parse_values(assignments: Sequence[str]) -> dict[str, object]:
     return values
 
 
+def _file_value(name: str, file: str) -> str:
+    """The value of ``--var NAME=@FILE``: an image's absolute path, or a text file's text."""
+    from promptstudio.images import MAX_BYTES, sniff
+
+    path = Path(file).expanduser().resolve()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except FileNotFoundError:
+        raise CliError(f"--var {name}=@{file}: no such file", exit_code=2) from None
+    except OSError as exc:
+        raise CliError(f"--var {name}=@{file}: {exc.strerror or exc}", exit_code=2) from None
+    if sniff(head) is not None:
+        if path.stat().st_size > MAX_BYTES:
+            raise CliError(
+                f"--var {name}=@{file}: the image is over {MAX_BYTES // 1024 // 1024} MB, "
+                "more than any API takes",
+                exit_code=2,
+            )
+        return str(path)
+    try:
+        return _read_template(str(path))
+    except CliError as exc:
+        raise CliError(
+            f"--var {name}=@{file}: neither text nor a PNG, JPEG, GIF or WebP image "
+            f"({exc.message.removeprefix(str(path) + ': ')})",
+            exit_code=2,
+        ) from None
+
+
+def prompt_dir(file: str) -> Path | None:
+    """Where relative image paths in the prompt file ``file`` are read from: its folder."""
+    path = Path(file)
+    return path.resolve().parent if path.is_file() else None
+
+
 def _messages(args: argparse.Namespace) -> list[Message]:
     from promptstudio import templating
     from promptstudio.cli.run import load_document
+    from promptstudio.exchange.document import template_location
 
     values = parse_values(args.var)  # usage errors first, before touching the file
     doc = load_document(args)
     try:
-        return templating.render_messages(doc.template, {**doc.variables, **values})
+        return templating.render_messages(
+            doc.template, {**doc.variables, **values}, base_dir=prompt_dir(args.file)
+        )
     except templating.TemplateError as exc:
-        raise CliError(f"{args.file}:{exc.line}:{exc.column}: {exc.message}") from exc
+        where = template_location(doc, args.file, exc.line, exc.column)
+        raise CliError(f"{where}: {exc.message}") from exc
 
 
 def _render(args: argparse.Namespace) -> int:

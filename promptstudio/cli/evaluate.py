@@ -13,7 +13,20 @@ The evaluation is recorded as the app records one: the version is saved under th
 prompt (a file gets a prompt of its name, in folder "CLI"), the evaluation is stored
 with it, and answers are cached in the library, so a rerun asks no model again unless
 ``--fresh``. Exit status: 0; 1 when a request failed or a model's pass rate is below
-``--min-pass-rate``; 2 for a usage or setup error; 130 when stopped with Ctrl+C (what
+``--min-pass-rate`` (or the lower end of its 95% interval is below
+``--min-pass-rate-lower``); 2 for a usage or setup error; 130 when stopped with Ctrl+C
+(what finished is stored).
+
+``--repeat N`` asks every model N times per case (each sample cached on its own, so a
+rerun asks nothing again) and adds pass@N, pass^N and the flaky cases to the table.
+Every pass rate comes with its 95% Wilson interval. ``--compare`` pairs this evaluation
+with the prompt's previous one, model by model, and the models with the first one: the
+cases that flipped, McNemar's exact test in a sentence, and one line with the pass-rate
+change, its interval and the cost per 1,000 answers.
+
+``--dry-run`` prints the plan (requests, cache hits, estimated tokens and cost per model,
+and how each was estimated) and sends nothing; ``--max-cost USD`` (else the setting
+``evaluate.max_cost``) stops before the spending would exceed it (exit status 1, what
 finished is stored).
 """
 
@@ -26,6 +39,7 @@ import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,10 +56,14 @@ from promptstudio.cli.run import (
 from promptstudio.errors import PromptStudioError
 
 if TYPE_CHECKING:
+    from promptstudio.evals.cache import LibraryCache
+    from promptstudio.evals.checks_model import CheckTools
+    from promptstudio.evals.compare import Comparison
     from promptstudio.evals.results import CellResult, EvalCase, EvalRun, Flip, ModelSummary
     from promptstudio.evals.runner import EvalTarget, Evaluation, JudgeSettings
     from promptstudio.exchange import PromptDocument
     from promptstudio.runs.columns import ColumnConfig
+    from promptstudio.settings.store import SettingsStore
     from promptstudio.storage import Database
     from promptstudio.storage.rows import PromptRow
 
@@ -61,7 +79,7 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
         help="evaluate a prompt's test cases on one or more models (for CI)",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
-    evaluate.set_defaults(models=[], place=None, first_place=None)
+    evaluate.set_defaults(models=[], place=None, first_place=None, samples=None)
     evaluate.add_argument("file", metavar="SOURCE",
                           help="a library prompt (name or id) or a prompt file")  # fmt: skip
     evaluate.add_argument("--cases", metavar="FILE", help="test cases from .csv, .jsonl or .json")
@@ -69,13 +87,31 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
     evaluate.add_argument("--judge", metavar="MODEL",
                           help="which of the models grades llm-rubric checks")  # fmt: skip
     evaluate.add_argument("--fresh", action="store_true", help="ask again; skip cached answers")
+    evaluate.add_argument("--allow-code-checks", action="store_true",
+                          help="run 'python' checks (your code, in another process)")  # fmt: skip
     output = evaluate.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the results as JSON")
     output.add_argument("--csv", action="store_true", help="print one CSV row per answer")
+    output.add_argument("--html", action="store_true",
+                        help="print a report page: figures, comparisons, answers")  # fmt: skip
     evaluate.add_argument("--min-pass-rate", type=_fraction, metavar="FRACTION",
                           help="exit 1 when a model passes fewer cases (0.8 or 80%%)")  # fmt: skip
+    evaluate.add_argument("--min-pass-rate-lower", type=_fraction, metavar="FRACTION",
+                          help="exit 1 when the lower end of a model's 95%% interval of its "
+                               "pass rate is below this")  # fmt: skip
+    evaluate.add_argument("--repeat", type=_repeat, default=1, metavar="N",
+                          help="ask each model N times a case (pass@N, pass^N, flaky)")  # fmt: skip
     evaluate.add_argument("--compare", action="store_true",
-                          help="list the cases that flipped since the last evaluation")  # fmt: skip
+                          help="compare with the last evaluation (paired test, ROI line) and "
+                               "the models with the first")  # fmt: skip
+    evaluate.add_argument(
+        "--max-cost", type=_dollars, metavar="USD",
+        help="stop before spending more than this (default: the setting)",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--dry-run", action="store_true",
+        help="print the plan (requests, cache hits, tokens, cost) and send nothing",
+    )  # fmt: skip
     evaluate.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                           help="a value for variables the cases leave out")  # fmt: skip
     add_generation_options(evaluate)
@@ -91,6 +127,24 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _repeat(text: str) -> int:
+    from promptstudio.runs.columns import MAX_SAMPLES
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_SAMPLES}")
+    return int(text)
+
+
+def _dollars(text: str) -> float:
+    try:
+        value = float(text.strip().lstrip("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of US dollars") from None
+    if not value >= 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of 0 or more dollars")
+    return value
+
+
 def evaluate(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -101,11 +155,13 @@ def evaluate(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         doc, prompt = _source(args, db)
         columns, evaluation = _evaluation(args, db, doc, prompt)
+        if _plan(args, db, evaluation, prompt):
+            return 0
         if prompt is None:
             prompt = db.call(library.create_prompt, doc.name, doc.folder or "CLI")
         version = db.call(
             library.save_version, prompt.id, doc.template, evaluation.values,
-            version_settings(columns, evaluation.tools), kind="run",
+            version_settings(columns, evaluation.tool_defs), kind="run",
         )  # fmt: skip
         earlier = db.call(library.list_eval_runs, prompt.id)
         models = ", ".join(target.column.label for target in evaluation.targets)
@@ -118,8 +174,59 @@ def evaluate(args: argparse.Namespace) -> int:
     if args.compare and baseline is None:
         print(f"promptstudio: {prompt.name} has no earlier evaluation to compare with",
               file=sys.stderr)  # fmt: skip
+    if "stopped_for_budget" in run.settings:
+        _say(_budget_line(run))
     _print_results(args, run, prompt.name, baseline)
-    return _exit_code(run, args.min_pass_rate)
+    return _exit_code(run, args.min_pass_rate, args.min_pass_rate_lower)
+
+
+def _plan(
+    args: argparse.Namespace, db: Database, evaluation: Evaluation, prompt: PromptRow | None
+) -> bool:
+    """Show the plan (on stdout for ``--dry-run``: True, nothing is sent), and set the
+    budget from ``--max-cost`` or the setting."""
+    from promptstudio.evals.plan import (
+        Budget,
+        cached_among,
+        evaluation_cells,
+        plan_evaluation,
+        read_history,
+    )
+    from promptstudio.paths import data_dir
+    from promptstudio.settings.store import SettingsStore
+
+    limit = args.max_cost
+    if limit is None:
+        setting = SettingsStore(data_dir(args.data_dir)).get("evaluate.max_cost")
+        limit = float(setting) if isinstance(setting, int | float) else None
+    if limit is None and not args.dry_run:
+        return False  # the plan renders every case before the first request: not unasked
+    models = [target.column.model for target in evaluation.targets]
+    history = db.call(read_history, models, prompt.id if prompt is not None else None)
+    cells = evaluation_cells(evaluation)
+    keys = [key for _, key in cells if key]
+    cached = set() if evaluation.fresh else db.call(cached_among, keys)
+    plan = plan_evaluation(evaluation, history, cached, cells)
+    if args.dry_run:
+        if args.json:
+            json.dump({"plan": plan.to_dict()}, sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+        else:
+            print("\n".join(["plan (dry run: nothing sent)", *plan.lines()]))
+        return True
+    print(f"plan: {plan.total_line()}", file=sys.stderr)
+    if limit is not None:
+        evaluation.budget = Budget.from_plan(limit, plan)
+        print(f"budget: {_money(limit)}", file=sys.stderr)
+    return False
+
+
+def _budget_line(run: EvalRun) -> str:
+    stop = run.settings.get("stopped_for_budget") or {}
+    return (
+        f"stopped for budget: {_money(stop.get('spent'))} spent of "
+        f"{_money(stop.get('max_cost'))}; {_stopped_line(run).removeprefix('stopped: ')}"
+    )
 
 
 # ---- what to evaluate ------------------------------------------------------------------
@@ -165,9 +272,12 @@ def _evaluation(
         doc.tools = doc.tools or (stored_tools(latest.settings) if latest else [])
     cases = _cases(args, doc, prompt, db)
     checks = db.call(library.get_eval_settings, prompt.id) if prompt is not None else None
-    columns = _columns(args, doc)
+    # An evaluation repeats cases with --repeat, not a column's samples (as in the window).
+    columns = [replace(column, samples=1) for column in _columns(args, doc)]
     targets = _eval_targets(args, columns)
     store = SettingsStore(data_dir(args.data_dir))
+    cache = LibraryCache(db)
+    tools = _check_tools(args, store, cache)
     try:
         evaluation = Evaluation(
             doc.template,
@@ -176,17 +286,40 @@ def _evaluation(
             values={**doc.variables, **args.values},
             for_every_case=checks.asserts if checks else (),
             judge=_judge(args.judge, targets, checks.judge_prompt if checks else None),
-            cache=LibraryCache(db),
+            cache=cache,
             fresh=args.fresh,
             local_limit=int(str(store.get("evaluate.local_limit"))),
             remote_limit=int(str(store.get("evaluate.remote_limit"))),
             price_table=_prices(args),
-            on_cell=_Progress(len(cases) * len(targets)),
-            tools=doc.tools,
+            on_cell=_Progress(len(cases) * len(targets) * args.repeat),
+            repeat=args.repeat,
+            tools=tools,
+            tool_defs=doc.tools,
         )
     except EvalError as exc:
         raise CliError(exc.message, 2) from exc
     return columns, evaluation
+
+
+def _check_tools(args: argparse.Namespace, store: SettingsStore, cache: LibraryCache) -> CheckTools:
+    """Embeddings as the settings say; code checks only with ``--allow-code-checks``."""
+    from promptstudio.credentials import KeyStore
+    from promptstudio.evals.check_tools import check_tools
+    from promptstudio.paths import data_dir
+    from promptstudio.settings.profiles import ProfileStore
+
+    profiles = ProfileStore(data_dir(args.data_dir))
+    profiles.load()
+    try:
+        return check_tools(
+            store.get,
+            profiles=profiles.profiles(include_hidden=True),
+            keys=KeyStore(),
+            cache=cache,
+            run_code=args.allow_code_checks,
+        )
+    except PromptStudioError as exc:  # the embeddings provider no longer exists
+        raise CliError(f"embeddings (settings checks.embeddings_*): {exc.message}", 2) from exc
 
 
 def _cases(
@@ -221,7 +354,7 @@ def _cases(
 def _file_cases(cases: Sequence[Mapping[str, Any]]) -> tuple[EvalCase, ...]:
     """Cases read from a file, each known by its variables (a hash of them), so that
     reordering or inserting cases keeps comparisons with earlier evaluations straight."""
-    from promptstudio.evals.results import EvalCase
+    from promptstudio.evals.results import EvalCase, case_threshold
 
     seen: dict[str, int] = {}
     out = []
@@ -239,6 +372,7 @@ def _file_cases(cases: Sequence[Mapping[str, Any]]) -> tuple[EvalCase, ...]:
                 description=str(case.get("description") or ""),
                 expected=None if expected is None else str(expected),
                 asserts=tuple(dict(check) for check in case.get("assert") or ()),
+                threshold=case_threshold(case),
             )
         )
     return tuple(out)
@@ -317,32 +451,63 @@ def _print_results(
     from promptstudio.evals.results import CANCELLED, compare_runs
 
     flips = compare_runs(baseline, run) if baseline is not None else []
+    comparisons = _comparisons(args, run, baseline) if args.compare else []
     if args.json:
-        _print_json(run, name, baseline, flips, args.compare)
+        _print_json(run, name, baseline, flips, args.compare, comparisons)
+    elif args.html:
+        from promptstudio.evals.report import results_to_html
+
+        sys.stdout.write(results_to_html(run, comparisons))
     elif args.csv:
         from promptstudio.evals.report import results_to_csv
 
         sys.stdout.write(results_to_csv(run))
-        for line in _flip_lines(run, baseline, flips):
+        for line in _flip_lines(run, baseline, flips) + _comparison_lines(comparisons):
             print(line, file=sys.stderr)
     else:
         lines = [f"{name} v{run.version_number}: {len(run.cases)} cases", ""]
+        if run.repeat > 1:
+            lines[0] += f" × {run.repeat} samples"
         if run.status == CANCELLED:
-            lines[-1:-1] = [_stopped_line(run)]
-        lines += _table_lines(run) + _failure_lines(run) + _flip_lines(run, baseline, flips)
-        print("\n".join(lines))
+            stop = _budget_line(run) if "stopped_for_budget" in run.settings else None
+            lines[-1:-1] = [stop or _stopped_line(run)]
+        lines += _table_lines(run) + _failure_lines(run) + _ungraded_lines(run)
+        lines += _flip_lines(run, baseline, flips)
+        print("\n".join(lines + _comparison_lines(comparisons)))
+
+
+def _comparisons(
+    args: argparse.Namespace, run: EvalRun, baseline: EvalRun | None
+) -> list[Comparison]:
+    """The same figures the window's grid shows: this version against the baseline, model
+    by model, then the other models against the first."""
+    from promptstudio.evals.compare import comparisons
+
+    return comparisons(run, baseline, _prices(args))
+
+
+def _comparison_lines(comparisons: Sequence[Comparison]) -> list[str]:
+    lines: list[str] = []
+    for comparison in comparisons:
+        lines += ["", comparison.roi_line(), f"  {comparison.sentence()}"]
+    return lines
 
 
 def _table_lines(run: EvalRun) -> list[str]:
     from promptstudio.evals.results import summarize
 
-    rows = [["model", "pass", "score", "mean ms", "p95 ms", "cost", "cached", "errors"]]
+    rows = [["model", "pass (95% CI)", "score", "mean ms", "p95 ms", "cost", "cached", "errors"]]
     rows += [
-        [s.label, _pass_text(s), _number(s.mean_score, 2), _number(s.mean_latency_ms, 0),
+        [s.label, _pass_text(s, run), _number(s.mean_score, 2), _number(s.mean_latency_ms, 0),
          _number(s.p95_latency_ms, 0), _money(s.total_cost), str(s.cached),
          str(s.failed_requests)]
         for s in summarize(run)
     ]  # fmt: skip
+    if run.repeat > 1:
+        k = run.repeat
+        rows[0] += [f"pass@{k}", f"pass^{k}", "flaky"]
+        for row, s in zip(rows[1:], summarize(run), strict=True):
+            row += [_share(s.pass_at_k), _share(s.pass_hat_k), str(s.flaky)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(
@@ -353,10 +518,16 @@ def _table_lines(run: EvalRun) -> list[str]:
     ]
 
 
-def _pass_text(summary: ModelSummary) -> str:
-    if summary.pass_rate is None:
-        return "no checks"
-    return f"{summary.passed}/{summary.graded} {summary.pass_rate:.0%}"
+def _pass_text(summary: ModelSummary, run: EvalRun) -> str:
+    if summary.pass_rate is None or summary.pass_interval is None:
+        cells = (run.cell(case.key, summary.column_key) for case in run.cases)
+        return "not graded" if any(cell and cell.grades for cell in cells) else "no checks"
+    interval = summary.pass_interval.percent()
+    return f"{summary.passed}/{summary.graded} {summary.pass_rate:.0%} ({interval})"
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
 
 
 def _number(value: float | None, places: int) -> str:
@@ -388,7 +559,26 @@ def _why(cell: CellResult) -> str:
 
     if cell.status == FAILED:
         return cell.error or "the request failed"
-    return "; ".join(f"{g.grader}: {g.reason}" for g in cell.grades if not g.passed)
+    return "; ".join(f"{g.grader}: {g.reason}" for g in cell.graded if not g.passed)
+
+
+def _ungraded_lines(run: EvalRun) -> list[str]:
+    """``– case 2 (…): javascript — Not graded: why`` once per case and check."""
+    lines = []
+    for case in run.cases:
+        seen: dict[str, str] = {}
+        for column in run.columns:
+            cell = run.cell(case.key, column.key)
+            for grade in cell.grades if cell is not None else ():
+                if not grade.graded:
+                    seen.setdefault(grade.grader, grade.reason)
+        lines += [
+            _clip(f"– {_case_name(case)}: {grader} — {reason}") for grader, reason in seen.items()
+        ]
+    if len(lines) > MAX_FAILURES_SHOWN:
+        more = len(lines) - MAX_FAILURES_SHOWN
+        lines = [*lines[:MAX_FAILURES_SHOWN], f"… and {more} more (--json or --csv has all)"]
+    return ["", *lines] if lines else []
 
 
 def _case_name(case: EvalCase) -> str:
@@ -421,16 +611,23 @@ def _mark(passed: bool) -> str:
 
 
 def _print_json(
-    run: EvalRun, name: str, baseline: EvalRun | None, flips: Sequence[Flip], compare: bool
+    run: EvalRun,
+    name: str,
+    baseline: EvalRun | None,
+    flips: Sequence[Flip],
+    compare: bool,
+    comparisons: Sequence[Comparison] = (),
 ) -> None:
     from promptstudio.evals.report import results_to_json
     from promptstudio.evals.results import CANCELLED
 
-    data = json.loads(results_to_json(run))
+    data = json.loads(results_to_json(run, comparisons))
     data |= {"prompt": name, "prompt_id": run.prompt_id, "eval_id": run.id,
              "version": run.version_number, "version_id": run.version_id}  # fmt: skip
     if run.status == CANCELLED:
         data["answers"] = _cancelled(run)
+    if "stopped_for_budget" in run.settings:
+        data["stopped_for_budget"] = run.settings["stopped_for_budget"]
     if compare:
         cases = {case.key: case for case in run.cases}
         data["compared_with"] = None if baseline is None else {
@@ -446,10 +643,13 @@ def _print_json(
     sys.stdout.write("\n")
 
 
-def _exit_code(run: EvalRun, min_pass_rate: float | None) -> int:
-    """130 when stopped; 1 on a failed request or a pass rate under the bar; else 0."""
+def _exit_code(run: EvalRun, min_pass_rate: float | None, lower: float | None = None) -> int:
+    """130 when stopped; 1 on a failed request or a pass rate (or the lower end of its
+    interval, ``lower``) under the bar; else 0."""
     from promptstudio.evals.results import CANCELLED, summarize
 
+    if run.status == CANCELLED and "stopped_for_budget" in run.settings:
+        return 1
     if run.status == CANCELLED:
         _say(f"{_stopped_line(run)}; the answers that finished are stored")
         return 130
@@ -466,6 +666,26 @@ def _exit_code(run: EvalRun, min_pass_rate: float | None) -> int:
         elif summary.passed < min_pass_rate * summary.graded - 1e-9:
             _say(f"{summary.label} passes {summary.pass_rate:.0%}, "
                 f"below --min-pass-rate {min_pass_rate:.0%}")  # fmt: skip
+            code = 1
+    return max(code, _lower_bound_code(run, lower))
+
+
+def _lower_bound_code(run: EvalRun, lower: float | None) -> int:
+    """1 when a model's pass rate could, at 95%, be below ``lower`` (its interval's low end)."""
+    from promptstudio.evals.results import summarize
+
+    if lower is None:
+        return 0
+    code = 0
+    for summary in summarize(run):
+        interval = summary.pass_interval
+        if interval is None:
+            _say(f"{summary.label}: no case has a check, so --min-pass-rate-lower cannot be met")
+            code = 1
+        elif interval.low < lower - 1e-9:
+            _say(f"{summary.label} passes {summary.passed}/{summary.graded}, 95% CI "
+                 f"{interval.percent()}: its lower end is below --min-pass-rate-lower "
+                 f"{lower:.0%}")  # fmt: skip
             code = 1
     return code
 

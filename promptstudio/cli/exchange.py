@@ -160,7 +160,7 @@ def _import(args: argparse.Namespace) -> int:
     finally:
         print(file=sys.stderr)
     data: list[dict[str, Any]] = [{"file": str(path), "name": doc.name, "folder": doc.folder,
-             "cases": len(doc.cases), "columns": len(doc.columns), "notes": doc.notes}
+             "cases": len(doc.cases), "columns": len(doc.columns), "notes": list(doc.notes)}
             for path, doc in docs]  # fmt: skip
     if not args.dry_run:
         with open_db(args) as db:
@@ -169,14 +169,22 @@ def _import(args: argparse.Namespace) -> int:
             )
         for entry, result in zip(data, imported, strict=True):
             entry |= {"prompt_id": result.prompt.id, "stored_as": result.prompt.name,
-                      "version": result.version.number, "created": result.created}  # fmt: skip
+                      "version": result.version.number, "created": result.created,
+                      "changed": list(result.changed)}  # fmt: skip
     verb = "would import" if args.dry_run else "imported"
     lines = []
     for entry in data:
         where = f"{entry['folder']}/" if entry["folder"] else ""
         line = f"{verb} {entry['file']} → {where}{entry.get('stored_as', entry['name'])}"
-        if not entry.get("created", True):
+        changed = entry.get("changed", ())
+        if entry.get("created", True):
+            pass
+        elif not changed:
+            line += f" (unchanged: v{entry['version']} already holds it)"
+        elif "version" in changed:
             line += f" (new version v{entry['version']})"
+        else:
+            line += f" (v{entry['version']} kept; {' and '.join(changed)} replaced)"
         lines.append(line)
         lines += [f"  note: {note}" for note in entry["notes"]]
     emit(args, data, lines)

@@ -4,8 +4,11 @@ Each ``--model`` goes to the endpoint named last before it (``--base-url URL`` o
 ``--profile ID``); models given before any endpoint use the first one. A ``.prompty``,
 ``.json`` or promptfoo file brings its own template, values and run columns, so
 ``promptstudio run summary.prompty`` runs it exactly as exported; ``--model`` replaces the
-columns and ``--var`` overrides values. One model streams to stdout; several print each
-answer when all are done, with progress on stderr.
+columns and ``--var`` overrides values (JSON parsed: a list of ``{role, content}`` turns
+is a thread, expanded where ``{{ name }}`` stands alone on its line). One model streams to
+stdout; several print each answer when all are done, with progress on stderr. Each
+``--turn TEXT`` continues the conversation: after the answer it is sent as the next user
+turn, with everything before it, and the reply is recorded with the run.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ import argparse
 import contextlib
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from promptstudio.cli import CliError
+from promptstudio.cli import CliError, prompt_dir
 from promptstudio.cli.options import add_generation_options
 from promptstudio.durations import format_ms
 
@@ -27,6 +31,8 @@ if TYPE_CHECKING:
     from promptstudio.providers.pricing import PriceTable
     from promptstudio.runs import RunSession, TargetResult
     from promptstudio.runs.columns import ColumnConfig
+    from promptstudio.runs.thread import Thread
+    from promptstudio.tools import ToolDef
 
 PLAIN_TEMPLATE_SUFFIXES = (".txt", ".j2", ".jinja", ".jinja2", ".prompt", "")
 
@@ -71,7 +77,11 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
     run.add_argument("--tool-steps", type=_samples, metavar="N", default=0,
                      help="answer tool calls with the prompt's mock results, up to N answers "
                      "per model in all (default: stop at the first answer)")  # fmt: skip
-    run.add_argument("--json", action="store_true", help="print a JSON summary, not the text")
+    run.add_argument("--turn", action="append", default=[], dest="turns", metavar="TEXT",
+                     help="after the answer, send TEXT as the next user turn (repeat to go "
+                     "on): the conversation is recorded with the run")  # fmt: skip
+    run.add_argument("--json", action="store_true",
+                     help="print a JSON summary, not the text (with the conversation)")  # fmt: skip
 
 
 def add_model_options(parser: argparse.ArgumentParser, model_help: str) -> None:
@@ -86,7 +96,7 @@ def add_model_options(parser: argparse.ArgumentParser, model_help: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from promptstudio import templating
     from promptstudio.cli.tool_steps import answer_tool_calls, last_results
-    from promptstudio.exchange.document import version_settings
+    from promptstudio.exchange.document import template_location, version_settings
     from promptstudio.paths import data_dir, database_path
     from promptstudio.runs import RunSession, TargetStatus
     from promptstudio.runs.checkpoint import ResponseCheckpoints
@@ -96,9 +106,10 @@ def run(args: argparse.Namespace) -> int:
     doc = load_document(args)
     values: dict[str, object] = {**doc.variables, **args.values}
     try:
-        messages = templating.render_messages(doc.template, values)
+        messages = templating.render_messages(doc.template, values, base_dir=prompt_dir(args.file))
     except templating.TemplateError as exc:
-        raise CliError(f"{args.file}:{exc.line}:{exc.column}: {exc.message}") from exc
+        where = template_location(doc, args.file, exc.line, exc.column)
+        raise CliError(f"{where}: {exc.message}") from exc
     columns = _columns(args, doc)
     targets = _targets(args, columns)
     settings = version_settings(columns, doc.tools)
@@ -110,7 +121,13 @@ def run(args: argparse.Namespace) -> int:
             if prompt is None:
                 prompt = db.call(library.create_prompt, name, doc.folder or "CLI")
             version = db.call(
-                library.save_version, prompt.id, doc.template, values, settings, kind="run"
+                library.save_version,
+                prompt.id,
+                doc.template,
+                values,
+                settings,
+                kind="run",
+                images=[image for message in messages for image in message.images],
             )
             run_row = db.call(library.record_run, version.id, values)
         except StorageError as exc:  # e.g. a read-only library: nothing is sent unrecorded
@@ -143,31 +160,36 @@ def run(args: argparse.Namespace) -> int:
 
         results = asyncio.run(_run_session(session))
         not_stored: StorageError | None = None
-        stored_ids: dict[str, int] = {}
+        response_ids: dict[str, int] = {}  # target key -> its response row
         for _, target in targets:
             try:
-                stored_ids[target.key] = db.call(
+                response_ids[target.key] = db.call(
                     checkpoints.finish_response, results[target.key]
                 ).id
             except StorageError as exc:  # the answers are still printed, then this is said
                 not_stored = not_stored or exc
-        tool_threads = {key: Thread.from_answer(messages, r) for key, r in results.items()}
-        if args.tool_steps > 1 and doc.tools:
-            asyncio.run(answer_tool_calls(tool_threads, doc.tools, args.tool_steps,
+        threads = {key: Thread.from_answer(messages, result) for key, result in results.items()}
+        if args.tool_steps > 1 and doc.tools:  # tool calls answered with the mocks first
+            asyncio.run(answer_tool_calls(threads, doc.tools, args.tool_steps,
                                           on_update, _prices(args)))  # fmt: skip
-            for key, thread in tool_threads.items():
-                for number, step in enumerate(thread.steps[1:], start=1):
-                    try:
-                        if key in stored_ids:
-                            db.call(library.add_step, stored_ids[key], **step_fields(step, number))
-                    except StorageError as exc:
-                        not_stored = not_stored or exc
-            results = last_results(tool_threads)
+        if args.turns:
+            conversing = _Conversation(
+                threads, args.turns, on_update, _prices(args), streaming, doc.tools
+            )
+            asyncio.run(conversing.run())
+        for key, thread in threads.items():
+            for number, step in enumerate(thread.steps[1:], start=1):
+                try:
+                    if key in response_ids:
+                        db.call(library.add_step, response_ids[key], **step_fields(step, number))
+                except StorageError as exc:
+                    not_stored = not_stored or exc
+        results = last_results(threads)
 
     ordered = [(label, results[target.key]) for label, target in targets]
     if args.json:
         summaries = [
-            _summary(label, result) | {"conversation": tool_threads[target.key].to_dict()}
+            _summary(label, result) | {"conversation": threads[target.key].to_dict()}
             for (label, result), (_, target) in zip(ordered, targets, strict=True)
         ]
         out: Any = summaries[0] if len(summaries) == 1 else summaries
@@ -251,7 +273,7 @@ def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[ColumnConfig
                 base_url=place.value.rstrip("/") if by_url else "",
                 profile="" if by_url else place.value,
                 api=args.api or "auto",
-                samples=args.samples or 1,
+                samples=getattr(args, "samples", None) or 1,
             )
             columns.append(column)
         return columns
@@ -262,7 +284,7 @@ def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[ColumnConfig
             column,
             params=GenerationParams.from_dict(column.params.to_dict() | overrides),
             api=args.api or column.api,
-            samples=args.samples or column.samples,
+            samples=getattr(args, "samples", None) or column.samples,
         )
         for column in doc.columns
     ]
@@ -370,6 +392,61 @@ def _summary(label: str, result: TargetResult) -> dict[str, Any]:
         "tool_calls": [call.to_dict() for call in result.tool_calls],
         "error": result.error.message if result.error else None,
     }  # fmt: skip
+
+
+class _Conversation:
+    """The ``--turn`` texts sent after each target's answer, each target's steps in turn (the
+    targets side by side); Ctrl+C stops the step that is streaming and the ones after."""
+
+    def __init__(
+        self,
+        threads: dict[str, Thread],
+        turns: list[str],
+        on_update: Any,
+        prices: PriceTable,
+        streaming: bool,
+        tools: Sequence[ToolDef] = (),
+    ) -> None:
+        self.threads, self.turns, self.on_update = threads, turns, on_update
+        self.prices, self.streaming, self.tools = prices, streaming, tools
+        self.stopped = False
+        self.running: set[RunSession] = set()
+
+    async def run(self) -> None:
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, self.stop)
+        await asyncio.gather(*(self._go_on(thread) for thread in self.threads.values()))
+
+    def stop(self) -> None:
+        self.stopped = True
+        for session in list(self.running):
+            session.cancel()
+
+    async def _go_on(self, thread: Thread) -> None:
+        from promptstudio.chat import Message
+
+        for text in self.turns:
+            if self.stopped or not thread.can_continue:
+                return
+            if self.streaming:
+                sys.stdout.write(f"\n\n> {text}\n\n")
+            target = thread.steps[-1].result.target
+            step = thread.next_step(
+                [Message("user", text)],
+                target,
+                on_update=self.on_update,
+                price_table=self.prices,
+                tools=self.tools,
+            )
+            self.running.add(step.session)
+            try:
+                await step.run()
+            finally:
+                self.running.discard(step.session)
 
 
 async def _run_session(session: RunSession) -> dict[str, TargetResult]:

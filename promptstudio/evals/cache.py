@@ -42,6 +42,7 @@ class CachedAnswer:
     input_tokens: int | None = None
     output_tokens: int | None = None
     usage_estimated: bool = False
+    logprobs: tuple[float, ...] | None = None  # per token, when the request asked for them
     tool_calls: tuple[ToolCall, ...] = ()
 
     @classmethod
@@ -56,6 +57,7 @@ class CachedAnswer:
             input_tokens=usage.input_tokens if usage else None,
             output_tokens=usage.output_tokens if usage else None,
             usage_estimated=bool(usage and usage.estimated),
+            logprobs=result.logprobs,
             tool_calls=result.tool_calls,
         )
 
@@ -70,6 +72,7 @@ class CachedAnswer:
             input_tokens=data.get("input_tokens"),
             output_tokens=data.get("output_tokens"),
             usage_estimated=bool(data.get("usage_estimated")),
+            logprobs=_logprobs(data.get("logprobs")),
             tool_calls=tuple(ToolCall.from_dict(c) for c in data.get("tool_calls") or ()),
         )
 
@@ -81,12 +84,31 @@ class CachedAnswer:
         return data
 
 
+def _logprobs(raw: object) -> tuple[float, ...] | None:
+    if isinstance(raw, str):  # the library keeps them as JSON text
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    if isinstance(raw, list | tuple) and all(isinstance(x, int | float) for x in raw):
+        return tuple(float(x) for x in raw) or None
+    return None
+
+
 def request_key(
-    target: RunTarget, messages: Sequence[Message], tools: Sequence[ToolDef] = ()
+    target: RunTarget,
+    messages: Sequence[Message],
+    sample: int = 0,
+    tools: Sequence[ToolDef] = (),
 ) -> str:
-    """The cache key of sending ``messages`` to ``target`` (SHA-256 of canonical JSON)."""
+    """The cache key of sending ``messages`` to ``target`` (SHA-256 of canonical JSON).
+
+    ``sample`` tells repeats of one request apart: the n-th repeat is its own answer, kept
+    and found again by its number. The first (0) has the key it had before repeats, so
+    caches written then still answer. ``tools`` are part of the request when it has any.
+    """
     endpoint = target.endpoint
-    request = {
+    request: dict[str, Any] = {
         "base_url": endpoint.base_url.rstrip("/"),
         "kind": endpoint.kind,
         "api": endpoint.api,
@@ -94,6 +116,10 @@ def request_key(
         "params": target.params.to_dict(),
         "messages": [message.to_dict() for message in messages],
     }
+    if sample:
+        request["sample"] = sample
+    if target.logprobs:  # an answer with them is another answer (keys without stay as they were)
+        request["logprobs"] = True
     if tools:  # a request without tools keeps the key it had before tools existed
         request["tools"] = [tool.to_dict() for tool in tools]
     canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

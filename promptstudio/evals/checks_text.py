@@ -21,6 +21,7 @@ from typing import Any, Final
 from promptstudio.evals.graders import (
     ASSERTION_TYPES,
     NEGATION_PREFIX,
+    UNGRADED_TYPES,
     GraderError,
     check_assertion,
 )
@@ -252,4 +253,7 @@ def _base(written: str) -> str:
 
 
 def _is_known(written: object) -> bool:
-    return isinstance(written, str) and _base(written) in ASSERTION_TYPES
+    """A type graded here, or one of promptfoo's that is kept but not graded."""
+    return isinstance(written, str) and (
+        _base(written) in ASSERTION_TYPES or _base(written) in UNGRADED_TYPES
+    )

@@ -3,10 +3,15 @@
 An assertion is a dict in promptfoo's shape, ``{"type", "value"?, "threshold"?}``, so a
 case's stored ``asserts`` and the ``assert`` entries of a promptfoo config are the same
 data. Type names and meanings follow promptfoo's documentation
-(``configuration/expected-outputs/deterministic`` and ``model-graded/llm-rubric``);
+(``configuration/expected-outputs/deterministic`` and ``model-graded/llm-rubric``); a
+value written as a template (``{{ city }}``) is rendered with the case's variables first,
+as promptfoo renders it (``runner.rendered_check``);
 ``max-length`` and ``min-length`` are ours (characters: promptfoo only counts words, with
 ``word-count``). Any type is negated by a ``not-`` prefix. Other keys promptfoo allows
 (``weight``, ``metric``, ``provider``, ``description``, ...) are left to the caller.
+
+promptfoo's other types (:data:`UNGRADED_TYPES`: code, embeddings, other model-graded
+checks, ...) are accepted and reported as not graded, with the reason.
 
 Deterministic types are graded synchronously by :func:`grade`; ``llm-rubric`` asks a judge
 model through :func:`grade_with_judge`. A malformed assertion raises :class:`GraderError`
@@ -26,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from promptstudio.chat import ToolCall
 from promptstudio.errors import PromptStudioError
-from promptstudio.evals import checks_more, checks_tools
+from promptstudio.evals import checks_model, checks_more, checks_tools
 from promptstudio.evals.json_answers import json_values, loads, schema_problem
 from promptstudio.tools import ToolDef
 
@@ -56,11 +61,68 @@ ASSERTION_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "llm-rubric": "A judge model grades the output against the rubric in value.",
         **checks_more.TYPES,
         **checks_tools.TYPES,
+        **checks_model.TYPES,
     }
 )
 """Every type we grade, with a line for the UI; each also works with ``not-`` in front."""
 
-MODEL_GRADED: Final = frozenset({"llm-rubric"})
+MODEL_GRADED: Final = frozenset({"llm-rubric", *checks_model.JUDGED})
+
+
+def _ungraded(reason: str, *types: str) -> dict[str, str]:
+    return dict.fromkeys(types, reason)
+
+
+PROMPTFOO_TYPES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        **_ungraded(
+            "it runs code from the config, which PromptStudio does not run",
+            *("javascript", "python", "ruby", "webhook"),
+        ),
+        **_ungraded(
+            "it compares embeddings, which PromptStudio does not compute",
+            *("similar", "similar:cosine", "similar:dot", "similar:euclidean"),
+        ),
+        **_ungraded(
+            "it is a model-graded check PromptStudio does not have (only llm-rubric)",
+            *("answer-relevance", "context-faithfulness", "context-recall", "context-relevance"),
+            *("conversation-relevance", "factuality", "model-graded-closedqa", "g-eval"),
+            *("model-graded-factuality", "search-rubric", "select-best", "agent-rubric"),
+            *("classifier", "moderation", "pi", "guardrails", "is-refusal", "human"),
+        ),
+        **_ungraded(
+            "PromptStudio does not compute this metric",
+            *("bleu", "gleu", "meteor", "rouge-n", "levenshtein", "perplexity"),
+            *("perplexity-score", "max-score"),
+        ),
+        **_ungraded(
+            "PromptStudio has no grader of this type",
+            *("contains-all", "contains-any", "icontains-all", "icontains-any"),
+            *("contains-html", "is-html", "is-sql", "contains-sql", "is-xml", "contains-xml"),
+            *("is-valid-function-call", "is-valid-openai-function-call"),
+            *("is-valid-openai-tools-call", "finish-reason", "tool-call-f1", "skill-used"),
+            *("trace-error-spans", "trace-span-count", "trace-span-duration"),
+            *("trajectory:goal-success", "trajectory:tool-args-match", "trajectory:step-count"),
+            *("trajectory:tool-sequence", "trajectory:tool-used"),
+        ),
+    }
+)
+"""promptfoo's assertion types (0.121) beyond the first ones, each with why a check of it
+would not be graded without a grader of its own."""
+
+UNGRADED_TYPES: Final[Mapping[str, str]] = MappingProxyType(
+    {name: why for name, why in PROMPTFOO_TYPES.items() if name not in ASSERTION_TYPES}
+)
+"""promptfoo's types PromptStudio has no grader for, each with why.
+
+A check of one of these types is accepted (an imported config keeps it, and exports it
+again as it was) but not graded: :func:`grade` gives a result marked not graded
+(:data:`NOT_GRADED` in its details) that says why, and a case's verdict is made of its
+other checks.
+"""
+
+NOT_GRADED: Final = "not_graded"
+"""The key in a result's details that marks it as not graded (left out of the verdict)."""
 
 
 class GraderError(PromptStudioError):
@@ -75,6 +137,7 @@ class Answer:
     latency_ms: float | None = None
     cost: float | None = None  # US dollars
     finish_reason: str | None = None  # as the provider said it: stop, end_turn, length, ...
+    logprobs: tuple[float, ...] | None = None  # per token, when the API returned them
     tool_calls: tuple[ToolCall, ...] = ()
     tools: tuple[ToolDef, ...] = ()  # the prompt's tools, that the calls are checked against
 
@@ -96,7 +159,8 @@ class GradeResult:
 
     ``grader`` is the type as written (``not-contains``); ``details`` holds what is worth
     keeping beyond the reason, JSON-ready (for ``llm-rubric``: the judge's raw reply and
-    its own score, pass and reason; ``error`` when the judge failed).
+    its own score, pass and reason; ``error`` when the judge failed; :data:`NOT_GRADED`
+    when the check was not graded: ``reason`` says why, and ``passed`` means nothing).
     """
 
     passed: bool
@@ -104,6 +168,12 @@ class GradeResult:
     reason: str
     grader: str
     details: dict[str, Any] = field(default_factory=dict, hash=False)
+    weight: float = 1.0  # the check's promptfoo ``weight``: its share of the case's score
+
+    @property
+    def graded(self) -> bool:
+        """False for a check that was not graded (left out of every verdict)."""
+        return not self.details.get(NOT_GRADED)
 
 
 # ---- reading assertions -------------------------------------------------------------
@@ -123,6 +193,15 @@ def check_assertion(assertion: Mapping[str, Any]) -> None:
     _parse(assertion)
 
 
+def ungraded_reason(assertion: Mapping[str, Any]) -> str | None:
+    """Why ``assertion`` is not graded here (a sentence); None when it is graded."""
+    written = assertion.get("type") if isinstance(assertion, Mapping) else None
+    if not isinstance(written, str):
+        return None
+    why = UNGRADED_TYPES.get(written.removeprefix(NEGATION_PREFIX))
+    return None if why is None else f"Not graded: '{written}' is a promptfoo check; {why}."
+
+
 def needs_judge(assertion: Mapping[str, Any]) -> bool:
     """True for model-graded types (``llm-rubric``, negated or not)."""
     return _parse(assertion).base in MODEL_GRADED
@@ -136,6 +215,8 @@ def _parse(assertion: Mapping[str, Any]) -> _Spec:
         raise GraderError("A check needs a 'type', such as 'contains' or 'not-regex'.")
     negated = written.startswith(NEGATION_PREFIX)
     base = written.removeprefix(NEGATION_PREFIX)
+    if base in UNGRADED_TYPES:
+        return _Spec(written, base, negated, assertion.get("value"), None)
     if base not in ASSERTION_TYPES:
         known = ", ".join(ASSERTION_TYPES)
         raise GraderError(
@@ -193,6 +274,8 @@ def _check_value(spec: _Spec) -> None:
         checks_more.check_value(spec)
     elif base in checks_tools.TYPES:
         checks_tools.check_value(spec)
+    elif base in checks_model.TYPES:
+        checks_model.check_value(spec)
 
 
 def _text_value(written: str, value: object, what: str) -> str:
@@ -292,8 +375,13 @@ def grade(
     needs :func:`grade_with_judge`).
     """
     spec = _parse(assertion)
+    not_graded = ungraded_reason(assertion)
+    if not_graded is not None:
+        return GradeResult(False, 0.0, not_graded, spec.written, {NOT_GRADED: True})
     if spec.base in MODEL_GRADED:
         raise GraderError(f"'{spec.written}' needs a judge model: use grade_with_judge().")
+    if spec.base in checks_model.TYPES:
+        raise GraderError(f"'{spec.written}' is graded by checks_model.grade().")
     return _result(spec, _GRADERS[spec.base](spec, answer, expected))
 
 
@@ -341,8 +429,8 @@ def _difference(got: str, want: str) -> str:
 
 def _contains(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     needle = _text_value(spec.written, spec.value, "the text to look for")
-    if spec.base == "icontains":
-        found = needle.casefold() in answer.text.casefold()
+    if spec.base == "icontains":  # lower(), as promptfoo's toLowerCase(): "ß" is not "ss"
+        found = needle.lower() in answer.text.lower()
         how = " (ignoring case)"
     else:
         found, how = needle in answer.text, ""

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     pass
 
 from promptstudio.evals.graders import (
-    MODEL_GRADED,
     Answer,
     GraderError,
     GradeResult,
@@ -112,7 +111,7 @@ async def grade_with_judge(
     Raises :class:`GraderError` only for a malformed assertion or judge prompt.
     """
     spec = _parse(assertion)
-    if spec.base not in MODEL_GRADED:
+    if spec.base != "llm-rubric":
         raise GraderError(f"'{spec.written}' needs no judge: use grade().")
     messages = judge_messages(spec.value, answer.text, prompt_template, variables=variables)
     try:

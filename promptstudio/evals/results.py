@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from promptstudio.evals.graders import GradeResult
+from promptstudio.evals.stats import Interval, is_flaky, pass_at_k, pass_hat_k, wilson_interval
 
 DONE: Final = "done"
 FAILED: Final = "failed"
@@ -64,6 +65,7 @@ class EvalCase:
     description: str = ""
     expected: str | None = None
     asserts: tuple[dict[str, Any], ...] = field(default=(), hash=False)
+    threshold: float | None = None  # promptfoo's test threshold: the weighted score to pass
 
     @property
     def title(self) -> str:
@@ -81,6 +83,8 @@ class EvalCase:
             out["expected"] = self.expected
         if self.asserts:
             out["assert"] = [dict(check) for check in self.asserts]
+        if self.threshold is not None:
+            out["threshold"] = self.threshold
         return out
 
     @classmethod
@@ -93,7 +97,16 @@ class EvalCase:
             description=str(data.get("description") or ""),
             expected=None if expected is None else str(expected),
             asserts=tuple(dict(check) for check in data.get("assert") or ()),
+            threshold=case_threshold(data),
         )
+
+
+def case_threshold(data: Mapping[str, Any]) -> float | None:
+    """A case's ``threshold`` (promptfoo's test-level one), or None when it has none."""
+    raw = data.get("threshold")
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        return None
+    return float(raw)
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,8 @@ class CellResult:
     """What one model answered for one case, and how it was graded.
 
     ``latency_ms`` is the whole request; a cache hit keeps the latency measured when the
-    answer was first received, and costs 0 (``cached`` is True).
+    answer was first received, and costs 0 (``cached`` is True). ``sample`` is which of the
+    evaluation's repeats this is (0 for the first, the only one without repeats).
     """
 
     case_key: str
@@ -116,24 +130,37 @@ class CellResult:
     cost: float | None = None
     cached: bool = False
     grades: tuple[GradeResult, ...] = ()
+    sample: int = 0
+    threshold: float | None = None  # the case's: the weighted score to pass, as promptfoo
+
+    @property
+    def graded(self) -> tuple[GradeResult, ...]:
+        """The grades that count: checks of a type not graded here are left out."""
+        return tuple(grade for grade in self.grades if grade.graded)
 
     @property
     def passed(self) -> bool | None:
-        """True when every check passed; False on a failed check or a failed request."""
+        """True when every graded check passed (or, with a case threshold, the weighted
+        score reaches it); False on a failed check or a failed request."""
         if self.status == FAILED:
             return False
-        if self.status != DONE or not self.grades:
+        graded = self.graded
+        if self.status != DONE or not graded:
             return None
-        return all(grade.passed for grade in self.grades)
+        if self.threshold is not None:
+            return weighted_score(graded) >= self.threshold
+        return all(grade.passed for grade in graded)
 
     @property
     def score(self) -> float | None:
-        """The mean of the checks' scores (0 for a failed request; None when ungraded)."""
+        """The graded checks' scores averaged by weight (0 for a failed request; None when
+        none was graded)."""
         if self.status == FAILED:
             return 0.0
-        if self.status != DONE or not self.grades:
+        graded = self.graded
+        if self.status != DONE or not graded:
             return None
-        return sum(grade.score for grade in self.grades) / len(self.grades)
+        return weighted_score(graded)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -151,26 +178,41 @@ class CellResult:
             "cost": self.cost,
             "cached": self.cached,
             "grades": [grade_to_dict(grade) for grade in self.grades],
+            "sample": self.sample,
         }
 
 
+def weighted_score(grades: Sequence[GradeResult]) -> float:
+    """promptfoo's test score: the mean of the scores weighted by each check's ``weight``
+    (0 when every weight is 0)."""
+    total = math.fsum(grade.weight for grade in grades)
+    if not total:
+        return 0.0
+    return math.fsum(grade.weight * grade.score for grade in grades) / total
+
+
 def grade_to_dict(grade: GradeResult) -> dict[str, Any]:
-    return {
+    out = {
         "grader": grade.grader,
         "passed": grade.passed,
         "score": grade.score,
         "reason": grade.reason,
         "details": dict(grade.details),
     }
+    if grade.weight != 1.0:
+        out["weight"] = grade.weight
+    return out
 
 
 def grade_from_dict(data: Mapping[str, Any]) -> GradeResult:
+    weight = data.get("weight", 1.0)
     return GradeResult(
         passed=bool(data["passed"]),
         score=float(data["score"]),
         reason=str(data.get("reason") or ""),
         grader=str(data.get("grader") or ""),
         details=dict(data.get("details") or {}),
+        weight=float(weight) if isinstance(weight, int | float) else 1.0,
     )
 
 
@@ -179,7 +221,9 @@ class EvalRun:
     """One evaluation of one version: its columns, its cases and every cell so far.
 
     ``id`` is the library's once stored; ``version_number`` is the version's number in
-    its prompt's history (what the UI calls "v7").
+    its prompt's history (what the UI calls "v7"). With repeats (``settings["repeat"]``
+    over 1) ``cells`` holds each case's first sample, as without, and ``more_samples`` the
+    others by (case, column, sample): whatever reads one answer per cell keeps working.
     """
 
     columns: tuple[EvalColumn, ...]
@@ -192,9 +236,40 @@ class EvalRun:
     version_number: int | None = None
     created_at: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
+    more_samples: dict[tuple[str, str, int], CellResult] = field(default_factory=dict)
+    # (case key, column key) -> a person's rating (storage.ratings.Rating); stored ones only
+    ratings: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def cell(self, case_key: str, column_key: str) -> CellResult | None:
         return self.cells.get((case_key, column_key))
+
+    @property
+    def repeat(self) -> int:
+        """How many samples of each case every model was asked for (1: no repeats)."""
+        value = self.settings.get("repeat", 1)
+        return value if isinstance(value, int) and value >= 1 else 1
+
+    def put(self, cell: CellResult) -> None:
+        """Keep a finished sample: the first in ``cells``, the others in ``more_samples``."""
+        if cell.sample == 0:
+            self.cells[(cell.case_key, cell.column_key)] = cell
+        else:
+            self.more_samples[(cell.case_key, cell.column_key, cell.sample)] = cell
+
+    def samples(self, case_key: str, column_key: str) -> list[CellResult]:
+        """Every stored sample of one case on one model, in sample order."""
+        first = self.cells.get((case_key, column_key))
+        found = [first] if first is not None else []
+        for number in range(1, self.repeat):
+            more = self.more_samples.get((case_key, column_key, number))
+            if more is not None:
+                found.append(more)
+        return found
+
+    @property
+    def answers(self) -> int:
+        """How many samples are stored (finished, failed or cut off)."""
+        return len(self.cells) + len(self.more_samples)
 
     def column(self, key: str) -> EvalColumn:
         for column in self.columns:
@@ -204,7 +279,8 @@ class EvalRun:
 
     @property
     def total(self) -> int:
-        return len(self.columns) * len(self.cases)
+        """Answers asked for: cases × columns × repeats."""
+        return len(self.columns) * len(self.cases) * self.repeat
 
     @property
     def title(self) -> str:
@@ -238,8 +314,9 @@ class StopCounts:
 
 
 def stop_counts(run: EvalRun) -> StopCounts:
-    running = sum(1 for cell in run.cells.values() if cell.status == CANCELLED)
-    return StopCounts(run.total, len(run.cells) - running, running, run.total - len(run.cells))
+    stored = cells_in_order(run)
+    running = sum(1 for cell in stored if cell.status == CANCELLED)
+    return StopCounts(run.total, len(stored) - running, running, run.total - len(stored))
 
 
 @dataclass(frozen=True)
@@ -248,8 +325,11 @@ class ModelSummary:
 
     ``pass_rate`` is passed / graded (None when nothing was graded); failed requests
     count as graded failures, cancelled cells and cells without checks do not count.
-    Latencies are over answered cells; ``total_cost`` sums the known costs (cache hits
-    add 0) and is None when no cost was known at all.
+    ``pass_interval`` is its 95% Wilson interval. With repeats every sample counts (graded
+    and passed are samples), ``pass_at_k``/``pass_hat_k`` are the means over cases with
+    all ``repeat`` samples graded (k = repeat), and ``flaky`` counts the cases whose
+    samples disagree. Latencies are over answered cells; ``total_cost`` sums the known
+    costs (cache hits add 0) and is None when no cost was known at all.
     """
 
     column_key: str
@@ -264,8 +344,14 @@ class ModelSummary:
     mean_latency_ms: float | None
     p95_latency_ms: float | None
     total_cost: float | None
+    pass_interval: Interval | None = None
+    repeat: int = 1
+    pass_at_k: float | None = None
+    pass_hat_k: float | None = None
+    flaky: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        interval = self.pass_interval
         return {
             "column": self.column_key,
             "label": self.label,
@@ -279,15 +365,35 @@ class ModelSummary:
             "mean_latency_ms": self.mean_latency_ms,
             "p95_latency_ms": self.p95_latency_ms,
             "total_cost": self.total_cost,
+            "pass_rate_low": None if interval is None else interval.low,
+            "pass_rate_high": None if interval is None else interval.high,
+            "confidence": None if interval is None else interval.confidence,
+            "repeat": self.repeat,
+            "pass_at_k": self.pass_at_k,
+            "pass_hat_k": self.pass_hat_k,
+            "flaky": self.flaky,
         }
+
+
+def case_outcomes(run: EvalRun, column_key: str) -> dict[str, list[bool]]:
+    """Each case's graded verdicts on one column, sample by sample (ungraded left out)."""
+    return {
+        case.key: [c.passed for c in run.samples(case.key, column_key) if c.passed is not None]
+        for case in run.cases
+    }
 
 
 def summarize(run: EvalRun) -> list[ModelSummary]:
     """A :class:`ModelSummary` per column, in the run's column order."""
     summaries = []
+    repeat = run.repeat
     for column in run.columns:
-        cells = [c for case in run.cases if (c := run.cell(case.key, column.key)) is not None]
+        cells = [c for case in run.cases for c in run.samples(case.key, column.key)]
         verdicts = [c.passed for c in cells if c.passed is not None]
+        outcomes = case_outcomes(run, column.key).values()
+        whole = [o for o in outcomes if len(o) == repeat]
+        at_k = [pass_at_k(repeat, sum(o), repeat) for o in whole]
+        hat_k = [pass_hat_k(repeat, sum(o), repeat) for o in whole]
         scores = [score for c in cells if (score := c.score) is not None]
         latencies = [c.latency_ms for c in cells if c.status == DONE and c.latency_ms is not None]
         costs = [c.cost for c in cells if c.cost is not None]
@@ -305,6 +411,11 @@ def summarize(run: EvalRun) -> list[ModelSummary]:
                 mean_latency_ms=sum(latencies) / len(latencies) if latencies else None,
                 p95_latency_ms=percentile(latencies, 95),
                 total_cost=math.fsum(costs) if costs else None,
+                pass_interval=wilson_interval(sum(verdicts), len(verdicts)),
+                repeat=repeat,
+                pass_at_k=math.fsum(at_k) / len(at_k) if at_k else None,
+                pass_hat_k=math.fsum(hat_k) / len(hat_k) if hat_k else None,
+                flaky=sum(1 for o in outcomes if is_flaky(o)),
             )
         )
     return summaries
@@ -359,6 +470,13 @@ def match_columns(old: EvalRun, new: EvalRun) -> dict[str, str]:
     return matched
 
 
+def case_verdict(run: EvalRun, case_key: str, column_key: str) -> bool | None:
+    """A case's verdict on one model: its cell's, or with repeats whether every graded
+    sample passed (a flaky case is not a pass); None when nothing was graded."""
+    graded = [c.passed for c in run.samples(case_key, column_key) if c.passed is not None]
+    return all(graded) if graded else None
+
+
 def compare_runs(old: EvalRun, new: EvalRun) -> list[Flip]:
     """Every (case, model) graded in both runs whose verdict differs, in grid order."""
     columns = match_columns(old, new)
@@ -368,10 +486,8 @@ def compare_runs(old: EvalRun, new: EvalRun) -> list[Flip]:
             old_key = columns.get(column.key)
             if old_key is None:
                 continue
-            before, after = old.cell(case.key, old_key), new.cell(case.key, column.key)
-            if before is None or after is None:
-                continue
-            was, now = before.passed, after.passed
+            was = case_verdict(old, case.key, old_key)
+            now = case_verdict(new, case.key, column.key)
             if was is not None and now is not None and was != now:
                 flips.append(Flip(case.key, column.key, was, now))
     return flips
@@ -384,10 +500,15 @@ def _short(value: object, limit: int = 24) -> str:
 
 
 def cells_in_order(run: EvalRun) -> Sequence[CellResult]:
-    """Every stored cell, case by case, column by column."""
+    """Every stored cell, case by case, column by column, sample by sample."""
+    if not run.more_samples:
+        return [
+            cell
+            for case in run.cases
+            for column in run.columns
+            if (cell := run.cell(case.key, column.key)) is not None
+        ]
     return [
-        cell
-        for case in run.cases
-        for column in run.columns
-        if (cell := run.cell(case.key, column.key)) is not None
-    ]
+        cell for case in run.cases for column in run.columns
+        for cell in run.samples(case.key, column.key)
+    ]  # fmt: skip

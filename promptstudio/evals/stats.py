@@ -134,6 +134,7 @@ class PairedComparison:
     both_failed: int
     p_value: float
     alpha: float = ALPHA
+    unit: str = "case"  # what is paired: "case", or "sample" when cases were repeated
 
     @property
     def cases(self) -> int:
@@ -161,10 +162,12 @@ class PairedComparison:
         passed; p = 0.07: not yet significant — add cases or repeats"."""
         new, old = self.new, self.old
         if self.cases == 0:
-            return f"{new} and {old} share no graded cases: nothing to compare."
+            return f"{new} and {old} share no graded {self.unit}s: nothing to compare."
         if self.discordant == 0:
-            return f"{new} and {old} agree on all {_cases(self.cases)}: no difference to test."
-        counts = f"{new} passes {_cases(self.gained)} {old} failed and fails {self.lost} it passed"
+            every = _cases(self.cases, self.unit)
+            return f"{new} and {old} agree on all {every}: no difference to test."
+        gained = _cases(self.gained, self.unit)
+        counts = f"{new} passes {gained} {old} failed and fails {self.lost} it passed"
         level = f"{self.alpha * 100:g}%"
         if self.significant:
             direction = "better" if self.gained > self.lost else "worse"
@@ -215,6 +218,38 @@ def format_p(p: float) -> str:
 
 def _rounded(p: float) -> float:
     return float(f"{p:.2g}")
+
+
+def paired_difference_interval(
+    both_passed: int, gained: int, lost: int, both_failed: int, confidence: float = CONFIDENCE
+) -> Interval | None:
+    """The interval of the change in pass rate (new − old) over paired verdicts.
+
+    Newcombe's (1998) method 10 for paired data: each side's Wilson interval, combined with
+    the correlation φ of the 2×2 table, so it stays within [−1, 1] and agrees with the
+    Wilson intervals shown next to it. None when there are no pairs.
+    """
+    for name, value in (("both_passed", both_passed), ("gained", gained), ("lost", lost),
+                        ("both_failed", both_failed)):  # fmt: skip
+        _count(name, value)
+    pairs = both_passed + gained + lost + both_failed
+    if pairs == 0:
+        return None
+    a, b, c, d = both_passed, gained, lost, both_failed
+    new_rate, old_rate = (a + b) / pairs, (a + c) / pairs
+    new = wilson_interval(a + b, pairs, confidence)
+    old = wilson_interval(a + c, pairs, confidence)
+    assert new is not None and old is not None  # pairs > 0
+    margins = (a + b) * (c + d) * (a + c) * (b + d)
+    phi = (a * d - b * c) / math.sqrt(margins) if margins else 0.0
+    below_new, above_new = new_rate - new.low, new.high - new_rate
+    below_old, above_old = old_rate - old.low, old.high - old_rate
+    down = below_new**2 - 2 * phi * below_new * above_old + above_old**2
+    up = above_new**2 - 2 * phi * above_new * below_old + below_old**2
+    change = new_rate - old_rate
+    low = max(-1.0, change - math.sqrt(max(0.0, down)))
+    high = min(1.0, change + math.sqrt(max(0.0, up)))
+    return Interval(low, high, confidence)
 
 
 # ---- mean scores: paired bootstrap -------------------------------------------------
@@ -418,5 +453,5 @@ def _z(confidence: float) -> float:
     return NormalDist().inv_cdf(1 - (1 - confidence) / 2)
 
 
-def _cases(count: int) -> str:
-    return f"{count} case" if count == 1 else f"{count} cases"
+def _cases(count: int, unit: str = "case") -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"

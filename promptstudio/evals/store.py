@@ -35,6 +35,7 @@ def cases_from_rows(rows: Sequence[CaseRow]) -> tuple[EvalCase, ...]:
             description=row.description,
             expected=row.expected,
             asserts=tuple(dict(check) for check in row.asserts),
+            threshold=row.threshold,
         )
         for position, row in enumerate(rows)
     )
@@ -71,10 +72,11 @@ def run_from_rows(row: EvalRunRow, cells: Sequence[dict[str, Any]]) -> EvalRun:
         created_at=row.created_at,
         settings=dict(row.settings),
     )
+    thresholds = {case.key: case.threshold for case in run.cases}
     for data in cells:
         grades = tuple(grade_from_dict(grade) for grade in data["grades"])
-        cell = CellResult(**{**data, "grades": grades})
-        run.cells[(cell.case_key, cell.column_key)] = cell
+        threshold = thresholds.get(str(data["case_key"]))
+        run.put(CellResult(**{**data, "grades": grades, "threshold": threshold}))
     return run
 
 
@@ -92,7 +94,10 @@ def save_run(conn: sqlite3.Connection, version_id: int, run: EvalRun) -> EvalRun
 def load_run(conn: sqlite3.Connection, eval_run_id: int) -> EvalRun:
     """A stored evaluation with every cell (on the database's thread)."""
     from promptstudio.storage import library
+    from promptstudio.storage.ratings import eval_ratings
 
-    return run_from_rows(
+    run = run_from_rows(
         library.get_eval_run(conn, eval_run_id), library.eval_cells(conn, eval_run_id)
     )
+    run.ratings = eval_ratings(conn, eval_run_id)
+    return run

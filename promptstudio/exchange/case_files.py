@@ -6,9 +6,10 @@ CSV follows promptfoo's convention: one column per variable, then ``__descriptio
 ``__expected`` and ``__expected1``, ``__expected2``, ... Each ``__expected`` cell holds a
 check in the one-line shorthand of :mod:`promptstudio.evals.checks_text`
 (``contains: Paris``); a cell that is not a check is the expected answer, as promptfoo
-reads it as an ``equals`` check. An expected answer that itself reads as a check
-(``is-json``) therefore comes back as that check, and one naming a check promptfoo has and
-we lack (``python: ...``) is refused: the convention has no escape for either.
+reads it as an ``equals`` check (trimmed, as promptfoo trims it). An expected answer
+that itself reads as a check (``is-json``) therefore comes back as that check (one of
+promptfoo's types not graded here too: kept, reported as not graded), and one read from
+a file (``file://...``) is refused: the convention has no escape for either.
 Cells are text, so variables come back as strings. Cells a spreadsheet would run as a
 formula (``=HYPERLINK(...)``) are written with a quote before them and read back without
 it (:mod:`promptstudio.csv_cells`).
@@ -46,15 +47,11 @@ _EXPECTED_N = re.compile(r"__expected\d+")
 _PROMPTFOO_ONLY_KEYS = frozenset(
     {"metadata", "options", "threshold", "provider", "providers", "providerOutput"}
 )
-# promptfoo's __expected prefixes for checks not graded here: refused by name rather than
-# kept as an expected answer nobody meant.
-_PROMPTFOO_ONLY_CHECK = re.compile(
-    r"(?:not-)?(javascript|fn|eval|python|similar"
-    r"|classifier|moderation|perplexity(?:-score)?|answer-relevance"
-    r"|context-(?:faithfulness|recall|relevance)|factuality|model-graded-\w+"
-    r"|is-valid-openai-\w+-call|webhook)[:(]"
-    r"|file://"
-)
+# promptfoo's shorthands for a JavaScript check in __expected cells.
+_JAVASCRIPT_SHORTHAND = re.compile(r"^(not-)?(?:fn|eval):")
+# Checks promptfoo reads from a file: refused by name rather than kept as an expected
+# answer nobody meant. promptfoo's other types read as checks, kept but not graded.
+_PROMPTFOO_ONLY_CHECK = re.compile(r"file://")
 _SUFFIXES_HELP = "test cases are kept in .csv, .jsonl, .ndjson or .json files."
 _SPECIAL_COLUMNS_HELP = (
     f"the special columns are {DESCRIPTION_COLUMN}, {EXPECTED_COLUMN} and {EXPECTED_COLUMN}1, "
@@ -188,10 +185,10 @@ def _case_from_row(columns: list[str], cells: list[str], line: int, row: int) ->
                 raise ExchangeError(f"Row {row}, {name}: {exc.message}", line=line) from None
             if check is not None:
                 checks.append(check)
-            elif expected is None:
-                expected = cell
+            elif expected is None:  # trimmed, as promptfoo reads the cell
+                expected = cell.strip()
             else:  # a second plain answer: promptfoo's reading, an equality check
-                checks.append({"type": "equals", "value": cell})
+                checks.append({"type": "equals", "value": cell.strip()})
     return _case(variables, description, expected, checks)
 
 
@@ -200,12 +197,11 @@ def _check_in_cell(cell: str) -> dict[str, Any] | None:
     text = cell.strip()
     if text.startswith("grade:"):  # promptfoo's old name of llm-rubric
         text = "llm-rubric:" + text.removeprefix("grade:")
-    unsupported = _PROMPTFOO_ONLY_CHECK.match(text)
-    if unsupported:
-        name = f"'{unsupported[1]}' checks" if unsupported[1] else "Checks in code files"
+    text = _JAVASCRIPT_SHORTHAND.sub(r"\1javascript:", text)
+    if _PROMPTFOO_ONLY_CHECK.match(text):
         raise GraderError(
-            f"{name} are promptfoo's and cannot be graded here; the types graded here: "
-            f"{', '.join(ASSERTION_TYPES)}."
+            "Checks read from files are promptfoo's and cannot be read here; the types "
+            f"graded here: {', '.join(ASSERTION_TYPES)}."
         )
     return parse_check(text) if reads_as_check(text) else None
 
@@ -214,6 +210,8 @@ def _expected_cell(expected: object, number: int) -> str:
     text = "" if expected is None else str(expected)
     if text and (reads_as_check(text) or _PROMPTFOO_ONLY_CHECK.match(text.strip())):
         log.warning("Case %d: its expected answer %r reads as a check in CSV", number, text)
+    elif text != text.strip():
+        log.warning("Case %d: CSV readers trim its expected answer %r", number, text)
     return text
 
 

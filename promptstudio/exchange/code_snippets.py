@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from promptstudio.chat import Message
@@ -30,6 +30,7 @@ from promptstudio.exchange.document import (
 )
 from promptstudio.exchange.errors import ExchangeError
 from promptstudio.providers import ChatRequest
+from promptstudio.providers.content_parts import anthropic_message
 from promptstudio.providers.tool_wire import anthropic_tools, chat_tools
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.templating import TemplateError, render_messages
@@ -97,7 +98,7 @@ def to_python_anthropic(doc: PromptDocument, values: Mapping[str, object], colum
     ]
     if system:
         kwargs.append(f"    system={system!r},")
-    kwargs.append("    messages=" + _py_messages(turns) + ",")
+    kwargs.append("    messages=" + _py_messages(turns, anthropic_message) + ",")
     if params.get("stop"):
         kwargs.append(f"    stop_sequences={_py(params['stop'])},")
     kwargs += [
@@ -149,7 +150,7 @@ def to_curl(doc: PromptDocument, values: Mapping[str, object], column: int = 0) 
         }
         if system:
             body["system"] = system
-        body["messages"] = [m.to_dict() for m in turns]
+        body["messages"] = [anthropic_message(m) for m in turns]
         if params.get("stop"):
             body["stop_sequences"] = params["stop"]
         body |= {name: params[name] for name in _ANTHROPIC_SAMPLING if name in params}
@@ -218,14 +219,23 @@ def _os_import(key: str) -> list[str]:
 
 
 def _anthropic_split(messages: list[Message]) -> tuple[str, list[Message]]:
+    # Images are sent in user messages only; a system message's text is all it has.
     system = "\n\n".join(m.content for m in messages if m.role == "system")
     return system, [m for m in messages if m.role != "system"]
 
 
-def _py_messages(messages: list[Message]) -> str:
+def _py_messages(
+    messages: list[Message], shape: Callable[[Message], dict[str, Any]] = Message.to_dict
+) -> str:
+    """The messages as Python literals; with images, in the API's parts (data URLs inline)."""
     if not messages:
         return "[]"
-    items = [f"        {{'role': {m.role!r}, 'content': {m.content!r}}}," for m in messages]
+    items = [
+        f"        {{'role': {m.role!r}, 'content': {m.content!r}}},"
+        if not m.parts
+        else f"        {shape(m)!r},"
+        for m in messages
+    ]
     return "[\n" + "\n".join(items) + "\n    ]"
 
 

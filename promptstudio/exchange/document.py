@@ -7,12 +7,14 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from promptstudio.chat import Image
 from promptstudio.credentials.env import env_var_for
 from promptstudio.providers import GenerationParams, ProviderProfile
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.tools import ToolDef, ToolsError, tools_from_data
 
 if TYPE_CHECKING:
+    from promptstudio.providers import ProviderProfile
     from promptstudio.storage.rows import PromptRow, VersionRow
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -30,6 +32,7 @@ class PromptDocument:
     (a list of promptfoo assertions, kept as they are).
     ``tools`` are the functions the model may call (stored beside the columns).
     ``versions`` is optional history (JSON-ready dicts), carried only by the JSON format.
+    ``images`` are the images its messages send (see the field).
     ``notes`` says, one line each, what an import read but could not keep (a setting with
     no place in a run column, a Prompty ``tools`` list, ...); exports ignore it.
     ``profiles`` are the provider profiles its columns may name, set by whoever exports
@@ -49,6 +52,16 @@ class PromptDocument:
     versions: list[dict[str, Any]] | None = None
     notes: list[str] = field(default_factory=list, compare=False)
     profiles: list[ProviderProfile] = field(default_factory=list, compare=False)
+    # Where the template's lines were read, when not line for line from the imported file.
+    origin: TemplateOrigin | None = field(default=None, compare=False, repr=False)
+    # The prompt's checks for every case (its evaluation settings), where known: the
+    # promptfoo export writes them as defaultTest's.
+    every_case_checks: list[dict[str, Any]] = field(default_factory=list, compare=False)
+    # The id of the column whose model grades llm-rubric checks (the judge), where known.
+    judge_column: str | None = field(default=None, compare=False)
+    #: The images the prompt sends, bytes included (PromptStudio JSON carries them; an
+    #: import stores them with the version by hash).
+    images: list[Image] = field(default_factory=list)
 
     @classmethod
     def from_library(cls, prompt: PromptRow, version: VersionRow) -> PromptDocument:
@@ -64,6 +77,33 @@ class PromptDocument:
             columns=columns_from_dicts(columns),
             tools=stored_tools(version.settings),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateOrigin:
+    """The file a template was read from, and the line of it holding each template line.
+
+    ``lines[n - 1]`` is the file's line for template line n. ``columns`` is False when the
+    text was taken out of quotes (a JSON string), so a column of the template is not one of
+    the file.
+    """
+
+    file: str
+    lines: tuple[int, ...]
+    columns: bool = True
+
+    def locate(self, line: int, column: int) -> str | None:
+        """``prompt.json:3`` or ``prompt.txt:4:7`` for a template position; None if unknown."""
+        if not 1 <= line <= len(self.lines):
+            return None
+        where = f"{self.file}:{self.lines[line - 1]}"
+        return f"{where}:{column}" if self.columns else where
+
+
+def template_location(doc: PromptDocument, file: str, line: int, column: int) -> str:
+    """Where a template position is, for messages: the file it was read from, else ``file``."""
+    found = doc.origin.locate(line, column) if doc.origin is not None else None
+    return found or f"{file}:{line}:{column}"
 
 
 #: The settings a run column can hold (``GenerationParams``' fields).

@@ -17,6 +17,7 @@ from promptstudio.exchange.document import (
     unknown_params,
 )
 from promptstudio.exchange.errors import ExchangeError
+from promptstudio.exchange.image_exchange import images_from_json, images_to_json, sent_images
 from promptstudio.exchange.reading import checked_text
 from promptstudio.providers.param_rules import ParamError, checked_params
 from promptstudio.runs.columns import ColumnConfig
@@ -44,6 +45,9 @@ def to_json(doc: PromptDocument) -> str:
         data["tools"] = [tool.to_dict() for tool in doc.tools]
     if doc.versions is not None:
         data["versions"] = doc.versions
+    images = doc.images or sent_images(doc.template, doc.variables)
+    if images:
+        data["images"] = images_to_json(images)
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -92,6 +96,7 @@ def from_json(data: str | bytes) -> PromptDocument:
         tools=checked_tools(raw.get("tools", [])),
         versions=versions,
         notes=notes,
+        images=images_from_json(raw.get("images")),
     )
 
 

@@ -39,6 +39,9 @@ class ImportedPrompt:
     version: VersionRow
     created: bool
     """False when an existing prompt of the same name got a new version instead."""
+    changed: tuple[str, ...] = ("version", "tags", "cases")  # a new prompt: all of it
+    """What the import changed in that existing prompt: "version", "tags", "cases";
+    empty when the prompt already held it all (no version was made)."""
 
 
 def document_for(
@@ -65,6 +68,8 @@ def document_for(
     else:
         doc = PromptDocument.from_library(prompt, version)
     doc.cases = [case.to_exchange() for case in library.list_cases(conn, prompt_id)]
+    checks = library.get_eval_settings(conn, prompt_id)
+    doc.every_case_checks, doc.judge_column = list(checks.asserts), checks.judge_column
     if with_history:
         doc.versions = [
             {
@@ -117,7 +122,8 @@ def import_documents(
                 prompt = library.create_prompt(conn, _unique_name(conn, doc.name, target), target)
             else:
                 prompt = existing
-            for old in doc.versions or []:
+            before = _state(conn, prompt.id) if existing is not None else None
+            for old in _new_history(conn, prompt.id, doc.versions or []):
                 _replay(conn, prompt.id, old)
             message = doc.description or (f"Imported from {source}" if source else "Imported")
             version = library.save_version(
@@ -128,15 +134,48 @@ def import_documents(
                 version_settings(doc.columns, doc.tools) if doc.columns or doc.tools else {},
                 message=message,
                 kind="import",
+                images=doc.images or None,
             )
             if doc.tags or existing is not None:
                 library.set_tags(conn, prompt.id, doc.tags)
-            if doc.cases or existing is not None:
+            cases = [case_shape(case) for case in doc.cases]
+            # The same cases again are left alone: they keep their ids (evaluations of
+            # earlier versions line up with them by id).
+            if (doc.cases and existing is None) or (before is not None and before[2] != cases):
                 library.replace_cases(conn, prompt.id, doc.cases)
+            after = _state(conn, prompt.id)
+            changed: tuple[str, ...] = ("version", "tags", "cases")
+            if before is not None:
+                parts = zip(changed, before, after, strict=True)
+                changed = tuple(name for name, was, now in parts if was != now)
             imported.append(
-                ImportedPrompt(library.get_prompt(conn, prompt.id), version, existing is None)
+                ImportedPrompt(
+                    library.get_prompt(conn, prompt.id), version, existing is None, changed
+                )
             )
     return imported
+
+
+def _state(conn: sqlite3.Connection, prompt_id: int) -> tuple[object, ...]:
+    """What an import may change in a prompt: its latest version, tags and cases."""
+    latest = library.latest_version(conn, prompt_id)
+    return (
+        None if latest is None else latest.id,
+        library.get_prompt(conn, prompt_id).tags,
+        [case.to_exchange() for case in library.list_cases(conn, prompt_id)],
+    )
+
+
+def case_shape(case: dict[str, Any]) -> dict[str, Any]:
+    """A document's case as the library gives it back (``CaseRow.to_exchange``)."""
+    shaped: dict[str, Any] = {"vars": dict(case.get("vars") or {})}
+    if case.get("description"):
+        shaped["description"] = str(case["description"])
+    if case.get("expected") is not None:
+        shaped["expected"] = str(case["expected"])
+    if case.get("assert"):
+        shaped["assert"] = [dict(check) for check in case["assert"]]
+    return shaped
 
 
 def _existing(conn: sqlite3.Connection, name: str, folder: str) -> PromptRow | None:
@@ -161,6 +200,25 @@ def _unique_name(conn: sqlite3.Connection, name: str, folder: str) -> str:
         candidate = f"{base} ({number})"
         number += 1
     return candidate
+
+
+def _new_history(
+    conn: sqlite3.Connection, prompt_id: int, versions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The versions a document carries that the prompt's history does not already begin
+    with (an export with history imported back with --update adds none again)."""
+    stored = list(reversed(library.list_versions(conn, prompt_id)))
+    kept = 0
+    for old, have in zip(versions, stored, strict=False):
+        same = (old.get("template"), old.get("variables", {}), old.get("settings", {})) == (
+            have.template,
+            have.variables,
+            have.settings,
+        )
+        if not same:
+            break
+        kept += 1
+    return versions[kept:]
 
 
 def _replay(conn: sqlite3.Connection, prompt_id: int, old: dict[str, Any]) -> None:

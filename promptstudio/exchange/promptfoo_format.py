@@ -4,10 +4,13 @@ Export: the template becomes one inline chat-format prompt (a JSON list of messa
 at the role markers written in the template) labelled with the prompt's name, which
 promptfoo renders with Nunjucks, Jinja2's close cousin. Each run column becomes a
 provider, each test case a test (``description``, ``vars``, ``assert``, and the expected
-answer in ``metadata.expected``); without test cases, one test holds the current
-variables. Keys stay in the environment: promptfoo reads ``OPENAI_API_KEY`` and
-``ANTHROPIC_API_KEY`` itself, and other OpenAI-compatible hosts name theirs in
-``apiKeyEnvar``.
+answer in ``metadata.expected``), its checks written so promptfoo grades them as
+PromptStudio does (:func:`promptfoo_check`), a list of texts kept as one value
+(``disableVarExpansion``); without test cases, one test holds the current variables;
+the prompt's checks for every case go to ``defaultTest``. Keys stay in the environment:
+promptfoo reads ``OPENAI_API_KEY`` and ``ANTHROPIC_API_KEY`` itself, other
+OpenAI-compatible hosts name theirs in ``apiKeyEnvar``, and a server reached over plain
+http gets a placeholder (``apiKey: no-key``).
 
 Reading them back is :mod:`promptstudio.exchange.promptfoo_import`.
 """
@@ -15,6 +18,8 @@ Reading them back is :mod:`promptstudio.exchange.promptfoo_import`.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from promptstudio.chat import Role
@@ -26,7 +31,8 @@ from promptstudio.exchange.document import (
     provider_kind,
 )
 from promptstudio.exchange.front_matter import dump_yaml
-from promptstudio.providers import ChatRequest
+from promptstudio.exchange.image_exchange import content_parts, embedded
+from promptstudio.providers import ChatRequest, ProviderProfile
 from promptstudio.providers.tool_wire import anthropic_tools, chat_tools
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.templating.roles import marker_role
@@ -44,6 +50,7 @@ _OLLAMA_PARAMS = {
     "max_tokens": "num_predict",
 }
 _SCHEMA_NAME = "response"  # the name a bare JSON Schema gets in OpenAI's wrapper
+NO_KEY = "no-key"  # what a server that needs no key is sent (promptfoo requires one)
 
 
 # ---- export --------------------------------------------------------------------------
@@ -54,9 +61,18 @@ def to_promptfoo(doc: PromptDocument) -> str:
     config: dict[str, Any] = {
         "description": doc.description or doc.name,
         "prompts": [{"label": doc.name, "raw": chat_prompt(doc.template)}],
-        "providers": _providers(doc.columns, doc.tools),
-        "tests": [_test(case) for case in doc.cases] or [{"vars": dict(doc.variables)}],
+        "providers": _providers(doc.columns, doc.profiles, doc.tools),
+        "tests": [_test(case) for case in doc.cases or [{"vars": doc.variables}]],
     }
+    default: dict[str, Any] = {}
+    if doc.every_case_checks:  # graded with each test's own, as PromptStudio grades them
+        default["assert"] = [promptfoo_check(check) for check in doc.every_case_checks]
+    judge = [column for column in doc.columns if column.id == doc.judge_column]
+    if judge:  # the model grading llm-rubric checks (promptfoo's own prompt for it)
+        [provider] = _providers(judge, doc.profiles)
+        default["options"] = {"provider": provider}
+    if default:
+        config["defaultTest"] = default
     # A comment ends at any line break, and YAML refuses control characters.
     name = " ".join("".join(ch if ch.isprintable() else " " for ch in doc.name).split())
     header = f"# promptfoo config exported from PromptStudio: {name}\n"
@@ -75,29 +91,92 @@ def chat_prompt(template: str) -> str:
             turns[-1][1].append(line)
         elif line.strip():
             turns.append(("user", [line]))
-    messages = [{"role": role, "content": "\n".join(lines).strip("\n")} for role, lines in turns]
+    messages = [
+        {"role": role, "content": content_parts("\n".join(lines).strip("\n"))}
+        for role, lines in turns
+    ]
     return json.dumps(messages, indent=2, ensure_ascii=False)
 
 
+def _embedded(variables: dict[str, Any]) -> dict[str, Any]:
+    """Values with image files as data URLs: promptfoo puts them into ``image_url`` parts."""
+    return {name: embedded(value) for name, value in variables.items()}
+
+
 def _test(case: dict[str, Any]) -> dict[str, Any]:
-    """One test case in promptfoo's documented test keys."""
+    """One test case in promptfoo's documented test keys, graded as PromptStudio grades it.
+
+    promptfoo has no "expected answer": a case with one and no checks gets the ``equals``
+    check PromptStudio grades it by, and an ``equals`` without a value gets the answer as
+    its value. The answer itself goes into ``metadata``, promptfoo's place for extra data,
+    so that an import gives the case back as it was.
+    """
     test: dict[str, Any] = {}
     if case.get("description"):
         test["description"] = case["description"]
-    test["vars"] = dict(case.get("vars") or {})
-    if case.get("assert"):
-        test["assert"] = list(case["assert"])
-    if case.get("expected") is not None:
-        # promptfoo has no "expected answer" key; metadata is its place for extra data.
-        test["metadata"] = {"expected": case["expected"]}
+    test["vars"] = _embedded(dict(case.get("vars") or {}))
+    if any(isinstance(v, list) and v and isinstance(v[0], str) for v in test["vars"].values()):
+        # promptfoo would run the test once per text of the list: here the list is a value.
+        test["options"] = {"disableVarExpansion": True}
+    expected = case.get("expected")
+    checks = list(case.get("assert") or [])
+    if not checks and expected is not None:
+        checks = [{"type": "equals"}]
+    if checks:
+        test["assert"] = [promptfoo_check(check, expected) for check in checks]
+    if case.get("threshold") is not None:
+        test["threshold"] = case["threshold"]
+    if expected is not None:
+        test["metadata"] = {"expected": expected}
     return test
 
 
-def _providers(columns: list[ColumnConfig], tools: list[ToolDef]) -> list[dict[str, Any]]:
+# Our character counts as promptfoo's JavaScript checks: Array.from counts code points,
+# as Python's len() does (output.length would count UTF-16 units: an emoji is 2).
+_LENGTH_TESTS = {
+    "max-length": "<=",
+    "not-max-length": ">",
+    "min-length": ">=",
+    "not-min-length": "<",
+}
+_LENGTH_JAVASCRIPT = re.compile(r"Array\.from\(output\)\.length (<=|>=|<|>) (\d+)")
+
+
+def promptfoo_check(check: Mapping[str, Any], expected: object = None) -> dict[str, Any]:
+    """``check`` as promptfoo writes the same test: a length check becomes JavaScript, and
+    ``equals`` without a value compares with ``expected``. Other keys are kept."""
+    out = dict(check)
+    written = out.get("type")
+    if written in _LENGTH_TESTS and isinstance(out.get("value"), int):
+        out["type"] = "javascript"
+        out["value"] = f"Array.from(output).length {_LENGTH_TESTS[written]} {out['value']}"
+    elif written in ("equals", "not-equals") and out.get("value") is None and expected is not None:
+        out["value"] = expected
+    return out
+
+
+def check_from_promptfoo(check: Mapping[str, Any]) -> dict[str, Any]:
+    """The inverse of :func:`promptfoo_check` for the JavaScript it writes; other checks
+    as they are."""
+    out = dict(check)
+    value = out.get("value")
+    if out.get("type") == "javascript" and isinstance(value, str):
+        found = _LENGTH_JAVASCRIPT.fullmatch(value.strip())
+        if found:
+            written = {op: name for name, op in _LENGTH_TESTS.items()}[found[1]]
+            out["type"], out["value"] = written, int(found[2])
+    return out
+
+
+def _providers(
+    columns: list[ColumnConfig],
+    profiles: Sequence[ProviderProfile],
+    tools: Sequence[ToolDef] = (),
+) -> list[dict[str, Any]]:
     providers: list[dict[str, Any]] = []
     labels: set[str] = set()
     for index, column in enumerate(columns, start=1):
-        kind = provider_kind(column)
+        kind = provider_kind(column, profiles)
         model = column.model
         params = column_params(column)
         base_url = column.base_url
@@ -111,6 +190,7 @@ def _providers(columns: list[ColumnConfig], tools: list[ToolDef]) -> list[dict[s
                 config["thinking"] = {"type": "enabled", "budget_tokens": params["thinking_budget"]}
             if base_url and base_url.rstrip("/") != ANTHROPIC_URL:
                 config["apiBaseUrl"] = base_url
+                config |= _key_config(base_url, "ANTHROPIC_API_KEY")
         elif kind == "ollama":
             provider_id = f"ollama:chat:{model}"
             config = {out: params[name] for name, out in _OLLAMA_PARAMS.items() if name in params}
@@ -122,9 +202,7 @@ def _providers(columns: list[ColumnConfig], tools: list[ToolDef]) -> list[dict[s
                 config["response_format"] = response_format
             if kind == "openai-compatible":
                 config["apiBaseUrl"] = base_url
-                env_var = key_env_var(base_url)
-                if env_var:
-                    config["apiKeyEnvar"] = env_var
+                config |= _key_config(base_url, "OPENAI_API_KEY")
         if tools:  # in each provider's own shape, as PromptStudio sends them
             request = ChatRequest((), model, column.params, tuple(tools))
             config.update(anthropic_tools(request) if kind == "anthropic" else chat_tools(request))
@@ -137,6 +215,21 @@ def _providers(columns: list[ColumnConfig], tools: list[ToolDef]) -> list[dict[s
             entry["config"] = config
         providers.append(entry)
     return providers
+
+
+def _key_config(base_url: str, default_var: str) -> dict[str, str]:
+    """Where promptfoo finds the key for a host other than the vendor's own.
+
+    A known host names its variable. A server reached over plain http (a local one) gets
+    a placeholder, as PromptStudio's own code snippets send: promptfoo refuses to start a
+    provider without a key, and would otherwise send ``OPENAI_API_KEY`` there in clear text.
+    """
+    env_var = key_env_var(base_url)
+    if env_var and env_var != default_var:
+        return {"apiKeyEnvar": env_var}
+    if env_var is None and not base_url.lower().startswith("https://"):
+        return {"apiKey": NO_KEY}
+    return {}
 
 
 def _response_format(params: dict[str, Any]) -> dict[str, Any] | None:

@@ -8,17 +8,21 @@ Done on import, not in the renderer, so PromptStudio's own templates keep their 
   ours (``user:``; ``developer`` is ``system``; attributes are not kept and are noted).
 - Text before the first marker is ``system`` in Prompty: a ``system:`` line goes on top.
 - An input of ``kind: thread`` (a list of ``{role, content}`` messages) expands into turns
-  where ``{{ name }}`` stands (at the end when it does not appear): a ``{% for %}`` loop
-  whose literal markers open one message per turn, then the interrupted role again.
-  :func:`body_to_prompty` turns that loop back into ``{{ name }}`` on export.
+  where ``{{ name }}`` stands (at the end when it does not appear), then the interrupted
+  role goes on. PromptStudio's renderer does that itself for a thread value alone on its
+  line (``templating.threads``), so the import only puts ``{{ name }}`` on a line of its
+  own. Files imported before wrote a ``{% for %}`` loop instead: :func:`body_to_prompty`
+  turns that loop back into ``{{ name }}`` on export.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from promptstudio.templating import TemplateError, input_names
 from promptstudio.templating.roles import marker_role
+from promptstudio.templating.threads import thread_turns
 
 # Prompty's role line (prompty.parsers.prompty._BOUNDARY_RE), without its attribute grammar:
 # a role, optional [attributes], a colon, alone on the line; a leading "#" is allowed.
@@ -89,25 +93,26 @@ def starts_without_marker(template: str) -> bool:
 
 
 def _expand_thread(text: str, name: str) -> str:
-    loop = _LOOP.format(name=name)
+    """``{{ name }}`` alone on its line, where it stands or at the end."""
     place = re.compile(r"\{\{-?\s*" + re.escape(name) + r"\s*-?\}\}")
     found = place.search(text)
+    own_line = "{{ " + name + " }}"
     if found is None:  # Prompty adds the turns after everything else
-        return text + ("" if text.endswith("\n") or not text else "\n") + "\n" + loop + "\n"
-    role = _role_at(text, found.start())
-    return text[: found.start()] + f"\n{loop}\n{role}:\n" + text[found.end() :]
+        return text + ("" if text.endswith("\n") or not text else "\n") + own_line + "\n"
+    start, end = found.start(), found.end()
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end) % (len(text) + 1)
+    before = "\n" if text[line_start:start].strip() else ""
+    after = "\n" if text[end:line_end].strip() else ""
+    return text[:start] + before + own_line + after + text[end:]
 
 
-def _role_at(text: str, offset: int) -> str:
-    """The role of the message ``offset`` falls in (Prompty's default: system)."""
-    role = "system"
-    for line in text[:offset].split("\n"):
-        role = marker_role(line) or role
-    return role
-
-
-def body_to_prompty(template: str) -> tuple[str, list[str]]:
-    """``template`` with each expanded thread loop back as ``{{ name }}``, and the names."""
+def body_to_prompty(
+    template: str, variables: Mapping[str, object] | None = None
+) -> tuple[str, list[str]]:
+    """``template`` with each expanded thread loop back as ``{{ name }}``, and the names of
+    the thread inputs: those loops', and each variable holding turns (``thread_turns``)
+    that stands alone on its line as ``{{ name }}``."""
     names: list[str] = []
 
     def collapse(found: re.Match[str]) -> str:
@@ -116,6 +121,10 @@ def body_to_prompty(template: str) -> tuple[str, list[str]]:
         return "" if at_end else "{{ " + found.group("name") + " }}"
 
     text = _LOOP_PATTERN.sub(collapse, template)
+    for name, value in (variables or {}).items():
+        alone = re.compile(r"^[ \t]*\{\{-?\s*" + re.escape(name) + r"\s*-?\}\}[ \t]*$", re.M)
+        if thread_turns(value) is not None and alone.search(text):
+            names.append(name)
     return text, list(dict.fromkeys(names))
 
 

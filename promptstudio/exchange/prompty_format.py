@@ -26,6 +26,11 @@ from promptstudio.exchange.document import (
 )
 from promptstudio.exchange.errors import ExchangeError
 from promptstudio.exchange.front_matter import dump_front_matter, load_yaml, split_front_matter
+from promptstudio.exchange.image_exchange import (
+    image_input_names,
+    images_from_prompty,
+    images_to_prompty,
+)
 from promptstudio.exchange.json_format import checked_settings
 from promptstudio.exchange.prompty_body import (
     body_from_prompty,
@@ -72,7 +77,10 @@ def to_prompty(doc: PromptDocument) -> str:
             extras["moreColumns"] = columns_to_dicts(doc.columns[1:])
     metadata: dict[str, Any] = {"tags": list(doc.tags), "promptstudio": extras}
     front["metadata"] = metadata
-    template, threads = body_to_prompty(doc.template)
+    template, threads = body_to_prompty(doc.template, doc.variables)
+    template, image_values, image_undo = images_to_prompty(template, doc.variables)
+    if image_undo:
+        extras["images"] = image_undo
     if starts_without_marker(template):  # PromptStudio's role there is user, Prompty's system
         template = "user:\n" + template
         extras["addedUser"] = True
@@ -84,6 +92,10 @@ def to_prompty(doc: PromptDocument) -> str:
         front["inputs"] = [
             _input(name, value, thread=name in threads) for name, value in doc.variables.items()
         ]
+    if image_values:
+        others = [i for i in front.get("inputs", []) if i["name"] not in image_values]
+        images = [{"name": n, "kind": "image", "default": v} for n, v in image_values.items()]
+        front["inputs"] = others + images
     if outputs is not None:
         front["outputs"] = outputs
     if doc.tools:
@@ -233,6 +245,9 @@ def from_prompty(
         template = body_from_prompty(body, threads, notes)
         for missing in undeclared_inputs(template, set(variables)):
             variables[missing] = ""  # Prompty renders an input it was not given as empty
+    template = images_from_prompty(
+        template, image_input_names(front), extras.get("images"), variables
+    )
     _note_unkept(front, metadata, notes)
     tools = tools_from_prompty(front.get("tools"), extras.get("tools"), notes)
     return PromptDocument(

@@ -163,6 +163,9 @@ class ChatRequest:
     model: str
     params: GenerationParams = GenerationParams()
     tools: tuple[ToolDef, ...] = ()
+    # Ask for each token's log-probability (Chat Completions only; the other APIs answer
+    # without them). Not a column setting: evaluations ask for ``perplexity`` checks.
+    logprobs: bool = False
 
 
 # ---- stream events -------------------------------------------------------------------
@@ -210,6 +213,7 @@ class Finished:
     """
 
     reason: str
+    logprobs: tuple[float, ...] | None = None  # per token, when asked for and sent
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,3 +93,7 @@ class TimedOut(ProviderError):
 
 class StreamCut(ProviderError):
     """The stream ended or broke before the model finished."""
+
+
+class ImagesRefused(BadRequest):
+    """The model (or server) does not take images: its 400 to a request that held some."""

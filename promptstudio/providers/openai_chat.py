@@ -65,6 +65,9 @@ class OpenAIChatProvider(SdkStreamProvider):
         return client.chat.completions
 
     async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> SseEventStream:
+        params = chat_params(request.params, self.endpoint.kind)
+        if request.logprobs:
+            params["logprobs"] = True
         return await open_event_stream(
             client.chat.completions.with_streaming_response.create(
                 model=request.model,
@@ -73,7 +76,7 @@ class OpenAIChatProvider(SdkStreamProvider):
                 ],
                 stream=True,
                 stream_options={"include_usage": True},
-                **chat_params(request.params, self.endpoint.kind),
+                **params,
                 **chat_tools(request),
             )
         )
@@ -110,6 +113,11 @@ class OpenAIChatProvider(SdkStreamProvider):
             reason = choice.get("finish_reason")
             if reason:
                 state.finish_reason = reason
+            logprobs = choice.get("logprobs")
+            if logprobs:
+                state.logprobs.extend(
+                    float(item["logprob"]) for item in logprobs.get("content") or ()
+                )
         return text or None
 
 

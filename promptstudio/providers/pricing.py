@@ -27,6 +27,7 @@ from typing import Any
 
 from promptstudio.chat import Message
 from promptstudio.errors import PromptStudioError
+from promptstudio.images import estimate_image_tokens
 from promptstudio.providers.base import Usage
 
 log = logging.getLogger(__name__)
@@ -59,12 +60,17 @@ class ModelPrice:
 
 
 def estimate_tokens(messages: Iterable[Message]) -> int:
-    """A rough token count: characters / 4, rounded up.
+    """A rough token count: characters / 4, plus each image's estimate, rounded up.
 
     Good to a few tens of percent for English prose; code and other languages differ. Used
     for estimates before a run and when a server reports no usage (marked estimated).
+    Images count by their pixel size (:func:`~promptstudio.images.estimate_image_tokens`).
     """
-    return math.ceil(sum(len(m.content) for m in messages) / 4)
+    total = 0.0
+    for message in messages:
+        total += len(message.content) / 4
+        total += sum(estimate_image_tokens(image) for image in message.images)
+    return math.ceil(total)
 
 
 class PriceTable:

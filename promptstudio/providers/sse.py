@@ -138,7 +138,13 @@ class SseEventStream:
             raise
 
     async def close(self) -> None:
-        await self._response.aclose()
+        """End the body's reader now (not when it is collected), then the response."""
+        try:
+            aclose = getattr(self._chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        finally:
+            await self._response.aclose()
 
 
 async def open_event_stream(streamed: AbstractAsyncContextManager[Any]) -> SseEventStream:

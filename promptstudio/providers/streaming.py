@@ -1,8 +1,8 @@
 """The streaming loop every SDK-backed provider shares: timeouts, retries, errors, usage.
 
 A protocol module says how to build its SDK client, how to start the stream and what each
-SDK event means (:class:`SdkStreamProvider`); this loop does the rest, the same way for
-all three APIs:
+event means (:class:`SdkStreamProvider`; the events are read off the SDK's raw response,
+see ``providers.sse``); this loop does the rest, the same way for all three APIs:
 
 * the first-token timeout runs from the request to the first text (retries included), the
   idle timeout between events after that, or after the first thinking or reasoning delta
@@ -56,6 +56,7 @@ from promptstudio.providers.failures import (
     stalled,
 )
 from promptstudio.providers.http_client import build_http_client, ssl_context
+from promptstudio.providers.image_checks import check_images, refused_images
 from promptstudio.providers.pricing import estimate_tokens
 from promptstudio.providers.retries import RetryPolicy
 from promptstudio.providers.tool_wire import tool_choice_problem
@@ -101,6 +102,7 @@ class StreamState:
     # The model is producing, though no text yet (thinking or reasoning deltas): from here
     # on the idle timeout applies, not the first-token one.
     producing: bool = False
+    logprobs: list[float] = field(default_factory=list)  # per token, when the API sends them
     # Tool-call pieces read from the last event, yielded after it (then cleared).
     tool_deltas: list[ToolCallDelta] = field(default_factory=list)
     # The stream's own key of each tool call (an index or an item id) -> our index.
@@ -137,7 +139,7 @@ class SdkStreamProvider(ABC):
 
     @abstractmethod
     async def _open(self, client: Any, request: ChatRequest) -> Any:
-        """Send the request; returns the SDK's stream (has ``close()``)."""
+        """Send the request; returns its stream of ``(event name, data)`` (has ``close()``)."""
 
     @abstractmethod
     def _on_event(self, event: Any, state: StreamState) -> str | None:
@@ -287,10 +289,11 @@ class SdkStreamProvider(ABC):
             if usage is not None:
                 yield usage
             if failure is not None:
+                failure = refused_images(failure, request, endpoint)
                 log.debug("%s request to %s failed: %s", self.api, endpoint.label, failure)
                 yield StreamError(failure)
             else:
-                yield Finished(state.finish_reason or "unknown")
+                yield Finished(state.finish_reason or "unknown", tuple(state.logprobs) or None)
         finally:
             if deadline is not None:
                 deadline.close()
@@ -303,7 +306,12 @@ class SdkStreamProvider(ABC):
                 f"The base URL of {endpoint.label} must start with http:// or https://."
             )
         refused = check_params(self.api, endpoint.kind, request.params, endpoint.label)
-        return refused or tool_choice_problem(request) or self._check_request(request)
+        return (
+            refused
+            or tool_choice_problem(request)
+            or check_images(request, self.api)
+            or self._check_request(request)
+        )
 
     def _stream_failure(
         self, exc: BaseException, request: ChatRequest, deltas: int
@@ -341,12 +349,12 @@ class _Deadline:
     """The first-token and idle deadlines of one stream, cheap to move.
 
     ``asyncio.timeout_at`` around each chunk costs ~20 µs with a few streams running (a
-    timer handle made and cancelled per chunk), a tenth of what the SDK spends on the chunk
-    itself. This keeps one timer per stream: the deadline is a float, and the timer re-arms
-    itself when it fires before it. It interrupts only the stream's own wait for the SDK
-    (between :meth:`arm` and :meth:`disarm`), never the consumer's code between events;
-    :meth:`fired` tells its cancel from one that came from elsewhere, as ``asyncio.timeout``
-    does.
+    timer handle made and cancelled per chunk), more than everything else we do with a chunk
+    (~18 µs, docs/PERFORMANCE.md). This keeps one timer per stream: the deadline is a
+    float, and the timer re-arms itself when it fires before it. It interrupts only the
+    stream's own wait for the SDK (between :meth:`arm` and :meth:`disarm`), never the
+    consumer's code between events; :meth:`fired` tells its cancel from one that came from
+    elsewhere, as ``asyncio.timeout`` does.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from promptstudio.chat import Message
 from promptstudio.providers.base import ChatRequest
+from promptstudio.providers.content_parts import anthropic_message, responses_item
 from promptstudio.providers.errors import UnsupportedSetting
 
 FIXED_CHOICES = ("auto", "none", "required")
@@ -98,8 +99,8 @@ def responses_input(messages: Sequence[Message]) -> list[dict[str, Any]]:
                 }
             )
             continue
-        if message.content or not message.tool_calls:
-            items.append({"role": message.role, "content": message.content})
+        if message.content or message.parts or not message.tool_calls:
+            items.append(responses_item(message))
         for call in message.tool_calls:
             items.append(
                 {
@@ -167,7 +168,9 @@ def anthropic_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
             continue
         if message.tool_calls:
             blocks: list[dict[str, Any]] = []
-            if message.content:
+            if message.parts:
+                blocks += anthropic_message(message)["content"]
+            elif message.content:
                 blocks.append({"type": "text", "text": message.content})
             for call in message.tool_calls:
                 blocks.append(
@@ -180,5 +183,5 @@ def anthropic_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
                 )
             out.append({"role": message.role, "content": blocks})
             continue
-        out.append({"role": message.role, "content": message.content})
+        out.append(anthropic_message(message))
     return out

@@ -74,6 +74,7 @@ class RunTarget:
     endpoint: Endpoint
     model: str
     params: GenerationParams = field(default_factory=GenerationParams)
+    logprobs: bool = False  # ask for token log-probabilities (see ChatRequest)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class TargetResult:
     error: ProviderError | None = None
     cost: float | None = None
     retry: RetryInfo | None = None
+    logprobs: tuple[float, ...] | None = None  # per token, when asked for and sent
     # The tool calls of the answer, growing as they stream (replaced whole, never mutated:
     # any thread may read the list).
     tool_calls: tuple[ToolCall, ...] = ()
@@ -280,7 +282,9 @@ class RunSession:
                 holding = True
             result._started = time.perf_counter()  # until the provider says when it sent
             provider = self._provider_factory(target.endpoint)
-            request = ChatRequest(self.messages, target.model, target.params, self.tools)
+            request = ChatRequest(
+                self.messages, target.model, target.params, self.tools, target.logprobs
+            )
             self._set_status(result, TargetStatus.WAITING)
             stream = provider.stream(request)
             try:
@@ -320,6 +324,7 @@ class RunSession:
                         self._notify(result, "")
                     elif isinstance(event, Finished):
                         result.finish_reason = event.reason
+                        result.logprobs = event.logprobs
                         self._end(result, TargetStatus.DONE)
                         break
                     elif isinstance(event, StreamError):

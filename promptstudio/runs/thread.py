@@ -167,15 +167,16 @@ def stored_turns(
     """The conversation of a stored answer as turns: the messages it was sent, its text,
     then each stored step's turns and text (``StepRow``\\ s). Turns that do not read as
     messages (a hand-edited file) are left out."""
-    turns = _messages(messages)
+    turns = messages_from(messages)
     turns.append(Message("assistant", answer))
     for step in steps:
-        turns += _messages(step.turns)
+        turns += messages_from(step.turns)
         turns.append(Message("assistant", step.text))
     return turns
 
 
-def _messages(items: Iterable[dict[str, Any]]) -> list[Message]:
+def messages_from(items: Iterable[dict[str, Any]]) -> list[Message]:
+    """Stored message dicts as messages, leaving out any that do not read as one."""
     found = []
     for item in items:
         try:
@@ -195,6 +196,7 @@ __all__ = [
     "StepRun",
     "Thread",
     "answer_turn",
+    "messages_from",
     "step_fields",
     "stored_turns",
 ]

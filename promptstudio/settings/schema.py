@@ -189,6 +189,19 @@ SETTINGS: tuple[Setting, ...] = (
         maximum=64,
     ),
     Setting(
+        "evaluate.max_cost",
+        "float",
+        None,
+        "Stop an evaluation before its spending (real usage at the price table's rates) "
+        "would exceed this many US dollars; empty: no limit. The Evaluate tab's budget "
+        "field and eval --max-cost override it.",
+        "Evaluate",
+        "Budget per evaluation",
+        optional=True,
+        minimum=0,
+        unit="USD",
+    ),
+    Setting(
         "editor.font_family",
         "str",
         None,
@@ -241,6 +254,48 @@ SETTINGS += (
         "Price overrides",
         optional=True,
         check=_check_prices,
+    ),
+)
+
+SETTINGS += (
+    Setting(
+        "checks.embeddings_url",
+        "str",
+        None,
+        "OpenAI-compatible base URL that serves /embeddings, for 'similar' and "
+        "'answer-relevance' checks (Ollama: http://localhost:11434/v1; llama.cpp's server "
+        "with --embedding). Empty: those checks are not graded.",
+        "Checks",
+        "Embeddings URL",
+        optional=True,
+    ),
+    Setting(
+        "checks.embeddings_profile",
+        "str",
+        None,
+        "A provider profile's id whose URL and key serve embeddings (wins over the URL).",
+        "Checks",
+        "Embeddings provider",
+        optional=True,
+    ),
+    Setting(
+        "checks.embeddings_model",
+        "str",
+        None,
+        "The embedding model, e.g. nomic-embed-text or text-embedding-3-small.",
+        "Checks",
+        "Embeddings model",
+        optional=True,
+    ),
+    Setting(
+        "checks.run_code",
+        "bool",
+        False,
+        "Run 'python' checks: your code runs in a separate Python process with a 5 s limit. "
+        "It is not a sandbox, so it stays off unless you turn it on here; an imported config "
+        "never turns it on.",
+        "Checks",
+        "Run code checks",
     ),
 )
 

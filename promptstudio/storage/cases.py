@@ -24,8 +24,8 @@ from promptstudio.storage.sql import (
 )
 from promptstudio.storage.transaction import transaction
 
-_COLUMNS = "id, prompt_id, position, vars, description, expected, asserts"
-_SAVED = ("position", "vars", "description", "expected", "asserts")
+_COLUMNS = "id, prompt_id, position, vars, description, expected, asserts, threshold"
+_SAVED = ("position", "vars", "description", "expected", "asserts", "threshold")
 
 
 def _case(row: sqlite3.Row) -> CaseRow:
@@ -37,6 +37,7 @@ def _case(row: sqlite3.Row) -> CaseRow:
         description=row["description"],
         expected=row["expected"],
         asserts=stored_json(row["asserts"], []),
+        threshold=row["threshold"],
     )
 
 
@@ -70,6 +71,15 @@ def _checked(variables: Mapping[str, Any], asserts: Sequence[Mapping[str, Any]])
     )
 
 
+def _threshold(value: object) -> float | None:
+    """A case's threshold as stored: a finite number, else refused (None: none)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise StorageError(f"A test case's threshold must be a number, not {value!r}.")
+    return float(value)
+
+
 def add_case(
     conn: sqlite3.Connection,
     prompt_id: int,
@@ -78,6 +88,7 @@ def add_case(
     description: str = "",
     expected: str | None = None,
     asserts: Sequence[Mapping[str, Any]] = (),
+    threshold: float | None = None,
 ) -> CaseRow:
     """Append a case at the end of the prompt's list."""
     vars_json, asserts_json = _checked(variables, asserts)
@@ -87,11 +98,21 @@ def add_case(
         cursor = conn.execute(
             """
             INSERT INTO test_cases (prompt_id, position, vars, description, expected, asserts,
-                                    created_at, updated_at)
+                                    threshold, created_at, updated_at)
             VALUES (?, (SELECT coalesce(max(position), -1) + 1 FROM test_cases
-                        WHERE prompt_id = ?), ?, ?, ?, ?, ?, ?)
+                        WHERE prompt_id = ?), ?, ?, ?, ?, ?, ?, ?)
             """,
-            (prompt_id, prompt_id, vars_json, description, expected, asserts_json, now, now),
+            (
+                prompt_id,
+                prompt_id,
+                vars_json,
+                description,
+                expected,
+                asserts_json,
+                _threshold(threshold),
+                now,
+                now,
+            ),
         )
         case_id = cursor.lastrowid
         assert case_id is not None
@@ -124,6 +145,7 @@ def replace_cases(
                 description=str(case.get("description") or ""),
                 expected=None if expected is None else str(expected),
                 asserts=case.get("assert") or (),
+                threshold=case.get("threshold"),
             )
         return list_cases(conn, prompt_id)
 
@@ -157,6 +179,7 @@ def save_cases(
                 str(case.get("description") or ""),
                 None if expected is None else str(expected),
                 asserts_json,
+                _threshold(case.get("threshold")),
             )
             case_id = case.get("id")
             if case_id is not None and case_id not in owned:
@@ -166,8 +189,8 @@ def save_cases(
                 conn.execute(
                     """
                     INSERT INTO test_cases (id, prompt_id, position, vars, description,
-                                            expected, asserts, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                            expected, asserts, threshold, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     (case_id, prompt_id, *values, now, now),
                 )
@@ -183,8 +206,10 @@ def save_cases(
                     """
                     UPDATE test_cases SET position = :position, vars = :vars,
                         description = :description, expected = :expected, asserts = :asserts,
+                        threshold = :threshold,
                         updated_at = CASE WHEN vars IS :vars AND description IS :description
                             AND expected IS :expected AND asserts IS :asserts
+                            AND threshold IS :threshold
                             THEN updated_at ELSE :now END
                     WHERE id = :id
                     """,
@@ -194,8 +219,8 @@ def save_cases(
                 conn.execute(
                     """
                     INSERT INTO test_cases (prompt_id, position, vars, description, expected,
-                                            asserts, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                            asserts, threshold, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     (prompt_id, *values, now, now),
                 )

@@ -7,6 +7,7 @@ its cells are written in one transaction, so a stored evaluation is always whole
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -38,6 +39,7 @@ _CELL_FIELDS = (
     "cost",
     "cached",
     "grades",
+    "sample",
 )
 _CACHE_FIELDS = (
     "model",
@@ -48,6 +50,7 @@ _CACHE_FIELDS = (
     "input_tokens",
     "output_tokens",
     "usage_estimated",
+    "logprobs",
 )
 
 
@@ -127,6 +130,8 @@ def _cell_values(cell: Mapping[str, Any]) -> tuple[Any, ...]:
             value = int(bool(value))
         elif name == "text":
             value = value or ""
+        elif name == "sample":
+            value = int(value or 0)
         values.append(value)
     return tuple(values)
 
@@ -214,6 +219,8 @@ def cache_put(conn: sqlite3.Connection, key: str, answer: Mapping[str, Any]) -> 
     values = [answer.get(name) for name in _CACHE_FIELDS]
     values[_CACHE_FIELDS.index("usage_estimated")] = int(bool(answer.get("usage_estimated")))
     values[_CACHE_FIELDS.index("text")] = answer.get("text") or ""
+    logprobs = answer.get("logprobs")
+    values[_CACHE_FIELDS.index("logprobs")] = None if not logprobs else json.dumps(list(logprobs))
     with transaction(conn):
         conn.execute(
             f"""

@@ -32,6 +32,7 @@ from promptstudio.storage.evals import (
     save_eval_run,
     set_eval_settings,
 )
+from promptstudio.storage.images import VersionImage, count_images, image_bytes, version_images
 from promptstudio.storage.pins import PinRow, list_pins, pin_answer, unpin
 from promptstudio.storage.prompts import (
     count_prompts,
@@ -125,6 +126,7 @@ __all__ = [
     "SearchHit",
     "StepRow",
     "TagCount",
+    "VersionImage",
     "VersionKind",
     "VersionRow",
     "VersionSummary",
@@ -138,6 +140,7 @@ __all__ = [
     "checkpoint_response",
     "compare_model_across_versions",
     "content_hash",
+    "count_images",
     "count_prompts",
     "count_versions",
     "create_folder",
@@ -158,6 +161,7 @@ __all__ = [
     "get_prompt",
     "get_version",
     "get_version_by_number",
+    "image_bytes",
     "latest_version",
     "latest_version_id",
     "list_cases",
@@ -202,4 +206,5 @@ __all__ = [
     "unpin",
     "utc_now",
     "version_history",
+    "version_images",
 ]

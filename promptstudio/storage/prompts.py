@@ -295,8 +295,8 @@ def duplicate_prompt(
         conn.execute(
             """
             INSERT INTO test_cases (prompt_id, position, vars, description, expected, asserts,
-                                    created_at, updated_at)
-            SELECT ?, position, vars, description, expected, asserts, created_at, ?
+                                    threshold, created_at, updated_at)
+            SELECT ?, position, vars, description, expected, asserts, threshold, created_at, ?
             FROM test_cases WHERE prompt_id = ? ORDER BY position, id
             """,
             (copy.id, utc_now(), prompt_id),

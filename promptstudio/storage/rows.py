@@ -36,6 +36,7 @@ class CaseRow:
     description: str = ""
     expected: str | None = None
     asserts: list[dict[str, Any]] = field(default_factory=list)
+    threshold: float | None = None  # promptfoo's: the weighted score the case passes at
 
     def to_exchange(self) -> dict[str, Any]:
         """The case in the exchange formats' shape (promptfoo's ``tests`` entries)."""
@@ -46,6 +47,8 @@ class CaseRow:
             case["expected"] = self.expected
         if self.asserts:
             case["assert"] = [dict(check) for check in self.asserts]
+        if self.threshold is not None:
+            case["threshold"] = self.threshold
         return case
 
 
@@ -119,6 +122,8 @@ class ResponseRow:
     created_at: str
     steps: tuple[StepRow, ...] = ()  # a conversation continued from this answer
     tool_calls: tuple[dict[str, Any], ...] = ()  # the calls the answer made
+    rating: int | None = None  # 1 good, -1 bad (storage.ratings)
+    rating_note: str = ""
 
     @property
     def total_cost(self) -> float | None:
@@ -284,6 +289,9 @@ def response_from(row: sqlite3.Row) -> ResponseRow:
         params=stored_json(row["params"], {}),
         messages=stored_json(row["messages"], []),
         **_answer_columns(row),
+        # A Row's ``in`` looks at values, not names; an older SELECT may lack them.
+        rating=row["rating"] if "rating" in row.keys() else None,  # noqa: SIM118
+        rating_note=(row["rating_note"] or "") if "rating_note" in row.keys() else "",  # noqa: SIM118
     )
 
 

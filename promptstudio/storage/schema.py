@@ -392,7 +392,21 @@ def _step_6_pinned_answers(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-def _step_7_thread_steps(conn: sqlite3.Connection) -> None:
+def _step_7_eval_samples(conn: sqlite3.Connection) -> None:
+    """Repeats: each answer of an evaluation knows which sample of its case it is (0, the
+    only one, for evaluations stored before repeats)."""
+    conn.execute("ALTER TABLE eval_results ADD COLUMN sample INTEGER NOT NULL DEFAULT 0")
+
+
+def _step_8_case_thresholds(conn: sqlite3.Connection) -> None:
+    """A test case's promptfoo ``threshold``: the weighted score of its checks it passes
+    at (NULL: every check must pass)."""
+    conn.execute("ALTER TABLE test_cases ADD COLUMN threshold REAL")
+    # And a cached answer's token log-probabilities (JSON list), for ``perplexity`` checks.
+    conn.execute("ALTER TABLE response_cache ADD COLUMN logprobs TEXT")
+
+
+def _step_9_thread_steps(conn: sqlite3.Connection) -> None:
     """A conversation continued from an answer: each later step (the turns added, then the
     model's reply with its figures) belongs to the response it continues. The response row
     stays the first step, so runs stored before keep their meaning."""
@@ -422,7 +436,48 @@ def _step_7_thread_steps(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-def _step_8_tool_calls(conn: sqlite3.Connection) -> None:
+def _step_11_images(conn: sqlite3.Connection) -> None:
+    """Images a version sends, by content hash: one row per distinct image however many
+    versions hold it, so the history keeps them without copies and diffs can name them."""
+    statements = [
+        """
+        CREATE TABLE images (
+            sha256 TEXT PRIMARY KEY,
+            media_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            data BLOB NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE version_images (
+            version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,  -- order in the rendered messages
+            name TEXT NOT NULL,  -- the alt text
+            source TEXT NOT NULL,  -- the path or URL as written (a data URL shortened)
+            sha256 TEXT REFERENCES images(sha256),  -- NULL for a remote URL
+            PRIMARY KEY (version_id, position)
+        )
+        """,
+        "CREATE INDEX version_images_by_image ON version_images(sha256)",
+    ]
+    for statement in statements:
+        conn.execute(statement)
+
+
+def _step_10_human_ratings(conn: sqlite3.Connection) -> None:
+    """A person's verdict on an answer (1 good, -1 bad, NULL none) and a note, kept with
+    the answer itself: a run's response, an evaluation cell, a pinned answer. The partial
+    indexes keep "rated answers" and the note search to the few rows that have them."""
+    for table in ("responses", "eval_results", "pinned_answers"):
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN rating INTEGER")
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN rating_note TEXT")
+        conn.execute(
+            f"CREATE INDEX {table}_rated ON {table}(id) "
+            "WHERE rating IS NOT NULL OR rating_note IS NOT NULL"
+        )
+
+
+def _step_12_tool_calls(conn: sqlite3.Connection) -> None:
     """The tool calls of an answer and of each later step (JSON list, in OpenAI's Chat
     Completions shape; NULL: none), so a tool conversation is stored whole."""
     for table in ("responses", "response_steps"):
@@ -447,8 +502,12 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_4_evaluations,
     _step_5_streaming_answers,
     _step_6_pinned_answers,
-    _step_7_thread_steps,
-    _step_8_tool_calls,
+    _step_7_eval_samples,
+    _step_8_case_thresholds,
+    _step_9_thread_steps,
+    _step_10_human_ratings,
+    _step_11_images,
+    _step_12_tool_calls,
 ]
 
 

@@ -137,12 +137,16 @@ def search(
         for hit in _current_template_hits(conn, parsed, limit - len(hits)):
             hits.append(hit)
             current.add(hit.prompt_id)
+    if "response" in kinds and len(hits) < limit:
+        hits += _note_hits(conn, parsed, limit - len(hits))
     if parsed.short:
         return hits  # short terms: old versions and responses are too many to scan
     if "version" in kinds and len(hits) < limit:
         hits += _old_version_hits(conn, parsed, limit - len(hits), skip=current)
     if "response" in kinds and len(hits) < limit:
-        hits += _response_hits(conn, parsed, limit - len(hits))
+        noted = {hit.response_id for hit in hits if hit.kind == "response"}
+        answers = _response_hits(conn, parsed, limit - len(hits))
+        hits += [hit for hit in answers if hit.response_id not in noted]
     return hits
 
 
@@ -358,6 +362,42 @@ def _response_hits(conn: sqlite3.Connection, query: _Query, limit: int) -> list[
                 snippet=text,
                 highlights=spans,
                 version_number=detail[0]["number"],
+            )
+        )
+    return hits
+
+
+def _note_hits(conn: sqlite3.Connection, query: _Query, limit: int) -> list[SearchHit]:
+    """Answers whose rating note (``storage.ratings``) holds every term, newest first.
+
+    Notes are few (only rated answers have one, a partial index lists them), so ``LIKE``
+    serves them, short terms included."""
+    likes = " AND ".join("s.rating_note LIKE ? ESCAPE '\\'" for _ in query.terms)
+    found = rows(
+        conn,
+        f"""
+        SELECT s.id, s.rating_note, r.version_id, v.number, p.id AS prompt_id, p.name
+        FROM responses s JOIN runs r ON r.id = s.run_id JOIN versions v ON v.id = r.version_id
+        JOIN prompts p ON p.id = v.prompt_id
+        WHERE (s.rating IS NOT NULL OR s.rating_note IS NOT NULL) AND p.trashed_at IS NULL
+          AND {likes}
+        ORDER BY s.id DESC LIMIT ?
+        """,
+        [*(like_pattern(t) for t in query.terms), limit],
+    )
+    hits = []
+    for row in found:
+        text, spans = snippet("note: " + row["rating_note"], query.pattern)
+        hits.append(
+            SearchHit(
+                kind="response",
+                prompt_id=row["prompt_id"],
+                prompt_name=row["name"],
+                version_id=row["version_id"],
+                response_id=row["id"],
+                snippet=text,
+                highlights=spans,
+                version_number=row["number"],
             )
         )
     return hits

@@ -8,11 +8,13 @@ schema refuses updates to a saved version's content.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
+from promptstudio.chat import Image
 from promptstudio.storage.drafts import write_draft
 from promptstudio.storage.errors import NotFound, StorageError
+from promptstudio.storage.images import copy_images, same_images, store_images
 from promptstudio.storage.rows import LabelRow, VersionRow, VersionSummary, version_from
 from promptstudio.storage.sql import (
     clean_name,
@@ -146,6 +148,7 @@ def save_version(
     message: str = "",
     kind: VersionKind = "save",
     from_editor: bool = False,
+    images: Sequence[Image] | None = None,
 ) -> VersionRow:
     """Record the prompt's current content as a new version, unless nothing changed.
 
@@ -158,6 +161,10 @@ def save_version(
     ``from_editor``: the content is what the editor holds now, so any draft (an earlier
     state of the same editor) is superseded in the same transaction: dropped, or, when a
     run reused an older version, replaced by this content so the editor comes back with it.
+
+    ``images``: the images the content sends (rendered), stored by hash with a new
+    version; a version with the same content but other images is not reused, so a changed
+    image file makes a new version. None: not known (nothing stored, nothing compared).
     """
     if kind not in VERSION_KINDS:
         raise StorageError(f"Unknown version kind {kind!r}.")
@@ -171,6 +178,8 @@ def save_version(
             "SELECT max(id) FROM versions WHERE prompt_id = ? AND content_hash = ?",
             (prompt_id, digest),
         )
+        if same_id is not None and images is not None and not same_images(conn, same_id, images):
+            same_id = None  # the same text, other image bytes: a new version
         if same_id is not None and (same_id == latest_id or kind == "run"):
             if message:
                 conn.execute(
@@ -193,6 +202,7 @@ def save_version(
                 kind,
                 latest_id,
             )
+            store_images(conn, version_id, images or ())
         if from_editor:
             write_draft(conn, prompt_id, template, variables_json, settings_json, digest)
         return get_version(conn, version_id)
@@ -219,6 +229,7 @@ def restore_version(
             "restore",
             latest_version_id(conn, source.prompt_id),
         )
+        copy_images(conn, version_id, new_id)
         return get_version(conn, new_id)
 
 

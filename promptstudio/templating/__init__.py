@@ -5,14 +5,21 @@ Qt-free. All positions refer to the source with ``\\r\\n`` and ``\\r`` normalise
 
 from __future__ import annotations
 
-from promptstudio.templating.errors import NothingToSend, RenderLimitExceeded, TemplateError
+from promptstudio.templating.errors import (
+    ImageRefused,
+    NothingToSend,
+    RenderLimitExceeded,
+    TemplateError,
+)
+from promptstudio.templating.image_parts import image_variables
 from promptstudio.templating.limits import RenderLimits
 from promptstudio.templating.parsing import check
-from promptstudio.templating.render import render_messages
+from promptstudio.templating.render import render_messages, render_text
 from promptstudio.templating.roles import RoleMarker, role_markers
 from promptstudio.templating.variables import VariableUse, find_variables, input_names
 
 __all__ = [
+    "ImageRefused",
     "NothingToSend",
     "RenderLimitExceeded",
     "RenderLimits",
@@ -21,7 +28,9 @@ __all__ = [
     "VariableUse",
     "check",
     "find_variables",
+    "image_variables",
     "input_names",
     "render_messages",
+    "render_text",
     "role_markers",
 ]

@@ -21,17 +21,22 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import generate_lorem_ipsum
 
 from promptstudio.templating import limits
-from promptstudio.templating.source import SENTINEL
+from promptstudio.templating.source import OUTPUT_END, SENTINEL
+from promptstudio.templating.threads import THREAD_MARK, ThreadValue
 
 
 def taint(value: object) -> str:
     """``finalize`` for ``{{ }}`` output: mark it so no line of it can become a role marker.
 
     A sentinel goes at the start and after every newline; lines holding a sentinel are never
-    markers, and the sentinels are removed when the output is split into messages.
+    markers, and the sentinels are removed when the output is split into messages. A second
+    mark ends the output, so image markup (``![alt](SOURCE)``) can be told from values. A
+    thread value becomes its token (``templating.threads``), which the split expands.
     """
-    text = str(value).replace(SENTINEL, "")
-    return SENTINEL + text.replace("\n", "\n" + SENTINEL)
+    if isinstance(value, ThreadValue):
+        return SENTINEL + value.token + OUTPUT_END
+    text = str(value).replace(SENTINEL, "").replace(OUTPUT_END, "").replace(THREAD_MARK, "")
+    return SENTINEL + text.replace("\n", "\n" + SENTINEL) + OUTPUT_END
 
 
 def _sized_items(items: Iterable[object]) -> list[object]:
@@ -66,6 +71,7 @@ _FILTER_SIZES: dict[str, Callable[[dict[str, Any]], int]] = {
     "join": lambda a: limits.join_size(str(a["d"]), a["value"]),
     "batch": lambda a: 0 if a["fill_with"] is None else int(a["linecount"]),
     "tojson": lambda a: _tojson_size(a["value"], a["indent"]),
+    "dump": lambda a: _tojson_size(a["value"], a["spaces"]),
 }
 
 # For each amplifying str method: how big ``text.method(*args)`` would be.
@@ -122,6 +128,21 @@ def guarded_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100)
     return str(generate_lorem_ipsum(n, html, min, max))
 
 
+def dump(value: object, spaces: int | str | None = None) -> str:
+    """Nunjucks' ``dump`` (``JSON.stringify(value, null, spaces)``), in promptfoo's templates."""
+    if spaces is None:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return json.dumps(value, ensure_ascii=False, indent=spaces, default=str)
+
+
+def load(text: str) -> Any:
+    """promptfoo's ``load`` filter (``JSON.parse``): JSON text to data."""
+    try:
+        return json.loads(str(text))
+    except ValueError as exc:
+        raise ValueError(f"the 'load' filter was given text that is not JSON ({exc})") from None
+
+
 class GuardedCodeGenerator(CodeGenerator):
     """Jinja's code generator, except that ``~`` concatenation is size-checked first."""
 
@@ -155,6 +176,7 @@ class GuardedSandbox(ImmutableSandboxedEnvironment):
         )
         self.globals["range"] = guarded_range
         self.globals["lipsum"] = guarded_lipsum
+        self.filters |= {"dump": dump, "load": load}  # promptfoo's Nunjucks has them
         for name in _FILTER_SIZES:
             self.filters[name] = _guard_filter(name, self.filters[name])
 

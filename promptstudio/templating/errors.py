@@ -37,3 +37,12 @@ class NothingToSend(TemplateError):
 
     def __init__(self) -> None:
         super().__init__(self.MESSAGE, 1, 1)
+
+
+class ImageRefused(TemplateError):
+    """An image in the prompt (``![alt](SOURCE)``) that cannot be sent: missing, not a
+    PNG/JPEG/GIF/WebP, or too big. Positioned at the markup when it is in the template."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1, *, markup: str = "") -> None:
+        super().__init__(message, line, column)
+        self.markup = markup

@@ -13,6 +13,7 @@ import ctypes
 import logging
 import threading
 from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import cast
 
@@ -21,7 +22,12 @@ from jinja2.exceptions import UndefinedError
 
 from promptstudio.chat import Message
 from promptstudio.templating import limits as size
-from promptstudio.templating.errors import NothingToSend, RenderLimitExceeded, TemplateError
+from promptstudio.templating.errors import (
+    ImageRefused,
+    NothingToSend,
+    RenderLimitExceeded,
+    TemplateError,
+)
 from promptstudio.templating.limits import DEFAULT_LIMITS, LimitHit, RenderLimits
 from promptstudio.templating.parsing import (
     ParsedTemplate,
@@ -30,7 +36,15 @@ from promptstudio.templating.parsing import (
     quoted_name_column,
 )
 from promptstudio.templating.roles import split_messages
-from promptstudio.templating.source import SENTINEL, TEMPLATE_NAME, defuse, normalise
+from promptstudio.templating.source import (
+    OUTPUT_END,
+    SENTINEL,
+    TEMPLATE_NAME,
+    LineIndex,
+    defuse,
+    normalise,
+)
+from promptstudio.templating.threads import ThreadValue, with_threads
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +62,7 @@ def render_messages(
     limits: RenderLimits = DEFAULT_LIMITS,
     *,
     allow_empty: bool = False,
+    base_dir: Path | None = None,
 ) -> list[Message]:
     """Render ``source`` with ``values`` and split it into chat messages.
 
@@ -56,15 +71,44 @@ def render_messages(
     Raises :class:`TemplateError` for syntax and runtime errors (positioned in the
     newline-normalised source), :class:`RenderLimitExceeded` when a cap is hit, and
     :class:`NothingToSend` when no message is left, unless ``allow_empty`` (for callers
-    that only show or export the messages, never send them).
+    that only show or export the messages, never send them). ``![alt](SOURCE)`` becomes an
+    image part, read and checked here (:class:`ImageRefused` when it cannot be sent);
+    relative image paths are read from ``base_dir`` (None: the current directory).
     """
+    rendered, threads = _render(source, values, limits)
+    try:
+        messages = split_messages(rendered, threads, base_dir)
+    except ImageRefused as exc:
+        text = normalise(source)
+        at = text.find(exc.markup) if exc.markup else -1
+        if at >= 0:
+            exc.line, exc.column = LineIndex(text).position(at)
+        raise
+    if not messages and not allow_empty:
+        raise NothingToSend()
+    return messages
+
+
+def render_text(
+    source: str, values: Mapping[str, object], limits: RenderLimits = DEFAULT_LIMITS
+) -> str:
+    """Render ``source`` as plain text, role markers and all (a check's value, say), with
+    the same sandbox, caps and errors as :func:`render_messages`."""
+    return _render(source, values, limits)[0].replace(SENTINEL, "").replace(OUTPUT_END, "")
+
+
+def _render(
+    source: str, values: Mapping[str, object], limits: RenderLimits
+) -> tuple[str, list[ThreadValue]]:
+    """The rendered output, its ``{{ }}`` output tainted (see ``environment.taint``), and
+    the thread values that expand into turns (for ``split_messages``)."""
     text = normalise(source)
     too_big = size.input_problem(text, limits)
     if too_big is not None:
         message, offset = too_big
         line = text.count("\n", 0, offset) + 1  # not a LineIndex: the text may be huge
         raise RenderLimitExceeded(message, line, offset - text.rfind("\n", 0, offset))
-    context = dict(values)
+    context, threads = with_threads(values)  # thread values expand into turns
     job = _Job()
 
     def work() -> str:  # parsing and compiling too, so the deadline covers them
@@ -85,10 +129,7 @@ def render_messages(
         raise _as_template_error(error, job, limits) from None
     if worker.error is not None:
         raise _as_template_error(worker.error, job, limits) from None
-    messages = split_messages(worker.result)
-    if not messages and not allow_empty:
-        raise NothingToSend()
-    return messages
+    return worker.result, threads
 
 
 def _generate(template: Template, context: dict[str, object], max_chars: int) -> str:
@@ -98,7 +139,7 @@ def _generate(template: Template, context: dict[str, object], max_chars: int) ->
     total = 0
     stream = cast(Generator[str, None, None], template.generate(context))
     for chunk in stream:
-        total += len(chunk) - chunk.count(SENTINEL)
+        total += len(chunk) - chunk.count(SENTINEL) - chunk.count(OUTPUT_END)
         if total > max_chars:
             # Thrown into the generator so the traceback names the template line.
             stream.throw(LimitHit(f"the output is longer than {max_chars:,} characters"))

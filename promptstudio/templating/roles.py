@@ -10,13 +10,18 @@ markers inside a macro body don't work either, since the macro is output via ``{
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from jinja2.exceptions import TemplateSyntaxError
 
 from promptstudio.chat import ROLES, Message, Role
 from promptstudio.templating.environment import environment
+from promptstudio.templating.image_parts import clean, to_message
 from promptstudio.templating.source import SENTINEL, LineIndex, RawTokenTracker, normalise
+from promptstudio.templating.threads import ThreadValue
 
 _MARKERS: dict[str, Role] = {f"{role}:": role for role in ROLES}
 
@@ -75,27 +80,73 @@ def role_markers(source: str) -> list[RoleMarker]:
 def _strip_blank_lines(lines: list[str]) -> str:
     """Drop whitespace-only lines at both ends; keep everything between exactly."""
     start, end = 0, len(lines)
-    while start < end and not lines[start].strip():
+    while start < end and not clean(lines[start]).strip():
         start += 1
-    while end > start and not lines[end - 1].strip():
+    while end > start and not clean(lines[end - 1]).strip():
         end -= 1
     return "\n".join(lines[start:end])
 
 
-def split_messages(rendered: str) -> list[Message]:
+def split_messages(
+    rendered: str, threads: Sequence[ThreadValue] = (), base_dir: Path | None = None
+) -> list[Message]:
     """Split rendered (tainted) output into messages and remove the taint.
+
+    ``![alt](SOURCE)`` in a message becomes an image part (see ``image_parts``); relative
+    image paths are read from ``base_dir`` (None: the current directory).
 
     Text before the first marker, or all text when there is no marker, is a ``user``
     message. Each message loses its leading and trailing blank lines. Messages that are
     then empty are dropped (a marker followed by nothing, or whitespace before the first
-    marker), so providers never receive empty turns.
+    marker), so providers never receive empty turns. A line that is only a thread's token
+    (``{{ history }}`` alone on its line) becomes the thread's turns, after which the
+    interrupted role goes on; a token within other text becomes the thread's JSON.
     """
-    turns: list[tuple[Role, list[str]]] = [("user", [])]
+    tokens = {thread.token: thread for thread in threads}
+    # (role, lines, whether the lines are a thread's turn, kept exactly as given)
+    turns: list[tuple[Role, list[str], bool]] = [("user", [], False)]
     for line in rendered.split("\n"):
         role = marker_role(line)
-        if role is None:
-            turns[-1][1].append(line.replace(SENTINEL, ""))
-        else:
-            turns.append((role, []))
-    messages = [Message(role, _strip_blank_lines(body)) for role, body in turns]
-    return [message for message in messages if message.content]
+        if role is not None:
+            turns.append((role, [], False))
+            continue
+        if tokens:
+            thread = tokens.get(clean(line).strip())
+            if thread is not None:
+                interrupted = turns[-1][0]
+                turns += [(turn.role, [turn.content], True) for turn in thread.turns]
+                turns.append((interrupted, [], False))
+                continue
+            for token, found in tokens.items():
+                if token in line:
+                    line = line.replace(token, found.as_json())
+        turns[-1][1].append(line)
+    messages = [
+        Message(role, body[0]) if exact else to_message(role, _strip_blank_lines(body), base_dir)
+        for role, body, exact in turns
+    ]
+    return [message for message in messages if message.content or message.parts]
+
+
+def as_template(turns: Sequence[Message]) -> str:
+    """The turns as a template with role markers that renders back to the same turns: a
+    conversation copied into a new prompt. A turn holding template syntax or a line that
+    would be a role marker is written as one ``{{ "..." }}`` string, so it stays text."""
+    parts = []
+    for turn in turns:
+        text = turn.content.strip("\n")
+        if not text.strip():
+            continue
+        parts.append(f"{turn.role}:\n{_as_literal(text)}\n")
+    return "\n".join(parts)
+
+
+_SYNTAX = ("{{", "{%", "{#", "}}", "%}", "#}")
+
+
+def _as_literal(text: str) -> str:
+    marker = any(marker_role(line) is not None for line in text.split("\n"))
+    if not marker and not any(mark in text for mark in _SYNTAX):
+        return text
+    # A JSON string is a Jinja string literal (Jinja decodes the same escapes).
+    return "{{ " + json.dumps(text, ensure_ascii=False) + " }}"

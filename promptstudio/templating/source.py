@@ -16,6 +16,9 @@ from jinja2.exceptions import TemplateSyntaxError
 #: A Unicode noncharacter that marks rendered text coming from ``{{ }}`` expressions.
 #: It never survives into a message; see :mod:`promptstudio.templating.roles`.
 SENTINEL = "\ufdd0"
+#: Another noncharacter that ends such output, so image markup can tell literal text from
+#: values within a line (see :mod:`promptstudio.templating.image_parts`).
+OUTPUT_END = "\ufdd1"
 
 TEMPLATE_NAME = "<template>"
 
@@ -26,8 +29,11 @@ def normalise(source: str) -> str:
 
 
 def defuse(source: str) -> str:
-    """Replace sentinels in template text (same length, so positions hold) before rendering."""
-    return source.replace(SENTINEL, "\ufffd")
+    """Replace sentinels, output ends and thread marks (``templating.threads``) in template
+    text (same length, so positions hold) before rendering."""
+    return (
+        source.replace(SENTINEL, "\ufffd").replace(OUTPUT_END, "\ufffd").replace("\ufdd2", "\ufffd")
+    )
 
 
 class LineIndex:

@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, QTimer
 
 from promptstudio.credentials import KeyStore
+from promptstudio.evals.cache import AnswerCache
+from promptstudio.evals.check_tools import check_tools
+from promptstudio.evals.checks_model import CheckTools
 from promptstudio.providers import Endpoint, ModelCache, ProviderError, ProviderProfile, prepare
 from promptstudio.providers.pricing import PriceTable, parse_price_overrides
 from promptstudio.runs import RunTarget, ServerLimits
@@ -135,6 +138,16 @@ class Endpoints(QObject):
         path shared with the CLI and the evaluation, ``runs.columns.run_target``."""
         self.take_typed_key(config.id)
         return run_target(config, self.profiles, self.keys, self.run_defaults())
+
+    def check_tools(self, cache: AnswerCache) -> CheckTools:
+        """Embeddings and code checks for an evaluation, as the settings say now."""
+        return check_tools(
+            self.settings.get,
+            profiles=self.profiles,
+            keys=self.keys,
+            cache=cache,
+            run_code=self.settings.get("checks.run_code") is True,
+        )
 
     @property
     def prices(self) -> PriceTable:

@@ -94,23 +94,22 @@ class ExchangeFlow(QObject):
         names = ", ".join(f"“{item.prompt.name}”" for item in stored[:3])
         more = f" and {len(stored) - 3} more" if len(stored) > 3 else ""
         status.emit(f"Imported {names}{more}")
+        noted = [(item.prompt.name, doc.notes) for item, doc in zip(stored, docs, strict=True)]
+        if any(notes for _, notes in noted):
+            self.show_notes(noted)
         self.imported.emit(ids)
-        unkept = [(item.prompt.name, doc.notes) for item, doc in zip(stored, docs, strict=True)]
-        if any(notes for _, notes in unkept):
-            self.show_unkept(unkept)
 
-    def show_unkept(self, unkept: list[tuple[str, list[str]]]) -> QMessageBox:
-        """Say what the imported files held that PromptStudio could not keep."""
-        listed = "\n\n".join(
+    def show_notes(self, noted: list[tuple[str, list[str]]]) -> QMessageBox:
+        """Say what an import kept but cannot use, or left out (non-modal)."""
+        text = "\n\n".join(
             f"“{name}”:\n" + "\n".join(f"  • {note}" for note in notes)
-            for name, notes in unkept
+            for name, notes in noted
             if notes
         )
         box = QMessageBox(
             QMessageBox.Icon.Information,
             "Imported, with notes",
-            "Imported. What the files held that PromptStudio could not keep as it was:"
-            f"\n\n{listed}",
+            f"Imported. Some of it PromptStudio keeps but cannot use, or left out:\n\n{text}",
             QMessageBox.StandardButton.Ok,
             self.window,
         )
@@ -200,6 +199,7 @@ class ExchangeFlow(QObject):
         prompt = await ws.db.acall(library.get_prompt, ws.prompt_id)
         latest = await ws.db.acall(library.latest_version, ws.prompt_id)
         cases = await ws.db.acall(library.list_cases, ws.prompt_id)
+        checks = await ws.db.acall(library.get_eval_settings, ws.prompt_id)
         return PromptDocument(
             name=prompt.name,
             description=latest.message if latest is not None else "",
@@ -209,6 +209,8 @@ class ExchangeFlow(QObject):
             variables=dict(values),
             columns=columns,
             cases=[case.to_exchange() for case in cases],
+            every_case_checks=list(checks.asserts),
+            judge_column=checks.judge_column,
             tools=stored_tools(settings),
         )
 

@@ -14,7 +14,7 @@ from typing import Final, Literal
 from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QFileDialog
 
-FileKind = Literal["prompts", "cases", "results"]
+FileKind = Literal["prompts", "cases", "results", "images"]
 KEY: Final = "folders/{}"
 
 _state: QSettings | None = None

@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         from promptstudio.providers.profiles import ProfileError
         from promptstudio.runs.worker import RunWorker
         from promptstudio.settings.profiles import ProfileStore
+        from promptstudio.ui.board.answer_rating import AnswerRatings
         from promptstudio.ui.board.pins_flow import PinsFlow
         from promptstudio.ui.board.run_board import RunBoard
         from promptstudio.ui.board.run_column import ColumnConfig
@@ -218,12 +219,16 @@ class MainWindow(QMainWindow):
                 prices=lambda: ws.endpoints.prices,
                 limits=ws.endpoints.limits,
                 setting=self.settings.get,
+                check_tools=ws.endpoints.check_tools,
             ),
             self.tasks,
         )
         ws.promptOpened.connect(self.eval_flow.open_prompt)
         self.eval_flow.versionsChanged.connect(ws.versionsChanged)
+        ws.conversations.caseRequested.connect(self.eval_flow.add_case)
         self.pins = PinsFlow(db, self.workspace, self.run_board, self.tasks)
+        self.ratings = AnswerRatings(db, self.workspace.runs, self.run_board, self.tasks)
+        ws.promptOpened.connect(self.ratings.show_pins)
         self.history.exportVersionRequested.connect(self.exchange.open_export)
         self.registry = ActionRegistry(self)
         self._register_actions()
@@ -412,6 +417,9 @@ class MainWindow(QMainWindow):
         add(ActionSpec("eval.run", "&Evaluate on the test cases", "&Run", "Ctrl+Shift+E",
                        "Run every test case on every column and grade the answers"),
             self.run_evaluation)  # fmt: skip
+        add(ActionSpec("eval.plan", "&Plan the evaluation (cost)…", "&Run", "Ctrl+Alt+E",
+                       "Requests, cache hits, estimated tokens and cost, before spending"),
+            self.evaluate.planRequested.emit)  # fmt: skip
         add(ActionSpec("eval.clear_cache", "Forget the cached &answers", "&Run", "Ctrl+Alt+Shift+E",
                        "Evaluations ask the models again instead of reusing an answer"),
             lambda: self.tasks.start("clear-cache", self.eval_flow.clear_cache()))  # fmt: skip

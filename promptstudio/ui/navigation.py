@@ -7,13 +7,17 @@ follow it); what is saved is read from it. Restoring a version has one path,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
 
+from promptstudio.chat import Image
 from promptstudio.session import Content, Session, Source
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
 from promptstudio.storage.tree import create_untitled
+from promptstudio.templating import TemplateError, render_messages
 from promptstudio.ui.drafts import Drafts
 from promptstudio.ui.editor.analysis import TemplateAnalysis
 from promptstudio.ui.editor.template_editor import TemplateEditor
@@ -259,22 +263,42 @@ class LibraryNavigation(QObject):
         self.versionsChanged.emit(version.prompt_id)
         self.notifier.say(f"Saved v{version.number}" + (f": {message}" if message else ""))
 
-    async def save_for_run(self) -> VersionRow:
-        """The version a run or an evaluation belongs to: the session's content now."""
+    async def save_for_run(self, images: Sequence[Image] | None = None) -> VersionRow:
+        """The version a run or an evaluation belongs to: the session's content now, with
+        the ``images`` its messages send (None: rendered here to find them)."""
         if self.session.prompt_id is None:
             await self.new_prompt()
-        return await self.save_version(kind="run")
+        return await self.save_version(kind="run", images=images)
 
-    async def save_version(self, *, message: str = "", kind: VersionKind = "save") -> VersionRow:
+    def _sent_images(self) -> list[Image]:
+        """The images the session's template sends now; none when it does not render."""
+        if "![" not in self.session.template:  # no image markup: nothing to render for
+            return []
+        try:
+            messages = render_messages(self.session.template, self.session.values, allow_empty=True)
+        except TemplateError:
+            return []
+        return [image for message in messages for image in message.images]
+
+    async def save_version(
+        self,
+        *,
+        message: str = "",
+        kind: VersionKind = "save",
+        images: Sequence[Image] | None = None,
+    ) -> VersionRow:
         """Store the session's content as a version of its prompt (the latest one again
-        when nothing changed, unless a message is given)."""
+        when nothing changed, unless a message is given), with the images it sends
+        (None: rendered here to find them)."""
         prompt_id = self.session.prompt_id
         assert prompt_id is not None
         self.analysis.flush()
         content = self.session.content()
+        if images is None:
+            images = self._sent_images()
         version = await self.db.acall(
             library.save_version, prompt_id, *content.key(),
-            message=message, kind=kind, from_editor=True,
+            message=message, kind=kind, from_editor=True, images=images,
         )  # fmt: skip
         if self.session.prompt_id == prompt_id:  # not another prompt opened meanwhile
             source = Source(prompt_id, version.id, version.number)

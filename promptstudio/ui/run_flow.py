@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Qt, Signal
 
 from promptstudio import templating
-from promptstudio.chat import Message
+from promptstudio.chat import Image, Message
+from promptstudio.evals.plan import RUN_PLAN_THRESHOLD, plan_run, read_history
 from promptstudio.runs import RunSession, RunTarget, TargetResult, TargetStatus
 from promptstudio.runs.checkpoint import ResponseCheckpoints
 from promptstudio.runs.columns import ColumnError, column_api, sample_targets, split_sample_key
@@ -27,6 +28,7 @@ from promptstudio.ui.board.preview_dialog import ColumnPreview, PreviewDialog
 from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.editor.analysis import TemplateAnalysis
 from promptstudio.ui.endpoints import Endpoints
+from promptstudio.ui.evaluate.eval_plan import PlanDialog, show_plan
 from promptstudio.ui.status import StatusNotifier
 from promptstudio.ui.tasks import TaskOwner
 
@@ -34,7 +36,9 @@ from promptstudio.ui.tasks import TaskOwner
 class RunFlow(QObject):
     runStored = Signal(int)  # response id, once an answer is in the database
     runFinished = Signal(int)  # run id, once every answer of a run is stored
+    runStarted = Signal(list)  # the column ids that began a run
     versionsChanged = Signal(int)  # prompt id: a run was stored with its version
+    answerStored = Signal(object)  # a StoredAnswer: what a conversation goes on from
 
     def __init__(
         self,
@@ -46,7 +50,7 @@ class RunFlow(QObject):
         worker: RunWorker,
         tasks: TaskOwner,
         notifier: StatusNotifier,
-        save_for_run: Callable[[], Awaitable[VersionRow]],
+        save_for_run: Callable[[Sequence[Image]], Awaitable[VersionRow]],
     ) -> None:
         super().__init__(board)
         self.session, self.board, self.endpoints, self.analysis = (
@@ -58,9 +62,11 @@ class RunFlow(QObject):
         self.db, self.worker, self.tasks, self.notifier = db, worker, tasks, notifier
         self._save_for_run = save_for_run
         self._runs: list[RunRecord] = []
-        # The latest stored answer per target key (column#sample): what was sent, what came
-        # back and its response id; where a tool step goes on from.
-        self.answers: dict[str, tuple[list[Message], TargetResult, int]] = {}
+        # The latest stored answer per target key (column#sample): where a tool step goes
+        # on from.
+        self.answers: dict[str, StoredAnswer] = {}
+        self._planned = False  # the next run's plan was shown and accepted
+        self.plan_dialog: PlanDialog | None = None
         self._run_number = 0
         board.runAllRequested.connect(lambda: self.run())
         board.stopAllRequested.connect(lambda: self.stop())
@@ -75,7 +81,7 @@ class RunFlow(QObject):
     def run(self, column_id: str | None = None) -> None:
         """Run one column, or every column that is not already running."""
         self.analysis.flush()
-        board, running = self.board, self._running_columns()
+        board, running = self.board, self._running_columns() | self.board.active_ids
         wanted = [c for c in self.session.columns if column_id is None or c.id == column_id]
         columns = [c for c in wanted if c.id not in running]
         if not columns:
@@ -99,17 +105,39 @@ class RunFlow(QObject):
             targets += sample_targets(target, config)
         if not targets:
             return
+        if len(targets) > RUN_PLAN_THRESHOLD and not self._planned:  # show the cost first
+            self.tasks.start("run-plan", self._confirm_plan(column_id, messages, targets))
+            return
+        self._planned = False
         checkpoints = ResponseCheckpoints(self.db, messages)  # a crash keeps what had arrived
         session = RunSession(
             messages, targets, on_update=checkpoints.watching(board.on_update),
             price_table=self.endpoints.prices, limits=self.endpoints.limits,
             tools=self.session.tools,
         )  # fmt: skip
-        record = RunRecord(session, messages, checkpoints)
+        record = RunRecord(session, messages, checkpoints, values=self.session.values)
         self._runs.append(record)
         board.begin(record.column_ids)
+        self.runStarted.emit(record.column_ids)
         self._run_number += 1
         self.tasks.start(f"run:{self._run_number}", self._run(record))
+
+    async def _confirm_plan(
+        self, column_id: str | None, messages: list[Message], targets: list[RunTarget]
+    ) -> PlanDialog:
+        """A run of many samples: its plan (requests, tokens, cost); "Run" sends it."""
+        models = [target.model for target in targets]
+        history = await self.db.acall(read_history, models, self.session.prompt_id)
+        plan = plan_run(messages, targets, history, self.endpoints.prices)
+        title = f"Plan of the run: {len(targets)} requests"
+        self.plan_dialog = show_plan(
+            plan, title, self.board.window(), lambda: self._run_planned(column_id)
+        )
+        return self.plan_dialog
+
+    def _run_planned(self, column_id: str | None) -> None:
+        self._planned = True
+        self.run(column_id)
 
     def render(self, column_ids: Sequence[str] = ()) -> list[Message] | None:
         """The messages to send, or None after showing the template error where it is."""
@@ -120,7 +148,8 @@ class RunFlow(QObject):
                 problem = "Nothing to send: the template renders to no messages."
             else:
                 self.analysis.mark(exc)
-                problem = f"Template error at {exc.location()}: {exc.message}"
+                what = "Image" if isinstance(exc, templating.ImageRefused) else "Template error"
+                problem = f"{what} at {exc.location()}: {exc.message}"
             self.notifier.say(problem)
             for column_id in column_ids:
                 self.board.column(column_id).fail_before_start(problem)
@@ -157,7 +186,8 @@ class RunFlow(QObject):
     async def _run(self, record: RunRecord) -> None:
         """Snapshot the version and the run first, then stream, then store the answers."""
         try:
-            version = await self._save_for_run()
+            images = [image for message in record.messages for image in message.images]
+            version = await self._save_for_run(images)
             run_row = await self.db.acall(library.record_run, version.id, self.session.values)
             record.run_id = run_row.id
             record.checkpoints.start(run_row.id)
@@ -166,8 +196,10 @@ class RunFlow(QObject):
                 record.stored = True
                 for result in results.values():
                     response = await self.db.acall(record.checkpoints.finish_response, result)
-                    self.answers[result.target.key] = (record.messages, result, response.id)
+                    stored = StoredAnswer(result, record.messages, response.id, record.values)
+                    self.answers[result.target.key] = stored
                     self.runStored.emit(response.id)
+                    self.answerStored.emit(stored)
                 self.runFinished.emit(run_row.id)
                 self.versionsChanged.emit(version.prompt_id)
         finally:
@@ -200,7 +232,18 @@ class RunRecord:
     checkpoints: ResponseCheckpoints
     run_id: int | None = None
     stored: bool = False
+    values: dict[str, object] = field(default_factory=dict)  # what it was rendered with
 
     @property
     def column_ids(self) -> list[str]:
         return list(dict.fromkeys(split_sample_key(key)[0] for key in self.session.results))
+
+
+@dataclass(frozen=True, eq=False)
+class StoredAnswer:
+    """An answer of a run, once stored: where a conversation in its column starts."""
+
+    result: TargetResult
+    messages: list[Message]
+    response_id: int
+    values: dict[str, object]

@@ -93,8 +93,8 @@ class ToolStepsFlow(QObject):
         stored = self.runs.answers.get(sample_key(column_id, sample))
         if stored is None:
             return None
-        messages, result, response_id = stored
-        current = ToolThread(Thread.from_answer(messages, result), response_id)
+        thread = Thread.from_answer(stored.messages, stored.result)
+        current = ToolThread(thread, stored.response_id)
         self._threads[column_id] = current
         return current
 
@@ -152,7 +152,7 @@ class ToolStepsFlow(QObject):
                 result = column.result
                 if result is not None and wants_tools(result) and not column.tool_steps:
                     stored = self.runs.answers.get(sample_key(column.column_id, column.selected))
-                    if stored is not None and stored[1] is result:
+                    if stored is not None and stored.result is result:
                         self.step(column.column_id)
 
     def _maybe_continue(self, column_id: str, current: ToolThread) -> None:

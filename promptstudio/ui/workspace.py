@@ -27,6 +27,7 @@ from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database
 from promptstudio.ui.board.preview_dialog import PreviewDialog
 from promptstudio.ui.board.run_board import RunBoard
+from promptstudio.ui.conversation_flow import ConversationFlow
 from promptstudio.ui.drafts import Drafts
 from promptstudio.ui.editor.analysis import TemplateAnalysis
 from promptstudio.ui.editor.template_editor import TemplateEditor
@@ -80,6 +81,10 @@ class Workspace(QObject):
             self.navigation.save_for_run,
         )  # fmt: skip
         self.runs.versionsChanged.connect(self.navigation.versionsChanged)
+        self.conversations = ConversationFlow(
+            session, board, self.runs, self.endpoints, db, worker, tasks, self.notifier,
+            self.navigation.new_prompt,
+        )  # fmt: skip
         # Once the window shows the library, the SDKs load on the run worker.
         self.navigation.libraryLoaded.connect(
             lambda: QTimer.singleShot(0, self, self.endpoints.preload_sdks)
@@ -108,7 +113,7 @@ class Workspace(QObject):
 
     @property
     def running(self) -> bool:
-        return self.runs.running
+        return self.runs.running or self.conversations.running
 
     @property
     def known(self) -> dict[int, str]:
@@ -151,6 +156,7 @@ class Workspace(QObject):
 
     def stop(self, column_id: str | None = None) -> None:
         self.runs.stop(column_id)
+        self.conversations.stop(column_id)
 
     def preview(self, column_id: str | None = None) -> PreviewDialog | None:
         return self.runs.preview(column_id)
@@ -161,5 +167,6 @@ class Workspace(QObject):
     def save_on_exit(self) -> None:
         """Blocking: called from closeEvent, when the event loop may not run again."""
         self.runs.store_on_exit()
+        self.conversations.store_on_exit()
         self.analysis.stop()  # the draft keeps the text; values exist only for known names
         self.drafts.save_on_exit()

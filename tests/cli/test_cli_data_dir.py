@@ -79,6 +79,18 @@ def _eval_stored(place: Place, done: subprocess.CompletedProcess[str]) -> None:
         assert db.call(library.list_eval_runs, prompt.id)
 
 
+def _cases_import_args(place: Place) -> list[str]:
+    cases = place.work / "cases.csv"
+    cases.write_text("x,__expected\nAda,hello\n", encoding="utf-8")
+    return ["cases", "import", "Seeded prompt", str(cases)]
+
+
+def _cases_stored(place: Place, done: subprocess.CompletedProcess[str]) -> None:
+    with Database(place.data / "library.sqlite3") as db:
+        prompt = next(p for p in db.call(library.list_prompts) if p.name == "Seeded prompt")
+        assert [case.vars for case in db.call(library.list_cases, prompt.id)] == [{"x": "Ada"}]
+
+
 CASES: dict[str, Case] = {
     "gui": Case(lambda p: ["--smoke", "gui"], lambda p, d: _library_has(p, "Seeded prompt")),
     "render": Case(lambda p: ["render", _prompt_file(p), "--var", "who=Ada"], _ok),
@@ -101,6 +113,11 @@ CASES: dict[str, Case] = {
         lambda p, d: _contains(d.stdout, "only-in-DIR"),
     ),
     "import": Case(lambda p: ["import", _prompt_file(p)], lambda p, d: _library_has(p, "hello")),
+    "cases import": Case(_cases_import_args, _cases_stored),
+    "cases export": Case(
+        lambda p: ["cases", "export", "Seeded prompt", "-o", str(p.work / "out.jsonl")],
+        lambda p, d: _contains((p.work / "out.jsonl").read_text(encoding="utf-8"), "only-in-DIR"),
+    ),
     "history": Case(lambda p: ["history", "Seeded prompt"], _ok),
     "search": Case(lambda p: ["search", "only"], _ok),
     "providers list": Case(
@@ -159,6 +176,7 @@ def place(tmp_path: Path, fake_llm: FakeLLM) -> Place:
     with Database(data / "library.sqlite3") as db:
         prompt = db.call(library.create_prompt, "Seeded prompt")
         db.call(library.save_version, prompt.id, "only-in-DIR {{ x }}", {"x": "1"}, {})
+        db.call(library.replace_cases, prompt.id, [{"vars": {"x": "only-in-DIR"}}])
     ProfileStore(data).add(
         ProviderProfile(
             id="dirbox",

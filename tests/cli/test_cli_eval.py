@@ -86,7 +86,7 @@ def test_a_promptfoo_config_on_two_models_table_and_pass_rate_gate(
     assert code == 0, err
     assert len(server.chat_requests()) == 8
     assert _row(out, "good-model")[1:3] == ["4/4", "100%"]
-    assert _row(out, "bad-model")[1:4] == ["2/4", "50%", "0.50"]
+    assert _row(out, "bad-model")[1:5] == ["2/4", "50%", "(15–85%)", "0.50"]
     failures = [line for line in out.splitlines() if line.startswith("✗")]
     assert len(failures) == 2
     assert failures[0].startswith("✗ case 3 (a=6, b=7) on bad-model: equals:")
@@ -110,6 +110,39 @@ def test_a_promptfoo_config_on_two_models_table_and_pass_rate_gate(
     [stored, *_] = _evaluations(home, "Sums")
     assert stored.status == "done" and len(stored.cells) == 8
     assert [c.model for c in stored.columns] == ["good-model", "bad-model"]
+
+
+def test_a_promptfoo_check_not_graded_here_is_listed_and_the_rest_is_graded(
+    server: FakeLLM, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(
+        "prompts: ['What is {{ a }} + {{ b }}?']\n"
+        "tests:\n"
+        "  - vars: {a: 1, b: 2}\n"
+        "    assert: [{type: python, value: 'len(output) < 3'}, {type: equals, value: '3'}]\n"
+        "  - vars: {a: 6, b: 7}\n"
+        "    assert: [{type: similar, value: '13', threshold: 0.9}]\n",
+        encoding="utf-8",
+    )
+    code, out, err = _eval(capsys, tmp_path / "home", str(config), *_models(server, "bad-model"))
+    assert code == 0, err
+    assert len(server.chat_requests()) == 2
+    assert _row(out, "bad-model")[1:3] == ["1/1", "100%"]  # case 2 has nothing graded
+    config.write_text(
+        "prompts: ['What is {{ a }} + {{ b }}?']\n"
+        "tests: [{vars: {a: 1, b: 1}, assert: [{type: python, value: 'True'}]}]\n",
+        encoding="utf-8",
+    )
+    _code, only_ungraded, _err = _eval(capsys, tmp_path / "h2", str(config),
+                                        *_models(server, "bad-model"))  # fmt: skip
+    assert _row(only_ungraded, "bad-model")[1:3] == ["not", "graded"]
+    assert [line for line in out.splitlines() if line.startswith("–")] == [
+        "– case 1 (a=1, b=2): python — Not graded: code checks are off. Turn on 'Run code "
+        "checks' in Settings (the CLI: --allow-code-checks) to run this Python check.",
+        "– case 2 (a=6, b=7): similar — Not graded: 'similar' needs an embeddings endpoint "
+        "(Settings → Checks).",
+    ]
 
 
 def test_json_has_the_results_the_prompt_and_no_key(

@@ -70,6 +70,50 @@ def test_update_adds_a_version_instead_of_a_copy(tmp_path: Path) -> None:
     assert done.stdout == "user:\nhi"
 
 
+def test_update_with_nothing_new_says_unchanged_and_makes_no_version(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    doc = sample_document()
+    source = tmp_path / "summariser.json"
+    source.write_text(to_json(doc), encoding="utf-8")
+    assert cli("import", str(source), home=home).returncode == 0
+    exported = tmp_path / "again.json"
+    assert cli("export", "Summariser", "-o", str(exported), home=home).returncode == 0
+    ids = sqlite3.connect(home / "library.sqlite3").execute("SELECT id FROM test_cases").fetchall()
+
+    done = cli("import", str(exported), "--update", home=home)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("(unchanged: v1 already holds it)")
+    assert "new version" not in done.stdout
+    done = cli("history", "Summariser", "--json", home=home)
+    assert len(json.loads(done.stdout)["versions"]) == 1
+    db = sqlite3.connect(home / "library.sqlite3")
+    assert db.execute("SELECT id FROM test_cases").fetchall() == ids  # the same cases, kept
+
+    doc.cases = doc.cases[:1]
+    source.write_text(to_json(doc), encoding="utf-8")
+    done = cli("import", str(source), "--update", "--json", home=home)
+    [entry] = json.loads(done.stdout)
+    assert (entry["version"], entry["changed"]) == (1, ["cases"])
+    done = cli("import", str(source), "--update", home=home)
+    assert "(unchanged: v1 already holds it)" in done.stdout
+
+
+def test_update_with_an_export_holding_the_history_adds_no_version_again(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    source = tmp_path / "greeting.json"
+    for template in ("user:\nhi", "user:\nhello", "user:\nhey"):
+        source.write_text(to_json(PromptDocument(name="Greeting", template=template)))
+        assert cli("import", str(source), "--update", home=home).returncode == 0
+    history = tmp_path / "history.json"
+    assert cli("export", "Greeting", "--history", "-o", str(history), home=home).returncode == 0
+
+    done = cli("import", str(history), "--update", home=home)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("(unchanged: v3 already holds it)"), done.stdout
+    versions = json.loads(cli("history", "Greeting", "--json", home=home).stdout)["versions"]
+    assert len(versions) == 3
+
+
 def test_a_bad_file_means_nothing_is_imported(tmp_path: Path) -> None:
     home = tmp_path / "home"
     folder = tmp_path / "in"
@@ -317,3 +361,53 @@ def test_import_lists_what_a_prompty_file_held_that_is_not_kept(tmp_path: Path) 
     assert len(entry["notes"]) == 2 and entry["stored_as"] == "Extract a contact"
     done = cli("render", str(path), home=tmp_path / "home")
     assert "structured.prompty: metadata not kept" in done.stderr  # a run says it too
+
+
+def test_promptfoo_import_lists_what_it_cannot_use_and_render_errors_name_the_prompt_file(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    folder = tmp_path / "pf"
+    folder.mkdir()
+    (folder / "prompt.json").write_text(
+        '[\n  {"role": "system", "content": "Be brief."},\n'
+        '  {"role": "user", "content": "About {{ topic | nosuch }}"}\n]\n',
+        encoding="utf-8",
+    )
+    config = folder / "promptfooconfig.yaml"
+    config.write_text(
+        "description: Topics\nprompts: [file://prompt.json]\ntests:\n"
+        "  - vars: {topic: cats}\n    assert: [{type: classifier, value: cats}]\n"
+        "    options: {transform: output.toUpperCase()}\n",
+        encoding="utf-8",
+    )
+    done = cli("import", str(config), home=home)
+    assert done.returncode == 0, done.stderr
+    notes = [line for line in done.stdout.splitlines() if line.startswith("  note: ")]
+    assert len(notes) == 2
+    assert "options.transform of test 1 is left out" in notes[0]
+    assert "not graded in PromptStudio (promptfoo grades them): 'classifier' in test 1" in notes[1]
+
+    done = cli("render", str(config), home=home)
+    assert done.returncode == 1
+    assert done.stderr.endswith("\npromptstudio: prompt.json:3: No filter named 'nosuch'.\n")
+    assert "options.transform of test 1 is left out" in done.stderr  # the notes come first
+
+
+def test_promptfoo_export_of_a_column_on_a_custom_anthropic_profile(tmp_path: Path) -> None:
+    from promptstudio.runs.columns import ColumnConfig
+
+    home = tmp_path / "home"
+    added = cli("providers", "add", "my-claude", "--name", "Claude via proxy", "--kind",
+                "anthropic", "--base-url", "https://proxy.example.com", home=home)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    column = ColumnConfig(profile="my-claude", base_url="https://proxy.example.com", model="c")
+    source = tmp_path / "p.json"
+    source.write_text(to_json(PromptDocument(name="P", template="user:\nhi", columns=[column])))
+    assert cli("import", str(source), home=home).returncode == 0
+
+    done = cli("export", "P", "-f", "promptfoo", home=home)
+    assert done.returncode == 0, done.stderr
+    [provider] = yaml.safe_load(done.stdout)["providers"]
+    assert provider["id"] == "anthropic:messages:c"
+    assert provider["config"] == {"apiBaseUrl": "https://proxy.example.com"}

@@ -67,6 +67,7 @@ SQL_OPTIONS = st.sampled_from(
         '{"databaseType":"Sqlite"}',
     ]
 )
+CRITERIA = TEXT.filter(str.strip) | st.lists(TEXT.filter(str.strip), min_size=1, max_size=2)
 MILLISECONDS = st.integers(0, 10**6) | st.floats(0, 1e6)
 DOLLARS = st.floats(0, 10) | st.integers(0, 10)
 
@@ -106,6 +107,17 @@ FIELDS: dict[str, tuple[dict[str, st.SearchStrategy[Any]], dict[str, st.SearchSt
         {"value": st.fixed_dictionaries({"name": st.just("f"), "arguments": st.just({"a": 1})})},
         {},
     ),
+    "factuality": ({}, {"value": TEXT.filter(str.strip)}),
+    "model-graded-closedqa": ({"value": TEXT.filter(str.strip)}, {}),
+    "g-eval": ({"value": CRITERIA}, {"threshold": st.floats(0, 1)}),
+    "answer-relevance": ({}, {"threshold": st.floats(0, 1)}),
+    "context-faithfulness": ({}, {"threshold": st.floats(0, 1)}),
+    "select-best": ({"value": TEXT.filter(str.strip)}, {}),
+    "similar": ({}, {"value": CRITERIA, "threshold": st.floats(0, 1)}),
+    "perplexity": ({}, {"threshold": st.floats(1, 1000)}),
+    "perplexity-score": ({}, {"threshold": st.floats(0, 1)}),
+    "python": ({"value": TEXT.filter(lambda t: bool(t.strip()) and "file://" not in t)}, {}),
+    "javascript": ({}, {"value": TEXT}),
 }
 EXTRAS = {"weight": st.integers(0, 5), "metric": TEXT}
 ASSERTIONS = st.one_of(

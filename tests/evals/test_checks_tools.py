@@ -146,7 +146,11 @@ def test_the_sample_is_checked_in_an_evaluation(fake_llm: FakeLLM) -> None:
     endpoint = Endpoint(fake_llm.base_url, max_retries=0)
     column = EvalColumn(key="m", label="m", model="m", base_url=fake_llm.base_url)
     evaluation = Evaluation(
-        agent.template, cases, [EvalTarget(column, endpoint)], values=agent.variables, tools=tools
+        agent.template,
+        cases,
+        [EvalTarget(column, endpoint)],
+        values=agent.variables,
+        tool_defs=tools,
     )
     run = asyncio.run(evaluation.run())
     cells = [run.cells[(case.key, "m")] for case in cases]

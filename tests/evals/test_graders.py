@@ -24,6 +24,7 @@ from promptstudio.evals import (
     judge_with_endpoint,
     needs_judge,
 )
+from promptstudio.evals.checks_model import TYPES as MODEL
 from promptstudio.evals.checks_more import TYPES as MORE
 from promptstudio.evals.checks_tools import TYPES as TOOL_CHECKS
 from promptstudio.providers import Endpoint, RateLimited
@@ -91,9 +92,12 @@ def test_deterministic_graders_fail(assertion: dict[str, Any]) -> None:
 
 
 def test_every_deterministic_type_is_covered_both_ways() -> None:
-    # checks_more's types are covered the same way in test_checks_more.py, the tool checks
-    # in test_checks_tools.py.
-    deterministic = set(ASSERTION_TYPES) - {"llm-rubric", "is-json", "contains-json"} - set(MORE)
+    # checks_more's types are covered the same way in test_checks_more.py, checks_model's
+    # (judge, embeddings, code) in test_checks_model.py, the tool checks in
+    # test_checks_tools.py.
+    deterministic = (
+        set(ASSERTION_TYPES) - {"llm-rubric", "is-json", "contains-json"} - set(MORE) - set(MODEL)
+    )
     deterministic -= set(TOOL_CHECKS)
     assert {a["type"] for a in PASSING} == deterministic
     assert {a["type"] for a in FAILING} == deterministic
@@ -115,6 +119,12 @@ def test_equals_with_json_value_compares_parsed_json() -> None:
 def test_equals_with_a_number_compares_its_text() -> None:
     assert grade(check("equals", 42), Answer("42")).passed
     assert grade(check("equals", 3.0), Answer("3")).passed
+
+
+def test_icontains_ignores_case_as_promptfoo_does_without_folding() -> None:
+    answer = Answer("Die STRASSE und die Straße")
+    assert grade(check("icontains", "die strasse"), answer).passed
+    assert not grade(check("icontains", "strasse und die strasse"), answer).passed  # ß ≠ ss
 
 
 def test_contains_accepts_numbers_as_promptfoo_does() -> None:

@@ -73,7 +73,8 @@ def test_csv_header_puts_each_variable_in_its_own_column() -> None:
     assert header[:6] == ["case", "description", "city", "n", "tags", "var:model"]
     assert header[6:] == [
         "expected", "column", "model", "status", "passed", "score", "latency_ms", "ttft_ms",
-        "input_tokens", "output_tokens", "cost", "cached", "error", "answer", "grades",
+        "input_tokens", "output_tokens", "cost", "cached", "error", "answer", "grades", "sample",
+        "model_pass_rate", "model_pass_rate_low", "model_pass_rate_high", "human", "human_note",
     ]  # fmt: skip
 
 
@@ -203,3 +204,21 @@ def test_csv_quotes_cells_a_spreadsheet_would_run_as_formulas() -> None:
         "'@SUM(A1)", "-3", "'+cmd", "'" + evil,
     )  # fmt: skip
     assert (row["column"], row["answer"], row["error"]) == ("'-label", "'\tanswer", "'-1 failed")
+
+
+def test_a_persons_rating_is_in_the_csv_and_the_json() -> None:
+    from promptstudio.storage.ratings import BAD, Rating
+
+    run = make_run()
+    case, column = run.cases[0].key, run.columns[1].key
+    run.ratings[(case, column)] = Rating(BAD, "made up a number")
+    rows = csv_rows(run)
+    assert [(r["human"], r["human_note"]) for r in rows][:2] == [
+        ("", ""),
+        ("bad", "made up a number"),
+    ]
+    cells = json.loads(results_to_json(run))["cells"]
+    rated = [c for c in cells if c["human"]]
+    assert [(c["case"], c["column"], c["human_note"]) for c in rated] == [
+        (case, column, "made up a number")
+    ]

@@ -272,6 +272,54 @@ def test_setup_problems_are_refused_before_anything_is_sent(fake_llm: FakeLLM) -
     assert fake_llm.chat_requests() == []
 
 
+def test_a_check_not_graded_here_is_reported_on_its_case_and_the_rest_runs(
+    fake_llm: FakeLLM,
+) -> None:
+    fake_llm.respond(arithmetic())
+    code = {"type": "javascript", "value": "output.length < 3"}
+    mixed = EvalCase("1", 0, vars={"a": 1, "b": 1},
+                     asserts=(code, {"type": "contains", "value": "2"}))  # fmt: skip
+    only_code = EvalCase("2", 1, vars={"a": 2, "b": 2}, asserts=({"type": "not-classifier"},))
+    plain = EvalCase("3", 2, vars={"a": 3, "b": 3}, expected="6")
+
+    run = asyncio.run(
+        Evaluation(TEMPLATE, [mixed, only_code, plain], [target(fake_llm, "m")]).run()
+    )
+
+    assert [run.cell(key, "m").passed for key in "123"] == [True, None, True]  # type: ignore[union-attr]
+    cell = run.cell("1", "m")
+    assert cell is not None
+    skipped, graded = cell.grades
+    assert (skipped.grader, skipped.graded) == ("javascript", False)
+    assert skipped.reason == (
+        "Not graded: JavaScript checks are not supported in PromptStudio; use 'python'."
+    )
+    assert graded.graded and cell.graded == (graded,)
+    assert results.grade_from_dict(results.grade_to_dict(skipped)) == skipped
+    [summary] = results.summarize(run)
+    assert (summary.graded, summary.passed) == (2, 2)
+
+
+def test_a_checks_value_is_rendered_with_the_cases_variables_as_promptfoo_does(
+    fake_llm: FakeLLM,
+) -> None:
+    fake_llm.respond(arithmetic())
+    code = {"type": "javascript", "value": "output == '{{ want }}'"}
+    sums = EvalCase("1", 0, vars={"a": 2, "b": 2, "want": "4"},
+                    asserts=({"type": "equals", "value": "{{ a + b }}"},
+                             {"type": "contains", "value": "{{ want }}"}, code))  # fmt: skip
+    broken = EvalCase("2", 1, vars={"a": 1, "b": 1},
+                      asserts=({"type": "contains", "value": "{{ missing }}"},))  # fmt: skip
+
+    run = asyncio.run(Evaluation(TEMPLATE, [sums, broken], [target(fake_llm, "m")]).run())
+
+    cell, failed = run.cell("1", "m"), run.cell("2", "m")
+    assert cell is not None and failed is not None
+    assert cell.passed is True and [g.graded for g in cell.grades] == [True, True, False]
+    assert failed.passed is False
+    assert failed.grades[0].reason.startswith("Its value does not render for this case (1:")
+
+
 def test_checks_for_every_case_come_first_and_expected_means_equals() -> None:
     every = [{"type": "latency", "threshold": 5000}]
     plain = EvalCase("1", 0, expected="4")

@@ -30,11 +30,9 @@ PROMPTFOO_DOCS_CSV = "question,__expected\nWhat is 2+2?,4\nCapital of France?,co
 NAMES = st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), max_size=4, unique=True)
 # An expected answer CSV can hold: not blank, and not something read as a check (the
 # convention has no escape for those; see test_an_expected_answer_that_reads_as_a_check).
-ANSWER = TEXT.filter(
+ANSWER = TEXT.map(str.strip).filter(
     lambda text: (
-        bool(text.strip())
-        and not reads_as_check(text)
-        and not re.match(r"[a-z-]+[:(]|file://", text.strip())
+        bool(text) and not reads_as_check(text) and not re.match(r"[a-z-]+[:(]|file://", text)
     )
 )
 JSON_VALUE = st.recursive(
@@ -139,12 +137,43 @@ def test_csv_round_trip_of_formula_like_values(values: list[str]) -> None:
     assert cases_from_csv(cases_to_csv(cases, ["v"])) == cases
 
 
+def test_an_expected_answer_is_trimmed_as_promptfoo_trims_it() -> None:
+    assert cases_from_csv('q,__expected,__expected1\nx," Paris ",Rome \n') == [
+        {"vars": {"q": "x"}, "expected": "Paris", "assert": [{"type": "equals", "value": "Rome"}]}
+    ]
+
+
 def test_csv_as_promptfoos_docs_write_it() -> None:
     assert cases_from_csv(PROMPTFOO_DOCS_CSV) == [
         {"vars": {"question": "What is 2+2?"}, "expected": "4"},
         {
             "vars": {"question": "Capital of France?"},
             "assert": [{"type": "contains", "value": "Paris"}],
+        },
+    ]
+
+
+def test_csv_keeps_promptfoos_checks_that_are_not_graded_here() -> None:
+    text = (
+        "q,__expected,__expected1,__expected2\n"
+        'x,javascript: output.length > 3,fn: output.startsWith("a"),"similar(0.8): a, b"\n'
+        'y,"not-contains-any: a,b",eval:1,\n'
+    )
+    assert cases_from_csv(text) == [
+        {
+            "vars": {"q": "x"},
+            "assert": [
+                {"type": "javascript", "value": "output.length > 3"},
+                {"type": "javascript", "value": 'output.startsWith("a")'},
+                {"type": "similar", "threshold": 0.8, "value": "a, b"},
+            ],
+        },
+        {
+            "vars": {"q": "y"},
+            "assert": [
+                {"type": "not-contains-any", "value": "a,b"},
+                {"type": "javascript", "value": "1"},
+            ],
         },
     ]
 
@@ -233,9 +262,7 @@ def test_an_expected_answer_that_reads_as_a_check(caplog: pytest.LogCaptureFixtu
         ("a,__prefix\n", 1, "Unknown column '__prefix'"),
         ("a,__expected\nx,ok\ny,max-length: lots\n", 3, "Row 3, __expected: The value of"),
         ("a,__expected1\nx,contains\n", 2, "needs a 'value'"),
-        ("a,__expected\nx,similar: a\n", 2, "'similar' checks are promptfoo's"),
-        ("a,__expected\nx,javascript: output.length > 3\n", 2, "'javascript' checks"),
-        ("a,__expected\nx,file://grader.py\n", 2, "Checks in code files"),
+        ("a,__expected\nx,file://grader.py\n", 2, "Checks read from files"),
         ('a\nok\n"never closed\n\n', 3, "quoted cell is never closed"),
         ('a\n"x"y\n', 2, "cannot be read"),
     ],
@@ -354,3 +381,16 @@ def test_big_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ExchangeError, match="binary") as caught:
         cases_from_jsonl(b'{"vars": {}}\n\x00')
     assert caught.value.line == 2
+
+
+def test_promptfoos_model_graded_embedding_and_code_checks_read_from_csv() -> None:
+    text = (
+        "q,__expected1,__expected2,__expected3\n"
+        'x,similar(0.8): Paris,python: len(output) > 3,"factuality: Paris is, the capital"\n'
+    )
+    [case] = cases_from_csv(text)
+    assert case["assert"] == [
+        {"type": "similar", "value": "Paris", "threshold": 0.8},
+        {"type": "python", "value": "len(output) > 3"},
+        {"type": "factuality", "value": "Paris is, the capital"},
+    ]

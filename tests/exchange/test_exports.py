@@ -18,11 +18,14 @@ from promptstudio.exchange import (
     to_python_openai,
 )
 from promptstudio.exchange.document import columns_to_dicts
+from promptstudio.providers import ProviderProfile
 from tests.exchange.samples import columns, sample_document
 
 PROMPTFOO_TOP_LEVEL = {"description", "prompts", "providers", "tests", "defaultTest"}
 # promptfoo's documented test case keys we write (configuration reference, "Test Case").
-PROMPTFOO_TEST_KEYS = {"description", "vars", "assert", "metadata"}
+PROMPTFOO_TEST_KEYS = {"description", "vars", "assert", "metadata", "options"}
+# A list of texts is one value here; promptfoo would run the test once per text.
+KEEP_LISTS = {"options": {"disableVarExpansion": True}}
 VALUES = {"tone": "dry", "name": 'O\'Brien "the" {{ user }}', "items": ["a", "b"]}
 SENTINEL = "sk-SENTINEL-0123456789abcdefghijklmnop"
 
@@ -68,10 +71,11 @@ def test_promptfoo_tests_are_the_cases_in_documented_test_keys() -> None:
     doc = sample_document()
     tests = yaml.safe_load(to_promptfoo(doc))["tests"]
     assert tests == [
-        {"vars": doc.cases[0]["vars"]},
+        {"vars": doc.cases[0]["vars"], **KEEP_LISTS},
         {
             "description": "Dry tone, a single item",
             "vars": doc.cases[1]["vars"],
+            **KEEP_LISTS,
             "assert": doc.cases[1]["assert"],
             "metadata": {"expected": "- only"},
         },
@@ -79,10 +83,98 @@ def test_promptfoo_tests_are_the_cases_in_documented_test_keys() -> None:
     assert all(set(test) <= PROMPTFOO_TEST_KEYS for test in tests)
 
 
+def test_promptfoo_checks_are_written_so_promptfoo_grades_them_as_promptstudio_does() -> None:
+    from promptstudio.exchange import from_promptfoo
+    from promptstudio.runs.columns import ColumnConfig
+
+    doc = PromptDocument(
+        name="checks",
+        template="user:\n{{ q }}",
+        cases=[
+            {"vars": {"q": "a"}, "expected": "Paris"},
+            {"vars": {"q": "b"}, "expected": "Rome", "assert": [{"type": "not-equals"}]},
+            {
+                "vars": {"q": "c"},
+                "assert": [
+                    {"type": "max-length", "value": 20, "weight": 2},
+                    {"type": "not-max-length", "value": 3},
+                    {"type": "min-length", "value": 1},
+                    {"type": "not-min-length", "value": 9},
+                    {"type": "javascript", "value": "output.length < 4"},
+                ],
+            },
+        ],
+    )
+    tests = yaml.safe_load(to_promptfoo(doc))["tests"]
+    assert [test.get("assert") for test in tests] == [
+        [{"type": "equals", "value": "Paris"}],
+        [{"type": "not-equals", "value": "Rome"}],
+        [
+            {"type": "javascript", "value": "Array.from(output).length <= 20", "weight": 2},
+            {"type": "javascript", "value": "Array.from(output).length > 3"},
+            {"type": "javascript", "value": "Array.from(output).length >= 1"},
+            {"type": "javascript", "value": "Array.from(output).length < 9"},
+            {"type": "javascript", "value": "output.length < 4"},
+        ],
+    ]
+    assert tests[0]["metadata"] == {"expected": "Paris"}
+    doc.every_case_checks = [{"type": "min-length", "value": 2}]
+    doc.columns = [ColumnConfig(id="judge", base_url="https://api.openai.com/v1", model="big")]
+    doc.judge_column = "judge"
+    config = yaml.safe_load(to_promptfoo(doc))
+    assert config["defaultTest"] == {
+        "assert": [{"type": "javascript", "value": "Array.from(output).length >= 2"}],
+        "options": {"provider": {"id": "openai:chat:big", "label": "openai big"}},
+    }
+    [back] = from_promptfoo(to_promptfoo(doc))  # each case: every case's checks, then its own
+    assert back.notes[0] == (
+        "defaultTest's options.provider (the model grading llm-rubric checks) is left out: "
+        "choose the judge in the Evaluate tab, or with eval --judge."
+    )
+    assert back.cases[0]["assert"] == [
+        {"type": "min-length", "value": 2},
+        {"type": "equals", "value": "Paris"},
+    ]
+    doc.every_case_checks, doc.judge_column = [], None
+    [back] = from_promptfoo(to_promptfoo(doc))
+    assert back.cases[0] == {"vars": {"q": "a"}, "expected": "Paris"}
+    assert back.cases[1]["assert"] == [{"type": "not-equals", "value": "Rome"}]  # same test
+    assert back.cases[2] == doc.cases[2]
+
+
+def test_promptfoo_providers_run_keyless_local_servers_and_custom_anthropic_profiles() -> None:
+    from promptstudio.runs.columns import ColumnConfig
+
+    doc = PromptDocument(
+        name="p",
+        columns=[
+            ColumnConfig(base_url="http://127.0.0.1:8089/v1", model="local"),
+            ColumnConfig(base_url="https://api.groq.com/openai/v1", model="llama"),
+            ColumnConfig(base_url="https://llm.example.com/v1", model="gw"),
+            ColumnConfig(profile="my-claude", base_url="http://127.0.0.1:9000", model="c"),
+            ColumnConfig(profile="my-claude", base_url="https://api.anthropic.com", model="c"),
+        ],
+    )
+    doc.profiles = [
+        ProviderProfile("my-claude", "anthropic", "My Claude", "https://proxy.example.com")
+    ]
+    providers = yaml.safe_load(to_promptfoo(doc))["providers"]
+    assert [(p["id"], p.get("config")) for p in providers] == [
+        ("openai:chat:local", {"apiBaseUrl": "http://127.0.0.1:8089/v1", "apiKey": "no-key"}),
+        (
+            "openai:chat:llama",
+            {"apiBaseUrl": "https://api.groq.com/openai/v1", "apiKeyEnvar": "GROQ_API_KEY"},
+        ),
+        ("openai:chat:gw", {"apiBaseUrl": "https://llm.example.com/v1"}),
+        ("anthropic:messages:c", {"apiBaseUrl": "http://127.0.0.1:9000", "apiKey": "no-key"}),
+        ("anthropic:messages:c", None),
+    ]
+
+
 def test_promptfoo_without_cases_has_one_test_with_the_current_variables() -> None:
     doc = sample_document()
     doc.cases = []
-    assert yaml.safe_load(to_promptfoo(doc))["tests"] == [{"vars": doc.variables}]
+    assert yaml.safe_load(to_promptfoo(doc))["tests"] == [{"vars": doc.variables, **KEEP_LISTS}]
 
 
 def test_promptfoo_writes_json_modes_thinking_and_a_custom_anthropic_host() -> None:

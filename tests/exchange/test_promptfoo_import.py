@@ -294,6 +294,159 @@ defaultTest: file://default.json
     ]
 
 
+def test_real_world_shapes_csv_tests_content_parts_file_vars_and_filters(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path,
+        {
+            "tests.csv": "topic,__expected,__expected1\ncats,contains: cat,javascript: 1\n"
+            "dogs,Woof,\n",
+            "more.jsonl": '{"vars": {"topic": "file://notes/topic.txt"}, "options": '
+            '{"transform": "output.trim()"}}\n',
+            "notes/topic.txt": "\n  birds of prey \n",
+            "notes/facts.yaml": "a: [1, 2]\nb: é\n",
+            "parts.json": json.dumps(
+                [
+                    {"role": "system", "content": [{"type": "text", "text": "Be brief."}]},
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "text", "text": "About {{ topic }}:"},
+                            {"type": "text", "text": "{{ facts | load | dump }}"},
+                        ],
+                    },
+                ]
+            ),
+        },
+    )
+    config = """\
+prompts: [file://parts.json]
+defaultTest:
+  vars: {facts: file://notes/facts.yaml}
+  options: {transform: output.trim()}
+tests: [file://tests.csv, file://more.jsonl]
+"""
+    [doc] = from_promptfoo(config, base_dir=tmp_path)
+    assert (
+        doc.template
+        == "system:\nBe brief.\n\nuser:\nAbout {{ topic }}:\n{{ facts | load | dump }}\n"
+    )
+    facts = '{"a":[1,2],"b":"é"}'  # as promptfoo passes a YAML file: compact JSON text
+    assert doc.cases == [
+        {
+            "vars": {"facts": facts, "topic": "cats"},
+            "assert": [{"type": "contains", "value": "cat"}, {"type": "javascript", "value": "1"}],
+        },
+        {"vars": {"facts": facts, "topic": "dogs"}, "expected": "Woof"},
+        {"vars": {"facts": facts, "topic": "birds of prey"}},
+    ]
+    assert render_messages(doc.template, doc.cases[2]["vars"])[1] == Message(
+        "user", 'About birds of prey:\n{"a":[1,2],"b":"é"}'
+    )
+    assert doc.notes == [
+        "The options.transform of defaultTest (every test) is left out: it is code promptfoo "
+        "runs on each answer before grading it, and PromptStudio grades the answer as the "
+        "model gave it.",
+        "The options.transform of test 3 is left out: it is code promptfoo runs on each "
+        "answer before grading it, and PromptStudio grades the answer as the model gave it.",
+        "Checks kept but not graded in PromptStudio (promptfoo grades them): 'javascript' in "
+        "test 1.",
+    ]
+
+
+def test_a_providers_prompts_filter_picks_the_prompts_it_runs_and_nothing_is_silent() -> None:
+    config = """\
+prompts:
+  - {id: 'Hello {{ name }}', label: greet}
+  - {raw: 'Bye {{ name }}', label: farewell-short}
+  - {raw: 'Bye, dear {{ name }}', label: farewell-long}
+providers:
+  - openai:chat:gpt-4o-mini
+  - id: anthropic:messages:claude-x
+    prompts: [greet]
+    transform: output.trim()
+  - id: openai:chat:gpt-4o
+    prompts: ['farewell-*']
+    config: {temperature: 0, headers: {x-team: a}, max_retries: 1}
+  - bedrock:anthropic.claude-3
+  - vertex:gemini-pro
+scenarios: [{config: [{vars: {name: Ada}}], tests: [{vars: {}}]}]
+tests: [{vars: {name: Ada}, providers: [large, 'openai:*']}]
+"""
+    docs = from_promptfoo(config)
+    assert [[c.model for c in doc.columns] for doc in docs] == [
+        ["gpt-4o-mini", "claude-x"],
+        ["gpt-4o-mini", "gpt-4o"],
+        ["gpt-4o-mini", "gpt-4o"],
+    ]
+    assert docs[0].notes == [
+        "The transform of provider anthropic:messages:claude-x is left out: it is code "
+        "promptfoo runs on each answer, and PromptStudio keeps the answer as the model gave it.",
+        "Settings of provider openai:chat:gpt-4o left out (a run column has no place for "
+        "them): headers, max_retries.",
+        "Providers left out (no PromptStudio column can run them): bedrock:anthropic.claude-3, "
+        "vertex:gemini-pro.",
+        "Test 1 runs only on some providers in promptfoo (large, openai:*); here every "
+        "column runs it.",
+        "The config's scenarios are left out (PromptStudio has no place for them).",
+    ]
+
+
+def test_a_list_of_texts_in_vars_is_a_test_per_text_as_in_promptfoo(tmp_path: Path) -> None:
+    _write(tmp_path, {"a.txt": "from a", "b.txt": "from b"})
+    config = """\
+prompts: ['{{ lang }} {{ doc }} {{ n }}']
+tests:
+  - vars: {lang: [fr, de], doc: [file://a.txt, file://b.txt], n: [1, 2]}
+  - vars: {lang: [fr, de]}
+    options: {disableVarExpansion: true}
+"""
+    [doc] = from_promptfoo(config, base_dir=tmp_path)
+    assert [case["vars"] for case in doc.cases] == [
+        {"lang": "fr", "doc": "from a", "n": [1, 2]},  # a list of numbers stays one value
+        {"lang": "fr", "doc": "from b", "n": [1, 2]},
+        {"lang": "de", "doc": "from a", "n": [1, 2]},
+        {"lang": "de", "doc": "from b", "n": [1, 2]},
+        {"lang": ["fr", "de"]},
+    ]
+
+
+def test_an_image_part_becomes_image_markup_and_other_parts_are_refused_by_name() -> None:
+    part = '{"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}'
+    config = f"""prompts: ['[{{"role": "user", "content": [{part}]}}]']\n"""
+    [doc] = from_promptfoo(config)
+    assert "![image](https://example.com/a.png)" in doc.template
+    audio = '{"type": "input_audio", "input_audio": {"data": "x"}}'
+    config = f"""prompts: ['[{{"role": "user", "content": [{audio}]}}]']\n"""
+    with pytest.raises(ExchangeError, match="content part of type 'input_audio'"):
+        from_promptfoo(config)
+
+
+def test_a_render_error_in_a_prompt_file_is_located_in_that_file(tmp_path: Path) -> None:
+    from promptstudio.exchange.document import template_location
+    from promptstudio.templating import TemplateError
+
+    _write(
+        tmp_path,
+        {
+            "chat.json": '[\n  {"role": "system", "content": "Be brief."},\n'
+            '  {"role": "user", "content": "Hi\\n{{ topic | nosuch }}"}\n]\n',
+            "chat.yaml": "- role: system\n  content: Be brief.\n- role: user\n  content: |\n"
+            "    Hi\n    {{ topic | nosuch }}\n",
+            "plain.txt": "First {{ a }}\n---\n\nSecond\n{{ b | nosuch }}\n",
+        },
+    )
+    config = "prompts: [file://chat.json, file://chat.yaml, file://plain.txt]\n"
+    where = []
+    for doc in from_promptfoo(config, base_dir=tmp_path):
+        try:
+            render_messages(doc.template, {"topic": "x", "a": 1, "b": 2})
+        except TemplateError as exc:
+            where.append(template_location(doc, "promptfooconfig.yaml", exc.line, exc.column))
+    assert where == ["chat.json:3", "chat.yaml:6", "plain.txt:5:8"]
+
+
 def test_a_file_reference_without_base_dir_names_the_file() -> None:
     with pytest.raises(ExchangeError, match=r"file://prompts/a\.txt.*import the config file"):
         from_promptfoo("prompts: [file://prompts/a.txt]\n")
@@ -307,7 +460,10 @@ def test_a_file_reference_without_base_dir_names_the_file() -> None:
         ("prompts: [file://missing.txt]\n", "missing.txt does not exist"),
         ("prompts: [file://make.py:build]\n", "produced by code"),
         ("prompts: ['file://prompts/*.txt']\n", "pattern"),
-        ("prompts: [hi]\ntests: file://cases.csv\n", "only YAML and JSON"),
+        ("prompts: [hi]\ntests: file://cases.xlsx\n", "only YAML, JSON, CSV and JSON Lines"),
+        ("prompts: [hi]\ntests: file://bad.csv\n", r"bad\.csv, line 2: Row 2 has 2 cells"),
+        ("prompts: [hi]\ntests: [{vars: {x: file://photo.png}}]\n", "only text variables"),
+        ("prompts: [hi]\ntests: [{vars: {x: file://get.py}}]\n", "produced by code"),
         ("prompts: [hi]\ntests: huggingface://datasets/x/y\n", "only files next to"),
         ("prompts: ['exec:./make-prompt.sh']\n", "outside the config"),
         ("prompts: ['langfuse://greeting@production']\n", "outside the config"),
@@ -318,7 +474,8 @@ def test_a_file_reference_without_base_dir_names_the_file() -> None:
     ],
 )
 def test_unreadable_references_are_refused(tmp_path: Path, config: str, message: str) -> None:
-    _write(tmp_path, {"cases.csv": "q\n1\n", "broken.yaml": "- vars:\n  bad: [\n"})
+    _write(tmp_path, {"cases.xlsx": "q\n1\n", "broken.yaml": "- vars:\n  bad: [\n",
+                      "bad.csv": "q\n1,2\n"})  # fmt: skip
     with pytest.raises(ExchangeError, match=message):
         from_promptfoo(config, base_dir=tmp_path)
 
@@ -347,6 +504,7 @@ def secret(tmp_path: Path) -> Path:
         ("prompts: [hi]\ndefaultTest: file://../d.json\n", "file://../d.json"),
         ("prompts: [hi]\ntests: [{vars: file://../v.yaml}]\n", "file://../v.yaml"),
         ("prompts: [hi]\ndefaultTest: {vars: file://../v.json}\n", "file://../v.json"),
+        ("prompts: [hi]\ntests: [{vars: {x: file://../id_fake}}]\n", "file://../id_fake"),
     ],
 )
 def test_a_reference_leading_out_of_the_folder_is_refused_and_not_read(

@@ -107,5 +107,7 @@ def test_prompty_round_trip(doc: PromptDocument) -> None:
 def test_promptfoo_config_always_parses(doc: PromptDocument) -> None:
     config = yaml.safe_load(to_promptfoo(doc))
     assert set(config) <= {"description", "prompts", "providers", "tests", "defaultTest"}
-    assert config["tests"] == [{"vars": doc.variables}]
+    [test] = config["tests"]
+    assert test["vars"] == doc.variables
+    assert set(test) <= {"vars", "options"}  # options: a list of texts stays one value
     assert len(config["providers"]) == len(doc.columns)

@@ -239,13 +239,12 @@ def test_curl_snippet_runs_against_the_fake_server(
     assert request.path == path
     assert request.json == expected
     assert _sent_key(request.headers) == ""  # no key header for a plain-http URL
+    reply = json.loads(result.stdout)  # asked without "stream": one JSON object
     if path == "/v1/messages":
         assert request.headers["anthropic-version"]
+        assert reply["content"][0]["text"] == ANSWER
     else:
-        # The fake server answers Messages with a stream whatever was asked; Chat
-        # Completions without "stream" is one JSON object.
-        answer = json.loads(result.stdout)["choices"][0]["message"]["content"]
-        assert answer == ANSWER
+        assert reply["choices"][0]["message"]["content"] == ANSWER
 
 
 @pytest.mark.parametrize(

@@ -203,7 +203,15 @@ def test_every_step_is_stored_with_its_run(fake_llm: FakeLLM, db: Database) -> N
 
 def test_runs_stored_before_conversations_load_unchanged(tmp_path: Path) -> None:
     path = tmp_path / "library.sqlite3"
-    with Database(path) as db:
+    # The file as the build before conversations left it: the migrations up to theirs.
+    before = next(i for i, step in enumerate(MIGRATIONS) if "thread_steps" in step.__name__)
+    conn = sqlite3.connect(path)
+    for number, step in enumerate(MIGRATIONS[:before], start=1):
+        step(conn)
+        conn.execute(f"PRAGMA user_version = {number}")
+    conn.commit()
+    conn.close()
+    with Database(path) as db:  # migrates to now, then an answer stored as before
         prompt = db.call(library.create_prompt, "old")
         version = db.call(library.save_version, prompt.id, "t", {}, {})
         run = db.call(library.record_run, version.id, {})
@@ -214,13 +222,6 @@ def test_runs_stored_before_conversations_load_unchanged(tmp_path: Path) -> None
             "cost": 0.5,
         }  # fmt: skip
         db.call(library.add_response, run.id, **fields)
-    # The file as the build before conversations left it.
-    before = next(i for i, step in enumerate(MIGRATIONS) if "thread_steps" in step.__name__)
-    conn = sqlite3.connect(path)
-    conn.execute("DROP TABLE response_steps")
-    conn.execute(f"PRAGMA user_version = {before}")
-    conn.commit()
-    conn.close()
     with Database(path) as db:
         (answer,) = db.call(library.list_responses, run.id)
         assert (answer.text, answer.steps, answer.total_cost) == ("old answer", (), 0.5)

@@ -129,3 +129,18 @@ def test_no_statement_binds_numbered_placeholders() -> None:
         if re.search(r"\?\d", line)
     ]
     assert offenders == []
+
+
+def test_a_case_keeps_its_threshold_through_save_replace_and_duplicate(db: Database) -> None:
+    prompt = db.call(library.create_prompt, "p")
+    case = {"vars": {"a": 1}, "assert": [{"type": "contains", "value": "x"}], "threshold": 0.5}
+    [saved] = db.call(library.replace_cases, prompt.id, [case])
+    assert saved.threshold == 0.5 and saved.to_exchange() == case
+    [updated] = db.call(library.save_cases, prompt.id, [{**case, "id": saved.id, "threshold": 1}])
+    assert updated.threshold == 1.0
+    copy = db.call(library.duplicate_prompt, prompt.id)
+    assert [c.threshold for c in db.call(library.list_cases, copy.id)] == [1.0]
+    [cleared] = db.call(library.save_cases, prompt.id, [{"id": saved.id, "vars": {"a": 1}}])
+    assert cleared.threshold is None
+    with pytest.raises(StorageError, match="threshold must be a number"):
+        db.call(library.replace_cases, prompt.id, [{"vars": {}, "threshold": "high"}])

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 
 import pytest
@@ -13,7 +14,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication
 
-from promptstudio.evals.graders import GradeResult
+from promptstudio.evals.graders import NOT_GRADED, GradeResult
 from promptstudio.evals.results import (
     CANCELLED,
     DONE,
@@ -192,6 +193,22 @@ def test_tooltip_has_answer_grades_and_cost(model: EvalGridModel) -> None:
     assert "latency 513 ms" in tip and "$0.00032" in tip
     cached = at(model, 0, 0, Role.ToolTipRole)
     assert isinstance(cached, str) and "served from cache (cost $0)" in cached
+
+
+def test_checks_not_graded_here_are_shown_as_such(model: EvalGridModel) -> None:
+    run = build_run()
+    case = run.cases[1]
+    skipped = GradeResult(False, 0.0, "Not graded: why.", "python", {NOT_GRADED: True})
+    gpt, local = run.cell(case.key, "gpt"), run.cell(case.key, "local")
+    assert gpt is not None and local is not None
+    run.cells[(case.key, "gpt")] = dataclasses.replace(gpt, grades=(*gpt.grades, skipped))
+    run.cells[(case.key, "local")] = dataclasses.replace(local, grades=(skipped,))
+    model.set_run(run)
+    assert at(model, 1, 0) == "✓ pass (1 not graded)"
+    assert at(model, 1, 2) == "— not graded"
+    tip = at(model, 1, 2, Role.ToolTipRole)
+    assert isinstance(tip, str)
+    assert "– <b>python</b> — Not graded: why." in tip
 
 
 def test_tooltip_escapes_and_shortens_the_answer(model: EvalGridModel) -> None:

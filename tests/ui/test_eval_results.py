@@ -56,9 +56,9 @@ def test_run_fills_grid_summary_chart_and_selects_the_first_cell(view: EvalResul
     assert [grid_text(view, 0, n) for n in range(3)] == ["✓ pass ⟲", "✓ pass", "✓ pass"]
     assert [grid_text(view, 2, n) for n in range(3)] == ["✓ pass", "✓ pass", "⚠ error"]
     assert grid_text(view, 3, 1) == "✗ fail"
-    assert summary_row(view, 0)[:2] == ["GPT-4o mini", "10/10 · 100%"]
-    assert summary_row(view, 1)[1] == "9/10 · 90%"
-    assert summary_row(view, 2)[1] == "5/8 · 63%" and summary_row(view, 2)[7] == "2"
+    assert summary_row(view, 0)[:2] == ["GPT-4o mini", "10/10 · 100% [72–100%]"]
+    assert summary_row(view, 1)[1] == "9/10 · 90% [60–98%]"
+    assert summary_row(view, 2)[1] == "5/8 · 63% [31–86%]" and summary_row(view, 2)[7] == "2"
     assert [label for label, _, _ in view.chart.bars()] == [
         "GPT-4o mini",
         "Claude Haiku",
@@ -136,7 +136,7 @@ def test_cells_arriving_update_grid_now_and_summary_later(
     assert grid_text(view, 3, 1) == "✗ fail"  # the grid at once
     assert "The capital is Paris." in view.detail.toPlainText()  # the selected cell too
     assert calls == [] and summary_row(view, 0)[1] == "—"  # not 30 recomputations
-    qtbot.waitUntil(lambda: summary_row(view, 0)[1] == "10/10 · 100%", timeout=2000)
+    qtbot.waitUntil(lambda: summary_row(view, 0)[1] == "10/10 · 100% [72–100%]", timeout=2000)
     assert calls == [1]
     assert len(view.chart.bars()) == 3
 
@@ -157,14 +157,14 @@ def test_baseline_highlights_flips(view: EvalResultsView) -> None:
         if (r, c) not in flipped and grid_text(view, r, c, Role.BackgroundRole) is not None
     }
     assert len(others) == 2 and amber.name() not in others  # type: ignore[attr-defined]
-    assert summary_row(view, 1)[1] == "9/10 · 90% (±0)"
+    assert summary_row(view, 1)[1] == "9/10 · 90% [60–98%] (±0)"
     view.grid.setCurrentIndex(view.grid_model.index(3, 1))
     detail = view.detail.toPlainText()
     assert "Baseline: v5 · 2026-11-22 10:03\n" in detail
     assert detail.endswith("Status: ✓ pass\nThe capital is Berlin.")
     view.set_baseline(None)
     assert "Baseline" not in view.detail.toPlainText()
-    assert summary_row(view, 1)[1] == "9/10 · 90%"
+    assert summary_row(view, 1)[1] == "9/10 · 90% [60–98%]"
 
 
 def test_clearing_the_run(view: EvalResultsView) -> None:

@@ -42,7 +42,7 @@ def test_headers(model: EvalSummaryModel) -> None:
     names = [model.headerData(n, Qt.Orientation.Horizontal) for n in range(model.columnCount())]
     assert names == [
         "Model", "Pass rate", "Mean score", "Mean latency", "p95 latency", "Cost", "Cached",
-        "Errors",
+        "Errors", "Repeats",
     ]  # fmt: skip
     tip = model.headerData(Column.PASS_RATE, Qt.Orientation.Horizontal, Role.ToolTipRole)
     assert "failed request counts as a failure" in tip
@@ -52,7 +52,7 @@ def test_headers(model: EvalSummaryModel) -> None:
 def test_row_texts(model: EvalSummaryModel) -> None:
     model.set_summaries([summary()])
     assert row_texts(model, 0) == [
-        "GPT", "8/10 · 80%", "0.86", "840 ms", "12.3 s", "$0.0012", "2", "1",
+        "GPT", "8/10 · 80% [49–94%]", "0.86", "840 ms", "12.3 s", "$0.0012", "2", "1", "—",
     ]  # fmt: skip
     assert model.data(model.index(0, Column.PASS_RATE), Role.ForegroundRole) is None
 
@@ -84,11 +84,12 @@ def test_baseline_shows_the_change(model: EvalSummaryModel) -> None:
         [before, summary(column_key="ob", passed=9, pass_rate=0.9)],
         {"a": "old", "b": "ob"},
     )
-    assert model.data(model.index(0, Column.PASS_RATE)) == "8/10 · 80% (+20)"
-    assert model.data(model.index(1, Column.PASS_RATE)) == "8/10 · 80% (-10)"
-    assert model.data(model.index(2, Column.PASS_RATE)) == "8/10 · 80%"  # nothing to compare
+    assert model.data(model.index(0, Column.PASS_RATE)) == "8/10 · 80% [49–94%] (+20)"
+    assert model.data(model.index(1, Column.PASS_RATE)) == "8/10 · 80% [49–94%] (-10)"
+    nothing_to_compare = model.data(model.index(2, Column.PASS_RATE))
+    assert nothing_to_compare == "8/10 · 80% [49–94%]"
     tip = model.data(model.index(0, Column.PASS_RATE), Role.ToolTipRole)
-    assert tip == "Baseline (GPT (v5)): 6/10 · 60%"
+    assert tip == "Baseline (GPT (v5)): 6/10 · 60% [31–83%]"
     up = model.data(model.index(0, Column.PASS_RATE), Role.ForegroundRole)
     down = model.data(model.index(1, Column.PASS_RATE), Role.ForegroundRole)
     assert isinstance(up, QColor) and isinstance(down, QColor)
@@ -97,7 +98,7 @@ def test_baseline_shows_the_change(model: EvalSummaryModel) -> None:
 
 def test_unchanged_pass_rate(model: EvalSummaryModel) -> None:
     model.set_summaries([summary()], [summary(column_key="x")], {"a": "x"})
-    assert model.data(model.index(0, Column.PASS_RATE)) == "8/10 · 80% (±0)"
+    assert model.data(model.index(0, Column.PASS_RATE)) == "8/10 · 80% [49–94%] (±0)"
 
 
 def test_refresh_of_the_same_models_keeps_rows(model: EvalSummaryModel, qtbot) -> None:
@@ -105,7 +106,7 @@ def test_refresh_of_the_same_models_keeps_rows(model: EvalSummaryModel, qtbot) -
     with qtbot.assertNotEmitted(model.modelReset), qtbot.waitSignal(model.dataChanged) as blocker:
         model.set_summaries([summary(passed=9, pass_rate=0.9), summary(column_key="b")])
     assert (blocker.args[1].row(), blocker.args[1].column()) == (1, len(Column) - 1)
-    assert model.data(model.index(0, Column.PASS_RATE)) == "9/10 · 90%"
+    assert model.data(model.index(0, Column.PASS_RATE)) == "9/10 · 90% [60–98%]"
     with qtbot.waitSignal(model.modelReset):
         model.set_summaries([summary(column_key="z")])
     assert model.rowCount() == 1
@@ -121,8 +122,23 @@ def test_from_a_real_run(model: EvalSummaryModel) -> None:
         "Llama 3 (local)",
     ]
     gpt, claude, local = (row_texts(model, n) for n in range(3))
-    assert gpt[1] == "10/10 · 100% (±0)"
+    assert gpt[1] == "10/10 · 100% [72–100%] (±0)"
     assert gpt[6] == "1"  # one cache hit
-    assert claude[1] == "9/10 · 90% (±0)"  # one flip each way
-    assert local[1] == "5/8 · 63% (±0)"  # 2 errors + 1 fail; cancelled and unchecked left out
+    assert claude[1] == "9/10 · 90% [60–98%] (±0)"  # one flip each way
+    # 2 errors + 1 fail; cancelled and unchecked left out
+    assert local[1] == "5/8 · 63% [31–86%] (±0)"
     assert (local[5], local[7]) == ("—", "2")  # a local model has no price
+
+
+def test_repeats_column_gives_pass_at_k_pass_hat_k_and_flaky(model: EvalSummaryModel) -> None:
+    model.set_summaries([summary(repeat=3, pass_at_k=1.0, pass_hat_k=2 / 3, flaky=1)])
+    assert model.data(model.index(0, Column.REPEATS)) == "pass@3 100% · pass^3 67% · 1 flaky"
+    model.set_summaries([summary()])
+    assert model.data(model.index(0, Column.REPEATS)) == "—"
+
+
+def test_all_passed_and_nothing_graded_intervals(model: EvalSummaryModel) -> None:
+    model.set_summaries([summary(passed=10, pass_rate=1.0), summary(column_key="b", passed=0,
+                                                                      pass_rate=0.0)])  # fmt: skip
+    assert model.data(model.index(0, Column.PASS_RATE)) == "10/10 · 100% [72–100%]"
+    assert model.data(model.index(1, Column.PASS_RATE)) == "0/10 · 0% [0–28%]"

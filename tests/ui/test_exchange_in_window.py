@@ -231,3 +231,19 @@ def test_an_import_lists_what_it_could_not_keep(window, qtbot, tmp_path) -> None
     plain.write_text("user:\nHello\n", encoding="utf-8")
     _import(qtbot, window, plain)
     assert window.findChild(QMessageBox, "importNotesBox") is None  # nothing to say
+
+
+def test_what_an_import_leaves_out_is_said_in_the_window(window, qtbot, tmp_path) -> None:
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(
+        "description: Notes\nprompts: [hi]\nproviders: [bedrock:some-model]\n"
+        "tests: [{assert: [{type: python, value: 'True'}]}]\n",
+        encoding="utf-8",
+    )
+    _import(qtbot, window, config)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "importNotesBox") is not None)
+    box = window.findChild(QMessageBox, "importNotesBox")
+    assert box.accessibleName() == "Imported, with notes"
+    assert "bedrock:some-model" in box.text() and "'python' in test 1" in box.text()
+    box.button(QMessageBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "importNotesBox") is None)

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QTextBrowser
 
 from promptstudio.providers import Endpoint
 from promptstudio.runs import RunTarget, TargetResult
-from promptstudio.storage import library
 from promptstudio.runs.columns import sample_key
+from promptstudio.storage import library
 from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.board.run_column import COLUMN_MIME, ColumnConfig
 from tests.fake_llm import Reply

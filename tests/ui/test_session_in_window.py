@@ -136,7 +136,9 @@ def test_an_evaluation_runs_on_what_it_is_handed(
     notifier = StatusNotifier()
     said: list[str] = []
     notifier.statusMessage.connect(said.append)
-    settings: dict[str, Any] = {"evaluate.local_limit": 1, "evaluate.remote_limit": 4}
+    settings: dict[str, Any] = {
+        "evaluate.local_limit": 1, "evaluate.remote_limit": 4, "evaluate.max_cost": None
+    }  # fmt: skip
     flow = EvalFlow(
         EvalPane(host),
         EvalServices(

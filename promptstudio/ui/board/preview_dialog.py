@@ -2,8 +2,9 @@
 
 The preview renders with the same function the run uses, so what is shown is what goes
 on the wire (the key and transport details aside), with the system prompt where the
-column's provider puts it. Token counts are estimates (about 4 characters a token); a
-cost is shown only for models with a known price.
+column's provider puts it, and the images it will send (each with its type, size and hash,
+or why the column's API would refuse it). Token counts are estimates (about 4 characters a
+token, images by their pixels); a cost is shown only for models with a known price.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -22,11 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptstudio.chat import Message
+from promptstudio.chat import Image, Message, Text
+from promptstudio.images import check_size, dimensions
 from promptstudio.providers.pricing import PriceTable, estimate_tokens
 from promptstudio.ui.board.run_column import ColumnConfig, cost_text
 
 ANTHROPIC_DEFAULT_MAX_TOKENS = 4096  # what the Anthropic provider sends when unset
+IMAGE_SCHEME = "image"  # the preview's own URLs for the images it shows, by hash
+PREVIEW_HEIGHT = 160
 
 
 @dataclass(frozen=True)
@@ -43,8 +49,49 @@ def messages_html(messages: Sequence[Message], api: str) -> str:
         if system:
             parts.append(_block("system — sent as the request's system field", system))
         messages = [m for m in messages if m.role != "system"]
-    parts += [_block(m.role, m.content) for m in messages]
+    parts += [_block(m.role, m.content) if not m.parts else _parts_block(m, api) for m in messages]
     return "".join(parts) or "<p><i>No messages: the template renders to nothing.</i></p>"
+
+
+def _parts_block(message: Message, api: str) -> str:
+    """A message with images: its text and each image as it will be sent, in order."""
+    html = [f"<p><b>{escape(message.role)}</b></p>"]
+    for part in message.parts:
+        if isinstance(part, Text):
+            if part.text.strip():
+                html.append(f"<pre style='white-space: pre-wrap'>{escape(part.text)}</pre>")
+            continue
+        if part.data:
+            html.append(
+                f"<p><img src='{IMAGE_SCHEME}:{part.sha256}' alt='{escape(part.alt)}' "
+                f"height='{_shown_height(part)}'></p>"
+            )
+            caption = f"image {part.label()}"
+        else:
+            caption = f"image {part.alt or ''} sent as a link: {part.url} (the API fetches it)"
+        html.append(f"<p><i>{escape(caption)}</i></p>")
+        problem = check_size(part, api)
+        if problem is not None:
+            html.append(
+                f"<p style='color:#c0392b'><b>Refused before sending:</b> {escape(problem)}</p>"
+            )
+    return "".join(html)
+
+
+def _shown_height(image: Image) -> int:
+    """The image's own height, at most :data:`PREVIEW_HEIGHT` (small images not blown up)."""
+    size = dimensions(image.data)
+    return min(PREVIEW_HEIGHT, size[1]) if size else PREVIEW_HEIGHT
+
+
+def add_image_resources(document: QTextDocument, messages: Sequence[Message]) -> None:
+    """Give the document the images the HTML of :func:`messages_html` shows."""
+    for message in messages:
+        for image in message.images:
+            if image.data:
+                picture = QImage.fromData(image.data)
+                url = QUrl(f"{IMAGE_SCHEME}:{image.sha256}")
+                document.addResource(QTextDocument.ResourceType.ImageResource, url, picture)
 
 
 def _block(title: str, text: str) -> str:
@@ -91,6 +138,7 @@ class PreviewDialog(QDialog):
             page = QWidget(self.tabs)
             view = QTextBrowser(page)
             view.setObjectName("previewMessages")
+            add_image_resources(view.document(), messages)
             view.setHtml(messages_html(messages, column.api))
             summary = QLabel(summary_text(messages, column), page)
             summary.setObjectName("previewSummary")

@@ -100,6 +100,8 @@ class RunBoard(QWidget):
     columnAdded = Signal(str)  # column id: a new column, e.g. to show its key status
     answerPinned = Signal(str, str, str)  # label, detail, text: to keep with the prompt
     pinClosed = Signal(int)  # a kept pin's id
+    continueRequested = Signal(str, str)  # column id, the user's next turn
+    conversationUseRequested = Signal(str, str)  # column id, "prompt" or "case"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -262,6 +264,8 @@ class RunBoard(QWidget):
         column.pinRequested.connect(self.pin_answer)
         column.modelsRequested.connect(self.modelsRequested)
         column.foldedChanged.connect(self._remember_fold)
+        column.continueRequested.connect(self.continueRequested)
+        column.conversationUseRequested.connect(self.conversationUseRequested)
         index = len(self.columns)
         if after is not None:
             index = [c.column_id for c in self.columns].index(after) + 1

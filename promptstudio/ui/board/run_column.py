@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from promptstudio.chat import Message
 from promptstudio.durations import format_ms as ms_text
 from promptstudio.providers import PRESETS as PROFILE_PRESETS
 from promptstudio.providers import GenerationParams, ProviderProfile
@@ -45,6 +46,7 @@ from promptstudio.ui.board.param_editors import (
     SchemaEdit,
     TextsEdit,
 )
+from promptstudio.ui.board.thread_view import ThreadView, TurnBar
 from promptstudio.ui.board.tool_calls_view import ToolCallsView, ToolStepBar, calls_html
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.theme import symbol_icon
@@ -121,6 +123,8 @@ class RunColumn(QFrame):
     modelsRequested = Signal(str)  # column id: fetch the server's model list
     pinRequested = Signal(str)
     foldedChanged = Signal(str, bool)  # column id, folded
+    continueRequested = Signal(str, str)  # column id, the user's next turn
+    conversationUseRequested = Signal(str, str)  # column id, "prompt" or "case"
 
     def __init__(
         self,
@@ -186,6 +190,14 @@ class RunColumn(QFrame):
         self.tool_steps = ""  # the record of earlier tool steps (ToolCallsView HTML)
         self.tool_bar = ToolStepBar(self)
         self.tool_bar.send.clicked.connect(lambda: self.toolStepRequested.emit(self.column_id))
+        self.thread_view = ThreadView(self)  # the conversation before the answer
+        self.turn_bar = TurnBar(self)  # Continue, and the next turn's input
+        emit = config.id
+        self.turn_bar.sent.connect(lambda text: self.continueRequested.emit(emit, text))
+        self.turn_bar.stopRequested.connect(lambda: self.stopRequested.emit(emit))
+        self.turn_bar.copyRequested.connect(
+            lambda use: self.conversationUseRequested.emit(emit, use)
+        )
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -194,9 +206,11 @@ class RunColumn(QFrame):
         layout.addWidget(self.metrics)
         layout.addWidget(self.error)
         layout.addWidget(self.consistency)
+        layout.addWidget(self.thread_view, 1)
         layout.addWidget(self.tool_calls)
         layout.addWidget(self.tool_bar)
         layout.addWidget(self.answer, 1)
+        layout.addWidget(self.turn_bar)
 
         self._pending: list[str] = []  # text for the view at the next flush
         self._shown = 0  # how many of the selected sample's deltas the view has
@@ -213,6 +227,14 @@ class RunColumn(QFrame):
         self.samples_bar.currentChanged.connect(self.select_sample)
         self.view_mode.currentTextChanged.connect(lambda _mode: self._refresh_view(force=True))
         self.set_folded(False)
+
+    def add_footer(self, row: QWidget, actions: Sequence[Any] = ()) -> None:
+        """A row under the answer (the rating bar) and its QActions in the ⋯ menu."""
+        layout, menu = self.layout(), self.menu_button.menu()
+        assert layout is not None and menu is not None
+        layout.addWidget(row)
+        menu.addSeparator()
+        menu.addActions(list(actions))
 
     def _header(self) -> QHBoxLayout:
         """The title line: fold, title (drag it), status, run, stop, the menu and remove."""
@@ -389,11 +411,13 @@ class RunColumn(QFrame):
         self.tool_calls.show_calls("", "")
         self.tool_bar.summary.clear()
         self.answer.clear()
+        self.thread_view.clear_turns()
         self.error.hide()
         self.metrics.clear()
         self.status.setText("Waiting…")
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
+        self._update_turns()
 
     def receive(self, sample: int, updates: Sequence[TargetUpdate]) -> None:
         """Take what the run worker reported on one sample since the board's last flush."""
@@ -431,6 +455,7 @@ class RunColumn(QFrame):
         self.output.set_text(text)
         self._refresh_view(force=True)
         self._show_status()
+        self._update_turns()
 
     def end_run(self) -> None:
         self.flush()
@@ -438,6 +463,25 @@ class RunColumn(QFrame):
         self._show_status()
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
+        self._update_turns()
+
+    def show_thread(self, turns: Sequence[Message], prompt_size: int, summary: str) -> None:
+        """Show the conversation's turns after the prompt, before the answer on show."""
+        self.thread_view.show_turns(turns, prompt_size, summary)
+        self._update_turns()
+
+    def offer_again(self, text: str) -> None:
+        """The reply to the turn ``text`` failed: it is back in the input, to send again."""
+        self.turn_bar.offer_again(text)
+
+    def _update_turns(self) -> None:
+        result = self.result
+        finished = result is not None and result.status.finished and bool(result.text.strip())
+        self.turn_bar.set_state(
+            can_continue=finished,
+            streaming=self.stop_button.isEnabled(),
+            has_thread=bool(self.thread_view.turns),
+        )
 
     def show_problem(self, message: str) -> None:
         """Say what is wrong with the column (a value typed out of range, a bad schema)."""

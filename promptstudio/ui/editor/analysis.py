@@ -97,6 +97,7 @@ class TemplateAnalysis(QObject):
         self._analysed_text = source
         if names is not None:
             self.variables.set_names(names)
+            self.variables.set_image_names(templating.image_variables(source))
             self.editor.highlighter.set_variables(frozenset(names))
         self.namesRead.emit(source, self.run)
         self.error = error

@@ -7,6 +7,10 @@ is passed to the template as that value, so few-shot lists are typed as JSON.
 A template can hold thousands of variables (a pasted document, generated text): the
 form then shows the first :data:`MAX_FIELDS` and a filter to reach the others; every
 value is kept whether or not its field is on screen.
+
+A value that is a list of ``{role, content}`` turns is a thread (``templating.threads``):
+its field edits it as turns (a role and a text each; add and remove), and the field's
+"Turns" button switches any value between turns and text.
 """
 
 from __future__ import annotations
@@ -16,20 +20,28 @@ from collections.abc import Mapping, Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from promptstudio.images import looks_like_image_source
+from promptstudio.templating.threads import is_thread
+from promptstudio.ui.editor.image_field import ImageDrops, ImageRow
+from promptstudio.ui.editor.thread_editor import ThreadEditor
 from promptstudio.values import format_value, parse_value
 
 MAX_FIELDS = 200  # an input per variable up to here; a filter reaches the rest
 
 
 class VariableField(QWidget):
+    edited = Signal()
+
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.name = name
@@ -41,11 +53,94 @@ class VariableField(QWidget):
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.editor.setFixedHeight(self.editor.fontMetrics().lineSpacing() * 3 + 12)
         self.label.setBuddy(self.editor)
-        layout = QVBoxLayout(self)
+        self.as_turns = QToolButton(self)
+        self.as_turns.setObjectName("variableAsTurns")
+        self.as_turns.setText("Turns")
+        self.as_turns.setCheckable(True)
+        self.as_turns.setAutoRaise(True)
+        self.as_turns.setAccessibleName(f"Edit {name} as conversation turns")
+        self.as_turns.setToolTip(
+            "A thread: a list of turns that becomes messages where {{ " + name + " }} "
+            "stands alone on its line. Off: edit the value as text (JSON)."
+        )
+        self.turns_editor = ThreadEditor(self)
+        self.turns_editor.hide()
+        title = QHBoxLayout()
+        title.setContentsMargins(0, 0, 0, 0)
+        title.addWidget(self.label, 1)
+        title.addWidget(self.as_turns)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
         layout.setSpacing(2)
-        layout.addWidget(self.label)
+        layout.addLayout(title)
         layout.addWidget(self.editor)
+        layout.addWidget(self.turns_editor)
+        self.editor.textChanged.connect(self.edited)
+        self.turns_editor.changed.connect(self.edited)
+        self.as_turns.toggled.connect(self._switch)
+
+        self.image: ImageRow | None = None
+        # An image file dropped on the field (its text too) becomes its value.
+        self.drops = ImageDrops(self)
+        self.drops.dropped.connect(self.editor.setPlainText)
+        self.installEventFilter(self.drops)
+        self.editor.viewport().installEventFilter(self.drops)
+        self.setAcceptDrops(True)
+
+    def text(self) -> str:
+        """The value as the form keeps it (a thread as its JSON)."""
+        if self.as_turns.isChecked():
+            return format_value(self.turns_editor.turns())
+        return self.editor.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        """Show ``text`` (as turns when it is a thread), quietly."""
+        value = parse_value(text)
+        turns = is_thread(value)
+        for widget in (self.editor, self.turns_editor, self.as_turns):
+            widget.blockSignals(True)
+        self.editor.setPlainText(text)
+        if turns:
+            assert isinstance(value, list)
+            self.turns_editor.set_turns(value)
+        self.as_turns.setChecked(turns)
+        for widget in (self.editor, self.turns_editor, self.as_turns):
+            widget.blockSignals(False)
+        self._show_mode(turns)
+
+    def _switch(self, turns: bool) -> None:
+        if turns:
+            text = self.editor.toPlainText()
+            value = parse_value(text)
+            as_thread = value if is_thread(value) else [{"role": "user", "content": text}]
+            assert isinstance(as_thread, list)
+            self.turns_editor.set_turns(as_thread)
+        else:
+            self.editor.blockSignals(True)
+            self.editor.setPlainText(format_value(self.turns_editor.turns()))
+            self.editor.blockSignals(False)
+        self._show_mode(turns)
+        self.edited.emit()
+
+    def _show_mode(self, turns: bool) -> None:
+        self.editor.setVisible(not turns)
+        self.turns_editor.setVisible(turns)
+
+    def set_image(self, on: bool) -> None:
+        """Show (or hide) the picker and thumbnail of an image variable."""
+        if on and self.image is None:
+            self.image = ImageRow(self.name, self)
+            self.image.chosen.connect(self.editor.setPlainText)
+            self._layout.addWidget(self.image)
+            QWidget.setTabOrder(self.editor, self.image.pick)  # Tab from the value: the picker
+            self.editor.textChanged.connect(self.show_image)
+            self.show_image()
+        if self.image is not None:
+            self.image.setVisible(on)
+
+    def show_image(self) -> None:
+        if self.image is not None:
+            self.image.show_value(self.editor.toPlainText())
 
 
 class VariablesForm(QWidget):
@@ -57,6 +152,7 @@ class VariablesForm(QWidget):
         self._texts: dict[str, str] = {}
         self._fields: dict[str, VariableField] = {}
         self._names: list[str] = []
+        self._image_names: set[str] = set()
         title = QLabel("<b>Variables</b>", self)
         self._empty = QLabel("No variables yet. Type {{ name }} in the template to add one.", self)
         self._empty.setWordWrap(True)
@@ -107,6 +203,16 @@ class VariablesForm(QWidget):
         self._show_fields()
         self.valuesChanged.emit()  # the values are those of the names: other keys now
 
+    def set_image_names(self, names: Sequence[str]) -> None:
+        """The variables used as an image source (``![alt]({{ name }})``): they get a picker."""
+        self._image_names = set(names)
+        for name, field in self._fields.items():
+            field.set_image(self.is_image(name))
+
+    def is_image(self, name: str) -> bool:
+        """An image variable: used as an image source, or its value names an image."""
+        return name in self._image_names or looks_like_image_source(self._texts.get(name, ""))
+
     def shown_names(self) -> list[str]:
         """The names that have a field on screen (the filter's matches, up to the cap)."""
         wanted = self.filter.text().strip().casefold()
@@ -126,8 +232,9 @@ class VariablesForm(QWidget):
                 field = self._fields.get(name)
                 if field is None:
                     field = VariableField(name, self)
-                    field.editor.setPlainText(self._texts.get(name, ""))
-                    field.editor.textChanged.connect(lambda n=name: self._on_edited(n))
+                    field.set_text(self._texts.get(name, ""))
+                    field.edited.connect(lambda n=name: self._on_edited(n))
+                    field.set_image(self.is_image(name))
                     self._fields[name] = field
                 elif self._rows.indexOf(field) == index:
                     continue
@@ -147,7 +254,9 @@ class VariablesForm(QWidget):
         self._empty.setVisible(not self._names)
 
     def _on_edited(self, name: str) -> None:
-        self._texts[name] = self._fields[name].editor.toPlainText()
+        self._texts[name] = self._fields[name].text()
+        if self._fields[name].image is None and self.is_image(name):
+            self._fields[name].set_image(True)
         self.valuesChanged.emit()
 
     def values(self) -> dict[str, object]:
@@ -158,12 +267,13 @@ class VariablesForm(QWidget):
         """Replace the remembered values (e.g. from a stored version) and show them."""
         self._texts = {name: format_value(value) for name, value in values.items()}
         for name, field in self._fields.items():
-            field.editor.blockSignals(True)
-            field.editor.setPlainText(self._texts.get(name, ""))
-            field.editor.blockSignals(False)
+            field.set_text(self._texts.get(name, ""))
+            field.set_image(self.is_image(name))
+            field.show_image()
         self.valuesChanged.emit()
 
     def set_value(self, name: str, value: object) -> None:
         self._texts[name] = format_value(value)
         if name in self._fields:
-            self._fields[name].editor.setPlainText(self._texts[name])
+            self._fields[name].set_text(self._texts[name])
+            self._on_edited(name)

@@ -28,6 +28,8 @@ from PySide6.QtGui import QFont, QUndoCommand, QUndoStack
 
 from promptstudio.evals.checks_text import format_check, format_checks, parse_checks
 from promptstudio.evals.graders import ASSERTION_TYPES, NEGATION_PREFIX, GraderError
+from promptstudio.templating.threads import is_thread
+from promptstudio.values import parse_value
 
 EXPECTED: Final = "Expected"
 CHECKS: Final = "Checks"
@@ -66,9 +68,11 @@ def value_text(value: object) -> str:
 
 
 def _edited_value(before: object, text: str) -> object:
-    """What typing ``text`` over ``before`` stores: JSON stays JSON when the text is."""
+    """What typing ``text`` over ``before`` stores: JSON stays JSON when the text is; a
+    thread typed as JSON (a list of turns) is a thread."""
     if isinstance(before, str):
-        return text
+        typed = parse_value(text)
+        return typed if is_thread(typed) else text
     try:
         return _DECODER.decode(text)
     except ValueError:
@@ -222,6 +226,8 @@ class CasesModel(QAbstractTableModel):
         checks = index.column() == self.checks_column()
         if role == Qt.ItemDataRole.DisplayRole and checks:
             return CHECKS_SEPARATOR.join(format_check(check) for check in case["assert"])
+        if role == Qt.ItemDataRole.DisplayRole and (turns := self._thread(case, index)):
+            return f"thread of {len(turns)} turns"  # edited as JSON; the tooltip shows it
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return self._text(case, index.column())
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -348,6 +354,11 @@ class CasesModel(QAbstractTableModel):
         if column < names:
             return self._names[column], self._names[column]
         return None, FIXED_COLUMNS[column - names]
+
+    def _thread(self, case: dict[str, Any], index: Index) -> list[Any] | None:
+        variable = self._column(index.column())[0]
+        value = case["vars"].get(variable) if variable is not None else None
+        return value if is_thread(value) else None
 
     def _text(self, case: dict[str, Any], column: int) -> str:
         variable, header = self._column(column)

@@ -386,8 +386,15 @@ class CasesTable(QWidget):
             self._view.addAction(action)
         return action
 
+    def add_beside_count(self, *widgets: QWidget) -> None:
+        """Show ``widgets`` right after the case count (the Evaluate tab's repeats box: the
+        tab's own toolbar has no room left at 1280 pixels)."""
+        index = self._bar.indexOf(self.count_label) + 1
+        for offset, widget in enumerate(widgets):
+            self._bar.insertWidget(index + offset, widget)
+
     def _lay_out(self) -> None:
-        bar = QHBoxLayout()
+        bar = self._bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         for name, _text, _tip, _key in _ACTIONS:
             if name in ("up", "undo", "import"):
@@ -404,12 +411,18 @@ class CasesTable(QWidget):
         every.setContentsMargins(0, 0, 0, 0)
         every.addWidget(every_label)
         every.addWidget(self.every_case, 1)
+        self._every_row = every
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(ScrollingRow(bar, self))
         layout.addWidget(self._view, 1)
         layout.addLayout(every)
         layout.addWidget(self.problem_label)
+
+    def add_beside_checks(self, *widgets: QWidget) -> None:
+        """Other settings of the evaluation at the end of the every-case checks' line."""
+        for widget in widgets:
+            self._every_row.addWidget(widget)
 
     def _button(self, action: QAction) -> QToolButton:
         button = QToolButton(self)

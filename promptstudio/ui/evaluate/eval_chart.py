@@ -4,6 +4,8 @@ QtCharts is not part of PySide6-Essentials, and two bars per model need no chart
 library: a QPainter pass over :meth:`EvalChart.bars` is all there is. Colours come from
 the palette (text, tracks, the highlight hue) so the chart reads in light and dark themes.
 Costs are scaled to the dearest model: the bar compares models, the label gives the price.
+The pass-rate bar carries its 95% Wilson interval as an error bar (a line with end caps
+from the low to the high bound), and its caption gives the bounds.
 Each model's name has a line of its own above its bars, so it gets the chart's whole width
 (names like ``fake-model · local server`` were cut to "fake-…" beside the bars); a name too
 long even for that is elided in the middle, and its tooltip and the accessible description
@@ -15,12 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from promptstudio.evals.results import ModelSummary
-from promptstudio.ui.evaluate.eval_summary_model import cost_text, percent
+from promptstudio.ui.evaluate.eval_summary_model import (
+    cost_text,
+    interval_text,
+    pass_interval,
+    percent,
+)
 
 MARGIN: Final = 10
 BAR_GAP: Final = 3  # between a model's two bars
@@ -28,6 +35,7 @@ GROUP_GAP: Final = 12  # between models
 LABEL_GAP: Final = 8  # around the bar area
 EMPTY_TEXT: Final = "No results yet"
 NO_COST: Final = "cost unknown"
+CAP: Final = 3  # half the height of an error bar's end caps, in pixels
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class _Bar:
     pass_text: str
     cost_fraction: float | None
     cost_text: str
+    interval: tuple[float, float] | None = None  # the pass rate's 95% interval
 
 
 class EvalChart(QWidget):
@@ -51,20 +60,26 @@ class EvalChart(QWidget):
     def set_summaries(self, summaries: list[ModelSummary]) -> None:
         costs = [s.total_cost for s in summaries if s.total_cost is not None]
         dearest = max(costs, default=0.0)
-        self._bars = [
-            _Bar(
-                label=s.label,
-                pass_fraction=s.pass_rate or 0.0,
-                pass_text="no checks" if s.pass_rate is None else f"{percent(s.pass_rate)}%",
-                cost_fraction=None
-                if s.total_cost is None
-                else (s.total_cost / dearest if dearest > 0 else 0.0),
-                cost_text=NO_COST if s.total_cost is None else cost_text(s),
+        self._bars = []
+        for s in summaries:
+            interval = pass_interval(s) if s.pass_rate is not None else None
+            text = "no checks" if s.pass_rate is None else f"{percent(s.pass_rate)}%"
+            if interval is not None:
+                text += f" [{interval_text(interval)}]"
+            self._bars.append(
+                _Bar(
+                    label=s.label,
+                    pass_fraction=s.pass_rate or 0.0,
+                    pass_text=text,
+                    cost_fraction=None
+                    if s.total_cost is None
+                    else (s.total_cost / dearest if dearest > 0 else 0.0),
+                    cost_text=NO_COST if s.total_cost is None else cost_text(s),
+                    interval=None if interval is None else (interval.low, interval.high),
+                )
             )
-            for s in summaries
-        ]
         self.setAccessibleDescription(
-            "; ".join(f"{b.label}: pass rate {b.pass_text}, cost {b.cost_text}" for b in self._bars)
+            "; ".join(f"{b.label}: pass rate {_spoken(b)}, cost {b.cost_text}" for b in self._bars)
             or EMPTY_TEXT
         )
         self.updateGeometry()
@@ -104,6 +119,10 @@ class EvalChart(QWidget):
                 QToolTip.showText(event.globalPos(), tip, self)
             return True
         return super().event(event)
+
+    def intervals(self) -> list[tuple[float, float] | None]:
+        """Each model's pass-rate interval (low, high) as drawn; None when nothing was graded."""
+        return [bar.interval for bar in self._bars]
 
     def bars(self) -> list[tuple[str, float, float | None]]:
         """(model label, pass rate 0..1 (0 when nothing was graded), cost 0..1 or None)."""
@@ -183,6 +202,8 @@ class EvalChart(QWidget):
                 if fraction:
                     bar_width = max(2.0, fraction * bars_width)
                     painter.fillRect(QRectF(bars_left, top, bar_width, height), colour)
+                if row == 0 and bar.interval is not None:
+                    self._paint_error_bar(painter, bar.interval, bars_left, bars_width, top, text)
                 caption_box = QRectF(bars_left + bars_width + LABEL_GAP, top, value_width, height)
                 painter.setPen(text if fraction is not None else muted)
                 painter.drawText(
@@ -190,13 +211,32 @@ class EvalChart(QWidget):
                 )
             y += self._group_height() - metrics.height()
 
+    def _paint_error_bar(
+        self,
+        painter: QPainter,
+        interval: tuple[float, float],
+        left: float,
+        width: float,
+        top: float,
+        colour: QColor,
+    ) -> None:
+        """The interval as a line across the bar's middle with a cap at each end."""
+        low, high = (left + bound * width for bound in interval)
+        middle = top + self._bar_height() / 2
+        pen = QPen(colour)
+        pen.setWidthF(1.5)
+        painter.setPen(pen)
+        painter.drawLine(QPointF(low, middle), QPointF(high, middle))
+        for x in (low, high):
+            painter.drawLine(QPointF(x, middle - CAP), QPointF(x, middle + CAP))
+
     def _paint_legend(
         self, painter: QPainter, left: int, text: QColor, pass_colour: QColor, cost_colour: QColor
     ) -> int:
         """Draw "■ Pass rate  ■ Cost (relative)" above the bars; returns the height used."""
         metrics = self.fontMetrics()
         size = metrics.height() - 4
-        entries = ((pass_colour, "Pass rate"), (cost_colour, "Cost (relative)"))
+        entries = ((pass_colour, "Pass rate (I: 95% interval)"), (cost_colour, "Cost (relative)"))
         needed = sum(size + 4 + metrics.horizontalAdvance(c) + 2 + 16 for _, c in entries) - 16
         x = float(max(MARGIN, min(left, self.width() - MARGIN - needed)))  # narrow: shift left
         for colour, caption in entries:
@@ -209,3 +249,8 @@ class EvalChart(QWidget):
             )
             x += box.width() + 16
         return metrics.height() + GROUP_GAP
+
+
+def _spoken(bar: _Bar) -> str:
+    """ "80%, 95% interval 49–94%": the caption as a screen reader should say it."""
+    return bar.pass_text.replace(" [", ", 95% interval ").rstrip("]")

@@ -20,8 +20,12 @@ from typing import TYPE_CHECKING, Any, cast
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog
 
-from promptstudio.evals.cache import LibraryCache
+from promptstudio.errors import PromptStudioError
+from promptstudio.evals.cache import AnswerCache, LibraryCache
+from promptstudio.evals.checks_model import CheckTools
+from promptstudio.evals.compare import Comparison, comparisons
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT
+from promptstudio.evals.plan import Budget
 from promptstudio.evals.results import (
     CANCELLED,
     CellResult,
@@ -42,6 +46,8 @@ from promptstudio.storage import Database, library
 from promptstudio.storage.library import EvalRunRow, VersionRow
 from promptstudio.templating import TemplateError
 from promptstudio.ui.evaluate.eval_pane import EvalPane
+from promptstudio.ui.evaluate.eval_plan import plan_for, show_evaluation_plan
+from promptstudio.ui.evaluate.eval_ratings import store_cell_ratings
 from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.status import StatusNotifier
@@ -69,6 +75,8 @@ class EvalServices:
     prices: Callable[[], PriceTable]
     limits: ServerLimits  # the runs' turns at each server, shared
     setting: Callable[[str], object]  # ``SettingsStore.get``
+    # Embeddings and code checks as the settings say (None: neither, as in older callers).
+    check_tools: Callable[[AnswerCache], CheckTools] | None = None
 
 
 class EvalFlow(QObject):
@@ -88,6 +96,7 @@ class EvalFlow(QObject):
         self.runs: list[EvalRunRow] = []
         self.shown: EvalRun | None = None
         self.baseline: EvalRun | None = None
+        self.compared: list[Comparison] = []  # the shown run's comparisons, as the grid shows
         self.evaluation: Evaluation | None = None
         self._version_id: int | None = None  # the version the running evaluation belongs to
         self.judge_dialog: JudgePromptDialog | None = None
@@ -121,6 +130,13 @@ class EvalFlow(QObject):
             lambda eval_id: self.tasks.start("eval-baseline", self.compare_with(eval_id))
         )
         pane.exportRequested.connect(self.choose_export)
+        store_cell_ratings(pane.results, self.db, tasks)
+        pane.planRequested.connect(  # Plan… (Ctrl+Alt+E): "Run" in its dialog runs it
+            lambda: tasks.start(
+                "eval-plan",
+                show_evaluation_plan(self.db, self._prepare(), self.prompt_id, pane, self.run),
+            )
+        )
         self._columns_changed()
 
     @property
@@ -166,8 +182,13 @@ class EvalFlow(QObject):
         self.pane.results.set_run(shown)
         self.pane.results.set_baseline(baseline)
         self.pane.set_history(runs, shown.id if shown else None, baseline_id)
+        await self._compare_shown()
         if not self.running:  # the last evaluation's summary belongs to its own prompt
             self.pane.status.clear()
+
+    def add_case(self, values: dict[str, Any]) -> None:
+        """A new test case holding ``values`` (a conversation copied from a column)."""
+        self.pane.cases.model.add_case(values)
 
     def _variables_changed(self) -> None:
         self.pane.cases.model.set_variables(self.session.names)
@@ -232,8 +253,10 @@ class EvalFlow(QObject):
         # Stop it and keep what finished (the cache has those answers too).
         worker.call_and_wait(evaluation.cancel)
         cells = worker.call_and_wait(lambda: dict(evaluation.result.cells))
+        more = worker.call_and_wait(lambda: dict(evaluation.result.more_samples))
         result = evaluation.result
         partial = EvalRun(result.columns, result.cases, cells, CANCELLED, settings=result.settings)
+        partial.more_samples = more
         self.db.call(save_run, version_id, partial)
         self.evaluation, self._version_id = None, None  # stored: the task must not again
 
@@ -271,9 +294,9 @@ class EvalFlow(QObject):
         if self.evaluation is not None:
             self.services.worker.call(self.evaluation.cancel)
 
-    async def _run(self) -> None:
-        services = self.services
-        error = services.check_template()
+    async def _prepare(self) -> Evaluation:
+        """The evaluation of the open prompt's stored cases, checked; nothing is sent."""
+        error = self.services.check_template()
         if error is not None:  # every case would fail the same way: say it once
             where = f"line {error.line}, column {error.column}"
             raise EvalError(f"Template error at {where}: {error.message}")
@@ -284,14 +307,34 @@ class EvalFlow(QObject):
         rows = await self.db.acall(library.list_cases, self.prompt_id)
         if not rows:
             raise EvalError("This prompt has no test cases yet: add one (or import a file).")
-        evaluation = self._evaluation(cases_from_rows(rows))
+        self.pane.budget.set_default(self.services.setting("evaluate.max_cost"))
+        return self._evaluation(cases_from_rows(rows))
+
+    async def _run(self) -> None:
+        services = self.services
+        evaluation = await self._prepare()
+        limit = self.pane.budget.limit(services.setting("evaluate.max_cost"))
+        plan = None  # the plan renders every case up front: only for a budget (Plan… shows it)
+        if limit is not None:
+            plan = await plan_for(self.db, evaluation, self.prompt_id)
+            evaluation.budget = Budget.from_plan(limit, plan)
         version = await services.save_for_run()
         self.evaluation, self._version_id = evaluation, version.id
-        self._live = EvalRun(evaluation.result.columns, evaluation.result.cases)
+        result = evaluation.result
+        self._live = EvalRun(result.columns, result.cases, settings=dict(result.settings))
         self.pane.results.set_run(self._live)
+        self.pane.results.set_comparisons([])
         self.pane.set_running(True, evaluation.total)
         models = len(evaluation.targets)
-        self.pane.status.setText(f"Evaluating {len(rows)} cases on {models} models…")
+        times = f" × {evaluation.repeat} samples" if evaluation.repeat > 1 else ""
+        self.pane.status.setText(
+            f"Evaluating {len(evaluation.result.cases)} cases{times} on {models} models…"
+            + (
+                f" Plan: {plan.total_line()}; budget ${limit:g}"
+                if plan and limit is not None
+                else ""
+            )
+        )
         self._drain.start()
         future = services.worker.submit(evaluation.run())
         try:
@@ -341,6 +384,11 @@ class EvalFlow(QObject):
         if not targets:
             raise EvalError("Choose an endpoint and a model in a run column first.")
         get = services.setting
+        cache = LibraryCache(self.db)
+        try:
+            tools = services.check_tools(cache) if services.check_tools else None
+        except PromptStudioError as exc:  # the embeddings provider no longer exists
+            raise EvalError(f"Embeddings (Settings → Checks): {exc.message}") from exc
         return Evaluation(
             session.template,
             cases,
@@ -348,14 +396,16 @@ class EvalFlow(QObject):
             values=session.values,
             for_every_case=self.every_case,
             judge=judge,
-            cache=LibraryCache(self.db),
+            cache=cache,
             fresh=self.pane.fresh.isChecked(),
             local_limit=int(cast(int, get("evaluate.local_limit"))),
             remote_limit=int(cast(int, get("evaluate.remote_limit"))),
             price_table=services.prices(),
             on_cell=lambda cell: self._arrived.put(cell.column_key, cell),  # worker thread
             share_turns=services.limits,  # a run and an evaluation take turns at a local server
-            tools=session.tools,
+            repeat=self.pane.repeats(),
+            tools=tools,
+            tool_defs=session.tools,
         )
 
     def _show_arrived(self) -> None:
@@ -363,11 +413,11 @@ class EvalFlow(QObject):
         for cells in self._arrived.drain().values():
             for cell in cells:
                 if live is not None:
-                    live.cells[(cell.case_key, cell.column_key)] = cell
+                    live.put(cell)
                     if self.pane.results.grid_model.run is live:  # not another one picked since
                         self.pane.results.update_cell(cell)
         if live is not None:
-            self.pane.advance(len(live.cells))
+            self.pane.advance(live.answers)
 
     async def _after_run(self, stored: EvalRun) -> None:
         assert stored.prompt_id is not None  # stored runs know their prompt
@@ -379,6 +429,7 @@ class EvalFlow(QObject):
         self.pane.results.set_run(stored)
         self.pane.results.set_baseline(self.baseline)
         self.pane.set_history(self.runs, stored.id, baseline_id)
+        await self._compare_shown()
         self.pane.status.setText(_summary_line(stored))
         self.notifier.say(_summary_line(stored))
 
@@ -397,10 +448,25 @@ class EvalFlow(QObject):
         self.pane.results.set_run(self.shown)
         self.pane.results.set_baseline(self.baseline)
         self.pane.set_history(self.runs, eval_id, self.baseline.id if self.baseline else None)
+        await self._compare_shown()
 
     async def compare_with(self, eval_id: int | None) -> None:
         self.baseline = await self.db.acall(load_run, eval_id) if eval_id is not None else None
         self.pane.results.set_baseline(self.baseline)
+        await self._compare_shown()
+
+    async def _compare_shown(self) -> None:
+        """The paired comparisons of the shown run (with its baseline, and its models with
+        the first): the same core function as ``eval --compare``, off the GUI thread (the
+        bootstrap takes a second or two on a thousand cases)."""
+        shown, baseline = self.shown, self.baseline
+        found = []
+        if shown is not None:
+            prices = self.services.prices()
+            found = await asyncio.to_thread(comparisons, shown, baseline, prices)
+        if self.shown is shown and self.baseline is baseline:  # nothing else picked meanwhile
+            self.compared = found
+            self.pane.results.set_comparisons(found)
 
     # ---- the judge prompt and export -----------------------------------------------------------
 
@@ -412,6 +478,7 @@ class EvalFlow(QObject):
             self.judge_dialog.deleteLater()
         dialog = JudgePromptDialog(self.judge_prompt, self.pane.window())
         dialog.chosen.connect(self._judge_prompt_chosen)
+        dialog.set_agreement(self.pane.judge_agreement.full)
         self.judge_dialog = dialog
         dialog.open()
         return dialog
@@ -430,7 +497,7 @@ class EvalFlow(QObject):
         dialog.setObjectName("exportResultsDialog")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilters(["CSV (*.csv)", "JSON (*.json)"])
+        dialog.setNameFilters(["CSV (*.csv)", "JSON (*.json)", "HTML report (*.html)"])
         dialog.setDefaultSuffix("csv")
         name = f"results-v{self.shown.version_number or 0}.csv"
         dialog.selectFile(name)
@@ -439,17 +506,20 @@ class EvalFlow(QObject):
         return dialog
 
     def export_results(self, path: Path) -> None:
-        """Write the shown results as JSON (``.json``) or CSV (anything else)."""
-        from promptstudio.evals.report import results_to_csv, results_to_json
+        """Write the shown results as JSON (``.json``), an HTML report (``.html``) or CSV
+        (anything else); JSON and HTML carry the comparisons shown under the grid."""
+        from promptstudio.evals.report import results_to_csv, results_to_html, results_to_json
         from promptstudio.exchange.library_io import write_text_atomically
 
         if self.shown is None:
             return
-        text = (
-            results_to_json(self.shown)
-            if path.suffix.lower() == ".json"
-            else results_to_csv(self.shown)
-        )
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            text = results_to_json(self.shown, self.compared)
+        elif suffix in (".html", ".htm"):
+            text = results_to_html(self.shown, self.compared)
+        else:
+            text = results_to_csv(self.shown)
         try:
             write_text_atomically(path, text)
         except OSError as exc:
@@ -477,8 +547,15 @@ def _default_baseline(runs: list[EvalRunRow]) -> int | None:
 def _summary_line(run: EvalRun) -> str:
     parts = []
     for summary in summarize(run):
+        interval = summary.pass_interval
         rate = "no checks" if summary.pass_rate is None else f"{summary.pass_rate:.0%}"
+        if interval is not None:
+            rate += f" [{interval.percent()}]"
         parts.append(f"{summary.label} {rate}")
     stopped = f"Stopped: {stop_counts(run).describe()}. " if run.status == CANCELLED else ""
+    if budget := run.settings.get("stopped_for_budget"):
+        stopped = f"Stopped for budget (${budget['spent']:.4f} of ${budget['max_cost']:g}): " + (
+            f"{stop_counts(run).describe()}. "
+        )
     version = f"v{run.version_number}" if run.version_number is not None else "this version"
     return f"{stopped}Evaluated {version}: " + ", ".join(parts)

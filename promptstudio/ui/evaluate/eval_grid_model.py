@@ -4,7 +4,9 @@ The run object is shared with whoever fills it (the runner puts each finished ce
 ``run.cells`` and then calls :meth:`EvalGridModel.update_cell`), so the model keeps no
 copy of the cells: a finished cell costs one ``dataChanged`` for one index, however big
 the grid. With a baseline (an earlier run of the same cases) cells whose verdict flipped
-get their own text and an amber background, so regressions stand out at a glance.
+get their own text and an amber background, so regressions stand out at a glance. With
+repeats a cell says how many of its samples passed (``✓ 3/3``); a case whose samples
+disagree is flaky: ``≈ 2/3``, its own colour, a tooltip line and accessible text saying so.
 """
 
 from __future__ import annotations
@@ -22,13 +24,18 @@ from promptstudio.evals.results import (
     CellResult,
     EvalRun,
     Flip,
+    case_verdict,
     compare_runs,
     match_columns,
 )
+from promptstudio.evals.stats import is_flaky
 from promptstudio.ui.formatting import format_cost
+from promptstudio.ui.rating_bar import mark
 from promptstudio.ui.theme import palette_is_dark
 
 FLIPPED_ROLE: Final = Qt.ItemDataRole.UserRole + 1
+FLAKY_ROLE: Final = Qt.ItemDataRole.UserRole + 2
+FLAKY_MARK: Final = "≈"
 TOOLTIP_ANSWER_CHARS: Final = 800
 HEADER_TITLE_CHARS: Final = 40
 TOOLTIP_VALUE_CHARS: Final = 400
@@ -40,11 +47,13 @@ _BACKGROUNDS: Final = {
     "pass": ("#dcf5e3", "#1c3d27"),
     "fail": ("#fde2e1", "#4a2123"),
     "flip": ("#ffe08a", "#5c4500"),
+    "flaky": ("#ece2fd", "#3b2a5c"),
 }
 _FOREGROUNDS: Final = {
     "pass": ("#116329", "#7ee2a0"),
     "fail": ("#a40e26", "#ffa198"),
     "flip": ("#4d3800", "#ffe08a"),
+    "flaky": ("#5b2a9e", "#d2b8ff"),
 }
 
 
@@ -63,7 +72,11 @@ def verdict_text(cell: CellResult | None) -> str:
     if cell.status == CANCELLED:
         return "cancelled"
     passed = cell.passed
-    return "— no checks" if passed is None else "✓ pass" if passed else "✗ fail"
+    ungraded = len(cell.grades) - len(cell.graded)
+    if passed is None:
+        return "— not graded" if ungraded else "— no checks"
+    verdict = "✓ pass" if passed else "✗ fail"
+    return f"{verdict} ({ungraded} not graded)" if ungraded else verdict
 
 
 class EvalGridModel(QAbstractTableModel):
@@ -109,12 +122,19 @@ class EvalGridModel(QAbstractTableModel):
             return
         key = (cell.case_key, cell.column_key)
         self._flips.pop(key, None)
-        before = self._baseline_cell(*key)
-        was, now = None if before is None else before.passed, cell.passed
+        was = self._baseline_verdict(*key)
+        now = None if self._run is None else case_verdict(self._run, *key)
         if was is not None and now is not None and was != now:
             self._flips[key] = Flip(*key, was, now)
         index = self.index(row, column)
         self.dataChanged.emit(index, index)
+
+    def update_rating(self, case_key: str, column_key: str) -> None:
+        """A person's rating of a cell changed (``EvalRun.ratings``): show its mark."""
+        row, column = self._rows.get(case_key), self._columns.get(column_key)
+        if row is not None and column is not None:
+            index = self.index(row, column)
+            self.dataChanged.emit(index, index)
 
     def cell_at(self, index: Index) -> CellResult | None:
         key = self._key(index)
@@ -123,6 +143,13 @@ class EvalGridModel(QAbstractTableModel):
     def baseline_cell_at(self, index: Index) -> CellResult | None:
         key = self._key(index)
         return None if key is None else self._baseline_cell(*key)
+
+    def outcomes_at(self, index: Index) -> list[bool] | None:
+        """The graded verdicts of every sample of a cell when the run has repeats, else None."""
+        key = self._key(index)
+        if key is None or self._run is None or self._run.repeat == 1:
+            return None
+        return [c.passed for c in self._run.samples(*key) if c.passed is not None]
 
     def flips(self) -> list[Flip]:
         """The flipped cells in grid order."""
@@ -143,17 +170,25 @@ class EvalGridModel(QAbstractTableModel):
             return None
         cell = self.cell_at(index)
         flip = self._flips.get(key)
+        outcomes = self.outcomes_at(index)
         if role == Qt.ItemDataRole.DisplayRole:
-            text = verdict_text(cell)
+            text = verdict_text(cell) if outcomes is None else _repeats_text(outcomes)
             if flip is not None:
                 text = "✗ → ✓" if flip.after else "✓ → ✗"
-            return text + CACHED_MARK if cell is not None and cell.cached else text
+            text = text + CACHED_MARK if cell is not None and cell.cached else text
+            human = mark(self._run.ratings.get(key)) if self._run is not None else ""
+            return f"{text}  {human}" if human else text
         if role == FLIPPED_ROLE:
             return flip is not None
+        if role == FLAKY_ROLE:
+            return outcomes is not None and is_flaky(outcomes)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            spoken = verdict_text(cell) if outcomes is None else _repeats_words(outcomes)
+            return spoken if flip is None else f"{spoken}; changed since the baseline"
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return Qt.AlignmentFlag.AlignCenter
         if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
-            kind = _colour_kind(cell, flip)
+            kind = _colour_kind(cell, flip, outcomes)
             background = role == Qt.ItemDataRole.BackgroundRole
             return None if kind is None else verdict_colour(kind, background=background)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -205,6 +240,12 @@ class EvalGridModel(QAbstractTableModel):
         run = self._run
         return [(a.key, b.key) for a in run.cases for b in run.columns] if run else []
 
+    def _baseline_verdict(self, case_key: str, column_key: str) -> bool | None:
+        old_key = self._matches.get(column_key)
+        if self._baseline is None or old_key is None:
+            return None
+        return case_verdict(self._baseline, case_key, old_key)
+
     def _baseline_cell(self, case_key: str, column_key: str) -> CellResult | None:
         old_key = self._matches.get(column_key)
         if self._baseline is None or old_key is None:
@@ -217,21 +258,48 @@ class EvalGridModel(QAbstractTableModel):
             answer = answer[:TOOLTIP_ANSWER_CHARS] + "…"
         parts = [f"<pre style='white-space: pre-wrap'>{html.escape(answer, quote=False)}</pre>"]
         for grade in cell.grades:
-            verdict = "✓" if grade.passed else "✗"
+            verdict = "–" if not grade.graded else "✓" if grade.passed else "✗"
             reason = html.escape(grade.reason, quote=False)
             parts.append(f"{verdict} <b>{html.escape(grade.grader, quote=False)}</b> — {reason}")
         timing = [f"latency {format_ms(cell.latency_ms)}"]
         timing.append("served from cache (cost $0)" if cell.cached else format_cost(cell.cost))
         parts.append(" · ".join(timing))
+        outcomes = self.outcomes_at(index)
+        if outcomes is not None:
+            marks = " ".join("✓" if passed else "✗" for passed in outcomes) or "none graded"
+            parts.append(f"<b>{html.escape(_repeats_words(outcomes))}</b> ({marks})")
         if flip is not None:
             before = self.baseline_cell_at(index)
             parts.append(f"<b>Baseline:</b> {verdict_text(before)}")
         return "<br>".join(parts)
 
 
-def _colour_kind(cell: CellResult | None, flip: Flip | None) -> str | None:
+def _repeats_text(outcomes: list[bool]) -> str:
+    """ "✓ 3/3", "✗ 0/3", "≈ 2/3" (flaky), or "…" before any sample was graded."""
+    if not outcomes:
+        return "…"
+    passed = sum(outcomes)
+    mark = FLAKY_MARK if is_flaky(outcomes) else "✓" if passed else "✗"
+    return f"{mark} {passed}/{len(outcomes)}"
+
+
+def _repeats_words(outcomes: list[bool]) -> str:
+    """What a screen reader (and the tooltip) says about a repeated case."""
+    if not outcomes:
+        return "No sample graded yet"
+    passed, total = sum(outcomes), len(outcomes)
+    if is_flaky(outcomes):
+        return f"Flaky: {passed} of {total} samples passed"
+    return f"All {total} samples passed" if passed else f"All {total} samples failed"
+
+
+def _colour_kind(
+    cell: CellResult | None, flip: Flip | None, outcomes: list[bool] | None = None
+) -> str | None:
     if flip is not None:
         return "flip"
+    if outcomes is not None and outcomes:
+        return "flaky" if is_flaky(outcomes) else "pass" if all(outcomes) else "fail"
     passed = None if cell is None else cell.passed
     return None if passed is None else "pass" if passed else "fail"
 

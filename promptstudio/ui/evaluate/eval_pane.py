@@ -2,8 +2,9 @@
 
 A view only: :class:`~promptstudio.ui.evaluate.eval_flow.EvalFlow` loads, saves and runs. The
 toolbar holds what an evaluation needs: run (Ctrl+Shift+E), fresh answers instead of the
-cache, which column judges rubrics and with what prompt, an earlier evaluation to
-compare with, and results export; a progress bar with Stop shows while it runs.
+cache, how many samples of each case every model gives (repeats), which column judges
+rubrics and with what prompt, an earlier evaluation to compare with, and results export;
+a progress bar with Stop shows while it runs.
 """
 
 from __future__ import annotations
@@ -18,15 +19,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from promptstudio.runs.columns import MAX_SAMPLES
 from promptstudio.storage.library import EvalRunRow
 from promptstudio.ui.board.scrolling_row import ScrollingRow
 from promptstudio.ui.evaluate.cases_table import CasesTable
+from promptstudio.ui.evaluate.eval_plan import BudgetField
 from promptstudio.ui.evaluate.eval_results import EvalResultsView
 
 NO_JUDGE = ""
@@ -38,6 +42,7 @@ class EvalPane(QWidget):
     stopRequested = Signal()
     exportRequested = Signal()
     judgePromptRequested = Signal()
+    planRequested = Signal()
     judgeColumnChosen = Signal(str)  # a run column's id, or "" for none
     shownRunChosen = Signal(int)  # a stored evaluation's id
     baselineChosen = Signal(object)  # a stored evaluation's id, or None
@@ -57,6 +62,22 @@ class EvalPane(QWidget):
         self.fresh.setToolTip(
             "Ask the models again instead of reusing a cached answer to the same request"
         )
+        self.repeat = QSpinBox(self)
+        self.repeat.setObjectName("evalRepeat")
+        self.repeat.setRange(1, MAX_SAMPLES)
+        self.repeat.setAccessibleName("Samples per case")
+        self.repeat.setToolTip(
+            "Ask every model this many times per case: pass@n, pass^n and flaky cases are "
+            "shown; each sample is cached, so running again costs nothing"
+        )
+        repeat_label = QLabel("each asked", self)
+        self.repeat.setSuffix(" ×")
+        repeat_label.setBuddy(self.repeat)
+        self.cases.add_beside_count(repeat_label, self.repeat)  # "10 cases, each asked 3 ×"
+        self.budget = BudgetField(self)
+        budget_label = QLabel("Budget:", self)
+        budget_label.setBuddy(self.budget)
+        self.cases.add_beside_checks(budget_label, self.budget)  # the toolbar has no room
         self.judge = QComboBox(self)
         self.judge.setObjectName("evalJudge")
         self.judge.setToolTip("The run column whose model grades 'llm-rubric' checks")
@@ -68,6 +89,8 @@ class EvalPane(QWidget):
         self.judge_prompt.setText("Judge prompt…")
         self.judge_prompt.setToolTip("Read or edit the prompt the judge model is given")
         self.judge_prompt.clicked.connect(self.judgePromptRequested)
+        self.judge_agreement = _agreement_label(self)
+        self.results.agreementChanged.connect(self.judge_agreement.set_agreement)
         self.shown = QComboBox(self)
         self.shown.setObjectName("evalShown")
         self.shown.setToolTip("Which stored evaluation the grid shows")
@@ -107,6 +130,7 @@ class EvalPane(QWidget):
         bar.addWidget(QLabel("Judge:", self))
         bar.addWidget(self.judge)
         bar.addWidget(self.judge_prompt)
+        bar.addWidget(self.judge_agreement)
         bar.addStretch(1)
         bar.addWidget(QLabel("Showing:", self))
         bar.addWidget(self.shown)
@@ -148,6 +172,10 @@ class EvalPane(QWidget):
         index = self.judge.findData(chosen) if chosen else -1
         self.judge.setCurrentIndex(index if index >= 0 else (1 if columns else 0))
 
+    def repeats(self) -> int:
+        """How many samples of each case the next evaluation asks every model for."""
+        return self.repeat.value()
+
     def judge_column(self) -> str:
         return str(self.judge.currentData() or "")
 
@@ -188,6 +216,29 @@ class EvalPane(QWidget):
         eval_id = self.shown.itemData(index)
         if eval_id is not None:
             self.shownRunChosen.emit(int(eval_id))
+
+
+class _AgreementLabel(QLabel):
+    """The judge's agreement with the person's ratings: κ here, in full (the counts) in its
+    tooltip and in the judge prompt dialog (``full``); hidden when nothing was judged."""
+
+    def set_agreement(self, short: str, text: str) -> None:
+        self.full = text
+        super().setText(short)
+        self.setToolTip(text)
+        self.setAccessibleDescription(text)
+        self.setVisible(bool(short))
+        self.setAccessibleDescription(text)
+        self.setVisible(bool(text))
+
+
+def _agreement_label(parent: QWidget) -> _AgreementLabel:
+    label = _AgreementLabel(parent)
+    label.setObjectName("evalJudgeAgreement")
+    label.setAccessibleName("Judge's agreement with your ratings")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.set_agreement("", "")
+    return label
 
 
 class _StatusLine(QLabel):

@@ -3,17 +3,20 @@
 Cells arrive one at a time while a run goes on; the grid shows each at once, but the
 summary and chart recompute every figure over the whole run, so they are refreshed by a
 single-shot timer at most :data:`SUMMARY_INTERVAL_MS` apart rather than once per cell.
+Below them, the comparisons (:mod:`promptstudio.evals.compare`, made by the flow off the
+GUI thread): for each pair, one quotable ROI line and McNemar's sentence.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QHeaderView,
+    QLabel,
     QPlainTextEdit,
     QScrollArea,
     QSplitter,
@@ -23,6 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.durations import format_ms
+from promptstudio.evals.agreement import (
+    agreement_short,
+    agreement_text,
+    has_judge_verdicts,
+    judge_agreement,
+)
+from promptstudio.evals.compare import Comparison
 from promptstudio.evals.graders import GradeResult
 from promptstudio.evals.results import (
     CellResult,
@@ -33,10 +43,12 @@ from promptstudio.evals.results import (
     match_columns,
     summarize,
 )
+from promptstudio.storage.ratings import NO_RATING, Rating
 from promptstudio.ui.evaluate.eval_chart import EvalChart
 from promptstudio.ui.evaluate.eval_grid_model import EvalGridModel, verdict_text
 from promptstudio.ui.evaluate.eval_summary_model import EvalSummaryModel
 from promptstudio.ui.formatting import format_cost
+from promptstudio.ui.rating_bar import RatingBar
 
 SUMMARY_INTERVAL_MS: Final = 200
 RULE: Final = "─" * 40
@@ -45,6 +57,10 @@ PLACEHOLDER: Final = "Select a cell to see the whole answer and how it was grade
 
 class EvalResultsView(QWidget):
     """Grid and detail on top; per-model summary table and chart side by side below."""
+
+    cellRated = Signal(str, str, object)  # case key, column key, Rating: to be stored
+    # The judge's agreement with the ratings: a short form and in full ("", "": no judge)
+    agreementChanged = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,7 +84,15 @@ class EvalResultsView(QWidget):
 
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self._grid)
-        top.addWidget(self._detail)
+        self._rating = RatingBar("evaluation answer")
+        self._rating.rated.connect(self._rated)
+        self._rating.shortcuts_for(self._grid)
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self._detail, 1)
+        detail_layout.addWidget(self._rating)
+        top.addWidget(detail)
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
         chart_scroll = QScrollArea(widgetResizable=True)  # many models: scroll, don't squeeze
@@ -84,9 +108,31 @@ class EvalResultsView(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setSizes([420, 280])
+        self._comparison = QLabel(self)
+        self._comparison.setObjectName("evalComparison")
+        self._comparison.setAccessibleName("Comparison")
+        self._comparison.setWordWrap(True)
+        self._comparison.setTextFormat(Qt.TextFormat.PlainText)  # model names are not markup
+        self._comparison.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self._comparison.setContentsMargins(6, 4, 6, 4)
+        self._comparison.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self._comparison.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # a keyboard path to copy it
+        self._comparisons: list[Comparison] = []
+        # A third part of the splitter, scrolling: several models make a dozen lines.
+        self._comparison_scroll = QScrollArea(widgetResizable=True)
+        self._comparison_scroll.setObjectName("evalComparisonArea")
+        self._comparison_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._comparison_scroll.setWidget(self._comparison)
+        split.addWidget(self._comparison_scroll)
+        split.setStretchFactor(2, 1)
+        split.setSizes([420, 280, 90])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
+        self.set_comparisons([])
 
         self._summary_timer = QTimer(self, singleShot=True, interval=SUMMARY_INTERVAL_MS)
         self._summary_timer.timeout.connect(self.refresh_summary)
@@ -112,6 +158,59 @@ class EvalResultsView(QWidget):
     def detail(self) -> QPlainTextEdit:
         return self._detail
 
+    def comparisons(self) -> list[Comparison]:
+        return list(self._comparisons)
+
+    def comparison_text(self) -> str:
+        return self._comparison.text()
+
+    def set_comparisons(self, comparisons: list[Comparison]) -> None:
+        """Show the paired comparisons: per pair its ROI line, then the test in words (and
+        the mean score's change with its bootstrap interval)."""
+        self._comparisons = list(comparisons)
+        lines = []
+        for comparison in comparisons:
+            lines += [comparison.roi_line(), f"    {comparison.sentence()}"]
+            score = score_change_text(comparison)
+            if score:
+                lines.append(f"    {score}")
+        self._comparison.setText("\n".join(lines))
+        self._comparison_scroll.setVisible(bool(lines))
+
+    @property
+    def rating_bar(self) -> RatingBar:
+        return self._rating
+
+    def set_rating(self, case_key: str, column_key: str, rating: Rating) -> None:
+        """A rating as stored: in the run, the grid, the bar and the judge's agreement."""
+        run = self._grid_model.run
+        if run is None:
+            return
+        if rating.empty:
+            run.ratings.pop((case_key, column_key), None)
+        else:
+            run.ratings[(case_key, column_key)] = rating
+        self._grid_model.update_rating(case_key, column_key)
+        current = self._grid_model.cell_at(self._grid.currentIndex())
+        if current is not None and (current.case_key, current.column_key) == (
+            case_key,
+            column_key,
+        ):
+            self._rating.set_rating(rating)
+        self._announce_agreement(run)
+
+    def _announce_agreement(self, run: EvalRun | None) -> None:
+        if run is None or not has_judge_verdicts(run):
+            self.agreementChanged.emit("", "")
+            return
+        agreement = judge_agreement(run)
+        self.agreementChanged.emit(agreement_short(agreement), agreement_text(agreement))
+
+    def _rated(self, rating: Rating) -> None:
+        cell = self._grid_model.cell_at(self._grid.currentIndex())
+        if cell is not None:
+            self.cellRated.emit(cell.case_key, cell.column_key, rating)
+
     def set_run(self, run: EvalRun | None) -> None:
         """Show another run (its cells may still be arriving); the first cell is selected."""
         self._grid_model.set_run(run)
@@ -120,6 +219,7 @@ class EvalResultsView(QWidget):
             self._grid.setCurrentIndex(self._grid_model.index(0, 0))
         self._show(self._grid.currentIndex())
         self.refresh_summary()
+        self._announce_agreement(run)
 
     def set_baseline(self, run: EvalRun | None) -> None:
         """Compare with an earlier run: flipped cells, pass-rate changes, baseline answers."""
@@ -158,6 +258,11 @@ class EvalResultsView(QWidget):
 
     def _show(self, index: QModelIndex | QPersistentModelIndex) -> None:
         run = self._grid_model.run
+        cell = self._grid_model.cell_at(index) if run is not None else None
+        # Only stored answers can be rated (a live evaluation's cells are not, yet).
+        self._rating.setEnabled(run is not None and run.id is not None and cell is not None)
+        key = (cell.case_key, cell.column_key) if cell is not None else None
+        self._rating.set_rating(run.ratings.get(key, NO_RATING) if run and key else NO_RATING)
         if run is None or not index.isValid():
             self._detail.clear()
             return
@@ -168,6 +273,19 @@ class EvalResultsView(QWidget):
             before = self._grid_model.baseline_cell_at(index)
             text += f"\n\nBaseline: {baseline.title}\n{RULE}\n" + _baseline_text(before)
         self._detail.setPlainText(text)
+
+
+def score_change_text(comparison: Comparison) -> str:
+    """ "Mean score +0.12 (95% paired bootstrap CI +0.02 to +0.25)"; "" without scores other
+    than 0 and 1 (then the pass rate's change says the same)."""
+    change = comparison.score_change
+    if change is None or not comparison.fractional_scores:  # pass/fail only: the rate says it
+        return ""
+    low, high = change.interval.low, change.interval.high
+    return (
+        f"Mean score {change.mean_difference:+.2f} "
+        f"(95% paired bootstrap CI {low:+.2f} to {high:+.2f})"
+    ).replace("-", "−")
 
 
 def describe_cell(case: EvalCase, column: EvalColumn, cell: CellResult | None) -> str:
@@ -204,6 +322,8 @@ def describe_cell(case: EvalCase, column: EvalColumn, cell: CellResult | None) -
 
 
 def _grade_text(grade: GradeResult) -> str:
+    if not grade.graded:
+        return f"– {grade.grader}\n  {_indented(grade.reason, 2)}"
     verdict = "✓" if grade.passed else "✗"
     lines = [
         f"{verdict} {grade.grader} — score {grade.score:.2f}",

@@ -1,8 +1,10 @@
 """Per-model figures of an evaluation as a table model: one row per model column.
 
-With a baseline (the same models in an earlier run) the pass rate also says how many
-points it moved, e.g. ``8/10 · 80% (+20)``, because "did this version help" is the
-question the table exists to answer; the tooltip gives the baseline's own figure.
+Every pass rate carries its 95% Wilson interval in brackets: ``8/10 · 80% [49–94%]``.
+With a baseline (the same models in an earlier run) it also says how many points it moved,
+e.g. ``8/10 · 80% [49–94%] (+20)``, because "did this version help" is the question the
+table exists to answer; the tooltip gives the baseline's own figure. With repeats the last
+column gives pass@k, pass^k and how many cases were flaky.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 
 from promptstudio.durations import format_ms
 from promptstudio.evals.results import ModelSummary
+from promptstudio.evals.stats import Interval, wilson_interval
 from promptstudio.ui.evaluate.eval_grid_model import verdict_colour
 from promptstudio.ui.formatting import NO_VALUE, format_cost
 
@@ -31,17 +34,27 @@ class Column(IntEnum):
     COST = 5
     CACHED = 6
     ERRORS = 7
+    REPEATS = 8
 
 
 HEADERS: Final = {
     Column.MODEL: ("Model", "The model column's label"),
-    Column.PASS_RATE: ("Pass rate", "Passed / graded; a failed request counts as a failure"),
+    Column.PASS_RATE: (
+        "Pass rate",
+        "Passed / graded, with its 95% Wilson interval in brackets; a failed request "
+        "counts as a failure",
+    ),
     Column.MEAN_SCORE: ("Mean score", "The mean of the checks' scores, 0 to 1"),
     Column.MEAN_LATENCY: ("Mean latency", "Whole request, over answered cases"),
     Column.P95_LATENCY: ("p95 latency", "95% of answers came at least this fast"),
     Column.COST: ("Cost", "Total over every case; cache hits cost nothing"),
     Column.CACHED: ("Cached", "Answers served from the cache"),
     Column.ERRORS: ("Errors", "Requests that failed (HTTP errors, cut streams, …)"),
+    Column.REPEATS: (
+        "Repeats",
+        "With n samples per case: pass@n (at least one passed), pass^n (all passed) and "
+        "the flaky cases (some samples passed, some failed)",
+    ),
 }
 
 
@@ -51,10 +64,35 @@ def percent(fraction: float) -> int:
 
 
 def pass_rate_text(summary: ModelSummary) -> str:
-    """ "8/10 · 80%", or a dash when nothing was graded."""
-    if summary.pass_rate is None:
+    """ "8/10 · 80% [49–94%]" (with the 95% interval), or a dash when nothing was graded."""
+    interval = pass_interval(summary)
+    if summary.pass_rate is None or interval is None:
         return NO_VALUE
-    return f"{summary.passed}/{summary.graded} · {percent(summary.pass_rate)}%"
+    return (
+        f"{summary.passed}/{summary.graded} · {percent(summary.pass_rate)}% "
+        f"[{interval_text(interval)}]"
+    )
+
+
+def pass_interval(summary: ModelSummary) -> Interval | None:
+    """The summary's 95% Wilson interval (computed for a summary made without one)."""
+    return summary.pass_interval or wilson_interval(summary.passed, summary.graded)
+
+
+def interval_text(interval: Interval) -> str:
+    """ "49–94%": the bounds rounded as :func:`percent` rounds the rate."""
+    return f"{percent(interval.low)}–{percent(interval.high)}%"
+
+
+def repeats_text(summary: ModelSummary) -> str:
+    """ "pass@3 100% · pass^3 67% · 1 flaky", or a dash without repeats."""
+    k = summary.repeat
+    if k == 1 or summary.pass_at_k is None or summary.pass_hat_k is None:
+        return NO_VALUE
+    return (
+        f"pass@{k} {percent(summary.pass_at_k)}% · pass^{k} {percent(summary.pass_hat_k)}% · "
+        f"{summary.flaky} flaky"
+    )
 
 
 def cost_text(summary: ModelSummary) -> str:
@@ -153,6 +191,8 @@ class EvalSummaryModel(QAbstractTableModel):
             return cost_text(summary)
         if column == Column.CACHED:
             return str(summary.cached)
+        if column == Column.REPEATS:
+            return repeats_text(summary)
         return str(summary.failed_requests)
 
 

@@ -3,13 +3,15 @@
 The prompt is a template like any other (role markers, ``{{ rubric }}``, ``{{ output }}``
 and the case's variables); it is checked as it is typed, and OK is refused while it does
 not render. "Default" puts the built-in prompt back (stored as no prompt at all, so a
-better default in a later version reaches the user).
+better default in a later version reaches the user). Below it, the prompts of promptfoo's
+other model-graded checks can be read (not edited) one at a time.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QLabel,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.evals.graders import GraderError
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT, judge_messages
+from promptstudio.evals.model_prompts import PROMPTS
 
 
 class JudgePromptDialog(QDialog):
@@ -38,6 +41,10 @@ class JudgePromptDialog(QDialog):
             self,
         )
         about.setWordWrap(True)
+        self.agreement = QLabel(self)  # how far the judge agrees with the user's ratings
+        self.agreement.setObjectName("judgeAgreement")
+        self.agreement.setWordWrap(True)
+        self.agreement.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.editor = QPlainTextEdit(self)
         self.editor.setObjectName("judgePromptEditor")
         self.editor.setPlainText(prompt if prompt is not None else DEFAULT_JUDGE_PROMPT)
@@ -58,11 +65,39 @@ class JudgePromptDialog(QDialog):
         restore.clicked.connect(lambda: self.editor.setPlainText(DEFAULT_JUDGE_PROMPT))
         layout = QVBoxLayout(self)
         layout.addWidget(about)
+        layout.addWidget(self.agreement)
         layout.addWidget(self.editor, 1)
         layout.addWidget(self.problem)
+        self._add_other_prompts(layout)
         layout.addWidget(self.buttons)
         self.editor.textChanged.connect(self._check)
         self._check()
+
+    def _add_other_prompts(self, layout: QVBoxLayout) -> None:
+        """A picker and a read-only view of the other model-graded checks' prompts."""
+        label = QLabel("Prompts of the other model-graded checks (read only):", self)
+        self.other = QComboBox(self)
+        self.other.setObjectName("judgeOtherPrompts")
+        self.other.setAccessibleName("Model-graded check whose judge prompt is shown")
+        self.other.addItems(list(PROMPTS))
+        label.setBuddy(self.other)
+        self.other_view = QPlainTextEdit(self)
+        self.other_view.setObjectName("judgeOtherPromptView")
+        self.other_view.setAccessibleName("Judge prompt of the chosen check")
+        self.other_view.setReadOnly(True)
+        self.other.currentTextChanged.connect(
+            lambda name: self.other_view.setPlainText(PROMPTS.get(name, ""))
+        )
+        self.other_view.setPlainText(PROMPTS[self.other.currentText()])
+        layout.addWidget(label)
+        layout.addWidget(self.other)
+        layout.addWidget(self.other_view, 1)
+
+    def set_agreement(self, text: str) -> None:
+        """The judge's agreement with the user's 👍/👎 on the shown evaluation (kappa and
+        the counts), so the prompt can be tuned until it agrees."""
+        self.agreement.setText(text)
+        self.agreement.setVisible(bool(text))
 
     def text(self) -> str:
         return self.editor.toPlainText()

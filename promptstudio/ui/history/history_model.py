@@ -28,7 +28,9 @@ from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 from promptstudio.durations import format_seconds
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import ResponseRow, RunWithResponses, VersionSummary
+from promptstudio.storage.ratings import rating_from
 from promptstudio.ui.formatting import NO_VALUE, format_cost
+from promptstudio.ui.rating_bar import mark
 from promptstudio.ui.tasks import TaskOwner
 
 PAGE_SIZE = 200
@@ -403,10 +405,21 @@ def status_note(response: ResponseRow) -> str:
     return ""
 
 
+def rated_label(response: ResponseRow) -> tuple[str, str]:
+    """The answer's first cell with its rating's mark, and its tooltip with the note."""
+    shown = mark(rating_from(response.rating, response.rating_note))
+    human = f"  {shown}" if shown else ""
+    note = f"\nNote: {response.rating_note}" if response.rating_note else ""
+    return response.model + human + ("  ✎" if note and not human else ""), response.base_url + note
+
+
 def _response_items(response: ResponseRow) -> list[QStandardItem]:
-    model = _cell(response.model)
+    text, tip = rated_label(response)
+    if response.steps:  # a conversation went on from this answer
+        text += f" · conversation of {len(response.steps) + 1} answers"
+    model = _cell(text)
     model.setData(response, RESPONSE_ROLE)
-    model.setToolTip(response.base_url)
+    model.setToolTip(tip)
     status = _cell(response.status)
     if response.error or status_note(response):
         status.setToolTip(response.error or status_note(response))
@@ -422,5 +435,5 @@ def _response_items(response: ResponseRow) -> list[QStandardItem]:
         _cell(format_seconds(response.ttft_ms), numeric=True),
         _cell(format_seconds(response.total_ms), numeric=True),
         _cell(tokens, numeric=True),
-        _cell(format_cost(response.cost), numeric=True),
+        _cell(format_cost(response.total_cost), numeric=True),  # every step's
     ]

@@ -31,7 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.storage import Database, library
+from promptstudio.storage.images import diff_text
 from promptstudio.storage.library import VersionRow, VersionSummary
+from promptstudio.storage.ratings import Rating, set_rating
 from promptstudio.tools import text_with_tools
 from promptstudio.ui.history.compare_tab import CompareTab
 from promptstudio.ui.history.diff_view import DiffView
@@ -91,6 +93,7 @@ class HistoryPane(QWidget):
         self.diff = DiffView(self)
         self.diff_stack = HintStack(self.diff, self)
         self.runs = RunsTab(self)
+        self.runs.answerRated.connect(self._rate_answer)
         self.runs_model, self.runs_tree = self.runs.model, self.runs.tree
         self.answer, self.runs_title = self.runs.answer, self.runs.title
         self.compare = CompareTab(self)
@@ -331,12 +334,23 @@ class HistoryPane(QWidget):
                 version_title(newer.number, newer.message),
             )
             self.diff.clear_formats()
+            old_images = await self.db.acall(library.version_images, older.id) if older else []
+            new_images = await self.db.acall(library.version_images, newer.id)
+            old_text = text_with_tools(older.template, older.settings) if older else ""
+            new_text = text_with_tools(newer.template, newer.settings)
             self.diff.show_diff(
-                text_with_tools(older.template, older.settings) if older else "",
-                text_with_tools(newer.template, newer.settings),
+                diff_text(old_text, old_images, new_images) if older else "",
+                diff_text(new_text, new_images, old_images),
             )
             self.diff_stack.show_content()
         self.diffShown.emit()
+
+    def _rate_answer(self, response_id: int, rating: Rating) -> None:
+        self.tasks.start(f"history-rate:{response_id}", self._store_rating(response_id, rating))
+
+    async def _store_rating(self, response_id: int, rating: Rating) -> None:
+        stored = await self.db.acall(set_rating, "response", response_id, rating)
+        self.runs.show_rating(response_id, stored)
 
     async def _show_runs(self, version: VersionSummary | None) -> None:
         if version is None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt
+import dataclasses
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
@@ -14,13 +18,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptstudio.storage.library import RunWithResponses
+from promptstudio.chat import Message
+from promptstudio.runs.thread import messages_from
+from promptstudio.storage.library import ResponseRow, RunWithResponses
+from promptstudio.storage.ratings import NO_RATING, Rating, rating_from
+from promptstudio.ui.board.thread_view import transcript
+from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.history.hint_stack import HintStack
-from promptstudio.ui.history.history_model import RunsTreeModel, status_note
+from promptstudio.ui.history.history_model import (
+    RESPONSE_ROLE,
+    RunsTreeModel,
+    rated_label,
+    status_note,
+)
+from promptstudio.ui.rating_bar import RatingBar
 
 
 class RunsTab(HintStack):
     """A tree of runs and their answers beside the text of the current answer."""
+
+    answerRated = Signal(int, object)  # response id, Rating: to be stored
 
     def __init__(self, parent: QWidget | None = None) -> None:
         page = QWidget(parent)
@@ -46,15 +63,32 @@ class RunsTab(HintStack):
         self.answer.setPlaceholderText("Select an answer to read it.")
         self.title = QLabel(page)
         self.title.setObjectName("historyRunsTitle")
+        self.rating = RatingBar("answer", page)
+        self.rating.rated.connect(self._rated)
+        self.rating.shortcuts_for(self.tree)
+        self.rating.setEnabled(False)
+        self.rated_only = QCheckBox("Rated only", page)
+        self.rated_only.setObjectName("historyRatedOnly")
+        self.rated_only.setAccessibleName("Show only rated answers")
+        self.rated_only.setToolTip("Show only the answers you rated or wrote a note on")
+        self.rated_only.toggled.connect(self._filter)
+        reading = QWidget(page)
+        reading_layout = QVBoxLayout(reading)
+        reading_layout.setContentsMargins(0, 0, 0, 0)
+        reading_layout.addWidget(self.answer, 1)
+        reading_layout.addWidget(self.rating)
         splitter = QSplitter(Qt.Orientation.Horizontal, page)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.tree)
-        splitter.addWidget(self.answer)
+        splitter.addWidget(reading)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         page_layout = QVBoxLayout(page)
         page_layout.setContentsMargins(4, 4, 4, 4)
-        page_layout.addWidget(self.title)
+        heading = QHBoxLayout()
+        heading.addWidget(self.title, 1)
+        heading.addWidget(self.rated_only)
+        page_layout.addLayout(heading)
         page_layout.addWidget(splitter, 1)
 
     def show_runs(
@@ -74,6 +108,7 @@ class RunsTab(HintStack):
         for row in range(self.model.rowCount()):
             self.tree.setFirstColumnSpanned(row, QModelIndex(), True)
         self.tree.expandAll()
+        self._filter()
         first = self.model.index(0, 0, self.model.index(0, 0))
         found = self.model.index_of(answer_id) if answer_id is not None else None
         if found is not None:
@@ -82,12 +117,68 @@ class RunsTab(HintStack):
             self.tree.setCurrentIndex(first)
         self.show_content()
 
+    def show_rating(self, response_id: int, rating: Rating) -> None:
+        """A rating as stored: in the tree's row and, if it is current, in the bar."""
+        index = self.model.index_of(response_id)
+        response = self.model.response(index) if index is not None else None
+        if index is None or response is None:
+            return
+        rated = dataclasses.replace(response, rating=rating.verdict, rating_note=rating.note)
+        item = self.model.itemFromIndex(index.siblingAtColumn(0))
+        item.setData(rated, RESPONSE_ROLE)
+        text, tip = rated_label(rated)
+        item.setText(text)
+        item.setToolTip(tip)
+        current = self.model.response(self.tree.currentIndex())
+        if current is not None and current.id == response_id:
+            self.rating.set_rating(rating)
+        self._filter()
+
+    def _rated(self, rating: Rating) -> None:
+        response = self.model.response(self.tree.currentIndex())
+        if response is not None:
+            self.answerRated.emit(response.id, rating)
+
+    def _filter(self) -> None:
+        """Hide the answers nobody rated while "Rated only" is on."""
+        only = self.rated_only.isChecked()
+        for run in range(self.model.rowCount()):
+            parent = self.model.index(run, 0)
+            shown = 0
+            for row in range(self.model.rowCount(parent)):
+                response = self.model.response(self.model.index(row, 0, parent))
+                rated = response is not None and (
+                    response.rating is not None or bool(response.rating_note)
+                )
+                self.tree.setRowHidden(row, parent, only and not rated)
+                shown += int(rated or not only)
+            self.tree.setRowHidden(run, QModelIndex(), only and not shown)
+
     def _on_response(self, current: QModelIndex, _previous: QModelIndex) -> None:
         response = self.model.response(current)
+        self.rating.setEnabled(response is not None)
+        self.rating.set_rating(
+            NO_RATING if response is None else rating_from(response.rating, response.rating_note)
+        )
         if response is None:
             self.answer.clear()
+        elif response.steps:
+            self.answer.setPlainText(conversation_text(response))
         elif response.error or status_note(response):
             why = response.error or status_note(response)
             self.answer.setPlainText(f"{response.text}\n\n[{response.status}] {why}")
         else:
             self.answer.setPlainText(response.text)
+
+
+def conversation_text(response: ResponseRow) -> str:
+    """A stored answer and the conversation that went on from it, turn by turn: each
+    step's turns, then its answer (with how it ended when it did not finish)."""
+    parts = [transcript([Message("assistant", response.text)])]
+    for step in response.steps:
+        turns = messages_from(step.turns)
+        ended = f"\n[{step.status}] {step.error or ''}".rstrip() if step.status != "done" else ""
+        parts.append(transcript([*turns, Message("assistant", step.text + ended)]))
+    answers = len(response.steps) + 1
+    parts.append(f"— {answers} answers · cost {format_cost(response.total_cost)}")
+    return "\n\n".join(parts)

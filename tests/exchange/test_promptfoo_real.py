@@ -1,0 +1,256 @@
+"""Exported promptfoo configs run in the real promptfoo CLI and grade as PromptStudio does.
+
+The CLI is installed from npm into a cache (``tests/promptfoo_cli.py``); both tools ask
+the same fake server, which answers each question with a fixed text, and every case's
+verdict in promptfoo's output must be PromptStudio's verdict on the same case.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promptstudio.exchange import PromptDocument, to_promptfoo
+from promptstudio.providers import ProviderProfile
+from promptstudio.runs.columns import ColumnConfig
+from tests.fake_llm import FakeLLM, Reply
+from tests.promptfoo_cli import NpmMissing, install, run_eval
+
+PROMPTSTUDIO = str(Path(sys.executable).with_name("promptstudio"))
+TEMPLATE = "system:\nAnswer briefly.\n\nuser:\nQuestion: {{ q }}\n"
+# question → the fake model's answer
+ANSWERS = {
+    "capital": "Paris",
+    "capital, dotted": "Paris.",
+    "rome": "It is Rome.",
+    "madrid": "It is Madrid.",
+    "digits": "123",
+    "json": '{"a": 1}',
+    "json inside": 'Here: {"b": 2}',
+    "three words": "one two three",
+    "emoji": "héllo👋",  # 6 code points, 7 UTF-16 units
+    "short": "short",
+    "other": "y",
+    "street": "Die Straße.",
+    'a "quoted"\nline \\ break': "ok",  # JSON-escaped inside promptfoo's chat prompt
+}
+# (question, expected answer or None, checks) — one case each
+CASES: list[tuple[str, str | None, list[dict[str, Any]]]] = [
+    ("capital", "Paris", []),
+    ("capital, dotted", "Paris", []),
+    ("rome", None, [{"type": "contains", "value": "Rome"}, {"type": "icontains", "value": "ROME"}]),
+    ("madrid", None, [{"type": "not-contains", "value": "Madrid"},
+                      {"type": "starts-with", "value": "It"}]),
+    ("digits", None, [{"type": "regex", "value": r"^\d{3}$"}]),
+    ("json", None, [{"type": "is-json",
+                     "value": {"type": "object", "required": ["a"]}}]),
+    ("json inside", None, [{"type": "contains-json"}]),
+    ("json inside", None, [{"type": "contains-json",
+                            "value": {"type": "object", "required": ["a"]}}]),
+    ("three words", None, [{"type": "word-count", "value": {"min": 2, "max": 4}}]),
+    ("three words", None, [{"type": "not-word-count", "value": 3}]),
+    ("emoji", None, [{"type": "max-length", "value": 6}]),
+    ("emoji", None, [{"type": "max-length", "value": 5}]),
+    ("short", None, [{"type": "min-length", "value": 10}]),
+    ("short", None, [{"type": "not-max-length", "value": 3},
+                     {"type": "latency", "threshold": 60000}]),
+    ("other", "x", [{"type": "not-equals"}]),
+    ("street", None, [{"type": "icontains", "value": "STRASSE"}]),  # no case folding
+    ("rome", None, [{"type": "contains", "value": "{{ q | capitalize }}"}]),  # rendered
+    ('a "quoted"\nline \\ break', "ok", []),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def promptfoo() -> Path:
+    try:
+        return install()
+    except NpmMissing as exc:
+        pytest.skip(f"the real promptfoo CLI cannot be installed: {exc}")
+
+
+@pytest.fixture
+def server(fake_llm: FakeLLM) -> Iterator[FakeLLM]:
+    def answer(model: str, body: dict[str, Any]) -> Reply | None:
+        content = (body.get("messages") or [{}])[-1].get("content")
+        if isinstance(content, list):  # Anthropic's content blocks
+            content = "".join(block.get("text", "") for block in content)
+        question = str(content).removeprefix("Question: ").strip()
+        return Reply(text=ANSWERS[question])
+
+    fake_llm.respond(answer)
+    yield fake_llm
+
+
+def _document(server: FakeLLM) -> PromptDocument:
+    cases = []
+    for question, expected, checks in CASES:
+        case: dict[str, Any] = {"vars": {"q": question}}
+        if expected is not None:
+            case["expected"] = expected
+        if checks:
+            case["assert"] = checks
+        cases.append(case)
+    columns = [
+        ColumnConfig(id="c1", base_url=server.base_url, model="fake-model"),
+        # A custom profile of kind anthropic: exported as promptfoo's anthropic provider.
+        ColumnConfig(id="c2", profile="my-claude", base_url=server.anthropic_base_url,
+                     model="fake-claude"),
+    ]  # fmt: skip
+    doc = PromptDocument(name="Verdicts", template=TEMPLATE, columns=columns, cases=cases)
+    doc.profiles = [
+        ProviderProfile("my-claude", "anthropic", "My Claude", "https://proxy.example.com")
+    ]
+    doc.every_case_checks = [{"type": "not-icontains", "value": "sorry"}]  # as defaultTest
+    return doc
+
+
+def _promptstudio(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PROMPTSTUDIO, *args, "--data-dir", str(home)],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _promptstudio_verdicts(config: Path, home: Path) -> dict[tuple[int, str], bool | None]:
+    """(case index, model) → PromptStudio's verdict, from ``promptstudio eval --json``."""
+    process = _promptstudio(home, "eval", str(config), "--json")
+    assert process.returncode == 0, process.stderr
+    data = json.loads(process.stdout)
+    models = {column["id"]: column["model"] for column in data["columns"]}
+    cases = {case["id"]: index for index, case in enumerate(data["cases"])}
+    return {(cases[cell["case"]], models[cell["column"]]): cell["passed"] for cell in data["cells"]}
+
+
+def _promptfoo_verdicts(results: dict[str, Any]) -> dict[tuple[int, str], bool | None]:
+    """(case index, model) → promptfoo's verdict, from its ``-o out.json``."""
+    rows = results["results"]["results"]
+    errors = [row.get("error") for row in rows if row.get("failureReason") == 2]  # not a fail
+    assert not errors, errors
+    return {
+        (row["testIdx"], row["provider"]["id"].rpartition(":")[2]): bool(row["success"])
+        for row in rows
+    }
+
+
+def test_an_exported_config_grades_every_case_in_promptfoo_as_in_promptstudio(
+    promptfoo: Path, server: FakeLLM, tmp_path: Path
+) -> None:
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(to_promptfoo(_document(server)), encoding="utf-8")
+
+    process, results = run_eval(config, tmp_path / "out.json", tmp_path / "promptfoo-state")
+
+    assert results, process.stdout + process.stderr
+    theirs = _promptfoo_verdicts(results)
+    sent = server.generation_requests()
+    assert [r.path for r in sent].count("/v1/messages") == len(CASES)  # the anthropic column
+    assert len(sent) == 2 * len(CASES)
+    assert all(not request.json.get("stream") for request in sent)
+    chats = [_turns(r.json["messages"]) for r in server.chat_requests()]
+
+    home = tmp_path / "home"
+    added = _promptstudio(home, "providers", "add", "my-claude", "--name", "My Claude",
+                          "--kind", "anthropic", "--base-url", server.anthropic_base_url,
+                          "--no-key")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    ours = _promptstudio_verdicts(config, home)
+    assert len(server.generation_requests()) > len(sent)  # PromptStudio asked the same server
+    our_chats = [_turns(r.json["messages"]) for r in server.chat_requests()[len(chats) :]]
+    assert set(our_chats) == set(chats)  # the same messages (repeats come from its cache)
+    assert ours == theirs
+    assert list(ours.values()).count(True) == 22  # both verdicts, on both models
+    assert list(ours.values()).count(False) == 14
+
+
+# ---- a config written the way real ones are, imported ----------------------------------
+
+CORPUS = Path(__file__).with_name("promptfoo_corpus")
+
+
+def _turns(messages: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """Messages as (role, text): a list of text parts is its texts, one per line."""
+    return tuple(
+        (m["role"], m["content"] if isinstance(m["content"], str)
+         else "\n".join(part["text"] for part in m["content"]))
+        for m in messages
+    )  # fmt: skip
+
+
+def _rendered(raw: str) -> tuple[tuple[str, str], ...]:
+    """What promptfoo sent for a rendered prompt: a chat list, or the text as one user turn."""
+    try:
+        messages = json.loads(raw)
+    except ValueError:
+        return (("user", raw),)
+    return _turns(messages)
+
+
+def test_a_real_world_config_imports_to_what_promptfoo_sends_and_grades_the_same(
+    promptfoo: Path, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    import shutil
+    from collections import Counter
+
+    from promptstudio.exchange.formats import import_file
+    from promptstudio.templating import render_messages
+
+    folder = tmp_path / "corpus"
+    shutil.copytree(CORPUS, folder)
+    config = folder / "promptfooconfig.yaml"
+    config.write_text(config.read_text().replace("FAKE_BASE_URL", fake_llm.base_url))
+
+    def answer(model: str, body: dict[str, Any]) -> Reply:
+        text = json.dumps(body["messages"]).lower()
+        if "dogs" in text:
+            return Reply(text="The answer")
+        return Reply(text="Cats are great." if "cats" in text else "Birds of prey soar.")
+
+    fake_llm.respond(answer)
+    process, results = run_eval(config, tmp_path / "out.json", tmp_path / "promptfoo-state")
+    assert results, process.stdout + process.stderr
+    sent_by_promptfoo = [
+        (r.json["model"], _turns(r.json["messages"])) for r in fake_llm.chat_requests()
+    ]
+    theirs = {
+        (row["provider"]["id"].rpartition(":")[2], _rendered(row["prompt"]["raw"])): row["success"]
+        for row in results["results"]["results"]
+    }
+
+    home = tmp_path / "home"
+    imported = _promptstudio(home, "import", str(config))
+    assert imported.returncode == 0, imported.stderr
+    assert "'javascript' in test 3" in imported.stdout  # kept, not graded: and said so
+    ours: dict[tuple[str, tuple[tuple[str, str], ...]], bool | None] = {}
+    for doc in import_file(config):
+        process = _promptstudio(home, "eval", doc.name, "--json")
+        assert process.returncode == 0, process.stderr
+        data = json.loads(process.stdout)
+        models = {column["id"]: column["model"] for column in data["columns"]}
+        cases = {case["id"]: case["vars"] for case in data["cases"]}
+        for cell in data["cells"]:
+            messages = render_messages(doc.template, cases[cell["case"]])
+            turns = tuple((m.role, m.content) for m in messages)
+            ours[(models[cell["column"]], turns)] = cell["passed"]
+    sent_by_us = [(r.json["model"], _turns(r.json["messages"]))
+                  for r in fake_llm.chat_requests()[len(sent_by_promptfoo):]]  # fmt: skip
+
+    assert Counter(sent_by_us) == Counter(sent_by_promptfoo)  # the same requests, file vars
+    assert len(sent_by_us) == 20  # 3 prompts × 5 tests, and the large model on "chat" only
+    assert ours == theirs
+    assert sorted(Counter(ours.values()).items()) == [(False, 4), (True, 16)]
+
+
+def test_without_npm_the_install_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(NpmMissing, match="npm is not installed"):
+        install(tmp_path / "promptfoo" / "0")
+    assert not (tmp_path / "promptfoo").exists() or not any((tmp_path / "promptfoo").iterdir())
