@@ -69,3 +69,26 @@ def test_tool_steps_send_the_mocks_record_each_step_and_sum_the_cost(tmp_path: P
         calls = conn.execute("SELECT tool_calls FROM responses").fetchone()[0]
     assert [text for text, _turns in stored] == ["It has shipped."]
     assert json.loads(calls)[0]["function"]["name"] == "get_order_status"
+
+
+def test_tool_steps_then_turns_make_one_conversation_with_the_tools(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with FakeLLM() as server:
+        server.script(Reply(text="", tool_calls=CALL), times=1)
+        server.script(Reply(text="It has shipped."), times=1)
+        server.script(Reply(text="Tomorrow."))
+        done = cli("run", str(prompt_file(tmp_path)), "--base-url", server.base_url,
+                   "--model", "gpt-4o-mini", "--tool-steps", "5", "--turn", "When?",
+                   "--json", home=home)  # fmt: skip
+        requests = [r.json for r in server.chat_requests()]
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["text"] == "Tomorrow."
+    steps = out["conversation"]["steps"]
+    assert [s["text"] for s in steps] == ["", "It has shipped.", "Tomorrow."]
+    assert steps[2]["turns"] == [{"role": "user", "content": "When?"}]
+    assert len(requests) == 3 and all("tools" in r for r in requests)
+    assert [m["role"] for m in requests[2]["messages"]][-3:] == ["tool", "assistant", "user"]
+    with sqlite3.connect(home / "library.sqlite3") as conn:
+        stored = conn.execute("SELECT text FROM response_steps ORDER BY rowid").fetchall()
+    assert [text for (text,) in stored] == ["It has shipped.", "Tomorrow."]

@@ -156,3 +156,42 @@ def test_the_sample_is_checked_in_an_evaluation(fake_llm: FakeLLM) -> None:
     cells = [run.cells[(case.key, "m")] for case in cases]
     assert [cell.passed for cell in cells] == [True, True], [c.grades for c in cells]
     assert fake_llm.chat_requests()[0].json["tools"][0]["function"]["name"] == "get_order_status"
+
+
+def test_repeats_send_the_tools_each_time_and_the_judge_gets_none(fake_llm: FakeLLM) -> None:
+    from promptstudio.evals.cache import MemoryCache, request_key
+    from promptstudio.evals.runner import JudgeSettings
+
+    def respond(model: str, _body: dict[str, Any]) -> Reply:
+        if model == "judge":
+            return Reply(text=json.dumps({"reason": "ok", "score": 1, "pass": True}))
+        return Reply(text="", tool_calls=[("get_order_status", '{"order_id": "A1"}')])
+
+    fake_llm.respond(respond)
+    endpoint = Endpoint(fake_llm.base_url, max_retries=0)
+    column = EvalColumn(key="m", label="m", model="m", base_url=fake_llm.base_url)
+    case = EvalCase(
+        "1", 0, asserts=({"type": "llm-rubric", "value": "Looks the order up"},
+                         {"type": "contains-tool-call", "value": {"name": "get_order_status"}})
+    )  # fmt: skip
+    cache = MemoryCache()
+    evaluation = Evaluation(
+        "user:\nWhere is order A1?", [case], [EvalTarget(column, endpoint)],
+        judge=JudgeSettings(endpoint, "judge"), cache=cache, repeat=2, tool_defs=(ORDER,),
+    )  # fmt: skip
+    run = asyncio.run(evaluation.run())
+    cells = run.samples("1", "m")
+    assert len(cells) == 2 and all(cell.passed for cell in cells), [c.grades for c in cells]
+    requests = fake_llm.chat_requests()
+    answers = [r.json for r in requests if r.json["model"] == "m"]
+    judged = [r.json for r in requests if r.json["model"] == "judge"]
+    assert len(answers) == 2 and all(
+        a["tools"][0]["function"]["name"] == ORDER.name for a in answers
+    )
+    assert judged and all("tools" not in j for j in judged)
+    # Each repeat is cached under its own key, and a key with tools is not one without.
+    target = RunTarget("m", endpoint, "m")
+    messages = render_messages("user:\nWhere is order A1?", {})
+    with_tools = {request_key(target, messages, n, (ORDER,)) for n in range(2)}
+    assert len(with_tools) == 2 and request_key(target, messages) not in with_tools
+    assert with_tools <= set(cache.answers)

@@ -229,3 +229,29 @@ def test_messages_stream_accumulates_in_the_anthropic_sdk(fake_llm: FakeLLM) -> 
     uses = [block for block in final.content if block.type == "tool_use"]
     assert [(u.name, u.input) for u in uses] == [(n, json.loads(a)) for n, a in CALLS]
     assert final.stop_reason == "tool_use"
+
+
+# ---- with images: a prompt with image parts keeps them beside the tools ------------------
+
+
+@pytest.mark.parametrize("protocol", ["chat", "responses", "messages"])
+def test_an_image_prompt_with_tools_and_tool_turns_sends_both(
+    fake_llm: FakeLLM, protocol: str
+) -> None:
+    from tests.providers.test_images import EXPECTED, image_prompt, user_message
+
+    call = ToolCall("call_1", "get_weather", '{"city": "Paris"}')
+    history = (
+        *image_prompt(),
+        Message("assistant", "", tool_calls=(call,)),
+        Message("tool", '{"temp": 21}', tool_call_id="call_1"),
+    )
+    stream(endpoint(fake_llm, protocol), messages=history)
+    [request] = sent(fake_llm, protocol)
+    assert [t.get("name") or t["function"]["name"] for t in request.json["tools"]] == [
+        "get_weather",
+        "get_time",
+    ]
+    assert user_message(request.json)["content"] == EXPECTED[protocol]
+    wire = json.dumps(request.json)
+    assert "call_1" in wire and '{\\"temp\\": 21}' in wire
