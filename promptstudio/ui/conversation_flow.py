@@ -131,6 +131,7 @@ class ConversationFlow(QObject):
         step = conversation.thread.next_step(
             turns, replace(target, key=sample_key(column_id, 0)), on_update=self.board.on_update,
             price_table=self.endpoints.prices, limits=self.endpoints.limits,
+            tools=self.session.tools,  # the prompt's, as its run sent them
         )  # fmt: skip
         self._steps[column_id] = (step, conversation)
         self.board.begin([column_id], samples=1)

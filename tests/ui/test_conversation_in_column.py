@@ -208,3 +208,26 @@ def test_the_turn_bar_by_keyboard(qtbot) -> None:
     assert not bar.input_open
     for widget in (bar.continue_button, bar.use_button, bar.input, bar.send_button):
         assert widget.accessibleName()
+
+
+def test_a_continued_turn_sends_the_prompts_tools_too(window, qtbot, fake_llm) -> None:
+    import json
+
+    fake_llm.script(Reply(text="Blue."), times=1)
+    fake_llm.script(Reply(text="Green."))
+    new_prompt(qtbot, window)
+    window.editor.setPlainText(TEMPLATE)
+    window.tools_panel.editor.setPlainText(
+        json.dumps([{"name": "pick", "parameters": {"type": "object"}}])
+    )
+    window.tools_panel.check()
+    column = window.run_board.columns[0]
+    column.set_target(fake_llm.base_url, "m")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    qtbot.waitUntil(lambda: column.turn_bar.continue_button.isEnabled(), timeout=5000)
+    with qtbot.waitSignal(window.workspace.conversations.stepStored, timeout=10_000):
+        _send(window, qtbot, column, "Another?")
+    first, second = fake_llm.chat_requests()
+    assert first.json["tools"] == second.json["tools"]
+    assert second.json["tools"][0]["function"]["name"] == "pick"
