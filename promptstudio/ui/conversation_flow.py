@@ -90,6 +90,13 @@ class ConversationFlow(QObject):
         sample = self.board.column(column_id).selected
         return self._conversations.get((column_id, sample))
 
+    def keep_only(self, column_id: str, conversation: Conversation) -> None:
+        """From now on the column shows this conversation as its only answer (a step of it
+        streams there as sample 0), whether a typed turn or a tool step goes on."""
+        for key in [key for key in self._conversations if key[0] == column_id]:
+            del self._conversations[key]
+        self._conversations[(column_id, 0)] = conversation
+
     def _keep(self, stored: StoredAnswer) -> None:
         column_id, sample = split_sample_key(stored.result.target.key)
         thread = Thread.from_answer(stored.messages, stored.result)
@@ -124,10 +131,7 @@ class ConversationFlow(QObject):
         except ColumnError as exc:  # e.g. its provider was deleted meanwhile
             column.show_problem(exc.message)
             return None
-        # From now on the column shows this conversation as its only answer.
-        for key in [key for key in self._conversations if key[0] == column_id]:
-            del self._conversations[key]
-        self._conversations[(column_id, 0)] = conversation
+        self.keep_only(column_id, conversation)
         step = conversation.thread.next_step(
             turns, replace(target, key=sample_key(column_id, 0)), on_update=self.board.on_update,
             price_table=self.endpoints.prices, limits=self.endpoints.limits,

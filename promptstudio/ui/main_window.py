@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
         self.tool_steps = ToolStepsFlow(
             ws.session, self.run_board, ws.runs, ws.endpoints, db, self.run_worker, self.tasks,
             self.notifier, lambda: int(cast(int, self.settings.get("run.tool_steps"))),
+            ws.conversations,
         )  # fmt: skip
         navigation = ws.navigation
         ws.promptOpened.connect(self.history.set_prompt)

@@ -7,7 +7,9 @@ step goes the way a run goes: the column's settings through ``Endpoints.run_targ
 one-target ``RunSession`` on the run worker, its updates through the board's feed; it is
 stored as a ``response_steps`` row of the run's answer. Esc (or the column's stop) stops
 the step streaming and the automatic mode with it. The column lists every call of the
-earlier steps with the mock result sent back, and what the steps took together.
+earlier steps with the mock result sent back, and what the steps took together. A column
+with a conversation (``ConversationFlow``) has one thread: tool steps and typed turns go
+on from each other's answers.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from promptstudio.session import Session
 from promptstudio.storage import Database, library
 from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.board.tool_calls_view import calls_html
+from promptstudio.ui.conversation_flow import ConversationFlow
 from promptstudio.ui.endpoints import Endpoints
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.run_flow import RunFlow
@@ -56,11 +59,14 @@ class ToolStepsFlow(QObject):
         tasks: TaskOwner,
         notifier: StatusNotifier,
         max_steps: Callable[[], int] = lambda: DEFAULT_MAX_STEPS,
+        conversations: ConversationFlow | None = None,
     ) -> None:
         super().__init__(board)
         self.session, self.board, self.runs, self.endpoints = session, board, runs, endpoints
         self.db, self.worker, self.tasks, self.notifier = db, worker, tasks, notifier
         self.max_steps = max_steps
+        # A typed Continue and a tool step go on with one thread per column: its own.
+        self.conversations = conversations
         self._threads: dict[str, ToolThread] = {}  # column id -> its tool conversation
         self._steps: dict[str, StepRun] = {}  # column id -> the step streaming there
         self._stopped: set[str] = set()  # columns whose automatic mode Esc stopped
@@ -85,8 +91,15 @@ class ToolStepsFlow(QObject):
             self._stopped.clear()
 
     def _tool_thread(self, column_id: str) -> ToolThread | None:
-        """The conversation the column shows: its steps so far, else its stored answer."""
+        """The conversation the column shows: its steps so far, else its stored answer.
+        With a conversation flow, its thread (typed turns and tool steps go on one thread)."""
         current = self._threads.get(column_id)
+        conversation = self.conversations.conversation(column_id) if self.conversations else None
+        if conversation is not None and self.conversations is not None:
+            if current is None or current.thread is not conversation.thread:
+                current = ToolThread(conversation.thread, conversation.response_id)
+                self._threads[column_id] = current
+            return current
         if current is not None:
             return current
         sample = self.board.column(column_id).selected
@@ -122,6 +135,9 @@ class ToolStepsFlow(QObject):
         last = current.thread.steps[-1].result
         turns = result_turns(last, tools)
         current.record += calls_html(last.tool_calls, tools, finished=True, results=turns)
+        shared = self.conversations.conversation(column_id) if self.conversations else None
+        if self.conversations is not None and shared is not None:
+            self.conversations.keep_only(column_id, shared)  # shown as sample 0 from now on
         step = current.thread.next_step(
             turns, replace(target, key=sample_key(column_id, 0)), on_update=self.board.on_update,
             price_table=self.endpoints.prices, limits=self.endpoints.limits, tools=tools,

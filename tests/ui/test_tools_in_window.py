@@ -223,3 +223,36 @@ def test_a_version_diff_shows_the_tools_that_changed(window, qtbot) -> None:
     right = history.diff.right.toPlainText()
     assert "── tools ──" in right and '"get_order_status"' in right
     assert "get_order_status" not in history.diff.left.toPlainText()
+
+
+def test_a_typed_turn_after_a_tool_step_goes_on_from_the_whole_thread(
+    window, qtbot, fake_llm
+) -> None:
+    fake_llm.script(Reply(text="", tool_calls=CALL), times=1)
+    fake_llm.script(Reply(text="Order A-17 has shipped."), times=1)
+    fake_llm.script(Reply(text="Tomorrow."))
+    column = _tool_prompt(window, qtbot, fake_llm)
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    qtbot.waitUntil(lambda: column.tool_bar.isVisible(), timeout=3000)
+    with qtbot.waitSignal(window.tool_steps.stepStored, timeout=10_000):
+        qtbot.mouseClick(column.tool_bar.send, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: column.turn_bar.continue_button.isEnabled(), timeout=5000)
+    bar = column.turn_bar
+    qtbot.mouseClick(bar.continue_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(bar.input, "When?")
+    with qtbot.waitSignal(window.workspace.conversations.stepStored, timeout=10_000) as stored:
+        qtbot.keyClick(bar.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    third = fake_llm.chat_requests()[-1].json
+    assert [m["role"] for m in third["messages"]] == [
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+    ]
+    assert third["messages"][-2]["content"] == "Order A-17 has shipped."
+    assert third["tools"][0]["function"]["name"] == "get_order_status"
+    (answer,) = window.workspace.db.call(library.list_responses, _last_run(window))
+    assert answer.id == stored.args[0]
+    assert [step.text for step in answer.steps] == ["Order A-17 has shipped.", "Tomorrow."]
