@@ -17,6 +17,7 @@ from promptstudio.evals.graders import GradeResult
 from promptstudio.evals.results import DONE, CellResult, EvalCase, EvalColumn, EvalRun, summarize
 from promptstudio.storage import library
 from promptstudio.ui.evaluate.eval_chart import EvalChart
+from promptstudio.ui.evaluate.eval_export import export_results
 from promptstudio.ui.evaluate.eval_grid_model import (
     FLAKY_ROLE,
     EvalGridModel,
@@ -174,12 +175,12 @@ def test_repeats_from_the_evaluate_tab_reach_the_server_once(
         pane.results.comparison_text()), timeout=5000)  # fmt: skip
     assert "samples" in pane.results.comparison_text()
     # The exported report carries what the grid shows under it.
-    window.eval_flow.export_results(tmp_path / "report.json")
+    export_results(window.eval_flow, tmp_path / "report.json")
     exported = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert [c["roi"] for c in exported["comparisons"]] == [
         c.roi_line() for c in pane.results.comparisons()
     ]
     assert exported["repeat"] == 2 and exported["summary"][0]["pass_rate_low"] is not None
-    window.eval_flow.export_results(tmp_path / "report.html")
+    export_results(window.eval_flow, tmp_path / "report.html")
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert html.escape(pane.results.comparisons()[0].roi_line()) in page

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 
 from promptstudio.evals import results
 from promptstudio.storage import library
+from promptstudio.ui.evaluate.eval_export import export_results
 from promptstudio.ui.evaluate.eval_grid_model import FLIPPED_ROLE
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM, Reply
@@ -134,7 +135,7 @@ def test_ten_cases_on_three_models_graded_cached_and_compared(
     assert [row.id for row in runs] == [third.id, second.id, first.id]
     assert window.evaluate.shown.count() == 3
     out = tmp_path / "results.json"
-    window.eval_flow.export_results(out)
+    export_results(window.eval_flow, out)
     exported = json.loads(out.read_text(encoding="utf-8"))
     assert len(exported["cells"]) == 30
     assert {s["label"]: s["pass_rate"] for s in exported["summary"]}["bad"] == 0.8

@@ -13,4 +13,5 @@ def test_a_cell_with_only_ungraded_checks_says_not_graded() -> None:
     assert verdict_text(CellResult("1", "m", DONE, grades=(skipped,))) == "— not graded"
     assert verdict_text(CellResult("1", "m", DONE)) == "— no checks"
     passed = GradeResult(True, 1.0, "ok", "contains")
-    assert verdict_text(CellResult("1", "m", DONE, grades=(skipped, passed))) == "✓ pass"
+    verdict = verdict_text(CellResult("1", "m", DONE, grades=(skipped, passed)))
+    assert verdict == "✓ pass (1 not graded)"

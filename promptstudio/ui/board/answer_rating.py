@@ -103,6 +103,7 @@ class AnswerRatings(QObject):
             return
         current = self._current(column_id)
         bar.setEnabled(current is not None)
+        bar.setVisible(current is not None)  # no answer to rate: no row taking height
         bar.set_rating(current[1] if current is not None else NO_RATING)
 
     def _rate_column(self, column_id: str, rating: Rating) -> None:

@@ -14,11 +14,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from promptstudio.errors import PromptStudioError
 from promptstudio.evals.cache import AnswerCache, LibraryCache
@@ -45,10 +43,10 @@ from promptstudio.session import Session
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import EvalRunRow, VersionRow
 from promptstudio.templating import TemplateError
+from promptstudio.ui.evaluate.eval_export import choose_results_file
 from promptstudio.ui.evaluate.eval_pane import EvalPane
 from promptstudio.ui.evaluate.eval_plan import plan_for, show_evaluation_plan
 from promptstudio.ui.evaluate.eval_ratings import store_cell_ratings
-from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.status import StatusNotifier
 
@@ -129,7 +127,7 @@ class EvalFlow(QObject):
         pane.baselineChosen.connect(
             lambda eval_id: self.tasks.start("eval-baseline", self.compare_with(eval_id))
         )
-        pane.exportRequested.connect(self.choose_export)
+        pane.exportRequested.connect(lambda: choose_results_file(self))
         store_cell_ratings(pane.results, self.db, tasks)
         pane.planRequested.connect(  # Plan… (Ctrl+Alt+E): "Run" in its dialog runs it
             lambda: tasks.start(
@@ -489,43 +487,6 @@ class EvalFlow(QObject):
         self.notifier.say(
             "The judge uses the default prompt." if text is None else "Judge prompt saved."
         )
-
-    def choose_export(self) -> QFileDialog | None:
-        if self.shown is None:
-            return None
-        dialog = place(QFileDialog(self.pane.window(), "Export the results"), "results")
-        dialog.setObjectName("exportResultsDialog")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setNameFilters(["CSV (*.csv)", "JSON (*.json)", "HTML report (*.html)"])
-        dialog.setDefaultSuffix("csv")
-        name = f"results-v{self.shown.version_number or 0}.csv"
-        dialog.selectFile(name)
-        dialog.fileSelected.connect(lambda path: self.export_results(Path(path)))
-        dialog.open()
-        return dialog
-
-    def export_results(self, path: Path) -> None:
-        """Write the shown results as JSON (``.json``), an HTML report (``.html``) or CSV
-        (anything else); JSON and HTML carry the comparisons shown under the grid."""
-        from promptstudio.evals.report import results_to_csv, results_to_html, results_to_json
-        from promptstudio.exchange.library_io import write_text_atomically
-
-        if self.shown is None:
-            return
-        suffix = path.suffix.lower()
-        if suffix == ".json":
-            text = results_to_json(self.shown, self.compared)
-        elif suffix in (".html", ".htm"):
-            text = results_to_html(self.shown, self.compared)
-        else:
-            text = results_to_csv(self.shown)
-        try:
-            write_text_atomically(path, text)
-        except OSError as exc:
-            show_error(self.pane.window(), EvalError(f"Could not write {path}: {exc.strerror}"))
-            return
-        self.notifier.say(f"Results exported to {path}")
 
 
 def _editable(row: library.CaseRow) -> dict[str, Any]:
