@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import threading
+import time
 from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 
 #: How long to wait for a worker to stop once the deadline exception is injected.
 _STOP_GRACE_SECONDS = 0.5
+_REINJECT_SECONDS = 0.02
 
 
 class _Deadline(BaseException):
@@ -120,8 +122,7 @@ def _render(
     worker.start()
     worker.join(limits.timeout_seconds)
     if worker.interrupt():
-        worker.join(_STOP_GRACE_SECONDS)
-        if worker.is_alive():
+        if not worker.stop_within(_STOP_GRACE_SECONDS):
             log.warning("a render thread did not stop after its deadline")
         error: BaseException | None = worker.error
         if not isinstance(error, _Deadline):
@@ -186,6 +187,21 @@ class _RenderWorker(threading.Thread):
             if hit > 1:  # never expected; the C API asks to undo it then
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(thread_id, None)
             return hit == 1
+
+    def stop_within(self, grace: float) -> bool:
+        """Wait up to ``grace`` seconds for an interrupted render to end; True if it did.
+
+        The deadline is injected again while the render runs on: when the garbage collector
+        runs a finaliser on this thread (an HTTP client's ``__del__``, say) and the
+        exception lands inside it, Python reports it as unraisable and the render goes on."""
+        ends = time.monotonic() + grace
+        while True:
+            self.join(max(min(_REINJECT_SECONDS, ends - time.monotonic()), 0))
+            if not self.is_alive():
+                return True
+            if time.monotonic() >= ends:
+                return False
+            self.interrupt()
 
 
 def _template_line(exc: BaseException, template: Template | None) -> int | None:
