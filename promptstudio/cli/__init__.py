@@ -8,6 +8,7 @@
     promptstudio import FILE|DIR...                    into the library, all or nothing
     promptstudio cases import|export PROMPT FILE       a prompt's test cases (CSV, JSONL, JSON)
     promptstudio history PROMPT | search QUERY         the library, from the terminal
+    promptstudio label PROMPT VERSION NAME             move a label, refused below its gate
     promptstudio providers list|add|remove             provider profiles
     promptstudio keys set|delete|status                keys (read from stdin, never shown)
 

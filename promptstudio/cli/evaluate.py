@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from promptstudio.cli import CliError
 from promptstudio.cli.library import find_prompt, open_db
 from promptstudio.cli.options import add_generation_options
+from promptstudio.cli.options import fraction as _fraction
 from promptstudio.cli.run import (
     _columns,
     _prices,
@@ -115,16 +116,6 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
     evaluate.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                           help="a value for variables the cases leave out")  # fmt: skip
     add_generation_options(evaluate)
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction like 0.8 or 80%") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 1 (0% and 100%)")
-    return value
 
 
 def _repeat(text: str) -> int:

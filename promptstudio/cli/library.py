@@ -63,6 +63,9 @@ def add_commands(commands: Any, data: argparse.ArgumentParser) -> None:
     status = key_actions.add_parser("status", parents=[data, out], help="where keys come from")
     status.add_argument("profile", metavar="PROFILE", nargs="?")
     status.set_defaults(handler=_keys_status)
+    from promptstudio.cli.label import add_label_command
+
+    add_label_command(commands, data)
 
 
 def run_command(args: argparse.Namespace) -> int:

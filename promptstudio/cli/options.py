@@ -47,6 +47,17 @@ def number(
     return parse
 
 
+def fraction(text: str) -> float:
+    """An argparse ``type``: a share from 0 to 1, written ``0.8`` or ``80%``."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction like 0.8 or 80%") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 1 (0% and 100%)")
+    return value
+
+
 def _shown(bound: float) -> str:
     """A bound as people write it: ``2``, ``0.5``, ``2147483647`` (not ``2.14748e+09``)."""
     return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"

@@ -181,11 +181,29 @@ class VersionSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class LabelGate:
+    """What a version must reach before a label moves to it: its latest evaluation's pass
+    rate (or, with ``lower_bound``, its 95% interval's lower bound) on every one of
+    ``models`` (none named: every model of that evaluation), on the prompt's current cases."""
+
+    pass_rate: float  # 0..1
+    lower_bound: bool = False
+    models: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``pass rate ≥ 90% on gpt-4o-mini``; ``lower bound of the 95% interval ≥ 80%``."""
+        what = "the 95% interval's lower bound" if self.lower_bound else "pass rate"
+        where = f" on {', '.join(self.models)}" if self.models else " on every model"
+        return f"{what} ≥ {self.pass_rate:.0%}{where}"
+
+
+@dataclass(frozen=True, slots=True)
 class LabelRow:
     prompt_id: int
     name: str
     version_id: int
     updated_at: str
+    gate: LabelGate | None = None
 
 
 @dataclass(frozen=True, slots=True)

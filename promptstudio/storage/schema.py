@@ -486,6 +486,20 @@ def _step_12_tool_calls(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN tool_calls TEXT")
 
 
+def _step_17_label_gates(conn: sqlite3.Connection) -> None:
+    """A label's gate: the pass rate the version's latest evaluation must reach (optionally
+    the lower bound of its 95% interval), on the label's models (JSON list; empty: every
+    model of that evaluation). NULL ``gate_pass_rate``: the label has no gate."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(labels)")}
+    for name, definition in (
+        ("gate_pass_rate", "REAL"),
+        ("gate_lower_bound", "INTEGER NOT NULL DEFAULT 0"),
+        ("gate_models", "TEXT NOT NULL DEFAULT '[]'"),
+    ):
+        if name not in columns:
+            conn.execute(f"ALTER TABLE labels ADD COLUMN {name} {definition}")
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -508,6 +522,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_10_human_ratings,
     _step_11_images,
     _step_12_tool_calls,
+    _step_17_label_gates,
 ]
 
 

@@ -15,7 +15,13 @@ from promptstudio.chat import Image
 from promptstudio.storage.drafts import write_draft
 from promptstudio.storage.errors import NotFound, StorageError
 from promptstudio.storage.images import copy_images, same_images, store_images
-from promptstudio.storage.rows import LabelRow, VersionRow, VersionSummary, version_from
+from promptstudio.storage.rows import (
+    LabelGate,
+    LabelRow,
+    VersionRow,
+    VersionSummary,
+    version_from,
+)
 from promptstudio.storage.sql import (
     clean_name,
     one,
@@ -24,6 +30,7 @@ from promptstudio.storage.sql import (
     scalar,
     serialise_content,
     split_list,
+    stored_json,
     to_json,
     utc_now,
 )
@@ -262,6 +269,44 @@ def set_label(conn: sqlite3.Connection, prompt_id: int, name: str, version_id: i
         return _label(row)
 
 
+def set_label_gate(
+    conn: sqlite3.Connection, prompt_id: int, name: str, gate: LabelGate | None
+) -> LabelRow:
+    """Give the label a gate (None: take it away). The label must exist; whether its
+    version meets the gate is :mod:`promptstudio.evals.gates`' to check."""
+    if gate is not None and not 0.0 <= gate.pass_rate <= 1.0:
+        raise StorageError(f"A gate's pass rate must be between 0 and 1, not {gate.pass_rate}.")
+    models = to_json(list(gate.models) if gate else [], "gate models")
+    with transaction(conn):
+        cursor = conn.execute(
+            """
+            UPDATE labels SET gate_pass_rate = ?, gate_lower_bound = ?, gate_models = ?
+            WHERE prompt_id = ? AND name = ?
+            """,
+            (
+                None if gate is None else gate.pass_rate,
+                int(gate is not None and gate.lower_bound),
+                models,
+                prompt_id,
+                name.strip(),
+            ),
+        )
+        if cursor.rowcount == 0:
+            raise NotFound(f"Prompt {prompt_id} has no label {name.strip()!r}.")
+        row = one(conn, "SELECT * FROM labels WHERE prompt_id = ? AND name = ?",
+                  (prompt_id, name.strip()))  # fmt: skip
+        assert row is not None
+        return _label(row)
+
+
+def get_label(conn: sqlite3.Connection, prompt_id: int, name: str) -> LabelRow | None:
+    """The prompt's label ``name`` (ignoring ASCII case), or None."""
+    row = one(
+        conn, "SELECT * FROM labels WHERE prompt_id = ? AND name = ?", (prompt_id, name.strip())
+    )
+    return None if row is None else _label(row)
+
+
 def remove_label(conn: sqlite3.Connection, prompt_id: int, name: str) -> bool:
     """Drop the label; False if the prompt had no such label."""
     with transaction(conn):
@@ -282,6 +327,18 @@ def _label(row: sqlite3.Row) -> LabelRow:
         name=row["name"],
         version_id=row["version_id"],
         updated_at=row["updated_at"],
+        gate=_gate(row),
+    )
+
+
+def _gate(row: sqlite3.Row) -> LabelGate | None:
+    if row["gate_pass_rate"] is None:
+        return None
+    models = stored_json(row["gate_models"], [])
+    return LabelGate(
+        pass_rate=float(row["gate_pass_rate"]),
+        lower_bound=bool(row["gate_lower_bound"]),
+        models=tuple(str(model) for model in models) if isinstance(models, list) else (),
     )
 
 
