@@ -37,6 +37,7 @@ from promptstudio.storage.ratings import Rating, set_rating
 from promptstudio.tools import text_with_tools
 from promptstudio.ui.history.compare_tab import CompareTab
 from promptstudio.ui.history.diff_view import DiffView
+from promptstudio.ui.history.graph_tab import GraphTab
 from promptstudio.ui.history.hint_stack import HintStack
 from promptstudio.ui.history.history_model import VersionHistoryModel, version_title
 from promptstudio.ui.history.runs_tab import RunsTab
@@ -46,7 +47,7 @@ from promptstudio.ui.tasks import TaskOwner
 
 DETAILS_DELAY_MS = 40  # holding an arrow key through the history loads only where it stops
 VERSION_CACHE = 64  # saved template content never changes, so it can be kept
-DIFF_TAB, RUNS_TAB, COMPARE_TAB = range(3)
+DIFF_TAB, RUNS_TAB, COMPARE_TAB, GRAPH_TAB = range(4)
 
 
 class HistoryPane(QWidget):
@@ -57,6 +58,7 @@ class HistoryPane(QWidget):
     diffShown = Signal()  # the Diff tab shows the current selection
     runsShown = Signal()  # the Runs tab shows the current selection
     comparisonShown = Signal()  # the Compare tab shows the current selection and model
+    graphShown = Signal()  # the Graph tab shows the prompt's versions
 
     def __init__(self, db: Database, tasks: TaskOwner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +105,10 @@ class HistoryPane(QWidget):
         self.tabs.addTab(self.diff_stack, "Diff")
         self.tabs.addTab(self.runs, "Runs")
         self.tabs.addTab(self.compare, "Compare model")
+        self.graph = GraphTab(db, self)
+        self.graph.versionChosen.connect(lambda version_id: self.select_versions(version_id))
+        self.tabs.addTab(self.graph, "Graph")
+        self.tabs.currentChanged.connect(lambda tab: tab == GRAPH_TAB and self.graph.mark_stale())
 
         header = QHBoxLayout()
         header.addWidget(QLabel("<b>History</b>", self))
@@ -155,6 +161,7 @@ class HistoryPane(QWidget):
         if self._match is not None and self._match[0] != prompt_id:
             self._match = None
         self._versions.clear()
+        self.graph.mark_stale()
         self.model.set_prompt(prompt_id)
         self.table.forget_selection()
         self.table.follow_newest = prompt_id is not None
@@ -269,6 +276,7 @@ class HistoryPane(QWidget):
         if prompt_id is None:
             return
         self._versions.clear()  # a message can change when identical content is saved again
+        self.graph.mark_stale()
         await self.model.reload()
         await self._load_meta(prompt_id)
         self._update_actions()
@@ -316,6 +324,13 @@ class HistoryPane(QWidget):
         elif tab == COMPARE_TAB:
             model = self.model_combo.currentText()
             self.tasks.start("history.details", self._show_comparison(picked, model))
+        elif tab == GRAPH_TAB:
+            focus = self.focus_version()
+            self.tasks.start("history.details", self._show_graph(focus and focus.id))
+
+    async def _show_graph(self, focus_id: int | None) -> None:
+        await self.graph.show_graph(self.model.prompt_id, focus_id)
+        self.graphShown.emit()
 
     def _show_empty(self) -> None:
         self.diff_stack.show_hint("Select a version to see what it changed, or two to compare.")

@@ -1,6 +1,7 @@
 """Labels on versions ("prod", "staging", ...): the dialogs that set and remove them, the writes.
 
-A label names one version of a prompt; setting it on another version moves it there.
+A label names one version of a prompt; setting it on another version moves it there,
+unless the label's gate refuses the version (:mod:`promptstudio.evals.gates`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QInputDialog, QWidget
 
+from promptstudio.evals.gates import move_label
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import LabelRow, VersionSummary
 from promptstudio.ui.tasks import TaskOwner
@@ -44,7 +46,9 @@ class VersionLabels(QObject):
         """Point ``name`` at the version, moving it off another version if it was set."""
         prompt_id = self._prompt_id()
         if prompt_id is not None:
-            await self._db.acall(library.set_label, prompt_id, name, version_id)
+            # Through the label's gate: a version below it raises GateRefused (the numbers),
+            # which the task owner shows through ui.messages.
+            await self._db.acall(move_label, prompt_id, name, version_id)
             await self._reload()
 
     async def remove_label(self, name: str) -> bool:
