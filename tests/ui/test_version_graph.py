@@ -56,8 +56,16 @@ def _seed(db: Database) -> tuple[int, list[int]]:
         prompt = library.create_prompt(conn, "Support")
         v1 = library.save_version(conn, prompt.id, "Answer {{ q }}", {}, {}).id
         v2 = library.save_version(conn, prompt.id, "Answer {{ q }} briefly", {}, {}).id
-        v3 = insert_version(conn, prompt.id, template="Answer {{ q }} kindly", variables={},
-                            settings={}, message="rewrite of v1", kind="save", parent_id=v1)  # fmt: skip
+        v3 = insert_version(
+            conn,
+            prompt.id,
+            template="Answer {{ q }} kindly",
+            variables={},
+            settings={},
+            message="rewrite of v1",
+            kind="save",
+            parent_id=v1,
+        )
         v4 = library.save_version(conn, prompt.id, "Answer {{ q }} kindly, in full", {}, {}).id
         library.replace_cases(conn, prompt.id, [{"vars": {"q": f"q{n}"}} for n in range(4)])
         library.set_label(conn, prompt.id, "production", v4)
