@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,7 +93,7 @@ def test_the_evaluation_must_cover_the_current_cases(db: Database) -> None:
     _evaluate(db, prompt, v1, {"m1": 10})
     assert db.call(check_gate, prompt, v1, LabelGate(0.5)).met
     rows = db.call(library.list_cases, prompt)
-    edited = [
+    edited: list[dict[str, Any]] = [
         {"id": rows[0].id, "vars": {"q": "changed"}, "expected": "yes"},
         *({"id": r.id, "vars": r.vars, "expected": r.expected} for r in rows[1:]),
     ]

@@ -59,11 +59,11 @@ def test_a_gated_label_is_refused_in_history_with_the_numbers(window, qtbot) -> 
     assert 'Label "production" stays on v1: v2 does not meet its gate' in box.text()
     assert "gpt-test: 6/10 passed (60%" in box.text() and "60% is below 90%" in box.text()
     box.close()
-    assert db.call(library.get_label, prompt_id, "production").version_id == v1  # type: ignore[union-attr]
+    assert db.call(library.get_label, prompt_id, "production").version_id == v1
 
     _evaluate(db, prompt_id, v2, 9)  # v2 evaluated again: 9/10 meets 90%
     _set_label(window, qtbot, v2, "production")
-    assert db.call(library.get_label, prompt_id, "production").version_id == v2  # type: ignore[union-attr]
+    assert db.call(library.get_label, prompt_id, "production").version_id == v2
     assert _message(window) is None
 
 

@@ -37,8 +37,8 @@ class GraphTab(QWidget):
         self.stale = True
         self.stack.show_hint("Select a prompt to see its versions as a graph.")
 
-    def mark_stale(self) -> None:
-        """Read the graph again the next time it is shown."""
+    def mark_stale(self, _tab: int = -1) -> None:
+        """Read the graph again the next time it is shown (History's tabs changed)."""
         self.stale = True
 
     async def show_graph(self, prompt_id: int | None, focus_id: int | None) -> None:

@@ -108,7 +108,7 @@ class HistoryPane(QWidget):
         self.graph = GraphTab(db, self)
         self.graph.versionChosen.connect(lambda version_id: self.select_versions(version_id))
         self.tabs.addTab(self.graph, "Graph")
-        self.tabs.currentChanged.connect(lambda tab: tab == GRAPH_TAB and self.graph.mark_stale())
+        self.tabs.currentChanged.connect(self.graph.mark_stale)  # shown again: read again
 
         header = QHBoxLayout()
         header.addWidget(QLabel("<b>History</b>", self))
@@ -326,7 +326,7 @@ class HistoryPane(QWidget):
             self.tasks.start("history.details", self._show_comparison(picked, model))
         elif tab == GRAPH_TAB:
             focus = self.focus_version()
-            self.tasks.start("history.details", self._show_graph(focus and focus.id))
+            self.tasks.start("history.details", self._show_graph(focus.id if focus else None))
 
     async def _show_graph(self, focus_id: int | None) -> None:
         await self.graph.show_graph(self.model.prompt_id, focus_id)
