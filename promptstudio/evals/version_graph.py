@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from promptstudio.evals.gates import latest_pass_rates
 from promptstudio.evals.stats import PassRate
 from promptstudio.storage import library
-from promptstudio.storage.rows import VersionSummary
+from promptstudio.storage.rows import LabelGate, VersionSummary
 
 GRAPH_LIMIT = 500
 """Versions drawn: the newest ones; an older parent's lane runs on to the bottom."""
@@ -52,6 +52,7 @@ class VersionGraph:
     prompt_id: int
     rows: tuple[GraphRow, ...]
     truncated: bool  # older versions than these exist
+    gates: Mapping[str, LabelGate] = field(default_factory=dict)  # label name -> its gate
 
     @property
     def width(self) -> int:
@@ -98,9 +99,12 @@ def lay_out(
 def load_graph(
     conn: sqlite3.Connection, prompt_id: int, *, limit: int = GRAPH_LIMIT
 ) -> VersionGraph:
-    """The prompt's newest ``limit`` versions laid out, with their latest pass rates."""
+    """The prompt's newest ``limit`` versions laid out, with their latest pass rates and
+    the gates of their labels."""
     versions = library.version_history(conn, prompt_id, limit=limit + 1)
     truncated = len(versions) > limit
     versions = versions[:limit]
     rows = lay_out(versions, latest_pass_rates(conn, prompt_id))
-    return VersionGraph(prompt_id, tuple(rows), truncated)
+    gates = {label.name: label.gate for label in library.list_labels(conn, prompt_id)
+             if label.gate is not None}  # fmt: skip
+    return VersionGraph(prompt_id, tuple(rows), truncated, gates)

@@ -495,6 +495,7 @@ def test_context_menu_offers_the_actions(qtbot: QtBot, db: Database, pane: Histo
         ("Export this version…", True),
         ("Set label…", True),
         ("Remove label", False),  # v1 has no label
+        ("Label gate…", True),
     ]
     menu.close()
 

@@ -18,7 +18,7 @@ from promptstudio.evals.results import CellResult, EvalColumn, EvalRun
 from promptstudio.evals.store import cases_from_rows, save_run
 from promptstudio.evals.version_graph import lay_out
 from promptstudio.storage import Database, library
-from promptstudio.storage.rows import VersionSummary
+from promptstudio.storage.rows import LabelGate, VersionSummary
 from promptstudio.storage.versions import insert_version
 from promptstudio.ui.history.history_pane import GRAPH_TAB, HistoryPane
 from promptstudio.ui.history.version_graph_view import LANE_COLOURS
@@ -70,6 +70,7 @@ def _seed(db: Database) -> tuple[int, list[int]]:
         library.replace_cases(conn, prompt.id, [{"vars": {"q": f"q{n}"}} for n in range(4)])
         library.set_label(conn, prompt.id, "production", v4)
         library.set_label(conn, prompt.id, "staging", v2)
+        library.set_label_gate(conn, prompt.id, "production", LabelGate(0.9))
         return prompt.id, [v1, v2, v3, v4]
 
     prompt_id, ids = db.call(write)
@@ -99,7 +100,8 @@ def test_the_graph_shows_branches_labels_and_pass_rates(
     model = view.graph_model
     texts = [model.index(r).data() for r in range(model.rowCount())]
     assert texts == [
-        "v4 · save · labels production · pass rate 100% (4/4)",
+        "v4 · save · labels production (gated: pass rate ≥ 90% on every model) · "
+        "pass rate 100% (4/4)",
         "v3 · save · not evaluated · branched from v1 · rewrite of v1",
         "v2 · save · labels staging · pass rate 50% (2/4)",
         "v1 · save · not evaluated",

@@ -85,6 +85,10 @@ class HistoryPane(QWidget):
         self.unlabel_action = self._action(
             "Remove label", "Ctrl+Shift+L", self.version_labels.ask_remove_label
         )
+        self.gate_action = self._action("Label gate…", "Ctrl+Shift+G", self.version_labels.ask_gate)
+        self.gate_action.setToolTip(
+            "Let a label move only to versions whose latest evaluation passes (Ctrl+Shift+G)"
+        )
         self.open_action.setToolTip("Open this version in the editor (Return, double-click)")
         self.restore_action.setToolTip(
             "Make this version current again, as a new version (nothing is lost)"
@@ -118,6 +122,7 @@ class HistoryPane(QWidget):
             self.restore_action,
             self.label_action,
             self.unlabel_action,
+            self.gate_action,
         ):
             button = QToolButton(self)
             button.setDefaultAction(action)
@@ -242,6 +247,7 @@ class HistoryPane(QWidget):
         menu.addSeparator()
         menu.addAction(self.label_action)
         menu.addAction(self.unlabel_action)
+        menu.addAction(self.gate_action)
         return menu
 
     def _context_menu(self, position: QPoint) -> None:

@@ -9,6 +9,7 @@ screen reader reads) says the same as the drawing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from PySide6.QtCore import (
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.evals.stats import PassRate
 from promptstudio.evals.version_graph import GraphRow, VersionGraph
+from promptstudio.storage.rows import LabelGate
 from promptstudio.ui.evaluate.eval_grid_model import verdict_colour
 
 ROW_ROLE: Final = Qt.ItemDataRole.UserRole + 1
@@ -52,12 +54,21 @@ def rate_text(rate: PassRate | None) -> str:
     return f"{rate.rate:.0%} ({rate.passed}/{rate.total})"
 
 
-def row_description(row: GraphRow) -> str:
+def label_text(name: str, gates: Mapping[str, LabelGate]) -> str:
+    """A label's chip: ``production ≥90%`` when it has a gate."""
+    gate = gates.get(name)
+    return name if gate is None else f"{name} ≥{gate.pass_rate:.0%}"
+
+
+def row_description(row: GraphRow, gates: Mapping[str, LabelGate] | None = None) -> str:
     """What the row says in words (the screen reader's text and the tooltip's first line)."""
-    version = row.version
+    version, gates = row.version, gates or {}
     parts = [f"v{version.number}", version.kind]
     if version.labels:
-        parts.append("labels " + ", ".join(version.labels))
+        parts.append("labels " + ", ".join(
+            name if name not in gates else f"{name} (gated: {gates[name].describe()})"
+            for name in version.labels
+        ))  # fmt: skip
     rate = rate_text(row.rate)
     parts.append(f"pass rate {rate}" if rate else "not evaluated")
     if row.branched_from is not None:
@@ -89,10 +100,10 @@ class VersionGraphModel(QAbstractListModel):
             return None
         row = self.graph.rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return row_description(row)
+            return row_description(row, self.graph.gates)
         if role == Qt.ItemDataRole.ToolTipRole:
             when = row.version.created_at[:16].replace("T", " ")
-            return f"{row_description(row)}\nsaved {when} UTC"
+            return f"{row_description(row, self.graph.gates)}\nsaved {when} UTC"
         if role == ROW_ROLE:
             return row
         return None
@@ -127,9 +138,10 @@ class GraphDelegate(QStyledItemDelegate):
         )
         self._paint_lanes(painter, rect, row, text_colour if selected else None)
         graph = getattr(index.model(), "graph", None)
-        width = graph.width if isinstance(graph, VersionGraph) else row.width
-        x = int(self.lane_x(rect, width - 1) + LANE_WIDTH)  # every row's text lines up
-        x = self._paint_text(painter, rect, x, row, text_colour, palette, selected)
+        if not isinstance(graph, VersionGraph):
+            graph = VersionGraph(row.version.prompt_id, (row,), False)
+        x = int(self.lane_x(rect, graph.width - 1) + LANE_WIDTH)  # every row's text lines up
+        self._paint_text(painter, rect, x, row, graph.gates, text_colour, palette, selected)
         painter.restore()
 
     # ---- the lanes -------------------------------------------------------------------
@@ -173,10 +185,11 @@ class GraphDelegate(QStyledItemDelegate):
         rect: QRect,
         x: int,
         row: GraphRow,
+        gates: Mapping[str, LabelGate],
         colour: QColor,
         palette: QPalette,
         selected: bool,
-    ) -> int:
+    ) -> None:
         font = QFont(painter.font())
         bold = QFont(font)
         bold.setBold(True)
@@ -186,7 +199,7 @@ class GraphDelegate(QStyledItemDelegate):
         x = self._word(painter, rect, x, version.kind, dim, font)
         border = colour if selected else palette.color(QPalette.ColorRole.Link)
         for label in version.labels:
-            x = self._chip(painter, rect, x, label, colour, border)
+            x = self._chip(painter, rect, x, label_text(label, gates), colour, border)
         rate = rate_text(row.rate)
         if rate and row.rate is not None and row.rate.rate is not None:
             kind = "pass" if row.rate.rate >= 0.8 else "flip" if row.rate.rate >= 0.5 else "fail"
@@ -207,7 +220,6 @@ class GraphDelegate(QStyledItemDelegate):
                 version.message, Qt.TextElideMode.ElideRight, room.width()
             )
             painter.drawText(room, Qt.AlignmentFlag.AlignVCenter, elided)
-        return x
 
     @staticmethod
     def _word(

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 from promptstudio.evals.gates import move_label
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import LabelRow, VersionSummary
+from promptstudio.storage.rows import LabelGate
+from promptstudio.ui.history.label_gate_dialog import LabelGateDialog
 from promptstudio.ui.tasks import TaskOwner
 
 SUGGESTED_LABELS = ("prod", "staging", "best")
@@ -103,3 +105,27 @@ class VersionLabels(QObject):
         )
         dialog.open()
         return dialog
+
+    def ask_gate(self) -> None:
+        """Open the gate dialog (non-modal) on the prompt's labels, read afresh."""
+        prompt_id = self._prompt_id()
+        if prompt_id is not None:
+            self._tasks.start("history.gate", self._open_gate_dialog(prompt_id))
+
+    async def _open_gate_dialog(self, prompt_id: int) -> None:
+        labels = await self._db.acall(library.list_labels, prompt_id)
+        models = await self._db.acall(library.models_for_prompt, prompt_id)
+        version = self._focus()
+        current = version.labels[0] if version is not None and version.labels else None
+        dialog = LabelGateDialog(labels, models, self._pane, current=current)
+        dialog.gateChosen.connect(
+            lambda name, gate: self._tasks.start("history.label", self.set_gate(name, gate))
+        )
+        dialog.open()
+
+    async def set_gate(self, name: str, gate: LabelGate | None) -> None:
+        """Store the label's gate (None: no gate); it applies from the next move on."""
+        prompt_id = self._prompt_id()
+        if prompt_id is not None:
+            await self._db.acall(library.set_label_gate, prompt_id, name, gate)
+            await self._reload()
