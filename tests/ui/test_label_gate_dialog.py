@@ -14,26 +14,20 @@ from promptstudio.storage import Database, library
 from promptstudio.storage.rows import LabelGate
 from promptstudio.ui.history.history_pane import HistoryPane
 from promptstudio.ui.history.label_gate_dialog import LabelGateDialog
-from promptstudio.ui.tasks import TaskOwner
+from tests.ui.conftest import owned_widget
 
 TIMEOUT = 5000
 
 
 @pytest.fixture
 def pane(qtbot: QtBot, tmp_path: Path, qloop: asyncio.AbstractEventLoop) -> Iterator[HistoryPane]:
-    db = Database(tmp_path / "library.sqlite3")
-    tasks = TaskOwner()
-    failures: list[BaseException] = []
-    tasks.failed.connect(failures.append)
-    widget = HistoryPane(db, tasks)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    yield widget
-    widget.close()
-    tasks.cancel_all()
-    db.close()
-    assert not failures
+    with (
+        Database(tmp_path / "library.sqlite3") as db,
+        owned_widget(qtbot, lambda tasks: HistoryPane(db, tasks)) as widget,
+    ):
+        widget.resize(1000, 700)
+        widget.show()
+        yield widget
 
 
 def _open_dialog(qtbot: QtBot, pane: HistoryPane) -> LabelGateDialog:

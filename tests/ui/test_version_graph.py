@@ -22,7 +22,7 @@ from promptstudio.storage.rows import LabelGate, VersionSummary
 from promptstudio.storage.versions import insert_version
 from promptstudio.ui.history.history_pane import GRAPH_TAB, HistoryPane
 from promptstudio.ui.history.version_graph_view import LANE_COLOURS
-from promptstudio.ui.tasks import TaskOwner
+from tests.ui.conftest import owned_widget
 
 TIMEOUT = 5000
 
@@ -36,17 +36,10 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def pane(qtbot: QtBot, db: Database, qloop: asyncio.AbstractEventLoop) -> Iterator[HistoryPane]:
-    tasks = TaskOwner()
-    failures: list[BaseException] = []
-    tasks.failed.connect(failures.append)
-    widget = HistoryPane(db, tasks)
-    qtbot.addWidget(widget)
-    widget.resize(1100, 800)
-    widget.show()
-    yield widget
-    widget.close()
-    tasks.cancel_all()
-    assert not failures
+    with owned_widget(qtbot, lambda tasks: HistoryPane(db, tasks)) as widget:
+        widget.resize(1100, 800)
+        widget.show()
+        yield widget
 
 
 def _seed(db: Database) -> tuple[int, list[int]]:
