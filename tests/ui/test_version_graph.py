@@ -123,6 +123,14 @@ def test_the_graph_shows_branches_labels_and_pass_rates(
     assert view.current_version_id() == v2  # still there after History followed
     qtbot.keyClick(view, Qt.Key.Key_Up)
     assert view.current_version_id() == v3
+    qtbot.keyClick(view, Qt.Key.Key_Right)  # along the line to the parent, past v2
+    assert view.current_version_id() == v1
+    qtbot.keyClick(view, Qt.Key.Key_Right)  # v1 has none: stays
+    assert view.current_version_id() == v1
+    qtbot.keyClick(view, Qt.Key.Key_Left)  # the newest child of v1
+    assert view.current_version_id() == v3
+    qtbot.keyClick(view, Qt.Key.Key_Left)
+    assert view.current_version_id() == v4
     assert {v1, v4} < {model.graph_row(r).version.id for r in range(4)}
 
 

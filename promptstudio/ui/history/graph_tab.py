@@ -66,5 +66,6 @@ class GraphTab(QWidget):
         self.note.setText(
             f"{shown}, newest first, each under its parent; {branches} "
             f"branch{'es' if branches != 1 else ''}. Chips: labels, and the latest "
-            "evaluation's pass rate. Return selects a version in History."
+            "evaluation's pass rate. Up/Down move, Right/Left follow a line to the parent or "
+            "child, Return selects the version in History."
         )

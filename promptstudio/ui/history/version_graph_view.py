@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -257,7 +257,8 @@ class GraphDelegate(QStyledItemDelegate):
 
 
 class VersionGraphView(QListView):
-    """The graph, keyboard first: Up/Down move, Return or a double-click picks."""
+    """The graph, keyboard first: Up/Down move, Right/Left follow the line to the parent or
+    the newest child, Return or a double-click picks."""
 
     versionChosen = Signal(int)  # version id
 
@@ -267,7 +268,8 @@ class VersionGraphView(QListView):
         self.setAccessibleName("Version graph")
         self.setAccessibleDescription(
             "Versions newest first, each under its parent, with labels and the latest pass "
-            "rate. Up and Down move, Return selects the version in History."
+            "rate. Up and Down move through the versions, Right goes to a version's parent "
+            "and Left to its newest child, Return selects the version in History."
         )
         self.graph_model = VersionGraphModel(self)
         self.setModel(self.graph_model)
@@ -291,6 +293,22 @@ class VersionGraphView(QListView):
             index = self.graph_model.index(row)
             self.setCurrentIndex(index)
             self.scrollTo(index)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Right: along the line to the parent; Left: back to the newest child."""
+        key, graph, current = event.key(), self.graph_model.graph, self.currentIndex()
+        if key not in (Qt.Key.Key_Left, Qt.Key.Key_Right) or graph is None or not current.isValid():
+            super().keyPressEvent(event)
+            return
+        version = graph.rows[current.row()].version
+        if key == Qt.Key.Key_Right:
+            row = -1 if version.parent_id is None else graph.row_of(version.parent_id)
+        else:
+            children = (n for n, r in enumerate(graph.rows) if r.version.parent_id == version.id)
+            row = next(children, -1)
+        if row >= 0:
+            self.setCurrentIndex(self.graph_model.index(row))
+        event.accept()
 
     def current_version_id(self) -> int | None:
         index = self.currentIndex()
