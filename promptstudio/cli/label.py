@@ -40,7 +40,7 @@ def add_label_command(commands: Any, data: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[],
         metavar="MODEL",
-        help="the gate's models (default: every model of the evaluation)",
+        help="the gate's models, by name (default: every model of the evaluation)",
     )
     label.add_argument("--no-gate", action="store_true", help="take the label's gate away")
     label.add_argument("--json", action="store_true", help="machine-readable output")
@@ -57,7 +57,10 @@ def _label(args: argparse.Namespace) -> int:
         raise CliError("--no-gate and --gate-pass-rate contradict each other", exit_code=2)
     gate = None
     if args.gate_pass_rate is not None:
-        gate = LabelGate(args.gate_pass_rate, args.gate_lower_bound, tuple(args.models))
+        models = tuple(
+            name.strip() for arg in args.models for name in arg.split(",") if name.strip()
+        )
+        gate = LabelGate(args.gate_pass_rate, args.gate_lower_bound, models)
     with open_db(args) as db:
         prompt = db.call(find_prompt, args.prompt)
         version_id = db.call(_version_id, prompt.id, args.version)
