@@ -64,8 +64,7 @@ class GraphTab(QWidget):
         branches = sum(1 for row in graph.rows if row.branched_from is not None)
         shown = f"The newest {GRAPH_LIMIT} versions" if graph.truncated else "Every version"
         self.note.setText(
-            f"{shown}, newest first, each under its parent; {branches} "
-            f"branch{'es' if branches != 1 else ''}. Chips: labels, and the latest "
-            "evaluation's pass rate. Up/Down move, Right/Left follow a line to the parent or "
-            "child, Return selects the version in History."
+            f"{shown}, each under its parent · {branches} branch"
+            f"{'es' if branches != 1 else ''} · Up/Down move, Right/Left follow a line, "
+            "Return selects in History"
         )
