@@ -88,6 +88,8 @@ def badge(hit: SearchHit) -> str:
     number = f"v{hit.version_number}" if hit.version_number else ""
     if hit.kind == "version":
         return f"template {number}".strip()
+    if hit.kind == "eval_cell":
+        return f"evaluation note · {number}" if number else "evaluation note"
     return f"answer · {number}" if number else "answer"
 
 
