@@ -190,6 +190,7 @@ def _plan(
         cached_among,
         evaluation_cells,
         plan_evaluation,
+        planned_models,
         read_history,
     )
     from promptstudio.paths import data_dir
@@ -201,7 +202,7 @@ def _plan(
         limit = float(setting) if isinstance(setting, int | float) else None
     if limit is None and not args.dry_run:
         return False  # the plan renders every case before the first request: not unasked
-    models = [target.column.model for target in evaluation.targets]
+    models = planned_models(evaluation)
     history = db.call(read_history, models, prompt.id if prompt is not None else None)
     cells = evaluation_cells(evaluation)
     keys = [key for _, key in cells if key]
