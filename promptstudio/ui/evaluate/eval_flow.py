@@ -47,6 +47,7 @@ from promptstudio.ui.evaluate.eval_export import choose_results_file
 from promptstudio.ui.evaluate.eval_pane import EvalPane
 from promptstudio.ui.evaluate.eval_plan import plan_for, show_evaluation_plan
 from promptstudio.ui.evaluate.eval_ratings import store_cell_ratings
+from promptstudio.ui.evaluate.pair_picker import compare_chosen_pairs
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.status import StatusNotifier
 
@@ -129,6 +130,7 @@ class EvalFlow(QObject):
         )
         pane.exportRequested.connect(lambda: choose_results_file(self))
         store_cell_ratings(pane.results, self.db, tasks)
+        compare_chosen_pairs(pane.results, tasks, services.prices)
         pane.planRequested.connect(  # Plan… (Ctrl+Alt+E): "Run" in its dialog runs it
             lambda: tasks.start(
                 "eval-plan",
