@@ -465,7 +465,8 @@ def read_history(
     """Calibration and answer lengths of ``models`` from the library's past answers.
 
     Calibration reads the model's newest answers anywhere in the library whose server
-    reported usage (estimated usage would calibrate the estimate against itself); answer
+    reported usage (estimated usage would calibrate the estimate against itself): runs'
+    answers and evaluations' (each cell keeps the estimate made when it was sent); answer
     lengths read this prompt's runs and evaluations."""
     out: dict[str, ModelHistory] = {}
     for model in dict.fromkeys(models):
@@ -482,6 +483,10 @@ def read_history(
                 reported += int(row["input_tokens"])
                 estimated += guess
                 count += 1
+        for row in _eval_calibration(conn, model):
+            reported += int(row["input_tokens"])
+            estimated += int(row["input_estimate"])
+            count += 1
         answers = output = 0
         if prompt_id is not None:
             for row in rows(
@@ -497,12 +502,30 @@ def read_history(
     return out
 
 
+def _eval_calibration(conn: sqlite3.Connection, model: str) -> list[sqlite3.Row]:
+    """The model's newest evaluation answers with reported and estimated input tokens."""
+    return rows(
+        conn,
+        """
+        SELECT c.input_tokens, c.input_estimate FROM eval_results c
+        JOIN eval_runs e ON e.id = c.eval_run_id
+        WHERE c.input_estimate > 0 AND c.input_tokens > 0 AND c.status = 'done'
+          AND c.cached = 0 AND EXISTS (
+            SELECT 1 FROM json_each(e.columns) j
+            WHERE json_extract(j.value, '$.id') = c.column_key
+              AND json_extract(j.value, '$.model') = ?)
+        ORDER BY c.id DESC LIMIT ?
+        """,
+        (model, CALIBRATION_ANSWERS),
+    )
+
+
 def _eval_outputs(
     conn: sqlite3.Connection, prompt_id: int, model: str, answers: int, output: int
 ) -> tuple[int, int]:
     for run in rows(conn, "SELECT id, columns FROM eval_runs WHERE prompt_id = ?", (prompt_id,)):
         keys = [
-            c.get("key")
+            c.get("id")  # a column's key is stored as "id" (EvalColumn.to_dict)
             for c in stored_json(run["columns"], [])
             if isinstance(c, dict) and c.get("model") == model
         ]

@@ -57,6 +57,7 @@ from promptstudio.providers import (
     ProviderError,
     create_provider,
 )
+from promptstudio.providers.pricing import estimate_tokens
 from promptstudio.runs import RunSession, RunTarget, ServerLimits, TargetStatus
 from promptstudio.runs.limits import is_local, server_key
 from promptstudio.templating import TemplateError, input_names, render_messages, render_text
@@ -325,6 +326,8 @@ class Evaluation:
                 return  # left out, as a cell never started
             answer = _fields(received)
             answer["sample"] = sample
+            if not cached and received.input_tokens and not received.usage_estimated:
+                answer["input_estimate"] = estimate_tokens(messages)  # calibrates plans
             if error is not None:
                 self._record(CellResult(case.key, column, FAILED, error=error, **answer))
                 return

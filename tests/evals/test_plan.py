@@ -209,3 +209,36 @@ def test_the_budget_stops_before_a_judge_request_would_exceed_it(fake_llm: FakeL
     assert run.settings["stopped_for_budget"]["spent"] <= evaluation.budget.limit
     asked = [r for r in fake_llm.chat_requests() if r.json["model"] == "judge"]
     assert 0 < len(asked) < 9
+
+
+def test_evaluation_answers_calibrate_the_plan_too(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    import asyncio
+
+    from promptstudio.evals.results import EvalCase
+    from promptstudio.evals.runner import Evaluation
+    from promptstudio.evals.store import load_run, save_run
+    from tests.evals.test_runner import target
+    from tests.fake_llm import Reply
+
+    fake_llm.respond(lambda model, body: Reply(text="2", input_tokens=30))
+    cases = [EvalCase(str(n), n, {"a": "y" * 80}) for n in range(3)]  # 20 tokens estimated
+    evaluation = Evaluation("user:\n{{ a }}", cases, [target(fake_llm, "big")])
+    run = asyncio.run(evaluation.run())
+    assert {cell.input_estimate for cell in run.cells.values()} == {20}
+    path = tmp_path / "library.sqlite3"
+    with Database(path) as db:
+        prompt = db.call(library.create_prompt, "p")
+        version = db.call(library.save_version, prompt.id, "user:\n{{ a }}", {}, {})
+        saved = db.call(save_run, version.id, run)
+        assert saved.id is not None
+    with Database(path) as db:
+        assert {c.input_estimate for c in db.call(load_run, saved.id).cells.values()} == {20}
+        history = db.call(read_history, ["big", "other"], prompt.id)
+    # the evaluation's answers give this prompt's answer lengths
+    assert history["big"].answers_to_prompt == 3
+    # no run ever answered: the evaluation's three answers calibrate (30 / 20 each)
+    assert history["big"].calibrated_on == 3 and history["big"].ratio == pytest.approx(1.5)
+    assert history["other"].calibrated_on == 0
+    plan = plan_cells([PlannedCell("a", HELLO)], [("a", "Big", "big", None)], history, PRICES)
+    assert plan.models[0].input_tokens == 150
+    assert "calibrated on 3 past answers of big" in plan.models[0].input_basis
