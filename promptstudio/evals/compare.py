@@ -33,6 +33,7 @@ from promptstudio.evals.stats import (
     paired_bootstrap,
     paired_difference_interval,
     pass_rate,
+    percent,
 )
 from promptstudio.providers import PriceTable, Usage
 
@@ -310,8 +311,7 @@ def _rate(rate: PassRate, level: bool) -> str:
     return f"{shown} (95% CI {interval.percent()})" if level else f"{shown} ({interval.percent()})"
 
 
-def _percent(fraction: float) -> int:
-    return math.floor(fraction * 100 + 0.5)
+_percent = percent  # the one rounding of percentages (stats.percent)
 
 
 def _points(fraction: float) -> str:

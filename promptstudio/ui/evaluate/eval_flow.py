@@ -33,6 +33,7 @@ from promptstudio.evals.results import (
     summarize,
 )
 from promptstudio.evals.runner import EvalError, EvalTarget, Evaluation, JudgeSettings
+from promptstudio.evals.stats import percent_text
 from promptstudio.evals.store import cases_from_rows, load_run, save_run
 from promptstudio.providers.pricing import PriceTable
 from promptstudio.runs import RunTarget, ServerLimits
@@ -511,7 +512,7 @@ def _summary_line(run: EvalRun) -> str:
     parts = []
     for summary in summarize(run):
         interval = summary.pass_interval
-        rate = "no checks" if summary.pass_rate is None else f"{summary.pass_rate:.0%}"
+        rate = "no checks" if summary.pass_rate is None else percent_text(summary.pass_rate)
         if interval is not None:
             rate += f" [{interval.percent()}]"
         parts.append(f"{summary.label} {rate}")
