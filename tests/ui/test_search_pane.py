@@ -195,6 +195,6 @@ def test_a_note_on_an_evaluation_cell_is_found_and_previewed(qtbot, pane, db, id
     qtbot.waitUntil(lambda: "Refunds take a week." in results.preview.toPlainText(), timeout=5000)
     assert results.preview.toPlainText().startswith("note: promised the wrong delay")
     pane.results.list.setFocus()
-    with qtbot.waitSignal(pane.matchRequested, timeout=2000) as requested:
+    with qtbot.waitSignal(pane.evaluationRequested, timeout=2000) as requested:
         qtbot.keyClick(pane.results.list, Qt.Key.Key_Return)
-    assert requested.args == [ids["agent"], ids["agent_v1"], 0]  # History on the version
+    assert requested.args == [ids["agent"], saved.id]  # the evaluation the cell is in
