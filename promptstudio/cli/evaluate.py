@@ -181,6 +181,7 @@ def _plan(
         cached_among,
         evaluation_cells,
         plan_evaluation,
+        planned_models,
         read_history,
     )
     from promptstudio.paths import data_dir
@@ -192,7 +193,7 @@ def _plan(
         limit = float(setting) if isinstance(setting, int | float) else None
     if limit is None and not args.dry_run:
         return False  # the plan renders every case before the first request: not unasked
-    models = [target.column.model for target in evaluation.targets]
+    models = planned_models(evaluation)
     history = db.call(read_history, models, prompt.id if prompt is not None else None)
     cells = evaluation_cells(evaluation)
     keys = [key for _, key in cells if key]
@@ -510,15 +511,19 @@ def _table_lines(run: EvalRun) -> list[str]:
 
 
 def _pass_text(summary: ModelSummary, run: EvalRun) -> str:
+    from promptstudio.evals.stats import percent_text
+
     if summary.pass_rate is None or summary.pass_interval is None:
         cells = (run.cell(case.key, summary.column_key) for case in run.cases)
         return "not graded" if any(cell and cell.grades for cell in cells) else "no checks"
     interval = summary.pass_interval.percent()
-    return f"{summary.passed}/{summary.graded} {summary.pass_rate:.0%} ({interval})"
+    return f"{summary.passed}/{summary.graded} {percent_text(summary.pass_rate)} ({interval})"
 
 
 def _share(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
+    from promptstudio.evals.stats import percent_text
+
+    return "—" if value is None else percent_text(value)
 
 
 def _number(value: float | None, places: int) -> str:
@@ -655,7 +660,7 @@ def _exit_code(run: EvalRun, min_pass_rate: float | None, lower: float | None = 
             _say(f"{summary.label}: no case has a check, so --min-pass-rate cannot be met")
             code = 1
         elif summary.passed < min_pass_rate * summary.graded - 1e-9:
-            _say(f"{summary.label} passes {summary.pass_rate:.0%}, "
+            _say(f"{summary.label} passes {_share(summary.pass_rate)}, "
                 f"below --min-pass-rate {min_pass_rate:.0%}")  # fmt: skip
             code = 1
     return max(code, _lower_bound_code(run, lower))

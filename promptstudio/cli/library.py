@@ -129,7 +129,7 @@ def _search(args: argparse.Namespace) -> int:
     data = [
         {"kind": h.kind, "prompt_id": h.prompt_id, "prompt": h.prompt_name,
          "version": h.version_number, "version_id": h.version_id, "response_id": h.response_id,
-         "snippet": h.snippet}
+         "eval_run_id": h.eval_run_id, "snippet": h.snippet}
         for h in hits
     ]  # fmt: skip
     lines = [f"{h.prompt_name} [{h.kind}]: {h.marked('[', ']')}" for h in hits]

@@ -33,6 +33,7 @@ from promptstudio.evals.stats import (
     paired_bootstrap,
     paired_difference_interval,
     pass_rate,
+    percent,
 )
 from promptstudio.providers import PriceTable, Usage
 
@@ -261,6 +262,18 @@ def compare_models(run: EvalRun, price_table: PriceTable | None = None) -> list[
     ]  # fmt: skip
 
 
+def compare_pair(
+    run: EvalRun, new_key: str, old_key: str, price_table: PriceTable | None = None
+) -> Comparison:
+    """Any column of ``run`` against any other (the grid's pair picker), named as
+    :func:`compare_models` names them."""
+    labels = {column.key: column.label for column in run.columns}
+    return compare_columns(
+        run, new_key, run, old_key, new_name=labels.get(new_key, new_key),
+        old_name=labels.get(old_key, old_key), subject=_version(run, ""), price_table=price_table,
+    )  # fmt: skip
+
+
 def _version(run: EvalRun, fallback: str) -> str:
     return f"v{run.version_number}" if run.version_number is not None else fallback
 
@@ -298,8 +311,7 @@ def _rate(rate: PassRate, level: bool) -> str:
     return f"{shown} (95% CI {interval.percent()})" if level else f"{shown} ({interval.percent()})"
 
 
-def _percent(fraction: float) -> int:
-    return math.floor(fraction * 100 + 0.5)
+_percent = percent  # the one rounding of percentages (stats.percent)
 
 
 def _points(fraction: float) -> str:

@@ -10,6 +10,12 @@ serves for nothing, and estimates tokens and dollars:
   model's past answers to this prompt, else :data:`GUESSED_OUTPUT_TOKENS` (said so);
 * cost: those tokens at the price table's rates; a model without a price costs "unknown".
 
+The judge's requests (``llm-rubric`` and promptfoo's model-graded checks) are a row of
+their own (key :data:`JUDGE_KEY`): one per graded answer and check (``g-eval`` asks twice,
+its first question the same for every answer; ``select-best`` once per case), each the
+judge prompt plus the answer it grades (that answer's estimated output tokens). A cell the
+cache answers has its judge replies cached too: free.
+
 Each figure carries the sentence saying how it was estimated. :class:`Budget` is what
 :class:`~promptstudio.evals.runner.Evaluation` consults before each request it would
 send: spent (real usage of finished answers) plus what is in flight plus this request's
@@ -25,8 +31,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from promptstudio.chat import Message
+from promptstudio.errors import PromptStudioError
 from promptstudio.evals import checks_model
 from promptstudio.evals.cache import request_key
+from promptstudio.evals.judge import judge_messages
+from promptstudio.evals.model_prompts import PROMPTS
 from promptstudio.providers import PriceTable
 from promptstudio.providers.pricing import estimate_tokens
 from promptstudio.runs import RunTarget
@@ -37,6 +46,7 @@ if TYPE_CHECKING:
     from promptstudio.evals.runner import EvalTarget, Evaluation
 
 GUESSED_OUTPUT_TOKENS = 256
+JUDGE_KEY = "judge"  # the plan's row (and the budget's estimate) of the judge's requests
 CALIBRATION_ANSWERS = 200  # the newest answers of a model read to calibrate it
 # A run of the board asks for a plan first from this many requests on (columns × samples).
 RUN_PLAN_THRESHOLD = 20
@@ -73,6 +83,7 @@ class PlannedCell:
     column_key: str
     messages: tuple[Message, ...] | None
     cached: bool = False
+    case_key: str = ""  # which case (for the judge's requests its checks make)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,13 +275,14 @@ def evaluation_cells(evaluation: Evaluation) -> list[tuple[PlannedCell, str | No
         for target in evaluation.targets:
             for sample in range(evaluation.repeat):
                 if problem is not None:
-                    out.append((PlannedCell(target.column.key, None), None))
+                    out.append((PlannedCell(target.column.key, None, case_key=case.key), None))
                     continue
                 run_target = checks_model.with_logprobs(
                     target.run_target(target.column.key), evaluation.checks[case.key]
                 )
                 key = request_key(run_target, messages, sample, evaluation.tool_defs)
-                out.append((PlannedCell(target.column.key, tuple(messages)), key))
+                planned = PlannedCell(target.column.key, tuple(messages), case_key=case.key)
+                out.append((planned, key))
     return out
 
 
@@ -283,16 +295,150 @@ def plan_evaluation(
     """The plan of ``evaluation``; ``cached_keys`` are the cache keys already answered;
     ``computed``: :func:`evaluation_cells` when already known (it renders every case)."""
     cells = [
-        PlannedCell(c.column_key, c.messages, key in cached_keys and not evaluation.fresh)
+        PlannedCell(
+            c.column_key, c.messages, key in cached_keys and not evaluation.fresh, c.case_key
+        )
         for c, key in (evaluation_cells(evaluation) if computed is None else computed)
     ]
-    notes = []
-    if evaluation.judge is not None:
-        notes.append(
-            f"llm-rubric checks also ask the judge ({evaluation.judge.model}) once per graded "
-            "answer; those requests are not in this plan, but count toward a budget."
+    plan = plan_cells(cells, columns_of(evaluation.targets), history, evaluation.price_table)
+    judged = _judge_plan(evaluation, cells, plan, history)
+    return plan if judged is None else EvalPlan((*plan.models, judged), plan.notes)
+
+
+def planned_models(evaluation: Evaluation) -> list[str]:
+    """The models whose past answers calibrate the plan: the columns' and the judge's."""
+    models = [target.column.model for target in evaluation.targets]
+    return models + ([evaluation.judge.model] if evaluation.judge is not None else [])
+
+
+# Judge requests per graded answer, by check type (negated or not); select-best: per case.
+_JUDGE_ASKS: dict[str, int] = {
+    "llm-rubric": 1,
+    "factuality": 1,
+    "model-graded-closedqa": 1,
+    "g-eval": 2,
+    "answer-relevance": 1,
+    "context-faithfulness": 1,
+    "select-best": 1,
+}
+_PER_CASE = "select-best"
+_STEPS = "g-eval"  # its first request (the steps) is the same for every answer
+
+
+def _judge_plan(
+    evaluation: Evaluation,
+    cells: Sequence[PlannedCell],
+    plan: EvalPlan,
+    history: Mapping[str, ModelHistory],
+) -> ModelPlan | None:
+    """The judge's row of the plan; None without a judge or a check that asks it."""
+    judge = evaluation.judge
+    if judge is None:
+        return None
+    answer_tokens = {
+        m.key: m.output_tokens / m.requests if m.requests else 0.0 for m in plan.models
+    }
+    # A cache answers the steps of one criteria after the first (unless fresh answers).
+    steps_cached = evaluation.cache is not None and not evaluation.fresh
+    cases = {case.key: case for case in evaluation.result.cases}
+    prompts: dict[tuple[str, int], int] = {}  # (case, check): the judge prompt's tokens
+    seen: set[tuple[str, int] | str] = set()
+    sent = cached = 0
+    raw = 0.0
+    for cell in cells:
+        if cell.messages is None:
+            continue
+        for index, check in enumerate(evaluation.checks.get(cell.case_key, ())):
+            base = str(check.get("type", "")).removeprefix("not-")
+            asks = _JUDGE_ASKS.get(base, 0)
+            if base == "answer-relevance" and evaluation.tools.embed is None:
+                asks = 0  # not graded without an embeddings endpoint: the judge is not asked
+            if base == _PER_CASE:
+                asks = 0 if (cell.case_key, index) in seen else 1
+                seen.add((cell.case_key, index))
+            if base == _STEPS and steps_cached:
+                criteria = f"{_STEPS}:{check.get('value')}"
+                asks = 2 if criteria not in seen else 1
+                seen.add(criteria)
+            if not asks:
+                continue
+            if cell.cached:
+                cached += asks
+                continue
+            key = (cell.case_key, index)
+            if key not in prompts:
+                variables = {**evaluation.values, **cases[cell.case_key].vars}
+                prompts[key] = _judge_prompt_tokens(evaluation, check, base, cell, variables)
+            answers = len(evaluation.targets) if base == _PER_CASE else 1
+            sent += asks
+            raw += asks * (prompts[key] + answers * answer_tokens.get(cell.column_key, 0.0))
+    if not sent and not cached:
+        return None
+    known = history.get(judge.model, ModelHistory())
+    ratio = known.ratio
+    input_tokens = math.ceil(raw * (ratio or 1.0))
+    input_basis = (
+        "the judge prompt and the answer it grades (the answer's estimated output tokens), "
+        + (
+            f"characters / 4 × {ratio:.2f}, calibrated on {known.calibrated_on} past answers "
+            f"of {judge.model}"
+            if ratio is not None
+            else f"characters / 4 ({judge.model} has no past answers with reported usage)"
         )
-    return plan_cells(cells, columns_of(evaluation.targets), history, evaluation.price_table, notes)
+    )
+    max_tokens = judge.params.max_tokens
+    each_out = max_tokens if max_tokens is not None else GUESSED_OUTPUT_TOKENS
+    output_basis = (
+        f"max_tokens {max_tokens} each (an upper bound)"
+        if max_tokens is not None
+        else f"{each_out} each: a guess (no max_tokens for the judge)"
+    )
+    output_tokens = each_out * sent
+    price = evaluation.price_table.price_for(judge.model) if evaluation.price_table else None
+    cost = per_request = None
+    if price is not None:
+        cost = (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+        mean_in = input_tokens / sent if sent else 0
+        per_request = (mean_in * price.input + each_out * price.output) / 1_000_000
+    return ModelPlan(
+        key=JUDGE_KEY,
+        label=f"judge {judge.model}",
+        model=judge.model,
+        requests=sent,
+        cached=cached,
+        unrenderable=0,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost=cost,
+        input_basis=input_basis,
+        output_basis=output_basis,
+        per_request_cost=per_request,
+    )
+
+
+def _judge_prompt_tokens(
+    evaluation: Evaluation,
+    check: Mapping[str, Any],
+    base: str,
+    cell: PlannedCell,
+    variables: Mapping[str, object],
+) -> int:
+    """Estimated tokens of the judge prompt for ``check`` on ``cell``'s case, without the
+    answer: the rubric prompt filled in, or a model-graded check's prompt, its value and
+    the prompt sent (which those prompts quote)."""
+    assert evaluation.judge is not None
+    value = check.get("value")
+    text = value if isinstance(value, str) else "" if value is None else str(value)
+    if base == "llm-rubric":
+        try:
+            return estimate_tokens(
+                judge_messages(text, "", evaluation.judge.prompt, variables=variables)
+            )
+        except PromptStudioError:
+            return estimate_tokens([Message("user", evaluation.judge.prompt + text)])
+    template = evaluation.tools.prompts.get(base) or PROMPTS.get(base, "")
+    sent = "\n\n".join(message.content for message in cell.messages or ())
+    return estimate_tokens([Message("user", template + text + sent)])
 
 
 def columns_of(targets: Sequence[EvalTarget]) -> list[tuple[str, str, str, int | None]]:
@@ -319,7 +465,8 @@ def read_history(
     """Calibration and answer lengths of ``models`` from the library's past answers.
 
     Calibration reads the model's newest answers anywhere in the library whose server
-    reported usage (estimated usage would calibrate the estimate against itself); answer
+    reported usage (estimated usage would calibrate the estimate against itself): runs'
+    answers and evaluations' (each cell keeps the estimate made when it was sent); answer
     lengths read this prompt's runs and evaluations."""
     out: dict[str, ModelHistory] = {}
     for model in dict.fromkeys(models):
@@ -336,6 +483,10 @@ def read_history(
                 reported += int(row["input_tokens"])
                 estimated += guess
                 count += 1
+        for row in _eval_calibration(conn, model):
+            reported += int(row["input_tokens"])
+            estimated += int(row["input_estimate"])
+            count += 1
         answers = output = 0
         if prompt_id is not None:
             for row in rows(
@@ -351,12 +502,30 @@ def read_history(
     return out
 
 
+def _eval_calibration(conn: sqlite3.Connection, model: str) -> list[sqlite3.Row]:
+    """The model's newest evaluation answers with reported and estimated input tokens."""
+    return rows(
+        conn,
+        """
+        SELECT c.input_tokens, c.input_estimate FROM eval_results c
+        JOIN eval_runs e ON e.id = c.eval_run_id
+        WHERE c.input_estimate > 0 AND c.input_tokens > 0 AND c.status = 'done'
+          AND c.cached = 0 AND EXISTS (
+            SELECT 1 FROM json_each(e.columns) j
+            WHERE json_extract(j.value, '$.id') = c.column_key
+              AND json_extract(j.value, '$.model') = ?)
+        ORDER BY c.id DESC LIMIT ?
+        """,
+        (model, CALIBRATION_ANSWERS),
+    )
+
+
 def _eval_outputs(
     conn: sqlite3.Connection, prompt_id: int, model: str, answers: int, output: int
 ) -> tuple[int, int]:
     for run in rows(conn, "SELECT id, columns FROM eval_runs WHERE prompt_id = ?", (prompt_id,)):
         keys = [
-            c.get("key")
+            c.get("id")  # a column's key is stored as "id" (EvalColumn.to_dict)
             for c in stored_json(run["columns"], [])
             if isinstance(c, dict) and c.get("model") == model
         ]

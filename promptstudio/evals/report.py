@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from promptstudio.csv_cells import csv_text
 from promptstudio.evals.graders import GradeResult
 from promptstudio.evals.results import EvalRun, cells_in_order, summarize
+from promptstudio.evals.stats import percent_text
 
 if TYPE_CHECKING:
     from promptstudio.evals.compare import Comparison
@@ -126,13 +127,16 @@ def results_to_html(run: EvalRun, comparisons: Sequence[Comparison] = ()) -> str
     rows = []
     for s in summarize(run):
         interval = s.pass_interval
-        rate = "—" if s.pass_rate is None else f"{s.passed}/{s.graded} · {s.pass_rate:.0%}"
+        rate = (
+            "—" if s.pass_rate is None else f"{s.passed}/{s.graded} · {percent_text(s.pass_rate)}"
+        )
         if interval is not None:
             rate += f" (95% CI {interval.percent()})"
         repeats = "—"
         if s.repeat > 1 and s.pass_at_k is not None and s.pass_hat_k is not None:
             repeats = (
-                f"pass@{s.repeat} {s.pass_at_k:.0%} · pass^{s.repeat} {s.pass_hat_k:.0%} · "
+                f"pass@{s.repeat} {percent_text(s.pass_at_k)} · "
+                f"pass^{s.repeat} {percent_text(s.pass_hat_k)} · "
                 f"{s.flaky} flaky"
             )
         cost = "cost unknown" if s.total_cost is None else f"${_decimal(s.total_cost, 6)}"

@@ -131,7 +131,10 @@ class CellResult:
     cached: bool = False
     grades: tuple[GradeResult, ...] = ()
     sample: int = 0
-    threshold: float | None = None  # the case's: the weighted score to pass, as promptfoo
+    threshold: float | None = None
+    # characters / 4 of the messages sent, when the server reported ``input_tokens``: the
+    # plan's calibration (``evals.plan.read_history``); None otherwise
+    input_estimate: int | None = None  # the case's: the weighted score to pass, as promptfoo
 
     @property
     def graded(self) -> tuple[GradeResult, ...]:

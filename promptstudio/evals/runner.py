@@ -39,7 +39,7 @@ from promptstudio.evals.graders import (
     ungraded_reason,
 )
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT, grade_with_judge
-from promptstudio.evals.plan import Budget
+from promptstudio.evals.plan import JUDGE_KEY, Budget
 from promptstudio.evals.results import (
     CANCELLED,
     DONE,
@@ -57,6 +57,7 @@ from promptstudio.providers import (
     ProviderError,
     create_provider,
 )
+from promptstudio.providers.pricing import estimate_tokens
 from promptstudio.runs import RunSession, RunTarget, ServerLimits, TargetStatus
 from promptstudio.runs.limits import is_local, server_key
 from promptstudio.templating import TemplateError, input_names, render_messages, render_text
@@ -325,6 +326,8 @@ class Evaluation:
                 return  # left out, as a cell never started
             answer = _fields(received)
             answer["sample"] = sample
+            if not cached and received.input_tokens and not received.usage_estimated:
+                answer["input_estimate"] = estimate_tokens(messages)  # calibrates plans
             if error is not None:
                 self._record(CellResult(case.key, column, FAILED, error=error, **answer))
                 return
@@ -382,7 +385,7 @@ class Evaluation:
         if self.budget is not None:
             reserved = self.budget.reserve(budgeted) if budgeted else 0.0
             if reserved is None:
-                raise _OverBudget
+                raise _OverBudget("not asked: the budget would be exceeded")
             held = reserved
         try:
             return await self._ask(target, messages, key, tools)
@@ -458,7 +461,7 @@ class Evaluation:
         """The judge's reply, through the same cache and server limits as any request."""
         assert self.judge is not None
         target = RunTarget("judge", self.judge.endpoint, self.judge.model, self.judge.params)
-        answer, _cost, _cached, error = await self._answer(target, messages)
+        answer, _cost, _cached, error = await self._answer(target, messages, budgeted=JUDGE_KEY)
         if error is not None:
             raise ProviderError(f"The judge ({self.judge.model}) failed: {error}")
         return answer.text
@@ -498,8 +501,9 @@ def case_thread(template: str, values: Mapping[str, object]) -> list[Message]:
     return found
 
 
-class _OverBudget(Exception):
-    """The next request would take the evaluation over its budget."""
+class _OverBudget(PromptStudioError):
+    """The next request would take the evaluation over its budget (a judge's request: its
+    check is left undecided, with this message)."""
 
 
 def _fields(answer: CachedAnswer) -> dict[str, Any]:

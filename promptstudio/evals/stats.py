@@ -59,7 +59,9 @@ class Interval:
         return self.low <= value <= self.high
 
     def percent(self, digits: int = 0) -> str:
-        """``31–83%``: the bounds as percentages."""
+        """``31–83%``: the bounds as percentages (whole ones rounded as :func:`percent`)."""
+        if digits == 0:
+            return f"{percent(self.low)}–{percent(self.high)}%"
         return f"{self.low * 100:.{digits}f}–{self.high * 100:.{digits}f}%"
 
 
@@ -81,9 +83,22 @@ class PassRate:
             return "0/0: nothing graded"
         level = f"{self.interval.confidence * 100:g}%"
         return (
-            f"{self.passed}/{self.total} passed ({self.passed / self.total:.0%}, "
+            f"{self.passed}/{self.total} passed ({percent_text(self.passed / self.total)}, "
             f"{level} CI {self.interval.percent()})"
         )
+
+
+def percent(fraction: float) -> int:
+    """Whole percent, halves rounded up (5/8 reads as 63%, as people round): the one
+    rounding of every percentage shown, in the window, the CLI and the reports alike.
+    (Python's ``:.0%`` rounds halves to even, 62%.) The tiny nudge keeps a half that
+    binary floating point stores a hair low (29/200 = 0.145) a half."""
+    return math.floor(fraction * 100 + 0.5 + 1e-9)
+
+
+def percent_text(fraction: float) -> str:
+    """``63%``: :func:`percent` with its sign."""
+    return f"{percent(fraction)}%"
 
 
 def wilson_interval(passed: int, total: int, confidence: float = CONFIDENCE) -> Interval | None:

@@ -1,9 +1,15 @@
 """A prompt's test cases in and out of CSV and JSON Lines, the files test data lives in.
 
-A case is a promptfoo ``tests`` entry: ``{"vars", "description"?, "expected"?, "assert"?}``.
+A case is a promptfoo ``tests`` entry: ``{"vars", "description"?, "expected"?, "assert"?,
+"threshold"?}``.
 
 CSV follows promptfoo's convention: one column per variable, then ``__description``,
-``__expected`` and ``__expected1``, ``__expected2``, ... Each ``__expected`` cell holds a
+``__threshold`` (the weighted score the case passes at, read as promptfoo reads it: a
+number, an empty cell for none), ``__expected`` and ``__expected1``, ``__expected2``, ...
+``__metadata:NAME`` columns (promptfoo's labels for filtering, which change nothing sent
+or graded) are read past, as the JSON readers read past a test's ``metadata``;
+``__prefix``/``__suffix`` (text promptfoo adds around one case's prompt) are refused,
+since a case here cannot change the prompt. Each ``__expected`` cell holds a
 check in the one-line shorthand of :mod:`promptstudio.evals.checks_text`
 (``contains: Paris``); a cell that is not a check is the expected answer, as promptfoo
 reads it as an ``equals`` check (trimmed, as promptfoo trims it). An expected answer
@@ -24,6 +30,7 @@ import csv
 import io
 import json
 import logging
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -38,15 +45,16 @@ from promptstudio.exchange.reading import MAX_IMPORT_BYTES, checked_text, too_bi
 
 log = logging.getLogger(__name__)
 
-CASE_KEYS: Final = ("vars", "description", "expected", "assert")
+CASE_KEYS: Final = ("vars", "description", "expected", "assert", "threshold")
 DESCRIPTION_COLUMN: Final = "__description"
 EXPECTED_COLUMN: Final = "__expected"
+THRESHOLD_COLUMN: Final = "__threshold"
+METADATA_PREFIX: Final = "__metadata"  # __metadata:NAME, __metadata:NAME[]
+_AROUND_THE_PROMPT: Final = ("__prefix", "__suffix")
 
 _EXPECTED_N = re.compile(r"__expected\d+")
 # promptfoo test fields a case here has no place for: read past, not refused.
-_PROMPTFOO_ONLY_KEYS = frozenset(
-    {"metadata", "options", "threshold", "provider", "providers", "providerOutput"}
-)
+_PROMPTFOO_ONLY_KEYS = frozenset({"metadata", "options", "provider", "providers", "providerOutput"})
 # promptfoo's shorthands for a JavaScript check in __expected cells.
 _JAVASCRIPT_SHORTHAND = re.compile(r"^(not-)?(?:fn|eval):")
 # Checks promptfoo reads from a file: refused by name rather than kept as an expected
@@ -54,8 +62,9 @@ _JAVASCRIPT_SHORTHAND = re.compile(r"^(not-)?(?:fn|eval):")
 _PROMPTFOO_ONLY_CHECK = re.compile(r"file://")
 _SUFFIXES_HELP = "test cases are kept in .csv, .jsonl, .ndjson or .json files."
 _SPECIAL_COLUMNS_HELP = (
-    f"the special columns are {DESCRIPTION_COLUMN}, {EXPECTED_COLUMN} and {EXPECTED_COLUMN}1, "
-    f"{EXPECTED_COLUMN}2, ...; every other column is a variable"
+    f"the special columns are {DESCRIPTION_COLUMN}, {THRESHOLD_COLUMN}, {EXPECTED_COLUMN} and "
+    f"{EXPECTED_COLUMN}1, {EXPECTED_COLUMN}2, ... (and promptfoo's {METADATA_PREFIX}:NAME, "
+    "read past); every other column is a variable"
 )
 
 
@@ -83,11 +92,13 @@ def cases_to_csv(cases: Sequence[Mapping[str, Any]], variables: Sequence[str] = 
                 f"The variable {name!r} cannot be a CSV column: {_SPECIAL_COLUMNS_HELP}."
             )
     described = any(case.get("description") for case in cases)
+    limited = any(case.get("threshold") is not None for case in cases)
     answered = any(case.get("expected") for case in cases)
     checks = max((len(case.get("assert") or ()) for case in cases), default=0)
     header = [
         *names,
         *([DESCRIPTION_COLUMN] if described else []),
+        *([THRESHOLD_COLUMN] if limited else []),
         *([EXPECTED_COLUMN] if answered else []),
         *(f"{EXPECTED_COLUMN}{number}" for number in range(1, checks + 1)),
     ]
@@ -98,6 +109,8 @@ def cases_to_csv(cases: Sequence[Mapping[str, Any]], variables: Sequence[str] = 
         row = [_cell(_vars(case).get(name, "")) for name in names]
         if described:
             row.append(str(case.get("description") or ""))
+        if limited:
+            row.append(_cell(case.get("threshold")) if case.get("threshold") is not None else "")
         if answered:
             row.append(_expected_cell(case.get("expected"), number))
         asserts = [format_check(check) for check in case.get("assert") or ()]
@@ -159,7 +172,17 @@ def _columns(cells: list[str], line: int) -> list[str]:
         if name in seen:
             raise ExchangeError(f"The header has two columns named {name!r}.", line=line)
         seen.add(name)
-        special = name in (DESCRIPTION_COLUMN, EXPECTED_COLUMN) or _EXPECTED_N.fullmatch(name)
+        special = name in (DESCRIPTION_COLUMN, EXPECTED_COLUMN, THRESHOLD_COLUMN) or (
+            _EXPECTED_N.fullmatch(name) or _is_metadata(name)
+        )
+        if name in _AROUND_THE_PROMPT:
+            where = "before" if name == "__prefix" else "after"
+            raise ExchangeError(
+                f"The column {name!r} is promptfoo's text added {where} one case's prompt; a "
+                "case here cannot change the prompt: put that text into the template (or a "
+                "variable the template uses) and remove the column.",
+                line=line,
+            )
         if name.startswith("__") and not special:
             raise ExchangeError(f"Unknown column {name!r}: {_SPECIAL_COLUMNS_HELP}.", line=line)
     return cells
@@ -172,10 +195,15 @@ def _case_from_row(columns: list[str], cells: list[str], line: int, row: int) ->
         )
     variables: dict[str, str] = {}
     description, expected = "", None
+    threshold: float | None = None
     checks: list[dict[str, Any]] = []
     for name, cell in zip(columns, cells + [""] * (len(columns) - len(cells)), strict=True):
         if name == DESCRIPTION_COLUMN:
             description = cell
+        elif name == THRESHOLD_COLUMN:
+            threshold = _threshold_cell(cell, row, line)
+        elif _is_metadata(name):
+            continue  # promptfoo's labels for filtering: nothing sent or graded
         elif not name.startswith("__"):
             variables[name] = cell
         elif cell.strip():
@@ -189,7 +217,31 @@ def _case_from_row(columns: list[str], cells: list[str], line: int, row: int) ->
                 expected = cell.strip()
             else:  # a second plain answer: promptfoo's reading, an equality check
                 checks.append({"type": "equals", "value": cell.strip()})
-    return _case(variables, description, expected, checks)
+    case = _case(variables, description, expected, checks)
+    if threshold is not None:
+        case["threshold"] = threshold
+    return case
+
+
+def _is_metadata(name: str) -> bool:
+    return name == METADATA_PREFIX or name.startswith(METADATA_PREFIX + ":")
+
+
+def _threshold_cell(cell: str, row: int, line: int) -> float | None:
+    """A ``__threshold`` cell: a number (promptfoo's ``parseFloat``), or empty for none."""
+    if not cell.strip():
+        return None
+    try:
+        value = float(cell.strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ExchangeError(
+            f"Row {row}, {THRESHOLD_COLUMN}: {cell.strip()!r} is not a number (the weighted "
+            "score of the case's checks it passes at, like 0.8).",
+            line=line,
+        )
+    return value
 
 
 def _check_in_cell(cell: str) -> dict[str, Any] | None:
@@ -300,7 +352,14 @@ def _case_from_object(value: object, where: str, line: int | None) -> dict[str, 
             check_assertion(check)
         except GraderError as exc:
             raise fail(f"Check {number}: {exc.message}") from None
-    return _shape({"vars": variables, **texts, "assert": checks})
+    threshold = value.get("threshold")
+    if threshold is not None and (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not math.isfinite(threshold)
+    ):
+        raise fail("'threshold' must be a number (the weighted score the case passes at).")
+    return _shape({"vars": variables, **texts, "assert": checks, "threshold": threshold})
 
 
 def _shape(case: Mapping[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ _CELL_FIELDS = (
     "latency_ms",
     "ttft_ms",
     "input_tokens",
+    "input_estimate",
     "output_tokens",
     "cost",
     "cached",

@@ -228,7 +228,7 @@ class Draft:
     updated_at: str
 
 
-HitKind = Literal["prompt", "version", "response"]
+HitKind = Literal["prompt", "version", "response", "eval_cell"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +247,10 @@ class SearchHit:
     version_number: int | None = None
     is_latest: bool = False
     """For template hits: the match is in the prompt's current version."""
+    eval_run_id: int | None = None
+    """For a note on an evaluation cell (kind ``eval_cell``): the evaluation, and the
+    cell's row (``eval_cell_id``); ``version_id`` is the version it evaluated."""
+    eval_cell_id: int | None = None
 
     def marked(self, start: str = "[", end: str = "]") -> str:
         """The snippet with every match wrapped in ``start``/``end`` (e.g. ``<b>``, ``</b>``)."""

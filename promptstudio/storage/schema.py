@@ -486,6 +486,19 @@ def _step_12_tool_calls(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN tool_calls TEXT")
 
 
+def _step_16_eval_input_estimates(conn: sqlite3.Connection) -> None:
+    """An evaluation cell's own estimate of its input tokens (characters / 4 of the messages
+    sent), kept when the server reported the real count: the plan calibrates its estimates
+    on evaluations as on runs (NULL: not known, as for every cell stored before)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(eval_results)")}
+    if "input_estimate" not in columns:
+        conn.execute("ALTER TABLE eval_results ADD COLUMN input_estimate INTEGER")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS eval_results_estimated ON eval_results(id) "
+        "WHERE input_estimate IS NOT NULL"
+    )
+
+
 def _step_17_label_gates(conn: sqlite3.Connection) -> None:
     """A label's gate: the pass rate the version's latest evaluation must reach (optionally
     the lower bound of its 95% interval), on the label's models (JSON list; empty: every
@@ -522,6 +535,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_10_human_ratings,
     _step_11_images,
     _step_12_tool_calls,
+    _step_16_eval_input_estimates,
     _step_17_label_gates,
 ]
 

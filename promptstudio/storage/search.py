@@ -12,8 +12,10 @@ answer is a hit of its own (it is a different run, model or sample), up to
 :data:`ANSWERS_PER_PROMPT` per prompt so one busy prompt does not hide the others. Best
 first: name matches (prefix first), then prompts whose current template matches, then
 prompts where only an older version matches (the newest such version), then answers
-(newest first). Later tiers are only queried while the limit is not reached, which keeps
-common words fast, and read matches newest first, stopping once they have enough.
+(newest first). The notes of a person's ratings are searched with the answers: on a run's
+answer (a ``response`` hit) and on an evaluation cell (an ``eval_cell`` hit). Later tiers
+are only queried while the limit is not reached, which keeps common words fast, and read
+matches newest first, stopping once they have enough.
 """
 
 from __future__ import annotations
@@ -80,6 +82,13 @@ def hit_text(conn: sqlite3.Connection, hit: SearchHit) -> str:
     name) the prompt's current template; "" if it is gone."""
     if hit.kind == "response" and hit.response_id is not None:
         found = rows(conn, "SELECT text FROM responses WHERE id = ?", (hit.response_id,))
+    elif hit.kind == "eval_cell" and hit.eval_cell_id is not None:
+        found = rows(
+            conn,
+            "SELECT 'note: ' || coalesce(rating_note, '') || char(10) || char(10) || text AS text "
+            "FROM eval_results WHERE id = ?",
+            (hit.eval_cell_id,),
+        )
     elif hit.version_id is not None:
         found = rows(conn, "SELECT template AS text FROM versions WHERE id = ?", (hit.version_id,))
     else:
@@ -139,6 +148,8 @@ def search(
             current.add(hit.prompt_id)
     if "response" in kinds and len(hits) < limit:
         hits += _note_hits(conn, parsed, limit - len(hits))
+    if "response" in kinds and len(hits) < limit:
+        hits += _eval_note_hits(conn, parsed, limit - len(hits))
     if parsed.short:
         return hits  # short terms: old versions and responses are too many to scan
     if "version" in kinds and len(hits) < limit:
@@ -372,7 +383,6 @@ def _note_hits(conn: sqlite3.Connection, query: _Query, limit: int) -> list[Sear
 
     Notes are few (only rated answers have one, a partial index lists them), so ``LIKE``
     serves them, short terms included."""
-    likes = " AND ".join("s.rating_note LIKE ? ESCAPE '\\'" for _ in query.terms)
     found = rows(
         conn,
         f"""
@@ -380,7 +390,7 @@ def _note_hits(conn: sqlite3.Connection, query: _Query, limit: int) -> list[Sear
         FROM responses s JOIN runs r ON r.id = s.run_id JOIN versions v ON v.id = r.version_id
         JOIN prompts p ON p.id = v.prompt_id
         WHERE (s.rating IS NOT NULL OR s.rating_note IS NOT NULL) AND p.trashed_at IS NULL
-          AND {likes}
+          AND {_note_likes(query, "s")}
         ORDER BY s.id DESC LIMIT ?
         """,
         [*(like_pattern(t) for t in query.terms), limit],
@@ -398,6 +408,46 @@ def _note_hits(conn: sqlite3.Connection, query: _Query, limit: int) -> list[Sear
                 snippet=text,
                 highlights=spans,
                 version_number=row["number"],
+            )
+        )
+    return hits
+
+
+def _note_likes(query: _Query, table: str) -> str:
+    return " AND ".join(f"{table}.rating_note LIKE ? ESCAPE '\\'" for _ in query.terms)
+
+
+def _eval_note_hits(conn: sqlite3.Connection, query: _Query, limit: int) -> list[SearchHit]:
+    """Evaluation cells whose rating note holds every term, newest first (as
+    :func:`_note_hits`: the rated cells are few and a partial index lists them)."""
+    found = rows(
+        conn,
+        f"""
+        SELECT c.id, c.rating_note, c.case_key, c.column_key, e.id AS eval_run_id,
+               e.version_id, v.number, p.id AS prompt_id, p.name
+        FROM eval_results c JOIN eval_runs e ON e.id = c.eval_run_id
+        JOIN versions v ON v.id = e.version_id JOIN prompts p ON p.id = e.prompt_id
+        WHERE (c.rating IS NOT NULL OR c.rating_note IS NOT NULL) AND p.trashed_at IS NULL
+          AND {_note_likes(query, "c")}
+        ORDER BY c.id DESC LIMIT ?
+        """,
+        [*(like_pattern(t) for t in query.terms), limit],
+    )
+    hits = []
+    for row in found:
+        text, spans = snippet("note: " + row["rating_note"], query.pattern)
+        hits.append(
+            SearchHit(
+                kind="eval_cell",
+                prompt_id=row["prompt_id"],
+                prompt_name=row["name"],
+                version_id=row["version_id"],
+                response_id=None,
+                snippet=text,
+                highlights=spans,
+                version_number=row["number"],
+                eval_run_id=row["eval_run_id"],
+                eval_cell_id=row["id"],
             )
         )
     return hits

@@ -197,6 +197,7 @@ class MainWindow(QMainWindow):
             lambda version_id: self.tasks.start("open-version", navigation.open_version(version_id))
         )
         self.library.matchRequested.connect(self.show_match)
+        self.library.evaluationRequested.connect(self.show_evaluation)
         self.library.versionRequested.connect(
             lambda prompt_id, version_id: self.history.show_match(prompt_id, version_id)
         )
@@ -511,6 +512,12 @@ class MainWindow(QMainWindow):
         self.history.show_match(prompt_id, version_id, response_id or None)
         self.workspace.open_prompt(prompt_id)
         self.bottom_tabs.setCurrentWidget(self.history)
+
+    def show_evaluation(self, prompt_id: int, eval_id: int) -> None:
+        """A search hit on an evaluation cell's note: its prompt, with that evaluation."""
+        self.eval_flow.show_when_open(prompt_id, eval_id)
+        self.workspace.open_prompt(prompt_id)
+        self.bottom_tabs.setCurrentWidget(self.evaluate)
 
     def show_history(self) -> None:
         self.bottom_tabs.setCurrentWidget(self.history)

@@ -86,3 +86,29 @@ def test_the_budget_setting_applies_and_a_bad_amount_is_refused(
     with pytest.raises(SystemExit) as stop:
         _eval(capsys, home, *args, "--max-cost", "lots")
     assert stop.value.code == 2 and "not an amount of US dollars" in capsys.readouterr().err
+
+
+def test_dry_run_plans_the_judges_requests_too(
+    server: FakeLLM, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    SettingsStore(home).update({"prices.overrides": "good-model: 1000, 2000"})
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(
+        "description: Judged\nprompts:\n  - 'What is {{ a }} + {{ b }}?'\ntests:\n"
+        "  - vars: {a: 1, b: 2}\n    assert: [{type: llm-rubric, value: 'Says 3'}]\n"
+        "  - vars: {a: 2, b: 2}\n    assert: [{type: equals, value: '4'}]\n",
+        encoding="utf-8",
+    )
+    args = [str(config), *_models(server, "good-model"), "--max-tokens", "5"]
+    code, out, err = _eval(capsys, home, *args, "--judge", "good-model", "--dry-run")
+    assert code == 0, err
+    assert server.requests == []
+    assert "judge good-model: 1 requests, 0 cached (free)" in out
+    assert "total: 3 requests" in out and "not in this plan" not in out
+    code, out, err = _eval(capsys, home, *args, "--judge", "good-model", "--dry-run", "--json")
+    plan = json.loads(out)["plan"]
+    [judge] = [m for m in plan["models"] if m["column"] == "judge"]
+    assert judge["requests"] == 1 and judge["cost"] > 0
+    assert plan["cost"] == pytest.approx(sum(m["cost"] for m in plan["models"]))

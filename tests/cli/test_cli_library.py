@@ -47,6 +47,32 @@ def test_search_finds_words_in_templates(tmp_path: Path) -> None:
     assert cli("search", "zzzyyyxxx", home=tmp_path).returncode == 1
 
 
+def test_search_finds_a_note_on_an_evaluation_cell(tmp_path: Path) -> None:
+    from promptstudio.evals.results import DONE, CellResult, EvalCase, EvalColumn, EvalRun
+    from promptstudio.evals.store import save_run
+    from promptstudio.storage.ratings import BAD, Rating, rate_eval_cell
+
+    prompt_id = _seed(tmp_path)
+    with Database(tmp_path / "library.sqlite3") as db:
+        version = db.call(library.latest_version, prompt_id)
+        assert version is not None
+        run = EvalRun(
+            columns=(EvalColumn("a", "m", "m", "http://x/v1", {}),),
+            cases=(EvalCase("c1", 0, {}),),
+        )
+        run.cells[("c1", "a")] = CellResult("c1", "a", DONE, text="Rain on the roof")
+        saved = db.call(save_run, version.id, run)
+        assert saved.id is not None
+        db.call(rate_eval_cell, saved.id, "c1", "a", Rating(BAD, "seventeen syllables missed"))
+    done = cli("search", "syllables", "--json", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (hit,) = json.loads(done.stdout)
+    assert (hit["kind"], hit["eval_run_id"], hit["version"]) == ("eval_cell", saved.id, 2)
+    assert hit["snippet"] == "note: seventeen syllables missed"
+    text = cli("search", "syllables", home=tmp_path)
+    assert "Haiku writer [eval_cell]: note: seventeen [syllables] missed" in text.stdout
+
+
 def test_providers_add_list_and_remove(tmp_path: Path) -> None:
     done = cli("providers", "add", "box", "--name", "My box", "--base-url",
                "http://10.0.0.5:8000/v1", "--no-key", home=tmp_path)  # fmt: skip

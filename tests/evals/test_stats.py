@@ -307,3 +307,12 @@ def test_flaky_and_repeat_summary() -> None:
     two = repeats([True, False, True, True, False], k=2)
     assert two.pass_at_k == pytest.approx(1 - 1 / 10)
     assert two.pass_hat_k == pytest.approx(3 / 10)
+
+
+def test_percentages_round_halves_up_everywhere() -> None:
+    from promptstudio.evals.stats import percent, percent_text
+
+    assert [percent(x) for x in (0.0, 0.005, 0.125, 0.145, 0.625, 0.994, 0.995, 1.0)] == [
+        0, 1, 13, 15, 63, 99, 100, 100,
+    ]  # fmt: skip
+    assert percent_text(5 / 8) == "63%" and f"{5 / 8:.0%}" == "62%"  # not Python's rounding

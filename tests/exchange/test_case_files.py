@@ -153,6 +153,26 @@ def test_csv_as_promptfoos_docs_write_it() -> None:
     ]
 
 
+def test_csv_threshold_and_metadata_columns_as_promptfoo_reads_them() -> None:
+    text = (
+        "question,__threshold,__metadata:category,__metadata:tags[],__expected1,__expected2\n"
+        'Capital of France?,0.5,geography,"europe,capitals",contains: Paris,contains: Lyon\n'
+        "2+2?,,math,,4,\n"
+    )
+    two_checks = [{"type": "contains", "value": "Paris"}, {"type": "contains", "value": "Lyon"}]
+    assert cases_from_csv(text) == [
+        {"vars": {"question": "Capital of France?"}, "assert": two_checks, "threshold": 0.5},
+        {"vars": {"question": "2+2?"}, "expected": "4"},
+    ]  # the metadata labels filter promptfoo's runs: nothing sent or graded, read past
+    written = cases_to_csv(cases_from_csv(text))
+    assert written.splitlines()[0] == "question,__threshold,__expected,__expected1,__expected2"
+    assert cases_from_csv(written) == cases_from_csv(text)
+    jsonl = '{"vars": {"q": "x"}, "threshold": 0.75, "metadata": {"category": "a"}}\n'
+    assert cases_from_jsonl(jsonl) == [{"vars": {"q": "x"}, "threshold": 0.75}]
+    with pytest.raises(ExchangeError, match="'threshold' must be a number"):
+        cases_from_jsonl('{"vars": {"q": "x"}, "threshold": "high"}\n')
+
+
 def test_csv_keeps_promptfoos_checks_that_are_not_graded_here() -> None:
     text = (
         "q,__expected,__expected1,__expected2\n"
@@ -259,7 +279,9 @@ def test_an_expected_answer_that_reads_as_a_check(caplog: pytest.LogCaptureFixtu
         ("a,,b\n", 1, "Column 2 of the header has no name"),
         ("a,b,a\n", 1, "two columns named 'a'"),
         ("a,__foo\n", 1, "Unknown column '__foo': the special columns are __description, "),
-        ("a,__prefix\n", 1, "Unknown column '__prefix'"),
+        ("a,__prefix\n", 1, "The column '__prefix' is promptfoo's text added before"),
+        ("a,__suffix\n", 1, "cannot change the prompt"),
+        ("a,__threshold\nx,high\n", 2, "Row 2, __threshold: 'high' is not a number"),
         ("a,__expected\nx,ok\ny,max-length: lots\n", 3, "Row 3, __expected: The value of"),
         ("a,__expected1\nx,contains\n", 2, "needs a 'value'"),
         ("a,__expected\nx,file://grader.py\n", 2, "Checks read from files"),

@@ -12,6 +12,7 @@ from promptstudio.evals.results import DONE, CellResult, EvalCase, EvalColumn, E
 from promptstudio.evals.store import load_run, save_run
 from promptstudio.storage import Database, NotFound, StorageError, library
 from promptstudio.storage import ratings as rating_store
+from promptstudio.storage import search as search_module
 from promptstudio.storage.ratings import BAD, GOOD, NO_RATING, Rating
 from promptstudio.storage.schema import MIGRATIONS, schema_version
 from tests.storage.helpers import respond
@@ -77,6 +78,34 @@ def test_the_search_finds_notes_of_rated_answers(tmp_path: Path) -> None:
         assert hits[0].snippet.startswith("note: hallucinated")
         # a short term is served too (notes are scanned, not indexed)
         assert [h.response_id for h in db.call(library.search, "ci")] == [answer.id]
+
+
+def test_the_search_finds_notes_of_rated_evaluation_cells(tmp_path: Path) -> None:
+    path = tmp_path / "library.sqlite3"
+    with Database(path) as db:
+        prompt = db.call(library.create_prompt, "Capitals")
+        version = db.call(library.save_version, prompt.id, "Capital of {{ c }}?", {}, {})
+        run = EvalRun(
+            columns=(EvalColumn("a", "m", "m", "http://x/v1", {}),),
+            cases=(EvalCase("c1", 0, {}), EvalCase("c2", 1, {})),
+        )
+        run.cells[("c1", "a")] = CellResult("c1", "a", DONE, text="Lyon.")
+        run.cells[("c2", "a")] = CellResult("c2", "a", DONE, text="Rome.")
+        saved = db.call(save_run, version.id, run)
+        assert saved.id is not None
+        assert db.call(library.search, "hallucinated") == []
+        db.call(rating_store.rate_eval_cell, saved.id, "c1", "a", Rating(BAD, "hallucinated city"))
+    with Database(path) as db:  # found again from the file
+        hits = db.call(library.search, "hallucinated")
+        assert [(h.kind, h.eval_run_id, h.version_id) for h in hits] == [
+            ("eval_cell", saved.id, version.id)
+        ]
+        assert hits[0].snippet.startswith("note: hallucinated")
+        assert db.call(search_module.hit_text, hits[0]).endswith("Lyon.")  # the preview
+        assert [h.kind for h in db.call(library.search, "ci", kinds={"response"})] == ["eval_cell"]
+        assert db.call(library.search, "hallucinated", kinds={"prompt", "version"}) == []
+        db.call(library.trash_prompt, prompt.id)
+        assert db.call(library.search, "hallucinated") == []
 
 
 def test_a_library_from_before_ratings_opens_with_its_answers_unrated(tmp_path: Path) -> None:

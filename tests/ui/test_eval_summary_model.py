@@ -142,3 +142,35 @@ def test_all_passed_and_nothing_graded_intervals(model: EvalSummaryModel) -> Non
                                                                       pass_rate=0.0)])  # fmt: skip
     assert model.data(model.index(0, Column.PASS_RATE)) == "10/10 · 100% [72–100%]"
     assert model.data(model.index(1, Column.PASS_RATE)) == "0/10 · 0% [0–28%]"
+
+
+def test_the_window_the_cli_and_the_report_show_one_percentage() -> None:
+    """5 of 8 passed: every place says 63%, none 62% (the CLI once rounded halves to even)."""
+    from promptstudio.cli.evaluate import _pass_text, _table_lines
+    from promptstudio.evals.graders import GradeResult
+    from promptstudio.evals.report import results_to_html
+    from promptstudio.evals.results import (
+        DONE,
+        CellResult,
+        EvalCase,
+        EvalColumn,
+        EvalRun,
+        summarize,
+    )
+    from promptstudio.ui.evaluate.eval_flow import _summary_line
+    from promptstudio.ui.evaluate.eval_summary_model import pass_rate_text
+
+    column = EvalColumn("m", "model", "model", "http://api")
+    run = EvalRun((column,), tuple(EvalCase(str(n), n, {}) for n in range(8)))
+    for n in range(8):
+        grade = GradeResult(n < 5, float(n < 5), "why", "equals")
+        run.put(CellResult(str(n), "m", DONE, text="a", grades=(grade,)))
+    [summary] = summarize(run)
+    window = pass_rate_text(summary)
+    assert window.startswith("5/8 · 63% [")
+    interval = window.split("[")[1].rstrip("]")
+    assert _pass_text(summary, run) == f"5/8 63% ({interval})"
+    assert any("5/8 63%" in line for line in _table_lines(run))
+    assert f"model 63% [{interval}]" in _summary_line(run)
+    page = results_to_html(run)
+    assert "5/8 · 63%" in page and "62%" not in page

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from promptstudio.evals.results import DONE, CellResult, EvalCase, EvalColumn, EvalRun
+from promptstudio.evals.store import save_run
 from promptstudio.storage import Database, library
+from promptstudio.storage.ratings import BAD, Rating, rate_eval_cell
 from promptstudio.ui.library.library_pane import LibraryPane
 from promptstudio.ui.library.search_results import (
     BADGE_ROLE,
@@ -173,3 +176,25 @@ def test_a_click_previews_the_match_and_opens_nothing(qtbot, pane, db, ids) -> N
     with qtbot.waitSignal(pane.matchRequested, timeout=2000) as requested:
         results.history_button.click()
     assert requested.args == [ids["agent"], second.id, newest.id]
+
+
+def test_a_note_on_an_evaluation_cell_is_found_and_previewed(qtbot, pane, db, ids) -> None:
+    run = EvalRun(
+        columns=(EvalColumn("a", "m", "m", "http://x/v1", {}),),
+        cases=(EvalCase("c1", 0, {}),),
+    )
+    run.cells[("c1", "a")] = CellResult("c1", "a", DONE, text="Refunds take a week.")
+    saved = db.call(save_run, ids["agent_v1"], run)
+    assert saved.id is not None
+    db.call(rate_eval_cell, saved.id, "c1", "a", Rating(BAD, "promised the wrong delay"))
+    assert search(qtbot, pane, "wrong delay") == 1
+    index = pane.results.model.index(0, 0)
+    assert index.data(KIND_ROLE) == "eval_cell"
+    assert index.data(BADGE_ROLE) == "evaluation note · v1"
+    results = pane.results
+    qtbot.waitUntil(lambda: "Refunds take a week." in results.preview.toPlainText(), timeout=5000)
+    assert results.preview.toPlainText().startswith("note: promised the wrong delay")
+    pane.results.list.setFocus()
+    with qtbot.waitSignal(pane.evaluationRequested, timeout=2000) as requested:
+        qtbot.keyClick(pane.results.list, Qt.Key.Key_Return)
+    assert requested.args == [ids["agent"], saved.id]  # the evaluation the cell is in

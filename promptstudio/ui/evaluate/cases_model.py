@@ -28,6 +28,7 @@ from PySide6.QtGui import QFont, QUndoCommand, QUndoStack
 
 from promptstudio.evals.checks_text import format_check, format_checks, parse_checks
 from promptstudio.evals.graders import ASSERTION_TYPES, NEGATION_PREFIX, GraderError
+from promptstudio.evals.results import case_threshold
 from promptstudio.templating.threads import is_thread
 from promptstudio.values import parse_value
 
@@ -87,6 +88,7 @@ def _normal(case: Mapping[str, Any]) -> dict[str, Any]:
         "description": str(case.get("description") or ""),
         "expected": None if expected is None else str(expected),
         "assert": [dict(check) for check in case.get("assert") or ()],
+        "threshold": case_threshold(case),  # not shown, but kept (promptfoo's threshold)
     }
 
 
@@ -377,6 +379,8 @@ class CasesModel(QAbstractTableModel):
             out["expected"] = case["expected"]
         if case["assert"]:
             out["assert"] = [dict(check) for check in case["assert"]]
+        if case.get("threshold") is not None:
+            out["threshold"] = case["threshold"]
         return out
 
     def _valid(self, rows: Iterable[int]) -> list[int]:

@@ -33,6 +33,7 @@ from promptstudio.evals.results import (
     summarize,
 )
 from promptstudio.evals.runner import EvalError, EvalTarget, Evaluation, JudgeSettings
+from promptstudio.evals.stats import percent_text
 from promptstudio.evals.store import cases_from_rows, load_run, save_run
 from promptstudio.providers.pricing import PriceTable
 from promptstudio.runs import RunTarget, ServerLimits
@@ -47,6 +48,7 @@ from promptstudio.ui.evaluate.eval_export import choose_results_file
 from promptstudio.ui.evaluate.eval_pane import EvalPane
 from promptstudio.ui.evaluate.eval_plan import plan_for, show_evaluation_plan
 from promptstudio.ui.evaluate.eval_ratings import store_cell_ratings
+from promptstudio.ui.evaluate.pair_picker import compare_chosen_pairs
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.status import StatusNotifier
 
@@ -95,6 +97,7 @@ class EvalFlow(QObject):
         self.shown: EvalRun | None = None
         self.baseline: EvalRun | None = None
         self.compared: list[Comparison] = []  # the shown run's comparisons, as the grid shows
+        self._wanted: tuple[int, int] | None = None  # (prompt, evaluation) to show once open
         self.evaluation: Evaluation | None = None
         self._version_id: int | None = None  # the version the running evaluation belongs to
         self.judge_dialog: JudgePromptDialog | None = None
@@ -115,7 +118,9 @@ class EvalFlow(QObject):
         cases.addFromFormRequested.connect(lambda: cases.model.add_case(self.session.values))
         self.notifier.forward(cases.statusMessage)
         cases.failed.connect(lambda error: show_error(pane.window(), error))
-        self.session.events.values.connect(lambda _change: self._variables_changed())
+        self.session.events.values.connect(
+            lambda _change: cases.model.set_variables(self.session.names)
+        )
         self.session.events.columns.connect(lambda _change: self._columns_changed())
         pane.runRequested.connect(self.run)
         pane.stopRequested.connect(self.stop)
@@ -129,6 +134,7 @@ class EvalFlow(QObject):
         )
         pane.exportRequested.connect(lambda: choose_results_file(self))
         store_cell_ratings(pane.results, self.db, tasks)
+        compare_chosen_pairs(pane.results, tasks, services.prices)
         pane.planRequested.connect(  # Plan… (Ctrl+Alt+E): "Run" in its dialog runs it
             lambda: tasks.start(
                 "eval-plan",
@@ -171,15 +177,17 @@ class EvalFlow(QObject):
         self.pane.cases.set_every_case_checks(self.every_case)
         self._columns_changed()
         runs = await self.db.acall(library.list_eval_runs, prompt_id)
-        shown = await self.db.acall(load_run, runs[0].id) if runs else None
+        shown_id, self._wanted = _first_shown(self._wanted, prompt_id, runs), None
+        shown = await self.db.acall(load_run, shown_id) if shown_id is not None else None
         baseline_id = _default_baseline(runs)
+        baseline_id = None if baseline_id == shown_id else baseline_id  # not with itself
         baseline = await self.db.acall(load_run, baseline_id) if baseline_id else None
         if self.session.prompt_id != prompt_id:
             return
         self.runs, self.shown, self.baseline = runs, shown, baseline
         self.pane.results.set_run(shown)
         self.pane.results.set_baseline(baseline)
-        self.pane.set_history(runs, shown.id if shown else None, baseline_id)
+        self.pane.set_history(runs, shown_id, baseline_id)
         await self._compare_shown()
         if not self.running:  # the last evaluation's summary belongs to its own prompt
             self.pane.status.clear()
@@ -187,9 +195,6 @@ class EvalFlow(QObject):
     def add_case(self, values: dict[str, Any]) -> None:
         """A new test case holding ``values`` (a conversation copied from a column)."""
         self.pane.cases.model.add_case(values)
-
-    def _variables_changed(self) -> None:
-        self.pane.cases.model.set_variables(self.session.names)
 
     def _columns_changed(self) -> None:
         columns = [(column.id, column.model or "(no model)") for column in self.session.columns]
@@ -439,6 +444,14 @@ class EvalFlow(QObject):
 
     # ---- showing stored evaluations ----------------------------------------------------------
 
+    def show_when_open(self, prompt_id: int, eval_id: int) -> None:
+        """Show evaluation ``eval_id`` of ``prompt_id``: now if that prompt's evaluations
+        are shown, else instead of its newest once it opens."""
+        self._wanted = (prompt_id, eval_id)
+        if self.prompt_id == prompt_id and self._loading is None:
+            self._wanted = None
+            self.tasks.start("eval-show", self.show(eval_id))
+
     async def show(self, eval_id: int) -> None:
         self.shown = await self.db.acall(load_run, eval_id)
         if self.baseline is not None and self.baseline.id == eval_id:
@@ -493,6 +506,16 @@ def _editable(row: library.CaseRow) -> dict[str, Any]:
     return {"id": row.id, **row.to_exchange()}
 
 
+def _first_shown(
+    wanted: tuple[int, int] | None, prompt_id: int, runs: list[EvalRunRow]
+) -> int | None:
+    """The evaluation a prompt opens on: the one asked for (``show_when_open``), else the
+    newest."""
+    if wanted is not None and wanted[0] == prompt_id and wanted[1] in {r.id for r in runs}:
+        return wanted[1]
+    return runs[0].id if runs else None
+
+
 def _default_baseline(runs: list[EvalRunRow]) -> int | None:
     """What the newest evaluation is compared with: the newest of another version, else
     the one before it."""
@@ -509,7 +532,7 @@ def _summary_line(run: EvalRun) -> str:
     parts = []
     for summary in summarize(run):
         interval = summary.pass_interval
-        rate = "no checks" if summary.pass_rate is None else f"{summary.pass_rate:.0%}"
+        rate = "no checks" if summary.pass_rate is None else percent_text(summary.pass_rate)
         if interval is not None:
             rate += f" [{interval.percent()}]"
         parts.append(f"{summary.label} {rate}")

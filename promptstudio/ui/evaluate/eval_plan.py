@@ -22,7 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptstudio.evals.plan import EvalPlan, cached_among, evaluation_cells, plan_evaluation
+from promptstudio.evals.plan import (
+    EvalPlan,
+    cached_among,
+    evaluation_cells,
+    plan_evaluation,
+    planned_models,
+)
 from promptstudio.evals.plan import read_history as read_model_history
 from promptstudio.evals.runner import EvalError, Evaluation
 from promptstudio.storage import Database
@@ -64,8 +70,7 @@ class BudgetField(QLineEdit):
 
 async def plan_for(db: Database, evaluation: Evaluation, prompt_id: int | None) -> EvalPlan:
     """The evaluation's plan, calibrated on the library's past answers."""
-    models = [target.column.model for target in evaluation.targets]
-    history = await db.acall(read_model_history, models, prompt_id)
+    history = await db.acall(read_model_history, planned_models(evaluation), prompt_id)
     # Rendering every case takes ~1 ms each: off the GUI thread, and once.
     cells = await asyncio.to_thread(evaluation_cells, evaluation)
     keys = [key for _, key in cells if key]

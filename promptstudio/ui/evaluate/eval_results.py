@@ -47,6 +47,7 @@ from promptstudio.storage.ratings import NO_RATING, Rating
 from promptstudio.ui.evaluate.eval_chart import EvalChart
 from promptstudio.ui.evaluate.eval_grid_model import EvalGridModel, verdict_text
 from promptstudio.ui.evaluate.eval_summary_model import EvalSummaryModel
+from promptstudio.ui.evaluate.pair_picker import PairPicker
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.rating_bar import RatingBar
 
@@ -125,7 +126,14 @@ class EvalResultsView(QWidget):
         self._comparison_scroll = QScrollArea(widgetResizable=True)
         self._comparison_scroll.setObjectName("evalComparisonArea")
         self._comparison_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self._comparison_scroll.setWidget(self._comparison)
+        self._pairs = PairPicker(self)
+        comparisons = QWidget()
+        comparisons_layout = QVBoxLayout(comparisons)
+        comparisons_layout.setContentsMargins(0, 0, 0, 0)
+        comparisons_layout.addWidget(self._pairs)  # first: in sight without scrolling
+        comparisons_layout.addWidget(self._comparison)
+        comparisons_layout.addStretch(1)
+        self._comparison_scroll.setWidget(comparisons)
         split.addWidget(self._comparison_scroll)
         split.setStretchFactor(2, 1)
         split.setSizes([420, 280, 90])
@@ -168,14 +176,13 @@ class EvalResultsView(QWidget):
         """Show the paired comparisons: per pair its ROI line, then the test in words (and
         the mean score's change with its bootstrap interval)."""
         self._comparisons = list(comparisons)
-        lines = []
-        for comparison in comparisons:
-            lines += [comparison.roi_line(), f"    {comparison.sentence()}"]
-            score = score_change_text(comparison)
-            if score:
-                lines.append(f"    {score}")
+        lines = [line for comparison in comparisons for line in comparison_lines(comparison)]
         self._comparison.setText("\n".join(lines))
         self._comparison_scroll.setVisible(bool(lines))
+
+    @property
+    def pair_picker(self) -> PairPicker:
+        return self._pairs
 
     @property
     def rating_bar(self) -> RatingBar:
@@ -214,6 +221,7 @@ class EvalResultsView(QWidget):
     def set_run(self, run: EvalRun | None) -> None:
         """Show another run (its cells may still be arriving); the first cell is selected."""
         self._grid_model.set_run(run)
+        self._pairs.set_columns(run.columns if run is not None else ())
         self._compare()
         if self._grid_model.rowCount() and self._grid_model.columnCount():
             self._grid.setCurrentIndex(self._grid_model.index(0, 0))
@@ -273,6 +281,13 @@ class EvalResultsView(QWidget):
             before = self._grid_model.baseline_cell_at(index)
             text += f"\n\nBaseline: {baseline.title}\n{RULE}\n" + _baseline_text(before)
         self._detail.setPlainText(text)
+
+
+def comparison_lines(comparison: Comparison) -> list[str]:
+    """The ROI line, McNemar's sentence and (with scores) the mean score's change."""
+    lines = [comparison.roi_line(), f"    {comparison.sentence()}"]
+    score = score_change_text(comparison)
+    return lines + ([f"    {score}"] if score else [])
 
 
 def score_change_text(comparison: Comparison) -> str:

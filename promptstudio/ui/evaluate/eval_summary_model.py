@@ -9,7 +9,6 @@ column gives pass@k, pass^k and how many cases were flaky.
 
 from __future__ import annotations
 
-import math
 from enum import IntEnum
 from typing import Any, Final
 
@@ -17,7 +16,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 
 from promptstudio.durations import format_ms
 from promptstudio.evals.results import ModelSummary
-from promptstudio.evals.stats import Interval, wilson_interval
+from promptstudio.evals.stats import Interval, percent, wilson_interval
 from promptstudio.ui.evaluate.eval_grid_model import verdict_colour
 from promptstudio.ui.formatting import NO_VALUE, format_cost
 
@@ -56,11 +55,6 @@ HEADERS: Final = {
         "the flaky cases (some samples passed, some failed)",
     ),
 }
-
-
-def percent(fraction: float) -> int:
-    """Whole percent, halves rounded up (62.5% reads as 63%, as people round)."""
-    return math.floor(fraction * 100 + 0.5)
 
 
 def pass_rate_text(summary: ModelSummary) -> str:

@@ -49,6 +49,7 @@ class LibraryPane(QWidget):
     versionRequested = Signal(int, int)
     """Prompt id, version id: a template or answer hit is to go into the editor."""
     matchRequested = Signal(int, int, int)
+    evaluationRequested = Signal(int, int)  # prompt, evaluation (a search hit on a cell's note)
     """Prompt, version and response id (0: none): show a template or answer hit in History."""
     promptRenamed = Signal(int, str)
     """A prompt was renamed in the tree (prompt id, new name)."""
@@ -92,6 +93,7 @@ class LibraryPane(QWidget):
         self.searcher.promptSelected.connect(self.promptSelected)
         self.searcher.versionRequested.connect(self.versionRequested)
         self.searcher.matchRequested.connect(self.matchRequested)
+        self.searcher.evaluationRequested.connect(self.evaluationRequested)
         self.tree_actions.promptCreated.connect(self.promptCreated)
         self.tree_actions.promptSelected.connect(self.promptSelected)
         self.tree_actions.statusMessage.connect(self.statusMessage)

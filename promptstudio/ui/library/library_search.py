@@ -31,6 +31,8 @@ class LibrarySearch(QObject):
     """Prompt id, version id: a template or answer hit is to go into the editor."""
     matchRequested = Signal(int, int, int)
     """Prompt, version and response id (0: none): show a template or answer hit in History."""
+    evaluationRequested = Signal(int, int)
+    """Prompt and evaluation id: show the evaluation a noted cell belongs to."""
 
     def __init__(
         self,
@@ -54,6 +56,8 @@ class LibrarySearch(QObject):
         results.promptSelected.connect(self._open_hit)
         results.versionRequested.connect(self._open_version_hit)
         results.matchRequested.connect(self._open_match)
+        results.evaluationRequested.connect(self.evaluationRequested)
+        results.evaluationRequested.connect(lambda prompt_id, _: select_prompt(prompt_id))
         results.previewRequested.connect(
             lambda hit: self._tasks.start("library:preview", self._preview(hit))
         )

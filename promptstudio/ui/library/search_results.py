@@ -88,6 +88,8 @@ def badge(hit: SearchHit) -> str:
     number = f"v{hit.version_number}" if hit.version_number else ""
     if hit.kind == "version":
         return f"template {number}".strip()
+    if hit.kind == "eval_cell":
+        return f"evaluation note · {number}" if number else "evaluation note"
     return f"answer · {number}" if number else "answer"
 
 
@@ -186,6 +188,7 @@ class SearchResultsView(QWidget):
     promptSelected = Signal(int)
     versionRequested = Signal(int, int)  # prompt id, version id: into the editor
     matchRequested = Signal(int, int, int)  # prompt, version, response id (0: none): History
+    evaluationRequested = Signal(int, int)  # prompt, evaluation: a note on one of its cells
     previewRequested = Signal(object)  # the SearchHit whose whole text the preview needs
     hitsShown = Signal(int)  # how many
 
@@ -287,9 +290,12 @@ class SearchResultsView(QWidget):
             self.open_index(index)
 
     def open_index(self, index: QModelIndex) -> None:
-        """A name hit opens the prompt; a template or answer hit opens it in History."""
+        """A name hit opens the prompt; a template or answer hit opens it in History; a note
+        on an evaluation cell opens that evaluation."""
         hit = self.model.hit(index.row())
-        if hit.kind == "prompt" or hit.version_id is None:
+        if hit.kind == "eval_cell" and hit.eval_run_id is not None:
+            self.evaluationRequested.emit(hit.prompt_id, hit.eval_run_id)
+        elif hit.kind == "prompt" or hit.version_id is None:
             self.promptSelected.emit(hit.prompt_id)
         else:
             self.matchRequested.emit(hit.prompt_id, hit.version_id, hit.response_id or 0)
