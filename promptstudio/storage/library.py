@@ -94,6 +94,7 @@ from promptstudio.storage.tree import for_each, read_tree, trash_and_get
 from promptstudio.storage.versions import (
     VERSION_KINDS,
     VersionKind,
+    branch_version,
     count_versions,
     get_version,
     get_version_by_number,
@@ -131,6 +132,7 @@ __all__ = [
     "VersionRow",
     "VersionSummary",
     "add_case",
+    "branch_version",
     "add_response",
     "add_step",
     "cache_clear",

@@ -486,6 +486,27 @@ def _step_12_tool_calls(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN tool_calls TEXT")
 
 
+def _step_15_generated_cases(conn: sqlite3.Connection) -> None:
+    """A test case a model wrote ("Generate test cases") is marked so the user reviews it;
+    cases made before are the user's own (0). And each optimisation's report (JSON: the
+    rounds, every candidate's pass rate and cost, the chosen version), kept with the prompt."""
+    conn.execute("ALTER TABLE test_cases ADD COLUMN generated INTEGER NOT NULL DEFAULT 0")
+    conn.execute(
+        """
+        CREATE TABLE optimisations (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
+            version_id INTEGER REFERENCES versions(id) ON DELETE SET NULL,  -- the original
+            chosen_version_id INTEGER REFERENCES versions(id) ON DELETE SET NULL,
+            stopped TEXT NOT NULL,
+            report TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    conn.execute("CREATE INDEX optimisations_by_prompt ON optimisations(prompt_id, id)")
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -508,6 +529,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_10_human_ratings,
     _step_11_images,
     _step_12_tool_calls,
+    _step_15_generated_cases,
 ]
 
 
