@@ -357,7 +357,11 @@ class EvalFlow(QObject):
             self.notifier.say(_summary_line(stored))
         self.evaluated.emit(stored)
 
-    def _evaluation(self, cases: tuple[Any, ...]) -> Evaluation:
+    def evaluation_for(self, template: str, cases: tuple[Any, ...]) -> Evaluation:
+        """An Evaluation of ``template`` (an optimisation's candidate) set up as this tab's."""
+        return self._evaluation(cases, template)
+
+    def _evaluation(self, cases: tuple[Any, ...], template: str | None = None) -> Evaluation:
         """An Evaluation of the session's template on ``cases`` and the session's columns."""
         services, session = self.services, self.session
         targets: list[EvalTarget] = []
@@ -388,7 +392,7 @@ class EvalFlow(QObject):
         except PromptStudioError as exc:  # the embeddings provider no longer exists
             raise EvalError(f"Embeddings (Settings → Checks): {exc.message}") from exc
         return Evaluation(
-            session.template,
+            session.template if template is None else template,
             cases,
             targets,
             values=session.values,
