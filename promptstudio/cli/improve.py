@@ -37,8 +37,10 @@ def add_improve_commands(commands: Any, data: argparse.ArgumentParser) -> None:
     improve.add_argument("prompt", metavar="PROMPT", help="a library prompt's name or id")
     improve.add_argument("--goal", default="", metavar="TEXT",
                          help='what to aim for, e.g. "shorter answers", "always JSON"')  # fmt: skip
-    improve.add_argument("--accept", action="store_true",
-                         help="save the rewrite as a new version (parent: the current one)")  # fmt: skip
+    improve.add_argument(
+        "--accept", action="store_true",
+        help="save the rewrite as a new version (its parent: the current one)",
+    )  # fmt: skip
     improve.add_argument("--json", action="store_true",
                          help='print {"critique", "template", "version"}')  # fmt: skip
     improve.set_defaults(handler=_improve)
@@ -68,8 +70,10 @@ def add_improve_commands(commands: Any, data: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     _model_flags(optimize, "a model to evaluate on (repeat for several)")
     optimize.add_argument("prompt", metavar="PROMPT", help="a library prompt's name or id")
-    optimize.add_argument("--cases", metavar="FILE",
-                          help="test cases from .csv, .jsonl or .json (default: the prompt's)")  # fmt: skip
+    optimize.add_argument(
+        "--cases", metavar="FILE",
+        help="test cases from .csv, .jsonl or .json (default: the prompt's)",
+    )  # fmt: skip
     optimize.add_argument("--improver-model", required=True, metavar="NAME",
                           help="the model that proposes the rewrites")  # fmt: skip
     where = optimize.add_mutually_exclusive_group(required=True)
@@ -198,8 +202,8 @@ def _generate_prompt(args: argparse.Namespace) -> int:
             stored = db.call(library.save_version, prompt.id, generated.template,
                              generated.values, {}, message="Generated from a task")  # fmt: skip
     if args.json:
-        data = {"template": generated.template, "values": generated.values,
-                "prompt": args.save, "version": None if stored is None else stored.number}  # fmt: skip
+        data = {"template": generated.template, "values": generated.values, "prompt": args.save,
+                "version": None if stored is None else stored.number}  # fmt: skip
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
@@ -255,8 +259,15 @@ def _optimize(args: argparse.Namespace) -> int:
         args.improver_base_url or args.improver_profile,
     )
     improver_target = _one_target(args, [(improver, args.improver_model)])
-    for name, value in (("judge", None), ("fresh", False), ("allow_code_checks", False),
-                        ("repeat", 1), ("values", {}), ("dry_run", False), ("file", "")):
+    for name, value in (
+        ("judge", None),
+        ("fresh", False),
+        ("allow_code_checks", False),
+        ("repeat", 1),
+        ("values", {}),
+        ("dry_run", False),
+        ("file", ""),
+    ):
         setattr(args, name, value)  # what ``eval``'s evaluation reads  # fmt: skip
     with open_db(args) as db:
         prompt, version = _library_prompt(db, args.prompt)
@@ -292,9 +303,7 @@ def _optimize(args: argparse.Namespace) -> int:
     return 1 if report.stopped == STOP_BUDGET else 0
 
 
-async def _propose(
-    db: Database, target: RunTarget, values: Any, args: argparse.Namespace
-) -> Any:
+async def _propose(db: Database, target: RunTarget, values: Any, args: argparse.Namespace) -> Any:
     from promptstudio.improve import OPTIMISER, ask, feature_messages
 
     messages = await db.acall(feature_messages, OPTIMISER, values)

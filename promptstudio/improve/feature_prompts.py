@@ -139,9 +139,8 @@ FEATURE_PROMPTS: dict[str, tuple[str, dict[str, object]]] = {
     IMPROVER: (_IMPROVER, {"goal": "", "variables": "question", "template": ""}),
     OPTIMISER: (
         _OPTIMISER,
-        {"goal": "", "variables": "", "template": "", "failures": "", "attempt": 1,
-         "attempts": 1},
-    ),  # fmt: skip
+        {"goal": "", "variables": "", "template": "", "failures": "", "attempt": 1, "attempts": 1},
+    ),
     PROMPT_GENERATOR: (_PROMPT_GENERATOR, {"task": ""}),
     CASE_GENERATOR: (_CASE_GENERATOR, {"count": 10, "variables": "", "template": ""}),
 }

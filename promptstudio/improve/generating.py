@@ -57,7 +57,9 @@ def case_generator_values(template: str, count: int) -> dict[str, object]:
     return {"template": template, "count": count, "variables": variable_list(template)}
 
 
-def parse_generated_cases(reply: str, template: str, count: int | None = None) -> list[dict[str, Any]]:
+def parse_generated_cases(
+    reply: str, template: str, count: int | None = None
+) -> list[dict[str, Any]]:
     """The cases of a case generator's reply in the exchange shape (``vars``,
     ``description``, ``assert``): only the template's variables, only checks that can be
     graded (a malformed one is left out and named in the description)."""

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from promptstudio.chat import Message
 from promptstudio.improve.asking import ask
 from promptstudio.improve.errors import RewriteRejected
 from promptstudio.improve.rewrite import check_rewrite, parse_proposal
@@ -14,7 +15,6 @@ from promptstudio.runs import RunTarget, ServerLimits
 from promptstudio.storage import library
 from promptstudio.storage.rows import VersionRow
 from promptstudio.templating import TemplateError, input_names
-from promptstudio.chat import Message
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -130,7 +130,7 @@ class OptimisationReport:
                 _rate(candidate),
                 "—" if candidate.mean_score is None else f"{candidate.mean_score:.2f}",
                 money(candidate.cost),
-                candidate.rejected or candidate.note or ("original" if candidate.round == 0 else ""),
+                candidate.rejected or candidate.note or ("" if candidate.round else "original"),
             ])  # fmt: skip
         return rows
 
@@ -206,9 +206,7 @@ def failures(run: EvalRun, limit: int = MAX_FAILURES) -> str:
 
 
 def verdicts(run: EvalRun) -> dict[tuple[str, str], bool]:
-    return {
-        key: cell.passed for key, cell in run.cells.items() if cell.passed is not None
-    }
+    return {key: cell.passed for key, cell in run.cells.items() if cell.passed is not None}
 
 
 class Optimiser:

@@ -33,9 +33,7 @@ def parse_proposal(reply: str) -> Proposal:
     """The last ``<prompt>...</prompt>`` of ``reply`` and the critique before it."""
     found = list(_PROMPT.finditer(reply))
     if not found:
-        raise RewriteRejected(
-            "The model's reply holds no rewrite between <prompt> and </prompt>."
-        )
+        raise RewriteRejected("The model's reply holds no rewrite between <prompt> and </prompt>.")
     last = found[-1]
     template = last.group(1).strip("\n")
     if not template.strip():

@@ -24,9 +24,7 @@ from promptstudio.storage.sql import (
 )
 from promptstudio.storage.transaction import transaction
 
-_COLUMNS = (
-    "id, prompt_id, position, vars, description, expected, asserts, threshold, generated"
-)
+_COLUMNS = "id, prompt_id, position, vars, description, expected, asserts, threshold, generated"
 _SAVED = ("position", "vars", "description", "expected", "asserts", "threshold")
 
 

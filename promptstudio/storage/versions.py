@@ -31,9 +31,7 @@ from promptstudio.storage.transaction import transaction
 
 # "improved": an accepted rewrite ("Improve prompt"); "candidate": one of an optimisation's
 # rewrites. Both hang off the version they rewrote (their parent), a branch in the history.
-VersionKind = Literal[
-    "save", "run", "import", "sample", "restore", "copy", "improved", "candidate"
-]
+VersionKind = Literal["save", "run", "import", "sample", "restore", "copy", "improved", "candidate"]
 VERSION_KINDS: tuple[str, ...] = get_args(VersionKind)
 
 # What counts for "best cost / best time" in the history: finished, successful answers.
@@ -231,9 +229,7 @@ def branch_version(
     with transaction(conn):
         parent = get_version(conn, parent_id)
         values = parent.variables if variables is None else variables
-        variables_json, settings_json, digest = serialise_content(
-            template, values, parent.settings
-        )
+        variables_json, settings_json, digest = serialise_content(template, values, parent.settings)
         same = scalar(
             conn,
             "SELECT max(id) FROM versions WHERE prompt_id = ? AND content_hash = ? AND kind = ?",

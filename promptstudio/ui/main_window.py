@@ -286,10 +286,12 @@ class MainWindow(QMainWindow):
         self.optimise = OptimiseFlow(
             self, services, self.tasks, self.eval_flow.evaluation_for, navigation.restore
         )
-        self.optimise.finished.connect(
-            lambda _report: ws.session.prompt_id is not None
-            and ws.versionsChanged.emit(ws.session.prompt_id)
-        )
+        self.optimise.finished.connect(lambda _report: self._versions_changed())
+
+    def _versions_changed(self) -> None:
+        prompt_id = self.workspace.session.prompt_id
+        if prompt_id is not None:
+            self.workspace.versionsChanged.emit(prompt_id)
 
     def apply_settings(self, changed: dict[str, object]) -> None:
         """Make settings take effect at once: the editor font and the theme."""

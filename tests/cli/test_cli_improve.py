@@ -67,7 +67,8 @@ def test_improve_prints_the_critique_and_diff_and_accept_saves_an_improved_child
     with Database(home / "library.sqlite3") as db:  # the improver is a library prompt
         [improver] = [p for p in db.call(library.list_prompts, folder="PromptStudio")
                       if p.name == "Prompt improver"]  # fmt: skip
-        assert "<prompt>" in db.call(library.latest_version, improver.id).template
+        latest = db.call(library.latest_version, improver.id)
+        assert latest is not None and "<prompt>" in latest.template
 
 
 def test_a_rewrite_that_drops_a_variable_or_has_no_prompt_is_rejected_with_the_reason(
@@ -97,6 +98,7 @@ def test_the_newest_version_of_the_improver_prompt_is_the_one_used(
         [improver] = [p for p in db.call(library.list_prompts, folder="PromptStudio")
                       if p.name == "Prompt improver"]  # fmt: skip
         old = db.call(library.latest_version, improver.id)
+        assert old is not None
         edited = old.template.replace("You are an expert", "You are a frugal expert")
         db.call(library.save_version, improver.id, edited, old.variables, {})
     assert cli("improve", "Sums", *at, home=home).returncode == 0

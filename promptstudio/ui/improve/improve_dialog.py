@@ -133,7 +133,7 @@ class ImproveDialog(QDialog):
         busy = text is not None
         self.stop_button.setEnabled(busy)
         self.ask_button.setEnabled(not busy and self.model.count() > 0)
-        if busy:
+        if text is not None:
             self.status.setText(text)
             self.accept_button.setEnabled(False)
             self.run_button.setEnabled(False)

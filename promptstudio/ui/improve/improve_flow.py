@@ -16,11 +16,13 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QWidget
 
+from promptstudio.chat import Message
 from promptstudio.improve import (
     CASE_GENERATOR,
     IMPROVER,
     PROMPT_GENERATOR,
     FeatureError,
+    ModelReply,
     RewriteRejected,
     ask,
     feature_messages,
@@ -71,6 +73,14 @@ class ImproveServices:
     limits: ServerLimits
 
 
+async def ask_on_worker(
+    services: ImproveServices, target: RunTarget, messages: list[Message]
+) -> ModelReply:
+    """One request on the run worker (its streams are parsed off the GUI thread)."""
+    request = ask(target, messages, price_table=services.prices(), limits=services.limits)
+    return await asyncio.wrap_future(services.worker.submit(request))
+
+
 def usable_columns(session: Session) -> list[ColumnConfig]:
     """The run columns that name a model and a place (the ones a request can go to)."""
     return [c for c in session.columns if c.model and (c.base_url or c.profile)]
@@ -97,8 +107,12 @@ class ImproveFlow(QObject):
         if self.dialog is None:
             dialog = ImproveDialog(self.parent_widget)
             dialog.askRequested.connect(self.ask)
-            dialog.acceptRequested.connect(lambda: self.tasks.start("improve-accept", self.accept()))
-            dialog.runBothRequested.connect(lambda: self.tasks.start("improve-run", self.run_both()))
+            dialog.acceptRequested.connect(
+                lambda: self.tasks.start("improve-accept", self.accept())
+            )
+            dialog.runBothRequested.connect(
+                lambda: self.tasks.start("improve-run", self.run_both())
+            )
             dialog.stopRequested.connect(self._stop)
             self.dialog = dialog
         self._columns = usable_columns(self.services.session)
@@ -179,7 +193,7 @@ class ImproveFlow(QObject):
             return None
         dialog.set_busy("Running both…")
 
-        async def both() -> list[Any]:
+        async def both() -> tuple[ModelReply | BaseException, ...]:
             return await asyncio.gather(
                 ask(replace(target, key="current"), current, price_table=services.prices(),
                     limits=services.limits),
@@ -222,10 +236,7 @@ class ImproveFlow(QObject):
         messages = await services.db.acall(
             feature_messages, PROMPT_GENERATOR, prompt_generator_values(task)
         )
-        reply = await asyncio.wrap_future(
-            services.worker.submit(ask(target, messages, price_table=services.prices(),
-                                       limits=services.limits))  # fmt: skip
-        )
+        reply = await ask_on_worker(services, target, messages)
         generated = parse_generated_prompt(reply.text)
         name = " ".join(task.split()[:6])[:60] or "Generated prompt"
 
@@ -261,10 +272,7 @@ class ImproveFlow(QObject):
         messages = await services.db.acall(
             feature_messages, CASE_GENERATOR, case_generator_values(template, count)
         )
-        reply = await asyncio.wrap_future(
-            services.worker.submit(ask(target, messages, price_table=services.prices(),
-                                       limits=services.limits))  # fmt: skip
-        )
+        reply = await ask_on_worker(services, target, messages)
         cases = parse_generated_cases(reply.text, template, count)
         await services.flush_cases()  # a pending save would otherwise drop the new ones
         stored = await services.db.acall(store_generated_cases, prompt_id, cases)

@@ -3,10 +3,18 @@ table (every candidate) and a chart (best pass rate per round); Export and Promo
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPointF, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -98,11 +106,10 @@ class PassRateChart(QWidget):
             return
         last = max(n for n, _ in self.points) or 1
         xy = [
-            QPointF(left + (right - left) * n / last, bottom - r * (bottom - top))
-            for n, r in shown
+            QPointF(left + (right - left) * n / last, bottom - r * (bottom - top)) for n, r in shown
         ]
         painter.setPen(QPen(accent, 2.5))
-        for a, b in zip(xy, xy[1:], strict=False):
+        for a, b in itertools.pairwise(xy):
             painter.drawLine(a, b)
         painter.setBrush(accent)
         for (n, rate), point in zip(shown, xy, strict=True):
@@ -218,4 +225,6 @@ class OptimiseDialog(QDialog):
         self.chart.set_points(report.pass_rates() if report is not None else [])
         done = report is not None and report.chosen is not None
         self.export_button.setEnabled(done)
-        self.promote_button.setEnabled(done and report is not None and report.chosen is not report.original)
+        self.promote_button.setEnabled(
+            done and report is not None and report.chosen is not report.original
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +16,23 @@ from promptstudio.evals.plan import Budget
 from promptstudio.evals.results import EvalCase, EvalRun
 from promptstudio.evals.runner import EvalError, Evaluation
 from promptstudio.evals.store import cases_from_rows, save_run
-from promptstudio.improve import OPTIMISER, FeatureError, ModelReply, ask, feature_messages
+from promptstudio.improve import OPTIMISER, FeatureError, ModelReply, feature_messages
 from promptstudio.improve.optimise import OptimisationReport, Optimiser
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.storage import library, optimisations
 from promptstudio.storage.rows import VersionRow
 from promptstudio.ui.evaluate.eval_plan import plan_for
 from promptstudio.ui.file_dialogs import place
-from promptstudio.ui.improve.improve_flow import ImproveServices, column_label, usable_columns
+from promptstudio.ui.improve.improve_flow import (
+    ImproveServices,
+    ask_on_worker,
+    column_label,
+    usable_columns,
+)
 from promptstudio.ui.improve.optimise_dialog import OptimiseDialog
 from promptstudio.ui.tasks import TaskOwner
 
-EvaluationFor = Callable[[str, Sequence[EvalCase]], Evaluation]
+EvaluationFor = Callable[[str, tuple[EvalCase, ...]], Evaluation]
 
 
 class OptimiseFlow(QObject):
@@ -103,9 +108,7 @@ class OptimiseFlow(QObject):
 
         async def propose(values: Mapping[str, object]) -> ModelReply:
             messages = await services.db.acall(feature_messages, OPTIMISER, values)
-            return await asyncio.wrap_future(services.worker.submit(
-                ask(target, messages, price_table=services.prices(), limits=services.limits)
-            ))  # fmt: skip
+            return await ask_on_worker(services, target, messages)
 
         async def evaluate(version: VersionRow) -> EvalRun:
             evaluation = self.evaluation_for(version.template, tuple(cases))
