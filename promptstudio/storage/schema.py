@@ -490,10 +490,12 @@ def _step_15_generated_cases(conn: sqlite3.Connection) -> None:
     """A test case a model wrote ("Generate test cases") is marked so the user reviews it;
     cases made before are the user's own (0). And each optimisation's report (JSON: the
     rounds, every candidate's pass rate and cost, the chosen version), kept with the prompt."""
-    conn.execute("ALTER TABLE test_cases ADD COLUMN generated INTEGER NOT NULL DEFAULT 0")
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(test_cases)")}
+    if "generated" not in columns:  # a file rebuilt by an older step already has it
+        conn.execute("ALTER TABLE test_cases ADD COLUMN generated INTEGER NOT NULL DEFAULT 0")
     conn.execute(
         """
-        CREATE TABLE optimisations (
+        CREATE TABLE IF NOT EXISTS optimisations (
             id INTEGER PRIMARY KEY,
             prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
             version_id INTEGER REFERENCES versions(id) ON DELETE SET NULL,  -- the original
@@ -504,7 +506,9 @@ def _step_15_generated_cases(conn: sqlite3.Connection) -> None:
         )
         """
     )
-    conn.execute("CREATE INDEX optimisations_by_prompt ON optimisations(prompt_id, id)")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS optimisations_by_prompt ON optimisations(prompt_id, id)"
+    )
 
 
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")

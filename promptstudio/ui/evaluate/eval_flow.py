@@ -306,7 +306,7 @@ class EvalFlow(QObject):
         if not rows:
             raise EvalError("This prompt has no test cases yet: add one (or import a file).")
         self.pane.budget.set_default(self.services.setting("evaluate.max_cost"))
-        return self._evaluation(cases_from_rows(rows))
+        return self.evaluation_for(cases_from_rows(rows))
 
     async def _run(self) -> None:
         services = self.services
@@ -357,12 +357,9 @@ class EvalFlow(QObject):
             self.notifier.say(_summary_line(stored))
         self.evaluated.emit(stored)
 
-    def evaluation_for(self, template: str, cases: tuple[Any, ...]) -> Evaluation:
-        """An Evaluation of ``template`` (an optimisation's candidate) set up as this tab's."""
-        return self._evaluation(cases, template)
-
-    def _evaluation(self, cases: tuple[Any, ...], template: str | None = None) -> Evaluation:
-        """An Evaluation of the session's template on ``cases`` and the session's columns."""
+    def evaluation_for(self, cases: tuple[Any, ...], template: str | None = None) -> Evaluation:
+        """An Evaluation of the session's template (or ``template``: an optimisation's
+        candidate) on ``cases`` and the session's columns."""
         services, session = self.services, self.session
         targets: list[EvalTarget] = []
         judge: JudgeSettings | None = None

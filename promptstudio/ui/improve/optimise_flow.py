@@ -32,7 +32,7 @@ from promptstudio.ui.improve.improve_flow import (
 from promptstudio.ui.improve.optimise_dialog import OptimiseDialog
 from promptstudio.ui.tasks import TaskOwner
 
-EvaluationFor = Callable[[str, tuple[EvalCase, ...]], Evaluation]
+EvaluationFor = Callable[[tuple[EvalCase, ...], str], Evaluation]
 
 
 class OptimiseFlow(QObject):
@@ -97,7 +97,7 @@ class OptimiseFlow(QObject):
             return None
         cases = cases_from_rows(rows)
         try:
-            self.evaluation_for(services.session.template, tuple(cases))  # checked before anything
+            self.evaluation_for(tuple(cases), services.session.template)  # checked before anything
             target = services.run_target(improver)
         except (EvalError, FeatureError) as exc:
             dialog.show_progress(exc.message)
@@ -111,7 +111,7 @@ class OptimiseFlow(QObject):
             return await ask_on_worker(services, target, messages)
 
         async def evaluate(version: VersionRow) -> EvalRun:
-            evaluation = self.evaluation_for(version.template, tuple(cases))
+            evaluation = self.evaluation_for(tuple(cases), version.template)
             if budget is not None and not budget.estimates:  # each request's cost, planned
                 plan = await plan_for(services.db, evaluation, prompt_id)
                 budget.estimates = Budget.from_plan(budget.limit, plan).estimates
