@@ -470,8 +470,8 @@ class MainWindow(QMainWindow):
         add(ActionSpec("improve.improve", "&Improve prompt…", "&Improve", "Ctrl+Alt+I",
                        "A model critiques the template and proposes a checked rewrite"),
             self.improve.open_improve)  # fmt: skip
-        add(ActionSpec("improve.new_prompt", "&Write a prompt from a task…", "&Improve", "Ctrl+Alt+N",
-                       "A model writes a first template with variables and sample values"),
+        add(ActionSpec("improve.new_prompt", "&Write a prompt from a task…", "&Improve",
+                       "Ctrl+Alt+N", "A model writes a first template with sample values"),
             self.improve.new_prompt_from_task)  # fmt: skip
         add(ActionSpec("improve.cases", "&Generate test cases…", "&Improve", "Ctrl+Alt+G",
                        "Typical, edge and adversarial cases, added marked generated"),
