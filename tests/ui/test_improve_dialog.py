@@ -104,14 +104,13 @@ def test_optimise_in_the_window_shows_the_table_and_chart_and_promotes(
     window.registry["improve.optimise"].trigger()
     dialog = window.optimise.dialog
     assert dialog is not None
-    # The second column's model proposes; the first column is the one evaluated... both are
-    # evaluated as the Evaluate tab would: the improver's answers fail the sums too.
-    dialog.improver.setCurrentIndex(1)
+    dialog.improver.setCurrentIndex(1)  # it proposes; the other column is evaluated
     dialog.rounds.setValue(2)
     dialog.candidates.setValue(2)
     with qtbot.waitSignal(window.optimise.finished, timeout=60_000) as done:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     report = done.args[0]
+    assert report.original.graded == len(SUMS)  # the improver's column is not evaluated
     assert report.chosen.round == 1 and report.chosen.pass_rate > report.original.pass_rate
     assert dialog.table_model.rowCount() == 1 + sum(len(r.candidates) for r in report.rounds)
     assert dialog.chart.points[0][0] == 0 and len(dialog.chart.points) == len(report.rounds) + 1

@@ -357,14 +357,17 @@ class EvalFlow(QObject):
             self.notifier.say(_summary_line(stored))
         self.evaluated.emit(stored)
 
-    def evaluation_for(self, cases: tuple[Any, ...], template: str | None = None) -> Evaluation:
+    def evaluation_for(
+        self, cases: tuple[Any, ...], template: str | None = None, skip: str | None = None
+    ) -> Evaluation:
         """An Evaluation of the session's template (or ``template``: an optimisation's
-        candidate) on ``cases`` and the session's columns."""
+        candidate) on ``cases`` and the session's columns (but the column ``skip``)."""
         services, session = self.services, self.session
         targets: list[EvalTarget] = []
         judge: JudgeSettings | None = None
-        models = [config.model for config in session.columns]
-        for config in session.columns:
+        columns = [config for config in session.columns if config.id != skip]
+        models = [config.model for config in columns]
+        for config in columns:
             if not config.base_url or not config.model:
                 continue
             target = services.run_target(config)  # a key typed into the column is kept first

@@ -74,7 +74,7 @@ class PassRateChart(QWidget):
         super().__init__(parent)
         self.setObjectName("optimiseChart")
         self.setAccessibleName("Chart of the best pass rate per round")
-        self.setMinimumHeight(150)
+        self.setMinimumHeight(180)
         self.points: list[tuple[int, float | None]] = []
 
     def set_points(self, points: Sequence[tuple[int, float | None]]) -> None:
@@ -90,7 +90,7 @@ class PassRateChart(QWidget):
         text = palette.color(QPalette.ColorRole.WindowText)
         grid = palette.color(QPalette.ColorRole.Mid)
         accent = palette.color(QPalette.ColorRole.Highlight)
-        left, top, right, bottom = 44, 12, self.width() - 16, self.height() - 28
+        left, top, right, bottom = 44, 24, self.width() - 24, self.height() - 40
         painter.setPen(QPen(grid, 1, Qt.PenStyle.DotLine))
         for share in (0.0, 0.25, 0.5, 0.75, 1.0):
             y = bottom - share * (bottom - top)
@@ -162,8 +162,8 @@ class OptimiseDialog(QDialog):
         self.promote_button.setAccessibleName("Make the chosen version the current one")
         self.close_button = QPushButton("Close", self)
         self.close_button.setAccessibleName("Close the optimise dialog")
-        self.status = QLabel("The evaluated models are the run board's columns; the cases "
-                             "are the prompt's test cases.", self)  # fmt: skip
+        self.status = QLabel("Every run column but the improver's is evaluated on the "
+                             "prompt's test cases.", self)  # fmt: skip
         self.status.setObjectName("optimiseStatus")
         self.status.setWordWrap(True)
         self.table_model = CandidatesModel(self)

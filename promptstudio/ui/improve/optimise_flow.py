@@ -17,7 +17,7 @@ from promptstudio.evals.results import EvalCase, EvalRun
 from promptstudio.evals.runner import EvalError, Evaluation
 from promptstudio.evals.store import cases_from_rows, save_run
 from promptstudio.improve import OPTIMISER, FeatureError, ModelReply, feature_messages
-from promptstudio.improve.optimise import OptimisationReport, Optimiser
+from promptstudio.improve.optimise import OptimisationReport, Optimiser, money
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.storage import library, optimisations
 from promptstudio.storage.rows import VersionRow
@@ -32,7 +32,7 @@ from promptstudio.ui.improve.improve_flow import (
 from promptstudio.ui.improve.optimise_dialog import OptimiseDialog
 from promptstudio.ui.tasks import TaskOwner
 
-EvaluationFor = Callable[[tuple[EvalCase, ...], str], Evaluation]
+EvaluationFor = Callable[[tuple[EvalCase, ...], str, str | None], Evaluation]
 
 
 class OptimiseFlow(QObject):
@@ -96,8 +96,10 @@ class OptimiseFlow(QObject):
             dialog.show_progress("This prompt has no test cases yet: add or generate some.")
             return None
         cases = cases_from_rows(rows)
+        # The improver's column proposes; the others are evaluated (all, if it is alone).
+        skip = improver.id if len(usable_columns(services.session)) > 1 else None
         try:
-            self.evaluation_for(tuple(cases), services.session.template)  # checked before anything
+            self.evaluation_for(tuple(cases), services.session.template, skip)  # checked before anything
             target = services.run_target(improver)
         except (EvalError, FeatureError) as exc:
             dialog.show_progress(exc.message)
@@ -111,7 +113,7 @@ class OptimiseFlow(QObject):
             return await ask_on_worker(services, target, messages)
 
         async def evaluate(version: VersionRow) -> EvalRun:
-            evaluation = self.evaluation_for(tuple(cases), version.template)
+            evaluation = self.evaluation_for(tuple(cases), version.template, skip)
             if budget is not None and not budget.estimates:  # each request's cost, planned
                 plan = await plan_for(services.db, evaluation, prompt_id)
                 budget.estimates = Budget.from_plan(budget.limit, plan).estimates
@@ -147,8 +149,8 @@ class OptimiseFlow(QObject):
         self.report = report
         dialog.show_report(report)
         dialog.show_progress(
-            f"Chosen: v{chosen.version} · stopped: {report.stopped} · "
-            f"{len(report.rounds)} round(s). Promote the winner to make it current."
+            f"Chosen: v{chosen.version} · stopped: {report.stopped} · {len(report.rounds)} "
+            f"round(s) · spent {money(report.spent)}. Promote the winner to make it current."
         )
         services.notifier.say(f"Optimisation done: v{chosen.version} is the best")
         self.finished.emit(report)
