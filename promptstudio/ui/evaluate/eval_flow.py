@@ -494,7 +494,7 @@ class EvalFlow(QObject):
 
 
 def _editable(row: library.CaseRow) -> dict[str, Any]:
-    return {"id": row.id, **row.to_exchange()}
+    return {"id": row.id, **row.to_exchange(), "generated": row.generated}
 
 
 def _default_baseline(runs: list[EvalRunRow]) -> int | None:

@@ -99,7 +99,9 @@ class OptimiseFlow(QObject):
         # The improver's column proposes; the others are evaluated (all, if it is alone).
         skip = improver.id if len(usable_columns(services.session)) > 1 else None
         try:
-            self.evaluation_for(tuple(cases), services.session.template, skip)  # checked before anything
+            self.evaluation_for(
+                tuple(cases), services.session.template, skip
+            )  # checked before anything
             target = services.run_target(improver)
         except (EvalError, FeatureError) as exc:
             dialog.show_progress(exc.message)
