@@ -3,11 +3,13 @@ improver, the case generator and the graded model."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 
 from promptstudio.storage import library, optimisations
 from promptstudio.ui.main_window import MainWindow
-from tests.fake_llm import FakeLLM
+from tests.fake_llm import FakeLLM, Reply
 from tests.improve.fakes import SUMS, studio
 from tests.ui.conftest import new_prompt, serve_at_once
 
@@ -122,3 +124,40 @@ def test_optimise_in_the_window_shows_the_table_and_chart_and_promotes(
     assert row.chosen_version_id == report.chosen.version_id
     qtbot.mouseClick(dialog.promote_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Think step by step." in window.editor.toPlainText(), timeout=10_000)
+
+
+def test_a_prompt_written_from_a_task_opens_in_the_editor(
+    window: MainWindow, qtbot, fake_llm: FakeLLM
+) -> None:
+    set_up(qtbot, window, fake_llm, "improver-good")
+    with qtbot.waitSignal(window.workspace.promptOpened, timeout=10_000) as opened:
+        window.tasks.start("generate-prompt", window.improve.generate_prompt("Add two numbers"))
+    qtbot.waitUntil(lambda: "{{ a }} + {{ b }}" in window.editor.toPlainText())
+    assert {k: str(v) for k, v in window.workspace.session.values.items()} == {"a": "2", "b": "3"}
+    prompt = window.workspace.db.call(library.get_prompt, opened.args[0])
+    assert prompt.name == "Add two numbers"
+
+
+def test_stop_ends_an_optimisation_and_keeps_its_report(
+    window: MainWindow, qtbot, fake_llm: FakeLLM
+) -> None:
+    prompt_id = set_up(qtbot, window, fake_llm, "adder", "improver-good")
+
+    def slow(model: str, body: dict[str, Any]) -> Reply | None:
+        reply = studio(model, body)
+        if reply is not None and model == "adder":
+            reply.first_token_delay = 0.3
+        return reply
+
+    fake_llm.respond(slow)
+    db = window.workspace.db
+    db.call(library.replace_cases, prompt_id, [{"vars": {"a": 1, "b": 2}}])
+    dialog = window.optimise.open()
+    dialog.improver.setCurrentIndex(1)
+    with qtbot.waitSignal(window.optimise.finished, timeout=20_000) as done:
+        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(dialog.stop_button.isEnabled)
+        qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+    assert done.args[0].stopped == "cancelled"
+    assert dialog.start_button.isEnabled() and not dialog.stop_button.isEnabled()
+    assert len(db.call(optimisations.list_optimisations, prompt_id)) == 1
