@@ -18,7 +18,7 @@ from tests.fake_llm import Reply
 _TEMPLATE = re.compile(r"<template>\n(.*?)\n</template>", re.DOTALL)
 GOOD_TEMPLATE = "system:\nYou add numbers.\n\nuser:\nWhat is {{ a }} + {{ b }}?\n"
 SUMS = [(1, 2), (2, 2), (6, 7), (8, 9), (3, 4), (5, 5), (10, 1), (7, 2)]
-GENERATED_CASES = [
+GENERATED_CASES: list[dict[str, Any]] = [
     {"description": "two small numbers", "kind": "typical", "vars": {"a": "1", "b": "2"},
      "assert": [{"type": "contains", "value": "3"}]},
     {"description": "zero", "kind": "edge", "vars": {"a": "0", "b": "0"}, "assert": []},
@@ -38,7 +38,7 @@ def _texts(body: dict[str, Any]) -> tuple[str, str]:
 def studio(model: str, body: dict[str, Any]) -> Reply | None:
     system, user = _texts(body)
     if "test engineer for prompts" in system:
-        return Reply(text=f"Here they are.\n<cases>{json.dumps(GENERATED_CASES)}</cases>")
+        return Reply(text=f"Here they are.\n<cases>{json.dumps(_cases(user))}</cases>")
     if "write a first prompt template" in system:
         values = json.dumps({"a": "2", "b": "3"})
         return Reply(text=f"<prompt>\n{GOOD_TEMPLATE}</prompt>\n<values>{values}</values>")
@@ -48,6 +48,16 @@ def studio(model: str, body: dict[str, Any]) -> Reply | None:
     if model == "adder":
         return _add(system + "\n" + user)
     return None
+
+
+def _cases(user: str) -> list[dict[str, Any]]:
+    """:data:`GENERATED_CASES` for a template of ``a`` and ``b``, else one per variable."""
+    found = re.search(r"its variables: (.*?)\)", user)
+    names = [n.strip() for n in found.group(1).split(",")] if found else []
+    if names == ["a", "b"]:
+        return GENERATED_CASES
+    return [{"description": f"case {n}", "kind": "typical", "vars": dict.fromkeys(names, f"v{n}"),
+             "assert": []} for n in (1, 2)]  # fmt: skip
 
 
 def _improver(model: str, template: str, user: str) -> Reply:
