@@ -7,6 +7,9 @@
     promptstudio export PROMPT | --all -o DIR          .prompty, promptfoo, JSON, Markdown, code
     promptstudio import FILE|DIR...                    into the library, all or nothing
     promptstudio cases import|export PROMPT FILE       a prompt's test cases (CSV, JSONL, JSON)
+    promptstudio improve PROMPT --model NAME ...       a model's critique and rewrite, checked
+    promptstudio generate prompt TASK | cases PROMPT   a first prompt, or test cases (generated)
+    promptstudio optimize PROMPT --improver-model ...  rounds of rewrites evaluated on the cases
     promptstudio history PROMPT | search QUERY         the library, from the terminal
     promptstudio label PROMPT VERSION NAME             move a label, refused below its gate
     promptstudio providers list|add|remove             provider profiles
@@ -113,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     from promptstudio.cli.cases import add_cases_commands
 
     add_cases_commands(commands, data)
+    from promptstudio.cli.improve import add_improve_commands
+
+    add_improve_commands(commands, data)
     return parser
 
 

@@ -24,7 +24,7 @@ from promptstudio.storage.sql import (
 )
 from promptstudio.storage.transaction import transaction
 
-_COLUMNS = "id, prompt_id, position, vars, description, expected, asserts, threshold"
+_COLUMNS = "id, prompt_id, position, vars, description, expected, asserts, threshold, generated"
 _SAVED = ("position", "vars", "description", "expected", "asserts", "threshold")
 
 
@@ -38,6 +38,7 @@ def _case(row: sqlite3.Row) -> CaseRow:
         expected=row["expected"],
         asserts=stored_json(row["asserts"], []),
         threshold=row["threshold"],
+        generated=bool(row["generated"]),
     )
 
 
@@ -89,8 +90,9 @@ def add_case(
     expected: str | None = None,
     asserts: Sequence[Mapping[str, Any]] = (),
     threshold: float | None = None,
+    generated: bool = False,
 ) -> CaseRow:
-    """Append a case at the end of the prompt's list."""
+    """Append a case at the end of the prompt's list (``generated``: a model wrote it)."""
     vars_json, asserts_json = _checked(variables, asserts)
     now = utc_now()
     with transaction(conn):
@@ -98,9 +100,9 @@ def add_case(
         cursor = conn.execute(
             """
             INSERT INTO test_cases (prompt_id, position, vars, description, expected, asserts,
-                                    threshold, created_at, updated_at)
+                                    threshold, generated, created_at, updated_at)
             VALUES (?, (SELECT coalesce(max(position), -1) + 1 FROM test_cases
-                        WHERE prompt_id = ?), ?, ?, ?, ?, ?, ?, ?)
+                        WHERE prompt_id = ?), ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 prompt_id,
@@ -110,6 +112,7 @@ def add_case(
                 expected,
                 asserts_json,
                 _threshold(threshold),
+                int(generated),
                 now,
                 now,
             ),

@@ -95,6 +95,7 @@ from promptstudio.storage.tree import for_each, read_tree, trash_and_get
 from promptstudio.storage.versions import (
     VERSION_KINDS,
     VersionKind,
+    branch_version,
     count_versions,
     get_label,
     get_version,
@@ -137,6 +138,7 @@ __all__ = [
     "add_case",
     "add_response",
     "add_step",
+    "branch_version",
     "cache_clear",
     "cache_count",
     "cache_get",

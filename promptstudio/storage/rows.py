@@ -37,6 +37,7 @@ class CaseRow:
     expected: str | None = None
     asserts: list[dict[str, Any]] = field(default_factory=list)
     threshold: float | None = None  # promptfoo's: the weighted score the case passes at
+    generated: bool = False  # written by a model ("Generate test cases"), for review
 
     def to_exchange(self) -> dict[str, Any]:
         """The case in the exchange formats' shape (promptfoo's ``tests`` entries)."""

@@ -486,6 +486,31 @@ def _step_12_tool_calls(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN tool_calls TEXT")
 
 
+def _step_15_generated_cases(conn: sqlite3.Connection) -> None:
+    """A test case a model wrote ("Generate test cases") is marked so the user reviews it;
+    cases made before are the user's own (0). And each optimisation's report (JSON: the
+    rounds, every candidate's pass rate and cost, the chosen version), kept with the prompt."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(test_cases)")}
+    if "generated" not in columns:  # a file rebuilt by an older step already has it
+        conn.execute("ALTER TABLE test_cases ADD COLUMN generated INTEGER NOT NULL DEFAULT 0")
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS optimisations (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
+            version_id INTEGER REFERENCES versions(id) ON DELETE SET NULL,  -- the original
+            chosen_version_id INTEGER REFERENCES versions(id) ON DELETE SET NULL,
+            stopped TEXT NOT NULL,
+            report TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS optimisations_by_prompt ON optimisations(prompt_id, id)"
+    )
+
+
 def _step_16_eval_input_estimates(conn: sqlite3.Connection) -> None:
     """An evaluation cell's own estimate of its input tokens (characters / 4 of the messages
     sent), kept when the server reported the real count: the plan calibrates its estimates
@@ -535,6 +560,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_10_human_ratings,
     _step_11_images,
     _step_12_tool_calls,
+    _step_15_generated_cases,
     _step_16_eval_input_estimates,
     _step_17_label_gates,
 ]

@@ -36,7 +36,9 @@ from promptstudio.storage.sql import (
 )
 from promptstudio.storage.transaction import transaction
 
-VersionKind = Literal["save", "run", "import", "sample", "restore", "copy"]
+# "improved": an accepted rewrite ("Improve prompt"); "candidate": one of an optimisation's
+# rewrites. Both hang off the version they rewrote (their parent), a branch in the history.
+VersionKind = Literal["save", "run", "import", "sample", "restore", "copy", "improved", "candidate"]
 VERSION_KINDS: tuple[str, ...] = get_args(VersionKind)
 
 # What counts for "best cost / best time" in the history: finished, successful answers.
@@ -213,6 +215,40 @@ def save_version(
         if from_editor:
             write_draft(conn, prompt_id, template, variables_json, settings_json, digest)
         return get_version(conn, version_id)
+
+
+def branch_version(
+    conn: sqlite3.Connection,
+    parent_id: int,
+    template: str,
+    *,
+    kind: VersionKind,
+    message: str = "",
+    variables: Mapping[str, Any] | None = None,
+) -> VersionRow:
+    """Save ``template`` as a new version whose parent is ``parent_id`` (not the newest):
+    a rewrite of that version, on a branch of the history. Values and run settings are the
+    parent's unless ``variables`` are given. Content the prompt already has as a version
+    of this kind is that version (an optimisation proposing it twice adds nothing).
+    """
+    if kind not in VERSION_KINDS:
+        raise StorageError(f"Unknown version kind {kind!r}.")
+    with transaction(conn):
+        parent = get_version(conn, parent_id)
+        values = parent.variables if variables is None else variables
+        variables_json, settings_json, digest = serialise_content(template, values, parent.settings)
+        same = scalar(
+            conn,
+            "SELECT max(id) FROM versions WHERE prompt_id = ? AND content_hash = ? AND kind = ?",
+            (parent.prompt_id, digest, kind),
+        )
+        if same is not None:
+            return get_version(conn, int(same))
+        new_id = _insert(
+            conn, parent.prompt_id, template, variables_json, settings_json, digest,
+            message, kind, parent.id,
+        )  # fmt: skip
+        return get_version(conn, new_id)
 
 
 def restore_version(

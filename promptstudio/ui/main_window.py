@@ -229,6 +229,7 @@ class MainWindow(QMainWindow):
         self.eval_flow.versionsChanged.connect(ws.versionsChanged)
         ws.conversations.caseRequested.connect(self.eval_flow.add_case)
         self.pins = PinsFlow(db, self.workspace, self.run_board, self.tasks)
+        self._build_improve(db)
         self.ratings = AnswerRatings(db, self.workspace.runs, self.run_board, self.tasks)
         ws.promptOpened.connect(self.ratings.show_pins)
         self.history.exportVersionRequested.connect(self.exchange.open_export)
@@ -257,6 +258,41 @@ class MainWindow(QMainWindow):
                 splitter.restoreState(saved)
 
         self.apply_settings(self.settings.values())
+
+    def _build_improve(self, db: Database) -> None:
+        """Improve, Generate and Optimise: flows over the same services as an evaluation."""
+        from promptstudio.ui.improve.improve_flow import ImproveFlow, ImproveServices
+        from promptstudio.ui.improve.optimise_flow import OptimiseFlow
+
+        ws, navigation = self.workspace, self.workspace.navigation
+
+        def open_new_prompt(prompt_id: int) -> None:
+            self.library.refresh()
+            self.library.select_prompt(prompt_id)
+            ws.open_prompt(prompt_id)
+
+        def reload_cases(prompt_id: int) -> None:
+            self.eval_flow.open_prompt(prompt_id)
+            self.bottom_tabs.setCurrentWidget(self.evaluate)
+
+        services = ImproveServices(
+            session=ws.session, db=db, worker=self.run_worker, notifier=self.notifier,
+            run_target=ws.endpoints.run_target, save_for_run=navigation.save_for_run,
+            open_version=navigation.open_version, open_prompt=open_new_prompt,
+            flush_cases=self.eval_flow.flush, reload_cases=reload_cases,
+            prices=lambda: ws.endpoints.prices, limits=ws.endpoints.limits,
+        )  # fmt: skip
+        self.improve = ImproveFlow(self, services, self.tasks)
+        self.improve.improved.connect(lambda version: ws.versionsChanged.emit(version.prompt_id))
+        self.optimise = OptimiseFlow(
+            self, services, self.tasks, self.eval_flow.evaluation_for, navigation.restore
+        )
+        self.optimise.finished.connect(lambda _report: self._versions_changed())
+
+    def _versions_changed(self) -> None:
+        prompt_id = self.workspace.session.prompt_id
+        if prompt_id is not None:
+            self.workspace.versionsChanged.emit(prompt_id)
 
     def apply_settings(self, changed: dict[str, object]) -> None:
         """Make settings take effect at once: the editor font and the theme."""
@@ -432,6 +468,18 @@ class MainWindow(QMainWindow):
         add(ActionSpec("run.fold_columns", "&Fold the column settings", "&Run", FOLD_SHORTCUT,
                        "Show each column's server, model and parameters as one line, or all"),
             self.run_board.toggle_fold_all)  # fmt: skip
+        add(ActionSpec("improve.improve", "&Improve prompt…", "&Improve", "Ctrl+Alt+I",
+                       "A model critiques the template and proposes a checked rewrite"),
+            self.improve.open_improve)  # fmt: skip
+        add(ActionSpec("improve.new_prompt", "&Write a prompt from a task…", "&Improve",
+                       "Ctrl+Alt+N", "A model writes a first template with sample values"),
+            self.improve.new_prompt_from_task)  # fmt: skip
+        add(ActionSpec("improve.cases", "&Generate test cases…", "&Improve", "Ctrl+Alt+G",
+                       "Typical, edge and adversarial cases, added marked generated"),
+            self.improve.generate_cases_asked)  # fmt: skip
+        add(ActionSpec("improve.optimise", "&Optimise on the test cases…", "&Improve",
+                       "Ctrl+Alt+O", "Rounds of rewrites, each evaluated; the best is kept"),
+            self.optimise.open)  # fmt: skip
         add(ActionSpec("view.palette", "&Command palette…", "&View", "Ctrl+Shift+P"),
             self.open_palette)  # fmt: skip
         add(ActionSpec("view.editor", "Focus the &editor", "&View", "Ctrl+1"),

@@ -22,6 +22,7 @@ from promptstudio.settings.profiles import ProfileStore
 from promptstudio.storage import Database, library
 from tests.cli.test_cli import PROMPTSTUDIO
 from tests.fake_llm import FakeLLM, Reply
+from tests.improve.fakes import studio
 
 
 @dataclass
@@ -143,7 +144,55 @@ CASES: dict[str, Case] = {
     "keys set": Case(lambda p: ["keys", "set", "dirbox"], _ok, stdin="sk-not-a-real-key\n"),
     "keys delete": Case(lambda p: ["keys", "delete", "dirbox"], _ok),
     "keys status": Case(lambda p: ["keys", "status", "dirbox"], _ok),
+    "improve": Case(
+        lambda p: ["improve", "Seeded prompt", *_model(p, "improver-good"), "--accept"],
+        lambda p, d: _newest_kind(p, "improved"),
+    ),
+    "generate prompt": Case(
+        lambda p: ["generate", "prompt", "Add numbers", *_model(p, "g"), "--save", "Made"],
+        lambda p, d: _library_has(p, "Made"),
+    ),
+    "generate cases": Case(
+        lambda p: ["generate", "cases", "Seeded prompt", "-n", "2", *_model(p, "g")],
+        lambda p, d: _generated(p),
+    ),
+    "optimize": Case(
+        lambda p: [
+            "optimize",
+            "Seeded prompt",
+            *_model(p, "m"),
+            "--improver-model",
+            "improver-good",
+            "--improver-base-url",
+            p.server.base_url,
+            "--rounds",
+            "1",
+            "--candidates",
+            "1",
+        ],
+        lambda p, d: _newest_kind(p, "candidate"),
+    ),
 }
+
+
+def _model(place: Place, name: str) -> list[str]:
+    return ["--base-url", place.server.base_url, "--model", name]
+
+
+def _seeded_versions(place: Place) -> list[library.VersionRow]:
+    with Database(place.data / "library.sqlite3") as db:
+        prompt = next(p for p in db.call(library.list_prompts) if p.name == "Seeded prompt")
+        return db.call(library.list_versions, prompt.id)
+
+
+def _newest_kind(place: Place, kind: str) -> None:
+    assert _seeded_versions(place)[0].kind == kind
+
+
+def _generated(place: Place) -> None:
+    with Database(place.data / "library.sqlite3") as db:
+        prompt = next(p for p in db.call(library.list_prompts) if p.name == "Seeded prompt")
+        assert [c.generated for c in db.call(library.list_cases, prompt.id)] == [False, True, True]
 
 
 def _contains(text: str, part: str) -> None:
@@ -187,6 +236,7 @@ def place(tmp_path: Path, fake_llm: FakeLLM) -> Place:
         )
     )
     fake_llm.script(Reply(text="hello"))
+    fake_llm.respond(studio)  # the improver and the generators; "hello" for the rest
     return Place(data, decoy, work, fake_llm)
 
 

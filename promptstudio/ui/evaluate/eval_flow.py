@@ -311,7 +311,7 @@ class EvalFlow(QObject):
         if not rows:
             raise EvalError("This prompt has no test cases yet: add one (or import a file).")
         self.pane.budget.set_default(self.services.setting("evaluate.max_cost"))
-        return self._evaluation(cases_from_rows(rows))
+        return self.evaluation_for(cases_from_rows(rows))
 
     async def _run(self) -> None:
         services = self.services
@@ -362,13 +362,17 @@ class EvalFlow(QObject):
             self.notifier.say(_summary_line(stored))
         self.evaluated.emit(stored)
 
-    def _evaluation(self, cases: tuple[Any, ...]) -> Evaluation:
-        """An Evaluation of the session's template on ``cases`` and the session's columns."""
+    def evaluation_for(
+        self, cases: tuple[Any, ...], template: str | None = None, skip: str | None = None
+    ) -> Evaluation:
+        """An Evaluation of the session's template (or ``template``: an optimisation's
+        candidate) on ``cases`` and the session's columns (but the column ``skip``)."""
         services, session = self.services, self.session
         targets: list[EvalTarget] = []
         judge: JudgeSettings | None = None
-        models = [config.model for config in session.columns]
-        for config in session.columns:
+        columns = [config for config in session.columns if config.id != skip]
+        models = [config.model for config in columns]
+        for config in columns:
             if not config.base_url or not config.model:
                 continue
             target = services.run_target(config)  # a key typed into the column is kept first
@@ -393,7 +397,7 @@ class EvalFlow(QObject):
         except PromptStudioError as exc:  # the embeddings provider no longer exists
             raise EvalError(f"Embeddings (Settings → Checks): {exc.message}") from exc
         return Evaluation(
-            session.template,
+            session.template if template is None else template,
             cases,
             targets,
             values=session.values,
@@ -503,7 +507,7 @@ class EvalFlow(QObject):
 
 
 def _editable(row: library.CaseRow) -> dict[str, Any]:
-    return {"id": row.id, **row.to_exchange()}
+    return {"id": row.id, **row.to_exchange(), "generated": row.generated}
 
 
 def _first_shown(

@@ -1,0 +1,1 @@
+"""Improve, generate and optimise in the window: dialogs over ``promptstudio.improve``."""
