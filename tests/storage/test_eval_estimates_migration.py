@@ -41,7 +41,7 @@ def test_a_library_of_step_12_gains_the_input_estimates_and_keeps_its_evaluation
     conn.close()
     with Database(path) as db:
         version = db.call(lambda c: c.execute("PRAGMA user_version").fetchone()[0])
-        assert version == schema_version() and "_step_16" in MIGRATIONS[-1].__name__
+        assert version == schema_version() and any("_step_16" in s.__name__ for s in MIGRATIONS)
         old = db.call(load_run, 1).cell("c1", "a")
         assert old is not None and (old.text, old.input_tokens, old.input_estimate) == (
             "kept",
