@@ -193,11 +193,37 @@ def _jpeg_dimensions(data: bytes) -> tuple[int, int] | None:
 UNKNOWN_IMAGE_TOKENS = 1000
 
 
-def estimate_image_tokens(image: Image) -> int:
-    """A local estimate of an image's input tokens (Anthropic's width × height / 750,
-    capped at 1,600 as both APIs scale large images down). Servers report the real count."""
+def estimate_image_tokens(image: Image, api: str = "messages") -> int:
+    """A local estimate of an image's input tokens as ``api`` counts them: OpenAI's tiles
+    for ``"chat"`` and ``"responses"`` (any OpenAI-compatible server), Anthropic's
+    width × height / 750 for ``"messages"``. Servers report the real count."""
     size = dimensions(image.data) if image.data else None
     if size is None:
         return UNKNOWN_IMAGE_TOKENS
     width, height = size
+    if api in ("chat", "responses"):
+        return openai_image_tokens(width, height)
+    # Anthropic: about width × height / 750, capped at 1,600 as it scales large images down.
     return max(1, min(1600, math.ceil(width * height / 750)))
+
+
+#: OpenAI's image costs, from "Calculating costs" in its Images and vision guide
+#: (platform.openai.com/docs/guides/vision#calculating-costs, GPT-4o and o-series): a
+#: ``detail: low`` image costs 85 tokens; ``high`` (and ``auto``, which we send and count as
+#: high, an upper bound) is scaled to fit in 2048 × 2048, then its shortest side to 768,
+#: and costs 170 per 512-px tile covering it plus 85.
+OPENAI_LOW_DETAIL_TOKENS = 85
+OPENAI_TILE_TOKENS = 170
+OPENAI_TILE = 512
+
+
+def openai_image_tokens(width: int, height: int, detail: str = "high") -> int:
+    """What OpenAI counts for a ``width`` × ``height`` image at ``detail``."""
+    if detail == "low" or width <= 0 or height <= 0:
+        return OPENAI_LOW_DETAIL_TOKENS
+    scale = min(1.0, 2048 / max(width, height))  # fit in 2048 x 2048
+    width, height = width * scale, height * scale
+    scale = min(1.0, 768 / min(width, height))  # the shortest side down to 768
+    width, height = width * scale, height * scale
+    tiles = math.ceil(width / OPENAI_TILE) * math.ceil(height / OPENAI_TILE)
+    return OPENAI_TILE_TOKENS * tiles + OPENAI_LOW_DETAIL_TOKENS
