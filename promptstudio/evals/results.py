@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from promptstudio.chat import ToolCall
 from promptstudio.evals.graders import GradeResult
 from promptstudio.evals.stats import Interval, is_flaky, pass_at_k, pass_hat_k, wilson_interval
 
@@ -132,6 +133,7 @@ class CellResult:
     grades: tuple[GradeResult, ...] = ()
     sample: int = 0
     threshold: float | None = None  # the case's: the weighted score to pass, as promptfoo
+    tool_calls: tuple[ToolCall, ...] = ()  # the calls the answer made
 
     @property
     def graded(self) -> tuple[GradeResult, ...]:
@@ -163,7 +165,7 @@ class CellResult:
         return weighted_score(graded)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "case": self.case_key,
             "column": self.column_key,
             "status": self.status,
@@ -180,6 +182,9 @@ class CellResult:
             "grades": [grade_to_dict(grade) for grade in self.grades],
             "sample": self.sample,
         }
+        if self.tool_calls:
+            out["tool_calls"] = [call.to_dict() for call in self.tool_calls]
+        return out
 
 
 def weighted_score(grades: Sequence[GradeResult]) -> float:

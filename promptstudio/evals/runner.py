@@ -509,4 +509,5 @@ def _fields(answer: CachedAnswer) -> dict[str, Any]:
         "ttft_ms": answer.ttft_ms,
         "input_tokens": answer.input_tokens,
         "output_tokens": answer.output_tokens,
+        "tool_calls": tuple(answer.tool_calls),
     }

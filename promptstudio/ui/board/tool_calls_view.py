@@ -43,17 +43,20 @@ def check_call(call: ToolCall, tools: Sequence[ToolDef], *, finished: bool) -> C
 
 def calls_html(
     calls: Sequence[ToolCall],
-    tools: Sequence[ToolDef],
+    tools: Sequence[ToolDef] | None,
     *,
     finished: bool,
     results: Sequence[Message] = (),
 ) -> str:
-    """The calls as the column shows them; ``results`` are tool turns answering them."""
+    """The calls as the column shows them; ``results`` are tool turns answering them.
+    ``tools`` None: the tools are not known here (no ✓ or schema error is shown)."""
     answered = {turn.tool_call_id: turn.content for turn in results}
     parts = []
     for call in calls:
-        check = check_call(call, tools, finished=finished)
-        if check.problem is None:
+        check = check_call(call, tools or (), finished=finished)
+        if tools is None:
+            verdict = ""
+        elif check.problem is None:
             verdict = f'<span style="color:{OK_COLOUR}">✓</span>'
         elif check.problem == "":
             verdict = "…"
@@ -69,6 +72,20 @@ def calls_html(
                 f"<div style='margin-left:12px'>→ mock result: <code>{result}</code></div>"
             )
     return "".join(parts)
+
+
+def calls_text(calls: Sequence[ToolCall], results: Sequence[Message] = ()) -> str:
+    """The calls as plain text, as the column lists them: each tool's name, its arguments
+    pretty-printed, and the result sent back when ``results`` (tool turns) answer it."""
+    answered = {turn.tool_call_id: turn.content for turn in results}
+    lines = []
+    for call in calls:
+        check = check_call(call, (), finished=True)
+        lines.append(f"Tool call {check.name or '…'}")
+        lines += [f"  {line}" for line in check.arguments.splitlines() or ["{}"]]
+        if call.id in answered:
+            lines.append(f"  → result: {answered[call.id]}")
+    return "\n".join(lines)
 
 
 class ToolCallsView(QLabel):
