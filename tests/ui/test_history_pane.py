@@ -537,8 +537,8 @@ def test_runs_tab_shows_a_runs_tool_calls_and_the_results_sent_back(
     qtbot: QtBot, db: Database, pane: HistoryPane
 ) -> None:
     prompt_id, v1 = seed(db, [V1])
-    call = {"id": "call_1", "type": "function",
-            "function": {"name": "get_order_status", "arguments": '{"order_id": "A1"}'}}  # fmt: skip
+    function = {"name": "get_order_status", "arguments": '{"order_id": "A1"}'}
+    call = {"id": "call_1", "type": "function", "function": function}
 
     def write(conn: sqlite3.Connection) -> None:
         run = library.record_run(conn, v1, {})
