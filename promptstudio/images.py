@@ -12,6 +12,8 @@ import base64
 import binascii
 import math
 import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from promptstudio.chat import Image
@@ -98,6 +100,39 @@ def load_image(source: str, alt: str = "", base_dir: Path | None = None) -> Imag
         detail = getattr(exc, "strerror", None) or exc
         raise ImageError(f"The image file {path} cannot be read: {detail}.") from None
     return image_from_bytes(data, alt, source, what=f"the image file {path}")
+
+
+@dataclass
+class ImageReader:
+    """Where a prompt's image sources are read from: relative paths from ``base_dir`` (None:
+    the current directory), and a file that is gone from the bytes a stored version kept of
+    it (``stored``, by the source as written), so a restored or re-run version sends what it
+    sent then. The sources served that way are listed in ``from_store``, to be said."""
+
+    base_dir: Path | None = None
+    stored: Mapping[str, Image] = field(default_factory=dict)
+    from_store: list[str] = field(default_factory=list)
+
+    def load(self, source: str, alt: str = "") -> Image:
+        source = source.strip()
+        kept = self.stored.get(source)
+        if kept is not None and self._gone(source):
+            self.from_store.append(source)
+            return replace(kept, alt=alt, source=source)
+        return load_image(source, alt, self.base_dir)
+
+    def _gone(self, source: str) -> bool:
+        if is_remote(source) or is_data_url(source):
+            return False
+        return not resolve_path(source, self.base_dir).exists()
+
+    def gone_note(self) -> str:
+        """What to tell the user when a file was gone ("" when none was)."""
+        if not self.from_store:
+            return ""
+        names = ", ".join(dict.fromkeys(self.from_store))
+        noun = "file is" if len(set(self.from_store)) == 1 else "files are"
+        return f"The image {noun} gone ({names}): sent the copy stored with the version."
 
 
 def image_from_bytes(data: bytes, alt: str, source: str, *, what: str) -> Image:
