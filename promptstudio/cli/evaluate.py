@@ -56,6 +56,7 @@ from promptstudio.cli.run import (
 from promptstudio.errors import PromptStudioError
 
 if TYPE_CHECKING:
+    from promptstudio.chat import Image
     from promptstudio.evals.cache import LibraryCache
     from promptstudio.evals.checks_model import CheckTools
     from promptstudio.evals.compare import Comparison
@@ -162,6 +163,7 @@ def evaluate(args: argparse.Namespace) -> int:
         version = db.call(
             library.save_version, prompt.id, doc.template, evaluation.values,
             version_settings(columns, evaluation.tool_defs), kind="run",
+            images=_sent_images(doc.template, evaluation.values),
         )  # fmt: skip
         earlier = db.call(library.list_eval_runs, prompt.id)
         models = ", ".join(target.column.label for target in evaluation.targets)
@@ -230,6 +232,19 @@ def _budget_line(run: EvalRun) -> str:
 
 
 # ---- what to evaluate ------------------------------------------------------------------
+
+
+def _sent_images(template: str, values: Mapping[str, object]) -> list[Image]:
+    """The images the version sends, stored with it as the window's evaluation stores them:
+    rendered with its values, a variable only the cases give left blank (as the variables
+    form holds every name)."""
+    from promptstudio.templating import TemplateError, input_names, sent_images
+
+    try:
+        blank: dict[str, object] = dict.fromkeys(input_names(template), "")
+    except TemplateError:
+        return []
+    return sent_images(template, {**blank, **values})
 
 
 def _source(args: argparse.Namespace, db: Database) -> tuple[PromptDocument, PromptRow | None]:

@@ -83,3 +83,30 @@ def test_a_file_that_is_not_an_image_is_refused_before_sending(tmp_path: Path) -
         assert not server.requests
     assert done.returncode != 0
     assert f"{template}:2:1: The image file {tmp_path / 'notes.png'} is not a PNG" in done.stderr
+
+
+def test_eval_stores_the_images_with_its_version_as_the_window_does(tmp_path: Path) -> None:
+    (tmp_path / "red.png").write_bytes(png(4, 4))
+    template = tmp_path / "look.prompt"
+    template.write_text("user:\nWhat is ![it]({{ photo }})? {{ q }}\n", encoding="utf-8")
+    cases = tmp_path / "cases.csv"
+    cases.write_text("q,__expected\nShape?,contains: square\n", encoding="utf-8")
+    with FakeLLM() as server:
+        server.script(Reply(text="A square."))
+        done = cli("eval", str(template), "--cases", str(cases), "--var",
+                   f"photo={tmp_path / 'red.png'}", "--base-url", server.base_url,
+                   "--model", "fake", home=tmp_path / "home")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        [request] = server.requests_to(CHAT_PATH)
+    assert {"type": "image_url", "image_url": {"url": data_url(png(4, 4))}} in (
+        request.json["messages"][0]["content"]
+    )
+    conn = sqlite3.connect(tmp_path / "home" / "library.sqlite3")
+    try:
+        stored = conn.execute(
+            "SELECT v.name, v.source, i.data FROM eval_runs e "
+            "JOIN version_images v ON v.version_id = e.version_id JOIN images i USING (sha256)"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert stored == [("it", str(tmp_path / "red.png"), png(4, 4))]
