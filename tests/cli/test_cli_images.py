@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -110,3 +111,36 @@ def test_eval_stores_the_images_with_its_version_as_the_window_does(tmp_path: Pa
     finally:
         conn.close()
     assert stored == [("it", str(tmp_path / "red.png"), png(4, 4))]
+
+
+def test_run_json_lists_the_image_inputs(tmp_path: Path) -> None:
+    (tmp_path / "cat.gif").write_bytes(GIF)
+    (tmp_path / "chart.png").write_bytes(png(3, 3))
+    template = tmp_path / "look.prompt"
+    template.write_text(
+        "Compare ![photo]({{ photo }}) with ![chart](chart.png) and "
+        "![logo](https://example.com/logo.png).",
+        encoding="utf-8",
+    )
+    with FakeLLM() as server:
+        server.script(Reply(text="Both."))
+        done = cli("run", str(template), "--var", f"photo=@{tmp_path / 'cat.gif'}",
+                   "--base-url", server.base_url, "--model", "fake", "--json",
+                   home=tmp_path / "home")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    images = json.loads(done.stdout)["images"]
+    assert images == [
+        {"variable": "photo", "alt": "photo", "source": str(tmp_path / "cat.gif"),
+         "media_type": "image/gif", "size": len(GIF), "sha256": hashlib.sha256(GIF).hexdigest()},
+        {"variable": None, "alt": "chart", "source": "chart.png", "media_type": "image/png",
+         "size": len(png(3, 3)), "sha256": hashlib.sha256(png(3, 3)).hexdigest()},
+        {"variable": None, "alt": "logo", "source": "https://example.com/logo.png",
+         "media_type": None, "size": None, "sha256": None},
+    ]  # fmt: skip
+    # The same hashes the library keeps the version's images by.
+    conn = sqlite3.connect(tmp_path / "home" / "library.sqlite3")
+    try:
+        rows = conn.execute("SELECT sha256 FROM version_images ORDER BY position").fetchall()
+    finally:
+        conn.close()
+    assert [row[0] for row in rows] == [image["sha256"] for image in images]
