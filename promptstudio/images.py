@@ -257,8 +257,6 @@ def openai_image_tokens(width: int, height: int, detail: str = "high") -> int:
     if detail == "low" or width <= 0 or height <= 0:
         return OPENAI_LOW_DETAIL_TOKENS
     scale = min(1.0, 2048 / max(width, height))  # fit in 2048 x 2048
-    width, height = width * scale, height * scale
-    scale = min(1.0, 768 / min(width, height))  # the shortest side down to 768
-    width, height = width * scale, height * scale
-    tiles = math.ceil(width / OPENAI_TILE) * math.ceil(height / OPENAI_TILE)
+    scale *= min(1.0, 768 / (min(width, height) * scale))  # the shortest side down to 768
+    tiles = math.ceil(width * scale / OPENAI_TILE) * math.ceil(height * scale / OPENAI_TILE)
     return OPENAI_TILE_TOKENS * tiles + OPENAI_LOW_DETAIL_TOKENS

@@ -24,7 +24,9 @@ def test_a_cell_keeps_its_tool_calls(tmp_path: Path) -> None:
     run.put(CellResult("2", "c1", "done", text="No tool."))
     with Database(tmp_path / "library.sqlite3") as db:
         version = db.call(library.save_version, db.call(library.create_prompt, "p").id, "t", {}, {})
-        loaded = db.call(load_run, db.call(save_run, version.id, run).id)
+        stored = db.call(save_run, version.id, run)
+        assert stored.id is not None
+        loaded = db.call(load_run, stored.id)
     called, plain = loaded.cell("1", "c1"), loaded.cell("2", "c1")
     assert called is not None and called.tool_calls == (CALL,)
     assert plain is not None and plain.tool_calls == ()

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
@@ -542,7 +543,7 @@ def test_runs_tab_shows_a_runs_tool_calls_and_the_results_sent_back(
 
     def write(conn: sqlite3.Connection) -> None:
         run = library.record_run(conn, v1, {})
-        fields = {"status": "done", "error": None, "finish_reason": "tool_calls",
+        fields: dict[str, Any] = {"status": "done", "error": None, "finish_reason": "tool_calls",
                   "ttft_ms": 10.0, "total_ms": 20.0, "input_tokens": 5, "output_tokens": 6,
                   "usage_estimated": False, "cost": None}  # fmt: skip
         response = library.add_response(
