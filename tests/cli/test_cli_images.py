@@ -144,3 +144,28 @@ def test_run_json_lists_the_image_inputs(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert [row[0] for row in rows] == [image["sha256"] for image in images]
+
+
+def test_eval_of_a_library_prompt_sends_a_gone_image_from_the_library(tmp_path: Path) -> None:
+    photo = tmp_path / "red.png"
+    photo.write_bytes(png(6, 6))
+    template = tmp_path / "look.prompt"
+    template.write_text("user:\nWhat is ![it](red.png)?\n", encoding="utf-8")
+    cases = tmp_path / "cases.csv"
+    cases.write_text("__expected\ncontains: square\n", encoding="utf-8")
+    home = tmp_path / "home"
+    with FakeLLM() as server:
+        server.script(Reply(text="A square."))
+        model = ["--base-url", server.base_url, "--model", "fake"]
+        first = cli("run", str(template), *model, home=home)  # the version keeps the image
+        assert first.returncode == 0, first.stderr
+        photo.unlink()  # moved away since
+        done = cli("eval", "look", "--cases", str(cases), *model, home=home)
+        assert done.returncode == 0, done.stderr
+        last = server.requests_to(CHAT_PATH)[-1]
+    assert {"type": "image_url", "image_url": {"url": data_url(png(6, 6))}} in (
+        last.json["messages"][0]["content"]
+    )
+    assert "The image file is gone (red.png): sent the copy stored with the version." in (
+        done.stderr
+    )

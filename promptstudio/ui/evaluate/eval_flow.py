@@ -355,6 +355,8 @@ class EvalFlow(QObject):
         else:  # another prompt is open: its tab does not show this run's progress line
             self.pane.status.clear()
             self.notifier.say(_summary_line(stored))
+        if evaluation.images.from_store:
+            self.notifier.say(evaluation.images.gone_note())
         self.evaluated.emit(stored)
 
     def _evaluation(self, cases: tuple[Any, ...]) -> Evaluation:
@@ -404,6 +406,7 @@ class EvalFlow(QObject):
             repeat=self.pane.repeats(),
             tools=tools,
             tool_defs=session.tools,
+            stored_images=session.stored_images,  # a file gone since: the version's copy
         )
 
     def _show_arrived(self) -> None:
