@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from promptstudio.chat import Message
 from promptstudio.evals import checks_model
 from promptstudio.evals.cache import request_key
-from promptstudio.providers import PriceTable
+from promptstudio.providers import Endpoint, PriceTable
 from promptstudio.providers.pricing import estimate_tokens
 from promptstudio.runs import RunTarget
 from promptstudio.runs.columns import split_sample_key
@@ -175,14 +175,17 @@ def plan_cells(
     history: Mapping[str, ModelHistory],
     prices: PriceTable | None,
     notes: Sequence[str] = (),
+    apis: Mapping[str, str] | None = None,
 ) -> EvalPlan:
-    """The plan for ``cells``; ``columns`` are (key, label, model, max_tokens)."""
+    """The plan for ``cells``; ``columns`` are (key, label, model, max_tokens); ``apis``
+    says which API a column speaks (by key), so its images count as that API counts them."""
     models = []
     for key, label, model, max_tokens in columns:
         mine = [c for c in cells if c.column_key == key]
         sent = [c for c in mine if c.messages is not None and not c.cached]
         known = history.get(model, ModelHistory())
-        raw = sum(estimate_tokens(c.messages or ()) for c in sent)
+        api = (apis or {}).get(key, "messages")
+        raw = sum(estimate_tokens(c.messages or (), api) for c in sent)
         ratio = known.ratio
         if ratio is None:
             input_tokens = raw
@@ -249,7 +252,8 @@ def plan_run(
             column_id, (column_id, target.model, target.model, target.params.max_tokens)
         )
         cells.append(PlannedCell(column_id, tuple(messages)))
-    return plan_cells(cells, list(columns.values()), history, prices)
+    apis = {split_sample_key(t.key)[0]: image_api(t.endpoint) for t in targets}
+    return plan_cells(cells, list(columns.values()), history, prices, apis=apis)
 
 
 # ---- from an evaluation and the library --------------------------------------------------
@@ -292,7 +296,16 @@ def plan_evaluation(
             f"llm-rubric checks also ask the judge ({evaluation.judge.model}) once per graded "
             "answer; those requests are not in this plan, but count toward a budget."
         )
-    return plan_cells(cells, columns_of(evaluation.targets), history, evaluation.price_table, notes)
+    apis = {t.column.key: image_api(t.endpoint) for t in evaluation.targets}
+    return plan_cells(
+        cells, columns_of(evaluation.targets), history, evaluation.price_table, notes, apis
+    )
+
+
+def image_api(endpoint: Endpoint) -> str:
+    """How the endpoint's API counts images: Anthropic's pixels, or OpenAI's tiles (the
+    Chat Completions and Responses APIs and every OpenAI-compatible server alike)."""
+    return "messages" if endpoint.kind == "anthropic" else "chat"
 
 
 def columns_of(targets: Sequence[EvalTarget]) -> list[tuple[str, str, str, int | None]]:
