@@ -140,3 +140,20 @@ def test_at_1280x800_continue_and_the_rating_show_under_a_long_answer(
 
 def _bottom_in(widget: QWidget, viewport: QWidget) -> int:
     return widget.mapTo(viewport, widget.rect().bottomLeft()).y()
+
+
+def test_a_long_record_of_tool_calls_scrolls_in_its_column(window, qtbot) -> None:
+    from promptstudio.chat import ToolCall
+    from promptstudio.ui.board.tool_calls_view import calls_html
+
+    window.resize(1280, 800)
+    column = _columns(window, 1)[0]
+    calls = [ToolCall(f"c{n}", "get_order_status", f'{{"order_id": "A{n}"}}') for n in range(30)]
+    column.tool_calls.show_calls(calls_html(calls, (), finished=True), "")
+    view = column.tool_calls
+    qtbot.waitUntil(lambda: view.verticalScrollBar().maximum() > 0)  # it scrolls…
+    viewport = window.run_board.findChild(QScrollArea, "columnsArea").viewport()
+    qtbot.waitUntil(lambda: _bottom_in(column.turn_bar, viewport) <= viewport.height())
+    assert column.answer.height() >= 90  # …instead of pushing the answer out
+    assert window.editor.height() >= 150  # or squeezing the editor above
+    assert "get_order_status" in view.plain_text() and view.accessibleName() == "Tool calls"

@@ -187,7 +187,7 @@ def conversation_text(response: ResponseRow) -> str:
             continue
         status, error = next(answers, ("done", None))
         ended = f"\n[{status}] {error or ''}".rstrip() if status != "done" else ""
-        text = transcript([Message("assistant", turn.content + ended)])
+        text = transcript([Message("assistant", turn.content + ended)]).rstrip("\n")
         results = [t for t in turns[position + 1 :] if t.role == "tool"]
         calls = calls_text(turn.tool_calls, results)
         parts.append(f"{text}\n{calls}" if calls else text)
