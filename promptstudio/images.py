@@ -12,6 +12,8 @@ import base64
 import binascii
 import math
 import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from promptstudio.chat import Image
@@ -98,6 +100,39 @@ def load_image(source: str, alt: str = "", base_dir: Path | None = None) -> Imag
         detail = getattr(exc, "strerror", None) or exc
         raise ImageError(f"The image file {path} cannot be read: {detail}.") from None
     return image_from_bytes(data, alt, source, what=f"the image file {path}")
+
+
+@dataclass
+class ImageReader:
+    """Where a prompt's image sources are read from: relative paths from ``base_dir`` (None:
+    the current directory), and a file that is gone from the bytes a stored version kept of
+    it (``stored``, by the source as written), so a restored or re-run version sends what it
+    sent then. The sources served that way are listed in ``from_store``, to be said."""
+
+    base_dir: Path | None = None
+    stored: Mapping[str, Image] = field(default_factory=dict)
+    from_store: list[str] = field(default_factory=list)
+
+    def load(self, source: str, alt: str = "") -> Image:
+        source = source.strip()
+        kept = self.stored.get(source)
+        if kept is not None and self._gone(source):
+            self.from_store.append(source)
+            return replace(kept, alt=alt, source=source)
+        return load_image(source, alt, self.base_dir)
+
+    def _gone(self, source: str) -> bool:
+        if is_remote(source) or is_data_url(source):
+            return False
+        return not resolve_path(source, self.base_dir).exists()
+
+    def gone_note(self) -> str:
+        """What to tell the user when a file was gone ("" when none was)."""
+        if not self.from_store:
+            return ""
+        names = ", ".join(dict.fromkeys(self.from_store))
+        noun = "file is" if len(set(self.from_store)) == 1 else "files are"
+        return f"The image {noun} gone ({names}): sent the copy stored with the version."
 
 
 def image_from_bytes(data: bytes, alt: str, source: str, *, what: str) -> Image:
@@ -193,11 +228,35 @@ def _jpeg_dimensions(data: bytes) -> tuple[int, int] | None:
 UNKNOWN_IMAGE_TOKENS = 1000
 
 
-def estimate_image_tokens(image: Image) -> int:
-    """A local estimate of an image's input tokens (Anthropic's width × height / 750,
-    capped at 1,600 as both APIs scale large images down). Servers report the real count."""
+def estimate_image_tokens(image: Image, api: str = "messages") -> int:
+    """A local estimate of an image's input tokens as ``api`` counts them: OpenAI's tiles
+    for ``"chat"`` and ``"responses"`` (any OpenAI-compatible server), Anthropic's
+    width × height / 750 for ``"messages"``. Servers report the real count."""
     size = dimensions(image.data) if image.data else None
     if size is None:
         return UNKNOWN_IMAGE_TOKENS
     width, height = size
+    if api in ("chat", "responses"):
+        return openai_image_tokens(width, height)
+    # Anthropic: about width × height / 750, capped at 1,600 as it scales large images down.
     return max(1, min(1600, math.ceil(width * height / 750)))
+
+
+#: OpenAI's image costs, from "Calculating costs" in its Images and vision guide
+#: (platform.openai.com/docs/guides/vision#calculating-costs, GPT-4o and o-series): a
+#: ``detail: low`` image costs 85 tokens; ``high`` (and ``auto``, which we send and count as
+#: high, an upper bound) is scaled to fit in 2048 × 2048, then its shortest side to 768,
+#: and costs 170 per 512-px tile covering it plus 85.
+OPENAI_LOW_DETAIL_TOKENS = 85
+OPENAI_TILE_TOKENS = 170
+OPENAI_TILE = 512
+
+
+def openai_image_tokens(width: int, height: int, detail: str = "high") -> int:
+    """What OpenAI counts for a ``width`` × ``height`` image at ``detail``."""
+    if detail == "low" or width <= 0 or height <= 0:
+        return OPENAI_LOW_DETAIL_TOKENS
+    scale = min(1.0, 2048 / max(width, height))  # fit in 2048 x 2048
+    scale *= min(1.0, 768 / (min(width, height) * scale))  # the shortest side down to 768
+    tiles = math.ceil(width * scale / OPENAI_TILE) * math.ceil(height * scale / OPENAI_TILE)
+    return OPENAI_TILE_TOKENS * tiles + OPENAI_LOW_DETAIL_TOKENS

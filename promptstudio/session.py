@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from promptstudio.chat import Image
 from promptstudio.events import Change, Emitter
+from promptstudio.images import ImageReader
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.tools import ToolDef, ToolsError, tools_from_data
 
@@ -112,6 +114,9 @@ class Session:
         self._source = Source()
         self._baseline: Content | None = None
         self._dirty = False
+        # The images the library keeps of the version on show, by source (set by whoever
+        # opens a version): sent in place of a file that is gone since (``image_reader``).
+        self.stored_images: dict[str, Image] = {}
 
     # ---- the fields --------------------------------------------------------------------
 
@@ -207,7 +212,13 @@ class Session:
         """The session now belongs to ``source``; its content follows with :meth:`show`,
         and :meth:`mark_clean` says what it opened at (until then it is not dirty)."""
         self._baseline = None
+        self.stored_images = {}
         self._set("source", source, refresh=True)
+
+    def image_reader(self) -> ImageReader:
+        """What reads the images a render of this session sends: files, or the stored
+        copy of one that is gone (its ``gone_note`` says so)."""
+        return ImageReader(stored=self.stored_images)
 
     def show(self, content: Content) -> None:
         """Replace the content (a version, a draft, or nothing opened): every field is

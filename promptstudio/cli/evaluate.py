@@ -57,12 +57,14 @@ from promptstudio.cli.run import (
 from promptstudio.errors import PromptStudioError
 
 if TYPE_CHECKING:
+    from promptstudio.chat import Image
     from promptstudio.evals.cache import LibraryCache
     from promptstudio.evals.checks_model import CheckTools
     from promptstudio.evals.compare import Comparison
     from promptstudio.evals.results import CellResult, EvalCase, EvalRun, Flip, ModelSummary
     from promptstudio.evals.runner import EvalTarget, Evaluation, JudgeSettings
     from promptstudio.exchange import PromptDocument
+    from promptstudio.images import ImageReader
     from promptstudio.runs.columns import ColumnConfig
     from promptstudio.settings.store import SettingsStore
     from promptstudio.storage import Database
@@ -153,12 +155,15 @@ def evaluate(args: argparse.Namespace) -> int:
         version = db.call(
             library.save_version, prompt.id, doc.template, evaluation.values,
             version_settings(columns, evaluation.tool_defs), kind="run",
+            images=_sent_images(doc.template, evaluation.values, evaluation.images),
         )  # fmt: skip
         earlier = db.call(library.list_eval_runs, prompt.id)
         models = ", ".join(target.column.label for target in evaluation.targets)
         print(f"→ {prompt.name} v{version.number}: {len(evaluation.result.cases)} cases × "
               f"{models}", file=sys.stderr)  # fmt: skip
         run = db.call(save_run, version.id, asyncio.run(_run_evaluation(evaluation)))
+        if evaluation.images.from_store:
+            _say(evaluation.images.gone_note())
         print(f"stored as evaluation {run.id} of {prompt.name} v{run.version_number}",
               file=sys.stderr)  # fmt: skip
         baseline = db.call(load_run, earlier[0].id) if args.compare and earlier else None
@@ -224,6 +229,21 @@ def _budget_line(run: EvalRun) -> str:
 # ---- what to evaluate ------------------------------------------------------------------
 
 
+def _sent_images(template: str, values: Mapping[str, object], images: ImageReader) -> list[Image]:
+    """The images the version sends, stored with it as the window's evaluation stores them:
+    rendered with its values, a variable only the cases give left blank (as the variables
+    form holds every name)."""
+    from promptstudio.images import ImageReader
+    from promptstudio.templating import TemplateError, input_names, sent_images
+
+    try:
+        blank: dict[str, object] = dict.fromkeys(input_names(template), "")
+    except TemplateError:
+        return []
+    reader = ImageReader(images.base_dir, images.stored)  # its own list of files gone
+    return sent_images(template, {**blank, **values}, images=reader)
+
+
 def _source(args: argparse.Namespace, db: Database) -> tuple[PromptDocument, PromptRow | None]:
     """The prompt as a document, and its library prompt (None for a file not seen yet)."""
     from promptstudio.exchange import PromptDocument
@@ -264,6 +284,10 @@ def _evaluation(
         doc.tools = doc.tools or (stored_tools(latest.settings) if latest else [])
     cases = _cases(args, doc, prompt, db)
     checks = db.call(library.get_eval_settings, prompt.id) if prompt is not None else None
+    stored_images = {}  # a library prompt's image files gone since: the library's copies
+    named = None if Path(args.file).is_file() or prompt is None else prompt.id
+    if named is not None and (version := db.call(library.latest_version, named)) is not None:
+        stored_images = db.call(library.stored_images, version.id)
     # An evaluation repeats cases with --repeat, not a column's samples (as in the window).
     columns = [replace(column, samples=1) for column in _columns(args, doc)]
     targets = _eval_targets(args, columns)
@@ -287,6 +311,7 @@ def _evaluation(
             repeat=args.repeat,
             tools=tools,
             tool_defs=doc.tools,
+            stored_images=stored_images,
         )
     except EvalError as exc:
         raise CliError(exc.message, 2) from exc

@@ -17,7 +17,7 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ from promptstudio.cli.options import add_generation_options
 from promptstudio.durations import format_ms
 
 if TYPE_CHECKING:
+    from promptstudio.chat import Message
     from promptstudio.exchange import PromptDocument
     from promptstudio.providers.pricing import PriceTable
     from promptstudio.runs import RunSession, TargetResult
@@ -195,7 +196,8 @@ def run(args: argparse.Namespace) -> int:
         out: Any = summaries[0] if len(summaries) == 1 else summaries
         # "version" is the number History shows (v4); "version_id" the database id.
         stored = {"prompt": name, "version": version.number, "version_id": version.id,
-                  "run_id": run_row.id}  # fmt: skip
+                  "run_id": run_row.id,
+                  "images": image_inputs(doc.template, values, messages)}  # fmt: skip
         if isinstance(out, dict):
             out |= stored
         else:
@@ -365,6 +367,29 @@ def _progress_line(result: TargetResult) -> str | None:
 
 def _seconds(value: float) -> str:
     return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
+
+def image_inputs(
+    template: str, values: Mapping[str, object], messages: Sequence[Message]
+) -> list[dict[str, Any]]:
+    """The images the run sent, as the library stores them with its version: the variable
+    whose value named it (None for an image written in the template), the alt text, the
+    source, media type, size and SHA-256 (None for a remote URL, which the server reads)."""
+    from promptstudio.templating import image_variables
+
+    named = {str(values.get(n, "")).strip(): n for n in reversed(image_variables(template))}
+    return [
+        {
+            "variable": named.get(image.source),
+            "alt": image.alt,
+            "source": image.source if image.source[:5].lower() != "data:" else "data:…",
+            "media_type": image.media_type or None,
+            "size": image.size if image.data else None,
+            "sha256": image.sha256 if image.data else None,
+        }
+        for message in messages
+        for image in message.images
+    ]
 
 
 def _status_line(result: TargetResult) -> str:

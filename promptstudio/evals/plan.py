@@ -36,7 +36,7 @@ from promptstudio.evals import checks_model
 from promptstudio.evals.cache import request_key
 from promptstudio.evals.judge import judge_messages
 from promptstudio.evals.model_prompts import PROMPTS
-from promptstudio.providers import PriceTable
+from promptstudio.providers import Endpoint, PriceTable
 from promptstudio.providers.pricing import estimate_tokens
 from promptstudio.runs import RunTarget
 from promptstudio.runs.columns import split_sample_key
@@ -186,14 +186,17 @@ def plan_cells(
     history: Mapping[str, ModelHistory],
     prices: PriceTable | None,
     notes: Sequence[str] = (),
+    apis: Mapping[str, str] | None = None,
 ) -> EvalPlan:
-    """The plan for ``cells``; ``columns`` are (key, label, model, max_tokens)."""
+    """The plan for ``cells``; ``columns`` are (key, label, model, max_tokens); ``apis``
+    says which API a column speaks (by key), so its images count as that API counts them."""
     models = []
     for key, label, model, max_tokens in columns:
         mine = [c for c in cells if c.column_key == key]
         sent = [c for c in mine if c.messages is not None and not c.cached]
         known = history.get(model, ModelHistory())
-        raw = sum(estimate_tokens(c.messages or ()) for c in sent)
+        api = (apis or {}).get(key, "messages")
+        raw = sum(estimate_tokens(c.messages or (), api) for c in sent)
         ratio = known.ratio
         if ratio is None:
             input_tokens = raw
@@ -260,7 +263,8 @@ def plan_run(
             column_id, (column_id, target.model, target.model, target.params.max_tokens)
         )
         cells.append(PlannedCell(column_id, tuple(messages)))
-    return plan_cells(cells, list(columns.values()), history, prices)
+    apis = {split_sample_key(t.key)[0]: image_api(t.endpoint) for t in targets}
+    return plan_cells(cells, list(columns.values()), history, prices, apis=apis)
 
 
 # ---- from an evaluation and the library --------------------------------------------------
@@ -300,7 +304,9 @@ def plan_evaluation(
         )
         for c, key in (evaluation_cells(evaluation) if computed is None else computed)
     ]
-    plan = plan_cells(cells, columns_of(evaluation.targets), history, evaluation.price_table)
+    apis = {t.column.key: image_api(t.endpoint) for t in evaluation.targets}
+    columns = columns_of(evaluation.targets)
+    plan = plan_cells(cells, columns, history, evaluation.price_table, apis=apis)
     judged = _judge_plan(evaluation, cells, plan, history)
     return plan if judged is None else EvalPlan((*plan.models, judged), plan.notes)
 
@@ -439,6 +445,12 @@ def _judge_prompt_tokens(
     template = evaluation.tools.prompts.get(base) or PROMPTS.get(base, "")
     sent = "\n\n".join(message.content for message in cell.messages or ())
     return estimate_tokens([Message("user", template + text + sent)])
+
+
+def image_api(endpoint: Endpoint) -> str:
+    """How the endpoint's API counts images: Anthropic's pixels, or OpenAI's tiles (the
+    Chat Completions and Responses APIs and every OpenAI-compatible server alike)."""
+    return "messages" if endpoint.kind == "anthropic" else "chat"
 
 
 def columns_of(targets: Sequence[EvalTarget]) -> list[tuple[str, str, str, int | None]]:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from promptstudio.chat import ToolCall
 from promptstudio.evals.graders import GradeResult
 from promptstudio.evals.stats import Interval, is_flaky, pass_at_k, pass_hat_k, wilson_interval
 
@@ -131,10 +132,11 @@ class CellResult:
     cached: bool = False
     grades: tuple[GradeResult, ...] = ()
     sample: int = 0
-    threshold: float | None = None
+    threshold: float | None = None  # the case's: the weighted score to pass, as promptfoo
     # characters / 4 of the messages sent, when the server reported ``input_tokens``: the
     # plan's calibration (``evals.plan.read_history``); None otherwise
-    input_estimate: int | None = None  # the case's: the weighted score to pass, as promptfoo
+    input_estimate: int | None = None
+    tool_calls: tuple[ToolCall, ...] = ()  # the calls the answer made
 
     @property
     def graded(self) -> tuple[GradeResult, ...]:
@@ -166,7 +168,7 @@ class CellResult:
         return weighted_score(graded)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "case": self.case_key,
             "column": self.column_key,
             "status": self.status,
@@ -183,6 +185,9 @@ class CellResult:
             "grades": [grade_to_dict(grade) for grade in self.grades],
             "sample": self.sample,
         }
+        if self.tool_calls:
+            out["tool_calls"] = [call.to_dict() for call in self.tool_calls]
+        return out
 
 
 def weighted_score(grades: Sequence[GradeResult]) -> float:

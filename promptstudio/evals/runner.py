@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from promptstudio.chat import Message
+from promptstudio.chat import Image, Message
 from promptstudio.errors import PromptStudioError
 from promptstudio.evals import checks_model
 from promptstudio.evals.cache import AnswerCache, CachedAnswer, request_key
@@ -49,6 +49,7 @@ from promptstudio.evals.results import (
     EvalColumn,
     EvalRun,
 )
+from promptstudio.images import ImageReader
 from promptstudio.providers import (
     Endpoint,
     GenerationParams,
@@ -153,6 +154,7 @@ class Evaluation:
         tools: checks_model.CheckTools | None = None,
         budget: Budget | None = None,
         tool_defs: Sequence[ToolDef] = (),
+        stored_images: Mapping[str, Image] | None = None,
     ) -> None:
         if repeat < 1:
             raise EvalError(f"Each case is asked at least once, not {repeat} times.")
@@ -161,6 +163,9 @@ class Evaluation:
             raise ValueError(f"column keys must be unique: {keys}")
         self.template = template
         self.tool_defs = tuple(tool_defs)  # the prompt's tools, sent with every request
+        # Reads the cases' images; a file gone since the version was stored is sent from the
+        # library's copy (``stored_images``, by source) and listed, to be said.
+        self.images = ImageReader(stored=dict(stored_images or {}))
         self.targets = tuple(targets)
         self.values = dict(values or {})
         self.for_every_case = [dict(check) for check in for_every_case]
@@ -295,7 +300,9 @@ class Evaluation:
         after them (as Prompty adds a thread input it does not find), so a conversation
         copied into a case is replayed and its final answer graded."""
         try:
-            messages = render_messages(self.template, {**self.values, **case.vars})
+            messages = render_messages(
+                self.template, {**self.values, **case.vars}, images=self.images
+            )
             return messages + case_thread(self.template, case.vars), None
         except TemplateError as exc:
             return [], f"The template does not render for this case ({exc.location()}): {exc}"
@@ -513,4 +520,5 @@ def _fields(answer: CachedAnswer) -> dict[str, Any]:
         "ttft_ms": answer.ttft_ms,
         "input_tokens": answer.input_tokens,
         "output_tokens": answer.output_tokens,
+        "tool_calls": tuple(answer.tool_calls),
     }

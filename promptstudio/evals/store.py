@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from promptstudio.chat import ToolCall
 from promptstudio.evals.results import (
     CellResult,
     EvalCase,
@@ -56,6 +57,7 @@ def _cell_fields(cell: CellResult) -> dict[str, Any]:
     """A cell as ``eval_results`` stores it: the table's columns are the cell's fields."""
     fields = {field.name: getattr(cell, field.name) for field in dataclasses.fields(cell)}
     fields["grades"] = [grade_to_dict(grade) for grade in cell.grades]
+    fields["tool_calls"] = [call.to_dict() for call in cell.tool_calls]
     return fields
 
 
@@ -76,7 +78,10 @@ def run_from_rows(row: EvalRunRow, cells: Sequence[dict[str, Any]]) -> EvalRun:
     for data in cells:
         grades = tuple(grade_from_dict(grade) for grade in data["grades"])
         threshold = thresholds.get(str(data["case_key"]))
-        run.put(CellResult(**{**data, "grades": grades, "threshold": threshold}))
+        calls = tuple(ToolCall.from_dict(call) for call in data.get("tool_calls") or ())
+        run.put(
+            CellResult(**{**data, "grades": grades, "threshold": threshold, "tool_calls": calls})
+        )
     return run
 
 

@@ -59,8 +59,9 @@ class ModelPrice:
         )
 
 
-def estimate_tokens(messages: Iterable[Message]) -> int:
-    """A rough token count: characters / 4, plus each image's estimate, rounded up.
+def estimate_tokens(messages: Iterable[Message], api: str = "messages") -> int:
+    """A rough token count: characters / 4, plus each image's estimate as ``api`` counts
+    images (OpenAI's tiles or Anthropic's pixels), rounded up.
 
     Good to a few tens of percent for English prose; code and other languages differ. Used
     for estimates before a run and when a server reports no usage (marked estimated).
@@ -69,7 +70,7 @@ def estimate_tokens(messages: Iterable[Message]) -> int:
     total = 0.0
     for message in messages:
         total += len(message.content) / 4
-        total += sum(estimate_image_tokens(image) for image in message.images)
+        total += sum(estimate_image_tokens(image, api) for image in message.images)
     return math.ceil(total)
 
 

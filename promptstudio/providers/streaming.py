@@ -283,7 +283,9 @@ class SdkStreamProvider(ABC):
                 deadline.close()
             if failure is None and state.finish_reason is None:
                 failure = ended_early(endpoint, deltas, self.api)
-            usage = self._final_usage(state, request, deltas, failed=failure is not None)
+            usage = self._final_usage(
+                state, request, deltas, failed=failure is not None, api=self.api
+            )
             # The end is told before the connection is closed: closing takes a few event-loop
             # turns, which are not the model's time (the run engine stops its clock here).
             if usage is not None:
@@ -327,7 +329,7 @@ class SdkStreamProvider(ABC):
 
     @staticmethod
     def _final_usage(
-        state: StreamState, request: ChatRequest, deltas: int, *, failed: bool
+        state: StreamState, request: ChatRequest, deltas: int, *, failed: bool, api: str
     ) -> Usage | None:
         """The server's usage, else a local count marked estimated (None: nothing to count)."""
         if state.usage is not None:
@@ -338,7 +340,7 @@ class SdkStreamProvider(ABC):
         return Usage(
             input_tokens=known_input
             if known_input is not None
-            else estimate_tokens(request.messages),
+            else estimate_tokens(request.messages, api),
             output_tokens=deltas,
             estimated=True,
             cached_input_tokens=state.cached_input_tokens,

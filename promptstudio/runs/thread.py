@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from promptstudio.chat import Message
+from promptstudio.chat import Message, Part, Text, ToolCall
+from promptstudio.images import ImageError, is_data_url, is_remote, load_image
 from promptstudio.providers import Endpoint, PriceTable, Provider, create_provider
 from promptstudio.runs.engine import RunSession, RunTarget, TargetResult, UpdateCallback
 from promptstudio.runs.limits import ServerLimits
@@ -161,29 +162,62 @@ def step_fields(step: Step, number: int) -> dict[str, Any]:
     return {"step": number, "turns": turns, **answer_fields(step.result)}
 
 
-def stored_turns(
-    messages: Sequence[dict[str, Any]], answer: str, steps: Sequence[Any]
-) -> list[Message]:
-    """The conversation of a stored answer as turns: the messages it was sent, its text,
-    then each stored step's turns and text (``StepRow``\\ s). Turns that do not read as
-    messages (a hand-edited file) are left out."""
-    turns = messages_from(messages)
-    turns.append(Message("assistant", answer))
-    for step in steps:
+class StoredAnswer(Protocol):
+    """What :func:`stored_turns` reads of a stored answer (``storage``'s ``ResponseRow``)."""
+
+    @property
+    def messages(self) -> Sequence[dict[str, Any]]: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def tool_calls(self) -> Sequence[dict[str, Any]]: ...
+    @property
+    def steps(self) -> Sequence[Any]: ...
+
+
+def stored_turns(answer: StoredAnswer) -> list[Message]:
+    """The conversation of a stored answer (a ``ResponseRow``) as turns, as it was sent:
+    the messages of its request (images included), its text and tool calls, then each
+    stored step's turns (typed turns, tool results) and reply with its calls
+    (``StepRow``\\ s). Turns that do not read as messages (a hand-edited file) are left out."""
+    turns = messages_from(answer.messages)
+    turns.append(_stored_answer(answer.text, answer.tool_calls))
+    for step in answer.steps:
         turns += messages_from(step.turns)
-        turns.append(Message("assistant", step.text))
+        turns.append(_stored_answer(step.text, step.tool_calls))
     return turns
 
 
+def _stored_answer(text: str, calls: Iterable[dict[str, Any]]) -> Message:
+    return Message("assistant", text, tool_calls=tuple(ToolCall.from_dict(c) for c in calls))
+
+
 def messages_from(items: Iterable[dict[str, Any]]) -> list[Message]:
-    """Stored message dicts as messages, leaving out any that do not read as one."""
+    """Stored message dicts as messages, leaving out any that do not read as one. A
+    message stored with parts (text and ``image_url``\\ s) gets its images back from their
+    data URLs (a remote image stays its URL)."""
     found = []
     for item in items:
         try:
-            found.append(Message.from_dict(item))
-        except (ValueError, AttributeError):
+            content = item.get("content")
+            if isinstance(content, list):
+                parts = tuple(_stored_part(part) for part in content)
+                found.append(Message.of(Message.from_dict({**item, "content": ""}).role, parts))
+            else:
+                found.append(Message.from_dict(item))
+        except (ValueError, AttributeError, TypeError, ImageError):
             continue
     return found
+
+
+def _stored_part(part: dict[str, Any]) -> Part:
+    """One stored content part: text, or an image from its (data) URL."""
+    if part.get("type") == "text":
+        return Text(str(part["text"]))
+    url = str((part.get("image_url") or {})["url"])
+    if not (is_data_url(url) or is_remote(url)):  # never a file named in a stored row
+        raise ValueError("a stored image is a data URL or a remote URL")
+    return load_image(url)
 
 
 def _summed(values: Iterable[int | None]) -> int | None:

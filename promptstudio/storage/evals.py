@@ -41,6 +41,7 @@ _CELL_FIELDS = (
     "cached",
     "grades",
     "sample",
+    "tool_calls",
 )
 _CACHE_FIELDS = (
     "model",
@@ -133,6 +134,8 @@ def _cell_values(cell: Mapping[str, Any]) -> tuple[Any, ...]:
             value = value or ""
         elif name == "sample":
             value = int(value or 0)
+        elif name == "tool_calls":  # NULL for none, as responses.tool_calls
+            value = to_json(list(value), "tool calls") if value else None
         values.append(value)
     return tuple(values)
 
@@ -192,6 +195,7 @@ def eval_cells(conn: sqlite3.Connection, eval_run_id: int) -> list[dict[str, Any
         cell = {name: row[name] for name in _CELL_FIELDS}
         cell["grades"] = stored_json(row["grades"], [])
         cell["cached"] = bool(row["cached"])
+        cell["tool_calls"] = stored_json(row["tool_calls"], []) if row["tool_calls"] else []
         cells.append(cell)
     return cells
 

@@ -99,6 +99,24 @@ def image_bytes(conn: sqlite3.Connection, sha256: str) -> bytes | None:
     return None if data is None else bytes(data)
 
 
+def stored_images(conn: sqlite3.Connection, version_id: int) -> dict[str, Image]:
+    """The images ``version_id`` sent that the library keeps the bytes of, by the source as
+    written (a path, as its template or values named it): what ``images.ImageReader`` sends
+    when such a file is gone since."""
+    found = rows(
+        conn,
+        """
+        SELECT v.name, v.source, i.media_type, i.data
+        FROM version_images v JOIN images i ON i.sha256 = v.sha256
+        WHERE v.version_id = ? ORDER BY v.position
+        """,
+        (version_id,),
+    )
+    return {
+        r["source"]: Image(r["name"], r["source"], r["media_type"], bytes(r["data"])) for r in found
+    }
+
+
 def count_images(conn: sqlite3.Connection) -> int:
     return int(scalar(conn, "SELECT count(*) FROM images"))
 

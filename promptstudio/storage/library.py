@@ -32,7 +32,13 @@ from promptstudio.storage.evals import (
     save_eval_run,
     set_eval_settings,
 )
-from promptstudio.storage.images import VersionImage, count_images, image_bytes, version_images
+from promptstudio.storage.images import (
+    VersionImage,
+    count_images,
+    image_bytes,
+    stored_images,
+    version_images,
+)
 from promptstudio.storage.pins import PinRow, list_pins, pin_answer, unpin
 from promptstudio.storage.prompts import (
     count_prompts,
@@ -209,6 +215,7 @@ __all__ = [
     "set_label_gate",
     "set_starred",
     "set_tags",
+    "stored_images",
     "trash_and_get",
     "trash_prompt",
     "unpin",

@@ -486,6 +486,14 @@ def _step_12_tool_calls(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN tool_calls TEXT")
 
 
+def _step_13_eval_tool_calls(conn: sqlite3.Connection) -> None:
+    """The tool calls of an evaluation's answer (JSON list, as ``responses.tool_calls``;
+    NULL: none), so the grid shows them for stored evaluations too."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(eval_results)")}
+    if "tool_calls" not in columns:
+        conn.execute("ALTER TABLE eval_results ADD COLUMN tool_calls TEXT")
+
+
 def _step_15_generated_cases(conn: sqlite3.Connection) -> None:
     """A test case a model wrote ("Generate test cases") is marked so the user reviews it;
     cases made before are the user's own (0). And each optimisation's report (JSON: the
@@ -560,6 +568,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_10_human_ratings,
     _step_11_images,
     _step_12_tool_calls,
+    _step_13_eval_tool_calls,
     _step_15_generated_cases,
     _step_16_eval_input_estimates,
     _step_17_label_gates,

@@ -14,7 +14,7 @@ from promptstudio.templating.errors import (
 from promptstudio.templating.image_parts import image_variables
 from promptstudio.templating.limits import RenderLimits
 from promptstudio.templating.parsing import check
-from promptstudio.templating.render import render_messages, render_text
+from promptstudio.templating.render import render_messages, render_text, sent_images
 from promptstudio.templating.roles import RoleMarker, role_markers
 from promptstudio.templating.variables import VariableUse, find_variables, input_names
 
@@ -33,4 +33,5 @@ __all__ = [
     "render_messages",
     "render_text",
     "role_markers",
+    "sent_images",
 ]

@@ -10,10 +10,9 @@ marks :func:`~promptstudio.templating.environment.taint` puts around it.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from promptstudio.chat import Image, Message, Part, Role, Text
-from promptstudio.images import ImageError, load_image
+from promptstudio.images import ImageError, ImageReader
 from promptstudio.templating.errors import ImageRefused
 from promptstudio.templating.source import OUTPUT_END, SENTINEL
 
@@ -41,7 +40,7 @@ def _unmark(text: str) -> tuple[str, list[bool]]:
     return "".join(chars), from_value
 
 
-def to_message(role: Role, marked: str, base_dir: Path | None) -> Message:
+def to_message(role: Role, marked: str, images: ImageReader) -> Message:
     """The message of one marked body: plain text, or text and images in order."""
     text = clean(marked)
     if "![" not in text:
@@ -56,7 +55,7 @@ def to_message(role: Role, marked: str, base_dir: Path | None) -> Message:
             continue
         alt, source = match.group(1), match.group(2).strip()
         try:
-            image = load_image(source, alt, base_dir)
+            image = images.load(source, alt)
         except ImageError as exc:
             raise ImageRefused(exc.message, markup=f"![{alt}](") from None
         if text[done:start].strip():

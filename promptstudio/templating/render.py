@@ -21,7 +21,8 @@ from typing import cast
 from jinja2 import Template
 from jinja2.exceptions import UndefinedError
 
-from promptstudio.chat import Message
+from promptstudio.chat import Image, Message
+from promptstudio.images import ImageReader
 from promptstudio.templating import limits as size
 from promptstudio.templating.errors import (
     ImageRefused,
@@ -65,6 +66,7 @@ def render_messages(
     *,
     allow_empty: bool = False,
     base_dir: Path | None = None,
+    images: ImageReader | None = None,
 ) -> list[Message]:
     """Render ``source`` with ``values`` and split it into chat messages.
 
@@ -75,11 +77,12 @@ def render_messages(
     :class:`NothingToSend` when no message is left, unless ``allow_empty`` (for callers
     that only show or export the messages, never send them). ``![alt](SOURCE)`` becomes an
     image part, read and checked here (:class:`ImageRefused` when it cannot be sent);
-    relative image paths are read from ``base_dir`` (None: the current directory).
+    relative image paths are read from ``base_dir`` (None: the current directory), or
+    ``images`` reads them (which also knows a stored version's images, see ``ImageReader``).
     """
     rendered, threads = _render(source, values, limits)
     try:
-        messages = split_messages(rendered, threads, base_dir)
+        messages = split_messages(rendered, threads, images or ImageReader(base_dir))
     except ImageRefused as exc:
         text = normalise(source)
         at = text.find(exc.markup) if exc.markup else -1
@@ -89,6 +92,20 @@ def render_messages(
     if not messages and not allow_empty:
         raise NothingToSend()
     return messages
+
+
+def sent_images(
+    source: str, values: Mapping[str, object], *, images: ImageReader | None = None
+) -> list[Image]:
+    """The images ``source`` sends with ``values``, in order (none when it does not render):
+    what a version stores with a run, a save or an evaluation."""
+    if "![" not in source:  # no image markup: nothing to render for
+        return []
+    try:
+        messages = render_messages(source, values, allow_empty=True, images=images)
+    except TemplateError:
+        return []
+    return [image for message in messages for image in message.images]
 
 
 def render_text(

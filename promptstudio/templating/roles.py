@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from jinja2.exceptions import TemplateSyntaxError
 
 from promptstudio.chat import ROLES, Message, Role
+from promptstudio.images import ImageReader
 from promptstudio.templating.environment import environment
 from promptstudio.templating.image_parts import clean, to_message
 from promptstudio.templating.source import SENTINEL, LineIndex, RawTokenTracker, normalise
@@ -88,12 +88,12 @@ def _strip_blank_lines(lines: list[str]) -> str:
 
 
 def split_messages(
-    rendered: str, threads: Sequence[ThreadValue] = (), base_dir: Path | None = None
+    rendered: str, threads: Sequence[ThreadValue] = (), images: ImageReader | None = None
 ) -> list[Message]:
     """Split rendered (tainted) output into messages and remove the taint.
 
-    ``![alt](SOURCE)`` in a message becomes an image part (see ``image_parts``); relative
-    image paths are read from ``base_dir`` (None: the current directory).
+    ``![alt](SOURCE)`` in a message becomes an image part (see ``image_parts``), read by
+    ``images`` (None: relative paths from the current directory).
 
     Text before the first marker, or all text when there is no marker, is a ``user``
     message. Each message loses its leading and trailing blank lines. Messages that are
@@ -121,8 +121,9 @@ def split_messages(
                 if token in line:
                     line = line.replace(token, found.as_json())
         turns[-1][1].append(line)
+    reader = images or ImageReader()
     messages = [
-        Message(role, body[0]) if exact else to_message(role, _strip_blank_lines(body), base_dir)
+        Message(role, body[0]) if exact else to_message(role, _strip_blank_lines(body), reader)
         for role, body, exact in turns
     ]
     return [message for message in messages if message.content or message.parts]

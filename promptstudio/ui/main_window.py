@@ -6,7 +6,7 @@ import functools
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence
@@ -99,7 +99,6 @@ class MainWindow(QMainWindow):
         from promptstudio.ui.session_binding import ToolsBinding
         from promptstudio.ui.status import StatusNotifier
         from promptstudio.ui.tasks import TaskOwner
-        from promptstudio.ui.tool_steps_flow import ToolStepsFlow
         from promptstudio.ui.workspace import Workspace
 
         assert not self.built, "the window is built once"
@@ -182,11 +181,6 @@ class MainWindow(QMainWindow):
         self.run_board.set_profiles(self.profiles.profiles())
         ws = self.workspace
         self.tools_binding = ToolsBinding(ws.session, self.tools_panel, self.run_board)
-        self.tool_steps = ToolStepsFlow(
-            ws.session, self.run_board, ws.runs, ws.endpoints, db, self.run_worker, self.tasks,
-            self.notifier, lambda: int(cast(int, self.settings.get("run.tool_steps"))),
-            ws.conversations,
-        )  # fmt: skip
         navigation = ws.navigation
         ws.promptOpened.connect(self.history.set_prompt)
         ws.versionsChanged.connect(lambda _prompt_id: self.history.refresh())
@@ -553,7 +547,6 @@ class MainWindow(QMainWindow):
     def stop_all(self) -> None:
         self.workspace.stop()
         self.eval_flow.stop()
-        self.tool_steps.stop()
 
     def show_match(self, prompt_id: int, version_id: int, response_id: int = 0) -> None:
         """A search hit, opened: its prompt, with History on the version and answer."""

@@ -17,7 +17,7 @@ from promptstudio.session import Content, Session, Source
 from promptstudio.storage import Database, library
 from promptstudio.storage.library import VersionKind, VersionRow
 from promptstudio.storage.tree import create_untitled
-from promptstudio.templating import TemplateError, render_messages
+from promptstudio.templating import sent_images
 from promptstudio.ui.drafts import Drafts
 from promptstudio.ui.editor.analysis import TemplateAnalysis
 from promptstudio.ui.editor.template_editor import TemplateEditor
@@ -125,6 +125,7 @@ class LibraryNavigation(QObject):
         draft = await self.db.acall(library.load_draft, prompt_id)
         self.prompt_name = prompt.name
         self.session.open(Source(prompt.id))
+        await self._keep_images(version)
         self._load_version(version)
         if draft is not None:
             self._show(Content.stored(draft.template, draft.variables, draft.settings))
@@ -193,7 +194,14 @@ class LibraryNavigation(QObject):
         if ask and self.session.dirty:
             self.replace_question = self._ask_to_replace(version)
             return
+        await self._keep_images(version)
         self._put_in_editor(version)
+
+    async def _keep_images(self, version: VersionRow | None) -> None:
+        """The images the library keeps of ``version``: a run sends them in place of a file
+        that is gone since, and says so."""
+        found = {} if version is None else await self.db.acall(library.stored_images, version.id)
+        self.session.stored_images = found
 
     def _put_in_editor(self, version: VersionRow) -> None:
         self._show(Content.stored(version.template, version.variables, version.settings))
@@ -229,6 +237,7 @@ class LibraryNavigation(QObject):
         if self.session.dirty:
             await self.save_version(message=f"Before opening version {version.number}")
             self.versionsChanged.emit(version.prompt_id)
+        await self._keep_images(version)
         self._put_in_editor(version)
 
     async def restore(self, version_id: int) -> VersionRow:
@@ -242,6 +251,7 @@ class LibraryNavigation(QObject):
         if self.session.dirty:
             await self.save_version(message=f"Before restoring version {old.number}")
         restored = await self.db.acall(library.restore_version, version_id)
+        await self._keep_images(restored)
         self._load_version(restored)
         self.notifier.say(f"Restored version {old.number} as version {restored.number}")
         self.versionsChanged.emit(prompt_id)
@@ -272,13 +282,8 @@ class LibraryNavigation(QObject):
 
     def _sent_images(self) -> list[Image]:
         """The images the session's template sends now; none when it does not render."""
-        if "![" not in self.session.template:  # no image markup: nothing to render for
-            return []
-        try:
-            messages = render_messages(self.session.template, self.session.values, allow_empty=True)
-        except TemplateError:
-            return []
-        return [image for message in messages for image in message.images]
+        session = self.session
+        return sent_images(session.template, session.values, images=session.image_reader())
 
     async def save_version(
         self,

@@ -141,8 +141,11 @@ class RunFlow(QObject):
 
     def render(self, column_ids: Sequence[str] = ()) -> list[Message] | None:
         """The messages to send, or None after showing the template error where it is."""
+        images = self.session.image_reader()  # a file gone since: the version's copy
         try:
-            return templating.render_messages(self.session.template, self.session.values)
+            messages = templating.render_messages(
+                self.session.template, self.session.values, images=images
+            )
         except templating.TemplateError as exc:
             if isinstance(exc, templating.NothingToSend):  # no spot in the editor to mark
                 problem = "Nothing to send: the template renders to no messages."
@@ -154,6 +157,9 @@ class RunFlow(QObject):
             for column_id in column_ids:
                 self.board.column(column_id).fail_before_start(problem)
             return None
+        if images.from_store:
+            self.notifier.say(images.gone_note())
+        return messages
 
     def preview(self, column_id: str | None = None) -> PreviewDialog | None:
         """Show the exact messages the columns would send now (non-modal)."""

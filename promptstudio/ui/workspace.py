@@ -12,7 +12,7 @@ restores and trashes, :class:`Endpoints` knows keys, prices and model lists, and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QMessageBox
@@ -83,7 +83,7 @@ class Workspace(QObject):
         self.runs.versionsChanged.connect(self.navigation.versionsChanged)
         self.conversations = ConversationFlow(
             session, board, self.runs, self.endpoints, db, worker, tasks, self.notifier,
-            self.navigation.new_prompt,
+            self.navigation.new_prompt, lambda: int(cast(int, settings.get("run.tool_steps"))),
         )  # fmt: skip
         # Once the window shows the library, the SDKs load on the run worker.
         self.navigation.libraryLoaded.connect(

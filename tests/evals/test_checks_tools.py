@@ -156,6 +156,9 @@ def test_the_sample_is_checked_in_an_evaluation(fake_llm: FakeLLM) -> None:
     cells = [run.cells[(case.key, "m")] for case in cases]
     assert [cell.passed for cell in cells] == [True, True], [c.grades for c in cells]
     assert fake_llm.chat_requests()[0].json["tools"][0]["function"]["name"] == "get_order_status"
+    # The cell keeps the calls its answer made (the grid shows them).
+    called = [(c.name, c.arguments) for cell in cells for c in cell.tool_calls]
+    assert ("get_order_status", '{"order_id": "LN-48213"}') in called
 
 
 def test_repeats_send_the_tools_each_time_and_the_judge_gets_none(fake_llm: FakeLLM) -> None:

@@ -242,3 +242,21 @@ def test_evaluation_answers_calibrate_the_plan_too(fake_llm: FakeLLM, tmp_path: 
     plan = plan_cells([PlannedCell("a", HELLO)], [("a", "Big", "big", None)], history, PRICES)
     assert plan.models[0].input_tokens == 150
     assert "calibrated on 3 past answers of big" in plan.models[0].input_basis
+
+
+def test_a_run_plan_counts_images_as_each_columns_api_does() -> None:
+    from promptstudio.evals.plan import plan_run
+    from promptstudio.images import image_from_bytes
+    from promptstudio.providers import Endpoint
+    from promptstudio.runs import RunTarget
+    from tests.images import png
+
+    image = image_from_bytes(png(1024, 1024), "", "p.png", what="p")
+    messages = [Message.of("user", (image,))]
+    targets = [
+        RunTarget("gpt", Endpoint("https://api.openai.com/v1", kind="openai"), "gpt"),
+        RunTarget("claude", Endpoint("https://api.anthropic.com", kind="anthropic"), "claude"),
+    ]
+    gpt, claude = plan_run(messages, targets, {}, None).models
+    assert gpt.input_tokens == 765  # OpenAI: 4 tiles of 512 px + 85
+    assert claude.input_tokens == 1399  # Anthropic: 1024 x 1024 / 750

@@ -11,7 +11,7 @@ from openai.types.chat import ChatCompletionUserMessageParam
 from openai.types.responses import EasyInputMessageParam
 
 from promptstudio.chat import Message
-from promptstudio.images import MB, image_from_bytes
+from promptstudio.images import MB, estimate_image_tokens, image_from_bytes, openai_image_tokens
 from promptstudio.providers import Finished, ImagesRefused, UnsupportedSetting
 from promptstudio.providers.pricing import estimate_tokens
 from promptstudio.templating import render_messages
@@ -112,3 +112,25 @@ def test_the_local_estimate_counts_images() -> None:
     image = image_from_bytes(png(750, 2), "", "p.png", what="p")
     with_image = estimate_tokens([Message.of("user", (image,)), Message("user", "x" * 40)])
     assert with_image == plain + 2  # 750 x 2 pixels / 750
+
+
+def test_openai_counts_images_in_tiles_as_its_guide_does() -> None:
+    # The worked examples of "Calculating costs" in OpenAI's vision guide.
+    assert openai_image_tokens(1024, 1024) == 765  # 768 x 768: 4 tiles
+    assert openai_image_tokens(2048, 4096) == 1105  # 1024 x 2048, then 768 x 1536: 6 tiles
+    assert openai_image_tokens(4096, 8192, detail="low") == 85
+    assert openai_image_tokens(100, 100) == 255  # small images are not scaled up: 1 tile
+    wide = image_from_bytes(png(1024, 1024), "", "p.png", what="p")
+    assert estimate_image_tokens(wide, "chat") == estimate_image_tokens(wide, "responses") == 765
+    assert estimate_image_tokens(wide, "messages") == 1399  # Anthropic's pixels / 750
+
+
+@pytest.mark.parametrize(("protocol", "image_tokens"), [("chat", 425), ("messages", 2)])
+def test_a_stream_without_usage_counts_images_as_its_api_does(
+    fake_llm: FakeLLM, protocol: str, image_tokens: int
+) -> None:
+    fake_llm.script(Reply(text="ok", include_usage=False))
+    image = image_from_bytes(png(750, 2), "", "p.png", what="p")
+    messages = (Message.of("user", (image,)), Message("user", "x" * 40))
+    usage = usage_of(collect(endpoint(fake_llm, protocol), messages=messages))
+    assert usage.estimated and usage.input_tokens == 10 + image_tokens

@@ -192,7 +192,7 @@ def test_every_step_is_stored_with_its_run(fake_llm: FakeLLM, db: Database) -> N
     assert stored.total_cost == pytest.approx(thread.cost)
     (with_runs,) = db.call(library.runs_for_version, version.id)
     assert with_runs.responses[0].steps == stored.steps
-    turns = stored_turns(stored.messages, stored.text, stored.steps)
+    turns = stored_turns(stored)
     assert turns == thread.history()
     # Deleting the prompt takes the steps with it.
     db.call(library.trash_prompt, prompt.id)

@@ -9,15 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from promptstudio.chat import Message, ToolCall
+from promptstudio.chat import Message, Text, ToolCall
+from promptstudio.images import image_from_bytes
 from promptstudio.providers import Endpoint, ModelPrice, PriceTable
 from promptstudio.runs import RunSession, RunTarget, TargetStatus
 from promptstudio.runs.stored import response_fields
-from promptstudio.runs.thread import Thread, step_fields
+from promptstudio.runs.thread import Thread, step_fields, stored_turns
 from promptstudio.runs.tool_loop import mock_result, run_tool_loop
 from promptstudio.storage import Database, library
 from promptstudio.tools import ToolDef
 from tests.fake_llm import FakeLLM, Reply
+from tests.images import png
 from tests.providers.helpers import PROTOCOLS, endpoint
 
 ORDER = ToolDef(
@@ -102,3 +104,42 @@ def test_every_step_is_stored_with_its_calls(fake_llm: FakeLLM, tmp_path: Path) 
     (step,) = answer.steps
     assert step.text == "Shipped." and step.turns[0]["role"] == "tool"
     assert answer.total_cost == pytest.approx(thread.cost)
+
+
+def test_a_stored_tool_conversation_is_rebuilt_as_it_was_sent(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    image = image_from_bytes(png(3, 2), "label", "label.png", what="label.png")
+    prompt = (PROMPT[0], Message.of("user", (Text("Where is the order on "), image)))
+    fake_llm.script(
+        Reply(text="Let me look.", tool_calls=[("get_order_status", '{"order_id": "A1"}')]),
+        times=1,
+    )
+    fake_llm.script(Reply(text="Shipped."))
+    target = RunTarget("col", endpoint(fake_llm, "chat"), "fake-model")
+
+    async def converse() -> Thread:
+        session = RunSession(prompt, [target], tools=[ORDER])
+        thread = Thread.from_answer(prompt, (await session.run())["col"])
+        await run_tool_loop(thread, [ORDER], start_step=lambda turns: thread.next_step(
+            turns, target, tools=[ORDER]))  # fmt: skip
+        return thread
+
+    thread = asyncio.run(converse())
+    with Database(tmp_path / "library.sqlite3") as db:
+        version = db.call(library.save_version, db.call(library.create_prompt, "p").id, "t", {}, {})
+        run = db.call(library.record_run, version.id, {})
+        first = thread.steps[0].result
+        response = db.call(library.add_response, run.id, **response_fields(first, prompt))
+        db.call(library.add_step, response.id, **step_fields(thread.steps[1], 1))
+        (answer,) = db.call(library.list_responses, run.id)
+    turns = stored_turns(answer)
+    # The assistant's tool call and the tool's result come back, in order.
+    assert [t.role for t in turns] == ["system", "user", "assistant", "tool", "assistant"]
+    assert turns[2:] == thread.history()[2:]
+    assert turns[1].images[0].data == png(3, 2)
+    # Sent again, the rebuilt conversation is the request the tool step sent, byte for byte.
+    fake_llm.script(Reply(text="Again."))
+    asyncio.run(RunSession(turns[:-1], [target], tools=[ORDER]).run())
+    first_step, again = fake_llm.generation_requests()[1:]
+    assert again.json["messages"] == first_step.json["messages"]

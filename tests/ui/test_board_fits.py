@@ -10,6 +10,7 @@ from promptstudio.ui.app import open_library
 from promptstudio.ui.board.run_column import FOLD_SHORTCUT, MIN_COLUMN_WIDTH, ColumnConfig
 from promptstudio.ui.board.scrolling_row import ScrollingRow
 from promptstudio.ui.main_window import MainWindow
+from tests.fake_llm import Reply
 
 
 def _columns(window, count: int) -> list:
@@ -116,3 +117,43 @@ def test_a_fold_survives_switching_to_a_prompt_with_other_columns(window) -> Non
     assert [c.folded for c in board.columns] == [True, False]
     duplicate = board.duplicate_column(board.columns[0].column_id)
     assert duplicate is not None and duplicate.folded
+
+
+def test_at_1280x800_continue_and_the_rating_show_under_a_long_answer(
+    window, qtbot, fake_llm
+) -> None:
+    window.resize(1280, 800)
+    fake_llm.script(Reply(text="Hello " * 300))
+    columns = _columns(window, 3)
+    for column in columns:
+        column.set_target(fake_llm.base_url, "m")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    viewport = window.run_board.findChild(QScrollArea, "columnsArea").viewport()
+    qtbot.waitUntil(lambda: all(c.turn_bar.continue_button.isEnabled() for c in columns))
+    for column in columns:
+        rating = column.findChild(QWidget, "answerRatingBar")
+        for row in (column.turn_bar, rating):  # under the answer: not cut off at the bottom
+            qtbot.waitUntil(lambda row=row: _bottom_in(row, viewport) <= viewport.height())
+        assert column.answer.height() >= 90  # a few lines of the answer stay readable
+
+
+def _bottom_in(widget: QWidget, viewport: QWidget) -> int:
+    return widget.mapTo(viewport, widget.rect().bottomLeft()).y()
+
+
+def test_a_long_record_of_tool_calls_scrolls_in_its_column(window, qtbot) -> None:
+    from promptstudio.chat import ToolCall
+    from promptstudio.ui.board.tool_calls_view import calls_html
+
+    window.resize(1280, 800)
+    column = _columns(window, 1)[0]
+    calls = [ToolCall(f"c{n}", "get_order_status", f'{{"order_id": "A{n}"}}') for n in range(30)]
+    column.tool_calls.show_calls(calls_html(calls, (), finished=True), "")
+    view = column.tool_calls
+    qtbot.waitUntil(lambda: view.verticalScrollBar().maximum() > 0)  # it scrolls…
+    viewport = window.run_board.findChild(QScrollArea, "columnsArea").viewport()
+    qtbot.waitUntil(lambda: _bottom_in(column.turn_bar, viewport) <= viewport.height())
+    assert column.answer.height() >= 90  # …instead of pushing the answer out
+    assert window.editor.height() >= 150  # or squeezing the editor above
+    assert "get_order_status" in view.plain_text() and view.accessibleName() == "Tool calls"

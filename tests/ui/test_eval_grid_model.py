@@ -290,3 +290,21 @@ def test_clearing_run_and_baseline(model: EvalGridModel) -> None:
     assert (model.rowCount(), model.columnCount()) == (0, 0)
     assert model.cell_at(QModelIndex()) is None
     assert model.headerData(0, Qt.Orientation.Horizontal) is None
+
+
+def test_a_cells_tool_calls_are_in_its_tooltip_and_detail(model: EvalGridModel) -> None:
+    from promptstudio.chat import ToolCall
+    from promptstudio.ui.evaluate.eval_results import describe_cell
+
+    run = model.run
+    assert run is not None
+    call = ToolCall("call_1", "get_order_status", '{"order_id": "<A1>"}')
+    cell = CellResult("101", "gpt", DONE, "", tool_calls=(call,))
+    run.cells[("101", "gpt")] = cell
+    tip = at(model, 1, 0, Role.ToolTipRole)
+    assert isinstance(tip, str)
+    assert "(tool calls only)" in tip and "Tool call <b>get_order_status</b>" in tip
+    assert "&quot;order_id&quot;: &quot;&lt;A1&gt;&quot;" in tip
+    detail = describe_cell(run.cases[1], COLUMNS[0], cell)
+    assert "Tool calls\n" in detail
+    assert 'Tool call get_order_status\n  {\n    "order_id": "<A1>"\n  }' in detail

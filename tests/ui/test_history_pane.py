@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
@@ -531,4 +532,37 @@ def test_a_search_match_selects_its_version_and_answer_past_the_first_page(
     qtbot.waitUntil(
         lambda: pane.answer.toPlainText() == "the matching answer",
         timeout=5000,
+    )
+
+
+def test_runs_tab_shows_a_runs_tool_calls_and_the_results_sent_back(
+    qtbot: QtBot, db: Database, pane: HistoryPane
+) -> None:
+    prompt_id, v1 = seed(db, [V1])
+    function = {"name": "get_order_status", "arguments": '{"order_id": "A1"}'}
+    call = {"id": "call_1", "type": "function", "function": function}
+
+    def write(conn: sqlite3.Connection) -> None:
+        run = library.record_run(conn, v1, {})
+        fields: dict[str, Any] = {"status": "done", "error": None, "finish_reason": "tool_calls",
+                  "ttft_ms": 10.0, "total_ms": 20.0, "input_tokens": 5, "output_tokens": 6,
+                  "usage_estimated": False, "cost": None}  # fmt: skip
+        response = library.add_response(
+            conn, run.id, base_url="http://127.0.0.1:8080/v1", model="m", params={},
+            messages=[{"role": "user", "content": "Where is A1?"}], text="Let me look.",
+            tool_calls=[call], **fields,
+        )  # fmt: skip
+        result = {"role": "tool", "content": '{"status": "shipped"}', "tool_call_id": "call_1"}
+        library.add_step(
+            conn, response.id, step=1, turns=[result], text="It has shipped.", **fields
+        )
+
+    db.call(write)
+    open_prompt(qtbot, pane, prompt_id)
+    with qtbot.waitSignal(pane.runsShown, timeout=TIMEOUT):
+        pane.tabs.setCurrentIndex(RUNS_TAB)
+    assert pane.answer.toPlainText() == (
+        "Assistant:\nLet me look.\nTool call get_order_status\n  {\n"
+        '    "order_id": "A1"\n  }\n  → result: {"status": "shipped"}\n\n'
+        "Assistant:\nIt has shipped.\n\n— 2 answers · cost —"
     )

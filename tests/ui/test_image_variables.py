@@ -180,3 +180,36 @@ def test_a_missing_image_file_stops_the_run_before_sending(
         column.error.text()
     )
     assert window.editor.error_position is not None and not fake_llm.requests
+
+
+def test_a_restored_version_sends_the_stored_image_when_its_file_is_gone(
+    window, qtbot, fake_llm, tmp_path: Path
+) -> None:
+    fake_llm.script(Reply(text="ok"))
+    prompt_id = new_prompt(qtbot, window)
+    path = tmp_path / "red.png"
+    path.write_bytes(png(8, 8))
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
+        window.editor.setPlainText("What is ![it]({{ photo }})?")
+    window.variables.set_value("photo", str(path))
+    window.run_board.columns[0].set_target(fake_llm.base_url, "fake-model")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    db = window.workspace.db
+    ran = db.call(library.latest_version, prompt_id)
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
+        window.editor.setPlainText("Something else")
+    path.unlink()  # the file moved away since the run
+    navigation = window.workspace.navigation
+    with qtbot.waitSignal(navigation.versionsChanged, timeout=5000):
+        window.history.restoreRequested.emit(ran.id)
+    said: list[str] = []
+    window.notifier.statusMessage.connect(said.append)
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    last = fake_llm.chat_requests()[-1].json["messages"][0]["content"]
+    assert {"type": "image_url", "image_url": {"url": data_url(png(8, 8))}} in last
+    assert f"The image file is gone ({path}): sent the copy stored with the version." in said
+    # The version the re-run belongs to keeps the image too.
+    latest = db.call(library.latest_version, prompt_id)
+    assert [i.size for i in db.call(library.version_images, latest.id)] == [len(png(8, 8))]

@@ -62,3 +62,35 @@ def test_any_value_switches_between_turns_and_text(qtbot) -> None:
         field.as_turns.click()
     assert json.loads(field.editor.toPlainText()) == [{"role": "user", "content": "Hello"}]
     assert form.values()["history"] == [{"role": "user", "content": "Hello"}]
+
+
+def test_the_turns_switch_is_compact_with_a_keyboard_path(qtbot) -> None:
+    form = VariablesForm()
+    qtbot.addWidget(form)
+    form.set_names(["history", "question"])
+    form.show()
+    field = form.field("history")
+    # A plain value has no button on its label row, only the editor's menu entry.
+    assert field.as_turns.isHidden()
+    action = field.turns_action
+    assert action.text() == "Edit as conversation turns" and action.shortcut().toString()
+    assert "Ctrl+Shift+T" in field.editor.accessibleDescription()
+    field.editor.setFocus()
+    qtbot.waitUntil(field.editor.hasFocus)
+    qtbot.keyClicks(field.editor, "Hello")
+    with qtbot.waitSignal(form.valuesChanged):
+        qtbot.keyClick(field.editor, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier
+                       | Qt.KeyboardModifier.ShiftModifier)  # fmt: skip
+    assert form.values()["history"] == [{"role": "user", "content": "Hello"}]
+    assert field.as_turns.isVisible() and field.as_turns.isChecked()  # the way back to text
+    assert field.as_turns.accessibleName() == "Edit history as conversation turns"
+    with qtbot.waitSignal(form.valuesChanged):
+        field.as_turns.click()
+    assert form.values()["history"] == json.loads(field.editor.toPlainText())
+    assert field.as_turns.isHidden() and not action.isChecked()
+    # The other field keeps its label row as small as a label.
+    other = form.field("question")
+    assert other.as_turns.isHidden() and other.label.isVisible()
+    menu = field.context_menu()  # what a right-click (or the Menu key) pops up
+    assert action in menu.actions()
+    menu.close()

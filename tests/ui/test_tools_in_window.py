@@ -159,7 +159,7 @@ def test_send_tool_results_does_one_step_and_stores_it(window, qtbot, fake_llm) 
     send = column.tool_bar.send
     assert send.isEnabled() and send.accessibleName()
     send.setFocus()
-    with qtbot.waitSignal(window.tool_steps.stepStored, timeout=10_000) as stored:
+    with qtbot.waitSignal(window.workspace.conversations.stepStored, timeout=10_000) as stored:
         qtbot.keyClick(send, Qt.Key.Key_Space)  # the keyboard path
     qtbot.waitUntil(lambda: column.output.toPlainText() == "Order A-17 has shipped.")
     second = fake_llm.chat_requests()[-1].json["messages"]
@@ -182,7 +182,7 @@ def test_auto_mode_runs_up_to_the_setting_and_esc_stops(window, qtbot, fake_llm)
     with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
         window.registry["run.run"].trigger()
     qtbot.waitUntil(lambda: len(fake_llm.chat_requests()) == 3, timeout=10_000)
-    qtbot.waitUntil(lambda: not window.tool_steps.running, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.workspace.conversations.running, timeout=10_000)
     qtbot.wait(200)  # nothing more is sent after the third answer
     assert len(fake_llm.chat_requests()) == 3
     assert "3 answers" in column.tool_bar.summary.text()
@@ -193,7 +193,7 @@ def test_auto_mode_runs_up_to_the_setting_and_esc_stops(window, qtbot, fake_llm)
         window.registry["run.run"].trigger()
     qtbot.waitUntil(lambda: "slow" in column.output.toPlainText(), timeout=10_000)
     window.registry["run.stop"].trigger()
-    qtbot.waitUntil(lambda: not window.tool_steps.running, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.workspace.conversations.running, timeout=10_000)
     assert column.result is not None and column.result.status.value == "cancelled"
 
 
@@ -235,7 +235,7 @@ def test_a_typed_turn_after_a_tool_step_goes_on_from_the_whole_thread(
     with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
         window.registry["run.run"].trigger()
     qtbot.waitUntil(lambda: column.tool_bar.isVisible(), timeout=3000)
-    with qtbot.waitSignal(window.tool_steps.stepStored, timeout=10_000):
+    with qtbot.waitSignal(window.workspace.conversations.stepStored, timeout=10_000):
         qtbot.mouseClick(column.tool_bar.send, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: column.turn_bar.continue_button.isEnabled(), timeout=5000)
     bar = column.turn_bar

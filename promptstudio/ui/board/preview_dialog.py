@@ -99,7 +99,7 @@ def _block(title: str, text: str) -> str:
 
 
 def summary_text(messages: Sequence[Message], column: ColumnPreview) -> str:
-    tokens = estimate_tokens(messages)
+    tokens = estimate_tokens(messages, column.api)
     limit = column.config.params.max_tokens
     if limit is None and column.api == "messages":
         limit = ANTHROPIC_DEFAULT_MAX_TOKENS

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -59,6 +59,27 @@ class ColumnsArea(QScrollArea):
         bar = self.horizontalScrollBar().sizeHint().height()
         needed = strip.minimumSizeHint().height() + bar + 2 * self.frameWidth()
         return QSize(hint.width(), max(hint.height(), needed))
+
+    def setWidget(self, widget: QWidget) -> None:
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The strip's minimum changed (a label wrapped, a row appeared under an answer):
+        this area's minimum did too, so the splitters above make room for it."""
+        if event.type() == QEvent.Type.LayoutRequest and watched is self.widget():
+            self.updateGeometry()
+        return super().eventFilter(watched, event)
+
+
+class ColumnRow(QHBoxLayout):
+    """The columns side by side, as tall as the board shows them. A column's word-wrapped
+    labels give it a height for each width; the scroll area would then size the strip by
+    that (the columns' preferred height) and cut off what sits under the answer (Continue,
+    the rating) on a small screen. Without it, the strip takes the view's height."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False
 
 
 class ColumnStrip(QWidget):
@@ -138,7 +159,7 @@ class RunBoard(QWidget):
         bar.addStretch(1)
 
         self._strip = ColumnStrip(self)
-        self._row = QHBoxLayout(self._strip)
+        self._row = ColumnRow(self._strip)
         self._row.setContentsMargins(0, 0, 0, 0)
         self._scroll = ColumnsArea(self)
         self._scroll.setObjectName("columnsArea")

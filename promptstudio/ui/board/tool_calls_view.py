@@ -9,8 +9,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QWidget,
+)
 
 from promptstudio.chat import Message, ToolCall
 from promptstudio.tools import ToolDef, argument_error, tool_named
@@ -43,17 +51,20 @@ def check_call(call: ToolCall, tools: Sequence[ToolDef], *, finished: bool) -> C
 
 def calls_html(
     calls: Sequence[ToolCall],
-    tools: Sequence[ToolDef],
+    tools: Sequence[ToolDef] | None,
     *,
     finished: bool,
     results: Sequence[Message] = (),
 ) -> str:
-    """The calls as the column shows them; ``results`` are tool turns answering them."""
+    """The calls as the column shows them; ``results`` are tool turns answering them.
+    ``tools`` None: the tools are not known here (no ✓ or schema error is shown)."""
     answered = {turn.tool_call_id: turn.content for turn in results}
     parts = []
     for call in calls:
-        check = check_call(call, tools, finished=finished)
-        if check.problem is None:
+        check = check_call(call, tools or (), finished=finished)
+        if tools is None:
+            verdict = ""
+        elif check.problem is None:
             verdict = f'<span style="color:{OK_COLOUR}">✓</span>'
         elif check.problem == "":
             verdict = "…"
@@ -71,30 +82,67 @@ def calls_html(
     return "".join(parts)
 
 
-class ToolCallsView(QLabel):
-    """The calls of the answer on show; hidden while there are none."""
+def calls_text(calls: Sequence[ToolCall], results: Sequence[Message] = ()) -> str:
+    """The calls as plain text, as the column lists them: each tool's name, its arguments
+    pretty-printed, and the result sent back when ``results`` (tool turns) answer it."""
+    answered = {turn.tool_call_id: turn.content for turn in results}
+    lines = []
+    for call in calls:
+        check = check_call(call, (), finished=True)
+        lines.append(f"Tool call {check.name or '…'}")
+        lines += [f"  {line}" for line in check.arguments.splitlines() or ["{}"]]
+        if call.id in answered:
+            lines.append(f"  → result: {answered[call.id]}")
+    return "\n".join(lines)
+
+
+class ToolCallsView(QScrollArea):
+    """The calls of the answer on show; hidden while there are none. It scrolls: a long
+    record of tool steps must not push the answer and Continue out of a small window (it
+    takes its whole height only when there is room)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("toolCalls")
         self.setAccessibleName("Tool calls")
-        self.setWordWrap(True)
-        self.setTextFormat(Qt.TextFormat.RichText)
-        self.setTextInteractionFlags(
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.label = QLabel(self)
+        self.label.setAccessibleName("Tool calls")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
             | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
-        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.label.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the label takes the focus
+        self.setWidget(self.label)
         self._shown = ""
         self.hide()
+
+    def minimumSizeHint(self) -> QSize:
+        """About three lines, then it scrolls."""
+        return QSize(super().minimumSizeHint().width(), self.fontMetrics().lineSpacing() * 3)
+
+    def sizeHint(self) -> QSize:
+        """All of it, when there is room."""
+        width = max(self.viewport().width(), 100)
+        return QSize(super().sizeHint().width(), self.label.heightForWidth(width) + 2)
 
     def show_calls(self, earlier: str, current: str) -> None:
         """Show the earlier steps' record (HTML) and the current answer's calls (HTML)."""
         text = earlier + current
         if text != self._shown:
             self._shown = text
-            self.setText(text)
+            self.label.setText(text)
+            self.updateGeometry()
         self.setVisible(bool(text))
+
+    def text(self) -> str:
+        return self.label.text()
 
     def plain_text(self) -> str:
         """What the view says, without markup (tests, screen readers' fallback)."""

@@ -9,20 +9,22 @@ form then shows the first :data:`MAX_FIELDS` and a filter to reach the others; e
 value is kept whether or not its field is on screen.
 
 A value that is a list of ``{role, content}`` turns is a thread (``templating.threads``):
-its field edits it as turns (a role and a text each; add and remove), and the field's
-"Turns" button switches any value between turns and text.
+its field edits it as turns (a role and a text each; add and remove). "Edit as
+conversation turns" in the value's context menu (or Ctrl+Shift+T in the field) switches any
+value to turns; the "Turns" button, shown only then, switches it back to text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QScrollArea,
     QToolButton,
@@ -36,6 +38,7 @@ from promptstudio.ui.editor.image_field import ImageDrops, ImageRow
 from promptstudio.ui.editor.thread_editor import ThreadEditor
 from promptstudio.values import format_value, parse_value
 
+TURNS_KEYS = "Ctrl+Shift+T"  # a field's value as conversation turns, and back
 MAX_FIELDS = 200  # an input per variable up to here; a filter reaches the rest
 
 
@@ -63,6 +66,19 @@ class VariableField(QWidget):
             "A thread: a list of turns that becomes messages where {{ " + name + " }} "
             "stands alone on its line. Off: edit the value as text (JSON)."
         )
+        # Compact: the button shows only while the value is turns; the way there is the
+        # value's context menu and Ctrl+Shift+T in the field.
+        self.turns_action = QAction("Edit as conversation turns", self)
+        self.turns_action.setCheckable(True)
+        self.turns_action.setShortcut(QKeySequence(TURNS_KEYS))
+        self.turns_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.turns_action.setToolTip(self.as_turns.toolTip())
+        self.addAction(self.turns_action)
+        self.turns_action.toggled.connect(self.as_turns.setChecked)
+        self.as_turns.toggled.connect(self.turns_action.setChecked)
+        self.editor.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.editor.customContextMenuRequested.connect(self._context_menu)
+        self.editor.setAccessibleDescription(f"{TURNS_KEYS} edits the value as conversation turns")
         self.turns_editor = ThreadEditor(self)
         self.turns_editor.hide()
         title = QHBoxLayout()
@@ -97,14 +113,15 @@ class VariableField(QWidget):
         """Show ``text`` (as turns when it is a thread), quietly."""
         value = parse_value(text)
         turns = is_thread(value)
-        for widget in (self.editor, self.turns_editor, self.as_turns):
+        for widget in (self.editor, self.turns_editor, self.as_turns, self.turns_action):
             widget.blockSignals(True)
         self.editor.setPlainText(text)
         if turns:
             assert isinstance(value, list)
             self.turns_editor.set_turns(value)
         self.as_turns.setChecked(turns)
-        for widget in (self.editor, self.turns_editor, self.as_turns):
+        self.turns_action.setChecked(turns)
+        for widget in (self.editor, self.turns_editor, self.as_turns, self.turns_action):
             widget.blockSignals(False)
         self._show_mode(turns)
 
@@ -125,6 +142,19 @@ class VariableField(QWidget):
     def _show_mode(self, turns: bool) -> None:
         self.editor.setVisible(not turns)
         self.turns_editor.setVisible(turns)
+        self.as_turns.setVisible(turns)
+
+    def context_menu(self) -> QMenu:
+        """What a right-click on the value pops up: the editor's own menu and "Edit as
+        conversation turns"."""
+        menu = self.editor.createStandardContextMenu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addSeparator()
+        menu.addAction(self.turns_action)
+        return menu
+
+    def _context_menu(self, position: QPoint) -> None:
+        self.context_menu().popup(self.editor.mapToGlobal(position))
 
     def set_image(self, on: bool) -> None:
         """Show (or hide) the picker and thumbnail of an image variable."""

@@ -360,6 +360,8 @@ class EvalFlow(QObject):
         else:  # another prompt is open: its tab does not show this run's progress line
             self.pane.status.clear()
             self.notifier.say(_summary_line(stored))
+        if evaluation.images.from_store:
+            self.notifier.say(evaluation.images.gone_note())
         self.evaluated.emit(stored)
 
     def evaluation_for(
@@ -413,6 +415,7 @@ class EvalFlow(QObject):
             repeat=self.pane.repeats(),
             tools=tools,
             tool_defs=session.tools,
+            stored_images=session.stored_images,  # a file gone since: the version's copy
         )
 
     def _show_arrived(self) -> None:

@@ -29,6 +29,7 @@ from promptstudio.evals.results import (
     match_columns,
 )
 from promptstudio.evals.stats import is_flaky
+from promptstudio.ui.board.tool_calls_view import calls_html
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.rating_bar import mark
 from promptstudio.ui.theme import palette_is_dark
@@ -253,10 +254,16 @@ class EvalGridModel(QAbstractTableModel):
         return self._baseline.cell(case_key, old_key)
 
     def _tooltip(self, cell: CellResult, flip: Flip | None, index: Index) -> str:
-        answer = cell.error or cell.text or "(empty answer)"
+        answer = (
+            cell.error
+            or cell.text
+            or ("(tool calls only)" if cell.tool_calls else "(empty answer)")
+        )
         if len(answer) > TOOLTIP_ANSWER_CHARS:
             answer = answer[:TOOLTIP_ANSWER_CHARS] + "…"
         parts = [f"<pre style='white-space: pre-wrap'>{html.escape(answer, quote=False)}</pre>"]
+        if cell.tool_calls:  # as the run column lists them
+            parts.append(calls_html(cell.tool_calls, None, finished=True))
         for grade in cell.grades:
             verdict = "–" if not grade.graded else "✓" if grade.passed else "✗"
             reason = html.escape(grade.reason, quote=False)

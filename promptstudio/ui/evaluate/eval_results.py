@@ -44,6 +44,7 @@ from promptstudio.evals.results import (
     summarize,
 )
 from promptstudio.storage.ratings import NO_RATING, Rating
+from promptstudio.ui.board.tool_calls_view import calls_text
 from promptstudio.ui.evaluate.eval_chart import EvalChart
 from promptstudio.ui.evaluate.eval_grid_model import EvalGridModel, verdict_text
 from promptstudio.ui.evaluate.eval_summary_model import EvalSummaryModel
@@ -328,8 +329,10 @@ def describe_cell(case: EvalCase, column: EvalColumn, cell: CellResult | None) -
         "",
         "Answer",
         RULE,
-        cell.text or "(no answer)",
+        cell.text or ("(no answer)" if not cell.tool_calls else "(tool calls only)"),
     ]
+    if cell.tool_calls:
+        lines += ["", "Tool calls", RULE, calls_text(cell.tool_calls)]
     if cell.grades:
         lines += ["", "Checks", RULE]
         lines += [_grade_text(grade) for grade in cell.grades]

@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.chat import Message
-from promptstudio.runs.thread import messages_from
+from promptstudio.runs.thread import messages_from, stored_turns
 from promptstudio.storage.library import ResponseRow, RunWithResponses
 from promptstudio.storage.ratings import NO_RATING, Rating, rating_from
 from promptstudio.ui.board.thread_view import transcript
+from promptstudio.ui.board.tool_calls_view import calls_text
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.history.hint_stack import HintStack
 from promptstudio.ui.history.history_model import (
@@ -162,7 +163,7 @@ class RunsTab(HintStack):
         )
         if response is None:
             self.answer.clear()
-        elif response.steps:
+        elif response.steps or response.tool_calls:
             self.answer.setPlainText(conversation_text(response))
         elif response.error or status_note(response):
             why = response.error or status_note(response)
@@ -173,12 +174,24 @@ class RunsTab(HintStack):
 
 def conversation_text(response: ResponseRow) -> str:
     """A stored answer and the conversation that went on from it, turn by turn: each
-    step's turns, then its answer (with how it ended when it did not finish)."""
-    parts = [transcript([Message("assistant", response.text)])]
-    for step in response.steps:
-        turns = messages_from(step.turns)
-        ended = f"\n[{step.status}] {step.error or ''}".rstrip() if step.status != "done" else ""
-        parts.append(transcript([*turns, Message("assistant", step.text + ended)]))
-    answers = len(response.steps) + 1
-    parts.append(f"— {answers} answers · cost {format_cost(response.total_cost)}")
+    answer with the tool calls it made (name, arguments, the result sent back), each
+    step's typed turns, and how an answer ended when it did not finish."""
+    turns = stored_turns(response)[len(messages_from(response.messages)) :]
+    ends = [(response.status, response.error), *((s.status, s.error) for s in response.steps)]
+    parts, answers = [], iter(ends)
+    for position, turn in enumerate(turns):
+        if turn.role == "tool":  # shown under the call it answers
+            continue
+        if turn.role != "assistant":
+            parts.append(transcript([turn]))
+            continue
+        status, error = next(answers, ("done", None))
+        ended = f"\n[{status}] {error or ''}".rstrip() if status != "done" else ""
+        text = transcript([Message("assistant", turn.content + ended)]).rstrip("\n")
+        results = [t for t in turns[position + 1 :] if t.role == "tool"]
+        calls = calls_text(turn.tool_calls, results)
+        parts.append(f"{text}\n{calls}" if calls else text)
+    count = len(response.steps) + 1
+    parts.append(f"— {count} answer{'s' if count != 1 else ''} · cost "
+                 f"{format_cost(response.total_cost)}")  # fmt: skip
     return "\n\n".join(parts)
