@@ -486,6 +486,49 @@ def _step_12_tool_calls(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN tool_calls TEXT")
 
 
+def _step_14_batches(conn: sqlite3.Connection) -> None:
+    """Evaluations sent as provider batches (OpenAI Batch API, Anthropic Message Batches):
+    each batch of a pending evaluation, its remote id and state, and which request
+    (``custom_id``) answers which cell; an answer that came by batch is marked on its cell
+    (its cost is at the batch price). Never a key."""
+    statements = [
+        """
+        CREATE TABLE eval_batches (
+            id INTEGER PRIMARY KEY,
+            eval_run_id INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+            column_key TEXT NOT NULL,
+            api TEXT NOT NULL,  -- 'chat' | 'responses' | 'messages'
+            target TEXT NOT NULL,  -- JSON: column config, model, params, base URL (no key)
+            remote_id TEXT,  -- the provider's batch id; NULL until it was created
+            input_file_id TEXT,  -- OpenAI: the uploaded JSONL file
+            state TEXT NOT NULL,  -- 'unsent', the provider's status, 'collected'
+            counts TEXT NOT NULL DEFAULT '{}',  -- JSON: done, failed, total
+            error TEXT,  -- why the batch as a whole failed (expired, validation, ...)
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            collected_at TEXT
+        )
+        """,
+        "CREATE INDEX eval_batches_by_run ON eval_batches(eval_run_id, id)",
+        "CREATE INDEX eval_batches_open ON eval_batches(id) WHERE collected_at IS NULL",
+        """
+        CREATE TABLE eval_batch_items (
+            batch_id INTEGER NOT NULL REFERENCES eval_batches(id) ON DELETE CASCADE,
+            custom_id TEXT NOT NULL,
+            case_key TEXT NOT NULL,
+            sample INTEGER NOT NULL DEFAULT 0,
+            request_key TEXT NOT NULL,  -- the answer cache's key of this request
+            messages TEXT NOT NULL,  -- JSON: the rendered messages (for grading)
+            body TEXT NOT NULL,  -- JSON: the request as sent (no key)
+            PRIMARY KEY (batch_id, custom_id)
+        )
+        """,
+        "ALTER TABLE eval_results ADD COLUMN batch INTEGER NOT NULL DEFAULT 0",
+    ]
+    for statement in statements:
+        conn.execute(statement)
+
+
 FTS_TABLES = ("prompts_fts", "versions_fts", "current_fts", "responses_fts")
 
 
@@ -508,6 +551,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_10_human_ratings,
     _step_11_images,
     _step_12_tool_calls,
+    _step_14_batches,  # step 13 is another branch's
 ]
 
 
