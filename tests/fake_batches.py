@@ -169,10 +169,19 @@ class FakeBatches:
         if method == "POST" and not rest:
             self._openai_create(handler, raw)
         elif method == "GET" and not rest:
-            data = [self._openai_object(handler, b) for b in self.batches.values()
-                    if b.kind == "openai"]  # fmt: skip
-            handler._send_json(200, {"object": "list", "data": data[::-1], "has_more": False,
-                                     "first_id": None, "last_id": None})  # fmt: skip
+            data = [
+                self._openai_object(handler, b) for b in self.batches.values() if b.kind == "openai"
+            ]
+            handler._send_json(
+                200,
+                {
+                    "object": "list",
+                    "data": data[::-1],
+                    "has_more": False,
+                    "first_id": None,
+                    "last_id": None,
+                },
+            )
         elif method == "GET" and len(rest) == 1:
             if self._dropped(handler):
                 return
@@ -202,15 +211,28 @@ class FakeBatches:
         for line in found[1].decode().splitlines():
             if line.strip():
                 item = json.loads(line)
-                requests.append({"custom_id": item["custom_id"], "url": item["url"],
-                                 "method": item["method"], "body": item["body"]})  # fmt: skip
+                requests.append(
+                    {
+                        "custom_id": item["custom_id"],
+                        "url": item["url"],
+                        "method": item["method"],
+                        "body": item["body"],
+                    }
+                )
         ids = [r["custom_id"] for r in requests]
         fault = self.fault
         if len(set(ids)) != len(ids) or any(r["url"] != endpoint for r in requests):
             fault = "fail_validation"
-        batch = FakeBatch(self._new_id("batch"), "openai", time.time(), self.seconds, requests,
-                          endpoint=endpoint, input_file_id=str(body["input_file_id"]),
-                          fault=fault)  # fmt: skip
+        batch = FakeBatch(
+            self._new_id("batch"),
+            "openai",
+            time.time(),
+            self.seconds,
+            requests,
+            endpoint=endpoint,
+            input_file_id=str(body["input_file_id"]),
+            fault=fault,
+        )
         self.batches[batch.id] = batch
         handler._send_json(200, self._openai_object(handler, batch))
 
@@ -222,8 +244,17 @@ class FakeBatches:
         failed = total - done if batch.results is not None else 0
         errors = None
         if batch.status == "failed":
-            errors = {"object": "list", "data": [{"code": "invalid_request", "line": 1,
-                      "message": "The batch input file is not valid.", "param": None}]}  # fmt: skip
+            errors = {
+                "object": "list",
+                "data": [
+                    {
+                        "code": "invalid_request",
+                        "line": 1,
+                        "message": "The batch input file is not valid.",
+                        "param": None,
+                    }
+                ],
+            }
         return {
             "id": batch.id,
             "object": "batch",
@@ -243,8 +274,11 @@ class FakeBatches:
             "expired_at": int(time.time()) if batch.status == "expired" else None,
             "cancelling_at": None if batch.cancelled_at is None else int(batch.cancelled_at),
             "cancelled_at": int(time.time()) if batch.status == "cancelled" else None,
-            "request_counts": {"total": total if batch.status != "validating" else 0,
-                               "completed": done, "failed": failed},  # fmt: skip
+            "request_counts": {
+                "total": total if batch.status != "validating" else 0,
+                "completed": done,
+                "failed": failed,
+            },
             "metadata": None,
         }
 
@@ -253,21 +287,33 @@ class FakeBatches:
     def _anthropic(self, handler: _Handler, method: str, rest: list[str], raw: bytes) -> None:
         if method == "POST" and not rest:
             body = json.loads(raw or b"{}")
-            requests = [{"custom_id": r["custom_id"], "body": r["params"]}
-                        for r in body.get("requests") or ()]  # fmt: skip
+            requests = [
+                {"custom_id": r["custom_id"], "body": r["params"]}
+                for r in body.get("requests") or ()
+            ]
             ids = [r["custom_id"] for r in requests]
             if not requests or len(set(ids)) != len(ids) or self.fault == "fail_validation":
                 handler._send_error(400, "requests: custom_id values must be unique.", None)
                 return
-            batch = FakeBatch(self._new_id("msgbatch"), "anthropic", time.time(),
-                              self.seconds, requests, fault=self.fault)  # fmt: skip
-            self.batches[batch.id] = batch
-            handler._send_json(200, self._anthropic_object(handler, batch))
+            created = FakeBatch(
+                self._new_id("msgbatch"),
+                "anthropic",
+                time.time(),
+                self.seconds,
+                requests,
+                fault=self.fault,
+            )
+            self.batches[created.id] = created
+            handler._send_json(200, self._anthropic_object(handler, created))
         elif method == "GET" and not rest:
-            data = [self._anthropic_object(handler, b) for b in self.batches.values()
-                    if b.kind == "anthropic"]  # fmt: skip
-            handler._send_json(200, {"data": data[::-1], "has_more": False,
-                                     "first_id": None, "last_id": None})  # fmt: skip
+            listed = [
+                self._anthropic_object(handler, b)
+                for b in self.batches.values()
+                if b.kind == "anthropic"
+            ]
+            handler._send_json(
+                200, {"data": listed[::-1], "has_more": False, "first_id": None, "last_id": None}
+            )
         elif method == "GET" and len(rest) == 1:
             if self._dropped(handler):
                 return
@@ -300,8 +346,13 @@ class FakeBatches:
     def _anthropic_object(self, handler: _Handler, batch: FakeBatch) -> dict[str, Any]:
         self._advance(handler, batch)
         ended = batch.results is not None
-        counts = {"processing": 0 if ended else len(batch.requests), "succeeded": 0,
-                  "errored": 0, "canceled": 0, "expired": 0}  # fmt: skip
+        counts = {
+            "processing": 0 if ended else len(batch.requests),
+            "succeeded": 0,
+            "errored": 0,
+            "canceled": 0,
+            "expired": 0,
+        }
         counts.update(batch.counts)
         status = "ended" if ended else "canceling" if batch.cancelled_at else "in_progress"
         return {
@@ -341,7 +392,9 @@ class FakeBatches:
                 if batch.cancelled_at is not None:
                     batch.status = "cancelling"
                 else:
-                    batch.status = ("validating", "in_progress", "finalizing")[min(2, int(age / third))]
+                    batch.status = ("validating", "in_progress", "finalizing")[
+                        min(2, int(age / third))
+                    ]
                 return
             if batch.fault == "expire":
                 self._end(handler, batch, answered=len(batch.requests) // 2, how="expired")
@@ -363,9 +416,16 @@ class FakeBatches:
                 else:
                     code = "batch_cancelled" if how == "canceled" else "batch_expired"
                     message = "The batch was cancelled." if how == "canceled" else EXPIRED_MESSAGE
-                    errors.append(json.dumps({"id": f"batch_req_{number}", "custom_id": custom_id,
-                                              "response": None,
-                                              "error": {"code": code, "message": message}}))  # fmt: skip
+                    errors.append(
+                        json.dumps(
+                            {
+                                "id": f"batch_req_{number}",
+                                "custom_id": custom_id,
+                                "response": None,
+                                "error": {"code": code, "message": message},
+                            }
+                        )
+                    )
                 continue
             model = str(body.get("model", ""))
             reply = self.fake._next_reply(model, body)
@@ -380,10 +440,18 @@ class FakeBatches:
                 lines.append(json.dumps({"custom_id": custom_id, "result": result}))
                 continue
             answer = _openai_answer(handler, request["url"], reply, body, model)
-            line = json.dumps({"id": f"batch_req_{number}", "custom_id": custom_id,
-                               "response": {"status_code": reply.status,
-                                            "request_id": f"req_{number}", "body": answer},
-                               "error": None})  # fmt: skip
+            line = json.dumps(
+                {
+                    "id": f"batch_req_{number}",
+                    "custom_id": custom_id,
+                    "response": {
+                        "status_code": reply.status,
+                        "request_id": f"req_{number}",
+                        "body": answer,
+                    },
+                    "error": None,
+                }
+            )
             (lines if ok else errors).append(line)
         if batch.fault == "malformed_line" and lines:
             lines[0] = lines[0][: len(lines[0]) // 2]
@@ -407,8 +475,14 @@ def _openai_answer(
 ) -> dict[str, Any]:
     if reply.status != 200:
         kind = "rate_limit_error" if reply.status == 429 else "invalid_request_error"
-        return {"error": {"message": reply.error_message, "type": reply.error_type or kind,
-                          "param": None, "code": reply.error_type}}  # fmt: skip
+        return {
+            "error": {
+                "message": reply.error_message,
+                "type": reply.error_type or kind,
+                "param": None,
+                "code": reply.error_type,
+            }
+        }
     if url == "/v1/responses":
         return handler._response(reply, body, model)
     return handler._chat_completion(reply, body, model)
@@ -430,8 +504,9 @@ def _multipart(content_type: str, raw: bytes) -> dict[str, tuple[bytes, str]]:
         b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
     )
     fields: dict[str, tuple[bytes, str]] = {}
-    for part in message.iter_parts():  # type: ignore[attr-defined]
+    for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
-        fields[str(name)] = (payload, str(part.get_filename() or ""))
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        fields[str(name)] = (data, str(part.get_filename() or ""))
     return fields

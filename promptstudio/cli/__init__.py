@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     from promptstudio.cli.cases import add_cases_commands
 
     add_cases_commands(commands, data)
+    from promptstudio.cli.batches import add_batches_command
+
+    add_batches_command(commands, data)
     return parser
 
 

@@ -115,6 +115,9 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
     evaluate.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                           help="a value for variables the cases leave out")  # fmt: skip
     add_generation_options(evaluate)
+    from promptstudio.cli.batches import add_batch_options
+
+    add_batch_options(evaluate)
 
 
 def _fraction(text: str) -> float:
@@ -155,6 +158,10 @@ def evaluate(args: argparse.Namespace) -> int:
     with open_db(args) as db:
         doc, prompt = _source(args, db)
         columns, evaluation = _evaluation(args, db, doc, prompt)
+        if args.batch:  # provider batches: cli/batches.py
+            from promptstudio.cli.batches import batch_evaluate
+
+            return batch_evaluate(args, db, doc, prompt, columns, evaluation)
         if _plan(args, db, evaluation, prompt):
             return 0
         if prompt is None:

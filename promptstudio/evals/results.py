@@ -132,6 +132,7 @@ class CellResult:
     grades: tuple[GradeResult, ...] = ()
     sample: int = 0
     threshold: float | None = None  # the case's: the weighted score to pass, as promptfoo
+    batch: bool = False  # answered by a provider batch: its cost is at the batch price
 
     @property
     def graded(self) -> tuple[GradeResult, ...]:

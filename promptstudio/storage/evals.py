@@ -25,7 +25,7 @@ from promptstudio.storage.sql import (
 )
 from promptstudio.storage.transaction import transaction
 
-EVAL_STATUSES = ("done", "cancelled")
+EVAL_STATUSES = ("done", "cancelled", "pending")  # pending: batches not collected yet
 _CELL_FIELDS = (
     "case_key",
     "column_key",
@@ -40,6 +40,7 @@ _CELL_FIELDS = (
     "cached",
     "grades",
     "sample",
+    "batch",  # answered by a provider batch (its cost at the batch price)
 )
 _CACHE_FIELDS = (
     "model",
@@ -126,7 +127,7 @@ def _cell_values(cell: Mapping[str, Any]) -> tuple[Any, ...]:
         value = cell.get(name)
         if name == "grades":
             value = to_json(list(value or ()), "grades")
-        elif name == "cached":
+        elif name in ("cached", "batch"):
             value = int(bool(value))
         elif name == "text":
             value = value or ""
@@ -191,6 +192,7 @@ def eval_cells(conn: sqlite3.Connection, eval_run_id: int) -> list[dict[str, Any
         cell = {name: row[name] for name in _CELL_FIELDS}
         cell["grades"] = stored_json(row["grades"], [])
         cell["cached"] = bool(row["cached"])
+        cell["batch"] = bool(row["batch"])
         cells.append(cell)
     return cells
 
