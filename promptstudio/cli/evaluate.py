@@ -510,6 +510,10 @@ def _table_lines(run: EvalRun) -> list[str]:
          str(s.failed_requests)]
         for s in summarize(run)
     ]  # fmt: skip
+    if any(s.batch_cost is not None for s in summarize(run)):  # batch price, apart
+        rows[0] += ["batch cost", "live cost"]
+        for row, s in zip(rows[1:], summarize(run), strict=True):
+            row += [_money(s.batch_cost), _money(s.live_cost)]
     if run.repeat > 1:
         k = run.repeat
         rows[0] += [f"pass@{k}", f"pass^{k}", "flaky"]

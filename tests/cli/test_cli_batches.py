@@ -219,7 +219,7 @@ def test_per_line_errors_and_a_malformed_line_fail_only_their_cells(
     server.respond(answers)
     server.batches.fault = "malformed_line"
     config = _config(tmp_path / "sums.yaml")
-    code, out, err = _cli(
+    code, _, _ = _cli(
         capsys,
         isolated_home,
         "eval",
