@@ -487,42 +487,28 @@ def _step_12_tool_calls(conn: sqlite3.Connection) -> None:
 
 
 def _step_14_batches(conn: sqlite3.Connection) -> None:
-    """Evaluations sent as provider batches (OpenAI Batch API, Anthropic Message Batches):
-    each batch of a pending evaluation, its remote id and state, and which request
-    (``custom_id``) answers which cell; an answer that came by batch is marked on its cell
-    (its cost is at the batch price). Never a key."""
+    """Evaluations sent as provider batches (OpenAI Batch API, Anthropic Message Batches).
+
+    ``eval_batches``: one per column of a pending evaluation; ``api`` is chat, responses
+    or messages; ``target`` (JSON) the column config, model, params and base URL (never a
+    key); ``remote_id`` the provider's batch id (NULL until created); ``input_file_id``
+    OpenAI's uploaded JSONL; ``state`` 'unsent', the provider's status, or what it ended
+    as; ``counts`` (JSON) done, failed, total; ``error`` why the batch as a whole failed.
+    ``eval_batch_items``: which request (``custom_id``) answers which case and sample, its
+    cache key, the rendered messages (for grading) and the body sent. ``eval_results.batch``
+    marks an answer that came by batch (its cost is at the batch price).
+    """
     statements = [
-        """
-        CREATE TABLE eval_batches (
-            id INTEGER PRIMARY KEY,
-            eval_run_id INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
-            column_key TEXT NOT NULL,
-            api TEXT NOT NULL,  -- 'chat' | 'responses' | 'messages'
-            target TEXT NOT NULL,  -- JSON: column config, model, params, base URL (no key)
-            remote_id TEXT,  -- the provider's batch id; NULL until it was created
-            input_file_id TEXT,  -- OpenAI: the uploaded JSONL file
-            state TEXT NOT NULL,  -- 'unsent', the provider's status, 'collected'
-            counts TEXT NOT NULL DEFAULT '{}',  -- JSON: done, failed, total
-            error TEXT,  -- why the batch as a whole failed (expired, validation, ...)
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            collected_at TEXT
-        )
-        """,
-        "CREATE INDEX eval_batches_by_run ON eval_batches(eval_run_id, id)",
-        "CREATE INDEX eval_batches_open ON eval_batches(id) WHERE collected_at IS NULL",
-        """
-        CREATE TABLE eval_batch_items (
-            batch_id INTEGER NOT NULL REFERENCES eval_batches(id) ON DELETE CASCADE,
-            custom_id TEXT NOT NULL,
-            case_key TEXT NOT NULL,
-            sample INTEGER NOT NULL DEFAULT 0,
-            request_key TEXT NOT NULL,  -- the answer cache's key of this request
-            messages TEXT NOT NULL,  -- JSON: the rendered messages (for grading)
-            body TEXT NOT NULL,  -- JSON: the request as sent (no key)
-            PRIMARY KEY (batch_id, custom_id)
-        )
-        """,
+        "CREATE TABLE eval_batches (id INTEGER PRIMARY KEY, eval_run_id INTEGER NOT NULL "
+        "REFERENCES eval_runs(id) ON DELETE CASCADE, column_key TEXT NOT NULL, api TEXT NOT "
+        "NULL, target TEXT NOT NULL, remote_id TEXT, input_file_id TEXT, state TEXT NOT NULL, "
+        "counts TEXT NOT NULL DEFAULT '{}', error TEXT, created_at TEXT NOT NULL, "
+        "updated_at TEXT NOT NULL, collected_at TEXT)",
+        "CREATE INDEX eval_batches_by_run ON eval_batches(eval_run_id)",
+        "CREATE TABLE eval_batch_items (batch_id INTEGER NOT NULL REFERENCES eval_batches(id) "
+        "ON DELETE CASCADE, custom_id TEXT NOT NULL, case_key TEXT NOT NULL, sample INTEGER "
+        "NOT NULL DEFAULT 0, request_key TEXT NOT NULL, messages TEXT NOT NULL, body TEXT NOT "
+        "NULL, PRIMARY KEY (batch_id, custom_id))",
         "ALTER TABLE eval_results ADD COLUMN batch INTEGER NOT NULL DEFAULT 0",
     ]
     for statement in statements:
