@@ -384,17 +384,15 @@ class FakeBatches:
                 if batch.status == "failed":
                     batch.results = []
                 return
-            if batch.cancelled_at is not None and time.time() - batch.cancelled_at >= third:
-                self._end(handler, batch, answered=0, how="canceled")
-                batch.status = "cancelled"
+            if batch.cancelled_at is not None:  # cancelling, then cancelled a third later
+                if time.time() - batch.cancelled_at >= third:
+                    self._end(handler, batch, answered=0, how="canceled")
+                    batch.status = "cancelled"
+                else:
+                    batch.status = "cancelling"
                 return
             if age < batch.seconds:
-                if batch.cancelled_at is not None:
-                    batch.status = "cancelling"
-                else:
-                    batch.status = ("validating", "in_progress", "finalizing")[
-                        min(2, int(age / third))
-                    ]
+                batch.status = ("validating", "in_progress", "finalizing")[min(2, int(age / third))]
                 return
             if batch.fault == "expire":
                 self._end(handler, batch, answered=len(batch.requests) // 2, how="expired")

@@ -15,7 +15,7 @@ def test_a_library_from_before_tools_gains_the_tool_call_columns_as_step_12(
     tmp_path: Path,
 ) -> None:
     names = [step.__name__ for step in MIGRATIONS]
-    assert names[10:] == ["_step_11_images", "_step_12_tool_calls"]
+    assert names[10:12] == ["_step_11_images", "_step_12_tool_calls"]  # later steps follow
     path = tmp_path / "library.sqlite3"
     with Database(path) as db:
         prompt = db.call(library.create_prompt, "old")
@@ -28,8 +28,8 @@ def test_a_library_from_before_tools_gains_the_tool_call_columns_as_step_12(
     conn.commit()
     conn.close()
     with Database(path) as db:
-        assert db.call(lambda c: c.execute("PRAGMA user_version").fetchone()[0]) == 12
-        assert schema_version() == 12
+        assert db.call(lambda c: c.execute("PRAGMA user_version").fetchone()[0]) == schema_version()
+        assert schema_version() >= 12
         for table in ("responses", "response_steps"):
             assert "tool_calls" in db.call(_columns, table)
         [answer] = db.call(library.list_responses, kept.run_id)

@@ -62,6 +62,13 @@ class EvalPane(QWidget):
         self.fresh.setToolTip(
             "Ask the models again instead of reusing a cached answer to the same request"
         )
+        self.batch = QCheckBox("Send as a batch", self)
+        self.batch.setObjectName("evalBatch")
+        self.batch.setAccessibleName("Send as a batch")
+        self.batch.setToolTip(
+            "Evaluate through the providers' batch APIs (OpenAI, Anthropic): half the price, "
+            "answers within 24 hours; the grid fills in as batches end, also after a restart"
+        )
         self.repeat = QSpinBox(self)
         self.repeat.setObjectName("evalRepeat")
         self.repeat.setRange(1, MAX_SAMPLES)
@@ -126,6 +133,7 @@ class EvalPane(QWidget):
         bar.setContentsMargins(6, 4, 6, 0)
         bar.addWidget(self.run_button)
         bar.addWidget(self.fresh)
+        bar.addWidget(self.batch)
         bar.addSpacing(12)
         bar.addWidget(QLabel("Judge:", self))
         bar.addWidget(self.judge)

@@ -1,0 +1,68 @@
+"""Send as a batch in the real window: pending cells with their batch's state, filled in
+after a restart (the batches are polled and collected by the next session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from promptstudio.credentials import KeyStore
+from promptstudio.evals import results
+from promptstudio.paths import data_dir
+from promptstudio.storage import batches as stored
+from promptstudio.ui.app import open_library
+from promptstudio.ui.main_window import MainWindow
+from tests.fake_llm import FakeLLM
+from tests.ui.test_evaluate_in_window import set_up
+
+
+def test_send_as_a_batch_shows_pending_cells_and_fills_them_in_after_a_restart(
+    window: MainWindow, qtbot, fake_llm: FakeLLM, isolated_home: Path, tmp_path: Path
+) -> None:
+    set_up(qtbot, window, fake_llm, tmp_path)
+    fake_llm.batches.seconds = 600  # nothing ends while this window is open
+    pane = window.evaluate
+    assert pane.batch.accessibleName() == "Send as a batch"
+    pane.batch.setFocus()
+    qtbot.keyClick(pane.batch, Qt.Key.Key_Space)  # the keyboard path
+    assert pane.batch.isChecked()
+    db = window.workspace.db
+    window.registry["eval.run"].trigger()  # Ctrl+Shift+E, as a live evaluation
+    qtbot.waitUntil(
+        lambda: (
+            len(db.call(stored.list_batches)) == 3
+            and all(b.remote_id for b in db.call(stored.list_batches))
+        ),
+        timeout=15_000,
+    )
+    grid = pane.results.grid_model
+    qtbot.waitUntil(lambda: "⏳ batch" in str(grid.data(grid.index(0, 0))), timeout=5000)
+    shown = str(grid.data(grid.index(0, 0)))
+    assert "done" in shown and "failed" in shown and " s" in shown, shown
+    spoken = grid.data(grid.index(9, 2), Qt.ItemDataRole.AccessibleTextRole)
+    assert str(spoken).startswith("⏳ batch")
+    assert not fake_llm.chat_requests()  # nothing sent live
+    window.close()
+
+    for batch in fake_llm.batches.batches.values():
+        batch.seconds = 0.01  # they end now, while no window is open
+    library = open_library(data_dir(isolated_home))
+    again = MainWindow(library, KeyStore(), data_dir(isolated_home))
+    qtbot.addWidget(again)
+    again.show()
+    try:
+        with qtbot.waitSignal(again.workspace.promptOpened, timeout=5000):
+            again.start()
+        grid = again.evaluate.results.grid_model
+        qtbot.waitUntil(
+            lambda: grid.run is not None and grid.run.status == "done" and grid.run.answers == 30,
+            timeout=20_000,
+        )
+        assert "⏳" not in str(grid.data(grid.index(0, 0)))
+        rates = {s.label: s.pass_rate for s in results.summarize(grid.run)}
+        assert rates == {"good": 1.0, "okay": 1.0, "bad": 0.7}
+        assert all(b.collected for b in library.call(stored.list_batches))
+    finally:
+        again.close()
+        library.close()
