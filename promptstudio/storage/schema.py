@@ -499,16 +499,17 @@ def _step_14_batches(conn: sqlite3.Connection) -> None:
     marks an answer that came by batch (its cost is at the batch price).
     """
     statements = [
-        "CREATE TABLE IF NOT EXISTS eval_batches (id INTEGER PRIMARY KEY, eval_run_id INTEGER NOT NULL "
-        "REFERENCES eval_runs(id) ON DELETE CASCADE, column_key TEXT NOT NULL, api TEXT NOT "
-        "NULL, target TEXT NOT NULL, remote_id TEXT, input_file_id TEXT, state TEXT NOT NULL, "
-        "counts TEXT NOT NULL DEFAULT '{}', error TEXT, created_at TEXT NOT NULL, "
-        "updated_at TEXT NOT NULL, collected_at TEXT)",
+        "CREATE TABLE IF NOT EXISTS eval_batches (id INTEGER PRIMARY KEY, "
+        "eval_run_id INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE, "
+        "column_key TEXT NOT NULL, api TEXT NOT NULL, target TEXT NOT NULL, remote_id TEXT, "
+        "input_file_id TEXT, state TEXT NOT NULL, counts TEXT NOT NULL DEFAULT '{}', "
+        "error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, collected_at TEXT)",
         "CREATE INDEX IF NOT EXISTS eval_batches_by_run ON eval_batches(eval_run_id)",
-        "CREATE TABLE IF NOT EXISTS eval_batch_items (batch_id INTEGER NOT NULL REFERENCES eval_batches(id) "
-        "ON DELETE CASCADE, custom_id TEXT NOT NULL, case_key TEXT NOT NULL, sample INTEGER "
-        "NOT NULL DEFAULT 0, request_key TEXT NOT NULL, messages TEXT NOT NULL, body TEXT NOT "
-        "NULL, PRIMARY KEY (batch_id, custom_id))",
+        "CREATE TABLE IF NOT EXISTS eval_batch_items (batch_id INTEGER NOT NULL "
+        "REFERENCES eval_batches(id) ON DELETE CASCADE, custom_id TEXT NOT NULL, "
+        "case_key TEXT NOT NULL, sample INTEGER NOT NULL DEFAULT 0, "
+        "request_key TEXT NOT NULL, messages TEXT NOT NULL, body TEXT NOT NULL, "
+        "PRIMARY KEY (batch_id, custom_id))",
     ]
     for statement in statements:
         conn.execute(statement)

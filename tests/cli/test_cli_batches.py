@@ -108,12 +108,12 @@ def test_eval_batch_exits_at_once_and_a_new_process_collects_after_a_kill(
     assert batch.remote_id and not batch.collected
     assert _runs(isolated_home)[0].status == "pending"
     collect = [sys.executable, "-m", "promptstudio", "batches", "collect"]
-    done = None
+    done = subprocess.run(collect, env=env, capture_output=True, text=True, timeout=60)
     for _ in range(100):
         done = subprocess.run(collect, env=env, capture_output=True, text=True, timeout=60)
         if "stored" in done.stdout:
             break
-    assert done is not None and done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stderr
     assert "4 answers stored in evaluation 1" in done.stdout
     [run] = _runs(isolated_home)
     assert run.status == "done" and len(run.cells) == 4

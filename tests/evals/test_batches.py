@@ -83,11 +83,12 @@ def test_submit_then_collect_grades_caches_and_costs_at_the_batch_price(
         evaluation, column = _evaluation(fake_llm, db, kind)
         submitted = asyncio.run(batches.submit(evaluation, [column], db, _version(db)))
         [batch] = submitted.batches
-        assert batch.remote_id and submitted.run.status == "pending"
-        assert db.call(load_run, submitted.run.id).status == "pending"
+        run_id = submitted.run.id
+        assert run_id is not None and batch.remote_id and submitted.run.status == "pending"
+        assert db.call(load_run, run_id).status == "pending"
         result = asyncio.run(_collect_when_ended(db, batch.id, fake_llm))
         assert result.finished_run and len(result.cells) == 4
-        run = db.call(load_run, submitted.run.id)
+        run = db.call(load_run, run_id)
         assert not fake_llm.generation_requests()  # nothing sent live
     assert run.status == "done"
     assert all(cell.passed and cell.batch for cell in run.cells.values())
@@ -142,6 +143,7 @@ def test_anthropic_refusing_the_batch_fails_its_cells_and_the_evaluation_is_done
     with Database(tmp_path / "library.sqlite3") as db:
         evaluation, column = _evaluation(fake_llm, db, "anthropic")
         submitted = asyncio.run(batches.submit(evaluation, [column], db, _version(db)))
+        assert submitted.run.id is not None
         run = db.call(load_run, submitted.run.id)
     [batch] = submitted.batches
     assert batch.collected and "could not be sent" in (batch.error or "")
@@ -159,10 +161,12 @@ def test_two_collectors_store_the_batch_once(fake_llm: FakeLLM, tmp_path: Path) 
     async def both() -> list[Any]:
         await asyncio.sleep(0.1)
         with Database(path) as first, Database(path) as second:
-            return await asyncio.gather(
-                batches.collect(first, batch.id, _resolver(fake_llm), PRICES),
-                batches.collect(second, batch.id, _resolver(fake_llm), PRICES),
-                return_exceptions=True,
+            return list(
+                await asyncio.gather(
+                    batches.collect(first, batch.id, _resolver(fake_llm), PRICES),
+                    batches.collect(second, batch.id, _resolver(fake_llm), PRICES),
+                    return_exceptions=True,
+                )
             )
 
     outcomes = asyncio.run(both())

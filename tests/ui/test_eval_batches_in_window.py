@@ -60,7 +60,9 @@ def test_send_as_a_batch_shows_pending_cells_and_fills_them_in_after_a_restart(
             timeout=20_000,
         )
         assert "⏳" not in str(grid.data(grid.index(0, 0)))
-        rates = {s.label: s.pass_rate for s in results.summarize(grid.run)}
+        run = grid.run
+        assert run is not None
+        rates = {s.label: s.pass_rate for s in results.summarize(run)}
         assert rates == {"good": 1.0, "okay": 1.0, "bad": 0.7}
         assert all(b.collected for b in library.call(stored.list_batches))
     finally:
