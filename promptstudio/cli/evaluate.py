@@ -155,6 +155,8 @@ def evaluate(args: argparse.Namespace) -> int:
     from promptstudio.exchange.document import version_settings
     from promptstudio.storage import library
 
+    if args.wait and not args.batch:
+        raise CliError("--wait polls batches: give --batch too", 2)
     with open_db(args) as db:
         doc, prompt = _source(args, db)
         columns, evaluation = _evaluation(args, db, doc, prompt)

@@ -29,9 +29,9 @@ from promptstudio.errors import PromptStudioError
 from promptstudio.evals import checks_model
 from promptstudio.evals.cache import CachedAnswer, LibraryCache, request_key
 from promptstudio.evals.graders import Answer
-from promptstudio.evals.results import DONE, FAILED, CellResult, EvalRun
+from promptstudio.evals.results import DONE, FAILED, CellResult, EvalCase, EvalRun
 from promptstudio.evals.runner import EvalError, EvalTarget, Evaluation, JudgeSettings
-from promptstudio.evals.store import load_run, run_fields
+from promptstudio.evals.store import cell_fields, load_run, run_fields
 from promptstudio.providers import (
     ChatRequest,
     Endpoint,
@@ -118,71 +118,10 @@ async def submit(
             raise EvalError(f"{target.column.label}: {exc.message}") from exc
     run = evaluation.result
     run.settings["batch"] = True
-    cache = evaluation.cache
-    planned: list[dict[str, Any]] = []
-    for index, target in enumerate(evaluation.targets):
-        items: list[dict[str, Any]] = []
-        planned.append(
-            {
-                "column_key": target.column.key,
-                "api": "",
-                "target": _target_fields(target, columns[index]),
-                "items": items,
-            }
-        )
-        for case in run.cases:
-            messages, problem = evaluation._render(case)
-            for sample in range(evaluation.repeat):
-                cell = await _local_cell(evaluation, target, case.key, messages, problem, sample)
-                if cell is not None:
-                    run.put(cell)
-                    continue
-                checks = evaluation.checks[case.key]
-                request = checks_model.with_logprobs(target.run_target(target.column.key), checks)
-                key = request_key(request, messages, sample, evaluation.tool_defs)
-                if cache is not None and not evaluation.fresh and (hit := await cache.get(key)):
-                    answer = _answer(hit, 0.0, evaluation)
-                    grades = await evaluation._grade(case, answer, messages)
-                    run.put(
-                        _done(
-                            case.key,
-                            target.column.key,
-                            sample,
-                            hit,
-                            0.0,
-                            grades,
-                            cached=True,
-                            threshold=case.threshold,
-                        )
-                    )
-                    continue
-                chat = ChatRequest(
-                    tuple(messages),
-                    request.model,
-                    request.params,
-                    evaluation.tool_defs,
-                    request.logprobs,
-                )
-                try:
-                    api, body = batch_body(target.endpoint, chat)
-                except ProviderError as exc:
-                    run.put(
-                        CellResult(
-                            case.key, target.column.key, FAILED, error=exc.message, sample=sample
-                        )
-                    )
-                    continue
-                planned[-1]["api"] = api
-                items.append(
-                    {
-                        "custom_id": f"r{len(items) + 1}",
-                        "case_key": case.key,
-                        "sample": sample,
-                        "request_key": key,
-                        "body": body,
-                        "messages": [m.to_dict() for m in messages],
-                    }
-                )
+    planned = [
+        await _plan_column(evaluation, target, column)
+        for target, column in zip(evaluation.targets, columns, strict=True)
+    ]
     planned = [batch for batch in planned if batch["items"]]
     row, ids = await db.acall(stored.save_pending_eval, version_id, run_fields(run), planned)
     run.id, run.prompt_id, run.version_id = row.id, row.prompt_id, row.version_id
@@ -199,18 +138,66 @@ async def submit(
     return Submitted(run, await db.acall(stored.list_batches, eval_run_id=row.id))
 
 
-async def _local_cell(
+async def _plan_column(
+    evaluation: Evaluation, target: EvalTarget, column: ColumnConfig
+) -> dict[str, Any]:
+    """A column's batch: a line per cell still to ask. The other cells go into the run now:
+    a case whose template does not render, a cache hit (graded here), a request the live
+    run would refuse (with its reason)."""
+    items: list[dict[str, Any]] = []
+    for case in evaluation.result.cases:
+        messages, problem = evaluation.render_case(case)
+        for sample in range(evaluation.repeat):
+            cell, item = await _cell_or_line(evaluation, target, case, messages, problem, sample)
+            if cell is not None:
+                evaluation.result.put(cell)
+            elif item is not None:
+                items.append({**item, "custom_id": f"r{len(items) + 1}"})
+    return {
+        "column_key": target.column.key,
+        "api": batch_api(target.endpoint, target.column.model),
+        "target": _target_fields(target, column),
+        "items": items,
+    }
+
+
+async def _cell_or_line(
     evaluation: Evaluation,
     target: EvalTarget,
-    case_key: str,
+    case: EvalCase,
     messages: list[Message],
     problem: str | None,
     sample: int,
-) -> CellResult | None:
-    """The cell of a case whose template does not render (nothing to send)."""
-    if problem is None:
-        return None
-    return CellResult(case_key, target.column.key, FAILED, error=problem, sample=sample)
+) -> tuple[CellResult | None, dict[str, Any] | None]:
+    """(the cell answered here, None) or (None, the batch line's fields but its id)."""
+    column = target.column.key
+    if problem is not None:
+        return CellResult(case.key, column, FAILED, error=problem, sample=sample), None
+    checks = evaluation.checks[case.key]
+    request = checks_model.with_logprobs(target.run_target(column), checks)
+    key = request_key(request, messages, sample, evaluation.tool_defs)
+    cache = evaluation.cache
+    if cache is not None and not evaluation.fresh and (hit := await cache.get(key)):
+        grades = await evaluation.grade_answer(case, _answer(hit, 0.0, evaluation), messages)
+        done = _done(
+            case.key, column, sample, hit, 0.0, grades, cached=True, threshold=case.threshold
+        )
+        return done, None
+    chat = ChatRequest(
+        tuple(messages), request.model, request.params, evaluation.tool_defs, request.logprobs
+    )
+    try:
+        _api, body = batch_body(target.endpoint, chat)
+    except ProviderError as exc:
+        return CellResult(case.key, column, FAILED, error=exc.message, sample=sample), None
+    line = {
+        "case_key": case.key,
+        "sample": sample,
+        "request_key": key,
+        "body": body,
+        "messages": [m.to_dict() for m in messages],
+    }
+    return None, line
 
 
 def _finish_without_batches(conn: Any, eval_run_id: int) -> None:
@@ -269,12 +256,10 @@ def _store_collected(
     error: str | None,
     counts: Mapping[str, int] | None,
 ) -> bool:
-    from promptstudio.evals.store import _cell_fields
-
     return stored.collect_batch_cells(
         conn,
         batch_id,
-        [_cell_fields(cell) for cell in cells],
+        [cell_fields(cell) for cell in cells],
         state=state,
         error=error,
         counts=counts,
@@ -394,7 +379,7 @@ async def _cell(
     await cache.put(item.request_key, answer)
     case = next(c for c in grader.result.cases if c.key == item.case_key)
     messages = [Message.from_dict(m) for m in item.messages]
-    grades = await grader._grade(case, _answer(answer, cost, grader), messages)
+    grades = await grader.grade_answer(case, _answer(answer, cost, grader), messages)
     return _done(
         item.case_key,
         column,

@@ -109,10 +109,10 @@ def test_eval_batch_exits_at_once_and_a_new_process_collects_after_a_kill(
     assert _runs(isolated_home)[0].status == "pending"
     collect = [sys.executable, "-m", "promptstudio", "batches", "collect"]
     done = subprocess.run(collect, env=env, capture_output=True, text=True, timeout=60)
-    for _ in range(100):
-        done = subprocess.run(collect, env=env, capture_output=True, text=True, timeout=60)
+    for _ in range(100):  # each try is a new process; the fake batch ends within a second
         if "stored" in done.stdout:
             break
+        done = subprocess.run(collect, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "4 answers stored in evaluation 1" in done.stdout
     [run] = _runs(isolated_home)
@@ -239,3 +239,21 @@ def test_per_line_errors_and_a_malformed_line_fail_only_their_cells(
     assert any("could not be read" in e for e in errors)
     assert any("This prompt is refused" in e for e in errors)
     assert sum(1 for cell in run.cells.values() if cell.passed) == 2
+
+
+def test_wait_without_batch_is_a_usage_error(
+    server: FakeLLM, tmp_path: Path, isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path / "sums.yaml")
+    code, _, err = _cli(
+        capsys,
+        isolated_home,
+        "eval",
+        str(config),
+        "--base-url",
+        server.base_url,
+        "--model=good-model",
+        "--wait",
+    )
+    assert code == 2 and "--wait polls batches: give --batch too" in err
+    assert not server.requests

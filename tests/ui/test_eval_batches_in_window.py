@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from promptstudio.credentials import KeyStore
 from promptstudio.evals import results
+from promptstudio.evals.results import ModelSummary
 from promptstudio.paths import data_dir
 from promptstudio.storage import batches as stored
 from promptstudio.ui.app import open_library
+from promptstudio.ui.evaluate.eval_summary_model import cost_text
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM
 from tests.ui.test_evaluate_in_window import set_up
@@ -68,3 +71,11 @@ def test_send_as_a_batch_shows_pending_cells_and_fills_them_in_after_a_restart(
     finally:
         again.close()
         library.close()
+
+
+def test_the_summary_tells_the_batch_price_apart() -> None:
+    summary = ModelSummary("c1", "m", 4, 4, 4, 0, 0, 1.0, 1.0, None, None, 0.03, batch_cost=0.02)
+    assert cost_text(summary) == "$0.030 ($0.020 batch)"
+    assert summary.live_cost == pytest.approx(0.01)
+    live = ModelSummary("c1", "m", 4, 4, 4, 0, 0, 1.0, 1.0, None, None, 0.03)
+    assert cost_text(live) == "$0.030"
