@@ -31,6 +31,26 @@ def _cli(capsys: pytest.CaptureFixture[str], home: Path, *args: str) -> tuple[in
     return code, out, err
 
 
+def _submit(
+    capsys: pytest.CaptureFixture[str], home: Path, server: FakeLLM, tmp_path: Path, *more: str
+) -> tuple[int, str, str]:
+    """``eval sums.yaml --batch`` on good-model (and ``more`` options)."""
+    config = _config(tmp_path / "sums.yaml")
+    return _cli(capsys, home, "eval", str(config), "--base-url", server.base_url,
+                "--model=good-model", "--batch", *more)  # fmt: skip
+
+
+def _collect_until_stored(
+    capsys: pytest.CaptureFixture[str], home: Path, *batch: str
+) -> tuple[int, str, str]:
+    """``batches collect [ID]`` until it stores (the fake batch ends within a second)."""
+    for _ in range(400):
+        code, out, err = _cli(capsys, home, "batches", "collect", *batch)
+        if "stored" in out:
+            break
+    return code, out, err
+
+
 def _runs(home: Path) -> list[Any]:
     with Database(home / "library.sqlite3") as db:
         [prompt] = db.call(library.list_prompts)
@@ -126,17 +146,7 @@ def test_batches_list_status_and_cancel(
     server: FakeLLM, tmp_path: Path, isolated_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server.batches.seconds = 30
-    config = _config(tmp_path / "sums.yaml")
-    code, out, err = _cli(
-        capsys,
-        isolated_home,
-        "eval",
-        str(config),
-        "--base-url",
-        server.base_url,
-        "--model=good-model",
-        "--batch",
-    )
+    code, out, err = _submit(capsys, isolated_home, server, tmp_path)
     assert code == 0, err
     assert "pending" in err and "batch 1" in out
     remote = _batches(isolated_home)[0].remote_id
@@ -150,10 +160,7 @@ def test_batches_list_status_and_cancel(
     assert "cancel" in out
     for batch in server.batches.batches.values():
         batch.seconds = 0.1  # the cancel takes effect at once now
-    for _ in range(200):
-        code, out, err = _cli(capsys, isolated_home, "batches", "collect", "1")
-        if "stored" in out:
-            break
+    code, out, err = _collect_until_stored(capsys, isolated_home, "1")
     assert "The batch was cancelled" in out
     [run] = _runs(isolated_home)
     assert run.status == "done"
@@ -163,17 +170,7 @@ def test_batches_list_status_and_cancel(
 def test_a_network_failure_while_polling_loses_nothing(
     server: FakeLLM, tmp_path: Path, isolated_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = _config(tmp_path / "sums.yaml")
-    code, _, err = _cli(
-        capsys,
-        isolated_home,
-        "eval",
-        str(config),
-        "--base-url",
-        server.base_url,
-        "--model=good-model",
-        "--batch",
-    )
+    code, _, err = _submit(capsys, isolated_home, server, tmp_path)
     assert code == 0, err
     server.batches.drop_polls = 1
     code, out, err = _cli(capsys, isolated_home, "batches", "collect")
@@ -181,10 +178,7 @@ def test_a_network_failure_while_polling_loses_nothing(
     assert "could not ask the provider" in err and "nothing is lost" in err
     assert "Traceback" not in err
     assert not _batches(isolated_home)[0].collected
-    for _ in range(200):
-        code, out, err = _cli(capsys, isolated_home, "batches", "collect")
-        if "stored" in out:
-            break
+    code, out, err = _collect_until_stored(capsys, isolated_home)
     assert code == 0 and "4 answers stored" in out
 
 
@@ -192,17 +186,7 @@ def test_a_server_without_batches_is_refused_before_anything_is_stored(
     server: FakeLLM, tmp_path: Path, isolated_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server.batches.enabled = False
-    config = _config(tmp_path / "sums.yaml")
-    code, _, err = _cli(
-        capsys,
-        isolated_home,
-        "eval",
-        str(config),
-        "--base-url",
-        server.base_url,
-        "--model=good-model",
-        "--batch",
-    )
+    code, _, err = _submit(capsys, isolated_home, server, tmp_path)
     assert code == 2
     assert "does not offer batches" in err and "Traceback" not in err
     assert _batches(isolated_home) == [] if (isolated_home / "library.sqlite3").exists() else True
@@ -218,20 +202,7 @@ def test_per_line_errors_and_a_malformed_line_fail_only_their_cells(
 
     server.respond(answers)
     server.batches.fault = "malformed_line"
-    config = _config(tmp_path / "sums.yaml")
-    code, _, _ = _cli(
-        capsys,
-        isolated_home,
-        "eval",
-        str(config),
-        "--base-url",
-        server.base_url,
-        "--model=good-model",
-        "--batch",
-        "--wait",
-        "--poll-every",
-        "0.1",
-    )
+    code, _, _ = _submit(capsys, isolated_home, server, tmp_path, "--wait", "--poll-every", "0.1")
     assert code == 1
     [run] = _runs(isolated_home)
     errors = sorted(cell.error or "" for cell in run.cells.values() if cell.status == "failed")
