@@ -45,6 +45,7 @@ class BatchRow:
     created_at: str
     updated_at: str
     collected_at: str | None
+    requests: int = 0  # how many requests (items) it holds
 
     @property
     def collected(self) -> bool:
@@ -199,7 +200,8 @@ def collect_batch_cells(
 
 _BATCH_COLUMNS = """
     b.id, b.eval_run_id, e.prompt_id, b.column_key, b.api, b.target, b.remote_id,
-    b.input_file_id, b.state, b.counts, b.error, b.created_at, b.updated_at, b.collected_at
+    b.input_file_id, b.state, b.counts, b.error, b.created_at, b.updated_at, b.collected_at,
+    (SELECT count(*) FROM eval_batch_items i WHERE i.batch_id = b.id) AS requests
 """
 
 
@@ -219,6 +221,7 @@ def _batch(row: sqlite3.Row) -> BatchRow:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         collected_at=row["collected_at"],
+        requests=row["requests"],
     )
 
 

@@ -113,8 +113,15 @@ class BatchFlow(QObject):
         if shown is None or shown.id is None or shown.status != "pending":
             return
         rows = await self.db.acall(stored.list_batches, eval_run_id=shown.id)
-        texts = {row.column_key: pending_text(row) for row in rows if not row.collected}
+        waiting = [row for row in rows if not row.collected]
+        texts = {row.column_key: (pending_text(row), pending_words(row)) for row in waiting}
         self.flow.pane.results.set_pending(shown.id, texts)
+        if waiting:
+            self.flow.pane.status.setText(
+                f"Waiting for {len(waiting)} batch{'es' if len(waiting) != 1 else ''}; the grid "
+                "fills in as they end (checked every "
+                f"{self.timer.interval() // 1000 or 1} s, and at start)."
+            )
 
     def _resolve(self, target: Mapping[str, Any]) -> Endpoint:
         """A stored batch's endpoint, its key found as a run finds it (never stored)."""
@@ -123,10 +130,20 @@ class BatchFlow(QObject):
 
 
 def pending_text(batch: stored.BatchRow, now: datetime | None = None) -> str:
-    """``⏳ in_progress · 3/10 done, 0 failed · 4 min``: a waiting cell's words."""
+    """``batch in_progress · 3/10 · 4 min``: what a cell waiting on ``batch`` shows."""
+    done, total = batch.counts.get("done", 0), batch.counts.get("total", 0) or batch.requests
+    return f"batch {batch.state} · {done}/{total} · {_elapsed(batch, now)}"
+
+
+def pending_words(batch: stored.BatchRow, now: datetime | None = None) -> str:
+    """The same in words, with the failed count (tooltip, screen readers)."""
     counts = batch.counts
-    done, failed, total = counts.get("done", 0), counts.get("failed", 0), counts.get("total", 0)
-    return f"⏳ batch {batch.state} · {done}/{total} done, {failed} failed · {_elapsed(batch, now)}"
+    total = counts.get("total", 0) or batch.requests
+    return (
+        f"Waiting for batch {batch.remote_id or batch.id} ({batch.state}): "
+        f"{counts.get('done', 0)} of {total} answered, {counts.get('failed', 0)} failed, "
+        f"sent {_elapsed(batch, now)} ago"
+    )
 
 
 def _elapsed(batch: stored.BatchRow, now: datetime | None) -> str:

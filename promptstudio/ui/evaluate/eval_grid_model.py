@@ -58,7 +58,6 @@ _FOREGROUNDS: Final = {
 
 
 _PENDING_ROLES = (
-    Qt.ItemDataRole.DisplayRole,
     Qt.ItemDataRole.AccessibleTextRole,
     Qt.ItemDataRole.ToolTipRole,
 )
@@ -97,7 +96,8 @@ class EvalGridModel(QAbstractTableModel):
         self._flips: dict[tuple[str, str], Flip] = {}
         self._rows: dict[str, int] = {}
         self._columns: dict[str, int] = {}
-        self._pending: dict[str, str] = {}  # column key → its batch's state (no cell yet)
+        # column key → (short, in words): its batch's state, for cells not answered yet
+        self._pending: dict[str, tuple[str, str]] = {}
         self._pending_run: int | None = None
 
     @property
@@ -138,8 +138,9 @@ class EvalGridModel(QAbstractTableModel):
         index = self.index(row, column)
         self.dataChanged.emit(index, index)
 
-    def set_pending(self, eval_id: int, texts: dict[str, str]) -> None:
-        """Cells of evaluation ``eval_id`` still waiting on a batch say ``texts[column]``."""
+    def set_pending(self, eval_id: int, texts: dict[str, tuple[str, str]]) -> None:
+        """Cells of evaluation ``eval_id`` still waiting on a batch say ``texts[column]``
+        (shown; in words for the tooltip and screen readers)."""
         self._pending_run, self._pending = eval_id, dict(texts)
         if self.rowCount() and self.columnCount():
             last = self.index(self.rowCount() - 1, self.columnCount() - 1)
@@ -188,8 +189,10 @@ class EvalGridModel(QAbstractTableModel):
         flip = self._flips.get(key)
         outcomes = self.outcomes_at(index)
         pending = self._pending_text(cell, key[1])
+        if pending is not None and role == Qt.ItemDataRole.DisplayRole:
+            return pending[0]
         if pending is not None and role in _PENDING_ROLES:
-            return pending
+            return pending[1]
         if role == Qt.ItemDataRole.DisplayRole:
             text = verdict_text(cell) if outcomes is None else _repeats_text(outcomes)
             if flip is not None:
@@ -247,7 +250,7 @@ class EvalGridModel(QAbstractTableModel):
         flips = compare_runs(self._baseline, self._run)
         self._flips = {(flip.case_key, flip.column_key): flip for flip in flips}
 
-    def _pending_text(self, cell: CellResult | None, column_key: str) -> str | None:
+    def _pending_text(self, cell: CellResult | None, column_key: str) -> tuple[str, str] | None:
         if cell is not None or self._run is None or self._run.id != self._pending_run:
             return None
         return self._pending.get(column_key)
