@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 from promptstudio.cli import main
 from promptstudio.evals.store import load_run
+from promptstudio.settings.store import SettingsStore
 from promptstudio.storage import Database, library
 from promptstudio.storage import batches as stored
 from tests.cli.test_cli_eval import _arithmetic, _config
@@ -36,8 +38,17 @@ def _submit(
 ) -> tuple[int, str, str]:
     """``eval sums.yaml --batch`` on good-model (and ``more`` options)."""
     config = _config(tmp_path / "sums.yaml")
-    return _cli(capsys, home, "eval", str(config), "--base-url", server.base_url,
-                "--model=good-model", "--batch", *more)  # fmt: skip
+    return _cli(
+        capsys,
+        home,
+        "eval",
+        str(config),
+        "--base-url",
+        server.base_url,
+        "--model=good-model",
+        "--batch",
+        *more,
+    )
 
 
 def _collect_until_stored(
@@ -228,3 +239,46 @@ def test_wait_without_batch_is_a_usage_error(
     )
     assert code == 2 and "--wait polls batches: give --batch too" in err
     assert not server.requests
+
+
+def test_the_plan_and_the_budget_use_the_batch_price(
+    server: FakeLLM,
+    tmp_path: Path,
+    isolated_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    SettingsStore(isolated_home).update({"prices.overrides": "good-model: 1000, 2000"})
+    monkeypatch.setenv("FAKE_OPENAI_KEY", "sk-fake-openai-key-for-the-test")
+    added = _cli(
+        capsys,
+        isolated_home,
+        "providers",
+        "add",
+        "oa",
+        "--name",
+        "OpenAI (fake)",
+        "--base-url",
+        server.base_url,
+        "--kind",
+        "openai",
+        "--key-env",
+        "FAKE_OPENAI_KEY",
+    )
+    assert added[0] == 0, added[2]
+    config = str(_config(tmp_path / "sums.yaml"))
+    base = ["eval", config, "--profile", "oa", "--model=good-model"]
+    live = json.loads(_cli(capsys, isolated_home, *base, "--dry-run", "--json")[1])
+    batch = json.loads(_cli(capsys, isolated_home, *base, "--dry-run", "--json", "--batch")[1])
+    live_cost, batch_cost = live["plan"]["models"][0]["cost"], batch["plan"]["models"][0]["cost"]
+    assert batch_cost == pytest.approx(live_cost / 2) and batch_cost > 0
+    code, _, err = _cli(
+        capsys, isolated_home, *base, "--batch", "--max-cost", f"{batch_cost * 0.9}"
+    )
+    assert code == 1 and "at the batch price" in err and "nothing was sent" in err
+    assert not [r for r in server.requests if r.method == "POST"]
+    code, out, err = _cli(
+        capsys, isolated_home, *base, "--batch", "--max-cost", f"{live_cost * 0.9}"
+    )
+    assert code == 0, err  # over the live price, within the batch price: sent
+    assert "batch 1" in out
