@@ -65,6 +65,7 @@ class FakeBatch:
     output_file_id: str | None = None
     error_file_id: str | None = None
     status: str = ""
+    metadata: dict[str, str] | None = None
 
 
 class FakeBatches:
@@ -233,6 +234,7 @@ class FakeBatches:
             input_file_id=str(body["input_file_id"]),
             fault=fault,
         )
+        batch.metadata = body.get("metadata")
         self.batches[batch.id] = batch
         handler._send_json(200, self._openai_object(handler, batch))
 
@@ -274,12 +276,12 @@ class FakeBatches:
             "expired_at": int(time.time()) if batch.status == "expired" else None,
             "cancelling_at": None if batch.cancelled_at is None else int(batch.cancelled_at),
             "cancelled_at": int(time.time()) if batch.status == "cancelled" else None,
+            "metadata": batch.metadata,
             "request_counts": {
                 "total": total if batch.status != "validating" else 0,
                 "completed": done,
                 "failed": failed,
             },
-            "metadata": None,
         }
 
     # ---- Anthropic Message Batches -------------------------------------------------

@@ -20,6 +20,7 @@ Keys are never stored: the caller resolves each column's endpoint again (``resol
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -211,6 +212,7 @@ def _endpoint_of(evaluation: Evaluation, batch: BatchRow) -> Endpoint:
 def _target_fields(target: EvalTarget, column: ColumnConfig) -> dict[str, Any]:
     """What is kept of a column to reach it again: never its key or headers."""
     return {
+        "marker": uuid.uuid4().hex,  # finds the batch again if its id was never noted
         "column": column.to_dict(),
         "label": target.column.label,
         "model": target.column.model,
@@ -221,14 +223,21 @@ def _target_fields(target: EvalTarget, column: ColumnConfig) -> dict[str, Any]:
     }
 
 
-async def _send(db: Database, batch_id: int, endpoint: Endpoint) -> BatchRow:
-    """Create the batch at the provider and note its id; a refusal fails its cells."""
+async def _send(
+    db: Database, batch_id: int, endpoint: Endpoint, *, again: bool = False
+) -> BatchRow:
+    """Create the batch at the provider and note its id; a refusal fails its cells.
+    ``again``: a process stopped before noting the id, so a batch created then (found by
+    its marker) is taken instead of paying for a second one."""
     batch = await db.acall(stored.get_batch, batch_id)
     items = await db.acall(stored.batch_items, batch_id)
     client = BatchClient(endpoint, batch.api)  # type: ignore[arg-type]
     lines = [BatchLine(item.custom_id, item.body) for item in items]
+    marker = str(batch.target.get("marker") or "")
+    metadata = {"promptstudio_evaluation": str(batch.eval_run_id), "promptstudio_batch": marker}
     try:
-        status = await client.submit(lines, {"promptstudio_evaluation": str(batch.eval_run_id)})
+        found = await client.find(marker) if again and marker else None
+        status = found or await client.submit(lines, metadata)
     except ProviderError as exc:
         message = f"The batch could not be sent: {exc.message}"
         cells = [
@@ -273,7 +282,7 @@ async def poll(db: Database, batch: BatchRow, resolve: Resolver) -> BatchStatus:
     """Ask the provider how ``batch`` is doing and note it. Raises ``ProviderError``
     (the network, the key) with nothing changed."""
     if batch.remote_id is None:
-        await _send(db, batch.id, resolve(batch.target))
+        await _send(db, batch.id, resolve(batch.target), again=True)
         batch = await db.acall(stored.get_batch, batch.id)
         if batch.remote_id is None:
             return BatchStatus("", batch.state, error=batch.error)

@@ -146,6 +146,18 @@ class BatchClient:
             else:
                 await client.batches.list(limit=1)
 
+    async def find(self, marker: str) -> BatchStatus | None:
+        """The batch created with ``metadata.promptstudio_batch == marker``, if any (OpenAI
+        keeps metadata; Anthropic's batches have none, so None there)."""
+        if self.api == "messages":
+            return None
+        async with self._client() as client:
+            page = await client.batches.list(limit=100)
+            for batch in page.data:
+                if (batch.metadata or {}).get("promptstudio_batch") == marker:
+                    return _openai_status(batch)
+        return None
+
     async def submit(self, lines: Sequence[BatchLine], metadata: dict[str, str]) -> BatchStatus:
         """Upload and create the batch; returns its first status."""
         async with self._client() as client:

@@ -202,3 +202,29 @@ def test_a_library_from_before_batches_gains_the_tables_and_keeps_its_evaluation
         )
         [cell] = db.call(library.eval_cells, run.id)
     assert cell["text"] == "kept" and cell["batch"] is False
+
+
+@pytest.mark.parametrize("created", [True, False])
+def test_a_batch_whose_id_was_never_noted_is_found_or_sent_on_the_next_collect(
+    fake_llm: FakeLLM, tmp_path: Path, created: bool
+) -> None:
+    """A process stopped after storing the batch (and maybe after the provider created it)
+    but before noting its id: the next collect takes the batch made then, or sends it."""
+    fake_llm.script(Reply(text="yes"))
+    fake_llm.batches.seconds = 0.05
+    with Database(tmp_path / "library.sqlite3") as db:
+        evaluation, column = _evaluation(fake_llm, db)
+        [batch] = asyncio.run(batches.submit(evaluation, [column], db, _version(db))).batches
+        db.call(
+            lambda c: c.execute(
+                "UPDATE eval_batches SET remote_id = NULL, state = 'unsent' WHERE id = ?",
+                (batch.id,),
+            )
+        )
+        if not created:
+            fake_llm.batches.batches.clear()
+        result = asyncio.run(_collect_when_ended(db, batch.id, fake_llm))
+    posts = [r for r in fake_llm.requests_to("/v1/batches") if r.method == "POST"]
+    assert len(posts) == (1 if created else 2)  # never paid twice
+    assert result.batch.remote_id is not None
+    assert sum(1 for cell in result.cells if cell.passed) == 4
