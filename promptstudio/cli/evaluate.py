@@ -28,6 +28,10 @@ change, its interval and the cost per 1,000 answers.
 and how each was estimated) and sends nothing; ``--max-cost USD`` (else the setting
 ``evaluate.max_cost``) stops before the spending would exceed it (exit status 1, what
 finished is stored).
+
+``--batch`` sends the cells as provider batches (OpenAI, Anthropic: half the price, within
+24 hours) and exits once they are sent; ``--wait`` polls until they end and prints the
+results. ``promptstudio batches`` lists, polls, collects and cancels them.
 """
 
 from __future__ import annotations
