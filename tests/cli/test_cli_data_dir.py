@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from promptstudio.cli import build_parser
+from promptstudio.cli import build_parser, main
 from promptstudio.providers import ProviderProfile
 from promptstudio.settings.profiles import ProfileStore
 from promptstudio.storage import Database, library
@@ -91,6 +91,22 @@ def _cases_stored(place: Place, done: subprocess.CompletedProcess[str]) -> None:
         assert [case.vars for case in db.call(library.list_cases, prompt.id)] == [{"x": "Ada"}]
 
 
+def _batch_args(*words: str) -> Callable[[Place], list[str]]:
+    """``batches WORDS`` after an evaluation was sent as a batch into DIR (in this process)."""
+
+    def args(place: Place) -> list[str]:
+        place.server.batches.seconds = 600  # still running while the command asks
+        sent = main([*_eval_args(place), "--batch", "--data-dir", str(place.data)])
+        assert sent == 0
+        return ["batches", *words]
+
+    return args
+
+
+def _has_batch(place: Place, done: subprocess.CompletedProcess[str]) -> None:
+    assert "batch 1" in done.stdout
+
+
 CASES: dict[str, Case] = {
     "gui": Case(lambda p: ["--smoke", "gui"], lambda p, d: _library_has(p, "Seeded prompt")),
     "render": Case(lambda p: ["render", _prompt_file(p), "--var", "who=Ada"], _ok),
@@ -143,6 +159,10 @@ CASES: dict[str, Case] = {
     "keys set": Case(lambda p: ["keys", "set", "dirbox"], _ok, stdin="sk-not-a-real-key\n"),
     "keys delete": Case(lambda p: ["keys", "delete", "dirbox"], _ok),
     "keys status": Case(lambda p: ["keys", "status", "dirbox"], _ok),
+    "batches list": Case(_batch_args("list"), _has_batch),
+    "batches status": Case(_batch_args("status", "1"), _has_batch),
+    "batches collect": Case(_batch_args("collect", "1"), _has_batch),
+    "batches cancel": Case(_batch_args("cancel", "1"), _has_batch),
 }
 
 
