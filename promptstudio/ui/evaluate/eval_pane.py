@@ -85,6 +85,7 @@ class EvalPane(QWidget):
         budget_label = QLabel("Budget:", self)
         budget_label.setBuddy(self.budget)
         self.cases.add_beside_checks(budget_label, self.budget)  # the toolbar has no room
+        self.cases.add_beside_checks(self.batch)
         self.judge = QComboBox(self)
         self.judge.setObjectName("evalJudge")
         self.judge.setToolTip("The run column whose model grades 'llm-rubric' checks")
@@ -133,7 +134,6 @@ class EvalPane(QWidget):
         bar.setContentsMargins(6, 4, 6, 0)
         bar.addWidget(self.run_button)
         bar.addWidget(self.fresh)
-        bar.addWidget(self.batch)
         bar.addSpacing(12)
         bar.addWidget(QLabel("Judge:", self))
         bar.addWidget(self.judge)
