@@ -233,12 +233,17 @@ def batch_evaluate(
         f"stored as evaluation {run.id} of {prompt.name} v{version.number} (pending)",
         file=sys.stderr,
     )
-    for batch in submitted.batches:
-        print(_batch_line(batch))
-    if not args.wait:
+    if not args.wait:  # the batches are what this command prints (--json: as data)
+        emit(
+            args,
+            [_batch_dict(b) for b in submitted.batches],
+            [_batch_line(b) for b in submitted.batches],
+        )
         if any(not b.collected for b in submitted.batches):
             print("collect with: promptstudio batches collect (or status ID)", file=sys.stderr)
         return 0
+    for batch in submitted.batches:  # the results come on stdout, after they end
+        print(_batch_line(batch), file=sys.stderr)
     resolve = _resolver(args)
     open_batches = [b for b in submitted.batches if not b.collected]
     while open_batches:
@@ -310,7 +315,8 @@ def _batch_dict(batch: BatchRow) -> dict[str, Any]:
 
 def _batch_line(batch: BatchRow) -> str:
     counts = batch.counts
-    done, failed, total = counts.get("done", 0), counts.get("failed", 0), counts.get("total", 0)
+    done, failed = counts.get("done", 0), counts.get("failed", 0)
+    total = counts.get("total", 0) or batch.requests  # 0 while the provider validates
     state = "collected" if batch.collected else batch.state
     line = (
         f"batch {batch.id}  {batch.remote_id or '(not sent)'}  "

@@ -164,7 +164,8 @@ class CellResult:
         return weighted_score(graded)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        by_batch = {"batch": True} if self.batch else {}  # cells sent live read as before
+        return by_batch | {
             "case": self.case_key,
             "column": self.column_key,
             "status": self.status,

@@ -130,8 +130,10 @@ def test_eval_batch_exits_at_once_and_a_new_process_collects_after_a_kill(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        line = process.stdout.readline() if process.stdout else ""
-        assert line.startswith("batch 1 "), line
+        said: list[str] = []  # --wait says what it sent on stderr (the results go to stdout)
+        while process.stderr and not (said and said[-1].startswith("batch 1 ")):
+            said.append(process.stderr.readline())
+            assert said[-1], said  # not ended before sending
     finally:
         process.kill()
         process.wait(10)
@@ -282,3 +284,19 @@ def test_the_plan_and_the_budget_use_the_batch_price(
     )
     assert code == 0, err  # over the live price, within the batch price: sent
     assert "batch 1" in out
+
+
+def test_the_json_results_mark_batch_answers_and_split_the_cost(
+    server: FakeLLM, tmp_path: Path, isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    SettingsStore(isolated_home).update({"prices.overrides": "good-model: 1000, 2000"})
+    code, out, err = _submit(
+        capsys, isolated_home, server, tmp_path, "--wait", "--poll-every", "0.1", "--json"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert all(cell["batch"] is True for cell in data["cells"])
+    [summary] = data["summary"]
+    assert summary["total_cost"] > 0
+    assert summary["batch_cost"] == pytest.approx(summary["total_cost"])
+    assert summary["live_cost"] == 0
