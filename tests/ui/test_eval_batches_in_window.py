@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from promptstudio.credentials import KeyStore
 from promptstudio.evals import results
 from promptstudio.evals.results import ModelSummary
 from promptstudio.paths import data_dir
 from promptstudio.storage import batches as stored
+from promptstudio.storage import library
 from promptstudio.ui.app import open_library
 from promptstudio.ui.evaluate.eval_summary_model import cost_text
 from promptstudio.ui.main_window import MainWindow
@@ -81,3 +83,24 @@ def test_the_summary_tells_the_batch_price_apart() -> None:
     assert summary.live_cost == pytest.approx(0.01)
     live = ModelSummary("c1", "m", 4, 4, 4, 0, 0, 1.0, 1.0, None, None, 0.03)
     assert cost_text(live) == "$0.030"
+
+
+def test_a_server_without_batches_is_named_and_nothing_is_stored(
+    window: MainWindow, qtbot, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    set_up(qtbot, window, fake_llm, tmp_path)
+    fake_llm.batches.enabled = False
+    window.evaluate.batch.setChecked(True)
+    window.registry["eval.run"].trigger()
+
+    def error_text() -> str:
+        boxes = [b for b in window.findChildren(QMessageBox, "errorMessageBox") if b.isVisible()]
+        return boxes[0].text() if boxes else ""
+
+    qtbot.waitUntil(lambda: "does not offer batches" in error_text(), timeout=10_000)
+    assert "good" in error_text()  # the column it is about
+    db = window.workspace.db
+    assert db.call(stored.list_batches) == []
+    prompt_id = window.workspace.prompt_id
+    assert prompt_id is not None and db.call(library.list_eval_runs, prompt_id) == []
+    assert not fake_llm.chat_requests()
