@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from promptstudio.evals import batches
 from promptstudio.evals.cache import LibraryCache
 from promptstudio.evals.results import EvalCase, EvalColumn, summarize
-from promptstudio.evals.runner import EvalTarget, Evaluation
+from promptstudio.evals.runner import EvalTarget, Evaluation, JudgeSettings
 from promptstudio.evals.store import load_run
 from promptstudio.providers import Endpoint, ModelPrice, PriceTable
 from promptstudio.runs.columns import ColumnConfig
@@ -228,3 +229,36 @@ def test_a_batch_whose_id_was_never_noted_is_found_or_sent_on_the_next_collect(
     assert len(posts) == (1 if created else 2)  # never paid twice
     assert result.batch.remote_id is not None
     assert sum(1 for cell in result.cells if cell.passed) == 4
+
+
+def test_rubric_checks_are_graded_on_collect_by_the_judge_reached_again(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    def respond(model: str, body: dict[str, Any]) -> Reply:
+        asked = body["messages"][-1]["content"]
+        if "Is in French" in asked:  # the judge's prompt carries the rubric
+            return Reply(
+                text=json.dumps({"reason": "ok", "score": 0.9, "pass": "Bonjour" in asked})
+            )
+        return Reply(text="Bonjour")
+
+    fake_llm.respond(respond)
+    fake_llm.batches.seconds = 0.05
+    case = EvalCase(key="k", position=0, asserts=({"type": "llm-rubric", "value": "Is in French"},))
+    with Database(tmp_path / "library.sqlite3") as db:
+        endpoint = _endpoint(fake_llm, "openai")
+        column = ColumnConfig(base_url=endpoint.base_url, model="fake-model", id="c1")
+        eval_column = EvalColumn("c1", "fake-model", "fake-model", endpoint.base_url, {})
+        evaluation = Evaluation(
+            "Say hello",
+            [case],
+            [EvalTarget(eval_column, endpoint)],
+            judge=JudgeSettings(endpoint, "fake-model"),
+            cache=LibraryCache(db),
+        )
+        [batch] = asyncio.run(batches.submit(evaluation, [column], db, _version(db))).batches
+        assert not fake_llm.chat_requests()  # nothing live until the answers are back
+        result = asyncio.run(_collect_when_ended(db, batch.id, fake_llm))
+    [cell] = result.cells
+    assert cell.batch and cell.passed and cell.grades[0].score == 0.9
+    assert len(fake_llm.chat_requests()) == 1  # the judge, live
