@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from promptstudio.chat import Message
+from promptstudio.chat import Message, ToolCall
 from promptstudio.errors import PromptStudioError
 from promptstudio.evals import checks_model
 from promptstudio.evals.cache import CachedAnswer, LibraryCache, request_key
@@ -383,6 +383,7 @@ async def _cell(
         finish_reason=line.finish_reason,
         input_tokens=usage.input_tokens if usage else None,
         output_tokens=usage.output_tokens if usage else None,
+        tool_calls=tuple(ToolCall.from_dict(call) for call in line.tool_calls),
     )
     cost = prices.cost(model, usage) if usage is not None else None
     await cache.put(item.request_key, answer)

@@ -89,6 +89,7 @@ class LineResult:
     finish_reason: str | None = None
     usage: Usage | None = None
     error: str | None = None
+    # In any API's shape; ``chat.ToolCall.from_dict`` reads each.
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -383,6 +384,15 @@ def _responses_answer(body: dict[str, Any]) -> LineResult:
         for part in item.get("content") or ()
         if part.get("type") == "output_text"
     ]
+    calls = [
+        {
+            "id": item.get("call_id") or "",
+            "name": item.get("name") or "",
+            "arguments": item.get("arguments") or "",
+        }
+        for item in body.get("output") or ()
+        if item.get("type") == "function_call"
+    ]
     usage = body.get("usage") or {}
     details = usage.get("input_tokens_details") or {}
     status = body.get("status")
@@ -399,6 +409,7 @@ def _responses_answer(body: dict[str, Any]) -> LineResult:
             usage.get("output_tokens"),
             cached_input_tokens=details.get("cached_tokens"),
         ),
+        tool_calls=calls,
     )
 
 
@@ -413,9 +424,15 @@ def _anthropic_line(item: dict[str, Any]) -> LineResult:
         text = "".join(
             b.get("text") or "" for b in message.get("content") or () if b.get("type") == "text"
         )
+        calls = [
+            {"id": b.get("id") or "", "name": b.get("name") or "", "arguments": b.get("input")}
+            for b in message.get("content") or ()
+            if b.get("type") == "tool_use"
+        ]
         return LineResult(
             text=text,
             finish_reason=message.get("stop_reason"),
+            tool_calls=calls,
             usage=Usage(
                 (usage.get("input_tokens") or 0) + cached + written,
                 usage.get("output_tokens"),

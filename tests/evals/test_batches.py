@@ -262,3 +262,19 @@ def test_rubric_checks_are_graded_on_collect_by_the_judge_reached_again(
     [cell] = result.cells
     assert cell.batch and cell.passed and cell.grades[0].score == 0.9
     assert len(fake_llm.chat_requests()) == 1  # the judge, live
+
+
+def test_tool_calls_in_batch_answers_are_graded(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    fake_llm.script(Reply(text="", tool_calls=[("get_weather", '{"city": "Paris"}')]))
+    fake_llm.batches.seconds = 0.05
+    wanted = {"name": "get_weather", "arguments": {"city": "Paris"}}
+    case = EvalCase(key="k", position=0, asserts=({"type": "contains-tool-call", "value": wanted},))
+    with Database(tmp_path / "library.sqlite3") as db:
+        endpoint = _endpoint(fake_llm, "openai")
+        column = ColumnConfig(base_url=endpoint.base_url, model="fake-model", id="c1")
+        eval_column = EvalColumn("c1", "fake-model", "fake-model", endpoint.base_url, {})
+        evaluation = Evaluation("Weather in Paris?", [case], [EvalTarget(eval_column, endpoint)])
+        [batch] = asyncio.run(batches.submit(evaluation, [column], db, _version(db))).batches
+        result = asyncio.run(_collect_when_ended(db, batch.id, fake_llm))
+    [cell] = result.cells
+    assert cell.passed, cell.grades
