@@ -23,7 +23,8 @@ when the batch ends, as the live endpoints would answer it; a reply with an erro
 becomes that line's error. Faults for the next batches: :attr:`FakeBatches.fault`
 (``"expire"``: the window runs out after half the lines, ``"fail_validation"``: OpenAI
 refuses the file, Anthropic the create call, ``"malformed_line"``: one output line is cut
-short) and :attr:`FakeBatches.drop_polls` (the next n retrieves hang up without an answer).
+short) and :attr:`FakeBatches.drop_polls` / ``drop_creates`` (the next n retrieves, or create
+calls, hang up without an answer).
 ``enabled = False`` answers every batch path with 404, as a server without batches does.
 """
 
@@ -77,6 +78,7 @@ class FakeBatches:
         self.seconds = 0.3
         self.fault: str | None = None
         self.drop_polls = 0
+        self.drop_creates = 0  # the next n create calls hang up without an answer
         self.batches: dict[str, FakeBatch] = {}
         self.files: dict[str, tuple[str, bytes]] = {}  # id -> (purpose, bytes)
         self._lock = threading.Lock()
@@ -117,12 +119,16 @@ class FakeBatches:
             handler._send_error(404, f"No batch found with id '{batch_id}'.", None)
         return batch
 
-    def _dropped(self, handler: _Handler) -> bool:
-        """Hang up without an answer (a network failure while polling)."""
+    def _dropped(self, handler: _Handler, creating: bool = False) -> bool:
+        """Hang up without an answer (a network failure while polling or creating)."""
         with self._lock:
-            if self.drop_polls <= 0:
+            left = self.drop_creates if creating else self.drop_polls
+            if left <= 0:
                 return False
-            self.drop_polls -= 1
+            if creating:
+                self.drop_creates -= 1
+            else:
+                self.drop_polls -= 1
         handler.close_connection = True
         handler._cut()
         return True
@@ -199,6 +205,8 @@ class FakeBatches:
             handler._send_not_found()
 
     def _openai_create(self, handler: _Handler, raw: bytes) -> None:
+        if self._dropped(handler, creating=True):
+            return
         body = json.loads(raw or b"{}")
         endpoint = body.get("endpoint")
         if body.get("completion_window") != "24h" or endpoint not in ENDPOINT_ROUTES:
@@ -288,6 +296,8 @@ class FakeBatches:
 
     def _anthropic(self, handler: _Handler, method: str, rest: list[str], raw: bytes) -> None:
         if method == "POST" and not rest:
+            if self._dropped(handler, creating=True):
+                return
             body = json.loads(raw or b"{}")
             requests = [
                 {"custom_id": r["custom_id"], "body": r["params"]}

@@ -34,6 +34,7 @@ from promptstudio.evals.results import DONE, FAILED, CellResult, EvalCase, EvalR
 from promptstudio.evals.runner import EvalError, EvalTarget, Evaluation, JudgeSettings
 from promptstudio.evals.store import cell_fields, load_run, run_fields
 from promptstudio.providers import (
+    BadRequest,
     ChatRequest,
     Endpoint,
     GenerationParams,
@@ -239,6 +240,12 @@ async def _send(
         found = await client.find(marker) if again and marker else None
         status = found or await client.submit(lines, metadata)
     except ProviderError as exc:
+        if not isinstance(exc, BadRequest):  # the network, the key, a busy server: later
+            error = f"Not sent yet ({exc.message}); it is sent on the next collect."
+            await db.acall(stored.set_batch_state, batch_id, state=stored.UNSENT, error=error)
+            if again:
+                raise
+            return await db.acall(stored.get_batch, batch_id)
         message = f"The batch could not be sent: {exc.message}"
         cells = [
             CellResult(item.case_key, batch.column_key, FAILED, error=message, sample=item.sample)

@@ -278,3 +278,20 @@ def test_tool_calls_in_batch_answers_are_graded(fake_llm: FakeLLM, tmp_path: Pat
         result = asyncio.run(_collect_when_ended(db, batch.id, fake_llm))
     [cell] = result.cells
     assert cell.passed, cell.grades
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_a_network_failure_while_sending_keeps_the_batch_to_send_on_the_next_collect(
+    fake_llm: FakeLLM, tmp_path: Path, kind: str
+) -> None:
+    fake_llm.script(Reply(text="yes"))
+    fake_llm.batches.seconds = 0.05
+    fake_llm.batches.drop_creates = 1
+    with Database(tmp_path / "library.sqlite3") as db:
+        evaluation, column = _evaluation(fake_llm, db, kind)
+        [batch] = asyncio.run(batches.submit(evaluation, [column], db, _version(db))).batches
+        assert batch.remote_id is None and not batch.collected
+        assert batch.state == "unsent" and "Not sent yet" in (batch.error or "")
+        result = asyncio.run(_collect_when_ended(db, batch.id, fake_llm))
+    assert result.batch.remote_id is not None
+    assert sum(1 for cell in result.cells if cell.passed) == 4
