@@ -176,7 +176,8 @@ def evaluate(args: argparse.Namespace) -> int:
             library.save_version, prompt.id, doc.template, evaluation.values,
             version_settings(columns, evaluation.tool_defs), kind="run",
         )  # fmt: skip
-        earlier = db.call(library.list_eval_runs, prompt.id)
+        runs = db.call(library.list_eval_runs, prompt.id)
+        earlier = [r for r in runs if r.status != "pending"]  # still waiting on batches
         models = ", ".join(target.column.label for target in evaluation.targets)
         print(f"→ {prompt.name} v{version.number}: {len(evaluation.result.cases)} cases × "
               f"{models}", file=sys.stderr)  # fmt: skip

@@ -300,3 +300,24 @@ def test_the_json_results_mark_batch_answers_and_split_the_cost(
     assert summary["total_cost"] > 0
     assert summary["batch_cost"] == pytest.approx(summary["total_cost"])
     assert summary["live_cost"] == 0
+
+
+def test_compare_skips_an_evaluation_still_waiting_on_its_batches(
+    server: FakeLLM, tmp_path: Path, isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.batches.seconds = 600
+    code, _, err = _submit(capsys, isolated_home, server, tmp_path)
+    assert code == 0, err
+    config = str(tmp_path / "sums.yaml")
+    code, _, err = _cli(
+        capsys,
+        isolated_home,
+        "eval",
+        config,
+        "--base-url",
+        server.base_url,
+        "--model=good-model",
+        "--compare",
+    )
+    assert code == 0, err
+    assert "no earlier evaluation to compare with" in err
