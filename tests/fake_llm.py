@@ -19,7 +19,7 @@ vectors come from :attr:`FakeLLM.embedder`) and ``GET /v1/models`` (Anthropic's 
 shape when the request carries an ``anthropic-version`` header, OpenAI's otherwise). A
 generation request without ``"stream": true`` gets the whole answer as one JSON object, as
 the real APIs send it (a chat completion, a response, a message, each with its usage):
-promptfoo never streams.
+promptfoo never streams. The batch APIs of both providers: see ``tests.fake_batches``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_batches import FakeBatches
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._record(None)
-        if not self._authorized():
+        if not self._authorized() or self.fake.batches.handle(self, "GET", b""):
             return
         if self.route != MODELS_PATH:
             self._send_not_found()
@@ -236,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         self._record(body)
-        if not self._authorized():
+        if not self._authorized() or self.fake.batches.handle(self, "POST", raw):
             return
         route = self.route
         if route not in (CHAT_PATH, RESPONSES_PATH, MESSAGES_PATH, EMBEDDINGS_PATH):
@@ -507,6 +509,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _complete_chat(self, reply: Reply, body: dict[str, Any], model: str) -> None:
         if self._wait(reply.first_token_delay):
             return
+        self._send_json(200, self._chat_completion(reply, body, model), reply.headers)
+
+    def _chat_completion(self, reply: Reply, body: dict[str, Any], model: str) -> dict[str, Any]:
+        """A whole ``chat.completion`` object (a non-streamed answer, or a batch line's)."""
         calls: dict[str, Any] = {}
         content: str | None = reply.text
         if reply.tool_calls:
@@ -533,7 +539,7 @@ class _Handler(BaseHTTPRequestHandler):
             ],
             "usage": self._chat_usage(reply, body, len(reply.chunks())),
         }
-        self._send_json(200, payload, reply.headers)
+        return payload
 
     def _stream_chat_interruptible(self, reply: Reply, body: dict[str, Any], model: str) -> None:
         """llama-cpp-python's way: one stream at a time, and a newcomer ends the current one.
@@ -861,6 +867,9 @@ class _Handler(BaseHTTPRequestHandler):
         """A whole ``response`` object, as ``POST /v1/responses`` without ``stream``."""
         if self._wait(reply.first_token_delay):
             return
+        self._send_json(200, self._response(reply, body, model), reply.headers)
+
+    def _response(self, reply: Reply, body: dict[str, Any], model: str) -> dict[str, Any]:
         text_part = {"type": "output_text", "text": reply.text, "annotations": []}
         message = {
             "id": "msg_fake",
@@ -890,12 +899,15 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.include_usage
             else None,
         }
-        self._send_json(200, payload, reply.headers)
+        return payload
 
     def _complete_messages(self, reply: Reply, body: dict[str, Any], model: str) -> None:
         """A whole ``message`` object, as ``POST /v1/messages`` without ``stream``."""
         if self._wait(reply.first_token_delay):
             return
+        self._send_json(200, self._message(reply, body, model), reply.headers)
+
+    def _message(self, reply: Reply, body: dict[str, Any], model: str) -> dict[str, Any]:
         content: list[dict[str, Any]] = []
         if reply.thinking:
             content.append(
@@ -922,7 +934,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "output_tokens": output + reply.reasoning_tokens,
             },
         }
-        self._send_json(200, payload, reply.headers)
+        return payload
 
     def _anthropic_models(self) -> dict[str, Any]:
         query = parse_qs(urlsplit(self.path).query)
@@ -1110,6 +1122,7 @@ class FakeLLM:
         self.text_only_message = (
             "Invalid content type. image_url is only supported by certain models."
         )
+        self.batches = FakeBatches(self)  # OpenAI's Batch API, Anthropic's Message Batches
         self.requests: list[RecordedRequest] = []
         self.hangups: list[float] = []  # time.monotonic() when a client left mid-answer
         self.sent: list[SentStream] = []  # every answer whose text was sent in full

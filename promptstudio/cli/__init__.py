@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     from promptstudio.cli.improve import add_improve_commands
 
     add_improve_commands(commands, data)
+    from promptstudio.cli.batches import add_batches_command
+
+    add_batches_command(commands, data)
     return parser
 
 

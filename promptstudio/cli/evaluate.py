@@ -28,6 +28,10 @@ change, its interval and the cost per 1,000 answers.
 and how each was estimated) and sends nothing; ``--max-cost USD`` (else the setting
 ``evaluate.max_cost``) stops before the spending would exceed it (exit status 1, what
 finished is stored).
+
+``--batch`` sends the cells as provider batches (OpenAI, Anthropic: half the price, within
+24 hours) and exits once they are sent; ``--wait`` polls until they end and prints the
+results. ``promptstudio batches`` lists, polls, collects and cancels them.
 """
 
 from __future__ import annotations
@@ -118,6 +122,9 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
     evaluate.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
                           help="a value for variables the cases leave out")  # fmt: skip
     add_generation_options(evaluate)
+    from promptstudio.cli.batches import add_batch_options
+
+    add_batch_options(evaluate)
 
 
 def _repeat(text: str) -> int:
@@ -145,9 +152,15 @@ def evaluate(args: argparse.Namespace) -> int:
     from promptstudio.exchange.document import version_settings
     from promptstudio.storage import library
 
+    if args.wait and not args.batch:
+        raise CliError("--wait polls batches: give --batch too", 2)
     with open_db(args) as db:
         doc, prompt = _source(args, db)
         columns, evaluation = _evaluation(args, db, doc, prompt)
+        if args.batch:  # provider batches: cli/batches.py
+            from promptstudio.cli.batches import batch_evaluate
+
+            return batch_evaluate(args, db, doc, prompt, columns, evaluation)
         if _plan(args, db, evaluation, prompt):
             return 0
         if prompt is None:
@@ -157,7 +170,8 @@ def evaluate(args: argparse.Namespace) -> int:
             version_settings(columns, evaluation.tool_defs), kind="run",
             images=_sent_images(doc.template, evaluation.values, evaluation.images),
         )  # fmt: skip
-        earlier = db.call(library.list_eval_runs, prompt.id)
+        runs = db.call(library.list_eval_runs, prompt.id)
+        earlier = [r for r in runs if r.status != "pending"]  # still waiting on batches
         models = ", ".join(target.column.label for target in evaluation.targets)
         print(f"→ {prompt.name} v{version.number}: {len(evaluation.result.cases)} cases × "
               f"{models}", file=sys.stderr)  # fmt: skip
@@ -520,6 +534,10 @@ def _table_lines(run: EvalRun) -> list[str]:
          str(s.failed_requests)]
         for s in summarize(run)
     ]  # fmt: skip
+    if any(s.batch_cost is not None for s in summarize(run)):  # batch price, apart
+        rows[0] += ["batch cost", "live cost"]
+        for row, s in zip(rows[1:], summarize(run), strict=True):
+            row += [_money(s.batch_cost), _money(s.live_cost)]
     if run.repeat > 1:
         k = run.repeat
         rows[0] += [f"pass@{k}", f"pass^{k}", "flaky"]

@@ -137,6 +137,7 @@ class CellResult:
     # plan's calibration (``evals.plan.read_history``); None otherwise
     input_estimate: int | None = None
     tool_calls: tuple[ToolCall, ...] = ()  # the calls the answer made
+    batch: bool = False  # answered by a provider batch: its cost is at the batch price
 
     @property
     def graded(self) -> tuple[GradeResult, ...]:
@@ -187,6 +188,8 @@ class CellResult:
         }
         if self.tool_calls:
             out["tool_calls"] = [call.to_dict() for call in self.tool_calls]
+        if self.batch:  # cells sent live read as before
+            out["batch"] = True
         return out
 
 
@@ -357,10 +360,19 @@ class ModelSummary:
     pass_at_k: float | None = None
     pass_hat_k: float | None = None
     flaky: int = 0
+    batch_cost: float | None = None  # the part of total_cost answered by batches (batch price)
+
+    @property
+    def live_cost(self) -> float | None:
+        """What the answers sent live cost (``total_cost`` less the batches')."""
+        if self.total_cost is None:
+            return None
+        return max(0.0, self.total_cost - (self.batch_cost or 0.0))
 
     def to_dict(self) -> dict[str, Any]:
         interval = self.pass_interval
-        return {
+        split = {"batch_cost": self.batch_cost, "live_cost": self.live_cost}
+        return ({} if self.batch_cost is None else split) | {
             "column": self.column_key,
             "label": self.label,
             "cells": self.cells,
@@ -405,6 +417,7 @@ def summarize(run: EvalRun) -> list[ModelSummary]:
         scores = [score for c in cells if (score := c.score) is not None]
         latencies = [c.latency_ms for c in cells if c.status == DONE and c.latency_ms is not None]
         costs = [c.cost for c in cells if c.cost is not None]
+        batch_costs = [c.cost for c in cells if c.cost is not None and c.batch]
         summaries.append(
             ModelSummary(
                 column_key=column.key,
@@ -424,6 +437,7 @@ def summarize(run: EvalRun) -> list[ModelSummary]:
                 pass_at_k=math.fsum(at_k) / len(at_k) if at_k else None,
                 pass_hat_k=math.fsum(hat_k) / len(hat_k) if hat_k else None,
                 flaky=sum(1 for o in outcomes if is_flaky(o)),
+                batch_cost=math.fsum(batch_costs) if batch_costs else None,
             )
         )
     return summaries

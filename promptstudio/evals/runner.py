@@ -307,6 +307,16 @@ class Evaluation:
         except TemplateError as exc:
             return [], f"The template does not render for this case ({exc.location()}): {exc}"
 
+    def render_case(self, case: EvalCase) -> tuple[list[Message], str | None]:
+        """What a cell of ``case`` sends, or why it does not render (``evals.batches``)."""
+        return self._render(case)
+
+    async def grade_answer(
+        self, case: EvalCase, answer: Answer, messages: Sequence[Message] = ()
+    ) -> list[GradeResult]:
+        """Grade an answer received elsewhere (a batch) as a live cell is graded."""
+        return await self._grade(case, answer, messages)
+
     # ---- one cell ------------------------------------------------------------------------
 
     async def _cell(

@@ -49,11 +49,11 @@ def run_fields(run: EvalRun) -> dict[str, Any]:
         "cases": [case.to_dict() for case in run.cases],
         "settings": dict(run.settings),
         "status": run.status,
-        "cells": [_cell_fields(cell) for cell in cells_in_order(run)],
+        "cells": [cell_fields(cell) for cell in cells_in_order(run)],
     }
 
 
-def _cell_fields(cell: CellResult) -> dict[str, Any]:
+def cell_fields(cell: CellResult) -> dict[str, Any]:
     """A cell as ``eval_results`` stores it: the table's columns are the cell's fields."""
     fields = {field.name: getattr(cell, field.name) for field in dataclasses.fields(cell)}
     fields["grades"] = [grade_to_dict(grade) for grade in cell.grades]

@@ -73,15 +73,8 @@ class AnthropicMessagesProvider(SdkStreamProvider):
         return client.messages
 
     async def _open(self, client: anthropic.AsyncAnthropic, request: ChatRequest) -> SseEventStream:
-        system = "\n\n".join(m.content for m in request.messages if m.role == "system")
-        messages: Any = anthropic_messages(request.messages)
-        options = messages_params(request.params) | anthropic_tools(request)
-        if system:
-            options["system"] = system
         return await open_event_stream(
-            client.messages.with_streaming_response.create(
-                model=request.model, messages=messages, stream=True, **options
-            )
+            client.messages.with_streaming_response.create(stream=True, **messages_request(request))
         )
 
     def _on_event(self, event: tuple[str, Any], state: StreamState) -> str | None:
@@ -129,6 +122,16 @@ def make_anthropic_client(
 ) -> anthropic.AsyncAnthropic:
     """An ``AsyncAnthropic`` for ``endpoint``."""
     return anthropic.AsyncAnthropic(**sdk_client_options(endpoint, http_client, anthropic.Timeout))
+
+
+def messages_request(request: ChatRequest) -> dict[str, Any]:
+    """The ``messages.create`` arguments for ``request`` (streamed or batched)."""
+    system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+    messages: Any = anthropic_messages(request.messages)
+    options = messages_params(request.params) | anthropic_tools(request)
+    if system:
+        options["system"] = system
+    return {"model": request.model, "messages": messages, **options}
 
 
 def messages_params(params: GenerationParams) -> dict[str, Any]:

@@ -40,7 +40,13 @@ OPENAI_ERRORS = SdkErrorTypes(
     timeout=openai.APITimeoutError,
 )
 
-__all__ = ["NO_KEY_PLACEHOLDER", "OpenAIChatProvider", "chat_params", "make_openai_client"]
+__all__ = [
+    "NO_KEY_PLACEHOLDER",
+    "OpenAIChatProvider",
+    "chat_params",
+    "chat_request",
+    "make_openai_client",
+]
 
 
 class OpenAIChatProvider(SdkStreamProvider):
@@ -65,19 +71,11 @@ class OpenAIChatProvider(SdkStreamProvider):
         return client.chat.completions
 
     async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> SseEventStream:
-        params = chat_params(request.params, self.endpoint.kind)
-        if request.logprobs:
-            params["logprobs"] = True
         return await open_event_stream(
             client.chat.completions.with_streaming_response.create(
-                model=request.model,
-                messages=[
-                    cast("ChatCompletionMessageParam", m.to_dict()) for m in request.messages
-                ],
                 stream=True,
                 stream_options={"include_usage": True},
-                **params,
-                **chat_tools(request),
+                **chat_request(request, self.endpoint.kind),
             )
         )
 
@@ -135,6 +133,15 @@ def _usage(usage: dict[str, Any]) -> Usage:
 def make_openai_client(endpoint: Endpoint, http_client: httpx2.AsyncClient) -> openai.AsyncOpenAI:
     """An ``AsyncOpenAI`` for ``endpoint``."""
     return openai.AsyncOpenAI(**sdk_client_options(endpoint, http_client, openai.Timeout))
+
+
+def chat_request(request: ChatRequest, kind: str) -> dict[str, Any]:
+    """The ``chat.completions.create`` arguments for ``request`` (streamed or batched)."""
+    params = chat_params(request.params, kind)
+    if request.logprobs:
+        params["logprobs"] = True
+    messages = [cast("ChatCompletionMessageParam", m.to_dict()) for m in request.messages]
+    return {"model": request.model, "messages": messages, **params, **chat_tools(request)}
 
 
 def chat_params(params: GenerationParams, kind: str) -> dict[str, Any]:

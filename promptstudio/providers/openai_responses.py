@@ -46,15 +46,9 @@ class OpenAIResponsesProvider(SdkStreamProvider):
         return client.responses
 
     async def _open(self, client: openai.AsyncOpenAI, request: ChatRequest) -> SseEventStream:
-        items: Any = responses_input(request.messages)
         return await open_event_stream(
             client.responses.with_streaming_response.create(
-                model=request.model,
-                input=items,
-                stream=True,
-                store=False,
-                **responses_params(request.params),
-                **responses_tools(request),
+                stream=True, **responses_request(request)
             )
         )
 
@@ -111,6 +105,18 @@ def _usage(usage: Any) -> Usage | None:
         cached_input_tokens=input_details.get("cached_tokens"),
         reasoning_tokens=output_details.get("reasoning_tokens"),
     )
+
+
+def responses_request(request: ChatRequest) -> dict[str, Any]:
+    """The ``responses.create`` arguments for ``request`` (streamed or batched)."""
+    items: Any = responses_input(request.messages)
+    return {
+        "model": request.model,
+        "input": items,
+        "store": False,
+        **responses_params(request.params),
+        **responses_tools(request),
+    }
 
 
 def responses_params(params: GenerationParams) -> dict[str, Any]:

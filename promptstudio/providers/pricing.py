@@ -9,7 +9,9 @@ provider prefix (OpenRouter's ``openai/gpt-4o-mini``), then without a dated snap
 
 Cached input tokens are billed at the cached price (the input price when the table has
 none, an upper bound) and are not billed again as plain input. Reasoning tokens are part
-of the output tokens and billed as output, as the providers do. Long-context tiers
+of the output tokens and billed as output, as the providers do. A batch (OpenAI's
+Batch API, Anthropic's Message Batches) is billed at ``batch`` times the price, per provider
+kind (half, at both). Long-context tiers
 (Gemini 2.5 Pro above 200k tokens, ...) and Anthropic's cache writes (we never ask for
 them) are not modelled.
 """
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 
 PRICES_FILE = "prices.json"
 _PER = 1_000_000
+# Batches cost half the price at OpenAI and at Anthropic (the shipped table says so too).
+BATCH_SHARE = {"openai": 0.5, "anthropic": 0.5}
 _SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3,4}|latest)$")
 
 
@@ -78,11 +82,37 @@ class PriceTable:
     """Prices by model name; :meth:`cost` and :meth:`estimate` in US dollars."""
 
     def __init__(
-        self, models: Mapping[str, ModelPrice], *, taken: str = "", source: str = ""
+        self,
+        models: Mapping[str, ModelPrice],
+        *,
+        taken: str = "",
+        source: str = "",
+        batch: Mapping[str, float] | None = None,
     ) -> None:
         self.models = {name.lower(): price for name, price in models.items()}
         self.taken = taken
         self.source = source
+        # Provider kind -> the share of the price a batch costs; kinds without batches absent.
+        self.batch = dict(BATCH_SHARE if batch is None else batch)
+
+    def batch_share(self, kind: str) -> float | None:
+        """What a batch costs at ``kind``'s provider, as a share of the price (None: none)."""
+        return self.batch.get(kind)
+
+    def for_batch(self, kind: str) -> PriceTable:
+        """This table at ``kind``'s batch price (the same table where it has no batches)."""
+        share = self.batch_share(kind)
+        if share is None:
+            return self
+        models = {
+            name: ModelPrice(
+                price.input * share,
+                price.output * share,
+                None if price.cached_input is None else price.cached_input * share,
+            )
+            for name, price in self.models.items()
+        }
+        return PriceTable(models, taken=self.taken, source=self.source, batch=self.batch)
 
     @classmethod
     def load(cls, overrides: Mapping[str, ModelPrice] | None = None) -> PriceTable:
@@ -94,7 +124,9 @@ class PriceTable:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise PriceTableError(f"The price table {PRICES_FILE} is unreadable: {exc}") from exc
         models.update(overrides or {})
-        return cls(models, taken=str(data.get("taken", "")), source=str(data.get("source", "")))
+        batch = {str(kind): float(share) for kind, share in (data.get("batch") or {}).items()}
+        taken, source = str(data.get("taken", "")), str(data.get("source", ""))
+        return cls(models, taken=taken, source=source, batch=batch)
 
     def price_for(self, model: str) -> ModelPrice | None:
         """The price of ``model``, or None when the table does not know it."""

@@ -25,7 +25,7 @@ from promptstudio.storage.sql import (
 )
 from promptstudio.storage.transaction import transaction
 
-EVAL_STATUSES = ("done", "cancelled")
+EVAL_STATUSES = ("done", "cancelled", "pending")  # pending: batches not collected yet
 _CELL_FIELDS = (
     "case_key",
     "column_key",
@@ -42,6 +42,7 @@ _CELL_FIELDS = (
     "grades",
     "sample",
     "tool_calls",
+    "batch",  # answered by a provider batch (its cost at the batch price)
 )
 _CACHE_FIELDS = (
     "model",
@@ -128,7 +129,7 @@ def _cell_values(cell: Mapping[str, Any]) -> tuple[Any, ...]:
         value = cell.get(name)
         if name == "grades":
             value = to_json(list(value or ()), "grades")
-        elif name == "cached":
+        elif name in ("cached", "batch"):
             value = int(bool(value))
         elif name == "text":
             value = value or ""
@@ -196,6 +197,7 @@ def eval_cells(conn: sqlite3.Connection, eval_run_id: int) -> list[dict[str, Any
         cell["grades"] = stored_json(row["grades"], [])
         cell["cached"] = bool(row["cached"])
         cell["tool_calls"] = stored_json(row["tool_calls"], []) if row["tool_calls"] else []
+        cell["batch"] = bool(row["batch"])
         cells.append(cell)
     return cells
 

@@ -51,6 +51,8 @@ TABLES = (
     "response_cache",
     "pinned_answers",
     "response_steps",
+    "eval_batches",
+    "eval_batch_items",
 )
 _JSON_COLUMNS = {
     ("versions", "variables"): "{}",
@@ -418,6 +420,8 @@ def _fix_up(conn: sqlite3.Connection) -> tuple[int, dict[str, int]]:
         "eval_runs": "version_id NOT IN (SELECT id FROM versions WHERE versions.prompt_id = "
         "eval_runs.prompt_id)",
         "eval_results": "eval_run_id NOT IN (SELECT id FROM eval_runs)",
+        "eval_batches": "eval_run_id NOT IN (SELECT id FROM eval_runs)",
+        "eval_batch_items": "batch_id NOT IN (SELECT id FROM eval_batches)",
     }
     for table, condition in orphans.items():
         dropped[table] = conn.execute(f"DELETE FROM {table} WHERE {condition}").rowcount

@@ -494,6 +494,38 @@ def _step_13_eval_tool_calls(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE eval_results ADD COLUMN tool_calls TEXT")
 
 
+def _step_14_batches(conn: sqlite3.Connection) -> None:
+    """Evaluations sent as provider batches (OpenAI Batch API, Anthropic Message Batches).
+
+    ``eval_batches``: one per column of a pending evaluation; ``api`` is chat, responses
+    or messages; ``target`` (JSON) the column config, model, params and base URL (never a
+    key); ``remote_id`` the provider's batch id (NULL until created); ``input_file_id``
+    OpenAI's uploaded JSONL; ``state`` 'unsent', the provider's status, or what it ended
+    as; ``counts`` (JSON) done, failed, total; ``error`` why the batch as a whole failed.
+    ``eval_batch_items``: which request (``custom_id``) answers which case and sample, its
+    cache key, the rendered messages (for grading) and the body sent. ``eval_results.batch``
+    marks an answer that came by batch (its cost is at the batch price).
+    """
+    statements = [
+        "CREATE TABLE IF NOT EXISTS eval_batches (id INTEGER PRIMARY KEY, "
+        "eval_run_id INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE, "
+        "column_key TEXT NOT NULL, api TEXT NOT NULL, target TEXT NOT NULL, remote_id TEXT, "
+        "input_file_id TEXT, state TEXT NOT NULL, counts TEXT NOT NULL DEFAULT '{}', "
+        "error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, collected_at TEXT)",
+        "CREATE INDEX IF NOT EXISTS eval_batches_by_run ON eval_batches(eval_run_id)",
+        "CREATE TABLE IF NOT EXISTS eval_batch_items (batch_id INTEGER NOT NULL "
+        "REFERENCES eval_batches(id) ON DELETE CASCADE, custom_id TEXT NOT NULL, "
+        "case_key TEXT NOT NULL, sample INTEGER NOT NULL DEFAULT 0, "
+        "request_key TEXT NOT NULL, messages TEXT NOT NULL, body TEXT NOT NULL, "
+        "PRIMARY KEY (batch_id, custom_id))",
+    ]
+    for statement in statements:
+        conn.execute(statement)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(eval_results)")}
+    if "batch" not in columns:  # a file rebuilt by an older step already has it
+        conn.execute("ALTER TABLE eval_results ADD COLUMN batch INTEGER NOT NULL DEFAULT 0")
+
+
 def _step_15_generated_cases(conn: sqlite3.Connection) -> None:
     """A test case a model wrote ("Generate test cases") is marked so the user reviews it;
     cases made before are the user's own (0). And each optimisation's report (JSON: the
@@ -569,6 +601,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _step_11_images,
     _step_12_tool_calls,
     _step_13_eval_tool_calls,
+    _step_14_batches,
     _step_15_generated_cases,
     _step_16_eval_input_estimates,
     _step_17_label_gates,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from promptstudio.cli import build_parser
+from promptstudio.cli import build_parser, main
 from promptstudio.providers import ProviderProfile
 from promptstudio.settings.profiles import ProfileStore
 from promptstudio.storage import Database, library
@@ -90,6 +90,22 @@ def _cases_stored(place: Place, done: subprocess.CompletedProcess[str]) -> None:
     with Database(place.data / "library.sqlite3") as db:
         prompt = next(p for p in db.call(library.list_prompts) if p.name == "Seeded prompt")
         assert [case.vars for case in db.call(library.list_cases, prompt.id)] == [{"x": "Ada"}]
+
+
+def _batch_args(*words: str) -> Callable[[Place], list[str]]:
+    """``batches WORDS`` after an evaluation was sent as a batch into DIR (in this process)."""
+
+    def args(place: Place) -> list[str]:
+        place.server.batches.seconds = 600  # still running while the command asks
+        sent = main([*_eval_args(place), "--batch", "--data-dir", str(place.data)])
+        assert sent == 0
+        return ["batches", *words]
+
+    return args
+
+
+def _has_batch(place: Place, done: subprocess.CompletedProcess[str]) -> None:
+    assert "batch 1" in done.stdout
 
 
 CASES: dict[str, Case] = {
@@ -172,6 +188,10 @@ CASES: dict[str, Case] = {
         ],
         lambda p, d: _newest_kind(p, "candidate"),
     ),
+    "batches list": Case(_batch_args("list"), _has_batch),
+    "batches status": Case(_batch_args("status", "1"), _has_batch),
+    "batches collect": Case(_batch_args("collect", "1"), _has_batch),
+    "batches cancel": Case(_batch_args("cancel", "1"), _has_batch),
 }
 
 

@@ -142,6 +142,9 @@ class EvalFlow(QObject):
             )
         )
         self._columns_changed()
+        from promptstudio.ui.evaluate.eval_batches import BatchFlow
+
+        self.batches = BatchFlow(self)  # "Send as a batch", pending cells, collecting
 
     @property
     def running(self) -> bool:
@@ -189,6 +192,7 @@ class EvalFlow(QObject):
         self.pane.results.set_baseline(baseline)
         self.pane.set_history(runs, shown_id, baseline_id)
         await self._compare_shown()
+        await self.batches.show_pending()
         if not self.running:  # the last evaluation's summary belongs to its own prompt
             self.pane.status.clear()
 
@@ -290,6 +294,9 @@ class EvalFlow(QObject):
     def run(self) -> None:
         if self.running:
             self.notifier.say("An evaluation is running: Stop or Esc ends it.")
+            return
+        if self.pane.batch.isChecked():
+            self.tasks.start("evaluate", self.batches.submit())
             return
         self.tasks.start("evaluate", self._run())
 
@@ -443,6 +450,11 @@ class EvalFlow(QObject):
         self.pane.status.setText(_summary_line(stored))
         self.notifier.say(_summary_line(stored))
 
+    async def show_stored(self, stored: EvalRun) -> None:
+        """Show an evaluation stored elsewhere (sent as batches), if its prompt is open."""
+        if stored.prompt_id is not None and self.prompt_id == stored.prompt_id:
+            await self._after_run(stored)
+
     async def clear_cache(self) -> int:
         """Forget every cached answer (the next evaluation asks the models again)."""
         count = await self.db.acall(library.cache_clear)
@@ -467,6 +479,7 @@ class EvalFlow(QObject):
         self.pane.results.set_baseline(self.baseline)
         self.pane.set_history(self.runs, eval_id, self.baseline.id if self.baseline else None)
         await self._compare_shown()
+        await self.batches.show_pending()
 
     async def compare_with(self, eval_id: int | None) -> None:
         self.baseline = await self.db.acall(load_run, eval_id) if eval_id is not None else None

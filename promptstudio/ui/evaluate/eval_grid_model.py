@@ -58,6 +58,12 @@ _FOREGROUNDS: Final = {
 }
 
 
+_PENDING_ROLES = (
+    Qt.ItemDataRole.AccessibleTextRole,
+    Qt.ItemDataRole.ToolTipRole,
+)
+
+
 def verdict_colour(kind: str, *, background: bool = False) -> QColor:
     """The colour for ``pass``, ``fail`` or ``flip`` text (or background) in this theme."""
     light, dark = (_BACKGROUNDS if background else _FOREGROUNDS)[kind]
@@ -91,6 +97,9 @@ class EvalGridModel(QAbstractTableModel):
         self._flips: dict[tuple[str, str], Flip] = {}
         self._rows: dict[str, int] = {}
         self._columns: dict[str, int] = {}
+        # column key → (short, in words): its batch's state, for cells not answered yet
+        self._pending: dict[str, tuple[str, str]] = {}
+        self._pending_run: int | None = None
 
     @property
     def run(self) -> EvalRun | None:
@@ -129,6 +138,14 @@ class EvalGridModel(QAbstractTableModel):
             self._flips[key] = Flip(*key, was, now)
         index = self.index(row, column)
         self.dataChanged.emit(index, index)
+
+    def set_pending(self, eval_id: int, texts: dict[str, tuple[str, str]]) -> None:
+        """Cells of evaluation ``eval_id`` still waiting on a batch say ``texts[column]``
+        (shown; in words for the tooltip and screen readers)."""
+        self._pending_run, self._pending = eval_id, dict(texts)
+        if self.rowCount() and self.columnCount():
+            last = self.index(self.rowCount() - 1, self.columnCount() - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
 
     def update_rating(self, case_key: str, column_key: str) -> None:
         """A person's rating of a cell changed (``EvalRun.ratings``): show its mark."""
@@ -172,6 +189,11 @@ class EvalGridModel(QAbstractTableModel):
         cell = self.cell_at(index)
         flip = self._flips.get(key)
         outcomes = self.outcomes_at(index)
+        pending = self._pending_text(cell, key[1])
+        if pending is not None and role == Qt.ItemDataRole.DisplayRole:
+            return pending[0]
+        if pending is not None and role in _PENDING_ROLES:
+            return pending[1]
         if role == Qt.ItemDataRole.DisplayRole:
             text = verdict_text(cell) if outcomes is None else _repeats_text(outcomes)
             if flip is not None:
@@ -228,6 +250,11 @@ class EvalGridModel(QAbstractTableModel):
         self._matches = match_columns(self._baseline, self._run)
         flips = compare_runs(self._baseline, self._run)
         self._flips = {(flip.case_key, flip.column_key): flip for flip in flips}
+
+    def _pending_text(self, cell: CellResult | None, column_key: str) -> tuple[str, str] | None:
+        if cell is not None or self._run is None or self._run.id != self._pending_run:
+            return None
+        return self._pending.get(column_key)
 
     def _key(self, index: Index) -> tuple[str, str] | None:
         run = self._run

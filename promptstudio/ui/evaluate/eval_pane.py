@@ -62,6 +62,13 @@ class EvalPane(QWidget):
         self.fresh.setToolTip(
             "Ask the models again instead of reusing a cached answer to the same request"
         )
+        self.batch = QCheckBox("Send as a batch", self)
+        self.batch.setObjectName("evalBatch")
+        self.batch.setAccessibleName("Send as a batch")
+        self.batch.setToolTip(
+            "Evaluate through the providers' batch APIs (OpenAI, Anthropic): half the price, "
+            "answers within 24 hours; the grid fills in as batches end, also after a restart"
+        )
         self.repeat = QSpinBox(self)
         self.repeat.setObjectName("evalRepeat")
         self.repeat.setRange(1, MAX_SAMPLES)
@@ -78,6 +85,7 @@ class EvalPane(QWidget):
         budget_label = QLabel("Budget:", self)
         budget_label.setBuddy(self.budget)
         self.cases.add_beside_checks(budget_label, self.budget)  # the toolbar has no room
+        self.cases.add_beside_checks(self.batch)
         self.judge = QComboBox(self)
         self.judge.setObjectName("evalJudge")
         self.judge.setToolTip("The run column whose model grades 'llm-rubric' checks")

@@ -230,6 +230,11 @@ class EvalResultsView(QWidget):
         self.refresh_summary()
         self._announce_agreement(run)
 
+    def set_pending(self, eval_id: int, texts: dict[str, tuple[str, str]]) -> None:
+        """What the cells of evaluation ``eval_id`` waiting on a batch say (short, in
+        words), by column."""
+        self._grid_model.set_pending(eval_id, texts)
+
     def set_baseline(self, run: EvalRun | None) -> None:
         """Compare with an earlier run: flipped cells, pass-rate changes, baseline answers."""
         self._grid_model.set_baseline(run)

@@ -90,9 +90,12 @@ def repeats_text(summary: ModelSummary) -> str:
 
 
 def cost_text(summary: ModelSummary) -> str:
-    """The total cost; "$0 (cached)" says why a whole column cost nothing."""
+    """The total cost; "$0 (cached)" says why a whole column cost nothing; the part paid
+    at the batch price is told apart: "$0.030 ($0.020 batch)"."""
     if summary.cells and summary.cached == summary.cells:
         return ALL_CACHED
+    if summary.batch_cost is not None:
+        return f"{format_cost(summary.total_cost)} ({format_cost(summary.batch_cost)} batch)"
     return format_cost(summary.total_cost)
 
 
