@@ -108,6 +108,13 @@ def _has_batch(place: Place, done: subprocess.CompletedProcess[str]) -> None:
     assert "batch 1" in done.stdout
 
 
+def _labelled(place: Place, done: subprocess.CompletedProcess[str]) -> None:
+    newest = _seeded_versions(place)[0]
+    with Database(place.data / "library.sqlite3") as db:
+        label = db.call(library.get_label, newest.prompt_id, "production")
+    assert label is not None and label.version_id == newest.id
+
+
 CASES: dict[str, Case] = {
     "gui": Case(lambda p: ["--smoke", "gui"], lambda p, d: _library_has(p, "Seeded prompt")),
     "render": Case(lambda p: ["render", _prompt_file(p), "--var", "who=Ada"], _ok),
@@ -136,6 +143,7 @@ CASES: dict[str, Case] = {
         lambda p, d: _contains((p.work / "out.jsonl").read_text(encoding="utf-8"), "only-in-DIR"),
     ),
     "history": Case(lambda p: ["history", "Seeded prompt"], _ok),
+    "label": Case(lambda p: ["label", "Seeded prompt", "latest", "production"], _labelled),
     "search": Case(lambda p: ["search", "only"], _ok),
     "providers list": Case(
         lambda p: ["providers", "list"], lambda p, d: _contains(d.stdout, "dirbox")
