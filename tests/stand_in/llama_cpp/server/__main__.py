@@ -20,7 +20,7 @@ from types import FrameType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4]))  # the repository, for tests.*
 
-from tests.fake_llm import FakeLLM, Reply  # noqa: E402
+from tests.fake_llm import FakeLLM, Reply
 
 ANSWER = "Hello from the stand-in llama.cpp server."
 
