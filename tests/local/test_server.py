@@ -197,7 +197,7 @@ def test_a_reused_pid_is_never_killed(isolated_home):
             pid=other.pid, port=1, owner=999_999_999,
             argv=[sys.executable, "-m", "llama_cpp.server", "--port", "1"],
         ))  # fmt: skip
-        assert command_line(other.pid)[-1] == "import time; time.sleep(60)"
+        wait_for(lambda: (command_line(other.pid) or [""])[-1] == "import time; time.sleep(60)")
         assert clean_up_stale(isolated_home) is None
         assert other.poll() is None  # still alive
         assert read_state(isolated_home) is None

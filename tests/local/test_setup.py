@@ -62,13 +62,13 @@ FAKE_PIP = (
     "import time\n"
     "for n in range(3): print(f'Collecting part {n}', flush=True)\n"
     "print('Building wheel for llama-cpp-python (pyproject.toml): started', flush=True)\n"
-    "time.sleep({sleep})\n"
-    "raise SystemExit({code})\n"
+    "time.sleep(SLEEP)\n"
+    "raise SystemExit(CODE)\n"
 )
 
 
 def fake_pip(sleep: float = 0, code: int = 0) -> list[str]:
-    return [sys.executable, "-c", FAKE_PIP.format(sleep=sleep, code=code)]
+    return [sys.executable, "-c", FAKE_PIP.replace("SLEEP", str(sleep)).replace("CODE", str(code))]
 
 
 def test_progress_lines_reach_the_listener_and_the_model_is_unpacked(isolated_home, monkeypatch):
