@@ -33,7 +33,7 @@ def add_local_commands(commands: Any, data: argparse.ArgumentParser) -> None:
     setup.set_defaults(handler=_setup)
     model = argparse.ArgumentParser(add_help=False)
     model.add_argument("--model", metavar="PATH", dest="model_file",
-                       help="serve this GGUF file (kept as the choice); default: Gemma 3 270M")  # fmt: skip
+                       help="serve this GGUF file (kept as the choice)")  # fmt: skip
     model.add_argument("--gemma", action="store_true",
                        help="serve Gemma 3 270M again (forget a chosen file)")  # fmt: skip
     start = actions.add_parser(

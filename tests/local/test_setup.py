@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from promptstudio.local import setup
+from promptstudio.local.server import pid_alive
 from promptstudio.local.setup import (
     LOCAL_REQUIREMENTS,
     Installation,
@@ -22,7 +23,6 @@ from promptstudio.local.setup import (
     install_environment,
     missing_for_setup,
 )
-from promptstudio.local.server import pid_alive
 
 ROOT = Path(__file__).resolve().parents[2]
 
