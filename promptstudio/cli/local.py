@@ -115,7 +115,12 @@ def _start(args: argparse.Namespace) -> int:
         return 0
     stopped = threading.Event()
     died = threading.Event()
-    server.on_event = _chain(server.on_event, lambda event: event == "died" and died.set())
+
+    def heard(event: str) -> None:
+        if event == "died":
+            died.set()
+
+    server.on_event = _chain(server.on_event, heard)
     for sig in (signal.SIGINT, signal.SIGTERM, *_hangup()):
         signal.signal(sig, lambda *_: stopped.set())
     try:

@@ -72,7 +72,7 @@ class LocalSetupDialog(QDialog):
         self.data_dir = data_dir
         self.command = command  # tests: a stand-in for pip
         self.installation: Installation | None = None
-        self.thread: threading.Thread | None = None
+        self.worker: threading.Thread | None = None
         self.model_file: Path | None = None
 
         self.intro = QLabel(INTRO, self)
@@ -167,7 +167,7 @@ class LocalSetupDialog(QDialog):
             missing.append("Choose the GGUF file to serve.")
         self.missing.setText("\n".join(f"• {line}" for line in missing))
         self.missing.setVisible(bool(missing))
-        self.start_button.setEnabled(not missing and self.thread is None)
+        self.start_button.setEnabled(not missing and self.worker is None)
         self.start_button.setText("&Start the model" if installed else "&Set up")
         if installed and not self.status.text():
             self.status.setText("llama-cpp-python is installed already.")
@@ -192,8 +192,8 @@ class LocalSetupDialog(QDialog):
         self.progress.show()
         self.log.show()
         self.status.setText("Setting up… (building llama-cpp-python takes a few minutes)")
-        self.thread = threading.Thread(target=self._install, name="local-setup", daemon=True)
-        self.thread.start()
+        self.worker = threading.Thread(target=self._install, name="local-setup", daemon=True)
+        self.worker.start()
 
     def _gemma_unpacked(self) -> bool:
         from promptstudio.local.model import gemma_path
@@ -214,7 +214,7 @@ class LocalSetupDialog(QDialog):
             self._done.emit("")
 
     def _finished(self, problem: str) -> None:
-        self.thread = None
+        self.worker = None
         self.progress.hide()
         for control in (self.gemma, self.own, self.choose):
             control.setEnabled(True)
@@ -229,15 +229,15 @@ class LocalSetupDialog(QDialog):
 
     def cancel(self) -> None:
         """Stop the installation if one runs, else close."""
-        if self.installation is not None and self.thread is not None:
+        if self.installation is not None and self.worker is not None:
             self.status.setText("Cancelling…")
             self.installation.cancel()
             return
         self.reject()
 
     def done(self, result: int) -> None:  # closing the window cancels too
-        if self.installation is not None and self.thread is not None:
+        if self.installation is not None and self.worker is not None:
             self.installation.cancel()
-            self.thread.join(10)
-            self.thread = None
+            self.worker.join(10)
+            self.worker = None
         super().done(result)

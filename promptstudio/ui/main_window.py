@@ -405,7 +405,7 @@ class MainWindow(QMainWindow):
                        "Prompty, promptfoo, JSON, Markdown, Python or curl; or the library"),
             self.exchange.open_export)  # fmt: skip
         add(ActionSpec("app.settings", "Se&ttings…", "&File", "Ctrl+,"), self.open_settings)
-        add(ActionSpec("app.local_model", "Set up a &local model…", "&File", None,
+        add(ActionSpec("app.local_model", "Set up a &local model…", "&File", "Ctrl+K, M",
                        "Install and run a small model on this computer (no key, no cost)"),
             self.local_model.open_setup)  # fmt: skip
         add(ActionSpec("app.quit", "&Quit", "&File", "Ctrl+Q"), self.close)

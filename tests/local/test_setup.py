@@ -92,9 +92,12 @@ def test_a_failed_install_says_what_pip_said(isolated_home) -> None:
 
 def test_cancel_stops_pip_at_once(isolated_home) -> None:
     started = threading.Event()
-    installation = Installation(
-        isolated_home, lambda line: "Building" in line and started.set(), command=fake_pip(60)
-    )
+
+    def heard(line: str) -> None:
+        if "Building" in line:
+            started.set()
+
+    installation = Installation(isolated_home, heard, command=fake_pip(60))
     failure: list[BaseException] = []
 
     def run() -> None:
