@@ -272,7 +272,11 @@ def stop_server(data_dir: Path) -> ServerState | None:
 
 
 def port_free(port: int) -> bool:
+    """Nobody listens on ``port`` (one left in TIME_WAIT counts as free: servers bind
+    with SO_REUSEADDR, as uvicorn does)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if sys.platform != "win32":
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:

@@ -21,6 +21,7 @@ from promptstudio.local.server import (
     ManagedServer,
     ServerState,
     running_server,
+    stop_server,
 )
 from promptstudio.providers.profiles import UnknownProfile
 from promptstudio.settings.profiles import ProfileStore
@@ -46,6 +47,10 @@ def start_local_server(
     model = chosen_model(data_dir) if model is None else model
     options = server_options(data_dir, model, python)
     preferred = profile_port(profiles)  # the same port again keeps the columns' URL valid
+    replaced = running_server(data_dir)  # (a stale one is stopped in there)
+    if replaced is not None:  # detached, or another window's: one server, the new model
+        log.info("replacing the local server running as pid %d", replaced.pid)
+        stop_server(data_dir)
 
     def heard(event: str) -> None:
         if event == "restarted":
