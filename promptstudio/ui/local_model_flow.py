@@ -20,13 +20,14 @@ from PySide6.QtWidgets import QWidget
 
 from promptstudio.errors import PromptStudioError
 from promptstudio.local.model import PROFILE_ID, chosen_model
-from promptstudio.local.server import ManagedServer
+from promptstudio.local.server import LocalServerError, ManagedServer
 from promptstudio.local.service import adopt_running, start_local_server
 from promptstudio.local.setup import is_installed
 from promptstudio.providers.probe import LocalServer
 from promptstudio.providers.profiles import UnknownProfile
 from promptstudio.settings.profiles import ProfileStore
 from promptstudio.ui.local_setup_dialog import LocalSetupDialog
+from promptstudio.ui.messages import show_error
 from promptstudio.ui.status import StatusNotifier
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class LocalModelFlow(QObject):
     ready = Signal(object)  # LocalServer: the server answers (after a setup from the dialog)
     failed = Signal(str)
     _started = Signal(object, bool)  # LocalServer, announce (from the starting thread)
+    _refused = Signal(object, bool)  # the error, announce (from the starting thread)
     _event = Signal(str)  # from the server's watcher thread
 
     def __init__(
@@ -59,6 +61,7 @@ class LocalModelFlow(QObject):
         self.closing = False
         self._started.connect(self._on_started)
         self._event.connect(self._on_event)
+        self._refused.connect(self._on_refused)
         self.failed.connect(lambda message: self.notifier.say(message, 15_000))
 
     def set_up_before(self) -> bool:
@@ -112,11 +115,11 @@ class LocalModelFlow(QObject):
                     return
             server = start_local_server(self.data_dir, self.profiles, on_event=self._event.emit)
         except PromptStudioError as exc:
-            self.failed.emit(f"The local model could not start: {exc.message}")
+            self._refused.emit(exc, announce)
             return
         except Exception as exc:  # never a traceback: say it and log it
             log.exception("the local model could not start")
-            self.failed.emit(f"The local model could not start: {exc}")
+            self._refused.emit(LocalServerError(f"{type(exc).__name__}: {exc}"), announce)
             return
         if self.closing:  # the app quit while the server was starting
             server.stop()
@@ -133,6 +136,12 @@ class LocalModelFlow(QObject):
         self.notifier.say(f"{server.name} is ready at {server.base_url}", 8000)
         if announce:
             self.ready.emit(server)
+
+    def _on_refused(self, error: PromptStudioError, announce: bool) -> None:
+        first = error.message.splitlines()[0] if error.message else ""
+        self.failed.emit(f"The local model could not start: {first}")
+        if announce:  # the user asked for it just now: the whole story, in a message
+            show_error(self.window, error)
 
     def _on_event(self, event: str) -> None:
         if event == "restarted":

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 def describe(error: BaseException) -> tuple[str, str]:
     """(title, text) for an error."""
     from promptstudio.exchange import ExchangeError
+    from promptstudio.local.server import LocalServerError
     from promptstudio.providers.errors import ProviderError
     from promptstudio.storage import LibraryWriteError
     from promptstudio.templating import TemplateError
@@ -31,6 +32,8 @@ def describe(error: BaseException) -> tuple[str, str]:
         return "The model request failed", error.message
     if isinstance(error, LibraryWriteError):
         return "Not saved", error.message
+    if isinstance(error, LocalServerError):
+        return "The local model", error.message
     if isinstance(error, PromptStudioError):
         return "PromptStudio", error.message
     log.error("unexpected error", exc_info=error)

@@ -127,3 +127,24 @@ def test_a_model_set_up_before_starts_with_the_app(window, qtbot, monkeypatch, i
     pid = server.process.pid
     window.close()
     assert not pid_alive(pid)
+
+
+def test_a_server_that_cannot_start_is_explained(window, qtbot, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setenv("STAND_IN_EXIT", "error loading model: out of memory")
+    dialog = window.local_model.open_setup()
+    dialog.command = fake_pip()
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+
+    def box() -> QMessageBox | None:
+        found = window.findChild(QMessageBox, "errorMessageBox")
+        return found if found is not None and found.isVisible() else None
+
+    qtbot.waitUntil(lambda: box() is not None, timeout=30_000)
+    shown = box()
+    assert shown is not None and shown.windowTitle() == "The local model"
+    assert "exited at once" in shown.text() and "out of memory" in shown.text()
+    assert "could not start" in window.statusBar().currentMessage()
+    assert window.local_model.server is None
+    shown.close()
