@@ -148,3 +148,28 @@ def test_a_server_that_cannot_start_is_explained(window, qtbot, monkeypatch) -> 
     assert "could not start" in window.statusBar().currentMessage()
     assert window.local_model.server is None
     shown.close()
+
+
+def test_another_gguf_file_can_be_chosen_and_served(window, qtbot, tmp_path) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    mine = tmp_path / "my-model.gguf"
+    mine.write_bytes(b"GGUF stand-in")
+    offer = window.offer_first_launch([Candidate("Nobody", closed_port())])
+    assert offer is not None
+    dialog = window.local_model.open_setup()
+    qtbot.mouseClick(dialog.choose, Qt.MouseButton.LeftButton)
+    picker = dialog.findChild(QFileDialog)
+    assert picker is not None and picker.isVisible()
+    picker.fileSelected.emit(str(mine))  # what choosing the file in the picker sends
+    picker.reject()
+    assert dialog.own.isChecked() and dialog.file_label.text() == str(mine)
+    dialog.command = fake_pip()
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    board = window.run_board
+    qtbot.waitUntil(lambda: board.configs()[0].model == "my-model", timeout=30_000)
+    assert window.profiles.get(PROFILE_ID).name == "Local (my-model)"
+    window.editor.setPlainText("user:\nHello")
+    with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
+        window.registry["run.run"].trigger()
+    assert board.columns[0].output.toPlainText() == ANSWER
