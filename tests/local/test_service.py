@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from promptstudio.local.model import GEMMA, PROFILE_ID, gemma_path
-from promptstudio.local.server import pid_alive, read_state
+from promptstudio.local.server import ManagedServer, pid_alive, read_state
 from promptstudio.local.service import adopt_running, start_local_server
 from promptstudio.settings.profiles import ProfileStore
 
@@ -24,6 +24,17 @@ def wait_for(condition, timeout: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def pid_of(server: ManagedServer) -> int:
+    assert server.process is not None
+    return server.process.pid
+
+
+def state_pid(home: Path) -> int:
+    state = read_state(home)
+    assert state is not None
+    return state.pid
 
 
 def test_gemma_is_unpacked_and_the_profile_points_at_the_server(isolated_home: Path) -> None:
@@ -54,7 +65,7 @@ def test_a_restart_on_another_port_moves_the_profile(isolated_home: Path, monkey
     try:
         old = server.port
         monkeypatch.setattr(module, "port_free", lambda port: port != old)  # taken meanwhile
-        os.kill(server.process.pid, signal.SIGKILL)
+        os.kill(pid_of(server), signal.SIGKILL)
         wait_for(lambda: "restarted" in events)
         assert server.port != old
         assert profiles.get(PROFILE_ID).base_url == server.base_url
@@ -65,11 +76,12 @@ def test_a_restart_on_another_port_moves_the_profile(isolated_home: Path, monkey
 def test_starting_replaces_a_detached_server(isolated_home: Path) -> None:
     profiles = ProfileStore(isolated_home)
     detached = start_local_server(isolated_home, profiles, detached=True)
-    first = detached.process.pid
-    assert adopt_running(isolated_home, profiles).pid == first
+    first = pid_of(detached)
+    adopted = adopt_running(isolated_home, profiles)
+    assert adopted is not None and adopted.pid == first
     server = start_local_server(isolated_home, profiles)
     try:
         assert not pid_alive(first)
-        assert read_state(isolated_home).pid == server.process.pid
+        assert state_pid(isolated_home) == pid_of(server)
     finally:
         server.stop()
