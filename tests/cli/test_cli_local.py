@@ -111,6 +111,10 @@ def test_another_gguf_file_is_served_and_kept_as_the_choice(isolated_home: Path,
     cli("local", "stop", home=isolated_home)
     status = json.loads(cli("local", "status", "--json", home=isolated_home).stdout)
     assert status["model_file"] == str(mine)
+    back = cli("local", "start", "--detach", "--gemma", "--json", home=isolated_home)
+    assert json.loads(back.stdout)["models"] == ["gemma-3-270m"]  # Gemma again
+    status = json.loads(cli("local", "status", "--json", home=isolated_home).stdout)
+    assert status["model_file"] is None and status["model"] == "Gemma 3 270M"
 
 
 def test_a_missing_model_file_is_a_clear_message(isolated_home: Path, tmp_path) -> None:
