@@ -37,6 +37,7 @@ class Case:
     args: Callable[[Place], list[str]]
     check: Callable[[Place, subprocess.CompletedProcess[str]], None]
     stdin: str | None = None
+    stand_in: bool = False  # the local extra's stand-ins on PYTHONPATH (tests/stand_in)
 
 
 def _library_has(place: Place, name: str) -> None:
@@ -91,6 +92,34 @@ def _cases_stored(place: Place, done: subprocess.CompletedProcess[str]) -> None:
         assert [case.vars for case in db.call(library.list_cases, prompt.id)] == [{"x": "Ada"}]
 
 
+def _local_started(place: Place, done: subprocess.CompletedProcess[str]) -> None:
+    from promptstudio.local.server import read_state, stop_server
+
+    state = read_state(place.data)
+    assert state is not None and state.base_url in done.stdout
+    stop_server(place.data)
+
+
+def _stale_local_server(place: Place) -> list[str]:
+    from promptstudio.local.server import ServerState, write_state
+
+    write_state(place.data, ServerState(pid=999_999_999, port=1, argv=["gone"], owner=1))
+    return ["local", "stop"]
+
+
+def _local_forgotten(place: Place, done: subprocess.CompletedProcess[str]) -> None:
+    assert not (place.data / "local-server.json").exists()
+
+
+def _chosen_local_model(place: Place) -> list[str]:
+    from promptstudio.local.model import choose_model, model_from_file
+
+    model = place.work / "only-in-DIR.gguf"
+    model.write_bytes(b"GGUF stand-in")
+    choose_model(place.data, model_from_file(model))
+    return ["local", "status"]
+
+
 CASES: dict[str, Case] = {
     "gui": Case(lambda p: ["--smoke", "gui"], lambda p, d: _library_has(p, "Seeded prompt")),
     "render": Case(lambda p: ["render", _prompt_file(p), "--var", "who=Ada"], _ok),
@@ -143,6 +172,10 @@ CASES: dict[str, Case] = {
     "keys set": Case(lambda p: ["keys", "set", "dirbox"], _ok, stdin="sk-not-a-real-key\n"),
     "keys delete": Case(lambda p: ["keys", "delete", "dirbox"], _ok),
     "keys status": Case(lambda p: ["keys", "status", "dirbox"], _ok),
+    "local setup": Case(lambda p: ["local", "setup"], _ok, stand_in=True),
+    "local start": Case(lambda p: ["local", "start", "--detach"], _local_started, stand_in=True),
+    "local stop": Case(_stale_local_server, _local_forgotten),
+    "local status": Case(_chosen_local_model, lambda p, d: _contains(d.stdout, "only-in-DIR")),
 }
 
 
@@ -213,6 +246,10 @@ def test_data_dir_is_honoured_before_and_after_the_command(
         "PYTHON_KEYRING_BACKEND": "promptstudio.credentials.memory.InMemoryKeyring",
         "QT_QPA_PLATFORM": "offscreen",
     }
+    if case.stand_in:
+        from tests.stand_in import PATH
+
+        env["PYTHONPATH"] = str(PATH)
     done = subprocess.run(
         [*PROMPTSTUDIO, *argv],
         env=env,
