@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,9 @@ from promptstudio.local.model import GEMMA, PROFILE_ID, gemma_path
 from promptstudio.local.server import ManagedServer, pid_alive, read_state
 from promptstudio.local.service import adopt_running, start_local_server
 from promptstudio.settings.profiles import ProfileStore
+from tests.local.test_server import wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
-
-
-def wait_for(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def pid_of(server: ManagedServer) -> int:
