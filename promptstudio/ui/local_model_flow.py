@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 class LocalModelFlow(QObject):
     profilesChanged = Signal()  # the local profile was added or now points elsewhere
-    ready = Signal(object)  # LocalServer: the server answers (after a setup from the dialog)
+    running = Signal(object)  # LocalServer: the server answers (started or adopted)
+    ready = Signal(object)  # LocalServer: the same, after a setup from the dialog
     failed = Signal(str)
     _started = Signal(object, bool)  # LocalServer, announce (from the starting thread)
     _refused = Signal(object, bool)  # the error, announce (from the starting thread)
@@ -134,6 +135,7 @@ class LocalModelFlow(QObject):
     def _on_started(self, server: LocalServer, announce: bool) -> None:
         self.profilesChanged.emit()
         self.notifier.say(f"{server.name} is ready at {server.base_url}", 8000)
+        self.running.emit(server)
         if announce:
             self.ready.emit(server)
 

@@ -374,6 +374,7 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
         self.first_launch.panel.localSetupRequested.connect(self.local_model.open_setup)
         self.local_model.ready.connect(self.first_launch.use_local)
+        self.local_model.running.connect(self.first_launch.offer_local)
         self.first_launch.start()
         return self.first_launch
 

@@ -173,3 +173,18 @@ def test_another_gguf_file_can_be_chosen_and_served(window, qtbot, tmp_path) -> 
     with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
         window.registry["run.run"].trigger()
     assert board.columns[0].output.toPlainText() == ANSWER
+
+
+def test_a_first_launch_offers_the_local_model_set_up_before(window, qtbot, monkeypatch):
+    monkeypatch.syspath_prepend(str(STAND_IN))  # llama_cpp "installed" in this Python
+    window.profiles.add(local_profile(closed_port(), GEMMA))  # set up before (e.g. the CLI)
+    window.local_model.start_if_set_up()  # as the app does, before the first-launch look
+    offer = window.offer_first_launch([Candidate("Nobody", closed_port())])
+    assert offer is not None
+    panel = window.run_board.findChild(FirstLaunchPanel)
+    qtbot.waitUntil(lambda: bool(panel.buttons), timeout=30_000)
+    assert [b.text() for b in panel.buttons] == ["Use Local (Gemma 3 270M) (gemma-3-270m)"]
+    assert not panel.local_button.isVisible()  # set up already: nothing to set up
+    qtbot.mouseClick(panel.buttons[0], Qt.MouseButton.LeftButton)
+    config = window.run_board.configs()[0]
+    assert (config.profile, config.model) == (PROFILE_ID, "gemma-3-270m")

@@ -202,6 +202,7 @@ class FirstLaunchOffer(QObject):
         self.board, self.tasks, self.worker, self.profiles = board, tasks, worker, profiles
         self.candidates = tuple(candidates)
         self.closed = False
+        self.local: LocalServer | None = None  # the managed local model, once it answers
         self.panel = FirstLaunchPanel(board)
         self.panel.serverChosen.connect(self.use_server)
         self.panel.keyChosen.connect(self.use_key)
@@ -216,6 +217,7 @@ class FirstLaunchOffer(QObject):
     async def _look(self) -> None:
         future = self.worker.submit(probe_local_servers(self.candidates))
         servers = await asyncio.wrap_future(future)
+        servers += [self.local] if self.local is not None else []
         keys = keys_in_environment(self.profiles.profiles())
         self.panel.show_found(servers, keys)
 
@@ -227,6 +229,12 @@ class FirstLaunchOffer(QObject):
             if not model and not server.needs_key:
                 self.board.modelsRequested.emit(column.column_id)
         self.close()
+
+    def offer_local(self, server: LocalServer) -> None:
+        """The local model set up before answers now: offer it with what was found."""
+        self.local = server
+        if not self.closed and self.panel.again_button.isEnabled():  # the look is over
+            self.start()
 
     def use_local(self, server: LocalServer) -> None:
         """The local model was set up from the panel: it becomes the column."""
