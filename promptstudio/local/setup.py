@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -148,12 +149,15 @@ class Installation:
         command: Sequence[str] | None = None,
         python: str = sys.executable,
         unpack_gemma: bool = True,
+        heartbeat: float = 30.0,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.on_line = on_line
         self.command = list(command) if command is not None else install_command(python)
         self.python = python
         self.unpack_gemma = unpack_gemma
+        self.heartbeat = heartbeat  # seconds between "still working" lines (pip is silent
+        # while it compiles, for minutes)
         self.lines: list[str] = []
         self._process: subprocess.Popen[str] | None = None
         self._cancelled = threading.Event()
@@ -193,10 +197,14 @@ class Installation:
         if self.cancelled:  # cancelled before pip was there to stop
             self._stop(process)
         assert process.stdout is not None
-        for raw in process.stdout:
-            line = raw.rstrip()
-            if line:
-                self._say(line)
+        quiet = threading.Event()
+        threading.Thread(
+            target=self._still_working, args=(quiet,), name="setup-heartbeat", daemon=True
+        ).start()
+        try:
+            self._read(process)
+        finally:
+            quiet.set()
         code = process.wait()
         self._process = None
         if self.cancelled:
@@ -204,6 +212,19 @@ class Installation:
         if code != 0:
             tail = "\n".join(self.lines[-15:])
             raise SetupFailed(f"pip install failed (exit code {code}):\n{tail}")
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            line = raw.rstrip()
+            if line:
+                self._say(line)
+
+    def _still_working(self, quiet: threading.Event) -> None:
+        began = time.monotonic()
+        while not quiet.wait(self.heartbeat):
+            minutes, seconds = divmod(int(time.monotonic() - began), 60)
+            self._say(f"… still working ({minutes}:{seconds:02d})")
 
     def cancel(self) -> None:
         self._cancelled.set()

@@ -175,9 +175,12 @@ class LocalSetupDialog(QDialog):
     # ---- during: the installation on a thread ------------------------------------------------
 
     def start(self) -> None:
-        model = (
-            model_from_file(self.model_file) if self.own.isChecked() and self.model_file else GEMMA
-        )
+        try:
+            own = self.model_file if self.own.isChecked() else None
+            model = model_from_file(own) if own is not None else GEMMA
+        except PromptStudioError as exc:  # the file went away meanwhile
+            self.status.setText(exc.message)
+            return
         choose_model(self.data_dir, model)
         if is_installed() and (model.path is not None or self._gemma_unpacked()):
             self._finished("")

@@ -116,3 +116,12 @@ def test_cancel_stops_pip_at_once(isolated_home) -> None:
     assert not thread.is_alive() and time.monotonic() - began < 10
     assert isinstance(failure[0], SetupCancelled)
     assert not pid_alive(pid)
+
+
+def test_a_silent_build_still_shows_progress(isolated_home) -> None:
+    """pip says nothing while it compiles (minutes): a line every so often says it works."""
+    lines: list[str] = []
+    installation = Installation(isolated_home, lines.append, command=fake_pip(sleep=1.5),
+                                unpack_gemma=False, heartbeat=0.3)  # fmt: skip
+    assert installation.run() is None
+    assert any(line.startswith("… still working (0:0") for line in lines)
