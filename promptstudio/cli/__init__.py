@@ -14,6 +14,7 @@
     promptstudio label PROMPT VERSION NAME             move a label, refused below its gate
     promptstudio providers list|add|remove             provider profiles
     promptstudio keys set|delete|status                keys (read from stdin, never shown)
+    promptstudio local setup|start|stop|status         a local model, managed (Gemma 3 270M)
 
 Qt is imported only for the GUI, so the headless commands start fast and run anywhere.
 """
@@ -41,7 +42,9 @@ log = logging.getLogger("promptstudio.cli")
 #: What a process killed by SIGPIPE reports (128 + 13), as ``git log | head`` does.
 BROKEN_PIPE_EXIT = 141
 #: Arguments that name files: any bytes the OS allows (Python keeps them losslessly).
-PATH_ARGUMENTS = frozenset({"file", "cases", "output", "paths", "data_dir", "screenshot"})
+PATH_ARGUMENTS = frozenset(
+    {"file", "cases", "output", "paths", "data_dir", "screenshot", "model_file"}
+)
 
 
 class CliError(PromptStudioError):
@@ -122,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     from promptstudio.cli.batches import add_batches_command
 
     add_batches_command(commands, data)
+    from promptstudio.cli.local import add_local_commands
+
+    add_local_commands(commands, data)
     return parser
 
 

@@ -146,6 +146,7 @@ def run_app(data_dir: Path, *, smoke: bool = False, screenshot: Path | None = No
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     window.start()
+    window.local_model.start_if_set_up()  # stopped when the window closes
     window.offer_first_launch()
     if smoke or screenshot is not None:
 

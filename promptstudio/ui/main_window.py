@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         from promptstudio.ui.exchange_flow import ExchangeFlow
         from promptstudio.ui.history.history_pane import HistoryPane
         from promptstudio.ui.library.library_pane import LibraryPane
+        from promptstudio.ui.local_model_flow import LocalModelFlow
         from promptstudio.ui.messages import show_error
         from promptstudio.ui.session_binding import ToolsBinding
         from promptstudio.ui.status import StatusNotifier
@@ -227,6 +228,8 @@ class MainWindow(QMainWindow):
         self.ratings = AnswerRatings(db, self.workspace.runs, self.run_board, self.tasks)
         ws.promptOpened.connect(self.ratings.show_pins)
         self.history.exportVersionRequested.connect(self.exchange.open_export)
+        self.local_model = LocalModelFlow(self, self.data_dir, self.profiles, self.notifier)
+        self.local_model.profilesChanged.connect(self._profiles_changed)
         self.registry = ActionRegistry(self)
         self._register_actions()
         self.registry.build_menus()
@@ -308,6 +311,7 @@ class MainWindow(QMainWindow):
         if self.settings_dialog is None:
             providers = ProvidersPage(self.profiles, self.workspace.keys, self.tasks)
             providers.profilesChanged.connect(self._profiles_changed)
+            providers.localSetupRequested.connect(self.local_model.open_setup)
             self.settings_dialog = SettingsDialog(
                 self.settings, self, extra_pages=[("Providers", providers)]
             )
@@ -399,6 +403,9 @@ class MainWindow(QMainWindow):
             self.run_board, self.tasks, self.run_worker, self.profiles,
             USUAL_SERVERS if candidates is None else candidates,
         )  # fmt: skip
+        self.first_launch.panel.localSetupRequested.connect(self.local_model.open_setup)
+        self.local_model.ready.connect(self.first_launch.use_local)
+        self.local_model.running.connect(self.first_launch.offer_local)
         self.first_launch.start()
         return self.first_launch
 
@@ -430,6 +437,9 @@ class MainWindow(QMainWindow):
                        "Prompty, promptfoo, JSON, Markdown, Python or curl; or the library"),
             self.exchange.open_export)  # fmt: skip
         add(ActionSpec("app.settings", "Se&ttings…", "&File", "Ctrl+,"), self.open_settings)
+        add(ActionSpec("app.local_model", "Set up a &local model…", "&File", "Ctrl+K, M",
+                       "Install and run a small model on this computer (no key, no cost)"),
+            self.local_model.open_setup)  # fmt: skip
         add(ActionSpec("app.quit", "&Quit", "&File", "Ctrl+Q"), self.close)
         add(ActionSpec("edit.undo", "&Undo", "&Edit", QKeySequence.StandardKey.Undo),
             self.editor.undo)  # fmt: skip
@@ -642,4 +652,5 @@ class MainWindow(QMainWindow):
         self.state.sync()
         self.tasks.shutdown()
         self.run_worker.stop()
+        self.local_model.stop()  # the server this window started: never an orphan
         event.accept()

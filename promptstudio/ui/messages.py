@@ -20,6 +20,7 @@ def describe(error: BaseException) -> tuple[str, str]:
     """(title, text) for an error."""
     from promptstudio.evals.gates import GateRefused
     from promptstudio.exchange import ExchangeError
+    from promptstudio.local.server import LocalServerError
     from promptstudio.providers.errors import ProviderError
     from promptstudio.storage import LibraryWriteError
     from promptstudio.templating import TemplateError
@@ -34,6 +35,8 @@ def describe(error: BaseException) -> tuple[str, str]:
         return "Not saved", error.message
     if isinstance(error, GateRefused):
         return "Label not moved", error.message
+    if isinstance(error, LocalServerError):
+        return "The local model", error.message
     if isinstance(error, PromptStudioError):
         return "PromptStudio", error.message
     log.error("unexpected error", exc_info=error)

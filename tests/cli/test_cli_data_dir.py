@@ -38,6 +38,7 @@ class Case:
     args: Callable[[Place], list[str]]
     check: Callable[[Place, subprocess.CompletedProcess[str]], None]
     stdin: str | None = None
+    stand_in: bool = False  # the local extra's stand-ins on PYTHONPATH (tests/stand_in)
 
 
 def _library_has(place: Place, name: str) -> None:
@@ -113,6 +114,34 @@ def _labelled(place: Place, done: subprocess.CompletedProcess[str]) -> None:
     with Database(place.data / "library.sqlite3") as db:
         label = db.call(library.get_label, newest.prompt_id, "production")
     assert label is not None and label.version_id == newest.id
+
+
+def _local_started(place: Place, done: subprocess.CompletedProcess[str]) -> None:
+    from promptstudio.local.server import read_state, stop_server
+
+    state = read_state(place.data)
+    assert state is not None and state.base_url in done.stdout
+    stop_server(place.data)
+
+
+def _stale_local_server(place: Place) -> list[str]:
+    from promptstudio.local.server import ServerState, write_state
+
+    write_state(place.data, ServerState(pid=999_999_999, port=1, argv=["gone"], owner=1))
+    return ["local", "stop"]
+
+
+def _local_forgotten(place: Place, done: subprocess.CompletedProcess[str]) -> None:
+    assert not (place.data / "local-server.json").exists()
+
+
+def _chosen_local_model(place: Place) -> list[str]:
+    from promptstudio.local.model import choose_model, model_from_file
+
+    model = place.work / "only-in-DIR.gguf"
+    model.write_bytes(b"GGUF stand-in")
+    choose_model(place.data, model_from_file(model))
+    return ["local", "status"]
 
 
 CASES: dict[str, Case] = {
@@ -200,6 +229,10 @@ CASES: dict[str, Case] = {
     "batches status": Case(_batch_args("status", "1"), _has_batch),
     "batches collect": Case(_batch_args("collect", "1"), _has_batch),
     "batches cancel": Case(_batch_args("cancel", "1"), _has_batch),
+    "local setup": Case(lambda p: ["local", "setup"], _ok, stand_in=True),
+    "local start": Case(lambda p: ["local", "start", "--detach"], _local_started, stand_in=True),
+    "local stop": Case(_stale_local_server, _local_forgotten),
+    "local status": Case(_chosen_local_model, lambda p, d: _contains(d.stdout, "only-in-DIR")),
 }
 
 
@@ -291,6 +324,10 @@ def test_data_dir_is_honoured_before_and_after_the_command(
         "PYTHON_KEYRING_BACKEND": "promptstudio.credentials.memory.InMemoryKeyring",
         "QT_QPA_PLATFORM": "offscreen",
     }
+    if case.stand_in:
+        from tests.stand_in import PATH
+
+        env["PYTHONPATH"] = str(PATH)
     done = subprocess.run(
         [*PROMPTSTUDIO, *argv],
         env=env,

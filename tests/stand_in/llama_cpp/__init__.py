@@ -1,0 +1,1 @@
+"""A stand-in for llama-cpp-python (see tests/stand_in)."""

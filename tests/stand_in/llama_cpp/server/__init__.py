@@ -1,0 +1,1 @@
+"""A stand-in for ``llama_cpp.server`` (see ``__main__``)."""
