@@ -82,6 +82,7 @@ class ExportDialog(QDialog):
         self.with_history.setObjectName("exportHistory")
         self.preview = QPlainTextEdit(self)
         self.preview.setObjectName("exportPreview")
+        self.preview.setAccessibleName("Preview of the export")
         self.preview.setReadOnly(True)
         self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))

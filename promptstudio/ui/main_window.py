@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from promptstudio import APP_NAME, __version__
 from promptstudio.errors import PromptStudioError
 from promptstudio.settings.store import SettingsStore
-from promptstudio.ui import file_dialogs
+from promptstudio.ui import a11y, file_dialogs
 from promptstudio.ui.actions import ActionRegistry, ActionSpec
 from promptstudio.ui.theme import apply_theme
 
@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         self.work_splitter.addWidget(self.top_splitter)
         self.bottom_tabs = QTabWidget(self)
         self.bottom_tabs.setObjectName("bottomTabs")
+        a11y.name_tabs(self.bottom_tabs, "Run, Evaluate and History")
         self.bottom_tabs.setDocumentMode(True)
         self.bottom_tabs.addTab(self.run_board, "Run")
         self.bottom_tabs.addTab(self.evaluate, "Evaluate")

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from promptstudio.chat import Image, Message, Text
 from promptstudio.images import check_size, dimensions
 from promptstudio.providers.pricing import PriceTable, estimate_tokens
+from promptstudio.ui import a11y
 from promptstudio.ui.board.run_column import ColumnConfig, cost_text
 
 ANTHROPIC_DEFAULT_MAX_TOKENS = 4096  # what the Anthropic provider sends when unset
@@ -133,11 +134,13 @@ class PreviewDialog(QDialog):
         self.setObjectName("previewDialog")
         self.setWindowTitle("Preview the messages")
         self.tabs = QTabWidget(self)
+        a11y.name_tabs(self.tabs, "Columns")
         for column in columns:
             config = column.config
             page = QWidget(self.tabs)
             view = QTextBrowser(page)
             view.setObjectName("previewMessages")
+            view.setAccessibleName(f"Messages for {config.model or 'no model'} at {config.base_url}")
             add_image_resources(view.document(), messages)
             view.setHtml(messages_html(messages, column.api))
             summary = QLabel(summary_text(messages, column), page)

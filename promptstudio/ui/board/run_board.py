@@ -33,6 +33,7 @@ from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.columns import MAX_SAMPLES, split_sample_key
 from promptstudio.runs.feed import Feed, TargetUpdate
 from promptstudio.tools import ToolDef
+from promptstudio.ui import a11y
 from promptstudio.ui.board.compare_dialog import CompareDialog
 from promptstudio.ui.board.run_column import (
     COLUMN_MIME,
@@ -142,12 +143,14 @@ class RunBoard(QWidget):
         self._row.setContentsMargins(0, 0, 0, 0)
         self._scroll = ColumnsArea(self)
         self._scroll.setObjectName("columnsArea")
+        self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the columns take Tab, not the area
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scroll.setWidget(self._strip)
         self.pinned = QTabWidget(self)
         self.pinned.setObjectName("pinnedAnswers")
+        a11y.name_tabs(self.pinned, "Pinned answers")
         self.pinned.setTabsClosable(True)
         self.pinned.setDocumentMode(True)
         self.pinned.tabCloseRequested.connect(self._close_pinned)
@@ -355,6 +358,7 @@ class RunBoard(QWidget):
             column.remove_button.setEnabled(not only)
             column.move_left.setEnabled(index > 0)
             column.move_right.setEnabled(index < len(self.columns) - 1)
+            a11y.name_column(column, index + 1)
         self.add_button.setEnabled(len(self.columns) < MAX_COLUMNS)
         self._show_samples()
 

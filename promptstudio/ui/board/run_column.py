@@ -37,6 +37,7 @@ from promptstudio.runs.columns import ColumnConfig as ColumnConfig  # the widget
 from promptstudio.runs.consistency import consistency
 from promptstudio.runs.feed import TargetUpdate
 from promptstudio.tools import ToolDef
+from promptstudio.ui import a11y
 from promptstudio.ui.board.answer_pane import AnswerPane
 from promptstudio.ui.board.column_settings import ColumnSettings
 from promptstudio.ui.board.param_editors import (
@@ -358,6 +359,7 @@ class RunColumn(QFrame):
         shown = extra if self.folded else "".join(f" · {part}" for part in samples)
         self.title.setText(f"<b>{model}</b> · {endpoint}{shown}")
         self.title.setToolTip(f"{model} at {config.base_url}{extra}\nDrag to move this column.")
+        a11y.name_column(self)
 
     # ---- folding: the settings as one line, so the answer gets the room ------------------
 
@@ -374,7 +376,7 @@ class RunColumn(QFrame):
         self._update_title()
         self.fold_button.setArrowType(Qt.ArrowType.RightArrow if folded else Qt.ArrowType.DownArrow)
         name = "Show this column's settings" if folded else "Fold this column's settings"
-        self.fold_button.setAccessibleName(name)
+        a11y.name_column(self)
         self.fold_button.setToolTip(f"{name} (every column: {FOLD_SHORTCUT})")
         self.foldedChanged.emit(self.column_id, folded)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -159,6 +159,7 @@ class VariablesForm(QWidget):
         self._empty.setObjectName("variablesEmpty")
         self.filter = QLineEdit(self)
         self.filter.setObjectName("variablesFilter")
+        self.filter.setAccessibleName("Filter variables")
         self.filter.setPlaceholderText("Filter variables by name")
         self.filter.setClearButtonEnabled(True)
         self.filter.setVisible(False)
@@ -173,6 +174,7 @@ class VariablesForm(QWidget):
         self._rows.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the fields take Tab, not the area
         scroll.setWidget(inner)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)

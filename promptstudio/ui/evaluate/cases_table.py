@@ -315,6 +315,7 @@ class CasesTable(QWidget):
     def _setup_view(self) -> None:
         view = self._view
         view.setObjectName("casesView")
+        view.setAccessibleName("Test cases")
         view.setModel(self._model)
         delegate = CellDelegate(view)
         delegate.tallEditorOpened.connect(self._make_room_for_editor)

@@ -74,7 +74,10 @@ class EvalResultsView(QWidget):
         self._grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self._detail = QPlainTextEdit(readOnly=True, placeholderText=PLACEHOLDER)
         self._detail.setObjectName("evalDetail")
+        self._detail.setAccessibleName("Detail of the chosen cell")
         self._summary = _compact_table("evalSummary", self._summary_model)
+        self._grid.setAccessibleName("Results: cases by model")
+        self._summary.setAccessibleName("Summary per model")
         self._summary.verticalHeader().hide()
         header = self._summary.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -97,6 +100,7 @@ class EvalResultsView(QWidget):
         top.setStretchFactor(1, 2)
         chart_scroll = QScrollArea(widgetResizable=True)  # many models: scroll, don't squeeze
         chart_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        chart_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         chart_scroll.setWidget(self._chart)
         bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(self._summary)
@@ -124,6 +128,7 @@ class EvalResultsView(QWidget):
         # A third part of the splitter, scrolling: several models make a dozen lines.
         self._comparison_scroll = QScrollArea(widgetResizable=True)
         self._comparison_scroll.setObjectName("evalComparisonArea")
+        self._comparison_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._comparison_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._comparison_scroll.setWidget(self._comparison)
         split.addWidget(self._comparison_scroll)

@@ -47,6 +47,7 @@ class JudgePromptDialog(QDialog):
         self.agreement.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.editor = QPlainTextEdit(self)
         self.editor.setObjectName("judgePromptEditor")
+        self.editor.setAccessibleName("Judge prompt")
         self.editor.setPlainText(prompt if prompt is not None else DEFAULT_JUDGE_PROMPT)
         self.problem = QLabel(self)
         self.problem.setObjectName("judgePromptProblem")

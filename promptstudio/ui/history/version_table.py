@@ -17,6 +17,7 @@ class VersionTable(QTableView):
     def __init__(self, model: VersionHistoryModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("historyTable")
+        self.setAccessibleName("Versions")
         self.setModel(model)
         self.history = model
         self.follow_newest = False

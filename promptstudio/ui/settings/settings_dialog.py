@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.settings.schema import SETTINGS, Setting, groups
 from promptstudio.settings.store import SettingsError, SettingsStore
+from promptstudio.ui import a11y
 
 Field = QLineEdit | QCheckBox | QComboBox | QPlainTextEdit
 
@@ -48,6 +49,7 @@ class SettingsDialog(QDialog):
         self.fields: dict[str, Field] = {}
         self.errors: dict[str, QLabel] = {}
         self.tabs = tabs = QTabWidget(self)
+        a11y.name_tabs(tabs, "Settings pages")
         self._page_of: dict[str, int] = {}
         for group in groups():
             page = QWidget(tabs)
@@ -67,8 +69,10 @@ class SettingsDialog(QDialog):
                 column.addWidget(field)
                 column.addWidget(error)
                 column.addWidget(hint)
-                form.addRow(setting.label + (f" ({setting.unit.strip()})" if setting.unit else ""),
-                            column)  # fmt: skip
+                label = QLabel(setting.label + (f" ({setting.unit.strip()})" if setting.unit else ""),
+                               page)  # fmt: skip
+                label.setBuddy(field)  # the field is named by its label
+                form.addRow(label, column)
                 self.fields[setting.name] = field
                 self.errors[setting.name] = error
                 self._page_of[setting.name] = tabs.count()
