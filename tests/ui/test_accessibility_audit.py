@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from promptstudio.evals.model_prompts import PROMPTS
 from promptstudio.evals.plan import EvalPlan
-from promptstudio.ui import a11y, help_dialogs
+from promptstudio.ui import a11y
 from promptstudio.ui.board.compare_dialog import CompareDialog
 from promptstudio.ui.evaluate.eval_plan import PlanDialog
 from promptstudio.ui.evaluate.judge_prompt_dialog import JudgePromptDialog

@@ -140,7 +140,7 @@ class PreviewDialog(QDialog):
             page = QWidget(self.tabs)
             view = QTextBrowser(page)
             view.setObjectName("previewMessages")
-            view.setAccessibleName(f"Messages for {config.model or 'no model'} at {config.base_url}")
+            view.setAccessibleName(f"Messages for {config.model or 'a column'}")
             add_image_resources(view.document(), messages)
             view.setHtml(messages_html(messages, column.api))
             summary = QLabel(summary_text(messages, column), page)

@@ -69,8 +69,8 @@ class SettingsDialog(QDialog):
                 column.addWidget(field)
                 column.addWidget(error)
                 column.addWidget(hint)
-                label = QLabel(setting.label + (f" ({setting.unit.strip()})" if setting.unit else ""),
-                               page)  # fmt: skip
+                unit = f" ({setting.unit.strip()})" if setting.unit else ""
+                label = QLabel(setting.label + unit, page)
                 label.setBuddy(field)  # the field is named by its label
                 form.addRow(label, column)
                 self.fields[setting.name] = field
