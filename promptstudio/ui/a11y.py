@@ -11,8 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QColor, QPalette
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
+    QAction,
+    QContextMenuEvent,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -192,6 +203,40 @@ class RegionCycler(QObject):
 # ---- announcements --------------------------------------------------------------------------
 
 
+class Announcer(QObject):
+    """Says things to a screen reader on behalf of ``widget`` (the status bar): the status
+    messages, a finished run, errors; the focus stays where it is."""
+
+    announced = Signal(str)
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self._widget = widget
+
+    def say(self, text: str, assertive: bool = False) -> None:
+        if text:
+            announce(self._widget, text, assertive=assertive)
+            self.announced.emit(text)
+
+    def error(self, error: BaseException) -> None:
+        from promptstudio.ui.messages import describe
+
+        title, text = describe(error)
+        self.say(f"{title}: {text}", assertive=True)
+
+
+def run_summary(columns: Sequence[QWidget]) -> str:
+    """What a finished run says: each column's model and how its answer ended."""
+    parts = []
+    for number, column in enumerate(columns, 1):
+        config = column.config()  # type: ignore[attr-defined]
+        status = column.status.text()  # type: ignore[attr-defined]
+        error = column.error  # type: ignore[attr-defined]
+        problem = f": {error.text()}" if not error.isHidden() and error.text() else ""
+        parts.append(f"column {number} ({config.model or 'no model'}) {status.lower()}{problem}")
+    return "Run finished: " + "; ".join(parts)
+
+
 def announce(widget: QWidget, text: str, *, assertive: bool = False) -> None:
     """Have a screen reader say ``text`` without moving the focus (Qt ≥ 6.8's announcement
     event, sent on behalf of ``widget``)."""
@@ -201,12 +246,184 @@ def announce(widget: QWidget, text: str, *, assertive: bool = False) -> None:
     QAccessible.updateAccessibility(event)
 
 
-# ---- colours ---------------------------------------------------------------------------------
+# ---- the focus frame ---------------------------------------------------------------------
 
 
-def status_colour(kind: str, palette: QPalette | None = None) -> QColor:
-    """The colour of an ``ok`` or ``error`` status text in the current theme, chosen so it
-    reads at ≥ 4.5:1 on the window colour (see :func:`promptstudio.ui.theme.status_colours`)."""
-    from promptstudio.ui.theme import status_colours
+class FocusFrame(QWidget):
+    """A frame drawn inside the focused widget, in the theme's focus colour (≥ 3:1 on the
+    window and the base in both themes), so focus shows on every control alike: the
+    answer view and the editor, whose own styles draw no or a faint focus."""
 
-    return QColor(status_colours(palette or QApplication.palette())[kind])
+    def __init__(self, target: QWidget) -> None:
+        super().__init__(target)
+        self.setObjectName("focusFrame")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setGeometry(target.rect())
+        target.installEventFilter(self)
+        self.raise_()
+        self.show()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.ChildAdded):
+            parent = self.parentWidget()
+            if parent is not None:
+                self.setGeometry(parent.rect())
+                self.raise_()
+        return False
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        from promptstudio.ui.theme import focus_colour
+
+        painter = QPainter(self)
+        try:
+            pen = QPen(focus_colour(self.palette()), FOCUS_WIDTH)
+            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+            painter.setPen(pen)
+            half = FOCUS_WIDTH / 2
+            painter.drawRect(QRectF(self.rect()).adjusted(half, half, -half, -half))
+        finally:
+            painter.end()
+
+
+FOCUS_WIDTH = 2
+
+
+class FocusFrames(QObject):
+    """Puts a :class:`FocusFrame` on whatever widget has the focus, in ``window`` and its
+    dialogs (menus and popups draw their own current item)."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self._window = window
+        self.frame: FocusFrame | None = None
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        app.focusChanged.connect(self._moved)
+
+    def _moved(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if self.frame is not None and shiboken6.isValid(self.frame):
+            self.frame.deleteLater()
+        self.frame = None
+        if new is None or not shiboken6.isValid(self._window):
+            return
+        top = new.window()
+        if top is not self._window and top.parentWidget() is None:
+            return  # another window's (a test's own widget)
+        if top.windowType() in (Qt.WindowType.Popup, Qt.WindowType.ToolTip):
+            return
+        self.frame = FocusFrame(new)
+
+
+def install_keyboard_rules(window: QWidget) -> None:
+    """The key rules and the focus frame, for ``window`` and its dialogs."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    rules = KeyboardRules(window)
+    app.installEventFilter(rules)
+    FocusFrames(window)
+
+
+# ---- keys ------------------------------------------------------------------------------------
+
+
+def mnemonic(text: str) -> str:
+    """The access key of a menu text ("Se&ttings…" -> "t"), "" for none."""
+    index = text.replace("&&", "").find("&")
+    stripped = text.replace("&&", "")
+    return stripped[index + 1].lower() if 0 <= index < len(stripped) - 1 else ""
+
+
+def keyboard_selectable(*views: QPlainTextEdit | QTextEdit) -> None:
+    """A read-only text: its text can be selected and copied with the keyboard too."""
+    for view in views:
+        view.setTextInteractionFlags(
+            view.textInteractionFlags()
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+            | Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+
+
+def leave_on_tab(*views: QAbstractItemView) -> None:
+    """Tab leaves a table (arrows move in it): no trap, and its selection stays."""
+    for view in views:
+        view.setTabKeyNavigation(False)
+
+
+def _context_menu_point(widget: QWidget) -> tuple[QWidget, QPoint]:
+    """Where a context menu asked for by key opens: at the current item or the cursor."""
+    if isinstance(widget, QAbstractItemView):
+        rect = widget.visualRect(widget.currentIndex())
+        inside = widget.viewport().rect()
+        return widget.viewport(), rect.center() if rect.intersects(inside) else inside.center()
+    if isinstance(widget, QPlainTextEdit | QTextEdit):
+        return widget.viewport(), widget.cursorRect().center()
+    return widget, widget.rect().center()
+
+
+class KeyboardRules(QObject):
+    """Application-wide key rules (installed once on the application):
+
+    - Shift+F10 and the Menu key open the focused widget's context menu, at its current
+      item or text cursor;
+    - the focused widget wins over the window: its own shortcut actions (the cases table's
+      Ctrl+Z) and an item view's F2 (edit the cell) come before a window shortcut with the
+      same key, which Qt would otherwise call ambiguous or run instead.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind not in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride):
+            return False
+        focused = QApplication.focusWidget()
+        if focused is None or watched is not focused or not isinstance(event, QKeyEvent):
+            return False
+        key, modifiers = event.key(), event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        shift_f10 = key == Qt.Key.Key_F10 and modifiers == Qt.KeyboardModifier.ShiftModifier
+        if shift_f10 or (key == Qt.Key.Key_Menu and modifiers == Qt.KeyboardModifier.NoModifier):
+            if kind == QEvent.Type.ShortcutOverride:
+                event.accept()
+                return True
+            target, point = _context_menu_point(focused)
+            menu_event = QContextMenuEvent(
+                QContextMenuEvent.Reason.Keyboard, point, target.mapToGlobal(point)
+            )
+            QApplication.sendEvent(target, menu_event)
+            return True
+        action = self._own_action(focused, event)
+        if action is not None:
+            event.accept()
+            if kind == QEvent.Type.KeyPress:
+                action.trigger()
+            return True
+        if kind == QEvent.Type.ShortcutOverride and self._edits_cell(focused, event):
+            event.accept()  # the view edits the cell on the KeyPress
+            return True
+        return False
+
+    @staticmethod
+    def _own_action(widget: QWidget, event: QKeyEvent) -> QAction | None:
+        pressed = QKeySequence(event.keyCombination())
+        for action in widget.actions():
+            context = action.shortcutContext()
+            if context not in (
+                Qt.ShortcutContext.WidgetShortcut,
+                Qt.ShortcutContext.WidgetWithChildrenShortcut,
+            ):
+                continue
+            if action.isEnabled() and any(s == pressed for s in action.shortcuts()):
+                return action
+        return None
+
+    @staticmethod
+    def _edits_cell(widget: QWidget, event: QKeyEvent) -> bool:
+        if event.key() != Qt.Key.Key_F2 or event.modifiers() != Qt.KeyboardModifier.NoModifier:
+            return False
+        view = widget
+        if not isinstance(view, QAbstractItemView) or not view.currentIndex().isValid():
+            return False
+        editable = view.currentIndex().flags() & Qt.ItemFlag.ItemIsEditable
+        return bool(view.editTriggers() & QAbstractItemView.EditTrigger.EditKeyPressed) and bool(
+            editable
+        )

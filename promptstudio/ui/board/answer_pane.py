@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.evals.json_answers import format_json
 from promptstudio.ui.board.answer_view import AnswerView
+from promptstudio.ui.theme import set_status
 
 VIEW_MODES = ("Text", "Markdown", "JSON")
 RENDER_INTERVAL_S = 0.5
@@ -124,5 +125,5 @@ class AnswerPane(QWidget):
         self.rendered.setPlainText(pretty)
         valid = "Valid JSON, matches the schema" if schema else "Valid JSON"
         self.json_status.setText(problem or valid)
-        self.json_status.setStyleSheet("color: #d93025;" if problem else "color: #3c7a3c;")
+        set_status(self.json_status, "error" if problem else "ok")
         self.json_status.setVisible(bool(text.strip()))

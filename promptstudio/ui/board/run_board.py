@@ -411,6 +411,7 @@ class RunBoard(QWidget):
         """Show a pinned answer as a tab; ``pin_id`` is its id in the library, if kept."""
         view = QPlainTextEdit(self.pinned)
         view.setReadOnly(True)
+        a11y.keyboard_selectable(view)
         view.setPlainText(text)
         view.setObjectName("pinnedAnswer")
         view.setAccessibleName(f"Pinned answer: {label}")

@@ -50,7 +50,7 @@ from promptstudio.ui.board.param_editors import (
 from promptstudio.ui.board.thread_view import ThreadView, TurnBar
 from promptstudio.ui.board.tool_calls_view import ToolCallsView, ToolStepBar, calls_html
 from promptstudio.ui.formatting import format_cost
-from promptstudio.ui.theme import symbol_icon
+from promptstudio.ui.theme import set_status, symbol_icon
 
 MIN_COLUMN_WIDTH = 340  # the parameter row's width: below it, labels are cut
 FOLD_SHORTCUT = "Ctrl+Shift+M"  # the board's action: fold or unfold every column's settings
@@ -180,7 +180,7 @@ class RunColumn(QFrame):
         self.error = QLabel(self)
         self.error.setObjectName("runError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #d93025;")
+        set_status(self.error, "error")
         self.error.hide()
         self.metrics = QLabel(self)
         self.metrics.setObjectName("runMetrics")

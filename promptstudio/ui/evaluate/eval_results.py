@@ -44,6 +44,7 @@ from promptstudio.evals.results import (
     summarize,
 )
 from promptstudio.storage.ratings import NO_RATING, Rating
+from promptstudio.ui import a11y
 from promptstudio.ui.evaluate.eval_chart import EvalChart
 from promptstudio.ui.evaluate.eval_grid_model import EvalGridModel, verdict_text
 from promptstudio.ui.evaluate.eval_summary_model import EvalSummaryModel
@@ -74,6 +75,7 @@ class EvalResultsView(QWidget):
         self._grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self._detail = QPlainTextEdit(readOnly=True, placeholderText=PLACEHOLDER)
         self._detail.setObjectName("evalDetail")
+        a11y.keyboard_selectable(self._detail)
         self._detail.setAccessibleName("Detail of the chosen cell")
         self._summary = _compact_table("evalSummary", self._summary_model)
         self._grid.setAccessibleName("Results: cases by model")
@@ -363,6 +365,7 @@ def _compact_table(name: str, model: EvalGridModel | EvalSummaryModel) -> QTable
     table.setObjectName(name)
     table.setModel(model)
     table.setWordWrap(False)
+    a11y.leave_on_tab(table)
     row_height = table.fontMetrics().height() + 6
     table.verticalHeader().setMinimumSectionSize(row_height)
     table.verticalHeader().setDefaultSectionSize(row_height)

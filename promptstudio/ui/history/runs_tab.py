@@ -22,6 +22,7 @@ from promptstudio.chat import Message
 from promptstudio.runs.thread import messages_from
 from promptstudio.storage.library import ResponseRow, RunWithResponses
 from promptstudio.storage.ratings import NO_RATING, Rating, rating_from
+from promptstudio.ui import a11y
 from promptstudio.ui.board.thread_view import transcript
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.history.hint_stack import HintStack
@@ -62,6 +63,7 @@ class RunsTab(HintStack):
         self.answer.setObjectName("historyAnswer")
         self.answer.setAccessibleName("Answer of the chosen run")
         self.answer.setReadOnly(True)
+        a11y.keyboard_selectable(self.answer)
         self.answer.setPlaceholderText("Select an answer to read it.")
         self.title = QLabel(page)
         self.title.setObjectName("historyRunsTitle")

@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QObject,
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from promptstudio.storage.library import VersionSummary
+from promptstudio.ui import a11y
 from promptstudio.ui.history.history_model import Column, VersionHistoryModel
 
 
@@ -18,6 +19,7 @@ class VersionTable(QTableView):
         super().__init__(parent)
         self.setObjectName("historyTable")
         self.setAccessibleName("Versions")
+        a11y.leave_on_tab(self)  # Tab leaves; a two-version selection stays
         self.setModel(model)
         self.history = model
         self.follow_newest = False

@@ -32,6 +32,7 @@ from promptstudio.providers import ProviderError, ProviderProfile, list_models
 from promptstudio.providers.profiles import MAX_CONCURRENT, InvalidProfile
 from promptstudio.settings.profiles import ProfileStore
 from promptstudio.ui.tasks import TaskOwner
+from promptstudio.ui.theme import set_status
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 KINDS = ("openai-compatible", "openai", "anthropic")
@@ -87,7 +88,7 @@ class ProvidersPage(QWidget):
         self.headers.setMaximumHeight(60)
         self.error = QLabel(self)
         self.error.setObjectName("profileError")
-        self.error.setStyleSheet("color: #d93025;")
+        set_status(self.error, "error")
         self.error.setWordWrap(True)
         self.error.hide()
         self.save_button = QPushButton("Save provider", self)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from promptstudio.settings.schema import SETTINGS, Setting, groups
 from promptstudio.settings.store import SettingsError, SettingsStore
 from promptstudio.ui import a11y
+from promptstudio.ui.theme import set_status
 
 Field = QLineEdit | QCheckBox | QComboBox | QPlainTextEdit
 
@@ -61,7 +62,7 @@ class SettingsDialog(QDialog):
                 hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
                 error = QLabel(page)
                 error.setObjectName(f"error:{setting.name}")
-                error.setStyleSheet("color: #b3261e;")
+                set_status(error, "error")
                 error.setWordWrap(True)
                 error.hide()
                 column = QVBoxLayout()
