@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from promptstudio.storage import library
 from promptstudio.ui import a11y
 from promptstudio.ui.actions import ActionSpec
 
@@ -37,13 +38,11 @@ def register_prompt_actions(window: MainWindow) -> None:
 
 
 def _on_open_prompt(window: MainWindow, do: Callable[[PromptRow], object]) -> None:
-    model = window.library.model
     prompt_id = window.workspace.prompt_id
-    row = None if prompt_id is None else model.prompt_at(model.index_of_prompt(prompt_id))
-    if row is None:
+    if prompt_id is None:
         window.notifier.say("No prompt is open", 3000)
-    else:
-        do(row)
+    else:  # as stored: the tree may not have loaded its folder
+        do(window.workspace.db.call(library.get_prompt, prompt_id))
 
 
 def window_regions(window: MainWindow) -> list[a11y.Region]:

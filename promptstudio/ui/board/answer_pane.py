@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.evals.json_answers import format_json
+from promptstudio.ui import a11y
 from promptstudio.ui.board.answer_view import AnswerView
 from promptstudio.ui.theme import set_status
 
@@ -46,6 +47,7 @@ class AnswerPane(QWidget):
         self.rendered = QTextBrowser(self)
         self.rendered.setObjectName("renderedOutput")
         self.rendered.setAccessibleName("Answer, formatted")
+        a11y.keyboard_selectable(self.rendered)
         self.rendered.setOpenExternalLinks(False)
         self.rendered.setMinimumHeight(48)
         self.views = QStackedWidget(self)
