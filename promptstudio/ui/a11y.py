@@ -41,6 +41,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+MIN_LIST_HEIGHT = 40  # a list that scrolls may be this short in a short window (200% scale)
+
 INTERACTIVE = (
     QAbstractButton,
     QLineEdit,

@@ -48,9 +48,12 @@ MAX_COLUMNS = 16
 
 
 class ColumnsArea(QScrollArea):
-    """Scrolls the columns sideways. Its height never drops below what a column needs (a
-    scroll area does not pass its widget's minimum on), so on a small screen the editor
-    above gives way instead of the answers being cut off at the bottom."""
+    """Scrolls the columns sideways. Its height drops below what a column needs (a scroll
+    area does not pass its widget's minimum on) only down to :attr:`SHORTEST`, so on a
+    small screen the editor above gives way first, and at 200% scale the columns scroll
+    up and down instead of making the window taller than the screen."""
+
+    SHORTEST = 150  # a column's title line and a few lines of its answer
 
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
@@ -59,7 +62,7 @@ class ColumnsArea(QScrollArea):
             return hint
         bar = self.horizontalScrollBar().sizeHint().height()
         needed = strip.minimumSizeHint().height() + bar + 2 * self.frameWidth()
-        return QSize(hint.width(), max(hint.height(), needed))
+        return QSize(hint.width(), max(hint.height(), min(needed, self.SHORTEST)))
 
 
 class ColumnStrip(QWidget):
@@ -146,7 +149,7 @@ class RunBoard(QWidget):
         self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the columns take Tab, not the area
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._scroll.setWidget(self._strip)
         self.pinned = QTabWidget(self)
         self.pinned.setObjectName("pinnedAnswers")

@@ -318,6 +318,7 @@ class CasesTable(QWidget):
         view.setObjectName("casesView")
         view.setAccessibleName("Test cases")
         a11y.leave_on_tab(view)  # in a cell's editor Tab goes to the next cell
+        view.setMinimumHeight(a11y.MIN_LIST_HEIGHT)  # a short window (200% scale): it scrolls
         view.setModel(self._model)
         delegate = CellDelegate(view)
         delegate.tallEditorOpened.connect(self._make_room_for_editor)

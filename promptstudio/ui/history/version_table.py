@@ -19,6 +19,7 @@ class VersionTable(QTableView):
         super().__init__(parent)
         self.setObjectName("historyTable")
         self.setAccessibleName("Versions")
+        self.setMinimumHeight(a11y.MIN_LIST_HEIGHT)  # a short window (200% scale): it scrolls
         a11y.leave_on_tab(self)  # Tab leaves; a two-version selection stays
         self.setModel(model)
         self.history = model

@@ -1,0 +1,71 @@
+"""Issue 22 (with issue 10): the window fits the screen at 150% and 200% scale.
+
+Each scale runs in its own process, since Qt reads ``QT_SCALE_FACTOR`` once at start-up.
+The window's minimum size, on every bottom tab and with three columns, times the scale must
+fit 1600×1000 and 1920×1080 screens, leaving room for a title bar and a panel; at 100% it
+must fit 1024×700 (issue 10).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DECORATIONS = 80  # physical pixels of a title bar and a desktop panel
+SCREENS = ((1600, 1000), (1920, 1080))
+
+SCRIPT = """
+import json, sys
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from promptstudio.credentials import KeyStore
+from promptstudio.ui.app import open_library
+from promptstudio.ui.main_window import MainWindow
+home = Path(sys.argv[1])
+db = open_library(home)
+window = MainWindow(db, KeyStore(), home)
+window.show()
+while len(window.run_board.columns) < 3:
+    window.run_board.add_column()
+sizes = []
+for index in range(window.bottom_tabs.count()):
+    window.bottom_tabs.setCurrentIndex(index)
+    app.processEvents()
+    hint, minimum = window.minimumSizeHint(), window.minimumSize()
+    sizes.append([max(hint.width(), minimum.width()), max(hint.height(), minimum.height())])
+print(json.dumps({"ratio": window.devicePixelRatioF(), "sizes": sizes}))
+window.close()
+db.close()
+"""
+
+
+def minimum_at(scale: float, home: Path) -> tuple[float, int, int]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": str(scale)}
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(home)],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    sizes = result["sizes"]
+    return result["ratio"], max(w for w, _ in sizes), max(h for _, h in sizes)
+
+
+@pytest.mark.parametrize("scale", [1.5, 2.0])
+def test_the_window_fits_the_screen_at_150_and_200_percent(tmp_path: Path, scale: float) -> None:
+    ratio, width, height = minimum_at(scale, tmp_path)
+    assert ratio == pytest.approx(scale)
+    for screen_width, screen_height in SCREENS:
+        assert math.ceil(width * scale) <= screen_width, (scale, width, screen_width)
+        assert math.ceil(height * scale) <= screen_height - DECORATIONS, (scale, height)
+
+
+def test_the_window_fits_1024x700_at_100_percent(tmp_path: Path) -> None:
+    _ratio, width, height = minimum_at(1.0, tmp_path)
+    assert width <= 1024 and height <= 700 - DECORATIONS
