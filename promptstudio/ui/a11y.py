@@ -229,13 +229,17 @@ class Announcer(QObject):
 
 def run_summary(columns: Sequence[QWidget]) -> str:
     """What a finished run says: each column's model and how its answer ended."""
+    from promptstudio.ui.board.run_column import STATUS_TEXT
+
     parts = []
     for number, column in enumerate(columns, 1):
         config = column.config()  # type: ignore[attr-defined]
-        status = column.status.text()  # type: ignore[attr-defined]
-        error = column.error  # type: ignore[attr-defined]
-        problem = f": {error.text()}" if not error.isHidden() and error.text() else ""
-        parts.append(f"column {number} ({config.model or 'no model'}) {status.lower()}{problem}")
+        result = column.result  # type: ignore[attr-defined]
+        if result is None:
+            continue  # not in this run
+        problem = f": {result.error.message}" if result.error is not None else ""
+        status = STATUS_TEXT[result.status].lower()
+        parts.append(f"column {number} ({config.model or 'no model'}) {status}{problem}")
     return "Run finished: " + "; ".join(parts)
 
 

@@ -217,9 +217,7 @@ class MainWindow(QMainWindow):
         self.announcer = a11y.Announcer(self.statusBar())  # for screen readers, focus kept
         self.notifier.statusMessage.connect(self.announcer.say)
         self.tasks.failed.connect(self.announcer.error)
-        ws.runFinished.connect(
-            lambda _run: self.announcer.say(a11y.run_summary(self.run_board.columns))
-        )
+        ws.runFinished.connect(lambda _run: self._announce_run())
         self.exchange = ExchangeFlow(self, self.workspace, self.tasks)
         self.eval_flow = EvalFlow(
             self.evaluate,
@@ -553,6 +551,10 @@ class MainWindow(QMainWindow):
         column = self.run_board.add_column()
         if column is not None:
             column.model.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _announce_run(self) -> None:
+        self.run_board.flush()  # the last updates, so every column's end is known
+        self.announcer.say(a11y.run_summary(self.run_board.columns))
 
     def toggle_tab_mode(self) -> None:
         """Ctrl+M: Tab in the editor moves the focus (on) or types a tab (off)."""

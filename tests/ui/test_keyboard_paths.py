@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QInputDialog,
+    QLabel,
     QMenu,
     QPlainTextEdit,
+    QTableView,
     QTextEdit,
     QWidget,
 )
@@ -157,3 +160,19 @@ def test_the_focused_table_wins_ctrl_z_and_f2(window: MainWindow, qtbot) -> None
     qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: cases.model.rowCount() == 0)  # the case added is undone
     assert window.windowTitle() == name
+
+
+def test_help_keyboard_and_accessibility_comes_from_the_registry(window: MainWindow) -> None:
+    window.registry["view.next_region"].setShortcut(QKeySequence("F7"))  # read, not written in
+    dialog = window.open_help("shortcuts")
+    assert dialog is not None and dialog.windowTitle() == "Keyboard and accessibility"
+    modes = dialog.findChild(QLabel, "keyboardModes")
+    assert modes is not None and "F7" in modes.text() and "Ctrl+M" in modes.text()
+    table = dialog.findChild(QTableView, "shortcutsTable")
+    assert table is not None and not table.tabKeyNavigation()
+    model = table.model()
+    rows = {model.index(r, 1).data(): model.index(r, 3).data() for r in range(model.rowCount())}
+    assert len(rows) == len(window.registry.all())
+    assert rows["Tab moves focus"].startswith("Tab in the template editor moves")
+    assert "Star or unstar prompt" in rows and "Next region" in rows
+    dialog.close()
