@@ -196,7 +196,7 @@ class ExportDialog(QDialog):
     def copy(self) -> None:
         if self.text:
             QGuiApplication.clipboard().setText(self.text)
-            self.problem.setStyleSheet("color: palette(text);")
+            set_status(self.problem, None)
             self.problem.setText("Copied to the clipboard.")
 
     def choose_target(self) -> QFileDialog:

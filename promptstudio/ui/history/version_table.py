@@ -85,6 +85,8 @@ class VersionTable(QTableView):
             selection.select(model.index(row, 0), model.index(row, len(Column) - 1))
         flags = QItemSelectionModel.SelectionFlag
         selection_model = self.selectionModel()
+        if rows:  # the view's own way: Shift+arrows then extend from this row
+            self.setCurrentIndex(model.index(rows[-1], 0))
         selection_model.select(selection, flags.ClearAndSelect)
         if rows:
             selection_model.setCurrentIndex(model.index(rows[-1], 0), flags.NoUpdate)
