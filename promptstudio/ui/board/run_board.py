@@ -48,12 +48,14 @@ MAX_COLUMNS = 16
 
 
 class ColumnsArea(QScrollArea):
-    """Scrolls the columns sideways. Its height drops below what a column needs (a scroll
-    area does not pass its widget's minimum on) only down to :attr:`SHORTEST`, so on a
-    small screen the editor above gives way first, and at 200% scale the columns scroll
-    up and down instead of making the window taller than the screen."""
+    """Scrolls the columns sideways. Its height never drops below what a column needs (a
+    scroll area does not pass its widget's minimum on), so on a small screen the editor
+    above gives way instead of the answers being cut off at the bottom; only on a screen
+    shorter than :attr:`ROOMY` (200% scale) it may drop to :attr:`SHORTEST`, and the
+    columns scroll up and down instead of making the window taller than the screen."""
 
     SHORTEST = 150  # a column's title line and a few lines of its answer
+    ROOMY = 720  # logical pixels of screen height that hold a whole column below the editor
 
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
@@ -62,7 +64,10 @@ class ColumnsArea(QScrollArea):
             return hint
         bar = self.horizontalScrollBar().sizeHint().height()
         needed = strip.minimumSizeHint().height() + bar + 2 * self.frameWidth()
-        return QSize(hint.width(), max(hint.height(), min(needed, self.SHORTEST)))
+        screen = self.screen()
+        if screen is not None and screen.availableGeometry().height() < self.ROOMY:
+            needed = min(needed, self.SHORTEST)
+        return QSize(hint.width(), max(hint.height(), needed))
 
 
 class ColumnStrip(QWidget):
