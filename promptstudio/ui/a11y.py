@@ -85,7 +85,7 @@ def takes_tab_focus(widget: QWidget) -> bool:
 
 def unnamed_widgets(root: QWidget) -> list[QWidget]:
     """Focusable interactive widgets under ``root`` (itself included) that have no name."""
-    found = []
+    found: list[QWidget] = []
     for widget in [root, *root.findChildren(QWidget)]:
         if not isinstance(widget, INTERACTIVE) or not takes_tab_focus(widget):
             continue

@@ -16,7 +16,8 @@ from tests.ui.conftest import type_text
 
 
 def describe(widget: QWidget) -> str:
-    path, current = [], widget
+    path: list[str] = []
+    current: QWidget | None = widget
     while current is not None and len(path) < 4:
         path.append(f"{type(current).__name__}:{current.objectName()}")
         current = current.parentWidget()

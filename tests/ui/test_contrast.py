@@ -44,11 +44,11 @@ def test_theme_pairs_meet_wcag_aa(qapp, theme: str) -> None:
             palette.color(group, Role.HighlightedText), palette.color(group, Role.Highlight)
         )
         assert selected >= TEXT_CONTRAST, (theme, "selection")
-    for background in (palette.color(Role.Window), palette.color(Role.Base)):
-        assert contrast(focus_colour(palette), background) >= CONTROL_CONTRAST
-        assert contrast(control_border(palette), background) >= CONTROL_CONTRAST
+    for surface in (palette.color(Role.Window), palette.color(Role.Base)):
+        assert contrast(focus_colour(palette), surface) >= CONTROL_CONTRAST
+        assert contrast(control_border(palette), surface) >= CONTROL_CONTRAST
         for kind, colour in status_colours(palette).items():
-            assert contrast(QColor(colour), background) >= TEXT_CONTRAST, (theme, kind)
+            assert contrast(QColor(colour), surface) >= TEXT_CONTRAST, (theme, kind)
     apply_theme("system")
 
 

@@ -118,6 +118,7 @@ def test_the_main_task_from_the_keyboard(
     press(qtbot, Key.Key_S, ALT)  # &Save…
     qtbot.waitUntil(lambda: dialog.findChild(QFileDialog, "exportFileDialog") is not None)
     files = dialog.findChild(QFileDialog, "exportFileDialog")
+    assert files is not None
     name = files.findChild(QLineEdit, "fileNameEdit")
     assert name is not None
     qtbot.waitUntil(lambda: focused() is name)

@@ -127,7 +127,9 @@ def test_shift_f10_opens_the_library_menu_and_the_file_menu_stars(
     menu.close()
     qtbot.keyClick(tree, Qt.Key.Key_Menu)
     qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
-    QApplication.activePopupWidget().close()
+    popup = QApplication.activePopupWidget()
+    assert popup is not None
+    popup.close()
 
     prompt_id = window.workspace.prompt_id
     assert prompt_id is not None
@@ -137,7 +139,9 @@ def test_shift_f10_opens_the_library_menu_and_the_file_menu_stars(
     qtbot.waitUntil(lambda: db.call(library.get_prompt, prompt_id).starred is not starred)
     window.registry["prompt.tags"].trigger()
     qtbot.waitUntil(lambda: window.findChild(QInputDialog, "libraryInput") is not None)
-    window.findChild(QInputDialog, "libraryInput").reject()
+    asked = window.findChild(QInputDialog, "libraryInput")
+    assert asked is not None
+    asked.reject()
 
 
 def test_the_focused_table_wins_ctrl_z_and_f2(window: MainWindow, qtbot) -> None:
@@ -154,7 +158,6 @@ def test_the_focused_table_wins_ctrl_z_and_f2(window: MainWindow, qtbot) -> None
     assert view.state() == QAbstractItemView.State.EditingState  # the cell, not the prompt
     assert window.library.tree.state() != QAbstractItemView.State.EditingState
     view.closePersistentEditor(view.currentIndex())
-    QApplication.focusWidget().clearFocus() if focused() is not view else None
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_Escape)
     qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
