@@ -27,14 +27,15 @@ def register_prompt_actions(window: MainWindow) -> None:
     def on_prompt(do: Callable[[PromptRow], object]) -> Callable[[], None]:
         return lambda: _on_open_prompt(window, do)
 
-    add(ActionSpec("prompt.duplicate", "D&uplicate prompt", "&File"),
+    add(ActionSpec("prompt.duplicate", "D&uplicate prompt", "&File", "Ctrl+K, U"),
         on_prompt(lambda row: act.duplicate(row.id)))  # fmt: skip
-    add(ActionSpec("prompt.move", "Move prompt to f&older…", "&File"),
+    add(ActionSpec("prompt.move", "Move prompt to f&older…", "&File", "Ctrl+K, O"),
         on_prompt(pane.menu.ask_move))  # fmt: skip
-    add(ActionSpec("prompt.star", "St&ar or unstar prompt", "&File", "Ctrl+K, *",
+    add(ActionSpec("prompt.star", "St&ar or unstar prompt", "&File", "Ctrl+K, A",
                    "Starred prompts come first in the library"),
         on_prompt(lambda row: act.set_starred(row.id, not row.starred)))  # fmt: skip
-    add(ActionSpec("prompt.tags", "Prompt ta&gs…", "&File"), on_prompt(pane.menu.ask_tags))
+    add(ActionSpec("prompt.tags", "Prompt ta&gs…", "&File", "Ctrl+K, T"),
+        on_prompt(pane.menu.ask_tags))  # fmt: skip
 
 
 def _on_open_prompt(window: MainWindow, do: Callable[[PromptRow], object]) -> None:
