@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QShortcutEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -373,13 +374,16 @@ class KeyboardRules(QObject):
 
     - Shift+F10 and the Menu key open the focused widget's context menu, at its current
       item or text cursor;
-    - the focused widget wins over the window: its own shortcut actions (the cases table's
-      Ctrl+Z) and an item view's F2 (edit the cell) come before a window shortcut with the
-      same key, which Qt would otherwise call ambiguous or run instead.
+    - the focused widget wins over the window: when a shortcut fires whose keys the focused
+      widget has an action of its own for (the cases table's Ctrl+Z), or F2 in a table whose
+      cell can be edited, the widget's action runs (or the cell is edited) instead of the
+      window's (Qt would call the keys ambiguous, or rename the prompt).
     """
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
+        if kind == QEvent.Type.Shortcut and isinstance(event, QShortcutEvent):
+            return self._shortcut(watched, event)
         if kind not in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride):
             return False
         focused = QApplication.focusWidget()
@@ -387,30 +391,36 @@ class KeyboardRules(QObject):
             return False
         key, modifiers = event.key(), event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         shift_f10 = key == Qt.Key.Key_F10 and modifiers == Qt.KeyboardModifier.ShiftModifier
-        if shift_f10 or (key == Qt.Key.Key_Menu and modifiers == Qt.KeyboardModifier.NoModifier):
-            if kind == QEvent.Type.ShortcutOverride:
-                event.accept()
-                return True
-            target, point = _context_menu_point(focused)
-            menu_event = QContextMenuEvent(
-                QContextMenuEvent.Reason.Keyboard, point, target.mapToGlobal(point)
-            )
-            QApplication.sendEvent(target, menu_event)
+        if not (shift_f10 or (key == Qt.Key.Key_Menu and not modifiers)):
+            return False
+        if kind == QEvent.Type.ShortcutOverride:
+            event.accept()  # the key comes as a KeyPress, not as a window shortcut
             return True
-        action = self._own_action(focused, event)
-        if action is not None:
-            event.accept()
-            if kind == QEvent.Type.KeyPress:
-                action.trigger()
+        target, point = _context_menu_point(focused)
+        menu_event = QContextMenuEvent(
+            QContextMenuEvent.Reason.Keyboard, point, target.mapToGlobal(point)
+        )
+        QApplication.sendEvent(target, menu_event)
+        return True
+
+    def _shortcut(self, watched: QObject, event: QShortcutEvent) -> bool:
+        focused = QApplication.focusWidget()
+        if focused is None or not isinstance(watched, QAction):
+            return False
+        own = self._own_action(focused, event.key())
+        if own is not None:
+            if watched is own and not event.isAmbiguous():
+                return False  # its own shortcut, alone: Qt runs it
+            own.trigger()  # instead of the window's, or of Qt's "ambiguous" warning
             return True
-        if kind == QEvent.Type.ShortcutOverride and self._edits_cell(focused, event):
-            event.accept()  # the view edits the cell on the KeyPress
+        if self._edits_cell(focused, event.key()):
+            assert isinstance(focused, QAbstractItemView)
+            focused.edit(focused.currentIndex())
             return True
         return False
 
     @staticmethod
-    def _own_action(widget: QWidget, event: QKeyEvent) -> QAction | None:
-        pressed = QKeySequence(event.keyCombination())
+    def _own_action(widget: QWidget, keys: QKeySequence) -> QAction | None:
         for action in widget.actions():
             context = action.shortcutContext()
             if context not in (
@@ -418,18 +428,15 @@ class KeyboardRules(QObject):
                 Qt.ShortcutContext.WidgetWithChildrenShortcut,
             ):
                 continue
-            if action.isEnabled() and any(s == pressed for s in action.shortcuts()):
+            if action.isEnabled() and any(s == keys for s in action.shortcuts()):
                 return action
         return None
 
     @staticmethod
-    def _edits_cell(widget: QWidget, event: QKeyEvent) -> bool:
-        if event.key() != Qt.Key.Key_F2 or event.modifiers() != Qt.KeyboardModifier.NoModifier:
+    def _edits_cell(widget: QWidget, keys: QKeySequence) -> bool:
+        if keys != QKeySequence(Qt.Key.Key_F2) or not isinstance(widget, QAbstractItemView):
             return False
-        view = widget
-        if not isinstance(view, QAbstractItemView) or not view.currentIndex().isValid():
+        current = widget.currentIndex()
+        if not current.isValid() or not current.flags() & Qt.ItemFlag.ItemIsEditable:
             return False
-        editable = view.currentIndex().flags() & Qt.ItemFlag.ItemIsEditable
-        return bool(view.editTriggers() & QAbstractItemView.EditTrigger.EditKeyPressed) and bool(
-            editable
-        )
+        return bool(widget.editTriggers() & QAbstractItemView.EditTrigger.EditKeyPressed)
