@@ -28,7 +28,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
-    QAbstractScrollArea,
     QAbstractSlider,
     QAbstractSpinBox,
     QApplication,
@@ -104,24 +103,7 @@ def unnamed_widgets(root: QWidget) -> list[QWidget]:
 
 def invisible_tab_stops(root: QWidget) -> list[QWidget]:
     """Scroll areas that take Tab focus but show no focus and do nothing with it."""
-    return [
-        area
-        for area in root.findChildren(QScrollArea)
-        if takes_tab_focus(area) and isinstance(area, QAbstractScrollArea)
-    ]
-
-
-def no_tab_stop(*areas: QScrollArea) -> None:
-    """A scroll area that only holds other controls: no Tab stop of its own."""
-    for area in areas:
-        area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-
-
-def name(widget: QWidget, text: str, description: str = "") -> None:
-    """Name ``widget``; the description, when given, says more than the name."""
-    widget.setAccessibleName(text)
-    if description:
-        widget.setAccessibleDescription(description)
+    return [area for area in root.findChildren(QScrollArea) if takes_tab_focus(area)]
 
 
 def name_tabs(tabs: QTabWidget, text: str) -> None:
