@@ -46,10 +46,13 @@ db.close()
 """
 
 
-def minimum_at(scale: float, screen: tuple[int, int], home: Path) -> tuple[float, int, int]:
-    """The window's minimum (logical pixels) on a ``screen`` (physical pixels) at ``scale``."""
+def minimum_at(
+    scale: float, screen: tuple[int, int], home: Path, dpi: int = 96
+) -> tuple[float, int, int]:
+    """The window's minimum (logical pixels) on a ``screen`` (physical pixels) at ``scale``,
+    its fonts at ``dpi``."""
     config = home / "screens.json"
-    size = {"width": screen[0], "height": screen[1]}
+    size = {"width": screen[0], "height": screen[1], "logicalDpi": dpi}
     config.write_text(json.dumps({"screens": [{"name": "s", "x": 0, "y": 0, **size}]}))
     env = {
         **os.environ,
@@ -79,3 +82,9 @@ def test_the_window_fits_the_screen_at_150_and_200_percent(
 def test_the_window_fits_1024x700_at_100_percent(tmp_path: Path) -> None:
     _ratio, width, height = minimum_at(1.0, (1024, 700), tmp_path)
     assert width <= 1024 and height <= 700 - DECORATIONS
+
+
+def test_the_window_fits_1600x1000_with_fonts_at_144_dpi(tmp_path: Path) -> None:
+    """150% by font size alone (a desktop's text scaling), not by QT_SCALE_FACTOR."""
+    _ratio, width, height = minimum_at(1.0, (1600, 1000), tmp_path, dpi=144)
+    assert width <= 1600 and height <= 1000 - DECORATIONS
