@@ -8,6 +8,7 @@ sees what a screen reader hears.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
+    QLayout,
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
@@ -54,6 +56,44 @@ INTERACTIVE = (
     QAbstractSlider,
     QTabBar,
 )
+
+
+EXPLICIT = Qt.WidgetAttribute.WA_WState_ExplicitShowHide
+
+
+def focus_order(root: QWidget) -> list[QWidget]:
+    """The controls under ``root`` that take Tab, in the order its layouts show them
+    (rows top to bottom, each left to right), scroll areas' contents included."""
+    found: list[QWidget] = []
+
+    def visit(widget: QWidget) -> None:
+        if widget is not root and widget.isHidden() and widget.testAttribute(EXPLICIT):
+            return  # hidden on purpose (a new widget is hidden until it is first shown)
+        if widget is not root and takes_tab_focus(widget):
+            found.append(widget)
+        if isinstance(widget, QAbstractSpinBox | QComboBox | QAbstractItemView):
+            return  # a composite: one stop
+        if isinstance(widget, QScrollArea) and widget.widget() is not None:
+            visit(widget.widget())
+        elif widget.layout() is not None:
+            visit_layout(widget.layout())
+
+    def visit_layout(layout: QLayout) -> None:
+        for index in range(layout.count()):
+            item = layout.itemAt(index)
+            if item.widget() is not None:
+                visit(item.widget())
+            elif item.layout() is not None:
+                visit_layout(item.layout())
+
+    visit(root)
+    return found
+
+
+def chain(widgets: Sequence[QWidget]) -> None:
+    """Tab goes through ``widgets`` in this order."""
+    for first, second in itertools.pairwise(widgets):
+        QWidget.setTabOrder(first, second)
 
 
 def accessible_name(widget: QWidget) -> str:
@@ -141,6 +181,8 @@ def name_column(column: QWidget, number: int | None = None) -> None:
         widget = getattr(column, attribute, None)
         if isinstance(widget, QWidget):
             widget.setAccessibleName(text)
+        if isinstance(widget, QComboBox):  # on Linux a combo box's name is its value
+            widget.setAccessibleDescription(f"{text}. {widget.toolTip()}")
     for editor in getattr(column, "param_widgets", {}).values():  # "Temperature, column 2"
         base = editor.property("a11yBase") or editor.accessibleName()
         editor.setProperty("a11yBase", base)

@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         )
         self.workspace.titleChanged.connect(self._set_title)
         self.workspace.analysed.connect(self._show_analysis)
+        self.variables.valuesChanged.connect(self._tab_through_variables)  # rows may be new
         self.editor.cursorMoved.connect(
             lambda line, col: self.cursor_position.setText(f"Ln {line}, Col {col}")
         )
@@ -551,6 +552,11 @@ class MainWindow(QMainWindow):
         column = self.run_board.add_column()
         if column is not None:
             column.model.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _tab_through_variables(self) -> None:
+        """Tab goes as the eye reads: the editor, each variable's field, then the tools."""
+        fields = a11y.focus_order(self.variables)
+        a11y.chain([self.editor, *fields, self.tools_panel.editor])
 
     def _announce_run(self) -> None:
         self.run_board.flush()  # the last updates, so every column's end is known

@@ -52,6 +52,28 @@ def test_f6_cycles_the_regions_and_a_frame_shows_the_focus(window: MainWindow, q
     assert window.regions.current() == 4  # back to the tabs below
 
 
+def test_tab_goes_as_the_eye_reads_through_the_variables(window: MainWindow, qtbot) -> None:
+    new_prompt(qtbot, window)
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
+        window.editor.setPlainText("user:\n{{ first }} and {{ second }}")
+    fields = [f"variable:{name}" for name in ("first", "second")]
+    qtbot.waitUntil(
+        lambda: all(
+            (field := window.variables.findChild(QPlainTextEdit, name)) and field.isVisible()
+            for name in fields
+        )
+    )
+    window.editor.setFocus()
+    qtbot.keyClick(window.editor, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    seen = []
+    for _ in range(5):
+        qtbot.keyClick(focused(), Qt.Key.Key_Tab)
+        seen.append(a11y.accessible_name(focused()))
+    assert seen[seen.index("first") + 1 :].index("second") < 2, seen  # first, then second
+    assert seen.index("first") < 2, seen  # right after the editor (its Turns button first)
+    assert seen.index("Tool definitions (JSON)") > seen.index("second"), seen
+
+
 def test_ctrl_m_lets_tab_leave_the_editor(window: MainWindow, qtbot) -> None:
     new_prompt(qtbot, window)
     editor = window.editor
