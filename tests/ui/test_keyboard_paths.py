@@ -71,6 +71,8 @@ def test_tab_goes_as_the_eye_reads_through_the_variables(window: MainWindow, qtb
         seen.append(a11y.accessible_name(focused()))
     assert seen[seen.index("first") + 1 :].index("second") < 2, seen  # first, then second
     assert seen.index("first") < 2, seen  # right after the editor (its Turns button first)
+    column = window.run_board.columns[0]  # the column's title line, left to right
+    assert column.fold_button.nextInFocusChain() is column.run_button
     assert seen.index("Tool definitions (JSON)") > seen.index("second"), seen
 
 

@@ -285,6 +285,8 @@ class RunColumn(QFrame):
         header.addWidget(self.status)
         for button in (self.run_button, self.stop_button, self.menu_button, self.remove_button):
             header.addWidget(button)
+        a11y.chain([self.fold_button, self.run_button, self.stop_button, self.menu_button,
+                    self.remove_button])  # fmt: skip
         return header
 
     def changeEvent(self, event: QEvent) -> None:
