@@ -86,8 +86,9 @@ TEXT_PAIRS = (  # text role, the backgrounds it is drawn on
     (_role.Text, (_role.Base, _role.AlternateBase)),
     (_role.WindowText, (_role.Window,)),
     (_role.ButtonText, (_role.Button,)),
-    (_role.PlaceholderText, (_role.Base, _role.Window)),  # hints are drawn on the window
-    (_role.Link, (_role.Base, _role.Window)),
+    # Hints are drawn on the window, and on a tab's page (Fusion: about as light as Light).
+    (_role.PlaceholderText, (_role.Base, _role.Window, _role.Light)),
+    (_role.Link, (_role.Base, _role.Window, _role.Light)),
     (_role.ToolTipText, (_role.ToolTipBase,)),
 )
 STATUS = {"ok": ("#1e7b34", "#81c995"), "error": ("#b3261e", "#f28b82")}  # light, dark

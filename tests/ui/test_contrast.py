@@ -91,3 +91,32 @@ def test_symbols_and_check_boxes_show(window: MainWindow, theme: str) -> None:
     label.setForegroundRole(Role.PlaceholderText)  # how Settings shows its hints
     assert contrast(label.palette().color(Role.PlaceholderText), background) >= TEXT_CONTRAST
     window.set_theme("system")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_settings_hints_read_on_their_tab_page(window: MainWindow, theme: str) -> None:
+    """The hints under each setting, as drawn on the tab's page (lighter than the window in
+    the dark theme), reach 4.5:1."""
+    window.set_theme(theme)
+    dialog = window.open_settings()
+    QApplication.processEvents()
+    hint = next(
+        label
+        for label in dialog.findChildren(QLabel)
+        if label.foregroundRole() == Role.PlaceholderText and label.isVisible()
+    )
+    image = dialog.grab().toImage()
+    ratio = image.devicePixelRatio()
+    top_left = hint.mapTo(dialog, hint.rect().topLeft())
+    pixels = [
+        image.pixelColor(round((top_left.x() + x) * ratio), round((top_left.y() + y) * ratio))
+        for x in range(hint.width())
+        for y in range(hint.height())
+    ]
+    counts: dict[str, int] = {}
+    for pixel in pixels:
+        counts[pixel.name()] = counts.get(pixel.name(), 0) + 1
+    background = QColor(max(counts, key=lambda name: counts[name]))
+    assert max(contrast(pixel, background) for pixel in pixels) >= TEXT_CONTRAST
+    dialog.close()
+    window.set_theme("system")
