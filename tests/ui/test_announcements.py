@@ -3,6 +3,8 @@ QAccessibleAnnouncementEvent), and the focus stays where it was."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtGui import QAccessibleAnnouncementEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -10,6 +12,7 @@ from promptstudio.errors import PromptStudioError
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM, Reply
 from tests.ui.conftest import new_prompt, serve_at_once
+from tests.ui.test_evaluate_in_window import evaluate, set_up
 
 
 def test_a_run_and_a_save_are_announced_without_moving_the_focus(
@@ -47,3 +50,15 @@ def test_an_error_is_announced_assertively(window: MainWindow, qtbot) -> None:
     box = window.findChild(QMessageBox, "errorMessageBox")
     assert box is not None
     box.close()
+
+
+def test_a_finished_evaluation_is_announced(
+    window: MainWindow, qtbot, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    said: list[str] = []
+    window.announcer.announced.connect(said.append)
+    set_up(qtbot, window, fake_llm, tmp_path)
+    window.editor.setFocus()
+    evaluate(qtbot, window)
+    qtbot.waitUntil(lambda: any("good 100%" in s for s in said))
+    assert QApplication.focusWidget() is window.editor
