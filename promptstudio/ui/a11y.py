@@ -73,18 +73,22 @@ def focus_order(root: QWidget) -> list[QWidget]:
             found.append(widget)
         if isinstance(widget, QAbstractSpinBox | QComboBox | QAbstractItemView):
             return  # a composite: one stop
-        if isinstance(widget, QScrollArea) and widget.widget() is not None:
-            visit(widget.widget())
-        elif widget.layout() is not None:
-            visit_layout(widget.layout())
+        inner = widget.widget() if isinstance(widget, QScrollArea) else None
+        layout = widget.layout()
+        if inner is not None:
+            visit(inner)
+        elif layout is not None:
+            visit_layout(layout)
 
     def visit_layout(layout: QLayout) -> None:
         for index in range(layout.count()):
             item = layout.itemAt(index)
-            if item.widget() is not None:
-                visit(item.widget())
-            elif item.layout() is not None:
-                visit_layout(item.layout())
+            child = item.widget() if item is not None else None
+            nested = item.layout() if item is not None else None
+            if child is not None:
+                visit(child)
+            elif nested is not None:
+                visit_layout(nested)
 
     visit(root)
     return found

@@ -68,7 +68,9 @@ def test_tab_goes_as_the_eye_reads_through_the_variables(window: MainWindow, qtb
     seen = []
     for _ in range(5):
         qtbot.keyClick(focused(), Qt.Key.Key_Tab)
-        seen.append(a11y.accessible_name(focused()))
+        now = focused()
+        assert now is not None
+        seen.append(a11y.accessible_name(now))
     assert seen[seen.index("first") + 1 :].index("second") < 2, seen  # first, then second
     assert seen.index("first") < 2, seen  # right after the editor (its Turns button first)
     column = window.run_board.columns[0]  # the column's title line, left to right
