@@ -120,3 +120,13 @@ def test_settings_hints_read_on_their_tab_page(window: MainWindow, theme: str) -
     assert max(contrast(pixel, background) for pixel in pixels) >= TEXT_CONTRAST
     dialog.close()
     window.set_theme("system")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_library_star_shows_on_either_base(qapp, theme: str) -> None:
+    from promptstudio.ui.library.library_look import STAR_COLOUR
+
+    apply_theme(theme)
+    base = QApplication.palette().color(Role.Base)
+    assert contrast(STAR_COLOUR, base) >= CONTROL_CONTRAST
+    apply_theme("system")

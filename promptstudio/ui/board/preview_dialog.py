@@ -30,6 +30,7 @@ from promptstudio.images import check_size, dimensions
 from promptstudio.providers.pricing import PriceTable, estimate_tokens
 from promptstudio.ui import a11y
 from promptstudio.ui.board.run_column import ColumnConfig, cost_text
+from promptstudio.ui.theme import status_colours
 
 ANTHROPIC_DEFAULT_MAX_TOKENS = 4096  # what the Anthropic provider sends when unset
 IMAGE_SCHEME = "image"  # the preview's own URLs for the images it shows, by hash
@@ -74,7 +75,8 @@ def _parts_block(message: Message, api: str) -> str:
         problem = check_size(part, api)
         if problem is not None:
             html.append(
-                f"<p style='color:#c0392b'><b>Refused before sending:</b> {escape(problem)}</p>"
+                f"<p style='color:{status_colours()['error']}'><b>Refused before sending:</b> "
+                f"{escape(problem)}</p>"
             )
     return "".join(html)
 
