@@ -568,8 +568,7 @@ class MainWindow(QMainWindow):
         self.editor.setTabChangesFocus(on)
         self.tab_mode_label.setVisible(on)
         said = "Tab moves focus" if on else "Tab types a tab"
-        self.notifier.say(f"{said} (Ctrl+M to change)", 3000)
-        a11y.announce(self.editor, said)
+        self.notifier.say(f"{said} (Ctrl+M to change)", 3000)  # said to a screen reader too
 
     def focus_variables(self) -> None:
         self.variables.focus_first()
