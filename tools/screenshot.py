@@ -1,6 +1,8 @@
 """Render the main window with the samples and three answered columns, for docs/.
 
-    .venv/bin/python tools/screenshot.py WIDTH HEIGHT light|dark OUT.png [--xcb] [--fold]
+    .venv/bin/python tools/screenshot.py WIDTH HEIGHT light|dark OUT.png [--xcb] [--fold] [--focus]
+
+--focus puts the keyboard focus on the first answer, to show the focus frame.
 
 With --xcb it runs on a real X server (e.g. under ``xvfb-run -s "-screen 0 1600x1000x24"``)
 and takes the screen with ImageMagick's ``import``; otherwise it grabs the window offscreen.
@@ -61,6 +63,9 @@ async def render(window: MainWindow, width: int, height: int, theme: str, out: s
     window.workspace.runFinished.connect(lambda _id: done.set())
     window.registry["run.run"].trigger()
     await asyncio.wait_for(done.wait(), 60)
+    if "--focus" in sys.argv:
+        window.activateWindow()
+        board.columns[0].output.setFocus()
     await asyncio.sleep(0.5)
     if "--xcb" in sys.argv:
         subprocess.run(["import", "-window", "root", out], check=True)

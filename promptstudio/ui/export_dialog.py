@@ -35,9 +35,11 @@ from promptstudio.errors import PromptStudioError
 from promptstudio.exchange import ExchangeError, PromptDocument
 from promptstudio.exchange.formats import EXPORT_FORMATS, export_text, suggested_file_name
 from promptstudio.exchange.library_io import write_library, write_text_atomically
+from promptstudio.ui import a11y
 from promptstudio.ui.editor.code_highlighter import LANGUAGES, CodeHighlighter
 from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.tasks import TaskOwner
+from promptstudio.ui.theme import set_status
 
 THIS_PROMPT, LIBRARY = "prompt", "library"
 PREVIEW_LIMIT = 200_000  # characters shown; the file always gets everything
@@ -82,14 +84,16 @@ class ExportDialog(QDialog):
         self.with_history.setObjectName("exportHistory")
         self.preview = QPlainTextEdit(self)
         self.preview.setObjectName("exportPreview")
+        self.preview.setAccessibleName("Preview of the export")
         self.preview.setReadOnly(True)
+        a11y.keyboard_selectable(self.preview)
         self.preview.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.highlighter = CodeHighlighter(self.preview)
         self.problem = QLabel(self)
         self.problem.setObjectName("exportProblem")
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b3261e;")
+        set_status(self.problem, "error")
         self.progress = QProgressBar(self)
         self.progress.setVisible(False)
 
@@ -192,7 +196,7 @@ class ExportDialog(QDialog):
     def copy(self) -> None:
         if self.text:
             QGuiApplication.clipboard().setText(self.text)
-            self.problem.setStyleSheet("color: palette(text);")
+            set_status(self.problem, None)
             self.problem.setText("Copied to the clipboard.")
 
     def choose_target(self) -> QFileDialog:
@@ -217,7 +221,7 @@ class ExportDialog(QDialog):
 
     def save_to(self, path: Path) -> None:
         """Write the file (or, for the library, the folder) at ``path``."""
-        self.problem.setStyleSheet("color: #b3261e;")
+        set_status(self.problem, "error")
         self.problem.clear()
         if self.whole_library:
             self.tasks.start("export-library", self._export_library(path))

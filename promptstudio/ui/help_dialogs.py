@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio import APP_NAME, __version__
+from promptstudio.ui import a11y
 
 # The README and docs/ of a source checkout (where ``pip install -e .`` runs from).
 SOURCE_ROOT: Final = Path(__file__).resolve().parents[2]
@@ -99,17 +100,42 @@ def _shown(dialog: QDialog, width: int, height: int) -> QDialog:
     return dialog
 
 
+MODES = """<p><b>Keyboard modes and moves</b></p><ul>
+<li><b>{next}</b> / <b>{previous}</b>: the next / previous region (library, template,
+variables, run board, the tabs below); the focused control is framed.</li>
+<li><b>{tab_mode}</b>: Tab in the template editor moves to the next control instead of
+typing a tab; the status bar shows “Tab moves focus” while it is on.</li>
+<li><b>Shift+F10</b> or the <b>Menu</b> key: the focused control's context menu.</li>
+<li>Tables: the arrows move in them, Tab leaves them. Answers: Shift+arrows select,
+Ctrl+C copies.</li>
+<li>A finished run or evaluation, a save and an error are announced to a screen reader
+without moving the focus.</li></ul>"""
+
+
 def shortcuts_dialog(menus: Sequence[tuple[str, Sequence[QAction]]], parent: QWidget) -> QDialog:
-    """Every action of the registry, menu by menu, with its keys."""
-    dialog, layout = _dialog(parent, "shortcutsDialog", "Keyboard shortcuts")
-    model = QStandardItemModel(0, 3, dialog)
-    model.setHorizontalHeaderLabels(["Menu", "Command", "Keys"])
+    """Help › Keyboard and accessibility: the modes, then every action of the registry, menu
+    by menu, with its keys and what it does."""
+    dialog, layout = _dialog(parent, "shortcutsDialog", "Keyboard and accessibility")
     native = QKeySequence.SequenceFormat.NativeText
+    keys_of = {a.objectName(): a.shortcut().toString(native) for _m, acts in menus for a in acts}
+    modes = QLabel(
+        MODES.format(
+            next=keys_of.get("view.next_region", "F6"),
+            previous=keys_of.get("view.previous_region", "Shift+F6"),
+            tab_mode=keys_of.get("edit.tab_moves_focus", "Ctrl+M"),
+        ),
+        dialog,
+    )
+    modes.setObjectName("keyboardModes")
+    modes.setWordWrap(True)
+    layout.addWidget(modes)
+    model = QStandardItemModel(0, 4, dialog)
+    model.setHorizontalHeaderLabels(["Menu", "Command", "Keys", "What it does"])
     for menu, actions in menus:
         for action in actions:
             keys = ", ".join(key.toString(native) for key in action.shortcuts())
-            texts = (menu.replace("&", ""), action.text().replace("&", ""), keys)
-            row = [QStandardItem(text) for text in texts]
+            texts = (menu, action.text(), keys, action.statusTip())
+            row = [QStandardItem(text.replace("&", "")) for text in texts]
             for item in row:
                 item.setEditable(False)
             model.appendRow(row)
@@ -120,12 +146,13 @@ def shortcuts_dialog(menus: Sequence[tuple[str, Sequence[QAction]]], parent: QWi
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setAlternatingRowColors(True)
     table.verticalHeader().hide()
-    table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-    table.resizeColumnToContents(0)
-    table.resizeColumnToContents(2)
+    table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+    for column in (0, 1, 2):
+        table.resizeColumnToContents(column)
+    a11y.leave_on_tab(table)
     layout.addWidget(table, 1)
     _close_buttons(dialog, layout)
-    return _shown(dialog, 620, 560)
+    return _shown(dialog, 820, 600)
 
 
 def documentation_dialog(parent: QWidget) -> QDialog:
@@ -161,6 +188,7 @@ def report_dialog(data_dir: Path, log_file: Path, parent: QWidget) -> QDialog:
     details.setObjectName("reportDetails")
     details.setAccessibleName("Details for the report")
     details.setReadOnly(True)
+    a11y.keyboard_selectable(details)
     layout.addWidget(intro)
     layout.addWidget(details, 1)
     buttons = _close_buttons(dialog, layout)

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 from promptstudio import APP_NAME, __version__
 from promptstudio.errors import PromptStudioError
 from promptstudio.settings.store import SettingsStore
-from promptstudio.ui import file_dialogs
+from promptstudio.ui import a11y, file_dialogs, keyboard
 from promptstudio.ui.actions import ActionRegistry, ActionSpec
-from promptstudio.ui.theme import apply_theme
+from promptstudio.ui.theme import apply_theme, set_status, status_colours
 
 if TYPE_CHECKING:  # the panes are imported when the window is built, after its first paint
     from collections.abc import Sequence
@@ -44,6 +44,8 @@ if TYPE_CHECKING:  # the panes are imported when the window is built, after its 
 
 log = logging.getLogger(__name__)
 RECENT = 10
+THEME_TEXT = {"light": "Theme: &light", "dark": "Theme: &dark", "system": "Theme: s&ystem"}
+TAB_MODE_TIP = "Tab in the template editor moves to the next control instead of typing a tab"
 
 
 class MainWindow(QMainWindow):
@@ -150,6 +152,7 @@ class MainWindow(QMainWindow):
         self.work_splitter.addWidget(self.top_splitter)
         self.bottom_tabs = QTabWidget(self)
         self.bottom_tabs.setObjectName("bottomTabs")
+        a11y.name_tabs(self.bottom_tabs, "Run, Evaluate and History")
         self.bottom_tabs.setDocumentMode(True)
         self.bottom_tabs.addTab(self.run_board, "Run")
         self.bottom_tabs.addTab(self.evaluate, "Evaluate")
@@ -164,6 +167,11 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([220, 1060])
         self.setCentralWidget(self.splitter)
         self.statusBar().addPermanentWidget(self.cursor_position)
+        self.tab_mode_label = QLabel("Tab moves focus", self)
+        self.tab_mode_label.setObjectName("tabModeStatus")
+        self.tab_mode_label.setToolTip("Ctrl+M: Tab in the editor types a tab again")
+        self.tab_mode_label.hide()
+        self.statusBar().addPermanentWidget(self.tab_mode_label)
         self.notifier = StatusNotifier(self.statusBar(), self)
 
         self.workspace = Workspace(
@@ -198,10 +206,15 @@ class MainWindow(QMainWindow):
         )
         self.workspace.titleChanged.connect(self._set_title)
         self.workspace.analysed.connect(self._show_analysis)
+        self.variables.valuesChanged.connect(self._tab_through_variables)  # rows may be new
         self.editor.cursorMoved.connect(
             lambda line, col: self.cursor_position.setText(f"Ln {line}, Col {col}")
         )
         self.tasks.failed.connect(lambda error: show_error(self, error))
+        self.announcer = a11y.Announcer(self.statusBar())  # for screen readers, focus kept
+        self.notifier.statusMessage.connect(self.announcer.say)
+        self.tasks.failed.connect(self.announcer.error)
+        ws.runFinished.connect(lambda _run: self._announce_run())
         self.exchange = ExchangeFlow(self, self.workspace, self.tasks)
         self.eval_flow = EvalFlow(
             self.evaluate,
@@ -233,7 +246,9 @@ class MainWindow(QMainWindow):
         self.registry = ActionRegistry(self)
         self._register_actions()
         self.registry.build_menus()
-        self.recent_menu = QMenu("Open &recent", self)
+        a11y.install_keyboard_rules(self)
+        self.regions = a11y.RegionCycler(keyboard.window_regions(self), self)
+        self.recent_menu = QMenu("Open re&cent", self)
         self.recent_menu.setObjectName("recentMenu")
         file_menu = self.registry.menus["&File"]
         file_menu.insertMenu(self.registry["prompt.save"], self.recent_menu)
@@ -418,7 +433,7 @@ class MainWindow(QMainWindow):
         navigation = ws.navigation
         add(ActionSpec("prompt.new", "&New prompt", "&File", QKeySequence.StandardKey.New),
             lambda: self.tasks.start("new", navigation.new_prompt()))  # fmt: skip
-        add(ActionSpec("prompt.quick_open", "&Quick open…", "&File", "Ctrl+P"),
+        add(ActionSpec("prompt.quick_open", "Quic&k open…", "&File", "Ctrl+P"),
             self.open_quick_open)  # fmt: skip
         add(ActionSpec("prompt.save", "&Save version", "&File", QKeySequence.StandardKey.Save),
             lambda: self.tasks.start("save", navigation.save()))  # fmt: skip
@@ -426,8 +441,9 @@ class MainWindow(QMainWindow):
                        "Ctrl+Shift+S"), self.save_with_message)  # fmt: skip
         add(ActionSpec("prompt.rename", "&Rename prompt", "&File", "F2"),
             self.library.rename_current)  # fmt: skip
-        add(ActionSpec("prompt.trash", "Move prompt to &trash", "&File", "Ctrl+Shift+Del"),
+        add(ActionSpec("prompt.trash", "Move prompt to tras&h", "&File", "Ctrl+Shift+Del"),
             lambda: self.tasks.start("trash", navigation.trash_current()))  # fmt: skip
+        keyboard.register_prompt_actions(self)
         add(ActionSpec("file.import", "&Import prompts…", "&File", "Ctrl+I",
                        "Add .prompty, promptfoo, JSON, Markdown or text files to the library"),
             self.exchange.choose_files)  # fmt: skip
@@ -447,12 +463,15 @@ class MainWindow(QMainWindow):
             self.editor.redo)  # fmt: skip
         add(ActionSpec("edit.find", "&Find…", "&Edit", QKeySequence.StandardKey.Find),
             self.find_bar.open_bar)  # fmt: skip
-        add(ActionSpec("edit.replace", "Find and &replace…", "&Edit", "Ctrl+H"),
+        add(ActionSpec("edit.replace", "Find and re&place…", "&Edit", "Ctrl+H"),
             lambda: self.find_bar.open_bar(replace=True))  # fmt: skip
         add(ActionSpec("edit.find_next", "Find &next", "&Edit", QKeySequence.StandardKey.FindNext),
             self.find_bar.find_next)  # fmt: skip
         add(ActionSpec("edit.go_to_error", "Go to template &error", "&Edit", "F8"),
             self.go_to_error)  # fmt: skip
+        self.tab_mode = add(ActionSpec("edit.tab_moves_focus", "&Tab moves focus", "&Edit",
+                                       "Ctrl+M", TAB_MODE_TIP), self.toggle_tab_mode)  # fmt: skip
+        self.tab_mode.setCheckable(True)
         add(ActionSpec("run.run", "&Run all columns", "&Run", ("Ctrl+Return", "Ctrl+Enter")),
             lambda: ws.run())  # fmt: skip
         add(ActionSpec("run.stop", "&Stop all", "&Run", "Esc"), self.stop_all)
@@ -465,10 +484,10 @@ class MainWindow(QMainWindow):
         add(ActionSpec("eval.clear_cache", "Forget the cached &answers", "&Run", "Ctrl+Alt+Shift+E",
                        "Evaluations ask the models again instead of reusing an answer"),
             lambda: self.tasks.start("clear-cache", self.eval_flow.clear_cache()))  # fmt: skip
-        add(ActionSpec("run.preview", "&Preview the messages…", "&Run", "Ctrl+Shift+Return"),
+        add(ActionSpec("run.preview", "Pre&view the messages…", "&Run", "Ctrl+Shift+Return"),
             lambda: ws.preview())  # fmt: skip
-        add(ActionSpec("run.add_column", "&Add a column", "&Run", "Ctrl+Shift+N"),
-            lambda: self.run_board.add_column())  # fmt: skip
+        add(ActionSpec("run.add_column", "Add a &column", "&Run", "Ctrl+Shift+N"),
+            self.add_column)  # fmt: skip
         add(ActionSpec("run.fold_columns", "&Fold the column settings", "&Run", FOLD_SHORTCUT,
                        "Show each column's server, model and parameters as one line, or all"),
             self.run_board.toggle_fold_all)  # fmt: skip
@@ -493,24 +512,30 @@ class MainWindow(QMainWindow):
         add(ActionSpec("view.tools", "Focus the &tools", "&View", "Ctrl+5"),
             self.tools_panel.focus_editor)  # fmt: skip
         add(ActionSpec("view.run", "Show the &run board", "&View", "Ctrl+3"),
-            lambda: self.bottom_tabs.setCurrentWidget(self.run_board))  # fmt: skip
-        add(ActionSpec("view.evaluate", "Show &Evaluate (test cases)", "&View", "Ctrl+4"),
+            self.show_run_board)  # fmt: skip
+        add(ActionSpec("view.evaluate", "Show Eval&uate (test cases)", "&View", "Ctrl+4"),
             lambda: self.bottom_tabs.setCurrentWidget(self.evaluate))  # fmt: skip
         add(ActionSpec("view.history", "Show the &history", "&View", "Ctrl+Shift+H"),
             self.show_history)  # fmt: skip
         add(ActionSpec("view.prompts", "Focus the &prompt list", "&View", "Ctrl+0"),
             self.library.tree.setFocus)  # fmt: skip
+        add(ActionSpec("view.next_region", "Ne&xt region", "&View", "F6",
+                       "Library, editor, variables, run board, the tabs below"),
+            lambda: self.regions.cycle(1))  # fmt: skip
+        add(ActionSpec("view.previous_region", "Previous re&gion", "&View", "Shift+F6"),
+            lambda: self.regions.cycle(-1))  # fmt: skip
         add(ActionSpec("library.search", "&Search prompts and answers", "&Edit", "Ctrl+Shift+F"),
             self.library.focus_search)  # fmt: skip
         for theme, key in (("light", "L"), ("dark", "D"), ("system", "S")):
-            add(ActionSpec(f"view.theme_{theme}", f"Theme: {theme}", "&View", f"Ctrl+K, {key}",
+            add(ActionSpec(f"view.theme_{theme}", THEME_TEXT[theme], "&View", f"Ctrl+K, {key}",
                            "Light, dark, or the desktop's colour scheme"),
                 functools.partial(self.set_theme, theme))  # fmt: skip
-        add(ActionSpec("help.shortcuts", "&Keyboard shortcuts…", "&Help", "Ctrl+K, K"),
+        add(ActionSpec("help.shortcuts", "&Keyboard and accessibility…", "&Help", "Ctrl+K, K",
+                       "Every shortcut, the keyboard modes and what a screen reader hears"),
             lambda: self.open_help("shortcuts"))  # fmt: skip
         add(ActionSpec("help.docs", "&Documentation…", "&Help", "Shift+F1"),
             lambda: self.open_help("docs"))  # fmt: skip
-        add(ActionSpec("help.data_folder", "Open the &data folder", "&Help", "Ctrl+K, F",
+        add(ActionSpec("help.data_folder", "Open the data f&older", "&Help", "Ctrl+K, F",
                        "The library, settings, backups and logs"),
             lambda: self.open_help("data folder"))  # fmt: skip
         add(ActionSpec("help.log", "Open the &log file", "&Help", "Ctrl+K, G"),
@@ -572,7 +597,36 @@ class MainWindow(QMainWindow):
 
     def show_history(self) -> None:
         self.bottom_tabs.setCurrentWidget(self.history)
-        self.history.setFocus()
+        self.history.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def show_run_board(self) -> None:
+        """Ctrl+3: the run board, the focus on the first column's answer."""
+        self.bottom_tabs.setCurrentWidget(self.run_board)
+        self.run_board.columns[0].output.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def add_column(self) -> None:
+        """A new column, the focus in its model field (what one changes first)."""
+        self.bottom_tabs.setCurrentWidget(self.run_board)
+        column = self.run_board.add_column()
+        if column is not None:
+            column.model.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _tab_through_variables(self) -> None:
+        """Tab goes as the eye reads: the editor, each variable's field, then the tools."""
+        fields = a11y.focus_order(self.variables)
+        a11y.chain([self.editor, *fields, self.tools_panel.editor])
+
+    def _announce_run(self) -> None:
+        self.run_board.flush()  # the last updates, so every column's end is known
+        self.announcer.say(a11y.run_summary(self.run_board.columns))
+
+    def toggle_tab_mode(self) -> None:
+        """Ctrl+M: Tab in the editor moves the focus (on) or types a tab (off)."""
+        on = self.tab_mode.isChecked()
+        self.editor.setTabChangesFocus(on)
+        self.tab_mode_label.setVisible(on)
+        said = "Tab moves focus" if on else "Tab types a tab"
+        self.notifier.say(f"{said} (Ctrl+M to change)", 3000)  # said to a screen reader too
 
     def focus_variables(self) -> None:
         self.variables.focus_first()
@@ -624,13 +678,14 @@ class MainWindow(QMainWindow):
             self.template_status.setText(
                 f"Template OK · {count} variable{'s' if count != 1 else ''}"
             )
-            self.template_status.setStyleSheet("color: #3c7a3c;")
+            set_status(self.template_status, "ok")
         else:
             self.template_status.setText(
-                f'<a href="#error">Line {error.line}, column {error.column}</a>: '
+                f'<a href="#error" style="color: {status_colours()["error"]}">'
+                f"Line {error.line}, column {error.column}</a>: "
                 f"{error.message.replace('<', '&lt;')}"
             )
-            self.template_status.setStyleSheet("color: #b3261e;")
+            set_status(self.template_status, "error")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.built:  # closed while starting: nothing is open yet

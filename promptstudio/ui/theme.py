@@ -6,6 +6,8 @@ colour-scheme hint; "system" gives the platform back its own palette.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
@@ -17,7 +19,7 @@ from PySide6.QtGui import (
     QPixmap,
     QPolygonF,
 )
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QWidget
 
 _DEFAULT_PALETTE: QPalette | None = None
 
@@ -56,12 +58,15 @@ def apply_theme(theme: str) -> bool:
     assert isinstance(app, QApplication)
     if _DEFAULT_PALETTE is None:
         _DEFAULT_PALETTE = QPalette(app.palette())
+    _use_controls_style(app)
     hints = QGuiApplication.styleHints()
     if theme == "dark":
         hints.setColorScheme(Qt.ColorScheme.Dark)
-        app.setPalette(_dark_palette())
+        app.setPalette(accessible_palette(_dark_palette()))
+        _restyle_statuses()
         return True
-    app.setPalette(_DEFAULT_PALETTE)
+    app.setPalette(accessible_palette(_DEFAULT_PALETTE))
+    _restyle_statuses()
     if theme == "light":
         hints.setColorScheme(Qt.ColorScheme.Light)
         return False
@@ -70,6 +75,99 @@ def apply_theme(theme: str) -> bool:
     if scheme == Qt.ColorScheme.Unknown:  # no opinion from the platform: look at the palette
         return app.palette().window().color().lightness() < 128
     return scheme == Qt.ColorScheme.Dark
+
+
+# ---- contrast (WCAG 2.2 AA: text 4.5:1, controls and the focus indicator 3:1) ----------------
+
+TEXT_CONTRAST = 4.5
+CONTROL_CONTRAST = 3.0
+_role = QPalette.ColorRole
+TEXT_PAIRS = (  # text role, the backgrounds it is drawn on
+    (_role.Text, (_role.Base, _role.AlternateBase)),
+    (_role.WindowText, (_role.Window,)),
+    (_role.ButtonText, (_role.Button,)),
+    # Hints are drawn on the window, and on a tab's page (Fusion: about as light as Light).
+    (_role.PlaceholderText, (_role.Base, _role.Window, _role.Light)),
+    (_role.Link, (_role.Base, _role.Window, _role.Light)),
+    (_role.ToolTipText, (_role.ToolTipBase,)),
+)
+STATUS = {"ok": ("#1e7b34", "#81c995"), "error": ("#b3261e", "#f28b82")}  # light, dark
+
+
+def opaque(colour: QColor, background: QColor) -> QColor:
+    """``colour`` as it shows over ``background`` (its alpha blended in)."""
+    alpha = colour.alphaF()
+    return QColor.fromRgbF(
+        colour.redF() * alpha + background.redF() * (1 - alpha),
+        colour.greenF() * alpha + background.greenF() * (1 - alpha),
+        colour.blueF() * alpha + background.blueF() * (1 - alpha),
+    )
+
+
+def ensure_contrast(colour: QColor, backgrounds: Sequence[QColor], target: float) -> QColor:
+    """``colour``, made darker or lighter (away from the backgrounds) just until it reaches
+    ``target`` against every background; unchanged when it already does."""
+    shown = opaque(colour, backgrounds[0])
+    if all(contrast(shown, b) >= target for b in backgrounds):
+        return colour
+    darker = sum(b.lightnessF() for b in backgrounds) / len(backgrounds) >= 0.5
+    end = QColor("#000000" if darker else "#ffffff")
+    for step in range(1, 41):
+        share = step / 40
+        mixed = QColor.fromRgbF(
+            shown.redF() + (end.redF() - shown.redF()) * share,
+            shown.greenF() + (end.greenF() - shown.greenF()) * share,
+            shown.blueF() + (end.blueF() - shown.blueF()) * share,
+        )
+        if all(contrast(mixed, b) >= target for b in backgrounds):
+            return mixed
+    return end
+
+
+def accessible_palette(palette: QPalette) -> QPalette:
+    """``palette`` with every text colour at ≥ 4.5:1 on what it is drawn on, and the
+    selection dark (or light) enough for its text: only what falls short is changed."""
+    fixed = QPalette(palette)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        for text, backgrounds in TEXT_PAIRS:
+            behind = [fixed.color(group, b) for b in backgrounds]
+            fixed.setColor(group, text, ensure_contrast(fixed.color(group, text), behind, 4.5))
+        selected = fixed.color(group, _role.HighlightedText)
+        highlight = ensure_contrast(fixed.color(group, _role.Highlight), [selected], 4.5)
+        fixed.setColor(group, _role.Highlight, highlight)
+    return fixed
+
+
+def focus_colour(palette: QPalette | None = None) -> QColor:
+    """The focus frame's colour: the selection colour, at ≥ 3:1 on the window and the base."""
+    palette = palette or QGuiApplication.palette()
+    backgrounds = [palette.color(_role.Window), palette.color(_role.Base)]
+    return ensure_contrast(palette.color(_role.Highlight), backgrounds, CONTROL_CONTRAST)
+
+
+def status_colours(palette: QPalette | None = None) -> dict[str, str]:
+    """The colours of ``ok`` and ``error`` texts in the palette's theme (≥ 4.5:1)."""
+    palette = palette or QGuiApplication.palette()
+    dark = palette_is_dark(palette)
+    backgrounds = [palette.color(_role.Window), palette.color(_role.Base)]
+    return {
+        kind: ensure_contrast(QColor(pair[dark]), backgrounds, TEXT_CONTRAST).name()
+        for kind, pair in STATUS.items()
+    }
+
+
+def set_status(widget: QWidget, kind: str | None) -> None:
+    """Colour ``widget``'s text as an ``ok`` or ``error`` status (None: plain), in the
+    theme's colour, and again whenever the theme changes."""
+    widget.setProperty("status", kind)
+    widget.setStyleSheet(f"color: {status_colours()[kind]};" if kind else "")
+
+
+def _restyle_statuses() -> None:
+    for widget in QApplication.allWidgets():
+        kind = widget.property("status")
+        if isinstance(kind, str) and kind in STATUS:
+            set_status(widget, kind)
 
 
 SYMBOLS = ("run", "stop", "close")
@@ -132,3 +230,43 @@ def contrast(first: QColor, second: QColor) -> float:
 
     light, dark = sorted((luminance(first), luminance(second)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
+
+
+def control_border(palette: QPalette) -> QColor:
+    """The border of a check box or radio button: ≥ 3:1 on the window and the base."""
+    backgrounds = [palette.color(_role.Window), palette.color(_role.Base)]
+    return ensure_contrast(palette.color(_role.Mid), backgrounds, CONTROL_CONTRAST)
+
+
+class ControlsStyle(QProxyStyle):
+    """The platform's style, with check boxes and radio buttons given a border that shows
+    (Fusion draws it a shade off the window colour: 1.1:1 in the dark theme)."""
+
+    BORDERED = (
+        QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+        QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck,
+    )
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:  # type: ignore[no-untyped-def]
+        super().drawPrimitive(element, option, painter, widget)
+        if element in self.BORDERED or element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(control_border(option.palette), 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            rect = QRectF(option.rect).adjusted(0.5, 0.5, -1.5, -1.5)
+            if element in self.BORDERED:
+                painter.drawRoundedRect(rect, 2, 2)
+            else:
+                painter.drawEllipse(rect)
+            painter.restore()
+
+
+_CONTROLS_STYLE: ControlsStyle | None = None
+
+
+def _use_controls_style(app: QApplication) -> None:
+    global _CONTROLS_STYLE
+    if not isinstance(app.style(), ControlsStyle):
+        _CONTROLS_STYLE = ControlsStyle(app.style().name())
+        app.setStyle(_CONTROLS_STYLE)

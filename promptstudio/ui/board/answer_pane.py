@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.evals.json_answers import format_json
+from promptstudio.ui import a11y
 from promptstudio.ui.board.answer_view import AnswerView
+from promptstudio.ui.theme import set_status
 
 VIEW_MODES = ("Text", "Markdown", "JSON")
 RENDER_INTERVAL_S = 0.5
@@ -44,6 +46,8 @@ class AnswerPane(QWidget):
         self.output.setAccessibleName("Answer")
         self.rendered = QTextBrowser(self)
         self.rendered.setObjectName("renderedOutput")
+        self.rendered.setAccessibleName("Answer, formatted")
+        a11y.keyboard_selectable(self.rendered)
         self.rendered.setOpenExternalLinks(False)
         self.rendered.setMinimumHeight(48)
         self.views = QStackedWidget(self)
@@ -51,6 +55,7 @@ class AnswerPane(QWidget):
         self.views.addWidget(self.rendered)
         self.samples_bar = QTabBar(self)
         self.samples_bar.setObjectName("samples")
+        self.samples_bar.setAccessibleName("Samples")
         self.samples_bar.setDocumentMode(True)
         self.samples_bar.setExpanding(False)
         self.samples_bar.hide()
@@ -122,5 +127,5 @@ class AnswerPane(QWidget):
         self.rendered.setPlainText(pretty)
         valid = "Valid JSON, matches the schema" if schema else "Valid JSON"
         self.json_status.setText(problem or valid)
-        self.json_status.setStyleSheet("color: #d93025;" if problem else "color: #3c7a3c;")
+        set_status(self.json_status, "error" if problem else "ok")
         self.json_status.setVisible(bool(text.strip()))

@@ -21,6 +21,8 @@ from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, QTimer
 from PySide6.QtGui import QTextBlock, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from promptstudio.ui import a11y
+
 PIECE = 2000  # characters a paragraph's open block may reach before it is cut
 CONTINUES = 1  # the user state of a block that continues the previous block's paragraph
 REFLOW_DELAY_MS = 60
@@ -30,6 +32,7 @@ class AnswerView(QPlainTextEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setReadOnly(True)
+        a11y.keyboard_selectable(self)  # Shift+arrows select, Ctrl+C copies
         self.setUndoRedoEnabled(False)  # a streamed answer has nothing to undo
         # A scroll bar that appeared mid-stream would narrow the text and make every
         # column cut its pieces again at once; one that is always there never does.

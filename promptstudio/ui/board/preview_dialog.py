@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
 from promptstudio.chat import Image, Message, Text
 from promptstudio.images import check_size, dimensions
 from promptstudio.providers.pricing import PriceTable, estimate_tokens
+from promptstudio.ui import a11y
 from promptstudio.ui.board.run_column import ColumnConfig, cost_text
+from promptstudio.ui.theme import status_colours
 
 ANTHROPIC_DEFAULT_MAX_TOKENS = 4096  # what the Anthropic provider sends when unset
 IMAGE_SCHEME = "image"  # the preview's own URLs for the images it shows, by hash
@@ -73,7 +75,8 @@ def _parts_block(message: Message, api: str) -> str:
         problem = check_size(part, api)
         if problem is not None:
             html.append(
-                f"<p style='color:#c0392b'><b>Refused before sending:</b> {escape(problem)}</p>"
+                f"<p style='color:{status_colours()['error']}'><b>Refused before sending:</b> "
+                f"{escape(problem)}</p>"
             )
     return "".join(html)
 
@@ -133,11 +136,13 @@ class PreviewDialog(QDialog):
         self.setObjectName("previewDialog")
         self.setWindowTitle("Preview the messages")
         self.tabs = QTabWidget(self)
+        a11y.name_tabs(self.tabs, "Columns")
         for column in columns:
             config = column.config
             page = QWidget(self.tabs)
             view = QTextBrowser(page)
             view.setObjectName("previewMessages")
+            view.setAccessibleName(f"Messages for {config.model or 'a column'}")
             add_image_resources(view.document(), messages)
             view.setHtml(messages_html(messages, column.api))
             summary = QLabel(summary_text(messages, column), page)

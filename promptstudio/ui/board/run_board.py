@@ -33,6 +33,7 @@ from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.columns import MAX_SAMPLES, split_sample_key
 from promptstudio.runs.feed import Feed, TargetUpdate
 from promptstudio.tools import ToolDef
+from promptstudio.ui import a11y
 from promptstudio.ui.board.compare_dialog import CompareDialog
 from promptstudio.ui.board.run_column import (
     COLUMN_MIME,
@@ -49,7 +50,12 @@ MAX_COLUMNS = 16
 class ColumnsArea(QScrollArea):
     """Scrolls the columns sideways. Its height never drops below what a column needs (a
     scroll area does not pass its widget's minimum on), so on a small screen the editor
-    above gives way instead of the answers being cut off at the bottom."""
+    above gives way instead of the answers being cut off at the bottom; only on a screen
+    shorter than :attr:`ROOMY` (200% scale) it may drop to :attr:`SHORTEST`, and the
+    columns scroll up and down instead of making the window taller than the screen."""
+
+    SHORTEST = 150  # a column's title line and a few lines of its answer
+    ROOMY = 720  # logical pixels of screen height that hold a whole column below the editor
 
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
@@ -58,6 +64,9 @@ class ColumnsArea(QScrollArea):
             return hint
         bar = self.horizontalScrollBar().sizeHint().height()
         needed = strip.minimumSizeHint().height() + bar + 2 * self.frameWidth()
+        screen = self.screen()
+        if screen is not None and screen.availableGeometry().height() < self.ROOMY:
+            needed = min(needed, self.SHORTEST)
         return QSize(hint.width(), max(hint.height(), needed))
 
     def setWidget(self, widget: QWidget) -> None:
@@ -163,12 +172,14 @@ class RunBoard(QWidget):
         self._row.setContentsMargins(0, 0, 0, 0)
         self._scroll = ColumnsArea(self)
         self._scroll.setObjectName("columnsArea")
+        self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the columns take Tab, not the area
         self._scroll.setWidgetResizable(True)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._scroll.setWidget(self._strip)
         self.pinned = QTabWidget(self)
         self.pinned.setObjectName("pinnedAnswers")
+        a11y.name_tabs(self.pinned, "Pinned answers")
         self.pinned.setTabsClosable(True)
         self.pinned.setDocumentMode(True)
         self.pinned.tabCloseRequested.connect(self._close_pinned)
@@ -376,6 +387,7 @@ class RunBoard(QWidget):
             column.remove_button.setEnabled(not only)
             column.move_left.setEnabled(index > 0)
             column.move_right.setEnabled(index < len(self.columns) - 1)
+            a11y.name_column(column, index + 1)
         self.add_button.setEnabled(len(self.columns) < MAX_COLUMNS)
         self._show_samples()
 
@@ -428,6 +440,7 @@ class RunBoard(QWidget):
         """Show a pinned answer as a tab; ``pin_id`` is its id in the library, if kept."""
         view = QPlainTextEdit(self.pinned)
         view.setReadOnly(True)
+        a11y.keyboard_selectable(view)
         view.setPlainText(text)
         view.setObjectName("pinnedAnswer")
         view.setAccessibleName(f"Pinned answer: {label}")

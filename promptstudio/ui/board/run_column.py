@@ -38,6 +38,7 @@ from promptstudio.runs.columns import ColumnConfig as ColumnConfig  # the widget
 from promptstudio.runs.consistency import consistency
 from promptstudio.runs.feed import TargetUpdate
 from promptstudio.tools import ToolDef
+from promptstudio.ui import a11y
 from promptstudio.ui.board.answer_pane import AnswerPane
 from promptstudio.ui.board.column_settings import ColumnSettings
 from promptstudio.ui.board.param_editors import (
@@ -50,7 +51,7 @@ from promptstudio.ui.board.param_editors import (
 from promptstudio.ui.board.thread_view import ThreadView, TurnBar
 from promptstudio.ui.board.tool_calls_view import ToolCallsView, ToolStepBar, calls_html
 from promptstudio.ui.formatting import format_cost
-from promptstudio.ui.theme import symbol_icon
+from promptstudio.ui.theme import set_status, symbol_icon
 
 MIN_COLUMN_WIDTH = 340  # the parameter row's width: below it, labels are cut
 FOLD_SHORTCUT = "Ctrl+Shift+M"  # the board's action: fold or unfold every column's settings
@@ -180,7 +181,7 @@ class RunColumn(QFrame):
         self.error = QLabel(self)
         self.error.setObjectName("runError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #d93025;")
+        set_status(self.error, "error")
         self.error.hide()
         self.metrics = QLabel(self)
         self.metrics.setObjectName("runMetrics")
@@ -285,6 +286,8 @@ class RunColumn(QFrame):
         header.addWidget(self.status)
         for button in (self.run_button, self.stop_button, self.menu_button, self.remove_button):
             header.addWidget(button)
+        a11y.chain([self.fold_button, self.run_button, self.stop_button, self.menu_button,
+                    self.remove_button])  # fmt: skip
         return header
 
     def changeEvent(self, event: QEvent) -> None:
@@ -364,6 +367,7 @@ class RunColumn(QFrame):
         self.title.setToolTip(
             f"{model} at {config.base_url}{extra}{note}\nDrag to move this column."
         )
+        a11y.name_column(self)
 
     # ---- folding: the settings as one line, so the answer gets the room ------------------
 
@@ -380,7 +384,7 @@ class RunColumn(QFrame):
         self._update_title()
         self.fold_button.setArrowType(Qt.ArrowType.RightArrow if folded else Qt.ArrowType.DownArrow)
         name = "Show this column's settings" if folded else "Fold this column's settings"
-        self.fold_button.setAccessibleName(name)
+        a11y.name_column(self)
         self.fold_button.setToolTip(f"{name} (every column: {FOLD_SHORTCUT})")
         self.foldedChanged.emit(self.column_id, folded)
 

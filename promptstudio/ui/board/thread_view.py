@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.chat import Message
+from promptstudio.ui import a11y
 
 ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
 ROLE_COLOURS = {"user": "#3b7dd8", "assistant": "#3c9a55", "system": "#a06cc0"}
@@ -38,6 +39,7 @@ class ThreadView(QTextBrowser):
         super().__init__(parent)
         self.setObjectName("threadView")
         self.setAccessibleName("Conversation so far")
+        a11y.keyboard_selectable(self)
         self.setOpenExternalLinks(False)
         self.setMinimumHeight(60)
         self.turns: list[Message] = []

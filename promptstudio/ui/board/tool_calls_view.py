@@ -22,8 +22,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.chat import Message, ToolCall
 from promptstudio.tools import ToolDef, argument_error, tool_named
-
-OK_COLOUR, BAD_COLOUR = "#3c7a3c", "#d93025"
+from promptstudio.ui.theme import status_colours
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +64,12 @@ def calls_html(
         if tools is None:
             verdict = ""
         elif check.problem is None:
-            verdict = f'<span style="color:{OK_COLOUR}">✓</span>'
+            verdict = f'<span style="color:{status_colours()["ok"]}">✓</span>'
         elif check.problem == "":
             verdict = "…"
         else:
-            verdict = f'<span style="color:{BAD_COLOUR}">✗ {html.escape(check.problem)}</span>'
+            bad = status_colours()["error"]
+            verdict = f'<span style="color:{bad}">✗ {html.escape(check.problem)}</span>'
         parts.append(
             f"Tool call <b>{html.escape(check.name or '…')}</b> {verdict}"
             f"<pre style='margin:2px 0 4px 12px'>{html.escape(check.arguments)}</pre>"

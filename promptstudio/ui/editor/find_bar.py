@@ -25,8 +25,10 @@ class FindBar(QWidget):
         self._editor = editor
         self.find_field = QLineEdit(self)
         self.find_field.setPlaceholderText("Find")
+        self.find_field.setAccessibleName("Find")
         self.replace_field = QLineEdit(self)
         self.replace_field.setPlaceholderText("Replace with")
+        self.replace_field.setAccessibleName("Replace with")
         self.case = QCheckBox("Match case", self)
         self.status = QLabel(self)
         previous, following = QPushButton("Previous", self), QPushButton("Next", self)

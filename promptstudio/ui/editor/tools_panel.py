@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from promptstudio.tools import ToolDef, ToolsError, parse_tools, tools_text
 from promptstudio.ui.editor.error_marks import error_selections
+from promptstudio.ui.theme import set_status
 
 CHECK_DELAY_MS = 150  # typing pauses this long before the list is read again
 
@@ -122,12 +123,12 @@ class ToolsPanel(QWidget):
         error = self.error
         if error is not None:
             self.status.setText(f"Line {error.line}, column {error.column}: {error.reason}")
-            self.status.setStyleSheet("color: #d93025;")
+            set_status(self.status, "error")
         elif self.tools:
             count = len(self.tools)
             names = ", ".join(tool.name for tool in self.tools)
             self.status.setText(f"✓ {count} tool{'s' if count != 1 else ''}: {names}")
-            self.status.setStyleSheet("color: #3c7a3c;")
+            set_status(self.status, "ok")
         else:
             self.status.setText("No tools: the model answers in text only.")
             self.status.setStyleSheet("")

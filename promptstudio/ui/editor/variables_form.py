@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.images import looks_like_image_source
 from promptstudio.templating.threads import is_thread
+from promptstudio.ui import a11y
 from promptstudio.ui.editor.image_field import ImageDrops, ImageRow
 from promptstudio.ui.editor.thread_editor import ThreadEditor
 from promptstudio.values import format_value, parse_value
@@ -189,6 +190,7 @@ class VariablesForm(QWidget):
         self._empty.setObjectName("variablesEmpty")
         self.filter = QLineEdit(self)
         self.filter.setObjectName("variablesFilter")
+        self.filter.setAccessibleName("Filter variables")
         self.filter.setPlaceholderText("Filter variables by name")
         self.filter.setClearButtonEnabled(True)
         self.filter.setVisible(False)
@@ -203,6 +205,8 @@ class VariablesForm(QWidget):
         self._rows.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the fields take Tab, not the area
+        scroll.setMinimumHeight(a11y.MIN_LIST_HEIGHT)  # a short window (200% scale): it scrolls
         scroll.setWidget(inner)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)

@@ -42,6 +42,7 @@ from promptstudio.evals.checks_text import format_checks, parse_checks
 from promptstudio.evals.graders import GraderError
 from promptstudio.exchange.case_files import cases_from_file, cases_to_file
 from promptstudio.exchange.errors import ExchangeError
+from promptstudio.ui import a11y
 from promptstudio.ui.board.scrolling_row import ScrollingRow
 from promptstudio.ui.evaluate.cases_delegate import ROW_PADDING, CellDelegate, editor_height
 from promptstudio.ui.evaluate.cases_model import CHECKS_HELP, CasesModel
@@ -315,6 +316,9 @@ class CasesTable(QWidget):
     def _setup_view(self) -> None:
         view = self._view
         view.setObjectName("casesView")
+        view.setAccessibleName("Test cases")
+        a11y.leave_on_tab(view)  # in a cell's editor Tab goes to the next cell
+        view.setMinimumHeight(a11y.MIN_LIST_HEIGHT)  # a short window (200% scale): it scrolls
         view.setModel(self._model)
         delegate = CellDelegate(view)
         delegate.tallEditorOpened.connect(self._make_room_for_editor)

@@ -32,6 +32,7 @@ from promptstudio.evals.plan import (
 from promptstudio.evals.plan import read_history as read_model_history
 from promptstudio.evals.runner import EvalError, Evaluation
 from promptstudio.storage import Database
+from promptstudio.ui import a11y
 
 
 class BudgetField(QLineEdit):
@@ -111,6 +112,7 @@ class PlanDialog(QDialog):
         self.text.setObjectName("evalPlanText")
         self.text.setAccessibleName("The plan: requests, cache hits, tokens and cost")
         self.text.setReadOnly(True)
+        a11y.keyboard_selectable(self.text)
         self.text.setPlainText("\n".join(plan.lines()))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self

@@ -44,6 +44,7 @@ from promptstudio.evals.results import (
     summarize,
 )
 from promptstudio.storage.ratings import NO_RATING, Rating
+from promptstudio.ui import a11y
 from promptstudio.ui.board.tool_calls_view import calls_text
 from promptstudio.ui.evaluate.eval_chart import EvalChart
 from promptstudio.ui.evaluate.eval_grid_model import EvalGridModel, verdict_text
@@ -76,7 +77,11 @@ class EvalResultsView(QWidget):
         self._grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self._detail = QPlainTextEdit(readOnly=True, placeholderText=PLACEHOLDER)
         self._detail.setObjectName("evalDetail")
+        a11y.keyboard_selectable(self._detail)
+        self._detail.setAccessibleName("Detail of the chosen cell")
         self._summary = _compact_table("evalSummary", self._summary_model)
+        self._grid.setAccessibleName("Results: cases by model")
+        self._summary.setAccessibleName("Summary per model")
         self._summary.verticalHeader().hide()
         header = self._summary.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -99,6 +104,7 @@ class EvalResultsView(QWidget):
         top.setStretchFactor(1, 2)
         chart_scroll = QScrollArea(widgetResizable=True)  # many models: scroll, don't squeeze
         chart_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        chart_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         chart_scroll.setWidget(self._chart)
         bottom = QSplitter(Qt.Orientation.Horizontal)
         bottom.addWidget(self._summary)
@@ -126,6 +132,7 @@ class EvalResultsView(QWidget):
         # A third part of the splitter, scrolling: several models make a dozen lines.
         self._comparison_scroll = QScrollArea(widgetResizable=True)
         self._comparison_scroll.setObjectName("evalComparisonArea")
+        self._comparison_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._comparison_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._pairs = PairPicker(self)
         comparisons = QWidget()
@@ -381,6 +388,7 @@ def _compact_table(name: str, model: EvalGridModel | EvalSummaryModel) -> QTable
     table.setObjectName(name)
     table.setModel(model)
     table.setWordWrap(False)
+    a11y.leave_on_tab(table)
     row_height = table.fontMetrics().height() + 6
     table.verticalHeader().setMinimumSectionSize(row_height)
     table.verticalHeader().setDefaultSectionSize(row_height)

@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 from promptstudio.evals.graders import GraderError
 from promptstudio.evals.judge import DEFAULT_JUDGE_PROMPT, judge_messages
 from promptstudio.evals.model_prompts import PROMPTS
+from promptstudio.ui import a11y
+from promptstudio.ui.theme import set_status
 
 
 class JudgePromptDialog(QDialog):
@@ -47,10 +49,11 @@ class JudgePromptDialog(QDialog):
         self.agreement.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.editor = QPlainTextEdit(self)
         self.editor.setObjectName("judgePromptEditor")
+        self.editor.setAccessibleName("Judge prompt")
         self.editor.setPlainText(prompt if prompt is not None else DEFAULT_JUDGE_PROMPT)
         self.problem = QLabel(self)
         self.problem.setObjectName("judgePromptProblem")
-        self.problem.setStyleSheet("color: #b3261e;")
+        set_status(self.problem, "error")
         self.problem.setWordWrap(True)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
@@ -85,6 +88,7 @@ class JudgePromptDialog(QDialog):
         self.other_view.setObjectName("judgeOtherPromptView")
         self.other_view.setAccessibleName("Judge prompt of the chosen check")
         self.other_view.setReadOnly(True)
+        a11y.keyboard_selectable(self.other_view)
         self.other.currentTextChanged.connect(
             lambda name: self.other_view.setPlainText(PROMPTS.get(name, ""))
         )

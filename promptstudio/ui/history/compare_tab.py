@@ -21,6 +21,7 @@ class CompareTab(QWidget):
         super().__init__(parent)
         self.model_combo = QComboBox(self)
         self.model_combo.setObjectName("historyCompareModel")
+        self.model_combo.setAccessibleName("Model to compare")
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.model_combo.currentTextChanged.connect(lambda _text: self.modelChanged.emit())
         self.comparison = DiffView(self)

@@ -195,6 +195,8 @@ class DiffView(QWidget):
         self.right = DiffEditor(self)
         self.left.setObjectName("diffLeft")
         self.right.setObjectName("diffRight")
+        self.left.setAccessibleName("Before")
+        self.right.setAccessibleName("After")
         self.left_title, self.right_title = QLabel("Before", self), QLabel("After", self)
         self.summary = QLabel(self)
         self.summary.setObjectName("diffSummary")

@@ -35,6 +35,7 @@ from promptstudio.storage.images import diff_text
 from promptstudio.storage.library import VersionRow, VersionSummary
 from promptstudio.storage.ratings import Rating, set_rating
 from promptstudio.tools import text_with_tools
+from promptstudio.ui import a11y
 from promptstudio.ui.history.compare_tab import CompareTab
 from promptstudio.ui.history.diff_view import DiffView
 from promptstudio.ui.history.graph_tab import GraphTab
@@ -96,6 +97,7 @@ class HistoryPane(QWidget):
 
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("historyTabs")
+        a11y.name_tabs(self.tabs, "History views")
         self.diff = DiffView(self)
         self.diff_stack = HintStack(self.diff, self)
         self.runs = RunsTab(self)

@@ -22,6 +22,7 @@ from promptstudio.chat import Message
 from promptstudio.runs.thread import messages_from, stored_turns
 from promptstudio.storage.library import ResponseRow, RunWithResponses
 from promptstudio.storage.ratings import NO_RATING, Rating, rating_from
+from promptstudio.ui import a11y
 from promptstudio.ui.board.thread_view import transcript
 from promptstudio.ui.board.tool_calls_view import calls_text
 from promptstudio.ui.formatting import format_cost
@@ -46,6 +47,7 @@ class RunsTab(HintStack):
         self.model = RunsTreeModel(self)
         self.tree = QTreeView(page)
         self.tree.setObjectName("historyRuns")
+        self.tree.setAccessibleName("Runs and their answers")
         self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
@@ -60,7 +62,9 @@ class RunsTab(HintStack):
         self.tree.selectionModel().currentChanged.connect(self._on_response)
         self.answer = QPlainTextEdit(page)
         self.answer.setObjectName("historyAnswer")
+        self.answer.setAccessibleName("Answer of the chosen run")
         self.answer.setReadOnly(True)
+        a11y.keyboard_selectable(self.answer)
         self.answer.setPlaceholderText("Select an answer to read it.")
         self.title = QLabel(page)
         self.title.setObjectName("historyRunsTitle")

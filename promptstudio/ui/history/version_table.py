@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QObject,
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from promptstudio.storage.library import VersionSummary
+from promptstudio.ui import a11y
 from promptstudio.ui.history.history_model import Column, VersionHistoryModel
 
 
@@ -17,6 +18,9 @@ class VersionTable(QTableView):
     def __init__(self, model: VersionHistoryModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("historyTable")
+        self.setAccessibleName("Versions")
+        self.setMinimumHeight(a11y.MIN_LIST_HEIGHT)  # a short window (200% scale): it scrolls
+        a11y.leave_on_tab(self)  # Tab leaves; a two-version selection stays
         self.setModel(model)
         self.history = model
         self.follow_newest = False
@@ -81,6 +85,8 @@ class VersionTable(QTableView):
             selection.select(model.index(row, 0), model.index(row, len(Column) - 1))
         flags = QItemSelectionModel.SelectionFlag
         selection_model = self.selectionModel()
+        if rows:  # the view's own way: Shift+arrows then extend from this row
+            self.setCurrentIndex(model.index(rows[-1], 0))
         selection_model.select(selection, flags.ClearAndSelect)
         if rows:
             selection_model.setCurrentIndex(model.index(rows[-1], 0), flags.NoUpdate)

@@ -7,6 +7,12 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
 from promptstudio.ui.library.library_nodes import Node, NodeKind
+from promptstudio.ui.theme import CONTROL_CONTRAST, ensure_contrast
+
+# Amber, dark enough for 3:1 on a white base and light enough on a black one (either theme).
+STAR_COLOUR = ensure_contrast(
+    QColor("#e0a100"), [QColor("#ffffff"), QColor("#000000")], CONTROL_CONTRAST
+)
 
 
 def _star_icon() -> QIcon:
@@ -16,7 +22,7 @@ def _star_icon() -> QIcon:
     font = QFont(QApplication.font())
     font.setPixelSize(15)
     painter.setFont(font)
-    painter.setPen(QColor("#e0a100"))
+    painter.setPen(STAR_COLOUR)
     painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, "★")
     painter.end()
     return QIcon(pixmap)

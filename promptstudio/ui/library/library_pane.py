@@ -64,6 +64,7 @@ class LibraryPane(QWidget):
 
         self.search = QLineEdit(self)
         self.search.setObjectName("librarySearch")
+        self.search.setAccessibleName("Search prompts and answers")
         self.search.setPlaceholderText("Search prompts and answers…")
         self.search.setClearButtonEnabled(True)
         self.tags = TagFilter(db, tasks, self.model, self)

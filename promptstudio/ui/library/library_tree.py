@@ -33,6 +33,7 @@ class LibraryTree(QTreeView):
         self._notify = True
         self._expand_after_load = False
         self.setObjectName("libraryTree")
+        self.setAccessibleName("Prompts")
         self.setModel(model)
         self.setHeaderHidden(True)
         self.setUniformRowHeights(True)

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from promptstudio.storage import SearchHit
 from promptstudio.storage.search import match_spans
+from promptstudio.ui import a11y
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -232,6 +233,7 @@ class SearchResultsView(QWidget):
         self.preview_title.setWordWrap(True)
         self.preview = QTextBrowser(page)
         self.preview.setObjectName("searchPreview")
+        a11y.keyboard_selectable(self.preview)
         self.preview.setAccessibleName("Preview of the match")
         self.preview.setOpenLinks(False)
         self.preview.setPlaceholderText("Select a match to read it here.")

@@ -32,6 +32,7 @@ from promptstudio.providers import ProviderError, ProviderProfile, list_models
 from promptstudio.providers.profiles import MAX_CONCURRENT, InvalidProfile
 from promptstudio.settings.profiles import ProfileStore
 from promptstudio.ui.tasks import TaskOwner
+from promptstudio.ui.theme import set_status
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 KINDS = ("openai-compatible", "openai", "anthropic")
@@ -51,6 +52,7 @@ class ProvidersPage(QWidget):
         self.model = QStandardItemModel(self)
         self.list = QListView(self)
         self.list.setModel(self.model)
+        self.list.setAccessibleName("Providers")
         self.list.setMinimumWidth(180)
         self.add_button = QPushButton("Add", self)
         self.remove_button = QPushButton("Remove", self)
@@ -87,12 +89,13 @@ class ProvidersPage(QWidget):
         self.headers.setMaximumHeight(60)
         self.error = QLabel(self)
         self.error.setObjectName("profileError")
-        self.error.setStyleSheet("color: #d93025;")
+        set_status(self.error, "error")
         self.error.setWordWrap(True)
         self.error.hide()
         self.save_button = QPushButton("Save provider", self)
         self.key = QLineEdit(self)
         self.key.setObjectName("profileKey")
+        self.key.setAccessibleName("API key of this provider")
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText("paste a key; it goes to the OS keychain")
         self.save_key = QPushButton("Save key", self)

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from promptstudio.settings.schema import SETTINGS, Setting, groups
 from promptstudio.settings.store import SettingsError, SettingsStore
+from promptstudio.ui import a11y
+from promptstudio.ui.theme import set_status
 
 Field = QLineEdit | QCheckBox | QComboBox | QPlainTextEdit
 
@@ -48,6 +50,7 @@ class SettingsDialog(QDialog):
         self.fields: dict[str, Field] = {}
         self.errors: dict[str, QLabel] = {}
         self.tabs = tabs = QTabWidget(self)
+        a11y.name_tabs(tabs, "Settings pages")
         self._page_of: dict[str, int] = {}
         for group in groups():
             page = QWidget(tabs)
@@ -59,7 +62,7 @@ class SettingsDialog(QDialog):
                 hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
                 error = QLabel(page)
                 error.setObjectName(f"error:{setting.name}")
-                error.setStyleSheet("color: #b3261e;")
+                set_status(error, "error")
                 error.setWordWrap(True)
                 error.hide()
                 column = QVBoxLayout()
@@ -67,8 +70,10 @@ class SettingsDialog(QDialog):
                 column.addWidget(field)
                 column.addWidget(error)
                 column.addWidget(hint)
-                form.addRow(setting.label + (f" ({setting.unit.strip()})" if setting.unit else ""),
-                            column)  # fmt: skip
+                unit = f" ({setting.unit.strip()})" if setting.unit else ""
+                label = QLabel(setting.label + unit, page)
+                label.setBuddy(field)  # the field is named by its label
+                form.addRow(label, column)
                 self.fields[setting.name] = field
                 self.errors[setting.name] = error
                 self._page_of[setting.name] = tabs.count()
