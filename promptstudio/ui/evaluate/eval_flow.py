@@ -143,7 +143,9 @@ class EvalFlow(QObject):
 
     # ---- the open prompt -------------------------------------------------------------------
 
-    def open_prompt(self, prompt_id: int) -> None:
+    def open_prompt(self, prompt_id: int, *, at_once: bool = False) -> None:
+        """Show ``prompt_id``'s cases; ``at_once`` reads them before returning (the tab was
+        built after the prompt opened, by something about to use it), else in a task."""
         self.pane.cases.flush()  # the previous prompt's last edits, under its own id
         self._save_cases_now()
         self._save_waiting_import()
@@ -152,13 +154,24 @@ class EvalFlow(QObject):
         self.prompt_id, self._loading = None, prompt_id
         self.pane.cases.set_loading(True)
         self.session.cases = ()  # the new prompt's arrive with _load
-        self.tasks.start("eval-open", self._load(prompt_id))
+        if at_once:
+            rows = self.db.call(library.list_cases, prompt_id)
+            self._show_cases(prompt_id, rows, self.db.call(library.get_eval_settings, prompt_id))
+            self.tasks.start("eval-open", self._load_runs(prompt_id))
+        else:
+            self.tasks.start("eval-open", self._load(prompt_id))
 
     async def _load(self, prompt_id: int) -> None:
         rows = await self.db.acall(library.list_cases, prompt_id)
         settings = await self.db.acall(library.get_eval_settings, prompt_id)
         if self.session.prompt_id != prompt_id:  # another prompt was opened meanwhile
             return
+        self._show_cases(prompt_id, rows, settings)
+        await self._load_runs(prompt_id)
+
+    def _show_cases(
+        self, prompt_id: int, rows: list[library.CaseRow], settings: library.EvalSettingsRow
+    ) -> None:
         self.prompt_id = prompt_id
         self.every_case = list(settings.asserts)
         self.judge_prompt, self.judge_column = settings.judge_prompt, settings.judge_column
@@ -170,6 +183,8 @@ class EvalFlow(QObject):
         self.pane.cases.set_loading(False)  # an import made meanwhile replaces them now
         self.pane.cases.set_every_case_checks(self.every_case)
         self._columns_changed()
+
+    async def _load_runs(self, prompt_id: int) -> None:
         runs = await self.db.acall(library.list_eval_runs, prompt_id)
         shown = await self.db.acall(load_run, runs[0].id) if runs else None
         baseline_id = _default_baseline(runs)
