@@ -115,7 +115,9 @@ class EvalFlow(QObject):
         cases.addFromFormRequested.connect(lambda: cases.model.add_case(self.session.values))
         self.notifier.forward(cases.statusMessage)
         cases.failed.connect(lambda error: show_error(pane.window(), error))
-        self.session.events.values.connect(lambda _change: self._variables_changed())
+        self.session.events.values.connect(
+            lambda _change: self.pane.cases.model.set_variables(self.session.names)
+        )
         self.session.events.columns.connect(lambda _change: self._columns_changed())
         pane.runRequested.connect(self.run)
         pane.stopRequested.connect(self.stop)
@@ -157,17 +159,28 @@ class EvalFlow(QObject):
         if at_once:
             rows = self.db.call(library.list_cases, prompt_id)
             self._show_cases(prompt_id, rows, self.db.call(library.get_eval_settings, prompt_id))
-            self.tasks.start("eval-open", self._load_runs(prompt_id))
-        else:
-            self.tasks.start("eval-open", self._load(prompt_id))
+        self.tasks.start("eval-open", self._load(prompt_id, cases_shown=at_once))
 
-    async def _load(self, prompt_id: int) -> None:
-        rows = await self.db.acall(library.list_cases, prompt_id)
-        settings = await self.db.acall(library.get_eval_settings, prompt_id)
-        if self.session.prompt_id != prompt_id:  # another prompt was opened meanwhile
+    async def _load(self, prompt_id: int, *, cases_shown: bool = False) -> None:
+        if not cases_shown:
+            rows = await self.db.acall(library.list_cases, prompt_id)
+            settings = await self.db.acall(library.get_eval_settings, prompt_id)
+            if self.session.prompt_id != prompt_id:  # another prompt was opened meanwhile
+                return
+            self._show_cases(prompt_id, rows, settings)
+        runs = await self.db.acall(library.list_eval_runs, prompt_id)
+        shown = await self.db.acall(load_run, runs[0].id) if runs else None
+        baseline_id = _default_baseline(runs)
+        baseline = await self.db.acall(load_run, baseline_id) if baseline_id else None
+        if self.session.prompt_id != prompt_id:
             return
-        self._show_cases(prompt_id, rows, settings)
-        await self._load_runs(prompt_id)
+        self.runs, self.shown, self.baseline = runs, shown, baseline
+        self.pane.results.set_run(shown)
+        self.pane.results.set_baseline(baseline)
+        self.pane.set_history(runs, shown.id if shown else None, baseline_id)
+        await self._compare_shown()
+        if not self.running:  # the last evaluation's summary belongs to its own prompt
+            self.pane.status.clear()
 
     def _show_cases(
         self, prompt_id: int, rows: list[library.CaseRow], settings: library.EvalSettingsRow
@@ -184,27 +197,9 @@ class EvalFlow(QObject):
         self.pane.cases.set_every_case_checks(self.every_case)
         self._columns_changed()
 
-    async def _load_runs(self, prompt_id: int) -> None:
-        runs = await self.db.acall(library.list_eval_runs, prompt_id)
-        shown = await self.db.acall(load_run, runs[0].id) if runs else None
-        baseline_id = _default_baseline(runs)
-        baseline = await self.db.acall(load_run, baseline_id) if baseline_id else None
-        if self.session.prompt_id != prompt_id:
-            return
-        self.runs, self.shown, self.baseline = runs, shown, baseline
-        self.pane.results.set_run(shown)
-        self.pane.results.set_baseline(baseline)
-        self.pane.set_history(runs, shown.id if shown else None, baseline_id)
-        await self._compare_shown()
-        if not self.running:  # the last evaluation's summary belongs to its own prompt
-            self.pane.status.clear()
-
     def add_case(self, values: dict[str, Any]) -> None:
         """A new test case holding ``values`` (a conversation copied from a column)."""
         self.pane.cases.model.add_case(values)
-
-    def _variables_changed(self) -> None:
-        self.pane.cases.model.set_variables(self.session.names)
 
     def _columns_changed(self) -> None:
         columns = [(column.id, column.model or "(no model)") for column in self.session.columns]
