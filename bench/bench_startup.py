@@ -115,7 +115,8 @@ def one_run(
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, "bare" if kind == "bare" else "app", data_dir, finish,
          str(IDLE_S)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        cwd=data_dir,  # not a source tree: `-c` puts the working directory first on sys.path
     )  # fmt: skip
     assert child.stdout is not None
     found: dict[str, float] = {}
@@ -203,6 +204,13 @@ def measure(platform_name: str, env: dict[str, str], runs: int, other: str | Non
         print(f"| {label} | " + " | ".join(cells) + f" | {target} |")
     print()
     print("Medians; the ratio is the median of each round's ratio to that round's bare window.")
+    if other:
+        rounds = list(zip(results["app"], results["other"], strict=True))
+        paired = ", ".join(
+            f"{metric} {statistics.median(a[metric] / b[metric] for a, b in rounds):.2f}×"
+            for metric in METRICS
+        )
+        print(f"PromptStudio / PromptStudio from {other}, median of the rounds: {paired}.")
     for kind in kinds:
         spans = ", ".join(
             f"{metric} {min(r[metric] for r in results[kind]):.0f}–"
