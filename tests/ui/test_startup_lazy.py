@@ -64,11 +64,17 @@ def test_the_usable_window_has_imported_nothing_the_first_screen_does_not_show(
         assert line == "loaded: ", line
 
 
+def _page(window: MainWindow, index: int) -> str:
+    page = window.bottom_tabs.widget(index)
+    assert page is not None
+    return page.objectName()
+
+
 def test_history_and_evaluate_are_built_when_first_shown(window: MainWindow, qtbot) -> None:
     tabs = window.bottom_tabs
     assert [tabs.tabText(i) for i in range(tabs.count())] == ["Run", "Evaluate", "History"]
-    assert tabs.widget(EVALUATE_TAB).objectName() != "evalPane"  # stand-ins until shown
-    assert tabs.widget(HISTORY_TAB).objectName() != "historyPane"
+    assert _page(window, EVALUATE_TAB) != "evalPane"  # stand-ins until shown
+    assert _page(window, HISTORY_TAB) != "historyPane"
     db, prompt_id = window.workspace.db, window.workspace.prompt_id
     assert prompt_id is not None
     cases = db.call(library.list_cases, prompt_id)
@@ -91,8 +97,8 @@ def test_a_pane_used_before_it_is_shown_is_built_then(window: MainWindow, qtbot)
     tabs = window.bottom_tabs
     window.registry["view.history"].trigger()  # Ctrl+Shift+H
     assert tabs.currentWidget() is window.history
-    assert tabs.widget(EVALUATE_TAB).objectName() != "evalPane"
+    assert _page(window, EVALUATE_TAB) != "evalPane"
     window.stop_all()  # Esc with nothing running builds nothing
-    assert tabs.widget(EVALUATE_TAB).objectName() != "evalPane"
+    assert _page(window, EVALUATE_TAB) != "evalPane"
     window.registry["view.evaluate"].trigger()
     assert tabs.currentWidget() is window.evaluate
