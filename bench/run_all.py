@@ -29,7 +29,7 @@ def suite(quick: bool) -> list[tuple[str, list[str]]]:
     if quick:
         history += ["--versions", "20000", "--big", "5000", "--runs", "4000"]
     return [
-        ("Start-up and idle memory", ["bench_startup.py", "--runs", "4" if quick else "10"]),
+        ("Start-up and idle memory", ["bench_startup.py", "--runs", "3" if quick else "7"]),
         ("Keystroke to highlight", ["bench_editor.py", "--keys", "100" if quick else "300"]),
         ("Streaming engine vs the raw SDK", ["bench_engine.py", "--reps", "3" if quick else "9"]),
         ("Run board: 8 columns streaming", board),

@@ -14,8 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
-
 from promptstudio.errors import PromptStudioError
 
 __all__ = [
@@ -103,6 +101,8 @@ def argument_error(tool: ToolDef, arguments: str) -> str | None:
         value = json.loads(arguments or "{}")
     except json.JSONDecodeError as exc:
         return f"the arguments are not JSON ({exc.msg})"
+    import jsonschema  # a tenth of a second to import: when a schema is first used
+
     try:
         validator = jsonschema.validators.validator_for(tool.parameters)(tool.parameters)
         error = jsonschema.exceptions.best_match(validator.iter_errors(value))
@@ -148,6 +148,8 @@ def _tools(data: Any, positions: dict[Path, tuple[int, int]]) -> tuple[ToolDef, 
         key = "parameters" if "parameters" in item else "input_schema"
         if not isinstance(params, dict):
             raise fail("parameters are a JSON Schema object", (*at, key))
+        import jsonschema  # a tenth of a second to import: when a schema is first used
+
         try:
             jsonschema.validators.validator_for(params).check_schema(params)
         except jsonschema.SchemaError as exc:

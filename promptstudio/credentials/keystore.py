@@ -40,6 +40,16 @@ def _keyring() -> ModuleType:
     return keyring
 
 
+def warm_up() -> None:
+    """Import ``keyring`` and let it choose its backend (it scans the entry points of
+    every installed backend), so the first key lookup does not pay for it. ``run_app``
+    calls this on a thread of its own while the window is being built."""
+    try:
+        _keyring().get_keyring()
+    except Exception:  # the lookup that needs it reports the problem
+        logger.debug("keyring warm-up failed", exc_info=True)
+
+
 # keyring's own scale: 1 and above is a real keychain; below 1 is "not recommended"
 # (plain-text or weakly protected files), 0 and below cannot store at all.
 SECURE_PRIORITY = 1.0

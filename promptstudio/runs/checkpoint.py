@@ -75,6 +75,7 @@ class ResponseCheckpoints:
 
     def start(self, run_id: int) -> None:
         self._run_id = run_id
+        self._db.hold_merges()  # and again at every write: merges wait for the streams
 
     def watching(self, callback: UpdateCallback | None = None) -> UpdateCallback:
         """``callback`` (the board's or the terminal's), then :meth:`on_update`."""
@@ -121,6 +122,7 @@ class ResponseCheckpoints:
             future = self._db.submit(self.checkpoint_response, key, figures, first)
         except StorageError:  # closed meanwhile: the final store says so
             return
+        self._db.hold_merges()
         future.add_done_callback(self._checked)
         self._queued[key] = future
 

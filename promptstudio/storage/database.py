@@ -104,6 +104,10 @@ SAFETY_AUTOCHECKPOINT_PAGES = 8000
 # (the rest next round), so that even a burst of saves leaves few segments to a commit.
 MERGE_INTERVAL_S = 0.1
 MERGE_BUDGET_S = 0.01
+# While answers stream, merging waits until this long after the last partial answer was
+# written: merge rounds competed with the streams for the CPU and raised the run board's
+# stall p99 (docs/PERFORMANCE.md, "Run board"); segments left meanwhile merge afterwards.
+MERGE_HOLD_S = 3.0
 
 
 class _Checkpointer(threading.Thread):
@@ -114,6 +118,7 @@ class _Checkpointer(threading.Thread):
         super().__init__(name="promptstudio-db-checkpoint", daemon=True)
         self.path = path
         self._stopping = threading.Event()
+        self.held_until = 0.0  # time.monotonic() before which no merge round runs
 
     def run(self) -> None:
         try:
@@ -134,7 +139,7 @@ class _Checkpointer(threading.Thread):
                     if version != seen:
                         seen = version
                         merging = dirty = True
-                    if merging:
+                    if merging and time.monotonic() >= self.held_until:
                         merging = self._merge(conn)
                     if not dirty or time.monotonic() < next_checkpoint:
                         continue
@@ -381,6 +386,15 @@ class Database:
         """Queue ``fn(conn, ...)`` on the owner thread without waiting for it (jobs run in
         the order they were queued); the future holds its result or its typed error."""
         return self._submit(fn, *args, **kwargs)
+
+    def hold_merges(self, seconds: float = MERGE_HOLD_S) -> None:
+        """Answers are streaming into the library: no search-index merge for ``seconds``
+        (each call extends the hold; merging picks up by itself once they stop)."""
+        self._checkpointer.held_until = time.monotonic() + seconds
+
+    @property
+    def merges_held(self) -> bool:
+        return time.monotonic() < self._checkpointer.held_until
 
     def call(
         self,

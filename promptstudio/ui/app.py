@@ -126,6 +126,14 @@ def run_app(data_dir: Path, *, smoke: bool = False, screenshot: Path | None = No
     window = MainWindow(None, None, data_dir)
     window.show()
     app.processEvents()
+    import threading
+
+    from promptstudio.credentials.keystore import warm_up
+
+    # keyring's import and backend choice (~0.1 s) overlap the panes' construction; the
+    # columns' key status needs it when the prompt opens. Not before the first paint:
+    # the thread would take the GIL from it.
+    threading.Thread(target=warm_up, name="promptstudio-keyring", daemon=True).start()
     import asyncio
 
     import qasync

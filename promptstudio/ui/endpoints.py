@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 
 from promptstudio.credentials import KeyStore
-from promptstudio.evals.cache import AnswerCache
-from promptstudio.evals.check_tools import check_tools
-from promptstudio.evals.checks_model import CheckTools
 from promptstudio.providers import Endpoint, ModelCache, ProviderError, ProviderProfile, prepare
 from promptstudio.providers.pricing import PriceTable, parse_price_overrides
 from promptstudio.runs import RunTarget, ServerLimits
@@ -34,6 +32,10 @@ from promptstudio.settings.store import SettingsStore
 from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.status import StatusNotifier
 from promptstudio.ui.tasks import TaskOwner
+
+if TYPE_CHECKING:  # the evaluation's checks are imported when an evaluation starts
+    from promptstudio.evals.cache import AnswerCache
+    from promptstudio.evals.checks_model import CheckTools
 
 KEY_STATUS_DELAY_MS = 250  # a typed base URL is looked up once the typing pauses
 
@@ -141,6 +143,8 @@ class Endpoints(QObject):
 
     def check_tools(self, cache: AnswerCache) -> CheckTools:
         """Embeddings and code checks for an evaluation, as the settings say now."""
+        from promptstudio.evals.check_tools import check_tools
+
         return check_tools(
             self.settings.get,
             profiles=self.profiles,

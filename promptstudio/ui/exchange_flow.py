@@ -9,30 +9,26 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
-from promptstudio.exchange import OutsideReferenceError, PromptDocument
-from promptstudio.exchange.document import columns_from_dicts, stored_tools
-from promptstudio.exchange.formats import IMPORT_SUFFIXES
-from promptstudio.exchange.library_io import (
-    document_for,
-    import_documents,
-    library_documents,
-    read_import_files,
-)
 from promptstudio.storage import library
-from promptstudio.ui.export_dialog import ExportDialog
 from promptstudio.ui.file_dialogs import place
 from promptstudio.ui.tasks import TaskOwner
 from promptstudio.ui.workspace import Workspace
 
-IMPORT_FILTER = (
-    "Prompts (" + " ".join(f"*{suffix}" for suffix in IMPORT_SUFFIXES) + ");;All files (*)"
-)
+if TYPE_CHECKING:  # the formats (PyYAML, Pygments...) are imported on first use
+    from promptstudio.exchange import PromptDocument
+    from promptstudio.ui.export_dialog import ExportDialog
+
+
+def import_filter() -> str:
+    from promptstudio.exchange.formats import IMPORT_SUFFIXES
+
+    return "Prompts (" + " ".join(f"*{suffix}" for suffix in IMPORT_SUFFIXES) + ");;All files (*)"
 
 
 class ExchangeFlow(QObject):
@@ -56,7 +52,7 @@ class ExchangeFlow(QObject):
         dialog.setObjectName("importFileDialog")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.setNameFilter(IMPORT_FILTER)
+        dialog.setNameFilter(import_filter())
         dialog.filesSelected.connect(lambda files: self.import_paths([Path(f) for f in files]))
         dialog.open()
         return dialog
@@ -75,6 +71,9 @@ class ExchangeFlow(QObject):
         self.tasks.start("import", self._import(paths, allow_outside_refs))
 
     async def _import(self, paths: list[Path], allow_outside_refs: bool = False) -> None:
+        from promptstudio.exchange import OutsideReferenceError
+        from promptstudio.exchange.library_io import import_documents, read_import_files
+
         status = self.workspace.statusMessage
         status.emit(f"Reading {len(paths)} item{'s' if len(paths) != 1 else ''}…")
         try:  # other errors: shown by the task owner, nothing kept
@@ -149,6 +148,9 @@ class ExchangeFlow(QObject):
         self.tasks.start("export", self._open_export(version_id))
 
     async def _open_export(self, version_id: int | None) -> ExportDialog:
+        from promptstudio.exchange.library_io import document_for, library_documents
+        from promptstudio.ui.export_dialog import ExportDialog
+
         prompt_id = self.workspace.prompt_id
         if version_id is None:
             doc = await self.current_document()
@@ -189,6 +191,9 @@ class ExchangeFlow(QObject):
 
     async def current_document(self) -> PromptDocument:
         """The open prompt as it stands in the editor (unsaved edits included)."""
+        from promptstudio.exchange import PromptDocument
+        from promptstudio.exchange.document import columns_from_dicts, stored_tools
+
         ws = self.workspace
         ws.flush_analysis()
         template, values, settings = ws.snapshot()

@@ -39,6 +39,9 @@ if TYPE_CHECKING:  # the panes are imported when the window is built, after its 
     from promptstudio.templating import TemplateError
     from promptstudio.ui.board.first_launch import FirstLaunchOffer
     from promptstudio.ui.command_palette import CommandPalette
+    from promptstudio.ui.evaluate.eval_flow import EvalFlow
+    from promptstudio.ui.evaluate.eval_pane import EvalPane
+    from promptstudio.ui.history.history_pane import HistoryPane
     from promptstudio.ui.library.quick_open import QuickOpen
     from promptstudio.ui.settings.settings_dialog import SettingsDialog
 
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 RECENT = 10
 THEME_TEXT = {"light": "Theme: &light", "dark": "Theme: &dark", "system": "Theme: s&ystem"}
 TAB_MODE_TIP = "Tab in the template editor moves to the next control instead of typing a tab"
+EVALUATE_TAB, HISTORY_TAB = 1, 2  # built when first shown or used (see _build_tab)
 
 
 class MainWindow(QMainWindow):
@@ -92,10 +96,7 @@ class MainWindow(QMainWindow):
         from promptstudio.ui.editor.template_editor import TemplateEditor
         from promptstudio.ui.editor.tools_panel import ToolsPanel
         from promptstudio.ui.editor.variables_form import VariablesForm
-        from promptstudio.ui.evaluate.eval_flow import EvalFlow, EvalServices
-        from promptstudio.ui.evaluate.eval_pane import EvalPane
         from promptstudio.ui.exchange_flow import ExchangeFlow
-        from promptstudio.ui.history.history_pane import HistoryPane
         from promptstudio.ui.library.library_pane import LibraryPane
         from promptstudio.ui.local_model_flow import LocalModelFlow
         from promptstudio.ui.messages import show_error
@@ -123,8 +124,9 @@ class MainWindow(QMainWindow):
         self.variables = VariablesForm(self)
         self.tools_panel = ToolsPanel(self)
         self.run_board = RunBoard(self)
-        self.history = HistoryPane(db, self.tasks, self)
-        self.evaluate = EvalPane(self)
+        self._history: HistoryPane | None = None  # History and Evaluate: built on first use
+        self._evaluate: EvalPane | None = None
+        self._eval_flow: EvalFlow | None = None
         self.template_status = QLabel(self)
         self.template_status.setObjectName("templateStatus")
         self.template_status.linkActivated.connect(lambda _link: self.go_to_error())
@@ -155,8 +157,9 @@ class MainWindow(QMainWindow):
         a11y.name_tabs(self.bottom_tabs, "Run, Evaluate and History")
         self.bottom_tabs.setDocumentMode(True)
         self.bottom_tabs.addTab(self.run_board, "Run")
-        self.bottom_tabs.addTab(self.evaluate, "Evaluate")
-        self.bottom_tabs.addTab(self.history, "History")
+        self.bottom_tabs.addTab(QWidget(self), "Evaluate")  # stand-ins until first shown
+        self.bottom_tabs.addTab(QWidget(self), "History")
+        self.bottom_tabs.currentChanged.connect(self._build_tab)
         self.work_splitter.addWidget(self.bottom_tabs)
         self.work_splitter.setSizes([360, 440])  # the tabs below hold tables and answers
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -190,15 +193,8 @@ class MainWindow(QMainWindow):
         self.run_board.set_profiles(self.profiles.profiles())
         ws = self.workspace
         self.tools_binding = ToolsBinding(ws.session, self.tools_panel, self.run_board)
-        navigation = ws.navigation
-        ws.promptOpened.connect(self.history.set_prompt)
-        ws.versionsChanged.connect(lambda _prompt_id: self.history.refresh())
-        self.history.restoreRequested.connect(  # the one restore path
-            lambda version_id: self.tasks.start("restore", navigation.restore(version_id))
-        )
-        self.history.openVersionRequested.connect(
-            lambda version_id: self.tasks.start("open-version", navigation.open_version(version_id))
-        )
+        ws.promptOpened.connect(self._prompt_opened)
+        ws.versionsChanged.connect(self._refresh_history)
         self.library.matchRequested.connect(self.show_match)
         self.library.evaluationRequested.connect(self.show_evaluation)
         self.library.versionRequested.connect(
@@ -216,31 +212,11 @@ class MainWindow(QMainWindow):
         self.tasks.failed.connect(self.announcer.error)
         ws.runFinished.connect(lambda _run: self._announce_run())
         self.exchange = ExchangeFlow(self, self.workspace, self.tasks)
-        self.eval_flow = EvalFlow(
-            self.evaluate,
-            EvalServices(
-                session=ws.session,
-                db=db,
-                worker=self.run_worker,
-                notifier=self.notifier,
-                run_target=ws.endpoints.run_target,
-                save_for_run=navigation.save_for_run,
-                check_template=ws.analysis.check,
-                prices=lambda: ws.endpoints.prices,
-                limits=ws.endpoints.limits,
-                setting=self.settings.get,
-                check_tools=ws.endpoints.check_tools,
-            ),
-            self.tasks,
-        )
-        ws.promptOpened.connect(self.eval_flow.open_prompt)
-        self.eval_flow.versionsChanged.connect(ws.versionsChanged)
-        ws.conversations.caseRequested.connect(self.eval_flow.add_case)
+        ws.conversations.caseRequested.connect(lambda values: self.eval_flow.add_case(values))
         self.pins = PinsFlow(db, self.workspace, self.run_board, self.tasks)
         self._build_improve(db)
         self.ratings = AnswerRatings(db, self.workspace.runs, self.run_board, self.tasks)
         ws.promptOpened.connect(self.ratings.show_pins)
-        self.history.exportVersionRequested.connect(self.exchange.open_export)
         self.local_model = LocalModelFlow(self, self.data_dir, self.profiles, self.notifier)
         self.local_model.profilesChanged.connect(self._profiles_changed)
         self.registry = ActionRegistry(self)
@@ -291,13 +267,17 @@ class MainWindow(QMainWindow):
             session=ws.session, db=db, worker=self.run_worker, notifier=self.notifier,
             run_target=ws.endpoints.run_target, save_for_run=navigation.save_for_run,
             open_version=navigation.open_version, open_prompt=open_new_prompt,
-            flush_cases=self.eval_flow.flush, reload_cases=reload_cases,
+            flush_cases=lambda: self.eval_flow.flush(), reload_cases=reload_cases,
             prices=lambda: ws.endpoints.prices, limits=ws.endpoints.limits,
         )  # fmt: skip
         self.improve = ImproveFlow(self, services, self.tasks)
         self.improve.improved.connect(lambda version: ws.versionsChanged.emit(version.prompt_id))
         self.optimise = OptimiseFlow(
-            self, services, self.tasks, self.eval_flow.evaluation_for, navigation.restore
+            self,
+            services,
+            self.tasks,
+            lambda *args, **kwargs: self.eval_flow.evaluation_for(*args, **kwargs),
+            navigation.restore,
         )
         self.optimise.finished.connect(lambda _report: self._versions_changed())
 
@@ -344,6 +324,112 @@ class MainWindow(QMainWindow):
             self.settings_dialog.deleteLater()
             self.settings_dialog = None
 
+    # ---- panes built on first use ---------------------------------------------------------
+
+    @property
+    def history(self) -> HistoryPane:
+        """The History tab, built the first time it is shown or used."""
+        if self._history is None:
+            from promptstudio.ui.history.history_pane import HistoryPane
+
+            navigation = self.workspace.navigation
+            history = HistoryPane(self.workspace.db, self.tasks, self)
+            history.restoreRequested.connect(  # the one restore path
+                lambda version_id: self.tasks.start("restore", navigation.restore(version_id))
+            )
+            history.openVersionRequested.connect(
+                lambda version_id: self.tasks.start(
+                    "open-version", navigation.open_version(version_id)
+                )
+            )
+            history.exportVersionRequested.connect(self.exchange.open_export)
+            self._history = history
+            self._put_in_tab(HISTORY_TAB, history)
+            if self.workspace.prompt_id is not None:
+                history.set_prompt(self.workspace.prompt_id)
+        return self._history
+
+    @property
+    def evaluate(self) -> EvalPane:
+        """The Evaluate tab, built with its flow the first time it is shown or used."""
+        if self._evaluate is None:
+            self._build_evaluate()
+        assert self._evaluate is not None
+        return self._evaluate
+
+    @property
+    def eval_flow(self) -> EvalFlow:
+        if self._eval_flow is None:
+            self._build_evaluate()
+        assert self._eval_flow is not None
+        return self._eval_flow
+
+    def _build_evaluate(self) -> None:
+        from promptstudio.ui.evaluate.eval_flow import EvalFlow, EvalServices
+        from promptstudio.ui.evaluate.eval_pane import EvalPane
+
+        ws = self.workspace
+        self._evaluate = pane = EvalPane(self)
+        services = EvalServices(
+            session=ws.session,
+            db=ws.db,
+            worker=self.run_worker,
+            notifier=self.notifier,
+            run_target=ws.endpoints.run_target,
+            save_for_run=ws.navigation.save_for_run,
+            check_template=ws.analysis.check,
+            prices=lambda: ws.endpoints.prices,
+            limits=ws.endpoints.limits,
+            setting=self.settings.get,
+            check_tools=ws.endpoints.check_tools,
+        )
+        self._eval_flow = flow = EvalFlow(pane, services, self.tasks)
+        flow.versionsChanged.connect(ws.versionsChanged)
+        saved = self.state.value("window/evalSplitter")
+        if saved is not None:
+            pane.splitter.restoreState(saved)
+        self._put_in_tab(EVALUATE_TAB, pane)
+        if ws.prompt_id is not None:
+            flow.open_prompt(ws.prompt_id, at_once=True)
+
+    def _put_in_tab(self, index: int, pane: QWidget) -> None:
+        """Put a pane built on first use in place of its tab's stand-in."""
+        tabs = self.bottom_tabs
+        stand_in, current, label = tabs.widget(index), tabs.currentIndex(), tabs.tabText(index)
+        blocked = tabs.blockSignals(True)  # the tab shown stays; nothing else has changed
+        tabs.removeTab(index)
+        tabs.insertTab(index, pane, label)
+        tabs.setCurrentIndex(current)
+        tabs.blockSignals(blocked)
+        if stand_in is not None:
+            stand_in.deleteLater()
+
+    def _build_tab(self, index: int) -> None:
+        if index == EVALUATE_TAB and self._evaluate is None:
+            self._build_evaluate()
+        elif index == HISTORY_TAB and self._history is None:
+            self.history  # noqa: B018 (builds it)
+
+    def _prompt_opened(self, prompt_id: int) -> None:
+        if self._history is not None:
+            self._history.set_prompt(prompt_id)
+        if self._eval_flow is not None:
+            self._eval_flow.open_prompt(prompt_id)
+
+    def _refresh_history(self, _prompt_id: int) -> None:
+        if self._history is not None:
+            self._history.refresh()
+
+    async def _resume_batches(self) -> None:
+        """Evaluations sent as batches by an earlier session are polled again from the start:
+        the Evaluate tab (whose flow collects them) is built at once when there are any."""
+        from promptstudio.storage import batches
+
+        if self._eval_flow is None and await self.workspace.db.acall(
+            batches.list_batches, open_only=True
+        ):
+            self.eval_flow  # noqa: B018 (builds it; it polls the open batches)
+
     # ---- recent prompts ----------------------------------------------------------------
 
     def recent_prompts(self) -> list[int]:
@@ -369,7 +455,7 @@ class MainWindow(QMainWindow):
             "workSplitter": self.work_splitter,
             "topSplitter": self.top_splitter,
             "sideSplitter": self.side_splitter,
-            "evalSplitter": self.evaluate.splitter,
+            **({"evalSplitter": self._evaluate.splitter} if self._evaluate is not None else {}),
         }
 
     def start(self) -> None:
@@ -393,6 +479,7 @@ class MainWindow(QMainWindow):
         last = self.state.value("library/lastPrompt")
         select = int(last) if last is not None and str(last).isdigit() else None
         self.tasks.start("library", self.workspace.load_library(select=select))
+        self.tasks.start("eval-batches-resume", self._resume_batches())
 
     def _say_interrupted(self) -> None:
         count = self.workspace.db.interrupted
@@ -480,7 +567,7 @@ class MainWindow(QMainWindow):
             self.run_evaluation)  # fmt: skip
         add(ActionSpec("eval.plan", "&Plan the evaluation (cost)…", "&Run", "Ctrl+Alt+E",
                        "Requests, cache hits, estimated tokens and cost, before spending"),
-            self.evaluate.planRequested.emit)  # fmt: skip
+            lambda: self.evaluate.planRequested.emit())  # fmt: skip
         add(ActionSpec("eval.clear_cache", "Forget the cached &answers", "&Run", "Ctrl+Alt+Shift+E",
                        "Evaluations ask the models again instead of reusing an answer"),
             lambda: self.tasks.start("clear-cache", self.eval_flow.clear_cache()))  # fmt: skip
@@ -581,7 +668,8 @@ class MainWindow(QMainWindow):
 
     def stop_all(self) -> None:
         self.workspace.stop()
-        self.eval_flow.stop()
+        if self._eval_flow is not None:
+            self._eval_flow.stop()
 
     def show_match(self, prompt_id: int, version_id: int, response_id: int = 0) -> None:
         """A search hit, opened: its prompt, with History on the version and answer."""
@@ -692,7 +780,8 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         try:
-            self.eval_flow.save_on_exit()
+            if self._eval_flow is not None:
+                self._eval_flow.save_on_exit()
             self.workspace.save_on_exit()
         except PromptStudioError as exc:  # e.g. the library went away: still close
             log.error("could not keep unsaved work on close: %s", exc)

@@ -19,7 +19,7 @@ from promptstudio.storage.library import VersionKind, VersionRow
 from promptstudio.storage.tree import create_untitled
 from promptstudio.templating import sent_images
 from promptstudio.ui.drafts import Drafts
-from promptstudio.ui.editor.analysis import TemplateAnalysis
+from promptstudio.ui.editor.analysis import OPENED_INLINE_CHARS, TemplateAnalysis
 from promptstudio.ui.editor.template_editor import TemplateEditor
 from promptstudio.ui.library.library_pane import LibraryPane
 from promptstudio.ui.status import StatusNotifier
@@ -169,7 +169,7 @@ class LibraryNavigation(QObject):
 
     def _show(self, content: Content) -> None:
         self.session.show(content)
-        self.analysis.analyse()
+        self.analysis.analyse(inline_up_to=OPENED_INLINE_CHARS)
 
     def _names_read(self, source: str, run: int) -> None:
         wanted, self._rebase_run = self._rebase_run, None

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 
 from promptstudio import templating
 from promptstudio.chat import Image, Message
-from promptstudio.evals.plan import RUN_PLAN_THRESHOLD, plan_run, read_history
 from promptstudio.runs import RunSession, RunTarget, TargetResult, TargetStatus
 from promptstudio.runs.checkpoint import ResponseCheckpoints
 from promptstudio.runs.columns import ColumnError, column_api, sample_targets, split_sample_key
@@ -28,9 +28,11 @@ from promptstudio.ui.board.preview_dialog import ColumnPreview, PreviewDialog
 from promptstudio.ui.board.run_board import RunBoard
 from promptstudio.ui.editor.analysis import TemplateAnalysis
 from promptstudio.ui.endpoints import Endpoints
-from promptstudio.ui.evaluate.eval_plan import PlanDialog, show_plan
 from promptstudio.ui.status import StatusNotifier
 from promptstudio.ui.tasks import TaskOwner
+
+if TYPE_CHECKING:  # the plan (the evaluation's modules) is imported when a run needs it
+    from promptstudio.ui.evaluate.eval_plan import PlanDialog
 
 
 class RunFlow(QObject):
@@ -105,6 +107,8 @@ class RunFlow(QObject):
             targets += sample_targets(target, config)
         if not targets:
             return
+        from promptstudio.evals.plan import RUN_PLAN_THRESHOLD
+
         if len(targets) > RUN_PLAN_THRESHOLD and not self._planned:  # show the cost first
             self.tasks.start("run-plan", self._confirm_plan(column_id, messages, targets))
             return
@@ -126,6 +130,9 @@ class RunFlow(QObject):
         self, column_id: str | None, messages: list[Message], targets: list[RunTarget]
     ) -> PlanDialog:
         """A run of many samples: its plan (requests, tokens, cost); "Run" sends it."""
+        from promptstudio.evals.plan import plan_run, read_history
+        from promptstudio.ui.evaluate.eval_plan import show_plan
+
         models = [target.model for target in targets]
         history = await self.db.acall(read_history, models, self.session.prompt_id)
         plan = plan_run(messages, targets, history, self.endpoints.prices)

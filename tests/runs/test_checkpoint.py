@@ -136,3 +136,18 @@ def test_slow_writes_of_long_answers_are_spaced_out(db: Database) -> None:
         clock.now += 0.5
     # Written at 0 s and 1 s (no write measured yet), then 2.5 s later, not every second.
     assert writes == ["0 "] * 2 + ["0 1 2 "] * 5 + ["0 1 2 3 4 5 6 7 "]
+
+
+def test_streaming_answers_hold_the_search_index_merges(db: Database) -> None:
+    """Merge rounds of the background connection wait while answers stream (they raised
+    the run board's stall, docs/PERFORMANCE.md): a run's start and each write renew it."""
+    assert not db.merges_held
+    checkpoints = ResponseCheckpoints(db, MESSAGES)
+    checkpoints.start(_run_row(db))
+    assert db.merges_held
+    db.hold_merges(0)  # as if the hold had run out: the next write renews it
+    assert not db.merges_held
+    result = TargetResult(RunTarget("c1", Endpoint(base_url="http://127.0.0.1:9/v1"), "m"))
+    _stream(result, "one ")
+    checkpoints.watching()("c1", result, "one ")
+    assert db.merges_held

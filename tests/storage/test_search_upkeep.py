@@ -82,3 +82,27 @@ def test_the_background_connection_merges_what_saves_left(
             assert time.monotonic() < deadline, "no merge within 10 s"
             time.sleep(0.02)
         assert _found(db, "Version 29") == ["Edited often"]
+
+
+def test_merges_wait_while_answers_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Merge rounds competed with streaming for the CPU (the run board's stall): while
+    answers are written (``hold_merges``, renewed at each partial answer) none runs; once
+    the hold runs out, the segments left meanwhile are merged."""
+    monkeypatch.setattr(database_module, "MERGE_INTERVAL_S", 0.02)
+    with Database(tmp_path / "library.sqlite3") as db:
+        db.hold_merges(1.5)
+        assert db.merges_held
+        prompt = db.call(library.create_prompt, "Streamed into")
+        for i in range(30):
+            db.call(library.save_version, prompt.id, f"Answer part {i} so far.", {}, {})
+        left = db.call(_leaves)
+        held_until = time.monotonic() + 1.0  # well inside the hold, with the saves' time
+        while time.monotonic() < held_until and db.merges_held:
+            assert db.call(_leaves) == left, "merged while held"
+            time.sleep(0.05)
+        deadline = time.monotonic() + 10
+        while db.call(_leaves) >= left:
+            assert time.monotonic() < deadline, "no merge within 10 s after the hold"
+            time.sleep(0.02)
+        assert not db.merges_held
+        assert _found(db, "part 29") == ["Streamed into"]

@@ -79,3 +79,27 @@ def test_opening_a_huge_prompt_does_not_mark_it_unsaved(window, qtbot) -> None:
     assert window.workspace.prompt_id == prompt.id
     assert window.variables.values()["name_1"] == "one"
     assert not window.workspace.dirty
+
+
+def test_a_long_prompt_opens_without_waiting_for_its_analysis(window, qtbot) -> None:
+    """Opening puts the whole text in at once: from OPENED_INLINE_CHARS on it is read on the
+    worker (the window shows the prompt first; issue 21), and it is not marked unsaved."""
+    from promptstudio.storage import library
+    from promptstudio.ui.editor.analysis import OPENED_INLINE_CHARS
+
+    body = "".join(f"user:\nLine {n} mentions {{{{ name_{n % 50} }}}}.\n" for n in range(1000))
+    assert OPENED_INLINE_CHARS < len(body) < INLINE_ANALYSIS_CHARS
+    db, workspace = window.workspace.db, window.workspace
+    prompt = db.call(library.create_prompt, "Long")
+    db.call(library.save_version, prompt.id, body, {"name_1": "one"}, {})
+    with qtbot.waitSignal(workspace.promptOpened, timeout=5000):
+        workspace.open_prompt(prompt.id)
+    assert workspace.tasks.is_running("analysis")  # the title is there, the names follow
+    qtbot.waitUntil(lambda: len(window.variables.names()) == 50, timeout=30_000)
+    assert window.variables.values()["name_1"] == "one"
+    assert not workspace.dirty
+    with qtbot.waitSignal(workspace.analysed, timeout=5000):  # typing: still read at once
+        window.editor.setPlainText(body + "user:\n{{ typed }}\n")
+        workspace.analyse()
+        assert not workspace.tasks.is_running("analysis")
+    assert "typed" in window.variables.names()

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptstudio.evals.json_answers import format_json
 from promptstudio.ui import a11y
 from promptstudio.ui.board.answer_view import AnswerView
 from promptstudio.ui.theme import set_status
@@ -123,6 +122,9 @@ class AnswerPane(QWidget):
             self.json_status.hide()
             self.rendered.setMarkdown(text)
             return
+        # On first use: importing the evaluations package costs the window's start ~40 ms.
+        from promptstudio.evals.json_answers import format_json
+
         pretty, problem = format_json(text, schema)
         self.rendered.setPlainText(pretty)
         valid = "Valid JSON, matches the schema" if schema else "Valid JSON"

@@ -15,7 +15,6 @@ import math
 import re
 from typing import Any
 
-import jsonschema
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
@@ -291,6 +290,8 @@ class SchemaEdit(QToolButton):
         if not text.strip():
             self.schema = None
         else:
+            import jsonschema  # a tenth of a second to import: when a schema is first used
+
             try:
                 schema = json.loads(text)
                 if not isinstance(schema, dict):

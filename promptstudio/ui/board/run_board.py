@@ -11,6 +11,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
@@ -34,7 +35,6 @@ from promptstudio.runs.columns import MAX_SAMPLES, split_sample_key
 from promptstudio.runs.feed import Feed, TargetUpdate
 from promptstudio.tools import ToolDef
 from promptstudio.ui import a11y
-from promptstudio.ui.board.compare_dialog import CompareDialog
 from promptstudio.ui.board.run_column import (
     COLUMN_MIME,
     ColumnConfig,
@@ -42,6 +42,9 @@ from promptstudio.ui.board.run_column import (
     cost_text,
     ms_text,
 )
+
+if TYPE_CHECKING:  # the compare dialog (with the diff) is imported when first opened
+    from promptstudio.ui.board.compare_dialog import CompareDialog
 
 FLUSH_INTERVAL_MS = 33
 MAX_COLUMNS = 16
@@ -407,6 +410,8 @@ class RunBoard(QWidget):
             menu.addAction("No other answer yet").setEnabled(False)
 
     def compare(self, left_id: str, right_id: str) -> CompareDialog:
+        from promptstudio.ui.board.compare_dialog import CompareDialog
+
         left, right = self.column(left_id), self.column(right_id)
         dialog = CompareDialog(
             left.config().model or "left", left.answer_text(),
@@ -416,6 +421,8 @@ class RunBoard(QWidget):
         return dialog
 
     def compare_with_previous(self, column_id: str) -> CompareDialog:
+        from promptstudio.ui.board.compare_dialog import CompareDialog
+
         column = self.column(column_id)
         model = column.config().model or "this column"
         dialog = CompareDialog(

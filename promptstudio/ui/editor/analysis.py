@@ -21,6 +21,10 @@ from promptstudio.ui.tasks import TaskOwner
 ANALYSIS_DELAY_MS = 150
 # Longer templates are analysed off the GUI thread, so typing never waits for Jinja.
 INLINE_ANALYSIS_CHARS = 100_000
+# A text put into the editor whole (a prompt or version opened) is read on the worker from
+# this length on: Jinja takes ~0.1 s per 30,000 characters of a busy template here, and the
+# window should show the prompt without waiting for it (issue 21).
+OPENED_INLINE_CHARS = 20_000
 
 
 class TemplateAnalysis(QObject):
@@ -77,11 +81,13 @@ class TemplateAnalysis(QObject):
         """Show where ``error`` is in the editor."""
         self.editor.set_error(error.line, error.column)
 
-    def analyse(self, *, in_background: bool = True) -> None:
+    def analyse(
+        self, *, in_background: bool = True, inline_up_to: int = INLINE_ANALYSIS_CHARS
+    ) -> None:
         self._timer.stop()
         source = self.session.template
         self.run += 1
-        if in_background and len(source) > INLINE_ANALYSIS_CHARS:
+        if in_background and len(source) > inline_up_to:
             self.tasks.start("analysis", self._analyse_in_thread(source, self.run))
             return
         self._show(source, *_analysed(source))

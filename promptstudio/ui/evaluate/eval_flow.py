@@ -152,7 +152,9 @@ class EvalFlow(QObject):
 
     # ---- the open prompt -------------------------------------------------------------------
 
-    def open_prompt(self, prompt_id: int) -> None:
+    def open_prompt(self, prompt_id: int, *, at_once: bool = False) -> None:
+        """Show ``prompt_id``'s cases; ``at_once`` reads them before returning (the tab was
+        built after the prompt opened, by something about to use it), else in a task."""
         self.pane.cases.flush()  # the previous prompt's last edits, under its own id
         self._save_cases_now()
         self._save_waiting_import()
@@ -161,24 +163,18 @@ class EvalFlow(QObject):
         self.prompt_id, self._loading = None, prompt_id
         self.pane.cases.set_loading(True)
         self.session.cases = ()  # the new prompt's arrive with _load
-        self.tasks.start("eval-open", self._load(prompt_id))
+        if at_once:
+            rows = self.db.call(library.list_cases, prompt_id)
+            self._show_cases(prompt_id, rows, self.db.call(library.get_eval_settings, prompt_id))
+        self.tasks.start("eval-open", self._load(prompt_id, cases_shown=at_once))
 
-    async def _load(self, prompt_id: int) -> None:
-        rows = await self.db.acall(library.list_cases, prompt_id)
-        settings = await self.db.acall(library.get_eval_settings, prompt_id)
-        if self.session.prompt_id != prompt_id:  # another prompt was opened meanwhile
-            return
-        self.prompt_id = prompt_id
-        self.every_case = list(settings.asserts)
-        self.judge_prompt, self.judge_column = settings.judge_prompt, settings.judge_column
-        model = self.pane.cases.model
-        model.set_variables(self.session.names)
-        model.set_cases([_editable(row) for row in rows])
-        self._mirror_cases()
-        self._loading = None
-        self.pane.cases.set_loading(False)  # an import made meanwhile replaces them now
-        self.pane.cases.set_every_case_checks(self.every_case)
-        self._columns_changed()
+    async def _load(self, prompt_id: int, *, cases_shown: bool = False) -> None:
+        if not cases_shown:
+            rows = await self.db.acall(library.list_cases, prompt_id)
+            settings = await self.db.acall(library.get_eval_settings, prompt_id)
+            if self.session.prompt_id != prompt_id:  # another prompt was opened meanwhile
+                return
+            self._show_cases(prompt_id, rows, settings)
         runs = await self.db.acall(library.list_eval_runs, prompt_id)
         shown_id, self._wanted = _first_shown(self._wanted, prompt_id, runs), None
         shown = await self.db.acall(load_run, shown_id) if shown_id is not None else None
@@ -195,6 +191,21 @@ class EvalFlow(QObject):
         await self.batches.show_pending()
         if not self.running:  # the last evaluation's summary belongs to its own prompt
             self.pane.status.clear()
+
+    def _show_cases(
+        self, prompt_id: int, rows: list[library.CaseRow], settings: library.EvalSettingsRow
+    ) -> None:
+        self.prompt_id = prompt_id
+        self.every_case = list(settings.asserts)
+        self.judge_prompt, self.judge_column = settings.judge_prompt, settings.judge_column
+        model = self.pane.cases.model
+        model.set_variables(self.session.names)
+        model.set_cases([_editable(row) for row in rows])
+        self._mirror_cases()
+        self._loading = None
+        self.pane.cases.set_loading(False)  # an import made meanwhile replaces them now
+        self.pane.cases.set_every_case_checks(self.every_case)
+        self._columns_changed()
 
     def add_case(self, values: dict[str, Any]) -> None:
         """A new test case holding ``values`` (a conversation copied from a column)."""
