@@ -425,9 +425,8 @@ class MainWindow(QMainWindow):
         the Evaluate tab (whose flow collects them) is built at once when there are any."""
         from promptstudio.storage import batches
 
-        if self._eval_flow is None and await self.workspace.db.acall(
-            batches.list_batches, open_only=True
-        ):
+        pending = await self.workspace.db.acall(batches.list_batches, open_only=True)
+        if pending and self._eval_flow is None:
             self.eval_flow  # noqa: B018 (builds it; it polls the open batches)
 
     # ---- recent prompts ----------------------------------------------------------------
