@@ -114,7 +114,7 @@ class EvalFlow(QObject):
         cases = pane.cases
         cases.model.casesChanged.connect(self._mirror_cases)
         cases.model.casesChanged.connect(self._save_timer.start)
-        cases.everyCaseChecksChanged.connect(self._every_case_changed)
+        cases.everyCaseChecksChanged.connect(lambda checks: self._store_settings(every_case=checks))
         cases.addFromFormRequested.connect(lambda: cases.model.add_case(self.session.values))
         self.notifier.forward(cases.statusMessage)
         cases.failed.connect(lambda error: show_error(pane.window(), error))
@@ -124,7 +124,9 @@ class EvalFlow(QObject):
         self.session.events.columns.connect(lambda _change: self._columns_changed())
         pane.runRequested.connect(self.run)
         pane.stopRequested.connect(self.stop)
-        pane.judgeColumnChosen.connect(self._judge_chosen)
+        pane.judgeColumnChosen.connect(
+            lambda column_id: self._store_settings(judge_column=column_id or None)
+        )
         pane.judgePromptRequested.connect(self.open_judge_prompt)
         pane.shownRunChosen.connect(
             lambda eval_id: self.tasks.start("eval-show", self.show(eval_id))
@@ -278,15 +280,12 @@ class EvalFlow(QObject):
         self.db.call(save_run, version_id, partial)
         self.evaluation, self._version_id = None, None  # stored: the task must not again
 
-    def _every_case_changed(self, checks: list[dict[str, Any]]) -> None:
-        self.every_case = list(checks)
-        self._store_settings()
-
-    def _judge_chosen(self, column_id: str) -> None:
-        self.judge_column = column_id or None
-        self._store_settings()
-
-    def _store_settings(self) -> None:
+    def _store_settings(self, **changed: Any) -> None:
+        """Take ``changed`` (``every_case``, ``judge_prompt``, ``judge_column``) and store
+        the prompt's evaluation settings."""
+        self.every_case = list(changed.get("every_case", self.every_case))
+        self.judge_prompt = changed.get("judge_prompt", self.judge_prompt)
+        self.judge_column = changed.get("judge_column", self.judge_column)
         if self.prompt_id is None:
             return
         self.tasks.start(
@@ -526,8 +525,7 @@ class EvalFlow(QObject):
         return dialog
 
     def _judge_prompt_chosen(self, text: str | None) -> None:
-        self.judge_prompt = text
-        self._store_settings()
+        self._store_settings(judge_prompt=text)
         self.notifier.say(
             "The judge uses the default prompt." if text is None else "Judge prompt saved."
         )
