@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # the panes are imported when the window is built, after its 
     from promptstudio.ui.evaluate.eval_flow import EvalFlow
     from promptstudio.ui.evaluate.eval_pane import EvalPane
     from promptstudio.ui.history.history_pane import HistoryPane
+    from promptstudio.ui.improve.improve_flow import ImproveFlow
+    from promptstudio.ui.improve.optimise_flow import OptimiseFlow
     from promptstudio.ui.library.quick_open import QuickOpen
     from promptstudio.ui.settings.settings_dialog import SettingsDialog
 
@@ -214,7 +216,8 @@ class MainWindow(QMainWindow):
         self.exchange = ExchangeFlow(self, self.workspace, self.tasks)
         ws.conversations.caseRequested.connect(lambda values: self.eval_flow.add_case(values))
         self.pins = PinsFlow(db, self.workspace, self.run_board, self.tasks)
-        self._build_improve(db)
+        self._improve: ImproveFlow | None = None  # Improve and Optimise: built on first use
+        self._optimise: OptimiseFlow | None = None
         self.ratings = AnswerRatings(db, self.workspace.runs, self.run_board, self.tasks)
         ws.promptOpened.connect(self.ratings.show_pins)
         self.local_model = LocalModelFlow(self, self.data_dir, self.profiles, self.notifier)
@@ -247,8 +250,24 @@ class MainWindow(QMainWindow):
 
         self.apply_settings(self.settings.values())
 
-    def _build_improve(self, db: Database) -> None:
-        """Improve, Generate and Optimise: flows over the same services as an evaluation."""
+    @property
+    def improve(self) -> ImproveFlow:
+        """Improve prompt, Write a prompt from a task and Generate test cases."""
+        if self._improve is None:
+            self._build_improve()
+        assert self._improve is not None
+        return self._improve
+
+    @property
+    def optimise(self) -> OptimiseFlow:
+        if self._optimise is None:
+            self._build_improve()
+        assert self._optimise is not None
+        return self._optimise
+
+    def _build_improve(self) -> None:
+        """Improve, Generate and Optimise: flows over the same services as an evaluation,
+        built on first use (they import the evaluator)."""
         from promptstudio.ui.improve.improve_flow import ImproveFlow, ImproveServices
         from promptstudio.ui.improve.optimise_flow import OptimiseFlow
 
@@ -264,22 +283,22 @@ class MainWindow(QMainWindow):
             self.bottom_tabs.setCurrentWidget(self.evaluate)
 
         services = ImproveServices(
-            session=ws.session, db=db, worker=self.run_worker, notifier=self.notifier,
+            session=ws.session, db=ws.db, worker=self.run_worker, notifier=self.notifier,
             run_target=ws.endpoints.run_target, save_for_run=navigation.save_for_run,
             open_version=navigation.open_version, open_prompt=open_new_prompt,
             flush_cases=lambda: self.eval_flow.flush(), reload_cases=reload_cases,
             prices=lambda: ws.endpoints.prices, limits=ws.endpoints.limits,
         )  # fmt: skip
-        self.improve = ImproveFlow(self, services, self.tasks)
-        self.improve.improved.connect(lambda version: ws.versionsChanged.emit(version.prompt_id))
-        self.optimise = OptimiseFlow(
+        self._improve = ImproveFlow(self, services, self.tasks)
+        self._improve.improved.connect(lambda version: ws.versionsChanged.emit(version.prompt_id))
+        self._optimise = OptimiseFlow(
             self,
             services,
             self.tasks,
             lambda *args, **kwargs: self.eval_flow.evaluation_for(*args, **kwargs),
             navigation.restore,
         )
-        self.optimise.finished.connect(lambda _report: self._versions_changed())
+        self._optimise.finished.connect(lambda _report: self._versions_changed())
 
     def _versions_changed(self) -> None:
         prompt_id = self.workspace.session.prompt_id
@@ -579,16 +598,16 @@ class MainWindow(QMainWindow):
             self.run_board.toggle_fold_all)  # fmt: skip
         add(ActionSpec("improve.improve", "&Improve prompt…", "&Improve", "Ctrl+Alt+I",
                        "A model critiques the template and proposes a checked rewrite"),
-            self.improve.open_improve)  # fmt: skip
+            lambda: self.improve.open_improve())  # fmt: skip
         add(ActionSpec("improve.new_prompt", "&Write a prompt from a task…", "&Improve",
                        "Ctrl+Alt+N", "A model writes a first template with sample values"),
-            self.improve.new_prompt_from_task)  # fmt: skip
+            lambda: self.improve.new_prompt_from_task())  # fmt: skip
         add(ActionSpec("improve.cases", "&Generate test cases…", "&Improve", "Ctrl+Alt+G",
                        "Typical, edge and adversarial cases, added marked generated"),
-            self.improve.generate_cases_asked)  # fmt: skip
+            lambda: self.improve.generate_cases_asked())  # fmt: skip
         add(ActionSpec("improve.optimise", "&Optimise on the test cases…", "&Improve",
                        "Ctrl+Alt+O", "Rounds of rewrites, each evaluated; the best is kept"),
-            self.optimise.open)  # fmt: skip
+            lambda: self.optimise.open())  # fmt: skip
         add(ActionSpec("view.palette", "&Command palette…", "&View", "Ctrl+Shift+P"),
             self.open_palette)  # fmt: skip
         add(ActionSpec("view.editor", "Focus the &editor", "&View", "Ctrl+1"),

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QSplitter,
     QTabWidget,
-    QToolButton,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -118,7 +118,11 @@ class HistoryPane(QWidget):
 
         header = QHBoxLayout()
         header.addWidget(QLabel("<b>History</b>", self))
-        header.addStretch(1)
+        # A tool bar: what does not fit goes behind its » button, so the buttons never set
+        # the window's minimum width (the window must fit 1600 px at 200% scale).
+        actions = QToolBar("History actions", self)
+        actions.setObjectName("historyActions")
+        actions.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for action in (
             self.open_action,
             self.restore_action,
@@ -126,9 +130,9 @@ class HistoryPane(QWidget):
             self.unlabel_action,
             self.gate_action,
         ):
-            button = QToolButton(self)
-            button.setDefaultAction(action)
-            header.addWidget(button)
+            actions.addAction(action)
+        header.addStretch(1)
+        header.addWidget(actions)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.table)
