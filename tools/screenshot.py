@@ -1,6 +1,7 @@
 """Render the main window with the samples and three answered columns, for docs/.
 
     .venv/bin/python tools/screenshot.py WIDTH HEIGHT light|dark OUT.png [--xcb] [--fold] [--focus]
+        [--tab=run|evaluate|history]
 
 --focus puts the keyboard focus on the first answer, to show the focus frame.
 
@@ -63,6 +64,9 @@ async def render(window: MainWindow, width: int, height: int, theme: str, out: s
     window.workspace.runFinished.connect(lambda _id: done.set())
     window.registry["run.run"].trigger()
     await asyncio.wait_for(done.wait(), 60)
+    for index, name in enumerate(("run", "evaluate", "history")):
+        if f"--tab={name}" in sys.argv:  # the tab below shown (built on first use)
+            window.bottom_tabs.setCurrentIndex(index)
     if "--focus" in sys.argv:
         window.activateWindow()
         board.columns[0].output.setFocus()
