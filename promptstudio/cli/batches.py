@@ -302,8 +302,10 @@ def batch_run(
     targets = _eval_targets(args, columns)
     case = EvalCase("run", 0, description="run")
     try:  # fresh: every sample is a new answer, as a live run's
-        evaluation = Evaluation(doc.template, [case], targets, values=values, fresh=True,
-                                repeat=samples, price_table=_prices(args), tool_defs=doc.tools)  # fmt: skip
+        evaluation = Evaluation(
+            doc.template, [case], targets, values=values, fresh=True, repeat=samples,
+            price_table=_prices(args), tool_defs=doc.tools,
+        )  # fmt: skip
     except EvalError as exc:
         raise CliError(exc.message, 2) from exc
     name = args.prompt or doc.name
@@ -320,8 +322,9 @@ def batch_run(
         except EvalError as exc:
             raise CliError(exc.message, 2) from exc
         run = submitted.run
+        plural = "s" if samples > 1 else ""
         print(f"stored as evaluation {run.id} of {prompt.name} v{version.number} (pending, "
-              f"{samples} sample{'s' if samples > 1 else ''} per model)", file=sys.stderr)  # fmt: skip
+              f"{samples} sample{plural} per model)", file=sys.stderr)  # fmt: skip
         if not args.wait:
             emit(
                 args,
@@ -357,7 +360,7 @@ def _print_samples(args: argparse.Namespace, run: Any, samples: int) -> int:
                 "input_tokens": cell.input_tokens,
                 "output_tokens": cell.output_tokens,
                 "error": cell.error,
-            }  # fmt: skip
+            }
             for label, column, cell in answers
         ]
         emit(args, {"evaluation": run.id, "answers": out}, [])

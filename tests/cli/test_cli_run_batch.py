@@ -3,7 +3,6 @@ through the installed entry point against the fake batch APIs."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
