@@ -20,7 +20,7 @@ from promptstudio.ui.app import open_library
 from promptstudio.ui.evaluate.eval_summary_model import cost_text
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM
-from tests.ui.test_evaluate_in_window import set_up
+from tests.ui.test_evaluate_in_window import evaluate, set_up
 
 
 def test_send_as_a_batch_shows_pending_cells_and_fills_them_in_after_a_restart(
@@ -104,3 +104,63 @@ def test_a_server_without_batches_is_named_and_nothing_is_stored(
     prompt_id = window.workspace.prompt_id
     assert prompt_id is not None and db.call(library.list_eval_runs, prompt_id) == []
     assert not fake_llm.chat_requests()
+
+
+def _send_as_a_batch(qtbot, window: MainWindow) -> None:
+    """Evaluate with "Send as a batch" checked; returns once the 3 batches are sent and the
+    grid shows them pending."""
+    db = window.workspace.db
+    sent = len(db.call(stored.list_batches)) + 3
+    window.evaluate.batch.setChecked(True)
+    window.registry["eval.run"].trigger()
+    qtbot.waitUntil(
+        lambda: (
+            len(db.call(stored.list_batches)) == sent
+            and all(b.remote_id for b in db.call(stored.list_batches))
+        ),
+        timeout=15_000,
+    )
+    grid = window.evaluate.results.grid_model
+    qtbot.waitUntil(lambda: "batch " in str(grid.data(grid.index(0, 0))), timeout=5000)
+    window.evaluate.batch.setChecked(False)
+
+
+def test_a_waiting_cells_elapsed_time_ticks_between_polls(
+    window: MainWindow, qtbot, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    set_up(qtbot, window, fake_llm, tmp_path)
+    fake_llm.batches.seconds = 600
+    _send_as_a_batch(qtbot, window)
+    grid = window.evaluate.results.grid_model
+    first = str(grid.data(grid.index(0, 0)))
+    changed: list[tuple[int, int, int, int]] = []
+    grid.dataChanged.connect(
+        lambda top, bottom, roles=(): changed.append(
+            (top.row(), top.column(), bottom.row(), bottom.column())
+        )
+    )
+    # The poll is every 30 s: the text moves on within a few seconds all the same.
+    qtbot.waitUntil(lambda: str(grid.data(grid.index(0, 0))) != first, timeout=4000)
+    assert re.fullmatch(r"batch \w+ · 0/10 · \d+ s", str(grid.data(grid.index(0, 0))))
+    spoken = str(grid.data(grid.index(0, 0), Qt.ItemDataRole.AccessibleTextRole))
+    assert spoken.endswith(" s ago"), spoken
+    # Cheap: each tick repaints the waiting columns, one column at a time.
+    assert changed and all(c[1] == c[3] and (c[0], c[2]) == (0, 9) for c in changed), changed
+    window.close()
+
+
+def test_the_default_baseline_skips_an_evaluation_still_pending(
+    window: MainWindow, qtbot, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    set_up(qtbot, window, fake_llm, tmp_path)
+    fake_llm.batches.seconds = 600
+    first = evaluate(qtbot, window)
+    window.evaluate.fresh.setChecked(True)  # the same version, asked again (not the cache)
+    _send_as_a_batch(qtbot, window)
+    pending = window.eval_flow.shown
+    assert pending is not None and pending.status == "pending"
+    latest = evaluate(qtbot, window)
+    assert latest.id not in (first.id, pending.id)
+    baseline = window.eval_flow.baseline
+    assert baseline is not None and baseline.id == first.id  # not the pending one between
+    window.close()

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 POLL_MS = 30_000
+TICK_MS = 1_000
 
 
 class BatchFlow(QObject):
@@ -47,6 +48,10 @@ class BatchFlow(QObject):
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
         QTimer.singleShot(0, self.poll)  # batches left pending by an earlier session
+        self.ticker = QTimer(self)  # the waiting cells' elapsed time, between polls
+        self.ticker.setInterval(TICK_MS)
+        self.ticker.timeout.connect(self._tick)
+        self._waiting: tuple[int, list[stored.BatchRow]] | None = None
 
     def poll(self) -> None:
         self.tasks.start("eval-batches-poll", self._poll())
@@ -114,14 +119,28 @@ class BatchFlow(QObject):
             return
         rows = await self.db.acall(stored.list_batches, eval_run_id=shown.id)
         waiting = [row for row in rows if not row.collected]
-        texts = {row.column_key: (pending_text(row), pending_words(row)) for row in waiting}
-        self.flow.pane.results.set_pending(shown.id, texts)
+        self._waiting = (shown.id, waiting)
+        self._tick()
         if waiting:
+            self.ticker.start()
             self.flow.pane.status.setText(
                 f"Waiting for {len(waiting)} batch{'es' if len(waiting) != 1 else ''}; the grid "
                 "fills in as they end (checked every "
                 f"{self.timer.interval() // 1000 or 1} s, and at start)."
             )
+
+    def _tick(self) -> None:
+        """The waiting cells' text again (their elapsed time), from the rows of the last
+        poll: no database, no provider; stops once another evaluation is shown."""
+        shown = self.flow.shown
+        if self._waiting is None or shown is None or shown.id != self._waiting[0]:
+            self.ticker.stop()
+            return
+        eval_id, waiting = self._waiting
+        texts = {row.column_key: (pending_text(row), pending_words(row)) for row in waiting}
+        self.flow.pane.results.set_pending(eval_id, texts)
+        if not waiting:
+            self.ticker.stop()
 
     def _resolve(self, target: Mapping[str, Any]) -> Endpoint:
         """A stored batch's endpoint, its key found as a run finds it (never stored)."""

@@ -547,14 +547,12 @@ def _first_shown(
 
 def _default_baseline(runs: list[EvalRunRow]) -> int | None:
     """What the newest evaluation is compared with: the newest of another version, else
-    the one before it."""
-    if len(runs) < 2:
-        return None
-    newest = runs[0]
-    for row in runs[1:]:
-        if row.version_id != newest.version_id:
+    the one before it; never one still waiting on its batches (it has no answers yet)."""
+    earlier = [row for row in runs[1:] if row.status != "pending"]
+    for row in earlier:
+        if row.version_id != runs[0].version_id:
             return row.id
-    return runs[1].id
+    return earlier[0].id if earlier else None
 
 
 def _summary_line(run: EvalRun) -> str:
