@@ -288,8 +288,7 @@ def batch_run(
     from dataclasses import replace
 
     from promptstudio.cli.evaluate import _eval_targets
-    from promptstudio.evals.batches import submit
-    from promptstudio.evals.results import EvalCase
+    from promptstudio.evals.batches import run_case, submit
     from promptstudio.evals.runner import EvalError, Evaluation
     from promptstudio.evals.store import load_run
     from promptstudio.exchange.document import version_settings
@@ -300,7 +299,7 @@ def batch_run(
     samples = max(column.samples for column in columns)
     columns = [replace(column, samples=1) for column in columns]  # the repeats are the samples
     targets = _eval_targets(args, columns)
-    case = EvalCase("run", 0, description="run")
+    case = run_case()
     try:  # fresh: every sample is a new answer, as a live run's
         evaluation = Evaluation(
             doc.template, [case], targets, values=values, fresh=True, repeat=samples,
@@ -343,9 +342,11 @@ def batch_run(
 def _print_samples(args: argparse.Namespace, run: Any, samples: int) -> int:
     """The collected samples as ``run`` prints answers: ``=== label #n ===`` and the text
     (the text alone for one answer), failures on stderr; 1 when one failed."""
+    from promptstudio.evals.batches import RUN_CASE
+
     answers = []
     for column in run.columns:
-        for cell in run.samples("run", column.key):
+        for cell in run.samples(RUN_CASE, column.key):
             label = column.label if samples == 1 else f"{column.label} #{cell.sample + 1}"
             answers.append((label, column, cell))
     if args.json:

@@ -19,7 +19,8 @@ from promptstudio.storage import library
 from promptstudio.ui.app import open_library
 from promptstudio.ui.evaluate.eval_summary_model import cost_text
 from promptstudio.ui.main_window import MainWindow
-from tests.fake_llm import FakeLLM
+from tests.fake_llm import FakeLLM, Reply
+from tests.ui.conftest import new_prompt
 from tests.ui.test_evaluate_in_window import evaluate, set_up
 
 
@@ -163,4 +164,46 @@ def test_the_default_baseline_skips_an_evaluation_still_pending(
     assert latest.id not in (first.id, pending.id)
     baseline = window.eval_flow.baseline
     assert baseline is not None and baseline.id == first.id  # not the pending one between
+    window.close()
+
+
+def test_a_runs_samples_go_as_a_batch_and_show_pending_then_filled_in(
+    window: MainWindow, qtbot, fake_llm: FakeLLM
+) -> None:
+    fake_llm.respond(lambda model, body: Reply(text=f"{model} says hi"))
+    fake_llm.batches.seconds = 600
+    new_prompt(qtbot, window)
+    with qtbot.waitSignal(window.workspace.analysed, timeout=3000):
+        window.editor.setPlainText("user:\nGreet me.")
+    window.run_board.columns[0].set_target(fake_llm.base_url, "good")
+    window.run_board.repeats.setValue(3)  # the Samples box
+    action = window.registry["eval.samples_batch"]
+    assert action.shortcut().toString() == "Ctrl+K, B"  # the keyboard path
+    action.trigger()
+    db = window.workspace.db
+    qtbot.waitUntil(
+        lambda: [bool(b.remote_id) for b in db.call(stored.list_batches)] == [True], timeout=15_000
+    )
+    assert window.bottom_tabs.currentWidget() is window.evaluate
+    grid = window.evaluate.results.grid_model
+    qtbot.waitUntil(lambda: "batch " in str(grid.data(grid.index(0, 0))), timeout=5000)
+    assert re.fullmatch(r"batch \w+ · 0/3 · \d+ s", str(grid.data(grid.index(0, 0))))
+    assert not fake_llm.chat_requests()  # nothing sent live
+    [batch] = db.call(stored.list_batches)
+    assert batch.requests == 3
+
+    fake_llm.batches.batches[batch.remote_id or ""].seconds = 0.01  # it ends now
+    window.eval_flow.batches.poll()
+    qtbot.waitUntil(lambda: grid.run is not None and grid.run.status == "done", timeout=15_000)
+    run = grid.run
+    assert run is not None and run.repeat == 3
+    answers = run.samples("run", run.columns[0].key)
+    assert [cell.text for cell in answers] == ["good says hi"] * 3
+    assert all(cell.batch for cell in answers)
+    assert str(grid.data(grid.index(0, 0))) == "— no checks · 3 samples"
+    assert "Waiting" not in window.evaluate.status.text()
+    results_pane = window.evaluate.results
+    results_pane.grid.setCurrentIndex(grid.index(0, 0))
+    detail = results_pane.detail.toPlainText()
+    assert "Sample 3 of 3" in detail and detail.count("good says hi") == 3, detail
     window.close()

@@ -382,10 +382,15 @@ class EvalFlow(QObject):
         self.evaluated.emit(stored)
 
     def evaluation_for(
-        self, cases: tuple[Any, ...], template: str | None = None, skip: str | None = None
+        self,
+        cases: tuple[Any, ...],
+        template: str | None = None,
+        skip: str | None = None,
+        samples: int | None = None,
     ) -> Evaluation:
         """An Evaluation of the session's template (or ``template``: an optimisation's
-        candidate) on ``cases`` and the session's columns (but the column ``skip``)."""
+        candidate) on ``cases`` and the session's columns (but the column ``skip``);
+        ``samples``: that many fresh answers of each (a run's samples), not the pane's."""
         services, session = self.services, self.session
         targets: list[EvalTarget] = []
         judge: JudgeSettings | None = None
@@ -423,13 +428,13 @@ class EvalFlow(QObject):
             for_every_case=self.every_case,
             judge=judge,
             cache=cache,
-            fresh=self.pane.fresh.isChecked(),
+            fresh=samples is not None or self.pane.fresh.isChecked(),
             local_limit=int(cast(int, get("evaluate.local_limit"))),
             remote_limit=int(cast(int, get("evaluate.remote_limit"))),
             price_table=services.prices(),
             on_cell=lambda cell: self._arrived.put(cell.column_key, cell),  # worker thread
             share_turns=services.limits,  # a run and an evaluation take turns at a local server
-            repeat=self.pane.repeats(),
+            repeat=samples or self.pane.repeats(),
             tools=tools,
             tool_defs=session.tools,
             stored_images=session.stored_images,  # a file gone since: the version's copy

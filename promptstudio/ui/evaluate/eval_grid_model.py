@@ -203,6 +203,8 @@ class EvalGridModel(QAbstractTableModel):
             return pending[1]
         if role == Qt.ItemDataRole.DisplayRole:
             text = verdict_text(cell) if outcomes is None else _repeats_text(outcomes)
+            if outcomes == [] and cell is not None and self._run is not None:  # no checks
+                text = f"{verdict_text(cell)} · {len(self._run.samples(*key))} samples"
             if flip is not None:
                 text = "✗ → ✓" if flip.after else "✓ → ✗"
             text = text + CACHED_MARK if cell is not None and cell.cached else text
