@@ -22,7 +22,8 @@ from promptstudio.cli.library import emit, open_db
 from promptstudio.errors import PromptStudioError
 
 if TYPE_CHECKING:
-    from promptstudio.evals.batches import Resolver
+    from promptstudio.evals.batches import Resolver, Submitted
+    from promptstudio.evals.results import EvalRun
     from promptstudio.evals.runner import Evaluation
     from promptstudio.exchange import PromptDocument
     from promptstudio.providers import Endpoint
@@ -193,7 +194,6 @@ def batch_evaluate(
     from promptstudio.cli.evaluate import _exit_code, _money, _plan, _print_results
     from promptstudio.evals.batches import submit
     from promptstudio.evals.runner import EvalError
-    from promptstudio.evals.store import load_run
     from promptstudio.exchange.document import version_settings
     from promptstudio.storage import library
 
@@ -233,7 +233,19 @@ def batch_evaluate(
         f"stored as evaluation {run.id} of {prompt.name} v{version.number} (pending)",
         file=sys.stderr,
     )
-    if not args.wait:  # the batches are what this command prints (--json: as data)
+    final = _waited(args, db, submitted)
+    if final is None:
+        return 0
+    _print_results(args, final, prompt.name, None)
+    return _exit_code(final, args.min_pass_rate, args.min_pass_rate_lower)
+
+
+def _waited(args: argparse.Namespace, db: Database, submitted: Submitted) -> EvalRun | None:
+    """Without ``--wait`` the batches are what the command prints (``--json``: as data),
+    and None; with it, the evaluation once every batch is collected."""
+    from promptstudio.evals.store import load_run
+
+    if not args.wait:
         emit(
             args,
             [_batch_dict(b) for b in submitted.batches],
@@ -241,12 +253,10 @@ def batch_evaluate(
         )
         if any(not b.collected for b in submitted.batches):
             print("collect with: promptstudio batches collect (or status ID)", file=sys.stderr)
-        return 0
+        return None
     _wait(args, db, submitted.batches)
-    assert run.id is not None  # stored by submit
-    final = db.call(load_run, run.id)
-    _print_results(args, final, prompt.name, None)
-    return _exit_code(final, args.min_pass_rate, args.min_pass_rate_lower)
+    assert submitted.run.id is not None  # stored by submit
+    return db.call(load_run, submitted.run.id)
 
 
 def _wait(args: argparse.Namespace, db: Database, batches: list[BatchRow]) -> None:
@@ -290,7 +300,6 @@ def batch_run(
     from promptstudio.cli.evaluate import _eval_targets
     from promptstudio.evals.batches import run_case, submit
     from promptstudio.evals.runner import EvalError, Evaluation
-    from promptstudio.evals.store import load_run
     from promptstudio.exchange.document import version_settings
     from promptstudio.storage import library
 
@@ -324,22 +333,11 @@ def batch_run(
         plural = "s" if samples > 1 else ""
         print(f"stored as evaluation {run.id} of {prompt.name} v{version.number} (pending, "
               f"{samples} sample{plural} per model)", file=sys.stderr)  # fmt: skip
-        if not args.wait:
-            emit(
-                args,
-                [_batch_dict(b) for b in submitted.batches],
-                [_batch_line(b) for b in submitted.batches],
-            )
-            if any(not b.collected for b in submitted.batches):
-                print("collect with: promptstudio batches collect (or status ID)", file=sys.stderr)
-            return 0
-        _wait(args, db, submitted.batches)
-        assert run.id is not None  # stored by submit
-        final = db.call(load_run, run.id)
-    return _print_samples(args, final, samples)
+        final = _waited(args, db, submitted)
+    return 0 if final is None else _print_samples(args, final, samples)
 
 
-def _print_samples(args: argparse.Namespace, run: Any, samples: int) -> int:
+def _print_samples(args: argparse.Namespace, run: EvalRun, samples: int) -> int:
     """The collected samples as ``run`` prints answers: ``=== label #n ===`` and the text
     (the text alone for one answer), failures on stderr; 1 when one failed."""
     from promptstudio.evals.batches import RUN_CASE
