@@ -3,6 +3,7 @@ through the installed entry point against the fake batch APIs."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,20 @@ def test_run_wait_without_batch_and_batch_with_turns_are_refused(
     turns = cli(*base, "--batch", "--turn", "more", home=home)
     assert turns.returncode == 2 and "not with --turn" in turns.stderr
     assert "Traceback" not in alone.stderr + turns.stderr
+
+
+def test_run_batch_wait_json_gives_the_samples_as_data(
+    server: FakeLLM, prompt: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    done = cli("run", str(prompt), "--var", "name=Ada", "--base-url", server.base_url,
+               "--model", "good-model", "--samples", "2", "--batch", "--wait",
+               "--poll-every", "0.1", "--json", home=home)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["evaluation"] == 1
+    assert [(a["label"], a["sample"], a["text"]) for a in data["answers"]] == [
+        ("good-model #1", 1, "good-model says hi"),
+        ("good-model #2", 2, "good-model says hi"),
+    ]
+    assert all(a["status"] == "done" and a["error"] is None for a in data["answers"])
