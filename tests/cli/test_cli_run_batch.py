@@ -30,6 +30,13 @@ def prompt(tmp_path: Path) -> Path:
     return path
 
 
+def _run_batch(server: FakeLLM, prompt: Path, home: Path, samples: int, *more: str) -> Any:
+    """``run PROMPT --samples N --batch`` on good-model (and ``more`` options)."""
+    return cli("run", str(prompt), "--var", "name=Ada", "--base-url", server.base_url,
+               "--model", "good-model", "--samples", str(samples), "--batch", *more,
+               home=home)  # fmt: skip
+
+
 def _runs(home: Path) -> list[Any]:
     with Database(home / "library.sqlite3") as db:
         [row] = db.call(library.list_prompts)
@@ -40,9 +47,7 @@ def test_run_samples_batch_wait_prints_each_sample_and_stores_them(
     server: FakeLLM, prompt: Path, tmp_path: Path
 ) -> None:
     home = tmp_path / "home"
-    done = cli("run", str(prompt), "--var", "name=Ada", "--base-url", server.base_url,
-               "--model", "good-model", "--samples", "3", "--batch", "--wait",
-               "--poll-every", "0.1", home=home)  # fmt: skip
+    done = _run_batch(server, prompt, home, 3, "--wait", "--poll-every", "0.1")
     assert done.returncode == 0, done.stderr
     for number in (1, 2, 3):
         assert f"=== good-model #{number} ===\ngood-model says hi\n" in done.stdout
@@ -60,8 +65,7 @@ def test_run_batch_without_wait_prints_the_batch_and_exits_0_then_collect_stores
     server: FakeLLM, prompt: Path, tmp_path: Path
 ) -> None:
     home = tmp_path / "home"
-    done = cli("run", str(prompt), "--var", "name=Ada", "--base-url", server.base_url,
-               "--model", "good-model", "--samples", "2", "--batch", home=home)  # fmt: skip
+    done = _run_batch(server, prompt, home, 2)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("batch 1 ") and "evaluation 1" in done.stdout
     assert _runs(home)[0].status == "pending"
@@ -91,9 +95,7 @@ def test_run_batch_wait_json_gives_the_samples_as_data(
     server: FakeLLM, prompt: Path, tmp_path: Path
 ) -> None:
     home = tmp_path / "home"
-    done = cli("run", str(prompt), "--var", "name=Ada", "--base-url", server.base_url,
-               "--model", "good-model", "--samples", "2", "--batch", "--wait",
-               "--poll-every", "0.1", "--json", home=home)  # fmt: skip
+    done = _run_batch(server, prompt, home, 2, "--wait", "--poll-every", "0.1", "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["evaluation"] == 1
