@@ -22,7 +22,8 @@ from promptstudio.cli.library import emit, open_db
 from promptstudio.errors import PromptStudioError
 
 if TYPE_CHECKING:
-    from promptstudio.evals.batches import Resolver
+    from promptstudio.evals.batches import Resolver, Submitted
+    from promptstudio.evals.results import EvalRun
     from promptstudio.evals.runner import Evaluation
     from promptstudio.exchange import PromptDocument
     from promptstudio.providers import Endpoint
@@ -193,7 +194,6 @@ def batch_evaluate(
     from promptstudio.cli.evaluate import _exit_code, _money, _plan, _print_results
     from promptstudio.evals.batches import submit
     from promptstudio.evals.runner import EvalError
-    from promptstudio.evals.store import load_run
     from promptstudio.exchange.document import version_settings
     from promptstudio.storage import library
 
@@ -233,7 +233,19 @@ def batch_evaluate(
         f"stored as evaluation {run.id} of {prompt.name} v{version.number} (pending)",
         file=sys.stderr,
     )
-    if not args.wait:  # the batches are what this command prints (--json: as data)
+    final = _waited(args, db, submitted)
+    if final is None:
+        return 0
+    _print_results(args, final, prompt.name, None)
+    return _exit_code(final, args.min_pass_rate, args.min_pass_rate_lower)
+
+
+def _waited(args: argparse.Namespace, db: Database, submitted: Submitted) -> EvalRun | None:
+    """Without ``--wait`` the batches are what the command prints (``--json``: as data),
+    and None; with it, the evaluation once every batch is collected."""
+    from promptstudio.evals.store import load_run
+
+    if not args.wait:
         emit(
             args,
             [_batch_dict(b) for b in submitted.batches],
@@ -241,17 +253,24 @@ def batch_evaluate(
         )
         if any(not b.collected for b in submitted.batches):
             print("collect with: promptstudio batches collect (or status ID)", file=sys.stderr)
-        return 0
-    for batch in submitted.batches:  # the results come on stdout, after they end
+        return None
+    _wait(args, db, submitted.batches)
+    assert submitted.run.id is not None  # stored by submit
+    return db.call(load_run, submitted.run.id)
+
+
+def _wait(args: argparse.Namespace, db: Database, batches: list[BatchRow]) -> None:
+    """``--wait``: poll every ``--poll-every`` seconds until each batch is collected."""
+    from promptstudio.evals.batches import AlreadyCollected, collect
+
+    for batch in batches:  # the results come on stdout, after they end
         print(_batch_line(batch), file=sys.stderr)
     resolve = _resolver(args)
-    open_batches = [b for b in submitted.batches if not b.collected]
+    open_batches = [b for b in batches if not b.collected]
     while open_batches:
         time.sleep(max(0.05, args.poll_every))
         still = []
         for batch in open_batches:
-            from promptstudio.evals.batches import AlreadyCollected, collect
-
             try:
                 result = _polled(lambda b=batch: collect(db, b.id, resolve, _prices(args)), batch)
             except AlreadyCollected as exc:
@@ -262,10 +281,101 @@ def batch_evaluate(
                 if result is not None:
                     print(f"  batch {batch.id}: {_provider(result.status)}", file=sys.stderr)
         open_batches = still
-    assert run.id is not None  # stored by submit
-    final = db.call(load_run, run.id)
-    _print_results(args, final, prompt.name, None)
-    return _exit_code(final, args.min_pass_rate, args.min_pass_rate_lower)
+
+
+# ---- run --samples N --batch ---------------------------------------------------------
+
+
+def batch_run(
+    args: argparse.Namespace,
+    doc: PromptDocument,
+    values: Mapping[str, object],
+    columns: list[ColumnConfig],
+) -> int:
+    """A run's samples as provider batches: a one-case evaluation (the run's values, each
+    column's samples as its repeats) sent by :func:`evals.batches.submit`, so it is stored,
+    polled and collected as any batch evaluation is (History, ``batches collect``)."""
+    from dataclasses import replace
+
+    from promptstudio.cli.evaluate import _eval_targets
+    from promptstudio.evals.batches import run_case, submit
+    from promptstudio.evals.runner import EvalError, Evaluation
+    from promptstudio.exchange.document import version_settings
+    from promptstudio.storage import library
+
+    if args.turns or args.tool_steps:
+        raise CliError("--batch sends each sample once: not with --turn or --tool-steps", 2)
+    samples = max(column.samples for column in columns)
+    columns = [replace(column, samples=1) for column in columns]  # the repeats are the samples
+    targets = _eval_targets(args, columns)
+    case = run_case()
+    try:  # fresh: every sample is a new answer, as a live run's
+        evaluation = Evaluation(
+            doc.template, [case], targets, values=values, fresh=True, repeat=samples,
+            price_table=_prices(args), tool_defs=doc.tools,
+        )  # fmt: skip
+    except EvalError as exc:
+        raise CliError(exc.message, 2) from exc
+    name = args.prompt or doc.name
+    with open_db(args) as db:
+        prompt = next((p for p in db.call(library.list_prompts) if p.name == name), None)
+        if prompt is None:
+            prompt = db.call(library.create_prompt, name, doc.folder or "CLI")
+        settings = version_settings(columns, doc.tools)
+        version = db.call(
+            library.save_version, prompt.id, doc.template, dict(values), settings, kind="run"
+        )
+        try:
+            submitted = asyncio.run(submit(evaluation, columns, db, version.id))
+        except EvalError as exc:
+            raise CliError(exc.message, 2) from exc
+        run = submitted.run
+        plural = "s" if samples > 1 else ""
+        print(f"stored as evaluation {run.id} of {prompt.name} v{version.number} (pending, "
+              f"{samples} sample{plural} per model)", file=sys.stderr)  # fmt: skip
+        final = _waited(args, db, submitted)
+    return 0 if final is None else _print_samples(args, final, samples)
+
+
+def _print_samples(args: argparse.Namespace, run: EvalRun, samples: int) -> int:
+    """The collected samples as ``run`` prints answers: ``=== label #n ===`` and the text
+    (the text alone for one answer), failures on stderr; 1 when one failed."""
+    from promptstudio.evals.batches import RUN_CASE
+
+    answers = []
+    for column in run.columns:
+        for cell in run.samples(RUN_CASE, column.key):
+            label = column.label if samples == 1 else f"{column.label} #{cell.sample + 1}"
+            answers.append((label, column, cell))
+    if args.json:
+        out = [
+            {
+                "label": label,
+                "model": column.model,
+                "sample": cell.sample + 1,
+                "status": cell.status,
+                "text": cell.text,
+                "cost": cell.cost,
+                "input_tokens": cell.input_tokens,
+                "output_tokens": cell.output_tokens,
+                "error": cell.error,
+            }
+            for label, column, cell in answers
+        ]
+        emit(args, {"evaluation": run.id, "answers": out}, [])
+    else:
+        for label, _column, cell in answers:
+            if len(answers) > 1:
+                sys.stdout.write(f"=== {label} ===\n")
+            text = cell.text
+            sys.stdout.write(text if not text or text.endswith("\n") else text + "\n")
+    failed = [(label, cell.error) for label, _column, cell in answers if cell.error]
+    for label, error in failed:
+        _say(f"{label}: {error}")
+    missing = len(run.columns) * samples - len(answers)
+    if missing:
+        _say(f"{missing} sample(s) have no stored answer")
+    return 1 if failed or missing else 0
 
 
 def _prices(args: argparse.Namespace) -> Any:

@@ -83,6 +83,9 @@ def add_run_command(commands: Any, parents: list[argparse.ArgumentParser]) -> No
                      "on): the conversation is recorded with the run")  # fmt: skip
     run.add_argument("--json", action="store_true",
                      help="print a JSON summary, not the text (with the conversation)")  # fmt: skip
+    from promptstudio.cli.batches import add_batch_options
+
+    add_batch_options(run)  # the samples as provider batches (cli/batches.py batch_run)
 
 
 def add_model_options(parser: argparse.ArgumentParser, model_help: str) -> None:
@@ -112,6 +115,12 @@ def run(args: argparse.Namespace) -> int:
         where = template_location(doc, args.file, exc.line, exc.column)
         raise CliError(f"{where}: {exc.message}") from exc
     columns = _columns(args, doc)
+    if args.batch or args.wait:
+        from promptstudio.cli.batches import batch_run
+
+        if not args.batch:
+            raise CliError("--wait polls batches: give --batch too", 2)
+        return batch_run(args, doc, values, columns)
     targets = _targets(args, columns)
     settings = version_settings(columns, doc.tools)
     name = args.prompt or doc.name

@@ -60,14 +60,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "RUN_CASE",
     "AlreadyCollected",
     "BatchError",
     "CollectResult",
     "Resolver",
     "Submitted",
     "collect",
+    "run_case",
     "submit",
 ]
+
+#: The one case of a run's samples sent as a batch (``run --samples N --batch``, Run → Send
+#: the samples as a batch): no variables of its own, the run's values are the evaluation's.
+RUN_CASE = "run"
+
+
+def run_case() -> EvalCase:
+    return EvalCase(RUN_CASE, 0, description="The run's values (samples sent as a batch)")
+
 
 #: Gives a stored batch's endpoint again, with its key (from the keychain or environment).
 Resolver = Callable[[Mapping[str, Any]], Endpoint]

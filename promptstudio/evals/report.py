@@ -38,6 +38,7 @@ CELL_FIELDS = (
     "output_tokens",
     "cost",
     "cached",
+    "batch",  # answered by a provider batch (its cost at the batch price)
     "error",
     "answer",
     "grades",
@@ -81,6 +82,7 @@ def results_to_csv(run: EvalRun) -> str:
             "output_tokens": _text(cell.output_tokens),
             "cost": _decimal(cell.cost, 10),
             "cached": "yes" if cell.cached else "no",
+            "batch": "yes" if cell.batch else "no",
             "error": cell.error or "",
             "answer": cell.text,
             "grades": grade_summary(cell.grades),

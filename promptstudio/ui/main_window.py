@@ -583,6 +583,10 @@ class MainWindow(QMainWindow):
         add(ActionSpec("eval.run", "&Evaluate on the test cases", "&Run", "Ctrl+Shift+E",
                        "Run every test case on every column and grade the answers"),
             self.run_evaluation)  # fmt: skip
+        add(ActionSpec("eval.samples_batch", "Send the samples as a &batch", "&Run", "Ctrl+K, B",
+                       "Each column's samples through the provider's batch API (half price, "
+                       "within 24 h), shown in Evaluate as they arrive"),
+            lambda: self.run_evaluation(samples_batch=True))  # fmt: skip
         add(ActionSpec("eval.plan", "&Plan the evaluation (cost)…", "&Run", "Ctrl+Alt+E",
                        "Requests, cache hits, estimated tokens and cost, before spending"),
             lambda: self.evaluate.planRequested.emit())  # fmt: skip
@@ -680,9 +684,12 @@ class MainWindow(QMainWindow):
         self.quick_open.open()
         return self.quick_open
 
-    def run_evaluation(self) -> None:
+    def run_evaluation(self, samples_batch: bool = False) -> None:
         self.bottom_tabs.setCurrentWidget(self.evaluate)
-        self.eval_flow.run()
+        if samples_batch:
+            self.eval_flow.batches.send_samples()
+        else:
+            self.eval_flow.run()
 
     def stop_all(self) -> None:
         self.workspace.stop()

@@ -73,7 +73,8 @@ def test_csv_header_puts_each_variable_in_its_own_column() -> None:
     assert header[:6] == ["case", "description", "city", "n", "tags", "var:model"]
     assert header[6:] == [
         "expected", "column", "model", "status", "passed", "score", "latency_ms", "ttft_ms",
-        "input_tokens", "output_tokens", "cost", "cached", "error", "answer", "grades", "sample",
+        "input_tokens", "output_tokens", "cost", "cached", "batch", "error", "answer", "grades",
+        "sample",
         "model_pass_rate", "model_pass_rate_low", "model_pass_rate_high", "human", "human_note",
     ]  # fmt: skip
 
@@ -94,8 +95,16 @@ def test_csv_values_of_a_passing_cell() -> None:
     assert (first["input_tokens"], first["output_tokens"]) == ("40", "9")
     assert first["cost"] == "0.000058"  # never 5.8e-05
     assert first["cached"] == "no"
+    assert first["batch"] == "no"
     assert first["error"] == ""
     assert first["grades"] == "contains: passed — found 'Paris'"
+
+
+def test_csv_marks_a_cell_answered_by_a_batch() -> None:
+    run = make_run()
+    cell = run.cells[("11", "b")] = CellResult("11", "b", DONE, "Rome", cost=0.0001, batch=True)
+    assert cell.to_dict()["batch"] is True  # as the JSON report says it
+    assert [row["batch"] for row in csv_rows(run)] == ["no", "no", "no", "yes"]
 
 
 def test_csv_keeps_commas_quotes_and_newlines_in_the_answer() -> None:

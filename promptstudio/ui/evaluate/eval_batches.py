@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from promptstudio.errors import PromptStudioError
 from promptstudio.evals import batches
 from promptstudio.evals.cache import LibraryCache
+from promptstudio.evals.runner import EvalError, Evaluation
 from promptstudio.evals.store import load_run
 from promptstudio.providers import Endpoint
 from promptstudio.runs.columns import ColumnConfig
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 POLL_MS = 30_000
+TICK_MS = 1_000
 
 
 class BatchFlow(QObject):
@@ -47,14 +49,23 @@ class BatchFlow(QObject):
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
         QTimer.singleShot(0, self.poll)  # batches left pending by an earlier session
+        self.ticker = QTimer(self)  # the waiting cells' elapsed time, between polls
+        self.ticker.setInterval(TICK_MS)
+        self.ticker.timeout.connect(self._tick)
+        self._waiting: tuple[int, list[stored.BatchRow]] | None = None
 
     def poll(self) -> None:
         self.tasks.start("eval-batches-poll", self._poll())
 
-    async def submit(self) -> None:
-        """Send the open prompt's evaluation as batches and show it pending."""
+    def send_samples(self) -> None:
+        """Send the run board's samples as batches (Run → Send the samples as a batch)."""
+        self.tasks.start("evaluate-samples", self.submit(samples=True))
+
+    async def submit(self, *, samples: bool = False) -> None:
+        """Send the open prompt's evaluation as batches and show it pending; ``samples``:
+        the run's samples instead, as a one-case evaluation of the values on show."""
         flow = self.flow
-        evaluation = await flow._prepare()
+        evaluation = await (self._samples() if samples else flow._prepare())
         version = await self.services.save_for_run()
         by_id = {column.id: column for column in flow.session.columns}
         columns = [by_id[target.column.key] for target in evaluation.targets]
@@ -71,6 +82,15 @@ class BatchFlow(QObject):
         await self.show_pending()
         if sent:
             self.timer.start()
+
+    async def _samples(self) -> Evaluation:
+        """Each column's samples (the Samples box) of the values on show: one case, its
+        answers fresh, shown in Evaluate as they arrive."""
+        error = self.services.check_template()
+        if error is not None:
+            raise EvalError(f"Template error at line {error.line}: {error.message}")
+        count = max((column.samples for column in self.flow.session.columns), default=1)
+        return self.flow.evaluation_for((batches.run_case(),), samples=count)
 
     async def _poll(self) -> None:
         waiting = await self.db.acall(stored.list_batches, open_only=True)
@@ -103,6 +123,8 @@ class BatchFlow(QObject):
             run = await self.db.acall(load_run, eval_id)
             if shown is not None and shown.id == eval_id:
                 await self.flow.show(eval_id)
+                if run.status != "pending":  # no longer "Waiting for N batches"
+                    self.flow.pane.status.setText("Every batch of this evaluation is collected.")
             if run.status != "pending":
                 self.collected.emit(run)
         await self.show_pending()
@@ -114,14 +136,28 @@ class BatchFlow(QObject):
             return
         rows = await self.db.acall(stored.list_batches, eval_run_id=shown.id)
         waiting = [row for row in rows if not row.collected]
-        texts = {row.column_key: (pending_text(row), pending_words(row)) for row in waiting}
-        self.flow.pane.results.set_pending(shown.id, texts)
+        self._waiting = (shown.id, waiting)
+        self._tick()
         if waiting:
+            self.ticker.start()
             self.flow.pane.status.setText(
                 f"Waiting for {len(waiting)} batch{'es' if len(waiting) != 1 else ''}; the grid "
                 "fills in as they end (checked every "
                 f"{self.timer.interval() // 1000 or 1} s, and at start)."
             )
+
+    def _tick(self) -> None:
+        """The waiting cells' text again (their elapsed time), from the rows of the last
+        poll: no database, no provider; stops once another evaluation is shown."""
+        shown = self.flow.shown
+        if self._waiting is None or shown is None or shown.id != self._waiting[0]:
+            self.ticker.stop()
+            return
+        eval_id, waiting = self._waiting
+        texts = {row.column_key: (pending_text(row), pending_words(row)) for row in waiting}
+        self.flow.pane.results.set_pending(eval_id, texts)
+        if not waiting:
+            self.ticker.stop()
 
     def _resolve(self, target: Mapping[str, Any]) -> Endpoint:
         """A stored batch's endpoint, its key found as a run finds it (never stored)."""

@@ -382,10 +382,15 @@ class EvalFlow(QObject):
         self.evaluated.emit(stored)
 
     def evaluation_for(
-        self, cases: tuple[Any, ...], template: str | None = None, skip: str | None = None
+        self,
+        cases: tuple[Any, ...],
+        template: str | None = None,
+        skip: str | None = None,
+        samples: int | None = None,
     ) -> Evaluation:
         """An Evaluation of the session's template (or ``template``: an optimisation's
-        candidate) on ``cases`` and the session's columns (but the column ``skip``)."""
+        candidate) on ``cases`` and the session's columns (but the column ``skip``);
+        ``samples``: that many fresh answers of each (a run's samples), not the pane's."""
         services, session = self.services, self.session
         targets: list[EvalTarget] = []
         judge: JudgeSettings | None = None
@@ -423,13 +428,13 @@ class EvalFlow(QObject):
             for_every_case=self.every_case,
             judge=judge,
             cache=cache,
-            fresh=self.pane.fresh.isChecked(),
+            fresh=samples is not None or self.pane.fresh.isChecked(),
             local_limit=int(cast(int, get("evaluate.local_limit"))),
             remote_limit=int(cast(int, get("evaluate.remote_limit"))),
             price_table=services.prices(),
             on_cell=lambda cell: self._arrived.put(cell.column_key, cell),  # worker thread
             share_turns=services.limits,  # a run and an evaluation take turns at a local server
-            repeat=self.pane.repeats(),
+            repeat=samples or self.pane.repeats(),
             tools=tools,
             tool_defs=session.tools,
             stored_images=session.stored_images,  # a file gone since: the version's copy
@@ -547,14 +552,12 @@ def _first_shown(
 
 def _default_baseline(runs: list[EvalRunRow]) -> int | None:
     """What the newest evaluation is compared with: the newest of another version, else
-    the one before it."""
-    if len(runs) < 2:
-        return None
-    newest = runs[0]
-    for row in runs[1:]:
-        if row.version_id != newest.version_id:
+    the one before it; never one still waiting on its batches (it has no answers yet)."""
+    earlier = [row for row in runs[1:] if row.status != "pending"]
+    for row in earlier:
+        if row.version_id != runs[0].version_id:
             return row.id
-    return runs[1].id
+    return earlier[0].id if earlier else None
 
 
 def _summary_line(run: EvalRun) -> str:

@@ -142,8 +142,15 @@ class EvalGridModel(QAbstractTableModel):
     def set_pending(self, eval_id: int, texts: dict[str, tuple[str, str]]) -> None:
         """Cells of evaluation ``eval_id`` still waiting on a batch say ``texts[column]``
         (shown; in words for the tooltip and screen readers)."""
+        same, changed = eval_id == self._pending_run, set(self._pending) | set(texts)
         self._pending_run, self._pending = eval_id, dict(texts)
-        if self.rowCount() and self.columnCount():
+        if not (self.rowCount() and self.columnCount()):
+            return
+        if same:  # only the waiting columns' text (each second: their elapsed time)
+            for column in sorted(self._columns[key] for key in changed if key in self._columns):
+                top, bottom = self.index(0, column), self.index(self.rowCount() - 1, column)
+                self.dataChanged.emit(top, bottom, [Qt.ItemDataRole.DisplayRole, *_PENDING_ROLES])
+        else:
             last = self.index(self.rowCount() - 1, self.columnCount() - 1)
             self.dataChanged.emit(self.index(0, 0), last)
 
@@ -196,6 +203,8 @@ class EvalGridModel(QAbstractTableModel):
             return pending[1]
         if role == Qt.ItemDataRole.DisplayRole:
             text = verdict_text(cell) if outcomes is None else _repeats_text(outcomes)
+            if outcomes == [] and cell is not None and self._run is not None:  # no checks
+                text = f"{verdict_text(cell)} · {len(self._run.samples(*key))} samples"
             if flip is not None:
                 text = "✗ → ✓" if flip.after else "✓ → ✗"
             text = text + CACHED_MARK if cell is not None and cell.cached else text

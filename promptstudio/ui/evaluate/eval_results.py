@@ -289,6 +289,9 @@ class EvalResultsView(QWidget):
             return
         case, column = run.cases[index.row()], run.columns[index.column()]
         text = describe_cell(case, column, self._grid_model.cell_at(index))
+        for more in run.samples(case.key, column.key)[1:]:  # repeats: every answer, in order
+            text += f"\n\nSample {more.sample + 1} of {run.repeat}\n{RULE}\n"
+            text += more.text if more.error is None else f"Error: {more.error}"
         baseline = self._grid_model.baseline
         if baseline is not None:
             before = self._grid_model.baseline_cell_at(index)
