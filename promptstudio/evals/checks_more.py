@@ -14,7 +14,8 @@ the provider's stop reason, normalised to promptfoo's ``stop``, ``length``,
 This module builds on :mod:`promptstudio.evals.graders`, which registers the types listed
 in :data:`TYPES`: the graders' module is imported as a whole and used only when a check is
 read or graded, so the two can import each other. ``weight`` and a case's ``threshold``
-combine the checks as promptfoo does (:func:`check_weight`, :func:`weighted_verdict`).
+combine the checks as promptfoo does (:func:`check_weight`; the weighted score itself is
+:func:`promptstudio.evals.results.weighted_score`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 from promptstudio.evals import graders
 
 if TYPE_CHECKING:
-    from promptstudio.evals.graders import Answer, GradeResult, _Check, _Spec
+    from promptstudio.evals.graders import Answer, _Check, _Spec
 
 TYPES: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -703,56 +704,6 @@ GRADERS: Final[Mapping[str, Callable[[_Spec, Answer, str | None], _Check]]] = Ma
         "finish-reason": _finish,
     }
 )
-
-
-# ---- a case's verdict from its checks ---------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CaseVerdict:
-    """A case's verdict from all its checks, as promptfoo combines them."""
-
-    passed: bool
-    score: float
-    reason: str
-
-
-def weighted_verdict(
-    assertions: Sequence[Mapping[str, Any]],
-    results: Sequence[GradeResult],
-    threshold: float | None = None,
-) -> CaseVerdict:
-    """Combine one case's check results the way promptfoo does.
-
-    The score is the mean of the checks' scores weighted by each ``weight`` (default 1; a
-    weight of 0 leaves a check out of the score, 0 when all weights are 0). Without a case
-    ``threshold`` the case passes when every check passes (weights do not change that);
-    with one, it passes when the score reaches the threshold, whatever single checks say.
-    """
-    if len(assertions) != len(results):
-        raise ValueError("one result per check is needed")
-    if not results:
-        return CaseVerdict(True, 1.0, "No checks.")
-    weights = []
-    for assertion in assertions:
-        written = str(assertion.get("type"))
-        weight = assertion.get("weight")
-        check_weight(written, weight)
-        weights.append(1.0 if weight is None else float(weight))
-    total = math.fsum(weights)
-    score = (
-        math.fsum(w * r.score for w, r in zip(weights, results, strict=True)) / total
-        if total
-        else 0.0
-    )
-    if threshold is not None:
-        passed = score >= threshold
-        sign = "≥" if passed else "<"
-        return CaseVerdict(passed, score, f"The weighted score {score:.2f} {sign} {threshold:g}.")
-    failed = [result for result in results if not result.passed]
-    if failed:
-        return CaseVerdict(False, score, failed[-1].reason)
-    return CaseVerdict(True, score, "All checks passed.")
 
 
 # ---- text helpers -----------------------------------------------------------------------
