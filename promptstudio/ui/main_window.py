@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         self.template_status = QLabel(self)
         self.template_status.setObjectName("templateStatus")
         self.template_status.linkActivated.connect(lambda _link: self.go_to_error())
+        self._shown_error: TemplateError | None = None  # redrawn in a new theme's colours
         self.cursor_position = QLabel(self)
 
         editor_area = QWidget(self)
@@ -298,6 +299,8 @@ class MainWindow(QMainWindow):
             self.workspace.endpoints.forget_prices()
         if "appearance.theme" in changed:
             self.editor.highlighter.set_dark(apply_theme(str(values["appearance.theme"])))
+            if self._shown_error is not None:  # the error link's colour is in its text
+                self._show_analysis(self._shown_error)
 
     def open_settings(self) -> SettingsDialog:
         from promptstudio.ui.settings.providers_page import ProvidersPage
@@ -760,6 +763,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_NAME} — {document}" if document else APP_NAME)
 
     def _show_analysis(self, error: TemplateError | None) -> None:
+        self._shown_error = error
         if error is None:
             count = len(self.variables.names())
             self.template_status.setText(
