@@ -218,7 +218,9 @@ class MainWindow(QMainWindow):
         self._build_improve(db)
         self.ratings = AnswerRatings(db, self.workspace.runs, self.run_board, self.tasks)
         ws.promptOpened.connect(self.ratings.show_pins)
-        self.local_model = LocalModelFlow(self, self.data_dir, self.profiles, self.notifier)
+        self.local_model = LocalModelFlow(
+            self, self.data_dir, self.profiles, self.notifier, self.settings
+        )
         self.local_model.profilesChanged.connect(self._profiles_changed)
         self.registry = ActionRegistry(self)
         self._register_actions()
