@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import prompty
 import pytest
@@ -160,7 +161,7 @@ def test_tool_parameters_and_outputs_share_one_property_schema() -> None:
     parameters (only the required listed) and for structured output (strict)."""
     from promptstudio.exchange.prompty_schema import object_schema, outputs_schema
 
-    properties = [
+    properties: list[dict[str, Any]] = [
         {"name": "city", "kind": "string", "required": True, "enumValues": ["Paris", "Rome"]},
         {"name": "tags", "kind": "array", "items": {"kind": "integer"}},
     ]
