@@ -64,7 +64,7 @@ def test_nothing_found_says_how_to_start_a_server_and_looks_again(
     assert panel.local_button.isVisible() and panel.local_button.isDefault()
     assert "Gemma 3 270M" in panel.local_note.text()
     assert not panel.details.isVisible() and not panel.copy_button.isVisible()
-    assert panel.local_button.y() < panel.manual_button.y()
+    assert panel.local_button.x() < panel.manual_button.x()  # first in the row
     panel.manual_button.setFocus()
     qtbot.keyClick(panel.manual_button, Qt.Key.Key_Space)  # the keyboard path
     text = panel.details.text()

