@@ -12,26 +12,17 @@ server (``xvfb-run -a -s "-screen 0 1600x1000x24"``) and takes the screen with `
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-if "--xcb" not in sys.argv:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import qasync
-from PySide6.QtWidgets import QApplication
-
-from promptstudio.credentials import KeyStore
 from promptstudio.storage import library
-from promptstudio.ui.app import open_library
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM, Reply
+from tools.screenshot import run, save, show_window
 
 TEMPLATE = "user:\nWhat is {{ a }} + {{ b }}? Reply with the number."
 LINES = {"1": "Think step by step.", "2": "Check your sum.", "3": "Be brief."}
@@ -52,12 +43,7 @@ def studio(model: str, body: dict[str, Any]) -> Reply | None:
 
 
 async def render(window: MainWindow, theme: str, out: str) -> None:
-    window.settings.update({"appearance.theme": theme, "prices.overrides": "adder: 3, 15"})
-    window.apply_settings({"appearance.theme": theme})
-    window.workspace.endpoints.forget_prices()
-    window.show()
-    window.start()
-    await asyncio.sleep(1.5)
+    await show_window(window, theme, settings={"prices.overrides": "adder: 3, 15"})
     server = FakeLLM(["adder", "improver"])
     server.start()
     server.respond(studio)
@@ -85,25 +71,14 @@ async def render(window: MainWindow, theme: str, out: str) -> None:
     dialog.start_button.click()
     await asyncio.wait_for(done.wait(), 120)
     await asyncio.sleep(0.5)
-    if "--xcb" in sys.argv:
-        subprocess.run(["import", "-window", "root", out], check=True)
-    else:
-        dialog.grab().save(out)
+    save(dialog, out)
     server.stop()
     window.close()
 
 
 def main() -> None:
     theme, out = sys.argv[1], sys.argv[2]
-    app = QApplication([])
-    with TemporaryDirectory() as tmp:
-        db = open_library(Path(tmp))
-        window = MainWindow(db, KeyStore(), Path(tmp))
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        with loop:
-            loop.run_until_complete(render(window, theme, out))
-        db.close()
+    run(lambda window: render(window, theme, out))
 
 
 if __name__ == "__main__":

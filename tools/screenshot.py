@@ -17,6 +17,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -25,7 +26,7 @@ if "--xcb" not in sys.argv:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from promptstudio.credentials import KeyStore
 from promptstudio.ui.app import open_library
@@ -42,13 +43,47 @@ ANSWERS = {  # model: (first-token delay in s, answer)
 }  # fmt: skip
 
 
-async def render(window: MainWindow, width: int, height: int, theme: str, out: str) -> None:
-    window.settings.update({"appearance.theme": theme})
-    window.apply_settings({"appearance.theme": theme})
-    window.resize(width, height)
+async def show_window(
+    window: MainWindow,
+    theme: str,
+    size: tuple[int, int] | None = None,
+    settings: dict[str, object] | None = None,
+) -> None:
+    """Show ``window`` in ``theme`` (with further ``settings``), at ``size``, with its
+    library open."""
+    changed: dict[str, object] = {"appearance.theme": theme, **(settings or {})}
+    window.settings.update(changed)
+    window.apply_settings(changed)
+    if size is not None:
+        window.resize(*size)
     window.show()
     window.start()
     await asyncio.sleep(1.5)  # the library opens and the SDKs load on the run worker
+
+
+def save(widget: QWidget, out: str) -> None:
+    """The picture: with --xcb the X screen (ImageMagick's ``import``), else ``widget``."""
+    if "--xcb" in sys.argv:
+        subprocess.run(["import", "-window", "root", out], check=True)
+    else:
+        widget.grab().save(out)
+
+
+def run(render: Callable[[MainWindow], Awaitable[None]]) -> None:
+    """``render`` a window over a new library in a temporary folder, on the qasync loop."""
+    app = QApplication([])
+    with TemporaryDirectory() as tmp:
+        db = open_library(Path(tmp))
+        window = MainWindow(db, KeyStore(), Path(tmp))
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            loop.run_until_complete(render(window))
+        db.close()
+
+
+async def render(window: MainWindow, width: int, height: int, theme: str, out: str) -> None:
+    await show_window(window, theme, (width, height))
     server = FakeLLM()
     server.start()
     for model, (delay, text) in ANSWERS.items():
@@ -71,25 +106,14 @@ async def render(window: MainWindow, width: int, height: int, theme: str, out: s
         window.activateWindow()
         board.columns[0].output.setFocus()
     await asyncio.sleep(0.5)
-    if "--xcb" in sys.argv:
-        subprocess.run(["import", "-window", "root", out], check=True)
-    else:
-        window.grab().save(out)
+    save(window, out)
     server.stop()
     window.close()
 
 
 def main() -> None:
     width, height, theme, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-    app = QApplication([])
-    with TemporaryDirectory() as tmp:
-        db = open_library(Path(tmp))
-        window = MainWindow(db, KeyStore(), Path(tmp))
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        with loop:
-            loop.run_until_complete(render(window, width, height, theme, out))
-        db.close()
+    run(lambda window: render(window, width, height, theme, out))
 
 
 if __name__ == "__main__":

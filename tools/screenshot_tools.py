@@ -1,6 +1,6 @@
 """Render a tool call in a run column (the support agent sample, its order tool), for docs/.
 
-    .venv/bin/python tools/screenshot_tools.py WIDTH HEIGHT light|dark OUT.png
+    .venv/bin/python tools/screenshot_tools.py WIDTH HEIGHT light|dark OUT.png [--xcb]
 
 The support agent sample with its ``get_order_status`` tool; the fake server answers with
 a call, the mock result goes back ("Send tool results") and the reply streams.
@@ -9,21 +9,14 @@ a call, the mock result goes back ("Send tool results") and the reply streams.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import qasync
-from PySide6.QtWidgets import QApplication
-
-from promptstudio.credentials import KeyStore
-from promptstudio.ui.app import open_library
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM, Reply
+from tools.screenshot import run, save, show_window
 
 CALL = [("get_order_status", '{"order_id": "LN-48213"}')]
 REPLY = (
@@ -34,12 +27,7 @@ REPLY = (
 
 
 async def render(window: MainWindow, width: int, height: int, theme: str, out: str) -> None:
-    window.settings.update({"appearance.theme": theme})
-    window.apply_settings({"appearance.theme": theme})
-    window.resize(width, height)
-    window.show()
-    window.start()
-    await asyncio.sleep(1.5)  # the library opens and the SDKs load on the run worker
+    await show_window(window, theme, (width, height))
     ws = window.workspace
     agent = next(p for p in ws.db.call(library_prompts) if p.name.startswith("Support"))
     ws.open_prompt(agent.id)
@@ -60,11 +48,11 @@ async def render(window: MainWindow, width: int, height: int, theme: str, out: s
     await asyncio.wait_for(done.wait(), 60)
     await asyncio.sleep(0.3)
     stored = asyncio.Event()
-    window.tool_steps.stepStored.connect(lambda _id: stored.set())
+    ws.conversations.stepStored.connect(lambda _id: stored.set())
     column.tool_bar.send.click()
     await asyncio.wait_for(stored.wait(), 60)
     await asyncio.sleep(0.5)
-    window.grab().save(out)
+    save(window, out)
     server.stop()
     window.close()
 
@@ -77,15 +65,7 @@ def library_prompts(conn):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     width, height, theme, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-    app = QApplication([])
-    with TemporaryDirectory() as tmp:
-        db = open_library(Path(tmp))
-        window = MainWindow(db, KeyStore(), Path(tmp))
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        with loop:
-            loop.run_until_complete(render(window, width, height, theme, out))
-        db.close()
+    run(lambda window: render(window, width, height, theme, out))
 
 
 if __name__ == "__main__":

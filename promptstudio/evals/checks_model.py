@@ -41,12 +41,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from promptstudio.chat import Message
 from promptstudio.errors import PromptStudioError
-from promptstudio.evals import graders, model_prompts
+from promptstudio.evals import grading, model_prompts
 from promptstudio.evals.json_answers import json_values
 from promptstudio.templating import TemplateError, render_messages
 
 if TYPE_CHECKING:
-    from promptstudio.evals.graders import Answer, GradeResult, _Check, _Spec
+    from promptstudio.evals.grading import Answer, GradeResult, _Check, _Spec
     from promptstudio.evals.results import CellResult, EvalRun
     from promptstudio.runs import RunTarget
 
@@ -125,7 +125,7 @@ def with_logprobs(target: RunTarget, checks: Sequence[Mapping[str, Any]]) -> Run
     """``target`` asking for token log-probabilities when a check needs them (and its
     server speaks an OpenAI API; Chat Completions returns them, the others do not)."""
     wanted = any(
-        str(c.get("type", "")).removeprefix(graders.NEGATION_PREFIX).startswith("perplexity")
+        str(c.get("type", "")).removeprefix(grading.NEGATION_PREFIX).startswith("perplexity")
         for c in checks
     )
     if not wanted or target.endpoint.kind == "anthropic":
@@ -145,23 +145,23 @@ def check_value(spec: _Spec) -> None:
     base, written, value, threshold = spec.base, spec.written, spec.value, spec.threshold
     if base in ("factuality", "model-graded-closedqa", "select-best"):
         if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise graders.GraderError(f"The value of '{written}' must be text.")
+            raise grading.GraderError(f"The value of '{written}' must be text.")
         if base != "factuality" and value is None:
-            raise graders.GraderError(f"'{written}' needs a 'value': the criteria to grade by.")
+            raise grading.GraderError(f"'{written}' needs a 'value': the criteria to grade by.")
     elif base == "g-eval":
         _criteria(spec)
     elif base == "similar" and value is not None:
         _texts(written, value)
     elif base == "python":
         if not isinstance(value, str) or not value.strip():
-            raise graders.GraderError(f"'{written}' needs a 'value': a Python expression.")
+            raise grading.GraderError(f"'{written}' needs a 'value': a Python expression.")
         if value.strip().startswith("file://"):
-            raise graders.GraderError(f"'{written}': Python files are not supported.")
+            raise grading.GraderError(f"'{written}': Python files are not supported.")
     elif base == "perplexity" and threshold is not None and threshold < 1:
-        raise graders.GraderError(f"The threshold of '{written}' must be ≥ 1.")
+        raise grading.GraderError(f"The threshold of '{written}' must be ≥ 1.")
     unit = base in ("g-eval", "answer-relevance", "context-faithfulness", "similar")
     if (unit or base == "perplexity-score") and threshold is not None and not 0 <= threshold <= 1:
-        raise graders.GraderError(f"The threshold of '{written}' must be between 0 and 1.")
+        raise grading.GraderError(f"The threshold of '{written}' must be between 0 and 1.")
 
 
 def _criteria(spec: _Spec) -> str:
@@ -170,7 +170,7 @@ def _criteria(spec: _Spec) -> str:
         return value.strip()
     if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
         return "\n".join(f"- {item.strip()}" for item in value)
-    raise graders.GraderError(f"'{spec.written}' needs a 'value': criteria, as text or a list.")
+    raise grading.GraderError(f"'{spec.written}' needs a 'value': criteria, as text or a list.")
 
 
 def _texts(written: str, value: object) -> list[str]:
@@ -178,7 +178,7 @@ def _texts(written: str, value: object) -> list[str]:
         return [value]
     if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
         return list(value)
-    raise graders.GraderError(f"The value of '{written}' must be text or a list of texts.")
+    raise grading.GraderError(f"The value of '{written}' must be text or a list of texts.")
 
 
 # ---- grading --------------------------------------------------------------------------
@@ -194,15 +194,17 @@ async def grade(
     value on a case without an expected answer). Raises :class:`GraderError` for a
     malformed check (which :func:`graders.check_assertion` finds before a run).
     """
+    from promptstudio.evals import graders  # it imports this module: here, not at the top
+
     spec = graders._parse(assertion)
     try:
         check = await _GRADERS[spec.base](spec, answer, tools, case)
     except _Failed as exc:
-        check = graders._Check(False, str(exc), details=exc.details, decided=False)
-    except graders.GraderError as exc:  # one the case decides: no expected answer for it
-        check = graders._Check(False, exc.message, details={"error": exc.message}, decided=False)
+        check = grading._Check(False, str(exc), details=exc.details, decided=False)
+    except grading.GraderError as exc:  # one the case decides: no expected answer for it
+        check = grading._Check(False, exc.message, details={"error": exc.message}, decided=False)
     except PromptStudioError as exc:
-        check = graders._Check(
+        check = grading._Check(
             False, f"Could not grade: {exc.message}", details={"error": exc.message}, decided=False
         )
     return _finished(spec, check)
@@ -210,12 +212,12 @@ async def grade(
 
 def _finished(spec: _Spec, check: _Check) -> GradeResult:
     if check.details.get(NOT_GRADED):
-        return graders.GradeResult(False, 0.0, check.reason, spec.written, dict(check.details))
-    return graders._result(spec, check)
+        return grading.GradeResult(False, 0.0, check.reason, spec.written, dict(check.details))
+    return grading._result(spec, check)
 
 
 def not_graded(reason: str) -> _Check:
-    return graders._Check(False, f"Not graded: {reason}", details={NOT_GRADED: True}, decided=False)
+    return grading._Check(False, f"Not graded: {reason}", details={NOT_GRADED: True}, decided=False)
 
 
 class _Failed(Exception):
@@ -236,7 +238,7 @@ async def _ask(
     try:
         messages = render_messages(template, dict(values))
     except TemplateError as exc:
-        raise graders.GraderError(
+        raise grading.GraderError(
             f"The judge prompt of '{name}' could not be rendered ({exc.location()}): {exc}"
         ) from exc
     try:
@@ -261,7 +263,7 @@ def _input(case: CheckInput) -> str:
 async def _factuality(spec: _Spec, answer: Answer, tools: CheckTools, case: CheckInput) -> _Check:
     reference = spec.value if spec.value is not None else case.expected
     if not reference:
-        raise graders.GraderError(
+        raise grading.GraderError(
             f"'{spec.written}' needs a 'value' (the reference), or the case an expected answer."
         )
     values = {**case.variables, "input": _input(case), "reference": reference}
@@ -274,7 +276,7 @@ async def _factuality(spec: _Spec, answer: Answer, tools: CheckTools, case: Chec
     why = str(verdict.get("reason") or "").strip() or "The judge gave no reason."
     passed = category in FACTUAL_PASS
     details = {"reply": reply, "category": category, "reason": why}
-    return graders._Check(passed, f"Category {category}. {why}", details=details)
+    return grading._Check(passed, f"Category {category}. {why}", details=details)
 
 
 async def _closed_qa(spec: _Spec, answer: Answer, tools: CheckTools, case: CheckInput) -> _Check:
@@ -286,7 +288,7 @@ async def _closed_qa(spec: _Spec, answer: Answer, tools: CheckTools, case: Check
     if said not in ("Y", "N", "YES", "NO"):
         raise _Failed(f"The judge's verdict is {said!r}, not Y or N.", {"reply": reply})
     why = str(verdict.get("reason") or "").strip() or "The judge gave no reason."
-    return graders._Check(said.startswith("Y"), why, details={"reply": reply, "verdict": said[0]})
+    return grading._Check(said.startswith("Y"), why, details={"reply": reply, "verdict": said[0]})
 
 
 async def _g_eval(spec: _Spec, answer: Answer, tools: CheckTools, case: CheckInput) -> _Check:
@@ -314,7 +316,7 @@ def _at_least(spec: _Spec, score: float, shown: str, why: str, details: dict[str
     limit = spec.threshold if spec.threshold is not None else DEFAULT_THRESHOLDS[spec.base]
     passed = score >= limit
     where = "at least" if passed else "below"
-    return graders._Check(
+    return grading._Check(
         passed,
         f"{shown}, {where} the threshold {limit:g}. {why}".strip(),
         score=score,
@@ -363,7 +365,7 @@ async def _context_faithfulness(
 async def _similar(spec: _Spec, answer: Answer, tools: CheckTools, case: CheckInput) -> _Check:
     wanted = spec.value if spec.value is not None else case.expected
     if wanted is None:
-        raise graders.GraderError(
+        raise grading.GraderError(
             f"'{spec.written}' needs a 'value', or the case needs an expected answer."
         )
     if tools.embed is None:
@@ -407,12 +409,12 @@ async def _perplexity(spec: _Spec, answer: Answer, tools: CheckTools, case: Chec
         limit = spec.threshold if spec.threshold is not None else 0.0
         passed = score >= limit
         reason = f"Perplexity score {score:.3f} ({'≥' if passed else '<'} {limit:g})."
-        return graders._Check(passed, reason, score=score, details=details)
+        return grading._Check(passed, reason, score=score, details=details)
     if spec.threshold is None:
-        return graders._Check(True, f"Perplexity {value:.3f} (no threshold).", details=details)
+        return grading._Check(True, f"Perplexity {value:.3f} (no threshold).", details=details)
     passed = value <= spec.threshold
     reason = f"Perplexity {value:.3f} ({'≤' if passed else '>'} {spec.threshold:g})."
-    return graders._Check(passed, reason, details=details)
+    return grading._Check(passed, reason, details=details)
 
 
 def perplexity(logprobs: Sequence[float]) -> float:
@@ -431,12 +433,12 @@ async def _python(spec: _Spec, answer: Answer, tools: CheckTools, case: CheckInp
     context = {"prompt": case.prompt, "vars": _plain(case.variables)}
     outcome = await run_python_check(spec.value, answer.text, context, timeout=tools.code_timeout)
     if outcome.error is not None:
-        return graders._Check(
+        return grading._Check(
             False, outcome.error, score=0.0, details={"error": outcome.error}, decided=False
         )
     limit = spec.threshold
     passed = outcome.passed if limit is None else outcome.score >= limit
-    return graders._Check(passed, outcome.reason, score=outcome.score)
+    return grading._Check(passed, outcome.reason, score=outcome.score)
 
 
 def _plain(values: Mapping[str, object]) -> dict[str, Any]:
@@ -478,6 +480,8 @@ async def grade_select_best(
     assertion: Mapping[str, Any], answers: Sequence[str], tools: CheckTools
 ) -> list[GradeResult]:
     """One result per answer of a case: the one the judge picks passes, the others fail."""
+    from promptstudio.evals import graders  # it imports this module: here, not at the top
+
     spec = graders._parse(assertion)
     try:
         if len(answers) < 2:
@@ -498,7 +502,7 @@ async def grade_select_best(
                 )
             why = str(verdict.get("reason") or "").strip()
             checks = [
-                graders._Check(
+                grading._Check(
                     number == best,
                     f"{'Chosen' if number == best else 'Not chosen'} as the best of "
                     f"{len(answers)} answers. {why}".strip(),
@@ -507,7 +511,7 @@ async def grade_select_best(
                 for number in range(len(answers))
             ]
     except _Failed as exc:
-        checks = [graders._Check(False, str(exc), details=exc.details, decided=False)] * len(
+        checks = [grading._Check(False, str(exc), details=exc.details, decided=False)] * len(
             answers
         )
     return [_finished(spec, check) for check in checks]
@@ -531,7 +535,7 @@ async def select_best_for_case(
     chosen = [
         index
         for index, check in enumerate(checks)
-        if str(check.get("type", "")).removeprefix(graders.NEGATION_PREFIX) == "select-best"
+        if str(check.get("type", "")).removeprefix(grading.NEGATION_PREFIX) == "select-best"
     ]
     cells = [run.cell(case_key, column) for column in columns]
     if not chosen or any(cell is None for cell in cells):

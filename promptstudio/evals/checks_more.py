@@ -11,10 +11,11 @@ optional ``requiredElements``; ``is-sql``/``contains-sql`` with optional ``datab
 the provider's stop reason, normalised to promptfoo's ``stop``, ``length``,
 ``content_filter``, ``tool_calls``. ``not-`` negates each, as for every check.
 
-This module builds on :mod:`promptstudio.evals.graders`, which registers the types listed
-in :data:`TYPES`: the graders' module is imported as a whole and used only when a check is
-read or graded, so the two can import each other. ``weight`` and a case's ``threshold``
-combine the checks as promptfoo does (:func:`check_weight`, :func:`weighted_verdict`).
+:mod:`promptstudio.evals.graders` registers the types listed in :data:`TYPES`; this
+module builds only on :mod:`promptstudio.evals.grading`, so either can be imported first.
+``weight`` and a case's ``threshold``
+combine the checks as promptfoo does (:func:`check_weight`; the weighted score itself is
+:func:`promptstudio.evals.results.weighted_score`).
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
-from promptstudio.evals import graders
+from promptstudio.evals import grading
 
 if TYPE_CHECKING:
-    from promptstudio.evals.graders import Answer, GradeResult, _Check, _Spec
+    from promptstudio.evals.grading import Answer, _Check, _Spec
 
 TYPES: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -119,14 +120,14 @@ def check_value(spec: _Spec) -> None:
     elif base == "levenshtein":
         _reference(spec)
         if threshold is not None and threshold < 0:
-            raise graders.GraderError(f"The threshold of '{written}' cannot be negative.")
+            raise grading.GraderError(f"The threshold of '{written}' cannot be negative.")
     elif base in ("rouge-n", "bleu"):
         if base == "rouge-n":
             _reference(spec)
         else:
             _references(spec)
         if threshold is not None and not 0 <= threshold <= 1:
-            raise graders.GraderError(f"The threshold of '{written}' must be between 0 and 1.")
+            raise grading.GraderError(f"The threshold of '{written}' must be between 0 and 1.")
     elif base in ("is-xml", "contains-xml"):
         _required_elements(spec)
     elif base in ("is-sql", "contains-sql"):
@@ -140,9 +141,9 @@ def check_weight(written: str, weight: object) -> None:
     if weight is None:
         return
     if isinstance(weight, bool) or not isinstance(weight, int | float):
-        raise graders.GraderError(f"The weight of '{written}' must be a number, not {weight!r}.")
+        raise grading.GraderError(f"The weight of '{written}' must be a number, not {weight!r}.")
     if not math.isfinite(weight) or weight < 0:
-        raise graders.GraderError(f"The weight of '{written}' must be a number ≥ 0.")
+        raise grading.GraderError(f"The weight of '{written}' must be a number ≥ 0.")
 
 
 def _needles(spec: _Spec) -> list[str]:
@@ -152,23 +153,23 @@ def _needles(spec: _Spec) -> list[str]:
     elif isinstance(value, list):
         items = value
     else:
-        raise graders.GraderError(
+        raise grading.GraderError(
             f"'{spec.written}' needs a 'value': a list of texts, or texts separated by commas."
         )
     needles = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
-            raise graders.GraderError(
+            raise grading.GraderError(
                 f"The values of '{spec.written}' must be texts or numbers, not {item!r}."
             )
-        text = item if isinstance(item, str) else graders._number_text(item)
+        text = item if isinstance(item, str) else grading._number_text(item)
         if not text:
-            raise graders.GraderError(
+            raise grading.GraderError(
                 f"'{spec.written}' has an empty value, which every output contains."
             )
         needles.append(text)
     if not needles:
-        raise graders.GraderError(f"'{spec.written}' needs at least one value to look for.")
+        raise grading.GraderError(f"'{spec.written}' needs at least one value to look for.")
     return needles
 
 
@@ -192,7 +193,7 @@ def split_values(written: str, text: str) -> Iterator[str]:
         while index < size and text[index].isspace():
             index += 1
         if index < size and text[index] != ",":
-            raise graders.GraderError(
+            raise grading.GraderError(
                 f"In '{written}', put a comma after the quoted value {field!r}."
             )
 
@@ -209,16 +210,16 @@ def _quoted(written: str, text: str, index: int) -> tuple[str, int]:
         else:
             field.append(char)
             index += 1
-    raise graders.GraderError(f"In '{written}', a quoted value is not closed: add a '\"'.")
+    raise grading.GraderError(f"In '{written}', a quoted value is not closed: add a '\"'.")
 
 
 def _reference(spec: _Spec) -> str:
     value = spec.value
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise graders.GraderError(f"'{spec.written}' needs a 'value': the text to compare with.")
-    text = value if isinstance(value, str) else graders._number_text(value)
+        raise grading.GraderError(f"'{spec.written}' needs a 'value': the text to compare with.")
+    text = value if isinstance(value, str) else grading._number_text(value)
     if spec.base == "rouge-n" and not _WORD.search(text):
-        raise graders.GraderError(f"The value of '{spec.written}' has no words to compare.")
+        raise grading.GraderError(f"The value of '{spec.written}' has no words to compare.")
     return text
 
 
@@ -227,13 +228,13 @@ def _references(spec: _Spec) -> list[str]:
     value = spec.value
     if isinstance(value, list):
         if not all(isinstance(item, str) for item in value):
-            raise graders.GraderError(f"The values of '{spec.written}' must all be texts.")
+            raise grading.GraderError(f"The values of '{spec.written}' must all be texts.")
         references = [item for item in value if item.strip()]
     else:
         references = [_reference(spec)]
         references = [text for text in references if text.strip()]
     if not references:
-        raise graders.GraderError(
+        raise grading.GraderError(
             f"'{spec.written}' needs a 'value': a reference text (or a list of them)."
         )
     return references
@@ -246,7 +247,7 @@ def _object_value(spec: _Spec) -> object:
         try:
             return json.loads(value)
         except ValueError as exc:
-            raise graders.GraderError(
+            raise grading.GraderError(
                 f"The value of '{spec.written}' is not valid JSON ({exc})."
             ) from None
     return value
@@ -260,21 +261,21 @@ def _required_elements(spec: _Spec) -> list[list[str]]:
     if isinstance(value, Mapping):
         unknown = set(value) - {"requiredElements"}
         if unknown:
-            raise graders.GraderError(
+            raise grading.GraderError(
                 f"'{spec.written}' knows only 'requiredElements', not {sorted(unknown)}."
             )
         value = value.get("requiredElements")
     if isinstance(value, str):
         value = list(split_values(spec.written, value))
     if not isinstance(value, list) or not value:
-        raise graders.GraderError(
+        raise grading.GraderError(
             f"The requiredElements of '{spec.written}' must be a list of paths like 'root.child'."
         )
     paths = []
     for path in value:
         parts = path.split(".") if isinstance(path, str) else []
         if not parts or not all(parts):
-            raise graders.GraderError(
+            raise grading.GraderError(
                 f"In '{spec.written}', {path!r} is not an element path like 'root.child'."
             )
         paths.append(parts)
@@ -294,18 +295,18 @@ def _sql_options(spec: _Spec) -> _SqlOptions:
     if value is None:
         value = {}
     if not isinstance(value, Mapping):
-        raise graders.GraderError(
+        raise grading.GraderError(
             f"The value of '{spec.written}' must be an object such as "
             '{"databaseType": "PostgreSQL"}.'
         )
     unknown = set(value) - _SQL_KEYS
     if unknown:
-        raise graders.GraderError(
+        raise grading.GraderError(
             f"'{spec.written}' knows {', '.join(sorted(_SQL_KEYS))}, not {sorted(unknown)}."
         )
     database = value.get("databaseType") or DEFAULT_DATABASE
     if not isinstance(database, str) or database.lower() not in SQL_DIALECTS:
-        raise graders.GraderError(
+        raise grading.GraderError(
             f"Unknown databaseType {database!r} in '{spec.written}'. Known: "
             "Athena, BigQuery, DB2, FlinkSQL, Hive, MariaDB, MySQL, Noql, PostgresQL, "
             "Redshift, Snowflake, Sqlite, TransactSQL."
@@ -322,13 +323,13 @@ def _patterns(written: str, key: str, value: object) -> tuple[re.Pattern[str], .
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise graders.GraderError(f"The {key} of '{written}' must be a list of texts.")
+        raise grading.GraderError(f"The {key} of '{written}' must be a list of texts.")
     patterns = []
     for item in value:
         try:
             patterns.append(re.compile(item, re.IGNORECASE))
         except re.error as exc:
-            raise graders.GraderError(
+            raise grading.GraderError(
                 f"The {key} entry {item!r} of '{written}' is not a valid pattern: {exc.msg}."
             ) from None
     return tuple(patterns)
@@ -337,7 +338,7 @@ def _patterns(written: str, key: str, value: object) -> tuple[re.Pattern[str], .
 def _finish_reason(spec: _Spec) -> str:
     value = spec.value
     if not isinstance(value, str) or not value.strip():
-        raise graders.GraderError(
+        raise grading.GraderError(
             f"'{spec.written}' needs a 'value': stop, length, content_filter or tool_calls."
         )
     return value.strip()
@@ -356,13 +357,13 @@ def _contains_some(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     details = {"found": found, "missing": missing}
     if spec.base.endswith("-all"):
         if not missing:
-            return graders._Check(True, f"The output contains all {_count(needles)}{how}.")
+            return grading._Check(True, f"The output contains all {_count(needles)}{how}.")
         reason = f"The output lacks {_listed(missing)}{how}."
-        return graders._Check(False, reason, details=details)
+        return grading._Check(False, reason, details=details)
     if found:
         reason = f"The output contains {_listed(found)}{how}."
-        return graders._Check(True, reason, details=details)
-    return graders._Check(False, f"The output contains none of {_listed(needles)}{how}.")
+        return grading._Check(True, reason, details=details)
+    return grading._Check(False, f"The output contains none of {_listed(needles)}{how}.")
 
 
 def _levenshtein(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
@@ -370,14 +371,14 @@ def _levenshtein(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     limit = _threshold(spec)
     distance = bounded_levenshtein(answer.text, reference, math.floor(limit))
     if distance is None:
-        return graders._Check(
+        return grading._Check(
             False,
-            f"The output is more than {limit:g} edits away from {graders._quote(reference)}.",
+            f"The output is more than {limit:g} edits away from {grading._quote(reference)}.",
         )
-    reason = f"The output is {graders._plural(distance, 'edit')} from {graders._quote(reference)}"
+    reason = f"The output is {grading._plural(distance, 'edit')} from {grading._quote(reference)}"
     if distance <= limit:
-        return graders._Check(True, f"{reason}, within {limit:g}.", details={"distance": distance})
-    return graders._Check(False, f"{reason}, over {limit:g}.", details={"distance": distance})
+        return grading._Check(True, f"{reason}, within {limit:g}.", details={"distance": distance})
+    return grading._Check(False, f"{reason}, over {limit:g}.", details={"distance": distance})
 
 
 def bounded_levenshtein(first: str, second: str, limit: int) -> int | None:
@@ -465,8 +466,8 @@ def _scored(spec: _Spec, name: str, score: float) -> _Check:
     limit = _threshold(spec)
     shown = f"The {name} score is {score:.2f}"
     if score >= limit:
-        return graders._Check(True, f"{shown}, at least the threshold {limit:g}.", score=score)
-    return graders._Check(False, f"{shown}, below the threshold {limit:g}.", score=score)
+        return grading._Check(True, f"{shown}, at least the threshold {limit:g}.", score=score)
+    return grading._Check(False, f"{shown}, below the threshold {limit:g}.", score=score)
 
 
 def _threshold(spec: _Spec) -> float:
@@ -477,7 +478,7 @@ def _is_xml(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     paths = _required_elements(spec)
     root = _xml(answer.text.strip())
     if isinstance(root, str):
-        return graders._Check(False, f"The output is not well-formed XML: {root}.")
+        return grading._Check(False, f"The output is not well-formed XML: {root}.")
     return _with_elements(root, paths, "The output is well-formed XML")
 
 
@@ -489,15 +490,15 @@ def _contains_xml(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
         if check.passed:
             return check
         first = first or check
-    return first or graders._Check(False, "The output contains no well-formed XML.")
+    return first or grading._Check(False, "The output contains no well-formed XML.")
 
 
 def _with_elements(root: ElementTree.Element, paths: list[list[str]], said: str) -> _Check:
     missing = [".".join(path) for path in paths if not _has_path(root, path)]
     if missing:
-        return graders._Check(False, f"{said} but lacks {_listed(missing)}.")
+        return grading._Check(False, f"{said} but lacks {_listed(missing)}.")
     with_paths = f" with {_listed(['.'.join(p) for p in paths])}" if paths else ""
-    return graders._Check(True, f"{said}{with_paths}.")
+    return grading._Check(True, f"{said}{with_paths}.")
 
 
 def _xml(text: str) -> ElementTree.Element | str:
@@ -557,26 +558,26 @@ def _is_sql(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     options = _sql_options(spec)
     problem = _sql_problem(answer.text, options)
     if problem is None:
-        return graders._Check(True, f"The output is valid {options.database} SQL.")
-    return graders._Check(False, f"The output is not valid {options.database} SQL: {problem}.")
+        return grading._Check(True, f"The output is valid {options.database} SQL.")
+    return grading._Check(False, f"The output is not valid {options.database} SQL: {problem}.")
 
 
 def _contains_sql(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     options = _sql_options(spec)
     problem = _sql_problem(answer.text, options)
     if problem is None:
-        return graders._Check(True, f"The output is valid {options.database} SQL.")
+        return grading._Check(True, f"The output is valid {options.database} SQL.")
     blocks = [m.group(2) for m in _FENCE.finditer(answer.text) if m.group(1).lower() in ("", "sql")]
     problems = [_sql_problem(block, options) for block in blocks]
     if None in problems:
-        return graders._Check(
+        return grading._Check(
             True, f"The output holds a code block of valid {options.database} SQL."
         )
     if blocks:
-        return graders._Check(
+        return grading._Check(
             False, f"No code block of the output is valid {options.database} SQL: {problems[0]}."
         )
-    return graders._Check(
+    return grading._Check(
         False, f"The output is not valid {options.database} SQL and has no code block: {problem}."
     )
 
@@ -596,7 +597,7 @@ def _sql_problem(text: str, options: _SqlOptions) -> str | None:
         return "it holds no statement"
     for statement in statements:
         if not isinstance(statement, _statement_types(exp)):
-            return f"{graders._quote(statement.sql())} is not a statement"
+            return f"{grading._quote(statement.sql())} is not a statement"
     missing_comma = _missing_comma(sqlglot.tokenize(text, read=options.dialect))
     if missing_comma is not None:
         return missing_comma
@@ -677,14 +678,14 @@ def _finish(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     wanted = _finish_reason(spec)
     reason = answer.finish_reason
     if not reason:
-        return graders._Check(
+        return grading._Check(
             False, "The provider did not report why the answer stopped.", decided=False
         )
     normalised = FINISH_REASONS.get(reason.lower(), reason.lower())
     said = reason if normalised == reason.lower() else f"{reason} ({normalised})"
     if normalised == wanted.lower():
-        return graders._Check(True, f"The model stopped for {said}, as expected.")
-    return graders._Check(False, f"The model stopped for {said}, not {wanted}.")
+        return grading._Check(True, f"The model stopped for {said}, as expected.")
+    return grading._Check(False, f"The model stopped for {said}, not {wanted}.")
 
 
 GRADERS: Final[Mapping[str, Callable[[_Spec, Answer, str | None], _Check]]] = MappingProxyType(
@@ -705,65 +706,15 @@ GRADERS: Final[Mapping[str, Callable[[_Spec, Answer, str | None], _Check]]] = Ma
 )
 
 
-# ---- a case's verdict from its checks ---------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CaseVerdict:
-    """A case's verdict from all its checks, as promptfoo combines them."""
-
-    passed: bool
-    score: float
-    reason: str
-
-
-def weighted_verdict(
-    assertions: Sequence[Mapping[str, Any]],
-    results: Sequence[GradeResult],
-    threshold: float | None = None,
-) -> CaseVerdict:
-    """Combine one case's check results the way promptfoo does.
-
-    The score is the mean of the checks' scores weighted by each ``weight`` (default 1; a
-    weight of 0 leaves a check out of the score, 0 when all weights are 0). Without a case
-    ``threshold`` the case passes when every check passes (weights do not change that);
-    with one, it passes when the score reaches the threshold, whatever single checks say.
-    """
-    if len(assertions) != len(results):
-        raise ValueError("one result per check is needed")
-    if not results:
-        return CaseVerdict(True, 1.0, "No checks.")
-    weights = []
-    for assertion in assertions:
-        written = str(assertion.get("type"))
-        weight = assertion.get("weight")
-        check_weight(written, weight)
-        weights.append(1.0 if weight is None else float(weight))
-    total = math.fsum(weights)
-    score = (
-        math.fsum(w * r.score for w, r in zip(weights, results, strict=True)) / total
-        if total
-        else 0.0
-    )
-    if threshold is not None:
-        passed = score >= threshold
-        sign = "≥" if passed else "<"
-        return CaseVerdict(passed, score, f"The weighted score {score:.2f} {sign} {threshold:g}.")
-    failed = [result for result in results if not result.passed]
-    if failed:
-        return CaseVerdict(False, score, failed[-1].reason)
-    return CaseVerdict(True, score, "All checks passed.")
-
-
 # ---- text helpers -----------------------------------------------------------------------
 
 
 def _listed(texts: Sequence[str]) -> str:
-    return ", ".join(graders._quote(text, 40) for text in texts)
+    return ", ".join(grading._quote(text, 40) for text in texts)
 
 
 def _count(texts: Sequence[str]) -> str:
-    return graders._plural(len(texts), "value")
+    return grading._plural(len(texts), "value")
 
 
 def _first_line(text: str) -> str:

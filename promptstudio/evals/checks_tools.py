@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
-from promptstudio.evals import graders
+from promptstudio.evals import grading
 from promptstudio.tools import argument_error, tool_named
 
 if TYPE_CHECKING:
-    from promptstudio.evals.graders import Answer, _Check, _Spec
+    from promptstudio.evals.grading import Answer, _Check, _Spec
 
 TYPES: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -46,10 +46,10 @@ def _expected_names(spec: _Spec) -> set[str]:
     value = spec.value
     names = value.split(",") if isinstance(value, str) else value
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise graders.GraderError(f"'{spec.written}' needs a 'value': the expected tool names.")
+        raise grading.GraderError(f"'{spec.written}' needs a 'value': the expected tool names.")
     found = {name.strip() for name in names if name.strip()}
     if not found:
-        raise graders.GraderError(f"'{spec.written}' needs a 'value': the expected tool names.")
+        raise grading.GraderError(f"'{spec.written}' needs a 'value': the expected tool names.")
     return found
 
 
@@ -60,12 +60,12 @@ def _wanted_call(spec: _Spec) -> tuple[str, Any]:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             message = f"The value of '{spec.written}' is not JSON: {exc.msg}."
-            raise graders.GraderError(message) from None
+            raise grading.GraderError(message) from None
     if isinstance(value, str) and value.strip():
         return value.strip(), {}
     if isinstance(value, Mapping) and isinstance(value.get("name"), str):
         return value["name"], value.get("arguments") or {}
-    raise graders.GraderError(
+    raise grading.GraderError(
         f"'{spec.written}' needs a 'value': a tool name, or "
         '{"name": ..., "arguments": {...}}.'
     )
@@ -73,16 +73,16 @@ def _wanted_call(spec: _Spec) -> tuple[str, Any]:
 
 def _valid_calls(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     if not answer.tool_calls:
-        return graders._Check(False, "The answer calls no tool.")
+        return grading._Check(False, "The answer calls no tool.")
     for call in answer.tool_calls:
         tool = tool_named(answer.tools, call.name)
         if tool is None:
-            return graders._Check(False, f"The answer calls '{call.name}', which is no tool.")
+            return grading._Check(False, f"The answer calls '{call.name}', which is no tool.")
         problem = argument_error(tool, call.arguments)
         if problem is not None:
-            return graders._Check(False, f"The arguments of {call.name} do not fit: {problem}.")
-    count = graders._plural(len(answer.tool_calls), "tool call")
-    return graders._Check(True, f"{count}, each valid against its tool's schema.")
+            return grading._Check(False, f"The arguments of {call.name} do not fit: {problem}.")
+    count = grading._plural(len(answer.tool_calls), "tool call")
+    return grading._Check(True, f"{count}, each valid against its tool's schema.")
 
 
 def _f1(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
@@ -96,7 +96,7 @@ def _f1(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     shown = ", ".join(sorted(called)) or "none"
     passed = score >= threshold
     sign = "≥" if passed else "<"
-    return graders._Check(
+    return grading._Check(
         passed, f"Tool-call F1 {score:.2f} {sign} {threshold:g} (called: {shown}).", score
     )
 
@@ -117,15 +117,15 @@ def _contains_call(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     name, arguments = _wanted_call(spec)
     calls = [call for call in answer.tool_calls if call.name == name]
     if not calls:
-        return graders._Check(False, f"The answer does not call {name}.")
+        return grading._Check(False, f"The answer does not call {name}.")
     for call in calls:
         try:
             actual = json.loads(call.arguments or "{}")
         except json.JSONDecodeError:
             continue
         if _contains_subset(actual, arguments):
-            return graders._Check(True, f"{name} was called with {call.arguments or '{}'}.")
-    return graders._Check(
+            return grading._Check(True, f"{name} was called with {call.arguments or '{}'}.")
+    return grading._Check(
         False, f"{name} was called, but not with {json.dumps(arguments, ensure_ascii=False)}."
     )
 

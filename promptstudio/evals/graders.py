@@ -25,24 +25,31 @@ import logging
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
-from promptstudio.chat import ToolCall
-from promptstudio.errors import PromptStudioError
 from promptstudio.evals import checks_model, checks_more, checks_tools
+from promptstudio.evals.grading import (
+    NEGATION_PREFIX,
+    NOT_GRADED,
+    Answer,
+    GraderError,
+    GradeResult,
+    _Check,
+    _number_text,
+    _plural,
+    _quote,
+    _result,
+    _snippet,
+    _Spec,
+)
 from promptstudio.evals.json_answers import json_values, loads, schema_problem
-from promptstudio.tools import ToolDef
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
-    from promptstudio.runs import TargetResult
 
 log = logging.getLogger(__name__)
-
-NEGATION_PREFIX: Final = "not-"
 
 ASSERTION_TYPES: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -121,71 +128,7 @@ again as it was) but not graded: :func:`grade` gives a result marked not graded
 other checks.
 """
 
-NOT_GRADED: Final = "not_graded"
-"""The key in a result's details that marks it as not graded (left out of the verdict)."""
-
-
-class GraderError(PromptStudioError):
-    """An assertion that cannot be graded as written: unknown type, bad value or threshold."""
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What one model produced for one case: the text and, when known, time and cost."""
-
-    text: str
-    latency_ms: float | None = None
-    cost: float | None = None  # US dollars
-    finish_reason: str | None = None  # as the provider said it: stop, end_turn, length, ...
-    logprobs: tuple[float, ...] | None = None  # per token, when the API returned them
-    tool_calls: tuple[ToolCall, ...] = ()
-    tools: tuple[ToolDef, ...] = ()  # the prompt's tools, that the calls are checked against
-
-    @classmethod
-    def from_result(cls, result: TargetResult) -> Answer:
-        """The answer of a finished run target (latency: the whole request)."""
-        return cls(
-            text=result.text,
-            latency_ms=result.total_ms,
-            cost=result.cost,
-            finish_reason=result.finish_reason,
-            tool_calls=result.tool_calls,
-        )
-
-
-@dataclass(frozen=True)
-class GradeResult:
-    """The verdict on one assertion: pass/fail, a score in 0..1 and why.
-
-    ``grader`` is the type as written (``not-contains``); ``details`` holds what is worth
-    keeping beyond the reason, JSON-ready (for ``llm-rubric``: the judge's raw reply and
-    its own score, pass and reason; ``error`` when the judge failed; :data:`NOT_GRADED`
-    when the check was not graded: ``reason`` says why, and ``passed`` means nothing).
-    """
-
-    passed: bool
-    score: float
-    reason: str
-    grader: str
-    details: dict[str, Any] = field(default_factory=dict, hash=False)
-    weight: float = 1.0  # the check's promptfoo ``weight``: its share of the case's score
-
-    @property
-    def graded(self) -> bool:
-        """False for a check that was not graded (left out of every verdict)."""
-        return not self.details.get(NOT_GRADED)
-
-
 # ---- reading assertions -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Spec:
-    written: str
-    base: str
-    negated: bool
-    value: Any
-    threshold: float | None
 
 
 def check_assertion(assertion: Mapping[str, Any]) -> None:
@@ -289,13 +232,6 @@ def _text_value(written: str, value: object, what: str) -> str:
     return text
 
 
-def _number_text(value: int | float) -> str:
-    """Numbers as promptfoo (JavaScript) writes them: 3, 2.5, never 3.0."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _compiled(written: str, value: object) -> re.Pattern[str]:
     if not isinstance(value, str) or not value:
         raise GraderError(f"'{written}' needs a 'value': the regular expression to match.")
@@ -353,18 +289,6 @@ def _word_range(written: str, value: object) -> tuple[int | None, int | None]:
 # ---- deterministic grading ----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Check:
-    """A grader's finding before negation. ``decided=False``: nothing to grade (no
-    latency known, the judge failed), so the negated check fails as well."""
-
-    passed: bool
-    reason: str
-    score: float | None = None  # None: 1.0 when passed, else 0.0
-    details: dict[str, Any] = field(default_factory=dict)
-    decided: bool = True
-
-
 def grade(
     assertion: Mapping[str, Any], answer: Answer, *, expected: str | None = None
 ) -> GradeResult:
@@ -383,18 +307,6 @@ def grade(
     if spec.base in checks_model.TYPES:
         raise GraderError(f"'{spec.written}' is graded by checks_model.grade().")
     return _result(spec, _GRADERS[spec.base](spec, answer, expected))
-
-
-def _result(spec: _Spec, check: _Check) -> GradeResult:
-    passed, reason = check.passed, check.reason
-    score = check.score if check.score is not None else float(check.passed)
-    if spec.negated and check.decided:
-        passed, score = not passed, 1.0 - score
-        verdict = "passes" if passed else "fails"
-        reason = f"{reason} Negated with '{NEGATION_PREFIX}', so the check {verdict}."
-    elif spec.negated:
-        reason = f"{reason} The negated check fails too: there was nothing to negate."
-    return GradeResult(passed, score, reason, spec.written, dict(check.details))
 
 
 def _equals(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
@@ -564,15 +476,3 @@ _GRADERS: Final[dict[str, Callable[[_Spec, Answer, str | None], _Check]]] = {
 
 
 # ---- text helpers -------------------------------------------------------------------
-
-
-def _quote(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "…")
-
-
-def _snippet(text: str) -> str:
-    return _quote(text, 20) if text else "the end of the text"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"

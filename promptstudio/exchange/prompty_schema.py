@@ -22,8 +22,9 @@ _JSON_TYPES = {
     "array": "array",
     "object": "object",
 }
-_KINDS = {"string": "string", "integer": "integer", "number": "float", "boolean": "boolean",
-          "array": "array", "object": "object"}  # fmt: skip
+KINDS = {"string": "string", "integer": "integer", "number": "float", "boolean": "boolean",
+         "array": "array", "object": "object"}  # fmt: skip
+"""A JSON Schema type's Prompty kind."""
 
 
 def properties_list(value: object, what: str) -> list[dict[str, Any]]:
@@ -43,17 +44,16 @@ def properties_list(value: object, what: str) -> list[dict[str, Any]]:
 
 def outputs_schema(outputs: object) -> dict[str, Any]:
     """The response format ``GenerationParams.json_schema`` holds for ``outputs``."""
-    properties: dict[str, Any] = {}
-    for prop in properties_list(outputs, "outputs"):
-        properties[prop["name"]] = _schema(prop, optional=not prop.get("required"))
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    schema["additionalProperties"] = False
-    if properties:
-        schema["required"] = list(properties)
+    schema = object_schema(properties_list(outputs, "outputs"), strict=True)
     return {"name": SCHEMA_NAME, "strict": True, "schema": schema}
 
 
-def _schema(prop: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
+def property_schema(
+    prop: dict[str, Any], *, strict: bool, optional: bool = False
+) -> dict[str, Any]:
+    """The JSON Schema of one Prompty property. ``strict`` (structured output): objects list
+    every property as required, the ``optional`` ones (and ``nullable``) accept null, and
+    allow no others; otherwise (a tool's parameters) only the ``required`` ones are listed."""
     kind = str(prop.get("kind") or prop.get("type") or "")
     json_type = _JSON_TYPES.get(kind)
     schema: dict[str, Any] = {"type": json_type} if json_type else {}
@@ -63,20 +63,34 @@ def _schema(prop: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
         schema["enum"] = list(prop["enumValues"])
     if kind == "array":
         items = prop.get("items")
-        schema["items"] = _schema(items) if isinstance(items, dict) else {"type": "string"}
+        schema["items"] = (
+            property_schema(items, strict=strict) if isinstance(items, dict) else {"type": "string"}
+        )
     if kind == "object":
         inner = properties_list(prop.get("properties") or [], "properties")
-        schema["properties"] = {
-            p["name"]: _schema(p, optional=not p.get("required")) for p in inner
-        }
-        if inner:
-            schema["required"] = [p["name"] for p in inner]
-        schema["additionalProperties"] = False
-    if prop.get("nullable") or optional:
+        schema.update(object_schema(inner, strict=strict))
+    if strict and (prop.get("nullable") or optional):
         if isinstance(schema.get("type"), str):
             schema["type"] = [schema["type"], "null"]
         if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
             schema["enum"].append(None)
+    return schema
+
+
+def object_schema(properties: list[dict[str, Any]], *, strict: bool) -> dict[str, Any]:
+    """The JSON Schema of an object of Prompty ``properties`` (see :func:`property_schema`)."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            prop["name"]: property_schema(prop, strict=strict, optional=not prop.get("required"))
+            for prop in properties
+        },
+    }
+    required = [prop["name"] for prop in properties if strict or prop.get("required")]
+    if required:
+        schema["required"] = required
+    if strict:
+        schema["additionalProperties"] = False
     return schema
 
 
@@ -102,7 +116,7 @@ def _property(name: str, schema: object) -> dict[str, Any] | None:
     nullable = isinstance(json_type, list) and "null" in json_type
     if isinstance(json_type, list):
         json_type = next((t for t in json_type if t != "null"), None)
-    kind = _KINDS.get(str(json_type))
+    kind = KINDS.get(str(json_type))
     if kind is None:
         return None
     prop: dict[str, Any] = {"name": name, "kind": kind}

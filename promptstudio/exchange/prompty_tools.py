@@ -14,13 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from promptstudio.exchange.errors import ExchangeError
-from promptstudio.exchange.prompty_schema import properties_list
+from promptstudio.exchange.prompty_schema import KINDS, object_schema, properties_list
 from promptstudio.tools import ToolDef, ToolsError, tools_from_data
-
-_KINDS = {"string": "string", "integer": "integer", "number": "float", "boolean": "boolean",
-          "array": "array", "object": "object"}  # fmt: skip
-_JSON_TYPES = {"string": "string", "integer": "integer", "float": "number", "number": "number",
-               "boolean": "boolean", "array": "array", "object": "object"}  # fmt: skip
 
 
 def tools_to_prompty(tools: list[ToolDef]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -52,7 +47,7 @@ def _property(name: str, schema: object, required: bool) -> dict[str, Any]:
     json_type = spec.get("type")
     if isinstance(json_type, list):
         json_type = next((t for t in json_type if t != "null"), None)
-    prop: dict[str, Any] = {"name": name, "kind": _KINDS.get(str(json_type), "string")}
+    prop: dict[str, Any] = {"name": name, "kind": KINDS.get(str(json_type), "string")}
     if spec.get("description"):
         prop["description"] = str(spec["description"])
     if isinstance(spec.get("enum"), list):
@@ -95,7 +90,8 @@ def tools_from_prompty(value: object, exact: object, notes: list[str]) -> list[T
         ours = ours if isinstance(ours, dict) else {}
         parameters = ours.get("parameters")
         if not isinstance(parameters, dict):
-            parameters = _schema(properties_list(item.get("parameters") or [], "parameters"))
+            listed = properties_list(item.get("parameters") or [], "parameters")
+            parameters = object_schema(listed, strict=False)
         read.append(
             {
                 "name": item["name"],
@@ -110,31 +106,3 @@ def tools_from_prompty(value: object, exact: object, notes: list[str]) -> list[T
         return list(tools_from_data(read))
     except ToolsError as exc:
         raise ExchangeError(f"tools: {exc.reason}.") from None
-
-
-def _schema(properties: list[dict[str, Any]]) -> dict[str, Any]:
-    """The JSON Schema the Prompty runtime sends for a function's properties."""
-    schema: dict[str, Any] = {
-        "type": "object",
-        "properties": {prop["name"]: _property_schema(prop) for prop in properties},
-    }
-    required = [prop["name"] for prop in properties if prop.get("required")]
-    if required:
-        schema["required"] = required
-    return schema
-
-
-def _property_schema(prop: dict[str, Any]) -> dict[str, Any]:
-    kind = str(prop.get("kind") or "")
-    schema: dict[str, Any] = {"type": _JSON_TYPES[kind]} if kind in _JSON_TYPES else {}
-    if prop.get("description"):
-        schema["description"] = str(prop["description"])
-    if isinstance(prop.get("enumValues"), list):
-        schema["enum"] = list(prop["enumValues"])
-    if kind == "array":
-        items = prop.get("items")
-        schema["items"] = _property_schema(items) if isinstance(items, dict) else {"type": "string"}
-    if kind == "object":
-        inner = properties_list(prop.get("properties") or [], "properties")
-        schema.update(_schema(inner))
-    return schema

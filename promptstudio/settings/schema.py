@@ -230,6 +230,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Theme",
         choices=("system", "light", "dark"),
     ),
+    Setting(
+        "local.start_with_app",
+        "bool",
+        True,
+        "Once the local model is set up, start its server (about 300 MB of memory) each time "
+        "PromptStudio starts. Off: File › Set up a local model… starts it when you want it.",
+        "Local model",
+        "Start with PromptStudio",
+    ),
 )
 
 

@@ -2,7 +2,8 @@
 
 :class:`LocalModelFlow` owns the one :class:`~promptstudio.local.server.ManagedServer` of
 the window. With the app it starts the server when the local model was set up before (or
-uses one already running: a ``local start --detach``), off the GUI thread; "Set up a local
+uses one already running: a ``local start --detach``), off the GUI thread, unless the
+setting ``local.start_with_app`` is off; "Set up a local
 model" (first launch, Settings › Providers, the palette) opens the setup dialog and starts
 the server after it. The provider profile "Local (Gemma 3 270M)" then points at it and
 :attr:`ready` offers it as a server the first launch can put in a column. :meth:`stop` ends
@@ -26,6 +27,7 @@ from promptstudio.local.setup import is_installed
 from promptstudio.providers.probe import LocalServer
 from promptstudio.providers.profiles import UnknownProfile
 from promptstudio.settings.profiles import ProfileStore
+from promptstudio.settings.store import SettingsStore
 from promptstudio.ui.local_setup_dialog import LocalSetupDialog
 from promptstudio.ui.messages import show_error
 from promptstudio.ui.status import StatusNotifier
@@ -48,8 +50,10 @@ class LocalModelFlow(QObject):
         data_dir: Path,
         profiles: ProfileStore,
         notifier: StatusNotifier,
+        settings: SettingsStore | None = None,
     ) -> None:
         super().__init__(window)
+        self.settings = settings
         self.window, self.data_dir, self.profiles, self.notifier = (
             window,
             data_dir,
@@ -73,9 +77,18 @@ class LocalModelFlow(QObject):
         return is_installed()
 
     def start_if_set_up(self) -> None:
-        """With the app: serve the local model if it was set up before."""
-        if self.set_up_before():
-            self.start(announce=False)
+        """With the app: serve the local model if it was set up before, unless the setting
+        ``local.start_with_app`` is off (then File › Set up a local model… starts it)."""
+        if not self.set_up_before():
+            return
+        if self.settings is not None and not self.settings.get("local.start_with_app"):
+            self.notifier.say(
+                "The local model was not started (Settings › Local model); "
+                "File › Set up a local model… starts it",
+                8000,
+            )
+            return
+        self.start(announce=False)
 
     def open_setup(self) -> LocalSetupDialog:
         if self.dialog is None:

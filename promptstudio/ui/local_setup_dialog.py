@@ -43,6 +43,7 @@ from promptstudio.local.setup import (
     is_installed,
     missing_for_setup,
 )
+from promptstudio.ui.theme import set_status
 
 INTRO = (
     f"PromptStudio can run a model on this computer: the llama.cpp server (llama-cpp-python) "
@@ -88,7 +89,7 @@ class LocalSetupDialog(QDialog):
         self.missing = QLabel(self)
         self.missing.setObjectName("localSetupMissing")
         self.missing.setWordWrap(True)
-        self.missing.setStyleSheet("color: #d93025;")
+        set_status(self.missing, "error")
         self.missing.hide()
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName("Setup progress")

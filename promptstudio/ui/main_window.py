@@ -132,6 +132,7 @@ class MainWindow(QMainWindow):
         self.template_status = QLabel(self)
         self.template_status.setObjectName("templateStatus")
         self.template_status.linkActivated.connect(lambda _link: self.go_to_error())
+        self._shown_error: TemplateError | None = None  # redrawn in a new theme's colours
         self.cursor_position = QLabel(self)
 
         editor_area = QWidget(self)
@@ -220,7 +221,9 @@ class MainWindow(QMainWindow):
         self._optimise: OptimiseFlow | None = None
         self.ratings = AnswerRatings(db, self.workspace.runs, self.run_board, self.tasks)
         ws.promptOpened.connect(self.ratings.show_pins)
-        self.local_model = LocalModelFlow(self, self.data_dir, self.profiles, self.notifier)
+        self.local_model = LocalModelFlow(
+            self, self.data_dir, self.profiles, self.notifier, self.settings
+        )
         self.local_model.profilesChanged.connect(self._profiles_changed)
         self.registry = ActionRegistry(self)
         self._register_actions()
@@ -317,6 +320,8 @@ class MainWindow(QMainWindow):
             self.workspace.endpoints.forget_prices()
         if "appearance.theme" in changed:
             self.editor.highlighter.set_dark(apply_theme(str(values["appearance.theme"])))
+            if self._shown_error is not None:  # the error link's colour is in its text
+                self._show_analysis(self._shown_error)
 
     def open_settings(self) -> SettingsDialog:
         from promptstudio.ui.settings.providers_page import ProvidersPage
@@ -786,6 +791,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_NAME} — {document}" if document else APP_NAME)
 
     def _show_analysis(self, error: TemplateError | None) -> None:
+        self._shown_error = error
         if error is None:
             count = len(self.variables.names())
             self.template_status.setText(

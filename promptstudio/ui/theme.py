@@ -156,6 +156,30 @@ def status_colours(palette: QPalette | None = None) -> dict[str, str]:
     }
 
 
+# A verdict's cell in the evaluation grid: (background, text) in the light and the dark
+# theme; the backgrounds are soft and opaque, the text is raised to 4.5:1 on them if need be.
+VERDICTS = {
+    "pass": (("#dcf5e3", "#116329"), ("#1c3d27", "#7ee2a0")),
+    "fail": (("#fde2e1", "#a40e26"), ("#4a2123", "#ffa198")),
+    "flip": (("#ffe08a", "#4d3800"), ("#5c4500", "#ffe08a")),
+    "flaky": (("#ece2fd", "#5b2a9e"), ("#3b2a5c", "#d2b8ff")),
+}
+
+
+def verdict_colours(kind: str, palette: QPalette | None = None) -> tuple[QColor, QColor]:
+    """The (text, background) colours of a ``pass``, ``fail``, ``flip`` or ``flaky`` cell in
+    the palette's theme: the text ≥ 4.5:1 on the background."""
+    background, text = VERDICTS[kind][palette_is_dark(palette)]
+    behind = QColor(background)
+    return ensure_contrast(QColor(text), [behind], TEXT_CONTRAST), behind
+
+
+def error_mark_colour(palette: QPalette | None = None) -> QColor:
+    """An error's underline and line number in an editor: the theme's error colour (≥ 4.5:1
+    on the base, so ≥ 3:1 as a mark)."""
+    return QColor(status_colours(palette)["error"])
+
+
 def set_status(widget: QWidget, kind: str | None) -> None:
     """Colour ``widget``'s text as an ``ok`` or ``error`` status (None: plain), in the
     theme's colour, and again whenever the theme changes."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -14,7 +15,6 @@ from promptstudio.evals import (
     ASSERTION_TYPES,
     Answer,
     GraderError,
-    GradeResult,
     check_assertion,
     grade,
     parse_check,
@@ -26,8 +26,8 @@ from promptstudio.evals.checks_more import (
     bounded_levenshtein,
     rouge_1,
     split_values,
-    weighted_verdict,
 )
+from promptstudio.evals.results import DONE, CellResult, weighted_score
 from promptstudio.providers import Endpoint
 from promptstudio.runs import RunSession, RunTarget, TargetStatus
 from tests.fake_llm import FakeLLM, Reply
@@ -371,31 +371,33 @@ def test_an_unknown_finish_reason_fails_both_ways() -> None:
 # ---- weights and a case's threshold -----------------------------------------------------
 
 
-def result(passed: bool, score: float | None = None) -> GradeResult:
-    return GradeResult(passed, float(passed) if score is None else score, "why", "contains")
+def test_weights_and_a_case_threshold_as_promptfoo_combines_them() -> None:
+    """One weighting in the product: the checks' weights travel on grade()'s results and
+    ``results.weighted_score`` combines them (checks_more had a second copy)."""
+    from promptstudio.evals import checks_more
 
-
-def test_weighted_score_and_verdict_as_promptfoo_combines_them() -> None:
+    assert not hasattr(checks_more, "weighted_verdict")
     checks = [
         check("contains", "a", weight=3),
         check("contains", "b"),
-        check("bleu", "c", weight=0),
+        check("contains", "c", weight=0),
     ]
-    verdict = weighted_verdict(checks, [result(True), result(False), result(False, 0.2)])
-    assert verdict.score == pytest.approx(3 / 4) and not verdict.passed
-    with_threshold = weighted_verdict(
-        checks, [result(True), result(False), result(False)], threshold=0.7
+    grades = tuple(  # as the runner keeps each check's weight on its result
+        dataclasses.replace(grade(c, Answer("a")), weight=float(c.get("weight", 1.0)))
+        for c in checks
     )
-    assert with_threshold.passed and "0.75 ≥ 0.7" in with_threshold.reason
-    assert not weighted_verdict(checks, [result(False)] * 3, threshold=0.7).passed
+    assert weighted_score(grades) == pytest.approx(3 / 4)
+    assert not CellResult("case", "column", DONE, grades=grades).passed
+    with_threshold = CellResult("case", "column", DONE, grades=grades, threshold=0.7)
+    assert with_threshold.passed and with_threshold.score == pytest.approx(3 / 4)
+    assert not CellResult("case", "column", DONE, grades=grades, threshold=0.8).passed
 
 
-def test_weighted_verdict_edges() -> None:
-    assert weighted_verdict([], []).passed
-    zero = weighted_verdict([check("contains", "a", weight=0)], [result(True)])
-    assert zero.passed and zero.score == 0.0
+def test_weight_edges() -> None:
+    zero = dataclasses.replace(grade(check("contains", "a", weight=0), Answer("a")), weight=0)
+    assert zero.passed and weighted_score([zero]) == 0.0
     with pytest.raises(GraderError, match="weight of 'contains'"):
-        weighted_verdict([check("contains", "a", weight=-2)], [result(True)])
+        grade(check("contains", "a", weight=-2), Answer("a"))
 
 
 # ---- finish-reason on real streams ------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import prompty
 import pytest
@@ -153,3 +154,25 @@ def test_curl_snippet_sends_the_tools(fake_llm: FakeLLM, tmp_path: Path) -> None
     body = fake_llm.chat_requests()[-1].json
     assert [tool["function"]["name"] for tool in body["tools"]] == ["get_order_status", "search"]
     assert body["parallel_tool_calls"] is False
+
+
+def test_tool_parameters_and_outputs_share_one_property_schema() -> None:
+    """Prompty properties become JSON Schema in one place (prompty_schema), for a tool's
+    parameters (only the required listed) and for structured output (strict)."""
+    from promptstudio.exchange.prompty_schema import object_schema, outputs_schema
+
+    properties: list[dict[str, Any]] = [
+        {"name": "city", "kind": "string", "required": True, "enumValues": ["Paris", "Rome"]},
+        {"name": "tags", "kind": "array", "items": {"kind": "integer"}},
+    ]
+    text = (
+        "---\nname: x\ntools:\n  - name: find\n    kind: function\n    parameters:\n"
+        + "".join(f"      - {json.dumps(prop)}\n" for prop in properties)
+        + "---\nuser:\nhi\n"
+    )
+    tool = from_prompty(text).tools[0]
+    assert tool.parameters == object_schema(properties, strict=False)
+    assert tool.parameters["required"] == ["city"]
+    strict = outputs_schema(properties)["schema"]
+    assert strict == object_schema(properties, strict=True)
+    assert strict["properties"]["tags"]["type"] == ["array", "null"]

@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QCheckBox, QLabel
 
+from promptstudio.templating import TemplateError
 from promptstudio.ui.main_window import MainWindow
 from promptstudio.ui.theme import (
     CONTROL_CONTRAST,
@@ -18,6 +19,7 @@ from promptstudio.ui.theme import (
     focus_colour,
     opaque,
     status_colours,
+    verdict_colours,
 )
 
 Role = QPalette.ColorRole
@@ -129,4 +131,58 @@ def test_the_library_star_shows_on_either_base(qapp, theme: str) -> None:
     apply_theme(theme)
     base = QApplication.palette().color(Role.Base)
     assert contrast(STAR_COLOUR, base) >= CONTROL_CONTRAST
+    apply_theme("system")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_evaluation_cells_read_in_either_theme(qapp, theme: str) -> None:
+    """A pass, fail (a failed request too), flipped or flaky cell: its text ≥ 4.5:1 on its
+    background, the background on the theme's side, both from the theme."""
+    from promptstudio.ui.evaluate.eval_grid_model import verdict_colour
+
+    apply_theme(theme)
+    dark = theme == "dark"
+    for kind in ("pass", "fail", "flip", "flaky"):
+        text, background = verdict_colours(kind)
+        assert contrast(text, background) >= TEXT_CONTRAST, (theme, kind)
+        assert (background.lightness() < 128) is dark
+        assert verdict_colour(kind) == text
+        assert verdict_colour(kind, background=True) == background
+    apply_theme("system")
+
+
+def test_template_error_marks_follow_the_theme_at_once(window: MainWindow, qtbot) -> None:
+    """The editor's underline and line number and the status bar's error link take the
+    theme's error colour (≥ 3:1 on the base as marks, 4.5:1 as the link's text) and change
+    with the theme at once, not at the next analysis."""
+    editor = window.editor
+    editor.setPlainText("user:\n{{ broken")
+    window.set_theme("dark")
+    editor.set_error(2, 4)
+    window.workspace.analysed.emit(TemplateError("unclosed", 2, 4))
+    for theme in ("light", "dark"):
+        window.set_theme(theme)  # no new analysis
+        error = status_colours()["error"]
+        base = QApplication.palette().color(Role.Base)
+
+        def underline() -> QColor:
+            mark = editor.extraSelections()[-1]
+            return QColor(mark.format.underlineColor())
+
+        qtbot.waitUntil(lambda want=error: underline().name() == want)  # a posted palette change
+        assert contrast(underline(), base) >= CONTROL_CONTRAST
+        assert f"color: {error}" in window.template_status.text()
+        assert contrast(QColor(error), base) >= TEXT_CONTRAST
+    window.set_theme("system")
+
+
+def test_local_setup_problem_text_takes_the_theme_error_colour(qapp, qtbot, tmp_path) -> None:
+    """The local model set-up's "what is missing" line: the theme's error colour (the
+    hard-coded red was 3.3:1 on the dark window)."""
+    from promptstudio.ui.local_setup_dialog import LocalSetupDialog
+
+    apply_theme("dark")
+    dialog = LocalSetupDialog(tmp_path)
+    qtbot.addWidget(dialog)
+    assert status_colours()["error"] in dialog.missing.styleSheet()
     apply_theme("system")

@@ -60,9 +60,17 @@ def test_nothing_found_says_how_to_start_a_server_and_looks_again(
     qtbot.waitUntil(lambda: panel.again_button.isEnabled(), timeout=5000)
     assert panel.buttons == []
     assert "No model server found" in panel.heading.text()
+    # The one-click local model comes first; the do-it-yourself recipe is folded under it.
+    assert panel.local_button.isVisible() and panel.local_button.isDefault()
+    assert "Gemma 3 270M" in panel.local_note.text()
+    assert not panel.details.isVisible() and not panel.copy_button.isVisible()
+    assert panel.local_button.x() < panel.manual_button.x()  # first in the row
+    panel.manual_button.setFocus()
+    qtbot.keyClick(panel.manual_button, Qt.Key.Key_Space)  # the keyboard path
     text = panel.details.text()
     assert "llama_cpp.server" in text and "OPENAI_API_KEY" in text
-    assert panel.copy_button.isVisible()
+    assert panel.details.isVisible() and panel.copy_button.isVisible()
+    assert panel.manual_button.y() < panel.details.y()
 
     offer.candidates = (Candidate("Fake", fake_llm.port),)  # a server was started meanwhile
     qtbot.mouseClick(panel.again_button, Qt.MouseButton.LeftButton)

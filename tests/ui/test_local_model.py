@@ -188,3 +188,32 @@ def test_a_first_launch_offers_the_local_model_set_up_before(window, qtbot, monk
     qtbot.mouseClick(panel.buttons[0], Qt.MouseButton.LeftButton)
     config = window.run_board.configs()[0]
     assert (config.profile, config.model) == (PROFILE_ID, "gemma-3-270m")
+
+
+def test_the_local_model_can_stay_off_at_launch(window, qtbot, monkeypatch) -> None:
+    """Settings › Local model › Start with PromptStudio (``local.start_with_app`` in
+    settings.json, on by default): off, a model set up before is not started with the app,
+    the status bar says how to start it, and the setup dialog still starts it on request."""
+    from PySide6.QtWidgets import QCheckBox
+
+    monkeypatch.syspath_prepend(str(STAND_IN))  # llama_cpp "installed" in this Python
+    window.profiles.add(local_profile(closed_port(), GEMMA))
+    assert window.settings.get("local.start_with_app") is True
+    dialog = window.open_settings()
+    field = dialog.fields["local.start_with_app"]
+    assert isinstance(field, QCheckBox) and field.isChecked()
+    page = dialog.tabs.indexOf(field.parentWidget())
+    assert dialog.tabs.tabText(page) == "Local model"
+    dialog.tabs.setCurrentIndex(page)
+    field.setFocus()
+    qtbot.keyClick(field, Qt.Key.Key_Space)  # the keyboard path
+    dialog.apply()
+    dialog.reject()
+    assert '"local.start_with_app": false' in window.settings.path.read_text()
+
+    window.local_model.start_if_set_up()  # as the app does at launch
+    assert window.local_model.starting is None and window.local_model.server is None
+    assert "not started" in window.statusBar().currentMessage()
+    setup_dialog = window.local_model.open_setup()  # File › Set up a local model…
+    assert setup_dialog.start_button.text() == "&Start the model"
+    setup_dialog.reject()

