@@ -105,14 +105,6 @@ def _start(args: argparse.Namespace) -> int:
     how = (
         "in the background; `promptstudio local stop` ends it" if args.detach else ("until Ctrl+C")
     )
-    emit(args, data, [
-        f"Serving {model.name} at {server.base_url} {how}.",
-        f"Use the provider 'local': promptstudio run FILE --profile local --model "
-        f"{server.models[0] if server.models else model.alias}",
-    ])  # fmt: skip
-    sys.stdout.flush()
-    if args.detach:
-        return 0
     stopped = threading.Event()
     died = threading.Event()
 
@@ -120,14 +112,24 @@ def _start(args: argparse.Namespace) -> int:
         if event == "died":
             died.set()
 
-    server.on_event = _chain(server.on_event, heard)
-    for sig in (signal.SIGINT, signal.SIGTERM, *_hangup()):
-        signal.signal(sig, lambda *_: stopped.set())
+    if not args.detach:  # from here on Ctrl+C stops the server, even while printing
+        server.on_event = _chain(server.on_event, heard)
+        for sig in (signal.SIGINT, signal.SIGTERM, *_hangup()):
+            signal.signal(sig, lambda *_: stopped.set())
     try:
+        emit(args, data, [
+            f"Serving {model.name} at {server.base_url} {how}.",
+            f"Use the provider 'local': promptstudio run FILE --profile local --model "
+            f"{server.models[0] if server.models else model.alias}",
+        ])  # fmt: skip
+        sys.stdout.flush()
+        if args.detach:
+            return 0
         while not stopped.is_set() and not died.is_set():
             stopped.wait(0.5)
     finally:
-        server.stop()
+        if not args.detach:
+            server.stop()
     if died.is_set():
         raise CliError("the local server died twice; see logs/local-server.log in the data dir")
     print("Stopped the local server.")
