@@ -1,7 +1,9 @@
 """Render the main window with the samples and three answered columns, for docs/.
 
     .venv/bin/python tools/screenshot.py WIDTH HEIGHT light|dark OUT.png [--xcb] [--fold] [--focus]
-        [--tab=run|evaluate|history]
+        [--tab=run|evaluate|history] [--graph]
+
+--graph runs a second version, labels both and shows History's version graph.
 
 --focus puts the keyboard focus on the first answer, to show the focus frame.
 
@@ -99,6 +101,8 @@ async def render(window: MainWindow, width: int, height: int, theme: str, out: s
     window.workspace.runFinished.connect(lambda _id: done.set())
     window.registry["run.run"].trigger()
     await asyncio.wait_for(done.wait(), 60)
+    if "--graph" in sys.argv:  # a second version, labelled, and History's version graph
+        await _second_version(window, done)
     for index, name in enumerate(("run", "evaluate", "history")):
         if f"--tab={name}" in sys.argv:  # the tab below shown (built on first use)
             window.bottom_tabs.setCurrentIndex(index)
@@ -109,6 +113,23 @@ async def render(window: MainWindow, width: int, height: int, theme: str, out: s
     save(window, out)
     server.stop()
     window.close()
+
+
+async def _second_version(window: MainWindow, done: asyncio.Event) -> None:
+    from promptstudio.storage import library
+
+    done.clear()
+    window.editor.appendPlainText("Answer with the label only.")
+    window.registry["run.run"].trigger()
+    await asyncio.wait_for(done.wait(), 60)
+    db, prompt_id = window.workspace.db, window.workspace.session.prompt_id
+    assert prompt_id is not None
+    versions = await db.acall(library.list_versions, prompt_id)
+    await db.acall(library.set_label, prompt_id, "production", versions[-1].id)
+    await db.acall(library.set_label, prompt_id, "candidate", versions[0].id)
+    window.bottom_tabs.setCurrentWidget(window.history)
+    window.history.refresh()
+    window.history.tabs.setCurrentWidget(window.history.graph)
 
 
 def main() -> None:
