@@ -201,7 +201,7 @@ def test_a_runs_samples_go_as_a_batch_and_show_pending_then_filled_in(
     assert [cell.text for cell in answers] == ["good says hi"] * 3
     assert all(cell.batch for cell in answers)
     assert str(grid.data(grid.index(0, 0))) == "— no checks · 3 samples"
-    assert "Waiting" not in window.evaluate.status.text()
+    qtbot.waitUntil(lambda: "Waiting" not in window.evaluate.status.text(), timeout=5000)
     results_pane = window.evaluate.results
     results_pane.grid.setCurrentIndex(grid.index(0, 0))
     detail = results_pane.detail.toPlainText()

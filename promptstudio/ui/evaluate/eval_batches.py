@@ -135,6 +135,8 @@ class BatchFlow(QObject):
         if shown is None or shown.id is None or shown.status != "pending":
             return
         rows = await self.db.acall(stored.list_batches, eval_run_id=shown.id)
+        if self.flow.shown is not shown:  # another poll collected and showed it meanwhile
+            return
         waiting = [row for row in rows if not row.collected]
         self._waiting = (shown.id, waiting)
         self._tick()
