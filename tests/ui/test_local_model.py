@@ -118,9 +118,12 @@ def test_cancel_stops_the_installation(window, qtbot) -> None:
 def test_a_model_set_up_before_starts_with_the_app(window, qtbot, monkeypatch, isolated_home):
     monkeypatch.syspath_prepend(str(STAND_IN))  # llama_cpp "installed" in this Python
     window.profiles.add(local_profile(closed_port(), GEMMA))
-    window.local_model.start_if_set_up()
-    qtbot.waitUntil(lambda: window.local_model.server is not None, timeout=30_000)
+    # "running" comes on the GUI thread once the profile and the columns follow the server
+    # (the server itself is set on the worker a moment before)
+    with qtbot.waitSignal(window.local_model.running, timeout=30_000):
+        window.local_model.start_if_set_up()
     server = window.local_model.server
+    assert server is not None
     assert window.profiles.get(PROFILE_ID).base_url == server.base_url  # followed the port
     column = window.run_board.columns[0]
     assert column.endpoint.findData(PROFILE_ID) >= 0
