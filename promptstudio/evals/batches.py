@@ -305,15 +305,7 @@ async def poll(db: Database, batch: BatchRow, resolve: Resolver) -> BatchStatus:
         if batch.remote_id is None:
             return BatchStatus("", batch.state, error=batch.error)
     client = BatchClient(resolve(batch.target), batch.api)  # type: ignore[arg-type]
-    status = await client.retrieve(batch.remote_id)
-    await db.acall(
-        stored.set_batch_state,
-        batch.id,
-        state=status.state,
-        counts=status.counts(),
-        error=status.error,
-    )
-    return status
+    return await _noted(db, batch.id, await client.retrieve(batch.remote_id))
 
 
 async def collect(
@@ -361,10 +353,15 @@ async def cancel(db: Database, batch: BatchRow, resolve: Resolver) -> BatchStatu
             f"Batch {batch.id} is {'collected' if batch.collected else 'not sent'}: "
             "there is nothing to cancel."
         )
-    status = await BatchClient(resolve(batch.target), batch.api).cancel(batch.remote_id)  # type: ignore[arg-type]
+    client = BatchClient(resolve(batch.target), batch.api)  # type: ignore[arg-type]
+    return await _noted(db, batch.id, await client.cancel(batch.remote_id))
+
+
+async def _noted(db: Database, batch_id: int, status: BatchStatus) -> BatchStatus:
+    """Store what the provider said of the batch (its state, counts and error)."""
     await db.acall(
         stored.set_batch_state,
-        batch.id,
+        batch_id,
         state=status.state,
         counts=status.counts(),
         error=status.error,

@@ -395,22 +395,7 @@ def _note_hits(conn: sqlite3.Connection, query: _Query, limit: int) -> list[Sear
         """,
         [*(like_pattern(t) for t in query.terms), limit],
     )
-    hits = []
-    for row in found:
-        text, spans = snippet("note: " + row["rating_note"], query.pattern)
-        hits.append(
-            SearchHit(
-                kind="response",
-                prompt_id=row["prompt_id"],
-                prompt_name=row["name"],
-                version_id=row["version_id"],
-                response_id=row["id"],
-                snippet=text,
-                highlights=spans,
-                version_number=row["number"],
-            )
-        )
-    return hits
+    return [_note_hit(row, query, "response", response_id=row["id"]) for row in found]
 
 
 def _note_likes(query: _Query, table: str) -> str:
@@ -433,21 +418,31 @@ def _eval_note_hits(conn: sqlite3.Connection, query: _Query, limit: int) -> list
         """,
         [*(like_pattern(t) for t in query.terms), limit],
     )
-    hits = []
-    for row in found:
-        text, spans = snippet("note: " + row["rating_note"], query.pattern)
-        hits.append(
-            SearchHit(
-                kind="eval_cell",
-                prompt_id=row["prompt_id"],
-                prompt_name=row["name"],
-                version_id=row["version_id"],
-                response_id=None,
-                snippet=text,
-                highlights=spans,
-                version_number=row["number"],
-                eval_run_id=row["eval_run_id"],
-                eval_cell_id=row["id"],
-            )
-        )
-    return hits
+    return [
+        _note_hit(row, query, "eval_cell", eval_run_id=row["eval_run_id"], eval_cell_id=row["id"])
+        for row in found
+    ]
+
+
+def _note_hit(
+    row: sqlite3.Row,
+    query: _Query,
+    kind: HitKind,
+    response_id: int | None = None,
+    eval_run_id: int | None = None,
+    eval_cell_id: int | None = None,
+) -> SearchHit:
+    """A hit on a rating note: the note as its snippet, with the prompt and version it is in."""
+    text, spans = snippet("note: " + row["rating_note"], query.pattern)
+    return SearchHit(
+        kind=kind,
+        prompt_id=row["prompt_id"],
+        prompt_name=row["name"],
+        version_id=row["version_id"],
+        response_id=response_id,
+        snippet=text,
+        highlights=spans,
+        version_number=row["number"],
+        eval_run_id=eval_run_id,
+        eval_cell_id=eval_cell_id,
+    )
