@@ -1,13 +1,15 @@
 """What every grader shares: the answer, a check's finding and its result, the error.
 
 :mod:`graders` (the deterministic checks and the dispatch) and the further checks
-(``checks_more``, ``checks_tools``, ``checks_model``) all build on these; graders imports
-the further checks, and they import only this module at import time, so any of them can
-be imported first.
+(``checks_more`` with its SQL checks in ``checks_sql``, ``checks_tools``, ``checks_model``)
+all build on these; graders imports the further checks, and they import only this module
+(and ``checks_more`` its ``checks_sql``) at import time, so any of them can be imported
+first.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -106,6 +108,17 @@ def _result(spec: _Spec, check: _Check) -> GradeResult:
     elif spec.negated:
         reason = f"{reason} The negated check fails too: there was nothing to negate."
     return GradeResult(passed, score, reason, spec.written, dict(check.details))
+
+
+def _object_value(spec: _Spec) -> object:
+    """An object value may arrive as the JSON text of a one-line check."""
+    value = spec.value
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise GraderError(f"The value of '{spec.written}' is not valid JSON ({exc}).") from None
+    return value
 
 
 def _number_text(value: int | float) -> str:
