@@ -191,7 +191,8 @@ def batch_evaluate(
     evaluation: Evaluation,
 ) -> int:
     """Submit (and with ``--wait`` collect) ``evaluation`` as batches."""
-    from promptstudio.cli.evaluate import _exit_code, _money, _plan, _print_results
+    from promptstudio.cli.eval_output import _exit_code, _money, _print_results
+    from promptstudio.cli.evaluate import _plan
     from promptstudio.evals.batches import submit
     from promptstudio.evals.runner import EvalError
     from promptstudio.exchange.document import version_settings

@@ -146,7 +146,7 @@ def test_all_passed_and_nothing_graded_intervals(model: EvalSummaryModel) -> Non
 
 def test_the_window_the_cli_and_the_report_show_one_percentage() -> None:
     """5 of 8 passed: every place says 63%, none 62% (the CLI once rounded halves to even)."""
-    from promptstudio.cli.evaluate import _pass_text, _table_lines
+    from promptstudio.cli.eval_output import _pass_text, _table_lines
     from promptstudio.evals.graders import GradeResult
     from promptstudio.evals.report import results_to_html
     from promptstudio.evals.results import (
