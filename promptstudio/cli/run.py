@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from promptstudio.chat import Message
     from promptstudio.exchange import PromptDocument
     from promptstudio.providers.pricing import PriceTable
-    from promptstudio.runs import RunSession, TargetResult
+    from promptstudio.runs import RunSession, RunTarget, TargetResult
     from promptstudio.runs.columns import ColumnConfig
     from promptstudio.runs.thread import Thread
     from promptstudio.tools import ToolDef
@@ -301,7 +301,7 @@ def _columns(args: argparse.Namespace, doc: PromptDocument) -> list[ColumnConfig
     ]
 
 
-def _targets(args: argparse.Namespace, columns: list[ColumnConfig]) -> list[tuple[str, Any]]:
+def _targets(args: argparse.Namespace, columns: list[ColumnConfig]) -> list[tuple[str, RunTarget]]:
     """One labelled request per column, made as the app makes them (``runs.columns``): the
     settings' run defaults and timeouts apply, ``--timeout`` overriding the first-token one.
     Each column's base URL becomes the one its request goes to (as the run stores it)."""
@@ -319,7 +319,7 @@ def _targets(args: argparse.Namespace, columns: list[ColumnConfig]) -> list[tupl
     known = profiles.profiles(include_hidden=True)
     settings = SettingsStore(data_dir(args.data_dir))
     defaults = RunDefaults.from_settings(settings.get).with_first_token_timeout(args.timeout)
-    targets: list[tuple[str, Any]] = []
+    targets: list[tuple[str, RunTarget]] = []
     for index, column in enumerate(columns, start=1):
         config = replace(column, id=f"c{index}")
         if not config.profile and not config.base_url.rstrip("/"):
