@@ -122,7 +122,9 @@ class AnswerView(QPlainTextEdit):
                 line -= 1
             block = block.previous()
         for lines in code:
-            mark_code(pieces[lines.first][-1], pieces[lines.last][0], lines.language)
+            starts, ends = pieces.get(lines.first), pieces.get(lines.last)
+            if starts and ends:  # else the text was not put in through append_text
+                mark_code(starts[-1], ends[0], lines.language)
 
     # ---- cutting ------------------------------------------------------------------------
 

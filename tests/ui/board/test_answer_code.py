@@ -17,6 +17,7 @@ from promptstudio.ui.board.answer_view import AnswerView
 from promptstudio.ui.board.run_column import RunColumn
 from promptstudio.ui.code_fences import FenceScanner
 from promptstudio.ui.editor import code_highlighter
+from promptstudio.ui.editor.code_highlighter import CODE_LANGUAGE
 from promptstudio.ui.history.history_pane import RUNS_TAB
 from promptstudio.ui.main_window import MainWindow
 from promptstudio.ui.theme import _dark_palette
@@ -140,6 +141,26 @@ def test_an_answer_ending_on_its_closing_fence_is_coloured(qtbot) -> None:
     qtbot.waitUntil(lambda: set(coloured(view.document())) == {"import os"}, timeout=3000)
     view.set_text("```py\nimport os\n")  # never closed: stays plain
     assert coloured(view.document()) == {}
+
+
+def test_a_long_code_line_in_pieces_is_marked_whole(qtbot) -> None:
+    view = AnswerView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    long_line = "values = [" + ", ".join(str(n) for n in range(2000)) + "]"
+    text = "A long one:\n```python\n" + long_line + "\nprint(values)\n```\nDone."
+    for start in range(0, len(text), 97):
+        view.append_text(text[start : start + 97])
+    assert view.toPlainText() == text
+    assert view.document().blockCount() > len(text.splitlines())  # the long line is in pieces
+    marked, block = [], view.document().firstBlock()
+    while block.isValid():
+        if block.blockFormat().stringProperty(CODE_LANGUAGE) == "python":
+            marked.append(block.text())
+        block = block.next()
+    assert "".join(marked[:-1]) == long_line and marked[-1] == "print(values)"
 
 
 def test_the_markdown_view_leaves_a_block_still_streaming_plain(qtbot, monkeypatch) -> None:
