@@ -12,7 +12,7 @@ from promptstudio.errors import PromptStudioError
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM, Reply
 from tests.ui.conftest import new_prompt, serve_at_once
-from tests.ui.test_evaluate_in_window import evaluate, set_up
+from tests.ui.evaluate.test_evaluate_in_window import evaluate, set_up
 
 
 def test_a_run_and_a_save_are_announced_without_moving_the_focus(

@@ -13,7 +13,8 @@ from promptstudio.storage import library
 from promptstudio.ui.main_window import EVALUATE_TAB, HISTORY_TAB, MainWindow
 
 # Imported on first use only: the panes below the Run tab, the exchange formats (PyYAML),
-# the evaluation's graders and plan, the compare dialog's diff, the SDKs.
+# the evaluation's graders and plan, the compare dialog's diff, the SDKs, Pygments (lexes
+# the first code shown).
 NOT_AT_START = (
     "promptstudio.ui.history.history_pane",
     "promptstudio.ui.evaluate.eval_flow",
@@ -26,6 +27,7 @@ NOT_AT_START = (
     "jsonschema",
     "openai",
     "anthropic",
+    "pygments",
 )
 
 USABLE = r"""

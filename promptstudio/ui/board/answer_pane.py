@@ -1,7 +1,9 @@
 """A run column's answer: the streaming text, its rendered (Markdown or JSON) view, and the
 bar that picks the sample and the view.
 
-Text mode shows the live stream; Markdown and JSON re-render at most twice a second.
+Text mode shows the live stream; Markdown and JSON re-render at most twice a second. Valid
+JSON and the closed code blocks of Markdown are coloured (Pygments), once per render; JSON
+that does not parse yet and a code block still open stay plain, so a stream lexes nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from promptstudio.ui import a11y
 from promptstudio.ui.board.answer_view import AnswerView
+from promptstudio.ui.code_fences import fences_finished
+from promptstudio.ui.editor.code_highlighter import CodeHighlighter
 from promptstudio.ui.theme import set_status
 
 VIEW_MODES = ("Text", "Markdown", "JSON")
@@ -49,6 +53,7 @@ class AnswerPane(QWidget):
         a11y.keyboard_selectable(self.rendered)
         self.rendered.setOpenExternalLinks(False)
         self.rendered.setMinimumHeight(48)
+        self.rendered_colours = CodeHighlighter(self.rendered)
         self.views = QStackedWidget(self)
         self.views.addWidget(self.output)
         self.views.addWidget(self.rendered)
@@ -120,13 +125,20 @@ class AnswerPane(QWidget):
         """Render ``text`` as Markdown, or as JSON checked against ``schema`` if there is one."""
         if self.view_mode.currentText() == "Markdown":
             self.json_status.hide()
-            self.rendered.setMarkdown(text)
+            self.rendered_colours.show_text(
+                lambda: self.rendered.setMarkdown(text), None, code_blocks=fences_finished(text)
+            )
             return
         # On first use: importing the evaluations package costs the window's start ~40 ms.
         from promptstudio.evals.json_answers import format_json
 
         pretty, problem = format_json(text, schema)
-        self.rendered.setPlainText(pretty)
+        parsed = problem is None or not problem.startswith("Not valid JSON")
+        self.rendered_colours.show_text(
+            lambda: self.rendered.setPlainText(pretty),
+            "json" if parsed and pretty.strip() else None,
+            code_blocks=False,
+        )
         valid = "Valid JSON, matches the schema" if schema else "Valid JSON"
         self.json_status.setText(problem or valid)
         set_status(self.json_status, "error" if problem else "ok")

@@ -13,6 +13,10 @@ answer exactly, without the cuts.
 
 Without wrapping there are no line ends to cut at; pieces are then cut after a space,
 and the cut shows.
+
+Fenced code (```` ```python ````) is coloured as each block's closing fence arrives
+(:mod:`promptstudio.ui.code_fences`): a delta is scanned for fences, never lexed, and each
+code line is lexed once.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from PySide6.QtGui import QTextBlock, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from promptstudio.ui import a11y
+from promptstudio.ui.code_fences import CodeLines, FenceScanner, mark_code
+from promptstudio.ui.editor.code_highlighter import CodeHighlighter
 
 PIECE = 2000  # characters a paragraph's open block may reach before it is cut
 CONTINUES = 1  # the user state of a block that continues the previous block's paragraph
@@ -42,6 +48,8 @@ class AnswerView(QPlainTextEdit):
         self._reflow.setSingleShot(True)
         self._reflow.setInterval(REFLOW_DELAY_MS)
         self._reflow.timeout.connect(self.reflow)
+        self._fences = FenceScanner()
+        self.code_colours: CodeHighlighter | None = None  # made for the first code block
 
     def minimumSizeHint(self) -> QSize:
         """A few lines at the least (in the font it shows): on a small screen the editor
@@ -57,6 +65,7 @@ class AnswerView(QPlainTextEdit):
         document = self.document()
         if document.isEmpty():
             self._cut_width = self._wrap_width()
+            self._fences = FenceScanner()
         elif self._cut_width != self._wrap_width() and document.blockCount() > 1:
             self._reflow.start()  # cut for another width: cut again once it settles
         cursor = QTextCursor(document)
@@ -68,6 +77,9 @@ class AnswerView(QPlainTextEdit):
             cursor.insertText(text[start:end])
             start = end
             self._cut_open_block()
+        code = self._fences.feed(text)
+        if code:
+            self._colour(code)
 
     def set_text(self, text: str) -> None:
         """Show ``text`` from scratch (another sample, or a new width)."""
@@ -93,6 +105,26 @@ class AnswerView(QPlainTextEdit):
             count += block.userState() != CONTINUES
             block = block.next()
         return count
+
+    # ---- code ---------------------------------------------------------------------------
+
+    def _colour(self, code: list[CodeLines]) -> None:
+        """Mark the lines of fenced blocks just closed; the highlighter colours those only.
+        The lines are near the end, so they are found walking back from it."""
+        if self.code_colours is None:
+            self.code_colours = CodeHighlighter(self)
+        first = min(lines.first for lines in code)
+        pieces: dict[int, list[QTextBlock]] = {}  # line number: its blocks, last first
+        line, block = self._fences.line, self.document().lastBlock()
+        while block.isValid() and line >= first:
+            pieces.setdefault(line, []).append(block)
+            if block.userState() != CONTINUES:
+                line -= 1
+            block = block.previous()
+        for lines in code:
+            starts, ends = pieces.get(lines.first), pieces.get(lines.last)
+            if starts and ends:  # else the text was not put in through append_text
+                mark_code(starts[-1], ends[0], lines.language)
 
     # ---- cutting ------------------------------------------------------------------------
 

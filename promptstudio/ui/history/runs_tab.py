@@ -25,6 +25,8 @@ from promptstudio.storage.ratings import NO_RATING, Rating, rating_from
 from promptstudio.ui import a11y
 from promptstudio.ui.board.thread_view import transcript
 from promptstudio.ui.board.tool_calls_view import calls_text
+from promptstudio.ui.code_fences import mark_fences
+from promptstudio.ui.editor.code_highlighter import CodeHighlighter
 from promptstudio.ui.formatting import format_cost
 from promptstudio.ui.history.hint_stack import HintStack
 from promptstudio.ui.history.history_model import (
@@ -66,6 +68,7 @@ class RunsTab(HintStack):
         self.answer.setReadOnly(True)
         a11y.keyboard_selectable(self.answer)
         self.answer.setPlaceholderText("Select an answer to read it.")
+        self.answer_colours = CodeHighlighter(self.answer)  # its fenced code
         self.title = QLabel(page)
         self.title.setObjectName("historyRunsTitle")
         self.rating = RatingBar("answer", page)
@@ -174,6 +177,7 @@ class RunsTab(HintStack):
             self.answer.setPlainText(f"{response.text}\n\n[{response.status}] {why}")
         else:
             self.answer.setPlainText(response.text)
+        mark_fences(self.answer.document())
 
 
 def conversation_text(response: ResponseRow) -> str:

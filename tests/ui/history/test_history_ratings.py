@@ -10,7 +10,16 @@ from promptstudio.storage import Database, library
 from promptstudio.storage.ratings import GOOD
 from promptstudio.ui.history.history_pane import RUNS_TAB, HistoryPane
 from promptstudio.ui.rating_bar import marks
-from tests.ui.test_history_pane import TIMEOUT, V1, answer, db, open_prompt, pane, seed, tasks
+from tests.ui.history.test_history_pane import (
+    TIMEOUT,
+    V1,
+    answer,
+    db,
+    open_prompt,
+    pane,
+    seed,
+    tasks,
+)
 
 __all__ = ["db", "pane", "tasks"]  # fixtures shared with test_history_pane
 

@@ -12,8 +12,8 @@ from promptstudio.ui.evaluate.eval_results import EvalResultsView, comparison_li
 from promptstudio.ui.evaluate.pair_picker import PROMPT, SAME
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM
-from tests.ui.test_eval_numbers import repeated_run
-from tests.ui.test_evaluate_in_window import evaluate, set_up
+from tests.ui.evaluate.test_eval_numbers import repeated_run
+from tests.ui.evaluate.test_evaluate_in_window import evaluate, set_up
 
 
 def test_the_picker_lists_the_runs_columns_and_needs_two_different_ones(qtbot) -> None:

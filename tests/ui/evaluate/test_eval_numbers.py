@@ -26,7 +26,7 @@ from promptstudio.ui.evaluate.eval_grid_model import (
 from promptstudio.ui.evaluate.eval_results import EvalResultsView
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM, Reply
-from tests.ui.test_evaluate_in_window import evaluate, set_up
+from tests.ui.evaluate.test_evaluate_in_window import evaluate, set_up
 
 Role = Qt.ItemDataRole
 

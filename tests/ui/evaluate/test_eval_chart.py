@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from promptstudio.evals.results import ModelSummary, summarize
 from promptstudio.ui.evaluate.eval_chart import EvalChart
 from promptstudio.ui.theme import _dark_palette
-from tests.ui.test_eval_grid_model import build_run
+from tests.ui.evaluate.test_eval_grid_model import build_run
 
 SHOTS = Path("/tmp")
 

@@ -13,7 +13,7 @@ from promptstudio.storage import library
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM, Reply
 from tests.ui.conftest import new_prompt
-from tests.ui.test_evaluate_in_window import set_up
+from tests.ui.evaluate.test_evaluate_in_window import set_up
 
 
 def test_a_stopped_evaluation_names_what_it_cancelled(

@@ -21,7 +21,7 @@ from promptstudio.ui.evaluate.eval_summary_model import cost_text
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM, Reply
 from tests.ui.conftest import new_prompt
-from tests.ui.test_evaluate_in_window import evaluate, set_up
+from tests.ui.evaluate.test_evaluate_in_window import evaluate, set_up
 
 
 def test_send_as_a_batch_shows_pending_cells_and_fills_them_in_after_a_restart(

@@ -11,7 +11,7 @@ from promptstudio.storage.ratings import BAD, Rating, rate_eval_cell
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM
 from tests.ui.conftest import new_prompt
-from tests.ui.test_evaluate_in_window import evaluate, set_up
+from tests.ui.evaluate.test_evaluate_in_window import evaluate, set_up
 
 
 def test_enter_on_a_cell_note_hit_shows_its_evaluation(

@@ -8,7 +8,7 @@ from promptstudio.images import image_from_bytes
 from promptstudio.storage import Database, library
 from promptstudio.ui.history.history_pane import HistoryPane
 from tests.images import GIF, png
-from tests.ui.test_history_pane import db, open_prompt, pane, tasks
+from tests.ui.history.test_history_pane import db, open_prompt, pane, tasks
 
 __all__ = ["db", "pane", "tasks"]  # fixtures
 

@@ -15,7 +15,7 @@ from promptstudio.ui.evaluate import eval_results
 from promptstudio.ui.evaluate.eval_grid_model import FLIPPED_ROLE
 from promptstudio.ui.evaluate.eval_results import EvalResultsView
 from promptstudio.ui.theme import _dark_palette
-from tests.ui.test_eval_grid_model import build_run, make_cell
+from tests.ui.evaluate.test_eval_grid_model import build_run, make_cell
 
 SHOT = Path("/tmp/eval_results.png")
 Role = Qt.ItemDataRole

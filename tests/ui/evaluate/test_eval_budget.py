@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialog
 from promptstudio.ui.evaluate.eval_plan import PlanDialog
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM
-from tests.ui.test_evaluate_in_window import set_up
+from tests.ui.evaluate.test_evaluate_in_window import set_up
 
 
 def test_the_plan_sends_nothing_and_the_budget_stops_the_evaluation(

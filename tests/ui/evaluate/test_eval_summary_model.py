@@ -11,7 +11,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 
 from promptstudio.evals.results import ModelSummary, match_columns, summarize
 from promptstudio.ui.evaluate.eval_summary_model import Column, EvalSummaryModel
-from tests.ui.test_eval_grid_model import build_run
+from tests.ui.evaluate.test_eval_grid_model import build_run
 
 Role = Qt.ItemDataRole
 

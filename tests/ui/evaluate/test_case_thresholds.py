@@ -9,7 +9,7 @@ from promptstudio.storage import library
 from promptstudio.ui.main_window import MainWindow
 from tests.fake_llm import FakeLLM
 from tests.ui.conftest import new_prompt
-from tests.ui.test_evaluate_in_window import TEMPLATE, arithmetic, evaluate
+from tests.ui.evaluate.test_evaluate_in_window import TEMPLATE, arithmetic, evaluate
 
 
 def test_an_imported_threshold_is_kept_through_edits_and_grades(

@@ -15,7 +15,7 @@ from promptstudio.ui.evaluate.eval_pane import EvalPane
 from promptstudio.ui.main_window import MainWindow
 from promptstudio.ui.rating_bar import marks
 from tests.fake_llm import FakeLLM
-from tests.ui.test_evaluate_in_window import evaluate, set_up
+from tests.ui.evaluate.test_evaluate_in_window import evaluate, set_up
 
 
 def _judged_run() -> EvalRun:
