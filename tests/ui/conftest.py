@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from promptstudio.credentials import KeyStore
@@ -16,6 +17,14 @@ from promptstudio.paths import data_dir
 from promptstudio.ui.app import open_library
 from promptstudio.ui.main_window import MainWindow
 from promptstudio.ui.tasks import TaskOwner
+
+
+@pytest.fixture(autouse=True)
+def _empty_clipboard(qapp) -> Iterator[None]:
+    """The clipboard is emptied after each test: the offscreen platform crashes the
+    interpreter at exit (SIGSEGV after every test passed) when it still holds a copy."""
+    yield
+    QGuiApplication.clipboard().clear()
 
 
 @pytest.fixture
