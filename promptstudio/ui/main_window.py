@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
         if "prices.overrides" in changed:
             self.workspace.endpoints.forget_prices()
         if "appearance.theme" in changed:
-            self.editor.highlighter.set_dark(apply_theme(str(values["appearance.theme"])))
+            self.editor.set_dark(apply_theme(str(values["appearance.theme"])))
             self.template_status.redraw()
 
     def set_theme(self, theme: str) -> None:
