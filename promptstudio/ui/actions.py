@@ -24,6 +24,7 @@ class ActionSpec:
     menu: str
     shortcut: KeySpec = None
     tip: str = ""
+    checkable: bool = False
 
 
 class ActionRegistry:
@@ -48,6 +49,7 @@ class ActionRegistry:
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         if spec.tip:
             action.setStatusTip(spec.tip)
+        action.setCheckable(spec.checkable)
         action.triggered.connect(lambda _checked=False: callback())
         self._window.addAction(action)
         self._actions[spec.id] = action

@@ -50,6 +50,11 @@ class CommandPalette(QDialog):
         self.filter.installEventFilter(self)
         self._on_filter("")
 
+    def open(self) -> None:
+        """Shown with the cursor in the filter: type at once."""
+        super().open()
+        self.filter.setFocus()
+
     def _on_filter(self, text: str) -> None:
         self._proxy.setFilterFixedString(text.strip())
         found = self._proxy.rowCount() > 0

@@ -166,7 +166,7 @@ def test_a_stored_version_exports_from_the_history(window, qtbot) -> None:
     with qtbot.waitSignal(window.workspace.versionsChanged, timeout=5000):
         window.registry["prompt.save"].trigger()
     history = window.history
-    window.show_history()
+    window.panes.show_history()
     qtbot.waitUntil(lambda: history.model.rowCount() == 2, timeout=5000)
     history.table.selectRow(1)  # the older version (newest first)
     qtbot.waitUntil(lambda: history.export_action.isEnabled(), timeout=5000)

@@ -137,7 +137,7 @@ def test_a_daily_backup_is_taken_in_the_background(window, qtbot, isolated_home)
 def test_recent_prompts_and_the_column_layout_persist(window, qtbot, isolated_home) -> None:
     first = new_prompt(qtbot, window)
     second = new_prompt(qtbot, window)
-    assert window.recent_prompts()[:2] == [second, first]
+    assert window.recent.prompts()[:2] == [second, first]
     window.recent_menu.aboutToShow.emit()
     labels = [a.text() for a in window.recent_menu.actions()]
     assert labels[0].endswith("Untitled 2") and labels[1].endswith("Untitled 1")
@@ -152,6 +152,6 @@ def test_recent_prompts_and_the_column_layout_persist(window, qtbot, isolated_ho
     again = MainWindow(db, KeyStore(), isolated_home)
     qtbot.addWidget(again)
     assert [c.model.text() for c in again.run_board.columns] == ["kept-model", "second-model"]
-    assert again.recent_prompts()[:2] == [first, second]
+    assert again.recent.prompts()[:2] == [first, second]
     again.close()
     db.close()

@@ -97,7 +97,7 @@ def test_settings_providers_and_the_palette_offer_the_setup(window, qtbot) -> No
     assert isinstance(window.local_model.dialog, LocalSetupDialog)
     window.local_model.dialog.reject()
     qtbot.waitUntil(lambda: window.local_model.dialog is None)
-    window.settings_dialog.reject()
+    window.dialogs.settings_dialog.reject()
     window.registry["app.local_model"].trigger()  # the palette lists the registry's actions
     assert window.local_model.dialog is not None and window.local_model.dialog.isVisible()
     window.local_model.dialog.reject()

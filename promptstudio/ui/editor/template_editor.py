@@ -83,6 +83,15 @@ class TemplateEditor(QPlainTextEdit):
     def error_position(self) -> tuple[int, int] | None:
         return self._error
 
+    def set_dark(self, dark: bool) -> None:
+        """The template's colours for a dark (or light) theme."""
+        self.highlighter.set_dark(dark)
+
+    def go_to_error(self) -> None:
+        """F8, or the error link under the editor: the cursor to the template's error."""
+        if self._error is not None:
+            self.go_to(*self._error)
+
     def go_to(self, line: int, column: int = 1) -> None:
         block = self.document().findBlockByNumber(max(line - 1, 0))
         cursor = QTextCursor(block)

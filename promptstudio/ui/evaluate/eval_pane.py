@@ -171,6 +171,10 @@ class EvalPane(QWidget):
 
     # ---- what the flow sets ----------------------------------------------------------------
 
+    def request_plan(self) -> None:
+        """Run › Plan the evaluation (cost)…: the flow answers with the plan dialog."""
+        self.planRequested.emit()
+
     def set_judge_columns(self, columns: Sequence[tuple[str, str]], chosen: str | None) -> None:
         """Offer the run columns (id, label) as judges; keep ``chosen`` if it is one."""
         self.judge.clear()

@@ -62,29 +62,22 @@ STARRED_ROLE = Qt.ItemDataRole.UserRole + 4
 TAGS_ROLE = Qt.ItemDataRole.UserRole + 5
 
 
-class LibraryModel(QAbstractItemModel):
-    """Folders, prompts, Starred and Trash over the store; see the module docstring.
-
-    Nothing is read until :meth:`refresh` (or :meth:`reload`) is called.
+class LibraryTreeModel(QAbstractItemModel):
+    """Folders, prompts, Starred and Trash as read from the store: loading, the folders
+    fetched on expand, the tag filter and what each row shows. :class:`LibraryModel` adds
+    the changes made in the tree. Nothing is read until :meth:`refresh` (or :meth:`reload`)
+    is called.
     """
 
     loaded = Signal()
     """A (re)load put a new tree in place."""
-    changed = Signal()
-    """A write through this model finished and the tree shows it."""
     fetched = Signal(QModelIndex)
     """A folder's (or the trash's) prompts arrived after an expand."""
-    renamed = Signal(int, str)
-    """A prompt's new name is stored (prompt id, name)."""
-    trashed = Signal(int)
-    """A prompt went to the trash (so an editor showing it can let go)."""
 
     def __init__(self, db: Database, tasks: TaskOwner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._db = db
         self._tasks = tasks
-        self.writes = LibraryWrites(db, tasks, self)
-        """Every write to the library from the tree (renames, drops, the pane's actions)."""
         self.tag_filter: str | None = None
         """Only prompts with this tag are shown (None: all); set with set_tag_filter."""
         self._root = Node(NodeKind.FOLDER, ROOT_KEY, None)
@@ -314,6 +307,24 @@ class LibraryModel(QAbstractItemModel):
         if node.kind in (NodeKind.TRASH, NodeKind.STARRED):
             return base | flag.ItemIsDropEnabled
         return base
+
+
+class LibraryModel(LibraryTreeModel):
+    """The library tree as the user changes it: a rename in place (``setData``), prompts
+    dragged onto a folder, Starred or Trash; every write goes through :attr:`writes`, then
+    the tree is read again (see the module docstring)."""
+
+    changed = Signal()
+    """A write through this model finished and the tree shows it."""
+    renamed = Signal(int, str)
+    """A prompt's new name is stored (prompt id, name)."""
+    trashed = Signal(int)
+    """A prompt went to the trash (so an editor showing it can let go)."""
+
+    def __init__(self, db: Database, tasks: TaskOwner, parent: QObject | None = None) -> None:
+        super().__init__(db, tasks, parent)
+        self.writes = LibraryWrites(db, tasks, self)
+        """Every write to the library from the tree (renames, drops, the pane's actions)."""
 
     # ---- editing --------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QStackedWidget,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptstudio.storage import Database
+from promptstudio.storage import Database, PromptRow
 from promptstudio.ui.library.library_actions import LibraryActions
 from promptstudio.ui.library.library_model import (
     NODE_KIND_ROLE,
@@ -113,6 +114,24 @@ class LibraryPane(QWidget):
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
+
+    def focus_tree(self) -> None:
+        self.tree.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # ---- what the tree's menu does, asked from elsewhere (the window's menus, on the open
+    # prompt as stored: the tree may not have loaded its folder) ----------------------------
+
+    def duplicate(self, prompt: PromptRow) -> None:
+        self.tree_actions.duplicate(prompt.id)
+
+    def toggle_star(self, prompt: PromptRow) -> None:
+        self.tree_actions.set_starred(prompt.id, not prompt.starred)
+
+    def ask_move(self, prompt: PromptRow) -> QInputDialog:
+        return self.menu.ask_move(prompt)
+
+    def ask_tags(self, prompt: PromptRow) -> QInputDialog:
+        return self.menu.ask_tags(prompt)
 
     def select_prompt(self, prompt_id: int, *, notify: bool = False) -> None:
         """Show and select the prompt, opening its folders; ``notify`` emits promptSelected."""

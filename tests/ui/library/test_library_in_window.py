@@ -15,7 +15,7 @@ def test_quick_open_opens_a_prompt_by_a_few_letters(window, qtbot) -> None:
     target = next(pid for pid, name in window.workspace.known.items() if name.startswith("Invoice"))
     with qtbot.waitSignal(window.registry["prompt.quick_open"].triggered, timeout=1000):
         window.registry["prompt.quick_open"].trigger()
-    dialog = window.quick_open
+    dialog = window.dialogs.quick_open
     assert dialog is not None
     qtbot.waitUntil(lambda: len(dialog.visible_names()) == 4, timeout=5000)
     qtbot.keyClicks(dialog.filter, "invjson")

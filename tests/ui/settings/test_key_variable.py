@@ -37,12 +37,12 @@ def test_key_variable_round_trip_and_run(
     assert "key from $MY_PROXY_KEY" in page.key_status.text()
     saved = json.loads((isolated_home / "profiles.json").read_text())
     assert saved["profiles"][0]["key_env"] == "MY_PROXY_KEY"
-    window.settings_dialog.reject()
-    qtbot.waitUntil(lambda: window.settings_dialog is None)
+    window.dialogs.settings_dialog.reject()
+    qtbot.waitUntil(lambda: window.dialogs.settings_dialog is None)
     page = _page(window)  # a new dialog reads the stored profile
     page.list.setCurrentIndex(page.model.index(page.model.rowCount() - 1, 0))
     assert page.key_env.text() == "MY_PROXY_KEY"
-    window.settings_dialog.reject()
+    window.dialogs.settings_dialog.reject()
 
     fake_llm.require_key = PROXY_KEY
     fake_llm.script(Reply(text="through the proxy"))
