@@ -84,7 +84,8 @@ class SymbolButton(QToolButton):
 
 
 class ColumnHeader(QHBoxLayout):
-    """The title line of ``column``; the column says what to show in it."""
+    """The title line of ``column``: what it shows is read from the column (its settings,
+    its fold); what its buttons ask for is the column's signals."""
 
     def __init__(self, column: RunColumn) -> None:
         super().__init__()

@@ -97,11 +97,8 @@ class RunColumn(QFrame):
         self.endpoint, self.model, self.key = panel.endpoint, panel.model, panel.key
         self.models_button, self.models_status = panel.models_button, panel.models_status
         self.model_list, self.key_status = panel.model_list, panel.key_status
-        self.api_choice, self.more_button, self.more = (
-            panel.api_choice,
-            panel.more_button,
-            panel.more,
-        )
+        self.api_choice, self.more_button = panel.api_choice, panel.more_button
+        self.more = panel.more
         self.param_widgets = panel.editors
         self.temperature = panel.editor("temperature", NumberEdit)
         self.max_tokens = panel.editor("max_tokens", NumberEdit)
@@ -116,17 +113,10 @@ class RunColumn(QFrame):
         self.answer = answer = AnswerPane(self)
         self.output, self.rendered, self.views = answer.output, answer.rendered, answer.views
         self.samples_bar, self.view_mode = answer.samples_bar, answer.view_mode
-        self.wrap, self.copy_button, self.json_status = (
-            answer.wrap,
-            answer.copy_button,
-            answer.json_status,
-        )
-        self.stats = ColumnStats(self, header.status)
-        self.consistency, self.error, self.metrics = (
-            self.stats.consistency,
-            self.stats.error,
-            self.stats.metrics,
-        )
+        self.wrap, self.copy_button = answer.wrap, answer.copy_button
+        self.json_status = answer.json_status
+        self.stats = stats = ColumnStats(self, header.status)
+        self.consistency, self.error, self.metrics = stats.consistency, stats.error, stats.metrics
         self.tool_steps = ColumnToolSteps(self)
         self.tool_calls, self.tool_bar = self.tool_steps.view, self.tool_steps.bar
         self.tool_bar.send.clicked.connect(lambda: self.toolStepRequested.emit(emit))
@@ -140,16 +130,24 @@ class RunColumn(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(header)
-        for row, stretch in (
-            (panel, 0), (self.metrics, 0), (self.error, 0), (self.consistency, 0),
-            (self.thread_view, 1), (self.tool_calls, 0), (self.tool_bar, 0), (answer, 1),
-            (self.turn_bar, 0),
-        ):  # fmt: skip
-            layout.addWidget(row, stretch)
+        layout.addWidget(panel)
+        layout.addWidget(self.metrics)
+        layout.addWidget(self.error)
+        layout.addWidget(self.consistency)
+        layout.addWidget(self.thread_view, 1)
+        layout.addWidget(self.tool_calls)
+        layout.addWidget(self.tool_bar)
+        layout.addWidget(answer, 1)
+        layout.addWidget(self.turn_bar)
         self.answers = ColumnAnswers(
-            answer, self.stats, self.tool_steps, self.thread_view, self.turn_bar,
-            streaming=lambda: header.running, schema=self.schema_button.param_value,
-        )  # fmt: skip
+            answer,
+            stats,
+            self.tool_steps,
+            self.thread_view,
+            self.turn_bar,
+            streaming=lambda: header.running,
+            schema=self.schema_button.param_value,
+        )
         self.set_config(config)
         panel.changed.connect(header.show_title)
         panel.changed.connect(self.configChanged)
