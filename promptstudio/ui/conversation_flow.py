@@ -104,7 +104,7 @@ class ConversationFlow(QObject):
 
     def conversation(self, column_id: str) -> Conversation | None:
         """The conversation of the answer the column shows."""
-        sample = self.board.column(column_id).selected
+        sample = self.board.column(column_id).answers.selected
         return self._conversations.get((column_id, sample))
 
     def keep_only(self, column_id: str, conversation: Conversation) -> None:
@@ -172,7 +172,7 @@ class ConversationFlow(QObject):
         self._steps[column_id] = (step, conversation)
         self.board.begin([column_id], samples=1)
         if _tool_results(turns):
-            column.tool_steps = conversation.record
+            column.tool_steps.record = conversation.record
         else:
             shown = [*conversation.after_prompt, *turns]
             column.show_thread(shown, len(conversation.thread.messages), _summary(conversation))
@@ -198,7 +198,7 @@ class ConversationFlow(QObject):
             return
         column = self.board.column(column_id)
         if not typed:
-            column.tool_bar.summary.setText(_tool_summary(conversation.thread))
+            column.tool_steps.show_summary(_tool_summary(conversation.thread))
             self._maybe_continue(column_id, conversation)
             return
         kept = any(s.result is step.result for s in conversation.thread.steps)
@@ -214,10 +214,10 @@ class ConversationFlow(QObject):
     def _auto_after_run(self) -> None:
         """After a run: columns in automatic mode whose answer calls tools go on."""
         for column in self.board.columns:
-            if column.tool_bar.auto.isChecked() and column.column_id not in self._steps:
+            if column.tool_steps.automatic() and column.column_id not in self._steps:
                 result = column.result
                 conversation = self.conversation(column.column_id)
-                if result is None or conversation is None or column.tool_steps:
+                if result is None or conversation is None or column.tool_steps.record:
                     continue
                 if wants_tools(result) and conversation.thread.steps[-1].result is result:
                     self.send_tool_results(column.column_id)
@@ -225,7 +225,7 @@ class ConversationFlow(QObject):
     def _maybe_continue(self, column_id: str, conversation: Conversation) -> None:
         """In automatic mode, answer the new answer's tool calls too, up to the setting."""
         column = self.board.column(column_id)
-        if not column.tool_bar.auto.isChecked() or column_id in self._stopped:
+        if not column.tool_steps.automatic() or column_id in self._stopped:
             return
         thread = conversation.thread
         if not wants_tools(thread.steps[-1].result):

@@ -67,7 +67,7 @@ class AnswerRatings(QObject):
         column.add_footer(bar, [good, bad])
         bar.shortcuts_for(column)
         bar.rated.connect(lambda rating: self._rate_column(column_id, rating))
-        column.samples_bar.currentChanged.connect(lambda _index: self._refresh(column_id))
+        column.sampleShown.connect(lambda _index: self._refresh(column_id))
         column.destroyed.connect(lambda: self._forget(column_id, bar))
         self.bars[column_id] = bar
         self._refresh(column_id)
@@ -95,7 +95,7 @@ class AnswerRatings(QObject):
     def _current(self, column_id: str) -> tuple[int, Rating] | None:
         """The stored answer the column shows now (None while its run streams)."""
         column = self._column(column_id)
-        return self._stored.get(column_id, {}).get(column.selected) if column else None
+        return self._stored.get(column_id, {}).get(column.answers.selected) if column else None
 
     def _refresh(self, column_id: str) -> None:
         bar = self.bars.get(column_id)
@@ -110,7 +110,7 @@ class AnswerRatings(QObject):
         current, column = self._current(column_id), self._column(column_id)
         if current is None or column is None:
             return
-        response_id, sample = current[0], column.selected
+        response_id, sample = current[0], column.answers.selected
 
         async def store() -> None:
             stored = await self.db.acall(set_rating, "response", response_id, rating)

@@ -1,14 +1,17 @@
 """The run board: N columns side by side, one prompt sent to all of them.
 
-The board owns the single flush timer (~30 Hz) that moves buffered text into every
-streaming column, and the summary row that marks the fastest answer across columns.
-Columns scroll horizontally beyond the window's width.
+The board manages the columns (add, duplicate, move, remove, fold, maximise), runs them
+(the run worker puts each update into the board's feed; the single flush timer, ~30 Hz,
+drains it into every streaming column), keeps answers pinned beside them
+(:class:`~promptstudio.ui.board.pinned_answers.PinnedAnswers`) and shows the summary row
+that marks the fastest answer across columns. Columns scroll horizontally beyond the
+window's width.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -18,12 +21,10 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSpinBox,
     QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -34,14 +35,10 @@ from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.runs.columns import MAX_SAMPLES, split_sample_key
 from promptstudio.runs.feed import Feed, TargetUpdate
 from promptstudio.tools import ToolDef
-from promptstudio.ui import a11y
-from promptstudio.ui.board.run_column import (
-    COLUMN_MIME,
-    ColumnConfig,
-    RunColumn,
-    cost_text,
-    ms_text,
-)
+from promptstudio.ui.board.column_header import COLUMN_MIME, target_summary
+from promptstudio.ui.board.column_stats import cost_text, ms_text
+from promptstudio.ui.board.pinned_answers import PinnedAnswers
+from promptstudio.ui.board.run_column import ColumnConfig, RunColumn
 
 if TYPE_CHECKING:  # the compare dialog (with the diff) is imported when first opened
     from promptstudio.ui.board.compare_dialog import CompareDialog
@@ -95,7 +92,7 @@ class ColumnRow(QHBoxLayout):
 
 
 class ColumnStrip(QWidget):
-    """The row the columns sit in; it takes a dragged column and moves it."""
+    """The row the columns sit in; it takes a dragged column and moves it where it drops."""
 
     def __init__(self, board: RunBoard) -> None:
         super().__init__(board)
@@ -115,9 +112,23 @@ class ColumnStrip(QWidget):
         if not data.hasFormat(COLUMN_MIME):
             return
         column_id = bytes(data.data(COLUMN_MIME).data()).decode()
-        if any(c.column_id == column_id for c in self._board.columns):
-            self._board.move_to(column_id, self._board.drop_index(event.position().x()))
+        columns = self._board.columns
+        dragged = next((c for c in columns if c.column_id == column_id), None)
+        if dragged is not None:
+            current, index = columns.index(dragged), self.drop_index(event.position().x())
+            target = index - 1 if index > current else index  # the slot, once it is out
+            if target != current:
+                self._board.move_column(column_id, target - current)
             event.acceptProposedAction()
+
+    def drop_index(self, x: float) -> int:
+        """Where a column dropped at ``x`` goes: before the first visible column whose
+        middle lies to the right of ``x``."""
+        columns = self._board.columns
+        for column in columns:
+            if not column.isHidden() and x < column.geometry().center().x():
+                return columns.index(column)
+        return len(columns)
 
 
 class RunBoard(QWidget):
@@ -180,14 +191,9 @@ class RunBoard(QWidget):
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._scroll.setWidget(self._strip)
-        self.pinned = QTabWidget(self)
-        self.pinned.setObjectName("pinnedAnswers")
-        a11y.name_tabs(self.pinned, "Pinned answers")
-        self.pinned.setTabsClosable(True)
-        self.pinned.setDocumentMode(True)
-        self.pinned.tabCloseRequested.connect(self._close_pinned)
-        self.pinned.hide()
-        self._split = split = QSplitter(Qt.Orientation.Horizontal, self)
+        self.pinned = PinnedAnswers(self)
+        self.pinned.pinClosed.connect(self.pinClosed)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(self._scroll)
         split.addWidget(self.pinned)
         split.setStretchFactor(0, 4)
@@ -245,12 +251,6 @@ class RunBoard(QWidget):
         for column in self.columns:
             column.set_sample_count(samples)
 
-    def _show_samples(self) -> None:
-        """The box shows the columns' count (the largest, should stored columns differ)."""
-        self.repeats.blockSignals(True)
-        self.repeats.setValue(max((c.sample_count for c in self.columns), default=1))
-        self.repeats.blockSignals(False)
-
     # ---- folding ---------------------------------------------------------------------------
 
     def folded(self) -> list[str]:
@@ -269,9 +269,6 @@ class RunBoard(QWidget):
         fold = not all(column.folded for column in self.columns)
         for column in self.columns:
             column.set_folded(fold)
-
-    def _remember_fold(self, column_id: str, folded: bool) -> None:
-        self.folded_ids[column_id] = folded
 
     def add_column(
         self, config: ColumnConfig | None = None, *, after: str | None = None, notify: bool = True
@@ -295,10 +292,10 @@ class RunBoard(QWidget):
         column.moveRequested.connect(self.move_column)
         column.maximiseRequested.connect(self.toggle_maximised)
         column.previewRequested.connect(self.previewRequested)
-        column.compareRequested.connect(self._fill_compare_menu)
+        column.compareRequested.connect(self._offer_comparisons)
         column.pinRequested.connect(self.pin_answer)
         column.modelsRequested.connect(self.modelsRequested)
-        column.foldedChanged.connect(self._remember_fold)
+        column.foldedChanged.connect(self.folded_ids.__setitem__)  # kept for later layouts
         column.continueRequested.connect(self.continueRequested)
         column.conversationUseRequested.connect(self.conversationUseRequested)
         index = len(self.columns)
@@ -347,23 +344,6 @@ class RunBoard(QWidget):
         self._update_buttons()
         self.configChanged.emit()
 
-    def drop_index(self, x: float) -> int:
-        """Where a column dropped at ``x`` (strip coordinates) goes: before the first
-        visible column whose middle lies to the right of ``x``."""
-        visible = [c for c in self.columns if not c.isHidden()]
-        for column in visible:
-            if x < column.geometry().center().x():
-                return self.columns.index(column)
-        return len(self.columns)
-
-    def move_to(self, column_id: str, index: int) -> None:
-        """Move a column so it lands in slot ``index`` of the order before the move."""
-        column = self.column(column_id)
-        current = self.columns.index(column)
-        target = index - 1 if index > current else index
-        if target != current:
-            self.move_column(column_id, target - current)
-
     def toggle_maximised(self, column_id: str) -> None:
         """Show only this column, or every column again."""
         self.maximised = None if self.maximised == column_id else column_id
@@ -385,52 +365,28 @@ class RunBoard(QWidget):
         column.deleteLater()
 
     def _update_buttons(self) -> None:
-        only = len(self.columns) == 1
+        """Each column's place, what can be added, and the columns' samples (the largest,
+        should stored columns differ) in the box."""
         for index, column in enumerate(self.columns):
-            column.remove_button.setEnabled(not only)
-            column.move_left.setEnabled(index > 0)
-            column.move_right.setEnabled(index < len(self.columns) - 1)
-            a11y.name_column(column, index + 1)
+            column.set_place(index, len(self.columns))
         self.add_button.setEnabled(len(self.columns) < MAX_COLUMNS)
-        self._show_samples()
+        self.repeats.blockSignals(True)
+        self.repeats.setValue(max((c.sample_count for c in self.columns), default=1))
+        self.repeats.blockSignals(False)
 
     # ---- reading the answers ------------------------------------------------------------
 
-    def _fill_compare_menu(self, column_id: str) -> None:
+    def _offer_comparisons(self, column_id: str) -> None:
+        """Fill the column's "Compare the answer with": its previous run, the other answers."""
         column = self.column(column_id)
-        menu = column.compare_menu
-        menu.clear()
-        if column.previous_text is not None:
-            menu.addAction("Its previous run", lambda: self.compare_with_previous(column_id))
+        choices: list[tuple[str, Callable[[], object]]] = []
+        if column.answers.previous_text is not None:
+            choices.append(("Its previous run", functools.partial(compare_previous, column, self)))
         for other in self.columns:
             if other is not column and other.result is not None:
-                compare = functools.partial(self.compare, column_id, other.column_id)
-                menu.addAction(other.config().model or "no model", compare)
-        if menu.isEmpty():
-            menu.addAction("No other answer yet").setEnabled(False)
-
-    def compare(self, left_id: str, right_id: str) -> CompareDialog:
-        from promptstudio.ui.board.compare_dialog import CompareDialog
-
-        left, right = self.column(left_id), self.column(right_id)
-        dialog = CompareDialog(
-            left.config().model or "left", left.answer_text(),
-            right.config().model or "right", right.answer_text(), self,
-        )  # fmt: skip
-        dialog.open()
-        return dialog
-
-    def compare_with_previous(self, column_id: str) -> CompareDialog:
-        from promptstudio.ui.board.compare_dialog import CompareDialog
-
-        column = self.column(column_id)
-        model = column.config().model or "this column"
-        dialog = CompareDialog(
-            f"{model} · previous run", column.previous_text or "",
-            f"{model} · this run", column.answer_text(), self,
-        )  # fmt: skip
-        dialog.open()
-        return dialog
+                compare = functools.partial(compare_answers, column, other, self)
+                choices.append((other.config().model or "no model", compare))
+        column.offer_comparisons(choices)
 
     def pin_answer(self, column_id: str) -> None:
         """Keep this answer as a tab beside later runs (``answerPinned`` asks for it to be
@@ -440,67 +396,22 @@ class RunBoard(QWidget):
         if not text:
             return
         stamp = datetime.now().strftime("%H:%M:%S")
-        label = f"{column.config().model or 'answer'} · {stamp}"
-        self.answerPinned.emit(label, column.title.toolTip().split("\n")[0], text)
+        config = column.config()
+        label = f"{config.model or 'answer'} · {stamp}"
+        self.answerPinned.emit(label, target_summary(config), text)
 
     def add_pin(self, pin_id: int | None, label: str, detail: str, text: str) -> None:
         """Show a pinned answer as a tab; ``pin_id`` is its id in the library, if kept."""
-        view = QPlainTextEdit(self.pinned)
-        view.setReadOnly(True)
-        a11y.keyboard_selectable(view)
-        view.setPlainText(text)
-        view.setObjectName("pinnedAnswer")
-        view.setAccessibleName(f"Pinned answer: {label}")
-        index = self.pinned.addTab(view, label)
-        self.pinned.setTabToolTip(index, detail)
-        self.pinned.tabBar().setTabData(index, pin_id)
-        self.pinned.setCurrentIndex(index)
-        self._show_pinned()
+        self.pinned.add_pin(pin_id, label, detail, text)
 
     def set_pins(self, pins: Iterable[tuple[int | None, str, str, str]]) -> None:
         """Show these pins (id, label, detail, text) instead of the current ones."""
-        while self.pinned.count():
-            self._remove_pin_tab(0)
-        for pin in pins:
-            self.add_pin(*pin)
-        self._show_pinned()
+        self.pinned.set_pins(pins)
 
     def pin_ids(self) -> list[int | None]:
-        bar = self.pinned.tabBar()
-        return [bar.tabData(index) for index in range(bar.count())]
-
-    def _show_pinned(self) -> None:
-        """Show the pins beside the columns, taking a quarter of the width at most the first
-        time (a splitter gives a newly shown pane its size hint, and the columns shrank to
-        a strip)."""
-        if not self.pinned.count():
-            self.pinned.hide()
-            return
-        if not self.pinned.isHidden():
-            return
-        self.pinned.show()
-        total = sum(self._split.sizes()) or self._split.width()
-        side = min(max(total // 4, 200), 420)
-        self._split.setSizes([max(total - side, 1), side])
-
-    def _close_pinned(self, index: int) -> None:
-        pin_id = self.pinned.tabBar().tabData(index)
-        self._remove_pin_tab(index)
-        self._show_pinned()
-        if pin_id is not None:
-            self.pinClosed.emit(pin_id)
-
-    def _remove_pin_tab(self, index: int) -> None:
-        widget = self.pinned.widget(index)
-        self.pinned.removeTab(index)
-        if widget is not None:
-            widget.deleteLater()
+        return self.pinned.pin_ids()
 
     # ---- runs ------------------------------------------------------------------------------
-
-    @property
-    def running(self) -> bool:
-        return bool(self._active)
 
     @property
     def active_ids(self) -> frozenset[str]:
@@ -523,15 +434,15 @@ class RunBoard(QWidget):
         self._feed.put(key, TargetUpdate(result, delta, result.output_chunks))
 
     def flush(self) -> None:
-        """Hand the running columns what arrived since the last flush, and show it."""
-        running = {c.column_id: c for c in self.columns if c.column_id in self._active}
+        """Hand the running columns what arrived since the last flush, and show it (what
+        arrived for a column that ended meanwhile is dropped)."""
+        arrived: dict[str, dict[int, list[TargetUpdate]]] = {}
         for key, updates in self._feed.drain().items():
             column_id, sample = split_sample_key(key)
-            column = running.get(column_id)
-            if column is not None:  # not a column that ended meanwhile
-                column.receive(sample, updates)
-        for column in running.values():
-            column.flush()
+            arrived.setdefault(column_id, {})[sample] = updates
+        for column in self.columns:
+            if column.column_id in self._active:
+                column.flush(arrived.get(column.column_id, {}))
 
     def end(self, column_ids: Iterable[str]) -> None:
         self.flush()  # what the run reported before it ended
@@ -542,37 +453,39 @@ class RunBoard(QWidget):
         if not self._active:
             self._timer.stop()
             self.stop_all_button.setEnabled(False)
-        self.update_summary()
+        self.summary.setText(summary_text(self.columns))
 
-    def update_summary(self) -> None:
-        done = [
-            (column, column.result)
-            for column in self.columns
-            if column.result is not None and column.result.status == TargetStatus.DONE
-        ]
-        if len(done) < 2:
-            self.summary.setText(run_cost_text(self.columns) if done else "")
-            return
-        parts = []
-        timed = [(c, r) for c, r in done if r.total_ms is not None]
-        if timed:
-            fastest, result = min(timed, key=lambda pair: pair[1].total_ms or 0.0)
-            parts.append(f"Fastest: {fastest.config().model} ({ms_text(result.total_ms)})")
-        first = [(c, r) for c, r in done if r.ttft_ms is not None]
-        if first:
-            quickest, result = min(first, key=lambda pair: pair[1].ttft_ms or 0.0)
-            parts.append(f"first token: {quickest.config().model} ({ms_text(result.ttft_ms)})")
-        priced = [(c, r) for c, r in done if r.cost is not None]
-        if priced:
-            cheapest, result = min(priced, key=lambda pair: pair[1].cost or 0.0)
-            parts.append(f"cheapest: {cheapest.config().model} ({cost_text(result.cost)})")
-        parts.append(run_cost_text(self.columns))
-        self.summary.setText("  ·  ".join(parts))
+
+def summary_text(columns: Sequence[RunColumn]) -> str:
+    """The summary row after a run: the fastest, quickest to the first token and cheapest
+    answer when two or more are done, and what the run cost."""
+    done = [
+        (column, column.result)
+        for column in columns
+        if column.result is not None and column.result.status == TargetStatus.DONE
+    ]
+    if len(done) < 2:
+        return run_cost_text(columns) if done else ""
+    parts = []
+    timed = [(c, r) for c, r in done if r.total_ms is not None]
+    if timed:
+        fastest, result = min(timed, key=lambda pair: pair[1].total_ms or 0.0)
+        parts.append(f"Fastest: {fastest.config().model} ({ms_text(result.total_ms)})")
+    first = [(c, r) for c, r in done if r.ttft_ms is not None]
+    if first:
+        quickest, result = min(first, key=lambda pair: pair[1].ttft_ms or 0.0)
+        parts.append(f"first token: {quickest.config().model} ({ms_text(result.ttft_ms)})")
+    priced = [(c, r) for c, r in done if r.cost is not None]
+    if priced:
+        cheapest, result = min(priced, key=lambda pair: pair[1].cost or 0.0)
+        parts.append(f"cheapest: {cheapest.config().model} ({cost_text(result.cost)})")
+    parts.append(run_cost_text(columns))
+    return "  ·  ".join(parts)
 
 
 def run_cost_text(columns: Sequence[RunColumn]) -> str:
     """The run's total cost over every sample; says when some prices are unknown."""
-    results = [r for column in columns for r in column.samples if r is not None]
+    results = [r for column in columns for r in column.answers.samples if r is not None]
     finished = [r for r in results if r.status.finished]
     known = [r.cost for r in finished if r.cost is not None]
     if not finished:
@@ -582,3 +495,28 @@ def run_cost_text(columns: Sequence[RunColumn]) -> str:
     total = f"run cost {cost_text(sum(known))}"
     unknown = len(finished) - len(known)
     return total + (f" + {unknown} without a known price" if unknown else "")
+
+
+def compare_answers(left: RunColumn, right: RunColumn, parent: QWidget) -> CompareDialog:
+    """Show the answers of two columns side by side, their differences marked."""
+    from promptstudio.ui.board.compare_dialog import CompareDialog
+
+    dialog = CompareDialog(
+        left.config().model or "left", left.answer_text(),
+        right.config().model or "right", right.answer_text(), parent,
+    )  # fmt: skip
+    dialog.open()
+    return dialog
+
+
+def compare_previous(column: RunColumn, parent: QWidget) -> CompareDialog:
+    """Show a column's answer beside the one its previous run gave."""
+    from promptstudio.ui.board.compare_dialog import CompareDialog
+
+    model = column.config().model or "this column"
+    dialog = CompareDialog(
+        f"{model} · previous run", column.answers.previous_text or "",
+        f"{model} · this run", column.answer_text(), parent,
+    )  # fmt: skip
+    dialog.open()
+    return dialog

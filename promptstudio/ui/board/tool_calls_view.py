@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from promptstudio.chat import Message, ToolCall
+from promptstudio.runs import TargetResult, TargetStatus
 from promptstudio.tools import ToolDef, argument_error, tool_named
 from promptstudio.ui.theme import status_colours
 
@@ -182,3 +183,37 @@ class ToolStepBar(QWidget):
         row.addWidget(self.auto)
         row.addWidget(self.summary, 1)
         self.hide()
+
+
+class ColumnToolSteps:
+    """A run column's tool calls: those of the answer on show, checked against the prompt's
+    tools, the ``record`` of the earlier steps of a tool conversation above them, and the
+    bar that sends the mock results back (one step, or automatically)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        self.tools: tuple[ToolDef, ...] = ()  # the prompt's, to check calls against
+        self.record = ""  # the earlier tool steps (ToolCallsView HTML)
+        self.view = ToolCallsView(parent)
+        self.bar = ToolStepBar(parent)
+
+    def clear(self) -> None:
+        """A run starts: no calls and no steps yet."""
+        self.record = ""
+        self.view.show_calls("", "")
+        self.bar.summary.clear()
+
+    def show(self, result: TargetResult) -> None:
+        """The calls of ``result``; sending their mock results back is offered once it ends."""
+        current = calls_html(result.tool_calls, self.tools, finished=result.status.finished)
+        self.view.show_calls(self.record, current)
+        waiting = result.status is TargetStatus.DONE and bool(result.tool_calls)
+        self.bar.setVisible(waiting or bool(self.record))
+        self.bar.send.setEnabled(waiting and self.tools != ())
+
+    def automatic(self) -> bool:
+        """Whether the mock results go back after every answer that calls tools."""
+        return self.bar.auto.isChecked()
+
+    def show_summary(self, text: str) -> None:
+        """What the steps so far took together."""
+        self.bar.summary.setText(text)

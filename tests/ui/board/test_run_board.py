@@ -14,7 +14,7 @@ from promptstudio.providers import Endpoint
 from promptstudio.runs import RunTarget, TargetResult
 from promptstudio.runs.columns import sample_key
 from promptstudio.storage import library
-from promptstudio.ui.board.run_board import RunBoard
+from promptstudio.ui.board.run_board import ColumnStrip, RunBoard, compare_answers, compare_previous
 from promptstudio.ui.board.run_column import COLUMN_MIME, ColumnConfig
 from tests.fake_llm import Reply
 from tests.ui.conftest import new_prompt, serve_at_once
@@ -304,7 +304,7 @@ def test_dropping_a_dragged_column_moves_it(window, qtbot) -> None:
         QApplication.sendEvent(strip, event)
         assert event.isAccepted()
     assert [c.model.text() for c in board.columns] == ["b", "c", "a"]
-    assert board.drop_index(-1) == 0
+    assert isinstance(strip, ColumnStrip) and strip.drop_index(-1) == 0
 
 
 def test_compare_two_columns_and_a_column_with_its_previous_run(window, qtbot, fake_llm) -> None:
@@ -318,7 +318,7 @@ def test_compare_two_columns_and_a_column_with_its_previous_run(window, qtbot, f
     second.set_target(fake_llm.base_url, "two")
     with qtbot.waitSignal(window.workspace.runFinished, timeout=10_000):
         window.registry["run.run"].trigger()
-    dialog = board.compare(first.column_id, second.column_id)
+    dialog = compare_answers(first, second, board)
     assert dialog.view.left.toPlainText() == "The cat sat on the mat."
     assert dialog.view.right.toPlainText() == "The dog sat on the rug."
     assert dialog.view.changes() == 2
@@ -330,7 +330,7 @@ def test_compare_two_columns_and_a_column_with_its_previous_run(window, qtbot, f
     first.compare_menu.aboutToShow.emit()
     labels = [a.text() for a in first.compare_menu.actions()]
     assert labels == ["Its previous run", "two"]
-    dialog = board.compare_with_previous(first.column_id)
+    dialog = compare_previous(first, board)
     assert dialog.view.left.toPlainText() == "The cat sat on the mat."
     assert dialog.view.right.toPlainText() == "The cat sat on the hat."
     assert dialog.view.changes() == 1
@@ -430,12 +430,15 @@ def test_the_worker_only_feeds_the_board_and_a_sample_picked_mid_stream_shows_ea
 
     on_worker(stream, first, "one ")
     on_worker(stream, second, "uno ")
-    assert column.samples == [None, None]  # the worker's thread changed nothing of the column
+    assert column.answers.samples == [
+        None,
+        None,
+    ]  # the worker's thread changed nothing of the column
     board.flush()
-    assert column.samples == [first, second]
+    assert column.answers.samples == [first, second]
     assert column.output.toPlainText() == "one "
     on_worker(second.add_text, "dos ")  # a delta is in the answer...
-    column.select_sample(1)  # ...when its sample is picked, before it is reported
+    column.samples_bar.setCurrentIndex(1)  # ...when its sample is picked, before it is reported
     on_worker(board.on_update, second.target.key, second, "dos ")
     board.flush()
     assert column.output.toPlainText() == "uno dos "
