@@ -23,6 +23,7 @@ from tests.fake_llm import FakeLLM, Reply
 CORPUS = Path(__file__).parent / "prompty_corpus"
 # Files the runtime loads (prompty 2.1 reads no v1 ``inputs`` mapping: v1_serverless).
 RENDERED = [
+    "env_model",
     "markers",
     "no_marker",
     "refs",
@@ -38,7 +39,8 @@ RENDERED = [
 def _trusting(monkeypatch: pytest.MonkeyPatch) -> None:
     """The corpus points at local servers, which Prompty only loads when told to trust them."""
     monkeypatch.setenv("PROMPTY_TRUSTED_ENDPOINTS", "*")
-    monkeypatch.delenv("CORPUS_AZURE_ENDPOINT", raising=False)
+    for name in ("CORPUS_AZURE_ENDPOINT", "CORPUS_AZURE_DEPLOYMENT", "CORPUS_DEPLOYMENT"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("OPENAI_COMPATIBLE_API_KEY", raising=False)
 
 
@@ -138,13 +140,18 @@ def test_nothing_is_dropped_silently() -> None:
     assert structured.tags == ["extraction"]
     assert [tool.name for tool in structured.tools] == ["lookup_company"]  # kept (issue 17)
     assert structured.notes == [
-        "metadata not kept: authors, version.",
         "Run column 1 (model gpt-4o): frequency_penalty not kept (not a run setting).",
+        "metadata not kept: authors, version.",
     ]
     legacy = _import(CORPUS / "v1_azure.prompty")
     assert legacy.columns[0].base_url == ""  # not OpenAI's URL in place of an Azure one
     assert "${env:CORPUS_AZURE_ENDPOINT} is not set" in legacy.notes[0]
-    assert legacy.notes[1] == "Not kept: authors."
+    assert legacy.notes[1:] == [
+        "model.configuration not kept: api_version.",
+        "The model ${env:CORPUS_AZURE_DEPLOYMENT:gpt-35-turbo} was read now: gpt-35-turbo "
+        "(Prompty reads it per run).",
+        "Not kept: authors.",
+    ]
 
 
 def test_v1_endpoints_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,6 +162,44 @@ def test_v1_endpoints_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     azure = _import(CORPUS / "v1_azure.prompty")
     assert azure.columns[0].base_url == "https://mine.openai.azure.com"
     assert "read now" in azure.notes[0]
+
+
+def test_model_and_key_references_are_read_or_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``${env:}`` in a model id (a v1 deployment) is read as Prompty reads it, not kept as
+    a model named "${env:...}"; a key the column will not send is listed, never shown."""
+    doc = _import(CORPUS / "env_model.prompty")
+    assert (doc.columns[0].model, doc.columns[0].base_url) == (
+        "gpt-4o-mini", "https://proxy.example.com/v1",
+    )  # fmt: skip
+    assert doc.notes == [
+        "model.connection not kept: usageDescription.",
+        "The model ${env:CORPUS_DEPLOYMENT:gpt-4o-mini} was read now: gpt-4o-mini "
+        "(Prompty reads it per run).",
+        "The key reference ${env:CORPUS_PROXY_KEY:none} is not kept: the column sends the key "
+        "PromptStudio keeps for its server (typed in, or the server's usual variable).",
+    ]
+    monkeypatch.setenv("CORPUS_DEPLOYMENT", "gpt-4.1")
+    monkeypatch.setenv("CORPUS_AZURE_DEPLOYMENT", "gpt-4o-deploy")
+    assert _import(CORPUS / "env_model.prompty").columns[0].model == "gpt-4.1"
+    assert _import(CORPUS / "v1_azure.prompty").columns[0].model == "gpt-4o-deploy"
+    text = (CORPUS / "env_model.prompty").read_text(encoding="utf-8")
+    written = tmp_path / "written.prompty"
+    written.write_text(
+        text.replace("${env:CORPUS_PROXY_KEY:none}", "sk-written-in-the-file").replace(
+            "${env:CORPUS_DEPLOYMENT:gpt-4o-mini}", "${env:CORPUS_UNSET_MODEL}"
+        ),
+        encoding="utf-8",
+    )
+    doc = _import(written)
+    assert doc.columns[0].model == ""
+    assert "${env:CORPUS_UNSET_MODEL} is not set in this environment" in doc.notes[1]
+    assert doc.notes[2].startswith("The key written in model.connection.apiKey is not kept")
+    assert "sk-written" not in repr(doc)
+    # Our own export names the key it would name: nothing to say on the way back.
+    [back] = import_text("again.prompty", to_prompty(doc))
+    assert back.notes == []
 
 
 def test_file_references_are_read_only_inside_the_file_folder(tmp_path: Path) -> None:
@@ -172,6 +217,12 @@ def test_file_references_are_read_only_inside_the_file_folder(tmp_path: Path) ->
         import_file(folder / "out.prompty")
     assert caught.value.message.startswith("out.prompty: 'connection' refers to ")
     assert "${file:../secret.json}, outside the file's folder" in caught.value.message
+    absolute = str(tmp_path / "secret.json")
+    (folder / "abs.prompty").write_text(
+        text.replace("shared/connection.json", absolute), encoding="utf-8"
+    )
+    with pytest.raises(ExchangeError, match="outside the file's folder"):
+        import_file(folder / "abs.prompty")
     (folder / "link.json").symlink_to(tmp_path / "secret.json")
     (folder / "link.prompty").write_text(
         text.replace("shared/connection.json", "link.json"), encoding="utf-8"
@@ -252,3 +303,24 @@ def test_our_own_export_comes_back_exactly() -> None:
     )
     [back] = import_text("ours.prompty", to_prompty(doc))
     assert (back.template, back.variables, back.notes) == (doc.template, doc.variables, [])
+
+
+def test_the_first_column_api_and_samples_travel(tmp_path: Path) -> None:
+    """A column on the Responses API exports as ``apiType: responses`` (which
+    ``prompty.invoke`` sends there), and comes back with its API and samples."""
+    with FakeLLM() as server:
+        server.script(Reply(text="Bonjour."))
+        column = {**LOCAL, "base_url": server.base_url, "api": "responses", "samples": 3}
+        doc = PromptDocument(
+            name="Greeter", template="user:\nGreet Ada.\n", columns=columns(column)
+        )
+        path = tmp_path / "greeter.prompty"
+        path.write_text(to_prompty(doc), encoding="utf-8")
+        assert prompty.invoke(str(path)) == "Bonjour."
+        assert server.responses_requests()[-1].json["model"] == "local-model"
+    [back] = import_file(path)
+    assert (back.columns[0].api, back.columns[0].samples, back.notes) == ("responses", 3, [])
+    # A file from elsewhere on the Responses API keeps it too.
+    elsewhere = path.read_text(encoding="utf-8").replace("promptstudio:", "other:")
+    [other] = import_text("other.prompty", elsewhere)
+    assert (other.columns[0].api, other.columns[0].samples) == ("responses", 1)
