@@ -246,7 +246,7 @@ def from_prompty(
             checked_column(column, number, notes)
             for number, column in enumerate(more, start=len(columns) + 1)
         ]
-    variables, threads = _variables(front)
+    variables, threads = _variables(front, notes)
     if extras.get("markers") == "promptstudio":  # our own export: only undo what it did
         template = expand_threads(body, threads)
         if extras.get("addedUser") and template.startswith("user:\n"):
@@ -526,20 +526,44 @@ def _looked_up(reference: re.Match[str]) -> str:
     return os.environ.get(reference.group(1), reference.group(2) or "").strip()
 
 
-def _variables(front: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The variables, and the names of the inputs of ``kind: thread``."""
+def _thread_value(value: object) -> list[Any]:
+    """A thread input's turns, a turn's Prompty text parts (``kind: text``, ``value``)
+    joined into its text as Prompty sends them in one message; [] for no turns."""
+    if not isinstance(value, list):
+        return []
+    turns = []
+    for turn in value:
+        content = turn.get("content") if isinstance(turn, dict) else None
+        if isinstance(content, list) and all(
+            isinstance(part, dict) and part.get("kind") == "text" for part in content
+        ):
+            turn = {**turn, "content": "".join(str(part.get("value") or "") for part in content)}
+        turns.append(turn)
+    return turns
+
+
+def _variables(front: dict[str, Any], notes: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """The variables, and the names of the inputs of ``kind: thread``. A v2 input without
+    a default is empty, as Prompty renders it (an ``example`` is not a value: noted)."""
     variables: dict[str, Any] = {}
     threads: list[str] = []
+    examples: list[str] = []
     inputs = front.get("inputs")
     if isinstance(inputs, list):  # v2: a list of properties
         for item in inputs:
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 raise ExchangeError("Each entry of 'inputs' needs a 'name'.")
-            variables[item["name"]] = item.get("default", item.get("example", ""))
+            if "default" not in item and item.get("example") is not None:
+                examples.append(item["name"])
+            variables[item["name"]] = item.get("default", "")
             if item.get("kind") == "thread":
                 threads.append(item["name"])
-                if not isinstance(variables[item["name"]], list):
-                    variables[item["name"]] = []
+                variables[item["name"]] = _thread_value(variables[item["name"]])
+        if examples:
+            notes.append(
+                f"Examples of inputs are not their values ({', '.join(examples)}): "
+                "Prompty renders an input without a default empty, and so does the import."
+            )
     elif isinstance(inputs, dict):  # v1: name → {type, default, sample} or a plain value
         for name, spec in inputs.items():
             if isinstance(spec, dict):

@@ -30,6 +30,7 @@ RENDERED = [
     "structured",
     "thread",
     "thread_at_end",
+    "thread_inline",
     "undeclared",
     "v1_azure",
 ]
@@ -105,6 +106,21 @@ def test_prompty_own_role_markers_do_not_change_our_templates() -> None:
     [plain] = import_text("notes.txt", template)
     assert plain.template == template
     assert [m.role for m in render_messages(plain.template, {})] == ["user"]
+
+
+def test_a_thread_inside_a_line_and_an_example_render_as_prompty_renders_them() -> None:
+    doc = _import(CORPUS / "thread_inline.prompty")
+    assert doc.variables["topic"] == ""  # an example is not a default: Prompty renders ""
+    assert doc.notes == [
+        "Examples of inputs are not their values (topic): Prompty renders an input without "
+        "a default empty, and so does the import."
+    ]
+    assert _ours(doc)[1:] == [
+        ("user", "Here is what we said:"),
+        ("user", "Why is the sea salty?"),  # Prompty's text parts, one message
+        ("assistant", "Rivers carry salt into it."),
+        ("user", "Go on from there."),
+    ]
 
 
 def test_a_thread_input_exports_back_as_a_thread(tmp_path: Path) -> None:
