@@ -192,14 +192,16 @@ def from_prompty(
     ``name`` names it); ``model: gpt-4o`` as a bare model id; ``${file:path}`` as any
     value of the front matter (JSON, YAML or text, read from ``base_dir``, the file's
     folder, and never from outside it); ``${env:VAR}`` or ``${env:VAR:default}`` in an
-    endpoint (read now, and noted; a key never is: keys are not read from the file at
-    all). The body is rewritten to render here as Prompty renders it
+    endpoint or a model id (read now, and noted; a key never is: keys are not read from
+    the file at all, and a key reference other than the column's is noted). The body is
+    rewritten to render here as Prompty renders it
     (:mod:`~promptstudio.exchange.prompty_body`); inputs the template uses but the file
-    does not declare become empty variables, as Prompty renders them. ``outputs`` becomes
-    the column's JSON-schema response format. Whatever else the file holds that
-    PromptStudio has no place for (tools of a kind other than ``function``, other
-    ``metadata``, role attributes, ...) is named in the document's ``notes``. Function
-    ``tools`` become the prompt's tools (``prompty_tools``).
+    does not declare, or declares without a default, are empty, as Prompty renders them.
+    ``outputs`` becomes the column's JSON-schema response format, ``apiType: responses``
+    its API. Whatever else the file holds that PromptStudio has no place for (tools of a
+    kind other than ``function``, other ``metadata``, role attributes, model and
+    connection fields, ...) is named in the document's ``notes``. Function ``tools``
+    become the prompt's tools (``prompty_tools``).
     """
     text = checked_text(data)
     notes: list[str] = []
@@ -234,7 +236,7 @@ def from_prompty(
             own = ColumnConfig.from_dict({k: first[k] for k in ("api", "samples") if k in first})
             column.api = own.api if "api" in first else column.api
             column.samples = own.samples
-        else:  # our own export names the key it would name: only another file's is noted
+        else:  # a file from elsewhere: is its key the one the column sends?
             _note_key(model, column, notes)
         columns.append(column)
     elif front.get("outputs"):
