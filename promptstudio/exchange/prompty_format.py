@@ -489,7 +489,7 @@ def _endpoint(value: object, notes: list[str]) -> str:
     found = _ENV_REFERENCE.match(text)
     if found is None:
         return text
-    resolved = _looked_up(found)
+    resolved = os.environ.get(found.group(1), found.group(2) or "").strip()
     if not resolved:
         notes.append(
             f"The endpoint {text} is not set in this environment, so the column has none: "
@@ -506,26 +506,21 @@ def _endpoint(value: object, notes: list[str]) -> str:
 
 
 def _model_id(value: object, notes: list[str]) -> str:
-    """A model id (a v1 deployment name) as text, with a whole-value ``${env:VAR[:default]}``
-    looked up now as :func:`_endpoint` does (unset, the column names no model)."""
+    """A model id (a v1 deployment name) as text. A whole-value ``${env:VAR[:default]}``
+    becomes its default (noted; none: no model): the environment is not read, because
+    the model's name is stored and sent to the server the file names, and a variable can
+    hold a key."""
     text = str(value or "")
     found = _ENV_REFERENCE.match(text.strip())
     if found is None:
         return text
-    resolved = _looked_up(found)
-    if resolved:
-        notes.append(f"The model {text} was read now: {resolved} (Prompty reads it per run).")
-    else:
-        notes.append(
-            f"The model {text} is not set in this environment, so the column names none: "
-            f"set {found.group(1)} and import again, or type the model's name."
-        )
-    return resolved
-
-
-def _looked_up(reference: re.Match[str]) -> str:
-    """The value of an ``${env:VAR[:default]}`` reference now, as Prompty reads it."""
-    return os.environ.get(reference.group(1), reference.group(2) or "").strip()
+    default = (found.group(2) or "").strip()
+    taken = f"the column takes the file's default, {default}" if default else "type it"
+    notes.append(
+        f"The model {text.strip()} is read from the environment by Prompty when it runs "
+        f"(not here: {taken})."
+    )
+    return default
 
 
 def _thread_value(value: object) -> list[Any]:
@@ -577,4 +572,15 @@ def _variables(front: dict[str, Any], notes: list[str]) -> tuple[dict[str, Any],
     sample = front.get("sample")
     if isinstance(sample, dict):  # v1 sample values win over defaults
         variables.update(sample)
+    from_env = []
+    for name, value in variables.items():  # never read: a value is stored and sent
+        found = _ENV_REFERENCE.match(value.strip()) if isinstance(value, str) else None
+        if found is not None:
+            from_env.append(name)
+            variables[name] = found.group(2) or ""
+    if from_env:
+        notes.append(
+            f"Inputs Prompty reads from the environment ({', '.join(from_env)}) take the "
+            "file's default here (the environment is not read: values are stored and sent)."
+        )
     return variables, threads

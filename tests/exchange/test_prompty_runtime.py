@@ -40,7 +40,12 @@ RENDERED = [
 def _trusting(monkeypatch: pytest.MonkeyPatch) -> None:
     """The corpus points at local servers, which Prompty only loads when told to trust them."""
     monkeypatch.setenv("PROMPTY_TRUSTED_ENDPOINTS", "*")
-    for name in ("CORPUS_AZURE_ENDPOINT", "CORPUS_AZURE_DEPLOYMENT", "CORPUS_DEPLOYMENT"):
+    for name in (
+        "CORPUS_AZURE_ENDPOINT",
+        "CORPUS_AZURE_DEPLOYMENT",
+        "CORPUS_DEPLOYMENT",
+        "CORPUS_CITY",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("OPENAI_COMPATIBLE_API_KEY", raising=False)
 
@@ -164,8 +169,9 @@ def test_nothing_is_dropped_silently() -> None:
     assert "${env:CORPUS_AZURE_ENDPOINT} is not set" in legacy.notes[0]
     assert legacy.notes[1:] == [
         "model.configuration not kept: api_version.",
-        "The model ${env:CORPUS_AZURE_DEPLOYMENT:gpt-35-turbo} was read now: gpt-35-turbo "
-        "(Prompty reads it per run).",
+        "The model ${env:CORPUS_AZURE_DEPLOYMENT:gpt-35-turbo} is read from the environment "
+        "by Prompty when it runs (not here: the column takes the file's default, "
+        "gpt-35-turbo).",
         "Not kept: authors.",
     ]
 
@@ -180,39 +186,43 @@ def test_v1_endpoints_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "read now" in azure.notes[0]
 
 
-def test_model_and_key_references_are_read_or_listed(
+def test_environment_and_key_references_are_listed_and_never_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``${env:}`` in a model id (a v1 deployment) is read as Prompty reads it, not kept as
-    a model named "${env:...}"; a key the column will not send is listed, never shown."""
+    """``${env:}`` in a model id (a v1 deployment) or an input's default takes the file's
+    default, not the environment (the value is stored and sent: a variable may hold a
+    key), and is noted, never kept as a model named "${env:...}"; a key the column will not
+    send is listed, never shown."""
+    monkeypatch.setenv("CORPUS_DEPLOYMENT", "sk-secret-in-the-environment")
+    monkeypatch.setenv("CORPUS_CITY", "sk-secret-in-the-environment")
+    monkeypatch.setenv("CORPUS_AZURE_DEPLOYMENT", "sk-secret-in-the-environment")
     doc = _import(CORPUS / "env_model.prompty")
-    assert (doc.columns[0].model, doc.columns[0].base_url) == (
-        "gpt-4o-mini", "https://proxy.example.com/v1",
+    assert (doc.columns[0].model, doc.columns[0].base_url, doc.variables) == (
+        "gpt-4o-mini", "https://proxy.example.com/v1", {"city": "Lisbon"},
     )  # fmt: skip
     assert doc.notes == [
         "model.connection not kept: usageDescription.",
-        "The model ${env:CORPUS_DEPLOYMENT:gpt-4o-mini} was read now: gpt-4o-mini "
-        "(Prompty reads it per run).",
+        "The model ${env:CORPUS_DEPLOYMENT:gpt-4o-mini} is read from the environment by "
+        "Prompty when it runs (not here: the column takes the file's default, gpt-4o-mini).",
         "The key reference ${env:CORPUS_PROXY_KEY:none} is not kept: the column sends the key "
         "PromptStudio keeps for its server (typed in, or the server's usual variable).",
+        "Inputs Prompty reads from the environment (city) take the file's default here (the "
+        "environment is not read: values are stored and sent).",
     ]
-    monkeypatch.setenv("CORPUS_DEPLOYMENT", "gpt-4.1")
-    monkeypatch.setenv("CORPUS_AZURE_DEPLOYMENT", "gpt-4o-deploy")
-    assert _import(CORPUS / "env_model.prompty").columns[0].model == "gpt-4.1"
-    assert _import(CORPUS / "v1_azure.prompty").columns[0].model == "gpt-4o-deploy"
+    assert "sk-secret" not in repr(_import(CORPUS / "v1_azure.prompty"))
     text = (CORPUS / "env_model.prompty").read_text(encoding="utf-8")
     written = tmp_path / "written.prompty"
     written.write_text(
         text.replace("${env:CORPUS_PROXY_KEY:none}", "sk-written-in-the-file").replace(
-            "${env:CORPUS_DEPLOYMENT:gpt-4o-mini}", "${env:CORPUS_UNSET_MODEL}"
+            "${env:CORPUS_DEPLOYMENT:gpt-4o-mini}", "${env:CORPUS_DEPLOYMENT}"
         ),
         encoding="utf-8",
     )
     doc = _import(written)
     assert doc.columns[0].model == ""
-    assert "${env:CORPUS_UNSET_MODEL} is not set in this environment" in doc.notes[1]
+    assert doc.notes[1].endswith("Prompty when it runs (not here: type it).")
     assert doc.notes[2].startswith("The key written in model.connection.apiKey is not kept")
-    assert "sk-written" not in repr(doc)
+    assert "sk-" not in repr(doc)
     # Our own export names the key it would name: nothing to say on the way back.
     [back] = import_text("again.prompty", to_prompty(doc))
     assert back.notes == []
