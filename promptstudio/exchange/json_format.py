@@ -146,8 +146,10 @@ def checked_column(
     as a run column, its settings checked by :func:`column_settings`."""
     params = data.get("params")
     column = column_from_dict({**data, "params": {}})
-    if isinstance(params, dict):
-        column.params = column_settings(params, column_label(number, column.model), notes)
+    what = column_label(number, column.model)
+    if params is not None and not isinstance(params, dict):
+        raise ExchangeError(f"{what}: 'params' must be an object.")
+    column.params = column_settings(params or {}, what, notes)
     return column
 
 

@@ -350,3 +350,13 @@ def test_the_first_column_api_and_samples_travel(tmp_path: Path) -> None:
     elsewhere = path.read_text(encoding="utf-8").replace("promptstudio:", "other:")
     [other] = import_text("other.prompty", elsewhere)
     assert (other.columns[0].api, other.columns[0].samples) == ("responses", 1)
+
+
+def test_a_further_column_with_broken_settings_is_refused_by_name() -> None:
+    text = to_prompty(
+        PromptDocument(name="Two", template="user:\nHi\n", columns=columns(LOCAL, LOCAL))
+    )
+    params = "      params:\n        temperature: 0.2\n        max_tokens: 40\n    markers"
+    broken = text.replace(params, "      params: 3\n    markers")
+    with pytest.raises(ExchangeError, match=r"^Run column 2 \(model local-model\): 'params' must"):
+        import_text("two.prompty", broken)
