@@ -164,8 +164,8 @@ def column_settings(
     """A column's settings read from a file (by our names), checked by the rules of
     :data:`~promptstudio.providers.param_rules.PARAM_RULES` (the run column's editor's),
     or :class:`ExchangeError` naming the column (``what``), the setting and what it may
-    be. Every importer's columns pass through it. Names a run column has no place for are
-    left out and named in ``notes``."""
+    be (the .prompty, JSON and Markdown readers' columns pass here). Names a run column
+    has no place for are left out and named in ``notes``."""
     checked = checked_column_params(dict(params), what)
     dropped = unknown_params({"params": checked})
     if dropped and notes is not None:
