@@ -7,6 +7,7 @@ promptfoo tests), so every format refuses a malformed column or test case the sa
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from promptstudio.exchange.document import (
@@ -19,6 +20,7 @@ from promptstudio.exchange.document import (
 from promptstudio.exchange.errors import ExchangeError
 from promptstudio.exchange.image_exchange import images_from_json, images_to_json, sent_images
 from promptstudio.exchange.reading import checked_text
+from promptstudio.providers import GenerationParams
 from promptstudio.providers.param_rules import ParamError, checked_params
 from promptstudio.runs.columns import ColumnConfig
 from promptstudio.tools import ToolDef, ToolsError, tools_from_data
@@ -132,22 +134,43 @@ def checked_columns(
 def checked_settings(
     columns: list[dict[str, Any]], notes: list[str] | None = None
 ) -> list[ColumnConfig]:
-    """``columns`` (dicts shaped like :meth:`ColumnConfig.to_dict`) as run columns whose
-    settings the run column's editor could hold (the rules of
-    :data:`~promptstudio.providers.param_rules.PARAM_RULES`), or :class:`ExchangeError`
-    naming the column, the setting and what it may be. Every importer ends with this.
-    Settings a run column has no place for are left out and named in ``notes``."""
-    checked = []
-    for number, column in enumerate(columns, start=1):
-        params = column.get("params")
-        what = f"Run column {number} (model {column.get('model') or '?'})"
-        if isinstance(params, dict):
-            column = {**column, "params": checked_column_params(params, what)}
-        dropped = unknown_params(column)
-        if dropped and notes is not None:
-            notes.append(f"{what}: {', '.join(dropped)} not kept (not a run setting).")
-        checked.append(column_from_dict(column))
-    return checked
+    """``columns`` (JSON objects shaped like :meth:`ColumnConfig.to_dict`) as run columns
+    whose settings the run column's editor could hold (:func:`checked_column`)."""
+    return [checked_column(column, number, notes) for number, column in enumerate(columns, start=1)]
+
+
+def checked_column(
+    data: Mapping[str, Any], number: int, notes: list[str] | None = None
+) -> ColumnConfig:
+    """One column read from a file (a JSON object shaped like :meth:`ColumnConfig.to_dict`)
+    as a run column, its settings checked by :func:`column_settings`."""
+    params = data.get("params")
+    column = column_from_dict({**data, "params": {}})
+    what = column_label(number, column.model)
+    if params is not None and not isinstance(params, dict):
+        raise ExchangeError(f"{what}: 'params' must be an object.")
+    column.params = column_settings(params or {}, what, notes)
+    return column
+
+
+def column_label(number: int, model: str) -> str:
+    """How messages name a column read from a file: ``Run column 2 (model gpt-4o)``."""
+    return f"Run column {number} (model {model or '?'})"
+
+
+def column_settings(
+    params: Mapping[str, Any], what: str, notes: list[str] | None = None
+) -> GenerationParams:
+    """A column's settings read from a file (by our names), checked by the rules of
+    :data:`~promptstudio.providers.param_rules.PARAM_RULES` (the run column's editor's),
+    or :class:`ExchangeError` naming the column (``what``), the setting and what it may
+    be (the .prompty, JSON and Markdown readers' columns pass here). Names a run column
+    has no place for are left out and named in ``notes``."""
+    checked = checked_column_params(dict(params), what)
+    dropped = unknown_params({"params": checked})
+    if dropped and notes is not None:
+        notes.append(f"{what}: {', '.join(dropped)} not kept (not a run setting).")
+    return GenerationParams.from_dict(checked)
 
 
 def checked_column_params(params: dict[str, Any], what: str) -> dict[str, Any]:

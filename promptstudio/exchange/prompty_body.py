@@ -104,7 +104,10 @@ def _expand_thread(text: str, name: str) -> str:
     line_end = text.find("\n", end) % (len(text) + 1)
     before = "\n" if text[line_start:start].strip() else ""
     after = "\n" if text[end:line_end].strip() else ""
-    return text[:start] + before + own_line + after + text[end:]
+    # Prompty's turns split the message there; the text either side loses its spaces.
+    head = text[:start].rstrip(" \t") if before else text[:start]
+    tail = text[end:].lstrip(" \t") if after else text[end:]
+    return head + before + own_line + after + tail
 
 
 def body_to_prompty(

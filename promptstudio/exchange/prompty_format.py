@@ -31,7 +31,7 @@ from promptstudio.exchange.image_exchange import (
     images_from_prompty,
     images_to_prompty,
 )
-from promptstudio.exchange.json_format import checked_settings
+from promptstudio.exchange.json_format import checked_column, column_label, column_settings
 from promptstudio.exchange.prompty_body import (
     body_from_prompty,
     body_to_prompty,
@@ -73,6 +73,8 @@ def to_prompty(doc: PromptDocument) -> str:
     if doc.columns:
         first = doc.columns[0]
         extras["column"] = {"id": first.id, "profile": first.profile}
+        own = first.to_dict()  # the API and samples, where not the defaults
+        extras["column"].update({k: own[k] for k in ("api", "samples") if k in own})
         if len(doc.columns) > 1:
             extras["moreColumns"] = columns_to_dicts(doc.columns[1:])
     metadata: dict[str, Any] = {"tags": list(doc.tags), "promptstudio": extras}
@@ -121,7 +123,7 @@ def _model(
     model: dict[str, Any] = {
         "id": column.model,
         "provider": "anthropic" if kind == "anthropic" else "openai",
-        "apiType": "chat",
+        "apiType": "responses" if column.api == "responses" and kind != "anthropic" else "chat",
     }
     hosted = "ANTHROPIC_API_KEY" if kind == "anthropic" else "OPENAI_API_KEY"
     env_var = column_key_env(column, profiles) if base_url else hosted
@@ -190,14 +192,16 @@ def from_prompty(
     ``name`` names it); ``model: gpt-4o`` as a bare model id; ``${file:path}`` as any
     value of the front matter (JSON, YAML or text, read from ``base_dir``, the file's
     folder, and never from outside it); ``${env:VAR}`` or ``${env:VAR:default}`` in an
-    endpoint (read now, and noted; a key never is: keys are not read from the file at
-    all). The body is rewritten to render here as Prompty renders it
+    endpoint or a model id (read now, and noted; a key never is: keys are not read from
+    the file at all, and a key reference other than the column's is noted). The body is
+    rewritten to render here as Prompty renders it
     (:mod:`~promptstudio.exchange.prompty_body`); inputs the template uses but the file
-    does not declare become empty variables, as Prompty renders them. ``outputs`` becomes
-    the column's JSON-schema response format. Whatever else the file holds that
-    PromptStudio has no place for (tools of a kind other than ``function``, other
-    ``metadata``, role attributes, ...) is named in the document's ``notes``. Function
-    ``tools`` become the prompt's tools (``prompty_tools``).
+    does not declare, or declares without a default, are empty, as Prompty renders them.
+    ``outputs`` becomes the column's JSON-schema response format, ``apiType: responses``
+    its API. Whatever else the file holds that PromptStudio has no place for (tools of a
+    kind other than ``function``, other ``metadata``, role attributes, model and
+    connection fields, ...) is named in the document's ``notes``. Function ``tools``
+    become the prompt's tools (``prompty_tools``).
     """
     text = checked_text(data)
     notes: list[str] = []
@@ -217,26 +221,34 @@ def from_prompty(
     tags = metadata.get("tags", front.get("tags", []))
     if not isinstance(tags, list):
         raise ExchangeError("'metadata.tags' must be a list.")
-    columns: list[dict[str, Any]] = []
+    columns: list[ColumnConfig] = []
     model = _mapping(front, "model")
     if model:
-        column = (
-            _column_v2(model, notes)
-            if "configuration" not in model and "parameters" not in model
-            else _column_v1(model, notes)
-        )
+        # outputs are the column's response format, checked with its other settings
+        extra = {"json_schema": outputs_schema(front["outputs"])} if front.get("outputs") else {}
+        read = _column_v1 if "configuration" in model or "parameters" in model else _column_v2
+        column = read(model, extra, notes)
         first = extras.get("column")
-        if isinstance(first, dict):
-            column = {**column, **{k: v for k, v in first.items() if k in ("id", "profile")}}
-        if front.get("outputs"):
-            column["params"]["json_schema"] = outputs_schema(front["outputs"])
+        if isinstance(first, dict):  # our own export: the column's id and profile
+            column.id = str(first.get("id") or column.id)
+            if "profile" in first:
+                column.profile = str(first["profile"] or "")
+            own = ColumnConfig.from_dict({k: first[k] for k in ("api", "samples") if k in first})
+            column.api = own.api if "api" in first else column.api
+            column.samples = own.samples
+        else:  # a file from elsewhere: is its key the one the column sends?
+            _note_key(model, column, notes)
         columns.append(column)
     elif front.get("outputs"):
         notes.append("outputs (structured output) not kept: the file names no model to hold it.")
     more = extras.get("moreColumns", [])
     if isinstance(more, list):
-        columns.extend(column for column in more if isinstance(column, dict))
-    variables, threads = _variables(front)
+        more = [column for column in more if isinstance(column, dict)]
+        columns += [
+            checked_column(column, number, notes)
+            for number, column in enumerate(more, start=len(columns) + 1)
+        ]
+    variables, threads = _variables(front, notes)
     if extras.get("markers") == "promptstudio":  # our own export: only undo what it did
         template = expand_threads(body, threads)
         if extras.get("addedUser") and template.startswith("user:\n"):
@@ -257,7 +269,7 @@ def from_prompty(
         tags=[str(tag) for tag in tags],
         template=template,
         variables=variables,
-        columns=checked_settings(columns, notes),
+        columns=columns,
         tools=tools,
         notes=notes,
     )
@@ -349,7 +361,8 @@ def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-def _column_v2(model: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+def _column_v2(model: dict[str, Any], extra: dict[str, Any], notes: list[str]) -> ColumnConfig:
+    """The column of a v2 ``model``; ``extra`` are settings read elsewhere (``outputs``)."""
     provider = str(model.get("provider") or "openai")
     connection = _mapping(model, "connection")
     default = ANTHROPIC_URL if provider == "anthropic" else OPENAI_URL
@@ -362,21 +375,27 @@ def _column_v2(model: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     if provider not in ("openai", "anthropic"):
         notes.append(f"The provider {provider} is run as an OpenAI-compatible server.")
     api_type = str(model.get("apiType") or "chat")
-    if api_type != "chat":
+    api = "responses" if api_type == "responses" and provider != "anthropic" else "auto"
+    if api_type not in ("chat", api):
         notes.append(f"apiType {api_type} not kept: the column uses Chat Completions.")
     if connection.get("kind") not in (None, "key", "anonymous"):
         notes.append(f"The connection kind {connection['kind']} not kept (keys come from "
                      "PromptStudio's own store).")  # fmt: skip
+    _note_other_keys(model, ("id", "provider", "apiType", "connection", "options"), "model", notes)
+    _note_other_keys(connection, ("kind", "endpoint", "apiKey"), "model.connection", notes)
     endpoint = connection.get("endpoint")
-    return {
-        "profile": provider if provider in ("openai", "anthropic") and endpoint is None else "",
-        "base_url": default if endpoint is None else _endpoint(endpoint, notes),
-        "model": str(model.get("id") or ""),
-        "params": params,
-    }
+    return _column(
+        profile=provider if provider in ("openai", "anthropic") and endpoint is None else "",
+        base_url=default if endpoint is None else _endpoint(endpoint, notes),
+        model=_model_id(model.get("id"), notes),
+        params=params | extra,
+        notes=notes,
+        api=api,
+    )
 
 
-def _column_v1(model: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+def _column_v1(model: dict[str, Any], extra: dict[str, Any], notes: list[str]) -> ColumnConfig:
+    """The column of a v1 ``model`` (``configuration`` and ``parameters``)."""
     configuration = _mapping(model, "configuration")
     kind = str(configuration.get("type") or "openai")
     name = (
@@ -392,12 +411,68 @@ def _column_v1(model: dict[str, Any], notes: list[str]) -> dict[str, Any]:
         None,
     )  # fmt: skip
     base_url = OPENAI_URL if written is None else _endpoint(written, notes)
-    return {
-        "profile": "openai" if kind == "openai" and base_url == OPENAI_URL else "",
-        "base_url": base_url,
-        "model": str(name),
-        "params": dict(_mapping(model, "parameters")),
-    }
+    api, response = str(model.get("api") or "chat"), str(model.get("response") or "first")
+    if api != "chat":
+        notes.append(f"api {api} not kept: the column uses Chat Completions.")
+    read = ("api", "configuration", "parameters") + (("response",) if response == "first" else ())
+    _note_other_keys(model, read, "model", notes)
+    _note_other_keys(configuration, _V1_READ, "model.configuration", notes)
+    return _column(
+        profile="openai" if kind == "openai" and base_url == OPENAI_URL else "",
+        base_url=base_url,
+        model=_model_id(name, notes),
+        params=dict(_mapping(model, "parameters")) | extra,
+        notes=notes,
+    )
+
+
+# What a v1 ``model.configuration`` holds that is read (the others are noted).
+_V1_READ = ("type", "azure_endpoint", "endpoint", "base_url", "azure_deployment", "name", "model")
+
+
+def _note_other_keys(
+    data: dict[str, Any], read: tuple[str, ...], where: str, notes: list[str]
+) -> None:
+    """Note the keys of ``data`` (a part of ``model``) that the column has no place for,
+    by name only (one of them may hold a key)."""
+    other = [key for key in data if key not in read]
+    if other:
+        notes.append(f"{where} not kept: {', '.join(other)}.")
+
+
+def _note_key(model: dict[str, Any], column: ColumnConfig, notes: list[str]) -> None:
+    """Note a v2 ``apiKey`` the column will not send: the key itself written in the file,
+    or a reference other than the one an export of the column names (the column sends the
+    key PromptStudio keeps for its server)."""
+    connection = model.get("connection")
+    key = connection.get("apiKey") if isinstance(connection, dict) else None
+    if key is None:
+        return
+    text = str(key).strip()
+    if _ENV_REFERENCE.match(text) is None:
+        notes.append(
+            "The key written in model.connection.apiKey is not kept (keys belong in "
+            "PromptStudio's key store, or in an environment variable the file names)."
+        )
+    elif text != _model(column, [])[0]["connection"]["apiKey"]:
+        notes.append(
+            f"The key reference {text} is not kept: the column sends the key PromptStudio "
+            "keeps for its server (typed in, or the server's usual variable)."
+        )
+
+
+def _column(
+    *,
+    profile: str,
+    base_url: str,
+    model: str,
+    params: dict[str, Any],
+    notes: list[str],
+    api: str = "auto",
+) -> ColumnConfig:
+    """The file's model as the first run column, its settings checked as the editor's."""
+    settings = column_settings(params, column_label(1, model), notes)
+    return ColumnConfig(base_url=base_url, model=model, profile=profile, params=settings, api=api)
 
 
 _ENV_REFERENCE = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}$")
@@ -430,20 +505,62 @@ def _endpoint(value: object, notes: list[str]) -> str:
     return resolved
 
 
-def _variables(front: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The variables, and the names of the inputs of ``kind: thread``."""
+def _model_id(value: object, notes: list[str]) -> str:
+    """A model id (a v1 deployment name) as text. A whole-value ``${env:VAR[:default]}``
+    becomes its default (noted; none: no model): the environment is not read, because
+    the model's name is stored and sent to the server the file names, and a variable can
+    hold a key."""
+    text = str(value or "")
+    found = _ENV_REFERENCE.match(text.strip())
+    if found is None:
+        return text
+    default = (found.group(2) or "").strip()
+    taken = f"the column takes the file's default, {default}" if default else "type it"
+    notes.append(
+        f"The model {text.strip()} is read from the environment by Prompty when it runs "
+        f"(not here: {taken})."
+    )
+    return default
+
+
+def _thread_value(value: object) -> list[Any]:
+    """A thread input's turns, a turn's Prompty text parts (``kind: text``, ``value``)
+    joined into its text as Prompty sends them in one message; [] for no turns."""
+    if not isinstance(value, list):
+        return []
+    turns = []
+    for turn in value:
+        content = turn.get("content") if isinstance(turn, dict) else None
+        if isinstance(content, list) and all(
+            isinstance(part, dict) and part.get("kind") == "text" for part in content
+        ):
+            turn = {**turn, "content": "".join(str(part.get("value") or "") for part in content)}
+        turns.append(turn)
+    return turns
+
+
+def _variables(front: dict[str, Any], notes: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """The variables, and the names of the inputs of ``kind: thread``. A v2 input without
+    a default is empty, as Prompty renders it (an ``example`` is not a value: noted)."""
     variables: dict[str, Any] = {}
     threads: list[str] = []
+    examples: list[str] = []
     inputs = front.get("inputs")
     if isinstance(inputs, list):  # v2: a list of properties
         for item in inputs:
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 raise ExchangeError("Each entry of 'inputs' needs a 'name'.")
-            variables[item["name"]] = item.get("default", item.get("example", ""))
+            if "default" not in item and item.get("example") is not None:
+                examples.append(item["name"])
+            variables[item["name"]] = item.get("default", "")
             if item.get("kind") == "thread":
                 threads.append(item["name"])
-                if not isinstance(variables[item["name"]], list):
-                    variables[item["name"]] = []
+                variables[item["name"]] = _thread_value(variables[item["name"]])
+        if examples:
+            notes.append(
+                f"Examples of inputs are not their values ({', '.join(examples)}): "
+                "Prompty renders an input without a default empty, and so does the import."
+            )
     elif isinstance(inputs, dict):  # v1: name → {type, default, sample} or a plain value
         for name, spec in inputs.items():
             if isinstance(spec, dict):
@@ -455,4 +572,15 @@ def _variables(front: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     sample = front.get("sample")
     if isinstance(sample, dict):  # v1 sample values win over defaults
         variables.update(sample)
+    from_env = []
+    for name, value in variables.items():  # never read: a value is stored and sent
+        found = _ENV_REFERENCE.match(value.strip()) if isinstance(value, str) else None
+        if found is not None:
+            from_env.append(name)
+            variables[name] = found.group(2) or ""
+    if from_env:
+        notes.append(
+            f"Inputs Prompty reads from the environment ({', '.join(from_env)}) take the "
+            "file's default here (the environment is not read: values are stored and sent)."
+        )
     return variables, threads

@@ -23,12 +23,14 @@ from tests.fake_llm import FakeLLM, Reply
 CORPUS = Path(__file__).parent / "prompty_corpus"
 # Files the runtime loads (prompty 2.1 reads no v1 ``inputs`` mapping: v1_serverless).
 RENDERED = [
+    "env_model",
     "markers",
     "no_marker",
     "refs",
     "structured",
     "thread",
     "thread_at_end",
+    "thread_inline",
     "undeclared",
     "v1_azure",
 ]
@@ -38,7 +40,13 @@ RENDERED = [
 def _trusting(monkeypatch: pytest.MonkeyPatch) -> None:
     """The corpus points at local servers, which Prompty only loads when told to trust them."""
     monkeypatch.setenv("PROMPTY_TRUSTED_ENDPOINTS", "*")
-    monkeypatch.delenv("CORPUS_AZURE_ENDPOINT", raising=False)
+    for name in (
+        "CORPUS_AZURE_ENDPOINT",
+        "CORPUS_AZURE_DEPLOYMENT",
+        "CORPUS_DEPLOYMENT",
+        "CORPUS_CITY",
+    ):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("OPENAI_COMPATIBLE_API_KEY", raising=False)
 
 
@@ -105,6 +113,21 @@ def test_prompty_own_role_markers_do_not_change_our_templates() -> None:
     assert [m.role for m in render_messages(plain.template, {})] == ["user"]
 
 
+def test_a_thread_inside_a_line_and_an_example_render_as_prompty_renders_them() -> None:
+    doc = _import(CORPUS / "thread_inline.prompty")
+    assert doc.variables["topic"] == ""  # an example is not a default: Prompty renders ""
+    assert doc.notes == [
+        "Examples of inputs are not their values (topic): Prompty renders an input without "
+        "a default empty, and so does the import."
+    ]
+    assert _ours(doc)[1:] == [
+        ("user", "Here is what we said:"),
+        ("user", "Why is the sea salty?"),  # Prompty's text parts, one message
+        ("assistant", "Rivers carry salt into it."),
+        ("user", "Go on from there."),
+    ]
+
+
 def test_a_thread_input_exports_back_as_a_thread(tmp_path: Path) -> None:
     doc = _import(CORPUS / "thread.prompty")
     text = to_prompty(doc)
@@ -138,13 +161,19 @@ def test_nothing_is_dropped_silently() -> None:
     assert structured.tags == ["extraction"]
     assert [tool.name for tool in structured.tools] == ["lookup_company"]  # kept (issue 17)
     assert structured.notes == [
-        "metadata not kept: authors, version.",
         "Run column 1 (model gpt-4o): frequency_penalty not kept (not a run setting).",
+        "metadata not kept: authors, version.",
     ]
     legacy = _import(CORPUS / "v1_azure.prompty")
     assert legacy.columns[0].base_url == ""  # not OpenAI's URL in place of an Azure one
     assert "${env:CORPUS_AZURE_ENDPOINT} is not set" in legacy.notes[0]
-    assert legacy.notes[1] == "Not kept: authors."
+    assert legacy.notes[1:] == [
+        "model.configuration not kept: api_version.",
+        "The model ${env:CORPUS_AZURE_DEPLOYMENT:gpt-35-turbo} is read from the environment "
+        "by Prompty when it runs (not here: the column takes the file's default, "
+        "gpt-35-turbo).",
+        "Not kept: authors.",
+    ]
 
 
 def test_v1_endpoints_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,6 +184,48 @@ def test_v1_endpoints_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     azure = _import(CORPUS / "v1_azure.prompty")
     assert azure.columns[0].base_url == "https://mine.openai.azure.com"
     assert "read now" in azure.notes[0]
+
+
+def test_environment_and_key_references_are_listed_and_never_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``${env:}`` in a model id (a v1 deployment) or an input's default takes the file's
+    default, not the environment (the value is stored and sent: a variable may hold a
+    key), and is noted, never kept as a model named "${env:...}"; a key the column will not
+    send is listed, never shown."""
+    monkeypatch.setenv("CORPUS_DEPLOYMENT", "sk-secret-in-the-environment")
+    monkeypatch.setenv("CORPUS_CITY", "sk-secret-in-the-environment")
+    monkeypatch.setenv("CORPUS_AZURE_DEPLOYMENT", "sk-secret-in-the-environment")
+    doc = _import(CORPUS / "env_model.prompty")
+    assert (doc.columns[0].model, doc.columns[0].base_url, doc.variables) == (
+        "gpt-4o-mini", "https://proxy.example.com/v1", {"city": "Lisbon"},
+    )  # fmt: skip
+    assert doc.notes == [
+        "model.connection not kept: usageDescription.",
+        "The model ${env:CORPUS_DEPLOYMENT:gpt-4o-mini} is read from the environment by "
+        "Prompty when it runs (not here: the column takes the file's default, gpt-4o-mini).",
+        "The key reference ${env:CORPUS_PROXY_KEY:none} is not kept: the column sends the key "
+        "PromptStudio keeps for its server (typed in, or the server's usual variable).",
+        "Inputs Prompty reads from the environment (city) take the file's default here (the "
+        "environment is not read: values are stored and sent).",
+    ]
+    assert "sk-secret" not in repr(_import(CORPUS / "v1_azure.prompty"))
+    text = (CORPUS / "env_model.prompty").read_text(encoding="utf-8")
+    written = tmp_path / "written.prompty"
+    written.write_text(
+        text.replace("${env:CORPUS_PROXY_KEY:none}", "sk-written-in-the-file").replace(
+            "${env:CORPUS_DEPLOYMENT:gpt-4o-mini}", "${env:CORPUS_DEPLOYMENT}"
+        ),
+        encoding="utf-8",
+    )
+    doc = _import(written)
+    assert doc.columns[0].model == ""
+    assert doc.notes[1].endswith("Prompty when it runs (not here: type it).")
+    assert doc.notes[2].startswith("The key written in model.connection.apiKey is not kept")
+    assert "sk-" not in repr(doc)
+    # Our own export names the key it would name: nothing to say on the way back.
+    [back] = import_text("again.prompty", to_prompty(doc))
+    assert back.notes == []
 
 
 def test_file_references_are_read_only_inside_the_file_folder(tmp_path: Path) -> None:
@@ -172,6 +243,12 @@ def test_file_references_are_read_only_inside_the_file_folder(tmp_path: Path) ->
         import_file(folder / "out.prompty")
     assert caught.value.message.startswith("out.prompty: 'connection' refers to ")
     assert "${file:../secret.json}, outside the file's folder" in caught.value.message
+    absolute = str(tmp_path / "secret.json")
+    (folder / "abs.prompty").write_text(
+        text.replace("shared/connection.json", absolute), encoding="utf-8"
+    )
+    with pytest.raises(ExchangeError, match="outside the file's folder"):
+        import_file(folder / "abs.prompty")
     (folder / "link.json").symlink_to(tmp_path / "secret.json")
     (folder / "link.prompty").write_text(
         text.replace("shared/connection.json", "link.json"), encoding="utf-8"
@@ -252,3 +329,34 @@ def test_our_own_export_comes_back_exactly() -> None:
     )
     [back] = import_text("ours.prompty", to_prompty(doc))
     assert (back.template, back.variables, back.notes) == (doc.template, doc.variables, [])
+
+
+def test_the_first_column_api_and_samples_travel(tmp_path: Path) -> None:
+    """A column on the Responses API exports as ``apiType: responses`` (which
+    ``prompty.invoke`` sends there), and comes back with its API and samples."""
+    with FakeLLM() as server:
+        server.script(Reply(text="Bonjour."))
+        column = {**LOCAL, "base_url": server.base_url, "api": "responses", "samples": 3}
+        doc = PromptDocument(
+            name="Greeter", template="user:\nGreet Ada.\n", columns=columns(column)
+        )
+        path = tmp_path / "greeter.prompty"
+        path.write_text(to_prompty(doc), encoding="utf-8")
+        assert prompty.invoke(str(path)) == "Bonjour."
+        assert server.responses_requests()[-1].json["model"] == "local-model"
+    [back] = import_file(path)
+    assert (back.columns[0].api, back.columns[0].samples, back.notes) == ("responses", 3, [])
+    # A file from elsewhere on the Responses API keeps it too.
+    elsewhere = path.read_text(encoding="utf-8").replace("promptstudio:", "other:")
+    [other] = import_text("other.prompty", elsewhere)
+    assert (other.columns[0].api, other.columns[0].samples) == ("responses", 1)
+
+
+def test_a_further_column_with_broken_settings_is_refused_by_name() -> None:
+    text = to_prompty(
+        PromptDocument(name="Two", template="user:\nHi\n", columns=columns(LOCAL, LOCAL))
+    )
+    params = "      params:\n        temperature: 0.2\n        max_tokens: 40\n    markers"
+    broken = text.replace(params, "      params: 3\n    markers")
+    with pytest.raises(ExchangeError, match=r"^Run column 2 \(model local-model\): 'params' must"):
+        import_text("two.prompty", broken)
