@@ -394,6 +394,27 @@ def test_promptfoo_import_lists_what_it_cannot_use_and_render_errors_name_the_pr
     assert "options.transform of test 1 is left out" in done.stderr  # the notes come first
 
 
+def test_eval_of_a_config_names_the_prompt_files_line_where_a_case_does_not_render(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    (tmp_path / "prompt.json").write_text(
+        '[\n  {"role": "system", "content": "Be brief."},\n'
+        '  {"role": "user", "content": "About\\n{{ topic | nosuch }}"}\n]\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(
+        "prompts: [file://prompt.json]\n"
+        f"providers: [{{id: 'openai:chat:m', config: {{apiBaseUrl: '{fake_llm.base_url}', "
+        "apiKey: no-key}}]\ntests: [{vars: {topic: cats}}]\n",
+        encoding="utf-8",
+    )
+    done = cli("eval", str(config), home=tmp_path / "home")
+    assert done.returncode == 1
+    assert "does not render for this case (prompt.json:3): No filter named 'nosuch'." in done.stdout
+    assert fake_llm.generation_requests() == []
+
+
 def test_promptfoo_export_of_a_column_on_a_custom_anthropic_profile(tmp_path: Path) -> None:
     from promptstudio.runs.columns import ColumnConfig
 
