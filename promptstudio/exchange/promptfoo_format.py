@@ -9,8 +9,10 @@ PromptStudio does (:func:`promptfoo_check`), a list of texts kept as one value
 (``disableVarExpansion``); without test cases, one test holds the current variables;
 the prompt's checks for every case go to ``defaultTest``. Keys stay in the environment:
 promptfoo reads ``OPENAI_API_KEY`` and ``ANTHROPIC_API_KEY`` itself, other
-OpenAI-compatible hosts name theirs in ``apiKeyEnvar``, and a server reached over plain
-http gets a placeholder (``apiKey: no-key``).
+OpenAI-compatible hosts (and profiles that name a variable) name theirs in ``apiKeyEnvar``,
+and a server that needs no key (its profile says so, or it is reached over plain http)
+gets a placeholder (``apiKey: no-key``); a profile of kind openai pointing at another
+server sends promptfoo there too (``apiBaseUrl``).
 
 Reading them back is :mod:`promptstudio.exchange.promptfoo_import`.
 """
@@ -25,9 +27,11 @@ from typing import Any
 from promptstudio.chat import Role
 from promptstudio.exchange.document import (
     ANTHROPIC_URL,
+    OPENAI_URL,
     PromptDocument,
+    column_key_env,
     column_params,
-    key_env_var,
+    column_profile,
     provider_kind,
 )
 from promptstudio.exchange.front_matter import dump_yaml
@@ -190,7 +194,7 @@ def _providers(
                 config["thinking"] = {"type": "enabled", "budget_tokens": params["thinking_budget"]}
             if base_url and base_url.rstrip("/") != ANTHROPIC_URL:
                 config["apiBaseUrl"] = base_url
-                config |= _key_config(base_url, "ANTHROPIC_API_KEY")
+                config |= _key_config(column, profiles, "ANTHROPIC_API_KEY")
         elif kind == "ollama":
             provider_id = f"ollama:chat:{model}"
             config = {out: params[name] for name, out in _OLLAMA_PARAMS.items() if name in params}
@@ -200,9 +204,11 @@ def _providers(
             response_format = _response_format(params)
             if response_format:
                 config["response_format"] = response_format
-            if kind == "openai-compatible":
+            # A compatible server, or a profile of kind openai pointing elsewhere (a proxy,
+            # a server on this machine): promptfoo is sent there too.
+            if kind == "openai-compatible" or (base_url and base_url.rstrip("/") != OPENAI_URL):
                 config["apiBaseUrl"] = base_url
-                config |= _key_config(base_url, "OPENAI_API_KEY")
+                config |= _key_config(column, profiles, "OPENAI_API_KEY")
         if tools:  # in each provider's own shape, as PromptStudio sends them
             request = ChatRequest((), model, column.params, tuple(tools))
             config.update(anthropic_tools(request) if kind == "anthropic" else chat_tools(request))
@@ -217,17 +223,24 @@ def _providers(
     return providers
 
 
-def _key_config(base_url: str, default_var: str) -> dict[str, str]:
+def _key_config(
+    column: ColumnConfig, profiles: Sequence[ProviderProfile], default_var: str
+) -> dict[str, str]:
     """Where promptfoo finds the key for a host other than the vendor's own.
 
-    A known host names its variable. A server reached over plain http (a local one) gets
-    a placeholder, as PromptStudio's own code snippets send: promptfoo refuses to start a
-    provider without a key, and would otherwise send ``OPENAI_API_KEY`` there in clear text.
+    A server that needs no key (its profile says so, or it is reached over plain http, as
+    a local one is) gets a placeholder, as PromptStudio's own code snippets send: promptfoo
+    refuses to start a provider without a key, and would otherwise send ``OPENAI_API_KEY``
+    there (in clear text over http). Otherwise the variable the profile or the known host
+    names (promptfoo's ``apiKeyEnvar``; its Anthropic provider reads only its own).
     """
-    env_var = key_env_var(base_url)
-    if env_var and env_var != default_var:
+    profile = column_profile(column, profiles)
+    env_var = column_key_env(column, profiles)
+    if profile is not None and not profile.needs_key:
+        return {"apiKey": NO_KEY}
+    if env_var and env_var != default_var and default_var == "OPENAI_API_KEY":
         return {"apiKeyEnvar": env_var}
-    if env_var is None and not base_url.lower().startswith("https://"):
+    if env_var is None and not column.base_url.lower().startswith("https://"):
         return {"apiKey": NO_KEY}
     return {}
 

@@ -171,6 +171,36 @@ def test_promptfoo_providers_run_keyless_local_servers_and_custom_anthropic_prof
     ]
 
 
+def test_promptfoo_providers_follow_the_profile_to_its_server_and_its_key() -> None:
+    from promptstudio.runs.columns import ColumnConfig
+
+    doc = PromptDocument(
+        name="p",
+        columns=[
+            # Profiles of kind openai that point elsewhere: promptfoo is sent there too.
+            ColumnConfig(profile="here", base_url="http://127.0.0.1:8080/v1", model="a"),
+            ColumnConfig(profile="gateway", base_url="https://gw.example.com/v1", model="b"),
+            ColumnConfig(profile="vault", base_url="https://llm.example.com/v1", model="c"),
+            ColumnConfig(profile="openai", base_url="https://api.openai.com/v1", model="d"),
+        ],
+    )
+    doc.profiles = [
+        ProviderProfile("here", "openai", "Here", "http://127.0.0.1:8080/v1", needs_key=False),
+        ProviderProfile("gateway", "openai", "Gateway", "https://gw.example.com/v1",
+                        needs_key=False),
+        ProviderProfile("vault", "openai-compatible", "Vault", "https://llm.example.com/v1",
+                        key_env="VAULT_LLM_KEY"),
+    ]  # fmt: skip
+    providers = yaml.safe_load(to_promptfoo(doc))["providers"]
+    assert [(p["id"], p.get("config")) for p in providers] == [
+        ("openai:chat:a", {"apiBaseUrl": "http://127.0.0.1:8080/v1", "apiKey": "no-key"}),
+        ("openai:chat:b", {"apiBaseUrl": "https://gw.example.com/v1", "apiKey": "no-key"}),
+        ("openai:chat:c", {"apiBaseUrl": "https://llm.example.com/v1",
+                           "apiKeyEnvar": "VAULT_LLM_KEY"}),
+        ("openai:chat:d", None),
+    ]  # fmt: skip
+
+
 def test_promptfoo_without_cases_has_one_test_with_the_current_variables() -> None:
     doc = sample_document()
     doc.cases = []
