@@ -77,14 +77,7 @@ def promptfoo() -> Path:
 
 @pytest.fixture
 def server(fake_llm: FakeLLM) -> Iterator[FakeLLM]:
-    def answer(model: str, body: dict[str, Any]) -> Reply | None:
-        content = (body.get("messages") or [{}])[-1].get("content")
-        if isinstance(content, list):  # Anthropic's content blocks
-            content = "".join(block.get("text", "") for block in content)
-        question = str(content).removeprefix("Question: ").strip()
-        return Reply(text=ANSWERS[question])
-
-    fake_llm.respond(answer)
+    fake_llm.respond(lambda model, body: Reply(text=ANSWERS[_question(body)]))
     yield fake_llm
 
 
@@ -254,3 +247,119 @@ def test_without_npm_the_install_says_why(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(NpmMissing, match="npm is not installed"):
         install(tmp_path / "promptfoo" / "0")
     assert not (tmp_path / "promptfoo").exists() or not any((tmp_path / "promptfoo").iterdir())
+
+
+# ---- every check type we grade without a model, in promptfoo ---------------------------
+
+# question → the fake model's answer
+CHECK_ANSWERS = {
+    "rome": "It is Rome.",
+    "xml": "<city><name>Rome</name></city>",
+    "xml inside": "Here: <city><name>Rome</name></city> done",
+    "sql": "SELECT name FROM cities WHERE id = 1",
+    "sql block": "Try:\n```sql\nSELECT name FROM cities\n```",
+    "words": "the cat sat on the mat",
+}
+# (question, check, the verdict both tools give) — one case each; a check and its not- form
+# each meet a passing and a failing answer somewhere in the table.
+CHECKS: list[tuple[str, dict[str, Any], bool]] = [
+    ("rome", {"type": "equals", "value": "It is Rome."}, True),
+    ("rome", {"type": "not-equals", "value": "It is Rome."}, False),
+    ("rome", {"type": "contains", "value": "Paris"}, False),
+    ("rome", {"type": "not-icontains", "value": "paris"}, True),
+    ("rome", {"type": "starts-with", "value": "Rome"}, False),
+    ("rome", {"type": "not-starts-with", "value": "Rome"}, True),
+    ("rome", {"type": "regex", "value": "R.me"}, True),
+    ("rome", {"type": "not-regex", "value": "R.me"}, False),
+    ("rome", {"type": "is-json"}, False),
+    ("rome", {"type": "not-is-json"}, True),
+    ("rome", {"type": "contains-json"}, False),
+    ("rome", {"type": "word-count", "value": 3}, True),
+    ("rome", {"type": "word-count", "value": {"min": 4}}, False),
+    ("rome", {"type": "max-length", "value": 11}, True),
+    ("rome", {"type": "not-min-length", "value": 11}, False),
+    ("rome", {"type": "min-length", "value": 12}, False),
+    ("rome", {"type": "not-max-length", "value": 10}, True),
+    ("rome", {"type": "contains-any", "value": ["Paris", "Rome"]}, True),
+    ("rome", {"type": "contains-any", "value": "Paris, Madrid"}, False),
+    ("rome", {"type": "not-contains-any", "value": ["Paris", "Madrid"]}, True),
+    ("rome", {"type": "contains-all", "value": ["It", "Rome"]}, True),
+    ("rome", {"type": "contains-all", "value": "It, Paris"}, False),
+    ("rome", {"type": "not-contains-all", "value": ["It", "Rome"]}, False),
+    ("rome", {"type": "icontains-any", "value": ["ROME", "x"]}, True),
+    ("rome", {"type": "icontains-any", "value": ["PARIS"]}, False),
+    ("rome", {"type": "icontains-all", "value": ["it IS", "rome"]}, True),
+    ("rome", {"type": "icontains-all", "value": ["it", "paris"]}, False),
+    ("rome", {"type": "levenshtein", "value": "It is Rome"}, True),
+    ("rome", {"type": "levenshtein", "value": "It was Paris then"}, False),
+    ("rome", {"type": "levenshtein", "value": "It was Rome", "threshold": 2}, False),
+    ("rome", {"type": "not-levenshtein", "value": "It is Rome"}, False),
+    ("words", {"type": "rouge-n", "value": "the cat sat on a mat"}, True),
+    ("words", {"type": "rouge-n", "value": "the cat sat"}, False),  # an F-score, not recall
+    ("words", {"type": "rouge-n", "value": "a dog ran off"}, False),
+    ("words", {"type": "rouge-n", "value": "the dog sat", "threshold": 0.4}, True),
+    ("words", {"type": "not-rouge-n", "value": "the dog sat"}, True),
+    ("words", {"type": "bleu", "value": "the cat sat on the mat"}, True),
+    ("words", {"type": "bleu", "value": "a dog lay under a rug"}, False),
+    ("words", {"type": "bleu", "value": ["a dog", "the cat sat on the mat"]}, True),
+    ("xml", {"type": "is-xml"}, True),
+    ("xml", {"type": "is-xml", "value": "city.name"}, True),
+    ("xml", {"type": "is-xml", "value": {"requiredElements": ["city.size"]}}, False),
+    ("xml inside", {"type": "is-xml"}, False),
+    ("xml inside", {"type": "contains-xml"}, True),
+    ("xml inside", {"type": "contains-xml", "value": "city.name"}, True),
+    ("rome", {"type": "contains-xml"}, False),
+    ("rome", {"type": "not-contains-xml"}, True),
+    ("sql", {"type": "is-sql"}, True),
+    ("sql", {"type": "is-sql", "value": {"databaseType": "MySQL", "allowedTables":
+                                         ["select::null::cities"]}}, True),
+    ("sql", {"type": "is-sql", "value": {"allowedTables": ["select::null::towns"]}}, False),
+    ("rome", {"type": "is-sql"}, False),
+    ("sql block", {"type": "contains-sql"}, True),
+    ("rome", {"type": "contains-sql"}, False),
+    ("rome", {"type": "finish-reason", "value": "stop"}, True),
+    ("rome", {"type": "finish-reason", "value": "length"}, False),
+    ("rome", {"type": "not-finish-reason", "value": "length"}, True),
+    ("rome", {"type": "latency", "threshold": 60000}, True),
+    ("rome", {"type": "contains", "value": "{{ q | capitalize }}"}, True),  # rendered
+]  # fmt: skip
+
+
+def test_every_check_type_graded_without_a_model_means_the_same_in_promptfoo(
+    promptfoo: Path, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    fake_llm.respond(lambda model, body: Reply(text=CHECK_ANSWERS[_question(body)]))
+    # A server on this machine behind a profile of kind openai that needs no key: the
+    # export points promptfoo at it, keyless, as PromptStudio runs it.
+    doc = PromptDocument(
+        name="Checks",
+        template="user:\nQuestion: {{ q }}\n",
+        columns=[ColumnConfig(id="c1", profile="here", base_url=fake_llm.base_url, model="m")],
+        cases=[{"vars": {"q": question}, "assert": [check]} for question, check, _ in CHECKS],
+    )
+    doc.profiles = [ProviderProfile("here", "openai", "Here", fake_llm.base_url, needs_key=False)]
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(to_promptfoo(doc), encoding="utf-8")
+
+    process, results = run_eval(config, tmp_path / "out.json", tmp_path / "promptfoo-state")
+    assert results, process.stdout + process.stderr
+    theirs = {index: passed for (index, _model), passed in _promptfoo_verdicts(results).items()}
+
+    home = tmp_path / "home"
+    added = _promptstudio(home, "providers", "add", "here", "--name", "Here", "--kind",
+                          "openai", "--base-url", fake_llm.base_url, "--no-key")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    ours = {index: passed for (index, _model), passed in
+            _promptstudio_verdicts(config, home).items()}  # fmt: skip
+    wanted = {index: verdict for index, (_q, _check, verdict) in enumerate(CHECKS)}
+    differ = {i: (ours[i], theirs[i]) for i in wanted if ours[i] != theirs[i]}
+    assert differ == {}  # type → (PromptStudio's verdict, promptfoo's)
+    assert ours == wanted
+
+
+def _question(body: dict[str, Any]) -> str:
+    """The question a request asks: its last message after "Question: " (text or parts)."""
+    content = (body.get("messages") or [{}])[-1].get("content")
+    if isinstance(content, list):
+        content = "".join(part.get("text", "") for part in content)
+    return str(content).removeprefix("Question: ").strip()
