@@ -115,6 +115,11 @@ class Reply:
         return f"{prefix}_fake{index}"
 
 
+def _token_logprob(token: str, logprob: float) -> dict[str, Any]:
+    """One entry of a Chat Completions answer's ``logprobs.content``."""
+    return {"token": token, "logprob": logprob, "bytes": list(token.encode()), "top_logprobs": []}
+
+
 def _split(text: str, mode: str) -> list[str]:
     if mode == "char":
         return list(text)
@@ -525,18 +530,21 @@ class _Handler(BaseHTTPRequestHandler):
                 }
                 for index, (name, arguments) in enumerate(reply.tool_calls)
             ]
+        choice: dict[str, Any] = {
+            "index": 0,
+            "message": {"role": "assistant", "content": content, **calls},
+            "logprobs": None,
+            "finish_reason": "tool_calls" if reply.tool_calls else reply.finish_reason,
+        }
+        if body.get("logprobs") and content:  # as OpenAI gives them: one entry per token
+            tokens = [_token_logprob(token, reply.logprob) for token in reply.chunks()]
+            choice["logprobs"] = {"content": tokens, "refusal": None}
         payload = {
             "id": "chatcmpl-fake",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content, **calls},
-                    "finish_reason": "tool_calls" if reply.tool_calls else reply.finish_reason,
-                }
-            ],
+            "choices": [choice],
             "usage": self._chat_usage(reply, body, len(reply.chunks())),
         }
         return payload
@@ -582,14 +590,7 @@ class _Handler(BaseHTTPRequestHandler):
             if body.get("logprobs") and delta.get("content"):
                 token = delta["content"]
                 picked["logprobs"] = {
-                    "content": [
-                        {
-                            "token": token,
-                            "logprob": reply.logprob,
-                            "bytes": list(token.encode()),
-                            "top_logprobs": [],
-                        }
-                    ],
+                    "content": [_token_logprob(token, reply.logprob)],
                     "refusal": None,
                 }
             return {**base, "choices": [picked]}

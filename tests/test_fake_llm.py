@@ -345,3 +345,23 @@ def test_non_streaming_answers_are_what_the_real_sdks_parse_strictly(fake_llm: F
         None,
         None,
     ]
+
+
+def test_a_non_streamed_chat_answer_carries_logprobs_when_asked_as_openai_gives_them(
+    fake_llm: FakeLLM,
+) -> None:
+    """promptfoo's perplexity checks ask for them without streaming."""
+    from openai.types.chat import ChatCompletion
+
+    fake_llm.script(Reply(text="It is Rome.", logprob=-0.25))
+    with openai.OpenAI(base_url=fake_llm.base_url, api_key="k", max_retries=0) as client:
+        raw = client.chat.completions.with_raw_response.create(
+            model="m", messages=MESSAGES, logprobs=True
+        )
+        completion = ChatCompletion.model_validate(json.loads(raw.text))
+        logprobs = completion.choices[0].logprobs
+        assert logprobs is not None and logprobs.content is not None
+        assert "".join(entry.token for entry in logprobs.content) == "It is Rome."
+        assert {entry.logprob for entry in logprobs.content} == {-0.25}
+        plain = client.chat.completions.create(model="m", messages=MESSAGES)
+        assert plain.choices[0].logprobs is None

@@ -54,6 +54,7 @@ _OLLAMA_PARAMS = {
     "max_tokens": "num_predict",
 }
 _SCHEMA_NAME = "response"  # the name a bare JSON Schema gets in OpenAI's wrapper
+LOGPROB_CHECKS = frozenset({"perplexity", "perplexity-score"})
 NO_KEY = "no-key"  # what a server that needs no key is sent (promptfoo requires one)
 
 
@@ -65,7 +66,7 @@ def to_promptfoo(doc: PromptDocument) -> str:
     config: dict[str, Any] = {
         "description": doc.description or doc.name,
         "prompts": [{"label": doc.name, "raw": chat_prompt(doc.template)}],
-        "providers": _providers(doc.columns, doc.profiles, doc.tools),
+        "providers": _providers(doc.columns, doc.profiles, doc.tools, _wants_logprobs(doc)),
         "tests": [_test(case) for case in doc.cases or [{"vars": doc.variables}]],
     }
     default: dict[str, Any] = {}
@@ -172,10 +173,20 @@ def check_from_promptfoo(check: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _wants_logprobs(doc: PromptDocument) -> bool:
+    """Whether a check needs the answer's log-probabilities (``perplexity``): promptfoo's
+    OpenAI provider asks for them only when its config says so (PromptStudio asks itself)."""
+    checks = [*doc.every_case_checks, *(c for case in doc.cases for c in case.get("assert") or ())]
+    return any(
+        str(check.get("type", "")).removeprefix("not-") in LOGPROB_CHECKS for check in checks
+    )
+
+
 def _providers(
     columns: list[ColumnConfig],
     profiles: Sequence[ProviderProfile],
     tools: Sequence[ToolDef] = (),
+    logprobs: bool = False,
 ) -> list[dict[str, Any]]:
     providers: list[dict[str, Any]] = []
     labels: set[str] = set()
@@ -209,6 +220,8 @@ def _providers(
             if kind == "openai-compatible" or (base_url and base_url.rstrip("/") != OPENAI_URL):
                 config["apiBaseUrl"] = base_url
                 config |= _key_config(column, profiles, "OPENAI_API_KEY")
+            if logprobs:
+                config["passthrough"] = {"logprobs": True}
         if tools:  # in each provider's own shape, as PromptStudio sends them
             request = ChatRequest((), model, column.params, tuple(tools))
             config.update(anthropic_tools(request) if kind == "anthropic" else chat_tools(request))

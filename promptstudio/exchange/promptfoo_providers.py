@@ -81,6 +81,8 @@ def columns_from_providers(
                     "runs on each answer, and PromptStudio keeps the answer as the model gave it."
                 )
             unused = [key for key in config if key not in _USED_CONFIG]
+            if config.get("passthrough") == {"logprobs": True}:  # what our export asks for
+                unused.remove("passthrough")
             if unused:
                 notes.append(
                     f"Settings of provider {provider_id} left out (a run column has no place "

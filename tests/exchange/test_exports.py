@@ -201,6 +201,24 @@ def test_promptfoo_providers_follow_the_profile_to_its_server_and_its_key() -> N
     ]  # fmt: skip
 
 
+def test_promptfoo_providers_ask_for_logprobs_when_a_perplexity_check_needs_them() -> None:
+    from promptstudio.exchange import from_promptfoo
+    from promptstudio.runs.columns import ColumnConfig
+
+    doc = PromptDocument(
+        name="p",
+        template="user:\nHi",
+        columns=[ColumnConfig(base_url="http://127.0.0.1:8089/v1", model="local")],
+        cases=[{"vars": {}}],
+    )
+    assert "passthrough" not in yaml.safe_load(to_promptfoo(doc))["providers"][0]["config"]
+    doc.cases = [{"vars": {}, "assert": [{"type": "not-perplexity-score", "threshold": 0.5}]}]
+    [provider] = yaml.safe_load(to_promptfoo(doc))["providers"]
+    assert provider["config"]["passthrough"] == {"logprobs": True}
+    [back] = from_promptfoo(to_promptfoo(doc))
+    assert back.notes == []  # PromptStudio asks for them itself: nothing is left out
+
+
 def test_promptfoo_without_cases_has_one_test_with_the_current_variables() -> None:
     doc = sample_document()
     doc.cases = []

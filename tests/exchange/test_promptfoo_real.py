@@ -321,6 +321,11 @@ CHECKS: list[tuple[str, dict[str, Any], bool]] = [
     ("rome", {"type": "finish-reason", "value": "length"}, False),
     ("rome", {"type": "not-finish-reason", "value": "length"}, True),
     ("rome", {"type": "latency", "threshold": 60000}, True),
+    # The fake model gives every token a log-probability of -0.5: perplexity e^0.5 ≈ 1.65.
+    ("rome", {"type": "perplexity", "threshold": 2}, True),
+    ("rome", {"type": "perplexity", "threshold": 1.5}, False),
+    ("rome", {"type": "perplexity-score", "threshold": 0.3}, True),
+    ("rome", {"type": "perplexity-score", "threshold": 0.4}, False),
     ("rome", {"type": "contains", "value": "{{ q | capitalize }}"}, True),  # rendered
 ]  # fmt: skip
 
