@@ -879,6 +879,11 @@ class _Handler(BaseHTTPRequestHandler):
             "role": "assistant",
             "content": [text_part],
         }
+        calls = [
+            {"id": reply.call_id(number, "fc"), "type": "function_call", "status": "completed",
+             "arguments": arguments, "call_id": reply.call_id(number, "call"), "name": name}
+            for number, (name, arguments) in enumerate(reply.tool_calls)
+        ]  # fmt: skip
         incomplete = reply.finish_reason == "length"
         output = len(reply.chunks()) + reply.reasoning_tokens
         prompt = self._input_tokens(reply, body)
@@ -886,7 +891,7 @@ class _Handler(BaseHTTPRequestHandler):
         payload |= {
             "status": "incomplete" if incomplete else "completed",
             "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
-            "output": [message],
+            "output": [message, *calls] if reply.text or not calls else calls,
             "usage": {
                 "input_tokens": prompt,
                 "input_tokens_details": {
@@ -914,11 +919,17 @@ class _Handler(BaseHTTPRequestHandler):
             content.append(
                 {"type": "thinking", "thinking": reply.thinking, "signature": "c2lnbmF0dXJl"}
             )
-        content.append({"type": "text", "text": reply.text})
+        if reply.text or not reply.tool_calls:
+            content.append({"type": "text", "text": reply.text})
+        for number, (name, arguments) in enumerate(reply.tool_calls):  # as the stream ends
+            call = {"type": "tool_use", "id": reply.call_id(number, "toolu"), "name": name}
+            content.append({**call, "input": json.loads(arguments or "{}")})
         prompt = self._input_tokens(reply, body)
         stop_reason = {"stop": "end_turn", "length": "max_tokens"}.get(
             reply.finish_reason or "stop", reply.finish_reason
         )
+        if reply.tool_calls:
+            stop_reason = "tool_use"
         output = len(reply.chunks()) + len(_split(reply.thinking, reply.chunk))
         payload = {
             "id": "msg_fake",

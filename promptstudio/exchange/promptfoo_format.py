@@ -145,16 +145,37 @@ _LENGTH_TESTS = {
     "not-min-length": "<",
 }
 _LENGTH_JAVASCRIPT = re.compile(r"Array\.from\(output\)\.length (<=|>=|<|>) (\d+)")
+# contains-tool-call is PromptStudio's own check: promptfoo runs it as this JavaScript, which
+# finds the calls in its output (OpenAI's tool_calls, Anthropic's tool_use blocks as JSON
+# text) and compares each call's arguments as PromptStudio does, as a JSON subset. The
+# check's value follows, as JSON, then ")".
+_TOOL_CALL_JAVASCRIPT = (
+    "((v) => { const want = typeof v !== 'string' ? v : v.trim().startsWith('{') ? "
+    "JSON.parse(v) : { name: v.trim() }; const sub = (a, w) => w !== null && typeof w === "
+    "'object' ? (Array.isArray(w) ? Array.isArray(a) && w.every((i) => a.some((h) => sub(h, "
+    "i))) : a !== null && typeof a === 'object' && !Array.isArray(a) && Object.keys(w)"
+    ".every((k) => k in a && sub(a[k], w[k]))) : a === w; const parse = (t) => { try { "
+    "return JSON.parse(t); } catch { return null; } }; const calls = Array.isArray(output) "
+    "? output : output && typeof output === 'object' ? output.tool_calls || [] : String("
+    "output).split('\\n\\n').map(parse).filter((b) => b && b.type === 'tool_use'); "
+    "return calls.some((c) => { const f = c.function || c; const args = f.input || (typeof "
+    "f.arguments === 'string' ? parse(f.arguments || '{}') : f.arguments || {}); return "
+    "f.name === want.name && args !== null && sub(args, want.arguments || {}); }); })("
+)
 
 
 def promptfoo_check(check: Mapping[str, Any], expected: object = None) -> dict[str, Any]:
-    """``check`` as promptfoo writes the same test: a length check becomes JavaScript, and
-    ``equals`` without a value compares with ``expected``. Other keys are kept."""
+    """``check`` as promptfoo writes the same test: a length check and ``contains-tool-call``
+    (PromptStudio's own types) become JavaScript, and ``equals`` without a value compares
+    with ``expected``. Other keys are kept."""
     out = dict(check)
     written = out.get("type")
     if written in _LENGTH_TESTS and isinstance(out.get("value"), int):
         out["type"] = "javascript"
         out["value"] = f"Array.from(output).length {_LENGTH_TESTS[written]} {out['value']}"
+    elif written in ("contains-tool-call", "not-contains-tool-call") and "value" in out:
+        out["type"] = written.replace("contains-tool-call", "javascript")
+        out["value"] = _TOOL_CALL_JAVASCRIPT + json.dumps(out["value"], ensure_ascii=False) + ")"
     elif written in ("equals", "not-equals") and out.get("value") is None and expected is not None:
         out["value"] = expected
     return out
@@ -170,6 +191,14 @@ def check_from_promptfoo(check: Mapping[str, Any]) -> dict[str, Any]:
         if found:
             written = {op: name for name, op in _LENGTH_TESTS.items()}[found[1]]
             out["type"], out["value"] = written, int(found[2])
+    if out.get("type") in ("javascript", "not-javascript") and isinstance(value, str):
+        wanted = value.removeprefix(_TOOL_CALL_JAVASCRIPT)
+        if wanted != value and wanted.endswith(")"):
+            try:
+                out["value"] = json.loads(wanted[:-1])
+            except json.JSONDecodeError:
+                return out
+            out["type"] = str(out["type"]).replace("javascript", "contains-tool-call")
     return out
 
 

@@ -25,8 +25,8 @@ from promptstudio.evals.checks_more import (
     bleu,
     bounded_levenshtein,
     rouge_1,
-    treebank_tokens,
     split_values,
+    treebank_tokens,
 )
 from promptstudio.evals.results import DONE, CellResult, weighted_score
 from promptstudio.providers import Endpoint

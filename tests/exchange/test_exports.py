@@ -219,6 +219,21 @@ def test_promptfoo_providers_ask_for_logprobs_when_a_perplexity_check_needs_them
     assert back.notes == []  # PromptStudio asks for them itself: nothing is left out
 
 
+def test_promptfoo_runs_contains_tool_call_as_javascript_and_it_reads_back() -> None:
+    from promptstudio.exchange import from_promptfoo
+
+    checks = [
+        {"type": "contains-tool-call", "value": "get_weather"},
+        {"type": "not-contains-tool-call", "value": {"name": "t", "arguments": {"a": [1]}}},
+    ]
+    doc = PromptDocument(name="p", template="user:\nHi", cases=[{"vars": {}, "assert": checks}])
+    written = yaml.safe_load(to_promptfoo(doc))["tests"][0]["assert"]
+    assert [check["type"] for check in written] == ["javascript", "not-javascript"]
+    assert written[0]["value"].endswith('})("get_weather")')
+    [back] = from_promptfoo(to_promptfoo(doc))
+    assert back.cases[0]["assert"] == checks and back.notes == []
+
+
 def test_promptfoo_without_cases_has_one_test_with_the_current_variables() -> None:
     doc = sample_document()
     doc.cases = []

@@ -19,6 +19,7 @@ import pytest
 from promptstudio.exchange import PromptDocument, to_promptfoo
 from promptstudio.providers import ProviderProfile
 from promptstudio.runs.columns import ColumnConfig
+from promptstudio.tools import ToolDef
 from tests.fake_llm import FakeLLM, Reply
 from tests.promptfoo_cli import NpmMissing, install, run_eval
 
@@ -111,6 +112,13 @@ def _promptstudio(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+def _add_keyless_profile(home: Path, profile: str, kind: str, base_url: str) -> None:
+    """The profile a column of the exported config names, as PromptStudio's own."""
+    added = _promptstudio(home, "providers", "add", profile, "--name", profile, "--kind", kind,
+                          "--base-url", base_url, "--no-key")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+
+
 def _promptstudio_verdicts(config: Path, home: Path) -> dict[tuple[int, str], bool | None]:
     """(case index, model) → PromptStudio's verdict, from ``promptstudio eval --json``."""
     process = _promptstudio(home, "eval", str(config), "--json")
@@ -149,10 +157,7 @@ def test_an_exported_config_grades_every_case_in_promptfoo_as_in_promptstudio(
     chats = [_turns(r.json["messages"]) for r in server.chat_requests()]
 
     home = tmp_path / "home"
-    added = _promptstudio(home, "providers", "add", "my-claude", "--name", "My Claude",
-                          "--kind", "anthropic", "--base-url", server.anthropic_base_url,
-                          "--no-key")  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    _add_keyless_profile(home, "my-claude", "anthropic", server.anthropic_base_url)
     ours = _promptstudio_verdicts(config, home)
     assert len(server.generation_requests()) > len(sent)  # PromptStudio asked the same server
     our_chats = [_turns(r.json["messages"]) for r in server.chat_requests()[len(chats) :]]
@@ -351,9 +356,7 @@ def test_every_check_type_graded_without_a_model_means_the_same_in_promptfoo(
     theirs = {index: passed for (index, _model), passed in _promptfoo_verdicts(results).items()}
 
     home = tmp_path / "home"
-    added = _promptstudio(home, "providers", "add", "here", "--name", "Here", "--kind",
-                          "openai", "--base-url", fake_llm.base_url, "--no-key")  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    _add_keyless_profile(home, "here", "openai", fake_llm.base_url)
     ours = {index: passed for (index, _model), passed in
             _promptstudio_verdicts(config, home).items()}  # fmt: skip
     wanted = {index: verdict for index, (_q, _check, verdict) in enumerate(CHECKS)}
@@ -368,3 +371,74 @@ def _question(body: dict[str, Any]) -> str:
     if isinstance(content, list):
         content = "".join(part.get("text", "") for part in content)
     return str(content).removeprefix("Question: ").strip()
+
+
+# ---- the tool-call checks, on answers that call tools ---------------------------------
+
+WEATHER = ToolDef(
+    "get_weather",
+    "The weather in a city",
+    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)
+TIME = ToolDef("get_time", "The time in a city", {"type": "object"})
+# question → the calls the fake model makes (none: it answers "It is sunny.")
+TOOL_ANSWERS: dict[str, list[tuple[str, str]]] = {
+    "rome": [("get_weather", '{"city": "Rome", "days": [1, 2]}')],
+    "both": [("get_weather", '{"city": "Oslo"}'), ("get_time", "{}")],
+    "bad": [("get_weather", '{"town": "Rome"}')],
+    "chat": [],
+}
+TOOL_CHECKS: list[tuple[str, dict[str, Any], bool]] = [
+    ("rome", {"type": "is-valid-openai-tools-call"}, True),
+    ("bad", {"type": "is-valid-openai-tools-call"}, False),
+    ("chat", {"type": "is-valid-openai-tools-call"}, False),
+    ("rome", {"type": "tool-call-f1", "value": ["get_weather"]}, True),
+    ("both", {"type": "tool-call-f1", "value": "get_weather"}, False),
+    ("both", {"type": "tool-call-f1", "value": ["get_weather"], "threshold": 0.6}, True),
+    ("rome", {"type": "contains-tool-call", "value": "get_weather"}, True),
+    ("rome", {"type": "contains-tool-call",
+              "value": {"name": "get_weather", "arguments": {"city": "Rome", "days": [2]}}}, True),
+    ("rome", {"type": "contains-tool-call",
+              "value": {"name": "get_weather", "arguments": {"city": "Paris"}}}, False),
+    ("both", {"type": "contains-tool-call", "value": '{"name": "get_time"}'}, True),
+    ("chat", {"type": "contains-tool-call", "value": "get_weather"}, False),
+    ("rome", {"type": "not-contains-tool-call", "value": "get_time"}, True),
+    ("both", {"type": "not-contains-tool-call", "value": "get_time"}, False),
+]  # fmt: skip
+
+
+def test_tool_call_checks_mean_the_same_in_promptfoo(
+    promptfoo: Path, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    def answer(model: str, body: dict[str, Any]) -> Reply:
+        calls = TOOL_ANSWERS[_question(body)]
+        return Reply(text="" if calls else "It is sunny.", tool_calls=calls)
+
+    fake_llm.respond(answer)
+    doc = PromptDocument(
+        name="Tools",
+        template="user:\nQuestion: {{ q }}\n",
+        columns=[
+            ColumnConfig(id="c1", base_url=fake_llm.base_url, model="gpt"),
+            ColumnConfig(id="c2", base_url=fake_llm.anthropic_base_url, model="claude",
+                         profile="my-claude"),
+        ],
+        cases=[{"vars": {"q": question}, "assert": [check]} for question, check, _ in TOOL_CHECKS],
+        tools=[WEATHER, TIME],
+    )  # fmt: skip
+    doc.profiles = [ProviderProfile("my-claude", "anthropic", "My Claude", "https://x.example")]
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(to_promptfoo(doc), encoding="utf-8")
+
+    process, results = run_eval(config, tmp_path / "out.json", tmp_path / "promptfoo-state")
+    assert results, process.stdout + process.stderr
+    theirs = _promptfoo_verdicts(results)
+    home = tmp_path / "home"
+    _add_keyless_profile(home, "my-claude", "anthropic", fake_llm.anthropic_base_url)
+    ours = _promptstudio_verdicts(config, home)
+    differ = {key: (ours[key], theirs[key]) for key in ours if ours[key] != theirs[key]}
+    # (case, model) → (PromptStudio's verdict, promptfoo's). The one difference, said in the
+    # README: promptfoo's is-valid-openai-tools-call reads only OpenAI's shape of answer.
+    assert differ == {(0, "claude"): (True, False)}
+    wanted = {index: verdict for index, (_q, _check, verdict) in enumerate(TOOL_CHECKS)}
+    assert {index: passed for (index, model), passed in ours.items() if model == "gpt"} == wanted
