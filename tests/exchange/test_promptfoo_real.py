@@ -119,9 +119,11 @@ def _add_keyless_profile(home: Path, profile: str, kind: str, base_url: str) -> 
     assert added.returncode == 0, added.stderr
 
 
-def _promptstudio_verdicts(config: Path, home: Path) -> dict[tuple[int, str], bool | None]:
+def _promptstudio_verdicts(
+    config: Path, home: Path, *options: str
+) -> dict[tuple[int, str], bool | None]:
     """(case index, model) → PromptStudio's verdict, from ``promptstudio eval --json``."""
-    process = _promptstudio(home, "eval", str(config), "--json")
+    process = _promptstudio(home, "eval", str(config), "--json", *options)
     assert process.returncode == 0, process.stderr
     data = json.loads(process.stdout)
     models = {column["id"]: column["model"] for column in data["columns"]}
@@ -442,3 +444,49 @@ def test_tool_call_checks_mean_the_same_in_promptfoo(
     assert differ == {(0, "claude"): (True, False)}
     wanted = {index: verdict for index, (_q, _check, verdict) in enumerate(TOOL_CHECKS)}
     assert {index: passed for (index, model), passed in ours.items() if model == "gpt"} == wanted
+
+
+# ---- checks a judge model grades, and Python checks ------------------------------------
+
+JUDGED: list[tuple[dict[str, Any], bool]] = [
+    ({"type": "llm-rubric", "value": "Names the city of Rome"}, True),
+    ({"type": "llm-rubric", "value": "Names the city of Paris"}, False),
+    ({"type": "not-llm-rubric", "value": "Names the city of Paris"}, True),
+    ({"type": "python", "value": "output.startswith('It')"}, True),
+    ({"type": "python", "value": "len(output) > 20"}, False),
+]
+
+
+def test_rubric_and_python_checks_mean_the_same_in_promptfoo(
+    promptfoo: Path, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    def answer(model: str, body: dict[str, Any]) -> Reply:
+        asked = json.dumps(body["messages"])
+        if "Names the city of " not in asked:  # the prompt itself, on either column
+            return Reply(text="It is Rome.")
+        # Both tools put the rubric and the answer into their judge's prompt.
+        passed = asked.split("Names the city of ")[1].startswith("Rome")
+        return Reply(text=json.dumps({"reason": "As asked.", "score": int(passed),
+                                      "pass": passed}))  # fmt: skip
+
+    fake_llm.respond(answer)
+    doc = PromptDocument(
+        name="Judged",
+        template="user:\nWhere is the Colosseum?\n",
+        columns=[ColumnConfig(id="c1", base_url=fake_llm.base_url, model="m"),
+                 ColumnConfig(id="j", base_url=fake_llm.base_url, model="judge")],
+        cases=[{"vars": {}, "assert": [check]} for check, _ in JUDGED],
+    )  # fmt: skip
+    doc.judge_column = "j"  # promptfoo's defaultTest.options.provider
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(to_promptfoo(doc), encoding="utf-8")
+
+    process, results = run_eval(config, tmp_path / "out.json", tmp_path / "promptfoo-state")
+    assert results, process.stdout + process.stderr
+    theirs = _promptfoo_verdicts(results)
+    home = tmp_path / "home"
+    ours = _promptstudio_verdicts(config, home, "--judge", "judge", "--allow-code-checks")
+    assert {key: verdict for key, verdict in ours.items() if key[1] == "m"} == {
+        (index, "m"): verdict for index, (_check, verdict) in enumerate(JUDGED)
+    }
+    assert ours == theirs  # the judge's own column too: each tool grades it the same
