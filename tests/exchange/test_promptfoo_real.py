@@ -131,6 +131,17 @@ def _promptstudio_verdicts(
     return {(cases[cell["case"]], models[cell["column"]]): cell["passed"] for cell in data["cells"]}
 
 
+def _exported_and_run(
+    doc: PromptDocument, folder: Path
+) -> tuple[Path, dict[tuple[int, str], bool | None]]:
+    """The document exported to ``folder``, and promptfoo's verdicts on it."""
+    config = folder / "promptfooconfig.yaml"
+    config.write_text(to_promptfoo(doc), encoding="utf-8")
+    process, results = run_eval(config, folder / "out.json", folder / "promptfoo-state")
+    assert results, process.stdout + process.stderr
+    return config, _promptfoo_verdicts(results)
+
+
 def _promptfoo_verdicts(results: dict[str, Any]) -> dict[tuple[int, str], bool | None]:
     """(case index, model) → promptfoo's verdict, from its ``-o out.json``."""
     rows = results["results"]["results"]
@@ -350,12 +361,8 @@ def test_every_check_type_graded_without_a_model_means_the_same_in_promptfoo(
         cases=[{"vars": {"q": question}, "assert": [check]} for question, check, _ in CHECKS],
     )
     doc.profiles = [ProviderProfile("here", "openai", "Here", fake_llm.base_url, needs_key=False)]
-    config = tmp_path / "promptfooconfig.yaml"
-    config.write_text(to_promptfoo(doc), encoding="utf-8")
-
-    process, results = run_eval(config, tmp_path / "out.json", tmp_path / "promptfoo-state")
-    assert results, process.stdout + process.stderr
-    theirs = {index: passed for (index, _model), passed in _promptfoo_verdicts(results).items()}
+    config, verdicts = _exported_and_run(doc, tmp_path)
+    theirs = {index: passed for (index, _model), passed in verdicts.items()}
 
     home = tmp_path / "home"
     _add_keyless_profile(home, "here", "openai", fake_llm.base_url)
@@ -429,12 +436,7 @@ def test_tool_call_checks_mean_the_same_in_promptfoo(
         tools=[WEATHER, TIME],
     )  # fmt: skip
     doc.profiles = [ProviderProfile("my-claude", "anthropic", "My Claude", "https://x.example")]
-    config = tmp_path / "promptfooconfig.yaml"
-    config.write_text(to_promptfoo(doc), encoding="utf-8")
-
-    process, results = run_eval(config, tmp_path / "out.json", tmp_path / "promptfoo-state")
-    assert results, process.stdout + process.stderr
-    theirs = _promptfoo_verdicts(results)
+    config, theirs = _exported_and_run(doc, tmp_path)
     home = tmp_path / "home"
     _add_keyless_profile(home, "my-claude", "anthropic", fake_llm.anthropic_base_url)
     ours = _promptstudio_verdicts(config, home)
@@ -478,12 +480,7 @@ def test_rubric_and_python_checks_mean_the_same_in_promptfoo(
         cases=[{"vars": {}, "assert": [check]} for check, _ in JUDGED],
     )  # fmt: skip
     doc.judge_column = "j"  # promptfoo's defaultTest.options.provider
-    config = tmp_path / "promptfooconfig.yaml"
-    config.write_text(to_promptfoo(doc), encoding="utf-8")
-
-    process, results = run_eval(config, tmp_path / "out.json", tmp_path / "promptfoo-state")
-    assert results, process.stdout + process.stderr
-    theirs = _promptfoo_verdicts(results)
+    config, theirs = _exported_and_run(doc, tmp_path)
     home = tmp_path / "home"
     ours = _promptstudio_verdicts(config, home, "--judge", "judge", "--allow-code-checks")
     assert {key: verdict for key, verdict in ours.items() if key[1] == "m"} == {
