@@ -368,9 +368,10 @@ def test_non_streamed_answers_carry_tool_calls_in_each_apis_shape(fake_llm: Fake
         raw = client.chat.completions.with_raw_response.create(model="m", messages=MESSAGES)
         choice = ChatCompletion.model_validate(json.loads(raw.text)).choices[0]
         assert choice.finish_reason == "tool_calls" and choice.message.tool_calls is not None
-        assert choice.message.tool_calls[0].function.name == "get_weather"
-        raw = client.responses.with_raw_response.create(model="m", input="Say hi")
-        [call] = Response.model_validate(json.loads(raw.text)).output
+        [made] = choice.message.tool_calls
+        assert made.type == "function" and made.function.name == "get_weather"
+        raw_response = client.responses.with_raw_response.create(model="m", input="Say hi")
+        [call] = Response.model_validate(json.loads(raw_response.text)).output
         assert call.type == "function_call"
         assert (call.name, call.arguments) == ("get_weather", '{"city": "Rome"}')
     message = _whole_message(fake_llm)
