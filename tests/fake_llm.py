@@ -115,6 +115,11 @@ class Reply:
         return f"{prefix}_fake{index}"
 
 
+def _token_logprob(token: str, logprob: float) -> dict[str, Any]:
+    """One entry of a Chat Completions answer's ``logprobs.content``."""
+    return {"token": token, "logprob": logprob, "bytes": list(token.encode()), "top_logprobs": []}
+
+
 def _split(text: str, mode: str) -> list[str]:
     if mode == "char":
         return list(text)
@@ -525,18 +530,21 @@ class _Handler(BaseHTTPRequestHandler):
                 }
                 for index, (name, arguments) in enumerate(reply.tool_calls)
             ]
+        choice: dict[str, Any] = {
+            "index": 0,
+            "message": {"role": "assistant", "content": content, **calls},
+            "logprobs": None,
+            "finish_reason": "tool_calls" if reply.tool_calls else reply.finish_reason,
+        }
+        if body.get("logprobs") and content:  # as OpenAI gives them: one entry per token
+            tokens = [_token_logprob(token, reply.logprob) for token in reply.chunks()]
+            choice["logprobs"] = {"content": tokens, "refusal": None}
         payload = {
             "id": "chatcmpl-fake",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content, **calls},
-                    "finish_reason": "tool_calls" if reply.tool_calls else reply.finish_reason,
-                }
-            ],
+            "choices": [choice],
             "usage": self._chat_usage(reply, body, len(reply.chunks())),
         }
         return payload
@@ -582,14 +590,7 @@ class _Handler(BaseHTTPRequestHandler):
             if body.get("logprobs") and delta.get("content"):
                 token = delta["content"]
                 picked["logprobs"] = {
-                    "content": [
-                        {
-                            "token": token,
-                            "logprob": reply.logprob,
-                            "bytes": list(token.encode()),
-                            "top_logprobs": [],
-                        }
-                    ],
+                    "content": [_token_logprob(token, reply.logprob)],
                     "refusal": None,
                 }
             return {**base, "choices": [picked]}
@@ -878,6 +879,11 @@ class _Handler(BaseHTTPRequestHandler):
             "role": "assistant",
             "content": [text_part],
         }
+        calls = [
+            {"id": reply.call_id(number, "fc"), "type": "function_call", "status": "completed",
+             "arguments": arguments, "call_id": reply.call_id(number, "call"), "name": name}
+            for number, (name, arguments) in enumerate(reply.tool_calls)
+        ]  # fmt: skip
         incomplete = reply.finish_reason == "length"
         output = len(reply.chunks()) + reply.reasoning_tokens
         prompt = self._input_tokens(reply, body)
@@ -885,7 +891,7 @@ class _Handler(BaseHTTPRequestHandler):
         payload |= {
             "status": "incomplete" if incomplete else "completed",
             "incomplete_details": {"reason": "max_output_tokens"} if incomplete else None,
-            "output": [message],
+            "output": [message, *calls] if reply.text or not calls else calls,
             "usage": {
                 "input_tokens": prompt,
                 "input_tokens_details": {
@@ -913,11 +919,17 @@ class _Handler(BaseHTTPRequestHandler):
             content.append(
                 {"type": "thinking", "thinking": reply.thinking, "signature": "c2lnbmF0dXJl"}
             )
-        content.append({"type": "text", "text": reply.text})
+        if reply.text or not reply.tool_calls:
+            content.append({"type": "text", "text": reply.text})
+        for number, (name, arguments) in enumerate(reply.tool_calls):  # as the stream ends
+            call = {"type": "tool_use", "id": reply.call_id(number, "toolu"), "name": name}
+            content.append({**call, "input": json.loads(arguments or "{}")})
         prompt = self._input_tokens(reply, body)
         stop_reason = {"stop": "end_turn", "length": "max_tokens"}.get(
             reply.finish_reason or "stop", reply.finish_reason
         )
+        if reply.tool_calls:
+            stop_reason = "tool_use"
         output = len(reply.chunks()) + len(_split(reply.thinking, reply.chunk))
         payload = {
             "id": "msg_fake",

@@ -309,8 +309,6 @@ def test_interrupt_requests_ends_the_earlier_stream_like_llama_cpp() -> None:
 
 def test_non_streaming_answers_are_what_the_real_sdks_parse_strictly(fake_llm: FakeLLM) -> None:
     """promptfoo never streams: each whole answer validates against the SDK's own type."""
-    import anthropic
-    from anthropic.types import Message
     from openai.types.chat import ChatCompletion
     from openai.types.responses import Response
 
@@ -329,19 +327,69 @@ def test_non_streaming_answers_are_what_the_real_sdks_parse_strictly(fake_llm: F
         assert response.usage is not None and response.usage.output_tokens == 6
         assert raw_response.parse().output_text == "Paris is the capital."
 
+    message = _whole_message(fake_llm)
+    assert [block.type for block in message.content] == ["text"]
+    assert message.content[0].type == "text"
+    assert message.content[0].text == "Paris is the capital."
+    assert (message.stop_reason, message.usage.output_tokens) == ("end_turn", 6)
+    assert [request.json.get("stream") for request in fake_llm.generation_requests()] == [
+        None,
+        None,
+        None,
+    ]
+
+
+def test_a_non_streamed_chat_answer_carries_logprobs_when_asked_as_openai_gives_them(
+    fake_llm: FakeLLM,
+) -> None:
+    """promptfoo's perplexity checks ask for them without streaming."""
+    from openai.types.chat import ChatCompletion
+
+    fake_llm.script(Reply(text="It is Rome.", logprob=-0.25))
+    with openai.OpenAI(base_url=fake_llm.base_url, api_key="k", max_retries=0) as client:
+        raw = client.chat.completions.with_raw_response.create(
+            model="m", messages=MESSAGES, logprobs=True
+        )
+        completion = ChatCompletion.model_validate(json.loads(raw.text))
+        logprobs = completion.choices[0].logprobs
+        assert logprobs is not None and logprobs.content is not None
+        assert "".join(entry.token for entry in logprobs.content) == "It is Rome."
+        assert {entry.logprob for entry in logprobs.content} == {-0.25}
+        plain = client.chat.completions.create(model="m", messages=MESSAGES)
+        assert plain.choices[0].logprobs is None
+
+
+def test_non_streamed_answers_carry_tool_calls_in_each_apis_shape(fake_llm: FakeLLM) -> None:
+    from openai.types.chat import ChatCompletion
+    from openai.types.responses import Response
+
+    fake_llm.script(Reply(text="", tool_calls=[("get_weather", '{"city": "Rome"}')]))
+    with openai.OpenAI(base_url=fake_llm.base_url, api_key="k", max_retries=0) as client:
+        raw = client.chat.completions.with_raw_response.create(model="m", messages=MESSAGES)
+        choice = ChatCompletion.model_validate(json.loads(raw.text)).choices[0]
+        assert choice.finish_reason == "tool_calls" and choice.message.tool_calls is not None
+        [made] = choice.message.tool_calls
+        assert made.type == "function" and made.function.name == "get_weather"
+        raw_response = client.responses.with_raw_response.create(model="m", input="Say hi")
+        [call] = Response.model_validate(json.loads(raw_response.text)).output
+        assert call.type == "function_call"
+        assert (call.name, call.arguments) == ("get_weather", '{"city": "Rome"}')
+    message = _whole_message(fake_llm)
+    assert message.stop_reason == "tool_use"
+    [block] = message.content
+    assert block.type == "tool_use"
+    assert (block.name, block.input) == ("get_weather", {"city": "Rome"})
+
+
+def _whole_message(fake_llm: FakeLLM) -> Any:
+    """A non-streamed Anthropic answer, validated against the SDK's own type."""
+    import anthropic
+    from anthropic.types import Message
+
     with anthropic.Anthropic(
         base_url=fake_llm.anthropic_base_url, api_key="k", max_retries=0
     ) as claude:
         raw_message = claude.messages.with_raw_response.create(
             model="c", max_tokens=10, messages=[{"role": "user", "content": "Say hi"}]
         )
-        message = Message.model_validate(json.loads(raw_message.http_response.text))
-        assert [block.type for block in message.content] == ["text"]
-        assert message.content[0].type == "text"
-        assert message.content[0].text == "Paris is the capital."
-        assert (message.stop_reason, message.usage.output_tokens) == ("end_turn", 6)
-    assert [request.json.get("stream") for request in fake_llm.generation_requests()] == [
-        None,
-        None,
-        None,
-    ]
+        return Message.model_validate(json.loads(raw_message.http_response.text))

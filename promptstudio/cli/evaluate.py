@@ -316,6 +316,7 @@ def _evaluation(
             tools=tools,
             tool_defs=doc.tools,
             stored_images=stored_images,
+            locate=doc.origin.locate if doc.origin is not None else None,
         )
     except EvalError as exc:
         raise CliError(exc.message, 2) from exc

@@ -165,6 +165,8 @@ class LibraryCache:
     async def put(self, key: str, answer: CachedAnswer) -> None:
         from promptstudio.storage import library
 
+        if answer.tool_calls:  # the library's table has no place for them: ask again
+            return
         try:
             await self.db.acall(library.cache_put, key, answer.to_dict())
         except PromptStudioError as exc:

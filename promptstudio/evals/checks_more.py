@@ -4,7 +4,7 @@ Names and meanings follow promptfoo's documentation (``configuration/expected-ou
 deterministic``): ``contains-any``/``-all`` and their case-insensitive ``i`` forms take a
 list or comma-separated text (quotes keep a comma inside a value); ``levenshtein`` passes
 when the edit distance is at most ``threshold`` (default 5); ``rouge-n`` when the ROUGE-1
-recall of the value's words is at least ``threshold`` (default 0.75); ``bleu`` when the
+F-score against the value is at least ``threshold`` (default 0.75); ``bleu`` when the
 BLEU-4 score is at least ``threshold`` (default 0.5); ``is-xml``/``contains-xml`` with
 optional ``requiredElements``; ``is-sql``/``contains-sql`` with optional ``databaseType``,
 ``allowedTables`` and ``allowedColumns`` (parsed by sqlglot); ``finish-reason`` compares
@@ -41,7 +41,7 @@ TYPES: Final[Mapping[str, str]] = MappingProxyType(
         "icontains-any": "The output contains at least one of the values, ignoring case.",
         "icontains-all": "The output contains every one of the values, ignoring case.",
         "levenshtein": "The output is at most threshold edits (default 5) from the value.",
-        "rouge-n": "ROUGE-1 recall of the value's words in the output ≥ threshold (default 0.75).",
+        "rouge-n": "ROUGE-1 F-score of the output against the value ≥ threshold (default 0.75).",
         "bleu": "BLEU score of the output against the value(s) ≥ threshold (default 0.5).",
         "is-xml": "The output is one well-formed XML document (value: requiredElements).",
         "contains-xml": "The output holds well-formed XML (value: requiredElements).",
@@ -319,18 +319,53 @@ def bounded_levenshtein(first: str, second: str, limit: int) -> int | None:
 def _rouge(spec: _Spec, answer: Answer, expected: str | None) -> _Check:
     reference = _reference(spec)
     score = rouge_1(answer.text, reference)
-    return _scored(spec, "ROUGE-1 recall", score)
+    return _scored(spec, "ROUGE-1", score)
 
 
 def rouge_1(candidate: str, reference: str) -> float:
-    """ROUGE-N for N = 1 (Lin 2004): the share of the reference's words, counted with
-    repeats, that the candidate has too. Words are lower-cased runs of letters and digits."""
-    wanted = Counter(word.lower() for word in _WORD.findall(reference))
-    found = Counter(word.lower() for word in _WORD.findall(candidate))
-    total = sum(wanted.values())
-    if total == 0:
+    """ROUGE-1 as promptfoo computes it: the F-score (beta 1) of the lower-cased words both
+    texts share, counted with repeats and clipped (Lin 2004), over js-rouge's Penn Treebank
+    tokens (:func:`treebank_tokens`: punctuation is a token too)."""
+    found = Counter(treebank_tokens(candidate.lower()))
+    wanted = Counter(treebank_tokens(reference.lower()))
+    overlap = sum(min(count, found[word]) for word, count in wanted.items())
+    if overlap == 0:
         return 0.0
-    return sum(min(count, found[word]) for word, count in wanted.items()) / total
+    precision = overlap / sum(found.values())
+    recall = overlap / sum(wanted.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+# js-rouge's treeBankTokenize (used by promptfoo's rouge-n), rule by rule.
+_SPLIT_CONTRACTIONS = [
+    re.compile(rf"(?<![\w\u200c\u200d]){pattern}(?![\w\u200c\u200d])", re.IGNORECASE)
+    for pattern in (r"(can)(not)", r"(d)('ye)", r"(gim)(me)", r"(gon)(na)", r"(got)(ta)",
+                    r"(lem)(me)", r"(more)('n)", r"(wan)(na)(?= )", r"('t)(is)", r"('t)(was)")
+]  # fmt: skip
+
+
+def treebank_tokens(text: str) -> list[str]:
+    """``text`` split as the Penn Treebank tokenizer of js-rouge splits it: punctuation,
+    brackets and ``n't``/``'s`` endings apart, a full stop only at the very end."""
+    text = re.sub(r"[\s\u0085]+", " ", text).strip()
+    if not text:
+        return []
+    text = re.sub(
+        r'"', lambda m: " `` " if m.start() == 0 or text[m.start() - 1] in " ([{<" else " '' ", text
+    )
+    text = text.replace("...", " ... ")
+    text = re.sub(r"[:,](?!\d)", r" \g<0> ", text)
+    text = re.sub(r"[;@#$%&]", r" \g<0> ", text)
+    text = re.sub(r"([^.])(?<!\b[A-Za-z]\.[A-Za-z])(\.)([\])}>'\s]*)$", r"\1 \2\3 ", text)
+    text = re.sub(r"[?!]", r" \g<0> ", text)
+    text = re.sub(r"[\][(){}<>]", r" \g<0> ", text)
+    text = f" {text.replace('--', ' -- ')} "
+    text = re.sub(r"([^'])' ", r"\1 ' ", text)
+    text = re.sub(r"'([sSmMdD]) ", r" '\1 ", text)
+    text = re.sub(r"('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", r" \1 ", text)
+    for pattern in _SPLIT_CONTRACTIONS:
+        text = pattern.sub(lambda m: " " + " ".join(m.groups()) + " ", text)
+    return re.sub(r" {2,}", " ", text).strip().split(" ")
 
 
 def _bleu(spec: _Spec, answer: Answer, expected: str | None) -> _Check:

@@ -155,6 +155,7 @@ class Evaluation:
         budget: Budget | None = None,
         tool_defs: Sequence[ToolDef] = (),
         stored_images: Mapping[str, Image] | None = None,
+        locate: Callable[[int, int], str | None] | None = None,
     ) -> None:
         if repeat < 1:
             raise EvalError(f"Each case is asked at least once, not {repeat} times.")
@@ -162,6 +163,8 @@ class Evaluation:
         if len(set(keys)) != len(keys):
             raise ValueError(f"column keys must be unique: {keys}")
         self.template = template
+        # Where a template position lies in the file it was read from (``prompt.json:3``).
+        self.locate = locate
         self.tool_defs = tuple(tool_defs)  # the prompt's tools, sent with every request
         # Reads the cases' images; a file gone since the version was stored is sent from the
         # library's copy (``stored_images``, by source) and listed, to be said.
@@ -305,7 +308,8 @@ class Evaluation:
             )
             return messages + case_thread(self.template, case.vars), None
         except TemplateError as exc:
-            return [], f"The template does not render for this case ({exc.location()}): {exc}"
+            where = (self.locate(exc.line, exc.column) if self.locate else None) or exc.location()
+            return [], f"The template does not render for this case ({where}): {exc}"
 
     def render_case(self, case: EvalCase) -> tuple[list[Message], str | None]:
         """What a cell of ``case`` sends, or why it does not render (``evals.batches``)."""

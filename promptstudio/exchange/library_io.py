@@ -28,6 +28,7 @@ from promptstudio.exchange.formats import (
     import_file,
     safe_file_stem,
 )
+from promptstudio.exchange.promptfoo_format import chat_prompt
 from promptstudio.storage import library
 from promptstudio.storage.rows import PromptRow, VersionRow
 from promptstudio.storage.transaction import transaction
@@ -129,7 +130,7 @@ def import_documents(
             version = library.save_version(
                 conn,
                 prompt.id,
-                doc.template,
+                _stored_form(conn, prompt.id, doc.template),
                 doc.variables,
                 version_settings(doc.columns, doc.tools) if doc.columns or doc.tools else {},
                 message=message,
@@ -154,6 +155,16 @@ def import_documents(
                 )
             )
     return imported
+
+
+def _stored_form(conn: sqlite3.Connection, prompt_id: int, template: str) -> str:
+    """The latest version's template when ``template`` sends the same messages written
+    another way (a promptfoo chat list read back as ``user:`` lines), so importing what
+    was exported makes no new version; otherwise ``template``."""
+    latest = library.latest_version(conn, prompt_id)
+    if latest is None or latest.template == template:
+        return template
+    return latest.template if chat_prompt(latest.template) == chat_prompt(template) else template
 
 
 def _state(conn: sqlite3.Connection, prompt_id: int) -> tuple[object, ...]:

@@ -9,8 +9,10 @@ PromptStudio does (:func:`promptfoo_check`), a list of texts kept as one value
 (``disableVarExpansion``); without test cases, one test holds the current variables;
 the prompt's checks for every case go to ``defaultTest``. Keys stay in the environment:
 promptfoo reads ``OPENAI_API_KEY`` and ``ANTHROPIC_API_KEY`` itself, other
-OpenAI-compatible hosts name theirs in ``apiKeyEnvar``, and a server reached over plain
-http gets a placeholder (``apiKey: no-key``).
+OpenAI-compatible hosts (and profiles that name a variable) name theirs in ``apiKeyEnvar``,
+and a server that needs no key (its profile says so, or it is reached over plain http)
+gets a placeholder (``apiKey: no-key``); a profile of kind openai pointing at another
+server sends promptfoo there too (``apiBaseUrl``).
 
 Reading them back is :mod:`promptstudio.exchange.promptfoo_import`.
 """
@@ -25,9 +27,11 @@ from typing import Any
 from promptstudio.chat import Role
 from promptstudio.exchange.document import (
     ANTHROPIC_URL,
+    OPENAI_URL,
     PromptDocument,
+    column_key_env,
     column_params,
-    key_env_var,
+    column_profile,
     provider_kind,
 )
 from promptstudio.exchange.front_matter import dump_yaml
@@ -50,6 +54,7 @@ _OLLAMA_PARAMS = {
     "max_tokens": "num_predict",
 }
 _SCHEMA_NAME = "response"  # the name a bare JSON Schema gets in OpenAI's wrapper
+LOGPROB_CHECKS = frozenset({"perplexity", "perplexity-score"})
 NO_KEY = "no-key"  # what a server that needs no key is sent (promptfoo requires one)
 
 
@@ -61,7 +66,7 @@ def to_promptfoo(doc: PromptDocument) -> str:
     config: dict[str, Any] = {
         "description": doc.description or doc.name,
         "prompts": [{"label": doc.name, "raw": chat_prompt(doc.template)}],
-        "providers": _providers(doc.columns, doc.profiles, doc.tools),
+        "providers": _providers(doc.columns, doc.profiles, doc.tools, _wants_logprobs(doc)),
         "tests": [_test(case) for case in doc.cases or [{"vars": doc.variables}]],
     }
     default: dict[str, Any] = {}
@@ -140,16 +145,37 @@ _LENGTH_TESTS = {
     "not-min-length": "<",
 }
 _LENGTH_JAVASCRIPT = re.compile(r"Array\.from\(output\)\.length (<=|>=|<|>) (\d+)")
+# contains-tool-call is PromptStudio's own check: promptfoo runs it as this JavaScript, which
+# finds the calls in its output (OpenAI's tool_calls, Anthropic's tool_use blocks as JSON
+# text) and compares each call's arguments as PromptStudio does, as a JSON subset. The
+# check's value follows, as JSON, then ")".
+_TOOL_CALL_JAVASCRIPT = (
+    "((v) => { const want = typeof v !== 'string' ? v : v.trim().startsWith('{') ? "
+    "JSON.parse(v) : { name: v.trim() }; const sub = (a, w) => w !== null && typeof w === "
+    "'object' ? (Array.isArray(w) ? Array.isArray(a) && w.every((i) => a.some((h) => sub(h, "
+    "i))) : a !== null && typeof a === 'object' && !Array.isArray(a) && Object.keys(w)"
+    ".every((k) => k in a && sub(a[k], w[k]))) : a === w; const parse = (t) => { try { "
+    "return JSON.parse(t); } catch { return null; } }; const calls = Array.isArray(output) "
+    "? output : output && typeof output === 'object' ? output.tool_calls || [] : String("
+    "output).split('\\n\\n').map(parse).filter((b) => b && b.type === 'tool_use'); "
+    "return calls.some((c) => { const f = c.function || c; const args = f.input || (typeof "
+    "f.arguments === 'string' ? parse(f.arguments || '{}') : f.arguments || {}); return "
+    "f.name === want.name && args !== null && sub(args, want.arguments || {}); }); })("
+)
 
 
 def promptfoo_check(check: Mapping[str, Any], expected: object = None) -> dict[str, Any]:
-    """``check`` as promptfoo writes the same test: a length check becomes JavaScript, and
-    ``equals`` without a value compares with ``expected``. Other keys are kept."""
+    """``check`` as promptfoo writes the same test: a length check and ``contains-tool-call``
+    (PromptStudio's own types) become JavaScript, and ``equals`` without a value compares
+    with ``expected``. Other keys are kept."""
     out = dict(check)
     written = out.get("type")
     if written in _LENGTH_TESTS and isinstance(out.get("value"), int):
         out["type"] = "javascript"
         out["value"] = f"Array.from(output).length {_LENGTH_TESTS[written]} {out['value']}"
+    elif written in ("contains-tool-call", "not-contains-tool-call") and "value" in out:
+        out["type"] = written.replace("contains-tool-call", "javascript")
+        out["value"] = _TOOL_CALL_JAVASCRIPT + json.dumps(out["value"], ensure_ascii=False) + ")"
     elif written in ("equals", "not-equals") and out.get("value") is None and expected is not None:
         out["value"] = expected
     return out
@@ -165,13 +191,31 @@ def check_from_promptfoo(check: Mapping[str, Any]) -> dict[str, Any]:
         if found:
             written = {op: name for name, op in _LENGTH_TESTS.items()}[found[1]]
             out["type"], out["value"] = written, int(found[2])
+    if out.get("type") in ("javascript", "not-javascript") and isinstance(value, str):
+        wanted = value.removeprefix(_TOOL_CALL_JAVASCRIPT)
+        if wanted != value and wanted.endswith(")"):
+            try:
+                out["value"] = json.loads(wanted[:-1])
+            except json.JSONDecodeError:
+                return out
+            out["type"] = str(out["type"]).replace("javascript", "contains-tool-call")
     return out
+
+
+def _wants_logprobs(doc: PromptDocument) -> bool:
+    """Whether a check needs the answer's log-probabilities (``perplexity``): promptfoo's
+    OpenAI provider asks for them only when its config says so (PromptStudio asks itself)."""
+    checks = [*doc.every_case_checks, *(c for case in doc.cases for c in case.get("assert") or ())]
+    return any(
+        str(check.get("type", "")).removeprefix("not-") in LOGPROB_CHECKS for check in checks
+    )
 
 
 def _providers(
     columns: list[ColumnConfig],
     profiles: Sequence[ProviderProfile],
     tools: Sequence[ToolDef] = (),
+    logprobs: bool = False,
 ) -> list[dict[str, Any]]:
     providers: list[dict[str, Any]] = []
     labels: set[str] = set()
@@ -190,7 +234,7 @@ def _providers(
                 config["thinking"] = {"type": "enabled", "budget_tokens": params["thinking_budget"]}
             if base_url and base_url.rstrip("/") != ANTHROPIC_URL:
                 config["apiBaseUrl"] = base_url
-                config |= _key_config(base_url, "ANTHROPIC_API_KEY")
+                config |= _key_config(column, profiles, "ANTHROPIC_API_KEY")
         elif kind == "ollama":
             provider_id = f"ollama:chat:{model}"
             config = {out: params[name] for name, out in _OLLAMA_PARAMS.items() if name in params}
@@ -200,9 +244,13 @@ def _providers(
             response_format = _response_format(params)
             if response_format:
                 config["response_format"] = response_format
-            if kind == "openai-compatible":
+            # A compatible server, or a profile of kind openai pointing elsewhere (a proxy,
+            # a server on this machine): promptfoo is sent there too.
+            if kind == "openai-compatible" or (base_url and base_url.rstrip("/") != OPENAI_URL):
                 config["apiBaseUrl"] = base_url
-                config |= _key_config(base_url, "OPENAI_API_KEY")
+                config |= _key_config(column, profiles, "OPENAI_API_KEY")
+            if logprobs:
+                config["passthrough"] = {"logprobs": True}
         if tools:  # in each provider's own shape, as PromptStudio sends them
             request = ChatRequest((), model, column.params, tuple(tools))
             config.update(anthropic_tools(request) if kind == "anthropic" else chat_tools(request))
@@ -217,17 +265,24 @@ def _providers(
     return providers
 
 
-def _key_config(base_url: str, default_var: str) -> dict[str, str]:
+def _key_config(
+    column: ColumnConfig, profiles: Sequence[ProviderProfile], default_var: str
+) -> dict[str, str]:
     """Where promptfoo finds the key for a host other than the vendor's own.
 
-    A known host names its variable. A server reached over plain http (a local one) gets
-    a placeholder, as PromptStudio's own code snippets send: promptfoo refuses to start a
-    provider without a key, and would otherwise send ``OPENAI_API_KEY`` there in clear text.
+    A server that needs no key (its profile says so, or it is reached over plain http, as
+    a local one is) gets a placeholder, as PromptStudio's own code snippets send: promptfoo
+    refuses to start a provider without a key, and would otherwise send ``OPENAI_API_KEY``
+    there (in clear text over http). Otherwise the variable the profile or the known host
+    names (promptfoo's ``apiKeyEnvar``; its Anthropic provider reads only its own).
     """
-    env_var = key_env_var(base_url)
-    if env_var and env_var != default_var:
+    profile = column_profile(column, profiles)
+    env_var = column_key_env(column, profiles)
+    if profile is not None and not profile.needs_key:
+        return {"apiKey": NO_KEY}
+    if env_var and env_var != default_var and default_var == "OPENAI_API_KEY":
         return {"apiKeyEnvar": env_var}
-    if env_var is None and not base_url.lower().startswith("https://"):
+    if env_var is None and not column.base_url.lower().startswith("https://"):
         return {"apiKey": NO_KEY}
     return {}
 

@@ -98,6 +98,26 @@ def test_update_with_nothing_new_says_unchanged_and_makes_no_version(tmp_path: P
     assert "(unchanged: v1 already holds it)" in done.stdout
 
 
+def test_a_promptfoo_export_imported_again_with_update_is_unchanged(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(
+        "description: Cities\nprompts: [{label: Cities, raw: 'Where is {{ city }}?'}]\n"
+        "providers: [{id: 'openai:chat:m', config: {apiBaseUrl: 'http://127.0.0.1:9/v1', "
+        "apiKey: no-key}}]\ntests:\n  - vars: {city: Rome}\n    metadata: {expected: Italy}\n"
+        "  - vars: {city: Oslo}\n    assert: [{type: perplexity, threshold: 3}, "
+        "{type: contains-tool-call, value: get_weather}, {type: max-length, value: 50}]\n",
+        encoding="utf-8",
+    )
+    assert cli("import", str(config), home=home).returncode == 0
+    exported = tmp_path / "again.yaml"
+    done = cli("export", "Cities", "-f", "promptfoo", "-o", str(exported), home=home)
+    assert done.returncode == 0, done.stderr
+    done = cli("import", str(exported), "--update", home=home)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("Cities (unchanged: v1 already holds it)")
+
+
 def test_update_with_an_export_holding_the_history_adds_no_version_again(tmp_path: Path) -> None:
     home = tmp_path / "home"
     source = tmp_path / "greeting.json"
@@ -392,6 +412,27 @@ def test_promptfoo_import_lists_what_it_cannot_use_and_render_errors_name_the_pr
     assert done.returncode == 1
     assert done.stderr.endswith("\npromptstudio: prompt.json:3: No filter named 'nosuch'.\n")
     assert "options.transform of test 1 is left out" in done.stderr  # the notes come first
+
+
+def test_eval_of_a_config_names_the_prompt_files_line_where_a_case_does_not_render(
+    tmp_path: Path, fake_llm: FakeLLM
+) -> None:
+    (tmp_path / "prompt.json").write_text(
+        '[\n  {"role": "system", "content": "Be brief."},\n'
+        '  {"role": "user", "content": "About\\n{{ topic | nosuch }}"}\n]\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(
+        "prompts: [file://prompt.json]\n"
+        f"providers: [{{id: 'openai:chat:m', config: {{apiBaseUrl: '{fake_llm.base_url}', "
+        "apiKey: no-key}}]\ntests: [{vars: {topic: cats}}]\n",
+        encoding="utf-8",
+    )
+    done = cli("eval", str(config), home=tmp_path / "home")
+    assert done.returncode == 1
+    assert "does not render for this case (prompt.json:3): No filter named 'nosuch'." in done.stdout
+    assert fake_llm.generation_requests() == []
 
 
 def test_promptfoo_export_of_a_column_on_a_custom_anthropic_profile(tmp_path: Path) -> None:

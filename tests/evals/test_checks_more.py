@@ -26,6 +26,7 @@ from promptstudio.evals.checks_more import (
     bounded_levenshtein,
     rouge_1,
     split_values,
+    treebank_tokens,
 )
 from promptstudio.evals.results import DONE, CellResult, weighted_score
 from promptstudio.providers import Endpoint
@@ -52,7 +53,7 @@ PASSING = [
     (check("icontains-any", ["berlin", "PARIS"]), ANSWER),
     (check("icontains-all", ["PARIS", "france"]), ANSWER),
     (check("levenshtein", "Paris is the capitol of France", threshold=2), ANSWER),
-    (check("rouge-n", "the capital of France"), ANSWER),
+    (check("rouge-n", "Paris is the capital of France"), ANSWER),
     (check("bleu", "Paris is the capital of France."), ANSWER),
     (check("is-xml", {"requiredElements": ["analysis.color"]}), XML),
     (check("contains-xml", {"requiredElements": ["analysis.classification"]}), XML_IN_TEXT),
@@ -237,10 +238,16 @@ def test_levenshtein_defaults_to_five_edits() -> None:
     assert not result.passed and "more than 5 edits" in result.reason
 
 
-def test_rouge_is_recall_of_the_reference_words_ignoring_case() -> None:
+def test_rouge_is_promptfoos_f_score_of_the_shared_words_ignoring_case() -> None:
     assert rouge_1("The Cat sat", "the cat sat") == 1.0
-    assert rouge_1("the cat", "the cat sat on the mat") == pytest.approx(2 / 6)
-    assert rouge_1("the the the", "the cat") == 0.5  # counts are clipped
+    assert rouge_1("the cat", "the cat sat on the mat") == pytest.approx(0.5)  # P 1, R 1/3
+    assert rouge_1("the the the", "the cat") == pytest.approx(0.4)  # counts are clipped
+    # Punctuation is a token (a full stop only at the end), as in js-rouge's tokenizer:
+    # recall alone would pass this one (1.0); promptfoo's F-score is 8/11.
+    assert rouge_1("Paris is the capital of France.", "the capital of France") == 8 / 11
+    assert treebank_tokens("\"hi\", I can't (go)... ok?") == [
+        "``", "hi", "''", ",", "I", "ca", "n't", "(", "go", ")", "...", "ok", "?"
+    ]  # fmt: skip
     result = grade(check("rouge-n", "hello world"), Answer("hello there"))
     assert not result.passed and result.score == 0.5 and "0.50" in result.reason
     assert grade(check("rouge-n", "hello world", threshold=0.5), Answer("hello there")).passed

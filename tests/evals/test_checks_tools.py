@@ -198,3 +198,26 @@ def test_repeats_send_the_tools_each_time_and_the_judge_gets_none(fake_llm: Fake
     with_tools = {request_key(target, messages, n, (ORDER,)) for n in range(2)}
     assert len(with_tools) == 2 and request_key(target, messages) not in with_tools
     assert with_tools <= set(cache.answers)
+
+
+def test_an_answer_with_tool_calls_is_never_served_from_the_library_without_them(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    """The library's cache has no place for tool calls: such an answer is asked again, so a
+    rerun grades the calls the model made (it graded "called: none" from the cache)."""
+    from promptstudio.evals.cache import LibraryCache
+
+    fake_llm.script(Reply(text="", tool_calls=[("get_order_status", '{"order_id": "A1"}')]))
+    endpoint = Endpoint(fake_llm.base_url, max_retries=0)
+    column = EvalColumn(key="m", label="m", model="m", base_url=fake_llm.base_url)
+    case = EvalCase("1", 0, asserts=({"type": "tool-call-f1", "value": ["get_order_status"]},))
+    with Database(tmp_path / "library.sqlite3") as db:
+        for rerun in (False, True):
+            evaluation = Evaluation(
+                "user:\nWhere is order A1?", [case], [EvalTarget(column, endpoint)],
+                cache=LibraryCache(db), tool_defs=(ORDER,),
+            )  # fmt: skip
+            cell = asyncio.run(evaluation.run()).cells[("1", "m")]
+            assert cell.passed is True, (rerun, cell.grades)
+            assert [call.name for call in cell.tool_calls] == ["get_order_status"]
+    assert len(fake_llm.chat_requests()) == 2

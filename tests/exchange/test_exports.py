@@ -171,6 +171,69 @@ def test_promptfoo_providers_run_keyless_local_servers_and_custom_anthropic_prof
     ]
 
 
+def test_promptfoo_providers_follow_the_profile_to_its_server_and_its_key() -> None:
+    from promptstudio.runs.columns import ColumnConfig
+
+    doc = PromptDocument(
+        name="p",
+        columns=[
+            # Profiles of kind openai that point elsewhere: promptfoo is sent there too.
+            ColumnConfig(profile="here", base_url="http://127.0.0.1:8080/v1", model="a"),
+            ColumnConfig(profile="gateway", base_url="https://gw.example.com/v1", model="b"),
+            ColumnConfig(profile="vault", base_url="https://llm.example.com/v1", model="c"),
+            ColumnConfig(profile="openai", base_url="https://api.openai.com/v1", model="d"),
+        ],
+    )
+    doc.profiles = [
+        ProviderProfile("here", "openai", "Here", "http://127.0.0.1:8080/v1", needs_key=False),
+        ProviderProfile("gateway", "openai", "Gateway", "https://gw.example.com/v1",
+                        needs_key=False),
+        ProviderProfile("vault", "openai-compatible", "Vault", "https://llm.example.com/v1",
+                        key_env="VAULT_LLM_KEY"),
+    ]  # fmt: skip
+    providers = yaml.safe_load(to_promptfoo(doc))["providers"]
+    assert [(p["id"], p.get("config")) for p in providers] == [
+        ("openai:chat:a", {"apiBaseUrl": "http://127.0.0.1:8080/v1", "apiKey": "no-key"}),
+        ("openai:chat:b", {"apiBaseUrl": "https://gw.example.com/v1", "apiKey": "no-key"}),
+        ("openai:chat:c", {"apiBaseUrl": "https://llm.example.com/v1",
+                           "apiKeyEnvar": "VAULT_LLM_KEY"}),
+        ("openai:chat:d", None),
+    ]  # fmt: skip
+
+
+def test_promptfoo_providers_ask_for_logprobs_when_a_perplexity_check_needs_them() -> None:
+    from promptstudio.exchange import from_promptfoo
+    from promptstudio.runs.columns import ColumnConfig
+
+    doc = PromptDocument(
+        name="p",
+        template="user:\nHi",
+        columns=[ColumnConfig(base_url="http://127.0.0.1:8089/v1", model="local")],
+        cases=[{"vars": {}}],
+    )
+    assert "passthrough" not in yaml.safe_load(to_promptfoo(doc))["providers"][0]["config"]
+    doc.cases = [{"vars": {}, "assert": [{"type": "not-perplexity-score", "threshold": 0.5}]}]
+    [provider] = yaml.safe_load(to_promptfoo(doc))["providers"]
+    assert provider["config"]["passthrough"] == {"logprobs": True}
+    [back] = from_promptfoo(to_promptfoo(doc))
+    assert back.notes == []  # PromptStudio asks for them itself: nothing is left out
+
+
+def test_promptfoo_runs_contains_tool_call_as_javascript_and_it_reads_back() -> None:
+    from promptstudio.exchange import from_promptfoo
+
+    checks = [
+        {"type": "contains-tool-call", "value": "get_weather"},
+        {"type": "not-contains-tool-call", "value": {"name": "t", "arguments": {"a": [1]}}},
+    ]
+    doc = PromptDocument(name="p", template="user:\nHi", cases=[{"vars": {}, "assert": checks}])
+    written = yaml.safe_load(to_promptfoo(doc))["tests"][0]["assert"]
+    assert [check["type"] for check in written] == ["javascript", "not-javascript"]
+    assert written[0]["value"].endswith('})("get_weather")')
+    [back] = from_promptfoo(to_promptfoo(doc))
+    assert back.cases[0]["assert"] == checks and back.notes == []
+
+
 def test_promptfoo_without_cases_has_one_test_with_the_current_variables() -> None:
     doc = sample_document()
     doc.cases = []

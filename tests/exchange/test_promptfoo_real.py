@@ -19,6 +19,7 @@ import pytest
 from promptstudio.exchange import PromptDocument, to_promptfoo
 from promptstudio.providers import ProviderProfile
 from promptstudio.runs.columns import ColumnConfig
+from promptstudio.tools import ToolDef
 from tests.fake_llm import FakeLLM, Reply
 from tests.promptfoo_cli import NpmMissing, install, run_eval
 
@@ -77,14 +78,7 @@ def promptfoo() -> Path:
 
 @pytest.fixture
 def server(fake_llm: FakeLLM) -> Iterator[FakeLLM]:
-    def answer(model: str, body: dict[str, Any]) -> Reply | None:
-        content = (body.get("messages") or [{}])[-1].get("content")
-        if isinstance(content, list):  # Anthropic's content blocks
-            content = "".join(block.get("text", "") for block in content)
-        question = str(content).removeprefix("Question: ").strip()
-        return Reply(text=ANSWERS[question])
-
-    fake_llm.respond(answer)
+    fake_llm.respond(lambda model, body: Reply(text=ANSWERS[_question(body)]))
     yield fake_llm
 
 
@@ -118,14 +112,34 @@ def _promptstudio(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def _promptstudio_verdicts(config: Path, home: Path) -> dict[tuple[int, str], bool | None]:
+def _add_keyless_profile(home: Path, profile: str, kind: str, base_url: str) -> None:
+    """The profile a column of the exported config names, as PromptStudio's own."""
+    added = _promptstudio(home, "providers", "add", profile, "--name", profile, "--kind", kind,
+                          "--base-url", base_url, "--no-key")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+
+
+def _promptstudio_verdicts(
+    config: Path, home: Path, *options: str
+) -> dict[tuple[int, str], bool | None]:
     """(case index, model) → PromptStudio's verdict, from ``promptstudio eval --json``."""
-    process = _promptstudio(home, "eval", str(config), "--json")
+    process = _promptstudio(home, "eval", str(config), "--json", *options)
     assert process.returncode == 0, process.stderr
     data = json.loads(process.stdout)
     models = {column["id"]: column["model"] for column in data["columns"]}
     cases = {case["id"]: index for index, case in enumerate(data["cases"])}
     return {(cases[cell["case"]], models[cell["column"]]): cell["passed"] for cell in data["cells"]}
+
+
+def _exported_and_run(
+    doc: PromptDocument, folder: Path
+) -> tuple[Path, dict[tuple[int, str], bool | None]]:
+    """The document exported to ``folder``, and promptfoo's verdicts on it."""
+    config = folder / "promptfooconfig.yaml"
+    config.write_text(to_promptfoo(doc), encoding="utf-8")
+    process, results = run_eval(config, folder / "out.json", folder / "promptfoo-state")
+    assert results, process.stdout + process.stderr
+    return config, _promptfoo_verdicts(results)
 
 
 def _promptfoo_verdicts(results: dict[str, Any]) -> dict[tuple[int, str], bool | None]:
@@ -156,10 +170,7 @@ def test_an_exported_config_grades_every_case_in_promptfoo_as_in_promptstudio(
     chats = [_turns(r.json["messages"]) for r in server.chat_requests()]
 
     home = tmp_path / "home"
-    added = _promptstudio(home, "providers", "add", "my-claude", "--name", "My Claude",
-                          "--kind", "anthropic", "--base-url", server.anthropic_base_url,
-                          "--no-key")  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    _add_keyless_profile(home, "my-claude", "anthropic", server.anthropic_base_url)
     ours = _promptstudio_verdicts(config, home)
     assert len(server.generation_requests()) > len(sent)  # PromptStudio asked the same server
     our_chats = [_turns(r.json["messages"]) for r in server.chat_requests()[len(chats) :]]
@@ -254,3 +265,225 @@ def test_without_npm_the_install_says_why(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(NpmMissing, match="npm is not installed"):
         install(tmp_path / "promptfoo" / "0")
     assert not (tmp_path / "promptfoo").exists() or not any((tmp_path / "promptfoo").iterdir())
+
+
+# ---- every check type we grade without a model, in promptfoo ---------------------------
+
+# question → the fake model's answer
+CHECK_ANSWERS = {
+    "rome": "It is Rome.",
+    "xml": "<city><name>Rome</name></city>",
+    "xml inside": "Here: <city><name>Rome</name></city> done",
+    "sql": "SELECT name FROM cities WHERE id = 1",
+    "sql block": "Try:\n```sql\nSELECT name FROM cities\n```",
+    "words": "the cat sat on the mat",
+}
+# (question, check, the verdict both tools give) — one case each; a check and its not- form
+# each meet a passing and a failing answer somewhere in the table.
+CHECKS: list[tuple[str, dict[str, Any], bool]] = [
+    ("rome", {"type": "equals", "value": "It is Rome."}, True),
+    ("rome", {"type": "not-equals", "value": "It is Rome."}, False),
+    ("rome", {"type": "contains", "value": "Paris"}, False),
+    ("rome", {"type": "not-icontains", "value": "paris"}, True),
+    ("rome", {"type": "starts-with", "value": "Rome"}, False),
+    ("rome", {"type": "not-starts-with", "value": "Rome"}, True),
+    ("rome", {"type": "regex", "value": "R.me"}, True),
+    ("rome", {"type": "not-regex", "value": "R.me"}, False),
+    ("rome", {"type": "is-json"}, False),
+    ("rome", {"type": "not-is-json"}, True),
+    ("rome", {"type": "contains-json"}, False),
+    ("rome", {"type": "word-count", "value": 3}, True),
+    ("rome", {"type": "word-count", "value": {"min": 4}}, False),
+    ("rome", {"type": "max-length", "value": 11}, True),
+    ("rome", {"type": "not-min-length", "value": 11}, False),
+    ("rome", {"type": "min-length", "value": 12}, False),
+    ("rome", {"type": "not-max-length", "value": 10}, True),
+    ("rome", {"type": "contains-any", "value": ["Paris", "Rome"]}, True),
+    ("rome", {"type": "contains-any", "value": "Paris, Madrid"}, False),
+    ("rome", {"type": "not-contains-any", "value": ["Paris", "Madrid"]}, True),
+    ("rome", {"type": "contains-all", "value": ["It", "Rome"]}, True),
+    ("rome", {"type": "contains-all", "value": "It, Paris"}, False),
+    ("rome", {"type": "not-contains-all", "value": ["It", "Rome"]}, False),
+    ("rome", {"type": "icontains-any", "value": ["ROME", "x"]}, True),
+    ("rome", {"type": "icontains-any", "value": ["PARIS"]}, False),
+    ("rome", {"type": "icontains-all", "value": ["it IS", "rome"]}, True),
+    ("rome", {"type": "icontains-all", "value": ["it", "paris"]}, False),
+    ("rome", {"type": "levenshtein", "value": "It is Rome"}, True),
+    ("rome", {"type": "levenshtein", "value": "It was Paris then"}, False),
+    ("rome", {"type": "levenshtein", "value": "It was Rome", "threshold": 2}, False),
+    ("rome", {"type": "not-levenshtein", "value": "It is Rome"}, False),
+    ("words", {"type": "rouge-n", "value": "the cat sat on a mat"}, True),
+    ("words", {"type": "rouge-n", "value": "the cat sat"}, False),  # an F-score, not recall
+    ("words", {"type": "rouge-n", "value": "a dog ran off"}, False),
+    ("words", {"type": "rouge-n", "value": "the dog sat", "threshold": 0.4}, True),
+    ("words", {"type": "not-rouge-n", "value": "the dog sat"}, True),
+    ("words", {"type": "bleu", "value": "the cat sat on the mat"}, True),
+    ("words", {"type": "bleu", "value": "a dog lay under a rug"}, False),
+    ("words", {"type": "bleu", "value": ["a dog", "the cat sat on the mat"]}, True),
+    ("xml", {"type": "is-xml"}, True),
+    ("xml", {"type": "is-xml", "value": "city.name"}, True),
+    ("xml", {"type": "is-xml", "value": {"requiredElements": ["city.size"]}}, False),
+    ("xml inside", {"type": "is-xml"}, False),
+    ("xml inside", {"type": "contains-xml"}, True),
+    ("xml inside", {"type": "contains-xml", "value": "city.name"}, True),
+    ("rome", {"type": "contains-xml"}, False),
+    ("rome", {"type": "not-contains-xml"}, True),
+    ("sql", {"type": "is-sql"}, True),
+    ("sql", {"type": "is-sql", "value": {"databaseType": "MySQL", "allowedTables":
+                                         ["select::null::cities"]}}, True),
+    ("sql", {"type": "is-sql", "value": {"allowedTables": ["select::null::towns"]}}, False),
+    ("rome", {"type": "is-sql"}, False),
+    ("sql block", {"type": "contains-sql"}, True),
+    ("rome", {"type": "contains-sql"}, False),
+    ("rome", {"type": "finish-reason", "value": "stop"}, True),
+    ("rome", {"type": "finish-reason", "value": "length"}, False),
+    ("rome", {"type": "not-finish-reason", "value": "length"}, True),
+    ("rome", {"type": "latency", "threshold": 60000}, True),
+    # The fake model gives every token a log-probability of -0.5: perplexity e^0.5 ≈ 1.65.
+    ("rome", {"type": "perplexity", "threshold": 2}, True),
+    ("rome", {"type": "perplexity", "threshold": 1.5}, False),
+    ("rome", {"type": "perplexity-score", "threshold": 0.3}, True),
+    ("rome", {"type": "perplexity-score", "threshold": 0.4}, False),
+    ("rome", {"type": "contains", "value": "{{ q | capitalize }}"}, True),  # rendered
+]  # fmt: skip
+
+
+def test_every_check_type_graded_without_a_model_means_the_same_in_promptfoo(
+    promptfoo: Path, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    fake_llm.respond(lambda model, body: Reply(text=CHECK_ANSWERS[_question(body)]))
+    # A server on this machine behind a profile of kind openai that needs no key: the
+    # export points promptfoo at it, keyless, as PromptStudio runs it.
+    doc = PromptDocument(
+        name="Checks",
+        template="user:\nQuestion: {{ q }}\n",
+        columns=[ColumnConfig(id="c1", profile="here", base_url=fake_llm.base_url, model="m")],
+        cases=[{"vars": {"q": question}, "assert": [check]} for question, check, _ in CHECKS],
+    )
+    doc.profiles = [ProviderProfile("here", "openai", "Here", fake_llm.base_url, needs_key=False)]
+    config, verdicts = _exported_and_run(doc, tmp_path)
+    theirs = {index: passed for (index, _model), passed in verdicts.items()}
+
+    home = tmp_path / "home"
+    _add_keyless_profile(home, "here", "openai", fake_llm.base_url)
+    ours = {index: passed for (index, _model), passed in
+            _promptstudio_verdicts(config, home).items()}  # fmt: skip
+    wanted = {index: verdict for index, (_q, _check, verdict) in enumerate(CHECKS)}
+    differ = {i: (ours[i], theirs[i]) for i in wanted if ours[i] != theirs[i]}
+    assert differ == {}  # type → (PromptStudio's verdict, promptfoo's)
+    assert ours == wanted
+
+
+def _question(body: dict[str, Any]) -> str:
+    """The question a request asks: its last message after "Question: " (text or parts)."""
+    content = (body.get("messages") or [{}])[-1].get("content")
+    if isinstance(content, list):
+        content = "".join(part.get("text", "") for part in content)
+    return str(content).removeprefix("Question: ").strip()
+
+
+# ---- the tool-call checks, on answers that call tools ---------------------------------
+
+WEATHER = ToolDef(
+    "get_weather",
+    "The weather in a city",
+    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)
+TIME = ToolDef("get_time", "The time in a city", {"type": "object"})
+# question → the calls the fake model makes (none: it answers "It is sunny.")
+TOOL_ANSWERS: dict[str, list[tuple[str, str]]] = {
+    "rome": [("get_weather", '{"city": "Rome", "days": [1, 2]}')],
+    "both": [("get_weather", '{"city": "Oslo"}'), ("get_time", "{}")],
+    "bad": [("get_weather", '{"town": "Rome"}')],
+    "chat": [],
+}
+TOOL_CHECKS: list[tuple[str, dict[str, Any], bool]] = [
+    ("rome", {"type": "is-valid-openai-tools-call"}, True),
+    ("bad", {"type": "is-valid-openai-tools-call"}, False),
+    ("chat", {"type": "is-valid-openai-tools-call"}, False),
+    ("rome", {"type": "tool-call-f1", "value": ["get_weather"]}, True),
+    ("both", {"type": "tool-call-f1", "value": "get_weather"}, False),
+    ("both", {"type": "tool-call-f1", "value": ["get_weather"], "threshold": 0.6}, True),
+    ("rome", {"type": "contains-tool-call", "value": "get_weather"}, True),
+    ("rome", {"type": "contains-tool-call",
+              "value": {"name": "get_weather", "arguments": {"city": "Rome", "days": [2]}}}, True),
+    ("rome", {"type": "contains-tool-call",
+              "value": {"name": "get_weather", "arguments": {"city": "Paris"}}}, False),
+    ("both", {"type": "contains-tool-call", "value": '{"name": "get_time"}'}, True),
+    ("chat", {"type": "contains-tool-call", "value": "get_weather"}, False),
+    ("rome", {"type": "not-contains-tool-call", "value": "get_time"}, True),
+    ("both", {"type": "not-contains-tool-call", "value": "get_time"}, False),
+]  # fmt: skip
+
+
+def test_tool_call_checks_mean_the_same_in_promptfoo(
+    promptfoo: Path, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    def answer(model: str, body: dict[str, Any]) -> Reply:
+        calls = TOOL_ANSWERS[_question(body)]
+        return Reply(text="" if calls else "It is sunny.", tool_calls=calls)
+
+    fake_llm.respond(answer)
+    doc = PromptDocument(
+        name="Tools",
+        template="user:\nQuestion: {{ q }}\n",
+        columns=[
+            ColumnConfig(id="c1", base_url=fake_llm.base_url, model="gpt"),
+            ColumnConfig(id="c2", base_url=fake_llm.anthropic_base_url, model="claude",
+                         profile="my-claude"),
+        ],
+        cases=[{"vars": {"q": question}, "assert": [check]} for question, check, _ in TOOL_CHECKS],
+        tools=[WEATHER, TIME],
+    )  # fmt: skip
+    doc.profiles = [ProviderProfile("my-claude", "anthropic", "My Claude", "https://x.example")]
+    config, theirs = _exported_and_run(doc, tmp_path)
+    home = tmp_path / "home"
+    _add_keyless_profile(home, "my-claude", "anthropic", fake_llm.anthropic_base_url)
+    ours = _promptstudio_verdicts(config, home)
+    differ = {key: (ours[key], theirs[key]) for key in ours if ours[key] != theirs[key]}
+    # (case, model) → (PromptStudio's verdict, promptfoo's). The one difference, said in the
+    # README: promptfoo's is-valid-openai-tools-call reads only OpenAI's shape of answer.
+    assert differ == {(0, "claude"): (True, False)}
+    wanted = {index: verdict for index, (_q, _check, verdict) in enumerate(TOOL_CHECKS)}
+    assert {index: passed for (index, model), passed in ours.items() if model == "gpt"} == wanted
+
+
+# ---- checks a judge model grades, and Python checks ------------------------------------
+
+JUDGED: list[tuple[dict[str, Any], bool]] = [
+    ({"type": "llm-rubric", "value": "Names the city of Rome"}, True),
+    ({"type": "llm-rubric", "value": "Names the city of Paris"}, False),
+    ({"type": "not-llm-rubric", "value": "Names the city of Paris"}, True),
+    ({"type": "python", "value": "output.startswith('It')"}, True),
+    ({"type": "python", "value": "len(output) > 20"}, False),
+]
+
+
+def test_rubric_and_python_checks_mean_the_same_in_promptfoo(
+    promptfoo: Path, fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    def answer(model: str, body: dict[str, Any]) -> Reply:
+        asked = json.dumps(body["messages"])
+        if "Names the city of " not in asked:  # the prompt itself, on either column
+            return Reply(text="It is Rome.")
+        # Both tools put the rubric and the answer into their judge's prompt.
+        passed = asked.split("Names the city of ")[1].startswith("Rome")
+        return Reply(text=json.dumps({"reason": "As asked.", "score": int(passed),
+                                      "pass": passed}))  # fmt: skip
+
+    fake_llm.respond(answer)
+    doc = PromptDocument(
+        name="Judged",
+        template="user:\nWhere is the Colosseum?\n",
+        columns=[ColumnConfig(id="c1", base_url=fake_llm.base_url, model="m"),
+                 ColumnConfig(id="j", base_url=fake_llm.base_url, model="judge")],
+        cases=[{"vars": {}, "assert": [check]} for check, _ in JUDGED],
+    )  # fmt: skip
+    doc.judge_column = "j"  # promptfoo's defaultTest.options.provider
+    config, theirs = _exported_and_run(doc, tmp_path)
+    home = tmp_path / "home"
+    ours = _promptstudio_verdicts(config, home, "--judge", "judge", "--allow-code-checks")
+    assert {key: verdict for key, verdict in ours.items() if key[1] == "m"} == {
+        (index, "m"): verdict for index, (_check, verdict) in enumerate(JUDGED)
+    }
+    assert ours == theirs  # the judge's own column too: each tool grades it the same
