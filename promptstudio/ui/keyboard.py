@@ -22,7 +22,7 @@ def window_regions(window: MainWindow) -> list[a11y.Region]:
 
     def board() -> None:
         tabs.setCurrentWidget(window.run_board)
-        window.run_board.columns[0].output.setFocus(Qt.FocusReason.OtherFocusReason)
+        window.run_board.focus_answer()
 
     def variables() -> None:
         if not window.variables.focus_first():

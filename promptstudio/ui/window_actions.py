@@ -48,7 +48,7 @@ def _on_open_prompt(do: Callable[[MainWindow, PromptRow], object]) -> Do:
 def _show_run_board(window: MainWindow) -> None:
     """Ctrl+3: the run board, the focus on the first column's answer."""
     window.bottom_tabs.setCurrentWidget(window.run_board)
-    window.run_board.columns[0].output.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    window.run_board.focus_answer(Qt.FocusReason.ShortcutFocusReason)
 
 
 def _add_column(window: MainWindow) -> None:
@@ -56,7 +56,7 @@ def _add_column(window: MainWindow) -> None:
     window.bottom_tabs.setCurrentWidget(window.run_board)
     column = window.run_board.add_column()
     if column is not None:
-        column.model.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        column.focus_model()
 
 
 FILE: tuple[tuple[ActionSpec, Do], ...] = (

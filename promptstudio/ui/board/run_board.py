@@ -270,6 +270,10 @@ class RunBoard(QWidget):
         for column in self.columns:
             column.set_folded(fold)
 
+    def focus_answer(self, reason: Qt.FocusReason = Qt.FocusReason.OtherFocusReason) -> None:
+        """Put the keyboard in the first column's answer (Ctrl+3, F6)."""
+        self.columns[0].output.setFocus(reason)
+
     def add_column(
         self, config: ColumnConfig | None = None, *, after: str | None = None, notify: bool = True
     ) -> RunColumn | None:

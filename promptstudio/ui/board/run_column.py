@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
@@ -196,6 +196,10 @@ class RunColumn(QFrame):
     def set_target(self, base_url: str, model: str) -> None:
         self.settings_panel.select_endpoint("", base_url)
         self.model.setText(model)
+
+    def focus_model(self) -> None:
+        """Put the keyboard in the model field (what one changes first in a new column)."""
+        self.model.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def set_schema_text(self, text: str) -> bool:
         """Take a JSON schema typed as JSON (empty: none); a bad one is refused, and why."""
