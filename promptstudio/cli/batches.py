@@ -132,7 +132,7 @@ def _polled(call: Any, batch: BatchRow) -> Any:
     try:
         return asyncio.run(call())
     except ProviderError as exc:
-        _say(
+        say(
             f"batch {batch.id}: could not ask the provider ({exc.message}); nothing is lost, "
             "try again later"
         )
@@ -162,7 +162,7 @@ def _collect_one(args: argparse.Namespace, db: Database, batch: BatchRow, resolv
     try:
         result = _polled(lambda: collect(db, batch.id, resolve, _prices(args)), batch)
     except AlreadyCollected as exc:
-        _say(exc.message)
+        say(exc.message)
         return 1
     if result is None:
         return 1
@@ -191,8 +191,8 @@ def batch_evaluate(
     evaluation: Evaluation,
 ) -> int:
     """Submit (and with ``--wait`` collect) ``evaluation`` as batches."""
-    from promptstudio.cli.eval_output import _exit_code, _money, _print_results
-    from promptstudio.cli.evaluate import _plan
+    from promptstudio.cli.eval_output import exit_code, money, print_results
+    from promptstudio.cli.evaluate import show_plan
     from promptstudio.evals.batches import submit
     from promptstudio.evals.runner import EvalError
     from promptstudio.exchange.document import version_settings
@@ -204,15 +204,15 @@ def batch_evaluate(
         shares = [table.batch_share(kind) for kind in kinds]
         if len(kinds) == 1 or len(set(shares)) == 1:
             evaluation.price_table = table.for_batch(next(iter(kinds)))
-    if _plan(args, db, evaluation, prompt):
+    if show_plan(args, db, evaluation, prompt):
         return 0
     if evaluation.budget is not None:
         cells = len(evaluation.result.cases) * evaluation.repeat
         whole = sum(evaluation.budget.estimates.values()) * cells
         if whole > evaluation.budget.limit + 1e-12:
             raise CliError(
-                f"the batches could cost up to {_money(whole)} at the batch price, over the "
-                f"budget of {_money(evaluation.budget.limit)}: nothing was sent",
+                f"the batches could cost up to {money(whole)} at the batch price, over the "
+                f"budget of {money(evaluation.budget.limit)}: nothing was sent",
                 1,
             )
     if prompt is None:
@@ -237,8 +237,8 @@ def batch_evaluate(
     final = _waited(args, db, submitted)
     if final is None:
         return 0
-    _print_results(args, final, prompt.name, None)
-    return _exit_code(final, args.min_pass_rate, args.min_pass_rate_lower)
+    print_results(args, final, prompt.name, None)
+    return exit_code(final, args.min_pass_rate, args.min_pass_rate_lower)
 
 
 def _waited(args: argparse.Namespace, db: Database, submitted: Submitted) -> EvalRun | None:
@@ -275,7 +275,7 @@ def _wait(args: argparse.Namespace, db: Database, batches: list[BatchRow]) -> No
             try:
                 result = _polled(lambda b=batch: collect(db, b.id, resolve, _prices(args)), batch)
             except AlreadyCollected as exc:
-                _say(exc.message)
+                say(exc.message)
                 continue
             if result is None or not result.stored:
                 still.append(batch)
@@ -298,7 +298,7 @@ def batch_run(
     polled and collected as any batch evaluation is (History, ``batches collect``)."""
     from dataclasses import replace
 
-    from promptstudio.cli.evaluate import _eval_targets
+    from promptstudio.cli.evaluate import eval_targets
     from promptstudio.evals.batches import run_case, submit
     from promptstudio.evals.runner import EvalError, Evaluation
     from promptstudio.exchange.document import version_settings
@@ -308,7 +308,7 @@ def batch_run(
         raise CliError("--batch sends each sample once: not with --turn or --tool-steps", 2)
     samples = max(column.samples for column in columns)
     columns = [replace(column, samples=1) for column in columns]  # the repeats are the samples
-    targets = _eval_targets(args, columns)
+    targets = eval_targets(args, columns)
     case = run_case()
     try:  # fresh: every sample is a new answer, as a live run's
         evaluation = Evaluation(
@@ -372,10 +372,10 @@ def _print_samples(args: argparse.Namespace, run: EvalRun, samples: int) -> int:
             sys.stdout.write(text if not text or text.endswith("\n") else text + "\n")
     failed = [(label, cell.error) for label, _column, cell in answers if cell.error]
     for label, error in failed:
-        _say(f"{label}: {error}")
+        say(f"{label}: {error}")
     missing = len(run.columns) * samples - len(answers)
     if missing:
-        _say(f"{missing} sample(s) have no stored answer")
+        say(f"{missing} sample(s) have no stored answer")
     return 1 if failed or missing else 0
 
 
@@ -440,5 +440,5 @@ def _batch_line(batch: BatchRow) -> str:
     return line
 
 
-def _say(text: str) -> None:
+def say(text: str) -> None:
     print(f"promptstudio: {text}", file=sys.stderr)

@@ -22,7 +22,7 @@ MAX_FAILURES_SHOWN = 20
 MAX_LINE = 160
 
 
-def _print_results(
+def print_results(
     args: argparse.Namespace, run: EvalRun, name: str, baseline: EvalRun | None
 ) -> None:
     """The table (or JSON, or CSV) on stdout; the flips after it (CSV: on stderr)."""
@@ -47,18 +47,18 @@ def _print_results(
         if run.repeat > 1:
             lines[0] += f" × {run.repeat} samples"
         if run.status == CANCELLED:
-            stop = _budget_line(run) if "stopped_for_budget" in run.settings else None
+            stop = budget_line(run) if "stopped_for_budget" in run.settings else None
             lines[-1:-1] = [stop or _stopped_line(run)]
         lines += _table_lines(run) + _failure_lines(run) + _ungraded_lines(run)
         lines += _flip_lines(run, baseline, flips)
         print("\n".join(lines + _comparison_lines(comparisons)))
 
 
-def _budget_line(run: EvalRun) -> str:
+def budget_line(run: EvalRun) -> str:
     stop = run.settings.get("stopped_for_budget") or {}
     return (
-        f"stopped for budget: {_money(stop.get('spent'))} spent of "
-        f"{_money(stop.get('max_cost'))}; {_stopped_line(run).removeprefix('stopped: ')}"
+        f"stopped for budget: {money(stop.get('spent'))} spent of "
+        f"{money(stop.get('max_cost'))}; {_stopped_line(run).removeprefix('stopped: ')}"
     )
 
 
@@ -85,14 +85,14 @@ def _table_lines(run: EvalRun) -> list[str]:
     rows = [["model", "pass (95% CI)", "score", "mean ms", "p95 ms", "cost", "cached", "errors"]]
     rows += [
         [s.label, _pass_text(s, run), _number(s.mean_score, 2), _number(s.mean_latency_ms, 0),
-         _number(s.p95_latency_ms, 0), _money(s.total_cost), str(s.cached),
+         _number(s.p95_latency_ms, 0), money(s.total_cost), str(s.cached),
          str(s.failed_requests)]
         for s in summarize(run)
     ]  # fmt: skip
     if any(s.batch_cost is not None for s in summarize(run)):  # batch price, apart
         rows[0] += ["batch cost", "live cost"]
         for row, s in zip(rows[1:], summarize(run), strict=True):
-            row += [_money(s.batch_cost), _money(s.live_cost)]
+            row += [money(s.batch_cost), money(s.live_cost)]
     if run.repeat > 1:
         k = run.repeat
         rows[0] += [f"pass@{k}", f"pass^{k}", "flaky"]
@@ -128,7 +128,7 @@ def _number(value: float | None, places: int) -> str:
     return "—" if value is None else f"{value:,.{places}f}"
 
 
-def _money(cost: float | None) -> str:
+def money(cost: float | None) -> str:
     if cost is None:
         return "—"
     return "$0" if cost == 0 else f"${cost:.6f}" if cost < 0.01 else f"${cost:,.4f}"
@@ -237,7 +237,7 @@ def _print_json(
     sys.stdout.write("\n")
 
 
-def _exit_code(run: EvalRun, min_pass_rate: float | None, lower: float | None = None) -> int:
+def exit_code(run: EvalRun, min_pass_rate: float | None, lower: float | None = None) -> int:
     """130 when stopped; 1 on a failed request or a pass rate (or the lower end of its
     interval, ``lower``) under the bar; else 0."""
     from promptstudio.evals.results import CANCELLED, summarize
@@ -245,20 +245,20 @@ def _exit_code(run: EvalRun, min_pass_rate: float | None, lower: float | None = 
     if run.status == CANCELLED and "stopped_for_budget" in run.settings:
         return 1
     if run.status == CANCELLED:
-        _say(f"{_stopped_line(run)}; the answers that finished are stored")
+        say(f"{_stopped_line(run)}; the answers that finished are stored")
         return 130
     code = 0
     for summary in summarize(run):
         if summary.failed_requests:
-            _say(f"{summary.label}: {summary.failed_requests} of {summary.cells} answers failed")
+            say(f"{summary.label}: {summary.failed_requests} of {summary.cells} answers failed")
             code = 1
         if min_pass_rate is None:
             continue
         if summary.pass_rate is None:
-            _say(f"{summary.label}: no case has a check, so --min-pass-rate cannot be met")
+            say(f"{summary.label}: no case has a check, so --min-pass-rate cannot be met")
             code = 1
         elif summary.passed < min_pass_rate * summary.graded - 1e-9:
-            _say(f"{summary.label} passes {_share(summary.pass_rate)}, "
+            say(f"{summary.label} passes {_share(summary.pass_rate)}, "
                 f"below --min-pass-rate {min_pass_rate:.0%}")  # fmt: skip
             code = 1
     return max(code, _lower_bound_code(run, lower))
@@ -274,10 +274,10 @@ def _lower_bound_code(run: EvalRun, lower: float | None) -> int:
     for summary in summarize(run):
         interval = summary.pass_interval
         if interval is None:
-            _say(f"{summary.label}: no case has a check, so --min-pass-rate-lower cannot be met")
+            say(f"{summary.label}: no case has a check, so --min-pass-rate-lower cannot be met")
             code = 1
         elif interval.low < lower - 1e-9:
-            _say(f"{summary.label} passes {summary.passed}/{summary.graded}, 95% CI "
+            say(f"{summary.label} passes {summary.passed}/{summary.graded}, 95% CI "
                  f"{interval.percent()}: its lower end is below --min-pass-rate-lower "
                  f"{lower:.0%}")  # fmt: skip
             code = 1
@@ -300,5 +300,5 @@ def _stopped_line(run: EvalRun) -> str:
     return f"stopped: {stop_counts(run).describe()}"
 
 
-def _say(text: str) -> None:
+def say(text: str) -> None:
     print(f"promptstudio: {text}", file=sys.stderr)

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptstudio.cli import CliError
-from promptstudio.cli.eval_output import _budget_line, _exit_code, _money, _print_results, _say
+from promptstudio.cli.eval_output import budget_line, exit_code, money, print_results, say
 from promptstudio.cli.library import find_prompt, open_db
 from promptstudio.cli.options import add_generation_options
 from promptstudio.cli.options import fraction as _fraction
@@ -110,7 +110,7 @@ def add_eval_command(commands: Any, parents: list[argparse.ArgumentParser]) -> N
                           help="compare with the last evaluation (paired test, ROI line) and "
                                "the models with the first")  # fmt: skip
     evaluate.add_argument(
-        "--max-cost", type=_dollars, metavar="USD",
+        "--max-cost", type=parse_dollars, metavar="USD",
         help="stop before spending more than this (default: the setting)",
     )  # fmt: skip
     evaluate.add_argument(
@@ -133,7 +133,7 @@ def _repeat(text: str) -> int:
     return int(text)
 
 
-def _dollars(text: str) -> float:
+def parse_dollars(text: str) -> float:
     try:
         value = float(text.strip().lstrip("$"))
     except ValueError:
@@ -154,12 +154,12 @@ def evaluate(args: argparse.Namespace) -> int:
         raise CliError("--wait polls batches: give --batch too", 2)
     with open_db(args) as db:
         doc, prompt = _source(args, db)
-        columns, evaluation = _evaluation(args, db, doc, prompt)
+        columns, evaluation = build_evaluation(args, db, doc, prompt)
         if args.batch:  # provider batches: cli/batches.py
             from promptstudio.cli.batches import batch_evaluate
 
             return batch_evaluate(args, db, doc, prompt, columns, evaluation)
-        if _plan(args, db, evaluation, prompt):
+        if show_plan(args, db, evaluation, prompt):
             return 0
         if prompt is None:
             prompt = db.call(library.create_prompt, doc.name, doc.folder or "CLI")
@@ -175,7 +175,7 @@ def evaluate(args: argparse.Namespace) -> int:
               f"{models}", file=sys.stderr)  # fmt: skip
         run = db.call(save_run, version.id, asyncio.run(_run_evaluation(evaluation)))
         if evaluation.images.from_store:
-            _say(evaluation.images.gone_note())
+            say(evaluation.images.gone_note())
         print(f"stored as evaluation {run.id} of {prompt.name} v{run.version_number}",
               file=sys.stderr)  # fmt: skip
         baseline = db.call(load_run, earlier[0].id) if args.compare and earlier else None
@@ -183,12 +183,12 @@ def evaluate(args: argparse.Namespace) -> int:
         print(f"promptstudio: {prompt.name} has no earlier evaluation to compare with",
               file=sys.stderr)  # fmt: skip
     if "stopped_for_budget" in run.settings:
-        _say(_budget_line(run))
-    _print_results(args, run, prompt.name, baseline)
-    return _exit_code(run, args.min_pass_rate, args.min_pass_rate_lower)
+        say(budget_line(run))
+    print_results(args, run, prompt.name, baseline)
+    return exit_code(run, args.min_pass_rate, args.min_pass_rate_lower)
 
 
-def _plan(
+def show_plan(
     args: argparse.Namespace, db: Database, evaluation: Evaluation, prompt: PromptRow | None
 ) -> bool:
     """Show the plan (on stdout for ``--dry-run``: True, nothing is sent), and set the
@@ -226,7 +226,7 @@ def _plan(
     print(f"plan: {plan.total_line()}", file=sys.stderr)
     if limit is not None:
         evaluation.budget = Budget.from_plan(limit, plan)
-        print(f"budget: {_money(limit)}", file=sys.stderr)
+        print(f"budget: {money(limit)}", file=sys.stderr)
     return False
 
 
@@ -270,7 +270,7 @@ def _source(args: argparse.Namespace, db: Database) -> tuple[PromptDocument, Pro
     return PromptDocument.from_library(prompt, version), prompt
 
 
-def _evaluation(
+def build_evaluation(
     args: argparse.Namespace, db: Database, doc: PromptDocument, prompt: PromptRow | None
 ) -> tuple[list[ColumnConfig], Evaluation]:
     """The run columns (as the run sends them) and the evaluation, checked."""
@@ -294,7 +294,7 @@ def _evaluation(
         stored_images = db.call(library.stored_images, version.id)
     # An evaluation repeats cases with --repeat, not a column's samples (as in the window).
     columns = [replace(column, samples=1) for column in _columns(args, doc)]
-    targets = _eval_targets(args, columns)
+    targets = eval_targets(args, columns)
     store = SettingsStore(data_dir(args.data_dir))
     cache = LibraryCache(db)
     tools = _check_tools(args, store, cache)
@@ -400,7 +400,7 @@ def _file_cases(cases: Sequence[Mapping[str, Any]]) -> tuple[EvalCase, ...]:
     return tuple(out)
 
 
-def _eval_targets(args: argparse.Namespace, columns: list[ColumnConfig]) -> list[EvalTarget]:
+def eval_targets(args: argparse.Namespace, columns: list[ColumnConfig]) -> list[EvalTarget]:
     """One target per column, labelled by its model (and place, when a model repeats)."""
     from promptstudio.evals.results import EvalColumn
     from promptstudio.evals.runner import EvalTarget

@@ -91,9 +91,10 @@ def add_improve_commands(commands: Any, data: argparse.ArgumentParser) -> None:
 
 
 def _dollars(text: str) -> float:
-    from promptstudio.cli.evaluate import _dollars as dollars
+    """``--max-cost``, read as ``eval`` reads it (imported when the flag is used)."""
+    from promptstudio.cli.evaluate import parse_dollars
 
-    return dollars(text)
+    return parse_dollars(text)
 
 
 def _model_flags(parser: argparse.ArgumentParser, model_help: str = "the model to ask") -> None:
@@ -328,15 +329,15 @@ class _CandidateEvaluations:
         self.optimiser: Any = None
 
     async def evaluate(self, version: VersionRow) -> EvalRun:
-        from promptstudio.cli.evaluate import _evaluation, _plan
+        from promptstudio.cli.evaluate import build_evaluation, show_plan
         from promptstudio.evals.store import save_run
         from promptstudio.exchange import PromptDocument
 
         doc = PromptDocument.from_library(self.prompt, version)
-        _columns, evaluation = _evaluation(self.args, self.db, doc, self.prompt)
+        _columns, evaluation = build_evaluation(self.args, self.db, doc, self.prompt)
         if not self.planned:
             self.planned = True
-            _plan(self.args, self.db, evaluation, self.prompt)
+            show_plan(self.args, self.db, evaluation, self.prompt)
             self.budget = evaluation.budget
             if self.optimiser is not None:
                 self.optimiser.budget = self.budget

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QSplitter, QTabWidget, QWidget
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ class LazyPanes(QObject):
 
     def show_history(self) -> None:
         self._tabs.setCurrentWidget(self.history)
-        self.history.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.history.focus_versions()
 
     def show_evaluate(self) -> None:
         self._tabs.setCurrentWidget(self.evaluate)

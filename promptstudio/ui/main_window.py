@@ -444,7 +444,8 @@ class MainWindow(QMainWindow):
             self.run_board, self.tasks, self.run_worker, self.profiles,
             USUAL_SERVERS if candidates is None else candidates,
         )  # fmt: skip
-        self.first_launch.panel.localSetupRequested.connect(self.local_model.open_setup)
+        self.first_launch.localSetupRequested.connect(self.local_model.open_setup)
+        self.first_launch.modelsRequested.connect(self.workspace.endpoints.fetch_models)
         self.local_model.ready.connect(self.first_launch.use_local)
         self.local_model.running.connect(self.first_launch.offer_local)
         self.first_launch.start()

@@ -227,6 +227,9 @@ class FirstLaunchPanel(QFrame):
 class FirstLaunchOffer(QObject):
     """Runs the look (off the GUI thread) and turns a choice into the board's column."""
 
+    modelsRequested = Signal(str)  # column id: fetch its server's model list (Endpoints)
+    localSetupRequested = Signal()  # the panel's "Set up a local model"
+
     def __init__(
         self,
         board: RunBoard,
@@ -245,6 +248,7 @@ class FirstLaunchOffer(QObject):
         self.panel.keyChosen.connect(self.use_key)
         self.panel.lookAgainRequested.connect(self.start)
         self.panel.dismissed.connect(self.close)
+        self.panel.localSetupRequested.connect(self.localSetupRequested)
         board.show_banner(self.panel)
 
     def start(self) -> None:
@@ -264,7 +268,7 @@ class FirstLaunchOffer(QObject):
         if column is not None:
             column.set_models(server.models)
             if not model and not server.needs_key:
-                self.board.modelsRequested.emit(column.column_id)
+                self.modelsRequested.emit(column.column_id)
         self.close()
 
     def offer_local(self, server: LocalServer) -> None:
@@ -282,7 +286,7 @@ class FirstLaunchOffer(QObject):
         profile = self.profiles.get(found.profile_id)
         column = self._column(ColumnConfig(profile.base_url, "", profile.id))
         if column is not None:
-            self.board.modelsRequested.emit(column.column_id)  # its list, with that key
+            self.modelsRequested.emit(column.column_id)  # its list, with that key
         self.close()
 
     def _column(self, config: ColumnConfig) -> RunColumn | None:

@@ -51,6 +51,17 @@ VERSION_CACHE = 64  # saved template content never changes, so it can be kept
 DIFF_TAB, RUNS_TAB, COMPARE_TAB, GRAPH_TAB = range(4)
 
 
+def _action(pane: QWidget, text: str, key: str | None, slot: Callable[[], object]) -> QAction:
+    """An action of the pane, its shortcut working wherever the focus is inside the pane."""
+    action = QAction(text, pane)
+    if key:
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    action.triggered.connect(lambda _checked=False: slot())
+    pane.addAction(action)
+    return action
+
+
 class HistoryPane(QWidget):
     versionSelected = Signal(int)  # the version the user moved to (the current row)
     restoreRequested = Signal(int)  # version id: the workspace restores it into the editor
@@ -77,16 +88,18 @@ class HistoryPane(QWidget):
             db, tasks, self, self.focus_version, lambda: self.model.prompt_id, self._reload_all
         )
 
-        self.open_action = self._action("Open in editor", None, self._open_focus)
-        self.restore_action = self._action(
-            "Restore this version", "Ctrl+Shift+R", self._restore_focus
+        self.open_action = _action(self, "Open in editor", None, self._open_focus)
+        self.restore_action = _action(
+            self, "Restore this version", "Ctrl+Shift+R", self._restore_focus
         )
-        self.export_action = self._action("Export this version…", None, self._export_focus)
-        self.label_action = self._action("Set label…", "Ctrl+L", self.version_labels.ask_label)
-        self.unlabel_action = self._action(
-            "Remove label", "Ctrl+Shift+L", self.version_labels.ask_remove_label
+        self.export_action = _action(self, "Export this version…", None, self._export_focus)
+        self.label_action = _action(self, "Set label…", "Ctrl+L", self.version_labels.ask_label)
+        self.unlabel_action = _action(
+            self, "Remove label", "Ctrl+Shift+L", self.version_labels.ask_remove_label
         )
-        self.gate_action = self._action("Label gate…", "Ctrl+Shift+G", self.version_labels.ask_gate)
+        self.gate_action = _action(
+            self, "Label gate…", "Ctrl+Shift+G", self.version_labels.ask_gate
+        )
         self.gate_action.setToolTip(
             "Let a label move only to versions whose latest evaluation passes (Ctrl+Shift+G)"
         )
@@ -156,16 +169,11 @@ class HistoryPane(QWidget):
         self._show_empty()
         self._update_actions()
 
-    def _action(self, text: str, key: str | None, slot: Callable[[], object]) -> QAction:
-        action = QAction(text, self)
-        if key:
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
-        return action
-
     # ---- public API ----------------------------------------------------------------------
+
+    def focus_versions(self) -> None:
+        """Keyboard focus to the list of versions (Ctrl+4 and the History menu)."""
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def set_prompt(self, prompt_id: int | None) -> None:
         """Show another prompt's history; its newest version is selected once loaded."""
