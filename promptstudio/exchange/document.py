@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
@@ -196,13 +197,31 @@ def key_env_var(base_url: str) -> str | None:
         return None
 
 
+#: The hosts of an Azure OpenAI (or Foundry) resource: each serves the OpenAI-compatible v1
+#: API under ``/openai/v1`` (an OpenAI client with the resource's key, no api-version).
+AZURE_HOSTS = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
+#: The key variable Azure's and Prompty's own samples name for such a resource.
+AZURE_KEY_VAR = "AZURE_OPENAI_API_KEY"
+
+
+def azure_resource(base_url: str) -> tuple[str, str] | None:
+    """``(https://HOST, path)`` when ``base_url`` is an Azure OpenAI resource's; else None."""
+    found = re.match(r"^(https://[^/?#]+)(/[^?#]*)?$", base_url.strip(), re.IGNORECASE)
+    if found is None or not found.group(1).lower().endswith(AZURE_HOSTS):
+        return None
+    return found.group(1), (found.group(2) or "").rstrip("/")
+
+
 def column_key_env(column: ColumnConfig, profiles: Sequence[ProviderProfile] = ()) -> str | None:
-    """The variable holding the column's key: the one its profile names, else the hosted
-    provider's conventional one for its exact host; None for a local or unknown server."""
+    """The variable an exported file names for the column's key: the one its profile names,
+    else the hosted provider's conventional one for its exact host (Azure's for an Azure
+    OpenAI resource); None for a local or unknown server. Exports only name it: PromptStudio
+    itself never sends an environment variable to an Azure resource on its own."""
     profile = column_profile(column, profiles)
     if profile is not None and profile.key_env:
         return profile.key_env
-    return key_env_var(column.base_url or (profile.base_url if profile else ""))
+    base_url = column.base_url or (profile.base_url if profile else "")
+    return key_env_var(base_url) or (AZURE_KEY_VAR if azure_resource(base_url) else None)
 
 
 def column_params(column: ColumnConfig) -> dict[str, Any]:

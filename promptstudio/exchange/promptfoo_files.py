@@ -19,7 +19,7 @@ import yaml
 from promptstudio.exchange.document import TemplateOrigin
 from promptstudio.exchange.errors import ExchangeError, OutsideReferenceError
 from promptstudio.exchange.front_matter import BAD_ESCAPE
-from promptstudio.exchange.reading import MAX_IMPORT_BYTES, checked_text
+from promptstudio.exchange.reading import checked_text, read_referenced
 from promptstudio.templating.roles import marker_role
 
 _CODE_FILE = re.compile(r"\.(py|js|ts|mjs|cjs)(:[\w.]+)?$", re.IGNORECASE)
@@ -222,15 +222,7 @@ class ReferencedFiles:
         if path is None:
             self.outside.append(reference)
             return None
-        try:
-            with path.open("rb") as file:
-                data = file.read(MAX_IMPORT_BYTES + 1)
-        except FileNotFoundError:
-            raise ExchangeError(f"{what}: {reference} does not exist ({path}).") from None
-        except OSError as exc:
-            raise ExchangeError(
-                f"{what}: {reference} cannot be read ({exc.strerror or exc})."
-            ) from None
+        data = read_referenced(path, f"{what}: {reference}")
         try:
             return path, checked_text(data)
         except ExchangeError as exc:

@@ -8,7 +8,6 @@ own extras (folder, column ids, further columns) travel in ``metadata.promptstud
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -18,6 +17,7 @@ from promptstudio.exchange.document import (
     ANTHROPIC_URL,
     OPENAI_URL,
     PromptDocument,
+    azure_resource,
     column_key_env,
     column_params,
     column_profile,
@@ -25,7 +25,7 @@ from promptstudio.exchange.document import (
     provider_kind,
 )
 from promptstudio.exchange.errors import ExchangeError
-from promptstudio.exchange.front_matter import dump_front_matter, load_yaml, split_front_matter
+from promptstudio.exchange.front_matter import dump_front_matter, split_front_matter
 from promptstudio.exchange.image_exchange import (
     image_input_names,
     images_from_prompty,
@@ -39,9 +39,10 @@ from promptstudio.exchange.prompty_body import (
     starts_without_marker,
     undeclared_inputs,
 )
+from promptstudio.exchange.prompty_references import with_files
 from promptstudio.exchange.prompty_schema import outputs_schema, schema_outputs
 from promptstudio.exchange.prompty_tools import tools_from_prompty, tools_to_prompty
-from promptstudio.exchange.reading import MAX_IMPORT_BYTES, checked_text
+from promptstudio.exchange.reading import checked_text
 from promptstudio.providers import ProviderProfile
 from promptstudio.runs.columns import ColumnConfig
 
@@ -210,7 +211,7 @@ def from_prompty(
         body = text
     else:
         front, body = split_front_matter(text)
-        front = _with_files(front, base_dir)
+        front = with_files(front, base_dir)
     if isinstance(front.get("model"), str):
         front["model"] = {"id": front["model"]}
     if not body.strip() and isinstance(front.get("instructions"), str):
@@ -301,57 +302,6 @@ def _note_unkept(front: dict[str, Any], metadata: dict[str, Any], notes: list[st
         notes.append(f"The template format {kind} is read as Jinja2.")
 
 
-_REFERENCE = re.compile(r"^\$\{file:(.+)\}$", re.IGNORECASE)
-
-
-def _with_files(value: Any, base_dir: Path | None, key: str = "") -> Any:
-    """The front matter with every whole-value ``${file:path}`` in a mapping replaced by
-    the file's content, as the Prompty loader does (JSON and YAML parsed, other text as is)."""
-    if isinstance(value, dict):
-        return {k: _with_files(v, base_dir, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_with_files(item, base_dir) if isinstance(item, dict) else item for item in value]
-    found = _REFERENCE.match(value.strip()) if isinstance(value, str) and key else None
-    return value if found is None else _read_reference(found.group(1).strip(), key, base_dir)
-
-
-def _read_reference(reference: str, key: str, base_dir: Path | None) -> Any:
-    shown = "${file:" + reference + "}"
-    if base_dir is None:
-        raise ExchangeError(
-            f"'{key}' is read from {shown}, which cannot be reached from the text alone: "
-            "import the .prompty file itself."
-        )
-    base = base_dir.resolve()
-    try:
-        path = (base / reference).resolve()
-    except (OSError, RuntimeError):  # a symbolic link loop
-        path = None
-    if path is None or not path.is_relative_to(base):
-        raise ExchangeError(
-            f"'{key}' refers to {shown}, outside the file's folder ({base_dir}); it is not "
-            "read. Copy that file next to the .prompty file."
-        )
-    try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_IMPORT_BYTES + 1)
-    except FileNotFoundError:
-        raise ExchangeError(f"'{key}' refers to {shown}, which does not exist.") from None
-    except OSError as exc:
-        raise ExchangeError(f"'{key}': {shown} cannot be read ({exc.strerror or exc}).") from None
-    try:
-        content = checked_text(raw)
-        if path.suffix.lower() == ".json":
-            return json.loads(content)
-        if path.suffix.lower() in (".yaml", ".yml"):
-            return load_yaml(content)
-    except ExchangeError as exc:
-        raise ExchangeError(f"'{key}': {shown}: {exc.reason}") from None
-    except (ValueError, RecursionError) as exc:
-        raise ExchangeError(f"'{key}': {shown} is not valid JSON ({exc}).") from None
-    return content
-
-
 def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key)
     if value is None:
@@ -372,7 +322,11 @@ def _column_v2(model: dict[str, Any], extra: dict[str, Any], notes: list[str]) -
             params.update(value)
         else:
             params[_PARAM_NAMES.get(name, name)] = value
-    if provider not in ("openai", "anthropic"):
+    endpoint = connection.get("endpoint")
+    base_url = default if endpoint is None else _endpoint(endpoint, notes)
+    if provider in _AZURE_KINDS and azure_resource(base_url) is not None:
+        base_url = _azure_v1(base_url, notes)
+    elif provider not in ("openai", "anthropic"):
         notes.append(f"The provider {provider} is run as an OpenAI-compatible server.")
     api_type = str(model.get("apiType") or "chat")
     api = "responses" if api_type == "responses" and provider != "anthropic" else "auto"
@@ -383,10 +337,9 @@ def _column_v2(model: dict[str, Any], extra: dict[str, Any], notes: list[str]) -
                      "PromptStudio's own store).")  # fmt: skip
     _note_other_keys(model, ("id", "provider", "apiType", "connection", "options"), "model", notes)
     _note_other_keys(connection, ("kind", "endpoint", "apiKey"), "model.connection", notes)
-    endpoint = connection.get("endpoint")
     return _column(
         profile=provider if provider in ("openai", "anthropic") and endpoint is None else "",
-        base_url=default if endpoint is None else _endpoint(endpoint, notes),
+        base_url=base_url,
         model=_model_id(model.get("id"), notes),
         params=params | extra,
         notes=notes,
@@ -411,6 +364,8 @@ def _column_v1(model: dict[str, Any], extra: dict[str, Any], notes: list[str]) -
         None,
     )  # fmt: skip
     base_url = OPENAI_URL if written is None else _endpoint(written, notes)
+    if kind in _AZURE_KINDS:
+        base_url = _azure_v1(base_url, notes)
     api, response = str(model.get("api") or "chat"), str(model.get("response") or "first")
     if api != "chat":
         notes.append(f"api {api} not kept: the column uses Chat Completions.")
@@ -424,6 +379,26 @@ def _column_v1(model: dict[str, Any], extra: dict[str, Any], notes: list[str]) -
         params=dict(_mapping(model, "parameters")) | extra,
         notes=notes,
     )
+
+
+# Prompty's names for Azure OpenAI: v1 ``configuration.type``, v2 ``model.provider``.
+_AZURE_KINDS = ("azure_openai", "azure", "foundry")
+
+
+def _azure_v1(base_url: str, notes: list[str]) -> str:
+    """An Azure OpenAI resource's endpoint (``https://NAME.openai.azure.com/``) as the base
+    URL of its v1 API, the one way to reach it with an OpenAI client: Prompty's executors
+    build an ``AzureOpenAI`` client from the bare resource URL, and the bare URL sent as an
+    OpenAI-compatible server would answer 404. Anything else is returned as it is."""
+    resource = azure_resource(base_url)
+    if resource is None or resource[1] not in ("", "/openai"):
+        return base_url
+    v1 = resource[0] + "/openai/v1"
+    notes.append(
+        f"Azure OpenAI is run through its v1 API, {v1} (OpenAI-compatible: no api-version; "
+        "the deployment name is the column's model)."
+    )
+    return v1
 
 
 # What a v1 ``model.configuration`` holds that is read (the others are noted).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from promptstudio.exchange.errors import ExchangeError
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -32,6 +34,18 @@ def checked_text(data: str | bytes) -> str:
     nul = data.find("\0")
     _refuse_nul(nul, data[: max(nul, 0)].count("\n"))
     return data.removeprefix("\ufeff")
+
+
+def read_referenced(path: Path, named: str) -> bytes:
+    """The bytes of a file another file refers to (``named``, as the user wrote it), at most
+    one byte over the import limit (which :func:`checked_text` then refuses)."""
+    try:
+        with path.open("rb") as file:
+            return file.read(MAX_IMPORT_BYTES + 1)
+    except FileNotFoundError:
+        raise ExchangeError(f"{named} does not exist ({path}).") from None
+    except OSError as exc:
+        raise ExchangeError(f"{named} cannot be read ({exc.strerror or exc}).") from None
 
 
 def _refuse_nul(index: int, newlines_before: int) -> None:

@@ -53,7 +53,7 @@ def test_a_legacy_file_with_env_references(monkeypatch: pytest.MonkeyPatch) -> N
     assert plain(doc.columns) == [
         {
             "profile": "",
-            "base_url": "https://mine.openai.azure.com",
+            "base_url": "https://mine.openai.azure.com/openai/v1",  # Azure's v1 API
             "model": "gpt-35-turbo",
             "params": {"temperature": 0.7, "max_tokens": 500, "stop": ["\n"]},
         }

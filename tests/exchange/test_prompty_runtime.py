@@ -11,9 +11,9 @@ from typing import Any
 import prompty
 import pytest
 import yaml
-from prompty.providers.openai.executor import _output_schema_to_wire
+from prompty.providers.openai.executor import OpenAIExecutor, _output_schema_to_wire
 
-from promptstudio.exchange import ExchangeError, PromptDocument, to_curl, to_prompty
+from promptstudio.exchange import ExchangeError, PromptDocument, to_curl, to_promptfoo, to_prompty
 from promptstudio.exchange.formats import import_file, import_text
 from promptstudio.providers import ProviderProfile
 from promptstudio.templating import render_messages
@@ -33,6 +33,7 @@ RENDERED = [
     "thread_inline",
     "undeclared",
     "v1_azure",
+    "v2_foundry",
 ]
 
 
@@ -48,6 +49,8 @@ def _trusting(monkeypatch: pytest.MonkeyPatch) -> None:
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("OPENAI_COMPATIBLE_API_KEY", raising=False)
+    # Prompty resolves a connection's key reference when it loads a file (v2_foundry).
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "placeholder-for-load")
 
 
 def _import(path: Path) -> PromptDocument:
@@ -182,8 +185,57 @@ def test_v1_endpoints_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (serverless.columns[0].model, serverless.notes) == ("phi-3-mini", [])
     monkeypatch.setenv("CORPUS_AZURE_ENDPOINT", "https://mine.openai.azure.com")
     azure = _import(CORPUS / "v1_azure.prompty")
-    assert azure.columns[0].base_url == "https://mine.openai.azure.com"
+    assert azure.columns[0].base_url == "https://mine.openai.azure.com/openai/v1"
     assert "read now" in azure.notes[0]
+
+
+def test_an_azure_resource_runs_through_its_v1_api(tmp_path: Path) -> None:
+    """Prompty reaches an Azure OpenAI resource (v1 ``azure_openai``, v2 ``foundry``) with an
+    ``AzureOpenAI`` client built from the bare resource URL; sent as an OpenAI-compatible
+    server that URL would answer 404. The import makes it the resource's v1 API
+    (``/openai/v1``, which an OpenAI client reaches with the resource's key), says so, and
+    the export names Azure's key variable, so the real runtime builds the same client."""
+    foundry = _import(CORPUS / "v2_foundry.prompty")
+    assert foundry.columns[0].base_url == "https://contoso.openai.azure.com/openai/v1"
+    assert foundry.columns[0].model == "gpt-4o-mini"
+    assert foundry.notes == [
+        "Azure OpenAI is run through its v1 API, https://contoso.openai.azure.com/openai/v1 "
+        "(OpenAI-compatible: no api-version; the deployment name is the column's model)."
+    ]  # and the key reference is the one the export writes: nothing else to say
+    text = (CORPUS / "v1_azure.prompty").read_text(encoding="utf-8")
+    for written, expected in [
+        ("https://mine.cognitiveservices.azure.com/", "https://mine.cognitiveservices.azure.com/openai/v1"),
+        ("https://mine.openai.azure.com/openai", "https://mine.openai.azure.com/openai/v1"),
+        ("https://mine.openai.azure.com/openai/v1/", "https://mine.openai.azure.com/openai/v1/"),
+        ("https://mine.openai.azure.com.example.net", "https://mine.openai.azure.com.example.net"),
+        ("http://mine.openai.azure.com", "http://mine.openai.azure.com"),
+    ]:  # fmt: skip
+        path = tmp_path / "legacy.prompty"
+        path.write_text(text.replace("${env:CORPUS_AZURE_ENDPOINT}", written), encoding="utf-8")
+        doc = _import(path)
+        assert doc.columns[0].base_url == expected, written
+        assert any("v1 API" in note for note in doc.notes) == (expected.endswith("/openai/v1"))
+    serverless = _import(CORPUS / "v1_serverless.prompty")  # not an Azure OpenAI resource
+    assert serverless.columns[0].base_url == "https://phi-3-mini.eastus2.models.ai.azure.com"
+
+    exported = tmp_path / "exported.prompty"
+    exported.write_text(to_prompty(foundry), encoding="utf-8")
+    model = yaml.safe_load(exported.read_text().split("---\n")[1])["model"]
+    assert (model["provider"], model["connection"]) == ("openai", {
+        "kind": "key",
+        "endpoint": "https://contoso.openai.azure.com/openai/v1",
+        "apiKey": "${env:AZURE_OPENAI_API_KEY}",
+    })  # fmt: skip
+    kwargs = OpenAIExecutor()._client_kwargs(prompty.load(str(exported)))
+    assert kwargs == {
+        "api_key": "placeholder-for-load",
+        "base_url": "https://contoso.openai.azure.com/openai/v1",
+    }
+    promptfoo = yaml.safe_load(to_promptfoo(foundry))["providers"][0]
+    assert promptfoo["id"] == "openai:chat:gpt-4o-mini"
+    assert promptfoo["config"]["apiBaseUrl"] == "https://contoso.openai.azure.com/openai/v1"
+    assert promptfoo["config"]["apiKeyEnvar"] == "AZURE_OPENAI_API_KEY"
+    assert "$AZURE_OPENAI_API_KEY" in to_curl(foundry, foundry.variables)
 
 
 def test_environment_and_key_references_are_listed_and_never_read(
@@ -260,7 +312,7 @@ def test_file_references_are_read_only_inside_the_file_folder(tmp_path: Path) ->
     (folder / "gone.prompty").write_text(
         text.replace("shared/connection.json", "nothing.json"), encoding="utf-8"
     )
-    with pytest.raises(ExchangeError, match=r"\$\{file:nothing.json\}, which does not exist"):
+    with pytest.raises(ExchangeError, match=r"\$\{file:nothing.json\} does not exist"):
         import_file(folder / "gone.prompty")
 
 

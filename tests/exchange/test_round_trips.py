@@ -120,7 +120,7 @@ user:
     assert plain(doc.columns) == [
         {
             "profile": "",
-            "base_url": "https://example.openai.azure.com",
+            "base_url": "https://example.openai.azure.com/openai/v1",
             "model": "gpt-35-turbo",
             "params": {"max_tokens": 128, "temperature": 0.3},
         }
