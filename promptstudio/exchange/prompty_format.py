@@ -214,8 +214,15 @@ def from_prompty(
         front = with_files(front, base_dir)
     if isinstance(front.get("model"), str):
         front["model"] = {"id": front["model"]}
-    if not body.strip() and isinstance(front.get("instructions"), str):
-        body = front["instructions"]
+    if isinstance(front.get("instructions"), str) and front["instructions"].strip():
+        if body.strip():  # the body is the prompt, in Prompty as here
+            notes.append("instructions not kept: the body below the front matter is the prompt.")
+        else:
+            body = front["instructions"]
+            notes.append(
+                "The body is empty, so the instructions are the prompt here (Prompty 2.1 sends "
+                "the empty body in their place: move them below the front matter for both)."
+            )
     metadata = _mapping(front, "metadata")
     extras = metadata.get("promptstudio")
     extras = extras if isinstance(extras, dict) else {}

@@ -24,6 +24,7 @@ CORPUS = Path(__file__).parent / "prompty_corpus"
 # Files the runtime loads (prompty 2.1 reads no v1 ``inputs`` mapping: v1_serverless).
 RENDERED = [
     "env_model",
+    "instructions",
     "markers",
     "no_marker",
     "refs",
@@ -105,6 +106,21 @@ def test_what_each_feature_becomes() -> None:
     undeclared = _import(CORPUS / "undeclared.prompty")
     assert undeclared.variables == {"question": "", "tone": ""}  # rendered empty, not refused
     assert undeclared.notes == ["Descriptions of inputs not kept (1)."]
+
+
+def test_instructions_yield_to_the_body_and_an_empty_body_is_said(tmp_path: Path) -> None:
+    """Prompty 2.1 puts the body in place of ``instructions``, even an empty one. With a
+    body both send the body (the corpus file renders alike); with none, the instructions
+    are kept as the template here rather than lost, and the import says how they differ."""
+    both = _import(CORPUS / "instructions.prompty")
+    assert both.notes == ["instructions not kept: the body below the front matter is the prompt."]
+    text = (CORPUS / "instructions.prompty").read_text(encoding="utf-8")
+    only = tmp_path / "only.prompty"
+    only.write_text(text[: text.index("---", 4) + 4], encoding="utf-8")
+    doc = _import(only)
+    assert doc.template == "system:\nAn older wording that the body replaces.\n"
+    assert doc.notes[0].startswith("The body is empty, so the instructions are the prompt here")
+    assert _theirs(only, {}) == []  # what Prompty sends: an empty system message, dropped
 
 
 def test_prompty_own_role_markers_do_not_change_our_templates() -> None:
