@@ -1,7 +1,9 @@
 """Render the main window with the samples and three answered columns, for docs/.
 
     .venv/bin/python tools/screenshot.py WIDTH HEIGHT light|dark OUT.png [--xcb] [--fold] [--focus]
-        [--tab=run|evaluate|history] [--graph]
+        [--tab=run|evaluate|history] [--graph] [--code]
+
+--code gives the second column an answer with a fenced Python block (coloured by Pygments).
 
 --graph runs a second version, labels both and shows History's version graph.
 
@@ -43,6 +45,10 @@ ANSWERS = {  # model: (first-token delay in s, answer)
     "gemma3": (0.31, "Dear Sam,\n\nWe are sorry for the delay. "
                + "The carrier reports a short hold at the depot. " * 9),
 }  # fmt: skip
+CODE_ANSWER = (0.25, "Here is the check:\n\n```python\ndef shipped(order: dict) -> bool:\n"
+               "    \"\"\"True once the carrier has the parcel.\"\"\"\n"
+               "    return order.get(\"status\") in {\"shipped\", \"delivered\"}  # 2 states\n"
+               "```\n\nCall it with the order you fetched.")  # fmt: skip
 
 
 async def show_window(
@@ -88,7 +94,8 @@ async def render(window: MainWindow, width: int, height: int, theme: str, out: s
     await show_window(window, theme, (width, height))
     server = FakeLLM()
     server.start()
-    for model, (delay, text) in ANSWERS.items():
+    answers = {**ANSWERS, "qwen2.5": CODE_ANSWER} if "--code" in sys.argv else ANSWERS
+    for model, (delay, text) in answers.items():
         server.script(Reply(text=text, first_token_delay=delay, tokens_per_second=120), model=model)
     board = window.run_board
     while len(board.columns) < len(ANSWERS):

@@ -18,7 +18,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QSyntaxHighlighter, QTextCharFormat, QTextFormat
+from PySide6.QtGui import QFontDatabase, QSyntaxHighlighter, QTextCharFormat, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 
 from promptstudio.ui.editor.highlighter import DARK, LIGHT, _format
@@ -94,6 +94,8 @@ class CodeHighlighter(QSyntaxHighlighter):
         self._language = language
         self._code_blocks = True
         self._formats: dict[str, QTextCharFormat] = {}
+        self._code_formats: dict[str, QTextCharFormat] = {}
+        self._code = QTextCharFormat()
         self._follow_palette()
         editor.installEventFilter(self)
 
@@ -131,11 +133,24 @@ class CodeHighlighter(QSyntaxHighlighter):
             for kind in ("comment", "string", "number", "attribute", "variable", "delimiter")
         }
         self._formats["keyword"] = _format(colours["delimiter"], bold=True)
+        # A code block inside prose (an answer) is set in the fixed-pitch font, as code is.
+        self._code = QTextCharFormat()
+        self._code.setFontFamilies(
+            [QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()]
+        )
+        self._code.setFontFixedPitch(True)
+        self._code_formats = {}
+        for kind, colour in self._formats.items():
+            self._code_formats[kind] = QTextCharFormat(colour)
+            self._code_formats[kind].merge(self._code)
 
     def highlightBlock(self, text: str) -> None:
-        language = self._language
+        language, formats = self._language, self._formats
         if language is None and self._code_blocks:
             language = self.currentBlock().blockFormat().stringProperty(CODE_LANGUAGE) or None
+            if language is not None and text:
+                formats = self._code_formats
+                self.setFormat(0, len(text), self._code)
         if language is None or not text:
             return
         lexer = _lexer(language)
@@ -146,4 +161,4 @@ class CodeHighlighter(QSyntaxHighlighter):
         for start, token, value in lexer.get_tokens_unprocessed(line + "\n"):
             kind = _kind(token)
             if kind is not None and start < len(line):
-                self.setFormat(start, min(len(value), len(line) - start), self._formats[kind])
+                self.setFormat(start, min(len(value), len(line) - start), formats[kind])

@@ -41,6 +41,19 @@ def coloured(document: QTextDocument) -> dict[str, list[str]]:
     return found
 
 
+def fixed_pitch(document: QTextDocument) -> set[str]:
+    """The lines set in the fixed-pitch font from start to end."""
+    found: set[str] = set()
+    block: QTextBlock = document.firstBlock()
+    while block.isValid():
+        spans = block.layout().formats()
+        covered = sum(span.length for span in spans if span.format.fontFixedPitch())
+        if block.text() and covered == len(block.text()):
+            found.add(block.text())
+        block = block.next()
+    return found
+
+
 def counting_lexer(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The languages of the lines lexed from now on, one entry a line."""
     lexed: list[str] = []
@@ -78,6 +91,7 @@ def test_a_finished_answer_colours_its_python_block_only(
     colours = coloured(column.output.document())
     keyword, string, comment = colours[CODE[0]][0], colours[CODE[1]][1], colours[CODE[1]][-1]
     assert len({keyword, string, comment}) == 3
+    assert fixed_pitch(column.output.document()) == set(CODE)  # code in the code font, only
     window.resize(1400, 900)
     window.grab().save(str(SHOTS / "answer_code_light.png"))
 
