@@ -331,7 +331,7 @@ def _column_v2(model: dict[str, Any], extra: dict[str, Any], notes: list[str]) -
             params[_PARAM_NAMES.get(name, name)] = value
     endpoint = connection.get("endpoint")
     base_url = default if endpoint is None else _endpoint(endpoint, notes)
-    if provider in _AZURE_KINDS and azure_resource(base_url) is not None:
+    if provider in _AZURE_KINDS and _azure_v1(base_url, []) != base_url:
         base_url = _azure_v1(base_url, notes)
     elif provider not in ("openai", "anthropic"):
         notes.append(f"The provider {provider} is run as an OpenAI-compatible server.")

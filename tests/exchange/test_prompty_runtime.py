@@ -231,6 +231,16 @@ def test_an_azure_resource_runs_through_its_v1_api(tmp_path: Path) -> None:
         doc = _import(path)
         assert doc.columns[0].base_url == expected, written
         assert any("v1 API" in note for note in doc.notes) == (expected.endswith("/openai/v1"))
+    deployment = tmp_path / "deployment.prompty"  # a path of the older API: as written
+    deployment.write_text(
+        (CORPUS / "v2_foundry.prompty")
+        .read_text(encoding="utf-8")
+        .replace("azure.com/\n", "azure.com/openai/deployments/gpt-4o-mini\n"),
+        encoding="utf-8",
+    )
+    doc = _import(deployment)
+    assert doc.columns[0].base_url.endswith("/openai/deployments/gpt-4o-mini")
+    assert doc.notes == ["The provider foundry is run as an OpenAI-compatible server."]
     serverless = _import(CORPUS / "v1_serverless.prompty")  # not an Azure OpenAI resource
     assert serverless.columns[0].base_url == "https://phi-3-mini.eastus2.models.ai.azure.com"
 
