@@ -13,6 +13,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPlainTextEdit, QSplitter, QTabWidget, QWidget
 
 from promptstudio.ui import a11y
+from promptstudio.ui.code_fences import mark_fences
+from promptstudio.ui.editor.code_highlighter import CodeHighlighter
 
 
 class PinnedAnswers(QTabWidget):
@@ -33,6 +35,8 @@ class PinnedAnswers(QTabWidget):
         view.setReadOnly(True)
         a11y.keyboard_selectable(view)
         view.setPlainText(text)
+        CodeHighlighter(view)  # owned by the view's document; colours its fenced code
+        mark_fences(view.document())
         view.setObjectName("pinnedAnswer")
         view.setAccessibleName(f"Pinned answer: {label}")
         index = self.addTab(view, label)

@@ -1,6 +1,7 @@
 """Code in answers is coloured with Pygments (issue 15): a fenced block in the text of an
-answer (in its column and in History), the closed blocks of the Markdown view and the JSON
-view; a block is lexed once, when its closing fence is in, never per streamed delta."""
+answer (in its column, pinned beside the board, and in History), the closed blocks of the
+Markdown view and the JSON view; a block is lexed once, when its closing fence is in, never
+per streamed delta."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Any
 
 import pytest
 from PySide6.QtGui import QTextBlock, QTextDocument
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
 
 from promptstudio.ui.board.answer_pane import AnswerPane
 from promptstudio.ui.board.answer_view import AnswerView
+from promptstudio.ui.board.pinned_answers import PinnedAnswers
 from promptstudio.ui.board.run_column import RunColumn
 from promptstudio.ui.code_fences import FenceScanner
 from promptstudio.ui.editor import code_highlighter
@@ -155,6 +157,16 @@ def test_an_answer_ending_on_its_closing_fence_is_coloured(qtbot) -> None:
     qtbot.waitUntil(lambda: set(coloured(view.document())) == {"import os"}, timeout=3000)
     view.set_text("```py\nimport os\n")  # never closed: stays plain
     assert coloured(view.document()) == {}
+
+
+def test_a_pinned_answer_colours_its_code_in_the_code_font(qtbot) -> None:
+    pins = PinnedAnswers()
+    qtbot.addWidget(pins)
+    pins.add_pin(None, "m", "model m", ANSWER)
+    view = pins.widget(0)
+    assert isinstance(view, QPlainTextEdit)
+    qtbot.waitUntil(lambda: set(coloured(view.document())) == set(CODE), timeout=3000)
+    assert fixed_pitch(view.document()) == set(CODE)
 
 
 def test_a_long_code_line_in_pieces_is_marked_whole(qtbot) -> None:
