@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from promptstudio.cli import CliError
+from promptstudio.cli.eval_output import say
 from promptstudio.cli.library import emit, open_db
 from promptstudio.errors import PromptStudioError
 
@@ -438,7 +439,3 @@ def _batch_line(batch: BatchRow) -> str:
     if batch.error:
         line += f"  — {batch.error}"
     return line
-
-
-def say(text: str) -> None:
-    print(f"promptstudio: {text}", file=sys.stderr)

@@ -331,8 +331,9 @@ def _column_v2(model: dict[str, Any], extra: dict[str, Any], notes: list[str]) -
             params[_PARAM_NAMES.get(name, name)] = value
     endpoint = connection.get("endpoint")
     base_url = default if endpoint is None else _endpoint(endpoint, notes)
-    if provider in _AZURE_KINDS and _azure_v1(base_url, []) != base_url:
-        base_url = _azure_v1(base_url, notes)
+    azure = _azure_v1(base_url, notes) if provider in _AZURE_KINDS else base_url
+    if azure != base_url:
+        base_url = azure
     elif provider not in ("openai", "anthropic"):
         notes.append(f"The provider {provider} is run as an OpenAI-compatible server.")
     api_type = str(model.get("apiType") or "chat")
